@@ -1,0 +1,370 @@
+// The AST: immutable plain data. Every node carries the span of source text it came from, so
+// every later stage (type errors, verifier rejections, runtime helper errors) can point back at it.
+// Later stages keep what they learn in side tables keyed by node, never by mutating nodes.
+
+/** A half-open range of source text; line and column are 1-based, offsets 0-based. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly endColumn: number;
+}
+
+export interface Program {
+  readonly kind: 'Program';
+  readonly span: Span;
+  readonly includes: readonly Include[];
+  readonly typeDefs: readonly CTypeDef[];
+  readonly config: readonly ConfigAssignment[];
+  readonly probes: readonly Probe[];
+}
+
+/** `#include <linux/sched.h>`: accepted; kernel types come from BTF. */
+export interface Include {
+  readonly kind: 'Include';
+  readonly span: Span;
+  readonly path: string;
+}
+
+/** `config = { key = value; ... }` */
+export interface ConfigAssignment {
+  readonly kind: 'ConfigAssignment';
+  readonly span: Span;
+  readonly key: string;
+  readonly value: string | bigint;
+}
+
+/** A struct/union/enum definition written in the script (the C subset bpftrace accepts). */
+export interface CTypeDef {
+  readonly kind: 'CTypeDef';
+  readonly span: Span;
+  readonly tag: 'struct' | 'union' | 'enum';
+  readonly name: string;
+  readonly fields: readonly CField[];
+  readonly enumerators: readonly { readonly name: string; readonly value?: bigint }[];
+}
+
+export interface CField {
+  readonly span: Span;
+  readonly name: string;
+  readonly type: TypeName;
+  readonly arrayLength?: number;
+  readonly bitWidth?: number;
+}
+
+/** A type as written in source: `uint32`, `struct task_struct *`, `char[16]`. */
+export interface TypeName {
+  readonly kind: 'TypeName';
+  readonly span: Span;
+  /** The base name, with `struct `/`union `/`enum ` prefix where written. */
+  readonly name: string;
+  readonly pointerDepth: number;
+  readonly arrayLength?: number;
+}
+
+export interface Probe {
+  readonly kind: 'Probe';
+  readonly span: Span;
+  readonly attachPoints: readonly AttachPoint[];
+  readonly predicate?: Expr;
+  readonly body: Block;
+}
+
+/**
+ * One attach point as written, e.g. `tracepoint:syscalls:sys_enter_openat` or `i:ms:100`.
+ * `provider` is the canonical long name (t -> tracepoint); `parts` are the colon-separated fields
+ * after it, with positional parameters already substituted; `raw` is the text as written.
+ */
+export interface AttachPoint {
+  readonly kind: 'AttachPoint';
+  readonly span: Span;
+  readonly raw: string;
+  readonly provider: ProbeProvider;
+  readonly parts: readonly string[];
+}
+
+export type ProbeProvider =
+  | 'BEGIN' | 'END'
+  | 'tracepoint' | 'rawtracepoint'
+  | 'kprobe' | 'kretprobe'
+  | 'uprobe' | 'uretprobe' | 'usdt'
+  | 'profile' | 'interval' | 'software' | 'hardware'
+  | 'kfunc' | 'kretfunc'
+  | 'watchpoint' | 'asyncwatchpoint'
+  | 'iter';
+
+export interface Block {
+  readonly kind: 'Block';
+  readonly span: Span;
+  readonly statements: readonly Stmt[];
+}
+
+export type Stmt =
+  | ExprStmt
+  | AssignStmt
+  | IfStmt
+  | WhileStmt
+  | ForStmt
+  | UnrollStmt
+  | JumpStmt
+  | BlockStmt;
+
+export interface ExprStmt {
+  readonly kind: 'ExprStmt';
+  readonly span: Span;
+  readonly expr: Expr;
+}
+
+/** `target = value`, `target op= value`; `x++`/`x--` statements are IncDec expressions. */
+export interface AssignStmt {
+  readonly kind: 'AssignStmt';
+  readonly span: Span;
+  readonly target: MapRef | Variable;
+  /** `=` or the binary operator of a compound assignment (`+` for `+=`). */
+  readonly op: '=' | BinaryOp;
+  readonly value: Expr;
+}
+
+export interface IfStmt {
+  readonly kind: 'IfStmt';
+  readonly span: Span;
+  readonly condition: Expr;
+  readonly then: Block;
+  /** `else { }` or `else if ...` (an IfStmt). */
+  readonly otherwise?: Block | IfStmt;
+}
+
+export interface WhileStmt {
+  readonly kind: 'WhileStmt';
+  readonly span: Span;
+  readonly condition: Expr;
+  readonly body: Block;
+}
+
+/** `for ($kv : @map) { }` */
+export interface ForStmt {
+  readonly kind: 'ForStmt';
+  readonly span: Span;
+  readonly variable: Variable;
+  readonly map: MapRef;
+  readonly body: Block;
+}
+
+export interface UnrollStmt {
+  readonly kind: 'UnrollStmt';
+  readonly span: Span;
+  readonly count: Expr;
+  readonly body: Block;
+}
+
+export interface JumpStmt {
+  readonly kind: 'JumpStmt';
+  readonly span: Span;
+  readonly jump: 'break' | 'continue' | 'return';
+}
+
+export interface BlockStmt {
+  readonly kind: 'BlockStmt';
+  readonly span: Span;
+  readonly block: Block;
+}
+
+export type Expr =
+  | IntLiteral
+  | StringLiteral
+  | BoolLiteral
+  | PositionalParam
+  | Builtin
+  | Identifier
+  | Variable
+  | MapRef
+  | Call
+  | Unary
+  | IncDec
+  | Binary
+  | Ternary
+  | FieldAccess
+  | Index
+  | TupleExpr
+  | TupleIndex
+  | Cast
+  | SizeOf
+  | OffsetOf;
+
+export interface IntLiteral {
+  readonly kind: 'IntLiteral';
+  readonly span: Span;
+  readonly value: bigint;
+  /** Literal suffix (`u`, `l`, `ul`, `ll`, `ull`...), lower-cased, or '' */
+  readonly suffix: string;
+}
+
+export interface StringLiteral {
+  readonly kind: 'StringLiteral';
+  readonly span: Span;
+  /** With escapes already decoded. */
+  readonly value: string;
+}
+
+export interface BoolLiteral {
+  readonly kind: 'BoolLiteral';
+  readonly span: Span;
+  readonly value: boolean;
+}
+
+/** `$1`, `$2`, ... (`index` >= 1), or `$#` (`index` 0 with `count` true). */
+export interface PositionalParam {
+  readonly kind: 'PositionalParam';
+  readonly span: Span;
+  readonly index: number;
+  readonly count: boolean;
+}
+
+/** pid, comm, nsecs, arg0, args, retval, curtask, ... */
+export interface Builtin {
+  readonly kind: 'Builtin';
+  readonly span: Span;
+  readonly name: string;
+}
+
+/** A bare name that is not a builtin: an enum constant or a type name (in casts/sizeof). */
+export interface Identifier {
+  readonly kind: 'Identifier';
+  readonly span: Span;
+  readonly name: string;
+}
+
+/** `$name` */
+export interface Variable {
+  readonly kind: 'Variable';
+  readonly span: Span;
+  readonly name: string;
+}
+
+/** `@name`, `@name[k]`, `@name[k1, k2]`, `@` (name ''). */
+export interface MapRef {
+  readonly kind: 'MapRef';
+  readonly span: Span;
+  readonly name: string;
+  /** Absent for a map without a key; several for a tuple key. */
+  readonly keys?: readonly Expr[];
+}
+
+export interface Call {
+  readonly kind: 'Call';
+  readonly span: Span;
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly args: readonly Expr[];
+}
+
+export type UnaryOp = '-' | '!' | '~' | '*' | '&' | '+';
+
+export interface Unary {
+  readonly kind: 'Unary';
+  readonly span: Span;
+  readonly op: UnaryOp;
+  readonly operand: Expr;
+}
+
+export interface IncDec {
+  readonly kind: 'IncDec';
+  readonly span: Span;
+  readonly op: '++' | '--';
+  readonly prefix: boolean;
+  readonly target: MapRef | Variable;
+}
+
+export type BinaryOp =
+  | '+' | '-' | '*' | '/' | '%'
+  | '<<' | '>>' | '&' | '|' | '^'
+  | '==' | '!=' | '<' | '<=' | '>' | '>='
+  | '&&' | '||';
+
+export interface Binary {
+  readonly kind: 'Binary';
+  readonly span: Span;
+  readonly op: BinaryOp;
+  readonly opSpan: Span;
+  readonly left: Expr;
+  readonly right: Expr;
+}
+
+export interface Ternary {
+  readonly kind: 'Ternary';
+  readonly span: Span;
+  readonly condition: Expr;
+  readonly then: Expr;
+  readonly otherwise: Expr;
+}
+
+/** `e->field` (arrow true) or `e.field` */
+export interface FieldAccess {
+  readonly kind: 'FieldAccess';
+  readonly span: Span;
+  readonly object: Expr;
+  readonly field: string;
+  readonly fieldSpan: Span;
+  readonly arrow: boolean;
+}
+
+/** `e[i]` on a pointer or array (map keys are MapRef.keys). */
+export interface Index {
+  readonly kind: 'Index';
+  readonly span: Span;
+  readonly object: Expr;
+  readonly index: Expr;
+}
+
+export interface TupleExpr {
+  readonly kind: 'TupleExpr';
+  readonly span: Span;
+  readonly elements: readonly Expr[];
+}
+
+/** `t.0` */
+export interface TupleIndex {
+  readonly kind: 'TupleIndex';
+  readonly span: Span;
+  readonly tuple: Expr;
+  readonly index: number;
+}
+
+export interface Cast {
+  readonly kind: 'Cast';
+  readonly span: Span;
+  readonly type: TypeName;
+  readonly operand: Expr;
+}
+
+/** `sizeof(type)` or `sizeof(expr)` */
+export interface SizeOf {
+  readonly kind: 'SizeOf';
+  readonly span: Span;
+  readonly operand: TypeName | Expr;
+}
+
+/** `offsetof(struct foo, field)` */
+export interface OffsetOf {
+  readonly kind: 'OffsetOf';
+  readonly span: Span;
+  readonly type: TypeName;
+  readonly field: string;
+}
+
+export const PROVIDER_ALIASES: Readonly<Record<string, ProbeProvider>> = {
+  BEGIN: 'BEGIN', begin: 'BEGIN', END: 'END', end: 'END',
+  tracepoint: 'tracepoint', t: 'tracepoint',
+  rawtracepoint: 'rawtracepoint', rt: 'rawtracepoint',
+  kprobe: 'kprobe', k: 'kprobe', kretprobe: 'kretprobe', kr: 'kretprobe',
+  uprobe: 'uprobe', u: 'uprobe', uretprobe: 'uretprobe', ur: 'uretprobe',
+  usdt: 'usdt', U: 'usdt',
+  profile: 'profile', p: 'profile', interval: 'interval', i: 'interval',
+  software: 'software', s: 'software', hardware: 'hardware', h: 'hardware',
+  kfunc: 'kfunc', f: 'kfunc', fentry: 'kfunc',
+  kretfunc: 'kretfunc', fr: 'kretfunc', fexit: 'kretfunc',
+  watchpoint: 'watchpoint', w: 'watchpoint', asyncwatchpoint: 'asyncwatchpoint', aw: 'asyncwatchpoint',
+  iter: 'iter', it: 'iter',
+};

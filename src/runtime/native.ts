@@ -1,0 +1,110 @@
+// The native addon's API, as TypeScript sees it. The C++ lives in ./native/ (llvm.cc, bpf.cc);
+// this file is the one place that loads it, so every other module gets typed functions.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export type NativeMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash' | 'ringbuf';
+
+/** A loaded BPF object (libbpf bpf_object) with its programs. */
+export interface NativeObject {
+  /** Program names as in the ELF (function names), in ELF order. */
+  readonly programs: readonly string[];
+  /** The fd of a loaded program. */
+  programFd(name: string): number;
+  /** Closes the object and every program in it (links must be destroyed first). */
+  close(): void;
+}
+
+/** An attachment. Destroying it detaches. */
+export interface NativeLink {
+  destroy(): void;
+}
+
+export interface RingBufferConsumer {
+  /**
+   * Reads every record now available; returns them concatenated, each as [u32 length][bytes],
+   * length not counting the 4-byte header, records padded to 8 bytes. Empty buffer if none.
+   */
+  drain(): Buffer;
+  /** Stops the uv_poll handle and frees the consumer (not the map). */
+  close(): void;
+}
+
+export interface NativeAddon {
+  /** Compiles LLVM IR text to a BPF ELF object (BPF target, cpu v3). Throws with LLVM's message. */
+  compileIR(ir: string, options?: { optLevel?: number }): Buffer;
+  /** Same, but returns BPF assembly text (for --emit-asm / debugging). */
+  compileIRToAsm(ir: string): string;
+
+  mapCreate(type: NativeMapType, name: string, keySize: number, valueSize: number, maxEntries: number): number;
+  /** Per-CPU maps: the value buffer holds one round_up(valueSize, 8) slot per possible CPU. */
+  mapLookup(fd: number, key: Buffer, valueBytes: number): Buffer | null;
+  mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
+  mapDelete(fd: number, key: Buffer): boolean;
+  /**
+   * Every entry of a map, in one call: keys concatenated, values concatenated (per-CPU values as
+   * for mapLookup). Entries deleted during the walk are skipped.
+   */
+  mapDump(fd: number, keySize: number, valueBytes: number): { count: number; keys: Buffer; values: Buffer };
+  /** Deletes every entry (hash) or zeroes every element (array). */
+  mapClear(fd: number, keySize: number, valueBytes: number, isArray: boolean): void;
+  closeFd(fd: number): void;
+  possibleCpus(): number;
+  onlineCpus(): number[];
+
+  /**
+   * Opens and loads a BPF ELF object from memory. `programTypes` maps each program (function)
+   * name to its kernel program type, e.g. 'tracepoint', 'raw_tracepoint', 'kprobe', 'perf_event'.
+   * On failure the error message carries libbpf's log and the verifier log.
+   */
+  loadObject(elf: Buffer, programTypes: Record<string, string>): NativeObject;
+
+  attachTracepoint(obj: NativeObject, program: string, category: string, event: string): NativeLink;
+  attachRawTracepoint(obj: NativeObject, program: string, event: string): NativeLink;
+  attachKprobe(obj: NativeObject, program: string, func: string, retprobe: boolean, offset: number): NativeLink;
+  attachUprobe(
+    obj: NativeObject, program: string, binary: string, offset: number, retprobe: boolean, pid: number,
+    refCtrOffset: number,
+  ): NativeLink;
+  /** perf_event_open(type, config, sample period or frequency) on one cpu (-1: any) / pid (-1: all). */
+  attachPerfEvent(
+    obj: NativeObject, program: string, type: number, config: number,
+    period: number, useFrequency: boolean, cpu: number, pid: number,
+  ): NativeLink;
+
+  /** Runs a raw-tracepoint program once (BEGIN/END) with BPF_PROG_TEST_RUN; returns its retval. */
+  runProgram(progFd: number): number;
+
+  /**
+   * Consumes a ring buffer map. `onReadable` is called from a uv_poll handle on Node's loop
+   * whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP); callers also
+   * call drain() on a timer for records sent with NO_WAKEUP. The handle keeps the loop alive
+   * until close().
+   */
+  ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
+
+  /** Mounts tracefs at the given path; throws with errno text if it cannot. */
+  mountTracefs(path: string): void;
+  /** C++ symbol demangling (abi::__cxa_demangle); returns the input if it is not mangled. */
+  demangle(name: string): string;
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon on first use (start-up should not pay for it before it is needed). */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, '../../build/Release/tracelet_native.node'),
+    join(here, '../../../build/Release/tracelet_native.node'),
+  ];
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    throw new Error('the native addon is not built (run `npm run build:native`)');
+  }
+  addon = createRequire(import.meta.url)(path) as NativeAddon;
+  return addon;
+}

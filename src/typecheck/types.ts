@@ -1,0 +1,221 @@
+// The data the type checker produces: the types of expressions, the maps and events of a program,
+// and the byte layout both codegen (which writes) and the runtime (which reads) agree on.
+import type { AttachPoint, Expr, Probe, Span, Stmt } from '../parser/ast.js';
+
+export type IntBits = 8 | 16 | 32 | 64;
+
+export type Type =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'int'; readonly bits: IntBits; readonly signed: boolean }
+  | { readonly kind: 'bool' }
+  /** A fixed-size, NUL-padded string (`size` includes the terminator). */
+  | { readonly kind: 'string'; readonly size: number }
+  /** Raw bytes from buf(): a length then `size` bytes. */
+  | { readonly kind: 'buffer'; readonly size: number }
+  | { readonly kind: 'tuple'; readonly elements: readonly Type[] }
+  | { readonly kind: 'pointer'; readonly target: Type; readonly userSpace?: boolean }
+  | { readonly kind: 'array'; readonly element: Type; readonly length: number }
+  | { readonly kind: 'record'; readonly name: string; readonly size: number; readonly fields: readonly RecordField[] }
+  /** Symbolized addresses: printed as names by the runtime. */
+  | { readonly kind: 'ksym' }
+  | { readonly kind: 'usym' }
+  | { readonly kind: 'kstack'; readonly depth: number; readonly mode: StackMode }
+  | { readonly kind: 'ustack'; readonly depth: number; readonly mode: StackMode }
+  | { readonly kind: 'inet' }
+  | { readonly kind: 'username' }
+  | { readonly kind: 'timestamp' }
+  /** The value of an aggregation function call (only valid as a map value). */
+  | { readonly kind: 'aggregation'; readonly agg: AggregationKind; readonly signed: boolean };
+
+export type StackMode = 'bpftrace' | 'perf' | 'raw';
+
+export interface RecordField {
+  readonly name: string;
+  readonly type: Type;
+  readonly offset: number;
+  readonly bitOffset?: number;
+  readonly bitWidth?: number;
+}
+
+export const NONE: Type = { kind: 'none' };
+export const INT64: Type = { kind: 'int', bits: 64, signed: true };
+export const UINT64: Type = { kind: 'int', bits: 64, signed: false };
+export const INT32: Type = { kind: 'int', bits: 32, signed: true };
+export const UINT32: Type = { kind: 'int', bits: 32, signed: false };
+export const UINT16: Type = { kind: 'int', bits: 16, signed: false };
+export const UINT8: Type = { kind: 'int', bits: 8, signed: false };
+
+export function int(bits: IntBits, signed: boolean): Type {
+  return { kind: 'int', bits, signed };
+}
+
+export function str(size: number): Type {
+  return { kind: 'string', size };
+}
+
+export type AggregationKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist';
+
+/** What kind of value a map holds; decides the BPF map type, update code, and output format. */
+export type MapKind = 'scalar' | AggregationKind;
+
+export type BpfMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash';
+
+export interface LhistParams {
+  readonly min: bigint;
+  readonly max: bigint;
+  readonly step: bigint;
+}
+
+export interface MapSpec {
+  /** Including the `@`: `@`, `@c`, `@_under`. */
+  readonly name: string;
+  readonly kind: MapKind;
+  /** Key type; a tuple for multi-key maps. Absent for a map with no key. */
+  readonly keyType?: Type;
+  /** The stored value: the scalar type, or the aggregation's result type. */
+  readonly valueType: Type;
+  readonly bpfType: BpfMapType;
+  /** Bytes of the kernel key (8 for maps with no key: a zero u64). */
+  readonly keySize: number;
+  /** Bytes of the kernel value of one CPU. */
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly lhist?: LhistParams;
+  /** First place the map is assigned (for diagnostics). */
+  readonly span: Span;
+}
+
+/**
+ * An event a probe sends to user space through the ring buffer. Every record begins with the
+ * event id as a u64; `fields` describe the rest, at fixed offsets. Codegen writes records with
+ * exactly this layout and the runtime decodes them with it.
+ */
+export type EventKind =
+  | 'printf' | 'print_value' | 'print_map' | 'time' | 'clear' | 'zero' | 'exit'
+  | 'join' | 'cat' | 'system' | 'helper_error' | 'strftime';
+
+export interface EventField {
+  readonly type: Type;
+  readonly offset: number;
+}
+
+export interface EventSpec {
+  readonly id: number;
+  readonly kind: EventKind;
+  /** printf/system/cat: the format string; time: the strftime format. */
+  readonly format?: string;
+  /** print/clear/zero: the map's name. */
+  readonly map?: string;
+  /** print(@m, top, div) */
+  readonly top?: number;
+  readonly div?: number;
+  readonly fields: readonly EventField[];
+  /** Total bytes of a record, including the 8-byte id. */
+  readonly size: number;
+  readonly span: Span;
+}
+
+/** One program to load: a probe block bound to one expanded attach point (or a shared group). */
+export interface ProbeTarget {
+  /** The provider after alias resolution. */
+  readonly provider: AttachPoint['provider'];
+  /** The full, expanded name as bpftrace prints it with `probe`, e.g. `tracepoint:syscalls:sys_enter_openat`. */
+  readonly name: string;
+  /** Provider-specific fields, e.g. [category, event] or [unit, value]. */
+  readonly parts: readonly string[];
+  readonly attachPoint: AttachPoint;
+}
+
+export interface TypedProbe {
+  readonly probe: Probe;
+  /** The expanded targets this probe's program is attached to. */
+  readonly targets: readonly ProbeTarget[];
+  readonly index: number;
+}
+
+export interface VariableInfo {
+  readonly name: string;
+  readonly type: Type;
+}
+
+export interface TypedProgram {
+  readonly probes: readonly TypedProbe[];
+  readonly maps: ReadonlyMap<string, MapSpec>;
+  readonly events: readonly EventSpec[];
+  /** The type of every expression. */
+  readonly types: ReadonlyMap<Expr, Type>;
+  /** The event each printf/print/exit/... call sends. */
+  readonly eventOf: ReadonlyMap<Expr | Stmt, EventSpec>;
+  /** Scratch variables of each probe. */
+  readonly variables: ReadonlyMap<Probe, ReadonlyMap<string, VariableInfo>>;
+}
+
+// ---- layout ----
+
+export function sizeOf(t: Type): number {
+  switch (t.kind) {
+    case 'none': return 0;
+    case 'bool': return 1;
+    case 'int': return t.bits / 8;
+    case 'string': return t.size;
+    case 'buffer': return t.size + 1;
+    case 'tuple': return tupleLayout(t.elements).size;
+    case 'pointer': return 8;
+    case 'array': return sizeOf(t.element) * t.length;
+    case 'record': return t.size;
+    case 'ksym': case 'usym': return 8;
+    case 'kstack': case 'ustack': return 8;
+    case 'inet': return 24;
+    case 'username': return 8;
+    case 'timestamp': return 8;
+    case 'aggregation': return 8;
+  }
+}
+
+export function alignOf(t: Type): number {
+  switch (t.kind) {
+    case 'int': return t.bits / 8;
+    case 'string': case 'buffer': case 'bool': case 'none': return 1;
+    case 'tuple': return Math.max(1, ...t.elements.map(alignOf));
+    case 'array': return alignOf(t.element);
+    case 'record': return Math.max(1, ...t.fields.map((f) => alignOf(f.type)));
+    default: return 8;
+  }
+}
+
+/** C layout of a tuple: each element at its natural alignment, total padded to the largest. */
+export function tupleLayout(elements: readonly Type[]): { offsets: number[]; size: number } {
+  let offset = 0;
+  let maxAlign = 1;
+  const offsets: number[] = [];
+  for (const e of elements) {
+    const a = alignOf(e);
+    maxAlign = Math.max(maxAlign, a);
+    offset = alignUp(offset, a);
+    offsets.push(offset);
+    offset += sizeOf(e);
+  }
+  return { offsets, size: alignUp(offset, maxAlign) };
+}
+
+export function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+export function typeName(t: Type): string {
+  switch (t.kind) {
+    case 'int': return `${t.signed ? '' : 'u'}int${t.bits}`;
+    case 'string': return `string[${t.size}]`;
+    case 'buffer': return `buffer[${t.size}]`;
+    case 'tuple': return `(${t.elements.map(typeName).join(', ')})`;
+    case 'pointer': return `${typeName(t.target)} *`;
+    case 'array': return `${typeName(t.element)}[${t.length}]`;
+    case 'record': return t.name;
+    case 'aggregation': return t.agg;
+    default: return t.kind;
+  }
+}
+
+export function sameType(a: Type, b: Type): boolean {
+  return typeName(a) === typeName(b);
+}
