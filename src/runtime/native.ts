@@ -85,9 +85,6 @@ export interface NativeAddon {
    */
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
 
-  /** Mounts tracefs at the given path; throws with errno text if it cannot. */
-  mountTracefs(path: string): void;
-  /** C++ symbol demangling (abi::__cxa_demangle); returns the input if it is not mangled. */
   demangle(name: string): string;
 }
 

@@ -1,0 +1,65 @@
+// What the kernel and the system's binaries offer a tracer. An interface, so the type checker can
+// be tested against a fake kernel (e.g. a tracepoint this machine lacks).
+import type { Type } from '../typecheck/types.js';
+
+/** One field of a tracepoint's `format` file. */
+export interface TracepointField {
+  readonly name: string;
+  /** The C declaration as tracefs prints it, e.g. `const char * filename`. */
+  readonly declaration: string;
+  readonly type: Type;
+  readonly offset: number;
+  readonly size: number;
+  readonly signed: boolean;
+}
+
+export interface TracepointFormat {
+  readonly category: string;
+  readonly event: string;
+  readonly id: number;
+  /** Fields after the common_* header, as `args->` sees them. */
+  readonly fields: readonly TracepointField[];
+}
+
+export interface ElfSymbol {
+  readonly name: string;
+  /** Virtual address as in the ELF. */
+  readonly address: bigint;
+  /** File offset of the symbol (what uprobes attach at). */
+  readonly fileOffset: bigint;
+  readonly size: bigint;
+  readonly type: 'func' | 'object' | 'other';
+}
+
+export interface UsdtProbe {
+  readonly provider: string;
+  readonly name: string;
+  /** File offset of the probe site. */
+  readonly fileOffset: bigint;
+  /** File offset of the semaphore, or 0n. */
+  readonly semaphoreOffset: bigint;
+  /** The argument specs as in the note, e.g. `-4@%eax 8@-16(%rbp)`. */
+  readonly args: string;
+}
+
+export interface KernelInfo {
+  /** Makes sure tracefs is mounted; returns a one-line notice if it had to act or could not. */
+  ensureTracefs(): { mounted: boolean; notice?: string };
+  /** All tracepoints as `category:event`, sorted. */
+  listTracepoints(): readonly string[];
+  /** The format of one tracepoint, or undefined if it does not exist. */
+  tracepointFormat(category: string, event: string): TracepointFormat | undefined;
+  /** Raw tracepoint names (from BTF `btf_trace_*` typedefs). */
+  listRawTracepoints(): readonly string[];
+  /** A kernel type by name (`struct task_struct`, `u64`, `enum foo`), from BTF, read lazily. */
+  kernelType(name: string): Type | undefined;
+  /** Kernel functions (from /proc/kallsyms), for kprobe listing and ksym. */
+  kernelSymbols(): readonly { address: bigint; name: string }[];
+  /** Symbols of an ELF binary or library; `path` is already resolved. */
+  elfSymbols(path: string): readonly ElfSymbol[];
+  usdtProbes(path: string): readonly UsdtProbe[];
+  /** Resolves `libc` / `libc.so.6` / `/bin/bash` / `bash` the way bpftrace does. */
+  resolveBinary(name: string, pid?: number): string | undefined;
+  /** Kernel feature probes, e.g. 'kprobes' (kprobe PMU / kprobe_events), 'kfunc', 'hardware'. */
+  hasFeature(feature: 'kprobes' | 'kfunc' | 'hardware' | 'iter' | 'uprobes'): boolean;
+}
