@@ -1,0 +1,929 @@
+// TypedProgram → LLVM IR text: one BPF program per probe (or per attach point where the code
+// depends on it), maps referenced by the fds the runtime created, events written straight into
+// the ring buffer.
+import type { AssignStmt, Block, Call, Expr, MapRef, Probe, Stmt } from '../parser/ast.js';
+import type { KernelInfo } from '../kernel/kernel-info.js';
+import {
+  INT64, UINT64, alignUp, sizeOf, tupleLayout,
+  type EventSpec, type MapSpec, type ProbeTarget, type Type, type TypedProbe, type TypedProgram,
+} from '../typecheck/types.js';
+import {
+  FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
+  type IrValue, type Label,
+} from './ir/builder.js';
+import { BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+
+/** Kernel program types, by the name the native loader takes. */
+export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe';
+
+export interface GeneratedProgram {
+  /** The function (and kernel program) name, `tl_...`. */
+  readonly name: string;
+  readonly type: ProgramType;
+  readonly probe: TypedProbe;
+  readonly targets: readonly ProbeTarget[];
+}
+
+export interface MapFds {
+  /** fd of each map of the program, by name. */
+  readonly maps: ReadonlyMap<string, number>;
+  readonly ringbuf: number;
+  /** A per-CPU array of counters: [0] events lost because the ring buffer was full. */
+  readonly counters: number;
+}
+
+export interface CodegenOptions {
+  /** CLOCK_MONOTONIC at start, for `elapsed`. */
+  readonly startNs?: bigint;
+  readonly params?: readonly string[];
+}
+
+export interface CodegenResult {
+  readonly ir: string;
+  readonly programs: readonly GeneratedProgram[];
+}
+
+export const COUNTER_LOST_EVENTS = 0;
+export const COUNTER_MAP_FULL = 1;
+export const COUNTERS = 2;
+
+const PROVIDER_TAGS: Record<string, string> = {
+  BEGIN: 'begin', END: 'end', tracepoint: 'tp', rawtracepoint: 'rtp', kprobe: 'kp', kretprobe: 'kret',
+  uprobe: 'up', uretprobe: 'uret', usdt: 'usdt', profile: 'prof', interval: 'intvl', software: 'sw',
+  hardware: 'hw', kfunc: 'kf', kretfunc: 'kretf', watchpoint: 'wp', asyncwatchpoint: 'awp', iter: 'it',
+};
+
+export function programType(provider: string): ProgramType {
+  switch (provider) {
+    case 'BEGIN': case 'END': case 'rawtracepoint': return 'raw_tracepoint';
+    case 'tracepoint': return 'tracepoint';
+    case 'profile': case 'interval': case 'software': case 'hardware': return 'perf_event';
+    default: return 'kprobe';
+  }
+}
+
+/** Does the probe's code depend on which attach point fired (so it needs a program per target)? */
+function usesTargetSpecifics(probe: Probe): boolean {
+  let found = false;
+  const visit = (node: unknown): void => {
+    if (found || node === null || typeof node !== 'object') return;
+    const n = node as { kind?: string; name?: string };
+    if (n.kind === 'Builtin' && (n.name === 'args' || n.name === 'probe')) {
+      found = true;
+      return;
+    }
+    for (const v of Object.values(node)) {
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v === 'object' && 'kind' in v) visit(v);
+    }
+  };
+  visit(probe.predicate);
+  visit(probe.body);
+  return found;
+}
+
+/** Splits each probe's targets into the programs to generate. */
+function planPrograms(program: TypedProgram): { probe: TypedProbe; targets: ProbeTarget[]; type: ProgramType }[] {
+  const plans: { probe: TypedProbe; targets: ProbeTarget[]; type: ProgramType }[] = [];
+  for (const probe of program.probes) {
+    const perTarget = usesTargetSpecifics(probe.probe);
+    const groups = new Map<string, ProbeTarget[]>();
+    for (const t of probe.targets) {
+      // BEGIN and END run at different times, so each gets its own program.
+      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' ? t.name : programType(t.provider);
+      const g = groups.get(key) ?? [];
+      g.push(t);
+      groups.set(key, g);
+    }
+    for (const targets of groups.values()) {
+      plans.push({ probe, targets, type: programType(targets[0]!.provider) });
+    }
+  }
+  return plans;
+}
+
+export function generate(
+  program: TypedProgram,
+  kernel: KernelInfo,
+  fds: MapFds,
+  options: CodegenOptions = {},
+): CodegenResult {
+  const module = new ModuleBuilder();
+  module.declare('declare i64 @llvm.bpf.pseudo(i64, i64)');
+  module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
+  module.declare('declare void @llvm.memcpy.p0i8.p0i8.i64(i8* noalias nocapture writeonly, i8* noalias nocapture readonly, i64, i1 immarg)');
+  const programs: GeneratedProgram[] = [];
+  for (const [i, plan] of planPrograms(program).entries()) {
+    const first = plan.targets[0]!;
+    const name = `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
+    const fn = new FunctionBuilder(name, sectionFor(first), [{ type: i8p, name: 'ctx' }]);
+    new ProbeGenerator(program, kernel, fds, options, fn, plan.probe, plan.targets).generate();
+    module.addFunction(fn);
+    programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets });
+  }
+  return { ir: module.toString(), programs };
+}
+
+function sectionFor(t: ProbeTarget): string {
+  switch (t.provider) {
+    case 'tracepoint': return `tracepoint/${t.parts[0]}/${t.parts[1]}`;
+    case 'BEGIN': case 'END': return `raw_tracepoint/${t.provider}`;
+    case 'rawtracepoint': return `raw_tracepoint/${t.parts.at(-1)}`;
+    case 'profile': case 'interval': case 'software': case 'hardware': return 'perf_event';
+    default: return `kprobe/${t.provider}`;
+  }
+}
+
+/** A value in generated code: an integer in a register, or a pointer to bytes of `type`. */
+interface Val {
+  readonly type: Type;
+  /** Integers: the register (i64 unless the type is narrower); aggregates: an i8* to the bytes. */
+  readonly ir: IrValue;
+}
+
+function isAggregate(t: Type): boolean {
+  return t.kind === 'string' || t.kind === 'tuple' || t.kind === 'record' || t.kind === 'buffer' || t.kind === 'array';
+}
+
+class ProbeGenerator {
+  private readonly vars = new Map<string, { type: Type; slot: IrValue }>();
+  private readonly loops: { continueTo: Label; breakTo: Label }[] = [];
+
+  constructor(
+    private readonly program: TypedProgram,
+    private readonly kernel: KernelInfo,
+    private readonly fds: MapFds,
+    private readonly options: CodegenOptions,
+    private readonly fn: FunctionBuilder,
+    private readonly probe: TypedProbe,
+    private readonly targets: readonly ProbeTarget[],
+  ) {}
+
+  generate(): void {
+    const { fn } = this;
+    const body = this.probe.probe;
+    if (body.predicate) {
+      fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
+      const pass = fn.label('body');
+      const skip = fn.label('skip');
+      fn.condBr(this.truthy(this.expr(body.predicate)), pass, skip);
+      fn.place(skip);
+      fn.ret(constInt(i64, 0));
+      fn.place(pass);
+    }
+    this.block(body.body);
+    if (!fn.isTerminated) fn.ret(constInt(i64, 0));
+  }
+
+  // ---- statements ----
+
+  private block(b: Block): void {
+    for (const s of b.statements) this.stmt(s);
+  }
+
+  private stmt(s: Stmt): void {
+    const { fn } = this;
+    fn.comment(`${s.kind} at line ${s.span.line}:${s.span.column}`);
+    switch (s.kind) {
+      case 'ExprStmt':
+        this.expr(s.expr);
+        return;
+      case 'AssignStmt':
+        this.assign(s);
+        return;
+      case 'BlockStmt':
+        this.block(s.block);
+        return;
+      case 'IfStmt': {
+        const then = fn.label('then');
+        const otherwise = fn.label('else');
+        const done = fn.label('endif');
+        fn.condBr(this.truthy(this.expr(s.condition)), then, s.otherwise ? otherwise : done);
+        fn.place(then);
+        this.block(s.then);
+        if (!fn.isTerminated) fn.br(done);
+        if (s.otherwise) {
+          fn.place(otherwise);
+          if (s.otherwise.kind === 'IfStmt') this.stmt(s.otherwise);
+          else this.block(s.otherwise);
+          if (!fn.isTerminated) fn.br(done);
+        }
+        fn.place(done);
+        return;
+      }
+      case 'WhileStmt': {
+        const head = fn.label('while');
+        const body = fn.label('do');
+        const done = fn.label('endwhile');
+        fn.br(head);
+        fn.place(head);
+        fn.condBr(this.truthy(this.expr(s.condition)), body, done);
+        fn.place(body);
+        this.loops.push({ continueTo: head, breakTo: done });
+        this.block(s.body);
+        this.loops.pop();
+        if (!fn.isTerminated) fn.br(head);
+        fn.place(done);
+        return;
+      }
+      case 'UnrollStmt': {
+        const n = Number(constantOf(s.count) ?? 1n);
+        for (let i = 0; i < n; i++) this.block(s.body);
+        return;
+      }
+      case 'JumpStmt': {
+        if (s.jump === 'return') {
+          fn.ret(constInt(i64, 0));
+          return;
+        }
+        const loop = this.loops.at(-1)!;
+        fn.br(s.jump === 'break' ? loop.breakTo : loop.continueTo);
+        return;
+      }
+      case 'ForStmt':
+        throw new Error('for loops are not supported yet');
+    }
+  }
+
+  private assign(s: AssignStmt): void {
+    if (s.target.kind === 'MapRef' && s.value.kind === 'Call' && this.program.types.get(s.value)?.kind === 'aggregation') {
+      this.aggregate(s.target, s.value);
+      return;
+    }
+    let value = this.expr(s.value);
+    if (s.op !== '=') {
+      const current = this.expr(s.target);
+      value = this.arith(s.op, current, value);
+    }
+    if (s.target.kind === 'Variable') {
+      this.storeVariable(s.target.name, value);
+    } else {
+      const spec = this.mapSpec(s.target.name);
+      const key = this.mapKey(spec, s.target);
+      const slot = this.temp(spec.valueType);
+      this.storeInto(slot, spec.valueType, value);
+      this.mapUpdate(spec, key, slot);
+    }
+  }
+
+  private storeVariable(name: string, value: Val): void {
+    let v = this.vars.get(name);
+    if (!v) {
+      const declared = this.program.variables.get(this.probe.probe)?.get(name)?.type ?? value.type;
+      v = { type: declared, slot: this.fn.alloca(irStorage(declared)) };
+      if (isAggregate(declared)) this.memset(v.slot, sizeOf(declared));
+      this.vars.set(name, v);
+    }
+    this.storeInto(v.slot, v.type, value);
+  }
+
+  // ---- maps ----
+
+  private mapSpec(name: string): MapSpec {
+    return this.program.maps.get(name)!;
+  }
+
+  private mapPointer(name: string): IrValue {
+    const fd = this.fds.maps.get(name);
+    if (fd === undefined) throw new Error(`internal error: no fd for map ${name}`);
+    return this.pseudoMap(fd);
+  }
+
+  private pseudoMap(fd: number): IrValue {
+    const raw = this.fn.call(i64, 'llvm.bpf.pseudo', [constInt(i64, BPF_PSEUDO_MAP_FD), constInt(i64, fd)])!;
+    return this.fn.intToPtr(raw, i8p);
+  }
+
+  /** Builds a map's kernel key on the stack: the user key (zero-padded), room for a bucket. */
+  private mapKey(spec: MapSpec, ref: MapRef | undefined, keyExprs?: readonly Expr[]): IrValue {
+    const key = this.fn.alloca(arrayType(spec.keySize, i8));
+    const bytes = this.fn.bitcast(key, i8p);
+    this.memset(bytes, spec.keySize);
+    const exprs = keyExprs ?? ref?.keys ?? [];
+    if (spec.keyType && exprs.length > 0) {
+      const elements = exprs.length === 1 ? [spec.keyType] : spec.keyType.kind === 'tuple' ? spec.keyType.elements : [spec.keyType];
+      const layout = exprs.length === 1 ? { offsets: [0] } : tupleLayout(elements);
+      exprs.forEach((e, i) => {
+        const dest = this.fn.byteOffset(bytes, layout.offsets[i]!);
+        this.storeInto(dest, elements[i]!, this.expr(e));
+      });
+    }
+    return bytes;
+  }
+
+  private lookup(spec: MapSpec, key: IrValue): IrValue {
+    return this.fn.callHelper(Helper.mapLookupElem, i8p, [this.mapPointer(spec.name), key]);
+  }
+
+  private mapUpdate(spec: MapSpec, key: IrValue, value: IrValue): void {
+    const rc = this.fn.callHelper(Helper.mapUpdateElem, i64, [
+      this.mapPointer(spec.name), key, this.fn.bitcast(value, i8p), constInt(i64, 0),
+    ]);
+    // A full map is counted, never silent.
+    const failed = this.fn.icmp('slt', rc, constInt(i64, 0));
+    const count = this.fn.label('mapfull');
+    const done = this.fn.label('updated');
+    this.fn.condBr(failed, count, done);
+    this.fn.place(count);
+    this.bumpCounter(COUNTER_MAP_FULL);
+    this.fn.br(done);
+    this.fn.place(done);
+  }
+
+  private bumpCounter(index: number): void {
+    const { fn } = this;
+    const key = fn.alloca(i32, 4);
+    fn.store(constInt(i32, index), key, 4);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.counters), fn.bitcast(key, i8p)]);
+    const have = fn.icmp('ne', p, { type: i8p, ref: 'null' });
+    const inc = fn.label('count');
+    const done = fn.label('counted');
+    fn.condBr(have, inc, done);
+    fn.place(inc);
+    const slot = fn.bitcast(p, ptr(i64));
+    fn.store(fn.binary('add', fn.load(slot, 8), constInt(i64, 1)), slot, 8);
+    fn.br(done);
+    fn.place(done);
+  }
+
+  /** Reads `@m[k]`: the value, or zero when the key is absent. */
+  private mapRead(ref: MapRef): Val {
+    const { fn } = this;
+    const spec = this.mapSpec(ref.name);
+    const type = this.program.types.get(ref) ?? INT64;
+    const key = this.mapKey(spec, ref);
+    const p = this.lookup(spec, key);
+    const found = fn.icmp('ne', p, { type: i8p, ref: 'null' });
+    const hit = fn.label('hit');
+    const miss = fn.label('miss');
+    const done = fn.label('read');
+    if (isAggregate(type)) {
+      const out = this.temp(type);
+      this.memset(out, sizeOf(type));
+      fn.condBr(found, hit, done);
+      fn.place(hit);
+      this.memcpy(out, p, sizeOf(type));
+      fn.br(done);
+      fn.place(done);
+      return { type, ir: out };
+    }
+    fn.condBr(found, hit, miss);
+    fn.place(hit);
+    // count/sum keep an i64 first in their value; avg is total / count.
+    let v: IrValue;
+    if (spec.kind === 'avg') {
+      const count = fn.load(fn.bitcast(p, ptr(i64)), 8);
+      const total = fn.load(fn.byteOffset(p, 8, i64), 8);
+      const nonzero = fn.select(fn.icmp('eq', count, constInt(i64, 0)), constInt(i64, 1), count);
+      v = fn.binary('sdiv', total, nonzero);
+    } else {
+      v = this.loadInt(p, spec.kind === 'scalar' ? type : INT64);
+    }
+    const hitEnd = fn.label('hitend');
+    fn.br(hitEnd);
+    fn.place(hitEnd);
+    fn.br(done);
+    fn.place(miss);
+    fn.br(done);
+    fn.place(done);
+    return { type, ir: fn.phi(i64, [[v, hitEnd], [constInt(i64, 0), miss]]) };
+  }
+
+  private aggregate(ref: MapRef, call: Call): void {
+    const { fn } = this;
+    const spec = this.mapSpec(ref.name);
+    const arg = call.args[0] ? this.toI64(this.expr(call.args[0])) : constInt(i64, 1);
+    let key: IrValue;
+    if (spec.kind === 'hist' || spec.kind === 'lhist') {
+      key = this.mapKey(spec, ref);
+      const bucket = spec.kind === 'hist' ? this.log2Bucket(arg) : this.linearBucket(arg, spec);
+      const userKeySize = spec.keyType ? sizeOf(spec.keyType) : 0;
+      fn.store(bucket, fn.byteOffset(key, alignUp(userKeySize, 8), i64), 8);
+    } else {
+      key = this.mapKey(spec, ref);
+    }
+    const p = this.lookup(spec, key);
+    const found = fn.icmp('ne', p, { type: i8p, ref: 'null' });
+    const update = fn.label('agg');
+    const insert = fn.label('insert');
+    const done = fn.label('aggdone');
+    fn.condBr(found, update, insert);
+
+    // Per-CPU values: no other CPU writes this slot, so plain loads and stores are safe.
+    fn.place(update);
+    const first = fn.bitcast(p, ptr(i64));
+    const second = fn.byteOffset(p, 8, i64);
+    switch (spec.kind) {
+      case 'count': case 'hist': case 'lhist':
+        fn.store(fn.binary('add', fn.load(first, 8), constInt(i64, 1)), first, 8);
+        break;
+      case 'sum':
+        fn.store(fn.binary('add', fn.load(first, 8), arg), first, 8);
+        break;
+      case 'avg': case 'stats':
+        fn.store(fn.binary('add', fn.load(first, 8), constInt(i64, 1)), first, 8);
+        fn.store(fn.binary('add', fn.load(second, 8), arg), second, 8);
+        break;
+      case 'min': case 'max': {
+        const current = fn.load(first, 8);
+        const set = fn.load(second, 8);
+        const better = fn.icmp(spec.kind === 'min' ? 'slt' : 'sgt', arg, current);
+        const unset = fn.icmp('eq', set, constInt(i64, 0));
+        const take = fn.binary('or', better, unset);
+        fn.store(fn.select(take, arg, current), first, 8);
+        fn.store(constInt(i64, 1), second, 8);
+        break;
+      }
+      default:
+        break;
+    }
+    fn.br(done);
+
+    fn.place(insert);
+    const initial = fn.alloca(arrayType(spec.valueSize, i8));
+    const init = fn.bitcast(initial, i8p);
+    this.memset(init, spec.valueSize);
+    const initFirst = fn.bitcast(init, ptr(i64));
+    const initSecond = fn.byteOffset(init, 8, i64);
+    switch (spec.kind) {
+      case 'count': case 'hist': case 'lhist':
+        fn.store(constInt(i64, 1), initFirst, 8);
+        break;
+      case 'sum':
+        fn.store(arg, initFirst, 8);
+        break;
+      case 'avg': case 'stats':
+        fn.store(constInt(i64, 1), initFirst, 8);
+        fn.store(arg, initSecond, 8);
+        break;
+      case 'min': case 'max':
+        fn.store(arg, initFirst, 8);
+        fn.store(constInt(i64, 1), initSecond, 8);
+        break;
+      default:
+        break;
+    }
+    this.mapUpdate(spec, key, init);
+    fn.br(done);
+    fn.place(done);
+  }
+
+  /**
+   * bpftrace 0.17's log2 bucket: 0 for negatives, 1 for zero, else 2 + floor(log2(n)) computed
+   * with shifts of 16, 8, 4, 2, 1 — so every value >= 2^31 lands in bucket 33.
+   */
+  private log2Bucket(n: IrValue): IrValue {
+    const { fn } = this;
+    const negative = fn.icmp('slt', n, constInt(i64, 0));
+    const zero = fn.icmp('eq', n, constInt(i64, 0));
+    let value = n;
+    let result: IrValue = constInt(i64, 2);
+    for (const bits of [16, 8, 4, 2, 1]) {
+      const big = fn.icmp('sge', value, constInt(i64, 1n << BigInt(bits)));
+      const shift = fn.binary('shl', fn.intCast(big, i64, false), constInt(i64, Math.log2(bits)));
+      value = fn.binary('lshr', value, shift);
+      result = fn.binary('add', result, shift);
+    }
+    return fn.select(negative, constInt(i64, 0), fn.select(zero, constInt(i64, 1), result));
+  }
+
+  /** lhist bucket: 0 below min, 1 + (n - min) / step inside, last at or above max. */
+  private linearBucket(n: IrValue, spec: MapSpec): IrValue {
+    const { fn } = this;
+    const { min, max, step } = spec.lhist!;
+    const last = (max - min) / step + 2n;
+    const below = fn.icmp('slt', n, constInt(i64, min));
+    const above = fn.icmp('sge', n, constInt(i64, max));
+    const inside = fn.binary('add', fn.binary('udiv', fn.binary('sub', n, constInt(i64, min)), constInt(i64, step)), constInt(i64, 1));
+    return fn.select(below, constInt(i64, 0), fn.select(above, constInt(i64, last), inside));
+  }
+
+  // ---- events ----
+
+  /** Reserves a ring buffer record; returns the record and the label to continue at. */
+  private emitEvent(spec: EventSpec, write: (record: IrValue) => void, wake: boolean): void {
+    const { fn } = this;
+    const rb = this.pseudoMap(this.fds.ringbuf);
+    const record = fn.callHelper(Helper.ringbufReserve, i8p, [rb, constInt(i64, spec.size), constInt(i64, 0)]);
+    const ok = fn.icmp('ne', record, { type: i8p, ref: 'null' });
+    const fill = fn.label('event');
+    const lost = fn.label('lost');
+    const done = fn.label('sent');
+    fn.condBr(ok, fill, lost);
+    fn.place(fill);
+    fn.store(constInt(i64, spec.id), fn.bitcast(record, ptr(i64)), 8);
+    write(record);
+    fn.callHelper(Helper.ringbufSubmit, i64, [record, constInt(i64, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)]);
+    fn.br(done);
+    fn.place(lost);
+    this.bumpCounter(COUNTER_LOST_EVENTS);
+    fn.br(done);
+    fn.place(done);
+  }
+
+  private eventWithArgs(call: Call, args: readonly Expr[], wake = false): void {
+    const spec = this.program.eventOf.get(call)!;
+    const values = args.map((a) => this.expr(a));
+    this.emitEvent(spec, (record) => {
+      spec.fields.forEach((f, i) => {
+        this.storeInto(this.fn.byteOffset(record, f.offset), f.type, values[i]!);
+      });
+    }, wake);
+  }
+
+  // ---- expressions ----
+
+  private expr(e: Expr): Val {
+    const type = this.program.types.get(e) ?? INT64;
+    const { fn } = this;
+    switch (e.kind) {
+      case 'IntLiteral':
+        return { type, ir: constInt(i64, e.value) };
+      case 'BoolLiteral':
+        return { type, ir: constInt(i64, e.value ? 1 : 0) };
+      case 'StringLiteral':
+        return { type, ir: this.stringConstant(e.value, sizeOf(type)) };
+      case 'PositionalParam': {
+        const raw = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1] ?? '';
+        if (type.kind === 'int') return { type, ir: constInt(i64, BigInt(raw || '0')) };
+        return { type, ir: this.stringConstant(raw, sizeOf(type)) };
+      }
+      case 'Builtin':
+        return this.builtin(e.name, type);
+      case 'Variable': {
+        const v = this.vars.get(e.name);
+        if (!v) return { type, ir: constInt(i64, 0) };
+        if (isAggregate(v.type)) return { type: v.type, ir: v.slot };
+        return { type: v.type, ir: fn.load(v.slot, 8) };
+      }
+      case 'MapRef':
+        return this.mapRead(e);
+      case 'Call':
+        return this.call(e, type);
+      case 'Unary': {
+        const v = this.expr(e.operand);
+        switch (e.op) {
+          case '-': return { type, ir: fn.binary('sub', constInt(i64, 0), this.toI64(v)) };
+          case '~': return { type, ir: fn.binary('xor', this.toI64(v), constInt(i64, -1)) };
+          case '!': return { type, ir: fn.intCast(fn.icmp('eq', this.toI64(v), constInt(i64, 0)), i64, false) };
+          default: return { type, ir: this.toI64(v) };
+        }
+      }
+      case 'IncDec': {
+        const before = this.expr(e.target);
+        const after = this.arith(e.op === '++' ? '+' : '-', before, { type: INT64, ir: constInt(i64, 1) });
+        if (e.target.kind === 'Variable') this.storeVariable(e.target.name, after);
+        else {
+          const spec = this.mapSpec(e.target.name);
+          const key = this.mapKey(spec, e.target);
+          const slot = this.temp(spec.valueType);
+          this.storeInto(slot, spec.valueType, after);
+          this.mapUpdate(spec, key, slot);
+        }
+        return e.prefix ? after : before;
+      }
+      case 'Binary':
+        return this.binaryExpr(e, type);
+      case 'Ternary': {
+        const then = fn.label('tthen');
+        const otherwise = fn.label('telse');
+        const done = fn.label('tdone');
+        fn.condBr(this.truthy(this.expr(e.condition)), then, otherwise);
+        if (isAggregate(type)) {
+          const out = this.temp(type);
+          this.memset(out, sizeOf(type));
+          fn.place(then);
+          this.storeInto(out, type, this.expr(e.then));
+          fn.br(done);
+          fn.place(otherwise);
+          this.storeInto(out, type, this.expr(e.otherwise));
+          fn.br(done);
+          fn.place(done);
+          return { type, ir: out };
+        }
+        fn.place(then);
+        const a = this.toI64(this.expr(e.then));
+        const thenEnd = fn.label('tthenend');
+        fn.br(thenEnd);
+        fn.place(thenEnd);
+        fn.br(done);
+        fn.place(otherwise);
+        const b = this.toI64(this.expr(e.otherwise));
+        const elseEnd = fn.label('telseend');
+        fn.br(elseEnd);
+        fn.place(elseEnd);
+        fn.br(done);
+        fn.place(done);
+        return { type, ir: fn.phi(i64, [[a, thenEnd], [b, elseEnd]]) };
+      }
+      case 'FieldAccess':
+        return this.fieldAccess(e, type);
+      case 'TupleExpr': {
+        const out = this.temp(type);
+        this.memset(out, sizeOf(type));
+        this.storeInto(out, type, { type, ir: out }, e.elements.map((x) => this.expr(x)));
+        return { type, ir: out };
+      }
+      case 'TupleIndex': {
+        const tuple = this.expr(e.tuple);
+        const tt = tuple.type;
+        if (tt.kind !== 'tuple') return { type, ir: constInt(i64, 0) };
+        const offset = tupleLayout(tt.elements).offsets[e.index]!;
+        const p = fn.byteOffset(tuple.ir, offset);
+        return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
+      }
+      case 'Cast': {
+        const v = this.toI64(this.expr(e.operand));
+        if (type.kind !== 'int') return { type, ir: v };
+        const narrowed = fn.intCast(v, intType(type.bits), false);
+        return { type, ir: fn.intCast(narrowed, i64, type.signed) };
+      }
+      default:
+        return { type, ir: constInt(i64, 0) };
+    }
+  }
+
+  private call(c: Call, type: Type): Val {
+    const { fn } = this;
+    const none: Val = { type, ir: constInt(i64, 0) };
+    switch (c.name) {
+      case 'printf':
+        this.eventWithArgs(c, c.args.slice(1));
+        return none;
+      case 'print': {
+        const spec = this.program.eventOf.get(c)!;
+        if (spec.kind === 'print_map') this.emitEvent(spec, () => {}, false);
+        else this.eventWithArgs(c, [c.args[0]!]);
+        return none;
+      }
+      case 'time': case 'clear': case 'zero':
+        this.emitEvent(this.program.eventOf.get(c)!, () => {}, false);
+        return none;
+      case 'exit':
+        // Wake the reader at once: the session stops on this event.
+        this.emitEvent(this.program.eventOf.get(c)!, () => {}, true);
+        return none;
+      case 'delete': {
+        const target = c.args[0] as MapRef;
+        const spec = this.mapSpec(target.name);
+        const key = this.mapKey(spec, target, c.args.length === 2 ? [c.args[1]!] : undefined);
+        fn.callHelper(Helper.mapDeleteElem, i64, [this.mapPointer(spec.name), key]);
+        return none;
+      }
+      case 'str': {
+        const src = this.expr(c.args[0]!);
+        if (src.type.kind === 'string') return src;
+        const size = sizeOf(type);
+        const out = this.temp(type);
+        this.memset(out, size);
+        let limit: IrValue = constInt(i64, size);
+        if (c.args[1]) {
+          // str(p, n) reads at most n bytes including the terminator, as bpftrace does.
+          const n = this.toI64(this.expr(c.args[1]));
+          const tooBig = fn.icmp('ugt', n, constInt(i64, size));
+          limit = fn.select(tooBig, constInt(i64, size), n);
+        }
+        fn.callHelper(Helper.probeReadStr, i64, [out, fn.intCast(limit, i32, false), fn.intToPtr(this.toI64(src), i8p)]);
+        return { type, ir: out };
+      }
+      default:
+        return none;
+    }
+  }
+
+  private builtin(name: string, type: Type): Val {
+    const { fn } = this;
+    const int = (v: IrValue): Val => ({ type, ir: v });
+    switch (name) {
+      case 'pid': case 'tid': {
+        const v = fn.callHelper(Helper.getCurrentPidTgid, i64, []);
+        return int(name === 'pid' ? fn.binary('lshr', v, constInt(i64, 32)) : fn.binary('and', v, constInt(i64, 0xffffffff)));
+      }
+      case 'uid': case 'gid': {
+        const v = fn.callHelper(Helper.getCurrentUidGid, i64, []);
+        return int(name === 'gid' ? fn.binary('lshr', v, constInt(i64, 32)) : fn.binary('and', v, constInt(i64, 0xffffffff)));
+      }
+      case 'nsecs':
+        return int(fn.callHelper(Helper.ktimeGetNs, i64, []));
+      case 'elapsed':
+        return int(fn.binary('sub', fn.callHelper(Helper.ktimeGetNs, i64, []), constInt(i64, this.options.startNs ?? 0n)));
+      case 'cpu':
+        return int(fn.callHelper(Helper.getSmpProcessorId, i64, []));
+      case 'numaid':
+        return int(fn.callHelper(Helper.getNumaNodeId, i64, []));
+      case 'rand':
+        return int(fn.callHelper(Helper.getPrandomU32, i64, []));
+      case 'cgroup':
+        return int(fn.callHelper(Helper.getCurrentCgroupId, i64, []));
+      case 'curtask':
+        return int(fn.callHelper(Helper.getCurrentTask, i64, []));
+      case 'jiffies':
+        return int(fn.callHelper(Helper.jiffies64, i64, []));
+      case 'comm': {
+        const out = this.temp(type);
+        this.memset(out, 16);
+        fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
+        return { type, ir: out };
+      }
+      case 'probe':
+        return { type, ir: this.stringConstant(this.targets[0]!.name, sizeOf(type)) };
+      case 'ctx':
+        return int(fn.ptrToInt(fn.param(0)));
+      case 'args':
+        return { type, ir: fn.param(0) };
+      default:
+        return int(constInt(i64, 0));
+    }
+  }
+
+  /** `args->field` of a tracepoint: read straight from the context at this target's offset. */
+  private fieldAccess(e: Extract<Expr, { kind: 'FieldAccess' }>, type: Type): Val {
+    const { fn } = this;
+    const object = this.expr(e.object);
+    const objectType = object.type;
+    if (objectType.kind !== 'record') return { type, ir: constInt(i64, 0) };
+    let offset = objectType.fields.find((f) => f.name === e.field)?.offset ?? 0;
+    if (e.object.kind === 'Builtin' && e.object.name === 'args') {
+      const target = this.targets[0]!;
+      const format = this.kernel.tracepointFormat(target.parts[0]!, target.parts[1]!);
+      offset = format?.fields.find((f) => f.name === e.field)?.offset ?? offset;
+    }
+    const p = fn.byteOffset(object.ir, offset);
+    if (isAggregate(type)) {
+      // Copy out of the context so later stores and helpers see ordinary stack memory.
+      const out = this.temp(type);
+      this.memcpy(out, p, sizeOf(type));
+      return { type, ir: out };
+    }
+    return { type, ir: this.loadInt(p, type.kind === 'pointer' ? UINT64 : type) };
+  }
+
+  private binaryExpr(e: Extract<Expr, { kind: 'Binary' }>, type: Type): Val {
+    const { fn } = this;
+    if (e.op === '&&' || e.op === '||') {
+      const rhs = fn.label('rhs');
+      const shortcut = fn.label('short');
+      const done = fn.label('logic');
+      const left = this.truthy(this.expr(e.left));
+      if (e.op === '&&') fn.condBr(left, rhs, shortcut);
+      else fn.condBr(left, shortcut, rhs);
+      fn.place(rhs);
+      const right = fn.intCast(this.truthy(this.expr(e.right)), i64, false);
+      const rhsEnd = fn.label('rhsend');
+      fn.br(rhsEnd);
+      fn.place(rhsEnd);
+      fn.br(done);
+      fn.place(shortcut);
+      fn.br(done);
+      fn.place(done);
+      return { type, ir: fn.phi(i64, [[right, rhsEnd], [constInt(i64, e.op === '&&' ? 0 : 1), shortcut]]) };
+    }
+    const a = this.expr(e.left);
+    const b = this.expr(e.right);
+    if (a.type.kind === 'string' && b.type.kind === 'string') {
+      const equal = this.stringsEqual(a, b);
+      return { type, ir: fn.intCast(e.op === '==' ? equal : fn.binary('xor', equal, constInt(i1, 1)), i64, false) };
+    }
+    const signed = (a.type.kind === 'int' && a.type.signed) && (b.type.kind === 'int' && b.type.signed);
+    const compare: Record<string, string> = {
+      '==': 'eq', '!=': 'ne',
+      '<': signed ? 'slt' : 'ult', '<=': signed ? 'sle' : 'ule', '>': signed ? 'sgt' : 'ugt', '>=': signed ? 'sge' : 'uge',
+    };
+    const predicate = compare[e.op];
+    if (predicate) return { type, ir: fn.intCast(fn.icmp(predicate, this.toI64(a), this.toI64(b)), i64, false) };
+    return this.arith(e.op, a, b, type);
+  }
+
+  private arith(op: string, a: Val, b: Val, type: Type = a.type): Val {
+    const signed = type.kind === 'int' && type.signed;
+    const ops: Record<string, string> = {
+      '+': 'add', '-': 'sub', '*': 'mul', '/': signed ? 'sdiv' : 'udiv', '%': signed ? 'srem' : 'urem',
+      '<<': 'shl', '>>': signed ? 'ashr' : 'lshr', '&': 'and', '|': 'or', '^': 'xor',
+    };
+    return { type, ir: this.fn.binary(ops[op]!, this.toI64(a), this.toI64(b)) };
+  }
+
+  /** Byte-wise comparison up to the first NUL, as bpftrace compares strings. */
+  private stringsEqual(a: Val, b: Val): IrValue {
+    const { fn } = this;
+    const n = Math.min(sizeOf(a.type), sizeOf(b.type));
+    const result = fn.alloca(i1, 1);
+    fn.store(constInt(i1, 0), result, 1);
+    const done = fn.label('streqdone');
+    const equal = fn.label('streq');
+    for (let i = 0; i < n; i++) {
+      const ca = fn.load(fn.byteOffset(a.ir, i), 1);
+      const cb = fn.load(fn.byteOffset(b.ir, i), 1);
+      const next = fn.label('strnext');
+      fn.condBr(fn.icmp('ne', ca, cb), done, next);
+      fn.place(next);
+      const cont = fn.label('strcont');
+      fn.condBr(fn.icmp('eq', ca, constInt(i8, 0)), equal, cont);
+      fn.place(cont);
+    }
+    // Equal over the common length: equal if the longer one ends there too.
+    const longer = sizeOf(a.type) > n ? a : sizeOf(b.type) > n ? b : undefined;
+    if (longer) {
+      const c = fn.load(fn.byteOffset(longer.ir, n), 1);
+      fn.condBr(fn.icmp('eq', c, constInt(i8, 0)), equal, done);
+    } else {
+      fn.br(equal);
+    }
+    fn.place(equal);
+    fn.store(constInt(i1, 1), result, 1);
+    fn.br(done);
+    fn.place(done);
+    return fn.load(result, 1);
+  }
+
+  // ---- memory helpers ----
+
+  private truthy(v: Val): IrValue {
+    return this.fn.icmp('ne', this.toI64(v), constInt(i64, 0));
+  }
+
+  private toI64(v: Val): IrValue {
+    if (v.ir.type === i64) return v.ir;
+    if (v.ir.type.endsWith('*')) return this.fn.ptrToInt(v.ir);
+    return this.fn.intCast(v.ir, i64, v.type.kind === 'int' && v.type.signed);
+  }
+
+  private loadInt(p: IrValue, t: Type): IrValue {
+    const bits = t.kind === 'int' ? t.bits : 64;
+    const v = this.fn.load(this.fn.bitcast(p, ptr(intType(bits))), 1);
+    return this.fn.intCast(v, i64, t.kind === 'int' && t.signed);
+  }
+
+  /** A zeroed stack buffer for a value of `t` (as i8*). */
+  private temp(t: Type): IrValue {
+    const slot = this.fn.alloca(arrayType(Math.max(1, sizeOf(t)), i8));
+    return this.fn.bitcast(slot, i8p);
+  }
+
+  /**
+   * Stores `v` at `dest` as type `t`: integers at t's width, strings copied (truncated or
+   * zero-padded to t's size), tuples element by element (from `elements` when building one).
+   */
+  private storeInto(dest: IrValue, t: Type, v: Val, elements?: readonly Val[]): void {
+    const { fn } = this;
+    if (t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool') {
+      const bits = t.kind === 'int' ? t.bits : 64;
+      fn.store(fn.intCast(this.toI64(v), intType(bits), false), fn.bitcast(dest, ptr(intType(bits))), 1);
+      return;
+    }
+    if (t.kind === 'tuple') {
+      const layout = tupleLayout(t.elements);
+      const srcType = v.type.kind === 'tuple' ? v.type : t;
+      const srcLayout = tupleLayout(srcType.elements);
+      t.elements.forEach((et, i) => {
+        const part = elements?.[i] ?? this.elementOf(v, srcType.elements[i]!, srcLayout.offsets[i]!);
+        this.storeInto(fn.byteOffset(dest, layout.offsets[i]!), et, part);
+      });
+      return;
+    }
+    const destSize = sizeOf(t);
+    const srcSize = sizeOf(v.type);
+    if (destSize > srcSize) this.memset(dest, destSize);
+    this.memcpy(dest, v.ir, Math.min(destSize, srcSize));
+  }
+
+  private elementOf(tuple: Val, t: Type, offset: number): Val {
+    const p = this.fn.byteOffset(tuple.ir, offset);
+    return isAggregate(t) ? { type: t, ir: p } : { type: t, ir: this.loadInt(p, t) };
+  }
+
+  private stringConstant(text: string, size: number): IrValue {
+    const bytes = Buffer.alloc(size);
+    bytes.write(text.slice(0, size - 1));
+    const out = this.temp({ kind: 'string', size });
+    // Store 8 bytes at a time: fewer instructions than a byte-wise copy.
+    for (let off = 0; off < size; off += 8) {
+      if (off + 8 <= size) {
+        this.fn.store(constInt(i64, bytes.readBigInt64LE(off)), this.fn.byteOffset(out, off, i64), 1);
+      } else {
+        for (let i = off; i < size; i++) this.fn.store(constInt(i8, bytes[i]!), this.fn.byteOffset(out, i), 1);
+      }
+    }
+    return out;
+  }
+
+  private memset(dest: IrValue, size: number): void {
+    this.fn.call('void', 'llvm.memset.p0i8.i64', [this.fn.bitcast(dest, i8p), constInt(i8, 0), constInt(i64, size), constInt(i1, 0)]);
+  }
+
+  private memcpy(dest: IrValue, src: IrValue, size: number): void {
+    if (size <= 0) return;
+    this.fn.call('void', 'llvm.memcpy.p0i8.p0i8.i64', [
+      this.fn.bitcast(dest, i8p), this.fn.bitcast(src, i8p), constInt(i64, size), constInt(i1, 0),
+    ]);
+  }
+}
+
+/** The IR type a variable of `t` is kept in. */
+function irStorage(t: Type): string {
+  return isAggregate(t) ? arrayType(Math.max(1, sizeOf(t)), i8) : i64;
+}
+
+function constantOf(e: Expr): bigint | undefined {
+  return e.kind === 'IntLiteral' ? e.value : undefined;
+}

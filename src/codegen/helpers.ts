@@ -1,0 +1,34 @@
+// BPF helper function ids (include/uapi/linux/bpf.h) and flags used by generated code.
+export const Helper = {
+  mapLookupElem: 1,
+  mapUpdateElem: 2,
+  mapDeleteElem: 3,
+  probeRead: 4,
+  ktimeGetNs: 5,
+  getPrandomU32: 7,
+  getSmpProcessorId: 8,
+  getCurrentPidTgid: 14,
+  getCurrentUidGid: 15,
+  getCurrentComm: 16,
+  getCurrentTask: 35,
+  getNumaNodeId: 42,
+  probeReadStr: 45,
+  getCurrentCgroupId: 80,
+  sendSignal: 109,
+  probeReadUser: 112,
+  probeReadKernel: 113,
+  probeReadUserStr: 114,
+  probeReadKernelStr: 115,
+  jiffies64: 118,
+  ringbufOutput: 130,
+  ringbufReserve: 131,
+  ringbufSubmit: 132,
+  ringbufDiscard: 133,
+} as const;
+
+/** bpf_ringbuf_submit flags: the probe skips the wake-up; the reader drains on a timer. */
+export const BPF_RB_NO_WAKEUP = 1;
+export const BPF_RB_FORCE_WAKEUP = 2;
+
+/** BPF_PSEUDO_MAP_FD: how `llvm.bpf.pseudo` marks an ld_imm64 of a map fd. */
+export const BPF_PSEUDO_MAP_FD = 1;

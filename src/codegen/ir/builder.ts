@@ -1,0 +1,246 @@
+// A small typed builder for LLVM 14 IR text (typed pointers). Every instruction goes through
+// here, so the rest of codegen never pastes IR strings together by hand.
+
+/** An IR type, spelled as LLVM spells it (`i64`, `i8*`, `[16 x i8]`, `{ i64, [16 x i8] }`). */
+export type IrType = string;
+
+export interface IrValue {
+  readonly type: IrType;
+  /** `%3`, `@g`, or a constant such as `42`, `null`. */
+  readonly ref: string;
+}
+
+export const i1 = 'i1';
+export const i8 = 'i8';
+export const i16 = 'i16';
+export const i32 = 'i32';
+export const i64 = 'i64';
+export const i8p = 'i8*';
+
+export function intType(bits: number): IrType {
+  return `i${bits}`;
+}
+
+export function ptr(t: IrType): IrType {
+  return `${t}*`;
+}
+
+export function arrayType(length: number, element: IrType): IrType {
+  return `[${length} x ${element}]`;
+}
+
+export function constInt(type: IrType, value: bigint | number): IrValue {
+  return { type, ref: BigInt.asIntN(Number(type.slice(1)) || 64, BigInt(value)).toString() };
+}
+
+export class Label {
+  constructor(readonly name: string) {}
+}
+
+/** Builds one function. Allocas go to the entry block so LLVM's mem2reg can promote them. */
+export class FunctionBuilder {
+  private readonly entryAllocas: string[] = [];
+  private readonly body: string[] = [];
+  private nextId = 0;
+  private nextLabel = 0;
+  private terminated = false;
+
+  constructor(
+    readonly name: string,
+    readonly section: string,
+    readonly params: readonly { type: IrType; name: string }[],
+  ) {}
+
+  param(index: number): IrValue {
+    const p = this.params[index]!;
+    return { type: p.type, ref: `%${p.name}` };
+  }
+
+  private tmp(): string {
+    return `%t${this.nextId++}`;
+  }
+
+  private emit(line: string): void {
+    if (this.terminated) {
+      // Code after a terminator (e.g. after `return`) is unreachable: park it in a fresh block.
+      this.body.push(`dead${this.nextLabel++}:`);
+      this.terminated = false;
+    }
+    this.body.push(`  ${line}`);
+  }
+
+  private value(type: IrType, instruction: string): IrValue {
+    const ref = this.tmp();
+    this.emit(`${ref} = ${instruction}`);
+    return { type, ref };
+  }
+
+  comment(text: string): void {
+    if (!this.terminated) this.body.push(`  ; ${text.replace(/\n/g, ' ')}`);
+  }
+
+  label(hint: string): Label {
+    return new Label(`${hint}${this.nextLabel++}`);
+  }
+
+  /** Starts emitting into `label` (the previous block must have been terminated). */
+  place(label: Label): void {
+    if (!this.terminated) this.body.push(`  br label %${label.name}`);
+    this.body.push(`${label.name}:`);
+    this.terminated = false;
+  }
+
+  alloca(type: IrType, align = 8): IrValue {
+    const ref = this.tmp();
+    this.entryAllocas.push(`  ${ref} = alloca ${type}, align ${align}`);
+    return { type: ptr(type), ref };
+  }
+
+  load(pointer: IrValue, align = 1): IrValue {
+    const type = pointer.type.slice(0, -1);
+    return this.value(type, `load ${type}, ${pointer.type} ${pointer.ref}, align ${align}`);
+  }
+
+  loadVolatile(pointer: IrValue): IrValue {
+    const type = pointer.type.slice(0, -1);
+    return this.value(type, `load volatile ${type}, ${pointer.type} ${pointer.ref}`);
+  }
+
+  store(value: IrValue, pointer: IrValue, align = 1): void {
+    this.emit(`store ${value.type} ${value.ref}, ${pointer.type} ${pointer.ref}, align ${align}`);
+  }
+
+  /** `getelementptr inbounds` with constant or value indices. */
+  gep(resultElement: IrType, pointer: IrValue, indices: readonly (number | IrValue)[]): IrValue {
+    const base = pointer.type.slice(0, -1);
+    const idx = indices.map((i) => (typeof i === 'number' ? `i32 ${i}` : `${i.type} ${i.ref}`)).join(', ');
+    return this.value(ptr(resultElement), `getelementptr inbounds ${base}, ${pointer.type} ${pointer.ref}, ${idx}`);
+  }
+
+  /** Byte offset into any pointer, as `i8*` then cast to `target*`. */
+  byteOffset(pointer: IrValue, offset: number | IrValue, target: IrType = i8): IrValue {
+    const bytes = this.bitcast(pointer, i8p);
+    const off = typeof offset === 'number' ? constInt(i64, offset) : offset;
+    const p = this.value(i8p, `getelementptr inbounds i8, i8* ${bytes.ref}, ${off.type} ${off.ref}`);
+    return target === i8 ? p : this.bitcast(p, ptr(target));
+  }
+
+  bitcast(v: IrValue, type: IrType): IrValue {
+    if (v.type === type) return v;
+    return this.value(type, `bitcast ${v.type} ${v.ref} to ${type}`);
+  }
+
+  ptrToInt(v: IrValue): IrValue {
+    return this.value(i64, `ptrtoint ${v.type} ${v.ref} to i64`);
+  }
+
+  intToPtr(v: IrValue, type: IrType): IrValue {
+    return this.value(type, `inttoptr ${v.type} ${v.ref} to ${type}`);
+  }
+
+  /** Integer width change; sign-extends when `signed`. */
+  intCast(v: IrValue, type: IrType, signed: boolean): IrValue {
+    const from = Number(v.type.slice(1));
+    const to = Number(type.slice(1));
+    if (from === to) return v;
+    if (from > to) return this.value(type, `trunc ${v.type} ${v.ref} to ${type}`);
+    return this.value(type, `${signed ? 'sext' : 'zext'} ${v.type} ${v.ref} to ${type}`);
+  }
+
+  binary(op: string, a: IrValue, b: IrValue): IrValue {
+    return this.value(a.type, `${op} ${a.type} ${a.ref}, ${b.ref}`);
+  }
+
+  icmp(predicate: string, a: IrValue, b: IrValue): IrValue {
+    return this.value(i1, `icmp ${predicate} ${a.type} ${a.ref}, ${b.ref}`);
+  }
+
+  select(condition: IrValue, a: IrValue, b: IrValue): IrValue {
+    return this.value(a.type, `select i1 ${condition.ref}, ${a.type} ${a.ref}, ${b.type} ${b.ref}`);
+  }
+
+  phi(type: IrType, incoming: readonly [IrValue, Label][]): IrValue {
+    const list = incoming.map(([v, l]) => `[ ${v.ref}, %${l.name} ]`).join(', ');
+    return this.value(type, `phi ${type} ${list}`);
+  }
+
+  atomicAdd(pointer: IrValue, value: IrValue): void {
+    this.emit(`atomicrmw add ${pointer.type} ${pointer.ref}, ${value.type} ${value.ref} seq_cst`);
+  }
+
+  /** Calls BPF helper `id`; the BPF backend turns a call to a constant address into `call id`. */
+  callHelper(id: number, ret: IrType, args: readonly IrValue[]): IrValue {
+    const sig = `${ret} (${args.map((a) => a.type).join(', ')})*`;
+    const argList = args.map((a) => `${a.type} ${a.ref}`).join(', ');
+    return this.value(ret, `call ${ret} inttoptr (i64 ${id} to ${sig})(${argList})`);
+  }
+
+  /** Calls a declared function or intrinsic. */
+  call(ret: IrType, name: string, args: readonly IrValue[]): IrValue | undefined {
+    const argList = args.map((a) => `${a.type} ${a.ref}`).join(', ');
+    if (ret === 'void') {
+      this.emit(`call void @${name}(${argList})`);
+      return undefined;
+    }
+    return this.value(ret, `call ${ret} @${name}(${argList})`);
+  }
+
+  br(label: Label): void {
+    this.emit(`br label %${label.name}`);
+    this.terminated = true;
+  }
+
+  condBr(condition: IrValue, then: Label, otherwise: Label): void {
+    this.emit(`br i1 ${condition.ref}, label %${then.name}, label %${otherwise.name}`);
+    this.terminated = true;
+  }
+
+  ret(v: IrValue): void {
+    this.emit(`ret ${v.type} ${v.ref}`);
+    this.terminated = true;
+  }
+
+  get isTerminated(): boolean {
+    return this.terminated;
+  }
+
+  toString(): string {
+    const params = this.params.map((p) => `${p.type} %${p.name}`).join(', ');
+    return [
+      `define i64 @${this.name}(${params}) section "${this.section}" {`,
+      'entry:',
+      ...this.entryAllocas,
+      ...this.body,
+      '}',
+      '',
+    ].join('\n');
+  }
+}
+
+/** A module: functions plus the declarations they need. */
+export class ModuleBuilder {
+  private readonly functions: FunctionBuilder[] = [];
+  private readonly declarations = new Set<string>();
+
+  declare(line: string): void {
+    this.declarations.add(line);
+  }
+
+  addFunction(fn: FunctionBuilder): void {
+    this.functions.push(fn);
+  }
+
+  toString(): string {
+    return [
+      '; tracelet generated module',
+      'target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"',
+      'target triple = "bpf"',
+      '',
+      ...this.functions.map(String),
+      ...this.declarations,
+      '',
+      'attributes #0 = { nounwind }',
+      '',
+    ].join('\n');
+  }
+}

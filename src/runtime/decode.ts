@@ -1,0 +1,117 @@
+// Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
+import { alignUp, sizeOf, tupleLayout, type MapSpec, type Type } from '../typecheck/types.js';
+import type { MapEntry, MapValue, Value } from './output/model.js';
+
+export function decodeValue(t: Type, buf: Buffer, offset: number): Value {
+  switch (t.kind) {
+    case 'int':
+      switch (t.bits) {
+        case 8: return BigInt(t.signed ? buf.readInt8(offset) : buf.readUInt8(offset));
+        case 16: return BigInt(t.signed ? buf.readInt16LE(offset) : buf.readUInt16LE(offset));
+        case 32: return BigInt(t.signed ? buf.readInt32LE(offset) : buf.readUInt32LE(offset));
+        default: return t.signed ? buf.readBigInt64LE(offset) : buf.readBigUInt64LE(offset);
+      }
+    case 'string': {
+      const end = buf.indexOf(0, offset);
+      const stop = end < 0 || end > offset + t.size ? offset + t.size : end;
+      return buf.toString('utf8', offset, stop);
+    }
+    case 'tuple': {
+      const { offsets } = tupleLayout(t.elements);
+      return t.elements.map((e, i) => decodeValue(e, buf, offset + offsets[i]!));
+    }
+    case 'bool':
+      return BigInt(buf.readUInt8(offset));
+    default:
+      return buf.readBigUInt64LE(offset);
+  }
+}
+
+/** Bytes one kernel value takes in a lookup/dump buffer (all CPUs for per-CPU maps). */
+export function valueBytes(spec: MapSpec, cpus: number): number {
+  return spec.bpfType.startsWith('percpu') ? alignUp(spec.valueSize, 8) * cpus : spec.valueSize;
+}
+
+function userKeySize(spec: MapSpec): number {
+  return spec.keyType ? sizeOf(spec.keyType) : 0;
+}
+
+function decodeKey(spec: MapSpec, keys: Buffer, offset: number): readonly Value[] | undefined {
+  if (!spec.keyType) return undefined;
+  const v = decodeValue(spec.keyType, keys, offset);
+  return spec.keyType.kind === 'tuple' ? (v as readonly Value[]) : [v];
+}
+
+/**
+ * Turns a map dump into entries, combining per-CPU values as each aggregation requires:
+ * sums for count/sum/avg/stats and buckets, the extreme over CPUs that saw a value for min/max.
+ */
+export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number): MapEntry[] {
+  const stride = valueBytes(spec, cpus);
+  const slot = alignUp(spec.valueSize, 8);
+  const perCpu = spec.bpfType.startsWith('percpu') ? cpus : 1;
+  const i64 = (entry: number, cpu: number, field: number) =>
+    values.readBigInt64LE(entry * stride + cpu * slot + field * 8);
+
+  if (spec.kind === 'hist' || spec.kind === 'lhist') {
+    // One kernel entry per (key, bucket): gather the buckets of each key.
+    const bucketOffset = alignUp(userKeySize(spec), 8);
+    const bucketCount = spec.kind === 'hist' ? 66 : Number((spec.lhist!.max - spec.lhist!.min) / spec.lhist!.step) + 3;
+    const byKey = new Map<string, { key?: readonly Value[]; buckets: bigint[] }>();
+    for (let e = 0; e < count; e++) {
+      const keyOffset = e * spec.keySize;
+      const id = keys.toString('latin1', keyOffset, keyOffset + bucketOffset);
+      let group = byKey.get(id);
+      if (!group) {
+        group = { key: decodeKey(spec, keys, keyOffset), buckets: new Array<bigint>(bucketCount).fill(0n) };
+        byKey.set(id, group);
+      }
+      const bucket = Number(keys.readBigUInt64LE(keyOffset + bucketOffset));
+      let total = 0n;
+      for (let c = 0; c < perCpu; c++) total += i64(e, c, 0);
+      if (bucket < bucketCount) group.buckets[bucket]! += total;
+    }
+    return [...byKey.values()].map((g) => ({ key: g.key, value: { kind: spec.kind as 'hist', buckets: g.buckets } }));
+  }
+
+  const entries: MapEntry[] = [];
+  for (let e = 0; e < count; e++) {
+    const key = decodeKey(spec, keys, e * spec.keySize);
+    let value: MapValue;
+    switch (spec.kind) {
+      case 'scalar':
+        value = { kind: 'scalar', value: decodeValue(spec.valueType, values, e * stride) };
+        break;
+      case 'count': case 'sum': {
+        let total = 0n;
+        for (let c = 0; c < perCpu; c++) total += i64(e, c, 0);
+        value = { kind: spec.kind, value: spec.kind === 'count' ? BigInt.asUintN(64, total) : BigInt.asIntN(64, total) };
+        break;
+      }
+      case 'avg': case 'stats': {
+        let n = 0n;
+        let total = 0n;
+        for (let c = 0; c < perCpu; c++) {
+          n += i64(e, c, 0);
+          total += i64(e, c, 1);
+        }
+        value = { kind: spec.kind, count: n, total };
+        break;
+      }
+      case 'min': case 'max': {
+        let best: bigint | undefined;
+        for (let c = 0; c < perCpu; c++) {
+          if (i64(e, c, 1) === 0n) continue;
+          const v = i64(e, c, 0);
+          if (best === undefined || (spec.kind === 'min' ? v < best : v > best)) best = v;
+        }
+        value = { kind: spec.kind, value: best ?? 0n };
+        break;
+      }
+      default:
+        throw new Error(`internal error: unexpected map kind ${spec.kind}`);
+    }
+    entries.push({ key, value });
+  }
+  return entries;
+}

@@ -1,0 +1,288 @@
+// A Session owns every kernel object of one run: maps, the ring buffer, the loaded object and
+// its links. It loads, attaches, runs BEGIN, consumes events, and on stop detaches, runs END,
+// prints the maps and frees everything — on every path.
+import type { KernelInfo } from '../kernel/kernel-info.js';
+import { generate, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, type GeneratedProgram } from '../codegen/codegen.js';
+import { timerPeriod } from '../typecheck/probes.js';
+import type { EventSpec, MapSpec, TypedProgram } from '../typecheck/types.js';
+import { native, type NativeAddon, type NativeLink, type NativeObject, type RingBufferConsumer } from './native.js';
+import { decodeMap, decodeValue, valueBytes } from './decode.js';
+import type { Formatter, MapSnapshot } from './output/model.js';
+import { formatPrintf } from './output/printf.js';
+import { strftime } from './output/time.js';
+
+/** Why a run ended; the CLI maps these to exit codes. */
+export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit';
+
+export interface SessionOptions {
+  readonly formatter: Formatter;
+  /** Where output goes (stdout, a file, a test buffer). Called once per batch of events. */
+  readonly write: (text: string) => void;
+  /** Warnings for the user (e.g. full maps); the CLI prints them to stderr. */
+  readonly warn?: (message: string) => void;
+  readonly params?: readonly string[];
+  /** Ring buffer size in bytes (a power of two). */
+  readonly ringBufferBytes?: number;
+  /** How often the ring buffer is drained, in ms. */
+  readonly drainIntervalMs?: number;
+}
+
+export class RuntimeError extends Error {
+  constructor(message: string, readonly detail?: string) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+const PERF_TYPE_SOFTWARE = 1;
+const PERF_COUNT_SW_CPU_CLOCK = 0;
+
+export class Session {
+  private readonly addon: NativeAddon;
+  private readonly cpus: number;
+  private readonly mapFds = new Map<string, number>();
+  private ringbufFd = -1;
+  private countersFd = -1;
+  private object?: NativeObject;
+  private programs: readonly GeneratedProgram[] = [];
+  private links: NativeLink[] = [];
+  private ring?: RingBufferConsumer;
+  private timer?: NodeJS.Timeout;
+  private finished?: (reason: StopReason) => void;
+  private stopping = false;
+  private closed = false;
+  private reported = { lost: 0n, full: 0n };
+  readonly ir: string = '';
+
+  constructor(
+    private readonly program: TypedProgram,
+    private readonly kernel: KernelInfo,
+    private readonly options: SessionOptions,
+  ) {
+    this.addon = native();
+    this.cpus = this.addon.possibleCpus();
+  }
+
+  /** The number of attach points, as `Attaching N probes...` counts them. */
+  get probeCount(): number {
+    return this.program.probes.reduce((n, p) => n + p.targets.length, 0);
+  }
+
+  programNamed(name: string): GeneratedProgram | undefined {
+    return this.programs.find((p) => p.name === name);
+  }
+
+  /** Creates the maps, generates and compiles the code, and loads it (nothing attached yet). */
+  load(): void {
+    try {
+      for (const spec of this.program.maps.values()) {
+        this.mapFds.set(spec.name, this.addon.mapCreate(spec.bpfType, kernelMapName(spec.name), spec.keySize, spec.valueSize, spec.maxEntries));
+      }
+      this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? 16 << 20);
+      this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
+      const generated = generate(this.program, this.kernel, {
+        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd,
+      }, { startNs: process.hrtime.bigint(), params: this.options.params });
+      (this as { ir: string }).ir = generated.ir;
+      this.programs = generated.programs;
+      const elf = this.addon.compileIR(generated.ir);
+      const types: Record<string, string> = {};
+      for (const p of this.programs) types[p.name] = p.type;
+      this.object = this.addon.loadObject(elf, types);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** Attaches every program to its targets. Throws (after cleaning up) if one cannot be attached. */
+  attach(): void {
+    const obj = this.object!;
+    try {
+      for (const p of this.programs) {
+        for (const t of p.targets) {
+          switch (t.provider) {
+            case 'BEGIN': case 'END':
+              break;
+            case 'tracepoint':
+              this.links.push(this.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
+              break;
+            case 'interval':
+            case 'profile': {
+              const { frequency, periodNs } = timerPeriod(t);
+              const cpus = t.provider === 'interval' ? [this.addon.onlineCpus()[0] ?? 0] : this.addon.onlineCpus();
+              for (const cpu of cpus) {
+                this.links.push(this.addon.attachPerfEvent(
+                  obj, p.name, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK,
+                  frequency ?? Number(periodNs), frequency !== undefined, cpu, -1,
+                ));
+              }
+              break;
+            }
+            default:
+              throw new RuntimeError(`${t.provider} probes cannot be attached yet`);
+          }
+        }
+      }
+    } catch (e) {
+      this.close();
+      throw e instanceof RuntimeError ? e : new RuntimeError(`could not attach probe: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Runs BEGIN, then consumes events until exit(), stop() or an error; then detaches, runs END,
+   * prints the remaining maps and frees everything. Resolves with why it stopped.
+   */
+  run(): Promise<StopReason> {
+    return new Promise<StopReason>((resolve) => {
+      this.finished = resolve;
+      this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drain());
+      this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs ?? 10);
+      this.runSpecial('BEGIN');
+      this.drain();
+    });
+  }
+
+  /** Ends the run (Ctrl-C, SIGTERM, end of a child). Safe to call more than once. */
+  stop(reason: StopReason): void {
+    if (this.stopping || !this.finished) return;
+    this.stopping = true;
+    const finished = this.finished;
+    try {
+      if (this.timer) clearInterval(this.timer);
+      for (const l of this.links) l.destroy();
+      this.links = [];
+      this.drain(true);
+      this.runSpecial('END');
+      this.drain(true);
+      this.reportCounters();
+      let out = this.options.formatter.exitSeparator();
+      for (const spec of this.program.maps.values()) {
+        const snapshot = this.snapshot(spec);
+        if (snapshot.entries.length > 0) out += this.options.formatter.map(snapshot);
+      }
+      this.options.write(out);
+    } finally {
+      this.close();
+      finished(reason);
+    }
+  }
+
+  /** Frees every kernel object this session created. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const l of this.links) l.destroy();
+    this.links = [];
+    this.ring?.close();
+    this.object?.close();
+    for (const fd of this.mapFds.values()) this.addon.closeFd(fd);
+    if (this.ringbufFd >= 0) this.addon.closeFd(this.ringbufFd);
+    if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
+  }
+
+  private runSpecial(provider: 'BEGIN' | 'END'): void {
+    for (const p of this.programs) {
+      if (p.targets[0]!.provider === provider) this.addon.runProgram(this.object!.programFd(p.name));
+    }
+  }
+
+  snapshot(spec: MapSpec): MapSnapshot {
+    const fd = this.mapFds.get(spec.name)!;
+    const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
+    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus) };
+  }
+
+  /** Reads every available event and writes their output in one batch. */
+  private drain(final = false): void {
+    if (!this.ring || (this.stopping && !final)) return;
+    const records = this.ring.drain();
+    if (records.length === 0) return;
+    let out = '';
+    let exit = false;
+    for (let off = 0; off + 4 <= records.length;) {
+      const len = records.readUInt32LE(off);
+      const record = records.subarray(off + 4, off + 4 + len);
+      off += 4 + Math.ceil(len / 8) * 8;
+      if (exit) continue;
+      const spec = this.program.events[Number(record.readBigUInt64LE(0))];
+      if (!spec) continue;
+      if (spec.kind === 'exit') {
+        exit = true;
+        continue;
+      }
+      out += this.handleEvent(spec, record);
+    }
+    if (out) this.options.write(out);
+    if (exit && !final) setImmediate(() => this.stop('exit'));
+  }
+
+  private handleEvent(spec: EventSpec, record: Buffer): string {
+    const f = this.options.formatter;
+    const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset) }));
+    switch (spec.kind) {
+      case 'printf':
+        return f.printf(formatPrintf(spec.format!, args()));
+      case 'print_value':
+        return f.value(args()[0]!);
+      case 'time':
+        return f.time(strftime(spec.format!, new Date()));
+      case 'print_map': {
+        const map = this.program.maps.get(spec.map!);
+        return map ? f.map(this.snapshot(map), { top: spec.top, div: spec.div }) : '';
+      }
+      case 'clear':
+      case 'zero': {
+        const map = this.program.maps.get(spec.map!);
+        if (map) this.clearMap(map, spec.kind === 'zero');
+        return '';
+      }
+      default:
+        return '';
+    }
+  }
+
+  /** clear() deletes every entry; zero() keeps the keys with zeroed values. */
+  private clearMap(spec: MapSpec, keepKeys: boolean): void {
+    const fd = this.mapFds.get(spec.name)!;
+    const bytes = valueBytes(spec, this.cpus);
+    if (!keepKeys || spec.kind === 'hist' || spec.kind === 'lhist') {
+      this.addon.mapClear(fd, spec.keySize, bytes, false);
+      return;
+    }
+    const dump = this.addon.mapDump(fd, spec.keySize, bytes);
+    const zeroes = Buffer.alloc(bytes);
+    for (let i = 0; i < dump.count; i++) {
+      this.addon.mapUpdate(fd, dump.keys.subarray(i * spec.keySize, (i + 1) * spec.keySize), zeroes);
+    }
+  }
+
+  /** Events lost to a full ring buffer and updates lost to full maps are reported, never silent. */
+  private reportCounters(): void {
+    const key = Buffer.alloc(4);
+    const read = (index: number) => {
+      key.writeUInt32LE(index);
+      const v = this.addon.mapLookup(this.countersFd, key, 8 * this.cpus);
+      let total = 0n;
+      for (let c = 0; v && c < this.cpus; c++) total += v.readBigUInt64LE(c * 8);
+      return total;
+    };
+    const lost = read(COUNTER_LOST_EVENTS);
+    if (lost > this.reported.lost) {
+      this.options.write(this.options.formatter.lostEvents(Number(lost - this.reported.lost)));
+      this.reported.lost = lost;
+    }
+    const full = read(COUNTER_MAP_FULL);
+    if (full > this.reported.full) {
+      this.options.warn?.(`${full - this.reported.full} map updates failed because a map was full (raise BPFTRACE_MAP_KEYS_MAX)`);
+      this.reported.full = full;
+    }
+  }
+}
+
+/** Kernel map names are at most 15 characters; keep ours recognisable. */
+function kernelMapName(name: string): string {
+  return `tl_${name.replace(/[^A-Za-z0-9_]/g, '') || 'map'}`.slice(0, 15);
+}

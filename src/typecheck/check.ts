@@ -1,0 +1,775 @@
+// The type checker: resolves probes, infers the type of every expression, checks map key/value
+// consistency across probes, and lays out the events and maps → TypedProgram.
+import type {
+  AssignStmt, AttachPoint, Block, Call, Expr, MapRef, Probe, Program, Span, Stmt, Variable,
+} from '../parser/ast.js';
+import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { closest } from '../diagnostics/render.js';
+import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
+import { BUILTINS } from './builtins.js';
+import { FUNCTIONS, AGGREGATIONS } from './functions.js';
+import { expandAttachPoint } from './probes.js';
+import { checkPrintfArguments } from './printf-check.js';
+import {
+  INT64, NONE, UINT64, sameType, sizeOf, str, tupleLayout, typeName,
+  type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
+  type ProbeTarget, type Type, type TypedProbe, type TypedProgram, type VariableInfo,
+} from './types.js';
+
+export interface CheckOptions {
+  /** BPFTRACE_STRLEN: the size of strings read with str(). */
+  readonly stringLength?: number;
+  /** BPFTRACE_MAP_KEYS_MAX */
+  readonly mapKeysMax?: number;
+  readonly params?: readonly string[];
+}
+
+export interface CheckResult {
+  readonly program?: TypedProgram;
+  readonly diagnostics: Diagnostic[];
+}
+
+interface MapInfo {
+  kind: MapKind;
+  keyType?: Type;
+  valueType: Type;
+  lhist?: LhistParams;
+  span: Span;
+  /** Has the map been given a key in some use (and without in another)? */
+  keyed: boolean;
+}
+
+/** Types a map key or value is stored as: integers widen to 64 bits, as bpftrace does. */
+function storageType(t: Type): Type {
+  if (t.kind === 'int' || t.kind === 'bool') return t.kind === 'int' && t.signed ? INT64 : t.kind === 'bool' ? UINT64 : UINT64;
+  if (t.kind === 'tuple') return { kind: 'tuple', elements: t.elements.map(storageType) };
+  return t;
+}
+
+/** The common type of two uses, or undefined if they conflict. Strings widen to the larger size. */
+function unify(a: Type, b: Type): Type | undefined {
+  if (a.kind === 'int' && b.kind === 'int') {
+    return { kind: 'int', bits: Math.max(a.bits, b.bits) as 64, signed: a.signed || b.signed };
+  }
+  if (a.kind === 'string' && b.kind === 'string') return str(Math.max(a.size, b.size));
+  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length) {
+    const elements: Type[] = [];
+    for (let i = 0; i < a.elements.length; i++) {
+      const e = unify(a.elements[i]!, b.elements[i]!);
+      if (!e) return undefined;
+      elements.push(e);
+    }
+    return { kind: 'tuple', elements };
+  }
+  return sameType(a, b) ? a : undefined;
+}
+
+function describeValue(info: MapInfo): string {
+  return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
+}
+
+const HIST_BUCKETS = 66;
+
+class Checker {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly types = new Map<Expr, Type>();
+  readonly eventOf = new Map<Expr | Stmt, EventSpec>();
+  readonly events: EventSpec[] = [];
+  readonly variables = new Map<Probe, Map<string, VariableInfo>>();
+  private scope = new Map<string, VariableInfo>();
+  private probe!: Probe;
+  private targets: readonly ProbeTarget[] = [];
+  private loopDepth = 0;
+  private readonly stringLength: number;
+
+  constructor(
+    readonly kernel: KernelInfo,
+    readonly maps: Map<string, MapInfo>,
+    /** First pass: learn map types; report nothing. */
+    readonly collecting: boolean,
+    readonly options: CheckOptions,
+  ) {
+    this.stringLength = options.stringLength ?? 64;
+  }
+
+  private report(d: Diagnostic): void {
+    if (!this.collecting) this.diagnostics.push(d);
+  }
+
+  checkProbe(probe: Probe, targets: readonly ProbeTarget[]): void {
+    this.probe = probe;
+    this.targets = targets;
+    this.scope = new Map();
+    this.variables.set(probe, this.scope);
+    if (probe.predicate) this.checkCondition(probe.predicate);
+    this.checkBlock(probe.body);
+  }
+
+  private checkBlock(block: Block): void {
+    for (const s of block.statements) this.checkStmt(s);
+  }
+
+  private checkCondition(e: Expr): void {
+    const t = this.expr(e);
+    if (t.kind !== 'int' && t.kind !== 'bool' && t.kind !== 'pointer' && t.kind !== 'none') {
+      this.report(error('E_TYPE', e.span, `a condition must be an integer, got ${typeName(t)}`));
+    }
+  }
+
+  private checkStmt(s: Stmt): void {
+    switch (s.kind) {
+      case 'ExprStmt':
+        if (s.expr.kind === 'Call' && AGGREGATIONS.has(s.expr.name)) {
+          this.report(error('E_AGG_CONTEXT', s.expr.span, `${s.expr.name}() must be assigned to a map, e.g. @x = ${s.expr.name}(...)`));
+        }
+        this.expr(s.expr);
+        return;
+      case 'AssignStmt':
+        this.assign(s);
+        return;
+      case 'IfStmt':
+        this.checkCondition(s.condition);
+        this.checkBlock(s.then);
+        if (s.otherwise) s.otherwise.kind === 'IfStmt' ? this.checkStmt(s.otherwise) : this.checkBlock(s.otherwise);
+        return;
+      case 'WhileStmt':
+        this.checkCondition(s.condition);
+        this.loopDepth++;
+        this.checkBlock(s.body);
+        this.loopDepth--;
+        return;
+      case 'UnrollStmt': {
+        const n = this.constant(s.count);
+        if (n === undefined || n < 1n || n > 100n) {
+          this.report(error('E_UNROLL', s.count.span, 'unroll() takes a constant from 1 to 100'));
+        }
+        this.checkBlock(s.body);
+        return;
+      }
+      case 'ForStmt':
+        this.report(error('E_UNSUPPORTED', s.span, 'for loops over maps are not supported yet'));
+        return;
+      case 'JumpStmt':
+        if (s.jump !== 'return' && this.loopDepth === 0) {
+          this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
+        }
+        return;
+      case 'BlockStmt':
+        this.checkBlock(s.block);
+        return;
+    }
+  }
+
+  private assign(s: AssignStmt): void {
+    const value = s.value;
+    if (s.target.kind === 'MapRef' && value.kind === 'Call' && AGGREGATIONS.has(value.name)) {
+      if (s.op !== '=') {
+        this.report(error('E_AGG_CONTEXT', s.span, `${value.name}() can only be assigned with '='`));
+      }
+      this.aggregate(s.target, value);
+      return;
+    }
+    let t = this.expr(value);
+    if (s.op !== '=') {
+      const current = this.expr(s.target);
+      if (current.kind !== 'int' || t.kind !== 'int') {
+        this.report(error('E_TYPE', s.span, `'${s.op}=' needs integers, got ${typeName(current)} and ${typeName(t)}`));
+      }
+      t = current.kind === 'int' ? current : t;
+    }
+    if (t.kind === 'none') {
+      this.report(error('E_TYPE', value.span, 'this expression has no value to assign'));
+      return;
+    }
+    if (s.target.kind === 'Variable') {
+      this.defineVariable(s.target, t);
+    } else {
+      this.mapAssign(s.target, 'scalar', storageType(t), value.span);
+    }
+  }
+
+  private defineVariable(v: Variable, t: Type): void {
+    const existing = this.scope.get(v.name);
+    if (!existing) {
+      this.scope.set(v.name, { name: v.name, type: t.kind === 'int' ? storageType(t) : t });
+      this.types.set(v, t);
+      return;
+    }
+    const u = unify(existing.type, t);
+    if (!u) {
+      this.report(error('E_TYPE_MISMATCH', v.span,
+        `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`));
+      return;
+    }
+    this.scope.set(v.name, { name: v.name, type: u });
+    this.types.set(v, u);
+  }
+
+  /** Records a map's key type from a use with keys (or none). */
+  private mapKey(m: MapRef): Type | undefined {
+    if (!m.keys || m.keys.length === 0) return undefined;
+    const keyTypes = m.keys.map((k) => {
+      const t = this.expr(k);
+      if (t.kind === 'none' || t.kind === 'aggregation') {
+        this.report(error('E_TYPE', k.span, `a map key cannot be of type ${typeName(t)}`));
+      }
+      return storageType(t);
+    });
+    return keyTypes.length === 1 ? keyTypes[0] : { kind: 'tuple', elements: keyTypes };
+  }
+
+  private mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, lhist?: LhistParams): void {
+    const keyType = this.mapKey(m);
+    const info = this.maps.get(m.name);
+    if (!info) {
+      this.maps.set(m.name, { kind, keyType, valueType, lhist, span: m.span, keyed: keyType !== undefined });
+      this.types.set(m, valueType);
+      return;
+    }
+    if (info.kind !== kind || (kind === 'scalar' && !unify(info.valueType, valueType))) {
+      const now = kind === 'scalar' ? typeName(valueType) : kind;
+      this.report(error('E_TYPE_MISMATCH', span,
+        `type mismatch for ${m.name}: assigning ${now} to a map that holds ${describeValue(info)}`));
+      return;
+    }
+    if (kind === 'scalar') info.valueType = unify(info.valueType, valueType)!;
+    if (lhist && info.lhist && (lhist.min !== info.lhist.min || lhist.max !== info.lhist.max || lhist.step !== info.lhist.step)) {
+      this.report(error('E_TYPE_MISMATCH', span, `lhist() of ${m.name} is used with different min, max or step`));
+    }
+    this.unifyKey(m, info, keyType);
+    this.types.set(m, info.valueType);
+  }
+
+  private unifyKey(m: MapRef, info: MapInfo, keyType: Type | undefined): void {
+    if ((keyType === undefined) !== (info.keyType === undefined)) {
+      this.report(error('E_MAP_KEY', m.span, keyType
+        ? `${m.name} is used without a key elsewhere, but with a key here`
+        : `${m.name} is used with a key elsewhere, but without one here`));
+      return;
+    }
+    if (keyType && info.keyType) {
+      const u = unify(info.keyType, keyType);
+      if (!u) {
+        this.report(error('E_MAP_KEY', m.span,
+          `${m.name} has key type ${typeName(info.keyType)}, but is used here with ${typeName(keyType)}`));
+        return;
+      }
+      info.keyType = u;
+    }
+  }
+
+  private aggregate(m: MapRef, call: Call): void {
+    const kind = call.name as AggregationKind;
+    const spec = FUNCTIONS.get(call.name)!;
+    this.checkArity(call, spec.minArgs, spec.maxArgs);
+    const argTypes = call.args.map((a) => this.expr(a));
+    for (const [i, t] of argTypes.entries()) {
+      if (t.kind !== 'int' && t.kind !== 'bool') {
+        this.report(error('E_ARG_TYPE', call.args[i]!.span, `${call.name}() expects an integer, got ${typeName(t)}`));
+      }
+    }
+    let lhist: LhistParams | undefined;
+    if (kind === 'lhist' && call.args.length === 4) {
+      const [min, max, step] = call.args.slice(1).map((a) => this.constant(a));
+      if (min === undefined || max === undefined || step === undefined) {
+        this.report(error('E_LHIST', call.span, 'lhist() min, max and step must be constants'));
+      } else if (min < 0n || max <= min || step <= 0n) {
+        this.report(error('E_LHIST', call.span, 'lhist() needs 0 <= min < max and step > 0'));
+      } else if ((max - min) / step > 1000n) {
+        this.report(error('E_LHIST', call.span, 'lhist() has more than 1000 buckets; use a larger step'));
+      } else {
+        lhist = { min, max, step };
+      }
+    }
+    const signed = argTypes[0]?.kind === 'int' && argTypes[0].signed;
+    const valueType: Type = { kind: 'aggregation', agg: kind, signed: kind === 'count' ? false : signed };
+    this.types.set(call, valueType);
+    this.mapAssign(m, kind, valueType, call.span, lhist);
+  }
+
+  private checkArity(call: Call, min: number, max: number): boolean {
+    if (call.args.length < min || call.args.length > max) {
+      const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+      this.report(error('E_ARITY', call.span,
+        `${call.name}() takes ${expected} argument${expected === '1' ? '' : 's'}, got ${call.args.length}`));
+      return false;
+    }
+    return true;
+  }
+
+  /** Folds a constant integer expression, or undefined. */
+  constant(e: Expr): bigint | undefined {
+    switch (e.kind) {
+      case 'IntLiteral': return e.value;
+      case 'BoolLiteral': return e.value ? 1n : 0n;
+      case 'Unary': {
+        const v = this.constant(e.operand);
+        if (v === undefined) return undefined;
+        return e.op === '-' ? -v : e.op === '~' ? ~v : e.op === '!' ? (v === 0n ? 1n : 0n) : e.op === '+' ? v : undefined;
+      }
+      case 'Binary': {
+        const a = this.constant(e.left);
+        const b = this.constant(e.right);
+        if (a === undefined || b === undefined) return undefined;
+        switch (e.op) {
+          case '+': return a + b;
+          case '-': return a - b;
+          case '*': return a * b;
+          case '/': return b === 0n ? undefined : a / b;
+          case '%': return b === 0n ? undefined : a % b;
+          case '<<': return a << b;
+          case '>>': return a >> b;
+          default: return undefined;
+        }
+      }
+      case 'PositionalParam': {
+        const p = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1];
+        return p !== undefined && /^-?\d+$/.test(p) ? BigInt(p) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  expr(e: Expr): Type {
+    const t = this.exprUncached(e);
+    this.types.set(e, t);
+    return t;
+  }
+
+  private exprUncached(e: Expr): Type {
+    switch (e.kind) {
+      case 'IntLiteral':
+        return e.suffix.includes('u') || e.value > 0x7fffffffffffffffn ? UINT64 : INT64;
+      case 'BoolLiteral':
+        return INT64;
+      case 'StringLiteral':
+        return str(Buffer.byteLength(e.value) + 1);
+      case 'PositionalParam': {
+        if (e.count) return INT64;
+        const p = this.options.params?.[e.index - 1];
+        if (p !== undefined && /^-?\d+$/.test(p)) return INT64;
+        // bpftrace: a missing or non-numeric positional parameter used as a value is an empty string / 0.
+        return str(Math.max(1, Buffer.byteLength(p ?? '') + 1));
+      }
+      case 'Builtin':
+        return this.builtin(e.name, e.span);
+      case 'Identifier':
+        this.report(error('E_UNKNOWN_IDENTIFIER', e.span, `unknown identifier '${e.name}'`,
+          hintFor(e.name, [...BUILTINS.keys()])));
+        return NONE;
+      case 'Variable': {
+        const v = this.scope.get(e.name);
+        if (!v) {
+          this.report(error('E_UNDEFINED_VARIABLE', e.span, `variable $${e.name} is used before it is assigned`,
+            hintFor(e.name, [...this.scope.keys()], '$')));
+          return INT64;
+        }
+        return v.type;
+      }
+      case 'MapRef': {
+        const info = this.maps.get(e.name);
+        if (!info) {
+          if (!this.collecting) {
+            this.report(error('E_UNDEFINED_MAP', e.span, `map ${e.name} is used but never assigned`,
+              hintFor(e.name, [...this.maps.keys()])));
+          }
+          this.mapKey(e);
+          return INT64;
+        }
+        this.unifyKey(e, info, this.mapKey(e));
+        if (info.kind === 'scalar') return info.valueType;
+        if (info.kind === 'count' || info.kind === 'sum' || info.kind === 'min' || info.kind === 'max' || info.kind === 'avg') {
+          return info.kind === 'count' ? UINT64 : INT64;
+        }
+        this.report(error('E_TYPE', e.span, `the value of a ${info.kind}() map cannot be read in a probe`));
+        return INT64;
+      }
+      case 'Call':
+        return this.call(e);
+      case 'Unary': {
+        const t = this.expr(e.operand);
+        if (e.op === '!') return INT64;
+        if (e.op === '*' || e.op === '&') {
+          this.report(error('E_UNSUPPORTED', e.span, `unary '${e.op}' is not supported yet`));
+          return INT64;
+        }
+        if (t.kind !== 'int') {
+          this.report(error('E_TYPE', e.span, `'${e.op}' needs an integer, got ${typeName(t)}`));
+          return INT64;
+        }
+        return e.op === '-' ? INT64 : t;
+      }
+      case 'IncDec': {
+        const t = this.expr(e.target);
+        if (e.target.kind === 'Variable' && !this.scope.has(e.target.name)) return INT64;
+        if (e.target.kind === 'MapRef' && !this.maps.get(e.target.name)) {
+          this.mapAssign(e.target, 'scalar', INT64, e.span);
+        }
+        return t;
+      }
+      case 'Binary':
+        return this.binary(e);
+      case 'Ternary': {
+        this.checkCondition(e.condition);
+        const a = this.expr(e.then);
+        const b = this.expr(e.otherwise);
+        const u = unify(a, b);
+        if (!u) {
+          this.report(error('E_TYPE_MISMATCH', e.span, `the branches of ?: have different types: ${typeName(a)} and ${typeName(b)}`));
+          return a;
+        }
+        return u;
+      }
+      case 'FieldAccess':
+        return this.field(e);
+      case 'TupleExpr':
+        return { kind: 'tuple', elements: e.elements.map((x) => storageType(this.expr(x))) };
+      case 'TupleIndex': {
+        const t = this.expr(e.tuple);
+        if (t.kind !== 'tuple') {
+          this.report(error('E_TYPE', e.span, `.${e.index} needs a tuple, got ${typeName(t)}`));
+          return INT64;
+        }
+        const el = t.elements[e.index];
+        if (!el) {
+          this.report(error('E_TUPLE_INDEX', e.span, `tuple index ${e.index} is out of range (the tuple has ${t.elements.length} elements)`));
+          return INT64;
+        }
+        return el;
+      }
+      case 'Cast': {
+        const t = this.expr(e.operand);
+        const m = /^(u?)int(8|16|32|64)$/.exec(e.type.name);
+        if (m && e.type.pointerDepth === 0 && (t.kind === 'int' || t.kind === 'pointer')) {
+          return { kind: 'int', bits: Number(m[2]) as 8, signed: m[1] === '' };
+        }
+        this.report(error('E_UNSUPPORTED', e.span, `cast to ${e.type.name} is not supported yet`));
+        return INT64;
+      }
+      case 'Index':
+      case 'SizeOf':
+      case 'OffsetOf':
+        this.report(error('E_UNSUPPORTED', e.span, `${e.kind} expressions are not supported yet`));
+        return INT64;
+    }
+  }
+
+  private builtin(name: string, span: Span): Type {
+    const spec = BUILTINS.get(name);
+    if (!spec) {
+      this.report(error('E_UNKNOWN_BUILTIN', span, `unknown builtin '${name}'`, hintFor(name, [...BUILTINS.keys()])));
+      return INT64;
+    }
+    if (spec.providers) {
+      const bad = this.targets.find((t) => !spec.providers!.includes(t.provider));
+      if (bad) {
+        this.report(error('E_BUILTIN_CONTEXT', span, `'${name}' is not available in ${bad.provider} probes`));
+      }
+    }
+    if (name === 'args') return this.argsType(span);
+    return spec.type;
+  }
+
+  /** `args` of tracepoint probes: a record of the tracepoint's fields. */
+  private argsType(span: Span): Type {
+    const formats = this.tracepointFormats();
+    const first = formats[0];
+    if (!first) {
+      this.report(error('E_BUILTIN_CONTEXT', span, `'args' is only available in tracepoint probes here`));
+      return NONE;
+    }
+    return {
+      kind: 'record',
+      name: `args of ${first.category}:${first.event}`,
+      size: 0,
+      fields: first.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset })),
+    };
+  }
+
+  tracepointFormats(): TracepointFormat[] {
+    const out: TracepointFormat[] = [];
+    for (const t of this.targets) {
+      if (t.provider !== 'tracepoint') continue;
+      const f = this.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!);
+      if (f) out.push(f);
+    }
+    return out;
+  }
+
+  private field(e: Extract<Expr, { kind: 'FieldAccess' }>): Type {
+    const objectType = this.expr(e.object);
+    if (objectType.kind !== 'record') {
+      if (objectType.kind !== 'none') {
+        this.report(error('E_TYPE', e.span, `'${e.arrow ? '->' : '.'}${e.field}' needs a struct, got ${typeName(objectType)}`));
+      }
+      return INT64;
+    }
+    const f = objectType.fields.find((x) => x.name === e.field);
+    if (!f) {
+      this.report(error('E_UNKNOWN_FIELD', e.fieldSpan, `${objectType.name} has no field '${e.field}'`,
+        hintFor(e.field, objectType.fields.map((x) => x.name))));
+      return INT64;
+    }
+    // Every tracepoint the probe is attached to must have the field with the same type.
+    if (e.object.kind === 'Builtin' && e.object.name === 'args') {
+      for (const fmt of this.tracepointFormats()) {
+        const other = fmt.fields.find((x) => x.name === e.field);
+        if (!other) {
+          this.report(error('E_UNKNOWN_FIELD', e.fieldSpan, `tracepoint ${fmt.category}:${fmt.event} has no field '${e.field}'`));
+        } else if (!sameType(other.type, f.type)) {
+          this.report(error('E_TYPE_MISMATCH', e.fieldSpan,
+            `field '${e.field}' has type ${typeName(f.type)} in one tracepoint and ${typeName(other.type)} in ${fmt.category}:${fmt.event}`));
+        }
+      }
+    }
+    if (f.type.kind === 'array' && f.type.element.kind === 'int' && f.type.element.bits === 8) {
+      return str(f.type.length);
+    }
+    return f.type;
+  }
+
+  private binary(e: Extract<Expr, { kind: 'Binary' }>): Type {
+    const a = this.expr(e.left);
+    const b = this.expr(e.right);
+    if (e.op === '&&' || e.op === '||') return INT64;
+    if (a.kind === 'string' || b.kind === 'string') {
+      if ((e.op === '==' || e.op === '!=') && a.kind === 'string' && b.kind === 'string') return INT64;
+      this.report(error('E_TYPE', e.opSpan, `'${e.op}' cannot be applied to ${typeName(a)} and ${typeName(b)}`,
+        a.kind === 'string' && b.kind === 'string' ? 'strings can only be compared with == and !=' : undefined));
+      return INT64;
+    }
+    const ints = (t: Type) => t.kind === 'int' || t.kind === 'pointer';
+    if (!ints(a) || !ints(b)) {
+      this.report(error('E_TYPE', e.opSpan, `'${e.op}' cannot be applied to ${typeName(a)} and ${typeName(b)}`));
+      return INT64;
+    }
+    const signedA = a.kind === 'int' && a.signed;
+    const signedB = b.kind === 'int' && b.signed;
+    if (['<', '<=', '>', '>=', '==', '!='].includes(e.op)) {
+      if (signedA !== signedB && !this.isNonNegativeConstant(signedA ? e.left : e.right)) {
+        this.report(warning('W_SIGN_COMPARE', e.opSpan,
+          `comparison of integers of different signs: '${typeName(a)}' and '${typeName(b)}' can lead to undefined behavior`));
+      }
+      return INT64;
+    }
+    if ((e.op === '/' || e.op === '%') && (signedA || signedB)) {
+      this.report(warning('W_SIGNED_DIV', e.opSpan,
+        `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`));
+    }
+    return signedA && signedB ? INT64 : !signedA && !signedB ? UINT64 : INT64;
+  }
+
+  private isNonNegativeConstant(e: Expr): boolean {
+    const v = this.constant(e);
+    return v !== undefined && v >= 0n;
+  }
+
+  private call(c: Call): Type {
+    const spec = FUNCTIONS.get(c.name);
+    if (!spec) {
+      this.report(error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`,
+        hintFor(c.name, [...FUNCTIONS.keys()])));
+      c.args.forEach((a) => this.expr(a));
+      return NONE;
+    }
+    if (AGGREGATIONS.has(c.name)) {
+      // Reached only outside `@m = agg(...)`, already reported by the statement.
+      c.args.forEach((a) => this.expr(a));
+      return NONE;
+    }
+    if (!this.checkArity(c, spec.minArgs, spec.maxArgs)) {
+      c.args.forEach((a) => this.expr(a));
+      return NONE;
+    }
+    switch (c.name) {
+      case 'printf': {
+        const fmt = c.args[0]!;
+        const argTypes = c.args.slice(1).map((a) => this.expr(a));
+        if (fmt.kind !== 'StringLiteral') {
+          this.report(error('E_ARG_TYPE', fmt.span, 'printf() needs a string literal as its format'));
+          return NONE;
+        }
+        const problems = checkPrintfArguments(fmt.value, argTypes);
+        for (const p of problems) {
+          this.report(error('E_PRINTF', p.argument !== undefined ? c.args[p.argument + 1]!.span : fmt.span, p.message));
+        }
+        this.addEvent(c, 'printf', { format: fmt.value, fieldTypes: argTypes.map(eventFieldType) });
+        return NONE;
+      }
+      case 'exit':
+        this.addEvent(c, 'exit', { fieldTypes: [] });
+        return NONE;
+      case 'time': {
+        const fmt = c.args[0];
+        if (fmt && fmt.kind !== 'StringLiteral') {
+          this.report(error('E_ARG_TYPE', fmt.span, 'time() needs a string literal as its format'));
+        }
+        this.addEvent(c, 'time', { format: fmt?.kind === 'StringLiteral' ? fmt.value : '%H:%M:%S\n', fieldTypes: [] });
+        return NONE;
+      }
+      case 'print': {
+        const target = c.args[0]!;
+        if (target.kind === 'MapRef' && (!target.keys || target.keys.length === 0)) {
+          if (!this.maps.has(target.name) && !this.collecting) {
+            this.report(error('E_UNDEFINED_MAP', target.span, `map ${target.name} is used but never assigned`,
+              hintFor(target.name, [...this.maps.keys()])));
+          }
+          const [top, div] = c.args.slice(1).map((a) => this.constant(a));
+          for (const a of c.args.slice(1)) {
+            this.expr(a);
+            if (this.constant(a) === undefined) this.report(error('E_ARG_TYPE', a.span, 'print() top and div must be constants'));
+          }
+          this.addEvent(c, 'print_map', { map: target.name, top: Number(top ?? 0n), div: Number(div ?? 0n), fieldTypes: [] });
+          return NONE;
+        }
+        if (c.args.length > 1) {
+          this.report(error('E_ARITY', c.span, 'print() of a value takes just that value'));
+        }
+        const t = this.expr(target);
+        this.addEvent(c, 'print_value', { fieldTypes: [eventFieldType(t)] });
+        return NONE;
+      }
+      case 'clear':
+      case 'zero': {
+        const target = c.args[0]!;
+        if (target.kind !== 'MapRef' || (target.keys && target.keys.length > 0)) {
+          this.report(error('E_ARG_TYPE', target.span, `${c.name}() takes a map, e.g. ${c.name}(@name)`));
+          return NONE;
+        }
+        if (!this.maps.has(target.name) && !this.collecting) {
+          this.report(error('E_UNDEFINED_MAP', target.span, `map ${target.name} is used but never assigned`));
+        }
+        this.addEvent(c, c.name, { map: target.name, fieldTypes: [] });
+        return NONE;
+      }
+      case 'delete': {
+        const target = c.args[0]!;
+        if (target.kind !== 'MapRef') {
+          this.report(error('E_ARG_TYPE', target.span, 'delete() takes a map element, e.g. delete(@m[key])'));
+          return NONE;
+        }
+        // delete(@m, key) is the newer spelling of delete(@m[key]).
+        if (c.args.length === 2) {
+          if (target.keys?.length) this.report(error('E_ARG_TYPE', target.span, 'delete(@m, key) takes the map without a key'));
+          this.expr(c.args[1]!);
+        }
+        const info = this.maps.get(target.name);
+        if (info && c.args.length === 1) this.unifyKey(target, info, this.mapKey(target));
+        else if (!info && !this.collecting) {
+          this.report(error('E_UNDEFINED_MAP', target.span, `map ${target.name} is used but never assigned`));
+        }
+        return NONE;
+      }
+      case 'str': {
+        const [p, n] = c.args;
+        const t = this.expr(p!);
+        if (n) {
+          this.expr(n);
+        }
+        if (t.kind === 'string') return t;
+        if (t.kind !== 'int' && t.kind !== 'pointer') {
+          this.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));
+        }
+        const size = n ? this.constant(n) : undefined;
+        return str(size !== undefined && size > 0n && size < BigInt(this.stringLength) ? Number(size) : this.stringLength);
+      }
+    }
+    return NONE;
+  }
+
+  private addEvent(
+    at: Expr,
+    kind: EventKind,
+    d: { format?: string; map?: string; top?: number; div?: number; fieldTypes: readonly Type[] },
+  ): void {
+    if (this.collecting) return;
+    const layout = tupleLayout(d.fieldTypes);
+    const fields = d.fieldTypes.map((type, i) => ({ type, offset: 8 + layout.offsets[i]! }));
+    const spec: EventSpec = {
+      id: this.events.length,
+      kind,
+      format: d.format,
+      map: d.map,
+      top: d.top,
+      div: d.div,
+      fields,
+      size: 8 + Math.ceil(layout.size / 8) * 8,
+      span: at.span,
+    };
+    this.events.push(spec);
+    this.eventOf.set(at, spec);
+  }
+}
+
+/** How a value is carried in an event record: integers as 64 bits, keeping their sign. */
+function eventFieldType(t: Type): Type {
+  return storageType(t);
+}
+
+function hintFor(name: string, candidates: readonly string[], prefix = ''): string | undefined {
+  const c = closest(name, candidates);
+  return c ? `did you mean ${prefix}${c}?` : undefined;
+}
+
+export function typecheck(program: Program, kernel: KernelInfo, options: CheckOptions = {}): CheckResult {
+  const diagnostics: Diagnostic[] = [];
+  const expanded = program.probes.map((p) => ({
+    probe: p,
+    targets: p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, diagnostics)),
+  }));
+  const mapInfos = new Map<string, MapInfo>();
+  // Pass 1 learns every map's key and value types from all probes; pass 2 checks against them.
+  const collect = new Checker(kernel, mapInfos, true, options);
+  for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
+  const check = new Checker(kernel, mapInfos, false, options);
+  for (const { probe, targets } of expanded) check.checkProbe(probe, targets);
+  diagnostics.push(...check.diagnostics);
+
+  const maxEntries = options.mapKeysMax ?? 4096;
+  const maps = new Map<string, MapSpec>();
+  for (const [name, info] of [...mapInfos].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    maps.set(name, mapSpec(name, info, maxEntries));
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const probes: TypedProbe[] = expanded.map(({ probe, targets }, index) => ({ probe, targets, index }));
+  return {
+    diagnostics,
+    program: {
+      probes,
+      maps,
+      events: check.events,
+      types: check.types,
+      eventOf: check.eventOf,
+      variables: check.variables,
+    },
+  };
+}
+
+/** Kernel value bytes for each map kind; see MapSpec. */
+function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
+  const userKeySize = info.keyType ? sizeOf(info.keyType) : 0;
+  const bucketed = info.kind === 'hist' || info.kind === 'lhist';
+  // hist/lhist keep one counter per (key, bucket): the bucket index is appended to the key.
+  const keySize = Math.max(8, Math.ceil((userKeySize + (bucketed ? 8 : 0)) / 8) * 8);
+  let valueSize: number;
+  switch (info.kind) {
+    case 'scalar': valueSize = sizeOf(info.valueType); break;
+    case 'avg': case 'stats': case 'min': case 'max': valueSize = 16; break;
+    default: valueSize = 8;
+  }
+  const bucketCount = info.kind === 'hist' ? HIST_BUCKETS
+    : info.kind === 'lhist' && info.lhist ? Number((info.lhist.max - info.lhist.min) / info.lhist.step) + 3 : 1;
+  return {
+    name,
+    kind: info.kind,
+    keyType: info.keyType,
+    valueType: info.valueType,
+    bpfType: info.kind === 'scalar' ? 'hash' : 'percpu_hash',
+    keySize,
+    valueSize,
+    maxEntries: maxEntries * (bucketed ? bucketCount : 1),
+    lhist: info.lhist,
+    span: info.span,
+  };
+}
