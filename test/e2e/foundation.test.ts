@@ -1,0 +1,114 @@
+// The foundation, end to end on the real kernel: a one-liner runs and prints its maps, every exit
+// path cleans up, and bad programs get clear errors.
+import { spawnSync } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BIN, runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
+
+describe('foundation', () => {
+  it('prints from BEGIN and exits', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("hello %d\\n", 42); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\nhello 42\n\n\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('counts openat by comm, prints the maps on SIGINT and leaves nothing behind', async () => {
+    const t = startTracelet(['-e', 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); @total = count(); }']);
+    await t.attached;
+    const opens = 25;
+    for (let i = 0; i < opens; i++) closeSync(openSync('/etc/hostname', 'r'));
+    t.child.kill('SIGINT');
+    const r = await t.done;
+    expect(r.code).toBe(130);
+    const comm = readFileSync('/proc/self/comm', 'utf8').trim();
+    const line = r.stdout.split('\n').find((l) => l.startsWith(`@[${comm}]: `));
+    expect(line, r.stdout).toBeDefined();
+    expect(Number(line!.split(': ')[1])).toBeGreaterThanOrEqual(opens);
+    expect(r.stdout).toMatch(/^Attaching 2 probes?\.\.\.\n/);
+    expect(r.stdout).toMatch(/\n@total: \d+\n$/);
+    expect(await waitForNoPrograms()).toEqual([]);
+  });
+
+  it('stops on SIGTERM with its own exit code and prints the maps', async () => {
+    const t = startTracelet(['-e', 'BEGIN { @started = 1; } interval:ms:50 { @ticks = count(); }']);
+    await t.attached;
+    await new Promise((r) => setTimeout(r, 300));
+    t.child.kill('SIGTERM');
+    const r = await t.done;
+    expect(r.code).toBe(143);
+    expect(r.stdout).toMatch(/@started: 1\n/);
+    expect(r.stdout).toMatch(/@ticks: \d+\n/);
+    expect(await waitForNoPrograms()).toEqual([]);
+  });
+
+  it('interval probes fire and exit() ends the run', () => {
+    const start = Date.now();
+    const r = runTracelet(['-e', 'interval:ms:100 { @n = count(); if (@n == 3) { exit(); } }']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Attaching 1 probe...\n\n\n@n: 3\n');
+    expect(Date.now() - start).toBeGreaterThanOrEqual(300);
+  });
+
+  it('filters with predicates, uses variables, builtins and arithmetic', () => {
+    const r = runTracelet(['-e',
+      'BEGIN { $a = 6; $b = $a * 7 - 2; @x = $b / 4; @y = $b % 4; @z = -$a; @me = pid > 0 ? 1 : 0; '
+      + 'if ($b > 10) { @big = 1; } else { @big = 0; } printf("%s %u %x\\n", comm, uid, 255); exit(); }']);
+    expect(r.stderr).toMatch(/^(stdin:1:.*warning.*\n.*\n.*\n)*$/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\n@big: 1\n');
+    expect(r.stdout).toContain('\n@me: 1\n');
+    expect(r.stdout).toContain('\n@x: 10\n');
+    expect(r.stdout).toContain('\n@y: 0\n');
+    expect(r.stdout).toContain('\n@z: -6\n');
+    expect(r.stdout).toMatch(/\nnode 0 ff\n/);
+  });
+
+  it('reads tracepoint arguments', async () => {
+    const t = startTracelet(['-e',
+      `tracepoint:syscalls:sys_enter_openat /pid == ${process.pid}/ { @flags[args->flags] = count(); }`]);
+    await t.attached;
+    closeSync(openSync('/etc/hostname', 'r'));
+    t.child.kill('SIGINT');
+    const r = await t.done;
+    // O_RDONLY|O_CLOEXEC as Node opens files: 0x80000 = 524288
+    expect(r.stdout).toMatch(/@flags\[524288\]: \d+/);
+  });
+
+  it('reports a syntax error with position, source line and underline', () => {
+    const r = runTracelet(['-e', 'BEGIN { @x = 1 +; }']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^stdin:1:17: error: .+\nBEGIN \{ @x = 1 \+; \}\n {16}\^\n/);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('reports an unknown tracepoint with the closest name', () => {
+    const r = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_opnat { @ = count(); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'stdin:1:1: error: unknown tracepoint syscalls:sys_enter_opnat\n'
+      + 'tracepoint:syscalls:sys_enter_opnat { @ = count(); }\n'
+      + '^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n'
+      + 'hint: did you mean tracepoint:syscalls:sys_enter_openat?\n',
+    );
+  });
+
+  it('says in one sentence that it needs root', () => {
+    // Root without capabilities: what an unprivileged user has.
+    const asNobody = spawnSync('setpriv', ['--inh-caps=-all', '--bounding-set=-all', process.execPath,
+      BIN, '-e', 'BEGIN { exit(); }'], { encoding: 'utf8' });
+    expect(asNobody.status).toBe(3);
+    expect(asNobody.stderr.trim().split('\n')).toHaveLength(1);
+    expect(asNobody.stderr).toMatch(/needs root/);
+  });
+
+  it('--dry-run loads without attaching, --emit-llvm prints IR', () => {
+    const dry = runTracelet(['--dry-run', '-e', 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe('');
+    const ir = runTracelet(['--emit-llvm', '-e', 'BEGIN { @x = count(); }']);
+    expect(ir.code).toBe(0);
+    expect(ir.stdout).toContain('define i64 @tl_begin_0(i8* %ctx)');
+  });
+});
