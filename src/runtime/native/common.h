@@ -1,0 +1,59 @@
+// Shared helpers of the native addon: errno-carrying JS errors, capture of libbpf's log, and
+// the registration functions each source file provides to addon.cc.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+namespace tracelet {
+
+// Throws a JS Error "<what>: <strerror(err)>" with `errno` (number) and `code` ('ENOENT', ...)
+// properties. `err` is a positive errno value. `detail`, when not empty, is appended on new lines
+// (libbpf's log, for instance).
+[[noreturn]] void ThrowErrno(Napi::Env env, const std::string& what, int err,
+                             const std::string& detail = std::string());
+
+// While alive, libbpf's log lines (warnings and info; debug too when TRACELET_LIBBPF_DEBUG is
+// set) are collected into text() instead of being printed. libbpf has a single global print
+// callback; the addon is used from one JS thread at a time per isolate, and the capture target
+// is thread-local, so nested or concurrent captures on different threads do not mix.
+class LibbpfLogCapture {
+ public:
+  LibbpfLogCapture();
+  ~LibbpfLogCapture();
+  LibbpfLogCapture(const LibbpfLogCapture&) = delete;
+  LibbpfLogCapture& operator=(const LibbpfLogCapture&) = delete;
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+  std::string* previous_;
+};
+
+// Installs the addon's libbpf print callback (once per process).
+void InstallLibbpfPrint();
+
+// Argument helpers: throw a TypeError naming the argument when the type is wrong.
+uint32_t ArgU32(const Napi::CallbackInfo& info, size_t i, const char* name);
+int32_t ArgI32(const Napi::CallbackInfo& info, size_t i, const char* name);
+int64_t ArgI64(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name);
+Napi::Buffer<uint8_t> ArgBuffer(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+// Per-environment data: constructors of the wrapped classes, for instanceof checks.
+struct AddonData {
+  Napi::FunctionReference objectClass;
+  Napi::FunctionReference linkClass;
+  Napi::FunctionReference ringClass;
+};
+AddonData& Data(Napi::Env env);
+
+// Registration, one per source file.
+void InitLlvm(Napi::Env env, Napi::Object exports);
+void InitMaps(Napi::Env env, Napi::Object exports);
+void InitObject(Napi::Env env, Napi::Object exports);
+void InitRingBuffer(Napi::Env env, Napi::Object exports);
+void InitMisc(Napi::Env env, Napi::Object exports);
+
+}  // namespace tracelet

@@ -1,0 +1,356 @@
+// BPF maps: create, lookup, update, delete, dump, clear, close.
+//
+// The kernel writes a whole value (all CPUs' slots for per-CPU maps) into whatever buffer user
+// space passes, so a wrong size from JS would corrupt memory. Every call therefore checks the
+// key and value sizes against the map's real geometry: maps created here are remembered by fd
+// (forgotten by closeFd); for any other fd the kernel is asked (BPF_OBJ_GET_INFO_BY_FD).
+#include "common.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace tracelet {
+
+namespace {
+
+struct MapInfo {
+  uint32_t type;
+  uint32_t keySize;
+  uint32_t valueSize;
+  uint32_t maxEntries;
+};
+
+std::unordered_map<int, MapInfo> g_maps;
+
+bool IsPerCpu(uint32_t type) {
+  return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+         type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+bool IsArray(uint32_t type) {
+  return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+int PossibleCpus(Napi::Env env) {
+  static int cpus = 0;
+  if (cpus > 0) return cpus;
+  int n = libbpf_num_possible_cpus();
+  if (n <= 0) ThrowErrno(env, "cannot read the number of possible CPUs", -n);
+  cpus = n;
+  return cpus;
+}
+
+// Bytes of one value as user space sees it: per-CPU maps hold one 8-byte-aligned slot per
+// possible CPU.
+size_t ValueBytes(Napi::Env env, const MapInfo& m) {
+  if (!IsPerCpu(m.type)) return m.valueSize;
+  return ((static_cast<size_t>(m.valueSize) + 7) & ~size_t(7)) * PossibleCpus(env);
+}
+
+MapInfo Info(Napi::Env env, int fd) {
+  auto it = g_maps.find(fd);
+  if (it != g_maps.end()) return it->second;
+  bpf_map_info info;
+  memset(&info, 0, sizeof(info));
+  uint32_t len = sizeof(info);
+  int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+  if (err) ThrowErrno(env, "fd " + std::to_string(fd) + " is not a BPF map", errno);
+  return MapInfo{info.type, info.key_size, info.value_size, info.max_entries};
+}
+
+void CheckKey(Napi::Env env, const MapInfo& m, size_t keyBytes) {
+  if (keyBytes != m.keySize)
+    throw Napi::RangeError::New(env, "key is " + std::to_string(keyBytes) + " bytes, the map's keys are " +
+                                         std::to_string(m.keySize));
+}
+
+void CheckValue(Napi::Env env, const MapInfo& m, size_t valueBytes) {
+  size_t expected = ValueBytes(env, m);
+  if (valueBytes != expected)
+    throw Napi::RangeError::New(env, "value is " + std::to_string(valueBytes) +
+                                         " bytes, the map's values are " + std::to_string(expected) +
+                                         (IsPerCpu(m.type) ? " (per-CPU slots)" : ""));
+}
+
+Napi::Value MapCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string type = ArgString(info, 0, "type");
+  std::string name = ArgString(info, 1, "name");
+  uint32_t keySize = ArgU32(info, 2, "keySize");
+  uint32_t valueSize = ArgU32(info, 3, "valueSize");
+  uint32_t maxEntries = ArgU32(info, 4, "maxEntries");
+
+  bpf_map_type mapType;
+  if (type == "hash") mapType = BPF_MAP_TYPE_HASH;
+  else if (type == "percpu_hash") mapType = BPF_MAP_TYPE_PERCPU_HASH;
+  else if (type == "array") mapType = BPF_MAP_TYPE_ARRAY;
+  else if (type == "percpu_array") mapType = BPF_MAP_TYPE_PERCPU_ARRAY;
+  else if (type == "lru_hash") mapType = BPF_MAP_TYPE_LRU_HASH;
+  else if (type == "ringbuf") mapType = BPF_MAP_TYPE_RINGBUF;
+  else throw Napi::TypeError::New(env, "unknown map type '" + type + "'");
+
+  if (mapType == BPF_MAP_TYPE_RINGBUF) {
+    // The kernel wants a power-of-2 multiple of the page size and says only EINVAL otherwise.
+    long page = sysconf(_SC_PAGESIZE);
+    if (keySize != 0 || valueSize != 0)
+      throw Napi::RangeError::New(env, "a ringbuf map has key and value size 0");
+    if (maxEntries == 0 || (maxEntries & (maxEntries - 1)) != 0 || maxEntries % page != 0)
+      throw Napi::RangeError::New(env, "ringbuf size must be a power of 2 and a multiple of " +
+                                           std::to_string(page) + " bytes, got " + std::to_string(maxEntries));
+  }
+
+  // Kernel object names: at most 15 characters of [A-Za-z0-9_.]; anything else is EINVAL.
+  std::string kernelName;
+  for (char c : name) {
+    if (kernelName.size() == BPF_OBJ_NAME_LEN - 1) break;
+    kernelName += (isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.') ? c : '_';
+  }
+  int fd = bpf_map_create(mapType, kernelName.c_str(), keySize, valueSize, maxEntries, nullptr);
+  if (fd < 0)
+    ThrowErrno(env, "cannot create " + type + " map '" + name + "' (key " + std::to_string(keySize) +
+                        ", value " + std::to_string(valueSize) + ", " + std::to_string(maxEntries) +
+                        " entries)",
+               errno);
+  g_maps[fd] = MapInfo{static_cast<uint32_t>(mapType), keySize, valueSize, maxEntries};
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value MapLookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "fd");
+  auto key = ArgBuffer(info, 1, "key");
+  uint32_t valueBytes = ArgU32(info, 2, "valueBytes");
+  MapInfo m = Info(env, fd);
+  CheckKey(env, m, key.Length());
+  CheckValue(env, m, valueBytes);
+  auto value = Napi::Buffer<uint8_t>::New(env, valueBytes);
+  if (bpf_map_lookup_elem(fd, key.Data(), value.Data()) != 0) {
+    if (errno == ENOENT) return env.Null();
+    ThrowErrno(env, "map lookup failed", errno);
+  }
+  return value;
+}
+
+Napi::Value MapUpdate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "fd");
+  auto key = ArgBuffer(info, 1, "key");
+  auto value = ArgBuffer(info, 2, "value");
+  uint64_t flags = info.Length() > 3 && !info[3].IsUndefined() ? ArgU32(info, 3, "flags") : 0;
+  MapInfo m = Info(env, fd);
+  CheckKey(env, m, key.Length());
+  CheckValue(env, m, value.Length());
+  if (bpf_map_update_elem(fd, key.Data(), value.Data(), flags) != 0)
+    ThrowErrno(env, "map update failed", errno);
+  return env.Undefined();
+}
+
+Napi::Value MapDelete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "fd");
+  auto key = ArgBuffer(info, 1, "key");
+  MapInfo m = Info(env, fd);
+  CheckKey(env, m, key.Length());
+  if (bpf_map_delete_elem(fd, key.Data()) != 0) {
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, "map delete failed", errno);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+bool BatchUnsupported(int err) {
+  return err == EINVAL || err == ENOTSUP || err == 524 /* ENOTSUPP, kernel-internal */;
+}
+
+// Batched walk (one syscall per chunk). Returns false if the map type has no batch operations.
+// The kernel walks hash maps bucket by bucket, so entries deleted meanwhile are simply not seen.
+bool DumpBatch(Napi::Env env, int fd, const MapInfo& m, size_t valueBytes, std::vector<uint8_t>& keys,
+               std::vector<uint8_t>& values, size_t& count) {
+  // The batch cursor is a bucket index (u32) for hash maps and a key for arrays.
+  std::vector<uint8_t> inBatch(std::max<size_t>(m.keySize, 8)), outBatch(inBatch.size());
+  uint32_t chunk = std::min<uint32_t>(std::max<uint32_t>(m.maxEntries, 1), 4096);
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  bool first = true;
+  for (;;) {
+    keys.resize((count + chunk) * m.keySize);
+    values.resize((count + chunk) * valueBytes);
+    uint32_t n = chunk;
+    int err = bpf_map_lookup_batch(fd, first ? nullptr : inBatch.data(), outBatch.data(),
+                                   keys.data() + count * m.keySize, values.data() + count * valueBytes,
+                                   &n, &opts);
+    int e = err ? errno : 0;
+    if (err && first && BatchUnsupported(e)) return false;
+    if (err && e == ENOSPC && n == 0) {
+      // A hash bucket holds more entries than `chunk`: retry the same position with more room.
+      chunk *= 2;
+      continue;
+    }
+    if (err && e != ENOENT) ThrowErrno(env, "map dump (batch lookup) failed", e);
+    count += n;
+    if (err) break;  // ENOENT: the walk is complete
+    first = false;
+    inBatch.swap(outBatch);
+    if (chunk < 65536) chunk *= 2;  // fewer syscalls for big maps
+  }
+  return true;
+}
+
+// One entry at a time. If the previous key is deleted meanwhile, the kernel restarts the walk
+// from the first key, so keys already seen are skipped rather than reported twice.
+void DumpWalk(Napi::Env env, int fd, const MapInfo& m, size_t valueBytes, std::vector<uint8_t>& keys,
+              std::vector<uint8_t>& values, size_t& count) {
+  std::unordered_set<std::string> seen;
+  std::vector<uint8_t> prev(m.keySize), next(m.keySize), value(valueBytes);
+  bool havePrev = false;
+  for (;;) {
+    if (bpf_map_get_next_key(fd, havePrev ? prev.data() : nullptr, next.data()) != 0) {
+      if (errno == ENOENT) break;
+      ThrowErrno(env, "map dump (next key) failed", errno);
+    }
+    prev.swap(next);
+    havePrev = true;
+    std::string k(reinterpret_cast<const char*>(prev.data()), prev.size());
+    if (!seen.insert(k).second) continue;
+    if (bpf_map_lookup_elem(fd, prev.data(), value.data()) != 0) {
+      if (errno == ENOENT) continue;  // deleted between the two calls
+      ThrowErrno(env, "map dump (lookup) failed", errno);
+    }
+    keys.insert(keys.end(), prev.begin(), prev.end());
+    values.insert(values.end(), value.begin(), value.end());
+    ++count;
+  }
+}
+
+Napi::Value MapDump(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "fd");
+  uint32_t keySize = ArgU32(info, 1, "keySize");
+  uint32_t valueBytes = ArgU32(info, 2, "valueBytes");
+  MapInfo m = Info(env, fd);
+  if (m.type == BPF_MAP_TYPE_RINGBUF) throw Napi::TypeError::New(env, "a ringbuf map cannot be dumped");
+  CheckKey(env, m, keySize);
+  CheckValue(env, m, valueBytes);
+
+  std::vector<uint8_t> keys, values;
+  size_t count = 0;
+  if (!DumpBatch(env, fd, m, valueBytes, keys, values, count)) {
+    keys.clear();
+    values.clear();
+    count = 0;
+    DumpWalk(env, fd, m, valueBytes, keys, values, count);
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("count", Napi::Number::New(env, static_cast<double>(count)));
+  result.Set("keys", Napi::Buffer<uint8_t>::Copy(env, keys.data(), count * keySize));
+  result.Set("values", Napi::Buffer<uint8_t>::Copy(env, values.data(), count * valueBytes));
+  return result;
+}
+
+void ClearArray(Napi::Env env, int fd, const MapInfo& m, size_t valueBytes) {
+  const uint32_t chunk = 4096;
+  std::vector<uint32_t> keys;
+  std::vector<uint8_t> zeros;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  bool batch = true;
+  for (uint32_t start = 0; start < m.maxEntries; start += chunk) {
+    uint32_t n = std::min(chunk, m.maxEntries - start);
+    if (batch) {
+      keys.resize(n);
+      for (uint32_t i = 0; i < n; ++i) keys[i] = start + i;
+      zeros.assign(static_cast<size_t>(n) * valueBytes, 0);
+      uint32_t done = n;
+      if (bpf_map_update_batch(fd, keys.data(), zeros.data(), &done, &opts) == 0) continue;
+      if (!(start == 0 && BatchUnsupported(errno))) ThrowErrno(env, "map clear (batch update) failed", errno);
+      batch = false;
+    }
+    zeros.assign(valueBytes, 0);
+    for (uint32_t i = start; i < start + n; ++i) {
+      if (bpf_map_update_elem(fd, &i, zeros.data(), BPF_ANY) != 0) ThrowErrno(env, "map clear failed", errno);
+    }
+  }
+}
+
+void ClearHash(Napi::Env env, int fd, const MapInfo& m, size_t valueBytes) {
+  // Batched lookup-and-delete empties the map in a few syscalls.
+  uint32_t chunk = 4096;
+  std::vector<uint8_t> inBatch(8), outBatch(8), keys(static_cast<size_t>(chunk) * m.keySize),
+      values(static_cast<size_t>(chunk) * valueBytes);
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  bool first = true;
+  for (;;) {
+    uint32_t n = chunk;
+    int err = bpf_map_lookup_and_delete_batch(fd, first ? nullptr : inBatch.data(), outBatch.data(),
+                                              keys.data(), values.data(), &n, &opts);
+    if (err == 0) {
+      first = false;
+      inBatch.swap(outBatch);
+      continue;
+    }
+    if (errno == ENOENT) return;
+    if (errno == ENOSPC && n == 0) {
+      chunk *= 2;
+      keys.resize(static_cast<size_t>(chunk) * m.keySize);
+      values.resize(static_cast<size_t>(chunk) * valueBytes);
+      continue;
+    }
+    if (first && BatchUnsupported(errno)) break;
+    ThrowErrno(env, "map clear (batch delete) failed", errno);
+  }
+  // Fallback: delete the first key until none is left. Bounded, in case probes keep inserting.
+  std::vector<uint8_t> key(m.keySize);
+  for (uint64_t i = 0; i < 2ull * m.maxEntries + 16; ++i) {
+    if (bpf_map_get_next_key(fd, nullptr, key.data()) != 0) {
+      if (errno == ENOENT) return;
+      ThrowErrno(env, "map clear (next key) failed", errno);
+    }
+    if (bpf_map_delete_elem(fd, key.data()) != 0 && errno != ENOENT)
+      ThrowErrno(env, "map clear (delete) failed", errno);
+  }
+}
+
+Napi::Value MapClear(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "fd");
+  uint32_t keySize = ArgU32(info, 1, "keySize");
+  uint32_t valueBytes = ArgU32(info, 2, "valueBytes");
+  bool isArray = info.Length() > 3 && info[3].ToBoolean().Value();
+  MapInfo m = Info(env, fd);
+  if (m.type == BPF_MAP_TYPE_RINGBUF) throw Napi::TypeError::New(env, "a ringbuf map cannot be cleared");
+  CheckKey(env, m, keySize);
+  CheckValue(env, m, valueBytes);
+  if (isArray != IsArray(m.type))
+    throw Napi::TypeError::New(env, std::string("isArray is ") + (isArray ? "true" : "false") +
+                                        " but the map is " + (IsArray(m.type) ? "" : "not ") + "an array");
+  if (isArray) ClearArray(env, fd, m, valueBytes);
+  else ClearHash(env, fd, m, valueBytes);
+  return env.Undefined();
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int fd = ArgI32(info, 0, "fd");
+  g_maps.erase(fd);
+  if (fd >= 0 && close(fd) != 0) ThrowErrno(info.Env(), "close(" + std::to_string(fd) + ") failed", errno);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitMaps(Napi::Env env, Napi::Object exports) {
+  exports.Set("mapCreate", Napi::Function::New(env, MapCreate, "mapCreate"));
+  exports.Set("mapLookup", Napi::Function::New(env, MapLookup, "mapLookup"));
+  exports.Set("mapUpdate", Napi::Function::New(env, MapUpdate, "mapUpdate"));
+  exports.Set("mapDelete", Napi::Function::New(env, MapDelete, "mapDelete"));
+  exports.Set("mapDump", Napi::Function::New(env, MapDump, "mapDump"));
+  exports.Set("mapClear", Napi::Function::New(env, MapClear, "mapClear"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+}
+
+}  // namespace tracelet

@@ -1,0 +1,366 @@
+// BPF objects (libbpf bpf_object), their programs, attachments (links) and test runs.
+//
+// Ownership: a BpfObject owns its bpf_object and knows its live links; a BpfLink owns its
+// bpf_link (and, for perf events, the perf fd through libbpf) and holds a strong reference to
+// its BpfObject's JS object, so an object is never collected before its links. close() on the
+// object destroys its links first. Both classes also clean up in their GC finalizers.
+#include "common.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace tracelet {
+
+namespace {
+
+class BpfLink;
+
+class BpfObject : public Napi::ObjectWrap<BpfObject> {
+ public:
+  static Napi::Function Class(Napi::Env env) {
+    return DefineClass(env, "NativeObject",
+                       {InstanceMethod<&BpfObject::ProgramFd>("programFd"),
+                        InstanceMethod<&BpfObject::Close>("close")});
+  }
+  explicit BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObject>(info) {}
+  ~BpfObject() override { CloseNative(); }
+
+  // Takes ownership of a loaded object.
+  void Adopt(bpf_object* obj, std::vector<uint8_t>&& elf) {
+    obj_ = obj;
+    elf_ = std::move(elf);
+  }
+
+  bpf_program* Program(Napi::Env env, const std::string& name) {
+    if (!obj_) throw Napi::Error::New(env, "the BPF object is closed");
+    bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
+    if (!prog) throw Napi::Error::New(env, "no program named '" + name + "' in the BPF object");
+    return prog;
+  }
+
+  void AddLink(BpfLink* link) { links_.insert(link); }
+  void RemoveLink(BpfLink* link) { links_.erase(link); }
+  void CloseNative();
+
+ private:
+  Napi::Value ProgramFd(const Napi::CallbackInfo& info) {
+    bpf_program* prog = Program(info.Env(), ArgString(info, 0, "name"));
+    return Napi::Number::New(info.Env(), bpf_program__fd(prog));
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    CloseNative();
+    return info.Env().Undefined();
+  }
+
+  bpf_object* obj_ = nullptr;
+  std::vector<uint8_t> elf_;  // libbpf reads the ELF image in place
+  std::set<BpfLink*> links_;
+};
+
+class BpfLink : public Napi::ObjectWrap<BpfLink> {
+ public:
+  static Napi::Function Class(Napi::Env env) {
+    return DefineClass(env, "NativeLink", {InstanceMethod<&BpfLink::Destroy>("destroy")});
+  }
+  explicit BpfLink(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfLink>(info) {}
+  ~BpfLink() override { DestroyNative(); }
+
+  void Adopt(bpf_link* link, BpfObject* owner, Napi::Object ownerJs) {
+    link_ = link;
+    owner_ = owner;
+    ownerRef_ = Napi::Persistent(ownerJs);
+    owner_->AddLink(this);
+  }
+
+  void DestroyNative() {
+    if (link_) bpf_link__destroy(link_);
+    link_ = nullptr;
+    if (owner_) owner_->RemoveLink(this);
+    owner_ = nullptr;
+    if (!ownerRef_.IsEmpty()) ownerRef_.Reset();
+  }
+
+ private:
+  Napi::Value Destroy(const Napi::CallbackInfo& info) {
+    DestroyNative();
+    return info.Env().Undefined();
+  }
+
+  bpf_link* link_ = nullptr;
+  BpfObject* owner_ = nullptr;
+  Napi::ObjectReference ownerRef_;
+};
+
+void BpfObject::CloseNative() {
+  // DestroyNative() removes the link from links_, so iterate over a copy.
+  std::set<BpfLink*> links = links_;
+  for (BpfLink* link : links) link->DestroyNative();
+  links_.clear();
+  if (obj_) bpf_object__close(obj_);
+  obj_ = nullptr;
+  elf_.clear();
+}
+
+bool ProgramType(const std::string& name, bpf_prog_type* type) {
+  if (name == "tracepoint") *type = BPF_PROG_TYPE_TRACEPOINT;
+  else if (name == "raw_tracepoint" || name == "raw_tp") *type = BPF_PROG_TYPE_RAW_TRACEPOINT;
+  else if (name == "kprobe" || name == "kretprobe" || name == "uprobe" || name == "uretprobe" || name == "usdt")
+    *type = BPF_PROG_TYPE_KPROBE;  // uprobes and USDT probes are kprobe-type programs
+  else if (name == "perf_event" || name == "profile" || name == "interval" || name == "software" ||
+           name == "hardware")
+    *type = BPF_PROG_TYPE_PERF_EVENT;
+  else return false;
+  return true;
+}
+
+// Splits libbpf's captured output into its own lines and the verifier log(s), which libbpf
+// prints between "-- BEGIN PROG LOAD LOG --" and "-- END PROG LOAD LOG --".
+void SplitLog(const std::string& text, std::string* libbpf, std::string* verifier) {
+  static const std::string begin = "-- BEGIN PROG LOAD LOG --\n", end = "-- END PROG LOAD LOG --\n";
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t b = text.find(begin, pos);
+    if (b == std::string::npos) break;
+    size_t e = text.find(end, b + begin.size());
+    if (e == std::string::npos) break;
+    libbpf->append(text, pos, b - pos);
+    libbpf->append("(verifier log below)\n");
+    verifier->append(text, b + begin.size(), e - b - begin.size());
+    pos = e + end.size();
+  }
+  libbpf->append(text, pos, std::string::npos);
+}
+
+std::string LastLines(const std::string& text, size_t count) {
+  size_t pos = text.size();
+  if (pos > 0 && text[pos - 1] == '\n') --pos;
+  for (size_t n = 0; n < count && pos > 0; ++n) {
+    size_t nl = text.rfind('\n', pos - 1);
+    if (nl == std::string::npos) return text;
+    pos = nl;
+  }
+  return pos == 0 ? text : text.substr(pos + 1);
+}
+
+[[noreturn]] void ThrowLoadError(Napi::Env env, const std::string& what, int err, const std::string& log) {
+  std::string libbpf, verifier;
+  SplitLog(log, &libbpf, &verifier);
+  std::string detail = libbpf;
+  if (!verifier.empty()) detail += "verifier log (last 50 lines):\n" + LastLines(verifier, 50);
+  try {
+    ThrowErrno(env, what, err, detail);
+  } catch (Napi::Error& e) {
+    e.Set("log", Napi::String::New(env, verifier.empty() ? log : verifier));
+    e.Set("libbpfLog", Napi::String::New(env, log));
+    throw;
+  }
+}
+
+Napi::Value LoadObject(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto elfArg = ArgBuffer(info, 0, "elf");
+  if (info.Length() < 2 || !info[1].IsObject())
+    throw Napi::TypeError::New(env, "argument 'programTypes' must be an object");
+  Napi::Object types = info[1].As<Napi::Object>();
+  std::vector<uint8_t> elf(elfArg.Data(), elfArg.Data() + elfArg.Length());
+
+  LibbpfLogCapture capture;
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "tracelet");
+  bpf_object* obj = bpf_object__open_mem(elf.data(), elf.size(), &opts);
+  if (!obj) ThrowLoadError(env, "cannot open the BPF object", errno, capture.text());
+
+  // From here on, every exit path closes `obj` until a BpfObject adopts it.
+  Napi::Array programs = Napi::Array::New(env);
+  try {
+    bpf_program* prog;
+    uint32_t count = 0;
+    bpf_object__for_each_program(prog, obj) {
+      std::string name = bpf_program__name(prog);
+      Napi::Value typeName = types.Get(name);
+      if (!typeName.IsString())
+        throw Napi::TypeError::New(env, "programTypes has no type for program '" + name + "'");
+      bpf_prog_type type;
+      if (!ProgramType(typeName.As<Napi::String>().Utf8Value(), &type))
+        throw Napi::TypeError::New(env, "unknown program type '" + typeName.As<Napi::String>().Utf8Value() +
+                                            "' for program '" + name + "'");
+      int err = bpf_program__set_type(prog, type);
+      if (err) ThrowErrno(env, "cannot set the type of program '" + name + "'", -err);
+      programs.Set(count++, Napi::String::New(env, name));
+    }
+    Napi::Array wanted = types.GetPropertyNames();
+    for (uint32_t i = 0; i < wanted.Length(); ++i) {
+      std::string name = wanted.Get(i).As<Napi::String>().Utf8Value();
+      if (!bpf_object__find_program_by_name(obj, name.c_str()))
+        throw Napi::Error::New(env, "the BPF object has no program '" + name +
+                                        "' (programs must be in their own ELF section, not .text)");
+    }
+    int err = bpf_object__load(obj);
+    if (err) ThrowLoadError(env, "cannot load the BPF object", -err, capture.text());
+  } catch (...) {
+    bpf_object__close(obj);
+    throw;
+  }
+
+  Napi::Object wrapper = Data(env).objectClass.New({});
+  BpfObject::Unwrap(wrapper)->Adopt(obj, std::move(elf));
+  programs.Freeze();
+  wrapper.DefineProperty(Napi::PropertyDescriptor::Value("programs", programs, napi_enumerable));
+  return wrapper;
+}
+
+BpfObject* UnwrapObject(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsObject() ||
+      !info[i].As<Napi::Object>().InstanceOf(Data(env).objectClass.Value()))
+    throw Napi::TypeError::New(env, "argument 'obj' must be a NativeObject from loadObject()");
+  return BpfObject::Unwrap(info[i].As<Napi::Object>());
+}
+
+// Wraps a new link, or throws with libbpf's log if attaching failed (libbpf returns NULL and
+// sets errno).
+Napi::Value MakeLink(Napi::Env env, bpf_link* link, int err, BpfObject* owner, Napi::Object ownerJs,
+                     const std::string& what, const std::string& log) {
+  if (!link) ThrowErrno(env, what, err ? err : EINVAL, log);
+  Napi::Object wrapper;
+  try {
+    wrapper = Data(env).linkClass.New({});
+  } catch (...) {
+    bpf_link__destroy(link);
+    throw;
+  }
+  BpfLink::Unwrap(wrapper)->Adopt(link, owner, ownerJs);
+  return wrapper;
+}
+
+Napi::Value AttachTracepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BpfObject* obj = UnwrapObject(info, 0);
+  std::string program = ArgString(info, 1, "program"), category = ArgString(info, 2, "category"),
+              event = ArgString(info, 3, "event");
+  bpf_program* prog = obj->Program(env, program);
+  LibbpfLogCapture capture;
+  bpf_link* link = bpf_program__attach_tracepoint(prog, category.c_str(), event.c_str());
+  int err = errno;
+  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(),
+                  "cannot attach " + program + " to tracepoint " + category + ":" + event, capture.text());
+}
+
+Napi::Value AttachRawTracepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BpfObject* obj = UnwrapObject(info, 0);
+  std::string program = ArgString(info, 1, "program"), event = ArgString(info, 2, "event");
+  bpf_program* prog = obj->Program(env, program);
+  LibbpfLogCapture capture;
+  bpf_link* link = bpf_program__attach_raw_tracepoint(prog, event.c_str());
+  int err = errno;
+  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(),
+                  "cannot attach " + program + " to raw tracepoint " + event, capture.text());
+}
+
+Napi::Value AttachKprobe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BpfObject* obj = UnwrapObject(info, 0);
+  std::string program = ArgString(info, 1, "program"), func = ArgString(info, 2, "func");
+  bool retprobe = info.Length() > 3 && info[3].ToBoolean().Value();
+  int64_t offset = info.Length() > 4 && !info[4].IsUndefined() ? ArgI64(info, 4, "offset") : 0;
+  bpf_program* prog = obj->Program(env, program);
+  LIBBPF_OPTS(bpf_kprobe_opts, opts, .offset = static_cast<size_t>(offset), .retprobe = retprobe);
+  LibbpfLogCapture capture;
+  bpf_link* link = bpf_program__attach_kprobe_opts(prog, func.c_str(), &opts);
+  int err = errno;
+  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(),
+                  std::string("cannot attach ") + program + " to " + (retprobe ? "kretprobe " : "kprobe ") + func,
+                  capture.text());
+}
+
+Napi::Value AttachUprobe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BpfObject* obj = UnwrapObject(info, 0);
+  std::string program = ArgString(info, 1, "program"), binary = ArgString(info, 2, "binary");
+  int64_t offset = ArgI64(info, 3, "offset");
+  bool retprobe = info.Length() > 4 && info[4].ToBoolean().Value();
+  int32_t pid = ArgI32(info, 5, "pid");
+  int64_t refCtrOffset = info.Length() > 6 && !info[6].IsUndefined() ? ArgI64(info, 6, "refCtrOffset") : 0;
+  bpf_program* prog = obj->Program(env, program);
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .ref_ctr_offset = static_cast<size_t>(refCtrOffset),
+              .retprobe = retprobe);
+  LibbpfLogCapture capture;
+  bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid, binary.c_str(), static_cast<size_t>(offset), &opts);
+  int err = errno;
+  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(),
+                  std::string("cannot attach ") + program + " to " + (retprobe ? "uretprobe " : "uprobe ") +
+                      binary + "+0x" + [&] { std::ostringstream s; s << std::hex << offset; return s.str(); }(),
+                  capture.text());
+}
+
+Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BpfObject* obj = UnwrapObject(info, 0);
+  std::string program = ArgString(info, 1, "program");
+  uint32_t type = ArgU32(info, 2, "type");
+  int64_t config = ArgI64(info, 3, "config");
+  int64_t period = ArgI64(info, 4, "period");
+  bool useFrequency = info.Length() > 5 && info[5].ToBoolean().Value();
+  int32_t cpu = ArgI32(info, 6, "cpu");
+  int32_t pid = ArgI32(info, 7, "pid");
+  bpf_program* prog = obj->Program(env, program);
+
+  perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = type;
+  attr.config = static_cast<uint64_t>(config);
+  if (useFrequency) {
+    attr.freq = 1;
+    attr.sample_freq = static_cast<uint64_t>(period);
+  } else {
+    attr.sample_period = static_cast<uint64_t>(period);
+  }
+  attr.disabled = 1;  // libbpf enables the event once the program is attached
+  std::string what = "cannot attach " + program + " to perf event (type " + std::to_string(type) + ", config " +
+                     std::to_string(config) + ", cpu " + std::to_string(cpu) + ", pid " + std::to_string(pid) + ")";
+  int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+  if (pfd < 0) ThrowErrno(env, what + ": perf_event_open", errno);
+  LibbpfLogCapture capture;
+  bpf_link* link = bpf_program__attach_perf_event(prog, pfd);
+  int err = errno;
+  if (!link) close(pfd);  // on success the link owns the perf fd and closes it on destroy
+  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(), what, capture.text());
+}
+
+Napi::Value RunProgram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "progFd");
+  // A raw-tracepoint program's context is its u64 arguments; a zeroed one lets programs that
+  // read ctx run (without ctx_in the kernel gives EINVAL). 8 arguments, below the kernel's 12.
+  uint64_t ctx[8] = {0};
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = sizeof(ctx));
+  if (bpf_prog_test_run_opts(fd, &opts) != 0) ThrowErrno(env, "cannot run BPF program (test run)", errno);
+  return Napi::Number::New(env, opts.retval);
+}
+
+}  // namespace
+
+void InitObject(Napi::Env env, Napi::Object exports) {
+  Data(env).objectClass = Napi::Persistent(BpfObject::Class(env));
+  Data(env).linkClass = Napi::Persistent(BpfLink::Class(env));
+  exports.Set("loadObject", Napi::Function::New(env, LoadObject, "loadObject"));
+  exports.Set("attachTracepoint", Napi::Function::New(env, AttachTracepoint, "attachTracepoint"));
+  exports.Set("attachRawTracepoint", Napi::Function::New(env, AttachRawTracepoint, "attachRawTracepoint"));
+  exports.Set("attachKprobe", Napi::Function::New(env, AttachKprobe, "attachKprobe"));
+  exports.Set("attachUprobe", Napi::Function::New(env, AttachUprobe, "attachUprobe"));
+  exports.Set("attachPerfEvent", Napi::Function::New(env, AttachPerfEvent, "attachPerfEvent"));
+  exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
+}
+
+}  // namespace tracelet

@@ -1,0 +1,189 @@
+// Ring buffer consumer on Node's own loop.
+//
+// libbpf's ring_buffer copies nothing: its callback sees each record in the mapped ring. We copy
+// records into `pending_` as [u32 len][bytes][pad to 8] and hand that out in one Buffer per
+// drain(). A uv_poll handle watches ring_buffer__epoll_fd(); when the kernel wakes the ring we
+// consume right away (so the fd stops being readable even if the JS callback does not drain,
+// and the loop cannot spin) and then call onReadable. If JS lets more than kMaxPending bytes
+// pile up, polling pauses until the next drain(): back-pressure instead of unbounded memory.
+#include "common.h"
+
+#include <bpf/libbpf.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace tracelet {
+
+namespace {
+
+constexpr size_t kMaxPending = 64u << 20;  // bytes held between drains before polling pauses
+constexpr size_t kMaxPerDrain = 32u << 20;  // bytes consumed per call, so no drain runs unbounded
+constexpr int kStop = -ECANCELED;           // callback result meaning "enough for now"
+
+class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
+ public:
+  static Napi::Function Class(Napi::Env env) {
+    return DefineClass(env, "RingBufferConsumer",
+                       {InstanceMethod<&RingConsumer::Drain>("drain"),
+                        InstanceMethod<&RingConsumer::Close>("close")});
+  }
+
+  explicit RingConsumer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingConsumer>(info) {}
+  ~RingConsumer() override { CloseNative(); }
+
+  void Open(Napi::Env env, int mapFd, Napi::Function onReadable) {
+    {
+      LibbpfLogCapture capture;
+      rb_ = ring_buffer__new(mapFd, &RingConsumer::OnRecord, this, nullptr);
+      if (!rb_) ThrowErrno(env, "cannot open ring buffer map fd " + std::to_string(mapFd), errno, capture.text());
+    }
+    callback_ = Napi::Persistent(onReadable);
+    async_ = std::make_unique<Napi::AsyncContext>(env, "tracelet:ringbuf");
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) {
+      CloseNative();
+      throw Napi::Error::New(env, "cannot get the libuv loop");
+    }
+    poll_ = new uv_poll_t;
+    int err = uv_poll_init(loop, poll_, ring_buffer__epoll_fd(rb_));
+    if (err) {
+      delete poll_;
+      poll_ = nullptr;
+      CloseNative();
+      throw Napi::Error::New(env, std::string("uv_poll_init: ") + uv_strerror(err));
+    }
+    poll_->data = this;
+    StartPolling();
+    // The open consumer must outlive any JS reference to it: its handle keeps the loop alive
+    // until close(), so it must not be collected (and closed) behind the caller's back.
+    Ref();
+    env_ = env;
+  }
+
+ private:
+  static int OnRecord(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<RingConsumer*>(ctx);
+    auto& out = self->pending_;
+    size_t at = out.size();
+    size_t padded = (4 + size + 7) & ~size_t(7);
+    out.resize(at + padded);
+    uint32_t len = static_cast<uint32_t>(size);
+    memcpy(&out[at], &len, 4);
+    memcpy(&out[at + 4], data, size);
+    memset(&out[at + 4 + size], 0, padded - 4 - size);
+    // The record is already consumed when we stop here (libbpf advances past it first).
+    self->consumed_ += padded;
+    return self->consumed_ >= kMaxPerDrain ? kStop : 0;
+  }
+
+  // Moves available records into pending_. Returns a negative errno on failure.
+  int Consume() {
+    consumed_ = 0;
+    int n = ring_buffer__consume(rb_);
+    if (n == kStop) return 0;
+    return n < 0 ? n : 0;
+  }
+
+  void StartPolling() {
+    if (poll_ && !polling_) {
+      uv_poll_start(poll_, UV_READABLE, &RingConsumer::OnPoll);
+      polling_ = true;
+    }
+  }
+
+  void StopPolling() {
+    if (poll_ && polling_) {
+      uv_poll_stop(poll_);
+      polling_ = false;
+    }
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    auto* self = static_cast<RingConsumer*>(handle->data);
+    if (!self || !self->rb_) return;
+    if (status == 0) self->Consume();
+    if (self->pending_.size() >= kMaxPending) self->StopPolling();
+    Napi::Env env = self->env_;
+    Napi::HandleScope scope(env);
+    try {
+      // MakeCallback: runs microtasks afterwards and reports to async hooks, as for any I/O.
+      self->callback_.MakeCallback(self->Value(), {}, *self->async_);
+    } catch (const Napi::Error& e) {
+      // An exception in onReadable becomes an uncaught exception, as in any I/O callback.
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!rb_) throw Napi::Error::New(env, "the ring buffer consumer is closed");
+    int err = Consume();
+    if (err < 0) ThrowErrno(env, "ring buffer consume failed", -err);
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, pending_.data(), pending_.size());
+    pending_.clear();
+    if (pending_.capacity() > kMaxPending) pending_.shrink_to_fit();
+    StartPolling();
+    return out;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    CloseNative();
+    return info.Env().Undefined();
+  }
+
+  void CloseNative() {
+    if (poll_) {
+      // uv_close stops the watcher synchronously (epoll_ctl DEL), so the epoll fd can be closed
+      // right after; the handle's memory must live until the close callback.
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+      polling_ = false;
+    }
+    if (rb_) {
+      ring_buffer__free(rb_);
+      rb_ = nullptr;
+      // Drop the self-reference taken in Open(); in a finalizer the count is already 0.
+      if (!finalizing_ && !callback_.IsEmpty()) Unref();
+    }
+    pending_.clear();
+    pending_.shrink_to_fit();
+    if (!callback_.IsEmpty()) callback_.Reset();
+    async_.reset();
+  }
+
+  void Finalize(Napi::Env env) override { finalizing_ = true; }
+
+  ring_buffer* rb_ = nullptr;
+  uv_poll_t* poll_ = nullptr;
+  bool polling_ = false;
+  bool finalizing_ = false;
+  size_t consumed_ = 0;
+  std::vector<uint8_t> pending_;
+  Napi::FunctionReference callback_;
+  std::unique_ptr<Napi::AsyncContext> async_;
+  Napi::Env env_ = Napi::Env(nullptr);
+};
+
+Napi::Value RingBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "mapFd");
+  if (info.Length() < 2 || !info[1].IsFunction())
+    throw Napi::TypeError::New(env, "argument 'onReadable' must be a function");
+  Napi::Object wrapper = Data(env).ringClass.New({});
+  RingConsumer::Unwrap(wrapper)->Open(env, fd, info[1].As<Napi::Function>());
+  return wrapper;
+}
+
+}  // namespace
+
+void InitRingBuffer(Napi::Env env, Napi::Object exports) {
+  Data(env).ringClass = Napi::Persistent(RingConsumer::Class(env));
+  exports.Set("ringBuffer", Napi::Function::New(env, RingBuffer, "ringBuffer"));
+}
+
+}  // namespace tracelet
