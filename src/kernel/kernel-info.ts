@@ -11,6 +11,18 @@ export interface TracepointField {
   readonly offset: number;
   readonly size: number;
   readonly signed: boolean;
+  /**
+   * Set for `__data_loc T[] name` (and `__rel_loc`) fields. Then `type` is the 4-byte descriptor
+   * (uint32): low 16 bits = offset of the data, high 16 bits = its length in bytes. The offset is
+   * from the start of the record for __data_loc, from the end of this field for __rel_loc.
+   * `element` is the array's element type (`char` → int8, so `str(args->name)` reads a string).
+   */
+  readonly dataLoc?: DataLocInfo;
+}
+
+export interface DataLocInfo {
+  readonly element: Type;
+  readonly relative: boolean;
 }
 
 export interface TracepointFormat {
@@ -42,6 +54,23 @@ export interface UsdtProbe {
   readonly args: string;
 }
 
+/** A parameter of a kernel function or raw tracepoint, from BTF. */
+export interface KernelParam {
+  /** BTF's parameter name, or `argN` when it has none. */
+  readonly name: string;
+  /** Records behind pointers are opaque (fields: []); look them up again with kernelType(name). */
+  readonly type: Type;
+  /** The C spelling, e.g. `struct task_struct *` (for `-lv` listings). */
+  readonly typeName: string;
+}
+
+export interface KernelFunction {
+  readonly name: string;
+  readonly params: readonly KernelParam[];
+  readonly returnType: Type;
+  readonly returnTypeName: string;
+}
+
 export interface KernelInfo {
   /** Makes sure tracefs is mounted; returns a one-line notice if it had to act or could not. */
   ensureTracefs(): { mounted: boolean; notice?: string };
@@ -53,6 +82,12 @@ export interface KernelInfo {
   listRawTracepoints(): readonly string[];
   /** A kernel type by name (`struct task_struct`, `u64`, `enum foo`), from BTF, read lazily. */
   kernelType(name: string): Type | undefined;
+  /** Arguments of a raw tracepoint (`sched_switch`), without the leading `void *`. Optional. */
+  rawTracepointArgs?(name: string): readonly KernelParam[] | undefined;
+  /** A kernel function's BTF prototype, for kfunc/kretfunc. Optional. */
+  kernelFunction?(name: string): KernelFunction | undefined;
+  /** The value of a kernel enumerator (`TASK_RUNNING`...), from BTF. Optional. */
+  enumValue?(name: string): bigint | undefined;
   /** Kernel functions (from /proc/kallsyms), for kprobe listing and ksym. */
   kernelSymbols(): readonly { address: bigint; name: string }[];
   /** Symbols of an ELF binary or library; `path` is already resolved. */

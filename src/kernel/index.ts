@@ -1,0 +1,16 @@
+// The kernel stage: what the machine offers a tracer. `KernelInfo` is the interface the type
+// checker and runtime use; `SystemKernel` is the real implementation.
+export type {
+  DataLocInfo, ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointField, TracepointFormat, UsdtProbe,
+} from './kernel-info.js';
+export { SystemKernel } from './system-kernel.js';
+export type { SystemKernelOptions } from './system-kernel.js';
+export { Btf, BtfError, VMLINUX_BTF } from './btf.js';
+export { ElfFile, ElfError } from './elf.js';
+export type { ElfSection, ElfSegment, UsdtNote } from './elf.js';
+export { Kallsyms } from './kallsyms.js';
+export type { KernelSymbol, SymbolHit } from './kallsyms.js';
+export { ensureTracefs, findTracefs, listTracepoints, parseTracepointFormat, readTracepointFormat, TRACEFS } from './tracefs.js';
+export { findInPath, findLibrary, ldCacheEntries, mappedFiles, parseLdCache, resolveBinary } from './resolve.js';
+export { hasPmu, kernelConfig, probeFeature } from './features.js';
+export type { Feature } from './features.js';

@@ -1,0 +1,189 @@
+// The real KernelInfo: tracefs, BTF, kallsyms and ELF files of this machine, each read on first
+// use and kept.
+import { existsSync } from 'node:fs';
+import type { Type } from '../typecheck/types.js';
+import { Btf, VMLINUX_BTF } from './btf.js';
+import { ElfFile } from './elf.js';
+import type { UsdtNote } from './elf.js';
+import { probeFeature } from './features.js';
+import type { Feature } from './features.js';
+import { Kallsyms } from './kallsyms.js';
+import type { SymbolHit } from './kallsyms.js';
+import type { ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
+import { resolveBinary } from './resolve.js';
+import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat } from './tracefs.js';
+
+export interface SystemKernelOptions {
+  readonly btfPath?: string;
+  readonly kallsymsPath?: string;
+  /**
+   * Feature answers known better than the file-based probes, e.g. from a BPF_PROG_LOAD test in
+   * the runtime (`{ kfunc: true }`).
+   */
+  readonly features?: Partial<Record<Feature, boolean>>;
+}
+
+export class SystemKernel implements KernelInfo {
+  private readonly opts: SystemKernelOptions;
+  private tracefsRoot?: string;
+  private tracefsNotice?: string;
+  private tracefsTried = false;
+  private tracepointList?: string[];
+  private readonly formats = new Map<string, TracepointFormat | undefined>();
+  private btfState?: Btf | null;
+  private kallsymsState?: Kallsyms | null;
+  private readonly features = new Map<Feature, boolean>();
+
+  constructor(opts: SystemKernelOptions = {}) {
+    this.opts = opts;
+  }
+
+  // ---- tracefs ----
+
+  ensureTracefs(): { mounted: boolean; notice?: string } {
+    if (this.tracefsRoot) return this.tracefsNotice ? { mounted: true, notice: this.tracefsNotice } : { mounted: true };
+    const r = ensureTracefs();
+    this.tracefsTried = true;
+    this.tracefsRoot = r.root;
+    this.tracefsNotice = r.notice;
+    return r.notice ? { mounted: r.mounted, notice: r.notice } : { mounted: r.mounted };
+  }
+
+  /** The tracefs root, mounting it on first need; undefined if it cannot be had. */
+  tracefs(): string | undefined {
+    if (this.tracefsRoot) return this.tracefsRoot;
+    const found = findTracefs();
+    if (found) return (this.tracefsRoot = found);
+    if (!this.tracefsTried) this.ensureTracefs();
+    return this.tracefsRoot;
+  }
+
+  listTracepoints(): readonly string[] {
+    if (this.tracepointList) return this.tracepointList;
+    const root = this.tracefs();
+    if (!root) return [];
+    return (this.tracepointList = listTracepoints(root));
+  }
+
+  tracepointFormat(category: string, event: string): TracepointFormat | undefined {
+    const key = `${category}:${event}`;
+    if (this.formats.has(key)) return this.formats.get(key);
+    const root = this.tracefs();
+    if (!root) return undefined;
+    const btf = this.btf();
+    const f = readTracepointFormat(root, category, event, btf ? (n) => btf.typeByName(n) : undefined);
+    this.formats.set(key, f);
+    return f;
+  }
+
+  // ---- BTF ----
+
+  /** The vmlinux BTF reader, or undefined if the kernel has none. */
+  btf(): Btf | undefined {
+    if (this.btfState === undefined) {
+      const path = this.opts.btfPath ?? VMLINUX_BTF;
+      try {
+        this.btfState = existsSync(path) ? Btf.fromFile(path) : null;
+      } catch {
+        this.btfState = null;
+      }
+    }
+    return this.btfState ?? undefined;
+  }
+
+  listRawTracepoints(): readonly string[] {
+    return this.btf()?.listRawTracepoints() ?? [];
+  }
+
+  rawTracepointArgs(name: string): readonly KernelParam[] | undefined {
+    return this.btf()?.rawTracepointArgs(name);
+  }
+
+  kernelType(name: string): Type | undefined {
+    return this.btf()?.typeByName(name);
+  }
+
+  kernelFunction(name: string): KernelFunction | undefined {
+    return this.btf()?.kernelFunction(name);
+  }
+
+  /** Kernel functions known to BTF (for `kfunc:*` listings), sorted. */
+  listKernelFunctions(): readonly string[] {
+    return this.btf()?.listFunctions() ?? [];
+  }
+
+  enumValue(name: string): bigint | undefined {
+    return this.btf()?.enumeratorValue(name);
+  }
+
+  // ---- kallsyms ----
+
+  kallsyms(): Kallsyms | undefined {
+    if (this.kallsymsState === undefined) {
+      try {
+        this.kallsymsState = Kallsyms.read(this.opts.kallsymsPath);
+      } catch {
+        this.kallsymsState = null;
+      }
+    }
+    return this.kallsymsState ?? undefined;
+  }
+
+  kernelSymbols(): readonly { address: bigint; name: string }[] {
+    return this.kallsyms()?.symbols ?? [];
+  }
+
+  /** Address → `symbol` + offset (ksym/kstack). */
+  ksym(address: bigint): SymbolHit | undefined {
+    return this.kallsyms()?.lookup(address);
+  }
+
+  // ---- ELF ----
+
+  elfSymbols(path: string): readonly ElfSymbol[] {
+    try {
+      return ElfFile.open(path).symbols();
+    } catch {
+      return [];
+    }
+  }
+
+  /** One symbol by exact name without decoding the whole table (a few ms on libc). */
+  elfSymbol(path: string, name: string): readonly ElfSymbol[] {
+    try {
+      return ElfFile.open(path).findSymbol(name);
+    } catch {
+      return [];
+    }
+  }
+
+  usdtProbes(path: string): readonly UsdtNote[] {
+    try {
+      return ElfFile.open(path).usdtProbes();
+    } catch {
+      return [];
+    }
+  }
+
+  resolveBinary(name: string, pid?: number): string | undefined {
+    return resolveBinary(name, pid);
+  }
+
+  // ---- features ----
+
+  hasFeature(feature: Feature): boolean {
+    const forced = this.opts.features?.[feature];
+    if (forced !== undefined) return forced;
+    let v = this.features.get(feature);
+    if (v === undefined) {
+      const path = this.opts.btfPath ?? VMLINUX_BTF;
+      v = probeFeature(feature, {
+        tracefs: findTracefs(),
+        btf: existsSync(path),
+        btfHasFunction: (n) => this.btf()?.lookup(`func ${n}`) !== undefined,
+      });
+      this.features.set(feature, v);
+    }
+    return v;
+  }
+}
