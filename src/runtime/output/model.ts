@@ -4,29 +4,72 @@ import type { MapSpec, Type } from '../../typecheck/types.js';
 
 /**
  * A decoded value of a given Type:
- * - int, pointer, bool, timestamp: bigint
- * - string, buffer (already escaped as bpftrace prints it), ksym, usym, username, inet: string
- * - tuple: Value[] (one per element)
- * - kstack/ustack: string[] of already-symbolized frames
+ * - int, pointer, bool: bigint (any bit pattern; formatters normalize it to the type's width and
+ *   signedness, so both `-1n` and `0xffn` are fine for an int8 holding -1)
+ * - string, ksym, usym, username, inet: string (cut at the first NUL; a `\0` is also honoured)
+ * - timestamp (strftime()): string, already formatted by the runtime
+ * - buffer (buf()): Uint8Array of the raw bytes; formatters escape them as bpftrace does
+ *   (`ab\x01\xff`; printf `%rx`/`%rh` need the raw bytes). A string is accepted too and is then
+ *   taken as already escaped.
+ * - tuple, record: Value[] (one per element / field); array: Value[] (one per element)
+ * - kstack/ustack: string[] of resolved frames, innermost first, without indentation or newline.
+ *   Mode `bpftrace`: `vfs_read+5`; mode `perf`: `ffffffff814b2b2d vfs_read+5` (hex address, a
+ *   space, the symbol; for ustack also ` (/path/to/module)`); mode `raw`: the hex address. The
+ *   formatters add bpftrace's layout (a leading newline, 8 spaces of indent for values, 4 for map
+ *   keys, a tab in perf mode, a newline after each frame). An empty array prints as nothing (what
+ *   bpftrace prints when the stack id lookup fails, e.g. kstack in a uprobe).
+ *
+ * Text: all strings are ordinary JS strings (kernel bytes decoded as UTF-8); the formatters return
+ * JS strings that the writer encodes as UTF-8. JSON escaping reproduces bpftrace's byte-wise
+ * escaper on the UTF-8 bytes (`é` becomes `\uffffffc3\uffffffa9`, as bpftrace 0.17 prints it).
  */
-export type Value = bigint | string | readonly Value[];
+export type Value = bigint | string | Uint8Array | readonly Value[];
 
 export interface TypedValue {
   readonly type: Type;
   readonly value: Value;
 }
 
-/** The combined value of one map entry, by map kind. */
+/**
+ * The combined value of one map entry, by map kind (per-CPU values already combined).
+ *
+ * count/sum/min/max: the final value (min and max as the real minimum / maximum, not bpftrace's
+ * internal `0xffffffff - v` encoding). Signedness: count is unsigned; sum/min/max follow the
+ * `signed` flag of the map's aggregation value type (signed when unknown).
+ *
+ * hist: `buckets[i]` is the count of bucket i, indexed exactly as bpftrace 0.17 computes it
+ * (`createLog2Function` in codegen_llvm.cpp):
+ *     value < 0                 -> 0        printed `(..., 0)`
+ *     value == 0                -> 1        printed `[0]`
+ *     value >= 1                -> 2 + log2(value), where log2 is computed by testing shifts of
+ *                                  16, 8, 4, 2, 1 bits in turn (`if (v >= 1 << s) { v >>= s; l += s; }`),
+ *                                  so it is at most 31: index 2 = `[1]`, 3 = `[2, 4)`, 4 = `[4, 8)`,
+ *                                  ..., 33 = `[2G, 4G)`, and every value >= 2^31 lands in 33.
+ * The array may be longer (e.g. 66 counters); trailing zero buckets are never printed, and a
+ * bucket index k >= 3 always means [2^(k-2), 2^(k-1)). See `histBucketIndex` in hist.ts.
+ *
+ * lhist(value, min, max, step): with n = (max - min) / step (integer division), bpftrace 0.17
+ * (`createLinearFunction`) computes
+ *     value < min               -> 0                        printed `(..., min)`
+ *     value > max               -> 1 + n                    printed `[max, ...)`
+ *     otherwise                 -> 1 + (value - min) / step  (integer division)
+ * so value == max (and, when step does not divide max - min, the top partial bucket) also lands
+ * in 1 + n, the `[max, ...)` bucket. Index k in 1..n is `[min + (k-1)*step, min + k*step)`.
+ * The array needs n + 2 counters (more are allowed and ignored). See `lhistBucketIndex`.
+ */
 export type MapValue =
   | { readonly kind: 'scalar'; readonly value: Value }
   | { readonly kind: 'count' | 'sum' | 'min' | 'max'; readonly value: bigint }
   /** avg and stats: count and total; the average is total / count (integer division, as bpftrace). */
   | { readonly kind: 'avg' | 'stats'; readonly count: bigint; readonly total: bigint }
-  /** hist: 66 log2 buckets as bpftrace indexes them; lhist: (max-min)/step + 3 buckets. */
   | { readonly kind: 'hist' | 'lhist'; readonly buckets: readonly bigint[] };
 
 export interface MapEntry {
-  /** Decoded key elements (one per tuple element), or undefined for a map with no key. */
+  /**
+   * Decoded key elements (one per tuple element of `spec.keyType`, or a single element when the
+   * key type is not a tuple), or undefined for a map with no key. Give entries in the order the
+   * kernel iterates them (bpf_get_next_key): ties in bpftrace's sort keep that order.
+   */
   readonly key?: readonly Value[];
   readonly value: MapValue;
 }
@@ -42,6 +85,22 @@ export interface PrintOptions {
   readonly div?: number;
 }
 
+/** A BPF helper failure reported at run time (bpftrace -k / -kk). */
+export interface HelperError {
+  /** Helper name without the `bpf_` prefix, e.g. `map_update_elem`. */
+  readonly helper: string;
+  /** The helper's return value, e.g. -7. */
+  readonly retcode: number;
+  /** `stdin` for -e programs, else the script path (as bpftrace prints it). */
+  readonly file: string;
+  /** 1-based line and columns of the call; endColumn is exclusive (bpftrace prints `L:C-E`). */
+  readonly line: number;
+  readonly column: number;
+  readonly endColumn: number;
+  /** The source line the call is on (shown under the warning in text mode). */
+  readonly sourceLine: string;
+}
+
 /**
  * One output format (text or JSON). Each method returns the exact text to write, newlines
  * included; the caller decides where it goes.
@@ -52,11 +111,16 @@ export interface Formatter {
   time(text: string): string;
   /** print() of a non-map value. */
   value(v: TypedValue): string;
-  /** print(@m) while running, and each map at exit. */
+  /** print(@m) while running, and each map at exit (maps in name order: see sortMapNames). */
   map(snapshot: MapSnapshot, options?: PrintOptions): string;
+  /** join(): the joined text, without the trailing newline. */
   join(text: string): string;
+  /** cat(): the file's text as read. */
+  cat(text: string): string;
+  /** system(): the command's output as read. */
+  system(text: string): string;
   /** Text between the end of the run and the maps printed at exit (`\n\n` in 0.17, both formats). */
   exitSeparator(): string;
   lostEvents(count: number): string;
-  helperError(message: string, line: number, column: number): string;
+  helperError(error: HelperError): string;
 }

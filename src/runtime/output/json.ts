@@ -1,0 +1,111 @@
+// bpftrace 0.17's JSON output (JsonOutput, `-f json`): one object per line, with bpftrace's own
+// spacing (`{"type": "map", "data": {...}}`: `": "` and `", "` separators, but tuples and arrays
+// joined with a bare `,`).
+import { histToJson, lhistToJson } from './hist.js';
+import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
+import { statsOf } from './text.js';
+import {
+  aggregateValue, applyTop, average, divisor, hasKey, jsonEscape, jsonKey, sortEntries, valueToJson,
+} from './values.js';
+
+function message(type: string, text: string): string {
+  return `{"type": "${type}", "data": "${jsonEscape(text)}"}\n`;
+}
+
+function wrap(type: string, name: string, keyed: boolean, elems: readonly string[]): string {
+  const body = elems.join(', ');
+  return `{"type": "${type}", "data": {"${jsonEscape(name)}": ${keyed ? '{' + body + '}' : body}}}\n`;
+}
+
+function keyval(key: string, val: string): string {
+  return key === '' ? val : `${key}: ${val}`;
+}
+
+/** The JSON line of one map; empty maps print nothing at all (unlike text mode). */
+export function mapToJson(snapshot: MapSnapshot, options: PrintOptions = {}): string {
+  const { spec } = snapshot;
+  if (snapshot.entries.length === 0) return '';
+  const div = divisor(options.div);
+  const keyed = hasKey(spec);
+  const sorted = sortEntries(snapshot);
+  const key = (e: MapEntry) => jsonKey(spec, e.key);
+  switch (spec.kind) {
+    case 'hist':
+    case 'lhist': {
+      const elems = applyTop(sorted, options.top).map((e) => {
+        let v = '[]';
+        if (e.value.kind === 'hist' || e.value.kind === 'lhist') {
+          if (spec.kind === 'lhist') v = spec.lhist ? lhistToJson(e.value.buckets, spec.lhist) : '[]';
+          else v = histToJson(e.value.buckets, div);
+        }
+        return keyval(key(e), v);
+      });
+      return wrap('hist', spec.name, keyed, elems);
+    }
+    case 'stats': {
+      const elems = sorted.map((e) => {
+        const { count, total } = statsOf(e);
+        return keyval(key(e), `{"count": ${count}, "average": ${average(count, total)}, "total": ${BigInt.asIntN(64, total)}}`);
+      });
+      return wrap('stats', spec.name, keyed, elems);
+    }
+    case 'avg': {
+      const elems = applyTop(sorted, options.top).map((e) => {
+        const { count, total } = statsOf(e);
+        return keyval(key(e), String(average(count, total) / div));
+      });
+      return wrap('stats', spec.name, keyed, elems);
+    }
+    case 'count':
+    case 'sum':
+    case 'min':
+    case 'max': {
+      const elems = applyTop(sorted, options.top).map((e) => {
+        const v = e.value.kind === spec.kind ? aggregateValue(spec, e.value as { kind: string; value: bigint }) : 0n;
+        return keyval(key(e), String(v / div));
+      });
+      return wrap('map', spec.name, keyed, elems);
+    }
+    case 'scalar': {
+      const elems = applyTop(sorted, options.top).map((e) =>
+        keyval(key(e), e.value.kind === 'scalar' ? valueToJson(spec.valueType, e.value.value, div) : ''));
+      return wrap('map', spec.name, keyed, elems);
+    }
+  }
+}
+
+export const jsonFormatter: Formatter = {
+  attachedProbes(count: number): string {
+    return `{"type": "attached_probes", "data": {"probes": ${count}}}\n`;
+  },
+  printf(text: string): string {
+    return message('printf', text);
+  },
+  time(text: string): string {
+    return message('time', text);
+  },
+  value(v: TypedValue): string {
+    return `{"type": "value", "data": ${valueToJson(v.type, v.value)}}\n`;
+  },
+  map(snapshot: MapSnapshot, options?: PrintOptions): string {
+    return mapToJson(snapshot, options);
+  },
+  join(text: string): string {
+    return message('join', text);
+  },
+  cat(text: string): string {
+    return message('cat', text);
+  },
+  system(text: string): string {
+    return message('syscall', text);
+  },
+  exitSeparator(): string {
+    return '\n\n';
+  },
+  lostEvents(count: number): string {
+    return `{"type": "lost_events", "data": {"events": ${count}}}\n`;
+  },
+  helperError(e: HelperError): string {
+    return `{"type": "helper_error", "helper": "${e.helper}", "retcode": ${e.retcode}, "line": ${e.line}, "col": ${e.column}}\n`;
+  },
+};

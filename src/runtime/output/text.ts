@@ -1,0 +1,146 @@
+// bpftrace 0.17's text output (TextOutput), byte for byte.
+import type { Type } from '../../typecheck/types.js';
+import { histToText, lhistToText } from './hist.js';
+import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
+import {
+  aggregateValue, applyTop, average, divisor, sortEntries, textKey, valueToText,
+} from './values.js';
+
+/** Value types after which bpftrace puts no newline between map entries (their text ends in one, or is a quirk). */
+function elementDelimiter(valueType: Type): string {
+  switch (valueType.kind) {
+    case 'kstack': case 'ustack': case 'ksym': case 'usym': case 'inet':
+      return '';
+    default:
+      return '\n';
+  }
+}
+
+/** The text of one map as print(@m, top, div) and the exit print it. */
+export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): string {
+  const { spec } = snapshot;
+  const div = divisor(options.div);
+  const sorted = sortEntries(snapshot);
+  switch (spec.kind) {
+    case 'hist':
+    case 'lhist': {
+      const elems = applyTop(sorted, options.top).map((e) => textKey(spec, e.key) + ': \n' + histValueText(snapshot, e, div));
+      return elems.join('\n') + '\n';
+    }
+    case 'stats': {
+      // print()'s top and div are ignored for stats() maps (bpftrace warns at compile time).
+      const elems = sorted.map((e) => {
+        const { count, total } = statsOf(e);
+        return `${textKey(spec, e.key)}: count ${count}, average ${average(count, total)}, total ${BigInt.asIntN(64, total)}`;
+      });
+      return elems.join('\n') + '\n\n';
+    }
+    case 'avg': {
+      const elems = applyTop(sorted, options.top).map((e) => {
+        const { count, total } = statsOf(e);
+        return `${textKey(spec, e.key)}: ${average(count, total) / div}`;
+      });
+      return elems.join('\n') + '\n\n';
+    }
+    case 'count':
+    case 'sum':
+    case 'min':
+    case 'max': {
+      const elems = applyTop(sorted, options.top).map((e) => {
+        const v = e.value.kind === spec.kind ? aggregateValue(spec, e.value as { kind: string; value: bigint }) : 0n;
+        return `${textKey(spec, e.key)}: ${v / div}`;
+      });
+      return elems.join('\n') + '\n';
+    }
+    case 'scalar': {
+      const elems = applyTop(sorted, options.top).map((e) =>
+        `${textKey(spec, e.key)}: ${e.value.kind === 'scalar' ? valueToText(spec.valueType, e.value.value, 'value', div) : ''}`);
+      return elems.join(elementDelimiter(spec.valueType)) + '\n';
+    }
+  }
+}
+
+export function statsOf(e: MapEntry): { count: bigint; total: bigint } {
+  return e.value.kind === 'avg' || e.value.kind === 'stats'
+    ? { count: BigInt.asIntN(64, e.value.count), total: e.value.total }
+    : { count: 0n, total: 0n };
+}
+
+function histValueText(snapshot: MapSnapshot, e: MapEntry, div: bigint): string {
+  if (e.value.kind !== 'hist' && e.value.kind !== 'lhist') return '';
+  if (snapshot.spec.kind === 'lhist') {
+    const p = snapshot.spec.lhist;
+    return p ? lhistToText(e.value.buckets, p) : '';
+  }
+  return histToText(e.value.buckets, div);
+}
+
+/** `stdin:2:3-9: WARNING: ...`, the source line (tabs as 4 spaces) and a `~` underline. */
+export function helperErrorText(e: HelperError): string {
+  const result = e.retcode < 0 ? `${strerror(-e.retcode)} (${e.retcode})` : String(e.retcode);
+  const msg = `Failed to ${e.helper}: ${result}`;
+  const expand = (s: string) => s.replace(/\t/g, '    ');
+  const prefix = expand(e.sourceLine.slice(0, Math.max(0, e.column - 1))).replace(/[^ ]/g, ' ');
+  const width = Math.max(1, e.endColumn - e.column);
+  return `${e.file}:${e.line}:${e.column}-${e.endColumn}: WARNING: ${msg}\n` +
+    `${expand(e.sourceLine)}\n${prefix}${'~'.repeat(width)}\n`;
+}
+
+export const textFormatter: Formatter = {
+  attachedProbes(count: number): string {
+    return `Attaching ${count} ${count === 1 ? 'probe' : 'probes'}...\n`;
+  },
+  printf(text: string): string {
+    return text;
+  },
+  time(text: string): string {
+    return text;
+  },
+  value(v: TypedValue): string {
+    return valueToText(v.type, v.value) + '\n';
+  },
+  map(snapshot: MapSnapshot, options?: PrintOptions): string {
+    return mapToText(snapshot, options);
+  },
+  join(text: string): string {
+    return text + '\n';
+  },
+  cat(text: string): string {
+    return text;
+  },
+  system(text: string): string {
+    return text;
+  },
+  exitSeparator(): string {
+    return '\n\n';
+  },
+  lostEvents(count: number): string {
+    return `Lost ${count} events\n`;
+  },
+  helperError(e: HelperError): string {
+    return helperErrorText(e);
+  },
+};
+
+const ERRNO: Record<number, string> = {
+  1: 'Operation not permitted', 2: 'No such file or directory', 3: 'No such process',
+  4: 'Interrupted system call', 5: 'Input/output error', 6: 'No such device or address',
+  7: 'Argument list too long', 8: 'Exec format error', 9: 'Bad file descriptor',
+  10: 'No child processes', 11: 'Resource temporarily unavailable', 12: 'Cannot allocate memory',
+  13: 'Permission denied', 14: 'Bad address', 15: 'Block device required',
+  16: 'Device or resource busy', 17: 'File exists', 18: 'Invalid cross-device link',
+  19: 'No such device', 20: 'Not a directory', 21: 'Is a directory', 22: 'Invalid argument',
+  23: 'Too many open files in system', 24: 'Too many open files',
+  25: 'Inappropriate ioctl for device', 26: 'Text file busy', 27: 'File too large',
+  28: 'No space left on device', 29: 'Illegal seek', 30: 'Read-only file system',
+  31: 'Too many links', 32: 'Broken pipe', 33: 'Numerical argument out of domain',
+  34: 'Numerical result out of range', 35: 'Resource deadlock avoided', 36: 'File name too long',
+  38: 'Function not implemented', 61: 'No data available', 62: 'Timer expired',
+  75: 'Value too large for defined data type', 90: 'Message too long',
+  95: 'Operation not supported', 105: 'No buffer space available', 110: 'Connection timed out',
+};
+
+/** glibc's strerror text for the errnos BPF helpers return. */
+export function strerror(errno: number): string {
+  return ERRNO[errno] ?? `Unknown error ${errno}`;
+}
