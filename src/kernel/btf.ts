@@ -324,8 +324,11 @@ export class Btf {
     }
   }
 
-  /** A type by name: `struct task_struct`, `u64`, `unsigned int`, `enum x`, `struct foo *`. */
-  typeByName(name: string): Type | undefined {
+  /**
+   * A type by name: `struct task_struct`, `u64`, `unsigned int`, `enum x`, `struct foo *`. With
+   * `opaque`, a record comes back without its fields (only its name and size: no conversion).
+   */
+  typeByName(name: string, opaque = false): Type | undefined {
     let n = name.trim().replace(/\s+/g, ' ');
     let pointers = 0;
     while (n.endsWith('*')) {
@@ -338,7 +341,7 @@ export class Btf {
     else {
       const id = this.lookup(n);
       if (id === undefined || this.kindOf(id) === K.FUNC) return undefined;
-      t = this.typeOf(id, pointers === 0);
+      t = this.typeOf(id, pointers === 0 && !opaque);
     }
     for (let i = 0; i < pointers; i++) t = { kind: 'pointer', target: t };
     return t;

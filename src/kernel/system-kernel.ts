@@ -70,8 +70,9 @@ export class SystemKernel implements KernelInfo {
     if (this.formats.has(key)) return this.formats.get(key);
     const root = this.tracefs();
     if (!root) return undefined;
-    const btf = this.btf();
-    const f = readTracepointFormat(root, category, event, btf ? (n) => btf.typeByName(n) : undefined);
+    // Formats need BTF only for typedefs the parser does not know (their signedness) and records'
+    // sizes; BTF is loaded on the first such question, and records come back opaque.
+    const f = readTracepointFormat(root, category, event, (n) => this.btf()?.typeByName(n, true));
     this.formats.set(key, f);
     return f;
   }

@@ -143,6 +143,9 @@ function scalarSigned(base: string, size: number, signedFlag: boolean, resolve?:
   if (base.startsWith('enum ')) return signedFlag;
   if (SIGNED_NAMES.has(base)) return true;
   if (UNSIGNED_NAMES.has(base)) return false;
+  // The kernel's flag is right for fields of their own size; only widened fields (syscall
+  // arguments are all `unsigned long`) need the typedef's real type, e.g. loff_t → signed.
+  if (size !== 8 || signedFlag) return signedFlag;
   const t = resolve?.(base);
   if (t?.kind === 'int') return t.signed;
   return signedFlag;
