@@ -111,7 +111,7 @@ export function jsonEscape(s: string): string {
     const e = JSON_ESCAPES[c];
     if (e !== undefined) out += e;
     else if (c <= 0x1f) out += '\\u' + c.toString(16).padStart(4, '0');
-    else if (c >= 0x80) out += '\\u' + (0xffffff00 | c).toString(16);
+    else if (c >= 0x80) out += '\\u' + ((0xffffff00 | c) >>> 0).toString(16);
     else out += String.fromCharCode(c);
   }
   return out;
