@@ -99,6 +99,21 @@ struct Diagnostics {
   }
 };
 
+[[noreturn]] void Fail(Napi::Env env, std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  throw Napi::Error::New(env, message);
+}
+
+// BPF has no unwinding: without `nounwind` LLVM emits .eh_frame and CFI, which libbpf then
+// reports as unrecognized sections. Marking every defined function is what clang does for BPF.
+void MarkNoUnwind(LLVMContextRef ctx, LLVMModuleRef module) {
+  static const unsigned kind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+  LLVMAttributeRef attr = LLVMCreateEnumAttribute(ctx, kind, 0);
+  for (LLVMValueRef fn = LLVMGetFirstFunction(module); fn; fn = LLVMGetNextFunction(fn)) {
+    if (!LLVMIsDeclaration(fn)) LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attr);
+  }
+}
+
 struct ContextOwner {
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMModuleRef module = nullptr;
@@ -139,12 +154,13 @@ std::string Compile(Napi::Env env, const std::string& ir, unsigned optLevel, LLV
   Message err;
   if (LLVMParseIRInContext(owner.ctx, input, &owner.module, &err.text)) {
     owner.module = nullptr;
-    throw Napi::Error::New(env, "LLVM IR parse error: " + err.str());
+    Fail(env, "LLVM IR parse error: " + err.str());
   }
   Message verify;
   if (LLVMVerifyModule(owner.module, LLVMReturnStatusAction, &verify.text))
-    throw Napi::Error::New(env, "LLVM IR is invalid: " + verify.str());
+    Fail(env, "LLVM IR is invalid: " + verify.str());
 
+  MarkNoUnwind(owner.ctx, owner.module);
   LLVMSetTarget(owner.module, kTriple);
   LLVMTargetDataRef layout = LLVMCreateTargetDataLayout(tm);
   LLVMSetModuleDataLayout(owner.module, layout);
@@ -152,16 +168,16 @@ std::string Compile(Napi::Env env, const std::string& ir, unsigned optLevel, LLV
 
   if (optLevel > 0) Optimize(owner.module, pipeline, optLevel);
   if (!diagnostics.errors.empty())
-    throw Napi::Error::New(env, "LLVM: " + diagnostics.errors);
+    Fail(env, "LLVM: " + diagnostics.errors);
 
   LLVMMemoryBufferRef output = nullptr;
   Message emitErr;
   if (LLVMTargetMachineEmitToMemoryBuffer(tm, owner.module, kind, &emitErr.text, &output))
-    throw Napi::Error::New(env, "LLVM BPF codegen failed: " + emitErr.str() + diagnostics.errors);
+    Fail(env, "LLVM BPF codegen failed: " + emitErr.str() + diagnostics.errors);
   std::string bytes(LLVMGetBufferStart(output), LLVMGetBufferSize(output));
   LLVMDisposeMemoryBuffer(output);
   if (!diagnostics.errors.empty())
-    throw Napi::Error::New(env, "LLVM BPF codegen failed: " + diagnostics.errors);
+    Fail(env, "LLVM BPF codegen failed: " + diagnostics.errors);
   return bytes;
 }
 

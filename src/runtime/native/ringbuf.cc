@@ -3,12 +3,19 @@
 // libbpf's ring_buffer copies nothing: its callback sees each record in the mapped ring. We copy
 // records into `pending_` as [u32 len][bytes][pad to 8] and hand that out in one Buffer per
 // drain(). A uv_poll handle watches ring_buffer__epoll_fd(); when the kernel wakes the ring we
-// consume right away (so the fd stops being readable even if the JS callback does not drain,
-// and the loop cannot spin) and then call onReadable. If JS lets more than kMaxPending bytes
-// pile up, polling pauses until the next drain(): back-pressure instead of unbounded memory.
+// consume right away and then call onReadable. If JS lets more than kMaxPending bytes pile up,
+// polling pauses until the next drain(): back-pressure instead of unbounded memory.
+//
+// Wake-ups, not data, make the fd readable. libbpf registers the ring level-triggered, and a
+// level-triggered epoll fd that nobody epoll_waits on stays readable while the ring holds any
+// data; libuv would then report records sent with BPF_RB_NO_WAKEUP at its next iteration, and a
+// tracer whose probes fire on its own syscalls would spin (reference/measured-facts.md). So the
+// ring is switched to edge-triggered and each callback harvests the edge with a zero-timeout
+// epoll_wait: the fd becomes readable again only when the kernel sends a new wake-up.
 #include "common.h"
 
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
 #include <uv.h>
 
 #include <cerrno>
@@ -39,6 +46,15 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
       LibbpfLogCapture capture;
       rb_ = ring_buffer__new(mapFd, &RingConsumer::OnRecord, this, nullptr);
       if (!rb_) ThrowErrno(env, "cannot open ring buffer map fd " + std::to_string(mapFd), errno, capture.text());
+    }
+    epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.fd = 0;  // libbpf's ring index, as ring_buffer__new set it
+    if (epoll_ctl(ring_buffer__epoll_fd(rb_), EPOLL_CTL_MOD, mapFd, &ev) != 0) {
+      int err = errno;
+      CloseNative();
+      ThrowErrno(env, "cannot watch ring buffer map fd " + std::to_string(mapFd), err);
     }
     callback_ = Napi::Persistent(onReadable);
     async_ = std::make_unique<Napi::AsyncContext>(env, "tracelet:ringbuf");
@@ -104,6 +120,10 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   static void OnPoll(uv_poll_t* handle, int status, int events) {
     auto* self = static_cast<RingConsumer*>(handle->data);
     if (!self || !self->rb_) return;
+    epoll_event harvested[4];
+    while (epoll_wait(ring_buffer__epoll_fd(self->rb_), harvested, 4, 0) > 0) {
+      // Harvest the edge (see the top of the file); the records are read by Consume().
+    }
     if (status == 0) self->Consume();
     if (self->pending_.size() >= kMaxPending) self->StopPolling();
     Napi::Env env = self->env_;

@@ -1,0 +1,524 @@
+// The native addon on the real kernel: LLVM IR -> BPF object, maps, load, attach, test runs and
+// the ring buffer. No mocks. Programs here are named tl_nt_* so the final "nothing left" check
+// cannot be confused by other tracelet processes using the same kernel.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { native, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
+
+const LICENSE = '@LICENSE = global [4 x i8] c"GPL\\00", section "license"\n';
+const PSEUDO = 'declare i64 @llvm.bpf.pseudo(i64, i64)\n';
+const MARKER = 0x1122334455667788n;
+
+/**
+ * Two raw-tracepoint programs sharing one inlined body: count += 1 in an array map (atomic
+ * fetch-add, cpu v3) and send {MARKER, new count} to the ring buffer; tl_nt_quiet sends it with
+ * BPF_RB_NO_WAKEUP. The ring buffer call uses the varargs helper form codegen emits.
+ */
+function counterIR(countsFd: number, ringFd: number): string {
+  return `${LICENSE}${PSEUDO}
+define internal i64 @count_and_emit(i64 %flags) alwaysinline {
+entry:
+  %key = alloca i32, align 4
+  %rec = alloca [2 x i64], align 8
+  store i32 0, i32* %key, align 4
+  %map = call i64 @llvm.bpf.pseudo(i64 1, i64 ${countsFd})
+  %mapp = inttoptr i64 %map to i8*
+  %keyp = bitcast i32* %key to i8*
+  %v = call i8* inttoptr (i64 1 to i8* (i8*, i8*)*)(i8* %mapp, i8* %keyp)
+  %isnull = icmp eq i8* %v, null
+  br i1 %isnull, label %out, label %found
+found:
+  %cnt = bitcast i8* %v to i64*
+  %old = atomicrmw add i64* %cnt, i64 1 seq_cst
+  %new = add i64 %old, 1
+  %f0 = getelementptr [2 x i64], [2 x i64]* %rec, i64 0, i64 0
+  store i64 ${MARKER}, i64* %f0
+  %f1 = getelementptr [2 x i64], [2 x i64]* %rec, i64 0, i64 1
+  store i64 %new, i64* %f1
+  %ring = call i64 @llvm.bpf.pseudo(i64 1, i64 ${ringFd})
+  %ringp = inttoptr i64 %ring to i8*
+  %recp = bitcast [2 x i64]* %rec to i8*
+  %res = call i64 (...) inttoptr (i64 130 to i64 (...)*)(i8* %ringp, i8* %recp, i64 16, i64 %flags)
+  ret i64 %res
+out:
+  ret i64 -1
+}
+
+define i64 @tl_nt_begin(i8* %ctx) section "raw_tracepoint/BEGIN" {
+  %r = call i64 @count_and_emit(i64 0)
+  ret i64 %r
+}
+
+define i64 @tl_nt_quiet(i8* %ctx) section "raw_tracepoint/BEGIN" {
+  %r = call i64 @count_and_emit(i64 1)
+  ret i64 %r
+}
+`;
+}
+
+/** A program that adds 1 to slot 0 of a (per-CPU) array map; returns 0. */
+function bumpIR(name: string, section: string, mapFd: number): string {
+  return `${LICENSE}${PSEUDO}
+define i64 @${name}(i8* %ctx) section "${section}" {
+entry:
+  %key = alloca i32, align 4
+  store i32 0, i32* %key, align 4
+  %map = call i64 @llvm.bpf.pseudo(i64 1, i64 ${mapFd})
+  %mapp = inttoptr i64 %map to i8*
+  %keyp = bitcast i32* %key to i8*
+  %v = call i8* inttoptr (i64 1 to i8* (i8*, i8*)*)(i8* %mapp, i8* %keyp)
+  %isnull = icmp eq i8* %v, null
+  br i1 %isnull, label %out, label %found
+found:
+  %p = bitcast i8* %v to i64*
+  %old = load i64, i64* %p, align 8
+  %new = add i64 %old, 1
+  store i64 %new, i64* %p, align 8
+  br label %out
+out:
+  ret i64 0
+}
+`;
+}
+
+function emptyIR(name: string, section: string): string {
+  return `${LICENSE}define i64 @${name}(i8* %ctx) section "${section}" {\n  ret i64 0\n}\n`;
+}
+
+/** Kernel names (15 chars at most) of loaded programs. */
+function loadedProgramNames(): string[] {
+  const out = execFileSync('bpftool', ['prog', 'list', '-j'], { encoding: 'utf8' });
+  return (JSON.parse(out) as { name?: string }[]).map((p) => p.name ?? '');
+}
+
+function sumPerCpu(value: Buffer, cpus: number): bigint {
+  let sum = 0n;
+  for (let cpu = 0; cpu < cpus; cpu++) sum += value.readBigUInt64LE(cpu * 8);
+  return sum;
+}
+
+/** Splits a drain() buffer into records. */
+function records(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < buf.length;) {
+    const len = buf.readUInt32LE(at);
+    out.push(buf.subarray(at + 4, at + 4 + len));
+    at += (4 + len + 7) & ~7;
+  }
+  return out;
+}
+
+function errorOf(fn: () => unknown): Error & { code?: string; errno?: number; log?: string } {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an exception');
+}
+
+let addon: NativeAddon;
+const fds: number[] = [];
+const objects: NativeObject[] = [];
+const links: NativeLink[] = [];
+
+function map(...args: Parameters<NativeAddon['mapCreate']>): number {
+  const fd = addon.mapCreate(...args);
+  fds.push(fd);
+  return fd;
+}
+
+function load(ir: string, types: Record<string, string>): NativeObject {
+  const obj = addon.loadObject(addon.compileIR(ir), types);
+  objects.push(obj);
+  return obj;
+}
+
+beforeAll(() => {
+  setFlagsFromString('--expose-gc'); // for the finalizer test (the gc of a new context)
+  addon = native();
+  if (!existsSync('/sys/kernel/tracing/events')) {
+    spawnSync('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']);
+  }
+});
+
+afterAll(() => {
+  for (const l of links) l.destroy();
+  for (const o of objects) o.close();
+  for (const fd of fds) addon.closeFd(fd);
+});
+
+describe('compileIR', () => {
+  it('compiles a small program to a BPF ELF in a few milliseconds, deterministically', () => {
+    const ir = counterIR(100, 101);
+    const first = addon.compileIR(ir);
+    expect(first.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(first.readUInt16LE(18)).toBe(247); // e_machine: EM_BPF
+    const times: number[] = [];
+    let last = first;
+    for (let i = 0; i < 10; i++) {
+      const t = process.hrtime.bigint();
+      last = addon.compileIR(ir);
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    expect(last.equals(first)).toBe(true);
+    times.sort((a, b) => a - b);
+    expect(times[5]).toBeLessThan(20); // ~3 ms here; generous for loaded CI machines
+  });
+
+  it('emits BPF assembly with the inlined helper calls and no unwind tables', () => {
+    const asm = addon.compileIRToAsm(counterIR(100, 101));
+    expect(asm).toContain('tl_nt_begin:');
+    expect(asm).toContain('call 130');
+    expect(asm).toContain('atomic_fetch_add');
+    expect(asm).not.toContain('count_and_emit:');
+    expect(asm).not.toContain('cfi_startproc');
+  });
+
+  it('optLevel 0 also works', () => {
+    expect(addon.compileIR(emptyIR('tl_nt_x', 's'), { optLevel: 0 }).length).toBeGreaterThan(0);
+  });
+
+  it('reports parse errors with line, column and LLVM text', () => {
+    const e = errorOf(() => addon.compileIR('define i64 @f() {\n  %x = add i64 1, %y\n  ret i64 %x\n}\n'));
+    expect(e.message).toMatch(/parse error: .*:2:\d+: error: use of undefined value '%y'/);
+  });
+
+  it('reports backend diagnostics instead of exiting', () => {
+    const ir = `define i64 @f() section "s" {
+  %b = alloca [1000 x i8]
+  %p = bitcast [1000 x i8]* %b to i8*
+  call void inttoptr (i64 6 to void (i8*)*)(i8* %p)
+  ret i64 0
+}
+`;
+    expect(errorOf(() => addon.compileIR(ir)).message).toMatch(/BPF stack limit of 512 bytes/);
+  });
+});
+
+describe('maps', () => {
+  it('creates, updates, looks up and deletes', () => {
+    const fd = map('hash', 'tl_nt_hash', 8, 8, 16);
+    const k = Buffer.alloc(8);
+    k.writeBigUInt64LE(7n);
+    expect(addon.mapLookup(fd, k, 8)).toBeNull();
+    addon.mapUpdate(fd, k, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    expect([...addon.mapLookup(fd, k, 8)!]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(addon.mapDelete(fd, k)).toBe(true);
+    expect(addon.mapDelete(fd, k)).toBe(false);
+    addon.mapUpdate(fd, k, Buffer.alloc(8), 1 /* BPF_NOEXIST */);
+    expect(errorOf(() => addon.mapUpdate(fd, k, Buffer.alloc(8), 1)).code).toBe('EEXIST');
+  });
+
+  it('checks key and value sizes against the map instead of corrupting memory', () => {
+    const fd = map('percpu_array', 'tl_nt_pca', 4, 4, 4);
+    const bytes = 8 * addon.possibleCpus();
+    expect(addon.mapLookup(fd, Buffer.alloc(4), bytes)!.length).toBe(bytes);
+    expect(() => addon.mapLookup(fd, Buffer.alloc(4), 4)).toThrow(/per-CPU/);
+    expect(() => addon.mapLookup(fd, Buffer.alloc(8), bytes)).toThrow(/key is 8 bytes/);
+  });
+
+  it('throws errno text for kernel refusals', () => {
+    const big = errorOf(() => addon.mapCreate('hash', 'tl_nt_big', 8, 1 << 30, 1 << 20));
+    expect(big.code).toBe('E2BIG');
+    expect(big.message).toMatch(/Argument list too long/);
+    expect(errorOf(() => addon.mapCreate('hash', 'tl_nt_zero', 8, 8, 0)).code).toBe('EINVAL');
+    expect(() => addon.mapCreate('ringbuf', 'tl_nt_rb', 0, 0, 1000)).toThrow(/power of 2/);
+    const full = map('hash', 'tl_nt_full', 4, 4, 1);
+    addon.mapUpdate(full, Buffer.alloc(4), Buffer.alloc(4));
+    expect(errorOf(() => addon.mapUpdate(full, Buffer.from([1, 0, 0, 0]), Buffer.alloc(4))).code).toBe('E2BIG');
+  });
+
+  for (const mode of ['batch', 'walk'] as const) {
+    it(`dumps and clears hash maps (${mode})`, () => {
+      process.env.TRACELET_NO_MAP_BATCH = mode === 'walk' ? '1' : '0';
+      try {
+        const cpus = addon.possibleCpus();
+        for (const type of ['hash', 'percpu_hash', 'lru_hash'] as const) {
+          const vb = type === 'percpu_hash' ? 8 * cpus : 8;
+          const fd = map(type, 'tl_nt_dump', 8, 8, 2000);
+          const k = Buffer.alloc(8), v = Buffer.alloc(vb);
+          for (let i = 0; i < 1000; i++) {
+            k.writeBigUInt64LE(BigInt(i));
+            v.writeBigUInt64LE(BigInt(i * 3));
+            addon.mapUpdate(fd, k, v);
+          }
+          const d = addon.mapDump(fd, 8, vb);
+          expect(d.count).toBe(1000);
+          expect(d.keys.length).toBe(8000);
+          expect(d.values.length).toBe(1000 * vb);
+          const seen = new Set<bigint>();
+          for (let i = 0; i < d.count; i++) {
+            const key = d.keys.readBigUInt64LE(i * 8);
+            expect(d.values.readBigUInt64LE(i * vb)).toBe(key * 3n);
+            seen.add(key);
+          }
+          expect(seen.size).toBe(1000);
+          addon.mapClear(fd, 8, vb, false);
+          expect(addon.mapDump(fd, 8, vb).count).toBe(0);
+        }
+      } finally {
+        delete process.env.TRACELET_NO_MAP_BATCH;
+      }
+    });
+  }
+
+  it('dumps 100k keys quickly', () => {
+    const n = 100_000;
+    const fd = map('hash', 'tl_nt_100k', 8, 8, n);
+    const k = Buffer.alloc(8);
+    for (let i = 0; i < n; i++) {
+      k.writeBigUInt64LE(BigInt(i));
+      addon.mapUpdate(fd, k, k);
+    }
+    const t = process.hrtime.bigint();
+    const d = addon.mapDump(fd, 8, 8);
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    expect(d.count).toBe(n);
+    expect(d.keys.equals(d.values)).toBe(true);
+    expect(ms).toBeLessThan(250); // ~25 ms here with batch lookups (~420 ms one by one)
+  });
+
+  it('dumps and clears arrays (every element, zeroed by clear)', () => {
+    const cpus = addon.possibleCpus();
+    const fd = map('percpu_array', 'tl_nt_arr', 4, 8, 10);
+    const v = Buffer.alloc(8 * cpus, 0);
+    v.writeBigUInt64LE(5n, 0);
+    addon.mapUpdate(fd, Buffer.from([3, 0, 0, 0]), v);
+    const d = addon.mapDump(fd, 4, 8 * cpus);
+    expect(d.count).toBe(10);
+    expect(d.keys.readUInt32LE(3 * 4)).toBe(3);
+    expect(d.values.readBigUInt64LE(3 * 8 * cpus)).toBe(5n);
+    addon.mapClear(fd, 4, 8 * cpus, true);
+    expect(sumPerCpu(addon.mapLookup(fd, Buffer.from([3, 0, 0, 0]), 8 * cpus)!, cpus)).toBe(0n);
+  });
+});
+
+describe('programs', () => {
+  it('runs a raw-tracepoint program that counts and writes ring buffer records', async () => {
+    const counts = map('array', 'tl_nt_counts', 4, 8, 1);
+    const ring = map('ringbuf', 'tl_nt_ring', 0, 0, 1 << 16);
+    const obj = load(counterIR(counts, ring), { tl_nt_begin: 'raw_tracepoint', tl_nt_quiet: 'raw_tracepoint' });
+    expect(obj.programs).toEqual(['tl_nt_begin', 'tl_nt_quiet']);
+    expect(loadedProgramNames()).toEqual(expect.arrayContaining(['tl_nt_begin', 'tl_nt_quiet']));
+
+    let readable = 0;
+    let wake: () => void = () => {};
+    const woken = new Promise<void>((resolve) => { wake = resolve; });
+    const consumer = addon.ringBuffer(ring, () => { readable++; wake(); });
+    try {
+      const fd = obj.programFd('tl_nt_begin');
+      for (let i = 0; i < 3; i++) expect(addon.runProgram(fd)).toBe(0);
+      expect(addon.mapLookup(counts, Buffer.alloc(4), 8)!.readBigUInt64LE(0)).toBe(3n);
+
+      // A record sent without BPF_RB_NO_WAKEUP wakes the poll handle.
+      await Promise.race([woken, new Promise((_, reject) => setTimeout(() => reject(new Error('no wake-up')), 1000))]);
+      expect(readable).toBeGreaterThan(0);
+      const got = records(consumer.drain());
+      expect(got.length).toBe(3);
+      got.forEach((r, i) => {
+        expect(r.length).toBe(16);
+        expect(r.readBigUInt64LE(0)).toBe(MARKER);
+        expect(r.readBigUInt64LE(8)).toBe(BigInt(i + 1));
+      });
+      expect(consumer.drain().length).toBe(0);
+
+      // With BPF_RB_NO_WAKEUP nothing wakes us, but drain() still finds the record.
+      await new Promise((r) => setTimeout(r, 10)); // let a late wake-up of the first records land
+      const before = readable;
+      expect(addon.runProgram(obj.programFd('tl_nt_quiet'))).toBe(0);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(readable).toBe(before);
+      const quiet = records(consumer.drain());
+      expect(quiet.length).toBe(1);
+      expect(quiet[0]!.readBigUInt64LE(8)).toBe(4n);
+    } finally {
+      consumer.close();
+      consumer.close(); // idempotent
+    }
+    expect(() => consumer.drain()).toThrow(/closed/);
+  });
+
+  it('does not call onReadable for NO_WAKEUP records written after a wake-up (no feedback loop)', async () => {
+    const counts = map('array', 'tl_nt_counts2', 4, 8, 1);
+    const ring = map('ringbuf', 'tl_nt_ring2', 0, 0, 1 << 16);
+    const obj = load(counterIR(counts, ring), { tl_nt_begin: 'raw_tracepoint', tl_nt_quiet: 'raw_tracepoint' });
+    let readable = 0;
+    // Like a probe on the tracer's own syscalls: every callback produces a NO_WAKEUP record.
+    const consumer = addon.ringBuffer(ring, () => { readable++; addon.runProgram(obj.programFd('tl_nt_quiet')); });
+    try {
+      addon.runProgram(obj.programFd('tl_nt_begin'));
+      for (let i = 0; i < 10 && readable === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(readable).toBe(1);
+      const got = records(consumer.drain()).map((r) => r.readBigUInt64LE(8));
+      expect(got).toEqual([1n, 2n]);
+    } finally {
+      consumer.close();
+    }
+  });
+
+  it('detaches a link whose JS object was collected', async () => {
+    const gc = runInNewContext('gc', undefined) as (() => void) | undefined;
+    if (typeof gc !== 'function') return;
+    const counts = map('percpu_array', 'tl_nt_gc', 4, 8, 1);
+    const obj = load(bumpIR('tl_nt_gc', 'raw_tracepoint/sys_enter', counts), { tl_nt_gc: 'raw_tracepoint' });
+    const progId = () => (JSON.parse(execFileSync('bpftool', ['prog', 'list', '-j'], { encoding: 'utf8' })) as
+      { id: number; name?: string }[]).find((p) => p.name === 'tl_nt_gc')!.id;
+    const linked = () => (JSON.parse(execFileSync('bpftool', ['link', 'list', '-j'], { encoding: 'utf8' })) as
+      { prog_id: number }[]).filter((l) => l.prog_id === progId()).length;
+    (() => { addon.attachRawTracepoint(obj, 'tl_nt_gc', 'sys_enter'); })();
+    expect(linked()).toBe(1);
+    for (let i = 0; i < 10 && linked() > 0; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20)); // finalizers run after the collection
+    }
+    expect(linked()).toBe(0);
+  });
+
+  it('counts a tracepoint into a per-CPU array', () => {
+    const cpus = addon.possibleCpus();
+    const counts = map('percpu_array', 'tl_nt_tp', 4, 8, 1);
+    const obj = load(bumpIR('tl_nt_getppid', 'tracepoint/syscalls/sys_enter_getppid', counts),
+      { tl_nt_getppid: 'tracepoint' });
+    const link = addon.attachTracepoint(obj, 'tl_nt_getppid', 'syscalls', 'sys_enter_getppid');
+    links.push(link);
+    for (let i = 0; i < 50; i++) void process.ppid; // each read is a getppid() syscall
+    link.destroy();
+    link.destroy(); // idempotent
+    const n = sumPerCpu(addon.mapLookup(counts, Buffer.alloc(4), 8 * cpus)!, cpus);
+    expect(n).toBeGreaterThanOrEqual(50n);
+    const after = n;
+    for (let i = 0; i < 10; i++) void process.ppid;
+    // Detached: our calls no longer count (others' could, but not 10 of them in this instant).
+    expect(sumPerCpu(addon.mapLookup(counts, Buffer.alloc(4), 8 * cpus)!, cpus) - after).toBeLessThan(10n);
+  });
+
+  it('attaches raw tracepoints, perf events and uprobes', async () => {
+    const cpus = addon.possibleCpus();
+    const read = (fd: number) => sumPerCpu(addon.mapLookup(fd, Buffer.alloc(4), 8 * cpus)!, cpus);
+
+    const raw = map('percpu_array', 'tl_nt_raw', 4, 8, 1);
+    const rawObj = load(bumpIR('tl_nt_raw', 'raw_tracepoint/sys_enter', raw), { tl_nt_raw: 'raw_tracepoint' });
+    const rawLink = addon.attachRawTracepoint(rawObj, 'tl_nt_raw', 'sys_enter');
+    for (let i = 0; i < 5; i++) void process.ppid;
+    rawLink.destroy();
+    expect(read(raw)).toBeGreaterThanOrEqual(5n);
+
+    // Software cpu-clock every 1 ms on every online CPU while we spin.
+    const perf = map('percpu_array', 'tl_nt_perf', 4, 8, 1);
+    const perfObj = load(bumpIR('tl_nt_perf', 'perf_event', perf), { tl_nt_perf: 'perf_event' });
+    const perfLinks = addon.onlineCpus().map((cpu) => addon.attachPerfEvent(perfObj, 'tl_nt_perf', 1, 0, 1_000_000, false, cpu, -1));
+    const until = Date.now() + 60;
+    while (Date.now() < until) { /* spin */ }
+    for (const l of perfLinks) l.destroy();
+    expect(read(perf)).toBeGreaterThan(0n);
+    expect(errorOf(() => addon.attachPerfEvent(perfObj, 'tl_nt_perf', 0, 0, 1000, false, 0, -1)).message)
+      .toMatch(/perf_event_open: /);
+
+    // A uprobe on libc's getppid, for this process only.
+    const libc = '/lib/x86_64-linux-gnu/libc.so.6';
+    const sym = execFileSync('nm', ['-D', '--defined-only', libc], { encoding: 'utf8' })
+      .split('\n').find((l) => / getppid(@@.*)?$/.test(l));
+    if (!sym) return;
+    const vaddr = parseInt(sym.split(' ')[0]!, 16);
+    const seg = execFileSync('readelf', ['-lW', libc], { encoding: 'utf8' }).split('\n')
+      .filter((l) => l.trim().startsWith('LOAD') && l.includes(' R E '))
+      .map((l) => l.trim().split(/\s+/))[0]!;
+    const offset = vaddr - parseInt(seg[2]!, 16) + parseInt(seg[1]!, 16);
+    const up = map('percpu_array', 'tl_nt_up', 4, 8, 1);
+    const upObj = load(bumpIR('tl_nt_up', 'uprobe', up), { tl_nt_up: 'uprobe' });
+    const upLink = addon.attachUprobe(upObj, 'tl_nt_up', libc, offset, false, process.pid, 0);
+    for (let i = 0; i < 7; i++) void process.ppid;
+    spawnSync('/bin/true'); // another process: filtered out by pid
+    upLink.destroy();
+    expect(read(up)).toBe(7n);
+    expect(errorOf(() => addon.attachUprobe(upObj, 'tl_nt_up', '/nonexistent', 0, false, -1, 0)).code).toBe('ENOENT');
+  });
+
+  it('kprobe attach fails with a readable error on this kernel (no kprobes)', () => {
+    if (existsSync('/sys/bus/event_source/devices/kprobe')) return; // kernel with kprobes
+    const obj = load(emptyIR('tl_nt_kp', 'kprobe/vfs_read'), { tl_nt_kp: 'kprobe' });
+    const e = errorOf(() => addon.attachKprobe(obj, 'tl_nt_kp', 'vfs_read', false, 0));
+    expect(e.message).toMatch(/cannot attach tl_nt_kp to kprobe vfs_read: \S/);
+    expect(e.code).toMatch(/^E[A-Z]+$/);
+  });
+
+  it('rejects unknown programs and types before loading', () => {
+    const elf = addon.compileIR(emptyIR('tl_nt_t', 'raw_tracepoint/x'));
+    expect(() => addon.loadObject(elf, {})).toThrow(/no type for program 'tl_nt_t'/);
+    expect(() => addon.loadObject(elf, { tl_nt_t: 'socket' })).toThrow(/unknown program type/);
+    expect(() => addon.loadObject(elf, { tl_nt_t: 'raw_tracepoint', tl_nt_missing: 'kprobe' })).toThrow(/no program 'tl_nt_missing'/);
+    expect(() => addon.attachRawTracepoint({ programs: [] } as unknown as NativeObject, 'x', 'y')).toThrow(TypeError);
+  });
+
+  it('puts the verifier log into the error', () => {
+    const fd = map('array', 'tl_nt_v', 4, 8, 1);
+    const ir = `${LICENSE}${PSEUDO}
+define i64 @tl_nt_oob(i8* %ctx) section "raw_tracepoint/BEGIN" {
+  %key = alloca i32
+  store i32 0, i32* %key
+  %map = call i64 @llvm.bpf.pseudo(i64 1, i64 ${fd})
+  %mapp = inttoptr i64 %map to i8*
+  %keyp = bitcast i32* %key to i8*
+  %v = call i8* inttoptr (i64 1 to i8* (i8*, i8*)*)(i8* %mapp, i8* %keyp)
+  %c = icmp eq i8* %v, null
+  br i1 %c, label %out, label %ok
+ok:
+  %p = getelementptr i8, i8* %v, i64 64
+  %q = bitcast i8* %p to i64*
+  %x = load volatile i64, i64* %q
+  ret i64 %x
+out:
+  ret i64 0
+}
+`;
+    const e = errorOf(() => addon.loadObject(addon.compileIR(ir), { tl_nt_oob: 'raw_tracepoint' }));
+    expect(e.code).toBe('EACCES');
+    expect(e.message).toMatch(/cannot load the BPF object: Permission denied/);
+    expect(e.message).toMatch(/invalid access to map value, value_size=8 off=64/);
+    expect(e.log).toMatch(/invalid access to map value/);
+    expect(e.log).toMatch(/processed \d+ insns/);
+  });
+
+  it('closing an object destroys its links; nothing of ours stays loaded', async () => {
+    const counts = map('percpu_array', 'tl_nt_close', 4, 8, 1);
+    const obj = addon.loadObject(addon.compileIR(bumpIR('tl_nt_close', 'raw_tracepoint/sys_enter', counts)),
+      { tl_nt_close: 'raw_tracepoint' });
+    const link = addon.attachRawTracepoint(obj, 'tl_nt_close', 'sys_enter');
+    obj.close();
+    link.destroy(); // already destroyed by close(): a no-op
+    obj.close();
+    expect(() => obj.programFd('tl_nt_close')).toThrow(/closed/);
+
+    for (const l of links) l.destroy();
+    for (const o of objects) o.close();
+    // The kernel frees a program once its last link is gone, and links are freed from a work
+    // queue: allow it a moment.
+    const ours = () => loadedProgramNames().filter((n) => n.startsWith('tl_nt'));
+    for (let i = 0; i < 20 && ours().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(ours()).toEqual([]);
+  });
+});
+
+describe('misc', () => {
+  it('reports CPUs', () => {
+    const online = addon.onlineCpus();
+    expect(addon.possibleCpus()).toBeGreaterThanOrEqual(online.length);
+    expect(online.length).toBeGreaterThan(0);
+    expect(online).toEqual([...online].sort((a, b) => a - b));
+    const sysCpus = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length;
+    expect(online.length).toBeLessThanOrEqual(sysCpus);
+  });
+
+  it('demangles C++ names and leaves others alone', () => {
+    expect(addon.demangle('_ZN3foo3barEi')).toBe('foo::bar(int)');
+    expect(addon.demangle('_ZNSt6vectorIiSaIiEE9push_backERKi'))
+      .toBe('std::vector<int, std::allocator<int> >::push_back(int const&)');
+    expect(addon.demangle('main')).toBe('main');
+    expect(addon.demangle('_Z')).toBe('_Z');
+  });
+});
