@@ -5,6 +5,19 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
+/**
+ * What the addon throws. Kernel and libbpf failures carry the errno (`code` e.g. 'ENOENT',
+ * `errno` e.g. 2) and libbpf's log lines in the message; loadObject failures also carry the
+ * whole verifier log (`log`; the message has its last 50 lines) and libbpf's output (`libbpfLog`).
+ * Wrong argument types or sizes throw TypeError / RangeError.
+ */
+export interface NativeError extends Error {
+  code?: string;
+  errno?: number;
+  log?: string;
+  libbpfLog?: string;
+}
+
 export type NativeMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash' | 'ringbuf';
 
 /** A loaded BPF object (libbpf bpf_object) with its programs. */
@@ -25,7 +38,7 @@ export interface NativeLink {
 export interface RingBufferConsumer {
   /**
    * Reads every record now available; returns them concatenated, each as [u32 length][bytes],
-   * length not counting the 4-byte header, records padded to 8 bytes. Empty buffer if none.
+   * length not counting the 4-byte header, each record (header included) padded to 8 bytes. Empty buffer if none.
    */
   drain(): Buffer;
   /** Stops the uv_poll handle and frees the consumer (not the map). */
@@ -57,7 +70,9 @@ export interface NativeAddon {
   /**
    * Opens and loads a BPF ELF object from memory. `programTypes` maps each program (function)
    * name to its kernel program type, e.g. 'tracepoint', 'raw_tracepoint', 'kprobe', 'perf_event'.
-   * On failure the error message carries libbpf's log and the verifier log.
+   * On failure the error message carries libbpf's log and the verifier log (see NativeError).
+   * Each program must be in its own named ELF section (libbpf treats `.text` functions as
+   * subprograms), and GPL-only helpers need a "license" section saying "GPL".
    */
   loadObject(elf: Buffer, programTypes: Record<string, string>): NativeObject;
 

@@ -5,8 +5,7 @@
 // codegen. The BPF target machine and the module pass manager are built once per opt level and
 // reused: building the ~100-pass module pipeline costs ~0.8 ms, a third of a small compile.
 // (The legacy pass manager re-initializes its passes on every run, so reuse across modules is
-// supported.) Everything here runs on the JS thread only, so the caches are never shared
-// between threads.
+// supported.) The caches are process-wide, so a mutex serializes compiles from worker threads.
 #include "common.h"
 
 #include <llvm-c/Analysis.h>
@@ -17,6 +16,7 @@
 #include <llvm-c/Transforms/PassManagerBuilder.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace tracelet {
@@ -32,6 +32,7 @@ struct Pipeline {
   LLVMPassManagerRef modulePasses = nullptr;  // null at -O0
 };
 Pipeline g_pipelines[4];
+std::mutex g_mutex;
 
 // Owns an LLVM-allocated C string (LLVMDisposeMessage).
 struct Message {
@@ -142,6 +143,7 @@ void Optimize(LLVMModuleRef module, const Pipeline& p, unsigned optLevel) {
 
 // Compiles `ir` and returns the emitted file's bytes.
 std::string Compile(Napi::Env env, const std::string& ir, unsigned optLevel, LLVMCodeGenFileType kind) {
+  std::lock_guard<std::mutex> lock(g_mutex);
   const Pipeline& pipeline = GetPipeline(env, optLevel);
   LLVMTargetMachineRef tm = pipeline.machine;
   ContextOwner owner;

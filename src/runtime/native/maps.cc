@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,7 +30,9 @@ struct MapInfo {
   uint32_t maxEntries;
 };
 
+// fd -> geometry of the maps created here. Process-wide (fds are), hence the mutex.
 std::unordered_map<int, MapInfo> g_maps;
+std::mutex g_mapsMutex;
 
 bool IsPerCpu(uint32_t type) {
   return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
@@ -57,8 +60,11 @@ size_t ValueBytes(Napi::Env env, const MapInfo& m) {
 }
 
 MapInfo Info(Napi::Env env, int fd) {
-  auto it = g_maps.find(fd);
-  if (it != g_maps.end()) return it->second;
+  {
+    std::lock_guard<std::mutex> lock(g_mapsMutex);
+    auto it = g_maps.find(fd);
+    if (it != g_maps.end()) return it->second;
+  }
   bpf_map_info info;
   memset(&info, 0, sizeof(info));
   uint32_t len = sizeof(info);
@@ -120,6 +126,7 @@ Napi::Value MapCreate(const Napi::CallbackInfo& info) {
                         ", value " + std::to_string(valueSize) + ", " + std::to_string(maxEntries) +
                         " entries)",
                errno);
+  std::lock_guard<std::mutex> lock(g_mapsMutex);
   g_maps[fd] = MapInfo{static_cast<uint32_t>(mapType), keySize, valueSize, maxEntries};
   return Napi::Number::New(env, fd);
 }
@@ -340,7 +347,10 @@ Napi::Value MapClear(const Napi::CallbackInfo& info) {
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   int fd = ArgI32(info, 0, "fd");
-  g_maps.erase(fd);
+  {
+    std::lock_guard<std::mutex> lock(g_mapsMutex);
+    g_maps.erase(fd);
+  }
   if (fd >= 0 && close(fd) != 0) ThrowErrno(info.Env(), "close(" + std::to_string(fd) + ") failed", errno);
   return info.Env().Undefined();
 }

@@ -42,6 +42,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   ~RingConsumer() override { CloseNative(); }
 
   void Open(Napi::Env env, int mapFd, Napi::Function onReadable) {
+    env_ = env;
     {
       LibbpfLogCapture capture;
       rb_ = ring_buffer__new(mapFd, &RingConsumer::OnRecord, this, nullptr);
@@ -76,7 +77,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     // The open consumer must outlive any JS reference to it: its handle keeps the loop alive
     // until close(), so it must not be collected (and closed) behind the caller's back.
     Ref();
-    env_ = env;
+    referenced_ = true;
   }
 
  private:
@@ -168,7 +169,8 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
       ring_buffer__free(rb_);
       rb_ = nullptr;
       // Drop the self-reference taken in Open(); in a finalizer the count is already 0.
-      if (!finalizing_ && !callback_.IsEmpty()) Unref();
+      if (referenced_ && !finalizing_) Unref();
+      referenced_ = false;
     }
     pending_.clear();
     pending_.shrink_to_fit();
@@ -182,6 +184,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   uv_poll_t* poll_ = nullptr;
   bool polling_ = false;
   bool finalizing_ = false;
+  bool referenced_ = false;
   size_t consumed_ = 0;
   std::vector<uint8_t> pending_;
   Napi::FunctionReference callback_;
