@@ -1,0 +1,51 @@
+// The parser stage: source text → AST (src/parser/ast.ts) + diagnostics.
+//
+//   preprocess (comments-aware #include/#define/#ifdef, shebang) → lex (chevrotain, with modes for
+//   probe headers) → parse (chevrotain, with error recovery) → Program.
+//
+// `parse` never throws: whatever the input, it returns the program it could build and the
+// diagnostics, sorted by position.
+
+import type { Program } from './ast.js';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { LineMap, preprocess } from './preprocess.js';
+import { lex } from './lexer.js';
+import { parseTokens } from './parser.js';
+
+export interface ParseOptions {
+  /** Command-line positional parameters: `$1` is params[0]. Used in attach points. */
+  readonly params?: readonly string[];
+}
+
+export interface ParseResult {
+  readonly program: Program;
+  readonly diagnostics: Diagnostic[];
+}
+
+export function parse(text: string, options: ParseOptions = {}): ParseResult {
+  const lines = new LineMap(text);
+  try {
+    const pre = preprocess(text, lines);
+    const lexed = lex(pre.text, lines, pre.defines);
+    const diagnostics: Diagnostic[] = [...pre.diagnostics, ...lexed.diagnostics];
+    const program = parseTokens(lexed.tokens, {
+      lines,
+      params: options.params ?? [],
+      diagnostics,
+      includes: pre.includes,
+      textLength: text.length,
+    });
+    diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+    return { program, diagnostics };
+  } catch (e) {
+    // A bug in the parser, not in the program: still no exception for the caller.
+    const span = lines.span(0, 0);
+    return {
+      program: { kind: 'Program', span: lines.span(0, text.length), includes: [], typeDefs: [], config: [], probes: [] },
+      diagnostics: [error('E_INTERNAL', span, `internal parser error: ${(e as Error)?.message ?? String(e)}`, 'please report this')],
+    };
+  }
+}
+
+export { LineMap } from './preprocess.js';
+export { isBuiltinName, BUILTIN_NAMES } from './parser.js';

@@ -1,0 +1,1198 @@
+// The parser: tokens → AST, with a chevrotain EmbeddedActionsParser built once at module load.
+//
+// Error handling: chevrotain's recovery is on. Single missing/extra tokens are repaired in place;
+// otherwise a failing statement, predicate, probe, field or config entry is skipped up to a token
+// that can follow it, so one run reports several errors. Expression rules do not re-sync on their
+// own (errors climb to the enclosing statement). Semantic actions only run outside chevrotain's
+// grammar-recording phase (this.ACTION), and a rule that failed yields `undefined`; parents drop
+// what they cannot build. The grammar is documented in grammar/tracelet.ebnf.
+
+import {
+  EmbeddedActionsParser,
+  EMPTY_ALT,
+  EOF,
+  tokenMatcher,
+  type IParserErrorMessageProvider,
+  type IRecognitionException,
+  type IToken,
+  type ParserMethod,
+  type TokenType,
+} from 'chevrotain';
+import type {
+  AttachPoint,
+  BinaryOp,
+  Block,
+  CField,
+  ConfigAssignment,
+  CTypeDef,
+  Expr,
+  ForStmt,
+  IfStmt,
+  Include,
+  MapRef,
+  Probe,
+  Program,
+  Span,
+  Stmt,
+  TypeName,
+  UnaryOp,
+  UnrollStmt,
+  Variable,
+  WhileStmt,
+} from './ast.js';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { LineMap } from './preprocess.js';
+import { parseAttachPoint } from './attach-point.js';
+import * as T from './lexer.js';
+import type { IntPayload } from './lexer.js';
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+/** Builtin variables (besides arg0..argN and sarg0..sargN). */
+export const BUILTIN_NAMES: ReadonlySet<string> = new Set([
+  'pid', 'tid', 'uid', 'gid', 'nsecs', 'elapsed', 'cpu', 'comm', 'kstack', 'ustack', 'retval', 'func', 'probe',
+  'curtask', 'rand', 'cgroup', 'args', 'ctx', 'username', 'cpid', 'numaid', 'jiffies', 'usermode',
+]);
+const ARG_BUILTIN = /^s?arg[0-9]+$/;
+export function isBuiltinName(name: string): boolean {
+  return BUILTIN_NAMES.has(name) || ARG_BUILTIN.test(name);
+}
+
+/** C words that combine into one type name: `unsigned long long`. */
+const C_TYPE_WORDS = new Set(['char', 'short', 'int', 'long', 'unsigned', 'signed', 'float', 'double', '_Bool']);
+const QUALIFIERS = new Set(['const', 'volatile', 'restrict']);
+/** Names that are always types, so `(name)` before an operand is a cast and `sizeof(name)` a type. */
+const TYPE_NAMES = new Set([
+  ...C_TYPE_WORDS, 'void', 'bool', 'string',
+  'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
+  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64',
+  '__u8', '__u16', '__u32', '__u64', '__s8', '__s16', '__s32', '__s64',
+  'size_t', 'ssize_t', 'pid_t', 'uid_t', 'gid_t',
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Error messages. The "found ..." part is added when errors become diagnostics.
+
+function label(t: TokenType): string {
+  return t.LABEL ?? t.name;
+}
+
+function orList(items: string[]): string {
+  const u = [...new Set(items)];
+  if (u.length <= 1) return u[0] ?? 'something else';
+  return `${u.slice(0, -1).join(', ')} or ${u[u.length - 1]}`;
+}
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, previous, ruleName }) {
+    const prev = previous?.tokenType;
+    if (expected === EOF) return 'expected a probe, a struct definition or a config block';
+    if (expected === T.LBrace && prev === T.AttachPointTok) return "expected ',', '/' or '{' after the attach point";
+    if (expected === T.LBrace && prev === T.PredEnd) return "expected '{' after the predicate";
+    if (expected === T.RBrace && ruleName === 'block') return "expected a statement or '}'";
+    if (expected === T.RBrace && ruleName === 'configBlock') return "expected a config entry (key = value) or '}'";
+    if (expected === T.PredEnd) return "expected '/' to end the predicate";
+    if (expected === T.RParen && ruleName === 'nameOrCall') return "expected ',' or ')' in the argument list";
+    if (expected === T.RBracket && ruleName === 'mapRef') return "expected ',' or ']' after the map key";
+    if (expected === T.RParen && ruleName === 'parenOrTuple') return "expected ',' or ')'";
+    return `expected ${label(expected)}`;
+  },
+  buildNotAllInputParsedMessage() {
+    return 'expected the end of the input';
+  },
+  buildNoViableAltMessage({ expectedPathsPerAlt, customUserDescription }) {
+    if (customUserDescription) return `expected ${customUserDescription}`;
+    return `expected ${orList(expectedPathsPerAlt.flat().flatMap((p) => (p[0] ? [label(p[0])] : [])))}`;
+  },
+  buildEarlyExitMessage({ expectedIterationPaths, customUserDescription }) {
+    if (customUserDescription) return `expected ${customUserDescription}`;
+    return `expected ${orList(expectedIterationPaths.flatMap((p) => (p[0] ? [label(p[0])] : [])))}`;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The parser
+
+export interface ParseContext {
+  readonly lines: LineMap;
+  readonly params: readonly string[];
+  readonly diagnostics: Diagnostic[];
+  readonly includes: readonly Include[];
+  readonly textLength: number;
+}
+
+type Rule<R> = ParserMethod<[], R>;
+type MaybeExpr = Expr | undefined;
+const NO_RESYNC = { resyncEnabled: false } as const;
+
+const ASSIGN_OPS: Record<string, '=' | BinaryOp> = {
+  '=': '=', '+=': '+', '-=': '-', '*=': '*', '/=': '/', '%=': '%', '&=': '&', '|=': '|', '^=': '^', '<<=': '<<', '>>=': '>>',
+};
+
+class TraceletParser extends EmbeddedActionsParser {
+  ctx!: ParseContext;
+  /** A simple statement whose terminator is being checked (returned if the check fails). */
+  private pendingStmt: Stmt | undefined;
+
+  constructor() {
+    super(T.allTokenTypes, { recoveryEnabled: true, maxLookahead: 4, errorMessageProvider: messages });
+    this.performSelfAnalysis();
+  }
+
+  start(ctx: ParseContext, tokens: IToken[]): void {
+    this.ctx = ctx;
+    this.pendingStmt = undefined;
+    this.input = tokens;
+  }
+
+  // ----- helpers (only called inside ACTION or GATE)
+
+  private sp(start: number, end: number): Span {
+    return this.ctx.lines.span(start, Math.max(start, end));
+  }
+  private startOf(t: IToken): number {
+    return Number.isNaN(t.startOffset) ? this.endOfLast() : t.startOffset;
+  }
+  /** End offset (exclusive) of the last real token consumed. */
+  private endOfLast(): number {
+    const t = this.LA(0);
+    return t === undefined || Number.isNaN(t.startOffset) ? 0 : t.endOffset! + 1;
+  }
+  private tokSpan(t: IToken): Span {
+    if (Number.isNaN(t.startOffset)) {
+      const e = this.endOfLast();
+      return this.sp(e, e);
+    }
+    return this.sp(t.startOffset, t.endOffset! + 1);
+  }
+  private from(startOffset: number): Span {
+    return this.sp(startOffset, this.endOfLast());
+  }
+  private report(code: string, span: Span, message: string, hint?: string): void {
+    this.ctx.diagnostics.push(error(code, span, message, hint));
+  }
+  private is(k: number, t: TokenType): boolean {
+    return tokenMatcher(this.LA(k), t);
+  }
+  private atBlockEnd(): boolean {
+    return this.is(1, T.RBrace) || this.LA(1).tokenType === EOF;
+  }
+  private identAt(k: number): string | undefined {
+    const t = this.LA(k);
+    return t.tokenType === T.Identifier ? t.image : undefined;
+  }
+  /** Whether a type name starts at LA(k) (for `sizeof(...)`). */
+  private typeAhead(k: number): boolean {
+    if (this.is(k, T.TagKeyword)) return true;
+    const name = this.identAt(k);
+    if (name === undefined) return false;
+    if (TYPE_NAMES.has(name) || QUALIFIERS.has(name)) return true;
+    if (isBuiltinName(name)) return false;
+    let j = k + 1;
+    while (this.is(j, T.Star)) j++;
+    return j > k + 1 && this.is(j, T.RParen);
+  }
+  /** Whether `(` at LA(1) starts a cast: `(uint32)`, `(struct x *)`, `(foo *)`, `(foo) $x`. */
+  private castAhead(): boolean {
+    if (!this.is(1, T.LParen)) return false;
+    if (this.typeAhead(2)) return true;
+    const name = this.identAt(2);
+    if (name === undefined || isBuiltinName(name) || !this.is(3, T.RParen)) return false;
+    const next = this.LA(4).tokenType;
+    return (
+      next === T.Variable || next === T.MapName || next === T.Identifier || next === T.IntLit || next === T.StringLit ||
+      next === T.LParen || next === T.Positional || next === T.ParamCount || next === T.Bang || next === T.Tilde ||
+      next === T.True || next === T.False || next === T.Sizeof || next === T.Offsetof
+    );
+  }
+
+  // ----- top level
+
+  public program: Rule<Program> = this.RULE('program', (): Program => {
+    const probes: Probe[] = [];
+    const typeDefs: CTypeDef[] = [];
+    const config: ConfigAssignment[] = [];
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            const p = this.SUBRULE(this.probe);
+            this.ACTION(() => p && probes.push(p));
+          },
+        },
+        {
+          ALT: () => {
+            const d = this.SUBRULE(this.typeDefinition);
+            this.ACTION(() => d && typeDefs.push(d));
+          },
+        },
+        {
+          ALT: () => {
+            const c = this.SUBRULE(this.configBlock);
+            this.ACTION(() => c && config.push(...c));
+          },
+        },
+      ]);
+    });
+    return this.ACTION(
+      (): Program => ({
+        kind: 'Program',
+        span: this.sp(0, this.ctx.textLength),
+        includes: this.ctx.includes,
+        typeDefs,
+        config,
+        probes,
+      }),
+    );
+  });
+
+  private probe: Rule<Probe | undefined> = this.RULE('probe', (): Probe | undefined => {
+    const aps: { tok: IToken; ap: AttachPoint | undefined }[] = [];
+    aps.push(this.SUBRULE(this.attachPoint));
+    this.MANY(() => {
+      this.CONSUME(T.Comma);
+      aps.push(this.SUBRULE2(this.attachPoint));
+    });
+    const predicate = this.OPTION(() => this.SUBRULE(this.predicate));
+    const body = this.SUBRULE(this.block);
+    return this.ACTION(() => {
+      const attachPoints = aps.flatMap((a) => (a?.ap ? [a.ap] : []));
+      if (!body || attachPoints.length === 0) return undefined;
+      const start = this.startOf(aps[0]!.tok);
+      return {
+        kind: 'Probe',
+        span: this.sp(start, body.span.end),
+        attachPoints,
+        ...(predicate ? { predicate } : {}),
+        body,
+      } satisfies Probe;
+    });
+  });
+
+  private attachPoint: Rule<{ tok: IToken; ap: AttachPoint | undefined }> = this.RULE(
+    'attachPoint',
+    () => {
+      const tok = this.CONSUME(T.AttachPointTok);
+      return this.ACTION(() => ({
+        tok,
+        ap: Number.isNaN(tok.startOffset) ? undefined : parseAttachPoint(tok.image, tok.startOffset, this.ctx),
+      }));
+    },
+    NO_RESYNC,
+  );
+
+  private predicate: Rule<MaybeExpr> = this.RULE('predicate', (): MaybeExpr => {
+    this.CONSUME(T.PredStart);
+    const e = this.SUBRULE(this.expression);
+    this.CONSUME(T.PredEnd);
+    return e;
+  });
+
+  // ----- C type definitions
+
+  private typeDefinition: Rule<CTypeDef | undefined> = this.RULE('typeDefinition', (): CTypeDef | undefined =>
+    this.OR([{ ALT: () => this.SUBRULE(this.structDefinition) }, { ALT: () => this.SUBRULE(this.enumDefinition) }]),
+  );
+
+  private structDefinition: Rule<CTypeDef | undefined> = this.RULE(
+    'structDefinition',
+    (): CTypeDef | undefined => {
+      const kw = this.OR([{ ALT: () => this.CONSUME(T.Struct) }, { ALT: () => this.CONSUME(T.Union) }]);
+      const name = this.CONSUME(T.Identifier);
+      const fields = this.OPTION(() => {
+        const list: CField[] = [];
+        this.CONSUME(T.LBrace);
+        this.MANY(() => {
+          const f = this.SUBRULE(this.fieldDeclaration);
+          this.ACTION(() => f && list.push(...f));
+        });
+        this.CONSUME(T.RBrace);
+        return list;
+      });
+      this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the definition" });
+      return this.ACTION(() => {
+        // A forward declaration (`struct foo;`) defines nothing; the type comes from BTF.
+        if (!fields) return undefined;
+        return {
+          kind: 'CTypeDef',
+          span: this.from(this.startOf(kw)),
+          tag: kw.image === 'union' ? 'union' : 'struct',
+          name: name.image,
+          fields,
+          enumerators: [],
+        } satisfies CTypeDef;
+      });
+    },
+  );
+
+  /** `type declarator (, declarator)* ;` → one CField per declarator. */
+  private fieldDeclaration: Rule<CField[] | undefined> = this.RULE('fieldDeclaration', (): CField[] | undefined => {
+    const base = this.SUBRULE(this.typeBase);
+    const decls: { start: number; name: string; depth: number; array?: number; bits?: number; typeEnd: number }[] = [];
+    this.AT_LEAST_ONE_SEP({
+      SEP: T.Comma,
+      DEF: () => {
+        const d = this.SUBRULE(this.declarator);
+        this.ACTION(() => d && decls.push(d));
+      },
+    });
+    this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the field" });
+    return this.ACTION(() => {
+      if (!base) return undefined;
+      return decls.map((d): CField => ({
+        span: this.sp(base.start, d.typeEnd),
+        name: d.name,
+        type: {
+          kind: 'TypeName',
+          span: this.sp(base.start, d.depth ? d.start : base.end),
+          name: base.name,
+          pointerDepth: d.depth,
+        },
+        ...(d.array !== undefined ? { arrayLength: d.array } : {}),
+        ...(d.bits !== undefined ? { bitWidth: d.bits } : {}),
+      }));
+    });
+  });
+
+  private declarator = this.RULE(
+    'declarator',
+    () => {
+      let depth = 0;
+      let starsEnd = -1;
+      this.MANY(() => {
+        const s = this.CONSUME(T.Star);
+        depth++;
+        starsEnd = s.endOffset! + 1;
+      });
+      const name = this.CONSUME(T.AnyName);
+      const array = this.OPTION(() => {
+        this.CONSUME(T.LBracket);
+        const n = this.CONSUME(T.IntLit);
+        this.CONSUME(T.RBracket);
+        return n;
+      });
+      const bits = this.OPTION2(() => {
+        this.CONSUME(T.Colon);
+        return this.CONSUME2(T.IntLit);
+      });
+      return this.ACTION(() => ({
+        start: starsEnd,
+        name: name.image,
+        depth,
+        ...(array ? { array: intValue(array) } : {}),
+        ...(bits ? { bits: intValue(bits) } : {}),
+        typeEnd: this.endOfLast(),
+      }));
+    },
+    NO_RESYNC,
+  );
+
+  private enumDefinition: Rule<CTypeDef | undefined> = this.RULE('enumDefinition', (): CTypeDef | undefined => {
+    const kw = this.CONSUME(T.Enum);
+    const name = this.OPTION(() => this.CONSUME(T.Identifier));
+    const list = this.OPTION2(() => {
+      const items: { name: string; value?: bigint }[] = [];
+      this.CONSUME(T.LBrace);
+      this.OPTION3(() => {
+        const first = this.SUBRULE(this.enumerator);
+        this.ACTION(() => first && items.push(first));
+        this.MANY(() => {
+          this.CONSUME(T.Comma);
+          this.OPTION4(() => {
+            const e = this.SUBRULE2(this.enumerator);
+            this.ACTION(() => e && items.push(e));
+          });
+        });
+      });
+      this.CONSUME(T.RBrace);
+      return items;
+    });
+    this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the enum definition" });
+    return this.ACTION(() => {
+      if (!list) return undefined;
+      return {
+        kind: 'CTypeDef',
+        span: this.from(this.startOf(kw)),
+        tag: 'enum',
+        name: name?.image ?? '',
+        fields: [],
+        enumerators: list,
+      } satisfies CTypeDef;
+    });
+  });
+
+  private enumerator = this.RULE(
+    'enumerator',
+    () => {
+      const name = this.CONSUME(T.Identifier);
+      const value = this.OPTION(() => {
+        this.CONSUME(T.Assign);
+        const neg = this.OPTION2(() => this.CONSUME(T.Minus));
+        const v = this.CONSUME(T.IntLit);
+        return { neg, v };
+      });
+      return this.ACTION(() => {
+        if (!value) return { name: name.image };
+        const v = intPayload(value.v).value;
+        return { name: name.image, value: value.neg ? -v : v };
+      });
+    },
+    NO_RESYNC,
+  );
+
+  // ----- config
+
+  private configBlock: Rule<ConfigAssignment[] | undefined> = this.RULE('configBlock', (): ConfigAssignment[] | undefined => {
+    const entries: ConfigAssignment[] = [];
+    this.CONSUME(T.Config);
+    this.CONSUME(T.Assign);
+    this.CONSUME(T.LBrace);
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.CONSUME(T.Semi) },
+        {
+          ALT: () => {
+            const e = this.SUBRULE(this.configEntry);
+            this.ACTION(() => e && entries.push(e));
+          },
+        },
+      ]),
+    );
+    this.CONSUME(T.RBrace);
+    this.OPTION(() => this.CONSUME2(T.Semi));
+    return entries;
+  });
+
+  private configEntry: Rule<ConfigAssignment | undefined> = this.RULE('configEntry', (): ConfigAssignment | undefined => {
+    const key = this.CONSUME(T.Identifier);
+    this.CONSUME(T.Assign);
+    const value = this.OR({
+      ERR_MSG: 'a config value (an integer, a string or a name)',
+      DEF: [
+        {
+          ALT: (): string | bigint => {
+            const t = this.CONSUME(T.IntLit);
+            return this.ACTION(() => intPayload(t).value);
+          },
+        },
+        {
+          ALT: (): string | bigint => {
+            const t = this.CONSUME(T.StringLit);
+            return this.ACTION(() => String(t.payload ?? ''));
+          },
+        },
+        { ALT: () => this.CONSUME2(T.Identifier).image },
+        { ALT: () => this.CONSUME(T.True).image },
+        { ALT: () => this.CONSUME(T.False).image },
+      ],
+    });
+    this.SUBRULE(this.terminator);
+    return this.ACTION(() => ({ kind: 'ConfigAssignment', span: this.from(key.startOffset), key: key.image, value }) satisfies ConfigAssignment);
+  });
+
+  // ----- statements
+
+  private block: Rule<Block | undefined> = this.RULE('block', (): Block | undefined => {
+    const statements: Stmt[] = [];
+    const open = this.CONSUME(T.LBrace);
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.CONSUME(T.Semi) },
+        {
+          ALT: () => {
+            const s = this.SUBRULE(this.statement);
+            this.ACTION(() => s && statements.push(s));
+          },
+        },
+      ]),
+    );
+    this.CONSUME(T.RBrace);
+    return this.ACTION(() => ({ kind: 'Block', span: this.from(this.startOf(open)), statements }) satisfies Block);
+  });
+
+  private statement: Rule<Stmt | undefined> = this.RULE(
+    'statement',
+    (): Stmt | undefined => {
+      this.ACTION(() => {
+        this.pendingStmt = undefined;
+      });
+      return this.OR({
+        ERR_MSG: 'a statement',
+        DEF: [
+          { ALT: () => this.SUBRULE(this.ifStatement) },
+          { ALT: () => this.SUBRULE(this.whileStatement) },
+          { ALT: () => this.SUBRULE(this.forStatement) },
+          { ALT: () => this.SUBRULE(this.unrollStatement) },
+          {
+            ALT: () => {
+              const b = this.SUBRULE(this.block);
+              return this.ACTION(() => (b ? ({ kind: 'BlockStmt', span: b.span, block: b } as const) : undefined));
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.SUBRULE(this.simpleStatement);
+              this.ACTION(() => {
+                this.pendingStmt = s;
+              });
+              this.SUBRULE(this.terminator);
+              this.ACTION(() => {
+                this.pendingStmt = undefined;
+              });
+              return s;
+            },
+          },
+        ],
+      });
+    },
+    {
+      recoveryValueFunc: () => {
+        const s = this.pendingStmt;
+        this.pendingStmt = undefined;
+        return s;
+      },
+    },
+  );
+
+  /** `;` after a simple statement; optional before `}`. */
+  private terminator: Rule<void> = this.RULE(
+    'terminator',
+    (): void => {
+      this.OR({
+        IGNORE_AMBIGUITIES: true,
+        ERR_MSG: "';' or '}' after the statement",
+        DEF: [{ ALT: () => this.CONSUME(T.Semi) }, { GATE: () => this.atBlockEnd(), ALT: EMPTY_ALT() }],
+      });
+    },
+    NO_RESYNC,
+  );
+
+  private simpleStatement: Rule<Stmt | undefined> = this.RULE(
+    'simpleStatement',
+    (): Stmt | undefined =>
+      this.OR([
+        { ALT: () => this.jump(this.CONSUME(T.Return), 'return') },
+        { ALT: () => this.jump(this.CONSUME(T.Break), 'break') },
+        { ALT: () => this.jump(this.CONSUME(T.Continue), 'continue') },
+        {
+          ALT: () => {
+            const target = this.SUBRULE(this.expression);
+            const assign = this.OPTION(() => ({ op: this.CONSUME(T.AssignOp), value: this.SUBRULE2(this.expression) }));
+            return this.ACTION((): Stmt | undefined => {
+              if (!target) return undefined;
+              if (!assign) return { kind: 'ExprStmt', span: target.span, expr: target };
+              if (target.kind !== 'MapRef' && target.kind !== 'Variable') {
+                this.report(
+                  'E_ASSIGN_TARGET',
+                  target.span,
+                  `cannot assign to ${describeExpr(target)}; only maps (@name) and variables ($name) can be assigned`,
+                );
+                return undefined;
+              }
+              if (!assign.value) return undefined;
+              return {
+                kind: 'AssignStmt',
+                span: this.sp(target.span.start, assign.value.span.end),
+                target,
+                op: ASSIGN_OPS[assign.op.image] ?? '=',
+                value: assign.value,
+              };
+            });
+          },
+        },
+      ]),
+    NO_RESYNC,
+  );
+
+  private jump(t: IToken, jump: 'break' | 'continue' | 'return'): Stmt | undefined {
+    return this.ACTION(() => ({ kind: 'JumpStmt', span: this.tokSpan(t), jump }) as const);
+  }
+
+  private ifStatement: Rule<IfStmt | undefined> = this.RULE(
+    'ifStatement',
+    (): IfStmt | undefined => {
+      const kw = this.CONSUME(T.If);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'if'" });
+      const condition = this.SUBRULE(this.expression);
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the if condition" });
+      const then = this.SUBRULE(this.block);
+      const otherwise = this.OPTION(() => {
+        this.CONSUME(T.Else);
+        return this.OR({
+          ERR_MSG: "'if' or '{' after 'else'",
+          DEF: [{ ALT: () => this.SUBRULE2(this.ifStatement) }, { ALT: () => this.SUBRULE2(this.block) }],
+        });
+      });
+      return this.ACTION(() => {
+        if (!condition || !then) return undefined;
+        return {
+          kind: 'IfStmt',
+          span: this.from(kw.startOffset),
+          condition,
+          then,
+          ...(otherwise ? { otherwise } : {}),
+        } satisfies IfStmt;
+      });
+    },
+    NO_RESYNC,
+  );
+
+  private whileStatement: Rule<WhileStmt | undefined> = this.RULE(
+    'whileStatement',
+    (): WhileStmt | undefined => {
+      const kw = this.CONSUME(T.While);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'while'" });
+      const condition = this.SUBRULE(this.expression);
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the while condition" });
+      const body = this.SUBRULE(this.block);
+      return this.ACTION(() =>
+        condition && body ? ({ kind: 'WhileStmt', span: this.from(kw.startOffset), condition, body } satisfies WhileStmt) : undefined,
+      );
+    },
+    NO_RESYNC,
+  );
+
+  private unrollStatement: Rule<UnrollStmt | undefined> = this.RULE(
+    'unrollStatement',
+    (): UnrollStmt | undefined => {
+      const kw = this.CONSUME(T.Unroll);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'unroll'" });
+      const count = this.SUBRULE(this.expression);
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the unroll count" });
+      const body = this.SUBRULE(this.block);
+      return this.ACTION(() =>
+        count && body ? ({ kind: 'UnrollStmt', span: this.from(kw.startOffset), count, body } satisfies UnrollStmt) : undefined,
+      );
+    },
+    NO_RESYNC,
+  );
+
+  private forStatement: Rule<ForStmt | undefined> = this.RULE(
+    'forStatement',
+    (): ForStmt | undefined => {
+      const kw = this.CONSUME(T.For);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'for'" });
+      const v = this.CONSUME(T.Variable, { ERR_MSG: "expected a variable like $kv after 'for ('" });
+      this.CONSUME(T.Colon, { ERR_MSG: "expected ':' between the loop variable and the map" });
+      const m = this.CONSUME(T.MapName, { ERR_MSG: 'expected a map like @name to iterate over' });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the map" });
+      const body = this.SUBRULE(this.block);
+      return this.ACTION(() => {
+        if (!body || Number.isNaN(v.startOffset) || Number.isNaN(m.startOffset)) return undefined;
+        const variable: Variable = { kind: 'Variable', span: this.tokSpan(v), name: v.image.slice(1) };
+        const map: MapRef = { kind: 'MapRef', span: this.tokSpan(m), name: m.image.slice(1) };
+        return { kind: 'ForStmt', span: this.from(kw.startOffset), variable, map, body } satisfies ForStmt;
+      });
+    },
+    NO_RESYNC,
+  );
+
+  // ----- expressions, lowest precedence first
+
+  public expression: Rule<MaybeExpr> = this.RULE(
+    'expression',
+    (): MaybeExpr => {
+      const condition = this.SUBRULE(this.logicalOr);
+      const rest = this.OPTION(() => {
+        this.CONSUME(T.Question);
+        const then = this.SUBRULE(this.expression);
+        this.CONSUME(T.Colon, { ERR_MSG: "expected ':' in the conditional expression" });
+        const otherwise = this.SUBRULE2(this.expression);
+        return { then, otherwise };
+      });
+      return this.ACTION((): MaybeExpr => {
+        if (!rest) return condition;
+        if (!condition || !rest.then || !rest.otherwise) return undefined;
+        return {
+          kind: 'Ternary',
+          span: this.sp(condition.span.start, rest.otherwise.span.end),
+          condition,
+          then: rest.then,
+          otherwise: rest.otherwise,
+        };
+      });
+    },
+    NO_RESYNC,
+  );
+
+  private binaryLevel(name: string, op: TokenType, next: () => Rule<MaybeExpr>): Rule<MaybeExpr> {
+    return this.RULE(
+      name,
+      (): MaybeExpr => {
+        let left = this.SUBRULE(next());
+        this.MANY(() => {
+          const o = this.CONSUME(op);
+          const right = this.SUBRULE2(next());
+          left = this.ACTION((): MaybeExpr =>
+            left && right
+              ? {
+                  kind: 'Binary',
+                  span: this.sp(left.span.start, right.span.end),
+                  op: o.image as BinaryOp,
+                  opSpan: this.tokSpan(o),
+                  left,
+                  right,
+                }
+              : undefined,
+          );
+        });
+        return left;
+      },
+      NO_RESYNC,
+    );
+  }
+
+  private logicalOr: Rule<MaybeExpr> = this.binaryLevel('logicalOr', T.OrOr, () => this.logicalAnd);
+  private logicalAnd: Rule<MaybeExpr> = this.binaryLevel('logicalAnd', T.AndAnd, () => this.bitOr);
+  private bitOr: Rule<MaybeExpr> = this.binaryLevel('bitOr', T.Pipe, () => this.bitXor);
+  private bitXor: Rule<MaybeExpr> = this.binaryLevel('bitXor', T.Caret, () => this.bitAnd);
+  private bitAnd: Rule<MaybeExpr> = this.binaryLevel('bitAnd', T.Amp, () => this.equality);
+  private equality: Rule<MaybeExpr> = this.binaryLevel('equality', T.EqualityOp, () => this.relational);
+  private relational: Rule<MaybeExpr> = this.binaryLevel('relational', T.RelationalOp, () => this.shift);
+  private shift: Rule<MaybeExpr> = this.binaryLevel('shift', T.ShiftOp, () => this.additive);
+  private additive: Rule<MaybeExpr> = this.binaryLevel('additive', T.AdditiveOp, () => this.multiplicative);
+  private multiplicative: Rule<MaybeExpr> = this.binaryLevel('multiplicative', T.MultiplicativeOp, () => this.unary);
+
+  private unary: Rule<MaybeExpr> = this.RULE(
+    'unary',
+    (): MaybeExpr =>
+      this.OR({
+        IGNORE_AMBIGUITIES: true,
+        ERR_MSG: 'an expression',
+        DEF: [
+          {
+            ALT: () => {
+              const o = this.CONSUME(T.PrefixOp);
+              const operand = this.SUBRULE(this.unary);
+              return this.ACTION((): MaybeExpr =>
+                operand
+                  ? { kind: 'Unary', span: this.sp(o.startOffset, operand.span.end), op: o.image as UnaryOp, operand }
+                  : undefined,
+              );
+            },
+          },
+          {
+            ALT: () => {
+              const o = this.CONSUME(T.IncDecOp);
+              const target = this.SUBRULE2(this.unary);
+              return this.ACTION(() => this.incDec(o, target, true));
+            },
+          },
+          { GATE: () => this.castAhead(), ALT: () => this.SUBRULE(this.cast) },
+          { ALT: () => this.SUBRULE(this.postfix) },
+        ],
+      }),
+    NO_RESYNC,
+  );
+
+  private incDec(o: IToken, target: MaybeExpr, prefix: boolean): MaybeExpr {
+    if (!target) return undefined;
+    if (target.kind !== 'MapRef' && target.kind !== 'Variable') {
+      this.report('E_INCDEC_TARGET', target.span, `'${o.image}' needs a map (@name) or a variable ($name), not ${describeExpr(target)}`);
+      return undefined;
+    }
+    const span = prefix ? this.sp(o.startOffset, target.span.end) : this.sp(target.span.start, o.endOffset! + 1);
+    return { kind: 'IncDec', span, op: o.image as '++' | '--', prefix, target };
+  }
+
+  private cast: Rule<MaybeExpr> = this.RULE(
+    'cast',
+    (): MaybeExpr => {
+      const open = this.CONSUME(T.LParen);
+      const type = this.SUBRULE(this.typeName);
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the type of the cast" });
+      const operand = this.SUBRULE(this.unary);
+      return this.ACTION((): MaybeExpr =>
+        type && operand ? { kind: 'Cast', span: this.sp(open.startOffset, operand.span.end), type, operand } : undefined,
+      );
+    },
+    NO_RESYNC,
+  );
+
+  private postfix: Rule<MaybeExpr> = this.RULE(
+    'postfix',
+    (): MaybeExpr => {
+      let e = this.SUBRULE(this.primary);
+      this.MANY(() =>
+        this.OR([
+          {
+            ALT: () => {
+              this.CONSUME(T.Arrow);
+              const f = this.CONSUME(T.AnyName, { ERR_MSG: "expected a field name after '->'" });
+              e = this.ACTION(() => this.fieldAccess(e, f, true));
+            },
+          },
+          {
+            ALT: () => {
+              this.CONSUME(T.Dot);
+              this.OR2({
+                ERR_MSG: "a field name or a tuple index after '.'",
+                DEF: [
+                  {
+                    ALT: () => {
+                      const f = this.CONSUME2(T.AnyName);
+                      e = this.ACTION(() => this.fieldAccess(e, f, false));
+                    },
+                  },
+                  {
+                    ALT: () => {
+                      const n = this.CONSUME(T.IntLit);
+                      e = this.ACTION((): MaybeExpr =>
+                        e ? { kind: 'TupleIndex', span: this.sp(e.span.start, n.endOffset! + 1), tuple: e, index: intValue(n) } : undefined,
+                      );
+                    },
+                  },
+                ],
+              });
+            },
+          },
+          {
+            ALT: () => {
+              this.CONSUME(T.LBracket);
+              const index = this.SUBRULE(this.expression);
+              this.CONSUME(T.RBracket, { ERR_MSG: "expected ']' after the index" });
+              e = this.ACTION((): MaybeExpr =>
+                e && index ? { kind: 'Index', span: this.from(e.span.start), object: e, index } : undefined,
+              );
+            },
+          },
+          {
+            ALT: () => {
+              const o = this.CONSUME(T.IncDecOp);
+              e = this.ACTION(() => this.incDec(o, e, false));
+            },
+          },
+        ]),
+      );
+      return e;
+    },
+    NO_RESYNC,
+  );
+
+  private fieldAccess(e: MaybeExpr, f: IToken, arrow: boolean): MaybeExpr {
+    if (!e || Number.isNaN(f.startOffset)) return undefined;
+    return { kind: 'FieldAccess', span: this.sp(e.span.start, f.endOffset! + 1), object: e, field: f.image, fieldSpan: this.tokSpan(f), arrow };
+  }
+
+  private primary: Rule<MaybeExpr> = this.RULE(
+    'primary',
+    (): MaybeExpr =>
+      this.OR({
+        ERR_MSG: 'an expression',
+        DEF: [
+          {
+            ALT: () => {
+              const t = this.CONSUME(T.IntLit);
+              return this.ACTION((): MaybeExpr => {
+                const p = intPayload(t);
+                return { kind: 'IntLiteral', span: this.tokSpan(t), value: p.value, suffix: p.suffix };
+              });
+            },
+          },
+          {
+            ALT: () => {
+              const t = this.CONSUME(T.StringLit);
+              return this.ACTION((): MaybeExpr => ({ kind: 'StringLiteral', span: this.tokSpan(t), value: String(t.payload ?? '') }));
+            },
+          },
+          {
+            ALT: () => {
+              const t = this.CONSUME(T.True);
+              return this.ACTION((): MaybeExpr => ({ kind: 'BoolLiteral', span: this.tokSpan(t), value: true }));
+            },
+          },
+          {
+            ALT: () => {
+              const t = this.CONSUME(T.False);
+              return this.ACTION((): MaybeExpr => ({ kind: 'BoolLiteral', span: this.tokSpan(t), value: false }));
+            },
+          },
+          {
+            ALT: () => {
+              const t = this.CONSUME(T.Positional);
+              return this.ACTION((): MaybeExpr => {
+                const index = Number(t.image.slice(1));
+                if (index === 0) this.report('E_SYNTAX', this.tokSpan(t), 'positional parameters start at $1');
+                return { kind: 'PositionalParam', span: this.tokSpan(t), index, count: false };
+              });
+            },
+          },
+          {
+            ALT: () => {
+              const t = this.CONSUME(T.ParamCount);
+              return this.ACTION((): MaybeExpr => ({ kind: 'PositionalParam', span: this.tokSpan(t), index: 0, count: true }));
+            },
+          },
+          {
+            ALT: () => {
+              const t = this.CONSUME(T.Variable);
+              return this.ACTION((): MaybeExpr => ({ kind: 'Variable', span: this.tokSpan(t), name: t.image.slice(1) }));
+            },
+          },
+          { ALT: () => this.SUBRULE(this.mapRef) },
+          { ALT: () => this.SUBRULE(this.nameOrCall) },
+          { ALT: () => this.SUBRULE(this.sizeofExpr) },
+          { ALT: () => this.SUBRULE(this.offsetofExpr) },
+          { ALT: () => this.SUBRULE(this.parenOrTuple) },
+        ],
+      }),
+    NO_RESYNC,
+  );
+
+  private expressionList: Rule<MaybeExpr[]> = this.RULE(
+    'expressionList',
+    (): MaybeExpr[] => {
+      const list: MaybeExpr[] = [this.SUBRULE(this.expression)];
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        list.push(this.SUBRULE2(this.expression));
+      });
+      return list;
+    },
+    NO_RESYNC,
+  );
+
+  private mapRef: Rule<MaybeExpr> = this.RULE(
+    'mapRef',
+    (): MaybeExpr => {
+      const t = this.CONSUME(T.MapName);
+      const keys = this.OPTION(() => {
+        this.CONSUME(T.LBracket);
+        const list = this.SUBRULE(this.expressionList);
+        this.CONSUME(T.RBracket);
+        return list;
+      });
+      return this.ACTION((): MaybeExpr => {
+        if (keys && keys.some((k) => !k)) return undefined;
+        return {
+          kind: 'MapRef',
+          span: this.from(t.startOffset),
+          name: t.image.slice(1),
+          ...(keys ? { keys: keys as Expr[] } : {}),
+        };
+      });
+    },
+    NO_RESYNC,
+  );
+
+  private nameOrCall: Rule<MaybeExpr> = this.RULE(
+    'nameOrCall',
+    (): MaybeExpr => {
+      const t = this.CONSUME(T.Identifier);
+      const args = this.OPTION(() => {
+        this.CONSUME(T.LParen);
+        const list = this.OPTION2(() => this.SUBRULE(this.expressionList)) ?? [];
+        this.CONSUME(T.RParen);
+        return list;
+      });
+      return this.ACTION((): MaybeExpr => {
+        const span = this.tokSpan(t);
+        if (args) {
+          if (args.some((a) => !a)) return undefined;
+          return { kind: 'Call', span: this.from(t.startOffset), name: t.image, nameSpan: span, args: args as Expr[] };
+        }
+        return isBuiltinName(t.image) ? { kind: 'Builtin', span, name: t.image } : { kind: 'Identifier', span, name: t.image };
+      });
+    },
+    NO_RESYNC,
+  );
+
+  private sizeofExpr: Rule<MaybeExpr> = this.RULE(
+    'sizeofExpr',
+    (): MaybeExpr => {
+      const kw = this.CONSUME(T.Sizeof);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'sizeof'" });
+      const operand = this.OR({
+        IGNORE_AMBIGUITIES: true,
+        ERR_MSG: 'a type or an expression',
+        DEF: [
+          { GATE: () => this.typeAhead(1), ALT: (): TypeName | MaybeExpr => this.SUBRULE(this.typeName) },
+          { ALT: (): TypeName | MaybeExpr => this.SUBRULE(this.expression) },
+        ],
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the operand of sizeof" });
+      return this.ACTION((): MaybeExpr => (operand ? { kind: 'SizeOf', span: this.from(kw.startOffset), operand } : undefined));
+    },
+    NO_RESYNC,
+  );
+
+  private offsetofExpr: Rule<MaybeExpr> = this.RULE(
+    'offsetofExpr',
+    (): MaybeExpr => {
+      const kw = this.CONSUME(T.Offsetof);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'offsetof'" });
+      const type = this.SUBRULE(this.typeName);
+      this.CONSUME(T.Comma, { ERR_MSG: "expected ',' after the type in offsetof" });
+      const path = [this.CONSUME(T.AnyName, { ERR_MSG: 'expected a field name' })];
+      this.MANY(() => {
+        this.CONSUME(T.Dot);
+        path.push(this.CONSUME2(T.AnyName));
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the field of offsetof" });
+      return this.ACTION((): MaybeExpr =>
+        type ? { kind: 'OffsetOf', span: this.from(kw.startOffset), type, field: path.map((p) => p.image).join('.') } : undefined,
+      );
+    },
+    NO_RESYNC,
+  );
+
+  private parenOrTuple: Rule<MaybeExpr> = this.RULE(
+    'parenOrTuple',
+    (): MaybeExpr => {
+      const open = this.CONSUME(T.LParen);
+      const first = this.SUBRULE(this.expression);
+      const rest: MaybeExpr[] = [];
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        rest.push(this.SUBRULE2(this.expression));
+      });
+      this.CONSUME(T.RParen);
+      return this.ACTION((): MaybeExpr => {
+        if (rest.length === 0) return first;
+        const elements = [first, ...rest];
+        if (elements.some((x) => !x)) return undefined;
+        return { kind: 'TupleExpr', span: this.from(open.startOffset), elements: elements as Expr[] };
+      });
+    },
+    NO_RESYNC,
+  );
+
+  // ----- types
+
+  /** `const`? (`struct x` | `unsigned long` | `name`): the part of a type before `*`. */
+  private typeBase = this.RULE(
+    'typeBase',
+    () => {
+      const start = this.LA(1);
+      this.MANY({
+        GATE: () => QUALIFIERS.has(this.identAt(1) ?? ''),
+        DEF: () => this.CONSUME(T.Identifier),
+      });
+      const name = this.OR({
+        ERR_MSG: 'a type name',
+        DEF: [
+          {
+            ALT: () => {
+              const tag = this.CONSUME(T.TagKeyword);
+              const n = this.CONSUME2(T.Identifier, { ERR_MSG: "expected a name after 'struct', 'union' or 'enum'" });
+              return this.ACTION(() => `${tag.image} ${n.image}`);
+            },
+          },
+          {
+            ALT: () => {
+              const words = [this.CONSUME3(T.Identifier)];
+              this.MANY2({
+                GATE: () => C_TYPE_WORDS.has(words[0]!.image) && C_TYPE_WORDS.has(this.identAt(1) ?? ''),
+                DEF: () => words.push(this.CONSUME4(T.Identifier)),
+              });
+              return this.ACTION(() => words.map((w) => w.image).join(' '));
+            },
+          },
+        ],
+      });
+      return this.ACTION(() => ({ name, start: this.startOf(start), end: this.endOfLast() }));
+    },
+    NO_RESYNC,
+  );
+
+  /** A type in a cast, sizeof or offsetof: base, `*`s, optional `[N]`. */
+  private typeName: Rule<TypeName | undefined> = this.RULE(
+    'typeName',
+    (): TypeName | undefined => {
+      const base = this.SUBRULE(this.typeBase);
+      let pointerDepth = 0;
+      this.MANY(() => {
+        this.CONSUME(T.Star);
+        pointerDepth++;
+      });
+      const array = this.OPTION(() => {
+        this.CONSUME(T.LBracket);
+        const n = this.CONSUME(T.IntLit);
+        this.CONSUME(T.RBracket);
+        return n;
+      });
+      return this.ACTION(() => {
+        if (!base) return undefined;
+        return {
+          kind: 'TypeName',
+          span: this.from(base.start),
+          name: base.name,
+          pointerDepth,
+          ...(array ? { arrayLength: intValue(array) } : {}),
+        } satisfies TypeName;
+      });
+    },
+    NO_RESYNC,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function intPayload(t: IToken): IntPayload {
+  return (t.payload as IntPayload | undefined) ?? { value: 0n, suffix: '' };
+}
+function intValue(t: IToken): number {
+  return Number(intPayload(t).value);
+}
+
+/** How a token is shown in "found ..." messages. */
+export function describe(t: IToken | undefined): string {
+  if (!t || t.tokenType === EOF) return 'end of input';
+  const image = t.image.length > 32 ? t.image.slice(0, 32) + '…' : t.image;
+  return `'${image}'`;
+}
+
+function describeExpr(e: Expr): string {
+  switch (e.kind) {
+    case 'Call':
+      return `a call to ${e.name}()`;
+    case 'Builtin':
+      return `the builtin '${e.name}'`;
+    case 'FieldAccess':
+      return `the field '${e.field}'`;
+    case 'IntLiteral':
+    case 'StringLiteral':
+    case 'BoolLiteral':
+      return 'a literal';
+    default:
+      return `an expression (${e.kind})`;
+  }
+}
+
+/** Built once: chevrotain grammar analysis is the expensive part. */
+export const parserInstance = new TraceletParser();
+
+/** Runs the parser over lexed tokens; diagnostics go to ctx.diagnostics. */
+export function parseTokens(tokens: IToken[], ctx: ParseContext): Program {
+  const p = parserInstance;
+  p.start(ctx, tokens);
+  const program = p.program();
+  const seen = new Set<string>();
+  for (const e of p.errors as IRecognitionException[]) {
+    const t = e.token;
+    const span =
+      !t || t.tokenType === EOF || Number.isNaN(t.startOffset)
+        ? ctx.lines.span(ctx.textLength, ctx.textLength)
+        : ctx.lines.span(t.startOffset, t.endOffset! + 1);
+    const key = `${span.start}:${e.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    ctx.diagnostics.push(error('E_SYNTAX', span, `${e.message}, found ${describe(t)}`));
+  }
+  return (
+    program ?? {
+      kind: 'Program',
+      span: ctx.lines.span(0, ctx.textLength),
+      includes: ctx.includes,
+      typeDefs: [],
+      config: [],
+      probes: [],
+    }
+  );
+}
+
+/** The serialized grammar, for syntax diagrams. */
+export function serializedGrammar() {
+  return parserInstance.getSerializedGastProductions();
+}
