@@ -135,6 +135,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
 
+  // Signals are caught from here on, so a Ctrl-C during attach still cleans up and prints.
+  const onInt = () => session.stop('SIGINT');
+  const onTerm = () => session.stop('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   writeAll(outFd, formatter.attachedProbes(session.probeCount));
   try {
     session.attach();
@@ -145,11 +150,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   // The signal benchmarks and tests wait for (the same variable bpftrace honours).
   if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
 
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => session.stop(signal);
-  const onInt = onSignal('SIGINT');
-  const onTerm = onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
   let reason: StopReason;
   try {
     reason = await session.run();

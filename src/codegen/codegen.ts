@@ -7,6 +7,7 @@ import {
   INT64, UINT64, alignUp, sizeOf, tupleLayout,
   type EventSpec, type MapSpec, type ProbeTarget, type Type, type TypedProbe, type TypedProgram,
 } from '../typecheck/types.js';
+import { mapName } from '../typecheck/check.js';
 import {
   FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrValue, type Label,
@@ -258,7 +259,7 @@ class ProbeGenerator {
     if (s.target.kind === 'Variable') {
       this.storeVariable(s.target.name, value);
     } else {
-      const spec = this.mapSpec(s.target.name);
+      const spec = this.mapSpec(mapName(s.target));
       const key = this.mapKey(spec, s.target);
       const slot = this.temp(spec.valueType);
       this.storeInto(slot, spec.valueType, value);
@@ -349,7 +350,7 @@ class ProbeGenerator {
   /** Reads `@m[k]`: the value, or zero when the key is absent. */
   private mapRead(ref: MapRef): Val {
     const { fn } = this;
-    const spec = this.mapSpec(ref.name);
+    const spec = this.mapSpec(mapName(ref));
     const type = this.program.types.get(ref) ?? INT64;
     const key = this.mapKey(spec, ref);
     const p = this.lookup(spec, key);
@@ -391,7 +392,7 @@ class ProbeGenerator {
 
   private aggregate(ref: MapRef, call: Call): void {
     const { fn } = this;
-    const spec = this.mapSpec(ref.name);
+    const spec = this.mapSpec(mapName(ref));
     const arg = call.args[0] ? this.toI64(this.expr(call.args[0])) : constInt(i64, 1);
     let key: IrValue;
     if (spec.kind === 'hist' || spec.kind === 'lhist') {
@@ -574,7 +575,7 @@ class ProbeGenerator {
         const after = this.arith(e.op === '++' ? '+' : '-', before, { type: INT64, ir: constInt(i64, 1) });
         if (e.target.kind === 'Variable') this.storeVariable(e.target.name, after);
         else {
-          const spec = this.mapSpec(e.target.name);
+          const spec = this.mapSpec(mapName(e.target));
           const key = this.mapKey(spec, e.target);
           const slot = this.temp(spec.valueType);
           this.storeInto(slot, spec.valueType, after);
@@ -665,7 +666,7 @@ class ProbeGenerator {
         return none;
       case 'delete': {
         const target = c.args[0] as MapRef;
-        const spec = this.mapSpec(target.name);
+        const spec = this.mapSpec(mapName(target));
         const key = this.mapKey(spec, target, c.args.length === 2 ? [c.args[1]!] : undefined);
         fn.callHelper(Helper.mapDeleteElem, i64, [this.mapPointer(spec.name), key]);
         return none;

@@ -243,7 +243,7 @@ export interface Variable {
   readonly name: string;
 }
 
-/** `@name`, `@name[k]`, `@name[k1, k2]`, `@` (name ''). */
+/** `@name`, `@name[k]`, `@name[k1, k2]`, `@`. `name` is without the `@` ('' for `@`); see mapName(). */
 export interface MapRef {
   readonly kind: 'MapRef';
   readonly span: Span;

@@ -50,6 +50,7 @@ export class Session {
   private timer?: NodeJS.Timeout;
   private finished?: (reason: StopReason) => void;
   private stopping = false;
+  private requestedStop?: StopReason;
   private closed = false;
   private reported = { lost: 0n, full: 0n };
   readonly ir: string = '';
@@ -141,12 +142,18 @@ export class Session {
       this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs ?? 10);
       this.runSpecial('BEGIN');
       this.drain();
+      if (this.requestedStop) this.stop(this.requestedStop);
     });
   }
 
   /** Ends the run (Ctrl-C, SIGTERM, end of a child). Safe to call more than once. */
   stop(reason: StopReason): void {
-    if (this.stopping || !this.finished) return;
+    if (!this.finished) {
+      // A signal before run(): honour it as soon as the run starts.
+      this.requestedStop ??= reason;
+      return;
+    }
+    if (this.stopping) return;
     this.stopping = true;
     const finished = this.finished;
     try {
@@ -158,10 +165,8 @@ export class Session {
       this.drain(true);
       this.reportCounters();
       let out = this.options.formatter.exitSeparator();
-      for (const spec of this.program.maps.values()) {
-        const snapshot = this.snapshot(spec);
-        if (snapshot.entries.length > 0) out += this.options.formatter.map(snapshot);
-      }
+      // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
+      for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
       this.options.write(out);
     } finally {
       this.close();
@@ -205,7 +210,7 @@ export class Session {
     for (let off = 0; off + 4 <= records.length;) {
       const len = records.readUInt32LE(off);
       const record = records.subarray(off + 4, off + 4 + len);
-      off += 4 + Math.ceil(len / 8) * 8;
+      off += Math.ceil((4 + len) / 8) * 8;
       if (exit) continue;
       const spec = this.program.events[Number(record.readBigUInt64LE(0))];
       if (!spec) continue;

@@ -9,7 +9,7 @@ import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTINS } from './builtins.js';
 import { FUNCTIONS, AGGREGATIONS } from './functions.js';
 import { expandAttachPoint } from './probes.js';
-import { checkPrintfArguments } from './printf-check.js';
+import { checkPrintfArgs } from './printf-format.js';
 import {
   INT64, NONE, UINT64, sameType, sizeOf, str, tupleLayout, typeName,
   type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
@@ -220,21 +220,21 @@ class Checker {
 
   private mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, lhist?: LhistParams): void {
     const keyType = this.mapKey(m);
-    const info = this.maps.get(m.name);
+    const info = this.maps.get(mapName(m));
     if (!info) {
-      this.maps.set(m.name, { kind, keyType, valueType, lhist, span: m.span, keyed: keyType !== undefined });
+      this.maps.set(mapName(m), { kind, keyType, valueType, lhist, span: m.span, keyed: keyType !== undefined });
       this.types.set(m, valueType);
       return;
     }
     if (info.kind !== kind || (kind === 'scalar' && !unify(info.valueType, valueType))) {
       const now = kind === 'scalar' ? typeName(valueType) : kind;
       this.report(error('E_TYPE_MISMATCH', span,
-        `type mismatch for ${m.name}: assigning ${now} to a map that holds ${describeValue(info)}`));
+        `type mismatch for ${mapName(m)}: assigning ${now} to a map that holds ${describeValue(info)}`));
       return;
     }
     if (kind === 'scalar') info.valueType = unify(info.valueType, valueType)!;
     if (lhist && info.lhist && (lhist.min !== info.lhist.min || lhist.max !== info.lhist.max || lhist.step !== info.lhist.step)) {
-      this.report(error('E_TYPE_MISMATCH', span, `lhist() of ${m.name} is used with different min, max or step`));
+      this.report(error('E_TYPE_MISMATCH', span, `lhist() of ${mapName(m)} is used with different min, max or step`));
     }
     this.unifyKey(m, info, keyType);
     this.types.set(m, info.valueType);
@@ -243,15 +243,15 @@ class Checker {
   private unifyKey(m: MapRef, info: MapInfo, keyType: Type | undefined): void {
     if ((keyType === undefined) !== (info.keyType === undefined)) {
       this.report(error('E_MAP_KEY', m.span, keyType
-        ? `${m.name} is used without a key elsewhere, but with a key here`
-        : `${m.name} is used with a key elsewhere, but without one here`));
+        ? `${mapName(m)} is used without a key elsewhere, but with a key here`
+        : `${mapName(m)} is used with a key elsewhere, but without one here`));
       return;
     }
     if (keyType && info.keyType) {
       const u = unify(info.keyType, keyType);
       if (!u) {
         this.report(error('E_MAP_KEY', m.span,
-          `${m.name} has key type ${typeName(info.keyType)}, but is used here with ${typeName(keyType)}`));
+          `${mapName(m)} has key type ${typeName(info.keyType)}, but is used here with ${typeName(keyType)}`));
         return;
       }
       info.keyType = u;
@@ -368,11 +368,11 @@ class Checker {
         return v.type;
       }
       case 'MapRef': {
-        const info = this.maps.get(e.name);
+        const info = this.maps.get(mapName(e));
         if (!info) {
           if (!this.collecting) {
-            this.report(error('E_UNDEFINED_MAP', e.span, `map ${e.name} is used but never assigned`,
-              hintFor(e.name, [...this.maps.keys()])));
+            this.report(error('E_UNDEFINED_MAP', e.span, `map ${mapName(e)} is used but never assigned`,
+              hintFor(mapName(e), [...this.maps.keys()])));
           }
           this.mapKey(e);
           return INT64;
@@ -403,7 +403,7 @@ class Checker {
       case 'IncDec': {
         const t = this.expr(e.target);
         if (e.target.kind === 'Variable' && !this.scope.has(e.target.name)) return INT64;
-        if (e.target.kind === 'MapRef' && !this.maps.get(e.target.name)) {
+        if (e.target.kind === 'MapRef' && !this.maps.get(mapName(e.target))) {
           this.mapAssign(e.target, 'scalar', INT64, e.span);
         }
         return t;
@@ -590,9 +590,9 @@ class Checker {
           this.report(error('E_ARG_TYPE', fmt.span, 'printf() needs a string literal as its format'));
           return NONE;
         }
-        const problems = checkPrintfArguments(fmt.value, argTypes);
-        for (const p of problems) {
-          this.report(error('E_PRINTF', p.argument !== undefined ? c.args[p.argument + 1]!.span : fmt.span, p.message));
+        const problem = checkPrintfArgs(fmt.value, argTypes);
+        if (problem) {
+          this.report(error('E_PRINTF', problem.argument !== undefined ? c.args[problem.argument + 1]!.span : fmt.span, problem.message));
         }
         this.addEvent(c, 'printf', { format: fmt.value, fieldTypes: argTypes.map(eventFieldType) });
         return NONE;
@@ -611,16 +611,16 @@ class Checker {
       case 'print': {
         const target = c.args[0]!;
         if (target.kind === 'MapRef' && (!target.keys || target.keys.length === 0)) {
-          if (!this.maps.has(target.name) && !this.collecting) {
-            this.report(error('E_UNDEFINED_MAP', target.span, `map ${target.name} is used but never assigned`,
-              hintFor(target.name, [...this.maps.keys()])));
+          if (!this.maps.has(mapName(target)) && !this.collecting) {
+            this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`,
+              hintFor(mapName(target), [...this.maps.keys()])));
           }
           const [top, div] = c.args.slice(1).map((a) => this.constant(a));
           for (const a of c.args.slice(1)) {
             this.expr(a);
             if (this.constant(a) === undefined) this.report(error('E_ARG_TYPE', a.span, 'print() top and div must be constants'));
           }
-          this.addEvent(c, 'print_map', { map: target.name, top: Number(top ?? 0n), div: Number(div ?? 0n), fieldTypes: [] });
+          this.addEvent(c, 'print_map', { map: mapName(target), top: Number(top ?? 0n), div: Number(div ?? 0n), fieldTypes: [] });
           return NONE;
         }
         if (c.args.length > 1) {
@@ -637,10 +637,10 @@ class Checker {
           this.report(error('E_ARG_TYPE', target.span, `${c.name}() takes a map, e.g. ${c.name}(@name)`));
           return NONE;
         }
-        if (!this.maps.has(target.name) && !this.collecting) {
-          this.report(error('E_UNDEFINED_MAP', target.span, `map ${target.name} is used but never assigned`));
+        if (!this.maps.has(mapName(target)) && !this.collecting) {
+          this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
         }
-        this.addEvent(c, c.name, { map: target.name, fieldTypes: [] });
+        this.addEvent(c, c.name, { map: mapName(target), fieldTypes: [] });
         return NONE;
       }
       case 'delete': {
@@ -654,10 +654,10 @@ class Checker {
           if (target.keys?.length) this.report(error('E_ARG_TYPE', target.span, 'delete(@m, key) takes the map without a key'));
           this.expr(c.args[1]!);
         }
-        const info = this.maps.get(target.name);
+        const info = this.maps.get(mapName(target));
         if (info && c.args.length === 1) this.unifyKey(target, info, this.mapKey(target));
         else if (!info && !this.collecting) {
-          this.report(error('E_UNDEFINED_MAP', target.span, `map ${target.name} is used but never assigned`));
+          this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
         }
         return NONE;
       }
@@ -705,6 +705,11 @@ class Checker {
 /** How a value is carried in an event record: integers as 64 bits, keeping their sign. */
 function eventFieldType(t: Type): Type {
   return storageType(t);
+}
+
+/** A map's name as printed and as MapSpec keys it: with its `@`. */
+export function mapName(ref: MapRef): string {
+  return `@${ref.name}`;
 }
 
 function hintFor(name: string, candidates: readonly string[], prefix = ''): string | undefined {
