@@ -4,7 +4,7 @@
 import type { AssignStmt, Block, Call, Expr, MapRef, Probe, Stmt } from '../parser/ast.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import {
-  INT64, UINT64, alignUp, sizeOf, tupleLayout,
+  INT64, UINT64, alignUp, lhistBucketCount, sizeOf, tupleLayout,
   type EventSpec, type MapSpec, type ProbeTarget, type Type, type TypedProbe, type TypedProgram,
 } from '../typecheck/types.js';
 import { mapName } from '../typecheck/check.js';
@@ -111,6 +111,8 @@ export function generate(
 ): CodegenResult {
   const module = new ModuleBuilder();
   module.declare('declare i64 @llvm.bpf.pseudo(i64, i64)');
+  module.declare('declare void @llvm.lifetime.start.p0i8(i64 immarg, i8* nocapture)');
+  module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
   module.declare('declare void @llvm.memcpy.p0i8.p0i8.i64(i8* noalias nocapture writeonly, i8* noalias nocapture readonly, i64, i1 immarg)');
   const programs: GeneratedProgram[] = [];
@@ -167,7 +169,10 @@ class ProbeGenerator {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
       const pass = fn.label('body');
       const skip = fn.label('skip');
-      fn.condBr(this.truthy(this.expr(body.predicate)), pass, skip);
+      fn.beginScope();
+      const condition = this.truthy(this.expr(body.predicate));
+      fn.endScope();
+      fn.condBr(condition, pass, skip);
       fn.place(skip);
       fn.ret(constInt(i64, 0));
       fn.place(pass);
@@ -183,8 +188,14 @@ class ProbeGenerator {
   }
 
   private stmt(s: Stmt): void {
+    this.fn.comment(`${s.kind} at line ${s.span.line}:${s.span.column}`);
+    this.fn.beginScope();
+    this.stmtInScope(s);
+    this.fn.endScope();
+  }
+
+  private stmtInScope(s: Stmt): void {
     const { fn } = this;
-    fn.comment(`${s.kind} at line ${s.span.line}:${s.span.column}`);
     switch (s.kind) {
       case 'ExprStmt':
         this.expr(s.expr);
@@ -271,7 +282,7 @@ class ProbeGenerator {
     let v = this.vars.get(name);
     if (!v) {
       const declared = this.program.variables.get(this.probe.probe)?.get(name)?.type ?? value.type;
-      v = { type: declared, slot: this.fn.alloca(irStorage(declared)) };
+      v = { type: declared, slot: this.fn.alloca(irStorage(declared)) }; // lives for the whole probe
       if (isAggregate(declared)) this.memset(v.slot, sizeOf(declared));
       this.vars.set(name, v);
     }
@@ -297,7 +308,7 @@ class ProbeGenerator {
 
   /** Builds a map's kernel key on the stack: the user key (zero-padded), room for a bucket. */
   private mapKey(spec: MapSpec, ref: MapRef | undefined, keyExprs?: readonly Expr[]): IrValue {
-    const key = this.fn.alloca(arrayType(spec.keySize, i8));
+    const key = this.fn.scratch(arrayType(spec.keySize, i8));
     const bytes = this.fn.bitcast(key, i8p);
     this.memset(bytes, spec.keySize);
     const exprs = keyExprs ?? ref?.keys ?? [];
@@ -333,7 +344,7 @@ class ProbeGenerator {
 
   private bumpCounter(index: number): void {
     const { fn } = this;
-    const key = fn.alloca(i32, 4);
+    const key = fn.scratch(i32, 4);
     fn.store(constInt(i32, index), key, 4);
     const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.counters), fn.bitcast(key, i8p)]);
     const have = fn.icmp('ne', p, { type: i8p, ref: 'null' });
@@ -441,7 +452,7 @@ class ProbeGenerator {
     fn.br(done);
 
     fn.place(insert);
-    const initial = fn.alloca(arrayType(spec.valueSize, i8));
+    const initial = fn.scratch(arrayType(spec.valueSize, i8));
     const init = fn.bitcast(initial, i8p);
     this.memset(init, spec.valueSize);
     const initFirst = fn.bitcast(init, ptr(i64));
@@ -488,13 +499,13 @@ class ProbeGenerator {
     return fn.select(negative, constInt(i64, 0), fn.select(zero, constInt(i64, 1), result));
   }
 
-  /** lhist bucket: 0 below min, 1 + (n - min) / step inside, last at or above max. */
+  /** lhist bucket as bpftrace 0.17 computes it: 0 below min, 1 + (n - min) / step up to max, last above. */
   private linearBucket(n: IrValue, spec: MapSpec): IrValue {
     const { fn } = this;
     const { min, max, step } = spec.lhist!;
-    const last = (max - min) / step + 2n;
+    const last = BigInt(lhistBucketCount(spec.lhist!) - 1);
     const below = fn.icmp('slt', n, constInt(i64, min));
-    const above = fn.icmp('sge', n, constInt(i64, max));
+    const above = fn.icmp('sgt', n, constInt(i64, max));
     const inside = fn.binary('add', fn.binary('udiv', fn.binary('sub', n, constInt(i64, min)), constInt(i64, step)), constInt(i64, 1));
     return fn.select(below, constInt(i64, 0), fn.select(above, constInt(i64, last), inside));
   }
@@ -808,7 +819,7 @@ class ProbeGenerator {
   private stringsEqual(a: Val, b: Val): IrValue {
     const { fn } = this;
     const n = Math.min(sizeOf(a.type), sizeOf(b.type));
-    const result = fn.alloca(i1, 1);
+    const result = fn.scratch(i1, 1);
     fn.store(constInt(i1, 0), result, 1);
     const done = fn.label('streqdone');
     const equal = fn.label('streq');
@@ -857,7 +868,7 @@ class ProbeGenerator {
 
   /** A zeroed stack buffer for a value of `t` (as i8*). */
   private temp(t: Type): IrValue {
-    const slot = this.fn.alloca(arrayType(Math.max(1, sizeOf(t)), i8));
+    const slot = this.fn.scratch(arrayType(Math.max(1, sizeOf(t)), i8));
     return this.fn.bitcast(slot, i8p);
   }
 

@@ -1,5 +1,5 @@
 // Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
-import { alignUp, sizeOf, tupleLayout, type MapSpec, type Type } from '../typecheck/types.js';
+import { HIST_BUCKETS, alignUp, lhistBucketCount, sizeOf, tupleLayout, type MapSpec, type Type } from '../typecheck/types.js';
 import type { MapEntry, MapValue, Value } from './output/model.js';
 
 export function decodeValue(t: Type, buf: Buffer, offset: number): Value {
@@ -56,7 +56,7 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
   if (spec.kind === 'hist' || spec.kind === 'lhist') {
     // One kernel entry per (key, bucket): gather the buckets of each key.
     const bucketOffset = alignUp(userKeySize(spec), 8);
-    const bucketCount = spec.kind === 'hist' ? 66 : Number((spec.lhist!.max - spec.lhist!.min) / spec.lhist!.step) + 3;
+    const bucketCount = spec.kind === 'hist' ? HIST_BUCKETS : lhistBucketCount(spec.lhist!);
     const byKey = new Map<string, { key?: readonly Value[]; buckets: bigint[] }>();
     for (let e = 0; e < count; e++) {
       const keyOffset = e * spec.keySize;

@@ -253,7 +253,7 @@ export class Session {
   private clearMap(spec: MapSpec, keepKeys: boolean): void {
     const fd = this.mapFds.get(spec.name)!;
     const bytes = valueBytes(spec, this.cpus);
-    if (!keepKeys || spec.kind === 'hist' || spec.kind === 'lhist') {
+    if (!keepKeys) {
       this.addon.mapClear(fd, spec.keySize, bytes, false);
       return;
     }

@@ -11,7 +11,7 @@ import { FUNCTIONS, AGGREGATIONS } from './functions.js';
 import { expandAttachPoint } from './probes.js';
 import { checkPrintfArgs } from './printf-format.js';
 import {
-  INT64, NONE, UINT64, sameType, sizeOf, str, tupleLayout, typeName,
+  HIST_BUCKETS, INT64, NONE, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
   type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
   type ProbeTarget, type Type, type TypedProbe, type TypedProgram, type VariableInfo,
 } from './types.js';
@@ -67,8 +67,6 @@ function unify(a: Type, b: Type): Type | undefined {
 function describeValue(info: MapInfo): string {
   return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
 }
-
-const HIST_BUCKETS = 66;
 
 class Checker {
   readonly diagnostics: Diagnostic[] = [];
@@ -764,7 +762,7 @@ function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
     default: valueSize = 8;
   }
   const bucketCount = info.kind === 'hist' ? HIST_BUCKETS
-    : info.kind === 'lhist' && info.lhist ? Number((info.lhist.max - info.lhist.min) / info.lhist.step) + 3 : 1;
+    : info.kind === 'lhist' && info.lhist ? lhistBucketCount(info.lhist) : 1;
   return {
     name,
     kind: info.kind,

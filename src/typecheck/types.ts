@@ -60,6 +60,14 @@ export type MapKind = 'scalar' | AggregationKind;
 
 export type BpfMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash';
 
+/** Counters of a hist(): bucket 0 is negative values, 1 is zero, k >= 2 is [2^(k-2), 2^(k-1)). */
+export const HIST_BUCKETS = 66;
+
+/** Counters of an lhist(): below min, (max - min) / step steps, then max and above. */
+export function lhistBucketCount(p: LhistParams): number {
+  return Number((p.max - p.min) / p.step) + 2;
+}
+
 export interface LhistParams {
   readonly min: bigint;
   readonly max: bigint;

@@ -33,6 +33,15 @@ export function constInt(type: IrType, value: bigint | number): IrValue {
   return { type, ref: BigInt.asIntN(Number(type.slice(1)) || 64, BigInt(value)).toString() };
 }
 
+/** Bytes of the IR types the builder allocates: iN, [N x T]. */
+export function byteSize(type: IrType): number {
+  const array = /^\[(\d+) x (.+)\]$/.exec(type);
+  if (array) return Number(array[1]) * byteSize(array[2]!);
+  if (/^i\d+$/.test(type)) return Math.max(1, Number(type.slice(1)) / 8);
+  if (type.endsWith('*')) return 8;
+  throw new Error(`internal error: no size for IR type ${type}`);
+}
+
 export class Label {
   constructor(readonly name: string) {}
 }
@@ -44,6 +53,7 @@ export class FunctionBuilder {
   private nextId = 0;
   private nextLabel = 0;
   private terminated = false;
+  private readonly scopes: { bytes: IrValue; size: number }[][] = [];
 
   constructor(
     readonly name: string,
@@ -94,6 +104,30 @@ export class FunctionBuilder {
     const ref = this.tmp();
     this.entryAllocas.push(`  ${ref} = alloca ${type}, align ${align}`);
     return { type: ptr(type), ref };
+  }
+
+  /**
+   * Stack memory that lives until the end of the current scope. Lifetime markers let LLVM give
+   * the same stack bytes to the temporaries of different statements: BPF has only 512 bytes.
+   */
+  scratch(type: IrType, align = 8): IrValue {
+    const slot = this.alloca(type, align);
+    // The i8* view is made in the entry block too, so it dominates the end of any scope.
+    const bytes = { type: i8p, ref: this.tmp() };
+    this.entryAllocas.push(`  ${bytes.ref} = bitcast ${slot.type} ${slot.ref} to i8*`);
+    this.emit(`call void @llvm.lifetime.start.p0i8(i64 ${byteSize(type)}, i8* ${bytes.ref})`);
+    this.scopes.at(-1)?.push({ bytes, size: byteSize(type) });
+    return slot;
+  }
+
+  beginScope(): void {
+    this.scopes.push([]);
+  }
+
+  endScope(): void {
+    const ended = this.scopes.pop() ?? [];
+    if (this.terminated) return;
+    for (const s of ended) this.emit(`call void @llvm.lifetime.end.p0i8(i64 ${s.size}, i8* ${s.bytes.ref})`);
   }
 
   load(pointer: IrValue, align = 1): IrValue {
@@ -238,8 +272,6 @@ export class ModuleBuilder {
       '',
       ...this.functions.map(String),
       ...this.declarations,
-      '',
-      'attributes #0 = { nounwind }',
       '',
     ].join('\n');
   }

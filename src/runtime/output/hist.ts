@@ -29,10 +29,7 @@ export function lhistBucketIndex(value: bigint, p: LhistParams): number {
   return Number(1n + (v - p.min) / p.step);
 }
 
-/** Number of counters an lhist needs: (max - min) / step + 2. */
-export function lhistBucketCount(p: LhistParams): number {
-  return Number((p.max - p.min) / p.step) + 2;
-}
+export { lhistBucketCount } from '../../typecheck/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // labels
