@@ -109,7 +109,7 @@ function wellFormed(text: string): void {
   }
 }
 
-const BUDGET = { interruptAfterTimeLimit: 2500, markInterruptAsFailure: false } as const;
+const BUDGET = { interruptAfterTimeLimit: 2000, markInterruptAsFailure: false } as const;
 
 describe('property: generated programs', () => {
   it('valid programs parse with no diagnostics', () => {
