@@ -75,6 +75,9 @@ class Checker {
   readonly events: EventSpec[] = [];
   readonly variables = new Map<Probe, Map<string, VariableInfo>>();
   private scope = new Map<string, VariableInfo>();
+  /** Where each variable of the current probe is first assigned, and which ones are read. */
+  private firstAssigned = new Map<string, Span>();
+  private readVariables = new Set<string>();
   private probe!: Probe;
   private targets: readonly ProbeTarget[] = [];
   private loopDepth = 0;
@@ -98,9 +101,16 @@ class Checker {
     this.probe = probe;
     this.targets = targets;
     this.scope = new Map();
+    this.firstAssigned = new Map();
+    this.readVariables = new Set();
     this.variables.set(probe, this.scope);
     if (probe.predicate) this.checkCondition(probe.predicate);
     this.checkBlock(probe.body);
+    for (const [name, span] of this.firstAssigned) {
+      if (!this.readVariables.has(name)) {
+        this.report(warning('W_UNUSED_VARIABLE', span, `variable $${name} is assigned but never used`));
+      }
+    }
   }
 
   private checkBlock(block: Block): void {
@@ -188,6 +198,7 @@ class Checker {
 
   private defineVariable(v: Variable, t: Type): void {
     const existing = this.scope.get(v.name);
+    if (!this.firstAssigned.has(v.name)) this.firstAssigned.set(v.name, v.span);
     if (!existing) {
       this.scope.set(v.name, { name: v.name, type: t.kind === 'int' ? storageType(t) : t });
       this.types.set(v, t);
@@ -226,7 +237,7 @@ class Checker {
     }
     if (info.kind !== kind || (kind === 'scalar' && !unify(info.valueType, valueType))) {
       const now = kind === 'scalar' ? typeName(valueType) : kind;
-      this.report(error('E_TYPE_MISMATCH', span,
+      this.report(error('E_TYPE_MISMATCH', m.span,
         `type mismatch for ${mapName(m)}: assigning ${now} to a map that holds ${describeValue(info)}`));
       return;
     }
@@ -357,6 +368,7 @@ class Checker {
           hintFor(e.name, [...BUILTINS.keys()])));
         return NONE;
       case 'Variable': {
+        this.readVariables.add(e.name);
         const v = this.scope.get(e.name);
         if (!v) {
           this.report(error('E_UNDEFINED_VARIABLE', e.span, `variable $${e.name} is used before it is assigned`,
@@ -569,7 +581,8 @@ class Checker {
       this.report(error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`,
         hintFor(c.name, [...FUNCTIONS.keys()])));
       c.args.forEach((a) => this.expr(a));
-      return NONE;
+      return INT64; // reported once; an int keeps the rest of the statement from cascading
+
     }
     if (AGGREGATIONS.has(c.name)) {
       // Reached only outside `@m = agg(...)`, already reported by the statement.
