@@ -75,6 +75,12 @@ describe('attach points of every provider', () => {
     expect(ap(text)).toEqual({ provider, parts });
   });
 
+  it('comments right after an attach point', () => {
+    const prog = ok('BEGIN// start\n{ }\nkprobe:f/* c */{ }\nkprobe:g// c\n/pid/ { }');
+    expect(prog.probes.map((p) => p.attachPoints[0]!.raw)).toEqual(['BEGIN', 'kprobe:f', 'kprobe:g']);
+    expect(prog.probes[2]!.predicate?.kind).toBe('Builtin');
+  });
+
   it('quoted fields anywhere', () => {
     expect(ap('tracepoint:"syscalls":"sys_enter_openat"')).toEqual({ provider: 'tracepoint', parts: ['syscalls', 'sys_enter_openat'] });
   });

@@ -9,7 +9,7 @@ const ebnf = readFileSync(new URL('../../grammar/tracelet.ebnf', import.meta.url
 const defined = new Set([...ebnf.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\s*=/gm)].map((m) => m[1]!));
 
 describe('grammar/tracelet.ebnf', () => {
-  const rules = serializedGrammar().map((r) => (r as { name: string }).name);
+  const rules = serializedGrammar().map((r) => (r as unknown as { name: string }).name);
 
   it('defines every parser rule', () => {
     expect(rules.length).toBeGreaterThan(20);
