@@ -81,6 +81,8 @@ class Checker {
   private probe!: Probe;
   private targets: readonly ProbeTarget[] = [];
   private loopDepth = 0;
+  /** Inside a for loop body (compiled to a callback without the probe's context). */
+  private forDepth = 0;
   private readonly stringLength: number;
 
   constructor(
@@ -155,17 +157,48 @@ class Checker {
         return;
       }
       case 'ForStmt':
-        this.report(error('E_UNSUPPORTED', s.span, 'for loops over maps are not supported yet'));
+        this.forLoop(s);
         return;
       case 'JumpStmt':
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
+        }
+        if (s.jump === 'return' && this.forDepth > 0) {
+          this.report(error('E_FOR_LOOP', s.span, "'return' inside a for loop is not supported; use 'break'"));
         }
         return;
       case 'BlockStmt':
         this.checkBlock(s.block);
         return;
     }
+  }
+
+  /** `for ($kv : @map)`: $kv is the tuple (key, value) of each entry, local to the body. */
+  private forLoop(s: Extract<Stmt, { kind: 'ForStmt' }>): void {
+    const name = mapName(s.map);
+    const info = this.maps.get(name);
+    if (!info) {
+      if (!this.collecting) this.report(error('E_UNDEFINED_MAP', s.map.span, `map ${name} is used but never assigned`));
+      return;
+    }
+    if (info.kind !== 'scalar' || !info.keyType) {
+      this.report(error('E_FOR_LOOP', s.map.span, info.keyType
+        ? `for loops iterate over maps of plain values; ${name} holds ${info.kind}() values, which are kept per CPU`
+        : `for loops iterate over maps with keys; ${name} has no key`));
+      return;
+    }
+    const kv: Type = { kind: 'tuple', elements: [info.keyType, info.valueType] };
+    const outer = this.scope.get(s.variable.name);
+    this.scope.set(s.variable.name, { name: s.variable.name, type: kv });
+    this.types.set(s.variable, kv);
+    this.readVariables.add(s.variable.name);
+    this.forDepth++;
+    this.loopDepth++;
+    this.checkBlock(s.body);
+    this.loopDepth--;
+    this.forDepth--;
+    if (outer) this.scope.set(s.variable.name, outer);
+    else this.scope.delete(s.variable.name);
   }
 
   private assign(s: AssignStmt): void {
@@ -476,6 +509,9 @@ class Checker {
       if (bad) {
         this.report(error('E_BUILTIN_CONTEXT', span, `'${name}' is not available in ${bad.provider} probes`));
       }
+    }
+    if (this.forDepth > 0 && (name === 'args' || name === 'ctx' || /^s?arg\d$/.test(name) || name === 'retval')) {
+      this.report(error('E_FOR_LOOP', span, `'${name}' is not available inside a for loop; copy it to a variable before the loop`));
     }
     if (name === 'args') return this.argsType(span);
     return spec.type;

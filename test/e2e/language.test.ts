@@ -1,0 +1,35 @@
+// Language features end to end on the real kernel.
+import { describe, expect, it } from 'vitest';
+import { runTracelet } from '../helpers/run.js';
+
+describe('language', () => {
+  it('iterates over a map with for, sharing variables with the probe; break and continue work', () => {
+    const r = runTracelet(['-e', 'BEGIN { @m[1] = 10; @m[2] = 20; @m[3] = 30; @s["a"] = "x"; $sum = 0; '
+      + 'for ($kv : @m) { $sum += $kv.1; if ($kv.0 == 2) { continue; } printf("%d=%d\\n", $kv.0, $kv.1); } '
+      + 'printf("sum %d\\n", $sum); for ($e : @s) { printf("%s -> %s\\n", $e.0, $e.1); break; } exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(1, 5).sort()).toEqual(['1=10', '3=30', 'a -> x', 'sum 60'].sort());
+    expect(lines.indexOf('sum 60')).toBeGreaterThan(Math.max(lines.indexOf('1=10'), lines.indexOf('3=30')));
+  });
+
+  it('rejects iterating over per-CPU aggregations', () => {
+    const r = runTracelet(['-e', 'BEGIN { @c = count(); for ($kv : @c) { } }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1:34: error: for loops iterate over maps with keys; @c has no key\n/);
+  });
+
+  it('gives statements of a long probe the same 512-byte stack', () => {
+    const stmts = Array.from({ length: 40 }, (_, i) => `@s${i}[comm, "key${i}"] = count();`).join(' ');
+    const r = runTracelet(['-e', `BEGIN { ${stmts} exit(); }`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('@s39[node, key39]: 1\n');
+  });
+
+  it('calls GPL-only helpers (the program carries a GPL license)', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", curtask != 0); exit(); }']);
+    expect(r.stdout).toBe('Attaching 1 probe...\n1\n\n\n');
+  });
+});
