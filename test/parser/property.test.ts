@@ -1,8 +1,12 @@
 // Property tests: generated valid programs parse cleanly, and no input whatsoever makes the
-// parser throw. Time-bounded (fast-check stops early when the budget is spent; no timing asserts).
+// front end (parser and type checker) throw. Time-bounded (fast-check stops early when the budget is spent; no timing asserts).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from '../../src/parser/index.js';
+import { typecheck } from '../../src/typecheck/check.js';
+import { FakeKernel } from '../helpers/fake-kernel.js';
+
+const kernel = new FakeKernel();
 
 // ----- a small generator of valid programs
 
@@ -96,11 +100,12 @@ function mutate(text: string, ms: { kind: string; at: number; len?: number; text
   return t;
 }
 
-/** The parser's contract on any input. */
+/** The front end's contract on any input: no throw, every diagnostic inside the text. */
 function wellFormed(text: string): void {
   const r = parse(text);
   expect(r.program.kind).toBe('Program');
-  for (const d of r.diagnostics) {
+  const checked = typecheck(r.program, kernel);
+  for (const d of [...r.diagnostics, ...checked.diagnostics]) {
     expect(d.code).not.toBe('E_INTERNAL');
     expect(d.span.start).toBeGreaterThanOrEqual(0);
     expect(d.span.end).toBeGreaterThanOrEqual(d.span.start);
@@ -118,6 +123,7 @@ describe('property: generated programs', () => {
         const r = parse(src);
         expect(r.diagnostics.map((d) => `${d.code} ${d.message} @${d.span.line}:${d.span.column}`)).toEqual([]);
         expect(r.program.probes.length).toBeGreaterThan(0);
+        typecheck(r.program, kernel);
       }),
       { numRuns: 2000, ...BUDGET },
     );
