@@ -764,8 +764,35 @@ function hintFor(name: string, candidates: readonly string[], prefix = ''): stri
   return c ? `did you mean ${prefix}${c}?` : undefined;
 }
 
-export function typecheck(program: Program, kernel: KernelInfo, options: CheckOptions = {}): CheckResult {
+/** `config = { ... }` keys tracelet honours, and the option each sets. */
+const CONFIG_KEYS: Readonly<Record<string, 'mapKeysMax' | 'stringLength'>> = {
+  max_map_keys: 'mapKeysMax',
+  max_strlen: 'stringLength',
+};
+
+/** Applies the script's config block over the command line's options (the script wins, as in bpftrace). */
+function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagnostic[]): CheckOptions {
+  const result: { -readonly [K in keyof CheckOptions]: CheckOptions[K] } = { ...options };
+  for (const c of program.config) {
+    const option = CONFIG_KEYS[c.key];
+    if (!option) {
+      diagnostics.push(error('E_CONFIG', c.span, `unknown config key '${c.key}'`,
+        hintFor(c.key, Object.keys(CONFIG_KEYS)) ?? `tracelet understands: ${Object.keys(CONFIG_KEYS).join(', ')}`));
+      continue;
+    }
+    const value = typeof c.value === 'bigint' ? c.value : /^\d+$/.test(c.value) ? BigInt(c.value) : undefined;
+    if (value === undefined || value <= 0n || value > 1_000_000_000n) {
+      diagnostics.push(error('E_CONFIG', c.span, `config '${c.key}' needs a positive integer`));
+      continue;
+    }
+    result[option] = Number(value);
+  }
+  return result;
+}
+
+export function typecheck(program: Program, kernel: KernelInfo, cliOptions: CheckOptions = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
+  const options = applyConfig(program, cliOptions, diagnostics);
   const expanded = program.probes.map((p) => ({
     probe: p,
     targets: p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, diagnostics)),

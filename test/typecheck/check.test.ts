@@ -128,3 +128,17 @@ describe('type checker', () => {
     expect(events[0]!.size).toBe(32);
   });
 });
+
+describe('config block', () => {
+  it('sets map size and string length', () => {
+    const r = check('config = { max_map_keys = 16; max_strlen = 32; } tracepoint:syscalls:sys_enter_openat { @[str(args->filename)] = count(); }');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.program!.maps.get('@')!.maxEntries).toBe(16);
+    expect(typeName(r.program!.maps.get('@')!.keyType!)).toBe('string[32]');
+  });
+
+  it('rejects unknown keys with a hint', () => {
+    const r = check('config = { max_map_key = 16 } BEGIN { }');
+    expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([['E_CONFIG', 'did you mean max_map_keys?']]);
+  });
+});
