@@ -21,6 +21,8 @@ export interface SessionOptions {
   /** Warnings for the user (e.g. full maps); the CLI prints them to stderr. */
   readonly warn?: (message: string) => void;
   readonly params?: readonly string[];
+  /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
+  readonly sourceName?: string;
   /** Ring buffer size in bytes (a power of two). */
   readonly ringBufferBytes?: number;
   /** How often the ring buffer is drained, in ms. */
@@ -83,7 +85,7 @@ export class Session {
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
       const generated = generate(this.program, this.kernel, {
         maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd,
-      }, { startNs: process.hrtime.bigint(), params: this.options.params });
+      }, { startNs: process.hrtime.bigint(), params: this.options.params, sourceName: this.options.sourceName });
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
       const elf = this.addon.compileIR(generated.ir);

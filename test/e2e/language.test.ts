@@ -32,4 +32,12 @@ describe('language', () => {
     const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", curtask != 0); exit(); }']);
     expect(r.stdout).toBe('Attaching 1 probe...\n1\n\n\n');
   });
+
+  it('turns a verifier rejection into an error at the statement, exit 1, nothing loaded', () => {
+    const r = runTracelet(['-e', 'BEGIN { $i = 0;\n  @y = 1;\n  while ($i >= 0) { $i = $i + 1; @x[$i] = 1; }\n}']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^stdin:3:\d+: error: the kernel's BPF verifier rejected the code of this statement \(BEGIN\)\n  while/);
+    expect(r.stderr).toContain('hint: run with --emit-llvm');
+  });
 });
