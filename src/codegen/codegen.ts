@@ -448,7 +448,11 @@ class ProbeGenerator {
       const count = fn.load(fn.bitcast(p, ptr(i64)), 8);
       const total = fn.load(fn.byteOffset(p, 8, i64), 8);
       const nonzero = fn.select(fn.icmp('eq', count, constInt(i64, 0)), constInt(i64, 1), count);
-      v = fn.binary('sdiv', total, nonzero);
+      // Signed division from unsigned: BPF cpu v3 has no sdiv.
+      const negative = fn.icmp('slt', total, constInt(i64, 0));
+      const magnitude = fn.select(negative, fn.binary('sub', constInt(i64, 0), total), total);
+      const quotient = fn.binary('udiv', magnitude, nonzero);
+      v = fn.select(negative, fn.binary('sub', constInt(i64, 0), quotient), quotient);
     } else {
       v = this.loadInt(p, spec.kind === 'scalar' ? type : INT64);
     }
@@ -870,7 +874,8 @@ class ProbeGenerator {
   private arith(op: string, a: Val, b: Val, type: Type = a.type): Val {
     const signed = type.kind === 'int' && type.signed;
     const ops: Record<string, string> = {
-      '+': 'add', '-': 'sub', '*': 'mul', '/': signed ? 'sdiv' : 'udiv', '%': signed ? 'srem' : 'urem',
+      // BPF (cpu v3) has no signed division; bpftrace divides unsigned too, and warns.
+      '+': 'add', '-': 'sub', '*': 'mul', '/': 'udiv', '%': 'urem',
       '<<': 'shl', '>>': signed ? 'ashr' : 'lshr', '&': 'and', '|': 'or', '^': 'xor',
     };
     return { type, ir: this.fn.binary(ops[op]!, this.toI64(a), this.toI64(b)) };

@@ -599,11 +599,12 @@ class Checker {
       }
       return INT64;
     }
-    if ((e.op === '/' || e.op === '%') && (signedA || signedB)) {
+    // As bpftrace: the result is signed only if both operands are; BPF divides unsigned.
+    if ((e.op === '/' || e.op === '%') && signedA && signedB) {
       this.report(warning('W_SIGNED_DIV', e.opSpan,
         `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`));
     }
-    return signedA && signedB ? INT64 : !signedA && !signedB ? UINT64 : INT64;
+    return signedA && signedB ? INT64 : UINT64;
   }
 
   private isNonNegativeConstant(e: Expr): boolean {
