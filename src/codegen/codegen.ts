@@ -616,6 +616,8 @@ class ProbeGenerator {
     switch (e.kind) {
       case 'IntLiteral':
         return { type, ir: constInt(i64, e.value) };
+      case 'Identifier':
+        return { type, ir: constInt(i64, this.program.constants.get(e) ?? 0n) };
       case 'BoolLiteral':
         return { type, ir: constInt(i64, e.value ? 1 : 0) };
       case 'StringLiteral':

@@ -71,6 +71,7 @@ function describeValue(info: MapInfo): string {
 class Checker {
   readonly diagnostics: Diagnostic[] = [];
   readonly types = new Map<Expr, Type>();
+  readonly constants = new Map<Expr, bigint>();
   readonly eventOf = new Map<Expr | Stmt, EventSpec>();
   readonly events: EventSpec[] = [];
   readonly variables = new Map<Probe, Map<string, VariableInfo>>();
@@ -87,6 +88,7 @@ class Checker {
 
   constructor(
     readonly kernel: KernelInfo,
+    readonly names: NamedConstants,
     readonly maps: Map<string, MapInfo>,
     /** First pass: learn map types; report nothing. */
     readonly collecting: boolean,
@@ -344,6 +346,7 @@ class Checker {
     switch (e.kind) {
       case 'IntLiteral': return e.value;
       case 'BoolLiteral': return e.value ? 1n : 0n;
+      case 'Identifier': return this.names.value(e.name);
       case 'Unary': {
         const v = this.constant(e.operand);
         if (v === undefined) return undefined;
@@ -396,10 +399,16 @@ class Checker {
       }
       case 'Builtin':
         return this.builtin(e.name, e.span);
-      case 'Identifier':
+      case 'Identifier': {
+        const value = this.names.value(e.name);
+        if (value !== undefined) {
+          this.constants.set(e, value);
+          return INT64;
+        }
         this.report(error('E_UNKNOWN_IDENTIFIER', e.span, `unknown identifier '${e.name}'`,
-          hintFor(e.name, [...BUILTINS.keys()])));
+          hintFor(e.name, [...BUILTINS.keys()]) ?? 'constants come from enums in the script, #included headers and kernel BTF'));
         return NONE;
+      }
       case 'Variable': {
         this.readVariables.add(e.name);
         const v = this.scope.get(e.name);
@@ -765,6 +774,34 @@ function hintFor(name: string, candidates: readonly string[], prefix = ''): stri
   return c ? `did you mean ${prefix}${c}?` : undefined;
 }
 
+/**
+ * Names usable as integer constants, looked up in order: enums defined in the script, macros of
+ * the headers it #includes, kernel enumerators from BTF. Headers are read on first use.
+ */
+class NamedConstants {
+  private readonly scriptEnums = new Map<string, bigint>();
+  private macros?: ReadonlyMap<string, bigint>;
+
+  constructor(private readonly program: Program, private readonly kernel: KernelInfo) {
+    for (const def of program.typeDefs) {
+      if (def.tag !== 'enum') continue;
+      let next = 0n;
+      for (const e of def.enumerators) {
+        const v = e.value ?? next;
+        this.scriptEnums.set(e.name, v);
+        next = v + 1n;
+      }
+    }
+  }
+
+  value(name: string): bigint | undefined {
+    const own = this.scriptEnums.get(name);
+    if (own !== undefined) return own;
+    this.macros ??= this.kernel.headerMacros?.(this.program.includes.map((i) => i.path)) ?? new Map();
+    return this.macros.get(name) ?? this.kernel.enumValue?.(name);
+  }
+}
+
 /** `config = { ... }` keys tracelet honours, and the option each sets. */
 const CONFIG_KEYS: Readonly<Record<string, 'mapKeysMax' | 'stringLength'>> = {
   max_map_keys: 'mapKeysMax',
@@ -800,9 +837,10 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   }));
   const mapInfos = new Map<string, MapInfo>();
   // Pass 1 learns every map's key and value types from all probes; pass 2 checks against them.
-  const collect = new Checker(kernel, mapInfos, true, options);
+  const names = new NamedConstants(program, kernel);
+  const collect = new Checker(kernel, names, mapInfos, true, options);
   for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
-  const check = new Checker(kernel, mapInfos, false, options);
+  const check = new Checker(kernel, names, mapInfos, false, options);
   for (const { probe, targets } of expanded) check.checkProbe(probe, targets);
   diagnostics.push(...check.diagnostics);
 
@@ -820,6 +858,7 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
       maps,
       events: check.events,
       types: check.types,
+      constants: check.constants,
       eventOf: check.eventOf,
       variables: check.variables,
     },

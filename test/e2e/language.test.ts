@@ -40,4 +40,17 @@ describe('language', () => {
     expect(r.stderr).toMatch(/^stdin:3:\d+: error: the kernel's BPF verifier rejected the code of this statement \(BEGIN\)\n  while/);
     expect(r.stderr).toContain('hint: run with --emit-llvm');
   });
+
+  it('resolves constants from script enums, #included headers and kernel BTF', () => {
+    const r = runTracelet(['-e', '#include <sys/socket.h>\nenum color { RED, GREEN = 5, BLUE };\n'
+      + 'BEGIN { printf("%d %d %d %d %d\\n", AF_INET, AF_INET6, BLUE, TASK_RUNNING, TCP_ESTABLISHED); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n2 10 6 0 1\n\n\n');
+  });
+
+  it('reports an unknown constant with where constants come from', () => {
+    const r = runTracelet(['-e', 'BEGIN { @x = NO_SUCH_CONSTANT; }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stdin:1:14: error: unknown identifier 'NO_SUCH_CONSTANT'");
+  });
 });
