@@ -119,7 +119,8 @@ function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, o
     names = kernel.usdtProbes(path).map((u) => `${u.provider}:${u.name}`).filter((n) => re.test(n));
   } else {
     const re = globToRegExp(pattern);
-    names = kernel.elfSymbols(path).filter((s) => s.type === 'func').flatMap((s) => {
+    // GCC's outlined pieces (`f.part.0`) are not functions of their own; bpftrace skips them too.
+    names = kernel.elfSymbols(path).filter((s) => s.type === 'func' && !s.name.includes('.part.')).flatMap((s) => {
       if (re.test(s.name)) return [s.name];
       const d = options.demangle && s.name.startsWith('_Z') ? options.demangle(s.name) : undefined;
       return d && d !== s.name && (re.test(d) || re.test(d.replace(/\(.*$/, ''))) ? [d] : [];

@@ -295,6 +295,7 @@ function expandUprobe(ap: AttachPoint, kernel: KernelInfo, options: ExpandOption
   const re = hasWildcard(spec) ? globToRegExp(spec) : undefined;
   const test = (n: string) => (re ? re.test(n) : n === spec);
   for (const s of funcs) {
+    if (re && s.name.includes('.part.')) continue; // GCC's outlined pieces, as bpftrace skips them
     let shown: string | undefined;
     if (!cpp && test(s.name)) shown = s.name;
     else {
