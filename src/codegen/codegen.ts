@@ -707,8 +707,15 @@ class ProbeGenerator {
         const narrowed = fn.intCast(v, intType(type.bits), false);
         return { type, ir: fn.intCast(narrowed, i64, type.signed) };
       }
-      case 'Index':
-        return this.readPlace(e, type) ?? { type, ir: constInt(i64, 0) };
+      case 'Index': {
+        const fromMemory = this.readPlace(e, type);
+        if (fromMemory) return fromMemory;
+        // A string on the stack (comm, a variable): a constant index into its bytes.
+        const s = this.expr(e.object);
+        const at = constantOf(e.index);
+        if (s.type.kind !== 'string' || at === undefined || at < 0n || at >= BigInt(sizeOf(s.type))) return { type, ir: constInt(i64, 0) };
+        return { type, ir: this.loadInt(fn.byteOffset(s.ir, Number(at)), type) };
+      }
       case 'SizeOf':
       case 'OffsetOf':
         return { type, ir: constInt(i64, this.program.constants?.get(e) ?? 0n) };
@@ -933,10 +940,11 @@ class ProbeGenerator {
           const base = this.toI64(this.expr(e.object));
           return { ir: fn.binary('add', base, fn.binary('mul', index, constInt(i64, size))), user: !!ot.userSpace };
         }
-        if (ot.kind === 'array') {
+        if (ot.kind === 'array' || ot.kind === 'string') {
           const obj = this.place(e.object);
           if (!obj.inMemory) return undefined;
-          return { ir: fn.binary('add', obj.ir, fn.binary('mul', index, constInt(i64, elementSize(ot.element)))), user: obj.inMemory.user };
+          const size = ot.kind === 'array' ? elementSize(ot.element) : 1;
+          return { ir: fn.binary('add', obj.ir, fn.binary('mul', index, constInt(i64, size))), user: obj.inMemory.user };
         }
         return undefined;
       }
@@ -948,7 +956,7 @@ class ProbeGenerator {
   /** Like expr(), but a struct or array in probed memory stays there (its address) until a member is read. */
   private place(e: Expr): Val {
     const type = this.program.types.get(e) ?? INT64;
-    if (type.kind === 'record' || type.kind === 'array') {
+    if (type.kind === 'record' || type.kind === 'array' || (type.kind === 'string' && e.kind === 'FieldAccess')) {
       const a = this.addressOf(e);
       if (a) return { type, ir: a.ir, inMemory: { user: a.user } };
     }

@@ -512,6 +512,12 @@ class Checker {
           return withUser(target, t.userSpace);
         }
         if (t.kind === 'array') return t.element;
+        if (t.kind === 'string') {
+          if (this.constant(e.index) === undefined && !(e.object.kind === 'FieldAccess')) {
+            this.report(error('E_TYPE', e.index.span, 'a string is indexed with a constant'));
+          }
+          return { kind: 'int', bits: 8, signed: true };
+        }
         this.report(error('E_TYPE', e.span, `'[]' needs a pointer or an array, got ${typeName(t)}`));
         return INT64;
       }
