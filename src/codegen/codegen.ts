@@ -39,6 +39,8 @@ export interface CodegenOptions {
   readonly params?: readonly string[];
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
+  /** The -c child's pid (`cpid`). */
+  readonly cpid?: number;
 }
 
 export interface CodegenResult {
@@ -60,7 +62,8 @@ export function programType(provider: string): ProgramType {
   switch (provider) {
     case 'BEGIN': case 'END': case 'rawtracepoint': return 'raw_tracepoint';
     case 'tracepoint': return 'tracepoint';
-    case 'profile': case 'interval': case 'software': case 'hardware': return 'perf_event';
+    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
+      return 'perf_event';
     default: return 'kprobe';
   }
 }
@@ -71,7 +74,7 @@ function usesTargetSpecifics(probe: Probe): boolean {
   const visit = (node: unknown): void => {
     if (found || node === null || typeof node !== 'object') return;
     const n = node as { kind?: string; name?: string };
-    if (n.kind === 'Builtin' && (n.name === 'args' || n.name === 'probe')) {
+    if (n.kind === 'Builtin' && (n.name === 'args' || n.name === 'probe' || n.name === 'func')) {
       found = true;
       return;
     }
@@ -92,8 +95,10 @@ function planPrograms(program: TypedProgram): { probe: TypedProbe; targets: Prob
     const perTarget = usesTargetSpecifics(probe.probe);
     const groups = new Map<string, ProbeTarget[]>();
     for (const t of probe.targets) {
-      // BEGIN and END run at different times, so each gets its own program.
-      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' ? t.name : programType(t.provider);
+      // BEGIN and END run at different times, so each gets its own program; a USDT site's
+      // arguments live in its own registers and stack slots, so each site gets one too.
+      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'usdt'
+        ? `${t.name}@${t.address ?? ''}` : programType(t.provider);
       const g = groups.get(key) ?? [];
       g.push(t);
       groups.set(key, g);
@@ -137,7 +142,8 @@ function sectionFor(t: ProbeTarget): string {
     case 'tracepoint': return `tracepoint/${t.parts[0]}/${t.parts[1]}`;
     case 'BEGIN': case 'END': return `raw_tracepoint/${t.provider}`;
     case 'rawtracepoint': return `raw_tracepoint/${t.parts.at(-1)}`;
-    case 'profile': case 'interval': case 'software': case 'hardware': return 'perf_event';
+    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
+      return 'perf_event';
     default: return `kprobe/${t.provider}`;
   }
 }
@@ -147,6 +153,54 @@ interface Val {
   readonly type: Type;
   /** Integers: the register (i64 unless the type is narrower); aggregates: an i8* to the bytes. */
   readonly ir: IrValue;
+  /** Set for a struct or array still in probed memory: `ir` is its address (i64), not read yet. */
+  readonly inMemory?: { readonly user: boolean };
+}
+
+/** x86-64 struct pt_regs: byte offset of each register, by every name USDT notes use for it. */
+const PT_REGS: Record<string, number> = {};
+for (const [offset, names] of [
+  [80, 'rax eax ax al'], [40, 'rbx ebx bx bl'], [88, 'rcx ecx cx cl'], [96, 'rdx edx dx dl'],
+  [104, 'rsi esi si sil'], [112, 'rdi edi di dil'], [32, 'rbp ebp bp bpl'], [152, 'rsp esp sp spl'], [128, 'rip eip ip'],
+  [72, 'r8'], [64, 'r9'], [56, 'r10'], [48, 'r11'], [24, 'r12'], [16, 'r13'], [8, 'r14'], [0, 'r15'],
+] as const) {
+  for (const n of names.split(' ')) {
+    PT_REGS[n] = offset;
+    if (/^r\d+$/.test(n)) for (const suffix of ['d', 'w', 'b']) PT_REGS[n + suffix] = offset;
+  }
+}
+/** Registers of the first six integer arguments (System V AMD64). */
+const ARG_REGS = [112, 104, 96, 88, 72, 64];
+const PT_REGS_RAX = 80;
+const PT_REGS_RSP = 152;
+
+/** One USDT argument spec: `-4@%eax`, `8@-16(%rbp)`, `4@$5`, `8@%rdi`. */
+export interface UsdtArg {
+  readonly size: number;
+  readonly signed: boolean;
+  readonly kind: 'register' | 'memory' | 'constant';
+  readonly register?: number;
+  readonly offset?: bigint;
+  readonly value?: bigint;
+}
+
+export function parseUsdtArgs(spec: string): (UsdtArg | undefined)[] {
+  return spec.trim() === '' ? [] : spec.trim().split(/\s+/).map(parseUsdtArg);
+}
+
+function parseUsdtArg(text: string): UsdtArg | undefined {
+  const m = /^(-?)(\d+)@(.*)$/.exec(text);
+  if (!m) return undefined;
+  const size = Number(m[2]);
+  const signed = m[1] === '-';
+  const op = m[3]!;
+  let x: RegExpExecArray | null;
+  if ((x = /^\$(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(op))) return { size, signed, kind: 'constant', value: BigInt(x[1]!) };
+  if ((x = /^%(\w+)$/.exec(op)) && PT_REGS[x[1]!] !== undefined) return { size, signed, kind: 'register', register: PT_REGS[x[1]!] };
+  if ((x = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)\)$/.exec(op)) && PT_REGS[x[2]!] !== undefined) {
+    return { size, signed, kind: 'memory', register: PT_REGS[x[2]!], offset: x[1] ? BigInt(x[1]) : 0n };
+  }
+  return undefined;
 }
 
 function isAggregate(t: Type): boolean {
@@ -640,6 +694,7 @@ class ProbeGenerator {
       case 'Call':
         return this.call(e, type);
       case 'Unary': {
+        if (e.op === '*') return this.readPlace(e, type) ?? { type, ir: constInt(i64, 0) };
         const v = this.expr(e.operand);
         switch (e.op) {
           case '-': return { type, ir: fn.binary('sub', constInt(i64, 0), this.toI64(v)) };
@@ -717,6 +772,18 @@ class ProbeGenerator {
         const narrowed = fn.intCast(v, intType(type.bits), false);
         return { type, ir: fn.intCast(narrowed, i64, type.signed) };
       }
+      case 'Index': {
+        const fromMemory = this.readPlace(e, type);
+        if (fromMemory) return fromMemory;
+        // A string on the stack (comm, a variable): a constant index into its bytes.
+        const s = this.expr(e.object);
+        const at = constantOf(e.index);
+        if (s.type.kind !== 'string' || at === undefined || at < 0n || at >= BigInt(sizeOf(s.type))) return { type, ir: constInt(i64, 0) };
+        return { type, ir: this.loadInt(fn.byteOffset(s.ir, Number(at)), type) };
+      }
+      case 'SizeOf':
+      case 'OffsetOf':
+        return { type, ir: constInt(i64, this.program.constants.get(e) ?? 0n) };
       default:
         return { type, ir: constInt(i64, 0) };
     }
@@ -810,17 +877,178 @@ class ProbeGenerator {
         return int(fn.ptrToInt(fn.param(0)));
       case 'args':
         return { type, ir: fn.param(0) };
-      default:
+      case 'func':
+        return { type, ir: this.stringConstant(this.targets[0]!.func ?? '', sizeOf(type)) };
+      case 'cpid':
+        return int(constInt(i64, this.options.cpid ?? 0));
+      case 'retval': {
+        const t = this.targets[0]!;
+        if (t.provider === 'kretfunc') {
+          const n = this.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
+          return this.normalize(this.ctxU64(n * 8), type);
+        }
+        return int(this.ctxU64(PT_REGS_RAX));
+      }
+      default: {
+        const m = /^(s?)arg(\d+)$/.exec(name);
+        if (m) return this.argument(Number(m[2]), m[1] === 's', type);
         return int(constInt(i64, 0));
+      }
     }
+  }
+
+  /** A u64 at `offset` in the context (pt_regs, or a raw tracepoint's/kfunc's argument array). */
+  private ctxU64(offset: number): IrValue {
+    return this.fn.load(this.fn.byteOffset(this.fn.param(0), offset, i64), 8);
+  }
+
+  /** Truncates an i64 to the type's width and extends it back with the type's sign. */
+  private normalize(v: IrValue, type: Type): Val {
+    if (type.kind !== 'int' || type.bits === 64) return { type, ir: v };
+    return { type, ir: this.fn.intCast(this.fn.intCast(v, intType(type.bits), false), i64, type.signed) };
+  }
+
+  /** argN / sargN: registers or the stack (uprobe, kprobe), the argument array, or a USDT spec. */
+  private argument(n: number, stack: boolean, type: Type): Val {
+    const { fn } = this;
+    const t = this.targets[0]!;
+    const user = t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt';
+    if (t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc') {
+      return this.normalize(this.ctxU64(n * 8), type);
+    }
+    if (t.provider === 'usdt') {
+      const spec = parseUsdtArgs(t.usdt?.args ?? '')[n];
+      if (!spec) return { type, ir: constInt(i64, 0) };
+      let v: IrValue;
+      if (spec.kind === 'constant') v = constInt(i64, spec.value!);
+      else if (spec.kind === 'register') v = this.ctxU64(spec.register!);
+      else {
+        const addr = fn.binary('add', this.ctxU64(spec.register!), constInt(i64, spec.offset!));
+        return this.readMemory(addr, { kind: 'int', bits: (spec.size * 8) as 8, signed: spec.signed }, true, type);
+      }
+      if (spec.size >= 8) return { type, ir: v };
+      return { type, ir: fn.intCast(fn.intCast(v, intType(spec.size * 8), false), i64, spec.signed) };
+    }
+    if (!stack && n < ARG_REGS.length) return { type, ir: this.ctxU64(ARG_REGS[n]!) };
+    // Stack arguments: sargN at rsp + 8 * (N + 1); argN (N >= 6) are the stack's arguments after the return address.
+    const slot = stack ? n + 1 : n - ARG_REGS.length + 1;
+    const addr = fn.binary('add', this.ctxU64(PT_REGS_RSP), constInt(i64, slot * 8));
+    return this.readMemory(addr, UINT64, user, type);
+  }
+
+  /** Reads a value of `t` at `addr` (i64) in kernel or user memory with bpf_probe_read_{kernel,user}. */
+  private readMemory(addr: IrValue, t: Type, user: boolean, resultType: Type = t, bits?: { offset: number; width: number }): Val {
+    const { fn } = this;
+    const helper = user ? Helper.probeReadUser : Helper.probeReadKernel;
+    const src = fn.intToPtr(addr, i8p);
+    if (isAggregate(t)) {
+      const size = Math.min(sizeOf(t), 256);
+      const out = this.temp(t);
+      this.memset(out, sizeOf(t));
+      fn.callHelper(helper, i64, [out, constInt(i32, size), src]);
+      return { type: resultType, ir: out };
+    }
+    const width = t.kind === 'int' ? t.bits / 8 : 8;
+    const bytes = bits ? Math.min(8, [1, 2, 4, 8].find((b) => b * 8 >= bits.offset + bits.width) ?? 8) : width;
+    const slot = fn.scratch(i64, 8);
+    fn.store(constInt(i64, 0), slot, 8);
+    fn.callHelper(helper, i64, [fn.bitcast(slot, i8p), constInt(i32, bytes), src]);
+    let v = fn.load(slot, 8);
+    if (bits) {
+      v = fn.binary('lshr', v, constInt(i64, bits.offset));
+      v = fn.binary('and', v, constInt(i64, (1n << BigInt(bits.width)) - 1n));
+      return { type: resultType, ir: v };
+    }
+    if (t.kind === 'int' && t.bits < 64) v = fn.intCast(fn.intCast(v, intType(t.bits), false), i64, t.signed);
+    return { type: resultType, ir: v };
+  }
+
+  /**
+   * The address (i64) of a struct member, dereferenced pointer or indexed element in probed
+   * memory, or undefined when the expression is not such a place (e.g. a tracepoint's args).
+   */
+  private addressOf(e: Expr): { ir: IrValue; user: boolean; bits?: { offset: number; width: number } } | undefined {
+    const { fn } = this;
+    const typeOf = (x: Expr) => this.program.types.get(x) ?? INT64;
+    switch (e.kind) {
+      case 'FieldAccess': {
+        if (e.object.kind === 'Builtin' && e.object.name === 'args') return undefined;
+        const ot = typeOf(e.object);
+        let base: { ir: IrValue; user: boolean } | undefined;
+        let record: Type | undefined;
+        if (ot.kind === 'pointer') {
+          base = { ir: this.toI64(this.expr(e.object)), user: !!ot.userSpace };
+          record = ot.target;
+        } else if (ot.kind === 'record') {
+          const obj = this.place(e.object);
+          if (!obj.inMemory) return undefined;
+          base = { ir: obj.ir, user: obj.inMemory.user };
+          record = ot;
+        }
+        if (!base || record?.kind !== 'record') return undefined;
+        const f = record.fields.find((x) => x.name === e.field);
+        if (!f) return undefined;
+        const ir = f.offset === 0 ? base.ir : fn.binary('add', base.ir, constInt(i64, f.offset));
+        return f.bitWidth ? { ir, user: base.user, bits: { offset: f.bitOffset ?? 0, width: f.bitWidth } } : { ir, user: base.user };
+      }
+      case 'Unary': {
+        if (e.op !== '*') return undefined;
+        const pt = typeOf(e.operand);
+        if (pt.kind !== 'pointer') return undefined;
+        return { ir: this.toI64(this.expr(e.operand)), user: !!pt.userSpace };
+      }
+      case 'Index': {
+        const ot = typeOf(e.object);
+        const index = this.toI64(this.expr(e.index));
+        if (ot.kind === 'pointer') {
+          const size = elementSize(ot.target);
+          const base = this.toI64(this.expr(e.object));
+          return { ir: fn.binary('add', base, fn.binary('mul', index, constInt(i64, size))), user: !!ot.userSpace };
+        }
+        if (ot.kind === 'array' || ot.kind === 'string') {
+          const obj = this.place(e.object);
+          if (!obj.inMemory) return undefined;
+          const size = ot.kind === 'array' ? elementSize(ot.element) : 1;
+          return { ir: fn.binary('add', obj.ir, fn.binary('mul', index, constInt(i64, size))), user: obj.inMemory.user };
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Like expr(), but a struct or array in probed memory stays there (its address) until a member is read. */
+  private place(e: Expr): Val {
+    const type = this.program.types.get(e) ?? INT64;
+    if (type.kind === 'record' || type.kind === 'array' || (type.kind === 'string' && e.kind === 'FieldAccess')) {
+      const a = this.addressOf(e);
+      if (a) return { type, ir: a.ir, inMemory: { user: a.user } };
+    }
+    return this.expr(e);
+  }
+
+  /** Reads a member, dereferenced pointer or element from probed memory. */
+  private readPlace(e: Expr, type: Type): Val | undefined {
+    const a = this.addressOf(e);
+    if (!a) return undefined;
+    return this.readMemory(a.ir, type, a.user, type, a.bits);
   }
 
   /** `args->field` of a tracepoint: read straight from the context at this target's offset. */
   private fieldAccess(e: Extract<Expr, { kind: 'FieldAccess' }>, type: Type): Val {
     const { fn } = this;
+    const fromMemory = this.readPlace(e, type);
+    if (fromMemory) return fromMemory;
     const object = this.expr(e.object);
     const objectType = object.type;
     if (objectType.kind !== 'record') return { type, ir: constInt(i64, 0) };
+    const provider = this.targets[0]!.provider;
+    if (e.object.kind === 'Builtin' && e.object.name === 'args' && provider !== 'tracepoint') {
+      // rawtracepoint/kfunc: args are u64 slots of the context, in BTF's order.
+      const f = objectType.fields.find((x) => x.name === e.field);
+      return this.normalize(this.ctxU64(f?.offset ?? 0), type);
+    }
     let offset = objectType.fields.find((f) => f.name === e.field)?.offset ?? 0;
     if (e.object.kind === 'Builtin' && e.object.name === 'args') {
       const target = this.targets[0]!;
@@ -1020,6 +1248,11 @@ function variablesIn(node: unknown, found = new Set<string>()): Set<string> {
 /** The IR type a variable of `t` is kept in. */
 function irStorage(t: Type): string {
   return isAggregate(t) ? arrayType(Math.max(1, sizeOf(t)), i8) : i64;
+}
+
+/** Bytes between consecutive elements behind a pointer (`p[i]`); records use their BTF size. */
+function elementSize(t: Type): number {
+  return t.kind === 'none' ? 1 : Math.max(1, sizeOf(t));
 }
 
 function constantOf(e: Expr): bigint | undefined {

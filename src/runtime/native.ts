@@ -89,6 +89,14 @@ export interface NativeAddon {
     period: number, useFrequency: boolean, cpu: number, pid: number,
   ): NativeLink;
 
+  /**
+   * A hardware breakpoint perf event (PERF_TYPE_BREAKPOINT, sample period 1) at `address`;
+   * `bpType` is HW_BREAKPOINT_R 1, W 2, RW 3 or X 4; on one cpu (pid -1) or one process (cpu -1).
+   */
+  attachBreakpoint(
+    obj: NativeObject, program: string, address: number | bigint, length: number, bpType: number, cpu: number, pid: number,
+  ): NativeLink;
+
   /** Runs a raw-tracepoint program once (BEGIN/END) with BPF_PROG_TEST_RUN; returns its retval. */
   runProgram(progFd: number): number;
 

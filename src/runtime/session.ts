@@ -1,11 +1,15 @@
 // A Session owns every kernel object of one run: maps, the ring buffer, the loaded object and
 // its links. It loads, attaches, runs BEGIN, consumes events, and on stop detaches, runs END,
 // prints the maps and frees everything — on every path.
+import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { generate, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, type GeneratedProgram } from '../codegen/codegen.js';
-import { timerPeriod } from '../typecheck/probes.js';
+import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
+import { MESSAGES, unavailableProbe } from './availability.js';
 import type { EventSpec, MapSpec, TypedProgram } from '../typecheck/types.js';
-import { native, type NativeAddon, type NativeLink, type NativeObject, type RingBufferConsumer } from './native.js';
+import {
+  native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
+} from './native.js';
 import { decodeMap, decodeValue, valueBytes } from './decode.js';
 import type { Formatter, MapSnapshot } from './output/model.js';
 import { formatPrintf } from './output/printf.js';
@@ -27,6 +31,12 @@ export interface SessionOptions {
   readonly ringBufferBytes?: number;
   /** How often the ring buffer is drained, in ms. */
   readonly drainIntervalMs?: number;
+  /** -p PID (or the -c child): uprobes, usdt probes and watchpoints attach to this process only. */
+  readonly pid?: number;
+  /** The -c child's pid, for `cpid`. */
+  readonly cpid?: number;
+  /** Stop with 'child-exit' when this process ends (-p PID). Polled every `pollMs` (default 100). */
+  readonly watchPid?: number;
 }
 
 export class RuntimeError extends Error {
@@ -36,8 +46,8 @@ export class RuntimeError extends Error {
   }
 }
 
-const PERF_TYPE_SOFTWARE = 1;
-const PERF_COUNT_SW_CPU_CLOCK = 0;
+/** HW_BREAKPOINT_* bp_type bits by watchpoint mode. */
+const BREAKPOINT_TYPES: Record<string, number> = { r: 1, w: 2, rw: 3, wr: 3, x: 4 };
 
 export class Session {
   private readonly addon: NativeAddon;
@@ -50,6 +60,7 @@ export class Session {
   private links: NativeLink[] = [];
   private ring?: RingBufferConsumer;
   private timer?: NodeJS.Timeout;
+  private pidTimer?: NodeJS.Timeout;
   private finished?: (reason: StopReason) => void;
   private stopping = false;
   private requestedStop?: StopReason;
@@ -77,6 +88,8 @@ export class Session {
 
   /** Creates the maps, generates and compiles the code, and loads it (nothing attached yet). */
   load(): void {
+    const unavailable = unavailableProbe(this.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), this.kernel);
+    if (unavailable) throw new RuntimeError(unavailable);
     try {
       for (const spec of this.program.maps.values()) {
         this.mapFds.set(spec.name, this.addon.mapCreate(spec.bpfType, kernelMapName(spec.name), spec.keySize, spec.valueSize, spec.maxEntries));
@@ -85,7 +98,10 @@ export class Session {
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
       const generated = generate(this.program, this.kernel, {
         maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd,
-      }, { startNs: process.hrtime.bigint(), params: this.options.params, sourceName: this.options.sourceName });
+      }, {
+        startNs: process.hrtime.bigint(), params: this.options.params, cpid: this.options.cpid,
+        sourceName: this.options.sourceName,
+      });
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
       const elf = this.addon.compileIR(generated.ir);
@@ -111,14 +127,46 @@ export class Session {
               this.links.push(this.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
               break;
             case 'interval':
-            case 'profile': {
-              const { frequency, periodNs } = timerPeriod(t);
+            case 'profile':
+            case 'software':
+            case 'hardware': {
+              const perf = t.perf!;
               const cpus = t.provider === 'interval' ? [this.addon.onlineCpus()[0] ?? 0] : this.addon.onlineCpus();
               for (const cpu of cpus) {
-                this.links.push(this.addon.attachPerfEvent(
-                  obj, p.name, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK,
-                  frequency ?? Number(periodNs), frequency !== undefined, cpu, -1,
-                ));
+                try {
+                  this.links.push(this.addon.attachPerfEvent(obj, p.name, perf.type, perf.config, perf.period, perf.frequency, cpu, -1));
+                } catch (e) {
+                  if (perf.type === PERF_TYPE_HARDWARE && (e as NativeError).code === 'ENOENT') throw new RuntimeError(MESSAGES.hardware);
+                  throw e;
+                }
+              }
+              break;
+            }
+            case 'rawtracepoint':
+              this.links.push(this.addon.attachRawTracepoint(obj, p.name, t.parts.at(-1)!));
+              break;
+            case 'kprobe':
+            case 'kretprobe':
+              this.links.push(this.addon.attachKprobe(obj, p.name, t.func!, t.provider === 'kretprobe', Number(t.address ?? 0n)));
+              break;
+            case 'uprobe':
+            case 'uretprobe':
+            case 'usdt':
+              this.links.push(this.addon.attachUprobe(
+                obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', this.options.pid ?? -1,
+                Number(t.usdt?.semaphoreOffset ?? 0n),
+              ));
+              break;
+            case 'watchpoint':
+            case 'asyncwatchpoint': {
+              const address = BigInt.asIntN(64, t.address!);
+              const type = BREAKPOINT_TYPES[t.watch!.mode]!;
+              if (this.options.pid !== undefined) {
+                this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid));
+              } else {
+                for (const cpu of this.addon.onlineCpus()) {
+                  this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
+                }
               }
               break;
             }
@@ -144,6 +192,12 @@ export class Session {
       this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs ?? 10);
       this.runSpecial('BEGIN');
       this.drain();
+      const watched = this.options.watchPid;
+      if (watched !== undefined) {
+        this.pidTimer = setInterval(() => {
+          if (!processAlive(watched)) this.stop('child-exit');
+        }, 100);
+      }
       if (this.requestedStop) this.stop(this.requestedStop);
     });
   }
@@ -160,6 +214,7 @@ export class Session {
     const finished = this.finished;
     try {
       if (this.timer) clearInterval(this.timer);
+      if (this.pidTimer) clearInterval(this.pidTimer);
       for (const l of this.links) l.destroy();
       this.links = [];
       this.drain(true);
@@ -181,6 +236,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.pidTimer) clearInterval(this.pidTimer);
     for (const l of this.links) l.destroy();
     this.links = [];
     this.ring?.close();
@@ -286,6 +342,16 @@ export class Session {
       this.options.warn?.(`${full - this.reported.full} map updates failed because a map was full (raise BPFTRACE_MAP_KEYS_MAX)`);
       this.reported.full = full;
     }
+  }
+}
+
+/** Whether a process still runs (a zombie counts as ended). */
+function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

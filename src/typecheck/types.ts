@@ -15,7 +15,7 @@ export type Type =
   | { readonly kind: 'tuple'; readonly elements: readonly Type[] }
   | { readonly kind: 'pointer'; readonly target: Type; readonly userSpace?: boolean }
   | { readonly kind: 'array'; readonly element: Type; readonly length: number }
-  | { readonly kind: 'record'; readonly name: string; readonly size: number; readonly fields: readonly RecordField[] }
+  | { readonly kind: 'record'; readonly name: string; readonly size: number; readonly fields: readonly RecordField[]; readonly userSpace?: boolean }
   /** Symbolized addresses: printed as names by the runtime. */
   | { readonly kind: 'ksym' }
   | { readonly kind: 'usym' }
@@ -132,6 +132,18 @@ export interface ProbeTarget {
   /** Provider-specific fields, e.g. [category, event] or [unit, value]. */
   readonly parts: readonly string[];
   readonly attachPoint: AttachPoint;
+  /** uprobe/uretprobe/usdt: the resolved binary or library. */
+  readonly path?: string;
+  /** uprobe/uretprobe/usdt: the file offset to attach at. watchpoint: the address. */
+  readonly address?: bigint;
+  /** uprobe/uretprobe/kprobe/kfunc: the function name (the `func` builtin). */
+  readonly func?: string;
+  /** usdt: the note's argument specs (`-4@%eax 8@-16(%rbp)`) and its semaphore's file offset. */
+  readonly usdt?: { readonly provider: string; readonly name: string; readonly args: string; readonly semaphoreOffset: bigint };
+  /** profile/software/hardware: the perf event to open (frequency instead of period for hz). */
+  readonly perf?: { readonly type: number; readonly config: number; readonly period: number; readonly frequency: boolean };
+  /** watchpoint: length in bytes and mode (r, w, x combinations). */
+  readonly watch?: { readonly length: number; readonly mode: string };
 }
 
 export interface TypedProbe {
@@ -152,7 +164,7 @@ export interface TypedProgram {
   readonly events: readonly EventSpec[];
   /** The type of every expression. */
   readonly types: ReadonlyMap<Expr, Type>;
-  /** Values of named constants (enumerators, header macros) used as expressions. */
+  /** Values the checker computed: named constants (enumerators, header macros), sizeof(), offsetof(). */
   readonly constants: ReadonlyMap<Expr, bigint>;
   /** The event each printf/print/exit/... call sends. */
   readonly eventOf: ReadonlyMap<Expr | Stmt, EventSpec>;
