@@ -388,14 +388,16 @@ class Checker {
         const a = this.constant(e.left);
         const b = this.constant(e.right);
         if (a === undefined || b === undefined) return undefined;
+        // 64-bit arithmetic, as the program would compute it.
+        const wrap = (v: bigint) => BigInt.asIntN(64, v);
         switch (e.op) {
-          case '+': return a + b;
-          case '-': return a - b;
-          case '*': return a * b;
-          case '/': return b === 0n ? undefined : a / b;
-          case '%': return b === 0n ? undefined : a % b;
-          case '<<': return a << b;
-          case '>>': return a >> b;
+          case '+': return wrap(a + b);
+          case '-': return wrap(a - b);
+          case '*': return wrap(a * b);
+          case '/': return b === 0n ? undefined : wrap(a / b);
+          case '%': return b === 0n ? undefined : wrap(a % b);
+          case '<<': return wrap(a << (b & 63n));
+          case '>>': return wrap(a >> (b & 63n));
           default: return undefined;
         }
       }

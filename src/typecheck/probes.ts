@@ -73,6 +73,28 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+/** How many colon-separated fields each provider takes after its name, and how it is written. */
+const PART_COUNTS: Readonly<Record<AttachPoint['provider'], readonly [number, number, string]>> = {
+  BEGIN: [0, 0, 'BEGIN'],
+  END: [0, 0, 'END'],
+  tracepoint: [2, 2, 'tracepoint:CATEGORY:EVENT'],
+  rawtracepoint: [1, 2, 'rawtracepoint:EVENT'],
+  kprobe: [1, 2, 'kprobe:FUNCTION[+OFFSET]'],
+  kretprobe: [1, 2, 'kretprobe:FUNCTION'],
+  uprobe: [1, 3, 'uprobe:BINARY:FUNCTION[+OFFSET]'],
+  uretprobe: [1, 3, 'uretprobe:BINARY:FUNCTION'],
+  usdt: [1, 3, 'usdt:BINARY:[PROVIDER:]NAME'],
+  profile: [1, 2, 'profile:UNIT:N (UNIT: hz, s, ms, us)'],
+  interval: [1, 2, 'interval:UNIT:N (UNIT: hz, s, ms, us)'],
+  software: [1, 2, 'software:EVENT[:COUNT]'],
+  hardware: [1, 2, 'hardware:EVENT[:COUNT]'],
+  kfunc: [1, 2, 'kfunc:FUNCTION'],
+  kretfunc: [1, 2, 'kretfunc:FUNCTION'],
+  watchpoint: [3, 3, 'watchpoint:ADDRESS:LENGTH:MODE'],
+  asyncwatchpoint: [3, 3, 'asyncwatchpoint:ADDRESS:LENGTH:MODE'],
+  iter: [1, 2, 'iter:OBJECT'],
+};
+
 export function expandAttachPoint(
   ap: AttachPoint,
   kernel: KernelInfo,
@@ -89,6 +111,11 @@ export function expandAttachPoint(
     diagnostics.push(error(code, ap.span, message, hint));
     return [];
   };
+
+  const [minParts, maxParts, form] = PART_COUNTS[ap.provider];
+  if (ap.parts.length < minParts || ap.parts.length > maxParts || ap.parts.some((p) => p === '')) {
+    return fail('E_ATTACH_POINT', `${ap.provider} must be written ${form}, got '${ap.raw}'`);
+  }
 
   switch (ap.provider) {
     case 'BEGIN':
@@ -180,7 +207,11 @@ export function expandAttachPoint(
       const spec = ap.parts.at(-1)!;
       const plus = spec.lastIndexOf('+');
       const func = plus > 0 ? spec.slice(0, plus) : spec;
-      const offset = plus > 0 ? BigInt(spec.slice(plus + 1)) : 0n;
+      const offsetText = plus > 0 ? spec.slice(plus + 1) : '0';
+      if (!/^(0[xX][0-9a-fA-F]+|\d+)$/.test(offsetText)) {
+        return fail('E_ATTACH_POINT', `the offset in ${ap.provider}:${spec} must be a number, got '${offsetText}'`);
+      }
+      const offset = BigInt(offsetText);
       if (hasWildcard(func)) {
         const re = globToRegExp(func);
         const names = [...new Set(kernel.kernelSymbols().map((s) => s.name))].filter((n) => re.test(n)).sort();

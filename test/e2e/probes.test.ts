@@ -174,7 +174,7 @@ describe('-p PID', () => {
 describe('perf-event and raw tracepoint probes', () => {
   it('profile and software events fire on every CPU', () => {
     const r = runTracelet(['-e',
-      'profile:hz:199 { @p = count(); } software:cpu-clock:1000000 { @clock = count(); } software:cs { @cs = count(); } software:faults:1 { @pf = count(); } interval:ms:400 { exit(); }']);
+      'profile:hz:199 { @p = count(); } software:cpu-clock:1000000 { @clock = count(); } software:cs:1 { @cs = count(); } software:faults:1 { @pf = count(); } interval:ms:400 { exit(); }']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const m of ['@p', '@clock', '@cs', '@pf']) expect(r.stdout).toMatch(new RegExp(`${m}: [1-9]\\d*\\n`));
@@ -189,7 +189,7 @@ describe('perf-event and raw tracepoint probes', () => {
 
   it('rawtracepoint reads BTF-typed arguments, through pointers', () => {
     const r = runTracelet(['-e',
-      'rawtracepoint:sched_switch { @[args->next->pid == arg2 - arg2 + args->next->pid] = count(); @n = count(); if (@n >= 10) { exit(); } } '
+      'rawtracepoint:sched_switch { @[args->next->pid == args->next->pid + (int64)(arg2 - arg2)] = count(); @n = count(); if (@n >= 10) { exit(); } } '
       + 'rawtracepoint:sched_process_exec { @exec = count(); }']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
