@@ -7,7 +7,7 @@ import type { Program } from '../parser/ast.js';
 import { renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
-import { generate } from '../codegen/codegen.js';
+import { generate, stackMapKeys } from '../codegen/codegen.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
@@ -21,6 +21,17 @@ interface Options {
   output?: string;
   emitLlvm?: boolean;
   dryRun?: boolean;
+  unsafe?: boolean;
+  B?: 'none' | 'line' | 'full';
+}
+
+/** A positive integer from the environment (BPFTRACE_MAP_KEYS_MAX...), or undefined. */
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(2, 'tracelet.env', `Invalid value for ${name}: ${v}`);
+  return n;
 }
 
 /** Writes all of `text` to `fd`, retrying when a non-blocking pipe is full. */
@@ -48,6 +59,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-o, --output <file>', 'write output to FILE instead of standard output')
     .option('--emit-llvm', 'print the generated LLVM IR and exit')
     .option('--dry-run', 'compile and load the program, but do not attach it')
+    .option('--unsafe', 'allow unsafe functions: system(), signal()')
+    .addOption(new Option('-B <mode>', 'output buffering mode').choices(['none', 'line', 'full']))
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeAll(1, s), writeErr: stderr })
     .allowExcessArguments(true);
@@ -90,7 +103,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { notice } = kernel.ensureTracefs();
     if (notice) stderr(`${notice}\n`);
   }
-  const checked = typecheck(parsed.program, kernel, { params });
+  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number };
+  try {
+    limits = {
+      mapKeysMax: envInt('BPFTRACE_MAP_KEYS_MAX'),
+      stringLength: envInt('BPFTRACE_STRLEN'),
+      catBytesMax: envInt('BPFTRACE_CAT_BYTES_MAX'),
+    };
+  } catch (e) {
+    stderr(`tracelet: ${(e as Error).message}\n`);
+    return ExitCode.usage;
+  }
+  const checked = typecheck(parsed.program, kernel, {
+    params, unsafe: opts.unsafe, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+  });
   const diagnostics: Diagnostic[] = [...parsed.diagnostics, ...checked.diagnostics];
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
   if (!checked.program) return ExitCode.programError;
@@ -98,7 +124,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (opts.emitLlvm) {
     // Map fds are only known once maps exist; placeholders keep --emit-llvm usable without root.
     const fakeFds = new Map([...checked.program.maps.keys()].map((name, i) => [name, 100 + i]));
-    writeAll(1, generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99 }, { params }).ir);
+    const fakeStacks = new Map(stackMapKeys(checked.program).map((s, i) => [s.key, 200 + i]));
+    writeAll(1, generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, stacks: fakeStacks }, { params }).ir);
     return ExitCode.ok;
   }
 
@@ -117,10 +144,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   const formatter = createFormatter(opts.format);
+  // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
+  let pending = '';
+  const write = opts.B === 'full'
+    ? (text: string) => {
+      pending += text;
+      if (pending.length >= 65536) { writeAll(outFd, pending); pending = ''; }
+    }
+    : (text: string) => writeAll(outFd, text);
+  const flush = () => {
+    if (pending) writeAll(outFd, pending);
+    pending = '';
+  };
   const session = new Session(checked.program, kernel, {
     formatter,
-    write: (text) => writeAll(outFd, text),
+    write,
     warn: (message) => stderr(`WARNING: ${message}\n`),
+    error: (message) => stderr(`ERROR: ${message}\n`),
+    catBytesMax: limits.catBytesMax,
     params,
   });
 
@@ -140,7 +181,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onTerm = () => session.stop('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  writeAll(outFd, formatter.attachedProbes(session.probeCount));
+  write(formatter.attachedProbes(session.probeCount));
   try {
     session.attach();
   } catch (e) {
@@ -160,6 +201,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    flush();
   }
   return reason === 'SIGINT' ? ExitCode.interrupted
     : reason === 'SIGTERM' ? ExitCode.terminated

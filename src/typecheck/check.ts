@@ -7,11 +7,12 @@ import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTINS } from './builtins.js';
-import { FUNCTIONS, AGGREGATIONS } from './functions.js';
+import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
+import { checkFunction, constantValues } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
 import { checkPrintfArgs } from './printf-format.js';
 import {
-  HIST_BUCKETS, INT64, NONE, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
+  HIST_BUCKETS, INT64, NONE, stringBytes, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
   type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
   type ProbeTarget, type Type, type TypedProbe, type TypedProgram, type VariableInfo,
 } from './types.js';
@@ -22,6 +23,8 @@ export interface CheckOptions {
   /** BPFTRACE_MAP_KEYS_MAX */
   readonly mapKeysMax?: number;
   readonly params?: readonly string[];
+  /** --unsafe: allow system(), signal() and override(). */
+  readonly unsafe?: boolean;
 }
 
 export interface CheckResult {
@@ -68,7 +71,7 @@ function describeValue(info: MapInfo): string {
   return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
 }
 
-class Checker {
+export class Checker {
   readonly diagnostics: Diagnostic[] = [];
   readonly types = new Map<Expr, Type>();
   readonly eventOf = new Map<Expr | Stmt, EventSpec>();
@@ -76,9 +79,9 @@ class Checker {
   readonly variables = new Map<Probe, Map<string, VariableInfo>>();
   private scope = new Map<string, VariableInfo>();
   private probe!: Probe;
-  private targets: readonly ProbeTarget[] = [];
+  targets: readonly ProbeTarget[] = [];
   private loopDepth = 0;
-  private readonly stringLength: number;
+  readonly stringLength: number;
 
   constructor(
     readonly kernel: KernelInfo,
@@ -90,7 +93,7 @@ class Checker {
     this.stringLength = options.stringLength ?? 64;
   }
 
-  private report(d: Diagnostic): void {
+  report(d: Diagnostic): void {
     if (!this.collecting) this.diagnostics.push(d);
   }
 
@@ -285,7 +288,7 @@ class Checker {
     this.mapAssign(m, kind, valueType, call.span, lhist);
   }
 
-  private checkArity(call: Call, min: number, max: number): boolean {
+  checkArity(call: Call, min: number, max: number): boolean {
     if (call.args.length < min || call.args.length > max) {
       const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
       this.report(error('E_ARITY', call.span,
@@ -320,6 +323,10 @@ class Checker {
           default: return undefined;
         }
       }
+      case 'SizeOf': {
+        const n = this.sizeOfOperand(e);
+        return n === undefined ? undefined : BigInt(n);
+      }
       case 'PositionalParam': {
         const p = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1];
         return p !== undefined && /^-?\d+$/.test(p) ? BigInt(p) : undefined;
@@ -329,6 +336,7 @@ class Checker {
     }
   }
 
+  /** Checks an expression (public for functions-check.ts). */
   expr(e: Expr): Type {
     const t = this.exprUncached(e);
     this.types.set(e, t);
@@ -342,7 +350,7 @@ class Checker {
       case 'BoolLiteral':
         return INT64;
       case 'StringLiteral':
-        return str(Buffer.byteLength(e.value) + 1);
+        return str(stringBytes(e.value).length + 1);
       case 'PositionalParam': {
         if (e.count) return INT64;
         const p = this.options.params?.[e.index - 1];
@@ -442,15 +450,40 @@ class Checker {
         if (m && e.type.pointerDepth === 0 && (t.kind === 'int' || t.kind === 'pointer')) {
           return { kind: 'int', bits: Number(m[2]) as 8, signed: m[1] === '' };
         }
+        if (m && e.type.pointerDepth > 0 && (t.kind === 'int' || t.kind === 'pointer')) {
+          let target: Type = { kind: 'int', bits: Number(m[2]) as 8, signed: m[1] === '' };
+          for (let d = 1; d < e.type.pointerDepth; d++) target = { kind: 'pointer', target };
+          return { kind: 'pointer', target };
+        }
         this.report(error('E_UNSUPPORTED', e.span, `cast to ${e.type.name} is not supported yet`));
         return INT64;
       }
+      case 'SizeOf': {
+        const size = this.sizeOfOperand(e);
+        if (size !== undefined) {
+          constantValues.set(e, BigInt(size));
+          return UINT64;
+        }
+        this.report(error('E_UNSUPPORTED', e.span, 'sizeof() of this type is not supported yet'));
+        return INT64;
+      }
       case 'Index':
-      case 'SizeOf':
       case 'OffsetOf':
         this.report(error('E_UNSUPPORTED', e.span, `${e.kind} expressions are not supported yet`));
         return INT64;
     }
+  }
+
+  /** sizeof(type) or sizeof(expr), or undefined when the size is unknown. */
+  sizeOfOperand(e: Extract<Expr, { kind: 'SizeOf' }>): number | undefined {
+    const op = e.operand;
+    if (op.kind !== 'TypeName') return sizeOf(this.expr(op));
+    if (op.pointerDepth > 0) return 8;
+    const m = /^(u?)int(8|16|32|64)$/.exec(op.name);
+    const base = m ? Number(m[2]) / 8
+      : op.name === 'char' || op.name === 'bool' ? 1
+      : sizeOfKernelType(this.kernel.kernelType(op.name));
+    return base === undefined ? undefined : base * (op.arrayLength ?? 1);
   }
 
   private builtin(name: string, span: Span): Type {
@@ -466,6 +499,7 @@ class Checker {
       }
     }
     if (name === 'args') return this.argsType(span);
+    if (name === 'func' && this.targets.some((t) => t.provider === 'uprobe' || t.provider === 'uretprobe')) return { kind: 'usym' };
     return spec.type;
   }
 
@@ -580,6 +614,10 @@ class Checker {
       c.args.forEach((a) => this.expr(a));
       return NONE;
     }
+    if (UNSAFE_FUNCTIONS.has(c.name) && !this.options.unsafe) {
+      this.report(error('E_UNSAFE', c.span, `${c.name}() is an unsafe function being used in safe mode`,
+        'run with --unsafe to allow it'));
+    }
     switch (c.name) {
       case 'printf': {
         const fmt = c.args[0]!;
@@ -673,13 +711,13 @@ class Checker {
         return str(size !== undefined && size > 0n && size < BigInt(this.stringLength) ? Number(size) : this.stringLength);
       }
     }
-    return NONE;
+    return checkFunction(this, c);
   }
 
-  private addEvent(
+  addEvent(
     at: Expr,
     kind: EventKind,
-    d: { format?: string; map?: string; top?: number; div?: number; fieldTypes: readonly Type[] },
+    d: { format?: string; map?: string; top?: number; div?: number; separator?: string; fieldTypes: readonly Type[] },
   ): void {
     if (this.collecting) return;
     const layout = tupleLayout(d.fieldTypes);
@@ -691,6 +729,7 @@ class Checker {
       map: d.map,
       top: d.top,
       div: d.div,
+      separator: d.separator,
       fields,
       size: 8 + Math.ceil(layout.size / 8) * 8,
       span: at.span,
@@ -698,6 +737,10 @@ class Checker {
     this.events.push(spec);
     this.eventOf.set(at, spec);
   }
+}
+
+function sizeOfKernelType(t: Type | undefined): number | undefined {
+  return t ? sizeOf(t) : undefined;
 }
 
 /** How a value is carried in an event record: integers as 64 bits, keeping their sign. */
