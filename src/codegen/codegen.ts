@@ -737,8 +737,8 @@ class ProbeGenerator {
         this.memset(out, size);
         let limit: IrValue = constInt(i64, size);
         if (c.args[1]) {
-          // str(p, n) reads at most n bytes including the terminator, as bpftrace does.
-          const n = this.toI64(this.expr(c.args[1]));
+          // str(p, n) keeps n characters: it reads n + 1 bytes including the terminator, as bpftrace does.
+          const n = fn.binary('add', this.toI64(this.expr(c.args[1])), constInt(i64, 1));
           const tooBig = fn.icmp('ugt', n, constInt(i64, size));
           limit = fn.select(tooBig, constInt(i64, size), n);
         }

@@ -708,7 +708,8 @@ export class Checker {
           this.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));
         }
         const size = n ? this.constant(n) : undefined;
-        return str(size !== undefined && size > 0n && size < BigInt(this.stringLength) ? Number(size) : this.stringLength);
+        // str(p, n) keeps n characters (captures 11: str(args->filename, 6) is `/etc/l`), plus the NUL.
+        return str(size !== undefined && size >= 0n && size + 1n < BigInt(this.stringLength) ? Number(size) + 1 : this.stringLength);
       }
     }
     return checkFunction(this, c);
