@@ -8,7 +8,7 @@ import type { Program } from '../parser/ast.js';
 import { renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
-import { generate } from '../codegen/codegen.js';
+import { generate, stackMapKeys } from '../codegen/codegen.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
@@ -29,6 +29,17 @@ interface Options {
   v?: boolean;
   p?: string;
   c?: string;
+  unsafe?: boolean;
+  B?: 'none' | 'line' | 'full';
+}
+
+/** A positive integer from the environment (BPFTRACE_MAP_KEYS_MAX...), or undefined. */
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(2, 'tracelet.env', `Invalid value for ${name}: ${v}`);
+  return n;
 }
 
 /** Writes all of `text` to `fd`, retrying when a non-blocking pipe is full. */
@@ -60,6 +71,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-v', 'verbose: with -l, show probe arguments')
     .option('-p <pid>', 'attach uprobes and usdt probes to this process only; end when it exits')
     .option('-c <command>', 'run COMMAND once every probe is attached (cpid is its pid); end when it exits')
+    .option('--unsafe', 'allow unsafe functions: system(), signal()')
+    .addOption(new Option('-B <mode>', 'output buffering mode').choices(['none', 'line', 'full']))
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeAll(1, s), writeErr: stderr })
     .allowExcessArguments(true);
@@ -138,7 +151,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { notice } = kernel.ensureTracefs();
     if (notice) stderr(`${notice}\n`);
   }
-  const checked = typecheck(parsed.program, kernel, { params, pid, demangle: demangler() });
+  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number };
+  try {
+    limits = {
+      mapKeysMax: envInt('BPFTRACE_MAP_KEYS_MAX'),
+      stringLength: envInt('BPFTRACE_STRLEN'),
+      catBytesMax: envInt('BPFTRACE_CAT_BYTES_MAX'),
+    };
+  } catch (e) {
+    stderr(`tracelet: ${(e as Error).message}\n`);
+    return ExitCode.usage;
+  }
+  const checked = typecheck(parsed.program, kernel, {
+    params, pid, demangle: demangler(), unsafe: opts.unsafe, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+  });
   const diagnostics: Diagnostic[] = [...parsed.diagnostics, ...checked.diagnostics];
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
   if (!checked.program) return ExitCode.programError;
@@ -146,7 +172,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (opts.emitLlvm) {
     // Map fds are only known once maps exist; placeholders keep --emit-llvm usable without root.
     const fakeFds = new Map([...checked.program.maps.keys()].map((name, i) => [name, 100 + i]));
-    writeAll(1, generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99 }, { params }).ir);
+    const fakeStacks = new Map(stackMapKeys(checked.program).map((s, i) => [s.key, 200 + i]));
+    writeAll(1, generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, stacks: fakeStacks }, { params }).ir);
     return ExitCode.ok;
   }
 
@@ -181,10 +208,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   const formatter = createFormatter(opts.format);
+  // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
+  let pending = '';
+  const write = opts.B === 'full'
+    ? (text: string) => {
+      pending += text;
+      if (pending.length >= 65536) { writeAll(outFd, pending); pending = ''; }
+    }
+    : (text: string) => writeAll(outFd, text);
+  const flush = () => {
+    if (pending) writeAll(outFd, pending);
+    pending = '';
+  };
   const session = new Session(checked.program, kernel, {
     formatter,
-    write: (text) => writeAll(outFd, text),
+    write,
     warn: (message) => stderr(`WARNING: ${message}\n`),
+    error: (message) => stderr(`ERROR: ${message}\n`),
+    catBytesMax: limits.catBytesMax,
     params,
     sourceName: source.name,
     pid: pid ?? child?.pid,
@@ -213,7 +254,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onTerm = () => session.stop('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  writeAll(outFd, formatter.attachedProbes(session.probeCount));
+  write(formatter.attachedProbes(session.probeCount));
   try {
     session.attach();
   } catch (e) {
@@ -241,6 +282,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     child?.kill();
+    flush();
   }
   return reason === 'SIGINT' ? ExitCode.interrupted
     : reason === 'SIGTERM' ? ExitCode.terminated

@@ -12,7 +12,10 @@ import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrValue, type Label,
 } from './ir/builder.js';
-import { BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { JOIN_ARGS, JOIN_ARG_SIZE, stringBytes } from '../typecheck/types.js';
+import { constantValues, signalNumber } from '../typecheck/functions-check.js';
+import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../typecheck/registers.js';
 
 /** Kernel program types, by the name the native loader takes. */
 export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe';
@@ -31,6 +34,24 @@ export interface MapFds {
   readonly ringbuf: number;
   /** A per-CPU array of counters: [0] events lost because the ring buffer was full. */
   readonly counters: number;
+  /** BPF_MAP_TYPE_STACK_TRACE maps for kstack/ustack, by stackMapKey(). */
+  readonly stacks?: ReadonlyMap<string, number>;
+}
+
+/** The stack maps a program needs: one per kind and depth, keyed `kstack:127`. */
+export function stackMapKeys(program: TypedProgram): { key: string; kind: 'kstack' | 'ustack'; depth: number }[] {
+  const out = new Map<string, { key: string; kind: 'kstack' | 'ustack'; depth: number }>();
+  for (const t of program.types.values()) {
+    if (t.kind === 'kstack' || t.kind === 'ustack') {
+      const key = stackMapKey(t.kind, t.depth);
+      out.set(key, { key, kind: t.kind, depth: t.depth });
+    }
+  }
+  return [...out.values()];
+}
+
+export function stackMapKey(kind: 'kstack' | 'ustack', depth: number): string {
+  return `${kind}:${depth}`;
 }
 
 export interface CodegenOptions {
@@ -120,6 +141,8 @@ export function generate(
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   module.declare('declare i64 @llvm.bpf.pseudo(i64, i64)');
+  // GPL-only helpers (bpf_get_stackid, bpf_probe_read...) need a GPL license, as bpftrace declares.
+  module.declare('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   module.declare('declare void @llvm.lifetime.start.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
@@ -157,22 +180,6 @@ interface Val {
   readonly inMemory?: { readonly user: boolean };
 }
 
-/** x86-64 struct pt_regs: byte offset of each register, by every name USDT notes use for it. */
-const PT_REGS: Record<string, number> = {};
-for (const [offset, names] of [
-  [80, 'rax eax ax al'], [40, 'rbx ebx bx bl'], [88, 'rcx ecx cx cl'], [96, 'rdx edx dx dl'],
-  [104, 'rsi esi si sil'], [112, 'rdi edi di dil'], [32, 'rbp ebp bp bpl'], [152, 'rsp esp sp spl'], [128, 'rip eip ip'],
-  [72, 'r8'], [64, 'r9'], [56, 'r10'], [48, 'r11'], [24, 'r12'], [16, 'r13'], [8, 'r14'], [0, 'r15'],
-] as const) {
-  for (const n of names.split(' ')) {
-    PT_REGS[n] = offset;
-    if (/^r\d+$/.test(n)) for (const suffix of ['d', 'w', 'b']) PT_REGS[n + suffix] = offset;
-  }
-}
-/** Registers of the first six integer arguments (System V AMD64). */
-const ARG_REGS = [112, 104, 96, 88, 72, 64];
-const PT_REGS_RAX = 80;
-const PT_REGS_RSP = 152;
 
 /** One USDT argument spec: `-4@%eax`, `8@-16(%rbp)`, `4@$5`, `8@%rdi`. */
 export interface UsdtArg {
@@ -196,15 +203,23 @@ function parseUsdtArg(text: string): UsdtArg | undefined {
   const op = m[3]!;
   let x: RegExpExecArray | null;
   if ((x = /^\$(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(op))) return { size, signed, kind: 'constant', value: BigInt(x[1]!) };
-  if ((x = /^%(\w+)$/.exec(op)) && PT_REGS[x[1]!] !== undefined) return { size, signed, kind: 'register', register: PT_REGS[x[1]!] };
-  if ((x = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)\)$/.exec(op)) && PT_REGS[x[2]!] !== undefined) {
-    return { size, signed, kind: 'memory', register: PT_REGS[x[2]!], offset: x[1] ? BigInt(x[1]) : 0n };
+  if ((x = /^%(\w+)$/.exec(op)) && assemblerRegister(x[1]!) !== undefined) {
+    return { size, signed, kind: 'register', register: assemblerRegister(x[1]!)! };
+  }
+  if ((x = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)\)$/.exec(op)) && assemblerRegister(x[2]!) !== undefined) {
+    return { size, signed, kind: 'memory', register: assemblerRegister(x[2]!)!, offset: x[1] ? BigInt(x[1]) : 0n };
   }
   return undefined;
 }
 
 function isAggregate(t: Type): boolean {
-  return t.kind === 'string' || t.kind === 'tuple' || t.kind === 'record' || t.kind === 'buffer' || t.kind === 'array';
+  return t.kind === 'string' || t.kind === 'tuple' || t.kind === 'record' || t.kind === 'buffer' || t.kind === 'array'
+    || t.kind === 'usym' || t.kind === 'ustack' || t.kind === 'inet';
+}
+
+/** Types kept as one 64-bit integer (addresses, stack ids, uids, timestamps). */
+function isScalar64(t: Type): boolean {
+  return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp';
 }
 
 /** Where break/continue go: labels of a while loop, or the return of a for-loop callback. */
@@ -556,11 +571,9 @@ class ProbeGenerator {
         fn.store(fn.binary('add', fn.load(second, 8), arg), second, 8);
         break;
       case 'min': case 'max': {
+        // bpftrace 0.17 compares with signed >=, min on 0xffffffff - value (see minMaxTakes).
         const current = fn.load(first, 8);
-        const set = fn.load(second, 8);
-        const better = fn.icmp(spec.kind === 'min' ? 'slt' : 'sgt', arg, current);
-        const unset = fn.icmp('eq', set, constInt(i64, 0));
-        const take = fn.binary('or', better, unset);
+        const take = this.minMaxTakes(spec.kind, arg, current);
         fn.store(fn.select(take, arg, current), first, 8);
         fn.store(constInt(i64, 1), second, 8);
         break;
@@ -594,9 +607,26 @@ class ProbeGenerator {
       default:
         break;
     }
+    if (spec.kind === 'min' || spec.kind === 'max') {
+      // A missing entry reads as 0 in bpftrace 0.17, so e.g. max(-7) never creates one.
+      const store = fn.label('mmstore');
+      fn.condBr(this.minMaxTakes(spec.kind, arg, constInt(i64, spec.kind === 'min' ? 0xffffffff : 0)), store, done);
+      fn.place(store);
+    }
     this.mapUpdate(spec, key, init);
     fn.br(done);
     fn.place(done);
+  }
+
+  /**
+   * Whether min()/max() replace `current` by `arg`, exactly as bpftrace 0.17 decides: max stores
+   * when arg >= current (signed); min stores when 0xffffffff - arg >= 0xffffffff - current.
+   */
+  private minMaxTakes(kind: 'min' | 'max', arg: IrValue, current: IrValue): IrValue {
+    const { fn } = this;
+    if (kind === 'max') return fn.icmp('sge', arg, current);
+    const invert = (v: IrValue) => fn.binary('sub', constInt(i64, 0xffffffff), v);
+    return fn.icmp('sge', invert(arg), invert(current));
   }
 
   /**
@@ -752,6 +782,10 @@ class ProbeGenerator {
       }
       case 'FieldAccess':
         return this.fieldAccess(e, type);
+      case 'SizeOf': {
+        const v = constantValues.get(e);
+        return { type, ir: constInt(i64, typeof v === 'bigint' ? v : 0n) };
+      }
       case 'TupleExpr': {
         const out = this.temp(type);
         this.memset(out, sizeOf(type));
@@ -824,8 +858,8 @@ class ProbeGenerator {
         this.memset(out, size);
         let limit: IrValue = constInt(i64, size);
         if (c.args[1]) {
-          // str(p, n) reads at most n bytes including the terminator, as bpftrace does.
-          const n = this.toI64(this.expr(c.args[1]));
+          // str(p, n) keeps n characters: it reads n + 1 bytes including the terminator, as bpftrace does.
+          const n = fn.binary('add', this.toI64(this.expr(c.args[1])), constInt(i64, 1));
           const tooBig = fn.icmp('ugt', n, constInt(i64, size));
           limit = fn.select(tooBig, constInt(i64, size), n);
         }
@@ -833,7 +867,7 @@ class ProbeGenerator {
         return { type, ir: out };
       }
       default:
-        return none;
+        return this.valueFunction(c, type) ?? none;
     }
   }
 
@@ -889,6 +923,11 @@ class ProbeGenerator {
         }
         return int(this.ctxU64(PT_REGS_RAX));
       }
+      case 'username':
+        return int(fn.binary('and', fn.callHelper(Helper.getCurrentUidGid, i64, []), constInt(i64, 0xffffffff)));
+      case 'kstack':
+      case 'ustack':
+        return this.stack(type);
       default: {
         const m = /^(s?)arg(\d+)$/.exec(name);
         if (m) return this.argument(Number(m[2]), m[1] === 's', type);
@@ -1144,6 +1183,245 @@ class ProbeGenerator {
     return fn.load(result, 1);
   }
 
+  // ---- value functions (ksym, buf, join, ntop, stacks...) ----
+
+  /** An address with the current process's pid, as usym values are kept. */
+  private userAddress(address: IrValue, type: Type): Val {
+    const { fn } = this;
+    const out = this.temp(type);
+    fn.store(address, fn.bitcast(out, ptr(i64)), 8);
+    const pid = fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32));
+    fn.store(pid, fn.byteOffset(out, 8, i64), 8);
+    return { type, ir: out };
+  }
+
+  private stack(type: Type): Val {
+    const { fn } = this;
+    if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
+    const fd = this.fds.stacks?.get(stackMapKey(type.kind, type.depth));
+    if (fd === undefined) throw new Error(`internal error: no stack map for ${type.kind}(${type.depth})`);
+    const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
+    const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), this.pseudoMap(fd), constInt(i64, flags)]);
+    if (type.kind === 'kstack') return { type, ir: id };
+    return this.userAddress(id, type);
+  }
+
+  private constantOf(c: Call): bigint | Uint8Array | undefined {
+    return constantValues.get(c);
+  }
+
+  /** Reads `size` bytes at the address `src` (kernel or user: bpf_probe_read decides on x86). */
+  private probeRead(dest: IrValue, size: number | IrValue, src: Val): void {
+    const { fn } = this;
+    const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
+    fn.callHelper(Helper.probeRead, i64, [dest, n, fn.intToPtr(this.toI64(src), i8p)]);
+  }
+
+  private valueFunction(c: Call, type: Type): Val | undefined {
+    const { fn } = this;
+    const int = (v: IrValue): Val => ({ type, ir: v });
+    switch (c.name) {
+      case 'ksym':
+      case 'strftime':
+        return int(this.toI64(this.expr(c.args[c.name === 'ksym' ? 0 : 1]!)));
+      case 'usym':
+        return this.userAddress(this.toI64(this.expr(c.args[0]!)), type);
+      case 'kaddr': case 'uaddr': case 'cgroupid': {
+        const v = this.constantOf(c);
+        return int(constInt(i64, typeof v === 'bigint' ? v : 0n));
+      }
+      case 'pton': {
+        const v = this.constantOf(c);
+        const out = this.temp(type);
+        if (v instanceof Uint8Array) v.forEach((b, i) => fn.store(constInt(i8, b), fn.byteOffset(out, i), 1));
+        return { type, ir: out };
+      }
+      case 'reg': {
+        const name = c.args[0]?.kind === 'StringLiteral' ? c.args[0].value : 'ip';
+        return int(this.loadInt(fn.byteOffset(fn.param(0), PT_REGS.get(name) ?? 0), UINT64));
+      }
+      case 'kstack': case 'ustack':
+        return this.stack(type);
+      case 'buf': {
+        const size = type.kind === 'buffer' ? type.size : 0;
+        const out = this.temp(type);
+        this.memset(out, size + 1);
+        const src = this.expr(c.args[0]!);
+        if (isAggregate(src.type)) {
+          const n = Math.min(size, sizeOf(src.type));
+          this.memcpy(fn.byteOffset(out, 1), src.ir, n);
+          fn.store(constInt(i8, n), out, 1);
+          return { type, ir: out };
+        }
+        let length: IrValue = constInt(i64, size);
+        if (c.args[1] && constantOf(c.args[1]) === undefined) {
+          const n = this.toI64(this.expr(c.args[1]));
+          length = fn.select(fn.icmp('ugt', n, constInt(i64, size)), constInt(i64, size), n);
+        }
+        if (size > 0) this.probeRead(fn.byteOffset(out, 1), length, src);
+        fn.store(fn.intCast(length, i8, false), out, 1);
+        return { type, ir: out };
+      }
+      case 'ntop': {
+        const out = this.temp(type);
+        this.memset(out, 24);
+        const [first, second] = c.args;
+        const addr = this.expr(second ?? first!);
+        let family: IrValue;
+        if (isAggregate(addr.type)) {
+          const n = sizeOf(addr.type) >= 16 ? 16 : 4;
+          this.memcpy(fn.byteOffset(out, 8), addr.ir, n);
+          family = constInt(i64, n === 16 ? 10 : 2);
+        } else {
+          fn.store(fn.intCast(this.toI64(addr), i32, false), fn.byteOffset(out, 8, i32), 4);
+          family = constInt(i64, 2);
+        }
+        if (second) family = this.toI64(this.expr(first!));
+        fn.store(family, fn.bitcast(out, ptr(i64)), 8);
+        return { type, ir: out };
+      }
+      case 'macaddr': {
+        const raw = this.temp({ kind: 'string', size: 8 });
+        const src = this.expr(c.args[0]!);
+        if (isAggregate(src.type)) this.memcpy(raw, src.ir, 6);
+        else this.probeRead(raw, 6, src);
+        // "AA:BB:CC:DD:EE:FF", formatted in the probe.
+        const out = this.temp(type);
+        this.memset(out, 18);
+        for (let i = 0; i < 6; i++) {
+          const b = fn.intCast(fn.load(fn.byteOffset(raw, i), 1), i64, false);
+          const digits = [fn.binary('lshr', b, constInt(i64, 4)), fn.binary('and', b, constInt(i64, 15))];
+          digits.forEach((d, j) => {
+            const ch = fn.select(fn.icmp('ult', d, constInt(i64, 10)),
+              fn.binary('add', d, constInt(i64, 0x30)), fn.binary('add', d, constInt(i64, 0x41 - 10)));
+            fn.store(fn.intCast(ch, i8, false), fn.byteOffset(out, i * 3 + j), 1);
+          });
+          if (i < 5) fn.store(constInt(i8, 0x3a), fn.byteOffset(out, i * 3 + 2), 1);
+        }
+        return { type, ir: out };
+      }
+      case 'signal': {
+        const a = c.args[0]!;
+        const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : this.toI64(this.expr(a));
+        fn.callHelper(Helper.sendSignal, i64, [fn.intCast(sig, i32, false)]);
+        return int(constInt(i64, 0));
+      }
+      case 'strncmp': {
+        const a = this.expr(c.args[0]!);
+        const b = this.expr(c.args[1]!);
+        const n = Number(constantOf(c.args[2]!) ?? BigInt(Math.max(sizeOf(a.type), sizeOf(b.type))));
+        return int(fn.intCast(fn.binary('xor', this.stringsEqualN(a, b, n), constInt(i1, 1)), i64, false));
+      }
+      case 'strcontains':
+        return int(fn.intCast(this.stringContains(this.expr(c.args[0]!), this.expr(c.args[1]!)), i64, false));
+      case 'cat': case 'system':
+        this.eventWithArgs(c, c.args.slice(1));
+        return int(constInt(i64, 0));
+      case 'join':
+        this.join(c);
+        return int(constInt(i64, 0));
+      default:
+        return undefined;
+    }
+  }
+
+  /** Equal over the first `n` bytes (stopping where both strings end), as strncmp() == 0. */
+  private stringsEqualN(a: Val, b: Val, n: number): IrValue {
+    const { fn } = this;
+    const result = fn.scratch(i1, 1);
+    fn.store(constInt(i1, 1), result, 1);
+    const differ = fn.label('strndiff');
+    const done = fn.label('strndone');
+    const limit = Math.min(n, Math.max(sizeOf(a.type), sizeOf(b.type)));
+    const at = (v: Val, i: number) => (i < sizeOf(v.type) ? fn.load(fn.byteOffset(v.ir, i), 1) : constInt(i8, 0));
+    for (let i = 0; i < limit; i++) {
+      const ca = at(a, i);
+      const cb = at(b, i);
+      const same = fn.label('strnsame');
+      fn.condBr(fn.icmp('ne', ca, cb), differ, same);
+      fn.place(same);
+      const next = fn.label('strnnext');
+      fn.condBr(fn.icmp('eq', ca, constInt(i8, 0)), done, next);
+      fn.place(next);
+    }
+    fn.br(done);
+    fn.place(differ);
+    fn.store(constInt(i1, 0), result, 1);
+    fn.br(done);
+    fn.place(done);
+    return fn.load(result, 1);
+  }
+
+  /** Does `hay` contain `needle`? Bounded loops over both strings. */
+  private stringContains(hay: Val, needle: Val): IrValue {
+    const { fn } = this;
+    const hayLen = sizeOf(hay.type);
+    const needleLen = sizeOf(needle.type);
+    const found = fn.scratch(i1, 1);
+    fn.store(constInt(i1, 0), found, 1);
+    const done = fn.label('scdone');
+    const yes = fn.label('scyes');
+    for (let i = 0; i < hayLen; i++) {
+      // Unrolled over start positions; inner comparison unrolled too but cut short at the end.
+      const nextStart = fn.label('scnext');
+      for (let j = 0; j < needleLen; j++) {
+        const cn = fn.load(fn.byteOffset(needle.ir, j), 1);
+        const more = fn.label('scmore');
+        fn.condBr(fn.icmp('eq', cn, constInt(i8, 0)), yes, more);
+        fn.place(more);
+        if (i + j >= hayLen) {
+          fn.br(done);
+          break;
+        }
+        const ch = fn.load(fn.byteOffset(hay.ir, i + j), 1);
+        const same = fn.label('scsame');
+        fn.condBr(fn.icmp('ne', ch, cn), nextStart, same);
+        fn.place(same);
+        if (j === needleLen - 1) fn.br(yes);
+      }
+      if (!fn.isTerminated) fn.br(nextStart);
+      fn.place(nextStart);
+      if (i === hayLen - 1) break;
+      const ch0 = fn.load(fn.byteOffset(hay.ir, i + 1), 1);
+      const go = fn.label('scgo');
+      fn.condBr(fn.icmp('eq', ch0, constInt(i8, 0)), done, go);
+      fn.place(go);
+    }
+    if (!fn.isTerminated) fn.br(done);
+    fn.place(yes);
+    fn.store(constInt(i1, 1), found, 1);
+    fn.br(done);
+    fn.place(done);
+    return fn.load(found, 1);
+  }
+
+  /** join(argv[, sep]): up to JOIN_ARGS strings of a NULL-terminated char ** array, into one event. */
+  private join(c: Call): void {
+    const { fn } = this;
+    const spec = this.program.eventOf.get(c)!;
+    const argv = this.toI64(this.expr(c.args[0]!));
+    const slot = fn.scratch(i64, 8);
+    this.emitEvent(spec, (record) => {
+      for (let i = 0; i < JOIN_ARGS; i++) fn.store(constInt(i8, 0), fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), 1);
+      const end = fn.label('joinend');
+      for (let i = 0; i < JOIN_ARGS; i++) {
+        fn.store(constInt(i64, 0), slot, 8);
+        fn.callHelper(Helper.probeRead, i64, [
+          fn.bitcast(slot, i8p), constInt(i32, 8), fn.intToPtr(fn.binary('add', argv, constInt(i64, i * 8)), i8p),
+        ]);
+        const p = fn.load(slot, 8);
+        const read = fn.label('joinread');
+        fn.condBr(fn.icmp('eq', p, constInt(i64, 0)), end, read);
+        fn.place(read);
+        fn.callHelper(Helper.probeReadStr, i64, [
+          fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), constInt(i32, JOIN_ARG_SIZE), fn.intToPtr(p, i8p),
+        ]);
+      }
+      fn.br(end);
+      fn.place(end);
+    }, false);
+  }
+
   // ---- memory helpers ----
 
   private truthy(v: Val): IrValue {
@@ -1174,7 +1452,7 @@ class ProbeGenerator {
    */
   private storeInto(dest: IrValue, t: Type, v: Val, elements?: readonly Val[]): void {
     const { fn } = this;
-    if (t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool') {
+    if (t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool' || isScalar64(t)) {
       const bits = t.kind === 'int' ? t.bits : 64;
       fn.store(fn.intCast(this.toI64(v), intType(bits), false), fn.bitcast(dest, ptr(intType(bits))), 1);
       return;
@@ -1202,7 +1480,7 @@ class ProbeGenerator {
 
   private stringConstant(text: string, size: number): IrValue {
     const bytes = Buffer.alloc(size);
-    bytes.write(text.slice(0, size - 1));
+    stringBytes(text).copy(bytes, 0, 0, size - 1);
     const out = this.temp({ kind: 'string', size });
     // Store 8 bytes at a time: fewer instructions than a byte-wise copy.
     for (let off = 0; off < size; off += 8) {

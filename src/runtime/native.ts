@@ -18,7 +18,7 @@ export interface NativeError extends Error {
   libbpfLog?: string;
 }
 
-export type NativeMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash' | 'ringbuf';
+export type NativeMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash' | 'ringbuf' | 'stack_trace';
 
 /** A loaded BPF object (libbpf bpf_object) with its programs. */
 export interface NativeObject {

@@ -1,9 +1,12 @@
 // A Session owns every kernel object of one run: maps, the ring buffer, the loaded object and
 // its links. It loads, attaches, runs BEGIN, consumes events, and on stop detaches, runs END,
 // prints the maps and frees everything — on every path.
+import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { generate, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, type GeneratedProgram } from '../codegen/codegen.js';
+import { generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, type GeneratedProgram } from '../codegen/codegen.js';
+import { Kallsyms } from '../kernel/kallsyms.js';
+import { Resolver } from './symbols.js';
 import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
 import { MESSAGES, unavailableProbe } from './availability.js';
 import type { EventSpec, MapSpec, TypedProgram } from '../typecheck/types.js';
@@ -24,6 +27,10 @@ export interface SessionOptions {
   readonly write: (text: string) => void;
   /** Warnings for the user (e.g. full maps); the CLI prints them to stderr. */
   readonly warn?: (message: string) => void;
+  /** Errors that do not stop the run (e.g. cat() of a missing file); the CLI prints them to stderr. */
+  readonly error?: (message: string) => void;
+  /** BPFTRACE_CAT_BYTES_MAX: the most bytes cat() prints of a file (default 10240). */
+  readonly catBytesMax?: number;
   readonly params?: readonly string[];
   /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
   readonly sourceName?: string;
@@ -66,6 +73,11 @@ export class Session {
   private requestedStop?: StopReason;
   private closed = false;
   private reported = { lost: 0n, full: 0n };
+  private countersCheckedAt = 0;
+  private readonly stackFds = new Map<string, { fd: number; depth: number }>();
+  private kallsyms?: Kallsyms | null;
+  /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
+  readonly resolver: Resolver;
   readonly ir: string = '';
 
   constructor(
@@ -75,6 +87,33 @@ export class Session {
   ) {
     this.addon = native();
     this.cpus = this.addon.possibleCpus();
+    this.resolver = new Resolver({
+      kallsyms: () => this.kernelSymbols(),
+      readStack: (kind, depth, id) => this.readStack(kind, depth, id),
+      demangle: (name) => this.addon.demangle(name),
+    });
+  }
+
+  private kernelSymbols(): Kallsyms | undefined {
+    if (this.kallsyms === undefined) {
+      const k = (this.kernel as { kallsyms?: () => Kallsyms | undefined }).kallsyms;
+      try {
+        this.kallsyms = k ? k.call(this.kernel) ?? null : Kallsyms.read();
+      } catch {
+        this.kallsyms = null;
+      }
+    }
+    return this.kallsyms ?? undefined;
+  }
+
+  private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
+    const map = this.stackFds.get(`${kind}:${depth}`);
+    if (!map) return [];
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(id);
+    const v = this.addon.mapLookup(map.fd, key, depth * 8);
+    if (!v) return [];
+    return Array.from({ length: depth }, (_, i) => v.readBigUInt64LE(i * 8));
   }
 
   /** The number of attach points, as `Attaching N probes...` counts them. */
@@ -96,8 +135,13 @@ export class Session {
       }
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? 16 << 20);
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
+      for (const s of stackMapKeys(this.program)) {
+        const fd = this.addon.mapCreate('stack_trace', `tl_${s.kind}_${s.depth}`, 4, s.depth * 8, 4096);
+        this.stackFds.set(s.key, { fd, depth: s.depth });
+      }
+      const stacks = new Map([...this.stackFds].map(([k, v]) => [k, v.fd]));
       const generated = generate(this.program, this.kernel, {
-        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd,
+        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks,
       }, {
         startNs: process.hrtime.bigint(), params: this.options.params, cpid: this.options.cpid,
         sourceName: this.options.sourceName,
@@ -244,6 +288,7 @@ export class Session {
     for (const fd of this.mapFds.values()) this.addon.closeFd(fd);
     if (this.ringbufFd >= 0) this.addon.closeFd(this.ringbufFd);
     if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
+    for (const s of this.stackFds.values()) this.addon.closeFd(s.fd);
   }
 
   private runSpecial(provider: 'BEGIN' | 'END'): void {
@@ -255,12 +300,17 @@ export class Session {
   snapshot(spec: MapSpec): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
-    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus) };
+    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver) };
   }
 
   /** Reads every available event and writes their output in one batch. */
   private drain(final = false): void {
     if (!this.ring || (this.stopping && !final)) return;
+    // Lost events and full maps are reported while running (about once a second), not only at exit.
+    if (!final && Date.now() - this.countersCheckedAt >= 1000) {
+      this.countersCheckedAt = Date.now();
+      this.reportCounters();
+    }
     const records = this.ring.drain();
     if (records.length === 0) return;
     let out = '';
@@ -284,7 +334,7 @@ export class Session {
 
   private handleEvent(spec: EventSpec, record: Buffer): string {
     const f = this.options.formatter;
-    const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset) }));
+    const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset, this.resolver) }));
     switch (spec.kind) {
       case 'printf':
         return f.printf(formatPrintf(spec.format!, args()));
@@ -301,6 +351,36 @@ export class Session {
         const map = this.program.maps.get(spec.map!);
         if (map) this.clearMap(map, spec.kind === 'zero');
         return '';
+      }
+      case 'join': {
+        // Arguments up to the first empty one (a NULL pointer leaves its slot empty).
+        const parts: string[] = [];
+        for (const field of spec.fields) {
+          const v = decodeValue(field.type, record, field.offset) as string;
+          if (v === '') break;
+          parts.push(v);
+        }
+        return f.join(parts.join(spec.separator ?? ' '));
+      }
+      case 'cat': {
+        const path = formatPrintf(spec.format!, args());
+        try {
+          const max = this.options.catBytesMax ?? 10240;
+          return f.cat(readFileSync(path).subarray(0, max).toString());
+        } catch (e) {
+          this.options.error?.(`failed to open file '${path}': ${errnoText(e)}`);
+          return f.cat(''); // nothing in text; an empty "cat" message in JSON, as bpftrace
+        }
+      }
+      case 'system': {
+        const command = formatPrintf(spec.format!, args());
+        let out: string;
+        try {
+          out = execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: '/bin/sh' });
+        } catch (e) {
+          out = String((e as { stdout?: string }).stdout ?? '');
+        }
+        return f.system(out);
       }
       default:
         return '';
@@ -322,6 +402,11 @@ export class Session {
     }
   }
 
+  private mapKeysMax(): number {
+    const scalar = [...this.program.maps.values()].find((m) => m.kind !== 'hist' && m.kind !== 'lhist');
+    return scalar?.maxEntries ?? 4096;
+  }
+
   /** Events lost to a full ring buffer and updates lost to full maps are reported, never silent. */
   private reportCounters(): void {
     const key = Buffer.alloc(4);
@@ -339,7 +424,9 @@ export class Session {
     }
     const full = read(COUNTER_MAP_FULL);
     if (full > this.reported.full) {
-      this.options.warn?.(`${full - this.reported.full} map updates failed because a map was full (raise BPFTRACE_MAP_KEYS_MAX)`);
+      const n = full - this.reported.full;
+      // bpftrace -k words each failure `Failed to map_update_elem: Argument list too long (-7)`.
+      this.options.warn?.(`Failed to map_update_elem ${n} time${n === 1n ? '' : 's'}: a map is full (BPFTRACE_MAP_KEYS_MAX is ${this.mapKeysMax()})`);
       this.reported.full = full;
     }
   }
@@ -353,6 +440,12 @@ function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied'
+    : code === 'EISDIR' ? 'Is a directory' : code ?? String(e);
 }
 
 /** Kernel map names are at most 15 characters; keep ours recognisable. */

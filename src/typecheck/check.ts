@@ -7,12 +7,13 @@ import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTINS } from './builtins.js';
-import { FUNCTIONS, AGGREGATIONS } from './functions.js';
+import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
+import { checkFunction, constantValues } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptStructs } from './ctypes.js';
 import { checkPrintfArgs } from './printf-format.js';
 import {
-  HIST_BUCKETS, INT64, NONE, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
+  HIST_BUCKETS, INT64, NONE, stringBytes, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
   type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
   type ProbeTarget, type Type, type TypedProbe, type TypedProgram, type VariableInfo,
 } from './types.js';
@@ -27,6 +28,8 @@ export interface CheckOptions {
   readonly pid?: number;
   /** C++ demangler (the native addon's), for uprobe names. */
   readonly demangle?: (name: string) => string;
+  /** --unsafe: allow system(), signal() and override(). */
+  readonly unsafe?: boolean;
 }
 
 export interface CheckResult {
@@ -73,7 +76,7 @@ function describeValue(info: MapInfo): string {
   return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
 }
 
-class Checker {
+export class Checker {
   readonly diagnostics: Diagnostic[] = [];
   readonly types = new Map<Expr, Type>();
   readonly constants = new Map<Expr, bigint>();
@@ -85,12 +88,11 @@ class Checker {
   private firstAssigned = new Map<string, Span>();
   private readVariables = new Set<string>();
   private probe!: Probe;
-  private targets: readonly ProbeTarget[] = [];
+  targets: readonly ProbeTarget[] = [];
   private loopDepth = 0;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
   private forDepth = 0;
-  private readonly stringLength: number;
-  /** sizeof/offsetof values, for codegen. */
+  readonly stringLength: number;
 
   constructor(
     readonly kernel: KernelInfo,
@@ -129,7 +131,7 @@ class Checker {
     return full?.kind === 'record' ? full : t;
   }
 
-  private report(d: Diagnostic): void {
+  report(d: Diagnostic): void {
     if (!this.collecting) this.diagnostics.push(d);
   }
 
@@ -363,7 +365,7 @@ class Checker {
     this.mapAssign(m, kind, valueType, call.span, lhist);
   }
 
-  private checkArity(call: Call, min: number, max: number): boolean {
+  checkArity(call: Call, min: number, max: number): boolean {
     if (call.args.length < min || call.args.length > max) {
       const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
       this.report(error('E_ARITY', call.span,
@@ -401,6 +403,10 @@ class Checker {
           default: return undefined;
         }
       }
+      case 'SizeOf':
+        // Its size is computed when the expression is typed.
+        if (!this.constants.has(e)) this.expr(e);
+        return this.constants.get(e);
       case 'PositionalParam': {
         const p = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1];
         return p !== undefined && /^-?\d+$/.test(p) ? BigInt(p) : undefined;
@@ -410,6 +416,7 @@ class Checker {
     }
   }
 
+  /** Checks an expression (public for functions-check.ts). */
   expr(e: Expr): Type {
     const t = this.exprUncached(e);
     this.types.set(e, t);
@@ -423,7 +430,7 @@ class Checker {
       case 'BoolLiteral':
         return INT64;
       case 'StringLiteral':
-        return str(Buffer.byteLength(e.value) + 1);
+        return str(stringBytes(e.value).length + 1);
       case 'PositionalParam': {
         if (e.count) return INT64;
         const p = this.options.params?.[e.index - 1];
@@ -809,6 +816,10 @@ class Checker {
       c.args.forEach((a) => this.expr(a));
       return NONE;
     }
+    if (UNSAFE_FUNCTIONS.has(c.name) && !this.options.unsafe) {
+      this.report(error('E_UNSAFE', c.span, `${c.name}() is an unsafe function being used in safe mode`,
+        'run with --unsafe to allow it'));
+    }
     switch (c.name) {
       case 'printf': {
         const fmt = c.args[0]!;
@@ -899,16 +910,17 @@ class Checker {
           this.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));
         }
         const size = n ? this.constant(n) : undefined;
-        return str(size !== undefined && size > 0n && size < BigInt(this.stringLength) ? Number(size) : this.stringLength);
+        // str(p, n) keeps n characters (captures 11: str(args->filename, 6) is `/etc/l`), plus the NUL.
+        return str(size !== undefined && size >= 0n && size + 1n < BigInt(this.stringLength) ? Number(size) + 1 : this.stringLength);
       }
     }
-    return NONE;
+    return checkFunction(this, c);
   }
 
-  private addEvent(
+  addEvent(
     at: Expr,
     kind: EventKind,
-    d: { format?: string; map?: string; top?: number; div?: number; fieldTypes: readonly Type[] },
+    d: { format?: string; map?: string; top?: number; div?: number; separator?: string; fieldTypes: readonly Type[] },
   ): void {
     if (this.collecting) return;
     const layout = tupleLayout(d.fieldTypes);
@@ -920,6 +932,7 @@ class Checker {
       map: d.map,
       top: d.top,
       div: d.div,
+      separator: d.separator,
       fields,
       size: 8 + Math.ceil(layout.size / 8) * 8,
       span: at.span,
