@@ -141,8 +141,6 @@ export function generate(
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   module.declare('declare i64 @llvm.bpf.pseudo(i64, i64)');
-  // GPL-only helpers (bpf_get_stackid, bpf_probe_read...) need a GPL license, as bpftrace declares.
-  module.declare('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   module.declare('declare void @llvm.lifetime.start.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
