@@ -158,10 +158,14 @@ export class Session {
     }
   }
 
-  /** Attaches every program to its targets. Throws (after cleaning up) if one cannot be attached. */
+  /**
+   * Runs BEGIN, then attaches every other program to its targets (as bpftrace does, so BEGIN's
+   * output comes before any event). Throws (after cleaning up) if one cannot be attached.
+   */
   attach(): void {
     const obj = this.object!;
     try {
+      this.runSpecial('BEGIN');
       for (const p of this.programs) {
         for (const t of p.targets) {
           switch (t.provider) {
@@ -226,7 +230,7 @@ export class Session {
   }
 
   /**
-   * Runs BEGIN, then consumes events until exit(), stop() or an error; then detaches, runs END,
+   * Consumes events (BEGIN's first) until exit(), stop() or an error; then detaches, runs END,
    * prints the remaining maps and frees everything. Resolves with why it stopped.
    */
   run(): Promise<StopReason> {
@@ -234,7 +238,6 @@ export class Session {
       this.finished = resolve;
       this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drain());
       this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs ?? 10);
-      this.runSpecial('BEGIN');
       this.drain();
       const watched = this.options.watchPid;
       if (watched !== undefined) {
