@@ -414,7 +414,8 @@ class ProbeGenerator {
       if (isAggregate(declared)) this.memset(v.slot, sizeOf(declared));
       this.vars.set(name, v);
     }
-    this.storeInto(v.slot, v.type, value);
+    if (isAggregate(v.type)) this.storeInto(v.slot, v.type, value);
+    else this.fn.store(this.normalize(this.toI64(value), v.type).ir, this.fn.bitcast(v.slot, ptr(i64)), 8);
   }
 
   // ---- maps ----
@@ -1304,6 +1305,14 @@ class ProbeGenerator {
         const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : this.toI64(this.expr(a));
         fn.callHelper(Helper.sendSignal, i64, [fn.intCast(sig, i32, false)]);
         return int(constInt(i64, 0));
+      }
+      case 'bswap': {
+        // Reverses the bytes of the value at its own width (bpftrace's bswap).
+        if (type.kind !== 'int' || type.bits === 8) return this.normalize(this.toI64(this.expr(c.args[0]!)), type);
+        const narrow = fn.intCast(this.toI64(this.expr(c.args[0]!)), intType(type.bits), false);
+        const swapped = fn.call(intType(type.bits), `llvm.bswap.i${type.bits}`, [narrow])!;
+        this.module.declare(`declare i${type.bits} @llvm.bswap.i${type.bits}(i${type.bits})`);
+        return { type, ir: fn.intCast(swapped, i64, type.signed) };
       }
       case 'strncmp': {
         const a = this.expr(c.args[0]!);

@@ -269,7 +269,8 @@ export class Checker {
     const existing = this.scope.get(v.name);
     if (!this.firstAssigned.has(v.name)) this.firstAssigned.set(v.name, v.span);
     if (!existing) {
-      this.scope.set(v.name, { name: v.name, type: t.kind === 'int' ? storageType(t) : t });
+      // Integers keep their width (bswap, printf and casts see it); codegen keeps them in an i64.
+      this.scope.set(v.name, { name: v.name, type: t });
       this.types.set(v, t);
       return;
     }
@@ -484,6 +485,11 @@ export class Checker {
         const t = this.expr(e.operand);
         if (e.op === '!') return INT64;
         if (e.op === '*') {
+          if (t.kind === 'int') {
+            // As bpftrace: an integer is an address, dereferenced as a 64-bit integer.
+            this.types.set(e.operand, { kind: 'pointer', target: INT64, userSpace: this.userContext });
+            return INT64;
+          }
           if (t.kind !== 'pointer') {
             this.report(error('E_TYPE', e.span, `'*' needs a pointer, got ${typeName(t)}`, 'cast it first, e.g. *(int32 *)addr'));
             return INT64;

@@ -200,6 +200,14 @@ export function checkFunction(c: Checker, call: Call): Type {
       if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `signal can not be used with "${bad}" probes`));
       return NONE;
     }
+    case 'bswap': {
+      const t = c.expr(args[0]!);
+      if (t.kind !== 'int') {
+        c.report(error('E_ARG_TYPE', args[0]!.span, `bswap() expects an integer, got ${typeName(t)}`));
+        return UINT64;
+      }
+      return t;
+    }
     case 'strncmp': {
       const [a, b, n] = args;
       for (const x of [a!, b!]) {

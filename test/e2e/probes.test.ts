@@ -226,7 +226,7 @@ describe('kernel types', () => {
     expect(b!.span.column).toBe(15);
     const [c] = diagnose('struct X { int a; }; BEGIN { @ = offsetof(struct X, b); }');
     expect(c!.code).toBe('E_UNKNOWN_FIELD');
-    const [d] = diagnose('BEGIN { @ = *pid; }');
+    const [d] = diagnose('BEGIN { @ = *comm; }');
     expect(d!.code).toBe('E_TYPE');
     const [e] = diagnose('kfunc:vfs_read { @ = args->cnt; }');
     expect(e!.code).toBe('E_UNKNOWN_FIELD');
