@@ -90,7 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { notice } = kernel.ensureTracefs();
     if (notice) stderr(`${notice}\n`);
   }
-  const checked = typecheck(parsed.program, kernel, { params });
+  const checked = typecheck(parsed.program, kernel, { params, mapKeysMax: envCount('BPFTRACE_MAP_KEYS_MAX') });
   const diagnostics: Diagnostic[] = [...parsed.diagnostics, ...checked.diagnostics];
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
   if (!checked.program) return ExitCode.programError;
@@ -165,6 +165,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     : reason === 'SIGTERM' ? ExitCode.terminated
     : reason === 'error' ? ExitCode.runtimeError
     : ExitCode.ok;
+}
+
+/** A positive integer from the environment (bpftrace's settings), or undefined if unset or not one. */
+function envCount(name: string): number | undefined {
+  const v = process.env[name];
+  return v !== undefined && /^[1-9][0-9]*$/.test(v.trim()) ? Number(v) : undefined;
 }
 
 function usesTracefs(program: Program): boolean {
