@@ -55,7 +55,7 @@ function parseArgs(argv: readonly string[]): Args {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('the benchmarks load BPF programs: run them as root');
-  const reps = args.reps ?? (args.quick ? 3 : 7);
+  const reps = args.reps ?? (args.quick ? 3 : 5);
   const log = (s: string) => process.stdout.write(`${s}\n`);
 
   ensureBpftrace();

@@ -23,12 +23,12 @@ export interface ThroughputResult {
 }
 
 export async function benchThroughput(helpers: Helpers, reps: number, quick: boolean, log: (s: string) => void): Promise<ThroughputResult> {
-  const rates = quick ? [50_000, 200_000, 0] : [25_000, 50_000, 100_000, 200_000, 400_000, 800_000, 0];
+  const rates = quick ? [50_000, 200_000, 0] : [25_000, 50_000, 100_000, 200_000, 400_000, 0];
   const seconds = quick ? 0.5 : 1;
   const result: ThroughputResult = { program: PROGRAM, points: { tracelet: [], bpftrace: [] }, failures: [] };
   for (const offered of rates) {
     // Unpaced: a fixed count, large enough to overrun a slow consumer.
-    const calls = offered === 0 ? (quick ? 300_000 : 1_000_000) : Math.round(offered * seconds);
+    const calls = offered === 0 ? (quick ? 300_000 : 500_000) : Math.round(offered * seconds);
     for (let rep = 0; rep < reps; rep++) {
       for (const tracer of alternate(rep)) {
         let elapsedNs = NaN;
@@ -61,7 +61,7 @@ export function maxLossless(points: readonly ThroughputPoint[]): number {
   for (const p of points) byOffered.set(p.offered, [...(byOffered.get(p.offered) ?? []), p]);
   let best = 0;
   for (const ps of byOffered.values()) {
-    if (ps.every((p) => p.lost === 0 && p.delivered === p.calls)) {
+    if (ps.every((p) => p.lost === 0 && p.delivered >= p.calls)) {
       best = Math.max(best, Math.min(...ps.map((p) => p.achieved)));
     }
   }
