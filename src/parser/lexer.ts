@@ -306,10 +306,17 @@ const lexerDefinition = {
   },
 };
 
+/**
+ * chevrotain's checks of the lexer and grammar definitions cost ~40% of building the parser at
+ * start-up (every run of the CLI) and can only fail on a change to the grammar itself. They run
+ * under vitest (the parser tests build both with them) and when TRACELET_VALIDATE_GRAMMAR=1.
+ */
+export const SKIP_GRAMMAR_VALIDATIONS = !process.env.VITEST && process.env.TRACELET_VALIDATE_GRAMMAR !== '1';
+
 const chevLexer = new Lexer(lexerDefinition, {
   positionTracking: 'onlyOffset',
   ensureOptimizations: false,
-  skipValidations: false,
+  skipValidations: SKIP_GRAMMAR_VALIDATIONS,
 });
 
 /** Every token type the parser may see (categories included). */

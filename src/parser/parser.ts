@@ -136,7 +136,9 @@ class TraceletParser extends EmbeddedActionsParser {
   private pendingStmt: Stmt | undefined;
 
   constructor() {
-    super(T.allTokenTypes, { recoveryEnabled: true, maxLookahead: 4, errorMessageProvider: messages });
+    super(T.allTokenTypes, {
+      recoveryEnabled: true, maxLookahead: 4, errorMessageProvider: messages, skipValidations: T.SKIP_GRAMMAR_VALIDATIONS,
+    });
     this.performSelfAnalysis();
   }
 

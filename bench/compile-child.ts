@@ -1,0 +1,36 @@
+// Runs in its own process (so the first compile is cold, as in the CLI): parse → typecheck →
+// codegen → LLVM (IR → BPF ELF in process) of one script, with map fds made up as --emit-llvm
+// does (nothing is loaded). Prints one JSON line: the cold run and the warm repetitions, in ms.
+import { readFileSync } from 'node:fs';
+import { parse } from '../src/parser/index.js';
+import { typecheck } from '../src/typecheck/check.js';
+import { generate } from '../src/codegen/codegen.js';
+import { SystemKernel } from '../src/kernel/index.js';
+import { native } from '../src/runtime/native.js';
+
+interface Stages { parse: number; typecheck: number; codegen: number; llvm: number; total: number; irBytes: number; elfBytes: number }
+
+function once(text: string): Stages {
+  const t0 = performance.now();
+  const parsed = parse(text);
+  if (parsed.diagnostics.some((d) => d.severity === 'error')) throw new Error(JSON.stringify(parsed.diagnostics[0]));
+  const t1 = performance.now();
+  const kernel = new SystemKernel(); // formats are read again, as each run of a tracer does
+  const checked = typecheck(parsed.program, kernel, {});
+  if (!checked.program) throw new Error(JSON.stringify(checked.diagnostics[0]));
+  const t2 = performance.now();
+  const fds = new Map([...checked.program.maps.keys()].map((name, i) => [name, 100 + i]));
+  const { ir } = generate(checked.program, kernel, { maps: fds, ringbuf: 98, counters: 99 }, {});
+  const t3 = performance.now();
+  const elf = native().compileIR(ir);
+  const t4 = performance.now();
+  return { parse: t1 - t0, typecheck: t2 - t1, codegen: t3 - t2, llvm: t4 - t3, total: t4 - t0, irBytes: ir.length, elfBytes: elf.length };
+}
+
+const [file, repsArg] = process.argv.slice(2);
+const text = readFileSync(file!, 'utf8');
+native(); // the addon's load (dlopen of libLLVM) is start-up, not compilation
+const cold = once(text);
+const warm: Stages[] = [];
+for (let i = 0; i < Number(repsArg ?? 5); i++) warm.push(once(text));
+process.stdout.write(`${JSON.stringify({ cold, warm })}\n`);
