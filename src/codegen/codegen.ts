@@ -13,6 +13,7 @@ import {
   type IrValue, type Label,
 } from './ir/builder.js';
 import { BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { syscallNumbers } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
 export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe';
@@ -23,7 +24,22 @@ export interface GeneratedProgram {
   readonly type: ProgramType;
   readonly probe: TypedProbe;
   readonly targets: readonly ProbeTarget[];
+  /**
+   * Set when the program is attached once, to this raw tracepoint (`sys_enter` / `sys_exit`),
+   * instead of to each target: it dispatches on the syscall number to the code of its targets.
+   */
+  readonly rawTracepoint?: SyscallEvent;
 }
+
+/** The raw tracepoints every syscall passes through. */
+export type SyscallEvent = 'sys_enter' | 'sys_exit';
+
+/**
+ * When syscall tracepoints share one raw tracepoint: `auto` when a probe has at least
+ * SYSCALL_DISPATCH_MIN of them, `always`, or `never` (one perf-event tracepoint each).
+ */
+export type SyscallDispatchMode = 'auto' | 'always' | 'never';
+export const SYSCALL_DISPATCH_MIN = 4;
 
 export interface MapFds {
   /** fd of each map of the program, by name. */
@@ -31,12 +47,19 @@ export interface MapFds {
   readonly ringbuf: number;
   /** A per-CPU array of counters: [0] events lost because the ring buffer was full. */
   readonly counters: number;
+  /**
+   * An array map of one u64: once the runtime sets it to non-zero, every probe but END returns
+   * at once. That stops a run instantly, while detaching (slow for perf events) happens later.
+   */
+  readonly stopped?: number;
 }
 
 export interface CodegenOptions {
   /** CLOCK_MONOTONIC at start, for `elapsed`. */
   readonly startNs?: bigint;
   readonly params?: readonly string[];
+  /** Default: the TRACELET_SYSCALL_DISPATCH environment variable, else `auto`. */
+  readonly syscallDispatch?: SyscallDispatchMode;
 }
 
 export interface CodegenResult {
@@ -83,13 +106,45 @@ function usesTargetSpecifics(probe: Probe): boolean {
   return found;
 }
 
+interface Plan {
+  probe: TypedProbe;
+  targets: ProbeTarget[];
+  type: ProgramType;
+  syscall?: SyscallEvent;
+}
+
+/**
+ * The syscall tracepoints of a probe that can share the raw `sys_enter` / `sys_exit` tracepoint
+ * (x86_64, syscall number known), or none when the probe has too few of them for it to pay.
+ */
+function syscallDispatchGroups(targets: readonly ProbeTarget[], mode: SyscallDispatchMode): Map<SyscallEvent, ProbeTarget[]> {
+  const groups = new Map<SyscallEvent, ProbeTarget[]>();
+  if (mode === 'never') return groups;
+  let count = 0;
+  for (const t of targets) {
+    const m = t.provider === 'tracepoint' && t.parts[0] === 'syscalls' ? /^sys_(enter|exit)_(\w+)$/.exec(t.parts[1]!) : null;
+    if (!m || !syscallNumbers(m[2]!)) continue;
+    const event: SyscallEvent = m[1] === 'enter' ? 'sys_enter' : 'sys_exit';
+    const g = groups.get(event) ?? [];
+    g.push(t);
+    groups.set(event, g);
+    count++;
+  }
+  if (count < (mode === 'always' ? 1 : SYSCALL_DISPATCH_MIN)) groups.clear();
+  return groups;
+}
+
 /** Splits each probe's targets into the programs to generate. */
-function planPrograms(program: TypedProgram): { probe: TypedProbe; targets: ProbeTarget[]; type: ProgramType }[] {
-  const plans: { probe: TypedProbe; targets: ProbeTarget[]; type: ProgramType }[] = [];
+function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] {
+  const plans: Plan[] = [];
   for (const probe of program.probes) {
     const perTarget = usesTargetSpecifics(probe.probe);
     const groups = new Map<string, ProbeTarget[]>();
+    const dispatched = syscallDispatchGroups(probe.targets, mode);
+    for (const [event, targets] of dispatched) plans.push({ probe, targets, type: 'raw_tracepoint', syscall: event });
+    const shared = new Set([...dispatched.values()].flat());
     for (const t of probe.targets) {
+      if (shared.has(t)) continue;
       // BEGIN and END run at different times, so each gets its own program.
       const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' ? t.name : programType(t.provider);
       const g = groups.get(key) ?? [];
@@ -115,16 +170,53 @@ export function generate(
   module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
   module.declare('declare void @llvm.memcpy.p0i8.p0i8.i64(i8* noalias nocapture writeonly, i8* noalias nocapture readonly, i64, i1 immarg)');
+  // GPL-only helpers (bpf_get_current_task...) need a GPL-compatible license, as bpftrace's.
+  module.declare('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   const programs: GeneratedProgram[] = [];
-  for (const [i, plan] of planPrograms(program).entries()) {
+  const mode = options.syscallDispatch ?? dispatchModeFromEnv();
+  for (const [i, plan] of planPrograms(program, mode).entries()) {
     const first = plan.targets[0]!;
-    const name = `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
-    const fn = new FunctionBuilder(name, sectionFor(first), [{ type: i8p, name: 'ctx' }]);
-    new ProbeGenerator(program, kernel, fds, options, fn, plan.probe, plan.targets).generate();
+    const name = plan.syscall ? `tl_sys_${i}` : `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
+    const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : sectionFor(first);
+    const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
+    const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
+    new ProbeGenerator(program, kernel, fds, options, fn, plan.probe, plan.targets, syscall).generate();
     module.addFunction(fn);
-    programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets });
+    programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
   }
   return { ir: module.toString(), programs };
+}
+
+function dispatchModeFromEnv(): SyscallDispatchMode {
+  const v = process.env.TRACELET_SYSCALL_DISPATCH;
+  return v === 'always' || v === 'never' ? v : 'auto';
+}
+
+/** Byte offsets the syscall dispatch reads: pt_regs registers and the task's thread_info status. */
+interface SyscallLayout {
+  /** di, si, dx, r10, r8, r9: the x86_64 syscall arguments in order. */
+  readonly args: readonly number[];
+  readonly origAx: number;
+  /** task_struct → thread_info.status, which has TS_COMPAT during 32-bit syscalls. */
+  readonly threadStatus: number;
+}
+
+/** x86_64's TS_COMPAT (arch/x86/include/asm/thread_info.h). */
+const TS_COMPAT = 0x0002;
+
+/** From BTF when it has the types, else x86_64's layout (the same on every kernel since 4.x). */
+function syscallLayout(kernel: KernelInfo): SyscallLayout {
+  const field = (type: string, name: string): number | undefined => {
+    const t = kernel.kernelType(type);
+    return t?.kind === 'record' ? t.fields.find((f) => f.name === name)?.offset : undefined;
+  };
+  const reg = (name: string, fallback: number) => field('struct pt_regs', name) ?? fallback;
+  const threadInfo = field('struct task_struct', 'thread_info') ?? 0;
+  return {
+    args: [reg('di', 112), reg('si', 104), reg('dx', 96), reg('r10', 56), reg('r8', 72), reg('r9', 64)],
+    origAx: reg('orig_ax', 120),
+    threadStatus: threadInfo + (field('struct thread_info', 'status') ?? 16),
+  };
 }
 
 function sectionFor(t: ProbeTarget): string {
@@ -151,6 +243,9 @@ function isAggregate(t: Type): boolean {
 class ProbeGenerator {
   private readonly vars = new Map<string, { type: Type; slot: IrValue }>();
   private readonly loops: { continueTo: Label; breakTo: Label }[] = [];
+  /** In a syscall dispatch program: the syscall number and the struct pt_regs pointer (i64). */
+  private syscallNr?: IrValue;
+  private syscallRegs?: IrValue;
 
   constructor(
     private readonly program: TypedProgram,
@@ -159,12 +254,156 @@ class ProbeGenerator {
     private readonly options: CodegenOptions,
     private readonly fn: FunctionBuilder,
     private readonly probe: TypedProbe,
-    private readonly targets: readonly ProbeTarget[],
+    private targets: readonly ProbeTarget[],
+    private readonly syscall?: { readonly event: SyscallEvent; readonly layout: SyscallLayout },
   ) {}
 
   generate(): void {
+    if (this.syscall) this.generateSyscallDispatch(this.syscall.event, this.syscall.layout);
+    else this.emitBody();
+  }
+
+  /**
+   * One program on the raw `sys_enter` / `sys_exit` tracepoint for many syscall tracepoints: it
+   * finds the syscall number, branches (a binary search over number ranges) to the code of the
+   * matching target, or returns. What a `syscalls:sys_*_NAME` perf tracepoint would see is
+   * rebuilt: 32-bit (compat) syscalls are skipped as the perf tracepoints skip them, and
+   * `args->field` reads the argument register (or the return value) the kernel copies into the
+   * tracepoint's record. The code of the probe is emitted once when it does not depend on the
+   * target, else once per target with `probe` and `args` of that target.
+   */
+  private generateSyscallDispatch(event: SyscallEvent, layout: SyscallLayout): void {
+    const { fn } = this;
+    const ctx = fn.param(0);
+    // Raw tracepoint context: u64 args[]; [0] = struct pt_regs *, [1] = id (enter) or ret (exit).
+    this.syscallRegs = fn.load(fn.bitcast(ctx, ptr(i64)), 8);
+    this.syscallNr = event === 'sys_enter'
+      ? fn.load(fn.byteOffset(ctx, 8, i64), 8)
+      : this.readKernel(this.syscallRegs, layout.origAx, 8);
+    const all = this.targets;
+    const perTarget = usesTargetSpecifics(this.probe.probe);
+    const skip = fn.label('notours');
+    const cases: { nr: number; label: Label }[] = [];
+    const bodies: { label: Label; targets: readonly ProbeTarget[] }[] = [];
+    for (const group of perTarget ? all.map((t) => [t]) : [all]) {
+      const label = fn.label('syscall');
+      bodies.push({ label, targets: group });
+      for (const t of group) {
+        for (const nr of syscallNumbers(t.parts[1]!.replace(/^sys_(enter|exit)_/, '')) ?? []) cases.push({ nr, label });
+      }
+    }
+    cases.sort((a, b) => a.nr - b.nr);
+    // Consecutive numbers going to the same code make one range.
+    const ranges: { lo: number; hi: number; label: Label }[] = [];
+    for (const c of cases) {
+      const last = ranges.at(-1);
+      if (last && last.label === c.label && last.hi + 1 === c.nr) last.hi = c.nr;
+      else ranges.push({ lo: c.nr, hi: c.nr, label: c.label });
+    }
+    this.dispatchTree(this.syscallNr, ranges, skip);
+    fn.place(skip);
+    fn.ret(constInt(i64, 0));
+    for (const body of bodies) {
+      fn.place(body.label);
+      this.targets = body.targets;
+      // A 32-bit syscall (int 0x80 from a 64-bit process) has ia32 numbers: not ours.
+      const task = fn.callHelper(Helper.getCurrentTask, i64, []);
+      const status = this.readKernel(task, layout.threadStatus, 4);
+      const compat = fn.icmp('ne', fn.binary('and', status, constInt(i64, TS_COMPAT)), constInt(i64, 0));
+      const native = fn.label('native');
+      const compatExit = fn.label('compat');
+      fn.condBr(compat, compatExit, native);
+      fn.place(compatExit);
+      fn.ret(constInt(i64, 0));
+      fn.place(native);
+      this.emitBody();
+    }
+    this.targets = all;
+  }
+
+  /** Branches to the label of the range holding `value`, or to `miss`: a balanced binary search. */
+  private dispatchTree(value: IrValue, ranges: readonly { lo: number; hi: number; label: Label }[], miss: Label): void {
+    const { fn } = this;
+    if (ranges.length === 0) {
+      fn.br(miss);
+      return;
+    }
+    if (ranges.length === 1) {
+      const { lo, hi, label } = ranges[0]!;
+      // value - lo <= hi - lo, unsigned: one compare for the whole range.
+      const inside = fn.icmp('ule', fn.binary('sub', value, constInt(i64, lo)), constInt(i64, hi - lo));
+      fn.condBr(inside, label, miss);
+      return;
+    }
+    const mid = ranges.length >> 1;
+    const left = fn.label('below');
+    const right = fn.label('above');
+    fn.condBr(fn.icmp('ult', value, constInt(i64, ranges[mid]!.lo)), left, right);
+    fn.place(left);
+    this.dispatchTree(value, ranges.slice(0, mid), miss);
+    fn.place(right);
+    this.dispatchTree(value, ranges.slice(mid), miss);
+  }
+
+  /** Returns from the program when the run has been stopped (see MapFds.stopped). */
+  private returnIfStopped(mapFd: number): void {
+    const { fn } = this;
+    fn.beginScope();
+    const key = fn.scratch(i32, 4);
+    fn.store(constInt(i32, 0), key, 4);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(mapFd), fn.bitcast(key, i8p)]);
+    fn.endScope();
+    const check = fn.label('check');
+    const stop = fn.label('stopped');
+    const run = fn.label('running');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), check, run);
+    fn.place(check);
+    fn.condBr(fn.icmp('ne', fn.load(fn.bitcast(p, ptr(i64)), 8), constInt(i64, 0)), stop, run);
+    fn.place(stop);
+    fn.ret(constInt(i64, 0));
+    fn.place(run);
+  }
+
+  /** Reads `bytes` (≤ 8) of kernel memory at address + offset, zero-extended to i64. */
+  private readKernel(address: IrValue, offset: number, bytes: number): IrValue {
+    const { fn } = this;
+    fn.beginScope();
+    const slot = fn.scratch(i64, 8);
+    fn.store(constInt(i64, 0), slot, 8);
+    const source = fn.intToPtr(fn.binary('add', address, constInt(i64, offset)), i8p);
+    fn.callHelper(Helper.probeReadKernel, i64, [fn.bitcast(slot, i8p), constInt(i32, bytes), source]);
+    const value = fn.load(slot, 8);
+    fn.endScope();
+    return value;
+  }
+
+  /** `args->field` in a syscall dispatch program: what the perf tracepoint's record would hold. */
+  private syscallField(field: string, type: Type): Val {
+    const { fn } = this;
+    const target = this.targets[0]!;
+    const format = this.kernel.tracepointFormat(target.parts[0]!, target.parts[1]!);
+    const f = format?.fields.find((x) => x.name === field);
+    let v: IrValue;
+    if (!f) {
+      v = constInt(i64, 0);
+    } else if (field === '__syscall_nr') {
+      v = this.syscallNr!;
+    } else if (this.syscall!.event === 'sys_exit') {
+      v = fn.load(fn.byteOffset(fn.param(0), 8, i64), 8); // ret: the raw tracepoint's args[1]
+    } else {
+      const register = this.syscall!.layout.args[(f.offset - 16) / 8];
+      v = register === undefined ? constInt(i64, 0) : this.readKernel(this.syscallRegs!, register, 8);
+    }
+    // Every syscall field is 8 bytes wide, so this only narrows fields of other sizes.
+    if (type.kind === 'int' && type.bits < 64) v = fn.intCast(fn.intCast(v, intType(type.bits), false), i64, type.signed);
+    return { type, ir: v };
+  }
+
+  private emitBody(): void {
     const { fn } = this;
     const body = this.probe.probe;
+    const special = this.targets[0]?.provider;
+    if (this.fds.stopped !== undefined && special !== 'BEGIN' && special !== 'END') this.returnIfStopped(this.fds.stopped);
     if (body.predicate) {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
       const pass = fn.label('body');
@@ -751,6 +990,7 @@ class ProbeGenerator {
   /** `args->field` of a tracepoint: read straight from the context at this target's offset. */
   private fieldAccess(e: Extract<Expr, { kind: 'FieldAccess' }>, type: Type): Val {
     const { fn } = this;
+    if (this.syscall && e.object.kind === 'Builtin' && e.object.name === 'args') return this.syscallField(e.field, type);
     const object = this.expr(e.object);
     const objectType = object.type;
     if (objectType.kind !== 'record') return { type, ir: constInt(i64, 0) };

@@ -43,9 +43,16 @@ export class Session {
   private readonly mapFds = new Map<string, number>();
   private ringbufFd = -1;
   private countersFd = -1;
+  private stoppedFd = -1;
   private object?: NativeObject;
   private programs: readonly GeneratedProgram[] = [];
   private links: NativeLink[] = [];
+  /** Tracepoints attached through perf events: the link detaches fast, the perf event slowly. */
+  private tracepointLinks: { linkFd: number; perfFd: number }[] = [];
+  /** Perf events whose programs are detached, to be released in the background on close. */
+  private detachedPerfFds: number[] = [];
+  /** The pid of the process finishing the teardown of perf events after close(), or 0. */
+  reaperPid = 0;
   private ring?: RingBufferConsumer;
   private timer?: NodeJS.Timeout;
   private finished?: (reason: StopReason) => void;
@@ -81,8 +88,9 @@ export class Session {
       }
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? 16 << 20);
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
+      this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
       const generated = generate(this.program, this.kernel, {
-        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd,
+        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stopped: this.stoppedFd,
       }, { startNs: process.hrtime.bigint(), params: this.options.params });
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
@@ -101,13 +109,24 @@ export class Session {
     const obj = this.object!;
     try {
       for (const p of this.programs) {
+        if (p.rawTracepoint) {
+          // Syscall dispatch: one attachment stands for every target of the program.
+          this.links.push(this.addon.attachRawTracepoint(obj, p.name, p.rawTracepoint));
+          continue;
+        }
         for (const t of p.targets) {
           switch (t.provider) {
             case 'BEGIN': case 'END':
               break;
-            case 'tracepoint':
-              this.links.push(this.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
+            case 'tracepoint': {
+              const id = this.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
+              if (id < 0) {
+                this.links.push(this.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
+              } else {
+                this.tracepointLinks.push(this.addon.attachTracepointPerf(obj.programFd(p.name), id));
+              }
               break;
+            }
             case 'interval':
             case 'profile': {
               const { frequency, periodNs } = timerPeriod(t);
@@ -158,8 +177,7 @@ export class Session {
     const finished = this.finished;
     try {
       if (this.timer) clearInterval(this.timer);
-      for (const l of this.links) l.destroy();
-      this.links = [];
+      this.detach();
       this.drain(true);
       this.runSpecial('END');
       this.drain(true);
@@ -179,13 +197,40 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    for (const l of this.links) l.destroy();
-    this.links = [];
+    this.detach();
+    // Tearing down tracepoint perf events takes ~72 ms each: a reaper process does it.
+    if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);
+    this.detachedPerfFds = [];
     this.ring?.close();
     this.object?.close();
     for (const fd of this.mapFds.values()) this.addon.closeFd(fd);
     if (this.ringbufFd >= 0) this.addon.closeFd(this.ringbufFd);
     if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
+    if (this.stoppedFd >= 0) this.addon.closeFd(this.stoppedFd);
+  }
+
+  /**
+   * Stops every program at once: raises the `stopped` flag every probe checks first, detaches
+   * what detaches quickly, and keeps tracepoint perf events (link ~24 ms + event ~72 ms each to
+   * release here, serialised by the kernel) for close() to hand to a reaper process.
+   */
+  private detach(): void {
+    if (this.stoppedFd >= 0) {
+      const one = Buffer.alloc(8);
+      one.writeBigUInt64LE(1n);
+      this.addon.mapUpdate(this.stoppedFd, Buffer.alloc(4), one);
+    }
+    for (const l of this.links) l.destroy();
+    this.links = [];
+    for (const t of this.tracepointLinks) {
+      if (this.stoppedFd >= 0) {
+        this.detachedPerfFds.push(t.linkFd, t.perfFd);
+      } else {
+        this.addon.closeFd(t.linkFd);
+        this.detachedPerfFds.push(t.perfFd);
+      }
+    }
+    this.tracepointLinks = [];
   }
 
   private runSpecial(provider: 'BEGIN' | 'END'): void {
