@@ -40,6 +40,8 @@ export type SyscallEvent = 'sys_enter' | 'sys_exit';
  */
 export type SyscallDispatchMode = 'auto' | 'always' | 'never';
 export const SYSCALL_DISPATCH_MIN = 4;
+/** Value size of the MapFds.syscallNames maps. */
+export const SYSCALL_NAME_BYTES = 64;
 
 export interface MapFds {
   /** fd of each map of the program, by name. */
@@ -52,6 +54,11 @@ export interface MapFds {
    * at once. That stops a run instantly, while detaching (slow for perf events) happens later.
    */
   readonly stopped?: number;
+  /**
+   * The array map (u32 syscall number → 64-byte `tracepoint:syscalls:sys_enter_NAME` string) a
+   * syscall dispatch program reads `probe` from; created on first use by the runtime.
+   */
+  readonly syscallNames?: (event: SyscallEvent) => number;
 }
 
 export interface CodegenOptions {
@@ -132,6 +139,34 @@ function syscallDispatchGroups(targets: readonly ProbeTarget[], mode: SyscallDis
   }
   if (count < (mode === 'always' ? 1 : SYSCALL_DISPATCH_MIN)) groups.clear();
   return groups;
+}
+
+/**
+ * How `args` is used by a probe: the fields it reads, or undefined when `args` appears other
+ * than as `args->field` (then the code depends on the whole record).
+ */
+function argsFieldsUsed(probe: Probe): Set<string> | undefined {
+  const fields = new Set<string>();
+  let whole = false;
+  const visit = (node: unknown): void => {
+    if (whole || node === null || typeof node !== 'object') return;
+    const n = node as { kind?: string; name?: string; object?: { kind?: string; name?: string }; field?: string };
+    if (n.kind === 'FieldAccess' && n.object?.kind === 'Builtin' && n.object.name === 'args') {
+      fields.add(n.field!);
+      return;
+    }
+    if (n.kind === 'Builtin' && n.name === 'args') {
+      whole = true;
+      return;
+    }
+    for (const v of Object.values(node)) {
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v === 'object' && 'kind' in v) visit(v);
+    }
+  };
+  visit(probe.predicate);
+  visit(probe.body);
+  return whole ? undefined : fields;
 }
 
 /** Splits each probe's targets into the programs to generate. */
@@ -281,11 +316,24 @@ class ProbeGenerator {
       ? fn.load(fn.byteOffset(ctx, 8, i64), 8)
       : this.readKernel(this.syscallRegs, layout.origAx, 8);
     const all = this.targets;
-    const perTarget = usesTargetSpecifics(this.probe.probe);
     const skip = fn.label('notours');
     const cases: { nr: number; label: Label }[] = [];
     const bodies: { label: Label; targets: readonly ProbeTarget[] }[] = [];
-    for (const group of perTarget ? all.map((t) => [t]) : [all]) {
+    // Targets share code when the `args` fields the probe reads sit at the same offsets (`probe`
+    // is looked up by syscall number); the code is emitted once per distinct layout.
+    const used = argsFieldsUsed(this.probe.probe);
+    const layouts = new Map<string, ProbeTarget[]>();
+    for (const t of all) {
+      let key = t.name;
+      if (used) {
+        const format = this.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!);
+        key = [...used].map((f) => format?.fields.find((x) => x.name === f)?.offset ?? -1).join(',');
+      }
+      const g = layouts.get(key) ?? [];
+      g.push(t);
+      layouts.set(key, g);
+    }
+    for (const group of layouts.values()) {
       const label = fn.label('syscall');
       bodies.push({ label, targets: group });
       for (const t of group) {
@@ -343,6 +391,27 @@ class ProbeGenerator {
     this.dispatchTree(value, ranges.slice(0, mid), miss);
     fn.place(right);
     this.dispatchTree(value, ranges.slice(mid), miss);
+  }
+
+  /** `probe` in a syscall dispatch program: the tracepoint's name, by syscall number. */
+  private syscallProbeName(size: number): IrValue {
+    const { fn } = this;
+    const out = this.temp({ kind: 'string', size });
+    this.memset(out, size);
+    const fd = this.fds.syscallNames?.(this.syscall!.event) ?? -1;
+    fn.beginScope();
+    const key = fn.scratch(i32, 4);
+    fn.store(fn.intCast(this.syscallNr!, i32, false), key, 4);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(fd), fn.bitcast(key, i8p)]);
+    fn.endScope();
+    const found = fn.label('name');
+    const done = fn.label('named');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, done);
+    fn.place(found);
+    this.memcpy(out, p, Math.min(size, SYSCALL_NAME_BYTES));
+    fn.br(done);
+    fn.place(done);
+    return out;
   }
 
   /** Returns from the program when the run has been stopped (see MapFds.stopped). */
@@ -977,6 +1046,7 @@ class ProbeGenerator {
         return { type, ir: out };
       }
       case 'probe':
+        if (this.syscall && this.targets.length > 1) return { type, ir: this.syscallProbeName(sizeOf(type)) };
         return { type, ir: this.stringConstant(this.targets[0]!.name, sizeOf(type)) };
       case 'ctx':
         return int(fn.ptrToInt(fn.param(0)));

@@ -98,3 +98,9 @@ export function syscallNumbers(name: string, arch: string = process.arch): reado
   }
   return byName.get(name);
 }
+
+/** Every (number, name) of the table (x86_64 only; empty elsewhere). */
+export function syscallTable(arch: string = process.arch): readonly (readonly [number, string])[] {
+  if (arch !== 'x64') return [];
+  return Object.entries(X86_64).map(([nr, name]) => [Number(nr), name] as const);
+}

@@ -2,7 +2,10 @@
 // its links. It loads, attaches, runs BEGIN, consumes events, and on stop detaches, runs END,
 // prints the maps and frees everything — on every path.
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { generate, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, type GeneratedProgram } from '../codegen/codegen.js';
+import {
+  generate, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, SYSCALL_NAME_BYTES, type GeneratedProgram, type SyscallEvent,
+} from '../codegen/codegen.js';
+import { syscallTable } from '../kernel/syscalls.js';
 import { timerPeriod } from '../typecheck/probes.js';
 import type { EventSpec, MapSpec, TypedProgram } from '../typecheck/types.js';
 import { native, type NativeAddon, type NativeLink, type NativeObject, type RingBufferConsumer } from './native.js';
@@ -44,6 +47,7 @@ export class Session {
   private ringbufFd = -1;
   private countersFd = -1;
   private stoppedFd = -1;
+  private readonly syscallNameFds = new Map<SyscallEvent, number>();
   private object?: NativeObject;
   private programs: readonly GeneratedProgram[] = [];
   private links: NativeLink[] = [];
@@ -91,6 +95,7 @@ export class Session {
       this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
       const generated = generate(this.program, this.kernel, {
         maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stopped: this.stoppedFd,
+        syscallNames: (event) => this.syscallNamesMap(event),
       }, { startNs: process.hrtime.bigint(), params: this.options.params });
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
@@ -207,6 +212,25 @@ export class Session {
     if (this.ringbufFd >= 0) this.addon.closeFd(this.ringbufFd);
     if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
     if (this.stoppedFd >= 0) this.addon.closeFd(this.stoppedFd);
+    for (const fd of this.syscallNameFds.values()) this.addon.closeFd(fd);
+  }
+
+  /** The syscall number → tracepoint name map of a syscall dispatch program (made once). */
+  private syscallNamesMap(event: SyscallEvent): number {
+    const known = this.syscallNameFds.get(event);
+    if (known !== undefined) return known;
+    const table = syscallTable();
+    const entries = Math.max(1, ...table.map(([nr]) => nr + 1));
+    const fd = this.addon.mapCreate('array', `tl_${event}`, 4, SYSCALL_NAME_BYTES, entries);
+    this.syscallNameFds.set(event, fd);
+    const key = Buffer.alloc(4);
+    for (const [nr, name] of table) {
+      const value = Buffer.alloc(SYSCALL_NAME_BYTES);
+      value.write(`tracepoint:syscalls:${event}_${name.slice(0, SYSCALL_NAME_BYTES)}`.slice(0, SYSCALL_NAME_BYTES - 1));
+      key.writeUInt32LE(nr);
+      this.addon.mapUpdate(fd, key, value);
+    }
+    return fd;
   }
 
   /**
