@@ -324,8 +324,8 @@ class ProbeGenerator {
     const used = argsFieldsUsed(this.probe.probe);
     const layouts = new Map<string, ProbeTarget[]>();
     for (const t of all) {
-      let key = t.name;
-      if (used) {
+      let key = used ? '' : t.name;
+      if (used && used.size > 0) {
         const format = this.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!);
         key = [...used].map((f) => format?.fields.find((x) => x.name === f)?.offset ?? -1).join(',');
       }
