@@ -122,6 +122,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     write: (text) => writeAll(outFd, text),
     warn: (message) => stderr(`WARNING: ${message}\n`),
     params,
+    sourceName: source.name,
   });
 
   try {

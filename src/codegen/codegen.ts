@@ -1,7 +1,7 @@
 // TypedProgram → LLVM IR text: one BPF program per probe (or per attach point where the code
 // depends on it), maps referenced by the fds the runtime created, events written straight into
 // the ring buffer.
-import type { AssignStmt, Block, Call, Expr, MapRef, Probe, Stmt } from '../parser/ast.js';
+import type { AssignStmt, Block, Call, Expr, ForStmt, MapRef, Probe, Stmt } from '../parser/ast.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import {
   INT64, UINT64, alignUp, lhistBucketCount, sizeOf, tupleLayout,
@@ -9,7 +9,7 @@ import {
 } from '../typecheck/types.js';
 import { mapName } from '../typecheck/check.js';
 import {
-  FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
+  DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrValue, type Label,
 } from './ir/builder.js';
 import { BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
@@ -67,6 +67,8 @@ export interface CodegenOptions {
   readonly params?: readonly string[];
   /** Default: the TRACELET_SYSCALL_DISPATCH environment variable, else `auto`. */
   readonly syscallDispatch?: SyscallDispatchMode;
+  /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
+  readonly sourceName?: string;
 }
 
 export interface CodegenResult {
@@ -199,14 +201,14 @@ export function generate(
   fds: MapFds,
   options: CodegenOptions = {},
 ): CodegenResult {
-  const module = new ModuleBuilder();
+  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin'));
+  // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
+  module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   module.declare('declare i64 @llvm.bpf.pseudo(i64, i64)');
   module.declare('declare void @llvm.lifetime.start.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
   module.declare('declare void @llvm.memcpy.p0i8.p0i8.i64(i8* noalias nocapture writeonly, i8* noalias nocapture readonly, i64, i1 immarg)');
-  // GPL-only helpers (bpf_get_current_task...) need a GPL-compatible license, as bpftrace's.
-  module.declare('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   const programs: GeneratedProgram[] = [];
   const mode = options.syscallDispatch ?? dispatchModeFromEnv();
   for (const [i, plan] of planPrograms(program, mode).entries()) {
@@ -214,8 +216,9 @@ export function generate(
     const name = plan.syscall ? `tl_sys_${i}` : `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
     const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : sectionFor(first);
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
+    fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
-    new ProbeGenerator(program, kernel, fds, options, fn, plan.probe, plan.targets, syscall).generate();
+    new ProbeGenerator(program, kernel, fds, options, module, fn, plan.probe, plan.targets, syscall).generate();
     module.addFunction(fn);
     programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
   }
@@ -275,9 +278,13 @@ function isAggregate(t: Type): boolean {
   return t.kind === 'string' || t.kind === 'tuple' || t.kind === 'record' || t.kind === 'buffer' || t.kind === 'array';
 }
 
+/** Where break/continue go: labels of a while loop, or the return of a for-loop callback. */
+type LoopExit = { continueTo: Label; breakTo: Label } | 'callback';
+
 class ProbeGenerator {
   private readonly vars = new Map<string, { type: Type; slot: IrValue }>();
-  private readonly loops: { continueTo: Label; breakTo: Label }[] = [];
+  private readonly loops: LoopExit[] = [];
+  private callbacks = 0;
   /** In a syscall dispatch program: the syscall number and the struct pt_regs pointer (i64). */
   private syscallNr?: IrValue;
   private syscallRegs?: IrValue;
@@ -287,6 +294,7 @@ class ProbeGenerator {
     private readonly kernel: KernelInfo,
     private readonly fds: MapFds,
     private readonly options: CodegenOptions,
+    private readonly module: ModuleBuilder,
     private readonly fn: FunctionBuilder,
     private readonly probe: TypedProbe,
     private targets: readonly ProbeTarget[],
@@ -471,6 +479,7 @@ class ProbeGenerator {
   private emitBody(): void {
     const { fn } = this;
     const body = this.probe.probe;
+    fn.setLocation(body.span.line, body.span.column);
     const special = this.targets[0]?.provider;
     if (this.fds.stopped !== undefined && special !== 'BEGIN' && special !== 'END') this.returnIfStopped(this.fds.stopped);
     if (body.predicate) {
@@ -497,6 +506,7 @@ class ProbeGenerator {
 
   private stmt(s: Stmt): void {
     this.fn.comment(`${s.kind} at line ${s.span.line}:${s.span.column}`);
+    this.fn.setLocation(s.span.line, s.span.column);
     this.fn.beginScope();
     this.stmtInScope(s);
     this.fn.endScope();
@@ -557,12 +567,61 @@ class ProbeGenerator {
           return;
         }
         const loop = this.loops.at(-1)!;
-        fn.br(s.jump === 'break' ? loop.breakTo : loop.continueTo);
+        // In a for-loop callback, returning 1 stops bpf_for_each_map_elem and 0 goes on.
+        if (loop === 'callback') fn.ret(constInt(i64, s.jump === 'break' ? 1 : 0));
+        else fn.br(s.jump === 'break' ? loop.breakTo : loop.continueTo);
         return;
       }
       case 'ForStmt':
-        throw new Error('for loops are not supported yet');
+        this.forLoop(s);
+        return;
     }
+  }
+
+  /**
+   * `for ($kv : @m) { body }` → bpf_for_each_map_elem with the body as a callback. Variables of
+   * the probe that the body uses travel in a context struct on this stack: copied in before the
+   * call and back after it, so the body reads and writes them as if inline.
+   */
+  private forLoop(s: ForStmt): void {
+    const { fn } = this;
+    const spec = this.mapSpec(mapName(s.map));
+    const kvType = this.program.types.get(s.variable)!;
+    const used = variablesIn(s.body);
+    const shared = [...this.vars].filter(([name]) => used.has(name) && name !== s.variable.name);
+    const offsets: number[] = [];
+    let size = 8;
+    for (const [, v] of shared) {
+      offsets.push(size);
+      size += alignUp(Math.max(1, sizeOf(v.type)), 8);
+    }
+    const context = fn.bitcast(fn.scratch(arrayType(size, i8)), i8p);
+    shared.forEach(([, v], i) => this.memcpy(fn.byteOffset(context, offsets[i]!), v.slot, slotSize(v.type)));
+
+    const callback = new FunctionBuilder(`${fn.name}_for${this.callbacks++}`, undefined, [
+      { type: i8p, name: 'map' }, { type: i8p, name: 'key' }, { type: i8p, name: 'value' }, { type: i8p, name: 'context' },
+    ]);
+    callback.attachDebug(this.module.debug!, s.span.line);
+    callback.setLocation(s.span.line, s.span.column);
+    const body = new ProbeGenerator(this.program, this.kernel, this.fds, this.options, this.module, callback, this.probe, this.targets);
+    shared.forEach(([name, v], i) => {
+      const slot = callback.byteOffset(callback.param(3), offsets[i]!, isAggregate(v.type) ? i8 : i64);
+      body.vars.set(name, { type: v.type, slot });
+    });
+    // $kv: the entry's key and value side by side, as a tuple.
+    const kv = body.temp(kvType);
+    const elements = kvType.kind === 'tuple' ? kvType.elements : [];
+    const layout = tupleLayout(elements);
+    body.memcpy(callback.byteOffset(kv, layout.offsets[0]!), callback.param(1), sizeOf(elements[0]!));
+    body.memcpy(callback.byteOffset(kv, layout.offsets[1]!), callback.param(2), sizeOf(elements[1]!));
+    body.vars.set(s.variable.name, { type: kvType, slot: kv });
+    body.loops.push('callback');
+    body.block(s.body);
+    if (!callback.isTerminated) callback.ret(constInt(i64, 0));
+    this.module.addFunction(callback);
+
+    fn.callHelper(Helper.forEachMapElem, i64, [this.mapPointer(spec.name), callback.pointer, context, constInt(i64, 0)]);
+    shared.forEach(([, v], i) => this.memcpy(v.slot, fn.byteOffset(context, offsets[i]!), slotSize(v.type)));
   }
 
   private assign(s: AssignStmt): void {
@@ -695,7 +754,11 @@ class ProbeGenerator {
       const count = fn.load(fn.bitcast(p, ptr(i64)), 8);
       const total = fn.load(fn.byteOffset(p, 8, i64), 8);
       const nonzero = fn.select(fn.icmp('eq', count, constInt(i64, 0)), constInt(i64, 1), count);
-      v = fn.binary('sdiv', total, nonzero);
+      // Signed division from unsigned: BPF cpu v3 has no sdiv.
+      const negative = fn.icmp('slt', total, constInt(i64, 0));
+      const magnitude = fn.select(negative, fn.binary('sub', constInt(i64, 0), total), total);
+      const quotient = fn.binary('udiv', magnitude, nonzero);
+      v = fn.select(negative, fn.binary('sub', constInt(i64, 0), quotient), quotient);
     } else {
       v = this.loadInt(p, spec.kind === 'scalar' ? type : INT64);
     }
@@ -859,6 +922,8 @@ class ProbeGenerator {
     switch (e.kind) {
       case 'IntLiteral':
         return { type, ir: constInt(i64, e.value) };
+      case 'Identifier':
+        return { type, ir: constInt(i64, this.program.constants.get(e) ?? 0n) };
       case 'BoolLiteral':
         return { type, ir: constInt(i64, e.value ? 1 : 0) };
       case 'StringLiteral':
@@ -1119,7 +1184,8 @@ class ProbeGenerator {
   private arith(op: string, a: Val, b: Val, type: Type = a.type): Val {
     const signed = type.kind === 'int' && type.signed;
     const ops: Record<string, string> = {
-      '+': 'add', '-': 'sub', '*': 'mul', '/': signed ? 'sdiv' : 'udiv', '%': signed ? 'srem' : 'urem',
+      // BPF (cpu v3) has no signed division; bpftrace divides unsigned too, and warns.
+      '+': 'add', '-': 'sub', '*': 'mul', '/': 'udiv', '%': 'urem',
       '<<': 'shl', '>>': signed ? 'ashr' : 'lshr', '&': 'and', '|': 'or', '^': 'xor',
     };
     return { type, ir: this.fn.binary(ops[op]!, this.toI64(a), this.toI64(b)) };
@@ -1239,6 +1305,24 @@ class ProbeGenerator {
       this.fn.bitcast(dest, i8p), this.fn.bitcast(src, i8p), constInt(i64, size), constInt(i1, 0),
     ]);
   }
+}
+
+/** Bytes of a variable's stack slot (integers are kept as i64). */
+function slotSize(t: Type): number {
+  return isAggregate(t) ? Math.max(1, sizeOf(t)) : 8;
+}
+
+/** Names of the scratch variables a piece of code reads or writes. */
+function variablesIn(node: unknown, found = new Set<string>()): Set<string> {
+  if (node === null || typeof node !== 'object') return found;
+  if (Array.isArray(node)) {
+    node.forEach((n) => variablesIn(n, found));
+    return found;
+  }
+  const n = node as { kind?: string; name?: string };
+  if (n.kind === 'Variable' && n.name) found.add(n.name);
+  for (const v of Object.values(node)) if (v && typeof v === 'object') variablesIn(v, found);
+  return found;
 }
 
 /** The IR type a variable of `t` is kept in. */

@@ -24,6 +24,7 @@ export const Helper = {
   ringbufReserve: 131,
   ringbufSubmit: 132,
   ringbufDiscard: 133,
+  forEachMapElem: 164,
 } as const;
 
 /** bpf_ringbuf_submit flags: the probe skips the wake-up; the reader drains on a timer. */

@@ -88,6 +88,8 @@ export interface KernelInfo {
   kernelFunction?(name: string): KernelFunction | undefined;
   /** The value of a kernel enumerator (`TASK_RUNNING`...), from BTF. Optional. */
   enumValue?(name: string): bigint | undefined;
+  /** Integer macros of the headers a script #includes (e.g. AF_INET), and well-known kernel ones. Optional. */
+  headerMacros?(includes: readonly string[]): ReadonlyMap<string, bigint>;
   /** Kernel functions (from /proc/kallsyms), for kprobe listing and ksym. */
   kernelSymbols(): readonly { address: bigint; name: string }[];
   /** Symbols of an ELF binary or library; `path` is already resolved. */

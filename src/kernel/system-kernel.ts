@@ -1,5 +1,6 @@
 // The real KernelInfo: tracefs, BTF, kallsyms and ELF files of this machine, each read on first
 // use and kept.
+import { headerMacros } from './headers.js';
 import { existsSync } from 'node:fs';
 import type { Type } from '../typecheck/types.js';
 import { Btf, VMLINUX_BTF } from './btf.js';
@@ -115,6 +116,10 @@ export class SystemKernel implements KernelInfo {
 
   enumValue(name: string): bigint | undefined {
     return this.btf()?.enumeratorValue(name);
+  }
+
+  headerMacros(includes: readonly string[]): ReadonlyMap<string, bigint> {
+    return headerMacros(includes);
   }
 
   // ---- kallsyms ----

@@ -90,7 +90,8 @@ export function parseAttachPoint(raw: string, start: number, ctx: AttachPointCon
   const word = colon < 0 ? raw : raw.slice(0, colon);
   const provider = Object.prototype.hasOwnProperty.call(PROVIDER_ALIASES, word) ? PROVIDER_ALIASES[word] : undefined;
   if (!provider) {
-    const suggestion = closest(word, PROVIDER_NAMES) ?? closest(word.toLowerCase(), PROVIDER_NAMES);
+    const lower = closest(word.toLowerCase(), PROVIDER_NAMES.map((n) => n.toLowerCase()));
+    const suggestion = closest(word, PROVIDER_NAMES) ?? PROVIDER_NAMES.find((n) => n.toLowerCase() === lower);
     diagnostics.push(
       error(
         'E_UNKNOWN_PROVIDER',

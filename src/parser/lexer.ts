@@ -12,7 +12,7 @@
 //         here also leaves the predicate (recovery for a missing closing `/`).
 //   code  inside braces: C tokens; `{` pushes, `}` pops.
 //
-// Every mode ends with a catch-all InvalidChar token, so the chevrotain lexer itself never fails.
+// Characters no token matches are skipped by chevrotain and reported as E_INVALID_CHARACTER.
 
 import { createToken, createTokenInstance, Lexer, type IToken, type TokenType } from 'chevrotain';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -173,9 +173,6 @@ export const AttachPointTok = tok({
   label: 'an attach point',
 });
 
-/** Any other character: reported, then dropped. */
-export const InvalidChar = tok({ name: 'InvalidChar', pattern: /[\s\S]/, line_breaks: true });
-
 // ---------------------------------------------------------------------------------------------
 // Custom matchers
 
@@ -249,13 +246,23 @@ function scanField(text: string, i: number): number {
   while (i < text.length) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      i++;
+      const open = i++;
+      let closed = false;
       while (i < text.length) {
         const q = text.charCodeAt(i);
         if (q === 10) break;
         i++;
         if (q === 92 /* \ */ && i < text.length) i++;
-        else if (q === 34) break;
+        else if (q === 34) {
+          closed = true;
+          break;
+        }
+      }
+      if (!closed) {
+        // Unterminated: keep the quote and the word after it; the rest of the line is not ours.
+        i = open + 1;
+        while (i < text.length && (isApChar(text.charCodeAt(i)) || text.charCodeAt(i) === 58)) i++;
+        return i;
       }
       continue;
     }
@@ -286,15 +293,15 @@ const lexerDefinition = {
     top: [
       // Other keywords are unreachable here: the attach-point matcher claims every other word.
       ...trivia, AttachPointTok, Config, Struct, Union, Enum, ...literalsAndNames, Identifier,
-      ...operators, PredStart, LBraceCode, RBraceTop, InvalidChar,
+      ...operators, PredStart, LBraceCode, RBraceTop,
     ],
     pred: [
       ...trivia, ...literalsAndNames, ...keywords, Identifier,
-      PredEnd, ...operators, Slash, LBracePred, RBraceTop, InvalidChar,
+      PredEnd, ...operators, Slash, LBracePred, RBraceTop,
     ],
     code: [
       ...trivia, ...literalsAndNames, ...keywords, Identifier,
-      ...operators, Slash, LBraceCode, RBraceCode, InvalidChar,
+      ...operators, Slash, LBraceCode, RBraceCode,
     ],
   },
 };
@@ -336,8 +343,14 @@ export function lex(text: string, lines: LineMap, defines: ReadonlyMap<string, D
   const diagnostics: Diagnostic[] = [];
   const out: IToken[] = [];
   const raw = chevLexer.tokenize(text);
-  for (const e of raw.errors) {
-    diagnostics.push(error('E_SYNTAX', lines.span(e.offset, e.offset + e.length), e.message));
+  // chevrotain skips characters no pattern matches and reports them; one diagnostic per run of
+  // adjacent bad characters.
+  for (let i = 0; i < raw.errors.length; i++) {
+    const start = raw.errors[i]!.offset;
+    let end = start + raw.errors[i]!.length;
+    while (i + 1 < raw.errors.length && raw.errors[i + 1]!.offset === end) end += raw.errors[++i]!.length;
+    const shown = text.slice(start, end);
+    diagnostics.push(error('E_INVALID_CHARACTER', lines.span(start, end), `unexpected character${shown.length > 1 ? 's' : ''} '${printable(shown)}'`));
   }
   postProcess(raw.tokens, out, diagnostics, lines, defines, new Set(), undefined);
   return { tokens: out, diagnostics };
@@ -360,18 +373,6 @@ function postProcess(
     t.endOffset = t.startOffset + t.image.length - 1;
     if (site) t = relocate(t, site);
     switch (t.tokenType) {
-      case InvalidChar: {
-        // One diagnostic for a run of invalid characters.
-        let last = t;
-        while (i + 1 < input.length && input[i + 1]!.tokenType === InvalidChar && input[i + 1]!.startOffset === last.startOffset + last.image.length) {
-          last = input[++i]!;
-        }
-        last.endOffset = last.startOffset + last.image.length - 1;
-        const shown = site ? t.image : lines.text.slice(t.startOffset, last.endOffset! + 1);
-        const span = site ? spanOf(t) : lines.span(t.startOffset, last.endOffset! + 1);
-        diagnostics.push(error('E_INVALID_CHARACTER', span, `unexpected character${shown.length > 1 ? 's' : ''} '${printable(shown)}'`));
-        break;
-      }
       case UnterminatedComment:
         diagnostics.push(
           error('E_UNTERMINATED_COMMENT', site ? spanOf(t) : lines.span(t.startOffset, t.startOffset + 2), "unterminated comment: '/*' without '*/'"),

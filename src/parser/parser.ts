@@ -99,7 +99,7 @@ const messages: IParserErrorMessageProvider = {
     return `expected ${label(expected)}`;
   },
   buildNotAllInputParsedMessage() {
-    return 'expected the end of the input';
+    return 'expected a probe, a struct definition or a config block';
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, customUserDescription }) {
     if (customUserDescription) return `expected ${customUserDescription}`;
@@ -487,8 +487,11 @@ class TraceletParser extends EmbeddedActionsParser {
         { ALT: () => this.CONSUME(T.False).image },
       ],
     });
+    const end = this.ACTION(() => this.endOfLast());
     this.SUBRULE(this.terminator);
-    return this.ACTION(() => ({ kind: 'ConfigAssignment', span: this.from(key.startOffset), key: key.image, value }) satisfies ConfigAssignment);
+    return this.ACTION(
+      () => ({ kind: 'ConfigAssignment', span: this.sp(key.startOffset, end), key: key.image, value }) satisfies ConfigAssignment,
+    );
   });
 
   // ----- statements
@@ -1169,8 +1172,15 @@ export function parseTokens(tokens: IToken[], ctx: ParseContext): Program {
   p.start(ctx, tokens);
   const program = p.program();
   const seen = new Set<string>();
+  let previous = -Infinity;
   for (const e of p.errors as IRecognitionException[]) {
     const t = e.token;
+    // An error within two tokens of the previous one is usually its echo (`if $x {` → missing
+    // '(' and then missing ')'): report the first only.
+    const index = t && t.tokenType !== EOF ? tokens.indexOf(t) : tokens.length;
+    const echo = index >= 0 && index - previous < 3;
+    if (index >= 0) previous = index;
+    if (echo) continue;
     const span =
       !t || t.tokenType === EOF || Number.isNaN(t.startOffset)
         ? ctx.lines.span(ctx.textLength, ctx.textLength)

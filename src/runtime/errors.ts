@@ -1,4 +1,6 @@
-// Turns a failure to load into a diagnostic that points at the probe the kernel rejected.
+// Turns a failure to load into a diagnostic that points at what the kernel rejected: the
+// statement, when the verifier log carries line info (codegen emits it), else the probe.
+import type { Block, Probe, Span, Stmt } from '../parser/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
 import { renderDiagnostic, type SourceFile } from '../diagnostics/render.js';
 import type { Session } from './session.js';
@@ -8,16 +10,46 @@ function logTail(log: string, lines = 12): string {
   return log.trimEnd().split('\n').slice(-lines).map((l) => `  ${l}`).join('\n');
 }
 
+/** The script line of the last instruction the verifier annotated (`; ... @ stdin:12`). */
+function lastLine(log: string, sourceName: string): number | undefined {
+  let line: number | undefined;
+  for (const m of log.matchAll(/^;.* @ (.+):(\d+)$/gm)) {
+    if (m[1] === sourceName) line = Number(m[2]);
+  }
+  return line;
+}
+
+/** The innermost statement of a probe that starts on `line`. */
+function statementAt(probe: Probe, line: number): Span | undefined {
+  let found: Span | undefined;
+  const visitBlock = (b: Block) => b.statements.forEach(visit);
+  const visit = (s: Stmt): void => {
+    if (s.span.line === line) found = s.span;
+    if (s.kind === 'IfStmt') {
+      visitBlock(s.then);
+      if (s.otherwise) s.otherwise.kind === 'IfStmt' ? visit(s.otherwise) : visitBlock(s.otherwise);
+    } else if (s.kind === 'WhileStmt' || s.kind === 'ForStmt' || s.kind === 'UnrollStmt') {
+      visitBlock(s.body);
+    } else if (s.kind === 'BlockStmt') {
+      visitBlock(s.block);
+    }
+  };
+  visitBlock(probe.body);
+  return found;
+}
+
 export function describeLoadError(e: Error, session: Session, source: SourceFile): string {
   const log = (e as Error & { log?: string }).log ?? '';
   const failed = /prog '([^']+)'/.exec(e.message + log)?.[1];
-  const program = failed ? session.programNamed(failed) : undefined;
+  const program = failed ? session.programNamed(failed.replace(/_for\d+$/, '')) : undefined;
   if (!program) return `tracelet: could not load the program: ${e.message}\n`;
   const probe = program.probe.probe;
+  const line = lastLine(log, source.name);
+  const statement = line !== undefined && line !== probe.span.line ? statementAt(probe, line) : undefined;
   const d = error(
     'E_VERIFIER',
-    probe.span,
-    `the kernel's BPF verifier rejected the code of this probe (${program.targets[0]!.name})`,
+    statement ?? probe.span,
+    `the kernel's BPF verifier rejected the code of this ${statement ? 'statement' : 'probe'} (${program.targets[0]!.name})`,
     'run with --emit-llvm to see the generated code; the verifier said:',
   );
   return renderDiagnostic(d, source) + logTail(log || e.message) + '\n';

@@ -24,6 +24,8 @@ export interface SessionOptions {
   /** Warnings for the user (e.g. full maps); the CLI prints them to stderr. */
   readonly warn?: (message: string) => void;
   readonly params?: readonly string[];
+  /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
+  readonly sourceName?: string;
   /** Ring buffer size in bytes (a power of two). */
   readonly ringBufferBytes?: number;
   /** How often the ring buffer is drained, in ms. */
@@ -96,7 +98,7 @@ export class Session {
       const generated = generate(this.program, this.kernel, {
         maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stopped: this.stoppedFd,
         syscallNames: (event) => this.syscallNamesMap(event),
-      }, { startNs: process.hrtime.bigint(), params: this.options.params });
+      }, { startNs: process.hrtime.bigint(), params: this.options.params, sourceName: this.options.sourceName });
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
       const elf = this.addon.compileIR(generated.ir);

@@ -71,17 +71,24 @@ function describeValue(info: MapInfo): string {
 class Checker {
   readonly diagnostics: Diagnostic[] = [];
   readonly types = new Map<Expr, Type>();
+  readonly constants = new Map<Expr, bigint>();
   readonly eventOf = new Map<Expr | Stmt, EventSpec>();
   readonly events: EventSpec[] = [];
   readonly variables = new Map<Probe, Map<string, VariableInfo>>();
   private scope = new Map<string, VariableInfo>();
+  /** Where each variable of the current probe is first assigned, and which ones are read. */
+  private firstAssigned = new Map<string, Span>();
+  private readVariables = new Set<string>();
   private probe!: Probe;
   private targets: readonly ProbeTarget[] = [];
   private loopDepth = 0;
+  /** Inside a for loop body (compiled to a callback without the probe's context). */
+  private forDepth = 0;
   private readonly stringLength: number;
 
   constructor(
     readonly kernel: KernelInfo,
+    readonly names: NamedConstants,
     readonly maps: Map<string, MapInfo>,
     /** First pass: learn map types; report nothing. */
     readonly collecting: boolean,
@@ -98,9 +105,16 @@ class Checker {
     this.probe = probe;
     this.targets = targets;
     this.scope = new Map();
+    this.firstAssigned = new Map();
+    this.readVariables = new Set();
     this.variables.set(probe, this.scope);
     if (probe.predicate) this.checkCondition(probe.predicate);
     this.checkBlock(probe.body);
+    for (const [name, span] of this.firstAssigned) {
+      if (!this.readVariables.has(name)) {
+        this.report(warning('W_UNUSED_VARIABLE', span, `variable $${name} is assigned but never used`));
+      }
+    }
   }
 
   private checkBlock(block: Block): void {
@@ -145,17 +159,48 @@ class Checker {
         return;
       }
       case 'ForStmt':
-        this.report(error('E_UNSUPPORTED', s.span, 'for loops over maps are not supported yet'));
+        this.forLoop(s);
         return;
       case 'JumpStmt':
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
+        }
+        if (s.jump === 'return' && this.forDepth > 0) {
+          this.report(error('E_FOR_LOOP', s.span, "'return' inside a for loop is not supported; use 'break'"));
         }
         return;
       case 'BlockStmt':
         this.checkBlock(s.block);
         return;
     }
+  }
+
+  /** `for ($kv : @map)`: $kv is the tuple (key, value) of each entry, local to the body. */
+  private forLoop(s: Extract<Stmt, { kind: 'ForStmt' }>): void {
+    const name = mapName(s.map);
+    const info = this.maps.get(name);
+    if (!info) {
+      if (!this.collecting) this.report(error('E_UNDEFINED_MAP', s.map.span, `map ${name} is used but never assigned`));
+      return;
+    }
+    if (info.kind !== 'scalar' || !info.keyType) {
+      this.report(error('E_FOR_LOOP', s.map.span, info.keyType
+        ? `for loops iterate over maps of plain values; ${name} holds ${info.kind}() values, which are kept per CPU`
+        : `for loops iterate over maps with keys; ${name} has no key`));
+      return;
+    }
+    const kv: Type = { kind: 'tuple', elements: [info.keyType, info.valueType] };
+    const outer = this.scope.get(s.variable.name);
+    this.scope.set(s.variable.name, { name: s.variable.name, type: kv });
+    this.types.set(s.variable, kv);
+    this.readVariables.add(s.variable.name);
+    this.forDepth++;
+    this.loopDepth++;
+    this.checkBlock(s.body);
+    this.loopDepth--;
+    this.forDepth--;
+    if (outer) this.scope.set(s.variable.name, outer);
+    else this.scope.delete(s.variable.name);
   }
 
   private assign(s: AssignStmt): void {
@@ -188,6 +233,7 @@ class Checker {
 
   private defineVariable(v: Variable, t: Type): void {
     const existing = this.scope.get(v.name);
+    if (!this.firstAssigned.has(v.name)) this.firstAssigned.set(v.name, v.span);
     if (!existing) {
       this.scope.set(v.name, { name: v.name, type: t.kind === 'int' ? storageType(t) : t });
       this.types.set(v, t);
@@ -226,7 +272,7 @@ class Checker {
     }
     if (info.kind !== kind || (kind === 'scalar' && !unify(info.valueType, valueType))) {
       const now = kind === 'scalar' ? typeName(valueType) : kind;
-      this.report(error('E_TYPE_MISMATCH', span,
+      this.report(error('E_TYPE_MISMATCH', m.span,
         `type mismatch for ${mapName(m)}: assigning ${now} to a map that holds ${describeValue(info)}`));
       return;
     }
@@ -300,6 +346,7 @@ class Checker {
     switch (e.kind) {
       case 'IntLiteral': return e.value;
       case 'BoolLiteral': return e.value ? 1n : 0n;
+      case 'Identifier': return this.names.value(e.name);
       case 'Unary': {
         const v = this.constant(e.operand);
         if (v === undefined) return undefined;
@@ -352,11 +399,18 @@ class Checker {
       }
       case 'Builtin':
         return this.builtin(e.name, e.span);
-      case 'Identifier':
+      case 'Identifier': {
+        const value = this.names.value(e.name);
+        if (value !== undefined) {
+          this.constants.set(e, value);
+          return INT64;
+        }
         this.report(error('E_UNKNOWN_IDENTIFIER', e.span, `unknown identifier '${e.name}'`,
-          hintFor(e.name, [...BUILTINS.keys()])));
+          hintFor(e.name, [...BUILTINS.keys()]) ?? 'constants come from enums in the script, #included headers and kernel BTF'));
         return NONE;
+      }
       case 'Variable': {
+        this.readVariables.add(e.name);
         const v = this.scope.get(e.name);
         if (!v) {
           this.report(error('E_UNDEFINED_VARIABLE', e.span, `variable $${e.name} is used before it is assigned`,
@@ -465,6 +519,9 @@ class Checker {
         this.report(error('E_BUILTIN_CONTEXT', span, `'${name}' is not available in ${bad.provider} probes`));
       }
     }
+    if (this.forDepth > 0 && (name === 'args' || name === 'ctx' || /^s?arg\d$/.test(name) || name === 'retval')) {
+      this.report(error('E_FOR_LOOP', span, `'${name}' is not available inside a for loop; copy it to a variable before the loop`));
+    }
     if (name === 'args') return this.argsType(span);
     return spec.type;
   }
@@ -551,11 +608,12 @@ class Checker {
       }
       return INT64;
     }
-    if ((e.op === '/' || e.op === '%') && (signedA || signedB)) {
+    // As bpftrace: the result is signed only if both operands are; BPF divides unsigned.
+    if ((e.op === '/' || e.op === '%') && signedA && signedB) {
       this.report(warning('W_SIGNED_DIV', e.opSpan,
         `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`));
     }
-    return signedA && signedB ? INT64 : !signedA && !signedB ? UINT64 : INT64;
+    return signedA && signedB ? INT64 : UINT64;
   }
 
   private isNonNegativeConstant(e: Expr): boolean {
@@ -569,7 +627,8 @@ class Checker {
       this.report(error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`,
         hintFor(c.name, [...FUNCTIONS.keys()])));
       c.args.forEach((a) => this.expr(a));
-      return NONE;
+      return INT64; // reported once; an int keeps the rest of the statement from cascading
+
     }
     if (AGGREGATIONS.has(c.name)) {
       // Reached only outside `@m = agg(...)`, already reported by the statement.
@@ -715,17 +774,73 @@ function hintFor(name: string, candidates: readonly string[], prefix = ''): stri
   return c ? `did you mean ${prefix}${c}?` : undefined;
 }
 
-export function typecheck(program: Program, kernel: KernelInfo, options: CheckOptions = {}): CheckResult {
+/**
+ * Names usable as integer constants, looked up in order: enums defined in the script, macros of
+ * the headers it #includes, kernel enumerators from BTF. Headers are read on first use.
+ */
+class NamedConstants {
+  private readonly scriptEnums = new Map<string, bigint>();
+  private macros?: ReadonlyMap<string, bigint>;
+
+  constructor(private readonly program: Program, private readonly kernel: KernelInfo) {
+    for (const def of program.typeDefs) {
+      if (def.tag !== 'enum') continue;
+      let next = 0n;
+      for (const e of def.enumerators) {
+        const v = e.value ?? next;
+        this.scriptEnums.set(e.name, v);
+        next = v + 1n;
+      }
+    }
+  }
+
+  value(name: string): bigint | undefined {
+    const own = this.scriptEnums.get(name);
+    if (own !== undefined) return own;
+    this.macros ??= this.kernel.headerMacros?.(this.program.includes.map((i) => i.path)) ?? new Map();
+    return this.macros.get(name) ?? this.kernel.enumValue?.(name);
+  }
+}
+
+/** `config = { ... }` keys tracelet honours, and the option each sets. */
+const CONFIG_KEYS: Readonly<Record<string, 'mapKeysMax' | 'stringLength'>> = {
+  max_map_keys: 'mapKeysMax',
+  max_strlen: 'stringLength',
+};
+
+/** Applies the script's config block over the command line's options (the script wins, as in bpftrace). */
+function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagnostic[]): CheckOptions {
+  const result: { -readonly [K in keyof CheckOptions]: CheckOptions[K] } = { ...options };
+  for (const c of program.config) {
+    const option = CONFIG_KEYS[c.key];
+    if (!option) {
+      diagnostics.push(error('E_CONFIG', c.span, `unknown config key '${c.key}'`,
+        hintFor(c.key, Object.keys(CONFIG_KEYS)) ?? `tracelet understands: ${Object.keys(CONFIG_KEYS).join(', ')}`));
+      continue;
+    }
+    const value = typeof c.value === 'bigint' ? c.value : /^\d+$/.test(c.value) ? BigInt(c.value) : undefined;
+    if (value === undefined || value <= 0n || value > 1_000_000_000n) {
+      diagnostics.push(error('E_CONFIG', c.span, `config '${c.key}' needs a positive integer`));
+      continue;
+    }
+    result[option] = Number(value);
+  }
+  return result;
+}
+
+export function typecheck(program: Program, kernel: KernelInfo, cliOptions: CheckOptions = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
+  const options = applyConfig(program, cliOptions, diagnostics);
   const expanded = program.probes.map((p) => ({
     probe: p,
     targets: p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, diagnostics)),
   }));
   const mapInfos = new Map<string, MapInfo>();
   // Pass 1 learns every map's key and value types from all probes; pass 2 checks against them.
-  const collect = new Checker(kernel, mapInfos, true, options);
+  const names = new NamedConstants(program, kernel);
+  const collect = new Checker(kernel, names, mapInfos, true, options);
   for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
-  const check = new Checker(kernel, mapInfos, false, options);
+  const check = new Checker(kernel, names, mapInfos, false, options);
   for (const { probe, targets } of expanded) check.checkProbe(probe, targets);
   diagnostics.push(...check.diagnostics);
 
@@ -743,6 +858,7 @@ export function typecheck(program: Program, kernel: KernelInfo, options: CheckOp
       maps,
       events: check.events,
       types: check.types,
+      constants: check.constants,
       eventOf: check.eventOf,
       variables: check.variables,
     },

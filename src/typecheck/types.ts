@@ -152,6 +152,8 @@ export interface TypedProgram {
   readonly events: readonly EventSpec[];
   /** The type of every expression. */
   readonly types: ReadonlyMap<Expr, Type>;
+  /** Values of named constants (enumerators, header macros) used as expressions. */
+  readonly constants: ReadonlyMap<Expr, bigint>;
   /** The event each printf/print/exit/... call sends. */
   readonly eventOf: ReadonlyMap<Expr | Stmt, EventSpec>;
   /** Scratch variables of each probe. */

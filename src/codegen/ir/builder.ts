@@ -42,6 +42,73 @@ export function byteSize(type: IrType): number {
   throw new Error(`internal error: no size for IR type ${type}`);
 }
 
+/**
+ * Debug metadata. Every function gets a DISubprogram, from which LLVM's BPF backend emits BTF
+ * func_info (the verifier requires it for programs with callbacks), and statements get line
+ * locations, which become BTF line_info: verifier logs then point back at the script.
+ */
+export class DebugInfo {
+  private readonly nodes: string[] = [];
+  private readonly locations = new Map<string, number>();
+  private readonly subroutineTypes = new Map<number, number>();
+  private readonly file: number;
+  private readonly unit: number;
+  private readonly long: number;
+  private readonly voidPointer: number;
+
+  constructor(fileName: string) {
+    this.file = this.node(`!DIFile(filename: ${JSON.stringify(fileName)}, directory: "/")`);
+    this.unit = this.node(`distinct !DICompileUnit(language: DW_LANG_C99, file: !${this.file}, producer: "tracelet", isOptimized: true, runtimeVersion: 0, emissionKind: FullDebug)`);
+    this.long = this.node('!DIBasicType(name: "long", size: 64, encoding: DW_ATE_signed)');
+    this.voidPointer = this.node('!DIDerivedType(tag: DW_TAG_pointer_type, baseType: null, size: 64)');
+  }
+
+  private node(text: string): number {
+    this.nodes.push(text);
+    return this.nodes.length - 1;
+  }
+
+  /**
+   * A DISubprogram for a function taking pointer parameters and returning long. The kernel
+   * rejects BTF function prototypes with unnamed parameters, so each one is named.
+   */
+  subprogram(name: string, line: number, params: readonly string[], internal: boolean): number {
+    let type = this.subroutineTypes.get(params.length);
+    if (type === undefined) {
+      const types = [this.long, ...params.map(() => this.voidPointer)].map((n) => `!${n}`);
+      type = this.node(`!DISubroutineType(types: !{${types.join(', ')}})`);
+      this.subroutineTypes.set(params.length, type);
+    }
+    const id = this.node('');
+    const args = params.map((p, i) => this.node(
+      `!DILocalVariable(name: "${p}", arg: ${i + 1}, scope: !${id}, file: !${this.file}, line: ${line}, type: !${this.voidPointer})`));
+    const flags = `DISPFlagDefinition | DISPFlagOptimized${internal ? ' | DISPFlagLocalToUnit' : ''}`;
+    this.nodes[id] = `distinct !DISubprogram(name: "${name}", scope: !${this.file}, file: !${this.file}, line: ${line}, type: !${type}, scopeLine: ${line}, flags: DIFlagPrototyped, spFlags: ${flags}, unit: !${this.unit}, retainedNodes: !{${args.map((a) => `!${a}`).join(', ')}})`;
+    return id;
+  }
+
+  location(line: number, column: number, scope: number): number {
+    const key = `${line}:${column}:${scope}`;
+    let id = this.locations.get(key);
+    if (id === undefined) {
+      id = this.node(`!DILocation(line: ${line}, column: ${column}, scope: !${scope})`);
+      this.locations.set(key, id);
+    }
+    return id;
+  }
+
+  toString(): string {
+    const flags = this.nodes.length;
+    return [
+      `!llvm.dbg.cu = !{!${this.unit}}`,
+      `!llvm.module.flags = !{!${flags}, !${flags + 1}}`,
+      ...this.nodes.map((n, i) => `!${i} = ${n}`),
+      `!${flags} = !{i32 7, !"Dwarf Version", i32 4}`,
+      `!${flags + 1} = !{i32 2, !"Debug Info Version", i32 3}`,
+    ].join('\n');
+  }
+}
+
 export class Label {
   constructor(readonly name: string) {}
 }
@@ -54,12 +121,34 @@ export class FunctionBuilder {
   private nextLabel = 0;
   private terminated = false;
   private readonly scopes: { bytes: IrValue; size: number }[][] = [];
+  private debug?: { info: DebugInfo; subprogram: number; location?: number };
 
+  /**
+   * `section` names a program's ELF section; a function without one is an internal subprogram
+   * (e.g. a bpf_for_each_map_elem callback) that libbpf links into the programs calling it.
+   */
   constructor(
     readonly name: string,
-    readonly section: string,
+    readonly section: string | undefined,
     readonly params: readonly { type: IrType; name: string }[],
   ) {}
+
+  /** The function as an `i8*` constant, for helpers that take a callback. */
+  get pointer(): IrValue {
+    const sig = `i64 (${this.params.map((p) => p.type).join(', ')})*`;
+    return { type: i8p, ref: `bitcast (${sig} @${this.name} to i8*)` };
+  }
+
+  /** Gives the function its debug subprogram; `line` is where its code starts in the script. */
+  attachDebug(info: DebugInfo, line: number): void {
+    const params = this.params.map((p) => p.name);
+    this.debug = { info, subprogram: info.subprogram(this.name, line, params, this.section === undefined) };
+  }
+
+  /** The script position of the instructions emitted from now on. */
+  setLocation(line: number, column: number): void {
+    if (this.debug) this.debug.location = this.debug.info.location(line, column, this.debug.subprogram);
+  }
 
   param(index: number): IrValue {
     const p = this.params[index]!;
@@ -76,7 +165,8 @@ export class FunctionBuilder {
       this.body.push(`dead${this.nextLabel++}:`);
       this.terminated = false;
     }
-    this.body.push(`  ${line}`);
+    const location = this.debug?.location;
+    this.body.push(location === undefined ? `  ${line}` : `  ${line}, !dbg !${location}`);
   }
 
   private value(type: IrType, instruction: string): IrValue {
@@ -241,7 +331,9 @@ export class FunctionBuilder {
   toString(): string {
     const params = this.params.map((p) => `${p.type} %${p.name}`).join(', ');
     return [
-      `define i64 @${this.name}(${params}) section "${this.section}" {`,
+      `define ${this.section === undefined ? 'internal ' : ''}i64 @${this.name}(${params})`
+        + `${this.section === undefined ? '' : ` section "${this.section}"`}`
+        + `${this.debug ? ` !dbg !${this.debug.subprogram}` : ''} {`,
       'entry:',
       ...this.entryAllocas,
       ...this.body,
@@ -255,6 +347,14 @@ export class FunctionBuilder {
 export class ModuleBuilder {
   private readonly functions: FunctionBuilder[] = [];
   private readonly declarations = new Set<string>();
+  private readonly globals: string[] = [];
+
+  constructor(readonly debug?: DebugInfo) {}
+
+  /** A global variable definition, e.g. the license section. */
+  global(line: string): void {
+    this.globals.push(line);
+  }
 
   declare(line: string): void {
     this.declarations.add(line);
@@ -270,8 +370,12 @@ export class ModuleBuilder {
       'target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"',
       'target triple = "bpf"',
       '',
+      ...this.globals,
+      '',
       ...this.functions.map(String),
       ...this.declarations,
+      '',
+      this.debug ? this.debug.toString() : '',
       '',
     ].join('\n');
   }

@@ -1,0 +1,56 @@
+// Language features end to end on the real kernel.
+import { describe, expect, it } from 'vitest';
+import { runTracelet } from '../helpers/run.js';
+
+describe('language', () => {
+  it('iterates over a map with for, sharing variables with the probe; break and continue work', () => {
+    const r = runTracelet(['-e', 'BEGIN { @m[1] = 10; @m[2] = 20; @m[3] = 30; @s["a"] = "x"; $sum = 0; '
+      + 'for ($kv : @m) { $sum += $kv.1; if ($kv.0 == 2) { continue; } printf("%d=%d\\n", $kv.0, $kv.1); } '
+      + 'printf("sum %d\\n", $sum); for ($e : @s) { printf("%s -> %s\\n", $e.0, $e.1); break; } exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(1, 5).sort()).toEqual(['1=10', '3=30', 'a -> x', 'sum 60'].sort());
+    expect(lines.indexOf('sum 60')).toBeGreaterThan(Math.max(lines.indexOf('1=10'), lines.indexOf('3=30')));
+  });
+
+  it('rejects iterating over per-CPU aggregations', () => {
+    const r = runTracelet(['-e', 'BEGIN { @c = count(); for ($kv : @c) { } }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1:34: error: for loops iterate over maps with keys; @c has no key\n/);
+  });
+
+  it('gives statements of a long probe the same 512-byte stack', () => {
+    const stmts = Array.from({ length: 40 }, (_, i) => `@s${i}[comm, "key${i}"] = count();`).join(' ');
+    const r = runTracelet(['-e', `BEGIN { ${stmts} exit(); }`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('@s39[node, key39]: 1\n');
+  });
+
+  it('calls GPL-only helpers (the program carries a GPL license)', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", curtask != 0); exit(); }']);
+    expect(r.stdout).toBe('Attaching 1 probe...\n1\n\n\n');
+  });
+
+  it('turns a verifier rejection into an error at the statement, exit 1, nothing loaded', () => {
+    const r = runTracelet(['-e', 'BEGIN { $i = 0;\n  @y = 1;\n  while ($i >= 0) { $i = $i + 1; @x[$i] = 1; }\n}']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^stdin:3:\d+: error: the kernel's BPF verifier rejected the code of this statement \(BEGIN\)\n  while/);
+    expect(r.stderr).toContain('hint: run with --emit-llvm');
+  });
+
+  it('resolves constants from script enums, #included headers and kernel BTF', () => {
+    const r = runTracelet(['-e', '#include <sys/socket.h>\nenum color { RED, GREEN = 5, BLUE };\n'
+      + 'BEGIN { printf("%d %d %d %d %d\\n", AF_INET, AF_INET6, BLUE, TASK_RUNNING, TCP_ESTABLISHED); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n2 10 6 0 1\n\n\n');
+  });
+
+  it('reports an unknown constant with where constants come from', () => {
+    const r = runTracelet(['-e', 'BEGIN { @x = NO_SUCH_CONSTANT; }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stdin:1:14: error: unknown identifier 'NO_SUCH_CONSTANT'");
+  });
+});

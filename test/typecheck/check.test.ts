@@ -1,0 +1,144 @@
+// The type checker on a fake kernel: every error kind has a stable code and an exact span.
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../src/parser/index.js';
+import { typecheck } from '../../src/typecheck/check.js';
+import { typeName } from '../../src/typecheck/types.js';
+import { FakeKernel } from '../helpers/fake-kernel.js';
+
+function check(text: string, params: string[] = []) {
+  const parsed = parse(text, { params });
+  expect(parsed.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return typecheck(parsed.program, new FakeKernel(), { params });
+}
+
+/** The diagnostics as `code@line:col-endCol` (one line) for compact assertions. */
+function codes(text: string): string[] {
+  return check(text).diagnostics.map((d) =>
+    `${d.code}@${d.span.line}:${d.span.column}-${d.span.endColumn}`);
+}
+
+describe('type checker', () => {
+  it('accepts a well-typed program and records map specs', () => {
+    const r = check('tracepoint:syscalls:sys_enter_openat { @[comm] = count(); @bytes[pid, comm] = sum(args->flags); @last = args->dfd; }');
+    expect(r.diagnostics).toEqual([]);
+    const maps = r.program!.maps;
+    expect([...maps.keys()]).toEqual(['@', '@bytes', '@last']);
+    expect(maps.get('@')!.kind).toBe('count');
+    expect(typeName(maps.get('@')!.keyType!)).toBe('string[16]');
+    expect(typeName(maps.get('@bytes')!.keyType!)).toBe('(uint64, string[16])');
+    expect(maps.get('@bytes')!.bpfType).toBe('percpu_hash');
+    expect(typeName(maps.get('@last')!.valueType)).toBe('int64');
+  });
+
+  it('expands tracepoint wildcards', () => {
+    const r = check('tracepoint:syscalls:sys_*_openat { @ = count(); }');
+    expect(r.program!.probes[0]!.targets.map((t) => t.name)).toEqual([
+      'tracepoint:syscalls:sys_enter_openat', 'tracepoint:syscalls:sys_exit_openat',
+    ]);
+  });
+
+  it('reports unknown tracepoints with the closest name', () => {
+    const r = check('tracepoint:syscalls:sys_enter_opnat { }');
+    expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([
+      ['E_UNKNOWN_TRACEPOINT', 'did you mean tracepoint:syscalls:sys_enter_openat?'],
+    ]);
+  });
+
+  it('reports a wildcard that matches nothing', () => {
+    expect(codes('tracepoint:nope:* { }')).toEqual(['E_UNKNOWN_TRACEPOINT@1:1-18']);
+  });
+
+  it('reports map value type mismatches across probes', () => {
+    // As bpftrace does, the map is underlined.
+    expect(codes('BEGIN { @x = count(); } END { @x = 1; }')).toEqual(['E_TYPE_MISMATCH@1:31-33']);
+    expect(codes('BEGIN { @x = 1; } END { @x = "s"; }')).toEqual(['E_TYPE_MISMATCH@1:25-27']);
+  });
+
+  it('reports map key mismatches', () => {
+    expect(codes('BEGIN { @x[1] = 1; @x["a"] = 2; }')).toEqual(['E_MAP_KEY@1:20-27']);
+    expect(codes('BEGIN { @x[1] = 1; @x = 2; }')).toEqual(['E_MAP_KEY@1:20-22']);
+  });
+
+  it('reports undefined variables and maps with hints', () => {
+    const r = check('BEGIN { $count = 1; @c = $count; printf("%d\\n", $cuont); }');
+    expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([['E_UNDEFINED_VARIABLE', 'did you mean $count?']]);
+    expect(codes('BEGIN { print(@nothing); }')).toEqual(['E_UNDEFINED_MAP@1:15-23']);
+  });
+
+  it('reports unknown functions, builtins and fields with hints', () => {
+    const r = check('tracepoint:syscalls:sys_enter_openat { @ = cuont(); printf("%d\\n", args->flgs); }');
+    expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([
+      ['E_UNKNOWN_FUNCTION', 'did you mean count?'],
+      ['E_UNKNOWN_FIELD', 'did you mean flags?'],
+    ]);
+  });
+
+  it('checks function arity and argument types', () => {
+    expect(codes('BEGIN { @x = hist(); }')).toEqual(['E_ARITY@1:14-20']);
+    expect(codes('BEGIN { @x = sum("s"); }')).toEqual(['E_ARG_TYPE@1:18-21']);
+    expect(codes('BEGIN { @x = lhist(1, 10, 0, 1); }')).toEqual(['E_LHIST@1:14-32']);
+  });
+
+  it('checks printf arguments against the format', () => {
+    const r = check('BEGIN { printf("%d %s\\n", 1); }');
+    expect(r.diagnostics[0]!.code).toBe('E_PRINTF');
+    expect(r.diagnostics[0]!.message).toBe('printf: Not enough arguments for format string (1 supplied, 2 expected)');
+    expect(codes('BEGIN { printf("%s\\n", 5); }')).toEqual(['E_PRINTF@1:24-25']);
+  });
+
+  it('requires aggregations to be assigned to maps', () => {
+    expect(codes('BEGIN { count(); }')).toEqual(['E_AGG_CONTEXT@1:9-16']);
+  });
+
+  it('rejects arithmetic on strings and reports bad operands at the operator', () => {
+    expect(codes('BEGIN { @x = comm + 1; }')).toEqual(['E_TYPE@1:19-20']);
+  });
+
+  it('rejects break outside loops and out-of-range tuple indexes', () => {
+    expect(codes('BEGIN { break; }')).toEqual(['E_JUMP@1:9-14']);
+    expect(codes('BEGIN { $t = (1, 2); @x = $t.2; }')).toEqual(['E_TUPLE_INDEX@1:27-31']);
+  });
+
+  it('checks builtin availability per probe type', () => {
+    expect(codes('BEGIN { @x = retval; }')).toEqual(['E_BUILTIN_CONTEXT@1:14-20']);
+  });
+
+  it('warns like bpftrace about signed division and mixed-sign comparisons', () => {
+    const r = check('BEGIN { $a = -1; $b = $a % 3; if ($a < pid) { @x = $b; } }');
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['W_SIGNED_DIV', 'W_SIGN_COMPARE']);
+    expect(r.program).toBeDefined();
+  });
+
+  it('warns about variables that are assigned but never used', () => {
+    const r = check('BEGIN { $unused = 1; $used = 2; @x = $used; }');
+    expect(r.diagnostics.map((d) => `${d.code}@${d.span.column}`)).toEqual(['W_UNUSED_VARIABLE@9']);
+  });
+
+  it('widens strings of different sizes in one map', () => {
+    const r = check('tracepoint:syscalls:sys_enter_openat { @[comm] = count(); @[str(args->filename)] = count(); }');
+    expect(r.diagnostics).toEqual([]);
+    expect(typeName(r.program!.maps.get('@')!.keyType!)).toBe('string[64]');
+  });
+
+  it('lays out events: ids in program order, fields after the 8-byte id', () => {
+    const r = check('BEGIN { printf("%d %s\\n", 1, comm); time(); exit(); }');
+    const events = r.program!.events;
+    expect(events.map((e) => e.kind)).toEqual(['printf', 'time', 'exit']);
+    expect(events[0]!.fields.map((f) => f.offset)).toEqual([8, 16]);
+    expect(events[0]!.size).toBe(32);
+  });
+});
+
+describe('config block', () => {
+  it('sets map size and string length', () => {
+    const r = check('config = { max_map_keys = 16; max_strlen = 32; } tracepoint:syscalls:sys_enter_openat { @[str(args->filename)] = count(); }');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.program!.maps.get('@')!.maxEntries).toBe(16);
+    expect(typeName(r.program!.maps.get('@')!.keyType!)).toBe('string[32]');
+  });
+
+  it('rejects unknown keys with a hint', () => {
+    const r = check('config = { max_map_key = 16 } BEGIN { }');
+    expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([['E_CONFIG', 'did you mean max_map_keys?']]);
+  });
+});
