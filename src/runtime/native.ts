@@ -103,6 +103,16 @@ export interface NativeAddon {
    * the fds were closed here).
    */
   releaseInBackground(fds: readonly number[]): number;
+  /**
+   * One BPF_TRACE_UPROBE_MULTI link (Linux 6.6+) for many uprobes (file `offsets`) in one binary:
+   * one attach and one detach for all of them. The program must have been loaded with type
+   * 'uprobe_multi'. `refCtrOffsets` ([] or one per offset) are USDT semaphores; pid -1: all.
+   * Returns the link fd; closing it detaches every uprobe.
+   */
+  attachUprobeMulti(
+    progFd: number, path: string, offsets: readonly (number | bigint)[], refCtrOffsets: readonly (number | bigint)[],
+    retprobe: boolean, pid: number,
+  ): number;
 
   /** Runs a raw-tracepoint program once (BEGIN/END) with BPF_PROG_TEST_RUN; returns its retval. */
   runProgram(progFd: number): number;

@@ -159,11 +159,65 @@ Napi::Value ReleaseInBackground(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, child > 0 ? reaper : 0);
 }
 
+// attachUprobeMulti(progFd, path, offsets, refCtrOffsets, retprobe, pid) -> link fd
+// One BPF_TRACE_UPROBE_MULTI link (kernel 6.6+) for many uprobes in one binary: one attach and
+// one detach (one grace period) instead of one perf event each (~8 ms to attach and ~110 ms to
+// detach per uprobe here). libbpf 1.1 has no wrapper, so the bpf() attr is built here. The
+// program must be loaded with type 'uprobe_multi' (expected attach type 48). `offsets` are file
+// offsets; `refCtrOffsets` (semaphores, USDT) may be empty; pid 0 or -1 means every process.
+Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int progFd = ArgI32(info, 0, "progFd");
+  std::string path = ArgString(info, 1, "path");
+  auto u64s = [&](size_t i, const char* name) {
+    std::vector<uint64_t> out;
+    if (i >= info.Length() || info[i].IsUndefined()) return out;
+    if (!info[i].IsArray()) throw Napi::TypeError::New(env, std::string("argument '") + name + "' must be an array");
+    Napi::Array a = info[i].As<Napi::Array>();
+    for (uint32_t k = 0; k < a.Length(); ++k) {
+      Napi::Value v = a.Get(k);
+      bool lossless = true;
+      if (v.IsBigInt()) out.push_back(v.As<Napi::BigInt>().Uint64Value(&lossless));
+      else if (v.IsNumber()) out.push_back(static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()));
+      else throw Napi::TypeError::New(env, std::string("argument '") + name + "' must hold numbers or bigints");
+    }
+    return out;
+  };
+  std::vector<uint64_t> offsets = u64s(2, "offsets");
+  std::vector<uint64_t> refCtr = u64s(3, "refCtrOffsets");
+  bool retprobe = info.Length() > 4 && info[4].ToBoolean().Value();
+  int32_t pid = info.Length() > 5 && !info[5].IsUndefined() ? ArgI32(info, 5, "pid") : -1;
+  if (offsets.empty()) throw Napi::RangeError::New(env, "attachUprobeMulti needs at least one offset");
+  if (!refCtr.empty() && refCtr.size() != offsets.size())
+    throw Napi::RangeError::New(env, "refCtrOffsets must be empty or as long as offsets");
+
+  // union bpf_attr, link_create with uprobe_multi (include/uapi/linux/bpf.h, Linux 6.6+).
+  struct {
+    uint32_t prog_fd, target_fd, attach_type, flags;
+    uint64_t path, offsets, ref_ctr_offsets, cookies;
+    uint32_t cnt, flags2, pid;
+    uint8_t pad[60];
+  } attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.prog_fd = static_cast<uint32_t>(progFd);
+  attr.attach_type = 48;  // BPF_TRACE_UPROBE_MULTI
+  attr.path = reinterpret_cast<uint64_t>(path.c_str());
+  attr.offsets = reinterpret_cast<uint64_t>(offsets.data());
+  attr.ref_ctr_offsets = refCtr.empty() ? 0 : reinterpret_cast<uint64_t>(refCtr.data());
+  attr.cnt = static_cast<uint32_t>(offsets.size());
+  attr.flags2 = retprobe ? 1 : 0;  // BPF_F_UPROBE_MULTI_RETURN
+  attr.pid = pid > 0 ? static_cast<uint32_t>(pid) : 0;
+  int fd = static_cast<int>(syscall(__NR_bpf, 28 /* BPF_LINK_CREATE */, &attr, sizeof(attr)));
+  if (fd < 0) ThrowErrno(env, "cannot attach a multi-uprobe link to " + path, errno);
+  return Napi::Number::New(env, fd);
+}
+
 }  // namespace
 
 void InitLifecycle(Napi::Env env, Napi::Object exports) {
   exports.Set("attachTracepointPerf", Napi::Function::New(env, AttachTracepointPerf, "attachTracepointPerf"));
   exports.Set("releaseInBackground", Napi::Function::New(env, ReleaseInBackground, "releaseInBackground"));
+  exports.Set("attachUprobeMulti", Napi::Function::New(env, AttachUprobeMulti, "attachUprobeMulti"));
 }
 
 }  // namespace tracelet
