@@ -32,10 +32,10 @@ function reapers(): number {
   return spawnSync('pgrep', ['-x', 'tracelet-reaper'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
 }
 
-function timeCommand(command: string, args: readonly string[], waitForReapers: boolean): Promise<Timing> {
+function timeCommand(command: string, args: readonly string[], waitForReapers: boolean, env: NodeJS.ProcessEnv = {}): Promise<Timing> {
   return new Promise((resolve) => {
     const start = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -80,7 +80,8 @@ async function main(): Promise<void> {
     let theirs = '-';
     let ratio = '-';
     if (withBpftrace) {
-      const b = await timeCommand('bpftrace', ['-e', oneLiner], false);
+      // bpftrace refuses more than 512 probes / programs unless told otherwise.
+      const b = await timeCommand('bpftrace', ['-e', oneLiner], false, { BPFTRACE_MAX_PROBES: '4096', BPFTRACE_MAX_BPF_PROGS: '4096' });
       theirs = `${(b.wallMs / 1000).toFixed(2)} s${b.code === 0 ? '' : ` (exit ${b.code})`}`;
       ratio = `${(b.wallMs / wall).toFixed(1)}x`;
     }
