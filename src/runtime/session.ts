@@ -30,6 +30,8 @@ export interface SessionOptions {
   readonly ringBufferBytes?: number;
   /** How often the ring buffer is drained, in ms. */
   readonly drainIntervalMs?: number;
+  /** Called once BEGIN has run and every probe records (e.g. to say the probes are attached). */
+  readonly onRunning?: () => void;
 }
 
 export class RuntimeError extends Error {
@@ -95,6 +97,8 @@ export class Session {
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? 16 << 20);
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
       this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
+      // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see run()).
+      this.setStopped(true);
       const generated = generate(this.program, this.kernel, {
         maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stopped: this.stoppedFd,
         syscallNames: (event) => this.syscallNamesMap(event),
@@ -167,6 +171,8 @@ export class Session {
       this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drain());
       this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs ?? 10);
       this.runSpecial('BEGIN');
+      this.setStopped(false);
+      this.options.onRunning?.();
       this.drain();
       if (this.requestedStop) this.stop(this.requestedStop);
     });
@@ -241,11 +247,7 @@ export class Session {
    * release here, serialised by the kernel) for close() to hand to a reaper process.
    */
   private detach(): void {
-    if (this.stoppedFd >= 0) {
-      const one = Buffer.alloc(8);
-      one.writeBigUInt64LE(1n);
-      this.addon.mapUpdate(this.stoppedFd, Buffer.alloc(4), one);
-    }
+    this.setStopped(true);
     for (const l of this.links) l.destroy();
     this.links = [];
     for (const t of this.tracepointLinks) {
@@ -257,6 +259,14 @@ export class Session {
       }
     }
     this.tracepointLinks = [];
+  }
+
+  /** Sets the flag every probe but BEGIN and END checks first: while set, they return at once. */
+  private setStopped(stopped: boolean): void {
+    if (this.stoppedFd < 0) return;
+    const value = Buffer.alloc(8);
+    value.writeBigUInt64LE(stopped ? 1n : 0n);
+    this.addon.mapUpdate(this.stoppedFd, Buffer.alloc(4), value);
   }
 
   private runSpecial(provider: 'BEGIN' | 'END'): void {
