@@ -1,19 +1,23 @@
 // The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
-import { readFileSync, openSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, openSync, writeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from '../parser/index.js';
 import type { Program } from '../parser/ast.js';
 import { renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
-import { generate } from '../codegen/codegen.js';
+import { generate, stackMapKeys } from '../codegen/codegen.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { describeLoadError } from '../runtime/errors.js';
 import { ExitCode } from './exit-codes.js';
 import { canLoadBpf } from './privileges.js';
+import { listProbes } from './list.js';
+import { unavailableProbe } from '../runtime/availability.js';
+import { native } from '../runtime/native.js';
 
 interface Options {
   e?: string;
@@ -21,6 +25,21 @@ interface Options {
   output?: string;
   emitLlvm?: boolean;
   dryRun?: boolean;
+  l?: string | boolean;
+  v?: boolean;
+  p?: string;
+  c?: string;
+  unsafe?: boolean;
+  B?: 'none' | 'line' | 'full';
+}
+
+/** A positive integer from the environment (BPFTRACE_MAP_KEYS_MAX...), or undefined. */
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(2, 'tracelet.env', `Invalid value for ${name}: ${v}`);
+  return n;
 }
 
 /** Writes all of `text` to `fd`, retrying when a non-blocking pipe is full. */
@@ -48,18 +67,54 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-o, --output <file>', 'write output to FILE instead of standard output')
     .option('--emit-llvm', 'print the generated LLVM IR and exit')
     .option('--dry-run', 'compile and load the program, but do not attach it')
+    .option('-l [pattern]', 'list probes (matching PATTERN, e.g. "tracepoint:sched:*")')
+    .option('-v', 'verbose: with -l, show probe arguments')
+    .option('-p <pid>', 'attach uprobes and usdt probes to this process only; end when it exits')
+    .option('-c <command>', 'run COMMAND once every probe is attached (cpid is its pid); end when it exits')
+    .option('--unsafe', 'allow unsafe functions: system(), signal()')
+    .addOption(new Option('-B <mode>', 'output buffering mode').choices(['none', 'line', 'full']))
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeAll(1, s), writeErr: stderr })
     .allowExcessArguments(true);
 
   try {
-    program.parse(argv, { from: 'user' });
+    // bpftrace spells -l -v as -lv: split it so -l still takes the pattern after it.
+    program.parse(argv.flatMap((a) => (a === '-lv' || a === '-vl' ? ['-v', '-l'] : [a])), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     throw e;
   }
   const opts = program.opts<Options>();
   const [file, ...rest] = program.args;
+
+  let pid: number | undefined;
+  if (opts.p !== undefined) {
+    if (!/^\d+$/.test(opts.p) || !existsSync(`/proc/${opts.p}`)) {
+      stderr(`tracelet: -p ${opts.p}: no such process\n`);
+      return ExitCode.usage;
+    }
+    pid = Number(opts.p);
+  }
+  if (opts.p !== undefined && opts.c !== undefined) {
+    stderr('tracelet: -p and -c cannot be used together\n');
+    return ExitCode.usage;
+  }
+
+  if (opts.l !== undefined) {
+    const pattern = typeof opts.l === 'string' ? opts.l : file;
+    const kernel = new SystemKernel();
+    if (!pattern || /^(\*|t|tracepoint)(:|$)/.test(pattern) || !pattern.includes(':')) {
+      const { notice } = kernel.ensureTracefs();
+      if (notice) stderr(`${notice}\n`);
+    }
+    const listed = listProbes(pattern, kernel, { verbose: opts.v, pid, demangle: (n) => native().demangle(n) });
+    if (listed.error) {
+      stderr(`tracelet: ${listed.error}\n`);
+      return ExitCode.usage;
+    }
+    writeAll(1, listed.text);
+    return ExitCode.ok;
+  }
 
   let source: SourceFile;
   let params: string[];
@@ -86,11 +141,30 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const kernel = new SystemKernel();
+  // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
+  const early = unavailableProbe(parsed.program.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
+  if (early && !opts.emitLlvm) {
+    stderr(`tracelet: ${early}\n`);
+    return ExitCode.runtimeError;
+  }
   if (usesTracefs(parsed.program)) {
     const { notice } = kernel.ensureTracefs();
     if (notice) stderr(`${notice}\n`);
   }
-  const checked = typecheck(parsed.program, kernel, { params });
+  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number };
+  try {
+    limits = {
+      mapKeysMax: envInt('BPFTRACE_MAP_KEYS_MAX'),
+      stringLength: envInt('BPFTRACE_STRLEN'),
+      catBytesMax: envInt('BPFTRACE_CAT_BYTES_MAX'),
+    };
+  } catch (e) {
+    stderr(`tracelet: ${(e as Error).message}\n`);
+    return ExitCode.usage;
+  }
+  const checked = typecheck(parsed.program, kernel, {
+    params, pid, demangle: demangler(), unsafe: opts.unsafe, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+  });
   const diagnostics: Diagnostic[] = [...parsed.diagnostics, ...checked.diagnostics];
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
   if (!checked.program) return ExitCode.programError;
@@ -98,7 +172,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (opts.emitLlvm) {
     // Map fds are only known once maps exist; placeholders keep --emit-llvm usable without root.
     const fakeFds = new Map([...checked.program.maps.keys()].map((name, i) => [name, 100 + i]));
-    writeAll(1, generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99 }, { params }).ir);
+    const fakeStacks = new Map(stackMapKeys(checked.program).map((s, i) => [s.key, 200 + i]));
+    writeAll(1, generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, stacks: fakeStacks }, { params }).ir);
     return ExitCode.ok;
   }
 
@@ -116,11 +191,41 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
+  const late = unavailableProbe(checked.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), kernel);
+  if (late) {
+    stderr(`tracelet: ${late}\n`);
+    return ExitCode.runtimeError;
+  }
+
+  // -c: the child is created now (cpid is compiled in) but held until every probe is attached.
+  let child: HeldChild | undefined;
+  if (opts.c !== undefined && !opts.dryRun) {
+    try {
+      child = await spawnHeld(opts.c);
+    } catch (e) {
+      stderr(`tracelet: cannot run '${opts.c}': ${(e as Error).message}\n`);
+      return ExitCode.usage;
+    }
+  }
   const formatter = createFormatter(opts.format);
+  // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
+  let pending = '';
+  const write = opts.B === 'full'
+    ? (text: string) => {
+      pending += text;
+      if (pending.length >= 65536) { writeAll(outFd, pending); pending = ''; }
+    }
+    : (text: string) => writeAll(outFd, text);
+  const flush = () => {
+    if (pending) writeAll(outFd, pending);
+    pending = '';
+  };
   const session = new Session(checked.program, kernel, {
     formatter,
-    write: (text) => writeAll(outFd, text),
+    write,
     warn: (message) => stderr(`WARNING: ${message}\n`),
+    error: (message) => stderr(`ERROR: ${message}\n`),
+    catBytesMax: limits.catBytesMax,
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
     onRunning: () => {
@@ -128,11 +233,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     params,
     sourceName: source.name,
+    pid: pid ?? child?.pid,
+    cpid: child?.pid,
+    watchPid: pid,
   });
 
   try {
     session.load();
   } catch (e) {
+    child?.kill();
+    if ((e as Error).name === 'RuntimeError') {
+      stderr(`tracelet: ${(e as Error).message}\n`);
+      return ExitCode.runtimeError;
+    }
     stderr(describeLoadError(e as Error, session, source));
     return ExitCode.programError;
   }
@@ -146,17 +259,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onTerm = () => session.stop('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  writeAll(outFd, formatter.attachedProbes(session.probeCount));
+  write(formatter.attachedProbes(session.probeCount));
   try {
     session.attach();
   } catch (e) {
+    child?.kill();
     stderr(`tracelet: ${(e as Error).message}\n`);
     return ExitCode.runtimeError;
   }
 
   let reason: StopReason;
   try {
-    reason = await session.run();
+    const running = session.run();
+    if (child) {
+      // The child ends the trace; it runs only now that every probe is attached and BEGIN ran.
+      child.process.once('exit', () => setImmediate(() => session.stop('child-exit')));
+      child.release();
+    }
+    reason = await running;
   } catch (e) {
     session.close();
     stderr(`tracelet: ${(e as Error).message}\n`);
@@ -164,11 +284,62 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    child?.kill();
+    flush();
   }
   return reason === 'SIGINT' ? ExitCode.interrupted
     : reason === 'SIGTERM' ? ExitCode.terminated
     : reason === 'error' ? ExitCode.runtimeError
     : ExitCode.ok;
+}
+
+function demangler(): ((name: string) => string) | undefined {
+  return (name) => {
+    try {
+      return native().demangle(name);
+    } catch {
+      return name;
+    }
+  };
+}
+
+interface HeldChild {
+  readonly pid: number;
+  readonly process: ChildProcess;
+  /** Lets the child exec the command. */
+  release(): void;
+  /** Ends the child if it still runs. */
+  kill(): void;
+}
+
+/**
+ * Starts `command` (split on blanks, looked up in PATH, as bpftrace does) through a shell that
+ * waits on a pipe before it execs: the pid (cpid) is known and probes can target it before the
+ * command runs. Its stdin, stdout and stderr are ours.
+ */
+function spawnHeld(command: string): Promise<HeldChild> {
+  const words = command.trim().split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return Promise.reject(new Error('empty command'));
+  const proc = spawn('/bin/sh', ['-c', 'IFS= read -r _ <&3 || exit 127; exec 3<&-; exec "$@"', 'sh', ...words], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('spawn', () => {
+      let exited = false;
+      proc.once('exit', () => (exited = true));
+      const gate = proc.stdio[3] as NodeJS.WritableStream & { destroy(): void };
+      resolve({
+        pid: proc.pid!,
+        process: proc,
+        release: () => gate.end('go\n'),
+        kill: () => {
+          if (!exited) proc.kill('SIGTERM');
+          gate.destroy();
+        },
+      });
+    });
+  });
 }
 
 function usesTracefs(program: Program): boolean {

@@ -12,7 +12,10 @@ import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrValue, type Label,
 } from './ir/builder.js';
-import { BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { JOIN_ARGS, JOIN_ARG_SIZE, stringBytes } from '../typecheck/types.js';
+import { constantValues, signalNumber } from '../typecheck/functions-check.js';
+import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../typecheck/registers.js';
 import { syscallNumbers } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
@@ -59,6 +62,24 @@ export interface MapFds {
    * syscall dispatch program reads `probe` from; created on first use by the runtime.
    */
   readonly syscallNames?: (event: SyscallEvent) => number;
+  /** BPF_MAP_TYPE_STACK_TRACE maps for kstack/ustack, by stackMapKey(). */
+  readonly stacks?: ReadonlyMap<string, number>;
+}
+
+/** The stack maps a program needs: one per kind and depth, keyed `kstack:127`. */
+export function stackMapKeys(program: TypedProgram): { key: string; kind: 'kstack' | 'ustack'; depth: number }[] {
+  const out = new Map<string, { key: string; kind: 'kstack' | 'ustack'; depth: number }>();
+  for (const t of program.types.values()) {
+    if (t.kind === 'kstack' || t.kind === 'ustack') {
+      const key = stackMapKey(t.kind, t.depth);
+      out.set(key, { key, kind: t.kind, depth: t.depth });
+    }
+  }
+  return [...out.values()];
+}
+
+export function stackMapKey(kind: 'kstack' | 'ustack', depth: number): string {
+  return `${kind}:${depth}`;
 }
 
 export interface CodegenOptions {
@@ -69,6 +90,8 @@ export interface CodegenOptions {
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
+  /** The -c child's pid (`cpid`). */
+  readonly cpid?: number;
 }
 
 export interface CodegenResult {
@@ -90,7 +113,8 @@ export function programType(provider: string): ProgramType {
   switch (provider) {
     case 'BEGIN': case 'END': case 'rawtracepoint': return 'raw_tracepoint';
     case 'tracepoint': return 'tracepoint';
-    case 'profile': case 'interval': case 'software': case 'hardware': return 'perf_event';
+    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
+      return 'perf_event';
     default: return 'kprobe';
   }
 }
@@ -101,7 +125,7 @@ function usesTargetSpecifics(probe: Probe): boolean {
   const visit = (node: unknown): void => {
     if (found || node === null || typeof node !== 'object') return;
     const n = node as { kind?: string; name?: string };
-    if (n.kind === 'Builtin' && (n.name === 'args' || n.name === 'probe')) {
+    if (n.kind === 'Builtin' && (n.name === 'args' || n.name === 'probe' || n.name === 'func')) {
       found = true;
       return;
     }
@@ -182,8 +206,10 @@ function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] 
     const shared = new Set([...dispatched.values()].flat());
     for (const t of probe.targets) {
       if (shared.has(t)) continue;
-      // BEGIN and END run at different times, so each gets its own program.
-      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' ? t.name : programType(t.provider);
+      // BEGIN and END run at different times, so each gets its own program; a USDT site's
+      // arguments live in its own registers and stack slots, so each site gets one too.
+      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'usdt'
+        ? `${t.name}@${t.address ?? ''}` : programType(t.provider);
       const g = groups.get(key) ?? [];
       g.push(t);
       groups.set(key, g);
@@ -262,7 +288,8 @@ function sectionFor(t: ProbeTarget): string {
     case 'tracepoint': return `tracepoint/${t.parts[0]}/${t.parts[1]}`;
     case 'BEGIN': case 'END': return `raw_tracepoint/${t.provider}`;
     case 'rawtracepoint': return `raw_tracepoint/${t.parts.at(-1)}`;
-    case 'profile': case 'interval': case 'software': case 'hardware': return 'perf_event';
+    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
+      return 'perf_event';
     default: return `kprobe/${t.provider}`;
   }
 }
@@ -272,10 +299,50 @@ interface Val {
   readonly type: Type;
   /** Integers: the register (i64 unless the type is narrower); aggregates: an i8* to the bytes. */
   readonly ir: IrValue;
+  /** Set for a struct or array still in probed memory: `ir` is its address (i64), not read yet. */
+  readonly inMemory?: { readonly user: boolean };
+}
+
+
+/** One USDT argument spec: `-4@%eax`, `8@-16(%rbp)`, `4@$5`, `8@%rdi`. */
+export interface UsdtArg {
+  readonly size: number;
+  readonly signed: boolean;
+  readonly kind: 'register' | 'memory' | 'constant';
+  readonly register?: number;
+  readonly offset?: bigint;
+  readonly value?: bigint;
+}
+
+export function parseUsdtArgs(spec: string): (UsdtArg | undefined)[] {
+  return spec.trim() === '' ? [] : spec.trim().split(/\s+/).map(parseUsdtArg);
+}
+
+function parseUsdtArg(text: string): UsdtArg | undefined {
+  const m = /^(-?)(\d+)@(.*)$/.exec(text);
+  if (!m) return undefined;
+  const size = Number(m[2]);
+  const signed = m[1] === '-';
+  const op = m[3]!;
+  let x: RegExpExecArray | null;
+  if ((x = /^\$(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(op))) return { size, signed, kind: 'constant', value: BigInt(x[1]!) };
+  if ((x = /^%(\w+)$/.exec(op)) && assemblerRegister(x[1]!) !== undefined) {
+    return { size, signed, kind: 'register', register: assemblerRegister(x[1]!)! };
+  }
+  if ((x = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)\)$/.exec(op)) && assemblerRegister(x[2]!) !== undefined) {
+    return { size, signed, kind: 'memory', register: assemblerRegister(x[2]!)!, offset: x[1] ? BigInt(x[1]) : 0n };
+  }
+  return undefined;
 }
 
 function isAggregate(t: Type): boolean {
-  return t.kind === 'string' || t.kind === 'tuple' || t.kind === 'record' || t.kind === 'buffer' || t.kind === 'array';
+  return t.kind === 'string' || t.kind === 'tuple' || t.kind === 'record' || t.kind === 'buffer' || t.kind === 'array'
+    || t.kind === 'usym' || t.kind === 'ustack' || t.kind === 'inet';
+}
+
+/** Types kept as one 64-bit integer (addresses, stack ids, uids, timestamps). */
+function isScalar64(t: Type): boolean {
+  return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp';
 }
 
 /** Where break/continue go: labels of a while loop, or the return of a for-loop callback. */
@@ -808,11 +875,9 @@ class ProbeGenerator {
         fn.store(fn.binary('add', fn.load(second, 8), arg), second, 8);
         break;
       case 'min': case 'max': {
+        // bpftrace 0.17 compares with signed >=, min on 0xffffffff - value (see minMaxTakes).
         const current = fn.load(first, 8);
-        const set = fn.load(second, 8);
-        const better = fn.icmp(spec.kind === 'min' ? 'slt' : 'sgt', arg, current);
-        const unset = fn.icmp('eq', set, constInt(i64, 0));
-        const take = fn.binary('or', better, unset);
+        const take = this.minMaxTakes(spec.kind, arg, current);
         fn.store(fn.select(take, arg, current), first, 8);
         fn.store(constInt(i64, 1), second, 8);
         break;
@@ -846,9 +911,26 @@ class ProbeGenerator {
       default:
         break;
     }
+    if (spec.kind === 'min' || spec.kind === 'max') {
+      // A missing entry reads as 0 in bpftrace 0.17, so e.g. max(-7) never creates one.
+      const store = fn.label('mmstore');
+      fn.condBr(this.minMaxTakes(spec.kind, arg, constInt(i64, spec.kind === 'min' ? 0xffffffff : 0)), store, done);
+      fn.place(store);
+    }
     this.mapUpdate(spec, key, init);
     fn.br(done);
     fn.place(done);
+  }
+
+  /**
+   * Whether min()/max() replace `current` by `arg`, exactly as bpftrace 0.17 decides: max stores
+   * when arg >= current (signed); min stores when 0xffffffff - arg >= 0xffffffff - current.
+   */
+  private minMaxTakes(kind: 'min' | 'max', arg: IrValue, current: IrValue): IrValue {
+    const { fn } = this;
+    if (kind === 'max') return fn.icmp('sge', arg, current);
+    const invert = (v: IrValue) => fn.binary('sub', constInt(i64, 0xffffffff), v);
+    return fn.icmp('sge', invert(arg), invert(current));
   }
 
   /**
@@ -946,6 +1028,7 @@ class ProbeGenerator {
       case 'Call':
         return this.call(e, type);
       case 'Unary': {
+        if (e.op === '*') return this.readPlace(e, type) ?? { type, ir: constInt(i64, 0) };
         const v = this.expr(e.operand);
         switch (e.op) {
           case '-': return { type, ir: fn.binary('sub', constInt(i64, 0), this.toI64(v)) };
@@ -1003,6 +1086,10 @@ class ProbeGenerator {
       }
       case 'FieldAccess':
         return this.fieldAccess(e, type);
+      case 'SizeOf': {
+        const v = constantValues.get(e);
+        return { type, ir: constInt(i64, typeof v === 'bigint' ? v : 0n) };
+      }
       case 'TupleExpr': {
         const out = this.temp(type);
         this.memset(out, sizeOf(type));
@@ -1023,6 +1110,18 @@ class ProbeGenerator {
         const narrowed = fn.intCast(v, intType(type.bits), false);
         return { type, ir: fn.intCast(narrowed, i64, type.signed) };
       }
+      case 'Index': {
+        const fromMemory = this.readPlace(e, type);
+        if (fromMemory) return fromMemory;
+        // A string on the stack (comm, a variable): a constant index into its bytes.
+        const s = this.expr(e.object);
+        const at = constantOf(e.index);
+        if (s.type.kind !== 'string' || at === undefined || at < 0n || at >= BigInt(sizeOf(s.type))) return { type, ir: constInt(i64, 0) };
+        return { type, ir: this.loadInt(fn.byteOffset(s.ir, Number(at)), type) };
+      }
+      case 'SizeOf':
+      case 'OffsetOf':
+        return { type, ir: constInt(i64, this.program.constants.get(e) ?? 0n) };
       default:
         return { type, ir: constInt(i64, 0) };
     }
@@ -1063,8 +1162,8 @@ class ProbeGenerator {
         this.memset(out, size);
         let limit: IrValue = constInt(i64, size);
         if (c.args[1]) {
-          // str(p, n) reads at most n bytes including the terminator, as bpftrace does.
-          const n = this.toI64(this.expr(c.args[1]));
+          // str(p, n) keeps n characters: it reads n + 1 bytes including the terminator, as bpftrace does.
+          const n = fn.binary('add', this.toI64(this.expr(c.args[1])), constInt(i64, 1));
           const tooBig = fn.icmp('ugt', n, constInt(i64, size));
           limit = fn.select(tooBig, constInt(i64, size), n);
         }
@@ -1072,7 +1171,7 @@ class ProbeGenerator {
         return { type, ir: out };
       }
       default:
-        return none;
+        return this.valueFunction(c, type) ?? none;
     }
   }
 
@@ -1117,18 +1216,184 @@ class ProbeGenerator {
         return int(fn.ptrToInt(fn.param(0)));
       case 'args':
         return { type, ir: fn.param(0) };
-      default:
+      case 'func':
+        return { type, ir: this.stringConstant(this.targets[0]!.func ?? '', sizeOf(type)) };
+      case 'cpid':
+        return int(constInt(i64, this.options.cpid ?? 0));
+      case 'retval': {
+        const t = this.targets[0]!;
+        if (t.provider === 'kretfunc') {
+          const n = this.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
+          return this.normalize(this.ctxU64(n * 8), type);
+        }
+        return int(this.ctxU64(PT_REGS_RAX));
+      }
+      case 'username':
+        return int(fn.binary('and', fn.callHelper(Helper.getCurrentUidGid, i64, []), constInt(i64, 0xffffffff)));
+      case 'kstack':
+      case 'ustack':
+        return this.stack(type);
+      default: {
+        const m = /^(s?)arg(\d+)$/.exec(name);
+        if (m) return this.argument(Number(m[2]), m[1] === 's', type);
         return int(constInt(i64, 0));
+      }
     }
+  }
+
+  /** A u64 at `offset` in the context (pt_regs, or a raw tracepoint's/kfunc's argument array). */
+  private ctxU64(offset: number): IrValue {
+    return this.fn.load(this.fn.byteOffset(this.fn.param(0), offset, i64), 8);
+  }
+
+  /** Truncates an i64 to the type's width and extends it back with the type's sign. */
+  private normalize(v: IrValue, type: Type): Val {
+    if (type.kind !== 'int' || type.bits === 64) return { type, ir: v };
+    return { type, ir: this.fn.intCast(this.fn.intCast(v, intType(type.bits), false), i64, type.signed) };
+  }
+
+  /** argN / sargN: registers or the stack (uprobe, kprobe), the argument array, or a USDT spec. */
+  private argument(n: number, stack: boolean, type: Type): Val {
+    const { fn } = this;
+    const t = this.targets[0]!;
+    const user = t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt';
+    if (t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc') {
+      return this.normalize(this.ctxU64(n * 8), type);
+    }
+    if (t.provider === 'usdt') {
+      const spec = parseUsdtArgs(t.usdt?.args ?? '')[n];
+      if (!spec) return { type, ir: constInt(i64, 0) };
+      let v: IrValue;
+      if (spec.kind === 'constant') v = constInt(i64, spec.value!);
+      else if (spec.kind === 'register') v = this.ctxU64(spec.register!);
+      else {
+        const addr = fn.binary('add', this.ctxU64(spec.register!), constInt(i64, spec.offset!));
+        return this.readMemory(addr, { kind: 'int', bits: (spec.size * 8) as 8, signed: spec.signed }, true, type);
+      }
+      if (spec.size >= 8) return { type, ir: v };
+      return { type, ir: fn.intCast(fn.intCast(v, intType(spec.size * 8), false), i64, spec.signed) };
+    }
+    if (!stack && n < ARG_REGS.length) return { type, ir: this.ctxU64(ARG_REGS[n]!) };
+    // Stack arguments: sargN at rsp + 8 * (N + 1); argN (N >= 6) are the stack's arguments after the return address.
+    const slot = stack ? n + 1 : n - ARG_REGS.length + 1;
+    const addr = fn.binary('add', this.ctxU64(PT_REGS_RSP), constInt(i64, slot * 8));
+    return this.readMemory(addr, UINT64, user, type);
+  }
+
+  /** Reads a value of `t` at `addr` (i64) in kernel or user memory with bpf_probe_read_{kernel,user}. */
+  private readMemory(addr: IrValue, t: Type, user: boolean, resultType: Type = t, bits?: { offset: number; width: number }): Val {
+    const { fn } = this;
+    const helper = user ? Helper.probeReadUser : Helper.probeReadKernel;
+    const src = fn.intToPtr(addr, i8p);
+    if (isAggregate(t)) {
+      const size = Math.min(sizeOf(t), 256);
+      const out = this.temp(t);
+      this.memset(out, sizeOf(t));
+      fn.callHelper(helper, i64, [out, constInt(i32, size), src]);
+      return { type: resultType, ir: out };
+    }
+    const width = t.kind === 'int' ? t.bits / 8 : 8;
+    const bytes = bits ? Math.min(8, [1, 2, 4, 8].find((b) => b * 8 >= bits.offset + bits.width) ?? 8) : width;
+    const slot = fn.scratch(i64, 8);
+    fn.store(constInt(i64, 0), slot, 8);
+    fn.callHelper(helper, i64, [fn.bitcast(slot, i8p), constInt(i32, bytes), src]);
+    let v = fn.load(slot, 8);
+    if (bits) {
+      v = fn.binary('lshr', v, constInt(i64, bits.offset));
+      v = fn.binary('and', v, constInt(i64, (1n << BigInt(bits.width)) - 1n));
+      return { type: resultType, ir: v };
+    }
+    if (t.kind === 'int' && t.bits < 64) v = fn.intCast(fn.intCast(v, intType(t.bits), false), i64, t.signed);
+    return { type: resultType, ir: v };
+  }
+
+  /**
+   * The address (i64) of a struct member, dereferenced pointer or indexed element in probed
+   * memory, or undefined when the expression is not such a place (e.g. a tracepoint's args).
+   */
+  private addressOf(e: Expr): { ir: IrValue; user: boolean; bits?: { offset: number; width: number } } | undefined {
+    const { fn } = this;
+    const typeOf = (x: Expr) => this.program.types.get(x) ?? INT64;
+    switch (e.kind) {
+      case 'FieldAccess': {
+        if (e.object.kind === 'Builtin' && e.object.name === 'args') return undefined;
+        const ot = typeOf(e.object);
+        let base: { ir: IrValue; user: boolean } | undefined;
+        let record: Type | undefined;
+        if (ot.kind === 'pointer') {
+          base = { ir: this.toI64(this.expr(e.object)), user: !!ot.userSpace };
+          record = ot.target;
+        } else if (ot.kind === 'record') {
+          const obj = this.place(e.object);
+          if (!obj.inMemory) return undefined;
+          base = { ir: obj.ir, user: obj.inMemory.user };
+          record = ot;
+        }
+        if (!base || record?.kind !== 'record') return undefined;
+        const f = record.fields.find((x) => x.name === e.field);
+        if (!f) return undefined;
+        const ir = f.offset === 0 ? base.ir : fn.binary('add', base.ir, constInt(i64, f.offset));
+        return f.bitWidth ? { ir, user: base.user, bits: { offset: f.bitOffset ?? 0, width: f.bitWidth } } : { ir, user: base.user };
+      }
+      case 'Unary': {
+        if (e.op !== '*') return undefined;
+        const pt = typeOf(e.operand);
+        if (pt.kind !== 'pointer') return undefined;
+        return { ir: this.toI64(this.expr(e.operand)), user: !!pt.userSpace };
+      }
+      case 'Index': {
+        const ot = typeOf(e.object);
+        const index = this.toI64(this.expr(e.index));
+        if (ot.kind === 'pointer') {
+          const size = elementSize(ot.target);
+          const base = this.toI64(this.expr(e.object));
+          return { ir: fn.binary('add', base, fn.binary('mul', index, constInt(i64, size))), user: !!ot.userSpace };
+        }
+        if (ot.kind === 'array' || ot.kind === 'string') {
+          const obj = this.place(e.object);
+          if (!obj.inMemory) return undefined;
+          const size = ot.kind === 'array' ? elementSize(ot.element) : 1;
+          return { ir: fn.binary('add', obj.ir, fn.binary('mul', index, constInt(i64, size))), user: obj.inMemory.user };
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Like expr(), but a struct or array in probed memory stays there (its address) until a member is read. */
+  private place(e: Expr): Val {
+    const type = this.program.types.get(e) ?? INT64;
+    if (type.kind === 'record' || type.kind === 'array' || (type.kind === 'string' && e.kind === 'FieldAccess')) {
+      const a = this.addressOf(e);
+      if (a) return { type, ir: a.ir, inMemory: { user: a.user } };
+    }
+    return this.expr(e);
+  }
+
+  /** Reads a member, dereferenced pointer or element from probed memory. */
+  private readPlace(e: Expr, type: Type): Val | undefined {
+    const a = this.addressOf(e);
+    if (!a) return undefined;
+    return this.readMemory(a.ir, type, a.user, type, a.bits);
   }
 
   /** `args->field` of a tracepoint: read straight from the context at this target's offset. */
   private fieldAccess(e: Extract<Expr, { kind: 'FieldAccess' }>, type: Type): Val {
     const { fn } = this;
     if (this.syscall && e.object.kind === 'Builtin' && e.object.name === 'args') return this.syscallField(e.field, type);
+    const fromMemory = this.readPlace(e, type);
+    if (fromMemory) return fromMemory;
     const object = this.expr(e.object);
     const objectType = object.type;
     if (objectType.kind !== 'record') return { type, ir: constInt(i64, 0) };
+    const provider = this.targets[0]!.provider;
+    if (e.object.kind === 'Builtin' && e.object.name === 'args' && provider !== 'tracepoint') {
+      // rawtracepoint/kfunc: args are u64 slots of the context, in BTF's order.
+      const f = objectType.fields.find((x) => x.name === e.field);
+      return this.normalize(this.ctxU64(f?.offset ?? 0), type);
+    }
     let offset = objectType.fields.find((f) => f.name === e.field)?.offset ?? 0;
     if (e.object.kind === 'Builtin' && e.object.name === 'args') {
       const target = this.targets[0]!;
@@ -1224,6 +1489,245 @@ class ProbeGenerator {
     return fn.load(result, 1);
   }
 
+  // ---- value functions (ksym, buf, join, ntop, stacks...) ----
+
+  /** An address with the current process's pid, as usym values are kept. */
+  private userAddress(address: IrValue, type: Type): Val {
+    const { fn } = this;
+    const out = this.temp(type);
+    fn.store(address, fn.bitcast(out, ptr(i64)), 8);
+    const pid = fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32));
+    fn.store(pid, fn.byteOffset(out, 8, i64), 8);
+    return { type, ir: out };
+  }
+
+  private stack(type: Type): Val {
+    const { fn } = this;
+    if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
+    const fd = this.fds.stacks?.get(stackMapKey(type.kind, type.depth));
+    if (fd === undefined) throw new Error(`internal error: no stack map for ${type.kind}(${type.depth})`);
+    const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
+    const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), this.pseudoMap(fd), constInt(i64, flags)]);
+    if (type.kind === 'kstack') return { type, ir: id };
+    return this.userAddress(id, type);
+  }
+
+  private constantOf(c: Call): bigint | Uint8Array | undefined {
+    return constantValues.get(c);
+  }
+
+  /** Reads `size` bytes at the address `src` (kernel or user: bpf_probe_read decides on x86). */
+  private probeRead(dest: IrValue, size: number | IrValue, src: Val): void {
+    const { fn } = this;
+    const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
+    fn.callHelper(Helper.probeRead, i64, [dest, n, fn.intToPtr(this.toI64(src), i8p)]);
+  }
+
+  private valueFunction(c: Call, type: Type): Val | undefined {
+    const { fn } = this;
+    const int = (v: IrValue): Val => ({ type, ir: v });
+    switch (c.name) {
+      case 'ksym':
+      case 'strftime':
+        return int(this.toI64(this.expr(c.args[c.name === 'ksym' ? 0 : 1]!)));
+      case 'usym':
+        return this.userAddress(this.toI64(this.expr(c.args[0]!)), type);
+      case 'kaddr': case 'uaddr': case 'cgroupid': {
+        const v = this.constantOf(c);
+        return int(constInt(i64, typeof v === 'bigint' ? v : 0n));
+      }
+      case 'pton': {
+        const v = this.constantOf(c);
+        const out = this.temp(type);
+        if (v instanceof Uint8Array) v.forEach((b, i) => fn.store(constInt(i8, b), fn.byteOffset(out, i), 1));
+        return { type, ir: out };
+      }
+      case 'reg': {
+        const name = c.args[0]?.kind === 'StringLiteral' ? c.args[0].value : 'ip';
+        return int(this.loadInt(fn.byteOffset(fn.param(0), PT_REGS.get(name) ?? 0), UINT64));
+      }
+      case 'kstack': case 'ustack':
+        return this.stack(type);
+      case 'buf': {
+        const size = type.kind === 'buffer' ? type.size : 0;
+        const out = this.temp(type);
+        this.memset(out, size + 1);
+        const src = this.expr(c.args[0]!);
+        if (isAggregate(src.type)) {
+          const n = Math.min(size, sizeOf(src.type));
+          this.memcpy(fn.byteOffset(out, 1), src.ir, n);
+          fn.store(constInt(i8, n), out, 1);
+          return { type, ir: out };
+        }
+        let length: IrValue = constInt(i64, size);
+        if (c.args[1] && constantOf(c.args[1]) === undefined) {
+          const n = this.toI64(this.expr(c.args[1]));
+          length = fn.select(fn.icmp('ugt', n, constInt(i64, size)), constInt(i64, size), n);
+        }
+        if (size > 0) this.probeRead(fn.byteOffset(out, 1), length, src);
+        fn.store(fn.intCast(length, i8, false), out, 1);
+        return { type, ir: out };
+      }
+      case 'ntop': {
+        const out = this.temp(type);
+        this.memset(out, 24);
+        const [first, second] = c.args;
+        const addr = this.expr(second ?? first!);
+        let family: IrValue;
+        if (isAggregate(addr.type)) {
+          const n = sizeOf(addr.type) >= 16 ? 16 : 4;
+          this.memcpy(fn.byteOffset(out, 8), addr.ir, n);
+          family = constInt(i64, n === 16 ? 10 : 2);
+        } else {
+          fn.store(fn.intCast(this.toI64(addr), i32, false), fn.byteOffset(out, 8, i32), 4);
+          family = constInt(i64, 2);
+        }
+        if (second) family = this.toI64(this.expr(first!));
+        fn.store(family, fn.bitcast(out, ptr(i64)), 8);
+        return { type, ir: out };
+      }
+      case 'macaddr': {
+        const raw = this.temp({ kind: 'string', size: 8 });
+        const src = this.expr(c.args[0]!);
+        if (isAggregate(src.type)) this.memcpy(raw, src.ir, 6);
+        else this.probeRead(raw, 6, src);
+        // "AA:BB:CC:DD:EE:FF", formatted in the probe.
+        const out = this.temp(type);
+        this.memset(out, 18);
+        for (let i = 0; i < 6; i++) {
+          const b = fn.intCast(fn.load(fn.byteOffset(raw, i), 1), i64, false);
+          const digits = [fn.binary('lshr', b, constInt(i64, 4)), fn.binary('and', b, constInt(i64, 15))];
+          digits.forEach((d, j) => {
+            const ch = fn.select(fn.icmp('ult', d, constInt(i64, 10)),
+              fn.binary('add', d, constInt(i64, 0x30)), fn.binary('add', d, constInt(i64, 0x41 - 10)));
+            fn.store(fn.intCast(ch, i8, false), fn.byteOffset(out, i * 3 + j), 1);
+          });
+          if (i < 5) fn.store(constInt(i8, 0x3a), fn.byteOffset(out, i * 3 + 2), 1);
+        }
+        return { type, ir: out };
+      }
+      case 'signal': {
+        const a = c.args[0]!;
+        const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : this.toI64(this.expr(a));
+        fn.callHelper(Helper.sendSignal, i64, [fn.intCast(sig, i32, false)]);
+        return int(constInt(i64, 0));
+      }
+      case 'strncmp': {
+        const a = this.expr(c.args[0]!);
+        const b = this.expr(c.args[1]!);
+        const n = Number(constantOf(c.args[2]!) ?? BigInt(Math.max(sizeOf(a.type), sizeOf(b.type))));
+        return int(fn.intCast(fn.binary('xor', this.stringsEqualN(a, b, n), constInt(i1, 1)), i64, false));
+      }
+      case 'strcontains':
+        return int(fn.intCast(this.stringContains(this.expr(c.args[0]!), this.expr(c.args[1]!)), i64, false));
+      case 'cat': case 'system':
+        this.eventWithArgs(c, c.args.slice(1));
+        return int(constInt(i64, 0));
+      case 'join':
+        this.join(c);
+        return int(constInt(i64, 0));
+      default:
+        return undefined;
+    }
+  }
+
+  /** Equal over the first `n` bytes (stopping where both strings end), as strncmp() == 0. */
+  private stringsEqualN(a: Val, b: Val, n: number): IrValue {
+    const { fn } = this;
+    const result = fn.scratch(i1, 1);
+    fn.store(constInt(i1, 1), result, 1);
+    const differ = fn.label('strndiff');
+    const done = fn.label('strndone');
+    const limit = Math.min(n, Math.max(sizeOf(a.type), sizeOf(b.type)));
+    const at = (v: Val, i: number) => (i < sizeOf(v.type) ? fn.load(fn.byteOffset(v.ir, i), 1) : constInt(i8, 0));
+    for (let i = 0; i < limit; i++) {
+      const ca = at(a, i);
+      const cb = at(b, i);
+      const same = fn.label('strnsame');
+      fn.condBr(fn.icmp('ne', ca, cb), differ, same);
+      fn.place(same);
+      const next = fn.label('strnnext');
+      fn.condBr(fn.icmp('eq', ca, constInt(i8, 0)), done, next);
+      fn.place(next);
+    }
+    fn.br(done);
+    fn.place(differ);
+    fn.store(constInt(i1, 0), result, 1);
+    fn.br(done);
+    fn.place(done);
+    return fn.load(result, 1);
+  }
+
+  /** Does `hay` contain `needle`? Bounded loops over both strings. */
+  private stringContains(hay: Val, needle: Val): IrValue {
+    const { fn } = this;
+    const hayLen = sizeOf(hay.type);
+    const needleLen = sizeOf(needle.type);
+    const found = fn.scratch(i1, 1);
+    fn.store(constInt(i1, 0), found, 1);
+    const done = fn.label('scdone');
+    const yes = fn.label('scyes');
+    for (let i = 0; i < hayLen; i++) {
+      // Unrolled over start positions; inner comparison unrolled too but cut short at the end.
+      const nextStart = fn.label('scnext');
+      for (let j = 0; j < needleLen; j++) {
+        const cn = fn.load(fn.byteOffset(needle.ir, j), 1);
+        const more = fn.label('scmore');
+        fn.condBr(fn.icmp('eq', cn, constInt(i8, 0)), yes, more);
+        fn.place(more);
+        if (i + j >= hayLen) {
+          fn.br(done);
+          break;
+        }
+        const ch = fn.load(fn.byteOffset(hay.ir, i + j), 1);
+        const same = fn.label('scsame');
+        fn.condBr(fn.icmp('ne', ch, cn), nextStart, same);
+        fn.place(same);
+        if (j === needleLen - 1) fn.br(yes);
+      }
+      if (!fn.isTerminated) fn.br(nextStart);
+      fn.place(nextStart);
+      if (i === hayLen - 1) break;
+      const ch0 = fn.load(fn.byteOffset(hay.ir, i + 1), 1);
+      const go = fn.label('scgo');
+      fn.condBr(fn.icmp('eq', ch0, constInt(i8, 0)), done, go);
+      fn.place(go);
+    }
+    if (!fn.isTerminated) fn.br(done);
+    fn.place(yes);
+    fn.store(constInt(i1, 1), found, 1);
+    fn.br(done);
+    fn.place(done);
+    return fn.load(found, 1);
+  }
+
+  /** join(argv[, sep]): up to JOIN_ARGS strings of a NULL-terminated char ** array, into one event. */
+  private join(c: Call): void {
+    const { fn } = this;
+    const spec = this.program.eventOf.get(c)!;
+    const argv = this.toI64(this.expr(c.args[0]!));
+    const slot = fn.scratch(i64, 8);
+    this.emitEvent(spec, (record) => {
+      for (let i = 0; i < JOIN_ARGS; i++) fn.store(constInt(i8, 0), fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), 1);
+      const end = fn.label('joinend');
+      for (let i = 0; i < JOIN_ARGS; i++) {
+        fn.store(constInt(i64, 0), slot, 8);
+        fn.callHelper(Helper.probeRead, i64, [
+          fn.bitcast(slot, i8p), constInt(i32, 8), fn.intToPtr(fn.binary('add', argv, constInt(i64, i * 8)), i8p),
+        ]);
+        const p = fn.load(slot, 8);
+        const read = fn.label('joinread');
+        fn.condBr(fn.icmp('eq', p, constInt(i64, 0)), end, read);
+        fn.place(read);
+        fn.callHelper(Helper.probeReadStr, i64, [
+          fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), constInt(i32, JOIN_ARG_SIZE), fn.intToPtr(p, i8p),
+        ]);
+      }
+      fn.br(end);
+      fn.place(end);
+    }, false);
+  }
+
   // ---- memory helpers ----
 
   private truthy(v: Val): IrValue {
@@ -1254,7 +1758,7 @@ class ProbeGenerator {
    */
   private storeInto(dest: IrValue, t: Type, v: Val, elements?: readonly Val[]): void {
     const { fn } = this;
-    if (t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool') {
+    if (t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool' || isScalar64(t)) {
       const bits = t.kind === 'int' ? t.bits : 64;
       fn.store(fn.intCast(this.toI64(v), intType(bits), false), fn.bitcast(dest, ptr(intType(bits))), 1);
       return;
@@ -1282,7 +1786,7 @@ class ProbeGenerator {
 
   private stringConstant(text: string, size: number): IrValue {
     const bytes = Buffer.alloc(size);
-    bytes.write(text.slice(0, size - 1));
+    stringBytes(text).copy(bytes, 0, 0, size - 1);
     const out = this.temp({ kind: 'string', size });
     // Store 8 bytes at a time: fewer instructions than a byte-wise copy.
     for (let off = 0; off < size; off += 8) {
@@ -1328,6 +1832,11 @@ function variablesIn(node: unknown, found = new Set<string>()): Set<string> {
 /** The IR type a variable of `t` is kept in. */
 function irStorage(t: Type): string {
   return isAggregate(t) ? arrayType(Math.max(1, sizeOf(t)), i8) : i64;
+}
+
+/** Bytes between consecutive elements behind a pointer (`p[i]`); records use their BTF size. */
+function elementSize(t: Type): number {
+  return t.kind === 'none' ? 1 : Math.max(1, sizeOf(t));
 }
 
 function constantOf(e: Expr): bigint | undefined {

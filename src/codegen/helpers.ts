@@ -10,6 +10,7 @@ export const Helper = {
   getCurrentPidTgid: 14,
   getCurrentUidGid: 15,
   getCurrentComm: 16,
+  getStackid: 27,
   getCurrentTask: 35,
   getNumaNodeId: 42,
   probeReadStr: 45,
@@ -26,6 +27,9 @@ export const Helper = {
   ringbufDiscard: 133,
   forEachMapElem: 164,
 } as const;
+
+/** bpf_get_stackid flags: walk the user stack instead of the kernel's. */
+export const BPF_F_USER_STACK = 1 << 8;
 
 /** bpf_ringbuf_submit flags: the probe skips the wake-up; the reader drains on a timer. */
 export const BPF_RB_NO_WAKEUP = 1;

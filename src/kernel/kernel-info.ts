@@ -86,6 +86,8 @@ export interface KernelInfo {
   rawTracepointArgs?(name: string): readonly KernelParam[] | undefined;
   /** A kernel function's BTF prototype, for kfunc/kretfunc. Optional. */
   kernelFunction?(name: string): KernelFunction | undefined;
+  /** Kernel functions known to BTF (kfunc targets), sorted. Optional. */
+  listKernelFunctions?(): readonly string[];
   /** The value of a kernel enumerator (`TASK_RUNNING`...), from BTF. Optional. */
   enumValue?(name: string): bigint | undefined;
   /** Integer macros of the headers a script #includes (e.g. AF_INET), and well-known kernel ones. Optional. */

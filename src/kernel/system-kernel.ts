@@ -147,11 +147,26 @@ export class SystemKernel implements KernelInfo {
   // ---- ELF ----
 
   elfSymbols(path: string): readonly ElfSymbol[] {
+    let elf: ElfFile;
     try {
-      return ElfFile.open(path).symbols();
+      elf = ElfFile.open(path);
     } catch {
       return [];
     }
+    const own = elf.symbols();
+    // Separate debug symbols (/usr/lib/debug/.build-id/xx/yyyy.debug, e.g. libc6-dbg), as bcc and
+    // bpftrace read them: same virtual addresses and program headers, so the same file offsets.
+    const id = elf.buildId();
+    const debugPath = id && id.length > 2 ? `/usr/lib/debug/.build-id/${id.slice(0, 2)}/${id.slice(2)}.debug` : undefined;
+    if (!debugPath || !existsSync(debugPath)) return own;
+    let extra: readonly ElfSymbol[];
+    try {
+      extra = ElfFile.open(debugPath).symbols();
+    } catch {
+      return own;
+    }
+    const seen = new Set(own.map((s) => `${s.name}@${s.address}`));
+    return [...own, ...extra.filter((s) => !seen.has(`${s.name}@${s.address}`))];
   }
 
   /** One symbol by exact name without decoding the whole table (a few ms on libc). */

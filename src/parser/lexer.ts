@@ -451,7 +451,7 @@ function decodeString(t: IToken, body: string, diagnostics: Diagnostic[], lines:
         out += 'x';
         i++;
       } else {
-        out += String.fromCharCode(parseInt(hex, 16));
+        out += byteChar(parseInt(hex, 16));
         i += 1 + hex.length;
       }
     } else if (n >= '0' && n <= '7') {
@@ -460,7 +460,7 @@ function decodeString(t: IToken, body: string, diagnostics: Diagnostic[], lines:
       if (value > 255) {
         diagnostics.push(error('E_BAD_ESCAPE', at(i, i + 1 + oct.length), `octal escape '\\${oct}' is out of range (largest is \\377)`));
       }
-      out += String.fromCharCode(value & 0xff);
+      out += byteChar(value & 0xff);
       i += oct.length;
     } else {
       diagnostics.push(
@@ -521,4 +521,13 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], span: ReturnType<LineMa
     return { value: 0n, suffix };
   }
   return { value, suffix };
+}
+
+/**
+ * A byte written as an escape (`\xff`, `\377`). Bytes >= 0x80 become U+DC80..U+DCFF (lone
+ * surrogates, as Python's surrogateescape), so they stay raw bytes and do not turn into UTF-8
+ * sequences when the string is encoded (see stringBytes in typecheck/types.ts).
+ */
+function byteChar(b: number): string {
+  return String.fromCharCode(b >= 0x80 ? 0xdc00 + b : b);
 }

@@ -1,9 +1,44 @@
 // Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
 import { HIST_BUCKETS, alignUp, lhistBucketCount, sizeOf, tupleLayout, type MapSpec, type Type } from '../typecheck/types.js';
 import type { MapEntry, MapValue, Value } from './output/model.js';
+import { formatInet, type Resolver } from './symbols.js';
 
-export function decodeValue(t: Type, buf: Buffer, offset: number): Value {
+/**
+ * Decodes one value. With a resolver, symbolized types become their printed form (ksym/usym/
+ * username/inet/timestamp: strings; kstack/ustack: frames); without one they stay raw numbers.
+ */
+export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver): Value {
   switch (t.kind) {
+    case 'ksym': {
+      const a = buf.readBigUInt64LE(offset);
+      return r ? r.ksym(a) : a;
+    }
+    case 'usym': {
+      const a = buf.readBigUInt64LE(offset);
+      return r ? r.usym(a, Number(buf.readBigUInt64LE(offset + 8))) : a;
+    }
+    case 'kstack':
+      return r ? r.kstack(buf.readBigInt64LE(offset), t.depth, t.mode) : [];
+    case 'ustack':
+      return r ? r.ustack(buf.readBigInt64LE(offset), Number(buf.readBigUInt64LE(offset + 8)), t.depth, t.mode) : [];
+    case 'username': {
+      const uid = buf.readBigUInt64LE(offset);
+      return r ? r.username(uid) : uid;
+    }
+    case 'timestamp': {
+      const ns = buf.readBigUInt64LE(offset);
+      return r ? r.timestamp(ns, t.format ?? '') : ns;
+    }
+    case 'inet':
+      return formatInet(Number(buf.readBigUInt64LE(offset)), buf.subarray(offset + 8, offset + 24));
+    case 'buffer': {
+      const n = Math.min(buf[offset]!, t.size);
+      return Uint8Array.from(buf.subarray(offset + 1, offset + 1 + n));
+    }
+    case 'array': {
+      const size = sizeOf(t.element);
+      return Array.from({ length: t.length }, (_, i) => decodeValue(t.element, buf, offset + i * size, r));
+    }
     case 'int':
       switch (t.bits) {
         case 8: return BigInt(t.signed ? buf.readInt8(offset) : buf.readUInt8(offset));
@@ -18,7 +53,7 @@ export function decodeValue(t: Type, buf: Buffer, offset: number): Value {
     }
     case 'tuple': {
       const { offsets } = tupleLayout(t.elements);
-      return t.elements.map((e, i) => decodeValue(e, buf, offset + offsets[i]!));
+      return t.elements.map((e, i) => decodeValue(e, buf, offset + offsets[i]!, r));
     }
     case 'bool':
       return BigInt(buf.readUInt8(offset));
@@ -36,9 +71,9 @@ function userKeySize(spec: MapSpec): number {
   return spec.keyType ? sizeOf(spec.keyType) : 0;
 }
 
-function decodeKey(spec: MapSpec, keys: Buffer, offset: number): readonly Value[] | undefined {
+function decodeKey(spec: MapSpec, keys: Buffer, offset: number, r?: Resolver): readonly Value[] | undefined {
   if (!spec.keyType) return undefined;
-  const v = decodeValue(spec.keyType, keys, offset);
+  const v = decodeValue(spec.keyType, keys, offset, r);
   return spec.keyType.kind === 'tuple' ? (v as readonly Value[]) : [v];
 }
 
@@ -46,7 +81,7 @@ function decodeKey(spec: MapSpec, keys: Buffer, offset: number): readonly Value[
  * Turns a map dump into entries, combining per-CPU values as each aggregation requires:
  * sums for count/sum/avg/stats and buckets, the extreme over CPUs that saw a value for min/max.
  */
-export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number): MapEntry[] {
+export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number, r?: Resolver): MapEntry[] {
   const stride = valueBytes(spec, cpus);
   const slot = alignUp(spec.valueSize, 8);
   const perCpu = spec.bpfType.startsWith('percpu') ? cpus : 1;
@@ -63,7 +98,7 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
       const id = keys.toString('latin1', keyOffset, keyOffset + bucketOffset);
       let group = byKey.get(id);
       if (!group) {
-        group = { key: decodeKey(spec, keys, keyOffset), buckets: new Array<bigint>(bucketCount).fill(0n) };
+        group = { key: decodeKey(spec, keys, keyOffset, r), buckets: new Array<bigint>(bucketCount).fill(0n) };
         byKey.set(id, group);
       }
       const bucket = Number(keys.readBigUInt64LE(keyOffset + bucketOffset));
@@ -76,11 +111,11 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
 
   const entries: MapEntry[] = [];
   for (let e = 0; e < count; e++) {
-    const key = decodeKey(spec, keys, e * spec.keySize);
+    const key = decodeKey(spec, keys, e * spec.keySize, r);
     let value: MapValue;
     switch (spec.kind) {
       case 'scalar':
-        value = { kind: 'scalar', value: decodeValue(spec.valueType, values, e * stride) };
+        value = { kind: 'scalar', value: decodeValue(spec.valueType, values, e * stride, r) };
         break;
       case 'count': case 'sum': {
         let total = 0n;

@@ -18,7 +18,7 @@ export interface NativeError extends Error {
   libbpfLog?: string;
 }
 
-export type NativeMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash' | 'ringbuf';
+export type NativeMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash' | 'ringbuf' | 'stack_trace';
 
 /** A loaded BPF object (libbpf bpf_object) with its programs. */
 export interface NativeObject {
@@ -89,6 +89,13 @@ export interface NativeAddon {
     period: number, useFrequency: boolean, cpu: number, pid: number,
   ): NativeLink;
 
+  /**
+   * A hardware breakpoint perf event (PERF_TYPE_BREAKPOINT, sample period 1) at `address`;
+   * `bpType` is HW_BREAKPOINT_R 1, W 2, RW 3 or X 4; on one cpu (pid -1) or one process (cpu -1).
+   */
+  attachBreakpoint(
+    obj: NativeObject, program: string, address: number | bigint, length: number, bpType: number, cpu: number, pid: number,
+  ): NativeLink;
   /**
    * Attaches a program to a tracepoint (its tracefs id) through a perf event on CPU 0 and a
    * BPF_PERF_EVENT link. The caller owns both fds: closing `linkFd` detaches the program at once;

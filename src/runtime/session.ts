@@ -1,14 +1,22 @@
 // A Session owns every kernel object of one run: maps, the ring buffer, the loaded object and
 // its links. It loads, attaches, runs BEGIN, consumes events, and on stop detaches, runs END,
 // prints the maps and frees everything — on every path.
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import {
-  generate, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, SYSCALL_NAME_BYTES, type GeneratedProgram, type SyscallEvent,
+  generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, SYSCALL_NAME_BYTES, type GeneratedProgram,
+  type SyscallEvent,
 } from '../codegen/codegen.js';
 import { syscallTable } from '../kernel/syscalls.js';
-import { timerPeriod } from '../typecheck/probes.js';
+import { Kallsyms } from '../kernel/kallsyms.js';
+import { Resolver } from './symbols.js';
+import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
+import { MESSAGES, unavailableProbe } from './availability.js';
 import type { EventSpec, MapSpec, TypedProgram } from '../typecheck/types.js';
-import { native, type NativeAddon, type NativeLink, type NativeObject, type RingBufferConsumer } from './native.js';
+import {
+  native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
+} from './native.js';
 import { decodeMap, decodeValue, valueBytes } from './decode.js';
 import type { Formatter, MapSnapshot } from './output/model.js';
 import { formatPrintf } from './output/printf.js';
@@ -23,6 +31,10 @@ export interface SessionOptions {
   readonly write: (text: string) => void;
   /** Warnings for the user (e.g. full maps); the CLI prints them to stderr. */
   readonly warn?: (message: string) => void;
+  /** Errors that do not stop the run (e.g. cat() of a missing file); the CLI prints them to stderr. */
+  readonly error?: (message: string) => void;
+  /** BPFTRACE_CAT_BYTES_MAX: the most bytes cat() prints of a file (default 10240). */
+  readonly catBytesMax?: number;
   readonly params?: readonly string[];
   /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
   readonly sourceName?: string;
@@ -32,6 +44,12 @@ export interface SessionOptions {
   readonly drainIntervalMs?: number;
   /** Called once BEGIN has run and every probe records (e.g. to say the probes are attached). */
   readonly onRunning?: () => void;
+  /** -p PID (or the -c child): uprobes, usdt probes and watchpoints attach to this process only. */
+  readonly pid?: number;
+  /** The -c child's pid, for `cpid`. */
+  readonly cpid?: number;
+  /** Stop with 'child-exit' when this process ends (-p PID). Polled every `pollMs` (default 100). */
+  readonly watchPid?: number;
 }
 
 export class RuntimeError extends Error {
@@ -41,8 +59,8 @@ export class RuntimeError extends Error {
   }
 }
 
-const PERF_TYPE_SOFTWARE = 1;
-const PERF_COUNT_SW_CPU_CLOCK = 0;
+/** HW_BREAKPOINT_* bp_type bits by watchpoint mode. */
+const BREAKPOINT_TYPES: Record<string, number> = { r: 1, w: 2, rw: 3, wr: 3, x: 4 };
 
 export class Session {
   private readonly addon: NativeAddon;
@@ -63,11 +81,17 @@ export class Session {
   reaperPid = 0;
   private ring?: RingBufferConsumer;
   private timer?: NodeJS.Timeout;
+  private pidTimer?: NodeJS.Timeout;
   private finished?: (reason: StopReason) => void;
   private stopping = false;
   private requestedStop?: StopReason;
   private closed = false;
   private reported = { lost: 0n, full: 0n };
+  private countersCheckedAt = 0;
+  private readonly stackFds = new Map<string, { fd: number; depth: number }>();
+  private kallsyms?: Kallsyms | null;
+  /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
+  readonly resolver: Resolver;
   readonly ir: string = '';
 
   constructor(
@@ -77,6 +101,33 @@ export class Session {
   ) {
     this.addon = native();
     this.cpus = this.addon.possibleCpus();
+    this.resolver = new Resolver({
+      kallsyms: () => this.kernelSymbols(),
+      readStack: (kind, depth, id) => this.readStack(kind, depth, id),
+      demangle: (name) => this.addon.demangle(name),
+    });
+  }
+
+  private kernelSymbols(): Kallsyms | undefined {
+    if (this.kallsyms === undefined) {
+      const k = (this.kernel as { kallsyms?: () => Kallsyms | undefined }).kallsyms;
+      try {
+        this.kallsyms = k ? k.call(this.kernel) ?? null : Kallsyms.read();
+      } catch {
+        this.kallsyms = null;
+      }
+    }
+    return this.kallsyms ?? undefined;
+  }
+
+  private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
+    const map = this.stackFds.get(`${kind}:${depth}`);
+    if (!map) return [];
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(id);
+    const v = this.addon.mapLookup(map.fd, key, depth * 8);
+    if (!v) return [];
+    return Array.from({ length: depth }, (_, i) => v.readBigUInt64LE(i * 8));
   }
 
   /** The number of attach points, as `Attaching N probes...` counts them. */
@@ -90,6 +141,8 @@ export class Session {
 
   /** Creates the maps, generates and compiles the code, and loads it (nothing attached yet). */
   load(): void {
+    const unavailable = unavailableProbe(this.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), this.kernel);
+    if (unavailable) throw new RuntimeError(unavailable);
     try {
       for (const spec of this.program.maps.values()) {
         this.mapFds.set(spec.name, this.addon.mapCreate(spec.bpfType, kernelMapName(spec.name), spec.keySize, spec.valueSize, spec.maxEntries));
@@ -99,10 +152,18 @@ export class Session {
       this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see run()).
       this.setStopped(true);
+      for (const s of stackMapKeys(this.program)) {
+        const fd = this.addon.mapCreate('stack_trace', `tl_${s.kind}_${s.depth}`, 4, s.depth * 8, 4096);
+        this.stackFds.set(s.key, { fd, depth: s.depth });
+      }
+      const stacks = new Map([...this.stackFds].map(([k, v]) => [k, v.fd]));
       const generated = generate(this.program, this.kernel, {
-        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stopped: this.stoppedFd,
+        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks, stopped: this.stoppedFd,
         syscallNames: (event) => this.syscallNamesMap(event),
-      }, { startNs: process.hrtime.bigint(), params: this.options.params, sourceName: this.options.sourceName });
+      }, {
+        startNs: process.hrtime.bigint(), params: this.options.params, cpid: this.options.cpid,
+        sourceName: this.options.sourceName,
+      });
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
       const elf = this.addon.compileIR(generated.ir);
@@ -139,14 +200,46 @@ export class Session {
               break;
             }
             case 'interval':
-            case 'profile': {
-              const { frequency, periodNs } = timerPeriod(t);
+            case 'profile':
+            case 'software':
+            case 'hardware': {
+              const perf = t.perf!;
               const cpus = t.provider === 'interval' ? [this.addon.onlineCpus()[0] ?? 0] : this.addon.onlineCpus();
               for (const cpu of cpus) {
-                this.links.push(this.addon.attachPerfEvent(
-                  obj, p.name, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK,
-                  frequency ?? Number(periodNs), frequency !== undefined, cpu, -1,
-                ));
+                try {
+                  this.links.push(this.addon.attachPerfEvent(obj, p.name, perf.type, perf.config, perf.period, perf.frequency, cpu, -1));
+                } catch (e) {
+                  if (perf.type === PERF_TYPE_HARDWARE && (e as NativeError).code === 'ENOENT') throw new RuntimeError(MESSAGES.hardware);
+                  throw e;
+                }
+              }
+              break;
+            }
+            case 'rawtracepoint':
+              this.links.push(this.addon.attachRawTracepoint(obj, p.name, t.parts.at(-1)!));
+              break;
+            case 'kprobe':
+            case 'kretprobe':
+              this.links.push(this.addon.attachKprobe(obj, p.name, t.func!, t.provider === 'kretprobe', Number(t.address ?? 0n)));
+              break;
+            case 'uprobe':
+            case 'uretprobe':
+            case 'usdt':
+              this.links.push(this.addon.attachUprobe(
+                obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', this.options.pid ?? -1,
+                Number(t.usdt?.semaphoreOffset ?? 0n),
+              ));
+              break;
+            case 'watchpoint':
+            case 'asyncwatchpoint': {
+              const address = BigInt.asIntN(64, t.address!);
+              const type = BREAKPOINT_TYPES[t.watch!.mode]!;
+              if (this.options.pid !== undefined) {
+                this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid));
+              } else {
+                for (const cpu of this.addon.onlineCpus()) {
+                  this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
+                }
               }
               break;
             }
@@ -174,6 +267,12 @@ export class Session {
       this.setStopped(false);
       this.options.onRunning?.();
       this.drain();
+      const watched = this.options.watchPid;
+      if (watched !== undefined) {
+        this.pidTimer = setInterval(() => {
+          if (!processAlive(watched)) this.stop('child-exit');
+        }, 100);
+      }
       if (this.requestedStop) this.stop(this.requestedStop);
     });
   }
@@ -190,6 +289,7 @@ export class Session {
     const finished = this.finished;
     try {
       if (this.timer) clearInterval(this.timer);
+      if (this.pidTimer) clearInterval(this.pidTimer);
       this.detach();
       this.drain(true);
       this.runSpecial('END');
@@ -210,6 +310,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.pidTimer) clearInterval(this.pidTimer);
     this.detach();
     // Tearing down tracepoint perf events takes ~72 ms each: a reaper process does it.
     if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);
@@ -221,6 +322,7 @@ export class Session {
     if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
     if (this.stoppedFd >= 0) this.addon.closeFd(this.stoppedFd);
     for (const fd of this.syscallNameFds.values()) this.addon.closeFd(fd);
+    for (const s of this.stackFds.values()) this.addon.closeFd(s.fd);
   }
 
   /** The syscall number → tracepoint name map of a syscall dispatch program (made once). */
@@ -278,12 +380,17 @@ export class Session {
   snapshot(spec: MapSpec): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
-    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus) };
+    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver) };
   }
 
   /** Reads every available event and writes their output in one batch. */
   private drain(final = false): void {
     if (!this.ring || (this.stopping && !final)) return;
+    // Lost events and full maps are reported while running (about once a second), not only at exit.
+    if (!final && Date.now() - this.countersCheckedAt >= 1000) {
+      this.countersCheckedAt = Date.now();
+      this.reportCounters();
+    }
     const records = this.ring.drain();
     if (records.length === 0) return;
     let out = '';
@@ -307,7 +414,7 @@ export class Session {
 
   private handleEvent(spec: EventSpec, record: Buffer): string {
     const f = this.options.formatter;
-    const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset) }));
+    const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset, this.resolver) }));
     switch (spec.kind) {
       case 'printf':
         return f.printf(formatPrintf(spec.format!, args()));
@@ -324,6 +431,36 @@ export class Session {
         const map = this.program.maps.get(spec.map!);
         if (map) this.clearMap(map, spec.kind === 'zero');
         return '';
+      }
+      case 'join': {
+        // Arguments up to the first empty one (a NULL pointer leaves its slot empty).
+        const parts: string[] = [];
+        for (const field of spec.fields) {
+          const v = decodeValue(field.type, record, field.offset) as string;
+          if (v === '') break;
+          parts.push(v);
+        }
+        return f.join(parts.join(spec.separator ?? ' '));
+      }
+      case 'cat': {
+        const path = formatPrintf(spec.format!, args());
+        try {
+          const max = this.options.catBytesMax ?? 10240;
+          return f.cat(readFileSync(path).subarray(0, max).toString());
+        } catch (e) {
+          this.options.error?.(`failed to open file '${path}': ${errnoText(e)}`);
+          return f.cat(''); // nothing in text; an empty "cat" message in JSON, as bpftrace
+        }
+      }
+      case 'system': {
+        const command = formatPrintf(spec.format!, args());
+        let out: string;
+        try {
+          out = execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: '/bin/sh' });
+        } catch (e) {
+          out = String((e as { stdout?: string }).stdout ?? '');
+        }
+        return f.system(out);
       }
       default:
         return '';
@@ -345,6 +482,11 @@ export class Session {
     }
   }
 
+  private mapKeysMax(): number {
+    const scalar = [...this.program.maps.values()].find((m) => m.kind !== 'hist' && m.kind !== 'lhist');
+    return scalar?.maxEntries ?? 4096;
+  }
+
   /** Events lost to a full ring buffer and updates lost to full maps are reported, never silent. */
   private reportCounters(): void {
     const key = Buffer.alloc(4);
@@ -362,10 +504,28 @@ export class Session {
     }
     const full = read(COUNTER_MAP_FULL);
     if (full > this.reported.full) {
-      this.options.warn?.(`${full - this.reported.full} map updates failed because a map was full (raise BPFTRACE_MAP_KEYS_MAX)`);
+      const n = full - this.reported.full;
+      // bpftrace -k words each failure `Failed to map_update_elem: Argument list too long (-7)`.
+      this.options.warn?.(`Failed to map_update_elem ${n} time${n === 1n ? '' : 's'}: a map is full (BPFTRACE_MAP_KEYS_MAX is ${this.mapKeysMax()})`);
       this.reported.full = full;
     }
   }
+}
+
+/** Whether a process still runs (a zombie counts as ended). */
+function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied'
+    : code === 'EISDIR' ? 'Is a directory' : code ?? String(e);
 }
 
 /** Kernel map names are at most 15 characters; keep ours recognisable. */

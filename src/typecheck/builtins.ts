@@ -9,7 +9,7 @@ export interface BuiltinSpec {
 }
 
 const RETURN_PROBES: readonly ProbeProvider[] = ['kretprobe', 'uretprobe', 'kretfunc'];
-const ARG_PROBES: readonly ProbeProvider[] = ['kprobe', 'uprobe', 'usdt'];
+const ARG_PROBES: readonly ProbeProvider[] = ['kprobe', 'uprobe', 'usdt', 'rawtracepoint'];
 
 export const BUILTINS: ReadonlyMap<string, BuiltinSpec> = new Map<string, BuiltinSpec>([
   ['pid', { type: UINT64 }],
@@ -24,9 +24,13 @@ export const BUILTINS: ReadonlyMap<string, BuiltinSpec> = new Map<string, Builti
   ['rand', { type: UINT64 }],
   ['jiffies', { type: UINT64 }],
   ['comm', { type: str(16) }],
+  ['username', { type: { kind: 'username' } }],
+  ['kstack', { type: { kind: 'kstack', depth: 127, mode: 'bpftrace' } }],
+  ['ustack', { type: { kind: 'ustack', depth: 127, mode: 'bpftrace' } }],
   ['curtask', { type: UINT64 }],
   ['retval', { type: UINT64, providers: RETURN_PROBES }],
   ['probe', { type: str(64) }],
+  ['func', { type: str(64), providers: ['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'kfunc', 'kretfunc'] }],
   ['args', { type: UINT64, providers: ['tracepoint', 'rawtracepoint', 'kfunc', 'kretfunc', 'uprobe'] }],
   ['ctx', { type: UINT64 }],
   ['cpid', { type: UINT64 }],

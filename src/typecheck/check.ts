@@ -1,17 +1,19 @@
 // The type checker: resolves probes, infers the type of every expression, checks map key/value
 // consistency across probes, and lays out the events and maps → TypedProgram.
 import type {
-  AssignStmt, AttachPoint, Block, Call, Expr, MapRef, Probe, Program, Span, Stmt, Variable,
+  AssignStmt, AttachPoint, Block, Call, CTypeDef, Expr, MapRef, Probe, Program, Span, Stmt, TypeName, Variable,
 } from '../parser/ast.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTINS } from './builtins.js';
-import { FUNCTIONS, AGGREGATIONS } from './functions.js';
+import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
+import { checkFunction, constantValues } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
+import { kernelArgs, resolveTypeName, scriptStructs } from './ctypes.js';
 import { checkPrintfArgs } from './printf-format.js';
 import {
-  HIST_BUCKETS, INT64, NONE, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
+  HIST_BUCKETS, INT64, NONE, stringBytes, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
   type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
   type ProbeTarget, type Type, type TypedProbe, type TypedProgram, type VariableInfo,
 } from './types.js';
@@ -22,6 +24,12 @@ export interface CheckOptions {
   /** BPFTRACE_MAP_KEYS_MAX */
   readonly mapKeysMax?: number;
   readonly params?: readonly string[];
+  /** -p PID / the -c child: uprobe and usdt targets are resolved in this process. */
+  readonly pid?: number;
+  /** C++ demangler (the native addon's), for uprobe names. */
+  readonly demangle?: (name: string) => string;
+  /** --unsafe: allow system(), signal() and override(). */
+  readonly unsafe?: boolean;
 }
 
 export interface CheckResult {
@@ -68,7 +76,7 @@ function describeValue(info: MapInfo): string {
   return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
 }
 
-class Checker {
+export class Checker {
   readonly diagnostics: Diagnostic[] = [];
   readonly types = new Map<Expr, Type>();
   readonly constants = new Map<Expr, bigint>();
@@ -80,11 +88,11 @@ class Checker {
   private firstAssigned = new Map<string, Span>();
   private readVariables = new Set<string>();
   private probe!: Probe;
-  private targets: readonly ProbeTarget[] = [];
+  targets: readonly ProbeTarget[] = [];
   private loopDepth = 0;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
   private forDepth = 0;
-  private readonly stringLength: number;
+  readonly stringLength: number;
 
   constructor(
     readonly kernel: KernelInfo,
@@ -93,11 +101,37 @@ class Checker {
     /** First pass: learn map types; report nothing. */
     readonly collecting: boolean,
     readonly options: CheckOptions,
+    /** Structs defined in the script, by `struct NAME`. */
+    readonly structs: ReadonlyMap<string, Type> = new Map(),
   ) {
     this.stringLength = options.stringLength ?? 64;
   }
 
-  private report(d: Diagnostic): void {
+  /** A type as written (casts, sizeof, offsetof): script structs, C and bpftrace names, then BTF. */
+  private typeOf(tn: TypeName): Type | undefined {
+    const t = resolveTypeName(tn, this.kernel, this.structs);
+    if (!t) {
+      const known = [...this.structs.keys()];
+      this.report(error(tn.name.startsWith('struct ') || tn.name.startsWith('union ') ? 'E_UNKNOWN_STRUCT' : 'E_UNKNOWN_TYPE',
+        tn.span, `unknown type '${tn.name}'`, hintFor(tn.name, known)));
+    }
+    return t;
+  }
+
+  /** Whether pointers made from integers in this probe point into user memory (uprobe, usdt). */
+  private get userContext(): boolean {
+    return this.targets.length > 0 && this.targets.every((t) => t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt');
+  }
+
+  /** The full record behind a pointer target or a record (opaque BTF records are looked up again). */
+  private fullRecord(t: Type): Extract<Type, { kind: 'record' }> | undefined {
+    if (t.kind !== 'record') return undefined;
+    if (t.fields.length > 0) return t;
+    const full = this.structs.get(t.name) ?? this.kernel.kernelType(t.name);
+    return full?.kind === 'record' ? full : t;
+  }
+
+  report(d: Diagnostic): void {
     if (!this.collecting) this.diagnostics.push(d);
   }
 
@@ -331,7 +365,7 @@ class Checker {
     this.mapAssign(m, kind, valueType, call.span, lhist);
   }
 
-  private checkArity(call: Call, min: number, max: number): boolean {
+  checkArity(call: Call, min: number, max: number): boolean {
     if (call.args.length < min || call.args.length > max) {
       const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
       this.report(error('E_ARITY', call.span,
@@ -356,17 +390,23 @@ class Checker {
         const a = this.constant(e.left);
         const b = this.constant(e.right);
         if (a === undefined || b === undefined) return undefined;
+        // 64-bit arithmetic, as the program would compute it.
+        const wrap = (v: bigint) => BigInt.asIntN(64, v);
         switch (e.op) {
-          case '+': return a + b;
-          case '-': return a - b;
-          case '*': return a * b;
-          case '/': return b === 0n ? undefined : a / b;
-          case '%': return b === 0n ? undefined : a % b;
-          case '<<': return a << b;
-          case '>>': return a >> b;
+          case '+': return wrap(a + b);
+          case '-': return wrap(a - b);
+          case '*': return wrap(a * b);
+          case '/': return b === 0n ? undefined : wrap(a / b);
+          case '%': return b === 0n ? undefined : wrap(a % b);
+          case '<<': return wrap(a << (b & 63n));
+          case '>>': return wrap(a >> (b & 63n));
           default: return undefined;
         }
       }
+      case 'SizeOf':
+        // Its size is computed when the expression is typed.
+        if (!this.constants.has(e)) this.expr(e);
+        return this.constants.get(e);
       case 'PositionalParam': {
         const p = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1];
         return p !== undefined && /^-?\d+$/.test(p) ? BigInt(p) : undefined;
@@ -376,6 +416,7 @@ class Checker {
     }
   }
 
+  /** Checks an expression (public for functions-check.ts). */
   expr(e: Expr): Type {
     const t = this.exprUncached(e);
     this.types.set(e, t);
@@ -389,7 +430,7 @@ class Checker {
       case 'BoolLiteral':
         return INT64;
       case 'StringLiteral':
-        return str(Buffer.byteLength(e.value) + 1);
+        return str(stringBytes(e.value).length + 1);
       case 'PositionalParam': {
         if (e.count) return INT64;
         const p = this.options.params?.[e.index - 1];
@@ -442,8 +483,21 @@ class Checker {
       case 'Unary': {
         const t = this.expr(e.operand);
         if (e.op === '!') return INT64;
-        if (e.op === '*' || e.op === '&') {
-          this.report(error('E_UNSUPPORTED', e.span, `unary '${e.op}' is not supported yet`));
+        if (e.op === '*') {
+          if (t.kind !== 'pointer') {
+            this.report(error('E_TYPE', e.span, `'*' needs a pointer, got ${typeName(t)}`, 'cast it first, e.g. *(int32 *)addr'));
+            return INT64;
+          }
+          const target = t.target.kind === 'record' ? this.fullRecord(t.target)! : t.target;
+          if (target.kind === 'none') {
+            this.report(error('E_TYPE', e.span, `cannot dereference a void pointer`, 'cast it first, e.g. *(uint64 *)p'));
+            return INT64;
+          }
+          this.types.set(e.operand, { ...t, target });
+          return withUser(target, t.userSpace);
+        }
+        if (e.op === '&') {
+          this.report(error('E_UNSUPPORTED', e.span, `unary '&' is not supported`));
           return INT64;
         }
         if (t.kind !== 'int') {
@@ -496,14 +550,65 @@ class Checker {
         if (m && e.type.pointerDepth === 0 && (t.kind === 'int' || t.kind === 'pointer')) {
           return { kind: 'int', bits: Number(m[2]) as 8, signed: m[1] === '' };
         }
-        this.report(error('E_UNSUPPORTED', e.span, `cast to ${e.type.name} is not supported yet`));
+        const target = this.typeOf(e.type);
+        if (!target) return INT64;
+        if (target.kind === 'pointer') {
+          if (t.kind !== 'int' && t.kind !== 'pointer') {
+            this.report(error('E_TYPE', e.span, `cannot cast ${typeName(t)} to ${typeName(target)}`));
+            return INT64;
+          }
+          const user = t.kind === 'pointer' ? t.userSpace : this.userContext;
+          return user ? { ...target, userSpace: true } : target;
+        }
+        if (target.kind === 'int' && (t.kind === 'int' || t.kind === 'pointer')) return target;
+        this.report(error('E_TYPE', e.span, `cannot cast ${typeName(t)} to ${e.type.name}`, 'casts go to integers or pointers'));
         return INT64;
       }
-      case 'Index':
-      case 'SizeOf':
-      case 'OffsetOf':
-        this.report(error('E_UNSUPPORTED', e.span, `${e.kind} expressions are not supported yet`));
+      case 'Index': {
+        const t = this.expr(e.object);
+        const it = this.expr(e.index);
+        if (it.kind !== 'int') this.report(error('E_TYPE', e.index.span, `an index must be an integer, got ${typeName(it)}`));
+        if (t.kind === 'pointer' && t.target.kind !== 'none') {
+          const target = t.target.kind === 'record' ? this.fullRecord(t.target)! : t.target;
+          this.types.set(e.object, { ...t, target });
+          return withUser(target, t.userSpace);
+        }
+        if (t.kind === 'array') return t.element;
+        if (t.kind === 'string') {
+          if (this.constant(e.index) === undefined && !(e.object.kind === 'FieldAccess')) {
+            this.report(error('E_TYPE', e.index.span, 'a string is indexed with a constant'));
+          }
+          return { kind: 'int', bits: 8, signed: true };
+        }
+        this.report(error('E_TYPE', e.span, `'[]' needs a pointer or an array, got ${typeName(t)}`));
         return INT64;
+      }
+      case 'SizeOf': {
+        let size: number | undefined;
+        if (e.operand.kind === 'TypeName') {
+          const t = this.typeOf(e.operand);
+          if (t) size = t.kind === 'record' ? this.fullRecord(t)!.size : sizeOf(t);
+        } else {
+          const t = this.expr(e.operand);
+          size = t.kind === 'record' ? this.fullRecord(t)!.size : sizeOf(t);
+        }
+        this.constants.set(e, BigInt(size ?? 0));
+        return UINT64;
+      }
+      case 'OffsetOf': {
+        const t = this.typeOf(e.type);
+        const record = t ? this.fullRecord(t) : undefined;
+        if (t && !record) {
+          this.report(error('E_TYPE', e.type.span, `offsetof() needs a struct, got ${typeName(t)}`));
+        } else if (record) {
+          const f = record.fields.find((x) => x.name === e.field);
+          if (!f) {
+            this.report(error('E_UNKNOWN_FIELD', e.span, `${record.name} has no field '${e.field}'`,
+              hintFor(e.field, record.fields.map((x) => x.name))));
+          } else this.constants.set(e, BigInt(f.offset));
+        }
+        return UINT64;
+      }
     }
   }
 
@@ -523,11 +628,64 @@ class Checker {
       this.report(error('E_FOR_LOOP', span, `'${name}' is not available inside a for loop; copy it to a variable before the loop`));
     }
     if (name === 'args') return this.argsType(span);
+    if (name === 'curtask') {
+      const task = this.kernel.kernelType('struct task_struct');
+      if (task) return { kind: 'pointer', target: task };
+    }
+    const argN = /^arg(\d+)$/.exec(name);
+    if (argN && this.targets.some((t) => t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc')) {
+      const args = this.kernelArgsOf(span);
+      const a = args?.[Number(argN[1])];
+      if (args && !a) {
+        this.report(error('E_BUILTIN_CONTEXT', span, `${name} is out of range: this probe has ${args.length} argument${args.length === 1 ? '' : 's'}`));
+      }
+      return a?.type.kind === 'int' || a?.type.kind === 'pointer' ? a.type : UINT64;
+    }
+    if (argN && this.targets.length > 0 && this.targets.every((t) => t.provider === 'usdt')) {
+      const n = Number(argN[1]);
+      const counts = this.targets.map((t) => (t.usdt?.args.trim() ? t.usdt.args.trim().split(/\s+/) : []));
+      const missing = this.targets.find((_, i) => counts[i]!.length <= n);
+      if (missing) {
+        const have = counts[this.targets.indexOf(missing)]!.length;
+        this.report(error('E_BUILTIN_CONTEXT', span, `${name} is out of range: ${missing.name} has ${have} argument${have === 1 ? '' : 's'}`));
+      }
+      return counts.every((c) => c[n]?.startsWith('-') ?? false) ? INT64 : UINT64;
+    }
+    if (name === 'retval') {
+      const kf = this.targets.find((t) => t.provider === 'kretfunc');
+      const ret = kf ? this.kernel.kernelFunction?.(kf.func!)?.returnType : undefined;
+      if (ret && (ret.kind === 'int' || ret.kind === 'pointer')) return ret;
+    }
     return spec.type;
   }
 
   /** `args` of tracepoint probes: a record of the tracepoint's fields. */
+  /** Arguments (from BTF) of the rawtracepoint/kfunc probe being checked; every target must agree. */
+  private kernelArgsOf(span: Span): readonly { name: string; type: Type }[] | undefined {
+    let first: readonly { name: string; type: Type }[] | undefined;
+    for (const t of this.targets) {
+      const args = kernelArgs(t, this.kernel);
+      if (!args) continue;
+      if (!first) first = args;
+      else if (args.map((a) => typeName(a.type)).join() !== first.map((a) => typeName(a.type)).join()) {
+        this.report(error('E_TYPE_MISMATCH', span, `the probes of this block have different arguments (${this.targets[0]!.name} and ${t.name})`));
+        return first;
+      }
+    }
+    return first;
+  }
+
   private argsType(span: Span): Type {
+    if (this.targets.some((t) => t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc')) {
+      const args = this.kernelArgsOf(span) ?? [];
+      const t = this.targets[0]!;
+      return {
+        kind: 'record',
+        name: `args of ${t.name}`,
+        size: args.length * 8,
+        fields: args.map((a, i) => ({ name: a.name, type: a.type, offset: i * 8 })),
+      };
+    }
     const formats = this.tracepointFormats();
     const first = formats[0];
     if (!first) {
@@ -553,11 +711,30 @@ class Checker {
   }
 
   private field(e: Extract<Expr, { kind: 'FieldAccess' }>): Type {
-    const objectType = this.expr(e.object);
+    let objectType = this.expr(e.object);
+    let user: boolean | undefined;
+    if (objectType.kind === 'pointer' && objectType.target.kind === 'record') {
+      // p->field: the record behind the pointer, looked up in full.
+      const full = this.fullRecord(objectType.target)!;
+      this.types.set(e.object, { ...objectType, target: full });
+      user = objectType.userSpace;
+      if (!e.arrow) {
+        this.report(error('E_TYPE', e.span, `'.${e.field}' on a pointer to ${full.name}`, `use '->${e.field}'`));
+      }
+      objectType = full;
+    } else if (objectType.kind === 'record') {
+      const isArgs = e.object.kind === 'Builtin' && e.object.name === 'args';
+      if (!isArgs) user = (objectType as { userSpace?: boolean }).userSpace;
+    }
     if (objectType.kind !== 'record') {
       if (objectType.kind !== 'none') {
-        this.report(error('E_TYPE', e.span, `'${e.arrow ? '->' : '.'}${e.field}' needs a struct, got ${typeName(objectType)}`));
+        this.report(error('E_TYPE', e.span, `'${e.arrow ? '->' : '.'}${e.field}' needs a struct, got ${typeName(objectType)}`,
+          objectType.kind === 'int' ? 'cast it to a struct pointer first, e.g. ((struct task_struct *)p)->pid' : undefined));
       }
+      return INT64;
+    }
+    if (objectType.fields.length === 0 && objectType.size > 0) {
+      this.report(error('E_UNKNOWN_STRUCT', e.span, `the fields of ${objectType.name} are not known`));
       return INT64;
     }
     const f = objectType.fields.find((x) => x.name === e.field);
@@ -581,7 +758,7 @@ class Checker {
     if (f.type.kind === 'array' && f.type.element.kind === 'int' && f.type.element.bits === 8) {
       return str(f.type.length);
     }
-    return f.type;
+    return withUser(f.type, user);
   }
 
   private binary(e: Extract<Expr, { kind: 'Binary' }>): Type {
@@ -638,6 +815,10 @@ class Checker {
     if (!this.checkArity(c, spec.minArgs, spec.maxArgs)) {
       c.args.forEach((a) => this.expr(a));
       return NONE;
+    }
+    if (UNSAFE_FUNCTIONS.has(c.name) && !this.options.unsafe) {
+      this.report(error('E_UNSAFE', c.span, `${c.name}() is an unsafe function being used in safe mode`,
+        'run with --unsafe to allow it'));
     }
     switch (c.name) {
       case 'printf': {
@@ -729,16 +910,17 @@ class Checker {
           this.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));
         }
         const size = n ? this.constant(n) : undefined;
-        return str(size !== undefined && size > 0n && size < BigInt(this.stringLength) ? Number(size) : this.stringLength);
+        // str(p, n) keeps n characters (captures 11: str(args->filename, 6) is `/etc/l`), plus the NUL.
+        return str(size !== undefined && size >= 0n && size + 1n < BigInt(this.stringLength) ? Number(size) + 1 : this.stringLength);
       }
     }
-    return NONE;
+    return checkFunction(this, c);
   }
 
-  private addEvent(
+  addEvent(
     at: Expr,
     kind: EventKind,
-    d: { format?: string; map?: string; top?: number; div?: number; fieldTypes: readonly Type[] },
+    d: { format?: string; map?: string; top?: number; div?: number; separator?: string; fieldTypes: readonly Type[] },
   ): void {
     if (this.collecting) return;
     const layout = tupleLayout(d.fieldTypes);
@@ -750,6 +932,7 @@ class Checker {
       map: d.map,
       top: d.top,
       div: d.div,
+      separator: d.separator,
       fields,
       size: 8 + Math.ceil(layout.size / 8) * 8,
       span: at.span,
@@ -757,6 +940,14 @@ class Checker {
     this.events.push(spec);
     this.eventOf.set(at, spec);
   }
+}
+
+/** Marks pointers (and records) reached through user memory, so codegen reads them with probe_read_user. */
+function withUser(t: Type, user: boolean | undefined): Type {
+  if (!user) return t;
+  if (t.kind === 'pointer') return { ...t, userSpace: true };
+  if (t.kind === 'record') return { ...t, userSpace: true } as Type;
+  return t;
 }
 
 /** How a value is carried in an event record: integers as 64 bits, keeping their sign. */
@@ -833,14 +1024,15 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const options = applyConfig(program, cliOptions, diagnostics);
   const expanded = program.probes.map((p) => ({
     probe: p,
-    targets: p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, diagnostics)),
+    targets: p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, diagnostics, options)),
   }));
+  const structs = scriptStructs(program.typeDefs as readonly CTypeDef[], kernel, diagnostics);
   const mapInfos = new Map<string, MapInfo>();
   // Pass 1 learns every map's key and value types from all probes; pass 2 checks against them.
   const names = new NamedConstants(program, kernel);
-  const collect = new Checker(kernel, names, mapInfos, true, options);
+  const collect = new Checker(kernel, names, mapInfos, true, options, structs);
   for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
-  const check = new Checker(kernel, names, mapInfos, false, options);
+  const check = new Checker(kernel, names, mapInfos, false, options, structs);
   for (const { probe, targets } of expanded) check.checkProbe(probe, targets);
   diagnostics.push(...check.diagnostics);
 

@@ -29,4 +29,28 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map([
   ['delete', spec(1, 2)],
   ['exit', spec(0)],
   ['str', spec(1, 2)],
+  ['buf', spec(1, 2)],
+  ['join', spec(1, 2)],
+  ['ksym', spec(1)],
+  ['usym', spec(1)],
+  ['kaddr', spec(1)],
+  ['uaddr', spec(1)],
+  ['reg', spec(1)],
+  ['ntop', spec(1, 2)],
+  ['pton', spec(1)],
+  ['macaddr', spec(1)],
+  ['cgroupid', spec(1)],
+  ['path', spec(1)],
+  ['system', spec(1, Infinity)],
+  ['cat', spec(1, Infinity)],
+  ['signal', spec(1)],
+  ['strncmp', spec(3)],
+  ['strcontains', spec(2)],
+  ['strftime', spec(2)],
+  ['kstack', spec(0, 2)],
+  ['ustack', spec(0, 2)],
+  ['override', spec(1)],
 ]);
+
+/** Functions bpftrace refuses without --unsafe. */
+export const UNSAFE_FUNCTIONS: ReadonlySet<string> = new Set(['system', 'signal', 'override']);

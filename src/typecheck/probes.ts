@@ -6,7 +6,62 @@ import { closest } from '../diagnostics/render.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { ProbeTarget } from './types.js';
 
-const TIME_UNITS: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, hz: 0n };
+const TIME_UNITS: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n, hz: 0n };
+
+/** perf_event_attr.type values. */
+export const PERF_TYPE_HARDWARE = 0;
+export const PERF_TYPE_SOFTWARE = 1;
+export const PERF_TYPE_BREAKPOINT = 5;
+
+/** A software or hardware event as bpftrace 0.17 names it: alias, perf config, default period. */
+export interface PerfEventInfo {
+  readonly name: string;
+  readonly alias: string;
+  readonly config: number;
+  readonly defaultPeriod: number;
+}
+
+export const SOFTWARE_EVENTS: readonly PerfEventInfo[] = [
+  { name: 'alignment-faults', alias: '', config: 7, defaultPeriod: 1 },
+  { name: 'bpf-output', alias: '', config: 10, defaultPeriod: 1 },
+  { name: 'context-switches', alias: 'cs', config: 3, defaultPeriod: 1000 },
+  { name: 'cpu-clock', alias: 'cpu', config: 0, defaultPeriod: 1000000 },
+  { name: 'cpu-migrations', alias: '', config: 4, defaultPeriod: 1 },
+  { name: 'dummy', alias: '', config: 9, defaultPeriod: 1 },
+  { name: 'emulation-faults', alias: '', config: 8, defaultPeriod: 1 },
+  { name: 'major-faults', alias: '', config: 6, defaultPeriod: 1 },
+  { name: 'minor-faults', alias: '', config: 5, defaultPeriod: 100 },
+  { name: 'page-faults', alias: 'faults', config: 2, defaultPeriod: 100 },
+  { name: 'task-clock', alias: '', config: 1, defaultPeriod: 1000000 },
+];
+
+export const HARDWARE_EVENTS: readonly PerfEventInfo[] = [
+  { name: 'backend-stalls', alias: '', config: 8, defaultPeriod: 1000000 },
+  { name: 'branch-instructions', alias: 'branches', config: 4, defaultPeriod: 100000 },
+  { name: 'branch-misses', alias: '', config: 5, defaultPeriod: 100000 },
+  { name: 'bus-cycles', alias: '', config: 6, defaultPeriod: 100000 },
+  { name: 'cache-misses', alias: '', config: 3, defaultPeriod: 1000000 },
+  { name: 'cache-references', alias: '', config: 2, defaultPeriod: 1000000 },
+  { name: 'cpu-cycles', alias: 'cycles', config: 0, defaultPeriod: 1000000 },
+  { name: 'frontend-stalls', alias: '', config: 7, defaultPeriod: 1000000 },
+  { name: 'instructions', alias: '', config: 1, defaultPeriod: 1000000 },
+  { name: 'ref-cycles', alias: '', config: 9, defaultPeriod: 1000000 },
+];
+
+/** What probe expansion needs beyond the kernel: the -p/-c pid and a C++ demangler. */
+export interface ExpandOptions {
+  readonly pid?: number;
+  readonly demangle?: (name: string) => string;
+}
+
+/** C++ names match with or without their parameter list (`ns::f` matches `ns::f(int)`). */
+function demangledForms(name: string, demangle?: (n: string) => string): string[] {
+  if (!demangle || !name.startsWith('_Z')) return [];
+  const d = demangle(name);
+  if (!d || d === name) return [];
+  const paren = d.indexOf('(');
+  return paren > 0 ? [d, d.slice(0, paren)] : [d];
+}
 
 export function hasWildcard(s: string): boolean {
   return /[*?]/.test(s);
@@ -18,10 +73,33 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+/** How many colon-separated fields each provider takes after its name, and how it is written. */
+const PART_COUNTS: Readonly<Record<AttachPoint['provider'], readonly [number, number, string]>> = {
+  BEGIN: [0, 0, 'BEGIN'],
+  END: [0, 0, 'END'],
+  tracepoint: [2, 2, 'tracepoint:CATEGORY:EVENT'],
+  rawtracepoint: [1, 2, 'rawtracepoint:EVENT'],
+  kprobe: [1, 2, 'kprobe:FUNCTION[+OFFSET]'],
+  kretprobe: [1, 2, 'kretprobe:FUNCTION'],
+  uprobe: [1, 3, 'uprobe:BINARY:FUNCTION[+OFFSET]'],
+  uretprobe: [1, 3, 'uretprobe:BINARY:FUNCTION'],
+  usdt: [1, 3, 'usdt:BINARY:[PROVIDER:]NAME'],
+  profile: [1, 2, 'profile:UNIT:N (UNIT: hz, s, ms, us)'],
+  interval: [1, 2, 'interval:UNIT:N (UNIT: hz, s, ms, us)'],
+  software: [1, 2, 'software:EVENT[:COUNT]'],
+  hardware: [1, 2, 'hardware:EVENT[:COUNT]'],
+  kfunc: [1, 2, 'kfunc:FUNCTION'],
+  kretfunc: [1, 2, 'kretfunc:FUNCTION'],
+  watchpoint: [3, 3, 'watchpoint:ADDRESS:LENGTH:MODE'],
+  asyncwatchpoint: [3, 3, 'asyncwatchpoint:ADDRESS:LENGTH:MODE'],
+  iter: [1, 2, 'iter:OBJECT'],
+};
+
 export function expandAttachPoint(
   ap: AttachPoint,
   kernel: KernelInfo,
   diagnostics: Diagnostic[],
+  options: ExpandOptions = {},
 ): ProbeTarget[] {
   const target = (parts: readonly string[], name = [ap.provider, ...parts].join(':')): ProbeTarget => ({
     provider: ap.provider,
@@ -33,6 +111,11 @@ export function expandAttachPoint(
     diagnostics.push(error(code, ap.span, message, hint));
     return [];
   };
+
+  const [minParts, maxParts, form] = PART_COUNTS[ap.provider];
+  if (ap.parts.length < minParts || ap.parts.length > maxParts || ap.parts.some((p) => p === '')) {
+    return fail('E_ATTACH_POINT', `${ap.provider} must be written ${form}, got '${ap.raw}'`);
+  }
 
   switch (ap.provider) {
     case 'BEGIN':
@@ -64,19 +147,121 @@ export function expandAttachPoint(
 
     case 'interval':
     case 'profile': {
-      // interval:s:1, interval:1 (seconds? bpftrace requires a unit), profile:hz:99
-      const [unit, value] = ap.parts.length === 2 ? (ap.parts as [string, string]) : ['', ''];
+      // interval:s:1, profile:hz:99, and the short forms profile:99 (hz) / interval:100ms.
+      let unit = '';
+      let value = '';
+      if (ap.parts.length === 2) [unit, value] = ap.parts as [string, string];
+      else if (ap.parts.length === 1) {
+        const m = /^(\d+)(hz|s|ms|us|ns)?$/.exec(ap.parts[0]!);
+        if (m) [value, unit] = [m[1]!, m[2] ?? (ap.provider === 'profile' ? 'hz' : '')];
+      }
       if (!(unit in TIME_UNITS) || !/^\d+$/.test(value) || BigInt(value) === 0n) {
         return fail(
           'E_ATTACH_POINT',
           `${ap.provider} must be written ${ap.provider}:UNIT:N with UNIT one of s, ms, us, hz and N > 0, got '${ap.raw}'`,
         );
       }
-      if (ap.provider === 'interval' && unit === 'hz') {
-        return [target([unit, value])];
-      }
-      return [target([unit, value])];
+      const t = target([unit, value]);
+      const period = unit === 'hz' ? Number(value) : Number(BigInt(value) * TIME_UNITS[unit]!);
+      return [{ ...t, perf: { type: PERF_TYPE_SOFTWARE, config: 0, period, frequency: unit === 'hz' } }];
     }
+
+    case 'software':
+    case 'hardware': {
+      const table = ap.provider === 'software' ? SOFTWARE_EVENTS : HARDWARE_EVENTS;
+      const [event, count] = ap.parts as [string, string | undefined];
+      const info = table.find((x) => x.name === event || (x.alias !== '' && x.alias === event));
+      if (!info) {
+        const names = table.flatMap((x) => (x.alias ? [x.name, x.alias] : [x.name]));
+        const suggestion = closest(event ?? '', names);
+        return fail('E_UNKNOWN_EVENT', `unknown ${ap.provider} event '${event}'`,
+          suggestion ? `did you mean ${ap.provider}:${suggestion}?` : `events: ${table.map((x) => x.name).join(', ')}`);
+      }
+      const period = count !== undefined ? Number(count) : info.defaultPeriod;
+      if (!(period > 0)) return fail('E_ATTACH_POINT', `${ap.provider} count must be greater than 0`);
+      return [{
+        ...target(ap.parts),
+        perf: { type: ap.provider === 'software' ? PERF_TYPE_SOFTWARE : PERF_TYPE_HARDWARE, config: info.config, period, frequency: false },
+      }];
+    }
+
+    case 'rawtracepoint': {
+      const event = ap.parts.at(-1)!;
+      const all = kernel.listRawTracepoints();
+      if (hasWildcard(event)) {
+        const re = globToRegExp(event);
+        const matches = all.filter((n) => re.test(n));
+        if (matches.length === 0) return fail('E_UNKNOWN_TRACEPOINT', `no raw tracepoint matches ${event}`);
+        return matches.map((m) => target([m]));
+      }
+      if (!all.includes(event)) {
+        const suggestion = closest(event, all);
+        return fail('E_UNKNOWN_TRACEPOINT', `unknown raw tracepoint ${event}`,
+          suggestion ? `did you mean rawtracepoint:${suggestion}?` : 'list raw tracepoints with: tracelet -l "rawtracepoint:*"');
+      }
+      return [target([event])];
+    }
+
+    case 'kprobe':
+    case 'kretprobe': {
+      const spec = ap.parts.at(-1)!;
+      const plus = spec.lastIndexOf('+');
+      const func = plus > 0 ? spec.slice(0, plus) : spec;
+      const offsetText = plus > 0 ? spec.slice(plus + 1) : '0';
+      if (!/^(0[xX][0-9a-fA-F]+|\d+)$/.test(offsetText)) {
+        return fail('E_ATTACH_POINT', `the offset in ${ap.provider}:${spec} must be a number, got '${offsetText}'`);
+      }
+      const offset = BigInt(offsetText);
+      if (hasWildcard(func)) {
+        const re = globToRegExp(func);
+        const names = [...new Set(kernel.kernelSymbols().map((s) => s.name))].filter((n) => re.test(n)).sort();
+        if (names.length === 0) return fail('E_UNKNOWN_FUNCTION', `no kernel function matches ${func}`);
+        return names.map((n) => ({ ...target([n], `${ap.provider}:${n}`), func: n }));
+      }
+      return [{ ...target([spec], `${ap.provider}:${spec}`), func, address: offset }];
+    }
+
+    case 'kfunc':
+    case 'kretfunc': {
+      const func = ap.parts.at(-1)!;
+      if (hasWildcard(func)) {
+        const list = kernel.listKernelFunctions?.() ?? [];
+        const re = globToRegExp(func);
+        const names = list.filter((n) => re.test(n));
+        if (names.length === 0) return fail('E_UNKNOWN_FUNCTION', `no kernel function matches ${func}`);
+        return names.map((n) => ({ ...target([n], `${ap.provider}:${n}`), func: n }));
+      }
+      if (!kernel.kernelFunction?.(func)) {
+        return fail('E_UNKNOWN_FUNCTION', `kernel function ${func} is not in BTF`, 'list them with: tracelet -l "kfunc:*"');
+      }
+      return [{ ...target([func], `${ap.provider}:${func}`), func }];
+    }
+
+    case 'uprobe':
+    case 'uretprobe':
+      return expandUprobe(ap, kernel, options, fail, target);
+
+    case 'usdt':
+      return expandUsdt(ap, kernel, options, fail, target);
+
+    case 'watchpoint':
+    case 'asyncwatchpoint': {
+      const [addr, len, mode] = ap.parts as [string, string, string];
+      if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(addr)) {
+        return fail('E_UNSUPPORTED_PROBE', `watchpoints on function arguments (${addr}) are not supported; give an address`);
+      }
+      const length = Number(len);
+      if (![1, 2, 4, 8].includes(length)) return fail('E_ATTACH_POINT', `watchpoint length must be 1, 2, 4 or 8, got ${len}`);
+      if (!['r', 'w', 'rw', 'wr', 'x'].includes(mode)) {
+        return fail('E_ATTACH_POINT', `watchpoint mode must be r, w, rw or x, got '${mode}'`);
+      }
+      if (mode === 'x' && length !== 8) return fail('E_ATTACH_POINT', 'an execute (x) watchpoint must have length 8');
+      const address = BigInt(addr);
+      return [{ ...target([`0x${address.toString(16)}`, len, mode]), address, watch: { length, mode } }];
+    }
+
+    case 'iter':
+      return [target(ap.parts)];
 
     default:
       return fail(
@@ -84,6 +269,105 @@ export function expandAttachPoint(
         `${ap.provider} probes are not supported yet`,
       );
   }
+}
+
+type Fail = (code: string, message: string, hint?: string) => ProbeTarget[];
+type MakeTarget = (parts: readonly string[], name?: string) => ProbeTarget;
+
+/** The binary of a uprobe/usdt: as written, resolved like bpftrace (PATH, ld.so.cache, the pid's maps). */
+function binaryOf(ap: AttachPoint, written: string | undefined, kernel: KernelInfo, options: ExpandOptions, fail: Fail): string | ProbeTarget[] {
+  if (written === undefined) {
+    if (options.pid === undefined) {
+      return fail('E_ATTACH_POINT', `${ap.provider} needs a binary or library, e.g. ${ap.provider}:/bin/bash:readline (or -p PID)`);
+    }
+    return `/proc/${options.pid}/exe`;
+  }
+  const path = kernel.resolveBinary(written, options.pid);
+  if (!path) return fail('E_UNKNOWN_BINARY', `cannot find binary or library '${written}'`, 'give a path, or a library name like libc');
+  return path;
+}
+
+function expandUprobe(ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions, fail: Fail, target: MakeTarget): ProbeTarget[] {
+  const parts = ap.parts;
+  const written = parts.length >= 2 ? parts[0] : undefined;
+  const lang = parts.length === 3 ? parts[1] : undefined;
+  const spec = parts.at(-1)!;
+  const path = binaryOf(ap, written, kernel, options, fail);
+  if (typeof path !== 'string') return path;
+  const make = (func: string, address: bigint, shown = func): ProbeTarget => ({
+    ...target(lang ? [path, lang, shown] : [path, shown], `${ap.provider}:${path}:${shown}`), path, address, func: shown,
+  });
+  const symbols = kernel.elfSymbols(path);
+  if (symbols.length === 0 && !/^(0x[0-9a-fA-F]+|\d+)$/.test(spec)) {
+    return fail('E_UNKNOWN_BINARY', `'${path}' has no symbols (or is not an ELF file)`);
+  }
+  // A raw address: a virtual address in the file, converted to a file offset.
+  if (/^(0[xX][0-9a-fA-F]+|\d+)$/.test(spec)) {
+    const addr = BigInt(spec);
+    const within = symbols.find((s) => s.type === 'func' && addr >= s.address && addr < s.address + (s.size || 1n));
+    const offset = within ? within.fileOffset + (addr - within.address) : addr;
+    return [make(spec, offset)];
+  }
+  const plus = spec.lastIndexOf('+');
+  if (plus > 0 && /^(0[xX][0-9a-fA-F]+|\d+)$/.test(spec.slice(plus + 1))) {
+    const name = spec.slice(0, plus);
+    const off = BigInt(spec.slice(plus + 1));
+    const sym = symbols.find((s) => s.name === name && s.type === 'func');
+    if (!sym) return fail('E_UNKNOWN_FUNCTION', `no function ${name} in ${path}`);
+    if (sym.size > 0n && off >= sym.size) {
+      return fail('E_ATTACH_POINT', `offset ${off} is beyond the end of ${name} (${sym.size} bytes)`);
+    }
+    return [make(spec, sym.fileOffset + off)];
+  }
+  const funcs = symbols.filter((s) => s.type === 'func');
+  const cpp = lang === 'cpp' || spec.includes('::');
+  const matches: ProbeTarget[] = [];
+  const seen = new Set<string>();
+  const re = hasWildcard(spec) ? globToRegExp(spec) : undefined;
+  const test = (n: string) => (re ? re.test(n) : n === spec);
+  for (const s of funcs) {
+    if (re && s.name.includes('.part.')) continue; // GCC's outlined pieces, as bpftrace skips them
+    let shown: string | undefined;
+    if (!cpp && test(s.name)) shown = s.name;
+    else {
+      const forms = demangledForms(s.name, options.demangle);
+      if (forms.some(test)) shown = forms[0];
+      else if (cpp && test(s.name)) shown = s.name;
+    }
+    if (shown === undefined || seen.has(s.name)) continue;
+    seen.add(s.name);
+    matches.push(make(s.name, s.fileOffset, shown));
+  }
+  if (matches.length === 0) {
+    if (re) return fail('E_UNKNOWN_FUNCTION', `no function in ${path} matches ${spec}`);
+    const suggestion = closest(spec, funcs.map((f) => f.name));
+    return fail('E_UNKNOWN_FUNCTION', `no function ${spec} in ${path}`, suggestion ? `did you mean ${suggestion}?` : undefined);
+  }
+  return matches.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function expandUsdt(ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions, fail: Fail, target: MakeTarget): ProbeTarget[] {
+  const parts = ap.parts;
+  const written = parts.length >= 2 ? parts[0] : undefined;
+  const providerPattern = parts.length === 3 ? parts[1]! : '*';
+  const namePattern = parts.at(-1)!;
+  const path = binaryOf(ap, written, kernel, options, fail);
+  if (typeof path !== 'string') return path;
+  const probes = kernel.usdtProbes(path);
+  if (probes.length === 0) return fail('E_UNKNOWN_USDT', `${path} has no USDT probes`);
+  const pre = globToRegExp(providerPattern);
+  const nre = globToRegExp(namePattern);
+  const matches = probes.filter((p) => pre.test(p.provider) && nre.test(p.name));
+  if (matches.length === 0) {
+    return fail('E_UNKNOWN_USDT', `no USDT probe ${parts.length === 3 ? `${providerPattern}:` : ''}${namePattern} in ${path}`,
+      `probes: ${[...new Set(probes.map((p) => `${p.provider}:${p.name}`))].slice(0, 8).join(', ')}`);
+  }
+  return matches.map((p) => ({
+    ...target([path, p.provider, p.name], `usdt:${path}:${p.provider}:${p.name}`),
+    path,
+    address: p.fileOffset,
+    usdt: { provider: p.provider, name: p.name, args: p.args, semaphoreOffset: p.semaphoreOffset },
+  }));
 }
 
 /** The period of an interval/profile target in nanoseconds, or the frequency for `hz`. */

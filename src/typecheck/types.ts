@@ -15,7 +15,7 @@ export type Type =
   | { readonly kind: 'tuple'; readonly elements: readonly Type[] }
   | { readonly kind: 'pointer'; readonly target: Type; readonly userSpace?: boolean }
   | { readonly kind: 'array'; readonly element: Type; readonly length: number }
-  | { readonly kind: 'record'; readonly name: string; readonly size: number; readonly fields: readonly RecordField[] }
+  | { readonly kind: 'record'; readonly name: string; readonly size: number; readonly fields: readonly RecordField[]; readonly userSpace?: boolean }
   /** Symbolized addresses: printed as names by the runtime. */
   | { readonly kind: 'ksym' }
   | { readonly kind: 'usym' }
@@ -23,7 +23,8 @@ export type Type =
   | { readonly kind: 'ustack'; readonly depth: number; readonly mode: StackMode }
   | { readonly kind: 'inet' }
   | { readonly kind: 'username' }
-  | { readonly kind: 'timestamp' }
+  /** strftime(fmt, ns): the nanoseconds, formatted with `format` by the runtime. */
+  | { readonly kind: 'timestamp'; readonly format?: string }
   /** The value of an aggregation function call (only valid as a map value). */
   | { readonly kind: 'aggregation'; readonly agg: AggregationKind; readonly signed: boolean };
 
@@ -102,6 +103,10 @@ export type EventKind =
   | 'printf' | 'print_value' | 'print_map' | 'time' | 'clear' | 'zero' | 'exit'
   | 'join' | 'cat' | 'system' | 'helper_error' | 'strftime';
 
+/** join(): bpftrace 0.17 reads at most this many arguments of at most this many bytes each. */
+export const JOIN_ARGS = 16;
+export const JOIN_ARG_SIZE = 1024;
+
 export interface EventField {
   readonly type: Type;
   readonly offset: number;
@@ -114,6 +119,8 @@ export interface EventSpec {
   readonly format?: string;
   /** print/clear/zero: the map's name. */
   readonly map?: string;
+  /** join(): the separator. */
+  readonly separator?: string;
   /** print(@m, top, div) */
   readonly top?: number;
   readonly div?: number;
@@ -132,6 +139,18 @@ export interface ProbeTarget {
   /** Provider-specific fields, e.g. [category, event] or [unit, value]. */
   readonly parts: readonly string[];
   readonly attachPoint: AttachPoint;
+  /** uprobe/uretprobe/usdt: the resolved binary or library. */
+  readonly path?: string;
+  /** uprobe/uretprobe/usdt: the file offset to attach at. watchpoint: the address. */
+  readonly address?: bigint;
+  /** uprobe/uretprobe/kprobe/kfunc: the function name (the `func` builtin). */
+  readonly func?: string;
+  /** usdt: the note's argument specs (`-4@%eax 8@-16(%rbp)`) and its semaphore's file offset. */
+  readonly usdt?: { readonly provider: string; readonly name: string; readonly args: string; readonly semaphoreOffset: bigint };
+  /** profile/software/hardware: the perf event to open (frequency instead of period for hz). */
+  readonly perf?: { readonly type: number; readonly config: number; readonly period: number; readonly frequency: boolean };
+  /** watchpoint: length in bytes and mode (r, w, x combinations). */
+  readonly watch?: { readonly length: number; readonly mode: string };
 }
 
 export interface TypedProbe {
@@ -152,7 +171,7 @@ export interface TypedProgram {
   readonly events: readonly EventSpec[];
   /** The type of every expression. */
   readonly types: ReadonlyMap<Expr, Type>;
-  /** Values of named constants (enumerators, header macros) used as expressions. */
+  /** Values the checker computed: named constants (enumerators, header macros), sizeof(), offsetof(). */
   readonly constants: ReadonlyMap<Expr, bigint>;
   /** The event each printf/print/exit/... call sends. */
   readonly eventOf: ReadonlyMap<Expr | Stmt, EventSpec>;
@@ -173,9 +192,15 @@ export function sizeOf(t: Type): number {
     case 'pointer': return 8;
     case 'array': return sizeOf(t.element) * t.length;
     case 'record': return t.size;
-    case 'ksym': case 'usym': return 8;
-    case 'kstack': case 'ustack': return 8;
+    // ksym: the address; usym: the address and the pid (symbols are resolved per process).
+    case 'ksym': return 8;
+    case 'usym': return 16;
+    // kstack: the stack id (negative when bpf_get_stackid failed); ustack: the id and the pid.
+    case 'kstack': return 8;
+    case 'ustack': return 16;
+    // inet: the address family as a u64, then 16 bytes of address (4 used for AF_INET).
     case 'inet': return 24;
+    // username: the uid.
     case 'username': return 8;
     case 'timestamp': return 8;
     case 'aggregation': return 8;
@@ -228,4 +253,21 @@ export function typeName(t: Type): string {
 
 export function sameType(a: Type, b: Type): boolean {
   return typeName(a) === typeName(b);
+}
+
+/** The bytes of a string literal: UTF-8, except escaped bytes >= 0x80 (U+DC80..U+DCFF) taken raw. */
+export function stringBytes(s: string): Buffer {
+  if (!/[\udc80-\udcff]/.test(s)) return Buffer.from(s, 'utf8');
+  const parts: Buffer[] = [];
+  let run = '';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    if (ch.length === 1 && c >= 0xdc80 && c <= 0xdcff) {
+      if (run) parts.push(Buffer.from(run, 'utf8'));
+      run = '';
+      parts.push(Buffer.from([c - 0xdc00]));
+    } else run += ch;
+  }
+  if (run) parts.push(Buffer.from(run, 'utf8'));
+  return Buffer.concat(parts);
 }

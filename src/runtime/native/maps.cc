@@ -102,6 +102,7 @@ Napi::Value MapCreate(const Napi::CallbackInfo& info) {
   else if (type == "percpu_array") mapType = BPF_MAP_TYPE_PERCPU_ARRAY;
   else if (type == "lru_hash") mapType = BPF_MAP_TYPE_LRU_HASH;
   else if (type == "ringbuf") mapType = BPF_MAP_TYPE_RINGBUF;
+  else if (type == "stack_trace") mapType = BPF_MAP_TYPE_STACK_TRACE;
   else throw Napi::TypeError::New(env, "unknown map type '" + type + "'");
 
   if (mapType == BPF_MAP_TYPE_RINGBUF) {

@@ -343,6 +343,40 @@ Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info) {
   return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(), what, capture.text());
 }
 
+// A hardware breakpoint (PERF_TYPE_BREAKPOINT) on `addr` of `len` bytes; bpType is HW_BREAKPOINT_R (1),
+// W (2), RW (3) or X (4). One event per cpu (pid -1) or per process (cpu -1).
+Napi::Value AttachBreakpoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BpfObject* obj = UnwrapObject(info, 0);
+  std::string program = ArgString(info, 1, "program");
+  int64_t addr = ArgI64(info, 2, "address");
+  uint32_t len = ArgU32(info, 3, "length");
+  uint32_t bpType = ArgU32(info, 4, "bpType");
+  int32_t cpu = ArgI32(info, 5, "cpu");
+  int32_t pid = ArgI32(info, 6, "pid");
+  bpf_program* prog = obj->Program(env, program);
+
+  perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_BREAKPOINT;
+  attr.bp_type = bpType;
+  attr.bp_addr = static_cast<uint64_t>(addr);
+  attr.bp_len = len;
+  attr.sample_period = 1;
+  attr.disabled = 1;
+  std::ostringstream what;
+  what << "cannot attach " << program << " to watchpoint 0x" << std::hex << addr << std::dec << " (length " << len
+       << ", type " << bpType << ", cpu " << cpu << ", pid " << pid << ")";
+  int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+  if (pfd < 0) ThrowErrno(env, what.str() + ": perf_event_open", errno);
+  LibbpfLogCapture capture;
+  bpf_link* link = bpf_program__attach_perf_event(prog, pfd);
+  int err = errno;
+  if (!link) close(pfd);
+  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(), what.str(), capture.text());
+}
+
 Napi::Value RunProgram(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgI32(info, 0, "progFd");
@@ -365,6 +399,7 @@ void InitObject(Napi::Env env, Napi::Object exports) {
   exports.Set("attachKprobe", Napi::Function::New(env, AttachKprobe, "attachKprobe"));
   exports.Set("attachUprobe", Napi::Function::New(env, AttachUprobe, "attachUprobe"));
   exports.Set("attachPerfEvent", Napi::Function::New(env, AttachPerfEvent, "attachPerfEvent"));
+  exports.Set("attachBreakpoint", Napi::Function::New(env, AttachBreakpoint, "attachBreakpoint"));
   exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
 }
 

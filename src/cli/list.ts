@@ -1,0 +1,131 @@
+// `tracelet -l [PATTERN]` and `-lv`: the probes this machine offers, as bpftrace 0.17 lists them
+// (one `provider:...` per line, sorted bytewise), with tracepoint / rawtracepoint / kfunc
+// arguments under each probe for -v.
+//
+// Differences from bpftrace 0.17, on purpose: software and hardware events are listed by name
+// (`software:cpu-clock:`; 0.17 echoes the pattern there), raw tracepoints are listed
+// (`rawtracepoint:NAME`; 0.17 has no such probe type), and types the kernel cannot attach
+// (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are left out of
+// searches that do not name them.
+import { PROVIDER_ALIASES, type ProbeProvider } from '../parser/ast.js';
+import type { KernelInfo } from '../kernel/kernel-info.js';
+import { HARDWARE_EVENTS, SOFTWARE_EVENTS, globToRegExp, hasWildcard } from '../typecheck/probes.js';
+
+export interface ListOptions {
+  readonly verbose?: boolean;
+  readonly pid?: number;
+  readonly demangle?: (name: string) => string;
+}
+
+interface Listed {
+  readonly name: string;
+  readonly details?: () => readonly string[];
+}
+
+/** Returns the listing text (each line ends in '\n'), or an error message. */
+export function listProbes(pattern: string | undefined, kernel: KernelInfo, options: ListOptions = {}): { text: string; error?: string } {
+  const p = pattern && pattern.length > 0 ? pattern : '*';
+  const colon = p.indexOf(':');
+  const word = colon < 0 ? undefined : p.slice(0, colon);
+  const provider = word !== undefined && Object.prototype.hasOwnProperty.call(PROVIDER_ALIASES, word) ? PROVIDER_ALIASES[word] : undefined;
+  let items: Listed[];
+  let re: RegExp;
+  if (provider) {
+    const rest = p.slice(colon + 1);
+    if (provider === 'uprobe' || provider === 'uretprobe' || provider === 'usdt') {
+      return listBinary(provider, rest, kernel, options);
+    }
+    items = candidates(provider, kernel, true);
+    re = globToRegExp(`${provider}:${rest}`);
+  } else {
+    const providers: ProbeProvider[] = ['hardware', 'iter', 'kprobe', 'rawtracepoint', 'software', 'tracepoint', 'kfunc'];
+    items = providers.flatMap((pr) => candidates(pr, kernel, false));
+    re = globToRegExp(p);
+  }
+  const out = items.filter((i) => re.test(i.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { text: render(out, options.verbose) };
+}
+
+function render(items: readonly Listed[], verbose?: boolean): string {
+  let text = '';
+  for (const i of items) {
+    text += `${i.name}\n`;
+    if (verbose && i.details) for (const d of i.details()) text += `    ${d}\n`;
+  }
+  return text;
+}
+
+/** Every probe of one type; `asked`: the pattern names the type (list it even if it cannot attach here). */
+function candidates(provider: ProbeProvider, kernel: KernelInfo, asked: boolean): Listed[] {
+  switch (provider) {
+    case 'tracepoint':
+      return kernel.listTracepoints().map((tp) => ({
+        name: `tracepoint:${tp}`,
+        details: () => {
+          const [category, event] = tp.split(':') as [string, string];
+          return kernel.tracepointFormat(category, event)?.fields.map((f) => f.declaration) ?? [];
+        },
+      }));
+    case 'rawtracepoint':
+      return kernel.listRawTracepoints().map((name) => ({
+        name: `rawtracepoint:${name}`,
+        details: () => (kernel.rawTracepointArgs?.(name) ?? []).map((a) => `${a.typeName} ${a.name}`),
+      }));
+    case 'software':
+      return SOFTWARE_EVENTS.map((e) => ({ name: `software:${e.name}:` }));
+    case 'hardware':
+      return HARDWARE_EVENTS.map((e) => ({ name: `hardware:${e.name}:` }));
+    case 'kprobe':
+    case 'kretprobe':
+      if (!asked && !kernel.hasFeature('kprobes')) return [];
+      return [...new Set(kernel.kernelSymbols().map((s) => s.name))].map((n) => ({ name: `${provider}:${n}` }));
+    case 'kfunc':
+    case 'kretfunc':
+      if (!asked && !kernel.hasFeature('kfunc')) return [];
+      return (kernel.listKernelFunctions?.() ?? []).map((n) => ({
+        name: `${provider}:${n}`,
+        details: () => {
+          const f = kernel.kernelFunction?.(n);
+          if (!f) return [];
+          const lines = f.params.map((a) => `${a.typeName} ${a.name}`);
+          if (f.returnType.kind !== 'none') lines.push(`${f.returnTypeName} retval`);
+          return lines;
+        },
+      }));
+    case 'iter':
+      if (!kernel.hasFeature('iter')) return [];
+      return ['task', 'task_file', 'task_vma'].map((n) => ({ name: `iter:${n}` }));
+    case 'profile':
+    case 'interval':
+    case 'BEGIN':
+    case 'END':
+    case 'watchpoint':
+    case 'asyncwatchpoint':
+    default:
+      return [];
+  }
+}
+
+/** `uprobe:BINARY:FUNC_PATTERN` and `usdt:BINARY:[PROVIDER:]NAME_PATTERN`. */
+function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, options: ListOptions): { text: string; error?: string } {
+  const colon = rest.indexOf(':');
+  const written = colon < 0 ? rest : rest.slice(0, colon);
+  const pattern = colon < 0 ? '*' : rest.slice(colon + 1) || '*';
+  const path = hasWildcard(written) ? undefined : kernel.resolveBinary(written, options.pid);
+  if (!path) return { text: '', error: `cannot find binary or library '${written}'` };
+  let names: string[];
+  if (provider === 'usdt') {
+    const re = globToRegExp(pattern.includes(':') ? pattern : `*:${pattern}`);
+    names = kernel.usdtProbes(path).map((u) => `${u.provider}:${u.name}`).filter((n) => re.test(n));
+  } else {
+    const re = globToRegExp(pattern);
+    // GCC's outlined pieces (`f.part.0`) are not functions of their own; bpftrace skips them too.
+    names = kernel.elfSymbols(path).filter((s) => s.type === 'func' && !s.name.includes('.part.')).flatMap((s) => {
+      if (re.test(s.name)) return [s.name];
+      const d = options.demangle && s.name.startsWith('_Z') ? options.demangle(s.name) : undefined;
+      return d && d !== s.name && (re.test(d) || re.test(d.replace(/\(.*$/, ''))) ? [d] : [];
+    });
+  }
+  const unique = [...new Set(names.map((n) => `${provider}:${path}:${n}`))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { text: render(unique.map((name) => ({ name }))) };
+}

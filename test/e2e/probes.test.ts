@@ -1,0 +1,281 @@
+// Every probe type on the real kernel: uprobes, uretprobes and USDT probes on a small C target
+// built here, -p and -c, profile/software/rawtracepoint, kernel types through BTF, probe listing
+// against the installed bpftrace 0.17, and one clear sentence for each type this machine lacks.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTracelet, startTracelet } from '../helpers/run.js';
+import { parse } from '../../src/parser/index.js';
+import { typecheck } from '../../src/typecheck/check.js';
+import { SystemKernel } from '../../src/kernel/index.js';
+
+const SOURCE = fileURLToPath(new URL('../fixtures/probes/target.c', import.meta.url));
+let dir: string;
+let target: string;
+/** Address of the target's `tl_watched` (built with -no-pie, so fixed). */
+let watched: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tl-probes-'));
+  target = join(dir, 'target');
+  execFileSync('gcc', ['-O0', '-no-pie', '-o', target, SOURCE]);
+  const nm = execFileSync('nm', [target], { encoding: 'utf8' });
+  watched = `0x${/^([0-9a-f]+) B tl_watched$/m.exec(nm)![1]!.replace(/^0+/, '')}`;
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Programs only this suite creates (uprobe, uretprobe, usdt, watchpoint): none may be left. */
+function leftovers(): string[] {
+  const r = spawnSync('bpftool', ['prog', 'list', '--json'], { encoding: 'utf8' });
+  const progs = JSON.parse(r.stdout) as { name?: string }[];
+  return progs.map((p) => p.name ?? '').filter((n) => /^tl_(up|uret|usdt|wp)_/.test(n));
+}
+
+function uprobeEvents(): string {
+  try {
+    return readFileSync('/sys/kernel/tracing/uprobe_events', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** BPF program ids held by a running process (from /proc/PID/fdinfo). */
+function programIdsOf(pid: number): number[] {
+  const ids: number[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      const m = /^prog_id:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.push(Number(m[1]));
+    } catch { /* closed meanwhile */ }
+  }
+  return ids;
+}
+
+function loadedProgramIds(): Set<number> {
+  const r = spawnSync('bpftool', ['prog', 'list', '--json'], { encoding: 'utf8' });
+  return new Set((JSON.parse(r.stdout) as { id: number }[]).map((p) => p.id));
+}
+
+function expectClean(): void {
+  expect(leftovers()).toEqual([]);
+  expect(uprobeEvents()).toBe('');
+}
+
+describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
+  it('reads int arguments, the return value, func, and USDT register/stack/constant arguments', () => {
+    const r = runTracelet(['-e',
+      `uprobe:${target}:tl_add { printf("add %d %d %s\\n", arg0, arg1, func); }
+       uretprobe:${target}:tl_add { printf("ret %d\\n", retval); }
+       uprobe:${target}:tl_greet { printf("greet %s\\n", str(arg0)); }
+       uretprobe:${target}:tl_greet { printf("len %d\\n", retval); }
+       usdt:${target}:tracelet:tick { printf("tick %d %d %d\\n", arg0, arg1, arg2); }`,
+      '-c', `${target} 2`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const events = r.stdout.split('\n').filter((l) => /^(add|ret|greet|len|tick) /.test(l));
+    expect(events).toEqual([
+      'add 0 100 tl_add', 'ret 100', 'greet tracelet', 'len 8', 'tick 0 0 -7',
+      'add 1 100 tl_add', 'ret 101', 'greet tracelet', 'len 8', 'tick 1 10 -7',
+    ]);
+    // The child's own output passes through.
+    expect(r.stdout).toContain('target done 219\n');
+    expect(r.stdout.startsWith('Attaching 5 probes...\n')).toBe(true);
+    expectClean();
+  });
+
+  it('a USDT probe behind a semaphore fires once attached (ref_ctr_offset)', () => {
+    const r = runTracelet(['-e', `usdt:${target}:gated { @g[arg0] = count(); }`, '-c', `${target} 3`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('@g[0]: 1\n');
+    expect(r.stdout).toContain('@g[2]: 1\n');
+    expectClean();
+  });
+
+  it('expands wildcards, offsets, raw addresses and C++ names', () => {
+    const nm = execFileSync('nm', [target], { encoding: 'utf8' });
+    const addAddr = /^([0-9a-f]+) T tl_add$/m.exec(nm)![1]!;
+    const r = runTracelet(['-e',
+      `uprobe:${target}:tl_* { @f[func] = count(); }
+       uprobe:${target}:cpp:tl::hello::wave { @w[probe] = sum(arg0); }
+       uprobe:${target}:"tl::hello::wave" { @w2 = count(); }
+       uprobe:${target}:tl_add+4 { @off = count(); }
+       uprobe:${target}:0x${addAddr} { @raw = count(); }`,
+      '-c', `${target} 3`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('@f[tl_add]: 3\n');
+    expect(r.stdout).toContain('@f[tl_greet]: 3\n');
+    expect(r.stdout).toContain(`@w[uprobe:${target}:tl::hello::wave(int)]: 3\n`);
+    expect(r.stdout).toContain('@w2: 3\n');
+    expect(r.stdout).toContain('@off: 3\n');
+    expect(r.stdout).toContain('@raw: 3\n');
+    expectClean();
+  });
+
+  it('resolves library names like bpftrace (uprobe:libc:...)', () => {
+    const r = runTracelet(['-e', 'uprobe:libc:nanosleep /pid == cpid/ { @sleeps = count(); }', '-c', `${target} 3 10`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('@sleeps: 3\n');
+    expectClean();
+  });
+
+  it('-c holds the child until attached; cpid is its pid; uprobes target only it', async () => {
+    const r = runTracelet(['-e', `BEGIN { printf("cpid %d\\n", cpid > 0); } uprobe:${target}:tl_add /pid == cpid/ { @mine = count(); } uprobe:${target}:tl_add /pid != cpid/ { @other = count(); }`,
+      '-c', `${target} 4`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('cpid 1\n');
+    // Held until attach: every call is seen, from the first.
+    expect(r.stdout).toContain('@mine: 4\n');
+    expect(r.stdout).not.toContain('@other');
+    expectClean();
+  });
+
+  it('watchpoint probes attach as perf breakpoints and detach', () => {
+    const r = runTracelet(['-e', `watchpoint:${watched}:8:w { @writes = count(); }`, '-c', `${target} 3`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Attaching 1 probe\.\.\.\n/);
+    expectClean();
+  });
+});
+
+describe('-p PID', () => {
+  it('attaches uprobes to that process only and ends with exit 0 when it exits', async () => {
+    const victim = spawn(target, ['30', '150'], { stdio: 'ignore' });
+    const other = spawn(target, ['60', '150'], { stdio: 'ignore' });
+    const t = startTracelet(['-e', `uprobe:${target}:tl_add { @calls[pid] = count(); }`, '-p', String(victim.pid)]);
+    await t.attached;
+    const ids = programIdsOf(t.child.pid!);
+    expect(ids.length).toBeGreaterThan(0);
+    const r = await t.done;
+    other.kill();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`@calls\\[${victim.pid}\\]: \\d+\\n`));
+    expect(r.stdout).not.toContain(`@calls[${other.pid}]`);
+    const loaded = loadedProgramIds();
+    expect(ids.filter((id) => loaded.has(id))).toEqual([]);
+    expectClean();
+  });
+
+  it('rejects a pid that does not exist', () => {
+    const r = runTracelet(['-e', 'BEGIN { exit(); }', '-p', '999999999']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no such process');
+  });
+});
+
+describe('perf-event and raw tracepoint probes', () => {
+  it('profile and software events fire on every CPU', () => {
+    const r = runTracelet(['-e',
+      'profile:hz:199 { @p = count(); } software:cpu-clock:1000000 { @clock = count(); } software:cs:1 { @cs = count(); } software:faults:1 { @pf = count(); } interval:ms:400 { exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const m of ['@p', '@clock', '@cs', '@pf']) expect(r.stdout).toMatch(new RegExp(`${m}: [1-9]\\d*\\n`));
+  });
+
+  it('rejects unknown software events with a hint', () => {
+    const r = runTracelet(['-e', 'software:cpu-clocks { @ = count(); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("unknown software event 'cpu-clocks'");
+    expect(r.stderr).toContain('did you mean software:cpu-clock?');
+  });
+
+  it('rawtracepoint reads BTF-typed arguments, through pointers', () => {
+    const r = runTracelet(['-e',
+      'rawtracepoint:sched_switch { @[args->next->pid == args->next->pid + (int64)(arg2 - arg2)] = count(); @n = count(); if (@n >= 10) { exit(); } } '
+      + 'rawtracepoint:sched_process_exec { @exec = count(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/@\[1\]: \d+\n/);
+    expect(r.stdout).toMatch(/@n: [1-9]\d+\n/);
+  });
+});
+
+describe('kernel types', () => {
+  it('reads struct fields, pointer chains, char arrays, nested structs, sizeof and offsetof', () => {
+    const r = runTracelet(['-e',
+      'struct Foo { int a; char b[3]; long c; }; '
+      + 'BEGIN { printf("%d %d %s %d %d %d %d\\n", (uint64)curtask->pid == pid, ((struct task_struct *)curtask)->real_parent->pid > 0, '
+      + 'curtask->comm, sizeof(struct Foo), offsetof(struct Foo, c), sizeof(curtask->comm), curtask->se.load.weight > 0); '
+      + '$p = (struct task_struct *)curtask; printf("%s %d %d\\n", $p->group_leader->comm, (*$p).pid == $p->pid, $p->comm[0] == 110); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Attaching 1 probe...\n1 1 node 16 8 16 1\nnode 1 1\n\n\n');
+  });
+
+  const kernel = new SystemKernel();
+  const diagnose = (src: string) => {
+    const parsed = parse(src, {});
+    return typecheck(parsed.program, kernel, {}).diagnostics.filter((d) => d.severity === 'error');
+  };
+
+  it('reports unknown structs and fields with stable codes, spans and hints', () => {
+    const [a] = diagnose('BEGIN { @ = curtask->commm; }');
+    expect(a!.code).toBe('E_UNKNOWN_FIELD');
+    expect(a!.hint).toBe('did you mean comm?');
+    expect(a!.span.column).toBe(22);
+    const [b] = diagnose('BEGIN { @ = ((struct task_strukt *)0)->pid; }');
+    expect(b!.code).toBe('E_UNKNOWN_STRUCT');
+    expect(b!.span.column).toBe(15);
+    const [c] = diagnose('struct X { int a; }; BEGIN { @ = offsetof(struct X, b); }');
+    expect(c!.code).toBe('E_UNKNOWN_FIELD');
+    const [d] = diagnose('BEGIN { @ = *pid; }');
+    expect(d!.code).toBe('E_TYPE');
+    const [e] = diagnose('kfunc:vfs_read { @ = args->cnt; }');
+    expect(e!.code).toBe('E_UNKNOWN_FIELD');
+    expect(e!.hint).toBe('did you mean count?');
+  });
+});
+
+describe('probe types this machine lacks: one sentence, exit 3', () => {
+  const cases: [string, string][] = [
+    ['kprobe:vfs_read { @ = count(); }', 'kprobes are not available: this kernel was built without CONFIG_KPROBES'],
+    ['kretprobe:vfs_read { @ = count(); }', 'kprobes are not available: this kernel was built without CONFIG_KPROBES'],
+    ['kfunc:vfs_read { @[args->count] = count(); }', 'kfunc/fentry probes are not available: this kernel cannot load BPF tracing programs'],
+    ['fexit:vfs_read { @ = retval; }', 'kfunc/fentry probes are not available: this kernel cannot load BPF tracing programs'],
+    ['hardware:cycles:100000 { @ = count(); }', 'hardware counters are not available on this machine (no CPU PMU: perf_event_open gave ENOENT)'],
+    ['iter:task { @ = count(); }', 'iter probes are not available: this kernel cannot load BPF iterator programs'],
+  ];
+  for (const [program, message] of cases) {
+    it(program.split(' ')[0]!, () => {
+      const r = runTracelet(['-e', program]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(`tracelet: ${message}\n`);
+      expectClean();
+    });
+  }
+});
+
+describe('-l listing, compared with bpftrace 0.17', () => {
+  const bpftrace = (args: string[]) => spawnSync('bpftrace', args, { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;
+  for (const pattern of ['tracepoint:sched:*', 't:syscalls:sys_enter_open*', 'uprobe:/bin/bash:read*', 'uprobe:libc:*', 'usdt:/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0:*']) {
+    it(`-l '${pattern}'`, () => {
+      const r = runTracelet(['-l', pattern]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(bpftrace(['-l', pattern]));
+    });
+  }
+
+  it("-lv 'tracepoint:syscalls:sys_enter_open*' shows arguments as bpftrace does", () => {
+    const r = runTracelet(['-lv', 'tracepoint:syscalls:sys_enter_open*']);
+    expect(r.stdout).toBe(bpftrace(['-lv', 'tracepoint:syscalls:sys_enter_open*']));
+  });
+
+  it('lists the target program, raw tracepoints, software events and kfuncs', () => {
+    expect(runTracelet(['-l', `uprobe:${target}:*`]).stdout).toBe(bpftrace(['-l', `uprobe:${target}:*`]));
+    expect(runTracelet(['-l', `usdt:${target}:*`]).stdout).toBe(`usdt:${target}:tracelet:gated\nusdt:${target}:tracelet:tick\n`);
+    expect(runTracelet(['-l', '*sched_switch*']).stdout).toBe('rawtracepoint:sched_switch\ntracepoint:sched:sched_switch\n');
+    expect(runTracelet(['-l', 'software:*']).stdout).toContain('software:cpu-clock:\nsoftware:cpu-migrations:\n');
+    expect(runTracelet(['-lv', 'rawtracepoint:sched_switch']).stdout)
+      .toBe('rawtracepoint:sched_switch\n    bool preempt\n    struct task_struct * prev\n    struct task_struct * next\n    unsigned int prev_state\n');
+    expect(runTracelet(['-lv', 'kfunc:vfs_read']).stdout)
+      .toBe('kfunc:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    loff_t * pos\n    ssize_t retval\n');
+  });
+});

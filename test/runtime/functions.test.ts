@@ -1,0 +1,90 @@
+// Each function, builtin and aggregation on the real kernel, through the CLI.
+import { readFileSync, statSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runTracelet } from '../helpers/run.js';
+
+/** Runs a BEGIN program; returns stdout without the `Attaching` line and the exit separator. */
+function begin(body: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const r = runTracelet([...args, '-e', `BEGIN { ${body} exit(); }`], { env });
+  return { ...r, out: r.stdout.replace(/^Attaching 1 probe\.\.\.\n/, '') };
+}
+
+describe('functions and builtins', () => {
+  it('ksym, kaddr, usym of an unmapped address', () => {
+    const r = begin('print(ksym(kaddr("vfs_read"))); print(ksym(kaddr("vfs_read") + 5)); print(usym(1));');
+    expect(r.out).toBe('vfs_read\nvfs_read\n0x1\n\n\n');
+  });
+
+  it('kstack and ustack, with depth and modes', () => {
+    const r = begin('@k[kstack(2)] = count(); @kp[kstack(perf, 1)] = count(); @kr[kstack(raw, 1)] = count(); @u[ustack(3)] = count();');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/@k\[\n {4}\S+\+\d+\n {4}\S+\+\d+\n\]: 1/);
+    expect(r.stdout).toMatch(/@kp\[\n\t[0-9a-f]{16} \S+\+\d+\n\]: 1/);
+    expect(r.stdout).toMatch(/@kr\[\n[0-9a-f]{16}\n\]: 1/);
+    expect(r.stdout).toMatch(/@u\[\n( {4}\S.*\n){1,3}\]: 1/);
+  });
+
+  it('username, uid, gid, pid, tid, cpu, numaid, cgroup, nsecs, elapsed, rand, curtask, cpid', () => {
+    const r = begin('printf("%s %d %d %d %d\\n", username, uid, gid, pid == tid, cpu < 4096); '
+      + 'printf("%d %d %d %d %d\\n", numaid >= 0, cgroup > 0, nsecs > 0, elapsed < 10000000000, curtask != 0); @r = rand; print(cpid);');
+    expect(r.out.split('\n').slice(0, 3)).toEqual(['root 0 0 1 1', '1 1 1 1 1', '0']);
+  });
+
+  it('buf with %r, %rx, %rh', () => {
+    const r = begin('$b = buf("ab\\x01\\xff", 4); printf("[%r] [%rx] [%rh]\\n", $b, $b, $b); print(buf("abc", 2));');
+    expect(r.out).toBe('[ab\\x01\\xff] [\\x61\\x62\\x01\\xff] [61 62 01 ff]\nab\n\n\n');
+  });
+
+  it('strftime, ntop, pton, strncmp, strcontains, sizeof, cgroupid', () => {
+    const ino = statSync('/sys/fs/cgroup/unified', { bigint: true }).ino;
+    const r = begin('print(strftime("%Y", nsecs)); print(ntop(0x0100007f)); print(ntop(pton("fe80::1"))); print(pton("1.2.3.4")); '
+      + 'print(strncmp("abc", "abd", 2)); print(strncmp("abc", "abd", 3)); print(strcontains("hello world", "o w")); '
+      + 'print(strcontains("hello", "xyz")); print(sizeof(int32)); print(cgroupid("/sys/fs/cgroup/unified"));');
+    expect(r.out).toBe(`${new Date().getFullYear()}\n127.0.0.1\nfe80::1\n[1,2,3,4]\n0\n1\n1\n0\n4\n${ino}\n\n\n`);
+  });
+
+  it('cat prints a file; a missing file is an error on stderr', () => {
+    const r = begin('cat("/proc/sys/kernel/ostype"); cat("/nonexistent");');
+    expect(r.out).toBe('Linux\n\n\n');
+    expect(r.stderr).toBe("ERROR: failed to open file '/nonexistent': No such file or directory\n");
+  });
+
+  it('system needs --unsafe', () => {
+    const refused = begin('system("echo hi");');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('system() is an unsafe function being used in safe mode');
+    const r = begin('system("echo hi %d", 5);', ['--unsafe']);
+    expect(r.out).toBe('hi 5\n\n\n');
+    expect(runTracelet(['-f', 'json', '--unsafe', '-e', 'BEGIN { system("echo hi"); exit(); }']).stdout)
+      .toContain('{"type": "syscall", "data": "hi\\n"}');
+  });
+
+  it('signal, override, path and reg are refused where bpftrace refuses them', () => {
+    expect(begin('signal("SIGUSR1");').stderr).toContain('signal() is an unsafe function');
+    expect(begin('signal("SIGUSR1");', ['--unsafe']).stderr).toContain('signal can not be used with "BEGIN" probes');
+    expect(begin('override(1);', ['--unsafe']).stderr).toContain('override can only be used with kprobes');
+    expect(begin('print(path(0));').stderr).toContain('The path function can only be used with');
+    expect(begin('print(reg("ip"));').stderr).toContain('reg can not be used with "BEGIN" probes');
+  });
+
+  it('min and max as bpftrace 0.17 (a missing entry reads as 0)', () => {
+    const r = begin('@mx[1] = max(10); @mx[2] = max(-7); @mn[1] = min(-3); @mn[2] = min(5); @mn[2] = min(9);');
+    expect(r.stdout).toContain('@mn[1]: -3\n@mn[2]: 5\n@mx[1]: 10\n');
+    expect(r.stdout).not.toContain('@mx[2]');
+  });
+
+  it('BPFTRACE_MAP_KEYS_MAX limits maps and a full map is reported', () => {
+    const r = begin('$i = 0; while ($i < 8) { @[$i] = 1; $i++; }', [], { BPFTRACE_MAP_KEYS_MAX: '5' });
+    expect(r.stdout.match(/^@\[\d\]: 1$/gm)).toHaveLength(5);
+    expect(r.stderr).toContain('WARNING: Failed to map_update_elem 3 times: a map is full (BPFTRACE_MAP_KEYS_MAX is 5)');
+  });
+
+  it('-o FILE and -B full', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tl-funcs-')), 'out.txt');
+    const r = runTracelet(['-B', 'full', '-o', file, '-e', 'BEGIN { printf("x\\n"); @a = 1; exit(); }']);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(file, 'utf8')).toBe('Attaching 1 probe...\nx\n\n\n@a: 1\n');
+  });
+});
