@@ -14,7 +14,7 @@ import {
 } from './ir/builder.js';
 import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
 import { JOIN_ARGS, JOIN_ARG_SIZE, stringBytes } from '../typecheck/types.js';
-import { constantValues, signalNumber } from '../typecheck/functions-check.js';
+import { signalNumber } from '../typecheck/functions-check.js';
 import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../typecheck/registers.js';
 import { syscallNumbers } from '../kernel/syscalls.js';
 
@@ -1005,7 +1005,7 @@ class ProbeGenerator {
       case 'IntLiteral':
         return { type, ir: constInt(i64, e.value) };
       case 'Identifier':
-        return { type, ir: constInt(i64, this.program.constants.get(e) ?? 0n) };
+        return { type, ir: constInt(i64, this.integerConstant(e)) };
       case 'BoolLiteral':
         return { type, ir: constInt(i64, e.value ? 1 : 0) };
       case 'StringLiteral':
@@ -1086,10 +1086,6 @@ class ProbeGenerator {
       }
       case 'FieldAccess':
         return this.fieldAccess(e, type);
-      case 'SizeOf': {
-        const v = constantValues.get(e);
-        return { type, ir: constInt(i64, typeof v === 'bigint' ? v : 0n) };
-      }
       case 'TupleExpr': {
         const out = this.temp(type);
         this.memset(out, sizeOf(type));
@@ -1121,7 +1117,7 @@ class ProbeGenerator {
       }
       case 'SizeOf':
       case 'OffsetOf':
-        return { type, ir: constInt(i64, this.program.constants.get(e) ?? 0n) };
+        return { type, ir: constInt(i64, this.integerConstant(e)) };
       default:
         return { type, ir: constInt(i64, 0) };
     }
@@ -1512,8 +1508,13 @@ class ProbeGenerator {
     return this.userAddress(id, type);
   }
 
+  private integerConstant(e: Expr): bigint {
+    const v = this.program.constants.get(e);
+    return typeof v === 'bigint' ? v : 0n;
+  }
+
   private constantOf(c: Call): bigint | Uint8Array | undefined {
-    return constantValues.get(c);
+    return this.program.constants.get(c);
   }
 
   /** Reads `size` bytes at the address `src` (kernel or user: bpf_probe_read decides on x86). */

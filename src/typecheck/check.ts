@@ -8,7 +8,7 @@ import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTINS } from './builtins.js';
 import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
-import { checkFunction, constantValues } from './functions-check.js';
+import { checkFunction } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptStructs } from './ctypes.js';
 import { checkPrintfArgs } from './printf-format.js';
@@ -79,7 +79,7 @@ function describeValue(info: MapInfo): string {
 export class Checker {
   readonly diagnostics: Diagnostic[] = [];
   readonly types = new Map<Expr, Type>();
-  readonly constants = new Map<Expr, bigint>();
+  readonly constants = new Map<Expr, bigint | Uint8Array>();
   readonly eventOf = new Map<Expr | Stmt, EventSpec>();
   readonly events: EventSpec[] = [];
   readonly variables = new Map<Probe, Map<string, VariableInfo>>();
@@ -406,7 +406,7 @@ export class Checker {
       case 'SizeOf':
         // Its size is computed when the expression is typed.
         if (!this.constants.has(e)) this.expr(e);
-        return this.constants.get(e);
+        return this.constants.get(e) as bigint | undefined;
       case 'PositionalParam': {
         const p = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1];
         return p !== undefined && /^-?\d+$/.test(p) ? BigInt(p) : undefined;

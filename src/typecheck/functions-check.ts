@@ -20,7 +20,6 @@ const STACK_MODES: ReadonlySet<string> = new Set(['bpftrace', 'perf', 'raw']);
 export const MAX_STACK_DEPTH = 127;
 
 /** Compile-time values of calls that are constants (kaddr, uaddr, cgroupid, pton) and of sizeof. */
-export const constantValues = new WeakMap<Expr, bigint | Uint8Array>();
 
 function literal(c: Checker, call: Call, e: Expr | undefined, what: string): string | undefined {
   if (e?.kind === 'StringLiteral') return e.value;
@@ -55,7 +54,7 @@ export function checkFunction(c: Checker, call: Call): Type {
         c.report(error('E_SYMBOL', args[0]!.span, `Failed to resolve kernel symbol: ${name}`));
         return UINT64;
       }
-      constantValues.set(call, address);
+      c.constants.set(call, address);
       return UINT64;
     }
     case 'uaddr': {
@@ -73,7 +72,7 @@ export function checkFunction(c: Checker, call: Call): Type {
         c.report(error('E_SYMBOL', call.span, `Could not resolve symbol: ${binary}:${name}`));
         return UINT64;
       }
-      constantValues.set(call, sym.address);
+      c.constants.set(call, sym.address);
       return { kind: 'pointer', target: UINT8, userSpace: true };
     }
     case 'reg': {
@@ -156,7 +155,7 @@ export function checkFunction(c: Checker, call: Call): Type {
         c.report(error('E_ARG_TYPE', call.span, `pton() expects a valid IPv4/IPv6 address, got ${text}`));
         return NONE;
       }
-      constantValues.set(call, bytes);
+      c.constants.set(call, bytes);
       return { kind: 'array', element: UINT8, length: bytes.length };
     }
     case 'macaddr': {
@@ -172,7 +171,7 @@ export function checkFunction(c: Checker, call: Call): Type {
       const path = literal(c, call, args[0], 'holding a cgroup path');
       if (path === undefined) return UINT64;
       try {
-        constantValues.set(call, statSync(path, { bigint: true }).ino);
+        c.constants.set(call, statSync(path, { bigint: true }).ino);
       } catch (e) {
         c.report(error('E_CGROUP', args[0]!.span, `Failed to get cgroupid for path: "${path}": ${(e as NodeJS.ErrnoException).code}`));
       }

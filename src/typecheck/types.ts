@@ -171,8 +171,11 @@ export interface TypedProgram {
   readonly events: readonly EventSpec[];
   /** The type of every expression. */
   readonly types: ReadonlyMap<Expr, Type>;
-  /** Values the checker computed: named constants (enumerators, header macros), sizeof(), offsetof(). */
-  readonly constants: ReadonlyMap<Expr, bigint>;
+  /**
+   * Values the checker computed: named constants (enumerators, header macros), sizeof(),
+   * offsetof(), and calls resolved at compile time (kaddr, uaddr, cgroupid: integers; pton: bytes).
+   */
+  readonly constants: ReadonlyMap<Expr, bigint | Uint8Array>;
   /** The event each printf/print/exit/... call sends. */
   readonly eventOf: ReadonlyMap<Expr | Stmt, EventSpec>;
   /** Scratch variables of each probe. */
