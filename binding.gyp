@@ -10,7 +10,8 @@
         "src/runtime/native/maps.cc",
         "src/runtime/native/object.cc",
         "src/runtime/native/ringbuf.cc",
-        "src/runtime/native/misc.cc"
+        "src/runtime/native/misc.cc",
+        "src/runtime/native/lifecycle.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -226,6 +226,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     warn: (message) => stderr(`WARNING: ${message}\n`),
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,
+    // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
+    // BEGIN has run and the probes record, so whatever a test does next is seen.
+    onRunning: () => {
+      if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
+    },
     params,
     sourceName: source.name,
     pid: pid ?? child?.pid,
@@ -262,8 +267,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr(`tracelet: ${(e as Error).message}\n`);
     return ExitCode.runtimeError;
   }
-  // The signal benchmarks and tests wait for (the same variable bpftrace honours).
-  if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
 
   let reason: StopReason;
   try {

@@ -16,6 +16,7 @@ import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAK
 import { JOIN_ARGS, JOIN_ARG_SIZE, stringBytes } from '../typecheck/types.js';
 import { signalNumber } from '../typecheck/functions-check.js';
 import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../typecheck/registers.js';
+import { syscallNumbers } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
 export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe';
@@ -26,7 +27,24 @@ export interface GeneratedProgram {
   readonly type: ProgramType;
   readonly probe: TypedProbe;
   readonly targets: readonly ProbeTarget[];
+  /**
+   * Set when the program is attached once, to this raw tracepoint (`sys_enter` / `sys_exit`),
+   * instead of to each target: it dispatches on the syscall number to the code of its targets.
+   */
+  readonly rawTracepoint?: SyscallEvent;
 }
+
+/** The raw tracepoints every syscall passes through. */
+export type SyscallEvent = 'sys_enter' | 'sys_exit';
+
+/**
+ * When syscall tracepoints share one raw tracepoint: `auto` when a probe has at least
+ * SYSCALL_DISPATCH_MIN of them, `always`, or `never` (one perf-event tracepoint each).
+ */
+export type SyscallDispatchMode = 'auto' | 'always' | 'never';
+export const SYSCALL_DISPATCH_MIN = 4;
+/** Value size of the MapFds.syscallNames maps. */
+export const SYSCALL_NAME_BYTES = 64;
 
 export interface MapFds {
   /** fd of each map of the program, by name. */
@@ -34,6 +52,16 @@ export interface MapFds {
   readonly ringbuf: number;
   /** A per-CPU array of counters: [0] events lost because the ring buffer was full. */
   readonly counters: number;
+  /**
+   * An array map of one u64: once the runtime sets it to non-zero, every probe but END returns
+   * at once. That stops a run instantly, while detaching (slow for perf events) happens later.
+   */
+  readonly stopped?: number;
+  /**
+   * The array map (u32 syscall number → 64-byte `tracepoint:syscalls:sys_enter_NAME` string) a
+   * syscall dispatch program reads `probe` from; created on first use by the runtime.
+   */
+  readonly syscallNames?: (event: SyscallEvent) => number;
   /** BPF_MAP_TYPE_STACK_TRACE maps for kstack/ustack, by stackMapKey(). */
   readonly stacks?: ReadonlyMap<string, number>;
 }
@@ -58,6 +86,8 @@ export interface CodegenOptions {
   /** CLOCK_MONOTONIC at start, for `elapsed`. */
   readonly startNs?: bigint;
   readonly params?: readonly string[];
+  /** Default: the TRACELET_SYSCALL_DISPATCH environment variable, else `auto`. */
+  readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
   /** The -c child's pid (`cpid`). */
@@ -109,13 +139,73 @@ function usesTargetSpecifics(probe: Probe): boolean {
   return found;
 }
 
+interface Plan {
+  probe: TypedProbe;
+  targets: ProbeTarget[];
+  type: ProgramType;
+  syscall?: SyscallEvent;
+}
+
+/**
+ * The syscall tracepoints of a probe that can share the raw `sys_enter` / `sys_exit` tracepoint
+ * (x86_64, syscall number known), or none when the probe has too few of them for it to pay.
+ */
+function syscallDispatchGroups(targets: readonly ProbeTarget[], mode: SyscallDispatchMode): Map<SyscallEvent, ProbeTarget[]> {
+  const groups = new Map<SyscallEvent, ProbeTarget[]>();
+  if (mode === 'never') return groups;
+  let count = 0;
+  for (const t of targets) {
+    const m = t.provider === 'tracepoint' && t.parts[0] === 'syscalls' ? /^sys_(enter|exit)_(\w+)$/.exec(t.parts[1]!) : null;
+    if (!m || !syscallNumbers(m[2]!)) continue;
+    const event: SyscallEvent = m[1] === 'enter' ? 'sys_enter' : 'sys_exit';
+    const g = groups.get(event) ?? [];
+    g.push(t);
+    groups.set(event, g);
+    count++;
+  }
+  if (count < (mode === 'always' ? 1 : SYSCALL_DISPATCH_MIN)) groups.clear();
+  return groups;
+}
+
+/**
+ * How `args` is used by a probe: the fields it reads, or undefined when `args` appears other
+ * than as `args->field` (then the code depends on the whole record).
+ */
+function argsFieldsUsed(probe: Probe): Set<string> | undefined {
+  const fields = new Set<string>();
+  let whole = false;
+  const visit = (node: unknown): void => {
+    if (whole || node === null || typeof node !== 'object') return;
+    const n = node as { kind?: string; name?: string; object?: { kind?: string; name?: string }; field?: string };
+    if (n.kind === 'FieldAccess' && n.object?.kind === 'Builtin' && n.object.name === 'args') {
+      fields.add(n.field!);
+      return;
+    }
+    if (n.kind === 'Builtin' && n.name === 'args') {
+      whole = true;
+      return;
+    }
+    for (const v of Object.values(node)) {
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v === 'object' && 'kind' in v) visit(v);
+    }
+  };
+  visit(probe.predicate);
+  visit(probe.body);
+  return whole ? undefined : fields;
+}
+
 /** Splits each probe's targets into the programs to generate. */
-function planPrograms(program: TypedProgram): { probe: TypedProbe; targets: ProbeTarget[]; type: ProgramType }[] {
-  const plans: { probe: TypedProbe; targets: ProbeTarget[]; type: ProgramType }[] = [];
+function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] {
+  const plans: Plan[] = [];
   for (const probe of program.probes) {
     const perTarget = usesTargetSpecifics(probe.probe);
     const groups = new Map<string, ProbeTarget[]>();
+    const dispatched = syscallDispatchGroups(probe.targets, mode);
+    for (const [event, targets] of dispatched) plans.push({ probe, targets, type: 'raw_tracepoint', syscall: event });
+    const shared = new Set([...dispatched.values()].flat());
     for (const t of probe.targets) {
+      if (shared.has(t)) continue;
       // BEGIN and END run at different times, so each gets its own program; a USDT site's
       // arguments live in its own registers and stack slots, so each site gets one too.
       const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'usdt'
@@ -146,16 +236,51 @@ export function generate(
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
   module.declare('declare void @llvm.memcpy.p0i8.p0i8.i64(i8* noalias nocapture writeonly, i8* noalias nocapture readonly, i64, i1 immarg)');
   const programs: GeneratedProgram[] = [];
-  for (const [i, plan] of planPrograms(program).entries()) {
+  const mode = options.syscallDispatch ?? dispatchModeFromEnv();
+  for (const [i, plan] of planPrograms(program, mode).entries()) {
     const first = plan.targets[0]!;
-    const name = `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
-    const fn = new FunctionBuilder(name, sectionFor(first), [{ type: i8p, name: 'ctx' }]);
+    const name = plan.syscall ? `tl_sys_${i}` : `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
+    const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : sectionFor(first);
+    const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
-    new ProbeGenerator(program, kernel, fds, options, module, fn, plan.probe, plan.targets).generate();
+    const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
+    new ProbeGenerator(program, kernel, fds, options, module, fn, plan.probe, plan.targets, syscall).generate();
     module.addFunction(fn);
-    programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets });
+    programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
   }
   return { ir: module.toString(), programs };
+}
+
+function dispatchModeFromEnv(): SyscallDispatchMode {
+  const v = process.env.TRACELET_SYSCALL_DISPATCH;
+  return v === 'always' || v === 'never' ? v : 'auto';
+}
+
+/** Byte offsets the syscall dispatch reads: pt_regs registers and the task's thread_info status. */
+interface SyscallLayout {
+  /** di, si, dx, r10, r8, r9: the x86_64 syscall arguments in order. */
+  readonly args: readonly number[];
+  readonly origAx: number;
+  /** task_struct → thread_info.status, which has TS_COMPAT during 32-bit syscalls. */
+  readonly threadStatus: number;
+}
+
+/** x86_64's TS_COMPAT (arch/x86/include/asm/thread_info.h). */
+const TS_COMPAT = 0x0002;
+
+/** From BTF when it has the types, else x86_64's layout (the same on every kernel since 4.x). */
+function syscallLayout(kernel: KernelInfo): SyscallLayout {
+  const field = (type: string, name: string): number | undefined => {
+    const t = kernel.kernelType(type);
+    return t?.kind === 'record' ? t.fields.find((f) => f.name === name)?.offset : undefined;
+  };
+  const reg = (name: string, fallback: number) => field('struct pt_regs', name) ?? fallback;
+  const threadInfo = field('struct task_struct', 'thread_info') ?? 0;
+  return {
+    args: [reg('di', 112), reg('si', 104), reg('dx', 96), reg('r10', 56), reg('r8', 72), reg('r9', 64)],
+    origAx: reg('orig_ax', 120),
+    threadStatus: threadInfo + (field('struct thread_info', 'status') ?? 16),
+  };
 }
 
 function sectionFor(t: ProbeTarget): string {
@@ -227,6 +352,9 @@ class ProbeGenerator {
   private readonly vars = new Map<string, { type: Type; slot: IrValue }>();
   private readonly loops: LoopExit[] = [];
   private callbacks = 0;
+  /** In a syscall dispatch program: the syscall number and the struct pt_regs pointer (i64). */
+  private syscallNr?: IrValue;
+  private syscallRegs?: IrValue;
 
   constructor(
     private readonly program: TypedProgram,
@@ -236,13 +364,191 @@ class ProbeGenerator {
     private readonly module: ModuleBuilder,
     private readonly fn: FunctionBuilder,
     private readonly probe: TypedProbe,
-    private readonly targets: readonly ProbeTarget[],
+    private targets: readonly ProbeTarget[],
+    private readonly syscall?: { readonly event: SyscallEvent; readonly layout: SyscallLayout },
   ) {}
 
   generate(): void {
+    if (this.syscall) this.generateSyscallDispatch(this.syscall.event, this.syscall.layout);
+    else this.emitBody();
+  }
+
+  /**
+   * One program on the raw `sys_enter` / `sys_exit` tracepoint for many syscall tracepoints: it
+   * finds the syscall number, branches (a binary search over number ranges) to the code of the
+   * matching target, or returns. What a `syscalls:sys_*_NAME` perf tracepoint would see is
+   * rebuilt: 32-bit (compat) syscalls are skipped as the perf tracepoints skip them, and
+   * `args->field` reads the argument register (or the return value) the kernel copies into the
+   * tracepoint's record. The code of the probe is emitted once when it does not depend on the
+   * target, else once per target with `probe` and `args` of that target.
+   */
+  private generateSyscallDispatch(event: SyscallEvent, layout: SyscallLayout): void {
+    const { fn } = this;
+    const ctx = fn.param(0);
+    // Raw tracepoint context: u64 args[]; [0] = struct pt_regs *, [1] = id (enter) or ret (exit).
+    this.syscallRegs = fn.load(fn.bitcast(ctx, ptr(i64)), 8);
+    this.syscallNr = event === 'sys_enter'
+      ? fn.load(fn.byteOffset(ctx, 8, i64), 8)
+      : this.readKernel(this.syscallRegs, layout.origAx, 8);
+    const all = this.targets;
+    const skip = fn.label('notours');
+    const cases: { nr: number; label: Label }[] = [];
+    const bodies: { label: Label; targets: readonly ProbeTarget[] }[] = [];
+    // Targets share code when the `args` fields the probe reads sit at the same offsets (`probe`
+    // is looked up by syscall number); the code is emitted once per distinct layout.
+    const used = argsFieldsUsed(this.probe.probe);
+    const layouts = new Map<string, ProbeTarget[]>();
+    for (const t of all) {
+      let key = used ? '' : t.name;
+      if (used && used.size > 0) {
+        const format = this.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!);
+        key = [...used].map((f) => format?.fields.find((x) => x.name === f)?.offset ?? -1).join(',');
+      }
+      const g = layouts.get(key) ?? [];
+      g.push(t);
+      layouts.set(key, g);
+    }
+    for (const group of layouts.values()) {
+      const label = fn.label('syscall');
+      bodies.push({ label, targets: group });
+      for (const t of group) {
+        for (const nr of syscallNumbers(t.parts[1]!.replace(/^sys_(enter|exit)_/, '')) ?? []) cases.push({ nr, label });
+      }
+    }
+    cases.sort((a, b) => a.nr - b.nr);
+    // Consecutive numbers going to the same code make one range.
+    const ranges: { lo: number; hi: number; label: Label }[] = [];
+    for (const c of cases) {
+      const last = ranges.at(-1);
+      if (last && last.label === c.label && last.hi + 1 === c.nr) last.hi = c.nr;
+      else ranges.push({ lo: c.nr, hi: c.nr, label: c.label });
+    }
+    this.dispatchTree(this.syscallNr, ranges, skip);
+    fn.place(skip);
+    fn.ret(constInt(i64, 0));
+    for (const body of bodies) {
+      fn.place(body.label);
+      this.targets = body.targets;
+      // A 32-bit syscall (int 0x80 from a 64-bit process) has ia32 numbers: not ours.
+      const task = fn.callHelper(Helper.getCurrentTask, i64, []);
+      const status = this.readKernel(task, layout.threadStatus, 4);
+      const compat = fn.icmp('ne', fn.binary('and', status, constInt(i64, TS_COMPAT)), constInt(i64, 0));
+      const native = fn.label('native');
+      const compatExit = fn.label('compat');
+      fn.condBr(compat, compatExit, native);
+      fn.place(compatExit);
+      fn.ret(constInt(i64, 0));
+      fn.place(native);
+      this.emitBody();
+    }
+    this.targets = all;
+  }
+
+  /** Branches to the label of the range holding `value`, or to `miss`: a balanced binary search. */
+  private dispatchTree(value: IrValue, ranges: readonly { lo: number; hi: number; label: Label }[], miss: Label): void {
+    const { fn } = this;
+    if (ranges.length === 0) {
+      fn.br(miss);
+      return;
+    }
+    if (ranges.length === 1) {
+      const { lo, hi, label } = ranges[0]!;
+      // value - lo <= hi - lo, unsigned: one compare for the whole range.
+      const inside = fn.icmp('ule', fn.binary('sub', value, constInt(i64, lo)), constInt(i64, hi - lo));
+      fn.condBr(inside, label, miss);
+      return;
+    }
+    const mid = ranges.length >> 1;
+    const left = fn.label('below');
+    const right = fn.label('above');
+    fn.condBr(fn.icmp('ult', value, constInt(i64, ranges[mid]!.lo)), left, right);
+    fn.place(left);
+    this.dispatchTree(value, ranges.slice(0, mid), miss);
+    fn.place(right);
+    this.dispatchTree(value, ranges.slice(mid), miss);
+  }
+
+  /** `probe` in a syscall dispatch program: the tracepoint's name, by syscall number. */
+  private syscallProbeName(size: number): IrValue {
+    const { fn } = this;
+    const out = this.temp({ kind: 'string', size });
+    this.memset(out, size);
+    const fd = this.fds.syscallNames?.(this.syscall!.event) ?? -1;
+    fn.beginScope();
+    const key = fn.scratch(i32, 4);
+    fn.store(fn.intCast(this.syscallNr!, i32, false), key, 4);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(fd), fn.bitcast(key, i8p)]);
+    fn.endScope();
+    const found = fn.label('name');
+    const done = fn.label('named');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, done);
+    fn.place(found);
+    this.memcpy(out, p, Math.min(size, SYSCALL_NAME_BYTES));
+    fn.br(done);
+    fn.place(done);
+    return out;
+  }
+
+  /** Returns from the program when the run has been stopped (see MapFds.stopped). */
+  private returnIfStopped(mapFd: number): void {
+    const { fn } = this;
+    fn.beginScope();
+    const key = fn.scratch(i32, 4);
+    fn.store(constInt(i32, 0), key, 4);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(mapFd), fn.bitcast(key, i8p)]);
+    fn.endScope();
+    const check = fn.label('check');
+    const stop = fn.label('stopped');
+    const run = fn.label('running');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), check, run);
+    fn.place(check);
+    fn.condBr(fn.icmp('ne', fn.load(fn.bitcast(p, ptr(i64)), 8), constInt(i64, 0)), stop, run);
+    fn.place(stop);
+    fn.ret(constInt(i64, 0));
+    fn.place(run);
+  }
+
+  /** Reads `bytes` (≤ 8) of kernel memory at address + offset, zero-extended to i64. */
+  private readKernel(address: IrValue, offset: number, bytes: number): IrValue {
+    const { fn } = this;
+    fn.beginScope();
+    const slot = fn.scratch(i64, 8);
+    fn.store(constInt(i64, 0), slot, 8);
+    const source = fn.intToPtr(fn.binary('add', address, constInt(i64, offset)), i8p);
+    fn.callHelper(Helper.probeReadKernel, i64, [fn.bitcast(slot, i8p), constInt(i32, bytes), source]);
+    const value = fn.load(slot, 8);
+    fn.endScope();
+    return value;
+  }
+
+  /** `args->field` in a syscall dispatch program: what the perf tracepoint's record would hold. */
+  private syscallField(field: string, type: Type): Val {
+    const { fn } = this;
+    const target = this.targets[0]!;
+    const format = this.kernel.tracepointFormat(target.parts[0]!, target.parts[1]!);
+    const f = format?.fields.find((x) => x.name === field);
+    let v: IrValue;
+    if (!f) {
+      v = constInt(i64, 0);
+    } else if (field === '__syscall_nr') {
+      v = this.syscallNr!;
+    } else if (this.syscall!.event === 'sys_exit') {
+      v = fn.load(fn.byteOffset(fn.param(0), 8, i64), 8); // ret: the raw tracepoint's args[1]
+    } else {
+      const register = this.syscall!.layout.args[(f.offset - 16) / 8];
+      v = register === undefined ? constInt(i64, 0) : this.readKernel(this.syscallRegs!, register, 8);
+    }
+    // Every syscall field is 8 bytes wide, so this only narrows fields of other sizes.
+    if (type.kind === 'int' && type.bits < 64) v = fn.intCast(fn.intCast(v, intType(type.bits), false), i64, type.signed);
+    return { type, ir: v };
+  }
+
+  private emitBody(): void {
     const { fn } = this;
     const body = this.probe.probe;
     fn.setLocation(body.span.line, body.span.column);
+    const special = this.targets[0]?.provider;
+    if (this.fds.stopped !== undefined && special !== 'BEGIN' && special !== 'END') this.returnIfStopped(this.fds.stopped);
     if (body.predicate) {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
       const pass = fn.label('body');
@@ -901,6 +1207,7 @@ class ProbeGenerator {
         return { type, ir: out };
       }
       case 'probe':
+        if (this.syscall && this.targets.length > 1) return { type, ir: this.syscallProbeName(sizeOf(type)) };
         return { type, ir: this.stringConstant(this.targets[0]!.name, sizeOf(type)) };
       case 'ctx':
         return int(fn.ptrToInt(fn.param(0)));
@@ -1072,6 +1379,7 @@ class ProbeGenerator {
   /** `args->field` of a tracepoint: read straight from the context at this target's offset. */
   private fieldAccess(e: Extract<Expr, { kind: 'FieldAccess' }>, type: Type): Val {
     const { fn } = this;
+    if (this.syscall && e.object.kind === 'Builtin' && e.object.name === 'args') return this.syscallField(e.field, type);
     const fromMemory = this.readPlace(e, type);
     if (fromMemory) return fromMemory;
     const object = this.expr(e.object);

@@ -96,6 +96,30 @@ export interface NativeAddon {
   attachBreakpoint(
     obj: NativeObject, program: string, address: number | bigint, length: number, bpType: number, cpu: number, pid: number,
   ): NativeLink;
+  /**
+   * Attaches a program to a tracepoint (its tracefs id) through a perf event on CPU 0 and a
+   * BPF_PERF_EVENT link. The caller owns both fds: closing `linkFd` detaches the program at once;
+   * closing `perfFd` is the slow part (~72 ms per tracepoint here, serialised by the kernel), see
+   * releaseInBackground.
+   */
+  attachTracepointPerf(progFd: number, tracepointId: number): { linkFd: number; perfFd: number };
+  /**
+   * Closes `fds` here and hands them to a reaper process (a detached grandchild that keeps only
+   * those fds) that closes them once this process has dropped its copies, so their slow teardown
+   * happens there. Returns the reaper's pid, or 0 if there was nothing to do or fork failed (then
+   * the fds were closed here).
+   */
+  releaseInBackground(fds: readonly number[]): number;
+  /**
+   * One BPF_TRACE_UPROBE_MULTI link (Linux 6.6+) for many uprobes (file `offsets`) in one binary:
+   * one attach and one detach for all of them. The program must have been loaded with type
+   * 'uprobe_multi'. `refCtrOffsets` ([] or one per offset) are USDT semaphores; pid -1: all.
+   * Returns the link fd; closing it detaches every uprobe.
+   */
+  attachUprobeMulti(
+    progFd: number, path: string, offsets: readonly (number | bigint)[], refCtrOffsets: readonly (number | bigint)[],
+    retprobe: boolean, pid: number,
+  ): number;
 
   /** Runs a raw-tracepoint program once (BEGIN/END) with BPF_PROG_TEST_RUN; returns its retval. */
   runProgram(progFd: number): number;

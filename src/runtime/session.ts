@@ -4,7 +4,11 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, type GeneratedProgram } from '../codegen/codegen.js';
+import {
+  generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, SYSCALL_NAME_BYTES, type GeneratedProgram,
+  type SyscallEvent,
+} from '../codegen/codegen.js';
+import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
 import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
@@ -38,6 +42,8 @@ export interface SessionOptions {
   readonly ringBufferBytes?: number;
   /** How often the ring buffer is drained, in ms. */
   readonly drainIntervalMs?: number;
+  /** Called once BEGIN has run and every probe records (e.g. to say the probes are attached). */
+  readonly onRunning?: () => void;
   /** -p PID (or the -c child): uprobes, usdt probes and watchpoints attach to this process only. */
   readonly pid?: number;
   /** The -c child's pid, for `cpid`. */
@@ -62,9 +68,17 @@ export class Session {
   private readonly mapFds = new Map<string, number>();
   private ringbufFd = -1;
   private countersFd = -1;
+  private stoppedFd = -1;
+  private readonly syscallNameFds = new Map<SyscallEvent, number>();
   private object?: NativeObject;
   private programs: readonly GeneratedProgram[] = [];
   private links: NativeLink[] = [];
+  /** Tracepoints attached through perf events: the link detaches fast, the perf event slowly. */
+  private tracepointLinks: { linkFd: number; perfFd: number }[] = [];
+  /** Perf events whose programs are detached, to be released in the background on close. */
+  private detachedPerfFds: number[] = [];
+  /** The pid of the process finishing the teardown of perf events after close(), or 0. */
+  reaperPid = 0;
   private ring?: RingBufferConsumer;
   private timer?: NodeJS.Timeout;
   private pidTimer?: NodeJS.Timeout;
@@ -135,13 +149,17 @@ export class Session {
       }
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? 16 << 20);
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
+      this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
+      // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
+      this.setStopped(true);
       for (const s of stackMapKeys(this.program)) {
         const fd = this.addon.mapCreate('stack_trace', `tl_${s.kind}_${s.depth}`, 4, s.depth * 8, 4096);
         this.stackFds.set(s.key, { fd, depth: s.depth });
       }
       const stacks = new Map([...this.stackFds].map(([k, v]) => [k, v.fd]));
       const generated = generate(this.program, this.kernel, {
-        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks,
+        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks, stopped: this.stoppedFd,
+        syscallNames: (event) => this.syscallNamesMap(event),
       }, {
         startNs: process.hrtime.bigint(), params: this.options.params, cpid: this.options.cpid,
         sourceName: this.options.sourceName,
@@ -166,14 +184,26 @@ export class Session {
     const obj = this.object!;
     try {
       this.runSpecial('BEGIN');
+      this.setStopped(false);
       for (const p of this.programs) {
+        if (p.rawTracepoint) {
+          // Syscall dispatch: one attachment stands for every target of the program.
+          this.links.push(this.addon.attachRawTracepoint(obj, p.name, p.rawTracepoint));
+          continue;
+        }
         for (const t of p.targets) {
           switch (t.provider) {
             case 'BEGIN': case 'END':
               break;
-            case 'tracepoint':
-              this.links.push(this.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
+            case 'tracepoint': {
+              const id = this.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
+              if (id < 0) {
+                this.links.push(this.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
+              } else {
+                this.tracepointLinks.push(this.addon.attachTracepointPerf(obj.programFd(p.name), id));
+              }
               break;
+            }
             case 'interval':
             case 'profile':
             case 'software':
@@ -238,6 +268,7 @@ export class Session {
       this.finished = resolve;
       this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drain());
       this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs ?? 10);
+      this.options.onRunning?.();
       this.drain();
       const watched = this.options.watchPid;
       if (watched !== undefined) {
@@ -262,8 +293,7 @@ export class Session {
     try {
       if (this.timer) clearInterval(this.timer);
       if (this.pidTimer) clearInterval(this.pidTimer);
-      for (const l of this.links) l.destroy();
-      this.links = [];
+      this.detach();
       this.drain(true);
       this.runSpecial('END');
       this.drain(true);
@@ -284,14 +314,64 @@ export class Session {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.pidTimer) clearInterval(this.pidTimer);
-    for (const l of this.links) l.destroy();
-    this.links = [];
+    this.detach();
+    // Tearing down tracepoint perf events takes ~72 ms each: a reaper process does it.
+    if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);
+    this.detachedPerfFds = [];
     this.ring?.close();
     this.object?.close();
     for (const fd of this.mapFds.values()) this.addon.closeFd(fd);
     if (this.ringbufFd >= 0) this.addon.closeFd(this.ringbufFd);
     if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
+    if (this.stoppedFd >= 0) this.addon.closeFd(this.stoppedFd);
+    for (const fd of this.syscallNameFds.values()) this.addon.closeFd(fd);
     for (const s of this.stackFds.values()) this.addon.closeFd(s.fd);
+  }
+
+  /** The syscall number → tracepoint name map of a syscall dispatch program (made once). */
+  private syscallNamesMap(event: SyscallEvent): number {
+    const known = this.syscallNameFds.get(event);
+    if (known !== undefined) return known;
+    const table = syscallTable();
+    const entries = Math.max(1, ...table.map(([nr]) => nr + 1));
+    const fd = this.addon.mapCreate('array', `tl_${event}`, 4, SYSCALL_NAME_BYTES, entries);
+    this.syscallNameFds.set(event, fd);
+    const key = Buffer.alloc(4);
+    for (const [nr, name] of table) {
+      const value = Buffer.alloc(SYSCALL_NAME_BYTES);
+      value.write(`tracepoint:syscalls:${event}_${name.slice(0, SYSCALL_NAME_BYTES)}`.slice(0, SYSCALL_NAME_BYTES - 1));
+      key.writeUInt32LE(nr);
+      this.addon.mapUpdate(fd, key, value);
+    }
+    return fd;
+  }
+
+  /**
+   * Stops every program at once: raises the `stopped` flag every probe checks first, detaches
+   * what detaches quickly, and keeps tracepoint perf events (link ~24 ms + event ~72 ms each to
+   * release here, serialised by the kernel) for close() to hand to a reaper process.
+   */
+  private detach(): void {
+    this.setStopped(true);
+    for (const l of this.links) l.destroy();
+    this.links = [];
+    for (const t of this.tracepointLinks) {
+      if (this.stoppedFd >= 0) {
+        this.detachedPerfFds.push(t.linkFd, t.perfFd);
+      } else {
+        this.addon.closeFd(t.linkFd);
+        this.detachedPerfFds.push(t.perfFd);
+      }
+    }
+    this.tracepointLinks = [];
+  }
+
+  /** Sets the flag every probe but BEGIN and END checks first: while set, they return at once. */
+  private setStopped(stopped: boolean): void {
+    if (this.stoppedFd < 0) return;
+    const value = Buffer.alloc(8);
+    value.writeBigUInt64LE(stopped ? 1n : 0n);
+    this.addon.mapUpdate(this.stoppedFd, Buffer.alloc(4), value);
   }
 
   private runSpecial(provider: 'BEGIN' | 'END'): void {

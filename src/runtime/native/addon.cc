@@ -137,6 +137,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tracelet::InitObject(env, exports);
   tracelet::InitRingBuffer(env, exports);
   tracelet::InitMisc(env, exports);
+  tracelet::InitLifecycle(env, exports);
   return exports;
 }
 

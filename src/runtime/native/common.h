@@ -55,5 +55,6 @@ void InitMaps(Napi::Env env, Napi::Object exports);
 void InitObject(Napi::Env env, Napi::Object exports);
 void InitRingBuffer(Napi::Env env, Napi::Object exports);
 void InitMisc(Napi::Env env, Napi::Object exports);
+void InitLifecycle(Napi::Env env, Napi::Object exports);
 
 }  // namespace tracelet

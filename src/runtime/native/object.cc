@@ -114,7 +114,8 @@ void BpfObject::CloseNative() {
 bool ProgramType(const std::string& name, bpf_prog_type* type) {
   if (name == "tracepoint") *type = BPF_PROG_TYPE_TRACEPOINT;
   else if (name == "raw_tracepoint" || name == "raw_tp") *type = BPF_PROG_TYPE_RAW_TRACEPOINT;
-  else if (name == "kprobe" || name == "kretprobe" || name == "uprobe" || name == "uretprobe" || name == "usdt")
+  else if (name == "kprobe" || name == "kretprobe" || name == "uprobe" || name == "uretprobe" || name == "usdt" ||
+           name == "uprobe_multi")
     *type = BPF_PROG_TYPE_KPROBE;  // uprobes and USDT probes are kprobe-type programs
   else if (name == "perf_event" || name == "profile" || name == "interval" || name == "software" ||
            name == "hardware")
@@ -195,6 +196,10 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
                                             "' for program '" + name + "'");
       int err = bpf_program__set_type(prog, type);
       if (err) ThrowErrno(env, "cannot set the type of program '" + name + "'", -err);
+      // attachUprobeMulti needs programs loaded for BPF_TRACE_UPROBE_MULTI (48; libbpf 1.1
+      // predates it).
+      if (typeName.As<Napi::String>().Utf8Value() == "uprobe_multi")
+        bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(48));
       programs.Set(count++, Napi::String::New(env, name));
     }
     Napi::Array wanted = types.GetPropertyNames();
