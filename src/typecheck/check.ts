@@ -999,6 +999,22 @@ class NamedConstants {
   }
 }
 
+/**
+ * The targets of a probe's attach points. Like bpftrace, a probe with several attach points
+ * skips a function this binary or kernel lacks (tools list functions of several library
+ * versions) — but says so in a warning; it is an error only when nothing is left to attach.
+ */
+function expandProbe(p: Probe, kernel: KernelInfo, diagnostics: Diagnostic[], options: CheckOptions): ProbeTarget[] {
+  const own: Diagnostic[] = [];
+  const targets = p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, own, options));
+  for (const d of own) {
+    diagnostics.push(targets.length > 0 && d.code === 'E_UNKNOWN_FUNCTION'
+      ? warning('W_UNKNOWN_FUNCTION', d.span, `${d.message}: this attach point is skipped`, d.hint)
+      : d);
+  }
+  return targets;
+}
+
 /** `config = { ... }` keys tracelet honours, and the option each sets. */
 const CONFIG_KEYS: Readonly<Record<string, 'mapKeysMax' | 'stringLength'>> = {
   max_map_keys: 'mapKeysMax',
@@ -1028,10 +1044,7 @@ function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagn
 export function typecheck(program: Program, kernel: KernelInfo, cliOptions: CheckOptions = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
   const options = applyConfig(program, cliOptions, diagnostics);
-  const expanded = program.probes.map((p) => ({
-    probe: p,
-    targets: p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, diagnostics, options)),
-  }));
+  const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
   const structs = scriptStructs(program.typeDefs as readonly CTypeDef[], kernel, diagnostics);
   const mapInfos = new Map<string, MapInfo>();
   // Pass 1 learns every map's key and value types from all probes; pass 2 checks against them.
