@@ -475,7 +475,7 @@ export class Session {
     const fd = this.mapFds.get(spec.name)!;
     const bytes = valueBytes(spec, this.cpus);
     if (!keepKeys) {
-      this.addon.mapClear(fd, spec.keySize, bytes, false);
+      this.addon.mapClear(fd, spec.keySize, bytes, spec.bpfType.endsWith('array'));
       return;
     }
     const dump = this.addon.mapDump(fd, spec.keySize, bytes);

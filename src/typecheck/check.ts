@@ -1090,15 +1090,18 @@ function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
   }
   const bucketCount = info.kind === 'hist' ? HIST_BUCKETS
     : info.kind === 'lhist' && info.lhist ? lhistBucketCount(info.lhist) : 1;
+  // A count() without a key is one per-CPU array slot, as in bpftrace: the verifier inlines the
+  // lookup (no hash), and the map always has its entry (bpftrace prints `@: 0` when untouched).
+  const counter = info.kind === 'count' && !info.keyType;
   return {
     name,
     kind: info.kind,
     keyType: info.keyType,
     valueType: info.valueType,
-    bpfType: info.kind === 'scalar' ? 'hash' : 'percpu_hash',
-    keySize,
+    bpfType: counter ? 'percpu_array' : info.kind === 'scalar' ? 'hash' : 'percpu_hash',
+    keySize: counter ? 4 : keySize,
     valueSize,
-    maxEntries: maxEntries * (bucketed ? bucketCount : 1),
+    maxEntries: counter ? 1 : maxEntries * (bucketed ? bucketCount : 1),
     lhist: info.lhist,
     span: info.span,
   };
