@@ -1453,39 +1453,6 @@ class ProbeGenerator {
     return { type, ir: this.fn.binary(ops[op]!, this.toI64(a), this.toI64(b)) };
   }
 
-  /** Byte-wise comparison up to the first NUL, as bpftrace compares strings. */
-  private stringsEqual(a: Val, b: Val): IrValue {
-    const { fn } = this;
-    const n = Math.min(sizeOf(a.type), sizeOf(b.type));
-    const result = fn.scratch(i1, 1);
-    fn.store(constInt(i1, 0), result, 1);
-    const done = fn.label('streqdone');
-    const equal = fn.label('streq');
-    for (let i = 0; i < n; i++) {
-      const ca = fn.load(fn.byteOffset(a.ir, i), 1);
-      const cb = fn.load(fn.byteOffset(b.ir, i), 1);
-      const next = fn.label('strnext');
-      fn.condBr(fn.icmp('ne', ca, cb), done, next);
-      fn.place(next);
-      const cont = fn.label('strcont');
-      fn.condBr(fn.icmp('eq', ca, constInt(i8, 0)), equal, cont);
-      fn.place(cont);
-    }
-    // Equal over the common length: equal if the longer one ends there too.
-    const longer = sizeOf(a.type) > n ? a : sizeOf(b.type) > n ? b : undefined;
-    if (longer) {
-      const c = fn.load(fn.byteOffset(longer.ir, n), 1);
-      fn.condBr(fn.icmp('eq', c, constInt(i8, 0)), equal, done);
-    } else {
-      fn.br(equal);
-    }
-    fn.place(equal);
-    fn.store(constInt(i1, 1), result, 1);
-    fn.br(done);
-    fn.place(done);
-    return fn.load(result, 1);
-  }
-
   // ---- value functions (ksym, buf, join, ntop, stacks...) ----
 
   /** An address with the current process's pid, as usym values are kept. */
@@ -1626,7 +1593,7 @@ class ProbeGenerator {
         const a = this.expr(c.args[0]!);
         const b = this.expr(c.args[1]!);
         const n = Number(constantOf(c.args[2]!) ?? BigInt(Math.max(sizeOf(a.type), sizeOf(b.type))));
-        return int(fn.intCast(fn.binary('xor', this.stringsEqualN(a, b, n), constInt(i1, 1)), i64, false));
+        return int(fn.intCast(fn.binary('xor', this.stringsEqual(a, b, n), constInt(i1, 1)), i64, false));
       }
       case 'strcontains':
         return int(fn.intCast(this.stringContains(this.expr(c.args[0]!), this.expr(c.args[1]!)), i64, false));
@@ -1641,8 +1608,11 @@ class ProbeGenerator {
     }
   }
 
-  /** Equal over the first `n` bytes (stopping where both strings end), as strncmp() == 0. */
-  private stringsEqualN(a: Val, b: Val, n: number): IrValue {
+  /**
+   * Byte-wise comparison up to the first NUL (and at most `n` bytes), as bpftrace compares
+   * strings; bytes past the end of the shorter string count as NUL.
+   */
+  private stringsEqual(a: Val, b: Val, n = Infinity): IrValue {
     const { fn } = this;
     const result = fn.scratch(i1, 1);
     fn.store(constInt(i1, 1), result, 1);
