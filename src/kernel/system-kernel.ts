@@ -155,7 +155,8 @@ export class SystemKernel implements KernelInfo {
     }
     const own = elf.symbols();
     // Separate debug symbols (/usr/lib/debug/.build-id/xx/yyyy.debug, e.g. libc6-dbg), as bcc and
-    // bpftrace read them: same virtual addresses and program headers, so the same file offsets.
+    // bpftrace read them. Their virtual addresses are the binary's, but the debug file's program
+    // headers are not: file offsets come from the binary's own segments.
     const id = elf.buildId();
     const debugPath = id && id.length > 2 ? `/usr/lib/debug/.build-id/${id.slice(0, 2)}/${id.slice(2)}.debug` : undefined;
     if (!debugPath || !existsSync(debugPath)) return own;
@@ -166,7 +167,13 @@ export class SystemKernel implements KernelInfo {
       return own;
     }
     const seen = new Set(own.map((s) => `${s.name}@${s.address}`));
-    return [...own, ...extra.filter((s) => !seen.has(`${s.name}@${s.address}`))];
+    const added: ElfSymbol[] = [];
+    for (const s of extra) {
+      if (seen.has(`${s.name}@${s.address}`)) continue;
+      const fileOffset = elf.vaddrToOffset(s.address);
+      if (fileOffset !== undefined) added.push({ ...s, fileOffset });
+    }
+    return [...own, ...added];
   }
 
   /** One symbol by exact name without decoding the whole table (a few ms on libc). */

@@ -71,6 +71,16 @@ describe('binaries and ELF', () => {
     expect(ElfFile.open(libc)).toBe(elf); // cached
   });
 
+  it('places symbols from separate debug files at the file offsets of the binary itself', () => {
+    const kernel = new SystemKernel();
+    const libc = kernel.resolveBinary('libc')!;
+    const elf = ElfFile.open(libc);
+    const symbols = kernel.elfSymbols(libc);
+    const debugOnly = symbols.filter((s) => !elf.symbols().some((o) => o.name === s.name));
+    if (debugOnly.length === 0) return; // no /usr/lib/debug symbols for this libc here
+    for (const s of debugOnly.slice(0, 200)) expect(s.fileOffset).toBe(elf.vaddrToOffset(s.address));
+  });
+
   it('finds a symbol in /bin/bash .dynsym (no .symtab)', () => {
     const elf = ElfFile.open('/bin/bash');
     expect(elf.section('.dynsym')).toBeDefined();
