@@ -19,7 +19,8 @@ import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '
 import { syscallNumbers } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
-export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe';
+/** `uprobe_multi`: one program attached to many uprobes of a binary through one link. */
+export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe' | 'uprobe_multi';
 
 export interface GeneratedProgram {
   /** The function (and kernel program) name, `tl_...`. */
@@ -209,13 +210,18 @@ function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] 
       // BEGIN and END run at different times, so each gets its own program; a USDT site's
       // arguments live in its own registers and stack slots, so each site gets one too.
       const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'usdt'
-        ? `${t.name}@${t.address ?? ''}` : programType(t.provider);
+        ? `${t.name}@${t.address ?? ''}`
+        : t.provider === 'uprobe' || t.provider === 'uretprobe' ? `${t.provider}:${t.path}` : programType(t.provider);
       const g = groups.get(key) ?? [];
       g.push(t);
       groups.set(key, g);
     }
     for (const targets of groups.values()) {
-      plans.push({ probe, targets, type: programType(targets[0]!.provider) });
+      // Several uprobes of one binary share one multi-uprobe link: one attach and one detach
+      // (50 uprobes: 29 ms instead of 3.3 s to detach here).
+      const provider = targets[0]!.provider;
+      const multi = targets.length > 1 && (provider === 'uprobe' || provider === 'uretprobe');
+      plans.push({ probe, targets, type: multi ? 'uprobe_multi' : programType(provider) });
     }
   }
   return plans;

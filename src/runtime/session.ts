@@ -78,6 +78,8 @@ export class Session {
   private tracepointLinks: { linkFd: number; perfFd: number }[] = [];
   /** Perf events whose programs are detached, to be released in the background on close. */
   private detachedPerfFds: number[] = [];
+  /** Multi-uprobe links: closing one detaches all its uprobes. */
+  private multiLinkFds: number[] = [];
   /** The pid of the process finishing the teardown of perf events after close(), or 0. */
   reaperPid = 0;
   private ring?: RingBufferConsumer;
@@ -190,6 +192,14 @@ export class Session {
         if (p.rawTracepoint) {
           // Syscall dispatch: one attachment stands for every target of the program.
           this.links.push(this.addon.attachRawTracepoint(obj, p.name, p.rawTracepoint));
+          continue;
+        }
+        if (p.type === 'uprobe_multi') {
+          const first = p.targets[0]!;
+          this.multiLinkFds.push(this.addon.attachUprobeMulti(
+            obj.programFd(p.name), first.path!, p.targets.map((t) => t.address!), [],
+            first.provider === 'uretprobe', this.options.pid ?? -1,
+          ));
           continue;
         }
         for (const t of p.targets) {
@@ -356,6 +366,8 @@ export class Session {
     this.setStopped(true);
     for (const l of this.links) l.destroy();
     this.links = [];
+    for (const fd of this.multiLinkFds) this.addon.closeFd(fd);
+    this.multiLinkFds = [];
     for (const t of this.tracepointLinks) {
       if (this.stoppedFd >= 0) {
         this.detachedPerfFds.push(t.linkFd, t.perfFd);

@@ -11,6 +11,7 @@ import { runTracelet, startTracelet } from '../helpers/run.js';
 import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
 import { SystemKernel } from '../../src/kernel/index.js';
+import { generate } from '../../src/codegen/codegen.js';
 
 const SOURCE = fileURLToPath(new URL('../fixtures/probes/target.c', import.meta.url));
 let dir: string;
@@ -115,6 +116,19 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expect(r.stdout).toContain('@w2: 3\n');
     expect(r.stdout).toContain('@off: 3\n');
     expect(r.stdout).toContain('@raw: 3\n');
+    expectClean();
+  });
+
+  it('attaches the uprobes of a wildcard through one multi-uprobe link, and counts every call', () => {
+    const program = `uprobe:${target}:tl_* { @calls = count(); } uretprobe:${target}:tl_* { @returns = count(); }`;
+    const checked = typecheck(parse(program).program, new SystemKernel());
+    const plans = generate(checked.program!, new SystemKernel(), { maps: new Map([['@calls', 1], ['@returns', 2]]), ringbuf: 3, counters: 4 });
+    expect(plans.programs.map((p) => [p.type, p.targets.length])).toEqual([['uprobe_multi', 2], ['uprobe_multi', 2]]);
+    const r = runTracelet(['-e', program, '-c', `${target} 3`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('@calls: 6\n');
+    expect(r.stdout).toContain('@returns: 6\n');
     expectClean();
   });
 
