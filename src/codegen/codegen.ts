@@ -348,7 +348,7 @@ function isAggregate(t: Type): boolean {
 
 /** Types kept as one 64-bit integer (addresses, stack ids, uids, timestamps). */
 function isScalar64(t: Type): boolean {
-  return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp';
+  return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp' || t.kind === 'strerror';
 }
 
 /** Where break/continue go: labels of a while loop, or the return of a for-loop callback. */
@@ -1601,6 +1601,8 @@ class ProbeGenerator {
         const n = Number(constantOf(c.args[2]!) ?? BigInt(Math.max(sizeOf(a.type), sizeOf(b.type))));
         return int(fn.intCast(fn.binary('xor', this.stringsEqual(a, b, n), constInt(i1, 1)), i64, false));
       }
+      case 'strerror':
+        return int(this.toI64(this.expr(c.args[0]!)));
       case 'strcontains':
         return int(fn.intCast(this.stringContains(this.expr(c.args[0]!), this.expr(c.args[1]!)), i64, false));
       case 'cat': case 'system':

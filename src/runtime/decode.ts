@@ -1,4 +1,5 @@
 // Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
+import { native } from './native.js';
 import { HIST_BUCKETS, alignUp, lhistBucketCount, sizeOf, tupleLayout, type MapSpec, type Type } from '../typecheck/types.js';
 import type { MapEntry, MapValue, Value } from './output/model.js';
 import { formatInet, type Resolver } from './symbols.js';
@@ -25,6 +26,8 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver):
       const uid = buf.readBigUInt64LE(offset);
       return r ? r.username(uid) : uid;
     }
+    case 'strerror':
+      return native().strerror(Number(buf.readBigInt64LE(offset)));
     case 'timestamp': {
       const ns = buf.readBigUInt64LE(offset);
       return r ? r.timestamp(ns, t.format ?? '') : ns;

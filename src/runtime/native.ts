@@ -133,6 +133,8 @@ export interface NativeAddon {
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
 
   demangle(name: string): string;
+  /** The C library's message for an errno value (strerror(3)). */
+  strerror(errno: number): string;
 }
 
 let addon: NativeAddon | undefined;

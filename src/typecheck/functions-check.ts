@@ -219,6 +219,11 @@ export function checkFunction(c: Checker, call: Call): Type {
       if (k === undefined || k < 0n) c.report(error('E_ARG_TYPE', n!.span, 'strncmp() expects a non-negative integer literal as its length'));
       return UINT64;
     }
+    case 'strerror': {
+      const t = c.expr(args[0]!);
+      if (!isInt(t)) c.report(error('E_ARG_TYPE', args[0]!.span, `strerror() expects an errno value, got ${typeName(t)}`));
+      return { kind: 'strerror' };
+    }
     case 'strcontains': {
       for (const x of args) {
         const t = c.expr(x);

@@ -23,6 +23,8 @@ export type Type =
   | { readonly kind: 'ustack'; readonly depth: number; readonly mode: StackMode }
   | { readonly kind: 'inet' }
   | { readonly kind: 'username' }
+  /** An errno value, printed as its message (strerror()). */
+  | { readonly kind: 'strerror' }
   /** strftime(fmt, ns): the nanoseconds, formatted with `format` by the runtime. */
   | { readonly kind: 'timestamp'; readonly format?: string }
   /** The value of an aggregation function call (only valid as a map value). */
@@ -205,6 +207,7 @@ export function sizeOf(t: Type): number {
     case 'inet': return 24;
     // username: the uid.
     case 'username': return 8;
+    case 'strerror': return 8;
     case 'timestamp': return 8;
     case 'aggregation': return 8;
   }

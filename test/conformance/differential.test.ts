@@ -47,6 +47,7 @@ const BEGIN_PROGRAMS: Record<string, string> = {
     + '@n[ntop(2, 0x0201a8c0)] = 1; @u = username;',
   printf: 'printf("%d %u %x %X %o %c %p %ld %lu %lx %hhd %hd|%-6d|%06d|%.2s\\n", -1, -1, 255, 255, 8, 65, 4096, -1, -1, -1, 300, 70000, 7, 7, "abc");',
   'cat and positional': 'cat("/proc/sys/kernel/ostype"); printf("%d %s\\n", $#, "end");',
+  strerror: 'printf("[%s] [%s]\\n", strerror(2), strerror(13));',
   'cleared and untouched maps': '@c = count(); @s = sum(5); @k[1] = count(); clear(@c); clear(@s); clear(@k); print(@c); print(@s); '
     + 'print(@k); @z = count(); zero(@z); print(@z); @n = count(); @n = count();',
 };

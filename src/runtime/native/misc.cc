@@ -1,6 +1,8 @@
 // CPU lists and C++ symbol demangling.
 #include "common.h"
 
+#include <cstring>
+
 #include <bpf/libbpf.h>
 #include <cxxabi.h>
 
@@ -54,12 +56,20 @@ Napi::Value Demangle(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// The C library's message for an errno value, as bpftrace's strerror() prints it.
+Napi::Value StrError(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "strerror: expected a number");
+  return Napi::String::New(env, strerror(info[0].As<Napi::Number>().Int32Value()));
+}
+
 }  // namespace
 
 void InitMisc(Napi::Env env, Napi::Object exports) {
   exports.Set("possibleCpus", Napi::Function::New(env, PossibleCpus, "possibleCpus"));
   exports.Set("onlineCpus", Napi::Function::New(env, OnlineCpus, "onlineCpus"));
   exports.Set("demangle", Napi::Function::New(env, Demangle, "demangle"));
+  exports.Set("strerror", Napi::Function::New(env, StrError, "strerror"));
 }
 
 }  // namespace tracelet
