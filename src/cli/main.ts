@@ -30,6 +30,7 @@ interface Options {
   p?: string;
   c?: string;
   unsafe?: boolean;
+  k: number;
   B?: 'none' | 'line' | 'full';
 }
 
@@ -72,6 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-p <pid>', 'attach uprobes and usdt probes to this process only; end when it exits')
     .option('-c <command>', 'run COMMAND once every probe is attached (cpid is its pid); end when it exits')
     .option('--unsafe', 'allow unsafe functions: system(), signal()')
+    .option('-k', 'report failed helper calls (-kk: also failed probe_read*)', (_: string, level: number) => level + 1, 0)
     .addOption(new Option('-B <mode>', 'output buffering mode').choices(['none', 'line', 'full']))
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeAll(1, s), writeErr: stderr })
@@ -163,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
   const checked = typecheck(parsed.program, kernel, {
-    params, pid, demangle: demangler(), unsafe: opts.unsafe, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+    params, pid, demangle: demangler(), unsafe: opts.unsafe, helperErrors: opts.k, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
   });
   const diagnostics: Diagnostic[] = [...parsed.diagnostics, ...checked.diagnostics];
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
@@ -233,6 +235,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     params,
     sourceName: source.name,
+    sourceText: source.text,
+    helperErrors: opts.k,
     pid: pid ?? child?.pid,
     cpid: child?.pid,
     watchPid: pid,

@@ -1,7 +1,7 @@
 // TypedProgram → LLVM IR text: one BPF program per probe (or per attach point where the code
 // depends on it), maps referenced by the fds the runtime created, events written straight into
 // the ring buffer.
-import type { AssignStmt, Block, Call, Expr, ForStmt, MapRef, Probe, Stmt } from '../parser/ast.js';
+import type { AssignStmt, Block, Call, Expr, ForStmt, MapRef, Probe, Span, Stmt } from '../parser/ast.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import {
   INT64, UINT64, alignUp, lhistBucketCount, sizeOf, tupleLayout,
@@ -91,6 +91,8 @@ export interface CodegenOptions {
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
+  /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
+  readonly helperErrors?: number;
   /** The -c child's pid (`cpid`). */
   readonly cpid?: number;
 }
@@ -98,6 +100,8 @@ export interface CodegenOptions {
 export interface CodegenResult {
   readonly ir: string;
   readonly programs: readonly GeneratedProgram[];
+  /** With -k: where each reported helper call is, by the site number its helper_error carries. */
+  readonly helperErrorSites: readonly Span[];
 }
 
 export const COUNTER_LOST_EVENTS = 0;
@@ -241,6 +245,7 @@ export function generate(
   module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
   module.declare('declare void @llvm.memcpy.p0i8.p0i8.i64(i8* noalias nocapture writeonly, i8* noalias nocapture readonly, i64, i1 immarg)');
+  const helperErrorSites: Span[] = [];
   const programs: GeneratedProgram[] = [];
   const mode = options.syscallDispatch ?? dispatchModeFromEnv();
   for (const [i, plan] of planPrograms(program, mode).entries()) {
@@ -250,11 +255,13 @@ export function generate(
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
-    new ProbeGenerator(program, kernel, fds, options, module, fn, plan.probe, plan.targets, syscall).generate();
+    const generator = new ProbeGenerator(program, kernel, fds, options, module, fn, plan.probe, plan.targets, syscall);
+    generator.helperErrorSites = helperErrorSites;
+    generator.generate();
     module.addFunction(fn);
     programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
   }
-  return { ir: module.toString(), programs };
+  return { ir: module.toString(), programs, helperErrorSites };
 }
 
 function dispatchModeFromEnv(): SyscallDispatchMode {
@@ -358,6 +365,10 @@ class ProbeGenerator {
   private readonly vars = new Map<string, { type: Type; slot: IrValue }>();
   private readonly loops: LoopExit[] = [];
   private callbacks = 0;
+  /** -k: the script position of each reported helper call, shared by all programs of the module. */
+  helperErrorSites: Span[] = [];
+  /** The innermost statement or call being compiled: where a failed helper is reported. */
+  private site?: Span;
   /** In a syscall dispatch program: the syscall number and the struct pt_regs pointer (i64). */
   private syscallNr?: IrValue;
   private syscallRegs?: IrValue;
@@ -580,6 +591,7 @@ class ProbeGenerator {
   private stmt(s: Stmt): void {
     this.fn.comment(`${s.kind} at line ${s.span.line}:${s.span.column}`);
     this.fn.setLocation(s.span.line, s.span.column);
+    this.site = s.span;
     this.fn.beginScope();
     this.stmtInScope(s);
     this.fn.endScope();
@@ -677,6 +689,7 @@ class ProbeGenerator {
     callback.attachDebug(this.module.debug!, s.span.line);
     callback.setLocation(s.span.line, s.span.column);
     const body = new ProbeGenerator(this.program, this.kernel, this.fds, this.options, this.module, callback, this.probe, this.targets);
+    body.helperErrorSites = this.helperErrorSites;
     shared.forEach(([name, v], i) => {
       const slot = callback.byteOffset(callback.param(3), offsets[i]!, isAggregate(v.type) ? i8 : i64);
       body.vars.set(name, { type: v.type, slot });
@@ -698,6 +711,8 @@ class ProbeGenerator {
   }
 
   private assign(s: AssignStmt): void {
+    // A failed map update is reported at the operator (an aggregation: at its call), as bpftrace does.
+    this.site = this.program.types.get(s.value)?.kind === 'aggregation' ? s.value.span : s.opSpan;
     if (s.target.kind === 'MapRef' && s.value.kind === 'Call' && this.program.types.get(s.value)?.kind === 'aggregation') {
       this.aggregate(s.target, s.value);
       return;
@@ -772,6 +787,7 @@ class ProbeGenerator {
     const rc = this.fn.callHelper(Helper.mapUpdateElem, i64, [
       this.mapPointer(spec.name), key, this.fn.bitcast(value, i8p), constInt(i64, 0),
     ]);
+    this.reportHelperError(Helper.mapUpdateElem, rc);
     // A full map is counted, never silent.
     const failed = this.fn.icmp('slt', rc, constInt(i64, 0));
     const count = this.fn.label('mapfull');
@@ -781,6 +797,35 @@ class ProbeGenerator {
     this.bumpCounter(COUNTER_MAP_FULL);
     this.fn.br(done);
     this.fn.place(done);
+  }
+
+  /**
+   * -k / -kk: if `rc` (a helper's return value) is negative, sends a helper_error event with the
+   * helper, the code and the script position. probe_read* errors are reported only with -kk.
+   */
+  private reportHelperError(helper: number, rc: IrValue, isRead = false): void {
+    if ((this.options.helperErrors ?? 0) < (isRead ? 2 : 1)) return;
+    const { fn } = this;
+    const failed = fn.label('helperfail');
+    const done = fn.label('helperok');
+    fn.condBr(fn.icmp('slt', rc, constInt(i64, 0)), failed, done);
+    fn.place(failed);
+    this.sendHelperError(helper, rc);
+    fn.br(done);
+    fn.place(done);
+  }
+
+  /** Sends a helper_error event for the current site (with -k; the caller is on the failure path). */
+  private sendHelperError(helper: number, rc: IrValue): void {
+    const spec = this.program.events.find((e) => e.kind === 'helper_error');
+    if (!spec || !this.site) return;
+    const { fn } = this;
+    const siteId = this.helperErrorSites.push(this.site) - 1;
+    this.emitEvent(spec, (record) => {
+      fn.store(constInt(i64, helper), fn.byteOffset(record, spec.fields[0]!.offset, i64), 8);
+      fn.store(rc, fn.byteOffset(record, spec.fields[1]!.offset, i64), 8);
+      fn.store(constInt(i64, siteId), fn.byteOffset(record, spec.fields[2]!.offset, i64), 8);
+    }, false);
   }
 
   private bumpCounter(index: number): void {
@@ -895,6 +940,8 @@ class ProbeGenerator {
     fn.br(done);
 
     fn.place(insert);
+    // bpftrace 0.17 with -kk reports the first update of a key as a failed lookup (code 0).
+    if ((this.options.helperErrors ?? 0) >= 2) this.sendHelperError(Helper.mapLookupElem, constInt(i64, 0));
     const initial = fn.scratch(arrayType(spec.valueSize, i8));
     const init = fn.bitcast(initial, i8p);
     this.memset(init, spec.valueSize);
@@ -1032,8 +1079,13 @@ class ProbeGenerator {
       }
       case 'MapRef':
         return this.mapRead(e);
-      case 'Call':
-        return this.call(e, type);
+      case 'Call': {
+        const outer = this.site;
+        this.site = e.span;
+        const v = this.call(e, type);
+        this.site = outer;
+        return v;
+      }
       case 'Unary': {
         if (e.op === '*') return this.readPlace(e, type) ?? { type, ir: constInt(i64, 0) };
         const v = this.expr(e.operand);
@@ -1170,7 +1222,8 @@ class ProbeGenerator {
           const tooBig = fn.icmp('ugt', n, constInt(i64, size));
           limit = fn.select(tooBig, constInt(i64, size), n);
         }
-        fn.callHelper(Helper.probeReadStr, i64, [out, fn.intCast(limit, i32, false), fn.intToPtr(this.toI64(src), i8p)]);
+        const rc = fn.callHelper(Helper.probeReadStr, i64, [out, fn.intCast(limit, i32, false), fn.intToPtr(this.toI64(src), i8p)]);
+        this.reportHelperError(Helper.probeReadStr, rc, true);
         return { type, ir: out };
       }
       default:
@@ -1495,7 +1548,8 @@ class ProbeGenerator {
   private probeRead(dest: IrValue, size: number | IrValue, src: Val): void {
     const { fn } = this;
     const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
-    fn.callHelper(Helper.probeRead, i64, [dest, n, fn.intToPtr(this.toI64(src), i8p)]);
+    const rc = fn.callHelper(Helper.probeRead, i64, [dest, n, fn.intToPtr(this.toI64(src), i8p)]);
+    this.reportHelperError(Helper.probeRead, rc, true);
   }
 
   private valueFunction(c: Call, type: Type): Val | undefined {

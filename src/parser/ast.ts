@@ -124,6 +124,8 @@ export interface AssignStmt {
   readonly target: MapRef | Variable;
   /** `=` or the binary operator of a compound assignment (`+` for `+=`). */
   readonly op: '=' | BinaryOp;
+  /** The `=` / `+=` token (bpftrace reports failed map updates there). */
+  readonly opSpan: Span;
   readonly value: Expr;
 }
 

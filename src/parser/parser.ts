@@ -601,6 +601,7 @@ class TraceletParser extends EmbeddedActionsParser {
                 span: this.sp(target.span.start, assign.value.span.end),
                 target,
                 op: ASSIGN_OPS[assign.op.image] ?? '=',
+                opSpan: this.tokSpan(assign.op),
                 value: assign.value,
               };
             });

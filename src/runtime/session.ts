@@ -4,7 +4,8 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import type { Expr } from '../parser/ast.js';
+import { Helper } from '../codegen/helpers.js';
+import type { Expr, Span } from '../parser/ast.js';
 import {
   generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, SYSCALL_NAME_BYTES, type GeneratedProgram,
   type SyscallEvent,
@@ -39,6 +40,10 @@ export interface SessionOptions {
   readonly params?: readonly string[];
   /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
   readonly sourceName?: string;
+  /** The script itself, for the source line under a -k helper error. */
+  readonly sourceText?: string;
+  /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
+  readonly helperErrors?: number;
   /** Ring buffer size in bytes (a power of two). */
   readonly ringBufferBytes?: number;
   /** How often the ring buffer is drained, in ms. */
@@ -80,6 +85,8 @@ export class Session {
   private detachedPerfFds: number[] = [];
   /** Multi-uprobe links: closing one detaches all its uprobes. */
   private multiLinkFds: number[] = [];
+  /** -k: the script position of each helper_error site number. */
+  private helperErrorSites: readonly Span[] = [];
   /** The pid of the process finishing the teardown of perf events after close(), or 0. */
   reaperPid = 0;
   private ring?: RingBufferConsumer;
@@ -165,10 +172,11 @@ export class Session {
         syscallNames: (event) => this.syscallNamesMap(event),
       }, {
         startNs: process.hrtime.bigint(), params: this.options.params, cpid: this.options.cpid,
-        sourceName: this.options.sourceName,
+        sourceName: this.options.sourceName, helperErrors: this.options.helperErrors,
       });
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
+      this.helperErrorSites = generated.helperErrorSites;
       const elf = this.addon.compileIR(generated.ir);
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
@@ -434,6 +442,19 @@ export class Session {
     switch (spec.kind) {
       case 'printf':
         return f.printf(formatPrintf(spec.format!, args()));
+      case 'helper_error': {
+        const site = this.helperErrorSites[Number(record.readBigUInt64LE(spec.fields[2]!.offset))];
+        if (!site) return '';
+        return f.helperError({
+          helper: helperName(Number(record.readBigUInt64LE(spec.fields[0]!.offset))),
+          retcode: Number(record.readBigInt64LE(spec.fields[1]!.offset)),
+          file: this.options.sourceName ?? 'stdin',
+          line: site.line,
+          column: site.column,
+          endColumn: site.endLine === site.line ? site.endColumn : site.column + 1,
+          sourceLine: this.options.sourceText?.split('\n')[site.line - 1] ?? '',
+        });
+      }
       case 'print_value':
         return f.value(args()[0]!);
       case 'time':
@@ -542,6 +563,12 @@ function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   return code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied'
     : code === 'EISDIR' ? 'Is a directory' : code ?? String(e);
+}
+
+/** A helper's name as bpftrace prints it in helper errors (`map_update_elem`). */
+function helperName(id: number): string {
+  const name = Object.entries(Helper).find(([, v]) => v === id)?.[0] ?? `helper_${id}`;
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 /**

@@ -30,6 +30,8 @@ export interface CheckOptions {
   readonly demangle?: (name: string) => string;
   /** --unsafe: allow system(), signal() and override(). */
   readonly unsafe?: boolean;
+  /** -k: failed helper calls are reported (1), -kk: also failed probe_read* (2). */
+  readonly helperErrors?: number;
 }
 
 export interface CheckResult {
@@ -1015,6 +1017,17 @@ function expandProbe(p: Probe, kernel: KernelInfo, diagnostics: Diagnostic[], op
   return targets;
 }
 
+/** The event a failed helper call sends with -k: the helper's id, its return value, the call site. */
+function helperErrorEvent(id: number, span: Span): EventSpec {
+  return {
+    id,
+    kind: 'helper_error',
+    fields: [{ type: UINT64, offset: 8 }, { type: INT64, offset: 16 }, { type: UINT64, offset: 24 }],
+    size: 32,
+    span,
+  };
+}
+
 /** `config = { ... }` keys tracelet honours, and the option each sets. */
 const CONFIG_KEYS: Readonly<Record<string, 'mapKeysMax' | 'stringLength'>> = {
   max_map_keys: 'mapKeysMax',
@@ -1067,7 +1080,7 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
     program: {
       probes,
       maps,
-      events: check.events,
+      events: options.helperErrors ? [...check.events, helperErrorEvent(check.events.length, program.span)] : check.events,
       types: check.types,
       constants: check.constants,
       eventOf: check.eventOf,

@@ -65,6 +65,19 @@ describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () =>
     }
   }
 
+  for (const format of ['text', 'json']) {
+    it(`-k and -kk report failed helpers at their source position (${format})`, async () => {
+      for (const flag of ['-k', '-kk']) {
+        const args = ['-f', format, flag, '-e', 'BEGIN { @x = str(1); @c[1] = count(); printf("%s\\n", str(0)); exit(); }'];
+        const [ref, ours] = await Promise.all([run('bpftrace', args), run('tracelet', args)]);
+        expect(ours.code).toBe(ref.code);
+        if (format === 'text') expect(normalizeText(ours.stdout)).toBe(normalizeText(ref.stdout));
+        else expect(normalizeJson(ours.stdout)).toEqual(normalizeJson(ref.stdout));
+        if (flag === '-kk') expect(ours.stdout).toContain('probe_read_str');
+      }
+    }, 60_000);
+  }
+
   it('join() of execve argv (capture 14), driven by the test', async () => {
     const program = 'tracepoint:syscalls:sys_enter_execve /str(args->filename) == "/bin/echo"/ { join(args->argv); join(args->argv, ","); exit(); }';
     const trigger = () => spawnSync('/bin/echo', ['one', 'two', 'three four']);
