@@ -1,7 +1,8 @@
 // TypedProgram → LLVM IR text: one BPF program per probe (or per attach point where the code
 // depends on it), maps referenced by the fds the runtime created, events written straight into
 // the ring buffer.
-import type { AssignStmt, Block, Call, Expr, ForStmt, MapRef, Probe, Span, Stmt } from '../parser/ast.js';
+import type { AssignStmt, Block, Call, Expr, ForStmt, MapRef, Probe, Span, Stmt, Variable } from '../parser/ast.js';
+import { walk } from '../parser/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import {
   INT64, UINT64, alignUp, lhistBucketCount, sizeOf, tupleLayout,
@@ -127,20 +128,13 @@ export function programType(provider: string): ProgramType {
 /** Does the probe's code depend on which attach point fired (so it needs a program per target)? */
 function usesTargetSpecifics(probe: Probe): boolean {
   let found = false;
-  const visit = (node: unknown): void => {
-    if (found || node === null || typeof node !== 'object') return;
-    const n = node as { kind?: string; name?: string };
+  walk([probe.predicate, probe.body], (node) => {
+    const n = node as { kind: string; name?: string };
     if (n.kind === 'Builtin' && (n.name === 'args' || n.name === 'probe' || n.name === 'func')) {
       found = true;
-      return;
+      return 'stop';
     }
-    for (const v of Object.values(node)) {
-      if (Array.isArray(v)) v.forEach(visit);
-      else if (v && typeof v === 'object' && 'kind' in v) visit(v);
-    }
-  };
-  visit(probe.predicate);
-  visit(probe.body);
+  });
   return found;
 }
 
@@ -179,24 +173,17 @@ function syscallDispatchGroups(targets: readonly ProbeTarget[], mode: SyscallDis
 function argsFieldsUsed(probe: Probe): Set<string> | undefined {
   const fields = new Set<string>();
   let whole = false;
-  const visit = (node: unknown): void => {
-    if (whole || node === null || typeof node !== 'object') return;
-    const n = node as { kind?: string; name?: string; object?: { kind?: string; name?: string }; field?: string };
+  walk([probe.predicate, probe.body], (node) => {
+    const n = node as { kind: string; name?: string; object?: { kind?: string; name?: string }; field?: string };
     if (n.kind === 'FieldAccess' && n.object?.kind === 'Builtin' && n.object.name === 'args') {
       fields.add(n.field!);
-      return;
+      return false;
     }
     if (n.kind === 'Builtin' && n.name === 'args') {
       whole = true;
-      return;
+      return 'stop';
     }
-    for (const v of Object.values(node)) {
-      if (Array.isArray(v)) v.forEach(visit);
-      else if (v && typeof v === 'object' && 'kind' in v) visit(v);
-    }
-  };
-  visit(probe.predicate);
-  visit(probe.body);
+  });
   return whole ? undefined : fields;
 }
 
@@ -1859,15 +1846,11 @@ function slotSize(t: Type): number {
 }
 
 /** Names of the scratch variables a piece of code reads or writes. */
-function variablesIn(node: unknown, found = new Set<string>()): Set<string> {
-  if (node === null || typeof node !== 'object') return found;
-  if (Array.isArray(node)) {
-    node.forEach((n) => variablesIn(n, found));
-    return found;
-  }
-  const n = node as { kind?: string; name?: string };
-  if (n.kind === 'Variable' && n.name) found.add(n.name);
-  for (const v of Object.values(node)) if (v && typeof v === 'object') variablesIn(v, found);
+function variablesIn(node: unknown): Set<string> {
+  const found = new Set<string>();
+  walk(node, (n) => {
+    if (n.kind === 'Variable') found.add((n as Variable).name);
+  });
   return found;
 }
 

@@ -1,6 +1,7 @@
 // Turns a failure to load into a diagnostic that points at what the kernel rejected: the
 // statement, when the verifier log carries line info (codegen emits it), else the probe.
-import type { Block, Probe, Span, Stmt } from '../parser/ast.js';
+import type { Probe, Span, Stmt } from '../parser/ast.js';
+import { walk } from '../parser/walk.js';
 import { error } from '../diagnostics/diagnostic.js';
 import { renderDiagnostic, type SourceFile } from '../diagnostics/render.js';
 import type { Session } from './session.js';
@@ -19,22 +20,15 @@ function lastLine(log: string, sourceName: string): number | undefined {
   return line;
 }
 
+const STATEMENTS = new Set(['ExprStmt', 'AssignStmt', 'IfStmt', 'WhileStmt', 'ForStmt', 'UnrollStmt', 'JumpStmt', 'BlockStmt']);
+
 /** The innermost statement of a probe that starts on `line`. */
 function statementAt(probe: Probe, line: number): Span | undefined {
   let found: Span | undefined;
-  const visitBlock = (b: Block) => b.statements.forEach(visit);
-  const visit = (s: Stmt): void => {
-    if (s.span.line === line) found = s.span;
-    if (s.kind === 'IfStmt') {
-      visitBlock(s.then);
-      if (s.otherwise) s.otherwise.kind === 'IfStmt' ? visit(s.otherwise) : visitBlock(s.otherwise);
-    } else if (s.kind === 'WhileStmt' || s.kind === 'ForStmt' || s.kind === 'UnrollStmt') {
-      visitBlock(s.body);
-    } else if (s.kind === 'BlockStmt') {
-      visitBlock(s.block);
-    }
-  };
-  visitBlock(probe.body);
+  walk(probe.body, (node) => {
+    const s = node as Stmt;
+    if (STATEMENTS.has(s.kind) && s.span.line === line) found = s.span;
+  });
   return found;
 }
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper } from '../codegen/helpers.js';
 import type { Expr, Span } from '../parser/ast.js';
+import { walk } from '../parser/walk.js';
 import {
   generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, SYSCALL_NAME_BYTES, type GeneratedProgram,
   type SyscallEvent,
@@ -578,12 +579,16 @@ function helperName(id: number): string {
  */
 function ringBufferBytes(program: TypedProgram): number {
   const slow = new Set(['BEGIN', 'END', 'interval']);
-  const sends = (node: unknown): boolean => {
-    if (node === null || typeof node !== 'object') return false;
-    if (Array.isArray(node)) return node.some(sends);
-    const event = program.eventOf.get(node as Expr);
-    if (event && event.kind !== 'exit') return true;
-    return Object.values(node).some((v) => v !== null && typeof v === 'object' && sends(v));
+  const sends = (root: unknown): boolean => {
+    let found = false;
+    walk(root, (node) => {
+      const event = program.eventOf.get(node as Expr);
+      if (event && event.kind !== 'exit') {
+        found = true;
+        return 'stop';
+      }
+    });
+    return found;
   };
   const hot = program.probes.some((p) => p.targets.some((t) => !slow.has(t.provider)) && sends(p.probe.body));
   return hot ? 16 << 20 : 1 << 20;
