@@ -1440,8 +1440,16 @@ class ProbeGenerator {
     let offset = objectType.fields.find((f) => f.name === e.field)?.offset ?? 0;
     if (e.object.kind === 'Builtin' && e.object.name === 'args') {
       const target = this.targets[0]!;
-      const format = this.kernel.tracepointFormat(target.parts[0]!, target.parts[1]!);
-      offset = format?.fields.find((f) => f.name === e.field)?.offset ?? offset;
+      const field = this.kernel.tracepointFormat(target.parts[0]!, target.parts[1]!)?.fields.find((f) => f.name === e.field);
+      offset = field?.offset ?? offset;
+      if (field?.dataLoc) {
+        // A u32 descriptor: the data's offset in its low 16 bits, from the record's start
+        // (__data_loc) or from the end of the field (__rel_loc).
+        const descriptor = this.loadInt(fn.byteOffset(object.ir, offset), { kind: 'int', bits: 32, signed: false });
+        let at = fn.binary('and', descriptor, constInt(i64, 0xffff));
+        if (field.dataLoc.relative) at = fn.binary('add', at, constInt(i64, offset + 4));
+        return { type, ir: fn.binary('add', fn.ptrToInt(object.ir), at) };
+      }
     }
     const p = fn.byteOffset(object.ir, offset);
     if (isAggregate(type)) {

@@ -708,6 +708,11 @@ export class Checker {
     };
   }
 
+  /** The __data_loc description of a tracepoint field, if it is one. */
+  private dataLocOf(field: string): { element: Type } | undefined {
+    return this.tracepointFormats()[0]?.fields.find((f) => f.name === field)?.dataLoc;
+  }
+
   tracepointFormats(): TracepointFormat[] {
     const out: TracepointFormat[] = [];
     for (const t of this.targets) {
@@ -766,6 +771,10 @@ export class Checker {
     if (f.type.kind === 'array' && f.type.element.kind === 'int' && f.type.element.bits === 8) {
       return str(f.type.length);
     }
+    // `__data_loc char[] name`: the field is a descriptor; the value is a pointer to the data
+    // in the record (codegen computes it), so str(args->name) reads the string.
+    const loc = e.object.kind === 'Builtin' && e.object.name === 'args' ? this.dataLocOf(e.field) : undefined;
+    if (loc) return { kind: 'pointer', target: loc.element };
     return withUser(f.type, user);
   }
 

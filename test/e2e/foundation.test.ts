@@ -75,6 +75,16 @@ describe('foundation', () => {
     expect(r.stdout).toMatch(/@flags\[524288\]: \d+/);
   });
 
+  it('reads __data_loc string fields (sched_process_exec filename)', async () => {
+    const t = startTracelet(['-e', 'tracepoint:sched:sched_process_exec /args->pid > 0/ { printf("exec %s\\n", str(args->filename)); }']);
+    await t.attached;
+    spawnSync('/bin/true');
+    await new Promise((r) => setTimeout(r, 100));
+    t.child.kill('SIGINT');
+    const r = await t.done;
+    expect(r.stdout).toContain('\nexec /bin/true\n');
+  });
+
   it('reports a syntax error with position, source line and underline', () => {
     const r = runTracelet(['-e', 'BEGIN { @x = 1 +; }']);
     expect(r.code).toBe(1);
