@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { native } from '../src/runtime/native.js';
 import { SystemKernel } from '../src/kernel/index.js';
+import { bumpIR } from '../test/helpers/bpf-ir.js';
 
 const addon = native();
 const kernel = new SystemKernel();
@@ -21,29 +22,6 @@ for (const s of candidates) if (!byOffset.has(s.fileOffset)) byOffset.set(s.file
 const chosen = [...byOffset].sort(([, a], [, b]) => Number(b === 'ether_aton' || b === 'argz_count') - Number(a === 'ether_aton' || a === 'argz_count'))
   .slice(0, wanted);
 const offsets = chosen.map(([o]) => o);
-
-const PSEUDO = 'declare i64 @llvm.bpf.pseudo(i64, i64)\n';
-function bumpIR(name: string, mapFd: number): string {
-  return `@LICENSE = global [4 x i8] c"GPL\\00", section "license"\n${PSEUDO}
-define i64 @${name}(i8* %ctx) section "uprobe/${name}" {
-entry:
-  %key = alloca i32, align 4
-  store i32 0, i32* %key, align 4
-  %map = call i64 @llvm.bpf.pseudo(i64 1, i64 ${mapFd})
-  %mapp = inttoptr i64 %map to i8*
-  %keyp = bitcast i32* %key to i8*
-  %v = call i8* inttoptr (i64 1 to i8* (i8*, i8*)*)(i8* %mapp, i8* %keyp)
-  %isnull = icmp eq i8* %v, null
-  br i1 %isnull, label %out, label %found
-found:
-  %p = bitcast i8* %v to i64*
-  %old = atomicrmw add i64* %p, i64 1 seq_cst
-  br label %out
-out:
-  ret i64 0
-}
-`;
-}
 
 function counter(fd: number): bigint {
   return addon.mapLookup(fd, Buffer.alloc(4), 8)?.readBigUInt64LE(0) ?? 0n;
@@ -64,7 +42,7 @@ console.log(`${chosen.length} uprobes in ${libc} (${chosen.slice(0, 4).map(([, n
 
 {
   const map = addon.mapCreate('array', 'tl_bench_up', 4, 8, 1);
-  const obj = addon.loadObject(addon.compileIR(bumpIR('tl_bench_up', map)), { tl_bench_up: 'uprobe' });
+  const obj = addon.loadObject(addon.compileIR(bumpIR('tl_bench_up', 'uprobe/tl_bench_up', map)), { tl_bench_up: 'uprobe' });
   let t = performance.now();
   const links = offsets.map((o) => addon.attachUprobe(obj, 'tl_bench_up', libc, Number(o), false, -1, 0));
   const attach = ms(t);
@@ -80,7 +58,7 @@ console.log(`${chosen.length} uprobes in ${libc} (${chosen.slice(0, 4).map(([, n
 
 {
   const map = addon.mapCreate('array', 'tl_bench_upm', 4, 8, 1);
-  const obj = addon.loadObject(addon.compileIR(bumpIR('tl_bench_upm', map)), { tl_bench_upm: 'uprobe_multi' });
+  const obj = addon.loadObject(addon.compileIR(bumpIR('tl_bench_upm', 'uprobe/tl_bench_upm', map)), { tl_bench_upm: 'uprobe_multi' });
   let t = performance.now();
   const link = addon.attachUprobeMulti(obj.programFd('tl_bench_upm'), libc, offsets, [], false, -1);
   const attach = ms(t);

@@ -7,9 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
+import { LICENSE, PSEUDO, bumpIR } from '../helpers/bpf-ir.js';
 
-const LICENSE = '@LICENSE = global [4 x i8] c"GPL\\00", section "license"\n';
-const PSEUDO = 'declare i64 @llvm.bpf.pseudo(i64, i64)\n';
 const MARKER = 0x1122334455667788n;
 
 /**
@@ -55,31 +54,6 @@ define i64 @tl_nt_begin(i8* %ctx) section "raw_tracepoint/BEGIN" {
 define i64 @tl_nt_quiet(i8* %ctx) section "raw_tracepoint/BEGIN" {
   %r = call i64 @count_and_emit(i64 1)
   ret i64 %r
-}
-`;
-}
-
-/** A program that adds 1 to slot 0 of a (per-CPU) array map; returns 0. */
-function bumpIR(name: string, section: string, mapFd: number): string {
-  return `${LICENSE}${PSEUDO}
-define i64 @${name}(i8* %ctx) section "${section}" {
-entry:
-  %key = alloca i32, align 4
-  store i32 0, i32* %key, align 4
-  %map = call i64 @llvm.bpf.pseudo(i64 1, i64 ${mapFd})
-  %mapp = inttoptr i64 %map to i8*
-  %keyp = bitcast i32* %key to i8*
-  %v = call i8* inttoptr (i64 1 to i8* (i8*, i8*)*)(i8* %mapp, i8* %keyp)
-  %isnull = icmp eq i8* %v, null
-  br i1 %isnull, label %out, label %found
-found:
-  %p = bitcast i8* %v to i64*
-  %old = load i64, i64* %p, align 8
-  %new = add i64 %old, 1
-  store i64 %new, i64* %p, align 8
-  br label %out
-out:
-  ret i64 0
 }
 `;
 }

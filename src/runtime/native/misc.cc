@@ -58,9 +58,7 @@ Napi::Value Demangle(const Napi::CallbackInfo& info) {
 
 // The C library's message for an errno value, as bpftrace's strerror() prints it.
 Napi::Value StrError(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "strerror: expected a number");
-  return Napi::String::New(env, strerror(info[0].As<Napi::Number>().Int32Value()));
+  return Napi::String::New(info.Env(), strerror(ArgI32(info, 0, "errno")));
 }
 
 }  // namespace

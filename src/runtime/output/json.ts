@@ -61,8 +61,7 @@ export function mapToJson(snapshot: MapSnapshot, options: PrintOptions = {}): st
     case 'min':
     case 'max': {
       const elems = applyTop(sorted, options.top).map((e) => {
-        const v = e.value.kind === spec.kind ? aggregateValue(spec, e.value as { kind: string; value: bigint }) : 0n;
-        return keyval(key(e), String(v / div));
+        return keyval(key(e), String(aggregateValue(spec, e) / div));
       });
       return wrap('map', spec.name, keyed, elems);
     }

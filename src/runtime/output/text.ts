@@ -47,8 +47,7 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
     case 'min':
     case 'max': {
       const elems = applyTop(sorted, options.top).map((e) => {
-        const v = e.value.kind === spec.kind ? aggregateValue(spec, e.value as { kind: string; value: bigint }) : 0n;
-        return `${textKey(spec, e.key)}: ${v / div}`;
+        return `${textKey(spec, e.key)}: ${aggregateValue(spec, e) / div}`;
       });
       return elems.join('\n') + '\n';
     }

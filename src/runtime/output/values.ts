@@ -470,7 +470,10 @@ function aggSigned(spec: MapSpec, fallback: boolean): boolean {
 }
 
 /** The int64/uint64 value a count/sum/min/max entry prints and sorts by. */
-export function aggregateValue(spec: MapSpec, v: { kind: string; value: bigint }): bigint {
+/** The value of a count/sum/min/max entry with the map's signedness; 0 for any other entry. */
+export function aggregateValue(spec: MapSpec, e: MapEntry): bigint {
+  const v = e.value;
+  if (v.kind !== 'count' && v.kind !== 'sum' && v.kind !== 'min' && v.kind !== 'max') return 0n;
   if (v.kind === 'count') return BigInt.asUintN(64, v.value);
   return aggSigned(spec, true) ? BigInt.asIntN(64, v.value) : BigInt.asUintN(64, v.value);
 }
@@ -505,9 +508,7 @@ export function sortEntries(snapshot: MapSnapshot): MapEntry[] {
     case 'sum':
     case 'min':
     case 'max': {
-      const val = (e: MapEntry) => (e.value.kind === 'count' || e.value.kind === 'sum' || e.value.kind === 'min' || e.value.kind === 'max')
-        ? aggregateValue(spec, e.value) : 0n;
-      const keyed = entries.map((e) => ({ e, v: val(e) }));
+      const keyed = entries.map((e) => ({ e, v: aggregateValue(spec, e) }));
       return cxxSort(keyed, (a, b) => a.v < b.v).map((x) => x.e);
     }
     case 'hist':
