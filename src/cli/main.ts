@@ -43,17 +43,23 @@ function envInt(name: string): number | undefined {
   return n;
 }
 
-/** Writes all of `text` to `fd`, retrying when a non-blocking pipe is full. */
-function writeAll(fd: number, text: string): void {
+/**
+ * Writes all of `text` to `fd`, retrying when a non-blocking pipe is full. Returns false when
+ * the reader has gone (EPIPE, e.g. `tracelet ... | head`): the output is dropped.
+ */
+function writeAll(fd: number, text: string): boolean {
   let buf = Buffer.from(text);
   while (buf.length > 0) {
     try {
       const n = writeSync(fd, buf);
       buf = buf.subarray(n);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return false;
+      if (code !== 'EAGAIN') throw e;
     }
   }
+  return true;
 }
 
 const stderr = (text: string) => writeAll(2, text);
@@ -212,14 +218,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   const formatter = createFormatter(opts.format);
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
   let pending = '';
+  // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
+  const output = (text: string) => {
+    if (!writeAll(outFd, text)) setImmediate(() => session.stop('exit'));
+  };
   const write = opts.B === 'full'
     ? (text: string) => {
       pending += text;
-      if (pending.length >= 65536) { writeAll(outFd, pending); pending = ''; }
+      if (pending.length >= 65536) { output(pending); pending = ''; }
     }
-    : (text: string) => writeAll(outFd, text);
+    : output;
   const flush = () => {
-    if (pending) writeAll(outFd, pending);
+    if (pending) output(pending);
     pending = '';
   };
   const session = new Session(checked.program, kernel, {

@@ -1,6 +1,6 @@
 // The foundation, end to end on the real kernel: a one-liner runs and prints its maps, every exit
 // path cleans up, and bad programs get clear errors.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BIN, runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
@@ -83,6 +83,17 @@ describe('foundation', () => {
     t.child.kill('SIGINT');
     const r = await t.done;
     expect(r.stdout).toContain('\nexec /bin/true\n');
+  });
+
+  it('ends cleanly when the reader of its output goes away (tracelet ... | head)', async () => {
+    const child = spawn(process.execPath, [BIN, '-e', 'interval:ms:20 { printf("tick\\n"); }'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(await waitForNoPrograms()).toEqual([]);
   });
 
   it('reports a syntax error with position, source line and underline', () => {
