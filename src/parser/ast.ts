@@ -16,7 +16,7 @@ export interface Program {
   readonly kind: 'Program';
   readonly span: Span;
   readonly includes: readonly Include[];
-  readonly typeDefs: readonly CTypeDef[];
+  readonly cDefinitions: readonly CDefinition[];
   readonly config: readonly ConfigAssignment[];
   readonly probes: readonly Probe[];
 }
@@ -36,21 +36,80 @@ export interface ConfigAssignment {
   readonly value: string | bigint;
 }
 
-/** A struct/union/enum definition written in the script (the C subset bpftrace accepts). */
-export interface CTypeDef {
-  readonly kind: 'CTypeDef';
+/**
+ * A C definition at the top of a script: `struct s { ... };`, `union u { ... };`, `enum e { ... };`
+ * or `typedef T name, *pname;` (the C subset bpftrace scripts use).
+ */
+export interface CDefinition {
+  readonly kind: 'CDefinition';
   readonly span: Span;
-  readonly tag: 'struct' | 'union' | 'enum';
-  readonly name: string;
-  readonly fields: readonly CField[];
-  readonly enumerators: readonly { readonly name: string; readonly value?: bigint }[];
+  /** The type specifier; a struct/union/enum body defines its tag (nested bodies too, as in C). */
+  readonly specifier: CType;
+  /** The names a `typedef` declares, each with its whole type. Empty without `typedef`. */
+  readonly typedefs: readonly CDeclarator[];
 }
 
-export interface CField {
+/** A C type as written in a definition. */
+export type CType = CNamedType | CRecordType | CEnumType | CPointerType | CArrayType | CFunctionType;
+
+/** `int`, `unsigned long`, `u64`, a typedef name. */
+export interface CNamedType {
+  readonly kind: 'CNamedType';
   readonly span: Span;
   readonly name: string;
-  readonly type: TypeName;
-  readonly arrayLength?: number;
+}
+
+/** `struct s` (a reference), `struct s { ... }` or `union { ... }` (a definition). */
+export interface CRecordType {
+  readonly kind: 'CRecordType';
+  readonly span: Span;
+  readonly tag: 'struct' | 'union';
+  readonly name?: string;
+  /** Present when the body is written here. */
+  readonly fields?: readonly CField[];
+}
+
+/** `enum e` (a reference) or `enum e { A, B = 2 }` (a definition). */
+export interface CEnumType {
+  readonly kind: 'CEnumType';
+  readonly span: Span;
+  readonly name?: string;
+  readonly enumerators?: readonly { readonly name: string; readonly value?: bigint }[];
+}
+
+export interface CPointerType {
+  readonly kind: 'CPointerType';
+  readonly span: Span;
+  readonly target: CType;
+}
+
+export interface CArrayType {
+  readonly kind: 'CArrayType';
+  readonly span: Span;
+  readonly element: CType;
+  readonly length: number;
+}
+
+/** A function type: only meaningful behind a pointer (`void (*fn)(int)`). Parameters are not kept. */
+export interface CFunctionType {
+  readonly kind: 'CFunctionType';
+  readonly span: Span;
+  readonly result: CType;
+}
+
+/** A declared name with its whole type: the specifier wrapped in the declarator's `*`, `[N]`, `(...)`. */
+export interface CDeclarator {
+  readonly span: Span;
+  readonly name: string;
+  readonly type: CType;
+}
+
+/** A struct/union member. */
+export interface CField {
+  readonly span: Span;
+  /** Absent for an anonymous struct/union member (its fields belong to the parent) and an unnamed bit-field. */
+  readonly name?: string;
+  readonly type: CType;
   readonly bitWidth?: number;
 }
 

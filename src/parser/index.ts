@@ -35,13 +35,17 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
       includes: pre.includes,
       textLength: text.length,
     });
-    diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
-    return { program, diagnostics };
+    // After a syntax error, recovery may read the same tokens as something else (`} x;` makes `x`
+    // an attach point); the syntax error is the one that explains them.
+    const syntaxSpans = new Set(diagnostics.filter((d) => d.code === 'E_SYNTAX').map((d) => `${d.span.start}:${d.span.end}`));
+    const shown = diagnostics.filter((d) => d.code === 'E_SYNTAX' || !syntaxSpans.has(`${d.span.start}:${d.span.end}`));
+    shown.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+    return { program, diagnostics: shown };
   } catch (e) {
     // A bug in the parser, not in the program: still no exception for the caller.
     const span = lines.span(0, 0);
     return {
-      program: { kind: 'Program', span: lines.span(0, text.length), includes: [], typeDefs: [], config: [], probes: [] },
+      program: { kind: 'Program', span: lines.span(0, text.length), includes: [], cDefinitions: [], config: [], probes: [] },
       diagnostics: [error('E_INTERNAL', span, `internal parser error: ${(e as Error)?.message ?? String(e)}`, 'please report this')],
     };
   }

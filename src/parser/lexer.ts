@@ -5,8 +5,9 @@
 //
 //   top   outside any braces. A word starting with a letter is lexed as one AttachPoint token by a
 //         custom matcher (colons, paths, wildcards, quoted C++ names, `$1`...). `/` here starts a
-//         predicate (pushes `pred`), `{` pushes `code`. `struct`/`union`/`enum` and `config =` are
-//         keywords here, and the name after a tag keyword is an ordinary identifier.
+//         predicate (pushes `pred`), `{` pushes `code`. `struct`/`union`/`enum`, `typedef` and
+//         `config =` are keywords here, and the name after a tag keyword is an ordinary identifier.
+//   decl  after `typedef`: C tokens up to the `;` that ends the declaration (pops).
 //   pred  inside `/ ... /`: C tokens. A `/` that is followed (after blanks and comments) by `{` or
 //         the end of input closes the predicate (PredEnd, pops); any other `/` is division. A `{`
 //         here also leaves the predicate (recovery for a missing closing `/`).
@@ -61,13 +62,14 @@ export const ParamCount = tok({ name: 'ParamCount', pattern: /\$#/, label: "'$#'
 export const MapName = tok({ name: 'MapName', pattern: /@[A-Za-z_][A-Za-z0-9_]*|@/, label: 'a map' });
 export const Identifier = tok({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name', categories: [AnyName] });
 
-function keyword(word: string, categories: TokenType[] = []): TokenType {
+function keyword(word: string, categories: TokenType[] = [], extra: object = {}): TokenType {
   return tok({
     name: word[0]!.toUpperCase() + word.slice(1),
     pattern: new RegExp(word),
     longer_alt: Identifier,
     label: `'${word}'`,
     categories: [AnyName, ...categories],
+    ...extra,
   });
 }
 export const If = keyword('if');
@@ -85,6 +87,8 @@ export const False = keyword('false');
 export const Struct = keyword('struct', [TagKeyword]);
 export const Union = keyword('union', [TagKeyword]);
 export const Enum = keyword('enum', [TagKeyword]);
+/** `typedef` at the top level: its declaration, up to the `;`, is C tokens (mode decl). */
+export const Typedef = keyword('typedef', [], { push_mode: 'decl' });
 
 // Punctuation, longest first where prefixes overlap
 function punct(name: string, image: string, categories: TokenType[] = [], extra: object = {}): TokenType {
@@ -142,6 +146,8 @@ export const LBracePred = punct('LBracePred', '{', [LBrace], { pop_mode: true, p
 export const RBraceCode = punct('RBraceCode', '}', [RBrace], { pop_mode: true });
 /** A stray `}` outside braces: nothing to pop. */
 export const RBraceTop = punct('RBraceTop', '}', [RBrace]);
+/** The `;` that ends a typedef: back to the top level. */
+export const SemiDecl = punct('SemiDecl', ';', [Semi], { pop_mode: true });
 
 /** A `/` in probe-header position: starts a predicate. */
 export const PredStart = tok({ name: 'PredStart', pattern: /\//, label: "'/'", push_mode: 'pred' });
@@ -224,7 +230,7 @@ function matchAttachPoint(text: string, offset: number, matched: IToken[]): [str
   let i = offset + 1;
   while (i < text.length && isIdentChar(text.charCodeAt(i))) i++;
   const word = text.slice(offset, i);
-  if (word === 'struct' || word === 'union' || word === 'enum') return null;
+  if (word === 'struct' || word === 'union' || word === 'enum' || word === 'typedef') return null;
   if (word === 'config' && matchConfig(text, offset)) return null;
   // Provider: the word plus any further field characters except '/' (so `kprobe/pid/` works).
   while (i < text.length) {
@@ -292,8 +298,12 @@ const lexerDefinition = {
   modes: {
     top: [
       // Other keywords are unreachable here: the attach-point matcher claims every other word.
-      ...trivia, AttachPointTok, Config, Struct, Union, Enum, ...literalsAndNames, Identifier,
+      ...trivia, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
       ...operators, PredStart, LBraceCode, RBraceTop,
+    ],
+    decl: [
+      ...trivia, ...literalsAndNames, ...keywords, Identifier,
+      SemiDecl, ...operators.filter((t) => t !== Semi), Slash, LBraceCode, RBraceTop,
     ],
     pred: [
       ...trivia, ...literalsAndNames, ...keywords, Identifier,

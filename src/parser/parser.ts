@@ -22,9 +22,11 @@ import type {
   AttachPoint,
   BinaryOp,
   Block,
+  CDeclarator,
+  CDefinition,
   CField,
   ConfigAssignment,
-  CTypeDef,
+  CType,
   Expr,
   ForStmt,
   IfStmt,
@@ -123,6 +125,14 @@ export interface ParseContext {
 }
 
 type Rule<R> = ParserMethod<[], R>;
+/** A parsed C declarator: the declared name (if written) and how it wraps the specifier's type. */
+interface Declarator {
+  readonly span: Span;
+  readonly name: string | undefined;
+  readonly wrap: (specifier: CType) => CType;
+  /** Nothing was written (an anonymous member, an unnamed parameter). */
+  readonly empty: boolean;
+}
 type MaybeExpr = Expr | undefined;
 const NO_RESYNC = { resyncEnabled: false } as const;
 
@@ -134,6 +144,8 @@ class TraceletParser extends EmbeddedActionsParser {
   ctx!: ParseContext;
   /** A simple statement whose terminator is being checked (returned if the check fails). */
   private pendingStmt: Stmt | undefined;
+  /** Names the script's typedefs declared so far: like C, `(name)` before an operand is then a cast. */
+  private typedefNames = new Set<string>();
 
   constructor() {
     super(T.allTokenTypes, {
@@ -145,6 +157,7 @@ class TraceletParser extends EmbeddedActionsParser {
   start(ctx: ParseContext, tokens: IToken[]): void {
     this.ctx = ctx;
     this.pendingStmt = undefined;
+    this.typedefNames = new Set();
     this.input = tokens;
   }
 
@@ -191,6 +204,7 @@ class TraceletParser extends EmbeddedActionsParser {
     if (name === undefined) return false;
     if (TYPE_NAMES.has(name) || QUALIFIERS.has(name)) return true;
     if (isBuiltinName(name)) return false;
+    if (this.typedefNames.has(name)) return true;
     let j = k + 1;
     while (this.is(j, T.Star)) j++;
     return j > k + 1 && this.is(j, T.RParen);
@@ -213,7 +227,7 @@ class TraceletParser extends EmbeddedActionsParser {
 
   public program: Rule<Program> = this.RULE('program', (): Program => {
     const probes: Probe[] = [];
-    const typeDefs: CTypeDef[] = [];
+    const cDefinitions: CDefinition[] = [];
     const config: ConfigAssignment[] = [];
     this.MANY(() => {
       this.OR([
@@ -225,8 +239,8 @@ class TraceletParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            const d = this.SUBRULE(this.typeDefinition);
-            this.ACTION(() => d && typeDefs.push(d));
+            const d = this.SUBRULE(this.cDefinition);
+            this.ACTION(() => d && cDefinitions.push(d));
           },
         },
         {
@@ -242,7 +256,7 @@ class TraceletParser extends EmbeddedActionsParser {
         kind: 'Program',
         span: this.sp(0, this.ctx.textLength),
         includes: this.ctx.includes,
-        typeDefs,
+        cDefinitions,
         config,
         probes,
       }),
@@ -291,18 +305,102 @@ class TraceletParser extends EmbeddedActionsParser {
     return e;
   });
 
-  // ----- C type definitions
+  // ----- C definitions (the subset of C declarations bpftrace scripts use)
 
-  private typeDefinition: Rule<CTypeDef | undefined> = this.RULE('typeDefinition', (): CTypeDef | undefined =>
-    this.OR([{ ALT: () => this.SUBRULE(this.structDefinition) }, { ALT: () => this.SUBRULE(this.enumDefinition) }]),
+  /** `struct s {...};`, `union u {...};`, `enum e {...};`, `typedef T name, *pname;`, `struct s;`. */
+  private cDefinition: Rule<CDefinition | undefined> = this.RULE('cDefinition', (): CDefinition | undefined => {
+    const first = this.LA(1);
+    const isTypedef = this.OPTION(() => this.CONSUME(T.Typedef)) !== undefined;
+    const specifier = this.SUBRULE(this.typeSpecifier);
+    const declarators: Declarator[] = [];
+    this.OPTION2({
+      GATE: () => isTypedef,
+      DEF: () =>
+        this.AT_LEAST_ONE_SEP({
+          SEP: T.Comma,
+          DEF: () => {
+            const d = this.SUBRULE(this.declarator);
+            this.ACTION(() => d && declarators.push(d));
+          },
+        }),
+    });
+    this.CONSUME(T.Semi, { ERR_MSG: isTypedef ? "expected ';' after the typedef" : "expected ';' after the definition" });
+    return this.ACTION(() => {
+      if (!specifier) return undefined;
+      const typedefs: CDeclarator[] = [];
+      for (const d of declarators) {
+        if (d.name !== undefined) {
+          typedefs.push({ span: d.span, name: d.name, type: d.wrap(specifier) });
+          this.typedefNames.add(d.name);
+        }
+        else this.report('E_SYNTAX', d.empty ? specifier.span : d.span, 'expected the name the typedef defines');
+      }
+      // A declaration without a body or a typedef (`struct fwd;`) defines nothing: types come from BTF.
+      if (typedefs.length === 0 && !hasBody(specifier)) return undefined;
+      return { kind: 'CDefinition', span: this.from(this.startOf(first)), specifier, typedefs };
+    });
+  });
+
+  /** Qualifiers, then a struct/union/enum (with or without its body) or a type name, then qualifiers. */
+  private typeSpecifier: Rule<CType | undefined> = this.RULE(
+    'typeSpecifier',
+    (): CType | undefined => {
+      this.SUBRULE(this.qualifiers);
+      const type = this.OR({
+        ERR_MSG: 'a type name',
+        DEF: [
+          { ALT: () => this.SUBRULE(this.recordSpecifier) },
+          { ALT: () => this.SUBRULE(this.enumSpecifier) },
+          {
+            ALT: () => {
+              const words = this.SUBRULE(this.typeWords);
+              return this.ACTION((): CType => ({ kind: 'CNamedType', span: this.sp(words.start, words.end), name: words.name }));
+            },
+          },
+        ],
+      });
+      this.SUBRULE2(this.qualifiers);
+      return type;
+    },
+    NO_RESYNC,
   );
 
-  private structDefinition: Rule<CTypeDef | undefined> = this.RULE(
-    'structDefinition',
-    (): CTypeDef | undefined => {
-      const kw = this.OR([{ ALT: () => this.CONSUME(T.Struct) }, { ALT: () => this.CONSUME(T.Union) }]);
-      const name = this.CONSUME(T.Identifier);
-      const fields = this.OPTION(() => {
+  private qualifiers = this.RULE(
+    'qualifiers',
+    () => {
+      this.MANY({
+        GATE: () => QUALIFIERS.has(this.identAt(1) ?? ''),
+        DEF: () => this.CONSUME(T.Identifier),
+      });
+    },
+    NO_RESYNC,
+  );
+
+  /** One word, or C's combined words (`unsigned long long`): `int`, `u64`, a typedef name. */
+  private typeWords = this.RULE(
+    'typeWords',
+    () => {
+      const words = [this.CONSUME(T.Identifier)];
+      this.MANY({
+        GATE: () => C_TYPE_WORDS.has(words[0]!.image) && C_TYPE_WORDS.has(this.identAt(1) ?? ''),
+        DEF: () => words.push(this.CONSUME2(T.Identifier)),
+      });
+      return this.ACTION(() => ({
+        name: words.map((w) => w.image).join(' '),
+        start: this.startOf(words[0]!),
+        end: this.endOfLast(),
+      }));
+    },
+    NO_RESYNC,
+  );
+
+  private recordSpecifier: Rule<CType | undefined> = this.RULE('recordSpecifier', (): CType | undefined => {
+    const kw = this.OR([{ ALT: () => this.CONSUME(T.Struct) }, { ALT: () => this.CONSUME(T.Union) }]);
+    const name = this.OPTION(() => this.CONSUME(T.Identifier));
+    const fields = this.OPTION2({
+      // Without a name the body is required: `struct { ... }`.
+      GATE: () => name === undefined || this.is(1, T.LBrace),
+      DEF: () => {
         const list: CField[] = [];
         this.CONSUME(T.LBrace);
         this.MANY(() => {
@@ -311,118 +409,193 @@ class TraceletParser extends EmbeddedActionsParser {
         });
         this.CONSUME(T.RBrace);
         return list;
-      });
-      this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the definition" });
-      return this.ACTION(() => {
-        // A forward declaration (`struct foo;`) defines nothing; the type comes from BTF.
-        if (!fields) return undefined;
-        return {
-          kind: 'CTypeDef',
-          span: this.from(this.startOf(kw)),
-          tag: kw.image === 'union' ? 'union' : 'struct',
-          name: name.image,
-          fields,
-          enumerators: [],
-        } satisfies CTypeDef;
-      });
-    },
-  );
+      },
+    });
+    return this.ACTION((): CType => ({
+      kind: 'CRecordType',
+      span: this.from(this.startOf(kw)),
+      tag: kw.image === 'union' ? 'union' : 'struct',
+      ...(name ? { name: name.image } : {}),
+      ...(fields ? { fields } : {}),
+    }));
+  });
 
-  /** `type declarator (, declarator)* ;` → one CField per declarator. */
+  private enumSpecifier: Rule<CType | undefined> = this.RULE('enumSpecifier', (): CType | undefined => {
+    const kw = this.CONSUME(T.Enum);
+    const name = this.OPTION(() => this.CONSUME(T.Identifier));
+    const enumerators = this.OPTION2({
+      GATE: () => name === undefined || this.is(1, T.LBrace),
+      DEF: () => {
+        const items: { name: string; value?: bigint }[] = [];
+        this.CONSUME(T.LBrace);
+        this.OPTION3(() => {
+          const first = this.SUBRULE(this.enumerator);
+          this.ACTION(() => first && items.push(first));
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            this.OPTION4(() => {
+              const e = this.SUBRULE2(this.enumerator);
+              this.ACTION(() => e && items.push(e));
+            });
+          });
+        });
+        this.CONSUME(T.RBrace);
+        return items;
+      },
+    });
+    return this.ACTION((): CType => ({
+      kind: 'CEnumType',
+      span: this.from(this.startOf(kw)),
+      ...(name ? { name: name.image } : {}),
+      ...(enumerators ? { enumerators } : {}),
+    }));
+  });
+
+  /**
+   * `type declarator (, declarator)* ;` → one CField per declarator. No declarator: an anonymous
+   * struct/union member. `: N` after a declarator (or alone) makes a bit-field.
+   */
   private fieldDeclaration: Rule<CField[] | undefined> = this.RULE('fieldDeclaration', (): CField[] | undefined => {
-    const base = this.SUBRULE(this.typeBase);
-    const decls: { start: number; name: string; depth: number; array?: number; bits?: number; typeEnd: number }[] = [];
+    const first = this.LA(1);
+    const specifier = this.SUBRULE(this.typeSpecifier);
+    const decls: { d: Declarator | undefined; bits?: IToken }[] = [];
     this.AT_LEAST_ONE_SEP({
       SEP: T.Comma,
       DEF: () => {
         const d = this.SUBRULE(this.declarator);
-        this.ACTION(() => d && decls.push(d));
+        const bits = this.OPTION(() => {
+          this.CONSUME(T.Colon);
+          return this.CONSUME(T.IntLit);
+        });
+        this.ACTION(() => decls.push({ d, ...(bits ? { bits } : {}) }));
       },
     });
     this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the field" });
     return this.ACTION(() => {
-      if (!base) return undefined;
-      return decls.map((d): CField => ({
-        span: this.sp(base.start, d.typeEnd),
-        name: d.name,
-        type: {
-          kind: 'TypeName',
-          span: this.sp(base.start, d.depth ? d.start : base.end),
-          name: base.name,
-          pointerDepth: d.depth,
-        },
-        ...(d.array !== undefined ? { arrayLength: d.array } : {}),
-        ...(d.bits !== undefined ? { bitWidth: d.bits } : {}),
-      }));
+      if (!specifier) return undefined;
+      const start = this.startOf(first);
+      return decls.flatMap(({ d, bits }): CField[] => {
+        const end = bits ? bits.endOffset! + 1 : d && !d.empty ? d.span.end : specifier.span.end;
+        const field = {
+          span: this.sp(start, end),
+          type: d ? d.wrap(specifier) : specifier,
+          ...(d?.name !== undefined ? { name: d.name } : {}),
+          ...(bits ? { bitWidth: intValue(bits) } : {}),
+        };
+        const anonymousMember = d?.empty && !bits && specifier.kind === 'CRecordType' && !specifier.name && specifier.fields;
+        if (field.name === undefined && !bits && !anonymousMember) {
+          this.report('E_SYNTAX', field.span, 'expected a field name', 'a field is `type name;`, e.g. `int count;`');
+          return [];
+        }
+        return [field];
+      });
     });
   });
 
-  private declarator = this.RULE(
+  /**
+   * C's declarator: `*`s, then a name or `( declarator )`, then `[N]`s and parameter lists.
+   * Every part is optional here (a parameter needs no name, an anonymous member no declarator);
+   * the rules using it say what they require. It returns the name and how it wraps the
+   * specifier's type: `*p[4]` is an array of 4 pointers, `(*fn)(int)` a pointer to a function.
+   */
+  private declarator: Rule<Declarator | undefined> = this.RULE(
     'declarator',
-    () => {
-      let depth = 0;
-      let starsEnd = -1;
+    (): Declarator | undefined => {
+      const first = this.LA(1);
+      let pointers = 0;
       this.MANY(() => {
-        const s = this.CONSUME(T.Star);
-        depth++;
-        starsEnd = s.endOffset! + 1;
+        this.CONSUME(T.Star);
+        this.SUBRULE(this.qualifiers);
+        pointers++;
       });
-      const name = this.CONSUME(T.AnyName);
-      const array = this.OPTION(() => {
-        this.CONSUME(T.LBracket);
-        const n = this.CONSUME(T.IntLit);
-        this.CONSUME(T.RBracket);
-        return n;
+      const core = this.OPTION({
+        // `(` starts a nested declarator only before `*`: otherwise it is a parameter list.
+        GATE: () => !this.is(1, T.LParen) || this.is(2, T.Star),
+        DEF: () =>
+          this.OR([
+            { ALT: () => ({ name: this.CONSUME(T.AnyName).image, inner: undefined }) },
+            {
+              ALT: () => {
+                this.CONSUME(T.LParen);
+                const inner = this.SUBRULE2(this.declarator);
+                this.CONSUME(T.RParen);
+                return { name: undefined, inner };
+              },
+            },
+          ]),
       });
-      const bits = this.OPTION2(() => {
-        this.CONSUME(T.Colon);
-        return this.CONSUME2(T.IntLit);
+      const suffixes: ({ array: IToken } | { fn: true })[] = [];
+      this.MANY2(() =>
+        this.OR2([
+          {
+            ALT: () => {
+              this.CONSUME(T.LBracket);
+              const n = this.CONSUME(T.IntLit);
+              this.CONSUME(T.RBracket);
+              this.ACTION(() => suffixes.push({ array: n }));
+            },
+          },
+          {
+            ALT: () => {
+              this.SUBRULE(this.parameterList);
+              this.ACTION(() => suffixes.push({ fn: true }));
+            },
+          },
+        ]),
+      );
+      return this.ACTION((): Declarator => {
+        const span = this.from(this.startOf(first));
+        const wrap = (base: CType): CType => {
+          let t = base;
+          for (let i = 0; i < pointers; i++) t = { kind: 'CPointerType', span, target: t };
+          // The suffix nearest the name applies last: `a[2][3]` is an array of 2 arrays of 3.
+          for (const s of [...suffixes].reverse()) {
+            t = 'array' in s
+              ? { kind: 'CArrayType', span, element: t, length: intValue(s.array) }
+              : { kind: 'CFunctionType', span, result: t };
+          }
+          return core?.inner ? core.inner.wrap(t) : t;
+        };
+        return { span, name: core?.name ?? core?.inner?.name, wrap, empty: pointers === 0 && !core && suffixes.length === 0 };
       });
-      return this.ACTION(() => ({
-        start: starsEnd,
-        name: name.image,
-        depth,
-        ...(array ? { array: intValue(array) } : {}),
-        ...(bits ? { bits: intValue(bits) } : {}),
-        typeEnd: this.endOfLast(),
-      }));
     },
     NO_RESYNC,
   );
 
-  private enumDefinition: Rule<CTypeDef | undefined> = this.RULE('enumDefinition', (): CTypeDef | undefined => {
-    const kw = this.CONSUME(T.Enum);
-    const name = this.OPTION(() => this.CONSUME(T.Identifier));
-    const list = this.OPTION2(() => {
-      const items: { name: string; value?: bigint }[] = [];
-      this.CONSUME(T.LBrace);
-      this.OPTION3(() => {
-        const first = this.SUBRULE(this.enumerator);
-        this.ACTION(() => first && items.push(first));
+  /** `( [ parameter { , parameter } [ , ... ] ] )`: parsed for its shape, the parameters are not kept. */
+  private parameterList = this.RULE(
+    'parameterList',
+    () => {
+      this.CONSUME(T.LParen);
+      this.OPTION(() => {
+        this.SUBRULE(this.parameter);
         this.MANY(() => {
           this.CONSUME(T.Comma);
-          this.OPTION4(() => {
-            const e = this.SUBRULE2(this.enumerator);
-            this.ACTION(() => e && items.push(e));
-          });
+          this.OR([
+            { ALT: () => this.SUBRULE2(this.parameter) },
+            {
+              ALT: () => {
+                this.CONSUME(T.Dot);
+                this.CONSUME2(T.Dot);
+                this.CONSUME3(T.Dot);
+              },
+            },
+          ]);
         });
       });
-      this.CONSUME(T.RBrace);
-      return items;
-    });
-    this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the enum definition" });
-    return this.ACTION(() => {
-      if (!list) return undefined;
-      return {
-        kind: 'CTypeDef',
-        span: this.from(this.startOf(kw)),
-        tag: 'enum',
-        name: name?.image ?? '',
-        fields: [],
-        enumerators: list,
-      } satisfies CTypeDef;
-    });
-  });
+      this.CONSUME(T.RParen);
+    },
+    NO_RESYNC,
+  );
+
+  private parameter = this.RULE(
+    'parameter',
+    () => {
+      this.SUBRULE(this.typeSpecifier);
+      this.SUBRULE(this.declarator);
+    },
+    NO_RESYNC,
+  );
 
   private enumerator = this.RULE(
     'enumerator',
@@ -1071,30 +1244,18 @@ class TraceletParser extends EmbeddedActionsParser {
     'typeBase',
     () => {
       const start = this.LA(1);
-      this.MANY({
-        GATE: () => QUALIFIERS.has(this.identAt(1) ?? ''),
-        DEF: () => this.CONSUME(T.Identifier),
-      });
+      this.SUBRULE(this.qualifiers);
       const name = this.OR({
         ERR_MSG: 'a type name',
         DEF: [
           {
             ALT: () => {
               const tag = this.CONSUME(T.TagKeyword);
-              const n = this.CONSUME2(T.Identifier, { ERR_MSG: "expected a name after 'struct', 'union' or 'enum'" });
+              const n = this.CONSUME(T.Identifier, { ERR_MSG: "expected a name after 'struct', 'union' or 'enum'" });
               return this.ACTION(() => `${tag.image} ${n.image}`);
             },
           },
-          {
-            ALT: () => {
-              const words = [this.CONSUME3(T.Identifier)];
-              this.MANY2({
-                GATE: () => C_TYPE_WORDS.has(words[0]!.image) && C_TYPE_WORDS.has(this.identAt(1) ?? ''),
-                DEF: () => words.push(this.CONSUME4(T.Identifier)),
-              });
-              return this.ACTION(() => words.map((w) => w.image).join(' '));
-            },
-          },
+          { ALT: () => this.SUBRULE(this.typeWords).name },
         ],
       });
       return this.ACTION(() => ({ name, start: this.startOf(start), end: this.endOfLast() }));
@@ -1134,6 +1295,10 @@ class TraceletParser extends EmbeddedActionsParser {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+function hasBody(t: CType): boolean {
+  return (t.kind === 'CRecordType' && t.fields !== undefined) || (t.kind === 'CEnumType' && t.enumerators !== undefined);
+}
 
 function intPayload(t: IToken): IntPayload {
   return (t.payload as IntPayload | undefined) ?? { value: 0n, suffix: '' };
@@ -1198,7 +1363,7 @@ export function parseTokens(tokens: IToken[], ctx: ParseContext): Program {
       kind: 'Program',
       span: ctx.lines.span(0, ctx.textLength),
       includes: ctx.includes,
-      typeDefs: [],
+      cDefinitions: [],
       config: [],
       probes: [],
     }

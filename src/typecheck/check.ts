@@ -1,7 +1,7 @@
 // The type checker: resolves probes, infers the type of every expression, checks map key/value
 // consistency across probes, and lays out the events and maps → TypedProgram.
 import type {
-  AssignStmt, AttachPoint, Block, Call, CTypeDef, Expr, MapRef, Probe, Program, Span, Stmt, TypeName, Variable,
+  AssignStmt, AttachPoint, Block, Call, Expr, MapRef, Probe, Program, Span, Stmt, TypeName, Variable,
 } from '../parser/ast.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
@@ -10,7 +10,7 @@ import { BUILTINS } from './builtins.js';
 import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
 import { checkFunction } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
-import { kernelArgs, resolveTypeName, scriptStructs } from './ctypes.js';
+import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
 import { checkPrintfArgs } from './printf-format.js';
 import {
   HIST_BUCKETS, INT64, NONE, stringBytes, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
@@ -103,20 +103,16 @@ export class Checker {
     /** First pass: learn map types; report nothing. */
     readonly collecting: boolean,
     readonly options: CheckOptions,
-    /** Structs defined in the script, by `struct NAME`. */
-    readonly structs: ReadonlyMap<string, Type> = new Map(),
+    /** Types the script defines (structs, unions, enums, typedefs), by name as written. */
+    readonly scriptTypes: ReadonlyMap<string, Type> = new Map(),
   ) {
     this.stringLength = options.stringLength ?? 64;
   }
 
-  /** A type as written (casts, sizeof, offsetof): script structs, C and bpftrace names, then BTF. */
+  /** A type as written (casts, sizeof, offsetof): the script's types, C and bpftrace names, then BTF. */
   private typeOf(tn: TypeName): Type | undefined {
-    const t = resolveTypeName(tn, this.kernel, this.structs);
-    if (!t) {
-      const known = [...this.structs.keys()];
-      this.report(error(tn.name.startsWith('struct ') || tn.name.startsWith('union ') ? 'E_UNKNOWN_STRUCT' : 'E_UNKNOWN_TYPE',
-        tn.span, `unknown type '${tn.name}'`, hintFor(tn.name, known)));
-    }
+    const t = resolveTypeName(tn, this.kernel, this.scriptTypes);
+    if (!t) this.report(unknownType(tn.name, tn.span, this.scriptTypes));
     return t;
   }
 
@@ -129,7 +125,7 @@ export class Checker {
   private fullRecord(t: Type): Extract<Type, { kind: 'record' }> | undefined {
     if (t.kind !== 'record') return undefined;
     if (t.fields.length > 0) return t;
-    const full = this.structs.get(t.name) ?? this.kernel.kernelType(t.name);
+    const full = this.scriptTypes.get(t.name) ?? this.kernel.kernelType(t.name);
     return full?.kind === 'record' ? full : t;
   }
 
@@ -987,20 +983,13 @@ function hintFor(name: string, candidates: readonly string[], prefix = ''): stri
  * the headers it #includes, kernel enumerators from BTF. Headers are read on first use.
  */
 class NamedConstants {
-  private readonly scriptEnums = new Map<string, bigint>();
   private macros?: ReadonlyMap<string, bigint>;
 
-  constructor(private readonly program: Program, private readonly kernel: KernelInfo) {
-    for (const def of program.typeDefs) {
-      if (def.tag !== 'enum') continue;
-      let next = 0n;
-      for (const e of def.enumerators) {
-        const v = e.value ?? next;
-        this.scriptEnums.set(e.name, v);
-        next = v + 1n;
-      }
-    }
-  }
+  constructor(
+    private readonly program: Program,
+    private readonly kernel: KernelInfo,
+    private readonly scriptEnums: ReadonlyMap<string, bigint>,
+  ) {}
 
   value(name: string): bigint | undefined {
     const own = this.scriptEnums.get(name);
@@ -1067,13 +1056,13 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const diagnostics: Diagnostic[] = [];
   const options = applyConfig(program, cliOptions, diagnostics);
   const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
-  const structs = scriptStructs(program.typeDefs as readonly CTypeDef[], kernel, diagnostics);
+  const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);
   const mapInfos = new Map<string, MapInfo>();
   // Pass 1 learns every map's key and value types from all probes; pass 2 checks against them.
-  const names = new NamedConstants(program, kernel);
-  const collect = new Checker(kernel, names, mapInfos, true, options, structs);
+  const names = new NamedConstants(program, kernel, cTypes.enumerators);
+  const collect = new Checker(kernel, names, mapInfos, true, options, cTypes.types);
   for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
-  const check = new Checker(kernel, names, mapInfos, false, options, structs);
+  const check = new Checker(kernel, names, mapInfos, false, options, cTypes.types);
   for (const { probe, targets } of expanded) check.checkProbe(probe, targets);
   diagnostics.push(...check.diagnostics);
 

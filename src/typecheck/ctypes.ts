@@ -1,7 +1,8 @@
-// C types as written in scripts (casts, sizeof, offsetof, `struct X { ... }` definitions) and the
-// BTF-typed arguments of rawtracepoint and kfunc probes.
-import type { CTypeDef, TypeName } from '../parser/ast.js';
+// C types as written in scripts (casts, sizeof, offsetof, struct/union/enum definitions, typedefs)
+// and the BTF-typed arguments of rawtracepoint and kfunc probes.
+import type { CDefinition, CField, CType, Span, TypeName } from '../parser/ast.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { closest } from '../diagnostics/render.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { alignOf, alignUp, int, sizeOf, str, type ProbeTarget, type RecordField, type Type } from './types.js';
 
@@ -20,7 +21,7 @@ const INTEGER_NAMES: Record<string, Type> = {
   size_t: int(64, false), ssize_t: int(64, true), uintptr_t: int(64, false),
 };
 
-/** The base type of a name: script structs first, then integer names, then the kernel's BTF. */
+/** The base type of a name: the script's types first, then integer names, then the kernel's BTF. */
 function baseType(name: string, kernel: KernelInfo, structs: ReadonlyMap<string, Type>): Type | undefined {
   const n = name.trim().replace(/\s+/g, ' ').replace(/^const /, '');
   if (n === 'void') return { kind: 'none' };
@@ -39,43 +40,151 @@ export function resolveTypeName(tn: TypeName, kernel: KernelInfo, structs: Reado
   return t;
 }
 
+/** `unknown type 'x'`, with the closest script or integer type name (of the same tag) as a hint. */
+export function unknownType(name: string, span: Span, scriptTypes: ReadonlyMap<string, Type>): Diagnostic {
+  const tag = /^(?:struct|union|enum) /.exec(name)?.[0] ?? '';
+  const code = tag === 'struct ' || tag === 'union ' ? 'E_UNKNOWN_STRUCT' : 'E_UNKNOWN_TYPE';
+  const candidates = [...scriptTypes.keys(), ...(tag ? [] : Object.keys(INTEGER_NAMES))]
+    .filter((n) => (tag ? n.startsWith(tag) : !/^(?:struct|union|enum) /.test(n)))
+    .map((n) => n.slice(tag.length));
+  const near = closest(name.slice(tag.length), candidates);
+  return error(code, span, `unknown type '${name}'`, near ? `did you mean ${tag}${near}?` : undefined);
+}
+
 function arrayOf(t: Type, length: number): Type {
   return t.kind === 'int' && t.bits === 8 ? str(length) : { kind: 'array', element: t, length };
 }
 
-/** Lays out the structs defined in the script, in C's way (natural alignment, padded size). */
-export function scriptStructs(defs: readonly CTypeDef[], kernel: KernelInfo, diagnostics: Diagnostic[]): Map<string, Type> {
-  const structs = new Map<string, Type>();
+/** What the script's C definitions define. */
+export interface ScriptTypes {
+  /** `struct s`, `union u`, `enum e` and typedef names → their types. */
+  readonly types: ReadonlyMap<string, Type>;
+  /** Enumerators of the script's enums (nested ones too) → their values. */
+  readonly enumerators: ReadonlyMap<string, bigint>;
+}
+
+/**
+ * Resolves the script's C definitions in order, as a C compiler would: struct/union bodies laid
+ * out like the x86-64 System V ABI (natural alignment, bit-fields packed into units of their
+ * type), members of anonymous struct/union members flattened into the parent (so `s.x` reaches
+ * them), nested tags defined at file scope, typedef names usable wherever a type is.
+ */
+export function scriptTypes(defs: readonly CDefinition[], kernel: KernelInfo, diagnostics: Diagnostic[]): ScriptTypes {
+  const resolver = new CTypeResolver(kernel, diagnostics);
   for (const def of defs) {
-    if (def.tag === 'enum') continue;
-    const name = `${def.tag} ${def.name}`;
+    resolver.resolve(def.specifier, false);
+    for (const t of def.typedefs) resolver.types.set(t.name, resolver.resolve(t.type, false));
+  }
+  return resolver;
+}
+
+class CTypeResolver implements ScriptTypes {
+  readonly types = new Map<string, Type>();
+  readonly enumerators = new Map<string, bigint>();
+
+  constructor(private readonly kernel: KernelInfo, private readonly diagnostics: Diagnostic[]) {}
+
+  /** `incompleteOk`: behind a pointer, where C allows a struct that is declared but not defined. */
+  resolve(ct: CType, incompleteOk: boolean): Type {
+    switch (ct.kind) {
+      case 'CNamedType': {
+        const t = baseType(ct.name, this.kernel, this.types);
+        if (t) return t;
+        this.diagnostics.push(unknownType(ct.name, ct.span, this.types));
+        return int(64, true);
+      }
+      case 'CRecordType': {
+        const key = ct.name !== undefined ? `${ct.tag} ${ct.name}` : ct.tag;
+        if (ct.fields) {
+          // Declared before its body is read, so members may point at it (`struct node *next`).
+          if (ct.name !== undefined) this.types.set(key, { kind: 'record', name: key, size: 0, fields: [] });
+          const record = this.layout(key, ct.tag, ct.fields);
+          if (ct.name !== undefined) this.types.set(key, record);
+          return record;
+        }
+        const known = this.types.get(key) ?? this.kernel.kernelType(key);
+        if (known && (incompleteOk || known.kind !== 'record' || known.size > 0)) return known;
+        if (incompleteOk) return { kind: 'record', name: key, size: 0, fields: [] };
+        this.diagnostics.push(known ? error('E_INCOMPLETE_TYPE', ct.span, `'${key}' is declared but not defined`, 'use a pointer to it, or define it before this use')
+          : unknownType(key, ct.span, this.types));
+        return int(64, true);
+      }
+      case 'CEnumType': {
+        const key = `enum ${ct.name ?? ''}`;
+        if (!ct.enumerators) {
+          const known = this.types.get(key) ?? this.kernel.kernelType(key);
+          if (known) return known;
+          this.diagnostics.push(unknownType(key, ct.span, this.types));
+          return int(32, false);
+        }
+        let next = 0n;
+        let negative = false;
+        for (const e of ct.enumerators) {
+          const v = e.value ?? next;
+          this.enumerators.set(e.name, v);
+          negative ||= v < 0n;
+          next = v + 1n;
+        }
+        // As gcc: unsigned int unless a value is negative.
+        const t = int(32, negative);
+        if (ct.name !== undefined) this.types.set(key, t);
+        return t;
+      }
+      case 'CPointerType':
+        return { kind: 'pointer', target: this.resolve(ct.target, true) };
+      case 'CArrayType':
+        return arrayOf(this.resolve(ct.element, false), ct.length);
+      case 'CFunctionType':
+        // Code, not data: what a function pointer points at is opaque (as BTF's FUNC_PROTO).
+        if (incompleteOk) return { kind: 'none' };
+        this.diagnostics.push(error('E_FUNCTION_FIELD', ct.span, 'a function cannot be stored in a struct', 'declare a pointer to it: `void (*name)(int)`'));
+        return int(64, false);
+    }
+  }
+
+  private layout(name: string, tag: 'struct' | 'union', defs: readonly CField[]): Type {
     const fields: RecordField[] = [];
-    let offset = 0;
+    const union = tag === 'union';
+    let nextBit = 0; // struct: the first bit not yet used
     let size = 0;
     let maxAlign = 1;
-    for (const f of def.fields) {
-      let t = resolveTypeName(f.type, kernel, structs);
-      if (!t) {
-        diagnostics.push(error('E_UNKNOWN_TYPE', f.type.span, `unknown type '${f.type.name}' in ${name}`));
-        t = int(64, true);
+    for (const f of defs) {
+      const t = this.resolve(f.type, false);
+      const bytes = sizeOf(t);
+      const align = Math.max(1, alignOf(t));
+      const start = union ? 0 : nextBit;
+      if (f.bitWidth !== undefined) {
+        const width = f.bitWidth;
+        if (t.kind !== 'int' || width > t.bits || (width === 0 && f.name !== undefined)) {
+          const why = t.kind !== 'int' ? 'a bit-field must have an integer type' : width === 0 ? 'a named bit-field cannot have width 0' : `'${f.name ?? ''}' is wider than its type (${bytes * 8} bits)`;
+          this.diagnostics.push(error('E_BAD_BITFIELD', f.span, why));
+          continue;
+        }
+        const unit = align * 8;
+        // Width 0 closes the current unit; otherwise a bit-field that would straddle a unit of
+        // its type starts the next one.
+        let pos = start;
+        if (width === 0 || Math.floor(pos / unit) !== Math.floor((pos + width - 1) / unit)) pos = alignUp(pos, unit);
+        if (f.name !== undefined) {
+          fields.push({ name: f.name, type: t, offset: Math.floor(pos / 8), bitOffset: pos % 8, bitWidth: width });
+          maxAlign = Math.max(maxAlign, align); // unnamed bit-fields do not align the struct (SysV)
+        }
+        if (!union) nextBit = pos + width;
+        size = Math.max(size, Math.ceil((pos + width) / 8));
+        continue;
       }
-      if (f.arrayLength !== undefined) t = arrayOf(t, f.arrayLength);
-      const a = Math.max(1, t.kind === 'pointer' ? 8 : alignOf(t));
-      const bytes = t.kind === 'pointer' ? 8 : sizeOf(t);
-      maxAlign = Math.max(maxAlign, a);
-      if (def.tag === 'union') {
-        fields.push({ name: f.name, type: t, offset: 0 });
-        size = Math.max(size, bytes);
+      const offset = alignUp(Math.ceil(start / 8), align);
+      if (f.name === undefined && t.kind === 'record') {
+        for (const inner of t.fields) fields.push({ ...inner, offset: inner.offset + offset });
       } else {
-        offset = alignUp(offset, a);
-        fields.push({ name: f.name, type: t, offset });
-        offset += bytes;
-        size = offset;
+        fields.push({ name: f.name ?? '', type: t, offset });
       }
+      maxAlign = Math.max(maxAlign, align);
+      if (!union) nextBit = (offset + bytes) * 8;
+      size = Math.max(size, offset + bytes);
     }
-    structs.set(name, { kind: 'record', name, size: alignUp(size, maxAlign), fields });
+    return { kind: 'record', name, size: alignUp(size, maxAlign), fields };
   }
-  return structs;
 }
 
 /** BTF arguments of a rawtracepoint (without its leading `void *`) or a kfunc/kretfunc target. */

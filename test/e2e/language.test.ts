@@ -48,6 +48,14 @@ describe('language', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n2 10 6 0 1\n\n\n');
   });
 
+  it('typedefs, nested enums and kernel types in script definitions, in casts and sizeof', () => {
+    const r = runTracelet(['-e', 'typedef unsigned int u32_t;\n'
+      + 'typedef struct { struct task_struct *task; enum { IDLE, BUSY = 7 } state; u32_t flags : 4; } job_t;\n'
+      + 'BEGIN { $j = (job_t *)0; printf("%u %d %d %d\\n", (u32_t)-1, sizeof(job_t), BUSY, sizeof(*$j->task) > 1000); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n4294967295 16 7 1\n\n\n');
+  });
+
   it('reports an unknown constant with where constants come from', () => {
     const r = runTracelet(['-e', 'BEGIN { @x = NO_SUCH_CONSTANT; }']);
     expect(r.code).toBe(1);

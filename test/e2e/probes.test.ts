@@ -98,6 +98,28 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expectClean();
   });
 
+  it("reads a C struct through the script's own definitions exactly as gcc laid it out", () => {
+    // The definitions come verbatim from target.c: typedefs, an anonymous union, a nested struct,
+    // bit-fields (`: 0`, units of 32 and 64 bits), function pointers, 2-D arrays, a self pointer.
+    const text = readFileSync(SOURCE, 'utf8');
+    const definitions = text.slice(text.indexOf('// BEGIN C definitions'), text.indexOf('// END C definitions'));
+    const r = runTracelet(['-e', `${definitions}
+      uprobe:${target}:inspect_record {
+        $r = (struct tl_record *)arg0;
+        printf("%c %x %d %d %d %d %d\\n", $r->tag, $r->as_int, $r->as_bytes[0], $r->range.lo, $r->range.hi,
+          $r->points[1].x, $r->points[1].y);
+        printf("%d %d %lx %x\\n", $r->small, $r->mid, $r->wide, $r->low);
+        printf("%d %d %d %s %s %d\\n", $r->handler != 0, $r->ops[1] == 0, $r->state == TL_BUSY,
+          str($r->names[0]), str($r->names[1]), $r->grid[1][2]);
+        printf("%d %d %c %d\\n", $r->size, sizeof(struct tl_record), $r->next->last, $r->next == $r);
+        exit();
+      }`, '-c', `${target} 1`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('T 1020304 4 -5 7 3 -4\n5 1234 123456789a 2abcdef1\n1 1 1 alpha beta 6\n136 136 Z 1\n');
+    expectClean();
+  });
+
   it('expands wildcards, offsets, raw addresses and C++ names', () => {
     const nm = execFileSync('nm', [target], { encoding: 'utf8' });
     const addAddr = /^([0-9a-f]+) T tl_add$/m.exec(nm)![1]!;

@@ -1,7 +1,7 @@
 // Shared helpers for the parser tests: compact S-expression printing and span strings.
 import { expect } from 'vitest';
 import { parse } from '../../src/parser/index.js';
-import type { Expr, Program, Span, Stmt, TypeName } from '../../src/parser/ast.js';
+import type { CType, Expr, Program, Span, Stmt, TypeName } from '../../src/parser/ast.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 
 /** `line:col-endLine:endCol` */
@@ -11,6 +11,28 @@ export function at(s: Span): string {
 
 export function ty(t: TypeName): string {
   return t.name + '*'.repeat(t.pointerDepth) + (t.arrayLength !== undefined ? `[${t.arrayLength}]` : '');
+}
+
+/** A C type read left to right, Go-style: `[4]*int` is an array of 4 pointers to int. */
+export function cty(t: CType): string {
+  switch (t.kind) {
+    case 'CNamedType':
+      return t.name;
+    case 'CRecordType': {
+      const body = t.fields?.map((f) => `${f.name ?? '_'} ${cty(f.type)}${f.bitWidth !== undefined ? `:${f.bitWidth}` : ''}`);
+      return `${t.tag}${t.name ? ` ${t.name}` : ''}${body ? `{${body.join('; ')}}` : ''}`;
+    }
+    case 'CEnumType': {
+      const body = t.enumerators?.map((e) => (e.value === undefined ? e.name : `${e.name}=${e.value}`));
+      return `enum${t.name ? ` ${t.name}` : ''}${body ? `{${body.join(',')}}` : ''}`;
+    }
+    case 'CPointerType':
+      return `*${cty(t.target)}`;
+    case 'CArrayType':
+      return `[${t.length}]${cty(t.element)}`;
+    case 'CFunctionType':
+      return `func() ${cty(t.result)}`;
+  }
 }
 
 /** An expression as a compact S-expression, to check structure and precedence. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { at, body, ok, sx } from './helpers.js';
+import { at, body, cty, ok, sx } from './helpers.js';
 import { parse } from '../../src/parser/index.js';
 import type { IfStmt } from '../../src/parser/ast.js';
 
@@ -124,22 +124,80 @@ union u { int i; char c[4]; };
 enum color { RED, GREEN = 5, BLUE = -1, };
 enum { ANON };
 BEGIN { }`);
-    expect(prog.typeDefs.map((t) => `${t.tag} ${t.name}`)).toEqual(['struct cfs_rq', 'union u', 'enum color', 'enum ']);
-    const s = prog.typeDefs[0]!;
-    expect(s.fields.map((f) => [f.name, f.type.name, f.type.pointerDepth, f.arrayLength, f.bitWidth])).toEqual([
-      ['load', 'struct load_weight', 0, undefined, undefined],
-      ['runnable_weight', 'unsigned long', 0, undefined, undefined],
-      ['nr_running', 'unsigned int', 0, undefined, undefined],
-      ['h_nr_running', 'unsigned int', 0, undefined, undefined],
-      ['name', 'char', 1, undefined, undefined],
-      ['comm', 'char', 0, 16, undefined],
-      ['tasks', 'struct task_struct', 2, undefined, undefined],
-      ['flags', 'u64', 0, undefined, 3],
-      ['x', 'int', 0, undefined, 5],
+    expect(prog.cDefinitions.map((d) => cty(d.specifier))).toEqual([
+      'struct cfs_rq{load struct load_weight; runnable_weight unsigned long; nr_running unsigned int; ' +
+        'h_nr_running unsigned int; name *char; comm [16]char; tasks **struct task_struct; flags u64:3; x int:5}',
+      'union u{i int; c [4]char}',
+      'enum color{RED,GREEN=5,BLUE=-1}',
+      'enum{ANON}',
     ]);
-    expect(prog.typeDefs[2]!.enumerators).toEqual([{ name: 'RED' }, { name: 'GREEN', value: 5n }, { name: 'BLUE', value: -1n }]);
+    const s = prog.cDefinitions[0]!;
     expect(at(s.span)).toBe('2:1-11:3');
-    expect(at(s.fields[0]!.span)).toBe('3:3-3:26');
+    expect(s.specifier.kind === 'CRecordType' && s.specifier.fields!.map((f) => at(f.span))).toEqual([
+      '3:3-3:26', '4:3-4:32', '5:3-5:26', '5:3-5:40', '6:3-6:19', '7:3-7:16', '8:3-8:29', '9:3-9:14', '10:3-10:12',
+    ]);
+  });
+
+  it('nested and anonymous structs and unions, unnamed bit-fields', () => {
+    const prog = ok(`
+struct outer {
+  union { int i; char c; };
+  struct { long a, b; } pair;
+  struct inner { u8 x; } in;
+  int flag : 1, : 3, other : 4;
+  enum state { ON, OFF } st;
+};
+BEGIN { }`);
+    expect(cty(prog.cDefinitions[0]!.specifier)).toBe(
+      'struct outer{_ union{i int; c char}; pair struct{a long; b long}; in struct inner{x u8}; ' +
+        'flag int:1; _ int:3; other int:4; st enum state{ON,OFF}}',
+    );
+  });
+
+  it('declarators: pointers to functions and arrays, arrays of pointers, multi-dimensional arrays', () => {
+    const prog = ok(`
+struct ops {
+  void (*release)(struct inode *, struct file *f);
+  int (*printk)(const char *fmt, ...);
+  long (*table[4])(void);
+  int (*row)[8];
+  char *names[2];
+  u32 grid[2][3];
+  const char * const *argv;
+};
+BEGIN { }`);
+    expect(cty(prog.cDefinitions[0]!.specifier)).toBe(
+      'struct ops{release *func() void; printk *func() int; table [4]*func() long; row *[8]int; ' +
+        'names [2]*char; grid [2][3]u32; argv **char}',
+    );
+  });
+
+  it('typedef: of integers, structs defined in place, pointers and function pointers', () => {
+    const prog = ok(`
+typedef unsigned int myu32, *myu32p;
+typedef struct pair { int a; int b; } pair_t;
+typedef void (*handler_t)(int);
+typedef union { u64 raw; u8 bytes[8]; } word_t;
+struct uses { myu32 n; pair_t p; handler_t h; };
+kprobe:f { }`);
+    expect(prog.cDefinitions.map((d) => [cty(d.specifier), d.typedefs.map((t) => `${t.name}: ${cty(t.type)}`)])).toEqual([
+      ['unsigned int', ['myu32: unsigned int', 'myu32p: *unsigned int']],
+      ['struct pair{a int; b int}', ['pair_t: struct pair{a int; b int}']],
+      ['void', ['handler_t: *func() void']],
+      ['union{raw u64; bytes [8]u8}', ['word_t: union{raw u64; bytes [8]u8}']],
+      ['struct uses{n myu32; p pair_t; h handler_t}', []],
+    ]);
+    // After the typedef's ';' the lexer is back at the top level: `kprobe:f` is an attach point.
+    expect(prog.probes[0]!.attachPoints[0]!.provider).toBe('kprobe');
+  });
+
+  it('C definition errors point at the declaration', () => {
+    const bad = (src: string) => parse(`${src}\nBEGIN { }`).diagnostics.map((d) => `${at(d.span)} ${d.message}`);
+    expect(bad('struct s { int; };')).toEqual(['1:12-1:15 expected a field name']);
+    expect(bad('typedef int;')).toEqual(['1:9-1:12 expected the name the typedef defines']);
+    expect(bad('struct s { int a }')).toEqual(["1:18-1:19 expected ';' after the field, found '}'"]);
+    expect(bad('typedef int t')).toEqual(["2:1-2:6 expected ';' after the typedef, found 'BEGIN'"]);
+    expect(bad('struct s { int a; } x;')).toEqual(["1:21-1:22 expected ';' after the definition, found 'x'"]);
   });
 
   it('config block', () => {
@@ -171,7 +229,7 @@ struct skipped { int a; };
 BEGIN { }`;
     const prog = ok(src);
     expect(prog.includes.map((i) => i.path)).toEqual(['sys/socket.h', 'local.h']);
-    expect(prog.typeDefs).toEqual([]);
+    expect(prog.cDefinitions).toEqual([]);
     expect(at(prog.includes[0]!.span)).toBe('7:1-7:24');
   });
 
