@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const TRACELET_BIN = join(ROOT, 'bin/tracelet.js');
+export const TRACELET_BIN = join(ROOT, 'bin/tracelet');
 
 // ---- summaries ----
 
@@ -79,7 +79,7 @@ export function alternate(rep: number): readonly TracerName[] {
 }
 
 export function tracerCommand(tracer: TracerName, args: readonly string[]): string[] {
-  return tracer === 'tracelet' ? [process.execPath, TRACELET_BIN, ...args] : ['bpftrace', ...args];
+  return tracer === 'tracelet' ? [TRACELET_BIN, ...args] : ['bpftrace', ...args];
 }
 
 export interface TracerRun {

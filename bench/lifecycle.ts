@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../bin/tracelet.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/tracelet', import.meta.url));
 
 const ONE_LINERS = [
   'tracepoint:syscalls:sys_enter_* { @ = count(); } interval:ms:100 { exit(); }',
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const withBpftrace = !argv.includes('--no-bpftrace') && spawnSync('bpftrace', ['--version']).status === 0;
   if (reapers() > 0) console.log('note: a tracelet-reaper is already running; teardown times include it');
 
-  const baseline = await timeCommand(process.execPath, [BIN, '-e', 'BEGIN { exit(); }'], false);
+  const baseline = await timeCommand(BIN, ['-e', 'BEGIN { exit(); }'], false);
   console.log(`tracelet start-up + exit with no probes ('BEGIN { exit(); }'): ${baseline.wallMs.toFixed(0)} ms`);
   console.log(`load average: ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim()}\n`);
 
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   for (const oneLiner of ONE_LINERS) {
     const ours: Timing[] = [];
     for (let i = 0; i < runs; i++) {
-      const t = await timeCommand(process.execPath, [BIN, '-e', oneLiner], true);
+      const t = await timeCommand(BIN, ['-e', oneLiner], true);
       if (t.code !== 0) throw new Error(`tracelet failed (${t.code}) on ${oneLiner}: ${t.stderr}`);
       ours.push(t);
     }

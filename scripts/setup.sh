@@ -23,5 +23,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npx --no-install node-gyp rebuild --silent >/dev/null 2>&1 || npx --no-install node-gyp rebuild
 npx --no-install tsc -p tsconfig.json
-# The CLI runs from a one-file bundle (start-up); bin/tracelet.js falls back to dist/ without it.
+# The CLI starts from a V8 snapshot of a one-file bundle (start-up); bin/tracelet falls back to
+# the bundle, then to dist/, when they are missing or stale.
 node scripts/bundle.mjs

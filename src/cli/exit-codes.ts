@@ -12,4 +12,6 @@ export const ExitCode = {
   interrupted: 130,
   /** Stopped by SIGTERM after printing the maps: 128 + 15. */
   terminated: 143,
+  /** A bug in tracelet itself (EX_SOFTWARE). */
+  internal: 70,
 } as const;

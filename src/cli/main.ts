@@ -64,6 +64,20 @@ function writeAll(fd: number, text: string): boolean {
 
 const stderr = (text: string) => writeAll(2, text);
 
+/** Runs the command and exits with its code (bin/tracelet.js and the start-up snapshot call this). */
+export function runCli(argv: readonly string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      // A bug in tracelet, not in the user's program: say so plainly; details on request.
+      const err = e as Error | undefined;
+      const detail = process.env.TRACELET_DEBUG ? `\n${err?.stack}` : ' (set TRACELET_DEBUG=1 for details)';
+      stderr(`tracelet: internal error: ${err?.message ?? String(e)}${detail}\n`);
+      process.exit(ExitCode.internal);
+    },
+  );
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('tracelet')
     .description('A bpftrace-compatible tracer: compiles a tracing program to BPF and runs it')

@@ -12,7 +12,7 @@ interface Result { stdout: string; code: number | null }
 
 /** Runs a tracer; once it says its probes are attached, runs `trigger`; resolves when it exits. */
 function run(tracer: 'bpftrace' | 'tracelet', args: string[], trigger?: () => void): Promise<Result> {
-  const [cmd, argv] = tracer === 'bpftrace' ? ['bpftrace', args] : [process.execPath, [BIN, ...args]];
+  const [cmd, argv] = tracer === 'bpftrace' ? ['bpftrace', args] : [BIN, args];
   const child = spawn(cmd, argv, {
     env: { ...process.env, __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

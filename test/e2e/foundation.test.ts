@@ -3,7 +3,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { BIN, runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
+
+const BLOB = fileURLToPath(new URL('../../dist/bundle/tracelet.blob', import.meta.url));
 
 describe('foundation', () => {
   it('prints from BEGIN and exits', () => {
@@ -11,6 +14,18 @@ describe('foundation', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('Attaching 1 probe...\nhello 42\n\n\n');
     expect(r.code).toBe(0);
+  });
+
+  it('starts from the start-up snapshot; bin/tracelet.js runs the same CLI without it', async () => {
+    const t = startTracelet(['-e', 'interval:ms:50 { @ticks = count(); }']);
+    await t.attached;
+    const cmdline = readFileSync(`/proc/${t.child.pid}/cmdline`, 'utf8').split('\0');
+    t.child.kill('SIGINT');
+    expect((await t.done).code).toBe(130);
+    expect(cmdline.slice(1, 3)).toEqual(['--snapshot-blob', BLOB]);
+    const plain = spawnSync(process.execPath, [`${BIN}.js`, '-e', 'BEGIN { printf("hello\\n"); exit(); }'], { encoding: 'utf8' });
+    expect(plain.stdout).toBe('Attaching 1 probe...\nhello\n\n\n');
+    expect(plain.status).toBe(0);
   });
 
   it('counts openat by comm, prints the maps on SIGINT and leaves nothing behind', async () => {
@@ -86,7 +101,7 @@ describe('foundation', () => {
   });
 
   it('ends cleanly when the reader of its output goes away (tracelet ... | head)', async () => {
-    const child = spawn(process.execPath, [BIN, '-e', 'interval:ms:20 { printf("tick\\n"); }'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, ['-e', 'interval:ms:20 { printf("tick\\n"); }'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout!.once('data', () => child.stdout!.destroy());
@@ -117,7 +132,7 @@ describe('foundation', () => {
 
   it('says in one sentence that it needs root', () => {
     // Root without capabilities: what an unprivileged user has.
-    const asNobody = spawnSync('setpriv', ['--inh-caps=-all', '--bounding-set=-all', process.execPath,
+    const asNobody = spawnSync('setpriv', ['--inh-caps=-all', '--bounding-set=-all',
       BIN, '-e', 'BEGIN { exit(); }'], { encoding: 'utf8' });
     expect(asNobody.status).toBe(3);
     expect(asNobody.stderr.trim().split('\n')).toHaveLength(1);

@@ -2,7 +2,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/tracelet.js', import.meta.url));
+/** The command as users run it (from the start-up snapshot when it is built and fresh). */
+export const BIN = fileURLToPath(new URL('../../bin/tracelet', import.meta.url));
 
 export interface RunResult {
   stdout: string;
@@ -13,7 +14,7 @@ export interface RunResult {
 
 /** Runs tracelet to completion (it must end by itself, e.g. with exit()). */
 export function runTracelet(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(BIN, args, {
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 30_000,
     env: { ...process.env, ...options.env },
@@ -31,7 +32,7 @@ export interface Running {
 }
 
 export function startTracelet(args: readonly string[], env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(BIN, args, {
     env: { ...process.env, __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,19 @@
+// Entry of tracelet's start-up snapshot. scripts/bundle.mjs runs it under `node --build-snapshot`
+// to make dist/bundle/tracelet.blob, and bin/tracelet starts Node from that blob: the CLI's code
+// is then already compiled and initialised, and the parser's grammar analysis already done —
+// most of what start-up cost (see bench/RESULTS.md).
+import { startupSnapshot } from 'node:v8';
+import { pathToFileURL } from 'node:url';
+import { parse } from '../parser/index.js';
+import { runCli } from './main.js';
+
+// Run every lexer mode and the main parser rules once while building.
+parse('typedef int t; struct s { int a : 3; }; config = { max_map_keys = 1 }\nBEGIN /1/ { @[(t)1, "a"] = count(); }');
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  // The bundle has no file of its own: code that finds files next to it (the native addon) starts
+  // from the blob, which lives where the bundle does.
+  const i = process.execArgv.indexOf('--snapshot-blob');
+  (globalThis as { __traceletBundleUrl?: string }).__traceletBundleUrl = pathToFileURL(process.execArgv[i + 1]!).href;
+  runCli(process.argv.slice(1));
+});
