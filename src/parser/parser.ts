@@ -467,7 +467,8 @@ class TraceletParser extends EmbeddedActionsParser {
           this.CONSUME(T.Colon);
           return this.CONSUME(T.IntLit);
         });
-        this.ACTION(() => decls.push({ d, ...(bits ? { bits } : {}) }));
+        // A width recovery made up (`int a : ;`, already reported) is left out.
+        this.ACTION(() => decls.push({ d, ...(bits && !Number.isNaN(bits.startOffset) ? { bits } : {}) }));
       },
     });
     this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the field" });

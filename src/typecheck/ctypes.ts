@@ -148,6 +148,12 @@ class CTypeResolver implements ScriptTypes {
     let nextBit = 0; // struct: the first bit not yet used
     let size = 0;
     let maxAlign = 1;
+    const add = (field: RecordField, def: CField): void => {
+      if (fields.some((f) => f.name === field.name)) {
+        this.diagnostics.push(error('E_DUPLICATE_FIELD', def.span, `duplicate member '${field.name}' in ${name}`));
+      }
+      fields.push(field);
+    };
     for (const f of defs) {
       const t = this.resolve(f.type, false);
       const bytes = sizeOf(t);
@@ -166,7 +172,7 @@ class CTypeResolver implements ScriptTypes {
         let pos = start;
         if (width === 0 || Math.floor(pos / unit) !== Math.floor((pos + width - 1) / unit)) pos = alignUp(pos, unit);
         if (f.name !== undefined) {
-          fields.push({ name: f.name, type: t, offset: Math.floor(pos / 8), bitOffset: pos % 8, bitWidth: width });
+          add({ name: f.name, type: t, offset: Math.floor(pos / 8), bitOffset: pos % 8, bitWidth: width }, f);
           maxAlign = Math.max(maxAlign, align); // unnamed bit-fields do not align the struct (SysV)
         }
         if (!union) nextBit = pos + width;
@@ -175,9 +181,9 @@ class CTypeResolver implements ScriptTypes {
       }
       const offset = alignUp(Math.ceil(start / 8), align);
       if (f.name === undefined && t.kind === 'record') {
-        for (const inner of t.fields) fields.push({ ...inner, offset: inner.offset + offset });
+        for (const inner of t.fields) add({ ...inner, offset: inner.offset + offset }, f);
       } else {
-        fields.push({ name: f.name ?? '', type: t, offset });
+        add({ name: f.name ?? '', type: t, offset }, f);
       }
       maxAlign = Math.max(maxAlign, align);
       if (!union) nextBit = (offset + bytes) * 8;

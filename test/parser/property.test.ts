@@ -73,7 +73,38 @@ const probe = fc
   .tuple(fc.array(attachPoint, { minLength: 1, maxLength: 3 }), fc.option(expr), fc.array(stmt, { maxLength: 5 }), fc.constantFrom(',', ',\n', ', '))
   .map(([aps, pred, body, sep]) => `${aps.join(sep)}${pred !== null ? ` /${pred}/` : ''}\n{\n  ${body.join('\n  ')}\n}`);
 
-const program = fc.array(probe, { minLength: 1, maxLength: 3 }).map((ps) => ps.join('\n\n'));
+// C definitions: nested and anonymous records, bit-fields, C declarators, typedefs, enums.
+const cType = fc.constantFrom('int', 'unsigned long', 'u8', 'char', 'const char', 'struct task_struct', 'enum e');
+const { declarator } = fc.letrec((tie) => ({
+  declarator: fc.oneof(
+    { depthSize: 'small' },
+    name,
+    tie('declarator').map((d) => `*${d}`),
+    fc.tuple(tie('declarator'), fc.integer({ min: 1, max: 8 })).map(([d, n]) => `${d}[${n}]`),
+    tie('declarator').map((d) => `(*${d})(int, char *, ...)`),
+  ),
+}));
+const { record } = fc.letrec((tie) => ({
+  field: fc.oneof(
+    { depthSize: 'small' },
+    fc.tuple(cType, fc.array(declarator, { minLength: 1, maxLength: 2 })).map(([t, ds]) => `${t} ${ds.join(', ')};`),
+    fc.tuple(fc.constantFrom('int', 'unsigned int', 'u64'), name, fc.integer({ min: 1, max: 31 })).map(([t, n, w]) => `${t} ${n} : ${w};`),
+    tie('record').map((r) => `${r};`),
+    fc.tuple(tie('record'), declarator).map(([r, d]) => `${r} ${d};`),
+  ),
+  record: fc.tuple(fc.constantFrom('struct', 'union'), fc.array(tie('field'), { minLength: 1, maxLength: 4 })).map(
+    ([tag, fs]) => `${tag} { ${fs.join(' ')} }`,
+  ),
+}));
+const cDefinition = fc.oneof(
+  fc.tuple(name, record).map(([n, r]) => r.replace(/^(struct|union) /, `$1 s_${n} `) + ';'),
+  fc.tuple(fc.oneof(record, cType), declarator).map(([t, d]) => `typedef ${t} ${d};`),
+  fc.array(name, { minLength: 1, maxLength: 3 }).map((ns) => `enum e { ${ns.map((n) => n.toUpperCase()).join(', ')} };`),
+);
+
+const program = fc
+  .tuple(fc.array(cDefinition, { maxLength: 3 }), fc.array(probe, { minLength: 1, maxLength: 3 }))
+  .map(([defs, ps]) => [...defs, ...ps].join('\n\n'));
 
 // ----- mutations
 

@@ -109,6 +109,9 @@ BEGIN { @a = sizeof(pair_t); @b = offsetof(pair_t, b); @c = (u32_t)-1; @d = ((pa
     expect(errors('struct s { void fn(int); }; BEGIN { }')).toEqual([
       'E_FUNCTION_FIELD@1:17-24 a function cannot be stored in a struct (declare a pointer to it: `void (*name)(int)`)',
     ]);
+    expect(errors('struct s { int a; union { long a; char c; }; }; BEGIN { }')).toEqual([
+      "E_DUPLICATE_FIELD@1:19-44 duplicate member 'a' in struct s",
+    ]);
     expect(errors('struct s { char *p : 3; int w : 33; int z : 0; }; BEGIN { }')).toEqual([
       'E_BAD_BITFIELD@1:12-23 a bit-field must have an integer type',
       "E_BAD_BITFIELD@1:25-35 'w' is wider than its type (32 bits)",
