@@ -58,20 +58,24 @@ export function ensureTracefs(): EnsureResult {
 
 /** All tracepoints as `category:event`, sorted (from available_events, else the events/ tree). */
 export function listTracepoints(root: string): string[] {
-  let names: string[];
+  return [...tracepointNames(root)].sort();
+}
+
+/** All tracepoints as `category:event`, unsorted: sorting the ~2000 names costs ~1 ms. */
+export function tracepointNames(root: string): Set<string> {
   try {
-    names = readFileSync(`${root}/available_events`, 'latin1').split('\n').filter((l) => l.includes(':'));
+    return new Set(readFileSync(`${root}/available_events`, 'latin1').split('\n').filter((l) => l.includes(':')));
   } catch {
-    names = [];
+    const names = new Set<string>();
     const events = `${root}/events`;
     for (const cat of readdirSync(events, { withFileTypes: true })) {
       if (!cat.isDirectory()) continue;
       for (const ev of readdirSync(`${events}/${cat.name}`, { withFileTypes: true })) {
-        if (ev.isDirectory()) names.push(`${cat.name}:${ev.name}`);
+        if (ev.isDirectory()) names.add(`${cat.name}:${ev.name}`);
       }
     }
+    return names;
   }
-  return [...new Set(names)].sort();
 }
 
 /** Resolves a C type name (a typedef such as `loff_t`, or `struct file`) — BTF in practice. */
