@@ -12,7 +12,7 @@ import { Kallsyms } from './kallsyms.js';
 import type { SymbolHit } from './kallsyms.js';
 import type { ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
 import { resolveBinary } from './resolve.js';
-import { ensureTracefs, findTracefs, readTracepointFormat, tracepointNames } from './tracefs.js';
+import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat, tracepointExists } from './tracefs.js';
 
 export interface SystemKernelOptions {
   readonly btfPath?: string;
@@ -30,7 +30,6 @@ export class SystemKernel implements KernelInfo {
   private tracefsNotice?: string;
   private tracefsTried = false;
   private tracepointList?: string[];
-  private tracepointNames?: ReadonlySet<string>;
   private readonly formats = new Map<string, TracepointFormat | undefined>();
   private btfState?: Btf | null;
   private kallsymsState?: Kallsyms | null;
@@ -61,17 +60,15 @@ export class SystemKernel implements KernelInfo {
   }
 
   listTracepoints(): readonly string[] {
-    return (this.tracepointList ??= [...this.tracepointSet()].sort());
+    if (this.tracepointList) return this.tracepointList;
+    const root = this.tracefs();
+    if (!root) return [];
+    return (this.tracepointList = listTracepoints(root));
   }
 
   hasTracepoint(category: string, event: string): boolean {
-    return this.tracepointSet().has(`${category}:${event}`);
-  }
-
-  private tracepointSet(): ReadonlySet<string> {
-    if (this.tracepointNames) return this.tracepointNames;
     const root = this.tracefs();
-    return (this.tracepointNames = root ? tracepointNames(root) : new Set());
+    return root !== undefined && tracepointExists(root, category, event);
   }
 
   tracepointFormat(category: string, event: string): TracepointFormat | undefined {
