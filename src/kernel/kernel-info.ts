@@ -76,6 +76,8 @@ export interface KernelInfo {
   ensureTracefs(): { mounted: boolean; notice?: string };
   /** All tracepoints as `category:event`, sorted. */
   listTracepoints(): readonly string[];
+  /** Whether `category:event` is a tracepoint (cheaper than searching listTracepoints). */
+  hasTracepoint(category: string, event: string): boolean;
   /** The format of one tracepoint, or undefined if it does not exist. */
   tracepointFormat(category: string, event: string): TracepointFormat | undefined;
   /** Raw tracepoint names (from BTF `btf_trace_*` typedefs). */

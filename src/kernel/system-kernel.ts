@@ -12,7 +12,7 @@ import { Kallsyms } from './kallsyms.js';
 import type { SymbolHit } from './kallsyms.js';
 import type { ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
 import { resolveBinary } from './resolve.js';
-import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat } from './tracefs.js';
+import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat, tracepointExists } from './tracefs.js';
 
 export interface SystemKernelOptions {
   readonly btfPath?: string;
@@ -64,6 +64,11 @@ export class SystemKernel implements KernelInfo {
     const root = this.tracefs();
     if (!root) return [];
     return (this.tracepointList = listTracepoints(root));
+  }
+
+  hasTracepoint(category: string, event: string): boolean {
+    const root = this.tracefs();
+    return root !== undefined && tracepointExists(root, category, event);
   }
 
   tracepointFormat(category: string, event: string): TracepointFormat | undefined {

@@ -74,6 +74,17 @@ export function listTracepoints(root: string): string[] {
   return [...new Set(names)].sort();
 }
 
+/**
+ * Whether `category:event` is a tracepoint, i.e. in available_events. The kernel gives an event
+ * directory an `enable` file under the same condition as it lists the event there (the ftrace
+ * category's format-only events have neither), and one stat is far cheaper than reading and
+ * splitting the ~2000-line list on every compile.
+ */
+export function tracepointExists(root: string, category: string, event: string): boolean {
+  const isName = (s: string) => s !== '' && s !== '.' && s !== '..' && !s.includes('/');
+  return isName(category) && isName(event) && existsSync(`${root}/events/${category}/${event}/enable`);
+}
+
 /** Resolves a C type name (a typedef such as `loff_t`, or `struct file`) — BTF in practice. */
 export type TypeResolver = (name: string) => Type | undefined;
 

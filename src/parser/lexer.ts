@@ -18,6 +18,7 @@
 import { createToken, createTokenInstance, Lexer, type IToken, type TokenType } from 'chevrotain';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Define, LineMap } from './preprocess.js';
+import type { Span } from './ast.js';
 
 // ---------------------------------------------------------------------------------------------
 // Token types
@@ -409,7 +410,7 @@ function postProcess(
         out.push(t);
         break;
       case IntLit:
-        t.payload = decodeInt(t, diagnostics, spanOf(t));
+        t.payload = decodeInt(t, diagnostics, spanOf);
         out.push(t);
         break;
       case Identifier: {
@@ -490,10 +491,11 @@ function decodeString(t: IToken, body: string, diagnostics: Diagnostic[], lines:
   return out;
 }
 
-function decodeInt(t: IToken, diagnostics: Diagnostic[], span: ReturnType<LineMap['span']>): IntPayload {
+/** `spanOf` is called only for a diagnostic: computing spans of all literals up front was measurable. */
+function decodeInt(t: IToken, diagnostics: Diagnostic[], spanOf: (t: IToken) => Span): IntPayload {
   const image = t.image;
   const bad = (why: string, hint?: string): IntPayload => {
-    diagnostics.push(error('E_INVALID_INTEGER', span, `invalid integer literal '${image}': ${why}`, hint));
+    diagnostics.push(error('E_INVALID_INTEGER', spanOf(t), `invalid integer literal '${image}': ${why}`, hint));
     return { value: 0n, suffix: '' };
   };
   let digits: string;
@@ -533,7 +535,7 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], span: ReturnType<LineMa
   }
   if (value > U64_MAX) {
     diagnostics.push(
-      error('E_INTEGER_TOO_LARGE', span, `integer literal '${image}' does not fit in 64 bits`, 'the largest is 18446744073709551615 (0xffffffffffffffff)'),
+      error('E_INTEGER_TOO_LARGE', spanOf(t), `integer literal '${image}' does not fit in 64 bits`, 'the largest is 18446744073709551615 (0xffffffffffffffff)'),
     );
     return { value: 0n, suffix };
   }

@@ -15,6 +15,7 @@ import {
   type IParserErrorMessageProvider,
   type IRecognitionException,
   type IToken,
+  type OrMethodOpts,
   type ParserMethod,
   type TokenType,
 } from 'chevrotain';
@@ -135,6 +136,12 @@ interface Declarator {
 }
 type MaybeExpr = Expr | undefined;
 const NO_RESYNC = { resyncEnabled: false } as const;
+
+/** Binding strength of the binary operators (C's), loosest first. */
+const BINARY_PRECEDENCE: Record<string, number> = {
+  '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '<=': 7, '>': 7, '>=': 7,
+  '<<': 8, '>>': 8, '+': 9, '-': 9, '*': 10, '/': 10, '%': 10,
+};
 
 const ASSIGN_OPS: Record<string, '=' | BinaryOp> = {
   '=': '=', '+=': '+', '-=': '-', '*=': '*', '/=': '/', '%=': '%', '&=': '&', '|=': '|', '^=': '^', '<<=': '<<', '>>=': '>>',
@@ -896,75 +903,85 @@ class TraceletParser extends EmbeddedActionsParser {
     NO_RESYNC,
   );
 
-  private binaryLevel(name: string, op: TokenType, next: () => Rule<MaybeExpr>): Rule<MaybeExpr> {
-    return this.RULE(
-      name,
-      (): MaybeExpr => {
-        let left = this.SUBRULE(next());
-        this.MANY(() => {
-          const o = this.CONSUME(op);
-          const right = this.SUBRULE2(next());
-          left = this.ACTION((): MaybeExpr =>
-            left && right
-              ? {
-                  kind: 'Binary',
-                  span: this.sp(left.span.start, right.span.end),
-                  op: o.image as BinaryOp,
-                  opSpan: this.tokSpan(o),
-                  left,
-                  right,
-                }
-              : undefined,
-          );
-        });
-        return left;
-      },
-      NO_RESYNC,
-    );
-  }
-
-  private logicalOr: Rule<MaybeExpr> = this.binaryLevel('logicalOr', T.OrOr, () => this.logicalAnd);
-  private logicalAnd: Rule<MaybeExpr> = this.binaryLevel('logicalAnd', T.AndAnd, () => this.bitOr);
-  private bitOr: Rule<MaybeExpr> = this.binaryLevel('bitOr', T.Pipe, () => this.bitXor);
-  private bitXor: Rule<MaybeExpr> = this.binaryLevel('bitXor', T.Caret, () => this.bitAnd);
-  private bitAnd: Rule<MaybeExpr> = this.binaryLevel('bitAnd', T.Amp, () => this.equality);
-  private equality: Rule<MaybeExpr> = this.binaryLevel('equality', T.EqualityOp, () => this.relational);
-  private relational: Rule<MaybeExpr> = this.binaryLevel('relational', T.RelationalOp, () => this.shift);
-  private shift: Rule<MaybeExpr> = this.binaryLevel('shift', T.ShiftOp, () => this.additive);
-  private additive: Rule<MaybeExpr> = this.binaryLevel('additive', T.AdditiveOp, () => this.multiplicative);
-  private multiplicative: Rule<MaybeExpr> = this.binaryLevel('multiplicative', T.MultiplicativeOp, () => this.unary);
-
-  private unary: Rule<MaybeExpr> = this.RULE(
-    'unary',
-    (): MaybeExpr =>
-      this.OR({
-        IGNORE_AMBIGUITIES: true,
-        ERR_MSG: 'an expression',
-        DEF: [
-          {
-            ALT: () => {
-              const o = this.CONSUME(T.PrefixOp);
-              const operand = this.SUBRULE(this.unary);
-              return this.ACTION((): MaybeExpr =>
-                operand
-                  ? { kind: 'Unary', span: this.sp(o.startOffset, operand.span.end), op: o.image as UnaryOp, operand }
-                  : undefined,
-              );
-            },
-          },
-          {
-            ALT: () => {
-              const o = this.CONSUME(T.IncDecOp);
-              const target = this.SUBRULE2(this.unary);
-              return this.ACTION(() => this.incDec(o, target, true));
-            },
-          },
-          { GATE: () => this.castAhead(), ALT: () => this.SUBRULE(this.cast) },
-          { ALT: () => this.SUBRULE(this.postfix) },
-        ],
-      }),
+  /**
+   * The ten binary levels of grammar/tracelet.ebnf (logicalOr down to multiplicative) in one rule:
+   * operands and operators are read flat and folded by precedence in the action. Descending
+   * through a chevrotain rule per level for every operand was most of the parsing time.
+   */
+  private logicalOr: Rule<MaybeExpr> = this.RULE(
+    'logicalOr',
+    (): MaybeExpr => {
+      const operands = [this.SUBRULE(this.unary)];
+      const ops: IToken[] = [];
+      this.MANY(() => {
+        ops.push(this.OR(this.binaryOperators));
+        operands.push(this.SUBRULE2(this.unary));
+      });
+      return this.ACTION(() => this.foldBinary(operands, ops));
+    },
     NO_RESYNC,
   );
+
+  /**
+   * One alternative per operator token (type or category) of the levels, not one category for all:
+   * chevrotain then computes the same lookahead as with separate levels, so errors read the same.
+   */
+  private binaryOperators = [
+    T.OrOr, T.AndAnd, T.Pipe, T.Caret, T.Amp, T.EqualityOp, T.RelationalOp, T.ShiftOp, T.AdditiveOp, T.MultiplicativeOp,
+  ].map((t) => ({ ALT: () => this.CONSUME(t) }));
+
+  /** `a op b op c ...` → left-associative Binary nodes by precedence; undefined if an operand is. */
+  private foldBinary(operands: MaybeExpr[], ops: IToken[]): MaybeExpr {
+    if (operands.some((e) => !e)) return undefined;
+    const values = [operands[0]!];
+    const pending: IToken[] = [];
+    const reduce = () => {
+      const o = pending.pop()!;
+      const right = values.pop()!;
+      const left = values.pop()!;
+      const op = o.image as BinaryOp;
+      values.push({ kind: 'Binary', span: this.sp(left.span.start, right.span.end), op, opSpan: this.tokSpan(o), left, right });
+    };
+    for (let i = 0; i < ops.length; i++) {
+      const precedence = BINARY_PRECEDENCE[ops[i]!.image]!;
+      while (pending.length > 0 && BINARY_PRECEDENCE[pending[pending.length - 1]!.image]! >= precedence) reduce();
+      pending.push(ops[i]!);
+      values.push(operands[i + 1]!);
+    }
+    while (pending.length > 0) reduce();
+    return values[0];
+  }
+
+  // The alternatives of unary and primary, rules run for every operand, are built once (fields)
+  // rather than on every call: allocating their closures was a tenth of the parsing time.
+  private unary: Rule<MaybeExpr> = this.RULE('unary', (): MaybeExpr => this.OR(this.unaryAlternatives), NO_RESYNC);
+
+  private unaryAlternatives: OrMethodOpts<MaybeExpr> = {
+    IGNORE_AMBIGUITIES: true,
+    ERR_MSG: 'an expression',
+    DEF: [
+      {
+        ALT: () => {
+          const o = this.CONSUME(T.PrefixOp);
+          const operand = this.SUBRULE(this.unary);
+          return this.ACTION((): MaybeExpr =>
+            operand
+              ? { kind: 'Unary', span: this.sp(o.startOffset, operand.span.end), op: o.image as UnaryOp, operand }
+              : undefined,
+          );
+        },
+      },
+      {
+        ALT: () => {
+          const o = this.CONSUME(T.IncDecOp);
+          const target = this.SUBRULE2(this.unary);
+          return this.ACTION(() => this.incDec(o, target, true));
+        },
+      },
+      { GATE: () => this.castAhead(), ALT: () => this.SUBRULE(this.cast) },
+      { ALT: () => this.SUBRULE(this.postfix) },
+    ],
+  };
 
   private incDec(o: IToken, target: MaybeExpr, prefix: boolean): MaybeExpr {
     if (!target) return undefined;
@@ -1055,70 +1072,67 @@ class TraceletParser extends EmbeddedActionsParser {
     return { kind: 'FieldAccess', span: this.sp(e.span.start, f.endOffset! + 1), object: e, field: f.image, fieldSpan: this.tokSpan(f), arrow };
   }
 
-  private primary: Rule<MaybeExpr> = this.RULE(
-    'primary',
-    (): MaybeExpr =>
-      this.OR({
-        ERR_MSG: 'an expression',
-        DEF: [
-          {
-            ALT: () => {
-              const t = this.CONSUME(T.IntLit);
-              return this.ACTION((): MaybeExpr => {
-                const p = intPayload(t);
-                return { kind: 'IntLiteral', span: this.tokSpan(t), value: p.value, suffix: p.suffix };
-              });
-            },
-          },
-          {
-            ALT: () => {
-              const t = this.CONSUME(T.StringLit);
-              return this.ACTION((): MaybeExpr => ({ kind: 'StringLiteral', span: this.tokSpan(t), value: String(t.payload ?? '') }));
-            },
-          },
-          {
-            ALT: () => {
-              const t = this.CONSUME(T.True);
-              return this.ACTION((): MaybeExpr => ({ kind: 'BoolLiteral', span: this.tokSpan(t), value: true }));
-            },
-          },
-          {
-            ALT: () => {
-              const t = this.CONSUME(T.False);
-              return this.ACTION((): MaybeExpr => ({ kind: 'BoolLiteral', span: this.tokSpan(t), value: false }));
-            },
-          },
-          {
-            ALT: () => {
-              const t = this.CONSUME(T.Positional);
-              return this.ACTION((): MaybeExpr => {
-                const index = Number(t.image.slice(1));
-                if (index === 0) this.report('E_SYNTAX', this.tokSpan(t), 'positional parameters start at $1');
-                return { kind: 'PositionalParam', span: this.tokSpan(t), index, count: false };
-              });
-            },
-          },
-          {
-            ALT: () => {
-              const t = this.CONSUME(T.ParamCount);
-              return this.ACTION((): MaybeExpr => ({ kind: 'PositionalParam', span: this.tokSpan(t), index: 0, count: true }));
-            },
-          },
-          {
-            ALT: () => {
-              const t = this.CONSUME(T.Variable);
-              return this.ACTION((): MaybeExpr => ({ kind: 'Variable', span: this.tokSpan(t), name: t.image.slice(1) }));
-            },
-          },
-          { ALT: () => this.SUBRULE(this.mapRef) },
-          { ALT: () => this.SUBRULE(this.nameOrCall) },
-          { ALT: () => this.SUBRULE(this.sizeofExpr) },
-          { ALT: () => this.SUBRULE(this.offsetofExpr) },
-          { ALT: () => this.SUBRULE(this.parenOrTuple) },
-        ],
-      }),
-    NO_RESYNC,
-  );
+  private primary: Rule<MaybeExpr> = this.RULE('primary', (): MaybeExpr => this.OR(this.primaryAlternatives), NO_RESYNC);
+
+  private primaryAlternatives: OrMethodOpts<MaybeExpr> = {
+    ERR_MSG: 'an expression',
+    DEF: [
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.IntLit);
+          return this.ACTION((): MaybeExpr => {
+            const p = intPayload(t);
+            return { kind: 'IntLiteral', span: this.tokSpan(t), value: p.value, suffix: p.suffix };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.StringLit);
+          return this.ACTION((): MaybeExpr => ({ kind: 'StringLiteral', span: this.tokSpan(t), value: String(t.payload ?? '') }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.True);
+          return this.ACTION((): MaybeExpr => ({ kind: 'BoolLiteral', span: this.tokSpan(t), value: true }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.False);
+          return this.ACTION((): MaybeExpr => ({ kind: 'BoolLiteral', span: this.tokSpan(t), value: false }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.Positional);
+          return this.ACTION((): MaybeExpr => {
+            const index = Number(t.image.slice(1));
+            if (index === 0) this.report('E_SYNTAX', this.tokSpan(t), 'positional parameters start at $1');
+            return { kind: 'PositionalParam', span: this.tokSpan(t), index, count: false };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.ParamCount);
+          return this.ACTION((): MaybeExpr => ({ kind: 'PositionalParam', span: this.tokSpan(t), index: 0, count: true }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.Variable);
+          return this.ACTION((): MaybeExpr => ({ kind: 'Variable', span: this.tokSpan(t), name: t.image.slice(1) }));
+        },
+      },
+      { ALT: () => this.SUBRULE(this.mapRef) },
+      { ALT: () => this.SUBRULE(this.nameOrCall) },
+      { ALT: () => this.SUBRULE(this.sizeofExpr) },
+      { ALT: () => this.SUBRULE(this.offsetofExpr) },
+      { ALT: () => this.SUBRULE(this.parenOrTuple) },
+    ],
+  };
 
   private expressionList: Rule<MaybeExpr[]> = this.RULE(
     'expressionList',

@@ -69,7 +69,8 @@ interface Conditional {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*/;
 
 export function preprocess(text: string, lines: LineMap): PreprocessResult {
-  const out = text.split('');
+  // Copied to characters only when something must be blanked: most scripts have no directives.
+  let out: string[] | undefined;
   const includes: Include[] = [];
   const diagnostics: Diagnostic[] = [];
   const defines = new Map<string, Define>();
@@ -77,6 +78,7 @@ export function preprocess(text: string, lines: LineMap): PreprocessResult {
   const stack: Conditional[] = [];
   const active = () => stack.length === 0 || stack[stack.length - 1]!.active;
   const blank = (from: number, to: number) => {
+    out ??= text.split('');
     for (let i = from; i < to; i++) if (out[i] !== '\n') out[i] = ' ';
   };
 
@@ -116,7 +118,7 @@ export function preprocess(text: string, lines: LineMap): PreprocessResult {
   for (const c of stack) {
     diagnostics.push(error('E_PREPROCESSOR', c.span, `unterminated #${c.directive}: no matching #endif`, 'add an #endif'));
   }
-  return { text: out.join(''), includes, defines, diagnostics };
+  return { text: out ? out.join('') : text, includes, defines, diagnostics };
 
   /** `start` is the offset of '#'; `body` starts with '#'. */
   function directive(start: number, body: string, end: number): void {

@@ -127,15 +127,14 @@ export function expandAttachPoint(
         return fail('E_ATTACH_POINT', `tracepoint must be written tracepoint:CATEGORY:EVENT, got '${ap.raw}'`);
       }
       const [category, event] = ap.parts as [string, string];
-      const all = kernel.listTracepoints();
       if (hasWildcard(category) || hasWildcard(event)) {
         const re = globToRegExp(`${category}:${event}`);
-        const matches = all.filter((tp) => re.test(tp));
+        const matches = kernel.listTracepoints().filter((tp) => re.test(tp));
         if (matches.length === 0) return fail('E_UNKNOWN_TRACEPOINT', `no tracepoint matches ${category}:${event}`);
         return matches.map((m) => target(m.split(':')));
       }
-      if (!all.includes(`${category}:${event}`)) {
-        const suggestion = closest(`${category}:${event}`, all);
+      if (!kernel.hasTracepoint(category, event)) {
+        const suggestion = closest(`${category}:${event}`, kernel.listTracepoints());
         return fail(
           'E_UNKNOWN_TRACEPOINT',
           `unknown tracepoint ${category}:${event}`,

@@ -33,6 +33,9 @@ export class FakeKernel implements KernelInfo {
   listTracepoints() {
     return FORMATS.map((f) => `${f.category}:${f.event}`).sort();
   }
+  hasTracepoint(category: string, event: string) {
+    return this.tracepointFormat(category, event) !== undefined;
+  }
   tracepointFormat(category: string, event: string) {
     return FORMATS.find((f) => f.category === category && f.event === event);
   }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseTracepointFormat, SystemKernel } from '../../src/kernel/index.js';
 
@@ -19,6 +19,18 @@ describe('tracefs', () => {
     expect(list.length).toBeGreaterThan(1000);
     expect([...list].sort()).toEqual(list);
     expect(kernel.listTracepoints()).toBe(list); // cached
+  });
+
+  it('hasTracepoint agrees with the list (the ftrace category\'s format-only events are in neither)', () => {
+    const list = kernel.listTracepoints();
+    for (const tp of list) expect(kernel.hasTracepoint(...(tp.split(':') as [string, string]))).toBe(true);
+    const events = readdirSync('/sys/kernel/tracing/events/ftrace');
+    expect(events).toContain('function');
+    for (const ev of events) expect(kernel.hasTracepoint('ftrace', ev)).toBe(list.includes(`ftrace:${ev}`));
+    expect(kernel.hasTracepoint('sched', 'no_such_event')).toBe(false);
+    expect(kernel.hasTracepoint('.', 'sched')).toBe(false);
+    expect(kernel.hasTracepoint('sched/..', 'sched')).toBe(false);
+    expect(kernel.hasTracepoint('..', 'events')).toBe(false);
   });
 
   it('parses syscalls:sys_enter_openat as bpftrace -lv shows it', () => {
