@@ -93,10 +93,16 @@ struct Diagnostics {
     Message text;
     text.text = LLVMGetDiagInfoDescription(info);
     switch (LLVMGetDiagInfoSeverity(info)) {
-      case LLVMDSError: d->errors += text.str() + "\n"; break;
-      case LLVMDSWarning: d->warnings += text.str() + "\n"; break;
+      case LLVMDSError: AddOnce(d->errors, text.str()); break;
+      case LLVMDSWarning: AddOnce(d->warnings, text.str()); break;
       default: break;
     }
+  }
+  // The BPF backend repeats a message for every instruction it concerns (thousands of lines for
+  // one oversized stack): each distinct message is kept once.
+  static void AddOnce(std::string& list, const std::string& message) {
+    std::string line = message + "\n";
+    if (list.rfind(line, 0) != 0 && list.find("\n" + line) == std::string::npos) list += line;
   }
 };
 
