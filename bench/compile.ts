@@ -1,11 +1,13 @@
 // Compile: parse + typecheck + codegen + LLVM of a 300-line script.
-// tracelet: in process through its library functions (bench/compile-child.ts), cold (the first
-// compile in a fresh process) and warm; the addon's dlopen is excluded.
+// tracelet: in process through its library functions (bench/compile-child.ts, bundled by esbuild
+// as the CLI is: run through tsx, the parser is ~3× slower), cold (the first compile in a fresh
+// process) and warm; the addon's dlopen is excluded.
 // bpftrace 0.17 has no in-process API; `--emit-elf FILE` ("dry run") parses, checks, generates and
 // compiles to an ELF without loading anything, so we time that process on the 300-line script and
 // on `BEGIN {}` and take the difference as its compile time (its start-up is the 1-line run).
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { join } from 'node:path';
 import { alternate, fmtSummary, ratio, ROOT, summarize, type Helpers, type Summary } from './lib.js';
 import { script300 } from './script300.js';
@@ -15,6 +17,8 @@ export interface CompileResult {
   readonly traceletCold: number[];
   readonly traceletWarm: number[];
   readonly traceletStages: Record<'parse' | 'typecheck' | 'codegen' | 'llvm', number[]>;
+  /** Median parse + typecheck of 100 JIT-warm repetitions, one per process. */
+  readonly traceletFrontEnd: number[];
   readonly bpftrace300: number[];
   readonly bpftrace1: number[];
   readonly bpftraceNet: Summary;
@@ -28,9 +32,16 @@ export async function benchCompile(helpers: Helpers, reps: number, log: (s: stri
   writeFileSync(big, text);
   writeFileSync(small, 'BEGIN { }\n');
   const elf = join(helpers.dir, 'out.o');
+  // Two levels below the root, as the CLI's bundle, so that it finds the native addon the same way.
+  const child = join(ROOT, 'bench/out/compile-child.mjs');
+  await build({
+    absWorkingDir: ROOT, entryPoints: ['bench/compile-child.ts'], outfile: child, bundle: true, platform: 'node',
+    format: 'esm', target: 'node20', logLevel: 'warning',
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  });
   const res: CompileResult = {
     lines: text.split('\n').length - 1, traceletCold: [], traceletWarm: [],
-    traceletStages: { parse: [], typecheck: [], codegen: [], llvm: [] },
+    traceletStages: { parse: [], typecheck: [], codegen: [], llvm: [] }, traceletFrontEnd: [],
     bpftrace300: [], bpftrace1: [], bpftraceNet: summarize([]), failures: [],
   };
   const bpftrace = (file: string) => {
@@ -47,15 +58,16 @@ export async function benchCompile(helpers: Helpers, reps: number, log: (s: stri
         res.bpftrace300.push(bpftrace(big));
         continue;
       }
-      const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/compile-child.ts'), big, '3'], {
+      const r = spawnSync(process.execPath, [child, big, '3'], {
         encoding: 'utf8', cwd: ROOT,
       });
       if (r.status !== 0) {
         res.failures.push(`tracelet: exit ${r.status}: ${r.stderr.trim().split('\n').slice(0, 2).join(' | ')}`);
         continue;
       }
-      const out = JSON.parse(r.stdout) as { cold: Record<string, number>; warm: Record<string, number>[] };
+      const out = JSON.parse(r.stdout) as { cold: Record<string, number>; warm: Record<string, number>[]; frontEnd: number };
       res.traceletCold.push(out.cold.total!);
+      res.traceletFrontEnd.push(out.frontEnd);
       for (const w of out.warm) {
         res.traceletWarm.push(w.total!);
         for (const k of ['parse', 'typecheck', 'codegen', 'llvm'] as const) res.traceletStages[k].push(w[k]!);

@@ -272,10 +272,13 @@ function report(r: Results, m: Machine): string {
     L.push(`| tracelet cold | ${fmtSummary(summarize(c.traceletCold))} |`);
     L.push(`| tracelet warm | ${fmtSummary(summarize(c.traceletWarm))} |`);
     for (const k of ['parse', 'typecheck', 'codegen', 'llvm'] as const) L.push(`| — warm ${k} | ${fmtSummary(summarize(c.traceletStages[k]))} |`);
+    L.push(`| — parse + typecheck, JIT-warm (median of 100 per process) | ${fmtSummary(summarize(c.traceletFrontEnd), 2)} |`);
     L.push(`| bpftrace --emit-elf, 300 lines (process) | ${fmtSummary(summarize(c.bpftrace300))} |`);
     L.push(`| bpftrace --emit-elf, \`BEGIN { }\` (process) | ${fmtSummary(summarize(c.bpftrace1))} |`);
     L.push(`| bpftrace compile (difference) | ${fmtSummary(c.bpftraceNet)} |`);
     L.push('', `Ratio tracelet cold ÷ bpftrace: ${ratio(summarize(c.traceletCold), c.bpftraceNet)}; warm: ${ratio(summarize(c.traceletWarm), c.bpftraceNet)}.`);
+    const frontEnd = summarize(c.traceletFrontEnd);
+    if (frontEnd.n) targets.push(`| parse + typecheck of 300 lines < 5 ms | ${fmt(frontEnd.median, 2)} ms (JIT-warm median) | ${verdict(frontEnd.median, 5)} |`);
     if (c.failures.length) L.push('', 'Failed runs:', '', ...c.failures.map((f) => `- ${f}`));
     L.push('');
   }

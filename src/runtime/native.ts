@@ -51,7 +51,8 @@ export interface NativeAddon {
   /** Same, but returns BPF assembly text (for --emit-asm / debugging). */
   compileIRToAsm(ir: string): string;
 
-  mapCreate(type: NativeMapType, name: string, keySize: number, valueSize: number, maxEntries: number): number;
+  /** `preallocate: false` sets BPF_F_NO_PREALLOC (hash maps only). */
+  mapCreate(type: NativeMapType, name: string, keySize: number, valueSize: number, maxEntries: number, options?: { preallocate?: boolean }): number;
   /** Per-CPU maps: the value buffer holds one round_up(valueSize, 8) slot per possible CPU. */
   mapLookup(fd: number, key: Buffer, valueBytes: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;

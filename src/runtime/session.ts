@@ -156,7 +156,9 @@ export class Session {
     if (unavailable) throw new RuntimeError(unavailable);
     try {
       for (const spec of this.program.maps.values()) {
-        this.mapFds.set(spec.name, this.addon.mapCreate(spec.bpfType, kernelMapName(spec.name), spec.keySize, spec.valueSize, spec.maxEntries));
+        this.mapFds.set(spec.name, this.addon.mapCreate(spec.bpfType, kernelMapName(spec.name), spec.keySize, spec.valueSize, spec.maxEntries, {
+          preallocate: spec.preallocate,
+        }));
       }
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? ringBufferBytes(this.program));
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);

@@ -1112,7 +1112,9 @@ function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
     bpfType: counter ? 'percpu_array' : info.kind === 'scalar' ? 'hash' : 'percpu_hash',
     keySize: counter ? 4 : keySize,
     valueSize,
-    maxEntries: counter ? 1 : maxEntries * (bucketed ? bucketCount : 1),
+    // Without a key, a hist/lhist map holds exactly its buckets.
+    maxEntries: counter ? 1 : !info.keyType && bucketed ? bucketCount : maxEntries * bucketCount,
+    preallocate: !(bucketed && info.keyType),
     lhist: info.lhist,
     span: info.span,
   };

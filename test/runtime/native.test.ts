@@ -2,7 +2,7 @@
 // the ring buffer. No mocks. Programs here are named tl_nt_* so the final "nothing left" check
 // cannot be confused by other tracelet processes using the same kernel.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,6 +193,13 @@ describe('maps', () => {
     expect(addon.mapLookup(fd, Buffer.alloc(4), bytes)!.length).toBe(bytes);
     expect(() => addon.mapLookup(fd, Buffer.alloc(4), 4)).toThrow(/per-CPU/);
     expect(() => addon.mapLookup(fd, Buffer.alloc(8), bytes)).toThrow(/key is 8 bytes/);
+  });
+
+  it('creates hash maps allocated on use (BPF_F_NO_PREALLOC) when asked', () => {
+    const flagsOf = (fd: number) => Number(/^map_flags:\s+(0x[0-9a-f]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]);
+    expect(flagsOf(map('percpu_hash', 'tl_nt_sparse', 16, 8, 270336, { preallocate: false }))).toBe(1);
+    expect(flagsOf(map('percpu_hash', 'tl_nt_dense', 16, 8, 64))).toBe(0);
+    expect(() => addon.mapCreate('array', 'tl_nt_arr', 4, 8, 4, { preallocate: false })).toThrow(/only hash maps/);
   });
 
   it('throws errno text for kernel refusals', () => {

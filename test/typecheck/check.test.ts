@@ -130,6 +130,14 @@ describe('type checker', () => {
 });
 
 describe('config block', () => {
+  it('sizes hist/lhist maps: exactly their buckets without a key, keys × buckets allocated on use with one', () => {
+    const maps = check('tracepoint:syscalls:sys_enter_openat { @h = hist(args->flags); @l = lhist(args->flags, 0, 100, 10); '
+      + '@hk[comm] = hist(args->flags); @c[comm] = count(); }').program!.maps;
+    expect([...maps.values()].map((m) => [m.name, m.maxEntries, m.preallocate])).toEqual([
+      ['@c', 4096, true], ['@h', 66, true], ['@hk', 4096 * 66, false], ['@l', 12, true],
+    ]);
+  });
+
   it('sets map size and string length', () => {
     const r = check('config = { max_map_keys = 16; max_strlen = 32; } tracepoint:syscalls:sys_enter_openat { @[str(args->filename)] = count(); }');
     expect(r.diagnostics).toEqual([]);

@@ -94,6 +94,11 @@ Napi::Value MapCreate(const Napi::CallbackInfo& info) {
   uint32_t keySize = ArgU32(info, 2, "keySize");
   uint32_t valueSize = ArgU32(info, 3, "valueSize");
   uint32_t maxEntries = ArgU32(info, 4, "maxEntries");
+  bool preallocate = true;
+  if (info.Length() > 5 && info[5].IsObject()) {
+    Napi::Value p = info[5].As<Napi::Object>().Get("preallocate");
+    if (p.IsBoolean()) preallocate = p.As<Napi::Boolean>().Value();
+  }
 
   bpf_map_type mapType;
   if (type == "hash") mapType = BPF_MAP_TYPE_HASH;
@@ -121,7 +126,13 @@ Napi::Value MapCreate(const Napi::CallbackInfo& info) {
     if (kernelName.size() == BPF_OBJ_NAME_LEN - 1) break;
     kernelName += (isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.') ? c : '_';
   }
-  int fd = bpf_map_create(mapType, kernelName.c_str(), keySize, valueSize, maxEntries, nullptr);
+  LIBBPF_OPTS(bpf_map_create_opts, opts);
+  if (!preallocate) {
+    if (mapType != BPF_MAP_TYPE_HASH && mapType != BPF_MAP_TYPE_PERCPU_HASH)
+      throw Napi::TypeError::New(env, "only hash maps can be allocated on use");
+    opts.map_flags = BPF_F_NO_PREALLOC;
+  }
+  int fd = bpf_map_create(mapType, kernelName.c_str(), keySize, valueSize, maxEntries, &opts);
   if (fd < 0)
     ThrowErrno(env, "cannot create " + type + " map '" + name + "' (key " + std::to_string(keySize) +
                         ", value " + std::to_string(valueSize) + ", " + std::to_string(maxEntries) +

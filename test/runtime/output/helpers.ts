@@ -30,6 +30,7 @@ export function spec(name: string, kind: MapKind, opts: { key?: Type; value?: Ty
     keySize: 8,
     valueSize: 8,
     maxEntries: 4096,
+    preallocate: true,
     lhist: opts.lhist,
     span,
   };
