@@ -81,6 +81,30 @@ function decodeKey(spec: MapSpec, keys: Buffer, offset: number, r?: Resolver): r
 }
 
 /**
+ * The sum of one int64 per CPU. Dumps of large count/sum maps are mostly this: while the values
+ * and the running sum are exact as doubles (counts nearly always are), they are added as numbers
+ * and only the total becomes a BigInt. (A BigInt per CPU and per addition made the garbage
+ * collector the main cost of printing 100k keys.)
+ */
+function sumOverCpus(values: Buffer, offset: number, slot: number, cpus: number): bigint {
+  let sum = 0;
+  for (let c = 0; c < cpus; c++) {
+    const o = offset + c * slot;
+    const high = values.readInt32LE(o + 4);
+    if (high < -0x100000 || high >= 0x100000) return sumOverCpusExact(values, offset, slot, cpus); // |value| ≥ 2^52
+    sum += high * 0x100000000 + values.readUInt32LE(o);
+    if (!Number.isSafeInteger(sum)) return sumOverCpusExact(values, offset, slot, cpus);
+  }
+  return BigInt(sum);
+}
+
+function sumOverCpusExact(values: Buffer, offset: number, slot: number, cpus: number): bigint {
+  let total = 0n;
+  for (let c = 0; c < cpus; c++) total += values.readBigInt64LE(offset + c * slot);
+  return total;
+}
+
+/**
  * Turns a map dump into entries, combining per-CPU values as each aggregation requires:
  * sums for count/sum/avg/stats and buckets, the extreme over CPUs that saw a value for min/max.
  */
@@ -121,8 +145,7 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
         value = { kind: 'scalar', value: decodeValue(spec.valueType, values, e * stride, r) };
         break;
       case 'count': case 'sum': {
-        let total = 0n;
-        for (let c = 0; c < perCpu; c++) total += i64(e, c, 0);
+        const total = sumOverCpus(values, e * stride, slot, perCpu);
         value = { kind: spec.kind, value: spec.kind === 'count' ? BigInt.asUintN(64, total) : BigInt.asIntN(64, total) };
         break;
       }

@@ -5,7 +5,7 @@ import { histToJson, lhistToJson } from './hist.js';
 import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
 import { statsOf } from './text.js';
 import {
-  aggregateValue, applyTop, average, divisor, hasKey, jsonEscape, jsonKey, sortEntries, valueToJson,
+  aggregateValue, applyTop, average, divisor, hasKey, jsonEscape, jsonKeyFormatter, sortEntries, valueToJson,
 } from './values.js';
 
 function message(type: string, text: string): string {
@@ -28,7 +28,8 @@ export function mapToJson(snapshot: MapSnapshot, options: PrintOptions = {}): st
   const div = divisor(options.div);
   const keyed = hasKey(spec);
   const sorted = sortEntries(snapshot);
-  const key = (e: MapEntry) => jsonKey(spec, e.key);
+  const jsonKey = jsonKeyFormatter(spec);
+  const key = (e: MapEntry) => jsonKey(e.key);
   switch (spec.kind) {
     case 'hist':
     case 'lhist': {

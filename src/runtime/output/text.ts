@@ -3,7 +3,7 @@ import type { Type } from '../../typecheck/types.js';
 import { histToText, lhistToText } from './hist.js';
 import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
 import {
-  aggregateValue, applyTop, average, divisor, sortEntries, textKey, valueToText,
+  aggregateValue, applyTop, average, divisor, sortEntries, textKeyFormatter, valueToText,
 } from './values.js';
 
 /** Value types after which bpftrace puts no newline between map entries (their text ends in one, or is a quirk). */
@@ -21,24 +21,25 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
   const { spec } = snapshot;
   const div = divisor(options.div);
   const sorted = sortEntries(snapshot);
+  const textKey = textKeyFormatter(spec);
   switch (spec.kind) {
     case 'hist':
     case 'lhist': {
-      const elems = applyTop(sorted, options.top).map((e) => textKey(spec, e.key) + ': \n' + histValueText(snapshot, e, div));
+      const elems = applyTop(sorted, options.top).map((e) => textKey(e.key) + ': \n' + histValueText(snapshot, e, div));
       return elems.join('\n') + '\n';
     }
     case 'stats': {
       // print()'s top and div are ignored for stats() maps (bpftrace warns at compile time).
       const elems = sorted.map((e) => {
         const { count, total } = statsOf(e);
-        return `${textKey(spec, e.key)}: count ${count}, average ${average(count, total)}, total ${BigInt.asIntN(64, total)}`;
+        return `${textKey(e.key)}: count ${count}, average ${average(count, total)}, total ${BigInt.asIntN(64, total)}`;
       });
       return elems.join('\n') + '\n\n';
     }
     case 'avg': {
       const elems = applyTop(sorted, options.top).map((e) => {
         const { count, total } = statsOf(e);
-        return `${textKey(spec, e.key)}: ${average(count, total) / div}`;
+        return `${textKey(e.key)}: ${average(count, total) / div}`;
       });
       return elems.join('\n') + '\n\n';
     }
@@ -47,13 +48,13 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
     case 'min':
     case 'max': {
       const elems = applyTop(sorted, options.top).map((e) => {
-        return `${textKey(spec, e.key)}: ${aggregateValue(spec, e) / div}`;
+        return `${textKey(e.key)}: ${div === 1n ? aggregateValue(spec, e) : aggregateValue(spec, e) / div}`;
       });
       return elems.join('\n') + '\n';
     }
     case 'scalar': {
       const elems = applyTop(sorted, options.top).map((e) =>
-        `${textKey(spec, e.key)}: ${e.value.kind === 'scalar' ? valueToText(spec.valueType, e.value.value, 'value', div) : ''}`);
+        `${textKey(e.key)}: ${e.value.kind === 'scalar' ? valueToText(spec.valueType, e.value.value, 'value', div) : ''}`);
       return elems.join(elementDelimiter(spec.valueType)) + '\n';
     }
   }

@@ -217,23 +217,32 @@ export function hasKey(spec: MapSpec): boolean {
   return keyElementTypes(spec).length > 0;
 }
 
-/** The text of each key element (MapKey::argument_value_list). */
-export function keyArgs(spec: MapSpec, key: readonly Value[] | undefined): string[] {
+/**
+ * The text of a key's elements (MapKey::argument_value_list) joined by `separator`, as a function
+ * made once per map: a dump formats every key of the map the same way.
+ */
+function keyArgsFormatter(spec: MapSpec, separator: string): (key: readonly Value[] | undefined) => string {
   const types = keyElementTypes(spec);
-  if (types.length === 0 || !key) return [];
-  return types.map((t, i) => valueToText(t, key[i] ?? 0n, 'key'));
+  if (types.length === 1) {
+    const type = types[0]!;
+    return (key) => (key ? valueToText(type, key[0] ?? 0n, 'key') : '');
+  }
+  return (key) => (key ? types.map((t, i) => valueToText(t, key[i] ?? 0n, 'key')).join(separator) : '');
 }
 
-/** `@name[a, b]` (or `@name` for a map with no key). */
-export function textKey(spec: MapSpec, key: readonly Value[] | undefined): string {
-  if (!hasKey(spec)) return spec.name;
-  return spec.name + '[' + keyArgs(spec, key).join(', ') + ']';
+/** `@name[a, b]` (or `@name` for a map with no key), for each key of the map. */
+export function textKeyFormatter(spec: MapSpec): (key: readonly Value[] | undefined) => string {
+  if (!hasKey(spec)) return () => spec.name;
+  const args = keyArgsFormatter(spec, ', ');
+  const open = spec.name + '[';
+  return (key) => open + args(key) + ']';
 }
 
-/** `"a,b"` (or '' for a map with no key). */
-export function jsonKey(spec: MapSpec, key: readonly Value[] | undefined): string {
-  if (!hasKey(spec)) return '';
-  return '"' + jsonEscape(keyArgs(spec, key).join(',')) + '"';
+/** `"a,b"` (or '' for a map with no key), for each key of the map. */
+export function jsonKeyFormatter(spec: MapSpec): (key: readonly Value[] | undefined) => string {
+  if (!hasKey(spec)) return () => '';
+  const args = keyArgsFormatter(spec, ',');
+  return (key) => '"' + jsonEscape(args(key)) + '"';
 }
 
 // ---------------------------------------------------------------------------------------------

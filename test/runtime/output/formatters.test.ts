@@ -10,6 +10,7 @@ import {
   cxxSort, formatBuffer, jsonEscape, keyBytes, sortMapNames, valueToJson, valueToText,
 } from '../../../src/runtime/output/values.js';
 import { INT64, UINT64, int, str, type Type } from '../../../src/typecheck/types.js';
+import { decodeMap } from '../../../src/runtime/decode.js';
 import {
   STR64, count, entry, fixture, hist, lh, lhist, scalar, snap, spec, stats, sum, tuple,
 } from './helpers.js';
@@ -242,5 +243,25 @@ describe('ordering helpers', () => {
   it('key bytes follow the C layout', () => {
     expect([...keyBytes([INT64], [256n])]).toEqual([0, 1, 0, 0, 0, 0, 0, 0]);
     expect([...keyBytes([str(4), int(32, true)], ['ab', -1n])]).toEqual([97, 98, 0, 0, 255, 255, 255, 255]);
+  });
+});
+
+describe('decoding per-CPU map values', () => {
+  // Two CPUs, one entry: the kernel's per-CPU int64 values side by side.
+  const decodeOne = (kind: 'count' | 'sum', perCpu: bigint[]): bigint => {
+    const values = Buffer.alloc(8 * perCpu.length);
+    perCpu.forEach((v, i) => values.writeBigInt64LE(BigInt.asIntN(64, v), i * 8));
+    const s = { ...spec('@c', kind, { key: INT64 }), bpfType: 'percpu_hash' as const };
+    const [e] = decodeMap(s, 1, Buffer.alloc(8), values, perCpu.length);
+    return e!.value.kind === kind ? e!.value.value : -999n;
+  };
+
+  it('adds small values exactly, and large or overflowing ones as an int64 would', () => {
+    expect(decodeOne('count', [3n, 4n])).toBe(7n);
+    expect(decodeOne('sum', [-5n, 3n])).toBe(-2n);
+    expect(decodeOne('count', [2n ** 53n, 1n])).toBe(2n ** 53n + 1n);
+    expect(decodeOne('sum', [2n ** 52n - 1n, 2n ** 52n - 1n, 2n ** 52n - 1n])).toBe(3n * (2n ** 52n - 1n));
+    expect(decodeOne('sum', [2n ** 62n, 2n ** 62n])).toBe(-(2n ** 63n));
+    expect(decodeOne('count', [2n ** 63n + 5n, 0n])).toBe(2n ** 63n + 5n);
   });
 });
