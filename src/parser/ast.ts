@@ -67,6 +67,14 @@ export interface CRecordType {
   readonly name?: string;
   /** Present when the body is written here. */
   readonly fields?: readonly CField[];
+  /** From `__attribute__((packed))` / `((aligned(N)))` on the struct or union. */
+  readonly layout?: CLayoutAttributes;
+}
+
+/** The GCC attributes that change a layout; others are accepted and ignored. */
+export interface CLayoutAttributes {
+  readonly packed?: boolean;
+  readonly aligned?: number;
 }
 
 /** `enum e` (a reference) or `enum e { A, B = 2 }` (a definition). */
@@ -111,6 +119,7 @@ export interface CField {
   readonly name?: string;
   readonly type: CType;
   readonly bitWidth?: number;
+  readonly layout?: CLayoutAttributes;
 }
 
 /** A type as written in source: `uint32`, `struct task_struct *`, `char[16]`. */

@@ -171,6 +171,18 @@ export const Config = tok({
   label: "'config'",
 });
 
+/**
+ * A GCC attribute in a C definition, parentheses included, as one token in every mode:
+ * `__attribute__((packed))`, `__attribute__((aligned(8)))`. The parser reads its text.
+ */
+export const AttributeTok = tok({
+  name: 'Attribute',
+  pattern: { exec: matchAttribute },
+  line_breaks: false,
+  start_chars_hint: ['_'],
+  label: "'__attribute__((...))'",
+});
+
 /** A whole attach point: `kprobe:vfs_read`, `uprobe:/bin/bash:readline`, `BEGIN`... */
 export const AttachPointTok = tok({
   name: 'AttachPoint',
@@ -224,10 +236,26 @@ function matchConfig(text: string, offset: number): [string] | null {
   return text.charCodeAt(next) === 61 /* = */ && text.charCodeAt(next + 1) !== 61 ? ['config'] : null;
 }
 
+function matchAttribute(text: string, offset: number): [string] | null {
+  if (!text.startsWith('__attribute__', offset) || isIdentChar(text.charCodeAt(offset + 13))) return null;
+  let i = skipTrivia(text, offset + 13);
+  if (text.charCodeAt(i) !== 40 /* ( */) return null;
+  // Up to the parenthesis that closes the first one (unbalanced: not an attribute).
+  for (let depth = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40) depth++;
+    else if (c === 41 && --depth === 0) return [text.slice(offset, i + 1)];
+    else if (c === 10 || c === 123 || c === 125 || c === 59) return null; // newline { } ;
+  }
+  return null;
+}
+
 function matchAttachPoint(text: string, offset: number, matched: IToken[]): [string] | null {
   if (!isIdentStart(text.charCodeAt(offset))) return null;
   const prev = matched[matched.length - 1];
-  if (prev && (prev.tokenType === Struct || prev.tokenType === Union || prev.tokenType === Enum)) return null;
+  // The name after a tag (`struct s`, `struct __attribute__((packed)) s`) is not an attach point.
+  const t = prev?.tokenType;
+  if (t === Struct || t === Union || t === Enum || t === AttributeTok) return null;
   let i = offset + 1;
   while (i < text.length && isIdentChar(text.charCodeAt(i))) i++;
   const word = text.slice(offset, i);
@@ -299,11 +327,11 @@ const lexerDefinition = {
   modes: {
     top: [
       // Other keywords are unreachable here: the attach-point matcher claims every other word.
-      ...trivia, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
+      ...trivia, AttributeTok, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
       ...operators, PredStart, LBraceCode, RBraceTop,
     ],
     decl: [
-      ...trivia, ...literalsAndNames, ...keywords, Identifier,
+      ...trivia, ...literalsAndNames, ...keywords, AttributeTok, Identifier,
       SemiDecl, ...operators.filter((t) => t !== Semi), Slash, LBraceCode, RBraceTop,
     ],
     pred: [
@@ -311,7 +339,7 @@ const lexerDefinition = {
       PredEnd, ...operators, Slash, LBracePred, RBraceTop,
     ],
     code: [
-      ...trivia, ...literalsAndNames, ...keywords, Identifier,
+      ...trivia, ...literalsAndNames, ...keywords, AttributeTok, Identifier,
       ...operators, Slash, LBraceCode, RBraceCode,
     ],
   },

@@ -26,6 +26,7 @@ import type {
   CDeclarator,
   CDefinition,
   CField,
+  CLayoutAttributes,
   ConfigAssignment,
   CType,
   Expr,
@@ -403,6 +404,8 @@ class TraceletParser extends EmbeddedActionsParser {
 
   private recordSpecifier: Rule<CType | undefined> = this.RULE('recordSpecifier', (): CType | undefined => {
     const kw = this.OR([{ ALT: () => this.CONSUME(T.Struct) }, { ALT: () => this.CONSUME(T.Union) }]);
+    const attributes: IToken[] = [];
+    this.MANY(() => attributes.push(this.CONSUME(T.AttributeTok)));
     const name = this.OPTION(() => this.CONSUME(T.Identifier));
     const fields = this.OPTION2({
       // Without a name the body is required: `struct { ... }`.
@@ -410,21 +413,26 @@ class TraceletParser extends EmbeddedActionsParser {
       DEF: () => {
         const list: CField[] = [];
         this.CONSUME(T.LBrace);
-        this.MANY(() => {
+        this.MANY2(() => {
           const f = this.SUBRULE(this.fieldDeclaration);
           this.ACTION(() => f && list.push(...f));
         });
         this.CONSUME(T.RBrace);
+        this.MANY3(() => attributes.push(this.CONSUME2(T.AttributeTok)));
         return list;
       },
     });
-    return this.ACTION((): CType => ({
-      kind: 'CRecordType',
-      span: this.from(this.startOf(kw)),
-      tag: kw.image === 'union' ? 'union' : 'struct',
-      ...(name ? { name: name.image } : {}),
-      ...(fields ? { fields } : {}),
-    }));
+    return this.ACTION((): CType => {
+      const layout = layoutAttributes(attributes);
+      return {
+        kind: 'CRecordType',
+        span: this.from(this.startOf(kw)),
+        tag: kw.image === 'union' ? 'union' : 'struct',
+        ...(name ? { name: name.image } : {}),
+        ...(fields ? { fields } : {}),
+        ...(layout ? { layout } : {}),
+      };
+    });
   });
 
   private enumSpecifier: Rule<CType | undefined> = this.RULE('enumSpecifier', (): CType | undefined => {
@@ -465,7 +473,7 @@ class TraceletParser extends EmbeddedActionsParser {
   private fieldDeclaration: Rule<CField[] | undefined> = this.RULE('fieldDeclaration', (): CField[] | undefined => {
     const first = this.LA(1);
     const specifier = this.SUBRULE(this.typeSpecifier);
-    const decls: { d: Declarator | undefined; bits?: IToken }[] = [];
+    const decls: { d: Declarator | undefined; bits?: IToken; attributes: IToken[] }[] = [];
     this.AT_LEAST_ONE_SEP({
       SEP: T.Comma,
       DEF: () => {
@@ -474,21 +482,25 @@ class TraceletParser extends EmbeddedActionsParser {
           this.CONSUME(T.Colon);
           return this.CONSUME(T.IntLit);
         });
+        const attributes: IToken[] = [];
+        this.MANY(() => attributes.push(this.CONSUME(T.AttributeTok)));
         // A width recovery made up (`int a : ;`, already reported) is left out.
-        this.ACTION(() => decls.push({ d, ...(bits && !Number.isNaN(bits.startOffset) ? { bits } : {}) }));
+        this.ACTION(() => decls.push({ d, attributes, ...(bits && !Number.isNaN(bits.startOffset) ? { bits } : {}) }));
       },
     });
     this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the field" });
     return this.ACTION(() => {
       if (!specifier) return undefined;
       const start = this.startOf(first);
-      return decls.flatMap(({ d, bits }): CField[] => {
+      return decls.flatMap(({ d, bits, attributes }): CField[] => {
         const end = bits ? bits.endOffset! + 1 : d && !d.empty ? d.span.end : specifier.span.end;
+        const layout = layoutAttributes(attributes);
         const field = {
           span: this.sp(start, end),
           type: d ? d.wrap(specifier) : specifier,
           ...(d?.name !== undefined ? { name: d.name } : {}),
           ...(bits ? { bitWidth: intValue(bits) } : {}),
+          ...(layout ? { layout } : {}),
         };
         const anonymousMember = d?.empty && !bits && specifier.kind === 'CRecordType' && !specifier.name && specifier.fields;
         if (field.name === undefined && !bits && !anonymousMember) {
@@ -1310,6 +1322,25 @@ class TraceletParser extends EmbeddedActionsParser {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * `packed` and `aligned(N)` from `__attribute__((...))` tokens (also spelled `__packed__`...);
+ * other attributes do not change a layout and are ignored. `aligned` alone is 16 on x86-64.
+ */
+function layoutAttributes(tokens: readonly IToken[]): CLayoutAttributes | undefined {
+  let packed = false;
+  let aligned: number | undefined;
+  for (const t of tokens) {
+    const inner = t.image.slice(t.image.indexOf('(')).replace(/^\(\s*\(|\)\s*\)$/g, '');
+    for (const m of inner.matchAll(/(\w+)\s*(?:\(\s*(\w+)\s*\))?/g)) {
+      const name = m[1]!.replace(/^__(.*)__$/, '$1');
+      if (name === 'packed') packed = true;
+      else if (name === 'aligned') aligned = Math.max(aligned ?? 1, m[2] !== undefined ? Number(m[2]) || 1 : 16);
+    }
+  }
+  if (!packed && aligned === undefined) return undefined;
+  return { ...(packed ? { packed } : {}), ...(aligned !== undefined ? { aligned } : {}) };
+}
 
 function hasBody(t: CType): boolean {
   return (t.kind === 'CRecordType' && t.fields !== undefined) || (t.kind === 'CEnumType' && t.enumerators !== undefined);

@@ -1,6 +1,6 @@
 // C types as written in scripts (casts, sizeof, offsetof, struct/union/enum definitions, typedefs)
 // and the BTF-typed arguments of rawtracepoint and kfunc probes.
-import type { CDefinition, CField, CType, Span, TypeName } from '../parser/ast.js';
+import type { CDefinition, CField, CLayoutAttributes, CType, Span, TypeName } from '../parser/ast.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -98,7 +98,7 @@ class CTypeResolver implements ScriptTypes {
         if (ct.fields) {
           // Declared before its body is read, so members may point at it (`struct node *next`).
           if (ct.name !== undefined) this.types.set(key, { kind: 'record', name: key, size: 0, fields: [] });
-          const record = this.layout(key, ct.tag, ct.fields);
+          const record = this.layout(key, ct.tag, ct.fields, ct.layout ?? {});
           if (ct.name !== undefined) this.types.set(key, record);
           return record;
         }
@@ -142,7 +142,7 @@ class CTypeResolver implements ScriptTypes {
     }
   }
 
-  private layout(name: string, tag: 'struct' | 'union', defs: readonly CField[]): Type {
+  private layout(name: string, tag: 'struct' | 'union', defs: readonly CField[], attributes: CLayoutAttributes): Type {
     const fields: RecordField[] = [];
     const union = tag === 'union';
     let nextBit = 0; // struct: the first bit not yet used
@@ -157,7 +157,9 @@ class CTypeResolver implements ScriptTypes {
     for (const f of defs) {
       const t = this.resolve(f.type, false);
       const bytes = sizeOf(t);
-      const align = Math.max(1, alignOf(t));
+      // `packed` (on the record or the member) drops the member's alignment; `aligned(N)` raises it.
+      const packed = attributes.packed || f.layout?.packed;
+      const align = Math.max(packed ? 1 : alignOf(t), f.layout?.aligned ?? 1);
       const start = union ? 0 : nextBit;
       if (f.bitWidth !== undefined) {
         const width = f.bitWidth;
@@ -166,11 +168,16 @@ class CTypeResolver implements ScriptTypes {
           this.diagnostics.push(error('E_BAD_BITFIELD', f.span, why));
           continue;
         }
-        const unit = align * 8;
+        const unit = Math.max(1, alignOf(t)) * 8;
         // Width 0 closes the current unit; otherwise a bit-field that would straddle a unit of
-        // its type starts the next one.
+        // its type starts the next one (packed: it does not).
         let pos = start;
-        if (width === 0 || Math.floor(pos / unit) !== Math.floor((pos + width - 1) / unit)) pos = alignUp(pos, unit);
+        if (width === 0 || (!packed && Math.floor(pos / unit) !== Math.floor((pos + width - 1) / unit))) pos = alignUp(pos, unit);
+        if (pos % 8 + width > t.bits) {
+          // Read as one load of its type from the byte it starts in: it must fit there.
+          this.diagnostics.push(error('E_BAD_BITFIELD', f.span, `'${f.name ?? ''}' spans more bytes than its type in this packed layout`));
+          continue;
+        }
         if (f.name !== undefined) {
           add({ name: f.name, type: t, offset: Math.floor(pos / 8), bitOffset: pos % 8, bitWidth: width }, f);
           maxAlign = Math.max(maxAlign, align); // unnamed bit-fields do not align the struct (SysV)
@@ -189,7 +196,9 @@ class CTypeResolver implements ScriptTypes {
       if (!union) nextBit = (offset + bytes) * 8;
       size = Math.max(size, offset + bytes);
     }
-    return { kind: 'record', name, size: alignUp(size, maxAlign), fields };
+    maxAlign = Math.max(maxAlign, attributes.aligned ?? 1);
+    const natural = Math.max(1, ...fields.map((f) => alignOf(f.type)));
+    return { kind: 'record', name, size: alignUp(size, maxAlign), fields, ...(maxAlign !== natural ? { align: maxAlign } : {}) };
   }
 }
 

@@ -15,7 +15,12 @@ export type Type =
   | { readonly kind: 'tuple'; readonly elements: readonly Type[] }
   | { readonly kind: 'pointer'; readonly target: Type; readonly userSpace?: boolean }
   | { readonly kind: 'array'; readonly element: Type; readonly length: number }
-  | { readonly kind: 'record'; readonly name: string; readonly size: number; readonly fields: readonly RecordField[]; readonly userSpace?: boolean }
+  | {
+    readonly kind: 'record'; readonly name: string; readonly size: number; readonly fields: readonly RecordField[];
+    readonly userSpace?: boolean;
+    /** Set when not the largest of its fields' (a script struct with `packed` or `aligned(N)`). */
+    readonly align?: number;
+  }
   /** Symbolized addresses: printed as names by the runtime. */
   | { readonly kind: 'ksym' }
   | { readonly kind: 'usym' }
@@ -226,7 +231,7 @@ export function alignOf(t: Type): number {
     case 'string': case 'buffer': case 'bool': case 'none': return 1;
     case 'tuple': return Math.max(1, ...t.elements.map(alignOf));
     case 'array': return alignOf(t.element);
-    case 'record': return Math.max(1, ...t.fields.map((f) => alignOf(f.type)));
+    case 'record': return t.align ?? Math.max(1, ...t.fields.map((f) => alignOf(f.type)));
     default: return 8;
   }
 }

@@ -100,7 +100,8 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
 
   it("reads a C struct through the script's own definitions exactly as gcc laid it out", () => {
     // The definitions come verbatim from target.c: typedefs, an anonymous union, a nested struct,
-    // bit-fields (`: 0`, units of 32 and 64 bits), function pointers, 2-D arrays, a self pointer.
+    // bit-fields (`: 0`, units of 32 and 64 bits), function pointers, 2-D arrays, a self pointer,
+    // a packed struct and an aligned(16) member.
     const text = readFileSync(SOURCE, 'utf8');
     const definitions = text.slice(text.indexOf('// BEGIN C definitions'), text.indexOf('// END C definitions'));
     const r = runTracelet(['-e', `${definitions}
@@ -112,11 +113,12 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
         printf("%d %d %d %s %s %d\\n", $r->handler != 0, $r->ops[1] == 0, $r->state == TL_BUSY,
           str($r->names[0]), str($r->names[1]), $r->grid[1][2]);
         printf("%d %d %c %d\\n", $r->size, sizeof(struct tl_record), $r->next->last, $r->next == $r);
+        printf("%d %d %x %x %d\\n", $r->wire.version, $r->wire.flags, $r->wire.length, $r->wire.addr, $r->aligned);
         exit();
       }`, '-c', `${target} 1`]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('T 1020304 4 -5 7 3 -4\n5 1234 123456789a 2abcdef1\n1 1 1 alpha beta 6\n136 136 Z 1\n');
+    expect(r.stdout).toContain('T 1020304 4 -5 7 3 -4\n5 1234 123456789a 2abcdef1\n1 1 1 alpha beta 6\n160 160 Z 1\n4 9 1234 deadbeef -3\n');
     expectClean();
   });
 

@@ -92,9 +92,13 @@ const { record } = fc.letrec((tie) => ({
     tie('record').map((r) => `${r};`),
     fc.tuple(tie('record'), declarator).map(([r, d]) => `${r} ${d};`),
   ),
-  record: fc.tuple(fc.constantFrom('struct', 'union'), fc.array(tie('field'), { minLength: 1, maxLength: 4 })).map(
-    ([tag, fs]) => `${tag} { ${fs.join(' ')} }`,
-  ),
+  record: fc
+    .tuple(
+      fc.constantFrom('struct', 'union'),
+      fc.array(tie('field'), { minLength: 1, maxLength: 4 }),
+      fc.constantFrom('', ' __attribute__((packed))', ' __attribute__((aligned(8)))'),
+    )
+    .map(([tag, fs, attribute]) => `${tag} { ${fs.join(' ')} }${attribute}`),
 }));
 const cDefinition = fc.oneof(
   fc.tuple(name, record).map(([n, r]) => r.replace(/^(struct|union) /, `$1 s_${n} `) + ';'),

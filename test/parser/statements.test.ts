@@ -191,6 +191,17 @@ kprobe:f { }`);
     expect(prog.probes[0]!.attachPoints[0]!.provider).toBe('kprobe');
   });
 
+  it('GCC attributes on records and members: packed and aligned(N) are kept, others ignored', () => {
+    const prog = ok(`
+struct __attribute__((packed)) a { int x __attribute__((aligned(8))), y : 3 __attribute__((unused)); };
+struct b { char c; } __attribute__((aligned(16), deprecated));
+typedef struct { int z; } __attribute__ ((__packed__)) c_t;
+BEGIN { }`);
+    const records = prog.cDefinitions.map((d) => d.specifier).filter((s) => s.kind === 'CRecordType');
+    expect(records.map((r) => r.layout)).toEqual([{ packed: true }, { aligned: 16 }, { packed: true }]);
+    expect(records[0]!.fields!.map((f) => f.layout)).toEqual([{ aligned: 8 }, undefined]);
+  });
+
   it('C definition errors point at the declaration', () => {
     const bad = (src: string) => parse(`${src}\nBEGIN { }`).diagnostics.map((d) => `${at(d.span)} ${d.message}`);
     expect(bad('struct s { int; };')).toEqual(['1:12-1:15 expected a field name']);

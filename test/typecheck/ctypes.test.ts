@@ -61,6 +61,22 @@ struct bits { unsigned int a : 3, b : 7; unsigned char c : 6, d : 4; int : 0; in
     expect(layout(define('struct p { char c; int : 4; };').types.get('struct p'))).toBe('2: c@0 int8');
   });
 
+  it('GCC packed and aligned attributes, on records and on members (sizes as gcc prints them)', () => {
+    const { types } = define(`
+struct inner { char c; int i; } __attribute__((packed));
+struct outer { char a; struct inner in; long l __attribute__((aligned(16))); short s; };
+struct __attribute__((__packed__)) hdr { unsigned char v : 4, ihl : 4; unsigned short len; unsigned int addr; };
+struct al { char c; } __attribute__((aligned(8), deprecated));
+struct mix { char c; int x __attribute__((packed)); struct al a; };
+struct pbits { char c; unsigned int a : 20, b : 20; } __attribute__((packed));`);
+    expect(layout(types.get('struct inner'))).toBe('5: c@0 int8, i@1 int32');
+    expect(layout(types.get('struct outer'))).toBe('32: a@0 int8, in@1 struct inner, l@16 int64, s@24 int16');
+    expect(layout(types.get('struct hdr'))).toBe('7: v@0.0:4 uint8, ihl@0.4:4 uint8, len@1 uint16, addr@3 uint32');
+    expect(layout(types.get('struct al'))).toBe('8: c@0 int8');
+    expect(layout(types.get('struct mix'))).toBe('16: c@0 int8, x@1 int32, a@8 struct al');
+    expect(layout(types.get('struct pbits'))).toBe('6: c@0 int8, a@1.0:20 uint32, b@3.4:20 uint32');
+  });
+
   it('function pointers, arrays of pointers and 2-D arrays', () => {
     const { types } = define('struct ops { void (*fn)(int); long (*table[3])(void); int (*row)[4]; char *names[2]; short grid[2][3]; };');
     expect(layout(types.get('struct ops'))).toBe(
