@@ -18,6 +18,7 @@ import { canLoadBpf } from './privileges.js';
 import { listProbes } from './list.js';
 import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
+import { stringBytes } from '../typecheck/types.js';
 
 interface Options {
   e?: string;
@@ -48,7 +49,7 @@ function envInt(name: string): number | undefined {
  * the reader has gone (EPIPE, e.g. `tracelet ... | head`): the output is dropped.
  */
 function writeAll(fd: number, text: string): boolean {
-  let buf = Buffer.from(text);
+  let buf = stringBytes(text); // raw bytes of binary strings stay raw (see stringBytes)
   while (buf.length > 0) {
     try {
       const n = writeSync(fd, buf);

@@ -1,6 +1,6 @@
 // Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
 import { native } from './native.js';
-import { HIST_BUCKETS, alignUp, lhistBucketCount, sizeOf, tupleLayout, type MapSpec, type Type } from '../typecheck/types.js';
+import { HIST_BUCKETS, alignUp, bytesToString, lhistBucketCount, sizeOf, tupleLayout, type MapSpec, type Type } from '../typecheck/types.js';
 import type { MapEntry, MapValue, Value } from './output/model.js';
 import { formatInet, type Resolver } from './symbols.js';
 
@@ -52,7 +52,7 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver):
     case 'string': {
       const end = buf.indexOf(0, offset);
       const stop = end < 0 || end > offset + t.size ? offset + t.size : end;
-      return buf.toString('utf8', offset, stop);
+      return bytesToString(buf.subarray(offset, stop));
     }
     case 'tuple': {
       const { offsets } = tupleLayout(t.elements);

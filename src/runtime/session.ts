@@ -16,7 +16,7 @@ import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
 import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
 import { MESSAGES, unavailableProbe } from './availability.js';
-import type { EventSpec, MapSpec, TypedProgram } from '../typecheck/types.js';
+import { bytesToString, stringBytes, type EventSpec, type MapSpec, type TypedProgram } from '../typecheck/types.js';
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
@@ -486,7 +486,7 @@ export class Session {
         const path = formatPrintf(spec.format!, args());
         try {
           const max = this.options.catBytesMax ?? 10240;
-          return f.cat(readFileSync(path).subarray(0, max).toString());
+          return f.cat(bytesToString(readFileSync(stringBytes(path)).subarray(0, max)));
         } catch (e) {
           this.options.error?.(`failed to open file '${path}': ${errnoText(e)}`);
           return f.cat(''); // nothing in text; an empty "cat" message in JSON, as bpftrace

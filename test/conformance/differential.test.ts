@@ -2,6 +2,9 @@
 // through tracelet, stdout compared (text byte for byte, JSON value for value; equal-valued map
 // entries as sets). Tracepoint programs are driven by the test itself.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/run.js';
 import { normalizeJson, normalizeText } from './normalize.js';
@@ -20,7 +23,9 @@ function run(tracer: 'bpftrace' | 'tracelet', args: string[], trigger?: () => vo
   let stdout = '';
   let stderr = '';
   let triggered = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  // Byte for byte: latin1 keeps every byte as one character (UTF-8 decoding would hide any
+  // difference in bytes that are not valid UTF-8).
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('latin1')));
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (!triggered && stderr.includes('__BPFTRACE_NOTIFY_PROBES_ATTACHED')) {
@@ -48,6 +53,7 @@ const BEGIN_PROGRAMS: Record<string, string> = {
   printf: 'printf("%d %u %x %X %o %c %p %ld %lu %lx %hhd %hd|%-6d|%06d|%.2s\\n", -1, -1, 255, 255, 8, 65, 4096, -1, -1, -1, 300, 70000, 7, 7, "abc");',
   'cat and positional': 'cat("/proc/sys/kernel/ostype"); printf("%d %s\\n", $#, "end");',
   strerror: 'printf("[%s] [%s]\\n", strerror(2), strerror(13));',
+  'bytes that are not UTF-8': 'printf("[%s] [%.1s] [%3s] [%s]\\n", "\\xe9A", "\\xe9A", "\\xff", "é"); @m["\\xfe"] = 1; @u["ü"] = 2;',
   'cleared and untouched maps': '@c = count(); @s = sum(5); @k[1] = count(); clear(@c); clear(@s); clear(@k); print(@c); print(@s); '
     + 'print(@k); @z = count(); zero(@z); print(@z); @n = count(); @n = count();',
 };
@@ -105,6 +111,30 @@ describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () =>
       if (format === 'text') expect(normalizeText(ours!)).toBe(normalizeText(ref!));
       else expect(normalizeJson(ours!)).toEqual(normalizeJson(ref!));
       expect(ours).toContain('/etc/h');
+    }
+  }, 60_000);
+
+  it('kernel strings that are not valid UTF-8 print as their raw bytes (text and JSON)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-bytes-'));
+    // Invalid, valid two-byte and truncated three-byte UTF-8 in file names.
+    const names = ['61ffe978', '61c3a96f6b', '61e282'].map((hex) => Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(hex, 'hex')]));
+    const opener = `import os\nfor n in ${JSON.stringify(names.map((n) => n.toString('hex')))}:\n  os.close(os.open(bytes.fromhex(n), os.O_RDONLY | os.O_CREAT))`;
+    try {
+      for (const format of ['text', 'json']) {
+        const outputs: string[] = [];
+        for (const tracer of ['bpftrace', 'tracelet'] as const) {
+          const child = spawn('/bin/sh', ['-c', `read x; exec /usr/bin/python3 -c '${opener}'`], { stdio: ['pipe', 'ignore', 'ignore'] });
+          const program = `tracepoint:syscalls:sys_enter_openat /pid == ${child.pid}/ { $f = str(args->filename); `
+            + `if (strncmp($f, "${dir}", ${dir.length}) == 0) { printf("%s|%-20s|%.16s|\\n", $f, $f, $f); } } `
+            + `tracepoint:sched:sched_process_exit /pid == ${child.pid}/ { exit(); }`;
+          const r = await run(tracer, ['-f', format, '-e', program], () => child.stdin!.end('go\n'));
+          outputs.push(r.stdout.split('\n').filter((l) => l.includes(dir)).join('\n'));
+        }
+        expect(outputs[0]!.split('\n')).toHaveLength(3);
+        expect(outputs[1]).toBe(outputs[0]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

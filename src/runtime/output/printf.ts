@@ -15,7 +15,7 @@
 // consume the argument there (undefined behaviour in bpftrace).
 import type { PrintfConversion } from '../../typecheck/printf-format.js';
 import { parsePrintfFormat } from '../../typecheck/printf-format.js';
-import type { Type } from '../../typecheck/types.js';
+import { bytesToString, stringBytes, type Type } from '../../typecheck/types.js';
 import type { TypedValue, Value } from './model.js';
 import { cString, formatBuffer, formatStack, normalizeInt, valueToText } from './values.js';
 
@@ -141,21 +141,21 @@ function isAscii(s: string): boolean {
   return !/[^\x00-\x7f]/.test(s);
 }
 
-/** Width and precision count bytes in C; strings here are UTF-8 text. */
+/** Width and precision count bytes in C; strings here are UTF-8 text (see stringBytes). */
 function padString(c: PrintfConversion, s: string): string {
   if (c.precision !== undefined) {
     if (isAscii(s)) {
       if (s.length > c.precision) s = s.slice(0, c.precision);
     } else {
-      const b = Buffer.from(s, 'utf8');
-      if (b.length > c.precision) s = b.subarray(0, c.precision).toString('utf8');
+      const b = stringBytes(s);
+      if (b.length > c.precision) s = bytesToString(b.subarray(0, c.precision));
     }
   }
   return pad(c, s);
 }
 
 function byteLength(s: string): number {
-  return isAscii(s) ? s.length : Buffer.byteLength(s, 'utf8');
+  return isAscii(s) ? s.length : stringBytes(s).length;
 }
 
 /** Space padding to the width (left or right); glibc ignores the 0 flag for %s, %c and (nil). */

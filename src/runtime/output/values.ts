@@ -2,7 +2,7 @@
 // Everything here mirrors bpftrace 0.17's output.cpp / bpftrace.cpp / mapkey.cpp behaviour,
 // including its quirks (they are noted where they matter).
 import type { MapSpec, StackMode, Type } from '../../typecheck/types.js';
-import { tupleLayout } from '../../typecheck/types.js';
+import { stringBytes, tupleLayout } from '../../typecheck/types.js';
 import type { MapEntry, MapSnapshot, Value } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ export function jsonEscape(s: string): string {
   // Fast path: nothing to escape.
   if (!/["\\\x00-\x1f\u0080-\uffff]/.test(s)) return s;
   let out = '';
-  const bytes = /[\u0080-\uffff]/.test(s) ? Buffer.from(s, 'utf8') : undefined;
+  const bytes = /[\u0080-\uffff]/.test(s) ? stringBytes(s) : undefined;
   const n = bytes ? bytes.length : s.length;
   for (let i = 0; i < n; i++) {
     const c = bytes ? bytes[i]! : s.charCodeAt(i);
@@ -404,7 +404,7 @@ function writeKeyElement(out: Uint8Array, offset: number, t: Type, v: Value): vo
       return;
     }
     case 'string': {
-      const b = Buffer.from(typeof v === 'string' ? cString(v) : '', 'utf8');
+      const b = stringBytes(typeof v === 'string' ? cString(v) : '');
       for (let i = 0; i < b.length && i < t.size - 1 && offset + i < out.length; i++) out[offset + i] = b[i]!;
       return;
     }
@@ -436,7 +436,7 @@ function compareCStrings(a: string, b: string): number {
   const x = cString(a);
   const y = cString(b);
   if (!/[^\x00-\x7f]/.test(x + y)) return x < y ? -1 : x > y ? 1 : 0;
-  return compareBytes(Buffer.from(x, 'utf8'), Buffer.from(y, 'utf8'));
+  return compareBytes(stringBytes(x), stringBytes(y));
 }
 
 /**

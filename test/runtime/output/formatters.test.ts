@@ -9,7 +9,7 @@ import { helperErrorText, strerror } from '../../../src/runtime/output/text.js';
 import {
   cxxSort, formatBuffer, jsonEscape, keyBytes, sortMapNames, valueToJson, valueToText,
 } from '../../../src/runtime/output/values.js';
-import { INT64, UINT64, int, str, type Type } from '../../../src/typecheck/types.js';
+import { INT64, UINT64, bytesToString, int, str, stringBytes, type Type } from '../../../src/typecheck/types.js';
 import { decodeMap } from '../../../src/runtime/decode.js';
 import {
   STR64, count, entry, fixture, hist, lh, lhist, scalar, snap, spec, stats, sum, tuple,
@@ -263,5 +263,24 @@ describe('decoding per-CPU map values', () => {
     expect(decodeOne('sum', [2n ** 52n - 1n, 2n ** 52n - 1n, 2n ** 52n - 1n])).toBe(3n * (2n ** 52n - 1n));
     expect(decodeOne('sum', [2n ** 62n, 2n ** 62n])).toBe(-(2n ** 63n));
     expect(decodeOne('count', [2n ** 63n + 5n, 0n])).toBe(2n ** 63n + 5n);
+  });
+});
+
+describe('strings as bytes', () => {
+  const hex = (h: string) => Buffer.from(h.replace(/ /g, ''), 'hex');
+  it('decode valid UTF-8 as text and keep every other byte, so that encoding gives the bytes back', () => {
+    const cases: [string, string][] = [
+      ['68 c3 a9 6c 6c 6f', 'héllo'],
+      ['f0 9f 98 80', '\u{1f600}'],
+      ['61 ff e9 78', 'a\udcff\udce9x'],
+      ['61 e2 82', 'a\udce2\udc82'], // truncated three-byte sequence
+      ['c0 af', '\udcc0\udcaf'], // overlong '/'
+      ['ed a0 80', '\udced\udca0\udc80'], // an encoded UTF-16 surrogate
+      ['f4 90 80 80', '\udcf4\udc90\udc80\udc80'], // above U+10FFFF
+    ];
+    for (const [bytes, text] of cases) {
+      expect(bytesToString(hex(bytes))).toBe(text);
+      expect(stringBytes(text).equals(hex(bytes))).toBe(true);
+    }
   });
 });
