@@ -12,6 +12,7 @@
 // same way from all three.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -44,3 +45,7 @@ execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', 'dist/bundle
   cwd: root,
   stdio: 'inherit',
 });
+// A snapshot loads only into the Node binary that made it: bin/tracelet compares this stamp of
+// that binary (size and mtime, as `stat -c %s:%Y` prints them) with the node it finds.
+const node = statSync(realpathSync(process.execPath));
+writeFileSync(`${root}/dist/bundle/tracelet.blob.node`, `${node.size}:${Math.floor(node.mtimeMs / 1000)}\n`);

@@ -1,7 +1,11 @@
 // The foundation, end to end on the real kernel: a one-liner runs and prints its maps, every exit
 // path cleans up, and bad programs get clear errors.
 import { spawn, spawnSync } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import {
+  closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { BIN, runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
@@ -26,6 +30,32 @@ describe('foundation', () => {
     const plain = spawnSync(process.execPath, [`${BIN}.js`, '-e', 'BEGIN { printf("hello\\n"); exit(); }'], { encoding: 'utf8' });
     expect(plain.stdout).toBe('Attaching 1 probe...\nhello\n\n\n');
     expect(plain.status).toBe(0);
+  });
+
+  it('never starts from a snapshot another node binary made (falls back to bin/tracelet.js)', () => {
+    // A copy of the launcher whose dist/ has an unloadable blob, stamped for another node.
+    const root = mkdtempSync(join(tmpdir(), 'tl-launcher-'));
+    try {
+      const real = fileURLToPath(new URL('../..', import.meta.url));
+      mkdirSync(join(root, 'bin'));
+      mkdirSync(join(root, 'dist/bundle'), { recursive: true });
+      mkdirSync(join(root, 'dist/cli'));
+      for (const f of ['bin/tracelet', 'bin/tracelet.js']) copyFileSync(join(real, f), join(root, f));
+      for (const f of ['dist/cli/main.js', 'dist/bundle/tracelet.mjs']) symlinkSync(join(real, f), join(root, f));
+      const blob = join(root, 'dist/bundle/tracelet.blob');
+      writeFileSync(blob, 'not a snapshot');
+      const run = () => spawnSync(join(root, 'bin/tracelet'), ['-e', 'BEGIN { printf("fallback\\n"); exit(); }'], { encoding: 'utf8' });
+      writeFileSync(`${blob}.node`, '1:1\n');
+      const r = run();
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('Attaching 1 probe...\nfallback\n\n\n');
+      // The same blob stamped for this node is used, and Node refuses it: the stamp is what decided.
+      const node = statSync(realpathSync(spawnSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).stdout.trim()));
+      writeFileSync(`${blob}.node`, `${node.size}:${Math.floor(node.mtimeMs / 1000)}\n`);
+      expect(run().status).not.toBe(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('counts openat by comm, prints the maps on SIGINT and leaves nothing behind', async () => {
