@@ -337,11 +337,12 @@ class TraceletParser extends EmbeddedActionsParser {
       if (!specifier) return undefined;
       const typedefs: CDeclarator[] = [];
       for (const d of declarators) {
-        if (d.name !== undefined) {
-          typedefs.push({ span: d.span, name: d.name, type: d.wrap(specifier) });
-          this.typedefNames.add(d.name);
+        if (d.name === undefined) {
+          this.report('E_SYNTAX', d.empty ? specifier.span : d.span, 'expected the name the typedef defines');
+          continue;
         }
-        else this.report('E_SYNTAX', d.empty ? specifier.span : d.span, 'expected the name the typedef defines');
+        typedefs.push({ span: d.span, name: d.name, type: d.wrap(specifier) });
+        this.typedefNames.add(d.name);
       }
       // A declaration without a body or a typedef (`struct fwd;`) defines nothing: types come from BTF.
       if (typedefs.length === 0 && !hasBody(specifier)) return undefined;
