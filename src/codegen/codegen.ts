@@ -1198,8 +1198,15 @@ class ProbeGenerator {
       }
       case 'str': {
         const src = this.expr(c.args[0]!);
-        if (src.type.kind === 'string') return src;
         const size = sizeOf(type);
+        if (src.type.kind === 'string') {
+          if (size >= sizeOf(src.type)) return src;
+          // Cut to size - 1 characters and the terminator.
+          const cut = this.temp(type);
+          this.memcpy(cut, src.ir, size - 1);
+          fn.store(constInt(i8, 0), fn.byteOffset(cut, size - 1), 1);
+          return { type, ir: cut };
+        }
         const out = this.temp(type);
         this.memset(out, size);
         let limit: IrValue = constInt(i64, size);

@@ -918,11 +918,15 @@ export class Checker {
         if (n) {
           this.expr(n);
         }
-        if (t.kind === 'string') return t;
+        const size = n ? this.constant(n) : undefined;
+        if (t.kind === 'string') {
+          // str() of a string (0.17 rejects it): the string itself, cut to n characters.
+          if (n && size === undefined) this.report(error('E_ARG_TYPE', n.span, 'the length of str() of a string must be a constant'));
+          return size !== undefined && size >= 0n && size + 1n < BigInt(t.size) ? str(Number(size) + 1) : t;
+        }
         if (t.kind !== 'int' && t.kind !== 'pointer') {
           this.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));
         }
-        const size = n ? this.constant(n) : undefined;
         // str(p, n) keeps n characters (captures 11: str(args->filename, 6) is `/etc/l`), plus the NUL.
         return str(size !== undefined && size >= 0n && size + 1n < BigInt(this.stringLength) ? Number(size) + 1 : this.stringLength);
       }

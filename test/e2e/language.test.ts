@@ -56,6 +56,16 @@ describe('language', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n4294967295 16 7 1\n\n\n');
   });
 
+  it('str() of a string cuts it to n characters (bpftrace 0.17 rejects str() of a string)', () => {
+    const r = runTracelet(['-e', 'BEGIN { $s = "abcdef"; printf("%s|%s|%s|%s\\n", str("abcdef", 3), str("xy"), str($s, 0), str($s, 10)); '
+      + '@m[str(comm, 2)] = 1; exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\nabc|xy||abcdef\n\n\n@m[no]: 1\n');
+    const bad = runTracelet(['-e', 'BEGIN { $n = 2; printf("%s\\n", str("abc", $n)); }']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('stdin:1:43: error: the length of str() of a string must be a constant');
+  });
+
   it('reports an unknown constant with where constants come from', () => {
     const r = runTracelet(['-e', 'BEGIN { @x = NO_SUCH_CONSTANT; }']);
     expect(r.code).toBe(1);
