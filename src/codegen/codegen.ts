@@ -1102,10 +1102,12 @@ class ProbeGenerator {
         const then = fn.label('tthen');
         const otherwise = fn.label('telse');
         const done = fn.label('tdone');
-        fn.condBr(this.truthy(this.expr(e.condition)), then, otherwise);
+        const condition = this.truthy(this.expr(e.condition));
         if (isAggregate(type)) {
+          // The result's slot is made before the branches, so that both reach it.
           const out = this.temp(type);
           this.memset(out, sizeOf(type));
+          fn.condBr(condition, then, otherwise);
           fn.place(then);
           this.storeInto(out, type, this.expr(e.then));
           fn.br(done);
@@ -1115,6 +1117,7 @@ class ProbeGenerator {
           fn.place(done);
           return { type, ir: out };
         }
+        fn.condBr(condition, then, otherwise);
         fn.place(then);
         const a = this.toI64(this.expr(e.then));
         const thenEnd = fn.label('tthenend');

@@ -56,6 +56,13 @@ describe('language', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n4294967295 16 7 1\n\n\n');
   });
 
+  it('ternaries of strings and tuples, in printf, map keys and variables', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%s %s\\n", "a" == "a" ? "eq" : "ne", comm == "nothing" ? "bt" : "other"); '
+      + '@m[pid > 0 ? "big" : "small"] = 1; $t = pid > 0 ? (1, "ab") : (2, "cdef"); print($t); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\neq other\n(1, ab)\n\n\n@m[big]: 1\n');
+  });
+
   it('str() of a string cuts it to n characters (bpftrace 0.17 rejects str() of a string)', () => {
     const r = runTracelet(['-e', 'BEGIN { $s = "abcdef"; printf("%s|%s|%s|%s\\n", str("abcdef", 3), str("xy"), str($s, 0), str($s, 10)); '
       + '@m[str(comm, 2)] = 1; exit(); }']);

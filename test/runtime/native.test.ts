@@ -3,6 +3,7 @@
 // cannot be confused by other tracelet processes using the same kernel.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +171,17 @@ describe('compileIR', () => {
 }
 `;
     expect(errorOf(() => addon.compileIR(ir)).message).toMatch(/BPF stack limit of 512 bytes/);
+  });
+
+  it('turns LLVM stopping the process into one line and exit 70 (the internal-error code), not an abort', () => {
+    const fixture = fileURLToPath(new URL('../fixtures/llvm/broken-after-check.ll', import.meta.url));
+    const native = fileURLToPath(new URL('../../src/runtime/native.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e',
+      `import('${native}').then(({ native }) => native().compileIR(require('node:fs').readFileSync('${fixture}', 'utf8')))`,
+    ], { encoding: 'utf8' });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(70);
+    expect(r.stderr).toMatch(/\ntracelet: internal error: LLVM stopped on the generated code \(Broken module found, compilation aborted!\)\n$/);
   });
 });
 
