@@ -1508,11 +1508,12 @@ class ProbeGenerator {
   }
 
   private arith(op: string, a: Val, b: Val, type: Type = a.type): Val {
-    const signed = type.kind === 'int' && type.signed;
     const ops: Record<string, string> = {
       // BPF (cpu v3) has no signed division; bpftrace divides unsigned too, and warns.
+      // bpftrace 0.17 shifts right logically whatever the sign, on the value widened to 64 bits:
+      // `-8 >> 1` is 9223372036854775804 there, and so here.
       '+': 'add', '-': 'sub', '*': 'mul', '/': 'udiv', '%': 'urem',
-      '<<': 'shl', '>>': signed ? 'ashr' : 'lshr', '&': 'and', '|': 'or', '^': 'xor',
+      '<<': 'shl', '>>': 'lshr', '&': 'and', '|': 'or', '^': 'xor',
     };
     return { type, ir: this.fn.binary(ops[op]!, this.toI64(a), this.toI64(b)) };
   }

@@ -398,7 +398,7 @@ export class Checker {
           case '/': return b === 0n ? undefined : wrap(a / b);
           case '%': return b === 0n ? undefined : wrap(a % b);
           case '<<': return wrap(a << (b & 63n));
-          case '>>': return wrap(a >> (b & 63n));
+          case '>>': return wrap(BigInt.asUintN(64, a) >> (b & 63n)); // logical, as bpftrace's (see codegen)
           default: return undefined;
         }
       }

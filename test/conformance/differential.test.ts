@@ -53,6 +53,8 @@ const BEGIN_PROGRAMS: Record<string, string> = {
   printf: 'printf("%d %u %x %X %o %c %p %ld %lu %lx %hhd %hd|%-6d|%06d|%.2s\\n", -1, -1, 255, 255, 8, 65, 4096, -1, -1, -1, 300, 70000, 7, 7, "abc");',
   'cat and positional': 'cat("/proc/sys/kernel/ostype"); printf("%d %s\\n", $#, "end");',
   strerror: 'printf("[%s] [%s]\\n", strerror(2), strerror(13));',
+  'right shifts (logical in 0.17, also of signed values)': '$a = -8; $c = (int32)-8; $d = -8; $d >>= 1; '
+    + 'printf("%ld %ld %ld %d %d %ld\\n", $a >> 1, -8 >> 1, $c >> 1, (1 << 63) >> 63, $a >> 33, $d); @s = $a >> 62;',
   'bytes that are not UTF-8': 'printf("[%s] [%.1s] [%3s] [%s]\\n", "\\xe9A", "\\xe9A", "\\xff", "é"); @m["\\xfe"] = 1; @u["ü"] = 2;',
   'cleared and untouched maps': '@c = count(); @s = sum(5); @k[1] = count(); clear(@c); clear(@s); clear(@k); print(@c); print(@s); '
     + 'print(@k); @z = count(); zero(@z); print(@z); @n = count(); @n = count();',
