@@ -28,6 +28,8 @@ export interface ResolverOptions {
 }
 
 const hex = (v: bigint) => BigInt.asUintN(64, v).toString(16);
+/** An address bpftrace cannot name, as C++'s `std::showbase << std::hex` prints it: 0 has no `0x`. */
+const unnamed = (v: bigint) => (BigInt.asUintN(64, v) === 0n ? '0' : `0x${hex(v)}`);
 
 export class Resolver {
   private readonly maps = new Map<number, { at: number; maps: Mapping[] } | null>();
@@ -43,13 +45,13 @@ export class Resolver {
   /** ksym(): the symbol without offset, or the address in hex. */
   ksym(address: bigint): string {
     const hit = this.options.kallsyms?.()?.lookup(address);
-    return hit ? hit.name : `0x${hex(address)}`;
+    return hit ? hit.name : unnamed(address);
   }
 
   kstack(id: bigint, depth: number, mode: StackMode): string[] {
     return this.frames('kstack', id, depth).map((a) => {
       const hit = this.options.kallsyms?.()?.lookup(a);
-      const sym = hit ? `${hit.name}+${hit.offset}` : `0x${hex(a)}`;
+      const sym = hit ? `${hit.name}+${hit.offset}` : unnamed(a);
       return mode === 'raw' ? hex(a) : mode === 'perf' ? `${hex(a)} ${sym}` : sym;
     });
   }
@@ -59,7 +61,7 @@ export class Resolver {
   /** usym(): the function containing the address (no offset), or the address in hex. */
   usym(address: bigint, pid: number): string {
     const hit = this.userSymbol(address, pid);
-    return hit?.name !== undefined ? hit.name : `0x${hex(address)}`;
+    return hit?.name !== undefined ? hit.name : unnamed(address);
   }
 
   ustack(id: bigint, pid: number, depth: number, mode: StackMode): string[] {
@@ -70,7 +72,7 @@ export class Resolver {
         const sym = hit?.name !== undefined ? `${hit.name}+${hit.offset}` : '[unknown]';
         return `${hex(a)} ${sym} (${hit?.path ?? '[unknown]'})`;
       }
-      return hit?.name !== undefined ? `${hit.name}+${hit.offset}` : `0x${hex(a)}`;
+      return hit?.name !== undefined ? `${hit.name}+${hit.offset}` : unnamed(a);
     });
   }
 

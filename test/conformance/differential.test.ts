@@ -47,7 +47,7 @@ const BEGIN_PROGRAMS: Record<string, string> = {
   'delete/clear/zero/print': '@a[1] = 1; @a[2] = 2; @a[3] = 3; delete(@a[2]); print(@a); @b = count(); zero(@b); print(@b); '
     + 'clear(@a); print(@a); @t[1, "x"] = (5, "y"); print(@t, 1); print(@a, 0, 2);',
   'strings and tuples': '@s["key"] = "value"; @t = (1, "two", -3); $x = ("a", 2); print($x); printf("%s|%5s|%-5s|\\n", "a", "b", "c");',
-  'value functions': 'print(ksym(kaddr("vfs_read"))); print(usym(1)); print(ntop(0x0100007f)); print(ntop(pton("2001:db8::1"))); '
+  'value functions': 'print(ksym(kaddr("vfs_read"))); print(usym(1)); print(ksym(0)); print(usym(0)); @k[ksym(0)] = 1; print(ntop(0x0100007f)); print(ntop(pton("2001:db8::1"))); '
     + 'print(pton("10.1.2.3")); print(strncmp("hello", "help", 3)); print(buf("ab\\x02", 3)); print(sizeof(uint16)); '
     + '@n[ntop(2, 0x0201a8c0)] = 1; @u = username;',
   printf: 'printf("%d %u %x %X %o %c %p %ld %lu %lx %hhd %hd|%-6d|%06d|%.2s\\n", -1, -1, 255, 255, 8, 65, 4096, -1, -1, -1, 300, 70000, 7, 7, "abc");',
