@@ -67,6 +67,9 @@ const stderr = (text: string) => writeAll(2, text);
 
 /** Runs the command and exits with its code (bin/tracelet.js and the start-up snapshot call this). */
 export function runCli(argv: readonly string[]): void {
+  // Seen as `tracelet` (not `node`) in comm, ps and top: scripts can tell the tracer's own
+  // events apart as they do with bpftrace's (`/comm != "tracelet"/`).
+  process.title = 'tracelet';
   main(argv).then(
     (code) => process.exit(code),
     (e: unknown) => {

@@ -243,10 +243,10 @@ describe('kernel types', () => {
       'struct Foo { int a; char b[3]; long c; }; '
       + 'BEGIN { printf("%d %d %s %d %d %d %d\\n", (uint64)curtask->pid == pid, ((struct task_struct *)curtask)->real_parent->pid > 0, '
       + 'curtask->comm, sizeof(struct Foo), offsetof(struct Foo, c), sizeof(curtask->comm), curtask->se.load.weight > 0); '
-      + '$p = (struct task_struct *)curtask; printf("%s %d %d\\n", $p->group_leader->comm, (*$p).pid == $p->pid, $p->comm[0] == 110); exit(); }']);
+      + '$p = (struct task_struct *)curtask; printf("%s %d %d\\n", $p->group_leader->comm, (*$p).pid == $p->pid, $p->comm[0] == 116); exit(); }']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('Attaching 1 probe...\n1 1 node 16 8 16 1\nnode 1 1\n\n\n');
+    expect(r.stdout).toBe('Attaching 1 probe...\n1 1 tracelet 16 8 16 1\ntracelet 1 1\n\n\n');
   });
 
   const kernel = new SystemKernel();
