@@ -9,7 +9,10 @@ for pkg in libbpf-dev libelf-dev llvm-14-dev bpftool; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${TRACELET_WITH_BPFTRACE:-0}" = 1 ]; then
-  dpkg -s bpftrace >/dev/null 2>&1 || need+=(bpftrace)
+  # The tests' tools: the reference tracer, and strace (which file Node starts from).
+  for pkg in bpftrace strace; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2

@@ -364,7 +364,9 @@ function spawnHeld(command: string): Promise<HeldChild> {
       resolve({
         pid: proc.pid!,
         process: proc,
-        release: () => gate.end('go\n'),
+        // One byte: the shell's `read` reads byte by byte, and every read after the probes are
+        // attached is seen as the child's (bpftrace's held child also shows exactly one).
+        release: () => gate.end('\n'),
         kill: () => {
           if (!exited) proc.kill('SIGTERM');
           gate.destroy();

@@ -116,6 +116,17 @@ describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () =>
     }
   }, 60_000);
 
+  it('-c: the syscalls of the held child are the same as under bpftrace (waiting adds one read, not three)', async () => {
+    const program = 'tracepoint:syscalls:sys_exit_read /pid == cpid/ { @r[args->ret > 0] = count(); } '
+      + 'tracepoint:syscalls:sys_enter_read /pid == cpid/ { @c = count(); @sz = hist(args->count); }';
+    for (const format of ['text', 'json']) {
+      const args = ['-f', format, '-e', program, '-c', '/bin/cat /proc/sys/kernel/ostype'];
+      const outputs = [await run('bpftrace', args), await run('tracelet', args)].map((r) => r.stdout);
+      expect(outputs[1]).toBe(outputs[0]);
+      expect(outputs[1]).toContain('@c');
+    }
+  }, 60_000);
+
   it('kernel strings that are not valid UTF-8 print as their raw bytes (text and JSON)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-bytes-'));
     // Invalid, valid two-byte and truncated three-byte UTF-8 in file names.
