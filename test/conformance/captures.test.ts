@@ -16,7 +16,7 @@ const DETERMINISTIC = [
   ...readdirSync(DIR + 'extra').filter((f) => f.endsWith('.bt')).map((f) => 'extra/' + f.replace(/\.bt$/, '')),
 ];
 
-/** BEGIN runs in the tracer's own process: bpftrace's comm is "bpftrace", ours is the node process's. */
+/** BEGIN runs in the tracer's own process: bpftrace's comm is "bpftrace", ours "tracelet". */
 function adjust(name: string, expected: string, ourComm: string): string {
   return name === 'extra/p' ? expected.replace('[bpftrace]', `[${ourComm}]`) : expected;
 }

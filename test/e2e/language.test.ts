@@ -25,7 +25,7 @@ describe('language', () => {
     const r = runTracelet(['-e', `BEGIN { ${stmts} exit(); }`]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('@s39[node, key39]: 1\n');
+    expect(r.stdout).toContain('@s39[tracelet, key39]: 1\n');
   });
 
   it('calls GPL-only helpers (the program carries a GPL license)', () => {
@@ -67,7 +67,7 @@ describe('language', () => {
     const r = runTracelet(['-e', 'BEGIN { $s = "abcdef"; printf("%s|%s|%s|%s\\n", str("abcdef", 3), str("xy"), str($s, 0), str($s, 10)); '
       + '@m[str(comm, 2)] = 1; exit(); }']);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('Attaching 1 probe...\nabc|xy||abcdef\n\n\n@m[no]: 1\n');
+    expect(r.stdout).toBe('Attaching 1 probe...\nabc|xy||abcdef\n\n\n@m[tr]: 1\n');
     const bad = runTracelet(['-e', 'BEGIN { $n = 2; printf("%s\\n", str("abc", $n)); }']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('stdin:1:43: error: the length of str() of a string must be a constant');
