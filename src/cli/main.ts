@@ -1,7 +1,6 @@
 // The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
-import { existsSync, readFileSync, openSync, writeSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from '../parser/index.js';
 import type { Program } from '../parser/ast.js';
@@ -227,7 +226,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let child: HeldChild | undefined;
   if (opts.c !== undefined && !opts.dryRun) {
     try {
-      child = await spawnHeld(opts.c);
+      child = spawnHeld(opts.c);
     } catch (e) {
       stderr(`tracelet: cannot run '${opts.c}': ${(e as Error).message}\n`);
       return ExitCode.usage;
@@ -305,8 +304,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const running = session.run();
     if (child) {
       // The child ends the trace; it runs only now that every probe is attached and BEGIN ran.
-      child.process.once('exit', () => setImmediate(() => session.stop('child-exit')));
-      child.release();
+      child.release(() => setImmediate(() => session.stop('child-exit')));
     }
     reason = await running;
   } catch (e) {
@@ -337,43 +335,66 @@ function demangler(): ((name: string) => string) | undefined {
 
 interface HeldChild {
   readonly pid: number;
-  readonly process: ChildProcess;
-  /** Lets the child exec the command. */
-  release(): void;
+  /** Lets the child exec the command; `onExit` runs once it has ended. */
+  release(onExit: () => void): void;
   /** Ends the child if it still runs. */
   kill(): void;
 }
 
 /**
- * Starts `command` (split on blanks, looked up in PATH, as bpftrace does) through a shell that
- * waits on a pipe before it execs: the pid (cpid) is known and probes can target it before the
- * command runs. Its stdin, stdout and stderr are ours.
+ * Starts `command` (split on blanks; a name without `/` is looked up in PATH) held before its
+ * exec, as bpftrace does: the pid (cpid) is known and probes can target it before the command
+ * runs, and once released it makes one read and one close before its execve. Its stdin, stdout
+ * and stderr are ours.
  */
-function spawnHeld(command: string): Promise<HeldChild> {
+function spawnHeld(command: string): HeldChild {
   const words = command.trim().split(/\s+/).filter((w) => w !== '');
-  if (words.length === 0) return Promise.reject(new Error('empty command'));
-  const proc = spawn('/bin/sh', ['-c', 'IFS= read -r _ <&3 || exit 127; exec 3<&-; exec "$@"', 'sh', ...words], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('spawn', () => {
-      let exited = false;
-      proc.once('exit', () => (exited = true));
-      const gate = proc.stdio[3] as NodeJS.WritableStream & { destroy(): void };
-      resolve({
-        pid: proc.pid!,
-        process: proc,
-        // One byte: the shell's `read` reads byte by byte, and every read after the probes are
-        // attached is seen as the child's (bpftrace's held child also shows exactly one).
-        release: () => gate.end('\n'),
-        kill: () => {
-          if (!exited) proc.kill('SIGTERM');
-          gate.destroy();
-        },
-      });
-    });
-  });
+  if (words.length === 0) throw new Error('empty command');
+  const { pid, gate } = native().spawnHeld(commandPath(words[0]!), words);
+  let gateOpen = true;
+  const closeGate = () => {
+    if (gateOpen) closeSync(gate);
+    gateOpen = false;
+  };
+  let watcher: NodeJS.Timeout | undefined;
+  let ended = false;
+  return {
+    pid,
+    release: (onExit) => {
+      writeSync(gate, '\n');
+      closeGate();
+      // The child is this process's own, not one Node spawned: its end is polled (and reaped).
+      watcher = setInterval(() => {
+        if (native().childStatus(pid) === undefined) return;
+        ended = true;
+        clearInterval(watcher);
+        onExit();
+      }, 10);
+    },
+    kill: () => {
+      clearInterval(watcher);
+      closeGate(); // a child still held sees EOF and exits
+      if (!ended) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch { /* already gone */ }
+        native().childStatus(pid);
+      }
+    },
+  };
+}
+
+/** The file `name` runs: itself if it has a `/`, else the first executable of that name in PATH. */
+function commandPath(name: string): string {
+  if (name.includes('/')) return name;
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const candidate = `${dir || '.'}/${name}`;
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch { /* not here */ }
+  }
+  throw new Error('command not found');
 }
 
 function usesTracefs(program: Program): boolean {

@@ -112,6 +112,13 @@ export interface NativeAddon {
    */
   releaseInBackground(fds: readonly number[]): number;
   /**
+   * Forks the -c child held before exec (bpftrace's way): writing one byte to `gate` lets it
+   * exec `path` with `argv` (argv[0] included); it exits if `gate` is closed first.
+   */
+  spawnHeld(path: string, argv: readonly string[]): { pid: number; gate: number };
+  /** undefined while the child from spawnHeld runs, else its exit code (128 + signal); reaps it. */
+  childStatus(pid: number): number | undefined;
+  /**
    * One BPF_TRACE_UPROBE_MULTI link (Linux 6.6+) for many uprobes (file `offsets`) in one binary:
    * one attach and one detach for all of them. The program must have been loaded with type
    * 'uprobe_multi'. `refCtrOffsets` ([] or one per offset) are USDT semaphores; pid -1: all.

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,76 @@ std::vector<int> ArgFds(const Napi::CallbackInfo& info, size_t i) {
   std::sort(fds.begin(), fds.end());
   fds.erase(std::unique(fds.begin(), fds.end()), fds.end());
   return fds;
+}
+
+// spawnHeld(path, argv) -> { pid, gate }
+// The -c child, made as bpftrace makes it: forked from this process, it waits for one byte on a
+// pipe (written once every probe is attached), closes the pipe and execs `path`. So after the
+// release the traced command's pid shows exactly one read and one close before its execve.
+// Until exec it only makes system calls (a fork of a multi-threaded process): signal handlers and
+// the mask go back to the defaults a new program expects (Node ignores SIGPIPE, for one).
+// If this process goes away first, the read gets EOF and the child exits (127).
+Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = ArgString(info, 0, "path");
+  if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "argv must be an array of strings");
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<std::string> args;
+  for (uint32_t i = 0; i < list.Length(); ++i) args.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) != 0) ThrowErrno(env, "cannot create the pipe that holds the -c command", errno);
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    close(gate[0]);
+    close(gate[1]);
+    ThrowErrno(env, "cannot fork the -c command", err);
+  }
+  if (pid == 0) {
+    struct sigaction defaults;
+    memset(&defaults, 0, sizeof(defaults));
+    defaults.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &defaults, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Node marks its stdio close-on-exec (its own spawn dup2()s them into place): the command
+    // gets ours, as with bpftrace. All this happens before the probes are attached.
+    for (int fd = 0; fd <= 2; ++fd) fcntl(fd, F_SETFD, 0);
+    close(gate[1]);
+    char c;
+    ssize_t n;
+    do n = read(gate[0], &c, 1); while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);
+    close(gate[0]);
+    execve(path.c_str(), argv.data(), ::environ);
+    static const char failed[] = "tracelet: the -c command could not be executed\n";
+    ssize_t ignored = write(2, failed, sizeof(failed) - 1);
+    (void)ignored;
+    _exit(127);
+  }
+  close(gate[0]);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, pid));
+  out.Set("gate", Napi::Number::New(env, gate[1]));
+  return out;
+}
+
+// childStatus(pid) -> undefined while it runs, else its exit code (128 + signal if killed).
+// Reaps it (waitpid WNOHANG): the -c child is this process's own, not one Node knows about.
+Napi::Value ChildStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = static_cast<pid_t>(info[0].As<Napi::Number>().Int32Value());
+  int status = 0;
+  pid_t r;
+  do r = waitpid(pid, &status, WNOHANG); while (r < 0 && errno == EINTR);
+  if (r == 0) return env.Undefined();
+  if (r < 0) return Napi::Number::New(env, 127);  // already reaped, or not ours
+  return Napi::Number::New(env, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 // Closes every fd from `first` on except those in `keep` (sorted). Only system calls: it runs in
@@ -217,6 +288,8 @@ Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
 void InitLifecycle(Napi::Env env, Napi::Object exports) {
   exports.Set("attachTracepointPerf", Napi::Function::New(env, AttachTracepointPerf, "attachTracepointPerf"));
   exports.Set("releaseInBackground", Napi::Function::New(env, ReleaseInBackground, "releaseInBackground"));
+  exports.Set("spawnHeld", Napi::Function::New(env, SpawnHeld, "spawnHeld"));
+  exports.Set("childStatus", Napi::Function::New(env, ChildStatus, "childStatus"));
   exports.Set("attachUprobeMulti", Napi::Function::New(env, AttachUprobeMulti, "attachUprobeMulti"));
 }
 
