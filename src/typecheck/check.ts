@@ -89,7 +89,6 @@ export class Checker {
   /** Where each variable of the current probe is first assigned, and which ones are read. */
   private firstAssigned = new Map<string, Span>();
   private readVariables = new Set<string>();
-  private probe!: Probe;
   targets: readonly ProbeTarget[] = [];
   private loopDepth = 0;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
@@ -134,7 +133,6 @@ export class Checker {
   }
 
   checkProbe(probe: Probe, targets: readonly ProbeTarget[]): void {
-    this.probe = probe;
     this.targets = targets;
     this.scope = new Map();
     this.firstAssigned = new Map();
