@@ -73,7 +73,12 @@ export function scriptTypes(defs: readonly CDefinition[], kernel: KernelInfo, di
   const resolver = new CTypeResolver(kernel, diagnostics);
   for (const def of defs) {
     resolver.resolve(def.specifier, false);
-    for (const t of def.typedefs) resolver.types.set(t.name, resolver.resolve(t.type, false));
+    for (const t of def.typedefs) {
+      const type = resolver.resolve(t.type, false);
+      // An anonymous struct is known by its typedef name (in messages, and to find it again).
+      const anonymous = type.kind === 'record' && (type.name === 'struct' || type.name === 'union');
+      resolver.types.set(t.name, anonymous ? { ...type, name: t.name } : type);
+    }
   }
   return resolver;
 }

@@ -93,6 +93,8 @@ struct holder { node_t n; struct inner { int x; } in; enum mode { OFF, ON = 4, M
     expect(typeName(types.get('port_p')!)).toBe('uint16 *');
     expect(layout(types.get('node_t'))).toBe('16: next@0 struct node *, port@8 uint16');
     expect(types.get('struct node')).toBe(types.get('node_t'));
+    // An anonymous struct goes by its typedef name.
+    expect(typeName(define('typedef struct { int a; } anon_t;').types.get('anon_t')!)).toBe('anon_t');
     expect(layout(types.get('struct inner'))).toBe('4: x@0 int32');
     expect(layout(types.get('struct holder'))).toBe('24: n@0 struct node, in@16 struct inner, m@20 uint32');
     expect([...enumerators]).toEqual([['OFF', 0n], ['ON', 4n], ['MAX', 5n]]);
