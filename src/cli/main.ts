@@ -13,6 +13,7 @@ import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { describeLoadError } from '../runtime/errors.js';
 import { ExitCode } from './exit-codes.js';
+import { VERSION } from './version.js';
 import { canLoadBpf } from './privileges.js';
 import { listProbes } from './list.js';
 import { unavailableProbe } from '../runtime/availability.js';
@@ -98,6 +99,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--unsafe', 'allow unsafe functions: system(), signal()')
     .option('-k', 'report failed helper calls (-kk: also failed probe_read*)', (_: string, level: number) => level + 1, 0)
     .addOption(new Option('-B <mode>', 'output buffering mode').choices(['none', 'line', 'full']))
+    .version(`tracelet v${VERSION}`, '--version', 'print the version (as bpftrace --version does)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeAll(1, s), writeErr: stderr })
     .allowExcessArguments(true);

@@ -145,6 +145,16 @@ describe('foundation', () => {
     expect(await waitForNoPrograms()).toEqual([]);
   });
 
+  it('prints its version (package.json\'s) and usage errors exit 2', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const v = runTracelet(['--version']);
+    expect(v.stdout).toBe(`tracelet v${pkg.version}\n`);
+    expect(v.code).toBe(0);
+    const bad = runTracelet(['--no-such-option']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--no-such-option'");
+  });
+
   it('reports a syntax error with position, source line and underline', () => {
     const r = runTracelet(['-e', 'BEGIN { @x = 1 +; }']);
     expect(r.code).toBe(1);
