@@ -254,6 +254,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const session = new Session(checked.program, kernel, {
     formatter,
     write,
+    ...(outFd !== 1 ? { writeExitSeparator: (text: string) => writeAll(1, text) } : {}),
     warn: (message) => stderr(`WARNING: ${message}\n`),
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,

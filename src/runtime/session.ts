@@ -32,6 +32,11 @@ export interface SessionOptions {
   readonly formatter: Formatter;
   /** Where output goes (stdout, a file, a test buffer). Called once per batch of events. */
   readonly write: (text: string) => void;
+  /**
+   * Where the blank lines before the maps printed at exit go: bpftrace writes them to standard
+   * output even with -o FILE. Defaults to `write`.
+   */
+  readonly writeExitSeparator?: (text: string) => void;
   /** Warnings for the user (e.g. full maps); the CLI prints them to stderr. */
   readonly warn?: (message: string) => void;
   /** Errors that do not stop the run (e.g. cat() of a missing file); the CLI prints them to stderr. */
@@ -320,7 +325,9 @@ export class Session {
       this.runSpecial('END');
       this.drain(true);
       this.reportCounters();
-      let out = this.options.formatter.exitSeparator();
+      const separator = this.options.formatter.exitSeparator();
+      let out = this.options.writeExitSeparator ? '' : separator;
+      this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
       for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
       this.options.write(out);

@@ -2,7 +2,7 @@
 // through tracelet, stdout compared (text byte for byte, JSON value for value; equal-valued map
 // entries as sets). Tracepoint programs are driven by the test itself.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -113,6 +113,24 @@ describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () =>
       if (format === 'text') expect(normalizeText(ours!)).toBe(normalizeText(ref!));
       else expect(normalizeJson(ours!)).toEqual(normalizeJson(ref!));
       expect(ours).toContain('/etc/h');
+    }
+  }, 60_000);
+
+  it('-o FILE: the same file, and the same standard output (0.17 writes the exit blank lines there)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-out-'));
+    try {
+      for (const format of ['text', 'json']) {
+        const results = [];
+        for (const tracer of ['bpftrace', 'tracelet'] as const) {
+          const file = join(dir, `${tracer}.${format}`);
+          const r = await run(tracer, ['-f', format, '-o', file, '-e', 'BEGIN { printf("x\\n"); @x = 1; @y[2] = 3; exit(); }']);
+          results.push({ stdout: r.stdout, file: readFileSync(file, 'latin1') });
+        }
+        expect(results[1]).toEqual(results[0]);
+        expect(results[1]!.file).toContain('@x');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 
