@@ -23,8 +23,8 @@ const KERNEL_MACROS: ReadonlyMap<string, bigint> = new Map([
   ['TASK_DEAD', 128n],
 ]);
 
-function findHeader(name: string): string | undefined {
-  for (const dir of INCLUDE_DIRS) {
+function findHeader(name: string, dirs: readonly string[]): string | undefined {
+  for (const dir of dirs) {
     const p = join(dir, name);
     if (existsSync(p)) return p;
   }
@@ -38,11 +38,15 @@ function parseInteger(text: string): bigint | undefined {
   return undefined;
 }
 
-/** Every integer macro reachable from `includes` (e.g. `sys/socket.h`), plus the kernel table. */
-export function headerMacros(includes: readonly string[]): Map<string, bigint> {
+/**
+ * Every integer macro reachable from `includes` (e.g. `sys/socket.h`, looked up in `extraDirs`
+ * (-I) and then the system's include directories), plus the kernel table.
+ */
+export function headerMacros(includes: readonly string[], extraDirs: readonly string[] = []): Map<string, bigint> {
+  const dirs = [...extraDirs, ...INCLUDE_DIRS];
   const raw = new Map<string, string>();
   const seen = new Set<string>();
-  const queue = includes.map(findHeader).filter((p): p is string => p !== undefined);
+  const queue = includes.map((i) => findHeader(i, dirs)).filter((p): p is string => p !== undefined);
   while (queue.length > 0 && seen.size < MAX_FILES) {
     const path = queue.shift()!;
     if (seen.has(path)) continue;
@@ -56,7 +60,7 @@ export function headerMacros(includes: readonly string[]): Map<string, bigint> {
     for (const line of text.replace(/\\\n/g, ' ').split('\n')) {
       const include = /^\s*#\s*include\s*<([^>]+)>/.exec(line);
       if (include) {
-        const p = findHeader(include[1]!);
+        const p = findHeader(include[1]!, dirs);
         if (p) queue.push(p);
         continue;
       }

@@ -22,6 +22,8 @@ export interface SystemKernelOptions {
    * the runtime (`{ kfunc: true }`).
    */
   readonly features?: Partial<Record<Feature, boolean>>;
+  /** -I: directories searched for #included headers before the system ones. */
+  readonly includeDirs?: readonly string[];
 }
 
 export class SystemKernel implements KernelInfo {
@@ -124,7 +126,7 @@ export class SystemKernel implements KernelInfo {
   }
 
   headerMacros(includes: readonly string[]): ReadonlyMap<string, bigint> {
-    return headerMacros(includes);
+    return headerMacros(includes, this.opts.includeDirs);
   }
 
   // ---- kallsyms ----

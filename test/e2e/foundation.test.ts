@@ -155,6 +155,28 @@ describe('foundation', () => {
     expect(bad.stderr).toContain("unknown option '--no-such-option'");
   });
 
+  it("accepts bpftrace's other options: -q, --no-warnings, -I, --include, --emit-elf, -V, --usdt-file-activation", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-options-'));
+    try {
+      writeFileSync(join(dir, 'consts.h'), '#define MY_CONST 42\n#define OTHER (MY_CONST)\n');
+      const quiet = runTracelet(['-q', '-I', dir, '--include', 'consts.h', '-e', 'BEGIN { printf("%d %d\\n", MY_CONST, OTHER); exit(); }']);
+      expect(quiet.stdout).toBe('42 42\n\n\n');
+      const json = runTracelet(['-q', '-f', 'json', '-e', 'BEGIN { @x = 1; exit(); }']);
+      expect(json.stdout).not.toContain('attached_probes');
+      const warned = runTracelet(['-e', 'BEGIN { $unused = 1; exit(); }']);
+      expect(warned.stderr).toContain('warning');
+      const silent = runTracelet(['--no-warnings', '--usdt-file-activation', '-e', 'BEGIN { $unused = 1; exit(); }']);
+      expect(silent.stderr).toBe('');
+      expect(silent.code).toBe(0);
+      const elf = join(dir, 'prog.o');
+      expect(runTracelet(['--emit-elf', elf, '-e', 'BEGIN { printf("x\\n"); }']).code).toBe(0);
+      expect(readFileSync(elf).subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+      expect(runTracelet(['-V']).stdout).toMatch(/^tracelet v\d+\.\d+\.\d+\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports a syntax error with position, source line and underline', () => {
     const r = runTracelet(['-e', 'BEGIN { @x = 1 +; }']);
     expect(r.code).toBe(1);
