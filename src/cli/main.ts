@@ -161,7 +161,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     params = program.args;
   } else if (file !== undefined) {
     try {
-      source = { name: file, text: readFileSync(file === '-' ? 0 : file, 'utf8') };
+      // A program read from standard input is named `stdin` in messages, as with -e and bpftrace.
+      source = { name: file === '-' ? 'stdin' : file, text: readFileSync(file === '-' ? 0 : file, 'utf8') };
     } catch (e) {
       stderr(`tracelet: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
       return ExitCode.usage;

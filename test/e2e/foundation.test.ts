@@ -177,6 +177,14 @@ describe('foundation', () => {
     }
   });
 
+  it('reads the program from standard input with "-", named stdin in messages', () => {
+    const ok = spawnSync(BIN, ['-'], { input: 'BEGIN { printf("from stdin\\n"); exit(); }', encoding: 'utf8' });
+    expect(ok.stdout).toBe('Attaching 1 probe...\nfrom stdin\n\n\n');
+    const bad = spawnSync(BIN, ['-'], { input: 'BEGIN { @x = 1 +; }', encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^stdin:1:17: error: /);
+  });
+
   it('reports a syntax error with position, source line and underline', () => {
     const r = runTracelet(['-e', 'BEGIN { @x = 1 +; }']);
     expect(r.code).toBe(1);
