@@ -297,7 +297,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     helperErrors: opts.k,
     pid: pid ?? child?.pid,
     cpid: child?.pid,
-    watchPid: pid,
+    watchPid: pid ?? child?.pid,
   });
 
   try {
@@ -335,7 +335,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const running = session.run();
     if (child) {
       // The child ends the trace; it runs only now that every probe is attached and BEGIN ran.
-      child.release(() => setImmediate(() => session.stop('child-exit')));
+      child.release();
     }
     reason = await running;
   } catch (e) {
@@ -366,9 +366,9 @@ function demangler(): ((name: string) => string) | undefined {
 
 interface HeldChild {
   readonly pid: number;
-  /** Lets the child exec the command; `onExit` runs once it has ended. */
-  release(onExit: () => void): void;
-  /** Ends the child if it still runs. */
+  /** Lets the child exec the command (its end is seen by the session, as with -p). */
+  release(): void;
+  /** Ends the child if it still runs, and reaps it. */
   kill(): void;
 }
 
@@ -387,30 +387,20 @@ function spawnHeld(command: string): HeldChild {
     if (gateOpen) closeSync(gate);
     gateOpen = false;
   };
-  let watcher: NodeJS.Timeout | undefined;
-  let ended = false;
   return {
     pid,
-    release: (onExit) => {
+    release: () => {
       writeSync(gate, '\n');
       closeGate();
-      // The child is this process's own, not one Node spawned: its end is polled (and reaped).
-      watcher = setInterval(() => {
-        if (native().childStatus(pid) === undefined) return;
-        ended = true;
-        clearInterval(watcher);
-        onExit();
-      }, 10);
     },
     kill: () => {
-      clearInterval(watcher);
       closeGate(); // a child still held sees EOF and exits
-      if (!ended) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch { /* already gone */ }
-        native().childStatus(pid);
-      }
+      // It is this process's own child, not one Node spawned: reap it here (a zombie until then).
+      if (native().childStatus(pid) !== undefined) return;
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch { /* already gone */ }
+      native().childStatus(pid);
     },
   };
 }

@@ -129,9 +129,7 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
         byKey.set(id, group);
       }
       const bucket = Number(keys.readBigUInt64LE(keyOffset + bucketOffset));
-      let total = 0n;
-      for (let c = 0; c < perCpu; c++) total += i64(e, c, 0);
-      if (bucket < bucketCount) group.buckets[bucket]! += total;
+      if (bucket < bucketCount) group.buckets[bucket]! += sumOverCpus(values, e * stride, slot, perCpu);
     }
     return [...byKey.values()].map((g) => ({ key: g.key, value: { kind: spec.kind as 'hist', buckets: g.buckets } }));
   }
@@ -150,12 +148,8 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
         break;
       }
       case 'avg': case 'stats': {
-        let n = 0n;
-        let total = 0n;
-        for (let c = 0; c < perCpu; c++) {
-          n += i64(e, c, 0);
-          total += i64(e, c, 1);
-        }
+        const n = sumOverCpus(values, e * stride, slot, perCpu);
+        const total = sumOverCpus(values, e * stride + 8, slot, perCpu);
         value = { kind: spec.kind, count: n, total };
         break;
       }

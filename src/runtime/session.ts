@@ -60,7 +60,7 @@ export interface SessionOptions {
   readonly pid?: number;
   /** The -c child's pid, for `cpid`. */
   readonly cpid?: number;
-  /** Stop with 'child-exit' when this process ends (-p PID). Polled every `pollMs` (default 100). */
+  /** Stop with 'child-exit' when this process ends (-p PID, the -c child); checked at each drain tick. */
   readonly watchPid?: number;
 }
 
@@ -97,7 +97,6 @@ export class Session {
   reaperPid = 0;
   private ring?: RingBufferConsumer;
   private timer?: NodeJS.Timeout;
-  private pidTimer?: NodeJS.Timeout;
   private finished?: (reason: StopReason) => void;
   private stopping = false;
   private requestedStop?: StopReason;
@@ -294,15 +293,13 @@ export class Session {
     return new Promise<StopReason>((resolve) => {
       this.finished = resolve;
       this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drain());
-      this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs ?? 10);
+      const watched = this.options.watchPid;
+      this.timer = setInterval(() => {
+        this.drain();
+        if (watched !== undefined && !processAlive(watched)) this.stop('child-exit');
+      }, this.options.drainIntervalMs ?? 10);
       this.options.onRunning?.();
       this.drain();
-      const watched = this.options.watchPid;
-      if (watched !== undefined) {
-        this.pidTimer = setInterval(() => {
-          if (!processAlive(watched)) this.stop('child-exit');
-        }, 100);
-      }
       if (this.requestedStop) this.stop(this.requestedStop);
     });
   }
@@ -319,7 +316,6 @@ export class Session {
     const finished = this.finished;
     try {
       if (this.timer) clearInterval(this.timer);
-      if (this.pidTimer) clearInterval(this.pidTimer);
       this.detach();
       this.drain(true);
       this.runSpecial('END');
@@ -342,7 +338,6 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.pidTimer) clearInterval(this.pidTimer);
     this.detach();
     // Tearing down tracepoint perf events takes ~72 ms each: a reaper process does it.
     if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);

@@ -297,24 +297,19 @@ export function stringBytes(s: string): Buffer {
   return Buffer.concat(parts);
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Bytes as a string: UTF-8 text, each byte of an invalid sequence as U+DC80..U+DCFF. */
 export function bytesToString(b: Uint8Array): string {
-  let ascii = true;
-  for (let i = 0; i < b.length && ascii; i++) ascii = b[i]! < 0x80;
-  if (ascii) return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
-  try {
-    return strictUtf8.decode(b);
-  } catch {
-    let out = '';
-    for (let i = 0; i < b.length; ) {
-      const n = utf8SequenceLength(b, i);
-      out += n > 0 ? Buffer.from(b.buffer, b.byteOffset + i, n).toString('utf8') : String.fromCharCode(0xdc00 + b[i]!);
-      i += Math.max(n, 1);
-    }
-    return out;
+  const bytes = Buffer.from(b.buffer, b.byteOffset, b.length);
+  const text = bytes.toString('utf8');
+  // Node decodes invalid bytes as U+FFFD: only then (or for a real U+FFFD) go byte by byte.
+  if (!text.includes('\ufffd')) return text;
+  let out = '';
+  for (let i = 0; i < b.length; ) {
+    const n = utf8SequenceLength(b, i);
+    out += n > 0 ? bytes.toString('utf8', i, i + n) : String.fromCharCode(0xdc00 + b[i]!);
+    i += Math.max(n, 1);
   }
+  return out;
 }
 
 /** The length of the valid UTF-8 sequence at b[i] (1–4), or 0 if none starts there. */

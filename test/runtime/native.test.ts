@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
-import { LICENSE, PSEUDO, bumpIR } from '../helpers/bpf-ir.js';
+import { LICENSE, PSEUDO, bumpIR, lookupSlot0 } from '../helpers/bpf-ir.js';
 
 const MARKER = 0x1122334455667788n;
 
@@ -21,15 +21,8 @@ function counterIR(countsFd: number, ringFd: number): string {
   return `${LICENSE}${PSEUDO}
 define internal i64 @count_and_emit(i64 %flags) alwaysinline {
 entry:
-  %key = alloca i32, align 4
   %rec = alloca [2 x i64], align 8
-  store i32 0, i32* %key, align 4
-  %map = call i64 @llvm.bpf.pseudo(i64 1, i64 ${countsFd})
-  %mapp = inttoptr i64 %map to i8*
-  %keyp = bitcast i32* %key to i8*
-  %v = call i8* inttoptr (i64 1 to i8* (i8*, i8*)*)(i8* %mapp, i8* %keyp)
-  %isnull = icmp eq i8* %v, null
-  br i1 %isnull, label %out, label %found
+${lookupSlot0(countsFd, 'found', 'out')}
 found:
   %cnt = bitcast i8* %v to i64*
   %old = atomicrmw add i64* %cnt, i64 1 seq_cst
@@ -452,14 +445,7 @@ describe('programs', () => {
     const fd = map('array', 'tl_nt_v', 4, 8, 1);
     const ir = `${LICENSE}${PSEUDO}
 define i64 @tl_nt_oob(i8* %ctx) section "raw_tracepoint/BEGIN" {
-  %key = alloca i32
-  store i32 0, i32* %key
-  %map = call i64 @llvm.bpf.pseudo(i64 1, i64 ${fd})
-  %mapp = inttoptr i64 %map to i8*
-  %keyp = bitcast i32* %key to i8*
-  %v = call i8* inttoptr (i64 1 to i8* (i8*, i8*)*)(i8* %mapp, i8* %keyp)
-  %c = icmp eq i8* %v, null
-  br i1 %c, label %out, label %ok
+${lookupSlot0(fd, 'ok', 'out')}
 ok:
   %p = getelementptr i8, i8* %v, i64 64
   %q = bitcast i8* %p to i64*

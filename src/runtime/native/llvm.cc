@@ -191,11 +191,6 @@ std::string Compile(Napi::Env env, const std::string& ir, unsigned optLevel, LLV
   if (optLevel > 0) Optimize(owner.module, pipeline, optLevel);
   if (!diagnostics.errors.empty())
     Fail(env, "LLVM: " + diagnostics.errors);
-  // The first check does not see every fault (a value defined in an unreachable block and used
-  // in a reachable one passes it); codegen's own check would then abort the process.
-  Message verifyAgain;
-  if (LLVMVerifyModule(owner.module, LLVMReturnStatusAction, &verifyAgain.text))
-    Fail(env, "LLVM IR is invalid after optimization: " + verifyAgain.str());
 
   LLVMMemoryBufferRef output = nullptr;
   Message emitErr;

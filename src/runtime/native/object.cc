@@ -308,6 +308,19 @@ Napi::Value AttachUprobe(const Napi::CallbackInfo& info) {
                   capture.text());
 }
 
+// Opens the perf event `attr` describes and attaches `prog` to it; the link owns the event's fd.
+Napi::Value AttachToNewPerfEvent(const Napi::CallbackInfo& info, BpfObject* obj, bpf_program* prog,
+                                 perf_event_attr& attr, int32_t pid, int32_t cpu, const std::string& what) {
+  Napi::Env env = info.Env();
+  int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+  if (pfd < 0) ThrowErrno(env, what + ": perf_event_open", errno);
+  LibbpfLogCapture capture;
+  bpf_link* link = bpf_program__attach_perf_event(prog, pfd);
+  int err = errno;
+  if (!link) close(pfd);  // on success the link owns the perf fd and closes it on destroy
+  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(), what, capture.text());
+}
+
 Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   BpfObject* obj = UnwrapObject(info, 0);
@@ -334,13 +347,7 @@ Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info) {
   attr.disabled = 1;  // libbpf enables the event once the program is attached
   std::string what = "cannot attach " + program + " to perf event (type " + std::to_string(type) + ", config " +
                      std::to_string(config) + ", cpu " + std::to_string(cpu) + ", pid " + std::to_string(pid) + ")";
-  int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
-  if (pfd < 0) ThrowErrno(env, what + ": perf_event_open", errno);
-  LibbpfLogCapture capture;
-  bpf_link* link = bpf_program__attach_perf_event(prog, pfd);
-  int err = errno;
-  if (!link) close(pfd);  // on success the link owns the perf fd and closes it on destroy
-  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(), what, capture.text());
+  return AttachToNewPerfEvent(info, obj, prog, attr, pid, cpu, what);
 }
 
 // A hardware breakpoint (PERF_TYPE_BREAKPOINT) on `addr` of `len` bytes; bpType is HW_BREAKPOINT_R (1),
@@ -368,13 +375,7 @@ Napi::Value AttachBreakpoint(const Napi::CallbackInfo& info) {
   std::ostringstream what;
   what << "cannot attach " << program << " to watchpoint 0x" << std::hex << addr << std::dec << " (length " << len
        << ", type " << bpType << ", cpu " << cpu << ", pid " << pid << ")";
-  int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
-  if (pfd < 0) ThrowErrno(env, what.str() + ": perf_event_open", errno);
-  LibbpfLogCapture capture;
-  bpf_link* link = bpf_program__attach_perf_event(prog, pfd);
-  int err = errno;
-  if (!link) close(pfd);
-  return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(), what.str(), capture.text());
+  return AttachToNewPerfEvent(info, obj, prog, attr, pid, cpu, what.str());
 }
 
 Napi::Value RunProgram(const Napi::CallbackInfo& info) {
