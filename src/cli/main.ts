@@ -4,7 +4,7 @@ import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, s
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from '../parser/index.js';
 import type { Include, Program } from '../parser/ast.js';
-import { renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
+import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
 import { generate, stackMapKeys } from '../codegen/codegen.js';
@@ -217,7 +217,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Map fds are only known once maps exist; placeholders keep these usable without root.
     const fakeFds = new Map([...checked.program.maps.keys()].map((name, i) => [name, 100 + i]));
     const fakeStacks = new Map(stackMapKeys(checked.program).map((s, i) => [s.key, 200 + i]));
-    const { ir } = generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, stacks: fakeStacks }, { params });
+    const { ir } = generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stacks: fakeStacks }, { params });
     if (opts.emitLlvm) writeAll(1, ir);
     if (opts.emitElf) {
       try {
@@ -283,6 +283,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(outFd !== 1 ? { writeExitSeparator: (text: string) => writeAll(1, text) } : {}),
     warn: (message) => {
       if (opts.warnings) stderr(`WARNING: ${message}\n`);
+    },
+    diagnostic: (d) => {
+      if (opts.warnings) stderr(renderDiagnostic(d, source));
     },
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,

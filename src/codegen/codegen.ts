@@ -66,7 +66,33 @@ export interface MapFds {
   readonly syscallNames?: (event: SyscallEvent) => number;
   /** BPF_MAP_TYPE_STACK_TRACE maps for kstack/ustack, by stackMapKey(). */
   readonly stacks?: ReadonlyMap<string, number>;
+  /**
+   * A per-CPU array of READ_SITES_MAX `{ u64 failures; s64 last error }`, indexed by read site:
+   * every failed read of probed memory is counted, so zeros that come from failed reads are reported.
+   */
+  readonly readFailures?: number;
 }
+
+/** Read sites counted one by one; further sites share the last slot. */
+export const READ_SITES_MAX = 512;
+/** Value size of the MapFds.readFailures map: the failure count and the last error code. */
+export const READ_FAILURE_BYTES = 16;
+
+/** A place in the script that reads probed memory, and the helper it reads with. */
+export interface ReadSite {
+  readonly span: Span;
+  readonly helper: number;
+}
+
+/** Where probed memory lives, which decides the read helper (as bpftrace's address spaces). */
+type AddressSpace = 'user' | 'kernel' | 'unknown';
+
+const READ_HELPERS: Record<AddressSpace, { bytes: number; string: number }> = {
+  user: { bytes: Helper.probeReadUser, string: Helper.probeReadUserStr },
+  kernel: { bytes: Helper.probeReadKernel, string: Helper.probeReadKernelStr },
+  // An integer used as an address outside uprobes: bpf_probe_read finds out (x86).
+  unknown: { bytes: Helper.probeRead, string: Helper.probeReadStr },
+};
 
 /** The stack maps a program needs: one per kind and depth, keyed `kstack:127`. */
 export function stackMapKeys(program: TypedProgram): { key: string; kind: 'kstack' | 'ustack'; depth: number }[] {
@@ -103,6 +129,8 @@ export interface CodegenResult {
   readonly programs: readonly GeneratedProgram[];
   /** With -k: where each reported helper call is, by the site number its helper_error carries. */
   readonly helperErrorSites: readonly Span[];
+  /** The read sites, by their index in MapFds.readFailures (the last one stands for the rest too). */
+  readonly readSites: readonly ReadSite[];
 }
 
 export const COUNTER_LOST_EVENTS = 0;
@@ -233,6 +261,7 @@ export function generate(
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
   module.declare('declare void @llvm.memcpy.p0i8.p0i8.i64(i8* noalias nocapture writeonly, i8* noalias nocapture readonly, i64, i1 immarg)');
   const helperErrorSites: Span[] = [];
+  const readSites = new ReadSites();
   const programs: GeneratedProgram[] = [];
   const mode = options.syscallDispatch ?? dispatchModeFromEnv();
   for (const [i, plan] of planPrograms(program, mode).entries()) {
@@ -244,11 +273,29 @@ export function generate(
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
     const generator = new ProbeGenerator(program, kernel, fds, options, module, fn, plan.probe, plan.targets, syscall);
     generator.helperErrorSites = helperErrorSites;
+    generator.readSites = readSites;
     generator.generate();
     module.addFunction(fn);
     programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
   }
-  return { ir: module.toString(), programs, helperErrorSites };
+  return { ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites };
+}
+
+/** The read sites of a module, numbered once each (a span read with one helper is one site). */
+class ReadSites {
+  readonly sites: ReadSite[] = [];
+  private readonly index = new Map<string, number>();
+
+  /** The slot of the site in the read-failure map. */
+  slot(span: Span, helper: number): number {
+    const key = `${span.start}:${span.end}:${helper}`;
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.sites.length < READ_SITES_MAX ? this.sites.push({ span, helper }) - 1 : READ_SITES_MAX - 1;
+      this.index.set(key, i);
+    }
+    return i;
+  }
 }
 
 function dispatchModeFromEnv(): SyscallDispatchMode {
@@ -354,6 +401,8 @@ class ProbeGenerator {
   private callbacks = 0;
   /** -k: the script position of each reported helper call, shared by all programs of the module. */
   helperErrorSites: Span[] = [];
+  /** Where the module reads probed memory, shared by all its programs. */
+  readSites = new ReadSites();
   /** The innermost statement or call being compiled: where a failed helper is reported. */
   private site?: Span;
   /** In a syscall dispatch program: the syscall number and the struct pt_regs pointer (i64). */
@@ -802,12 +851,12 @@ class ProbeGenerator {
     fn.place(done);
   }
 
-  /** Sends a helper_error event for the current site (with -k; the caller is on the failure path). */
-  private sendHelperError(helper: number, rc: IrValue): void {
+  /** Sends a helper_error event for `span` (with -k; the caller is on the failure path). */
+  private sendHelperError(helper: number, rc: IrValue, span = this.site): void {
     const spec = this.program.events.find((e) => e.kind === 'helper_error');
-    if (!spec || !this.site) return;
+    if (!spec || !span) return;
     const { fn } = this;
-    const siteId = this.helperErrorSites.push(this.site) - 1;
+    const siteId = this.helperErrorSites.push(span) - 1;
     this.emitEvent(spec, (record) => {
       fn.store(constInt(i64, helper), fn.byteOffset(record, spec.fields[0]!.offset, i64), 8);
       fn.store(rc, fn.byteOffset(record, spec.fields[1]!.offset, i64), 8);
@@ -1219,8 +1268,7 @@ class ProbeGenerator {
           const tooBig = fn.icmp('ugt', n, constInt(i64, size));
           limit = fn.select(tooBig, constInt(i64, size), n);
         }
-        const rc = fn.callHelper(Helper.probeReadStr, i64, [out, fn.intCast(limit, i32, false), fn.intToPtr(this.toI64(src), i8p)]);
-        this.reportHelperError(Helper.probeReadStr, rc, true);
+        this.probeRead(out, limit, this.toI64(src), this.spaceOf(src), this.site, true);
         return { type, ir: out };
       }
       default:
@@ -1334,22 +1382,21 @@ class ProbeGenerator {
   }
 
   /** Reads a value of `t` at `addr` (i64) in kernel or user memory with bpf_probe_read_{kernel,user}. */
-  private readMemory(addr: IrValue, t: Type, user: boolean, resultType: Type = t, bits?: { offset: number; width: number }): Val {
+  private readMemory(addr: IrValue, t: Type, user: boolean, resultType: Type = t, bits?: { offset: number; width: number }, span = this.site): Val {
     const { fn } = this;
-    const helper = user ? Helper.probeReadUser : Helper.probeReadKernel;
-    const src = fn.intToPtr(addr, i8p);
+    const space = user ? 'user' : 'kernel';
     if (isAggregate(t)) {
       const size = Math.min(sizeOf(t), 256);
       const out = this.temp(t);
       this.memset(out, sizeOf(t));
-      fn.callHelper(helper, i64, [out, constInt(i32, size), src]);
+      this.probeRead(out, size, addr, space, span);
       return { type: resultType, ir: out };
     }
     const width = t.kind === 'int' ? t.bits / 8 : 8;
     const bytes = bits ? Math.min(8, [1, 2, 4, 8].find((b) => b * 8 >= bits.offset + bits.width) ?? 8) : width;
     const slot = fn.scratch(i64, 8);
     fn.store(constInt(i64, 0), slot, 8);
-    fn.callHelper(helper, i64, [fn.bitcast(slot, i8p), constInt(i32, bytes), src]);
+    this.probeRead(fn.bitcast(slot, i8p), bytes, addr, space, span);
     let v = fn.load(slot, 8);
     if (bits) {
       v = fn.binary('lshr', v, constInt(i64, bits.offset));
@@ -1429,7 +1476,7 @@ class ProbeGenerator {
   private readPlace(e: Expr, type: Type): Val | undefined {
     const a = this.addressOf(e);
     if (!a) return undefined;
-    return this.readMemory(a.ir, type, a.user, type, a.bits);
+    return this.readMemory(a.ir, type, a.user, type, a.bits, e.span);
   }
 
   /** `args->field` of a tracepoint: read straight from the context at this target's offset. */
@@ -1550,12 +1597,50 @@ class ProbeGenerator {
     return this.program.constants.get(c);
   }
 
-  /** Reads `size` bytes at the address `src` (kernel or user: bpf_probe_read decides on x86). */
-  private probeRead(dest: IrValue, size: number | IrValue, src: Val): void {
+  /** Where the memory a value points to lives: a pointer's own mark, else the probe's kind. */
+  private spaceOf(v: Val): AddressSpace {
+    if (v.type.kind === 'pointer') return v.type.userSpace ? 'user' : 'kernel';
+    return this.userProbe ? 'user' : 'unknown';
+  }
+
+  /** Whether the probe runs in a traced process's context (its registers and memory are user space). */
+  private get userProbe(): boolean {
+    const provider = this.targets[0]!.provider;
+    return provider === 'uprobe' || provider === 'uretprobe' || provider === 'usdt';
+  }
+
+  /**
+   * Reads `size` bytes (a string up to `size` bytes with `string`) at `address` (i64) into `dest`
+   * with the helper for the address space. A failure is never silent: it is counted at its site
+   * (the runtime reports the count), and with -kk also reported as it happens. Returns the rc.
+   */
+  private probeRead(dest: IrValue, size: number | IrValue, address: IrValue, space: AddressSpace, span = this.site,
+    string = false): IrValue {
     const { fn } = this;
+    const helper = string ? READ_HELPERS[space].string : READ_HELPERS[space].bytes;
     const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
-    const rc = fn.callHelper(Helper.probeRead, i64, [dest, n, fn.intToPtr(this.toI64(src), i8p)]);
-    this.reportHelperError(Helper.probeRead, rc, true);
+    const rc = fn.callHelper(helper, i64, [dest, n, fn.intToPtr(address, i8p)]);
+    if (this.fds.readFailures === undefined || !span) return rc;
+    const failed = fn.label('readfail');
+    const done = fn.label('readok');
+    fn.condBr(fn.icmp('slt', rc, constInt(i64, 0)), failed, done);
+    fn.place(failed);
+    const key = fn.scratch(i32, 4);
+    fn.store(constInt(i32, this.readSites.slot(span, helper)), key, 4);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures), fn.bitcast(key, i8p)]);
+    const count = fn.label('readcount');
+    const counted = fn.label('readcounted');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), count, counted);
+    fn.place(count);
+    const failures = fn.bitcast(p, ptr(i64));
+    fn.store(fn.binary('add', fn.load(failures, 8), constInt(i64, 1)), failures, 8);
+    fn.store(rc, fn.byteOffset(p, 8, i64), 8);
+    fn.br(counted);
+    fn.place(counted);
+    if ((this.options.helperErrors ?? 0) >= 2) this.sendHelperError(helper, rc, span);
+    fn.br(done);
+    fn.place(done);
+    return rc;
   }
 
   private valueFunction(c: Call, type: Type): Val | undefined {
@@ -1599,7 +1684,7 @@ class ProbeGenerator {
           const n = this.toI64(this.expr(c.args[1]));
           length = fn.select(fn.icmp('ugt', n, constInt(i64, size)), constInt(i64, size), n);
         }
-        if (size > 0) this.probeRead(fn.byteOffset(out, 1), length, src);
+        if (size > 0) this.probeRead(fn.byteOffset(out, 1), length, this.toI64(src), this.spaceOf(src));
         fn.store(fn.intCast(length, i8, false), out, 1);
         return { type, ir: out };
       }
@@ -1625,7 +1710,7 @@ class ProbeGenerator {
         const raw = this.temp({ kind: 'string', size: 8 });
         const src = this.expr(c.args[0]!);
         if (isAggregate(src.type)) this.memcpy(raw, src.ir, 6);
-        else this.probeRead(raw, 6, src);
+        else this.probeRead(raw, 6, this.toI64(src), this.spaceOf(src));
         // "AA:BB:CC:DD:EE:FF", formatted in the probe.
         const out = this.temp(type);
         this.memset(out, 18);
@@ -1753,23 +1838,21 @@ class ProbeGenerator {
   private join(c: Call): void {
     const { fn } = this;
     const spec = this.program.eventOf.get(c)!;
-    const argv = this.toI64(this.expr(c.args[0]!));
+    const argvValue = this.expr(c.args[0]!);
+    const argv = this.toI64(argvValue);
+    const space = this.spaceOf(argvValue);
     const slot = fn.scratch(i64, 8);
     this.emitEvent(spec, (record) => {
       for (let i = 0; i < JOIN_ARGS; i++) fn.store(constInt(i8, 0), fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), 1);
       const end = fn.label('joinend');
       for (let i = 0; i < JOIN_ARGS; i++) {
         fn.store(constInt(i64, 0), slot, 8);
-        fn.callHelper(Helper.probeRead, i64, [
-          fn.bitcast(slot, i8p), constInt(i32, 8), fn.intToPtr(fn.binary('add', argv, constInt(i64, i * 8)), i8p),
-        ]);
+        this.probeRead(fn.bitcast(slot, i8p), 8, fn.binary('add', argv, constInt(i64, i * 8)), space);
         const p = fn.load(slot, 8);
         const read = fn.label('joinread');
         fn.condBr(fn.icmp('eq', p, constInt(i64, 0)), end, read);
         fn.place(read);
-        fn.callHelper(Helper.probeReadStr, i64, [
-          fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), constInt(i32, JOIN_ARG_SIZE), fn.intToPtr(p, i8p),
-        ]);
+        this.probeRead(fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), JOIN_ARG_SIZE, p, space, this.site, true);
       }
       fn.br(end);
       fn.place(end);

@@ -271,6 +271,18 @@ export class Btf {
     return cur;
   }
 
+  /** Whether `id`'s qualifier chain (const, volatile, type tags...) carries the type tag `tag`. */
+  private hasTypeTag(id: number, tag: string): boolean {
+    let cur = id;
+    for (let guard = 0; guard < 64; guard++) {
+      const k = this.kindOf(cur);
+      if (k === K.TYPE_TAG && this.nameOf(cur) === tag) return true;
+      if (k !== K.CONST && k !== K.VOLATILE && k !== K.RESTRICT && k !== K.TYPE_TAG) return false;
+      cur = this.sizeOrType(cur);
+    }
+    return false;
+  }
+
   /** Strips const/volatile/restrict/type_tag but keeps typedefs (for names). */
   private stripQualifiers(id: number): number {
     let cur = id;
@@ -400,7 +412,9 @@ export class Btf {
         const tr = this.resolve(target);
         const tk = this.kindOf(tr);
         if (tk === K.FUNC_PROTO || tk === K.UNKN) return { kind: 'pointer', target: { kind: 'none' } };
-        return { kind: 'pointer', target: this.typeOf(target, false) };
+        const pointer: Type = { kind: 'pointer', target: this.typeOf(target, false) };
+        // A kernel built with type tags marks `char __user *` with btf_type_tag("user").
+        return this.hasTypeTag(target, 'user') ? { ...pointer, userSpace: true } : pointer;
       }
       case K.ARRAY: {
         const p = this.offsets[r]! + 12;

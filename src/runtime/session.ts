@@ -8,9 +8,10 @@ import { Helper } from '../codegen/helpers.js';
 import type { Expr, Span } from '../parser/ast.js';
 import { walk } from '../parser/walk.js';
 import {
-  generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, SYSCALL_NAME_BYTES, type GeneratedProgram,
-  type SyscallEvent,
+  generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, READ_FAILURE_BYTES, READ_SITES_MAX,
+  SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
+import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
@@ -39,6 +40,8 @@ export interface SessionOptions {
   readonly writeExitSeparator?: (text: string) => void;
   /** Warnings for the user (e.g. full maps); the CLI prints them to stderr. */
   readonly warn?: (message: string) => void;
+  /** Warnings about a place in the script (e.g. reads that failed there); the CLI renders them. */
+  readonly diagnostic?: (d: Diagnostic) => void;
   /** Errors that do not stop the run (e.g. cat() of a missing file); the CLI prints them to stderr. */
   readonly error?: (message: string) => void;
   /** BPFTRACE_CAT_BYTES_MAX: the most bytes cat() prints of a file (default 10240). */
@@ -80,6 +83,7 @@ export class Session {
   private readonly mapFds = new Map<string, number>();
   private ringbufFd = -1;
   private countersFd = -1;
+  private readFailuresFd = -1;
   private stoppedFd = -1;
   private readonly syscallNameFds = new Map<SyscallEvent, number>();
   private object?: NativeObject;
@@ -93,6 +97,10 @@ export class Session {
   private multiLinkFds: number[] = [];
   /** -k: the script position of each helper_error site number. */
   private helperErrorSites: readonly Span[] = [];
+  /** Where the program reads probed memory, by slot of the read-failure map. */
+  private readSites: readonly ReadSite[] = [];
+  /** The failures of each read site already reported. */
+  private readonly reportedReadFailures = new Map<number, bigint>();
   /** The pid of the process finishing the teardown of perf events after close(), or 0. */
   reaperPid = 0;
   private ring?: RingBufferConsumer;
@@ -166,6 +174,7 @@ export class Session {
       }
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? ringBufferBytes(this.program));
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
+      this.readFailuresFd = this.addon.mapCreate('percpu_array', 'tl_readfail', 4, READ_FAILURE_BYTES, READ_SITES_MAX);
       this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
@@ -176,6 +185,7 @@ export class Session {
       const stacks = new Map([...this.stackFds].map(([k, v]) => [k, v.fd]));
       const generated = generate(this.program, this.kernel, {
         maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks, stopped: this.stoppedFd,
+        readFailures: this.readFailuresFd,
         syscallNames: (event) => this.syscallNamesMap(event),
       }, {
         startNs: process.hrtime.bigint(), params: this.options.params, cpid: this.options.cpid,
@@ -184,6 +194,7 @@ export class Session {
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
       this.helperErrorSites = generated.helperErrorSites;
+      this.readSites = generated.readSites;
       const elf = this.addon.compileIR(generated.ir);
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
@@ -321,6 +332,7 @@ export class Session {
       this.runSpecial('END');
       this.drain(true);
       this.reportCounters();
+      this.reportReadFailures(true);
       const separator = this.options.formatter.exitSeparator();
       let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
@@ -347,6 +359,7 @@ export class Session {
     for (const fd of this.mapFds.values()) this.addon.closeFd(fd);
     if (this.ringbufFd >= 0) this.addon.closeFd(this.ringbufFd);
     if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
+    if (this.readFailuresFd >= 0) this.addon.closeFd(this.readFailuresFd);
     if (this.stoppedFd >= 0) this.addon.closeFd(this.stoppedFd);
     for (const fd of this.syscallNameFds.values()) this.addon.closeFd(fd);
     for (const s of this.stackFds.values()) this.addon.closeFd(s.fd);
@@ -419,6 +432,7 @@ export class Session {
     if (!final && Date.now() - this.countersCheckedAt >= 1000) {
       this.countersCheckedAt = Date.now();
       this.reportCounters();
+      this.reportReadFailures(false);
     }
     const records = this.ring.drain();
     if (records.length === 0) return;
@@ -550,6 +564,37 @@ export class Session {
       // bpftrace -k words each failure `Failed to map_update_elem: Argument list too long (-7)`.
       this.options.warn?.(`Failed to map_update_elem ${n} time${n === 1n ? '' : 's'}: a map is full (BPFTRACE_MAP_KEYS_MAX is ${this.mapKeysMax()})`);
       this.reported.full = full;
+    }
+  }
+
+  /**
+   * Reads that failed are reported where they are in the script, with their count: a value read
+   * there is 0 (or an empty string), and nobody should take such zeros for data. While running a
+   * site is reported the first time it fails; at the end (final) every site whose count grew.
+   * With -kk each failure was reported as it happened already.
+   */
+  private reportReadFailures(final: boolean): void {
+    if (!this.options.diagnostic || (this.options.helperErrors ?? 0) >= 2) return;
+    if (this.readSites.length === 0) return;
+    const valueBytes = READ_FAILURE_BYTES * this.cpus;
+    const { values } = this.addon.mapDump(this.readFailuresFd, 4, valueBytes); // an array: slot i is entry i
+    for (let slot = 0; slot < this.readSites.length; slot++) {
+      let failures = 0n;
+      let rc = 0;
+      for (let at = slot * valueBytes; at < (slot + 1) * valueBytes; at += READ_FAILURE_BYTES) {
+        failures += values.readBigUInt64LE(at);
+        rc ||= Number(values.readBigInt64LE(at + 8));
+      }
+      const reported = this.reportedReadFailures.get(slot);
+      if (failures === 0n || failures === reported || (!final && reported !== undefined)) continue;
+      const first = this.reportedReadFailures.size === 0;
+      this.reportedReadFailures.set(slot, failures);
+      const site = this.readSites[slot]!;
+      const shared = slot === READ_SITES_MAX - 1 && this.readSites.length >= READ_SITES_MAX ? ' (and at later read sites)' : '';
+      const times = failures === 1n ? 'once' : `${failures} times`;
+      this.options.diagnostic(warning('W_READ_FAILED', site.span,
+        `${helperName(site.helper)} failed ${times}${shared}: ${this.addon.strerror(-rc)} (${rc}); each failed read gave 0`,
+        first ? '-kk reports every failed read as it happens' : undefined));
     }
   }
 }

@@ -120,6 +120,11 @@ export class Checker {
     return this.targets.length > 0 && this.targets.every((t) => t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt');
   }
 
+  /** Whether this probe's tracepoints are syscall entries/exits, whose pointer fields are user addresses. */
+  private get syscallTracepoints(): boolean {
+    return this.targets.some((t) => t.provider === 'tracepoint' && t.parts[0] === 'syscalls');
+  }
+
   /** The full record behind a pointer target or a record (opaque BTF records are looked up again). */
   private fullRecord(t: Type): Extract<Type, { kind: 'record' }> | undefined {
     if (t.kind !== 'record') return undefined;
@@ -731,7 +736,8 @@ export class Checker {
       objectType = full;
     } else if (objectType.kind === 'record') {
       const isArgs = e.object.kind === 'Builtin' && e.object.name === 'args';
-      if (!isArgs) user = (objectType as { userSpace?: boolean }).userSpace;
+      // A syscall's pointer arguments point into the calling process (as bpftrace reads them).
+      user = isArgs ? this.syscallTracepoints : (objectType as { userSpace?: boolean }).userSpace;
     }
     if (objectType.kind !== 'record') {
       if (objectType.kind !== 'none') {

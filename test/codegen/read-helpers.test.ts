@@ -1,0 +1,70 @@
+// Each read of probed memory uses the helper for its address space, as bpftrace does: a syscall's
+// pointer arguments and a uprobe's are user memory, other tracepoints' and BTF's are kernel
+// memory, and a bare integer outside uprobes leaves it to bpf_probe_read. Every read is checked,
+// so a failure is counted at its site. (Generated IR on the fake kernel; no root needed.)
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../src/parser/index.js';
+import { typecheck } from '../../src/typecheck/check.js';
+import { generate } from '../../src/codegen/codegen.js';
+import { Helper } from '../../src/codegen/helpers.js';
+import { FakeKernel } from '../helpers/fake-kernel.js';
+
+/** The fake kernel, plus one binary with a function `main` for uprobes. */
+class KernelWithBinary extends FakeKernel {
+  override resolveBinary(name: string) {
+    return name === '/bin/demo' ? name : undefined;
+  }
+  override elfSymbols() {
+    return [{ name: 'main', address: 0x1000n, fileOffset: 0x1000n, size: 16n, type: 'func' as const }];
+  }
+}
+
+function compile(text: string, helperErrors = 0) {
+  const parsed = parse(text);
+  const kernel = new KernelWithBinary();
+  const checked = typecheck(parsed.program, kernel, { helperErrors });
+  expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  const maps = new Map([...checked.program!.maps.keys()].map((name, i) => [name, 100 + i]));
+  return generate(checked.program!, kernel, { maps, ringbuf: 98, counters: 99, readFailures: 97 }, { helperErrors });
+}
+
+/** The ids of the probe_read* helpers the IR calls, in order. */
+function readHelpers(ir: string): number[] {
+  const reads: Set<number> = new Set([Helper.probeRead, Helper.probeReadStr, Helper.probeReadUser,
+    Helper.probeReadKernel, Helper.probeReadUserStr, Helper.probeReadKernelStr]);
+  return [...ir.matchAll(/call i64 inttoptr \(i64 (\d+) to/g)].map((m) => Number(m[1])).filter((id) => reads.has(id));
+}
+
+describe('read helpers by address space', () => {
+  it("reads a syscall's pointer arguments as user memory, through -> chains and copies", () => {
+    const text = `struct ts { long sec; long nsec; }
+      tracepoint:syscalls:sys_enter_openat {
+        printf("%s %d\\n", str(args->filename), *args->filename);
+        $p = (struct ts *)args->filename; $copy = *$p;
+        printf("%d %d\\n", $p->nsec, $copy.sec);
+      }`;
+    const { ir, readSites } = compile(text);
+    expect(readHelpers(ir)).toEqual([Helper.probeReadUserStr, Helper.probeReadUser, Helper.probeReadUser, Helper.probeReadUser]);
+    // Each failure is counted where the read is written ($copy.sec reads the stack: no site).
+    expect(readSites.map((s) => text.slice(s.span.start, s.span.end))).toEqual(['str(args->filename)', '*args->filename', '*$p', '$p->nsec']);
+  });
+
+  it('reads uprobe arguments as user memory and kernel tracepoints as kernel memory', () => {
+    expect(readHelpers(compile('uprobe:/bin/demo:main { printf("%s %d\\n", str(arg0), *(int32 *)arg1); }').ir))
+      .toEqual([Helper.probeReadUserStr, Helper.probeReadUser]);
+    expect(readHelpers(compile('tracepoint:demo:widget_made { printf("%d %s\\n", *(int32 *)args->size, str(args->size)); }').ir))
+      .toEqual([Helper.probeReadKernel, Helper.probeReadStr]);
+  });
+
+  it('counts every failed read without -k, and sends each failure as an event only with -kk', () => {
+    const text = 'tracepoint:syscalls:sys_enter_openat { @[str(args->filename)] = count(); }';
+    /** The code run when the read fails: from its label to the label of the path that goes on. */
+    const failurePath = (ir: string) => ir.slice(ir.search(/^readfail\d+:/m), ir.search(/^readok\d+:/m));
+    const sendsEvent = (ir: string) => failurePath(ir).includes(`inttoptr (i64 ${Helper.ringbufReserve} to`);
+    const quiet = compile(text).ir;
+    expect(failurePath(quiet)).toMatch(/call i64 @llvm\.bpf\.pseudo\(i64 1, i64 97\)/); // the read-failure counters
+    expect(sendsEvent(quiet)).toBe(false);
+    expect(sendsEvent(compile(text, 1).ir)).toBe(false);
+    expect(sendsEvent(compile(text, 2).ir)).toBe(true);
+  });
+});
