@@ -1732,6 +1732,8 @@ class ProbeGenerator {
         fn.callHelper(Helper.sendSignal, i64, [fn.intCast(sig, i32, false)]);
         return int(constInt(i64, 0));
       }
+      case 'uptr': case 'kptr': // only the type changes: it says which helper reads through the pointer
+        return int(this.toI64(this.expr(c.args[0]!)));
       case 'bswap': {
         // Reverses the bytes of the value at its own width (bpftrace's bswap).
         if (type.kind !== 'int' || type.bits === 8) return this.normalize(this.toI64(this.expr(c.args[0]!)), type);

@@ -200,6 +200,16 @@ export function checkFunction(c: Checker, call: Call): Type {
       if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `signal can not be used with "${bad}" probes`));
       return NONE;
     }
+    case 'uptr': case 'kptr': {
+      // Marks where a pointer (or an integer address) points, overriding what the probe implies.
+      const t = c.expr(args[0]!);
+      if (t.kind !== 'int' && t.kind !== 'pointer') {
+        c.report(error('E_ARG_TYPE', args[0]!.span, `${call.name}() expects a pointer or an integer, got ${typeName(t)}`));
+        return INT64;
+      }
+      const target = t.kind === 'pointer' ? t.target : INT64;
+      return call.name === 'uptr' ? { kind: 'pointer', target, userSpace: true } : { kind: 'pointer', target };
+    }
     case 'bswap': {
       const t = c.expr(args[0]!);
       if (t.kind !== 'int') {

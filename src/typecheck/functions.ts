@@ -45,6 +45,8 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map([
   ['cat', spec(1, Infinity)],
   ['signal', spec(1)],
   ['bswap', spec(1)],
+  ['uptr', spec(1)],
+  ['kptr', spec(1)],
   ['strerror', spec(1)],
   ['strncmp', spec(3)],
   ['strcontains', spec(2)],

@@ -52,6 +52,14 @@ describe('reads by address space', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n4242 7 dozy dozy\n1 naps 1\n\n\n');
   });
 
+  it('reads where uptr() and kptr() say, whatever the probe implies (as bpftrace 0.17)', () => {
+    const r = runTracelet(['--no-warnings', '-e', `tracepoint:syscalls:sys_enter_nanosleep /pid == cpid/ {
+        $p = kptr(args->rqtp); printf("%d %d\\n", $p->tv_nsec, uptr($p)->tv_nsec); }
+      uprobe:${naps}:nap_inspect { printf("%d %d\\n", *uptr(arg0), *kptr(arg0)); }`, '-c', naps]);
+    expect(r.stdout).toBe('Attaching 2 probes...\n4242 0\n0 123000000\n0 0\n\n\n');
+    expect(runTracelet(['-e', 'BEGIN { uptr("a"); }']).stderr).toContain("error: uptr() expects a pointer or an integer, got string");
+  });
+
   it("runs Debian's naptime.bt with real values", () => {
     const r = runTracelet(['/usr/sbin/naptime.bt', '-c', naps]);
     expect(r.code).toBe(0);
