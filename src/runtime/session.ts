@@ -8,7 +8,7 @@ import { Helper } from '../codegen/helpers.js';
 import type { Expr, Span } from '../parser/ast.js';
 import { walk } from '../parser/walk.js';
 import {
-  generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, SYSCALL_NAME_BYTES, type GeneratedProgram,
+  generate, stackMapKeys, counterSlots, COUNTER_LOST_EVENTS, mapFullCounter, SYSCALL_NAME_BYTES, type GeneratedProgram,
   type SyscallEvent,
 } from '../codegen/codegen.js';
 import { syscallTable } from '../kernel/syscalls.js';
@@ -16,7 +16,9 @@ import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
 import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
 import { MESSAGES, unavailableProbe } from './availability.js';
-import { bytesToString, stringBytes, type EventSpec, type MapSpec, type TypedProgram } from '../typecheck/types.js';
+import {
+  bytesToString, HIST_BUCKETS, lhistBucketCount, stringBytes, type EventSpec, type MapSpec, type TypedProgram,
+} from '../typecheck/types.js';
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
@@ -101,7 +103,7 @@ export class Session {
   private stopping = false;
   private requestedStop?: StopReason;
   private closed = false;
-  private reported = { lost: 0n, full: 0n };
+  private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
   private readonly stackFds = new Map<string, { fd: number; depth: number }>();
   private kallsyms?: Kallsyms | null;
@@ -165,7 +167,7 @@ export class Session {
         }));
       }
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? ringBufferBytes(this.program));
-      this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
+      this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, counterSlots(this.program.maps));
       this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
@@ -524,11 +526,6 @@ export class Session {
     }
   }
 
-  private mapKeysMax(): number {
-    const scalar = [...this.program.maps.values()].find((m) => m.kind !== 'hist' && m.kind !== 'lhist');
-    return scalar?.maxEntries ?? 4096;
-  }
-
   /** Events lost to a full ring buffer and updates lost to full maps are reported, never silent. */
   private reportCounters(): void {
     const key = Buffer.alloc(4);
@@ -544,14 +541,23 @@ export class Session {
       this.options.write(this.options.formatter.lostEvents(Number(lost - this.reported.lost)));
       this.reported.lost = lost;
     }
-    const full = read(COUNTER_MAP_FULL);
-    if (full > this.reported.full) {
-      const n = full - this.reported.full;
+    for (const spec of this.program.maps.values()) {
+      const full = read(mapFullCounter(this.program.maps, spec.name));
+      const before = this.reported.full.get(spec.name) ?? 0n;
+      if (full <= before) continue;
       // bpftrace -k words each failure `Failed to map_update_elem: Argument list too long (-7)`.
-      this.options.warn?.(`Failed to map_update_elem ${n} time${n === 1n ? '' : 's'}: a map is full (BPFTRACE_MAP_KEYS_MAX is ${this.mapKeysMax()})`);
-      this.reported.full = full;
+      this.options.warn?.(`Failed to map_update_elem ${full - before} time${full - before === 1n ? '' : 's'}: ${fullMap(spec)}`);
+      this.reported.full.set(spec.name, full);
     }
   }
+}
+
+/** Which map is full and its real limit (only keyed maps fill; their limit is BPFTRACE_MAP_KEYS_MAX). */
+function fullMap(spec: MapSpec): string {
+  const buckets = spec.kind === 'hist' ? HIST_BUCKETS : spec.kind === 'lhist' && spec.lhist ? lhistBucketCount(spec.lhist) : 1;
+  // hist/lhist maps hold (key, bucket) entries: BPFTRACE_MAP_KEYS_MAX keys of every bucket.
+  const limit = buckets > 1 ? `BPFTRACE_MAP_KEYS_MAX ${spec.maxEntries / buckets} × ${buckets} buckets` : 'BPFTRACE_MAP_KEYS_MAX';
+  return `map ${spec.name} is full (${spec.maxEntries} entries, ${limit})`;
 }
 
 /** Whether a process still runs (a zombie counts as ended). */
