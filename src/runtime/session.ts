@@ -64,6 +64,20 @@ export interface SessionOptions {
   readonly cpid?: number;
   /** Stop with 'child-exit' when this process ends (-p PID, the -c child); checked at each drain tick. */
   readonly watchPid?: number;
+  /** Called with the generated IR before it is compiled (--emit-llvm FILE keeps it even if loading fails). */
+  readonly onIr?: (ir: string) => void;
+  /** -v: keep each program's verifier log (see loadedPrograms). */
+  readonly verifierLogs?: boolean;
+}
+
+/** A loaded program as -v describes it. */
+export interface LoadedProgram {
+  readonly program: GeneratedProgram;
+  /** The kernel's program id (as bpftool prog lists it). */
+  readonly id: number;
+  readonly instructions: number;
+  /** The verifier's log (with the verifierLogs option), else ''. */
+  readonly verifierLog: string;
 }
 
 export class RuntimeError extends Error {
@@ -186,14 +200,30 @@ export class Session {
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
       this.helperErrorSites = generated.helperErrorSites;
+      this.options.onIr?.(generated.ir);
       const elf = this.addon.compileIR(generated.ir);
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
-      this.object = this.addon.loadObject(elf, types);
+      this.object = this.addon.loadObject(elf, types, { verifierLogs: this.options.verifierLogs });
     } catch (e) {
       this.close();
       throw e;
     }
+  }
+
+  /** The programs load() loaded, in order, with their kernel ids and sizes. */
+  loadedPrograms(): LoadedProgram[] {
+    const obj = this.object;
+    if (!obj) return [];
+    return this.programs.map((program) => {
+      const fdinfo = readFileSync(`/proc/self/fdinfo/${obj.programFd(program.name)}`, 'latin1');
+      return {
+        program,
+        id: Number(/^prog_id:\s*(\d+)/m.exec(fdinfo)?.[1] ?? 0),
+        instructions: obj.programInstructions(program.name),
+        verifierLog: obj.verifierLogs?.[program.name] ?? '',
+      };
+    });
   }
 
   /**
