@@ -110,7 +110,9 @@ export const COUNTER_LOST_EVENTS = 0;
 
 /** The counter of updates a map refused because it was full (maps in the program's order). */
 export function mapFullCounter(maps: ReadonlyMap<string, MapSpec>, name: string): number {
-  return 1 + [...maps.keys()].indexOf(name);
+  const index = [...maps.keys()].indexOf(name);
+  if (index < 0) throw new Error(`no map ${name} to count full updates of`);
+  return 1 + index;
 }
 
 export function counterSlots(maps: ReadonlyMap<string, MapSpec>): number {
