@@ -3,7 +3,7 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from '../parser/index.js';
-import type { Include, Program } from '../parser/ast.js';
+import type { Expr, Include, Program } from '../parser/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
@@ -18,13 +18,16 @@ import { canLoadBpf } from './privileges.js';
 import { listProbes } from './list.js';
 import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
-import { stringBytes } from '../typecheck/types.js';
+import { stringBytes, typeName, type TypedProgram } from '../typecheck/types.js';
+import { printAst } from '../parser/print.js';
+import { walk } from '../parser/walk.js';
 
 interface Options {
   e?: string;
   format: 'text' | 'json';
   output?: string;
-  emitLlvm?: boolean;
+  emitLlvm?: boolean | string;
+  d: number;
   dryRun?: boolean;
   l?: string | boolean;
   v?: boolean;
@@ -95,10 +98,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-e <program>', 'the program to run, given on the command line')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-o, --output <file>', 'write output to FILE instead of standard output')
-    .option('--emit-llvm', 'print the generated LLVM IR and exit')
+    .option('--emit-llvm [file]', 'write the LLVM IR to FILE.original.ll and FILE.optimized.ll (without FILE: print it and exit)')
+    .option('-d', 'debug info, without running: the AST after each stage and the IR (-dd: also before optimisation)',
+      (_: string, level: number) => level + 1, 0)
     .option('--dry-run', 'compile and load the program, but do not attach it')
     .option('-l [pattern]', 'list probes (matching PATTERN, e.g. "tracepoint:sched:*")')
-    .option('-v', 'verbose: with -l, show probe arguments')
+    .option('-v', 'verbose: program ids, sizes and verifier logs (with -l: probe arguments)')
     .option('-p <pid>', 'attach uprobes and usdt probes to this process only; end when it exits')
     .option('-c <command>', 'run COMMAND once every probe is attached (cpid is its pid); end when it exits')
     .option('--unsafe', 'allow unsafe functions: system(), signal()')
@@ -182,11 +187,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const start = parsed.program.span;
   const implicit = opts.include.map((path): Include => ({ kind: 'Include', span: { ...start, end: start.start }, path }));
   const script: Program = implicit.length ? { ...parsed.program, includes: [...implicit, ...parsed.program.includes] } : parsed.program;
+  if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
 
   const kernel = new SystemKernel({ includeDirs: opts.I });
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
   const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
-  if (early && !opts.emitLlvm && !opts.emitElf) {
+  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
     stderr(`tracelet: ${early}\n`);
     return ExitCode.runtimeError;
   }
@@ -213,12 +219,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
   if (!checked.program) return ExitCode.programError;
 
-  if (opts.emitLlvm || opts.emitElf) {
-    // Map fds are only known once maps exist; placeholders keep these usable without root.
-    const fakeFds = new Map([...checked.program.maps.keys()].map((name, i) => [name, 100 + i]));
-    const fakeStacks = new Map(stackMapKeys(checked.program).map((s, i) => [s.key, 200 + i]));
-    const { ir } = generate(checked.program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stacks: fakeStacks }, { params });
-    if (opts.emitLlvm) writeAll(1, ir);
+  if (opts.d) {
+    // As bpftrace -d/-dd: a dry run that shows each stage (-d: the IR after optimisation only).
+    const { types } = checked.program;
+    writeAll(1, debugSection('AST after: type check', printAst(script, (node) => {
+      const t = types.get(node as Expr);
+      return t && typeName(t);
+    })));
+    const ir = placeholderIr(checked.program, kernel, params);
+    if (opts.d > 1) writeAll(1, `\nBefore optimization\n-------------------\n\n${ir}\nAfter optimization\n------------------\n\n`);
+    writeAll(1, native().optimizeIR(ir));
+    return ExitCode.ok;
+  }
+
+  if (opts.emitLlvm === true || opts.emitElf) {
+    const ir = placeholderIr(checked.program, kernel, params);
+    if (opts.emitLlvm === true) writeAll(1, ir);
     if (opts.emitElf) {
       try {
         writeFileSync(opts.emitElf, native().compileIR(ir));
@@ -301,6 +317,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     pid: pid ?? child?.pid,
     cpid: child?.pid,
     watchPid: pid ?? child?.pid,
+    verifierLogs: opts.v,
+    ...(typeof opts.emitLlvm === 'string' ? { onIr: (ir: string) => writeIrFiles(opts.emitLlvm as string, ir) } : {}),
   });
 
   try {
@@ -325,6 +343,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   if (!opts.q) write(formatter.attachedProbes(session.probeCount));
+  if (opts.v) describePrograms(session, script, write);
   try {
     session.attach();
   } catch (e) {
@@ -355,6 +374,42 @@ export async function main(argv: readonly string[]): Promise<number> {
     : reason === 'SIGTERM' ? ExitCode.terminated
     : reason === 'error' ? ExitCode.runtimeError
     : ExitCode.ok;
+}
+
+/** IR with placeholder map fds (real ones exist only once maps are created): usable without root. */
+function placeholderIr(program: TypedProgram, kernel: SystemKernel, params: readonly string[]): string {
+  const fakeFds = new Map([...program.maps.keys()].map((name, i) => [name, 100 + i]));
+  const fakeStacks = new Map(stackMapKeys(program).map((s, i) => [s.key, 200 + i]));
+  return generate(program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stacks: fakeStacks }, { params }).ir;
+}
+
+/** A -d section as bpftrace prints one: a blank line, the title, a rule, the text and a blank line. */
+function debugSection(title: string, text: string): string {
+  return `\n${title}\n-------------------\n${text}\n`;
+}
+
+/** --emit-llvm FILE: FILE.original.ll and FILE.optimized.ll, as bpftrace 0.17 writes them. */
+function writeIrFiles(base: string, ir: string): void {
+  try {
+    writeFileSync(`${base}.original.ll`, ir);
+    writeFileSync(`${base}.optimized.ll`, native().optimizeIR(ir));
+  } catch (e) {
+    stderr(`tracelet: --emit-llvm ${base}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+  }
+}
+
+/**
+ * -v, as bpftrace 0.17 prints it: the AST's node count and what each program attaches to on
+ * stderr (with its size, which bpftrace leaves out), each program's id and verifier log on the output.
+ */
+function describePrograms(session: Session, script: Program, write: (text: string) => void): void {
+  let nodes = 0;
+  walk(script, () => void nodes++);
+  stderr(`INFO: node count: ${nodes}\n`);
+  for (const { program, id, instructions, verifierLog } of session.loadedPrograms()) {
+    stderr(`Attaching ${program.probe.probe.attachPoints.map((a) => a.raw).join(',')} (${instructions} instructions)\n`);
+    write(`\nProgram ID: ${id}\n\nThe verifier log: \n${verifierLog}\n`);
+  }
 }
 
 function demangler(): ((name: string) => string) | undefined {

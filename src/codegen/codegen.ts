@@ -52,7 +52,7 @@ export interface MapFds {
   /** fd of each map of the program, by name. */
   readonly maps: ReadonlyMap<string, number>;
   readonly ringbuf: number;
-  /** A per-CPU array of counters: [0] events lost because the ring buffer was full. */
+  /** A per-CPU array of counters (counterSlots): lost events, updates each full map refused. */
   readonly counters: number;
   /**
    * An array map of one u64: once the runtime sets it to non-zero, every probe but END returns
@@ -133,9 +133,19 @@ export interface CodegenResult {
   readonly readSites: readonly ReadSite[];
 }
 
+/** Slots of the counters array: [0] events lost to a full ring buffer, then one per map. */
 export const COUNTER_LOST_EVENTS = 0;
-export const COUNTER_MAP_FULL = 1;
-export const COUNTERS = 2;
+
+/** The counter of updates a map refused because it was full (maps in the program's order). */
+export function mapFullCounter(maps: ReadonlyMap<string, MapSpec>, name: string): number {
+  const index = [...maps.keys()].indexOf(name);
+  if (index < 0) throw new Error(`no map ${name} to count full updates of`);
+  return 1 + index;
+}
+
+export function counterSlots(maps: ReadonlyMap<string, MapSpec>): number {
+  return 1 + maps.size;
+}
 
 const PROVIDER_TAGS: Record<string, string> = {
   BEGIN: 'begin', END: 'end', tracepoint: 'tp', rawtracepoint: 'rtp', kprobe: 'kp', kretprobe: 'kret',
@@ -830,7 +840,7 @@ class ProbeGenerator {
     const done = this.fn.label('updated');
     this.fn.condBr(failed, count, done);
     this.fn.place(count);
-    this.bumpCounter(COUNTER_MAP_FULL);
+    this.bumpCounter(mapFullCounter(this.program.maps, spec.name));
     this.fn.br(done);
     this.fn.place(done);
   }

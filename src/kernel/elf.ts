@@ -41,6 +41,7 @@ export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
 export const SHT_DYNSYM = 11;
 export const PT_LOAD = 1;
+export const PT_DYNAMIC = 2;
 export const PT_NOTE = 4;
 export const ET_EXEC = 2;
 export const ET_DYN = 3;
@@ -48,6 +49,21 @@ const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
 const SHN_UNDEF = 0;
+const DT_NULL = 0n;
+const DT_NEEDED = 1n;
+const DT_STRTAB = 5n;
+const DT_STRSZ = 10n;
+const DT_RPATH = 15n;
+const DT_RUNPATH = 29n;
+
+/** What the dynamic loader reads from a file's dynamic section to find its libraries. */
+export interface DynamicInfo {
+  /** DT_NEEDED sonames, in order. */
+  readonly needed: readonly string[];
+  /** DT_RPATH and DT_RUNPATH directories, unexpanded ($ORIGIN kept). */
+  readonly rpath: readonly string[];
+  readonly runpath: readonly string[];
+}
 
 function readAt(fd: number, offset: bigint | number, length: number): Buffer {
   const buf = Buffer.alloc(length);
@@ -77,6 +93,7 @@ export class ElfFile {
   private symbolIndex?: Map<string, ElfSymbol[]>;
   private usdtCache?: UsdtNote[];
   private buildIdCache?: string | null;
+  private dynamicCache?: DynamicInfo;
 
   private constructor(path: string, fd: number) {
     this.path = path;
@@ -349,6 +366,38 @@ export class ElfFile {
       o = descStart + align4(descsz);
     }
     return out;
+  }
+
+  /** DT_NEEDED / DT_RPATH / DT_RUNPATH from the PT_DYNAMIC segment (empty for static files). */
+  dynamic(): DynamicInfo {
+    if (this.dynamicCache) return this.dynamicCache;
+    const info = { needed: [] as string[], rpath: [] as string[], runpath: [] as string[] };
+    const seg = this.segments.find((g) => g.type === PT_DYNAMIC);
+    if (seg) {
+      this.withFd((fd) => {
+        const data = readAt(fd, seg.offset, Number(seg.filesz));
+        const entries: [bigint, bigint][] = [];
+        for (let o = 0; o + 16 <= data.length; o += 16) {
+          const tag = data.readBigInt64LE(o);
+          if (tag === DT_NULL) break;
+          entries.push([tag, data.readBigUInt64LE(o + 8)]);
+        }
+        const value = (tag: bigint) => entries.find(([t]) => t === tag)?.[1];
+        // DT_STRTAB is a virtual address: the loader's view, valid without section headers.
+        const strtab = value(DT_STRTAB);
+        const strOffset = strtab === undefined ? undefined : this.vaddrToOffset(strtab);
+        if (strOffset === undefined) return;
+        const strs = readAt(fd, strOffset, Number(value(DT_STRSZ) ?? 0n));
+        for (const [tag, v] of entries) {
+          const text = cstr(strs, Number(v));
+          if (tag === DT_NEEDED) info.needed.push(text);
+          else if (tag === DT_RPATH) info.rpath.push(...text.split(':').filter(Boolean));
+          else if (tag === DT_RUNPATH) info.runpath.push(...text.split(':').filter(Boolean));
+        }
+      });
+    }
+    this.dynamicCache = info;
+    return info;
   }
 
   /** The GNU build-id as hex, or undefined. */

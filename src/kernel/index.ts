@@ -11,6 +11,6 @@ export type { ElfSection, ElfSegment, UsdtNote } from './elf.js';
 export { Kallsyms } from './kallsyms.js';
 export type { KernelSymbol, SymbolHit } from './kallsyms.js';
 export { ensureTracefs, findTracefs, listTracepoints, parseTracepointFormat, readTracepointFormat, TRACEFS } from './tracefs.js';
-export { findInPath, findLibrary, ldCacheEntries, mappedFiles, parseLdCache, resolveBinary } from './resolve.js';
+export { findInPath, findLibrary, ldCacheEntries, libraryDependencies, mappedFiles, parseLdCache, resolveBinary } from './resolve.js';
 export { hasPmu, kernelConfig, probeFeature } from './features.js';
 export type { Feature } from './features.js';

@@ -101,6 +101,8 @@ export interface KernelInfo {
   usdtProbes(path: string): readonly UsdtProbe[];
   /** Resolves `libc` / `libc.so.6` / `/bin/bash` / `bash` the way bpftrace does. */
   resolveBinary(name: string, pid?: number): string | undefined;
+  /** The libraries a binary loads, in the dynamic loader's search order (see resolve.ts). Optional. */
+  libraryDependencies?(path: string): readonly string[];
   /** Kernel feature probes, e.g. 'kprobes' (kprobe PMU / kprobe_events), 'kfunc', 'hardware'. */
   hasFeature(feature: 'kprobes' | 'kfunc' | 'hardware' | 'iter' | 'uprobes'): boolean;
 }

@@ -3,6 +3,8 @@
 // through PATH; with a pid, the files mapped by that process first. Unlike bpftrace we also
 // accept an exact soname (`libc.so.6`), which libbpf resolves too.
 import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ElfFile } from './elf.js';
 
 export const LD_SO_CACHE = '/etc/ld.so.cache';
 export const STANDARD_LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64', '/lib', '/usr/lib'];
@@ -180,4 +182,36 @@ export function resolveBinary(name: string, pid?: number): string | undefined {
     if (lib) return lib;
   }
   return findInPath(name);
+}
+
+/**
+ * The libraries a binary loads (DT_NEEDED, recursively), found as the dynamic loader finds them:
+ * the needing file's DT_RPATH (when it has no DT_RUNPATH), its DT_RUNPATH, ld.so.cache, the
+ * standard directories ($ORIGIN expanded). Breadth-first, without repeats: the loader's symbol
+ * search order. The traced processes' LD_LIBRARY_PATH is unknown here and not used.
+ */
+export function libraryDependencies(path: string): string[] {
+  const order: string[] = [];
+  const seen = new Set([path]);
+  const queue = [path];
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    let dyn;
+    try {
+      dyn = ElfFile.open(file).dynamic();
+    } catch {
+      continue;
+    }
+    const origin = dirname(file);
+    const dirs = (dyn.runpath.length ? dyn.runpath : dyn.rpath).map((d) => d.replace(/\$(\{ORIGIN\}|ORIGIN)/g, origin));
+    for (const name of dyn.needed) {
+      const found = name.includes('/') ? (isFile(name) ? name : undefined)
+        : dirs.map((d) => `${d}/${name}`).find(isFile) ?? findLibrary(name);
+      if (!found || seen.has(found)) continue;
+      seen.add(found);
+      order.push(found);
+      queue.push(found);
+    }
+  }
+  return order;
 }

@@ -11,7 +11,7 @@ import type { Feature } from './features.js';
 import { Kallsyms } from './kallsyms.js';
 import type { SymbolHit } from './kallsyms.js';
 import type { ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
-import { resolveBinary } from './resolve.js';
+import { libraryDependencies, resolveBinary } from './resolve.js';
 import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat, tracepointExists } from './tracefs.js';
 
 export interface SystemKernelOptions {
@@ -202,6 +202,10 @@ export class SystemKernel implements KernelInfo {
 
   resolveBinary(name: string, pid?: number): string | undefined {
     return resolveBinary(name, pid);
+  }
+
+  libraryDependencies(path: string): readonly string[] {
+    return libraryDependencies(path);
   }
 
   // ---- features ----

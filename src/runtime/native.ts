@@ -26,6 +26,10 @@ export interface NativeObject {
   readonly programs: readonly string[];
   /** The fd of a loaded program. */
   programFd(name: string): number;
+  /** How many BPF instructions a program was loaded with. */
+  programInstructions(name: string): number;
+  /** With loadObject's `verifierLogs`: each program's verifier log (level 1), by name. */
+  readonly verifierLogs?: Readonly<Record<string, string>>;
   /** Closes the object and every program in it (links must be destroyed first). */
   close(): void;
 }
@@ -50,6 +54,8 @@ export interface NativeAddon {
   compileIR(ir: string, options?: { optLevel?: number }): Buffer;
   /** Same, but returns BPF assembly text (for --emit-asm / debugging). */
   compileIRToAsm(ir: string): string;
+  /** The IR after LLVM's optimisation passes (what compileIR turns into BPF), as text. */
+  optimizeIR(ir: string, options?: { optLevel?: number }): string;
 
   /** `preallocate: false` sets BPF_F_NO_PREALLOC (hash maps only). */
   mapCreate(type: NativeMapType, name: string, keySize: number, valueSize: number, maxEntries: number, options?: { preallocate?: boolean }): number;
@@ -75,7 +81,7 @@ export interface NativeAddon {
    * Each program must be in its own named ELF section (libbpf treats `.text` functions as
    * subprograms), and GPL-only helpers need a "license" section saying "GPL".
    */
-  loadObject(elf: Buffer, programTypes: Record<string, string>): NativeObject;
+  loadObject(elf: Buffer, programTypes: Record<string, string>, options?: { verifierLogs?: boolean }): NativeObject;
 
   attachTracepoint(obj: NativeObject, program: string, category: string, event: string): NativeLink;
   attachRawTracepoint(obj: NativeObject, program: string, event: string): NativeLink;

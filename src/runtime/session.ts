@@ -8,7 +8,7 @@ import { Helper } from '../codegen/helpers.js';
 import type { Expr, Span } from '../parser/ast.js';
 import { walk } from '../parser/walk.js';
 import {
-  generate, stackMapKeys, COUNTERS, COUNTER_LOST_EVENTS, COUNTER_MAP_FULL, READ_FAILURE_BYTES, READ_SITES_MAX,
+  generate, stackMapKeys, counterSlots, COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
   SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -17,7 +17,9 @@ import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
 import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
 import { MESSAGES, unavailableProbe } from './availability.js';
-import { bytesToString, stringBytes, type EventSpec, type MapSpec, type TypedProgram } from '../typecheck/types.js';
+import {
+  bytesToString, HIST_BUCKETS, lhistBucketCount, stringBytes, type EventSpec, type MapSpec, type TypedProgram,
+} from '../typecheck/types.js';
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
@@ -65,6 +67,20 @@ export interface SessionOptions {
   readonly cpid?: number;
   /** Stop with 'child-exit' when this process ends (-p PID, the -c child); checked at each drain tick. */
   readonly watchPid?: number;
+  /** Called with the generated IR before it is compiled (--emit-llvm FILE keeps it even if loading fails). */
+  readonly onIr?: (ir: string) => void;
+  /** -v: keep each program's verifier log (see loadedPrograms). */
+  readonly verifierLogs?: boolean;
+}
+
+/** A loaded program as -v describes it. */
+export interface LoadedProgram {
+  readonly program: GeneratedProgram;
+  /** The kernel's program id (as bpftool prog lists it). */
+  readonly id: number;
+  readonly instructions: number;
+  /** The verifier's log (with the verifierLogs option), else ''. */
+  readonly verifierLog: string;
 }
 
 export class RuntimeError extends Error {
@@ -109,7 +125,7 @@ export class Session {
   private stopping = false;
   private requestedStop?: StopReason;
   private closed = false;
-  private reported = { lost: 0n, full: 0n };
+  private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
   private readonly stackFds = new Map<string, { fd: number; depth: number }>();
   private kallsyms?: Kallsyms | null;
@@ -173,7 +189,7 @@ export class Session {
         }));
       }
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? ringBufferBytes(this.program));
-      this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, COUNTERS);
+      this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, counterSlots(this.program.maps));
       this.readFailuresFd = this.addon.mapCreate('percpu_array', 'tl_readfail', 4, READ_FAILURE_BYTES, READ_SITES_MAX);
       this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
@@ -195,14 +211,30 @@ export class Session {
       this.programs = generated.programs;
       this.helperErrorSites = generated.helperErrorSites;
       this.readSites = generated.readSites;
+      this.options.onIr?.(generated.ir);
       const elf = this.addon.compileIR(generated.ir);
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
-      this.object = this.addon.loadObject(elf, types);
+      this.object = this.addon.loadObject(elf, types, { verifierLogs: this.options.verifierLogs });
     } catch (e) {
       this.close();
       throw e;
     }
+  }
+
+  /** The programs load() loaded, in order, with their kernel ids and sizes. */
+  loadedPrograms(): LoadedProgram[] {
+    const obj = this.object;
+    if (!obj) return [];
+    return this.programs.map((program) => {
+      const fdinfo = readFileSync(`/proc/self/fdinfo/${obj.programFd(program.name)}`, 'latin1');
+      return {
+        program,
+        id: Number(/^prog_id:\s*(\d+)/m.exec(fdinfo)?.[1] ?? 0),
+        instructions: obj.programInstructions(program.name),
+        verifierLog: obj.verifierLogs?.[program.name] ?? '',
+      };
+    });
   }
 
   /**
@@ -538,11 +570,6 @@ export class Session {
     }
   }
 
-  private mapKeysMax(): number {
-    const scalar = [...this.program.maps.values()].find((m) => m.kind !== 'hist' && m.kind !== 'lhist');
-    return scalar?.maxEntries ?? 4096;
-  }
-
   /** Events lost to a full ring buffer and updates lost to full maps are reported, never silent. */
   private reportCounters(): void {
     const key = Buffer.alloc(4);
@@ -558,12 +585,13 @@ export class Session {
       this.options.write(this.options.formatter.lostEvents(Number(lost - this.reported.lost)));
       this.reported.lost = lost;
     }
-    const full = read(COUNTER_MAP_FULL);
-    if (full > this.reported.full) {
-      const n = full - this.reported.full;
+    for (const spec of this.program.maps.values()) {
+      const full = read(mapFullCounter(this.program.maps, spec.name));
+      const before = this.reported.full.get(spec.name) ?? 0n;
+      if (full <= before) continue;
       // bpftrace -k words each failure `Failed to map_update_elem: Argument list too long (-7)`.
-      this.options.warn?.(`Failed to map_update_elem ${n} time${n === 1n ? '' : 's'}: a map is full (BPFTRACE_MAP_KEYS_MAX is ${this.mapKeysMax()})`);
-      this.reported.full = full;
+      this.options.warn?.(`Failed to map_update_elem ${full - before} time${full - before === 1n ? '' : 's'}: ${fullMap(spec)}`);
+      this.reported.full.set(spec.name, full);
     }
   }
 
@@ -597,6 +625,14 @@ export class Session {
         first ? '-kk reports every failed read as it happens' : undefined));
     }
   }
+}
+
+/** Which map is full and its real limit (only keyed maps fill; their limit is BPFTRACE_MAP_KEYS_MAX). */
+function fullMap(spec: MapSpec): string {
+  const buckets = spec.kind === 'hist' ? HIST_BUCKETS : spec.kind === 'lhist' && spec.lhist ? lhistBucketCount(spec.lhist) : 1;
+  // hist/lhist maps hold (key, bucket) entries: BPFTRACE_MAP_KEYS_MAX keys of every bucket.
+  const limit = buckets > 1 ? `BPFTRACE_MAP_KEYS_MAX ${spec.maxEntries / buckets} × ${buckets} buckets` : 'BPFTRACE_MAP_KEYS_MAX';
+  return `map ${spec.name} is full (${spec.maxEntries} entries, ${limit})`;
 }
 
 /** Whether a process still runs (a zombie counts as ended). */

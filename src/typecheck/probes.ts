@@ -1,9 +1,9 @@
 // Attach points → the concrete targets a program is attached to (wildcards expanded), with
 // diagnostics for ones that do not exist.
 import type { AttachPoint } from '../parser/ast.js';
-import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
-import type { KernelInfo } from '../kernel/kernel-info.js';
+import type { ElfSymbol, KernelInfo } from '../kernel/kernel-info.js';
 import type { ProbeTarget } from './types.js';
 
 const TIME_UNITS: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n, hz: 0n };
@@ -238,7 +238,7 @@ export function expandAttachPoint(
 
     case 'uprobe':
     case 'uretprobe':
-      return expandUprobe(ap, kernel, options, fail, target);
+      return expandUprobe(ap, kernel, options, fail, target, diagnostics);
 
     case 'usdt':
       return expandUsdt(ap, kernel, options, fail, target);
@@ -286,45 +286,90 @@ function binaryOf(ap: AttachPoint, written: string | undefined, kernel: KernelIn
   return path;
 }
 
-function expandUprobe(ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions, fail: Fail, target: MakeTarget): ProbeTarget[] {
+function expandUprobe(
+  ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions, fail: Fail, target: MakeTarget, diagnostics: Diagnostic[],
+): ProbeTarget[] {
   const parts = ap.parts;
   const written = parts.length >= 2 ? parts[0] : undefined;
   const lang = parts.length === 3 ? parts[1] : undefined;
   const spec = parts.at(-1)!;
   const path = binaryOf(ap, written, kernel, options, fail);
   if (typeof path !== 'string') return path;
-  const make = (func: string, address: bigint, shown = func): ProbeTarget => ({
-    ...target(lang ? [path, lang, shown] : [path, shown], `${ap.provider}:${path}:${shown}`), path, address, func: shown,
-  });
   const symbols = kernel.elfSymbols(path);
-  if (symbols.length === 0 && !/^(0x[0-9a-fA-F]+|\d+)$/.test(spec)) {
-    return fail('E_UNKNOWN_BINARY', `'${path}' has no symbols (or is not an ELF file)`);
-  }
   // A raw address: a virtual address in the file, converted to a file offset.
   if (/^(0[xX][0-9a-fA-F]+|\d+)$/.test(spec)) {
     const addr = BigInt(spec);
     const within = symbols.find((s) => s.type === 'func' && addr >= s.address && addr < s.address + (s.size || 1n));
     const offset = within ? within.fileOffset + (addr - within.address) : addr;
-    return [make(spec, offset)];
+    return [uprobeTarget(ap, target, path, lang, spec, offset)];
   }
+  if (symbols.length === 0) return fail('E_UNKNOWN_BINARY', `'${path}' has no symbols (or is not an ELF file)`);
+  const own = uprobeFunctions(ap, target, path, symbols, options, fail);
+  if (own) return own;
+
+  // Not defined here, but maybe in a library this file loads (glibc 2.34 moved libpthread's
+  // functions into libc, leaving libpthread.so.0 a stub): a library's callers reach it there.
+  const wild = hasWildcard(spec);
+  let hint: string | undefined;
+  for (const dep of kernel.libraryDependencies?.(path) ?? []) {
+    const there = uprobeFunctions(ap, target, dep, kernel.elfSymbols(dep), options, fail);
+    if (!there) continue;
+    const where = `uprobe:${dep}:${spec}`;
+    // An executable's own calls are not the library's: attaching there would trace every process.
+    if (!isSharedLibrary(path)) {
+      hint = `it is in ${dep}, which this binary loads: attach there with ${where}`;
+      break;
+    }
+    diagnostics.push(warning('W_FUNCTION_IN_DEPENDENCY', ap.span,
+      wild ? `${path} has no function matching ${spec}: attaching to the ${there.length} in ${dep}, a library it loads`
+        : `${path} has no function ${spec}: attaching to it in ${dep}, a library it loads`,
+      `write ${where} to attach there without this warning`));
+    return there;
+  }
+  if (wild) return fail('E_UNKNOWN_FUNCTION', `no function in ${path} matches ${spec}`, hint);
+  const plus = spec.lastIndexOf('+');
+  const name = plus > 0 ? spec.slice(0, plus) : spec;
+  const suggestion = closest(name, symbols.filter((f) => f.type === 'func').map((f) => f.name));
+  return fail('E_UNKNOWN_FUNCTION', `no function ${name} in ${path}`, hint ?? (suggestion ? `did you mean ${suggestion}?` : undefined));
+}
+
+function uprobeTarget(ap: AttachPoint, target: MakeTarget, path: string, lang: string | undefined, shown: string, address: bigint): ProbeTarget {
+  return { ...target(lang ? [path, lang, shown] : [path, shown], `${ap.provider}:${path}:${shown}`), path, address, func: shown };
+}
+
+/** `lib….so…` files: a library, not a program. */
+function isSharedLibrary(path: string): boolean {
+  return /\.so(\.|$)/.test(path.slice(path.lastIndexOf('/') + 1));
+}
+
+/**
+ * The targets `FUNC`, `FUNC+OFFSET` or a wildcard names in one file, or undefined when no
+ * function there has that name.
+ */
+function uprobeFunctions(
+  ap: AttachPoint, target: MakeTarget, path: string, symbols: readonly ElfSymbol[], options: ExpandOptions, fail: Fail,
+): ProbeTarget[] | undefined {
+  const lang = ap.parts.length === 3 ? ap.parts[1] : undefined;
+  const spec = ap.parts.at(-1)!;
+  const make = (func: string, address: bigint, shown = func) => uprobeTarget(ap, target, path, lang, shown, address);
   const plus = spec.lastIndexOf('+');
   if (plus > 0 && /^(0[xX][0-9a-fA-F]+|\d+)$/.test(spec.slice(plus + 1))) {
     const name = spec.slice(0, plus);
     const off = BigInt(spec.slice(plus + 1));
     const sym = symbols.find((s) => s.name === name && s.type === 'func');
-    if (!sym) return fail('E_UNKNOWN_FUNCTION', `no function ${name} in ${path}`);
+    if (!sym) return undefined;
     if (sym.size > 0n && off >= sym.size) {
       return fail('E_ATTACH_POINT', `offset ${off} is beyond the end of ${name} (${sym.size} bytes)`);
     }
     return [make(spec, sym.fileOffset + off)];
   }
-  const funcs = symbols.filter((s) => s.type === 'func');
   const cpp = lang === 'cpp' || spec.includes('::');
   const matches: ProbeTarget[] = [];
   const seen = new Set<string>();
   const re = hasWildcard(spec) ? globToRegExp(spec) : undefined;
   const test = (n: string) => (re ? re.test(n) : n === spec);
-  for (const s of funcs) {
+  for (const s of symbols) {
+    if (s.type !== 'func') continue;
     if (re && s.name.includes('.part.')) continue; // GCC's outlined pieces, as bpftrace skips them
     let shown: string | undefined;
     if (!cpp && test(s.name)) shown = s.name;
@@ -337,11 +382,7 @@ function expandUprobe(ap: AttachPoint, kernel: KernelInfo, options: ExpandOption
     seen.add(s.name);
     matches.push(make(s.name, s.fileOffset, shown));
   }
-  if (matches.length === 0) {
-    if (re) return fail('E_UNKNOWN_FUNCTION', `no function in ${path} matches ${spec}`);
-    const suggestion = closest(spec, funcs.map((f) => f.name));
-    return fail('E_UNKNOWN_FUNCTION', `no function ${spec} in ${path}`, suggestion ? `did you mean ${suggestion}?` : undefined);
-  }
+  if (matches.length === 0) return undefined;
   return matches.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

@@ -17,6 +17,4 @@ export const MISSING_HERE: Record<string, string> = {
   '/usr/sbin/loads.bt': 'E_SYMBOL',
   // Kernel 6.18 renamed cfs_rq.nr_running (to nr_queued).
   '/usr/sbin/runqlen.bt': 'E_UNKNOWN_FIELD',
-  // glibc 2.36: pthread_create lives in libc; libpthread.so.0 is an empty stub.
-  '/usr/sbin/threadsnoop.bt': 'E_UNKNOWN_FUNCTION',
 };

@@ -75,10 +75,24 @@ describe('functions and builtins', () => {
     expect(r.stdout).not.toContain('@mx[2]');
   });
 
-  it('BPFTRACE_MAP_KEYS_MAX limits maps and a full map is reported', () => {
-    const r = begin('$i = 0; while ($i < 8) { @[$i] = 1; $i++; }', [], { BPFTRACE_MAP_KEYS_MAX: '5' });
-    expect(r.stdout.match(/^@\[\d\]: 1$/gm)).toHaveLength(5);
-    expect(r.stderr).toContain('WARNING: Failed to map_update_elem 3 times: a map is full (BPFTRACE_MAP_KEYS_MAX is 5)');
+  it('BPFTRACE_MAP_KEYS_MAX limits maps and a full map is reported by name, with its own limit', () => {
+    // @n (one slot) and @h (5 keys × 66 buckets) never fill: only @s and @k are named.
+    const r = begin('$i = 0; while ($i < 8) { @s[$i] = 1; @h[$i] = hist($i); $i++; } $i = 0; while ($i < 400) { @k[$i] = hist(1); $i++; } @n = count();',
+      [], { BPFTRACE_MAP_KEYS_MAX: '5' });
+    expect(r.stdout.match(/^@s\[\d\]: 1$/gm)).toHaveLength(5);
+    expect(r.stderr).toBe('WARNING: Failed to map_update_elem 70 times: map @k is full (330 entries, BPFTRACE_MAP_KEYS_MAX 5 × 66 buckets)\n'
+      + 'WARNING: Failed to map_update_elem 3 times: map @s is full (5 entries, BPFTRACE_MAP_KEYS_MAX)\n');
+  });
+
+  it('a map filled by a tracepoint is named with its real limit, not that of a key-less map beside it', () => {
+    // dd makes two syscalls per byte: far more than 4096 distinct nsecs keys.
+    const r = runTracelet(['-e', 'tracepoint:raw_syscalls:sys_enter /pid == cpid/ { @s[nsecs] = 1; @n = count(); }',
+      '-c', 'dd if=/dev/zero of=/dev/null bs=1 count=5000 status=none']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^@s\[\d+\]: 1$/gm)).toHaveLength(4096);
+    const warnings = r.stderr.split('\n').filter((l) => l !== '');
+    expect(warnings.length).toBeGreaterThan(0);
+    for (const w of warnings) expect(w).toMatch(/^WARNING: Failed to map_update_elem \d+ times: map @s is full \(4096 entries, BPFTRACE_MAP_KEYS_MAX\)$/);
   });
 
   it('-o FILE and -B full', () => {

@@ -161,8 +161,11 @@ void Optimize(LLVMModuleRef module, const Pipeline& p, unsigned optLevel) {
   LLVMRunPassManager(p.modulePasses, module);
 }
 
+// What Compile returns: the BPF object, its assembly, or the optimised IR (for -dd / --emit-llvm FILE).
+enum class Output { Object, Assembly, OptimizedIR };
+
 // Compiles `ir` and returns the emitted file's bytes.
-std::string Compile(Napi::Env env, const std::string& ir, unsigned optLevel, LLVMCodeGenFileType kind) {
+std::string Compile(Napi::Env env, const std::string& ir, unsigned optLevel, Output kind) {
   std::lock_guard<std::mutex> lock(g_mutex);
   const Pipeline& pipeline = GetPipeline(env, optLevel);
   LLVMTargetMachineRef tm = pipeline.machine;
@@ -192,9 +195,15 @@ std::string Compile(Napi::Env env, const std::string& ir, unsigned optLevel, LLV
   if (!diagnostics.errors.empty())
     Fail(env, "LLVM: " + diagnostics.errors);
 
+  if (kind == Output::OptimizedIR) {
+    Message text;
+    text.text = LLVMPrintModuleToString(owner.module);
+    return text.str();
+  }
   LLVMMemoryBufferRef output = nullptr;
   Message emitErr;
-  if (LLVMTargetMachineEmitToMemoryBuffer(tm, owner.module, kind, &emitErr.text, &output))
+  if (LLVMTargetMachineEmitToMemoryBuffer(tm, owner.module, kind == Output::Object ? LLVMObjectFile : LLVMAssemblyFile,
+                                          &emitErr.text, &output))
     Fail(env, "LLVM BPF codegen failed: " + emitErr.str() + diagnostics.errors);
   std::string bytes(LLVMGetBufferStart(output), LLVMGetBufferSize(output));
   LLVMDisposeMemoryBuffer(output);
@@ -216,15 +225,20 @@ unsigned OptLevel(const Napi::CallbackInfo& info) {
 
 Napi::Value CompileIR(const Napi::CallbackInfo& info) {
   std::string ir = ArgString(info, 0, "ir");
-  std::string object = Compile(info.Env(), ir, OptLevel(info), LLVMObjectFile);
+  std::string object = Compile(info.Env(), ir, OptLevel(info), Output::Object);
   return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<const uint8_t*>(object.data()),
                                      object.size());
 }
 
 Napi::Value CompileIRToAsm(const Napi::CallbackInfo& info) {
   std::string ir = ArgString(info, 0, "ir");
-  std::string text = Compile(info.Env(), ir, OptLevel(info), LLVMAssemblyFile);
+  std::string text = Compile(info.Env(), ir, OptLevel(info), Output::Assembly);
   return Napi::String::New(info.Env(), text);
+}
+
+Napi::Value OptimizeIR(const Napi::CallbackInfo& info) {
+  std::string ir = ArgString(info, 0, "ir");
+  return Napi::String::New(info.Env(), Compile(info.Env(), ir, OptLevel(info), Output::OptimizedIR));
 }
 
 }  // namespace
@@ -232,6 +246,7 @@ Napi::Value CompileIRToAsm(const Napi::CallbackInfo& info) {
 void InitLlvm(Napi::Env env, Napi::Object exports) {
   exports.Set("compileIR", Napi::Function::New(env, CompileIR, "compileIR"));
   exports.Set("compileIRToAsm", Napi::Function::New(env, CompileIRToAsm, "compileIRToAsm"));
+  exports.Set("optimizeIR", Napi::Function::New(env, OptimizeIR, "optimizeIR"));
 }
 
 }  // namespace tracelet

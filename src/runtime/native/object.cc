@@ -17,6 +17,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <map>
+#include <memory>
 #include <vector>
 
 namespace tracelet {
@@ -30,6 +32,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   static Napi::Function Class(Napi::Env env) {
     return DefineClass(env, "NativeObject",
                        {InstanceMethod<&BpfObject::ProgramFd>("programFd"),
+                        InstanceMethod<&BpfObject::ProgramInstructions>("programInstructions"),
                         InstanceMethod<&BpfObject::Close>("close")});
   }
   explicit BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObject>(info) {}
@@ -56,6 +59,11 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value ProgramFd(const Napi::CallbackInfo& info) {
     bpf_program* prog = Program(info.Env(), ArgString(info, 0, "name"));
     return Napi::Number::New(info.Env(), bpf_program__fd(prog));
+  }
+  // The BPF instructions loaded (after libbpf's relocations), as -v reports a program's size.
+  Napi::Value ProgramInstructions(const Napi::CallbackInfo& info) {
+    bpf_program* prog = Program(info.Env(), ArgString(info, 0, "name"));
+    return Napi::Number::New(info.Env(), static_cast<double>(bpf_program__insn_cnt(prog)));
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     CloseNative();
@@ -167,6 +175,9 @@ std::string LastLines(const std::string& text, size_t count) {
   }
 }
 
+// Enough for a program's level-1 log (the last path verified): a smaller buffer makes the load fail (ENOSPC).
+constexpr size_t kVerifierLogBytes = 16 << 20;
+
 Napi::Value LoadObject(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto elfArg = ArgBuffer(info, 0, "elf");
@@ -174,6 +185,10 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "argument 'programTypes' must be an object");
   Napi::Object types = info[1].As<Napi::Object>();
   std::vector<uint8_t> elf(elfArg.Data(), elfArg.Data() + elfArg.Length());
+  // -v: each program's verifier log (level 1) in its own buffer, kept even when loading succeeds.
+  bool wantLogs = info.Length() > 2 && info[2].IsObject() &&
+                  info[2].As<Napi::Object>().Get("verifierLogs").ToBoolean().Value();
+  std::map<std::string, std::unique_ptr<char[]>> logs;
 
   LibbpfLogCapture capture;
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "tracelet");
@@ -201,6 +216,14 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
       if (typeName.As<Napi::String>().Utf8Value() == "uprobe_multi")
         bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(48));
       programs.Set(count++, Napi::String::New(env, name));
+      if (wantLogs) {
+        // Not zeroed: only the pages the kernel writes are ever touched.
+        std::unique_ptr<char[]>& buf = logs[name];
+        buf.reset(new char[kVerifierLogBytes]);
+        buf[0] = '\0';
+        bpf_program__set_log_buf(prog, buf.get(), kVerifierLogBytes);
+        bpf_program__set_log_level(prog, 1);
+      }
     }
     Napi::Array wanted = types.GetPropertyNames();
     for (uint32_t i = 0; i < wanted.Length(); ++i) {
@@ -210,7 +233,14 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
                                         "' (programs must be in their own ELF section, not .text)");
     }
     int err = bpf_object__load(obj);
-    if (err) ThrowLoadError(env, "cannot load the BPF object", -err, capture.text());
+    if (err) {
+      // libbpf prints only the logs of buffers it owns: add ours as it would have printed them.
+      std::string text = capture.text();
+      for (const auto& [name, buf] : logs) {
+        if (buf[0]) text += "-- BEGIN PROG LOAD LOG --\n" + std::string(buf.get()) + "-- END PROG LOAD LOG --\n";
+      }
+      ThrowLoadError(env, "cannot load the BPF object", -err, text);
+    }
   } catch (...) {
     bpf_object__close(obj);
     throw;
@@ -220,6 +250,11 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
   BpfObject::Unwrap(wrapper)->Adopt(obj, std::move(elf));
   programs.Freeze();
   wrapper.DefineProperty(Napi::PropertyDescriptor::Value("programs", programs, napi_enumerable));
+  if (wantLogs) {
+    Napi::Object verifierLogs = Napi::Object::New(env);
+    for (const auto& [name, buf] : logs) verifierLogs.Set(name, Napi::String::New(env, buf.get()));
+    wrapper.DefineProperty(Napi::PropertyDescriptor::Value("verifierLogs", verifierLogs, napi_enumerable));
+  }
   return wrapper;
 }
 
