@@ -12,7 +12,7 @@ import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { describeLoadError } from '../runtime/errors.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodesHelp } from './exit-codes.js';
 import { VERSION } from './version.js';
 import { canLoadBpf } from './privileges.js';
 import { listProbes } from './list.js';
@@ -111,6 +111,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object to FILE and exit')
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
+    .addHelpText('after', `\n${exitCodesHelp()}`)
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeAll(1, s), writeErr: stderr })
     .allowExcessArguments(true);
@@ -348,10 +349,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     child?.kill();
     flush();
   }
-  return reason === 'SIGINT' ? ExitCode.interrupted
-    : reason === 'SIGTERM' ? ExitCode.terminated
-    : reason === 'error' ? ExitCode.runtimeError
-    : ExitCode.ok;
+  // A stop by SIGINT or SIGTERM is a clean end, as with bpftrace: `timeout -s INT 10 tracelet ...`.
+  return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
 }
 
 function demangler(): ((name: string) => string) | undefined {
