@@ -1,6 +1,6 @@
 // The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from '../parser/index.js';
 import type { Include, Program } from '../parser/ast.js';
@@ -13,8 +13,9 @@ import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { describeLoadError } from '../runtime/errors.js';
 import { ExitCode, exitCodesHelp } from './exit-codes.js';
+import { resolveCommand, type ResolvedCommand } from './command.js';
 import { VERSION } from './version.js';
-import { canLoadBpf } from './privileges.js';
+import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
 import { listProbes } from './list.js';
 import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
@@ -138,8 +139,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr('tracelet: -p and -c cannot be used together\n');
     return ExitCode.usage;
   }
+  // A -c command that cannot run is refused before anything is compiled or run (as bpftrace).
+  let command: ResolvedCommand | undefined;
+  if (opts.c !== undefined) {
+    const resolved = resolveCommand(opts.c, (errno) => native().strerror(errno));
+    if ('error' in resolved) {
+      stderr(`tracelet: ${resolved.error}\n`);
+      return ExitCode.usage;
+    }
+    command = resolved;
+  }
 
   if (opts.l !== undefined) {
+    if (!canLoadBpf()) return needsRoot();
     const pattern = typeof opts.l === 'string' ? opts.l : file;
     const kernel = new SystemKernel();
     if (!pattern || /^(\*|t|tracepoint)(:|$)/.test(pattern) || !pattern.includes(':')) {
@@ -184,6 +196,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const implicit = opts.include.map((path): Include => ({ kind: 'Include', span: { ...start, end: start.start }, path }));
   const script: Program = implicit.length ? { ...parsed.program, includes: [...implicit, ...parsed.program.includes] } : parsed.program;
 
+  // Before tracefs or the kernel is asked anything: else a missing permission shows up as an
+  // unknown tracepoint. --emit-llvm and --emit-elf work without root.
+  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
   const kernel = new SystemKernel({ includeDirs: opts.I });
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
   const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
@@ -231,11 +246,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
 
-  if (!canLoadBpf()) {
-    stderr('tracelet: loading BPF programs needs root (or the CAP_BPF and CAP_PERFMON capabilities); try: sudo tracelet ...\n');
-    return ExitCode.runtimeError;
-  }
-
   let outFd = 1;
   if (opts.output) {
     try {
@@ -253,9 +263,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   // -c: the child is created now (cpid is compiled in) but held until every probe is attached.
   let child: HeldChild | undefined;
-  if (opts.c !== undefined && !opts.dryRun) {
+  if (command && !opts.dryRun) {
     try {
-      child = spawnHeld(opts.c);
+      child = spawnHeld(command);
     } catch (e) {
       stderr(`tracelet: cannot run '${opts.c}': ${(e as Error).message}\n`);
       return ExitCode.usage;
@@ -353,6 +363,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
 }
 
+function needsRoot(): number {
+  stderr(`tracelet: ${NEEDS_ROOT}\n`);
+  return ExitCode.runtimeError;
+}
+
 function demangler(): ((name: string) => string) | undefined {
   return (name) => {
     try {
@@ -372,15 +387,12 @@ interface HeldChild {
 }
 
 /**
- * Starts `command` (split on blanks; a name without `/` is looked up in PATH) held before its
- * exec, as bpftrace does: the pid (cpid) is known and probes can target it before the command
- * runs, and once released it makes one read and one close before its execve. Its stdin, stdout
- * and stderr are ours.
+ * Starts `command` held before its exec, as bpftrace does: the pid (cpid) is known and probes can
+ * target it before the command runs, and once released it makes one read and one close before
+ * its execve. Its stdin, stdout and stderr are ours.
  */
-function spawnHeld(command: string): HeldChild {
-  const words = command.trim().split(/\s+/).filter((w) => w !== '');
-  if (words.length === 0) throw new Error('empty command');
-  const { pid, gate } = native().spawnHeld(commandPath(words[0]!), words);
+function spawnHeld(command: ResolvedCommand): HeldChild {
+  const { pid, gate } = native().spawnHeld(command.path, command.argv);
   let gateOpen = true;
   const closeGate = () => {
     if (gateOpen) closeSync(gate);
@@ -402,19 +414,6 @@ function spawnHeld(command: string): HeldChild {
       native().childStatus(pid);
     },
   };
-}
-
-/** The file `name` runs: itself if it has a `/`, else the first executable of that name in PATH. */
-function commandPath(name: string): string {
-  if (name.includes('/')) return name;
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const candidate = `${dir || '.'}/${name}`;
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch { /* not here */ }
-  }
-  throw new Error('command not found');
 }
 
 function usesTracefs(program: Program): boolean {

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +99,8 @@ Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Made before the fork: the child of a multi-threaded process should not allocate.
+  std::string failed = "tracelet: cannot run '" + path + "': ";
 
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) != 0) ThrowErrno(env, "cannot create the pipe that holds the -c command", errno);
@@ -126,8 +129,15 @@ Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
     if (n != 1) _exit(127);
     close(gate[0]);
     execve(path.c_str(), argv.data(), ::environ);
-    static const char failed[] = "tracelet: the -c command could not be executed\n";
-    ssize_t ignored = write(2, failed, sizeof(failed) - 1);
+    // Found and executable when checked, yet not run (e.g. ENOEXEC): say why. strerrordesc_np
+    // is a plain table lookup (no locale, no lock), safe here.
+    const char* why = strerrordesc_np(errno);
+    struct iovec parts[3] = {
+        {failed.data(), failed.size()},
+        {const_cast<char*>(why ? why : "unknown error"), strlen(why ? why : "unknown error")},
+        {const_cast<char*>("\n"), 1},
+    };
+    ssize_t ignored = writev(2, parts, 3);
     (void)ignored;
     _exit(127);
   }
