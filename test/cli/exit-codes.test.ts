@@ -45,3 +45,34 @@ describe('a stop by a signal is a clean end (exit 0, as bpftrace)', () => {
     });
   }
 });
+
+describe('failures are not 0', () => {
+  it.each([
+    ['a syntax error', ['-e', 'BEGIN { @x = ; }']],
+    ['a type error', ['-e', 'BEGIN { @x = nosuchfunction(); }']],
+    ['an unknown tracepoint', ['-e', 'tracepoint:sched:no_such_event { }']],
+  ])('the program is wrong (%s): 1, nothing attached', (_, args) => {
+    const r = runTracelet(args);
+    expect(r.code, r.stderr).toBe(ExitCode.programError);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^stdin:1:\d+: error: /);
+  });
+
+  it.each([
+    ['an unknown option', ['--no-such-option', '-e', 'BEGIN { exit(); }']],
+    ['a bad -f value', ['-f', 'xml', '-e', 'BEGIN { exit(); }']],
+    ['no program', []],
+    ['a program file that does not exist', ['/nonexistent/prog.bt']],
+    ['-p of no process', ['-p', 'abc', '-e', 'BEGIN { exit(); }']],
+  ])('bad usage (%s): 2', (_, args) => {
+    const r = runTracelet(args);
+    expect(r.code, r.stderr).toBe(ExitCode.usage);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a probe type this kernel cannot attach: 3', () => {
+    const r = runTracelet(['-e', 'kprobe:do_nanosleep { exit(); }']);
+    expect(r.code, r.stderr).toBe(ExitCode.runtimeError);
+    expect(r.stderr).toBe('tracelet: kprobes are not available: this kernel was built without CONFIG_KPROBES\n');
+  });
+});
