@@ -1,6 +1,6 @@
 // The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from '../parser/index.js';
 import type { Include, Program } from '../parser/ast.js';
@@ -342,6 +342,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   let reason: StopReason;
+  let execErrno: number | undefined;
   try {
     const running = session.run();
     if (child) {
@@ -356,8 +357,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    child?.kill();
+    execErrno = child?.kill();
     flush();
+  }
+  // Found and executable when checked, yet execve refused it (e.g. ENOEXEC): the run failed.
+  if (execErrno !== undefined && command) {
+    stderr(`tracelet: cannot run '${command.path}': ${native().strerror(execErrno)}\n`);
+    return ExitCode.runtimeError;
   }
   // A stop by SIGINT or SIGTERM is a clean end, as with bpftrace: `timeout -s INT 10 tracelet ...`.
   return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
@@ -382,8 +388,8 @@ interface HeldChild {
   readonly pid: number;
   /** Lets the child exec the command (its end is seen by the session, as with -p). */
   release(): void;
-  /** Ends the child if it still runs, and reaps it. */
-  kill(): void;
+  /** Ends the child if it still runs and reaps it; returns the errno of its exec if that failed. */
+  kill(): number | undefined;
 }
 
 /**
@@ -392,11 +398,23 @@ interface HeldChild {
  * its execve. Its stdin, stdout and stderr are ours.
  */
 function spawnHeld(command: ResolvedCommand): HeldChild {
-  const { pid, gate } = native().spawnHeld(command.path, command.argv);
+  const { pid, gate, report } = native().spawnHeld(command.path, command.argv);
   let gateOpen = true;
   const closeGate = () => {
     if (gateOpen) closeSync(gate);
     gateOpen = false;
+  };
+  let reportOpen = true;
+  // Read once the child has ended: then it holds a failed exec's errno, or nothing (EOF).
+  const execErrno = (): number | undefined => {
+    if (!reportOpen) return undefined;
+    reportOpen = false;
+    const errno = Buffer.alloc(4);
+    try {
+      return readSync(report, errno) === errno.length ? errno.readInt32LE(0) : undefined;
+    } finally {
+      closeSync(report);
+    }
   };
   return {
     pid,
@@ -407,11 +425,13 @@ function spawnHeld(command: ResolvedCommand): HeldChild {
     kill: () => {
       closeGate(); // a child still held sees EOF and exits
       // It is this process's own child, not one Node spawned: reap it here (a zombie until then).
-      if (native().childStatus(pid) !== undefined) return;
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch { /* already gone */ }
-      native().childStatus(pid);
+      if (native().childStatus(pid) === undefined) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch { /* already gone */ }
+        native().childStatus(pid);
+      }
+      return execErrno();
     },
   };
 }

@@ -93,11 +93,18 @@ describe('-c with a command that cannot run fails before anything runs', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\nBEGIN ran\nhello from world\n\n\n');
   });
 
-  it('an executable file execve still refuses: the path and errno are reported', () => {
+  it('an executable file execve still refuses: the path and errno are reported, exit 3', () => {
     const bad = file('garbage', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3, 4]), 0o755);
-    const r = runTracelet(['-c', bad, '-e', program]);
+    const r = runTracelet(['-c', bad, '-e', `${program} END { printf("END ran\\n"); }`]);
+    expect(r.code).toBe(ExitCode.runtimeError);
     expect(r.stderr).toBe(`tracelet: cannot run '${bad}': Exec format error\n`);
-    expect(r.stdout).toMatch(/^Attaching 1 probe\.\.\.\nBEGIN ran\n/);
+    expect(r.stdout).toBe('Attaching 2 probes...\nBEGIN ran\nEND ran\n\n\n');
+  });
+
+  it('a command that itself exits 127 is not mistaken for one that could not run', () => {
+    const r = runTracelet(['-c', file('exit127', '#!/bin/sh\nexit 127\n', 0o755), '-e', program]);
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    expect(r.stderr).toBe('');
   });
 });
 
