@@ -23,29 +23,28 @@ function file(name: string, text: string | Buffer, mode = 0o644): string {
   return path;
 }
 
+/** Runs tracelet on a program it must refuse (exit 1, nothing printed on stdout); returns stderr. */
+function programRefused(args: readonly string[]): string {
+  const r = runTracelet(args);
+  expect(r.code, r.stderr).toBe(ExitCode.programError);
+  expect(r.stdout).toBe('');
+  return r.stderr;
+}
+
 const NO_PROBES_HINT = 'hint: a program is one or more probes, e.g. BEGIN { printf("hello\\n"); }\n';
 
 describe('a program without probes is refused (exit 1), not run forever', () => {
   it('-e \'\'', () => {
-    const r = runTracelet(['-e', '']);
-    expect(r.code).toBe(ExitCode.programError);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`stdin:1:1: error: the program has no probes\n\n^\n${NO_PROBES_HINT}`);
+    expect(programRefused(['-e', ''])).toBe(`stdin:1:1: error: the program has no probes\n\n^\n${NO_PROBES_HINT}`);
   });
 
   it('only whitespace', () => {
-    const r = runTracelet(['-e', '  \n\t\n']);
-    expect(r.code).toBe(ExitCode.programError);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^stdin:1:1: error: the program has no probes\n/);
+    expect(programRefused(['-e', '  \n\t\n'])).toMatch(/^stdin:1:1: error: the program has no probes\n/);
   });
 
   it('a file with only a comment', () => {
     const path = file('comment.bt', '// nothing to trace yet\n');
-    const r = runTracelet([path]);
-    expect(r.code).toBe(ExitCode.programError);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(
+    expect(programRefused([path])).toBe(
       `${path}:1:24: error: the program has no probes\n// nothing to trace yet\n${' '.repeat(23)}^\n${NO_PROBES_HINT}`,
     );
   });
@@ -139,10 +138,7 @@ describe('as a user without the permission to trace', () => {
 describe('a NUL byte in a string literal', () => {
   it('written raw, is refused at the literal', () => {
     const path = file('nul.bt', 'BEGIN { printf("a\0b\\n"); exit(); }\n');
-    const r = runTracelet([path]);
-    expect(r.code).toBe(ExitCode.programError);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(
+    expect(programRefused([path])).toBe(
       `${path}:1:16: error: a NUL byte inside a string literal\nBEGIN { printf("a\0b\\n"); exit(); }\n`
       + `${' '.repeat(15)}^~~~~~~\nhint: write it as \\0 if it is meant\n`,
     );
