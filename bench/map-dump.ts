@@ -29,7 +29,7 @@ export async function benchMapDump(helpers: Helpers, reps: number, quick: boolea
           },
         });
         const printed = r.stdout.split('\n').filter((l) => l.startsWith('@[')).length;
-        if (r.code !== 0 && r.code !== 130) {
+        if (r.code !== 0) {
           row.failures.push(`${tracer}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
           continue;
         }

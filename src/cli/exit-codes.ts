@@ -1,17 +1,31 @@
-// Exit codes of the tracelet command (documented in README.md; tested in test/cli).
+// Exit codes of the tracelet command. EXIT_CODES is the one table: --help prints it, README.md's
+// "Exit codes" table repeats it (test/cli checks that they agree).
 export const ExitCode = {
-  /** The program ended: exit(), END after the -c child exited, or no probes left. */
+  /** The program ended, or was stopped by SIGINT/SIGTERM after printing the maps (as bpftrace). */
   ok: 0,
-  /** The program is wrong: syntax, type or verifier error. Nothing was attached. */
+  /** The program is wrong: syntax, type or verifier error, or no probes. Nothing was attached. */
   programError: 1,
   /** Bad command-line usage. */
   usage: 2,
   /** The kernel or system refused: no permission, a probe that cannot attach, a runtime failure. */
   runtimeError: 3,
-  /** Stopped by SIGINT (Ctrl-C) after printing the maps: 128 + 2. */
-  interrupted: 130,
-  /** Stopped by SIGTERM after printing the maps: 128 + 15. */
-  terminated: 143,
   /** A bug in tracelet itself (EX_SOFTWARE). */
   internal: 70,
 } as const;
+
+/** Each exit code and what it means, in the words --help and README.md show. */
+export const EXIT_CODES: readonly { readonly code: number; readonly meaning: string }[] = [
+  {
+    code: ExitCode.ok,
+    meaning: 'the program ended: exit(), the traced command ended, or a stop by SIGINT (Ctrl-C) or SIGTERM; the maps were printed',
+  },
+  { code: ExitCode.programError, meaning: 'the program is wrong: syntax, type or verifier error, or no probes (nothing was attached)' },
+  { code: ExitCode.usage, meaning: 'bad command-line usage, or a -c command that cannot be run' },
+  { code: ExitCode.runtimeError, meaning: 'the system refused: no permission, a probe that cannot be attached, a runtime failure' },
+  { code: ExitCode.internal, meaning: 'an internal error in tracelet (a bug: please report it)' },
+];
+
+/** The table for --help (its last line without the newline: commander adds it). */
+export function exitCodesHelp(): string {
+  return `Exit codes:\n${EXIT_CODES.map((e) => `  ${String(e.code).padEnd(4)}${e.meaning}`).join('\n')}`;
+}

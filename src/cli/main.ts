@@ -1,6 +1,6 @@
 // The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from '../parser/index.js';
 import type { Expr, Include, Program } from '../parser/ast.js';
@@ -12,9 +12,10 @@ import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { describeLoadError } from '../runtime/errors.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodesHelp } from './exit-codes.js';
+import { resolveCommand, type ResolvedCommand } from './command.js';
 import { VERSION } from './version.js';
-import { canLoadBpf } from './privileges.js';
+import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
 import { listProbes } from './list.js';
 import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
@@ -116,6 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object to FILE and exit')
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
+    .addHelpText('after', `\n${exitCodesHelp()}`)
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeAll(1, s), writeErr: stderr })
     .allowExcessArguments(true);
@@ -142,8 +144,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr('tracelet: -p and -c cannot be used together\n');
     return ExitCode.usage;
   }
+  // A -c command that cannot run is refused before anything is compiled or run (as bpftrace).
+  let command: ResolvedCommand | undefined;
+  if (opts.c !== undefined) {
+    const resolved = resolveCommand(opts.c, (errno) => native().strerror(errno));
+    if ('error' in resolved) {
+      stderr(`tracelet: ${resolved.error}\n`);
+      return ExitCode.usage;
+    }
+    command = resolved;
+  }
 
   if (opts.l !== undefined) {
+    if (!canLoadBpf()) return needsRoot();
     const pattern = typeof opts.l === 'string' ? opts.l : file;
     const kernel = new SystemKernel();
     if (!pattern || /^(\*|t|tracepoint)(:|$)/.test(pattern) || !pattern.includes(':')) {
@@ -189,6 +202,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const script: Program = implicit.length ? { ...parsed.program, includes: [...implicit, ...parsed.program.includes] } : parsed.program;
   if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
 
+  // Before tracefs or the kernel is asked anything: else a missing permission shows up as an
+  // unknown tracepoint. --emit-llvm and --emit-elf work without root.
+  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
   const kernel = new SystemKernel({ includeDirs: opts.I });
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
   const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
@@ -246,11 +262,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
 
-  if (!canLoadBpf()) {
-    stderr('tracelet: loading BPF programs needs root (or the CAP_BPF and CAP_PERFMON capabilities); try: sudo tracelet ...\n');
-    return ExitCode.runtimeError;
-  }
-
   let outFd = 1;
   if (opts.output) {
     try {
@@ -268,9 +279,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   // -c: the child is created now (cpid is compiled in) but held until every probe is attached.
   let child: HeldChild | undefined;
-  if (opts.c !== undefined && !opts.dryRun) {
+  if (command && !opts.dryRun) {
     try {
-      child = spawnHeld(opts.c);
+      child = spawnHeld(command);
     } catch (e) {
       stderr(`tracelet: cannot run '${opts.c}': ${(e as Error).message}\n`);
       return ExitCode.usage;
@@ -353,6 +364,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   let reason: StopReason;
+  let execErrno: number | undefined;
   try {
     const running = session.run();
     if (child) {
@@ -367,13 +379,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    child?.kill();
+    execErrno = child?.kill();
     flush();
   }
-  return reason === 'SIGINT' ? ExitCode.interrupted
-    : reason === 'SIGTERM' ? ExitCode.terminated
-    : reason === 'error' ? ExitCode.runtimeError
-    : ExitCode.ok;
+  // Found and executable when checked, yet execve refused it (e.g. ENOEXEC): the run failed.
+  if (execErrno !== undefined && command) {
+    stderr(`tracelet: cannot run '${command.path}': ${native().strerror(execErrno)}\n`);
+    return ExitCode.runtimeError;
+  }
+  // A stop by SIGINT or SIGTERM is a clean end, as with bpftrace: `timeout -s INT 10 tracelet ...`.
+  return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
+}
+
+function needsRoot(): number {
+  stderr(`tracelet: ${NEEDS_ROOT}\n`);
+  return ExitCode.runtimeError;
 }
 
 /** IR with placeholder map fds (real ones exist only once maps are created): usable without root. */
@@ -426,24 +446,33 @@ interface HeldChild {
   readonly pid: number;
   /** Lets the child exec the command (its end is seen by the session, as with -p). */
   release(): void;
-  /** Ends the child if it still runs, and reaps it. */
-  kill(): void;
+  /** Ends the child if it still runs and reaps it; returns the errno of its exec if that failed. */
+  kill(): number | undefined;
 }
 
 /**
- * Starts `command` (split on blanks; a name without `/` is looked up in PATH) held before its
- * exec, as bpftrace does: the pid (cpid) is known and probes can target it before the command
- * runs, and once released it makes one read and one close before its execve. Its stdin, stdout
- * and stderr are ours.
+ * Starts `command` held before its exec, as bpftrace does: the pid (cpid) is known and probes can
+ * target it before the command runs, and once released it makes one read and one close before
+ * its execve. Its stdin, stdout and stderr are ours.
  */
-function spawnHeld(command: string): HeldChild {
-  const words = command.trim().split(/\s+/).filter((w) => w !== '');
-  if (words.length === 0) throw new Error('empty command');
-  const { pid, gate } = native().spawnHeld(commandPath(words[0]!), words);
+function spawnHeld(command: ResolvedCommand): HeldChild {
+  const { pid, gate, report } = native().spawnHeld(command.path, command.argv);
   let gateOpen = true;
   const closeGate = () => {
     if (gateOpen) closeSync(gate);
     gateOpen = false;
+  };
+  let reportOpen = true;
+  // Read once the child has ended: then it holds a failed exec's errno, or nothing (EOF).
+  const execErrno = (): number | undefined => {
+    if (!reportOpen) return undefined;
+    reportOpen = false;
+    const errno = Buffer.alloc(4);
+    try {
+      return readSync(report, errno) === errno.length ? errno.readInt32LE(0) : undefined;
+    } finally {
+      closeSync(report);
+    }
   };
   return {
     pid,
@@ -454,26 +483,15 @@ function spawnHeld(command: string): HeldChild {
     kill: () => {
       closeGate(); // a child still held sees EOF and exits
       // It is this process's own child, not one Node spawned: reap it here (a zombie until then).
-      if (native().childStatus(pid) !== undefined) return;
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch { /* already gone */ }
-      native().childStatus(pid);
+      if (native().childStatus(pid) === undefined) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch { /* already gone */ }
+        native().childStatus(pid);
+      }
+      return execErrno();
     },
   };
-}
-
-/** The file `name` runs: itself if it has a `/`, else the first executable of that name in PATH. */
-function commandPath(name: string): string {
-  if (name.includes('/')) return name;
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const candidate = `${dir || '.'}/${name}`;
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch { /* not here */ }
-  }
-  throw new Error('command not found');
 }
 
 function usesTracefs(program: Program): boolean {

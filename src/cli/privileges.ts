@@ -2,6 +2,9 @@
 // instead of an EPERM from deep inside the loader.
 import { readFileSync } from 'node:fs';
 
+/** What the user is told, for a program and for -l alike. */
+export const NEEDS_ROOT = 'loading BPF programs needs root (or the CAP_BPF and CAP_PERFMON capabilities); try: sudo tracelet ...';
+
 const CAP_SYS_ADMIN = 21n;
 const CAP_PERFMON = 38n;
 const CAP_BPF = 39n;

@@ -7,7 +7,7 @@
 // diagnostics, sorted by position.
 
 import type { Program } from './ast.js';
-import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { LineMap, preprocess } from './preprocess.js';
 import { lex } from './lexer.js';
 import { parseTokens } from './parser.js';
@@ -39,6 +39,11 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     // an attach point); the syntax error is the one that explains them.
     const syntaxSpans = new Set(diagnostics.filter((d) => d.code === 'E_SYNTAX').map((d) => `${d.span.start}:${d.span.end}`));
     const shown = diagnostics.filter((d) => d.code === 'E_SYNTAX' || !syntaxSpans.has(`${d.span.start}:${d.span.end}`));
+    // Nothing to attach would run forever doing nothing; bpftrace refuses it too (rc 1).
+    if (program.probes.length === 0 && !hasErrors(shown)) {
+      const end = text.trimEnd().length;
+      shown.push(error('E_NO_PROBES', lines.span(end, end), 'the program has no probes', 'a program is one or more probes, e.g. BEGIN { printf("hello\\n"); }'));
+    }
     shown.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
     return { program, diagnostics: shown };
   } catch (e) {

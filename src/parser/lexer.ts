@@ -472,10 +472,14 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 
 /** Decodes the body of a string literal; `t.startOffset + 1` is the offset of `body[0]`. */
 function decodeString(t: IToken, body: string, diagnostics: Diagnostic[], lines: LineMap, site: IToken | undefined): string {
-  if (!body.includes('\\')) return body;
-  let out = '';
   const base = t.startOffset + 1;
   const at = (from: number, to: number) => (site ? lines.span(site.startOffset, site.endOffset! + 1) : lines.span(base + from, base + to));
+  if (body.includes('\0')) {
+    // bpftrace 0.17 refuses a raw NUL byte in a literal (its escapes \0 and \x00 are fine).
+    diagnostics.push(error('E_NUL_IN_STRING', at(-1, t.image.length - 1), 'a NUL byte inside a string literal', 'write it as \\0 if it is meant'));
+  }
+  if (!body.includes('\\')) return body;
+  let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;
     if (c !== '\\') {

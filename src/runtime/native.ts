@@ -119,9 +119,10 @@ export interface NativeAddon {
   releaseInBackground(fds: readonly number[]): number;
   /**
    * Forks the -c child held before exec (bpftrace's way): writing one byte to `gate` lets it
-   * exec `path` with `argv` (argv[0] included); it exits if `gate` is closed first.
+   * exec `path` with `argv` (argv[0] included); it exits if `gate` is closed first. If the exec
+   * fails, its errno (a native-endian int) can be read from `report`; else `report` gives EOF.
    */
-  spawnHeld(path: string, argv: readonly string[]): { pid: number; gate: number };
+  spawnHeld(path: string, argv: readonly string[]): { pid: number; gate: number; report: number };
   /** undefined while the child from spawnHeld runs, else its exit code (128 + signal); reaps it. */
   childStatus(pid: number): number | undefined;
   /**

@@ -33,7 +33,7 @@ async function traceWorkload(program: string, env: NodeJS.ProcessEnv = {}): Prom
   await new Promise((r) => setTimeout(r, 100));
   t.child.kill('SIGINT');
   const r = await t.done;
-  expect(r.code, r.stderr).toBe(130);
+  expect(r.code, r.stderr).toBe(0);
   return r;
 }
 
@@ -190,13 +190,13 @@ describe('every exit path leaves nothing behind', () => {
     expect(await waitForNoLeftovers(tag, t.child.pid!)).toEqual([]);
   });
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal}`, async () => {
       const { tag, program } = lifecycleProgram(false);
       const t = await started(program);
       t.child.kill(signal);
       const r = await t.done;
-      expect(r.code, r.stderr).toBe(code);
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`@${tag}\\[tracepoint:sched:sched_switch\\]: \\d+`));
       expect(await waitForNoLeftovers(tag, t.child.pid!)).toEqual([]);
     });

@@ -4,6 +4,23 @@ import { parse } from '../../src/parser/index.js';
 import { renderDiagnostic } from '../../src/diagnostics/render.js';
 import type { AssignStmt } from '../../src/parser/ast.js';
 
+describe('a program without probes', () => {
+  it.each([
+    ['', '1:1-1:1'],
+    ['  \n\n', '1:1-1:1'],
+    ['// only a comment\n', '1:18-1:18'],
+    ['/* a\n   b */\n', '2:8-2:8'],
+    ['struct Foo { int a; };', '1:23-1:23'],
+    ['#include <linux/sched.h>\n', '1:25-1:25'],
+  ])('%j is refused with E_NO_PROBES where a probe was expected', (src, span) => {
+    expect(diags(src)).toEqual([['E_NO_PROBES', span]]);
+  });
+
+  it('is not reported on top of a syntax error', () => {
+    expect(diags('BEGIN {').map(([code]) => code)).toEqual(['E_SYNTAX']);
+  });
+});
+
 describe('lexical diagnostics', () => {
   it('E_UNTERMINATED_STRING spans from the quote to the end of the line', () => {
     expect(diags('BEGIN { printf("abc);\n}')[0]).toEqual(['E_UNTERMINATED_STRING', '1:16-1:22']);
@@ -11,6 +28,13 @@ describe('lexical diagnostics', () => {
 
   it('E_UNTERMINATED_COMMENT points at the /*', () => {
     expect(diags('BEGIN { } /* never closed\n\n')).toEqual([['E_UNTERMINATED_COMMENT', '1:11-1:13']]);
+  });
+
+  it('E_NUL_IN_STRING: a raw NUL byte in a literal is refused at the literal, as bpftrace refuses it', () => {
+    expect(diags('BEGIN { printf("a\0b\\n"); }')).toEqual([['E_NUL_IN_STRING', '1:16-1:23']]);
+    expect(diags('BEGIN { @s = "\0"; }')).toEqual([['E_NUL_IN_STRING', '1:14-1:17']]);
+    // The escapes are how a NUL is written (bpftrace 0.17 accepts them).
+    expect(diags('BEGIN { printf("a\\0b\\x00c\\n"); }')).toEqual([]);
   });
 
   it('E_BAD_ESCAPE points at the escape sequence', () => {

@@ -220,7 +220,7 @@ BEGIN { }`);
   });
 
   it('config block without entries, and a probe named like config', () => {
-    expect(ok('config = { }').config).toEqual([]);
+    expect(ok('config = { } BEGIN { }').config).toEqual([]);
     // `config` followed by anything but '=' is an attach point (and an unknown provider).
     expect(parse('config { }').diagnostics.map((d) => d.code)).toEqual(['E_UNKNOWN_PROVIDER']);
   });

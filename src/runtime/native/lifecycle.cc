@@ -81,13 +81,15 @@ std::vector<int> ArgFds(const Napi::CallbackInfo& info, size_t i) {
   return fds;
 }
 
-// spawnHeld(path, argv) -> { pid, gate }
+// spawnHeld(path, argv) -> { pid, gate, report }
 // The -c child, made as bpftrace makes it: forked from this process, it waits for one byte on a
 // pipe (written once every probe is attached), closes the pipe and execs `path`. So after the
 // release the traced command's pid shows exactly one read and one close before its execve.
 // Until exec it only makes system calls (a fork of a multi-threaded process): signal handlers and
 // the mask go back to the defaults a new program expects (Node ignores SIGPIPE, for one).
 // If this process goes away first, the read gets EOF and the child exits (127).
+// If execve fails, the child writes its errno (an int) to `report`; a successful exec closes it
+// (O_CLOEXEC), so reading it after the child ended tells the two apart.
 Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0, "path");
@@ -101,11 +103,17 @@ Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
 
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) != 0) ThrowErrno(env, "cannot create the pipe that holds the -c command", errno);
-  pid_t pid = fork();
-  if (pid < 0) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
     int err = errno;
     close(gate[0]);
     close(gate[1]);
+    ThrowErrno(env, "cannot create the pipe that reports the -c command's exec", err);
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    for (int fd : {gate[0], gate[1], report[0], report[1]}) close(fd);
     ThrowErrno(env, "cannot fork the -c command", err);
   }
   if (pid == 0) {
@@ -120,21 +128,24 @@ Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
     // gets ours, as with bpftrace. All this happens before the probes are attached.
     for (int fd = 0; fd <= 2; ++fd) fcntl(fd, F_SETFD, 0);
     close(gate[1]);
+    close(report[0]);
     char c;
     ssize_t n;
     do n = read(gate[0], &c, 1); while (n < 0 && errno == EINTR);
     if (n != 1) _exit(127);
     close(gate[0]);
     execve(path.c_str(), argv.data(), ::environ);
-    static const char failed[] = "tracelet: the -c command could not be executed\n";
-    ssize_t ignored = write(2, failed, sizeof(failed) - 1);
+    int err = errno;
+    ssize_t ignored = write(report[1], &err, sizeof(err));
     (void)ignored;
     _exit(127);
   }
   close(gate[0]);
+  close(report[1]);
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", Napi::Number::New(env, pid));
   out.Set("gate", Napi::Number::New(env, gate[1]));
+  out.Set("report", Napi::Number::New(env, report[0]));
   return out;
 }
 

@@ -1,0 +1,78 @@
+// Exit codes of the tracelet command, as scripts see them (bpftrace 0.17 is the reference).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { EXIT_CODES, ExitCode, exitCodesHelp } from '../../src/cli/exit-codes.js';
+import { runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
+
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+
+/** The rows of README.md's "Exit codes" table, as code → meaning. */
+function readmeExitCodes(): { code: number; meaning: string }[] {
+  const text = readFileSync(README, 'utf8');
+  const section = text.slice(text.indexOf('### Exit codes'));
+  const table = section.slice(0, section.indexOf('\n###'));
+  return [...table.matchAll(/^\| (\d+) \| (.*) \|$/gm)].map((m) => ({ code: Number(m[1]), meaning: m[2]! }));
+}
+
+describe('the exit-code table', () => {
+  it('README.md documents exactly the codes the command uses', () => {
+    expect(readmeExitCodes()).toEqual(EXIT_CODES.map((e) => ({ code: e.code, meaning: e.meaning })));
+    expect(new Set(EXIT_CODES.map((e) => e.code))).toEqual(new Set(Object.values(ExitCode)));
+  });
+
+  it('--help ends with it', () => {
+    const r = runTracelet(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.endsWith(`\n\n${exitCodesHelp()}\n`)).toBe(true);
+  });
+});
+
+describe('a stop by a signal is a clean end (exit 0, as bpftrace)', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal}: the maps are printed and the exit code is 0`, async () => {
+      const t = startTracelet(['-e', 'BEGIN { @started = 1; } tracepoint:sched:sched_switch { @switches = count(); }']);
+      await t.attached;
+      t.child.kill(signal);
+      const r = await t.done;
+      expect(r.signal).toBeNull();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^Attaching 2 probes\.\.\.\n/);
+      expect(r.stdout).toMatch(/\n@started: 1\n/);
+      expect(r.stdout).toMatch(/\n@switches: \d+\n/);
+      expect(await waitForNoPrograms()).toEqual([]);
+    });
+  }
+});
+
+describe('failures are not 0', () => {
+  it.each([
+    ['a syntax error', ['-e', 'BEGIN { @x = ; }']],
+    ['a type error', ['-e', 'BEGIN { @x = nosuchfunction(); }']],
+    ['an unknown tracepoint', ['-e', 'tracepoint:sched:no_such_event { }']],
+  ])('the program is wrong (%s): 1, nothing attached', (_, args) => {
+    const r = runTracelet(args);
+    expect(r.code, r.stderr).toBe(ExitCode.programError);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^stdin:1:\d+: error: /);
+  });
+
+  it.each([
+    ['an unknown option', ['--no-such-option', '-e', 'BEGIN { exit(); }']],
+    ['a bad -f value', ['-f', 'xml', '-e', 'BEGIN { exit(); }']],
+    ['no program', []],
+    ['a program file that does not exist', ['/nonexistent/prog.bt']],
+    ['-p of no process', ['-p', 'abc', '-e', 'BEGIN { exit(); }']],
+  ])('bad usage (%s): 2', (_, args) => {
+    const r = runTracelet(args);
+    expect(r.code, r.stderr).toBe(ExitCode.usage);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a probe type this kernel cannot attach: 3', () => {
+    const r = runTracelet(['-e', 'kprobe:do_nanosleep { exit(); }']);
+    expect(r.code, r.stderr).toBe(ExitCode.runtimeError);
+    expect(r.stderr).toBe('tracelet: kprobes are not available: this kernel was built without CONFIG_KPROBES\n');
+  });
+});
