@@ -67,16 +67,16 @@ export interface MapFds {
   /** BPF_MAP_TYPE_STACK_TRACE maps for kstack/ustack, by stackMapKey(). */
   readonly stacks?: ReadonlyMap<string, number>;
   /**
-   * A per-CPU array of READ_SITES_MAX `{ u64 failures; s64 last error }`, indexed by read site:
-   * every failed read of probed memory is counted, so zeros that come from failed reads are reported.
+   * A per-CPU array of one value: a u64 per read site, the probe runs in which its read failed.
+   * Zeros that come from failed reads are reported, never silent.
    */
   readonly readFailures?: number;
 }
 
 /** Read sites counted one by one; further sites share the last slot. */
 export const READ_SITES_MAX = 512;
-/** Value size of the MapFds.readFailures map: the failure count and the last error code. */
-export const READ_FAILURE_BYTES = 16;
+/** Value size of the MapFds.readFailures map: a count per site. */
+export const READ_FAILURE_BYTES = READ_SITES_MAX * 8;
 
 /** A place in the script that reads probed memory, and the helper it reads with. */
 export interface ReadSite {
@@ -413,6 +413,14 @@ class ProbeGenerator {
   helperErrorSites: Span[] = [];
   /** Where the module reads probed memory, shared by all its programs. */
   readSites = new ReadSites();
+  /**
+   * The reads that failed in this run of the body: a bit per read site (words of 64), set without
+   * branching (a branch per read multiplies the verifier's paths); counted in the read-failure map
+   * once, where the body returns.
+   */
+  private failedReads?: { words: IrValue[]; slots: number[] };
+  /** Where the body's returns meet (to count its failed reads), with the value to return. */
+  private exit?: { label: Label; value: IrValue };
   /** The innermost statement or call being compiled: where a failed helper is reported. */
   private site?: Span;
   /** In a syscall dispatch program: the syscall number and the struct pt_regs pointer (i64). */
@@ -612,6 +620,7 @@ class ProbeGenerator {
     fn.setLocation(body.span.line, body.span.column);
     const special = this.targets[0]?.provider;
     if (this.fds.stopped !== undefined && special !== 'BEGIN' && special !== 'END') this.returnIfStopped(this.fds.stopped);
+    this.beginExits();
     if (body.predicate) {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
       const pass = fn.label('body');
@@ -621,11 +630,11 @@ class ProbeGenerator {
       fn.endScope();
       fn.condBr(condition, pass, skip);
       fn.place(skip);
-      fn.ret(constInt(i64, 0));
+      this.returnValue(0);
       fn.place(pass);
     }
     this.block(body.body);
-    if (!fn.isTerminated) fn.ret(constInt(i64, 0));
+    this.endExits();
   }
 
   // ---- statements ----
@@ -694,12 +703,12 @@ class ProbeGenerator {
       }
       case 'JumpStmt': {
         if (s.jump === 'return') {
-          fn.ret(constInt(i64, 0));
+          this.returnValue(0);
           return;
         }
         const loop = this.loops.at(-1)!;
         // In a for-loop callback, returning 1 stops bpf_for_each_map_elem and 0 goes on.
-        if (loop === 'callback') fn.ret(constInt(i64, s.jump === 'break' ? 1 : 0));
+        if (loop === 'callback') this.returnValue(s.jump === 'break' ? 1 : 0);
         else fn.br(s.jump === 'break' ? loop.breakTo : loop.continueTo);
         return;
       }
@@ -736,6 +745,7 @@ class ProbeGenerator {
     callback.setLocation(s.span.line, s.span.column);
     const body = new ProbeGenerator(this.program, this.kernel, this.fds, this.options, this.module, callback, this.probe, this.targets);
     body.helperErrorSites = this.helperErrorSites;
+    body.readSites = this.readSites;
     shared.forEach(([name, v], i) => {
       const slot = callback.byteOffset(callback.param(3), offsets[i]!, isAggregate(v.type) ? i8 : i64);
       body.vars.set(name, { type: v.type, slot });
@@ -748,8 +758,9 @@ class ProbeGenerator {
     body.memcpy(callback.byteOffset(kv, layout.offsets[1]!), callback.param(2), sizeOf(elements[1]!));
     body.vars.set(s.variable.name, { type: kvType, slot: kv });
     body.loops.push('callback');
+    body.beginExits();
     body.block(s.body);
-    if (!callback.isTerminated) callback.ret(constInt(i64, 0));
+    body.endExits();
     this.module.addFunction(callback);
 
     fn.callHelper(Helper.forEachMapElem, i64, [this.mapPointer(spec.name), callback.pointer, context, constInt(i64, 0)]);
@@ -849,14 +860,14 @@ class ProbeGenerator {
    * -k / -kk: if `rc` (a helper's return value) is negative, sends a helper_error event with the
    * helper, the code and the script position. probe_read* errors are reported only with -kk.
    */
-  private reportHelperError(helper: number, rc: IrValue, isRead = false): void {
+  private reportHelperError(helper: number, rc: IrValue, isRead = false, span = this.site): void {
     if ((this.options.helperErrors ?? 0) < (isRead ? 2 : 1)) return;
     const { fn } = this;
     const failed = fn.label('helperfail');
     const done = fn.label('helperok');
     fn.condBr(fn.icmp('slt', rc, constInt(i64, 0)), failed, done);
     fn.place(failed);
-    this.sendHelperError(helper, rc);
+    this.sendHelperError(helper, rc, span);
     fn.br(done);
     fn.place(done);
   }
@@ -1625,32 +1636,73 @@ class ProbeGenerator {
    * (the runtime reports the count), and with -kk also reported as it happens. Returns the rc.
    */
   private probeRead(dest: IrValue, size: number | IrValue, address: IrValue, space: AddressSpace, span = this.site,
-    string = false): IrValue {
+    string = false, reportEach = true): IrValue {
     const { fn } = this;
     const helper = string ? READ_HELPERS[space].string : READ_HELPERS[space].bytes;
     const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
     const rc = fn.callHelper(helper, i64, [dest, n, fn.intToPtr(address, i8p)]);
-    if (this.fds.readFailures === undefined || !span) return rc;
-    const failed = fn.label('readfail');
-    const done = fn.label('readok');
-    fn.condBr(fn.icmp('slt', rc, constInt(i64, 0)), failed, done);
-    fn.place(failed);
-    const key = fn.scratch(i32, 4);
-    fn.store(constInt(i32, this.readSites.slot(span, helper)), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures), fn.bitcast(key, i8p)]);
-    const count = fn.label('readcount');
-    const counted = fn.label('readcounted');
-    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), count, counted);
-    fn.place(count);
-    const failures = fn.bitcast(p, ptr(i64));
-    fn.store(fn.binary('add', fn.load(failures, 8), constInt(i64, 1)), failures, 8);
-    fn.store(rc, fn.byteOffset(p, 8, i64), 8);
-    fn.br(counted);
-    fn.place(counted);
-    if ((this.options.helperErrors ?? 0) >= 2) this.sendHelperError(helper, rc, span);
-    fn.br(done);
-    fn.place(done);
+    if (this.fds.readFailures === undefined || !span || !this.exit) return rc;
+    const state = this.failedReads ??= { words: [], slots: [] };
+    const slot = this.readSites.slot(span, helper);
+    let bit = state.slots.indexOf(slot);
+    if (bit < 0) bit = state.slots.push(slot) - 1;
+    const word = state.words[bit >> 6] ??= fn.zeroedAlloca(i64);
+    // The sign bit of rc (set when the read failed) becomes the site's bit.
+    const failed = fn.binary('lshr', rc, constInt(i64, 63));
+    fn.store(fn.binary('or', fn.load(word, 8), fn.binary('shl', failed, constInt(i64, bit & 63))), word, 8);
+    if (reportEach) this.reportHelperError(helper, rc, true, span);
     return rc;
+  }
+
+  /** Starts a body whose returns go through one exit, where its failed reads are counted. */
+  private beginExits(): void {
+    this.failedReads = undefined;
+    this.exit = { label: this.fn.label('exit'), value: this.fn.alloca(i64) };
+  }
+
+  /** Returns `value` from the body (through its exit). */
+  private returnValue(value: number): void {
+    if (!this.exit) {
+      this.fn.ret(constInt(i64, value));
+      return;
+    }
+    this.fn.store(constInt(i64, value), this.exit.value, 8);
+    this.fn.br(this.exit.label);
+  }
+
+  /**
+   * The body's exit: adds each read site's bit to its count, then returns. One branch in all (did
+   * any read fail?) and none per site: the bits are loaded as opaque words, so LLVM cannot turn
+   * them back into a comparison per read, which would multiply the verifier's paths.
+   */
+  private endExits(): void {
+    const { fn } = this;
+    const exit = this.exit!;
+    if (!fn.isTerminated) this.returnValue(0);
+    fn.place(exit.label);
+    const state = this.failedReads;
+    if (state) {
+      const words = state.words.map((w) => fn.loadVolatile(w));
+      const any = words.reduce((a, b) => fn.binary('or', a, b));
+      const record = fn.label('readfail');
+      const found = fn.label('readcount');
+      const done = fn.label('readdone');
+      fn.condBr(fn.icmp('ne', any, constInt(i64, 0)), record, done);
+      fn.place(record);
+      const key = fn.alloca(i32, 4);
+      fn.store(constInt(i32, 0), key, 4);
+      const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures!), fn.bitcast(key, i8p)]);
+      fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, done);
+      fn.place(found);
+      state.slots.forEach((slot, bit) => {
+        const failed = fn.binary('and', fn.binary('lshr', words[bit >> 6]!, constInt(i64, bit & 63)), constInt(i64, 1));
+        const count = fn.byteOffset(p, slot * 8, i64);
+        fn.store(fn.binary('add', fn.load(count, 8), failed), count, 8);
+      });
+      fn.place(done);
+    }
+    fn.ret(fn.load(exit.value, 8));
+    this.exit = undefined;
   }
 
   private valueFunction(c: Call, type: Type): Val | undefined {
@@ -1859,12 +1911,12 @@ class ProbeGenerator {
       const end = fn.label('joinend');
       for (let i = 0; i < JOIN_ARGS; i++) {
         fn.store(constInt(i64, 0), slot, 8);
-        this.probeRead(fn.bitcast(slot, i8p), 8, fn.binary('add', argv, constInt(i64, i * 8)), space);
+        this.probeRead(fn.bitcast(slot, i8p), 8, fn.binary('add', argv, constInt(i64, i * 8)), space, this.site, false, false);
         const p = fn.load(slot, 8);
         const read = fn.label('joinread');
         fn.condBr(fn.icmp('eq', p, constInt(i64, 0)), end, read);
         fn.place(read);
-        this.probeRead(fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), JOIN_ARG_SIZE, p, space, this.site, true);
+        this.probeRead(fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), JOIN_ARG_SIZE, p, space, this.site, true, false);
       }
       fn.br(end);
       fn.place(end);

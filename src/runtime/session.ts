@@ -190,7 +190,7 @@ export class Session {
       }
       this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? ringBufferBytes(this.program));
       this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, counterSlots(this.program.maps));
-      this.readFailuresFd = this.addon.mapCreate('percpu_array', 'tl_readfail', 4, READ_FAILURE_BYTES, READ_SITES_MAX);
+      this.readFailuresFd = this.addon.mapCreate('percpu_array', 'tl_readfail', 4, READ_FAILURE_BYTES, 1);
       this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
@@ -596,33 +596,30 @@ export class Session {
   }
 
   /**
-   * Reads that failed are reported where they are in the script, with their count: a value read
-   * there is 0 (or an empty string), and nobody should take such zeros for data. While running a
-   * site is reported the first time it fails; at the end (final) every site whose count grew.
+   * Reads that failed are reported where they are in the script, with the number of probe runs in
+   * which they failed: a value read there is 0 (or an empty string), and nobody should take such
+   * zeros for data. While running, a site is reported the first time it fails; at the end (final)
+   * every site whose count grew.
    * With -kk each failure was reported as it happened already.
    */
   private reportReadFailures(final: boolean): void {
     if (!this.options.diagnostic || (this.options.helperErrors ?? 0) >= 2) return;
     if (this.readSites.length === 0) return;
-    const valueBytes = READ_FAILURE_BYTES * this.cpus;
-    const { values } = this.addon.mapDump(this.readFailuresFd, 4, valueBytes); // an array: slot i is entry i
+    const values = this.addon.mapLookup(this.readFailuresFd, Buffer.alloc(4), READ_FAILURE_BYTES * this.cpus);
+    if (!values) return;
     for (let slot = 0; slot < this.readSites.length; slot++) {
       let failures = 0n;
-      let rc = 0;
-      for (let at = slot * valueBytes; at < (slot + 1) * valueBytes; at += READ_FAILURE_BYTES) {
-        failures += values.readBigUInt64LE(at);
-        rc ||= Number(values.readBigInt64LE(at + 8));
-      }
+      for (let c = 0; c < this.cpus; c++) failures += values.readBigUInt64LE(c * READ_FAILURE_BYTES + slot * 8);
       const reported = this.reportedReadFailures.get(slot);
       if (failures === 0n || failures === reported || (!final && reported !== undefined)) continue;
       const first = this.reportedReadFailures.size === 0;
       this.reportedReadFailures.set(slot, failures);
       const site = this.readSites[slot]!;
       const shared = slot === READ_SITES_MAX - 1 && this.readSites.length >= READ_SITES_MAX ? ' (and at later read sites)' : '';
-      const times = failures === 1n ? 'once' : `${failures} times`;
+      const runs = failures === 1n ? '1 run' : `${failures} runs`;
       this.options.diagnostic(warning('W_READ_FAILED', site.span,
-        `${helperName(site.helper)} failed ${times}${shared}: ${this.addon.strerror(-rc)} (${rc}); each failed read gave 0`,
-        first ? '-kk reports every failed read as it happens' : undefined));
+        `${helperName(site.helper)} failed here in ${runs} of the probe${shared}; the values read were 0`,
+        first ? '-kk reports each failed read as it happens, with its error' : undefined));
     }
   }
 }

@@ -968,6 +968,8 @@ function withUser(t: Type, user: boolean | undefined): Type {
   if (!user) return t;
   if (t.kind === 'pointer') return { ...t, userSpace: true };
   if (t.kind === 'record') return { ...t, userSpace: true } as Type;
+  // The elements of an array in user memory are there too (e.g. `char *names[2]` of a user struct).
+  if (t.kind === 'array') return { ...t, element: withUser(t.element, true) };
   return t;
 }
 

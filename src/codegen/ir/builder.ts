@@ -196,6 +196,13 @@ export class FunctionBuilder {
     return { type: ptr(type), ref };
   }
 
+  /** Stack memory for the whole function, zeroed in the entry block (so on every path). */
+  zeroedAlloca(type: IrType): IrValue {
+    const slot = this.alloca(type, 8);
+    this.entryAllocas.push(`  store ${type} 0, ${slot.type} ${slot.ref}, align 8`);
+    return slot;
+  }
+
   /**
    * Stack memory that lives until the end of the current scope. Lifetime markers let LLVM give
    * the same stack bytes to the temporaries of different statements: BPF has only 512 bytes.
