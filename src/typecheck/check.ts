@@ -12,6 +12,7 @@ import { checkFunction } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
 import { checkPrintfArgs } from './printf-format.js';
+import { parameterText, parameterValue } from './positional.js';
 import {
   HIST_BUCKETS, INT64, NONE, stringBytes, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
   type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
@@ -401,13 +402,10 @@ export class Checker {
         }
       }
       case 'SizeOf':
-        // Its size is computed when the expression is typed.
+      case 'PositionalParam':
+        // Its value is computed when the expression is typed.
         if (!this.constants.has(e)) this.expr(e);
         return this.constants.get(e) as bigint | undefined;
-      case 'PositionalParam': {
-        const p = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1];
-        return p !== undefined && /^-?\d+$/.test(p) ? BigInt(p) : undefined;
-      }
       default:
         return undefined;
     }
@@ -428,13 +426,9 @@ export class Checker {
         return INT64;
       case 'StringLiteral':
         return str(stringBytes(e.value).length + 1);
-      case 'PositionalParam': {
-        if (e.count) return INT64;
-        const p = this.options.params?.[e.index - 1];
-        if (p !== undefined && /^-?\d+$/.test(p)) return INT64;
-        // bpftrace: a missing or non-numeric positional parameter used as a value is an empty string / 0.
-        return str(Math.max(1, Buffer.byteLength(p ?? '') + 1));
-      }
+      case 'PositionalParam':
+        this.constants.set(e, parameterValue(this, e));
+        return INT64;
       case 'Builtin':
         return this.builtin(e.name, e.span);
       case 'Identifier': {
@@ -912,7 +906,8 @@ export class Checker {
       }
       case 'str': {
         const [p, n] = c.args;
-        const t = this.expr(p!);
+        const text = parameterText(this, c);
+        const t = text ? str(text.length + 1) : this.expr(p!);
         if (n) {
           this.expr(n);
         }
@@ -920,7 +915,10 @@ export class Checker {
         if (t.kind === 'string') {
           // str() of a string (0.17 rejects it): the string itself, cut to n characters.
           if (n && size === undefined) this.report(error('E_ARG_TYPE', n.span, 'the length of str() of a string must be a constant'));
-          return size !== undefined && size >= 0n && size + 1n < BigInt(t.size) ? str(Number(size) + 1) : t;
+          const cut = size !== undefined && size >= 0n && size + 1n < BigInt(t.size) ? str(Number(size) + 1) : t;
+          // str($N): a constant, the parameter's text.
+          if (text) this.constants.set(c, text.subarray(0, sizeOf(cut) - 1));
+          return cut;
         }
         if (t.kind !== 'int' && t.kind !== 'pointer') {
           this.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));

@@ -9,4 +9,27 @@ describe('language compatibility with bpftrace 0.17', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('Attaching 1 probe...\n8\n\n\n');
   });
+
+  it('positional parameters: numbers as strtoll reads them, 0 and "" when missing, str() of any', () => {
+    const ok = (program: string, ...params: string[]) => {
+      const r = runTracelet(['-e', program, ...params]);
+      expect(r.stderr).toBe('');
+      return r.stdout;
+    };
+    expect(ok('BEGIN { printf("%d [%s]\\n", $5, str($5)); exit(); }')).toBe('Attaching 1 probe...\n0 []\n\n\n');
+    expect(ok('BEGIN { printf("%d %d %d %d %d\\n", $1, $2, $3, $4, $#); exit(); }', '--', '0x10', '-5', ' 12', '010'))
+      .toBe('Attaching 1 probe...\n16 -5 12 8 4\n\n\n');
+    expect(ok('BEGIN { printf("[%s] [%s] [%s] [%s]\\n", str($1), str($2, 2), str($2 + 2), str($3)); exit(); }', '12', 'hello'))
+      .toBe('Attaching 1 probe...\n[12] [he] [llo] []\n\n\n');
+    expect(ok('BEGIN { @[str($1)] = count(); printf("%d\\n", str($1) == "abc"); exit(); }', 'abc'))
+      .toBe('Attaching 1 probe...\n1\n\n\n@[abc]: 1\n');
+  });
+
+  it('a parameter that is not a number, used as one, is an error (exit 1)', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", $1); exit(); }', '12abc']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('stdin:1:24: error: $1 used numerically but given "12abc"\n'
+      + 'BEGIN { printf("%d\\n", $1); exit(); }\n                       ^~\nhint: use str($1) for its text\n');
+  });
 });
