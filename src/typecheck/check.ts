@@ -3,7 +3,7 @@
 import type {
   AssignStmt, AttachPoint, Block, Call, Expr, MapRef, Probe, Program, Span, Stmt, TypeName, Variable,
 } from '../parser/ast.js';
-import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTINS } from './builtins.js';
@@ -75,6 +75,11 @@ function unify(a: Type, b: Type): Type | undefined {
   return sameType(a, b) ? a : undefined;
 }
 
+/** A map value's type after another assignment: integers keep the sign of the first, as in bpftrace. */
+function unifyValue(first: Type, next: Type): Type | undefined {
+  return first.kind === 'int' && next.kind === 'int' ? first : unify(first, next);
+}
+
 function describeValue(info: MapInfo): string {
   return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
 }
@@ -99,8 +104,11 @@ export class Checker {
   constructor(
     readonly kernel: KernelInfo,
     readonly names: NamedConstants,
+    /** The maps as this pass assigns them. */
     readonly maps: Map<string, MapInfo>,
-    /** First pass: learn map types; report nothing. */
+    /** The maps as the previous pass left them, for reads (see typecheck()). */
+    readonly settled: ReadonlyMap<string, MapInfo>,
+    /** A pass that learns map types and reports nothing. */
     readonly collecting: boolean,
     readonly options: CheckOptions,
     /** Types the script defines (structs, unions, enums, typedefs), by name as written. */
@@ -209,7 +217,7 @@ export class Checker {
   /** `for ($kv : @map)`: $kv is the tuple (key, value) of each entry, local to the body. */
   private forLoop(s: Extract<Stmt, { kind: 'ForStmt' }>): void {
     const name = mapName(s.map);
-    const info = this.maps.get(name);
+    const info = this.mapInfo(name);
     if (!info) {
       if (!this.collecting) this.report(error('E_UNDEFINED_MAP', s.map.span, `map ${name} is used but never assigned`));
       return;
@@ -302,13 +310,14 @@ export class Checker {
       this.types.set(m, valueType);
       return;
     }
-    if (info.kind !== kind || (kind === 'scalar' && !unify(info.valueType, valueType))) {
+    if (info.kind !== kind || (kind === 'scalar' && !unifyValue(info.valueType, valueType))) {
       const now = kind === 'scalar' ? typeName(valueType) : kind;
-      this.report(error('E_TYPE_MISMATCH', m.span,
-        `type mismatch for ${mapName(m)}: assigning ${now} to a map that holds ${describeValue(info)}`));
+      this.report(withNote(
+        error('E_TYPE_MISMATCH', m.span, `type mismatch for ${mapName(m)}: assigning ${now} to a map that holds ${describeValue(info)}`),
+        info.span, `${mapName(m)} is first assigned here, as ${describeValue(info)}`));
       return;
     }
-    if (kind === 'scalar') info.valueType = unify(info.valueType, valueType)!;
+    if (kind === 'scalar') info.valueType = unifyValue(info.valueType, valueType)!;
     if (lhist && info.lhist && (lhist.min !== info.lhist.min || lhist.max !== info.lhist.max || lhist.step !== info.lhist.step)) {
       this.report(error('E_TYPE_MISMATCH', span, `lhist() of ${mapName(m)} is used with different min, max or step`));
     }
@@ -317,21 +326,39 @@ export class Checker {
   }
 
   private unifyKey(m: MapRef, info: MapInfo, keyType: Type | undefined): void {
+    const first = (d: Diagnostic) => withNote(d, info.span,
+      `${mapName(m)} is first assigned here, ${info.keyType ? `with key type ${typeName(info.keyType)}` : 'without a key'}`);
     if ((keyType === undefined) !== (info.keyType === undefined)) {
-      this.report(error('E_MAP_KEY', m.span, keyType
+      this.report(first(error('E_MAP_KEY', m.span, keyType
         ? `${mapName(m)} is used without a key elsewhere, but with a key here`
-        : `${mapName(m)} is used with a key elsewhere, but without one here`));
+        : `${mapName(m)} is used with a key elsewhere, but without one here`)));
       return;
     }
     if (keyType && info.keyType) {
       const u = unify(info.keyType, keyType);
       if (!u) {
-        this.report(error('E_MAP_KEY', m.span,
-          `${mapName(m)} has key type ${typeName(info.keyType)}, but is used here with ${typeName(keyType)}`));
+        this.report(first(error('E_MAP_KEY', m.span,
+          `${mapName(m)} has key type ${typeName(info.keyType)}, but is used here with ${typeName(keyType)}`)));
         return;
       }
       info.keyType = u;
     }
+  }
+
+  /** A map as uses that read it see it: as settled for the whole program, else as assigned so far. */
+  private mapInfo(name: string): MapInfo | undefined {
+    return this.settled.get(name) ?? this.maps.get(name);
+  }
+
+  /** Reads a map (`@m[k]`): its keys are unified with the map's (as this pass assigns it). */
+  private readMap(m: MapRef): MapInfo | undefined {
+    const keyType = this.mapKey(m);
+    const own = this.maps.get(mapName(m));
+    const info = this.mapInfo(mapName(m));
+    // A map not assigned yet in this pass: its keys are checked against the settled ones, not recorded.
+    const keyed = own ?? (info && { ...info });
+    if (keyed) this.unifyKey(m, keyed, keyType);
+    return info;
   }
 
   private aggregate(m: MapRef, call: Call): void {
@@ -452,16 +479,14 @@ export class Checker {
         return v.type;
       }
       case 'MapRef': {
-        const info = this.maps.get(mapName(e));
+        const info = this.readMap(e);
         if (!info) {
           if (!this.collecting) {
             this.report(error('E_UNDEFINED_MAP', e.span, `map ${mapName(e)} is used but never assigned`,
               hintFor(mapName(e), [...this.maps.keys()])));
           }
-          this.mapKey(e);
           return INT64;
         }
-        this.unifyKey(e, info, this.mapKey(e));
         if (info.kind === 'scalar') return info.valueType;
         if (info.kind === 'count' || info.kind === 'sum' || info.kind === 'min' || info.kind === 'max' || info.kind === 'avg') {
           return info.kind === 'count' ? UINT64 : INT64;
@@ -897,9 +922,8 @@ export class Checker {
           if (target.keys?.length) this.report(error('E_ARG_TYPE', target.span, 'delete(@m, key) takes the map without a key'));
           this.expr(c.args[1]!);
         }
-        const info = this.maps.get(mapName(target));
-        if (info && c.args.length === 1) this.unifyKey(target, info, this.mapKey(target));
-        else if (!info && !this.collecting) {
+        const info = c.args.length === 1 ? this.readMap(target) : this.mapInfo(mapName(target));
+        if (!info && !this.collecting) {
           this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
         }
         return NONE;
@@ -1057,12 +1081,29 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const options = applyConfig(program, cliOptions, diagnostics);
   const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
   const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);
-  const mapInfos = new Map<string, MapInfo>();
-  // Pass 1 learns every map's key and value types from all probes; pass 2 checks against them.
   const names = new NamedConstants(program, kernel, cTypes.enumerators);
-  const collect = new Checker(kernel, names, mapInfos, true, options, cTypes.types);
-  for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
-  const check = new Checker(kernel, names, mapInfos, false, options, cTypes.types);
+  // Map types come from the whole program, not from source order: a probe may read a map that a
+  // later probe assigns (offwaketime's layout), and the map's type may feed another map's key.
+  // Collecting passes learn every map's key and value types, each reading the types the previous
+  // pass settled, until they no longer change; a last pass checks against them and reports.
+  let mapInfos = new Map<string, MapInfo>();
+  for (let pass = 1; ; pass++) {
+    const assigned = new Map<string, MapInfo>();
+    const collect = new Checker(kernel, names, assigned, mapInfos, true, options, cTypes.types);
+    for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
+    const changed = changedMaps(assigned, mapInfos);
+    mapInfos = assigned;
+    if (changed.length === 0) break;
+    // Each pass settles at least one more map of a chain (`@a = @b` before `@b = @c`); types
+    // still changing after that are built from themselves (`@a = (@b, 1); @b = (@a, 1);`).
+    if (pass > mapInfos.size + 1) {
+      for (const name of changed) {
+        diagnostics.push(error('E_TYPE', mapInfos.get(name)!.span, `the type of ${name} cannot be settled: its value is built from itself`));
+      }
+      return { diagnostics };
+    }
+  }
+  const check = new Checker(kernel, names, mapInfos, mapInfos, false, options, cTypes.types);
   for (const { probe, targets } of expanded) check.checkProbe(probe, targets);
   diagnostics.push(...check.diagnostics);
 
@@ -1085,6 +1126,15 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
       variables: check.variables,
     },
   };
+}
+
+/** The maps of `now` whose kind, key or value type differs from `before`. */
+function changedMaps(now: ReadonlyMap<string, MapInfo>, before: ReadonlyMap<string, MapInfo>): string[] {
+  const sameKey = (x?: Type, y?: Type) => (x && y ? sameType(x, y) : x === y);
+  return [...now].filter(([name, x]) => {
+    const y = before.get(name);
+    return !y || x.kind !== y.kind || !sameKey(x.keyType, y.keyType) || !sameType(x.valueType, y.valueType);
+  }).map(([name]) => name);
 }
 
 /** Kernel value bytes for each map kind; see MapSpec. */

@@ -104,6 +104,18 @@ describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () =>
     }, 60_000);
   }
 
+  it('map types from the whole program: read before the probe that assigns them; integer signs (text, json)', async () => {
+    const program = 'interval:ms:100 { @x[@s[1]] = count(); @y = @t; exit(); } '
+      + 'BEGIN { @s[1] = "abc"; @t = (1, "x"); @a = (uint8)1; @b = (int8)1; } END { @a = -1; @b = 1000; }';
+    for (const format of ['text', 'json']) {
+      const args = ['-f', format, '-e', program];
+      const [ref, ours] = await Promise.all([run('bpftrace', args), run('tracelet', args)]);
+      expect(ours.code).toBe(ref.code);
+      expect(ours.stdout).toBe(ref.stdout);
+      expect(ours.stdout).toContain('abc');
+    }
+  }, 60_000);
+
   it('join() of execve argv (capture 14), driven by the test', async () => {
     const program = 'tracepoint:syscalls:sys_enter_execve /str(args->filename) == "/bin/echo"/ { join(args->argv); join(args->argv, ","); exit(); }';
     const trigger = () => spawnSync('/bin/echo', ['one', 'two', 'three four']);

@@ -32,4 +32,29 @@ describe('language compatibility with bpftrace 0.17', () => {
     expect(r.stderr).toBe('stdin:1:24: error: $1 used numerically but given "12abc"\n'
       + 'BEGIN { printf("%d\\n", $1); exit(); }\n                       ^~\nhint: use str($1) for its text\n');
   });
+
+  it('a map read (as a key) by a probe written before the probe that assigns it', () => {
+    const r = runTracelet(['-e', 'interval:s:1 { @x[@s[1]] = count(); exit(); } BEGIN { @s[1] = comm; }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 2 probes...\n\n\n@s[1]: tracelet\n@x[tracelet]: 1\n');
+    const stack = runTracelet(['-e', 'interval:ms:100 { @x[@s] = count(); exit(); } BEGIN { @s = kstack; }']);
+    expect(stack.stderr).toBe('');
+    expect(stack.stdout).toMatch(/^@x\[\n {4}\S+[^]*\n\]: 1\n/m);
+  });
+
+  it("offwaketime's layout: the switch probe reads what the wakeup probe, written after it, stores", () => {
+    const r = runTracelet(['-e', 'tracepoint:sched:sched_switch { $w = @wakeby[args->prev_pid]; if ($w != "") { @by[$w, kstack] = count(); } } '
+      + 'tracepoint:sched:sched_wakeup /(uint64)args->pid == cpid/ { @wakeby[args->pid] = comm; } END { clear(@wakeby); }',
+    // The sleeping child is woken once, then switches out as it exits.
+    '-c', '/bin/sleep 0.1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^@by\[[^\n]+, \n +\S+/m);
+  });
+
+  it('an integer map value is signed as its first assignment is (bpftrace 0.17 prints -1 as unsigned here)', () => {
+    const r = runTracelet(['-e', 'BEGIN { @a = (uint8)1; @b = (int8)1; } interval:ms:50 { @a = -1; @b = 1000; exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 2 probes...\n\n\n@a: 18446744073709551615\n@b: 1000\n');
+  });
 });
