@@ -281,8 +281,10 @@ export class Checker {
     }
     const u = unify(existing.type, t);
     if (!u) {
-      this.report(error('E_TYPE_MISMATCH', v.span,
-        `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`));
+      const d = error('E_TYPE_MISMATCH', v.span,
+        `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`);
+      const first = this.firstAssigned.get(v.name);
+      this.report(first && first !== v.span ? withNote(d, first, `$${v.name} is first assigned here`) : d);
       return;
     }
     this.scope.set(v.name, { name: v.name, type: u });

@@ -73,6 +73,13 @@ describe('map types from the whole program', () => {
       + '                                 ^~\n');
   });
 
+  it('a variable assigned two types names its first assignment', () => {
+    const d = check('BEGIN { $x = 1; $x = "a"; print($x); }').diagnostics;
+    expect(d.map((x) => [x.code, x.span.column, x.notes?.map((n) => [n.span.column, n.message])])).toEqual([
+      ['E_TYPE_MISMATCH', 17, [[9, '$x is first assigned here']]],
+    ]);
+  });
+
   it('a value built from itself cannot be settled', () => {
     const r = check('BEGIN { @a = (@b, 1); @b = (@a, 1); }');
     expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([
