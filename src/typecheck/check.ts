@@ -933,7 +933,8 @@ export class Checker {
       case 'str': {
         const [p, n] = c.args;
         const text = parameterText(this, c);
-        const t = text ? str(text.length + 1) : this.expr(p!);
+        // Like any str(), at most BPFTRACE_STRLEN bytes with the NUL, as bpftrace cuts it.
+        const t = text ? str(Math.min(text.length + 1, this.stringLength)) : this.expr(p!);
         if (n) {
           this.expr(n);
         }

@@ -4,7 +4,8 @@
 //             blanks, a sign, 0x hex, 0 octal, within int64); 0 when not given; any other text
 //             is an error ("Try using str($N)"), also where a string is expected.
 //   $#        the number of parameters; str($#) is an error.
-//   str($N)   the parameter's text as a string (numbers too), "" when not given;
+//   str($N)   the parameter's text as a string (numbers too), "" when not given, cut as any
+//             str() to BPFTRACE_STRLEN bytes with the NUL;
 //             str($N, n) its first n bytes; str($N + k), str(k + $N) with an integer literal
 //             0 <= k <= its length: the text from byte k. Any other use of $N in str()'s first
 //             argument is an error. (In the length argument $N is a number: str(p, $1) works,

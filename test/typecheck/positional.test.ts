@@ -64,6 +64,14 @@ describe('positional parameters', () => {
     ]);
   });
 
+  it('str($N) is cut to BPFTRACE_STRLEN bytes with the NUL, as any str()', () => {
+    const parsed = parse('BEGIN { @a = str($1); @b = str($1, 20); @c = str($1 + 2); }', { params: ['hello world'] });
+    const r = typecheck(parsed.program, new FakeKernel(), { params: ['hello world'], stringLength: 8 });
+    expect(['@a', '@b', '@c'].map((m) => typeName(r.program!.maps.get(m)!.valueType))).toEqual(['string[8]', 'string[8]', 'string[8]']);
+    expect([...r.program!.constants.values()].filter((v) => v instanceof Uint8Array).map((v) => Buffer.from(v as Uint8Array).toString()))
+      .toEqual(['hello w', 'hello w', 'llo wor']);
+  });
+
   it('other uses of $N in str() are errors, with bpftrace words', () => {
     const add = 'only addition of a single constant less or equal to the length of $1 (which is 5) is allowed inside str()';
     expect(errors('@a = str($1 + 10);', ['hello'])).toEqual([`E_POSITIONAL ${add}@18-25`]);
