@@ -12,7 +12,7 @@
 //             which 0.17 rejects.)
 //
 // In attach points parameters are replaced by their text (see parser/attach-point.ts).
-import type { Call, Expr, PositionalParam } from '../parser/ast.js';
+import type { Call, PositionalParam } from '../parser/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
 import { walk } from '../parser/walk.js';
 import type { Checker } from './check.js';
@@ -43,8 +43,6 @@ export function parameterValue(c: Checker, e: PositionalParam): bigint {
   return value ?? 0n;
 }
 
-const isParam = (e: Expr): e is PositionalParam => e.kind === 'PositionalParam' && !e.count;
-
 /**
  * str() of a positional parameter (`str($N)`, `str($N + k)`): its text, recorded as the call's
  * constant (without the length cut, which str() applies). Undefined when the first argument
@@ -52,29 +50,28 @@ const isParam = (e: Expr): e is PositionalParam => e.kind === 'PositionalParam' 
  */
 export function parameterText(c: Checker, call: Call): Uint8Array | undefined {
   const arg = call.args[0]!;
-  if (arg.kind === 'PositionalParam' && arg.count) {
-    c.report(error('E_POSITIONAL', arg.span, 'use $#, not str($#)'));
+  let param: PositionalParam | undefined;
+  walk(arg, (n) => {
+    if (n.kind !== 'PositionalParam') return undefined;
+    param = n as PositionalParam;
+    return 'stop';
+  });
+  if (!param) return undefined;
+  if (param.count) {
+    c.report(error('E_POSITIONAL', param.span, 'use $#, not str($#)'));
     return new Uint8Array();
   }
-  const text = (p: PositionalParam) => stringBytes(c.options.params?.[p.index - 1] ?? '');
-  if (isParam(arg)) return text(arg);
-  if (arg.kind === 'Binary' && (isParam(arg.left) || isParam(arg.right))) {
-    const param = isParam(arg.left) ? arg.left : (arg.right as PositionalParam);
-    const other = param === arg.left ? arg.right : arg.left;
-    const bytes = text(param);
-    if (arg.op === '+' && other.kind === 'IntLiteral' && other.value <= BigInt(bytes.length)) {
-      return bytes.subarray(Number(other.value));
+  const bytes = stringBytes(c.options.params?.[param.index - 1] ?? '');
+  if (arg === param) return bytes;
+  if (arg.kind === 'Binary' && (arg.left === param || arg.right === param)) {
+    const offset = arg.left === param ? arg.right : arg.left;
+    if (arg.op === '+' && offset.kind === 'IntLiteral' && offset.value <= BigInt(bytes.length)) {
+      return bytes.subarray(Number(offset.value));
     }
     c.report(error('E_POSITIONAL', arg.span,
       `only addition of a single constant less or equal to the length of $${param.index} (which is ${bytes.length}) is allowed inside str()`));
-    return new Uint8Array();
+  } else {
+    c.report(error('E_POSITIONAL', arg.span, 'str() only accepts positional parameters directly or with a single constant offset added'));
   }
-  let mentions = false;
-  walk(arg, (n) => {
-    if (n.kind === 'PositionalParam') mentions = true;
-    return mentions ? 'stop' : undefined;
-  });
-  if (!mentions) return undefined;
-  c.report(error('E_POSITIONAL', arg.span, 'str() only accepts positional parameters directly or with a single constant offset added'));
   return new Uint8Array();
 }

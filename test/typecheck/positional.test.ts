@@ -79,12 +79,16 @@ describe('positional parameters', () => {
     expect(errors('@a = str(nsecs + ($1 + 1));', ['8'])).toEqual([
       'E_POSITIONAL str() only accepts positional parameters directly or with a single constant offset added@18-33',
     ]);
+    expect(errors('@m[1] = 0; @a = str(@m[$1]);', ['1'])).toEqual([
+      'E_POSITIONAL str() only accepts positional parameters directly or with a single constant offset added@29-35',
+    ]);
   });
 
   it('$# is the number of parameters; str($#) is an error', () => {
     expect(printed('$#, $#', ['a', 'b', 'c'])).toEqual([['int64', 3n], ['int64', 3n]]);
     expect(printed('$#')).toEqual([['int64', 0n]]);
     expect(errors('@a = str($#);', ['a'])).toEqual(['E_POSITIONAL use $#, not str($#)@18-20']);
+    expect(errors('@a = str(nsecs + $#);', ['a'])).toEqual(['E_POSITIONAL use $#, not str($#)@26-28']);
   });
 
   it('parameters are constants: lhist() bounds, unroll counts, and str($N) where a literal is expected', () => {
