@@ -1,5 +1,5 @@
 // Programs bpftrace 0.17 accepts, run on the real kernel; expected outputs are what bpftrace
-// 0.17 printed for the same program (observed live).
+// 0.17 printed for the same program (observed live), with tracelet's own name where comm shows.
 import { describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
