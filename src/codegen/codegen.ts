@@ -1121,11 +1121,8 @@ class ProbeGenerator {
         return { type, ir: constInt(i64, e.value ? 1 : 0) };
       case 'StringLiteral':
         return { type, ir: this.stringConstant(e.value, sizeOf(type)) };
-      case 'PositionalParam': {
-        const raw = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1] ?? '';
-        if (type.kind === 'int') return { type, ir: constInt(i64, BigInt(raw || '0')) };
-        return { type, ir: this.stringConstant(raw, sizeOf(type)) };
-      }
+      case 'PositionalParam':
+        return { type, ir: constInt(i64, this.integerConstant(e)) };
       case 'Builtin':
         return this.builtin(e.name, type);
       case 'Variable': {
@@ -1270,8 +1267,10 @@ class ProbeGenerator {
         return none;
       }
       case 'str': {
-        const src = this.expr(c.args[0]!);
         const size = sizeOf(type);
+        const text = this.constantOf(c);
+        if (text instanceof Uint8Array) return { type, ir: this.stringConstant(text, size) };
+        const src = this.expr(c.args[0]!);
         if (src.type.kind === 'string') {
           if (size >= sizeOf(src.type)) return src;
           // Cut to size - 1 characters and the terminator.
@@ -1979,9 +1978,9 @@ class ProbeGenerator {
     return isAggregate(t) ? { type: t, ir: p } : { type: t, ir: this.loadInt(p, t) };
   }
 
-  private stringConstant(text: string, size: number): IrValue {
+  private stringConstant(text: string | Uint8Array, size: number): IrValue {
     const bytes = Buffer.alloc(size);
-    stringBytes(text).copy(bytes, 0, 0, size - 1);
+    (typeof text === 'string' ? stringBytes(text) : Buffer.from(text)).copy(bytes, 0, 0, size - 1);
     const out = this.temp({ kind: 'string', size });
     // Store 8 bytes at a time: fewer instructions than a byte-wise copy.
     for (let off = 0; off < size; off += 8) {

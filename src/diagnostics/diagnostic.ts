@@ -2,6 +2,12 @@ import type { Span } from '../parser/ast.js';
 
 export type Severity = 'error' | 'warning';
 
+/** Another place a diagnostic involves, e.g. where a conflicting type was first given. */
+export interface Note {
+  readonly span: Span;
+  readonly message: string;
+}
+
 /**
  * A problem found in a program. Diagnostics are data: stages return them, tests assert `code` and
  * `span`, and they are rendered once, at the edge (see render.ts).
@@ -13,6 +19,8 @@ export interface Diagnostic {
   readonly span: Span;
   readonly message: string;
   readonly hint?: string;
+  /** Rendered after the diagnostic as `note:` lines, each with its source line. */
+  readonly notes?: readonly Note[];
 }
 
 export function error(code: string, span: Span, message: string, hint?: string): Diagnostic {
@@ -21,6 +29,10 @@ export function error(code: string, span: Span, message: string, hint?: string):
 
 export function warning(code: string, span: Span, message: string, hint?: string): Diagnostic {
   return { code, severity: 'warning', span, message, hint };
+}
+
+export function withNote(d: Diagnostic, span: Span, message: string): Diagnostic {
+  return { ...d, notes: [...(d.notes ?? []), { span, message }] };
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

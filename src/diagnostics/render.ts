@@ -15,18 +15,26 @@ export interface SourceFile {
  *   tracepoint:syscalls:sys_enter_opnat { @ = count(); }
  *   ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
  *   hint: did you mean syscalls:sys_enter_openat?
+ *
+ * followed by its notes, each the same way (`prog.bt:1:9: note: ...`).
  */
 export function renderDiagnostic(d: Diagnostic, source: SourceFile): string {
-  const { line, column } = d.span;
-  const out = [`${source.name}:${line}:${column}: ${d.severity}: ${d.message}`];
-  const lines = source.text.split('\n');
-  const text = lines[line - 1];
+  const out = located(d.span, `${d.severity}: ${d.message}`, source);
+  if (d.hint) out.push(`hint: ${d.hint}`);
+  for (const note of d.notes ?? []) out.push(...located(note.span, `note: ${note.message}`, source));
+  return out.join('\n') + '\n';
+}
+
+/** `file:line:col: message`, the source line and an underline of the span. */
+function located(span: Span, message: string, source: SourceFile): string[] {
+  const { line, column } = span;
+  const out = [`${source.name}:${line}:${column}: ${message}`];
+  const text = source.text.split('\n')[line - 1];
   if (text !== undefined) {
     out.push(text.replace(/\t/g, ' '));
-    out.push(' '.repeat(column - 1) + underline(d.span, text.length, column));
+    out.push(' '.repeat(column - 1) + underline(span, text.length, column));
   }
-  if (d.hint) out.push(`hint: ${d.hint}`);
-  return out.join('\n') + '\n';
+  return out;
 }
 
 function underline(span: Span, lineLength: number, column: number): string {

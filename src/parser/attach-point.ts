@@ -153,6 +153,8 @@ function splitFields(raw: string, from: number, base: number, ctx: AttachPointCo
   let quoted = false;
   let inQuote = false;
   let quoteAt = -1;
+  // A bad `$` is reported once: the fields are not checked further with it in place.
+  let badParameter = false;
   for (let i = from; i <= raw.length; i++) {
     const c = raw[i];
     if (c === undefined || (c === ':' && !inQuote)) {
@@ -176,6 +178,7 @@ function splitFields(raw: string, from: number, base: number, ctx: AttachPointCo
     if (c === '$') {
       const m = /^\$(\d+)/.exec(raw.slice(i));
       const at = ctx.lines.span(base + i, base + i + (m ? m[0].length : 1));
+      badParameter ||= !m || m[1] === '0' || ctx.params[Number(m[1]) - 1] === undefined;
       if (!m) {
         ctx.diagnostics.push(error('E_ATTACH_POINT', at, "'$' in an attach point must start a positional parameter like $1"));
         text += c;
@@ -206,7 +209,7 @@ function splitFields(raw: string, from: number, base: number, ctx: AttachPointCo
     ctx.diagnostics.push(error('E_ATTACH_POINT', ctx.lines.span(base + quoteAt, base + raw.length), "unterminated '\"' in attach point"));
     return undefined;
   }
-  return fields;
+  return badParameter ? undefined : fields;
 }
 
 const INTEGER = /^(0[xX][0-9a-fA-F]+|[0-9]+)$/;

@@ -332,7 +332,16 @@ class TraceletParser extends EmbeddedActionsParser {
           },
         }),
     });
-    this.CONSUME(T.Semi, { ERR_MSG: isTypedef ? "expected ';' after the typedef" : "expected ';' after the definition" });
+    // As in bpftrace, a struct, union or enum body may end the definition without a ';' — but
+    // not when a name and ';' follow (`struct s {...} x;`: a variable, which C scripts cannot declare).
+    this.OR2({
+      IGNORE_AMBIGUITIES: true,
+      ERR_MSG: isTypedef ? "';' after the typedef" : "';' after the definition",
+      DEF: [
+        { ALT: () => this.CONSUME(T.Semi) },
+        { GATE: () => !isTypedef && specifier !== undefined && hasBody(specifier) && !this.is(2, T.Semi), ALT: EMPTY_ALT() },
+      ],
+    });
     return this.ACTION(() => {
       if (!specifier) return undefined;
       const typedefs: CDeclarator[] = [];

@@ -3,7 +3,7 @@
 import type {
   AssignStmt, AttachPoint, Block, Call, Expr, MapRef, Probe, Program, Span, Stmt, TypeName, Variable,
 } from '../parser/ast.js';
-import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTINS } from './builtins.js';
@@ -12,6 +12,7 @@ import { checkFunction } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
 import { checkPrintfArgs } from './printf-format.js';
+import { parameterText, parameterValue } from './positional.js';
 import {
   HIST_BUCKETS, INT64, NONE, stringBytes, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
   type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
@@ -74,6 +75,11 @@ function unify(a: Type, b: Type): Type | undefined {
   return sameType(a, b) ? a : undefined;
 }
 
+/** A map value's type after another assignment: integers keep the sign of the first, as in bpftrace. */
+function unifyValue(first: Type, next: Type): Type | undefined {
+  return first.kind === 'int' && next.kind === 'int' ? first : unify(first, next);
+}
+
 function describeValue(info: MapInfo): string {
   return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
 }
@@ -98,8 +104,11 @@ export class Checker {
   constructor(
     readonly kernel: KernelInfo,
     readonly names: NamedConstants,
+    /** The maps as this pass assigns them. */
     readonly maps: Map<string, MapInfo>,
-    /** First pass: learn map types; report nothing. */
+    /** The maps as the previous pass left them, for reads (see typecheck()). */
+    readonly settled: ReadonlyMap<string, MapInfo>,
+    /** A pass that learns map types and reports nothing. */
     readonly collecting: boolean,
     readonly options: CheckOptions,
     /** Types the script defines (structs, unions, enums, typedefs), by name as written. */
@@ -213,7 +222,7 @@ export class Checker {
   /** `for ($kv : @map)`: $kv is the tuple (key, value) of each entry, local to the body. */
   private forLoop(s: Extract<Stmt, { kind: 'ForStmt' }>): void {
     const name = mapName(s.map);
-    const info = this.maps.get(name);
+    const info = this.mapInfo(name);
     if (!info) {
       if (!this.collecting) this.report(error('E_UNDEFINED_MAP', s.map.span, `map ${name} is used but never assigned`));
       return;
@@ -277,8 +286,10 @@ export class Checker {
     }
     const u = unify(existing.type, t);
     if (!u) {
-      this.report(error('E_TYPE_MISMATCH', v.span,
-        `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`));
+      const d = error('E_TYPE_MISMATCH', v.span,
+        `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`);
+      const first = this.firstAssigned.get(v.name);
+      this.report(first && first !== v.span ? withNote(d, first, `$${v.name} is first assigned here`) : d);
       return;
     }
     this.scope.set(v.name, { name: v.name, type: u });
@@ -306,13 +317,14 @@ export class Checker {
       this.types.set(m, valueType);
       return;
     }
-    if (info.kind !== kind || (kind === 'scalar' && !unify(info.valueType, valueType))) {
+    if (info.kind !== kind || (kind === 'scalar' && !unifyValue(info.valueType, valueType))) {
       const now = kind === 'scalar' ? typeName(valueType) : kind;
-      this.report(error('E_TYPE_MISMATCH', m.span,
-        `type mismatch for ${mapName(m)}: assigning ${now} to a map that holds ${describeValue(info)}`));
+      this.report(withNote(
+        error('E_TYPE_MISMATCH', m.span, `type mismatch for ${mapName(m)}: assigning ${now} to a map that holds ${describeValue(info)}`),
+        info.span, `${mapName(m)} is first assigned here, as ${describeValue(info)}`));
       return;
     }
-    if (kind === 'scalar') info.valueType = unify(info.valueType, valueType)!;
+    if (kind === 'scalar') info.valueType = unifyValue(info.valueType, valueType)!;
     if (lhist && info.lhist && (lhist.min !== info.lhist.min || lhist.max !== info.lhist.max || lhist.step !== info.lhist.step)) {
       this.report(error('E_TYPE_MISMATCH', span, `lhist() of ${mapName(m)} is used with different min, max or step`));
     }
@@ -321,21 +333,39 @@ export class Checker {
   }
 
   private unifyKey(m: MapRef, info: MapInfo, keyType: Type | undefined): void {
+    const first = (d: Diagnostic) => withNote(d, info.span,
+      `${mapName(m)} is first assigned here, ${info.keyType ? `with key type ${typeName(info.keyType)}` : 'without a key'}`);
     if ((keyType === undefined) !== (info.keyType === undefined)) {
-      this.report(error('E_MAP_KEY', m.span, keyType
+      this.report(first(error('E_MAP_KEY', m.span, keyType
         ? `${mapName(m)} is used without a key elsewhere, but with a key here`
-        : `${mapName(m)} is used with a key elsewhere, but without one here`));
+        : `${mapName(m)} is used with a key elsewhere, but without one here`)));
       return;
     }
     if (keyType && info.keyType) {
       const u = unify(info.keyType, keyType);
       if (!u) {
-        this.report(error('E_MAP_KEY', m.span,
-          `${mapName(m)} has key type ${typeName(info.keyType)}, but is used here with ${typeName(keyType)}`));
+        this.report(first(error('E_MAP_KEY', m.span,
+          `${mapName(m)} has key type ${typeName(info.keyType)}, but is used here with ${typeName(keyType)}`)));
         return;
       }
       info.keyType = u;
     }
+  }
+
+  /** A map as uses that read it see it: as settled for the whole program, else as assigned so far. */
+  private mapInfo(name: string): MapInfo | undefined {
+    return this.settled.get(name) ?? this.maps.get(name);
+  }
+
+  /** Reads a map (`@m[k]`): its keys are unified with the map's (as this pass assigns it). */
+  private readMap(m: MapRef): MapInfo | undefined {
+    const keyType = this.mapKey(m);
+    const own = this.maps.get(mapName(m));
+    const info = this.mapInfo(mapName(m));
+    // A map not assigned yet in this pass: its keys are checked against the settled ones, not recorded.
+    const keyed = own ?? (info && { ...info });
+    if (keyed) this.unifyKey(m, keyed, keyType);
+    return info;
   }
 
   private aggregate(m: MapRef, call: Call): void {
@@ -406,13 +436,10 @@ export class Checker {
         }
       }
       case 'SizeOf':
-        // Its size is computed when the expression is typed.
+      case 'PositionalParam':
+        // Its value is computed when the expression is typed.
         if (!this.constants.has(e)) this.expr(e);
         return this.constants.get(e) as bigint | undefined;
-      case 'PositionalParam': {
-        const p = e.count ? String(this.options.params?.length ?? 0) : this.options.params?.[e.index - 1];
-        return p !== undefined && /^-?\d+$/.test(p) ? BigInt(p) : undefined;
-      }
       default:
         return undefined;
     }
@@ -433,13 +460,9 @@ export class Checker {
         return INT64;
       case 'StringLiteral':
         return str(stringBytes(e.value).length + 1);
-      case 'PositionalParam': {
-        if (e.count) return INT64;
-        const p = this.options.params?.[e.index - 1];
-        if (p !== undefined && /^-?\d+$/.test(p)) return INT64;
-        // bpftrace: a missing or non-numeric positional parameter used as a value is an empty string / 0.
-        return str(Math.max(1, Buffer.byteLength(p ?? '') + 1));
-      }
+      case 'PositionalParam':
+        this.constants.set(e, parameterValue(this, e));
+        return INT64;
       case 'Builtin':
         return this.builtin(e.name, e.span);
       case 'Identifier': {
@@ -463,16 +486,14 @@ export class Checker {
         return v.type;
       }
       case 'MapRef': {
-        const info = this.maps.get(mapName(e));
+        const info = this.readMap(e);
         if (!info) {
           if (!this.collecting) {
             this.report(error('E_UNDEFINED_MAP', e.span, `map ${mapName(e)} is used but never assigned`,
               hintFor(mapName(e), [...this.maps.keys()])));
           }
-          this.mapKey(e);
           return INT64;
         }
-        this.unifyKey(e, info, this.mapKey(e));
         if (info.kind === 'scalar') return info.valueType;
         if (info.kind === 'count' || info.kind === 'sum' || info.kind === 'min' || info.kind === 'max' || info.kind === 'avg') {
           return info.kind === 'count' ? UINT64 : INT64;
@@ -909,16 +930,17 @@ export class Checker {
           if (target.keys?.length) this.report(error('E_ARG_TYPE', target.span, 'delete(@m, key) takes the map without a key'));
           this.expr(c.args[1]!);
         }
-        const info = this.maps.get(mapName(target));
-        if (info && c.args.length === 1) this.unifyKey(target, info, this.mapKey(target));
-        else if (!info && !this.collecting) {
+        const info = c.args.length === 1 ? this.readMap(target) : this.mapInfo(mapName(target));
+        if (!info && !this.collecting) {
           this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
         }
         return NONE;
       }
       case 'str': {
         const [p, n] = c.args;
-        const t = this.expr(p!);
+        const text = parameterText(this, c);
+        // Like any str(), at most BPFTRACE_STRLEN bytes with the NUL, as bpftrace cuts it.
+        const t = text ? str(Math.min(text.length + 1, this.stringLength)) : this.expr(p!);
         if (n) {
           this.expr(n);
         }
@@ -926,7 +948,10 @@ export class Checker {
         if (t.kind === 'string') {
           // str() of a string (0.17 rejects it): the string itself, cut to n characters.
           if (n && size === undefined) this.report(error('E_ARG_TYPE', n.span, 'the length of str() of a string must be a constant'));
-          return size !== undefined && size >= 0n && size + 1n < BigInt(t.size) ? str(Number(size) + 1) : t;
+          const cut = size !== undefined && size >= 0n && size + 1n < BigInt(t.size) ? str(Number(size) + 1) : t;
+          // str($N): a constant, the parameter's text.
+          if (text) this.constants.set(c, text.subarray(0, sizeOf(cut) - 1));
+          return cut;
         }
         if (t.kind !== 'int' && t.kind !== 'pointer') {
           this.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));
@@ -1067,12 +1092,29 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const options = applyConfig(program, cliOptions, diagnostics);
   const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
   const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);
-  const mapInfos = new Map<string, MapInfo>();
-  // Pass 1 learns every map's key and value types from all probes; pass 2 checks against them.
   const names = new NamedConstants(program, kernel, cTypes.enumerators);
-  const collect = new Checker(kernel, names, mapInfos, true, options, cTypes.types);
-  for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
-  const check = new Checker(kernel, names, mapInfos, false, options, cTypes.types);
+  // Map types come from the whole program, not from source order: a probe may read a map that a
+  // later probe assigns (offwaketime's layout), and the map's type may feed another map's key.
+  // Collecting passes learn every map's key and value types, each reading the types the previous
+  // pass settled, until they no longer change; a last pass checks against them and reports.
+  let mapInfos = new Map<string, MapInfo>();
+  for (let pass = 1; ; pass++) {
+    const assigned = new Map<string, MapInfo>();
+    const collect = new Checker(kernel, names, assigned, mapInfos, true, options, cTypes.types);
+    for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
+    const changed = changedMaps(assigned, mapInfos);
+    mapInfos = assigned;
+    if (changed.length === 0) break;
+    // Each pass settles at least one more map of a chain (`@a = @b` before `@b = @c`); types
+    // still changing after that are built from themselves (`@a = (@b, 1); @b = (@a, 1);`).
+    if (pass > mapInfos.size + 1) {
+      for (const name of changed) {
+        diagnostics.push(error('E_TYPE', mapInfos.get(name)!.span, `the type of ${name} cannot be settled: its value is built from itself`));
+      }
+      return { diagnostics };
+    }
+  }
+  const check = new Checker(kernel, names, mapInfos, mapInfos, false, options, cTypes.types);
   for (const { probe, targets } of expanded) check.checkProbe(probe, targets);
   diagnostics.push(...check.diagnostics);
 
@@ -1095,6 +1137,15 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
       variables: check.variables,
     },
   };
+}
+
+/** The maps of `now` whose kind, key or value type differs from `before`. */
+function changedMaps(now: ReadonlyMap<string, MapInfo>, before: ReadonlyMap<string, MapInfo>): string[] {
+  const sameKey = (x?: Type, y?: Type) => (x && y ? sameType(x, y) : x === y);
+  return [...now].filter(([name, x]) => {
+    const y = before.get(name);
+    return !y || x.kind !== y.kind || !sameKey(x.keyType, y.keyType) || !sameType(x.valueType, y.valueType);
+  }).map(([name]) => name);
 }
 
 /** Kernel value bytes for each map kind; see MapSpec. */

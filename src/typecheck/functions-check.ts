@@ -24,6 +24,9 @@ export const MAX_STACK_DEPTH = 127;
 function literal(c: Checker, call: Call, e: Expr | undefined, what: string): string | undefined {
   if (e?.kind === 'StringLiteral') return e.value;
   if (e) c.expr(e);
+  // str($N) is a literal too, as in bpftrace.
+  const text = e?.kind === 'Call' && e.name === 'str' ? c.constants.get(e) : undefined;
+  if (text instanceof Uint8Array) return Buffer.from(text).toString();
   c.report(error('E_ARG_TYPE', e?.span ?? call.span, `${call.name}() expects a string literal ${what}`));
   return undefined;
 }

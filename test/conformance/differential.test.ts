@@ -60,7 +60,25 @@ const BEGIN_PROGRAMS: Record<string, string> = {
     + 'print(@k); @z = count(); zero(@z); print(@z); @n = count(); @n = count();',
 };
 
+/** BEGIN programs with positional parameters (after `--`), and the parameters. */
+const PARAM_PROGRAMS: Record<string, [string, string[]]> = {
+  'positional numbers and text': ['printf("%d %d %d %d %d %d|%s|%s|%s|%s|%s|\\n", $1, $2, $3, $4, $9, $#, str($1), str($5), str($5, 2), str($5 + 1), str($9)); '
+    + '@[str($5)] = count(); @n = $2;', ['0x10', '-5', ' 12', '010', 'hello']],
+  'positional parameter that is not a number': ['printf("%d\\n", $1);', ['12abc']],
+  'str($#)': ['printf("%s\\n", str($#));', []],
+};
+
 describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () => {
+  for (const [name, [body, params]] of Object.entries(PARAM_PROGRAMS)) {
+    it(`${name} (text)`, async () => {
+      const args = ['-e', `BEGIN { ${body} exit(); }`, '--', ...params];
+      const [ref, ours] = await Promise.all([run('bpftrace', args), run('tracelet', args)]);
+      expect(ours.code).toBe(ref.code);
+      expect(normalizeText(ours.stdout)).toBe(normalizeText(ref.stdout));
+      if (ref.code === 0) expect(ours.stdout).toContain('@');
+    }, 30_000);
+  }
+
   for (const [name, body] of Object.entries(BEGIN_PROGRAMS)) {
     for (const format of ['text', 'json']) {
       it(`${name} (${format})`, async () => {
@@ -85,6 +103,18 @@ describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () =>
       }
     }, 60_000);
   }
+
+  it('map types from the whole program: read before the probe that assigns them; integer signs (text, json)', async () => {
+    const program = 'interval:ms:100 { @x[@s[1]] = count(); @y = @t; exit(); } '
+      + 'BEGIN { @s[1] = "abc"; @t = (1, "x"); @a = (uint8)1; @b = (int8)1; } END { @a = -1; @b = 1000; }';
+    for (const format of ['text', 'json']) {
+      const args = ['-f', format, '-e', program];
+      const [ref, ours] = await Promise.all([run('bpftrace', args), run('tracelet', args)]);
+      expect(ours.code).toBe(ref.code);
+      expect(ours.stdout).toBe(ref.stdout);
+      expect(ours.stdout).toContain('abc');
+    }
+  }, 60_000);
 
   it('join() of execve argv (capture 14), driven by the test', async () => {
     const program = 'tracepoint:syscalls:sys_enter_execve /str(args->filename) == "/bin/echo"/ { join(args->argv); join(args->argv, ","); exit(); }';

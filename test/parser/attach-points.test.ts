@@ -100,6 +100,9 @@ describe('positional parameters in attach points', () => {
     const d = parse('uprobe:$1:$2 { }', { params: ['/bin/x'] }).diagnostics[0]!;
     expect(d.message).toContain('$2');
     expect(d.message).toContain('only 1 was given');
+    // Once: the field is not also reported as a bad interval rate.
+    expect(diags('interval:ms:$1 { }')).toEqual([['E_POSITIONAL_MISSING', '1:13-1:15']]);
+    expect(diags('interval:ms:$0 { }', ['1'])).toEqual([['E_ATTACH_POINT', '1:13-1:15']]);
   });
 
   it('$0 is not a parameter', () => {

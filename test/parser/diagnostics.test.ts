@@ -94,7 +94,7 @@ describe('syntax errors', () => {
     ['BEGIN { for ($k in @m) { } }', '1:17-1:19', "expected ':' between the loop variable and the map, found 'in'"],
     ['$x = 1; BEGIN { }', '1:1-1:3', "expected a probe, a struct definition or a config block, found '$x'"],
     ['BEGIN { } }', '1:11-1:12', "expected a probe, a struct definition or a config block, found '}'"],
-    ['struct foo { int a; }\nBEGIN { }', '2:1-2:6', "expected ';' after the definition, found 'BEGIN'"],
+    ['struct foo\nBEGIN { }', '2:1-2:6', "expected ';' after the definition, found 'BEGIN'"],
     ['BEGIN { $p->; }', '1:13-1:14', "expected a field name after '->', found ';'"],
     ['BEGIN { $t.; }', '1:12-1:13', "expected a field name or a tuple index after '.', found ';'"],
   ])('%s', (src, span, message) => {

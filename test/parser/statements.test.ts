@@ -202,6 +202,12 @@ BEGIN { }`);
     expect(records[0]!.fields!.map((f) => f.layout)).toEqual([{ aligned: 8 }, undefined]);
   });
 
+  it("a definition with a body may leave out its ';', as in bpftrace", () => {
+    const prog = ok('struct foo { int a; int b; } union u { int x; } __attribute__((packed)) enum e { A, B }\nBEGIN { }');
+    expect(prog.cDefinitions.map((d) => cty(d.specifier))).toEqual(['struct foo{a int; b int}', 'union u{x int}', 'enum e{A,B}']);
+    expect(prog.probes[0]!.attachPoints[0]!.provider).toBe('BEGIN');
+  });
+
   it('C definition errors point at the declaration', () => {
     const bad = (src: string) => parse(`${src}\nBEGIN { }`).diagnostics.map((d) => `${at(d.span)} ${d.message}`);
     expect(bad('struct s { int; };')).toEqual(['1:12-1:15 expected a field name']);
