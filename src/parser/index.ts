@@ -57,7 +57,7 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
       return {
         program,
         diagnostics: [error('E_TOO_DEEP', lines.span(0, 0), 'the program nests too deeply for the stack tracelet was given',
-          `bin/tracelet runs Node with a stack for ${MAX_NESTING.toLocaleString('en-US')} levels; run it, or give node a larger --stack-size`)],
+          `${MAX_NESTING.toLocaleString('en-US')} levels take the 256 MiB stack bin/tracelet asks for: allow it (ulimit -Hs), or give node a larger --stack-size`)],
       };
     }
     // A bug in the parser, not in the program: still no exception for the caller.

@@ -62,4 +62,11 @@ describe('limits', () => {
     expect(chain.stderr).toMatch(/^stdin:1:24: error: the program nests more than 10,000 levels deep here\n/);
     expect(chain.stderr).not.toMatch(/internal|RangeError|    at /);
   });
+
+  it('refuses nested unroll()s past 100,000 copies at once (they took minutes to generate; bpftrace hangs too)', () => {
+    expect(runBegin('$i = 0; unroll(100) { unroll(100) { $i++; } } printf("%d\\n", $i);')).toBe('10000\n\n\n');
+    const r = runTracelet(['-e', `BEGIN { ${nest(5, 'unroll(20) { ', '@x = 1;', ' }')} }`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1:55: error: nested unroll\(\)s repeat this code 160000 times; at most 100000 copies\n/);
+  });
 });
