@@ -84,6 +84,11 @@ export function runCli(argv: readonly string[]): void {
     (e: unknown) => {
       // A bug in tracelet, not in the user's program: say so plainly; details on request.
       const err = e as Error | undefined;
+      if (err instanceof RangeError && /call stack/.test(err.message)) {
+        // Only when Node was given less stack than bin/tracelet asks for (a low `ulimit -Hs`).
+        stderr('tracelet: the program nests too deeply for the stack Node was given (see ulimit -s)\n');
+        process.exit(ExitCode.programError);
+      }
       const detail = process.env.TRACELET_DEBUG ? `\n${err?.stack}` : ' (set TRACELET_DEBUG=1 for details)';
       stderr(`tracelet: internal error: ${err?.message ?? String(e)}${detail}\n`);
       process.exit(ExitCode.internal);

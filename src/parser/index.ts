@@ -6,11 +6,12 @@
 // `parse` never throws: whatever the input, it returns the program it could build and the
 // diagnostics, sorted by position.
 
-import type { Program } from './ast.js';
+import type { Program, Span } from './ast.js';
 import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { LineMap, preprocess } from './preprocess.js';
 import { lex } from './lexer.js';
-import { parseTokens } from './parser.js';
+import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
+import { nodeDeeperThan } from './walk.js';
 
 export interface ParseOptions {
   /** Command-line positional parameters: `$1` is params[0]. Used in attach points. */
@@ -35,6 +36,10 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
       includes: pre.includes,
       textLength: text.length,
     });
+    // The parser bounds its own nesting; operator chains are flat there but deep in the AST, which
+    // later stages walk recursively.
+    const deep = nodeDeeperThan(program, MAX_NESTING);
+    if (deep) diagnostics.push(tooDeep(deep.span));
     // After a syntax error, recovery may read the same tokens as something else (`} x;` makes `x`
     // an attach point); the syntax error is the one that explains them.
     const syntaxSpans = new Set(diagnostics.filter((d) => d.code === 'E_SYNTAX').map((d) => `${d.span.start}:${d.span.end}`));
@@ -47,13 +52,31 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     shown.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
     return { program, diagnostics: shown };
   } catch (e) {
+    const program: Program = { kind: 'Program', span: lines.span(0, text.length), includes: [], cDefinitions: [], config: [], probes: [] };
+    if (e instanceof TooDeep) {
+      const start = Number.isNaN(e.token.startOffset) ? text.length : e.token.startOffset;
+      return { program, diagnostics: [tooDeep(lines.span(start, Number.isNaN(e.token.startOffset) ? start : e.token.endOffset! + 1))] };
+    }
+    if (e instanceof RangeError && /call stack/.test(e.message)) {
+      // Node's stack ran out before MAX_NESTING: the caller did not give it bin/tracelet's stack.
+      return {
+        program,
+        diagnostics: [error('E_TOO_DEEP', lines.span(0, 0), 'the program nests too deeply for the stack tracelet was given',
+          `${MAX_NESTING.toLocaleString('en-US')} levels take the 256 MiB stack bin/tracelet asks for: allow it (ulimit -Hs), or give node a larger --stack-size`)],
+      };
+    }
     // A bug in the parser, not in the program: still no exception for the caller.
     const span = lines.span(0, 0);
     return {
-      program: { kind: 'Program', span: lines.span(0, text.length), includes: [], cDefinitions: [], config: [], probes: [] },
+      program,
       diagnostics: [error('E_INTERNAL', span, `internal parser error: ${(e as Error)?.message ?? String(e)}`, 'please report this')],
     };
   }
+}
+
+function tooDeep(span: Span): Diagnostic {
+  return error('E_TOO_DEEP', span, `the program nests more than ${MAX_NESTING.toLocaleString('en-US')} levels deep here`,
+    'parentheses, calls, operators and blocks each nest a level; split the expression with variables ($x = ...)');
 }
 
 export { LineMap } from './preprocess.js';

@@ -13,6 +13,7 @@ import {
   EOF,
   tokenMatcher,
   type IParserErrorMessageProvider,
+  type IRuleConfig,
   type IRecognitionException,
   type IToken,
   type OrMethodOpts,
@@ -138,6 +139,25 @@ interface Declarator {
 type MaybeExpr = Expr | undefined;
 const NO_RESYNC = { resyncEnabled: false } as const;
 
+/**
+ * How deeply a program may nest: parentheses, calls, operators, blocks, `if`s. bpftrace 0.17
+ * accepts about 6,000 levels of nested calls or `if`s and crashes beyond; every stage of tracelet
+ * takes this many (on the stack bin/tracelet starts Node with) and reports E_TOO_DEEP beyond.
+ */
+export const MAX_NESTING = 10_000;
+/**
+ * The parser counts the rules that start a level (an expression, an operand, a statement...):
+ * a level of parentheses or of calls is two of them.
+ */
+const MAX_RULE_NESTING = 2 * MAX_NESTING;
+
+/** Thrown (through chevrotain's recovery) when rules nest deeper than MAX_RULE_NESTING. */
+export class TooDeep extends Error {
+  constructor(readonly token: IToken) {
+    super('too deep');
+  }
+}
+
 /** Binding strength of the binary operators (C's), loosest first. */
 const BINARY_PRECEDENCE: Record<string, number> = {
   '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '<=': 7, '>': 7, '>=': 7,
@@ -154,6 +174,8 @@ class TraceletParser extends EmbeddedActionsParser {
   private pendingStmt: Stmt | undefined;
   /** Names the script's typedefs declared so far: like C, `(name)` before an operand is then a cast. */
   private typedefNames = new Set<string>();
+  /** How many nesting rules (see nestingRule) are running. */
+  private nesting = 0;
 
   constructor() {
     super(T.allTokenTypes, {
@@ -166,7 +188,23 @@ class TraceletParser extends EmbeddedActionsParser {
     this.ctx = ctx;
     this.pendingStmt = undefined;
     this.typedefNames = new Set();
+    this.nesting = 0;
     this.input = tokens;
+  }
+
+  /**
+   * A rule that can nest: every recursion of the grammar passes through one of them, so counting
+   * them bounds the parser's depth (chevrotain recurses on the JS stack) before the stack runs out.
+   */
+  private nestingRule<R>(name: string, impl: () => R, config?: IRuleConfig<R>): Rule<R> {
+    return this.RULE(name, (): R => {
+      if (++this.nesting > MAX_RULE_NESTING) throw new TooDeep(this.LA(1));
+      try {
+        return impl();
+      } finally {
+        this.nesting--;
+      }
+    }, config);
   }
 
   // ----- helpers (only called inside ACTION or GATE)
@@ -412,7 +450,7 @@ class TraceletParser extends EmbeddedActionsParser {
     NO_RESYNC,
   );
 
-  private recordSpecifier: Rule<CType | undefined> = this.RULE('recordSpecifier', (): CType | undefined => {
+  private recordSpecifier: Rule<CType | undefined> = this.nestingRule('recordSpecifier', (): CType | undefined => {
     const kw = this.OR([{ ALT: () => this.CONSUME(T.Struct) }, { ALT: () => this.CONSUME(T.Union) }]);
     const attributes: IToken[] = [];
     this.MANY(() => attributes.push(this.CONSUME(T.AttributeTok)));
@@ -528,7 +566,7 @@ class TraceletParser extends EmbeddedActionsParser {
    * the rules using it say what they require. It returns the name and how it wraps the
    * specifier's type: `*p[4]` is an array of 4 pointers, `(*fn)(int)` a pointer to a function.
    */
-  private declarator: Rule<Declarator | undefined> = this.RULE(
+  private declarator: Rule<Declarator | undefined> = this.nestingRule(
     'declarator',
     (): Declarator | undefined => {
       const first = this.LA(1);
@@ -719,7 +757,7 @@ class TraceletParser extends EmbeddedActionsParser {
     return this.ACTION(() => ({ kind: 'Block', span: this.from(this.startOf(open)), statements }) satisfies Block);
   });
 
-  private statement: Rule<Stmt | undefined> = this.RULE(
+  private statement: Rule<Stmt | undefined> = this.nestingRule(
     'statement',
     (): Stmt | undefined => {
       this.ACTION(() => {
@@ -818,7 +856,7 @@ class TraceletParser extends EmbeddedActionsParser {
     return this.ACTION(() => ({ kind: 'JumpStmt', span: this.tokSpan(t), jump }) as const);
   }
 
-  private ifStatement: Rule<IfStmt | undefined> = this.RULE(
+  private ifStatement: Rule<IfStmt | undefined> = this.nestingRule(
     'ifStatement',
     (): IfStmt | undefined => {
       const kw = this.CONSUME(T.If);
@@ -899,7 +937,7 @@ class TraceletParser extends EmbeddedActionsParser {
 
   // ----- expressions, lowest precedence first
 
-  public expression: Rule<MaybeExpr> = this.RULE(
+  public expression: Rule<MaybeExpr> = this.nestingRule(
     'expression',
     (): MaybeExpr => {
       const condition = this.SUBRULE(this.logicalOr);
@@ -976,7 +1014,7 @@ class TraceletParser extends EmbeddedActionsParser {
 
   // The alternatives of unary and primary, rules run for every operand, are built once (fields)
   // rather than on every call: allocating their closures was a tenth of the parsing time.
-  private unary: Rule<MaybeExpr> = this.RULE('unary', (): MaybeExpr => this.OR(this.unaryAlternatives), NO_RESYNC);
+  private unary: Rule<MaybeExpr> = this.nestingRule('unary', (): MaybeExpr => this.OR(this.unaryAlternatives), NO_RESYNC);
 
   private unaryAlternatives: OrMethodOpts<MaybeExpr> = {
     IGNORE_AMBIGUITIES: true,

@@ -97,6 +97,8 @@ export class Checker {
   private readVariables = new Set<string>();
   targets: readonly ProbeTarget[] = [];
   private loopDepth = 0;
+  /** How many copies of the code being checked nested unroll()s make. */
+  private unrolled = 1n;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
   private forDepth = 0;
   readonly stringLength: number;
@@ -196,10 +198,19 @@ export class Checker {
         return;
       case 'UnrollStmt': {
         const n = this.constant(s.count);
-        if (n === undefined || n < 1n || n > 100n) {
+        const valid = n !== undefined && n >= 1n && n <= 100n;
+        if (!valid) {
           this.report(error('E_UNROLL', s.count.span, 'unroll() takes a constant from 1 to 100'));
+        } else if (this.unrolled * n > MAX_UNROLLED) {
+          // Code generation would take minutes (bpftrace's too) for a program the kernel refuses.
+          this.report(error('E_UNROLL', s.count.span, `nested unroll()s repeat this code ${this.unrolled * n} times; at most ${MAX_UNROLLED} copies`,
+            'the kernel loads at most 1,000,000 instructions: use a while loop'));
+          return;
         }
+        const outer = this.unrolled;
+        if (valid) this.unrolled *= n;
         this.checkBlock(s.body);
+        this.unrolled = outer;
         return;
       }
       case 'ForStmt':
@@ -1086,6 +1097,9 @@ function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagn
   }
   return result;
 }
+
+/** The most copies of a piece of code nested unroll()s may make. */
+const MAX_UNROLLED = 100_000n;
 
 export function typecheck(program: Program, kernel: KernelInfo, cliOptions: CheckOptions = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];

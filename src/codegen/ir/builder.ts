@@ -42,6 +42,9 @@ export function byteSize(type: IrType): number {
   throw new Error(`internal error: no size for IR type ${type}`);
 }
 
+/** The largest column a DILocation may have (LLVM stores it in 16 bits). */
+const MAX_DEBUG_COLUMN = 65535;
+
 /**
  * Debug metadata. Every function gets a DISubprogram, from which LLVM's BPF backend emits BTF
  * func_info (the verifier requires it for programs with callbacks), and statements get line
@@ -87,7 +90,9 @@ export class DebugInfo {
     return id;
   }
 
-  location(line: number, column: number, scope: number): number {
+  location(line: number, rawColumn: number, scope: number): number {
+    // Long one-line scripts have larger columns: the last representable one stands for them.
+    const column = Math.min(rawColumn, MAX_DEBUG_COLUMN);
     const key = `${line}:${column}:${scope}`;
     let id = this.locations.get(key);
     if (id === undefined) {
