@@ -15,6 +15,10 @@ import { describeLoadError } from '../runtime/errors.js';
 import { ExitCode, exitCodesHelp } from './exit-codes.js';
 import { resolveCommand, type ResolvedCommand } from './command.js';
 import { VERSION } from './version.js';
+import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
+
+/** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
+let callerStackKib: number | undefined;
 import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
 import { listProbes } from './list.js';
 import { unavailableProbe } from '../runtime/availability.js';
@@ -79,6 +83,7 @@ export function runCli(argv: readonly string[]): void {
   // Seen as `tracelet` (not `node`) in comm, ps and top: scripts can tell the tracer's own
   // events apart as they do with bpftrace's (`/comm != "tracelet"/`).
   process.title = 'tracelet';
+  callerStackKib = takeCallerStackLimit();
   main(argv).then(
     (code) => process.exit(code),
     (e: unknown) => {
@@ -321,6 +326,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,
+    shellPrefix: shellStackPrefix(callerStackKib),
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
     onRunning: () => {
@@ -461,7 +467,7 @@ interface HeldChild {
  * its execve. Its stdin, stdout and stderr are ours.
  */
 function spawnHeld(command: ResolvedCommand): HeldChild {
-  const { pid, gate, report } = native().spawnHeld(command.path, command.argv);
+  const { pid, gate, report } = native().spawnHeld(command.path, command.argv, callerStackKib);
   let gateOpen = true;
   const closeGate = () => {
     if (gateOpen) closeSync(gate);

@@ -414,12 +414,13 @@ class ProbeGenerator {
   /** Where the module reads probed memory, shared by all its programs. */
   readSites = new ReadSites();
   /**
-   * The reads that failed in this run of the body: a bit per read site (words of 64), set without
-   * branching (a branch per read multiplies the verifier's paths); counted in the read-failure map
-   * once, where the body returns.
+   * What failed in this run of the body, noted without branching (a branch per read or update
+   * multiplies the verifier's paths; a loop then soon exceeds its limits) and added to the counts
+   * once, where the body returns: a bit per read site (words of 64: the runs in which it failed)
+   * and a count per counter (the failed map updates, exactly).
    */
-  private failedReads?: { words: IrValue[]; slots: number[] };
-  /** Where the body's returns meet (to count its failed reads), with the value to return. */
+  private failures?: { words: IrValue[]; reads: number[]; counters: Map<number, IrValue> };
+  /** Where the body's returns meet (to count its failures), with the value to return. */
   private exit?: { label: Label; value: IrValue };
   /** The innermost statement or call being compiled: where a failed helper is reported. */
   private site?: Span;
@@ -845,10 +846,8 @@ class ProbeGenerator {
       this.mapPointer(spec.name), key, this.fn.bitcast(value, i8p), constInt(i64, 0),
     ]);
     this.reportHelperError(Helper.mapUpdateElem, rc);
-    // A full map is counted, never silent. Without a branch on rc: the verifier keeps a state for
-    // each branch it cannot decide, and a loop updating a map then hit its limit of 8,192 pending
-    // states after ~4,000 iterations. A negative rc has its sign bit set: that bit is the count.
-    this.bumpCounter(mapFullCounter(this.program.maps, spec.name), this.fn.binary('lshr', rc, constInt(i64, 63)));
+    // A full map is counted, never silent; without a branch here (see noteFailure).
+    this.noteFailure(rc, { counter: mapFullCounter(this.program.maps, spec.name) });
   }
 
   /**
@@ -1638,22 +1637,39 @@ class ProbeGenerator {
     const helper = string ? READ_HELPERS[space].string : READ_HELPERS[space].bytes;
     const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
     const rc = fn.callHelper(helper, i64, [dest, n, fn.intToPtr(address, i8p)]);
-    if (this.fds.readFailures === undefined || !span || !this.exit) return rc;
-    const state = this.failedReads ??= { words: [], slots: [] };
-    const slot = this.readSites.slot(span, helper);
-    let bit = state.slots.indexOf(slot);
-    if (bit < 0) bit = state.slots.push(slot) - 1;
-    const word = state.words[bit >> 6] ??= fn.zeroedAlloca(i64);
-    // The sign bit of rc (set when the read failed) becomes the site's bit.
-    const failed = fn.binary('lshr', rc, constInt(i64, 63));
-    fn.store(fn.binary('or', fn.load(word, 8), fn.binary('shl', failed, constInt(i64, bit & 63))), word, 8);
+    if (this.fds.readFailures !== undefined && span) this.noteFailure(rc, { read: this.readSites.slot(span, helper) });
     if (reportEach) this.reportHelperError(helper, rc, true, span);
     return rc;
   }
 
-  /** Starts a body whose returns go through one exit, where its failed reads are counted. */
+  /**
+   * Notes, without a branch, that the helper whose result is `rc` failed (rc < 0, whose sign bit
+   * is the 1 added): at a read site (its slot in MapFds.readFailures) or for a counter.
+   */
+  private noteFailure(rc: IrValue, failure: { read: number } | { counter: number }): void {
+    const { fn } = this;
+    const failed = fn.binary('lshr', rc, constInt(i64, 63));
+    if (!this.exit) {
+      if ('counter' in failure) this.bumpCounter(failure.counter, failed);
+      return;
+    }
+    this.failures ??= { words: [], reads: [], counters: new Map() };
+    const state = this.failures;
+    if ('counter' in failure) {
+      let count = state.counters.get(failure.counter);
+      if (!count) state.counters.set(failure.counter, count = fn.zeroedAlloca(i64));
+      fn.store(fn.binary('add', fn.load(count, 8), failed), count, 8);
+      return;
+    }
+    let bit = state.reads.indexOf(failure.read);
+    if (bit < 0) bit = state.reads.push(failure.read) - 1;
+    const word = state.words[bit >> 6] ??= fn.zeroedAlloca(i64);
+    fn.store(fn.binary('or', fn.load(word, 8), fn.binary('shl', failed, constInt(i64, bit & 63))), word, 8);
+  }
+
+  /** Starts a body whose returns go through one exit, where its failures are counted. */
   private beginExits(): void {
-    this.failedReads = undefined;
+    this.failures = undefined;
     this.exit = { label: this.fn.label('exit'), value: this.fn.alloca(i64) };
   }
 
@@ -1668,34 +1684,42 @@ class ProbeGenerator {
   }
 
   /**
-   * The body's exit: adds each read site's bit to its count, then returns. One branch in all (did
-   * any read fail?) and none per site: the bits are loaded as opaque words, so LLVM cannot turn
-   * them back into a comparison per read, which would multiply the verifier's paths.
+   * The body's exit: adds each failure's bit to its count, then returns. One branch (did anything
+   * fail?) and none per failure: the bits are loaded as opaque words, so LLVM cannot turn them
+   * back into a comparison per helper call, which would multiply the verifier's paths.
    */
   private endExits(): void {
     const { fn } = this;
     const exit = this.exit!;
     if (!fn.isTerminated) this.returnValue(0);
     fn.place(exit.label);
-    const state = this.failedReads;
+    const state = this.failures;
     if (state) {
+      // Loaded as opaque values, so LLVM cannot turn them back into a comparison per helper call.
       const words = state.words.map((w) => fn.loadVolatile(w));
-      const any = words.reduce((a, b) => fn.binary('or', a, b));
-      const record = fn.label('readfail');
-      const found = fn.label('readcount');
-      const done = fn.label('readdone');
+      const counts = [...state.counters].map(([counter, slot]) => ({ counter, value: fn.loadVolatile(slot) }));
+      const any = [...words, ...counts.map((c) => c.value)].reduce((a, b) => fn.binary('or', a, b));
+      const record = fn.label('failed');
+      const done = fn.label('counted');
       fn.condBr(fn.icmp('ne', any, constInt(i64, 0)), record, done);
       fn.place(record);
-      const key = fn.alloca(i32, 4);
-      fn.store(constInt(i32, 0), key, 4);
-      const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures!), fn.bitcast(key, i8p)]);
-      fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, done);
-      fn.place(found);
-      state.slots.forEach((slot, bit) => {
-        const failed = fn.binary('and', fn.binary('lshr', words[bit >> 6]!, constInt(i64, bit & 63)), constInt(i64, 1));
-        const count = fn.byteOffset(p, slot * 8, i64);
-        fn.store(fn.binary('add', fn.load(count, 8), failed), count, 8);
-      });
+      if (state.reads.length > 0) {
+        const found = fn.label('readcount');
+        const next = fn.label('readcounted');
+        const key = fn.alloca(i32, 8);
+        fn.store(constInt(i32, 0), key, 4);
+        const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures!), fn.bitcast(key, i8p)]);
+        fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, next);
+        fn.place(found);
+        state.reads.forEach((slot, bit) => {
+          const failed = fn.binary('and', fn.binary('lshr', words[bit >> 6]!, constInt(i64, bit & 63)), constInt(i64, 1));
+          const count = fn.byteOffset(p, slot * 8, i64);
+          fn.store(fn.binary('add', fn.load(count, 8), failed), count, 8);
+        });
+        fn.place(next);
+      }
+      for (const { counter, value } of counts) this.bumpCounter(counter, value);
+      fn.br(done);
       fn.place(done);
     }
     fn.ret(fn.load(exit.value, 8));

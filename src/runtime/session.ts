@@ -48,6 +48,8 @@ export interface SessionOptions {
   readonly error?: (message: string) => void;
   /** BPFTRACE_CAT_BYTES_MAX: the most bytes cat() prints of a file (default 10240). */
   readonly catBytesMax?: number;
+  /** Put before each system() command (e.g. to give it the caller's resource limits back). */
+  readonly shellPrefix?: string;
   readonly params?: readonly string[];
   /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
   readonly sourceName?: string;
@@ -544,7 +546,7 @@ export class Session {
         const command = formatPrintf(spec.format!, args());
         let out: string;
         try {
-          out = execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: '/bin/sh' });
+          out = execSync((this.options.shellPrefix ?? '') + command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: '/bin/sh' });
         } catch (e) {
           out = String((e as { stdout?: string }).stdout ?? '');
         }

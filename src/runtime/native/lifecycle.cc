@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,7 +82,7 @@ std::vector<int> ArgFds(const Napi::CallbackInfo& info, size_t i) {
   return fds;
 }
 
-// spawnHeld(path, argv) -> { pid, gate, report }
+// spawnHeld(path, argv[, stackKib]) -> { pid, gate, report }
 // The -c child, made as bpftrace makes it: forked from this process, it waits for one byte on a
 // pipe (written once every probe is attached), closes the pipe and execs `path`. So after the
 // release the traced command's pid shows exactly one read and one close before its execve.
@@ -90,6 +91,8 @@ std::vector<int> ArgFds(const Napi::CallbackInfo& info, size_t i) {
 // If this process goes away first, the read gets EOF and the child exits (127).
 // If execve fails, the child writes its errno (an int) to `report`; a successful exec closes it
 // (O_CLOEXEC), so reading it after the child ended tells the two apart.
+// stackKib: the stack limit the command gets back (bin/tracelet raises tracelet's own for deep
+// programs), in KiB, or -1 for unlimited; absent: the limit is left as it is.
 Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0, "path");
@@ -97,6 +100,8 @@ Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
   Napi::Array list = info[1].As<Napi::Array>();
   std::vector<std::string> args;
   for (uint32_t i = 0; i < list.Length(); ++i) args.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+  bool restoreStack = info.Length() > 2 && info[2].IsNumber();
+  double stackKib = restoreStack ? info[2].As<Napi::Number>().DoubleValue() : 0;
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -127,6 +132,13 @@ Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
     // Node marks its stdio close-on-exec (its own spawn dup2()s them into place): the command
     // gets ours, as with bpftrace. All this happens before the probes are attached.
     for (int fd = 0; fd <= 2; ++fd) fcntl(fd, F_SETFD, 0);
+    if (restoreStack) {
+      struct rlimit stack;
+      if (getrlimit(RLIMIT_STACK, &stack) == 0) {
+        stack.rlim_cur = stackKib < 0 ? RLIM_INFINITY : static_cast<rlim_t>(stackKib) * 1024;
+        setrlimit(RLIMIT_STACK, &stack);
+      }
+    }
     close(gate[1]);
     close(report[0]);
     char c;
