@@ -402,6 +402,9 @@ function isScalar64(t: Type): boolean {
   return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp' || t.kind === 'strerror';
 }
 
+/** What failed: a read at a site (its slot in MapFds.readFailures), or a counted update. */
+type Failure = { readonly read: number } | { readonly counter: number };
+
 /** Where break/continue go: labels of a while loop, or the return of a for-loop callback. */
 type LoopExit = { continueTo: Label; breakTo: Label } | 'callback';
 
@@ -416,10 +419,13 @@ class ProbeGenerator {
   /**
    * What failed in this run of the body, noted without branching (a branch per read or update
    * multiplies the verifier's paths; a loop then soon exceeds its limits) and added to the counts
-   * once, where the body returns: a bit per read site (words of 64: the runs in which it failed)
-   * and a count per counter (the failed map updates, exactly).
+   * once, where the body returns. A bit (words of 64) per read site (the runs in which it failed)
+   * and per map update that runs at most once a run (so its bit counts it exactly); a count on the
+   * stack for each counter whose updates can repeat in a run (in a while loop or unroll).
    */
-  private failures?: { words: IrValue[]; reads: number[]; counters: Map<number, IrValue> };
+  private failures?: { words: IrValue[]; bits: Failure[]; counts: Map<number, IrValue> };
+  /** How many unroll bodies are being generated around the current statement. */
+  private unrolling = 0;
   /** Where the body's returns meet (to count its failures), with the value to return. */
   private exit?: { label: Label; value: IrValue };
   /** The innermost statement or call being compiled: where a failed helper is reported. */
@@ -699,7 +705,9 @@ class ProbeGenerator {
       }
       case 'UnrollStmt': {
         const n = Number(constantOf(s.count) ?? 1n);
+        this.unrolling++;
         for (let i = 0; i < n; i++) this.block(s.body);
+        this.unrolling--;
         return;
       }
       case 'JumpStmt': {
@@ -1646,23 +1654,25 @@ class ProbeGenerator {
    * Notes, without a branch, that the helper whose result is `rc` failed (rc < 0, whose sign bit
    * is the 1 added): at a read site (its slot in MapFds.readFailures) or for a counter.
    */
-  private noteFailure(rc: IrValue, failure: { read: number } | { counter: number }): void {
+  private noteFailure(rc: IrValue, failure: Failure): void {
     const { fn } = this;
     const failed = fn.binary('lshr', rc, constInt(i64, 63));
     if (!this.exit) {
       if ('counter' in failure) this.bumpCounter(failure.counter, failed);
       return;
     }
-    this.failures ??= { words: [], reads: [], counters: new Map() };
+    this.failures ??= { words: [], bits: [], counts: new Map() };
     const state = this.failures;
-    if ('counter' in failure) {
-      let count = state.counters.get(failure.counter);
-      if (!count) state.counters.set(failure.counter, count = fn.zeroedAlloca(i64));
+    const repeats = this.unrolling > 0 || this.loops.some((l) => l !== 'callback');
+    if ('counter' in failure && repeats) {
+      let count = state.counts.get(failure.counter);
+      if (!count) state.counts.set(failure.counter, count = fn.zeroedAlloca(i64));
       fn.store(fn.binary('add', fn.load(count, 8), failed), count, 8);
       return;
     }
-    let bit = state.reads.indexOf(failure.read);
-    if (bit < 0) bit = state.reads.push(failure.read) - 1;
+    // A read site's bit is shared by its reads; a map update has a bit of its own.
+    let bit = 'read' in failure ? state.bits.findIndex((b) => 'read' in b && b.read === failure.read) : -1;
+    if (bit < 0) bit = state.bits.push(failure) - 1;
     const word = state.words[bit >> 6] ??= fn.zeroedAlloca(i64);
     fn.store(fn.binary('or', fn.load(word, 8), fn.binary('shl', failed, constInt(i64, bit & 63))), word, 8);
   }
@@ -1697,13 +1707,22 @@ class ProbeGenerator {
     if (state) {
       // Loaded as opaque values, so LLVM cannot turn them back into a comparison per helper call.
       const words = state.words.map((w) => fn.loadVolatile(w));
-      const counts = [...state.counters].map(([counter, slot]) => ({ counter, value: fn.loadVolatile(slot) }));
-      const any = [...words, ...counts.map((c) => c.value)].reduce((a, b) => fn.binary('or', a, b));
+      const counts = new Map([...state.counts].map(([counter, slot]) => [counter, fn.loadVolatile(slot)]));
+      const any = [...words, ...counts.values()].reduce((a, b) => fn.binary('or', a, b));
       const record = fn.label('failed');
       const done = fn.label('counted');
       fn.condBr(fn.icmp('ne', any, constInt(i64, 0)), record, done);
       fn.place(record);
-      if (state.reads.length > 0) {
+      const bitOf = (bit: number) => fn.binary('and', fn.binary('lshr', words[bit >> 6]!, constInt(i64, bit & 63)), constInt(i64, 1));
+      const reads: { slot: number; bit: number }[] = [];
+      state.bits.forEach((failure, bit) => {
+        if ('read' in failure) reads.push({ slot: failure.read, bit });
+        else {
+          const before = counts.get(failure.counter);
+          counts.set(failure.counter, before ? fn.binary('add', before, bitOf(bit)) : bitOf(bit));
+        }
+      });
+      if (reads.length > 0) {
         const found = fn.label('readcount');
         const next = fn.label('readcounted');
         const key = fn.alloca(i32, 8);
@@ -1711,14 +1730,13 @@ class ProbeGenerator {
         const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures!), fn.bitcast(key, i8p)]);
         fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, next);
         fn.place(found);
-        state.reads.forEach((slot, bit) => {
-          const failed = fn.binary('and', fn.binary('lshr', words[bit >> 6]!, constInt(i64, bit & 63)), constInt(i64, 1));
+        for (const { slot, bit } of reads) {
           const count = fn.byteOffset(p, slot * 8, i64);
-          fn.store(fn.binary('add', fn.load(count, 8), failed), count, 8);
-        });
+          fn.store(fn.binary('add', fn.load(count, 8), bitOf(bit)), count, 8);
+        }
         fn.place(next);
       }
-      for (const { counter, value } of counts) this.bumpCounter(counter, value);
+      for (const [counter, value] of counts) this.bumpCounter(counter, value);
       fn.br(done);
       fn.place(done);
     }
