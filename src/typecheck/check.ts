@@ -795,18 +795,25 @@ export class Checker {
     }
     const signedA = a.kind === 'int' && a.signed;
     const signedB = b.kind === 'int' && b.signed;
-    if (['<', '<=', '>', '>=', '==', '!='].includes(e.op)) {
-      if (signedA !== signedB && !this.isNonNegativeConstant(signedA ? e.left : e.right)) {
+    const comparison = ['<', '<=', '>', '>=', '==', '!='].includes(e.op);
+    // bpftrace 0.17's warnings: a non-negative constant counts as unsigned where that helps.
+    if (signedA !== signedB && !this.isNonNegativeConstant(signedA ? e.left : e.right)) {
+      if (comparison) {
         this.report(warning('W_SIGN_COMPARE', e.opSpan,
           `comparison of integers of different signs: '${typeName(a)}' and '${typeName(b)}' can lead to undefined behavior`));
+      } else if (['+', '-', '*', '/', '%'].includes(e.op)) {
+        this.report(warning('W_SIGN_ARITH', e.opSpan,
+          `arithmetic on integers of different signs: '${typeName(a)}' and '${typeName(b)}' can lead to undefined behavior`));
       }
-      return INT64;
     }
-    // As bpftrace: the result is signed only if both operands are; BPF divides unsigned.
-    if ((e.op === '/' || e.op === '%') && signedA && signedB) {
+    if (comparison) return INT64;
+    // BPF divides unsigned: any operand that may be negative is worth a warning.
+    if ((e.op === '/' || e.op === '%')
+      && ((signedA && !this.isNonNegativeConstant(e.left)) || (signedB && !this.isNonNegativeConstant(e.right)))) {
       this.report(warning('W_SIGNED_DIV', e.opSpan,
         `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`));
     }
+    // As bpftrace: the result is signed only if both operands are.
     return signedA && signedB ? INT64 : UINT64;
   }
 
