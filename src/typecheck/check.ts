@@ -137,6 +137,10 @@ export class Checker {
     if (!this.collecting) this.diagnostics.push(d);
   }
 
+  private errorCount(): number {
+    return this.diagnostics.filter((d) => d.severity === 'error').length;
+  }
+
   checkProbe(probe: Probe, targets: readonly ProbeTarget[]): void {
     this.targets = targets;
     this.scope = new Map();
@@ -847,13 +851,15 @@ export class Checker {
     switch (c.name) {
       case 'printf': {
         const fmt = c.args[0]!;
+        const errorsBefore = this.errorCount();
         const argTypes = c.args.slice(1).map((a) => this.expr(a));
         if (fmt.kind !== 'StringLiteral') {
           this.report(error('E_ARG_TYPE', fmt.span, 'printf() needs a string literal as its format'));
           return NONE;
         }
         const problem = checkPrintfArgs(fmt.value, argTypes);
-        if (problem) {
+        // An argument already reported (an unknown field...) has a stand-in type: no second error.
+        if (problem && !(problem.argument !== undefined && this.errorCount() > errorsBefore)) {
           this.report(error('E_PRINTF', problem.argument !== undefined ? c.args[problem.argument + 1]!.span : fmt.span, problem.message));
         }
         this.addEvent(c, 'printf', { format: fmt.value, fieldTypes: argTypes.map(eventFieldType) });

@@ -109,6 +109,12 @@ describe('type checker', () => {
     expect(r.program).toBeDefined();
   });
 
+  it('an unknown field given to printf is one error, not also a format mismatch', () => {
+    expect(codes('tracepoint:syscalls:sys_enter_openat { printf("%s\\n", args->nope); }'))
+      .toEqual(['E_UNKNOWN_FIELD@1:61-65']);
+    expect(codes('BEGIN { printf("%s\\n", 1); }')).toEqual(['E_PRINTF@1:24-25']);
+  });
+
   it('warns as bpftrace 0.17 on mixed-sign arithmetic, and not on division of non-negative constants', () => {
     const warned = (expr: string) => check(`BEGIN { $d = 4; $u = (uint32)3; @x = ${expr}; }`)
       .diagnostics.filter((d) => d.code.startsWith('W_SIGN')).map((d) => d.code);
