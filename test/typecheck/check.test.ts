@@ -109,6 +109,11 @@ describe('type checker', () => {
     expect(r.program).toBeDefined();
   });
 
+  it('macaddr() takes 6 bytes exactly, as bpftrace 0.17 (a longer array is an error, not its first 6 bytes)', () => {
+    expect(codes('struct m { unsigned char a[6]; char b[16]; }; BEGIN { $p = (struct m *)0; @x = macaddr($p->a); @y = macaddr($p->b); }'))
+      .toEqual(['E_ARG_TYPE@1:109-114']);
+  });
+
   it('an unknown field given to printf is one error, not also a format mismatch', () => {
     expect(codes('tracepoint:syscalls:sys_enter_openat { printf("%s\\n", args->nope); }'))
       .toEqual(['E_UNKNOWN_FIELD@1:61-65']);
