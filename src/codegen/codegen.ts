@@ -1137,7 +1137,8 @@ class ProbeGenerator {
         const v = this.expr(e.operand);
         switch (e.op) {
           case '-': return { type, ir: fn.binary('sub', constInt(i64, 0), this.toI64(v)) };
-          case '~': return { type, ir: fn.binary('xor', this.toI64(v), constInt(i64, -1)) };
+          // ~ keeps its operand's type: ~(uint8)0 is 255, not a 64-bit -1.
+          case '~': return { type, ir: this.fitToType(fn.binary('xor', this.toI64(v), constInt(i64, -1)), type) };
           case '!': return { type, ir: fn.intCast(fn.icmp('eq', this.toI64(v), constInt(i64, 0)), i64, false) };
           default: return { type, ir: this.toI64(v) };
         }
@@ -1208,12 +1209,8 @@ class ProbeGenerator {
         const p = fn.byteOffset(tuple.ir, offset);
         return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
       }
-      case 'Cast': {
-        const v = this.toI64(this.expr(e.operand));
-        if (type.kind !== 'int') return { type, ir: v };
-        const narrowed = fn.intCast(v, intType(type.bits), false);
-        return { type, ir: fn.intCast(narrowed, i64, type.signed) };
-      }
+      case 'Cast':
+        return { type, ir: this.fitToType(this.toI64(this.expr(e.operand)), type) };
       case 'Index': {
         const fromMemory = this.readPlace(e, type);
         if (fromMemory) return fromMemory;
@@ -1875,6 +1872,12 @@ class ProbeGenerator {
 
   private truthy(v: Val): IrValue {
     return this.fn.icmp('ne', this.toI64(v), constInt(i64, 0));
+  }
+
+  /** A 64-bit value cut to an integer type's width and extended back by its signedness. */
+  private fitToType(v: IrValue, type: Type): IrValue {
+    if (type.kind !== 'int') return v;
+    return this.fn.intCast(this.fn.intCast(v, intType(type.bits), false), i64, type.signed);
   }
 
   private toI64(v: Val): IrValue {

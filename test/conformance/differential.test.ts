@@ -56,6 +56,8 @@ const BEGIN_PROGRAMS: Record<string, string> = {
   'right shifts (logical in 0.17, also of signed values)': '$a = -8; $c = (int32)-8; $d = -8; $d >>= 1; '
     + 'printf("%ld %ld %ld %d %d %ld\\n", $a >> 1, -8 >> 1, $c >> 1, (1 << 63) >> 63, $a >> 33, $d); @s = $a >> 62;',
   'bytes that are not UTF-8': 'printf("[%s] [%.1s] [%3s] [%s]\\n", "\\xe9A", "\\xe9A", "\\xff", "é"); @m["\\xfe"] = 1; @u["ü"] = 2;',
+  '~ keeps the width of its operand': 'printf("%d %d %d\\n", ~(uint8)0, ~(uint16)1, ~(uint32)0); $a = ~(uint8)3; print($a); '
+    + '@m = ~(uint8)0; @k = ~(uint64)0; @j = ~5; @i = ~(int32)7;',
   'cleared and untouched maps': '@c = count(); @s = sum(5); @k[1] = count(); clear(@c); clear(@s); clear(@k); print(@c); print(@s); '
     + 'print(@k); @z = count(); zero(@z); print(@z); @n = count(); @n = count();',
 };
