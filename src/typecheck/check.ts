@@ -536,7 +536,8 @@ export class Checker {
           this.report(error('E_TYPE_MISMATCH', e.span, `the branches of ?: have different types: ${typeName(a)} and ${typeName(b)}`));
           return a;
         }
-        return u;
+        // As bpftrace 0.17: an integer ?: is signed as its first branch is (`c ? (uint64)x : -1` is unsigned).
+        return u.kind === 'int' && a.kind === 'int' ? { ...u, signed: a.signed } : u;
       }
       case 'FieldAccess':
         return this.field(e);

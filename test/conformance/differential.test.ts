@@ -58,6 +58,8 @@ const BEGIN_PROGRAMS: Record<string, string> = {
   'bytes that are not UTF-8': 'printf("[%s] [%.1s] [%3s] [%s]\\n", "\\xe9A", "\\xe9A", "\\xff", "é"); @m["\\xfe"] = 1; @u["ü"] = 2;',
   '~ keeps the width of its operand': 'printf("%d %d %d\\n", ~(uint8)0, ~(uint16)1, ~(uint32)0); $a = ~(uint8)3; print($a); '
     + '@m = ~(uint8)0; @k = ~(uint64)0; @j = ~5; @i = ~(int32)7;',
+  '?: has the signedness of its first branch': '@c = 0 ? (uint64)5 : -1; @d = 0 ? -1 : (uint64)5; @f = 1 ? (uint8)3 : -1; '
+    + '$a = 1 ? (uint64)9 : 0; @a = $a / 2; printf("%d %u\\n", 0 ? (uint32)1 : -1, 0 ? (uint32)1 : -1);',
   'cleared and untouched maps': '@c = count(); @s = sum(5); @k[1] = count(); clear(@c); clear(@s); clear(@k); print(@c); print(@s); '
     + 'print(@k); @z = count(); zero(@z); print(@z); @n = count(); @n = count();',
 };
@@ -76,7 +78,8 @@ describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () =>
   }
 
   it('warnings on signed division and mixed-sign arithmetic are bpftrace 0.17\'s', async () => {
-    const body = '$d = 4; $u = (uint32)3; @a = 1 / 2; @b = $u / 2; @c = $d / 2; @e = $u + 1; @f = $u * $d; @g = $u + -1; @h = $u / $d;';
+    const body = '$d = 4; $u = (uint32)3; @a = 1 / 2; @b = $u / 2; @c = $d / 2; @e = $u + 1; @f = $u * $d; @g = $u + -1; @h = $u / $d; '
+      + '$t = 1 ? (uint64)5 : 0; @t = $t / 2;';
     const args = ['-e', `BEGIN { ${body} exit(); }`];
     const [ref, ours] = await Promise.all([run('bpftrace', args), run('tracelet', args)]);
     // The same warnings at the same places; the type names are tracelet's (uint32 for unsigned int32).
