@@ -1630,10 +1630,12 @@ class ProbeGenerator {
     if (this.fds.readFailures === undefined || !span) return rc;
     const failed = fn.label('readfail');
     const done = fn.label('readok');
-    fn.condBr(fn.icmp('slt', rc, constInt(i64, 0)), failed, done);
-    fn.place(failed);
+    // The key is written on both paths, so the verifier sees the same stack after either and
+    // prunes (a join() of 16 arguments behind a string predicate exceeded its limit otherwise).
     const key = fn.scratch(i32, 4);
     fn.store(constInt(i32, this.readSites.slot(span, helper)), key, 4);
+    fn.condBr(fn.icmp('slt', rc, constInt(i64, 0)), failed, done);
+    fn.place(failed);
     const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures), fn.bitcast(key, i8p)]);
     const count = fn.label('readcount');
     const counted = fn.label('readcounted');
