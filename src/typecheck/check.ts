@@ -982,6 +982,8 @@ function withUser(t: Type, user: boolean | undefined): Type {
   if (!user) return t;
   if (t.kind === 'pointer') return { ...t, userSpace: true };
   if (t.kind === 'record') return { ...t, userSpace: true } as Type;
+  // An array of pointers in user memory (`const char *names[2]`) holds user pointers.
+  if (t.kind === 'array') return { ...t, element: withUser(t.element, user) };
   return t;
 }
 
