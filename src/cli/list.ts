@@ -6,7 +6,7 @@
 // (`software:cpu-clock:`; 0.17 echoes the pattern there), raw tracepoints are listed
 // (`rawtracepoint:NAME`; 0.17 has no such probe type), and types the kernel cannot attach
 // (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are left out of
-// searches that do not name them.
+// searches that do not name them; named, they are listed as 0.17 lists them.
 import { PROVIDER_ALIASES, type ProbeProvider } from '../parser/ast.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { HARDWARE_EVENTS, SOFTWARE_EVENTS, globToRegExp, hasWildcard } from '../typecheck/probes.js';
@@ -16,6 +16,12 @@ export interface ListOptions {
   readonly pid?: number;
   readonly demangle?: (name: string) => string;
 }
+
+/** The iterators bpftrace 0.17 knows, with the context fields -lv shows. */
+const ITERATORS: Record<string, readonly string[]> = {
+  task: ['struct task_struct * task'],
+  task_file: ['struct task_struct * task', 'int fd', 'struct file * file'],
+};
 
 interface Listed {
   readonly name: string;
@@ -93,8 +99,8 @@ function candidates(provider: ProbeProvider, kernel: KernelInfo, asked: boolean)
         },
       }));
     case 'iter':
-      if (!kernel.hasFeature('iter')) return [];
-      return ['task', 'task_file', 'task_vma'].map((n) => ({ name: `iter:${n}` }));
+      if (!asked && !kernel.hasFeature('iter')) return [];
+      return Object.entries(ITERATORS).map(([n, args]) => ({ name: `iter:${n}`, details: () => args }));
     case 'profile':
     case 'interval':
     case 'BEGIN':

@@ -1,6 +1,8 @@
 // TypedProgram → LLVM IR text: one BPF program per probe (or per attach point where the code
 // depends on it), maps referenced by the fds the runtime created, events written straight into
 // the ring buffer.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { AssignStmt, Block, Call, Expr, ForStmt, MapRef, Probe, Span, Stmt, Variable } from '../parser/ast.js';
 import { walk } from '../parser/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -110,6 +112,23 @@ export function stackMapKey(kind: 'kstack' | 'ustack', depth: number): string {
   return `${kind}:${depth}`;
 }
 
+/**
+ * CPUs this machine can have (/sys/devices/system/cpu/possible, e.g. `0-3`), as libbpf counts
+ * them; read when first needed (not while the start-up snapshot is built).
+ */
+let possibleCpuCount: number | undefined;
+function possibleCpus(): number {
+  if (possibleCpuCount === undefined) {
+    try {
+      const ranges = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',');
+      possibleCpuCount = Math.max(...ranges.map((r) => Number(r.split('-').at(-1)) + 1));
+    } catch {
+      possibleCpuCount = availableParallelism();
+    }
+  }
+  return possibleCpuCount;
+}
+
 export interface CodegenOptions {
   /** CLOCK_MONOTONIC at start, for `elapsed`. */
   readonly startNs?: bigint;
@@ -122,6 +141,8 @@ export interface CodegenOptions {
   readonly helperErrors?: number;
   /** The -c child's pid (`cpid`). */
   readonly cpid?: number;
+  /** Possible CPUs: reading an aggregation in a probe adds up every CPU's share. Default: this machine's. */
+  readonly possibleCpus?: number;
 }
 
 export interface CodegenResult {
@@ -433,6 +454,10 @@ class ProbeGenerator {
   /** In a syscall dispatch program: the syscall number and the struct pt_regs pointer (i64). */
   private syscallNr?: IrValue;
   private syscallRegs?: IrValue;
+
+  private get possibleCpus(): number {
+    return this.options.possibleCpus ?? possibleCpus();
+  }
 
   constructor(
     private readonly program: TypedProgram,
@@ -912,6 +937,7 @@ class ProbeGenerator {
     const spec = this.mapSpec(mapName(ref));
     const type = this.program.types.get(ref) ?? INT64;
     const key = this.mapKey(spec, ref);
+    if (spec.kind !== 'scalar' && !isAggregate(type)) return { type, ir: this.aggregationValue(spec, key) };
     const p = this.lookup(spec, key);
     const found = fn.icmp('ne', p, { type: i8p, ref: 'null' });
     const hit = fn.label('hit');
@@ -929,28 +955,56 @@ class ProbeGenerator {
     }
     fn.condBr(found, hit, miss);
     fn.place(hit);
-    // count/sum keep an i64 first in their value; avg is total / count.
-    let v: IrValue;
-    if (spec.kind === 'avg') {
-      const count = fn.load(fn.bitcast(p, ptr(i64)), 8);
-      const total = fn.load(fn.byteOffset(p, 8, i64), 8);
-      const nonzero = fn.select(fn.icmp('eq', count, constInt(i64, 0)), constInt(i64, 1), count);
-      // Signed division from unsigned: BPF cpu v3 has no sdiv.
-      const negative = fn.icmp('slt', total, constInt(i64, 0));
-      const magnitude = fn.select(negative, fn.binary('sub', constInt(i64, 0), total), total);
-      const quotient = fn.binary('udiv', magnitude, nonzero);
-      v = fn.select(negative, fn.binary('sub', constInt(i64, 0), quotient), quotient);
-    } else {
-      v = this.loadInt(p, spec.kind === 'scalar' ? type : INT64);
-    }
-    const hitEnd = fn.label('hitend');
-    fn.br(hitEnd);
-    fn.place(hitEnd);
+    const v = this.loadInt(p, type);
     fn.br(done);
     fn.place(miss);
     fn.br(done);
     fn.place(done);
-    return { type, ir: fn.phi(i64, [[v, hitEnd], [constInt(i64, 0), miss]]) };
+    return { type, ir: fn.phi(i64, [[v, hit], [constInt(i64, 0), miss]]) };
+  }
+
+  /**
+   * The value of a count/sum/avg/min/max map entry, as it prints: the maps are per CPU, so every
+   * possible CPU's share is looked up (bpf_map_lookup_percpu_elem) and combined as the printer does.
+   */
+  private aggregationValue(spec: MapSpec, key: IrValue): IrValue {
+    const { fn } = this;
+    // first: count, sum, min/max value; second: avg's total, min/max's "has a value" flag.
+    const first = fn.scratch(i64, 8);
+    const second = fn.scratch(i64, 8);
+    fn.store(constInt(i64, 0), first, 8);
+    fn.store(constInt(i64, 0), second, 8);
+    for (let cpu = 0; cpu < this.possibleCpus; cpu++) {
+      const p = fn.callHelper(Helper.mapLookupPercpuElem, i8p, [this.mapPointer(spec.name), key, constInt(i64, cpu)]);
+      const add = fn.label('cpushare');
+      const next = fn.label('cpunext');
+      fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), add, next);
+      fn.place(add);
+      const share = fn.load(fn.bitcast(p, ptr(i64)), 8);
+      const share2 = fn.load(fn.byteOffset(p, 8, i64), 8);
+      if (spec.kind === 'min' || spec.kind === 'max') {
+        const best = fn.load(first, 8);
+        const better = fn.icmp(spec.kind === 'min' ? 'slt' : 'sgt', share, best);
+        const seen = fn.icmp('ne', fn.load(second, 8), constInt(i64, 0));
+        const take = fn.binary('and', fn.icmp('ne', share2, constInt(i64, 0)), fn.binary('or', better, fn.icmp('eq', seen, constInt(i1, 0))));
+        fn.store(fn.select(take, share, best), first, 8);
+        fn.store(fn.select(take, constInt(i64, 1), fn.load(second, 8)), second, 8);
+      } else {
+        fn.store(fn.binary('add', fn.load(first, 8), share), first, 8);
+        if (spec.kind === 'avg') fn.store(fn.binary('add', fn.load(second, 8), share2), second, 8);
+      }
+      fn.br(next);
+      fn.place(next);
+    }
+    const v = fn.load(first, 8);
+    if (spec.kind !== 'avg') return v;
+    // avg is total / count, rounded toward zero; signed division from unsigned (BPF cpu v3 has no sdiv).
+    const total = fn.load(second, 8);
+    const nonzero = fn.select(fn.icmp('eq', v, constInt(i64, 0)), constInt(i64, 1), v);
+    const negative = fn.icmp('slt', total, constInt(i64, 0));
+    const magnitude = fn.select(negative, fn.binary('sub', constInt(i64, 0), total), total);
+    const quotient = fn.binary('udiv', magnitude, nonzero);
+    return fn.select(negative, fn.binary('sub', constInt(i64, 0), quotient), quotient);
   }
 
   private aggregate(ref: MapRef, call: Call): void {
@@ -1150,7 +1204,8 @@ class ProbeGenerator {
         const v = this.expr(e.operand);
         switch (e.op) {
           case '-': return { type, ir: fn.binary('sub', constInt(i64, 0), this.toI64(v)) };
-          case '~': return { type, ir: fn.binary('xor', this.toI64(v), constInt(i64, -1)) };
+          // ~ keeps its operand's type: ~(uint8)0 is 255, not a 64-bit -1.
+          case '~': return { type, ir: this.fitToType(fn.binary('xor', this.toI64(v), constInt(i64, -1)), type) };
           case '!': return { type, ir: fn.intCast(fn.icmp('eq', this.toI64(v), constInt(i64, 0)), i64, false) };
           default: return { type, ir: this.toI64(v) };
         }
@@ -1221,12 +1276,8 @@ class ProbeGenerator {
         const p = fn.byteOffset(tuple.ir, offset);
         return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
       }
-      case 'Cast': {
-        const v = this.toI64(this.expr(e.operand));
-        if (type.kind !== 'int') return { type, ir: v };
-        const narrowed = fn.intCast(v, intType(type.bits), false);
-        return { type, ir: fn.intCast(narrowed, i64, type.signed) };
-      }
+      case 'Cast':
+        return { type, ir: this.fitToType(this.toI64(this.expr(e.operand)), type) };
       case 'Index': {
         const fromMemory = this.readPlace(e, type);
         if (fromMemory) return fromMemory;
@@ -1966,6 +2017,12 @@ class ProbeGenerator {
 
   private truthy(v: Val): IrValue {
     return this.fn.icmp('ne', this.toI64(v), constInt(i64, 0));
+  }
+
+  /** A 64-bit value cut to an integer type's width and extended back by its signedness. */
+  private fitToType(v: IrValue, type: Type): IrValue {
+    if (type.kind !== 'int') return v;
+    return this.fn.intCast(this.fn.intCast(v, intType(type.bits), false), i64, type.signed);
   }
 
   private toI64(v: Val): IrValue {

@@ -26,6 +26,7 @@ export const Helper = {
   ringbufSubmit: 132,
   ringbufDiscard: 133,
   forEachMapElem: 164,
+  mapLookupPercpuElem: 195,
 } as const;
 
 /** bpf_get_stackid flags: walk the user stack instead of the kernel's. */

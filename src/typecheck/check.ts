@@ -148,6 +148,10 @@ export class Checker {
     if (!this.collecting) this.diagnostics.push(d);
   }
 
+  private errorCount(): number {
+    return this.diagnostics.filter((d) => d.severity === 'error').length;
+  }
+
   checkProbe(probe: Probe, targets: readonly ProbeTarget[]): void {
     this.targets = targets;
     this.scope = new Map();
@@ -564,7 +568,8 @@ export class Checker {
           this.report(error('E_TYPE_MISMATCH', e.span, `the branches of ?: have different types: ${typeName(a)} and ${typeName(b)}`));
           return a;
         }
-        return u;
+        // As bpftrace 0.17: an integer ?: is signed as its first branch is (`c ? (uint64)x : -1` is unsigned).
+        return u.kind === 'int' && a.kind === 'int' ? { ...u, signed: a.signed } : u;
       }
       case 'FieldAccess':
         return this.field(e);
@@ -827,18 +832,25 @@ export class Checker {
     }
     const signedA = a.kind === 'int' && a.signed;
     const signedB = b.kind === 'int' && b.signed;
-    if (['<', '<=', '>', '>=', '==', '!='].includes(e.op)) {
-      if (signedA !== signedB && !this.isNonNegativeConstant(signedA ? e.left : e.right)) {
+    const comparison = ['<', '<=', '>', '>=', '==', '!='].includes(e.op);
+    // bpftrace 0.17's warnings: a non-negative constant counts as unsigned where that helps.
+    if (signedA !== signedB && !this.isNonNegativeConstant(signedA ? e.left : e.right)) {
+      if (comparison) {
         this.report(warning('W_SIGN_COMPARE', e.opSpan,
           `comparison of integers of different signs: '${typeName(a)}' and '${typeName(b)}' can lead to undefined behavior`));
+      } else if (['+', '-', '*', '/', '%'].includes(e.op)) {
+        this.report(warning('W_SIGN_ARITH', e.opSpan,
+          `arithmetic on integers of different signs: '${typeName(a)}' and '${typeName(b)}' can lead to undefined behavior`));
       }
-      return INT64;
     }
-    // As bpftrace: the result is signed only if both operands are; BPF divides unsigned.
-    if ((e.op === '/' || e.op === '%') && signedA && signedB) {
+    if (comparison) return INT64;
+    // BPF divides unsigned: any operand that may be negative is worth a warning.
+    if ((e.op === '/' || e.op === '%')
+      && ((signedA && !this.isNonNegativeConstant(e.left)) || (signedB && !this.isNonNegativeConstant(e.right)))) {
       this.report(warning('W_SIGNED_DIV', e.opSpan,
         `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`));
     }
+    // As bpftrace: the result is signed only if both operands are.
     return signedA && signedB ? INT64 : UINT64;
   }
 
@@ -872,13 +884,15 @@ export class Checker {
     switch (c.name) {
       case 'printf': {
         const fmt = c.args[0]!;
+        const errorsBefore = this.errorCount();
         const argTypes = c.args.slice(1).map((a) => this.expr(a));
         if (fmt.kind !== 'StringLiteral') {
           this.report(error('E_ARG_TYPE', fmt.span, 'printf() needs a string literal as its format'));
           return NONE;
         }
         const problem = checkPrintfArgs(fmt.value, argTypes);
-        if (problem) {
+        // An argument already reported (an unknown field...) has a stand-in type: no second error.
+        if (problem && !(problem.argument !== undefined && this.errorCount() > errorsBefore)) {
           this.report(error('E_PRINTF', problem.argument !== undefined ? c.args[problem.argument + 1]!.span : fmt.span, problem.message));
         }
         this.addEvent(c, 'printf', { format: fmt.value, fieldTypes: argTypes.map(eventFieldType) });

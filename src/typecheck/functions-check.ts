@@ -165,7 +165,7 @@ export function checkFunction(c: Checker, call: Call): Type {
       const t = c.expr(args[0]!);
       if (args[0]!.kind === 'StringLiteral') {
         c.report(error('E_ARG_TYPE', args[0]!.span, 'macaddr() does not support literal string arguments'));
-      } else if (!isInt(t) && !((t.kind === 'array' || t.kind === 'string') && sizeOfArrayish(t) >= 6)) {
+      } else if (!isInt(t) && !((t.kind === 'array' || t.kind === 'string') && sizeOfArrayish(t) === 6)) {
         c.report(error('E_ARG_TYPE', args[0]!.span, 'macaddr() argument must be 6 bytes in size'));
       }
       return str(18);

@@ -11,7 +11,7 @@ import { normalizeJson, normalizeText } from './normalize.js';
 
 const HAVE_BPFTRACE = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' }).status === 0;
 
-interface Result { stdout: string; code: number | null }
+interface Result { stdout: string; stderr: string; code: number | null }
 
 /** Runs a tracer; once it says its probes are attached, runs `trigger`; resolves when it exits. */
 function run(tracer: 'bpftrace' | 'tracelet', args: string[], trigger?: () => void): Promise<Result> {
@@ -36,7 +36,7 @@ function run(tracer: 'bpftrace' | 'tracelet', args: string[], trigger?: () => vo
   const timer = setTimeout(() => child.kill('SIGINT'), 20_000);
   return new Promise((resolve) => child.on('close', (code) => {
     clearTimeout(timer);
-    resolve({ stdout, code });
+    resolve({ stdout, stderr, code });
   }));
 }
 
@@ -56,6 +56,10 @@ const BEGIN_PROGRAMS: Record<string, string> = {
   'right shifts (logical in 0.17, also of signed values)': '$a = -8; $c = (int32)-8; $d = -8; $d >>= 1; '
     + 'printf("%ld %ld %ld %d %d %ld\\n", $a >> 1, -8 >> 1, $c >> 1, (1 << 63) >> 63, $a >> 33, $d); @s = $a >> 62;',
   'bytes that are not UTF-8': 'printf("[%s] [%.1s] [%3s] [%s]\\n", "\\xe9A", "\\xe9A", "\\xff", "é"); @m["\\xfe"] = 1; @u["ü"] = 2;',
+  '~ keeps the width of its operand': 'printf("%d %d %d\\n", ~(uint8)0, ~(uint16)1, ~(uint32)0); $a = ~(uint8)3; print($a); '
+    + '@m = ~(uint8)0; @k = ~(uint64)0; @j = ~5; @i = ~(int32)7;',
+  '?: has the signedness of its first branch': '@c = 0 ? (uint64)5 : -1; @d = 0 ? -1 : (uint64)5; @f = 1 ? (uint8)3 : -1; '
+    + '$a = 1 ? (uint64)9 : 0; @a = $a / 2; printf("%d %u\\n", 0 ? (uint32)1 : -1, 0 ? (uint32)1 : -1);',
   'cleared and untouched maps': '@c = count(); @s = sum(5); @k[1] = count(); clear(@c); clear(@s); clear(@k); print(@c); print(@s); '
     + 'print(@k); @z = count(); zero(@z); print(@z); @n = count(); @n = count();',
 };
@@ -90,6 +94,28 @@ describe.skipIf(!HAVE_BPFTRACE)('differential: bpftrace 0.17 vs tracelet', () =>
       }, 30_000);
     }
   }
+
+  it('warnings on signed division and mixed-sign arithmetic are bpftrace 0.17\'s', async () => {
+    const body = '$d = 4; $u = (uint32)3; @a = 1 / 2; @b = $u / 2; @c = $d / 2; @e = $u + 1; @f = $u * $d; @g = $u + -1; @h = $u / $d; '
+      + '$t = 1 ? (uint64)5 : 0; @t = $t / 2;';
+    const args = ['-e', `BEGIN { ${body} exit(); }`];
+    const [ref, ours] = await Promise.all([run('bpftrace', args), run('tracelet', args)]);
+    // The same warnings at the same places; the type names are tracelet's (uint32 for unsigned int32).
+    const warnings = (stderr: string) => stderr.split('\n').filter((l) => /warning/i.test(l))
+      .map((l) => l.replace(/^(stdin:\d+:\d+)(-\d+)?: (WARNING|warning)/, '$1: warning').replace(/unsigned int(\d+)/g, 'uint$1'));
+    expect(warnings(ours.stderr)).toEqual(warnings(ref.stderr));
+    expect(warnings(ours.stderr)).toHaveLength(5);
+  }, 30_000);
+
+  it('-l and -lv of every probe type bpftrace 0.17 lists correctly', () => {
+    for (const pattern of ['iter:*', 'tracepoint:sched:sched_switch', 'usdt:/usr/lib/x86_64-linux-gnu/libc.so.6:*']) {
+      for (const flag of ['-l', '-lv']) {
+        const ref = spawnSync('bpftrace', [flag, pattern], { encoding: 'utf8' });
+        const ours = spawnSync(BIN, [flag, pattern], { encoding: 'utf8' });
+        expect({ pattern, flag, out: ours.stdout, code: ours.status }).toEqual({ pattern, flag, out: ref.stdout, code: ref.status });
+      }
+    }
+  });
 
   for (const format of ['text', 'json']) {
     it(`-k and -kk report failed helpers at their source position (${format})`, async () => {

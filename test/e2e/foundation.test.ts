@@ -99,6 +99,18 @@ describe('foundation', () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(300);
   });
 
+  it('an aggregation read in a probe is its total over every CPU, as it prints', () => {
+    // profile fires on each CPU; END runs after every probe has stopped, so its reads and the
+    // printed maps see the same values (a per-CPU read gave one CPU's share).
+    const r = runTracelet(['-e', 'profile:hz:199 { @c = count(); @s = sum(3); @a = avg(cpu * 10 + 1); @mn = min(cpu); @mx = max(cpu); } '
+      + 'interval:ms:400 { exit(); } END { printf("read %d %d %d %d %d\\n", @c, @s, @a, @mn, @mx); }']);
+    expect(r.code).toBe(0);
+    const read = /read (\S+) (\S+) (\S+) (\S+) (\S+)\n/.exec(r.stdout)!.slice(1);
+    const printed = ['c', 's', 'a', 'mn', 'mx'].map((m) => new RegExp(`@${m}: (\\S+)\n`).exec(r.stdout)![1]);
+    expect(read).toEqual(printed);
+    expect(Number(read[0])).toBeGreaterThan(0);
+  });
+
   it('filters with predicates, uses variables, builtins and arithmetic', () => {
     const r = runTracelet(['-e',
       'BEGIN { $a = 6; $b = $a * 7 - 2; @x = $b / 4; @y = $b % 4; @z = -$a; @me = pid > 0 ? 1 : 0; '

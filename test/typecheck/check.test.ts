@@ -109,6 +109,32 @@ describe('type checker', () => {
     expect(r.program).toBeDefined();
   });
 
+  it('macaddr() takes 6 bytes exactly, as bpftrace 0.17 (a longer array is an error, not its first 6 bytes)', () => {
+    expect(codes('struct m { unsigned char a[6]; char b[16]; }; BEGIN { $p = (struct m *)0; @x = macaddr($p->a); @y = macaddr($p->b); }'))
+      .toEqual(['E_ARG_TYPE@1:109-114']);
+  });
+
+  it('an unknown field given to printf is one error, not also a format mismatch', () => {
+    expect(codes('tracepoint:syscalls:sys_enter_openat { printf("%s\\n", args->nope); }'))
+      .toEqual(['E_UNKNOWN_FIELD@1:61-65']);
+    expect(codes('BEGIN { printf("%s\\n", 1); }')).toEqual(['E_PRINTF@1:24-25']);
+  });
+
+  it('warns as bpftrace 0.17 on mixed-sign arithmetic, and not on division of non-negative constants', () => {
+    const warned = (expr: string) => check(`BEGIN { $d = 4; $u = (uint32)3; @x = ${expr}; }`)
+      .diagnostics.filter((d) => d.code.startsWith('W_SIGN')).map((d) => d.code);
+    expect(warned('1 / 2')).toEqual([]);
+    expect(warned('1 / 0')).toEqual([]);
+    expect(warned('$u / 2')).toEqual([]);
+    expect(warned('$u + 1')).toEqual([]);
+    expect(warned('$d / 2')).toEqual(['W_SIGNED_DIV']);
+    expect(warned('4 / -2')).toEqual(['W_SIGNED_DIV']);
+    expect(warned('$u / $d')).toEqual(['W_SIGN_ARITH', 'W_SIGNED_DIV']);
+    expect(warned('$u * $d')).toEqual(['W_SIGN_ARITH']);
+    expect(warned('$u + -1')).toEqual(['W_SIGN_ARITH']);
+    expect(warned('$u & $d')).toEqual([]);
+  });
+
   it('warns about variables that are assigned but never used', () => {
     const r = check('BEGIN { $unused = 1; $used = 2; @x = $used; }');
     expect(r.diagnostics.map((d) => `${d.code}@${d.span.column}`)).toEqual(['W_UNUSED_VARIABLE@9']);
