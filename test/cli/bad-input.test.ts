@@ -109,8 +109,13 @@ describe('-c with a command that cannot run fails before anything runs', () => {
 
 describe('as a user without the permission to trace', () => {
   /** tracelet as `nobody` (uid 65534, no capabilities). */
+  // User nobody where it can reach this checkout (a clone in a 0700 temporary directory is out of
+  // its reach); otherwise root without any capability, which is the same to tracelet's check.
+  const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+  const reachable = spawnSync('setpriv', [...nobody, 'test', '-x', BIN]).status === 0;
+  const unprivileged = reachable ? nobody : ['--inh-caps=-all', '--bounding-set=-all'];
   const asNobody = (args: readonly string[]) => {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', BIN, ...args], { encoding: 'utf8' });
+    const r = spawnSync('setpriv', [...unprivileged, BIN, ...args], { encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const refusal = { code: ExitCode.runtimeError, stdout: '', stderr: `tracelet: ${NEEDS_ROOT}\n` };
