@@ -1,8 +1,10 @@
 // The type checker: resolves probes, infers the type of every expression, checks map key/value
 // consistency across probes, and lays out the events and maps → TypedProgram.
-import type {
-  AssignStmt, AttachPoint, Block, Call, Expr, MapRef, Probe, Program, Span, Stmt, TypeName, Variable,
-} from '../parser/ast.js';
+import {
+  mapName, type AssignStmt, type AttachPoint, type Block, type Call, type Expr, type MapRef, type Probe, type Program,
+  type Stmt, type TypeName, type Variable,
+} from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
@@ -14,10 +16,12 @@ import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.
 import { checkPrintfArgs } from './printf-format.js';
 import { parameterText, parameterValue } from './positional.js';
 import {
-  HIST_BUCKETS, INT64, NONE, stringBytes, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
-  type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
-  type ProbeTarget, type Type, type TypedProbe, type TypedProgram, type VariableInfo,
-} from './types.js';
+  HIST_BUCKETS, lhistBucketCount, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec, type ProbeTarget, type TypedProbe, type TypedProgram, type VariableInfo,
+} from '../model/program.js';
+import {
+  INT64, NONE, UINT64, sameType, sizeOf, str, tupleLayout, typeName, type AggregationKind, type Type,
+} from '../model/types.js';
+import { stringBytes } from '../model/strings.js';
 
 export interface CheckOptions {
   /** BPFTRACE_STRLEN: the size of strings read with str(). */
@@ -1029,10 +1033,6 @@ function eventFieldType(t: Type): Type {
 }
 
 /** A map's name as printed and as MapSpec keys it: with its `@`. */
-export function mapName(ref: MapRef): string {
-  return `@${ref.name}`;
-}
-
 function hintFor(name: string, candidates: readonly string[], prefix = ''): string | undefined {
   const c = closest(name, candidates);
   return c ? `did you mean ${prefix}${c}?` : undefined;

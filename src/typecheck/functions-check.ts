@@ -3,10 +3,11 @@
 import { PT_REGS } from './registers.js';
 import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Call, Expr } from '../parser/ast.js';
+import type { Call, Expr } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
 import type { Checker } from './check.js';
-import { JOIN_ARGS, JOIN_ARG_SIZE, NONE, UINT64, INT64, UINT8, str, typeName, type StackMode, type Type } from './types.js';
+import { JOIN_ARGS, JOIN_ARG_SIZE } from '../model/program.js';
+import { NONE, UINT64, INT64, UINT8, str, typeName, type StackMode, type Type } from '../model/types.js';
 import { checkPrintfArgs } from './printf-format.js';
 
 /** x86-64 `struct pt_regs` offsets, for reg("name"). */

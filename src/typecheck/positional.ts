@@ -12,11 +12,11 @@
 //             which 0.17 rejects.)
 //
 // In attach points parameters are replaced by their text (see parser/attach-point.ts).
-import type { Call, PositionalParam } from '../parser/ast.js';
+import type { Call, PositionalParam } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
 import { walk } from '../parser/walk.js';
 import type { Checker } from './check.js';
-import { stringBytes } from './types.js';
+import { stringBytes } from '../model/strings.js';
 
 const C_INTEGER = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
 

@@ -1,10 +1,10 @@
 // Attach points → the concrete targets a program is attached to (wildcards expanded), with
 // diagnostics for ones that do not exist.
-import type { AttachPoint } from '../parser/ast.js';
+import type { AttachPoint } from '../model/ast.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { ElfSymbol, KernelInfo } from '../kernel/kernel-info.js';
-import type { ProbeTarget } from './types.js';
+import type { ProbeTarget } from '../model/program.js';
 
 const TIME_UNITS: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n, hz: 0n };
 

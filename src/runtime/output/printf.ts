@@ -15,7 +15,8 @@
 // consume the argument there (undefined behaviour in bpftrace).
 import type { PrintfConversion } from '../../typecheck/printf-format.js';
 import { parsePrintfFormat } from '../../typecheck/printf-format.js';
-import { bytesToString, stringBytes, type Type } from '../../typecheck/types.js';
+import { bytesToString, stringBytes } from '../../model/strings.js';
+import type { Type } from '../../model/types.js';
 import type { TypedValue, Value } from './model.js';
 import { cString, formatBuffer, formatStack, normalizeInt, valueToText } from './values.js';
 
