@@ -16,28 +16,14 @@ import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.
 import { checkPrintfArgs } from './printf-format.js';
 import { parameterText, parameterValue } from './positional.js';
 import {
-  HIST_BUCKETS, lhistBucketCount, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec, type ProbeTarget, type TypedProbe, type TypedProgram, type VariableInfo,
+  HIST_BUCKETS, lhistBucketCount, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
+  type ProbeTarget, type TypedProbe, type TypedProgram, type VariableInfo,
 } from '../model/program.js';
 import {
   INT64, NONE, UINT64, sameType, sizeOf, str, tupleLayout, typeName, type AggregationKind, type Type,
 } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
-
-export interface CheckOptions {
-  /** BPFTRACE_STRLEN: the size of strings read with str(). */
-  readonly stringLength?: number;
-  /** BPFTRACE_MAP_KEYS_MAX */
-  readonly mapKeysMax?: number;
-  readonly params?: readonly string[];
-  /** -p PID / the -c child: uprobe and usdt targets are resolved in this process. */
-  readonly pid?: number;
-  /** C++ demangler (the native addon's), for uprobe names. */
-  readonly demangle?: (name: string) => string;
-  /** --unsafe: allow system(), signal() and override(). */
-  readonly unsafe?: boolean;
-  /** -k: failed helper calls are reported (1), -kk: also failed probe_read* (2). */
-  readonly helperErrors?: number;
-}
+import type { CheckContext, CheckOptions, EventDetails } from './context.js';
 
 export interface CheckResult {
   readonly program?: TypedProgram;
@@ -88,7 +74,7 @@ function describeValue(info: MapInfo): string {
   return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
 }
 
-export class Checker {
+export class Checker implements CheckContext {
   readonly diagnostics: Diagnostic[] = [];
   readonly types = new Map<Expr, Type>();
   readonly constants = new Map<Expr, bigint | Uint8Array>();
@@ -992,11 +978,7 @@ export class Checker {
     return checkFunction(this, c);
   }
 
-  addEvent(
-    at: Expr,
-    kind: EventKind,
-    d: { format?: string; map?: string; top?: number; div?: number; separator?: string; fieldTypes: readonly Type[] },
-  ): void {
+  addEvent(at: Expr, kind: EventKind, d: EventDetails): void {
     if (this.collecting) return;
     const layout = tupleLayout(d.fieldTypes);
     const fields = d.fieldTypes.map((type, i) => ({ type, offset: 8 + layout.offsets[i]! }));

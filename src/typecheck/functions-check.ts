@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Call, Expr } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
-import type { Checker } from './check.js';
+import type { CheckContext } from './context.js';
 import { JOIN_ARGS, JOIN_ARG_SIZE } from '../model/program.js';
 import { NONE, UINT64, INT64, UINT8, str, typeName, type StackMode, type Type } from '../model/types.js';
 import { checkPrintfArgs } from './printf-format.js';
@@ -22,7 +22,7 @@ export const MAX_STACK_DEPTH = 127;
 
 /** Compile-time values of calls that are constants (kaddr, uaddr, cgroupid, pton) and of sizeof. */
 
-function literal(c: Checker, call: Call, e: Expr | undefined, what: string): string | undefined {
+function literal(c: CheckContext, call: Call, e: Expr | undefined, what: string): string | undefined {
   if (e?.kind === 'StringLiteral') return e.value;
   if (e) c.expr(e);
   // str($N) is a literal too, as in bpftrace.
@@ -36,7 +36,7 @@ function isInt(t: Type): boolean {
   return t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool';
 }
 
-export function checkFunction(c: Checker, call: Call): Type {
+export function checkFunction(c: CheckContext, call: Call): Type {
   const args = call.args;
   const providers = new Set(c.targets.map((t) => t.provider));
   switch (call.name) {
