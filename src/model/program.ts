@@ -86,6 +86,10 @@ export interface EventSpec {
   readonly span: Span;
 }
 
+/** perf_event_attr.type values (ProbeTarget.perf.type). */
+export const PERF_TYPE_HARDWARE = 0;
+export const PERF_TYPE_SOFTWARE = 1;
+
 /** One program to load: a probe block bound to one expanded attach point (or a shared group). */
 export interface ProbeTarget {
   /** The provider after alias resolution. */

@@ -16,11 +16,10 @@ import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
-import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
 import { MESSAGES, unavailableProbe } from './availability.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
 import {
-  HIST_BUCKETS, lhistBucketCount, type EventSpec, type MapSpec, type TypedProgram,
+  HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type TypedProgram,
 } from '../model/program.js';
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
