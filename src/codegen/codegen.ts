@@ -21,8 +21,8 @@ import {
 } from './ir/builder.js';
 import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
 import { stringBytes } from '../model/strings.js';
-import { signalNumber } from '../typecheck/functions-check.js';
-import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../typecheck/registers.js';
+import { signalNumber } from '../kernel/signals.js';
+import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
 import { syscallNumbers } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */

@@ -1,6 +1,7 @@
 // Types of bpftrace's value functions (ksym, buf, join, ntop, strftime, kstack...): what each
 // takes, what it returns, and the compile-time work some do (kaddr, uaddr, pton, cgroupid).
-import { PT_REGS } from './registers.js';
+import { PT_REGS } from '../kernel/registers.js';
+import { signalNumber } from '../kernel/signals.js';
 import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Call, Expr } from '../model/ast.js';
@@ -292,14 +293,4 @@ function ipv6Bytes(text: string): Uint8Array {
   const out = new Uint8Array(16);
   groups.forEach((g, i) => { out[i * 2] = g >> 8; out[i * 2 + 1] = g & 0xff; });
   return out;
-}
-
-const SIGNALS = ['HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE',
-  'ALRM', 'TERM', 'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF',
-  'WINCH', 'IO', 'PWR', 'SYS'];
-
-/** `SIGKILL` / `KILL` → 9. */
-export function signalNumber(name: string): number | undefined {
-  const i = SIGNALS.indexOf(name.replace(/^SIG/, ''));
-  return i < 0 ? undefined : i + 1;
 }
