@@ -27,7 +27,7 @@ import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
 import type { TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
-import { walk } from '../parser/walk.js';
+import { walk } from '../model/walk.js';
 
 interface Options {
   e?: string;

@@ -8,7 +8,7 @@ import {
   type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
-import { walk } from '../parser/walk.js';
+import { walk } from '../model/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { INT64, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import {

@@ -12,7 +12,7 @@ import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js'
 import { LineMap, preprocess } from './preprocess.js';
 import { lex } from './lexer.js';
 import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
-import { nodeDeeperThan } from './walk.js';
+import { nodeDeeperThan } from '../model/walk.js';
 
 export interface ParseOptions {
   /** Command-line positional parameters: `$1` is params[0]. Used in attach points. */

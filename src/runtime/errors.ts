@@ -2,7 +2,7 @@
 // statement, when the verifier log carries line info (codegen emits it), else the probe.
 import type { Probe, Stmt } from '../model/ast.js';
 import type { Span } from '../model/span.js';
-import { walk } from '../parser/walk.js';
+import { walk } from '../model/walk.js';
 import { error } from '../diagnostics/diagnostic.js';
 import { renderDiagnostic, type SourceFile } from '../diagnostics/render.js';
 import type { Session } from './session.js';

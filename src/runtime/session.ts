@@ -7,7 +7,7 @@ import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper } from '../codegen/helpers.js';
 import type { Expr } from '../model/ast.js';
 import type { Span } from '../model/span.js';
-import { walk } from '../parser/walk.js';
+import { walk } from '../model/walk.js';
 import {
   generate, stackMapKeys, counterSlots, COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
   SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,

@@ -14,7 +14,7 @@
 // In attach points parameters are replaced by their text (see parser/attach-point.ts).
 import type { Call, PositionalParam } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
-import { walk } from '../parser/walk.js';
+import { walk } from '../model/walk.js';
 import type { CheckContext } from './context.js';
 import { stringBytes } from '../model/strings.js';
 
