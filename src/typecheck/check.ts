@@ -13,7 +13,7 @@ import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
 import { checkFunction } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
-import { checkPrintfArgs } from './printf-format.js';
+import { checkPrintfArgs } from '../model/printf-format.js';
 import { parameterText, parameterValue } from './positional.js';
 import {
   HIST_BUCKETS, lhistBucketCount, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,

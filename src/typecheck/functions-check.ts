@@ -9,7 +9,7 @@ import { error } from '../diagnostics/diagnostic.js';
 import type { CheckContext } from './context.js';
 import { JOIN_ARGS, JOIN_ARG_SIZE } from '../model/program.js';
 import { NONE, UINT64, INT64, UINT8, str, typeName, type StackMode, type Type } from '../model/types.js';
-import { checkPrintfArgs } from './printf-format.js';
+import { checkPrintfArgs } from '../model/printf-format.js';
 
 /** x86-64 `struct pt_regs` offsets, for reg("name"). */
 

@@ -11,7 +11,7 @@
 // Each conversion takes one argument; its kind must match exactly (integers, pointers and bools for
 // the integer conversions; strings and the string-like types — ksym, usym, username, inet,
 // timestamp, kstack, ustack — for %s; buf() for %r, %rx, %rh).
-import type { Type } from '../model/types.js';
+import type { Type } from './types.js';
 
 export type PrintfLength = '' | 'hh' | 'h' | 'l' | 'll' | 'j' | 'z' | 't';
 export type PrintfConversionChar = 'd' | 'u' | 'o' | 'x' | 'X' | 'p' | 'c' | 's' | 'r' | 'rx' | 'rh';
