@@ -153,4 +153,18 @@ describe('import rules of src/', () => {
   it('no cycles between files (known ones listed by name)', () => {
     expect(fileCycles()).toEqual([...KNOWN_FILE_CYCLES].sort());
   });
+
+  it("docs/ARCHITECTURE.md's table of what each folder imports is the source's", () => {
+    const doc = readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8');
+    const section = doc.split(/^## Import rules$/m)[1]?.split(/^## /m)[0] ?? '';
+    const documented = new Map(
+      [...section.matchAll(/^\| ([a-z]+) \| (.*) \|$/gm)].map((m) => [m[1]!, m[2] === '(nothing)' ? '' : m[2]!]),
+    );
+    const actual = new Map<string, string>();
+    for (const folder of new Set(IMPORTS.map((i) => folderOf(i.from)))) {
+      const to = new Set(between.filter((i) => folderOf(i.from) === folder).map((i) => folderOf(i.to)));
+      actual.set(folder, [...to].sort().join(', '));
+    }
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(actual));
+  });
 });
