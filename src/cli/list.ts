@@ -7,7 +7,7 @@
 // (`rawtracepoint:NAME`; 0.17 has no such probe type), and types the kernel cannot attach
 // (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are left out of
 // searches that do not name them; named, they are listed as 0.17 lists them.
-import { PROVIDER_ALIASES, type ProbeProvider } from '../parser/ast.js';
+import { PROVIDER_ALIASES, type ProbeProvider } from '../model/ast.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { HARDWARE_EVENTS, SOFTWARE_EVENTS, globToRegExp, hasWildcard } from '../typecheck/probes.js';
 

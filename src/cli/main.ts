@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from '../parser/index.js';
-import type { Expr, Include, Program } from '../parser/ast.js';
+import type { Expr, Include, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
@@ -23,9 +23,11 @@ import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
 import { listProbes } from './list.js';
 import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
-import { stringBytes, typeName, type TypedProgram } from '../typecheck/types.js';
+import { stringBytes } from '../model/strings.js';
+import { typeName } from '../model/types.js';
+import type { TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
-import { walk } from '../parser/walk.js';
+import { walk } from '../model/walk.js';
 
 interface Options {
   e?: string;

@@ -3,22 +3,26 @@
 // the ring buffer.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { AssignStmt, Block, Call, Expr, ForStmt, MapRef, Probe, Span, Stmt, Variable } from '../parser/ast.js';
-import { walk } from '../parser/walk.js';
-import type { KernelInfo } from '../kernel/kernel-info.js';
 import {
-  INT64, UINT64, alignUp, lhistBucketCount, sizeOf, tupleLayout,
-  type EventSpec, type MapSpec, type ProbeTarget, type Type, type TypedProbe, type TypedProgram,
-} from '../typecheck/types.js';
-import { mapName } from '../typecheck/check.js';
+  mapName, type AssignStmt, type Block, type Call, type Expr, type ForStmt, type MapRef, type Probe, type Stmt,
+  type Variable,
+} from '../model/ast.js';
+import type { Span } from '../model/span.js';
+import { walk } from '../model/walk.js';
+import type { KernelInfo } from '../kernel/kernel-info.js';
+import { INT64, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
+import {
+  JOIN_ARGS, JOIN_ARG_SIZE, lhistBucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProbe,
+  type TypedProgram,
+} from '../model/program.js';
 import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrValue, type Label,
 } from './ir/builder.js';
 import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
-import { JOIN_ARGS, JOIN_ARG_SIZE, stringBytes } from '../typecheck/types.js';
-import { signalNumber } from '../typecheck/functions-check.js';
-import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../typecheck/registers.js';
+import { stringBytes } from '../model/strings.js';
+import { signalNumber } from '../kernel/signals.js';
+import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
 import { syscallNumbers } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */

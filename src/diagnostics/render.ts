@@ -1,4 +1,4 @@
-import type { Span } from '../parser/ast.js';
+import type { Span } from '../model/span.js';
 import type { Diagnostic } from './diagnostic.js';
 
 /** The text a diagnostic points into. */

@@ -3,7 +3,7 @@
 // when asked for. Records reached through a pointer come back opaque (fields: []), so conversion
 // never recurses through the kernel's type graph; the caller looks them up again by name.
 import { readFileSync } from 'node:fs';
-import type { IntBits, RecordField, Type } from '../typecheck/types.js';
+import type { IntBits, RecordField, Type } from '../model/types.js';
 
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 

@@ -1,6 +1,6 @@
 // What the kernel and the system's binaries offer a tracer. An interface, so the type checker can
 // be tested against a fake kernel (e.g. a tracepoint this machine lacks).
-import type { Type } from '../typecheck/types.js';
+import type { Type } from '../model/types.js';
 
 /** One field of a tracepoint's `format` file. */
 export interface TracepointField {

@@ -2,7 +2,7 @@
 // use and kept.
 import { headerMacros } from './headers.js';
 import { existsSync } from 'node:fs';
-import type { Type } from '../typecheck/types.js';
+import type { Type } from '../model/types.js';
 import { Btf, VMLINUX_BTF } from './btf.js';
 import { ElfFile } from './elf.js';
 import type { UsdtNote } from './elf.js';

@@ -2,7 +2,7 @@
 // `format` files into the fields `args->` sees.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import type { Type } from '../typecheck/types.js';
+import type { Type } from '../model/types.js';
 import type { DataLocInfo, TracepointField, TracepointFormat } from './kernel-info.js';
 
 export const TRACEFS = '/sys/kernel/tracing';

@@ -21,7 +21,8 @@
 //
 // Wildcards (`*`, `?`) are kept as written; resolving them is the type checker's job.
 
-import { PROVIDER_ALIASES, type AttachPoint, type ProbeProvider, type Span } from './ast.js';
+import { PROVIDER_ALIASES, type AttachPoint, type ProbeProvider } from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { LineMap } from './preprocess.js';

@@ -1,4 +1,4 @@
-// The parser stage: source text → AST (src/parser/ast.ts) + diagnostics.
+// The parser stage: source text → AST (src/model/ast.ts) + diagnostics.
 //
 //   preprocess (comments-aware #include/#define/#ifdef, shebang) → lex (chevrotain, with modes for
 //   probe headers) → parse (chevrotain, with error recovery) → Program.
@@ -6,12 +6,13 @@
 // `parse` never throws: whatever the input, it returns the program it could build and the
 // diagnostics, sorted by position.
 
-import type { Program, Span } from './ast.js';
+import type { Program } from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { LineMap, preprocess } from './preprocess.js';
 import { lex } from './lexer.js';
 import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
-import { nodeDeeperThan } from './walk.js';
+import { nodeDeeperThan } from '../model/walk.js';
 
 export interface ParseOptions {
   /** Command-line positional parameters: `$1` is params[0]. Used in attach points. */

@@ -18,7 +18,7 @@
 import { createToken, createTokenInstance, Lexer, type IToken, type TokenType } from 'chevrotain';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Define, LineMap } from './preprocess.js';
-import type { Span } from './ast.js';
+import type { Span } from '../model/span.js';
 
 // ---------------------------------------------------------------------------------------------
 // Token types
@@ -577,7 +577,7 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], spanOf: (t: IToken) => 
 /**
  * A byte written as an escape (`\xff`, `\377`). Bytes >= 0x80 become U+DC80..U+DCFF (lone
  * surrogates, as Python's surrogateescape), so they stay raw bytes and do not turn into UTF-8
- * sequences when the string is encoded (see stringBytes in typecheck/types.ts).
+ * sequences when the string is encoded (see stringBytes in model/strings.ts).
  */
 function byteChar(b: number): string {
   return String.fromCharCode(b >= 0x80 ? 0xdc00 + b : b);

@@ -21,30 +21,9 @@ import {
   type TokenType,
 } from 'chevrotain';
 import type {
-  AttachPoint,
-  BinaryOp,
-  Block,
-  CDeclarator,
-  CDefinition,
-  CField,
-  CLayoutAttributes,
-  ConfigAssignment,
-  CType,
-  Expr,
-  ForStmt,
-  IfStmt,
-  Include,
-  MapRef,
-  Probe,
-  Program,
-  Span,
-  Stmt,
-  TypeName,
-  UnaryOp,
-  UnrollStmt,
-  Variable,
-  WhileStmt,
-} from './ast.js';
+  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForStmt, IfStmt, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
+} from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { LineMap } from './preprocess.js';
 import { parseAttachPoint } from './attach-point.js';

@@ -6,7 +6,8 @@
 // are returned for the lexer to expand at the token level (expanded tokens keep the span of the
 // name they replaced).
 
-import type { Include, Span } from './ast.js';
+import type { Include } from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 
 /** Offsets → 1-based line/column spans, by binary search over line starts. */

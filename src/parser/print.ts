@@ -1,7 +1,7 @@
 // A readable dump of the AST for -d/-dd, one node a line, children indented one space (as
 // bpftrace -d prints its AST): the node's kind, its own values (names, operators, literals) and,
 // once type-checked, its type after `::`.
-import type { Program } from './ast.js';
+import type { Program } from '../model/ast.js';
 
 /** The AST as text; `typeOf` (after type checking) names the type of an expression node. */
 export function printAst(program: Program, typeOf?: (node: object) => string | undefined): string {

@@ -1,6 +1,6 @@
 // Probe types this kernel cannot run, found before anything is loaded, each with one sentence
 // that names the missing feature (the CLI exits with 3, "the system refused").
-import type { ProbeProvider } from '../parser/ast.js';
+import type { ProbeProvider } from '../model/ast.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 
 export const MESSAGES = {

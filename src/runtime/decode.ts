@@ -1,6 +1,8 @@
 // Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
 import { native } from './native.js';
-import { HIST_BUCKETS, alignUp, bytesToString, lhistBucketCount, sizeOf, tupleLayout, type MapSpec, type Type } from '../typecheck/types.js';
+import { HIST_BUCKETS, lhistBucketCount, type MapSpec } from '../model/program.js';
+import { alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
+import { bytesToString } from '../model/strings.js';
 import type { MapEntry, MapValue, Value } from './output/model.js';
 import { formatInet, type Resolver } from './symbols.js';
 

@@ -1,7 +1,8 @@
 // Turns a failure to load into a diagnostic that points at what the kernel rejected: the
 // statement, when the verifier log carries line info (codegen emits it), else the probe.
-import type { Probe, Span, Stmt } from '../parser/ast.js';
-import { walk } from '../parser/walk.js';
+import type { Probe, Stmt } from '../model/ast.js';
+import type { Span } from '../model/span.js';
+import { walk } from '../model/walk.js';
 import { error } from '../diagnostics/diagnostic.js';
 import { renderDiagnostic, type SourceFile } from '../diagnostics/render.js';
 import type { Session } from './session.js';

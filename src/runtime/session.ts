@@ -5,8 +5,9 @@ import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper } from '../codegen/helpers.js';
-import type { Expr, Span } from '../parser/ast.js';
-import { walk } from '../parser/walk.js';
+import type { Expr } from '../model/ast.js';
+import type { Span } from '../model/span.js';
+import { walk } from '../model/walk.js';
 import {
   generate, stackMapKeys, counterSlots, COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
   SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
@@ -15,11 +16,11 @@ import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
-import { PERF_TYPE_HARDWARE } from '../typecheck/probes.js';
 import { MESSAGES, unavailableProbe } from './availability.js';
+import { bytesToString, stringBytes } from '../model/strings.js';
 import {
-  bytesToString, HIST_BUCKETS, lhistBucketCount, stringBytes, type EventSpec, type MapSpec, type TypedProgram,
-} from '../typecheck/types.js';
+  HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type TypedProgram,
+} from '../model/program.js';
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ElfFile } from '../kernel/elf.js';
 import type { Kallsyms } from '../kernel/kallsyms.js';
-import type { StackMode } from '../typecheck/types.js';
+import type { StackMode } from '../model/types.js';
 import { strftime } from './output/time.js';
 
 interface Mapping {

@@ -1,6 +1,6 @@
 // Builtin variables: their types and where they are available.
-import type { ProbeProvider } from '../parser/ast.js';
-import { INT64, UINT64, str, type Type } from './types.js';
+import type { ProbeProvider } from '../model/ast.js';
+import { INT64, UINT64, str, type Type } from '../model/types.js';
 
 export interface BuiltinSpec {
   readonly type: Type;

@@ -1,8 +1,10 @@
 // The type checker: resolves probes, infers the type of every expression, checks map key/value
 // consistency across probes, and lays out the events and maps → TypedProgram.
-import type {
-  AssignStmt, AttachPoint, Block, Call, Expr, MapRef, Probe, Program, Span, Stmt, TypeName, Variable,
-} from '../parser/ast.js';
+import {
+  mapName, type AssignStmt, type AttachPoint, type Block, type Call, type Expr, type MapRef, type Probe, type Program,
+  type Stmt, type TypeName, type Variable,
+} from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
@@ -11,29 +13,17 @@ import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
 import { checkFunction } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
-import { checkPrintfArgs } from './printf-format.js';
+import { checkPrintfArgs } from '../model/printf-format.js';
 import { parameterText, parameterValue } from './positional.js';
 import {
-  HIST_BUCKETS, INT64, NONE, stringBytes, UINT64, lhistBucketCount, sameType, sizeOf, str, tupleLayout, typeName,
-  type AggregationKind, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
-  type ProbeTarget, type Type, type TypedProbe, type TypedProgram, type VariableInfo,
-} from './types.js';
-
-export interface CheckOptions {
-  /** BPFTRACE_STRLEN: the size of strings read with str(). */
-  readonly stringLength?: number;
-  /** BPFTRACE_MAP_KEYS_MAX */
-  readonly mapKeysMax?: number;
-  readonly params?: readonly string[];
-  /** -p PID / the -c child: uprobe and usdt targets are resolved in this process. */
-  readonly pid?: number;
-  /** C++ demangler (the native addon's), for uprobe names. */
-  readonly demangle?: (name: string) => string;
-  /** --unsafe: allow system(), signal() and override(). */
-  readonly unsafe?: boolean;
-  /** -k: failed helper calls are reported (1), -kk: also failed probe_read* (2). */
-  readonly helperErrors?: number;
-}
+  HIST_BUCKETS, lhistBucketCount, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
+  type ProbeTarget, type TypedProbe, type TypedProgram, type VariableInfo,
+} from '../model/program.js';
+import {
+  INT64, NONE, UINT64, sameType, sizeOf, str, tupleLayout, typeName, type AggregationKind, type Type,
+} from '../model/types.js';
+import { stringBytes } from '../model/strings.js';
+import type { CheckContext, CheckOptions, EventDetails } from './context.js';
 
 export interface CheckResult {
   readonly program?: TypedProgram;
@@ -84,7 +74,7 @@ function describeValue(info: MapInfo): string {
   return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
 }
 
-export class Checker {
+export class Checker implements CheckContext {
   readonly diagnostics: Diagnostic[] = [];
   readonly types = new Map<Expr, Type>();
   readonly constants = new Map<Expr, bigint | Uint8Array>();
@@ -988,11 +978,7 @@ export class Checker {
     return checkFunction(this, c);
   }
 
-  addEvent(
-    at: Expr,
-    kind: EventKind,
-    d: { format?: string; map?: string; top?: number; div?: number; separator?: string; fieldTypes: readonly Type[] },
-  ): void {
+  addEvent(at: Expr, kind: EventKind, d: EventDetails): void {
     if (this.collecting) return;
     const layout = tupleLayout(d.fieldTypes);
     const fields = d.fieldTypes.map((type, i) => ({ type, offset: 8 + layout.offsets[i]! }));
@@ -1029,10 +1015,6 @@ function eventFieldType(t: Type): Type {
 }
 
 /** A map's name as printed and as MapSpec keys it: with its `@`. */
-export function mapName(ref: MapRef): string {
-  return `@${ref.name}`;
-}
-
 function hintFor(name: string, candidates: readonly string[], prefix = ''): string | undefined {
   const c = closest(name, candidates);
   return c ? `did you mean ${prefix}${c}?` : undefined;

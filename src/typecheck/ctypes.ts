@@ -1,10 +1,12 @@
 // C types as written in scripts (casts, sizeof, offsetof, struct/union/enum definitions, typedefs)
 // and the BTF-typed arguments of rawtracepoint and kfunc probes.
-import type { CDefinition, CField, CLayoutAttributes, CType, Span, TypeName } from '../parser/ast.js';
+import type { CDefinition, CField, CLayoutAttributes, CType, TypeName } from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { alignOf, alignUp, int, sizeOf, str, type ProbeTarget, type RecordField, type Type } from './types.js';
+import { alignOf, alignUp, int, sizeOf, str, type RecordField, type Type } from '../model/types.js';
+import type { ProbeTarget } from '../model/program.js';
 
 /** C and bpftrace integer spellings. */
 const INTEGER_NAMES: Record<string, Type> = {

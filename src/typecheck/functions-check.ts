@@ -1,13 +1,15 @@
 // Types of bpftrace's value functions (ksym, buf, join, ntop, strftime, kstack...): what each
 // takes, what it returns, and the compile-time work some do (kaddr, uaddr, pton, cgroupid).
-import { PT_REGS } from './registers.js';
+import { PT_REGS } from '../kernel/registers.js';
+import { signalNumber } from '../kernel/signals.js';
 import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Call, Expr } from '../parser/ast.js';
+import type { Call, Expr } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
-import type { Checker } from './check.js';
-import { JOIN_ARGS, JOIN_ARG_SIZE, NONE, UINT64, INT64, UINT8, str, typeName, type StackMode, type Type } from './types.js';
-import { checkPrintfArgs } from './printf-format.js';
+import type { CheckContext } from './context.js';
+import { JOIN_ARGS, JOIN_ARG_SIZE } from '../model/program.js';
+import { NONE, UINT64, INT64, UINT8, str, typeName, type StackMode, type Type } from '../model/types.js';
+import { checkPrintfArgs } from '../model/printf-format.js';
 
 /** x86-64 `struct pt_regs` offsets, for reg("name"). */
 
@@ -21,7 +23,7 @@ export const MAX_STACK_DEPTH = 127;
 
 /** Compile-time values of calls that are constants (kaddr, uaddr, cgroupid, pton) and of sizeof. */
 
-function literal(c: Checker, call: Call, e: Expr | undefined, what: string): string | undefined {
+function literal(c: CheckContext, call: Call, e: Expr | undefined, what: string): string | undefined {
   if (e?.kind === 'StringLiteral') return e.value;
   if (e) c.expr(e);
   // str($N) is a literal too, as in bpftrace.
@@ -35,7 +37,7 @@ function isInt(t: Type): boolean {
   return t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool';
 }
 
-export function checkFunction(c: Checker, call: Call): Type {
+export function checkFunction(c: CheckContext, call: Call): Type {
   const args = call.args;
   const providers = new Set(c.targets.map((t) => t.provider));
   switch (call.name) {
@@ -291,14 +293,4 @@ function ipv6Bytes(text: string): Uint8Array {
   const out = new Uint8Array(16);
   groups.forEach((g, i) => { out[i * 2] = g >> 8; out[i * 2 + 1] = g & 0xff; });
   return out;
-}
-
-const SIGNALS = ['HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE',
-  'ALRM', 'TERM', 'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF',
-  'WINCH', 'IO', 'PWR', 'SYS'];
-
-/** `SIGKILL` / `KILL` → 9. */
-export function signalNumber(name: string): number | undefined {
-  const i = SIGNALS.indexOf(name.replace(/^SIG/, ''));
-  return i < 0 ? undefined : i + 1;
 }

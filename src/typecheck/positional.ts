@@ -12,11 +12,11 @@
 //             which 0.17 rejects.)
 //
 // In attach points parameters are replaced by their text (see parser/attach-point.ts).
-import type { Call, PositionalParam } from '../parser/ast.js';
+import type { Call, PositionalParam } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
-import { walk } from '../parser/walk.js';
-import type { Checker } from './check.js';
-import { stringBytes } from './types.js';
+import { walk } from '../model/walk.js';
+import type { CheckContext } from './context.js';
+import { stringBytes } from '../model/strings.js';
 
 const C_INTEGER = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
 
@@ -32,7 +32,7 @@ export function parameterInteger(text: string): bigint | undefined {
 }
 
 /** The value of `$N` or `$#` used as a number; a parameter that is not a number is reported. */
-export function parameterValue(c: Checker, e: PositionalParam): bigint {
+export function parameterValue(c: CheckContext, e: PositionalParam): bigint {
   const params = c.options.params ?? [];
   if (e.count) return BigInt(params.length);
   const text = params[e.index - 1] ?? '0';
@@ -48,7 +48,7 @@ export function parameterValue(c: Checker, e: PositionalParam): bigint {
  * constant (without the length cut, which str() applies). Undefined when the first argument
  * involves no parameter.
  */
-export function parameterText(c: Checker, call: Call): Uint8Array | undefined {
+export function parameterText(c: CheckContext, call: Call): Uint8Array | undefined {
   const arg = call.args[0]!;
   let param: PositionalParam | undefined;
   walk(arg, (n) => {

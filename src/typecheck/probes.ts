@@ -1,17 +1,12 @@
 // Attach points → the concrete targets a program is attached to (wildcards expanded), with
 // diagnostics for ones that do not exist.
-import type { AttachPoint } from '../parser/ast.js';
+import type { AttachPoint } from '../model/ast.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { ElfSymbol, KernelInfo } from '../kernel/kernel-info.js';
-import type { ProbeTarget } from './types.js';
+import { PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, type ProbeTarget } from '../model/program.js';
 
 const TIME_UNITS: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n, hz: 0n };
-
-/** perf_event_attr.type values. */
-export const PERF_TYPE_HARDWARE = 0;
-export const PERF_TYPE_SOFTWARE = 1;
-export const PERF_TYPE_BREAKPOINT = 5;
 
 /** A software or hardware event as bpftrace 0.17 names it: alias, perf config, default period. */
 export interface PerfEventInfo {

@@ -1,7 +1,7 @@
 // A KernelInfo with a few made-up tracepoints, for type-checker tests that must not depend on
 // what this machine's kernel offers (the one place a kernel is faked).
 import type { KernelInfo, TracepointFormat } from '../../src/kernel/kernel-info.js';
-import { INT32, INT64, UINT64, str } from '../../src/typecheck/types.js';
+import { INT32, INT64, UINT64, str } from '../../src/model/types.js';
 
 const FORMATS: TracepointFormat[] = [
   {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Btf, SystemKernel } from '../../src/kernel/index.js';
-import type { Type } from '../../src/typecheck/types.js';
+import type { Type } from '../../src/model/types.js';
 
 const kernel = new SystemKernel();
 

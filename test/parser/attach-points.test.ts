@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { at, diags, ok } from './helpers.js';
 import { parse } from '../../src/parser/index.js';
-import type { AttachPoint } from '../../src/parser/ast.js';
+import type { AttachPoint } from '../../src/model/ast.js';
 
 function ap(text: string, params?: readonly string[]): Pick<AttachPoint, 'provider' | 'parts'> {
   const a = ok(`${text} { }`, params).probes[0]!.attachPoints[0]!;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { at, diags, diagnosticsOf } from './helpers.js';
 import { parse } from '../../src/parser/index.js';
 import { renderDiagnostic } from '../../src/diagnostics/render.js';
-import type { AssignStmt } from '../../src/parser/ast.js';
+import type { AssignStmt } from '../../src/model/ast.js';
 
 describe('a program without probes', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { at, expr, ok, sx } from './helpers.js';
-import type { AssignStmt, Binary, Call, Cast, FieldAccess, MapRef } from '../../src/parser/ast.js';
+import type { AssignStmt, Binary, Call, Cast, FieldAccess, MapRef } from '../../src/model/ast.js';
 
 describe('literals', () => {
   it.each([

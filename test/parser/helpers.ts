@@ -1,7 +1,8 @@
 // Shared helpers for the parser tests: compact S-expression printing and span strings.
 import { expect } from 'vitest';
 import { parse } from '../../src/parser/index.js';
-import type { CType, Expr, Program, Span, Stmt, TypeName } from '../../src/parser/ast.js';
+import type { CType, Expr, Program, Stmt, TypeName } from '../../src/model/ast.js';
+import type { Span } from '../../src/model/span.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 
 /** `line:col-endLine:endCol` */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { at, body, cty, ok, sx } from './helpers.js';
 import { parse } from '../../src/parser/index.js';
-import type { IfStmt } from '../../src/parser/ast.js';
+import type { IfStmt } from '../../src/model/ast.js';
 
 describe('statements', () => {
   it('assignments, plain and compound', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
-import { typeName } from '../../src/typecheck/types.js';
+import { typeName } from '../../src/model/types.js';
 import { FakeKernel } from '../helpers/fake-kernel.js';
 
 function check(text: string, params: string[] = []) {

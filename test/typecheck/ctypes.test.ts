@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from '../../src/parser/index.js';
 import { scriptTypes } from '../../src/typecheck/ctypes.js';
 import { typecheck } from '../../src/typecheck/check.js';
-import { typeName, type Type } from '../../src/typecheck/types.js';
+import { typeName, type Type } from '../../src/model/types.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import { FakeKernel } from '../helpers/fake-kernel.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
-import { typeName } from '../../src/typecheck/types.js';
+import { typeName } from '../../src/model/types.js';
 import { renderDiagnostics } from '../../src/diagnostics/render.js';
 import { FakeKernel } from '../helpers/fake-kernel.js';
 

@@ -2,10 +2,10 @@
 // strtoll (0 when not given), str($N) its text ("" when not given), $# the count.
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../src/parser/index.js';
-import type { Expr } from '../../src/parser/ast.js';
+import type { Expr } from '../../src/model/ast.js';
 import { typecheck } from '../../src/typecheck/check.js';
 import { parameterInteger } from '../../src/typecheck/positional.js';
-import { typeName } from '../../src/typecheck/types.js';
+import { typeName } from '../../src/model/types.js';
 import { FakeKernel } from '../helpers/fake-kernel.js';
 
 function check(text: string, params: string[] = []) {

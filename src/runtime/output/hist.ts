@@ -1,6 +1,6 @@
 // Histogram rendering (hist and lhist), text and JSON, exactly as bpftrace 0.17 prints them,
 // plus the reference bucket functions codegen must reproduce.
-import type { LhistParams } from '../../typecheck/types.js';
+import type { LhistParams } from '../../model/program.js';
 
 // ---------------------------------------------------------------------------------------------
 // bucket indexes (what the BPF program computes; see model.ts)
@@ -28,8 +28,6 @@ export function lhistBucketIndex(value: bigint, p: LhistParams): number {
   if (v > p.max) return Number(1n + (p.max - p.min) / p.step);
   return Number(1n + (v - p.min) / p.step);
 }
-
-export { lhistBucketCount } from '../../typecheck/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // labels

@@ -18,7 +18,7 @@ export { jsonFormatter, mapToJson } from './json.js';
 export { compilePrintf, formatPrintf } from './printf.js';
 export type { CompiledPrintf } from './printf.js';
 export {
-  histBucketIndex, lhistBucketIndex, lhistBucketCount, histToText, histToJson, lhistToText, lhistToJson,
+  histBucketIndex, lhistBucketIndex, histToText, histToJson, lhistToText, lhistToJson,
 } from './hist.js';
 export {
   valueToText, valueToJson, jsonEscape, formatStack, formatBuffer, sortEntries, sortMapNames, cxxSort,

@@ -1,6 +1,7 @@
 // What the runtime hands to the formatters: decoded, per-CPU-combined values with their types.
 // Formatters are pure functions from these to text; they never touch the kernel.
-import type { MapSpec, Type } from '../../typecheck/types.js';
+import type { MapSpec } from '../../model/program.js';
+import type { Type } from '../../model/types.js';
 
 /**
  * A decoded value of a given Type:

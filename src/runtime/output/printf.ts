@@ -13,9 +13,9 @@
 //   glibc prints the conversion text itself (`%5r`).
 // Stray `%` sequences in the text before a conversion (`%i %d`) are printed literally; C would
 // consume the argument there (undefined behaviour in bpftrace).
-import type { PrintfConversion } from '../../typecheck/printf-format.js';
-import { parsePrintfFormat } from '../../typecheck/printf-format.js';
-import { bytesToString, stringBytes, type Type } from '../../typecheck/types.js';
+import { parsePrintfFormat, type PrintfConversion } from '../../model/printf-format.js';
+import { bytesToString, stringBytes } from '../../model/strings.js';
+import type { Type } from '../../model/types.js';
 import type { TypedValue, Value } from './model.js';
 import { cString, formatBuffer, formatStack, normalizeInt, valueToText } from './values.js';
 

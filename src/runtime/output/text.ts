@@ -1,5 +1,5 @@
 // bpftrace 0.17's text output (TextOutput), byte for byte.
-import type { Type } from '../../typecheck/types.js';
+import type { Type } from '../../model/types.js';
 import { histToText, lhistToText } from './hist.js';
 import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
 import {

@@ -1,8 +1,9 @@
 // Values to text and JSON, map keys, and the order bpftrace 0.17 prints map entries in.
 // Everything here mirrors bpftrace 0.17's output.cpp / bpftrace.cpp / mapkey.cpp behaviour,
 // including its quirks (they are noted where they matter).
-import type { MapSpec, StackMode, Type } from '../../typecheck/types.js';
-import { stringBytes, tupleLayout } from '../../typecheck/types.js';
+import type { MapSpec } from '../../model/program.js';
+import { tupleLayout, type StackMode, type Type } from '../../model/types.js';
+import { stringBytes } from '../../model/strings.js';
 import type { MapEntry, MapSnapshot, Value } from './model.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { createFormatter } from '../../../src/runtime/output/index.js';
 import type { Formatter, MapSnapshot, PrintOptions, TypedValue } from '../../../src/runtime/output/model.js';
 import { formatPrintf } from '../../../src/runtime/output/printf.js';
 import { sortMapNames } from '../../../src/runtime/output/values.js';
-import { INT64, int, str, type Type } from '../../../src/typecheck/types.js';
+import { INT64, int, str, type Type } from '../../../src/model/types.js';
 import {
   STR64, count, entry, fixture, hist, lh, lhist, max, min, scalar, snap, spec, stats, sum, tuple,
 } from './helpers.js';

@@ -1,15 +1,17 @@
 // Formatter details beyond the captures; each expectation was checked against bpftrace 0.17.
 import { describe, expect, it } from 'vitest';
 import {
-  histBucketIndex, histIndexLabel, histToJson, histToText, lhistBucketCount, lhistBucketIndex, lhistIndexLabel, lhistToText,
+  histBucketIndex, histIndexLabel, histToJson, histToText, lhistBucketIndex, lhistIndexLabel, lhistToText,
 } from '../../../src/runtime/output/hist.js';
+import { lhistBucketCount } from '../../../src/model/program.js';
 import { createFormatter } from '../../../src/runtime/output/index.js';
 import type { MapValue } from '../../../src/runtime/output/model.js';
 import { helperErrorText, strerror } from '../../../src/runtime/output/text.js';
 import {
   cxxSort, formatBuffer, jsonEscape, keyBytes, sortMapNames, valueToJson, valueToText,
 } from '../../../src/runtime/output/values.js';
-import { INT64, UINT64, bytesToString, int, str, stringBytes, type Type } from '../../../src/typecheck/types.js';
+import { INT64, UINT64, int, str, type Type } from '../../../src/model/types.js';
+import { bytesToString, stringBytes } from '../../../src/model/strings.js';
 import { decodeMap } from '../../../src/runtime/decode.js';
 import {
   STR64, count, entry, fixture, hist, lh, lhist, scalar, snap, spec, stats, sum, tuple,

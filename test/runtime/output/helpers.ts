@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MapEntry, MapSnapshot, MapValue, Value } from '../../../src/runtime/output/model.js';
-import { histBucketIndex, lhistBucketCount, lhistBucketIndex } from '../../../src/runtime/output/hist.js';
-import type { AggregationKind, LhistParams, MapKind, MapSpec, Type } from '../../../src/typecheck/types.js';
-import { INT64, str } from '../../../src/typecheck/types.js';
+import { histBucketIndex, lhistBucketIndex } from '../../../src/runtime/output/hist.js';
+import { lhistBucketCount, type LhistParams, type MapKind, type MapSpec } from '../../../src/model/program.js';
+import { INT64, str, type AggregationKind, type Type } from '../../../src/model/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = join(here, '..', '..', 'fixtures', 'bpftrace-0.17');

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createFormatter } from '../../../src/runtime/output/index.js';
 import type { TypedValue } from '../../../src/runtime/output/model.js';
 import { compilePrintf, formatPrintf } from '../../../src/runtime/output/printf.js';
-import { checkPrintfArgs, parsePrintfFormat, PRINTF_TOKENS } from '../../../src/typecheck/printf-format.js';
-import { INT64, int, str, type Type } from '../../../src/typecheck/types.js';
+import { checkPrintfArgs, parsePrintfFormat, PRINTF_TOKENS } from '../../../src/model/printf-format.js';
+import { INT64, int, str, type Type } from '../../../src/model/types.js';
 import { fixture } from './helpers.js';
 
 const L = (v: bigint | number): TypedValue => ({ type: INT64, value: BigInt(v) });

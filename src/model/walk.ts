@@ -2,7 +2,7 @@
 // ("does this probe use `args`?", "which variables does this loop body touch?"). Both walks here
 // keep their own stack instead of recursing: a program may nest MAX_NESTING levels deep.
 
-import type { Span } from './ast.js';
+import type { Span } from './span.js';
 
 /** A node of the AST: any object with a `kind` (spans and other plain data are skipped). */
 export interface AstNode {

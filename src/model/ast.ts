@@ -1,16 +1,9 @@
-// The AST: immutable plain data. Every node carries the span of source text it came from, so
-// every later stage (type errors, verifier rejections, runtime helper errors) can point back at it.
-// Later stages keep what they learn in side tables keyed by node, never by mutating nodes.
+// The AST: immutable plain data, made by the parser and read by every later stage. Every node
+// carries the span of source text it came from, so every later stage (type errors, verifier
+// rejections, runtime helper errors) can point back at it. Later stages keep what they learn in
+// side tables keyed by node, never by mutating nodes.
 
-/** A half-open range of source text; line and column are 1-based, offsets 0-based. */
-export interface Span {
-  readonly start: number;
-  readonly end: number;
-  readonly line: number;
-  readonly column: number;
-  readonly endLine: number;
-  readonly endColumn: number;
-}
+import type { Span } from './span.js';
 
 export interface Program {
   readonly kind: 'Program';
@@ -320,6 +313,11 @@ export interface MapRef {
   readonly name: string;
   /** Absent for a map without a key; several for a tuple key. */
   readonly keys?: readonly Expr[];
+}
+
+/** A map's name as specs and output use it, with the `@`: `@`, `@c`. */
+export function mapName(ref: MapRef): string {
+  return `@${ref.name}`;
 }
 
 export interface Call {

@@ -1,0 +1,51 @@
+// What the checks of functions and positional parameters need of the checker, as an interface:
+// check.ts calls them with its Checker, and they need not import check.ts back.
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { KernelInfo } from '../kernel/kernel-info.js';
+import type { Expr } from '../model/ast.js';
+import type { EventKind, ProbeTarget } from '../model/program.js';
+import type { Type } from '../model/types.js';
+
+export interface CheckOptions {
+  /** BPFTRACE_STRLEN: the size of strings read with str(). */
+  readonly stringLength?: number;
+  /** BPFTRACE_MAP_KEYS_MAX */
+  readonly mapKeysMax?: number;
+  readonly params?: readonly string[];
+  /** -p PID / the -c child: uprobe and usdt targets are resolved in this process. */
+  readonly pid?: number;
+  /** C++ demangler (the native addon's), for uprobe names. */
+  readonly demangle?: (name: string) => string;
+  /** --unsafe: allow system(), signal() and override(). */
+  readonly unsafe?: boolean;
+  /** -k: failed helper calls are reported (1), -kk: also failed probe_read* (2). */
+  readonly helperErrors?: number;
+}
+
+/** What an event's record holds besides its kind (see EventSpec). */
+export interface EventDetails {
+  readonly format?: string;
+  readonly map?: string;
+  readonly top?: number;
+  readonly div?: number;
+  readonly separator?: string;
+  readonly fieldTypes: readonly Type[];
+}
+
+export interface CheckContext {
+  readonly kernel: KernelInfo;
+  readonly options: CheckOptions;
+  /** The size of strings read with str(). */
+  readonly stringLength: number;
+  /** The expanded attach points of the probe being checked. */
+  readonly targets: readonly ProbeTarget[];
+  /** Values computed at compile time (see TypedProgram.constants). */
+  readonly constants: Map<Expr, bigint | Uint8Array>;
+  report(d: Diagnostic): void;
+  /** Folds a constant integer expression, or undefined. */
+  constant(e: Expr): bigint | undefined;
+  /** Checks an expression and records its type. */
+  expr(e: Expr): Type;
+  /** Lays out the event a call sends and records it as the call's. */
+  addEvent(at: Expr, kind: EventKind, d: EventDetails): void;
+}
