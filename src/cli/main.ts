@@ -7,7 +7,7 @@ import type { Expr, Include, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
-import { generate, stackMapKeys } from '../codegen/codegen.js';
+import { generate, stackMapKeys, type SyscallDispatchMode } from '../codegen/codegen.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
@@ -48,6 +48,12 @@ interface Options {
   I: string[];
   include: string[];
   emitElf?: string;
+}
+
+/** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
+function syscallDispatchFromEnv(): SyscallDispatchMode {
+  const v = process.env.TRACELET_SYSCALL_DISPATCH;
+  return v === 'always' || v === 'never' ? v : 'auto';
 }
 
 /** A positive integer from the environment (BPFTRACE_MAP_KEYS_MAX...), or undefined. */
@@ -329,6 +335,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,
     shellPrefix: shellStackPrefix(callerStackKib),
+    syscallDispatch: syscallDispatchFromEnv(),
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
     onRunning: () => {

@@ -137,7 +137,7 @@ export interface CodegenOptions {
   /** CLOCK_MONOTONIC at start, for `elapsed`. */
   readonly startNs?: bigint;
   readonly params?: readonly string[];
-  /** Default: the TRACELET_SYSCALL_DISPATCH environment variable, else `auto`. */
+  /** Default `auto` (the CLI takes it from TRACELET_SYSCALL_DISPATCH). */
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
@@ -298,7 +298,7 @@ export function generate(
   const helperErrorSites: Span[] = [];
   const readSites = new ReadSites();
   const programs: GeneratedProgram[] = [];
-  const mode = options.syscallDispatch ?? dispatchModeFromEnv();
+  const mode = options.syscallDispatch ?? 'auto';
   for (const [i, plan] of planPrograms(program, mode).entries()) {
     const first = plan.targets[0]!;
     const name = plan.syscall ? `tl_sys_${i}` : `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
@@ -331,11 +331,6 @@ class ReadSites {
     }
     return i;
   }
-}
-
-function dispatchModeFromEnv(): SyscallDispatchMode {
-  const v = process.env.TRACELET_SYSCALL_DISPATCH;
-  return v === 'always' || v === 'never' ? v : 'auto';
 }
 
 /** Byte offsets the syscall dispatch reads: pt_regs registers and the task's thread_info status. */

@@ -10,7 +10,7 @@ import type { Span } from '../model/span.js';
 import { walk } from '../model/walk.js';
 import {
   generate, stackMapKeys, counterSlots, COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
-  SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
+  SYSCALL_NAME_BYTES, type GeneratedProgram, type SyscallDispatchMode, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
@@ -49,6 +49,8 @@ export interface SessionOptions {
   readonly error?: (message: string) => void;
   /** BPFTRACE_CAT_BYTES_MAX: the most bytes cat() prints of a file (default 10240). */
   readonly catBytesMax?: number;
+  /** When syscall tracepoints share one raw tracepoint program (default `auto`). */
+  readonly syscallDispatch?: SyscallDispatchMode;
   /** Put before each system() command (e.g. to give it the caller's resource limits back). */
   readonly shellPrefix?: string;
   readonly params?: readonly string[];
@@ -209,6 +211,7 @@ export class Session {
       }, {
         startNs: process.hrtime.bigint(), params: this.options.params, cpid: this.options.cpid,
         sourceName: this.options.sourceName, helperErrors: this.options.helperErrors,
+        syscallDispatch: this.options.syscallDispatch,
       });
       (this as { ir: string }).ir = generated.ir;
       this.programs = generated.programs;
