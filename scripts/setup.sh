@@ -9,8 +9,9 @@ for pkg in libbpf-dev libelf-dev llvm-14-dev bpftool; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${TRACELET_WITH_BPFTRACE:-0}" = 1 ]; then
-  # The tests' tools: the reference tracer, and strace (which file Node starts from).
-  for pkg in bpftrace strace; do
+  # The tests' tools: the reference tracer, strace (which file Node starts from), zsh and groff
+  # (the completion script and the man page are checked by their readers).
+  for pkg in bpftrace strace zsh groff; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
 fi

@@ -15,6 +15,7 @@ import { describeLoadError } from '../runtime/errors.js';
 import { ExitCode, exitCodesHelp } from './exit-codes.js';
 import { resolveCommand, type ResolvedCommand } from './command.js';
 import { VERSION } from './version.js';
+import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
@@ -48,6 +49,7 @@ interface Options {
   I: string[];
   include: string[];
   emitElf?: string;
+  completion?: 'bash' | 'zsh';
 }
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
@@ -134,6 +136,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object to FILE and exit')
+    .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
     .exitOverride()
@@ -149,6 +152,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const opts = program.opts<Options>();
   const [file, ...rest] = program.args;
+  if (opts.completion) {
+    writeAll(1, completionScript(opts.completion, describeOptions(program.options)));
+    return ExitCode.ok;
+  }
 
   let pid: number | undefined;
   if (opts.p !== undefined) {
