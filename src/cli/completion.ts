@@ -3,13 +3,25 @@
 // listing needs the kernel), only once a provider has been typed (`tracepoint:sch<TAB>`).
 import type { Option } from 'commander';
 
+type ValueKind = 'file' | 'dir' | 'pid' | 'command' | 'probe' | 'program';
+
 /** What a completion script needs to know of an option. */
 interface OptionInfo {
   readonly names: readonly string[];
   readonly description: string;
   /** The value it takes, if any: what to complete there. */
-  readonly value?: 'file' | 'dir' | 'pid' | 'command' | 'probe' | 'program' | { choices: readonly string[] };
+  readonly value?: ValueKind | { choices: readonly string[] };
 }
+
+/** How each shell completes each kind of value. */
+const COMPLETE: Record<ValueKind, { bash: string; zsh: string }> = {
+  file: { bash: 'COMPREPLY=($(compgen -f -- "$cur"))', zsh: ':file:_files' },
+  dir: { bash: 'COMPREPLY=($(compgen -d -- "$cur"))', zsh: ':directory:_files -/' },
+  pid: { bash: 'COMPREPLY=($(compgen -W "$(cd /proc && ls -d [0-9]*)" -- "$cur"))', zsh: ':pid:_pids' },
+  command: { bash: 'COMPREPLY=($(compgen -c -- "$cur"))', zsh: ':command:_command_names -e' },
+  probe: { bash: '_tracelet_probes', zsh: ':probe:_tracelet_probes' },
+  program: { bash: 'COMPREPLY=()', zsh: ':program: ' },
+};
 
 /** Probe types, as typed before the first ':' (the list bpftrace users know). */
 export const PROBE_TYPES = [
@@ -18,7 +30,7 @@ export const PROBE_TYPES = [
 ];
 
 /** What each option's value is, by its short or long name (the rest take none). */
-const VALUES: Record<string, OptionInfo['value']> = {
+const VALUES: Record<string, ValueKind> = {
   '-e': 'program', '--output': 'file', '--emit-llvm': 'file', '--emit-elf': 'file', '--include': 'file',
   '-I': 'dir', '-p': 'pid', '-c': 'command', '-l': 'probe',
 };
@@ -42,13 +54,7 @@ export function completionScript(shell: 'bash' | 'zsh', options: readonly Option
 function bashScript(options: readonly OptionInfo[]): string {
   const cases = options.filter((o) => o.value).map((o) => {
     const v = o.value!;
-    const reply = typeof v === 'object' ? `COMPREPLY=($(compgen -W "${v.choices.join(' ')}" -- "$cur"))`
-      : v === 'dir' ? 'COMPREPLY=($(compgen -d -- "$cur"))'
-      : v === 'pid' ? 'COMPREPLY=($(compgen -W "$(cd /proc && ls -d [0-9]*)" -- "$cur"))'
-      : v === 'command' ? 'COMPREPLY=($(compgen -c -- "$cur"))'
-      : v === 'probe' ? '_tracelet_probes'
-      : v === 'program' ? 'COMPREPLY=()'
-      : 'COMPREPLY=($(compgen -f -- "$cur"))';
+    const reply = typeof v === 'object' ? `COMPREPLY=($(compgen -W "${v.choices.join(' ')}" -- "$cur"))` : COMPLETE[v].bash;
     return `    ${o.names.join('|')}) ${reply}; return ;;`;
   });
   const words = options.flatMap((o) => o.names).join(' ');
@@ -93,14 +99,7 @@ function zshText(s: string): string {
 function zshScript(options: readonly OptionInfo[]): string {
   const specs = options.map((o) => {
     const v = o.value;
-    const action = v === undefined ? ''
-      : typeof v === 'object' ? `:value:(${v.choices.join(' ')})`
-      : v === 'dir' ? ':directory:_files -/'
-      : v === 'pid' ? ':pid:_pids'
-      : v === 'command' ? ':command:_command_names -e'
-      : v === 'probe' ? ':probe:_tracelet_probes'
-      : v === 'program' ? ':program: '
-      : ':file:_files';
+    const action = v === undefined ? '' : typeof v === 'object' ? `:value:(${v.choices.join(' ')})` : COMPLETE[v].zsh;
     const names = o.names.length > 1 ? `'(${o.names.join(' ')})'{${o.names.join(',')}}` : `'${o.names[0]}'`;
     return `  ${names}'[${zshText(o.description)}]${action}'`;
   });
