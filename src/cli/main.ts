@@ -7,7 +7,7 @@ import type { Expr, Include, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
-import { generate, stackMapKeys, type SyscallDispatchMode } from '../codegen/codegen.js';
+import { generate, stackMapKeys, type CodegenOptions, type SyscallDispatchMode } from '../codegen/codegen.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
@@ -260,6 +260,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
   if (!checked.program) return ExitCode.programError;
 
+  const codegenOptions: CodegenOptions = {
+    sourceName: source.name, helperErrors: opts.k, syscallDispatch: syscallDispatchFromEnv(),
+  };
   if (opts.d) {
     // As bpftrace -d/-dd: a dry run that shows each stage (-d: the IR after optimisation only).
     const { types } = checked.program;
@@ -267,14 +270,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       const t = types.get(node as Expr);
       return t && typeName(t);
     })));
-    const ir = placeholderIr(checked.program, kernel, params);
+    const ir = placeholderIr(checked.program, kernel, codegenOptions);
     if (opts.d > 1) writeAll(1, `\nBefore optimization\n-------------------\n\n${ir}\nAfter optimization\n------------------\n\n`);
     writeAll(1, native().optimizeIR(ir));
     return ExitCode.ok;
   }
 
   if (opts.emitLlvm === true || opts.emitElf) {
-    const ir = placeholderIr(checked.program, kernel, params);
+    const ir = placeholderIr(checked.program, kernel, codegenOptions);
     if (opts.emitLlvm === true) writeAll(1, ir);
     if (opts.emitElf) {
       try {
@@ -342,13 +345,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,
     shellPrefix: shellStackPrefix(callerStackKib),
-    syscallDispatch: syscallDispatchFromEnv(),
+    syscallDispatch: codegenOptions.syscallDispatch,
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
     onRunning: () => {
       if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
     },
-    params,
     sourceName: source.name,
     sourceText: source.text,
     helperErrors: opts.k,
@@ -423,11 +425,14 @@ function needsRoot(): number {
   return ExitCode.runtimeError;
 }
 
-/** IR with placeholder map fds (real ones exist only once maps are created): usable without root. */
-function placeholderIr(program: TypedProgram, kernel: SystemKernel, params: readonly string[]): string {
+/**
+ * IR with placeholder map fds (real ones exist only once maps are created): usable without root.
+ * The options are those the run would use, so the code is the same but for the fds.
+ */
+function placeholderIr(program: TypedProgram, kernel: SystemKernel, options: CodegenOptions): string {
   const fakeFds = new Map([...program.maps.keys()].map((name, i) => [name, 100 + i]));
   const fakeStacks = new Map(stackMapKeys(program).map((s, i) => [s.key, 200 + i]));
-  return generate(program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stacks: fakeStacks }, { params }).ir;
+  return generate(program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stacks: fakeStacks }, options).ir;
 }
 
 /** A -d section as bpftrace prints one: a blank line, the title, a rule, the text and a blank line. */

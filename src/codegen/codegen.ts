@@ -136,7 +136,6 @@ function possibleCpus(): number {
 export interface CodegenOptions {
   /** CLOCK_MONOTONIC at start, for `elapsed`. */
   readonly startNs?: bigint;
-  readonly params?: readonly string[];
   /** Default `auto` (the CLI takes it from TRACELET_SYSCALL_DISPATCH). */
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */

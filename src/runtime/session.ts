@@ -53,7 +53,6 @@ export interface SessionOptions {
   readonly syscallDispatch?: SyscallDispatchMode;
   /** Put before each system() command (e.g. to give it the caller's resource limits back). */
   readonly shellPrefix?: string;
-  readonly params?: readonly string[];
   /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
   readonly sourceName?: string;
   /** The script itself, for the source line under a -k helper error. */
@@ -209,7 +208,7 @@ export class Session {
         readFailures: this.readFailuresFd,
         syscallNames: (event) => this.syscallNamesMap(event),
       }, {
-        startNs: process.hrtime.bigint(), params: this.options.params, cpid: this.options.cpid,
+        startNs: process.hrtime.bigint(), cpid: this.options.cpid,
         sourceName: this.options.sourceName, helperErrors: this.options.helperErrors,
         syscallDispatch: this.options.syscallDispatch,
       });

@@ -75,4 +75,11 @@ describe('debugging options', () => {
     const ids = [...r.stdout.matchAll(/Program ID: (\d+)/g)].map((m) => Number(m[1]));
     expect(ids[1]).toBeGreaterThan(ids[0]!);
   });
+
+  it('--emit-llvm prints the code the run would load (-k and -kk included), but for the map fds', () => {
+    const program = 'BEGIN { printf("%s\\n", str(8)); exit(); }';
+    const events = (args: string[]) => (runTracelet([...args, '--emit-llvm', '-e', program]).stdout.match(/inttoptr \(i64 131 to/g) ?? []).length;
+    // -kk adds the helper_error event of the failed str() read to printf's and exit's events.
+    expect(events(['-kk'])).toBe(events([]) + 1);
+  });
 });
