@@ -17,9 +17,6 @@ import { resolveCommand, type ResolvedCommand } from './command.js';
 import { VERSION } from './version.js';
 import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
-
-/** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
-let callerStackKib: number | undefined;
 import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
 import { listProbes } from './list.js';
 import { unavailableProbe } from '../runtime/availability.js';
@@ -29,6 +26,9 @@ import { typeName } from '../model/types.js';
 import type { TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
+
+/** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
+let callerStackKib: number | undefined;
 
 interface Options {
   e?: string;

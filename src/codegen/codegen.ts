@@ -1342,7 +1342,7 @@ class ProbeGenerator {
           const tooBig = fn.icmp('ugt', n, constInt(i64, size));
           limit = fn.select(tooBig, constInt(i64, size), n);
         }
-        this.probeRead(out, limit, this.toI64(src), this.spaceOf(src), this.site, true);
+        this.probeRead(out, limit, this.toI64(src), this.spaceOf(src), { string: true });
         return { type, ir: out };
       }
       default:
@@ -1463,14 +1463,14 @@ class ProbeGenerator {
       const size = Math.min(sizeOf(t), 256);
       const out = this.temp(t);
       this.memset(out, sizeOf(t));
-      this.probeRead(out, size, addr, space, span);
+      this.probeRead(out, size, addr, space, { span });
       return { type: resultType, ir: out };
     }
     const width = t.kind === 'int' ? t.bits / 8 : 8;
     const bytes = bits ? Math.min(8, [1, 2, 4, 8].find((b) => b * 8 >= bits.offset + bits.width) ?? 8) : width;
     const slot = fn.scratch(i64, 8);
     fn.store(constInt(i64, 0), slot, 8);
-    this.probeRead(fn.bitcast(slot, i8p), bytes, addr, space, span);
+    this.probeRead(fn.bitcast(slot, i8p), bytes, addr, space, { span });
     let v = fn.load(slot, 8);
     if (bits) {
       v = fn.binary('lshr', v, constInt(i64, bits.offset));
@@ -1686,10 +1686,11 @@ class ProbeGenerator {
   /**
    * Reads `size` bytes (a string up to `size` bytes with `string`) at `address` (i64) into `dest`
    * with the helper for the address space. A failure is never silent: it is counted at its site
-   * (the runtime reports the count), and with -kk also reported as it happens. Returns the rc.
+   * (the runtime reports the count), and with -kk also reported as it happens (unless
+   * `reportEach` is false: join()'s reads, whose branches would fill the verifier). Returns the rc.
    */
-  private probeRead(dest: IrValue, size: number | IrValue, address: IrValue, space: AddressSpace, span = this.site,
-    string = false, reportEach = true): IrValue {
+  private probeRead(dest: IrValue, size: number | IrValue, address: IrValue, space: AddressSpace,
+    { span = this.site, string = false, reportEach = true }: { span?: Span; string?: boolean; reportEach?: boolean } = {}): IrValue {
     const { fn } = this;
     const helper = string ? READ_HELPERS[space].string : READ_HELPERS[space].bytes;
     const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
@@ -1999,12 +2000,12 @@ class ProbeGenerator {
       const end = fn.label('joinend');
       for (let i = 0; i < JOIN_ARGS; i++) {
         fn.store(constInt(i64, 0), slot, 8);
-        this.probeRead(fn.bitcast(slot, i8p), 8, fn.binary('add', argv, constInt(i64, i * 8)), space, this.site, false, false);
+        this.probeRead(fn.bitcast(slot, i8p), 8, fn.binary('add', argv, constInt(i64, i * 8)), space, { reportEach: false });
         const p = fn.load(slot, 8);
         const read = fn.label('joinread');
         fn.condBr(fn.icmp('eq', p, constInt(i64, 0)), end, read);
         fn.place(read);
-        this.probeRead(fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), JOIN_ARG_SIZE, p, space, this.site, true, false);
+        this.probeRead(fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), JOIN_ARG_SIZE, p, space, { string: true, reportEach: false });
       }
       fn.br(end);
       fn.place(end);
