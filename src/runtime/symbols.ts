@@ -20,6 +20,23 @@ interface FuncTable {
   readonly names: string[];
 }
 
+/**
+ * One frame of a stack, symbolized, for consumers other than the text/JSON printers (folded
+ * stacks, flame graphs, pprof). `symbol` is undefined when the address cannot be named (bpftrace
+ * prints the address in hex then); `offset` is the distance from the symbol's start (0 without a
+ * symbol). `module`: for kernel frames the module name of a loadable module, or `[kernel.kallsyms]`
+ * for the kernel image; for user frames the mapped file's path (for JIT frames the perf map,
+ * `/tmp/perf-PID.map`). `buildId`: the GNU build-id of a user frame's file, in hex, when it has one.
+ */
+export interface Frame {
+  readonly address: bigint;
+  readonly symbol?: string;
+  readonly offset: bigint;
+  readonly module?: string;
+  readonly buildId?: string;
+  readonly kind: 'kernel' | 'user' | 'jit';
+}
+
 export interface ResolverOptions {
   readonly kallsyms?: () => Kallsyms | undefined;
   /** Reads the frames of a stack id from the stack map of that kind and depth. */
@@ -49,7 +66,7 @@ export class Resolver {
   }
 
   kstack(id: bigint, depth: number, mode: StackMode): string[] {
-    return this.frames('kstack', id, depth).map((a) => {
+    return this.addresses('kstack', id, depth).map((a) => {
       const hit = this.options.kallsyms?.()?.lookup(a);
       const sym = hit ? `${hit.name}+${hit.offset}` : unnamed(a);
       return mode === 'raw' ? hex(a) : mode === 'perf' ? `${hex(a)} ${sym}` : sym;
@@ -65,7 +82,7 @@ export class Resolver {
   }
 
   ustack(id: bigint, pid: number, depth: number, mode: StackMode): string[] {
-    return this.frames('ustack', id, depth).map((a) => {
+    return this.addresses('ustack', id, depth).map((a) => {
       if (mode === 'raw') return hex(a);
       const hit = this.userSymbol(a, pid);
       if (mode === 'perf') {
@@ -76,7 +93,26 @@ export class Resolver {
     });
   }
 
-  private frames(kind: 'kstack' | 'ustack', id: bigint, depth: number): bigint[] {
+  /**
+   * The frames of a stack id, leaf first (as the kernel stores them), symbolized: the one API the
+   * text printers, folded stacks, flame graphs and pprof share. `pid` is the process of a ustack
+   * (ignored for kstack).
+   */
+  frames(kind: 'kstack' | 'ustack', id: bigint, depth: number, pid: number): Frame[] {
+    return this.addresses(kind, id, depth).map((address) => {
+      if (kind === 'kstack') {
+        const hit = this.options.kallsyms?.()?.lookup(address);
+        if (!hit) return { address, offset: 0n, kind: 'kernel' };
+        return { address, symbol: hit.name, offset: hit.offset, module: hit.module ?? '[kernel.kallsyms]', kind: 'kernel' };
+      }
+      const hit = this.userSymbol(address, pid);
+      if (!hit) return { address, offset: 0n, kind: 'user' };
+      const frame: Frame = { address, offset: hit.offset, module: hit.path, kind: 'user', ...(hit.buildId ? { buildId: hit.buildId } : {}) };
+      return hit.name === undefined ? frame : { ...frame, symbol: hit.name };
+    });
+  }
+
+  private addresses(kind: 'kstack' | 'ustack', id: bigint, depth: number): bigint[] {
     if (id < 0n || !this.options.readStack) return [];
     const out: bigint[] = [];
     for (const a of this.options.readStack(kind, depth, Number(id))) {
@@ -86,7 +122,7 @@ export class Resolver {
     return out;
   }
 
-  private userSymbol(address: bigint, pid: number): { name?: string; offset: bigint; path: string } | undefined {
+  private userSymbol(address: bigint, pid: number): { name?: string; offset: bigint; path: string; buildId?: string } | undefined {
     const m = this.mappingOf(address, pid);
     if (!m) return undefined;
     let elf: ElfFile;
@@ -118,7 +154,7 @@ export class Resolver {
       const start = table.addresses[i]!;
       const size = table.sizes[i]!;
       if (vaddr < start + (size > 0n ? size : 1n)) {
-        return { name: this.demangle(table.names[i]!), offset: vaddr - start, path: m.path };
+        return { name: this.demangle(table.names[i]!), offset: vaddr - start, path: m.path, buildId: elf.buildId() };
       }
     }
     return { offset: 0n, path: m.path };
