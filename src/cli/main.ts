@@ -23,16 +23,18 @@ import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
-import type { TypedProgram } from '../model/program.js';
+import type { MapSpec, TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
+import { inProfile, startMetrics, writeProfile, type MetricsServer } from './export.js';
+import { parseListenAddress } from '../export/server.js';
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
 let callerStackKib: number | undefined;
 
 interface Options {
   e?: string;
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'pprof';
   output?: string;
   emitLlvm?: boolean | string;
   d: number;
@@ -50,6 +52,7 @@ interface Options {
   include: string[];
   emitElf?: string;
   completion?: 'bash' | 'zsh';
+  metrics?: string;
 }
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
@@ -117,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('[file]', 'program file (.bt); "-" reads standard input')
     .argument('[args...]', 'positional parameters $1, $2, ...')
     .option('-e <program>', 'the program to run, given on the command line')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'pprof']).default('text'))
     .option('-o, --output <file>', 'write output to FILE instead of standard output')
     .option('--emit-llvm [file]', 'write the LLVM IR to FILE.original.ll and FILE.optimized.ll (without FILE: print it and exit)')
     .option('-d', 'debug info, without running: the AST after each stage and the IR (-dd: also before optimisation)',
@@ -136,6 +139,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object to FILE and exit')
+    .option('--metrics <[host:]port>', 'serve the maps on http://HOST:PORT/metrics for Prometheus while running')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
@@ -290,8 +294,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
 
+  // -f pprof: the profile goes to -o FILE, the rest of the output (as text) to standard output.
+  const pprofFile = opts.format === 'pprof' ? opts.output : undefined;
+  if (opts.format === 'pprof' && !pprofFile) {
+    stderr('tracelet: -f pprof writes a binary profile: give its file with -o FILE\n');
+    return ExitCode.usage;
+  }
+  if (opts.metrics !== undefined && !parseListenAddress(opts.metrics)) {
+    stderr(`tracelet: --metrics ${opts.metrics}: expected [HOST:]PORT, e.g. 9100 or 127.0.0.1:9100\n`);
+    return ExitCode.usage;
+  }
+  if (pprofFile && ![...checked.program.maps.values()].some(inProfile)) {
+    stderr('tracelet: -f pprof: the program has no map keyed by kstack or ustack, so the profile will be empty\n');
+  }
   let outFd = 1;
-  if (opts.output) {
+  if (opts.output && !pprofFile) {
     try {
       outFd = openSync(opts.output, 'w');
     } catch (e) {
@@ -315,7 +332,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
-  const formatter = createFormatter(opts.format);
+  const formatter = createFormatter(opts.format === 'pprof' ? 'text' : opts.format);
+  let metrics: MetricsServer | undefined;
+  const startNanos = BigInt(Date.now()) * 1_000_000n;
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
   let pending = '';
   // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
@@ -359,6 +378,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     watchPid: pid ?? child?.pid,
     verifierLogs: opts.v,
     ...(typeof opts.emitLlvm === 'string' ? { onIr: (ir: string) => writeIrFiles(opts.emitLlvm as string, ir) } : {}),
+    ...(pprofFile ? { printAtExit: (spec: MapSpec) => !inProfile(spec) } : {}),
+    beforeClose: () => {
+      metrics?.close();
+      const failed = pprofFile && writeProfile(pprofFile, checked.program!, session, startNanos);
+      if (failed) stderr(`tracelet: -f pprof: ${failed}\n`);
+    },
   });
 
   try {
@@ -390,6 +415,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     child?.kill();
     stderr(`tracelet: ${(e as Error).message}\n`);
     return ExitCode.runtimeError;
+  }
+  if (opts.metrics !== undefined) {
+    const started = await startMetrics(opts.metrics, checked.program, session, {
+      sourceName: source.name,
+      warn: (message) => opts.warnings && stderr(`WARNING: ${message}\n`),
+    });
+    if (typeof started === 'string') {
+      child?.kill();
+      session.close();
+      stderr(`tracelet: ${started}\n`);
+      return ExitCode.runtimeError;
+    }
+    metrics = started;
+    stderr(`Serving metrics on port ${started.port} (/metrics)\n`);
   }
 
   let reason: StopReason;

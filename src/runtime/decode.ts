@@ -110,7 +110,7 @@ function sumOverCpusExact(values: Buffer, offset: number, slot: number, cpus: nu
  * Turns a map dump into entries, combining per-CPU values as each aggregation requires:
  * sums for count/sum/avg/stats and buckets, the extreme over CPUs that saw a value for min/max.
  */
-export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number, r?: Resolver): MapEntry[] {
+export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number, r?: Resolver, rawKeys = false): MapEntry[] {
   const stride = valueBytes(spec, cpus);
   const slot = alignUp(spec.valueSize, 8);
   const perCpu = spec.bpfType.startsWith('percpu') ? cpus : 1;
@@ -121,19 +121,20 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
     // One kernel entry per (key, bucket): gather the buckets of each key.
     const bucketOffset = alignUp(userKeySize(spec), 8);
     const bucketCount = spec.kind === 'hist' ? HIST_BUCKETS : lhistBucketCount(spec.lhist!);
-    const byKey = new Map<string, { key?: readonly Value[]; buckets: bigint[] }>();
+    const byKey = new Map<string, { key?: readonly Value[]; buckets: bigint[]; rawKey?: Buffer }>();
     for (let e = 0; e < count; e++) {
       const keyOffset = e * spec.keySize;
       const id = keys.toString('latin1', keyOffset, keyOffset + bucketOffset);
       let group = byKey.get(id);
       if (!group) {
         group = { key: decodeKey(spec, keys, keyOffset, r), buckets: new Array<bigint>(bucketCount).fill(0n) };
+        if (rawKeys) group.rawKey = keys.subarray(keyOffset, keyOffset + bucketOffset);
         byKey.set(id, group);
       }
       const bucket = Number(keys.readBigUInt64LE(keyOffset + bucketOffset));
       if (bucket < bucketCount) group.buckets[bucket]! += sumOverCpus(values, e * stride, slot, perCpu);
     }
-    return [...byKey.values()].map((g) => ({ key: g.key, value: { kind: spec.kind as 'hist', buckets: g.buckets } }));
+    return [...byKey.values()].map((g) => ({ key: g.key, value: { kind: spec.kind as 'hist', buckets: g.buckets }, ...(g.rawKey ? { rawKey: g.rawKey } : {}) }));
   }
 
   const entries: MapEntry[] = [];
@@ -168,7 +169,7 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
       default:
         throw new Error(`internal error: unexpected map kind ${spec.kind}`);
     }
-    entries.push({ key, value });
+    entries.push(rawKeys ? { key, value, rawKey: keys.subarray(e * spec.keySize, (e + 1) * spec.keySize) } : { key, value });
   }
   return entries;
 }

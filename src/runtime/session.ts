@@ -75,6 +75,10 @@ export interface SessionOptions {
   readonly onIr?: (ir: string) => void;
   /** -v: keep each program's verifier log (see loadedPrograms). */
   readonly verifierLogs?: boolean;
+  /** Which maps stop() prints (default: all); an exporter may take some instead (-f pprof). */
+  readonly printAtExit?: (spec: MapSpec) => boolean;
+  /** Called at the end of stop(), after END and the maps printed, while the maps can still be read. */
+  readonly beforeClose?: () => void;
 }
 
 /** A loaded program as -v describes it. */
@@ -374,8 +378,11 @@ export class Session {
       let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
-      for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
+      for (const spec of this.program.maps.values()) {
+        if (this.options.printAtExit?.(spec) ?? true) out += this.options.formatter.map(this.snapshot(spec));
+      }
       this.options.write(out);
+      this.options.beforeClose?.();
     } finally {
       this.close();
       finished(reason);
@@ -456,10 +463,11 @@ export class Session {
     }
   }
 
-  snapshot(spec: MapSpec): MapSnapshot {
+  /** The map's entries now; `rawKeys` keeps each key's kernel bytes too (see MapEntry.rawKey). */
+  snapshot(spec: MapSpec, rawKeys = false): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
-    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver) };
+    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver, rawKeys) };
   }
 
   /** Reads every available event and writes their output in one batch. */

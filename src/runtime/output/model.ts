@@ -73,6 +73,8 @@ export interface MapEntry {
    */
   readonly key?: readonly Value[];
   readonly value: MapValue;
+  /** The key's bytes as the kernel holds them, when asked for (exporters read stack ids from them). */
+  readonly rawKey?: Buffer;
 }
 
 export interface MapSnapshot {
