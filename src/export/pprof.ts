@@ -40,7 +40,8 @@ export function pprofProfile(maps: readonly TypedMap[], times: ProfileTimes): Bu
     const id = `${f.module ?? ''}\0${name}`;
     let fn = functions.get(id);
     if (!fn) {
-      fn = new PprofFunction({ id: functions.size + 1, name: s(name), systemName: s(name), filename: s(f.module ?? '') });
+      // No source file is known (the module is the location's mapping).
+      fn = new PprofFunction({ id: functions.size + 1, name: s(name), systemName: s(name) });
       functions.set(id, fn);
     }
     return Number(fn.id);
@@ -55,11 +56,11 @@ export function pprofProfile(maps: readonly TypedMap[], times: ProfileTimes): Bu
     return Number(loc.id);
   };
 
-  maps.forEach((map, index) => {
+  const stacks = maps.flatMap((map, index) => {
     const labels = labelNames(map.spec);
-    for (const e of map.entries) {
+    return map.entries.flatMap((e) => {
       const value = sampleValue(e.value);
-      if (value === undefined) continue;
+      if (value === undefined) return [];
       const frames: Frame[] = [];
       const sampleLabels: Label[] = [];
       e.key.forEach((part, i) => {
@@ -72,10 +73,14 @@ export function pprofProfile(maps: readonly TypedMap[], times: ProfileTimes): Bu
         }
         sampleLabels.push(label(s(labels[i]!), part, s));
       });
-      const values = maps.map((_, j) => (j === index ? value : 0n));
-      samples.push(new Sample({ locationId: frames.map(locationOf), value: values, label: sampleLabels }));
-    }
+      return [{ frames, labels: sampleLabels, values: maps.map((_, j) => (j === index ? value : 0n)) }];
+    });
   });
+  // Readers take the first mapping for the profiled program: user files before the kernel.
+  for (const { frames } of stacks) for (const f of frames) if (f.kind !== 'kernel') mappingOf(f);
+  for (const { frames, labels, values } of stacks) {
+    samples.push(new Sample({ locationId: frames.map(locationOf), value: values, label: labels }));
+  }
 
   const profile = new Profile({
     sampleType: maps.map((m) => new ValueType({ type: s(m.name.slice(1) || 'map'), unit: s(unitOf(m.name, m.kind)) })),
