@@ -2,12 +2,10 @@
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { parse } from '../parser/index.js';
-import type { Expr, Include, Program } from '../model/ast.js';
+import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
-import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { typecheck } from '../typecheck/check.js';
-import { generate, stackMapKeys, type CodegenOptions, type SyscallDispatchMode } from '../codegen/codegen.js';
+import type { SyscallDispatchMode } from '../codegen/codegen.js';
+import { compile, loadable } from '../compile/compile.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
@@ -23,7 +21,6 @@ import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
-import type { TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
 
@@ -216,31 +213,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
 
-  const parsed = parse(source.text, { params });
-  if (hasErrors(parsed.diagnostics)) {
-    stderr(renderDiagnostics(parsed.diagnostics, source));
-    return ExitCode.programError;
-  }
-  // --include FILE: as an #include line before the program (for the header macros it brings).
-  const start = parsed.program.span;
-  const implicit = opts.include.map((path): Include => ({ kind: 'Include', span: { ...start, end: start.start }, path }));
-  const script: Program = implicit.length ? { ...parsed.program, includes: [...implicit, ...parsed.program.includes] } : parsed.program;
-  if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
-
-  // Before tracefs or the kernel is asked anything: else a missing permission shows up as an
-  // unknown tracepoint. --emit-llvm and --emit-elf work without root.
-  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
-  const kernel = new SystemKernel({ includeDirs: opts.I });
-  // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
-  const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
-  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
-    stderr(`tracelet: ${early}\n`);
-    return ExitCode.runtimeError;
-  }
-  if (usesTracefs(script)) {
-    const { notice } = kernel.ensureTracefs();
-    if (notice) stderr(`${notice}\n`);
-  }
   let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number };
   try {
     limits = {
@@ -252,42 +224,63 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr(`tracelet: ${(e as Error).message}\n`);
     return ExitCode.usage;
   }
-  const checked = typecheck(script, kernel, {
-    params, pid, demangle: demangler(), unsafe: opts.unsafe, helperErrors: opts.k, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+  // Read lazily: nothing asks the machine before the parsed program has passed the checks below.
+  const kernel = new SystemKernel({ includeDirs: opts.I });
+  let stopped: number | undefined;
+  const result = compile({
+    source: source.text, sourceName: source.name, params, includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
+    syscallDispatch: syscallDispatchFromEnv(), pid, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+    // -d and --emit-llvm alone show the IR only.
+    object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
+  }, kernel, {
+    afterParse: (script) => {
+      if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
+      stopped = beforeCheck(script, kernel, opts);
+      return stopped === undefined;
+    },
   });
-  const diagnostics: Diagnostic[] = [...parsed.diagnostics, ...checked.diagnostics]
-    .filter((d) => opts.warnings || d.severity === 'error');
+  if (stopped !== undefined) return stopped;
+  if (!result.ast) {
+    stderr(renderDiagnostics(result.diagnostics, source));
+    return ExitCode.programError;
+  }
+  const script = result.ast;
+  const diagnostics = result.diagnostics.filter((d) => opts.warnings || d.severity === 'error');
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
-  if (!checked.program) return ExitCode.programError;
+  if (!result.program || !result.generated) return ExitCode.programError;
+  const { ir } = result.generated;
 
-  const codegenOptions: CodegenOptions = {
-    sourceName: source.name, helperErrors: opts.k, syscallDispatch: syscallDispatchFromEnv(),
-  };
   if (opts.d) {
     // As bpftrace -d/-dd: a dry run that shows each stage (-d: the IR after optimisation only).
-    const { types } = checked.program;
+    const { types } = result.program;
     writeAll(1, debugSection('AST after: type check', printAst(script, (node) => {
       const t = types.get(node as Expr);
       return t && typeName(t);
     })));
-    const ir = placeholderIr(checked.program, kernel, codegenOptions);
     if (opts.d > 1) writeAll(1, `\nBefore optimization\n-------------------\n\n${ir}\nAfter optimization\n------------------\n\n`);
     writeAll(1, native().optimizeIR(ir));
     return ExitCode.ok;
   }
 
   if (opts.emitLlvm === true || opts.emitElf) {
-    const ir = placeholderIr(checked.program, kernel, codegenOptions);
     if (opts.emitLlvm === true) writeAll(1, ir);
     if (opts.emitElf) {
       try {
-        writeFileSync(opts.emitElf, native().compileIR(ir));
+        if (!result.object) throw new Error(result.backendError);
+        writeFileSync(opts.emitElf, result.object);
       } catch (e) {
         stderr(`tracelet: --emit-elf ${opts.emitElf}: ${(e as Error).message}\n`);
         return ExitCode.runtimeError;
       }
     }
     return ExitCode.ok;
+  }
+  // --emit-llvm FILE keeps the IR even if LLVM or the kernel refuses it.
+  if (typeof opts.emitLlvm === 'string') writeIrFiles(opts.emitLlvm, ir);
+  const compiled = loadable(result);
+  if (!compiled) {
+    stderr(`tracelet: could not load the program: ${result.backendError}\n`);
+    return ExitCode.programError;
   }
 
   let outFd = 1;
@@ -299,7 +292,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
-  const late = unavailableProbe(checked.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), kernel);
+  const late = unavailableProbe(result.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), kernel);
   if (late) {
     stderr(`tracelet: ${late}\n`);
     return ExitCode.runtimeError;
@@ -332,7 +325,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (pending) output(pending);
     pending = '';
   };
-  const session = new Session(checked.program, kernel, {
+  const session = new Session(compiled, kernel, {
     formatter,
     write,
     ...(outFd !== 1 ? { writeExitSeparator: (text: string) => writeAll(1, text) } : {}),
@@ -345,7 +338,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,
     shellPrefix: shellStackPrefix(callerStackKib),
-    syscallDispatch: codegenOptions.syscallDispatch,
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
     onRunning: () => {
@@ -358,7 +350,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     cpid: child?.pid,
     watchPid: pid ?? child?.pid,
     verifierLogs: opts.v,
-    ...(typeof opts.emitLlvm === 'string' ? { onIr: (ir: string) => writeIrFiles(opts.emitLlvm as string, ir) } : {}),
   });
 
   try {
@@ -426,13 +417,24 @@ function needsRoot(): number {
 }
 
 /**
- * IR with placeholder map fds (real ones exist only once maps are created): usable without root.
- * The options are those the run would use, so the code is the same but for the fds.
+ * The checks between parsing and the type check (undefined: go on; else the exit code): root,
+ * probe types this kernel lacks, tracefs mounted. Before them nothing asks the kernel anything:
+ * else a missing permission shows up as an unknown tracepoint.
  */
-function placeholderIr(program: TypedProgram, kernel: SystemKernel, options: CodegenOptions): string {
-  const fakeFds = new Map([...program.maps.keys()].map((name, i) => [name, 100 + i]));
-  const fakeStacks = new Map(stackMapKeys(program).map((s, i) => [s.key, 200 + i]));
-  return generate(program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stacks: fakeStacks }, options).ir;
+function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): number | undefined {
+  // --emit-llvm and --emit-elf work without root.
+  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
+  // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
+  const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
+  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
+    stderr(`tracelet: ${early}\n`);
+    return ExitCode.runtimeError;
+  }
+  if (usesTracefs(script)) {
+    const { notice } = kernel.ensureTracefs();
+    if (notice) stderr(`${notice}\n`);
+  }
+  return undefined;
 }
 
 /** A -d section as bpftrace prints one: a blank line, the title, a rule, the text and a blank line. */
@@ -462,16 +464,6 @@ function describePrograms(session: Session, script: Program, write: (text: strin
     stderr(`Attaching ${program.probe.probe.attachPoints.map((a) => a.raw).join(',')} (${instructions} instructions)\n`);
     write(`\nProgram ID: ${id}\n\nThe verifier log: \n${verifierLog}\n`);
   }
-}
-
-function demangler(): ((name: string) => string) | undefined {
-  return (name) => {
-    try {
-      return native().demangle(name);
-    } catch {
-      return name;
-    }
-  };
 }
 
 interface HeldChild {

@@ -1,6 +1,6 @@
 // TypedProgram → LLVM IR text: one BPF program per probe (or per attach point where the code
-// depends on it), maps referenced by the fds the runtime created, events written straight into
-// the ring buffer.
+// depends on it), maps declared as BTF-defined maps that libbpf creates and relocates at load
+// (./maps.ts), events written straight into the ring buffer.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
@@ -19,11 +19,15 @@ import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrValue, type Label,
 } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import {
+  COUNTERS_MAP, EVENTS_MAP, ModuleMaps, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
+  STOPPED_MAP, mapSymbols, ringBufferBytes, scriptMapDefinition, stackMap, syscallNamesMap, type MapDefinition,
+} from './maps.js';
 import { stringBytes } from '../model/strings.js';
 import { signalNumber } from '../kernel/signals.js';
 import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
-import { syscallNumbers } from '../kernel/syscalls.js';
+import { syscallNumbers, syscallTable } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
 /** `uprobe_multi`: one program attached to many uprobes of a binary through one link. */
@@ -51,37 +55,12 @@ export type SyscallEvent = 'sys_enter' | 'sys_exit';
  */
 export type SyscallDispatchMode = 'auto' | 'always' | 'never';
 export const SYSCALL_DISPATCH_MIN = 4;
-/** Value size of the MapFds.syscallNames maps. */
+/** Value size of the syscall names maps (syscallNamesMap()). */
 export const SYSCALL_NAME_BYTES = 64;
-
-export interface MapFds {
-  /** fd of each map of the program, by name. */
-  readonly maps: ReadonlyMap<string, number>;
-  readonly ringbuf: number;
-  /** A per-CPU array of counters (counterSlots): lost events, updates each full map refused. */
-  readonly counters: number;
-  /**
-   * An array map of one u64: once the runtime sets it to non-zero, every probe but END returns
-   * at once. That stops a run instantly, while detaching (slow for perf events) happens later.
-   */
-  readonly stopped?: number;
-  /**
-   * The array map (u32 syscall number → 64-byte `tracepoint:syscalls:sys_enter_NAME` string) a
-   * syscall dispatch program reads `probe` from; created on first use by the runtime.
-   */
-  readonly syscallNames?: (event: SyscallEvent) => number;
-  /** BPF_MAP_TYPE_STACK_TRACE maps for kstack/ustack, by stackMapKey(). */
-  readonly stacks?: ReadonlyMap<string, number>;
-  /**
-   * A per-CPU array of one value: a u64 per read site, the probe runs in which its read failed.
-   * Zeros that come from failed reads are reported, never silent.
-   */
-  readonly readFailures?: number;
-}
 
 /** Read sites counted one by one; further sites share the last slot. */
 export const READ_SITES_MAX = 512;
-/** Value size of the MapFds.readFailures map: a count per site. */
+/** Value size of the READ_FAILURES_MAP: a count per site. */
 export const READ_FAILURE_BYTES = READ_SITES_MAX * 8;
 
 /** A place in the script that reads probed memory, and the helper it reads with. */
@@ -134,16 +113,12 @@ function possibleCpus(): number {
 }
 
 export interface CodegenOptions {
-  /** CLOCK_MONOTONIC at start, for `elapsed`. */
-  readonly startNs?: bigint;
   /** Default `auto` (the CLI takes it from TRACELET_SYSCALL_DISPATCH). */
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
   /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
-  /** The -c child's pid (`cpid`). */
-  readonly cpid?: number;
   /** Possible CPUs: reading an aggregation in a probe adds up every CPU's share. Default: this machine's. */
   readonly possibleCpus?: number;
 }
@@ -153,8 +128,12 @@ export interface CodegenResult {
   readonly programs: readonly GeneratedProgram[];
   /** With -k: where each reported helper call is, by the site number its helper_error carries. */
   readonly helperErrorSites: readonly Span[];
-  /** The read sites, by their index in MapFds.readFailures (the last one stands for the rest too). */
+  /** The read sites, by their slot in READ_FAILURES_MAP (the last one stands for the rest too). */
   readonly readSites: readonly ReadSite[];
+  /** The maps the object declares (libbpf creates them at load). */
+  readonly maps: readonly MapDefinition[];
+  /** The object's map symbol of each script map (`@x` → `tl_x`). */
+  readonly mapSymbols: ReadonlyMap<string, string>;
 }
 
 /** Slots of the counters array: [0] events lost to a full ring buffer, then one per map. */
@@ -280,16 +259,19 @@ function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] 
   return plans;
 }
 
-export function generate(
-  program: TypedProgram,
-  kernel: KernelInfo,
-  fds: MapFds,
-  options: CodegenOptions = {},
-): CodegenResult {
+export function generate(program: TypedProgram, kernel: KernelInfo, options: CodegenOptions = {}): CodegenResult {
   const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin'));
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
-  module.declare('declare i64 @llvm.bpf.pseudo(i64, i64)');
+  const stacks = stackMapKeys(program).map((s) => ({ ...s, symbol: stackMap(s.kind, s.depth) }));
+  const symbols = mapSymbols(program.maps.keys(), stacks.map((s) => s.symbol));
+  const maps = new ModuleMaps(module);
+  // Every script map exists in the kernel, used by code or not (printed at exit, as bpftrace).
+  for (const spec of program.maps.values()) maps.ref(scriptMapDefinition(spec, symbols.get(spec.name)!));
+  maps.ref({ symbol: EVENTS_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: ringBufferBytes(program) });
+  maps.ref({ symbol: COUNTERS_MAP, type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: counterSlots(program.maps) });
+  maps.ref({ symbol: STOPPED_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+  for (const s of stacks) maps.ref({ symbol: s.symbol, type: 'stack_trace', keySize: 4, valueSize: s.depth * 8, maxEntries: 4096 });
   module.declare('declare void @llvm.lifetime.start.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
@@ -305,14 +287,16 @@ export function generate(
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
-    const generator = new ProbeGenerator(program, kernel, fds, options, module, fn, plan.probe, plan.targets, syscall);
+    const generator = new ProbeGenerator(program, kernel, { table: maps, symbols }, options, module, fn, plan.probe, plan.targets, syscall);
     generator.helperErrorSites = helperErrorSites;
     generator.readSites = readSites;
     generator.generate();
     module.addFunction(fn);
     programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
   }
-  return { ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites };
+  return {
+    ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites, maps: maps.definitions, mapSymbols: symbols,
+  };
 }
 
 /** The read sites of a module, numbered once each (a span read with one helper is one site). */
@@ -421,7 +405,7 @@ function isScalar64(t: Type): boolean {
   return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp' || t.kind === 'strerror';
 }
 
-/** What failed: a read at a site (its slot in MapFds.readFailures), or a counted update. */
+/** What failed: a read at a site (its slot in READ_FAILURES_MAP), or a counted update. */
 type Failure = { readonly read: number } | { readonly counter: number };
 
 /** Where break/continue go: labels of a while loop, or the return of a for-loop callback. */
@@ -460,7 +444,7 @@ class ProbeGenerator {
   constructor(
     private readonly program: TypedProgram,
     private readonly kernel: KernelInfo,
-    private readonly fds: MapFds,
+    private readonly maps: { readonly table: ModuleMaps; readonly symbols: ReadonlyMap<string, string> },
     private readonly options: CodegenOptions,
     private readonly module: ModuleBuilder,
     private readonly fn: FunctionBuilder,
@@ -574,11 +558,14 @@ class ProbeGenerator {
     const { fn } = this;
     const out = this.temp({ kind: 'string', size });
     this.memset(out, size);
-    const fd = this.fds.syscallNames?.(this.syscall!.event) ?? -1;
+    const names = this.maps.table.ref({
+      symbol: syscallNamesMap(this.syscall!.event), type: 'array', keySize: 4, valueSize: SYSCALL_NAME_BYTES,
+      maxEntries: Math.max(1, ...syscallTable().map(([nr]) => nr + 1)),
+    });
     fn.beginScope();
     const key = fn.scratch(i32, 4);
     fn.store(fn.intCast(this.syscallNr!, i32, false), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(fd), fn.bitcast(key, i8p)]);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [names, fn.bitcast(key, i8p)]);
     fn.endScope();
     const found = fn.label('name');
     const done = fn.label('named');
@@ -590,13 +577,13 @@ class ProbeGenerator {
     return out;
   }
 
-  /** Returns from the program when the run has been stopped (see MapFds.stopped). */
-  private returnIfStopped(mapFd: number): void {
+  /** Returns from the program when the run has been stopped (see STOPPED_MAP). */
+  private returnIfStopped(): void {
     const { fn } = this;
     fn.beginScope();
     const key = fn.scratch(i32, 4);
     fn.store(constInt(i32, 0), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(mapFd), fn.bitcast(key, i8p)]);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.table.address(STOPPED_MAP), fn.bitcast(key, i8p)]);
     fn.endScope();
     const check = fn.label('check');
     const stop = fn.label('stopped');
@@ -649,7 +636,7 @@ class ProbeGenerator {
     const body = this.probe.probe;
     fn.setLocation(body.span.line, body.span.column);
     const special = this.targets[0]?.provider;
-    if (this.fds.stopped !== undefined && special !== 'BEGIN' && special !== 'END') this.returnIfStopped(this.fds.stopped);
+    if (special !== 'BEGIN' && special !== 'END') this.returnIfStopped();
     this.beginExits();
     if (body.predicate) {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
@@ -775,7 +762,7 @@ class ProbeGenerator {
     ]);
     callback.attachDebug(this.module.debug!, s.span.line);
     callback.setLocation(s.span.line, s.span.column);
-    const body = new ProbeGenerator(this.program, this.kernel, this.fds, this.options, this.module, callback, this.probe, this.targets);
+    const body = new ProbeGenerator(this.program, this.kernel, this.maps, this.options, this.module, callback, this.probe, this.targets);
     body.helperErrorSites = this.helperErrorSites;
     body.readSites = this.readSites;
     shared.forEach(([name, v], i) => {
@@ -841,14 +828,34 @@ class ProbeGenerator {
   }
 
   private mapPointer(name: string): IrValue {
-    const fd = this.fds.maps.get(name);
-    if (fd === undefined) throw new Error(`internal error: no fd for map ${name}`);
-    return this.pseudoMap(fd);
+    const symbol = this.maps.symbols.get(name);
+    if (symbol === undefined) throw new Error(`internal error: no map ${name}`);
+    return this.maps.table.address(symbol);
   }
 
-  private pseudoMap(fd: number): IrValue {
-    const raw = this.fn.call(i64, 'llvm.bpf.pseudo', [constInt(i64, BPF_PSEUDO_MAP_FD), constInt(i64, fd)])!;
-    return this.fn.intToPtr(raw, i8p);
+  /**
+   * A value only the run knows (RUN_START_NS, RUN_CPID), which the runtime writes into
+   * RUN_VALUES_MAP before attaching: the object stays the same from run to run.
+   */
+  private runValue(slot: number): IrValue {
+    const { fn } = this;
+    const map = this.maps.table.ref({ symbol: RUN_VALUES_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: RUN_VALUE_SLOTS });
+    fn.beginScope();
+    const key = fn.scratch(i32, 8);
+    const value = fn.scratch(i64, 8);
+    fn.store(constInt(i32, slot), key, 4);
+    fn.store(constInt(i64, 0), value, 8);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [map, fn.bitcast(key, i8p)]);
+    const found = fn.label('run');
+    const done = fn.label('ran');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, done);
+    fn.place(found);
+    fn.store(fn.load(fn.bitcast(p, ptr(i64)), 8), value, 8);
+    fn.br(done);
+    fn.place(done);
+    const result = fn.load(value, 8);
+    fn.endScope();
+    return result;
   }
 
   /** Builds a map's kernel key on the stack: the user key (zero-padded), room for a bucket. */
@@ -917,7 +924,7 @@ class ProbeGenerator {
     // the null check below is not a branch it has to explore (no state kept per counted event).
     const key = fn.scratch(i32, 8);
     fn.store(constInt(i32, index), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.counters), fn.bitcast(key, i8p)]);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.table.address(COUNTERS_MAP), fn.bitcast(key, i8p)]);
     const have = fn.icmp('ne', p, { type: i8p, ref: 'null' });
     const inc = fn.label('count');
     const done = fn.label('counted');
@@ -1136,7 +1143,7 @@ class ProbeGenerator {
   /** Reserves a ring buffer record; returns the record and the label to continue at. */
   private emitEvent(spec: EventSpec, write: (record: IrValue) => void, wake: boolean): void {
     const { fn } = this;
-    const rb = this.pseudoMap(this.fds.ringbuf);
+    const rb = this.maps.table.address(EVENTS_MAP);
     const record = fn.callHelper(Helper.ringbufReserve, i8p, [rb, constInt(i64, spec.size), constInt(i64, 0)]);
     const ok = fn.icmp('ne', record, { type: i8p, ref: 'null' });
     const fill = fn.label('event');
@@ -1365,7 +1372,7 @@ class ProbeGenerator {
       case 'nsecs':
         return int(fn.callHelper(Helper.ktimeGetNs, i64, []));
       case 'elapsed':
-        return int(fn.binary('sub', fn.callHelper(Helper.ktimeGetNs, i64, []), constInt(i64, this.options.startNs ?? 0n)));
+        return int(fn.binary('sub', fn.callHelper(Helper.ktimeGetNs, i64, []), this.runValue(RUN_START_NS)));
       case 'cpu':
         return int(fn.callHelper(Helper.getSmpProcessorId, i64, []));
       case 'numaid':
@@ -1394,7 +1401,7 @@ class ProbeGenerator {
       case 'func':
         return { type, ir: this.stringConstant(this.targets[0]!.func ?? '', sizeOf(type)) };
       case 'cpid':
-        return int(constInt(i64, this.options.cpid ?? 0));
+        return int(this.runValue(RUN_CPID));
       case 'retval': {
         const t = this.targets[0]!;
         if (t.provider === 'kretfunc') {
@@ -1654,10 +1661,9 @@ class ProbeGenerator {
   private stack(type: Type): Val {
     const { fn } = this;
     if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
-    const fd = this.fds.stacks?.get(stackMapKey(type.kind, type.depth));
-    if (fd === undefined) throw new Error(`internal error: no stack map for ${type.kind}(${type.depth})`);
     const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
-    const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), this.pseudoMap(fd), constInt(i64, flags)]);
+    const map = this.maps.table.address(stackMap(type.kind, type.depth));
+    const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), map, constInt(i64, flags)]);
     if (type.kind === 'kstack') return { type, ir: id };
     return this.userAddress(id, type);
   }
@@ -1695,14 +1701,14 @@ class ProbeGenerator {
     const helper = string ? READ_HELPERS[space].string : READ_HELPERS[space].bytes;
     const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
     const rc = fn.callHelper(helper, i64, [dest, n, fn.intToPtr(address, i8p)]);
-    if (this.fds.readFailures !== undefined && span) this.noteFailure(rc, { read: this.readSites.slot(span, helper) });
+    if (span) this.noteFailure(rc, { read: this.readSites.slot(span, helper) });
     if (reportEach) this.reportHelperError(helper, rc, true, span);
     return rc;
   }
 
   /**
    * Notes, without a branch, that the helper whose result is `rc` failed (rc < 0, whose sign bit
-   * is the 1 added): at a read site (its slot in MapFds.readFailures) or for a counter.
+   * is the 1 added): at a read site (its slot in READ_FAILURES_MAP) or for a counter.
    */
   private noteFailure(rc: IrValue, failure: Failure): void {
     const { fn } = this;
@@ -1777,7 +1783,10 @@ class ProbeGenerator {
         const next = fn.label('readcounted');
         const key = fn.alloca(i32, 8);
         fn.store(constInt(i32, 0), key, 4);
-        const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures!), fn.bitcast(key, i8p)]);
+        const readFailures = this.maps.table.ref({
+          symbol: READ_FAILURES_MAP, type: 'percpu_array', keySize: 4, valueSize: READ_FAILURE_BYTES, maxEntries: 1,
+        });
+        const p = fn.callHelper(Helper.mapLookupElem, i8p, [readFailures, fn.bitcast(key, i8p)]);
         fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, next);
         fn.place(found);
         for (const { slot, bit } of reads) {

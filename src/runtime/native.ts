@@ -28,6 +28,8 @@ export interface NativeObject {
   programFd(name: string): number;
   /** How many BPF instructions a program was loaded with. */
   programInstructions(name: string): number;
+  /** The fd of a map the object declares (its symbol, e.g. `tl_events`), or -1; the object owns it. */
+  mapFd(name: string): number;
   /** With loadObject's `verifierLogs`: each program's verifier log (level 1), by name. */
   readonly verifierLogs?: Readonly<Record<string, string>>;
   /** Closes the object and every program in it (links must be destroyed first). */
@@ -79,9 +81,13 @@ export interface NativeAddon {
    * name to its kernel program type, e.g. 'tracepoint', 'raw_tracepoint', 'kprobe', 'perf_event'.
    * On failure the error message carries libbpf's log and the verifier log (see NativeError).
    * Each program must be in its own named ELF section (libbpf treats `.text` functions as
-   * subprograms), and GPL-only helpers need a "license" section saying "GPL".
+   * subprograms), and GPL-only helpers need a "license" section saying "GPL". Maps declared in
+   * `.maps` (BTF-defined) are created by libbpf, `maxEntries` (by map name) resized first.
    */
-  loadObject(elf: Buffer, programTypes: Record<string, string>, options?: { verifierLogs?: boolean }): NativeObject;
+  loadObject(
+    elf: Buffer, programTypes: Record<string, string>,
+    options?: { verifierLogs?: boolean; maxEntries?: Readonly<Record<string, number>> },
+  ): NativeObject;
 
   attachTracepoint(obj: NativeObject, program: string, category: string, event: string): NativeLink;
   attachRawTracepoint(obj: NativeObject, program: string, event: string): NativeLink;

@@ -1,17 +1,19 @@
-// A Session owns every kernel object of one run: maps, the ring buffer, the loaded object and
-// its links. It loads, attaches, runs BEGIN, consumes events, and on stop detaches, runs END,
-// prints the maps and frees everything — on every path.
+// A Session owns every kernel object of one run: the loaded object (its maps and programs) and
+// its links. It loads a compiled object, attaches, runs BEGIN, consumes events, and on stop
+// detaches, runs END, prints the maps and frees everything — on every path.
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper } from '../codegen/helpers.js';
-import type { Expr } from '../model/ast.js';
 import type { Span } from '../model/span.js';
-import { walk } from '../model/walk.js';
 import {
-  generate, stackMapKeys, counterSlots, COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
-  SYSCALL_NAME_BYTES, type GeneratedProgram, type SyscallDispatchMode, type ReadSite, type SyscallEvent,
+  stackMapKeys, COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
+  SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
+import {
+  COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
+  syscallNamesMap,
+} from '../codegen/maps.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
@@ -49,17 +51,15 @@ export interface SessionOptions {
   readonly error?: (message: string) => void;
   /** BPFTRACE_CAT_BYTES_MAX: the most bytes cat() prints of a file (default 10240). */
   readonly catBytesMax?: number;
-  /** When syscall tracepoints share one raw tracepoint program (default `auto`). */
-  readonly syscallDispatch?: SyscallDispatchMode;
   /** Put before each system() command (e.g. to give it the caller's resource limits back). */
   readonly shellPrefix?: string;
-  /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
+  /** The script's name as diagnostics show it (`stdin` for -e), for -k helper errors. */
   readonly sourceName?: string;
   /** The script itself, for the source line under a -k helper error. */
   readonly sourceText?: string;
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
-  /** Ring buffer size in bytes (a power of two). */
+  /** Ring buffer size in bytes (a power of two), instead of the object's. */
   readonly ringBufferBytes?: number;
   /** How often the ring buffer is drained, in ms. */
   readonly drainIntervalMs?: number;
@@ -71,8 +71,6 @@ export interface SessionOptions {
   readonly cpid?: number;
   /** Stop with 'child-exit' when this process ends (-p PID, the -c child); checked at each drain tick. */
   readonly watchPid?: number;
-  /** Called with the generated IR before it is compiled (--emit-llvm FILE keeps it even if loading fails). */
-  readonly onIr?: (ir: string) => void;
   /** -v: keep each program's verifier log (see loadedPrograms). */
   readonly verifierLogs?: boolean;
 }
@@ -85,6 +83,23 @@ export interface LoadedProgram {
   readonly instructions: number;
   /** The verifier's log (with the verifierLogs option), else ''. */
   readonly verifierLog: string;
+}
+
+/**
+ * What a Session runs: a compiled object (as compile() returns it, or read from --emit-elf's file)
+ * and what the runtime needs to know of it.
+ */
+export interface LoadableProgram {
+  readonly program: TypedProgram;
+  /** The BPF ELF object: its programs and its maps (BTF-defined, created by libbpf at load). */
+  readonly object: Buffer;
+  readonly programs: readonly GeneratedProgram[];
+  /** -k: the script position of each helper_error site number. */
+  readonly helperErrorSites: readonly Span[];
+  /** Where the program reads probed memory, by slot of the read-failure map. */
+  readonly readSites: readonly ReadSite[];
+  /** The object's map of each script map (`@x` → `tl_x`). */
+  readonly mapSymbols: ReadonlyMap<string, string>;
 }
 
 export class RuntimeError extends Error {
@@ -105,9 +120,9 @@ export class Session {
   private countersFd = -1;
   private readFailuresFd = -1;
   private stoppedFd = -1;
-  private readonly syscallNameFds = new Map<SyscallEvent, number>();
   private object?: NativeObject;
-  private programs: readonly GeneratedProgram[] = [];
+  private readonly program: TypedProgram;
+  private readonly programs: readonly GeneratedProgram[];
   private links: NativeLink[] = [];
   /** Tracepoints attached through perf events: the link detaches fast, the perf event slowly. */
   private tracepointLinks: { linkFd: number; perfFd: number }[] = [];
@@ -115,10 +130,8 @@ export class Session {
   private detachedPerfFds: number[] = [];
   /** Multi-uprobe links: closing one detaches all its uprobes. */
   private multiLinkFds: number[] = [];
-  /** -k: the script position of each helper_error site number. */
-  private helperErrorSites: readonly Span[] = [];
-  /** Where the program reads probed memory, by slot of the read-failure map. */
-  private readSites: readonly ReadSite[] = [];
+  private readonly helperErrorSites: readonly Span[];
+  private readonly readSites: readonly ReadSite[];
   /** The failures of each read site already reported. */
   private readonly reportedReadFailures = new Map<number, bigint>();
   /** The pid of the process finishing the teardown of perf events after close(), or 0. */
@@ -135,13 +148,13 @@ export class Session {
   private kallsyms?: Kallsyms | null;
   /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
   readonly resolver: Resolver;
-  readonly ir: string = '';
 
   constructor(
-    private readonly program: TypedProgram,
+    private readonly compiled: LoadableProgram,
     private readonly kernel: KernelInfo,
     private readonly options: SessionOptions,
   ) {
+    ({ program: this.program, programs: this.programs, helperErrorSites: this.helperErrorSites, readSites: this.readSites } = compiled);
     this.addon = native();
     this.cpus = this.addon.possibleCpus();
     this.resolver = new Resolver({
@@ -182,45 +195,31 @@ export class Session {
     return this.programs.find((p) => p.name === name);
   }
 
-  /** Creates the maps, generates and compiles the code, and loads it (nothing attached yet). */
+  /** Loads the object: libbpf creates its maps and loads its programs (nothing attached yet). */
   load(): void {
     const unavailable = unavailableProbe(this.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), this.kernel);
     if (unavailable) throw new RuntimeError(unavailable);
     try {
-      for (const spec of this.program.maps.values()) {
-        this.mapFds.set(spec.name, this.addon.mapCreate(spec.bpfType, kernelMapName(spec.name), spec.keySize, spec.valueSize, spec.maxEntries, {
-          preallocate: spec.preallocate,
-        }));
-      }
-      this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? ringBufferBytes(this.program));
-      this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, counterSlots(this.program.maps));
-      this.readFailuresFd = this.addon.mapCreate('percpu_array', 'tl_readfail', 4, READ_FAILURE_BYTES, 1);
-      this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
+      const types: Record<string, string> = {};
+      for (const p of this.programs) types[p.name] = p.type;
+      const ringBytes = this.options.ringBufferBytes;
+      this.object = this.addon.loadObject(this.compiled.object, types, {
+        verifierLogs: this.options.verifierLogs,
+        ...(ringBytes ? { maxEntries: { [EVENTS_MAP]: ringBytes } } : {}),
+      });
+      const obj = this.object;
+      for (const [name, symbol] of this.compiled.mapSymbols) this.mapFds.set(name, obj.mapFd(symbol));
+      this.ringbufFd = obj.mapFd(EVENTS_MAP);
+      this.countersFd = obj.mapFd(COUNTERS_MAP);
+      this.readFailuresFd = obj.mapFd(READ_FAILURES_MAP);
+      this.stoppedFd = obj.mapFd(STOPPED_MAP);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
       for (const s of stackMapKeys(this.program)) {
-        const fd = this.addon.mapCreate('stack_trace', `tl_${s.kind}_${s.depth}`, 4, s.depth * 8, 4096);
-        this.stackFds.set(s.key, { fd, depth: s.depth });
+        this.stackFds.set(s.key, { fd: obj.mapFd(stackMap(s.kind, s.depth)), depth: s.depth });
       }
-      const stacks = new Map([...this.stackFds].map(([k, v]) => [k, v.fd]));
-      const generated = generate(this.program, this.kernel, {
-        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks, stopped: this.stoppedFd,
-        readFailures: this.readFailuresFd,
-        syscallNames: (event) => this.syscallNamesMap(event),
-      }, {
-        startNs: process.hrtime.bigint(), cpid: this.options.cpid,
-        sourceName: this.options.sourceName, helperErrors: this.options.helperErrors,
-        syscallDispatch: this.options.syscallDispatch,
-      });
-      (this as { ir: string }).ir = generated.ir;
-      this.programs = generated.programs;
-      this.helperErrorSites = generated.helperErrorSites;
-      this.readSites = generated.readSites;
-      this.options.onIr?.(generated.ir);
-      const elf = this.addon.compileIR(generated.ir);
-      const types: Record<string, string> = {};
-      for (const p of this.programs) types[p.name] = p.type;
-      this.object = this.addon.loadObject(elf, types, { verifierLogs: this.options.verifierLogs });
+      for (const event of ['sys_enter', 'sys_exit'] as const) this.fillSyscallNames(obj.mapFd(syscallNamesMap(event)), event);
+      this.writeRunValues(obj.mapFd(RUN_VALUES_MAP));
     } catch (e) {
       this.close();
       throw e;
@@ -392,32 +391,33 @@ export class Session {
     if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);
     this.detachedPerfFds = [];
     this.ring?.close();
+    // The object owns its maps: closing it frees them.
     this.object?.close();
-    for (const fd of this.mapFds.values()) this.addon.closeFd(fd);
-    if (this.ringbufFd >= 0) this.addon.closeFd(this.ringbufFd);
-    if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
-    if (this.readFailuresFd >= 0) this.addon.closeFd(this.readFailuresFd);
-    if (this.stoppedFd >= 0) this.addon.closeFd(this.stoppedFd);
-    for (const fd of this.syscallNameFds.values()) this.addon.closeFd(fd);
-    for (const s of this.stackFds.values()) this.addon.closeFd(s.fd);
   }
 
-  /** The syscall number → tracepoint name map of a syscall dispatch program (made once). */
-  private syscallNamesMap(event: SyscallEvent): number {
-    const known = this.syscallNameFds.get(event);
-    if (known !== undefined) return known;
-    const table = syscallTable();
-    const entries = Math.max(1, ...table.map(([nr]) => nr + 1));
-    const fd = this.addon.mapCreate('array', `tl_${event}`, 4, SYSCALL_NAME_BYTES, entries);
-    this.syscallNameFds.set(event, fd);
+  /** Fills the syscall number → tracepoint name map of a syscall dispatch program (fd -1: none). */
+  private fillSyscallNames(fd: number, event: SyscallEvent): void {
+    if (fd < 0) return;
     const key = Buffer.alloc(4);
-    for (const [nr, name] of table) {
+    for (const [nr, name] of syscallTable()) {
       const value = Buffer.alloc(SYSCALL_NAME_BYTES);
       value.write(`tracepoint:syscalls:${event}_${name.slice(0, SYSCALL_NAME_BYTES)}`.slice(0, SYSCALL_NAME_BYTES - 1));
       key.writeUInt32LE(nr);
       this.addon.mapUpdate(fd, key, value);
     }
-    return fd;
+  }
+
+  /** The values only this run knows (`elapsed`'s start, `cpid`), if the program uses them (fd -1: not). */
+  private writeRunValues(fd: number): void {
+    if (fd < 0) return;
+    const values: [number, bigint][] = [[RUN_START_NS, process.hrtime.bigint()], [RUN_CPID, BigInt(this.options.cpid ?? 0)]];
+    for (const [slot, value] of values) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(slot);
+      const bytes = Buffer.alloc(8);
+      bytes.writeBigUInt64LE(value);
+      this.addon.mapUpdate(fd, key, bytes);
+    }
   }
 
   /**
@@ -657,31 +657,4 @@ function errnoText(e: unknown): string {
 function helperName(id: number): string {
   const name = Object.entries(Helper).find(([, v]) => v === id)?.[0] ?? `helper_${id}`;
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/**
- * 16 MiB when probes that can fire at a high rate send events (printf on a hot tracepoint
- * delivers ~500k events/s without loss with it); 1 MiB when only BEGIN, END and interval probes
- * do (the ring is mapped, and resident, twice: 30 MiB of RSS saved).
- */
-function ringBufferBytes(program: TypedProgram): number {
-  const slow = new Set(['BEGIN', 'END', 'interval']);
-  const sends = (root: unknown): boolean => {
-    let found = false;
-    walk(root, (node) => {
-      const event = program.eventOf.get(node as Expr);
-      if (event && event.kind !== 'exit') {
-        found = true;
-        return 'stop';
-      }
-    });
-    return found;
-  };
-  const hot = program.probes.some((p) => p.targets.some((t) => !slow.has(t.provider)) && sends(p.probe.body));
-  return hot ? 16 << 20 : 1 << 20;
-}
-
-/** Kernel map names are at most 15 characters; keep ours recognisable. */
-function kernelMapName(name: string): string {
-  return `tl_${name.replace(/[^A-Za-z0-9_]/g, '') || 'map'}`.slice(0, 15);
 }

@@ -24,8 +24,7 @@ function compile(text: string, helperErrors = 0) {
   const kernel = new KernelWithBinary();
   const checked = typecheck(parsed.program, kernel, { helperErrors });
   expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const maps = new Map([...checked.program!.maps.keys()].map((name, i) => [name, 100 + i]));
-  return generate(checked.program!, kernel, { maps, ringbuf: 98, counters: 99, readFailures: 97 }, { helperErrors });
+  return generate(checked.program!, kernel, { helperErrors });
 }
 
 /** The ids of the probe_read* helpers the IR calls, in order. */

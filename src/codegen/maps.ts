@@ -1,0 +1,146 @@
+// The maps of a generated module, declared as libbpf's BTF-defined maps: one global per map in
+// the `.maps` section, its type described by debug info (from which LLVM emits BTF), and code
+// that takes the global's address, which libbpf relocates to the map it creates at load. The
+// object is complete without a kernel: nothing in it depends on a run (no map fds).
+import type { Expr } from '../model/ast.js';
+import { walk } from '../model/walk.js';
+import type { BpfMapType, MapSpec, TypedProgram } from '../model/program.js';
+import { arrayType, i64, i8p, type IrValue, type ModuleBuilder } from './ir/builder.js';
+
+export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
+
+/** BPF_MAP_TYPE_* (include/uapi/linux/bpf.h). */
+const MAP_TYPE_IDS: Record<MapType, number> = {
+  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, ringbuf: 27,
+};
+const BPF_F_NO_PREALLOC = 1;
+
+/** A map as the object declares it. The kernel names it by the first 15 characters of `symbol`. */
+export interface MapDefinition {
+  readonly symbol: string;
+  readonly type: MapType;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** Hash maps only: allocate entries on use (BPF_F_NO_PREALLOC). */
+  readonly noPrealloc?: boolean;
+}
+
+/** The ring buffer every probe writes its events to. */
+export const EVENTS_MAP = 'tl_events';
+/** A per-CPU array of counters (counterSlots): lost events, updates each full map refused. */
+export const COUNTERS_MAP = 'tl_counters';
+/**
+ * A per-CPU array of one value: a u64 per read site, the probe runs in which its read failed.
+ * Zeros that come from failed reads are reported, never silent. Only in programs that read.
+ */
+export const READ_FAILURES_MAP = 'tl_readfail';
+/**
+ * An array map of one u64: once the runtime sets it to non-zero, every probe but BEGIN and END
+ * returns at once. That stops a run instantly, while detaching (slow for perf events) happens later.
+ */
+export const STOPPED_MAP = 'tl_stopped';
+/**
+ * An array of the values only a run knows, which the runtime writes before attaching (slots
+ * RUN_START_NS, RUN_CPID); only in programs that use `elapsed` or `cpid`.
+ */
+export const RUN_VALUES_MAP = 'tl_run';
+/** CLOCK_MONOTONIC when the run started, for `elapsed`. */
+export const RUN_START_NS = 0;
+/** The -c child's pid, for `cpid`. */
+export const RUN_CPID = 1;
+export const RUN_VALUE_SLOTS = 2;
+
+/** The array map (syscall number → tracepoint name) a syscall dispatch program reads `probe` from. */
+export function syscallNamesMap(event: 'sys_enter' | 'sys_exit'): string {
+  return `tl_${event}`;
+}
+
+/** The BPF_MAP_TYPE_STACK_TRACE map of kstack/ustack of one depth. */
+export function stackMap(kind: 'kstack' | 'ustack', depth: number): string {
+  return `tl_${kind}_${depth}`;
+}
+
+const FIXED = [EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, 'tl_sys_enter', 'tl_sys_exit'];
+
+/**
+ * The object's symbol of each script map: `tl_` and its name, which the kernel shows cut to 15
+ * characters (`tl_averylongmap`). Two maps whose names would collide (`@` and `@map`, or `@events`
+ * and the ring buffer) get a numbered suffix.
+ */
+export function mapSymbols(maps: Iterable<string>, stacks: Iterable<string>): Map<string, string> {
+  const taken = new Set([...FIXED, ...stacks]);
+  const symbols = new Map<string, string>();
+  for (const name of maps) {
+    const base = `tl_${name.replace(/[^A-Za-z0-9_]/g, '') || 'map'}`;
+    let symbol = base;
+    for (let n = 1; taken.has(symbol); n++) symbol = `${base}_${n}`;
+    taken.add(symbol);
+    symbols.set(name, symbol);
+  }
+  return symbols;
+}
+
+export function scriptMapDefinition(spec: MapSpec, symbol: string): MapDefinition {
+  return {
+    symbol, type: spec.bpfType, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries,
+    noPrealloc: !spec.preallocate,
+  };
+}
+
+/** The maps a module declares, each once, in the order first declared. */
+export class ModuleMaps {
+  private readonly defined = new Map<string, { map: MapDefinition; type: string }>();
+
+  constructor(private readonly module: ModuleBuilder) {}
+
+  get definitions(): readonly MapDefinition[] {
+    return [...this.defined.values()].map((d) => d.map);
+  }
+
+  /** Declares the map (the first time) and returns its address as code uses it. */
+  ref(map: MapDefinition): IrValue {
+    if (!this.defined.has(map.symbol)) {
+      const fields: [string, number][] = [['type', MAP_TYPE_IDS[map.type]]];
+      // A ring buffer has no key or value; libbpf refuses sizes for it.
+      if (map.keySize > 0) fields.push(['key_size', map.keySize]);
+      if (map.valueSize > 0) fields.push(['value_size', map.valueSize]);
+      fields.push(['max_entries', map.maxEntries]);
+      if (map.noPrealloc && map.type.endsWith('hash')) fields.push(['map_flags', BPF_F_NO_PREALLOC]);
+      const type = arrayType(fields.length, i64);
+      this.defined.set(map.symbol, { map, type });
+      const debug = this.module.debug!.mapDefinition(map.symbol, fields);
+      this.module.global(`@${map.symbol} = dso_local global ${type} zeroinitializer, section ".maps", align 8, !dbg !${debug}`);
+    }
+    return this.address(map.symbol);
+  }
+
+  /** The address of a map declared already. */
+  address(symbol: string): IrValue {
+    const defined = this.defined.get(symbol);
+    if (!defined) throw new Error(`internal error: no map ${symbol} declared`);
+    return { type: i8p, ref: `bitcast (${defined.type}* @${symbol} to i8*)` };
+  }
+}
+
+/**
+ * 16 MiB when probes that can fire at a high rate send events (printf on a hot tracepoint
+ * delivers ~500k events/s without loss with it); 1 MiB when only BEGIN, END and interval probes
+ * do (the ring is mapped, and resident, twice: 30 MiB of RSS saved).
+ */
+export function ringBufferBytes(program: TypedProgram): number {
+  const slow = new Set(['BEGIN', 'END', 'interval']);
+  const sends = (root: unknown): boolean => {
+    let found = false;
+    walk(root, (node) => {
+      const event = program.eventOf.get(node as Expr);
+      if (event && event.kind !== 'exit') {
+        found = true;
+        return 'stop';
+      }
+    });
+    return found;
+  };
+  const hot = program.probes.some((p) => p.targets.some((t) => !slow.has(t.provider)) && sends(p.probe.body));
+  return hot ? 16 << 20 : 1 << 20;
+}
