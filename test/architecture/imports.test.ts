@@ -50,9 +50,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   parser: ['model', 'diagnostics'],
 };
 const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
-  typecheck: ['codegen', 'runtime', 'cli'],
-  codegen: ['runtime', 'cli'],
-  runtime: ['cli'],
+  typecheck: ['codegen', 'compile', 'runtime', 'cli'],
+  codegen: ['compile', 'runtime', 'cli'],
+  // The runtime loads compiled objects: it never drives the compiler (src/compile) itself.
+  runtime: ['compile', 'cli'],
+  compile: ['cli'],
 };
 
 /**
