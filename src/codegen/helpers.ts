@@ -35,6 +35,3 @@ export const BPF_F_USER_STACK = 1 << 8;
 /** bpf_ringbuf_submit flags: the probe skips the wake-up; the reader drains on a timer. */
 export const BPF_RB_NO_WAKEUP = 1;
 export const BPF_RB_FORCE_WAKEUP = 2;
-
-/** BPF_PSEUDO_MAP_FD: how `llvm.bpf.pseudo` marks an ld_imm64 of a map fd. */
-export const BPF_PSEUDO_MAP_FD = 1;

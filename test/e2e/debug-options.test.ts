@@ -76,7 +76,7 @@ describe('debugging options', () => {
     expect(ids[1]).toBeGreaterThan(ids[0]!);
   });
 
-  it('--emit-llvm prints the code the run would load (-k and -kk included), but for the map fds', () => {
+  it('--emit-llvm prints the code the run would load (-k and -kk included)', () => {
     const program = 'BEGIN { printf("%s\\n", str(8)); exit(); }';
     const events = (args: string[]) => (runTracelet([...args, '--emit-llvm', '-e', program]).stdout.match(/inttoptr \(i64 131 to/g) ?? []).length;
     // -kk adds the helper_error event of the failed str() read to printf's and exit's events.
