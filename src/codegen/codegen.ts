@@ -22,7 +22,7 @@ import {
 import { BPF_F_USER_STACK, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
 import {
   COUNTERS_MAP, EVENTS_MAP, ModuleMaps, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
-  STOPPED_MAP, mapSymbols, ringBufferBytes, scriptMapDefinition, stackMap, syscallNamesMap, type MapDefinition,
+  STOPPED_MAP, stackMap, syscallNamesMap, type MapDefinition,
 } from './maps.js';
 import { stringBytes } from '../model/strings.js';
 import { signalNumber } from '../kernel/signals.js';
@@ -78,22 +78,6 @@ const READ_HELPERS: Record<AddressSpace, { bytes: number; string: number }> = {
   // An integer used as an address outside uprobes: bpf_probe_read finds out (x86).
   unknown: { bytes: Helper.probeRead, string: Helper.probeReadStr },
 };
-
-/** The stack maps a program needs: one per kind and depth, keyed `kstack:127`. */
-export function stackMapKeys(program: TypedProgram): { key: string; kind: 'kstack' | 'ustack'; depth: number }[] {
-  const out = new Map<string, { key: string; kind: 'kstack' | 'ustack'; depth: number }>();
-  for (const t of program.types.values()) {
-    if (t.kind === 'kstack' || t.kind === 'ustack') {
-      const key = stackMapKey(t.kind, t.depth);
-      out.set(key, { key, kind: t.kind, depth: t.depth });
-    }
-  }
-  return [...out.values()];
-}
-
-export function stackMapKey(kind: 'kstack' | 'ustack', depth: number): string {
-  return `${kind}:${depth}`;
-}
 
 /**
  * CPUs this machine can have (/sys/devices/system/cpu/possible, e.g. `0-3`), as libbpf counts
@@ -263,15 +247,7 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
   const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin'));
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
-  const stacks = stackMapKeys(program).map((s) => ({ ...s, symbol: stackMap(s.kind, s.depth) }));
-  const symbols = mapSymbols(program.maps.keys(), stacks.map((s) => s.symbol));
-  const maps = new ModuleMaps(module);
-  // Every script map exists in the kernel, used by code or not (printed at exit, as bpftrace).
-  for (const spec of program.maps.values()) maps.ref(scriptMapDefinition(spec, symbols.get(spec.name)!));
-  maps.ref({ symbol: EVENTS_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: ringBufferBytes(program) });
-  maps.ref({ symbol: COUNTERS_MAP, type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: counterSlots(program.maps) });
-  maps.ref({ symbol: STOPPED_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
-  for (const s of stacks) maps.ref({ symbol: s.symbol, type: 'stack_trace', keySize: 4, valueSize: s.depth * 8, maxEntries: 4096 });
+  const maps = new ModuleMaps(module, program, counterSlots(program.maps));
   module.declare('declare void @llvm.lifetime.start.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
@@ -287,7 +263,7 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
-    const generator = new ProbeGenerator(program, kernel, { table: maps, symbols }, options, module, fn, plan.probe, plan.targets, syscall);
+    const generator = new ProbeGenerator(program, kernel, maps, options, module, fn, plan.probe, plan.targets, syscall);
     generator.helperErrorSites = helperErrorSites;
     generator.readSites = readSites;
     generator.generate();
@@ -295,7 +271,7 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
     programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
   }
   return {
-    ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites, maps: maps.definitions, mapSymbols: symbols,
+    ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites, maps: maps.definitions, mapSymbols: maps.symbols,
   };
 }
 
@@ -444,7 +420,7 @@ class ProbeGenerator {
   constructor(
     private readonly program: TypedProgram,
     private readonly kernel: KernelInfo,
-    private readonly maps: { readonly table: ModuleMaps; readonly symbols: ReadonlyMap<string, string> },
+    private readonly maps: ModuleMaps,
     private readonly options: CodegenOptions,
     private readonly module: ModuleBuilder,
     private readonly fn: FunctionBuilder,
@@ -558,7 +534,7 @@ class ProbeGenerator {
     const { fn } = this;
     const out = this.temp({ kind: 'string', size });
     this.memset(out, size);
-    const names = this.maps.table.ref({
+    const names = this.maps.ref({
       symbol: syscallNamesMap(this.syscall!.event), type: 'array', keySize: 4, valueSize: SYSCALL_NAME_BYTES,
       maxEntries: Math.max(1, ...syscallTable().map(([nr]) => nr + 1)),
     });
@@ -583,7 +559,7 @@ class ProbeGenerator {
     fn.beginScope();
     const key = fn.scratch(i32, 4);
     fn.store(constInt(i32, 0), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.table.address(STOPPED_MAP), fn.bitcast(key, i8p)]);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.address(STOPPED_MAP), fn.bitcast(key, i8p)]);
     fn.endScope();
     const check = fn.label('check');
     const stop = fn.label('stopped');
@@ -830,7 +806,7 @@ class ProbeGenerator {
   private mapPointer(name: string): IrValue {
     const symbol = this.maps.symbols.get(name);
     if (symbol === undefined) throw new Error(`internal error: no map ${name}`);
-    return this.maps.table.address(symbol);
+    return this.maps.address(symbol);
   }
 
   /**
@@ -839,7 +815,7 @@ class ProbeGenerator {
    */
   private runValue(slot: number): IrValue {
     const { fn } = this;
-    const map = this.maps.table.ref({ symbol: RUN_VALUES_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: RUN_VALUE_SLOTS });
+    const map = this.maps.ref({ symbol: RUN_VALUES_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: RUN_VALUE_SLOTS });
     fn.beginScope();
     const key = fn.scratch(i32, 8);
     const value = fn.scratch(i64, 8);
@@ -924,7 +900,7 @@ class ProbeGenerator {
     // the null check below is not a branch it has to explore (no state kept per counted event).
     const key = fn.scratch(i32, 8);
     fn.store(constInt(i32, index), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.table.address(COUNTERS_MAP), fn.bitcast(key, i8p)]);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.address(COUNTERS_MAP), fn.bitcast(key, i8p)]);
     const have = fn.icmp('ne', p, { type: i8p, ref: 'null' });
     const inc = fn.label('count');
     const done = fn.label('counted');
@@ -1143,7 +1119,7 @@ class ProbeGenerator {
   /** Reserves a ring buffer record; returns the record and the label to continue at. */
   private emitEvent(spec: EventSpec, write: (record: IrValue) => void, wake: boolean): void {
     const { fn } = this;
-    const rb = this.maps.table.address(EVENTS_MAP);
+    const rb = this.maps.address(EVENTS_MAP);
     const record = fn.callHelper(Helper.ringbufReserve, i8p, [rb, constInt(i64, spec.size), constInt(i64, 0)]);
     const ok = fn.icmp('ne', record, { type: i8p, ref: 'null' });
     const fill = fn.label('event');
@@ -1662,7 +1638,7 @@ class ProbeGenerator {
     const { fn } = this;
     if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
     const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
-    const map = this.maps.table.address(stackMap(type.kind, type.depth));
+    const map = this.maps.address(stackMap(type.kind, type.depth));
     const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), map, constInt(i64, flags)]);
     if (type.kind === 'kstack') return { type, ir: id };
     return this.userAddress(id, type);
@@ -1783,7 +1759,7 @@ class ProbeGenerator {
         const next = fn.label('readcounted');
         const key = fn.alloca(i32, 8);
         fn.store(constInt(i32, 0), key, 4);
-        const readFailures = this.maps.table.ref({
+        const readFailures = this.maps.ref({
           symbol: READ_FAILURES_MAP, type: 'percpu_array', keySize: 4, valueSize: READ_FAILURE_BYTES, maxEntries: 1,
         });
         const p = fn.callHelper(Helper.mapLookupElem, i8p, [readFailures, fn.bitcast(key, i8p)]);

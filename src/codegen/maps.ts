@@ -68,7 +68,7 @@ const FIXED = [EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VAL
  * characters (`tl_averylongmap`). Two maps whose names would collide (`@` and `@map`, or `@events`
  * and the ring buffer) get a numbered suffix.
  */
-export function mapSymbols(maps: Iterable<string>, stacks: Iterable<string>): Map<string, string> {
+function mapSymbols(maps: Iterable<string>, stacks: Iterable<string>): Map<string, string> {
   const taken = new Set([...FIXED, ...stacks]);
   const symbols = new Map<string, string>();
   for (const name of maps) {
@@ -81,18 +81,47 @@ export function mapSymbols(maps: Iterable<string>, stacks: Iterable<string>): Ma
   return symbols;
 }
 
-export function scriptMapDefinition(spec: MapSpec, symbol: string): MapDefinition {
+function scriptMapDefinition(spec: MapSpec, symbol: string): MapDefinition {
   return {
     symbol, type: spec.bpfType, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries,
     noPrealloc: !spec.preallocate,
   };
 }
 
+/** The stack maps a program needs: one per kind and depth. */
+export function stackMaps(program: TypedProgram): { kind: 'kstack' | 'ustack'; depth: number; symbol: string }[] {
+  const out = new Map<string, { kind: 'kstack' | 'ustack'; depth: number; symbol: string }>();
+  for (const t of program.types.values()) {
+    if (t.kind !== 'kstack' && t.kind !== 'ustack') continue;
+    const symbol = stackMap(t.kind, t.depth);
+    out.set(symbol, { kind: t.kind, depth: t.depth, symbol });
+  }
+  return [...out.values()];
+}
+
 /** The maps a module declares, each once, in the order first declared. */
 export class ModuleMaps {
   private readonly defined = new Map<string, { map: MapDefinition; type: string }>();
+  /** The symbol of each script map (`@x` → `tl_x`). */
+  readonly symbols: ReadonlyMap<string, string>;
 
-  constructor(private readonly module: ModuleBuilder) {}
+  /**
+   * Declares the maps every program of the module may use: the script's (each exists in the
+   * kernel, used by code or not: it is printed at exit, as bpftrace does), the ring buffer, the
+   * counters (`counterSlots` of them), the stopped flag and the stack maps. The others are
+   * declared by their first use.
+   */
+  constructor(private readonly module: ModuleBuilder, program: TypedProgram, counterSlots: number) {
+    const stacks = stackMaps(program);
+    this.symbols = mapSymbols(program.maps.keys(), stacks.map((s) => s.symbol));
+    for (const spec of program.maps.values()) this.ref(scriptMapDefinition(spec, this.symbols.get(spec.name)!));
+    this.ref({ symbol: EVENTS_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: ringBufferBytes(program) });
+    this.ref({ symbol: COUNTERS_MAP, type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: counterSlots });
+    this.ref({ symbol: STOPPED_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+    for (const { symbol, depth } of stacks) {
+      this.ref({ symbol, type: 'stack_trace', keySize: 4, valueSize: depth * 8, maxEntries: 4096 });
+    }
+  }
 
   get definitions(): readonly MapDefinition[] {
     return [...this.defined.values()].map((d) => d.map);

@@ -7,12 +7,12 @@ import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper } from '../codegen/helpers.js';
 import type { Span } from '../model/span.js';
 import {
-  stackMapKeys, COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
+  COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
   SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
 import {
   COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
-  syscallNamesMap,
+  stackMaps, syscallNamesMap,
 } from '../codegen/maps.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
@@ -154,7 +154,10 @@ export class Session {
     private readonly kernel: KernelInfo,
     private readonly options: SessionOptions,
   ) {
-    ({ program: this.program, programs: this.programs, helperErrorSites: this.helperErrorSites, readSites: this.readSites } = compiled);
+    this.program = compiled.program;
+    this.programs = compiled.programs;
+    this.helperErrorSites = compiled.helperErrorSites;
+    this.readSites = compiled.readSites;
     this.addon = native();
     this.cpus = this.addon.possibleCpus();
     this.resolver = new Resolver({
@@ -177,7 +180,7 @@ export class Session {
   }
 
   private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
-    const map = this.stackFds.get(`${kind}:${depth}`);
+    const map = this.stackFds.get(stackMap(kind, depth));
     if (!map) return [];
     const key = Buffer.alloc(4);
     key.writeUInt32LE(id);
@@ -215,9 +218,7 @@ export class Session {
       this.stoppedFd = obj.mapFd(STOPPED_MAP);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
-      for (const s of stackMapKeys(this.program)) {
-        this.stackFds.set(s.key, { fd: obj.mapFd(stackMap(s.kind, s.depth)), depth: s.depth });
-      }
+      for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), depth: s.depth });
       for (const event of ['sys_enter', 'sys_exit'] as const) this.fillSyscallNames(obj.mapFd(syscallNamesMap(event)), event);
       this.writeRunValues(obj.mapFd(RUN_VALUES_MAP));
     } catch (e) {
