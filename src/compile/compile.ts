@@ -44,6 +44,11 @@ export interface CompileHooks {
   readonly afterParse?: (program: Program) => boolean;
 }
 
+/**
+ * A compile's output. The object depends only on the options and the kernel's answers, so a cache
+ * can keep it; beside it a Session needs the TypedProgram and from `generated` the programs (name,
+ * type, targets), the read and helper-error sites and the map symbols (see loadable()).
+ */
 export interface CompileResult {
   /** Every diagnostic of every stage that ran, warnings included, in order. */
   readonly diagnostics: readonly Diagnostic[];
