@@ -132,7 +132,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-I <dir>', 'search DIR for #included headers (repeatable)', (d: string, all: string[]) => [...all, d], [])
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
-    .option('--emit-elf <file>', 'write the compiled BPF object to FILE and exit')
+    .option('--emit-elf <file>', 'write the compiled BPF object (the one a run loads) to FILE and exit')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
