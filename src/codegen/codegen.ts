@@ -8,6 +8,7 @@ import {
   type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
+import { builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { walk } from '../model/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { INT64, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
@@ -1351,69 +1352,62 @@ class ProbeGenerator {
   }
 
   private builtin(name: string, type: Type): Val {
-    const { fn } = this;
-    const int = (v: IrValue): Val => ({ type, ir: v });
-    switch (name) {
-      case 'pid': case 'tid': {
-        const v = fn.callHelper(Helper.getCurrentPidTgid, i64, []);
-        return int(name === 'pid' ? fn.binary('lshr', v, constInt(i64, 32)) : fn.binary('and', v, constInt(i64, 0xffffffff)));
+    return ProbeGenerator.BUILTIN_CODE[builtinNamed(name)!](this, name, type);
+  }
+
+  /** The code that reads each builtin variable. */
+  private static readonly BUILTIN_CODE = {
+    pid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', g.pidTgid(), constInt(i64, 32)) }),
+    tid: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.pidTgid(), constInt(i64, 0xffffffff)) }),
+    uid: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.uidGid(), constInt(i64, 0xffffffff)) }),
+    gid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', g.uidGid(), constInt(i64, 32)) }),
+    nsecs: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.ktimeGetNs, i64, []) }),
+    elapsed: (g, _name, type) => ({
+      type, ir: g.fn.binary('sub', g.fn.callHelper(Helper.ktimeGetNs, i64, []), constInt(i64, g.options.startNs ?? 0n)),
+    }),
+    cpu: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getSmpProcessorId, i64, []) }),
+    numaid: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getNumaNodeId, i64, []) }),
+    rand: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getPrandomU32, i64, []) }),
+    cgroup: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentCgroupId, i64, []) }),
+    curtask: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentTask, i64, []) }),
+    jiffies: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.jiffies64, i64, []) }),
+    comm: (g, _name, type) => {
+      const out = g.temp(type);
+      g.memset(out, 16);
+      g.fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
+      return { type, ir: out };
+    },
+    probe: (g, _name, type) => {
+      if (g.syscall && g.targets.length > 1) return { type, ir: g.syscallProbeName(sizeOf(type)) };
+      return { type, ir: g.stringConstant(g.targets[0]!.name, sizeOf(type)) };
+    },
+    ctx: (g, _name, type) => ({ type, ir: g.fn.ptrToInt(g.fn.param(0)) }),
+    args: (g, _name, type) => ({ type, ir: g.fn.param(0) }),
+    func: (g, _name, type) => ({ type, ir: g.stringConstant(g.targets[0]!.func ?? '', sizeOf(type)) }),
+    cpid: (g, _name, type) => ({ type, ir: constInt(i64, g.options.cpid ?? 0) }),
+    retval: (g, _name, type) => {
+      const t = g.targets[0]!;
+      if (t.provider === 'kretfunc') {
+        const n = g.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
+        return g.normalize(g.ctxU64(n * 8), type);
       }
-      case 'uid': case 'gid': {
-        const v = fn.callHelper(Helper.getCurrentUidGid, i64, []);
-        return int(name === 'gid' ? fn.binary('lshr', v, constInt(i64, 32)) : fn.binary('and', v, constInt(i64, 0xffffffff)));
-      }
-      case 'nsecs':
-        return int(fn.callHelper(Helper.ktimeGetNs, i64, []));
-      case 'elapsed':
-        return int(fn.binary('sub', fn.callHelper(Helper.ktimeGetNs, i64, []), constInt(i64, this.options.startNs ?? 0n)));
-      case 'cpu':
-        return int(fn.callHelper(Helper.getSmpProcessorId, i64, []));
-      case 'numaid':
-        return int(fn.callHelper(Helper.getNumaNodeId, i64, []));
-      case 'rand':
-        return int(fn.callHelper(Helper.getPrandomU32, i64, []));
-      case 'cgroup':
-        return int(fn.callHelper(Helper.getCurrentCgroupId, i64, []));
-      case 'curtask':
-        return int(fn.callHelper(Helper.getCurrentTask, i64, []));
-      case 'jiffies':
-        return int(fn.callHelper(Helper.jiffies64, i64, []));
-      case 'comm': {
-        const out = this.temp(type);
-        this.memset(out, 16);
-        fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
-        return { type, ir: out };
-      }
-      case 'probe':
-        if (this.syscall && this.targets.length > 1) return { type, ir: this.syscallProbeName(sizeOf(type)) };
-        return { type, ir: this.stringConstant(this.targets[0]!.name, sizeOf(type)) };
-      case 'ctx':
-        return int(fn.ptrToInt(fn.param(0)));
-      case 'args':
-        return { type, ir: fn.param(0) };
-      case 'func':
-        return { type, ir: this.stringConstant(this.targets[0]!.func ?? '', sizeOf(type)) };
-      case 'cpid':
-        return int(constInt(i64, this.options.cpid ?? 0));
-      case 'retval': {
-        const t = this.targets[0]!;
-        if (t.provider === 'kretfunc') {
-          const n = this.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
-          return this.normalize(this.ctxU64(n * 8), type);
-        }
-        return int(this.ctxU64(PT_REGS_RAX));
-      }
-      case 'username':
-        return int(fn.binary('and', fn.callHelper(Helper.getCurrentUidGid, i64, []), constInt(i64, 0xffffffff)));
-      case 'kstack':
-      case 'ustack':
-        return this.stack(type);
-      default: {
-        const m = /^(s?)arg(\d+)$/.exec(name);
-        if (m) return this.argument(Number(m[2]), m[1] === 's', type);
-        return int(constInt(i64, 0));
-      }
-    }
+      return { type, ir: g.ctxU64(PT_REGS_RAX) };
+    },
+    username: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.uidGid(), constInt(i64, 0xffffffff)) }),
+    kstack: (g, _name, type) => g.stack(type),
+    ustack: (g, _name, type) => g.stack(type),
+    // Not read from the context yet: always 0.
+    usermode: (_g, _name, type) => ({ type, ir: constInt(i64, 0) }),
+    argN: (g, name, type) => g.argument(Number(name.slice('arg'.length)), false, type),
+    sargN: (g, name, type) => g.argument(Number(name.slice('sarg'.length)), true, type),
+  } satisfies Record<BuiltinName, (g: ProbeGenerator, name: string, type: Type) => Val>;
+
+  private pidTgid(): IrValue {
+    return this.fn.callHelper(Helper.getCurrentPidTgid, i64, []);
+  }
+
+  private uidGid(): IrValue {
+    return this.fn.callHelper(Helper.getCurrentUidGid, i64, []);
   }
 
   /** A u64 at `offset` in the context (pt_regs, or a raw tracepoint's/kfunc's argument array). */
