@@ -9,6 +9,7 @@ import {
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { builtinNamed, type BuiltinName } from '../model/builtins.js';
+import { providerRecord, type ProbeProvider, type ProgramType } from '../model/providers.js';
 import { walk } from '../model/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { INT64, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
@@ -28,7 +29,7 @@ import { syscallNumbers } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
 /** `uprobe_multi`: one program attached to many uprobes of a binary through one link. */
-export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe' | 'uprobe_multi';
+export type { ProgramType };
 
 export interface GeneratedProgram {
   /** The function (and kernel program) name, `tl_...`. */
@@ -172,20 +173,8 @@ export function counterSlots(maps: ReadonlyMap<string, MapSpec>): number {
   return 1 + maps.size;
 }
 
-const PROVIDER_TAGS: Record<string, string> = {
-  BEGIN: 'begin', END: 'end', tracepoint: 'tp', rawtracepoint: 'rtp', kprobe: 'kp', kretprobe: 'kret',
-  uprobe: 'up', uretprobe: 'uret', usdt: 'usdt', profile: 'prof', interval: 'intvl', software: 'sw',
-  hardware: 'hw', kfunc: 'kf', kretfunc: 'kretf', watchpoint: 'wp', asyncwatchpoint: 'awp', iter: 'it',
-};
-
-export function programType(provider: string): ProgramType {
-  switch (provider) {
-    case 'BEGIN': case 'END': case 'rawtracepoint': return 'raw_tracepoint';
-    case 'tracepoint': return 'tracepoint';
-    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
-      return 'perf_event';
-    default: return 'kprobe';
-  }
+export function programType(provider: ProbeProvider): ProgramType {
+  return providerRecord(provider).programType;
 }
 
 /** Does the probe's code depend on which attach point fired (so it needs a program per target)? */
@@ -301,8 +290,8 @@ export function generate(
   const mode = options.syscallDispatch ?? 'auto';
   for (const [i, plan] of planPrograms(program, mode).entries()) {
     const first = plan.targets[0]!;
-    const name = plan.syscall ? `tl_sys_${i}` : `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
-    const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : sectionFor(first);
+    const name = plan.syscall ? `tl_sys_${i}` : `tl_${providerRecord(first.provider).tag}_${i}`;
+    const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : providerRecord(first.provider).section(first.parts);
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
@@ -358,17 +347,6 @@ function syscallLayout(kernel: KernelInfo): SyscallLayout {
     origAx: reg('orig_ax', 120),
     threadStatus: threadInfo + (field('struct thread_info', 'status') ?? 16),
   };
-}
-
-function sectionFor(t: ProbeTarget): string {
-  switch (t.provider) {
-    case 'tracepoint': return `tracepoint/${t.parts[0]}/${t.parts[1]}`;
-    case 'BEGIN': case 'END': return `raw_tracepoint/${t.provider}`;
-    case 'rawtracepoint': return `raw_tracepoint/${t.parts.at(-1)}`;
-    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
-      return 'perf_event';
-    default: return `kprobe/${t.provider}`;
-  }
 }
 
 /** A value in generated code: an integer in a register, or a pointer to bytes of `type`. */

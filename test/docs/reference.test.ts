@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_VARIABLE_NAMES } from '../../src/model/builtins.js';
+import { PROVIDER_LIST } from '../../src/model/providers.js';
 
 const DOC = readFileSync(new URL('../../docs/reference.md', import.meta.url), 'utf8');
 
@@ -24,5 +25,9 @@ function sorted(names: readonly string[]): string[] {
 describe('docs/reference.md', () => {
   it('has one heading per builtin variable', () => {
     expect(sorted(headingNames('Builtin variables'))).toEqual(sorted(BUILTIN_VARIABLE_NAMES));
+  });
+
+  it('has one heading per probe type', () => {
+    expect(sorted(headingNames('Probe types'))).toEqual(sorted(PROVIDER_LIST));
   });
 });
