@@ -8,6 +8,8 @@ import {
   type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
+import { builtinNamed, type BuiltinName } from '../model/builtins.js';
+import { providerRecord, type ProbeProvider, type ProgramType } from '../model/providers.js';
 import { walk } from '../model/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { INT64, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
@@ -31,7 +33,7 @@ import { syscallNumbers, syscallTable } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
 /** `uprobe_multi`: one program attached to many uprobes of a binary through one link. */
-export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe' | 'uprobe_multi';
+export type { ProgramType };
 
 export interface GeneratedProgram {
   /** The function (and kernel program) name, `tl_...`. */
@@ -134,20 +136,8 @@ export function counterSlots(maps: ReadonlyMap<string, MapSpec>): number {
   return 1 + maps.size;
 }
 
-const PROVIDER_TAGS: Record<string, string> = {
-  BEGIN: 'begin', END: 'end', tracepoint: 'tp', rawtracepoint: 'rtp', kprobe: 'kp', kretprobe: 'kret',
-  uprobe: 'up', uretprobe: 'uret', usdt: 'usdt', profile: 'prof', interval: 'intvl', software: 'sw',
-  hardware: 'hw', kfunc: 'kf', kretfunc: 'kretf', watchpoint: 'wp', asyncwatchpoint: 'awp', iter: 'it',
-};
-
-export function programType(provider: string): ProgramType {
-  switch (provider) {
-    case 'BEGIN': case 'END': case 'rawtracepoint': return 'raw_tracepoint';
-    case 'tracepoint': return 'tracepoint';
-    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
-      return 'perf_event';
-    default: return 'kprobe';
-  }
+export function programType(provider: ProbeProvider): ProgramType {
+  return providerRecord(provider).programType;
 }
 
 /** Does the probe's code depend on which attach point fired (so it needs a program per target)? */
@@ -258,8 +248,8 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
   const mode = options.syscallDispatch ?? 'auto';
   for (const [i, plan] of planPrograms(program, mode).entries()) {
     const first = plan.targets[0]!;
-    const name = plan.syscall ? `tl_sys_${i}` : `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
-    const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : sectionFor(first);
+    const name = plan.syscall ? `tl_sys_${i}` : `tl_${providerRecord(first.provider).tag}_${i}`;
+    const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : providerRecord(first.provider).section(first.parts);
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
@@ -317,17 +307,6 @@ function syscallLayout(kernel: KernelInfo): SyscallLayout {
     origAx: reg('orig_ax', 120),
     threadStatus: threadInfo + (field('struct thread_info', 'status') ?? 16),
   };
-}
-
-function sectionFor(t: ProbeTarget): string {
-  switch (t.provider) {
-    case 'tracepoint': return `tracepoint/${t.parts[0]}/${t.parts[1]}`;
-    case 'BEGIN': case 'END': return `raw_tracepoint/${t.provider}`;
-    case 'rawtracepoint': return `raw_tracepoint/${t.parts.at(-1)}`;
-    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
-      return 'perf_event';
-    default: return `kprobe/${t.provider}`;
-  }
 }
 
 /** A value in generated code: an integer in a register, or a pointer to bytes of `type`. */
@@ -1334,69 +1313,62 @@ class ProbeGenerator {
   }
 
   private builtin(name: string, type: Type): Val {
-    const { fn } = this;
-    const int = (v: IrValue): Val => ({ type, ir: v });
-    switch (name) {
-      case 'pid': case 'tid': {
-        const v = fn.callHelper(Helper.getCurrentPidTgid, i64, []);
-        return int(name === 'pid' ? fn.binary('lshr', v, constInt(i64, 32)) : fn.binary('and', v, constInt(i64, 0xffffffff)));
+    return ProbeGenerator.BUILTIN_CODE[builtinNamed(name)!](this, name, type);
+  }
+
+  /** The code that reads each builtin variable. */
+  private static readonly BUILTIN_CODE = {
+    pid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', g.pidTgid(), constInt(i64, 32)) }),
+    tid: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.pidTgid(), constInt(i64, 0xffffffff)) }),
+    uid: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.uidGid(), constInt(i64, 0xffffffff)) }),
+    gid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', g.uidGid(), constInt(i64, 32)) }),
+    nsecs: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.ktimeGetNs, i64, []) }),
+    elapsed: (g, _name, type) => ({
+      type, ir: g.fn.binary('sub', g.fn.callHelper(Helper.ktimeGetNs, i64, []), g.runValue(RUN_START_NS)),
+    }),
+    cpu: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getSmpProcessorId, i64, []) }),
+    numaid: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getNumaNodeId, i64, []) }),
+    rand: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getPrandomU32, i64, []) }),
+    cgroup: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentCgroupId, i64, []) }),
+    curtask: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentTask, i64, []) }),
+    jiffies: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.jiffies64, i64, []) }),
+    comm: (g, _name, type) => {
+      const out = g.temp(type);
+      g.memset(out, 16);
+      g.fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
+      return { type, ir: out };
+    },
+    probe: (g, _name, type) => {
+      if (g.syscall && g.targets.length > 1) return { type, ir: g.syscallProbeName(sizeOf(type)) };
+      return { type, ir: g.stringConstant(g.targets[0]!.name, sizeOf(type)) };
+    },
+    ctx: (g, _name, type) => ({ type, ir: g.fn.ptrToInt(g.fn.param(0)) }),
+    args: (g, _name, type) => ({ type, ir: g.fn.param(0) }),
+    func: (g, _name, type) => ({ type, ir: g.stringConstant(g.targets[0]!.func ?? '', sizeOf(type)) }),
+    cpid: (g, _name, type) => ({ type, ir: g.runValue(RUN_CPID) }),
+    retval: (g, _name, type) => {
+      const t = g.targets[0]!;
+      if (t.provider === 'kretfunc') {
+        const n = g.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
+        return g.normalize(g.ctxU64(n * 8), type);
       }
-      case 'uid': case 'gid': {
-        const v = fn.callHelper(Helper.getCurrentUidGid, i64, []);
-        return int(name === 'gid' ? fn.binary('lshr', v, constInt(i64, 32)) : fn.binary('and', v, constInt(i64, 0xffffffff)));
-      }
-      case 'nsecs':
-        return int(fn.callHelper(Helper.ktimeGetNs, i64, []));
-      case 'elapsed':
-        return int(fn.binary('sub', fn.callHelper(Helper.ktimeGetNs, i64, []), this.runValue(RUN_START_NS)));
-      case 'cpu':
-        return int(fn.callHelper(Helper.getSmpProcessorId, i64, []));
-      case 'numaid':
-        return int(fn.callHelper(Helper.getNumaNodeId, i64, []));
-      case 'rand':
-        return int(fn.callHelper(Helper.getPrandomU32, i64, []));
-      case 'cgroup':
-        return int(fn.callHelper(Helper.getCurrentCgroupId, i64, []));
-      case 'curtask':
-        return int(fn.callHelper(Helper.getCurrentTask, i64, []));
-      case 'jiffies':
-        return int(fn.callHelper(Helper.jiffies64, i64, []));
-      case 'comm': {
-        const out = this.temp(type);
-        this.memset(out, 16);
-        fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
-        return { type, ir: out };
-      }
-      case 'probe':
-        if (this.syscall && this.targets.length > 1) return { type, ir: this.syscallProbeName(sizeOf(type)) };
-        return { type, ir: this.stringConstant(this.targets[0]!.name, sizeOf(type)) };
-      case 'ctx':
-        return int(fn.ptrToInt(fn.param(0)));
-      case 'args':
-        return { type, ir: fn.param(0) };
-      case 'func':
-        return { type, ir: this.stringConstant(this.targets[0]!.func ?? '', sizeOf(type)) };
-      case 'cpid':
-        return int(this.runValue(RUN_CPID));
-      case 'retval': {
-        const t = this.targets[0]!;
-        if (t.provider === 'kretfunc') {
-          const n = this.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
-          return this.normalize(this.ctxU64(n * 8), type);
-        }
-        return int(this.ctxU64(PT_REGS_RAX));
-      }
-      case 'username':
-        return int(fn.binary('and', fn.callHelper(Helper.getCurrentUidGid, i64, []), constInt(i64, 0xffffffff)));
-      case 'kstack':
-      case 'ustack':
-        return this.stack(type);
-      default: {
-        const m = /^(s?)arg(\d+)$/.exec(name);
-        if (m) return this.argument(Number(m[2]), m[1] === 's', type);
-        return int(constInt(i64, 0));
-      }
-    }
+      return { type, ir: g.ctxU64(PT_REGS_RAX) };
+    },
+    username: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.uidGid(), constInt(i64, 0xffffffff)) }),
+    kstack: (g, _name, type) => g.stack(type),
+    ustack: (g, _name, type) => g.stack(type),
+    // Not read from the context yet: always 0.
+    usermode: (_g, _name, type) => ({ type, ir: constInt(i64, 0) }),
+    argN: (g, name, type) => g.argument(Number(name.slice('arg'.length)), false, type),
+    sargN: (g, name, type) => g.argument(Number(name.slice('sarg'.length)), true, type),
+  } satisfies Record<BuiltinName, (g: ProbeGenerator, name: string, type: Type) => Val>;
+
+  private pidTgid(): IrValue {
+    return this.fn.callHelper(Helper.getCurrentPidTgid, i64, []);
+  }
+
+  private uidGid(): IrValue {
+    return this.fn.callHelper(Helper.getCurrentUidGid, i64, []);
   }
 
   /** A u64 at `offset` in the context (pt_regs, or a raw tracepoint's/kfunc's argument array). */

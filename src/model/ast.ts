@@ -421,18 +421,3 @@ export interface OffsetOf {
   readonly type: TypeName;
   readonly field: string;
 }
-
-export const PROVIDER_ALIASES: Readonly<Record<string, ProbeProvider>> = {
-  BEGIN: 'BEGIN', begin: 'BEGIN', END: 'END', end: 'END',
-  tracepoint: 'tracepoint', t: 'tracepoint',
-  rawtracepoint: 'rawtracepoint', rt: 'rawtracepoint',
-  kprobe: 'kprobe', k: 'kprobe', kretprobe: 'kretprobe', kr: 'kretprobe',
-  uprobe: 'uprobe', u: 'uprobe', uretprobe: 'uretprobe', ur: 'uretprobe',
-  usdt: 'usdt', U: 'usdt',
-  profile: 'profile', p: 'profile', interval: 'interval', i: 'interval',
-  software: 'software', s: 'software', hardware: 'hardware', h: 'hardware',
-  kfunc: 'kfunc', f: 'kfunc', fentry: 'kfunc',
-  kretfunc: 'kretfunc', fr: 'kretfunc', fexit: 'kretfunc',
-  watchpoint: 'watchpoint', w: 'watchpoint', asyncwatchpoint: 'asyncwatchpoint', aw: 'asyncwatchpoint',
-  iter: 'iter', it: 'iter',
-};

@@ -23,6 +23,7 @@ import {
 import type {
   AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForStmt, IfStmt, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
 } from '../model/ast.js';
+import { BUILTIN_VARIABLE_NAMES } from '../model/builtins.js';
 import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { LineMap } from './preprocess.js';
@@ -33,11 +34,8 @@ import type { IntPayload } from './lexer.js';
 // ---------------------------------------------------------------------------------------------
 // Names
 
-/** Builtin variables (besides arg0..argN and sarg0..sargN). */
-export const BUILTIN_NAMES: ReadonlySet<string> = new Set([
-  'pid', 'tid', 'uid', 'gid', 'nsecs', 'elapsed', 'cpu', 'comm', 'kstack', 'ustack', 'retval', 'func', 'probe',
-  'curtask', 'rand', 'cgroup', 'args', 'ctx', 'username', 'cpid', 'numaid', 'jiffies', 'usermode',
-]);
+/** Builtin variables, from their table; any argN/sargN parses as one (the checker says if N is too large). */
+export const BUILTIN_NAMES: ReadonlySet<string> = new Set(BUILTIN_VARIABLE_NAMES);
 const ARG_BUILTIN = /^s?arg[0-9]+$/;
 export function isBuiltinName(name: string): boolean {
   return BUILTIN_NAMES.has(name) || ARG_BUILTIN.test(name);

@@ -18,10 +18,11 @@ import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
-import { MESSAGES, unavailableProbe } from './availability.js';
+import { unavailableProbe } from './availability.js';
+import { PROVIDERS, type ProbeProvider } from '../model/providers.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
 import {
-  HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type TypedProgram,
+  HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
 } from '../model/program.js';
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
@@ -265,71 +266,80 @@ export class Session {
           ));
           continue;
         }
-        for (const t of p.targets) {
-          switch (t.provider) {
-            case 'BEGIN': case 'END':
-              break;
-            case 'tracepoint': {
-              const id = this.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
-              if (id < 0) {
-                this.links.push(this.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
-              } else {
-                this.tracepointLinks.push(this.addon.attachTracepointPerf(obj.programFd(p.name), id));
-              }
-              break;
-            }
-            case 'interval':
-            case 'profile':
-            case 'software':
-            case 'hardware': {
-              const perf = t.perf!;
-              const cpus = t.provider === 'interval' ? [this.addon.onlineCpus()[0] ?? 0] : this.addon.onlineCpus();
-              for (const cpu of cpus) {
-                try {
-                  this.links.push(this.addon.attachPerfEvent(obj, p.name, perf.type, perf.config, perf.period, perf.frequency, cpu, -1));
-                } catch (e) {
-                  if (perf.type === PERF_TYPE_HARDWARE && (e as NativeError).code === 'ENOENT') throw new RuntimeError(MESSAGES.hardware);
-                  throw e;
-                }
-              }
-              break;
-            }
-            case 'rawtracepoint':
-              this.links.push(this.addon.attachRawTracepoint(obj, p.name, t.parts.at(-1)!));
-              break;
-            case 'kprobe':
-            case 'kretprobe':
-              this.links.push(this.addon.attachKprobe(obj, p.name, t.func!, t.provider === 'kretprobe', Number(t.address ?? 0n)));
-              break;
-            case 'uprobe':
-            case 'uretprobe':
-            case 'usdt':
-              this.links.push(this.addon.attachUprobe(
-                obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', this.options.pid ?? -1,
-                Number(t.usdt?.semaphoreOffset ?? 0n),
-              ));
-              break;
-            case 'watchpoint':
-            case 'asyncwatchpoint': {
-              const address = BigInt.asIntN(64, t.address!);
-              const type = BREAKPOINT_TYPES[t.watch!.mode]!;
-              if (this.options.pid !== undefined) {
-                this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid));
-              } else {
-                for (const cpu of this.addon.onlineCpus()) {
-                  this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
-                }
-              }
-              break;
-            }
-            default:
-              throw new RuntimeError(`${t.provider} probes cannot be attached yet`);
-          }
-        }
+        for (const t of p.targets) Session.ATTACH[t.provider](this, obj, p, t);
       }
     } catch (e) {
       this.close();
       throw e instanceof RuntimeError ? e : new RuntimeError(`could not attach probe: ${(e as Error).message}`);
+    }
+  }
+
+  /** How a program is attached to one target, per provider (BEGIN and END are run, not attached). */
+  private static readonly ATTACH = {
+    BEGIN: () => {},
+    END: () => {},
+    tracepoint: (s, obj, p, t) => {
+      const id = s.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
+      if (id < 0) s.links.push(s.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
+      else s.tracepointLinks.push(s.addon.attachTracepointPerf(obj.programFd(p.name), id));
+    },
+    rawtracepoint: (s, obj, p, t) => s.links.push(s.addon.attachRawTracepoint(obj, p.name, t.parts.at(-1)!)),
+    kprobe: (s, obj, p, t) => s.attachKprobe(obj, p, t),
+    kretprobe: (s, obj, p, t) => s.attachKprobe(obj, p, t),
+    uprobe: (s, obj, p, t) => s.attachUprobe(obj, p, t),
+    uretprobe: (s, obj, p, t) => s.attachUprobe(obj, p, t),
+    usdt: (s, obj, p, t) => s.attachUprobe(obj, p, t),
+    profile: (s, obj, p, t) => s.attachPerfEvent(obj, p, t),
+    interval: (s, obj, p, t) => s.attachPerfEvent(obj, p, t),
+    software: (s, obj, p, t) => s.attachPerfEvent(obj, p, t),
+    hardware: (s, obj, p, t) => s.attachPerfEvent(obj, p, t),
+    kfunc: (_s, _obj, _p, t) => Session.cannotAttach(t),
+    kretfunc: (_s, _obj, _p, t) => Session.cannotAttach(t),
+    watchpoint: (s, obj, p, t) => s.attachWatchpoint(obj, p, t),
+    asyncwatchpoint: (s, obj, p, t) => s.attachWatchpoint(obj, p, t),
+    iter: (_s, _obj, _p, t) => Session.cannotAttach(t),
+  } satisfies Record<ProbeProvider, (s: Session, obj: NativeObject, p: GeneratedProgram, t: ProbeTarget) => void>;
+
+  private static cannotAttach(t: ProbeTarget): never {
+    throw new RuntimeError(`${t.provider} probes cannot be attached yet`);
+  }
+
+  private attachKprobe(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    this.links.push(this.addon.attachKprobe(obj, p.name, t.func!, t.provider === 'kretprobe', Number(t.address ?? 0n)));
+  }
+
+  private attachUprobe(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    this.links.push(this.addon.attachUprobe(
+      obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', this.options.pid ?? -1,
+      Number(t.usdt?.semaphoreOffset ?? 0n),
+    ));
+  }
+
+  /** profile, software and hardware: on every CPU; interval: on the first. */
+  private attachPerfEvent(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    const perf = t.perf!;
+    const cpus = t.provider === 'interval' ? [this.addon.onlineCpus()[0] ?? 0] : this.addon.onlineCpus();
+    for (const cpu of cpus) {
+      try {
+        this.links.push(this.addon.attachPerfEvent(obj, p.name, perf.type, perf.config, perf.period, perf.frequency, cpu, -1));
+      } catch (e) {
+        if (perf.type === PERF_TYPE_HARDWARE && (e as NativeError).code === 'ENOENT') {
+          throw new RuntimeError(PROVIDERS.hardware.requires.message);
+        }
+        throw e;
+      }
+    }
+  }
+
+  private attachWatchpoint(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    const address = BigInt.asIntN(64, t.address!);
+    const type = BREAKPOINT_TYPES[t.watch!.mode]!;
+    if (this.options.pid !== undefined) {
+      this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid));
+    } else {
+      for (const cpu of this.addon.onlineCpus()) {
+        this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
+      }
     }
   }
 

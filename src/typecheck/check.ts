@@ -8,7 +8,7 @@ import type { Span } from '../model/span.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
-import { BUILTINS } from './builtins.js';
+import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
 import { checkFunction } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
@@ -477,7 +477,7 @@ export class Checker implements CheckContext {
           return INT64;
         }
         this.report(error('E_UNKNOWN_IDENTIFIER', e.span, `unknown identifier '${e.name}'`,
-          hintFor(e.name, [...BUILTINS.keys()]) ?? 'constants come from enums in the script, #included headers and kernel BTF'));
+          hintFor(e.name, BUILTIN_VARIABLE_NAMES) ?? 'constants come from enums in the script, #included headers and kernel BTF'));
         return NONE;
       }
       case 'Variable': {
@@ -647,36 +647,55 @@ export class Checker implements CheckContext {
   }
 
   private builtin(name: string, span: Span): Type {
-    const spec = BUILTINS.get(name);
-    if (!spec) {
-      this.report(error('E_UNKNOWN_BUILTIN', span, `unknown builtin '${name}'`, hintFor(name, [...BUILTINS.keys()])));
+    const key = builtinNamed(name);
+    if (!key) {
+      this.report(error('E_UNKNOWN_BUILTIN', span, `unknown builtin '${name}'`, hintFor(name, BUILTIN_VARIABLE_NAMES)));
       return INT64;
     }
+    const spec = BUILTIN_VARIABLES[key];
     if (spec.providers) {
       const bad = this.targets.find((t) => !spec.providers!.includes(t.provider));
       if (bad) {
         this.report(error('E_BUILTIN_CONTEXT', span, `'${name}' is not available in ${bad.provider} probes`));
       }
     }
-    if (this.forDepth > 0 && (name === 'args' || name === 'ctx' || /^s?arg\d$/.test(name) || name === 'retval')) {
+    if (this.forDepth > 0 && spec.notInForLoop) {
       this.report(error('E_FOR_LOOP', span, `'${name}' is not available inside a for loop; copy it to a variable before the loop`));
     }
-    if (name === 'args') return this.argsType(span);
-    if (name === 'curtask') {
-      const task = this.kernel.kernelType('struct task_struct');
-      if (task) return { kind: 'pointer', target: task };
-    }
-    const argN = /^arg(\d+)$/.exec(name);
-    if (argN && this.targets.some((t) => t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc')) {
+    return Checker.BUILTIN_TYPES[key](this, name, span) ?? spec.type;
+  }
+
+  /** Type rules of builtin variables that depend on the probe; undefined: the type in their record. */
+  private static readonly BUILTIN_TYPES = {
+    pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
+    cpu: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
+    username: tableType, kstack: tableType, ustack: tableType, probe: tableType, func: tableType, ctx: tableType,
+    cpid: tableType, usermode: tableType, sargN: tableType,
+    args: (c, _name, span) => c.argsType(span),
+    curtask: (c) => {
+      const task = c.kernel.kernelType('struct task_struct');
+      return task ? { kind: 'pointer', target: task } : undefined;
+    },
+    argN: (c, name, span) => c.argType(name, span),
+    retval: (c) => {
+      const kf = c.targets.find((t) => t.provider === 'kretfunc');
+      const ret = kf ? c.kernel.kernelFunction?.(kf.func!)?.returnType : undefined;
+      return ret && (ret.kind === 'int' || ret.kind === 'pointer') ? ret : undefined;
+    },
+  } satisfies Record<BuiltinName, (c: Checker, name: string, span: Span) => Type | undefined>;
+
+  /** argN: typed from BTF (rawtracepoint, kfunc), checked against the USDT spec, else the table's. */
+  private argType(name: string, span: Span): Type | undefined {
+    const n = Number(name.slice('arg'.length));
+    if (this.targets.some((t) => t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc')) {
       const args = this.kernelArgsOf(span);
-      const a = args?.[Number(argN[1])];
+      const a = args?.[n];
       if (args && !a) {
         this.report(error('E_BUILTIN_CONTEXT', span, `${name} is out of range: this probe has ${args.length} argument${args.length === 1 ? '' : 's'}`));
       }
       return a?.type.kind === 'int' || a?.type.kind === 'pointer' ? a.type : UINT64;
     }
-    if (argN && this.targets.length > 0 && this.targets.every((t) => t.provider === 'usdt')) {
-      const n = Number(argN[1]);
+    if (this.targets.length > 0 && this.targets.every((t) => t.provider === 'usdt')) {
       const counts = this.targets.map((t) => (t.usdt?.args.trim() ? t.usdt.args.trim().split(/\s+/) : []));
       const missing = this.targets.find((_, i) => counts[i]!.length <= n);
       if (missing) {
@@ -685,12 +704,7 @@ export class Checker implements CheckContext {
       }
       return counts.every((c) => c[n]?.startsWith('-') ?? false) ? INT64 : UINT64;
     }
-    if (name === 'retval') {
-      const kf = this.targets.find((t) => t.provider === 'kretfunc');
-      const ret = kf ? this.kernel.kernelFunction?.(kf.func!)?.returnType : undefined;
-      if (ret && (ret.kind === 'int' || ret.kind === 'pointer')) return ret;
-    }
-    return spec.type;
+    return undefined;
   }
 
   /** `args` of tracepoint probes: a record of the tracepoint's fields. */
@@ -1015,6 +1029,11 @@ function eventFieldType(t: Type): Type {
 }
 
 /** A map's name as printed and as MapSpec keys it: with its `@`. */
+/** The type rule of builtin variables whose type is the one in their record. */
+function tableType(): undefined {
+  return undefined;
+}
+
 function hintFor(name: string, candidates: readonly string[], prefix = ''): string | undefined {
   const c = closest(name, candidates);
   return c ? `did you mean ${prefix}${c}?` : undefined;
