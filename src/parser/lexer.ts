@@ -19,6 +19,7 @@ import { createToken, createTokenInstance, Lexer, type IToken, type TokenType } 
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Define, LineMap } from './preprocess.js';
 import type { Span } from '../model/span.js';
+import { DURATION_SUFFIXES, DURATION_UNITS } from '../model/durations.js';
 
 // ---------------------------------------------------------------------------------------------
 // Token types
@@ -534,6 +535,7 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], spanOf: (t: IToken) => 
   let exponent = 0n;
   let suffix: string;
   let radix = 10;
+  let unit = 1n;
   const hex = /^0[xX]([0-9a-fA-F_]*)([uUlL]*)$/.exec(image);
   if (hex) {
     digits = hex[1]!;
@@ -541,13 +543,18 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], spanOf: (t: IToken) => 
     radix = 16;
     if (digits.replace(/_/g, '') === '') return bad('no digits after 0x');
   } else {
-    const dec = /^([0-9][0-9_]*)(?:[eE]([0-9_]+))?([uUlL]*)$/.exec(image);
+    const dec = /^([0-9][0-9_]*)(?:[eE]([0-9_]+))?([uUlL]*|[a-z]+)$/.exec(image);
     if (!dec) {
       const m = /^[0-9_]*(?:[eE][0-9_]+)?/.exec(image)![0];
-      return bad(`unexpected '${image[m.length]}'`, 'integer literals may end in u, l, ul, ll or ull');
+      return bad(`unexpected '${image[m.length]}'`, `integer literals may end in u, l, ul, ll or ull, or a duration (${DURATION_SUFFIXES})`);
     }
     digits = dec[1]!;
     suffix = dec[3]!.toLowerCase();
+    // A duration (bpftrace 0.24+: `100ms`) is an integer of nanoseconds, typed as a plain literal.
+    if (suffix in DURATION_UNITS && dec[3] === suffix) {
+      unit = DURATION_UNITS[suffix]!;
+      suffix = '';
+    }
     if (dec[2] !== undefined) {
       if (dec[2].endsWith('_') || dec[2].startsWith('_')) return bad("misplaced '_' separator");
       exponent = BigInt(dec[2].replace(/_/g, ''));
@@ -558,13 +565,14 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], spanOf: (t: IToken) => 
     }
   }
   if (digits.endsWith('_') || digits.startsWith('_')) return bad("misplaced '_' separator");
-  if (!INT_SUFFIXES.has(suffix)) return bad(`unknown suffix '${suffix}'`, 'use u, l, ul, ll or ull');
+  if (!INT_SUFFIXES.has(suffix)) return bad(`unknown suffix '${suffix}'`, `use u, l, ul, ll or ull, or a duration (${DURATION_SUFFIXES})`);
   const clean = digits.replace(/_/g, '');
   let value = radix === 16 ? BigInt('0x' + clean) : radix === 8 ? BigInt('0o' + clean) : BigInt(clean);
   if (exponent > 0n && value !== 0n) {
     if (exponent > 20n) value = U64_MAX + 1n;
     else value *= 10n ** exponent;
   }
+  value *= unit;
   if (value > U64_MAX) {
     diagnostics.push(
       error('E_INTEGER_TOO_LARGE', spanOf(t), `integer literal '${image}' does not fit in 64 bits`, 'the largest is 18446744073709551615 (0xffffffffffffffff)'),
