@@ -168,9 +168,11 @@ export type Stmt =
   | IfStmt
   | WhileStmt
   | ForStmt
+  | ForRangeStmt
   | UnrollStmt
   | JumpStmt
-  | BlockStmt;
+  | BlockStmt
+  | LetStmt;
 
 export interface ExprStmt {
   readonly kind: 'ExprStmt';
@@ -213,6 +215,25 @@ export interface ForStmt {
   readonly variable: Variable;
   readonly map: MapRef;
   readonly body: Block;
+}
+
+/** `for ($i : start..end) { }` (bpftrace 0.24+): $i from start up to end, exclusive. */
+export interface ForRangeStmt {
+  readonly kind: 'ForRangeStmt';
+  readonly span: Span;
+  readonly variable: Variable;
+  readonly start: Expr;
+  readonly end: Expr;
+  readonly body: Block;
+}
+
+/** `let $x;`, `let $x = e;`, `let $x: uint16 = e;` (bpftrace 0.22+): a variable of its block. */
+export interface LetStmt {
+  readonly kind: 'LetStmt';
+  readonly span: Span;
+  readonly variable: Variable;
+  readonly type?: TypeName;
+  readonly value?: Expr;
 }
 
 export interface UnrollStmt {
@@ -304,6 +325,17 @@ export interface Variable {
   readonly kind: 'Variable';
   readonly span: Span;
   readonly name: string;
+  /**
+   * The declaration (`let`, a range `for`) this variable refers to, unique in its probe; set by
+   * the parser's scope pass (src/parser/scopes.ts). Absent: the probe-wide variable of bpftrace
+   * 0.17, known by its name. See variableKey().
+   */
+  readonly binding?: string;
+}
+
+/** What identifies a variable in its probe: its declaration, or its name (see Variable.binding). */
+export function variableKey(v: Variable): string {
+  return v.binding ?? v.name;
 }
 
 /** `@name`, `@name[k]`, `@name[k1, k2]`, `@`. `name` is without the `@` ('' for `@`); see mapName(). */

@@ -10,7 +10,8 @@ import type { Program } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { LineMap, preprocess } from './preprocess.js';
-import { lex } from './lexer.js';
+import { For, Let, lex } from './lexer.js';
+import { resolveScopes } from './scopes.js';
 import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
 import { nodeDeeperThan } from '../model/walk.js';
 
@@ -30,13 +31,16 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     const pre = preprocess(text, lines);
     const lexed = lex(pre.text, lines, pre.defines);
     const diagnostics: Diagnostic[] = [...pre.diagnostics, ...lexed.diagnostics];
-    const program = parseTokens(lexed.tokens, {
+    const parsed = parseTokens(lexed.tokens, {
       lines,
       params: options.params ?? [],
       diagnostics,
       includes: pre.includes,
       textLength: text.length,
     });
+    // Only declarations (`let`, a range `for`) need the scope pass; 0.17 programs skip it.
+    const declares = lexed.tokens.some((t) => t.tokenType === Let || t.tokenType === For);
+    const program = declares ? resolveScopes(parsed, diagnostics) : parsed;
     // The parser bounds its own nesting; operator chains are flat there but deep in the AST, which
     // later stages walk recursively.
     const deep = nodeDeeperThan(program, MAX_NESTING);

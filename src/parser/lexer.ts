@@ -84,6 +84,8 @@ export const Break = keyword('break');
 export const Continue = keyword('continue');
 export const Sizeof = keyword('sizeof');
 export const Offsetof = keyword('offsetof');
+/** `let $x = e;` (bpftrace 0.22+). */
+export const Let = keyword('let');
 export const True = keyword('true');
 export const False = keyword('false');
 export const Struct = keyword('struct', [TagKeyword]);
@@ -316,7 +318,7 @@ function scanField(text: string, i: number): number {
 
 const trivia = [WhiteSpace, LineComment, BlockComment, UnterminatedComment];
 const literalsAndNames = [StringLit, UnterminatedString, IntLit, Variable, Positional, ParamCount, MapName];
-const keywords = [If, Else, While, For, Unroll, Return, Break, Continue, Sizeof, Offsetof, True, False, Struct, Union, Enum];
+const keywords = [If, Else, While, For, Unroll, Return, Break, Continue, Sizeof, Offsetof, Let, True, False, Struct, Union, Enum];
 const operators = [
   ShlAssign, ShrAssign, Arrow, PlusPlus, MinusMinus, PlusAssign, MinusAssign, StarAssign, SlashAssign, PercentAssign,
   AmpAssign, PipeAssign, CaretAssign, EqEq, NotEq, LtEq, GtEq, AndAnd, OrOr, Shl, Shr, Lt, Gt, Assign, Plus, Minus,

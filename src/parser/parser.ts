@@ -21,7 +21,7 @@ import {
   type TokenType,
 } from 'chevrotain';
 import type {
-  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForStmt, IfStmt, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
+  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForRangeStmt, ForStmt, IfStmt, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -800,6 +800,7 @@ class TraceletParser extends EmbeddedActionsParser {
         { ALT: () => this.jump(this.CONSUME(T.Return), 'return') },
         { ALT: () => this.jump(this.CONSUME(T.Break), 'break') },
         { ALT: () => this.jump(this.CONSUME(T.Continue), 'continue') },
+        { ALT: () => this.SUBRULE(this.letStatement) },
         {
           ALT: () => {
             const target = this.SUBRULE(this.expression);
@@ -828,6 +829,35 @@ class TraceletParser extends EmbeddedActionsParser {
           },
         },
       ]),
+    NO_RESYNC,
+  );
+
+  /** `let $x`, `let $x = e`, `let $x: type = e` (bpftrace 0.22+). */
+  private letStatement: Rule<Stmt | undefined> = this.RULE(
+    'letStatement',
+    (): Stmt | undefined => {
+      const kw = this.CONSUME(T.Let);
+      const v = this.CONSUME(T.Variable, { ERR_MSG: "expected a variable like $x after 'let'" });
+      const type = this.OPTION(() => {
+        this.CONSUME(T.Colon);
+        return this.SUBRULE(this.typeName);
+      });
+      const value = this.OPTION2(() => {
+        this.CONSUME(T.Assign, { ERR_MSG: "expected '=' or ';' after the declared variable" });
+        return { value: this.SUBRULE(this.expression) };
+      });
+      return this.ACTION((): Stmt | undefined => {
+        if (Number.isNaN(v.startOffset) || (value && !value.value)) return undefined;
+        const variable: Variable = { kind: 'Variable', span: this.tokSpan(v), name: v.image.slice(1) };
+        return {
+          kind: 'LetStmt',
+          span: this.from(kw.startOffset),
+          variable,
+          ...(type ? { type } : {}),
+          ...(value?.value ? { value: value.value } : {}),
+        };
+      });
+    },
     NO_RESYNC,
   );
 
@@ -894,21 +924,43 @@ class TraceletParser extends EmbeddedActionsParser {
     NO_RESYNC,
   );
 
-  private forStatement: Rule<ForStmt | undefined> = this.RULE(
+  /** `for ($kv : @map) { }`, or over a range (bpftrace 0.24+): `for ($i : start..end) { }`. */
+  private forStatement: Rule<ForStmt | ForRangeStmt | undefined> = this.RULE(
     'forStatement',
-    (): ForStmt | undefined => {
+    (): ForStmt | ForRangeStmt | undefined => {
       const kw = this.CONSUME(T.For);
       this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'for'" });
       const v = this.CONSUME(T.Variable, { ERR_MSG: "expected a variable like $kv after 'for ('" });
-      this.CONSUME(T.Colon, { ERR_MSG: "expected ':' between the loop variable and the map" });
-      const m = this.CONSUME(T.MapName, { ERR_MSG: 'expected a map like @name to iterate over' });
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the map" });
+      this.CONSUME(T.Colon, { ERR_MSG: "expected ':' between the loop variable and the map or range" });
+      const over = this.OR({
+        ERR_MSG: 'a map like @name or a range like 0..10 to iterate over',
+        DEF: [
+          // A map alone: `@m` followed by `..` starts a range (`@lo..@hi`).
+          { GATE: () => !this.is(2, T.Dot), ALT: () => ({ map: this.CONSUME(T.MapName), range: undefined }) },
+          {
+            ALT: () => {
+              const start = this.SUBRULE(this.unary);
+              this.CONSUME(T.Dot, { ERR_MSG: "expected '..' between the start and the end of the range" });
+              this.CONSUME2(T.Dot, { ERR_MSG: "expected '..' between the start and the end of the range" });
+              const end = this.SUBRULE2(this.unary);
+              return { map: undefined, range: { start, end } };
+            },
+          },
+        ],
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the map or range (a bound of a range is one operand: write 0..($n + 1))" });
       const body = this.SUBRULE(this.block);
       return this.ACTION(() => {
-        if (!body || Number.isNaN(v.startOffset) || Number.isNaN(m.startOffset)) return undefined;
+        if (!body || !over || Number.isNaN(v.startOffset)) return undefined;
         const variable: Variable = { kind: 'Variable', span: this.tokSpan(v), name: v.image.slice(1) };
-        const map: MapRef = { kind: 'MapRef', span: this.tokSpan(m), name: m.image.slice(1) };
-        return { kind: 'ForStmt', span: this.from(kw.startOffset), variable, map, body } satisfies ForStmt;
+        const span = this.from(kw.startOffset);
+        if (over.range) {
+          const { start, end } = over.range;
+          return start && end ? ({ kind: 'ForRangeStmt', span, variable, start, end, body } satisfies ForRangeStmt) : undefined;
+        }
+        if (Number.isNaN(over.map.startOffset)) return undefined;
+        const map: MapRef = { kind: 'MapRef', span: this.tokSpan(over.map), name: over.map.image.slice(1) };
+        return { kind: 'ForStmt', span, variable, map, body } satisfies ForStmt;
       });
     },
     NO_RESYNC,
@@ -1050,7 +1102,10 @@ class TraceletParser extends EmbeddedActionsParser {
     'postfix',
     (): MaybeExpr => {
       let e = this.SUBRULE(this.primary);
-      this.MANY(() =>
+      this.MANY({
+        // `..` is a range (`for ($i : 0..n)`), not a field access.
+        GATE: () => !(this.is(1, T.Dot) && this.is(2, T.Dot)),
+        DEF: () =>
         this.OR([
           {
             ALT: () => {
@@ -1100,7 +1155,7 @@ class TraceletParser extends EmbeddedActionsParser {
             },
           },
         ]),
-      );
+      });
       return e;
     },
     NO_RESYNC,

@@ -1,7 +1,7 @@
 // The type checker: resolves probes, infers the type of every expression, checks map key/value
 // consistency across probes, and lays out the events and maps → TypedProgram.
 import {
-  mapName, type AssignStmt, type AttachPoint, type Block, type Call, type Expr, type MapRef, type Probe, type Program,
+  mapName, variableKey, type AssignStmt, type AttachPoint, type Block, type Call, type Expr, type MapRef, type Probe, type Program,
   type Stmt, type TypeName, type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
@@ -91,6 +91,9 @@ export class Checker implements CheckContext {
   private unrolled = 1n;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
   private forDepth = 0;
+  /** Variables declared with a type (`let $x: uint16`), and declared without one or a value (`let $x;`). */
+  private declaredTypes = new Map<string, Type>();
+  private undeclaredTypes = new Map<string, string>();
   readonly stringLength: number;
 
   constructor(
@@ -147,12 +150,18 @@ export class Checker implements CheckContext {
     this.scope = new Map();
     this.firstAssigned = new Map();
     this.readVariables = new Set();
+    this.declaredTypes = new Map();
+    this.undeclaredTypes = new Map();
     this.variables.set(probe, this.scope);
     if (probe.predicate) this.checkCondition(probe.predicate);
     this.checkBlock(probe.body);
-    for (const [name, span] of this.firstAssigned) {
-      if (!this.readVariables.has(name)) {
-        this.report(warning('W_UNUSED_VARIABLE', span, `variable $${name} is assigned but never used`));
+    // `let $x;` never assigned: an int64 of 0, as bpftrace.
+    for (const [key, name] of this.undeclaredTypes) {
+      if (!this.scope.has(key)) this.scope.set(key, { name, type: INT64 });
+    }
+    for (const [key, span] of this.firstAssigned) {
+      if (!this.readVariables.has(key)) {
+        this.report(warning('W_UNUSED_VARIABLE', span, `variable $${this.scope.get(key)?.name ?? key} is assigned but never used`));
       }
     }
   }
@@ -210,6 +219,12 @@ export class Checker implements CheckContext {
       case 'ForStmt':
         this.forLoop(s);
         return;
+      case 'ForRangeStmt':
+        this.forRange(s);
+        return;
+      case 'LetStmt':
+        this.declare(s);
+        return;
       case 'JumpStmt':
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
@@ -239,17 +254,56 @@ export class Checker implements CheckContext {
       return;
     }
     const kv: Type = { kind: 'tuple', elements: [info.keyType, info.valueType] };
-    const outer = this.scope.get(s.variable.name);
-    this.scope.set(s.variable.name, { name: s.variable.name, type: kv });
+    const key = variableKey(s.variable);
+    const outer = this.scope.get(key);
+    this.scope.set(key, { name: s.variable.name, type: kv });
     this.types.set(s.variable, kv);
-    this.readVariables.add(s.variable.name);
+    this.readVariables.add(key);
+    this.loopBody(s.body);
+    if (outer) this.scope.set(key, outer);
+    else this.scope.delete(key);
+  }
+
+  /** A for loop's body: compiled to a callback (see codegen's loopCallback). */
+  private loopBody(body: Block): void {
     this.forDepth++;
     this.loopDepth++;
-    this.checkBlock(s.body);
+    this.checkBlock(body);
     this.loopDepth--;
     this.forDepth--;
-    if (outer) this.scope.set(s.variable.name, outer);
-    else this.scope.delete(s.variable.name);
+  }
+
+  /** `for ($i : start..end)`: $i is an int64 of the body (its binding is the loop's own). */
+  private forRange(s: Extract<Stmt, { kind: 'ForRangeStmt' }>): void {
+    for (const bound of [s.start, s.end]) {
+      const t = this.expr(bound);
+      if (t.kind !== 'int') this.report(error('E_TYPE', bound.span, `a range is made of integers, got ${typeName(t)}`));
+    }
+    const key = variableKey(s.variable);
+    this.scope.set(key, { name: s.variable.name, type: INT64 });
+    this.types.set(s.variable, INT64);
+    this.readVariables.add(key);
+    this.loopBody(s.body);
+  }
+
+  /** `let $x [: type] [= value]`: a typed declaration keeps its type; without a value, 0. */
+  private declare(s: Extract<Stmt, { kind: 'LetStmt' }>): void {
+    const key = variableKey(s.variable);
+    // `string` is a type only here: a string of the usual length (BPFTRACE_STRLEN).
+    const isString = s.type?.name === 'string' && s.type.pointerDepth === 0 && s.type.arrayLength === undefined;
+    const declared = isString ? str(this.stringLength) : s.type ? this.typeOf(s.type) : undefined;
+    if (declared) this.declaredTypes.set(key, declared);
+    if (s.value) {
+      const t = this.expr(s.value);
+      if (t.kind === 'none') this.report(error('E_TYPE', s.value.span, 'this expression has no value to assign'));
+      else this.defineVariable(s.variable, t, s.value);
+    } else if (declared) {
+      this.defineVariable(s.variable, declared);
+    } else {
+      // Its type comes from a later assignment; read before any, it is an int64 of 0.
+      this.firstAssigned.set(key, s.variable.span);
+      this.undeclaredTypes.set(key, s.variable.name);
+    }
   }
 
   private assign(s: AssignStmt): void {
@@ -274,18 +328,24 @@ export class Checker implements CheckContext {
       return;
     }
     if (s.target.kind === 'Variable') {
-      this.defineVariable(s.target, t);
+      this.defineVariable(s.target, t, value);
     } else {
       this.mapAssign(s.target, 'scalar', storageType(t), value.span);
     }
   }
 
-  private defineVariable(v: Variable, t: Type): void {
-    const existing = this.scope.get(v.name);
-    if (!this.firstAssigned.has(v.name)) this.firstAssigned.set(v.name, v.span);
+  private defineVariable(v: Variable, t: Type, value?: Expr): void {
+    const key = variableKey(v);
+    const existing = this.scope.get(key);
+    if (!this.firstAssigned.has(key)) this.firstAssigned.set(key, v.span);
+    const declared = this.declaredTypes.get(key);
+    if (declared) {
+      this.assignDeclared(v, declared, t, value);
+      return;
+    }
     if (!existing) {
       // Integers keep their width (bswap, printf and casts see it); codegen keeps them in an i64.
-      this.scope.set(v.name, { name: v.name, type: t });
+      this.scope.set(key, { name: v.name, type: t });
       this.types.set(v, t);
       return;
     }
@@ -293,12 +353,33 @@ export class Checker implements CheckContext {
     if (!u) {
       const d = error('E_TYPE_MISMATCH', v.span,
         `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`);
-      const first = this.firstAssigned.get(v.name);
+      const first = this.firstAssigned.get(key);
       this.report(first && first !== v.span ? withNote(d, first, `$${v.name} is first assigned here`) : d);
       return;
     }
-    this.scope.set(v.name, { name: v.name, type: u });
+    this.scope.set(key, { name: v.name, type: u });
     this.types.set(v, u);
+  }
+
+  /**
+   * An assignment to a variable declared with a type (`let $x: uint16`): integers are converted
+   * to it, except a literal that does not fit; anything else must be of that type.
+   */
+  private assignDeclared(v: Variable, declared: Type, t: Type, value: Expr | undefined): void {
+    this.scope.set(variableKey(v), { name: v.name, type: declared });
+    this.types.set(v, declared);
+    const literal = value && this.constant(value);
+    if (declared.kind === 'int' && t.kind === 'int') {
+      const bits = BigInt(declared.bits);
+      const [lo, hi] = declared.signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
+      if (literal !== undefined && (literal < lo || literal > hi)) {
+        this.report(error('E_TYPE_MISMATCH', value!.span, `${literal} does not fit in $${v.name}, declared ${typeName(declared)}`));
+      }
+      return;
+    }
+    if (unify(declared, t) === undefined || (declared.kind !== t.kind)) {
+      this.report(error('E_TYPE_MISMATCH', v.span, `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable declared ${typeName(declared)}`));
+    }
   }
 
   /** Records a map's key type from a use with keys (or none). */
@@ -481,11 +562,15 @@ export class Checker implements CheckContext {
         return NONE;
       }
       case 'Variable': {
-        this.readVariables.add(e.name);
-        const v = this.scope.get(e.name);
+        const key = variableKey(e);
+        this.readVariables.add(key);
+        const v = this.scope.get(key);
         if (!v) {
+          if (this.undeclaredTypes.has(key)) return INT64;
+          const names = [...this.scope.values()].map((x) => x.name);
           this.report(error('E_UNDEFINED_VARIABLE', e.span, `variable $${e.name} is used before it is assigned`,
-            hintFor(e.name, [...this.scope.keys()], '$')));
+            names.includes(e.name) ? `a $${e.name} declared with 'let' is a variable of its block only: declare it before the block`
+              : hintFor(e.name, names, '$')));
           return INT64;
         }
         return v.type;
@@ -541,7 +626,7 @@ export class Checker implements CheckContext {
       }
       case 'IncDec': {
         const t = this.expr(e.target);
-        if (e.target.kind === 'Variable' && !this.scope.has(e.target.name)) return INT64;
+        if (e.target.kind === 'Variable' && !this.scope.has(variableKey(e.target))) return INT64;
         if (e.target.kind === 'MapRef' && !this.maps.get(mapName(e.target))) {
           this.mapAssign(e.target, 'scalar', INT64, e.span);
         }

@@ -23,3 +23,42 @@ describe('duration literals', () => {
     expect(r.stdout).toContain('interval:ms:100\n');
   });
 });
+
+describe('let and block scoping', () => {
+  it('declares variables with a value, a type, or 0, each of its block', () => {
+    expect(run('BEGIN { let $x = 5; let $y; let $z: uint8 = 250; $z += 10; '
+      + 'if (1) { let $w = "inner"; print($w); } else { let $w = 7; print($w); } '
+      + 'print(($x, $y, $z)); exit(); }')).toBe('inner\n(5, 0, 4)\n\n\n');
+  });
+
+  it('sets a declaration without a value to 0 on every run of it', () => {
+    expect(run('BEGIN { $i = 0; while ($i < 3) { let $sum; $sum += $i; printf("%d ", $sum); $i++; } printf("\\n"); exit(); }')).toBe('0 1 2 \n\n\n');
+  });
+
+  it('refuses a variable used after the block that declared it', () => {
+    const r = runTracelet(['-e', 'BEGIN { if (1) { let $a = 1; print($a); } print($a); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1:49: error: variable \$a is used before it is assigned\n.*\n.*\nhint: a \$a declared with 'let' is a variable of its block only/);
+  });
+});
+
+describe('for over a range', () => {
+  it('counts from start up to end, exclusive, with break and continue', () => {
+    expect(run('BEGIN { $sum = 0; for ($i : 0..10) { if ($i == 2) { continue; } if ($i == 5) { break; } $sum += $i; printf("%d ", $i); } '
+      + 'printf("sum=%d\\n", $sum); for ($i : 3..3) { printf("never\\n"); } for ($i : 5..-5) { printf("never\\n"); } exit(); }'))
+      .toBe('0 1 3 4 sum=8\n\n\n');
+  });
+
+  it('reads its bounds once, at run time (the verifier accepts a bound it cannot know)', () => {
+    const r = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_getpid /pid == cpid/ { $n = args->__syscall_nr; $a = 100; '
+      + 'for ($i : 0..$n) { @iterations = count(); $a--; } printf("%d %d\\n", $n, $a); exit(); }', '-c', 'python3 -c "import os; os.getpid()"']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('39 61\n');
+    expect(r.stdout).toContain('@iterations: 39\n');
+  });
+
+  it('gives each loop its own variable', () => {
+    expect(run('BEGIN { for ($i : 0..2) { printf("%d", $i); } for ($i : 7..9) { printf("%d", $i); } printf("\\n"); exit(); }')).toBe('0178\n\n\n');
+  });
+});

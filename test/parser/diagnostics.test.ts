@@ -91,7 +91,7 @@ describe('syntax errors', () => {
     ['BEGIN { printf("x" }', '1:20-1:21', "expected ',' or ')' in the argument list, found '}'"],
     ['BEGIN { @x[1 = 2; }', '1:14-1:15', "expected ',' or ']' after the map key, found '='"],
     ['BEGIN { $x = $y ? 1; }', '1:20-1:21', "expected ':' in the conditional expression, found ';'"],
-    ['BEGIN { for ($k in @m) { } }', '1:17-1:19', "expected ':' between the loop variable and the map, found 'in'"],
+    ['BEGIN { for ($k in @m) { } }', '1:17-1:19', "expected ':' between the loop variable and the map or range, found 'in'"],
     ['$x = 1; BEGIN { }', '1:1-1:3', "expected a probe, a struct definition or a config block, found '$x'"],
     ['BEGIN { } }', '1:11-1:12', "expected a probe, a struct definition or a config block, found '}'"],
     ['struct foo\nBEGIN { }', '2:1-2:6', "expected ';' after the definition, found 'BEGIN'"],

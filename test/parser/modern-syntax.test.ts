@@ -1,6 +1,6 @@
 // Syntax of bpftrace 0.2x that tracelet accepts on top of 0.17 (issue 14): the parser's view.
 import { describe, expect, it } from 'vitest';
-import { diags, diagnosticsOf, expr } from './helpers.js';
+import { at, body, diags, diagnosticsOf, expr } from './helpers.js';
 
 describe('duration literals', () => {
   it.each([
@@ -36,5 +36,56 @@ describe('duration literals', () => {
       expect(diags(`${ap} { exit(); }`)).toEqual([]);
     }
     expect(diags('interval:1x { }')).toEqual([['E_ATTACH_POINT', '1:10-1:12']]);
+  });
+});
+
+describe('let declarations and block scoping', () => {
+  it('parses the three forms', () => {
+    expect(body('let $a; let $b = 1; let $c: uint16 = 2; let $d: struct task_struct * = curtask;')).toEqual([
+      'let $a<a#1>', 'let $b<b#2> = 1', 'let $c<c#3>: uint16 = 2', 'let $d<d#4>: struct task_struct* = curtask',
+    ]);
+  });
+
+  it('binds uses to the declaration of their block only', () => {
+    expect(body('let $x = 1; if ($x) { let $y = $x; print($y); } print($y); $z = 1; { $z = 2; }')).toEqual([
+      'let $x<x#1> = 1', 'if $x<x#1> {let $y<y#2> = $x<x#1>; print($y<y#2>)}', 'print($y)', '$z = 1', '{$z = 2}',
+    ]);
+  });
+
+  it('gives declarations of the same name in sibling blocks their own variables', () => {
+    expect(body('if (1) { let $v = 1; } else { let $v = "s"; }')).toEqual(['if 1 {let $v<v#1> = 1} else {let $v<v#2> = "s"}']);
+  });
+
+  it('leaves a program without declarations as bpftrace 0.17 reads it', () => {
+    expect(body('if (1) { $v = 1; } print($v);')).toEqual(['if 1 {$v = 1}', 'print($v)']);
+  });
+
+  it('refuses a declaration that shadows a visible variable, with a note at it', () => {
+    expect(diags('BEGIN { $a = 1; if (1) { let $a = 2; } }')).toEqual([['E_REDECLARED', '1:30-1:32']]);
+    const [d] = diagnosticsOf('BEGIN { let $a; let $a = 2; }');
+    expect(d!.code).toBe('E_REDECLARED');
+    expect(d!.notes?.map((n) => at(n.span))).toEqual(['1:13-1:15']);
+  });
+
+  it('reports a let without a variable', () => {
+    expect(diags('BEGIN { let x = 1; }')[0]).toEqual(['E_SYNTAX', '1:13-1:14']);
+  });
+});
+
+describe('for over a range', () => {
+  it('parses start..end with unary bounds, scoping the variable to the body', () => {
+    expect(body('for ($i : 0..10) { print($i); } for ($j : $a..@b[1]) { } for ($k : -1..(5 + 1)) { break; continue; }')).toEqual([
+      'for $i<i#1> : 0..10 {print($i<i#1>)}', 'for $j<j#2> : $a..@b[1] {}', 'for $k<k#3> : (- 1)..(+ 5 1) {break; continue}',
+    ]);
+  });
+
+  it('still reads for over a map, and fields after a number', () => {
+    expect(body('for ($kv : @m) { print($kv.0); }')).toEqual(['for $kv : @m {print((.0 $kv))}']);
+  });
+
+  it('asks for parentheses around a bound that is not one operand', () => {
+    const [d] = diagnosticsOf('BEGIN { for ($i : 0..$n + 1) { } }');
+    expect(d!.code).toBe('E_SYNTAX');
+    expect(d!.message).toContain('0..($n + 1)');
   });
 });

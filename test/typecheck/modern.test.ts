@@ -31,3 +31,36 @@ describe('interval and profile periods', () => {
     expect(check('profile:99 { }').diagnostics[0]!.hint).toContain('profile:hz:99');
   });
 });
+
+describe('let and range for', () => {
+  it('types declarations: from the value, the declared type, or int64 when never assigned', () => {
+    const r = check('BEGIN { let $a = "x"; let $b: uint16 = 1; let $c; let $s: string; $s = "abc"; print(($a, $b, $c, $s)); }');
+    expect(r.diagnostics).toEqual([]);
+    const vars = [...r.program!.variables.values()][0]!;
+    expect([...vars.values()].map((v) => `${v.name} ${v.type.kind}${v.type.kind === 'int' ? v.type.bits : ''}`)).toEqual([
+      'a string', 'b int16', 's string', 'c int64',
+    ]);
+  });
+
+  it('keeps a declared integer type and refuses a literal that does not fit', () => {
+    expect(codes('BEGIN { let $b: uint8 = 256; print($b); }')).toEqual(['E_TYPE_MISMATCH@1:25-28']);
+    expect(codes('BEGIN { let $b: int8 = -128; $b = $b * 100; print($b); }')).toEqual([]);
+    expect(codes('BEGIN { let $b: uint8; $b = "s"; print($b); }')).toEqual(['E_TYPE_MISMATCH@1:24-26']);
+  });
+
+  it('lets sibling blocks declare the same name with different types', () => {
+    expect(codes('BEGIN { if (1) { let $v = 1; print($v); } else { let $v = "s"; print($v); } }')).toEqual([]);
+  });
+
+  it('says a let variable is gone after its block', () => {
+    const r = check('BEGIN { if (1) { let $a = 1; print($a); } print($a); }');
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['E_UNDEFINED_VARIABLE']);
+    expect(r.diagnostics[0]!.hint).toContain('declare it before the block');
+  });
+
+  it('types a range loop variable as int64 and refuses non-integer bounds', () => {
+    expect(codes('BEGIN { for ($i : 0..10) { print($i); } for ($i : 0..2) { print($i); } }')).toEqual([]);
+    expect(codes('BEGIN { for ($i : 0.."a") { print($i); } }')).toEqual(['E_TYPE@1:22-25']);
+    expect(codes('BEGIN { for ($i : 0..2) { return; } }')).toEqual(['E_FOR_LOOP@1:27-33']);
+  });
+});
