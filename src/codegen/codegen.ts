@@ -1311,14 +1311,17 @@ class ProbeGenerator {
         const then = fn.label('tthen');
         const otherwise = fn.label('telse');
         const done = fn.label('tdone');
-        const condition = this.truthy(this.expr(e.condition));
+        const tested = this.expr(e.condition);
+        const condition = this.truthy(tested);
+        // `a ?: b`: the value tested is the result (see Ternary.then).
+        const thenValue = () => (e.then === e.condition ? tested : this.expr(e.then));
         if (isAggregate(type)) {
           // The result's slot is made before the branches, so that both reach it.
           const out = this.temp(type);
           this.memset(out, sizeOf(type));
           fn.condBr(condition, then, otherwise);
           fn.place(then);
-          this.storeInto(out, type, this.expr(e.then));
+          this.storeInto(out, type, thenValue());
           fn.br(done);
           fn.place(otherwise);
           this.storeInto(out, type, this.expr(e.otherwise));
@@ -1328,7 +1331,7 @@ class ProbeGenerator {
         }
         fn.condBr(condition, then, otherwise);
         fn.place(then);
-        const a = this.toI64(this.expr(e.then));
+        const a = this.toI64(thenValue());
         const thenEnd = fn.label('tthenend');
         fn.br(thenEnd);
         fn.place(thenEnd);

@@ -396,6 +396,7 @@ export interface Ternary {
   readonly kind: 'Ternary';
   readonly span: Span;
   readonly condition: Expr;
+  /** `a ?: b` (bpftrace 0.26): the condition node itself, whose value is used once evaluated. */
   readonly then: Expr;
   readonly otherwise: Expr;
 }

@@ -68,13 +68,21 @@ function orList(items: string[]): string {
   return `${u.slice(0, -1).join(', ')} or ${u[u.length - 1]}`;
 }
 
+const BINARY_OPERATOR_TOKENS = [
+  T.OrOr, T.AndAnd, T.Pipe, T.Caret, T.Amp, T.EqualityOp, T.RelationalOp, T.ShiftOp, T.AdditiveOp, T.MultiplicativeOp, T.Question,
+];
+
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage({ expected, previous, ruleName }) {
+  buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
     const prev = previous?.tokenType;
     if (expected === EOF) return 'expected a probe, a struct definition or a config block';
     if (expected === T.LBrace && prev === T.AttachPointTok) return "expected ',', '/' or '{' after the attach point";
     if (expected === T.LBrace && prev === T.PredEnd) return "expected '{' after the predicate";
     if (expected === T.RBrace && ruleName === 'block') return "expected a statement or '}'";
+    if (expected === T.LBrace && ruleName === 'block' && BINARY_OPERATOR_TOKENS.some((t) => tokenMatcher(actual, t))) {
+      // `if $x == 1 {`: bpftrace 0.24+ allows only a unary condition without parentheses.
+      return "expected '{' (without parentheses a condition is one operand: put it in parentheses)";
+    }
     if (expected === T.RBrace && ruleName === 'configBlock') return "expected a config entry (key = value) or '}'";
     if (expected === T.PredEnd) return "expected '/' to end the predicate";
     if (expected === T.RParen && ruleName === 'nameOrCall') return "expected ',' or ')' in the argument list";
@@ -869,9 +877,8 @@ class TraceletParser extends EmbeddedActionsParser {
     'ifStatement',
     (): IfStmt | undefined => {
       const kw = this.CONSUME(T.If);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'if'" });
-      const condition = this.SUBRULE(this.expression);
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the if condition" });
+      // A unary expression: `(...)` as always, or (bpftrace 0.24+) `if $x { }`, `if !$x { }`.
+      const condition = this.SUBRULE(this.unary);
       const then = this.SUBRULE(this.block);
       const otherwise = this.OPTION(() => {
         this.CONSUME(T.Else);
@@ -898,9 +905,7 @@ class TraceletParser extends EmbeddedActionsParser {
     'whileStatement',
     (): WhileStmt | undefined => {
       const kw = this.CONSUME(T.While);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'while'" });
-      const condition = this.SUBRULE(this.expression);
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the while condition" });
+      const condition = this.SUBRULE(this.unary); // as if's
       const body = this.SUBRULE(this.block);
       return this.ACTION(() =>
         condition && body ? ({ kind: 'WhileStmt', span: this.from(kw.startOffset), condition, body } satisfies WhileStmt) : undefined,
@@ -913,9 +918,7 @@ class TraceletParser extends EmbeddedActionsParser {
     'unrollStatement',
     (): UnrollStmt | undefined => {
       const kw = this.CONSUME(T.Unroll);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'unroll'" });
-      const count = this.SUBRULE(this.expression);
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the unroll count" });
+      const count = this.SUBRULE(this.unary); // as if's condition
       const body = this.SUBRULE(this.block);
       return this.ACTION(() =>
         count && body ? ({ kind: 'UnrollStmt', span: this.from(kw.startOffset), count, body } satisfies UnrollStmt) : undefined,
@@ -974,19 +977,21 @@ class TraceletParser extends EmbeddedActionsParser {
       const condition = this.SUBRULE(this.logicalOr);
       const rest = this.OPTION(() => {
         this.CONSUME(T.Question);
-        const then = this.SUBRULE(this.expression);
+        // `a ?: b` (bpftrace 0.26): a if it is true, else b.
+        const then = this.OPTION2({ GATE: () => !this.is(1, T.Colon), DEF: () => ({ e: this.SUBRULE(this.expression) }) });
         this.CONSUME(T.Colon, { ERR_MSG: "expected ':' in the conditional expression" });
         const otherwise = this.SUBRULE2(this.expression);
         return { then, otherwise };
       });
       return this.ACTION((): MaybeExpr => {
         if (!rest) return condition;
-        if (!condition || !rest.then || !rest.otherwise) return undefined;
+        const then = rest.then ? rest.then.e : condition;
+        if (!condition || !then || !rest.otherwise) return undefined;
         return {
           kind: 'Ternary',
           span: this.sp(condition.span.start, rest.otherwise.span.end),
           condition,
-          then: rest.then,
+          then,
           otherwise: rest.otherwise,
         };
       });
@@ -1017,9 +1022,7 @@ class TraceletParser extends EmbeddedActionsParser {
    * One alternative per operator token (type or category) of the levels, not one category for all:
    * chevrotain then computes the same lookahead as with separate levels, so errors read the same.
    */
-  private binaryOperators = [
-    T.OrOr, T.AndAnd, T.Pipe, T.Caret, T.Amp, T.EqualityOp, T.RelationalOp, T.ShiftOp, T.AdditiveOp, T.MultiplicativeOp,
-  ].map((t) => ({ ALT: () => this.CONSUME(t) }));
+  private binaryOperators = BINARY_OPERATOR_TOKENS.filter((t) => t !== T.Question).map((t) => ({ ALT: () => this.CONSUME(t) }));
 
   /** `a op b op c ...` → left-associative Binary nodes by precedence; undefined if an operand is. */
   private foldBinary(operands: MaybeExpr[], ops: IToken[]): MaybeExpr {

@@ -636,7 +636,7 @@ export class Checker implements CheckContext {
         return this.binary(e);
       case 'Ternary': {
         this.checkCondition(e.condition);
-        const a = this.expr(e.then);
+        const a = e.then === e.condition ? this.types.get(e.condition)! : this.expr(e.then);
         const b = this.expr(e.otherwise);
         const u = unify(a, b);
         if (!u) {

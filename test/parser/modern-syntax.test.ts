@@ -1,6 +1,6 @@
 // Syntax of bpftrace 0.2x that tracelet accepts on top of 0.17 (issue 14): the parser's view.
 import { describe, expect, it } from 'vitest';
-import { at, body, diags, diagnosticsOf, expr } from './helpers.js';
+import { at, body, diags, diagnosticsOf, expr, ok, st } from './helpers.js';
 
 describe('duration literals', () => {
   it.each([
@@ -87,5 +87,27 @@ describe('for over a range', () => {
     const [d] = diagnosticsOf('BEGIN { for ($i : 0..$n + 1) { } }');
     expect(d!.code).toBe('E_SYNTAX');
     expect(d!.message).toContain('0..($n + 1)');
+  });
+});
+
+describe('?: with an empty middle, conditions without parentheses', () => {
+  it('reads a ?: b as a ternary whose then is the condition itself', () => {
+    const p = ok('BEGIN { $x = $a ?: $b ? 1 : 2; }');
+    const s = p.probes[0]!.body.statements[0]!;
+    expect(st(s)).toBe('$x = (? $a $a (? $b 1 2))');
+    if (s.kind !== 'AssignStmt' || s.value.kind !== 'Ternary') throw new Error('not a ternary');
+    expect(s.value.then).toBe(s.value.condition);
+  });
+
+  it('takes one operand after if, while and unroll', () => {
+    expect(body('if $x { } else if !@done[1] { } while $i { $i--; } unroll 2 { } if ($a > 1) { }')).toEqual([
+      'if $x {} else if (! @done[1]) {}', 'while $i {(--post $i)}', 'unroll 2 {}', 'if (> $a 1) {}',
+    ]);
+  });
+
+  it('asks for parentheses around a condition with an operator', () => {
+    expect(diagnosticsOf('BEGIN { while $i < 2 { } }').map((d) => d.message)).toEqual([
+      "expected '{' (without parentheses a condition is one operand: put it in parentheses), found '<'",
+    ]);
   });
 });
