@@ -1345,25 +1345,23 @@ class ProbeGenerator {
         fn.place(done);
         return { type, ir: fn.phi(i64, [[a, thenEnd], [b, elseEnd]]) };
       }
-      case 'FieldAccess':
+      case 'FieldAccess': {
+        const record = this.program.types.get(e.object);
+        if (record?.kind === 'tuple') return this.tupleElement(e.object, record.names?.indexOf(e.field) ?? 0, type);
         return this.fieldAccess(e, type);
+      }
       case 'TupleExpr': {
         const out = this.temp(type);
         this.memset(out, sizeOf(type));
         this.storeInto(out, type, { type, ir: out }, e.elements.map((x) => this.expr(x)));
         return { type, ir: out };
       }
-      case 'TupleIndex': {
-        const tuple = this.expr(e.tuple);
-        const tt = tuple.type;
-        if (tt.kind !== 'tuple') return { type, ir: constInt(i64, 0) };
-        const offset = tupleLayout(tt.elements).offsets[e.index]!;
-        const p = fn.byteOffset(tuple.ir, offset);
-        return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
-      }
+      case 'TupleIndex':
+        return this.tupleElement(e.tuple, e.index, type);
       case 'Cast':
         return { type, ir: this.fitToType(this.toI64(this.expr(e.operand)), type) };
       case 'Index': {
+        if (this.program.types.get(e.object)?.kind === 'tuple') return this.tupleElement(e.object, Number(this.integerConstant(e.index)), type);
         const fromMemory = this.readPlace(e, type);
         if (fromMemory) return fromMemory;
         // A string on the stack (comm, a variable): a constant index into its bytes.
@@ -1378,6 +1376,16 @@ class ProbeGenerator {
       default:
         return { type, ir: constInt(i64, 0) };
     }
+  }
+
+  /** Element `index` of a tuple or record: `$t.1`, `$t[1]`, `$r.name`. */
+  private tupleElement(tupleExpr: Expr, index: number, type: Type): Val {
+    const tuple = this.expr(tupleExpr);
+    const tt = tuple.type;
+    const offset = tt.kind === 'tuple' ? tupleLayout(tt.elements).offsets[index] : undefined;
+    if (offset === undefined) return { type, ir: constInt(i64, 0) };
+    const p = this.fn.byteOffset(tuple.ir, offset);
+    return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
   }
 
   private call(c: Call, type: Type): Val {

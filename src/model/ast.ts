@@ -419,10 +419,12 @@ export interface Index {
   readonly index: Expr;
 }
 
+/** `(a, b)`, `(a,)`; with `names`, a record `(x = a, y = b)` (bpftrace 0.25+). */
 export interface TupleExpr {
   readonly kind: 'TupleExpr';
   readonly span: Span;
   readonly elements: readonly Expr[];
+  readonly names?: readonly string[];
 }
 
 /** `t.0` */

@@ -1328,22 +1328,62 @@ class TraceletParser extends EmbeddedActionsParser {
     NO_RESYNC,
   );
 
+  /**
+   * `(e)`, a tuple `(a, b)` (a trailing ',' allowed: `(a,)` has one element), or a record
+   * `(x = a, y = b)` (bpftrace 0.25+).
+   */
   private parenOrTuple: Rule<MaybeExpr> = this.RULE(
     'parenOrTuple',
     (): MaybeExpr => {
       const open = this.CONSUME(T.LParen);
-      const first = this.SUBRULE(this.expression);
-      const rest: MaybeExpr[] = [];
+      const names: IToken[] = [];
+      const elements: MaybeExpr[] = [];
+      let trailingComma = false;
+      const isRecord = this.ACTION(() => this.is(1, T.Identifier) && this.is(2, T.Assign));
+      this.OPTION({
+        GATE: () => this.is(1, T.Identifier) && this.is(2, T.Assign),
+        DEF: () => {
+          names.push(this.CONSUME(T.Identifier));
+          this.CONSUME(T.Assign);
+        },
+      });
+      elements.push(this.SUBRULE(this.expression));
       this.MANY(() => {
         this.CONSUME(T.Comma);
-        rest.push(this.SUBRULE2(this.expression));
+        const more = this.OPTION2({
+          GATE: () => !this.is(1, T.RParen),
+          DEF: () => {
+            this.OPTION3({
+              GATE: () => isRecord === true,
+              DEF: () => {
+                names.push(this.CONSUME2(T.Identifier, { ERR_MSG: 'expected a field name (name = value) in the record' }));
+                this.CONSUME2(T.Assign, { ERR_MSG: "expected '=' after the field name" });
+              },
+            });
+            elements.push(this.SUBRULE2(this.expression));
+            return true;
+          },
+        });
+        this.ACTION(() => {
+          trailingComma = more === undefined;
+        });
       });
-      this.CONSUME(T.RParen);
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ',' or ')'" });
       return this.ACTION((): MaybeExpr => {
-        if (rest.length === 0) return first;
-        const elements = [first, ...rest];
+        if (elements.length === 1 && !trailingComma && !isRecord) return elements[0];
         if (elements.some((x) => !x)) return undefined;
-        return { kind: 'TupleExpr', span: this.from(open.startOffset), elements: elements as Expr[] };
+        const span = this.from(open.startOffset);
+        if (!isRecord) return { kind: 'TupleExpr', span, elements: elements as Expr[] };
+        if (names.length < elements.length) {
+          this.report('E_SYNTAX', elements[names.length]!.span, 'expected a field name (name = value) in the record');
+          return undefined;
+        }
+        const seen = new Set<string>();
+        for (const n of names) {
+          if (seen.has(n.image)) this.report('E_SYNTAX', this.tokSpan(n), `the record has two fields named '${n.image}'`);
+          seen.add(n.image);
+        }
+        return { kind: 'TupleExpr', span, elements: elements as Expr[], names: names.map((n) => n.image) };
       });
     },
     NO_RESYNC,

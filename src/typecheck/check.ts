@@ -43,7 +43,7 @@ interface MapInfo {
 /** Types a map key or value is stored as: integers widen to 64 bits, as bpftrace does. */
 function storageType(t: Type): Type {
   if (t.kind === 'int' || t.kind === 'bool') return t.kind === 'int' && t.signed ? INT64 : t.kind === 'bool' ? UINT64 : UINT64;
-  if (t.kind === 'tuple') return { kind: 'tuple', elements: t.elements.map(storageType) };
+  if (t.kind === 'tuple') return { ...t, elements: t.elements.map(storageType) };
   return t;
 }
 
@@ -53,14 +53,14 @@ function unify(a: Type, b: Type): Type | undefined {
     return { kind: 'int', bits: Math.max(a.bits, b.bits) as 64, signed: a.signed || b.signed };
   }
   if (a.kind === 'string' && b.kind === 'string') return str(Math.max(a.size, b.size));
-  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length) {
+  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length && a.names?.join() === b.names?.join()) {
     const elements: Type[] = [];
     for (let i = 0; i < a.elements.length; i++) {
       const e = unify(a.elements[i]!, b.elements[i]!);
       if (!e) return undefined;
       elements.push(e);
     }
-    return { kind: 'tuple', elements };
+    return { ...a, elements };
   }
   return sameType(a, b) ? a : undefined;
 }
@@ -649,19 +649,14 @@ export class Checker implements CheckContext {
       case 'FieldAccess':
         return this.field(e);
       case 'TupleExpr':
-        return { kind: 'tuple', elements: e.elements.map((x) => storageType(this.expr(x))) };
+        return { kind: 'tuple', elements: e.elements.map((x) => storageType(this.expr(x))), ...(e.names ? { names: e.names } : {}) };
       case 'TupleIndex': {
         const t = this.expr(e.tuple);
         if (t.kind !== 'tuple') {
           this.report(error('E_TYPE', e.span, `.${e.index} needs a tuple, got ${typeName(t)}`));
           return INT64;
         }
-        const el = t.elements[e.index];
-        if (!el) {
-          this.report(error('E_TUPLE_INDEX', e.span, `tuple index ${e.index} is out of range (the tuple has ${t.elements.length} elements)`));
-          return INT64;
-        }
-        return el;
+        return this.tupleElement(t, e.index, e.span);
       }
       case 'Cast': {
         const t = this.expr(e.operand);
@@ -686,6 +681,16 @@ export class Checker implements CheckContext {
       case 'Index': {
         const t = this.expr(e.object);
         const it = this.expr(e.index);
+        if (t.kind === 'tuple') {
+          // `$t[1]` (bpftrace 0.25+): a constant index, as `$t.1`.
+          const at = this.constant(e.index);
+          if (at === undefined) {
+            this.report(error('E_TUPLE_INDEX', e.index.span, 'a tuple is indexed with a constant', `e.g. $t[1] or $t.1`));
+            return INT64;
+          }
+          this.constants.set(e.index, at);
+          return this.tupleElement(t, Number(at), e.span);
+        }
         if (it.kind !== 'int') this.report(error('E_TYPE', e.index.span, `an index must be an integer, got ${typeName(it)}`));
         if (t.kind === 'pointer' && t.target.kind !== 'none') {
           const target = t.target.kind === 'record' ? this.fullRecord(t.target)! : t.target;
@@ -834,8 +839,28 @@ export class Checker implements CheckContext {
     return out;
   }
 
+  /** Element `index` of a tuple (or record), or an error at `span`. */
+  private tupleElement(t: Extract<Type, { kind: 'tuple' }>, index: number, span: Span): Type {
+    const el = t.elements[index];
+    if (!el) {
+      this.report(error('E_TUPLE_INDEX', span, `tuple index ${index} is out of range (the tuple has ${t.elements.length} elements)`));
+      return INT64;
+    }
+    return el;
+  }
+
   private field(e: Extract<Expr, { kind: 'FieldAccess' }>): Type {
     let objectType = this.expr(e.object);
+    if (objectType.kind === 'tuple' && !e.arrow) {
+      // A record's field (bpftrace 0.25+: `(a = 1, b = 2).b`).
+      const index = objectType.names?.indexOf(e.field) ?? -1;
+      if (index < 0) {
+        this.report(error('E_UNKNOWN_FIELD', e.fieldSpan, objectType.names ? `the record has no field '${e.field}'` : `'.${e.field}' on a tuple`,
+          objectType.names ? hintFor(e.field, objectType.names) : 'a tuple\'s elements are $t.0, $t.1, ...'));
+        return INT64;
+      }
+      return objectType.elements[index]!;
+    }
     let user: boolean | undefined;
     if (objectType.kind === 'pointer' && objectType.target.kind === 'record') {
       // p->field: the record behind the pointer, looked up in full.

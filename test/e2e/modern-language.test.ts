@@ -73,3 +73,27 @@ describe('?: with an empty middle, conditions without parentheses', () => {
       + 'while $i { $i--; printf("w "); } unroll 2 { printf("u "); } printf("\\n"); exit(); }')).toBe('yes elif w w u u \n\n\n');
   });
 });
+
+describe('tuples and records', () => {
+  it('makes one-element tuples and indexes tuples with a constant', () => {
+    expect(run('BEGIN { $t = (1,); print($t); $u = (1, "hello"); print($u[1]); print($u[1 - 1]); exit(); }')).toBe('(1)\nhello\n1\n\n\n');
+  });
+
+  it('prints records as bpftrace 0.26 does and reads their fields by name', () => {
+    expect(run('BEGIN { $a = (color = "green", size = 2); print($a); print($a.size); $a = (color = "blue", size = 10); '
+      + 'print($a.color); @r[1] = (pid = 7, comm = "x"); exit(); }'))
+      .toBe('{ .color = "green", .size = 2 }\n2\nblue\n\n\n@r[1]: { .pid = 7, .comm = "x" }\n');
+  });
+
+  it('writes records as JSON objects', () => {
+    const r = runTracelet(['-f', 'json', '-e', 'BEGIN { print((a = 1, b = "s")); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('{"type": "value", "data": {"a": 1, "b": "s"}}\n');
+  });
+
+  it('refuses an unknown field with the closest name', () => {
+    const r = runTracelet(['-e', 'BEGIN { $a = (size = 1); print($a.sise); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1:35: error: the record has no field 'sise'\n.*\n.*\nhint: did you mean size\?/);
+  });
+});

@@ -1,6 +1,6 @@
 // Syntax of bpftrace 0.2x that tracelet accepts on top of 0.17 (issue 14): the parser's view.
 import { describe, expect, it } from 'vitest';
-import { at, body, diags, diagnosticsOf, expr, ok, st } from './helpers.js';
+import { at, body, diags, diagnosticsOf, expr, ok, st, sx } from './helpers.js';
 
 describe('duration literals', () => {
   it.each([
@@ -109,5 +109,26 @@ describe('?: with an empty middle, conditions without parentheses', () => {
     expect(diagnosticsOf('BEGIN { while $i < 2 { } }').map((d) => d.message)).toEqual([
       "expected '{' (without parentheses a condition is one operand: put it in parentheses), found '<'",
     ]);
+  });
+});
+
+describe('tuples and records', () => {
+  it('reads (a,) as a one-element tuple and a trailing comma after more', () => {
+    expect(expr('(1,)')).toBe('(tuple 1)');
+    expect(expr('(1, "a",)')).toBe('(tuple 1 "a")');
+    expect(expr('(1)')).toBe('1');
+    expect(expr('$t[0]')).toBe('(index $t 0)');
+  });
+
+  it('reads (name = value, ...) as a record', () => {
+    const s = ok('BEGIN { $r = (color = "green", size = 2 + 1); }').probes[0]!.body.statements[0]!;
+    if (s.kind !== 'AssignStmt' || s.value.kind !== 'TupleExpr') throw new Error('not a record');
+    expect(s.value.names).toEqual(['color', 'size']);
+    expect(sx(s.value)).toBe('(tuple "green" (+ 2 1))');
+  });
+
+  it('refuses a record with a field twice, and a field without a name', () => {
+    expect(diags('BEGIN { $r = (a = 1, a = 2); }')).toEqual([['E_SYNTAX', '1:22-1:23']]);
+    expect(diags('BEGIN { $r = (a = 1, 2); }')[0]![0]).toBe('E_SYNTAX');
   });
 });

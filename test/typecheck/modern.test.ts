@@ -64,3 +64,16 @@ describe('let and range for', () => {
     expect(codes('BEGIN { for ($i : 0..2) { return; } }')).toEqual(['E_FOR_LOOP@1:27-33']);
   });
 });
+
+describe('tuples and records', () => {
+  it('types records by field names and refuses mixing different ones', () => {
+    expect(codes('BEGIN { $a = (x = 1, y = "a"); $a = (x = 2, y = "bcd"); print($a.y); }')).toEqual([]);
+    expect(codes('BEGIN { $a = (x = 1); $a = (y = 1); print($a); }').map((c) => c.split('@')[0])).toEqual(['E_TYPE_MISMATCH']);
+    expect(codes('BEGIN { $a = (x = 1); $a = (1,); print($a); }').map((c) => c.split('@')[0])).toEqual(['E_TYPE_MISMATCH']);
+  });
+
+  it('indexes tuples with constants only, in range', () => {
+    expect(codes('BEGIN { $t = (1, 2); print($t[1]); print($t[2]); }')).toEqual(['E_TUPLE_INDEX@1:42-47']);
+    expect(codes('BEGIN { $t = (1, 2); $i = 0; print($t[$i]); }')).toEqual(['E_TUPLE_INDEX@1:39-41']);
+  });
+});
