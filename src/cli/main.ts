@@ -2,7 +2,7 @@
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { parse } from '../parser/index.js';
+import { parse, splitNamedParams } from '../parser/index.js';
 import type { Expr, Include, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -216,7 +216,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
 
-  const parsed = parse(source.text, { params });
+  // Named parameters (`-- --name=value`) exist for a program that reads them with getopt();
+  // otherwise such words stay positional, as in bpftrace 0.17.
+  const named = source.text.includes('getopt') ? splitNamedParams(params) : undefined;
+  if (named) params = named.positional;
+  const parsed = parse(source.text, { params, ...(named ? { named: named.named } : {}) });
   if (hasErrors(parsed.diagnostics)) {
     stderr(renderDiagnostics(parsed.diagnostics, source));
     return ExitCode.programError;

@@ -12,12 +12,15 @@ import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js'
 import { LineMap, preprocess } from './preprocess.js';
 import { For, Let, lex } from './lexer.js';
 import { resolveScopes } from './scopes.js';
+import { resolveGetopt, type NamedParams } from './getopt.js';
 import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
 import { nodeDeeperThan } from '../model/walk.js';
 
 export interface ParseOptions {
   /** Command-line positional parameters: `$1` is params[0]. Used in attach points. */
   readonly params?: readonly string[];
+  /** Named parameters (`-- --name=value`), the values of getopt("name", ...). */
+  readonly named?: NamedParams;
 }
 
 export interface ParseResult {
@@ -40,7 +43,9 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     });
     // Only declarations (`let`, a range `for`) need the scope pass; 0.17 programs skip it.
     const declares = lexed.tokens.some((t) => t.tokenType === Let || t.tokenType === For);
-    const program = declares ? resolveScopes(parsed, diagnostics) : parsed;
+    const scoped = declares ? resolveScopes(parsed, diagnostics) : parsed;
+    const program = text.includes('getopt') || options.named?.size
+      ? resolveGetopt(scoped, options.named ?? new Map(), lines.span(0, 0), diagnostics) : scoped;
     // The parser bounds its own nesting; operator chains are flat there but deep in the AST, which
     // later stages walk recursively.
     const deep = nodeDeeperThan(program, MAX_NESTING);
@@ -85,4 +90,5 @@ function tooDeep(span: Span): Diagnostic {
 }
 
 export { LineMap } from './preprocess.js';
+export { splitNamedParams } from './getopt.js';
 export { isBuiltinName, BUILTIN_NAMES } from './parser.js';

@@ -97,3 +97,22 @@ describe('tuples and records', () => {
     expect(r.stderr).toMatch(/^stdin:1:35: error: the record has no field 'sise'\n.*\n.*\nhint: did you mean size\?/);
   });
 });
+
+describe('getopt named parameters', () => {
+  it('reads -- --name=value, with defaults, next to positional parameters', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d %s %d %d %s\\n", getopt("aa", 1), getopt("name", "def", "who"), getopt("bb"), getopt("neg", -5), str($1)); exit(); }',
+      '--', '--aa=20', '--bb', 'p1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n20 def 1 -5 p1\n\n\n');
+  });
+
+  it('leaves --words positional in a program without getopt (0.17)', () => {
+    expect(run('BEGIN { printf("%s\\n", str($1)); exit(); }', ['--', '--aa=x'])).toBe('--aa=x\n\n\n');
+  });
+
+  it('refuses a named parameter that no getopt() reads', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", getopt("aa", 1)); exit(); }', '--', '--ab=3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1:1: error: unknown named parameter --ab: the program reads no getopt\("ab"\)\n.*\n.*\nhint: it reads --aa\n/);
+  });
+});

@@ -1,5 +1,6 @@
 // Syntax of bpftrace 0.2x that tracelet accepts on top of 0.17 (issue 14): the parser's view.
 import { describe, expect, it } from 'vitest';
+import { parse, splitNamedParams } from '../../src/parser/index.js';
 import { at, body, diags, diagnosticsOf, expr, ok, st, sx } from './helpers.js';
 
 describe('duration literals', () => {
@@ -130,5 +131,29 @@ describe('tuples and records', () => {
   it('refuses a record with a field twice, and a field without a name', () => {
     expect(diags('BEGIN { $r = (a = 1, a = 2); }')).toEqual([['E_SYNTAX', '1:22-1:23']]);
     expect(diags('BEGIN { $r = (a = 1, 2); }')[0]![0]).toBe('E_SYNTAX');
+  });
+});
+
+describe('getopt named parameters', () => {
+  const named = (args: string[]) => splitNamedParams(args).named;
+
+  it('splits --name[=value] from positional parameters', () => {
+    expect(splitNamedParams(['--aa=20', 'p1', '--bb', '-x'])).toEqual({ positional: ['p1', '-x'], named: new Map<string, string | true>([['aa', '20'], ['bb', true]]) });
+  });
+
+  it('turns each call into a literal: the value given, else the default', () => {
+    const p = parse('BEGIN { $a = getopt("aa", 1); $b = getopt("bb"); $c = getopt("cc", "x", "a name"); $d = getopt("dd", -5); }',
+      { named: named(['--aa=20', '--bb', '--cc=hello']) });
+    expect(p.diagnostics).toEqual([]);
+    expect(p.program.probes[0]!.body.statements.map(st)).toEqual(['$a = 20', '$b = true', '$c = "hello"', '$d = -5']);
+  });
+
+  it('reports bad calls, values of the wrong kind and parameters nothing reads', () => {
+    expect(diags('BEGIN { $a = getopt(1); }')).toEqual([['E_GETOPT', '1:21-1:22']]);
+    expect(parse('BEGIN { $a = getopt("aa", 1); }', { named: named(['--aa=x']) }).diagnostics.map((d) => d.code)).toEqual(['E_GETOPT']);
+    expect(parse('BEGIN { $a = getopt("aa", 1); $b = getopt("aa", 2); }').diagnostics.map((d) => d.code)).toEqual(['E_GETOPT']);
+    const [d] = parse('BEGIN { $a = getopt("aa", 1); }', { named: named(['--ab=3']) }).diagnostics;
+    expect(d!.message).toBe('unknown named parameter --ab: the program reads no getopt("ab")');
+    expect(d!.hint).toBe('it reads --aa');
   });
 });
