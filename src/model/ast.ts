@@ -12,6 +12,20 @@ export interface Program {
   readonly cDefinitions: readonly CDefinition[];
   readonly config: readonly ConfigAssignment[];
   readonly probes: readonly Probe[];
+  /** `macro name(args) { ... }` (bpftrace 0.24+); expanded into the probes by the parser. */
+  readonly macros?: readonly MacroDefinition[];
+}
+
+/**
+ * `macro name($var, @map, expr) { ... }`: a parameter `$v` takes a variable, `@m` a map, `e`
+ * any expression (substituted where `e` appears in the body).
+ */
+export interface MacroDefinition {
+  readonly kind: 'MacroDefinition';
+  readonly span: Span;
+  readonly name: string;
+  readonly params: readonly { readonly kind: 'variable' | 'map' | 'expression'; readonly name: string; readonly span: Span }[];
+  readonly body: Block;
 }
 
 /** `#include <linux/sched.h>`: accepted; kernel types come from BTF. */

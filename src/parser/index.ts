@@ -12,6 +12,7 @@ import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js'
 import { LineMap, preprocess } from './preprocess.js';
 import { For, Let, lex } from './lexer.js';
 import { resolveScopes } from './scopes.js';
+import { expandMacros } from './macros.js';
 import { resolveGetopt, type NamedParams } from './getopt.js';
 import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
 import { nodeDeeperThan } from '../model/walk.js';
@@ -41,9 +42,10 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
       includes: pre.includes,
       textLength: text.length,
     });
+    const expanded = parsed.macros ? expandMacros(parsed, diagnostics) : parsed;
     // Only declarations (`let`, a range `for`) need the scope pass; 0.17 programs skip it.
     const declares = lexed.tokens.some((t) => t.tokenType === Let || t.tokenType === For);
-    const scoped = declares ? resolveScopes(parsed, diagnostics) : parsed;
+    const scoped = declares ? resolveScopes(expanded, diagnostics) : expanded;
     const program = text.includes('getopt') || options.named?.size
       ? resolveGetopt(scoped, options.named ?? new Map(), lines.span(0, 0), diagnostics) : scoped;
     // The parser bounds its own nesting; operator chains are flat there but deep in the AST, which

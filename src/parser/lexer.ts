@@ -186,6 +186,15 @@ export const AttributeTok = tok({
   label: "'__attribute__((...))'",
 });
 
+/** `macro` before a name, at the top level (bpftrace 0.24+: `macro name(args) { ... }`). */
+export const MacroKw = tok({
+  name: 'Macro',
+  pattern: { exec: matchMacro },
+  line_breaks: false,
+  start_chars_hint: ['m'],
+  label: "'macro'",
+});
+
 /** A whole attach point: `kprobe:vfs_read`, `uprobe:/bin/bash:readline`, `BEGIN`... */
 export const AttachPointTok = tok({
   name: 'AttachPoint',
@@ -239,6 +248,12 @@ function matchConfig(text: string, offset: number): [string] | null {
   return text.charCodeAt(next) === 61 /* = */ && text.charCodeAt(next + 1) !== 61 ? ['config'] : null;
 }
 
+function matchMacro(text: string, offset: number): [string] | null {
+  if (!text.startsWith('macro', offset) || isIdentChar(text.charCodeAt(offset + 5))) return null;
+  const next = skipTrivia(text, offset + 5);
+  return next > offset + 5 && isIdentStart(text.charCodeAt(next)) ? ['macro'] : null;
+}
+
 function matchAttribute(text: string, offset: number): [string] | null {
   if (!text.startsWith('__attribute__', offset) || isIdentChar(text.charCodeAt(offset + 13))) return null;
   let i = skipTrivia(text, offset + 13);
@@ -258,12 +273,13 @@ function matchAttachPoint(text: string, offset: number, matched: IToken[]): [str
   const prev = matched[matched.length - 1];
   // The name after a tag (`struct s`, `struct __attribute__((packed)) s`) is not an attach point.
   const t = prev?.tokenType;
-  if (t === Struct || t === Union || t === Enum || t === AttributeTok) return null;
+  if (t === Struct || t === Union || t === Enum || t === AttributeTok || t === MacroKw) return null;
   let i = offset + 1;
   while (i < text.length && isIdentChar(text.charCodeAt(i))) i++;
   const word = text.slice(offset, i);
   if (word === 'struct' || word === 'union' || word === 'enum' || word === 'typedef') return null;
   if (word === 'config' && matchConfig(text, offset)) return null;
+  if (word === 'macro' && matchMacro(text, offset)) return null;
   // Provider: the word plus any further field characters except '/' (so `kprobe/pid/` works).
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -330,7 +346,7 @@ const lexerDefinition = {
   modes: {
     top: [
       // Other keywords are unreachable here: the attach-point matcher claims every other word.
-      ...trivia, AttributeTok, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
+      ...trivia, AttributeTok, MacroKw, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
       ...operators, PredStart, LBraceCode, RBraceTop,
     ],
     decl: [

@@ -21,7 +21,7 @@ import {
   type TokenType,
 } from 'chevrotain';
 import type {
-  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForRangeStmt, ForStmt, IfStmt, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
+  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForRangeStmt, ForStmt, IfStmt, MacroDefinition, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -262,8 +262,15 @@ class TraceletParser extends EmbeddedActionsParser {
     const probes: Probe[] = [];
     const cDefinitions: CDefinition[] = [];
     const config: ConfigAssignment[] = [];
+    const macros: MacroDefinition[] = [];
     this.MANY(() => {
       this.OR([
+        {
+          ALT: () => {
+            const m = this.SUBRULE(this.macroDefinition);
+            this.ACTION(() => m && macros.push(m));
+          },
+        },
         {
           ALT: () => {
             const p = this.SUBRULE(this.probe);
@@ -292,8 +299,42 @@ class TraceletParser extends EmbeddedActionsParser {
         cDefinitions,
         config,
         probes,
+        ...(macros.length > 0 ? { macros } : {}),
       }),
     );
+  });
+
+  /** `macro name [( param, ... )] { body }`; a parameter is `$v`, `@m` or a name. */
+  private macroDefinition: Rule<MacroDefinition | undefined> = this.RULE('macroDefinition', (): MacroDefinition | undefined => {
+    const kw = this.CONSUME(T.MacroKw);
+    const name = this.CONSUME(T.Identifier, { ERR_MSG: "expected the macro's name" });
+    const params: IToken[] = [];
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.MANY_SEP({
+        SEP: T.Comma,
+        // In the top level's mode a plain name is lexed as an attach point: taken if it is a name.
+        DEF: () => params.push(this.OR([
+          { ALT: () => this.CONSUME(T.Variable) },
+          { ALT: () => this.CONSUME(T.MapName) },
+          { ALT: () => this.CONSUME(T.AttachPointTok) },
+        ])),
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ',' or ')' after the macro's parameter" });
+    });
+    const body = this.SUBRULE(this.block);
+    return this.ACTION((): MacroDefinition | undefined => {
+      if (!body || Number.isNaN(name.startOffset)) return undefined;
+      const list: MacroDefinition['params'][number][] = [];
+      for (const p of params) {
+        const span = this.tokSpan(p);
+        if (p.tokenType === T.Variable) list.push({ kind: 'variable', name: p.image.slice(1), span });
+        else if (p.tokenType === T.MapName) list.push({ kind: 'map', name: p.image.slice(1), span });
+        else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.image)) list.push({ kind: 'expression', name: p.image, span });
+        else this.report('E_SYNTAX', span, `expected a macro parameter ($var, @map or a name), found '${p.image}'`);
+      }
+      return { kind: 'MacroDefinition', span: this.from(kw.startOffset), name: name.image, params: list, body };
+    });
   });
 
   private probe: Rule<Probe | undefined> = this.RULE('probe', (): Probe | undefined => {

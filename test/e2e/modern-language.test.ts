@@ -1,5 +1,6 @@
 // bpftrace 0.2x syntax (issue 14) end to end on the real kernel: what the current bpftrace docs
 // teach runs, and prints as bpftrace prints it.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
@@ -114,5 +115,13 @@ describe('getopt named parameters', () => {
     const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", getopt("aa", 1)); exit(); }', '--', '--ab=3']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^stdin:1:1: error: unknown named parameter --ab: the program reads no getopt\("ab"\)\n.*\n.*\nhint: it reads --aa\n/);
+  });
+});
+
+describe('macros', () => {
+  it("runs the examples of bpftrace's documentation, hygienically", () => {
+    const r = runTracelet([fileURLToPath(new URL('../fixtures/macros.bt', import.meta.url))]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n1\n1\n11\n3\n17\nhihihi3\n\n111 1\n\n\n@b: 6\n');
   });
 });

@@ -157,3 +157,23 @@ describe('getopt named parameters', () => {
     expect(d!.hint).toBe('it reads --aa');
   });
 });
+
+describe('macros', () => {
+  it('expands a macro used as a statement into a block, and as a value into its expression', () => {
+    const p = ok('macro one { 1 } macro add($v, @m, x) { $v += x; @m = x; $own = 1; } BEGIN { $a = one + one(); add($a, @c, 2 * 3); }');
+    expect(p.macros).toBeUndefined();
+    expect(p.probes[0]!.body.statements.map(st)).toEqual(['$a = (+ 1 1)', '{$a += (* 2 3); @c = (* 2 3); $own<own#m3> = 1}']);
+  });
+
+  it('refuses maps the macro was not given, wrong arguments and endless expansion', () => {
+    expect(diags('macro bad() { @x++ } BEGIN { bad(); }')).toEqual([['E_MACRO', '1:15-1:17']]);
+    expect(diags('macro w($x) { $x++ } BEGIN { w(@x); }').map((d) => d[0])).toEqual(['E_MACRO']);
+    expect(diags('macro w(a, b) { a } BEGIN { w(1); }').map((d) => d[0])).toEqual(['E_MACRO']);
+    expect(diags('macro loop(x) { loop(x) } BEGIN { loop(1); }').map((d) => d[0])).toEqual(['E_MACRO']);
+    expect(diags('macro two() { $a = 1; $a } BEGIN { print(two()); }').map((d) => d[0])).toEqual(['E_MACRO']);
+  });
+
+  it('does not take a probe named like a macro for one', () => {
+    expect(diags('macro_x:foo { }').map((d) => d[0])).not.toContain('E_MACRO');
+  });
+});
