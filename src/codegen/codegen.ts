@@ -1364,11 +1364,21 @@ class ProbeGenerator {
         if (this.program.types.get(e.object)?.kind === 'tuple') return this.tupleElement(e.object, Number(this.integerConstant(e.index)), type);
         const fromMemory = this.readPlace(e, type);
         if (fromMemory) return fromMemory;
-        // A string on the stack (comm, a variable): a constant index into its bytes.
+        // A string on the stack (comm, a variable): a byte of it, 0 past its end (bpftrace 0.25
+        // indexes strings with any integer).
         const s = this.expr(e.object);
-        const at = constantOf(e.index);
-        if (s.type.kind !== 'string' || at === undefined || at < 0n || at >= BigInt(sizeOf(s.type))) return { type, ir: constInt(i64, 0) };
-        return { type, ir: this.loadInt(fn.byteOffset(s.ir, Number(at)), type) };
+        if (s.type.kind !== 'string') return { type, ir: constInt(i64, 0) };
+        const at = this.toI64(this.expr(e.index));
+        const byte = this.temp(INT64);
+        fn.store(constInt(i64, 0), fn.bitcast(byte, ptr(i64)), 8);
+        const inside = fn.label('strindex');
+        const done = fn.label('strindexed');
+        fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type))), inside, done);
+        fn.place(inside);
+        fn.store(this.loadInt(fn.byteOffset(s.ir, at), type), fn.bitcast(byte, ptr(i64)), 8);
+        fn.br(done);
+        fn.place(done);
+        return { type, ir: fn.load(fn.bitcast(byte, ptr(i64)), 8) };
       }
       case 'SizeOf':
       case 'OffsetOf':

@@ -698,12 +698,8 @@ export class Checker implements CheckContext {
           return withUser(target, t.userSpace);
         }
         if (t.kind === 'array') return t.element;
-        if (t.kind === 'string') {
-          if (this.constant(e.index) === undefined && !(e.object.kind === 'FieldAccess')) {
-            this.report(error('E_TYPE', e.index.span, 'a string is indexed with a constant'));
-          }
-          return { kind: 'int', bits: 8, signed: true };
-        }
+        // A byte of a string, with any index (bpftrace 0.25); 0 past its end.
+        if (t.kind === 'string') return { kind: 'int', bits: 8, signed: true };
         this.report(error('E_TYPE', e.span, `'[]' needs a pointer or an array, got ${typeName(t)}`));
         return INT64;
       }

@@ -125,3 +125,14 @@ describe('macros', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n1\n1\n11\n3\n17\nhihihi3\n\n111 1\n\n\n@b: 6\n');
   });
 });
+
+describe('string indexing', () => {
+  it('reads a byte of a string with any integer index, 0 past its end (0.25)', () => {
+    expect(run('BEGIN { $s = "hello"; $i = 4; printf("%c %c %d %d %c\\n", $s[1], $s[$i], $s[$i + 10], $s[-1], comm[2 - 1]); exit(); }'))
+      .toBe('e o 0 0 r\n\n\n');
+  });
+
+  it('indexes in a loop, which the verifier accepts', () => {
+    expect(run('BEGIN { $s = "abc"; $i = 0; while ($i < 3) { printf("%c", $s[$i] - 32); $i++; } printf("\\n"); exit(); }')).toBe('ABC\n\n\n');
+  });
+});
