@@ -1150,55 +1150,55 @@ class TraceletParser extends EmbeddedActionsParser {
         // `..` is a range (`for ($i : 0..n)`), not a field access.
         GATE: () => !(this.is(1, T.Dot) && this.is(2, T.Dot)),
         DEF: () =>
-        this.OR([
-          {
-            ALT: () => {
-              this.CONSUME(T.Arrow);
-              const f = this.CONSUME(T.AnyName, { ERR_MSG: "expected a field name after '->'" });
-              e = this.ACTION(() => this.fieldAccess(e, f, true));
+          this.OR([
+            {
+              ALT: () => {
+                this.CONSUME(T.Arrow);
+                const f = this.CONSUME(T.AnyName, { ERR_MSG: "expected a field name after '->'" });
+                e = this.ACTION(() => this.fieldAccess(e, f, true));
+              },
             },
-          },
-          {
-            ALT: () => {
-              this.CONSUME(T.Dot);
-              this.OR2({
-                ERR_MSG: "a field name or a tuple index after '.'",
-                DEF: [
-                  {
-                    ALT: () => {
-                      const f = this.CONSUME2(T.AnyName);
-                      e = this.ACTION(() => this.fieldAccess(e, f, false));
+            {
+              ALT: () => {
+                this.CONSUME(T.Dot);
+                this.OR2({
+                  ERR_MSG: "a field name or a tuple index after '.'",
+                  DEF: [
+                    {
+                      ALT: () => {
+                        const f = this.CONSUME2(T.AnyName);
+                        e = this.ACTION(() => this.fieldAccess(e, f, false));
+                      },
                     },
-                  },
-                  {
-                    ALT: () => {
-                      const n = this.CONSUME(T.IntLit);
-                      e = this.ACTION((): MaybeExpr =>
-                        e ? { kind: 'TupleIndex', span: this.sp(e.span.start, n.endOffset! + 1), tuple: e, index: intValue(n) } : undefined,
-                      );
+                    {
+                      ALT: () => {
+                        const n = this.CONSUME(T.IntLit);
+                        e = this.ACTION((): MaybeExpr =>
+                          e ? { kind: 'TupleIndex', span: this.sp(e.span.start, n.endOffset! + 1), tuple: e, index: intValue(n) } : undefined,
+                        );
+                      },
                     },
-                  },
-                ],
-              });
+                  ],
+                });
+              },
             },
-          },
-          {
-            ALT: () => {
-              this.CONSUME(T.LBracket);
-              const index = this.SUBRULE(this.expression);
-              this.CONSUME(T.RBracket, { ERR_MSG: "expected ']' after the index" });
-              e = this.ACTION((): MaybeExpr =>
-                e && index ? { kind: 'Index', span: this.from(e.span.start), object: e, index } : undefined,
-              );
+            {
+              ALT: () => {
+                this.CONSUME(T.LBracket);
+                const index = this.SUBRULE(this.expression);
+                this.CONSUME(T.RBracket, { ERR_MSG: "expected ']' after the index" });
+                e = this.ACTION((): MaybeExpr =>
+                  e && index ? { kind: 'Index', span: this.from(e.span.start), object: e, index } : undefined,
+                );
+              },
             },
-          },
-          {
-            ALT: () => {
-              const o = this.CONSUME(T.IncDecOp);
-              e = this.ACTION(() => this.incDec(o, e, false));
+            {
+              ALT: () => {
+                const o = this.CONSUME(T.IncDecOp);
+                e = this.ACTION(() => this.incDec(o, e, false));
+              },
             },
-          },
-        ]),
+          ]),
       });
       return e;
     },
