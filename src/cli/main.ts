@@ -2,6 +2,7 @@
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { splitNamedParams } from '../parser/index.js';
 import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import type { SyscallDispatchMode } from '../codegen/codegen.js';
@@ -213,6 +214,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
 
+  // Named parameters (`-- --name=value`) exist for a program that reads them with getopt();
+  // otherwise such words stay positional, as in bpftrace 0.17.
+  const named = source.text.includes('getopt') ? splitNamedParams(params) : undefined;
+  if (named) params = named.positional;
   let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number };
   try {
     limits = {
@@ -228,7 +233,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const kernel = new SystemKernel({ includeDirs: opts.I });
   let stopped: number | undefined;
   const result = compile({
-    source: source.text, sourceName: source.name, params, includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
+    source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
     syscallDispatch: syscallDispatchFromEnv(), pid, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
     // -d and --emit-llvm alone show the IR only.
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),

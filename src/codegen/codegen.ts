@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
-  mapName, type AssignStmt, type Block, type Call, type Expr, type ForStmt, type MapRef, type Probe, type Stmt,
-  type Variable,
+  mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type ForRangeStmt, type ForStmt, type LetStmt,
+  type MapRef, type Probe, type Stmt, type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { builtinNamed, type BuiltinName } from '../model/builtins.js';
@@ -19,7 +19,7 @@ import {
 } from '../model/program.js';
 import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
-  type IrValue, type Label,
+  type IrType, type IrValue, type Label,
 } from './ir/builder.js';
 import { BPF_F_USER_STACK, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
 import {
@@ -689,20 +689,105 @@ class ProbeGenerator {
       case 'ForStmt':
         this.forLoop(s);
         return;
+      case 'ForRangeStmt':
+        this.forRange(s);
+        return;
+      case 'LetStmt':
+        this.declare(s);
+        return;
     }
   }
 
+  /** `let $x = e`; `let $x;` sets it to 0 (again on every run of the declaration, as in a loop). */
+  private declare(s: LetStmt): void {
+    const key = variableKey(s.variable);
+    if (s.value) {
+      this.storeVariable(key, this.expr(s.value));
+      return;
+    }
+    const v = this.variableSlot(key, INT64);
+    if (isAggregate(v.type)) this.memset(v.slot, sizeOf(v.type));
+    else this.fn.store(constInt(i64, 0), this.fn.bitcast(v.slot, ptr(i64)), 8);
+  }
+
   /**
-   * `for ($kv : @m) { body }` → bpf_for_each_map_elem with the body as a callback. Variables of
-   * the probe that the body uses travel in a context struct on this stack: copied in before the
-   * call and back after it, so the body reads and writes them as if inline.
+   * `for ($i : start..end) { body }` → bpf_loop with the body as a callback; start and end are
+   * read once. bpf_loop runs at most 2^23 times: a longer range fails (-E2BIG, reported with -k).
    */
+  private forRange(s: ForRangeStmt): void {
+    const { fn } = this;
+    const start = this.toI64(this.expr(s.start));
+    const end = this.toI64(this.expr(s.end));
+    const empty = fn.icmp('sle', end, start);
+    const count = fn.binary('sub', end, start);
+    this.loopCallback(s, [{ type: i64, name: 'index' }, { type: i8p, name: 'context' }], 1, {
+      prepare: (context) => fn.store(start, fn.bitcast(context, ptr(i64)), 8),
+      enter: (body, callback) => {
+        // $i = start (kept in the context's first 8 bytes) + index
+        const slot = callback.alloca(i64);
+        const first = callback.load(callback.bitcast(callback.param(1), ptr(i64)), 8);
+        callback.store(callback.binary('add', first, callback.param(0)), slot, 8);
+        body.vars.set(variableKey(s.variable), { type: INT64, slot });
+      },
+      call: (callback, context) => {
+        // Not called for an empty range: the verifier (6.18) skips the callback of a loop it knows
+        // runs 0 times, then fails to JIT it ("No program to jit").
+        const run = fn.label('range');
+        const done = fn.label('endrange');
+        fn.condBr(empty, done, run);
+        fn.place(run);
+        const rc = fn.callHelper(Helper.loop, i64, [fn.intCast(count, i32, false), callback.pointer, context, constInt(i64, 0)]);
+        this.reportHelperError(Helper.loop, rc);
+        fn.br(done);
+        fn.place(done);
+      },
+    });
+  }
+
+  /** `for ($kv : @m) { body }` → bpf_for_each_map_elem with the body as a callback. */
   private forLoop(s: ForStmt): void {
     const { fn } = this;
     const spec = this.mapSpec(mapName(s.map));
     const kvType = this.program.types.get(s.variable)!;
+    this.loopCallback(s, [
+      { type: i8p, name: 'map' }, { type: i8p, name: 'key' }, { type: i8p, name: 'value' }, { type: i8p, name: 'context' },
+    ], 3, {
+      enter: (body, callback) => {
+        // $kv: the entry's key and value side by side, as a tuple.
+        const kv = body.temp(kvType);
+        const elements = kvType.kind === 'tuple' ? kvType.elements : [];
+        const layout = tupleLayout(elements);
+        body.memcpy(callback.byteOffset(kv, layout.offsets[0]!), callback.param(1), sizeOf(elements[0]!));
+        body.memcpy(callback.byteOffset(kv, layout.offsets[1]!), callback.param(2), sizeOf(elements[1]!));
+        body.vars.set(variableKey(s.variable), { type: kvType, slot: kv });
+      },
+      call: (callback, context) => {
+        fn.callHelper(Helper.forEachMapElem, i64, [this.mapPointer(spec.name), callback.pointer, context, constInt(i64, 0)]);
+      },
+    });
+  }
+
+  /**
+   * The body of a for loop as the callback of a looping helper (`params`; the context pointer is
+   * parameter `contextParam`). Variables of the probe that the body uses travel in a context
+   * struct on this stack, after 8 bytes the loop may use (`prepare`): copied in before the call
+   * and back after it, so the body reads and writes them as if inline. `enter` sets the loop
+   * variable in the callback, `call` calls the helper.
+   */
+  private loopCallback(
+    s: ForStmt | ForRangeStmt,
+    params: readonly { type: IrType; name: string }[],
+    contextParam: number,
+    steps: {
+      prepare?: (context: IrValue) => void;
+      enter: (body: ProbeGenerator, callback: FunctionBuilder) => void;
+      call: (callback: FunctionBuilder, context: IrValue) => void;
+    },
+  ): void {
+    const { fn } = this;
+    const loopKey = variableKey(s.variable);
     const used = variablesIn(s.body);
-    const shared = [...this.vars].filter(([name]) => used.has(name) && name !== s.variable.name);
+    const shared = [...this.vars].filter(([key]) => used.has(key) && key !== loopKey);
     const offsets: number[] = [];
     let size = 8;
     for (const [, v] of shared) {
@@ -710,34 +795,27 @@ class ProbeGenerator {
       size += alignUp(Math.max(1, sizeOf(v.type)), 8);
     }
     const context = fn.bitcast(fn.scratch(arrayType(size, i8)), i8p);
+    steps.prepare?.(context);
     shared.forEach(([, v], i) => this.memcpy(fn.byteOffset(context, offsets[i]!), v.slot, slotSize(v.type)));
 
-    const callback = new FunctionBuilder(`${fn.name}_for${this.callbacks++}`, undefined, [
-      { type: i8p, name: 'map' }, { type: i8p, name: 'key' }, { type: i8p, name: 'value' }, { type: i8p, name: 'context' },
-    ]);
+    const callback = new FunctionBuilder(`${fn.name}_for${this.callbacks++}`, undefined, [...params]);
     callback.attachDebug(this.module.debug!, s.span.line);
     callback.setLocation(s.span.line, s.span.column);
     const body = new ProbeGenerator(this.program, this.kernel, this.maps, this.options, this.module, callback, this.probe, this.targets);
     body.helperErrorSites = this.helperErrorSites;
     body.readSites = this.readSites;
-    shared.forEach(([name, v], i) => {
-      const slot = callback.byteOffset(callback.param(3), offsets[i]!, isAggregate(v.type) ? i8 : i64);
-      body.vars.set(name, { type: v.type, slot });
+    shared.forEach(([key, v], i) => {
+      const slot = callback.byteOffset(callback.param(contextParam), offsets[i]!, isAggregate(v.type) ? i8 : i64);
+      body.vars.set(key, { type: v.type, slot });
     });
-    // $kv: the entry's key and value side by side, as a tuple.
-    const kv = body.temp(kvType);
-    const elements = kvType.kind === 'tuple' ? kvType.elements : [];
-    const layout = tupleLayout(elements);
-    body.memcpy(callback.byteOffset(kv, layout.offsets[0]!), callback.param(1), sizeOf(elements[0]!));
-    body.memcpy(callback.byteOffset(kv, layout.offsets[1]!), callback.param(2), sizeOf(elements[1]!));
-    body.vars.set(s.variable.name, { type: kvType, slot: kv });
+    steps.enter(body, callback);
     body.loops.push('callback');
     body.beginExits();
     body.block(s.body);
     body.endExits();
     this.module.addFunction(callback);
 
-    fn.callHelper(Helper.forEachMapElem, i64, [this.mapPointer(spec.name), callback.pointer, context, constInt(i64, 0)]);
+    steps.call(callback, context);
     shared.forEach(([, v], i) => this.memcpy(v.slot, fn.byteOffset(context, offsets[i]!), slotSize(v.type)));
   }
 
@@ -754,7 +832,7 @@ class ProbeGenerator {
       value = this.arith(s.op, current, value);
     }
     if (s.target.kind === 'Variable') {
-      this.storeVariable(s.target.name, value);
+      this.storeVariable(variableKey(s.target), value);
     } else {
       const spec = this.mapSpec(mapName(s.target));
       const key = this.mapKey(spec, s.target);
@@ -764,14 +842,20 @@ class ProbeGenerator {
     }
   }
 
-  private storeVariable(name: string, value: Val): void {
-    let v = this.vars.get(name);
+  /** The stack slot of a variable (by variableKey), made on first use with its type in the probe. */
+  private variableSlot(key: string, fallback: Type): { type: Type; slot: IrValue } {
+    let v = this.vars.get(key);
     if (!v) {
-      const declared = this.program.variables.get(this.probe.probe)?.get(name)?.type ?? value.type;
+      const declared = this.program.variables.get(this.probe.probe)?.get(key)?.type ?? fallback;
       v = { type: declared, slot: this.fn.alloca(irStorage(declared)) }; // lives for the whole probe
       if (isAggregate(declared)) this.memset(v.slot, sizeOf(declared));
-      this.vars.set(name, v);
+      this.vars.set(key, v);
     }
+    return v;
+  }
+
+  private storeVariable(key: string, value: Val): void {
+    const v = this.variableSlot(key, value.type);
     if (isAggregate(v.type)) this.storeInto(v.slot, v.type, value);
     else this.fn.store(this.normalize(this.toI64(value), v.type).ir, this.fn.bitcast(v.slot, ptr(i64)), 8);
   }
@@ -1145,7 +1229,7 @@ class ProbeGenerator {
       case 'Builtin':
         return this.builtin(e.name, type);
       case 'Variable': {
-        const v = this.vars.get(e.name);
+        const v = this.vars.get(variableKey(e));
         if (!v) return { type, ir: constInt(i64, 0) };
         if (isAggregate(v.type)) return { type: v.type, ir: v.slot };
         return { type: v.type, ir: fn.load(v.slot, 8) };
@@ -1173,7 +1257,7 @@ class ProbeGenerator {
       case 'IncDec': {
         const before = this.expr(e.target);
         const after = this.arith(e.op === '++' ? '+' : '-', before, { type: INT64, ir: constInt(i64, 1) });
-        if (e.target.kind === 'Variable') this.storeVariable(e.target.name, after);
+        if (e.target.kind === 'Variable') this.storeVariable(variableKey(e.target), after);
         else {
           const spec = this.mapSpec(mapName(e.target));
           const key = this.mapKey(spec, e.target);
@@ -1189,14 +1273,17 @@ class ProbeGenerator {
         const then = fn.label('tthen');
         const otherwise = fn.label('telse');
         const done = fn.label('tdone');
-        const condition = this.truthy(this.expr(e.condition));
+        const tested = this.expr(e.condition);
+        const condition = this.truthy(tested);
+        // `a ?: b`: the value tested is the result (see Ternary.then).
+        const thenValue = () => (e.then === e.condition ? tested : this.expr(e.then));
         if (isAggregate(type)) {
           // The result's slot is made before the branches, so that both reach it.
           const out = this.temp(type);
           this.memset(out, sizeOf(type));
           fn.condBr(condition, then, otherwise);
           fn.place(then);
-          this.storeInto(out, type, this.expr(e.then));
+          this.storeInto(out, type, thenValue());
           fn.br(done);
           fn.place(otherwise);
           this.storeInto(out, type, this.expr(e.otherwise));
@@ -1206,7 +1293,7 @@ class ProbeGenerator {
         }
         fn.condBr(condition, then, otherwise);
         fn.place(then);
-        const a = this.toI64(this.expr(e.then));
+        const a = this.toI64(thenValue());
         const thenEnd = fn.label('tthenend');
         fn.br(thenEnd);
         fn.place(thenEnd);
@@ -1220,32 +1307,40 @@ class ProbeGenerator {
         fn.place(done);
         return { type, ir: fn.phi(i64, [[a, thenEnd], [b, elseEnd]]) };
       }
-      case 'FieldAccess':
+      case 'FieldAccess': {
+        const record = this.program.types.get(e.object);
+        if (record?.kind === 'tuple') return this.tupleElement(e.object, record.names?.indexOf(e.field) ?? 0, type);
         return this.fieldAccess(e, type);
+      }
       case 'TupleExpr': {
         const out = this.temp(type);
         this.memset(out, sizeOf(type));
         this.storeInto(out, type, { type, ir: out }, e.elements.map((x) => this.expr(x)));
         return { type, ir: out };
       }
-      case 'TupleIndex': {
-        const tuple = this.expr(e.tuple);
-        const tt = tuple.type;
-        if (tt.kind !== 'tuple') return { type, ir: constInt(i64, 0) };
-        const offset = tupleLayout(tt.elements).offsets[e.index]!;
-        const p = fn.byteOffset(tuple.ir, offset);
-        return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
-      }
+      case 'TupleIndex':
+        return this.tupleElement(e.tuple, e.index, type);
       case 'Cast':
         return { type, ir: this.fitToType(this.toI64(this.expr(e.operand)), type) };
       case 'Index': {
+        if (this.program.types.get(e.object)?.kind === 'tuple') return this.tupleElement(e.object, Number(this.integerConstant(e.index)), type);
         const fromMemory = this.readPlace(e, type);
         if (fromMemory) return fromMemory;
-        // A string on the stack (comm, a variable): a constant index into its bytes.
+        // A string on the stack (comm, a variable): a byte of it, 0 past its end (bpftrace 0.25
+        // indexes strings with any integer).
         const s = this.expr(e.object);
-        const at = constantOf(e.index);
-        if (s.type.kind !== 'string' || at === undefined || at < 0n || at >= BigInt(sizeOf(s.type))) return { type, ir: constInt(i64, 0) };
-        return { type, ir: this.loadInt(fn.byteOffset(s.ir, Number(at)), type) };
+        if (s.type.kind !== 'string') return { type, ir: constInt(i64, 0) };
+        const at = this.toI64(this.expr(e.index));
+        const byte = this.temp(INT64);
+        fn.store(constInt(i64, 0), fn.bitcast(byte, ptr(i64)), 8);
+        const inside = fn.label('strindex');
+        const done = fn.label('strindexed');
+        fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type))), inside, done);
+        fn.place(inside);
+        fn.store(this.loadInt(fn.byteOffset(s.ir, at), type), fn.bitcast(byte, ptr(i64)), 8);
+        fn.br(done);
+        fn.place(done);
+        return { type, ir: fn.load(fn.bitcast(byte, ptr(i64)), 8) };
       }
       case 'SizeOf':
       case 'OffsetOf':
@@ -1253,6 +1348,16 @@ class ProbeGenerator {
       default:
         return { type, ir: constInt(i64, 0) };
     }
+  }
+
+  /** Element `index` of a tuple or record: `$t.1`, `$t[1]`, `$r.name`. */
+  private tupleElement(tupleExpr: Expr, index: number, type: Type): Val {
+    const tuple = this.expr(tupleExpr);
+    const tt = tuple.type;
+    const offset = tt.kind === 'tuple' ? tupleLayout(tt.elements).offsets[index] : undefined;
+    if (offset === undefined) return { type, ir: constInt(i64, 0) };
+    const p = this.fn.byteOffset(tuple.ir, offset);
+    return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
   }
 
   private call(c: Call, type: Type): Val {
@@ -2067,7 +2172,7 @@ function slotSize(t: Type): number {
 function variablesIn(node: unknown): Set<string> {
   const found = new Set<string>();
   walk(node, (n) => {
-    if (n.kind === 'Variable') found.add((n as Variable).name);
+    if (n.kind === 'Variable') found.add(variableKey(n as Variable));
   });
   return found;
 }

@@ -26,6 +26,7 @@ export const Helper = {
   ringbufSubmit: 132,
   ringbufDiscard: 133,
   forEachMapElem: 164,
+  loop: 181,
   mapLookupPercpuElem: 195,
 } as const;
 

@@ -20,6 +20,8 @@ export interface CompileOptions {
   readonly sourceName?: string;
   /** Positional parameters $1, $2, ... */
   readonly params?: readonly string[];
+  /** Named parameters (`-- --name=value`, `--flag`) read by getopt(); pairs, so options stay plain data. */
+  readonly namedParams?: readonly (readonly [string, string | true])[];
   /** --include FILE: as if the program began with `#include <FILE>`. */
   readonly includes?: readonly string[];
   /** --unsafe */
@@ -65,7 +67,7 @@ export interface CompileResult {
 }
 
 export function compile(options: CompileOptions, kernel: KernelInfo, hooks: CompileHooks = {}): CompileResult {
-  const parsed = parse(options.source, { params: options.params });
+  const parsed = parse(options.source, { params: options.params, ...(options.namedParams ? { named: new Map(options.namedParams) } : {}) });
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics };
   const ast = withIncludes(parsed.program, options.includes ?? []);

@@ -206,8 +206,8 @@ function validate(
       if (fs.length === 2) {
         if (!TIME_UNITS.has(fs[0]!.text)) problem(at(fs[0]!), `unknown ${provider} unit '${fs[0]!.text}'`, 'units: hz, s, ms, us, ns');
         else if (!INTEGER.test(fs[1]!.text)) problem(at(fs[1]!), `${provider} rate must be an integer, found '${fs[1]!.text}'`);
-      } else if (!/^[0-9]+(hz|s|ms|us|ns)?$/.test(fs[0]!.text)) {
-        problem(at(fs[0]!), `invalid ${provider} rate '${fs[0]!.text}'`, `e.g. ${provider}:s:1 or ${provider}:100ms`);
+      } else if (!/^[0-9][0-9_]*(hz|ns|us|ms|s|m|h|d)?$/.test(fs[0]!.text)) {
+        problem(at(fs[0]!), `invalid ${provider} rate '${fs[0]!.text}'`, `e.g. ${provider}:s:1, ${provider}:100ms or ${provider}:hz:99`);
       }
       return;
     }

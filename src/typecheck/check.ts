@@ -1,7 +1,7 @@
 // The type checker: resolves probes, infers the type of every expression, checks map key/value
 // consistency across probes, and lays out the events and maps → TypedProgram.
 import {
-  mapName, type AssignStmt, type AttachPoint, type Block, type Call, type Expr, type MapRef, type Probe, type Program,
+  mapName, variableKey, type AssignStmt, type AttachPoint, type Block, type Call, type Expr, type MapRef, type Probe, type Program,
   type Stmt, type TypeName, type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
@@ -43,7 +43,7 @@ interface MapInfo {
 /** Types a map key or value is stored as: integers widen to 64 bits, as bpftrace does. */
 function storageType(t: Type): Type {
   if (t.kind === 'int' || t.kind === 'bool') return t.kind === 'int' && t.signed ? INT64 : t.kind === 'bool' ? UINT64 : UINT64;
-  if (t.kind === 'tuple') return { kind: 'tuple', elements: t.elements.map(storageType) };
+  if (t.kind === 'tuple') return { ...t, elements: t.elements.map(storageType) };
   return t;
 }
 
@@ -53,14 +53,14 @@ function unify(a: Type, b: Type): Type | undefined {
     return { kind: 'int', bits: Math.max(a.bits, b.bits) as 64, signed: a.signed || b.signed };
   }
   if (a.kind === 'string' && b.kind === 'string') return str(Math.max(a.size, b.size));
-  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length) {
+  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length && a.names?.join() === b.names?.join()) {
     const elements: Type[] = [];
     for (let i = 0; i < a.elements.length; i++) {
       const e = unify(a.elements[i]!, b.elements[i]!);
       if (!e) return undefined;
       elements.push(e);
     }
-    return { kind: 'tuple', elements };
+    return { ...a, elements };
   }
   return sameType(a, b) ? a : undefined;
 }
@@ -91,6 +91,9 @@ export class Checker implements CheckContext {
   private unrolled = 1n;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
   private forDepth = 0;
+  /** Variables declared with a type (`let $x: uint16`), and declared without one or a value (`let $x;`). */
+  private declaredTypes = new Map<string, Type>();
+  private undeclaredTypes = new Map<string, string>();
   readonly stringLength: number;
 
   constructor(
@@ -147,12 +150,18 @@ export class Checker implements CheckContext {
     this.scope = new Map();
     this.firstAssigned = new Map();
     this.readVariables = new Set();
+    this.declaredTypes = new Map();
+    this.undeclaredTypes = new Map();
     this.variables.set(probe, this.scope);
     if (probe.predicate) this.checkCondition(probe.predicate);
     this.checkBlock(probe.body);
-    for (const [name, span] of this.firstAssigned) {
-      if (!this.readVariables.has(name)) {
-        this.report(warning('W_UNUSED_VARIABLE', span, `variable $${name} is assigned but never used`));
+    // `let $x;` never assigned: an int64 of 0, as bpftrace.
+    for (const [key, name] of this.undeclaredTypes) {
+      if (!this.scope.has(key)) this.scope.set(key, { name, type: INT64 });
+    }
+    for (const [key, span] of this.firstAssigned) {
+      if (!this.readVariables.has(key)) {
+        this.report(warning('W_UNUSED_VARIABLE', span, `variable $${this.scope.get(key)?.name ?? key} is assigned but never used`));
       }
     }
   }
@@ -210,6 +219,12 @@ export class Checker implements CheckContext {
       case 'ForStmt':
         this.forLoop(s);
         return;
+      case 'ForRangeStmt':
+        this.forRange(s);
+        return;
+      case 'LetStmt':
+        this.declare(s);
+        return;
       case 'JumpStmt':
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
@@ -239,17 +254,56 @@ export class Checker implements CheckContext {
       return;
     }
     const kv: Type = { kind: 'tuple', elements: [info.keyType, info.valueType] };
-    const outer = this.scope.get(s.variable.name);
-    this.scope.set(s.variable.name, { name: s.variable.name, type: kv });
+    const key = variableKey(s.variable);
+    const outer = this.scope.get(key);
+    this.scope.set(key, { name: s.variable.name, type: kv });
     this.types.set(s.variable, kv);
-    this.readVariables.add(s.variable.name);
+    this.readVariables.add(key);
+    this.loopBody(s.body);
+    if (outer) this.scope.set(key, outer);
+    else this.scope.delete(key);
+  }
+
+  /** A for loop's body: compiled to a callback (see codegen's loopCallback). */
+  private loopBody(body: Block): void {
     this.forDepth++;
     this.loopDepth++;
-    this.checkBlock(s.body);
+    this.checkBlock(body);
     this.loopDepth--;
     this.forDepth--;
-    if (outer) this.scope.set(s.variable.name, outer);
-    else this.scope.delete(s.variable.name);
+  }
+
+  /** `for ($i : start..end)`: $i is an int64 of the body (its binding is the loop's own). */
+  private forRange(s: Extract<Stmt, { kind: 'ForRangeStmt' }>): void {
+    for (const bound of [s.start, s.end]) {
+      const t = this.expr(bound);
+      if (t.kind !== 'int') this.report(error('E_TYPE', bound.span, `a range is made of integers, got ${typeName(t)}`));
+    }
+    const key = variableKey(s.variable);
+    this.scope.set(key, { name: s.variable.name, type: INT64 });
+    this.types.set(s.variable, INT64);
+    this.readVariables.add(key);
+    this.loopBody(s.body);
+  }
+
+  /** `let $x [: type] [= value]`: a typed declaration keeps its type; without a value, 0. */
+  private declare(s: Extract<Stmt, { kind: 'LetStmt' }>): void {
+    const key = variableKey(s.variable);
+    // `string` is a type only here: a string of the usual length (BPFTRACE_STRLEN).
+    const isString = s.type?.name === 'string' && s.type.pointerDepth === 0 && s.type.arrayLength === undefined;
+    const declared = isString ? str(this.stringLength) : s.type ? this.typeOf(s.type) : undefined;
+    if (declared) this.declaredTypes.set(key, declared);
+    if (s.value) {
+      const t = this.expr(s.value);
+      if (t.kind === 'none') this.report(error('E_TYPE', s.value.span, 'this expression has no value to assign'));
+      else this.defineVariable(s.variable, t, s.value);
+    } else if (declared) {
+      this.defineVariable(s.variable, declared);
+    } else {
+      // Its type comes from a later assignment; read before any, it is an int64 of 0.
+      this.firstAssigned.set(key, s.variable.span);
+      this.undeclaredTypes.set(key, s.variable.name);
+    }
   }
 
   private assign(s: AssignStmt): void {
@@ -274,18 +328,24 @@ export class Checker implements CheckContext {
       return;
     }
     if (s.target.kind === 'Variable') {
-      this.defineVariable(s.target, t);
+      this.defineVariable(s.target, t, value);
     } else {
       this.mapAssign(s.target, 'scalar', storageType(t), value.span);
     }
   }
 
-  private defineVariable(v: Variable, t: Type): void {
-    const existing = this.scope.get(v.name);
-    if (!this.firstAssigned.has(v.name)) this.firstAssigned.set(v.name, v.span);
+  private defineVariable(v: Variable, t: Type, value?: Expr): void {
+    const key = variableKey(v);
+    const existing = this.scope.get(key);
+    if (!this.firstAssigned.has(key)) this.firstAssigned.set(key, v.span);
+    const declared = this.declaredTypes.get(key);
+    if (declared) {
+      this.assignDeclared(v, declared, t, value);
+      return;
+    }
     if (!existing) {
       // Integers keep their width (bswap, printf and casts see it); codegen keeps them in an i64.
-      this.scope.set(v.name, { name: v.name, type: t });
+      this.scope.set(key, { name: v.name, type: t });
       this.types.set(v, t);
       return;
     }
@@ -293,12 +353,33 @@ export class Checker implements CheckContext {
     if (!u) {
       const d = error('E_TYPE_MISMATCH', v.span,
         `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`);
-      const first = this.firstAssigned.get(v.name);
+      const first = this.firstAssigned.get(key);
       this.report(first && first !== v.span ? withNote(d, first, `$${v.name} is first assigned here`) : d);
       return;
     }
-    this.scope.set(v.name, { name: v.name, type: u });
+    this.scope.set(key, { name: v.name, type: u });
     this.types.set(v, u);
+  }
+
+  /**
+   * An assignment to a variable declared with a type (`let $x: uint16`): integers are converted
+   * to it, except a literal that does not fit; anything else must be of that type.
+   */
+  private assignDeclared(v: Variable, declared: Type, t: Type, value: Expr | undefined): void {
+    this.scope.set(variableKey(v), { name: v.name, type: declared });
+    this.types.set(v, declared);
+    const literal = value && this.constant(value);
+    if (declared.kind === 'int' && t.kind === 'int') {
+      const bits = BigInt(declared.bits);
+      const [lo, hi] = declared.signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
+      if (literal !== undefined && (literal < lo || literal > hi)) {
+        this.report(error('E_TYPE_MISMATCH', value!.span, `${literal} does not fit in $${v.name}, declared ${typeName(declared)}`));
+      }
+      return;
+    }
+    if (unify(declared, t) === undefined || (declared.kind !== t.kind)) {
+      this.report(error('E_TYPE_MISMATCH', v.span, `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable declared ${typeName(declared)}`));
+    }
   }
 
   /** Records a map's key type from a use with keys (or none). */
@@ -481,11 +562,15 @@ export class Checker implements CheckContext {
         return NONE;
       }
       case 'Variable': {
-        this.readVariables.add(e.name);
-        const v = this.scope.get(e.name);
+        const key = variableKey(e);
+        this.readVariables.add(key);
+        const v = this.scope.get(key);
         if (!v) {
+          if (this.undeclaredTypes.has(key)) return INT64;
+          const names = [...this.scope.values()].map((x) => x.name);
           this.report(error('E_UNDEFINED_VARIABLE', e.span, `variable $${e.name} is used before it is assigned`,
-            hintFor(e.name, [...this.scope.keys()], '$')));
+            names.includes(e.name) ? `a $${e.name} declared with 'let' is a variable of its block only: declare it before the block`
+              : hintFor(e.name, names, '$')));
           return INT64;
         }
         return v.type;
@@ -541,7 +626,7 @@ export class Checker implements CheckContext {
       }
       case 'IncDec': {
         const t = this.expr(e.target);
-        if (e.target.kind === 'Variable' && !this.scope.has(e.target.name)) return INT64;
+        if (e.target.kind === 'Variable' && !this.scope.has(variableKey(e.target))) return INT64;
         if (e.target.kind === 'MapRef' && !this.maps.get(mapName(e.target))) {
           this.mapAssign(e.target, 'scalar', INT64, e.span);
         }
@@ -551,7 +636,7 @@ export class Checker implements CheckContext {
         return this.binary(e);
       case 'Ternary': {
         this.checkCondition(e.condition);
-        const a = this.expr(e.then);
+        const a = e.then === e.condition ? this.types.get(e.condition)! : this.expr(e.then);
         const b = this.expr(e.otherwise);
         const u = unify(a, b);
         if (!u) {
@@ -564,19 +649,14 @@ export class Checker implements CheckContext {
       case 'FieldAccess':
         return this.field(e);
       case 'TupleExpr':
-        return { kind: 'tuple', elements: e.elements.map((x) => storageType(this.expr(x))) };
+        return { kind: 'tuple', elements: e.elements.map((x) => storageType(this.expr(x))), ...(e.names ? { names: e.names } : {}) };
       case 'TupleIndex': {
         const t = this.expr(e.tuple);
         if (t.kind !== 'tuple') {
           this.report(error('E_TYPE', e.span, `.${e.index} needs a tuple, got ${typeName(t)}`));
           return INT64;
         }
-        const el = t.elements[e.index];
-        if (!el) {
-          this.report(error('E_TUPLE_INDEX', e.span, `tuple index ${e.index} is out of range (the tuple has ${t.elements.length} elements)`));
-          return INT64;
-        }
-        return el;
+        return this.tupleElement(t, e.index, e.span);
       }
       case 'Cast': {
         const t = this.expr(e.operand);
@@ -601,6 +681,16 @@ export class Checker implements CheckContext {
       case 'Index': {
         const t = this.expr(e.object);
         const it = this.expr(e.index);
+        if (t.kind === 'tuple') {
+          // `$t[1]` (bpftrace 0.25+): a constant index, as `$t.1`.
+          const at = this.constant(e.index);
+          if (at === undefined) {
+            this.report(error('E_TUPLE_INDEX', e.index.span, 'a tuple is indexed with a constant', `e.g. $t[1] or $t.1`));
+            return INT64;
+          }
+          this.constants.set(e.index, at);
+          return this.tupleElement(t, Number(at), e.span);
+        }
         if (it.kind !== 'int') this.report(error('E_TYPE', e.index.span, `an index must be an integer, got ${typeName(it)}`));
         if (t.kind === 'pointer' && t.target.kind !== 'none') {
           const target = t.target.kind === 'record' ? this.fullRecord(t.target)! : t.target;
@@ -608,12 +698,8 @@ export class Checker implements CheckContext {
           return withUser(target, t.userSpace);
         }
         if (t.kind === 'array') return t.element;
-        if (t.kind === 'string') {
-          if (this.constant(e.index) === undefined && !(e.object.kind === 'FieldAccess')) {
-            this.report(error('E_TYPE', e.index.span, 'a string is indexed with a constant'));
-          }
-          return { kind: 'int', bits: 8, signed: true };
-        }
+        // A byte of a string, with any index (bpftrace 0.25); 0 past its end.
+        if (t.kind === 'string') return { kind: 'int', bits: 8, signed: true };
         this.report(error('E_TYPE', e.span, `'[]' needs a pointer or an array, got ${typeName(t)}`));
         return INT64;
       }
@@ -763,8 +849,28 @@ export class Checker implements CheckContext {
     return out;
   }
 
+  /** Element `index` of a tuple (or record), or an error at `span`. */
+  private tupleElement(t: Extract<Type, { kind: 'tuple' }>, index: number, span: Span): Type {
+    const el = t.elements[index];
+    if (!el) {
+      this.report(error('E_TUPLE_INDEX', span, `tuple index ${index} is out of range (the tuple has ${t.elements.length} elements)`));
+      return INT64;
+    }
+    return el;
+  }
+
   private field(e: Extract<Expr, { kind: 'FieldAccess' }>): Type {
     let objectType = this.expr(e.object);
+    if (objectType.kind === 'tuple' && !e.arrow) {
+      // A record's field (bpftrace 0.25+: `(a = 1, b = 2).b`).
+      const index = objectType.names?.indexOf(e.field) ?? -1;
+      if (index < 0) {
+        this.report(error('E_UNKNOWN_FIELD', e.fieldSpan, objectType.names ? `the record has no field '${e.field}'` : `'.${e.field}' on a tuple`,
+          objectType.names ? hintFor(e.field, objectType.names) : 'a tuple\'s elements are $t.0, $t.1, ...'));
+        return INT64;
+      }
+      return objectType.elements[index]!;
+    }
     let user: boolean | undefined;
     if (objectType.kind === 'pointer' && objectType.target.kind === 'record') {
       // p->field: the record behind the pointer, looked up in full.

@@ -6,6 +6,7 @@ import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { ElfSymbol, KernelInfo } from '../kernel/kernel-info.js';
 import { PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, type ProbeTarget } from '../model/program.js';
+import { parseDuration } from '../model/durations.js';
 
 const TIME_UNITS: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n, hz: 0n };
 
@@ -149,14 +150,23 @@ function expandTracepoint({ ap, kernel, fail, target }: Expansion): ProbeTarget[
   return [target([category, event])];
 }
 
-/** interval:s:1, profile:hz:99, and the short forms profile:99 (hz) / interval:100ms. */
+/**
+ * interval:s:1, profile:hz:99, and the short forms of bpftrace 0.24+: a duration
+ * (interval:100ms, interval:1m) or nanoseconds (interval:1000000), at least 1us; 99hz.
+ */
 function expandTimer({ ap, fail, target }: Expansion): ProbeTarget[] {
   let unit = '';
   let value = '';
   if (ap.parts.length === 2) [unit, value] = ap.parts as [string, string];
   else if (ap.parts.length === 1) {
-    const m = /^(\d+)(hz|s|ms|us|ns)?$/.exec(ap.parts[0]!);
-    if (m) [value, unit] = [m[1]!, m[2] ?? (ap.provider === 'profile' ? 'hz' : '')];
+    const text = ap.parts[0]!;
+    const plain = /^(\d+)(hz|s|ms|us|ns)$/.exec(text);
+    const ns = /^\d[\d_]*$/.test(text) && !text.endsWith('_') ? BigInt(text.replace(/_/g, '')) : parseDuration(text);
+    if (plain) [value, unit] = [plain[1]!, plain[2]!];
+    else if (ns !== undefined && ns < 1000n) {
+      return fail('E_ATTACH_POINT', `${ap.provider}:${text} is ${ns} nanoseconds; the shortest period is 1us`,
+        /^\d+$/.test(text) ? `a bare number is nanoseconds (as in bpftrace 0.26); for ${text} times a second write ${ap.provider}:hz:${text}` : undefined);
+    } else if (ns !== undefined) [value, unit] = ns % 1000n === 0n ? [String(ns / 1000n), 'us'] : [String(ns), 'ns'];
   }
   if (!(unit in TIME_UNITS) || !/^\d+$/.test(value) || BigInt(value) === 0n) {
     return fail(
