@@ -26,6 +26,7 @@ import { typeName } from '../model/types.js';
 import type { TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
+import { PhaseTimings } from '../runtime/timings.js';
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
 let callerStackKib: number | undefined;
@@ -50,6 +51,7 @@ interface Options {
   include: string[];
   emitElf?: string;
   completion?: 'bash' | 'zsh';
+  timings?: boolean;
 }
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
@@ -112,6 +114,7 @@ export function runCli(argv: readonly string[]): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  const mainNs = process.hrtime.bigint();
   const program = new Command('tracelet')
     .description('A bpftrace-compatible tracer: compiles a tracing program to BPF and runs it')
     .argument('[file]', 'program file (.bt); "-" reads standard input')
@@ -137,6 +140,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object to FILE and exit')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
+    .option('--timings', 'print how long each phase of the run took on stderr (also TRACELET_TIMINGS=1)')
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
     .exitOverride()
@@ -152,6 +156,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const opts = program.opts<Options>();
   const [file, ...rest] = program.args;
+  const timings = opts.timings || process.env.TRACELET_TIMINGS === '1' ? new PhaseTimings(stderr, mainNs) : undefined;
+  const phase = timings && ((name: string) => timings.end(name));
+  phase?.('options');
   if (opts.completion) {
     writeAll(1, completionScript(opts.completion, describeOptions(program.options)));
     return ExitCode.ok;
@@ -217,6 +224,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const parsed = parse(source.text, { params });
+  phase?.('parse');
   if (hasErrors(parsed.diagnostics)) {
     stderr(renderDiagnostics(parsed.diagnostics, source));
     return ExitCode.programError;
@@ -259,6 +267,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .filter((d) => opts.warnings || d.severity === 'error');
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
   if (!checked.program) return ExitCode.programError;
+  phase?.('typecheck');
 
   const codegenOptions: CodegenOptions = {
     sourceName: source.name, helperErrors: opts.k, syscallDispatch: syscallDispatchFromEnv(),
@@ -316,6 +325,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   const formatter = createFormatter(opts.format);
+  if (phase) {
+    native();
+    phase('addon');
+  }
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
   let pending = '';
   // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
@@ -358,6 +371,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     cpid: child?.pid,
     watchPid: pid ?? child?.pid,
     verifierLogs: opts.v,
+    phase,
     ...(typeof opts.emitLlvm === 'string' ? { onIr: (ir: string) => writeIrFiles(opts.emitLlvm as string, ir) } : {}),
   });
 

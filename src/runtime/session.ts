@@ -75,6 +75,8 @@ export interface SessionOptions {
   readonly onIr?: (ir: string) => void;
   /** -v: keep each program's verifier log (see loadedPrograms). */
   readonly verifierLogs?: boolean;
+  /** Called as each phase of the run ends, with its name (--timings, src/runtime/timings.ts). */
+  readonly phase?: (name: string) => void;
 }
 
 /** A loaded program as -v describes it. */
@@ -202,6 +204,7 @@ export class Session {
         const fd = this.addon.mapCreate('stack_trace', `tl_${s.kind}_${s.depth}`, 4, s.depth * 8, 4096);
         this.stackFds.set(s.key, { fd, depth: s.depth });
       }
+      this.options.phase?.('maps');
       const stacks = new Map([...this.stackFds].map(([k, v]) => [k, v.fd]));
       const generated = generate(this.program, this.kernel, {
         maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks, stopped: this.stoppedFd,
@@ -217,10 +220,13 @@ export class Session {
       this.helperErrorSites = generated.helperErrorSites;
       this.readSites = generated.readSites;
       this.options.onIr?.(generated.ir);
+      this.options.phase?.('codegen');
       const elf = this.addon.compileIR(generated.ir);
+      this.options.phase?.('llvm');
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
       this.object = this.addon.loadObject(elf, types, { verifierLogs: this.options.verifierLogs });
+      this.options.phase?.('load');
     } catch (e) {
       this.close();
       throw e;
@@ -327,6 +333,7 @@ export class Session {
           }
         }
       }
+      this.options.phase?.('attach');
     } catch (e) {
       this.close();
       throw e instanceof RuntimeError ? e : new RuntimeError(`could not attach probe: ${(e as Error).message}`);
@@ -348,6 +355,7 @@ export class Session {
       }, this.options.drainIntervalMs ?? 10);
       this.options.onRunning?.();
       this.drain();
+      this.options.phase?.('first-drain');
       if (this.requestedStop) this.stop(this.requestedStop);
     });
   }
@@ -364,20 +372,24 @@ export class Session {
     const finished = this.finished;
     try {
       if (this.timer) clearInterval(this.timer);
+      this.options.phase?.('run');
       this.detach();
       this.drain(true);
       this.runSpecial('END');
       this.drain(true);
       this.reportCounters();
       this.reportReadFailures(true);
+      this.options.phase?.('detach');
       const separator = this.options.formatter.exitSeparator();
       let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
       for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
       this.options.write(out);
+      this.options.phase?.('print');
     } finally {
       this.close();
+      this.options.phase?.('close');
       finished(reason);
     }
   }
