@@ -249,12 +249,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { notice } = kernel.ensureTracefs();
     if (notice) stderr(`${notice}\n`);
   }
-  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number };
+  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number; ringPages?: number };
   try {
     limits = {
       mapKeysMax: envInt('BPFTRACE_MAP_KEYS_MAX'),
       stringLength: envInt('BPFTRACE_STRLEN'),
       catBytesMax: envInt('BPFTRACE_CAT_BYTES_MAX'),
+      ringPages: envInt('BPFTRACE_PERF_RB_PAGES'),
     };
   } catch (e) {
     stderr(`tracelet: ${(e as Error).message}\n`);
@@ -357,6 +358,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,
+    ...(limits.ringPages ? { ringBufferBytes: ringBytes(limits.ringPages) } : {}),
     shellPrefix: shellStackPrefix(callerStackKib),
     syscallDispatch: codegenOptions.syscallDispatch,
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
@@ -432,6 +434,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // A stop by SIGINT or SIGTERM is a clean end, as with bpftrace: `timeout -s INT 10 tracelet ...`.
   return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
+}
+
+/**
+ * BPFTRACE_PERF_RB_PAGES: bpftrace's pages per CPU of its perf buffers; tracelet's one ring gets
+ * as many pages in all (rounded up to a power of two, as the kernel requires).
+ */
+function ringBytes(pagesPerCpu: number): number {
+  return 2 ** Math.ceil(Math.log2(pagesPerCpu * 4096 * native().possibleCpus()));
 }
 
 function needsRoot(): number {

@@ -18,6 +18,7 @@ import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
 import { MESSAGES, unavailableProbe } from './availability.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
+import { alignUp } from '../model/types.js';
 import {
   HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type TypedProgram,
 } from '../model/program.js';
@@ -27,6 +28,7 @@ import {
 import { decodeMap, decodeValue, valueBytes } from './decode.js';
 import type { Formatter, MapSnapshot } from './output/model.js';
 import { formatPrintf } from './output/printf.js';
+import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftime } from './output/time.js';
 
 /** Why a run ended; the CLI maps these to exit codes. */
@@ -134,6 +136,8 @@ export class Session {
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
   private readonly stackFds = new Map<string, { fd: number; depth: number }>();
+  /** The compiled printf of each printf event (see printf-record.ts). */
+  private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   private kallsyms?: Kallsyms | null;
   /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
   readonly resolver: Resolver;
@@ -487,29 +491,44 @@ export class Session {
     if (records.length === 0) return;
     let out = '';
     let exit = false;
+    const cursor: RecordCursor = { buf: records, base: 0 };
     for (let off = 0; off + 4 <= records.length;) {
       const len = records.readUInt32LE(off);
-      const record = records.subarray(off + 4, off + 4 + len);
-      off += Math.ceil((4 + len) / 8) * 8;
+      const base = off + 4;
+      off += (4 + len + 7) & ~7;
       if (exit) continue;
-      const spec = this.program.events[Number(record.readBigUInt64LE(0))];
+      // Event ids are small: the high half of the 8-byte id is 0.
+      const spec = records.readUInt32LE(base + 4) === 0 ? this.program.events[records.readUInt32LE(base)] : undefined;
       if (!spec) continue;
       if (spec.kind === 'exit') {
         exit = true;
         continue;
       }
-      out += this.handleEvent(spec, record);
+      if (spec.kind === 'printf') {
+        // The hot case, formatted in place (see printf-record.ts).
+        cursor.base = base;
+        out += this.options.formatter.printf(this.recordPrintf(spec)(cursor));
+        continue;
+      }
+      out += this.handleEvent(spec, records.subarray(base, base + len));
     }
     if (out) this.options.write(out);
     if (exit && !final) setImmediate(() => this.stop('exit'));
+  }
+
+  private recordPrintf(spec: EventSpec): (r: RecordCursor) => string {
+    let printf = this.printers.get(spec);
+    if (!printf) {
+      printf = compileRecordPrintf(spec, this.resolver);
+      this.printers.set(spec, printf);
+    }
+    return printf;
   }
 
   private handleEvent(spec: EventSpec, record: Buffer): string {
     const f = this.options.formatter;
     const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset, this.resolver) }));
     switch (spec.kind) {
-      case 'printf':
-        return f.printf(formatPrintf(spec.format!, args()));
       case 'helper_error': {
         const site = this.helperErrorSites[Number(record.readBigUInt64LE(spec.fields[2]!.offset))];
         if (!site) return '';
@@ -671,26 +690,30 @@ function helperName(id: number): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** Events a hot probe may send per second (printf on raw_syscalls under load: ~1M/s here). */
+const HOT_EVENTS_PER_SECOND = 1_000_000;
+/** How long a ring holds that many: the pauses of the consumer (GC, a slow write) it rides out. */
+const RING_SECONDS = 0.25;
+
 /**
- * 16 MiB when probes that can fire at a high rate send events (printf on a hot tracepoint
- * delivers ~500k events/s without loss with it); 1 MiB when only BEGIN, END and interval probes
- * do (the ring is mapped, and resident, twice: 30 MiB of RSS saved).
+ * The ring buffer's size from the rate and size of the events: when probes that can fire at a
+ * high rate send events, room for 0.25 s of 1M/s of their largest record (16 MiB for a short
+ * printf, at most 64 MiB); 1 MiB when only BEGIN, END and interval probes do (the ring is mapped,
+ * and resident once written, twice).
  */
 function ringBufferBytes(program: TypedProgram): number {
   const slow = new Set(['BEGIN', 'END', 'interval']);
-  const sends = (root: unknown): boolean => {
-    let found = false;
-    walk(root, (node) => {
+  let largest = 0;
+  for (const p of program.probes) {
+    if (!p.targets.some((t) => !slow.has(t.provider))) continue;
+    walk(p.probe.body, (node) => {
       const event = program.eventOf.get(node as Expr);
-      if (event && event.kind !== 'exit') {
-        found = true;
-        return 'stop';
-      }
+      if (event && event.kind !== 'exit') largest = Math.max(largest, event.size);
     });
-    return found;
-  };
-  const hot = program.probes.some((p) => p.targets.some((t) => !slow.has(t.provider)) && sends(p.probe.body));
-  return hot ? 16 << 20 : 1 << 20;
+  }
+  if (largest === 0) return 1 << 20;
+  const bytes = (8 + alignUp(largest, 8)) * HOT_EVENTS_PER_SECOND * RING_SECONDS; // 8: the ring's record header
+  return Math.min(64 << 20, Math.max(16 << 20, 2 ** Math.ceil(Math.log2(bytes))));
 }
 
 /** Kernel map names are at most 15 characters; keep ours recognisable. */
