@@ -1,10 +1,16 @@
-// Ring buffer consumer on Node's own loop.
+// Ring buffer consumer: a collector thread and Node's own loop.
 //
 // libbpf's ring_buffer copies nothing: its callback sees each record in the mapped ring. We copy
 // records into `pending_` as [u32 len][bytes][pad to 8] and hand that out in one Buffer per
-// drain(). A uv_poll handle watches ring_buffer__epoll_fd(); when the kernel wakes the ring we
-// consume right away and then call onReadable. If JS lets more than kMaxPending bytes pile up,
-// polling pauses until the next drain(): back-pressure instead of unbounded memory.
+// drain(). A collector thread empties the ring into `pending_` every millisecond or so while
+// events come (every 5 ms when idle): the ring overflows only if that thread does not run for
+// as long as the ring lasts, never because JavaScript is busy formatting or collecting garbage
+// (a printf on every syscall of a busy process fills 16 MiB in ~0.3 s). The thread is named
+// like the process (`tracelet`) and blocks every signal. A uv_poll handle watches
+// ring_buffer__epoll_fd(); when the kernel wakes the ring we consume right away and then call
+// onReadable. If JS lets more than kMaxPending bytes pile up, collecting and polling pause
+// until the next drain(): back-pressure instead of unbounded memory (the kernel then counts
+// the events it cannot put in the ring as lost).
 //
 // Wake-ups, not data, make the fd readable. libbpf registers the ring level-triggered, and a
 // level-triggered epoll fd that nobody epoll_waits on stays readable while the ring holds any
@@ -15,11 +21,16 @@
 #include "common.h"
 
 #include <bpf/libbpf.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <uv.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace tracelet {
@@ -29,6 +40,8 @@ namespace {
 constexpr size_t kMaxPending = 64u << 20;  // bytes held between drains before polling pauses
 constexpr size_t kMaxPerDrain = 32u << 20;  // bytes consumed per call, so no drain runs unbounded
 constexpr int kStop = -ECANCELED;           // callback result meaning "enough for now"
+constexpr auto kCollectBusy = std::chrono::milliseconds(1);  // collector's pause after finding records
+constexpr auto kCollectIdle = std::chrono::milliseconds(5);  // ... after finding none
 
 class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
  public:
@@ -74,6 +87,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     }
     poll_->data = this;
     StartPolling();
+    collector_ = std::thread([this] { Collect(); });
     // The open consumer must outlive any JS reference to it: its handle keeps the loop alive
     // until close(), so it must not be collected (and closed) behind the caller's back.
     Ref();
@@ -96,12 +110,29 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     return self->consumed_ >= kMaxPerDrain ? kStop : 0;
   }
 
-  // Moves available records into pending_. Returns a negative errno on failure.
+  // Moves available records into pending_ (mutex_ held). Returns a negative errno on failure.
   int Consume() {
     consumed_ = 0;
     int n = ring_buffer__consume(rb_);
     if (n == kStop) return 0;
     return n < 0 ? n : 0;
+  }
+
+  // The collector thread: empties the ring into pending_ until CloseNative() stops it.
+  void Collect() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopCollecting_) {
+      bool found = false;
+      if (pending_.size() < kMaxPending) {
+        size_t before = pending_.size();
+        Consume();  // an error shows at the next drain(), which consumes too
+        found = pending_.size() != before;
+      }
+      wake_.wait_for(lock, found ? kCollectBusy : kCollectIdle, [this] { return stopCollecting_; });
+    }
   }
 
   void StartPolling() {
@@ -125,8 +156,11 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     while (epoll_wait(ring_buffer__epoll_fd(self->rb_), harvested, 4, 0) > 0) {
       // Harvest the edge (see the top of the file); the records are read by Consume().
     }
-    if (status == 0) self->Consume();
-    if (self->pending_.size() >= kMaxPending) self->StopPolling();
+    {
+      std::lock_guard<std::mutex> lock(self->mutex_);
+      if (status == 0) self->Consume();
+      if (self->pending_.size() >= kMaxPending) self->StopPolling();
+    }
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
     try {
@@ -141,11 +175,22 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!rb_) throw Napi::Error::New(env, "the ring buffer consumer is closed");
-    int err = Consume();
-    if (err < 0) ThrowErrno(env, "ring buffer consume failed", -err);
-    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, pending_.data(), pending_.size());
-    pending_.clear();
-    if (pending_.capacity() > kMaxPending) pending_.shrink_to_fit();
+    std::vector<uint8_t> records;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      int err = Consume();
+      if (err < 0) ThrowErrno(env, "ring buffer consume failed", -err);
+      records.swap(pending_);
+      // The collector's next records go into last time's storage (no reallocation while busy).
+      spare_.clear();
+      pending_.swap(spare_);
+    }
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size());
+    records.clear();
+    if (records.capacity() <= kMaxPending) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      spare_.swap(records);
+    }
     StartPolling();
     return out;
   }
@@ -156,6 +201,14 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   }
 
   void CloseNative() {
+    if (collector_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopCollecting_ = true;
+      }
+      wake_.notify_all();
+      collector_.join();
+    }
     if (poll_) {
       // uv_close stops the watcher synchronously (epoll_ctl DEL), so the epoll fd can be closed
       // right after; the handle's memory must live until the close callback.
@@ -174,6 +227,8 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     }
     pending_.clear();
     pending_.shrink_to_fit();
+    spare_.clear();
+    spare_.shrink_to_fit();
     if (!callback_.IsEmpty()) callback_.Reset();
     async_.reset();
   }
@@ -186,7 +241,13 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   bool finalizing_ = false;
   bool referenced_ = false;
   size_t consumed_ = 0;
+  // Guards rb_'s consumption, pending_, spare_ and consumed_ (collector thread and JS thread).
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopCollecting_ = false;
+  std::thread collector_;
   std::vector<uint8_t> pending_;
+  std::vector<uint8_t> spare_;  // storage for pending_ after the next drain
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> async_;
   Napi::Env env_ = Napi::Env(nullptr);
