@@ -26,7 +26,7 @@ import { typeName } from '../model/types.js';
 import type { TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
-import { PhaseTimings } from '../runtime/timings.js';
+import { PhaseTimings, takeLauncherStart } from '../runtime/timings.js';
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
 let callerStackKib: number | undefined;
@@ -96,6 +96,7 @@ export function runCli(argv: readonly string[]): void {
   // events apart as they do with bpftrace's (`/comm != "tracelet"/`).
   process.title = 'tracelet';
   callerStackKib = takeCallerStackLimit();
+  takeLauncherStart();
   main(argv).then(
     (code) => process.exit(code),
     (e: unknown) => {
