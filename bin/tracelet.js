@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 
 // When tracelet's own code began, for --timings (src/runtime/timings.ts).
 globalThis.__traceletEntryNs = process.hrtime.bigint();
+globalThis.__traceletEntryCpu = process.cpuUsage();
 
 const mtime = (rel) => statSync(new URL(rel, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? -1;
 const bundle = mtime('../dist/bundle/tracelet.mjs');

@@ -26,7 +26,7 @@ import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
 import { decodeMap, decodeValue, valueBytes } from './decode.js';
-import type { Formatter, MapSnapshot } from './output/model.js';
+import type { Formatter, MapEntry, MapSnapshot } from './output/model.js';
 import { formatPrintf } from './output/printf.js';
 import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftime } from './output/time.js';
@@ -475,7 +475,16 @@ export class Session {
   snapshot(spec: MapSpec): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
-    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver) };
+    const { cpus, resolver } = this;
+    let entries: MapEntry[] | undefined;
+    // Decoded only if the formatter asks: large count()/sum() maps print from the raw dump.
+    return {
+      spec,
+      raw: { ...dump, cpus },
+      get entries() {
+        return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver));
+      },
+    };
   }
 
   /** Reads every available event and writes their output in one batch. */
