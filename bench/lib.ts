@@ -48,7 +48,7 @@ export function ratio(t: Summary, b: Summary): string {
 export interface Helpers {
   readonly dir: string;
   readonly workload: string;
-  /** The printf overhead run's workload (bench/c/helpers.c): a process named "helpers". */
+  /** The printf overhead run's workload: bench/c/workload.c named (and so with the comm) "helpers". */
   readonly syscallHelpers: string;
   readonly rusage: string;
   cleanup(): void;
@@ -57,16 +57,16 @@ export interface Helpers {
 /** Compiles bench/c/*.c into a temporary directory. */
 export function buildHelpers(): Helpers {
   const dir = mkdtempSync(join(tmpdir(), 'tracelet-bench-'));
-  const compile = (name: string) => {
-    const out = join(dir, name === 'workload' ? 'tlbench_wl' : name);
+  const compile = (name: string, as = name) => {
+    const out = join(dir, as);
     const r = spawnSync('cc', ['-O2', '-o', out, join(ROOT, 'bench/c', `${name}.c`)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cc ${name}.c failed: ${r.stderr}`);
     return out;
   };
   return {
     dir,
-    workload: compile('workload'),
-    syscallHelpers: compile('helpers'),
+    workload: compile('workload', 'tlbench_wl'),
+    syscallHelpers: compile('workload', 'helpers'),
     rusage: compile('rusage'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -1,5 +1,5 @@
 // The printf overhead run of issue 17: a printf on every syscall of one process, output to a
-// file, while a pinned workload (bench/c/helpers.c, named "helpers", on CPU 1) makes getppid()
+// file, while a pinned workload (bench/c/workload.c named "helpers", on CPU 1) makes getppid()
 // syscalls at an offered rate in bursts of 1000. Per tracer and rate: the workload's achieved
 // rate (what the traced process feels), the event lines that reached the file (those of its
 // getppid calls: exactly N are due) and the `Lost N events` reported. Untraced: the workload alone.
@@ -82,7 +82,7 @@ export async function benchPrintfOverhead(helpers: Helpers, reps: number, quick:
 /** The section of bench/RESULTS.md. */
 export function printfOverheadSection(r: OverheadResult): string[] {
   const L: string[] = ['## printf overhead run (issue 17)', ''];
-  L.push(`\`${r.program}\` with \`-o FILE\`, while bench/c/helpers.c (comm \`helpers\`, pinned to CPU ${WORKLOAD_CPU}) makes `
+  L.push(`\`${r.program}\` with \`-o FILE\`, while bench/c/workload.c compiled as \`helpers\` (its comm; pinned to CPU ${WORKLOAD_CPU}) makes `
     + 'getppid() calls at the offered rate in bursts of 1000 for about a second; the tracers are not pinned. '
     + '*achieved*: the workload\'s calls per second while traced (untraced: alone, in the same repetition); '
     + '*delivered*: lines of its getppid() calls in the file (N are due); *lost*: the sum of `Lost N events`. '
