@@ -378,9 +378,9 @@ export class Session {
       if (this.timer) clearInterval(this.timer);
       this.options.phase?.('run');
       this.detach();
-      this.drain(true);
+      this.drainAll();
       this.runSpecial('END');
-      this.drain(true);
+      this.drainAll();
       this.reportCounters();
       this.reportReadFailures(true);
       this.options.phase?.('detach');
@@ -487,9 +487,14 @@ export class Session {
     };
   }
 
-  /** Reads every available event and writes their output in one batch. */
-  private drain(final = false): void {
-    if (!this.ring || (this.stopping && !final)) return;
+  /** At the end: every event left, however many drains that takes (one reads at most 32 MiB). */
+  private drainAll(): void {
+    while (this.drain(true));
+  }
+
+  /** Reads the available events and writes their output in one batch; false if there were none. */
+  private drain(final = false): boolean {
+    if (!this.ring || (this.stopping && !final)) return false;
     // Lost events and full maps are reported while running (about once a second), not only at exit.
     if (!final && Date.now() - this.countersCheckedAt >= 1000) {
       this.countersCheckedAt = Date.now();
@@ -497,7 +502,7 @@ export class Session {
       this.reportReadFailures(false);
     }
     const records = this.ring.drain();
-    if (records.length === 0) return;
+    if (records.length === 0) return false;
     let out = '';
     let exit = false;
     const cursor: RecordCursor = { buf: records, base: 0 };
@@ -523,6 +528,7 @@ export class Session {
     }
     if (out) this.options.write(out);
     if (exit && !final) setImmediate(() => this.stop('exit'));
+    return true;
   }
 
   private recordPrintf(spec: EventSpec): (r: RecordCursor) => string {
