@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const TRACELET_BIN = join(ROOT, 'bin/tracelet');
+/** TRACELET_BENCH_BIN measures another build (e.g. a checkout of the previous commit) against this one's harness. */
+export const TRACELET_BIN = process.env.TRACELET_BENCH_BIN ?? join(ROOT, 'bin/tracelet');
 
 // ---- summaries ----
 
@@ -47,6 +48,8 @@ export function ratio(t: Summary, b: Summary): string {
 export interface Helpers {
   readonly dir: string;
   readonly workload: string;
+  /** The printf overhead run's workload: bench/c/workload.c named (and so with the comm) "helpers". */
+  readonly syscallHelpers: string;
   readonly rusage: string;
   cleanup(): void;
 }
@@ -54,15 +57,16 @@ export interface Helpers {
 /** Compiles bench/c/*.c into a temporary directory. */
 export function buildHelpers(): Helpers {
   const dir = mkdtempSync(join(tmpdir(), 'tracelet-bench-'));
-  const compile = (name: string) => {
-    const out = join(dir, name === 'workload' ? 'tlbench_wl' : name);
+  const compile = (name: string, as = name) => {
+    const out = join(dir, as);
     const r = spawnSync('cc', ['-O2', '-o', out, join(ROOT, 'bench/c', `${name}.c`)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cc ${name}.c failed: ${r.stderr}`);
     return out;
   };
   return {
     dir,
-    workload: compile('workload'),
+    workload: compile('workload', 'tlbench_wl'),
+    syscallHelpers: compile('workload', 'helpers'),
     rusage: compile('rusage'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -245,8 +249,13 @@ export interface Workload {
 
 /** Starts the getppid() workload, waiting for the go; resolves once it is ready. */
 export function startWorkload(helpers: Helpers, calls: number, rate = 0): Promise<Workload> {
+  return startReadyProcess(helpers.workload, [String(calls), String(rate)]);
+}
+
+/** Starts a workload that says "ready", waits for a line on stdin and prints the ns it took. */
+export function startReadyProcess(path: string, args: readonly string[]): Promise<Workload> {
   return new Promise((resolve, reject) => {
-    const child = spawn(helpers.workload, [String(calls), String(rate)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     let ready = false;
     let finish: (ns: number) => void = () => {};

@@ -1,6 +1,6 @@
 // tracelet against bpftrace 0.17, side by side, as ratios (tracelet ÷ bpftrace of the medians).
 //
-//   npm run bench [-- --quick] [-- --only startup,per-event,throughput,map-dump,compile] [-- --reps N]
+//   npm run bench [-- --quick] [-- --only startup,per-event,throughput,printf-overhead,map-dump,compile] [-- --reps N]
 //
 // Both tracers run in the same invocation, alternating (tracelet first in even repetitions,
 // bpftrace first in odd ones), each case repeated; min / median / max are reported. The results
@@ -20,9 +20,10 @@ import { benchStartup, type StartupRow } from './startup.js';
 import { benchPerEvent, type PerEventRow } from './per-event.js';
 import { benchThroughput, lossStarts, maxLossless, type ThroughputResult } from './throughput.js';
 import { benchMapDump, type MapDumpRow } from './map-dump.js';
+import { benchPrintfOverhead, printfOverheadSection, type OverheadResult } from './printf-overhead.js';
 import { benchCompile, type CompileResult } from './compile.js';
 
-const CASES = ['startup', 'per-event', 'throughput', 'map-dump', 'compile'] as const;
+const CASES = ['startup', 'per-event', 'throughput', 'printf-overhead', 'map-dump', 'compile'] as const;
 type Case = (typeof CASES)[number];
 
 interface Args {
@@ -80,6 +81,10 @@ async function main(): Promise<void> {
       log('printf throughput:');
       results.throughput = await benchThroughput(helpers, args.quick ? 1 : 2, args.quick, log);
     }
+    if (args.only.has('printf-overhead')) {
+      log('printf overhead run:');
+      results.printfOverhead = await benchPrintfOverhead(helpers, args.quick ? 2 : 3, args.quick, log);
+    }
     if (args.only.has('map-dump')) {
       log(`map dump (${args.quick ? 2 : 3} runs each):`);
       results.mapDump = await benchMapDump(helpers, args.quick ? 2 : 3, args.quick, log);
@@ -115,6 +120,7 @@ interface Results {
   startup?: StartupRow[];
   perEvent?: PerEventRow[];
   throughput?: ThroughputResult;
+  printfOverhead?: OverheadResult;
   mapDump?: MapDumpRow[];
   compile?: CompileResult;
 }
@@ -233,6 +239,8 @@ function report(r: Results, m: Machine): string {
     if (tp.failures.length) L.push('', 'Failed runs:', '', ...tp.failures.map((f) => `- ${f}`));
     L.push('');
   }
+
+  if (r.printfOverhead) L.push(...printfOverheadSection(r.printfOverhead));
 
   if (r.mapDump) {
     L.push('## Map dump at exit', '');

@@ -24,6 +24,7 @@ import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
+import { PhaseTimings, takeLauncherStart } from '../runtime/timings.js';
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
 let callerStackKib: number | undefined;
@@ -48,6 +49,7 @@ interface Options {
   include: string[];
   emitElf?: string;
   completion?: 'bash' | 'zsh';
+  timings?: boolean;
 }
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
@@ -92,6 +94,7 @@ export function runCli(argv: readonly string[]): void {
   // events apart as they do with bpftrace's (`/comm != "tracelet"/`).
   process.title = 'tracelet';
   callerStackKib = takeCallerStackLimit();
+  takeLauncherStart();
   main(argv).then(
     (code) => process.exit(code),
     (e: unknown) => {
@@ -110,6 +113,7 @@ export function runCli(argv: readonly string[]): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  const mainNs = process.hrtime.bigint();
   const program = new Command('tracelet')
     .description('A bpftrace-compatible tracer: compiles a tracing program to BPF and runs it')
     .argument('[file]', 'program file (.bt); "-" reads standard input')
@@ -135,6 +139,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object (the one a run loads) to FILE and exit')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
+    .option('--timings', 'print how long each phase of the run took on stderr (also TRACELET_TIMINGS=1)')
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
     .exitOverride()
@@ -150,6 +155,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const opts = program.opts<Options>();
   const [file, ...rest] = program.args;
+  const timings = opts.timings || process.env.TRACELET_TIMINGS === '1' ? new PhaseTimings(stderr, mainNs) : undefined;
+  const phase = timings && ((name: string) => timings.end(name));
+  phase?.('options');
+  if (phase) {
+    // Loaded here when timed, so its cost is a phase of its own rather than part of the type check.
+    native();
+    phase('addon');
+  }
   if (opts.completion) {
     writeAll(1, completionScript(opts.completion, describeOptions(program.options)));
     return ExitCode.ok;
@@ -218,12 +231,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   // otherwise such words stay positional, as in bpftrace 0.17.
   const named = source.text.includes('getopt') ? splitNamedParams(params) : undefined;
   if (named) params = named.positional;
-  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number };
+  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number; ringPages?: number };
   try {
     limits = {
       mapKeysMax: envInt('BPFTRACE_MAP_KEYS_MAX'),
       stringLength: envInt('BPFTRACE_STRLEN'),
       catBytesMax: envInt('BPFTRACE_CAT_BYTES_MAX'),
+      ringPages: envInt('BPFTRACE_PERF_RB_PAGES'),
     };
   } catch (e) {
     stderr(`tracelet: ${(e as Error).message}\n`);
@@ -238,6 +252,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // -d and --emit-llvm alone show the IR only.
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
   }, kernel, {
+    phase,
     afterParse: (script) => {
       if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
       stopped = beforeCheck(script, kernel, opts);
@@ -342,6 +357,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,
+    ...(limits.ringPages ? { ringBufferBytes: ringBytes(limits.ringPages) } : {}),
     shellPrefix: shellStackPrefix(callerStackKib),
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
@@ -355,6 +371,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     cpid: child?.pid,
     watchPid: pid ?? child?.pid,
     verifierLogs: opts.v,
+    phase,
   });
 
   try {
@@ -414,6 +431,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // A stop by SIGINT or SIGTERM is a clean end, as with bpftrace: `timeout -s INT 10 tracelet ...`.
   return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
+}
+
+/**
+ * BPFTRACE_PERF_RB_PAGES: bpftrace's pages per CPU of its perf buffers; tracelet's one ring gets
+ * as many pages in all (rounded up to a power of two, as the kernel requires).
+ */
+function ringBytes(pagesPerCpu: number): number {
+  return 2 ** Math.ceil(Math.log2(pagesPerCpu * 4096 * native().possibleCpus()));
 }
 
 function needsRoot(): number {

@@ -44,6 +44,8 @@ export interface CompileOptions {
 export interface CompileHooks {
   /** The parsed program (with --include lines); returning false stops before the type check. */
   readonly afterParse?: (program: Program) => boolean;
+  /** Called as each stage ends (parse, typecheck, codegen, llvm), for --timings. */
+  readonly phase?: (name: string) => void;
 }
 
 /**
@@ -68,6 +70,7 @@ export interface CompileResult {
 
 export function compile(options: CompileOptions, kernel: KernelInfo, hooks: CompileHooks = {}): CompileResult {
   const parsed = parse(options.source, { params: options.params, ...(options.namedParams ? { named: new Map(options.namedParams) } : {}) });
+  hooks.phase?.('parse');
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics };
   const ast = withIncludes(parsed.program, options.includes ?? []);
@@ -76,15 +79,19 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
     params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors,
     mapKeysMax: options.mapKeysMax, stringLength: options.stringLength,
   });
+  hooks.phase?.('typecheck');
   diagnostics.push(...checked.diagnostics);
   const program = checked.program;
   if (!program) return { diagnostics, ast };
   const generated = generate(program, kernel, {
     sourceName: options.sourceName ?? 'stdin', helperErrors: options.helperErrors, syscallDispatch: options.syscallDispatch,
   });
+  hooks.phase?.('codegen');
   if (options.object === false) return { diagnostics, ast, program, generated };
   try {
-    return { diagnostics, ast, program, generated, object: native().compileIR(generated.ir) };
+    const object = native().compileIR(generated.ir);
+    hooks.phase?.('llvm');
+    return { diagnostics, ast, program, generated, object };
   } catch (e) {
     return { diagnostics, ast, program, generated, backendError: (e as Error).message };
   }

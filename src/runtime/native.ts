@@ -147,9 +147,10 @@ export interface NativeAddon {
   runProgram(progFd: number): number;
 
   /**
-   * Consumes a ring buffer map. `onReadable` is called from a uv_poll handle on Node's loop
-   * whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP); callers also
-   * call drain() on a timer for records sent with NO_WAKEUP. The handle keeps the loop alive
+   * Consumes a ring buffer map: a collector thread moves its records into memory every
+   * millisecond or so while events come, and calls `onReadable` on Node's loop (a uv_async
+   * handle) whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP); callers
+   * also call drain() on a timer for records sent with NO_WAKEUP. The handle keeps the loop alive
    * until close().
    */
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;

@@ -20,7 +20,10 @@ import { Kallsyms } from '../kernel/kallsyms.js';
 import { Resolver } from './symbols.js';
 import { unavailableProbe } from './availability.js';
 import { PROVIDERS, type ProbeProvider } from '../model/providers.js';
+import { walk } from '../model/walk.js';
+import type { Expr } from '../model/ast.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
+import { alignUp } from '../model/types.js';
 import {
   HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
 } from '../model/program.js';
@@ -28,8 +31,9 @@ import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
 import { decodeMap, decodeValue, valueBytes } from './decode.js';
-import type { Formatter, MapSnapshot } from './output/model.js';
+import type { Formatter, MapEntry, MapSnapshot } from './output/model.js';
 import { formatPrintf } from './output/printf.js';
+import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftime } from './output/time.js';
 
 /** Why a run ended; the CLI maps these to exit codes. */
@@ -74,6 +78,8 @@ export interface SessionOptions {
   readonly watchPid?: number;
   /** -v: keep each program's verifier log (see loadedPrograms). */
   readonly verifierLogs?: boolean;
+  /** Called as each phase of the run ends, with its name (--timings, src/runtime/timings.ts). */
+  readonly phase?: (name: string) => void;
 }
 
 /** A loaded program as -v describes it. */
@@ -146,6 +152,8 @@ export class Session {
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
   private readonly stackFds = new Map<string, { fd: number; depth: number }>();
+  /** The compiled printf of each printf event (see printf-record.ts). */
+  private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   private kallsyms?: Kallsyms | null;
   /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
   readonly resolver: Resolver;
@@ -206,7 +214,7 @@ export class Session {
     try {
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
-      const ringBytes = this.options.ringBufferBytes;
+      const ringBytes = this.options.ringBufferBytes ?? ringBufferBytes(this.program);
       this.object = this.addon.loadObject(this.compiled.object, types, {
         verifierLogs: this.options.verifierLogs,
         ...(ringBytes ? { maxEntries: { [EVENTS_MAP]: ringBytes } } : {}),
@@ -222,6 +230,7 @@ export class Session {
       for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), depth: s.depth });
       for (const event of ['sys_enter', 'sys_exit'] as const) this.fillSyscallNames(obj.mapFd(syscallNamesMap(event)), event);
       this.writeRunValues(obj.mapFd(RUN_VALUES_MAP));
+      this.options.phase?.('load');
     } catch (e) {
       this.close();
       throw e;
@@ -268,6 +277,7 @@ export class Session {
         }
         for (const t of p.targets) Session.ATTACH[t.provider](this, obj, p, t);
       }
+      this.options.phase?.('attach');
     } catch (e) {
       this.close();
       throw e instanceof RuntimeError ? e : new RuntimeError(`could not attach probe: ${(e as Error).message}`);
@@ -358,6 +368,7 @@ export class Session {
       }, this.options.drainIntervalMs ?? 10);
       this.options.onRunning?.();
       this.drain();
+      this.options.phase?.('first-drain');
       if (this.requestedStop) this.stop(this.requestedStop);
     });
   }
@@ -374,20 +385,24 @@ export class Session {
     const finished = this.finished;
     try {
       if (this.timer) clearInterval(this.timer);
+      this.options.phase?.('run');
       this.detach();
-      this.drain(true);
+      this.drainAll();
       this.runSpecial('END');
-      this.drain(true);
+      this.drainAll();
       this.reportCounters();
       this.reportReadFailures(true);
+      this.options.phase?.('detach');
       const separator = this.options.formatter.exitSeparator();
       let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
       for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
       this.options.write(out);
+      this.options.phase?.('print');
     } finally {
       this.close();
+      this.options.phase?.('close');
       finished(reason);
     }
   }
@@ -470,12 +485,26 @@ export class Session {
   snapshot(spec: MapSpec): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
-    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver) };
+    const { cpus, resolver } = this;
+    let entries: MapEntry[] | undefined;
+    // Decoded only if the formatter asks: large count()/sum() maps print from the raw dump.
+    return {
+      spec,
+      raw: { ...dump, cpus },
+      get entries() {
+        return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver));
+      },
+    };
   }
 
-  /** Reads every available event and writes their output in one batch. */
-  private drain(final = false): void {
-    if (!this.ring || (this.stopping && !final)) return;
+  /** At the end: every event left, however many drains that takes (one reads at most 32 MiB). */
+  private drainAll(): void {
+    while (this.drain(true));
+  }
+
+  /** Reads the available events and writes their output in one batch; false if there were none. */
+  private drain(final = false): boolean {
+    if (!this.ring || (this.stopping && !final)) return false;
     // Lost events and full maps are reported while running (about once a second), not only at exit.
     if (!final && Date.now() - this.countersCheckedAt >= 1000) {
       this.countersCheckedAt = Date.now();
@@ -483,32 +512,48 @@ export class Session {
       this.reportReadFailures(false);
     }
     const records = this.ring.drain();
-    if (records.length === 0) return;
+    if (records.length === 0) return false;
     let out = '';
     let exit = false;
+    const cursor: RecordCursor = { buf: records, base: 0 };
     for (let off = 0; off + 4 <= records.length;) {
       const len = records.readUInt32LE(off);
-      const record = records.subarray(off + 4, off + 4 + len);
-      off += Math.ceil((4 + len) / 8) * 8;
+      const base = off + 4;
+      off += (4 + len + 7) & ~7;
       if (exit) continue;
-      const spec = this.program.events[Number(record.readBigUInt64LE(0))];
+      // Event ids are small: the high half of the 8-byte id is 0.
+      const spec = records.readUInt32LE(base + 4) === 0 ? this.program.events[records.readUInt32LE(base)] : undefined;
       if (!spec) continue;
       if (spec.kind === 'exit') {
         exit = true;
         continue;
       }
-      out += this.handleEvent(spec, record);
+      if (spec.kind === 'printf') {
+        // The hot case, formatted in place (see printf-record.ts).
+        cursor.base = base;
+        out += this.options.formatter.printf(this.recordPrintf(spec)(cursor));
+        continue;
+      }
+      out += this.handleEvent(spec, records.subarray(base, base + len));
     }
     if (out) this.options.write(out);
     if (exit && !final) setImmediate(() => this.stop('exit'));
+    return true;
+  }
+
+  private recordPrintf(spec: EventSpec): (r: RecordCursor) => string {
+    let printf = this.printers.get(spec);
+    if (!printf) {
+      printf = compileRecordPrintf(spec, this.resolver);
+      this.printers.set(spec, printf);
+    }
+    return printf;
   }
 
   private handleEvent(spec: EventSpec, record: Buffer): string {
     const f = this.options.formatter;
     const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset, this.resolver) }));
     switch (spec.kind) {
-      case 'printf':
-        return f.printf(formatPrintf(spec.format!, args()));
       case 'helper_error': {
         const site = this.helperErrorSites[Number(record.readBigUInt64LE(spec.fields[2]!.offset))];
         if (!site) return '';
@@ -668,4 +713,30 @@ function errnoText(e: unknown): string {
 function helperName(id: number): string {
   const name = Object.entries(Helper).find(([, v]) => v === id)?.[0] ?? `helper_${id}`;
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Events a hot probe may send per second (printf on raw_syscalls under load: ~1M/s here). */
+const HOT_EVENTS_PER_SECOND = 1_000_000;
+/** How long a ring holds that many: the pauses of the consumer (GC, a slow write) it rides out. */
+const RING_SECONDS = 0.25;
+
+/**
+ * The ring buffer's size from the rate and size of the events: when probes that can fire at a
+ * high rate send events, room for 0.25 s of 1M/s of their largest record (16 MiB for a short
+ * printf, at most 64 MiB); 1 MiB when only BEGIN, END and interval probes do (the ring is mapped,
+ * and resident once written, twice).
+ */
+function ringBufferBytes(program: TypedProgram): number {
+  const slow = new Set(['BEGIN', 'END', 'interval']);
+  let largest = 0;
+  for (const p of program.probes) {
+    if (!p.targets.some((t) => !slow.has(t.provider))) continue;
+    walk(p.probe.body, (node) => {
+      const event = program.eventOf.get(node as Expr);
+      if (event && event.kind !== 'exit') largest = Math.max(largest, event.size);
+    });
+  }
+  if (largest === 0) return 1 << 20;
+  const bytes = (8 + alignUp(largest, 8)) * HOT_EVENTS_PER_SECOND * RING_SECONDS; // 8: the ring's record header
+  return Math.min(64 << 20, Math.max(16 << 20, 2 ** Math.ceil(Math.log2(bytes))));
 }

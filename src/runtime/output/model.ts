@@ -75,9 +75,19 @@ export interface MapEntry {
   readonly value: MapValue;
 }
 
+/** A map's entries as the kernel's dump gave them: keys and (per-CPU) values concatenated. */
+export interface RawDump {
+  readonly count: number;
+  readonly keys: Buffer;
+  readonly values: Buffer;
+  readonly cpus: number;
+}
+
 export interface MapSnapshot {
   readonly spec: MapSpec;
   readonly entries: readonly MapEntry[];
+  /** The kernel's dump the entries come from: large count()/sum() maps print from it (typed-dump.ts). */
+  readonly raw?: RawDump;
 }
 
 /** print(@m, top, div) */
