@@ -15,7 +15,7 @@ import {
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
-import { Resolver } from './symbols.js';
+import { Resolver, type Frame } from './symbols.js';
 import { MESSAGES, unavailableProbe } from './availability.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
 import {
@@ -57,6 +57,15 @@ export interface SessionOptions {
   readonly sourceName?: string;
   /** The script itself, for the source line under a -k helper error. */
   readonly sourceText?: string;
+  /**
+   * Maps at exit that go elsewhere than the output (--flamegraph): those `takes` accepts are
+   * decoded with key stacks named by `frameName`, handed to `take`, and not printed.
+   */
+  readonly exitMapSink?: {
+    takes(spec: MapSpec): boolean;
+    readonly frameName: (frame: Frame) => string;
+    take(snapshot: MapSnapshot): void;
+  };
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
   /** Ring buffer size in bytes (a power of two). */
@@ -374,7 +383,11 @@ export class Session {
       let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
-      for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
+      const sink = this.options.exitMapSink;
+      for (const spec of this.program.maps.values()) {
+        if (sink?.takes(spec)) sink.take(this.snapshot(spec, sink.frameName));
+        else out += this.options.formatter.map(this.snapshot(spec));
+      }
       this.options.write(out);
     } finally {
       this.close();
@@ -456,10 +469,11 @@ export class Session {
     }
   }
 
-  snapshot(spec: MapSpec): MapSnapshot {
+  /** A map's entries, decoded; stacks in keys named with `keyFrameName` when given (see Formatter). */
+  snapshot(spec: MapSpec, keyFrameName = this.options.formatter.frameName): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
-    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver) };
+    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver, keyFrameName) };
   }
 
   /** Reads every available event and writes their output in one batch. */
