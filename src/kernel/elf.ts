@@ -400,9 +400,19 @@ export class ElfFile {
     return info;
   }
 
-  /** The GNU build-id as hex, or undefined. */
+  /** The GNU build-id as hex, or undefined (also when the file can no longer be read). */
   buildId(): string | undefined {
     if (this.buildIdCache !== undefined) return this.buildIdCache ?? undefined;
+    try {
+      return this.readBuildId();
+    } catch {
+      // Opened through /proc/PID/root of a process that has exited since: no build-id to give.
+      this.buildIdCache = null;
+      return undefined;
+    }
+  }
+
+  private readBuildId(): string | undefined {
     let id: string | null = null;
     const fromNotes = (buf: Buffer) => {
       for (const n of ElfFile.parseNotes(buf)) if (n.name === 'GNU' && n.type === 3) return n.desc.toString('hex');
