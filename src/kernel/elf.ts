@@ -36,6 +36,13 @@ export interface UsdtNote extends UsdtProbe {
   readonly semaphoreAddress: bigint;
 }
 
+/** Symbol starts and sizes (exact as doubles in user space), names by index. */
+export interface SymbolEntries {
+  readonly starts: Float64Array;
+  readonly sizes: Float64Array;
+  name(i: number): string;
+}
+
 export const SHT_SYMTAB = 2;
 export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
@@ -347,6 +354,75 @@ export class ElfFile {
       size: data.readBigUInt64LE(o + 16),
       type: stt === STT_FUNC || stt === STT_GNU_IFUNC ? 'func' : stt === STT_OBJECT ? 'object' : 'other',
     };
+  }
+
+  /**
+   * Every symbol bcc lists for symbolization (bpftrace 0.17 asks for all types): .symtab and
+   * .dynsym entries in section-header order, with a name and a non-zero value. Names are decoded
+   * on demand (`name(i)`), so a table of 100k symbols costs a few typed arrays.
+   */
+  symbolEntries(): SymbolEntries {
+    if (this.entriesCache) return this.entriesCache;
+    const starts: number[] = [];
+    const sizes: number[] = [];
+    const nameOffs: number[] = [];
+    const tableOf: number[] = [];
+    const strings: Buffer[] = [];
+    this.withFd((fd) => {
+      for (const sec of this.sections) {
+        if ((sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) || sec.size === 0n || Number(sec.entsize || 24n) !== 24) continue;
+        const strSec = this.sections[sec.link];
+        if (!strSec) continue;
+        const data = this.tableData(fd, sec);
+        const strs = this.tableData(fd, strSec);
+        const table = strings.push(strs) - 1;
+        const n = Math.floor(data.length / 24);
+        const w32 = new Uint32Array(data.buffer, data.byteOffset, n * 6);
+        for (let i = 0; i < n; i++) {
+          const nameOff = w32[i * 6]!;
+          if (nameOff >= strs.length || strs[nameOff] === 0) continue;
+          const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
+          if (value === 0) continue;
+          starts.push(value);
+          sizes.push(w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000);
+          nameOffs.push(nameOff);
+          tableOf.push(table);
+        }
+      }
+    });
+    const nameOff = Uint32Array.from(nameOffs);
+    const table = Uint8Array.from(tableOf);
+    this.entriesCache = {
+      starts: Float64Array.from(starts),
+      sizes: Float64Array.from(sizes),
+      name: (i) => {
+        const strs = strings[table[i]!]!;
+        const off = nameOff[i]!;
+        const end = strs.indexOf(0, off);
+        return strs.toString('utf8', off, end < 0 ? strs.length : end);
+      },
+    };
+    return this.entriesCache;
+  }
+
+  private entriesCache?: SymbolEntries;
+
+  /** `.gnu_debuglink`: the separate debug file's name and its CRC-32. */
+  debugLink(): { name: string; crc: number } | undefined {
+    const sec = this.section('.gnu_debuglink');
+    if (!sec) return undefined;
+    const data = this.sectionData(sec);
+    const end = data.indexOf(0);
+    if (end <= 0) return undefined;
+    const crcAt = (end + 4) & ~3;
+    if (crcAt + 4 > data.length) return undefined;
+    return { name: data.toString('utf8', 0, end), crc: data.readUInt32LE(crcAt) };
+  }
+
+  /** The `.text` section's address and file offset (how bcc places shared objects' addresses). */
+  textSection(): { addr: bigint; offset: bigint } | undefined {
+    const t = this.section('.text');
+    return t ? { addr: t.addr, offset: t.offset } : undefined;
   }
 
   /** Parses notes (namesz, descsz, type, name, desc; 4-byte padding) from a buffer. */
