@@ -1,7 +1,7 @@
 // The off-CPU tools of examples/ on a known workload: pipewake blocks in main → block_on_pipe →
 // read for BLOCK_MS while its other thread sleeps, then wakes it from poke_waiter. The folded
 // output must show that chain with the time it blocked (±20%), and its waker.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,5 +106,23 @@ describe('profile.bt', () => {
     const r = await tracer.done;
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^(sh|date);.* \d+$/m);
+  });
+
+  it('names JIT frames through perf-PID.map (node --perf-basic-prof), marked _[j]', async () => {
+    const burn = fileURLToPath(new URL('../fixtures/workloads/burn.js', import.meta.url));
+    const node = spawn(process.execPath, ['--perf-basic-prof', burn, '20000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => node.stdout!.once('data', resolve)); // "ready": the loop runs
+      const tracer = startTracelet(['-f', 'folded', example('profile.bt'), String(node.pid)]);
+      await tracer.attached;
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // ~99 samples
+      tracer.child.kill('SIGINT');
+      const r = await tracer.done;
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^node;.*;[^;]*burnTraceletCpu [^;]*burn\.js[^;]*_\[j\](;.*)? \d+$/m);
+    } finally {
+      node.kill();
+      rmSync(`/tmp/perf-${node.pid}.map`, { force: true }); // node leaves its perf map behind
+    }
   });
 });
