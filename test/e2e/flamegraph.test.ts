@@ -1,43 +1,32 @@
 // --flamegraph FILE.svg: written at exit from the stack maps, and used in a real browser
 // (Debian's chromium, headless, driven over the DevTools protocol): the known frames are there,
 // a click zooms a frame to the full width, search highlights, Reset Zoom goes back.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Browser, CHROMIUM, haveChromium } from '../helpers/chromium.js';
-import { buildPipewake, traceWorkload } from '../helpers/pipewake.js';
+import { traceWorkload, withPipewake } from '../helpers/pipewake.js';
 import { runTracelet } from '../helpers/run.js';
 
 const OFFCPUTIME = fileURLToPath(new URL('../../examples/offcputime.bt', import.meta.url));
 /** The SVG's width less its margins: the width of a frame zoomed to. */
 const FULL_WIDTH = 1180;
-let dir: string;
-let pipewake: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tl-flame-'));
-  pipewake = buildPipewake(dir);
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = withPipewake();
 
 describe('--flamegraph', () => {
   it('draws each stack map into its own file, or the one --flamegraph-map names', () => {
     const prog = 'profile:hz:99 { @a[kstack] = count(); @b[comm, ustack] = count(); @n = count(); } interval:ms:300 { exit(); }';
-    const file = join(dir, 'two.svg');
+    const file = join(fixture.dir, 'two.svg');
     const r = runTracelet(['--flamegraph', file, '-e', prog]);
     expect(r.code).toBe(0);
-    expect(existsSync(join(dir, 'two-a.svg')) && existsSync(join(dir, 'two-b.svg'))).toBe(true);
-    expect(r.stderr).toContain(`Wrote the flame graph of @a to ${join(dir, 'two-a.svg')}`);
+    expect(existsSync(join(fixture.dir, 'two-a.svg')) && existsSync(join(fixture.dir, 'two-b.svg'))).toBe(true);
+    expect(r.stderr).toContain(`Wrote the flame graph of @a to ${join(fixture.dir, 'two-a.svg')}`);
     // Maps that are drawn are not printed; the others are.
     expect(r.stdout).toMatch(/^@n: \d+$/m);
     expect(r.stdout).not.toContain('@a[');
 
-    const one = join(dir, 'one.svg');
+    const one = join(fixture.dir, 'one.svg');
     const only = runTracelet(['--flamegraph', one, '--flamegraph-map', 'b', '--flamegraph-title', 'By comm', '-e', prog]);
     expect(only.code).toBe(0);
     expect(readFileSync(one, 'utf8')).toContain('>By comm</text>');
@@ -45,10 +34,10 @@ describe('--flamegraph', () => {
   });
 
   it('refuses a map that does not exist or has no stack in its key', () => {
-    const r = runTracelet(['--flamegraph', join(dir, 'x.svg'), '--flamegraph-map', '@n', '-e', 'BEGIN { @n = count(); @s[kstack] = count(); exit(); }']);
+    const r = runTracelet(['--flamegraph', join(fixture.dir, 'x.svg'), '--flamegraph-map', '@n', '-e', 'BEGIN { @n = count(); @s[kstack] = count(); exit(); }']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--flamegraph-map @n: no such map keyed by a stack (there are: @s)');
-    const none = runTracelet(['--flamegraph', join(dir, 'x.svg'), '-e', 'BEGIN { @n = count(); exit(); }']);
+    const none = runTracelet(['--flamegraph', join(fixture.dir, 'x.svg'), '-e', 'BEGIN { @n = count(); exit(); }']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no map keyed by a stack');
   });
@@ -58,16 +47,19 @@ describe(`the SVG in ${CHROMIUM}`, () => {
   it('shows the known frames; a click zooms one to the full width; search and reset work', async () => {
     // scripts/setup.sh installs it (TRACELET_WITH_BPFTRACE=1, with the other test tools).
     expect(haveChromium(), `${CHROMIUM} is missing: run TRACELET_WITH_BPFTRACE=1 scripts/setup.sh`).toBe(true);
-    const svg = join(dir, 'offcpu.svg');
-    const r = await traceWorkload(pipewake, (pid) => ['--flamegraph', svg, OFFCPUTIME, pid]);
+    const svg = join(fixture.dir, 'offcpu.svg');
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['--flamegraph', svg, OFFCPUTIME, pid]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`Wrote the flame graph of @offcpu to ${svg}`);
     const browser = Browser.launch();
     try {
       const page = await browser.open(`file://${svg}`);
-      // A frame's label, box and fill, by its name.
+      // A frame's box and fill, by its name (of frames with that name, the largest: other stacks
+      // of pipewake may pass through vfs_read too).
       const frame = (label: string) => page.evaluate<{ x: number; y: number; width: number; hidden: boolean; fill: string; faded: boolean } | null>(`(() => {
-        const g = [...document.querySelectorAll('g.f')].find((g) => g.querySelector('title').textContent.startsWith(${JSON.stringify(label)} + ' ('));
+        const g = [...document.querySelectorAll('g.f')]
+          .filter((g) => g.querySelector('title').textContent.startsWith(${JSON.stringify(label)} + ' ('))
+          .sort((a, b) => b.getAttribute('data-v') - a.getAttribute('data-v'))[0];
         if (!g) return null;
         const r = g.querySelector('rect');
         const box = r.getBoundingClientRect();
@@ -89,6 +81,8 @@ describe(`the SVG in ${CHROMIUM}`, () => {
 
       // Hover shows the details; a real click on block_on_pipe zooms it to the full width.
       await page.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: block!.x, y: block!.y });
+      // Chrome delivers mouse moves with the next animation frame: wait for one.
+      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)))');
       expect(await text('details')).toMatch(/^block_on_pipe \(/);
       await page.click(block!.x, block!.y);
       if (process.env.TRACELET_FLAME_SHOT) await page.screenshot(process.env.TRACELET_FLAME_SHOT);

@@ -2,26 +2,14 @@
 // read for BLOCK_MS while its other thread sleeps, then wakes it from poke_waiter. The folded
 // output must show that chain with the time it blocked (±20%), and its waker.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTracelet } from '../helpers/run.js';
-import { BLOCK_MS, buildPipewake, traceWorkload } from '../helpers/pipewake.js';
+import { BLOCK_MS, traceWorkload, withPipewake } from '../helpers/pipewake.js';
 
 const example = (name: string) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
-let dir: string;
-let pipewake: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tl-offcpu-'));
-  pipewake = buildPipewake(dir);
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = withPipewake();
 
 /** The folded lines of `stdout` (`path value`) whose path matches `re`, and their total. */
 function matching(stdout: string, re: RegExp): { lines: string[]; total: number } {
@@ -38,7 +26,7 @@ const withinBlockedTime = (ns: number) => {
 
 describe('offcputime.bt', () => {
   it('sums the time blocked in main → block_on_pipe → read, with its kernel stack', async () => {
-    const r = await traceWorkload(pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid]);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid]);
     expect(r.code).toBe(0);
     const { lines, total } = matching(r.stdout, BLOCKED_CHAIN);
     expect(lines).toHaveLength(1);
@@ -49,11 +37,11 @@ describe('offcputime.bt', () => {
   });
 
   it('leaves out blocks shorter than MIN_US ($2) and longer than MAX_US ($3)', async () => {
-    const long = await traceWorkload(pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid, '100000']);
+    const long = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid, '100000']);
     const lines = long.stdout.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(Number(l.slice(l.lastIndexOf(' ') + 1))).toBeGreaterThanOrEqual(100_000_000);
-    const short = await traceWorkload(pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid, '0', '100000']);
+    const short = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid, '0', '100000']);
     expect(matching(short.stdout, BLOCKED_CHAIN).lines).toHaveLength(0);
     expect(short.stdout).toMatch(/^pipewake;/m);
   });
@@ -63,7 +51,7 @@ describe('offcputime.bt', () => {
   // are `[unknown]` and the second assertion fails; the kernel stack and the time are right.
   it('names the chain also when the process has exited before the map is printed', async () => {
     // -p: the trace ends when pipewake exits, so it is gone when the map is printed.
-    const r = await traceWorkload(pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid], false);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid], false);
     expect(r.code).toBe(0);
     withinBlockedTime(matching(r.stdout, /^pipewake;.*vfs_read_\[k\];.*schedule_\[k\]/).total);
     withinBlockedTime(matching(r.stdout, BLOCKED_CHAIN).total); // needs i16-symbols
@@ -72,7 +60,7 @@ describe('offcputime.bt', () => {
 
 describe('offwaketime.bt', () => {
   it('shows poke_waiter as the waker of the blocked read, above a `--`', async () => {
-    const r = await traceWorkload(pipewake, (pid) => ['-f', 'folded', example('offwaketime.bt'), pid]);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offwaketime.bt'), pid]);
     expect(r.code).toBe(0);
     const waker = new RegExp(`${BLOCKED_CHAIN.source}.*;--;(.*;)?try_to_wake_up_\\[k\\];.*;write;poke_waiter;poker;.*pipewake$`);
     const { lines, total } = matching(r.stdout, waker);
@@ -83,13 +71,13 @@ describe('offwaketime.bt', () => {
 
 describe('wakeuptime.bt and chaingraph.bt', () => {
   it('wakeuptime: the blocked time under the waker stack of poke_waiter', async () => {
-    const r = await traceWorkload(pipewake, (pid) => ['-f', 'folded', example('wakeuptime.bt'), pid]);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('wakeuptime.bt'), pid]);
     expect(r.code).toBe(0);
     withinBlockedTime(matching(r.stdout, /^pipewake;pipewake;(.*;)?poker;poke_waiter;write;.*try_to_wake_up_\[k\]/).total);
   });
 
   it('chaingraph: the blocked read, poke_waiter, then what woke the poker from its nanosleep', async () => {
-    const r = await traceWorkload(pipewake, (pid) => ['-f', 'folded', example('chaingraph.bt'), pid]);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('chaingraph.bt'), pid]);
     expect(r.code).toBe(0);
     const chain = new RegExp(`${BLOCKED_CHAIN.source}.*;--;.*;poke_waiter;.*pipewake;--;.*try_to_wake_up_\\[k\\]`);
     expect(matching(r.stdout, chain).lines).toHaveLength(1);

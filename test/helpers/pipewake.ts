@@ -1,18 +1,31 @@
 // The off-CPU workload (test/fixtures/workloads/pipewake.c): main → block_on_pipe → read blocks
 // on a pipe for BLOCK_MS while a second thread sleeps, then poke_waiter wakes it.
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startTracelet, type RunResult } from './run.js';
 
 const SOURCE = fileURLToPath(new URL('../fixtures/workloads/pipewake.c', import.meta.url));
 export const BLOCK_MS = 300;
 
-/** Builds pipewake in `dir` (with frame pointers: BPF walks user stacks by them). */
-export function buildPipewake(dir: string): string {
-  const binary = join(dir, 'pipewake');
-  execFileSync('gcc', ['-O0', '-g', '-fno-omit-frame-pointer', '-pthread', '-o', binary, SOURCE]);
-  return binary;
+/**
+ * A temporary directory for the tests of a file, with pipewake built in it (with frame pointers:
+ * BPF walks user stacks by them) before they run, and removed after.
+ */
+export function withPipewake(): { readonly dir: string; readonly pipewake: string } {
+  const state = { dir: '', pipewake: '' };
+  beforeAll(() => {
+    state.dir = mkdtempSync(join(tmpdir(), 'tl-pipewake-'));
+    state.pipewake = join(state.dir, 'pipewake');
+    execFileSync('gcc', ['-O0', '-g', '-fno-omit-frame-pointer', '-pthread', '-o', state.pipewake, SOURCE]);
+  });
+  afterAll(() => {
+    rmSync(state.dir, { recursive: true, force: true });
+  });
+  return state;
 }
 
 /**
