@@ -98,7 +98,8 @@ describe('profile.bt', () => {
 
   it('names JIT frames through perf-PID.map (node --perf-basic-prof), marked _[j]', async () => {
     const burn = fileURLToPath(new URL('../fixtures/workloads/burn.js', import.meta.url));
-    const node = spawn(process.execPath, ['--perf-basic-prof', burn, '20000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // In the fixture's directory: node --perf-basic-prof also writes an isolate-*.log there.
+    const node = spawn(process.execPath, ['--perf-basic-prof', burn, '20000'], { cwd: fixture.dir, stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       await new Promise((resolve) => node.stdout!.once('data', resolve)); // "ready": the loop runs
       const tracer = startTracelet(['-f', 'folded', example('profile.bt'), String(node.pid)]);
