@@ -21,7 +21,6 @@ export const WAKER_SEPARATOR = '--';
  * Spaces stay: every reader takes the count after the LAST space of a line (C++ names need them).
  */
 export function escapeFrame(name: string): string {
-  // eslint-disable-next-line no-control-regex
   const s = name.replace(/;/g, ':').replace(/[\x00-\x1f\x7f]/g, ' ');
   return s === '' ? '[unknown]' : s;
 }
