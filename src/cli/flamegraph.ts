@@ -1,11 +1,12 @@
 // --flamegraph FILE.svg: the maps keyed by stacks, written at exit as interactive SVG flame
 // graphs (one map: FILE; several: FILE-NAME.svg each, or the one --flamegraph-map names).
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { mapName, type AssignStmt, type Binary, type Builtin, type Program } from '../model/ast.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
 import { walk } from '../model/walk.js';
-import { foldMap, foldedFrameName, hasStacks, type MapSnapshot } from '../runtime/output/index.js';
+import { foldMap, foldedFrameName, hasStacks } from '../runtime/output/index.js';
 import { flameGraphSvg, formatAmount } from '../runtime/output/flamegraph.js';
+import type { ExitMapSink } from '../runtime/session.js';
 
 export interface FlamegraphRequest {
   readonly file: string;
@@ -13,12 +14,6 @@ export interface FlamegraphRequest {
   readonly map?: string;
   readonly title?: string;
   readonly units?: string;
-}
-
-export interface ExitMapSink {
-  takes(spec: MapSpec): boolean;
-  readonly frameName: typeof foldedFrameName;
-  take(snapshot: MapSnapshot): void;
 }
 
 /**
@@ -54,8 +49,9 @@ function fileFor(file: string, spec: MapSpec, several: boolean): string {
 }
 
 /**
- * What --flamegraph takes from the run at exit, or an error (no such stack map). `say` reports
- * each file written, `fail` a file that cannot be written.
+ * What --flamegraph takes from the run at exit, or an error (no such stack map, a file that
+ * cannot be written: each is created now, as -o does). `say` reports each file written, `fail`
+ * a write that fails at exit all the same.
  */
 export function flamegraphSink(
   request: FlamegraphRequest, program: TypedProgram, script: Program, scriptName: string,
@@ -73,6 +69,14 @@ export function flamegraphSink(
     };
   }
   const several = wanted.length > 1;
+  for (const spec of wanted) {
+    const file = fileFor(request.file, spec, several);
+    try {
+      closeSync(openSync(file, 'w'));
+    } catch (e) {
+      return { error: `--flamegraph ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    }
+  }
   return {
     takes: (spec) => wanted.includes(spec),
     frameName: foldedFrameName,

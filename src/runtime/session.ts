@@ -32,6 +32,16 @@ import { strftime } from './output/time.js';
 /** Why a run ended; the CLI maps these to exit codes. */
 export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit';
 
+/**
+ * Maps at exit that go elsewhere than the output (--flamegraph): those `takes` accepts are
+ * decoded with key stacks named by `frameName`, handed to `take`, and not printed.
+ */
+export interface ExitMapSink {
+  takes(spec: MapSpec): boolean;
+  readonly frameName: (frame: Frame) => string;
+  take(snapshot: MapSnapshot): void;
+}
+
 export interface SessionOptions {
   readonly formatter: Formatter;
   /** Where output goes (stdout, a file, a test buffer). Called once per batch of events. */
@@ -57,15 +67,7 @@ export interface SessionOptions {
   readonly sourceName?: string;
   /** The script itself, for the source line under a -k helper error. */
   readonly sourceText?: string;
-  /**
-   * Maps at exit that go elsewhere than the output (--flamegraph): those `takes` accepts are
-   * decoded with key stacks named by `frameName`, handed to `take`, and not printed.
-   */
-  readonly exitMapSink?: {
-    takes(spec: MapSpec): boolean;
-    readonly frameName: (frame: Frame) => string;
-    take(snapshot: MapSnapshot): void;
-  };
+  readonly exitMapSink?: ExitMapSink;
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
   /** Ring buffer size in bytes (a power of two). */
