@@ -19,7 +19,7 @@ import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrValue, type Label,
 } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
 import { stringBytes } from '../model/strings.js';
 import { signalNumber } from '../kernel/signals.js';
 import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
@@ -72,6 +72,8 @@ export interface MapFds {
   readonly syscallNames?: (event: SyscallEvent) => number;
   /** BPF_MAP_TYPE_STACK_TRACE maps for kstack/ustack, by stackMapKey(). */
   readonly stacks?: ReadonlyMap<string, number>;
+  /** A hash of the pids that have recorded a ustack (see PROCESS_SEEN_EVENT). */
+  readonly processesSeen?: number;
   /**
    * A per-CPU array of one value: a u64 per read site, the probe runs in which its read failed.
    * Zeros that come from failed reads are reported, never silent.
@@ -1659,7 +1661,28 @@ class ProbeGenerator {
     const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
     const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), this.pseudoMap(fd), constInt(i64, flags)]);
     if (type.kind === 'kstack') return { type, ir: id };
+    this.announceProcess();
     return this.userAddress(id, type);
+  }
+
+  /** Sends PROCESS_SEEN_EVENT the first time this process records a ustack. */
+  private announceProcess(): void {
+    const seen = this.fds.processesSeen;
+    if (seen === undefined) return;
+    const { fn } = this;
+    const record = fn.scratch(arrayType(16, i8));
+    const id = fn.bitcast(record, ptr(i64));
+    const pid = fn.byteOffset(record, 8, i64);
+    fn.store(constInt(i64, PROCESS_SEEN_EVENT), id, 8);
+    fn.store(fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32)), pid, 8);
+    const rc = fn.callHelper(Helper.mapUpdateElem, i64, [this.pseudoMap(seen), fn.bitcast(pid, i8p), fn.bitcast(id, i8p), constInt(i64, BPF_NOEXIST)]);
+    const announce = fn.label('newprocess');
+    const done = fn.label('knownprocess');
+    fn.condBr(fn.icmp('eq', rc, constInt(i64, 0)), announce, done);
+    fn.place(announce);
+    fn.callHelper(Helper.ringbufOutput, i64, [this.pseudoMap(this.fds.ringbuf), fn.bitcast(record, i8p), constInt(i64, 16), constInt(i64, BPF_RB_NO_WAKEUP)]);
+    fn.br(done);
+    fn.place(done);
   }
 
   private integerConstant(e: Expr): bigint {

@@ -363,40 +363,40 @@ export class ElfFile {
    */
   symbolEntries(): SymbolEntries {
     if (this.entriesCache) return this.entriesCache;
-    const starts: number[] = [];
-    const sizes: number[] = [];
-    const nameOffs: number[] = [];
-    const tableOf: number[] = [];
-    const strings: Buffer[] = [];
+    const tables: { data: Buffer; strs: Buffer }[] = [];
     this.withFd((fd) => {
       for (const sec of this.sections) {
         if ((sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) || sec.size === 0n || Number(sec.entsize || 24n) !== 24) continue;
         const strSec = this.sections[sec.link];
-        if (!strSec) continue;
-        const data = this.tableData(fd, sec);
-        const strs = this.tableData(fd, strSec);
-        const table = strings.push(strs) - 1;
-        const n = Math.floor(data.length / 24);
-        const w32 = new Uint32Array(data.buffer, data.byteOffset, n * 6);
-        for (let i = 0; i < n; i++) {
-          const nameOff = w32[i * 6]!;
-          if (nameOff >= strs.length || strs[nameOff] === 0) continue;
-          const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
-          if (value === 0) continue;
-          starts.push(value);
-          sizes.push(w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000);
-          nameOffs.push(nameOff);
-          tableOf.push(table);
-        }
+        if (strSec) tables.push({ data: this.tableData(fd, sec), strs: this.tableData(fd, strSec) });
       }
     });
-    const nameOff = Uint32Array.from(nameOffs);
-    const table = Uint8Array.from(tableOf);
+    const total = tables.reduce((a, t) => a + Math.floor(t.data.length / 24), 0);
+    const starts = new Float64Array(total);
+    const sizes = new Float64Array(total);
+    const nameOff = new Uint32Array(total);
+    const tableOf = new Uint8Array(total);
+    let n = 0;
+    tables.forEach(({ data, strs }, table) => {
+      const count = Math.floor(data.length / 24);
+      const w32 = new Uint32Array(data.buffer, data.byteOffset, count * 6);
+      for (let i = 0; i < count; i++) {
+        const off = w32[i * 6]!;
+        if (off >= strs.length || strs[off] === 0) continue;
+        const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
+        if (value === 0) continue;
+        starts[n] = value;
+        sizes[n] = w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000;
+        nameOff[n] = off;
+        tableOf[n] = table;
+        n++;
+      }
+    });
     this.entriesCache = {
-      starts: Float64Array.from(starts),
-      sizes: Float64Array.from(sizes),
+      starts: starts.subarray(0, n),
+      sizes: sizes.subarray(0, n),
       name: (i) => {
-        const strs = strings[table[i]!]!;
+        const strs = tables[tableOf[i]!]!.strs;
         const off = nameOff[i]!;
         const end = strs.indexOf(0, off);
         return strs.toString('utf8', off, end < 0 ? strs.length : end);

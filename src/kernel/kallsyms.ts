@@ -130,6 +130,11 @@ export class Kallsyms {
     this.text = tx.slice(0, n);
   }
 
+  /** Builds the lookup table now (it is otherwise built on the first lookup). */
+  prepare(): void {
+    this.sorted();
+  }
+
   /** Sorted as bcc sorts them, on first lookup. */
   private sorted(): SymbolTable {
     if (!this.table) {

@@ -4,7 +4,7 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { Helper } from '../codegen/helpers.js';
+import { Helper, PROCESS_SEEN_EVENT } from '../codegen/helpers.js';
 import type { Expr } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { walk } from '../model/walk.js';
@@ -106,6 +106,9 @@ export class RuntimeError extends Error {
 }
 
 /** HW_BREAKPOINT_* bp_type bits by watchpoint mode. */
+/** Processes whose mappings are captured when they first record a ustack (more are read at print time). */
+const PROCESSES_SEEN_MAX = 32768;
+
 const BREAKPOINT_TYPES: Record<string, number> = { r: 1, w: 2, rw: 3, wr: 3, x: 4 };
 
 export class Session {
@@ -142,7 +145,8 @@ export class Session {
   private closed = false;
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
-  private readonly stackFds = new Map<string, { fd: number; depth: number }>();
+  private readonly stackFds = new Map<string, { fd: number; depth: number; read?: Map<number, Buffer> }>();
+  private processesSeenFd?: number;
   private kallsyms?: Kallsyms | null;
   /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
   readonly resolver: Resolver;
@@ -174,14 +178,33 @@ export class Session {
     return this.kallsyms ?? undefined;
   }
 
+  /**
+   * The frames of a stack id. The whole stack map is read in one batch on first use (a print
+   * reads thousands of ids); ids added since are read one by one. An id's frames never change.
+   */
   private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
     const map = this.stackFds.get(`${kind}:${depth}`);
     if (!map) return [];
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(id);
-    const v = this.addon.mapLookup(map.fd, key, depth * 8);
-    if (!v) return [];
-    return Array.from({ length: depth }, (_, i) => v.readBigUInt64LE(i * 8));
+    if (!map.read) {
+      const dump = this.addon.mapDump(map.fd, 4, depth * 8);
+      map.read = new Map();
+      for (let i = 0; i < dump.count; i++) map.read.set(dump.keys.readUInt32LE(i * 4), dump.values.subarray(i * depth * 8, (i + 1) * depth * 8));
+    }
+    let v = map.read.get(id);
+    if (!v) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(id);
+      const one = this.addon.mapLookup(map.fd, key, depth * 8);
+      if (!one) return [];
+      map.read.set(id, (v = one));
+    }
+    const out: bigint[] = [];
+    for (let i = 0; i < depth; i++) {
+      const a = v.readBigUInt64LE(i * 8);
+      if (a === 0n) break;
+      out.push(a);
+    }
+    return out;
   }
 
   /** The number of attach points, as `Attaching N probes...` counts them. */
@@ -214,8 +237,12 @@ export class Session {
         this.stackFds.set(s.key, { fd, depth: s.depth });
       }
       const stacks = new Map([...this.stackFds].map(([k, v]) => [k, v.fd]));
+      if (stackMapKeys(this.program).some((s) => s.kind === 'ustack')) {
+        this.processesSeenFd = this.addon.mapCreate('hash', 'tl_upids', 8, 8, PROCESSES_SEEN_MAX, { preallocate: false });
+      }
       const generated = generate(this.program, this.kernel, {
         maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks, stopped: this.stoppedFd,
+        processesSeen: this.processesSeenFd,
         readFailures: this.readFailuresFd,
         syscallNames: (event) => this.syscallNamesMap(event),
       }, {
@@ -358,6 +385,10 @@ export class Session {
         if (watched !== undefined && !processAlive(watched)) this.stop('child-exit');
       }, this.options.drainIntervalMs ?? 10);
       this.options.onRunning?.();
+      // Stacks and ksym() are named at print time: read the kernel's symbols while the probes run.
+      if ([...this.program.types.values()].some((t) => t.kind === 'kstack' || t.kind === 'ksym')) {
+        setTimeout(() => this.kernelSymbols()?.prepare(), 20).unref();
+      }
       this.drain();
       if (this.requestedStop) this.stop(this.requestedStop);
     });
@@ -415,6 +446,7 @@ export class Session {
     if (this.stoppedFd >= 0) this.addon.closeFd(this.stoppedFd);
     for (const fd of this.syscallNameFds.values()) this.addon.closeFd(fd);
     for (const s of this.stackFds.values()) this.addon.closeFd(s.fd);
+    if (this.processesSeenFd !== undefined) this.addon.closeFd(this.processesSeenFd);
   }
 
   /** The syscall number → tracepoint name map of a syscall dispatch program (made once). */
@@ -496,7 +528,12 @@ export class Session {
       const record = records.subarray(off + 4, off + 4 + len);
       off += Math.ceil((4 + len) / 8) * 8;
       if (exit) continue;
-      const spec = this.program.events[Number(record.readBigUInt64LE(0))];
+      const eventId = Number(record.readBigUInt64LE(0));
+      if (eventId === PROCESS_SEEN_EVENT) {
+        this.resolver.capture(Number(record.readBigUInt64LE(8)));
+        continue;
+      }
+      const spec = this.program.events[eventId];
       if (!spec) continue;
       if (spec.kind === 'exit') {
         exit = true;

@@ -143,10 +143,9 @@ export class Resolver {
     if (!this.processes.has(pid)) this.readProcess(pid);
   }
 
-  private readProcess(pid: number): ProcessImage | undefined {
-    const regions = readRegions(pid);
-    if (!regions) return undefined;
-    const image = { regions, at: Date.now() };
+  /** Reads /proc/PID/maps; a process that has gone keeps what was read of it before. */
+  private readProcess(pid: number): ProcessImage {
+    const image = { regions: readRegions(pid) ?? this.processes.get(pid)?.regions ?? [], at: Date.now() };
     this.processes.set(pid, image);
     return image;
   }
@@ -154,10 +153,10 @@ export class Resolver {
   private regionOf(address: number, pid: number): Region | undefined {
     let image = this.processes.get(pid);
     let hit = image && findRegion(image.regions, address);
-    // Not in what was read (a library loaded since, or never read): read again, at most every 200 ms.
-    if (!hit && (!image || Date.now() - image.at >= 200)) {
-      image = this.readProcess(pid) ?? image;
-      hit = image && findRegion(image.regions, address);
+    // Not in what was read (a library loaded since, or never read): read again, at most every second.
+    if (!hit && (!image || Date.now() - image.at >= 1000)) {
+      image = this.readProcess(pid);
+      hit = findRegion(image.regions, address);
     }
     return hit;
   }
