@@ -46,15 +46,15 @@ describe('offcputime.bt', () => {
     expect(short.stdout).toMatch(/^pipewake;/m);
   });
 
-  // Depends on i16-symbols: user stacks of a process that has exited before the map is printed
-  // are symbolized (its mappings kept from while it lived). Without that work the user frames
-  // are `[unknown]` and the second assertion fails; the kernel stack and the time are right.
+  // User stacks of a process that has exited before the map is printed are named from the
+  // mappings the runtime read when its first stack was seen (i16-symbols); without that the
+  // user frames would be `[unknown]` and only the kernel part would match.
   it('names the chain also when the process has exited before the map is printed', async () => {
     // -p: the trace ends when pipewake exits, so it is gone when the map is printed.
     const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid], false);
     expect(r.code).toBe(0);
     withinBlockedTime(matching(r.stdout, /^pipewake;.*vfs_read_\[k\];.*schedule_\[k\]/).total);
-    withinBlockedTime(matching(r.stdout, BLOCKED_CHAIN).total); // needs i16-symbols
+    withinBlockedTime(matching(r.stdout, BLOCKED_CHAIN).total);
   });
 });
 
