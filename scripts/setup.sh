@@ -10,8 +10,9 @@ for pkg in libbpf-dev libelf-dev llvm-14-dev bpftool; do
 done
 if [ "${TRACELET_WITH_BPFTRACE:-0}" = 1 ]; then
   # The tests' tools: the reference tracer, strace (which file Node starts from), zsh and groff
-  # (the completion script and the man page are checked by their readers).
-  for pkg in bpftrace strace zsh groff; do
+  # (the completion script and the man page are checked by their readers), chromium (the
+  # --flamegraph SVG is tested in a real browser, headless).
+  for pkg in bpftrace strace zsh groff chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
 fi

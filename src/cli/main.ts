@@ -18,6 +18,7 @@ import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
 import { listProbes } from './list.js';
+import { flamegraphSink } from './flamegraph.js';
 import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
@@ -31,8 +32,12 @@ let callerStackKib: number | undefined;
 
 interface Options {
   e?: string;
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'folded';
   output?: string;
+  flamegraph?: string;
+  flamegraphMap?: string;
+  flamegraphTitle?: string;
+  flamegraphUnits?: string;
   emitLlvm?: boolean | string;
   d: number;
   dryRun?: boolean;
@@ -119,8 +124,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('[file]', 'program file (.bt); "-" reads standard input')
     .argument('[args...]', 'positional parameters $1, $2, ...')
     .option('-e <program>', 'the program to run, given on the command line')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'output format (folded: maps keyed by stacks as folded lines for flame graph tools; the rest goes to stderr)').choices(['text', 'json', 'folded']).default('text'))
     .option('-o, --output <file>', 'write output to FILE instead of standard output')
+    .option('--flamegraph <file>', 'at exit, draw each map keyed by stacks as an interactive SVG flame graph in FILE (several maps: FILE-NAME.svg)')
+    .option('--flamegraph-map <name>', 'with --flamegraph: draw only this map (e.g. @offcpu), to FILE')
+    .option('--flamegraph-title <text>', 'with --flamegraph: the title (default "Flame graph of @NAME")')
+    .option('--flamegraph-units <unit>', 'with --flamegraph: what the values count: samples, ns, us, ms, s, or any word (default: samples for count(), ns for sum() of nsecs)')
     .option('--emit-llvm [file]', 'write the LLVM IR to FILE.original.ll and FILE.optimized.ll (without FILE: print it and exit)')
     .option('-d', 'debug info, without running: the AST after each stage and the IR (-dd: also before optimisation)',
       (_: string, level: number) => level + 1, 0)
@@ -318,7 +327,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.runtimeError;
   }
 
-  // -c: the child is created now (cpid is compiled in) but held until every probe is attached.
+  // -c: the child is created now (the run writes its pid for cpid) but held until every probe is attached.
   let child: HeldChild | undefined;
   if (command && !opts.dryRun) {
     try {
@@ -328,7 +337,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
-  const formatter = createFormatter(opts.format);
+  const formatter = createFormatter(opts.format, stderr);
+  const flamegraph = opts.flamegraph === undefined ? undefined : flamegraphSink(
+    { file: opts.flamegraph, map: opts.flamegraphMap, title: opts.flamegraphTitle, units: opts.flamegraphUnits },
+    result.program, script, source.name, { say: (text) => { if (!opts.q) stderr(text); }, fail: stderr },
+  );
+  if (flamegraph && 'error' in flamegraph) {
+    child?.kill();
+    stderr(`tracelet: ${flamegraph.error}\n`);
+    return ExitCode.usage;
+  }
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
   let pending = '';
   // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
@@ -348,6 +366,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const session = new Session(compiled, kernel, {
     formatter,
     write,
+    ...(flamegraph ? { exitMapSink: flamegraph } : {}),
     ...(outFd !== 1 ? { writeExitSeparator: (text: string) => writeAll(1, text) } : {}),
     warn: (message) => {
       if (opts.warnings) stderr(`WARNING: ${message}\n`);

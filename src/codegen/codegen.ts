@@ -21,9 +21,9 @@ import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrType, type IrValue, type Label,
 } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, ModuleMaps, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
+  COUNTERS_MAP, EVENTS_MAP, ModuleMaps, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
   STOPPED_MAP, stackMap, syscallNamesMap, type MapDefinition,
 } from './maps.js';
 import { stringBytes } from '../model/strings.js';
@@ -1718,7 +1718,27 @@ class ProbeGenerator {
     const map = this.maps.address(stackMap(type.kind, type.depth));
     const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), map, constInt(i64, flags)]);
     if (type.kind === 'kstack') return { type, ir: id };
+    this.announceProcess();
     return this.userAddress(id, type);
+  }
+
+  /** Sends PROCESS_SEEN_EVENT the first time this process records a ustack. */
+  private announceProcess(): void {
+    const { fn } = this;
+    const seen = this.maps.ref({ symbol: PROCESSES_SEEN_MAP, type: 'hash', keySize: 8, valueSize: 8, maxEntries: PROCESSES_SEEN_MAX, noPrealloc: true });
+    const record = fn.scratch(arrayType(16, i8));
+    const id = fn.bitcast(record, ptr(i64));
+    const pid = fn.byteOffset(record, 8, i64);
+    fn.store(constInt(i64, PROCESS_SEEN_EVENT), id, 8);
+    fn.store(fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32)), pid, 8);
+    const rc = fn.callHelper(Helper.mapUpdateElem, i64, [seen, fn.bitcast(pid, i8p), fn.bitcast(id, i8p), constInt(i64, BPF_NOEXIST)]);
+    const announce = fn.label('newprocess');
+    const done = fn.label('knownprocess');
+    fn.condBr(fn.icmp('eq', rc, constInt(i64, 0)), announce, done);
+    fn.place(announce);
+    fn.callHelper(Helper.ringbufOutput, i64, [this.maps.address(EVENTS_MAP), fn.bitcast(record, i8p), constInt(i64, 16), constInt(i64, BPF_RB_NO_WAKEUP)]);
+    fn.br(done);
+    fn.place(done);
   }
 
   private integerConstant(e: Expr): bigint {

@@ -5,6 +5,7 @@
 import type { Expr } from '../model/ast.js';
 import { walk } from '../model/walk.js';
 import type { BpfMapType, MapSpec, TypedProgram } from '../model/program.js';
+import { alignUp } from '../model/types.js';
 import { arrayType, i64, i8p, type IrValue, type ModuleBuilder } from './ir/builder.js';
 
 export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
@@ -50,6 +51,13 @@ export const RUN_START_NS = 0;
 /** The -c child's pid, for `cpid`. */
 export const RUN_CPID = 1;
 export const RUN_VALUE_SLOTS = 2;
+/**
+ * A hash of the pids that have recorded a ustack: a process's first ustack sends
+ * PROCESS_SEEN_EVENT, so the runtime reads its mappings while it lives. Only with ustack.
+ */
+export const PROCESSES_SEEN_MAP = 'tl_upids';
+/** Processes whose mappings are captured as they first record a ustack (others are read at print time). */
+export const PROCESSES_SEEN_MAX = 32768;
 
 /** The array map (syscall number → tracepoint name) a syscall dispatch program reads `probe` from. */
 export function syscallNamesMap(event: 'sys_enter' | 'sys_exit'): string {
@@ -152,24 +160,28 @@ export class ModuleMaps {
   }
 }
 
+/** Events a hot probe may send per second (printf on raw_syscalls under load: ~1M/s here). */
+const HOT_EVENTS_PER_SECOND = 1_000_000;
+/** How long a ring holds that many: the pauses of the consumer (GC, a slow write) it rides out. */
+const RING_SECONDS = 0.25;
+
 /**
- * 16 MiB when probes that can fire at a high rate send events (printf on a hot tracepoint
- * delivers ~500k events/s without loss with it); 1 MiB when only BEGIN, END and interval probes
- * do (the ring is mapped, and resident, twice: 30 MiB of RSS saved).
+ * The ring buffer's size from the rate and size of the events: when probes that can fire at a
+ * high rate send events, room for 0.25 s of 1M/s of their largest record (16 MiB for a short
+ * printf, at most 64 MiB); 1 MiB when only BEGIN, END and interval probes do (the ring is mapped,
+ * and resident once written, twice).
  */
 export function ringBufferBytes(program: TypedProgram): number {
   const slow = new Set(['BEGIN', 'END', 'interval']);
-  const sends = (root: unknown): boolean => {
-    let found = false;
-    walk(root, (node) => {
+  let largest = 0;
+  for (const p of program.probes) {
+    if (!p.targets.some((t) => !slow.has(t.provider))) continue;
+    walk(p.probe.body, (node) => {
       const event = program.eventOf.get(node as Expr);
-      if (event && event.kind !== 'exit') {
-        found = true;
-        return 'stop';
-      }
+      if (event && event.kind !== 'exit') largest = Math.max(largest, event.size);
     });
-    return found;
-  };
-  const hot = program.probes.some((p) => p.targets.some((t) => !slow.has(t.provider)) && sends(p.probe.body));
-  return hot ? 16 << 20 : 1 << 20;
+  }
+  if (largest === 0) return 1 << 20;
+  const bytes = (8 + alignUp(largest, 8)) * HOT_EVENTS_PER_SECOND * RING_SECONDS; // 8: the ring's record header
+  return Math.min(64 << 20, Math.max(16 << 20, 2 ** Math.ceil(Math.log2(bytes))));
 }

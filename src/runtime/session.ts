@@ -4,7 +4,7 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { Helper } from '../codegen/helpers.js';
+import { Helper, PROCESS_SEEN_EVENT } from '../codegen/helpers.js';
 import type { Span } from '../model/span.js';
 import {
   COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
@@ -17,13 +17,10 @@ import {
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
-import { Resolver } from './symbols.js';
+import { Resolver, type Frame } from './symbols.js';
 import { unavailableProbe } from './availability.js';
 import { PROVIDERS, type ProbeProvider } from '../model/providers.js';
-import { walk } from '../model/walk.js';
-import type { Expr } from '../model/ast.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
-import { alignUp } from '../model/types.js';
 import {
   HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
 } from '../model/program.js';
@@ -38,6 +35,16 @@ import { strftime } from './output/time.js';
 
 /** Why a run ended; the CLI maps these to exit codes. */
 export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit';
+
+/**
+ * Maps at exit that go elsewhere than the output (--flamegraph): those `takes` accepts are
+ * decoded with key stacks named by `frameName`, handed to `take`, and not printed.
+ */
+export interface ExitMapSink {
+  takes(spec: MapSpec): boolean;
+  readonly frameName: (frame: Frame) => string;
+  take(snapshot: MapSnapshot): void;
+}
 
 export interface SessionOptions {
   readonly formatter: Formatter;
@@ -62,6 +69,7 @@ export interface SessionOptions {
   readonly sourceName?: string;
   /** The script itself, for the source line under a -k helper error. */
   readonly sourceText?: string;
+  readonly exitMapSink?: ExitMapSink;
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
   /** Ring buffer size in bytes (a power of two), instead of the object's. */
@@ -151,7 +159,7 @@ export class Session {
   private closed = false;
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
-  private readonly stackFds = new Map<string, { fd: number; depth: number }>();
+  private readonly stackFds = new Map<string, { fd: number; depth: number; read?: Map<number, Buffer> }>();
   /** The compiled printf of each printf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   private kallsyms?: Kallsyms | null;
@@ -188,14 +196,33 @@ export class Session {
     return this.kallsyms ?? undefined;
   }
 
+  /**
+   * The frames of a stack id. The whole stack map is read in one batch on first use (a print
+   * reads thousands of ids); ids added since are read one by one. An id's frames never change.
+   */
   private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
     const map = this.stackFds.get(stackMap(kind, depth));
     if (!map) return [];
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(id);
-    const v = this.addon.mapLookup(map.fd, key, depth * 8);
-    if (!v) return [];
-    return Array.from({ length: depth }, (_, i) => v.readBigUInt64LE(i * 8));
+    if (!map.read) {
+      const dump = this.addon.mapDump(map.fd, 4, depth * 8);
+      map.read = new Map();
+      for (let i = 0; i < dump.count; i++) map.read.set(dump.keys.readUInt32LE(i * 4), dump.values.subarray(i * depth * 8, (i + 1) * depth * 8));
+    }
+    let v = map.read.get(id);
+    if (!v) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(id);
+      const one = this.addon.mapLookup(map.fd, key, depth * 8);
+      if (!one) return [];
+      map.read.set(id, (v = one));
+    }
+    const out: bigint[] = [];
+    for (let i = 0; i < depth; i++) {
+      const a = v.readBigUInt64LE(i * 8);
+      if (a === 0n) break;
+      out.push(a);
+    }
+    return out;
   }
 
   /** The number of attach points, as `Attaching N probes...` counts them. */
@@ -214,7 +241,7 @@ export class Session {
     try {
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
-      const ringBytes = this.options.ringBufferBytes ?? ringBufferBytes(this.program);
+      const ringBytes = this.options.ringBufferBytes;
       this.object = this.addon.loadObject(this.compiled.object, types, {
         verifierLogs: this.options.verifierLogs,
         ...(ringBytes ? { maxEntries: { [EVENTS_MAP]: ringBytes } } : {}),
@@ -367,6 +394,10 @@ export class Session {
         if (watched !== undefined && !processAlive(watched)) this.stop('child-exit');
       }, this.options.drainIntervalMs ?? 10);
       this.options.onRunning?.();
+      // Stacks and ksym() are named at print time: read the kernel's symbols while the probes run.
+      if ([...this.program.types.values()].some((t) => t.kind === 'kstack' || t.kind === 'ksym')) {
+        setTimeout(() => this.kernelSymbols()?.prepare(), 20).unref();
+      }
       this.drain();
       this.options.phase?.('first-drain');
       if (this.requestedStop) this.stop(this.requestedStop);
@@ -397,7 +428,11 @@ export class Session {
       let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
-      for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
+      const sink = this.options.exitMapSink;
+      for (const spec of this.program.maps.values()) {
+        if (sink?.takes(spec)) sink.take(this.snapshot(spec, sink.frameName));
+        else out += this.options.formatter.map(this.snapshot(spec));
+      }
       this.options.write(out);
       this.options.phase?.('print');
     } finally {
@@ -482,7 +517,8 @@ export class Session {
     }
   }
 
-  snapshot(spec: MapSpec): MapSnapshot {
+  /** A map's entries, decoded; stacks in keys named with `keyFrameName` when given (see Formatter). */
+  snapshot(spec: MapSpec, keyFrameName = this.options.formatter.frameName): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
     const { cpus, resolver } = this;
@@ -492,7 +528,7 @@ export class Session {
       spec,
       raw: { ...dump, cpus },
       get entries() {
-        return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver));
+        return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver, keyFrameName));
       },
     };
   }
@@ -523,6 +559,10 @@ export class Session {
       if (exit) continue;
       // Event ids are small: the high half of the 8-byte id is 0.
       const spec = records.readUInt32LE(base + 4) === 0 ? this.program.events[records.readUInt32LE(base)] : undefined;
+      if (spec === undefined && records.readUInt32LE(base) === PROCESS_SEEN_EVENT) {
+        this.resolver.capture(Number(records.readBigUInt64LE(base + 8)));
+        continue;
+      }
       if (!spec) continue;
       if (spec.kind === 'exit') {
         exit = true;
@@ -713,30 +753,4 @@ function errnoText(e: unknown): string {
 function helperName(id: number): string {
   const name = Object.entries(Helper).find(([, v]) => v === id)?.[0] ?? `helper_${id}`;
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/** Events a hot probe may send per second (printf on raw_syscalls under load: ~1M/s here). */
-const HOT_EVENTS_PER_SECOND = 1_000_000;
-/** How long a ring holds that many: the pauses of the consumer (GC, a slow write) it rides out. */
-const RING_SECONDS = 0.25;
-
-/**
- * The ring buffer's size from the rate and size of the events: when probes that can fire at a
- * high rate send events, room for 0.25 s of 1M/s of their largest record (16 MiB for a short
- * printf, at most 64 MiB); 1 MiB when only BEGIN, END and interval probes do (the ring is mapped,
- * and resident once written, twice).
- */
-function ringBufferBytes(program: TypedProgram): number {
-  const slow = new Set(['BEGIN', 'END', 'interval']);
-  let largest = 0;
-  for (const p of program.probes) {
-    if (!p.targets.some((t) => !slow.has(t.provider))) continue;
-    walk(p.probe.body, (node) => {
-      const event = program.eventOf.get(node as Expr);
-      if (event && event.kind !== 'exit') largest = Math.max(largest, event.size);
-    });
-  }
-  if (largest === 0) return 1 << 20;
-  const bytes = (8 + alignUp(largest, 8)) * HOT_EVENTS_PER_SECOND * RING_SECONDS; // 8: the ring's record header
-  return Math.min(64 << 20, Math.max(16 << 20, 2 ** Math.ceil(Math.log2(bytes))));
 }

@@ -2,6 +2,7 @@
 // Formatters are pure functions from these to text; they never touch the kernel.
 import type { MapSpec } from '../../model/program.js';
 import type { Type } from '../../model/types.js';
+import type { Frame } from '../symbols.js';
 
 /**
  * A decoded value of a given Type:
@@ -134,4 +135,9 @@ export interface Formatter {
   exitSeparator(): string;
   lostEvents(count: number): string;
   helperError(error: HelperError): string;
+  /**
+   * How this format names a frame of a stack in a map key (`-f folded`). When set, key stacks
+   * are decoded through Resolver.frames() and named with it instead of by their stack mode.
+   */
+  readonly frameName?: (frame: Frame) => string;
 }

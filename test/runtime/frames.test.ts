@@ -1,0 +1,37 @@
+// Resolver.frames(): the symbolized frames of a stack, leaf first, shared by every stack consumer.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ElfFile, Kallsyms } from '../../src/kernel/index.js';
+import { Resolver } from '../../src/runtime/symbols.js';
+
+describe('Resolver.frames', () => {
+  it('symbolizes kernel frames leaf first, with module names, and stops at the first 0', () => {
+    const k = new Kallsyms(['ffffffff81000000 T a_fn', 'ffffffff81000100 T b_fn', 'ffffffffc0002000 t mod_fn\t[mymod]', ''].join('\n'));
+    const r = new Resolver({
+      kallsyms: () => k,
+      readStack: () => [0xffffffffc0002010n, 0xffffffff81000105n, 0x10n, 0n, 0xffffffff81000000n],
+    });
+    expect(r.frames('kstack', 3n, 5, 0)).toEqual([
+      { address: 0xffffffffc0002010n, symbol: 'mod_fn', offset: 16n, module: 'mymod', kind: 'kernel' },
+      { address: 0xffffffff81000105n, symbol: 'b_fn', offset: 5n, module: '[kernel.kallsyms]', kind: 'kernel' },
+      { address: 0x10n, offset: 0n, kind: 'kernel' },
+    ]);
+    expect(r.kstack(3n, 5, 'bpftrace')).toEqual(['mod_fn+16', 'b_fn+5', '0x10']);
+    expect(r.frames('kstack', -1n, 5, 0)).toEqual([]);
+  });
+
+  it('symbolizes a user frame of this process with its file and build-id', () => {
+    // An address inside libc's getpid, as this process maps it.
+    const line = readFileSync('/proc/self/maps', 'utf8').split('\n').find((l) => / r-xp .*\/libc\.so\.6$/.test(l))!;
+    const [range, , off, , , path] = line.split(/\s+/);
+    const start = BigInt(`0x${range!.split('-')[0]}`);
+    const elf = ElfFile.open(path!);
+    const getpid = elf.findSymbol('getpid')[0]!;
+    const address = start + getpid.fileOffset - BigInt(`0x${off}`) + 1n;
+    const r = new Resolver({ readStack: () => [address, 0n] });
+    expect(r.frames('ustack', 1n, 4, process.pid)).toEqual([
+      { address, symbol: expect.stringMatching(/getpid$/), offset: 1n, module: path, buildId: elf.buildId(), kind: 'user' },
+    ]);
+    expect(r.frames('ustack', -1n, 4, process.pid)).toEqual([]);
+  });
+});
