@@ -12,6 +12,7 @@ import { typecheck } from '../typecheck/check.js';
 import { generate, type CodegenResult, type SyscallDispatchMode } from '../codegen/codegen.js';
 import { native } from '../runtime/native.js';
 import type { LoadableProgram } from '../runtime/session.js';
+import type { CacheUse, ObjectCache } from './cache.js';
 
 /** What to compile, as plain data (the key of a compiled object, with the kernel it is for). */
 export interface CompileOptions {
@@ -42,6 +43,8 @@ export interface CompileOptions {
 export interface CompileHooks {
   /** The parsed program (with --include lines); returning false stops before the type check. */
   readonly afterParse?: (program: Program) => boolean;
+  /** Where LLVM's objects are kept between runs (src/compile/cache.ts); without it LLVM always runs. */
+  readonly cache?: ObjectCache;
 }
 
 /**
@@ -62,6 +65,8 @@ export interface CompileResult {
   readonly object?: Buffer;
   /** LLVM's message when it could not compile the IR (e.g. more than 512 bytes of stack). */
   readonly backendError?: string;
+  /** What the cache did: the object came from it (LLVM did not run), or was stored in it. */
+  readonly cache?: CacheUse;
 }
 
 export function compile(options: CompileOptions, kernel: KernelInfo, hooks: CompileHooks = {}): CompileResult {
@@ -81,8 +86,12 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
     sourceName: options.sourceName ?? 'stdin', helperErrors: options.helperErrors, syscallDispatch: options.syscallDispatch,
   });
   if (options.object === false) return { diagnostics, ast, program, generated };
+  const llvm = () => native().compileIR(generated.ir);
   try {
-    return { diagnostics, ast, program, generated, object: native().compileIR(generated.ir) };
+    if (!hooks.cache) return { diagnostics, ast, program, generated, object: llvm() };
+    const targets = program.probes.flatMap((p) => p.targets.flatMap((t) => (t.path ? [t.path] : [])));
+    const { object, use } = hooks.cache.object({ ir: generated.ir, options, kernel: kernel.identity?.() ?? 'unknown', targets }, llvm);
+    return { diagnostics, ast, program, generated, object, cache: use };
   } catch (e) {
     return { diagnostics, ast, program, generated, backendError: (e as Error).message };
   }
