@@ -48,9 +48,10 @@ export interface CompileHooks {
 }
 
 /**
- * A compile's output. The object depends only on the options and the kernel's answers, so a cache
- * can keep it; beside it a Session needs the TypedProgram and from `generated` the programs (name,
- * type, targets), the read and helper-error sites and the map symbols (see loadable()).
+ * A compile's output. The object depends only on the IR, so the compile cache (cache.ts) keeps it
+ * and nothing else: beside it a Session needs the TypedProgram and from `generated` the programs
+ * (name, type, targets), the read and helper-error sites and the map symbols (see loadable()),
+ * which hold AST references and are made afresh on every compile (codegen is cheap beside LLVM).
  */
 export interface CompileResult {
   /** Every diagnostic of every stage that ran, warnings included, in order. */
