@@ -70,7 +70,9 @@ export class ObjectCache {
 
   /** The key of an object: sha256 over everything it depends on (see the file's comment). */
   key(inputs: CacheKeyInputs): string {
-    const options = Object.entries(inputs.options).filter(([name]) => name !== 'object').sort(([a], [b]) => (a < b ? -1 : 1));
+    // An option left out and one given as undefined are the same compile.
+    const options = Object.entries(inputs.options).filter(([name, value]) => name !== 'object' && value !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     const targets = [...new Set(inputs.targets)].sort().map(fileIdentity);
     const hash = createHash('sha256');
     hash.update(JSON.stringify({ format: FORMAT, build: this.build, kernel: inputs.kernel, options, targets }));

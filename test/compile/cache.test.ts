@@ -36,6 +36,7 @@ describe('the cache key', () => {
     expect(cache.key(base)).toBe(cache.key({ ...base, options: { ...OPTIONS } }));
     expect(cache.key({ ...base, options: { unsafe: true, source: PROGRAM } }))
       .toBe(cache.key({ ...base, options: { source: PROGRAM, unsafe: true } }));
+    expect(cache.key({ ...base, options: { ...OPTIONS, pid: undefined } })).toBe(cache.key(base));
     // Whether LLVM runs at all is not an input of the object.
     expect(cache.key({ ...base, options: { ...OPTIONS, object: true } })).toBe(cache.key(base));
   });
