@@ -7,6 +7,7 @@ import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import type { SyscallDispatchMode } from '../codegen/codegen.js';
 import { compile, loadable } from '../compile/compile.js';
+import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
@@ -55,6 +56,7 @@ interface Options {
   emitElf?: string;
   completion?: 'bash' | 'zsh';
   timings?: boolean;
+  cache: boolean;
 }
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
@@ -147,6 +149,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object (the one a run loads) to FILE and exit')
+    .option('--no-cache', 'compile afresh: do not read or write the cache of compiled objects (~/.cache/tracelet)')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .option('--timings', 'print how long each phase of the run took on stderr (also TRACELET_TIMINGS=1)')
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
@@ -262,6 +265,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
   }, kernel, {
     phase,
+    cache: opts.cache ? new ObjectCache(cacheDir(), traceletBuild(VERSION)) : undefined,
     afterParse: (script) => {
       if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
       stopped = beforeCheck(script, kernel, opts);
@@ -415,7 +419,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   if (!opts.q) write(formatter.attachedProbes(session.probeCount));
-  if (opts.v) describePrograms(session, script, write);
+  if (opts.v) describePrograms(session, script, write, result.cache);
   try {
     session.attach();
   } catch (e) {
@@ -503,12 +507,14 @@ function writeIrFiles(base: string, ir: string): void {
 
 /**
  * -v, as bpftrace 0.17 prints it: the AST's node count and what each program attaches to on
- * stderr (with its size, which bpftrace leaves out), each program's id and verifier log on the output.
+ * stderr (with its size, which bpftrace leaves out, and whether LLVM ran or the object came from
+ * the compile cache), each program's id and verifier log on the output.
  */
-function describePrograms(session: Session, script: Program, write: (text: string) => void): void {
+function describePrograms(session: Session, script: Program, write: (text: string) => void, cache?: CacheUse): void {
   let nodes = 0;
   walk(script, () => void nodes++);
   stderr(`INFO: node count: ${nodes}\n`);
+  stderr(`INFO: ${describeCacheUse(cache)}\n`);
   for (const { program, id, instructions, verifierLog } of session.loadedPrograms()) {
     stderr(`Attaching ${program.probe.probe.attachPoints.map((a) => a.raw).join(',')} (${instructions} instructions)\n`);
     write(`\nProgram ID: ${id}\n\nThe verifier log: \n${verifierLog}\n`);

@@ -12,6 +12,7 @@ import { typecheck } from '../typecheck/check.js';
 import { generate, type CodegenResult, type SyscallDispatchMode } from '../codegen/codegen.js';
 import { native } from '../runtime/native.js';
 import type { LoadableProgram } from '../runtime/session.js';
+import type { CacheUse, ObjectCache } from './cache.js';
 
 /** What to compile, as plain data (the key of a compiled object, with the kernel it is for). */
 export interface CompileOptions {
@@ -46,12 +47,15 @@ export interface CompileHooks {
   readonly afterParse?: (program: Program) => boolean;
   /** Called as each stage ends (parse, typecheck, codegen, llvm), for --timings. */
   readonly phase?: (name: string) => void;
+  /** Where LLVM's objects are kept between runs (src/compile/cache.ts); without it LLVM always runs. */
+  readonly cache?: ObjectCache;
 }
 
 /**
- * A compile's output. The object depends only on the options and the kernel's answers, so a cache
- * can keep it; beside it a Session needs the TypedProgram and from `generated` the programs (name,
- * type, targets), the read and helper-error sites and the map symbols (see loadable()).
+ * A compile's output. The object depends only on the IR, so the compile cache (cache.ts) keeps it
+ * and nothing else: beside it a Session needs the TypedProgram and from `generated` the programs
+ * (name, type, targets), the read and helper-error sites and the map symbols (see loadable()),
+ * which hold AST references and are made afresh on every compile (codegen is cheap beside LLVM).
  */
 export interface CompileResult {
   /** Every diagnostic of every stage that ran, warnings included, in order. */
@@ -66,6 +70,8 @@ export interface CompileResult {
   readonly object?: Buffer;
   /** LLVM's message when it could not compile the IR (e.g. more than 512 bytes of stack). */
   readonly backendError?: string;
+  /** What the cache did: the object came from it (LLVM did not run), or was stored in it. */
+  readonly cache?: CacheUse;
 }
 
 export function compile(options: CompileOptions, kernel: KernelInfo, hooks: CompileHooks = {}): CompileResult {
@@ -88,10 +94,17 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   });
   hooks.phase?.('codegen');
   if (options.object === false) return { diagnostics, ast, program, generated };
+  const llvm = () => native().compileIR(generated.ir);
   try {
-    const object = native().compileIR(generated.ir);
+    if (!hooks.cache) {
+      const object = llvm();
+      hooks.phase?.('llvm');
+      return { diagnostics, ast, program, generated, object };
+    }
+    const targets = program.probes.flatMap((p) => p.targets.flatMap((t) => (t.path ? [t.path] : [])));
+    const { object, use } = hooks.cache.object({ ir: generated.ir, options, kernel: kernel.identity?.() ?? 'unknown', targets }, llvm);
     hooks.phase?.('llvm');
-    return { diagnostics, ast, program, generated, object };
+    return { diagnostics, ast, program, generated, object, cache: use };
   } catch (e) {
     return { diagnostics, ast, program, generated, backendError: (e as Error).message };
   }

@@ -165,15 +165,20 @@ let addon: NativeAddon | undefined;
 /** Loads the addon on first use (start-up should not pay for it before it is needed). */
 export function native(): NativeAddon {
   if (addon) return addon;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, '../../build/Release/tracelet_native.node'),
-    join(here, '../../../build/Release/tracelet_native.node'),
-  ];
-  const path = candidates.find((p) => existsSync(p));
+  const path = addonPath();
   if (!path) {
     throw new Error('the native addon is not built (run `npm run build:native`)');
   }
   addon = createRequire(import.meta.url)(path) as NativeAddon;
   return addon;
+}
+
+/** The addon's file (LLVM and libbpf are in it), or undefined if it is not built. */
+export function addonPath(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, '../../build/Release/tracelet_native.node'),
+    join(here, '../../../build/Release/tracelet_native.node'),
+  ];
+  return candidates.find((p) => existsSync(p));
 }
