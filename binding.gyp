@@ -1,6 +1,7 @@
 {
   # tracelet's native addon: LLVM IR -> BPF object (LLVM-C, in memory) and the BPF side
-  # (maps, programs, links, ring buffer) through libbpf. One target, one .node file.
+  # (maps, programs, links, ring buffer) through libbpf, in one .node file; and the command's
+  # launcher, a small executable.
   # LLVM is linked statically, only the BPF backend and what it needs: loading the shared
   # libLLVM-14 (110 MB, plus z3, ICU, libxml2) took ~60-80 ms of every run, this ~15 ms.
   "targets": [
@@ -39,6 +40,13 @@
         "-lelf",
         "-lz"
       ]
+    },
+    {
+      # The tracelet command's launcher (src/launcher/launcher.c): bin/tracelet execs it.
+      "target_name": "tracelet",
+      "type": "executable",
+      "sources": ["src/launcher/launcher.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -21,8 +21,7 @@ function once(text: string): Stages {
   const checked = typecheck(parsed.program, kernel, {});
   if (!checked.program) throw new Error(JSON.stringify(checked.diagnostics[0]));
   const t2 = performance.now();
-  const fds = new Map([...checked.program.maps.keys()].map((name, i) => [name, 100 + i]));
-  const { ir } = generate(checked.program, kernel, { maps: fds, ringbuf: 98, counters: 99 }, {});
+  const { ir } = generate(checked.program, kernel);
   const t3 = performance.now();
   const elf = native().compileIR(ir);
   const t4 = performance.now();

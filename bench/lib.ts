@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const TRACELET_BIN = join(ROOT, 'bin/tracelet');
+/** TRACELET_BENCH_BIN measures another build (e.g. a checkout of the previous commit) against this one's harness. */
+export const TRACELET_BIN = process.env.TRACELET_BENCH_BIN ?? join(ROOT, 'bin/tracelet');
 
 // ---- summaries ----
 
@@ -47,23 +48,29 @@ export function ratio(t: Summary, b: Summary): string {
 export interface Helpers {
   readonly dir: string;
   readonly workload: string;
+  /** The printf overhead run's workload: bench/c/workload.c named (and so with the comm) "helpers". */
+  readonly syscallHelpers: string;
   readonly rusage: string;
+  /** bench/c/stacks.c: `cpu` or `switch` workload for the stacks benchmark. */
+  readonly stacks: string;
   cleanup(): void;
 }
 
 /** Compiles bench/c/*.c into a temporary directory. */
 export function buildHelpers(): Helpers {
   const dir = mkdtempSync(join(tmpdir(), 'tracelet-bench-'));
-  const compile = (name: string) => {
-    const out = join(dir, name === 'workload' ? 'tlbench_wl' : name);
-    const r = spawnSync('cc', ['-O2', '-o', out, join(ROOT, 'bench/c', `${name}.c`)], { encoding: 'utf8' });
+  const compile = (name: string, as = name) => {
+    const out = join(dir, as);
+    const r = spawnSync('cc', ['-O2', '-fno-omit-frame-pointer', '-pthread', '-o', out, join(ROOT, 'bench/c', `${name}.c`)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cc ${name}.c failed: ${r.stderr}`);
     return out;
   };
   return {
     dir,
-    workload: compile('workload'),
+    workload: compile('workload', 'tlbench_wl'),
+    syscallHelpers: compile('workload', 'helpers'),
     rusage: compile('rusage'),
+    stacks: compile('stacks'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -91,6 +98,12 @@ export interface TracerRun {
   readonly stopMs: number;
   /** Peak RSS (KiB) from wait4's rusage. */
   readonly rssKb: number;
+  /** User + system CPU time (ms) from wait4's rusage. */
+  readonly cpuMs: number;
+  /** ms from spawn until stdout first held RunOptions.marker (NaN if never). */
+  readonly markerMs: number;
+  /** ms from spawn until the last stdout data. */
+  readonly lastOutputMs: number;
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -113,6 +126,8 @@ export interface RunOptions {
   /** Keep stdout (otherwise only counted). */
   readonly keepStdout?: boolean;
   readonly timeoutMs?: number;
+  /** A line the program prints (e.g. just before exit()): its arrival is timed (markerMs). */
+  readonly marker?: string;
 }
 
 const NOTIFY = '__BPFTRACE_NOTIFY_PROBES_ATTACHED';
@@ -129,6 +144,9 @@ export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly s
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let attachMs = NaN;
+    let markerMs = NaN;
+    let lastOutputMs = NaN;
+    let tail = '';
     let stopAt = NaN;
     let resend: NodeJS.Timeout | undefined;
     let resent = 0;
@@ -144,6 +162,11 @@ export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly s
       carry = s.slice(-40);
     };
     child.stdout!.on('data', (d: Buffer) => {
+      lastOutputMs = performance.now() - t0;
+      if (opts.marker && Number.isNaN(markerMs)) {
+        tail = (tail + d.toString('latin1')).slice(-4096);
+        if (tail.includes(opts.marker)) markerMs = lastOutputMs;
+      }
       stdoutBytes += d.length;
       for (let i = d.indexOf(69); i >= 0; i = d.indexOf(69, i + 1)) eBytes++;
       if (opts.keepStdout) stdout += d.toString();
@@ -159,8 +182,9 @@ export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly s
       }
     });
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      // The tracer first: once the wrapper is gone its child can no longer be found.
       killTree(child);
+      child.kill('SIGKILL');
     }, opts.timeoutMs ?? 120_000);
     const afterAttach = async () => {
       try {
@@ -188,15 +212,16 @@ export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly s
       clearInterval(resend);
       const totalMs = performance.now() - t0;
       let rssKb = NaN;
+      let cpuMs = NaN;
       try {
-        rssKb = Number(readFileSync(rssFile, 'utf8'));
+        [rssKb, cpuMs] = readFileSync(rssFile, 'utf8').trim().split('\n').map(Number) as [number, number];
         rmSync(rssFile);
       } catch {
         // the wrapper did not get that far
       }
       for (const m of stderr.matchAll(LOST)) lost += Number(m[1]);
       resolve({
-        attachMs, totalMs, stopMs: Number.isNaN(stopAt) ? NaN : performance.now() - stopAt, rssKb, code,
+        attachMs, totalMs, stopMs: Number.isNaN(stopAt) ? NaN : performance.now() - stopAt, rssKb, cpuMs, markerMs, lastOutputMs, code,
         stdout, stderr: stderr.replace(`${NOTIFY}\n`, ''), stdoutBytes, eBytes, lost, resent,
       });
     });
@@ -245,8 +270,13 @@ export interface Workload {
 
 /** Starts the getppid() workload, waiting for the go; resolves once it is ready. */
 export function startWorkload(helpers: Helpers, calls: number, rate = 0): Promise<Workload> {
+  return startReadyProcess(helpers.workload, [String(calls), String(rate)]);
+}
+
+/** Starts a workload that says "ready", waits for a line on stdin and prints the ns it took. */
+export function startReadyProcess(path: string, args: readonly string[]): Promise<Workload> {
   return new Promise((resolve, reject) => {
-    const child = spawn(helpers.workload, [String(calls), String(rate)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     let ready = false;
     let finish: (ns: number) => void = () => {};

@@ -1,10 +1,12 @@
 // tracelet against bpftrace 0.17, side by side, as ratios (tracelet ÷ bpftrace of the medians).
 //
-//   npm run bench [-- --quick] [-- --only startup,per-event,throughput,map-dump,compile] [-- --reps N]
+//   npm run bench [-- --quick] [-- --only startup,per-event,throughput,printf-overhead,map-dump,compile,stacks] [-- --reps N]
+//                 [-- --merge]
 //
 // Both tracers run in the same invocation, alternating (tracelet first in even repetitions,
 // bpftrace first in odd ones), each case repeated; min / median / max are reported. The results
-// go to stdout and to bench/RESULTS.md (--out FILE to write elsewhere, --no-write for neither).
+// go to stdout and to bench/RESULTS.md (--out FILE to write elsewhere, --no-write for neither;
+// --merge replaces only the sections this run measured in the existing file).
 // Needs root. Installs bpftrace with apt-get if it is missing; compiles two tiny C helpers (the
 // getppid() workload and a wait4-rusage wrapper) into a temporary directory; rebuilds the CLI
 // bundle first so that what is measured is the current source.
@@ -20,9 +22,11 @@ import { benchStartup, type StartupRow } from './startup.js';
 import { benchPerEvent, type PerEventRow } from './per-event.js';
 import { benchThroughput, lossStarts, maxLossless, type ThroughputResult } from './throughput.js';
 import { benchMapDump, type MapDumpRow } from './map-dump.js';
+import { benchPrintfOverhead, printfOverheadSection, type OverheadResult } from './printf-overhead.js';
 import { benchCompile, type CompileResult } from './compile.js';
+import { benchStacks, stacksSection, type StacksRow } from './stacks.js';
 
-const CASES = ['startup', 'per-event', 'throughput', 'map-dump', 'compile'] as const;
+const CASES = ['startup', 'per-event', 'throughput', 'printf-overhead', 'map-dump', 'compile', 'stacks'] as const;
 type Case = (typeof CASES)[number];
 
 interface Args {
@@ -30,10 +34,11 @@ interface Args {
   only: Set<Case>;
   reps?: number;
   out?: string;
+  merge: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { quick: false, only: new Set(CASES), out: join(ROOT, 'bench/RESULTS.md') };
+  const a: Args = { quick: false, only: new Set(CASES), out: join(ROOT, 'bench/RESULTS.md'), merge: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') a.quick = true;
@@ -44,8 +49,9 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (arg === '--reps') a.reps = Number(argv[++i]);
     else if (arg === '--out') a.out = argv[++i];
     else if (arg === '--no-write') a.out = undefined;
+    else if (arg === '--merge') a.merge = true;
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 11).join('\n') + '\n');
+      process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 13).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -80,6 +86,10 @@ async function main(): Promise<void> {
       log('printf throughput:');
       results.throughput = await benchThroughput(helpers, args.quick ? 1 : 2, args.quick, log);
     }
+    if (args.only.has('printf-overhead')) {
+      log('printf overhead run:');
+      results.printfOverhead = await benchPrintfOverhead(helpers, args.quick ? 2 : 3, args.quick, log);
+    }
     if (args.only.has('map-dump')) {
       log(`map dump (${args.quick ? 2 : 3} runs each):`);
       results.mapDump = await benchMapDump(helpers, args.quick ? 2 : 3, args.quick, log);
@@ -87,6 +97,10 @@ async function main(): Promise<void> {
     if (args.only.has('compile')) {
       log(`compile (${reps} runs each):`);
       results.compile = await benchCompile(helpers, reps, log);
+    }
+    if (args.only.has('stacks')) {
+      log(`stacks (${reps} runs each):`);
+      results.stacks = { rows: await benchStacks(helpers, reps, log), reps };
     }
   } finally {
     helpers.cleanup();
@@ -106,7 +120,7 @@ async function main(): Promise<void> {
   log('');
   log(md);
   if (args.out) {
-    writeFileSync(args.out, md);
+    writeFileSync(args.out, args.merge ? mergeSections(readFileSync(args.out, 'utf8'), md) : md);
     log(`written to ${args.out}`);
   }
 }
@@ -115,8 +129,27 @@ interface Results {
   startup?: StartupRow[];
   perEvent?: PerEventRow[];
   throughput?: ThroughputResult;
+  printfOverhead?: OverheadResult;
   mapDump?: MapDumpRow[];
   compile?: CompileResult;
+  stacks?: { rows: StacksRow[]; reps: number };
+}
+
+/** `old` with each `## ` section of `fresh` (but its header and targets) replaced or added before the targets. */
+function mergeSections(old: string, fresh: string): string {
+  const split = (text: string) => text.split(/^(?=## )/m);
+  const title = (sec: string) => sec.split('\n', 1)[0]!;
+  const parts = split(old);
+  for (const sec of split(fresh).slice(1)) {
+    if (title(sec).startsWith('## Targets')) continue;
+    const at = parts.findIndex((p) => title(p) === title(sec));
+    if (at >= 0) parts[at] = sec;
+    else {
+      const targets = parts.findIndex((p) => title(p).startsWith('## Targets'));
+      parts.splice(targets >= 0 ? targets : parts.length, 0, sec);
+    }
+  }
+  return parts.join('');
 }
 
 interface Machine {
@@ -234,6 +267,8 @@ function report(r: Results, m: Machine): string {
     L.push('');
   }
 
+  if (r.printfOverhead) L.push(...printfOverheadSection(r.printfOverhead));
+
   if (r.mapDump) {
     L.push('## Map dump at exit', '');
     L.push('`tracepoint:syscalls:sys_enter_getppid { @[nsecs] = count(); }` filled by the workload (one key per call), '
@@ -282,6 +317,8 @@ function report(r: Results, m: Machine): string {
     if (c.failures.length) L.push('', 'Failed runs:', '', ...c.failures.map((f) => `- ${f}`));
     L.push('');
   }
+
+  if (r.stacks) L.push(...stacksSection(r.stacks.rows, r.stacks.reps));
 
   if (targets.length) {
     L.push('## Targets (reported, not asserted)', '', '| target | measured | |', '|---|---|---|', ...targets, '');

@@ -6,6 +6,10 @@
 // ran only tsc after a change), it runs dist/cli/main.js so that what runs is never stale code.
 import { statSync } from 'node:fs';
 
+// When tracelet's own code began, for --timings (src/runtime/timings.ts).
+globalThis.__traceletEntryNs = process.hrtime.bigint();
+globalThis.__traceletEntryCpu = process.cpuUsage();
+
 const mtime = (rel) => statSync(new URL(rel, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? -1;
 const bundle = mtime('../dist/bundle/tracelet.mjs');
 const { runCli } = await import(bundle >= 0 && bundle >= mtime('../dist/cli/main.js')

@@ -1,4 +1,5 @@
-// Runs a command and writes its peak resident set size (wait4's ru_maxrss, in KiB) to OUTFILE.
+// Runs a command and writes its peak resident set size (wait4's ru_maxrss, in KiB) and its user +
+// system CPU time (ms, the command and the children it waited for) to OUTFILE, a line each.
 // SIGINT and SIGTERM are passed on to the command; the exit status is the command's.
 // Usage: rusage OUTFILE COMMAND [ARGS...]
 #define _GNU_SOURCE
@@ -42,7 +43,8 @@ int main(int argc, char **argv) {
   }
   FILE *f = fopen(argv[1], "w");
   if (f) {
-    fprintf(f, "%ld\n", ru.ru_maxrss);
+    long cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000L + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+    fprintf(f, "%ld\n%ld\n", ru.ru_maxrss, cpu_ms);
     fclose(f);
   }
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

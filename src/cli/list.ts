@@ -7,7 +7,8 @@
 // (`rawtracepoint:NAME`; 0.17 has no such probe type), and types the kernel cannot attach
 // (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are left out of
 // searches that do not name them; named, they are listed as 0.17 lists them.
-import { PROVIDER_ALIASES, type ProbeProvider } from '../model/ast.js';
+import type { ProbeProvider } from '../model/ast.js';
+import { PROVIDER_LIST, providerNamed, providerRecord } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { HARDWARE_EVENTS, SOFTWARE_EVENTS, globToRegExp, hasWildcard } from '../typecheck/probes.js';
 
@@ -33,19 +34,16 @@ export function listProbes(pattern: string | undefined, kernel: KernelInfo, opti
   const p = pattern && pattern.length > 0 ? pattern : '*';
   const colon = p.indexOf(':');
   const word = colon < 0 ? undefined : p.slice(0, colon);
-  const provider = word !== undefined && Object.prototype.hasOwnProperty.call(PROVIDER_ALIASES, word) ? PROVIDER_ALIASES[word] : undefined;
+  const provider = word !== undefined ? providerNamed(word) : undefined;
   let items: Listed[];
   let re: RegExp;
   if (provider) {
     const rest = p.slice(colon + 1);
-    if (provider === 'uprobe' || provider === 'uretprobe' || provider === 'usdt') {
-      return listBinary(provider, rest, kernel, options);
-    }
+    if (providerRecord(provider).listing === 'binary') return listBinary(provider, rest, kernel, options);
     items = candidates(provider, kernel, true);
     re = globToRegExp(`${provider}:${rest}`);
   } else {
-    const providers: ProbeProvider[] = ['hardware', 'iter', 'kprobe', 'rawtracepoint', 'software', 'tracepoint', 'kfunc'];
-    items = providers.flatMap((pr) => candidates(pr, kernel, false));
+    items = PROVIDER_LIST.filter((pr) => providerRecord(pr).listedByDefault).flatMap((pr) => candidates(pr, kernel, false));
     re = globToRegExp(p);
   }
   const out = items.filter((i) => re.test(i.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -63,53 +61,60 @@ function render(items: readonly Listed[], verbose?: boolean): string {
 
 /** Every probe of one type; `asked`: the pattern names the type (list it even if it cannot attach here). */
 function candidates(provider: ProbeProvider, kernel: KernelInfo, asked: boolean): Listed[] {
-  switch (provider) {
-    case 'tracepoint':
-      return kernel.listTracepoints().map((tp) => ({
-        name: `tracepoint:${tp}`,
-        details: () => {
-          const [category, event] = tp.split(':') as [string, string];
-          return kernel.tracepointFormat(category, event)?.fields.map((f) => f.declaration) ?? [];
-        },
-      }));
-    case 'rawtracepoint':
-      return kernel.listRawTracepoints().map((name) => ({
-        name: `rawtracepoint:${name}`,
-        details: () => (kernel.rawTracepointArgs?.(name) ?? []).map((a) => `${a.typeName} ${a.name}`),
-      }));
-    case 'software':
-      return SOFTWARE_EVENTS.map((e) => ({ name: `software:${e.name}:` }));
-    case 'hardware':
-      return HARDWARE_EVENTS.map((e) => ({ name: `hardware:${e.name}:` }));
-    case 'kprobe':
-    case 'kretprobe':
-      if (!asked && !kernel.hasFeature('kprobes')) return [];
-      return [...new Set(kernel.kernelSymbols().map((s) => s.name))].map((n) => ({ name: `${provider}:${n}` }));
-    case 'kfunc':
-    case 'kretfunc':
-      if (!asked && !kernel.hasFeature('kfunc')) return [];
-      return (kernel.listKernelFunctions?.() ?? []).map((n) => ({
-        name: `${provider}:${n}`,
-        details: () => {
-          const f = kernel.kernelFunction?.(n);
-          if (!f) return [];
-          const lines = f.params.map((a) => `${a.typeName} ${a.name}`);
-          if (f.returnType.kind !== 'none') lines.push(`${f.returnTypeName} retval`);
-          return lines;
-        },
-      }));
-    case 'iter':
-      if (!asked && !kernel.hasFeature('iter')) return [];
-      return Object.entries(ITERATORS).map(([n, args]) => ({ name: `iter:${n}`, details: () => args }));
-    case 'profile':
-    case 'interval':
-    case 'BEGIN':
-    case 'END':
-    case 'watchpoint':
-    case 'asyncwatchpoint':
-    default:
-      return [];
-  }
+  const needs = providerRecord(provider).requires;
+  // A type this kernel cannot attach is listed only when asked for (hardware counters fail only when attached).
+  if (!asked && needs && needs.when !== 'attach' && !kernel.hasFeature(needs.feature)) return [];
+  return LISTERS[provider](provider, kernel);
+}
+
+const none = (): Listed[] => [];
+
+/** The probes of each type that the kernel lists (those of binaries: listBinary()). */
+const LISTERS = {
+  BEGIN: none,
+  END: none,
+  tracepoint: (_p, kernel) => kernel.listTracepoints().map((tp) => ({
+    name: `tracepoint:${tp}`,
+    details: () => {
+      const [category, event] = tp.split(':') as [string, string];
+      return kernel.tracepointFormat(category, event)?.fields.map((f) => f.declaration) ?? [];
+    },
+  })),
+  rawtracepoint: (_p, kernel) => kernel.listRawTracepoints().map((name) => ({
+    name: `rawtracepoint:${name}`,
+    details: () => (kernel.rawTracepointArgs?.(name) ?? []).map((a) => `${a.typeName} ${a.name}`),
+  })),
+  kprobe: kernelSymbols,
+  kretprobe: kernelSymbols,
+  uprobe: none,
+  uretprobe: none,
+  usdt: none,
+  profile: none,
+  interval: none,
+  software: () => SOFTWARE_EVENTS.map((e) => ({ name: `software:${e.name}:` })),
+  hardware: () => HARDWARE_EVENTS.map((e) => ({ name: `hardware:${e.name}:` })),
+  kfunc: btfFunctions,
+  kretfunc: btfFunctions,
+  watchpoint: none,
+  asyncwatchpoint: none,
+  iter: () => Object.entries(ITERATORS).map(([n, args]) => ({ name: `iter:${n}`, details: () => args })),
+} satisfies Record<ProbeProvider, (provider: ProbeProvider, kernel: KernelInfo) => Listed[]>;
+
+function kernelSymbols(provider: ProbeProvider, kernel: KernelInfo): Listed[] {
+  return [...new Set(kernel.kernelSymbols().map((s) => s.name))].map((n) => ({ name: `${provider}:${n}` }));
+}
+
+function btfFunctions(provider: ProbeProvider, kernel: KernelInfo): Listed[] {
+  return (kernel.listKernelFunctions?.() ?? []).map((n) => ({
+    name: `${provider}:${n}`,
+    details: () => {
+      const f = kernel.kernelFunction?.(n);
+      if (!f) return [];
+      const lines = f.params.map((a) => `${a.typeName} ${a.name}`);
+      if (f.returnType.kind !== 'none') lines.push(`${f.returnTypeName} retval`);
+      return lines;
+    },
+  }));
 }
 
 /** `uprobe:BINARY:FUNC_PATTERN` and `usdt:BINARY:[PROVIDER:]NAME_PATTERN`. */

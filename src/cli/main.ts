@@ -2,12 +2,12 @@
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { parse } from '../parser/index.js';
-import type { Expr, Include, Program } from '../model/ast.js';
+import { splitNamedParams } from '../parser/index.js';
+import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
-import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { typecheck } from '../typecheck/check.js';
-import { generate, stackMapKeys, type CodegenOptions, type SyscallDispatchMode } from '../codegen/codegen.js';
+import type { SyscallDispatchMode } from '../codegen/codegen.js';
+import { compile, loadable } from '../compile/compile.js';
+import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
@@ -19,13 +19,15 @@ import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
 import { listProbes } from './list.js';
+import { flamegraphSink } from './flamegraph.js';
 import { unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
-import type { MapSpec, TypedProgram } from '../model/program.js';
+import type { MapSpec } from '../model/program.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
+import { PhaseTimings, takeLauncherStart } from '../runtime/timings.js';
 import { inProfile, startMetrics, writeProfile, type MetricsServer } from './export.js';
 import { parseListenAddress } from '../export/server.js';
 
@@ -34,8 +36,12 @@ let callerStackKib: number | undefined;
 
 interface Options {
   e?: string;
-  format: 'text' | 'json' | 'pprof';
+  format: 'text' | 'json' | 'folded' | 'pprof';
   output?: string;
+  flamegraph?: string;
+  flamegraphMap?: string;
+  flamegraphTitle?: string;
+  flamegraphUnits?: string;
   emitLlvm?: boolean | string;
   d: number;
   dryRun?: boolean;
@@ -53,6 +59,8 @@ interface Options {
   emitElf?: string;
   completion?: 'bash' | 'zsh';
   metrics?: string;
+  timings?: boolean;
+  cache: boolean;
 }
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
@@ -97,6 +105,7 @@ export function runCli(argv: readonly string[]): void {
   // events apart as they do with bpftrace's (`/comm != "tracelet"/`).
   process.title = 'tracelet';
   callerStackKib = takeCallerStackLimit();
+  takeLauncherStart();
   main(argv).then(
     (code) => process.exit(code),
     (e: unknown) => {
@@ -115,13 +124,18 @@ export function runCli(argv: readonly string[]): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  const mainNs = process.hrtime.bigint();
   const program = new Command('tracelet')
     .description('A bpftrace-compatible tracer: compiles a tracing program to BPF and runs it')
     .argument('[file]', 'program file (.bt); "-" reads standard input')
     .argument('[args...]', 'positional parameters $1, $2, ...')
     .option('-e <program>', 'the program to run, given on the command line')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'pprof']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'output format (folded: maps keyed by stacks as folded lines for flame graph tools, the rest goes to stderr; pprof: those maps as a pprof profile in -o FILE)').choices(['text', 'json', 'folded', 'pprof']).default('text'))
     .option('-o, --output <file>', 'write output to FILE instead of standard output')
+    .option('--flamegraph <file>', 'at exit, draw each map keyed by stacks as an interactive SVG flame graph in FILE (several maps: FILE-NAME.svg)')
+    .option('--flamegraph-map <name>', 'with --flamegraph: draw only this map (e.g. @offcpu), to FILE')
+    .option('--flamegraph-title <text>', 'with --flamegraph: the title (default "Flame graph of @NAME")')
+    .option('--flamegraph-units <unit>', 'with --flamegraph: what the values count: samples, ns, us, ms, s, or any word (default: samples for count(), ns for sum() of nsecs)')
     .option('--emit-llvm [file]', 'write the LLVM IR to FILE.original.ll and FILE.optimized.ll (without FILE: print it and exit)')
     .option('-d', 'debug info, without running: the AST after each stage and the IR (-dd: also before optimisation)',
       (_: string, level: number) => level + 1, 0)
@@ -138,9 +152,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-I <dir>', 'search DIR for #included headers (repeatable)', (d: string, all: string[]) => [...all, d], [])
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
-    .option('--emit-elf <file>', 'write the compiled BPF object to FILE and exit')
+    .option('--emit-elf <file>', 'write the compiled BPF object (the one a run loads) to FILE and exit')
+    .option('--no-cache', 'compile afresh: do not read or write the cache of compiled objects (~/.cache/tracelet)')
     .option('--metrics <[host:]port>', 'serve the maps on http://HOST:PORT/metrics for Prometheus while running')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
+    .option('--timings', 'print how long each phase of the run took on stderr (also TRACELET_TIMINGS=1)')
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
     .exitOverride()
@@ -156,6 +172,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const opts = program.opts<Options>();
   const [file, ...rest] = program.args;
+  const timings = opts.timings || process.env.TRACELET_TIMINGS === '1' ? new PhaseTimings(stderr, mainNs) : undefined;
+  const phase = timings && ((name: string) => timings.end(name));
+  phase?.('options');
+  if (phase) {
+    // Loaded here when timed, so its cost is a phase of its own rather than part of the type check.
+    native();
+    phase('addon');
+  }
   if (opts.completion) {
     writeAll(1, completionScript(opts.completion, describeOptions(program.options)));
     return ExitCode.ok;
@@ -220,78 +244,82 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
 
-  const parsed = parse(source.text, { params });
-  if (hasErrors(parsed.diagnostics)) {
-    stderr(renderDiagnostics(parsed.diagnostics, source));
-    return ExitCode.programError;
-  }
-  // --include FILE: as an #include line before the program (for the header macros it brings).
-  const start = parsed.program.span;
-  const implicit = opts.include.map((path): Include => ({ kind: 'Include', span: { ...start, end: start.start }, path }));
-  const script: Program = implicit.length ? { ...parsed.program, includes: [...implicit, ...parsed.program.includes] } : parsed.program;
-  if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
-
-  // Before tracefs or the kernel is asked anything: else a missing permission shows up as an
-  // unknown tracepoint. --emit-llvm and --emit-elf work without root.
-  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
-  const kernel = new SystemKernel({ includeDirs: opts.I });
-  // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
-  const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
-  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
-    stderr(`tracelet: ${early}\n`);
-    return ExitCode.runtimeError;
-  }
-  if (usesTracefs(script)) {
-    const { notice } = kernel.ensureTracefs();
-    if (notice) stderr(`${notice}\n`);
-  }
-  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number };
+  // Named parameters (`-- --name=value`) exist for a program that reads them with getopt();
+  // otherwise such words stay positional, as in bpftrace 0.17.
+  const named = source.text.includes('getopt') ? splitNamedParams(params) : undefined;
+  if (named) params = named.positional;
+  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number; ringPages?: number };
   try {
     limits = {
       mapKeysMax: envInt('BPFTRACE_MAP_KEYS_MAX'),
       stringLength: envInt('BPFTRACE_STRLEN'),
       catBytesMax: envInt('BPFTRACE_CAT_BYTES_MAX'),
+      ringPages: envInt('BPFTRACE_PERF_RB_PAGES'),
     };
   } catch (e) {
     stderr(`tracelet: ${(e as Error).message}\n`);
     return ExitCode.usage;
   }
-  const checked = typecheck(script, kernel, {
-    params, pid, demangle: demangler(), unsafe: opts.unsafe, helperErrors: opts.k, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+  // Read lazily: nothing asks the machine before the parsed program has passed the checks below.
+  const kernel = new SystemKernel({ includeDirs: opts.I });
+  let stopped: number | undefined;
+  const result = compile({
+    source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
+    syscallDispatch: syscallDispatchFromEnv(), pid, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+    // -d and --emit-llvm alone show the IR only.
+    object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
+  }, kernel, {
+    phase,
+    cache: opts.cache ? new ObjectCache(cacheDir(), traceletBuild(VERSION)) : undefined,
+    afterParse: (script) => {
+      if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
+      stopped = beforeCheck(script, kernel, opts);
+      return stopped === undefined;
+    },
   });
-  const diagnostics: Diagnostic[] = [...parsed.diagnostics, ...checked.diagnostics]
-    .filter((d) => opts.warnings || d.severity === 'error');
+  if (stopped !== undefined) return stopped;
+  if (!result.ast) {
+    stderr(renderDiagnostics(result.diagnostics, source));
+    return ExitCode.programError;
+  }
+  const script = result.ast;
+  const diagnostics = result.diagnostics.filter((d) => opts.warnings || d.severity === 'error');
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
-  if (!checked.program) return ExitCode.programError;
+  if (!result.program || !result.generated) return ExitCode.programError;
+  const typed = result.program;
+  const { ir } = result.generated;
 
-  const codegenOptions: CodegenOptions = {
-    sourceName: source.name, helperErrors: opts.k, syscallDispatch: syscallDispatchFromEnv(),
-  };
   if (opts.d) {
     // As bpftrace -d/-dd: a dry run that shows each stage (-d: the IR after optimisation only).
-    const { types } = checked.program;
+    const { types } = result.program;
     writeAll(1, debugSection('AST after: type check', printAst(script, (node) => {
       const t = types.get(node as Expr);
       return t && typeName(t);
     })));
-    const ir = placeholderIr(checked.program, kernel, codegenOptions);
     if (opts.d > 1) writeAll(1, `\nBefore optimization\n-------------------\n\n${ir}\nAfter optimization\n------------------\n\n`);
     writeAll(1, native().optimizeIR(ir));
     return ExitCode.ok;
   }
 
   if (opts.emitLlvm === true || opts.emitElf) {
-    const ir = placeholderIr(checked.program, kernel, codegenOptions);
     if (opts.emitLlvm === true) writeAll(1, ir);
     if (opts.emitElf) {
       try {
-        writeFileSync(opts.emitElf, native().compileIR(ir));
+        if (!result.object) throw new Error(result.backendError);
+        writeFileSync(opts.emitElf, result.object);
       } catch (e) {
         stderr(`tracelet: --emit-elf ${opts.emitElf}: ${(e as Error).message}\n`);
         return ExitCode.runtimeError;
       }
     }
     return ExitCode.ok;
+  }
+  // --emit-llvm FILE keeps the IR even if LLVM or the kernel refuses it.
+  if (typeof opts.emitLlvm === 'string') writeIrFiles(opts.emitLlvm, ir);
+  const compiled = loadable(result);
+  if (!compiled) {
+    stderr(`tracelet: could not load the program: ${result.backendError}\n`);
+    return ExitCode.programError;
   }
 
   // -f pprof: the profile goes to -o FILE, the rest of the output (as text) to standard output.
@@ -304,7 +332,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr(`tracelet: --metrics ${opts.metrics}: expected [HOST:]PORT, e.g. 9100 or 127.0.0.1:9100\n`);
     return ExitCode.usage;
   }
-  if (pprofFile && ![...checked.program.maps.values()].some(inProfile)) {
+  if (pprofFile && ![...result.program.maps.values()].some(inProfile)) {
     stderr('tracelet: -f pprof: the program has no map keyed by kstack or ustack, so the profile will be empty\n');
   }
   let outFd = 1;
@@ -316,13 +344,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
-  const late = unavailableProbe(checked.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), kernel);
+  const late = unavailableProbe(result.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), kernel);
   if (late) {
     stderr(`tracelet: ${late}\n`);
     return ExitCode.runtimeError;
   }
 
-  // -c: the child is created now (cpid is compiled in) but held until every probe is attached.
+  // -c: the child is created now (the run writes its pid for cpid) but held until every probe is attached.
   let child: HeldChild | undefined;
   if (command && !opts.dryRun) {
     try {
@@ -332,7 +360,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
-  const formatter = createFormatter(opts.format === 'pprof' ? 'text' : opts.format);
+  const formatter = createFormatter(opts.format === 'pprof' ? 'text' : opts.format, stderr);
+  const flamegraph = opts.flamegraph === undefined ? undefined : flamegraphSink(
+    { file: opts.flamegraph, map: opts.flamegraphMap, title: opts.flamegraphTitle, units: opts.flamegraphUnits },
+    result.program, script, source.name, { say: (text) => { if (!opts.q) stderr(text); }, fail: stderr },
+  );
+  if (flamegraph && 'error' in flamegraph) {
+    child?.kill();
+    stderr(`tracelet: ${flamegraph.error}\n`);
+    return ExitCode.usage;
+  }
   let metrics: MetricsServer | undefined;
   const startNanos = BigInt(Date.now()) * 1_000_000n;
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
@@ -351,9 +388,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (pending) output(pending);
     pending = '';
   };
-  const session = new Session(checked.program, kernel, {
+  const session = new Session(compiled, kernel, {
     formatter,
     write,
+    ...(flamegraph ? { exitMapSink: flamegraph } : {}),
     ...(outFd !== 1 ? { writeExitSeparator: (text: string) => writeAll(1, text) } : {}),
     warn: (message) => {
       if (opts.warnings) stderr(`WARNING: ${message}\n`);
@@ -363,8 +401,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     error: (message) => stderr(`ERROR: ${message}\n`),
     catBytesMax: limits.catBytesMax,
+    ...(limits.ringPages ? { ringBufferBytes: ringBytes(limits.ringPages) } : {}),
     shellPrefix: shellStackPrefix(callerStackKib),
-    syscallDispatch: codegenOptions.syscallDispatch,
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
     onRunning: () => {
@@ -377,13 +415,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     cpid: child?.pid,
     watchPid: pid ?? child?.pid,
     verifierLogs: opts.v,
-    ...(typeof opts.emitLlvm === 'string' ? { onIr: (ir: string) => writeIrFiles(opts.emitLlvm as string, ir) } : {}),
     ...(pprofFile ? { printAtExit: (spec: MapSpec) => !inProfile(spec) } : {}),
     beforeClose: () => {
       metrics?.close();
-      const failed = pprofFile && writeProfile(pprofFile, checked.program!, session, startNanos);
+      const failed = pprofFile && writeProfile(pprofFile, typed, session, startNanos);
       if (failed) stderr(`tracelet: -f pprof: ${failed}\n`);
     },
+    phase,
   });
 
   try {
@@ -408,7 +446,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   if (!opts.q) write(formatter.attachedProbes(session.probeCount));
-  if (opts.v) describePrograms(session, script, write);
+  if (opts.v) describePrograms(session, script, write, result.cache);
   try {
     session.attach();
   } catch (e) {
@@ -417,7 +455,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.runtimeError;
   }
   if (opts.metrics !== undefined) {
-    const started = await startMetrics(opts.metrics, checked.program, session, {
+    const started = await startMetrics(opts.metrics, typed, session, {
       sourceName: source.name,
       warn: (message) => opts.warnings && stderr(`WARNING: ${message}\n`),
     });
@@ -459,19 +497,38 @@ export async function main(argv: readonly string[]): Promise<number> {
   return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
 }
 
+/**
+ * BPFTRACE_PERF_RB_PAGES: bpftrace's pages per CPU of its perf buffers; tracelet's one ring gets
+ * as many pages in all (rounded up to a power of two, as the kernel requires).
+ */
+function ringBytes(pagesPerCpu: number): number {
+  return 2 ** Math.ceil(Math.log2(pagesPerCpu * 4096 * native().possibleCpus()));
+}
+
 function needsRoot(): number {
   stderr(`tracelet: ${NEEDS_ROOT}\n`);
   return ExitCode.runtimeError;
 }
 
 /**
- * IR with placeholder map fds (real ones exist only once maps are created): usable without root.
- * The options are those the run would use, so the code is the same but for the fds.
+ * The checks between parsing and the type check (undefined: go on; else the exit code): root,
+ * probe types this kernel lacks, tracefs mounted. Before them nothing asks the kernel anything:
+ * else a missing permission shows up as an unknown tracepoint.
  */
-function placeholderIr(program: TypedProgram, kernel: SystemKernel, options: CodegenOptions): string {
-  const fakeFds = new Map([...program.maps.keys()].map((name, i) => [name, 100 + i]));
-  const fakeStacks = new Map(stackMapKeys(program).map((s, i) => [s.key, 200 + i]));
-  return generate(program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stacks: fakeStacks }, options).ir;
+function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): number | undefined {
+  // --emit-llvm and --emit-elf work without root.
+  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
+  // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
+  const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
+  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
+    stderr(`tracelet: ${early}\n`);
+    return ExitCode.runtimeError;
+  }
+  if (usesTracefs(script)) {
+    const { notice } = kernel.ensureTracefs();
+    if (notice) stderr(`${notice}\n`);
+  }
+  return undefined;
 }
 
 /** A -d section as bpftrace prints one: a blank line, the title, a rule, the text and a blank line. */
@@ -491,26 +548,18 @@ function writeIrFiles(base: string, ir: string): void {
 
 /**
  * -v, as bpftrace 0.17 prints it: the AST's node count and what each program attaches to on
- * stderr (with its size, which bpftrace leaves out), each program's id and verifier log on the output.
+ * stderr (with its size, which bpftrace leaves out, and whether LLVM ran or the object came from
+ * the compile cache), each program's id and verifier log on the output.
  */
-function describePrograms(session: Session, script: Program, write: (text: string) => void): void {
+function describePrograms(session: Session, script: Program, write: (text: string) => void, cache?: CacheUse): void {
   let nodes = 0;
   walk(script, () => void nodes++);
   stderr(`INFO: node count: ${nodes}\n`);
+  stderr(`INFO: ${describeCacheUse(cache)}\n`);
   for (const { program, id, instructions, verifierLog } of session.loadedPrograms()) {
     stderr(`Attaching ${program.probe.probe.attachPoints.map((a) => a.raw).join(',')} (${instructions} instructions)\n`);
     write(`\nProgram ID: ${id}\n\nThe verifier log: \n${verifierLog}\n`);
   }
-}
-
-function demangler(): ((name: string) => string) | undefined {
-  return (name) => {
-    try {
-      return native().demangle(name);
-    } catch {
-      return name;
-    }
-  };
 }
 
 interface HeldChild {

@@ -6,11 +6,13 @@ import { startupSnapshot } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { parse } from '../parser/index.js';
 import { runCli } from './main.js';
+import { markEntry } from '../runtime/timings.js';
 
 // Run every lexer mode and the main parser rules once while building.
 parse('typedef int t; struct s { int a : 3; }; config = { max_map_keys = 1 }\nBEGIN /1/ { @[(t)1, "a"] = count(); }');
 
 startupSnapshot.setDeserializeMainFunction(() => {
+  markEntry();
   // The bundle has no file of its own: code that finds files next to it (the native addon) starts
   // from the blob, which lives where the bundle does.
   const i = process.execArgv.indexOf('--snapshot-blob');

@@ -1,13 +1,15 @@
 // TypedProgram → LLVM IR text: one BPF program per probe (or per attach point where the code
-// depends on it), maps referenced by the fds the runtime created, events written straight into
-// the ring buffer.
+// depends on it), maps declared as BTF-defined maps that libbpf creates and relocates at load
+// (./maps.ts), events written straight into the ring buffer.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
-  mapName, type AssignStmt, type Block, type Call, type Expr, type ForStmt, type MapRef, type Probe, type Stmt,
-  type Variable,
+  mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type ForRangeStmt, type ForStmt, type LetStmt,
+  type MapRef, type Probe, type Stmt, type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
+import { builtinNamed, type BuiltinName } from '../model/builtins.js';
+import { providerRecord, type ProbeProvider, type ProgramType } from '../model/providers.js';
 import { walk } from '../model/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { INT64, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
@@ -17,17 +19,21 @@ import {
 } from '../model/program.js';
 import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
-  type IrValue, type Label,
+  type IrType, type IrValue, type Label,
 } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_PSEUDO_MAP_FD, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
+import {
+  COUNTERS_MAP, EVENTS_MAP, ModuleMaps, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
+  STOPPED_MAP, stackMap, syscallNamesMap, type MapDefinition,
+} from './maps.js';
 import { stringBytes } from '../model/strings.js';
 import { signalNumber } from '../kernel/signals.js';
 import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
-import { syscallNumbers } from '../kernel/syscalls.js';
+import { syscallNumbers, syscallTable } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
 /** `uprobe_multi`: one program attached to many uprobes of a binary through one link. */
-export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe' | 'uprobe_multi';
+export type { ProgramType };
 
 export interface GeneratedProgram {
   /** The function (and kernel program) name, `tl_...`. */
@@ -51,37 +57,12 @@ export type SyscallEvent = 'sys_enter' | 'sys_exit';
  */
 export type SyscallDispatchMode = 'auto' | 'always' | 'never';
 export const SYSCALL_DISPATCH_MIN = 4;
-/** Value size of the MapFds.syscallNames maps. */
+/** Value size of the syscall names maps (syscallNamesMap()). */
 export const SYSCALL_NAME_BYTES = 64;
-
-export interface MapFds {
-  /** fd of each map of the program, by name. */
-  readonly maps: ReadonlyMap<string, number>;
-  readonly ringbuf: number;
-  /** A per-CPU array of counters (counterSlots): lost events, updates each full map refused. */
-  readonly counters: number;
-  /**
-   * An array map of one u64: once the runtime sets it to non-zero, every probe but END returns
-   * at once. That stops a run instantly, while detaching (slow for perf events) happens later.
-   */
-  readonly stopped?: number;
-  /**
-   * The array map (u32 syscall number → 64-byte `tracepoint:syscalls:sys_enter_NAME` string) a
-   * syscall dispatch program reads `probe` from; created on first use by the runtime.
-   */
-  readonly syscallNames?: (event: SyscallEvent) => number;
-  /** BPF_MAP_TYPE_STACK_TRACE maps for kstack/ustack, by stackMapKey(). */
-  readonly stacks?: ReadonlyMap<string, number>;
-  /**
-   * A per-CPU array of one value: a u64 per read site, the probe runs in which its read failed.
-   * Zeros that come from failed reads are reported, never silent.
-   */
-  readonly readFailures?: number;
-}
 
 /** Read sites counted one by one; further sites share the last slot. */
 export const READ_SITES_MAX = 512;
-/** Value size of the MapFds.readFailures map: a count per site. */
+/** Value size of the READ_FAILURES_MAP: a count per site. */
 export const READ_FAILURE_BYTES = READ_SITES_MAX * 8;
 
 /** A place in the script that reads probed memory, and the helper it reads with. */
@@ -99,22 +80,6 @@ const READ_HELPERS: Record<AddressSpace, { bytes: number; string: number }> = {
   // An integer used as an address outside uprobes: bpf_probe_read finds out (x86).
   unknown: { bytes: Helper.probeRead, string: Helper.probeReadStr },
 };
-
-/** The stack maps a program needs: one per kind and depth, keyed `kstack:127`. */
-export function stackMapKeys(program: TypedProgram): { key: string; kind: 'kstack' | 'ustack'; depth: number }[] {
-  const out = new Map<string, { key: string; kind: 'kstack' | 'ustack'; depth: number }>();
-  for (const t of program.types.values()) {
-    if (t.kind === 'kstack' || t.kind === 'ustack') {
-      const key = stackMapKey(t.kind, t.depth);
-      out.set(key, { key, kind: t.kind, depth: t.depth });
-    }
-  }
-  return [...out.values()];
-}
-
-export function stackMapKey(kind: 'kstack' | 'ustack', depth: number): string {
-  return `${kind}:${depth}`;
-}
 
 /**
  * CPUs this machine can have (/sys/devices/system/cpu/possible, e.g. `0-3`), as libbpf counts
@@ -134,16 +99,12 @@ function possibleCpus(): number {
 }
 
 export interface CodegenOptions {
-  /** CLOCK_MONOTONIC at start, for `elapsed`. */
-  readonly startNs?: bigint;
   /** Default `auto` (the CLI takes it from TRACELET_SYSCALL_DISPATCH). */
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
   /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
-  /** The -c child's pid (`cpid`). */
-  readonly cpid?: number;
   /** Possible CPUs: reading an aggregation in a probe adds up every CPU's share. Default: this machine's. */
   readonly possibleCpus?: number;
 }
@@ -153,8 +114,12 @@ export interface CodegenResult {
   readonly programs: readonly GeneratedProgram[];
   /** With -k: where each reported helper call is, by the site number its helper_error carries. */
   readonly helperErrorSites: readonly Span[];
-  /** The read sites, by their index in MapFds.readFailures (the last one stands for the rest too). */
+  /** The read sites, by their slot in READ_FAILURES_MAP (the last one stands for the rest too). */
   readonly readSites: readonly ReadSite[];
+  /** The maps the object declares (libbpf creates them at load). */
+  readonly maps: readonly MapDefinition[];
+  /** The object's map symbol of each script map (`@x` → `tl_x`). */
+  readonly mapSymbols: ReadonlyMap<string, string>;
 }
 
 /** Slots of the counters array: [0] events lost to a full ring buffer, then one per map. */
@@ -171,20 +136,8 @@ export function counterSlots(maps: ReadonlyMap<string, MapSpec>): number {
   return 1 + maps.size;
 }
 
-const PROVIDER_TAGS: Record<string, string> = {
-  BEGIN: 'begin', END: 'end', tracepoint: 'tp', rawtracepoint: 'rtp', kprobe: 'kp', kretprobe: 'kret',
-  uprobe: 'up', uretprobe: 'uret', usdt: 'usdt', profile: 'prof', interval: 'intvl', software: 'sw',
-  hardware: 'hw', kfunc: 'kf', kretfunc: 'kretf', watchpoint: 'wp', asyncwatchpoint: 'awp', iter: 'it',
-};
-
-export function programType(provider: string): ProgramType {
-  switch (provider) {
-    case 'BEGIN': case 'END': case 'rawtracepoint': return 'raw_tracepoint';
-    case 'tracepoint': return 'tracepoint';
-    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
-      return 'perf_event';
-    default: return 'kprobe';
-  }
+export function programType(provider: ProbeProvider): ProgramType {
+  return providerRecord(provider).programType;
 }
 
 /** Does the probe's code depend on which attach point fired (so it needs a program per target)? */
@@ -280,16 +233,11 @@ function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] 
   return plans;
 }
 
-export function generate(
-  program: TypedProgram,
-  kernel: KernelInfo,
-  fds: MapFds,
-  options: CodegenOptions = {},
-): CodegenResult {
+export function generate(program: TypedProgram, kernel: KernelInfo, options: CodegenOptions = {}): CodegenResult {
   const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin'));
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
-  module.declare('declare i64 @llvm.bpf.pseudo(i64, i64)');
+  const maps = new ModuleMaps(module, program, counterSlots(program.maps));
   module.declare('declare void @llvm.lifetime.start.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.lifetime.end.p0i8(i64 immarg, i8* nocapture)');
   module.declare('declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)');
@@ -300,19 +248,21 @@ export function generate(
   const mode = options.syscallDispatch ?? 'auto';
   for (const [i, plan] of planPrograms(program, mode).entries()) {
     const first = plan.targets[0]!;
-    const name = plan.syscall ? `tl_sys_${i}` : `tl_${PROVIDER_TAGS[first.provider] ?? 'p'}_${i}`;
-    const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : sectionFor(first);
+    const name = plan.syscall ? `tl_sys_${i}` : `tl_${providerRecord(first.provider).tag}_${i}`;
+    const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : providerRecord(first.provider).section(first.parts);
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
-    const generator = new ProbeGenerator(program, kernel, fds, options, module, fn, plan.probe, plan.targets, syscall);
+    const generator = new ProbeGenerator(program, kernel, maps, options, module, fn, plan.probe, plan.targets, syscall);
     generator.helperErrorSites = helperErrorSites;
     generator.readSites = readSites;
     generator.generate();
     module.addFunction(fn);
     programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
   }
-  return { ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites };
+  return {
+    ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites, maps: maps.definitions, mapSymbols: maps.symbols,
+  };
 }
 
 /** The read sites of a module, numbered once each (a span read with one helper is one site). */
@@ -357,17 +307,6 @@ function syscallLayout(kernel: KernelInfo): SyscallLayout {
     origAx: reg('orig_ax', 120),
     threadStatus: threadInfo + (field('struct thread_info', 'status') ?? 16),
   };
-}
-
-function sectionFor(t: ProbeTarget): string {
-  switch (t.provider) {
-    case 'tracepoint': return `tracepoint/${t.parts[0]}/${t.parts[1]}`;
-    case 'BEGIN': case 'END': return `raw_tracepoint/${t.provider}`;
-    case 'rawtracepoint': return `raw_tracepoint/${t.parts.at(-1)}`;
-    case 'profile': case 'interval': case 'software': case 'hardware': case 'watchpoint': case 'asyncwatchpoint':
-      return 'perf_event';
-    default: return `kprobe/${t.provider}`;
-  }
 }
 
 /** A value in generated code: an integer in a register, or a pointer to bytes of `type`. */
@@ -421,7 +360,7 @@ function isScalar64(t: Type): boolean {
   return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp' || t.kind === 'strerror';
 }
 
-/** What failed: a read at a site (its slot in MapFds.readFailures), or a counted update. */
+/** What failed: a read at a site (its slot in READ_FAILURES_MAP), or a counted update. */
 type Failure = { readonly read: number } | { readonly counter: number };
 
 /** Where break/continue go: labels of a while loop, or the return of a for-loop callback. */
@@ -460,7 +399,7 @@ class ProbeGenerator {
   constructor(
     private readonly program: TypedProgram,
     private readonly kernel: KernelInfo,
-    private readonly fds: MapFds,
+    private readonly maps: ModuleMaps,
     private readonly options: CodegenOptions,
     private readonly module: ModuleBuilder,
     private readonly fn: FunctionBuilder,
@@ -574,11 +513,14 @@ class ProbeGenerator {
     const { fn } = this;
     const out = this.temp({ kind: 'string', size });
     this.memset(out, size);
-    const fd = this.fds.syscallNames?.(this.syscall!.event) ?? -1;
+    const names = this.maps.ref({
+      symbol: syscallNamesMap(this.syscall!.event), type: 'array', keySize: 4, valueSize: SYSCALL_NAME_BYTES,
+      maxEntries: Math.max(1, ...syscallTable().map(([nr]) => nr + 1)),
+    });
     fn.beginScope();
     const key = fn.scratch(i32, 4);
     fn.store(fn.intCast(this.syscallNr!, i32, false), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(fd), fn.bitcast(key, i8p)]);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [names, fn.bitcast(key, i8p)]);
     fn.endScope();
     const found = fn.label('name');
     const done = fn.label('named');
@@ -590,13 +532,13 @@ class ProbeGenerator {
     return out;
   }
 
-  /** Returns from the program when the run has been stopped (see MapFds.stopped). */
-  private returnIfStopped(mapFd: number): void {
+  /** Returns from the program when the run has been stopped (see STOPPED_MAP). */
+  private returnIfStopped(): void {
     const { fn } = this;
     fn.beginScope();
     const key = fn.scratch(i32, 4);
     fn.store(constInt(i32, 0), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(mapFd), fn.bitcast(key, i8p)]);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.address(STOPPED_MAP), fn.bitcast(key, i8p)]);
     fn.endScope();
     const check = fn.label('check');
     const stop = fn.label('stopped');
@@ -649,7 +591,7 @@ class ProbeGenerator {
     const body = this.probe.probe;
     fn.setLocation(body.span.line, body.span.column);
     const special = this.targets[0]?.provider;
-    if (this.fds.stopped !== undefined && special !== 'BEGIN' && special !== 'END') this.returnIfStopped(this.fds.stopped);
+    if (special !== 'BEGIN' && special !== 'END') this.returnIfStopped();
     this.beginExits();
     if (body.predicate) {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
@@ -747,20 +689,105 @@ class ProbeGenerator {
       case 'ForStmt':
         this.forLoop(s);
         return;
+      case 'ForRangeStmt':
+        this.forRange(s);
+        return;
+      case 'LetStmt':
+        this.declare(s);
+        return;
     }
   }
 
+  /** `let $x = e`; `let $x;` sets it to 0 (again on every run of the declaration, as in a loop). */
+  private declare(s: LetStmt): void {
+    const key = variableKey(s.variable);
+    if (s.value) {
+      this.storeVariable(key, this.expr(s.value));
+      return;
+    }
+    const v = this.variableSlot(key, INT64);
+    if (isAggregate(v.type)) this.memset(v.slot, sizeOf(v.type));
+    else this.fn.store(constInt(i64, 0), this.fn.bitcast(v.slot, ptr(i64)), 8);
+  }
+
   /**
-   * `for ($kv : @m) { body }` → bpf_for_each_map_elem with the body as a callback. Variables of
-   * the probe that the body uses travel in a context struct on this stack: copied in before the
-   * call and back after it, so the body reads and writes them as if inline.
+   * `for ($i : start..end) { body }` → bpf_loop with the body as a callback; start and end are
+   * read once. bpf_loop runs at most 2^23 times: a longer range fails (-E2BIG, reported with -k).
    */
+  private forRange(s: ForRangeStmt): void {
+    const { fn } = this;
+    const start = this.toI64(this.expr(s.start));
+    const end = this.toI64(this.expr(s.end));
+    const empty = fn.icmp('sle', end, start);
+    const count = fn.binary('sub', end, start);
+    this.loopCallback(s, [{ type: i64, name: 'index' }, { type: i8p, name: 'context' }], 1, {
+      prepare: (context) => fn.store(start, fn.bitcast(context, ptr(i64)), 8),
+      enter: (body, callback) => {
+        // $i = start (kept in the context's first 8 bytes) + index
+        const slot = callback.alloca(i64);
+        const first = callback.load(callback.bitcast(callback.param(1), ptr(i64)), 8);
+        callback.store(callback.binary('add', first, callback.param(0)), slot, 8);
+        body.vars.set(variableKey(s.variable), { type: INT64, slot });
+      },
+      call: (callback, context) => {
+        // Not called for an empty range: the verifier (6.18) skips the callback of a loop it knows
+        // runs 0 times, then fails to JIT it ("No program to jit").
+        const run = fn.label('range');
+        const done = fn.label('endrange');
+        fn.condBr(empty, done, run);
+        fn.place(run);
+        const rc = fn.callHelper(Helper.loop, i64, [fn.intCast(count, i32, false), callback.pointer, context, constInt(i64, 0)]);
+        this.reportHelperError(Helper.loop, rc);
+        fn.br(done);
+        fn.place(done);
+      },
+    });
+  }
+
+  /** `for ($kv : @m) { body }` → bpf_for_each_map_elem with the body as a callback. */
   private forLoop(s: ForStmt): void {
     const { fn } = this;
     const spec = this.mapSpec(mapName(s.map));
     const kvType = this.program.types.get(s.variable)!;
+    this.loopCallback(s, [
+      { type: i8p, name: 'map' }, { type: i8p, name: 'key' }, { type: i8p, name: 'value' }, { type: i8p, name: 'context' },
+    ], 3, {
+      enter: (body, callback) => {
+        // $kv: the entry's key and value side by side, as a tuple.
+        const kv = body.temp(kvType);
+        const elements = kvType.kind === 'tuple' ? kvType.elements : [];
+        const layout = tupleLayout(elements);
+        body.memcpy(callback.byteOffset(kv, layout.offsets[0]!), callback.param(1), sizeOf(elements[0]!));
+        body.memcpy(callback.byteOffset(kv, layout.offsets[1]!), callback.param(2), sizeOf(elements[1]!));
+        body.vars.set(variableKey(s.variable), { type: kvType, slot: kv });
+      },
+      call: (callback, context) => {
+        fn.callHelper(Helper.forEachMapElem, i64, [this.mapPointer(spec.name), callback.pointer, context, constInt(i64, 0)]);
+      },
+    });
+  }
+
+  /**
+   * The body of a for loop as the callback of a looping helper (`params`; the context pointer is
+   * parameter `contextParam`). Variables of the probe that the body uses travel in a context
+   * struct on this stack, after 8 bytes the loop may use (`prepare`): copied in before the call
+   * and back after it, so the body reads and writes them as if inline. `enter` sets the loop
+   * variable in the callback, `call` calls the helper.
+   */
+  private loopCallback(
+    s: ForStmt | ForRangeStmt,
+    params: readonly { type: IrType; name: string }[],
+    contextParam: number,
+    steps: {
+      prepare?: (context: IrValue) => void;
+      enter: (body: ProbeGenerator, callback: FunctionBuilder) => void;
+      call: (callback: FunctionBuilder, context: IrValue) => void;
+    },
+  ): void {
+    const { fn } = this;
+    const loopKey = variableKey(s.variable);
     const used = variablesIn(s.body);
-    const shared = [...this.vars].filter(([name]) => used.has(name) && name !== s.variable.name);
+    const shared = [...this.vars].filter(([key]) => used.has(key) && key !== loopKey);
     const offsets: number[] = [];
     let size = 8;
     for (const [, v] of shared) {
@@ -768,34 +795,27 @@ class ProbeGenerator {
       size += alignUp(Math.max(1, sizeOf(v.type)), 8);
     }
     const context = fn.bitcast(fn.scratch(arrayType(size, i8)), i8p);
+    steps.prepare?.(context);
     shared.forEach(([, v], i) => this.memcpy(fn.byteOffset(context, offsets[i]!), v.slot, slotSize(v.type)));
 
-    const callback = new FunctionBuilder(`${fn.name}_for${this.callbacks++}`, undefined, [
-      { type: i8p, name: 'map' }, { type: i8p, name: 'key' }, { type: i8p, name: 'value' }, { type: i8p, name: 'context' },
-    ]);
+    const callback = new FunctionBuilder(`${fn.name}_for${this.callbacks++}`, undefined, [...params]);
     callback.attachDebug(this.module.debug!, s.span.line);
     callback.setLocation(s.span.line, s.span.column);
-    const body = new ProbeGenerator(this.program, this.kernel, this.fds, this.options, this.module, callback, this.probe, this.targets);
+    const body = new ProbeGenerator(this.program, this.kernel, this.maps, this.options, this.module, callback, this.probe, this.targets);
     body.helperErrorSites = this.helperErrorSites;
     body.readSites = this.readSites;
-    shared.forEach(([name, v], i) => {
-      const slot = callback.byteOffset(callback.param(3), offsets[i]!, isAggregate(v.type) ? i8 : i64);
-      body.vars.set(name, { type: v.type, slot });
+    shared.forEach(([key, v], i) => {
+      const slot = callback.byteOffset(callback.param(contextParam), offsets[i]!, isAggregate(v.type) ? i8 : i64);
+      body.vars.set(key, { type: v.type, slot });
     });
-    // $kv: the entry's key and value side by side, as a tuple.
-    const kv = body.temp(kvType);
-    const elements = kvType.kind === 'tuple' ? kvType.elements : [];
-    const layout = tupleLayout(elements);
-    body.memcpy(callback.byteOffset(kv, layout.offsets[0]!), callback.param(1), sizeOf(elements[0]!));
-    body.memcpy(callback.byteOffset(kv, layout.offsets[1]!), callback.param(2), sizeOf(elements[1]!));
-    body.vars.set(s.variable.name, { type: kvType, slot: kv });
+    steps.enter(body, callback);
     body.loops.push('callback');
     body.beginExits();
     body.block(s.body);
     body.endExits();
     this.module.addFunction(callback);
 
-    fn.callHelper(Helper.forEachMapElem, i64, [this.mapPointer(spec.name), callback.pointer, context, constInt(i64, 0)]);
+    steps.call(callback, context);
     shared.forEach(([, v], i) => this.memcpy(v.slot, fn.byteOffset(context, offsets[i]!), slotSize(v.type)));
   }
 
@@ -812,7 +832,7 @@ class ProbeGenerator {
       value = this.arith(s.op, current, value);
     }
     if (s.target.kind === 'Variable') {
-      this.storeVariable(s.target.name, value);
+      this.storeVariable(variableKey(s.target), value);
     } else {
       const spec = this.mapSpec(mapName(s.target));
       const key = this.mapKey(spec, s.target);
@@ -822,14 +842,20 @@ class ProbeGenerator {
     }
   }
 
-  private storeVariable(name: string, value: Val): void {
-    let v = this.vars.get(name);
+  /** The stack slot of a variable (by variableKey), made on first use with its type in the probe. */
+  private variableSlot(key: string, fallback: Type): { type: Type; slot: IrValue } {
+    let v = this.vars.get(key);
     if (!v) {
-      const declared = this.program.variables.get(this.probe.probe)?.get(name)?.type ?? value.type;
+      const declared = this.program.variables.get(this.probe.probe)?.get(key)?.type ?? fallback;
       v = { type: declared, slot: this.fn.alloca(irStorage(declared)) }; // lives for the whole probe
       if (isAggregate(declared)) this.memset(v.slot, sizeOf(declared));
-      this.vars.set(name, v);
+      this.vars.set(key, v);
     }
+    return v;
+  }
+
+  private storeVariable(key: string, value: Val): void {
+    const v = this.variableSlot(key, value.type);
     if (isAggregate(v.type)) this.storeInto(v.slot, v.type, value);
     else this.fn.store(this.normalize(this.toI64(value), v.type).ir, this.fn.bitcast(v.slot, ptr(i64)), 8);
   }
@@ -841,14 +867,34 @@ class ProbeGenerator {
   }
 
   private mapPointer(name: string): IrValue {
-    const fd = this.fds.maps.get(name);
-    if (fd === undefined) throw new Error(`internal error: no fd for map ${name}`);
-    return this.pseudoMap(fd);
+    const symbol = this.maps.symbols.get(name);
+    if (symbol === undefined) throw new Error(`internal error: no map ${name}`);
+    return this.maps.address(symbol);
   }
 
-  private pseudoMap(fd: number): IrValue {
-    const raw = this.fn.call(i64, 'llvm.bpf.pseudo', [constInt(i64, BPF_PSEUDO_MAP_FD), constInt(i64, fd)])!;
-    return this.fn.intToPtr(raw, i8p);
+  /**
+   * A value only the run knows (RUN_START_NS, RUN_CPID), which the runtime writes into
+   * RUN_VALUES_MAP before attaching: the object stays the same from run to run.
+   */
+  private runValue(slot: number): IrValue {
+    const { fn } = this;
+    const map = this.maps.ref({ symbol: RUN_VALUES_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: RUN_VALUE_SLOTS });
+    fn.beginScope();
+    const key = fn.scratch(i32, 8);
+    const value = fn.scratch(i64, 8);
+    fn.store(constInt(i32, slot), key, 4);
+    fn.store(constInt(i64, 0), value, 8);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [map, fn.bitcast(key, i8p)]);
+    const found = fn.label('run');
+    const done = fn.label('ran');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, done);
+    fn.place(found);
+    fn.store(fn.load(fn.bitcast(p, ptr(i64)), 8), value, 8);
+    fn.br(done);
+    fn.place(done);
+    const result = fn.load(value, 8);
+    fn.endScope();
+    return result;
   }
 
   /** Builds a map's kernel key on the stack: the user key (zero-padded), room for a bucket. */
@@ -917,7 +963,7 @@ class ProbeGenerator {
     // the null check below is not a branch it has to explore (no state kept per counted event).
     const key = fn.scratch(i32, 8);
     fn.store(constInt(i32, index), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.counters), fn.bitcast(key, i8p)]);
+    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.address(COUNTERS_MAP), fn.bitcast(key, i8p)]);
     const have = fn.icmp('ne', p, { type: i8p, ref: 'null' });
     const inc = fn.label('count');
     const done = fn.label('counted');
@@ -1136,7 +1182,7 @@ class ProbeGenerator {
   /** Reserves a ring buffer record; returns the record and the label to continue at. */
   private emitEvent(spec: EventSpec, write: (record: IrValue) => void, wake: boolean): void {
     const { fn } = this;
-    const rb = this.pseudoMap(this.fds.ringbuf);
+    const rb = this.maps.address(EVENTS_MAP);
     const record = fn.callHelper(Helper.ringbufReserve, i8p, [rb, constInt(i64, spec.size), constInt(i64, 0)]);
     const ok = fn.icmp('ne', record, { type: i8p, ref: 'null' });
     const fill = fn.label('event');
@@ -1183,7 +1229,7 @@ class ProbeGenerator {
       case 'Builtin':
         return this.builtin(e.name, type);
       case 'Variable': {
-        const v = this.vars.get(e.name);
+        const v = this.vars.get(variableKey(e));
         if (!v) return { type, ir: constInt(i64, 0) };
         if (isAggregate(v.type)) return { type: v.type, ir: v.slot };
         return { type: v.type, ir: fn.load(v.slot, 8) };
@@ -1211,7 +1257,7 @@ class ProbeGenerator {
       case 'IncDec': {
         const before = this.expr(e.target);
         const after = this.arith(e.op === '++' ? '+' : '-', before, { type: INT64, ir: constInt(i64, 1) });
-        if (e.target.kind === 'Variable') this.storeVariable(e.target.name, after);
+        if (e.target.kind === 'Variable') this.storeVariable(variableKey(e.target), after);
         else {
           const spec = this.mapSpec(mapName(e.target));
           const key = this.mapKey(spec, e.target);
@@ -1227,14 +1273,17 @@ class ProbeGenerator {
         const then = fn.label('tthen');
         const otherwise = fn.label('telse');
         const done = fn.label('tdone');
-        const condition = this.truthy(this.expr(e.condition));
+        const tested = this.expr(e.condition);
+        const condition = this.truthy(tested);
+        // `a ?: b`: the value tested is the result (see Ternary.then).
+        const thenValue = () => (e.then === e.condition ? tested : this.expr(e.then));
         if (isAggregate(type)) {
           // The result's slot is made before the branches, so that both reach it.
           const out = this.temp(type);
           this.memset(out, sizeOf(type));
           fn.condBr(condition, then, otherwise);
           fn.place(then);
-          this.storeInto(out, type, this.expr(e.then));
+          this.storeInto(out, type, thenValue());
           fn.br(done);
           fn.place(otherwise);
           this.storeInto(out, type, this.expr(e.otherwise));
@@ -1244,7 +1293,7 @@ class ProbeGenerator {
         }
         fn.condBr(condition, then, otherwise);
         fn.place(then);
-        const a = this.toI64(this.expr(e.then));
+        const a = this.toI64(thenValue());
         const thenEnd = fn.label('tthenend');
         fn.br(thenEnd);
         fn.place(thenEnd);
@@ -1258,32 +1307,40 @@ class ProbeGenerator {
         fn.place(done);
         return { type, ir: fn.phi(i64, [[a, thenEnd], [b, elseEnd]]) };
       }
-      case 'FieldAccess':
+      case 'FieldAccess': {
+        const record = this.program.types.get(e.object);
+        if (record?.kind === 'tuple') return this.tupleElement(e.object, record.names?.indexOf(e.field) ?? 0, type);
         return this.fieldAccess(e, type);
+      }
       case 'TupleExpr': {
         const out = this.temp(type);
         this.memset(out, sizeOf(type));
         this.storeInto(out, type, { type, ir: out }, e.elements.map((x) => this.expr(x)));
         return { type, ir: out };
       }
-      case 'TupleIndex': {
-        const tuple = this.expr(e.tuple);
-        const tt = tuple.type;
-        if (tt.kind !== 'tuple') return { type, ir: constInt(i64, 0) };
-        const offset = tupleLayout(tt.elements).offsets[e.index]!;
-        const p = fn.byteOffset(tuple.ir, offset);
-        return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
-      }
+      case 'TupleIndex':
+        return this.tupleElement(e.tuple, e.index, type);
       case 'Cast':
         return { type, ir: this.fitToType(this.toI64(this.expr(e.operand)), type) };
       case 'Index': {
+        if (this.program.types.get(e.object)?.kind === 'tuple') return this.tupleElement(e.object, Number(this.integerConstant(e.index)), type);
         const fromMemory = this.readPlace(e, type);
         if (fromMemory) return fromMemory;
-        // A string on the stack (comm, a variable): a constant index into its bytes.
+        // A string on the stack (comm, a variable): a byte of it, 0 past its end (bpftrace 0.25
+        // indexes strings with any integer).
         const s = this.expr(e.object);
-        const at = constantOf(e.index);
-        if (s.type.kind !== 'string' || at === undefined || at < 0n || at >= BigInt(sizeOf(s.type))) return { type, ir: constInt(i64, 0) };
-        return { type, ir: this.loadInt(fn.byteOffset(s.ir, Number(at)), type) };
+        if (s.type.kind !== 'string') return { type, ir: constInt(i64, 0) };
+        const at = this.toI64(this.expr(e.index));
+        const byte = this.temp(INT64);
+        fn.store(constInt(i64, 0), fn.bitcast(byte, ptr(i64)), 8);
+        const inside = fn.label('strindex');
+        const done = fn.label('strindexed');
+        fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type))), inside, done);
+        fn.place(inside);
+        fn.store(this.loadInt(fn.byteOffset(s.ir, at), type), fn.bitcast(byte, ptr(i64)), 8);
+        fn.br(done);
+        fn.place(done);
+        return { type, ir: fn.load(fn.bitcast(byte, ptr(i64)), 8) };
       }
       case 'SizeOf':
       case 'OffsetOf':
@@ -1291,6 +1348,16 @@ class ProbeGenerator {
       default:
         return { type, ir: constInt(i64, 0) };
     }
+  }
+
+  /** Element `index` of a tuple or record: `$t.1`, `$t[1]`, `$r.name`. */
+  private tupleElement(tupleExpr: Expr, index: number, type: Type): Val {
+    const tuple = this.expr(tupleExpr);
+    const tt = tuple.type;
+    const offset = tt.kind === 'tuple' ? tupleLayout(tt.elements).offsets[index] : undefined;
+    if (offset === undefined) return { type, ir: constInt(i64, 0) };
+    const p = this.fn.byteOffset(tuple.ir, offset);
+    return isAggregate(type) ? { type, ir: p } : { type, ir: this.loadInt(p, type) };
   }
 
   private call(c: Call, type: Type): Val {
@@ -1351,69 +1418,62 @@ class ProbeGenerator {
   }
 
   private builtin(name: string, type: Type): Val {
-    const { fn } = this;
-    const int = (v: IrValue): Val => ({ type, ir: v });
-    switch (name) {
-      case 'pid': case 'tid': {
-        const v = fn.callHelper(Helper.getCurrentPidTgid, i64, []);
-        return int(name === 'pid' ? fn.binary('lshr', v, constInt(i64, 32)) : fn.binary('and', v, constInt(i64, 0xffffffff)));
+    return ProbeGenerator.BUILTIN_CODE[builtinNamed(name)!](this, name, type);
+  }
+
+  /** The code that reads each builtin variable. */
+  private static readonly BUILTIN_CODE = {
+    pid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', g.pidTgid(), constInt(i64, 32)) }),
+    tid: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.pidTgid(), constInt(i64, 0xffffffff)) }),
+    uid: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.uidGid(), constInt(i64, 0xffffffff)) }),
+    gid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', g.uidGid(), constInt(i64, 32)) }),
+    nsecs: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.ktimeGetNs, i64, []) }),
+    elapsed: (g, _name, type) => ({
+      type, ir: g.fn.binary('sub', g.fn.callHelper(Helper.ktimeGetNs, i64, []), g.runValue(RUN_START_NS)),
+    }),
+    cpu: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getSmpProcessorId, i64, []) }),
+    numaid: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getNumaNodeId, i64, []) }),
+    rand: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getPrandomU32, i64, []) }),
+    cgroup: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentCgroupId, i64, []) }),
+    curtask: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentTask, i64, []) }),
+    jiffies: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.jiffies64, i64, []) }),
+    comm: (g, _name, type) => {
+      const out = g.temp(type);
+      g.memset(out, 16);
+      g.fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
+      return { type, ir: out };
+    },
+    probe: (g, _name, type) => {
+      if (g.syscall && g.targets.length > 1) return { type, ir: g.syscallProbeName(sizeOf(type)) };
+      return { type, ir: g.stringConstant(g.targets[0]!.name, sizeOf(type)) };
+    },
+    ctx: (g, _name, type) => ({ type, ir: g.fn.ptrToInt(g.fn.param(0)) }),
+    args: (g, _name, type) => ({ type, ir: g.fn.param(0) }),
+    func: (g, _name, type) => ({ type, ir: g.stringConstant(g.targets[0]!.func ?? '', sizeOf(type)) }),
+    cpid: (g, _name, type) => ({ type, ir: g.runValue(RUN_CPID) }),
+    retval: (g, _name, type) => {
+      const t = g.targets[0]!;
+      if (t.provider === 'kretfunc') {
+        const n = g.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
+        return g.normalize(g.ctxU64(n * 8), type);
       }
-      case 'uid': case 'gid': {
-        const v = fn.callHelper(Helper.getCurrentUidGid, i64, []);
-        return int(name === 'gid' ? fn.binary('lshr', v, constInt(i64, 32)) : fn.binary('and', v, constInt(i64, 0xffffffff)));
-      }
-      case 'nsecs':
-        return int(fn.callHelper(Helper.ktimeGetNs, i64, []));
-      case 'elapsed':
-        return int(fn.binary('sub', fn.callHelper(Helper.ktimeGetNs, i64, []), constInt(i64, this.options.startNs ?? 0n)));
-      case 'cpu':
-        return int(fn.callHelper(Helper.getSmpProcessorId, i64, []));
-      case 'numaid':
-        return int(fn.callHelper(Helper.getNumaNodeId, i64, []));
-      case 'rand':
-        return int(fn.callHelper(Helper.getPrandomU32, i64, []));
-      case 'cgroup':
-        return int(fn.callHelper(Helper.getCurrentCgroupId, i64, []));
-      case 'curtask':
-        return int(fn.callHelper(Helper.getCurrentTask, i64, []));
-      case 'jiffies':
-        return int(fn.callHelper(Helper.jiffies64, i64, []));
-      case 'comm': {
-        const out = this.temp(type);
-        this.memset(out, 16);
-        fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
-        return { type, ir: out };
-      }
-      case 'probe':
-        if (this.syscall && this.targets.length > 1) return { type, ir: this.syscallProbeName(sizeOf(type)) };
-        return { type, ir: this.stringConstant(this.targets[0]!.name, sizeOf(type)) };
-      case 'ctx':
-        return int(fn.ptrToInt(fn.param(0)));
-      case 'args':
-        return { type, ir: fn.param(0) };
-      case 'func':
-        return { type, ir: this.stringConstant(this.targets[0]!.func ?? '', sizeOf(type)) };
-      case 'cpid':
-        return int(constInt(i64, this.options.cpid ?? 0));
-      case 'retval': {
-        const t = this.targets[0]!;
-        if (t.provider === 'kretfunc') {
-          const n = this.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
-          return this.normalize(this.ctxU64(n * 8), type);
-        }
-        return int(this.ctxU64(PT_REGS_RAX));
-      }
-      case 'username':
-        return int(fn.binary('and', fn.callHelper(Helper.getCurrentUidGid, i64, []), constInt(i64, 0xffffffff)));
-      case 'kstack':
-      case 'ustack':
-        return this.stack(type);
-      default: {
-        const m = /^(s?)arg(\d+)$/.exec(name);
-        if (m) return this.argument(Number(m[2]), m[1] === 's', type);
-        return int(constInt(i64, 0));
-      }
-    }
+      return { type, ir: g.ctxU64(PT_REGS_RAX) };
+    },
+    username: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.uidGid(), constInt(i64, 0xffffffff)) }),
+    kstack: (g, _name, type) => g.stack(type),
+    ustack: (g, _name, type) => g.stack(type),
+    // Not read from the context yet: always 0.
+    usermode: (_g, _name, type) => ({ type, ir: constInt(i64, 0) }),
+    argN: (g, name, type) => g.argument(Number(name.slice('arg'.length)), false, type),
+    sargN: (g, name, type) => g.argument(Number(name.slice('sarg'.length)), true, type),
+  } satisfies Record<BuiltinName, (g: ProbeGenerator, name: string, type: Type) => Val>;
+
+  private pidTgid(): IrValue {
+    return this.fn.callHelper(Helper.getCurrentPidTgid, i64, []);
+  }
+
+  private uidGid(): IrValue {
+    return this.fn.callHelper(Helper.getCurrentUidGid, i64, []);
   }
 
   /** A u64 at `offset` in the context (pt_regs, or a raw tracepoint's/kfunc's argument array). */
@@ -1654,12 +1714,31 @@ class ProbeGenerator {
   private stack(type: Type): Val {
     const { fn } = this;
     if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
-    const fd = this.fds.stacks?.get(stackMapKey(type.kind, type.depth));
-    if (fd === undefined) throw new Error(`internal error: no stack map for ${type.kind}(${type.depth})`);
     const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
-    const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), this.pseudoMap(fd), constInt(i64, flags)]);
+    const map = this.maps.address(stackMap(type.kind, type.depth));
+    const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), map, constInt(i64, flags)]);
     if (type.kind === 'kstack') return { type, ir: id };
+    this.announceProcess();
     return this.userAddress(id, type);
+  }
+
+  /** Sends PROCESS_SEEN_EVENT the first time this process records a ustack. */
+  private announceProcess(): void {
+    const { fn } = this;
+    const seen = this.maps.ref({ symbol: PROCESSES_SEEN_MAP, type: 'hash', keySize: 8, valueSize: 8, maxEntries: PROCESSES_SEEN_MAX, noPrealloc: true });
+    const record = fn.scratch(arrayType(16, i8));
+    const id = fn.bitcast(record, ptr(i64));
+    const pid = fn.byteOffset(record, 8, i64);
+    fn.store(constInt(i64, PROCESS_SEEN_EVENT), id, 8);
+    fn.store(fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32)), pid, 8);
+    const rc = fn.callHelper(Helper.mapUpdateElem, i64, [seen, fn.bitcast(pid, i8p), fn.bitcast(id, i8p), constInt(i64, BPF_NOEXIST)]);
+    const announce = fn.label('newprocess');
+    const done = fn.label('knownprocess');
+    fn.condBr(fn.icmp('eq', rc, constInt(i64, 0)), announce, done);
+    fn.place(announce);
+    fn.callHelper(Helper.ringbufOutput, i64, [this.maps.address(EVENTS_MAP), fn.bitcast(record, i8p), constInt(i64, 16), constInt(i64, BPF_RB_NO_WAKEUP)]);
+    fn.br(done);
+    fn.place(done);
   }
 
   private integerConstant(e: Expr): bigint {
@@ -1695,14 +1774,14 @@ class ProbeGenerator {
     const helper = string ? READ_HELPERS[space].string : READ_HELPERS[space].bytes;
     const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
     const rc = fn.callHelper(helper, i64, [dest, n, fn.intToPtr(address, i8p)]);
-    if (this.fds.readFailures !== undefined && span) this.noteFailure(rc, { read: this.readSites.slot(span, helper) });
+    if (span) this.noteFailure(rc, { read: this.readSites.slot(span, helper) });
     if (reportEach) this.reportHelperError(helper, rc, true, span);
     return rc;
   }
 
   /**
    * Notes, without a branch, that the helper whose result is `rc` failed (rc < 0, whose sign bit
-   * is the 1 added): at a read site (its slot in MapFds.readFailures) or for a counter.
+   * is the 1 added): at a read site (its slot in READ_FAILURES_MAP) or for a counter.
    */
   private noteFailure(rc: IrValue, failure: Failure): void {
     const { fn } = this;
@@ -1777,7 +1856,10 @@ class ProbeGenerator {
         const next = fn.label('readcounted');
         const key = fn.alloca(i32, 8);
         fn.store(constInt(i32, 0), key, 4);
-        const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.pseudoMap(this.fds.readFailures!), fn.bitcast(key, i8p)]);
+        const readFailures = this.maps.ref({
+          symbol: READ_FAILURES_MAP, type: 'percpu_array', keySize: 4, valueSize: READ_FAILURE_BYTES, maxEntries: 1,
+        });
+        const p = fn.callHelper(Helper.mapLookupElem, i8p, [readFailures, fn.bitcast(key, i8p)]);
         fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, next);
         fn.place(found);
         for (const { slot, bit } of reads) {
@@ -2110,7 +2192,7 @@ function slotSize(t: Type): number {
 function variablesIn(node: unknown): Set<string> {
   const found = new Set<string>();
   walk(node, (n) => {
-    if (n.kind === 'Variable') found.add((n as Variable).name);
+    if (n.kind === 'Variable') found.add(variableKey(n as Variable));
   });
   return found;
 }

@@ -26,15 +26,22 @@ export const Helper = {
   ringbufSubmit: 132,
   ringbufDiscard: 133,
   forEachMapElem: 164,
+  loop: 181,
   mapLookupPercpuElem: 195,
 } as const;
 
 /** bpf_get_stackid flags: walk the user stack instead of the kernel's. */
 export const BPF_F_USER_STACK = 1 << 8;
 
+/** bpf_map_update_elem flags: only if the key is absent (returns 0 then). */
+export const BPF_NOEXIST = 1;
+
+/**
+ * Event id of the ring buffer record (id, pid: two u64) a process sends with its first ustack:
+ * the runtime then reads its mappings, so its stacks are named even after it has exited.
+ */
+export const PROCESS_SEEN_EVENT = 0xffff_ffff;
+
 /** bpf_ringbuf_submit flags: the probe skips the wake-up; the reader drains on a timer. */
 export const BPF_RB_NO_WAKEUP = 1;
 export const BPF_RB_FORCE_WAKEUP = 2;
-
-/** BPF_PSEUDO_MAP_FD: how `llvm.bpf.pseudo` marks an ld_imm64 of a map fd. */
-export const BPF_PSEUDO_MAP_FD = 1;

@@ -36,6 +36,13 @@ export interface UsdtNote extends UsdtProbe {
   readonly semaphoreAddress: bigint;
 }
 
+/** Symbol starts and sizes (exact as doubles in user space), names by index. */
+export interface SymbolEntries {
+  readonly starts: Float64Array;
+  readonly sizes: Float64Array;
+  name(i: number): string;
+}
+
 export const SHT_SYMTAB = 2;
 export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
@@ -349,6 +356,75 @@ export class ElfFile {
     };
   }
 
+  /**
+   * Every symbol bcc lists for symbolization (bpftrace 0.17 asks for all types): .symtab and
+   * .dynsym entries in section-header order, with a name and a non-zero value. Names are decoded
+   * on demand (`name(i)`), so a table of 100k symbols costs a few typed arrays.
+   */
+  symbolEntries(): SymbolEntries {
+    if (this.entriesCache) return this.entriesCache;
+    const tables: { data: Buffer; strs: Buffer }[] = [];
+    this.withFd((fd) => {
+      for (const sec of this.sections) {
+        if ((sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) || sec.size === 0n || Number(sec.entsize || 24n) !== 24) continue;
+        const strSec = this.sections[sec.link];
+        if (strSec) tables.push({ data: this.tableData(fd, sec), strs: this.tableData(fd, strSec) });
+      }
+    });
+    const total = tables.reduce((a, t) => a + Math.floor(t.data.length / 24), 0);
+    const starts = new Float64Array(total);
+    const sizes = new Float64Array(total);
+    const nameOff = new Uint32Array(total);
+    const tableOf = new Uint8Array(total);
+    let n = 0;
+    tables.forEach(({ data, strs }, table) => {
+      const count = Math.floor(data.length / 24);
+      const w32 = new Uint32Array(data.buffer, data.byteOffset, count * 6);
+      for (let i = 0; i < count; i++) {
+        const off = w32[i * 6]!;
+        if (off >= strs.length || strs[off] === 0) continue;
+        const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
+        if (value === 0) continue;
+        starts[n] = value;
+        sizes[n] = w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000;
+        nameOff[n] = off;
+        tableOf[n] = table;
+        n++;
+      }
+    });
+    this.entriesCache = {
+      starts: starts.subarray(0, n),
+      sizes: sizes.subarray(0, n),
+      name: (i) => {
+        const strs = tables[tableOf[i]!]!.strs;
+        const off = nameOff[i]!;
+        const end = strs.indexOf(0, off);
+        return strs.toString('utf8', off, end < 0 ? strs.length : end);
+      },
+    };
+    return this.entriesCache;
+  }
+
+  private entriesCache?: SymbolEntries;
+
+  /** `.gnu_debuglink`: the separate debug file's name and its CRC-32. */
+  debugLink(): { name: string; crc: number } | undefined {
+    const sec = this.section('.gnu_debuglink');
+    if (!sec) return undefined;
+    const data = this.sectionData(sec);
+    const end = data.indexOf(0);
+    if (end <= 0) return undefined;
+    const crcAt = (end + 4) & ~3;
+    if (crcAt + 4 > data.length) return undefined;
+    return { name: data.toString('utf8', 0, end), crc: data.readUInt32LE(crcAt) };
+  }
+
+  /** The `.text` section's address and file offset (how bcc places shared objects' addresses). */
+  textSection(): { addr: bigint; offset: bigint } | undefined {
+    const t = this.section('.text');
+    return t ? { addr: t.addr, offset: t.offset } : undefined;
+  }
+
   /** Parses notes (namesz, descsz, type, name, desc; 4-byte padding) from a buffer. */
   static parseNotes(buf: Buffer): { name: string; type: number; desc: Buffer }[] {
     const out: { name: string; type: number; desc: Buffer }[] = [];
@@ -400,9 +476,19 @@ export class ElfFile {
     return info;
   }
 
-  /** The GNU build-id as hex, or undefined. */
+  /** The GNU build-id as hex, or undefined (also when the file can no longer be read). */
   buildId(): string | undefined {
     if (this.buildIdCache !== undefined) return this.buildIdCache ?? undefined;
+    try {
+      return this.readBuildId();
+    } catch {
+      // Opened through /proc/PID/root of a process that has exited since: no build-id to give.
+      this.buildIdCache = null;
+      return undefined;
+    }
+  }
+
+  private readBuildId(): string | undefined {
     let id: string | null = null;
     const fromNotes = (buf: Buffer) => {
       for (const n of ElfFile.parseNotes(buf)) if (n.name === 'GNU' && n.type === 3) return n.desc.toString('hex');

@@ -14,3 +14,6 @@ export { ensureTracefs, findTracefs, listTracepoints, parseTracepointFormat, rea
 export { findInPath, findLibrary, ldCacheEntries, libraryDependencies, mappedFiles, parseLdCache, resolveBinary } from './resolve.js';
 export { hasPmu, kernelConfig, probeFeature } from './features.js';
 export type { Feature } from './features.js';
+export { FileSymbols, findDebugFile, PerfMap } from './user-symbols.js';
+export type { UserSymbolHit } from './user-symbols.js';
+export { stdSort, SymbolTable } from './symtab.js';

@@ -1,6 +1,7 @@
 // /proc/kallsyms: kernel function symbols, sorted by address, and address → symbol+offset lookup
 // (binary search) for ksym() and kstack.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { SymbolTable } from './symtab.js';
 
 export interface KernelSymbol {
   readonly address: bigint;
@@ -23,9 +24,37 @@ for (let c = 0; c < 6; c++) {
   HEX[0x41 + c] = 10 + c;
 }
 
+/** Kernel symbols are kept relative to this address (the high half of x86-64's address space). */
+const KERNEL_BASE_HI = 0xffff0000;
+const KERNEL_BASE = 0xffff_0000_0000_0000n;
+
+/** A file of unknown size (procfs) in 1 MiB reads: readFileSync's small reads are 2-3x slower here. */
+export function readWhole(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(8 << 20);
+    let n = 0;
+    for (;;) {
+      if (buf.length - n < 1 << 20) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const got = readSync(fd, buf, n, 1 << 20, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export class Kallsyms {
-  // One pass over the bytes records each function's address (as two 32-bit halves: kernel
-  // addresses do not fit a double) and where its name is; names and BigInts are made on demand.
+  // One pass over the bytes records each symbol's address (as two 32-bit halves: kernel addresses
+  // do not fit a double) and where its name is; names and BigInts are made on demand. The symbols
+  // are those bcc's KSyms keeps (every type but data: b, d, r), so that kstack and ksym name an
+  // address as bpftrace does; `symbols` and `addressOf` list only functions (t, w).
   private readonly buf: Buffer;
   private readonly hi: Uint32Array;
   private readonly lo: Uint32Array;
@@ -33,6 +62,9 @@ export class Kallsyms {
   private readonly nameStart: Uint32Array;
   private readonly nameEnd: Uint32Array;
   private readonly modEnd: Uint32Array;
+  /** Whether the symbol is a function (t, T, w, W). */
+  private readonly text: Uint8Array;
+  private table?: SymbolTable;
   private symbolList?: KernelSymbol[];
 
   constructor(text: Buffer | string) {
@@ -44,6 +76,7 @@ export class Kallsyms {
     let ns = new Uint32Array(cap);
     let ne = new Uint32Array(cap);
     let me = new Uint32Array(cap);
+    let tx = new Uint8Array(cap);
     let n = 0;
     let p = 0;
     const len = buf.length;
@@ -58,7 +91,7 @@ export class Kallsyms {
         digits++;
       }
       // " T name[\t[module]]\n"
-      const type = buf[p + 1];
+      const type = buf[p + 1]! | 0x20;
       const s0 = p + 3;
       let q = s0;
       while (q < len && buf[q] !== 0x0a && buf[q] !== 0x09) q++;
@@ -68,49 +101,52 @@ export class Kallsyms {
         while (q < len && buf[q] !== 0x0a) q++;
         modEnd = q;
       }
-      if (digits > 0 && buf[p] === 0x20 && (type === 0x74 || type === 0x54 || type === 0x77 || type === 0x57)) {
+      // Kernel addresses only (bcc: above 0x00ffffffffffffff, not all ones); these are all at or
+      // above KERNEL_BASE here, which keeps them exact as doubles relative to it.
+      if (digits > 0 && buf[p] === 0x20 && h >= KERNEL_BASE_HI && !(h === 0xffffffff && l === 0xffffffff)
+        && type !== 0x62 && type !== 0x64 && type !== 0x72) {
         if (n === cap) {
           cap *= 2;
-          const grow = (a: Uint32Array) => {
-            const b = new Uint32Array(cap);
+          const grow = <T extends Uint32Array | Uint8Array>(a: T): T => {
+            const b = new (a.constructor as new (n: number) => T)(cap);
             b.set(a);
             return b;
           };
-          hi = grow(hi); lo = grow(lo); ns = grow(ns); ne = grow(ne); me = grow(me);
+          hi = grow(hi); lo = grow(lo); ns = grow(ns); ne = grow(ne); me = grow(me); tx = grow(tx);
         }
         hi[n] = h;
         lo[n] = l;
         ns[n] = s0;
         ne[n] = nameEnd;
         me[n] = modEnd;
+        tx[n] = type === 0x74 || type === 0x77 ? 1 : 0;
         n++;
       }
       while (q < len && buf[q] !== 0x0a) q++;
       p = q + 1;
     }
-    // /proc/kallsyms is sorted except for module symbols; sort (stably) only if needed.
-    let sorted = true;
-    for (let i = 1; i < n && sorted; i++) {
-      if (hi[i]! < hi[i - 1]! || (hi[i] === hi[i - 1] && lo[i]! < lo[i - 1]!)) sorted = false;
+    this.hi = hi.slice(0, n); this.lo = lo.slice(0, n);
+    this.nameStart = ns.slice(0, n); this.nameEnd = ne.slice(0, n); this.modEnd = me.slice(0, n);
+    this.text = tx.slice(0, n);
+  }
+
+  /** Builds the lookup table now (it is otherwise built on the first lookup). */
+  prepare(): void {
+    this.sorted();
+  }
+
+  /** Sorted as bcc sorts them, on first lookup. */
+  private sorted(): SymbolTable {
+    if (!this.table) {
+      const starts = new Float64Array(this.hi.length);
+      for (let i = 0; i < starts.length; i++) starts[i] = (this.hi[i]! - KERNEL_BASE_HI) * 0x1_0000_0000 + this.lo[i]!;
+      this.table = new SymbolTable(starts, new Float64Array(starts.length));
     }
-    if (sorted) {
-      this.hi = hi.slice(0, n); this.lo = lo.slice(0, n);
-      this.nameStart = ns.slice(0, n); this.nameEnd = ne.slice(0, n); this.modEnd = me.slice(0, n);
-    } else {
-      const idx = Array.from({ length: n }, (_, i) => i);
-      idx.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b);
-      const pick = (a: Uint32Array) => Uint32Array.from(idx, (i) => a[i]!);
-      this.hi = pick(hi); this.lo = pick(lo);
-      this.nameStart = pick(ns); this.nameEnd = pick(ne); this.modEnd = pick(me);
-    }
+    return this.table;
   }
 
   static read(path = '/proc/kallsyms'): Kallsyms {
-    return new Kallsyms(readFileSync(path));
-  }
-
-  get length(): number {
-    return this.hi.length;
+    return new Kallsyms(readWhole(path));
   }
 
   private addr(i: number): bigint {
@@ -130,44 +166,34 @@ export class Kallsyms {
   /** Functions (text symbols), sorted by address. */
   get symbols(): readonly KernelSymbol[] {
     if (!this.symbolList) {
-      const out: KernelSymbol[] = new Array(this.length);
-      for (let i = 0; i < out.length; i++) {
+      const out: KernelSymbol[] = [];
+      for (let i = 0; i < this.hi.length; i++) {
+        if (!this.text[i]) continue;
         const m = this.module(i);
-        out[i] = m === undefined ? { address: this.addr(i), name: this.name(i) } : { address: this.addr(i), name: this.name(i), module: m };
+        out.push(m === undefined ? { address: this.addr(i), name: this.name(i) } : { address: this.addr(i), name: this.name(i), module: m });
       }
-      this.symbolList = out;
+      this.symbolList = out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     }
     return this.symbolList;
   }
 
   /** Whether addresses are real (they read as 0 without privilege / with kptr_restrict). */
   get hasAddresses(): boolean {
-    const n = this.length;
-    return n > 0 && (this.hi[n - 1] !== 0 || this.lo[n - 1] !== 0);
+    return this.hi.length > 0;
   }
 
   /**
-   * The symbol containing `address`: the last symbol at or below it. Several names at one address
-   * resolve to the first listed.
+   * The symbol of `address` as bcc names it: the last symbol at or below it, of aliases the one
+   * std::sort leaves last.
    */
   lookup(address: bigint): SymbolHit | undefined {
-    const n = this.length;
-    if (n === 0 || address < 0n || address > 0xffff_ffff_ffff_ffffn) return undefined;
-    const ah = Number(address >> 32n);
-    const al = Number(address & 0xffff_ffffn);
-    const le = (i: number) => this.hi[i]! < ah || (this.hi[i] === ah && this.lo[i]! <= al);
-    if (!le(0)) return undefined;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (le(mid)) lo = mid;
-      else hi = mid - 1;
-    }
-    while (lo > 0 && this.hi[lo - 1] === this.hi[lo] && this.lo[lo - 1] === this.lo[lo]) lo--;
-    const offset = address - this.addr(lo);
-    const m = this.module(lo);
-    return m === undefined ? { name: this.name(lo), offset } : { name: this.name(lo), offset, module: m };
+    if (address < KERNEL_BASE || address > 0xffff_ffff_ffff_ffffn) return undefined;
+    const hit = this.sorted().nearest(Number(address - KERNEL_BASE));
+    if (!hit) return undefined;
+    const i = hit.index;
+    const offset = BigInt(hit.offset);
+    const m = this.module(i);
+    return m === undefined ? { name: this.name(i), offset } : { name: this.name(i), offset, module: m };
   }
 
   /** `name+26` (decimal offset, as bpftrace's ksym with offsets and kstack print), or `name`. */
@@ -186,7 +212,7 @@ export class Kallsyms {
       const c = this.buf[at + needle.length];
       if (this.buf[at - 1] !== 0x20 || (c !== 0x0a && c !== 0x09 && c !== undefined)) continue;
       // Which symbol starts here? Names are in file order only when the file was sorted; scan.
-      for (let i = 0; i < starts.length; i++) if (starts[i] === at && ends[i] === at + needle.length) return this.addr(i);
+      for (let i = 0; i < starts.length; i++) if (starts[i] === at && ends[i] === at + needle.length && this.text[i]) return this.addr(i);
     }
     return undefined;
   }

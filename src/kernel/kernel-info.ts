@@ -105,4 +105,6 @@ export interface KernelInfo {
   libraryDependencies?(path: string): readonly string[];
   /** Kernel feature probes, e.g. 'kprobes' (kprobe PMU / kprobe_events), 'kfunc', 'hardware'. */
   hasFeature(feature: 'kprobes' | 'kfunc' | 'hardware' | 'iter' | 'uprobes'): boolean;
+  /** Which kernel this is (release, build id, BTF), for the compile cache's key. Optional. */
+  identity?(): string;
 }

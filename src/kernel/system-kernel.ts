@@ -1,6 +1,7 @@
 // The real KernelInfo: tracefs, BTF, kallsyms and ELF files of this machine, each read on first
 // use and kept.
 import { headerMacros } from './headers.js';
+import { kernelIdentity } from './identity.js';
 import { existsSync } from 'node:fs';
 import type { Type } from '../model/types.js';
 import { Btf, VMLINUX_BTF } from './btf.js';
@@ -224,5 +225,9 @@ export class SystemKernel implements KernelInfo {
       this.features.set(feature, v);
     }
     return v;
+  }
+
+  identity(): string {
+    return [kernelIdentity(), this.opts.btfPath ?? '', ...(this.opts.includeDirs ?? [])].join('|');
   }
 }

@@ -12,6 +12,20 @@ export interface Program {
   readonly cDefinitions: readonly CDefinition[];
   readonly config: readonly ConfigAssignment[];
   readonly probes: readonly Probe[];
+  /** `macro name(args) { ... }` (bpftrace 0.24+); expanded into the probes by the parser. */
+  readonly macros?: readonly MacroDefinition[];
+}
+
+/**
+ * `macro name($var, @map, expr) { ... }`: a parameter `$v` takes a variable, `@m` a map, `e`
+ * any expression (substituted where `e` appears in the body).
+ */
+export interface MacroDefinition {
+  readonly kind: 'MacroDefinition';
+  readonly span: Span;
+  readonly name: string;
+  readonly params: readonly { readonly kind: 'variable' | 'map' | 'expression'; readonly name: string; readonly span: Span }[];
+  readonly body: Block;
 }
 
 /** `#include <linux/sched.h>`: accepted; kernel types come from BTF. */
@@ -168,9 +182,11 @@ export type Stmt =
   | IfStmt
   | WhileStmt
   | ForStmt
+  | ForRangeStmt
   | UnrollStmt
   | JumpStmt
-  | BlockStmt;
+  | BlockStmt
+  | LetStmt;
 
 export interface ExprStmt {
   readonly kind: 'ExprStmt';
@@ -213,6 +229,25 @@ export interface ForStmt {
   readonly variable: Variable;
   readonly map: MapRef;
   readonly body: Block;
+}
+
+/** `for ($i : start..end) { }` (bpftrace 0.24+): $i from start up to end, exclusive. */
+export interface ForRangeStmt {
+  readonly kind: 'ForRangeStmt';
+  readonly span: Span;
+  readonly variable: Variable;
+  readonly start: Expr;
+  readonly end: Expr;
+  readonly body: Block;
+}
+
+/** `let $x;`, `let $x = e;`, `let $x: uint16 = e;` (bpftrace 0.22+): a variable of its block. */
+export interface LetStmt {
+  readonly kind: 'LetStmt';
+  readonly span: Span;
+  readonly variable: Variable;
+  readonly type?: TypeName;
+  readonly value?: Expr;
 }
 
 export interface UnrollStmt {
@@ -304,6 +339,17 @@ export interface Variable {
   readonly kind: 'Variable';
   readonly span: Span;
   readonly name: string;
+  /**
+   * The declaration (`let`, a range `for`) this variable refers to, unique in its probe; set by
+   * the parser's scope pass (src/parser/scopes.ts). Absent: the probe-wide variable of bpftrace
+   * 0.17, known by its name. See variableKey().
+   */
+  readonly binding?: string;
+}
+
+/** What identifies a variable in its probe: its declaration, or its name (see Variable.binding). */
+export function variableKey(v: Variable): string {
+  return v.binding ?? v.name;
 }
 
 /** `@name`, `@name[k]`, `@name[k1, k2]`, `@`. `name` is without the `@` ('' for `@`); see mapName(). */
@@ -364,6 +410,7 @@ export interface Ternary {
   readonly kind: 'Ternary';
   readonly span: Span;
   readonly condition: Expr;
+  /** `a ?: b` (bpftrace 0.26): the condition node itself, whose value is used once evaluated. */
   readonly then: Expr;
   readonly otherwise: Expr;
 }
@@ -386,10 +433,12 @@ export interface Index {
   readonly index: Expr;
 }
 
+/** `(a, b)`, `(a,)`; with `names`, a record `(x = a, y = b)` (bpftrace 0.25+). */
 export interface TupleExpr {
   readonly kind: 'TupleExpr';
   readonly span: Span;
   readonly elements: readonly Expr[];
+  readonly names?: readonly string[];
 }
 
 /** `t.0` */
@@ -421,18 +470,3 @@ export interface OffsetOf {
   readonly type: TypeName;
   readonly field: string;
 }
-
-export const PROVIDER_ALIASES: Readonly<Record<string, ProbeProvider>> = {
-  BEGIN: 'BEGIN', begin: 'BEGIN', END: 'END', end: 'END',
-  tracepoint: 'tracepoint', t: 'tracepoint',
-  rawtracepoint: 'rawtracepoint', rt: 'rawtracepoint',
-  kprobe: 'kprobe', k: 'kprobe', kretprobe: 'kretprobe', kr: 'kretprobe',
-  uprobe: 'uprobe', u: 'uprobe', uretprobe: 'uretprobe', ur: 'uretprobe',
-  usdt: 'usdt', U: 'usdt',
-  profile: 'profile', p: 'profile', interval: 'interval', i: 'interval',
-  software: 'software', s: 'software', hardware: 'hardware', h: 'hardware',
-  kfunc: 'kfunc', f: 'kfunc', fentry: 'kfunc',
-  kretfunc: 'kretfunc', fr: 'kretfunc', fexit: 'kretfunc',
-  watchpoint: 'watchpoint', w: 'watchpoint', asyncwatchpoint: 'asyncwatchpoint', aw: 'asyncwatchpoint',
-  iter: 'iter', it: 'iter',
-};

@@ -11,7 +11,8 @@ export type Type =
   | { readonly kind: 'string'; readonly size: number }
   /** Raw bytes from buf(): a length then `size` bytes. */
   | { readonly kind: 'buffer'; readonly size: number }
-  | { readonly kind: 'tuple'; readonly elements: readonly Type[] }
+  /** A tuple; with `names`, a record literal `(a = 1, b = "x")` (bpftrace 0.25+), laid out as a tuple. */
+  | { readonly kind: 'tuple'; readonly elements: readonly Type[]; readonly names?: readonly string[] }
   | { readonly kind: 'pointer'; readonly target: Type; readonly userSpace?: boolean }
   | { readonly kind: 'array'; readonly element: Type; readonly length: number }
   | {
@@ -126,7 +127,7 @@ export function typeName(t: Type): string {
     case 'int': return `${t.signed ? '' : 'u'}int${t.bits}`;
     case 'string': return `string[${t.size}]`;
     case 'buffer': return `buffer[${t.size}]`;
-    case 'tuple': return `(${t.elements.map(typeName).join(', ')})`;
+    case 'tuple': return `(${t.elements.map((e, i) => (t.names ? `${t.names[i]} = ` : '') + typeName(e)).join(', ')})`;
     case 'pointer': return `${typeName(t.target)} *`;
     case 'array': return `${typeName(t.element)}[${t.length}]`;
     case 'record': return t.name;

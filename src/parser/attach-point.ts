@@ -21,47 +21,16 @@
 //
 // Wildcards (`*`, `?`) are kept as written; resolving them is the type checker's job.
 
-import { PROVIDER_ALIASES, type AttachPoint, type ProbeProvider } from '../model/ast.js';
+import type { AttachPoint, ProbeProvider } from '../model/ast.js';
+import { PROVIDER_HINT_NAMES, providerRecord, providerNamed } from '../model/providers.js';
 import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { LineMap } from './preprocess.js';
 
-/** Minimum and maximum number of fields after the provider. */
-const ARITY: Record<ProbeProvider, readonly [number, number]> = {
-  BEGIN: [0, 0], END: [0, 0],
-  tracepoint: [2, 2], rawtracepoint: [1, 2],
-  kprobe: [1, 2], kretprobe: [1, 2],
-  uprobe: [1, 3], uretprobe: [1, 3], usdt: [1, 3],
-  profile: [1, 2], interval: [1, 2],
-  software: [1, 2], hardware: [1, 2],
-  kfunc: [1, 2], kretfunc: [1, 2],
-  watchpoint: [3, 3], asyncwatchpoint: [3, 3],
-  iter: [1, 2],
-};
-
-const USAGE: Record<ProbeProvider, string> = {
-  BEGIN: 'BEGIN', END: 'END',
-  tracepoint: 'tracepoint:category:event', rawtracepoint: 'rawtracepoint:event',
-  kprobe: 'kprobe:function[+offset]', kretprobe: 'kretprobe:function',
-  uprobe: 'uprobe:binary:function[+offset]', uretprobe: 'uretprobe:binary:function',
-  usdt: 'usdt:binary:[provider:]name',
-  profile: 'profile:hz:rate or profile:unit:count', interval: 'interval:unit:count, e.g. interval:s:1',
-  software: 'software:event[:count]', hardware: 'hardware:event[:count]',
-  kfunc: 'kfunc:[module:]function', kretfunc: 'kretfunc:[module:]function',
-  watchpoint: 'watchpoint:address:length:mode', asyncwatchpoint: 'asyncwatchpoint:address:length:mode',
-  iter: 'iter:object[:pin]',
-};
-
 /** Languages that may appear between the binary and the function of a uprobe. */
 const UPROBE_LANGUAGES = new Set(['cpp']);
 const TIME_UNITS = new Set(['hz', 's', 'ms', 'us', 'ns']);
-
-/** Long provider names, used for "did you mean" hints. */
-const PROVIDER_NAMES = [
-  'BEGIN', 'END', 'tracepoint', 'rawtracepoint', 'kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'profile',
-  'interval', 'software', 'hardware', 'kfunc', 'kretfunc', 'fentry', 'fexit', 'watchpoint', 'asyncwatchpoint', 'iter',
-];
 
 interface Field {
   /** Unquoted, substituted text. */
@@ -89,25 +58,25 @@ export function parseAttachPoint(raw: string, start: number, ctx: AttachPointCon
   const span = lines.span(start, start + raw.length);
   const colon = raw.indexOf(':');
   const word = colon < 0 ? raw : raw.slice(0, colon);
-  const provider = Object.prototype.hasOwnProperty.call(PROVIDER_ALIASES, word) ? PROVIDER_ALIASES[word] : undefined;
+  const provider = providerNamed(word);
   if (!provider) {
-    const lower = closest(word.toLowerCase(), PROVIDER_NAMES.map((n) => n.toLowerCase()));
-    const suggestion = closest(word, PROVIDER_NAMES) ?? PROVIDER_NAMES.find((n) => n.toLowerCase() === lower);
+    const lower = closest(word.toLowerCase(), PROVIDER_HINT_NAMES.map((n) => n.toLowerCase()));
+    const suggestion = closest(word, PROVIDER_HINT_NAMES) ?? PROVIDER_HINT_NAMES.find((n) => n.toLowerCase() === lower);
     diagnostics.push(
       error(
         'E_UNKNOWN_PROVIDER',
         lines.span(start, start + word.length),
         `unknown probe type '${word}'`,
-        suggestion ? `did you mean '${suggestion}'?` : `probe types: ${PROVIDER_NAMES.join(', ')}`,
+        suggestion ? `did you mean '${suggestion}'?` : `probe types: ${PROVIDER_HINT_NAMES.join(', ')}`,
       ),
     );
     return undefined;
   }
-  const problem = (s: Span, message: string, hint: string = `expected ${USAGE[provider]}`) =>
+  const problem = (s: Span, message: string, hint: string = `expected ${providerRecord(provider).syntax}`) =>
     diagnostics.push(error('E_ATTACH_POINT', s, message, hint));
 
   const fields = colon < 0 ? [] : splitFields(raw, colon + 1, start, ctx);
-  const [min, max] = ARITY[provider];
+  const [min, max] = providerRecord(provider).fields;
   if (fields === undefined) return { kind: 'AttachPoint', span, raw, provider, parts: [] };
 
   let grouped: Field[] = fields;
@@ -237,8 +206,8 @@ function validate(
       if (fs.length === 2) {
         if (!TIME_UNITS.has(fs[0]!.text)) problem(at(fs[0]!), `unknown ${provider} unit '${fs[0]!.text}'`, 'units: hz, s, ms, us, ns');
         else if (!INTEGER.test(fs[1]!.text)) problem(at(fs[1]!), `${provider} rate must be an integer, found '${fs[1]!.text}'`);
-      } else if (!/^[0-9]+(hz|s|ms|us|ns)?$/.test(fs[0]!.text)) {
-        problem(at(fs[0]!), `invalid ${provider} rate '${fs[0]!.text}'`, `e.g. ${provider}:s:1 or ${provider}:100ms`);
+      } else if (!/^[0-9][0-9_]*(hz|ns|us|ms|s|m|h|d)?$/.test(fs[0]!.text)) {
+        problem(at(fs[0]!), `invalid ${provider} rate '${fs[0]!.text}'`, `e.g. ${provider}:s:1, ${provider}:100ms or ${provider}:hz:99`);
       }
       return;
     }

@@ -10,13 +10,18 @@ import type { Program } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { LineMap, preprocess } from './preprocess.js';
-import { lex } from './lexer.js';
+import { For, Let, lex } from './lexer.js';
+import { resolveScopes } from './scopes.js';
+import { expandMacros } from './macros.js';
+import { resolveGetopt, type NamedParams } from './getopt.js';
 import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
 import { nodeDeeperThan } from '../model/walk.js';
 
 export interface ParseOptions {
   /** Command-line positional parameters: `$1` is params[0]. Used in attach points. */
   readonly params?: readonly string[];
+  /** Named parameters (`-- --name=value`), the values of getopt("name", ...). */
+  readonly named?: NamedParams;
 }
 
 export interface ParseResult {
@@ -30,13 +35,19 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     const pre = preprocess(text, lines);
     const lexed = lex(pre.text, lines, pre.defines);
     const diagnostics: Diagnostic[] = [...pre.diagnostics, ...lexed.diagnostics];
-    const program = parseTokens(lexed.tokens, {
+    const parsed = parseTokens(lexed.tokens, {
       lines,
       params: options.params ?? [],
       diagnostics,
       includes: pre.includes,
       textLength: text.length,
     });
+    const expanded = parsed.macros ? expandMacros(parsed, diagnostics) : parsed;
+    // Only declarations (`let`, a range `for`) need the scope pass; 0.17 programs skip it.
+    const declares = lexed.tokens.some((t) => t.tokenType === Let || t.tokenType === For);
+    const scoped = declares ? resolveScopes(expanded, diagnostics) : expanded;
+    const program = text.includes('getopt') || options.named?.size
+      ? resolveGetopt(scoped, options.named ?? new Map(), lines.span(0, 0), diagnostics) : scoped;
     // The parser bounds its own nesting; operator chains are flat there but deep in the AST, which
     // later stages walk recursively.
     const deep = nodeDeeperThan(program, MAX_NESTING);
@@ -81,4 +92,5 @@ function tooDeep(span: Span): Diagnostic {
 }
 
 export { LineMap } from './preprocess.js';
+export { splitNamedParams } from './getopt.js';
 export { isBuiltinName, BUILTIN_NAMES } from './parser.js';

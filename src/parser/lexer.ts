@@ -19,6 +19,7 @@ import { createToken, createTokenInstance, Lexer, type IToken, type TokenType } 
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Define, LineMap } from './preprocess.js';
 import type { Span } from '../model/span.js';
+import { DURATION_SUFFIXES, DURATION_UNITS } from '../model/durations.js';
 
 // ---------------------------------------------------------------------------------------------
 // Token types
@@ -83,6 +84,8 @@ export const Break = keyword('break');
 export const Continue = keyword('continue');
 export const Sizeof = keyword('sizeof');
 export const Offsetof = keyword('offsetof');
+/** `let $x = e;` (bpftrace 0.22+). */
+export const Let = keyword('let');
 export const True = keyword('true');
 export const False = keyword('false');
 export const Struct = keyword('struct', [TagKeyword]);
@@ -183,6 +186,15 @@ export const AttributeTok = tok({
   label: "'__attribute__((...))'",
 });
 
+/** `macro` before a name, at the top level (bpftrace 0.24+: `macro name(args) { ... }`). */
+export const MacroKw = tok({
+  name: 'Macro',
+  pattern: { exec: matchMacro },
+  line_breaks: false,
+  start_chars_hint: ['m'],
+  label: "'macro'",
+});
+
 /** A whole attach point: `kprobe:vfs_read`, `uprobe:/bin/bash:readline`, `BEGIN`... */
 export const AttachPointTok = tok({
   name: 'AttachPoint',
@@ -236,6 +248,12 @@ function matchConfig(text: string, offset: number): [string] | null {
   return text.charCodeAt(next) === 61 /* = */ && text.charCodeAt(next + 1) !== 61 ? ['config'] : null;
 }
 
+function matchMacro(text: string, offset: number): [string] | null {
+  if (!text.startsWith('macro', offset) || isIdentChar(text.charCodeAt(offset + 5))) return null;
+  const next = skipTrivia(text, offset + 5);
+  return next > offset + 5 && isIdentStart(text.charCodeAt(next)) ? ['macro'] : null;
+}
+
 function matchAttribute(text: string, offset: number): [string] | null {
   if (!text.startsWith('__attribute__', offset) || isIdentChar(text.charCodeAt(offset + 13))) return null;
   let i = skipTrivia(text, offset + 13);
@@ -255,12 +273,13 @@ function matchAttachPoint(text: string, offset: number, matched: IToken[]): [str
   const prev = matched[matched.length - 1];
   // The name after a tag (`struct s`, `struct __attribute__((packed)) s`) is not an attach point.
   const t = prev?.tokenType;
-  if (t === Struct || t === Union || t === Enum || t === AttributeTok) return null;
+  if (t === Struct || t === Union || t === Enum || t === AttributeTok || t === MacroKw) return null;
   let i = offset + 1;
   while (i < text.length && isIdentChar(text.charCodeAt(i))) i++;
   const word = text.slice(offset, i);
   if (word === 'struct' || word === 'union' || word === 'enum' || word === 'typedef') return null;
   if (word === 'config' && matchConfig(text, offset)) return null;
+  if (word === 'macro' && matchMacro(text, offset)) return null;
   // Provider: the word plus any further field characters except '/' (so `kprobe/pid/` works).
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -315,7 +334,7 @@ function scanField(text: string, i: number): number {
 
 const trivia = [WhiteSpace, LineComment, BlockComment, UnterminatedComment];
 const literalsAndNames = [StringLit, UnterminatedString, IntLit, Variable, Positional, ParamCount, MapName];
-const keywords = [If, Else, While, For, Unroll, Return, Break, Continue, Sizeof, Offsetof, True, False, Struct, Union, Enum];
+const keywords = [If, Else, While, For, Unroll, Return, Break, Continue, Sizeof, Offsetof, Let, True, False, Struct, Union, Enum];
 const operators = [
   ShlAssign, ShrAssign, Arrow, PlusPlus, MinusMinus, PlusAssign, MinusAssign, StarAssign, SlashAssign, PercentAssign,
   AmpAssign, PipeAssign, CaretAssign, EqEq, NotEq, LtEq, GtEq, AndAnd, OrOr, Shl, Shr, Lt, Gt, Assign, Plus, Minus,
@@ -327,7 +346,7 @@ const lexerDefinition = {
   modes: {
     top: [
       // Other keywords are unreachable here: the attach-point matcher claims every other word.
-      ...trivia, AttributeTok, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
+      ...trivia, AttributeTok, MacroKw, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
       ...operators, PredStart, LBraceCode, RBraceTop,
     ],
     decl: [
@@ -534,6 +553,7 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], spanOf: (t: IToken) => 
   let exponent = 0n;
   let suffix: string;
   let radix = 10;
+  let unit = 1n;
   const hex = /^0[xX]([0-9a-fA-F_]*)([uUlL]*)$/.exec(image);
   if (hex) {
     digits = hex[1]!;
@@ -541,13 +561,18 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], spanOf: (t: IToken) => 
     radix = 16;
     if (digits.replace(/_/g, '') === '') return bad('no digits after 0x');
   } else {
-    const dec = /^([0-9][0-9_]*)(?:[eE]([0-9_]+))?([uUlL]*)$/.exec(image);
+    const dec = /^([0-9][0-9_]*)(?:[eE]([0-9_]+))?([uUlL]*|[a-z]+)$/.exec(image);
     if (!dec) {
       const m = /^[0-9_]*(?:[eE][0-9_]+)?/.exec(image)![0];
-      return bad(`unexpected '${image[m.length]}'`, 'integer literals may end in u, l, ul, ll or ull');
+      return bad(`unexpected '${image[m.length]}'`, `integer literals may end in u, l, ul, ll or ull, or a duration (${DURATION_SUFFIXES})`);
     }
     digits = dec[1]!;
     suffix = dec[3]!.toLowerCase();
+    // A duration (bpftrace 0.24+: `100ms`) is an integer of nanoseconds, typed as a plain literal.
+    if (suffix in DURATION_UNITS && dec[3] === suffix) {
+      unit = DURATION_UNITS[suffix]!;
+      suffix = '';
+    }
     if (dec[2] !== undefined) {
       if (dec[2].endsWith('_') || dec[2].startsWith('_')) return bad("misplaced '_' separator");
       exponent = BigInt(dec[2].replace(/_/g, ''));
@@ -558,13 +583,14 @@ function decodeInt(t: IToken, diagnostics: Diagnostic[], spanOf: (t: IToken) => 
     }
   }
   if (digits.endsWith('_') || digits.startsWith('_')) return bad("misplaced '_' separator");
-  if (!INT_SUFFIXES.has(suffix)) return bad(`unknown suffix '${suffix}'`, 'use u, l, ul, ll or ull');
+  if (!INT_SUFFIXES.has(suffix)) return bad(`unknown suffix '${suffix}'`, `use u, l, ul, ll or ull, or a duration (${DURATION_SUFFIXES})`);
   const clean = digits.replace(/_/g, '');
   let value = radix === 16 ? BigInt('0x' + clean) : radix === 8 ? BigInt('0o' + clean) : BigInt(clean);
   if (exponent > 0n && value !== 0n) {
     if (exponent > 20n) value = U64_MAX + 1n;
     else value *= 10n ** exponent;
   }
+  value *= unit;
   if (value > U64_MAX) {
     diagnostics.push(
       error('E_INTEGER_TOO_LARGE', spanOf(t), `integer literal '${image}' does not fit in 64 bits`, 'the largest is 18446744073709551615 (0xffffffffffffffff)'),

@@ -21,8 +21,9 @@ import {
   type TokenType,
 } from 'chevrotain';
 import type {
-  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForStmt, IfStmt, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
+  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForRangeStmt, ForStmt, IfStmt, MacroDefinition, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
 } from '../model/ast.js';
+import { BUILTIN_VARIABLE_NAMES } from '../model/builtins.js';
 import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { LineMap } from './preprocess.js';
@@ -33,11 +34,8 @@ import type { IntPayload } from './lexer.js';
 // ---------------------------------------------------------------------------------------------
 // Names
 
-/** Builtin variables (besides arg0..argN and sarg0..sargN). */
-export const BUILTIN_NAMES: ReadonlySet<string> = new Set([
-  'pid', 'tid', 'uid', 'gid', 'nsecs', 'elapsed', 'cpu', 'comm', 'kstack', 'ustack', 'retval', 'func', 'probe',
-  'curtask', 'rand', 'cgroup', 'args', 'ctx', 'username', 'cpid', 'numaid', 'jiffies', 'usermode',
-]);
+/** Builtin variables, from their table; any argN/sargN parses as one (the checker says if N is too large). */
+export const BUILTIN_NAMES: ReadonlySet<string> = new Set(BUILTIN_VARIABLE_NAMES);
 const ARG_BUILTIN = /^s?arg[0-9]+$/;
 export function isBuiltinName(name: string): boolean {
   return BUILTIN_NAMES.has(name) || ARG_BUILTIN.test(name);
@@ -68,13 +66,21 @@ function orList(items: string[]): string {
   return `${u.slice(0, -1).join(', ')} or ${u[u.length - 1]}`;
 }
 
+const BINARY_OPERATOR_TOKENS = [
+  T.OrOr, T.AndAnd, T.Pipe, T.Caret, T.Amp, T.EqualityOp, T.RelationalOp, T.ShiftOp, T.AdditiveOp, T.MultiplicativeOp, T.Question,
+];
+
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage({ expected, previous, ruleName }) {
+  buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
     const prev = previous?.tokenType;
     if (expected === EOF) return 'expected a probe, a struct definition or a config block';
     if (expected === T.LBrace && prev === T.AttachPointTok) return "expected ',', '/' or '{' after the attach point";
     if (expected === T.LBrace && prev === T.PredEnd) return "expected '{' after the predicate";
     if (expected === T.RBrace && ruleName === 'block') return "expected a statement or '}'";
+    if (expected === T.LBrace && ruleName === 'block' && BINARY_OPERATOR_TOKENS.some((t) => tokenMatcher(actual, t))) {
+      // `if $x == 1 {`: bpftrace 0.24+ allows only a unary condition without parentheses.
+      return "expected '{' (without parentheses a condition is one operand: put it in parentheses)";
+    }
     if (expected === T.RBrace && ruleName === 'configBlock') return "expected a config entry (key = value) or '}'";
     if (expected === T.PredEnd) return "expected '/' to end the predicate";
     if (expected === T.RParen && ruleName === 'nameOrCall') return "expected ',' or ')' in the argument list";
@@ -254,8 +260,15 @@ class TraceletParser extends EmbeddedActionsParser {
     const probes: Probe[] = [];
     const cDefinitions: CDefinition[] = [];
     const config: ConfigAssignment[] = [];
+    const macros: MacroDefinition[] = [];
     this.MANY(() => {
       this.OR([
+        {
+          ALT: () => {
+            const m = this.SUBRULE(this.macroDefinition);
+            this.ACTION(() => m && macros.push(m));
+          },
+        },
         {
           ALT: () => {
             const p = this.SUBRULE(this.probe);
@@ -284,8 +297,42 @@ class TraceletParser extends EmbeddedActionsParser {
         cDefinitions,
         config,
         probes,
+        ...(macros.length > 0 ? { macros } : {}),
       }),
     );
+  });
+
+  /** `macro name [( param, ... )] { body }`; a parameter is `$v`, `@m` or a name. */
+  private macroDefinition: Rule<MacroDefinition | undefined> = this.RULE('macroDefinition', (): MacroDefinition | undefined => {
+    const kw = this.CONSUME(T.MacroKw);
+    const name = this.CONSUME(T.Identifier, { ERR_MSG: "expected the macro's name" });
+    const params: IToken[] = [];
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.MANY_SEP({
+        SEP: T.Comma,
+        // In the top level's mode a plain name is lexed as an attach point: taken if it is a name.
+        DEF: () => params.push(this.OR([
+          { ALT: () => this.CONSUME(T.Variable) },
+          { ALT: () => this.CONSUME(T.MapName) },
+          { ALT: () => this.CONSUME(T.AttachPointTok) },
+        ])),
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ',' or ')' after the macro's parameter" });
+    });
+    const body = this.SUBRULE(this.block);
+    return this.ACTION((): MacroDefinition | undefined => {
+      if (!body || Number.isNaN(name.startOffset)) return undefined;
+      const list: MacroDefinition['params'][number][] = [];
+      for (const p of params) {
+        const span = this.tokSpan(p);
+        if (p.tokenType === T.Variable) list.push({ kind: 'variable', name: p.image.slice(1), span });
+        else if (p.tokenType === T.MapName) list.push({ kind: 'map', name: p.image.slice(1), span });
+        else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.image)) list.push({ kind: 'expression', name: p.image, span });
+        else this.report('E_SYNTAX', span, `expected a macro parameter ($var, @map or a name), found '${p.image}'`);
+      }
+      return { kind: 'MacroDefinition', span: this.from(kw.startOffset), name: name.image, params: list, body };
+    });
   });
 
   private probe: Rule<Probe | undefined> = this.RULE('probe', (): Probe | undefined => {
@@ -800,6 +847,7 @@ class TraceletParser extends EmbeddedActionsParser {
         { ALT: () => this.jump(this.CONSUME(T.Return), 'return') },
         { ALT: () => this.jump(this.CONSUME(T.Break), 'break') },
         { ALT: () => this.jump(this.CONSUME(T.Continue), 'continue') },
+        { ALT: () => this.SUBRULE(this.letStatement) },
         {
           ALT: () => {
             const target = this.SUBRULE(this.expression);
@@ -831,6 +879,35 @@ class TraceletParser extends EmbeddedActionsParser {
     NO_RESYNC,
   );
 
+  /** `let $x`, `let $x = e`, `let $x: type = e` (bpftrace 0.22+). */
+  private letStatement: Rule<Stmt | undefined> = this.RULE(
+    'letStatement',
+    (): Stmt | undefined => {
+      const kw = this.CONSUME(T.Let);
+      const v = this.CONSUME(T.Variable, { ERR_MSG: "expected a variable like $x after 'let'" });
+      const type = this.OPTION(() => {
+        this.CONSUME(T.Colon);
+        return this.SUBRULE(this.typeName);
+      });
+      const value = this.OPTION2(() => {
+        this.CONSUME(T.Assign, { ERR_MSG: "expected '=' or ';' after the declared variable" });
+        return { value: this.SUBRULE(this.expression) };
+      });
+      return this.ACTION((): Stmt | undefined => {
+        if (Number.isNaN(v.startOffset) || (value && !value.value)) return undefined;
+        const variable: Variable = { kind: 'Variable', span: this.tokSpan(v), name: v.image.slice(1) };
+        return {
+          kind: 'LetStmt',
+          span: this.from(kw.startOffset),
+          variable,
+          ...(type ? { type } : {}),
+          ...(value?.value ? { value: value.value } : {}),
+        };
+      });
+    },
+    NO_RESYNC,
+  );
+
   private jump(t: IToken, jump: 'break' | 'continue' | 'return'): Stmt | undefined {
     return this.ACTION(() => ({ kind: 'JumpStmt', span: this.tokSpan(t), jump }) as const);
   }
@@ -839,9 +916,8 @@ class TraceletParser extends EmbeddedActionsParser {
     'ifStatement',
     (): IfStmt | undefined => {
       const kw = this.CONSUME(T.If);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'if'" });
-      const condition = this.SUBRULE(this.expression);
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the if condition" });
+      // A unary expression: `(...)` as always, or (bpftrace 0.24+) `if $x { }`, `if !$x { }`.
+      const condition = this.SUBRULE(this.unary);
       const then = this.SUBRULE(this.block);
       const otherwise = this.OPTION(() => {
         this.CONSUME(T.Else);
@@ -868,9 +944,7 @@ class TraceletParser extends EmbeddedActionsParser {
     'whileStatement',
     (): WhileStmt | undefined => {
       const kw = this.CONSUME(T.While);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'while'" });
-      const condition = this.SUBRULE(this.expression);
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the while condition" });
+      const condition = this.SUBRULE(this.unary); // as if's
       const body = this.SUBRULE(this.block);
       return this.ACTION(() =>
         condition && body ? ({ kind: 'WhileStmt', span: this.from(kw.startOffset), condition, body } satisfies WhileStmt) : undefined,
@@ -883,9 +957,7 @@ class TraceletParser extends EmbeddedActionsParser {
     'unrollStatement',
     (): UnrollStmt | undefined => {
       const kw = this.CONSUME(T.Unroll);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'unroll'" });
-      const count = this.SUBRULE(this.expression);
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the unroll count" });
+      const count = this.SUBRULE(this.unary); // as if's condition
       const body = this.SUBRULE(this.block);
       return this.ACTION(() =>
         count && body ? ({ kind: 'UnrollStmt', span: this.from(kw.startOffset), count, body } satisfies UnrollStmt) : undefined,
@@ -894,21 +966,43 @@ class TraceletParser extends EmbeddedActionsParser {
     NO_RESYNC,
   );
 
-  private forStatement: Rule<ForStmt | undefined> = this.RULE(
+  /** `for ($kv : @map) { }`, or over a range (bpftrace 0.24+): `for ($i : start..end) { }`. */
+  private forStatement: Rule<ForStmt | ForRangeStmt | undefined> = this.RULE(
     'forStatement',
-    (): ForStmt | undefined => {
+    (): ForStmt | ForRangeStmt | undefined => {
       const kw = this.CONSUME(T.For);
       this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'for'" });
       const v = this.CONSUME(T.Variable, { ERR_MSG: "expected a variable like $kv after 'for ('" });
-      this.CONSUME(T.Colon, { ERR_MSG: "expected ':' between the loop variable and the map" });
-      const m = this.CONSUME(T.MapName, { ERR_MSG: 'expected a map like @name to iterate over' });
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the map" });
+      this.CONSUME(T.Colon, { ERR_MSG: "expected ':' between the loop variable and the map or range" });
+      const over = this.OR({
+        ERR_MSG: 'a map like @name or a range like 0..10 to iterate over',
+        DEF: [
+          // A map alone: `@m` followed by `..` starts a range (`@lo..@hi`).
+          { GATE: () => !this.is(2, T.Dot), ALT: () => ({ map: this.CONSUME(T.MapName), range: undefined }) },
+          {
+            ALT: () => {
+              const start = this.SUBRULE(this.unary);
+              this.CONSUME(T.Dot, { ERR_MSG: "expected '..' between the start and the end of the range" });
+              this.CONSUME2(T.Dot, { ERR_MSG: "expected '..' between the start and the end of the range" });
+              const end = this.SUBRULE2(this.unary);
+              return { map: undefined, range: { start, end } };
+            },
+          },
+        ],
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the map or range (a bound of a range is one operand: write 0..($n + 1))" });
       const body = this.SUBRULE(this.block);
       return this.ACTION(() => {
-        if (!body || Number.isNaN(v.startOffset) || Number.isNaN(m.startOffset)) return undefined;
+        if (!body || !over || Number.isNaN(v.startOffset)) return undefined;
         const variable: Variable = { kind: 'Variable', span: this.tokSpan(v), name: v.image.slice(1) };
-        const map: MapRef = { kind: 'MapRef', span: this.tokSpan(m), name: m.image.slice(1) };
-        return { kind: 'ForStmt', span: this.from(kw.startOffset), variable, map, body } satisfies ForStmt;
+        const span = this.from(kw.startOffset);
+        if (over.range) {
+          const { start, end } = over.range;
+          return start && end ? ({ kind: 'ForRangeStmt', span, variable, start, end, body } satisfies ForRangeStmt) : undefined;
+        }
+        if (Number.isNaN(over.map.startOffset)) return undefined;
+        const map: MapRef = { kind: 'MapRef', span: this.tokSpan(over.map), name: over.map.image.slice(1) };
+        return { kind: 'ForStmt', span, variable, map, body } satisfies ForStmt;
       });
     },
     NO_RESYNC,
@@ -922,19 +1016,21 @@ class TraceletParser extends EmbeddedActionsParser {
       const condition = this.SUBRULE(this.logicalOr);
       const rest = this.OPTION(() => {
         this.CONSUME(T.Question);
-        const then = this.SUBRULE(this.expression);
+        // `a ?: b` (bpftrace 0.26): a if it is true, else b.
+        const then = this.OPTION2({ GATE: () => !this.is(1, T.Colon), DEF: () => ({ e: this.SUBRULE(this.expression) }) });
         this.CONSUME(T.Colon, { ERR_MSG: "expected ':' in the conditional expression" });
         const otherwise = this.SUBRULE2(this.expression);
         return { then, otherwise };
       });
       return this.ACTION((): MaybeExpr => {
         if (!rest) return condition;
-        if (!condition || !rest.then || !rest.otherwise) return undefined;
+        const then = rest.then ? rest.then.e : condition;
+        if (!condition || !then || !rest.otherwise) return undefined;
         return {
           kind: 'Ternary',
           span: this.sp(condition.span.start, rest.otherwise.span.end),
           condition,
-          then: rest.then,
+          then,
           otherwise: rest.otherwise,
         };
       });
@@ -965,9 +1061,7 @@ class TraceletParser extends EmbeddedActionsParser {
    * One alternative per operator token (type or category) of the levels, not one category for all:
    * chevrotain then computes the same lookahead as with separate levels, so errors read the same.
    */
-  private binaryOperators = [
-    T.OrOr, T.AndAnd, T.Pipe, T.Caret, T.Amp, T.EqualityOp, T.RelationalOp, T.ShiftOp, T.AdditiveOp, T.MultiplicativeOp,
-  ].map((t) => ({ ALT: () => this.CONSUME(t) }));
+  private binaryOperators = BINARY_OPERATOR_TOKENS.filter((t) => t !== T.Question).map((t) => ({ ALT: () => this.CONSUME(t) }));
 
   /** `a op b op c ...` → left-associative Binary nodes by precedence; undefined if an operand is. */
   private foldBinary(operands: MaybeExpr[], ops: IToken[]): MaybeExpr {
@@ -1050,57 +1144,60 @@ class TraceletParser extends EmbeddedActionsParser {
     'postfix',
     (): MaybeExpr => {
       let e = this.SUBRULE(this.primary);
-      this.MANY(() =>
-        this.OR([
-          {
-            ALT: () => {
-              this.CONSUME(T.Arrow);
-              const f = this.CONSUME(T.AnyName, { ERR_MSG: "expected a field name after '->'" });
-              e = this.ACTION(() => this.fieldAccess(e, f, true));
+      this.MANY({
+        // `..` is a range (`for ($i : 0..n)`), not a field access.
+        GATE: () => !(this.is(1, T.Dot) && this.is(2, T.Dot)),
+        DEF: () =>
+          this.OR([
+            {
+              ALT: () => {
+                this.CONSUME(T.Arrow);
+                const f = this.CONSUME(T.AnyName, { ERR_MSG: "expected a field name after '->'" });
+                e = this.ACTION(() => this.fieldAccess(e, f, true));
+              },
             },
-          },
-          {
-            ALT: () => {
-              this.CONSUME(T.Dot);
-              this.OR2({
-                ERR_MSG: "a field name or a tuple index after '.'",
-                DEF: [
-                  {
-                    ALT: () => {
-                      const f = this.CONSUME2(T.AnyName);
-                      e = this.ACTION(() => this.fieldAccess(e, f, false));
+            {
+              ALT: () => {
+                this.CONSUME(T.Dot);
+                this.OR2({
+                  ERR_MSG: "a field name or a tuple index after '.'",
+                  DEF: [
+                    {
+                      ALT: () => {
+                        const f = this.CONSUME2(T.AnyName);
+                        e = this.ACTION(() => this.fieldAccess(e, f, false));
+                      },
                     },
-                  },
-                  {
-                    ALT: () => {
-                      const n = this.CONSUME(T.IntLit);
-                      e = this.ACTION((): MaybeExpr =>
-                        e ? { kind: 'TupleIndex', span: this.sp(e.span.start, n.endOffset! + 1), tuple: e, index: intValue(n) } : undefined,
-                      );
+                    {
+                      ALT: () => {
+                        const n = this.CONSUME(T.IntLit);
+                        e = this.ACTION((): MaybeExpr =>
+                          e ? { kind: 'TupleIndex', span: this.sp(e.span.start, n.endOffset! + 1), tuple: e, index: intValue(n) } : undefined,
+                        );
+                      },
                     },
-                  },
-                ],
-              });
+                  ],
+                });
+              },
             },
-          },
-          {
-            ALT: () => {
-              this.CONSUME(T.LBracket);
-              const index = this.SUBRULE(this.expression);
-              this.CONSUME(T.RBracket, { ERR_MSG: "expected ']' after the index" });
-              e = this.ACTION((): MaybeExpr =>
-                e && index ? { kind: 'Index', span: this.from(e.span.start), object: e, index } : undefined,
-              );
+            {
+              ALT: () => {
+                this.CONSUME(T.LBracket);
+                const index = this.SUBRULE(this.expression);
+                this.CONSUME(T.RBracket, { ERR_MSG: "expected ']' after the index" });
+                e = this.ACTION((): MaybeExpr =>
+                  e && index ? { kind: 'Index', span: this.from(e.span.start), object: e, index } : undefined,
+                );
+              },
             },
-          },
-          {
-            ALT: () => {
-              const o = this.CONSUME(T.IncDecOp);
-              e = this.ACTION(() => this.incDec(o, e, false));
+            {
+              ALT: () => {
+                const o = this.CONSUME(T.IncDecOp);
+                e = this.ACTION(() => this.incDec(o, e, false));
+              },
             },
-          },
-        ]),
-      );
+          ]),
+      });
       return e;
     },
     NO_RESYNC,
@@ -1270,22 +1367,62 @@ class TraceletParser extends EmbeddedActionsParser {
     NO_RESYNC,
   );
 
+  /**
+   * `(e)`, a tuple `(a, b)` (a trailing ',' allowed: `(a,)` has one element), or a record
+   * `(x = a, y = b)` (bpftrace 0.25+).
+   */
   private parenOrTuple: Rule<MaybeExpr> = this.RULE(
     'parenOrTuple',
     (): MaybeExpr => {
       const open = this.CONSUME(T.LParen);
-      const first = this.SUBRULE(this.expression);
-      const rest: MaybeExpr[] = [];
+      const names: IToken[] = [];
+      const elements: MaybeExpr[] = [];
+      let trailingComma = false;
+      const isRecord = this.ACTION(() => this.is(1, T.Identifier) && this.is(2, T.Assign));
+      this.OPTION({
+        GATE: () => this.is(1, T.Identifier) && this.is(2, T.Assign),
+        DEF: () => {
+          names.push(this.CONSUME(T.Identifier));
+          this.CONSUME(T.Assign);
+        },
+      });
+      elements.push(this.SUBRULE(this.expression));
       this.MANY(() => {
         this.CONSUME(T.Comma);
-        rest.push(this.SUBRULE2(this.expression));
+        const more = this.OPTION2({
+          GATE: () => !this.is(1, T.RParen),
+          DEF: () => {
+            this.OPTION3({
+              GATE: () => isRecord === true,
+              DEF: () => {
+                names.push(this.CONSUME2(T.Identifier, { ERR_MSG: 'expected a field name (name = value) in the record' }));
+                this.CONSUME2(T.Assign, { ERR_MSG: "expected '=' after the field name" });
+              },
+            });
+            elements.push(this.SUBRULE2(this.expression));
+            return true;
+          },
+        });
+        this.ACTION(() => {
+          trailingComma = more === undefined;
+        });
       });
-      this.CONSUME(T.RParen);
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ',' or ')'" });
       return this.ACTION((): MaybeExpr => {
-        if (rest.length === 0) return first;
-        const elements = [first, ...rest];
+        if (elements.length === 1 && !trailingComma && !isRecord) return elements[0];
         if (elements.some((x) => !x)) return undefined;
-        return { kind: 'TupleExpr', span: this.from(open.startOffset), elements: elements as Expr[] };
+        const span = this.from(open.startOffset);
+        if (!isRecord) return { kind: 'TupleExpr', span, elements: elements as Expr[] };
+        if (names.length < elements.length) {
+          this.report('E_SYNTAX', elements[names.length]!.span, 'expected a field name (name = value) in the record');
+          return undefined;
+        }
+        const seen = new Set<string>();
+        for (const n of names) {
+          if (seen.has(n.image)) this.report('E_SYNTAX', this.tokSpan(n), `the record has two fields named '${n.image}'`);
+          seen.add(n.image);
+        }
+        return { kind: 'TupleExpr', span, elements: elements as Expr[], names: names.map((n) => n.image) };
       });
     },
     NO_RESYNC,

@@ -4,13 +4,13 @@ import { HIST_BUCKETS, lhistBucketCount, type MapSpec } from '../model/program.j
 import { alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { bytesToString } from '../model/strings.js';
 import type { MapEntry, MapValue, Value } from './output/model.js';
-import { formatInet, type Resolver } from './symbols.js';
+import { formatInet, type Frame, type Resolver } from './symbols.js';
 
 /**
  * Decodes one value. With a resolver, symbolized types become their printed form (ksym/usym/
  * username/inet/timestamp: strings; kstack/ustack: frames); without one they stay raw numbers.
  */
-export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver): Value {
+export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, frameName?: (f: Frame) => string): Value {
   switch (t.kind) {
     case 'ksym': {
       const a = buf.readBigUInt64LE(offset);
@@ -21,8 +21,10 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver):
       return r ? r.usym(a, Number(buf.readBigUInt64LE(offset + 8))) : a;
     }
     case 'kstack':
+      if (r && frameName) return r.frames('kstack', buf.readBigInt64LE(offset), t.depth, 0).map(frameName);
       return r ? r.kstack(buf.readBigInt64LE(offset), t.depth, t.mode) : [];
     case 'ustack':
+      if (r && frameName) return r.frames('ustack', buf.readBigInt64LE(offset), t.depth, Number(buf.readBigUInt64LE(offset + 8))).map(frameName);
       return r ? r.ustack(buf.readBigInt64LE(offset), Number(buf.readBigUInt64LE(offset + 8)), t.depth, t.mode) : [];
     case 'username': {
       const uid = buf.readBigUInt64LE(offset);
@@ -58,7 +60,7 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver):
     }
     case 'tuple': {
       const { offsets } = tupleLayout(t.elements);
-      return t.elements.map((e, i) => decodeValue(e, buf, offset + offsets[i]!, r));
+      return t.elements.map((e, i) => decodeValue(e, buf, offset + offsets[i]!, r, frameName));
     }
     case 'bool':
       return BigInt(buf.readUInt8(offset));
@@ -76,9 +78,9 @@ function userKeySize(spec: MapSpec): number {
   return spec.keyType ? sizeOf(spec.keyType) : 0;
 }
 
-function decodeKey(spec: MapSpec, keys: Buffer, offset: number, r?: Resolver): readonly Value[] | undefined {
+function decodeKey(spec: MapSpec, keys: Buffer, offset: number, r?: Resolver, frameName?: (f: Frame) => string): readonly Value[] | undefined {
   if (!spec.keyType) return undefined;
-  const v = decodeValue(spec.keyType, keys, offset, r);
+  const v = decodeValue(spec.keyType, keys, offset, r, frameName);
   return spec.keyType.kind === 'tuple' ? (v as readonly Value[]) : [v];
 }
 
@@ -109,8 +111,11 @@ function sumOverCpusExact(values: Buffer, offset: number, slot: number, cpus: nu
 /**
  * Turns a map dump into entries, combining per-CPU values as each aggregation requires:
  * sums for count/sum/avg/stats and buckets, the extreme over CPUs that saw a value for min/max.
+ * With `keyFrameName`, stacks in keys are symbolized frame by frame and named with it.
  */
-export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number, r?: Resolver, rawKeys = false): MapEntry[] {
+export function decodeMap(
+  spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number, r?: Resolver, keyFrameName?: (f: Frame) => string, rawKeys = false,
+): MapEntry[] {
   const stride = valueBytes(spec, cpus);
   const slot = alignUp(spec.valueSize, 8);
   const perCpu = spec.bpfType.startsWith('percpu') ? cpus : 1;
@@ -127,7 +132,7 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
       const id = keys.toString('latin1', keyOffset, keyOffset + bucketOffset);
       let group = byKey.get(id);
       if (!group) {
-        group = { key: decodeKey(spec, keys, keyOffset, r), buckets: new Array<bigint>(bucketCount).fill(0n) };
+        group = { key: decodeKey(spec, keys, keyOffset, r, keyFrameName), buckets: new Array<bigint>(bucketCount).fill(0n) };
         if (rawKeys) group.rawKey = keys.subarray(keyOffset, keyOffset + bucketOffset);
         byKey.set(id, group);
       }
@@ -139,7 +144,7 @@ export function decodeMap(spec: MapSpec, count: number, keys: Buffer, values: Bu
 
   const entries: MapEntry[] = [];
   for (let e = 0; e < count; e++) {
-    const key = decodeKey(spec, keys, e * spec.keySize, r);
+    const key = decodeKey(spec, keys, e * spec.keySize, r, keyFrameName);
     let value: MapValue;
     switch (spec.kind) {
       case 'scalar':

@@ -48,7 +48,7 @@ export interface TypedMap {
 
 /** What reads a map now (Session.snapshot). */
 export interface MapReader {
-  snapshot(spec: MapSpec, rawKeys: boolean): { readonly entries: readonly MapEntry[] };
+  snapshot(spec: MapSpec, keyFrameName: undefined, rawKeys: boolean): { readonly entries: readonly MapEntry[] };
   readonly resolver: Resolver;
 }
 
@@ -68,7 +68,7 @@ export function hasStackKey(spec: MapSpec): boolean {
 export function readMap(reader: MapReader, spec: MapSpec): TypedMap {
   const keys = keyParts(spec);
   const stacks = hasStackKey(spec);
-  const { entries } = reader.snapshot(spec, stacks);
+  const { entries } = reader.snapshot(spec, undefined, stacks);
   const offsets = spec.keyType?.kind === 'tuple' ? tupleLayout(spec.keyType.elements).offsets : [0];
   return {
     name: spec.name,

@@ -28,6 +28,8 @@ export interface NativeObject {
   programFd(name: string): number;
   /** How many BPF instructions a program was loaded with. */
   programInstructions(name: string): number;
+  /** The fd of a map the object declares (its symbol, e.g. `tl_events`), or -1; the object owns it. */
+  mapFd(name: string): number;
   /** With loadObject's `verifierLogs`: each program's verifier log (level 1), by name. */
   readonly verifierLogs?: Readonly<Record<string, string>>;
   /** Closes the object and every program in it (links must be destroyed first). */
@@ -79,9 +81,13 @@ export interface NativeAddon {
    * name to its kernel program type, e.g. 'tracepoint', 'raw_tracepoint', 'kprobe', 'perf_event'.
    * On failure the error message carries libbpf's log and the verifier log (see NativeError).
    * Each program must be in its own named ELF section (libbpf treats `.text` functions as
-   * subprograms), and GPL-only helpers need a "license" section saying "GPL".
+   * subprograms), and GPL-only helpers need a "license" section saying "GPL". Maps declared in
+   * `.maps` (BTF-defined) are created by libbpf, `maxEntries` (by map name) resized first.
    */
-  loadObject(elf: Buffer, programTypes: Record<string, string>, options?: { verifierLogs?: boolean }): NativeObject;
+  loadObject(
+    elf: Buffer, programTypes: Record<string, string>,
+    options?: { verifierLogs?: boolean; maxEntries?: Readonly<Record<string, number>> },
+  ): NativeObject;
 
   attachTracepoint(obj: NativeObject, program: string, category: string, event: string): NativeLink;
   attachRawTracepoint(obj: NativeObject, program: string, event: string): NativeLink;
@@ -141,9 +147,10 @@ export interface NativeAddon {
   runProgram(progFd: number): number;
 
   /**
-   * Consumes a ring buffer map. `onReadable` is called from a uv_poll handle on Node's loop
-   * whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP); callers also
-   * call drain() on a timer for records sent with NO_WAKEUP. The handle keeps the loop alive
+   * Consumes a ring buffer map: a collector thread moves its records into memory every
+   * millisecond or so while events come, and calls `onReadable` on Node's loop (a uv_async
+   * handle) whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP); callers
+   * also call drain() on a timer for records sent with NO_WAKEUP. The handle keeps the loop alive
    * until close().
    */
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
@@ -158,15 +165,20 @@ let addon: NativeAddon | undefined;
 /** Loads the addon on first use (start-up should not pay for it before it is needed). */
 export function native(): NativeAddon {
   if (addon) return addon;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, '../../build/Release/tracelet_native.node'),
-    join(here, '../../../build/Release/tracelet_native.node'),
-  ];
-  const path = candidates.find((p) => existsSync(p));
+  const path = addonPath();
   if (!path) {
     throw new Error('the native addon is not built (run `npm run build:native`)');
   }
   addon = createRequire(import.meta.url)(path) as NativeAddon;
   return addon;
+}
+
+/** The addon's file (LLVM and libbpf are in it), or undefined if it is not built. */
+export function addonPath(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, '../../build/Release/tracelet_native.node'),
+    join(here, '../../../build/Release/tracelet_native.node'),
+  ];
+  return candidates.find((p) => existsSync(p));
 }

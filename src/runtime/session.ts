@@ -1,36 +1,50 @@
-// A Session owns every kernel object of one run: maps, the ring buffer, the loaded object and
-// its links. It loads, attaches, runs BEGIN, consumes events, and on stop detaches, runs END,
-// prints the maps and frees everything — on every path.
+// A Session owns every kernel object of one run: the loaded object (its maps and programs) and
+// its links. It loads a compiled object, attaches, runs BEGIN, consumes events, and on stop
+// detaches, runs END, prints the maps and frees everything — on every path.
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { Helper } from '../codegen/helpers.js';
-import type { Expr } from '../model/ast.js';
+import { Helper, PROCESS_SEEN_EVENT } from '../codegen/helpers.js';
 import type { Span } from '../model/span.js';
-import { walk } from '../model/walk.js';
 import {
-  generate, stackMapKeys, counterSlots, COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
-  SYSCALL_NAME_BYTES, type GeneratedProgram, type SyscallDispatchMode, type ReadSite, type SyscallEvent,
+  COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
+  SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
+import {
+  COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
+  stackMaps, syscallNamesMap,
+} from '../codegen/maps.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
-import { Resolver } from './symbols.js';
-import { MESSAGES, unavailableProbe } from './availability.js';
+import { Resolver, type Frame } from './symbols.js';
+import { unavailableProbe } from './availability.js';
+import { PROVIDERS, type ProbeProvider } from '../model/providers.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
 import {
-  HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type TypedProgram,
+  HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
 } from '../model/program.js';
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
 import { decodeMap, decodeValue, valueBytes } from './decode.js';
-import type { Formatter, MapSnapshot } from './output/model.js';
+import type { Formatter, MapEntry, MapSnapshot } from './output/model.js';
 import { formatPrintf } from './output/printf.js';
+import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftime } from './output/time.js';
 
 /** Why a run ended; the CLI maps these to exit codes. */
 export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit';
+
+/**
+ * Maps at exit that go elsewhere than the output (--flamegraph): those `takes` accepts are
+ * decoded with key stacks named by `frameName`, handed to `take`, and not printed.
+ */
+export interface ExitMapSink {
+  takes(spec: MapSpec): boolean;
+  readonly frameName: (frame: Frame) => string;
+  take(snapshot: MapSnapshot): void;
+}
 
 export interface SessionOptions {
   readonly formatter: Formatter;
@@ -49,17 +63,16 @@ export interface SessionOptions {
   readonly error?: (message: string) => void;
   /** BPFTRACE_CAT_BYTES_MAX: the most bytes cat() prints of a file (default 10240). */
   readonly catBytesMax?: number;
-  /** When syscall tracepoints share one raw tracepoint program (default `auto`). */
-  readonly syscallDispatch?: SyscallDispatchMode;
   /** Put before each system() command (e.g. to give it the caller's resource limits back). */
   readonly shellPrefix?: string;
-  /** The script's name as diagnostics show it (`stdin` for -e); verifier line info uses it. */
+  /** The script's name as diagnostics show it (`stdin` for -e), for -k helper errors. */
   readonly sourceName?: string;
   /** The script itself, for the source line under a -k helper error. */
   readonly sourceText?: string;
+  readonly exitMapSink?: ExitMapSink;
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
-  /** Ring buffer size in bytes (a power of two). */
+  /** Ring buffer size in bytes (a power of two), instead of the object's. */
   readonly ringBufferBytes?: number;
   /** How often the ring buffer is drained, in ms. */
   readonly drainIntervalMs?: number;
@@ -71,14 +84,14 @@ export interface SessionOptions {
   readonly cpid?: number;
   /** Stop with 'child-exit' when this process ends (-p PID, the -c child); checked at each drain tick. */
   readonly watchPid?: number;
-  /** Called with the generated IR before it is compiled (--emit-llvm FILE keeps it even if loading fails). */
-  readonly onIr?: (ir: string) => void;
   /** -v: keep each program's verifier log (see loadedPrograms). */
   readonly verifierLogs?: boolean;
   /** Which maps stop() prints (default: all); an exporter may take some instead (-f pprof). */
   readonly printAtExit?: (spec: MapSpec) => boolean;
   /** Called at the end of stop(), after END and the maps printed, while the maps can still be read. */
   readonly beforeClose?: () => void;
+  /** Called as each phase of the run ends, with its name (--timings, src/runtime/timings.ts). */
+  readonly phase?: (name: string) => void;
 }
 
 /** A loaded program as -v describes it. */
@@ -89,6 +102,23 @@ export interface LoadedProgram {
   readonly instructions: number;
   /** The verifier's log (with the verifierLogs option), else ''. */
   readonly verifierLog: string;
+}
+
+/**
+ * What a Session runs: a compiled object (as compile() returns it, or read from --emit-elf's file)
+ * and what the runtime needs to know of it.
+ */
+export interface LoadableProgram {
+  readonly program: TypedProgram;
+  /** The BPF ELF object: its programs and its maps (BTF-defined, created by libbpf at load). */
+  readonly object: Buffer;
+  readonly programs: readonly GeneratedProgram[];
+  /** -k: the script position of each helper_error site number. */
+  readonly helperErrorSites: readonly Span[];
+  /** Where the program reads probed memory, by slot of the read-failure map. */
+  readonly readSites: readonly ReadSite[];
+  /** The object's map of each script map (`@x` → `tl_x`). */
+  readonly mapSymbols: ReadonlyMap<string, string>;
 }
 
 export class RuntimeError extends Error {
@@ -109,9 +139,9 @@ export class Session {
   private countersFd = -1;
   private readFailuresFd = -1;
   private stoppedFd = -1;
-  private readonly syscallNameFds = new Map<SyscallEvent, number>();
   private object?: NativeObject;
-  private programs: readonly GeneratedProgram[] = [];
+  private readonly program: TypedProgram;
+  private readonly programs: readonly GeneratedProgram[];
   private links: NativeLink[] = [];
   /** Tracepoints attached through perf events: the link detaches fast, the perf event slowly. */
   private tracepointLinks: { linkFd: number; perfFd: number }[] = [];
@@ -119,10 +149,8 @@ export class Session {
   private detachedPerfFds: number[] = [];
   /** Multi-uprobe links: closing one detaches all its uprobes. */
   private multiLinkFds: number[] = [];
-  /** -k: the script position of each helper_error site number. */
-  private helperErrorSites: readonly Span[] = [];
-  /** Where the program reads probed memory, by slot of the read-failure map. */
-  private readSites: readonly ReadSite[] = [];
+  private readonly helperErrorSites: readonly Span[];
+  private readonly readSites: readonly ReadSite[];
   /** The failures of each read site already reported. */
   private readonly reportedReadFailures = new Map<number, bigint>();
   /** The pid of the process finishing the teardown of perf events after close(), or 0. */
@@ -135,17 +163,22 @@ export class Session {
   private closed = false;
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
-  private readonly stackFds = new Map<string, { fd: number; depth: number }>();
+  private readonly stackFds = new Map<string, { fd: number; depth: number; read?: Map<number, Buffer> }>();
+  /** The compiled printf of each printf event (see printf-record.ts). */
+  private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   private kallsyms?: Kallsyms | null;
   /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
   readonly resolver: Resolver;
-  readonly ir: string = '';
 
   constructor(
-    private readonly program: TypedProgram,
+    private readonly compiled: LoadableProgram,
     private readonly kernel: KernelInfo,
     private readonly options: SessionOptions,
   ) {
+    this.program = compiled.program;
+    this.programs = compiled.programs;
+    this.helperErrorSites = compiled.helperErrorSites;
+    this.readSites = compiled.readSites;
     this.addon = native();
     this.cpus = this.addon.possibleCpus();
     this.resolver = new Resolver({
@@ -167,14 +200,33 @@ export class Session {
     return this.kallsyms ?? undefined;
   }
 
+  /**
+   * The frames of a stack id. The whole stack map is read in one batch on first use (a print
+   * reads thousands of ids); ids added since are read one by one. An id's frames never change.
+   */
   private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
-    const map = this.stackFds.get(`${kind}:${depth}`);
+    const map = this.stackFds.get(stackMap(kind, depth));
     if (!map) return [];
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(id);
-    const v = this.addon.mapLookup(map.fd, key, depth * 8);
-    if (!v) return [];
-    return Array.from({ length: depth }, (_, i) => v.readBigUInt64LE(i * 8));
+    if (!map.read) {
+      const dump = this.addon.mapDump(map.fd, 4, depth * 8);
+      map.read = new Map();
+      for (let i = 0; i < dump.count; i++) map.read.set(dump.keys.readUInt32LE(i * 4), dump.values.subarray(i * depth * 8, (i + 1) * depth * 8));
+    }
+    let v = map.read.get(id);
+    if (!v) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(id);
+      const one = this.addon.mapLookup(map.fd, key, depth * 8);
+      if (!one) return [];
+      map.read.set(id, (v = one));
+    }
+    const out: bigint[] = [];
+    for (let i = 0; i < depth; i++) {
+      const a = v.readBigUInt64LE(i * 8);
+      if (a === 0n) break;
+      out.push(a);
+    }
+    return out;
   }
 
   /** The number of attach points, as `Attaching N probes...` counts them. */
@@ -186,45 +238,30 @@ export class Session {
     return this.programs.find((p) => p.name === name);
   }
 
-  /** Creates the maps, generates and compiles the code, and loads it (nothing attached yet). */
+  /** Loads the object: libbpf creates its maps and loads its programs (nothing attached yet). */
   load(): void {
     const unavailable = unavailableProbe(this.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), this.kernel);
     if (unavailable) throw new RuntimeError(unavailable);
     try {
-      for (const spec of this.program.maps.values()) {
-        this.mapFds.set(spec.name, this.addon.mapCreate(spec.bpfType, kernelMapName(spec.name), spec.keySize, spec.valueSize, spec.maxEntries, {
-          preallocate: spec.preallocate,
-        }));
-      }
-      this.ringbufFd = this.addon.mapCreate('ringbuf', 'tl_events', 0, 0, this.options.ringBufferBytes ?? ringBufferBytes(this.program));
-      this.countersFd = this.addon.mapCreate('percpu_array', 'tl_counters', 4, 8, counterSlots(this.program.maps));
-      this.readFailuresFd = this.addon.mapCreate('percpu_array', 'tl_readfail', 4, READ_FAILURE_BYTES, 1);
-      this.stoppedFd = this.addon.mapCreate('array', 'tl_stopped', 4, 8, 1);
-      // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
-      this.setStopped(true);
-      for (const s of stackMapKeys(this.program)) {
-        const fd = this.addon.mapCreate('stack_trace', `tl_${s.kind}_${s.depth}`, 4, s.depth * 8, 4096);
-        this.stackFds.set(s.key, { fd, depth: s.depth });
-      }
-      const stacks = new Map([...this.stackFds].map(([k, v]) => [k, v.fd]));
-      const generated = generate(this.program, this.kernel, {
-        maps: this.mapFds, ringbuf: this.ringbufFd, counters: this.countersFd, stacks, stopped: this.stoppedFd,
-        readFailures: this.readFailuresFd,
-        syscallNames: (event) => this.syscallNamesMap(event),
-      }, {
-        startNs: process.hrtime.bigint(), cpid: this.options.cpid,
-        sourceName: this.options.sourceName, helperErrors: this.options.helperErrors,
-        syscallDispatch: this.options.syscallDispatch,
-      });
-      (this as { ir: string }).ir = generated.ir;
-      this.programs = generated.programs;
-      this.helperErrorSites = generated.helperErrorSites;
-      this.readSites = generated.readSites;
-      this.options.onIr?.(generated.ir);
-      const elf = this.addon.compileIR(generated.ir);
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
-      this.object = this.addon.loadObject(elf, types, { verifierLogs: this.options.verifierLogs });
+      const ringBytes = this.options.ringBufferBytes;
+      this.object = this.addon.loadObject(this.compiled.object, types, {
+        verifierLogs: this.options.verifierLogs,
+        ...(ringBytes ? { maxEntries: { [EVENTS_MAP]: ringBytes } } : {}),
+      });
+      const obj = this.object;
+      for (const [name, symbol] of this.compiled.mapSymbols) this.mapFds.set(name, obj.mapFd(symbol));
+      this.ringbufFd = obj.mapFd(EVENTS_MAP);
+      this.countersFd = obj.mapFd(COUNTERS_MAP);
+      this.readFailuresFd = obj.mapFd(READ_FAILURES_MAP);
+      this.stoppedFd = obj.mapFd(STOPPED_MAP);
+      // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
+      this.setStopped(true);
+      for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), depth: s.depth });
+      for (const event of ['sys_enter', 'sys_exit'] as const) this.fillSyscallNames(obj.mapFd(syscallNamesMap(event)), event);
+      this.writeRunValues(obj.mapFd(RUN_VALUES_MAP));
+      this.options.phase?.('load');
     } catch (e) {
       this.close();
       throw e;
@@ -269,71 +306,81 @@ export class Session {
           ));
           continue;
         }
-        for (const t of p.targets) {
-          switch (t.provider) {
-            case 'BEGIN': case 'END':
-              break;
-            case 'tracepoint': {
-              const id = this.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
-              if (id < 0) {
-                this.links.push(this.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
-              } else {
-                this.tracepointLinks.push(this.addon.attachTracepointPerf(obj.programFd(p.name), id));
-              }
-              break;
-            }
-            case 'interval':
-            case 'profile':
-            case 'software':
-            case 'hardware': {
-              const perf = t.perf!;
-              const cpus = t.provider === 'interval' ? [this.addon.onlineCpus()[0] ?? 0] : this.addon.onlineCpus();
-              for (const cpu of cpus) {
-                try {
-                  this.links.push(this.addon.attachPerfEvent(obj, p.name, perf.type, perf.config, perf.period, perf.frequency, cpu, -1));
-                } catch (e) {
-                  if (perf.type === PERF_TYPE_HARDWARE && (e as NativeError).code === 'ENOENT') throw new RuntimeError(MESSAGES.hardware);
-                  throw e;
-                }
-              }
-              break;
-            }
-            case 'rawtracepoint':
-              this.links.push(this.addon.attachRawTracepoint(obj, p.name, t.parts.at(-1)!));
-              break;
-            case 'kprobe':
-            case 'kretprobe':
-              this.links.push(this.addon.attachKprobe(obj, p.name, t.func!, t.provider === 'kretprobe', Number(t.address ?? 0n)));
-              break;
-            case 'uprobe':
-            case 'uretprobe':
-            case 'usdt':
-              this.links.push(this.addon.attachUprobe(
-                obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', this.options.pid ?? -1,
-                Number(t.usdt?.semaphoreOffset ?? 0n),
-              ));
-              break;
-            case 'watchpoint':
-            case 'asyncwatchpoint': {
-              const address = BigInt.asIntN(64, t.address!);
-              const type = BREAKPOINT_TYPES[t.watch!.mode]!;
-              if (this.options.pid !== undefined) {
-                this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid));
-              } else {
-                for (const cpu of this.addon.onlineCpus()) {
-                  this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
-                }
-              }
-              break;
-            }
-            default:
-              throw new RuntimeError(`${t.provider} probes cannot be attached yet`);
-          }
-        }
+        for (const t of p.targets) Session.ATTACH[t.provider](this, obj, p, t);
       }
+      this.options.phase?.('attach');
     } catch (e) {
       this.close();
       throw e instanceof RuntimeError ? e : new RuntimeError(`could not attach probe: ${(e as Error).message}`);
+    }
+  }
+
+  /** How a program is attached to one target, per provider (BEGIN and END are run, not attached). */
+  private static readonly ATTACH = {
+    BEGIN: () => {},
+    END: () => {},
+    tracepoint: (s, obj, p, t) => {
+      const id = s.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
+      if (id < 0) s.links.push(s.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
+      else s.tracepointLinks.push(s.addon.attachTracepointPerf(obj.programFd(p.name), id));
+    },
+    rawtracepoint: (s, obj, p, t) => s.links.push(s.addon.attachRawTracepoint(obj, p.name, t.parts.at(-1)!)),
+    kprobe: (s, obj, p, t) => s.attachKprobe(obj, p, t),
+    kretprobe: (s, obj, p, t) => s.attachKprobe(obj, p, t),
+    uprobe: (s, obj, p, t) => s.attachUprobe(obj, p, t),
+    uretprobe: (s, obj, p, t) => s.attachUprobe(obj, p, t),
+    usdt: (s, obj, p, t) => s.attachUprobe(obj, p, t),
+    profile: (s, obj, p, t) => s.attachPerfEvent(obj, p, t),
+    interval: (s, obj, p, t) => s.attachPerfEvent(obj, p, t),
+    software: (s, obj, p, t) => s.attachPerfEvent(obj, p, t),
+    hardware: (s, obj, p, t) => s.attachPerfEvent(obj, p, t),
+    kfunc: (_s, _obj, _p, t) => Session.cannotAttach(t),
+    kretfunc: (_s, _obj, _p, t) => Session.cannotAttach(t),
+    watchpoint: (s, obj, p, t) => s.attachWatchpoint(obj, p, t),
+    asyncwatchpoint: (s, obj, p, t) => s.attachWatchpoint(obj, p, t),
+    iter: (_s, _obj, _p, t) => Session.cannotAttach(t),
+  } satisfies Record<ProbeProvider, (s: Session, obj: NativeObject, p: GeneratedProgram, t: ProbeTarget) => void>;
+
+  private static cannotAttach(t: ProbeTarget): never {
+    throw new RuntimeError(`${t.provider} probes cannot be attached yet`);
+  }
+
+  private attachKprobe(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    this.links.push(this.addon.attachKprobe(obj, p.name, t.func!, t.provider === 'kretprobe', Number(t.address ?? 0n)));
+  }
+
+  private attachUprobe(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    this.links.push(this.addon.attachUprobe(
+      obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', this.options.pid ?? -1,
+      Number(t.usdt?.semaphoreOffset ?? 0n),
+    ));
+  }
+
+  /** profile, software and hardware: on every CPU; interval: on the first. */
+  private attachPerfEvent(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    const perf = t.perf!;
+    const cpus = t.provider === 'interval' ? [this.addon.onlineCpus()[0] ?? 0] : this.addon.onlineCpus();
+    for (const cpu of cpus) {
+      try {
+        this.links.push(this.addon.attachPerfEvent(obj, p.name, perf.type, perf.config, perf.period, perf.frequency, cpu, -1));
+      } catch (e) {
+        if (perf.type === PERF_TYPE_HARDWARE && (e as NativeError).code === 'ENOENT') {
+          throw new RuntimeError(PROVIDERS.hardware.requires.message);
+        }
+        throw e;
+      }
+    }
+  }
+
+  private attachWatchpoint(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    const address = BigInt.asIntN(64, t.address!);
+    const type = BREAKPOINT_TYPES[t.watch!.mode]!;
+    if (this.options.pid !== undefined) {
+      this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid));
+    } else {
+      for (const cpu of this.addon.onlineCpus()) {
+        this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
+      }
     }
   }
 
@@ -351,7 +398,12 @@ export class Session {
         if (watched !== undefined && !processAlive(watched)) this.stop('child-exit');
       }, this.options.drainIntervalMs ?? 10);
       this.options.onRunning?.();
+      // Stacks and ksym() are named at print time: read the kernel's symbols while the probes run.
+      if ([...this.program.types.values()].some((t) => t.kind === 'kstack' || t.kind === 'ksym')) {
+        setTimeout(() => this.kernelSymbols()?.prepare(), 20).unref();
+      }
       this.drain();
+      this.options.phase?.('first-drain');
       if (this.requestedStop) this.stop(this.requestedStop);
     });
   }
@@ -368,23 +420,29 @@ export class Session {
     const finished = this.finished;
     try {
       if (this.timer) clearInterval(this.timer);
+      this.options.phase?.('run');
       this.detach();
-      this.drain(true);
+      this.drainAll();
       this.runSpecial('END');
-      this.drain(true);
+      this.drainAll();
       this.reportCounters();
       this.reportReadFailures(true);
+      this.options.phase?.('detach');
       const separator = this.options.formatter.exitSeparator();
       let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
+      const sink = this.options.exitMapSink;
       for (const spec of this.program.maps.values()) {
-        if (this.options.printAtExit?.(spec) ?? true) out += this.options.formatter.map(this.snapshot(spec));
+        if (sink?.takes(spec)) sink.take(this.snapshot(spec, sink.frameName));
+        else if (this.options.printAtExit?.(spec) ?? true) out += this.options.formatter.map(this.snapshot(spec));
       }
       this.options.write(out);
       this.options.beforeClose?.();
+      this.options.phase?.('print');
     } finally {
       this.close();
+      this.options.phase?.('close');
       finished(reason);
     }
   }
@@ -399,32 +457,33 @@ export class Session {
     if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);
     this.detachedPerfFds = [];
     this.ring?.close();
+    // The object owns its maps: closing it frees them.
     this.object?.close();
-    for (const fd of this.mapFds.values()) this.addon.closeFd(fd);
-    if (this.ringbufFd >= 0) this.addon.closeFd(this.ringbufFd);
-    if (this.countersFd >= 0) this.addon.closeFd(this.countersFd);
-    if (this.readFailuresFd >= 0) this.addon.closeFd(this.readFailuresFd);
-    if (this.stoppedFd >= 0) this.addon.closeFd(this.stoppedFd);
-    for (const fd of this.syscallNameFds.values()) this.addon.closeFd(fd);
-    for (const s of this.stackFds.values()) this.addon.closeFd(s.fd);
   }
 
-  /** The syscall number → tracepoint name map of a syscall dispatch program (made once). */
-  private syscallNamesMap(event: SyscallEvent): number {
-    const known = this.syscallNameFds.get(event);
-    if (known !== undefined) return known;
-    const table = syscallTable();
-    const entries = Math.max(1, ...table.map(([nr]) => nr + 1));
-    const fd = this.addon.mapCreate('array', `tl_${event}`, 4, SYSCALL_NAME_BYTES, entries);
-    this.syscallNameFds.set(event, fd);
+  /** Fills the syscall number → tracepoint name map of a syscall dispatch program (fd -1: none). */
+  private fillSyscallNames(fd: number, event: SyscallEvent): void {
+    if (fd < 0) return;
     const key = Buffer.alloc(4);
-    for (const [nr, name] of table) {
+    for (const [nr, name] of syscallTable()) {
       const value = Buffer.alloc(SYSCALL_NAME_BYTES);
       value.write(`tracepoint:syscalls:${event}_${name.slice(0, SYSCALL_NAME_BYTES)}`.slice(0, SYSCALL_NAME_BYTES - 1));
       key.writeUInt32LE(nr);
       this.addon.mapUpdate(fd, key, value);
     }
-    return fd;
+  }
+
+  /** The values only this run knows (`elapsed`'s start, `cpid`), if the program uses them (fd -1: not). */
+  private writeRunValues(fd: number): void {
+    if (fd < 0) return;
+    const values: [number, bigint][] = [[RUN_START_NS, process.hrtime.bigint()], [RUN_CPID, BigInt(this.options.cpid ?? 0)]];
+    for (const [slot, value] of values) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(slot);
+      const bytes = Buffer.alloc(8);
+      bytes.writeBigUInt64LE(value);
+      this.addon.mapUpdate(fd, key, bytes);
+    }
   }
 
   /**
@@ -463,16 +522,33 @@ export class Session {
     }
   }
 
-  /** The map's entries now; `rawKeys` keeps each key's kernel bytes too (see MapEntry.rawKey). */
-  snapshot(spec: MapSpec, rawKeys = false): MapSnapshot {
+  /**
+   * A map's entries, decoded; stacks in keys named with `keyFrameName` when given (see Formatter);
+   * `rawKeys` keeps each key's kernel bytes too (see MapEntry.rawKey).
+   */
+  snapshot(spec: MapSpec, keyFrameName = this.options.formatter.frameName, rawKeys = false): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
-    return { spec, entries: decodeMap(spec, dump.count, dump.keys, dump.values, this.cpus, this.resolver, rawKeys) };
+    const { cpus, resolver } = this;
+    let entries: MapEntry[] | undefined;
+    // Decoded only if the formatter asks: large count()/sum() maps print from the raw dump.
+    return {
+      spec,
+      raw: { ...dump, cpus },
+      get entries() {
+        return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver, keyFrameName, rawKeys));
+      },
+    };
   }
 
-  /** Reads every available event and writes their output in one batch. */
-  private drain(final = false): void {
-    if (!this.ring || (this.stopping && !final)) return;
+  /** At the end: every event left, however many drains that takes (one reads at most 32 MiB). */
+  private drainAll(): void {
+    while (this.drain(true));
+  }
+
+  /** Reads the available events and writes their output in one batch; false if there were none. */
+  private drain(final = false): boolean {
+    if (!this.ring || (this.stopping && !final)) return false;
     // Lost events and full maps are reported while running (about once a second), not only at exit.
     if (!final && Date.now() - this.countersCheckedAt >= 1000) {
       this.countersCheckedAt = Date.now();
@@ -480,32 +556,52 @@ export class Session {
       this.reportReadFailures(false);
     }
     const records = this.ring.drain();
-    if (records.length === 0) return;
+    if (records.length === 0) return false;
     let out = '';
     let exit = false;
+    const cursor: RecordCursor = { buf: records, base: 0 };
     for (let off = 0; off + 4 <= records.length;) {
       const len = records.readUInt32LE(off);
-      const record = records.subarray(off + 4, off + 4 + len);
-      off += Math.ceil((4 + len) / 8) * 8;
+      const base = off + 4;
+      off += (4 + len + 7) & ~7;
       if (exit) continue;
-      const spec = this.program.events[Number(record.readBigUInt64LE(0))];
+      // Event ids are small: the high half of the 8-byte id is 0.
+      const spec = records.readUInt32LE(base + 4) === 0 ? this.program.events[records.readUInt32LE(base)] : undefined;
+      if (spec === undefined && records.readUInt32LE(base) === PROCESS_SEEN_EVENT) {
+        this.resolver.capture(Number(records.readBigUInt64LE(base + 8)));
+        continue;
+      }
       if (!spec) continue;
       if (spec.kind === 'exit') {
         exit = true;
         continue;
       }
-      out += this.handleEvent(spec, record);
+      if (spec.kind === 'printf') {
+        // The hot case, formatted in place (see printf-record.ts).
+        cursor.base = base;
+        out += this.options.formatter.printf(this.recordPrintf(spec)(cursor));
+        continue;
+      }
+      out += this.handleEvent(spec, records.subarray(base, base + len));
     }
     if (out) this.options.write(out);
     if (exit && !final) setImmediate(() => this.stop('exit'));
+    return true;
+  }
+
+  private recordPrintf(spec: EventSpec): (r: RecordCursor) => string {
+    let printf = this.printers.get(spec);
+    if (!printf) {
+      printf = compileRecordPrintf(spec, this.resolver);
+      this.printers.set(spec, printf);
+    }
+    return printf;
   }
 
   private handleEvent(spec: EventSpec, record: Buffer): string {
     const f = this.options.formatter;
     const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset, this.resolver) }));
     switch (spec.kind) {
-      case 'printf':
-        return f.printf(formatPrintf(spec.format!, args()));
       case 'helper_error': {
         const site = this.helperErrorSites[Number(record.readBigUInt64LE(spec.fields[2]!.offset))];
         if (!site) return '';
@@ -665,31 +761,4 @@ function errnoText(e: unknown): string {
 function helperName(id: number): string {
   const name = Object.entries(Helper).find(([, v]) => v === id)?.[0] ?? `helper_${id}`;
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/**
- * 16 MiB when probes that can fire at a high rate send events (printf on a hot tracepoint
- * delivers ~500k events/s without loss with it); 1 MiB when only BEGIN, END and interval probes
- * do (the ring is mapped, and resident, twice: 30 MiB of RSS saved).
- */
-function ringBufferBytes(program: TypedProgram): number {
-  const slow = new Set(['BEGIN', 'END', 'interval']);
-  const sends = (root: unknown): boolean => {
-    let found = false;
-    walk(root, (node) => {
-      const event = program.eventOf.get(node as Expr);
-      if (event && event.kind !== 'exit') {
-        found = true;
-        return 'stop';
-      }
-    });
-    return found;
-  };
-  const hot = program.probes.some((p) => p.targets.some((t) => !slow.has(t.provider)) && sends(p.probe.body));
-  return hot ? 16 << 20 : 1 << 20;
-}
-
-/** Kernel map names are at most 15 characters; keep ours recognisable. */
-function kernelMapName(name: string): string {
-  return `tl_${name.replace(/[^A-Za-z0-9_]/g, '') || 'map'}`.slice(0, 15);
 }

@@ -1,23 +1,35 @@
 // Turns what probes record (addresses, stack ids, uids, address families, boot-time nanoseconds)
-// into what bpftrace prints: symbols, stack frames, user names, IP addresses, dates. Resolution
-// happens when a value is printed, as in bpftrace 0.17 (a process that has exited prints hex).
-import { readFileSync } from 'node:fs';
-import { ElfFile } from '../kernel/elf.js';
-import type { Kallsyms } from '../kernel/kallsyms.js';
+// into what bpftrace prints: symbols, stack frames, user names, IP addresses, dates. Names are
+// found when a value is printed, with bcc's rules (bpftrace 0.17 symbolizes with bcc); a
+// process's mappings are captured when the runtime first sees it in a ustack (`capture()`), so
+// that a process that has exited by then is still named (bpftrace prints hex for it).
+import { readFileSync, statSync } from 'node:fs';
+import type { Kallsyms, SymbolHit } from '../kernel/kallsyms.js';
+import { FileSymbols, PerfMap } from '../kernel/user-symbols.js';
 import type { StackMode } from '../model/types.js';
 import { strftime } from './output/time.js';
 
-interface Mapping {
-  readonly start: bigint;
-  readonly end: bigint;
-  readonly offset: bigint;
+/** An executable, file-backed mapping of a process (user addresses are exact as doubles). */
+interface Region {
+  readonly start: number;
+  readonly end: number;
+  readonly offset: number;
   readonly path: string;
+  readonly inode: number;
 }
 
-interface FuncTable {
-  readonly addresses: bigint[];
-  readonly sizes: bigint[];
-  readonly names: string[];
+/** What a process maps, as read from /proc/PID/maps at `at` (Date.now()). */
+interface ProcessImage {
+  readonly regions: readonly Region[];
+  readonly at: number;
+}
+
+interface UserHit {
+  readonly name?: string;
+  readonly offset: number;
+  readonly path: string;
+  readonly buildId?: string;
+  readonly jit?: boolean;
 }
 
 /**
@@ -49,8 +61,15 @@ const hex = (v: bigint) => BigInt.asUintN(64, v).toString(16);
 const unnamed = (v: bigint) => (BigInt.asUintN(64, v) === 0n ? '0' : `0x${hex(v)}`);
 
 export class Resolver {
-  private readonly maps = new Map<number, { at: number; maps: Mapping[] } | null>();
-  private readonly tables = new Map<string, FuncTable | null>();
+  private readonly processes = new Map<number, ProcessImage>();
+  /** Symbols of mapped files by `inode:path` (null: not an ELF file we can read). */
+  private readonly files = new Map<string, FileSymbols | null>();
+  private readonly perfMaps = new Map<number, { at: number; map: { map: PerfMap; path: string } | null }>();
+  private readonly demangled = new Map<string, string>();
+  private readonly regionFiles = new WeakMap<Region, FileSymbols | null>();
+  private readonly kernelHits = new Map<bigint, SymbolHit | null>();
+  /** Named frames by pid and address. */
+  private readonly userHits = new Map<number, Map<bigint, UserHit | null>>();
   private users?: Map<bigint, string>;
   /** CLOCK_REALTIME - CLOCK_MONOTONIC, in ns: bpftrace's nsecs are monotonic. */
   private readonly realtimeOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
@@ -61,16 +80,26 @@ export class Resolver {
 
   /** ksym(): the symbol without offset, or the address in hex. */
   ksym(address: bigint): string {
-    const hit = this.options.kallsyms?.()?.lookup(address);
+    const hit = this.kernelSymbol(address);
     return hit ? hit.name : unnamed(address);
   }
 
   kstack(id: bigint, depth: number, mode: StackMode): string[] {
     return this.addresses('kstack', id, depth).map((a) => {
-      const hit = this.options.kallsyms?.()?.lookup(a);
+      const hit = this.kernelSymbol(a);
       const sym = hit ? `${hit.name}+${hit.offset}` : unnamed(a);
       return mode === 'raw' ? hex(a) : mode === 'perf' ? `${hex(a)} ${sym}` : sym;
     });
+  }
+
+  /** Frames repeat across stacks: each address is looked up once. */
+  private kernelSymbol(address: bigint): SymbolHit | undefined {
+    let hit = this.kernelHits.get(address);
+    if (hit === undefined) {
+      hit = this.options.kallsyms?.()?.lookup(address) ?? null;
+      this.kernelHits.set(address, hit);
+    }
+    return hit ?? undefined;
   }
 
   // ---- user space ----
@@ -78,18 +107,16 @@ export class Resolver {
   /** usym(): the function containing the address (no offset), or the address in hex. */
   usym(address: bigint, pid: number): string {
     const hit = this.userSymbol(address, pid);
-    return hit?.name !== undefined ? hit.name : unnamed(address);
+    return hit?.name !== undefined ? this.demangle(hit.name) : unnamed(address);
   }
 
   ustack(id: bigint, pid: number, depth: number, mode: StackMode): string[] {
     return this.addresses('ustack', id, depth).map((a) => {
       if (mode === 'raw') return hex(a);
       const hit = this.userSymbol(a, pid);
-      if (mode === 'perf') {
-        const sym = hit?.name !== undefined ? `${hit.name}+${hit.offset}` : '[unknown]';
-        return `${hex(a)} ${sym} (${hit?.path ?? '[unknown]'})`;
-      }
-      return hit?.name !== undefined ? `${hit.name}+${hit.offset}` : unnamed(a);
+      const sym = hit?.name !== undefined ? `${this.demangle(hit.name)}+${hit.offset}` : undefined;
+      if (mode === 'perf') return `${hex(a)} ${sym ?? '[unknown]'} (${hit?.path ?? '[unknown]'})`;
+      return sym ?? unnamed(a);
     });
   }
 
@@ -99,16 +126,16 @@ export class Resolver {
    * (ignored for kstack).
    */
   frames(kind: 'kstack' | 'ustack', id: bigint, depth: number, pid: number): Frame[] {
-    return this.addresses(kind, id, depth).map((address) => {
+    return this.addresses(kind, id, depth).map((address): Frame => {
       if (kind === 'kstack') {
-        const hit = this.options.kallsyms?.()?.lookup(address);
+        const hit = this.kernelSymbol(address);
         if (!hit) return { address, offset: 0n, kind: 'kernel' };
         return { address, symbol: hit.name, offset: hit.offset, module: hit.module ?? '[kernel.kallsyms]', kind: 'kernel' };
       }
       const hit = this.userSymbol(address, pid);
       if (!hit) return { address, offset: 0n, kind: 'user' };
-      const frame: Frame = { address, offset: hit.offset, module: hit.path, kind: 'user', ...(hit.buildId ? { buildId: hit.buildId } : {}) };
-      return hit.name === undefined ? frame : { ...frame, symbol: hit.name };
+      const frame: Frame = { address, offset: BigInt(hit.offset), module: hit.path, kind: hit.jit ? 'jit' : 'user', ...(hit.buildId ? { buildId: hit.buildId } : {}) };
+      return hit.name === undefined ? frame : { ...frame, symbol: this.demangle(hit.name) };
     });
   }
 
@@ -122,80 +149,107 @@ export class Resolver {
     return out;
   }
 
-  private userSymbol(address: bigint, pid: number): { name?: string; offset: bigint; path: string; buildId?: string } | undefined {
-    const m = this.mappingOf(address, pid);
-    if (!m) return undefined;
-    let elf: ElfFile;
-    try {
-      elf = ElfFile.open(m.path.startsWith('/') ? `/proc/${pid}/root${m.path}` : m.path);
-    } catch {
-      try {
-        elf = ElfFile.open(m.path);
-      } catch {
-        return { offset: 0n, path: m.path };
+  /**
+   * Reads the process's mappings now, if not read yet: the runtime calls this when a process first
+   * records a ustack, so that its frames can be named after it has exited.
+   */
+  capture(pid: number): void {
+    if (!this.processes.has(pid)) this.readProcess(pid);
+  }
+
+  /** Reads /proc/PID/maps; a process that has gone keeps what was read of it before. */
+  private readProcess(pid: number): ProcessImage {
+    this.userHits.delete(pid);
+    const image = { regions: readRegions(pid) ?? this.processes.get(pid)?.regions ?? [], at: Date.now() };
+    this.processes.set(pid, image);
+    return image;
+  }
+
+  private regionOf(address: number, pid: number): Region | undefined {
+    let image = this.processes.get(pid);
+    let hit = image && findRegion(image.regions, address);
+    // Not in what was read (a library loaded since, or never read): read again, at most every second.
+    if (!hit && (!image || Date.now() - image.at >= 1000)) {
+      image = this.readProcess(pid);
+      hit = findRegion(image.regions, address);
+    }
+    return hit;
+  }
+
+  private userSymbol(address: bigint, pid: number): UserHit | undefined {
+    let hits = this.userHits.get(pid);
+    if (!hits) this.userHits.set(pid, (hits = new Map()));
+    let hit = hits.get(address);
+    if (hit === undefined) {
+      hit = this.findUserSymbol(address, pid) ?? null;
+      // Forgotten when the process's mappings or perf map are read again (see forget()).
+      this.userHits.get(pid)?.set(address, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  private findUserSymbol(address: bigint, pid: number): UserHit | undefined {
+    const a = Number(address);
+    const region = this.regionOf(a, pid);
+    if (region) {
+      const file = this.fileOf(region, pid);
+      const hit = file?.lookup(file.fileAddress(a, region.start, region.offset));
+      if (hit) return { name: hit.name, offset: hit.offset, path: region.path, ...(file!.buildId ? { buildId: file!.buildId } : {}) };
+    }
+    // JIT code (or a file without a symbol there): the process's perf map, as bcc tries last.
+    const jit = this.perfMapOf(pid);
+    const hit = jit?.map.lookup(a);
+    if (hit) return { name: hit.name, offset: hit.offset, path: region?.path ?? jit!.path, jit: !region };
+    return region ? { offset: 0, path: region.path } : undefined;
+  }
+
+  /** The symbols of a mapped file, by inode: the path if it is still that file, else through /proc/PID/root. */
+  private fileOf(region: Region, pid: number): FileSymbols | undefined {
+    let file = this.regionFiles.get(region);
+    if (file !== undefined) return file ?? undefined;
+    const key = `${region.inode}:${region.path}`;
+    file = this.files.get(key);
+    if (file === undefined) {
+      file = null;
+      for (const path of [region.path, `/proc/${pid}/root${region.path}`]) {
+        if (inodeOf(path) !== region.inode) continue;
+        file = FileSymbols.open(path) ?? null;
+        if (file) break;
+      }
+      this.files.set(key, file);
+    }
+    this.regionFiles.set(region, file);
+    return file ?? undefined;
+  }
+
+  private perfMapOf(pid: number): { map: PerfMap; path: string } | undefined {
+    const cached = this.perfMaps.get(pid);
+    if (cached !== undefined && Date.now() - cached.at < 1000) return cached.map ?? undefined;
+    this.userHits.delete(pid);
+    let map: { map: PerfMap; path: string } | null = null;
+    for (const path of [`/proc/${pid}/root/tmp/perf-${pid}.map`, `/tmp/perf-${pid}.map`]) {
+      const m = PerfMap.read(path);
+      if (m) {
+        map = { map: m, path: `/tmp/perf-${pid}.map` };
+        break;
       }
     }
-    const vaddr = elf.offsetToVaddr(address - m.start + m.offset);
-    if (vaddr === undefined) return { offset: 0n, path: m.path };
-    const table = this.table(m.path, elf);
-    if (!table) return { offset: 0n, path: m.path };
-    // The last function at or below vaddr that contains it.
-    let lo = 0;
-    let hi = table.addresses.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (table.addresses[mid]! <= vaddr) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    for (let i = found; i >= 0 && i > found - 8; i--) {
-      const start = table.addresses[i]!;
-      const size = table.sizes[i]!;
-      if (vaddr < start + (size > 0n ? size : 1n)) {
-        return { name: this.demangle(table.names[i]!), offset: vaddr - start, path: m.path, buildId: elf.buildId() };
-      }
-    }
-    return { offset: 0n, path: m.path };
+    this.perfMaps.set(pid, { at: Date.now(), map });
+    return map ?? undefined;
   }
 
   private demangle(name: string): string {
-    if (!name.startsWith('_Z') || process.env.BPFTRACE_NO_CPP_DEMANGLE === '1' || !this.options.demangle) return name;
-    try {
-      return this.options.demangle(name) || name;
-    } catch {
-      return name;
+    if (!(name.startsWith('_Z') || name.startsWith('___Z')) || process.env.BPFTRACE_NO_CPP_DEMANGLE === '1' || !this.options.demangle) return name;
+    let d = this.demangled.get(name);
+    if (d === undefined) {
+      try {
+        d = this.options.demangle(name) || name;
+      } catch {
+        d = name;
+      }
+      this.demangled.set(name, d);
     }
-  }
-
-  private table(path: string, elf: ElfFile): FuncTable | null {
-    let t = this.tables.get(path);
-    if (t === undefined) {
-      const funcs = elf.symbols().filter((s) => s.type === 'func' && s.address !== 0n)
-        .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-      t = funcs.length === 0 ? null : {
-        addresses: funcs.map((f) => f.address), sizes: funcs.map((f) => f.size), names: funcs.map((f) => f.name),
-      };
-      this.tables.set(path, t);
-    }
-    return t;
-  }
-
-  private mappingOf(address: bigint, pid: number): Mapping | undefined {
-    const find = (maps: Mapping[]) => maps.find((m) => address >= m.start && address < m.end);
-    const cached = this.maps.get(pid);
-    if (cached) {
-      const hit = find(cached.maps);
-      if (hit || Date.now() - cached.at < 200) return hit;
-    } else if (cached === null) return undefined;
-    const maps = readMaps(pid);
-    if (!maps) {
-      this.maps.set(pid, null);
-      return undefined;
-    }
-    this.maps.set(pid, { at: Date.now(), maps });
-    return find(maps);
+    return d;
   }
 
   // ---- other values ----
@@ -224,20 +278,45 @@ export class Resolver {
   }
 }
 
-function readMaps(pid: number): Mapping[] | undefined {
+/** The executable, file-backed mappings of a process, sorted by address (as bcc lists modules). */
+function readRegions(pid: number): Region[] | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/maps`, 'latin1');
   } catch {
     return undefined;
   }
-  const out: Mapping[] = [];
+  const out: Region[] = [];
   for (const line of text.split('\n')) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \d+\s+(\/.*)$/.exec(line);
+    const m = /^([0-9a-f]+)-([0-9a-f]+) ..x. ([0-9a-f]+) \S+ (\d+)\s+(\/.*)$/.exec(line);
     if (!m) continue;
-    out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), offset: BigInt(`0x${m[3]}`), path: m[4]!.replace(/ \(deleted\)$/, '') });
+    out.push({
+      start: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16), offset: parseInt(m[3]!, 16), inode: Number(m[4]),
+      path: m[5]!.replace(/ \(deleted\)$/, ''),
+    });
   }
   return out;
+}
+
+function findRegion(regions: readonly Region[], address: number): Region | undefined {
+  let lo = 0;
+  let hi = regions.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = regions[mid]!;
+    if (address < r.start) hi = mid - 1;
+    else if (address >= r.end) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
 }
 
 /** inet_ntop as glibc prints it: dotted quads, and IPv6 with the longest run of zero groups as `::`. */

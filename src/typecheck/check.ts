@@ -1,14 +1,14 @@
 // The type checker: resolves probes, infers the type of every expression, checks map key/value
 // consistency across probes, and lays out the events and maps → TypedProgram.
 import {
-  mapName, type AssignStmt, type AttachPoint, type Block, type Call, type Expr, type MapRef, type Probe, type Program,
+  mapName, variableKey, type AssignStmt, type AttachPoint, type Block, type Call, type Expr, type MapRef, type Probe, type Program,
   type Stmt, type TypeName, type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
-import { BUILTINS } from './builtins.js';
+import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
 import { checkFunction } from './functions-check.js';
 import { expandAttachPoint } from './probes.js';
@@ -46,7 +46,7 @@ interface MapInfo {
 /** Types a map key or value is stored as: integers widen to 64 bits, as bpftrace does. */
 function storageType(t: Type): Type {
   if (t.kind === 'int' || t.kind === 'bool') return t.kind === 'int' && t.signed ? INT64 : t.kind === 'bool' ? UINT64 : UINT64;
-  if (t.kind === 'tuple') return { kind: 'tuple', elements: t.elements.map(storageType) };
+  if (t.kind === 'tuple') return { ...t, elements: t.elements.map(storageType) };
   return t;
 }
 
@@ -56,14 +56,14 @@ function unify(a: Type, b: Type): Type | undefined {
     return { kind: 'int', bits: Math.max(a.bits, b.bits) as 64, signed: a.signed || b.signed };
   }
   if (a.kind === 'string' && b.kind === 'string') return str(Math.max(a.size, b.size));
-  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length) {
+  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length && a.names?.join() === b.names?.join()) {
     const elements: Type[] = [];
     for (let i = 0; i < a.elements.length; i++) {
       const e = unify(a.elements[i]!, b.elements[i]!);
       if (!e) return undefined;
       elements.push(e);
     }
-    return { kind: 'tuple', elements };
+    return { ...a, elements };
   }
   return sameType(a, b) ? a : undefined;
 }
@@ -94,6 +94,9 @@ export class Checker implements CheckContext {
   private unrolled = 1n;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
   private forDepth = 0;
+  /** Variables declared with a type (`let $x: uint16`), and declared without one or a value (`let $x;`). */
+  private declaredTypes = new Map<string, Type>();
+  private undeclaredTypes = new Map<string, string>();
   readonly stringLength: number;
 
   constructor(
@@ -150,12 +153,18 @@ export class Checker implements CheckContext {
     this.scope = new Map();
     this.firstAssigned = new Map();
     this.readVariables = new Set();
+    this.declaredTypes = new Map();
+    this.undeclaredTypes = new Map();
     this.variables.set(probe, this.scope);
     if (probe.predicate) this.checkCondition(probe.predicate);
     this.checkBlock(probe.body);
-    for (const [name, span] of this.firstAssigned) {
-      if (!this.readVariables.has(name)) {
-        this.report(warning('W_UNUSED_VARIABLE', span, `variable $${name} is assigned but never used`));
+    // `let $x;` never assigned: an int64 of 0, as bpftrace.
+    for (const [key, name] of this.undeclaredTypes) {
+      if (!this.scope.has(key)) this.scope.set(key, { name, type: INT64 });
+    }
+    for (const [key, span] of this.firstAssigned) {
+      if (!this.readVariables.has(key)) {
+        this.report(warning('W_UNUSED_VARIABLE', span, `variable $${this.scope.get(key)?.name ?? key} is assigned but never used`));
       }
     }
   }
@@ -213,6 +222,12 @@ export class Checker implements CheckContext {
       case 'ForStmt':
         this.forLoop(s);
         return;
+      case 'ForRangeStmt':
+        this.forRange(s);
+        return;
+      case 'LetStmt':
+        this.declare(s);
+        return;
       case 'JumpStmt':
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
@@ -242,17 +257,56 @@ export class Checker implements CheckContext {
       return;
     }
     const kv: Type = { kind: 'tuple', elements: [info.keyType, info.valueType] };
-    const outer = this.scope.get(s.variable.name);
-    this.scope.set(s.variable.name, { name: s.variable.name, type: kv });
+    const key = variableKey(s.variable);
+    const outer = this.scope.get(key);
+    this.scope.set(key, { name: s.variable.name, type: kv });
     this.types.set(s.variable, kv);
-    this.readVariables.add(s.variable.name);
+    this.readVariables.add(key);
+    this.loopBody(s.body);
+    if (outer) this.scope.set(key, outer);
+    else this.scope.delete(key);
+  }
+
+  /** A for loop's body: compiled to a callback (see codegen's loopCallback). */
+  private loopBody(body: Block): void {
     this.forDepth++;
     this.loopDepth++;
-    this.checkBlock(s.body);
+    this.checkBlock(body);
     this.loopDepth--;
     this.forDepth--;
-    if (outer) this.scope.set(s.variable.name, outer);
-    else this.scope.delete(s.variable.name);
+  }
+
+  /** `for ($i : start..end)`: $i is an int64 of the body (its binding is the loop's own). */
+  private forRange(s: Extract<Stmt, { kind: 'ForRangeStmt' }>): void {
+    for (const bound of [s.start, s.end]) {
+      const t = this.expr(bound);
+      if (t.kind !== 'int') this.report(error('E_TYPE', bound.span, `a range is made of integers, got ${typeName(t)}`));
+    }
+    const key = variableKey(s.variable);
+    this.scope.set(key, { name: s.variable.name, type: INT64 });
+    this.types.set(s.variable, INT64);
+    this.readVariables.add(key);
+    this.loopBody(s.body);
+  }
+
+  /** `let $x [: type] [= value]`: a typed declaration keeps its type; without a value, 0. */
+  private declare(s: Extract<Stmt, { kind: 'LetStmt' }>): void {
+    const key = variableKey(s.variable);
+    // `string` is a type only here: a string of the usual length (BPFTRACE_STRLEN).
+    const isString = s.type?.name === 'string' && s.type.pointerDepth === 0 && s.type.arrayLength === undefined;
+    const declared = isString ? str(this.stringLength) : s.type ? this.typeOf(s.type) : undefined;
+    if (declared) this.declaredTypes.set(key, declared);
+    if (s.value) {
+      const t = this.expr(s.value);
+      if (t.kind === 'none') this.report(error('E_TYPE', s.value.span, 'this expression has no value to assign'));
+      else this.defineVariable(s.variable, t, s.value);
+    } else if (declared) {
+      this.defineVariable(s.variable, declared);
+    } else {
+      // Its type comes from a later assignment; read before any, it is an int64 of 0.
+      this.firstAssigned.set(key, s.variable.span);
+      this.undeclaredTypes.set(key, s.variable.name);
+    }
   }
 
   private assign(s: AssignStmt): void {
@@ -277,18 +331,24 @@ export class Checker implements CheckContext {
       return;
     }
     if (s.target.kind === 'Variable') {
-      this.defineVariable(s.target, t);
+      this.defineVariable(s.target, t, value);
     } else {
       this.mapAssign(s.target, 'scalar', storageType(t), value.span);
     }
   }
 
-  private defineVariable(v: Variable, t: Type): void {
-    const existing = this.scope.get(v.name);
-    if (!this.firstAssigned.has(v.name)) this.firstAssigned.set(v.name, v.span);
+  private defineVariable(v: Variable, t: Type, value?: Expr): void {
+    const key = variableKey(v);
+    const existing = this.scope.get(key);
+    if (!this.firstAssigned.has(key)) this.firstAssigned.set(key, v.span);
+    const declared = this.declaredTypes.get(key);
+    if (declared) {
+      this.assignDeclared(v, declared, t, value);
+      return;
+    }
     if (!existing) {
       // Integers keep their width (bswap, printf and casts see it); codegen keeps them in an i64.
-      this.scope.set(v.name, { name: v.name, type: t });
+      this.scope.set(key, { name: v.name, type: t });
       this.types.set(v, t);
       return;
     }
@@ -296,12 +356,33 @@ export class Checker implements CheckContext {
     if (!u) {
       const d = error('E_TYPE_MISMATCH', v.span,
         `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`);
-      const first = this.firstAssigned.get(v.name);
+      const first = this.firstAssigned.get(key);
       this.report(first && first !== v.span ? withNote(d, first, `$${v.name} is first assigned here`) : d);
       return;
     }
-    this.scope.set(v.name, { name: v.name, type: u });
+    this.scope.set(key, { name: v.name, type: u });
     this.types.set(v, u);
+  }
+
+  /**
+   * An assignment to a variable declared with a type (`let $x: uint16`): integers are converted
+   * to it, except a literal that does not fit; anything else must be of that type.
+   */
+  private assignDeclared(v: Variable, declared: Type, t: Type, value: Expr | undefined): void {
+    this.scope.set(variableKey(v), { name: v.name, type: declared });
+    this.types.set(v, declared);
+    const literal = value && this.constant(value);
+    if (declared.kind === 'int' && t.kind === 'int') {
+      const bits = BigInt(declared.bits);
+      const [lo, hi] = declared.signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
+      if (literal !== undefined && (literal < lo || literal > hi)) {
+        this.report(error('E_TYPE_MISMATCH', value!.span, `${literal} does not fit in $${v.name}, declared ${typeName(declared)}`));
+      }
+      return;
+    }
+    if (unify(declared, t) === undefined || (declared.kind !== t.kind)) {
+      this.report(error('E_TYPE_MISMATCH', v.span, `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable declared ${typeName(declared)}`));
+    }
   }
 
   /** Records a map's key type from a use with keys (or none). */
@@ -481,15 +562,19 @@ export class Checker implements CheckContext {
           return INT64;
         }
         this.report(error('E_UNKNOWN_IDENTIFIER', e.span, `unknown identifier '${e.name}'`,
-          hintFor(e.name, [...BUILTINS.keys()]) ?? 'constants come from enums in the script, #included headers and kernel BTF'));
+          hintFor(e.name, BUILTIN_VARIABLE_NAMES) ?? 'constants come from enums in the script, #included headers and kernel BTF'));
         return NONE;
       }
       case 'Variable': {
-        this.readVariables.add(e.name);
-        const v = this.scope.get(e.name);
+        const key = variableKey(e);
+        this.readVariables.add(key);
+        const v = this.scope.get(key);
         if (!v) {
+          if (this.undeclaredTypes.has(key)) return INT64;
+          const names = [...this.scope.values()].map((x) => x.name);
           this.report(error('E_UNDEFINED_VARIABLE', e.span, `variable $${e.name} is used before it is assigned`,
-            hintFor(e.name, [...this.scope.keys()], '$')));
+            names.includes(e.name) ? `a $${e.name} declared with 'let' is a variable of its block only: declare it before the block`
+              : hintFor(e.name, names, '$')));
           return INT64;
         }
         return v.type;
@@ -545,7 +630,7 @@ export class Checker implements CheckContext {
       }
       case 'IncDec': {
         const t = this.expr(e.target);
-        if (e.target.kind === 'Variable' && !this.scope.has(e.target.name)) return INT64;
+        if (e.target.kind === 'Variable' && !this.scope.has(variableKey(e.target))) return INT64;
         if (e.target.kind === 'MapRef' && !this.maps.get(mapName(e.target))) {
           this.mapAssign(e.target, 'scalar', INT64, e.span);
         }
@@ -555,7 +640,7 @@ export class Checker implements CheckContext {
         return this.binary(e);
       case 'Ternary': {
         this.checkCondition(e.condition);
-        const a = this.expr(e.then);
+        const a = e.then === e.condition ? this.types.get(e.condition)! : this.expr(e.then);
         const b = this.expr(e.otherwise);
         const u = unify(a, b);
         if (!u) {
@@ -568,19 +653,14 @@ export class Checker implements CheckContext {
       case 'FieldAccess':
         return this.field(e);
       case 'TupleExpr':
-        return { kind: 'tuple', elements: e.elements.map((x) => storageType(this.expr(x))) };
+        return { kind: 'tuple', elements: e.elements.map((x) => storageType(this.expr(x))), ...(e.names ? { names: e.names } : {}) };
       case 'TupleIndex': {
         const t = this.expr(e.tuple);
         if (t.kind !== 'tuple') {
           this.report(error('E_TYPE', e.span, `.${e.index} needs a tuple, got ${typeName(t)}`));
           return INT64;
         }
-        const el = t.elements[e.index];
-        if (!el) {
-          this.report(error('E_TUPLE_INDEX', e.span, `tuple index ${e.index} is out of range (the tuple has ${t.elements.length} elements)`));
-          return INT64;
-        }
-        return el;
+        return this.tupleElement(t, e.index, e.span);
       }
       case 'Cast': {
         const t = this.expr(e.operand);
@@ -605,6 +685,16 @@ export class Checker implements CheckContext {
       case 'Index': {
         const t = this.expr(e.object);
         const it = this.expr(e.index);
+        if (t.kind === 'tuple') {
+          // `$t[1]` (bpftrace 0.25+): a constant index, as `$t.1`.
+          const at = this.constant(e.index);
+          if (at === undefined) {
+            this.report(error('E_TUPLE_INDEX', e.index.span, 'a tuple is indexed with a constant', `e.g. $t[1] or $t.1`));
+            return INT64;
+          }
+          this.constants.set(e.index, at);
+          return this.tupleElement(t, Number(at), e.span);
+        }
         if (it.kind !== 'int') this.report(error('E_TYPE', e.index.span, `an index must be an integer, got ${typeName(it)}`));
         if (t.kind === 'pointer' && t.target.kind !== 'none') {
           const target = t.target.kind === 'record' ? this.fullRecord(t.target)! : t.target;
@@ -612,12 +702,8 @@ export class Checker implements CheckContext {
           return withUser(target, t.userSpace);
         }
         if (t.kind === 'array') return t.element;
-        if (t.kind === 'string') {
-          if (this.constant(e.index) === undefined && !(e.object.kind === 'FieldAccess')) {
-            this.report(error('E_TYPE', e.index.span, 'a string is indexed with a constant'));
-          }
-          return { kind: 'int', bits: 8, signed: true };
-        }
+        // A byte of a string, with any index (bpftrace 0.25); 0 past its end.
+        if (t.kind === 'string') return { kind: 'int', bits: 8, signed: true };
         this.report(error('E_TYPE', e.span, `'[]' needs a pointer or an array, got ${typeName(t)}`));
         return INT64;
       }
@@ -651,36 +737,55 @@ export class Checker implements CheckContext {
   }
 
   private builtin(name: string, span: Span): Type {
-    const spec = BUILTINS.get(name);
-    if (!spec) {
-      this.report(error('E_UNKNOWN_BUILTIN', span, `unknown builtin '${name}'`, hintFor(name, [...BUILTINS.keys()])));
+    const key = builtinNamed(name);
+    if (!key) {
+      this.report(error('E_UNKNOWN_BUILTIN', span, `unknown builtin '${name}'`, hintFor(name, BUILTIN_VARIABLE_NAMES)));
       return INT64;
     }
+    const spec = BUILTIN_VARIABLES[key];
     if (spec.providers) {
       const bad = this.targets.find((t) => !spec.providers!.includes(t.provider));
       if (bad) {
         this.report(error('E_BUILTIN_CONTEXT', span, `'${name}' is not available in ${bad.provider} probes`));
       }
     }
-    if (this.forDepth > 0 && (name === 'args' || name === 'ctx' || /^s?arg\d$/.test(name) || name === 'retval')) {
+    if (this.forDepth > 0 && spec.notInForLoop) {
       this.report(error('E_FOR_LOOP', span, `'${name}' is not available inside a for loop; copy it to a variable before the loop`));
     }
-    if (name === 'args') return this.argsType(span);
-    if (name === 'curtask') {
-      const task = this.kernel.kernelType('struct task_struct');
-      if (task) return { kind: 'pointer', target: task };
-    }
-    const argN = /^arg(\d+)$/.exec(name);
-    if (argN && this.targets.some((t) => t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc')) {
+    return Checker.BUILTIN_TYPES[key](this, name, span) ?? spec.type;
+  }
+
+  /** Type rules of builtin variables that depend on the probe; undefined: the type in their record. */
+  private static readonly BUILTIN_TYPES = {
+    pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
+    cpu: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
+    username: tableType, kstack: tableType, ustack: tableType, probe: tableType, func: tableType, ctx: tableType,
+    cpid: tableType, usermode: tableType, sargN: tableType,
+    args: (c, _name, span) => c.argsType(span),
+    curtask: (c) => {
+      const task = c.kernel.kernelType('struct task_struct');
+      return task ? { kind: 'pointer', target: task } : undefined;
+    },
+    argN: (c, name, span) => c.argType(name, span),
+    retval: (c) => {
+      const kf = c.targets.find((t) => t.provider === 'kretfunc');
+      const ret = kf ? c.kernel.kernelFunction?.(kf.func!)?.returnType : undefined;
+      return ret && (ret.kind === 'int' || ret.kind === 'pointer') ? ret : undefined;
+    },
+  } satisfies Record<BuiltinName, (c: Checker, name: string, span: Span) => Type | undefined>;
+
+  /** argN: typed from BTF (rawtracepoint, kfunc), checked against the USDT spec, else the table's. */
+  private argType(name: string, span: Span): Type | undefined {
+    const n = Number(name.slice('arg'.length));
+    if (this.targets.some((t) => t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc')) {
       const args = this.kernelArgsOf(span);
-      const a = args?.[Number(argN[1])];
+      const a = args?.[n];
       if (args && !a) {
         this.report(error('E_BUILTIN_CONTEXT', span, `${name} is out of range: this probe has ${args.length} argument${args.length === 1 ? '' : 's'}`));
       }
       return a?.type.kind === 'int' || a?.type.kind === 'pointer' ? a.type : UINT64;
     }
-    if (argN && this.targets.length > 0 && this.targets.every((t) => t.provider === 'usdt')) {
-      const n = Number(argN[1]);
+    if (this.targets.length > 0 && this.targets.every((t) => t.provider === 'usdt')) {
       const counts = this.targets.map((t) => (t.usdt?.args.trim() ? t.usdt.args.trim().split(/\s+/) : []));
       const missing = this.targets.find((_, i) => counts[i]!.length <= n);
       if (missing) {
@@ -689,12 +794,7 @@ export class Checker implements CheckContext {
       }
       return counts.every((c) => c[n]?.startsWith('-') ?? false) ? INT64 : UINT64;
     }
-    if (name === 'retval') {
-      const kf = this.targets.find((t) => t.provider === 'kretfunc');
-      const ret = kf ? this.kernel.kernelFunction?.(kf.func!)?.returnType : undefined;
-      if (ret && (ret.kind === 'int' || ret.kind === 'pointer')) return ret;
-    }
-    return spec.type;
+    return undefined;
   }
 
   /** `args` of tracepoint probes: a record of the tracepoint's fields. */
@@ -753,8 +853,28 @@ export class Checker implements CheckContext {
     return out;
   }
 
+  /** Element `index` of a tuple (or record), or an error at `span`. */
+  private tupleElement(t: Extract<Type, { kind: 'tuple' }>, index: number, span: Span): Type {
+    const el = t.elements[index];
+    if (!el) {
+      this.report(error('E_TUPLE_INDEX', span, `tuple index ${index} is out of range (the tuple has ${t.elements.length} elements)`));
+      return INT64;
+    }
+    return el;
+  }
+
   private field(e: Extract<Expr, { kind: 'FieldAccess' }>): Type {
     let objectType = this.expr(e.object);
+    if (objectType.kind === 'tuple' && !e.arrow) {
+      // A record's field (bpftrace 0.25+: `(a = 1, b = 2).b`).
+      const index = objectType.names?.indexOf(e.field) ?? -1;
+      if (index < 0) {
+        this.report(error('E_UNKNOWN_FIELD', e.fieldSpan, objectType.names ? `the record has no field '${e.field}'` : `'.${e.field}' on a tuple`,
+          objectType.names ? hintFor(e.field, objectType.names) : 'a tuple\'s elements are $t.0, $t.1, ...'));
+        return INT64;
+      }
+      return objectType.elements[index]!;
+    }
     let user: boolean | undefined;
     if (objectType.kind === 'pointer' && objectType.target.kind === 'record') {
       // p->field: the record behind the pointer, looked up in full.
@@ -1019,6 +1139,11 @@ function eventFieldType(t: Type): Type {
 }
 
 /** A map's name as printed and as MapSpec keys it: with its `@`. */
+/** The type rule of builtin variables whose type is the one in their record. */
+function tableType(): undefined {
+  return undefined;
+}
+
 function hintFor(name: string, candidates: readonly string[], prefix = ''): string | undefined {
   const c = closest(name, candidates);
   return c ? `did you mean ${prefix}${c}?` : undefined;

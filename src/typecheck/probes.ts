@@ -1,10 +1,12 @@
 // Attach points → the concrete targets a program is attached to (wildcards expanded), with
 // diagnostics for ones that do not exist.
-import type { AttachPoint } from '../model/ast.js';
+import type { AttachPoint, ProbeProvider } from '../model/ast.js';
+import { providerRecord } from '../model/providers.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { ElfSymbol, KernelInfo } from '../kernel/kernel-info.js';
 import { PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, type ProbeTarget } from '../model/program.js';
+import { parseDuration } from '../model/durations.js';
 
 const TIME_UNITS: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n, hz: 0n };
 
@@ -68,28 +70,6 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-/** How many colon-separated fields each provider takes after its name, and how it is written. */
-const PART_COUNTS: Readonly<Record<AttachPoint['provider'], readonly [number, number, string]>> = {
-  BEGIN: [0, 0, 'BEGIN'],
-  END: [0, 0, 'END'],
-  tracepoint: [2, 2, 'tracepoint:CATEGORY:EVENT'],
-  rawtracepoint: [1, 2, 'rawtracepoint:EVENT'],
-  kprobe: [1, 2, 'kprobe:FUNCTION[+OFFSET]'],
-  kretprobe: [1, 2, 'kretprobe:FUNCTION'],
-  uprobe: [1, 3, 'uprobe:BINARY:FUNCTION[+OFFSET]'],
-  uretprobe: [1, 3, 'uretprobe:BINARY:FUNCTION'],
-  usdt: [1, 3, 'usdt:BINARY:[PROVIDER:]NAME'],
-  profile: [1, 2, 'profile:UNIT:N (UNIT: hz, s, ms, us)'],
-  interval: [1, 2, 'interval:UNIT:N (UNIT: hz, s, ms, us)'],
-  software: [1, 2, 'software:EVENT[:COUNT]'],
-  hardware: [1, 2, 'hardware:EVENT[:COUNT]'],
-  kfunc: [1, 2, 'kfunc:FUNCTION'],
-  kretfunc: [1, 2, 'kretfunc:FUNCTION'],
-  watchpoint: [3, 3, 'watchpoint:ADDRESS:LENGTH:MODE'],
-  asyncwatchpoint: [3, 3, 'asyncwatchpoint:ADDRESS:LENGTH:MODE'],
-  iter: [1, 2, 'iter:OBJECT'],
-};
-
 export function expandAttachPoint(
   ap: AttachPoint,
   kernel: KernelInfo,
@@ -107,162 +87,179 @@ export function expandAttachPoint(
     return [];
   };
 
-  const [minParts, maxParts, form] = PART_COUNTS[ap.provider];
+  const { fields: [minParts, maxParts], form } = providerRecord(ap.provider);
   if (ap.parts.length < minParts || ap.parts.length > maxParts || ap.parts.some((p) => p === '')) {
     return fail('E_ATTACH_POINT', `${ap.provider} must be written ${form}, got '${ap.raw}'`);
   }
+  return EXPANDERS[ap.provider]({ ap, kernel, options, diagnostics, fail, target });
+}
 
-  switch (ap.provider) {
-    case 'BEGIN':
-    case 'END':
-      return [target([], ap.provider)];
+/** What expanding one attach point works with. */
+interface Expansion {
+  readonly ap: AttachPoint;
+  readonly kernel: KernelInfo;
+  readonly options: ExpandOptions;
+  readonly diagnostics: Diagnostic[];
+  /** Reports an error at the attach point and returns no targets. */
+  readonly fail: Fail;
+  /** A target of this attach point with these fields (named `provider:fields...` unless told). */
+  readonly target: MakeTarget;
+}
 
-    case 'tracepoint': {
-      if (ap.parts.length !== 2) {
-        return fail('E_ATTACH_POINT', `tracepoint must be written tracepoint:CATEGORY:EVENT, got '${ap.raw}'`);
-      }
-      const [category, event] = ap.parts as [string, string];
-      if (hasWildcard(category) || hasWildcard(event)) {
-        const re = globToRegExp(`${category}:${event}`);
-        const matches = kernel.listTracepoints().filter((tp) => re.test(tp));
-        if (matches.length === 0) return fail('E_UNKNOWN_TRACEPOINT', `no tracepoint matches ${category}:${event}`);
-        return matches.map((m) => target(m.split(':')));
-      }
-      if (!kernel.hasTracepoint(category, event)) {
-        const suggestion = closest(`${category}:${event}`, kernel.listTracepoints());
-        return fail(
-          'E_UNKNOWN_TRACEPOINT',
-          `unknown tracepoint ${category}:${event}`,
-          suggestion ? `did you mean tracepoint:${suggestion}?` : 'list tracepoints with: tracelet -l "tracepoint:*"',
-        );
-      }
-      return [target([category, event])];
-    }
+/** Attach point → targets, per provider (its fields are already counted). */
+const EXPANDERS = {
+  BEGIN: ({ ap, target }) => [target([], ap.provider)],
+  END: ({ ap, target }) => [target([], ap.provider)],
+  tracepoint: expandTracepoint,
+  rawtracepoint: expandRawTracepoint,
+  kprobe: expandKprobe,
+  kretprobe: expandKprobe,
+  uprobe: expandUprobe,
+  uretprobe: expandUprobe,
+  usdt: ({ ap, kernel, options, fail, target }) => expandUsdt(ap, kernel, options, fail, target),
+  profile: expandTimer,
+  interval: expandTimer,
+  software: expandPerfEvent,
+  hardware: expandPerfEvent,
+  kfunc: expandKfunc,
+  kretfunc: expandKfunc,
+  watchpoint: expandWatchpoint,
+  asyncwatchpoint: expandWatchpoint,
+  iter: ({ ap, target }) => [target(ap.parts)],
+} satisfies Record<ProbeProvider, (x: Expansion) => ProbeTarget[]>;
 
-    case 'interval':
-    case 'profile': {
-      // interval:s:1, profile:hz:99, and the short forms profile:99 (hz) / interval:100ms.
-      let unit = '';
-      let value = '';
-      if (ap.parts.length === 2) [unit, value] = ap.parts as [string, string];
-      else if (ap.parts.length === 1) {
-        const m = /^(\d+)(hz|s|ms|us|ns)?$/.exec(ap.parts[0]!);
-        if (m) [value, unit] = [m[1]!, m[2] ?? (ap.provider === 'profile' ? 'hz' : '')];
-      }
-      if (!(unit in TIME_UNITS) || !/^\d+$/.test(value) || BigInt(value) === 0n) {
-        return fail(
-          'E_ATTACH_POINT',
-          `${ap.provider} must be written ${ap.provider}:UNIT:N with UNIT one of s, ms, us, hz and N > 0, got '${ap.raw}'`,
-        );
-      }
-      const t = target([unit, value]);
-      const period = unit === 'hz' ? Number(value) : Number(BigInt(value) * TIME_UNITS[unit]!);
-      return [{ ...t, perf: { type: PERF_TYPE_SOFTWARE, config: 0, period, frequency: unit === 'hz' } }];
-    }
-
-    case 'software':
-    case 'hardware': {
-      const table = ap.provider === 'software' ? SOFTWARE_EVENTS : HARDWARE_EVENTS;
-      const [event, count] = ap.parts as [string, string | undefined];
-      const info = table.find((x) => x.name === event || (x.alias !== '' && x.alias === event));
-      if (!info) {
-        const names = table.flatMap((x) => (x.alias ? [x.name, x.alias] : [x.name]));
-        const suggestion = closest(event ?? '', names);
-        return fail('E_UNKNOWN_EVENT', `unknown ${ap.provider} event '${event}'`,
-          suggestion ? `did you mean ${ap.provider}:${suggestion}?` : `events: ${table.map((x) => x.name).join(', ')}`);
-      }
-      const period = count !== undefined ? Number(count) : info.defaultPeriod;
-      if (!(period > 0)) return fail('E_ATTACH_POINT', `${ap.provider} count must be greater than 0`);
-      return [{
-        ...target(ap.parts),
-        perf: { type: ap.provider === 'software' ? PERF_TYPE_SOFTWARE : PERF_TYPE_HARDWARE, config: info.config, period, frequency: false },
-      }];
-    }
-
-    case 'rawtracepoint': {
-      const event = ap.parts.at(-1)!;
-      const all = kernel.listRawTracepoints();
-      if (hasWildcard(event)) {
-        const re = globToRegExp(event);
-        const matches = all.filter((n) => re.test(n));
-        if (matches.length === 0) return fail('E_UNKNOWN_TRACEPOINT', `no raw tracepoint matches ${event}`);
-        return matches.map((m) => target([m]));
-      }
-      if (!all.includes(event)) {
-        const suggestion = closest(event, all);
-        return fail('E_UNKNOWN_TRACEPOINT', `unknown raw tracepoint ${event}`,
-          suggestion ? `did you mean rawtracepoint:${suggestion}?` : 'list raw tracepoints with: tracelet -l "rawtracepoint:*"');
-      }
-      return [target([event])];
-    }
-
-    case 'kprobe':
-    case 'kretprobe': {
-      const spec = ap.parts.at(-1)!;
-      const plus = spec.lastIndexOf('+');
-      const func = plus > 0 ? spec.slice(0, plus) : spec;
-      const offsetText = plus > 0 ? spec.slice(plus + 1) : '0';
-      if (!/^(0[xX][0-9a-fA-F]+|\d+)$/.test(offsetText)) {
-        return fail('E_ATTACH_POINT', `the offset in ${ap.provider}:${spec} must be a number, got '${offsetText}'`);
-      }
-      const offset = BigInt(offsetText);
-      if (hasWildcard(func)) {
-        const re = globToRegExp(func);
-        const names = [...new Set(kernel.kernelSymbols().map((s) => s.name))].filter((n) => re.test(n)).sort();
-        if (names.length === 0) return fail('E_UNKNOWN_FUNCTION', `no kernel function matches ${func}`);
-        return names.map((n) => ({ ...target([n], `${ap.provider}:${n}`), func: n }));
-      }
-      return [{ ...target([spec], `${ap.provider}:${spec}`), func, address: offset }];
-    }
-
-    case 'kfunc':
-    case 'kretfunc': {
-      const func = ap.parts.at(-1)!;
-      if (hasWildcard(func)) {
-        const list = kernel.listKernelFunctions?.() ?? [];
-        const re = globToRegExp(func);
-        const names = list.filter((n) => re.test(n));
-        if (names.length === 0) return fail('E_UNKNOWN_FUNCTION', `no kernel function matches ${func}`);
-        return names.map((n) => ({ ...target([n], `${ap.provider}:${n}`), func: n }));
-      }
-      if (!kernel.kernelFunction?.(func)) {
-        return fail('E_UNKNOWN_FUNCTION', `kernel function ${func} is not in BTF`, 'list them with: tracelet -l "kfunc:*"');
-      }
-      return [{ ...target([func], `${ap.provider}:${func}`), func }];
-    }
-
-    case 'uprobe':
-    case 'uretprobe':
-      return expandUprobe(ap, kernel, options, fail, target, diagnostics);
-
-    case 'usdt':
-      return expandUsdt(ap, kernel, options, fail, target);
-
-    case 'watchpoint':
-    case 'asyncwatchpoint': {
-      const [addr, len, mode] = ap.parts as [string, string, string];
-      if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(addr)) {
-        return fail('E_UNSUPPORTED_PROBE', `watchpoints on function arguments (${addr}) are not supported; give an address`);
-      }
-      const length = Number(len);
-      if (![1, 2, 4, 8].includes(length)) return fail('E_ATTACH_POINT', `watchpoint length must be 1, 2, 4 or 8, got ${len}`);
-      if (!['r', 'w', 'rw', 'wr', 'x'].includes(mode)) {
-        return fail('E_ATTACH_POINT', `watchpoint mode must be r, w, rw or x, got '${mode}'`);
-      }
-      if (mode === 'x' && length !== 8) return fail('E_ATTACH_POINT', 'an execute (x) watchpoint must have length 8');
-      const address = BigInt(addr);
-      return [{ ...target([`0x${address.toString(16)}`, len, mode]), address, watch: { length, mode } }];
-    }
-
-    case 'iter':
-      return [target(ap.parts)];
-
-    default:
-      return fail(
-        'E_UNSUPPORTED_PROBE',
-        `${ap.provider} probes are not supported yet`,
-      );
+function expandTracepoint({ ap, kernel, fail, target }: Expansion): ProbeTarget[] {
+  if (ap.parts.length !== 2) {
+    return fail('E_ATTACH_POINT', `tracepoint must be written tracepoint:CATEGORY:EVENT, got '${ap.raw}'`);
   }
+  const [category, event] = ap.parts as [string, string];
+  if (hasWildcard(category) || hasWildcard(event)) {
+    const re = globToRegExp(`${category}:${event}`);
+    const matches = kernel.listTracepoints().filter((tp) => re.test(tp));
+    if (matches.length === 0) return fail('E_UNKNOWN_TRACEPOINT', `no tracepoint matches ${category}:${event}`);
+    return matches.map((m) => target(m.split(':')));
+  }
+  if (!kernel.hasTracepoint(category, event)) {
+    const suggestion = closest(`${category}:${event}`, kernel.listTracepoints());
+    return fail(
+      'E_UNKNOWN_TRACEPOINT',
+      `unknown tracepoint ${category}:${event}`,
+      suggestion ? `did you mean tracepoint:${suggestion}?` : 'list tracepoints with: tracelet -l "tracepoint:*"',
+    );
+  }
+  return [target([category, event])];
+}
+
+/**
+ * interval:s:1, profile:hz:99, and the short forms of bpftrace 0.24+: a duration
+ * (interval:100ms, interval:1m) or nanoseconds (interval:1000000), at least 1us; 99hz.
+ */
+function expandTimer({ ap, fail, target }: Expansion): ProbeTarget[] {
+  let unit = '';
+  let value = '';
+  if (ap.parts.length === 2) [unit, value] = ap.parts as [string, string];
+  else if (ap.parts.length === 1) {
+    const text = ap.parts[0]!;
+    const plain = /^(\d+)(hz|s|ms|us|ns)$/.exec(text);
+    const ns = /^\d[\d_]*$/.test(text) && !text.endsWith('_') ? BigInt(text.replace(/_/g, '')) : parseDuration(text);
+    if (plain) [value, unit] = [plain[1]!, plain[2]!];
+    else if (ns !== undefined && ns < 1000n) {
+      return fail('E_ATTACH_POINT', `${ap.provider}:${text} is ${ns} nanoseconds; the shortest period is 1us`,
+        /^\d+$/.test(text) ? `a bare number is nanoseconds (as in bpftrace 0.26); for ${text} times a second write ${ap.provider}:hz:${text}` : undefined);
+    } else if (ns !== undefined) [value, unit] = ns % 1000n === 0n ? [String(ns / 1000n), 'us'] : [String(ns), 'ns'];
+  }
+  if (!(unit in TIME_UNITS) || !/^\d+$/.test(value) || BigInt(value) === 0n) {
+    return fail(
+      'E_ATTACH_POINT',
+      `${ap.provider} must be written ${ap.provider}:UNIT:N with UNIT one of s, ms, us, hz and N > 0, got '${ap.raw}'`,
+    );
+  }
+  const t = target([unit, value]);
+  const period = unit === 'hz' ? Number(value) : Number(BigInt(value) * TIME_UNITS[unit]!);
+  return [{ ...t, perf: { type: PERF_TYPE_SOFTWARE, config: 0, period, frequency: unit === 'hz' } }];
+}
+
+function expandPerfEvent({ ap, fail, target }: Expansion): ProbeTarget[] {
+  const table = ap.provider === 'software' ? SOFTWARE_EVENTS : HARDWARE_EVENTS;
+  const [event, count] = ap.parts as [string, string | undefined];
+  const info = table.find((x) => x.name === event || (x.alias !== '' && x.alias === event));
+  if (!info) {
+    const names = table.flatMap((x) => (x.alias ? [x.name, x.alias] : [x.name]));
+    const suggestion = closest(event ?? '', names);
+    return fail('E_UNKNOWN_EVENT', `unknown ${ap.provider} event '${event}'`,
+      suggestion ? `did you mean ${ap.provider}:${suggestion}?` : `events: ${table.map((x) => x.name).join(', ')}`);
+  }
+  const period = count !== undefined ? Number(count) : info.defaultPeriod;
+  if (!(period > 0)) return fail('E_ATTACH_POINT', `${ap.provider} count must be greater than 0`);
+  return [{
+    ...target(ap.parts),
+    perf: { type: ap.provider === 'software' ? PERF_TYPE_SOFTWARE : PERF_TYPE_HARDWARE, config: info.config, period, frequency: false },
+  }];
+}
+
+function expandRawTracepoint({ ap, kernel, fail, target }: Expansion): ProbeTarget[] {
+  const event = ap.parts.at(-1)!;
+  const all = kernel.listRawTracepoints();
+  if (hasWildcard(event)) {
+    const re = globToRegExp(event);
+    const matches = all.filter((n) => re.test(n));
+    if (matches.length === 0) return fail('E_UNKNOWN_TRACEPOINT', `no raw tracepoint matches ${event}`);
+    return matches.map((m) => target([m]));
+  }
+  if (!all.includes(event)) {
+    const suggestion = closest(event, all);
+    return fail('E_UNKNOWN_TRACEPOINT', `unknown raw tracepoint ${event}`,
+      suggestion ? `did you mean rawtracepoint:${suggestion}?` : 'list raw tracepoints with: tracelet -l "rawtracepoint:*"');
+  }
+  return [target([event])];
+}
+
+function expandKprobe({ ap, kernel, fail, target }: Expansion): ProbeTarget[] {
+  const spec = ap.parts.at(-1)!;
+  const plus = spec.lastIndexOf('+');
+  const func = plus > 0 ? spec.slice(0, plus) : spec;
+  const offsetText = plus > 0 ? spec.slice(plus + 1) : '0';
+  if (!/^(0[xX][0-9a-fA-F]+|\d+)$/.test(offsetText)) {
+    return fail('E_ATTACH_POINT', `the offset in ${ap.provider}:${spec} must be a number, got '${offsetText}'`);
+  }
+  const offset = BigInt(offsetText);
+  if (hasWildcard(func)) {
+    const re = globToRegExp(func);
+    const names = [...new Set(kernel.kernelSymbols().map((s) => s.name))].filter((n) => re.test(n)).sort();
+    if (names.length === 0) return fail('E_UNKNOWN_FUNCTION', `no kernel function matches ${func}`);
+    return names.map((n) => ({ ...target([n], `${ap.provider}:${n}`), func: n }));
+  }
+  return [{ ...target([spec], `${ap.provider}:${spec}`), func, address: offset }];
+}
+
+function expandKfunc({ ap, kernel, fail, target }: Expansion): ProbeTarget[] {
+  const func = ap.parts.at(-1)!;
+  if (hasWildcard(func)) {
+    const list = kernel.listKernelFunctions?.() ?? [];
+    const re = globToRegExp(func);
+    const names = list.filter((n) => re.test(n));
+    if (names.length === 0) return fail('E_UNKNOWN_FUNCTION', `no kernel function matches ${func}`);
+    return names.map((n) => ({ ...target([n], `${ap.provider}:${n}`), func: n }));
+  }
+  if (!kernel.kernelFunction?.(func)) {
+    return fail('E_UNKNOWN_FUNCTION', `kernel function ${func} is not in BTF`, 'list them with: tracelet -l "kfunc:*"');
+  }
+  return [{ ...target([func], `${ap.provider}:${func}`), func }];
+}
+
+function expandWatchpoint({ ap, fail, target }: Expansion): ProbeTarget[] {
+  const [addr, len, mode] = ap.parts as [string, string, string];
+  if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(addr)) {
+    return fail('E_UNSUPPORTED_PROBE', `watchpoints on function arguments (${addr}) are not supported; give an address`);
+  }
+  const length = Number(len);
+  if (![1, 2, 4, 8].includes(length)) return fail('E_ATTACH_POINT', `watchpoint length must be 1, 2, 4 or 8, got ${len}`);
+  if (!['r', 'w', 'rw', 'wr', 'x'].includes(mode)) {
+    return fail('E_ATTACH_POINT', `watchpoint mode must be r, w, rw or x, got '${mode}'`);
+  }
+  if (mode === 'x' && length !== 8) return fail('E_ATTACH_POINT', 'an execute (x) watchpoint must have length 8');
+  const address = BigInt(addr);
+  return [{ ...target([`0x${address.toString(16)}`, len, mode]), address, watch: { length, mode } }];
 }
 
 type Fail = (code: string, message: string, hint?: string) => ProbeTarget[];
@@ -281,9 +278,7 @@ function binaryOf(ap: AttachPoint, written: string | undefined, kernel: KernelIn
   return path;
 }
 
-function expandUprobe(
-  ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions, fail: Fail, target: MakeTarget, diagnostics: Diagnostic[],
-): ProbeTarget[] {
+function expandUprobe({ ap, kernel, options, fail, target, diagnostics }: Expansion): ProbeTarget[] {
   const parts = ap.parts;
   const written = parts.length >= 2 ? parts[0] : undefined;
   const lang = parts.length === 3 ? parts[1] : undefined;

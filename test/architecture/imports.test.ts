@@ -50,11 +50,13 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   parser: ['model', 'diagnostics'],
 };
 const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
-  typecheck: ['codegen', 'runtime', 'cli'],
-  codegen: ['runtime', 'cli'],
-  runtime: ['cli', 'export'],
+  typecheck: ['codegen', 'compile', 'runtime', 'cli'],
+  codegen: ['compile', 'runtime', 'cli'],
+  // The runtime loads compiled objects: it never drives the compiler (src/compile) itself.
+  runtime: ['compile', 'cli', 'export'],
+  compile: ['cli'],
   // Exporters (--metrics, pprof) read a run's maps; only the CLI (and the API) drive them.
-  export: ['cli', 'parser', 'typecheck', 'codegen'],
+  export: ['cli', 'parser', 'typecheck', 'codegen', 'compile'],
 };
 
 /**

@@ -31,7 +31,7 @@ function bashComplete(line: string): string[] {
 describe('--completion', () => {
   it('bash: options, their values and probe types', () => {
     expect(bashComplete('tracelet --for')).toEqual(['--format']);
-    expect(bashComplete('tracelet -f ')).toEqual(['text', 'json']);
+    expect(bashComplete('tracelet -f ')).toEqual(['text', 'json', 'folded', 'pprof']);
     expect(bashComplete('tracelet -B l')).toEqual(['line']);
     expect(bashComplete('tracelet -l tra')).toEqual(['tracepoint:']);
     const offered = bashComplete('tracelet -');

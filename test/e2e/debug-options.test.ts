@@ -66,17 +66,17 @@ describe('debugging options', () => {
     expect(r.stdout.slice(after)).toContain('local_unnamed_addr');
   });
 
-  it('-v prints each program\'s id and verifier log as bpftrace 0.17 does, and its size on stderr', () => {
+  it('-v prints each program\'s id and verifier log as bpftrace 0.17 does, and its size and the compile cache\'s use on stderr', () => {
     const r = runTracelet(['-v', '-e', `${PROGRAM} tracepoint:syscalls:sys_enter_close { @c = count(); }`]);
     expect(r.code).toBe(0);
     const block = 'Program ID: \\d+\\n\\nThe verifier log: \\nprocessed \\d+ insns \\(limit 1000000\\)[^\\n]*\\n\\n';
     expect(r.stdout).toMatch(new RegExp(`^Attaching 2 probes\\.\\.\\.\\n\\n${block}\\n${block}\\n\\n@c: \\d+\\n@x\\[1\\]: 1\\n$`));
-    expect(r.stderr).toMatch(/^INFO: node count: \d+\nAttaching BEGIN \(\d+ instructions\)\nAttaching tracepoint:syscalls:sys_enter_close \(\d+ instructions\)\n$/);
+    expect(r.stderr).toMatch(/^INFO: node count: \d+\nINFO: object cache: [^\n]+\nAttaching BEGIN \(\d+ instructions\)\nAttaching tracepoint:syscalls:sys_enter_close \(\d+ instructions\)\n$/);
     const ids = [...r.stdout.matchAll(/Program ID: (\d+)/g)].map((m) => Number(m[1]));
     expect(ids[1]).toBeGreaterThan(ids[0]!);
   });
 
-  it('--emit-llvm prints the code the run would load (-k and -kk included), but for the map fds', () => {
+  it('--emit-llvm prints the code the run would load (-k and -kk included)', () => {
     const program = 'BEGIN { printf("%s\\n", str(8)); exit(); }';
     const events = (args: string[]) => (runTracelet([...args, '--emit-llvm', '-e', program]).stdout.match(/inttoptr \(i64 131 to/g) ?? []).length;
     // -kk adds the helper_error event of the failed str() read to printf's and exit's events.

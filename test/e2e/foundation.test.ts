@@ -49,14 +49,21 @@ describe('foundation', () => {
       const blob = join(root, 'dist/bundle/tracelet.blob');
       writeFileSync(blob, 'not a snapshot');
       const run = () => spawnSync(join(root, 'bin/tracelet'), ['-e', 'BEGIN { printf("fallback\\n"); exit(); }'], { encoding: 'utf8' });
-      writeFileSync(`${blob}.node`, '1:1\n');
-      const r = run();
-      expect(r.stderr).toBe('');
-      expect(r.stdout).toBe('Attaching 1 probe...\nfallback\n\n\n');
-      // The same blob stamped for this node is used, and Node refuses it: the stamp is what decided.
-      // (The real stamp: this node's size and mtime, and the stack flag bin/tracelet gives.)
-      copyFileSync(join(real, 'dist/bundle/tracelet.blob.node'), `${blob}.node`);
-      expect(run().status).not.toBe(0);
+      // First bin/tracelet's own shell code (no launcher built), then the launcher's.
+      for (const launcher of [false, true]) {
+        if (launcher) {
+          mkdirSync(join(root, 'build/Release'), { recursive: true });
+          copyFileSync(join(real, 'build/Release/tracelet'), join(root, 'build/Release/tracelet'));
+        }
+        writeFileSync(`${blob}.node`, '1:1\n');
+        const r = run();
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toBe('Attaching 1 probe...\nfallback\n\n\n');
+        // The same blob stamped for this node is used, and Node refuses it: the stamp is what decided.
+        // (The real stamp: this node's size and mtime, and the stack flag bin/tracelet gives.)
+        copyFileSync(join(real, 'dist/bundle/tracelet.blob.node'), `${blob}.node`);
+        expect(run().status).not.toBe(0);
+      }
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -146,7 +146,7 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
   it('attaches the uprobes of a wildcard through one multi-uprobe link, and counts every call', () => {
     const program = `uprobe:${target}:tl_* { @calls = count(); } uretprobe:${target}:tl_* { @returns = count(); }`;
     const checked = typecheck(parse(program).program, new SystemKernel());
-    const plans = generate(checked.program!, new SystemKernel(), { maps: new Map([['@calls', 1], ['@returns', 2]]), ringbuf: 3, counters: 4 });
+    const plans = generate(checked.program!, new SystemKernel());
     expect(plans.programs.map((p) => [p.type, p.targets.length])).toEqual([['uprobe_multi', 2], ['uprobe_multi', 2]]);
     const r = runTracelet(['-e', program, '-c', `${target} 3`]);
     expect(r.stderr).toBe('');

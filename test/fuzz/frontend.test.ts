@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
-import { generate, stackMapKeys } from '../../src/codegen/codegen.js';
+import { generate } from '../../src/codegen/codegen.js';
 import { DiagnosticError, hasErrors, type Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import { SystemKernel } from '../../src/kernel/index.js';
 import { native } from '../../src/runtime/native.js';
@@ -67,11 +67,9 @@ function frontEnd(text: string): void {
   const checked = typecheck(parsed.program, kernel, {});
   clean(text, checked.diagnostics);
   if (!checked.program) return;
-  const maps = new Map([...checked.program.maps.keys()].map((name, i) => [name, 100 + i]));
-  const stacks = new Map(stackMapKeys(checked.program).map((s, i) => [s.key, 200 + i]));
   let ir: string;
   try {
-    ir = generate(checked.program, kernel, { maps, ringbuf: 98, counters: 99, stacks }).ir;
+    ir = generate(checked.program, kernel).ir;
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;
     clean(text, e.diagnostics);

@@ -52,7 +52,7 @@ export function sx(e: Expr): string {
     case 'Identifier':
       return `id:${e.name}`;
     case 'Variable':
-      return `$${e.name}`;
+      return `$${e.name}${e.binding ? `<${e.binding}>` : ''}`;
     case 'MapRef':
       return `@${e.name}` + (e.keys ? `[${e.keys.map(sx).join(', ')}]` : '');
     case 'Call':
@@ -96,6 +96,10 @@ export function st(s: Stmt): string {
       return `while ${sx(s.condition)} {${s.body.statements.map(st).join('; ')}}`;
     case 'ForStmt':
       return `for ${sx(s.variable)} : ${sx(s.map)} {${s.body.statements.map(st).join('; ')}}`;
+    case 'ForRangeStmt':
+      return `for ${sx(s.variable)} : ${sx(s.start)}..${sx(s.end)} {${s.body.statements.map(st).join('; ')}}`;
+    case 'LetStmt':
+      return `let ${sx(s.variable)}${s.type ? `: ${ty(s.type)}` : ''}${s.value ? ` = ${sx(s.value)}` : ''}`;
     case 'UnrollStmt':
       return `unroll ${sx(s.count)} {${s.body.statements.map(st).join('; ')}}`;
     case 'JumpStmt':

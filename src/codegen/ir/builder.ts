@@ -54,6 +54,8 @@ export class DebugInfo {
   private readonly nodes: string[] = [];
   private readonly locations = new Map<string, number>();
   private readonly subroutineTypes = new Map<number, number>();
+  private readonly globals: number[] = [];
+  private int?: number;
   private readonly file: number;
   private readonly unit: number;
   private readonly long: number;
@@ -90,6 +92,27 @@ export class DebugInfo {
     return id;
   }
 
+  /**
+   * The type of a BTF-defined map, as libbpf reads it: a struct whose members are pointers to
+   * arrays of int whose lengths are the values (`int (*max_entries)[4096]`, what libbpf's
+   * `__uint(max_entries, 4096)` declares). Returns the node to attach to the global `name`.
+   */
+  mapDefinition(name: string, fields: readonly (readonly [string, number])[]): number {
+    this.int ??= this.node('!DIBasicType(name: "int", size: 32, encoding: DW_ATE_signed)');
+    const struct = this.node('');
+    const members = fields.map(([field, value], i) => {
+      const range = this.node(`!DISubrange(count: ${value})`);
+      const array = this.node(`!DICompositeType(tag: DW_TAG_array_type, baseType: !${this.int}, size: ${32 * value}, elements: !{!${range}})`);
+      const pointer = this.node(`!DIDerivedType(tag: DW_TAG_pointer_type, baseType: !${array}, size: 64)`);
+      return this.node(`!DIDerivedType(tag: DW_TAG_member, name: "${field}", scope: !${struct}, file: !${this.file}, baseType: !${pointer}, size: 64, offset: ${64 * i})`);
+    });
+    this.nodes[struct] = `distinct !DICompositeType(tag: DW_TAG_structure_type, file: !${this.file}, size: ${64 * fields.length}, elements: !{${members.map((m) => `!${m}`).join(', ')}})`;
+    const variable = this.node(`distinct !DIGlobalVariable(name: "${name}", scope: !${this.unit}, file: !${this.file}, type: !${struct}, isLocal: false, isDefinition: true)`);
+    const expression = this.node(`!DIGlobalVariableExpression(var: !${variable}, expr: !DIExpression())`);
+    this.globals.push(expression);
+    return expression;
+  }
+
   location(line: number, rawColumn: number, scope: number): number {
     // Long one-line scripts have larger columns: the last representable one stands for them.
     const column = Math.min(rawColumn, MAX_DEBUG_COLUMN);
@@ -104,10 +127,12 @@ export class DebugInfo {
 
   toString(): string {
     const flags = this.nodes.length;
+    // The compile unit lists the global variables (the maps), else LLVM emits no BTF for them.
+    const unit = this.nodes[this.unit]!.replace(/\)$/, `, globals: !{${this.globals.map((g) => `!${g}`).join(', ')}})`);
     return [
       `!llvm.dbg.cu = !{!${this.unit}}`,
       `!llvm.module.flags = !{!${flags}, !${flags + 1}}`,
-      ...this.nodes.map((n, i) => `!${i} = ${n}`),
+      ...this.nodes.map((n, i) => `!${i} = ${i === this.unit ? unit : n}`),
       `!${flags} = !{i32 7, !"Dwarf Version", i32 4}`,
       `!${flags + 1} = !{i32 2, !"Debug Info Version", i32 3}`,
     ].join('\n');

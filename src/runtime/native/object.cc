@@ -33,6 +33,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     return DefineClass(env, "NativeObject",
                        {InstanceMethod<&BpfObject::ProgramFd>("programFd"),
                         InstanceMethod<&BpfObject::ProgramInstructions>("programInstructions"),
+                        InstanceMethod<&BpfObject::MapFd>("mapFd"),
                         InstanceMethod<&BpfObject::Close>("close")});
   }
   explicit BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObject>(info) {}
@@ -64,6 +65,12 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value ProgramInstructions(const Napi::CallbackInfo& info) {
     bpf_program* prog = Program(info.Env(), ArgString(info, 0, "name"));
     return Napi::Number::New(info.Env(), static_cast<double>(bpf_program__insn_cnt(prog)));
+  }
+  // The fd of a map the object declares (libbpf created it at load; the object owns it), or -1.
+  Napi::Value MapFd(const Napi::CallbackInfo& info) {
+    if (!obj_) throw Napi::Error::New(info.Env(), "the BPF object is closed");
+    bpf_map* map = bpf_object__find_map_by_name(obj_, ArgString(info, 0, "name").c_str());
+    return Napi::Number::New(info.Env(), map ? bpf_map__fd(map) : -1);
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     CloseNative();
@@ -186,8 +193,9 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
   Napi::Object types = info[1].As<Napi::Object>();
   std::vector<uint8_t> elf(elfArg.Data(), elfArg.Data() + elfArg.Length());
   // -v: each program's verifier log (level 1) in its own buffer, kept even when loading succeeds.
-  bool wantLogs = info.Length() > 2 && info[2].IsObject() &&
-                  info[2].As<Napi::Object>().Get("verifierLogs").ToBoolean().Value();
+  Napi::Object options = info.Length() > 2 && info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+  bool wantLogs = options.Get("verifierLogs").ToBoolean().Value();
+  Napi::Value maxEntriesArg = options.Get("maxEntries");
   std::map<std::string, std::unique_ptr<char[]>> logs;
 
   LibbpfLogCapture capture;
@@ -223,6 +231,18 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
         buf[0] = '\0';
         bpf_program__set_log_buf(prog, buf.get(), kVerifierLogBytes);
         bpf_program__set_log_level(prog, 1);
+      }
+    }
+    // Sizes only the run knows (e.g. the ring buffer's), set before libbpf creates the maps.
+    if (maxEntriesArg.IsObject()) {
+      Napi::Object maxEntries = maxEntriesArg.As<Napi::Object>();
+      Napi::Array names = maxEntries.GetPropertyNames();
+      for (uint32_t i = 0; i < names.Length(); ++i) {
+        std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+        bpf_map* map = bpf_object__find_map_by_name(obj, name.c_str());
+        if (!map) throw Napi::Error::New(env, "the BPF object has no map '" + name + "'");
+        int err = bpf_map__set_max_entries(map, maxEntries.Get(name).ToNumber().Uint32Value());
+        if (err) ThrowErrno(env, "cannot set the size of map '" + name + "'", -err);
       }
     }
     Napi::Array wanted = types.GetPropertyNames();

@@ -1,34 +1,45 @@
-// Ring buffer consumer on Node's own loop.
+// Ring buffer consumer: a collector thread, and Node's own loop.
 //
 // libbpf's ring_buffer copies nothing: its callback sees each record in the mapped ring. We copy
 // records into `pending_` as [u32 len][bytes][pad to 8] and hand that out in one Buffer per
-// drain(). A uv_poll handle watches ring_buffer__epoll_fd(); when the kernel wakes the ring we
-// consume right away and then call onReadable. If JS lets more than kMaxPending bytes pile up,
-// polling pauses until the next drain(): back-pressure instead of unbounded memory.
+// drain(). A collector thread empties the ring into `pending_` every millisecond or so while
+// events come (every 5 ms when idle): the ring overflows only if that thread does not run for
+// as long as the ring lasts, never because JavaScript is busy formatting or collecting garbage
+// (a printf on every syscall of a busy process fills 16 MiB in ~0.3 s). The thread is named
+// like the process (`tracelet`) and blocks every signal. If JS lets more than kMaxPending bytes
+// pile up, collecting pauses until the next drain(): back-pressure instead of unbounded memory
+// (the kernel then counts the events it cannot put in the ring as lost).
 //
-// Wake-ups, not data, make the fd readable. libbpf registers the ring level-triggered, and a
-// level-triggered epoll fd that nobody epoll_waits on stays readable while the ring holds any
-// data; libuv would then report records sent with BPF_RB_NO_WAKEUP at its next iteration, and a
-// tracer whose probes fire on its own syscalls would spin (reference/measured-facts.md). So the
-// ring is switched to edge-triggered and each callback harvests the edge with a zero-timeout
-// epoll_wait: the fd becomes readable again only when the kernel sends a new wake-up.
+// The thread waits in epoll_wait on ring_buffer__epoll_fd() between collections, so it sees the
+// kernel's wake-ups (records sent without BPF_RB_NO_WAKEUP, e.g. exit()) and then calls
+// onReadable on Node's loop through a uv_async handle. Wake-ups, not data, make the fd readable:
+// libbpf registers the ring level-triggered, which would report records sent with
+// BPF_RB_NO_WAKEUP at every wait, and a tracer whose probes fire on its own syscalls would spin
+// (reference/measured-facts.md). So the ring is switched to edge-triggered: the fd becomes
+// readable again only when the kernel sends a new wake-up.
 #include "common.h"
 
 #include <bpf/libbpf.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <uv.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace tracelet {
 
 namespace {
 
-constexpr size_t kMaxPending = 64u << 20;  // bytes held between drains before polling pauses
+constexpr size_t kMaxPending = 64u << 20;  // bytes held between drains before collecting pauses
 constexpr size_t kMaxPerDrain = 32u << 20;  // bytes consumed per call, so no drain runs unbounded
 constexpr int kStop = -ECANCELED;           // callback result meaning "enough for now"
+constexpr int kCollectBusyMs = 1;           // the collector's wait after finding records
+constexpr int kCollectIdleMs = 5;           // ... after finding none
 
 class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
  public:
@@ -58,22 +69,22 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
       ThrowErrno(env, "cannot watch ring buffer map fd " + std::to_string(mapFd), err);
     }
     callback_ = Napi::Persistent(onReadable);
-    async_ = std::make_unique<Napi::AsyncContext>(env, "tracelet:ringbuf");
+    asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "tracelet:ringbuf");
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) {
       CloseNative();
       throw Napi::Error::New(env, "cannot get the libuv loop");
     }
-    poll_ = new uv_poll_t;
-    int err = uv_poll_init(loop, poll_, ring_buffer__epoll_fd(rb_));
+    wake_ = new uv_async_t;
+    int err = uv_async_init(loop, wake_, &RingConsumer::OnWake);
     if (err) {
-      delete poll_;
-      poll_ = nullptr;
+      delete wake_;
+      wake_ = nullptr;
       CloseNative();
-      throw Napi::Error::New(env, std::string("uv_poll_init: ") + uv_strerror(err));
+      throw Napi::Error::New(env, std::string("uv_async_init: ") + uv_strerror(err));
     }
-    poll_->data = this;
-    StartPolling();
+    wake_->data = this;
+    collector_ = std::thread([this] { Collect(); });
     // The open consumer must outlive any JS reference to it: its handle keeps the loop alive
     // until close(), so it must not be collected (and closed) behind the caller's back.
     Ref();
@@ -96,7 +107,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     return self->consumed_ >= kMaxPerDrain ? kStop : 0;
   }
 
-  // Moves available records into pending_. Returns a negative errno on failure.
+  // Moves available records into pending_ (mutex_ held). Returns a negative errno on failure.
   int Consume() {
     consumed_ = 0;
     int n = ring_buffer__consume(rb_);
@@ -104,34 +115,35 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     return n < 0 ? n : 0;
   }
 
-  void StartPolling() {
-    if (poll_ && !polling_) {
-      uv_poll_start(poll_, UV_READABLE, &RingConsumer::OnPoll);
-      polling_ = true;
+  // The collector thread: waits for a wake-up or its next turn, empties the ring into pending_,
+  // and tells the loop about wake-ups; until CloseNative() stops it.
+  void Collect() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
+    int epfd = ring_buffer__epoll_fd(rb_);
+    bool found = false;
+    while (!stop_.load()) {
+      epoll_event events[4];
+      int woken = epoll_wait(epfd, events, 4, found ? kCollectBusyMs : kCollectIdleMs);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        size_t before = pending_.size();
+        if (before < kMaxPending) Consume();  // an error shows at the next drain(), which consumes too
+        found = pending_.size() != before;
+      }
+      if (woken > 0) uv_async_send(wake_);
     }
   }
 
-  void StopPolling() {
-    if (poll_ && polling_) {
-      uv_poll_stop(poll_);
-      polling_ = false;
-    }
-  }
-
-  static void OnPoll(uv_poll_t* handle, int status, int events) {
+  static void OnWake(uv_async_t* handle) {
     auto* self = static_cast<RingConsumer*>(handle->data);
     if (!self || !self->rb_) return;
-    epoll_event harvested[4];
-    while (epoll_wait(ring_buffer__epoll_fd(self->rb_), harvested, 4, 0) > 0) {
-      // Harvest the edge (see the top of the file); the records are read by Consume().
-    }
-    if (status == 0) self->Consume();
-    if (self->pending_.size() >= kMaxPending) self->StopPolling();
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
     try {
       // MakeCallback: runs microtasks afterwards and reports to async hooks, as for any I/O.
-      self->callback_.MakeCallback(self->Value(), {}, *self->async_);
+      self->callback_.MakeCallback(self->Value(), {}, *self->asyncContext_);
     } catch (const Napi::Error& e) {
       // An exception in onReadable becomes an uncaught exception, as in any I/O callback.
       napi_fatal_exception(env, e.Value());
@@ -141,12 +153,22 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!rb_) throw Napi::Error::New(env, "the ring buffer consumer is closed");
-    int err = Consume();
-    if (err < 0) ThrowErrno(env, "ring buffer consume failed", -err);
-    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, pending_.data(), pending_.size());
-    pending_.clear();
-    if (pending_.capacity() > kMaxPending) pending_.shrink_to_fit();
-    StartPolling();
+    std::vector<uint8_t> records;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      int err = Consume();
+      if (err < 0) ThrowErrno(env, "ring buffer consume failed", -err);
+      records.swap(pending_);
+      // The collector's next records go into last time's storage (no reallocation while busy).
+      spare_.clear();
+      pending_.swap(spare_);
+    }
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size());
+    records.clear();
+    if (records.capacity() <= kMaxPending) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      spare_.swap(records);
+    }
     return out;
   }
 
@@ -156,14 +178,16 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   }
 
   void CloseNative() {
-    if (poll_) {
-      // uv_close stops the watcher synchronously (epoll_ctl DEL), so the epoll fd can be closed
-      // right after; the handle's memory must live until the close callback.
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-      polling_ = false;
+    if (collector_.joinable()) {
+      stop_.store(true);
+      collector_.join();  // within one wait (kCollectIdleMs)
+    }
+    if (wake_) {
+      // The handle's memory must live until the close callback.
+      wake_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(wake_),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+      wake_ = nullptr;
     }
     if (rb_) {
       ring_buffer__free(rb_);
@@ -174,21 +198,27 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     }
     pending_.clear();
     pending_.shrink_to_fit();
+    spare_.clear();
+    spare_.shrink_to_fit();
     if (!callback_.IsEmpty()) callback_.Reset();
-    async_.reset();
+    asyncContext_.reset();
   }
 
   void Finalize(Napi::Env env) override { finalizing_ = true; }
 
   ring_buffer* rb_ = nullptr;
-  uv_poll_t* poll_ = nullptr;
-  bool polling_ = false;
+  uv_async_t* wake_ = nullptr;
   bool finalizing_ = false;
   bool referenced_ = false;
   size_t consumed_ = 0;
+  // Guards rb_'s consumption, pending_, spare_ and consumed_ (collector thread and JS thread).
+  std::mutex mutex_;
+  std::atomic<bool> stop_{false};
+  std::thread collector_;
   std::vector<uint8_t> pending_;
+  std::vector<uint8_t> spare_;  // storage for pending_ after the next drain
   Napi::FunctionReference callback_;
-  std::unique_ptr<Napi::AsyncContext> async_;
+  std::unique_ptr<Napi::AsyncContext> asyncContext_;
   Napi::Env env_ = Napi::Env(nullptr);
 };
 

@@ -1,20 +1,26 @@
 // The output formatters: bpftrace 0.17's text and JSON formats, and printf.
+import { createFoldedFormatter } from './folded.js';
 import { jsonFormatter } from './json.js';
 import type { Formatter } from './model.js';
 import { textFormatter } from './text.js';
 
-export type OutputFormat = 'text' | 'json';
+export type OutputFormat = 'text' | 'json' | 'folded';
 
-/** The formatter for `-f text` (the default) or `-f json`. Formatters are stateless. */
-export function createFormatter(format: OutputFormat | string = 'text'): Formatter {
+/**
+ * The formatter for `-f text` (the default), `-f json` or `-f folded`. Formatters are stateless;
+ * `side` is where `-f folded` writes what is not a folded stack (the CLI gives stderr).
+ */
+export function createFormatter(format: OutputFormat | string = 'text', side: (text: string) => void = () => {}): Formatter {
   if (format === 'json') return jsonFormatter;
   if (format === 'text') return textFormatter;
-  throw new Error(`Invalid output format "${format}"\nValid formats: 'text', 'json'`);
+  if (format === 'folded') return createFoldedFormatter(side);
+  throw new Error(`Invalid output format "${format}"\nValid formats: 'text', 'json', 'folded'`);
 }
 
 export type { Formatter, HelperError, MapEntry, MapSnapshot, MapValue, PrintOptions, TypedValue, Value } from './model.js';
 export { textFormatter, mapToText } from './text.js';
 export { jsonFormatter, mapToJson } from './json.js';
+export { createFoldedFormatter, foldMap, foldedText, foldedFrameName, hasStacks, type FoldedStack } from './folded.js';
 export { compilePrintf, formatPrintf } from './printf.js';
 export type { CompiledPrintf } from './printf.js';
 export {

@@ -2,6 +2,7 @@
 // spacing (`{"type": "map", "data": {...}}`: `": "` and `", "` separators, but tuples and arrays
 // joined with a bare `,`).
 import { histToJson, lhistToJson } from './hist.js';
+import { typedMapJson } from './typed-dump.js';
 import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
 import { statsOf } from './text.js';
 import {
@@ -24,6 +25,8 @@ function keyval(key: string, val: string): string {
 /** The JSON line of one map; empty maps print nothing at all (unlike text mode). */
 export function mapToJson(snapshot: MapSnapshot, options: PrintOptions = {}): string {
   const { spec } = snapshot;
+  const typed = snapshot.raw && !options.top && !options.div ? typedMapJson(spec, snapshot.raw) : undefined;
+  if (typed !== undefined) return typed;
   if (snapshot.entries.length === 0) return '';
   const div = divisor(options.div);
   const keyed = hasKey(spec);

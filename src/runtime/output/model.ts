@@ -2,6 +2,7 @@
 // Formatters are pure functions from these to text; they never touch the kernel.
 import type { MapSpec } from '../../model/program.js';
 import type { Type } from '../../model/types.js';
+import type { Frame } from '../symbols.js';
 
 /**
  * A decoded value of a given Type:
@@ -77,9 +78,19 @@ export interface MapEntry {
   readonly rawKey?: Buffer;
 }
 
+/** A map's entries as the kernel's dump gave them: keys and (per-CPU) values concatenated. */
+export interface RawDump {
+  readonly count: number;
+  readonly keys: Buffer;
+  readonly values: Buffer;
+  readonly cpus: number;
+}
+
 export interface MapSnapshot {
   readonly spec: MapSpec;
   readonly entries: readonly MapEntry[];
+  /** The kernel's dump the entries come from: large count()/sum() maps print from it (typed-dump.ts). */
+  readonly raw?: RawDump;
 }
 
 /** print(@m, top, div) */
@@ -126,4 +137,9 @@ export interface Formatter {
   exitSeparator(): string;
   lostEvents(count: number): string;
   helperError(error: HelperError): string;
+  /**
+   * How this format names a frame of a stack in a map key (`-f folded`). When set, key stacks
+   * are decoded through Resolver.frames() and named with it instead of by their stack mode.
+   */
+  readonly frameName?: (frame: Frame) => string;
 }

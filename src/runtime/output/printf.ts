@@ -25,15 +25,32 @@ export interface CompiledPrintf {
   readonly conversions: readonly PrintfConversion[];
 }
 
-type ConvFn = (arg: TypedValue | undefined) => string;
+export type ConvFn = (arg: TypedValue | undefined) => string;
 
 /** Parse a format once; the returned function formats one event's arguments. */
 export function compilePrintf(format: string): CompiledPrintf {
   const conversions = parsePrintfFormat(format);
+  const fn = assemblePrintf(format, conversions, (c, i) => {
+    const convert = conversionFn(c);
+    return (args: readonly TypedValue[]) => convert(args[i]);
+  }) as CompiledPrintf;
+  Object.defineProperty(fn, 'format', { value: format });
+  Object.defineProperty(fn, 'conversions', { value: conversions });
+  return fn;
+}
+
+/**
+ * A format as one function of `A` (the arguments, in whatever form): the text before each
+ * conversion, then what `convert` made of the conversion (the i-th, for the i-th argument), each
+ * piece cut at its first NUL as C's snprintf cuts it; then the text after the last conversion.
+ */
+export function assemblePrintf<A>(
+  format: string, conversions: readonly PrintfConversion[], convert: (c: PrintfConversion, index: number) => (args: A) => string,
+): (args: A) => string {
   const prefixes: string[] = [];
-  const fns: ConvFn[] = [];
+  const fns: ((args: A) => string)[] = [];
   let partStart = 0;
-  for (const c of conversions) {
+  conversions.forEach((c, i) => {
     let prefix = format.slice(partStart, c.start);
     if (c.escaped) {
       // The `%` before the conversion pairs with its `%`: C prints `%` and then the rest as text.
@@ -41,25 +58,22 @@ export function compilePrintf(format: string): CompiledPrintf {
       fns.push(() => '');
     } else {
       prefix = cText(prefix);
-      fns.push(conversionFn(c));
+      fns.push(convert(c, i));
     }
     prefixes.push(prefix);
     partStart = c.end;
-  }
+  });
   const tail = format.slice(partStart);
   const n = conversions.length;
-  const fn = ((args: readonly TypedValue[]): string => {
+  return (args: A): string => {
     let out = '';
     for (let i = 0; i < n; i++) {
-      const piece = prefixes[i]! + fns[i]!(args[i]);
+      const piece = prefixes[i]! + fns[i]!(args);
       const nul = piece.indexOf('\0');
       out += nul < 0 ? piece : piece.slice(0, nul);
     }
     return out + tail;
-  }) as CompiledPrintf;
-  Object.defineProperty(fn, 'format', { value: format });
-  Object.defineProperty(fn, 'conversions', { value: conversions });
-  return fn;
+  };
 }
 
 const cache = new Map<string, CompiledPrintf>();
@@ -82,7 +96,8 @@ function cText(s: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
-function conversionFn(c: PrintfConversion): ConvFn {
+/** The text of one conversion of one argument (as bpftrace's snprintf of it). */
+export function conversionFn(c: PrintfConversion): ConvFn {
   switch (c.conversion) {
     case 's':
       return (a) => padString(c, a ? stringOf(a.type, a.value) : '');
@@ -142,7 +157,7 @@ function isAscii(s: string): boolean {
 }
 
 /** Width and precision count bytes in C; strings here are UTF-8 text (see stringBytes). */
-function padString(c: PrintfConversion, s: string): string {
+export function padString(c: PrintfConversion, s: string): string {
   if (c.precision !== undefined) {
     if (isAscii(s)) {
       if (s.length > c.precision) s = s.slice(0, c.precision);
@@ -168,7 +183,7 @@ function pad(c: PrintfConversion, s: string): string {
   return c.leftAlign ? s + fill : fill + s;
 }
 
-function formatInt(c: PrintfConversion, sign: string, digits: string): string {
+export function formatInt(c: PrintfConversion, sign: string, digits: string): string {
   if (c.precision !== undefined) {
     if (c.precision === 0 && digits === '0') digits = '';
     else if (digits.length < c.precision) digits = digits.padStart(c.precision, '0');

@@ -1,6 +1,7 @@
 // bpftrace 0.17's text output (TextOutput), byte for byte.
 import type { Type } from '../../model/types.js';
 import { histToText, lhistToText } from './hist.js';
+import { typedMapText } from './typed-dump.js';
 import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
 import {
   aggregateValue, applyTop, average, divisor, sortEntries, textKeyFormatter, valueToText,
@@ -19,6 +20,8 @@ function elementDelimiter(valueType: Type): string {
 /** The text of one map as print(@m, top, div) and the exit print it. */
 export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): string {
   const { spec } = snapshot;
+  const typed = snapshot.raw && !options.top && !options.div ? typedMapText(spec, snapshot.raw) : undefined;
+  if (typed !== undefined) return typed;
   const div = divisor(options.div);
   const sorted = sortEntries(snapshot);
   const textKey = textKeyFormatter(spec);

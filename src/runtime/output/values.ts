@@ -154,7 +154,13 @@ export function valueToText(type: Type, v: Value, ctx: ValueContext = 'value', d
       return formatStack(v, type.mode, ctx === 'key' ? 4 : 8);
     case 'tuple': {
       const els = Array.isArray(v) ? (v as readonly Value[]) : [];
-      return '(' + type.elements.map((t, i) => valueToText(t, els[i] ?? 0n, ctx, div)).join(', ') + ')';
+      const texts = type.elements.map((t, i) => valueToText(t, els[i] ?? 0n, ctx, div));
+      // A record prints as bpftrace 0.26 prints one, strings quoted: { .a = 1, .b = "x" }.
+      if (type.names) {
+        const field = (x: string, i: number) => (type.elements[i]!.kind === 'string' ? `"${x}"` : x);
+        return '{ ' + texts.map((x, i) => `.${type.names![i]} = ${field(x, i)}`).join(', ') + ' }';
+      }
+      return '(' + texts.join(', ') + ')';
     }
     case 'array': {
       const els = Array.isArray(v) ? (v as readonly Value[]) : [];
@@ -187,7 +193,10 @@ export function valueToJson(type: Type, v: Value, div = 1n): string {
   switch (type.kind) {
     case 'tuple': {
       const els = Array.isArray(v) ? (v as readonly Value[]) : [];
-      return '[' + type.elements.map((t, i) => valueToJson(t, els[i] ?? 0n, div)).join(',') + ']';
+      const jsons = type.elements.map((t, i) => valueToJson(t, els[i] ?? 0n, div));
+      // A record is a JSON object, as bpftrace 0.26 writes one.
+      if (type.names) return '{' + jsons.map((x, i) => `${JSON.stringify(type.names![i])}: ${x}`).join(', ') + '}';
+      return '[' + jsons.join(',') + ']';
     }
     case 'array': {
       const els = Array.isArray(v) ? (v as readonly Value[]) : [];

@@ -1,0 +1,187 @@
+// The maps of a generated module, declared as libbpf's BTF-defined maps: one global per map in
+// the `.maps` section, its type described by debug info (from which LLVM emits BTF), and code
+// that takes the global's address, which libbpf relocates to the map it creates at load. The
+// object is complete without a kernel: nothing in it depends on a run (no map fds).
+import type { Expr } from '../model/ast.js';
+import { walk } from '../model/walk.js';
+import type { BpfMapType, MapSpec, TypedProgram } from '../model/program.js';
+import { alignUp } from '../model/types.js';
+import { arrayType, i64, i8p, type IrValue, type ModuleBuilder } from './ir/builder.js';
+
+export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
+
+/** BPF_MAP_TYPE_* (include/uapi/linux/bpf.h). */
+const MAP_TYPE_IDS: Record<MapType, number> = {
+  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, ringbuf: 27,
+};
+const BPF_F_NO_PREALLOC = 1;
+
+/** A map as the object declares it. The kernel names it by the first 15 characters of `symbol`. */
+export interface MapDefinition {
+  readonly symbol: string;
+  readonly type: MapType;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** Hash maps only: allocate entries on use (BPF_F_NO_PREALLOC). */
+  readonly noPrealloc?: boolean;
+}
+
+/** The ring buffer every probe writes its events to. */
+export const EVENTS_MAP = 'tl_events';
+/** A per-CPU array of counters (counterSlots): lost events, updates each full map refused. */
+export const COUNTERS_MAP = 'tl_counters';
+/**
+ * A per-CPU array of one value: a u64 per read site, the probe runs in which its read failed.
+ * Zeros that come from failed reads are reported, never silent. Only in programs that read.
+ */
+export const READ_FAILURES_MAP = 'tl_readfail';
+/**
+ * An array map of one u64: once the runtime sets it to non-zero, every probe but BEGIN and END
+ * returns at once. That stops a run instantly, while detaching (slow for perf events) happens later.
+ */
+export const STOPPED_MAP = 'tl_stopped';
+/**
+ * An array of the values only a run knows, which the runtime writes before attaching (slots
+ * RUN_START_NS, RUN_CPID); only in programs that use `elapsed` or `cpid`.
+ */
+export const RUN_VALUES_MAP = 'tl_run';
+/** CLOCK_MONOTONIC when the run started, for `elapsed`. */
+export const RUN_START_NS = 0;
+/** The -c child's pid, for `cpid`. */
+export const RUN_CPID = 1;
+export const RUN_VALUE_SLOTS = 2;
+/**
+ * A hash of the pids that have recorded a ustack: a process's first ustack sends
+ * PROCESS_SEEN_EVENT, so the runtime reads its mappings while it lives. Only with ustack.
+ */
+export const PROCESSES_SEEN_MAP = 'tl_upids';
+/** Processes whose mappings are captured as they first record a ustack (others are read at print time). */
+export const PROCESSES_SEEN_MAX = 32768;
+
+/** The array map (syscall number → tracepoint name) a syscall dispatch program reads `probe` from. */
+export function syscallNamesMap(event: 'sys_enter' | 'sys_exit'): string {
+  return `tl_${event}`;
+}
+
+/** The BPF_MAP_TYPE_STACK_TRACE map of kstack/ustack of one depth. */
+export function stackMap(kind: 'kstack' | 'ustack', depth: number): string {
+  return `tl_${kind}_${depth}`;
+}
+
+const FIXED = [EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, 'tl_sys_enter', 'tl_sys_exit'];
+
+/**
+ * The object's symbol of each script map: `tl_` and its name, which the kernel shows cut to 15
+ * characters (`tl_averylongmap`). Two maps whose names would collide (`@` and `@map`, or `@events`
+ * and the ring buffer) get a numbered suffix.
+ */
+function mapSymbols(maps: Iterable<string>, stacks: Iterable<string>): Map<string, string> {
+  const taken = new Set([...FIXED, ...stacks]);
+  const symbols = new Map<string, string>();
+  for (const name of maps) {
+    const base = `tl_${name.replace(/[^A-Za-z0-9_]/g, '') || 'map'}`;
+    let symbol = base;
+    for (let n = 1; taken.has(symbol); n++) symbol = `${base}_${n}`;
+    taken.add(symbol);
+    symbols.set(name, symbol);
+  }
+  return symbols;
+}
+
+function scriptMapDefinition(spec: MapSpec, symbol: string): MapDefinition {
+  return {
+    symbol, type: spec.bpfType, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries,
+    noPrealloc: !spec.preallocate,
+  };
+}
+
+/** The stack maps a program needs: one per kind and depth. */
+export function stackMaps(program: TypedProgram): { kind: 'kstack' | 'ustack'; depth: number; symbol: string }[] {
+  const out = new Map<string, { kind: 'kstack' | 'ustack'; depth: number; symbol: string }>();
+  for (const t of program.types.values()) {
+    if (t.kind !== 'kstack' && t.kind !== 'ustack') continue;
+    const symbol = stackMap(t.kind, t.depth);
+    out.set(symbol, { kind: t.kind, depth: t.depth, symbol });
+  }
+  return [...out.values()];
+}
+
+/** The maps a module declares, each once, in the order first declared. */
+export class ModuleMaps {
+  private readonly defined = new Map<string, { map: MapDefinition; type: string }>();
+  /** The symbol of each script map (`@x` → `tl_x`). */
+  readonly symbols: ReadonlyMap<string, string>;
+
+  /**
+   * Declares the maps every program of the module may use: the script's (each exists in the
+   * kernel, used by code or not: it is printed at exit, as bpftrace does), the ring buffer, the
+   * counters (`counterSlots` of them), the stopped flag and the stack maps. The others are
+   * declared by their first use.
+   */
+  constructor(private readonly module: ModuleBuilder, program: TypedProgram, counterSlots: number) {
+    const stacks = stackMaps(program);
+    this.symbols = mapSymbols(program.maps.keys(), stacks.map((s) => s.symbol));
+    for (const spec of program.maps.values()) this.ref(scriptMapDefinition(spec, this.symbols.get(spec.name)!));
+    this.ref({ symbol: EVENTS_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: ringBufferBytes(program) });
+    this.ref({ symbol: COUNTERS_MAP, type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: counterSlots });
+    this.ref({ symbol: STOPPED_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+    for (const { symbol, depth } of stacks) {
+      this.ref({ symbol, type: 'stack_trace', keySize: 4, valueSize: depth * 8, maxEntries: 4096 });
+    }
+  }
+
+  get definitions(): readonly MapDefinition[] {
+    return [...this.defined.values()].map((d) => d.map);
+  }
+
+  /** Declares the map (the first time) and returns its address as code uses it. */
+  ref(map: MapDefinition): IrValue {
+    if (!this.defined.has(map.symbol)) {
+      const fields: [string, number][] = [['type', MAP_TYPE_IDS[map.type]]];
+      // A ring buffer has no key or value; libbpf refuses sizes for it.
+      if (map.keySize > 0) fields.push(['key_size', map.keySize]);
+      if (map.valueSize > 0) fields.push(['value_size', map.valueSize]);
+      fields.push(['max_entries', map.maxEntries]);
+      if (map.noPrealloc && map.type.endsWith('hash')) fields.push(['map_flags', BPF_F_NO_PREALLOC]);
+      const type = arrayType(fields.length, i64);
+      this.defined.set(map.symbol, { map, type });
+      const debug = this.module.debug!.mapDefinition(map.symbol, fields);
+      this.module.global(`@${map.symbol} = dso_local global ${type} zeroinitializer, section ".maps", align 8, !dbg !${debug}`);
+    }
+    return this.address(map.symbol);
+  }
+
+  /** The address of a map declared already. */
+  address(symbol: string): IrValue {
+    const defined = this.defined.get(symbol);
+    if (!defined) throw new Error(`internal error: no map ${symbol} declared`);
+    return { type: i8p, ref: `bitcast (${defined.type}* @${symbol} to i8*)` };
+  }
+}
+
+/** Events a hot probe may send per second (printf on raw_syscalls under load: ~1M/s here). */
+const HOT_EVENTS_PER_SECOND = 1_000_000;
+/** How long a ring holds that many: the pauses of the consumer (GC, a slow write) it rides out. */
+const RING_SECONDS = 0.25;
+
+/**
+ * The ring buffer's size from the rate and size of the events: when probes that can fire at a
+ * high rate send events, room for 0.25 s of 1M/s of their largest record (16 MiB for a short
+ * printf, at most 64 MiB); 1 MiB when only BEGIN, END and interval probes do (the ring is mapped,
+ * and resident once written, twice).
+ */
+export function ringBufferBytes(program: TypedProgram): number {
+  const slow = new Set(['BEGIN', 'END', 'interval']);
+  let largest = 0;
+  for (const p of program.probes) {
+    if (!p.targets.some((t) => !slow.has(t.provider))) continue;
+    walk(p.probe.body, (node) => {
+      const event = program.eventOf.get(node as Expr);
+      if (event && event.kind !== 'exit') largest = Math.max(largest, event.size);
+    });
+  }
+  if (largest === 0) return 1 << 20;
+  const bytes = (8 + alignUp(largest, 8)) * HOT_EVENTS_PER_SECOND * RING_SECONDS; // 8: the ring's record header
+  return Math.min(64 << 20, Math.max(16 << 20, 2 ** Math.ceil(Math.log2(bytes))));
+}

@@ -1,0 +1,236 @@
+// The compile cache: LLVM's objects kept on disk, so the second run of a script skips LLVM (the
+// slowest stage by far). Everything before LLVM runs every time (parse, type check, codegen: they
+// read the kernel and the uprobe targets afresh and give the Session its metadata), and the key
+// holds the IR LLVM is given, which alone decides the object. Beside it, so that nothing outside
+// the IR can slip through, the key holds every compile option, the kernel's identity, the
+// identity of each file a uprobe or USDT probe targets, tracelet's version and the addon's build
+// (LLVM). Entries are written whole or not at all (temporary file, then rename), checked on read
+// (header, key, length, checksum), and the directory is kept under a size bound.
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync,
+  unlinkSync, utimesSync, writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { addonPath } from '../runtime/native.js';
+
+/** Raised when what an entry holds or how the key is made changes: older entries become misses. */
+const FORMAT = 1;
+const MAGIC = Buffer.from('TLOBJC\0\0', 'latin1');
+/** magic, format, object length, key (sha256), checksum of the object (sha256). */
+const HEADER_BYTES = MAGIC.length + 4 + 4 + 32 + 32;
+/** Past this size, the least recently used entries are removed (README "Compile cache"). */
+export const CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/** Temporary files of runs that died between write and rename are removed after this long. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/** What the key is made of, beside tracelet's build. */
+export interface CacheKeyInputs {
+  /** The IR LLVM compiles. */
+  readonly ir: string;
+  /** Every compile option (source, parameters, -k, --unsafe, -p, limits...), as plain data. */
+  readonly options: object;
+  /** KernelInfo.identity(): release, build id, BTF, include directories. */
+  readonly kernel: string;
+  /** Files that uprobe and USDT probes attach to (their size, inode and time go into the key). */
+  readonly targets: readonly string[];
+}
+
+/** What the cache did for one compile (for -v). */
+export interface CacheUse {
+  /** The object came from the cache: LLVM did not run. */
+  readonly hit: boolean;
+  /** The entry's file. */
+  readonly file?: string;
+  /** Why the cache was not used, or what was wrong with the entry found. */
+  readonly note?: string;
+}
+
+/** `TRACELET_CACHE_DIR`, else `$XDG_CACHE_HOME/tracelet`, else `~/.cache/tracelet`. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TRACELET_CACHE_DIR) return env.TRACELET_CACHE_DIR;
+  const xdg = env.XDG_CACHE_HOME;
+  // The XDG spec: a relative value is to be ignored.
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'tracelet');
+}
+
+/** tracelet's version and the addon it runs with (LLVM and the code around it), as one string. */
+export function traceletBuild(version: string): string {
+  const addon = addonPath();
+  return `${version}|${addon ? fileIdentity(addon) : 'no-addon'}`;
+}
+
+export class ObjectCache {
+  /** Why the directory cannot be used (checked on first use); undefined while unchecked or usable. */
+  private problem?: string;
+  private checked = false;
+
+  constructor(readonly dir: string, private readonly build: string, private readonly maxBytes = CACHE_MAX_BYTES) {}
+
+  /** The key of an object: sha256 over everything it depends on (see the file's comment). */
+  key(inputs: CacheKeyInputs): string {
+    // An option left out and one given as undefined are the same compile.
+    const options = Object.entries(inputs.options).filter(([name, value]) => name !== 'object' && value !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    const targets = [...new Set(inputs.targets)].sort().map(fileIdentity);
+    const hash = createHash('sha256');
+    hash.update(JSON.stringify({ format: FORMAT, build: this.build, kernel: inputs.kernel, options, targets }));
+    hash.update('\0');
+    hash.update(inputs.ir);
+    return hash.digest('hex');
+  }
+
+  /** The cached object of `inputs`, or the one `compile` makes (then stored). */
+  object(inputs: CacheKeyInputs, compile: () => Buffer): { object: Buffer; use: CacheUse } {
+    if (!this.usable()) return { object: compile(), use: { hit: false, note: this.problem } };
+    const key = this.key(inputs);
+    const file = join(this.dir, `${key}.o`);
+    const found = this.read(file, key);
+    if (found.object) return { object: found.object, use: { hit: true, file } };
+    const object = compile();
+    const stored = this.write(file, key, object);
+    return { object, use: { hit: false, file, note: found.note ?? stored } };
+  }
+
+  /** Creates the directory if needed; refuses one that another user could write into. */
+  private usable(): boolean {
+    if (this.checked) return this.problem === undefined;
+    this.checked = true;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const st = lstatSync(this.dir);
+      // Objects from here are loaded into the kernel as root: only our own directory will do.
+      if (!st.isDirectory()) this.problem = `${this.dir} is not a directory`;
+      else if (st.uid !== euid()) this.problem = `${this.dir} belongs to another user`;
+      else if ((st.mode & 0o022) !== 0) this.problem = `${this.dir} is writable by others`;
+    } catch (e) {
+      this.problem = `${this.dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    }
+    return this.problem === undefined;
+  }
+
+  /** The entry's object if it is whole, ours and for this key. */
+  private read(file: string, key: string): { object?: Buffer; note?: string } {
+    let fd: number;
+    try {
+      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return {};
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.uid !== euid()) return { note: `${file} is not a file of ours: replaced` };
+      const bytes = Buffer.alloc(st.size);
+      let got = 0;
+      while (got < bytes.length) {
+        const n = readSync(fd, bytes, got, bytes.length - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      const object = decodeEntry(bytes.subarray(0, got), key);
+      if (!object) return { note: `${file} was damaged: replaced` };
+      try {
+        // Used now: eviction removes the least recently used entries first.
+        const now = new Date();
+        utimesSync(file, now, now);
+      } catch { /* read-only is fine */ }
+      return { object };
+    } catch {
+      return {};
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Writes the entry whole (temporary file, then rename) and keeps the directory in bounds. */
+  private write(file: string, key: string, object: Buffer): string | undefined {
+    const temp = join(this.dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    try {
+      writeFileSync(temp, encodeEntry(key, object), { flag: 'wx', mode: 0o600 });
+      renameSync(temp, file);
+    } catch (e) {
+      try { unlinkSync(temp); } catch { /* not written */ }
+      return `could not store ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    }
+    this.evict(file);
+    return undefined;
+  }
+
+  /** Least recently used entries beyond the size bound, and stale temporary files, go (never `keep`). */
+  private evict(keep: string): void {
+    try {
+      const entries: { file: string; size: number; used: number }[] = [];
+      let total = 0;
+      const now = Date.now();
+      for (const name of readdirSync(this.dir)) {
+        const file = join(this.dir, name);
+        let st;
+        try { st = statSync(file); } catch { continue; }
+        if (name.startsWith('.tmp-')) {
+          if (now - st.mtimeMs > STALE_TEMP_MS) tryUnlink(file);
+        } else if (name.endsWith('.o')) {
+          entries.push({ file, size: st.size, used: st.mtimeMs });
+          total += st.size;
+        }
+      }
+      entries.sort((a, b) => a.used - b.used);
+      for (const e of entries) {
+        if (total <= this.maxBytes) break;
+        if (e.file === keep) continue;
+        if (tryUnlink(e.file)) total -= e.size;
+      }
+    } catch { /* another run may be evicting too: the next write tries again */ }
+  }
+}
+
+function encodeEntry(key: string, object: Buffer): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header.writeUInt32LE(FORMAT, 8);
+  header.writeUInt32LE(object.length, 12);
+  Buffer.from(key, 'hex').copy(header, 16);
+  createHash('sha256').update(object).digest().copy(header, 48);
+  return Buffer.concat([header, object]);
+}
+
+/** The object of an entry, or undefined if anything does not match. */
+function decodeEntry(bytes: Buffer, key: string): Buffer | undefined {
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) return undefined;
+  if (bytes.readUInt32LE(8) !== FORMAT || bytes.readUInt32LE(12) !== bytes.length - HEADER_BYTES) return undefined;
+  if (!bytes.subarray(16, 48).equals(Buffer.from(key, 'hex'))) return undefined;
+  const object = bytes.subarray(HEADER_BYTES);
+  if (!createHash('sha256').update(object).digest().equals(bytes.subarray(48, 80))) return undefined;
+  return Buffer.from(object);
+}
+
+/** A file as the key sees it: path, device, inode, size and modification time (or `missing`). */
+function fileIdentity(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${path}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}`;
+  } catch {
+    return `${path}|missing`;
+  }
+}
+
+function tryUnlink(file: string): boolean {
+  try {
+    unlinkSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function euid(): number {
+  return process.geteuid?.() ?? 0;
+}
+
+/** One line for -v: whether LLVM ran, and the cache entry read or written. */
+export function describeCacheUse(use: CacheUse | undefined): string {
+  if (!use) return 'object cache: off (--no-cache): compiled by LLVM';
+  if (use.hit) return `object cache: hit, LLVM skipped: ${use.file}`;
+  if (!use.file) return `object cache: not used (${use.note}): compiled by LLVM`;
+  return `object cache: miss, compiled by LLVM${use.note ? ` (${use.note})` : ''}: ${use.file}`;
+}

@@ -1,0 +1,138 @@
+// The one driver: source text → parse → type check → generate → LLVM → a BPF object. The CLI
+// (runs, -d, --emit-llvm, --emit-elf) and the runtime all go through it, and the object it makes
+// is the one that runs: maps are declared in it (BTF `.maps`), not created beforehand, so it
+// needs no kernel objects, and the same options give the same object. It asks the machine only
+// through KernelInfo (attach points, types) and uses the native addon only for LLVM.
+import type { Include, Program } from '../model/ast.js';
+import type { TypedProgram } from '../model/program.js';
+import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { KernelInfo } from '../kernel/kernel-info.js';
+import { parse } from '../parser/index.js';
+import { typecheck } from '../typecheck/check.js';
+import { generate, type CodegenResult, type SyscallDispatchMode } from '../codegen/codegen.js';
+import { native } from '../runtime/native.js';
+import type { LoadableProgram } from '../runtime/session.js';
+import type { CacheUse, ObjectCache } from './cache.js';
+
+/** What to compile, as plain data (the key of a compiled object, with the kernel it is for). */
+export interface CompileOptions {
+  readonly source: string;
+  /** The script's name in diagnostics and debug line info (`stdin` for -e, the default). */
+  readonly sourceName?: string;
+  /** Positional parameters $1, $2, ... */
+  readonly params?: readonly string[];
+  /** Named parameters (`-- --name=value`, `--flag`) read by getopt(); pairs, so options stay plain data. */
+  readonly namedParams?: readonly (readonly [string, string | true])[];
+  /** --include FILE: as if the program began with `#include <FILE>`. */
+  readonly includes?: readonly string[];
+  /** --unsafe */
+  readonly unsafe?: boolean;
+  /** -k (1), -kk (2) */
+  readonly helperErrors?: number;
+  /** When syscall tracepoints share one raw tracepoint program (default `auto`). */
+  readonly syscallDispatch?: SyscallDispatchMode;
+  /** -p PID: uprobe and usdt targets are resolved in this process. */
+  readonly pid?: number;
+  /** BPFTRACE_MAP_KEYS_MAX */
+  readonly mapKeysMax?: number;
+  /** BPFTRACE_STRLEN */
+  readonly stringLength?: number;
+  /** Run LLVM to make the object (default); false stops at the IR (-d, --emit-llvm). */
+  readonly object?: boolean;
+}
+
+/** Points where a caller may look at a stage's output, and stop. */
+export interface CompileHooks {
+  /** The parsed program (with --include lines); returning false stops before the type check. */
+  readonly afterParse?: (program: Program) => boolean;
+  /** Called as each stage ends (parse, typecheck, codegen, llvm), for --timings. */
+  readonly phase?: (name: string) => void;
+  /** Where LLVM's objects are kept between runs (src/compile/cache.ts); without it LLVM always runs. */
+  readonly cache?: ObjectCache;
+}
+
+/**
+ * A compile's output. The object depends only on the IR, so the compile cache (cache.ts) keeps it
+ * and nothing else: beside it a Session needs the TypedProgram and from `generated` the programs
+ * (name, type, targets), the read and helper-error sites and the map symbols (see loadable()),
+ * which hold AST references and are made afresh on every compile (codegen is cheap beside LLVM).
+ */
+export interface CompileResult {
+  /** Every diagnostic of every stage that ran, warnings included, in order. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** The parsed program (absent after syntax errors). */
+  readonly ast?: Program;
+  /** The type-checked program (absent after errors). */
+  readonly program?: TypedProgram;
+  /** The IR and what the runtime needs to know of its programs and maps. */
+  readonly generated?: CodegenResult;
+  /** The BPF ELF object, as written by --emit-elf and loaded by a Session. */
+  readonly object?: Buffer;
+  /** LLVM's message when it could not compile the IR (e.g. more than 512 bytes of stack). */
+  readonly backendError?: string;
+  /** What the cache did: the object came from it (LLVM did not run), or was stored in it. */
+  readonly cache?: CacheUse;
+}
+
+export function compile(options: CompileOptions, kernel: KernelInfo, hooks: CompileHooks = {}): CompileResult {
+  const parsed = parse(options.source, { params: options.params, ...(options.namedParams ? { named: new Map(options.namedParams) } : {}) });
+  hooks.phase?.('parse');
+  const diagnostics: Diagnostic[] = [...parsed.diagnostics];
+  if (hasErrors(diagnostics)) return { diagnostics };
+  const ast = withIncludes(parsed.program, options.includes ?? []);
+  if (hooks.afterParse && !hooks.afterParse(ast)) return { diagnostics, ast };
+  const checked = typecheck(ast, kernel, {
+    params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors,
+    mapKeysMax: options.mapKeysMax, stringLength: options.stringLength,
+  });
+  hooks.phase?.('typecheck');
+  diagnostics.push(...checked.diagnostics);
+  const program = checked.program;
+  if (!program) return { diagnostics, ast };
+  const generated = generate(program, kernel, {
+    sourceName: options.sourceName ?? 'stdin', helperErrors: options.helperErrors, syscallDispatch: options.syscallDispatch,
+  });
+  hooks.phase?.('codegen');
+  if (options.object === false) return { diagnostics, ast, program, generated };
+  const llvm = () => native().compileIR(generated.ir);
+  try {
+    if (!hooks.cache) {
+      const object = llvm();
+      hooks.phase?.('llvm');
+      return { diagnostics, ast, program, generated, object };
+    }
+    const targets = program.probes.flatMap((p) => p.targets.flatMap((t) => (t.path ? [t.path] : [])));
+    const { object, use } = hooks.cache.object({ ir: generated.ir, options, kernel: kernel.identity?.() ?? 'unknown', targets }, llvm);
+    hooks.phase?.('llvm');
+    return { diagnostics, ast, program, generated, object, cache: use };
+  } catch (e) {
+    return { diagnostics, ast, program, generated, backendError: (e as Error).message };
+  }
+}
+
+/** What a Session loads, from a compile that made an object. */
+export function loadable(result: CompileResult): LoadableProgram | undefined {
+  const { program, generated, object } = result;
+  if (!program || !generated || !object) return undefined;
+  return {
+    program, object, programs: generated.programs, helperErrorSites: generated.helperErrorSites,
+    readSites: generated.readSites, mapSymbols: generated.mapSymbols,
+  };
+}
+
+/** --include FILE: an #include line before the program (for the header macros it brings). */
+function withIncludes(program: Program, includes: readonly string[]): Program {
+  if (includes.length === 0) return program;
+  const start = program.span;
+  const implicit = includes.map((path): Include => ({ kind: 'Include', span: { ...start, end: start.start }, path }));
+  return { ...program, includes: [...implicit, ...program.includes] };
+}
+
+/** C++ names of uprobe targets, with the addon's demangler (unchanged if it cannot). */
+function demangle(name: string): string {
+  try {
+    return native().demangle(name);
+  } catch {
+    return name;
+  }
+}

@@ -1,0 +1,200 @@
+// Address → symbol tables in typed arrays, searched the way bcc (which bpftrace 0.17 symbolizes
+// with) searches its own: symbols sorted by start address with libstdc++'s std::sort, which is not
+// stable, so among aliases (several names at one address, e.g. libc's `getdents64` and
+// `__getdents64`) the one bpftrace prints is the one that sort leaves last. `stdSort` reproduces
+// that sort exactly, so tracelet picks the same name.
+
+/**
+ * libstdc++'s std::sort (introsort, _S_threshold 16, median of three, heap sort past the depth
+ * limit, final insertion sort) of `keys` ascending, moving `order` along with them: the same
+ * permutation the C++ sort makes of equal keys.
+ */
+export function stdSort(order: Int32Array, keys: Float64Array): void {
+  const n = order.length;
+  if (n < 2) return;
+  introsort(keys, order, 0, n, 2 * Math.floor(Math.log2(n)));
+  if (n > 16) {
+    insertionSort(keys, order, 0, 16);
+    for (let i = 16; i < n; i++) linearInsert(keys, order, i);
+  } else insertionSort(keys, order, 0, n);
+}
+
+function swap(k: Float64Array, o: Int32Array, i: number, j: number): void {
+  const tk = k[i]!;
+  k[i] = k[j]!;
+  k[j] = tk;
+  const to = o[i]!;
+  o[i] = o[j]!;
+  o[j] = to;
+}
+
+function introsort(k: Float64Array, o: Int32Array, first: number, last: number, depth: number): void {
+  while (last - first > 16) {
+    if (depth === 0) {
+      heapSort(k, o, first, last);
+      return;
+    }
+    depth--;
+    // __move_median_to_first(first, first + 1, mid, last - 1)
+    const a = first + 1;
+    const b = first + ((last - first) >> 1);
+    const c = last - 1;
+    if (k[a]! < k[b]!) {
+      if (k[b]! < k[c]!) swap(k, o, first, b);
+      else if (k[a]! < k[c]!) swap(k, o, first, c);
+      else swap(k, o, first, a);
+    } else if (k[a]! < k[c]!) swap(k, o, first, a);
+    else if (k[b]! < k[c]!) swap(k, o, first, c);
+    else swap(k, o, first, b);
+    // __unguarded_partition(first + 1, last, first)
+    const pivot = k[first]!;
+    let lo = first + 1;
+    let hi = last;
+    for (;;) {
+      while (k[lo]! < pivot) lo++;
+      hi--;
+      while (pivot < k[hi]!) hi--;
+      if (!(lo < hi)) break;
+      swap(k, o, lo, hi);
+      lo++;
+    }
+    introsort(k, o, lo, last, depth);
+    last = lo;
+  }
+}
+
+function adjustHeap(k: Float64Array, o: Int32Array, first: number, hole: number, len: number, vk: number, vo: number): void {
+  const top = hole;
+  let child = hole;
+  while (child < Math.floor((len - 1) / 2)) {
+    child = 2 * (child + 1);
+    if (k[first + child]! < k[first + child - 1]!) child--;
+    k[first + hole] = k[first + child]!;
+    o[first + hole] = o[first + child]!;
+    hole = child;
+  }
+  if ((len & 1) === 0 && child === Math.floor((len - 2) / 2)) {
+    child = 2 * (child + 1);
+    k[first + hole] = k[first + child - 1]!;
+    o[first + hole] = o[first + child - 1]!;
+    hole = child - 1;
+  }
+  let parent = Math.floor((hole - 1) / 2);
+  while (hole > top && k[first + parent]! < vk) {
+    k[first + hole] = k[first + parent]!;
+    o[first + hole] = o[first + parent]!;
+    hole = parent;
+    parent = Math.floor((hole - 1) / 2);
+  }
+  k[first + hole] = vk;
+  o[first + hole] = vo;
+}
+
+function heapSort(k: Float64Array, o: Int32Array, first: number, last: number): void {
+  const len = last - first;
+  if (len >= 2) {
+    for (let parent = Math.floor((len - 2) / 2); ; parent--) {
+      adjustHeap(k, o, first, parent, len, k[first + parent]!, o[first + parent]!);
+      if (parent === 0) break;
+    }
+  }
+  while (last - first > 1) {
+    last--;
+    const vk = k[last]!;
+    const vo = o[last]!;
+    k[last] = k[first]!;
+    o[last] = o[first]!;
+    adjustHeap(k, o, first, 0, last - first, vk, vo);
+  }
+}
+
+function linearInsert(k: Float64Array, o: Int32Array, i: number): void {
+  const vk = k[i]!;
+  const vo = o[i]!;
+  let j = i - 1;
+  while (vk < k[j]!) {
+    k[j + 1] = k[j]!;
+    o[j + 1] = o[j]!;
+    j--;
+  }
+  k[j + 1] = vk;
+  o[j + 1] = vo;
+}
+
+function insertionSort(k: Float64Array, o: Int32Array, first: number, last: number): void {
+  for (let i = first + 1; i < last; i++) {
+    const vk = k[i]!;
+    if (vk < k[first]!) {
+      const vo = o[i]!;
+      k.copyWithin(first + 1, first, i);
+      o.copyWithin(first + 1, first, i);
+      k[first] = vk;
+      o[first] = vo;
+    } else linearInsert(k, o, i);
+  }
+}
+
+/**
+ * Symbols as start addresses (relative to a base, exact as doubles) and sizes, sorted as bcc sorts
+ * them. Lookups return the index the symbol had when it was added; names stay with the caller.
+ */
+export class SymbolTable {
+  /** Start addresses in sorted order. */
+  private readonly starts: Float64Array;
+  private readonly sizes: Float64Array;
+  /** Sorted position → index as added. */
+  private readonly order: Int32Array;
+
+  constructor(starts: Float64Array, sizes: Float64Array) {
+    const n = starts.length;
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    const sorted = starts.slice();
+    stdSort(order, sorted);
+    const sortedSizes = new Float64Array(n);
+    for (let i = 0; i < n; i++) sortedSizes[i] = sizes[order[i]!]!;
+    this.order = order;
+    this.starts = sorted;
+    this.sizes = sortedSizes;
+  }
+
+  get length(): number {
+    return this.order.length;
+  }
+
+  /** std::upper_bound: the first sorted position whose start is above `address`. */
+  private upperBound(address: number): number {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (address < this.starts[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** bcc's KSyms::resolve_addr: the last symbol starting at or below the address (sizes ignored). */
+  nearest(address: number): { index: number; offset: number } | undefined {
+    const at = this.upperBound(address) - 1;
+    if (at < 0) return undefined;
+    return { index: this.order[at]!, offset: address - this.starts[at]! };
+  }
+
+  /**
+   * bcc's ProcSyms::Module::find_addr: walk back from the last symbol at or below the address to
+   * one whose [start, start + size) holds it, through nested symbols, stopping at the first symbol
+   * that ends before the start of the one just below the address.
+   */
+  containing(address: number): { index: number; offset: number } | undefined {
+    let at = this.upperBound(address) - 1;
+    if (at < 0) return undefined;
+    const limit = this.starts[at]!;
+    for (; address >= this.starts[at]!; at--) {
+      const end = this.starts[at]! + this.sizes[at]!;
+      if (address < end) return { index: this.order[at]!, offset: address - this.starts[at]! };
+      if (limit > end || at === 0) break;
+    }
+    return undefined;
+  }
+}

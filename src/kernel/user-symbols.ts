@@ -1,0 +1,190 @@
+// User-space symbol tables as bcc (bpftrace 0.17's symbolizer) builds them: per ELF file, the
+// separate debug file's symbols first (`/usr/lib/debug/.build-id/xx/yyyy.debug`, then
+// `.gnu_debuglink` next to the file, in its `.debug/` and under /usr/lib/debug), then the file's
+// own .symtab/.dynsym; and per JIT process its `/tmp/perf-PID.map`.
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { ElfFile, ET_EXEC, type SymbolEntries } from './elf.js';
+import { SymbolTable } from './symtab.js';
+
+export interface UserSymbolHit {
+  readonly name: string;
+  /** Bytes from the start of the symbol. */
+  readonly offset: number;
+}
+
+/** Names by table index, decoded once. */
+class NamedTable {
+  private readonly names: (string | undefined)[];
+  constructor(private readonly table: SymbolTable, private readonly nameOf: (i: number) => string) {
+    this.names = new Array(table.length);
+  }
+
+  lookup(address: number): UserSymbolHit | undefined {
+    const hit = this.table.containing(address);
+    if (!hit) return undefined;
+    const name = (this.names[hit.index] ??= this.nameOf(hit.index));
+    return { name, offset: hit.offset };
+  }
+}
+
+/** The symbols of one mapped ELF file (and of its debug file). */
+export class FileSymbols {
+  readonly buildId?: string;
+  /** The debug file whose symbols were used, if any. */
+  readonly debugFile?: string;
+  private readonly isExec: boolean;
+  private readonly text?: { addr: number; offset: number };
+  private table?: NamedTable;
+
+  private constructor(readonly path: string, private readonly elf: ElfFile, debugRoot: string) {
+    this.isExec = elf.type === ET_EXEC;
+    const t = elf.textSection();
+    if (t) this.text = { addr: Number(t.addr), offset: Number(t.offset) };
+    this.buildId = elf.buildId();
+    this.debugFile = findDebugFile(elf, path, debugRoot);
+  }
+
+  /** Opens an ELF file; undefined if it is not one. */
+  static open(path: string, debugRoot = '/usr/lib/debug'): FileSymbols | undefined {
+    try {
+      return new FileSymbols(path, ElfFile.open(path), debugRoot);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The address in the file's own terms that a process address maps to, given the mapping's start
+   * and file offset: the address itself for ET_EXEC, else placed through `.text` as bcc does.
+   */
+  fileAddress(address: number, mapStart: number, mapOffset: number): number {
+    if (this.isExec) return address;
+    const text = this.text ?? { addr: 0, offset: 0 };
+    return address - mapStart + mapOffset - text.offset + text.addr;
+  }
+
+  lookup(fileAddress: number): UserSymbolHit | undefined {
+    if (!this.table) {
+      const parts: SymbolEntries[] = [];
+      if (this.debugFile) {
+        try {
+          parts.push(ElfFile.open(this.debugFile).symbolEntries());
+        } catch {
+          // unreadable debug file: the binary's own symbols only
+        }
+      }
+      parts.push(this.elf.symbolEntries());
+      this.table = joinEntries(parts);
+    }
+    return this.table.lookup(fileAddress);
+  }
+}
+
+/** One table over several lists of entries, in order (bcc adds them to one vector). */
+function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
+  const n = parts.reduce((a, p) => a + p.starts.length, 0);
+  const starts = new Float64Array(n);
+  const sizes = new Float64Array(n);
+  const bases: number[] = [];
+  let at = 0;
+  for (const p of parts) {
+    bases.push(at);
+    starts.set(p.starts, at);
+    sizes.set(p.sizes, at);
+    at += p.starts.length;
+  }
+  return new NamedTable(new SymbolTable(starts, sizes), (i) => {
+    let k = parts.length - 1;
+    while (bases[k]! > i) k--;
+    return parts[k]!.name(i - bases[k]!);
+  });
+}
+
+/**
+ * bcc's search for a separate debug file: by build-id under `debugRoot`, then by
+ * `.gnu_debuglink` (checked by CRC-32) next to the file, in its `.debug/`, and under `debugRoot`.
+ */
+export function findDebugFile(elf: ElfFile, path: string, debugRoot = '/usr/lib/debug'): string | undefined {
+  const id = elf.buildId();
+  if (id && id.length > 2) {
+    const byId = `${debugRoot}/.build-id/${id.slice(0, 2)}/${id.slice(2)}.debug`;
+    if (isElf(byId)) return byId;
+  }
+  const link = elf.debugLink();
+  if (!link) return undefined;
+  const dir = dirname(path);
+  const candidates = [`${dir}/${link.name}`, `${dir}/.debug/${link.name}`, `${debugRoot}${dir}/${link.name}`];
+  for (const c of candidates) {
+    if (c === candidates[0] && sameFile(c, path)) continue;
+    if (!existsSync(c)) continue;
+    try {
+      if (crc32(readFileSync(c)) >>> 0 === link.crc && isElf(c)) return c;
+    } catch {
+      // unreadable: next candidate
+    }
+  }
+  return undefined;
+}
+
+function isElf(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const b = Buffer.alloc(4);
+    return readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === 0x7f454c46;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `/tmp/perf-PID.map` as bcc reads it: `START SIZE NAME` lines (hex, the name is the rest of the
+ * line), for JIT runtimes (node --perf-basic-prof, Java agents).
+ */
+export class PerfMap {
+  private constructor(private readonly table: NamedTable) {}
+
+  static parse(text: string): PerfMap {
+    const starts: number[] = [];
+    const sizes: number[] = [];
+    const names: string[] = [];
+    for (const line of text.split('\n')) {
+      const m = /^(?:0x)?([0-9a-fA-F]+) +(?:0x)?([0-9a-fA-F]+) (.*)$/.exec(line);
+      if (!m) continue;
+      const start = parseInt(m[1]!, 16);
+      if (start === 0) continue;
+      starts.push(start);
+      sizes.push(parseInt(m[2]!, 16));
+      names.push(m[3]!);
+    }
+    return new PerfMap(new NamedTable(new SymbolTable(Float64Array.from(starts), Float64Array.from(sizes)), (i) => names[i]!));
+  }
+
+  static read(path: string): PerfMap | undefined {
+    try {
+      return PerfMap.parse(readFileSync(path, 'latin1'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  lookup(address: number): UserSymbolHit | undefined {
+    return this.table.lookup(address);
+  }
+}

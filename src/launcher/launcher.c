@@ -1,0 +1,123 @@
+// The tracelet command's launcher (built into build/Release/tracelet by node-gyp with the addon).
+// It does what bin/tracelet's shell code does, without a shell and its forks (readlink, dirname,
+// stat, cat: ~25 ms a run): raise the stack limit for deeply nested programs, then exec Node from
+// tracelet's start-up snapshot when the snapshot is fresh (newer than tsc's output, made by this
+// node binary with the same stack flag: the stamp next to it), else Node on bin/tracelet.js.
+// It finds the package from its own path (/proc/self/exe), so a symlink to it works anywhere.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+// A 256 MiB soft stack limit (only reserved, not used, unless a program nests that deep), of
+// which V8 may use 3/4 (scripts/bundle.mjs builds the snapshot with that flag); see bin/tracelet.
+#define STACK_KIB 262144L
+
+static int older(const struct stat *a, const struct stat *b) {
+  return a->st_mtim.tv_sec < b->st_mtim.tv_sec ||
+         (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec <= b->st_mtim.tv_nsec);
+}
+
+// The first `node` on PATH, as the shell's `command -v node` finds it.
+static int find_node(char *out, size_t size) {
+  const char *path = getenv("PATH");
+  if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+  for (const char *p = path; *p;) {
+    const char *end = strchr(p, ':');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (snprintf(out, size, "%.*s/node", (int)len, len ? p : ".") < (int)size && access(out, X_OK) == 0) return 0;
+    if (!end) break;
+    p = end + 1;
+  }
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  struct timespec started;
+  clock_gettime(CLOCK_MONOTONIC, &started);
+  char root[PATH_MAX];
+  if (!realpath("/proc/self/exe", root)) {
+    perror("tracelet: /proc/self/exe");
+    return 70;
+  }
+  for (int up = 0; up < 3; up++) {  // <root>/build/Release/tracelet
+    char *slash = strrchr(root, '/');
+    if (slash) *slash = '\0';
+  }
+  char node[PATH_MAX];
+  if (find_node(node, sizeof node) != 0) {
+    fputs("tracelet: node is not installed\n", stderr);
+    return 70;
+  }
+
+  struct rlimit stack;
+  long soft_kib = -1;  // -1: unlimited
+  if (getrlimit(RLIMIT_STACK, &stack) == 0) {
+    long want = STACK_KIB;
+    if (stack.rlim_max != RLIM_INFINITY && (long)(stack.rlim_max / 1024) < want) want = stack.rlim_max / 1024;
+    soft_kib = stack.rlim_cur == RLIM_INFINITY ? -1 : (long)(stack.rlim_cur / 1024);
+    if (soft_kib >= 0 && soft_kib < want) {
+      struct rlimit raised = {(rlim_t)want * 1024, stack.rlim_max};
+      if (setrlimit(RLIMIT_STACK, &raised) == 0) {
+        // Commands tracelet starts (-c, system()) get the caller's limit back (src/cli/stack-limit.ts).
+        char caller[32];
+        snprintf(caller, sizeof caller, "%ld", soft_kib);
+        setenv("TRACELET_CALLER_STACK_KIB", caller, 1);
+        soft_kib = want;
+      }
+    }
+  }
+  if (soft_kib < 0 || soft_kib > STACK_KIB) soft_kib = STACK_KIB;
+  char stack_flag[64];
+  snprintf(stack_flag, sizeof stack_flag, "--stack-size=%ld", soft_kib * 3 / 4);
+
+  // For --timings: when the run began, on the clock src/runtime/timings.ts reads.
+  char start_ns[32];
+  snprintf(start_ns, sizeof start_ns, "%lld", (long long)started.tv_sec * 1000000000LL + started.tv_nsec);
+  setenv("TRACELET_START_NS", start_ns, 1);
+
+  char blob[PATH_MAX + 32], main_js[PATH_MAX + 32], stamp_path[PATH_MAX + 40], script[PATH_MAX + 32];
+  snprintf(blob, sizeof blob, "%s/dist/bundle/tracelet.blob", root);
+  snprintf(main_js, sizeof main_js, "%s/dist/cli/main.js", root);
+  snprintf(stamp_path, sizeof stamp_path, "%s.node", blob);
+  snprintf(script, sizeof script, "%s/bin/tracelet.js", root);
+
+  int fresh = 0;
+  struct stat blob_st, main_st, node_st;
+  if (stat(blob, &blob_st) == 0 && stat(node, &node_st) == 0 &&
+      (stat(main_js, &main_st) != 0 || !older(&blob_st, &main_st))) {
+    char expected[128], stamp[128] = "";
+    snprintf(expected, sizeof expected, "%lld:%lld %s\n", (long long)node_st.st_size,
+             (long long)node_st.st_mtim.tv_sec, stack_flag);
+    FILE *f = fopen(stamp_path, "r");
+    if (f) {
+      size_t n = fread(stamp, 1, sizeof stamp - 1, f);
+      stamp[n] = '\0';
+      fclose(f);
+      fresh = strcmp(stamp, expected) == 0;
+    }
+  }
+
+  char **args = calloc((size_t)argc + 5, sizeof *args);
+  int n = 0;
+  args[n++] = node;
+  args[n++] = stack_flag;
+  if (fresh) {
+    args[n++] = "--snapshot-blob";
+    args[n++] = blob;
+    args[n++] = "--";
+  } else {
+    args[n++] = script;
+  }
+  for (int i = 1; i < argc; i++) args[n++] = argv[i];
+  args[n] = NULL;
+  execv(node, args);
+  fprintf(stderr, "tracelet: cannot run %s: %s\n", node, strerror(errno));
+  return 70;
+}

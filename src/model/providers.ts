@@ -1,0 +1,186 @@
+// The probe types (providers): one record each, read by the parser (names, fields), the type
+// checker (how the attach point is written), codegen (program type, section, name), the runtime
+// (availability), `-l` and the docs. A stage with work of its own per provider keeps one table
+// `satisfies Record<ProbeProvider, ...>` (expansion in src/typecheck/probes.ts, attaching in
+// src/runtime/session.ts, listing in src/cli/list.ts), so a new record here is refused until
+// every stage has its entry.
+import type { ProbeProvider } from './ast.js';
+
+export type { ProbeProvider };
+
+/** The BPF program types tracelet loads (libbpf's names, as the addon takes them). */
+export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe' | 'uprobe_multi';
+
+/** What the kernel may lack (KernelInfo.hasFeature). */
+export type KernelFeature = 'kprobes' | 'kfunc' | 'hardware' | 'iter' | 'uprobes';
+
+export interface ProviderRecord {
+  /** Other spellings: `t` for tracepoint, `fentry` for kfunc. */
+  readonly aliases: readonly string[];
+  /** Spellings offered in "did you mean" hints besides the name (bpftrace's newer names). */
+  readonly hintAliases?: readonly string[];
+  /** Fewest and most colon-separated fields after the provider. */
+  readonly fields: readonly [number, number];
+  /** How it is written, as the parser's hint says it (`tracepoint:category:event`). */
+  readonly syntax: string;
+  /** How it is written, as the type checker's message says it (`tracepoint:CATEGORY:EVENT`). */
+  readonly form: string;
+  /** The program type of its code (several uprobes of one binary share an `uprobe_multi` one). */
+  readonly programType: Exclude<ProgramType, 'uprobe_multi'>;
+  /** The ELF section of a program for a target with these fields. */
+  readonly section: (parts: readonly string[]) => string;
+  /** In program names: `tl_TAG_N`. */
+  readonly tag: string;
+  /** `-l`: its probes come from the kernel, from a binary (`-l 'uprobe:BIN:*'`), or none. */
+  readonly listing: 'kernel' | 'binary' | 'none';
+  /** `-l` without a probe type lists it (when this kernel can attach it). */
+  readonly listedByDefault?: boolean;
+  /**
+   * A kernel feature it needs, the sentence saying it is missing, and when that is known: before
+   * type checking (`parse`), after it (`check`), or only when attaching fails (`attach`).
+   */
+  readonly requires?: { readonly feature: KernelFeature; readonly message: string; readonly when: 'parse' | 'check' | 'attach' };
+  /** Set when tracelet cannot load its programs yet: why. */
+  readonly unsupported?: string;
+  /** One line for the docs. */
+  readonly doc: string;
+}
+
+const KPROBES = { feature: 'kprobes', message: 'kprobes are not available: this kernel was built without CONFIG_KPROBES', when: 'parse' } as const;
+const KFUNC = { feature: 'kfunc', message: 'kfunc/fentry probes are not available: this kernel cannot load BPF tracing programs', when: 'check' } as const;
+const TRACING_PROGRAMS = 'kfunc/fentry and iter probes cannot be loaded by tracelet yet (BPF tracing programs need attach_btf_id)';
+const TIME_FORM = (p: string) => `${p}:UNIT:N (UNIT: hz, s, ms, us)`;
+
+export const PROVIDERS = {
+  BEGIN: {
+    aliases: ['begin'], fields: [0, 0], syntax: 'BEGIN', form: 'BEGIN',
+    programType: 'raw_tracepoint', section: () => 'raw_tracepoint/BEGIN', tag: 'begin', listing: 'none',
+    doc: 'Runs once, before every other probe.',
+  },
+  END: {
+    aliases: ['end'], fields: [0, 0], syntax: 'END', form: 'END',
+    programType: 'raw_tracepoint', section: () => 'raw_tracepoint/END', tag: 'end', listing: 'none',
+    doc: 'Runs once at the end (Ctrl-C, exit(), the end of -c\'s command), before the maps are printed.',
+  },
+  tracepoint: {
+    aliases: ['t'], fields: [2, 2], syntax: 'tracepoint:category:event', form: 'tracepoint:CATEGORY:EVENT',
+    programType: 'tracepoint', section: (parts) => `tracepoint/${parts[0]}/${parts[1]}`, tag: 'tp',
+    listing: 'kernel', listedByDefault: true,
+    doc: 'A kernel static tracepoint; its fields are `args->NAME`.',
+  },
+  rawtracepoint: {
+    aliases: ['rt'], fields: [1, 2], syntax: 'rawtracepoint:event', form: 'rawtracepoint:EVENT',
+    programType: 'raw_tracepoint', section: (parts) => `raw_tracepoint/${parts.at(-1)}`, tag: 'rtp',
+    listing: 'kernel', listedByDefault: true,
+    doc: 'A raw kernel tracepoint: its arguments as `argN`/`args`, typed from BTF.',
+  },
+  kprobe: {
+    aliases: ['k'], fields: [1, 2], syntax: 'kprobe:function[+offset]', form: 'kprobe:FUNCTION[+OFFSET]',
+    programType: 'kprobe', section: () => 'kprobe/kprobe', tag: 'kp', listing: 'kernel', listedByDefault: true,
+    requires: KPROBES,
+    doc: 'The start of a kernel function (or an offset into it).',
+  },
+  kretprobe: {
+    aliases: ['kr'], fields: [1, 2], syntax: 'kretprobe:function', form: 'kretprobe:FUNCTION',
+    programType: 'kprobe', section: () => 'kprobe/kretprobe', tag: 'kret', listing: 'kernel', requires: KPROBES,
+    doc: 'The return of a kernel function; `retval` is its value.',
+  },
+  uprobe: {
+    aliases: ['u'], fields: [1, 3], syntax: 'uprobe:binary:function[+offset]', form: 'uprobe:BINARY:FUNCTION[+OFFSET]',
+    programType: 'kprobe', section: () => 'kprobe/uprobe', tag: 'up', listing: 'binary',
+    doc: 'The start of a function (or an address) in a user-space binary or library.',
+  },
+  uretprobe: {
+    aliases: ['ur'], fields: [1, 3], syntax: 'uretprobe:binary:function', form: 'uretprobe:BINARY:FUNCTION',
+    programType: 'kprobe', section: () => 'kprobe/uretprobe', tag: 'uret', listing: 'binary',
+    doc: 'The return of a user-space function; `retval` is its value.',
+  },
+  usdt: {
+    aliases: ['U'], fields: [1, 3], syntax: 'usdt:binary:[provider:]name', form: 'usdt:BINARY:[PROVIDER:]NAME',
+    programType: 'kprobe', section: () => 'kprobe/usdt', tag: 'usdt', listing: 'binary',
+    doc: 'A USDT (static user-space) probe of a binary or library; its arguments are `argN`.',
+  },
+  profile: {
+    aliases: ['p'], fields: [1, 2], syntax: 'profile:hz:rate or profile:unit:count', form: TIME_FORM('profile'),
+    programType: 'perf_event', section: () => 'perf_event', tag: 'prof', listing: 'none',
+    doc: 'A timer on every CPU (`profile:hz:99`, `profile:ms:10`).',
+  },
+  interval: {
+    aliases: ['i'], fields: [1, 2], syntax: 'interval:unit:count, e.g. interval:s:1', form: TIME_FORM('interval'),
+    programType: 'perf_event', section: () => 'perf_event', tag: 'intvl', listing: 'none',
+    doc: 'A timer on one CPU (`interval:s:1`).',
+  },
+  software: {
+    aliases: ['s'], fields: [1, 2], syntax: 'software:event[:count]', form: 'software:EVENT[:COUNT]',
+    programType: 'perf_event', section: () => 'perf_event', tag: 'sw', listing: 'kernel', listedByDefault: true,
+    doc: 'A software perf event (`software:page-faults:100`), every COUNT events.',
+  },
+  hardware: {
+    aliases: ['h'], fields: [1, 2], syntax: 'hardware:event[:count]', form: 'hardware:EVENT[:COUNT]',
+    programType: 'perf_event', section: () => 'perf_event', tag: 'hw', listing: 'kernel', listedByDefault: true,
+    requires: {
+      feature: 'hardware', when: 'attach',
+      message: 'hardware counters are not available on this machine (no CPU PMU: perf_event_open gave ENOENT)',
+    },
+    doc: 'A hardware perf counter (`hardware:cache-misses:1000000`), every COUNT events.',
+  },
+  kfunc: {
+    aliases: ['f', 'fentry'], hintAliases: ['fentry'], fields: [1, 2], syntax: 'kfunc:[module:]function',
+    form: 'kfunc:FUNCTION', programType: 'kprobe', section: () => 'kprobe/kfunc', tag: 'kf',
+    listing: 'kernel', listedByDefault: true, requires: KFUNC, unsupported: TRACING_PROGRAMS,
+    doc: 'The start of a kernel function through BTF (fentry): typed `args`.',
+  },
+  kretfunc: {
+    aliases: ['fr', 'fexit'], hintAliases: ['fexit'], fields: [1, 2], syntax: 'kretfunc:[module:]function',
+    form: 'kretfunc:FUNCTION', programType: 'kprobe', section: () => 'kprobe/kretfunc', tag: 'kretf',
+    listing: 'kernel', requires: KFUNC, unsupported: TRACING_PROGRAMS,
+    doc: 'The return of a kernel function through BTF (fexit): typed `args` and `retval`.',
+  },
+  watchpoint: {
+    aliases: ['w'], fields: [3, 3], syntax: 'watchpoint:address:length:mode', form: 'watchpoint:ADDRESS:LENGTH:MODE',
+    programType: 'perf_event', section: () => 'perf_event', tag: 'wp', listing: 'none',
+    doc: 'A hardware breakpoint on reads, writes or execution of an address.',
+  },
+  asyncwatchpoint: {
+    aliases: ['aw'], fields: [3, 3], syntax: 'asyncwatchpoint:address:length:mode', form: 'asyncwatchpoint:ADDRESS:LENGTH:MODE',
+    programType: 'perf_event', section: () => 'perf_event', tag: 'awp', listing: 'none',
+    doc: 'A watchpoint that does not stop the traced task.',
+  },
+  iter: {
+    aliases: ['it'], fields: [1, 2], syntax: 'iter:object[:pin]', form: 'iter:OBJECT',
+    programType: 'kprobe', section: () => 'kprobe/iter', tag: 'it', listing: 'kernel', listedByDefault: true,
+    requires: { feature: 'iter', message: 'iter probes are not available: this kernel cannot load BPF iterator programs', when: 'parse' },
+    unsupported: TRACING_PROGRAMS,
+    doc: 'A BPF iterator over kernel objects (`iter:task`).',
+  },
+} as const satisfies Record<ProbeProvider, ProviderRecord>;
+
+/** Every provider, in table order. */
+export const PROVIDER_LIST = Object.keys(PROVIDERS) as ProbeProvider[];
+
+/** The record of a provider. */
+export function providerRecord(p: ProbeProvider): ProviderRecord {
+  return PROVIDERS[p];
+}
+
+/** Every way a provider is written (`t`, `tracepoint`, `fentry`...) → the provider. */
+const BY_NAME: ReadonlyMap<string, ProbeProvider> = new Map(
+  PROVIDER_LIST.flatMap((p) => [[p, p] as const, ...providerRecord(p).aliases.map((a) => [a, p] as const)]),
+);
+
+/** The provider a word names (`t` → tracepoint), or undefined. */
+export function providerNamed(word: string): ProbeProvider | undefined {
+  return BY_NAME.get(word);
+}
+
+/**
+ * The spellings offered in hints: every name, with bpftrace's newer names after the run of
+ * records they belong to (`kfunc, kretfunc, fentry, fexit`).
+ */
+export const PROVIDER_HINT_NAMES: readonly string[] = PROVIDER_LIST.flatMap((p, i) => {
+  const run = (q: ProbeProvider | undefined) => (q === undefined ? undefined : providerRecord(q).hintAliases);
+  if (!run(p) || run(PROVIDER_LIST[i + 1])) return [p];
+  let first = i;
+  while (run(PROVIDER_LIST[first - 1])) first--;
+  return [p, ...PROVIDER_LIST.slice(first, i + 1).flatMap((q) => run(q)!)];
+});

@@ -1,0 +1,65 @@
+// --timings: every phase of a run is reported on stderr, in order, in the documented format, and
+// the output is otherwise unchanged. (Durations are not asserted: only that they add up.)
+import { describe, expect, it } from 'vitest';
+import { runTracelet, startTracelet } from '../helpers/run.js';
+
+const LINE = /^tracelet: timing: ([a-z-]+) (\d+\.\d\d) ms \(at (\d+\.\d\d) ms, cpu (\d+\.\d\d) ms\)$/;
+
+/** The timing lines of stderr as [phase, duration, at]; every other line is returned apart. */
+function timings(stderr: string): { phases: [string, number, number][]; rest: string[] } {
+  const phases: [string, number, number][] = [];
+  const rest: string[] = [];
+  for (const line of stderr.split('\n').filter(Boolean)) {
+    const m = LINE.exec(line);
+    if (m) phases.push([m[1]!, Number(m[2]), Number(m[3])]);
+    else rest.push(line);
+  }
+  return { phases, rest };
+}
+
+const RUN_PHASES = [
+  'process', 'modules', 'options', 'addon', 'parse', 'typecheck', 'codegen', 'llvm', 'load', 'attach',
+  'first-drain', 'run', 'detach', 'print', 'close',
+];
+
+/** The phases are contiguous: each ends where the next begins, so the durations add up. */
+function expectContiguous(phases: [string, number, number][]): void {
+  let at = 0;
+  for (const [name, took, end] of phases) {
+    expect(took, name).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(at + took - end), name).toBeLessThan(0.02);
+    at = end;
+  }
+}
+
+describe('--timings', () => {
+  it('reports each phase of a run that ends by exit(), and nothing else changes', () => {
+    const plain = runTracelet(['-e', 'BEGIN { printf("hi\\n"); @x = count(); exit(); }']);
+    const timed = runTracelet(['--timings', '-e', 'BEGIN { printf("hi\\n"); @x = count(); exit(); }']);
+    expect(timed.code).toBe(0);
+    expect(timed.stdout).toBe(plain.stdout);
+    const { phases, rest } = timings(timed.stderr);
+    expect(rest).toEqual([]);
+    expect(phases.map((p) => p[0])).toEqual(RUN_PHASES);
+    expectContiguous(phases);
+  });
+
+  it('TRACELET_TIMINGS=1 does the same; a run stopped by SIGINT reports its phases too', async () => {
+    const run = startTracelet(['-e', 'tracepoint:syscalls:sys_enter_getppid { @ = count(); }'], { TRACELET_TIMINGS: '1' });
+    await run.attached;
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    const { phases } = timings(r.stderr);
+    expect(phases.map((p) => p[0])).toEqual(RUN_PHASES);
+    expectContiguous(phases);
+  });
+
+  it('a program that does not compile reports the phases up to its error', () => {
+    const r = runTracelet(['--timings', '-e', 'BEGIN { @x = nosuch(); }']);
+    expect(r.code).toBe(1);
+    const { phases, rest } = timings(r.stderr);
+    expect(phases.map((p) => p[0])).toEqual(['process', 'modules', 'options', 'addon', 'parse', 'typecheck']);
+    expect(rest.join('\n')).toContain('error:');
+  });
+});

@@ -1,0 +1,82 @@
+// The compile cache as a user sees it: the second run of a program skips LLVM (`-v` says so) and
+// prints what a fresh compile prints; a changed uprobe target is compiled again; runs started
+// together share the directory safely; --no-cache neither reads nor writes it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTracelet, startTracelet } from '../helpers/run.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tl-cache-e2e-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = () => join(root, `c${dirs++}`);
+
+const HIT = /^INFO: object cache: hit, LLVM skipped: /m;
+const MISS = /^INFO: object cache: miss, compiled by LLVM: /m;
+const PROGRAM = 'BEGIN { @a[1, "x"] = 2; @h = hist(10); @s = sum(7); printf("begin %d %s\\n", 5, "y"); exit(); } END { printf("end\\n"); }';
+const PRINTED = 'begin 5 y\nend\n\n\n@a[1, x]: 2\n@h: \n[8, 16)                1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n@s: 7\n';
+
+/** Entries in a cache directory, and anything else left there. */
+const entries = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+describe('the compile cache', () => {
+  it('skips LLVM on the second run, which prints what a fresh compile prints', () => {
+    const env = { TRACELET_CACHE_DIR: freshDir() };
+    const first = runTracelet(['-v', '-e', PROGRAM], { env });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(MISS);
+    const second = runTracelet(['-v', '-e', PROGRAM], { env });
+    expect(second.stderr).toMatch(HIT);
+    expect(entries(env.TRACELET_CACHE_DIR)).toHaveLength(1);
+
+    const cached = runTracelet(['-q', '-e', PROGRAM], { env });
+    const fresh = runTracelet(['-q', '--no-cache', '-e', PROGRAM], { env });
+    expect([cached.code, cached.stdout, cached.stderr]).toEqual([0, PRINTED, '']);
+    expect([fresh.code, fresh.stdout, fresh.stderr]).toEqual([0, PRINTED, '']);
+    // Another option: another object.
+    expect(runTracelet(['-v', '-k', '-e', PROGRAM], { env }).stderr).toMatch(MISS);
+  });
+
+  it('--no-cache neither reads nor writes the cache', () => {
+    const env = { TRACELET_CACHE_DIR: freshDir() };
+    const r = runTracelet(['-v', '--no-cache', '-e', PROGRAM], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^INFO: object cache: off \(--no-cache\): compiled by LLVM$/m);
+    expect(entries(env.TRACELET_CACHE_DIR)).toEqual([]);
+    runTracelet(['-e', PROGRAM], { env });
+    expect(runTracelet(['-v', '--no-cache', '-e', PROGRAM], { env }).stderr).not.toMatch(HIT);
+  });
+
+  describe('with a uprobe target', () => {
+    const SOURCE = fileURLToPath(new URL('../fixtures/probes/target.c', import.meta.url));
+    let target: string;
+    beforeAll(() => {
+      target = join(root, 'target');
+      execFileSync('gcc', ['-O0', '-o', target, SOURCE]);
+    });
+
+    it('compiles again once the target file changed', () => {
+      const env = { TRACELET_CACHE_DIR: freshDir() };
+      const args = ['-v', '-e', `uprobe:${target}:tl_add { @[arg0] = count(); } BEGIN { exit(); }`];
+      expect(runTracelet(args, { env }).stderr).toMatch(MISS);
+      expect(runTracelet(args, { env }).stderr).toMatch(HIT);
+      execFileSync('gcc', ['-O0', '-o', target, SOURCE]); // the same code, a new file
+      const again = runTracelet(args, { env });
+      expect(again.code).toBe(0);
+      expect(again.stderr).toMatch(MISS);
+    });
+  });
+
+  it('runs started together all succeed and leave one whole entry', async () => {
+    const dir = freshDir();
+    const runs = Array.from({ length: 4 }, () => startTracelet(['-q', '-e', PROGRAM], { TRACELET_CACHE_DIR: dir }));
+    const results = await Promise.all(runs.map((r) => r.done));
+    for (const r of results) expect([r.code, r.stdout, r.stderr]).toEqual([0, PRINTED, '']);
+    expect(entries(dir)).toHaveLength(1);
+    expect(entries(dir)[0]).toMatch(/^[0-9a-f]{64}\.o$/);
+    expect(runTracelet(['-v', '-e', PROGRAM], { env: { TRACELET_CACHE_DIR: dir } }).stderr).toMatch(HIT);
+  });
+});

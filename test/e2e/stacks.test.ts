@@ -1,0 +1,77 @@
+// Stacks as printed: frames of a process that exited before the map was printed are still named
+// (bpftrace 0.17 prints their addresses), and a libc stack reads exactly as bpftrace prints it
+// (aliases such as getdents64/__getdents64 chosen by bcc's rule).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, startTracelet } from '../helpers/run.js';
+
+const HAVE_BPFTRACE = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' }).status === 0;
+let dir: string;
+let exits: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tl-stacks-'));
+  exits = join(dir, 'tl_exits');
+  execFileSync('gcc', ['-O1', '-fno-omit-frame-pointer', '-o', exits, fileURLToPath(new URL('../fixtures/workloads/exits.c', import.meta.url))]);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runToEnd(cmd: string, args: string[]): Promise<number | null> {
+  return new Promise((resolve) => spawn(cmd, args, { stdio: 'ignore' }).on('close', resolve));
+}
+
+describe('stacks', () => {
+  it('names the frames of a process that exited before the map was printed', async () => {
+    const run = startTracelet(['-e', `uprobe:${exits}:tl_known_leaf { @[ustack, pid] = count(); }`]);
+    await run.attached;
+    expect(await runToEnd(exits, [])).toBe(0);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    // The leaf and, through the frame pointer, the caller's caller (main): by name, not address.
+    expect(r.stdout).toMatch(/^ {4}tl_known_leaf\+0\n {4}main\+\d+\n/m);
+  });
+
+  it('names JIT frames through /tmp/perf-PID.map (node --perf-basic-prof), also after the process exited', async () => {
+    const script = join(dir, 'jit.js');
+    writeFileSync(script, 'function tlHotLoop(n) { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i) | 0; return s; }\n'
+      + 'const end = Date.now() + 2000; let x = 0; while (Date.now() < end) x += tlHotLoop(100000);\n');
+    const run = startTracelet(['-e', 'profile:hz:199 /comm == "node" && pid != $1/ { @[ustack(2), pid] = count(); }', String(process.pid)]);
+    await run.attached;
+    const node = spawn(process.execPath, ['--perf-basic-prof', script], { stdio: 'ignore' });
+    try {
+      expect(await new Promise((resolve) => node.on('close', resolve))).toBe(0);
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`JS:[*~^]?tlHotLoop ${script}:1:\\d+\\+\\d+\\n(.*\\n)*?, ${node.pid}\\]`));
+    } finally {
+      rmSync(`/tmp/perf-${node.pid}.map`, { force: true });
+    }
+  });
+
+  it.skipIf(!HAVE_BPFTRACE)('prints a libc stack exactly as bpftrace 0.17 does', async () => {
+    // A process calling getdents64 through libc's readdir, alive while both tools print. Only the
+    // leaf user frame: libc has no frame pointers, so the frames beyond it are whatever the stack holds.
+    const lister = spawn('python3', ['-c', 'import os, time\nwhile True:\n    os.listdir("/")\n    time.sleep(0.01)'], { stdio: 'ignore' });
+    try {
+      const program = `tracepoint:syscalls:sys_enter_getdents64 /pid == ${lister.pid}/ { @[ustack(1), kstack(3)] = count(); } interval:ms:500 { exit(); }`;
+      const keys = (cmd: string) => {
+        const out = spawnSync(cmd, ['-e', program], { encoding: 'utf8', timeout: 60_000 }).stdout;
+        return [...new Set(out.split(/^@/m).filter((k) => k.startsWith('[')).map((k) => k.replace(/\]: \d+\n*$/, ']')))].sort();
+      };
+      const ours = keys(BIN);
+      const theirs = keys('bpftrace');
+      expect(ours.length).toBeGreaterThan(0);
+      expect(ours.join('\n')).toMatch(/__getdents64\+\d+/);
+      expect(ours).toEqual(theirs);
+    } finally {
+      lister.kill('SIGKILL');
+    }
+  });
+});

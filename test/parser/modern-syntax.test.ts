@@ -1,0 +1,179 @@
+// Syntax of bpftrace 0.2x that tracelet accepts on top of 0.17 (issue 14): the parser's view.
+import { describe, expect, it } from 'vitest';
+import { parse, splitNamedParams } from '../../src/parser/index.js';
+import { at, body, diags, diagnosticsOf, expr, ok, st, sx } from './helpers.js';
+
+describe('duration literals', () => {
+  it.each([
+    ['1ns', '1'],
+    ['1us', '1000'],
+    ['100ms', '100000000'],
+    ['2s', '2000000000'],
+    ['1m', '60000000000'],
+    ['1h', '3600000000000'],
+    ['1d', '86400000000000'],
+    ['1_500ms', '1500000000'],
+    ['1e3us', '1000000'],
+  ])('%s is %s nanoseconds, a plain (signed) literal', (src, want) => {
+    expect(expr(src)).toBe(want);
+  });
+
+  it('keeps digit separators and C suffixes as they were', () => {
+    expect(expr('1_000')).toBe('1000');
+    expect(expr('10us + 10u')).toBe('(+ 10000 10u)');
+  });
+
+  it('reports an unknown suffix with the duration units in the hint', () => {
+    expect(diags('BEGIN { $x = 5sec; }')).toEqual([['E_INVALID_INTEGER', '1:14-1:18']]);
+    expect(diagnosticsOf('BEGIN { $x = 5sec; }')[0]!.hint).toContain('ns, us, ms, s, m, h, d');
+  });
+
+  it('reports a duration that does not fit in 64 bits', () => {
+    expect(diags('BEGIN { $x = 300000d; }')).toEqual([['E_INTEGER_TOO_LARGE', '1:14-1:21']]);
+  });
+
+  it('accepts durations and nanoseconds as the one field of interval and profile', () => {
+    for (const ap of ['interval:1s', 'interval:100ms', 'interval:1m', 'interval:1000000', 'interval:1_000us', 'profile:hz:99', 'profile:10ms']) {
+      expect(diags(`${ap} { exit(); }`)).toEqual([]);
+    }
+    expect(diags('interval:1x { }')).toEqual([['E_ATTACH_POINT', '1:10-1:12']]);
+  });
+});
+
+describe('let declarations and block scoping', () => {
+  it('parses the three forms', () => {
+    expect(body('let $a; let $b = 1; let $c: uint16 = 2; let $d: struct task_struct * = curtask;')).toEqual([
+      'let $a<a#1>', 'let $b<b#2> = 1', 'let $c<c#3>: uint16 = 2', 'let $d<d#4>: struct task_struct* = curtask',
+    ]);
+  });
+
+  it('binds uses to the declaration of their block only', () => {
+    expect(body('let $x = 1; if ($x) { let $y = $x; print($y); } print($y); $z = 1; { $z = 2; }')).toEqual([
+      'let $x<x#1> = 1', 'if $x<x#1> {let $y<y#2> = $x<x#1>; print($y<y#2>)}', 'print($y)', '$z = 1', '{$z = 2}',
+    ]);
+  });
+
+  it('gives declarations of the same name in sibling blocks their own variables', () => {
+    expect(body('if (1) { let $v = 1; } else { let $v = "s"; }')).toEqual(['if 1 {let $v<v#1> = 1} else {let $v<v#2> = "s"}']);
+  });
+
+  it('leaves a program without declarations as bpftrace 0.17 reads it', () => {
+    expect(body('if (1) { $v = 1; } print($v);')).toEqual(['if 1 {$v = 1}', 'print($v)']);
+  });
+
+  it('refuses a declaration that shadows a visible variable, with a note at it', () => {
+    expect(diags('BEGIN { $a = 1; if (1) { let $a = 2; } }')).toEqual([['E_REDECLARED', '1:30-1:32']]);
+    const [d] = diagnosticsOf('BEGIN { let $a; let $a = 2; }');
+    expect(d!.code).toBe('E_REDECLARED');
+    expect(d!.notes?.map((n) => at(n.span))).toEqual(['1:13-1:15']);
+  });
+
+  it('reports a let without a variable', () => {
+    expect(diags('BEGIN { let x = 1; }')[0]).toEqual(['E_SYNTAX', '1:13-1:14']);
+  });
+});
+
+describe('for over a range', () => {
+  it('parses start..end with unary bounds, scoping the variable to the body', () => {
+    expect(body('for ($i : 0..10) { print($i); } for ($j : $a..@b[1]) { } for ($k : -1..(5 + 1)) { break; continue; }')).toEqual([
+      'for $i<i#1> : 0..10 {print($i<i#1>)}', 'for $j<j#2> : $a..@b[1] {}', 'for $k<k#3> : (- 1)..(+ 5 1) {break; continue}',
+    ]);
+  });
+
+  it('still reads for over a map, and fields after a number', () => {
+    expect(body('for ($kv : @m) { print($kv.0); }')).toEqual(['for $kv : @m {print((.0 $kv))}']);
+  });
+
+  it('asks for parentheses around a bound that is not one operand', () => {
+    const [d] = diagnosticsOf('BEGIN { for ($i : 0..$n + 1) { } }');
+    expect(d!.code).toBe('E_SYNTAX');
+    expect(d!.message).toContain('0..($n + 1)');
+  });
+});
+
+describe('?: with an empty middle, conditions without parentheses', () => {
+  it('reads a ?: b as a ternary whose then is the condition itself', () => {
+    const p = ok('BEGIN { $x = $a ?: $b ? 1 : 2; }');
+    const s = p.probes[0]!.body.statements[0]!;
+    expect(st(s)).toBe('$x = (? $a $a (? $b 1 2))');
+    if (s.kind !== 'AssignStmt' || s.value.kind !== 'Ternary') throw new Error('not a ternary');
+    expect(s.value.then).toBe(s.value.condition);
+  });
+
+  it('takes one operand after if, while and unroll', () => {
+    expect(body('if $x { } else if !@done[1] { } while $i { $i--; } unroll 2 { } if ($a > 1) { }')).toEqual([
+      'if $x {} else if (! @done[1]) {}', 'while $i {(--post $i)}', 'unroll 2 {}', 'if (> $a 1) {}',
+    ]);
+  });
+
+  it('asks for parentheses around a condition with an operator', () => {
+    expect(diagnosticsOf('BEGIN { while $i < 2 { } }').map((d) => d.message)).toEqual([
+      "expected '{' (without parentheses a condition is one operand: put it in parentheses), found '<'",
+    ]);
+  });
+});
+
+describe('tuples and records', () => {
+  it('reads (a,) as a one-element tuple and a trailing comma after more', () => {
+    expect(expr('(1,)')).toBe('(tuple 1)');
+    expect(expr('(1, "a",)')).toBe('(tuple 1 "a")');
+    expect(expr('(1)')).toBe('1');
+    expect(expr('$t[0]')).toBe('(index $t 0)');
+  });
+
+  it('reads (name = value, ...) as a record', () => {
+    const s = ok('BEGIN { $r = (color = "green", size = 2 + 1); }').probes[0]!.body.statements[0]!;
+    if (s.kind !== 'AssignStmt' || s.value.kind !== 'TupleExpr') throw new Error('not a record');
+    expect(s.value.names).toEqual(['color', 'size']);
+    expect(sx(s.value)).toBe('(tuple "green" (+ 2 1))');
+  });
+
+  it('refuses a record with a field twice, and a field without a name', () => {
+    expect(diags('BEGIN { $r = (a = 1, a = 2); }')).toEqual([['E_SYNTAX', '1:22-1:23']]);
+    expect(diags('BEGIN { $r = (a = 1, 2); }')[0]![0]).toBe('E_SYNTAX');
+  });
+});
+
+describe('getopt named parameters', () => {
+  const named = (args: string[]) => splitNamedParams(args).named;
+
+  it('splits --name[=value] from positional parameters', () => {
+    expect(splitNamedParams(['--aa=20', 'p1', '--bb', '-x'])).toEqual({ positional: ['p1', '-x'], named: new Map<string, string | true>([['aa', '20'], ['bb', true]]) });
+  });
+
+  it('turns each call into a literal: the value given, else the default', () => {
+    const p = parse('BEGIN { $a = getopt("aa", 1); $b = getopt("bb"); $c = getopt("cc", "x", "a name"); $d = getopt("dd", -5); }',
+      { named: named(['--aa=20', '--bb', '--cc=hello']) });
+    expect(p.diagnostics).toEqual([]);
+    expect(p.program.probes[0]!.body.statements.map(st)).toEqual(['$a = 20', '$b = true', '$c = "hello"', '$d = -5']);
+  });
+
+  it('reports bad calls, values of the wrong kind and parameters nothing reads', () => {
+    expect(diags('BEGIN { $a = getopt(1); }')).toEqual([['E_GETOPT', '1:21-1:22']]);
+    expect(parse('BEGIN { $a = getopt("aa", 1); }', { named: named(['--aa=x']) }).diagnostics.map((d) => d.code)).toEqual(['E_GETOPT']);
+    expect(parse('BEGIN { $a = getopt("aa", 1); $b = getopt("aa", 2); }').diagnostics.map((d) => d.code)).toEqual(['E_GETOPT']);
+    const [d] = parse('BEGIN { $a = getopt("aa", 1); }', { named: named(['--ab=3']) }).diagnostics;
+    expect(d!.message).toBe('unknown named parameter --ab: the program reads no getopt("ab")');
+    expect(d!.hint).toBe('it reads --aa');
+  });
+});
+
+describe('macros', () => {
+  it('expands a macro used as a statement into a block, and as a value into its expression', () => {
+    const p = ok('macro one { 1 } macro add($v, @m, x) { $v += x; @m = x; $own = 1; } BEGIN { $a = one + one(); add($a, @c, 2 * 3); }');
+    expect(p.macros).toBeUndefined();
+    expect(p.probes[0]!.body.statements.map(st)).toEqual(['$a = (+ 1 1)', '{$a += (* 2 3); @c = (* 2 3); $own<own#m3> = 1}']);
+  });
+
+  it('refuses maps the macro was not given, wrong arguments and endless expansion', () => {
+    expect(diags('macro bad() { @x++ } BEGIN { bad(); }')).toEqual([['E_MACRO', '1:15-1:17']]);
+    expect(diags('macro w($x) { $x++ } BEGIN { w(@x); }').map((d) => d[0])).toEqual(['E_MACRO']);
+    expect(diags('macro w(a, b) { a } BEGIN { w(1); }').map((d) => d[0])).toEqual(['E_MACRO']);
+    expect(diags('macro loop(x) { loop(x) } BEGIN { loop(1); }').map((d) => d[0])).toEqual(['E_MACRO']);
+    expect(diags('macro two() { $a = 1; $a } BEGIN { print(two()); }').map((d) => d[0])).toEqual(['E_MACRO']);
+  });
+
+  it('does not take a probe named like a macro for one', () => {
+    expect(diags('macro_x:foo { }').map((d) => d[0])).not.toContain('E_MACRO');
+  });
+});
