@@ -1,6 +1,6 @@
 // The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { splitNamedParams } from '../parser/index.js';
 import type { Expr, Program } from '../model/ast.js';
@@ -13,7 +13,7 @@ import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { describeLoadError } from '../runtime/errors.js';
 import { ExitCode, exitCodesHelp } from './exit-codes.js';
-import { resolveCommand, type ResolvedCommand } from './command.js';
+import { resolveCommand, spawnHeld, type HeldChild, type ResolvedCommand } from '../runtime/command.js';
 import { VERSION } from './version.js';
 import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
@@ -354,7 +354,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let child: HeldChild | undefined;
   if (command && !opts.dryRun) {
     try {
-      child = spawnHeld(command);
+      child = spawnHeld(command, callerStackKib);
     } catch (e) {
       stderr(`tracelet: cannot run '${opts.c}': ${(e as Error).message}\n`);
       return ExitCode.usage;
@@ -560,58 +560,6 @@ function describePrograms(session: Session, script: Program, write: (text: strin
     stderr(`Attaching ${program.probe.probe.attachPoints.map((a) => a.raw).join(',')} (${instructions} instructions)\n`);
     write(`\nProgram ID: ${id}\n\nThe verifier log: \n${verifierLog}\n`);
   }
-}
-
-interface HeldChild {
-  readonly pid: number;
-  /** Lets the child exec the command (its end is seen by the session, as with -p). */
-  release(): void;
-  /** Ends the child if it still runs and reaps it; returns the errno of its exec if that failed. */
-  kill(): number | undefined;
-}
-
-/**
- * Starts `command` held before its exec, as bpftrace does: the pid (cpid) is known and probes can
- * target it before the command runs, and once released it makes one read and one close before
- * its execve. Its stdin, stdout and stderr are ours.
- */
-function spawnHeld(command: ResolvedCommand): HeldChild {
-  const { pid, gate, report } = native().spawnHeld(command.path, command.argv, callerStackKib);
-  let gateOpen = true;
-  const closeGate = () => {
-    if (gateOpen) closeSync(gate);
-    gateOpen = false;
-  };
-  let reportOpen = true;
-  // Read once the child has ended: then it holds a failed exec's errno, or nothing (EOF).
-  const execErrno = (): number | undefined => {
-    if (!reportOpen) return undefined;
-    reportOpen = false;
-    const errno = Buffer.alloc(4);
-    try {
-      return readSync(report, errno) === errno.length ? errno.readInt32LE(0) : undefined;
-    } finally {
-      closeSync(report);
-    }
-  };
-  return {
-    pid,
-    release: () => {
-      writeSync(gate, '\n');
-      closeGate();
-    },
-    kill: () => {
-      closeGate(); // a child still held sees EOF and exits
-      // It is this process's own child, not one Node spawned: reap it here (a zombie until then).
-      if (native().childStatus(pid) === undefined) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch { /* already gone */ }
-        native().childStatus(pid);
-      }
-      return execErrno();
-    },
-  };
 }
 
 function usesTracefs(program: Program): boolean {

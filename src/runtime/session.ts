@@ -33,8 +33,8 @@ import { formatPrintf } from './output/printf.js';
 import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftime } from './output/time.js';
 
-/** Why a run ended; the CLI maps these to exit codes. */
-export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit';
+/** Why a run ended; the CLI maps these to exit codes. `stop`: the Node API's stop() or abort. */
+export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit' | 'stop';
 
 /**
  * Maps at exit that go elsewhere than the output (--flamegraph): those `takes` accepts are
@@ -45,6 +45,19 @@ export interface ExitMapSink {
   readonly frameName: (frame: Frame) => string;
   take(snapshot: MapSnapshot): void;
 }
+
+/**
+ * A typed consumer of a run's events (the Node API): the records of printf, print and time are
+ * handed to `event` as they come instead of being formatted (the record's bytes are valid only
+ * during the call), and lost events are counted to `lost` instead of reported as text.
+ */
+export interface RecordSink {
+  event(spec: EventSpec, record: Buffer): void;
+  lost(count: number): void;
+}
+
+/** The event kinds a RecordSink takes; the others (join, cat, system, ...) are formatted as usual. */
+const SINK_KINDS: ReadonlySet<EventSpec['kind']> = new Set(['printf', 'print_value', 'print_map', 'time']);
 
 export interface SessionOptions {
   readonly formatter: Formatter;
@@ -70,6 +83,7 @@ export interface SessionOptions {
   /** The script itself, for the source line under a -k helper error. */
   readonly sourceText?: string;
   readonly exitMapSink?: ExitMapSink;
+  readonly records?: RecordSink;
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
   /** Ring buffer size in bytes (a power of two), instead of the object's. */
@@ -576,6 +590,10 @@ export class Session {
         exit = true;
         continue;
       }
+      if (this.options.records && SINK_KINDS.has(spec.kind)) {
+        this.options.records.event(spec, records.subarray(base, base + len));
+        continue;
+      }
       if (spec.kind === 'printf') {
         // The hot case, formatted in place (see printf-record.ts).
         cursor.base = base;
@@ -691,7 +709,9 @@ export class Session {
     };
     const lost = read(COUNTER_LOST_EVENTS);
     if (lost > this.reported.lost) {
-      this.options.write(this.options.formatter.lostEvents(Number(lost - this.reported.lost)));
+      const count = Number(lost - this.reported.lost);
+      if (this.options.records) this.options.records.lost(count);
+      else this.options.write(this.options.formatter.lostEvents(count));
       this.reported.lost = lost;
     }
     for (const spec of this.program.maps.values()) {

@@ -56,7 +56,9 @@ const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
   runtime: ['compile', 'cli', 'export'],
   compile: ['cli'],
   // Exporters (--metrics, pprof) read a run's maps; only the CLI (and the API) drive them.
-  export: ['cli', 'parser', 'typecheck', 'codegen', 'compile'],
+  export: ['cli', 'parser', 'typecheck', 'codegen', 'compile', 'api'],
+  // The Node API stands beside the CLI, on compile() and the runtime.
+  api: ['cli'],
 };
 
 /**
