@@ -249,8 +249,9 @@ export class TraceSession {
     this.done = running.then((reason) => {
       options.signal?.removeEventListener('abort', onAbort);
       child?.kill();
-      if (reason === 'exit') this.push({ kind: 'exit' });
+      // Whatever the consumer missed, then exit(): these are never dropped.
       this.flushDropped();
+      if (reason === 'exit') this.queue.push({ kind: 'exit' });
       this.ended = true;
       this.wake?.();
       return { reason, maps: this.finalMaps };
