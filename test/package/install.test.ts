@@ -1,7 +1,8 @@
 // tracelet as an npm package: `npm pack` of this checkout, installed into a temporary project and
 // globally (under a temporary prefix, so the machine's own /usr is left alone), builds its addon
 // at install time and gives a working `tracelet` command. Uses the built dist/ as it is (packing
-// with --ignore-scripts: prepack would rebuild dist/ under the other tests' feet).
+// with --ignore-scripts: prepack would rebuild dist/ under the other tests' feet). The project
+// imports the API and typechecks against its declarations.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ function run(bin: string, args: readonly string[]) {
 }
 
 describe('npm package', () => {
-  it('installs into a project: the bin runs a one-liner', () => {
+  it('installs into a project: the bin runs a one-liner, the API imports and runs, its types check', () => {
     const project = join(dir, 'project');
     execFileSync('mkdir', ['-p', project]);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-tracelet', version: '1.0.0', private: true, type: 'module' }));
@@ -47,6 +48,29 @@ describe('npm package', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('Attaching 1 probe...\nsum 42\n\n\n');
     expect(r.status).toBe(0);
+
+    // The API, as a project imports it (ESM, through package.json's exports), and its types.
+    writeFileSync(join(project, 'use.mjs'), `import { compile, trace, TraceletError } from 'tracelet';
+const bad = compile('BEGIN { @x = nosuch; }', { object: false });
+console.log(bad.diagnostics[0].code, bad.diagnostics[0].line, bad.diagnostics[0].column);
+const session = await trace('BEGIN { printf("api %d", 6 * 7); exit(); }');
+for await (const e of session.events()) console.log(e.kind, e.kind === 'printf' ? e.args[0] : '');
+console.log(typeof TraceletError);
+`);
+    const api = spawnSync(process.execPath, ['use.mjs'], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    expect(api.stderr).toBe('');
+    expect(api.stdout).toBe('E_UNKNOWN_IDENTIFIER 1 14\nprintf 42n\nexit \nfunction\n');
+    writeFileSync(join(project, 'use.ts'), `import { trace, type TraceEvent } from 'tracelet';
+export async function texts(): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of (await trace('BEGIN { exit(); }')).events()) if (e.kind === 'printf') out.push(e.text);
+  const last: TraceEvent = { kind: 'lost', count: 1 };
+  return [...out, last.kind];
+}
+`);
+    const tsc = spawnSync(join(ROOT, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+      '--target', 'es2022', '--typeRoots', join(ROOT, 'node_modules/@types'), '--types', 'node', 'use.ts'], { cwd: project, encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
   }, INSTALL_TIMEOUT);
 
   it('installs globally: the command and its man page', () => {
