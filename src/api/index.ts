@@ -7,7 +7,7 @@ import { renderDiagnostic } from '../diagnostics/render.js';
 import { SystemKernel } from '../kernel/index.js';
 import type { EventSpec, TypedProgram } from '../model/program.js';
 import type { Span } from '../model/span.js';
-import { unavailableProbe } from '../runtime/availability.js';
+import { probeTypes, unavailableProbe } from '../runtime/availability.js';
 import { resolveCommand, spawnHeld, type HeldChild } from '../runtime/command.js';
 import { describeLoadError } from '../runtime/errors.js';
 import { native } from '../runtime/native.js';
@@ -156,8 +156,9 @@ export async function trace(source: string, options: TraceOptions = {}): Promise
   let refusal: string | undefined;
   const { result, diagnostics } = compileWith(source, options, kernel, {
     afterParse: (ast) => {
-      refusal = unavailableProbe(ast.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
-      if (!refusal && ast.probes.some((p) => p.attachPoints.some((a) => a.provider === 'tracepoint'))) kernel.ensureTracefs();
+      // As the CLI: probe types this kernel lacks are refused before the type check.
+      refusal = unavailableProbe(probeTypes(ast), kernel, true);
+      if (!refusal && probeTypes(ast).includes('tracepoint')) kernel.ensureTracefs();
       return refusal === undefined;
     },
   });
@@ -166,7 +167,7 @@ export async function trace(source: string, options: TraceOptions = {}): Promise
   if (errors.length > 0 || hasErrors(result.diagnostics)) throw new TraceletError(errors.map((d) => d.rendered).join(''), diagnostics);
   const compiled = loadable(result);
   if (!compiled) throw new TraceletError('the program could not be compiled', diagnostics);
-  const late = unavailableProbe(compiled.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), kernel);
+  const late = unavailableProbe(probeTypes(compiled.program), kernel);
   if (late) throw new TraceletError(late);
   let child: HeldChild | undefined;
   if (options.command !== undefined) {

@@ -20,7 +20,7 @@ import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
 import { listProbes } from './list.js';
 import { flamegraphSink } from './flamegraph.js';
-import { unavailableProbe } from '../runtime/availability.js';
+import { probeTypes, unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
@@ -344,7 +344,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
-  const late = unavailableProbe(result.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), kernel);
+  const late = unavailableProbe(probeTypes(result.program), kernel);
   if (late) {
     stderr(`tracelet: ${late}\n`);
     return ExitCode.runtimeError;
@@ -519,12 +519,12 @@ function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): numb
   // --emit-llvm and --emit-elf work without root.
   if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
-  const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
+  const early = unavailableProbe(probeTypes(script), kernel, true);
   if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
     stderr(`tracelet: ${early}\n`);
     return ExitCode.runtimeError;
   }
-  if (usesTracefs(script)) {
+  if (probeTypes(script).includes('tracepoint')) {
     const { notice } = kernel.ensureTracefs();
     if (notice) stderr(`${notice}\n`);
   }
@@ -562,6 +562,3 @@ function describePrograms(session: Session, script: Program, write: (text: strin
   }
 }
 
-function usesTracefs(program: Program): boolean {
-  return program.probes.some((p) => p.attachPoints.some((a) => a.provider === 'tracepoint'));
-}
