@@ -10,6 +10,7 @@ import type { Span } from '../model/span.js';
 import { probeTypes, unavailableProbe } from '../runtime/availability.js';
 import { resolveCommand, spawnHeld, type HeldChild } from '../runtime/command.js';
 import { describeLoadError } from '../runtime/errors.js';
+import { canLoadBpf } from '../runtime/privileges.js';
 import { native } from '../runtime/native.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { strftime } from '../runtime/output/time.js';
@@ -152,6 +153,7 @@ export interface TraceResult {
  */
 export async function trace(source: string, options: TraceOptions = {}): Promise<TraceSession> {
   options.signal?.throwIfAborted();
+  if (!canLoadBpf()) throw new TraceletError('loading BPF programs needs root (or the CAP_BPF and CAP_PERFMON capabilities)');
   const kernel = new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])] });
   let refusal: string | undefined;
   const { result, diagnostics } = compileWith(source, options, kernel, {

@@ -17,7 +17,7 @@ import { resolveCommand, spawnHeld, type HeldChild, type ResolvedCommand } from 
 import { VERSION } from './version.js';
 import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
-import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
+import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
 import { flamegraphSink } from './flamegraph.js';
 import { probeTypes, unavailableProbe } from '../runtime/availability.js';

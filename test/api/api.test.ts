@@ -1,6 +1,8 @@
 // The Node API (src/api) on the real kernel: compile() as data, trace() of real programs with
 // typed events and maps, stop by AbortSignal leaving nothing in the kernel, errors as TraceletError.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compile, trace, TraceletError, type TraceEvent } from '../../src/api/index.js';
 import { waitForNoPrograms } from '../helpers/run.js';
@@ -117,6 +119,15 @@ describe('trace()', () => {
     expect(diagnostics[0]).toMatchObject({ code: 'E_UNKNOWN_IDENTIFIER', file: 'bad.bt', line: 1, column: 14 });
     expect(message).toContain("bad.bt:1:14: error: unknown identifier 'nosuch'");
     expect(await waitForNoPrograms()).toEqual([]);
+  });
+
+  it('says in one sentence that tracing needs root, before compiling', () => {
+    // The built API (dist/), run by an unprivileged user.
+    const api = fileURLToPath(new URL('../../dist/api/index.js', import.meta.url));
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e',
+      `import { trace } from '${api}'; trace('BEGIN { exit(); }').catch((e) => console.log(e.name + ': ' + e.message));`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('TraceletError: loading BPF programs needs root (or the CAP_BPF and CAP_PERFMON capabilities)\n');
   });
 
   it('throws a TraceletError for a probe that does not exist, before loading anything', async () => {

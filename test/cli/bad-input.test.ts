@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { NEEDS_ROOT } from '../../src/cli/privileges.js';
+import { NEEDS_ROOT } from '../../src/runtime/privileges.js';
 import { BIN, runTracelet } from '../helpers/run.js';
 
 let dir: string;
