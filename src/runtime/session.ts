@@ -83,6 +83,7 @@ export interface SessionOptions {
   /** The script itself, for the source line under a -k helper error. */
   readonly sourceText?: string;
   readonly exitMapSink?: ExitMapSink;
+  /** Typed events instead of formatted ones (see RecordSink). */
   readonly records?: RecordSink;
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
@@ -591,6 +592,9 @@ export class Session {
         continue;
       }
       if (this.options.records && SINK_KINDS.has(spec.kind)) {
+        // The text of earlier events first, so that the consumer sees them in order.
+        if (out) this.options.write(out);
+        out = '';
         this.options.records.event(spec, records.subarray(base, base + len));
         continue;
       }

@@ -112,6 +112,12 @@ describe('trace()', () => {
     expect(events.slice(10)).toEqual([{ kind: 'lost', count: 90 }, { kind: 'exit' }]);
   });
 
+  it('keeps the order of typed events and those given as text (cat)', async () => {
+    const session = await trace('BEGIN { printf("a\\n"); cat("/proc/sys/kernel/ostype"); printf("d\\n"); exit(); }');
+    const events = await all(session.events());
+    expect(events.map((e) => ('text' in e ? e.text : e.kind))).toEqual(['a\n', 'Linux\n', 'd\n', 'exit']);
+  });
+
   it('throws a TraceletError carrying the diagnostics of a bad program', async () => {
     const error = await trace('BEGIN { @x = nosuch; }', { file: 'bad.bt' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TraceletError);
