@@ -2,7 +2,7 @@
 // (diagnostics, IR, BPF object) without loading anything, or trace with it and read its events
 // and maps as typed values. Built on the compile() driver and the Session the CLI runs.
 import { compile as compileProgram, loadable } from '../compile/compile.js';
-import { hasErrors, type Diagnostic as DriverDiagnostic } from '../diagnostics/diagnostic.js';
+import type { Diagnostic as DriverDiagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostic } from '../diagnostics/render.js';
 import { SystemKernel } from '../kernel/index.js';
 import type { EventSpec, TypedProgram } from '../model/program.js';
@@ -166,7 +166,7 @@ export async function trace(source: string, options: TraceOptions = {}): Promise
   });
   if (refusal) throw new TraceletError(refusal);
   const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0 || hasErrors(result.diagnostics)) throw new TraceletError(errors.map((d) => d.rendered).join(''), diagnostics);
+  if (errors.length > 0) throw new TraceletError(errors.map((d) => d.rendered).join(''), diagnostics);
   const compiled = loadable(result);
   if (!compiled) throw new TraceletError('the program could not be compiled', diagnostics);
   const late = unavailableProbe(probeTypes(compiled.program), kernel);
