@@ -1,0 +1,206 @@
+// Aggregations (count, sum, avg, min, max, stats, hist, lhist): the per-CPU map update, the
+// buckets as bpftrace 0.17 computes them, and an aggregation's value read in a probe (every
+// possible CPU's share combined).
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { type Call, mapName, type MapRef } from '../model/ast.js';
+import { alignUp, sizeOf } from '../model/types.js';
+import { lhistBucketCount, type MapSpec } from '../model/program.js';
+import { arrayType, constInt, i1, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
+import { Helper } from './helpers.js';
+import { memset, toI64 } from './values.js';
+import type { ProbeContext } from './context.js';
+import { sendHelperError } from './events.js';
+import { lookup, mapKey, mapPointer, mapSpec, mapUpdate } from './map-ops.js';
+
+/**
+ * CPUs this machine can have (/sys/devices/system/cpu/possible, e.g. `0-3`), as libbpf counts
+ * them; read when first needed (not while the start-up snapshot is built).
+ */
+let possibleCpuCount: number | undefined;
+function possibleCpus(): number {
+  if (possibleCpuCount === undefined) {
+    try {
+      const ranges = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',');
+      possibleCpuCount = Math.max(...ranges.map((r) => Number(r.split('-').at(-1)) + 1));
+    } catch {
+      possibleCpuCount = availableParallelism();
+    }
+  }
+  return possibleCpuCount;
+}
+
+/** The CPUs whose shares an aggregation's value adds up. */
+function cpuCount(g: ProbeContext): number {
+  return g.options.possibleCpus ?? possibleCpus();
+}
+
+/**
+ * The value of a count/sum/avg/min/max map entry, as it prints: the maps are per CPU, so every
+ * possible CPU's share is looked up (bpf_map_lookup_percpu_elem) and combined as the printer does.
+ */
+export function aggregationValue(g: ProbeContext, spec: MapSpec, key: IrValue): IrValue {
+  const { fn } = g;
+  // first: count, sum, min/max value; second: avg's total, min/max's "has a value" flag.
+  const first = fn.scratch(i64, 8);
+  const second = fn.scratch(i64, 8);
+  fn.store(constInt(i64, 0), first, 8);
+  fn.store(constInt(i64, 0), second, 8);
+  for (let cpu = 0; cpu < cpuCount(g); cpu++) {
+    const p = fn.callHelper(Helper.mapLookupPercpuElem, i8p, [mapPointer(g, spec.name), key, constInt(i64, cpu)]);
+    const add = fn.label('cpushare');
+    const next = fn.label('cpunext');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), add, next);
+    fn.place(add);
+    const share = fn.load(fn.bitcast(p, ptr(i64)), 8);
+    const share2 = fn.load(fn.byteOffset(p, 8, i64), 8);
+    if (spec.kind === 'min' || spec.kind === 'max') {
+      const best = fn.load(first, 8);
+      const better = fn.icmp(spec.kind === 'min' ? 'slt' : 'sgt', share, best);
+      const seen = fn.icmp('ne', fn.load(second, 8), constInt(i64, 0));
+      const take = fn.binary('and', fn.icmp('ne', share2, constInt(i64, 0)), fn.binary('or', better, fn.icmp('eq', seen, constInt(i1, 0))));
+      fn.store(fn.select(take, share, best), first, 8);
+      fn.store(fn.select(take, constInt(i64, 1), fn.load(second, 8)), second, 8);
+    } else {
+      fn.store(fn.binary('add', fn.load(first, 8), share), first, 8);
+      if (spec.kind === 'avg') fn.store(fn.binary('add', fn.load(second, 8), share2), second, 8);
+    }
+    fn.br(next);
+    fn.place(next);
+  }
+  const v = fn.load(first, 8);
+  if (spec.kind !== 'avg') return v;
+  // avg is total / count, rounded toward zero; signed division from unsigned (BPF cpu v3 has no sdiv).
+  const total = fn.load(second, 8);
+  const nonzero = fn.select(fn.icmp('eq', v, constInt(i64, 0)), constInt(i64, 1), v);
+  const negative = fn.icmp('slt', total, constInt(i64, 0));
+  const magnitude = fn.select(negative, fn.binary('sub', constInt(i64, 0), total), total);
+  const quotient = fn.binary('udiv', magnitude, nonzero);
+  return fn.select(negative, fn.binary('sub', constInt(i64, 0), quotient), quotient);
+}
+
+export function aggregate(g: ProbeContext, ref: MapRef, call: Call): void {
+  const { fn } = g;
+  const spec = mapSpec(g, mapName(ref));
+  const arg = call.args[0] ? toI64(fn, g.expr(call.args[0])) : constInt(i64, 1);
+  let key: IrValue;
+  if (spec.kind === 'hist' || spec.kind === 'lhist') {
+    key = mapKey(g, spec, ref);
+    const bucket = spec.kind === 'hist' ? log2Bucket(g, arg) : linearBucket(g, arg, spec);
+    const userKeySize = spec.keyType ? sizeOf(spec.keyType) : 0;
+    fn.store(bucket, fn.byteOffset(key, alignUp(userKeySize, 8), i64), 8);
+  } else {
+    key = mapKey(g, spec, ref);
+  }
+  const p = lookup(g, spec, key);
+  const found = fn.icmp('ne', p, { type: i8p, ref: 'null' });
+  const update = fn.label('agg');
+  const insert = fn.label('insert');
+  const done = fn.label('aggdone');
+  fn.condBr(found, update, insert);
+
+  // Per-CPU values: no other CPU writes this slot, so plain loads and stores are safe.
+  fn.place(update);
+  const first = fn.bitcast(p, ptr(i64));
+  const second = fn.byteOffset(p, 8, i64);
+  switch (spec.kind) {
+    case 'count': case 'hist': case 'lhist':
+      fn.store(fn.binary('add', fn.load(first, 8), constInt(i64, 1)), first, 8);
+      break;
+    case 'sum':
+      fn.store(fn.binary('add', fn.load(first, 8), arg), first, 8);
+      break;
+    case 'avg': case 'stats':
+      fn.store(fn.binary('add', fn.load(first, 8), constInt(i64, 1)), first, 8);
+      fn.store(fn.binary('add', fn.load(second, 8), arg), second, 8);
+      break;
+    case 'min': case 'max': {
+      // bpftrace 0.17 compares with signed >=, min on 0xffffffff - value (see minMaxTakes).
+      const current = fn.load(first, 8);
+      const take = minMaxTakes(g, spec.kind, arg, current);
+      fn.store(fn.select(take, arg, current), first, 8);
+      fn.store(constInt(i64, 1), second, 8);
+      break;
+    }
+    default:
+      break;
+  }
+  fn.br(done);
+
+  fn.place(insert);
+  // bpftrace 0.17 with -kk reports the first update of a key as a failed lookup (code 0).
+  if ((g.options.helperErrors ?? 0) >= 2) sendHelperError(g, Helper.mapLookupElem, constInt(i64, 0));
+  const initial = fn.scratch(arrayType(spec.valueSize, i8));
+  const init = fn.bitcast(initial, i8p);
+  memset(fn, init, spec.valueSize);
+  const initFirst = fn.bitcast(init, ptr(i64));
+  const initSecond = fn.byteOffset(init, 8, i64);
+  switch (spec.kind) {
+    case 'count': case 'hist': case 'lhist':
+      fn.store(constInt(i64, 1), initFirst, 8);
+      break;
+    case 'sum':
+      fn.store(arg, initFirst, 8);
+      break;
+    case 'avg': case 'stats':
+      fn.store(constInt(i64, 1), initFirst, 8);
+      fn.store(arg, initSecond, 8);
+      break;
+    case 'min': case 'max':
+      fn.store(arg, initFirst, 8);
+      fn.store(constInt(i64, 1), initSecond, 8);
+      break;
+    default:
+      break;
+  }
+  if (spec.kind === 'min' || spec.kind === 'max') {
+    // A missing entry reads as 0 in bpftrace 0.17, so e.g. max(-7) never creates one.
+    const store = fn.label('mmstore');
+    fn.condBr(minMaxTakes(g, spec.kind, arg, constInt(i64, spec.kind === 'min' ? 0xffffffff : 0)), store, done);
+    fn.place(store);
+  }
+  mapUpdate(g, spec, key, init);
+  fn.br(done);
+  fn.place(done);
+}
+
+/**
+ * Whether min()/max() replace `current` by `arg`, exactly as bpftrace 0.17 decides: max stores
+ * when arg >= current (signed); min stores when 0xffffffff - arg >= 0xffffffff - current.
+ */
+function minMaxTakes(g: ProbeContext, kind: 'min' | 'max', arg: IrValue, current: IrValue): IrValue {
+  const { fn } = g;
+  if (kind === 'max') return fn.icmp('sge', arg, current);
+  const invert = (v: IrValue) => fn.binary('sub', constInt(i64, 0xffffffff), v);
+  return fn.icmp('sge', invert(arg), invert(current));
+}
+
+/**
+ * bpftrace 0.17's log2 bucket: 0 for negatives, 1 for zero, else 2 + floor(log2(n)) computed
+ * with shifts of 16, 8, 4, 2, 1 — so every value >= 2^31 lands in bucket 33.
+ */
+function log2Bucket(g: ProbeContext, n: IrValue): IrValue {
+  const { fn } = g;
+  const negative = fn.icmp('slt', n, constInt(i64, 0));
+  const zero = fn.icmp('eq', n, constInt(i64, 0));
+  let value = n;
+  let result: IrValue = constInt(i64, 2);
+  for (const bits of [16, 8, 4, 2, 1]) {
+    const big = fn.icmp('sge', value, constInt(i64, 1n << BigInt(bits)));
+    const shift = fn.binary('shl', fn.intCast(big, i64, false), constInt(i64, Math.log2(bits)));
+    value = fn.binary('lshr', value, shift);
+    result = fn.binary('add', result, shift);
+  }
+  return fn.select(negative, constInt(i64, 0), fn.select(zero, constInt(i64, 1), result));
+}
+
+/** lhist bucket as bpftrace 0.17 computes it: 0 below min, 1 + (n - min) / step up to max, last above. */
+function linearBucket(g: ProbeContext, n: IrValue, spec: MapSpec): IrValue {
+  const { fn } = g;
+  const { min, max, step } = spec.lhist!;
+  const last = BigInt(lhistBucketCount(spec.lhist!) - 1);
+  const below = fn.icmp('slt', n, constInt(i64, min));
+  const above = fn.icmp('sgt', n, constInt(i64, max));
+  const inside = fn.binary('add', fn.binary('udiv', fn.binary('sub', n, constInt(i64, min)), constInt(i64, step)), constInt(i64, 1));
+  return fn.select(below, constInt(i64, 0), fn.select(above, constInt(i64, last), inside));
+}

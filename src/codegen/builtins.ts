@@ -1,0 +1,177 @@
+// Builtin variables (pid, comm, argN, retval, kstack, ...): the code that reads each one, one
+// entry per builtin of src/model/builtins.ts; probe arguments from registers, the stack, the
+// context or a USDT argument spec.
+import { type BuiltinName, builtinNamed } from '../model/builtins.js';
+import { sizeOf, type Type, UINT64 } from '../model/types.js';
+import { ARG_REGS, assemblerRegister, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
+import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
+import { EVENTS_MAP, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, RUN_CPID, RUN_START_NS, stackMap } from './maps.js';
+import { memset, normalize, stringConstant, temp, type Val } from './values.js';
+import type { ProbeContext } from './context.js';
+import { readMemory } from './memory.js';
+import { runValue } from './map-ops.js';
+import { syscallProbeName } from './syscalls.js';
+
+/** One USDT argument spec: `-4@%eax`, `8@-16(%rbp)`, `4@$5`, `8@%rdi`. */
+interface UsdtArg {
+  readonly size: number;
+  readonly signed: boolean;
+  readonly kind: 'register' | 'memory' | 'constant';
+  readonly register?: number;
+  readonly offset?: bigint;
+  readonly value?: bigint;
+}
+
+function parseUsdtArgs(spec: string): (UsdtArg | undefined)[] {
+  return spec.trim() === '' ? [] : spec.trim().split(/\s+/).map(parseUsdtArg);
+}
+
+function parseUsdtArg(text: string): UsdtArg | undefined {
+  const m = /^(-?)(\d+)@(.*)$/.exec(text);
+  if (!m) return undefined;
+  const size = Number(m[2]);
+  const signed = m[1] === '-';
+  const op = m[3]!;
+  let x: RegExpExecArray | null;
+  if ((x = /^\$(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(op))) return { size, signed, kind: 'constant', value: BigInt(x[1]!) };
+  if ((x = /^%(\w+)$/.exec(op)) && assemblerRegister(x[1]!) !== undefined) {
+    return { size, signed, kind: 'register', register: assemblerRegister(x[1]!)! };
+  }
+  if ((x = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)\)$/.exec(op)) && assemblerRegister(x[2]!) !== undefined) {
+    return { size, signed, kind: 'memory', register: assemblerRegister(x[2]!)!, offset: x[1] ? BigInt(x[1]) : 0n };
+  }
+  return undefined;
+}
+
+export function builtin(g: ProbeContext, name: string, type: Type): Val {
+  return BUILTIN_CODE[builtinNamed(name)!](g, name, type);
+}
+
+/** The code that reads each builtin variable. */
+const BUILTIN_CODE = {
+  pid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', pidTgid(g), constInt(i64, 32)) }),
+  tid: (g, _name, type) => ({ type, ir: g.fn.binary('and', pidTgid(g), constInt(i64, 0xffffffff)) }),
+  uid: (g, _name, type) => ({ type, ir: g.fn.binary('and', uidGid(g), constInt(i64, 0xffffffff)) }),
+  gid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', uidGid(g), constInt(i64, 32)) }),
+  nsecs: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.ktimeGetNs, i64, []) }),
+  elapsed: (g, _name, type) => ({
+    type, ir: g.fn.binary('sub', g.fn.callHelper(Helper.ktimeGetNs, i64, []), runValue(g, RUN_START_NS)),
+  }),
+  cpu: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getSmpProcessorId, i64, []) }),
+  numaid: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getNumaNodeId, i64, []) }),
+  rand: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getPrandomU32, i64, []) }),
+  cgroup: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentCgroupId, i64, []) }),
+  curtask: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentTask, i64, []) }),
+  jiffies: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.jiffies64, i64, []) }),
+  comm: (g, _name, type) => {
+    const out = temp(g.fn, type);
+    memset(g.fn, out, 16);
+    g.fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
+    return { type, ir: out };
+  },
+  probe: (g, _name, type) => {
+    if (g.syscall && g.targets.length > 1) return { type, ir: syscallProbeName(g, sizeOf(type)) };
+    return { type, ir: stringConstant(g.fn, g.targets[0]!.name, sizeOf(type)) };
+  },
+  ctx: (g, _name, type) => ({ type, ir: g.fn.ptrToInt(g.fn.param(0)) }),
+  args: (g, _name, type) => ({ type, ir: g.fn.param(0) }),
+  func: (g, _name, type) => ({ type, ir: stringConstant(g.fn, g.targets[0]!.func ?? '', sizeOf(type)) }),
+  cpid: (g, _name, type) => ({ type, ir: runValue(g, RUN_CPID) }),
+  retval: (g, _name, type) => {
+    const t = g.targets[0]!;
+    if (t.provider === 'kretfunc') {
+      const n = g.kernel.kernelFunction?.(t.func ?? '')?.params.length ?? 0;
+      return normalize(g.fn, ctxU64(g, n * 8), type);
+    }
+    return { type, ir: ctxU64(g, PT_REGS_RAX) };
+  },
+  username: (g, _name, type) => ({ type, ir: g.fn.binary('and', uidGid(g), constInt(i64, 0xffffffff)) }),
+  kstack: (g, _name, type) => stack(g, type),
+  ustack: (g, _name, type) => stack(g, type),
+  // Not read from the context yet: always 0.
+  usermode: (_g, _name, type) => ({ type, ir: constInt(i64, 0) }),
+  argN: (g, name, type) => argument(g, Number(name.slice('arg'.length)), false, type),
+  sargN: (g, name, type) => argument(g, Number(name.slice('sarg'.length)), true, type),
+} satisfies Record<BuiltinName, (g: ProbeContext, name: string, type: Type) => Val>;
+
+function pidTgid(g: ProbeContext): IrValue {
+  return g.fn.callHelper(Helper.getCurrentPidTgid, i64, []);
+}
+
+function uidGid(g: ProbeContext): IrValue {
+  return g.fn.callHelper(Helper.getCurrentUidGid, i64, []);
+}
+
+/** A u64 at `offset` in the context (pt_regs, or a raw tracepoint's/kfunc's argument array). */
+export function ctxU64(g: ProbeContext, offset: number): IrValue {
+  return g.fn.load(g.fn.byteOffset(g.fn.param(0), offset, i64), 8);
+}
+
+/** argN / sargN: registers or the stack (uprobe, kprobe), the argument array, or a USDT spec. */
+function argument(g: ProbeContext, n: number, stack: boolean, type: Type): Val {
+  const { fn } = g;
+  const t = g.targets[0]!;
+  const user = t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt';
+  if (t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc') {
+    return normalize(fn, ctxU64(g, n * 8), type);
+  }
+  if (t.provider === 'usdt') {
+    const spec = parseUsdtArgs(t.usdt?.args ?? '')[n];
+    if (!spec) return { type, ir: constInt(i64, 0) };
+    let v: IrValue;
+    if (spec.kind === 'constant') v = constInt(i64, spec.value!);
+    else if (spec.kind === 'register') v = ctxU64(g, spec.register!);
+    else {
+      const addr = fn.binary('add', ctxU64(g, spec.register!), constInt(i64, spec.offset!));
+      return readMemory(g, addr, { kind: 'int', bits: (spec.size * 8) as 8, signed: spec.signed }, true, type);
+    }
+    if (spec.size >= 8) return { type, ir: v };
+    return { type, ir: fn.intCast(fn.intCast(v, intType(spec.size * 8), false), i64, spec.signed) };
+  }
+  if (!stack && n < ARG_REGS.length) return { type, ir: ctxU64(g, ARG_REGS[n]!) };
+  // Stack arguments: sargN at rsp + 8 * (N + 1); argN (N >= 6) are the stack's arguments after the return address.
+  const slot = stack ? n + 1 : n - ARG_REGS.length + 1;
+  const addr = fn.binary('add', ctxU64(g, PT_REGS_RSP), constInt(i64, slot * 8));
+  return readMemory(g, addr, UINT64, user, type);
+}
+
+export function stack(g: ProbeContext, type: Type): Val {
+  const { fn } = g;
+  if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
+  const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
+  const map = g.maps.address(stackMap(type.kind, type.depth));
+  const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), map, constInt(i64, flags)]);
+  if (type.kind === 'kstack') return { type, ir: id };
+  announceProcess(g);
+  return userAddress(g, id, type);
+}
+
+/** An address with the current process's pid, as usym values are kept. */
+export function userAddress(g: ProbeContext, address: IrValue, type: Type): Val {
+  const { fn } = g;
+  const out = temp(fn, type);
+  fn.store(address, fn.bitcast(out, ptr(i64)), 8);
+  const pid = fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32));
+  fn.store(pid, fn.byteOffset(out, 8, i64), 8);
+  return { type, ir: out };
+}
+
+/** Sends PROCESS_SEEN_EVENT the first time this process records a ustack. */
+function announceProcess(g: ProbeContext): void {
+  const { fn } = g;
+  const seen = g.maps.ref({ symbol: PROCESSES_SEEN_MAP, type: 'hash', keySize: 8, valueSize: 8, maxEntries: PROCESSES_SEEN_MAX, noPrealloc: true });
+  const record = fn.scratch(arrayType(16, i8));
+  const id = fn.bitcast(record, ptr(i64));
+  const pid = fn.byteOffset(record, 8, i64);
+  fn.store(constInt(i64, PROCESS_SEEN_EVENT), id, 8);
+  fn.store(fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32)), pid, 8);
+  const rc = fn.callHelper(Helper.mapUpdateElem, i64, [seen, fn.bitcast(pid, i8p), fn.bitcast(id, i8p), constInt(i64, BPF_NOEXIST)]);
+  const announce = fn.label('newprocess');
+  const done = fn.label('knownprocess');
+  fn.condBr(fn.icmp('eq', rc, constInt(i64, 0)), announce, done);
+  fn.place(announce);
+  fn.callHelper(Helper.ringbufOutput, i64, [g.maps.address(EVENTS_MAP), fn.bitcast(record, i8p), constInt(i64, 16), constInt(i64, BPF_RB_NO_WAKEUP)]);
+  fn.br(done);
+  fn.place(done);
+}

@@ -1,0 +1,123 @@
+// Failed helper calls, never silent and without a branch each: a failed read of probed memory
+// sets its site's bit, a refused map update its counter's, and the body's one exit adds them to
+// READ_FAILURES_MAP and the counters (`noteFailure`, `endExits`); with -k / -kk a failure also
+// sends a helper_error event as it happens.
+import { constInt, i32, i64, i8p, type IrValue } from './ir/builder.js';
+import { Helper } from './helpers.js';
+import { READ_FAILURES_MAP } from './maps.js';
+import { type Failure, type ProbeContext, READ_FAILURE_BYTES } from './context.js';
+import { bumpCounter } from './counters.js';
+import { sendHelperError } from './events.js';
+
+/**
+ * Notes, without a branch, that the helper whose result is `rc` failed (rc < 0, whose sign bit
+ * is the 1 added): at a read site (its slot in READ_FAILURES_MAP) or for a counter.
+ */
+export function noteFailure(g: ProbeContext, rc: IrValue, failure: Failure): void {
+  const { fn } = g;
+  const failed = fn.binary('lshr', rc, constInt(i64, 63));
+  if (!g.exit) {
+    if ('counter' in failure) bumpCounter(g, failure.counter, failed);
+    return;
+  }
+  g.failures ??= { words: [], bits: [], counts: new Map() };
+  const state = g.failures;
+  const repeats = g.unrolling > 0 || g.loops.some((l) => l !== 'callback');
+  if ('counter' in failure && repeats) {
+    let count = state.counts.get(failure.counter);
+    if (!count) state.counts.set(failure.counter, count = fn.zeroedAlloca(i64));
+    fn.store(fn.binary('add', fn.load(count, 8), failed), count, 8);
+    return;
+  }
+  // A read site's bit is shared by its reads; a map update has a bit of its own.
+  let bit = 'read' in failure ? state.bits.findIndex((b) => 'read' in b && b.read === failure.read) : -1;
+  if (bit < 0) bit = state.bits.push(failure) - 1;
+  const word = state.words[bit >> 6] ??= fn.zeroedAlloca(i64);
+  fn.store(fn.binary('or', fn.load(word, 8), fn.binary('shl', failed, constInt(i64, bit & 63))), word, 8);
+}
+
+/** Starts a body whose returns go through one exit, where its failures are counted. */
+export function beginExits(g: ProbeContext): void {
+  g.failures = undefined;
+  g.exit = { label: g.fn.label('exit'), value: g.fn.alloca(i64) };
+}
+
+/** Returns `value` from the body (through its exit). */
+export function returnValue(g: ProbeContext, value: number): void {
+  if (!g.exit) {
+    g.fn.ret(constInt(i64, value));
+    return;
+  }
+  g.fn.store(constInt(i64, value), g.exit.value, 8);
+  g.fn.br(g.exit.label);
+}
+
+/**
+ * The body's exit: adds each failure's bit to its count, then returns. One branch (did anything
+ * fail?) and none per failure: the bits are loaded as opaque words, so LLVM cannot turn them
+ * back into a comparison per helper call, which would multiply the verifier's paths.
+ */
+export function endExits(g: ProbeContext): void {
+  const { fn } = g;
+  const exit = g.exit!;
+  if (!fn.isTerminated) returnValue(g, 0);
+  fn.place(exit.label);
+  const state = g.failures;
+  if (state) {
+    // Loaded as opaque values, so LLVM cannot turn them back into a comparison per helper call.
+    const words = state.words.map((w) => fn.loadVolatile(w));
+    const counts = new Map([...state.counts].map(([counter, slot]) => [counter, fn.loadVolatile(slot)]));
+    const any = [...words, ...counts.values()].reduce((a, b) => fn.binary('or', a, b));
+    const record = fn.label('failed');
+    const done = fn.label('counted');
+    fn.condBr(fn.icmp('ne', any, constInt(i64, 0)), record, done);
+    fn.place(record);
+    const bitOf = (bit: number) => fn.binary('and', fn.binary('lshr', words[bit >> 6]!, constInt(i64, bit & 63)), constInt(i64, 1));
+    const reads: { slot: number; bit: number }[] = [];
+    state.bits.forEach((failure, bit) => {
+      if ('read' in failure) reads.push({ slot: failure.read, bit });
+      else {
+        const before = counts.get(failure.counter);
+        counts.set(failure.counter, before ? fn.binary('add', before, bitOf(bit)) : bitOf(bit));
+      }
+    });
+    if (reads.length > 0) {
+      const found = fn.label('readcount');
+      const next = fn.label('readcounted');
+      const key = fn.alloca(i32, 8);
+      fn.store(constInt(i32, 0), key, 4);
+      const readFailures = g.maps.ref({
+        symbol: READ_FAILURES_MAP, type: 'percpu_array', keySize: 4, valueSize: READ_FAILURE_BYTES, maxEntries: 1,
+      });
+      const p = fn.callHelper(Helper.mapLookupElem, i8p, [readFailures, fn.bitcast(key, i8p)]);
+      fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, next);
+      fn.place(found);
+      for (const { slot, bit } of reads) {
+        const count = fn.byteOffset(p, slot * 8, i64);
+        fn.store(fn.binary('add', fn.load(count, 8), bitOf(bit)), count, 8);
+      }
+      fn.place(next);
+    }
+    for (const [counter, value] of counts) bumpCounter(g, counter, value);
+    fn.br(done);
+    fn.place(done);
+  }
+  fn.ret(fn.load(exit.value, 8));
+  g.exit = undefined;
+}
+
+/**
+ * -k / -kk: if `rc` (a helper's return value) is negative, sends a helper_error event with the
+ * helper, the code and the script position. probe_read* errors are reported only with -kk.
+ */
+export function reportHelperError(g: ProbeContext, helper: number, rc: IrValue, isRead = false, span = g.site): void {
+  if ((g.options.helperErrors ?? 0) < (isRead ? 2 : 1)) return;
+  const { fn } = g;
+  const failed = fn.label('helperfail');
+  const done = fn.label('helperok');
+  fn.condBr(fn.icmp('slt', rc, constInt(i64, 0)), failed, done);
+  fn.place(failed);
+  sendHelperError(g, helper, rc, span);
+  fn.br(done);
+  fn.place(done);
+}

@@ -1,0 +1,294 @@
+// Calls of built-in functions other than aggregations: events (printf, print, exit, ...),
+// delete, str, and the value functions (ksym, buf, ntop, macaddr, strncmp, join, ...).
+import { type Call, mapName, type MapRef } from '../model/ast.js';
+import { sizeOf, type Type, UINT64 } from '../model/types.js';
+import { JOIN_ARG_SIZE, JOIN_ARGS } from '../model/program.js';
+import { signalNumber } from '../kernel/signals.js';
+import { PT_REGS } from '../kernel/registers.js';
+import { constInt, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { Helper } from './helpers.js';
+import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, stringConstant, temp, toI64, type Val } from './values.js';
+import type { ProbeContext } from './context.js';
+import { emitEvent, eventWithArgs } from './events.js';
+import { probeRead, spaceOf } from './memory.js';
+import { mapKey, mapPointer, mapSpec } from './map-ops.js';
+import { stack, userAddress } from './builtins.js';
+
+export function call(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const none: Val = { type, ir: constInt(i64, 0) };
+  switch (c.name) {
+    case 'printf':
+      eventWithArgs(g, c, c.args.slice(1));
+      return none;
+    case 'print': {
+      const spec = g.program.eventOf.get(c)!;
+      if (spec.kind === 'print_map') emitEvent(g, spec, () => {}, false);
+      else eventWithArgs(g, c, [c.args[0]!]);
+      return none;
+    }
+    case 'time': case 'clear': case 'zero':
+      emitEvent(g, g.program.eventOf.get(c)!, () => {}, false);
+      return none;
+    case 'exit':
+      // Wake the reader at once: the session stops on this event.
+      emitEvent(g, g.program.eventOf.get(c)!, () => {}, true);
+      return none;
+    case 'delete': {
+      const target = c.args[0] as MapRef;
+      const spec = mapSpec(g, mapName(target));
+      const key = mapKey(g, spec, target, c.args.length === 2 ? [c.args[1]!] : undefined);
+      fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
+      return none;
+    }
+    case 'str': {
+      const size = sizeOf(type);
+      const text = callConstant(g, c);
+      if (text instanceof Uint8Array) return { type, ir: stringConstant(fn, text, size) };
+      const src = g.expr(c.args[0]!);
+      if (src.type.kind === 'string') {
+        if (size >= sizeOf(src.type)) return src;
+        // Cut to size - 1 characters and the terminator.
+        const cut = temp(fn, type);
+        memcpy(fn, cut, src.ir, size - 1);
+        fn.store(constInt(i8, 0), fn.byteOffset(cut, size - 1), 1);
+        return { type, ir: cut };
+      }
+      const out = temp(fn, type);
+      memset(fn, out, size);
+      let limit: IrValue = constInt(i64, size);
+      if (c.args[1]) {
+        // str(p, n) keeps n characters: it reads n + 1 bytes including the terminator, as bpftrace does.
+        const n = fn.binary('add', toI64(fn, g.expr(c.args[1])), constInt(i64, 1));
+        const tooBig = fn.icmp('ugt', n, constInt(i64, size));
+        limit = fn.select(tooBig, constInt(i64, size), n);
+      }
+      probeRead(g, out, limit, toI64(fn, src), spaceOf(g, src), { string: true });
+      return { type, ir: out };
+    }
+    default:
+      return valueFunction(g, c, type) ?? none;
+  }
+}
+
+function valueFunction(g: ProbeContext, c: Call, type: Type): Val | undefined {
+  const { fn } = g;
+  const int = (v: IrValue): Val => ({ type, ir: v });
+  switch (c.name) {
+    case 'ksym':
+    case 'strftime':
+      return int(toI64(fn, g.expr(c.args[c.name === 'ksym' ? 0 : 1]!)));
+    case 'usym':
+      return userAddress(g, toI64(fn, g.expr(c.args[0]!)), type);
+    case 'kaddr': case 'uaddr': case 'cgroupid': {
+      const v = callConstant(g, c);
+      return int(constInt(i64, typeof v === 'bigint' ? v : 0n));
+    }
+    case 'pton': {
+      const v = callConstant(g, c);
+      const out = temp(fn, type);
+      if (v instanceof Uint8Array) v.forEach((b, i) => fn.store(constInt(i8, b), fn.byteOffset(out, i), 1));
+      return { type, ir: out };
+    }
+    case 'reg': {
+      const name = c.args[0]?.kind === 'StringLiteral' ? c.args[0].value : 'ip';
+      return int(loadInt(fn, fn.byteOffset(fn.param(0), PT_REGS.get(name) ?? 0), UINT64));
+    }
+    case 'kstack': case 'ustack':
+      return stack(g, type);
+    case 'buf': {
+      const size = type.kind === 'buffer' ? type.size : 0;
+      const out = temp(fn, type);
+      memset(fn, out, size + 1);
+      const src = g.expr(c.args[0]!);
+      if (isAggregate(src.type)) {
+        const n = Math.min(size, sizeOf(src.type));
+        memcpy(fn, fn.byteOffset(out, 1), src.ir, n);
+        fn.store(constInt(i8, n), out, 1);
+        return { type, ir: out };
+      }
+      let length: IrValue = constInt(i64, size);
+      if (c.args[1] && constantOf(c.args[1]) === undefined) {
+        const n = toI64(fn, g.expr(c.args[1]));
+        length = fn.select(fn.icmp('ugt', n, constInt(i64, size)), constInt(i64, size), n);
+      }
+      if (size > 0) probeRead(g, fn.byteOffset(out, 1), length, toI64(fn, src), spaceOf(g, src));
+      fn.store(fn.intCast(length, i8, false), out, 1);
+      return { type, ir: out };
+    }
+    case 'ntop': {
+      const out = temp(fn, type);
+      memset(fn, out, 24);
+      const [first, second] = c.args;
+      const addr = g.expr(second ?? first!);
+      let family: IrValue;
+      if (isAggregate(addr.type)) {
+        const n = sizeOf(addr.type) >= 16 ? 16 : 4;
+        memcpy(fn, fn.byteOffset(out, 8), addr.ir, n);
+        family = constInt(i64, n === 16 ? 10 : 2);
+      } else {
+        fn.store(fn.intCast(toI64(fn, addr), i32, false), fn.byteOffset(out, 8, i32), 4);
+        family = constInt(i64, 2);
+      }
+      if (second) family = toI64(fn, g.expr(first!));
+      fn.store(family, fn.bitcast(out, ptr(i64)), 8);
+      return { type, ir: out };
+    }
+    case 'macaddr': {
+      const raw = temp(fn, { kind: 'string', size: 8 });
+      const src = g.expr(c.args[0]!);
+      if (isAggregate(src.type)) memcpy(fn, raw, src.ir, 6);
+      else probeRead(g, raw, 6, toI64(fn, src), spaceOf(g, src));
+      // "AA:BB:CC:DD:EE:FF", formatted in the probe.
+      const out = temp(fn, type);
+      memset(fn, out, 18);
+      for (let i = 0; i < 6; i++) {
+        const b = fn.intCast(fn.load(fn.byteOffset(raw, i), 1), i64, false);
+        const digits = [fn.binary('lshr', b, constInt(i64, 4)), fn.binary('and', b, constInt(i64, 15))];
+        digits.forEach((d, j) => {
+          const ch = fn.select(fn.icmp('ult', d, constInt(i64, 10)),
+            fn.binary('add', d, constInt(i64, 0x30)), fn.binary('add', d, constInt(i64, 0x41 - 10)));
+          fn.store(fn.intCast(ch, i8, false), fn.byteOffset(out, i * 3 + j), 1);
+        });
+        if (i < 5) fn.store(constInt(i8, 0x3a), fn.byteOffset(out, i * 3 + 2), 1);
+      }
+      return { type, ir: out };
+    }
+    case 'signal': {
+      const a = c.args[0]!;
+      const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : toI64(fn, g.expr(a));
+      fn.callHelper(Helper.sendSignal, i64, [fn.intCast(sig, i32, false)]);
+      return int(constInt(i64, 0));
+    }
+    case 'uptr': case 'kptr': // only the type changes: it says which helper reads through the pointer
+      return int(toI64(fn, g.expr(c.args[0]!)));
+    case 'bswap': {
+      // Reverses the bytes of the value at its own width (bpftrace's bswap).
+      if (type.kind !== 'int' || type.bits === 8) return normalize(fn, toI64(fn, g.expr(c.args[0]!)), type);
+      const narrow = fn.intCast(toI64(fn, g.expr(c.args[0]!)), intType(type.bits), false);
+      const swapped = fn.call(intType(type.bits), `llvm.bswap.i${type.bits}`, [narrow])!;
+      g.module.declare(`declare i${type.bits} @llvm.bswap.i${type.bits}(i${type.bits})`);
+      return { type, ir: fn.intCast(swapped, i64, type.signed) };
+    }
+    case 'strncmp': {
+      const a = g.expr(c.args[0]!);
+      const b = g.expr(c.args[1]!);
+      const n = Number(constantOf(c.args[2]!) ?? BigInt(Math.max(sizeOf(a.type), sizeOf(b.type))));
+      return int(fn.intCast(fn.binary('xor', stringsEqual(g, a, b, n), constInt(i1, 1)), i64, false));
+    }
+    case 'strerror':
+      return int(toI64(fn, g.expr(c.args[0]!)));
+    case 'strcontains':
+      return int(fn.intCast(stringContains(g, g.expr(c.args[0]!), g.expr(c.args[1]!)), i64, false));
+    case 'cat': case 'system':
+      eventWithArgs(g, c, c.args.slice(1));
+      return int(constInt(i64, 0));
+    case 'join':
+      join(g, c);
+      return int(constInt(i64, 0));
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Byte-wise comparison up to the first NUL (and at most `n` bytes), as bpftrace compares
+ * strings; bytes past the end of the shorter string count as NUL.
+ */
+export function stringsEqual(g: ProbeContext, a: Val, b: Val, n = Infinity): IrValue {
+  const { fn } = g;
+  const result = fn.scratch(i1, 1);
+  fn.store(constInt(i1, 1), result, 1);
+  const differ = fn.label('strndiff');
+  const done = fn.label('strndone');
+  const limit = Math.min(n, Math.max(sizeOf(a.type), sizeOf(b.type)));
+  const at = (v: Val, i: number) => (i < sizeOf(v.type) ? fn.load(fn.byteOffset(v.ir, i), 1) : constInt(i8, 0));
+  for (let i = 0; i < limit; i++) {
+    const ca = at(a, i);
+    const cb = at(b, i);
+    const same = fn.label('strnsame');
+    fn.condBr(fn.icmp('ne', ca, cb), differ, same);
+    fn.place(same);
+    const next = fn.label('strnnext');
+    fn.condBr(fn.icmp('eq', ca, constInt(i8, 0)), done, next);
+    fn.place(next);
+  }
+  fn.br(done);
+  fn.place(differ);
+  fn.store(constInt(i1, 0), result, 1);
+  fn.br(done);
+  fn.place(done);
+  return fn.load(result, 1);
+}
+
+/** Does `hay` contain `needle`? Bounded loops over both strings. */
+function stringContains(g: ProbeContext, hay: Val, needle: Val): IrValue {
+  const { fn } = g;
+  const hayLen = sizeOf(hay.type);
+  const needleLen = sizeOf(needle.type);
+  const found = fn.scratch(i1, 1);
+  fn.store(constInt(i1, 0), found, 1);
+  const done = fn.label('scdone');
+  const yes = fn.label('scyes');
+  for (let i = 0; i < hayLen; i++) {
+    // Unrolled over start positions; inner comparison unrolled too but cut short at the end.
+    const nextStart = fn.label('scnext');
+    for (let j = 0; j < needleLen; j++) {
+      const cn = fn.load(fn.byteOffset(needle.ir, j), 1);
+      const more = fn.label('scmore');
+      fn.condBr(fn.icmp('eq', cn, constInt(i8, 0)), yes, more);
+      fn.place(more);
+      if (i + j >= hayLen) {
+        fn.br(done);
+        break;
+      }
+      const ch = fn.load(fn.byteOffset(hay.ir, i + j), 1);
+      const same = fn.label('scsame');
+      fn.condBr(fn.icmp('ne', ch, cn), nextStart, same);
+      fn.place(same);
+      if (j === needleLen - 1) fn.br(yes);
+    }
+    if (!fn.isTerminated) fn.br(nextStart);
+    fn.place(nextStart);
+    if (i === hayLen - 1) break;
+    const ch0 = fn.load(fn.byteOffset(hay.ir, i + 1), 1);
+    const go = fn.label('scgo');
+    fn.condBr(fn.icmp('eq', ch0, constInt(i8, 0)), done, go);
+    fn.place(go);
+  }
+  if (!fn.isTerminated) fn.br(done);
+  fn.place(yes);
+  fn.store(constInt(i1, 1), found, 1);
+  fn.br(done);
+  fn.place(done);
+  return fn.load(found, 1);
+}
+
+/** join(argv[, sep]): up to JOIN_ARGS strings of a NULL-terminated char ** array, into one event. */
+function join(g: ProbeContext, c: Call): void {
+  const { fn } = g;
+  const spec = g.program.eventOf.get(c)!;
+  const argvValue = g.expr(c.args[0]!);
+  const argv = toI64(fn, argvValue);
+  const space = spaceOf(g, argvValue);
+  const slot = fn.scratch(i64, 8);
+  emitEvent(g, spec, (record) => {
+    for (let i = 0; i < JOIN_ARGS; i++) fn.store(constInt(i8, 0), fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), 1);
+    const end = fn.label('joinend');
+    for (let i = 0; i < JOIN_ARGS; i++) {
+      fn.store(constInt(i64, 0), slot, 8);
+      probeRead(g, fn.bitcast(slot, i8p), 8, fn.binary('add', argv, constInt(i64, i * 8)), space, { reportEach: false });
+      const p = fn.load(slot, 8);
+      const read = fn.label('joinread');
+      fn.condBr(fn.icmp('eq', p, constInt(i64, 0)), end, read);
+      fn.place(read);
+      probeRead(g, fn.byteOffset(record, 8 + i * JOIN_ARG_SIZE), JOIN_ARG_SIZE, p, space, { string: true, reportEach: false });
+    }
+    fn.br(end);
+    fn.place(end);
+  }, false);
+}
+
+function callConstant(g: ProbeContext, c: Call): bigint | Uint8Array | undefined {
+  return g.program.constants.get(c);
+}

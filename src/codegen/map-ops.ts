@@ -1,0 +1,78 @@
+// Code that reads and writes the script's maps: a map's address (a relocation, maps.ts), keys
+// built on the stack, lookups and updates (a refused update is counted), and the values only a
+// run knows (RUN_VALUES_MAP).
+import type { Expr, MapRef } from '../model/ast.js';
+import { tupleLayout } from '../model/types.js';
+import type { MapSpec } from '../model/program.js';
+import { arrayType, constInt, i32, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
+import { Helper } from './helpers.js';
+import { RUN_VALUE_SLOTS, RUN_VALUES_MAP } from './maps.js';
+import { memset, storeInto } from './values.js';
+import type { ProbeContext } from './context.js';
+import { mapFullCounter } from './counters.js';
+import { noteFailure, reportHelperError } from './failures.js';
+
+export function mapSpec(g: ProbeContext, name: string): MapSpec {
+  return g.program.maps.get(name)!;
+}
+
+export function mapPointer(g: ProbeContext, name: string): IrValue {
+  const symbol = g.maps.symbols.get(name);
+  if (symbol === undefined) throw new Error(`internal error: no map ${name}`);
+  return g.maps.address(symbol);
+}
+
+/**
+ * A value only the run knows (RUN_START_NS, RUN_CPID), which the runtime writes into
+ * RUN_VALUES_MAP before attaching: the object stays the same from run to run.
+ */
+export function runValue(g: ProbeContext, slot: number): IrValue {
+  const { fn } = g;
+  const map = g.maps.ref({ symbol: RUN_VALUES_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: RUN_VALUE_SLOTS });
+  fn.beginScope();
+  const key = fn.scratch(i32, 8);
+  const value = fn.scratch(i64, 8);
+  fn.store(constInt(i32, slot), key, 4);
+  fn.store(constInt(i64, 0), value, 8);
+  const p = fn.callHelper(Helper.mapLookupElem, i8p, [map, fn.bitcast(key, i8p)]);
+  const found = fn.label('run');
+  const done = fn.label('ran');
+  fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, done);
+  fn.place(found);
+  fn.store(fn.load(fn.bitcast(p, ptr(i64)), 8), value, 8);
+  fn.br(done);
+  fn.place(done);
+  const result = fn.load(value, 8);
+  fn.endScope();
+  return result;
+}
+
+/** Builds a map's kernel key on the stack: the user key (zero-padded), room for a bucket. */
+export function mapKey(g: ProbeContext, spec: MapSpec, ref: MapRef | undefined, keyExprs?: readonly Expr[]): IrValue {
+  const key = g.fn.scratch(arrayType(spec.keySize, i8));
+  const bytes = g.fn.bitcast(key, i8p);
+  memset(g.fn, bytes, spec.keySize);
+  const exprs = keyExprs ?? ref?.keys ?? [];
+  if (spec.keyType && exprs.length > 0) {
+    const elements = exprs.length === 1 ? [spec.keyType] : spec.keyType.kind === 'tuple' ? spec.keyType.elements : [spec.keyType];
+    const layout = exprs.length === 1 ? { offsets: [0] } : tupleLayout(elements);
+    exprs.forEach((e, i) => {
+      const dest = g.fn.byteOffset(bytes, layout.offsets[i]!);
+      storeInto(g.fn, dest, elements[i]!, g.expr(e));
+    });
+  }
+  return bytes;
+}
+
+export function lookup(g: ProbeContext, spec: MapSpec, key: IrValue): IrValue {
+  return g.fn.callHelper(Helper.mapLookupElem, i8p, [mapPointer(g, spec.name), key]);
+}
+
+export function mapUpdate(g: ProbeContext, spec: MapSpec, key: IrValue, value: IrValue): void {
+  const rc = g.fn.callHelper(Helper.mapUpdateElem, i64, [
+    mapPointer(g, spec.name), key, g.fn.bitcast(value, i8p), constInt(i64, 0),
+  ]);
+  reportHelperError(g, Helper.mapUpdateElem, rc);
+  // A full map is counted, never silent; without a branch here (see noteFailure).
+  noteFailure(g, rc, { counter: mapFullCounter(g.program.maps, spec.name) });
+}

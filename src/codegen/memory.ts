@@ -1,0 +1,88 @@
+// Reads of probed memory, each with the helper of its address space (as bpftrace's): user
+// memory in uprobes and through user pointers, kernel memory elsewhere; a read's failure is
+// counted at its site (failures.ts).
+import type { Span } from '../model/span.js';
+import { sizeOf, type Type } from '../model/types.js';
+import { constInt, i32, i64, i8p, intType, type IrValue } from './ir/builder.js';
+import { Helper } from './helpers.js';
+import { isAggregate, memset, temp, type Val } from './values.js';
+import type { ProbeContext } from './context.js';
+import { noteFailure, reportHelperError } from './failures.js';
+
+/** Where probed memory lives, which decides the read helper (as bpftrace's address spaces). */
+type AddressSpace = 'user' | 'kernel' | 'unknown';
+
+const READ_HELPERS: Record<AddressSpace, { bytes: number; string: number }> = {
+  user: { bytes: Helper.probeReadUser, string: Helper.probeReadUserStr },
+  kernel: { bytes: Helper.probeReadKernel, string: Helper.probeReadKernelStr },
+  // An integer used as an address outside uprobes: bpf_probe_read finds out (x86).
+  unknown: { bytes: Helper.probeRead, string: Helper.probeReadStr },
+};
+
+/** Where the memory a value points to lives: a pointer's own mark, else the probe's kind. */
+export function spaceOf(g: ProbeContext, v: Val): AddressSpace {
+  if (v.type.kind === 'pointer') return v.type.userSpace ? 'user' : 'kernel';
+  return userProbe(g) ? 'user' : 'unknown';
+}
+
+/** Whether the probe runs in a traced process's context (its registers and memory are user space). */
+function userProbe(g: ProbeContext): boolean {
+  const provider = g.targets[0]!.provider;
+  return provider === 'uprobe' || provider === 'uretprobe' || provider === 'usdt';
+}
+
+/**
+ * Reads `size` bytes (a string up to `size` bytes with `string`) at `address` (i64) into `dest`
+ * with the helper for the address space. A failure is never silent: it is counted at its site
+ * (the runtime reports the count), and with -kk also reported as it happens (unless
+ * `reportEach` is false: join()'s reads, whose branches would fill the verifier). Returns the rc.
+ */
+export function probeRead(g: ProbeContext, dest: IrValue, size: number | IrValue, address: IrValue, space: AddressSpace,
+  { span = g.site, string = false, reportEach = true }: { span?: Span; string?: boolean; reportEach?: boolean } = {}): IrValue {
+  const { fn } = g;
+  const helper = string ? READ_HELPERS[space].string : READ_HELPERS[space].bytes;
+  const n = typeof size === 'number' ? constInt(i32, size) : fn.intCast(size, i32, false);
+  const rc = fn.callHelper(helper, i64, [dest, n, fn.intToPtr(address, i8p)]);
+  if (span) noteFailure(g, rc, { read: g.readSites.slot(span, helper) });
+  if (reportEach) reportHelperError(g, helper, rc, true, span);
+  return rc;
+}
+
+/** Reads a value of `t` at `addr` (i64) in kernel or user memory with bpf_probe_read_{kernel,user}. */
+export function readMemory(g: ProbeContext, addr: IrValue, t: Type, user: boolean, resultType: Type = t, bits?: { offset: number; width: number }, span = g.site): Val {
+  const { fn } = g;
+  const space = user ? 'user' : 'kernel';
+  if (isAggregate(t)) {
+    const size = Math.min(sizeOf(t), 256);
+    const out = temp(fn, t);
+    memset(fn, out, sizeOf(t));
+    probeRead(g, out, size, addr, space, { span });
+    return { type: resultType, ir: out };
+  }
+  const width = t.kind === 'int' ? t.bits / 8 : 8;
+  const bytes = bits ? Math.min(8, [1, 2, 4, 8].find((b) => b * 8 >= bits.offset + bits.width) ?? 8) : width;
+  const slot = fn.scratch(i64, 8);
+  fn.store(constInt(i64, 0), slot, 8);
+  probeRead(g, fn.bitcast(slot, i8p), bytes, addr, space, { span });
+  let v = fn.load(slot, 8);
+  if (bits) {
+    v = fn.binary('lshr', v, constInt(i64, bits.offset));
+    v = fn.binary('and', v, constInt(i64, (1n << BigInt(bits.width)) - 1n));
+    return { type: resultType, ir: v };
+  }
+  if (t.kind === 'int' && t.bits < 64) v = fn.intCast(fn.intCast(v, intType(t.bits), false), i64, t.signed);
+  return { type: resultType, ir: v };
+}
+
+/** Reads `bytes` (≤ 8) of kernel memory at address + offset, zero-extended to i64. */
+export function readKernel(g: ProbeContext, address: IrValue, offset: number, bytes: number): IrValue {
+  const { fn } = g;
+  fn.beginScope();
+  const slot = fn.scratch(i64, 8);
+  fn.store(constInt(i64, 0), slot, 8);
+  const source = fn.intToPtr(fn.binary('add', address, constInt(i64, offset)), i8p);
+  fn.callHelper(Helper.probeReadKernel, i64, [fn.bitcast(slot, i8p), constInt(i32, bytes), source]);
+  const value = fn.load(slot, 8);
+  fn.endScope();
+  return value;
+}

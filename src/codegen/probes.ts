@@ -1,0 +1,58 @@
+// A probe's program: its prologue (a stopped run returns at once), predicate and body, or the
+// syscall dispatch that leads to the body of each syscall (syscalls.ts).
+import { constInt, i32, i64, i8p, ptr } from './ir/builder.js';
+import { Helper } from './helpers.js';
+import { STOPPED_MAP } from './maps.js';
+import { truthy } from './values.js';
+import type { ProbeContext } from './context.js';
+import { beginExits, endExits, returnValue } from './failures.js';
+import { generateSyscallDispatch } from './syscalls.js';
+import { block } from './statements.js';
+
+/** Writes the program of a probe: its body, or the syscall dispatch to its bodies. */
+export function generateProbe(g: ProbeContext): void {
+  if (g.syscall) generateSyscallDispatch(g, g.syscall.event, g.syscall.layout, () => emitBody(g));
+  else emitBody(g);
+}
+
+function emitBody(g: ProbeContext): void {
+  const { fn } = g;
+  const body = g.probe.probe;
+  fn.setLocation(body.span.line, body.span.column);
+  const special = g.targets[0]?.provider;
+  if (special !== 'BEGIN' && special !== 'END') returnIfStopped(g);
+  beginExits(g);
+  if (body.predicate) {
+    fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
+    const pass = fn.label('body');
+    const skip = fn.label('skip');
+    fn.beginScope();
+    const condition = truthy(fn, g.expr(body.predicate));
+    fn.endScope();
+    fn.condBr(condition, pass, skip);
+    fn.place(skip);
+    returnValue(g, 0);
+    fn.place(pass);
+  }
+  block(g, body.body);
+  endExits(g);
+}
+
+/** Returns from the program when the run has been stopped (see STOPPED_MAP). */
+function returnIfStopped(g: ProbeContext): void {
+  const { fn } = g;
+  fn.beginScope();
+  const key = fn.scratch(i32, 4);
+  fn.store(constInt(i32, 0), key, 4);
+  const p = fn.callHelper(Helper.mapLookupElem, i8p, [g.maps.address(STOPPED_MAP), fn.bitcast(key, i8p)]);
+  fn.endScope();
+  const check = fn.label('check');
+  const stop = fn.label('stopped');
+  const run = fn.label('running');
+  fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), check, run);
+  fn.place(check);
+  fn.condBr(fn.icmp('ne', fn.load(fn.bitcast(p, ptr(i64)), 8), constInt(i64, 0)), stop, run);
+  fn.place(stop);
+  fn.ret(constInt(i64, 0));
+  fn.place(run);
+}

@@ -1,0 +1,39 @@
+// Scratch variables ($x): a stack slot per variable, made on first use with its declared type,
+// and assignments to a variable or a map entry.
+import { mapName, type MapRef, type Variable, variableKey } from '../model/ast.js';
+import { sizeOf, type Type } from '../model/types.js';
+import { i64, type IrValue, ptr } from './ir/builder.js';
+import { irStorage, isAggregate, memset, normalize, storeInto, temp, toI64, type Val } from './values.js';
+import type { ProbeContext } from './context.js';
+import { mapKey, mapSpec, mapUpdate } from './map-ops.js';
+
+/** The stack slot of a variable (by variableKey), made on first use with its type in the probe. */
+export function variableSlot(g: ProbeContext, key: string, fallback: Type): { type: Type; slot: IrValue } {
+  let v = g.vars.get(key);
+  if (!v) {
+    const declared = g.program.variables.get(g.probe.probe)?.get(key)?.type ?? fallback;
+    v = { type: declared, slot: g.fn.alloca(irStorage(declared)) }; // lives for the whole probe
+    if (isAggregate(declared)) memset(g.fn, v.slot, sizeOf(declared));
+    g.vars.set(key, v);
+  }
+  return v;
+}
+
+export function storeVariable(g: ProbeContext, key: string, value: Val): void {
+  const v = variableSlot(g, key, value.type);
+  if (isAggregate(v.type)) storeInto(g.fn, v.slot, v.type, value);
+  else g.fn.store(normalize(g.fn, toI64(g.fn, value), v.type).ir, g.fn.bitcast(v.slot, ptr(i64)), 8);
+}
+
+/** `$x = v`, `@m[k] = v` (and `++`, `+=`, ...): stores the value in the variable or the map entry. */
+export function assignTo(g: ProbeContext, target: MapRef | Variable, value: Val): void {
+  if (target.kind === 'Variable') {
+    storeVariable(g, variableKey(target), value);
+    return;
+  }
+  const spec = mapSpec(g, mapName(target));
+  const key = mapKey(g, spec, target);
+  const slot = temp(g.fn, spec.valueType);
+  storeInto(g.fn, slot, spec.valueType, value);
+  mapUpdate(g, spec, key, slot);
+}
