@@ -7,21 +7,11 @@ import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
 import { generate } from '../../src/codegen/codegen.js';
 import { Helper } from '../../src/codegen/helpers.js';
-import { FakeKernel } from '../helpers/fake-kernel.js';
-
-/** The fake kernel, plus one binary with a function `main` for uprobes. */
-class KernelWithBinary extends FakeKernel {
-  override resolveBinary(name: string) {
-    return name === '/bin/demo' ? name : undefined;
-  }
-  override elfSymbols() {
-    return [{ name: 'main', address: 0x1000n, fileOffset: 0x1000n, size: 16n, type: 'func' as const }];
-  }
-}
+import { FakeKernelWithBinary } from '../helpers/fake-kernel.js';
 
 function compile(text: string, helperErrors = 0) {
   const parsed = parse(text);
-  const kernel = new KernelWithBinary();
+  const kernel = new FakeKernelWithBinary();
   const checked = typecheck(parsed.program, kernel, { helperErrors });
   expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return generate(checked.program!, kernel, { helperErrors });

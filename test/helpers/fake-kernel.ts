@@ -61,3 +61,13 @@ export class FakeKernel implements KernelInfo {
     return false;
   }
 }
+
+/** The fake kernel, plus one binary, /bin/demo, with a function `main` for uprobes. */
+export class FakeKernelWithBinary extends FakeKernel {
+  override resolveBinary(name: string) {
+    return name === '/bin/demo' ? name : undefined;
+  }
+  override elfSymbols() {
+    return [{ name: 'main', address: 0x1000n, fileOffset: 0x1000n, size: 16n, type: 'func' as const }];
+  }
+}
