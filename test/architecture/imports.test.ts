@@ -160,6 +160,26 @@ describe('import rules of src/', () => {
     expect(fileCycles()).toEqual([...KNOWN_FILE_CYCLES].sort());
   });
 
+  it('other folders reach codegen only through codegen.ts, helpers.ts and maps.ts', () => {
+    const face = ['codegen/codegen.ts', 'codegen/helpers.ts', 'codegen/maps.ts'];
+    const inner = between.filter((i) => folderOf(i.to) === 'codegen' && !face.includes(i.to));
+    expect(inner.map((i) => `${i.from} → ${i.to}`)).toEqual([]);
+  });
+
+  it("codegen's concerns import only those above them in docs/ARCHITECTURE.md's table", () => {
+    const doc = readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8');
+    const section = doc.split(/^## Inside codegen$/m)[1]?.split(/^## /m)[0] ?? '';
+    const order = [...section.matchAll(/^\| `([\w-]+\.ts)` \|/gm)].map((m) => `codegen/${m[1]}`);
+    // The table lists every file of src/codegen but the driver and the leaves every file may use.
+    const leaves = ['codegen/helpers.ts', 'codegen/maps.ts', 'codegen/ir/builder.ts'];
+    const files = (readdirSync(join(SRC, 'codegen'), { recursive: true }) as string[]).map((f) => `codegen/${f}`)
+      .filter((f) => f.endsWith('.ts') && f !== 'codegen/codegen.ts' && !leaves.includes(f));
+    expect([...order].sort()).toEqual(files.sort());
+    const upward = IMPORTS.filter((i) => order.includes(i.from) && !leaves.includes(i.to) && folderOf(i.to) === 'codegen')
+      .filter((i) => !(order.indexOf(i.to) >= 0 && order.indexOf(i.to) < order.indexOf(i.from)));
+    expect(upward.map((i) => `${i.from} → ${i.to}`)).toEqual([]);
+  });
+
   it("docs/ARCHITECTURE.md's table of what each folder imports is the source's", () => {
     const doc = readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8');
     const section = doc.split(/^## Import rules$/m)[1]?.split(/^## /m)[0] ?? '';
