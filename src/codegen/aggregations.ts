@@ -1,8 +1,6 @@
 // Aggregations (count, sum, avg, min, max, stats, hist, lhist): the per-CPU map update, the
 // buckets as bpftrace 0.17 computes them, and an aggregation's value read in a probe (every
 // possible CPU's share combined).
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { type Call, mapName, type MapRef } from '../model/ast.js';
 import { alignUp, sizeOf } from '../model/types.js';
 import { lhistBucketCount, type MapSpec } from '../model/program.js';
@@ -12,28 +10,6 @@ import { memset, toI64 } from './values.js';
 import type { ProbeContext } from './context.js';
 import { sendHelperError } from './events.js';
 import { lookup, mapKey, mapPointer, mapSpec, mapUpdate } from './map-ops.js';
-
-/**
- * CPUs this machine can have (/sys/devices/system/cpu/possible, e.g. `0-3`), as libbpf counts
- * them; read when first needed (not while the start-up snapshot is built).
- */
-let possibleCpuCount: number | undefined;
-function possibleCpus(): number {
-  if (possibleCpuCount === undefined) {
-    try {
-      const ranges = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',');
-      possibleCpuCount = Math.max(...ranges.map((r) => Number(r.split('-').at(-1)) + 1));
-    } catch {
-      possibleCpuCount = availableParallelism();
-    }
-  }
-  return possibleCpuCount;
-}
-
-/** The CPUs whose shares an aggregation's value adds up. */
-function cpuCount(g: ProbeContext): number {
-  return g.options.possibleCpus ?? possibleCpus();
-}
 
 /**
  * The value of a count/sum/avg/min/max map entry, as it prints: the maps are per CPU, so every
@@ -46,7 +22,7 @@ export function aggregationValue(g: ProbeContext, spec: MapSpec, key: IrValue): 
   const second = fn.scratch(i64, 8);
   fn.store(constInt(i64, 0), first, 8);
   fn.store(constInt(i64, 0), second, 8);
-  for (let cpu = 0; cpu < cpuCount(g); cpu++) {
+  for (let cpu = 0; cpu < g.kernel.possibleCpus(); cpu++) {
     const p = fn.callHelper(Helper.mapLookupPercpuElem, i8p, [mapPointer(g, spec.name), key, constInt(i64, cpu)]);
     const add = fn.label('cpushare');
     const next = fn.label('cpunext');

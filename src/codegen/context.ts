@@ -22,8 +22,6 @@ export interface CodegenOptions {
   readonly sourceName?: string;
   /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
-  /** Possible CPUs: reading an aggregation in a probe adds up every CPU's share. Default: this machine's. */
-  readonly possibleCpus?: number;
 }
 
 /** Read sites counted one by one; further sites share the last slot. */

@@ -105,6 +105,8 @@ export interface KernelInfo {
   libraryDependencies?(path: string): readonly string[];
   /** Kernel feature probes, e.g. 'kprobes' (kprobe PMU / kprobe_events), 'kfunc', 'hardware'. */
   hasFeature(feature: 'kprobes' | 'kfunc' | 'hardware' | 'iter' | 'uprobes'): boolean;
+  /** How many CPUs the machine can have (a per-CPU map holds a value for each). */
+  possibleCpus(): number;
   /** Which kernel this is (release, build id, BTF), for the compile cache's key. Optional. */
   identity?(): string;
 }

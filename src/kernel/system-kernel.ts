@@ -2,6 +2,7 @@
 // use and kept.
 import { headerMacros } from './headers.js';
 import { kernelIdentity } from './identity.js';
+import { possibleCpus } from './cpus.js';
 import { existsSync } from 'node:fs';
 import type { Type } from '../model/types.js';
 import { Btf, VMLINUX_BTF } from './btf.js';
@@ -225,6 +226,10 @@ export class SystemKernel implements KernelInfo {
       this.features.set(feature, v);
     }
     return v;
+  }
+
+  possibleCpus(): number {
+    return possibleCpus();
   }
 
   identity(): string {

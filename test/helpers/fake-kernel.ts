@@ -60,6 +60,9 @@ export class FakeKernel implements KernelInfo {
   hasFeature() {
     return false;
   }
+  possibleCpus() {
+    return 2;
+  }
 }
 
 /** The fake kernel, plus one binary, /bin/demo, with a function `main` for uprobes. */
