@@ -84,6 +84,20 @@ export function argsFieldsUsed(probe: Probe): Set<string> | undefined {
   return whole ? undefined : fields;
 }
 
+/** Whether `probe` is read in the body of a for loop (a callback of its own). */
+export function probeReadInLoop(probe: Probe): boolean {
+  let found = false;
+  walk([probe.predicate, probe.body], (node) => {
+    if (node.kind !== 'ForStmt' && node.kind !== 'ForRangeStmt') return undefined;
+    walk((node as { body?: unknown }).body, (n) => {
+      if (n.kind === 'Builtin' && (n as { name?: string }).name === 'probe') found = true;
+      return found ? 'stop' : undefined;
+    });
+    return found ? 'stop' : false;
+  });
+  return found;
+}
+
 /** Splits each probe's targets into the programs to generate. */
 export function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] {
   const plans: Plan[] = [];

@@ -9,7 +9,7 @@ import { Helper } from './helpers.js';
 import { syscallNamesMap } from './maps.js';
 import { memcpy, memset, temp, type Val } from './values.js';
 import type { ProbeContext, SyscallLayout } from './context.js';
-import { argsFieldsUsed, type SyscallEvent } from './plan.js';
+import { argsFieldsUsed, probeReadInLoop, type SyscallEvent } from './plan.js';
 import { readKernel } from './memory.js';
 
 /** Value size of the syscall names maps (syscallNamesMap()). */
@@ -55,8 +55,9 @@ export function generateSyscallDispatch(g: ProbeContext, event: SyscallEvent, la
   const cases: { nr: number; label: Label }[] = [];
   const bodies: { label: Label; targets: readonly ProbeTarget[] }[] = [];
   // Targets share code when the `args` fields the probe reads sit at the same offsets (`probe`
-  // is looked up by syscall number); the code is emitted once per distinct layout.
-  const used = argsFieldsUsed(g.probe.probe);
+  // is looked up by syscall number); the code is emitted once per distinct layout. A for loop's
+  // callback has no syscall number to look `probe` up by: code that reads it there is per target.
+  const used = probeReadInLoop(g.probe.probe) ? undefined : argsFieldsUsed(g.probe.probe);
   const layouts = new Map<string, ProbeTarget[]>();
   for (const t of all) {
     let key = used ? '' : t.name;

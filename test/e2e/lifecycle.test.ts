@@ -98,7 +98,9 @@ describe.skipIf(!haveCc || !onX64)('syscall tracepoints through one raw tracepoi
       'tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_open,tracepoint:syscalls:sys_enter_open_tree,',
       'tracepoint:syscalls:sys_enter_openat2 /comm == "tlwork"/ { @names[probe, str(args->filename)] = count(); }',
       'tracepoint:syscalls:sys_exit_openat,tracepoint:syscalls:sys_exit_close,tracepoint:syscalls:sys_exit_getpid',
-      ' /comm == "tlwork"/ { @ret[probe, args->__syscall_nr, args->ret < 0 ? args->ret : (args->ret > 100 ? 100 : args->ret)] = count(); }',
+      ' /comm == "tlwork"/ { @ret[probe, args->__syscall_nr, args->ret < 0 ? args->ret : (args->ret > 100 ? 100 : args->ret)] = count();',
+      // `probe` in a for loop's callback, which cannot look the name up by syscall number.
+      '  for ($i : 0..1) { @inloop[probe] = count(); } }',
     ].join('\n');
     const perf = await traceWorkload(program, { TRACELET_SYSCALL_DISPATCH: 'never' });
     const raw = await traceWorkload(program, { TRACELET_SYSCALL_DISPATCH: 'always' });
@@ -109,6 +111,7 @@ describe.skipIf(!haveCc || !onX64)('syscall tracepoints through one raw tracepoi
     // without O_CREAT, syscall 257. (The first read of the name may fault: both forms say so.)
     expect(raw.stdout).toMatch(/@open\[tracepoint:syscalls:sys_enter_openat, 4294967196, \/dev\/null, 524288, 0, 257\]: \d/);
     expect(raw.stdout).toContain('@ret[tracepoint:syscalls:sys_exit_close, 3, -9]: 1');
+    expect(raw.stdout).toContain('@inloop[tracepoint:syscalls:sys_exit_close]: ');
   });
 });
 
