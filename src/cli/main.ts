@@ -7,7 +7,9 @@ import type { Expr, Include, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { typecheck } from '../typecheck/check.js';
-import { generate, stackMapKeys, type CodegenOptions, type SyscallDispatchMode } from '../codegen/codegen.js';
+import { generate, stackMapKeys, type CodegenOptions, type GeneratedProgram, type MapFds, type SyscallDispatchMode, type SyscallEvent } from '../codegen/codegen.js';
+import { explain, explainStatement } from '../explain/explain.js';
+import { explainIr } from '../explain/ir.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
@@ -50,6 +52,7 @@ interface Options {
   include: string[];
   emitElf?: string;
   completion?: 'bash' | 'zsh';
+  explain?: 'bpf' | 'ir';
 }
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
@@ -136,6 +139,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object to FILE and exit')
+    .addOption(new Option('--explain [what]', 'print each statement with the BPF instructions (or, with =ir, the LLVM IR) it compiles to, the helpers and the maps, and exit').choices(['bpf', 'ir']))
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
@@ -145,7 +149,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   try {
     // bpftrace spells -l -v as -lv: split it so -l still takes the pattern after it.
-    program.parse(argv.flatMap((a) => (a === '-lv' || a === '-vl' ? ['-v', '-l'] : [a])), { from: 'user' });
+    // A bare --explain takes no value: the program file after it stays the program file.
+    program.parse(argv.flatMap((a) => (a === '-lv' || a === '-vl' ? ['-v', '-l'] : a === '--explain' ? ['--explain=bpf'] : [a])), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     throw e;
@@ -228,12 +233,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
 
   // Before tracefs or the kernel is asked anything: else a missing permission shows up as an
-  // unknown tracepoint. --emit-llvm and --emit-elf work without root.
-  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
+  // unknown tracepoint. --emit-llvm, --emit-elf and --explain work without root.
+  const offline = Boolean(opts.emitLlvm || opts.emitElf || opts.explain);
+  if (!offline && !canLoadBpf()) return needsRoot();
   const kernel = new SystemKernel({ includeDirs: opts.I });
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
   const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
-  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
+  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.explain && !opts.d) {
     stderr(`tracelet: ${early}\n`);
     return ExitCode.runtimeError;
   }
@@ -261,7 +267,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!checked.program) return ExitCode.programError;
 
   const codegenOptions: CodegenOptions = {
-    sourceName: source.name, helperErrors: opts.k, syscallDispatch: syscallDispatchFromEnv(),
+    sourceName: source.name, sourceText: source.text, helperErrors: opts.k, syscallDispatch: syscallDispatchFromEnv(),
   };
   if (opts.d) {
     // As bpftrace -d/-dd: a dry run that shows each stage (-d: the IR after optimisation only).
@@ -273,6 +279,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     const ir = placeholderIr(checked.program, kernel, codegenOptions);
     if (opts.d > 1) writeAll(1, `\nBefore optimization\n-------------------\n\n${ir}\nAfter optimization\n------------------\n\n`);
     writeAll(1, native().optimizeIR(ir));
+    return ExitCode.ok;
+  }
+
+  if (opts.explain) {
+    const object = objectToExplain(checked.program, kernel, codegenOptions);
+    const input = { ...object, source, program: checked.program };
+    writeAll(1, opts.explain === 'ir' ? explainIr(native().optimizeIR(object.ir), input) : explain(input));
     return ExitCode.ok;
   }
 
@@ -369,7 +382,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(`tracelet: ${(e as Error).message}\n`);
       return ExitCode.runtimeError;
     }
-    stderr(describeLoadError(e as Error, session, source));
+    // The object that failed, compiled again from the IR the session generated (real map fds).
+    const typed = checked.program;
+    const explainAt = (name: string, line: number, column: number): string => explainStatement({
+      elf: native().compileIR(session.ir), source, program: typed, programs: [session.programNamed(name)!], mapNames: session.mapNamesByFd(),
+    }, name, line, column);
+    stderr(describeLoadError(e as Error, session, source, explainAt));
     return ExitCode.programError;
   }
   if (opts.dryRun) {
@@ -430,9 +448,31 @@ function needsRoot(): number {
  * The options are those the run would use, so the code is the same but for the fds.
  */
 function placeholderIr(program: TypedProgram, kernel: SystemKernel, options: CodegenOptions): string {
+  return generate(program, kernel, placeholderFds(program).fds, options).ir;
+}
+
+/** Map fds that stand for maps not created yet, and the name of the map each stands for. */
+function placeholderFds(program: TypedProgram): { fds: MapFds; names: Map<number, string> } {
   const fakeFds = new Map([...program.maps.keys()].map((name, i) => [name, 100 + i]));
   const fakeStacks = new Map(stackMapKeys(program).map((s, i) => [s.key, 200 + i]));
-  return generate(program, kernel, { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stacks: fakeStacks }, options).ir;
+  const names = new Map<number, string>([
+    ...[...fakeFds].map(([name, fd]): [number, string] => [fd, name]),
+    ...[...fakeStacks].map(([key, fd]): [number, string] => [fd, `stack map ${key}`]),
+    [98, 'tl_events'], [99, 'tl_counters'], [97, 'tl_readfail'], [96, 'tl_stopped'],
+    [95, 'tl_sys_enter'], [94, 'tl_sys_exit'],
+  ]);
+  const syscallNames = (event: SyscallEvent): number => (event === 'sys_enter' ? 95 : 94);
+  return { fds: { maps: fakeFds, ringbuf: 98, counters: 99, readFailures: 97, stopped: 96, stacks: fakeStacks, syscallNames }, names };
+}
+
+/**
+ * The object --explain reads: today the --emit-elf path's (placeholder fds, named back), which is
+ * what runs but for the fds. (Issue 12: take it from the single compile() driver instead.)
+ */
+function objectToExplain(program: TypedProgram, kernel: SystemKernel, options: CodegenOptions): { elf: Buffer; ir: string; programs: GeneratedProgram[]; mapNames: Map<number, string> } {
+  const { fds, names } = placeholderFds(program);
+  const generated = generate(program, kernel, fds, options);
+  return { elf: native().compileIR(generated.ir), ir: generated.ir, programs: [...generated.programs], mapNames: names };
 }
 
 /** A -d section as bpftrace prints one: a blank line, the title, a rule, the text and a blank line. */

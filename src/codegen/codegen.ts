@@ -140,6 +140,8 @@ export interface CodegenOptions {
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
+  /** The script's text, embedded in the debug info (BTF line_info then carries its lines). */
+  readonly sourceText?: string;
   /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
   /** The -c child's pid (`cpid`). */
@@ -286,7 +288,7 @@ export function generate(
   fds: MapFds,
   options: CodegenOptions = {},
 ): CodegenResult {
-  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin'));
+  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin', options.sourceText));
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   module.declare('declare i64 @llvm.bpf.pseudo(i64, i64)');
@@ -653,6 +655,7 @@ class ProbeGenerator {
     this.beginExits();
     if (body.predicate) {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
+      fn.setLocation(body.predicate.span.line, body.predicate.span.column);
       const pass = fn.label('body');
       const skip = fn.label('skip');
       fn.beginScope();
@@ -664,6 +667,8 @@ class ProbeGenerator {
       fn.place(pass);
     }
     this.block(body.body);
+    // The failure counting every exit goes through belongs to the probe, not its last statement.
+    fn.setLocation(body.span.line, body.span.column);
     this.endExits();
   }
 

@@ -182,6 +182,16 @@ export class Session {
     return this.programs.find((p) => p.name === name);
   }
 
+  /** What each map fd of the generated code stands for (--explain names map loads with it). */
+  mapNamesByFd(): Map<number, string> {
+    return new Map<number, string>([
+      ...[...this.mapFds].map(([name, fd]): [number, string] => [fd, name]),
+      ...[...this.stackFds].map(([key, s]): [number, string] => [s.fd, `stack map ${key}`]),
+      ...[...this.syscallNameFds].map(([event, fd]): [number, string] => [fd, `tl_${event}`]),
+      [this.ringbufFd, 'tl_events'], [this.countersFd, 'tl_counters'], [this.readFailuresFd, 'tl_readfail'], [this.stoppedFd, 'tl_stopped'],
+    ]);
+  }
+
   /** Creates the maps, generates and compiles the code, and loads it (nothing attached yet). */
   load(): void {
     const unavailable = unavailableProbe(this.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), this.kernel);
@@ -209,7 +219,7 @@ export class Session {
         syscallNames: (event) => this.syscallNamesMap(event),
       }, {
         startNs: process.hrtime.bigint(), cpid: this.options.cpid,
-        sourceName: this.options.sourceName, helperErrors: this.options.helperErrors,
+        sourceName: this.options.sourceName, sourceText: this.options.sourceText, helperErrors: this.options.helperErrors,
         syscallDispatch: this.options.syscallDispatch,
       });
       (this as { ir: string }).ir = generated.ir;
