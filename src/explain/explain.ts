@@ -75,7 +75,7 @@ export function explainProgram(object: ObjectProgram, input: ExplainInput, only?
   const attached = meta ? meta.targets.map((t) => t.name) : [];
   const shown = attached.length > 3 ? [...attached.slice(0, 3), `... (${attached.length} in all)`] : attached;
   out.push(`${object.name}: ${shown.join(', ') || object.section}  [section ${object.section}, ${total} instructions]`);
-  let current = -1;
+  let current: string | undefined;
   let k = 0;
   const helpers = new Map<number, number>();
   for (const insn of insns) {
@@ -83,10 +83,10 @@ export function explainProgram(object: ObjectProgram, input: ExplainInput, only?
     k = placeAt(object.lines, insn.index, k);
     const info = object.lines[k];
     if (only && (info?.line !== only.line || info.column !== only.column)) continue;
-    if (info && k !== current && info.line > 0) {
-      out.push(sourceAt(meta?.probe.probe, input.source.text, info.line, info.column));
-      current = k;
-    }
+    // Line info may change where the source shown does not (column 0, then the probe's column).
+    const header = info && info.line > 0 ? sourceAt(meta?.probe.probe, input.source.text, info.line, info.column) : current;
+    if (header !== current) out.push(header!);
+    current = header;
     out.push(instructionText(insn, input.mapNames, total));
   }
   if (!only && helpers.size > 0) {
