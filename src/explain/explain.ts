@@ -2,6 +2,7 @@
 // program, the statements of its probe, each followed by the BPF instructions compiled from it
 // (from the object's BTF line info); then the helpers it calls; then every map with its layout.
 import type { Probe, Stmt } from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
 import { tupleLayout, typeName } from '../model/types.js';
 import { walk } from '../model/walk.js';
@@ -21,27 +22,42 @@ export interface ExplainInput {
 
 const STATEMENTS = new Set(['ExprStmt', 'AssignStmt', 'IfStmt', 'WhileStmt', 'ForStmt', 'UnrollStmt', 'JumpStmt']);
 
+interface Statement {
+  readonly line: number;
+  readonly column: number;
+  /** Its first line of text: `@start[tid] = nsecs`, `/pid > 1/` for a predicate. */
+  readonly text: string;
+}
+
+/** The predicate and statements of a probe, in source order. */
+function statementsOf(probe: Probe, text: string): Statement[] {
+  const firstLine = (span: Span): string => text.slice(span.start, span.end).split('\n')[0]!.trim();
+  const found: Statement[] = [];
+  const p = probe.predicate?.span;
+  if (p) found.push({ line: p.line, column: p.column, text: `/${firstLine(p)}/` });
+  walk(probe.body, (node) => {
+    const s = node as Stmt;
+    if (STATEMENTS.has(s.kind)) found.push({ line: s.span.line, column: s.span.column, text: firstLine(s.span) });
+  });
+  return found.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
 /**
  * What a debug location (line:column) of a probe's code stands for, as `  12 | @start[tid] = nsecs`:
  * the statement or predicate that starts there; else, on the probe's first line, its attach
  * points (the checks every probe begins with); else the whole line.
  */
 export function sourceAt(probe: Probe | undefined, text: string, line: number, column: number): string {
-  const firstLine = (start: number, end: number): string => text.slice(start, end).split('\n')[0]!.trim();
-  let found: string | undefined;
-  if (probe) {
-    walk(probe.body, (node) => {
-      const s = node as Stmt;
-      if (STATEMENTS.has(s.kind) && s.span.line === line && s.span.column === column) found = firstLine(s.span.start, s.span.end);
-    });
-    const p = probe.predicate?.span;
-    if (!found && p && p.line === line && p.column === column) found = `/${firstLine(p.start, p.end)}/`;
-    if (!found && line === probe.span.line) {
-      const points = probe.attachPoints;
-      found = firstLine(points[0]!.span.start, points[points.length - 1]!.span.end);
-    }
+  let found = probe && statementsOf(probe, text).find((s) => s.line === line && s.column === column)?.text;
+  if (probe && !found && line === probe.span.line) {
+    const points = probe.attachPoints;
+    found = text.slice(points[0]!.span.start, points[points.length - 1]!.span.end).split('\n')[0]!.trim();
   }
-  return `${String(line).padStart(5)} | ${found ?? text.split('\n')[line - 1]?.trim() ?? ''}`;
+  return sourceLine(line, found ?? text.split('\n')[line - 1]?.trim() ?? '');
+}
+
+function sourceLine(line: number, text: string): string {
+  return `${String(line).padStart(5)} | ${text}`;
 }
 
 /** The line info that applies at an instruction: the last entry at or before it. */
@@ -89,7 +105,14 @@ export function explainProgram(object: ObjectProgram, input: ExplainInput, only?
     current = header;
     out.push(instructionText(insn, input.mapNames, total));
   }
-  if (!only && helpers.size > 0) {
+  if (only) return out.join('\n');
+  // A scratch variable may live in a register: its statement's code is that of where it is used.
+  const placed = new Set(object.lines.map((l) => `${l.line}:${l.column}`));
+  const folded = meta ? statementsOf(meta.probe.probe, input.source.text).filter((st) => !placed.has(`${st.line}:${st.column}`)) : [];
+  if (folded.length > 0) {
+    out.push('  no instructions of their own (folded into the code that uses them):', ...folded.map((st) => sourceLine(st.line, st.text)));
+  }
+  if (helpers.size > 0) {
     out.push(`  helpers called: ${[...helpers].map(([id, n]) => `${helperName(id)} (${n}x)`).join(', ')}`);
   }
   return out.join('\n');

@@ -11,7 +11,7 @@ function locations(ir: string): Map<string, { line: number; column: number }> {
   return found;
 }
 
-export function explainIr(ir: string, input: Pick<ExplainInput, 'source' | 'programs'>): string {
+export function explainIr(ir: string, input: Pick<ExplainInput, 'source' | 'programs' | 'mapNames'>): string {
   const places = locations(ir);
   const out: string[] = [];
   let current: string | undefined;
@@ -38,7 +38,10 @@ export function explainIr(ir: string, input: Pick<ExplainInput, 'source' | 'prog
       lastHeader = header;
       current = dbg![1];
     }
-    out.push(`        ${line.replace(/, !dbg !\d+/, '').trim()}`);
+    // A map's address is an fd to LLVM (llvm.bpf.pseudo(BPF_PSEUDO_MAP_FD, fd)): name the map.
+    const map = /@llvm\.bpf\.pseudo\(i64 1, i64 (\d+)\)/.exec(line);
+    const name = map ? input.mapNames.get(Number(map[1])) : undefined;
+    out.push(`        ${line.replace(/, !dbg !\d+/, '').trim()}${name ? `   ; map ${name}` : ''}`);
   }
   return `${out.join('\n').trimStart()}\n`;
 }

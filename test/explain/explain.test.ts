@@ -19,19 +19,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** A run of instruction lines: `      12: r1 = map[@calls]`. */
 const INSNS = '( +\\d+: .+\\n)+';
 
-/** The maps a script names, and the lines holding a statement of a probe (but `$x = ...`). */
-function scriptParts(text: string): { maps: Set<string>; lines: number[] } {
+/** The maps a script names; the lines holding a statement of a probe, and those of `$x = ...`. */
+function scriptParts(text: string): { maps: Set<string>; lines: Set<number>; scratch: Set<number> } {
   const maps = new Set<string>();
   const lines = new Set<number>();
+  const scratch = new Set<number>();
   for (const probe of parse(text, { params: ['/bin/true'] }).program.probes) {
     walk(probe.body, (node) => {
       if (node.kind === 'MapRef') maps.add(mapName(node as MapRef));
-      // A scratch variable's value may live in a register, its code merged into where it is used.
       const s = node as Stmt;
-      if (s.kind.endsWith('Stmt') && s.kind !== 'BlockStmt' && !(s.kind === 'AssignStmt' && s.target.kind === 'Variable')) lines.add(s.span.line);
+      if (s.kind === 'AssignStmt' && s.target.kind === 'Variable') scratch.add(s.span.line);
+      else if (s.kind.endsWith('Stmt') && s.kind !== 'BlockStmt') lines.add(s.span.line);
     });
   }
-  return { maps, lines: [...lines] };
+  return { maps, lines, scratch };
 }
 
 describe('--explain', () => {
@@ -66,11 +67,19 @@ describe('--explain', () => {
     expect(r.stdout).toContain('      key:   (uint64, string[16]) = { uint64 at 0, string[16] at 8 } (24 bytes)');
   });
 
+  it('lists the statements whose code is folded into the code that uses them', () => {
+    const r = runTracelet(['--explain', '-e', 'BEGIN { $a = 1; @x = $a; }']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('\n  no instructions of their own (folded into the code that uses them):\n    1 | $a = 1\n');
+    expect(r.stdout).toMatch(/\n {4}1 \| @x = \$a\n +\d+: /);
+  });
+
   it('--explain=ir shows the LLVM IR of each statement', () => {
     const r = runTracelet(['--explain=ir', '-e', 'BEGIN { @x = 1; printf("%d\\n", @x); }']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^tl_begin_0:\n/);
     expect(r.stdout).toMatch(/\n {4}1 \| @x = 1\n( {8}.+\n)*? {8}%t\d+ = call i64 inttoptr \(i64 2 to /);
+    expect(r.stdout).toMatch(/ = (tail )?call i64 @llvm\.bpf\.pseudo\(i64 1, i64 \d+\) {3}; map @x\n/);
     expect(r.stdout).toMatch(/\n {4}1 \| printf\("%d\\n", @x\)\n( {8}.+\n)*? {8}%t\d+ = call i8\* inttoptr \(i64 131 to /);
   });
 
@@ -85,11 +94,13 @@ describe('--explain', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^tl_\\w+: .+\\n {3,}\\d+ \\| .+\\n${INSNS}`));
-      // Every map the script names is described, and every line with a statement is shown.
-      const { maps, lines } = scriptParts(text);
+      // Every map the script names is described; every line with a statement is shown with its
+      // instructions (a scratch variable's may be folded into the code that uses it).
+      const { maps, lines, scratch } = scriptParts(text);
       for (const map of maps) expect(r.stdout, map).toContain(`\n  ${map}: `);
-      const shown = new Set([...r.stdout.matchAll(/^ +(\d+) \| /gm)].map((m) => Number(m[1])));
-      const missing = lines.filter((line) => !shown.has(line));
+      const withCode = new Set([...r.stdout.matchAll(/^ +(\d+) \| .*\n +\d+: /gm)].map((m) => Number(m[1])));
+      const listed = new Set([...r.stdout.matchAll(/^ +(\d+) \| /gm)].map((m) => Number(m[1])));
+      const missing = [...lines].filter((line) => !withCode.has(line)).concat([...scratch].filter((line) => !listed.has(line)));
       expect(missing).toEqual([]);
     });
   });
