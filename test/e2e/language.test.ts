@@ -41,6 +41,7 @@ describe('language', () => {
     expect(r.stderr).toContain('hint: run with --explain');
     // The --explain view of the refused statement: its line, then its instructions.
     expect(r.stderr).toMatch(/\nthe code of this statement:\ntl_begin_0: BEGIN .*\n {4}3 \| @x\[\$i\] = 1\n( +\d+: .*\n)+/);
+    expect(r.stderr).toMatch(/ = map\[@x\]\n/);
     expect(r.stderr).toContain('\nthe verifier said:\n');
   });
 
