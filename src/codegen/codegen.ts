@@ -50,7 +50,7 @@ export interface CodegenResult {
 }
 
 export function generate(program: TypedProgram, kernel: KernelInfo, options: CodegenOptions = {}): CodegenResult {
-  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin'));
+  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin', options.sourceText));
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   const maps = new ModuleMaps(module, program, counterSlots(program.maps));

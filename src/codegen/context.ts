@@ -20,6 +20,8 @@ export interface CodegenOptions {
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
+  /** The script's text, embedded in the debug info (BTF line_info then carries its lines). */
+  readonly sourceText?: string;
   /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
 }

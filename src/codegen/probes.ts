@@ -24,6 +24,7 @@ function emitBody(g: ProbeContext): void {
   beginExits(g);
   if (body.predicate) {
     fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
+    fn.setLocation(body.predicate.span.line, body.predicate.span.column);
     const pass = fn.label('body');
     const skip = fn.label('skip');
     fn.beginScope();
@@ -35,6 +36,8 @@ function emitBody(g: ProbeContext): void {
     fn.place(pass);
   }
   block(g, body.body);
+  // The failure counting every exit goes through belongs to the probe, not its last statement.
+  fn.setLocation(body.span.line, body.span.column);
   endExits(g);
 }
 
