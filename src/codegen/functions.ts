@@ -1,6 +1,8 @@
-// Calls of built-in functions other than aggregations: events (printf, print, exit, ...),
-// delete, str, and the value functions (ksym, buf, ntop, macaddr, strncmp, join, ...).
+// Calls of built-in functions: the code of each, one entry per function of src/model/functions.ts
+// (FUNCTION_CODE): events (printf, print, exit, ...), delete, str, and the value functions (ksym,
+// buf, ntop, macaddr, strncmp, join, ...). Aggregations are map updates (aggregations.ts).
 import { type Call, mapName, type MapRef } from '../model/ast.js';
+import { functionNamed, type FunctionName } from '../model/functions.js';
 import { sizeOf, type Type, UINT64 } from '../model/types.js';
 import { JOIN_ARG_SIZE, JOIN_ARGS } from '../model/program.js';
 import { signalNumber } from '../kernel/signals.js';
@@ -14,181 +16,235 @@ import { probeRead, spaceOf } from './memory.js';
 import { mapKey, mapPointer, mapSpec } from './map-ops.js';
 import { stack, userAddress } from './builtins.js';
 
+/** The code of a call of a built-in function: the value it returns (0 when it returns nothing). */
+type FunctionCode = (g: ProbeContext, c: Call, type: Type) => Val;
+
 export function call(g: ProbeContext, c: Call, type: Type): Val {
-  const { fn } = g;
-  const none: Val = { type, ir: constInt(i64, 0) };
-  switch (c.name) {
-    case 'printf':
-      eventWithArgs(g, c, c.args.slice(1));
-      return none;
-    case 'print': {
-      const spec = g.program.eventOf.get(c)!;
-      if (spec.kind === 'print_map') emitEvent(g, spec, () => {}, false);
-      else eventWithArgs(g, c, [c.args[0]!]);
-      return none;
-    }
-    case 'time': case 'clear': case 'zero':
-      emitEvent(g, g.program.eventOf.get(c)!, () => {}, false);
-      return none;
-    case 'exit':
-      // Wake the reader at once: the session stops on this event.
-      emitEvent(g, g.program.eventOf.get(c)!, () => {}, true);
-      return none;
-    case 'delete': {
-      const target = c.args[0] as MapRef;
-      const spec = mapSpec(g, mapName(target));
-      const key = mapKey(g, spec, target, c.args.length === 2 ? [c.args[1]!] : undefined);
-      fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
-      return none;
-    }
-    case 'str': {
-      const size = sizeOf(type);
-      const text = callConstant(g, c);
-      if (text instanceof Uint8Array) return { type, ir: stringConstant(fn, text, size) };
-      const src = g.expr(c.args[0]!);
-      if (src.type.kind === 'string') {
-        if (size >= sizeOf(src.type)) return src;
-        // Cut to size - 1 characters and the terminator.
-        const cut = temp(fn, type);
-        memcpy(fn, cut, src.ir, size - 1);
-        fn.store(constInt(i8, 0), fn.byteOffset(cut, size - 1), 1);
-        return { type, ir: cut };
-      }
-      const out = temp(fn, type);
-      memset(fn, out, size);
-      let limit: IrValue = constInt(i64, size);
-      if (c.args[1]) {
-        // str(p, n) keeps n characters: it reads n + 1 bytes including the terminator, as bpftrace does.
-        const n = fn.binary('add', toI64(fn, g.expr(c.args[1])), constInt(i64, 1));
-        const tooBig = fn.icmp('ugt', n, constInt(i64, size));
-        limit = fn.select(tooBig, constInt(i64, size), n);
-      }
-      probeRead(g, out, limit, toI64(fn, src), spaceOf(g, src), { string: true });
-      return { type, ir: out };
-    }
-    default:
-      return valueFunction(g, c, type) ?? none;
-  }
+  const name = functionNamed(c.name);
+  return name ? FUNCTION_CODE[name](g, c, type) : nothing(type);
 }
 
-function valueFunction(g: ProbeContext, c: Call, type: Type): Val | undefined {
+function nothing(type: Type): Val {
+  return { type, ir: constInt(i64, 0) };
+}
+
+/** Sends the call's event with its arguments from `first` on (printf, cat, system: after the format). */
+function eventFrom(first: number): FunctionCode {
+  return (g, c, type) => {
+    eventWithArgs(g, c, c.args.slice(first));
+    return nothing(type);
+  };
+}
+
+/** Sends the call's event, which has no fields (time, clear, zero, print of a map, exit). */
+function bareEvent(wake: boolean): FunctionCode {
+  return (g, c, type) => {
+    emitEvent(g, g.program.eventOf.get(c)!, () => {}, wake);
+    return nothing(type);
+  };
+}
+
+/** The value of the first argument as an integer: `type` alone tells the printer what it is. */
+const firstArgument: FunctionCode = (g, c, type) => ({ type, ir: toI64(g.fn, g.expr(c.args[0]!)) });
+
+/** A value the checker computed (kaddr, uaddr, cgroupid). */
+const constantValue: FunctionCode = (g, c, type) => {
+  const v = callConstant(g, c);
+  return { type, ir: constInt(i64, typeof v === 'bigint' ? v : 0n) };
+};
+
+/** Aggregations are map updates (aggregations.ts): they are no expressions. */
+const aggregation: FunctionCode = (_g, _c, type) => nothing(type);
+
+/**
+ * The code of each function, keyed by its record in src/model/functions.ts (aggregations:
+ * aggregate() in aggregations.ts).
+ */
+const FUNCTION_CODE = {
+  count: aggregation,
+  sum: aggregation,
+  avg: aggregation,
+  min: aggregation,
+  max: aggregation,
+  stats: aggregation,
+  hist: aggregation,
+  lhist: aggregation,
+  printf: eventFrom(1),
+  print: (g, c, type) => {
+    const spec = g.program.eventOf.get(c)!;
+    if (spec.kind === 'print_map') emitEvent(g, spec, () => {}, false);
+    else eventWithArgs(g, c, [c.args[0]!]);
+    return nothing(type);
+  },
+  time: bareEvent(false),
+  clear: bareEvent(false),
+  zero: bareEvent(false),
+  // Wake the reader at once: the session stops on this event.
+  exit: bareEvent(true),
+  delete: (g, c, type) => {
+    const target = c.args[0] as MapRef;
+    const spec = mapSpec(g, mapName(target));
+    const key = mapKey(g, spec, target, c.args.length === 2 ? [c.args[1]!] : undefined);
+    g.fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
+    return nothing(type);
+  },
+  str,
+  buf,
+  join: (g, c, type) => {
+    join(g, c);
+    return nothing(type);
+  },
+  ksym: firstArgument,
+  usym: (g, c, type) => userAddress(g, toI64(g.fn, g.expr(c.args[0]!)), type),
+  kaddr: constantValue,
+  uaddr: constantValue,
+  reg: (g, c, type) => {
+    const name = c.args[0]?.kind === 'StringLiteral' ? c.args[0].value : 'ip';
+    return { type, ir: loadInt(g.fn, g.fn.byteOffset(g.fn.param(0), PT_REGS.get(name) ?? 0), UINT64) };
+  },
+  ntop,
+  pton: (g, c, type) => {
+    const { fn } = g;
+    const v = callConstant(g, c);
+    const out = temp(fn, type);
+    if (v instanceof Uint8Array) v.forEach((b, i) => fn.store(constInt(i8, b), fn.byteOffset(out, i), 1));
+    return { type, ir: out };
+  },
+  macaddr,
+  cgroupid: constantValue,
+  // Refused by the checker on this kernel (no BPF tracing programs).
+  path: (_g, _c, type) => nothing(type),
+  system: eventFrom(1),
+  cat: eventFrom(1),
+  signal: (g, c, type) => {
+    const a = c.args[0]!;
+    const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : toI64(g.fn, g.expr(a));
+    g.fn.callHelper(Helper.sendSignal, i64, [g.fn.intCast(sig, i32, false)]);
+    return nothing(type);
+  },
+  bswap,
+  // Only the type changes: it says which helper reads through the pointer.
+  uptr: firstArgument,
+  kptr: firstArgument,
+  strerror: firstArgument,
+  strncmp: (g, c, type) => {
+    const a = g.expr(c.args[0]!);
+    const b = g.expr(c.args[1]!);
+    const n = Number(constantOf(c.args[2]!) ?? BigInt(Math.max(sizeOf(a.type), sizeOf(b.type))));
+    return { type, ir: g.fn.intCast(g.fn.binary('xor', stringsEqual(g, a, b, n), constInt(i1, 1)), i64, false) };
+  },
+  strcontains: (g, c, type) => ({
+    type, ir: g.fn.intCast(stringContains(g, g.expr(c.args[0]!), g.expr(c.args[1]!)), i64, false),
+  }),
+  strftime: (g, c, type) => ({ type, ir: toI64(g.fn, g.expr(c.args[1]!)) }),
+  kstack: (g, _c, type) => stack(g, type),
+  ustack: (g, _c, type) => stack(g, type),
+  // Refused by the checker on this kernel (no kprobes).
+  override: (_g, _c, type) => nothing(type),
+} satisfies Record<FunctionName, FunctionCode>;
+
+/** str(p [, n]): a string read from probed memory, or a string value cut to its size. */
+function str(g: ProbeContext, c: Call, type: Type): Val {
   const { fn } = g;
-  const int = (v: IrValue): Val => ({ type, ir: v });
-  switch (c.name) {
-    case 'ksym':
-    case 'strftime':
-      return int(toI64(fn, g.expr(c.args[c.name === 'ksym' ? 0 : 1]!)));
-    case 'usym':
-      return userAddress(g, toI64(fn, g.expr(c.args[0]!)), type);
-    case 'kaddr': case 'uaddr': case 'cgroupid': {
-      const v = callConstant(g, c);
-      return int(constInt(i64, typeof v === 'bigint' ? v : 0n));
-    }
-    case 'pton': {
-      const v = callConstant(g, c);
-      const out = temp(fn, type);
-      if (v instanceof Uint8Array) v.forEach((b, i) => fn.store(constInt(i8, b), fn.byteOffset(out, i), 1));
-      return { type, ir: out };
-    }
-    case 'reg': {
-      const name = c.args[0]?.kind === 'StringLiteral' ? c.args[0].value : 'ip';
-      return int(loadInt(fn, fn.byteOffset(fn.param(0), PT_REGS.get(name) ?? 0), UINT64));
-    }
-    case 'kstack': case 'ustack':
-      return stack(g, type);
-    case 'buf': {
-      const size = type.kind === 'buffer' ? type.size : 0;
-      const out = temp(fn, type);
-      memset(fn, out, size + 1);
-      const src = g.expr(c.args[0]!);
-      if (isAggregate(src.type)) {
-        const n = Math.min(size, sizeOf(src.type));
-        memcpy(fn, fn.byteOffset(out, 1), src.ir, n);
-        fn.store(constInt(i8, n), out, 1);
-        return { type, ir: out };
-      }
-      let length: IrValue = constInt(i64, size);
-      if (c.args[1] && constantOf(c.args[1]) === undefined) {
-        const n = toI64(fn, g.expr(c.args[1]));
-        length = fn.select(fn.icmp('ugt', n, constInt(i64, size)), constInt(i64, size), n);
-      }
-      if (size > 0) probeRead(g, fn.byteOffset(out, 1), length, toI64(fn, src), spaceOf(g, src));
-      fn.store(fn.intCast(length, i8, false), out, 1);
-      return { type, ir: out };
-    }
-    case 'ntop': {
-      const out = temp(fn, type);
-      memset(fn, out, 24);
-      const [first, second] = c.args;
-      const addr = g.expr(second ?? first!);
-      let family: IrValue;
-      if (isAggregate(addr.type)) {
-        const n = sizeOf(addr.type) >= 16 ? 16 : 4;
-        memcpy(fn, fn.byteOffset(out, 8), addr.ir, n);
-        family = constInt(i64, n === 16 ? 10 : 2);
-      } else {
-        fn.store(fn.intCast(toI64(fn, addr), i32, false), fn.byteOffset(out, 8, i32), 4);
-        family = constInt(i64, 2);
-      }
-      if (second) family = toI64(fn, g.expr(first!));
-      fn.store(family, fn.bitcast(out, ptr(i64)), 8);
-      return { type, ir: out };
-    }
-    case 'macaddr': {
-      const raw = temp(fn, { kind: 'string', size: 8 });
-      const src = g.expr(c.args[0]!);
-      if (isAggregate(src.type)) memcpy(fn, raw, src.ir, 6);
-      else probeRead(g, raw, 6, toI64(fn, src), spaceOf(g, src));
-      // "AA:BB:CC:DD:EE:FF", formatted in the probe.
-      const out = temp(fn, type);
-      memset(fn, out, 18);
-      for (let i = 0; i < 6; i++) {
-        const b = fn.intCast(fn.load(fn.byteOffset(raw, i), 1), i64, false);
-        const digits = [fn.binary('lshr', b, constInt(i64, 4)), fn.binary('and', b, constInt(i64, 15))];
-        digits.forEach((d, j) => {
-          const ch = fn.select(fn.icmp('ult', d, constInt(i64, 10)),
-            fn.binary('add', d, constInt(i64, 0x30)), fn.binary('add', d, constInt(i64, 0x41 - 10)));
-          fn.store(fn.intCast(ch, i8, false), fn.byteOffset(out, i * 3 + j), 1);
-        });
-        if (i < 5) fn.store(constInt(i8, 0x3a), fn.byteOffset(out, i * 3 + 2), 1);
-      }
-      return { type, ir: out };
-    }
-    case 'signal': {
-      const a = c.args[0]!;
-      const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : toI64(fn, g.expr(a));
-      fn.callHelper(Helper.sendSignal, i64, [fn.intCast(sig, i32, false)]);
-      return int(constInt(i64, 0));
-    }
-    case 'uptr': case 'kptr': // only the type changes: it says which helper reads through the pointer
-      return int(toI64(fn, g.expr(c.args[0]!)));
-    case 'bswap': {
-      // Reverses the bytes of the value at its own width (bpftrace's bswap).
-      if (type.kind !== 'int' || type.bits === 8) return normalize(fn, toI64(fn, g.expr(c.args[0]!)), type);
-      const narrow = fn.intCast(toI64(fn, g.expr(c.args[0]!)), intType(type.bits), false);
-      const swapped = fn.call(intType(type.bits), `llvm.bswap.i${type.bits}`, [narrow])!;
-      g.module.declare(`declare i${type.bits} @llvm.bswap.i${type.bits}(i${type.bits})`);
-      return { type, ir: fn.intCast(swapped, i64, type.signed) };
-    }
-    case 'strncmp': {
-      const a = g.expr(c.args[0]!);
-      const b = g.expr(c.args[1]!);
-      const n = Number(constantOf(c.args[2]!) ?? BigInt(Math.max(sizeOf(a.type), sizeOf(b.type))));
-      return int(fn.intCast(fn.binary('xor', stringsEqual(g, a, b, n), constInt(i1, 1)), i64, false));
-    }
-    case 'strerror':
-      return int(toI64(fn, g.expr(c.args[0]!)));
-    case 'strcontains':
-      return int(fn.intCast(stringContains(g, g.expr(c.args[0]!), g.expr(c.args[1]!)), i64, false));
-    case 'cat': case 'system':
-      eventWithArgs(g, c, c.args.slice(1));
-      return int(constInt(i64, 0));
-    case 'join':
-      join(g, c);
-      return int(constInt(i64, 0));
-    default:
-      return undefined;
+  const size = sizeOf(type);
+  const text = callConstant(g, c);
+  if (text instanceof Uint8Array) return { type, ir: stringConstant(fn, text, size) };
+  const src = g.expr(c.args[0]!);
+  if (src.type.kind === 'string') {
+    if (size >= sizeOf(src.type)) return src;
+    // Cut to size - 1 characters and the terminator.
+    const cut = temp(fn, type);
+    memcpy(fn, cut, src.ir, size - 1);
+    fn.store(constInt(i8, 0), fn.byteOffset(cut, size - 1), 1);
+    return { type, ir: cut };
   }
+  const out = temp(fn, type);
+  memset(fn, out, size);
+  let limit: IrValue = constInt(i64, size);
+  if (c.args[1]) {
+    // str(p, n) keeps n characters: it reads n + 1 bytes including the terminator, as bpftrace does.
+    const n = fn.binary('add', toI64(fn, g.expr(c.args[1])), constInt(i64, 1));
+    const tooBig = fn.icmp('ugt', n, constInt(i64, size));
+    limit = fn.select(tooBig, constInt(i64, size), n);
+  }
+  probeRead(g, out, limit, toI64(fn, src), spaceOf(g, src), { string: true });
+  return { type, ir: out };
+}
+
+/** buf(p [, length]): a length byte, then the bytes (copied from an array, else read). */
+function buf(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const size = type.kind === 'buffer' ? type.size : 0;
+  const out = temp(fn, type);
+  memset(fn, out, size + 1);
+  const src = g.expr(c.args[0]!);
+  if (isAggregate(src.type)) {
+    const n = Math.min(size, sizeOf(src.type));
+    memcpy(fn, fn.byteOffset(out, 1), src.ir, n);
+    fn.store(constInt(i8, n), out, 1);
+    return { type, ir: out };
+  }
+  let length: IrValue = constInt(i64, size);
+  if (c.args[1] && constantOf(c.args[1]) === undefined) {
+    const n = toI64(fn, g.expr(c.args[1]));
+    length = fn.select(fn.icmp('ugt', n, constInt(i64, size)), constInt(i64, size), n);
+  }
+  if (size > 0) probeRead(g, fn.byteOffset(out, 1), length, toI64(fn, src), spaceOf(g, src));
+  fn.store(fn.intCast(length, i8, false), out, 1);
+  return { type, ir: out };
+}
+
+/** ntop([af,] addr): the family, then the address's 4 or 16 bytes. */
+function ntop(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const out = temp(fn, type);
+  memset(fn, out, 24);
+  const [first, second] = c.args;
+  const addr = g.expr(second ?? first!);
+  let family: IrValue;
+  if (isAggregate(addr.type)) {
+    const n = sizeOf(addr.type) >= 16 ? 16 : 4;
+    memcpy(fn, fn.byteOffset(out, 8), addr.ir, n);
+    family = constInt(i64, n === 16 ? 10 : 2);
+  } else {
+    fn.store(fn.intCast(toI64(fn, addr), i32, false), fn.byteOffset(out, 8, i32), 4);
+    family = constInt(i64, 2);
+  }
+  if (second) family = toI64(fn, g.expr(first!));
+  fn.store(family, fn.bitcast(out, ptr(i64)), 8);
+  return { type, ir: out };
+}
+
+/** macaddr(addr): "AA:BB:CC:DD:EE:FF", formatted in the probe. */
+function macaddr(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const raw = temp(fn, { kind: 'string', size: 8 });
+  const src = g.expr(c.args[0]!);
+  if (isAggregate(src.type)) memcpy(fn, raw, src.ir, 6);
+  else probeRead(g, raw, 6, toI64(fn, src), spaceOf(g, src));
+  const out = temp(fn, type);
+  memset(fn, out, 18);
+  for (let i = 0; i < 6; i++) {
+    const b = fn.intCast(fn.load(fn.byteOffset(raw, i), 1), i64, false);
+    const digits = [fn.binary('lshr', b, constInt(i64, 4)), fn.binary('and', b, constInt(i64, 15))];
+    digits.forEach((d, j) => {
+      const ch = fn.select(fn.icmp('ult', d, constInt(i64, 10)),
+        fn.binary('add', d, constInt(i64, 0x30)), fn.binary('add', d, constInt(i64, 0x41 - 10)));
+      fn.store(fn.intCast(ch, i8, false), fn.byteOffset(out, i * 3 + j), 1);
+    });
+    if (i < 5) fn.store(constInt(i8, 0x3a), fn.byteOffset(out, i * 3 + 2), 1);
+  }
+  return { type, ir: out };
+}
+
+/** bswap(n): the bytes of the value reversed at its own width (bpftrace's bswap). */
+function bswap(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  if (type.kind !== 'int' || type.bits === 8) return normalize(fn, toI64(fn, g.expr(c.args[0]!)), type);
+  const narrow = fn.intCast(toI64(fn, g.expr(c.args[0]!)), intType(type.bits), false);
+  const swapped = fn.call(intType(type.bits), `llvm.bswap.i${type.bits}`, [narrow])!;
+  g.module.declare(`declare i${type.bits} @llvm.bswap.i${type.bits}(i${type.bits})`);
+  return { type, ir: fn.intCast(swapped, i64, type.signed) };
 }
 
 /**

@@ -2,8 +2,8 @@
 // aggregation, probe types and docs. The checker reads the records (Checker.call: unknown names,
 // arity, --unsafe) and keys each function's type rule by its name (FUNCTION_CHECKS in
 // typecheck/functions-check.ts, `satisfies Record<FunctionName, ...>`), so a new record is refused
-// until it has a rule. docs/reference.md is made from the records (scripts/reference.ts).
-// Codegen still dispatches on the call's name (ProbeGenerator.call/valueFunction).
+// until it has a rule; codegen keys each function's code by it the same way (FUNCTION_CODE in
+// codegen/functions.ts). docs/reference.md is made from the records (scripts/reference.ts).
 import type { ProbeProvider } from './ast.js';
 
 export interface BuiltinFunction {
