@@ -55,6 +55,7 @@ export function aggregationValue(g: ProbeContext, spec: MapSpec, key: IrValue): 
   return fn.select(negative, fn.binary('sub', constInt(i64, 0), quotient), quotient);
 }
 
+/** `@m[k] = count()` and the other aggregations: updates the entry of this CPU, or makes it. */
 export function aggregate(g: ProbeContext, ref: MapRef, call: Call): void {
   const { fn } = g;
   const spec = mapSpec(g, mapName(ref));

@@ -44,6 +44,7 @@ function parseUsdtArg(text: string): UsdtArg | undefined {
   return undefined;
 }
 
+/** The value of a builtin variable (`pid`, `comm`, `arg0`, ...). */
 export function builtin(g: ProbeContext, name: string, type: Type): Val {
   return BUILTIN_CODE[builtinNamed(name)!](g, name, type);
 }
@@ -136,6 +137,7 @@ function argument(g: ProbeContext, n: number, stack: boolean, type: Type): Val {
   return readMemory(g, addr, UINT64, user, type);
 }
 
+/** kstack / ustack: the stack id (a ustack also keeps the pid, and announces a new process). */
 export function stack(g: ProbeContext, type: Type): Val {
   const { fn } = g;
   if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };

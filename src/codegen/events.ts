@@ -9,7 +9,10 @@ import { storeInto } from './values.js';
 import type { ProbeContext } from './context.js';
 import { bumpCounter, COUNTER_LOST_EVENTS } from './counters.js';
 
-/** Reserves a ring buffer record; returns the record and the label to continue at. */
+/**
+ * Writes one record into the ring buffer: reserved, given the event's id, filled by `write`,
+ * submitted (waking the reader only with `wake`). A full buffer counts a lost event.
+ */
 export function emitEvent(g: ProbeContext, spec: EventSpec, write: (record: IrValue) => void, wake: boolean): void {
   const { fn } = g;
   const rb = g.maps.address(EVENTS_MAP);
@@ -30,6 +33,7 @@ export function emitEvent(g: ProbeContext, spec: EventSpec, write: (record: IrVa
   fn.place(done);
 }
 
+/** Sends the call's event with `args` as its fields (printf's, cat's, system's arguments, print's value). */
 export function eventWithArgs(g: ProbeContext, call: Call, args: readonly Expr[], wake = false): void {
   const spec = g.program.eventOf.get(call)!;
   const values = args.map((a) => g.expr(a));

@@ -19,6 +19,7 @@ function elementSize(t: Type): number {
   return t.kind === 'none' ? 1 : Math.max(1, sizeOf(t));
 }
 
+/** Compiles an expression: its value, of the type the checker gave it. */
 export function expr(g: ProbeContext, e: Expr): Val {
   const type = g.program.types.get(e) ?? INT64;
   const { fn } = g;
@@ -339,6 +340,7 @@ function binaryExpr(g: ProbeContext, e: Extract<Expr, { kind: 'Binary' }>, type:
   return arith(g, e.op, a, b, type);
 }
 
+/** A binary arithmetic or bitwise operator on two values, as bpftrace 0.17 computes it. */
 export function arith(g: ProbeContext, op: string, a: Val, b: Val, type: Type = a.type): Val {
   const ops: Record<string, string> = {
     // BPF (cpu v3) has no signed division; bpftrace divides unsigned too, and warns.

@@ -19,6 +19,7 @@ import { stack, userAddress } from './builtins.js';
 /** The code of a call of a built-in function: the value it returns (0 when it returns nothing). */
 type FunctionCode = (g: ProbeContext, c: Call, type: Type) => Val;
 
+/** The value of a call of a built-in function (its side effects written first). */
 export function call(g: ProbeContext, c: Call, type: Type): Val {
   const name = functionNamed(c.name);
   return name ? FUNCTION_CODE[name](g, c, type) : nothing(type);

@@ -16,6 +16,7 @@ export function mapSpec(g: ProbeContext, name: string): MapSpec {
   return g.program.maps.get(name)!;
 }
 
+/** The address of a script map's global (a relocation libbpf resolves at load). */
 export function mapPointer(g: ProbeContext, name: string): IrValue {
   const symbol = g.maps.symbols.get(name);
   if (symbol === undefined) throw new Error(`internal error: no map ${name}`);
@@ -68,6 +69,7 @@ export function lookup(g: ProbeContext, spec: MapSpec, key: IrValue): IrValue {
   return g.fn.callHelper(Helper.mapLookupElem, i8p, [mapPointer(g, spec.name), key]);
 }
 
+/** Writes `value` at `key`; a refused update is counted (the map is full) and reported with -k. */
 export function mapUpdate(g: ProbeContext, spec: MapSpec, key: IrValue, value: IrValue): void {
   const rc = g.fn.callHelper(Helper.mapUpdateElem, i64, [
     mapPointer(g, spec.name), key, g.fn.bitcast(value, i8p), constInt(i64, 0),

@@ -15,6 +15,7 @@ export function generateProbe(g: ProbeContext): void {
   else emitBody(g);
 }
 
+/** The probe's code: the stop check (but in BEGIN/END), the predicate, the body, the one exit. */
 function emitBody(g: ProbeContext): void {
   const { fn } = g;
   const body = g.probe.probe;

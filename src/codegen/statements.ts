@@ -22,10 +22,12 @@ function variablesIn(node: unknown): Set<string> {
   return found;
 }
 
+/** Compiles the statements of a block, each in a scope of its own (for scratch stack slots). */
 export function block(g: ProbeContext, b: Block): void {
   for (const s of b.statements) stmt(g, s);
 }
 
+/** One statement, with its debug location and the site its failed helpers are reported at. */
 function stmt(g: ProbeContext, s: Stmt): void {
   g.fn.comment(`${s.kind} at line ${s.span.line}:${s.span.column}`);
   g.fn.setLocation(s.span.line, s.span.column);
