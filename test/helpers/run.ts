@@ -13,9 +13,10 @@ export interface RunResult {
 }
 
 /** Runs tracelet to completion (it must end by itself, e.g. with exit()). */
-export function runTracelet(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
+export function runTracelet(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunResult {
   const r = spawnSync(BIN, args, {
     encoding: 'utf8',
+    cwd: options.cwd,
     timeout: options.timeoutMs ?? 30_000,
     env: { ...process.env, ...options.env },
   });
