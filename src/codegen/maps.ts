@@ -12,7 +12,7 @@ export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
 
 /** BPF_MAP_TYPE_* (include/uapi/linux/bpf.h). */
 const MAP_TYPE_IDS: Record<MapType, number> = {
-  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, ringbuf: 27,
+  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, lru_percpu_hash: 10, ringbuf: 27,
 };
 const BPF_F_NO_PREALLOC = 1;
 

@@ -1,6 +1,6 @@
 // Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
 import { native } from './native.js';
-import { HIST_BUCKETS, lhistBucketCount, type MapSpec } from '../model/program.js';
+import { HIST_BUCKETS, isPerCpu, lhistBucketCount, type MapSpec } from '../model/program.js';
 import { alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { bytesToString } from '../model/strings.js';
 import type { MapEntry, MapValue, Value } from './output/model.js';
@@ -71,7 +71,7 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, 
 
 /** Bytes one kernel value takes in a lookup/dump buffer (all CPUs for per-CPU maps). */
 export function valueBytes(spec: MapSpec, cpus: number): number {
-  return spec.bpfType.startsWith('percpu') ? alignUp(spec.valueSize, 8) * cpus : spec.valueSize;
+  return isPerCpu(spec.bpfType) ? alignUp(spec.valueSize, 8) * cpus : spec.valueSize;
 }
 
 function userKeySize(spec: MapSpec): number {
@@ -118,7 +118,7 @@ export function decodeMap(
 ): MapEntry[] {
   const stride = valueBytes(spec, cpus);
   const slot = alignUp(spec.valueSize, 8);
-  const perCpu = spec.bpfType.startsWith('percpu') ? cpus : 1;
+  const perCpu = isPerCpu(spec.bpfType) ? cpus : 1;
   const i64 = (entry: number, cpu: number, field: number) =>
     values.readBigInt64LE(entry * stride + cpu * slot + field * 8);
 

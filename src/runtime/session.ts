@@ -725,11 +725,16 @@ export class Session {
   }
 }
 
-/** Which map is full and its real limit (only keyed maps fill; their limit is BPFTRACE_MAP_KEYS_MAX). */
+/**
+ * Which map is full and its real limit (only keyed maps fill; their limit is their declaration's,
+ * or BPFTRACE_MAP_KEYS_MAX).
+ */
 function fullMap(spec: MapSpec): string {
   const buckets = spec.kind === 'hist' ? HIST_BUCKETS : spec.kind === 'lhist' && spec.lhist ? lhistBucketCount(spec.lhist) : 1;
-  // hist/lhist maps hold (key, bucket) entries: BPFTRACE_MAP_KEYS_MAX keys of every bucket.
-  const limit = buckets > 1 ? `BPFTRACE_MAP_KEYS_MAX ${spec.maxEntries / buckets} × ${buckets} buckets` : 'BPFTRACE_MAP_KEYS_MAX';
+  const keys = spec.declaredAs ? `declared ${spec.declaredAs}`
+    : buckets > 1 ? `BPFTRACE_MAP_KEYS_MAX ${spec.maxEntries / buckets}` : 'BPFTRACE_MAP_KEYS_MAX';
+  // hist/lhist maps hold (key, bucket) entries: so many keys of every bucket.
+  const limit = buckets > 1 ? `${keys} × ${buckets} buckets` : keys;
   return `map ${spec.name} is full (${spec.maxEntries} entries, ${limit})`;
 }
 

@@ -11,6 +11,7 @@ import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
 import { checkFunction } from './functions-check.js';
+import { checkMapDeclarations, declaredSpec } from './map-declarations.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
 import { checkPrintfArgs } from '../model/printf-format.js';
@@ -1254,9 +1255,10 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   diagnostics.push(...check.diagnostics);
 
   const maxEntries = options.mapKeysMax ?? 4096;
+  const declared = checkMapDeclarations(program.mapDeclarations ?? [], new Set(mapInfos.keys()), diagnostics);
   const maps = new Map<string, MapSpec>();
   for (const [name, info] of [...mapInfos].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    maps.set(name, mapSpec(name, info, maxEntries));
+    maps.set(name, declaredSpec(mapSpec(name, info, maxEntries), declared.get(name), diagnostics));
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const probes: TypedProbe[] = expanded.map(({ probe, targets }, index) => ({ probe, targets, index }));

@@ -71,3 +71,52 @@ describe('import', () => {
     expect(r.stderr).toContain("stdin:2:8: error: cannot import 'x.h': tracelet imports bpftrace scripts (.bt) only\n");
   });
 });
+
+describe('map declarations', () => {
+  it('give a map its kernel type and max entries: an lruhash evicts, a hash fills and says so', () => {
+    const r = runTracelet(['--unsafe', '-e', 'let @lru_evicts = lruhash(3); let @hash_fills = hash(3); let @pcpu_hists = percpulruhash(2);\n'
+      + 'BEGIN { $i = 0; while ($i < 10) { @lru_evicts[$i] = $i; @hash_fills[$i] = $i; @pcpu_hists[$i & 1] = hist($i); $i++; }\n'
+      + 'system("bpftool map show name tl_lru_evicts; bpftool map show name tl_hash_fills; bpftool map show name tl_pcpu_hists"); exit(); }']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+: lru_hash  name tl_lru_evicts  flags 0x0\n\tkey 8B  value 8B  max_entries 3  /m);
+    expect(r.stdout).toMatch(/^\d+: hash  name tl_hash_fills  flags 0x0\n\tkey 8B  value 8B  max_entries 3  /m);
+    // hist keeps one entry per (key, bucket): 2 keys × 66 buckets.
+    expect(r.stdout).toMatch(/^\d+: lru_percpu_hash  name tl_pcpu_hists  flags 0x0\n\tkey 16B  value 8B  max_entries 132  /m);
+    expect(r.stdout).toContain('@hash_fills[0]: 0\n@hash_fills[1]: 1\n@hash_fills[2]: 2\n');
+    // LRU eviction is approximate: at most 3 entries, the last one written among them.
+    const lru = r.stdout.match(/^@lru_evicts\[\d\]: \d$/gm) ?? [];
+    expect(lru.length).toBeGreaterThan(0);
+    expect(lru.length).toBeLessThanOrEqual(3);
+    expect(lru).toContain('@lru_evicts[9]: 9');
+    expect(r.stdout).toContain('@pcpu_hists[1]: \n[1]                    1 |');
+    expect(r.stderr).toBe('WARNING: Failed to map_update_elem 7 times: map @hash_fills is full (3 entries, declared hash(3))\n');
+  });
+
+  it('reports a wrong type, a bad size, a type that does not fit the values and a second declaration', () => {
+    const r = runTracelet(['-e', 'let @a = lrhash(3); let @b = hash(0); let @c = hash(4);\nlet @d = percpuhash(2); let @a = hash(1);\n'
+      + 'BEGIN { @c = count(); @d[1] = 2; }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "stdin:1:10: error: unknown map type 'lrhash'\n"
+      + 'let @a = lrhash(3); let @b = hash(0); let @c = hash(4);\n         ^~~~~~\n'
+      + 'hint: did you mean lruhash? (the types are hash, lruhash, percpuhash, percpulruhash)\n'
+      + 'stdin:1:34: error: max entries must be between 1 and 4294967295\n'
+      + 'let @a = lrhash(3); let @b = hash(0); let @c = hash(4);\n                                 ^~~\n'
+      + 'hint: e.g. let @b = hash(1024);\n'
+      + 'stdin:2:29: error: map @a is declared twice\n'
+      + 'let @d = percpuhash(2); let @a = hash(1);\n                            ^~\n'
+      + 'stdin:1:1: note: first declared here\n'
+      + 'let @a = lrhash(3); let @b = hash(0); let @c = hash(4);\n^~~~~~~~~~~~~~~~~~~\n'
+      + 'stdin:1:48: error: @c holds count() values, kept per CPU: it cannot be a hash\n'
+      + 'let @a = lrhash(3); let @b = hash(0); let @c = hash(4);\n                                               ^~~~\n'
+      + 'hint: declare it as percpuhash or percpulruhash\n'
+      + 'stdin:3:9: note: @c is given its value here\n'
+      + 'BEGIN { @c = count(); @d[1] = 2; }\n        ^~\n'
+      + 'stdin:2:10: error: @d holds plain values, not per CPU: it cannot be a percpuhash\n'
+      + 'let @d = percpuhash(2); let @a = hash(1);\n         ^~~~~~~~~~\n'
+      + 'hint: declare it as hash or lruhash\n'
+      + 'stdin:3:23: note: @d is given its value here\n'
+      + 'BEGIN { @c = count(); @d[1] = 2; }\n                      ^~~~~\n',
+    );
+  });
+});
