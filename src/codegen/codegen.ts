@@ -28,7 +28,7 @@ import {
 } from './maps.js';
 import { stringBytes } from '../model/strings.js';
 import { signalNumber } from '../kernel/signals.js';
-import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
+import { ARG_REGS, PT_REGS, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
 import { syscallNumbers, syscallTable } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
@@ -1387,6 +1387,11 @@ class ProbeGenerator {
         fn.callHelper(Helper.mapDeleteElem, i64, [this.mapPointer(spec.name), key]);
         return none;
       }
+      case 'has_key': {
+        const spec = this.mapSpec(mapName(c.args[0] as MapRef));
+        const found = fn.callHelper(Helper.mapLookupElem, i8p, [this.mapPointer(spec.name), this.mapKey(spec, c.args[0] as MapRef, [c.args[1]!])]);
+        return { type, ir: fn.intCast(fn.icmp('ne', found, { type: i8p, ref: 'null' }), i64, false) };
+      }
       case 'str': {
         const size = sizeOf(type);
         const text = this.constantOf(c);
@@ -1432,6 +1437,7 @@ class ProbeGenerator {
       type, ir: g.fn.binary('sub', g.fn.callHelper(Helper.ktimeGetNs, i64, []), g.runValue(RUN_START_NS)),
     }),
     cpu: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getSmpProcessorId, i64, []) }),
+    ncpus: (g, _name, type) => ({ type, ir: constInt(i64, g.possibleCpus) }),
     numaid: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getNumaNodeId, i64, []) }),
     rand: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getPrandomU32, i64, []) }),
     cgroup: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentCgroupId, i64, []) }),
@@ -1462,8 +1468,10 @@ class ProbeGenerator {
     username: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.uidGid(), constInt(i64, 0xffffffff)) }),
     kstack: (g, _name, type) => g.stack(type),
     ustack: (g, _name, type) => g.stack(type),
-    // Not read from the context yet: always 0.
-    usermode: (_g, _name, type) => ({ type, ir: constInt(i64, 0) }),
+    // The saved CS selector's privilege level: 3 is user mode (as bpftrace on x86-64).
+    usermode: (g, _name, type) => ({
+      type, ir: g.fn.intCast(g.fn.icmp('eq', g.fn.binary('and', g.ctxU64(PT_REGS_CS), constInt(i64, 3)), constInt(i64, 3)), i64, false),
+    }),
     argN: (g, name, type) => g.argument(Number(name.slice('arg'.length)), false, type),
     sargN: (g, name, type) => g.argument(Number(name.slice('sarg'.length)), true, type),
   } satisfies Record<BuiltinName, (g: ProbeGenerator, name: string, type: Type) => Val>;

@@ -755,7 +755,7 @@ export class Checker implements CheckContext {
   /** Type rules of builtin variables that depend on the probe; undefined: the type in their record. */
   private static readonly BUILTIN_TYPES = {
     pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
-    cpu: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
+    cpu: tableType, ncpus: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
     username: tableType, kstack: tableType, ustack: tableType, probe: tableType, func: tableType, ctx: tableType,
     cpid: tableType, usermode: tableType, sargN: tableType,
     args: (c, _name, span) => c.argsType(span),
@@ -1071,6 +1071,21 @@ export class Checker implements CheckContext {
           this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
         }
         return NONE;
+      }
+      case 'has_key': {
+        // has_key(@m, k) (0.22+): whether @m[k] exists; its key is checked as a read of @m[k].
+        const [target, key] = c.args as [Expr, Expr];
+        if (target.kind !== 'MapRef' || target.keys?.length) {
+          this.report(error('E_ARG_TYPE', target.span, 'has_key() takes a map and a key', 'e.g. has_key(@m, 1) or has_key(@m, (1, "a"))'));
+          return INT64;
+        }
+        const info = this.readMap({ ...target, keys: [key] });
+        if (!info && !this.collecting) {
+          this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
+        } else if (info?.kind === 'hist' || info?.kind === 'lhist') {
+          this.report(error('E_ARG_TYPE', target.span, `has_key() of a ${info.kind}() map is not supported`, 'keep a count() of the same keys beside it'));
+        }
+        return INT64;
       }
       case 'str': {
         const [p, n] = c.args;

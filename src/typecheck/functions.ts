@@ -27,6 +27,7 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map([
   ['clear', spec(1)],
   ['zero', spec(1)],
   ['delete', spec(1, 2)],
+  ['has_key', spec(2)],
   ['exit', spec(0)],
   ['str', spec(1, 2)],
   ['buf', spec(1, 2)],

@@ -1,0 +1,70 @@
+// Builtins of bpftrace 0.2x (issue 14) end to end on the real kernel, each checked against what
+// the kernel or the process itself knows.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTracelet } from '../helpers/run.js';
+
+const SOURCE = fileURLToPath(new URL('../fixtures/workloads/naps.c', import.meta.url));
+let dir: string;
+/** Sleeps with nanosleep and clock_nanosleep, calls nap_inspect (a uprobe target) in between. */
+let naps: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tl-builtins-'));
+  naps = join(dir, 'naps');
+  execFileSync('gcc', ['-O0', '-o', naps, SOURCE]);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** CPUs this machine can have, from /sys/devices/system/cpu/possible (`0-3` → 4). */
+function possibleCpus(): number {
+  const ranges = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',');
+  return Math.max(...ranges.map((r) => Number(r.split('-').at(-1)) + 1));
+}
+
+describe('newer builtin variables', () => {
+  it('ncpus is the number of possible CPUs', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", ncpus); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`Attaching 1 probe...\n${possibleCpus()}\n\n\n`);
+  });
+
+  it('usermode is read from the interrupted registers: 1 in a uprobe, 0 at a context switch', () => {
+    const r = runTracelet(['-e', `uprobe:${naps}:nap_inspect { @user[usermode] = count(); }
+      software:context-switches:1 /pid == cpid/ { @switch[usermode] = count(); }
+      END { printf("%d %d %d\\n", has_key(@user, 1), has_key(@switch, 0), has_key(@switch, 1)); clear(@user); clear(@switch); }`, '-c', naps]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 3 probes...\n1 1 0\n\n\n\n\n');
+  });
+
+  it('usermode is refused where the context has no registers', () => {
+    const r = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_getpid { print(usermode); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stdin:1:46: error: 'usermode' is not available in tracepoint probes\n");
+  });
+});
+
+describe('newer functions', () => {
+  it('has_key(@m, k) says whether a key exists, for single and tuple keys', () => {
+    const r = runTracelet(['-e', 'BEGIN { @m[1] = 1; @t[1, "a"] = count();\n'
+      + 'printf("%d %d %d %d\\n", has_key(@m, 1), has_key(@m, 2), has_key(@t, (1, "a")), has_key(@t, (2, "a")));\n'
+      + 'if (!has_key(@m, 3)) { printf("no 3\\n"); } clear(@m); clear(@t); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n1 0 1 0\nno 3\n\n\n\n\n');
+  });
+
+  it('has_key() refuses a map without keys, a key of another type and a hist() map', () => {
+    const r = runTracelet(['-e', 'BEGIN { @s = 1; @h[1] = hist(1); has_key(@s, 1); has_key(@h, 1); has_key(@s[1], 1); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdin:1:42: error: @s is used without a key elsewhere, but with a key here\n');
+    expect(r.stderr).toContain('stdin:1:58: error: has_key() of a hist() map is not supported\n');
+    expect(r.stderr).toContain('stdin:1:74: error: has_key() takes a map and a key\n');
+  });
+});
