@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
-  mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type ForRangeStmt, type ForStmt, type LetStmt,
+  mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type ForRangeStmt, type ForStmt, type Identifier, type LetStmt,
   type MapRef, type Probe, type Stmt, type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
@@ -12,7 +12,7 @@ import { builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { providerRecord, type ProbeProvider, type ProgramType } from '../model/providers.js';
 import { walk } from '../model/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { INT64, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
+import { INT64, UINT32, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import {
   JOIN_ARGS, JOIN_ARG_SIZE, lhistBucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProbe,
   type TypedProgram,
@@ -21,9 +21,9 @@ import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrType, type IrValue, type Label,
 } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, CLOCK_HELPERS, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, ModuleMaps, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
+  COUNTERS_MAP, EVENTS_MAP, ModuleMaps, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
   STOPPED_MAP, stackMap, syscallNamesMap, type MapDefinition,
 } from './maps.js';
 import { stringBytes } from '../model/strings.js';
@@ -1476,6 +1476,15 @@ class ProbeGenerator {
     sargN: (g, name, type) => g.argument(Number(name.slice('sarg'.length)), true, type),
   } satisfies Record<BuiltinName, (g: ProbeGenerator, name: string, type: Type) => Val>;
 
+  /** pid(curr_ns)/tid(curr_ns): the id in tracelet's pid namespace (0 if the task is not in it). */
+  private namespaceId(which: 'pid' | 'tid'): IrValue {
+    const { fn } = this;
+    const ids = fn.scratch(i64, 8); // struct bpf_pidns_info { u32 pid; u32 tgid; }
+    fn.store(constInt(i64, 0), ids, 8);
+    fn.callHelper(Helper.getNsCurrentPidTgid, i64, [this.runValue(RUN_PIDNS_DEV), this.runValue(RUN_PIDNS_INO), fn.bitcast(ids, i8p), constInt(i64, 8)]);
+    return this.loadInt(fn.byteOffset(fn.bitcast(ids, i8p), which === 'pid' ? 4 : 0), UINT32);
+  }
+
   private pidTgid(): IrValue {
     return this.fn.callHelper(Helper.getCurrentPidTgid, i64, []);
   }
@@ -1909,6 +1918,10 @@ class ProbeGenerator {
       }
       case 'kstack': case 'ustack':
         return this.stack(type);
+      case 'nsecs':
+        return int(fn.callHelper(CLOCK_HELPERS[(c.args[0] as Identifier).name] ?? Helper.ktimeGetNs, i64, []));
+      case 'pid': case 'tid':
+        return (c.args[0] as Identifier).name === 'curr_ns' ? int(this.namespaceId(c.name)) : this.builtin(c.name, type);
       case 'buf': {
         const size = type.kind === 'buffer' ? type.size : 0;
         const out = this.temp(type);

@@ -1375,6 +1375,10 @@ class TraceletParser extends EmbeddedActionsParser {
         const span = this.tokSpan(t);
         if (args) {
           if (args.some((a) => !a)) return undefined;
+          // `pid()` is `pid` (0.24+ defines builtins as macros); kstack()/ustack() are functions of their own.
+          if (args.length === 0 && isBuiltinName(t.image) && t.image !== 'kstack' && t.image !== 'ustack') {
+            return { kind: 'Builtin', span: this.from(t.startOffset), name: t.image };
+          }
           return { kind: 'Call', span: this.from(t.startOffset), name: t.image, nameSpan: span, args: args as Expr[] };
         }
         return isBuiltinName(t.image) ? { kind: 'Builtin', span, name: t.image } : { kind: 'Identifier', span, name: t.image };

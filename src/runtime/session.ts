@@ -2,7 +2,7 @@
 // its links. It loads a compiled object, attaches, runs BEGIN, consumes events, and on stop
 // detaches, runs END, prints the maps and frees everything — on every path.
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper, PROCESS_SEEN_EVENT } from '../codegen/helpers.js';
 import type { Span } from '../model/span.js';
@@ -11,7 +11,7 @@ import {
   SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
+  COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
   stackMaps, syscallNamesMap,
 } from '../codegen/maps.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -468,10 +468,13 @@ export class Session {
     }
   }
 
-  /** The values only this run knows (`elapsed`'s start, `cpid`), if the program uses them (fd -1: not). */
+  /** The values only this run knows (`elapsed`'s start, `cpid`, the pid namespace), if the program uses them (fd -1: not). */
   private writeRunValues(fd: number): void {
     if (fd < 0) return;
-    const values: [number, bigint][] = [[RUN_START_NS, process.hrtime.bigint()], [RUN_CPID, BigInt(this.options.cpid ?? 0)]];
+    const ns = statSync('/proc/self/ns/pid', { bigint: true });
+    const values: [number, bigint][] = [
+      [RUN_START_NS, process.hrtime.bigint()], [RUN_CPID, BigInt(this.options.cpid ?? 0)], [RUN_PIDNS_DEV, ns.dev], [RUN_PIDNS_INO, ns.ino],
+    ];
     for (const [slot, value] of values) {
       const key = Buffer.alloc(4);
       key.writeUInt32LE(slot);

@@ -11,6 +11,7 @@ import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
 import { checkFunction } from './functions-check.js';
+import { checkBuiltinCall } from './builtin-calls.js';
 import { checkMapDeclarations, declaredSpec } from './map-declarations.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
@@ -1111,7 +1112,7 @@ export class Checker implements CheckContext {
         return str(size !== undefined && size >= 0n && size + 1n < BigInt(this.stringLength) ? Number(size) + 1 : this.stringLength);
       }
     }
-    return checkFunction(this, c);
+    return checkBuiltinCall(this, c) ?? checkFunction(this, c);
   }
 
   addEvent(at: Expr, kind: EventKind, d: EventDetails): void {

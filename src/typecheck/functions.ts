@@ -55,6 +55,11 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map([
   ['kstack', spec(0, 2)],
   ['ustack', spec(0, 2)],
   ['override', spec(1)],
+  // Builtins with a mode (builtin-calls.ts); without one they are builtin variables.
+  ['nsecs', spec(1)],
+  ['pid', spec(1)],
+  ['tid', spec(1)],
+  ['comm', spec(1)],
 ]);
 
 /** Functions bpftrace refuses without --unsafe. */

@@ -1,12 +1,12 @@
 // Builtins of bpftrace 0.2x (issue 14) end to end on the real kernel, each checked against what
 // the kernel or the process itself knows.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTracelet } from '../helpers/run.js';
+import { BIN, runTracelet } from '../helpers/run.js';
 
 const SOURCE = fileURLToPath(new URL('../fixtures/workloads/naps.c', import.meta.url));
 let dir: string;
@@ -34,6 +34,16 @@ describe('newer builtin variables', () => {
     const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", ncpus); exit(); }']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`Attaching 1 probe...\n${possibleCpus()}\n\n\n`);
+  });
+
+  it('jiffies is the kernel\'s jiffies_64, as /proc/timer_list shows it before and after', () => {
+    const kernelJiffies = () => BigInt(/^jiffies: (\d+)$/m.exec(readFileSync('/proc/timer_list', 'utf8'))![1]!);
+    const before = kernelJiffies();
+    const r = runTracelet(['-e', 'BEGIN { print(jiffies); exit(); }']);
+    const after = kernelJiffies();
+    expect(r.stderr).toBe('');
+    const value = BigInt(r.stdout.split('\n')[1]!);
+    expect(value >= before && value <= after).toBe(true);
   });
 
   it('usermode is read from the interrupted registers: 1 in a uprobe, 0 at a context switch', () => {
@@ -66,5 +76,42 @@ describe('newer functions', () => {
     expect(r.stderr).toContain('stdin:1:42: error: @s is used without a key elsewhere, but with a key here\n');
     expect(r.stderr).toContain('stdin:1:58: error: has_key() of a hist() map is not supported\n');
     expect(r.stderr).toContain('stdin:1:74: error: has_key() takes a map and a key\n');
+  });
+});
+
+describe('builtins with a mode', () => {
+  it('nsecs(clock) reads the clock named; bare nsecs stays monotonic (0.17), pid() is pid', () => {
+    const monotonicBefore = process.hrtime.bigint();
+    const realBefore = BigInt(Date.now()) * 1_000_000n;
+    const r = spawnSync(BIN, ['-e', 'BEGIN { print((nsecs, nsecs(monotonic), nsecs(boot), nsecs(tai), nsecs(sw_tai), nsecs(), pid(), pid == pid(init), tid(init) == tid)); exit(); }'], { encoding: 'utf8' });
+    const monotonicAfter = process.hrtime.bigint();
+    const realAfter = BigInt(Date.now() + 1) * 1_000_000n;
+    expect(r.stderr).toBe('');
+    const [bare, monotonic, boot, tai, swTai, call, pidCall, pidInit, tidInit] = r.stdout.split('\n')[1]!.slice(1, -1).split(', ').map(BigInt) as bigint[];
+    for (const t of [bare!, monotonic!, call!]) expect(t >= monotonicBefore && t <= monotonicAfter).toBe(true);
+    expect(boot! >= monotonic!).toBe(true);
+    // TAI is UTC plus the kernel's TAI offset (0 until NTP sets it, 37 s today).
+    for (const t of [tai!, swTai!]) expect(t >= realBefore && t <= realAfter + 37_000_000_000n).toBe(true);
+    expect([pidCall, pidInit, tidInit]).toEqual([BigInt(r.pid), 1n, 1n]);
+  });
+
+  it('pid(curr_ns) and tid(curr_ns) are the ids in tracelet\'s pid namespace, pid(init) those of the initial one', () => {
+    // tracelet in a pid namespace of its own, as in a container.
+    const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', BIN, '-e',
+      'tracepoint:syscalls:sys_exit_execve /comm == "grep"/ { printf("%d %d %d %d\\n", pid(curr_ns), tid(curr_ns), cpid, pid(init) == pid); }',
+      '-c', '/usr/bin/grep NSpid /proc/self/status'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const [, ids, nspid] = r.stdout.split('\n');
+    const inner = /^NSpid:\t(\d+)$/.exec(nspid!)![1];
+    expect(ids).toBe(`${inner} ${inner} ${inner} 1`);
+  });
+
+  it('refuses an unknown mode and comm(pid), with a hint', () => {
+    const r = runTracelet(['-e', 'BEGIN { pid(foo); nsecs(1); comm(1); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stdin:1:13: error: pid() takes one of init, curr_ns\nBEGIN { pid(foo); nsecs(1); comm(1); }\n            ^~~\nhint: e.g. pid(curr_ns)\n'
+      + 'stdin:1:25: error: nsecs() takes one of monotonic, boot, tai, sw_tai\nBEGIN { pid(foo); nsecs(1); comm(1); }\n                        ^\nhint: e.g. nsecs(boot)\n'
+      + 'stdin:1:29: error: comm(pid) is not supported on this kernel\nBEGIN { pid(foo); nsecs(1); comm(1); }\n                            ^~~~~~~\n'
+      + 'hint: it needs fentry probes (the bpf_task_from_pid kfunc), as in bpftrace 0.26; record comm by pid where that process runs: @comm[pid] = comm\n');
   });
 });
