@@ -168,9 +168,12 @@ const BY_NAME: ReadonlyMap<string, ProbeProvider> = new Map(
   PROVIDER_LIST.flatMap((p) => [[p, p] as const, ...providerRecord(p).aliases.map((a) => [a, p] as const)]),
 );
 
-/** The provider a word names (`t` → tracepoint), or undefined. */
+/**
+ * The provider a word names (`t` → tracepoint), or undefined. Any case names it, as in bpftrace
+ * 0.2x (`Tracepoint`, `Begin`), but an exact name first: `U` stays 0.17's usdt (not `u`).
+ */
 export function providerNamed(word: string): ProbeProvider | undefined {
-  return BY_NAME.get(word);
+  return BY_NAME.get(word) ?? BY_NAME.get(word.toLowerCase());
 }
 
 /**

@@ -120,3 +120,14 @@ describe('map declarations', () => {
     );
   });
 });
+
+describe('probe names', () => {
+  it('are read in any case (0.2x), an exact name first: U stays usdt', () => {
+    const r = runTracelet(['-e', 'Begin { printf("%s\\n", probe); exit(); } TRACEPOINT:syscalls:sys_enter_getpid { } End { printf("%s\\n", probe); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 3 probes...\nBEGIN\nEND\n\n\n');
+    const usdt = runTracelet(['-e', 'U:/bin/true:nothere { }']);
+    expect(usdt.stderr).toContain('stdin:1:1: error: /bin/true has no USDT probes\n');
+    expect(runTracelet(['-e', 'Begn { }']).stderr).toContain("stdin:1:1: error: unknown probe type 'Begn'\nBegn { }\n^~~~\nhint: did you mean 'BEGIN'?\n");
+  });
+});
