@@ -188,7 +188,7 @@ export interface AttachPoint {
 }
 
 export type ProbeProvider =
-  | 'BEGIN' | 'END'
+  | 'BEGIN' | 'END' | 'self'
   | 'tracepoint' | 'rawtracepoint'
   | 'kprobe' | 'kretprobe'
   | 'uprobe' | 'uretprobe' | 'usdt'

@@ -62,6 +62,11 @@ export const PROVIDERS = {
     programType: 'raw_tracepoint', section: () => 'raw_tracepoint/END', tag: 'end', listing: 'none',
     doc: 'Runs once at the end (Ctrl-C, exit(), the end of -c\'s command), before the maps are printed.',
   },
+  self: {
+    aliases: [], fields: [2, 2], syntax: 'self:signal:SIGUSR1', form: 'self:signal:SIGUSR1',
+    programType: 'raw_tracepoint', section: () => 'raw_tracepoint/self', tag: 'self', listing: 'none',
+    doc: 'Runs each time tracelet receives SIGUSR1 (`self:signal:SIGUSR1`, 0.25+).',
+  },
   tracepoint: {
     aliases: ['t'], fields: [2, 2], syntax: 'tracepoint:category:event', form: 'tracepoint:CATEGORY:EVENT',
     programType: 'tracepoint', section: (parts) => `tracepoint/${parts[0]}/${parts[1]}`, tag: 'tp',

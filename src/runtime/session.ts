@@ -311,10 +311,11 @@ export class Session {
     }
   }
 
-  /** How a program is attached to one target, per provider (BEGIN and END are run, not attached). */
+  /** How a program is attached to one target, per provider (BEGIN, END and self are run, not attached). */
   private static readonly ATTACH = {
     BEGIN: () => {},
     END: () => {},
+    self: () => {},
     tracepoint: (s, obj, p, t) => {
       const id = s.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
       if (id < 0) s.links.push(s.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
@@ -514,10 +515,26 @@ export class Session {
     this.addon.mapUpdate(this.stoppedFd, Buffer.alloc(4), value);
   }
 
-  private runSpecial(provider: 'BEGIN' | 'END'): void {
+  private runSpecial(provider: 'BEGIN' | 'END' | 'self'): void {
     for (const p of this.programs) {
       if (p.targets[0]!.provider === provider) this.addon.runProgram(this.object!.programFd(p.name));
     }
+  }
+
+  /**
+   * SIGUSR1 arrived while running: the self:signal:SIGUSR1 probes run (0.25+); a program without
+   * them prints every map, as bpftrace 0.17 does.
+   */
+  signalled(): void {
+    if (!this.finished || this.stopping) return;
+    if (this.programs.some((p) => p.targets[0]!.provider === 'self')) {
+      this.runSpecial('self');
+      return;
+    }
+    this.drainAll();
+    let out = '';
+    for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
+    this.options.write(out);
   }
 
   /** A map's entries, decoded; stacks in keys named with `keyFrameName` when given (see Formatter). */

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runTracelet } from '../helpers/run.js';
+import { runTracelet, startTracelet } from '../helpers/run.js';
 
 /** A private directory (mkdtemp makes it 0700: imports refuse world-writable ones) with these files. */
 function files(tree: Record<string, string>): string {
@@ -129,5 +129,36 @@ describe('probe names', () => {
     const usdt = runTracelet(['-e', 'U:/bin/true:nothere { }']);
     expect(usdt.stderr).toContain('stdin:1:1: error: /bin/true has no USDT probes\n');
     expect(runTracelet(['-e', 'Begn { }']).stderr).toContain("stdin:1:1: error: unknown probe type 'Begn'\nBegn { }\n^~~~\nhint: did you mean 'BEGIN'?\n");
+  });
+});
+
+describe('self:signal:SIGUSR1', () => {
+  it('runs each time tracelet receives SIGUSR1', async () => {
+    const t = startTracelet(['-e', 'self:signal:SIGUSR1 { @n++; printf("%s %d\\n", probe, @n); if (@n == 2) { exit(); } }']);
+    await t.attached;
+    t.child.kill('SIGUSR1');
+    while (!t.output().stdout.includes(' 1\n')) await new Promise((r) => setTimeout(r, 20));
+    t.child.kill('SIGUSR1');
+    const r = await t.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\nself:signal:SIGUSR1 1\nself:signal:SIGUSR1 2\n\n\n@n: 2\n');
+  });
+
+  it('prints every map without such a probe, as bpftrace 0.17 does', async () => {
+    const t = startTracelet(['-e', 'BEGIN { @a = 1; @b[2] = 3; } tracepoint:syscalls:sys_enter_getppid /@a == 2/ { exit(); }']);
+    await t.attached;
+    t.child.kill('SIGUSR1');
+    while (!t.output().stdout.includes('@b[2]: 3\n')) await new Promise((r) => setTimeout(r, 20));
+    t.child.kill('SIGINT');
+    const r = await t.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 2 probes...\n@a: 1\n@b[2]: 3\n\n\n@a: 1\n@b[2]: 3\n');
+  });
+
+  it('refuses other signals and events', () => {
+    const r = runTracelet(['-e', 'self:signal:SIGUSR2 { }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("stdin:1:1: error: self must be written self:signal:SIGUSR1, got 'self:signal:SIGUSR2'\n"
+      + 'self:signal:SIGUSR2 { }\n^~~~~~~~~~~~~~~~~~~\nhint: SIGUSR1 is the only signal bpftrace 0.26 offers\n');
   });
 });
