@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
-  mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type ForRangeStmt, type ForStmt, type Identifier, type LetStmt,
+  mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type ForRangeStmt, type ForStmt, type Identifier, type JumpStmt, type LetStmt,
   type MapRef, type Probe, type Stmt, type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
@@ -369,6 +369,8 @@ type LoopExit = { continueTo: Label; breakTo: Label } | 'callback';
 class ProbeGenerator {
   private readonly vars = new Map<string, { type: Type; slot: IrValue }>();
   private readonly loops: LoopExit[] = [];
+  /** In a for loop's callback: the context's flag a `return` sets, so the probe returns after the loop. */
+  private returnFlag?: IrValue;
   private callbacks = 0;
   /** -k: the script position of each reported helper call, shared by all programs of the module. */
   helperErrorSites: Span[] = [];
@@ -677,7 +679,7 @@ class ProbeGenerator {
       }
       case 'JumpStmt': {
         if (s.jump === 'return') {
-          this.returnValue(0);
+          this.returnFromProbe();
           return;
         }
         const loop = this.loops.at(-1)!;
@@ -789,13 +791,17 @@ class ProbeGenerator {
     const used = variablesIn(s.body);
     const shared = [...this.vars].filter(([key]) => used.has(key) && key !== loopKey);
     const offsets: number[] = [];
-    let size = 8;
+    // After the 8 bytes of `prepare`: the flag of a `return` in the body, if it has one.
+    const returns = containsReturn(s.body);
+    const flagOffset = 8;
+    let size = returns ? 16 : 8;
     for (const [, v] of shared) {
       offsets.push(size);
       size += alignUp(Math.max(1, sizeOf(v.type)), 8);
     }
     const context = fn.bitcast(fn.scratch(arrayType(size, i8)), i8p);
     steps.prepare?.(context);
+    if (returns) fn.store(constInt(i64, 0), fn.byteOffset(context, flagOffset, i64), 8);
     shared.forEach(([, v], i) => this.memcpy(fn.byteOffset(context, offsets[i]!), v.slot, slotSize(v.type)));
 
     const callback = new FunctionBuilder(`${fn.name}_for${this.callbacks++}`, undefined, [...params]);
@@ -809,6 +815,7 @@ class ProbeGenerator {
       body.vars.set(key, { type: v.type, slot });
     });
     steps.enter(body, callback);
+    if (returns) body.returnFlag = callback.byteOffset(callback.param(contextParam), flagOffset, i64);
     body.loops.push('callback');
     body.beginExits();
     body.block(s.body);
@@ -817,6 +824,25 @@ class ProbeGenerator {
 
     steps.call(callback, context);
     shared.forEach(([, v], i) => this.memcpy(v.slot, fn.byteOffset(context, offsets[i]!), slotSize(v.type)));
+    if (returns) {
+      // The body returned: so does the probe (or, in an outer loop's body, that loop's callback).
+      const returned = fn.label('returned');
+      const after = fn.label('afterloop');
+      fn.condBr(fn.icmp('ne', fn.load(fn.byteOffset(context, flagOffset, i64), 8), constInt(i64, 0)), returned, after);
+      fn.place(returned);
+      this.returnFromProbe();
+      fn.place(after);
+    }
+  }
+
+  /** `return`: ends the probe; in a for loop's callback, stops the loop and flags the return. */
+  private returnFromProbe(): void {
+    if (!this.returnFlag) {
+      this.returnValue(0);
+      return;
+    }
+    this.fn.store(constInt(i64, 1), this.returnFlag, 8);
+    this.returnValue(1);
   }
 
   private assign(s: AssignStmt): void {
@@ -2210,6 +2236,14 @@ function slotSize(t: Type): number {
 }
 
 /** Names of the scratch variables a piece of code reads or writes. */
+function containsReturn(node: unknown): boolean {
+  let found = false;
+  walk(node, (n) => {
+    if (n.kind === 'JumpStmt' && (n as JumpStmt).jump === 'return') found = true;
+  });
+  return found;
+}
+
 function variablesIn(node: unknown): Set<string> {
   const found = new Set<string>();
   walk(node, (n) => {

@@ -231,9 +231,6 @@ export class Checker implements CheckContext {
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
         }
-        if (s.jump === 'return' && this.forDepth > 0) {
-          this.report(error('E_FOR_LOOP', s.span, "'return' inside a for loop is not supported; use 'break'"));
-        }
         return;
       case 'BlockStmt':
         this.checkBlock(s.block);

@@ -162,3 +162,13 @@ describe('self:signal:SIGUSR1', () => {
       + 'self:signal:SIGUSR2 { }\n^~~~~~~~~~~~~~~~~~~\nhint: SIGUSR1 is the only signal bpftrace 0.26 offers\n');
   });
 });
+
+describe('return', () => {
+  it('ends the probe from inside for loops, nested ones too; loops without return are unchanged', () => {
+    const r = runTracelet(['-e', 'BEGIN { for ($i : 0..5) { if ($i == 2) { return; } printf("i %d\\n", $i); } printf("not here\\n"); }\n'
+      + 'BEGIN { @m[1] = 1; for ($kv : @m) { $j = 0; while ($j < 3) { for ($k : 0..3) { if ($k == 1) { printf("ret %d %d\\n", $kv.0, $j); return; } } $j++; } } printf("not here\\n"); }\n'
+      + 'BEGIN { for ($i : 0..2) { printf("no return %d\\n", $i); } clear(@m); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 3 probes...\ni 0\ni 1\nret 1 0\nno return 0\nno return 1\n\n\n\n');
+  });
+});
