@@ -872,13 +872,10 @@ export class Checker implements CheckContext {
     }
     let user: boolean | undefined;
     if (objectType.kind === 'pointer' && objectType.target.kind === 'record') {
-      // p->field: the record behind the pointer, looked up in full.
+      // p->field, or p.field (0.2x dereferences a pointer for `.`): the record behind it, in full.
       const full = this.fullRecord(objectType.target)!;
       this.types.set(e.object, { ...objectType, target: full });
       user = objectType.userSpace;
-      if (!e.arrow) {
-        this.report(error('E_TYPE', e.span, `'.${e.field}' on a pointer to ${full.name}`, `use '->${e.field}'`));
-      }
       objectType = full;
     } else if (objectType.kind === 'record') {
       const isArgs = e.object.kind === 'Builtin' && e.object.name === 'args';
