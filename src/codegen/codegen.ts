@@ -1346,24 +1346,34 @@ class ProbeGenerator {
       }
       case 'TupleIndex':
         return this.tupleElement(e.tuple, e.index, type);
-      case 'Cast':
-        return { type, ir: this.fitToType(this.toI64(this.expr(e.operand)), type) };
+      case 'Cast': {
+        const operand = this.expr(e.operand);
+        // Integer <-> integer array: the same bytes (the checker made both sides one size).
+        if (operand.type.kind === 'array') return { type, ir: this.loadInt(operand.ir, type) };
+        if (type.kind !== 'array') return { type, ir: this.fitToType(this.toI64(operand), type) };
+        const out = this.temp(type);
+        const bits = sizeOf(type) * 8;
+        fn.store(fn.intCast(this.toI64(operand), intType(bits), false), fn.bitcast(out, ptr(intType(bits))), 1);
+        return { type, ir: out };
+      }
       case 'Index': {
         if (this.program.types.get(e.object)?.kind === 'tuple') return this.tupleElement(e.object, Number(this.integerConstant(e.index)), type);
         const fromMemory = this.readPlace(e, type);
         if (fromMemory) return fromMemory;
-        // A string on the stack (comm, a variable): a byte of it, 0 past its end (bpftrace 0.25
-        // indexes strings with any integer).
+        // A string or an integer array on the stack (comm, a variable): an element of it, 0 past
+        // its end (bpftrace 0.25 indexes strings with any integer).
         const s = this.expr(e.object);
-        if (s.type.kind !== 'string') return { type, ir: constInt(i64, 0) };
+        const width = s.type.kind === 'string' ? 1 : s.type.kind === 'array' && s.type.element.kind === 'int' ? sizeOf(s.type.element) : 0;
+        if (width === 0) return { type, ir: constInt(i64, 0) };
         const at = this.toI64(this.expr(e.index));
         const byte = this.temp(INT64);
         fn.store(constInt(i64, 0), fn.bitcast(byte, ptr(i64)), 8);
         const inside = fn.label('strindex');
         const done = fn.label('strindexed');
-        fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type))), inside, done);
+        fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type) / width)), inside, done);
         fn.place(inside);
-        fn.store(this.loadInt(fn.byteOffset(s.ir, at), type), fn.bitcast(byte, ptr(i64)), 8);
+        const offset = width === 1 ? at : fn.binary('mul', at, constInt(i64, width));
+        fn.store(this.loadInt(fn.byteOffset(s.ir, offset), type), fn.bitcast(byte, ptr(i64)), 8);
         fn.br(done);
         fn.place(done);
         return { type, ir: fn.load(fn.bitcast(byte, ptr(i64)), 8) };

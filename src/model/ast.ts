@@ -164,6 +164,8 @@ export interface TypeName {
   readonly name: string;
   readonly pointerDepth: number;
   readonly arrayLength?: number;
+  /** `uint8[]` in a cast: the length follows from the value's size (0.2x). */
+  readonly unsizedArray?: boolean;
 }
 
 export interface Probe {

@@ -1523,10 +1523,12 @@ class TraceletParser extends EmbeddedActionsParser {
         this.CONSUME(T.Star);
         pointerDepth++;
       });
+      let unsized = false;
       const array = this.OPTION(() => {
         this.CONSUME(T.LBracket);
-        const n = this.CONSUME(T.IntLit);
+        const n = this.OPTION2(() => this.CONSUME(T.IntLit));
         this.CONSUME(T.RBracket);
+        unsized = !n;
         return n;
       });
       return this.ACTION(() => {
@@ -1537,6 +1539,7 @@ class TraceletParser extends EmbeddedActionsParser {
           name: base.name,
           pointerDepth,
           ...(array ? { arrayLength: intValue(array) } : {}),
+          ...(unsized ? { unsizedArray: true } : {}),
         } satisfies TypeName;
       });
     },

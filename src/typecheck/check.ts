@@ -12,6 +12,7 @@ import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinNa
 import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
 import { checkFunction } from './functions-check.js';
 import { checkBuiltinCall } from './builtin-calls.js';
+import { arrayCast } from './array-casts.js';
 import { checkMapDeclarations, declaredSpec } from './map-declarations.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
@@ -660,6 +661,7 @@ export class Checker implements CheckContext {
       case 'Cast': {
         const t = this.expr(e.operand);
         const m = /^(u?)int(8|16|32|64)$/.exec(e.type.name);
+        if (t.kind === 'array' || e.type.arrayLength !== undefined || e.type.unsizedArray) return arrayCast(this, e, t);
         if (m && e.type.pointerDepth === 0 && (t.kind === 'int' || t.kind === 'pointer')) {
           return { kind: 'int', bits: Number(m[2]) as 8, signed: m[1] === '' };
         }

@@ -180,3 +180,21 @@ describe('. on a pointer', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n1 1 tracelet 1\n\n\n');
   });
 });
+
+describe('integer <-> integer array casts', () => {
+  it('cast to the same bytes both ways, [] taking the size of the value, indexable on the stack', () => {
+    const r = runTracelet(['-e', 'BEGIN { $a = (int8[8])12345; $i = 1; printf("%x %x %d %d\\n", $a[0], $a[$i], $a[9], (int64)$a);\n'
+      + '$b = (uint8[])(uint32)0x01020304; print($b); print((uint16[2])(uint32)0x01020304); $w = (int16[4])-2; printf("%d %d\\n", $w[0], $w[3]);\n'
+      + '@m[$b] = (uint32)$b; exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n39 30 0 12345\n[4,3,2,1]\n[772,258]\n-2 -1\n\n\n@m[[4,3,2,1]]: 16909060\n');
+  });
+
+  it('refuses sides of different sizes and other types', () => {
+    const r = runTracelet(['-e', 'BEGIN { $a = (uint8[4])1; $c = (uint8[8])"abc"; }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdin:1:14: error: cannot cast int64 to uint8[4]\nBEGIN { $a = (uint8[4])1; $c = (uint8[8])"abc"; }\n             ^~~~~~~~~~~\n'
+      + 'hint: both sides must have the same size: 8 and 4 bytes\n');
+    expect(r.stderr).toContain('stdin:1:32: error: cannot cast string[4] to uint8[8]\n');
+  });
+});
