@@ -62,6 +62,15 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, 
       const { offsets } = tupleLayout(t.elements);
       return t.elements.map((e, i) => decodeValue(e, buf, offset + offsets[i]!, r, frameName));
     }
+    case 'record':
+      // A struct's fields in order (print(*p), print(args)); a bit-field from the bytes that hold it.
+      return t.fields.map((f) => {
+        if (!f.bitWidth) return decodeValue(f.type, buf, offset + f.offset, r, frameName);
+        const bytes = Math.ceil(((f.bitOffset ?? 0) + f.bitWidth) / 8);
+        let word = 0n;
+        for (let i = bytes - 1; i >= 0; i--) word = (word << 8n) | BigInt(buf[offset + f.offset + i] ?? 0);
+        return (word >> BigInt(f.bitOffset ?? 0)) & ((1n << BigInt(f.bitWidth)) - 1n);
+      });
     case 'bool':
       return BigInt(buf.readUInt8(offset));
     default:

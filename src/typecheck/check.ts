@@ -1036,6 +1036,12 @@ export class Checker implements CheckContext {
           this.report(error('E_ARITY', c.span, 'print() of a value takes just that value'));
         }
         const t = this.expr(target);
+        // A tracepoint's args is its record in the context, not a value to copy (0.17 refuses it too).
+        if (t.kind === 'record' && target.kind === 'Builtin' && target.name === 'args' && t.size === 0) {
+          this.report(error('E_TYPE', target.span, "print() of a tracepoint's args is not supported",
+            'print its fields, e.g. print(args.FIELD), or use rawtracepoint:EVENT, whose args print'));
+          return NONE;
+        }
         this.addEvent(c, 'print_value', { fieldTypes: [eventFieldType(t)] });
         return NONE;
       }

@@ -115,3 +115,19 @@ describe('builtins with a mode', () => {
       + 'hint: it needs fentry probes (the bpf_task_from_pid kfunc), as in bpftrace 0.26; record comm by pid where that process runs: @comm[pid] = comm\n');
   });
 });
+
+describe('print() of structs', () => {
+  it('prints a struct read through a pointer field by field, as bpftrace', () => {
+    const r = runTracelet(['-e', `struct nap { long id; int count; char name[8]; };
+      uprobe:${naps}:nap_inspect { print(*(struct nap *)arg0); $n = *(struct nap *)arg0; print($n); @n = $n; }`, '-c', naps]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n{ .id = 4242, .count = 7, .name = dozy }\n{ .id = 4242, .count = 7, .name = dozy }\n\n\n'
+      + '@n: { .id = 4242, .count = 7, .name = dozy }\n');
+  });
+
+  it("refuses a tracepoint's args, with a hint", () => {
+    const r = runTracelet(['-e', 'tracepoint:sched:sched_switch { print(args); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stdin:1:39: error: print() of a tracepoint's args is not supported\n");
+  });
+});
