@@ -970,8 +970,10 @@ export class Checker implements CheckContext {
   private call(c: Call): Type {
     const spec = FUNCTIONS.get(c.name);
     if (!spec) {
-      this.report(error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`,
-        hintFor(c.name, [...FUNCTIONS.keys()])));
+      this.report(c.name === 'tseries'
+        ? error('E_UNKNOWN_FUNCTION', c.nameSpan, 'tseries() (bpftrace 0.26, unstable there) is not supported yet',
+          'count per interval instead: @per_second[elapsed / 1000000000] = count()')
+        : error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`, hintFor(c.name, [...FUNCTIONS.keys()])));
       c.args.forEach((a) => this.expr(a));
       return INT64; // reported once; an int keeps the rest of the statement from cascading
 
