@@ -4,7 +4,7 @@
 // process's mappings are captured when the runtime first sees it in a ustack (`capture()`), so
 // that a process that has exited by then is still named (bpftrace prints hex for it).
 import { readFileSync, statSync } from 'node:fs';
-import type { Kallsyms } from '../kernel/kallsyms.js';
+import type { Kallsyms, SymbolHit } from '../kernel/kallsyms.js';
 import { FileSymbols, PerfMap } from '../kernel/user-symbols.js';
 import type { StackMode } from '../model/types.js';
 import { strftime } from './output/time.js';
@@ -66,6 +66,10 @@ export class Resolver {
   private readonly files = new Map<string, FileSymbols | null>();
   private readonly perfMaps = new Map<number, { at: number; map: { map: PerfMap; path: string } | null }>();
   private readonly demangled = new Map<string, string>();
+  private readonly regionFiles = new WeakMap<Region, FileSymbols | null>();
+  private readonly kernelHits = new Map<bigint, SymbolHit | null>();
+  /** Named frames by pid and address. */
+  private readonly userHits = new Map<number, Map<bigint, UserHit | null>>();
   private users?: Map<bigint, string>;
   /** CLOCK_REALTIME - CLOCK_MONOTONIC, in ns: bpftrace's nsecs are monotonic. */
   private readonly realtimeOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
@@ -76,16 +80,26 @@ export class Resolver {
 
   /** ksym(): the symbol without offset, or the address in hex. */
   ksym(address: bigint): string {
-    const hit = this.options.kallsyms?.()?.lookup(address);
+    const hit = this.kernelSymbol(address);
     return hit ? hit.name : unnamed(address);
   }
 
   kstack(id: bigint, depth: number, mode: StackMode): string[] {
     return this.addresses('kstack', id, depth).map((a) => {
-      const hit = this.options.kallsyms?.()?.lookup(a);
+      const hit = this.kernelSymbol(a);
       const sym = hit ? `${hit.name}+${hit.offset}` : unnamed(a);
       return mode === 'raw' ? hex(a) : mode === 'perf' ? `${hex(a)} ${sym}` : sym;
     });
+  }
+
+  /** Frames repeat across stacks: each address is looked up once. */
+  private kernelSymbol(address: bigint): SymbolHit | undefined {
+    let hit = this.kernelHits.get(address);
+    if (hit === undefined) {
+      hit = this.options.kallsyms?.()?.lookup(address) ?? null;
+      this.kernelHits.set(address, hit);
+    }
+    return hit ?? undefined;
   }
 
   // ---- user space ----
@@ -114,7 +128,7 @@ export class Resolver {
   frames(kind: 'kstack' | 'ustack', id: bigint, depth: number, pid: number): Frame[] {
     return this.addresses(kind, id, depth).map((address): Frame => {
       if (kind === 'kstack') {
-        const hit = this.options.kallsyms?.()?.lookup(address);
+        const hit = this.kernelSymbol(address);
         if (!hit) return { address, offset: 0n, kind: 'kernel' };
         return { address, symbol: hit.name, offset: hit.offset, module: hit.module ?? '[kernel.kallsyms]', kind: 'kernel' };
       }
@@ -145,6 +159,7 @@ export class Resolver {
 
   /** Reads /proc/PID/maps; a process that has gone keeps what was read of it before. */
   private readProcess(pid: number): ProcessImage {
+    this.userHits.delete(pid);
     const image = { regions: readRegions(pid) ?? this.processes.get(pid)?.regions ?? [], at: Date.now() };
     this.processes.set(pid, image);
     return image;
@@ -162,6 +177,18 @@ export class Resolver {
   }
 
   private userSymbol(address: bigint, pid: number): UserHit | undefined {
+    let hits = this.userHits.get(pid);
+    if (!hits) this.userHits.set(pid, (hits = new Map()));
+    let hit = hits.get(address);
+    if (hit === undefined) {
+      hit = this.findUserSymbol(address, pid) ?? null;
+      // Forgotten when the process's mappings or perf map are read again (see forget()).
+      this.userHits.get(pid)?.set(address, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  private findUserSymbol(address: bigint, pid: number): UserHit | undefined {
     const a = Number(address);
     const region = this.regionOf(a, pid);
     if (region) {
@@ -178,8 +205,10 @@ export class Resolver {
 
   /** The symbols of a mapped file, by inode: the path if it is still that file, else through /proc/PID/root. */
   private fileOf(region: Region, pid: number): FileSymbols | undefined {
+    let file = this.regionFiles.get(region);
+    if (file !== undefined) return file ?? undefined;
     const key = `${region.inode}:${region.path}`;
-    let file = this.files.get(key);
+    file = this.files.get(key);
     if (file === undefined) {
       file = null;
       for (const path of [region.path, `/proc/${pid}/root${region.path}`]) {
@@ -189,12 +218,14 @@ export class Resolver {
       }
       this.files.set(key, file);
     }
+    this.regionFiles.set(region, file);
     return file ?? undefined;
   }
 
   private perfMapOf(pid: number): { map: PerfMap; path: string } | undefined {
     const cached = this.perfMaps.get(pid);
     if (cached !== undefined && Date.now() - cached.at < 1000) return cached.map ?? undefined;
+    this.userHits.delete(pid);
     let map: { map: PerfMap; path: string } | null = null;
     for (const path of [`/proc/${pid}/root/tmp/perf-${pid}.map`, `/tmp/perf-${pid}.map`]) {
       const m = PerfMap.read(path);

@@ -2,7 +2,7 @@
 // (bpftrace 0.17 prints their addresses), and a libc stack reads exactly as bpftrace prints it
 // (aliases such as getdents64/__getdents64 chosen by bcc's rule).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,24 @@ describe('stacks', () => {
     expect(r.code).toBe(0);
     // The leaf and, through the frame pointer, the caller's caller (main): by name, not address.
     expect(r.stdout).toMatch(/^ {4}tl_known_leaf\+0\n {4}main\+\d+\n/m);
+  });
+
+  it('names JIT frames through /tmp/perf-PID.map (node --perf-basic-prof), also after the process exited', async () => {
+    const script = join(dir, 'jit.js');
+    writeFileSync(script, 'function tlHotLoop(n) { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i) | 0; return s; }\n'
+      + 'const end = Date.now() + 2000; let x = 0; while (Date.now() < end) x += tlHotLoop(100000);\n');
+    const run = startTracelet(['-e', 'profile:hz:199 /comm == "node" && pid != $1/ { @[ustack(2), pid] = count(); }', String(process.pid)]);
+    await run.attached;
+    const node = spawn(process.execPath, ['--perf-basic-prof', script], { stdio: 'ignore' });
+    try {
+      expect(await new Promise((resolve) => node.on('close', resolve))).toBe(0);
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`JS:[*~^]?tlHotLoop ${script}:1:\\d+\\+\\d+\\n(.*\\n)*?, ${node.pid}\\]`));
+    } finally {
+      rmSync(`/tmp/perf-${node.pid}.map`, { force: true });
+    }
   });
 
   it.skipIf(!HAVE_BPFTRACE)('prints a libc stack exactly as bpftrace 0.17 does', async () => {
