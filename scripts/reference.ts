@@ -28,6 +28,18 @@ function functionParagraphs(f: BuiltinFunction): string[] {
   ];
 }
 
+/** Syntax of newer bpftrace that has no table of its own: one entry each. */
+const LANGUAGE: readonly { heading: string; paragraphs: readonly string[] }[] = [
+  { heading: 'let @map = type(max_entries)', paragraphs: ['Before the probes (0.22+): the kernel map type of `@map` — `hash`, `lruhash` (evicts the least recently used keys when full), `percpuhash`, `percpulruhash` (for aggregations) — and its max entries.'] },
+  { heading: 'p.field', paragraphs: ['`.` on a pointer to a struct dereferences it, as `->` does: `curtask.real_parent.pid` (0.2x).'] },
+  { heading: '(int8[8])x, (uint64)$bytes', paragraphs: ['Casts between an integer and an integer array of the same size (the same bytes, little-endian); `(uint8[])x` takes the length from the value\'s size. Such arrays index on the stack (`$a[$i]`, 0 past the end) and print as `[1,2,3]`.'] },
+  { heading: '$s[i]', paragraphs: ['A byte of a string, with any integer index; 0 past its end (0.25).'] },
+  { heading: 'if $x { }', paragraphs: ['`if`, `while` and `unroll` take a one-operand condition without parentheses (0.24+).'] },
+  { heading: 'return', paragraphs: ['Ends the probe from anywhere in it: in `if`, `while`, macros, and `for` loops over a map or a range (their bodies are callbacks: the loop stops, then the probe returns).'] },
+  { heading: 'name()', paragraphs: ['Any builtin variable may be written as a call without arguments: `pid()`, `ncpus()` (0.24+ defines builtins as macros).'] },
+  { heading: 'test:, bench:, tseries(), build_id', paragraphs: ['Not supported yet: `test:`/`bench:` probes (0.25\'s `--test`/`--bench`), `tseries()` (0.26) and the `build_id` stack mode (0.26) are refused by name with a hint, not as unknown.'] },
+];
+
 /** The text of docs/reference.md. */
 export function reference(): string {
   const variables = Object.values(BUILTIN_VARIABLES).map((v) => ({ heading: v.names.join(', '), paragraphs: [v.doc] }));
@@ -44,6 +56,7 @@ export function reference(): string {
     section('Builtin variables', variables),
     section('Functions', functions),
     section('Probe types', providers),
+    section('Language of bpftrace 0.2x', LANGUAGE),
   ].join('\n');
 }
 

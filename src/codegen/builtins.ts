@@ -2,12 +2,12 @@
 // entry per builtin of src/model/builtins.ts; probe arguments from registers, the stack, the
 // context or a USDT argument spec.
 import { type BuiltinName, builtinNamed } from '../model/builtins.js';
-import { sizeOf, type Type, UINT64 } from '../model/types.js';
-import { ARG_REGS, assemblerRegister, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
+import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
+import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
 import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
-import { EVENTS_MAP, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, RUN_CPID, RUN_START_NS, stackMap } from './maps.js';
-import { memset, normalize, stringConstant, temp, type Val } from './values.js';
+import { EVENTS_MAP, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap } from './maps.js';
+import { loadInt, memset, normalize, stringConstant, temp, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { readMemory } from './memory.js';
 import { runValue } from './map-ops.js';
@@ -60,6 +60,7 @@ const BUILTIN_CODE = {
     type, ir: g.fn.binary('sub', g.fn.callHelper(Helper.ktimeGetNs, i64, []), runValue(g, RUN_START_NS)),
   }),
   cpu: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getSmpProcessorId, i64, []) }),
+  ncpus: (g, _name, type) => ({ type, ir: constInt(i64, g.kernel.possibleCpus()) }),
   numaid: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getNumaNodeId, i64, []) }),
   rand: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getPrandomU32, i64, []) }),
   cgroup: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentCgroupId, i64, []) }),
@@ -90,11 +91,22 @@ const BUILTIN_CODE = {
   username: (g, _name, type) => ({ type, ir: g.fn.binary('and', uidGid(g), constInt(i64, 0xffffffff)) }),
   kstack: (g, _name, type) => stack(g, type),
   ustack: (g, _name, type) => stack(g, type),
-  // Not read from the context yet: always 0.
-  usermode: (_g, _name, type) => ({ type, ir: constInt(i64, 0) }),
+  // The saved CS selector's privilege level: 3 is user mode (as bpftrace on x86-64).
+  usermode: (g, _name, type) => ({
+    type, ir: g.fn.intCast(g.fn.icmp('eq', g.fn.binary('and', ctxU64(g, PT_REGS_CS), constInt(i64, 3)), constInt(i64, 3)), i64, false),
+  }),
   argN: (g, name, type) => argument(g, Number(name.slice('arg'.length)), false, type),
   sargN: (g, name, type) => argument(g, Number(name.slice('sarg'.length)), true, type),
 } satisfies Record<BuiltinName, (g: ProbeContext, name: string, type: Type) => Val>;
+
+/** pid(curr_ns)/tid(curr_ns): the id in tracelet's pid namespace (0 if the task is not in it). */
+export function namespaceId(g: ProbeContext, which: 'pid' | 'tid'): IrValue {
+  const { fn } = g;
+  const ids = fn.scratch(i64, 8); // struct bpf_pidns_info { u32 pid; u32 tgid; }
+  fn.store(constInt(i64, 0), ids, 8);
+  fn.callHelper(Helper.getNsCurrentPidTgid, i64, [runValue(g, RUN_PIDNS_DEV), runValue(g, RUN_PIDNS_INO), fn.bitcast(ids, i8p), constInt(i64, 8)]);
+  return loadInt(fn, fn.byteOffset(fn.bitcast(ids, i8p), which === 'pid' ? 4 : 0), UINT32);
+}
 
 function pidTgid(g: ProbeContext): IrValue {
   return g.fn.callHelper(Helper.getCurrentPidTgid, i64, []);

@@ -94,6 +94,8 @@ interface ModuleContext {
 export class ProbeContext {
   readonly vars = new Map<string, { type: Type; slot: IrValue }>();
   readonly loops: LoopExit[] = [];
+  /** In a for loop's callback: the context's flag a `return` sets, so the probe returns after the loop. */
+  returnFlag?: IrValue;
   /** For-loop callbacks made from this function so far (they are named after it). */
   callbacks = 0;
   /**

@@ -3,7 +3,7 @@
 // variables to builtins.ts.
 import { type Expr, mapName, type MapRef, variableKey } from '../model/ast.js';
 import { INT64, sizeOf, tupleLayout, type Type, UINT64 } from '../model/types.js';
-import { constInt, i1, i64, i8p, type IrValue, ptr } from './ir/builder.js';
+import { constInt, i1, i64, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 import { fitToType, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, truthy, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { readMemory } from './memory.js';
@@ -121,24 +121,34 @@ export function expr(g: ProbeContext, e: Expr): Val {
     }
     case 'TupleIndex':
       return tupleElement(g, e.tuple, e.index, type);
-    case 'Cast':
-      return { type, ir: fitToType(fn, toI64(fn, g.expr(e.operand)), type) };
+    case 'Cast': {
+      const operand = g.expr(e.operand);
+      // Integer <-> integer array: the same bytes (the checker made both sides one size).
+      if (operand.type.kind === 'array') return { type, ir: loadInt(fn, operand.ir, type) };
+      if (type.kind !== 'array') return { type, ir: fitToType(fn, toI64(fn, operand), type) };
+      const out = temp(fn, type);
+      const bits = sizeOf(type) * 8;
+      fn.store(fn.intCast(toI64(fn, operand), intType(bits), false), fn.bitcast(out, ptr(intType(bits))), 1);
+      return { type, ir: out };
+    }
     case 'Index': {
       if (g.program.types.get(e.object)?.kind === 'tuple') return tupleElement(g, e.object, Number(integerConstant(g, e.index)), type);
       const fromMemory = readPlace(g, e, type);
       if (fromMemory) return fromMemory;
-      // A string on the stack (comm, a variable): a byte of it, 0 past its end (bpftrace 0.25
-      // indexes strings with any integer).
+      // A string or an integer array on the stack (comm, a variable): an element of it, 0 past
+      // its end (bpftrace 0.25 indexes strings with any integer).
       const s = g.expr(e.object);
-      if (s.type.kind !== 'string') return { type, ir: constInt(i64, 0) };
+      const width = s.type.kind === 'string' ? 1 : s.type.kind === 'array' && s.type.element.kind === 'int' ? sizeOf(s.type.element) : 0;
+      if (width === 0) return { type, ir: constInt(i64, 0) };
       const at = toI64(fn, g.expr(e.index));
       const byte = temp(fn, INT64);
       fn.store(constInt(i64, 0), fn.bitcast(byte, ptr(i64)), 8);
       const inside = fn.label('strindex');
       const done = fn.label('strindexed');
-      fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type))), inside, done);
+      fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type) / width)), inside, done);
       fn.place(inside);
-      fn.store(loadInt(fn, fn.byteOffset(s.ir, at), type), fn.bitcast(byte, ptr(i64)), 8);
+      const offset = width === 1 ? at : fn.binary('mul', at, constInt(i64, width));
+      fn.store(loadInt(fn, fn.byteOffset(s.ir, offset), type), fn.bitcast(byte, ptr(i64)), 8);
       fn.br(done);
       fn.place(done);
       return { type, ir: fn.load(fn.bitcast(byte, ptr(i64)), 8) };

@@ -1,20 +1,20 @@
 // Calls of built-in functions: the code of each, one entry per function of src/model/functions.ts
 // (FUNCTION_CODE): events (printf, print, exit, ...), delete, str, and the value functions (ksym,
 // buf, ntop, macaddr, strncmp, join, ...). Aggregations are map updates (aggregations.ts).
-import { type Call, mapName, type MapRef } from '../model/ast.js';
+import { type Call, type Identifier, mapName, type MapRef } from '../model/ast.js';
 import { functionNamed, type FunctionName } from '../model/functions.js';
 import { sizeOf, type Type, UINT64 } from '../model/types.js';
 import { JOIN_ARG_SIZE, JOIN_ARGS } from '../model/program.js';
 import { signalNumber } from '../kernel/signals.js';
 import { PT_REGS } from '../kernel/registers.js';
 import { constInt, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
-import { Helper } from './helpers.js';
+import { CLOCK_HELPERS, Helper } from './helpers.js';
 import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, stringConstant, temp, toI64, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { emitEvent, eventWithArgs } from './events.js';
 import { probeRead, spaceOf } from './memory.js';
 import { mapKey, mapPointer, mapSpec } from './map-ops.js';
-import { stack, userAddress } from './builtins.js';
+import { builtin, namespaceId, stack, userAddress } from './builtins.js';
 
 /** The code of a call of a built-in function: the value it returns (0 when it returns nothing). */
 type FunctionCode = (g: ProbeContext, c: Call, type: Type) => Val;
@@ -89,6 +89,12 @@ const FUNCTION_CODE = {
     g.fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
     return nothing(type);
   },
+  has_key: (g, c, type) => {
+    const ref = c.args[0] as MapRef;
+    const spec = mapSpec(g, mapName(ref));
+    const found = g.fn.callHelper(Helper.mapLookupElem, i8p, [mapPointer(g, spec.name), mapKey(g, spec, ref, [c.args[1]!])]);
+    return { type, ir: g.fn.intCast(g.fn.icmp('ne', found, { type: i8p, ref: 'null' }), i64, false) };
+  },
   str,
   buf,
   join: (g, c, type) => {
@@ -138,6 +144,13 @@ const FUNCTION_CODE = {
     type, ir: g.fn.intCast(stringContains(g, g.expr(c.args[0]!), g.expr(c.args[1]!)), i64, false),
   }),
   strftime: (g, c, type) => ({ type, ir: toI64(g.fn, g.expr(c.args[1]!)) }),
+  nsecs: (g, c, type) => ({
+    type, ir: g.fn.callHelper(CLOCK_HELPERS[(c.args[0] as Identifier).name] ?? Helper.ktimeGetNs, i64, []),
+  }),
+  pid: (g, c, type) => ((c.args[0] as Identifier).name === 'curr_ns' ? { type, ir: namespaceId(g, 'pid') } : builtin(g, 'pid', type)),
+  tid: (g, c, type) => ((c.args[0] as Identifier).name === 'curr_ns' ? { type, ir: namespaceId(g, 'tid') } : builtin(g, 'tid', type)),
+  // Refused by the checker (comm(pid) needs fentry probes); bare `comm` is a builtin variable.
+  comm: (_g, _c, type) => nothing(type),
   kstack: (g, _c, type) => stack(g, type),
   ustack: (g, _c, type) => stack(g, type),
   // Refused by the checker on this kernel (no kprobes).

@@ -111,7 +111,7 @@ export function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): 
       if (shared.has(t)) continue;
       // BEGIN and END run at different times, so each gets its own program; a USDT site's
       // arguments live in its own registers and stack slots, so each site gets one too.
-      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'usdt'
+      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'self' || t.provider === 'usdt'
         ? `${t.name}@${t.address ?? ''}`
         : t.provider === 'uprobe' || t.provider === 'uretprobe' ? `${t.provider}:${t.path}` : programType(t.provider);
       const g = groups.get(key) ?? [];

@@ -1,6 +1,6 @@
 // Statements: blocks, if, while, unroll, break/continue/return, let, assignments, and for loops
 // (over a map or a range) as callbacks of bpf_for_each_map_elem / bpf_loop.
-import { type AssignStmt, type Block, type ForRangeStmt, type ForStmt, type LetStmt, mapName, type Stmt, type Variable, variableKey } from '../model/ast.js';
+import { type AssignStmt, type Block, type ForRangeStmt, type ForStmt, type JumpStmt, type LetStmt, mapName, type Stmt, type Variable, variableKey } from '../model/ast.js';
 import { walk } from '../model/walk.js';
 import { alignUp, INT64, sizeOf, tupleLayout } from '../model/types.js';
 import { arrayType, constInt, FunctionBuilder, i32, i64, i8, i8p, type IrType, type IrValue, ptr } from './ir/builder.js';
@@ -12,6 +12,15 @@ import { mapPointer, mapSpec } from './map-ops.js';
 import { assignTo, storeVariable, variableSlot } from './variables.js';
 import { aggregate } from './aggregations.js';
 import { arith } from './expressions.js';
+
+/** Whether a piece of code has a `return`. */
+function containsReturn(node: unknown): boolean {
+  let found = false;
+  walk(node, (n) => {
+    if (n.kind === 'JumpStmt' && (n as JumpStmt).jump === 'return') found = true;
+  });
+  return found;
+}
 
 /** Names of the scratch variables a piece of code reads or writes. */
 function variablesIn(node: unknown): Set<string> {
@@ -90,7 +99,7 @@ function stmtInScope(g: ProbeContext, s: Stmt): void {
     }
     case 'JumpStmt': {
       if (s.jump === 'return') {
-        returnValue(g, 0);
+        returnFromProbe(g);
         return;
       }
       const loop = g.loops.at(-1)!;
@@ -202,13 +211,17 @@ function loopCallback(g: ProbeContext,
   const used = variablesIn(s.body);
   const shared = [...g.vars].filter(([key]) => used.has(key) && key !== loopKey);
   const offsets: number[] = [];
-  let size = 8;
+  // After the 8 bytes of `prepare`: the flag of a `return` in the body, if it has one.
+  const returns = containsReturn(s.body);
+  const flagOffset = 8;
+  let size = returns ? 16 : 8;
   for (const [, v] of shared) {
     offsets.push(size);
     size += alignUp(Math.max(1, sizeOf(v.type)), 8);
   }
   const context = fn.bitcast(fn.scratch(arrayType(size, i8)), i8p);
   steps.prepare?.(context);
+  if (returns) fn.store(constInt(i64, 0), fn.byteOffset(context, flagOffset, i64), 8);
   shared.forEach(([, v], i) => memcpy(fn, fn.byteOffset(context, offsets[i]!), v.slot, slotSize(v.type)));
 
   const callback = new FunctionBuilder(`${fn.name}_for${g.callbacks++}`, undefined, [...params]);
@@ -220,6 +233,7 @@ function loopCallback(g: ProbeContext,
     body.vars.set(key, { type: v.type, slot });
   });
   steps.enter(body, callback);
+  if (returns) body.returnFlag = callback.byteOffset(callback.param(contextParam), flagOffset, i64);
   body.loops.push('callback');
   beginExits(body);
   block(body, s.body);
@@ -228,6 +242,25 @@ function loopCallback(g: ProbeContext,
 
   steps.call(callback, context);
   shared.forEach(([, v], i) => memcpy(fn, v.slot, fn.byteOffset(context, offsets[i]!), slotSize(v.type)));
+  if (returns) {
+    // The body returned: so does the probe (or, in an outer loop's body, that loop's callback).
+    const returned = fn.label('returned');
+    const after = fn.label('afterloop');
+    fn.condBr(fn.icmp('ne', fn.load(fn.byteOffset(context, flagOffset, i64), 8), constInt(i64, 0)), returned, after);
+    fn.place(returned);
+    returnFromProbe(g);
+    fn.place(after);
+  }
+}
+
+/** `return`: ends the probe; in a for loop's callback, stops the loop and flags the return. */
+function returnFromProbe(g: ProbeContext): void {
+  if (!g.returnFlag) {
+    returnValue(g, 0);
+    return;
+  }
+  g.fn.store(constInt(i64, 1), g.returnFlag, 8);
+  returnValue(g, 1);
 }
 
 function assign(g: ProbeContext, s: AssignStmt): void {

@@ -11,6 +11,8 @@ import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from '../model/functions.js';
 import { FUNCTION_CHECKS } from './functions-check.js';
+import { arrayCast } from './array-casts.js';
+import { checkMapDeclarations, declaredSpec } from './map-declarations.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
 import { parameterValue } from './positional.js';
@@ -223,9 +225,6 @@ export class Checker implements CheckContext {
       case 'JumpStmt':
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
-        }
-        if (s.jump === 'return' && this.forDepth > 0) {
-          this.report(error('E_FOR_LOOP', s.span, "'return' inside a for loop is not supported; use 'break'"));
         }
         return;
       case 'BlockStmt':
@@ -628,6 +627,7 @@ export class Checker implements CheckContext {
       case 'Cast': {
         const t = this.expr(e.operand);
         const m = /^(u?)int(8|16|32|64)$/.exec(e.type.name);
+        if (t.kind === 'array' || e.type.arrayLength !== undefined || e.type.unsizedArray) return arrayCast(this, e, t);
         if (m && e.type.pointerDepth === 0 && (t.kind === 'int' || t.kind === 'pointer')) {
           return { kind: 'int', bits: Number(m[2]) as 8, signed: m[1] === '' };
         }
@@ -721,7 +721,7 @@ export class Checker implements CheckContext {
   /** Type rules of builtin variables that depend on the probe; undefined: the type in their record. */
   private static readonly BUILTIN_TYPES = {
     pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
-    cpu: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
+    cpu: tableType, ncpus: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
     username: tableType, kstack: tableType, ustack: tableType, probe: tableType, func: tableType, ctx: tableType,
     cpid: tableType, usermode: tableType, sargN: tableType,
     args: (c, _name, span) => c.argsType(span),
@@ -840,13 +840,10 @@ export class Checker implements CheckContext {
     }
     let user: boolean | undefined;
     if (objectType.kind === 'pointer' && objectType.target.kind === 'record') {
-      // p->field: the record behind the pointer, looked up in full.
+      // p->field, or p.field (0.2x dereferences a pointer for `.`): the record behind it, in full.
       const full = this.fullRecord(objectType.target)!;
       this.types.set(e.object, { ...objectType, target: full });
       user = objectType.userSpace;
-      if (!e.arrow) {
-        this.report(error('E_TYPE', e.span, `'.${e.field}' on a pointer to ${full.name}`, `use '->${e.field}'`));
-      }
       objectType = full;
     } else if (objectType.kind === 'record') {
       const isArgs = e.object.kind === 'Builtin' && e.object.name === 'args';
@@ -940,8 +937,10 @@ export class Checker implements CheckContext {
   private call(c: Call, into?: MapRef): Type {
     const name = functionNamed(c.name);
     if (!name) {
-      this.report(error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`,
-        hintFor(c.name, FUNCTION_NAMES)));
+      this.report(c.name === 'tseries'
+        ? error('E_UNKNOWN_FUNCTION', c.nameSpan, 'tseries() (bpftrace 0.26, unstable there) is not supported yet',
+          'count per interval instead: @per_second[elapsed / 1000000000] = count()')
+        : error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`, hintFor(c.name, FUNCTION_NAMES)));
       c.args.forEach((a) => this.expr(a));
       return INT64; // reported once; an int keeps the rest of the statement from cascading
     }
@@ -1116,9 +1115,10 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   diagnostics.push(...check.diagnostics);
 
   const maxEntries = options.mapKeysMax ?? 4096;
+  const declared = checkMapDeclarations(program.mapDeclarations ?? [], new Set(mapInfos.keys()), diagnostics);
   const maps = new Map<string, MapSpec>();
   for (const [name, info] of [...mapInfos].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    maps.set(name, mapSpec(name, info, maxEntries));
+    maps.set(name, declaredSpec(mapSpec(name, info, maxEntries), declared.get(name), diagnostics));
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const probes: TypedProbe[] = expanded.map(({ probe, targets }, index) => ({ probe, targets, index }));

@@ -9,6 +9,7 @@ import { mapName, type Call, type Expr, type MapRef } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
 import type { CheckContext } from './context.js';
 import { parameterText } from './positional.js';
+import { checkBuiltinCall } from './builtin-calls.js';
 import { BUILTIN_FUNCTIONS, type FunctionName } from '../model/functions.js';
 import { JOIN_ARGS, JOIN_ARG_SIZE, type LhistParams } from '../model/program.js';
 import {
@@ -136,7 +137,8 @@ function stack(c: CheckContext, call: Call): Type {
   let depth = MAX_STACK_DEPTH;
   for (const [i, a] of call.args.entries()) {
     if (a.kind === 'Identifier' && i === 0) {
-      if (!STACK_MODES.has(a.name)) c.report(error('E_ARG_TYPE', a.span, `${a.name} is not a stack mode (bpftrace, perf or raw)`));
+      if (a.name === 'build_id') c.report(error('E_ARG_TYPE', a.span, 'the build_id stack mode (bpftrace 0.26) is not supported yet', 'raw prints the addresses'));
+      else if (!STACK_MODES.has(a.name)) c.report(error('E_ARG_TYPE', a.span, `${a.name} is not a stack mode (bpftrace, perf or raw)`));
       else mode = a.name as StackMode;
       continue;
     }
@@ -160,6 +162,11 @@ function addressSpace(userSpace: boolean): FunctionCheck {
     const target = t.kind === 'pointer' ? t.target : INT64;
     return userSpace ? { kind: 'pointer', target, userSpace: true } : { kind: 'pointer', target };
   };
+}
+
+/** A builtin called with a mode (builtin-calls.ts): nsecs(boot), pid(curr_ns), comm(pid). */
+function builtinWithMode(c: CheckContext, call: Call): Type {
+  return checkBuiltinCall(c, call) ?? NONE;
 }
 
 /** The type rule of every function, by name. */
@@ -204,6 +211,12 @@ export const FUNCTION_CHECKS = {
       c.report(error('E_ARITY', call.span, 'print() of a value takes just that value'));
     }
     const t = c.expr(target);
+    // A tracepoint's args is its record in the context, not a value to copy (0.17 refuses it too).
+    if (t.kind === 'record' && target.kind === 'Builtin' && target.name === 'args' && t.size === 0) {
+      c.report(error('E_TYPE', target.span, "print() of a tracepoint's args is not supported",
+        'print its fields, e.g. print(args.FIELD), or use rawtracepoint:EVENT, whose args print'));
+      return NONE;
+    }
     c.addEvent(call, 'print_value', { fieldTypes: [storageType(t)] });
     return NONE;
   },
@@ -237,6 +250,21 @@ export const FUNCTION_CHECKS = {
   exit: (c, call) => {
     c.addEvent(call, 'exit', { fieldTypes: [] });
     return NONE;
+  },
+  has_key: (c, call) => {
+    // has_key(@m, k) (0.22+): whether @m[k] exists; its key is checked as a read of @m[k].
+    const [target, key] = call.args as [Expr, Expr];
+    if (target.kind !== 'MapRef' || target.keys?.length) {
+      c.report(error('E_ARG_TYPE', target.span, 'has_key() takes a map and a key', 'e.g. has_key(@m, 1) or has_key(@m, (1, "a"))'));
+      return INT64;
+    }
+    const known = c.readMap({ ...target, keys: [key] }) as { kind?: string } | undefined;
+    if (!known && !c.collecting) {
+      c.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
+    } else if (known?.kind === 'hist' || known?.kind === 'lhist') {
+      c.report(error('E_ARG_TYPE', target.span, `has_key() of a ${known.kind}() map is not supported`, 'keep a count() of the same keys beside it'));
+    }
+    return INT64;
   },
   str: (c, call) => {
     const [p, n] = call.args;
@@ -432,6 +460,10 @@ export const FUNCTION_CHECKS = {
   },
   kstack: stack,
   ustack: stack,
+  nsecs: builtinWithMode,
+  pid: builtinWithMode,
+  tid: builtinWithMode,
+  comm: builtinWithMode,
   override: unavailable('override can only be used with kprobes, and this kernel has no kprobes'),
 } satisfies Record<FunctionName, FunctionCheck>;
 
