@@ -58,7 +58,7 @@ export async function benchCache(helpers: Helpers, reps: number, log: (s: string
   writeFileSync(big, script300());
   const cases: Case[] = [
     { name: '`BEGIN { exit(); }`', args: ['-e', 'BEGIN { exit(); }'], exits: true },
-    { name: '`tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }`', args: ['-e', 'tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\n", pid, comm, args->sig); }'], exits: false },
+    { name: '`tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }`', args: ['-e', 'tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }'], exits: false },
     { name: '`tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }`', args: ['-e', 'tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }'], exits: false },
     { name: 'bench/script300 (300 lines, 25 probes)', args: ['-q', big], exits: false },
   ];
