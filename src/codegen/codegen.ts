@@ -251,6 +251,8 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
     const name = plan.syscall ? `tl_sys_${i}` : `tl_${providerRecord(first.provider).tag}_${i}`;
     const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : providerRecord(first.provider).section(first.parts);
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
+    // Every context is 8-byte aligned: a tracepoint's record, pt_regs, a raw tracepoint's u64s.
+    fn.assumeAligned(fn.param(0), 8);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
     const generator = new ProbeGenerator(program, kernel, maps, options, module, fn, plan.probe, plan.targets, syscall);
@@ -915,7 +917,9 @@ class ProbeGenerator {
   }
 
   private lookup(spec: MapSpec, key: IrValue): IrValue {
-    return this.fn.callHelper(Helper.mapLookupElem, i8p, [this.mapPointer(spec.name), key]);
+    const value = this.fn.callHelper(Helper.mapLookupElem, i8p, [this.mapPointer(spec.name), key]);
+    this.fn.assumeAligned(value, 8); // the kernel keeps map values 8-byte aligned
+    return value;
   }
 
   private mapUpdate(spec: MapSpec, key: IrValue, value: IrValue): void {
@@ -1184,6 +1188,7 @@ class ProbeGenerator {
     const { fn } = this;
     const rb = this.maps.address(EVENTS_MAP);
     const record = fn.callHelper(Helper.ringbufReserve, i8p, [rb, constInt(i64, spec.size), constInt(i64, 0)]);
+    fn.assumeAligned(record, 8); // ring buffer records start 8-byte aligned
     const ok = fn.icmp('ne', record, { type: i8p, ref: 'null' });
     const fill = fn.label('event');
     const lost = fn.label('lost');
@@ -2114,7 +2119,7 @@ class ProbeGenerator {
 
   private loadInt(p: IrValue, t: Type): IrValue {
     const bits = t.kind === 'int' ? t.bits : 64;
-    const v = this.fn.load(this.fn.bitcast(p, ptr(intType(bits))), 1);
+    const v = this.fn.load(this.fn.bitcast(p, ptr(intType(bits))));
     return this.fn.intCast(v, i64, t.kind === 'int' && t.signed);
   }
 
@@ -2132,7 +2137,7 @@ class ProbeGenerator {
     const { fn } = this;
     if (t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool' || isScalar64(t)) {
       const bits = t.kind === 'int' ? t.bits : 64;
-      fn.store(fn.intCast(this.toI64(v), intType(bits), false), fn.bitcast(dest, ptr(intType(bits))), 1);
+      fn.store(fn.intCast(this.toI64(v), intType(bits), false), fn.bitcast(dest, ptr(intType(bits))));
       return;
     }
     if (t.kind === 'tuple') {
@@ -2163,23 +2168,20 @@ class ProbeGenerator {
     // Store 8 bytes at a time: fewer instructions than a byte-wise copy.
     for (let off = 0; off < size; off += 8) {
       if (off + 8 <= size) {
-        this.fn.store(constInt(i64, bytes.readBigInt64LE(off)), this.fn.byteOffset(out, off, i64), 1);
+        this.fn.store(constInt(i64, bytes.readBigInt64LE(off)), this.fn.byteOffset(out, off, i64));
       } else {
-        for (let i = off; i < size; i++) this.fn.store(constInt(i8, bytes[i]!), this.fn.byteOffset(out, i), 1);
+        for (let i = off; i < size; i++) this.fn.store(constInt(i8, bytes[i]!), this.fn.byteOffset(out, i));
       }
     }
     return out;
   }
 
   private memset(dest: IrValue, size: number): void {
-    this.fn.call('void', 'llvm.memset.p0i8.i64', [this.fn.bitcast(dest, i8p), constInt(i8, 0), constInt(i64, size), constInt(i1, 0)]);
+    this.fn.memset(dest, size);
   }
 
   private memcpy(dest: IrValue, src: IrValue, size: number): void {
-    if (size <= 0) return;
-    this.fn.call('void', 'llvm.memcpy.p0i8.p0i8.i64', [
-      this.fn.bitcast(dest, i8p), this.fn.bitcast(src, i8p), constInt(i64, size), constInt(i1, 0),
-    ]);
+    if (size > 0) this.fn.memcpy(dest, src, size);
   }
 }
 
