@@ -537,17 +537,9 @@ class ProbeGenerator {
   /** Returns from the program when the run has been stopped (see STOPPED_MAP). */
   private returnIfStopped(): void {
     const { fn } = this;
-    fn.beginScope();
-    const key = fn.scratch(i32, 4);
-    fn.store(constInt(i32, 0), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.address(STOPPED_MAP), fn.bitcast(key, i8p)]);
-    fn.endScope();
-    const check = fn.label('check');
     const stop = fn.label('stopped');
     const run = fn.label('running');
-    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), check, run);
-    fn.place(check);
-    fn.condBr(fn.icmp('ne', fn.load(fn.bitcast(p, ptr(i64)), 8), constInt(i64, 0)), stop, run);
+    fn.condBr(fn.icmp('ne', fn.load(this.maps.word(STOPPED_MAP, 0), 8), constInt(i64, 0)), stop, run);
     fn.place(stop);
     fn.ret(constInt(i64, 0));
     fn.place(run);
@@ -962,21 +954,7 @@ class ProbeGenerator {
 
   /** Adds `by` (1 unless given) to one of the runtime's counters (lost events, full maps). */
   private bumpCounter(index: number, by: IrValue = constInt(i64, 1)): void {
-    const { fn } = this;
-    // An 8-byte-aligned key slot: the verifier then knows the key, so the lookup cannot fail and
-    // the null check below is not a branch it has to explore (no state kept per counted event).
-    const key = fn.scratch(i32, 8);
-    fn.store(constInt(i32, index), key, 4);
-    const p = fn.callHelper(Helper.mapLookupElem, i8p, [this.maps.address(COUNTERS_MAP), fn.bitcast(key, i8p)]);
-    const have = fn.icmp('ne', p, { type: i8p, ref: 'null' });
-    const inc = fn.label('count');
-    const done = fn.label('counted');
-    fn.condBr(have, inc, done);
-    fn.place(inc);
-    const slot = fn.bitcast(p, ptr(i64));
-    fn.store(fn.binary('add', fn.load(slot, 8), by), slot, 8);
-    fn.br(done);
-    fn.place(done);
+    this.fn.atomicAdd(this.maps.word(COUNTERS_MAP, index), by);
   }
 
   /** Reads `@m[k]`: the value, or zero when the key is absent. */

@@ -7,11 +7,11 @@ import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper, PROCESS_SEEN_EVENT } from '../codegen/helpers.js';
 import type { Span } from '../model/span.js';
 import {
-  COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
+  COUNTER_LOST_EVENTS, counterSlots, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
   SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
+  COUNTERS_MAP, EVENTS_MAP, globalMapName, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
   stackMaps, syscallNamesMap,
 } from '../codegen/maps.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -249,9 +249,9 @@ export class Session {
       const obj = this.object;
       for (const [name, symbol] of this.compiled.mapSymbols) this.mapFds.set(name, obj.mapFd(symbol));
       this.ringbufFd = obj.mapFd(EVENTS_MAP);
-      this.countersFd = obj.mapFd(COUNTERS_MAP);
+      this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
       this.readFailuresFd = obj.mapFd(READ_FAILURES_MAP);
-      this.stoppedFd = obj.mapFd(STOPPED_MAP);
+      this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
       for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), depth: s.depth });
@@ -673,14 +673,8 @@ export class Session {
 
   /** Events lost to a full ring buffer and updates lost to full maps are reported, never silent. */
   private reportCounters(): void {
-    const key = Buffer.alloc(4);
-    const read = (index: number) => {
-      key.writeUInt32LE(index);
-      const v = this.addon.mapLookup(this.countersFd, key, 8 * this.cpus);
-      let total = 0n;
-      for (let c = 0; v && c < this.cpus; c++) total += v.readBigUInt64LE(c * 8);
-      return total;
-    };
+    const counters = this.addon.mapLookup(this.countersFd, Buffer.alloc(4), 8 * counterSlots(this.program.maps));
+    const read = (index: number) => counters?.readBigUInt64LE(index * 8) ?? 0n;
     const lost = read(COUNTER_LOST_EVENTS);
     if (lost > this.reported.lost) {
       this.options.write(this.options.formatter.lostEvents(Number(lost - this.reported.lost)));

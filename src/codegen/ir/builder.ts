@@ -56,6 +56,7 @@ export class DebugInfo {
   private readonly subroutineTypes = new Map<number, number>();
   private readonly globals: number[] = [];
   private int?: number;
+  private u64?: number;
   private readonly file: number;
   private readonly unit: number;
   private readonly long: number;
@@ -108,6 +109,17 @@ export class DebugInfo {
     });
     this.nodes[struct] = `distinct !DICompositeType(tag: DW_TAG_structure_type, file: !${this.file}, size: ${64 * fields.length}, elements: !{${members.map((m) => `!${m}`).join(', ')}})`;
     const variable = this.node(`distinct !DIGlobalVariable(name: "${name}", scope: !${this.unit}, file: !${this.file}, type: !${struct}, isLocal: false, isDefinition: true)`);
+    const expression = this.node(`!DIGlobalVariableExpression(var: !${variable}, expr: !DIExpression())`);
+    this.globals.push(expression);
+    return expression;
+  }
+
+  /** An array of `words` u64s, the type of a global variable `name` (for its BTF). */
+  globalWords(name: string, words: number): number {
+    this.u64 ??= this.node('!DIBasicType(name: "unsigned long", size: 64, encoding: DW_ATE_unsigned)');
+    const range = this.node(`!DISubrange(count: ${words})`);
+    const array = this.node(`!DICompositeType(tag: DW_TAG_array_type, baseType: !${this.u64}, size: ${64 * words}, elements: !{!${range}})`);
+    const variable = this.node(`distinct !DIGlobalVariable(name: "${name}", scope: !${this.unit}, file: !${this.file}, type: !${array}, isLocal: false, isDefinition: true)`);
     const expression = this.node(`!DIGlobalVariableExpression(var: !${variable}, expr: !DIExpression())`);
     this.globals.push(expression);
     return expression;
