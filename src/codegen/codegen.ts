@@ -1817,9 +1817,11 @@ class ProbeGenerator {
     fn.place(exit.label);
     const state = this.failures;
     if (state) {
-      // Loaded as opaque values, so LLVM cannot turn them back into a comparison per helper call.
-      const words = state.words.map((w) => fn.loadVolatile(w));
-      const counts = new Map([...state.counts].map(([counter, slot]) => [counter, fn.loadVolatile(slot)]));
+      // Loaded as opaque values, so LLVM cannot turn them back into a comparison per helper call;
+      // one helper call may have its comparison (LLVM then keeps the bit in a register).
+      const load = state.bits.length + state.counts.size > 1 ? (p: IrValue) => fn.loadVolatile(p) : (p: IrValue) => fn.load(p, 8);
+      const words = state.words.map(load);
+      const counts = new Map([...state.counts].map(([counter, slot]) => [counter, load(slot)]));
       const any = [...words, ...counts.values()].reduce((a, b) => fn.binary('or', a, b));
       const record = fn.label('failed');
       const done = fn.label('counted');
