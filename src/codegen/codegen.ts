@@ -386,6 +386,8 @@ class ProbeGenerator {
   private failures?: { words: IrValue[]; bits: Failure[]; counts: Map<number, IrValue> };
   /** How many unroll bodies are being generated around the current statement. */
   private unrolling = 0;
+  /** Temporaries that str() and comm wrote whole and nothing else refers to: a map key may be one, in place. */
+  private readonly freshTemps = new Set<string>();
   /** Where the body's returns meet (to count its failures), with the value to return. */
   private exit?: { label: Label; value: IrValue };
   /** The innermost statement or call being compiled: where a failed helper is reported. */
@@ -893,16 +895,19 @@ class ProbeGenerator {
 
   /** Builds a map's kernel key on the stack: the user key (zero-padded), room for a bucket. */
   private mapKey(spec: MapSpec, ref: MapRef | undefined, keyExprs?: readonly Expr[]): IrValue {
+    const exprs = keyExprs ?? ref?.keys ?? [];
+    const only = spec.keyType && exprs.length === 1 ? this.expr(exprs[0]!) : undefined;
+    // A whole key that str() or comm has just written is the key as it is: no copy.
+    if (only && this.freshTemps.has(only.ir.ref) && sizeOf(only.type) === spec.keySize) return only.ir;
     const key = this.fn.scratch(arrayType(spec.keySize, i8));
     const bytes = this.fn.bitcast(key, i8p);
     this.memset(bytes, spec.keySize);
-    const exprs = keyExprs ?? ref?.keys ?? [];
     if (spec.keyType && exprs.length > 0) {
       const elements = exprs.length === 1 ? [spec.keyType] : spec.keyType.kind === 'tuple' ? spec.keyType.elements : [spec.keyType];
       const layout = exprs.length === 1 ? { offsets: [0] } : tupleLayout(elements);
       exprs.forEach((e, i) => {
         const dest = this.fn.byteOffset(bytes, layout.offsets[i]!);
-        this.storeInto(dest, elements[i]!, this.expr(e));
+        this.storeInto(dest, elements[i]!, only ?? this.expr(e));
       });
     }
     return bytes;
@@ -1383,7 +1388,7 @@ class ProbeGenerator {
           fn.store(constInt(i8, 0), fn.byteOffset(cut, size - 1), 1);
           return { type, ir: cut };
         }
-        const out = this.temp(type);
+        const out = this.freshTemp(type);
         this.memset(out, size);
         let limit: IrValue = constInt(i64, size);
         if (c.args[1]) {
@@ -1421,8 +1426,8 @@ class ProbeGenerator {
     curtask: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentTask, i64, []) }),
     jiffies: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.jiffies64, i64, []) }),
     comm: (g, _name, type) => {
-      const out = g.temp(type);
-      g.memset(out, 16);
+      // No zeroing first: the helper writes all 16 bytes (zero-padded, or zeros on error).
+      const out = g.freshTemp(type);
       g.fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
       return { type, ir: out };
     },
@@ -2107,6 +2112,13 @@ class ProbeGenerator {
   private temp(t: Type): IrValue {
     const slot = this.fn.scratch(arrayType(Math.max(1, sizeOf(t)), i8));
     return this.fn.bitcast(slot, i8p);
+  }
+
+  /** A temporary the caller writes whole (see freshTemps). */
+  private freshTemp(t: Type): IrValue {
+    const out = this.temp(t);
+    this.freshTemps.add(out.ref);
+    return out;
   }
 
   /**
