@@ -11,8 +11,6 @@
 // package root, like dist/runtime/, so native.ts finds build/Release/tracelet_native.node the
 // same way from all three.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -39,17 +37,5 @@ await build({
   minify: true,
   define: { 'import.meta.url': 'globalThis.__traceletBundleUrl' },
 });
-// The warnings say that snapshots of node:child_process and node:module are not verified by
-// Node; the test suite runs every end-to-end test through the snapshot.
-// V8 refuses a snapshot run with other flags: this is the stack bin/tracelet gives Node (3/4 of the
-// 256 MiB soft limit it sets, in KiB).
-const stackFlag = `--stack-size=${(262144 * 3) / 4}`;
-execFileSync(process.execPath, ['--no-warnings', stackFlag, '--snapshot-blob', 'dist/bundle/tracelet.blob', '--build-snapshot', 'dist/bundle/snapshot.cjs'], {
-  cwd: root,
-  stdio: 'inherit',
-});
-// A snapshot loads only into the Node binary that made it, with the same flags: bin/tracelet
-// compares this stamp of that binary (size and mtime, as `stat -c %s:%Y` prints them) and of the
-// stack flag with the node it finds and the flag it would give.
-const node = statSync(realpathSync(process.execPath));
-writeFileSync(`${root}/dist/bundle/tracelet.blob.node`, `${node.size}:${Math.floor(node.mtimeMs / 1000)} ${stackFlag}\n`);
+// The start-up snapshot from that bundle (also made on its own when the package is installed).
+await import('./snapshot.mjs');

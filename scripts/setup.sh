@@ -11,8 +11,9 @@ done
 if [ "${TRACELET_WITH_BPFTRACE:-0}" = 1 ]; then
   # The tests' tools: the reference tracer, strace (which file Node starts from), zsh and groff
   # (the completion script and the man page are checked by their readers), chromium (the
-  # --flamegraph SVG is tested in a real browser, headless).
-  for pkg in bpftrace strace zsh groff chromium; do
+  # --flamegraph SVG is tested in a real browser, headless), prometheus (promtool and a server
+  # scrape --metrics) and golang-go (`go tool pprof` reads -f pprof profiles).
+  for pkg in bpftrace strace zsh groff chromium prometheus golang-go; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
 fi

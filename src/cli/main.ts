@@ -1,39 +1,44 @@
 // The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { splitNamedParams } from '../parser/index.js';
 import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
-import type { SyscallDispatchMode } from '../codegen/codegen.js';
+import type { CodegenResult, SyscallDispatchMode } from '../codegen/codegen.js';
 import { compile, loadable } from '../compile/compile.js';
 import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { describeLoadError } from '../runtime/errors.js';
+import { explain, explainStatement, type ExplainInput } from '../explain/explain.js';
+import { explainIr } from '../explain/ir.js';
 import { ExitCode, exitCodesHelp } from './exit-codes.js';
-import { resolveCommand, type ResolvedCommand } from './command.js';
+import { resolveCommand, spawnHeld, type HeldChild, type ResolvedCommand } from '../runtime/command.js';
 import { VERSION } from './version.js';
 import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
-import { canLoadBpf, NEEDS_ROOT } from './privileges.js';
+import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
 import { flamegraphSink } from './flamegraph.js';
-import { unavailableProbe } from '../runtime/availability.js';
+import { probeTypes, unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
+import type { MapSpec, TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
 import { PhaseTimings, takeLauncherStart } from '../runtime/timings.js';
+import { inProfile, startMetrics, writeProfile, type MetricsServer } from './export.js';
+import { parseListenAddress } from '../export/server.js';
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
 let callerStackKib: number | undefined;
 
 interface Options {
   e?: string;
-  format: 'text' | 'json' | 'folded';
+  format: 'text' | 'json' | 'folded' | 'pprof';
   output?: string;
   flamegraph?: string;
   flamegraphMap?: string;
@@ -54,7 +59,9 @@ interface Options {
   I: string[];
   include: string[];
   emitElf?: string;
+  explain?: 'bpf' | 'ir';
   completion?: 'bash' | 'zsh';
+  metrics?: string;
   timings?: boolean;
   cache: boolean;
 }
@@ -126,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('[file]', 'program file (.bt); "-" reads standard input')
     .argument('[args...]', 'positional parameters $1, $2, ...')
     .option('-e <program>', 'the program to run, given on the command line')
-    .addOption(new Option('-f, --format <format>', 'output format (folded: maps keyed by stacks as folded lines for flame graph tools; the rest goes to stderr)').choices(['text', 'json', 'folded']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'output format (folded: maps keyed by stacks as folded lines for flame graph tools, the rest goes to stderr; pprof: those maps as a pprof profile in -o FILE)').choices(['text', 'json', 'folded', 'pprof']).default('text'))
     .option('-o, --output <file>', 'write output to FILE instead of standard output')
     .option('--flamegraph <file>', 'at exit, draw each map keyed by stacks as an interactive SVG flame graph in FILE (several maps: FILE-NAME.svg)')
     .option('--flamegraph-map <name>', 'with --flamegraph: draw only this map (e.g. @offcpu), to FILE')
@@ -149,7 +156,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object (the one a run loads) to FILE and exit')
+    .addOption(new Option('--explain [what]', 'print each statement with the BPF instructions (or, with =ir, the LLVM IR) it compiles to, the helpers and the maps, and exit').choices(['bpf', 'ir']))
     .option('--no-cache', 'compile afresh: do not read or write the cache of compiled objects (~/.cache/tracelet)')
+    .option('--metrics <[host:]port>', 'serve the maps on http://HOST:PORT/metrics for Prometheus while running')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .option('--timings', 'print how long each phase of the run took on stderr (also TRACELET_TIMINGS=1)')
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
@@ -160,7 +169,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   try {
     // bpftrace spells -l -v as -lv: split it so -l still takes the pattern after it.
-    program.parse(argv.flatMap((a) => (a === '-lv' || a === '-vl' ? ['-v', '-l'] : [a])), { from: 'user' });
+    // A bare --explain takes no value: the program file after it stays the program file.
+    program.parse(argv.flatMap((a) => (a === '-lv' || a === '-vl' ? ['-v', '-l'] : a === '--explain' ? ['--explain=bpf'] : [a])), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     throw e;
@@ -281,6 +291,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const diagnostics = result.diagnostics.filter((d) => opts.warnings || d.severity === 'error');
   if (diagnostics.length > 0) stderr(renderDiagnostics(diagnostics, source));
   if (!result.program || !result.generated) return ExitCode.programError;
+  const typed = result.program;
   const { ir } = result.generated;
 
   if (opts.d) {
@@ -292,6 +303,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     })));
     if (opts.d > 1) writeAll(1, `\nBefore optimization\n-------------------\n\n${ir}\nAfter optimization\n------------------\n\n`);
     writeAll(1, native().optimizeIR(ir));
+    return ExitCode.ok;
+  }
+
+  if (opts.explain) {
+    if (!result.object) {
+      stderr(`tracelet: --explain: ${result.backendError}\n`);
+      return ExitCode.programError;
+    }
+    const input = explainInput(result.object, result.generated, typed, source);
+    writeAll(1, opts.explain === 'ir' ? explainIr(native().optimizeIR(ir), input) : explain(input));
     return ExitCode.ok;
   }
 
@@ -316,8 +337,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.programError;
   }
 
+  // -f pprof: the profile goes to -o FILE, the rest of the output (as text) to standard output.
+  const pprofFile = opts.format === 'pprof' ? opts.output : undefined;
+  if (opts.format === 'pprof' && !pprofFile) {
+    stderr('tracelet: -f pprof writes a binary profile: give its file with -o FILE\n');
+    return ExitCode.usage;
+  }
+  if (opts.metrics !== undefined && !parseListenAddress(opts.metrics)) {
+    stderr(`tracelet: --metrics ${opts.metrics}: expected [HOST:]PORT, e.g. 9100 or 127.0.0.1:9100\n`);
+    return ExitCode.usage;
+  }
+  if (pprofFile && ![...result.program.maps.values()].some(inProfile)) {
+    stderr('tracelet: -f pprof: the program has no map keyed by kstack or ustack, so the profile will be empty\n');
+  }
   let outFd = 1;
-  if (opts.output) {
+  if (opts.output && !pprofFile) {
     try {
       outFd = openSync(opts.output, 'w');
     } catch (e) {
@@ -325,7 +359,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
-  const late = unavailableProbe(result.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), kernel);
+  const late = unavailableProbe(probeTypes(result.program), kernel);
   if (late) {
     stderr(`tracelet: ${late}\n`);
     return ExitCode.runtimeError;
@@ -335,13 +369,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   let child: HeldChild | undefined;
   if (command && !opts.dryRun) {
     try {
-      child = spawnHeld(command);
+      child = spawnHeld(command, callerStackKib);
     } catch (e) {
       stderr(`tracelet: cannot run '${opts.c}': ${(e as Error).message}\n`);
       return ExitCode.usage;
     }
   }
-  const formatter = createFormatter(opts.format, stderr);
+  const formatter = createFormatter(opts.format === 'pprof' ? 'text' : opts.format, stderr);
   const flamegraph = opts.flamegraph === undefined ? undefined : flamegraphSink(
     { file: opts.flamegraph, map: opts.flamegraphMap, title: opts.flamegraphTitle, units: opts.flamegraphUnits },
     result.program, script, source.name, { say: (text) => { if (!opts.q) stderr(text); }, fail: stderr },
@@ -351,6 +385,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr(`tracelet: ${flamegraph.error}\n`);
     return ExitCode.usage;
   }
+  let metrics: MetricsServer | undefined;
+  const startNanos = BigInt(Date.now()) * 1_000_000n;
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
   let pending = '';
   // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
@@ -394,6 +430,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     cpid: child?.pid,
     watchPid: pid ?? child?.pid,
     verifierLogs: opts.v,
+    ...(pprofFile ? { printAtExit: (spec: MapSpec) => !inProfile(spec) } : {}),
+    beforeClose: () => {
+      metrics?.close();
+      const failed = pprofFile && writeProfile(pprofFile, typed, session, startNanos);
+      if (failed) stderr(`tracelet: -f pprof: ${failed}\n`);
+    },
     phase,
   });
 
@@ -405,7 +447,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(`tracelet: ${(e as Error).message}\n`);
       return ExitCode.runtimeError;
     }
-    stderr(describeLoadError(e as Error, session, source));
+    const explained = explainInput(compiled.object, result.generated, typed, source);
+    const explainAt = (name: string, line: number, column: number): string => explainStatement(explained, name, line, column);
+    stderr(describeLoadError(e as Error, session, source, explainAt));
     return ExitCode.programError;
   }
   if (opts.dryRun) {
@@ -426,6 +470,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     child?.kill();
     stderr(`tracelet: ${(e as Error).message}\n`);
     return ExitCode.runtimeError;
+  }
+  if (opts.metrics !== undefined) {
+    const started = await startMetrics(opts.metrics, typed, session, {
+      sourceName: source.name,
+      warn: (message) => opts.warnings && stderr(`WARNING: ${message}\n`),
+    });
+    if (typeof started === 'string') {
+      child?.kill();
+      session.close();
+      stderr(`tracelet: ${started}\n`);
+      return ExitCode.runtimeError;
+    }
+    metrics = started;
+    stderr(`Serving metrics on port ${started.port} (/metrics)\n`);
   }
 
   let reason: StopReason;
@@ -464,6 +522,12 @@ function ringBytes(pagesPerCpu: number): number {
   return 2 ** Math.ceil(Math.log2(pagesPerCpu * 4096 * native().possibleCpus()));
 }
 
+/** What --explain reads: the object a run loads, with its script maps named back from their symbols. */
+function explainInput(object: Buffer, generated: CodegenResult, program: TypedProgram, source: SourceFile): ExplainInput {
+  const mapNames = new Map([...generated.mapSymbols].map(([name, symbol]) => [symbol, name]));
+  return { elf: object, source, program, programs: generated.programs, mapNames };
+}
+
 function needsRoot(): number {
   stderr(`tracelet: ${NEEDS_ROOT}\n`);
   return ExitCode.runtimeError;
@@ -475,15 +539,15 @@ function needsRoot(): number {
  * else a missing permission shows up as an unknown tracepoint.
  */
 function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): number | undefined {
-  // --emit-llvm and --emit-elf work without root.
-  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
+  // --emit-llvm, --emit-elf and --explain work without root.
+  if (!opts.emitLlvm && !opts.emitElf && !opts.explain && !canLoadBpf()) return needsRoot();
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
-  const early = unavailableProbe(script.probes.flatMap((p) => p.attachPoints.map((a) => a.provider)), kernel, true);
-  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
+  const early = unavailableProbe(probeTypes(script), kernel, true);
+  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.explain && !opts.d) {
     stderr(`tracelet: ${early}\n`);
     return ExitCode.runtimeError;
   }
-  if (usesTracefs(script)) {
+  if (probeTypes(script).includes('tracepoint')) {
     const { notice } = kernel.ensureTracefs();
     if (notice) stderr(`${notice}\n`);
   }
@@ -521,58 +585,3 @@ function describePrograms(session: Session, script: Program, write: (text: strin
   }
 }
 
-interface HeldChild {
-  readonly pid: number;
-  /** Lets the child exec the command (its end is seen by the session, as with -p). */
-  release(): void;
-  /** Ends the child if it still runs and reaps it; returns the errno of its exec if that failed. */
-  kill(): number | undefined;
-}
-
-/**
- * Starts `command` held before its exec, as bpftrace does: the pid (cpid) is known and probes can
- * target it before the command runs, and once released it makes one read and one close before
- * its execve. Its stdin, stdout and stderr are ours.
- */
-function spawnHeld(command: ResolvedCommand): HeldChild {
-  const { pid, gate, report } = native().spawnHeld(command.path, command.argv, callerStackKib);
-  let gateOpen = true;
-  const closeGate = () => {
-    if (gateOpen) closeSync(gate);
-    gateOpen = false;
-  };
-  let reportOpen = true;
-  // Read once the child has ended: then it holds a failed exec's errno, or nothing (EOF).
-  const execErrno = (): number | undefined => {
-    if (!reportOpen) return undefined;
-    reportOpen = false;
-    const errno = Buffer.alloc(4);
-    try {
-      return readSync(report, errno) === errno.length ? errno.readInt32LE(0) : undefined;
-    } finally {
-      closeSync(report);
-    }
-  };
-  return {
-    pid,
-    release: () => {
-      writeSync(gate, '\n');
-      closeGate();
-    },
-    kill: () => {
-      closeGate(); // a child still held sees EOF and exits
-      // It is this process's own child, not one Node spawned: reap it here (a zombie until then).
-      if (native().childStatus(pid) === undefined) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch { /* already gone */ }
-        native().childStatus(pid);
-      }
-      return execErrno();
-    },
-  };
-}
-
-function usesTracefs(program: Program): boolean {
-  return program.probes.some((p) => p.attachPoints.some((a) => a.provider === 'tracepoint'));
-}

@@ -103,6 +103,8 @@ export interface CodegenOptions {
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
+  /** The script's text, embedded in the debug info (BTF line_info then carries its lines). */
+  readonly sourceText?: string;
   /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
   /** Possible CPUs: reading an aggregation in a probe adds up every CPU's share. Default: this machine's. */
@@ -234,7 +236,7 @@ function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] 
 }
 
 export function generate(program: TypedProgram, kernel: KernelInfo, options: CodegenOptions = {}): CodegenResult {
-  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin'));
+  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin', options.sourceText));
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   const maps = new ModuleMaps(module, program, counterSlots(program.maps));
@@ -591,6 +593,7 @@ class ProbeGenerator {
     this.beginExits();
     if (body.predicate) {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
+      fn.setLocation(body.predicate.span.line, body.predicate.span.column);
       const pass = fn.label('body');
       const skip = fn.label('skip');
       fn.beginScope();
@@ -602,6 +605,8 @@ class ProbeGenerator {
       fn.place(pass);
     }
     this.block(body.body);
+    // The failure counting every exit goes through belongs to the probe, not its last statement.
+    fn.setLocation(body.span.line, body.span.column);
     this.endExits();
   }
 

@@ -90,7 +90,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   const program = checked.program;
   if (!program) return { diagnostics, ast };
   const generated = generate(program, kernel, {
-    sourceName: options.sourceName ?? 'stdin', helperErrors: options.helperErrors, syscallDispatch: options.syscallDispatch,
+    sourceName: options.sourceName ?? 'stdin', sourceText: options.source, helperErrors: options.helperErrors, syscallDispatch: options.syscallDispatch,
   });
   hooks.phase?.('codegen');
   if (options.object === false) return { diagnostics, ast, program, generated };

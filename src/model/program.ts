@@ -30,6 +30,11 @@ export interface MapSpec {
   readonly kind: MapKind;
   /** Key type; a tuple for multi-key maps. Absent for a map with no key. */
   readonly keyType?: Type;
+  /**
+   * The name of each key part (one per tuple element), from its expression where it names itself
+   * (`comm`, `args->fd`, `$fd`); undefined where it does not. Exporters make labels of them.
+   */
+  readonly keyNames?: readonly (string | undefined)[];
   /** The stored value: the scalar type, or the aggregation's result type. */
   readonly valueType: Type;
   readonly bpfType: BpfMapType;

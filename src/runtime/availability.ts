@@ -3,6 +3,15 @@
 // sentences are in the providers' records (src/model/providers.ts).
 import { PROVIDER_LIST, providerRecord, type ProbeProvider } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
+import type { Program } from '../model/ast.js';
+import type { TypedProgram } from '../model/program.js';
+
+/** The probe types a parsed program names (`early` checks), or that its targets expanded to. */
+export function probeTypes(program: Program | TypedProgram): ProbeProvider[] {
+  return 'types' in program
+    ? program.probes.flatMap((p) => p.targets.map((t) => t.provider))
+    : program.probes.flatMap((p) => p.attachPoints.map((a) => a.provider));
+}
 
 /**
  * The first probe type among `providers` that this kernel cannot attach, as a sentence, or

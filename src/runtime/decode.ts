@@ -114,7 +114,7 @@ function sumOverCpusExact(values: Buffer, offset: number, slot: number, cpus: nu
  * With `keyFrameName`, stacks in keys are symbolized frame by frame and named with it.
  */
 export function decodeMap(
-  spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number, r?: Resolver, keyFrameName?: (f: Frame) => string,
+  spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number, r?: Resolver, keyFrameName?: (f: Frame) => string, rawKeys = false,
 ): MapEntry[] {
   const stride = valueBytes(spec, cpus);
   const slot = alignUp(spec.valueSize, 8);
@@ -126,19 +126,20 @@ export function decodeMap(
     // One kernel entry per (key, bucket): gather the buckets of each key.
     const bucketOffset = alignUp(userKeySize(spec), 8);
     const bucketCount = spec.kind === 'hist' ? HIST_BUCKETS : lhistBucketCount(spec.lhist!);
-    const byKey = new Map<string, { key?: readonly Value[]; buckets: bigint[] }>();
+    const byKey = new Map<string, { key?: readonly Value[]; buckets: bigint[]; rawKey?: Buffer }>();
     for (let e = 0; e < count; e++) {
       const keyOffset = e * spec.keySize;
       const id = keys.toString('latin1', keyOffset, keyOffset + bucketOffset);
       let group = byKey.get(id);
       if (!group) {
         group = { key: decodeKey(spec, keys, keyOffset, r, keyFrameName), buckets: new Array<bigint>(bucketCount).fill(0n) };
+        if (rawKeys) group.rawKey = keys.subarray(keyOffset, keyOffset + bucketOffset);
         byKey.set(id, group);
       }
       const bucket = Number(keys.readBigUInt64LE(keyOffset + bucketOffset));
       if (bucket < bucketCount) group.buckets[bucket]! += sumOverCpus(values, e * stride, slot, perCpu);
     }
-    return [...byKey.values()].map((g) => ({ key: g.key, value: { kind: spec.kind as 'hist', buckets: g.buckets } }));
+    return [...byKey.values()].map((g) => ({ key: g.key, value: { kind: spec.kind as 'hist', buckets: g.buckets }, ...(g.rawKey ? { rawKey: g.rawKey } : {}) }));
   }
 
   const entries: MapEntry[] = [];
@@ -173,7 +174,7 @@ export function decodeMap(
       default:
         throw new Error(`internal error: unexpected map kind ${spec.kind}`);
     }
-    entries.push({ key, value });
+    entries.push(rawKeys ? { key, value, rawKey: keys.subarray(e * spec.keySize, (e + 1) * spec.keySize) } : { key, value });
   }
   return entries;
 }

@@ -33,8 +33,8 @@ import { formatPrintf } from './output/printf.js';
 import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftime } from './output/time.js';
 
-/** Why a run ended; the CLI maps these to exit codes. */
-export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit';
+/** Why a run ended; the CLI maps these to exit codes. `stop`: the Node API's stop() or abort. */
+export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit' | 'stop';
 
 /**
  * Maps at exit that go elsewhere than the output (--flamegraph): those `takes` accepts are
@@ -45,6 +45,19 @@ export interface ExitMapSink {
   readonly frameName: (frame: Frame) => string;
   take(snapshot: MapSnapshot): void;
 }
+
+/**
+ * A typed consumer of a run's events (the Node API): the records of printf, print and time are
+ * handed to `event` as they come instead of being formatted (the record's bytes are valid only
+ * during the call), and lost events are counted to `lost` instead of reported as text.
+ */
+export interface RecordSink {
+  event(spec: EventSpec, record: Buffer): void;
+  lost(count: number): void;
+}
+
+/** The event kinds a RecordSink takes; the others (join, cat, system, ...) are formatted as usual. */
+const SINK_KINDS: ReadonlySet<EventSpec['kind']> = new Set(['printf', 'print_value', 'print_map', 'time']);
 
 export interface SessionOptions {
   readonly formatter: Formatter;
@@ -70,6 +83,8 @@ export interface SessionOptions {
   /** The script itself, for the source line under a -k helper error. */
   readonly sourceText?: string;
   readonly exitMapSink?: ExitMapSink;
+  /** Typed events instead of formatted ones (see RecordSink). */
+  readonly records?: RecordSink;
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
   /** Ring buffer size in bytes (a power of two), instead of the object's. */
@@ -86,6 +101,10 @@ export interface SessionOptions {
   readonly watchPid?: number;
   /** -v: keep each program's verifier log (see loadedPrograms). */
   readonly verifierLogs?: boolean;
+  /** Which maps stop() prints (default: all); an exporter may take some instead (-f pprof). */
+  readonly printAtExit?: (spec: MapSpec) => boolean;
+  /** Called at the end of stop(), after END and the maps printed, while the maps can still be read. */
+  readonly beforeClose?: () => void;
   /** Called as each phase of the run ends, with its name (--timings, src/runtime/timings.ts). */
   readonly phase?: (name: string) => void;
 }
@@ -431,9 +450,10 @@ export class Session {
       const sink = this.options.exitMapSink;
       for (const spec of this.program.maps.values()) {
         if (sink?.takes(spec)) sink.take(this.snapshot(spec, sink.frameName));
-        else out += this.options.formatter.map(this.snapshot(spec));
+        else if (this.options.printAtExit?.(spec) ?? true) out += this.options.formatter.map(this.snapshot(spec));
       }
       this.options.write(out);
+      this.options.beforeClose?.();
       this.options.phase?.('print');
     } finally {
       this.close();
@@ -517,8 +537,11 @@ export class Session {
     }
   }
 
-  /** A map's entries, decoded; stacks in keys named with `keyFrameName` when given (see Formatter). */
-  snapshot(spec: MapSpec, keyFrameName = this.options.formatter.frameName): MapSnapshot {
+  /**
+   * A map's entries, decoded; stacks in keys named with `keyFrameName` when given (see Formatter);
+   * `rawKeys` keeps each key's kernel bytes too (see MapEntry.rawKey).
+   */
+  snapshot(spec: MapSpec, keyFrameName = this.options.formatter.frameName, rawKeys = false): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
     const { cpus, resolver } = this;
@@ -528,7 +551,7 @@ export class Session {
       spec,
       raw: { ...dump, cpus },
       get entries() {
-        return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver, keyFrameName));
+        return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver, keyFrameName, rawKeys));
       },
     };
   }
@@ -566,6 +589,13 @@ export class Session {
       if (!spec) continue;
       if (spec.kind === 'exit') {
         exit = true;
+        continue;
+      }
+      if (this.options.records && SINK_KINDS.has(spec.kind)) {
+        // The text of earlier events first, so that the consumer sees them in order.
+        if (out) this.options.write(out);
+        out = '';
+        this.options.records.event(spec, records.subarray(base, base + len));
         continue;
       }
       if (spec.kind === 'printf') {
@@ -677,7 +707,9 @@ export class Session {
     const read = (index: number) => counters?.readBigUInt64LE(index * 8) ?? 0n;
     const lost = read(COUNTER_LOST_EVENTS);
     if (lost > this.reported.lost) {
-      this.options.write(this.options.formatter.lostEvents(Number(lost - this.reported.lost)));
+      const count = Number(lost - this.reported.lost);
+      if (this.options.records) this.options.records.lost(count);
+      else this.options.write(this.options.formatter.lostEvents(count));
       this.reported.lost = lost;
     }
     for (const spec of this.program.maps.values()) {

@@ -24,6 +24,7 @@ import {
 } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
 import type { CheckContext, CheckOptions, EventDetails } from './context.js';
+import { keyNames } from './key-names.js';
 
 export interface CheckResult {
   readonly program?: TypedProgram;
@@ -33,6 +34,8 @@ export interface CheckResult {
 interface MapInfo {
   kind: MapKind;
   keyType?: Type;
+  /** What each key part is named by its expression at the first assignment (see key-names.ts). */
+  keyNames?: readonly (string | undefined)[];
   valueType: Type;
   lhist?: LhistParams;
   span: Span;
@@ -399,7 +402,8 @@ export class Checker implements CheckContext {
     const keyType = this.mapKey(m);
     const info = this.maps.get(mapName(m));
     if (!info) {
-      this.maps.set(mapName(m), { kind, keyType, valueType, lhist, span: m.span, keyed: keyType !== undefined });
+      const names = m.keys?.length ? keyNames(m.keys) : undefined;
+      this.maps.set(mapName(m), { kind, keyType, keyNames: names, valueType, lhist, span: m.span, keyed: keyType !== undefined });
       this.types.set(m, valueType);
       return;
     }
@@ -1304,6 +1308,7 @@ function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
     name,
     kind: info.kind,
     keyType: info.keyType,
+    ...(info.keyNames ? { keyNames: info.keyNames } : {}),
     valueType: info.valueType,
     bpfType: counter ? 'percpu_array' : info.kind === 'scalar' ? 'hash' : 'percpu_hash',
     keySize: counter ? 4 : keySize,

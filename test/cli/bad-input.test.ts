@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { NEEDS_ROOT } from '../../src/cli/privileges.js';
+import { NEEDS_ROOT } from '../../src/runtime/privileges.js';
 import { BIN, runTracelet } from '../helpers/run.js';
 
 let dir: string;
@@ -137,6 +137,12 @@ describe('as a user without the permission to trace', () => {
     const r = asNobody(['--emit-llvm', '-e', 'BEGIN { exit(); }']);
     expect(r.code, r.stderr).toBe(ExitCode.ok);
     expect(r.stdout).toContain('define i64 @tl_begin_0(i8* %ctx)');
+  });
+
+  it('--explain works without root too', () => {
+    const r = asNobody(['--explain', '-e', 'BEGIN { @x = 1; exit(); }']);
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    expect(r.stdout).toMatch(/^tl_begin_0: BEGIN .*\n(.*\n)*? {4}1 \| @x = 1\n/);
   });
 });
 

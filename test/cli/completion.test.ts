@@ -31,7 +31,7 @@ function bashComplete(line: string): string[] {
 describe('--completion', () => {
   it('bash: options, their values and probe types', () => {
     expect(bashComplete('tracelet --for')).toEqual(['--format']);
-    expect(bashComplete('tracelet -f ')).toEqual(['text', 'json', 'folded']);
+    expect(bashComplete('tracelet -f ')).toEqual(['text', 'json', 'folded', 'pprof']);
     expect(bashComplete('tracelet -B l')).toEqual(['line']);
     expect(bashComplete('tracelet -l tra')).toEqual(['tracepoint:']);
     const offered = bashComplete('tracelet -');
@@ -47,6 +47,17 @@ describe('--completion', () => {
       COMP_WORDS=(tracelet -l tracepoint : sched : sched_sw); COMP_CWORD=6; _tracelet; printf '%s\\n' "\${COMPREPLY[@]}"`],
     { encoding: 'utf8', env: { ...process.env, PATH: `${dirname(BIN)}:${process.env.PATH}` } });
     expect(r.stdout.split('\n')).toContain('sched_switch');
+  });
+
+  it('bash: --explain= offers its values; after a bare --explain comes the program file', () => {
+    // bash splits `--explain=i` into the words --explain, =, i.
+    const script = runTracelet(['--completion', 'bash']).stdout;
+    const complete = (words: string) => spawnSync('bash', ['-c', `${script}
+      COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _tracelet; printf '%s\\n' "\${COMPREPLY[@]}"`],
+    { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(complete('tracelet --explain =')).toEqual(['bpf', 'ir']);
+    expect(complete('tracelet --explain = i')).toEqual(['ir']);
+    expect(complete('tracelet --explain examples/exec')).toEqual(['examples/execsnoop.bt']);
   });
 
   it('zsh: a valid completion function naming every option', () => {

@@ -74,6 +74,8 @@ export interface MapEntry {
    */
   readonly key?: readonly Value[];
   readonly value: MapValue;
+  /** The key's bytes as the kernel holds them, when asked for (exporters read stack ids from them). */
+  readonly rawKey?: Buffer;
 }
 
 /** A map's entries as the kernel's dump gave them: keys and (per-CPU) values concatenated. */

@@ -1,0 +1,22 @@
+// Builds tracelet's V8 start-up snapshot (dist/bundle/tracelet.blob) from the CommonJS bundle
+// scripts/bundle.mjs made (dist/bundle/snapshot.cjs). A snapshot loads only into the Node binary
+// that made it, so an installed package makes it at install time (scripts/install.mjs).
+import { execFileSync } from 'node:child_process';
+import { realpathSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// The warnings say that snapshots of node:child_process and node:module are not verified by
+// Node; the test suite runs every end-to-end test through the snapshot.
+// V8 refuses a snapshot run with other flags: this is the stack bin/tracelet gives Node (3/4 of the
+// 256 MiB soft limit it sets, in KiB).
+const stackFlag = `--stack-size=${(262144 * 3) / 4}`;
+execFileSync(process.execPath, ['--no-warnings', stackFlag, '--snapshot-blob', 'dist/bundle/tracelet.blob', '--build-snapshot', 'dist/bundle/snapshot.cjs'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+// A snapshot loads only into the Node binary that made it, with the same flags: bin/tracelet
+// compares this stamp of that binary (size and mtime, as `stat -c %s:%Y` prints them) and of the
+// stack flag with the node it finds and the flag it would give.
+const node = statSync(realpathSync(process.execPath));
+writeFileSync(`${root}/dist/bundle/tracelet.blob.node`, `${node.size}:${Math.floor(node.mtimeMs / 1000)} ${stackFlag}\n`);

@@ -1,0 +1,97 @@
+// The -c command, found as execvp(3) finds it, so that a command that cannot run is refused
+// before anything else happens (bpftrace also refuses it up front), and started held until the
+// probes are attached.
+import { accessSync, closeSync, constants, readSync, statSync, writeSync } from 'node:fs';
+import { constants as os } from 'node:os';
+import { native } from './native.js';
+
+export interface ResolvedCommand {
+  /** The file to execve. */
+  readonly path: string;
+  readonly argv: readonly string[];
+}
+
+/** `command` split on blanks, with the file its first word runs; or why it cannot run. */
+export function resolveCommand(command: string, strerror: (errno: number) => string): ResolvedCommand | { error: string } {
+  const argv = command.trim().split(/\s+/).filter((w) => w !== '');
+  const name = argv[0];
+  if (name === undefined) return { error: '-c: the command is empty' };
+  const cannot = (reason: string) => ({ error: `cannot run '${name}': ${reason}` });
+  if (name.includes('/')) {
+    const errno = execError(name);
+    return errno === undefined ? { path: name, argv } : cannot(strerror(errno));
+  }
+  // As execvp: the first executable of that name in PATH; EACCES if only unrunnable ones exist.
+  let denied = false;
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const candidate = `${dir || '.'}/${name}`;
+    const errno = execError(candidate);
+    if (errno === undefined) return { path: candidate, argv };
+    if (errno === os.errno.EACCES) denied = true;
+  }
+  return cannot(denied ? strerror(os.errno.EACCES) : 'command not found in PATH');
+}
+
+/** The errno execve would fail with for lack of the file or permission (a directory: EACCES). */
+function execError(path: string): number | undefined {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile() ? undefined : os.errno.EACCES;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return (code && (os.errno as Record<string, number>)[code]) || os.errno.ENOENT;
+  }
+}
+
+export interface HeldChild {
+  readonly pid: number;
+  /** Lets the child exec the command (its end is seen by the session, as with -p). */
+  release(): void;
+  /** Ends the child if it still runs and reaps it; returns the errno of its exec if that failed. */
+  kill(): number | undefined;
+}
+
+/**
+ * Starts `command` held before its exec, as bpftrace does: the pid (cpid) is known and probes can
+ * target it before the command runs, and once released it makes one read and one close before
+ * its execve. Its stdin, stdout and stderr are ours; `stackKib` is the stack limit it gets back
+ * (see src/cli/stack-limit.ts).
+ */
+export function spawnHeld(command: ResolvedCommand, stackKib?: number): HeldChild {
+  const { pid, gate, report } = native().spawnHeld(command.path, command.argv, stackKib);
+  let gateOpen = true;
+  const closeGate = () => {
+    if (gateOpen) closeSync(gate);
+    gateOpen = false;
+  };
+  let reportOpen = true;
+  // Read once the child has ended: then it holds a failed exec's errno, or nothing (EOF).
+  const execErrno = (): number | undefined => {
+    if (!reportOpen) return undefined;
+    reportOpen = false;
+    const errno = Buffer.alloc(4);
+    try {
+      return readSync(report, errno) === errno.length ? errno.readInt32LE(0) : undefined;
+    } finally {
+      closeSync(report);
+    }
+  };
+  return {
+    pid,
+    release: () => {
+      writeSync(gate, '\n');
+      closeGate();
+    },
+    kill: () => {
+      closeGate(); // a child still held sees EOF and exits
+      // It is this process's own child, not one Node spawned: reap it here (a zombie until then).
+      if (native().childStatus(pid) === undefined) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch { /* already gone */ }
+        native().childStatus(pid);
+      }
+      return execErrno();
+    },
+  };
+}
