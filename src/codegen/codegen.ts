@@ -1846,23 +1846,7 @@ class ProbeGenerator {
           counts.set(failure.counter, before ? fn.binary('add', before, bitOf(bit)) : bitOf(bit));
         }
       });
-      if (reads.length > 0) {
-        const found = fn.label('readcount');
-        const next = fn.label('readcounted');
-        const key = fn.alloca(i32, 8);
-        fn.store(constInt(i32, 0), key, 4);
-        const readFailures = this.maps.ref({
-          symbol: READ_FAILURES_MAP, type: 'percpu_array', keySize: 4, valueSize: READ_FAILURE_BYTES, maxEntries: 1,
-        });
-        const p = fn.callHelper(Helper.mapLookupElem, i8p, [readFailures, fn.bitcast(key, i8p)]);
-        fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, next);
-        fn.place(found);
-        for (const { slot, bit } of reads) {
-          const count = fn.byteOffset(p, slot * 8, i64);
-          fn.store(fn.binary('add', fn.load(count, 8), bitOf(bit)), count, 8);
-        }
-        fn.place(next);
-      }
+      for (const { slot, bit } of reads) fn.atomicAdd(this.maps.word(READ_FAILURES_MAP, slot, READ_SITES_MAX), bitOf(bit));
       for (const [counter, value] of counts) this.bumpCounter(counter, value);
       fn.br(done);
       fn.place(done);

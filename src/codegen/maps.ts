@@ -35,8 +35,9 @@ export const EVENTS_MAP = 'tl_events';
  */
 export const COUNTERS_MAP = 'tl_counters';
 /**
- * A per-CPU array of one value: a u64 per read site, the probe runs in which its read failed.
- * Zeros that come from failed reads are reported, never silent. Only in programs that read.
+ * A global (see globalMapName) of a u64 per read site: the probe runs in which its read failed,
+ * added to atomically. Zeros that come from failed reads are reported, never silent. Only in
+ * programs that read.
  */
 export const READ_FAILURES_MAP = 'tl_readfail';
 /**
@@ -172,8 +173,9 @@ export class ModuleMaps {
     this.words.set(symbol, words);
   }
 
-  /** The address of word `index` of a global variable (declared by the constructor). */
-  word(symbol: string, index: number): IrValue {
+  /** The address of word `index` of a global variable (declared by the constructor, or here of `size` words). */
+  word(symbol: string, index: number, size?: number): IrValue {
+    if (size !== undefined && !this.words.has(symbol)) this.globalWords(symbol, size);
     const words = this.words.get(symbol);
     if (words === undefined || index >= words) throw new Error(`internal error: no word ${index} of ${symbol}`);
     const type = arrayType(words, i64);

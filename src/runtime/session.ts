@@ -269,7 +269,7 @@ export class Session {
       for (const [name, symbol] of this.compiled.mapSymbols) this.mapFds.set(name, obj.mapFd(symbol));
       this.ringbufFd = obj.mapFd(EVENTS_MAP);
       this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
-      this.readFailuresFd = obj.mapFd(READ_FAILURES_MAP);
+      this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
       this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
@@ -732,11 +732,10 @@ export class Session {
   private reportReadFailures(final: boolean): void {
     if (!this.options.diagnostic || (this.options.helperErrors ?? 0) >= 2) return;
     if (this.readSites.length === 0) return;
-    const values = this.addon.mapLookup(this.readFailuresFd, Buffer.alloc(4), READ_FAILURE_BYTES * this.cpus);
+    const values = this.addon.mapLookup(this.readFailuresFd, Buffer.alloc(4), READ_FAILURE_BYTES);
     if (!values) return;
     for (let slot = 0; slot < this.readSites.length; slot++) {
-      let failures = 0n;
-      for (let c = 0; c < this.cpus; c++) failures += values.readBigUInt64LE(c * READ_FAILURE_BYTES + slot * 8);
+      const failures = values.readBigUInt64LE(slot * 8);
       const reported = this.reportedReadFailures.get(slot);
       if (failures === 0n || failures === reported || (!final && reported !== undefined)) continue;
       const first = this.reportedReadFailures.size === 0;

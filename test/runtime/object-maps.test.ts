@@ -30,7 +30,7 @@ describe('maps of a loaded object', () => {
       const symbol = result.generated!.mapSymbols.get('@averylongmapnameforthetest')!;
       expect(symbol).toBe('tl_averylongmapnameforthetest');
       expect(obj.mapFd(symbol)).toBeGreaterThan(0);
-      expect(obj.mapFd('tl_readfail')).toBe(-1); // no read sites, no map
+      expect(obj.mapFd('.bss.tl_readfail')).toBe(-1); // no read sites, no global
     } finally {
       obj.close();
     }
