@@ -128,6 +128,8 @@ export function runCli(argv: readonly string[]): void {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const mainNs = process.hrtime.bigint();
+  // Node opens its debugger on SIGUSR1 unless the signal has a listener: ignored until the run handles it.
+  process.on('SIGUSR1', () => {});
   const program = new Command('tracelet')
     .description('A bpftrace-compatible tracer: compiles a tracing program to BPF and runs it')
     .argument('[file]', 'program file (.bt); "-" reads standard input')
@@ -460,8 +462,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Signals are caught from here on, so a Ctrl-C during attach still cleans up and prints.
   const onInt = () => session.stop('SIGINT');
   const onTerm = () => session.stop('SIGTERM');
+  const onUsr1 = () => session.signalled();
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  process.on('SIGUSR1', onUsr1);
   if (!opts.q) write(formatter.attachedProbes(session.probeCount));
   if (opts.v) describePrograms(session, script, write, result.cache);
   try {
@@ -502,6 +506,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    process.off('SIGUSR1', onUsr1);
     execErrno = child?.kill();
     flush();
   }

@@ -75,7 +75,11 @@ export interface CompileResult {
 }
 
 export function compile(options: CompileOptions, kernel: KernelInfo, hooks: CompileHooks = {}): CompileResult {
-  const parsed = parse(options.source, { params: options.params, ...(options.namedParams ? { named: new Map(options.namedParams) } : {}) });
+  const parsed = parse(options.source, {
+    params: options.params, ...(options.namedParams ? { named: new Map(options.namedParams) } : {}),
+    // A script's imports are relative to its directory; -e's to the current one.
+    ...(options.sourceName && options.sourceName !== 'stdin' ? { path: options.sourceName } : {}),
+  });
   hooks.phase?.('parse');
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics };
