@@ -24,7 +24,7 @@ import {
 import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, CLOCK_HELPERS, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
 import {
   COUNTERS_MAP, EVENTS_MAP, ModuleMaps, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
-  STOPPED_MAP, stackMap, syscallNamesMap, type MapDefinition,
+  STOPPED_BY_EXIT, STOPPED_MAP, stackMap, syscallNamesMap, type MapDefinition,
 } from './maps.js';
 import { stringBytes } from '../model/strings.js';
 import { signalNumber } from '../kernel/signals.js';
@@ -1406,8 +1406,10 @@ class ProbeGenerator {
         this.emitEvent(this.program.eventOf.get(c)!, () => {}, false);
         return none;
       case 'exit':
-        // Wake the reader at once: the session stops on this event.
+        // Wake the reader at once: the session stops on this event. Until it has, the flag keeps
+        // every other probe from running (as if the run had stopped right here).
         this.emitEvent(this.program.eventOf.get(c)!, () => {}, true);
+        fn.store(constInt(i64, STOPPED_BY_EXIT), this.maps.word(STOPPED_MAP, 0), 8);
         return none;
       case 'delete': {
         const target = c.args[0] as MapRef;

@@ -45,6 +45,8 @@ export const READ_FAILURES_MAP = 'tl_readfail';
  * END returns at once. That stops a run instantly, while detaching (slow for perf events) happens later.
  */
 export const STOPPED_MAP = 'tl_stopped';
+/** The stopped flag's value once a probe has called exit(): set by the program itself, at once. */
+export const STOPPED_BY_EXIT = 2n;
 
 /**
  * The map of a global variable: each is alone in a section `.bss.SYMBOL`, which libbpf makes an

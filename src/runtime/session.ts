@@ -12,7 +12,7 @@ import {
 } from '../codegen/codegen.js';
 import {
   COUNTERS_MAP, EVENTS_MAP, globalMapName, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
-  STOPPED_MAP, stackMap,
+  STOPPED_BY_EXIT, STOPPED_MAP, stackMap,
   stackMaps, syscallNamesMap,
 } from '../codegen/maps.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -307,7 +307,8 @@ export class Session {
     const obj = this.object!;
     try {
       this.runSpecial('BEGIN');
-      this.setStopped(false);
+      // An exit() in BEGIN has raised the flag itself: then no other probe runs.
+      if (this.stoppedValue() !== STOPPED_BY_EXIT) this.setStopped(false);
       for (const p of this.programs) {
         if (p.rawTracepoint) {
           // Syscall dispatch: one attachment stands for every target of the program.
@@ -526,6 +527,10 @@ export class Session {
       }
     }
     this.tracepointLinks = [];
+  }
+
+  private stoppedValue(): bigint {
+    return this.stoppedFd < 0 ? 0n : this.addon.mapLookup(this.stoppedFd, Buffer.alloc(4), 8)?.readBigUInt64LE() ?? 0n;
   }
 
   /** Sets the flag every probe but BEGIN and END checks first: while set, they return at once. */
