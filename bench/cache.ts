@@ -1,11 +1,15 @@
-// The compile cache: time from process start to "probes attached" with an empty cache (cold: LLVM
-// runs and the object is stored) and with the object cached (warm: LLVM skipped), beside bpftrace
-// 0.17 (which has no cache), for `BEGIN { exit(); }`, an `args->ret` hist one-liner and the
-// 300-line script of bench/script300.ts. Runs alternate (cold, warm, bpftrace, rotated each
-// repetition); min / median / max are reported, ratios of the medians.
+// The compile cache: time from process start to "probes attached", CPU time and peak RSS with an
+// empty cache (cold: LLVM is loaded, runs and the object is stored) and with the object cached
+// (warm: LLVM neither loaded nor run), beside bpftrace 0.17 (which has no cache), for
+// `BEGIN { exit(); }`, a tracepoint printf one-liner, an `args->ret` hist one-liner and the
+// 300-line script of bench/script300.ts. Runs alternate (every mode, rotated each repetition);
+// min / median / max are reported, ratios of the medians. CPU: the whole run for programs that
+// exit by themselves, else the process's threads' CPU time when "attached" is seen
+// (/proc/PID/task/*/schedstat). With TRACELET_BENCH_BEFORE=ANOTHER/bin/tracelet (e.g. a build of
+// main), that build runs cold and warm in the same rotation, for before/after figures.
 //
-//   node --import tsx bench/cache.ts [REPS]     (root; prints a Markdown table for RESULTS.md)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   node --import tsx bench/cache.ts [REPS]     (root; prints Markdown tables for RESULTS.md)
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   buildHelpers, ensureBpftrace, ensureTracefs, fmtSummary, loadAverage, ratio, runTracer, summarize, type Helpers,
@@ -13,8 +17,11 @@ import {
 } from './lib.js';
 import { script300 } from './script300.js';
 
-type Mode = 'cold' | 'warm' | 'bpftrace';
-const MODES: readonly Mode[] = ['cold', 'warm', 'bpftrace'];
+type Mode = 'cold' | 'warm' | 'bpftrace' | 'before cold' | 'before warm';
+const BEFORE = process.env.TRACELET_BENCH_BEFORE;
+const MODES: readonly Mode[] = ['cold', 'warm', 'bpftrace', ...(BEFORE ? ['before cold', 'before warm'] as const : [])];
+const MEASURES = ['attach', 'cpu', 'rss'] as const;
+type Measure = (typeof MEASURES)[number];
 
 interface Case {
   readonly name: string;
@@ -26,8 +33,24 @@ interface Case {
 
 export interface CacheRow {
   readonly name: string;
-  readonly attach: Record<Mode, number[]>;
+  /** ms to attached, CPU ms, peak RSS MiB: each by mode. */
+  readonly values: Record<Measure, Record<Mode, number[]>>;
   readonly failures: string[];
+}
+
+function byMode(): Record<Mode, number[]> {
+  return Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, number[]>;
+}
+
+/** CPU time (ms) of every thread of `pid` so far. */
+function threadsCpuMs(pid: number): number {
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return NaN; // already gone
+  }
+  return ns / 1e6;
 }
 
 export async function benchCache(helpers: Helpers, reps: number, log: (s: string) => void): Promise<CacheRow[]> {
@@ -35,53 +58,72 @@ export async function benchCache(helpers: Helpers, reps: number, log: (s: string
   writeFileSync(big, script300());
   const cases: Case[] = [
     { name: '`BEGIN { exit(); }`', args: ['-e', 'BEGIN { exit(); }'], exits: true },
+    { name: '`tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }`', args: ['-e', 'tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }'], exits: false },
     { name: '`tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }`', args: ['-e', 'tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }'], exits: false },
     { name: 'bench/script300 (300 lines, 25 probes)', args: ['-q', big], exits: false },
   ];
   const rows: CacheRow[] = [];
   for (const c of cases) {
-    const row: CacheRow = { name: c.name, attach: { cold: [], warm: [], bpftrace: [] }, failures: [] };
-    const warmDir = mkdtempSync(join(helpers.dir, 'cache-warm-'));
-    // Fills the warm cache once (not measured).
-    await runTracer(helpers, 'tracelet', ['-q', ...c.args], { stop: !c.exits, env: { TRACELET_CACHE_DIR: warmDir } });
+    const row: CacheRow = { name: c.name, values: { attach: byMode(), cpu: byMode(), rss: byMode() }, failures: [] };
+    // One warm cache per build, filled once (not measured).
+    const warmDirs = new Map<string | undefined, string>();
+    for (const bin of BEFORE ? [undefined, BEFORE] : [undefined]) {
+      const dir = mkdtempSync(join(helpers.dir, 'cache-warm-'));
+      warmDirs.set(bin, dir);
+      await runTracer(helpers, 'tracelet', ['-q', ...c.args], { stop: !c.exits, env: { TRACELET_CACHE_DIR: dir }, traceletBin: bin });
+    }
     for (let rep = 0; rep < reps; rep++) {
       for (const mode of rotate(MODES, rep)) {
         const coldDir = mkdtempSync(join(helpers.dir, 'cache-cold-'));
         const tracer: TracerName = mode === 'bpftrace' ? 'bpftrace' : 'tracelet';
-        const env = { TRACELET_CACHE_DIR: mode === 'warm' ? warmDir : coldDir };
-        const r = await runTracer(helpers, tracer, c.args, { stop: !c.exits, env, timeoutMs: 120_000 });
+        const bin = mode.startsWith('before') ? BEFORE : undefined;
+        const env = { TRACELET_CACHE_DIR: mode.endsWith('warm') ? warmDirs.get(bin)! : coldDir };
+        let cpuAtAttach = NaN;
+        const r = await runTracer(helpers, tracer, c.args, {
+          stop: !c.exits, env, timeoutMs: 120_000, traceletBin: bin,
+          whileAttached: (pid) => { cpuAtAttach = threadsCpuMs(pid); },
+        });
         rmSync(coldDir, { recursive: true, force: true });
         if (r.code !== 0 || Number.isNaN(r.attachMs)) {
           row.failures.push(`${mode}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
           continue;
         }
-        row.attach[mode].push(r.attachMs);
+        row.values.attach[mode].push(r.attachMs);
+        row.values.cpu[mode].push(c.exits || Number.isNaN(cpuAtAttach) ? r.cpuMs : cpuAtAttach);
+        row.values.rss[mode].push(r.rssKb / 1024);
       }
     }
-    rmSync(warmDir, { recursive: true, force: true });
-    const s = summaries(row);
-    log(`  ${c.name.slice(0, 40).padEnd(40)} cold ${fmtSummary(s.cold)}  warm ${fmtSummary(s.warm)}  bpftrace ${fmtSummary(s.bpftrace)}`
+    for (const dir of warmDirs.values()) rmSync(dir, { recursive: true, force: true });
+    const s = summaries(row.values.attach);
+    log(`  ${c.name.slice(0, 40).padEnd(40)} ${MODES.map((m) => `${m} ${fmtSummary(s[m])}`).join('  ')}`
       + (row.failures.length ? `  (${row.failures.length} failed: ${row.failures[0]})` : ''));
     rows.push(row);
   }
   return rows;
 }
 
-/** The Markdown table of the rows. */
+const TITLES: Record<Measure, string> = { attach: 'ms to attached', cpu: 'CPU ms', rss: 'peak RSS MiB' };
+
+/** One Markdown table per measure (ms to attached, CPU ms, peak RSS MiB). */
 export function cacheTable(rows: readonly CacheRow[]): string {
-  const lines = [
-    '| program | tracelet cold (ms) | tracelet warm (ms) | bpftrace (ms) | cold ÷ bpftrace | warm ÷ bpftrace | warm ÷ cold |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const row of rows) {
-    const s = summaries(row);
-    lines.push(`| ${row.name} | ${fmtSummary(s.cold)} | ${fmtSummary(s.warm)} | ${fmtSummary(s.bpftrace)} | ${ratio(s.cold, s.bpftrace)} | ${ratio(s.warm, s.bpftrace)} | ${ratio(s.warm, s.cold)} |`);
-  }
-  return lines.join('\n');
+  return MEASURES.map((measure) => {
+    const digits = measure === 'rss' ? 1 : 0;
+    const builds = BEFORE ? ['before cold', 'before warm', 'cold', 'warm'] as const : ['cold', 'warm'] as const;
+    const lines = [
+      `**${TITLES[measure]}**\n`,
+      `| program | ${builds.map((m) => `tracelet ${m}`).join(' | ')} | bpftrace | ${builds.map((m) => `${m} ÷ bpftrace`).join(' | ')} |`,
+      `| --- |${' --- |'.repeat(builds.length * 2 + 1)}`,
+    ];
+    for (const row of rows) {
+      const s = summaries(row.values[measure]);
+      lines.push(`| ${row.name} | ${builds.map((m) => fmtSummary(s[m], digits)).join(' | ')} | ${fmtSummary(s.bpftrace, digits)} | ${builds.map((m) => ratio(s[m], s.bpftrace)).join(' | ')} |`);
+    }
+    return lines.join('\n');
+  }).join('\n\n');
 }
 
-function summaries(row: CacheRow) {
-  return { cold: summarize(row.attach.cold), warm: summarize(row.attach.warm), bpftrace: summarize(row.attach.bpftrace) };
+function summaries(values: Record<Mode, number[]>) {
+  return Object.fromEntries(MODES.map((m) => [m, summarize(values[m])])) as Record<Mode, ReturnType<typeof summarize>>;
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {

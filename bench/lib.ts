@@ -85,8 +85,8 @@ export function alternate(rep: number): readonly TracerName[] {
   return rep % 2 === 0 ? TRACERS : [...TRACERS].reverse();
 }
 
-export function tracerCommand(tracer: TracerName, args: readonly string[]): string[] {
-  return tracer === 'tracelet' ? [TRACELET_BIN, ...args] : ['bpftrace', ...args];
+export function tracerCommand(tracer: TracerName, args: readonly string[], traceletBin = TRACELET_BIN): string[] {
+  return tracer === 'tracelet' ? [traceletBin, ...args] : ['bpftrace', ...args];
 }
 
 export interface TracerRun {
@@ -128,6 +128,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** A line the program prints (e.g. just before exit()): its arrival is timed (markerMs). */
   readonly marker?: string;
+  /** Another tracelet build's command (e.g. a checkout of main, for before/after in one run). */
+  readonly traceletBin?: string;
 }
 
 const NOTIFY = '__BPFTRACE_NOTIFY_PROBES_ATTACHED';
@@ -136,7 +138,7 @@ const LOST = /Lost (\d+) events/g;
 /** Runs one tracer under the rusage wrapper and measures it. */
 export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly string[], opts: RunOptions = {}): Promise<TracerRun> {
   const rssFile = join(helpers.dir, `rss-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-  const cmd = tracerCommand(tracer, args);
+  const cmd = tracerCommand(tracer, args, opts.traceletBin);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(helpers.rusage, [rssFile, ...cmd], {

@@ -1,6 +1,6 @@
 // tracelet against bpftrace 0.17, side by side, as ratios (tracelet ÷ bpftrace of the medians).
 //
-//   npm run bench [-- --quick] [-- --only startup,per-event,throughput,printf-overhead,map-dump,compile,stacks] [-- --reps N]
+//   npm run bench [-- --quick] [-- --only insns,startup,per-event,throughput,printf-overhead,map-dump,compile,stacks] [-- --reps N]
 //                 [-- --merge]
 //
 // Both tracers run in the same invocation, alternating (tracelet first in even repetitions,
@@ -25,8 +25,9 @@ import { benchMapDump, type MapDumpRow } from './map-dump.js';
 import { benchPrintfOverhead, printfOverheadSection, type OverheadResult } from './printf-overhead.js';
 import { benchCompile, type CompileResult } from './compile.js';
 import { benchStacks, stacksSection, type StacksRow } from './stacks.js';
+import { benchInsns, insnsRatios, insnsSection, type InsnsRow } from './insns.js';
 
-const CASES = ['startup', 'per-event', 'throughput', 'printf-overhead', 'map-dump', 'compile', 'stacks'] as const;
+const CASES = ['insns', 'startup', 'per-event', 'throughput', 'printf-overhead', 'map-dump', 'compile', 'stacks'] as const;
 type Case = (typeof CASES)[number];
 
 interface Args {
@@ -74,6 +75,10 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const results: Results = {};
   try {
+    if (args.only.has('insns')) {
+      log('BPF instructions (one run each):');
+      results.insns = await benchInsns(helpers, log);
+    }
     if (args.only.has('startup')) {
       log(`start-up (${reps} runs each):`);
       results.startup = await benchStartup(helpers, reps, log);
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
 }
 
 interface Results {
+  insns?: InsnsRow[];
   startup?: StartupRow[];
   perEvent?: PerEventRow[];
   throughput?: ThroughputResult;
@@ -186,6 +192,14 @@ function report(r: Results, m: Machine): string {
   L.push('- Cells are min / median / max; ratio = tracelet ÷ bpftrace of the medians (< 1 means tracelet is lower).', '');
 
   const targets: string[] = [];
+
+  if (r.insns) {
+    L.push(...insnsSection(r.insns));
+    const ratios = insnsRatios(r.insns).filter((x) => Number.isFinite(x) && x > 0);
+    const met = ratios.filter((x) => x <= 1).length;
+    const g = summarize(ratios);
+    targets.push(`| BPF instructions ≤ 1.0× bpftrace | ${g.min.toFixed(2)}–${g.max.toFixed(2)}× (met for ${met} of ${ratios.length} cases) | ${verdict(g.max, 1)} |`);
+  }
 
   if (r.startup) {
     L.push('## Start-up', '');

@@ -7,10 +7,10 @@ import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } fro
 import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
 import { EVENTS_MAP, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap } from './maps.js';
-import { loadInt, memset, normalize, stringConstant, temp, type Val } from './values.js';
+import { loadInt, normalize, stringConstant, temp, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { readMemory } from './memory.js';
-import { runValue } from './map-ops.js';
+import { freshTemp, runValue } from './map-ops.js';
 import { syscallProbeName } from './syscalls.js';
 
 /** One USDT argument spec: `-4@%eax`, `8@-16(%rbp)`, `4@$5`, `8@%rdi`. */
@@ -67,8 +67,8 @@ const BUILTIN_CODE = {
   curtask: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentTask, i64, []) }),
   jiffies: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.jiffies64, i64, []) }),
   comm: (g, _name, type) => {
-    const out = temp(g.fn, type);
-    memset(g.fn, out, 16);
+    // No zeroing first: the helper writes all 16 bytes (zero-padded, or zeros on error).
+    const out = freshTemp(g, type);
     g.fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
     return { type, ir: out };
   },

@@ -68,6 +68,8 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
     const name = plan.syscall ? `tl_sys_${i}` : `tl_${providerRecord(first.provider).tag}_${i}`;
     const section = plan.syscall ? `raw_tracepoint/${plan.syscall}` : providerRecord(first.provider).section(first.parts);
     const fn = new FunctionBuilder(name, section, [{ type: i8p, name: 'ctx' }]);
+    // Every context is 8-byte aligned: a tracepoint's record, pt_regs, a raw tracepoint's u64s.
+    fn.assumeAligned(fn.param(0), 8);
     fn.attachDebug(module.debug!, plan.probe.probe.span.line);
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
     generateProbe(new ProbeContext(unit, fn, plan.probe, plan.targets, syscall));

@@ -108,6 +108,8 @@ export class ProbeContext {
   failures?: { words: IrValue[]; bits: Failure[]; counts: Map<number, IrValue> };
   /** How many unroll bodies are being generated around the current statement. */
   unrolling = 0;
+  /** Temporaries that str() and comm wrote whole and nothing else refers to: a map key may be one, in place. */
+  readonly freshTemps = new Set<string>();
   /** Where the body's returns meet (to count its failures), with the value to return. */
   exit?: { label: Label; value: IrValue };
   /** The innermost statement or call being compiled: where a failed helper is reported. */

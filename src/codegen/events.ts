@@ -17,6 +17,7 @@ export function emitEvent(g: ProbeContext, spec: EventSpec, write: (record: IrVa
   const { fn } = g;
   const rb = g.maps.address(EVENTS_MAP);
   const record = fn.callHelper(Helper.ringbufReserve, i8p, [rb, constInt(i64, spec.size), constInt(i64, 0)]);
+  fn.assumeAligned(record, 8); // ring buffer records start 8-byte aligned
   const ok = fn.icmp('ne', record, { type: i8p, ref: 'null' });
   const fill = fn.label('event');
   const lost = fn.label('lost');

@@ -2,10 +2,9 @@
 // sets its site's bit, a refused map update its counter's, and the body's one exit adds them to
 // READ_FAILURES_MAP and the counters (`noteFailure`, `endExits`); with -k / -kk a failure also
 // sends a helper_error event as it happens.
-import { constInt, i32, i64, i8p, type IrValue } from './ir/builder.js';
-import { Helper } from './helpers.js';
+import { constInt, i64, type IrValue } from './ir/builder.js';
 import { READ_FAILURES_MAP } from './maps.js';
-import { type Failure, type ProbeContext, READ_FAILURE_BYTES } from './context.js';
+import { type Failure, type ProbeContext, READ_SITES_MAX } from './context.js';
 import { bumpCounter } from './counters.js';
 import { sendHelperError } from './events.js';
 
@@ -64,9 +63,11 @@ export function endExits(g: ProbeContext): void {
   fn.place(exit.label);
   const state = g.failures;
   if (state) {
-    // Loaded as opaque values, so LLVM cannot turn them back into a comparison per helper call.
-    const words = state.words.map((w) => fn.loadVolatile(w));
-    const counts = new Map([...state.counts].map(([counter, slot]) => [counter, fn.loadVolatile(slot)]));
+    // Loaded as opaque values, so LLVM cannot turn them back into a comparison per helper call;
+    // one helper call may have its comparison (LLVM then keeps the bit in a register).
+    const load = state.bits.length + state.counts.size > 1 ? (p: IrValue) => fn.loadVolatile(p) : (p: IrValue) => fn.load(p, 8);
+    const words = state.words.map(load);
+    const counts = new Map([...state.counts].map(([counter, slot]) => [counter, load(slot)]));
     const any = [...words, ...counts.values()].reduce((a, b) => fn.binary('or', a, b));
     const record = fn.label('failed');
     const done = fn.label('counted');
@@ -81,23 +82,7 @@ export function endExits(g: ProbeContext): void {
         counts.set(failure.counter, before ? fn.binary('add', before, bitOf(bit)) : bitOf(bit));
       }
     });
-    if (reads.length > 0) {
-      const found = fn.label('readcount');
-      const next = fn.label('readcounted');
-      const key = fn.alloca(i32, 8);
-      fn.store(constInt(i32, 0), key, 4);
-      const readFailures = g.maps.ref({
-        symbol: READ_FAILURES_MAP, type: 'percpu_array', keySize: 4, valueSize: READ_FAILURE_BYTES, maxEntries: 1,
-      });
-      const p = fn.callHelper(Helper.mapLookupElem, i8p, [readFailures, fn.bitcast(key, i8p)]);
-      fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, next);
-      fn.place(found);
-      for (const { slot, bit } of reads) {
-        const count = fn.byteOffset(p, slot * 8, i64);
-        fn.store(fn.binary('add', fn.load(count, 8), bitOf(bit)), count, 8);
-      }
-      fn.place(next);
-    }
+    for (const { slot, bit } of reads) fn.atomicAdd(g.maps.word(READ_FAILURES_MAP, slot, READ_SITES_MAX), bitOf(bit));
     for (const [counter, value] of counts) bumpCounter(g, counter, value);
     fn.br(done);
     fn.place(done);

@@ -2,18 +2,19 @@
 // (FUNCTION_CODE): events (printf, print, exit, ...), delete, str, and the value functions (ksym,
 // buf, ntop, macaddr, strncmp, join, ...). Aggregations are map updates (aggregations.ts).
 import { type Call, type Identifier, mapName, type MapRef } from '../model/ast.js';
-import { functionNamed, type FunctionName } from '../model/functions.js';
+import { type FunctionName, functionNamed } from '../model/functions.js';
 import { sizeOf, type Type, UINT64 } from '../model/types.js';
 import { JOIN_ARG_SIZE, JOIN_ARGS } from '../model/program.js';
 import { signalNumber } from '../kernel/signals.js';
 import { PT_REGS } from '../kernel/registers.js';
 import { constInt, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 import { CLOCK_HELPERS, Helper } from './helpers.js';
+import { STOPPED_BY_EXIT, STOPPED_MAP } from './maps.js';
 import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, stringConstant, temp, toI64, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { emitEvent, eventWithArgs } from './events.js';
 import { probeRead, spaceOf } from './memory.js';
-import { mapKey, mapPointer, mapSpec } from './map-ops.js';
+import { freshTemp, mapKey, mapPointer, mapSpec } from './map-ops.js';
 import { builtin, namespaceId, stack, userAddress } from './builtins.js';
 
 /** The code of a call of a built-in function: the value it returns (0 when it returns nothing). */
@@ -37,13 +38,11 @@ function eventFrom(first: number): FunctionCode {
   };
 }
 
-/** Sends the call's event, which has no fields (time, clear, zero, print of a map, exit). */
-function bareEvent(wake: boolean): FunctionCode {
-  return (g, c, type) => {
-    emitEvent(g, g.program.eventOf.get(c)!, () => {}, wake);
-    return nothing(type);
-  };
-}
+/** Sends the call's event, which has no fields (time, clear, zero). */
+const bareEvent: FunctionCode = (g, c, type) => {
+  emitEvent(g, g.program.eventOf.get(c)!, () => {}, false);
+  return nothing(type);
+};
 
 /** The value of the first argument as an integer: `type` alone tells the printer what it is. */
 const firstArgument: FunctionCode = (g, c, type) => ({ type, ir: toI64(g.fn, g.expr(c.args[0]!)) });
@@ -77,11 +76,16 @@ const FUNCTION_CODE = {
     else eventWithArgs(g, c, [c.args[0]!]);
     return nothing(type);
   },
-  time: bareEvent(false),
-  clear: bareEvent(false),
-  zero: bareEvent(false),
-  // Wake the reader at once: the session stops on this event.
-  exit: bareEvent(true),
+  time: bareEvent,
+  clear: bareEvent,
+  zero: bareEvent,
+  // Wake the reader at once: the session stops on this event. Until it has, the flag keeps
+  // every other probe from running (as if the run had stopped right here).
+  exit: (g, c, type) => {
+    emitEvent(g, g.program.eventOf.get(c)!, () => {}, true);
+    g.fn.store(constInt(i64, STOPPED_BY_EXIT), g.maps.word(STOPPED_MAP, 0), 8);
+    return nothing(type);
+  },
   delete: (g, c, type) => {
     const target = c.args[0] as MapRef;
     const spec = mapSpec(g, mapName(target));
@@ -172,7 +176,7 @@ function str(g: ProbeContext, c: Call, type: Type): Val {
     fn.store(constInt(i8, 0), fn.byteOffset(cut, size - 1), 1);
     return { type, ir: cut };
   }
-  const out = temp(fn, type);
+  const out = freshTemp(g, type);
   memset(fn, out, size);
   let limit: IrValue = constInt(i64, size);
   if (c.args[1]) {

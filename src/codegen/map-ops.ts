@@ -2,12 +2,12 @@
 // built on the stack, lookups and updates (a refused update is counted), and the values only a
 // run knows (RUN_VALUES_MAP).
 import type { Expr, MapRef } from '../model/ast.js';
-import { tupleLayout } from '../model/types.js';
+import { sizeOf, tupleLayout, type Type } from '../model/types.js';
 import type { MapSpec } from '../model/program.js';
 import { arrayType, constInt, i32, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
 import { Helper } from './helpers.js';
 import { RUN_VALUE_SLOTS, RUN_VALUES_MAP } from './maps.js';
-import { memset, storeInto } from './values.js';
+import { memset, storeInto, temp } from './values.js';
 import type { ProbeContext } from './context.js';
 import { mapFullCounter } from './counters.js';
 import { noteFailure, reportHelperError } from './failures.js';
@@ -50,23 +50,28 @@ export function runValue(g: ProbeContext, slot: number): IrValue {
 
 /** Builds a map's kernel key on the stack: the user key (zero-padded), room for a bucket. */
 export function mapKey(g: ProbeContext, spec: MapSpec, ref: MapRef | undefined, keyExprs?: readonly Expr[]): IrValue {
+  const exprs = keyExprs ?? ref?.keys ?? [];
+  const only = spec.keyType && exprs.length === 1 ? g.expr(exprs[0]!) : undefined;
+  // A whole key that str() or comm has just written is the key as it is: no copy.
+  if (only && g.freshTemps.has(only.ir.ref) && sizeOf(only.type) === spec.keySize) return only.ir;
   const key = g.fn.scratch(arrayType(spec.keySize, i8));
   const bytes = g.fn.bitcast(key, i8p);
   memset(g.fn, bytes, spec.keySize);
-  const exprs = keyExprs ?? ref?.keys ?? [];
   if (spec.keyType && exprs.length > 0) {
     const elements = exprs.length === 1 ? [spec.keyType] : spec.keyType.kind === 'tuple' ? spec.keyType.elements : [spec.keyType];
     const layout = exprs.length === 1 ? { offsets: [0] } : tupleLayout(elements);
     exprs.forEach((e, i) => {
       const dest = g.fn.byteOffset(bytes, layout.offsets[i]!);
-      storeInto(g.fn, dest, elements[i]!, g.expr(e));
+      storeInto(g.fn, dest, elements[i]!, only ?? g.expr(e));
     });
   }
   return bytes;
 }
 
 export function lookup(g: ProbeContext, spec: MapSpec, key: IrValue): IrValue {
-  return g.fn.callHelper(Helper.mapLookupElem, i8p, [mapPointer(g, spec.name), key]);
+  const value = g.fn.callHelper(Helper.mapLookupElem, i8p, [mapPointer(g, spec.name), key]);
+  g.fn.assumeAligned(value, 8); // the kernel keeps map values 8-byte aligned
+  return value;
 }
 
 /** Writes `value` at `key`; a refused update is counted (the map is full) and reported with -k. */
@@ -77,4 +82,11 @@ export function mapUpdate(g: ProbeContext, spec: MapSpec, key: IrValue, value: I
   reportHelperError(g, Helper.mapUpdateElem, rc);
   // A full map is counted, never silent; without a branch here (see noteFailure).
   noteFailure(g, rc, { counter: mapFullCounter(g.program.maps, spec.name) });
+}
+
+/** A temporary the caller writes whole (see ProbeContext.freshTemps). */
+export function freshTemp(g: ProbeContext, t: Type): IrValue {
+  const out = temp(g.fn, t);
+  g.freshTemps.add(out.ref);
+  return out;
 }

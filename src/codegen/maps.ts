@@ -6,7 +6,7 @@ import type { Expr } from '../model/ast.js';
 import { walk } from '../model/walk.js';
 import type { BpfMapType, MapSpec, TypedProgram } from '../model/program.js';
 import { alignUp } from '../model/types.js';
-import { arrayType, i64, i8p, type IrValue, type ModuleBuilder } from './ir/builder.js';
+import { arrayType, i64, i8p, ptr, type IrValue, type ModuleBuilder } from './ir/builder.js';
 
 export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
 
@@ -29,18 +29,33 @@ export interface MapDefinition {
 
 /** The ring buffer every probe writes its events to. */
 export const EVENTS_MAP = 'tl_events';
-/** A per-CPU array of counters (counterSlots): lost events, updates each full map refused. */
+/**
+ * The counters (counterSlots u64s: lost events, updates each full map refused), a global (see
+ * globalMapName) that probes add to atomically: only failures count, so they never contend.
+ */
 export const COUNTERS_MAP = 'tl_counters';
 /**
- * A per-CPU array of one value: a u64 per read site, the probe runs in which its read failed.
- * Zeros that come from failed reads are reported, never silent. Only in programs that read.
+ * A global (see globalMapName) of a u64 per read site: the probe runs in which its read failed,
+ * added to atomically. Zeros that come from failed reads are reported, never silent. Only in
+ * programs that read.
  */
 export const READ_FAILURES_MAP = 'tl_readfail';
 /**
- * An array map of one u64: once the runtime sets it to non-zero, every probe but BEGIN and END
- * returns at once. That stops a run instantly, while detaching (slow for perf events) happens later.
+ * A global u64 (see globalMapName): once the runtime sets it to non-zero, every probe but BEGIN and
+ * END returns at once. That stops a run instantly, while detaching (slow for perf events) happens later.
  */
 export const STOPPED_MAP = 'tl_stopped';
+/** The stopped flag's value once a probe has called exit(): set by the program itself, at once. */
+export const STOPPED_BY_EXIT = 2n;
+
+/**
+ * The map of a global variable: each is alone in a section `.bss.SYMBOL`, which libbpf makes an
+ * array map of one value, found by that name. Code addresses a global directly (4 instructions
+ * to test a flag, where an array map lookup took ~18); the runtime reads and writes the map.
+ */
+export function globalMapName(symbol: string): string {
+  return `.bss.${symbol}`;
+}
 /**
  * An array of the values only a run knows, which the runtime writes before attaching (slots
  * RUN_START_NS...); only in programs that use `elapsed`, `cpid` or pid(curr_ns).
@@ -113,13 +128,14 @@ export function stackMaps(program: TypedProgram): { kind: 'kstack' | 'ustack'; d
 /** The maps a module declares, each once, in the order first declared. */
 export class ModuleMaps {
   private readonly defined = new Map<string, { map: MapDefinition; type: string }>();
+  private readonly words = new Map<string, number>();
   /** The symbol of each script map (`@x` → `tl_x`). */
   readonly symbols: ReadonlyMap<string, string>;
 
   /**
    * Declares the maps every program of the module may use: the script's (each exists in the
    * kernel, used by code or not: it is printed at exit, as bpftrace does), the ring buffer, the
-   * counters (`counterSlots` of them), the stopped flag and the stack maps. The others are
+   * globals (the counters, `counterSlots` of them, and the stopped flag) and the stack maps. The others are
    * declared by their first use.
    */
   constructor(private readonly module: ModuleBuilder, program: TypedProgram, counterSlots: number) {
@@ -127,8 +143,8 @@ export class ModuleMaps {
     this.symbols = mapSymbols(program.maps.keys(), stacks.map((s) => s.symbol));
     for (const spec of program.maps.values()) this.ref(scriptMapDefinition(spec, this.symbols.get(spec.name)!));
     this.ref({ symbol: EVENTS_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: ringBufferBytes(program) });
-    this.ref({ symbol: COUNTERS_MAP, type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: counterSlots });
-    this.ref({ symbol: STOPPED_MAP, type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+    this.globalWords(COUNTERS_MAP, counterSlots);
+    this.globalWords(STOPPED_MAP, 1);
     for (const { symbol, depth } of stacks) {
       this.ref({ symbol, type: 'stack_trace', keySize: 4, valueSize: depth * 8, maxEntries: 4096 });
     }
@@ -153,6 +169,22 @@ export class ModuleMaps {
       this.module.global(`@${map.symbol} = dso_local global ${type} zeroinitializer, section ".maps", align 8, !dbg !${debug}`);
     }
     return this.address(map.symbol);
+  }
+
+  /** Declares a global variable of `words` u64s, zeroed at load (see globalMapName). */
+  private globalWords(symbol: string, words: number): void {
+    const debug = this.module.debug!.globalWords(symbol, words);
+    this.module.global(`@${symbol} = dso_local global [${words} x i64] zeroinitializer, section "${globalMapName(symbol)}", align 8, !dbg !${debug}`);
+    this.words.set(symbol, words);
+  }
+
+  /** The address of word `index` of a global variable (declared by the constructor, or here of `size` words). */
+  word(symbol: string, index: number, size?: number): IrValue {
+    if (size !== undefined && !this.words.has(symbol)) this.globalWords(symbol, size);
+    const words = this.words.get(symbol);
+    if (words === undefined || index >= words) throw new Error(`internal error: no word ${index} of ${symbol}`);
+    const type = arrayType(words, i64);
+    return { type: ptr(i64), ref: `getelementptr inbounds (${type}, ${type}* @${symbol}, i64 0, i64 ${index})` };
   }
 
   /** The address of a map declared already. */

@@ -1,7 +1,6 @@
 // A probe's program: its prologue (a stopped run returns at once), predicate and body, or the
 // syscall dispatch that leads to the body of each syscall (syscalls.ts).
-import { constInt, i32, i64, i8p, ptr } from './ir/builder.js';
-import { Helper } from './helpers.js';
+import { constInt, i64 } from './ir/builder.js';
 import { STOPPED_MAP } from './maps.js';
 import { truthy } from './values.js';
 import type { ProbeContext } from './context.js';
@@ -45,17 +44,9 @@ function emitBody(g: ProbeContext): void {
 /** Returns from the program when the run has been stopped (see STOPPED_MAP). */
 function returnIfStopped(g: ProbeContext): void {
   const { fn } = g;
-  fn.beginScope();
-  const key = fn.scratch(i32, 4);
-  fn.store(constInt(i32, 0), key, 4);
-  const p = fn.callHelper(Helper.mapLookupElem, i8p, [g.maps.address(STOPPED_MAP), fn.bitcast(key, i8p)]);
-  fn.endScope();
-  const check = fn.label('check');
   const stop = fn.label('stopped');
   const run = fn.label('running');
-  fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), check, run);
-  fn.place(check);
-  fn.condBr(fn.icmp('ne', fn.load(fn.bitcast(p, ptr(i64)), 8), constInt(i64, 0)), stop, run);
+  fn.condBr(fn.icmp('ne', fn.load(g.maps.word(STOPPED_MAP, 0), 8), constInt(i64, 0)), stop, run);
   fn.place(stop);
   fn.ret(constInt(i64, 0));
   fn.place(run);

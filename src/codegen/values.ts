@@ -4,7 +4,7 @@
 import type { Expr } from '../model/ast.js';
 import { sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
-import { arrayType, constInt, type FunctionBuilder, i1, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { arrayType, constInt, type FunctionBuilder, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 
 /** A value in generated code: an integer in a register, or a pointer to bytes of `type`. */
 export interface Val {
@@ -59,7 +59,7 @@ export function toI64(fn: FunctionBuilder, v: Val): IrValue {
 
 export function loadInt(fn: FunctionBuilder, p: IrValue, t: Type): IrValue {
   const bits = t.kind === 'int' ? t.bits : 64;
-  const v = fn.load(fn.bitcast(p, ptr(intType(bits))), 1);
+  const v = fn.load(fn.bitcast(p, ptr(intType(bits))));
   return fn.intCast(v, i64, t.kind === 'int' && t.signed);
 }
 
@@ -76,7 +76,7 @@ export function temp(fn: FunctionBuilder, t: Type): IrValue {
 export function storeInto(fn: FunctionBuilder, dest: IrValue, t: Type, v: Val, elements?: readonly Val[]): void {
   if (t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool' || isScalar64(t)) {
     const bits = t.kind === 'int' ? t.bits : 64;
-    fn.store(fn.intCast(toI64(fn, v), intType(bits), false), fn.bitcast(dest, ptr(intType(bits))), 1);
+    fn.store(fn.intCast(toI64(fn, v), intType(bits), false), fn.bitcast(dest, ptr(intType(bits))));
     return;
   }
   if (t.kind === 'tuple') {
@@ -107,23 +107,20 @@ export function stringConstant(fn: FunctionBuilder, text: string | Uint8Array, s
   // Store 8 bytes at a time: fewer instructions than a byte-wise copy.
   for (let off = 0; off < size; off += 8) {
     if (off + 8 <= size) {
-      fn.store(constInt(i64, bytes.readBigInt64LE(off)), fn.byteOffset(out, off, i64), 1);
+      fn.store(constInt(i64, bytes.readBigInt64LE(off)), fn.byteOffset(out, off, i64));
     } else {
-      for (let i = off; i < size; i++) fn.store(constInt(i8, bytes[i]!), fn.byteOffset(out, i), 1);
+      for (let i = off; i < size; i++) fn.store(constInt(i8, bytes[i]!), fn.byteOffset(out, i));
     }
   }
   return out;
 }
 
 export function memset(fn: FunctionBuilder, dest: IrValue, size: number): void {
-  fn.call('void', 'llvm.memset.p0i8.i64', [fn.bitcast(dest, i8p), constInt(i8, 0), constInt(i64, size), constInt(i1, 0)]);
+  fn.memset(dest, size);
 }
 
 export function memcpy(fn: FunctionBuilder, dest: IrValue, src: IrValue, size: number): void {
-  if (size <= 0) return;
-  fn.call('void', 'llvm.memcpy.p0i8.p0i8.i64', [
-    fn.bitcast(dest, i8p), fn.bitcast(src, i8p), constInt(i64, size), constInt(i1, 0),
-  ]);
+  if (size > 0) fn.memcpy(dest, src, size);
 }
 
 /** Truncates an i64 to the type's width and extends it back with the type's sign. */

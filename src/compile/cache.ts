@@ -3,8 +3,8 @@
 // read the kernel and the uprobe targets afresh and give the Session its metadata), and the key
 // holds the IR LLVM is given, which alone decides the object. Beside it, so that nothing outside
 // the IR can slip through, the key holds every compile option, the kernel's identity, the
-// identity of each file a uprobe or USDT probe targets, tracelet's version and the addon's build
-// (LLVM). Entries are written whole or not at all (temporary file, then rename), checked on read
+// identity of each file a uprobe or USDT probe targets, tracelet's version and the build of the
+// LLVM addon (tracelet_llvm.node). Entries are written whole or not at all (temporary file, then rename), checked on read
 // (header, key, length, checksum), and the directory is kept under a size bound.
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -55,9 +55,9 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'tracelet');
 }
 
-/** tracelet's version and the addon it runs with (LLVM and the code around it), as one string. */
+/** tracelet's version and the LLVM addon that makes its objects, as one string. */
 export function traceletBuild(version: string): string {
-  const addon = addonPath();
+  const addon = addonPath('tracelet_llvm');
   return `${version}|${addon ? fileIdentity(addon) : 'no-addon'}`;
 }
 

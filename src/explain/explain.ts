@@ -149,9 +149,9 @@ function describeMap(spec: MapSpec): string {
 /** What the internal maps are for (their names are those main.ts gives them). */
 const INTERNAL_MAPS: Readonly<Record<string, string>> = {
   tl_events: 'BPF_MAP_TYPE_RINGBUF: records for user space (printf, print, exit, ...)',
-  tl_counters: 'BPF_MAP_TYPE_PERCPU_ARRAY of u64: lost events, refused map updates',
-  tl_readfail: 'BPF_MAP_TYPE_PERCPU_ARRAY of u64: a bit per read site whose probe_read failed',
-  tl_stopped: 'BPF_MAP_TYPE_ARRAY of one u64: set when the run stops; probes return at once',
+  tl_counters: 'global u64s (.bss.tl_counters, added to atomically): lost events, refused map updates',
+  tl_readfail: 'global u64s (.bss.tl_readfail, added to atomically): the probe runs in which each read site\'s probe_read failed',
+  tl_stopped: 'global u64 (.bss.tl_stopped): set when the run stops; probes return at once',
   tl_sys_enter: 'BPF_MAP_TYPE_ARRAY: syscall number -> tracepoint name, for `probe` in one program for many syscalls',
   tl_sys_exit: 'BPF_MAP_TYPE_ARRAY: syscall number -> tracepoint name, for `probe` in one program for many syscalls',
   tl_run: 'BPF_MAP_TYPE_ARRAY of u64: values only the run knows (start time for `elapsed`, the -c child for `cpid`)',

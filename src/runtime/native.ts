@@ -1,5 +1,8 @@
-// The native addon's API, as TypeScript sees it. The C++ lives in ./native/ (llvm.cc, bpf.cc);
-// this file is the one place that loads it, so every other module gets typed functions.
+// The native addon's API, as TypeScript sees it. The C++ lives in ./native/, built into two
+// files: tracelet_native.node (libbpf and the rest) and tracelet_llvm.node (llvm.cc: LLVM linked
+// in, ~10 MiB and tens of ms to load). This file is the one place that loads them, as one
+// NativeAddon whose LLVM functions load the second file on first call, so a run whose object
+// comes from the compile cache never loads LLVM.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -160,25 +163,48 @@ export interface NativeAddon {
   strerror(errno: number): string;
 }
 
+/** The functions of tracelet_llvm.node. */
+type LlvmFunctions = Pick<NativeAddon, 'compileIR' | 'compileIRToAsm' | 'optimizeIR'>;
+
 let addon: NativeAddon | undefined;
+let llvm: LlvmFunctions | undefined;
 
 /** Loads the addon on first use (start-up should not pay for it before it is needed). */
 export function native(): NativeAddon {
   if (addon) return addon;
-  const path = addonPath();
-  if (!path) {
-    throw new Error('the native addon is not built (run `npm run build:native`)');
-  }
-  addon = createRequire(import.meta.url)(path) as NativeAddon;
+  addon = {
+    ...(load('tracelet_native') as Omit<NativeAddon, keyof LlvmFunctions>),
+    compileIR: (ir, options) => llvmFunctions().compileIR(ir, options),
+    compileIRToAsm: (ir) => llvmFunctions().compileIRToAsm(ir),
+    optimizeIR: (ir, options) => llvmFunctions().optimizeIR(ir, options),
+  };
   return addon;
 }
 
-/** The addon's file (LLVM and libbpf are in it), or undefined if it is not built. */
-export function addonPath(): string | undefined {
+/** Whether LLVM's addon has been loaded (by a compile) in this process. */
+export function llvmLoaded(): boolean {
+  return llvm !== undefined;
+}
+
+function llvmFunctions(): LlvmFunctions {
+  llvm ??= load('tracelet_llvm') as LlvmFunctions;
+  return llvm;
+}
+
+function load(name: AddonName): unknown {
+  const path = addonPath(name);
+  if (!path) throw new Error(`the native addon is not built (run \`npm run build:native\`): no ${name}.node`);
+  return createRequire(import.meta.url)(path);
+}
+
+export type AddonName = 'tracelet_native' | 'tracelet_llvm';
+
+/** An addon's file (build/Release/NAME.node), or undefined if it is not built. */
+export function addonPath(name: AddonName): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
-    join(here, '../../build/Release/tracelet_native.node'),
-    join(here, '../../../build/Release/tracelet_native.node'),
+    join(here, `../../build/Release/${name}.node`),
+    join(here, `../../../build/Release/${name}.node`),
   ];
   return candidates.find((p) => existsSync(p));
 }

@@ -7,11 +7,12 @@ import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper, PROCESS_SEEN_EVENT } from '../codegen/helpers.js';
 import type { Span } from '../model/span.js';
 import {
-  COUNTER_LOST_EVENTS, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
+  COUNTER_LOST_EVENTS, counterSlots, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
   SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
+  COUNTERS_MAP, EVENTS_MAP, globalMapName, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
+  STOPPED_BY_EXIT, STOPPED_MAP, stackMap,
   stackMaps, syscallNamesMap,
 } from '../codegen/maps.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -268,9 +269,9 @@ export class Session {
       const obj = this.object;
       for (const [name, symbol] of this.compiled.mapSymbols) this.mapFds.set(name, obj.mapFd(symbol));
       this.ringbufFd = obj.mapFd(EVENTS_MAP);
-      this.countersFd = obj.mapFd(COUNTERS_MAP);
-      this.readFailuresFd = obj.mapFd(READ_FAILURES_MAP);
-      this.stoppedFd = obj.mapFd(STOPPED_MAP);
+      this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
+      this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
+      this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
       for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), depth: s.depth });
@@ -306,7 +307,8 @@ export class Session {
     const obj = this.object!;
     try {
       this.runSpecial('BEGIN');
-      this.setStopped(false);
+      // An exit() in BEGIN has raised the flag itself: then no other probe runs.
+      if (this.stoppedValue() !== STOPPED_BY_EXIT) this.setStopped(false);
       for (const p of this.programs) {
         if (p.rawTracepoint) {
           // Syscall dispatch: one attachment stands for every target of the program.
@@ -527,6 +529,10 @@ export class Session {
     this.tracepointLinks = [];
   }
 
+  private stoppedValue(): bigint {
+    return this.stoppedFd < 0 ? 0n : this.addon.mapLookup(this.stoppedFd, Buffer.alloc(4), 8)?.readBigUInt64LE() ?? 0n;
+  }
+
   /** Sets the flag every probe but BEGIN and END checks first: while set, they return at once. */
   private setStopped(stopped: boolean): void {
     if (this.stoppedFd < 0) return;
@@ -723,14 +729,8 @@ export class Session {
 
   /** Events lost to a full ring buffer and updates lost to full maps are reported, never silent. */
   private reportCounters(): void {
-    const key = Buffer.alloc(4);
-    const read = (index: number) => {
-      key.writeUInt32LE(index);
-      const v = this.addon.mapLookup(this.countersFd, key, 8 * this.cpus);
-      let total = 0n;
-      for (let c = 0; v && c < this.cpus; c++) total += v.readBigUInt64LE(c * 8);
-      return total;
-    };
+    const counters = this.addon.mapLookup(this.countersFd, Buffer.alloc(4), 8 * counterSlots(this.program.maps));
+    const read = (index: number) => counters?.readBigUInt64LE(index * 8) ?? 0n;
     const lost = read(COUNTER_LOST_EVENTS);
     if (lost > this.reported.lost) {
       const count = Number(lost - this.reported.lost);
@@ -758,11 +758,10 @@ export class Session {
   private reportReadFailures(final: boolean): void {
     if (!this.options.diagnostic || (this.options.helperErrors ?? 0) >= 2) return;
     if (this.readSites.length === 0) return;
-    const values = this.addon.mapLookup(this.readFailuresFd, Buffer.alloc(4), READ_FAILURE_BYTES * this.cpus);
+    const values = this.addon.mapLookup(this.readFailuresFd, Buffer.alloc(4), READ_FAILURE_BYTES);
     if (!values) return;
     for (let slot = 0; slot < this.readSites.length; slot++) {
-      let failures = 0n;
-      for (let c = 0; c < this.cpus; c++) failures += values.readBigUInt64LE(c * READ_FAILURE_BYTES + slot * 8);
+      const failures = values.readBigUInt64LE(slot * 8);
       const reported = this.reportedReadFailures.get(slot);
       if (failures === 0n || failures === reported || (!final && reported !== undefined)) continue;
       const first = this.reportedReadFailures.size === 0;

@@ -92,8 +92,11 @@ describe('maps as relocations', () => {
     expect(ir).not.toContain('llvm.bpf.pseudo');
     const globals = [...ir.matchAll(/^@(\w+) = dso_local global \[\d+ x i64\] zeroinitializer, section "\.maps"/gm)].map((m) => m[1]);
     expect(globals.sort()).toEqual(generated.maps.map((m) => m.symbol).sort());
-    expect(globals.sort()).toEqual(['tl_events', 'tl_counters', 'tl_stopped', 'tl_kstack_3', 'tl_start', 'tl_map', 'tl_files',
-      'tl_h', 'tl_k', 'tl_p', 'tl_readfail', 'tl_run', 'tl_sys_enter'].sort());
+    expect(globals.sort()).toEqual(['tl_events', 'tl_kstack_3', 'tl_start', 'tl_map', 'tl_files',
+      'tl_h', 'tl_k', 'tl_p', 'tl_run', 'tl_sys_enter'].sort());
+    // The counters, the stopped flag and the read failures are global variables, each in a .bss section of its own.
+    const variables = [...ir.matchAll(/^@(\w+) = dso_local global \[(\d+) x i64\] zeroinitializer, section "\.bss\.(\w+)"/gm)];
+    expect(variables.map((m) => [m[1], Number(m[2]), m[3]])).toEqual([['tl_counters', 1 + 6, 'tl_counters'], ['tl_stopped', 1, 'tl_stopped'], ['tl_readfail', 512, 'tl_readfail']]);
     // Every map a helper is given is one of these globals.
     for (const m of ir.matchAll(/bitcast \(\[\d+ x i64\]\* @(\w+) to i8\*\)/g)) expect(globals).toContain(m[1]);
     expect(Object.fromEntries(generated.mapSymbols)).toEqual({
@@ -103,7 +106,7 @@ describe('maps as relocations', () => {
 
   it('declares tl_readfail, tl_run and the syscall names only for programs that use them', () => {
     const { generated } = compiled('tracepoint:syscalls:sys_enter_openat { @ = count(); }');
-    expect(generated.maps.map((m) => m.symbol).sort()).toEqual(['tl_counters', 'tl_events', 'tl_map', 'tl_stopped']);
+    expect(generated.maps.map((m) => m.symbol).sort()).toEqual(['tl_events', 'tl_map']);
   });
 
   it('gives maps whose names would collide a symbol of their own', () => {
@@ -125,10 +128,7 @@ describe('maps as relocations', () => {
     // 1 MiB: only BEGIN and interval probes send events.
     expect(described.get('tl_events')).toEqual({ type: 27, max_entries: 1 << 20 });
     expect(described.get('tl_sys_enter')).toMatchObject({ type: 2, key_size: 4, value_size: 64 });
-    expect(described.get('tl_stopped')).toEqual({ type: 2, key_size: 4, value_size: 8, max_entries: 1 });
     expect(described.get('tl_kstack_3')).toEqual({ type: 7, key_size: 4, value_size: 24, max_entries: 4096 });
-    expect(described.get('tl_readfail')).toMatchObject({ type: 6, key_size: 4, max_entries: 1 });
-    expect(described.get('tl_counters')).toEqual({ type: 6, key_size: 4, value_size: 8, max_entries: 1 + 6 });
     const h = generated.maps.find((m) => m.symbol === 'tl_h')!;
     // A keyed hist map allocates its (key, bucket) entries on use: BPF_F_NO_PREALLOC.
     expect(described.get('tl_h')).toEqual({ type: 5, key_size: h.keySize, value_size: 8, max_entries: h.maxEntries, map_flags: 1 });

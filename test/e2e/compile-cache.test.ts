@@ -1,8 +1,9 @@
 // The compile cache as a user sees it: the second run of a program skips LLVM (`-v` says so) and
-// prints what a fresh compile prints; a changed uprobe target is compiled again; runs started
-// together share the directory safely; --no-cache neither reads nor writes it.
+// prints what a fresh compile prints, without even loading LLVM's addon; a changed uprobe target
+// is compiled again; runs started together share the directory safely; --no-cache neither reads
+// nor writes it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,21 @@ describe('the compile cache', () => {
     expect([fresh.code, fresh.stdout, fresh.stderr]).toEqual([0, PRINTED, '']);
     // Another option: another object.
     expect(runTracelet(['-v', '-k', '-e', PROGRAM], { env }).stderr).toMatch(MISS);
+  });
+
+  it('loads LLVM\'s addon only when LLVM runs', async () => {
+    const env = { TRACELET_CACHE_DIR: freshDir() };
+    /** The addons mapped into a run of an attached program (the launcher execs Node in place). */
+    const addonsWhileAttached = async () => {
+      const run = startTracelet(['-q', '-e', 'tracepoint:syscalls:sys_enter_kill { @ = count(); }'], env);
+      await run.attached;
+      const maps = readFileSync(`/proc/${run.child.pid}/maps`, 'utf8');
+      run.child.kill('SIGINT');
+      expect((await run.done).code).toBe(0);
+      return [...new Set(maps.match(/tracelet_\w+\.node/g))].sort();
+    };
+    expect(await addonsWhileAttached()).toEqual(['tracelet_llvm.node', 'tracelet_native.node']);
+    expect(await addonsWhileAttached()).toEqual(['tracelet_native.node']);
   });
 
   it('--no-cache neither reads nor writes the cache', () => {

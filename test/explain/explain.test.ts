@@ -55,7 +55,7 @@ describe('--explain', () => {
       '      key:   u64 bucket index (8 bytes)',
       '      value: hist (8 bytes) per CPU',
     ].join('\n'));
-    expect(r.stdout).toContain('\n  tl_stopped: BPF_MAP_TYPE_ARRAY');
+    expect(r.stdout).toContain('\n  tl_stopped: global u64 (.bss.tl_stopped)');
   });
 
   it('names the lines of a file, and a map keyed by a tuple shows the offsets of its parts', () => {

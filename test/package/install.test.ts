@@ -44,6 +44,7 @@ describe('npm package', () => {
     const pkg = join(project, 'node_modules/tracelet');
     // Built by the install step, not shipped.
     expect(existsSync(join(pkg, 'build/Release/tracelet_native.node'))).toBe(true);
+    expect(existsSync(join(pkg, 'build/Release/tracelet_llvm.node'))).toBe(true);
     const r = run(join(project, 'node_modules/.bin/tracelet'), ['-e', 'BEGIN { printf("sum %d\\n", 40 + 2); exit(); }']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('Attaching 1 probe...\nsum 42\n\n\n');

@@ -120,21 +120,13 @@ afterAll(() => {
 });
 
 describe('compileIR', () => {
-  it('compiles a small program to a BPF ELF in a few milliseconds, deterministically', () => {
+  it('compiles a small program to a BPF ELF, deterministically', () => {
     const ir = counterIR(100, 101);
     const first = addon.compileIR(ir);
     expect(first.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
     expect(first.readUInt16LE(18)).toBe(247); // e_machine: EM_BPF
-    const times: number[] = [];
-    let last = first;
-    for (let i = 0; i < 10; i++) {
-      const t = process.hrtime.bigint();
-      last = addon.compileIR(ir);
-      times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-    expect(last.equals(first)).toBe(true);
-    times.sort((a, b) => a - b);
-    expect(times[5]).toBeLessThan(20); // ~3 ms here; generous for loaded CI machines
+    // The same IR compiles to the same object every time (compile time is measured in bench/).
+    for (let i = 0; i < 3; i++) expect(addon.compileIR(ir).equals(first)).toBe(true);
   });
 
   it('emits BPF assembly with the inlined helper calls and no unwind tables', () => {
@@ -252,7 +244,8 @@ describe('maps', () => {
     });
   }
 
-  it('dumps 100k keys quickly', () => {
+  // Its speed is measured in bench/ (map-dump), not asserted here.
+  it('dumps 100k keys', () => {
     const n = 100_000;
     const fd = map('hash', 'tl_nt_100k', 8, 8, n);
     const k = Buffer.alloc(8);
@@ -260,12 +253,9 @@ describe('maps', () => {
       k.writeBigUInt64LE(BigInt(i));
       addon.mapUpdate(fd, k, k);
     }
-    const t = process.hrtime.bigint();
     const d = addon.mapDump(fd, 8, 8);
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
     expect(d.count).toBe(n);
     expect(d.keys.equals(d.values)).toBe(true);
-    expect(ms).toBeLessThan(250); // ~25 ms here with batch lookups (~420 ms one by one)
   });
 
   it('dumps and clears arrays (every element, zeroed by clear)', () => {

@@ -22,14 +22,15 @@ describe('maps of a loaded object', () => {
       const events = obj.mapFd('tl_events');
       expect(fdinfo(events, 'map_type')).toBe('27'); // BPF_MAP_TYPE_RINGBUF
       expect(fdinfo(events, 'max_entries')).toBe(String(1 << 20));
-      const counters = obj.mapFd('tl_counters');
+      // A global variable is an array map of one value, found by its section's name.
+      const counters = obj.mapFd('.bss.tl_counters');
       expect([fdinfo(counters, 'map_type'), fdinfo(counters, 'key_size'), fdinfo(counters, 'value_size'), fdinfo(counters, 'max_entries')])
-        .toEqual(['6', '4', '8', '2']);
+        .toEqual(['2', '4', '16', '1']);
       // The symbol is the whole name; the kernel keeps 15 characters of it.
       const symbol = result.generated!.mapSymbols.get('@averylongmapnameforthetest')!;
       expect(symbol).toBe('tl_averylongmapnameforthetest');
       expect(obj.mapFd(symbol)).toBeGreaterThan(0);
-      expect(obj.mapFd('tl_readfail')).toBe(-1); // no read sites, no map
+      expect(obj.mapFd('.bss.tl_readfail')).toBe(-1); // no read sites, no global
     } finally {
       obj.close();
     }

@@ -56,6 +56,7 @@ export class DebugInfo {
   private readonly subroutineTypes = new Map<number, number>();
   private readonly globals: number[] = [];
   private int?: number;
+  private u64?: number;
   private readonly file: number;
   private readonly unit: number;
   private readonly long: number;
@@ -118,6 +119,17 @@ export class DebugInfo {
     return expression;
   }
 
+  /** An array of `words` u64s, the type of a global variable `name` (for its BTF). */
+  globalWords(name: string, words: number): number {
+    this.u64 ??= this.node('!DIBasicType(name: "unsigned long", size: 64, encoding: DW_ATE_unsigned)');
+    const range = this.node(`!DISubrange(count: ${words})`);
+    const array = this.node(`!DICompositeType(tag: DW_TAG_array_type, baseType: !${this.u64}, size: ${64 * words}, elements: !{!${range}})`);
+    const variable = this.node(`distinct !DIGlobalVariable(name: "${name}", scope: !${this.unit}, file: !${this.file}, type: !${array}, isLocal: false, isDefinition: true)`);
+    const expression = this.node(`!DIGlobalVariableExpression(var: !${variable}, expr: !DIExpression())`);
+    this.globals.push(expression);
+    return expression;
+  }
+
   location(line: number, rawColumn: number, scope: number): number {
     // Long one-line scripts have larger columns: the last representable one stands for them.
     const column = Math.min(rawColumn, MAX_DEBUG_COLUMN);
@@ -165,6 +177,12 @@ export class FunctionBuilder {
   private nextLabel = 0;
   private terminated = false;
   private readonly scopes: { bytes: IrValue; size: number }[][] = [];
+  /**
+   * Alignment (bytes) known of pointer values, by ref: stack slots, pointers codegen vouches for
+   * (assumeAligned) and constant offsets from them. Loads, stores and copies through them get
+   * it: BPF has no unaligned access, so LLVM splits an `align 1` i64 into 8 byte loads or stores.
+   */
+  private readonly aligns = new Map<string, number>();
   private debug?: { info: DebugInfo; subprogram: number; location?: number };
 
   /**
@@ -197,6 +215,22 @@ export class FunctionBuilder {
   param(index: number): IrValue {
     const p = this.params[index]!;
     return { type: p.type, ref: `%${p.name}` };
+  }
+
+  /** Declares `pointer` `align`-byte aligned (e.g. a program's context, a ring buffer record, a map value). */
+  assumeAligned(pointer: IrValue, align: number): void {
+    this.aligns.set(pointer.ref, align);
+  }
+
+  /** The alignment known of `pointer`: 1 when nothing is known. */
+  alignOf(pointer: IrValue): number {
+    return this.aligns.get(pointer.ref) ?? 1;
+  }
+
+  /** What a load or store of `type` through `pointer` may claim: its known alignment, at most the type's size. */
+  private accessAlign(pointer: IrValue, type: IrType): number {
+    const natural = /^i\d+$/.test(type) || type.endsWith('*') ? byteSize(type) : 8;
+    return Math.min(this.alignOf(pointer), natural);
   }
 
   private tmp(): string {
@@ -237,6 +271,7 @@ export class FunctionBuilder {
   alloca(type: IrType, align = 8): IrValue {
     const ref = this.tmp();
     this.entryAllocas.push(`  ${ref} = alloca ${type}, align ${align}`);
+    this.aligns.set(ref, align);
     return { type: ptr(type), ref };
   }
 
@@ -256,6 +291,7 @@ export class FunctionBuilder {
     // The i8* view is made in the entry block too, so it dominates the end of any scope.
     const bytes = { type: i8p, ref: this.tmp() };
     this.entryAllocas.push(`  ${bytes.ref} = bitcast ${slot.type} ${slot.ref} to i8*`);
+    this.aligns.set(bytes.ref, align);
     this.emit(`call void @llvm.lifetime.start.p0i8(i64 ${byteSize(type)}, i8* ${bytes.ref})`);
     this.scopes.at(-1)?.push({ bytes, size: byteSize(type) });
     return slot;
@@ -271,9 +307,10 @@ export class FunctionBuilder {
     for (const s of ended) this.emit(`call void @llvm.lifetime.end.p0i8(i64 ${s.size}, i8* ${s.bytes.ref})`);
   }
 
-  load(pointer: IrValue, align = 1): IrValue {
+  /** `align`: what the address is known to be aligned to; by default what the builder knows of it. */
+  load(pointer: IrValue, align?: number): IrValue {
     const type = pointer.type.slice(0, -1);
-    return this.value(type, `load ${type}, ${pointer.type} ${pointer.ref}, align ${align}`);
+    return this.value(type, `load ${type}, ${pointer.type} ${pointer.ref}, align ${align ?? this.accessAlign(pointer, type)}`);
   }
 
   loadVolatile(pointer: IrValue): IrValue {
@@ -281,8 +318,25 @@ export class FunctionBuilder {
     return this.value(type, `load volatile ${type}, ${pointer.type} ${pointer.ref}`);
   }
 
-  store(value: IrValue, pointer: IrValue, align = 1): void {
-    this.emit(`store ${value.type} ${value.ref}, ${pointer.type} ${pointer.ref}, align ${align}`);
+  store(value: IrValue, pointer: IrValue, align?: number): void {
+    this.emit(`store ${value.type} ${value.ref}, ${pointer.type} ${pointer.ref}, align ${align ?? this.accessAlign(pointer, value.type)}`);
+  }
+
+  /** llvm.memcpy (declared by the module), with the alignment known of each side. */
+  memcpy(dest: IrValue, src: IrValue, size: number): void {
+    const d = this.bitcast(dest, i8p);
+    const s = this.bitcast(src, i8p);
+    this.emit(`call void @llvm.memcpy.p0i8.p0i8.i64(${this.alignedArg(d)}, ${this.alignedArg(s)}, i64 ${size}, i1 0)`);
+  }
+
+  /** llvm.memset to zero (declared by the module), with the alignment known of `dest`. */
+  memset(dest: IrValue, size: number): void {
+    this.emit(`call void @llvm.memset.p0i8.i64(${this.alignedArg(this.bitcast(dest, i8p))}, i8 0, i64 ${size}, i1 0)`);
+  }
+
+  private alignedArg(pointer: IrValue): string {
+    const align = this.alignOf(pointer);
+    return align > 1 ? `i8* align ${align} ${pointer.ref}` : `i8* ${pointer.ref}`;
   }
 
   /** `getelementptr inbounds` with constant or value indices. */
@@ -297,12 +351,20 @@ export class FunctionBuilder {
     const bytes = this.bitcast(pointer, i8p);
     const off = typeof offset === 'number' ? constInt(i64, offset) : offset;
     const p = this.value(i8p, `getelementptr inbounds i8, i8* ${bytes.ref}, ${off.type} ${off.ref}`);
+    if (typeof offset === 'number') {
+      // The lowest set bit of the offset bounds what stays known of the base's alignment.
+      const offsetAlign = offset === 0 ? Infinity : offset & -offset;
+      this.aligns.set(p.ref, Math.min(this.alignOf(bytes), offsetAlign));
+    }
     return target === i8 ? p : this.bitcast(p, ptr(target));
   }
 
   bitcast(v: IrValue, type: IrType): IrValue {
     if (v.type === type) return v;
-    return this.value(type, `bitcast ${v.type} ${v.ref} to ${type}`);
+    const cast = this.value(type, `bitcast ${v.type} ${v.ref} to ${type}`);
+    const align = this.aligns.get(v.ref);
+    if (align !== undefined) this.aligns.set(cast.ref, align);
+    return cast;
   }
 
   ptrToInt(v: IrValue): IrValue {

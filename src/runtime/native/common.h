@@ -1,5 +1,6 @@
-// Shared helpers of the native addon: errno-carrying JS errors, capture of libbpf's log, and
-// the registration functions each source file provides to addon.cc.
+// Shared helpers of the native addons: errno-carrying JS errors and argument checks (args.cc, in
+// both), capture of libbpf's log, and the registration functions each source file of the
+// runtime addon (tracelet_native.node) provides to addon.cc.
 #pragma once
 
 #include <napi.h>
@@ -50,7 +51,6 @@ struct AddonData {
 AddonData& Data(Napi::Env env);
 
 // Registration, one per source file.
-void InitLlvm(Napi::Env env, Napi::Object exports);
 void InitMaps(Napi::Env env, Napi::Object exports);
 void InitObject(Napi::Env env, Napi::Object exports);
 void InitRingBuffer(Napi::Env env, Napi::Object exports);

@@ -1,4 +1,7 @@
 // LLVM IR text -> BPF ELF object (or assembly), in memory, through the LLVM-C API of LLVM 14.
+// This is an addon of its own, tracelet_llvm.node (statically linked LLVM, ~30 MB): loading it
+// costs ~10 MiB and tens of ms (relocations, static constructors), so src/runtime/native.ts loads
+// it only when something must be compiled (not on a compile cache hit).
 //
 // Per call: a fresh LLVMContext (cheap, and it keeps no types or constants from earlier
 // programs alive), parse, verify, the legacy -O<n> pipeline (LLVMPassManagerBuilder), then
@@ -243,10 +246,14 @@ Napi::Value OptimizeIR(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitLlvm(Napi::Env env, Napi::Object exports) {
+}  // namespace tracelet
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  using namespace tracelet;
   exports.Set("compileIR", Napi::Function::New(env, CompileIR, "compileIR"));
   exports.Set("compileIRToAsm", Napi::Function::New(env, CompileIRToAsm, "compileIRToAsm"));
   exports.Set("optimizeIR", Napi::Function::New(env, OptimizeIR, "optimizeIR"));
+  return exports;
 }
 
-}  // namespace tracelet
+NODE_API_MODULE(tracelet_llvm, Init)

@@ -150,11 +150,5 @@ describe('formatPrintf', () => {
     expect(p.format).toBe('pid %d comm %s\n');
     expect(p([L(1), S('a')])).toBe('pid 1 comm a\n');
     expect(p([L(2), S('bb')])).toBe('pid 2 comm bb\n');
-    const t0 = performance.now();
-    let n = 0;
-    for (let i = 0; i < 100_000; i++) n += p([L(i), S('bash')]).length;
-    const perEvent = (performance.now() - t0) / 100_000;
-    expect(n).toBeGreaterThan(0);
-    expect(perEvent).toBeLessThan(0.02); // ms: well under 20 µs per event
   });
 });
