@@ -14,17 +14,16 @@ export interface UserSymbolHit {
   readonly offset: number;
 }
 
-/** Names by table index, decoded once. */
+/** Names by table index, decoded once (only those of symbols found: a Map, not an array per symbol). */
 class NamedTable {
-  private readonly names: (string | undefined)[];
-  constructor(private readonly table: SymbolTable, private readonly nameOf: (i: number) => string) {
-    this.names = new Array(table.length);
-  }
+  private readonly names = new Map<number, string>();
+  constructor(private readonly table: SymbolTable, private readonly nameOf: (i: number) => string) {}
 
   lookup(address: number): UserSymbolHit | undefined {
     const hit = this.table.containing(address);
     if (!hit) return undefined;
-    const name = (this.names[hit.index] ??= this.nameOf(hit.index));
+    let name = this.names.get(hit.index);
+    if (name === undefined) this.names.set(hit.index, (name = this.nameOf(hit.index)));
     return { name, offset: hit.offset };
   }
 }
@@ -84,6 +83,7 @@ export class FileSymbols {
 
 /** One table over several lists of entries, in order (bcc adds them to one vector). */
 function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
+  if (parts.length === 1) return new NamedTable(new SymbolTable(parts[0]!.starts, parts[0]!.sizes), (i) => parts[0]!.name(i));
   const n = parts.reduce((a, p) => a + p.starts.length, 0);
   const starts = new Float64Array(n);
   const sizes = new Float64Array(n);
