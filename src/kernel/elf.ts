@@ -446,10 +446,10 @@ export class ElfFile {
       if (str) tables.push({ sym: sec, str });
     }
     const total = tables.reduce((a, t) => a + Math.floor(Number(t.sym.size) / 24), 0);
-    let starts = new Float64Array(total);
-    let sizes = new Float64Array(total);
-    let nameOff = new Uint32Array(total);
-    let tableOf = new Uint8Array(total);
+    const starts = new Float64Array(total);
+    const sizes = new Float64Array(total);
+    const nameOff = new Uint32Array(total);
+    const tableOf = new Uint8Array(total);
     let n = 0;
     this.withFd((fd) => {
       const chunk = Buffer.alloc(SYMBOLS_PER_READ * 24);
@@ -479,17 +479,17 @@ export class ElfFile {
         n = first + dropEmptyNames(fd, str, { starts, sizes, nameOff, tableOf }, first, n);
       });
     });
-    starts = starts.slice(0, n);
-    sizes = sizes.slice(0, n);
-    nameOff = nameOff.slice(0, n);
-    tableOf = tableOf.slice(0, n);
-    return {
-      starts,
-      sizes,
-      name: (i) => {
-        const t = tables[tableOf[i]!]!;
-        return this.stringAt(Number(t.str.offset) + nameOff[i]!, Number(t.str.offset + t.str.size)) ?? '';
-      },
+    return { starts: starts.slice(0, n), sizes: sizes.slice(0, n), name: this.nameReader(tables, nameOff.slice(0, n), tableOf.slice(0, n)) };
+  }
+
+  /**
+   * `name(i)` of symbolEntries, made here so that it keeps only the name offsets alive (a closure
+   * made there would keep that function's whole scope, starts and sizes included).
+   */
+  private nameReader(tables: readonly { str: ElfSection }[], nameOff: Uint32Array, tableOf: Uint8Array): (i: number) => string {
+    return (i) => {
+      const str = tables[tableOf[i]!]!.str;
+      return this.stringAt(Number(str.offset) + nameOff[i]!, Number(str.offset + str.size)) ?? '';
     };
   }
 

@@ -142,7 +142,8 @@ function insertionSort(k: Float64Array, o: Int32Array, first: number, last: numb
 export class SymbolTable {
   /** Start addresses in sorted order. */
   private readonly starts: Float64Array;
-  private readonly sizes?: Float64Array;
+  /** Sizes in sorted order: 32-bit unless some symbol is 4 GiB or more. */
+  private readonly sizes?: Float64Array | Uint32Array;
   /** Sorted position → index as added. */
   private readonly order: Int32Array;
 
@@ -154,7 +155,7 @@ export class SymbolTable {
     this.order = order;
     this.starts = starts;
     if (sizes) {
-      const sortedSizes = new Float64Array(n);
+      const sortedSizes = sizes.every((v) => v < 0x1_0000_0000) ? new Uint32Array(n) : new Float64Array(n);
       for (let i = 0; i < n; i++) sortedSizes[i] = sizes[order[i]!]!;
       this.sizes = sortedSizes;
     }

@@ -83,7 +83,9 @@ export class FileSymbols {
 
 /** One table over several lists of entries, in order (bcc adds them to one vector). */
 function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
-  if (parts.length === 1) return new NamedTable(new SymbolTable(parts[0]!.starts, parts[0]!.sizes), (i) => parts[0]!.name(i));
+  // Only the name functions outlive this: the parts' arrays are garbage once copied (or sorted).
+  const names = parts.map((p) => p.name);
+  if (parts.length === 1) return new NamedTable(new SymbolTable(parts[0]!.starts, parts[0]!.sizes), names[0]!);
   const n = parts.reduce((a, p) => a + p.starts.length, 0);
   const starts = new Float64Array(n);
   const sizes = new Float64Array(n);
@@ -95,11 +97,16 @@ function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
     sizes.set(p.sizes, at);
     at += p.starts.length;
   }
-  return new NamedTable(new SymbolTable(starts, sizes), (i) => {
-    let k = parts.length - 1;
+  return new NamedTable(new SymbolTable(starts, sizes), partNames(names, bases));
+}
+
+/** Names by index over parts that start at `bases` (a function apart, so that it keeps nothing else). */
+function partNames(names: readonly ((i: number) => string)[], bases: readonly number[]): (i: number) => string {
+  return (i) => {
+    let k = names.length - 1;
     while (bases[k]! > i) k--;
-    return parts[k]!.name(i - bases[k]!);
-  });
+    return names[k]!(i - bases[k]!);
+  };
 }
 
 /**
