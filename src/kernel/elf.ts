@@ -40,7 +40,8 @@ export interface UsdtNote extends UsdtProbe {
 export interface SymbolEntries {
   readonly starts: Float64Array;
   readonly sizes: Float64Array;
-  name(i: number): string;
+  /** undefined when the path now holds another file. */
+  name(i: number): string | undefined;
 }
 
 export const SHT_SYMTAB = 2;
@@ -486,10 +487,10 @@ export class ElfFile {
    * `name(i)` of symbolEntries, made here so that it keeps only the name offsets alive (a closure
    * made there would keep that function's whole scope, starts and sizes included).
    */
-  private nameReader(tables: readonly { str: ElfSection }[], nameOff: Uint32Array, tableOf: Uint8Array): (i: number) => string {
+  private nameReader(tables: readonly { str: ElfSection }[], nameOff: Uint32Array, tableOf: Uint8Array): (i: number) => string | undefined {
     return (i) => {
       const str = tables[tableOf[i]!]!.str;
-      return this.stringAt(Number(str.offset) + nameOff[i]!, Number(str.offset + str.size)) ?? '';
+      return this.stringAt(Number(str.offset) + nameOff[i]!, Number(str.offset + str.size));
     };
   }
 

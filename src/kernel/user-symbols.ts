@@ -16,15 +16,16 @@ export interface UserSymbolHit {
 
 /** Names by table index, decoded once (only those of symbols found: a Map, not an array per symbol). */
 class NamedTable {
-  private readonly names = new Map<number, string>();
-  constructor(private readonly table: SymbolTable, private readonly nameOf: (i: number) => string) {}
+  /** null: the name could not be read (the file was replaced since its table was built). */
+  private readonly names = new Map<number, string | null>();
+  constructor(private readonly table: SymbolTable, private readonly nameOf: (i: number) => string | undefined) {}
 
   lookup(address: number): UserSymbolHit | undefined {
     const hit = this.table.containing(address);
     if (!hit) return undefined;
     let name = this.names.get(hit.index);
-    if (name === undefined) this.names.set(hit.index, (name = this.nameOf(hit.index)));
-    return { name, offset: hit.offset };
+    if (name === undefined) this.names.set(hit.index, (name = this.nameOf(hit.index) ?? null));
+    return name === null ? undefined : { name, offset: hit.offset };
   }
 }
 
@@ -101,7 +102,7 @@ function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
 }
 
 /** Names by index over parts that start at `bases` (a function apart, so that it keeps nothing else). */
-function partNames(names: readonly ((i: number) => string)[], bases: readonly number[]): (i: number) => string {
+function partNames(names: readonly ((i: number) => string | undefined)[], bases: readonly number[]): (i: number) => string | undefined {
   return (i) => {
     let k = names.length - 1;
     while (bases[k]! > i) k--;
