@@ -11,6 +11,8 @@ interface OptionInfo {
   readonly description: string;
   /** The value it takes, if any: what to complete there. */
   readonly value?: ValueKind | { choices: readonly string[] };
+  /** The value is given only as `--opt=value` (a bare `--explain` is followed by the program file). */
+  readonly attached?: boolean;
 }
 
 /** How each shell completes each kind of value. */
@@ -43,7 +45,7 @@ export function describeOptions(options: readonly Option[]): OptionInfo[] {
     const takesValue = o.required || o.optional;
     const value = !takesValue ? undefined
       : o.argChoices ? { choices: o.argChoices } : names.map((n) => VALUES[n]).find((v) => v) ?? 'file';
-    return { names, description: o.description, value };
+    return { names, description: o.description, value, attached: o.optional && !!o.argChoices };
   }), help];
 }
 
@@ -55,7 +57,7 @@ function bashScript(options: readonly OptionInfo[]): string {
   const cases = options.filter((o) => o.value).map((o) => {
     const v = o.value!;
     const reply = typeof v === 'object' ? `COMPREPLY=($(compgen -W "${v.choices.join(' ')}" -- "$cur"))` : COMPLETE[v].bash;
-    return `    ${o.names.join('|')}) ${reply}; return ;;`;
+    return `    ${o.names.map((n) => (o.attached ? `${n}=` : n)).join('|')}) ${reply}; return ;;`;
   });
   const words = options.flatMap((o) => o.names).join(' ');
   return `# bash completion for tracelet (made by: tracelet --completion bash)
@@ -78,6 +80,9 @@ _tracelet_probes() {
 _tracelet() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
   [[ $prev == : || $cur == : ]] && prev=-l
+  # bash splits \`--explain=ir\` into --explain, =, ir: an attached value's option is two words back.
+  [[ $prev == = ]] && prev=\${COMP_WORDS[COMP_CWORD-2]}=
+  [[ $cur == = ]] && { prev=$prev=; cur=; }
   case "$prev" in
 ${cases.join('\n')}
   esac
@@ -100,7 +105,7 @@ function zshScript(options: readonly OptionInfo[]): string {
   const specs = options.map((o) => {
     const v = o.value;
     const action = v === undefined ? '' : typeof v === 'object' ? `:value:(${v.choices.join(' ')})` : COMPLETE[v].zsh;
-    const names = o.names.length > 1 ? `'(${o.names.join(' ')})'{${o.names.join(',')}}` : `'${o.names[0]}'`;
+    const names = o.names.length > 1 ? `'(${o.names.join(' ')})'{${o.names.join(',')}}` : `'${o.names[0]}${o.attached ? '=-' : ''}'`;
     return `  ${names}'[${zshText(o.description)}]${action}'`;
   });
   return `#compdef tracelet

@@ -72,6 +72,7 @@ const none = (): Listed[] => [];
 /** The probes of each type that the kernel lists (those of binaries: listBinary()). */
 const LISTERS = {
   BEGIN: none,
+  self: none,
   END: none,
   tracepoint: (_p, kernel) => kernel.listTracepoints().map((tp) => ({
     name: `tracepoint:${tp}`,

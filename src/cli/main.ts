@@ -5,13 +5,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { splitNamedParams } from '../parser/index.js';
 import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
-import type { SyscallDispatchMode } from '../codegen/codegen.js';
+import type { CodegenResult, SyscallDispatchMode } from '../codegen/codegen.js';
 import { compile, loadable } from '../compile/compile.js';
 import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { describeLoadError } from '../runtime/errors.js';
+import { explain, explainStatement, type ExplainInput } from '../explain/explain.js';
+import { explainIr } from '../explain/ir.js';
 import { ExitCode, exitCodesHelp } from './exit-codes.js';
 import { resolveCommand, spawnHeld, type HeldChild, type ResolvedCommand } from '../runtime/command.js';
 import { VERSION } from './version.js';
@@ -24,7 +26,7 @@ import { probeTypes, unavailableProbe } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
-import type { MapSpec } from '../model/program.js';
+import type { MapSpec, TypedProgram } from '../model/program.js';
 import { printAst } from '../parser/print.js';
 import { walk } from '../model/walk.js';
 import { PhaseTimings, takeLauncherStart } from '../runtime/timings.js';
@@ -57,6 +59,7 @@ interface Options {
   I: string[];
   include: string[];
   emitElf?: string;
+  explain?: 'bpf' | 'ir';
   completion?: 'bash' | 'zsh';
   metrics?: string;
   timings?: boolean;
@@ -125,6 +128,8 @@ export function runCli(argv: readonly string[]): void {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const mainNs = process.hrtime.bigint();
+  // Node opens its debugger on SIGUSR1 unless the signal has a listener: ignored until the run handles it.
+  process.on('SIGUSR1', () => {});
   const program = new Command('tracelet')
     .description('A bpftrace-compatible tracer: compiles a tracing program to BPF and runs it')
     .argument('[file]', 'program file (.bt); "-" reads standard input')
@@ -153,6 +158,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object (the one a run loads) to FILE and exit')
+    .addOption(new Option('--explain [what]', 'print each statement with the BPF instructions (or, with =ir, the LLVM IR) it compiles to, the helpers and the maps, and exit').choices(['bpf', 'ir']))
     .option('--no-cache', 'compile afresh: do not read or write the cache of compiled objects (~/.cache/tracelet)')
     .option('--metrics <[host:]port>', 'serve the maps on http://HOST:PORT/metrics for Prometheus while running')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
@@ -165,7 +171,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   try {
     // bpftrace spells -l -v as -lv: split it so -l still takes the pattern after it.
-    program.parse(argv.flatMap((a) => (a === '-lv' || a === '-vl' ? ['-v', '-l'] : [a])), { from: 'user' });
+    // A bare --explain takes no value: the program file after it stays the program file.
+    program.parse(argv.flatMap((a) => (a === '-lv' || a === '-vl' ? ['-v', '-l'] : a === '--explain' ? ['--explain=bpf'] : [a])), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     throw e;
@@ -301,6 +308,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
 
+  if (opts.explain) {
+    if (!result.object) {
+      stderr(`tracelet: --explain: ${result.backendError}\n`);
+      return ExitCode.programError;
+    }
+    const input = explainInput(result.object, result.generated, typed, source);
+    writeAll(1, opts.explain === 'ir' ? explainIr(native().optimizeIR(ir), input) : explain(input));
+    return ExitCode.ok;
+  }
+
   if (opts.emitLlvm === true || opts.emitElf) {
     if (opts.emitLlvm === true) writeAll(1, ir);
     if (opts.emitElf) {
@@ -432,7 +449,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(`tracelet: ${(e as Error).message}\n`);
       return ExitCode.runtimeError;
     }
-    stderr(describeLoadError(e as Error, session, source));
+    const explained = explainInput(compiled.object, result.generated, typed, source);
+    const explainAt = (name: string, line: number, column: number): string => explainStatement(explained, name, line, column);
+    stderr(describeLoadError(e as Error, session, source, explainAt));
     return ExitCode.programError;
   }
   if (opts.dryRun) {
@@ -443,8 +462,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Signals are caught from here on, so a Ctrl-C during attach still cleans up and prints.
   const onInt = () => session.stop('SIGINT');
   const onTerm = () => session.stop('SIGTERM');
+  const onUsr1 = () => session.signalled();
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  process.on('SIGUSR1', onUsr1);
   if (!opts.q) write(formatter.attachedProbes(session.probeCount));
   if (opts.v) describePrograms(session, script, write, result.cache);
   try {
@@ -485,6 +506,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    process.off('SIGUSR1', onUsr1);
     execErrno = child?.kill();
     flush();
   }
@@ -505,6 +527,12 @@ function ringBytes(pagesPerCpu: number): number {
   return 2 ** Math.ceil(Math.log2(pagesPerCpu * 4096 * native().possibleCpus()));
 }
 
+/** What --explain reads: the object a run loads, with its script maps named back from their symbols. */
+function explainInput(object: Buffer, generated: CodegenResult, program: TypedProgram, source: SourceFile): ExplainInput {
+  const mapNames = new Map([...generated.mapSymbols].map(([name, symbol]) => [symbol, name]));
+  return { elf: object, source, program, programs: generated.programs, mapNames };
+}
+
 function needsRoot(): number {
   stderr(`tracelet: ${NEEDS_ROOT}\n`);
   return ExitCode.runtimeError;
@@ -516,11 +544,11 @@ function needsRoot(): number {
  * else a missing permission shows up as an unknown tracepoint.
  */
 function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): number | undefined {
-  // --emit-llvm and --emit-elf work without root.
-  if (!opts.emitLlvm && !opts.emitElf && !canLoadBpf()) return needsRoot();
+  // --emit-llvm, --emit-elf and --explain work without root.
+  if (!opts.emitLlvm && !opts.emitElf && !opts.explain && !canLoadBpf()) return needsRoot();
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
   const early = unavailableProbe(probeTypes(script), kernel, true);
-  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.d) {
+  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.explain && !opts.d) {
     stderr(`tracelet: ${early}\n`);
     return ExitCode.runtimeError;
   }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
-  mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type ForRangeStmt, type ForStmt, type LetStmt,
+  mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type ForRangeStmt, type ForStmt, type Identifier, type JumpStmt, type LetStmt,
   type MapRef, type Probe, type Stmt, type Variable,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
@@ -12,7 +12,7 @@ import { builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { providerRecord, type ProbeProvider, type ProgramType } from '../model/providers.js';
 import { walk } from '../model/walk.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { INT64, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
+import { INT64, UINT32, UINT64, alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import {
   JOIN_ARGS, JOIN_ARG_SIZE, lhistBucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProbe,
   type TypedProgram,
@@ -21,14 +21,14 @@ import {
   DebugInfo, FunctionBuilder, ModuleBuilder, arrayType, constInt, i1, i32, i64, i8, i8p, intType, ptr,
   type IrType, type IrValue, type Label,
 } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, CLOCK_HELPERS, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, ModuleMaps, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
+  COUNTERS_MAP, EVENTS_MAP, ModuleMaps, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP, RUN_VALUE_SLOTS,
   STOPPED_MAP, stackMap, syscallNamesMap, type MapDefinition,
 } from './maps.js';
 import { stringBytes } from '../model/strings.js';
 import { signalNumber } from '../kernel/signals.js';
-import { ARG_REGS, PT_REGS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
+import { ARG_REGS, PT_REGS, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP, assemblerRegister } from '../kernel/registers.js';
 import { syscallNumbers, syscallTable } from '../kernel/syscalls.js';
 
 /** Kernel program types, by the name the native loader takes. */
@@ -103,6 +103,8 @@ export interface CodegenOptions {
   readonly syscallDispatch?: SyscallDispatchMode;
   /** The script's name as diagnostics show it (`stdin` for -e), for debug line info. */
   readonly sourceName?: string;
+  /** The script's text, embedded in the debug info (BTF line_info then carries its lines). */
+  readonly sourceText?: string;
   /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
   /** Possible CPUs: reading an aggregation in a probe adds up every CPU's share. Default: this machine's. */
@@ -215,7 +217,7 @@ function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] 
       if (shared.has(t)) continue;
       // BEGIN and END run at different times, so each gets its own program; a USDT site's
       // arguments live in its own registers and stack slots, so each site gets one too.
-      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'usdt'
+      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'self' || t.provider === 'usdt'
         ? `${t.name}@${t.address ?? ''}`
         : t.provider === 'uprobe' || t.provider === 'uretprobe' ? `${t.provider}:${t.path}` : programType(t.provider);
       const g = groups.get(key) ?? [];
@@ -234,7 +236,7 @@ function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] 
 }
 
 export function generate(program: TypedProgram, kernel: KernelInfo, options: CodegenOptions = {}): CodegenResult {
-  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin'));
+  const module = new ModuleBuilder(new DebugInfo(options.sourceName ?? 'stdin', options.sourceText));
   // GPL-only helpers (probe_read_kernel, get_current_task...) need a GPL-compatible program.
   module.global('@_license = global [4 x i8] c"GPL\\00", section "license", align 1');
   const maps = new ModuleMaps(module, program, counterSlots(program.maps));
@@ -369,6 +371,8 @@ type LoopExit = { continueTo: Label; breakTo: Label } | 'callback';
 class ProbeGenerator {
   private readonly vars = new Map<string, { type: Type; slot: IrValue }>();
   private readonly loops: LoopExit[] = [];
+  /** In a for loop's callback: the context's flag a `return` sets, so the probe returns after the loop. */
+  private returnFlag?: IrValue;
   private callbacks = 0;
   /** -k: the script position of each reported helper call, shared by all programs of the module. */
   helperErrorSites: Span[] = [];
@@ -595,6 +599,7 @@ class ProbeGenerator {
     this.beginExits();
     if (body.predicate) {
       fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);
+      fn.setLocation(body.predicate.span.line, body.predicate.span.column);
       const pass = fn.label('body');
       const skip = fn.label('skip');
       fn.beginScope();
@@ -606,6 +611,8 @@ class ProbeGenerator {
       fn.place(pass);
     }
     this.block(body.body);
+    // The failure counting every exit goes through belongs to the probe, not its last statement.
+    fn.setLocation(body.span.line, body.span.column);
     this.endExits();
   }
 
@@ -677,7 +684,7 @@ class ProbeGenerator {
       }
       case 'JumpStmt': {
         if (s.jump === 'return') {
-          this.returnValue(0);
+          this.returnFromProbe();
           return;
         }
         const loop = this.loops.at(-1)!;
@@ -789,13 +796,17 @@ class ProbeGenerator {
     const used = variablesIn(s.body);
     const shared = [...this.vars].filter(([key]) => used.has(key) && key !== loopKey);
     const offsets: number[] = [];
-    let size = 8;
+    // After the 8 bytes of `prepare`: the flag of a `return` in the body, if it has one.
+    const returns = containsReturn(s.body);
+    const flagOffset = 8;
+    let size = returns ? 16 : 8;
     for (const [, v] of shared) {
       offsets.push(size);
       size += alignUp(Math.max(1, sizeOf(v.type)), 8);
     }
     const context = fn.bitcast(fn.scratch(arrayType(size, i8)), i8p);
     steps.prepare?.(context);
+    if (returns) fn.store(constInt(i64, 0), fn.byteOffset(context, flagOffset, i64), 8);
     shared.forEach(([, v], i) => this.memcpy(fn.byteOffset(context, offsets[i]!), v.slot, slotSize(v.type)));
 
     const callback = new FunctionBuilder(`${fn.name}_for${this.callbacks++}`, undefined, [...params]);
@@ -809,6 +820,7 @@ class ProbeGenerator {
       body.vars.set(key, { type: v.type, slot });
     });
     steps.enter(body, callback);
+    if (returns) body.returnFlag = callback.byteOffset(callback.param(contextParam), flagOffset, i64);
     body.loops.push('callback');
     body.beginExits();
     body.block(s.body);
@@ -817,6 +829,25 @@ class ProbeGenerator {
 
     steps.call(callback, context);
     shared.forEach(([, v], i) => this.memcpy(v.slot, fn.byteOffset(context, offsets[i]!), slotSize(v.type)));
+    if (returns) {
+      // The body returned: so does the probe (or, in an outer loop's body, that loop's callback).
+      const returned = fn.label('returned');
+      const after = fn.label('afterloop');
+      fn.condBr(fn.icmp('ne', fn.load(fn.byteOffset(context, flagOffset, i64), 8), constInt(i64, 0)), returned, after);
+      fn.place(returned);
+      this.returnFromProbe();
+      fn.place(after);
+    }
+  }
+
+  /** `return`: ends the probe; in a for loop's callback, stops the loop and flags the return. */
+  private returnFromProbe(): void {
+    if (!this.returnFlag) {
+      this.returnValue(0);
+      return;
+    }
+    this.fn.store(constInt(i64, 1), this.returnFlag, 8);
+    this.returnValue(1);
   }
 
   private assign(s: AssignStmt): void {
@@ -1320,24 +1351,34 @@ class ProbeGenerator {
       }
       case 'TupleIndex':
         return this.tupleElement(e.tuple, e.index, type);
-      case 'Cast':
-        return { type, ir: this.fitToType(this.toI64(this.expr(e.operand)), type) };
+      case 'Cast': {
+        const operand = this.expr(e.operand);
+        // Integer <-> integer array: the same bytes (the checker made both sides one size).
+        if (operand.type.kind === 'array') return { type, ir: this.loadInt(operand.ir, type) };
+        if (type.kind !== 'array') return { type, ir: this.fitToType(this.toI64(operand), type) };
+        const out = this.temp(type);
+        const bits = sizeOf(type) * 8;
+        fn.store(fn.intCast(this.toI64(operand), intType(bits), false), fn.bitcast(out, ptr(intType(bits))), 1);
+        return { type, ir: out };
+      }
       case 'Index': {
         if (this.program.types.get(e.object)?.kind === 'tuple') return this.tupleElement(e.object, Number(this.integerConstant(e.index)), type);
         const fromMemory = this.readPlace(e, type);
         if (fromMemory) return fromMemory;
-        // A string on the stack (comm, a variable): a byte of it, 0 past its end (bpftrace 0.25
-        // indexes strings with any integer).
+        // A string or an integer array on the stack (comm, a variable): an element of it, 0 past
+        // its end (bpftrace 0.25 indexes strings with any integer).
         const s = this.expr(e.object);
-        if (s.type.kind !== 'string') return { type, ir: constInt(i64, 0) };
+        const width = s.type.kind === 'string' ? 1 : s.type.kind === 'array' && s.type.element.kind === 'int' ? sizeOf(s.type.element) : 0;
+        if (width === 0) return { type, ir: constInt(i64, 0) };
         const at = this.toI64(this.expr(e.index));
         const byte = this.temp(INT64);
         fn.store(constInt(i64, 0), fn.bitcast(byte, ptr(i64)), 8);
         const inside = fn.label('strindex');
         const done = fn.label('strindexed');
-        fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type))), inside, done);
+        fn.condBr(fn.icmp('ult', at, constInt(i64, sizeOf(s.type) / width)), inside, done);
         fn.place(inside);
-        fn.store(this.loadInt(fn.byteOffset(s.ir, at), type), fn.bitcast(byte, ptr(i64)), 8);
+        const offset = width === 1 ? at : fn.binary('mul', at, constInt(i64, width));
+        fn.store(this.loadInt(fn.byteOffset(s.ir, offset), type), fn.bitcast(byte, ptr(i64)), 8);
         fn.br(done);
         fn.place(done);
         return { type, ir: fn.load(fn.bitcast(byte, ptr(i64)), 8) };
@@ -1387,6 +1428,11 @@ class ProbeGenerator {
         fn.callHelper(Helper.mapDeleteElem, i64, [this.mapPointer(spec.name), key]);
         return none;
       }
+      case 'has_key': {
+        const spec = this.mapSpec(mapName(c.args[0] as MapRef));
+        const found = fn.callHelper(Helper.mapLookupElem, i8p, [this.mapPointer(spec.name), this.mapKey(spec, c.args[0] as MapRef, [c.args[1]!])]);
+        return { type, ir: fn.intCast(fn.icmp('ne', found, { type: i8p, ref: 'null' }), i64, false) };
+      }
       case 'str': {
         const size = sizeOf(type);
         const text = this.constantOf(c);
@@ -1432,6 +1478,7 @@ class ProbeGenerator {
       type, ir: g.fn.binary('sub', g.fn.callHelper(Helper.ktimeGetNs, i64, []), g.runValue(RUN_START_NS)),
     }),
     cpu: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getSmpProcessorId, i64, []) }),
+    ncpus: (g, _name, type) => ({ type, ir: constInt(i64, g.possibleCpus) }),
     numaid: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getNumaNodeId, i64, []) }),
     rand: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getPrandomU32, i64, []) }),
     cgroup: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentCgroupId, i64, []) }),
@@ -1462,11 +1509,22 @@ class ProbeGenerator {
     username: (g, _name, type) => ({ type, ir: g.fn.binary('and', g.uidGid(), constInt(i64, 0xffffffff)) }),
     kstack: (g, _name, type) => g.stack(type),
     ustack: (g, _name, type) => g.stack(type),
-    // Not read from the context yet: always 0.
-    usermode: (_g, _name, type) => ({ type, ir: constInt(i64, 0) }),
+    // The saved CS selector's privilege level: 3 is user mode (as bpftrace on x86-64).
+    usermode: (g, _name, type) => ({
+      type, ir: g.fn.intCast(g.fn.icmp('eq', g.fn.binary('and', g.ctxU64(PT_REGS_CS), constInt(i64, 3)), constInt(i64, 3)), i64, false),
+    }),
     argN: (g, name, type) => g.argument(Number(name.slice('arg'.length)), false, type),
     sargN: (g, name, type) => g.argument(Number(name.slice('sarg'.length)), true, type),
   } satisfies Record<BuiltinName, (g: ProbeGenerator, name: string, type: Type) => Val>;
+
+  /** pid(curr_ns)/tid(curr_ns): the id in tracelet's pid namespace (0 if the task is not in it). */
+  private namespaceId(which: 'pid' | 'tid'): IrValue {
+    const { fn } = this;
+    const ids = fn.scratch(i64, 8); // struct bpf_pidns_info { u32 pid; u32 tgid; }
+    fn.store(constInt(i64, 0), ids, 8);
+    fn.callHelper(Helper.getNsCurrentPidTgid, i64, [this.runValue(RUN_PIDNS_DEV), this.runValue(RUN_PIDNS_INO), fn.bitcast(ids, i8p), constInt(i64, 8)]);
+    return this.loadInt(fn.byteOffset(fn.bitcast(ids, i8p), which === 'pid' ? 4 : 0), UINT32);
+  }
 
   private pidTgid(): IrValue {
     return this.fn.callHelper(Helper.getCurrentPidTgid, i64, []);
@@ -1901,6 +1959,10 @@ class ProbeGenerator {
       }
       case 'kstack': case 'ustack':
         return this.stack(type);
+      case 'nsecs':
+        return int(fn.callHelper(CLOCK_HELPERS[(c.args[0] as Identifier).name] ?? Helper.ktimeGetNs, i64, []));
+      case 'pid': case 'tid':
+        return (c.args[0] as Identifier).name === 'curr_ns' ? int(this.namespaceId(c.name)) : this.builtin(c.name, type);
       case 'buf': {
         const size = type.kind === 'buffer' ? type.size : 0;
         const out = this.temp(type);
@@ -2189,6 +2251,14 @@ function slotSize(t: Type): number {
 }
 
 /** Names of the scratch variables a piece of code reads or writes. */
+function containsReturn(node: unknown): boolean {
+  let found = false;
+  walk(node, (n) => {
+    if (n.kind === 'JumpStmt' && (n as JumpStmt).jump === 'return') found = true;
+  });
+  return found;
+}
+
 function variablesIn(node: unknown): Set<string> {
   const found = new Set<string>();
   walk(node, (n) => {

@@ -21,6 +21,8 @@ export const Helper = {
   probeReadUserStr: 114,
   probeReadKernelStr: 115,
   jiffies64: 118,
+  getNsCurrentPidTgid: 120,
+  ktimeGetBootNs: 125,
   ringbufOutput: 130,
   ringbufReserve: 131,
   ringbufSubmit: 132,
@@ -28,7 +30,13 @@ export const Helper = {
   forEachMapElem: 164,
   loop: 181,
   mapLookupPercpuElem: 195,
+  ktimeGetTaiNs: 208,
 } as const;
+
+/** The helper that reads each clock of nsecs(clock). sw_tai is 0.26's TAI for kernels without the helper: this one has it. */
+export const CLOCK_HELPERS: Readonly<Record<string, number>> = {
+  monotonic: Helper.ktimeGetNs, boot: Helper.ktimeGetBootNs, tai: Helper.ktimeGetTaiNs, sw_tai: Helper.ktimeGetTaiNs,
+};
 
 /** bpf_get_stackid flags: walk the user stack instead of the kernel's. */
 export const BPF_F_USER_STACK = 1 << 8;

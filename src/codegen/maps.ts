@@ -12,7 +12,7 @@ export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
 
 /** BPF_MAP_TYPE_* (include/uapi/linux/bpf.h). */
 const MAP_TYPE_IDS: Record<MapType, number> = {
-  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, ringbuf: 27,
+  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, lru_percpu_hash: 10, ringbuf: 27,
 };
 const BPF_F_NO_PREALLOC = 1;
 
@@ -43,14 +43,17 @@ export const READ_FAILURES_MAP = 'tl_readfail';
 export const STOPPED_MAP = 'tl_stopped';
 /**
  * An array of the values only a run knows, which the runtime writes before attaching (slots
- * RUN_START_NS, RUN_CPID); only in programs that use `elapsed` or `cpid`.
+ * RUN_START_NS...); only in programs that use `elapsed`, `cpid` or pid(curr_ns).
  */
 export const RUN_VALUES_MAP = 'tl_run';
 /** CLOCK_MONOTONIC when the run started, for `elapsed`. */
 export const RUN_START_NS = 0;
 /** The -c child's pid, for `cpid`. */
 export const RUN_CPID = 1;
-export const RUN_VALUE_SLOTS = 2;
+/** tracelet's pid namespace (st_dev and st_ino of /proc/self/ns/pid), for pid(curr_ns). */
+export const RUN_PIDNS_DEV = 2;
+export const RUN_PIDNS_INO = 3;
+export const RUN_VALUE_SLOTS = 4;
 /**
  * A hash of the pids that have recorded a ustack: a process's first ustack sends
  * PROCESS_SEEN_EVENT, so the runtime reads its mappings while it lives. Only with ustack.
@@ -172,7 +175,7 @@ const RING_SECONDS = 0.25;
  * and resident once written, twice).
  */
 export function ringBufferBytes(program: TypedProgram): number {
-  const slow = new Set(['BEGIN', 'END', 'interval']);
+  const slow = new Set(['BEGIN', 'END', 'self', 'interval']);
   let largest = 0;
   for (const p of program.probes) {
     if (!p.targets.some((t) => !slow.has(t.provider))) continue;

@@ -75,7 +75,11 @@ export interface CompileResult {
 }
 
 export function compile(options: CompileOptions, kernel: KernelInfo, hooks: CompileHooks = {}): CompileResult {
-  const parsed = parse(options.source, { params: options.params, ...(options.namedParams ? { named: new Map(options.namedParams) } : {}) });
+  const parsed = parse(options.source, {
+    params: options.params, ...(options.namedParams ? { named: new Map(options.namedParams) } : {}),
+    // A script's imports are relative to its directory; -e's to the current one.
+    ...(options.sourceName && options.sourceName !== 'stdin' ? { path: options.sourceName } : {}),
+  });
   hooks.phase?.('parse');
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics };
@@ -90,7 +94,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   const program = checked.program;
   if (!program) return { diagnostics, ast };
   const generated = generate(program, kernel, {
-    sourceName: options.sourceName ?? 'stdin', helperErrors: options.helperErrors, syscallDispatch: options.syscallDispatch,
+    sourceName: options.sourceName ?? 'stdin', sourceText: options.source, helperErrors: options.helperErrors, syscallDispatch: options.syscallDispatch,
   });
   hooks.phase?.('codegen');
   if (options.object === false) return { diagnostics, ast, program, generated };

@@ -1,12 +1,11 @@
-import type { Span } from '../model/span.js';
+import type { SourceText, Span } from '../model/span.js';
 import type { Diagnostic } from './diagnostic.js';
 
-/** The text a diagnostic points into. */
-export interface SourceFile {
-  /** Shown in front of positions: a path, or `stdin` for -e programs (as bpftrace does). */
-  readonly name: string;
-  readonly text: string;
-}
+/**
+ * The text a diagnostic points into: its name is shown in front of positions (a path, or `stdin`
+ * for -e programs, as bpftrace does).
+ */
+export type SourceFile = SourceText;
 
 /**
  * Renders a diagnostic the way compilers do:
@@ -25,9 +24,10 @@ export function renderDiagnostic(d: Diagnostic, source: SourceFile): string {
   return out.join('\n') + '\n';
 }
 
-/** `file:line:col: message`, the source line and an underline of the span. */
-function located(span: Span, message: string, source: SourceFile): string[] {
+/** `file:line:col: message`, the source line and an underline of the span (in its own file, if imported). */
+function located(span: Span, message: string, program: SourceFile): string[] {
   const { line, column } = span;
+  const source = span.file ?? program;
   const out = [`${source.name}:${line}:${column}: ${message}`];
   const text = source.text.split('\n')[line - 1];
   if (text !== undefined) {

@@ -14,6 +14,7 @@ export const ARG_REGS: readonly number[] = ['di', 'si', 'dx', 'cx', 'r8', 'r9'].
 export const PT_REGS_RAX = slot('ax');
 export const PT_REGS_RSP = slot('sp');
 export const PT_REGS_RIP = slot('ip');
+export const PT_REGS_CS = slot('cs');
 
 const ASSEMBLER_NAMES: ReadonlyMap<string, number> = (() => {
   const names = new Map<string, number>();

@@ -14,6 +14,33 @@ export interface Program {
   readonly probes: readonly Probe[];
   /** `macro name(args) { ... }` (bpftrace 0.24+); expanded into the probes by the parser. */
   readonly macros?: readonly MacroDefinition[];
+  /** `import "file.bt";` (bpftrace 0.24+); the parser merges the files in and drops these. */
+  readonly imports?: readonly Import[];
+  /** `let @m = lruhash(100);` (bpftrace 0.22+): a map's kernel type and size. */
+  readonly mapDeclarations?: readonly MapDeclaration[];
+}
+
+/** `import "helpers.bt";`: a path relative to the importing script's directory. */
+export interface Import {
+  readonly kind: 'Import';
+  readonly span: Span;
+  readonly path: string;
+  readonly pathSpan: Span;
+}
+
+/** `let @name = type(maxEntries);` at the top level. */
+export interface MapDeclaration {
+  readonly kind: 'MapDeclaration';
+  readonly span: Span;
+  /** Including the `@`. */
+  readonly map: string;
+  readonly mapSpan: Span;
+  /** As written: hash, lruhash, percpuhash or percpulruhash (checked by the type checker). */
+  readonly type: string;
+  readonly typeSpan: Span;
+  /** Undefined when the argument is not one integer literal (the checker says so). */
+  readonly maxEntries?: bigint;
+  readonly argsSpan: Span;
 }
 
 /**
@@ -137,6 +164,8 @@ export interface TypeName {
   readonly name: string;
   readonly pointerDepth: number;
   readonly arrayLength?: number;
+  /** `uint8[]` in a cast: the length follows from the value's size (0.2x). */
+  readonly unsizedArray?: boolean;
 }
 
 export interface Probe {
@@ -161,7 +190,7 @@ export interface AttachPoint {
 }
 
 export type ProbeProvider =
-  | 'BEGIN' | 'END'
+  | 'BEGIN' | 'END' | 'self'
   | 'tracepoint' | 'rawtracepoint'
   | 'kprobe' | 'kretprobe'
   | 'uprobe' | 'uretprobe' | 'usdt'

@@ -3,7 +3,7 @@
 // one table `satisfies Record<BuiltinName, ...>`, so a new record here is refused until every
 // stage has its entry.
 import type { ProbeProvider } from './ast.js';
-import { INT64, UINT64, str, type Type } from './types.js';
+import { INT64, UINT64, UINT8, str, type Type } from './types.js';
 
 export interface BuiltinVariable {
   /** The names it is written as: one, or a family (arg0..arg9). */
@@ -20,6 +20,10 @@ export interface BuiltinVariable {
 
 const RETURN_PROBES: readonly ProbeProvider[] = ['kretprobe', 'uretprobe', 'kretfunc'];
 const ARG_PROBES: readonly ProbeProvider[] = ['kprobe', 'uprobe', 'usdt', 'rawtracepoint'];
+/** Probes whose context holds the interrupted registers (struct pt_regs). */
+export const PT_REGS_PROBES: readonly ProbeProvider[] = [
+  'kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'profile', 'interval', 'software', 'hardware', 'watchpoint', 'asyncwatchpoint',
+];
 const ARG_COUNT = 10;
 const family = (prefix: string): string[] => Array.from({ length: ARG_COUNT }, (_, i) => `${prefix}${i}`);
 
@@ -34,6 +38,7 @@ const TABLE = {
   nsecs: one('nsecs', UINT64, 'Nanoseconds since boot (bpf_ktime_get_ns).'),
   elapsed: one('elapsed', UINT64, 'Nanoseconds since tracelet started.'),
   cpu: one('cpu', UINT64, 'The CPU the probe runs on.'),
+  ncpus: one('ncpus', UINT64, 'The number of CPUs this machine can have (possible CPUs, as bpftrace 0.26 counts them).'),
   numaid: one('numaid', UINT64, 'The NUMA node the probe runs on.'),
   cgroup: one('cgroup', UINT64, 'The cgroup v2 id of the current task.'),
   rand: one('rand', UINT64, 'A pseudo-random 32-bit number.'),
@@ -51,7 +56,8 @@ const TABLE = {
     { providers: ['tracepoint', 'rawtracepoint', 'kfunc', 'kretfunc', 'uprobe'], notInForLoop: true }),
   ctx: one('ctx', UINT64, 'Address of the probe\'s context (pt_regs, tracepoint record...).', { notInForLoop: true }),
   cpid: one('cpid', UINT64, 'Process id of the -c command.'),
-  usermode: one('usermode', UINT64, '1 if the probe fired in user mode.'),
+  usermode: one('usermode', UINT8, '1 if the probe interrupted user mode (the saved CS register\'s privilege level is 3), else 0.',
+    { providers: PT_REGS_PROBES }),
   argN: {
     names: family('arg'), type: UINT64, providers: ARG_PROBES, notInForLoop: true,
     doc: 'Arguments of the traced function, USDT probe or raw tracepoint.',

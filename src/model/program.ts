@@ -8,7 +8,12 @@ import type { AggregationKind, Type } from './types.js';
 /** What kind of value a map holds; decides the BPF map type, update code, and output format. */
 export type MapKind = 'scalar' | AggregationKind;
 
-export type BpfMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash';
+export type BpfMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash' | 'lru_percpu_hash';
+
+/** Whether a map keeps a value per CPU (read back as one value of each CPU). */
+export function isPerCpu(type: BpfMapType): boolean {
+  return type === 'percpu_hash' || type === 'percpu_array' || type === 'lru_percpu_hash';
+}
 
 /** Counters of a hist(): bucket 0 is negative values, 1 is zero, k >= 2 is [2^(k-2), 2^(k-1)). */
 export const HIST_BUCKETS = 66;
@@ -51,6 +56,8 @@ export interface MapSpec {
    */
   readonly preallocate: boolean;
   readonly lhist?: LhistParams;
+  /** The map's declaration (`hash(100)`) when the script declares it: its limit in messages. */
+  readonly declaredAs?: string;
   /** First place the map is assigned (for diagnostics). */
   readonly span: Span;
 }

@@ -62,6 +62,11 @@ export const PROVIDERS = {
     programType: 'raw_tracepoint', section: () => 'raw_tracepoint/END', tag: 'end', listing: 'none',
     doc: 'Runs once at the end (Ctrl-C, exit(), the end of -c\'s command), before the maps are printed.',
   },
+  self: {
+    aliases: [], fields: [2, 2], syntax: 'self:signal:SIGUSR1', form: 'self:signal:SIGUSR1',
+    programType: 'raw_tracepoint', section: () => 'raw_tracepoint/self', tag: 'self', listing: 'none',
+    doc: 'Runs each time tracelet receives SIGUSR1 (`self:signal:SIGUSR1`, 0.25+).',
+  },
   tracepoint: {
     aliases: ['t'], fields: [2, 2], syntax: 'tracepoint:category:event', form: 'tracepoint:CATEGORY:EVENT',
     programType: 'tracepoint', section: (parts) => `tracepoint/${parts[0]}/${parts[1]}`, tag: 'tp',
@@ -168,9 +173,12 @@ const BY_NAME: ReadonlyMap<string, ProbeProvider> = new Map(
   PROVIDER_LIST.flatMap((p) => [[p, p] as const, ...providerRecord(p).aliases.map((a) => [a, p] as const)]),
 );
 
-/** The provider a word names (`t` → tracepoint), or undefined. */
+/**
+ * The provider a word names (`t` → tracepoint), or undefined. Any case names it, as in bpftrace
+ * 0.2x (`Tracepoint`, `Begin`), but an exact name first: `U` stays 0.17's usdt (not `u`).
+ */
 export function providerNamed(word: string): ProbeProvider | undefined {
-  return BY_NAME.get(word);
+  return BY_NAME.get(word) ?? BY_NAME.get(word.toLowerCase());
 }
 
 /**

@@ -8,4 +8,12 @@ export interface Span {
   readonly column: number;
   readonly endLine: number;
   readonly endColumn: number;
+  /** The file it is in, when not the program's own text (a script brought in by `import`). */
+  readonly file?: SourceText;
+}
+
+/** A file of source text: its name as diagnostics show it, and its text. */
+export interface SourceText {
+  readonly name: string;
+  readonly text: string;
 }

@@ -65,6 +65,13 @@ export type AggregationKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' 
 
 // ---- layout ----
 
+/** Types a map key or value is stored as: integers widen to 64 bits, as bpftrace does. */
+export function storageType(t: Type): Type {
+  if (t.kind === 'int' || t.kind === 'bool') return t.kind === 'int' && t.signed ? INT64 : UINT64;
+  if (t.kind === 'tuple') return { ...t, elements: t.elements.map(storageType) };
+  return t;
+}
+
 export function sizeOf(t: Type): number {
   switch (t.kind) {
     case 'none': return 0;

@@ -13,6 +13,7 @@ import { LineMap, preprocess } from './preprocess.js';
 import { For, Let, lex } from './lexer.js';
 import { resolveScopes } from './scopes.js';
 import { expandMacros } from './macros.js';
+import { resolveImports } from './imports.js';
 import { resolveGetopt, type NamedParams } from './getopt.js';
 import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
 import { nodeDeeperThan } from '../model/walk.js';
@@ -22,6 +23,8 @@ export interface ParseOptions {
   readonly params?: readonly string[];
   /** Named parameters (`-- --name=value`), the values of getopt("name", ...). */
   readonly named?: NamedParams;
+  /** The script's file, for `import` (relative to its directory); none: the current directory (-e). */
+  readonly path?: string;
 }
 
 export interface ParseResult {
@@ -32,21 +35,27 @@ export interface ParseResult {
 export function parse(text: string, options: ParseOptions = {}): ParseResult {
   const lines = new LineMap(text);
   try {
-    const pre = preprocess(text, lines);
-    const lexed = lex(pre.text, lines, pre.defines);
-    const diagnostics: Diagnostic[] = [...pre.diagnostics, ...lexed.diagnostics];
-    const parsed = parseTokens(lexed.tokens, {
-      lines,
-      params: options.params ?? [],
-      diagnostics,
-      includes: pre.includes,
-      textLength: text.length,
-    });
-    const expanded = parsed.macros ? expandMacros(parsed, diagnostics) : parsed;
+    const diagnostics: Diagnostic[] = [];
     // Only declarations (`let`, a range `for`) need the scope pass; 0.17 programs skip it.
-    const declares = lexed.tokens.some((t) => t.tokenType === Let || t.tokenType === For);
+    let declares = false;
+    let getopt = text.includes('getopt');
+    const parseFile = (fileLines: LineMap): Program => {
+      const pre = preprocess(fileLines.text, fileLines);
+      const lexed = lex(pre.text, fileLines, pre.defines);
+      diagnostics.push(...pre.diagnostics, ...lexed.diagnostics);
+      declares ||= lexed.tokens.some((t) => t.tokenType === Let || t.tokenType === For);
+      return parseTokens(lexed.tokens, {
+        lines: fileLines, params: options.params ?? [], diagnostics, includes: pre.includes, textLength: fileLines.text.length,
+      });
+    };
+    const root = parseFile(lines);
+    const parsed = root.imports ? resolveImports(root, options.path, (file) => {
+      getopt ||= file.text.includes('getopt');
+      return parseFile(new LineMap(file.text, file));
+    }, diagnostics) : root;
+    const expanded = parsed.macros ? expandMacros(parsed, diagnostics) : parsed;
     const scoped = declares ? resolveScopes(expanded, diagnostics) : expanded;
-    const program = text.includes('getopt') || options.named?.size
+    const program = getopt || options.named?.size
       ? resolveGetopt(scoped, options.named ?? new Map(), lines.span(0, 0), diagnostics) : scoped;
     // The parser bounds its own nesting; operator chains are flat there but deep in the AST, which
     // later stages walk recursively.
@@ -54,14 +63,17 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     if (deep) diagnostics.push(tooDeep(deep.span));
     // After a syntax error, recovery may read the same tokens as something else (`} x;` makes `x`
     // an attach point); the syntax error is the one that explains them.
-    const syntaxSpans = new Set(diagnostics.filter((d) => d.code === 'E_SYNTAX').map((d) => `${d.span.start}:${d.span.end}`));
-    const shown = diagnostics.filter((d) => d.code === 'E_SYNTAX' || !syntaxSpans.has(`${d.span.start}:${d.span.end}`));
+    const where = (d: Diagnostic) => `${d.span.file?.name ?? ''}:${d.span.start}:${d.span.end}`;
+    const syntaxSpans = new Set(diagnostics.filter((d) => d.code === 'E_SYNTAX').map(where));
+    const shown = diagnostics.filter((d) => d.code === 'E_SYNTAX' || !syntaxSpans.has(where(d)));
     // Nothing to attach would run forever doing nothing; bpftrace refuses it too (rc 1).
     if (program.probes.length === 0 && !hasErrors(shown)) {
       const end = text.trimEnd().length;
       shown.push(error('E_NO_PROBES', lines.span(end, end), 'the program has no probes', 'a program is one or more probes, e.g. BEGIN { printf("hello\\n"); }'));
     }
-    shown.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+    // The script's own first, then each imported file's.
+    const file = (d: Diagnostic) => d.span.file?.name ?? '';
+    shown.sort((a, b) => file(a).localeCompare(file(b)) || a.span.start - b.span.start || a.span.end - b.span.end);
     return { program, diagnostics: shown };
   } catch (e) {
     const program: Program = { kind: 'Program', span: lines.span(0, text.length), includes: [], cDefinitions: [], config: [], probes: [] };

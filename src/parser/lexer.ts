@@ -195,6 +195,24 @@ export const MacroKw = tok({
   label: "'macro'",
 });
 
+/** `import` before a string, at the top level (bpftrace 0.24+: `import "file.bt";`). */
+export const ImportKw = tok({
+  name: 'Import',
+  pattern: { exec: matchImport },
+  line_breaks: false,
+  start_chars_hint: ['i'],
+  label: "'import'",
+});
+
+/** `let` before a map, at the top level (a map declaration: `let @m = lruhash(100);`). */
+export const LetMapKw = tok({
+  name: 'LetMap',
+  pattern: { exec: matchLetMap },
+  line_breaks: false,
+  start_chars_hint: ['l'],
+  label: "'let'",
+});
+
 /** A whole attach point: `kprobe:vfs_read`, `uprobe:/bin/bash:readline`, `BEGIN`... */
 export const AttachPointTok = tok({
   name: 'AttachPoint',
@@ -254,6 +272,20 @@ function matchMacro(text: string, offset: number): [string] | null {
   return next > offset + 5 && isIdentStart(text.charCodeAt(next)) ? ['macro'] : null;
 }
 
+/** `word` as a whole word, when the next non-blank character passes `next`. */
+function keywordBefore(text: string, offset: number, word: string, next: (c: number) => boolean): [string] | null {
+  if (!text.startsWith(word, offset) || isIdentChar(text.charCodeAt(offset + word.length))) return null;
+  return next(text.charCodeAt(skipTrivia(text, offset + word.length))) ? [word] : null;
+}
+
+function matchImport(text: string, offset: number): [string] | null {
+  return keywordBefore(text, offset, 'import', (c) => c === 34 /* " */);
+}
+
+function matchLetMap(text: string, offset: number): [string] | null {
+  return keywordBefore(text, offset, 'let', (c) => c === 64 /* @ */);
+}
+
 function matchAttribute(text: string, offset: number): [string] | null {
   if (!text.startsWith('__attribute__', offset) || isIdentChar(text.charCodeAt(offset + 13))) return null;
   let i = skipTrivia(text, offset + 13);
@@ -274,12 +306,15 @@ function matchAttachPoint(text: string, offset: number, matched: IToken[]): [str
   // The name after a tag (`struct s`, `struct __attribute__((packed)) s`) is not an attach point.
   const t = prev?.tokenType;
   if (t === Struct || t === Union || t === Enum || t === AttributeTok || t === MacroKw) return null;
+  // The map type of a declaration (`let @m = lruhash(100)`) is a name.
+  if (t === Assign && matched[matched.length - 2]?.tokenType === MapName) return null;
   let i = offset + 1;
   while (i < text.length && isIdentChar(text.charCodeAt(i))) i++;
   const word = text.slice(offset, i);
   if (word === 'struct' || word === 'union' || word === 'enum' || word === 'typedef') return null;
   if (word === 'config' && matchConfig(text, offset)) return null;
   if (word === 'macro' && matchMacro(text, offset)) return null;
+  if ((word === 'import' && matchImport(text, offset)) || (word === 'let' && matchLetMap(text, offset))) return null;
   // Provider: the word plus any further field characters except '/' (so `kprobe/pid/` works).
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -346,7 +381,7 @@ const lexerDefinition = {
   modes: {
     top: [
       // Other keywords are unreachable here: the attach-point matcher claims every other word.
-      ...trivia, AttributeTok, MacroKw, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
+      ...trivia, AttributeTok, MacroKw, ImportKw, LetMapKw, AttachPointTok, Config, Struct, Union, Enum, Typedef, ...literalsAndNames, Identifier,
       ...operators, PredStart, LBraceCode, RBraceTop,
     ],
     decl: [

@@ -21,7 +21,7 @@ import {
   type TokenType,
 } from 'chevrotain';
 import type {
-  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForRangeStmt, ForStmt, IfStmt, MacroDefinition, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
+  AttachPoint, BinaryOp, Block, CDeclarator, CDefinition, CField, CLayoutAttributes, ConfigAssignment, CType, Expr, ForRangeStmt, ForStmt, IfStmt, Import, MacroDefinition, MapDeclaration, Include, MapRef, Probe, Program, Stmt, TypeName, UnaryOp, UnrollStmt, Variable, WhileStmt,
 } from '../model/ast.js';
 import { BUILTIN_VARIABLE_NAMES } from '../model/builtins.js';
 import type { Span } from '../model/span.js';
@@ -261,8 +261,30 @@ class TraceletParser extends EmbeddedActionsParser {
     const cDefinitions: CDefinition[] = [];
     const config: ConfigAssignment[] = [];
     const macros: MacroDefinition[] = [];
+    const imports: Import[] = [];
+    const mapDeclarations: MapDeclaration[] = [];
     this.MANY(() => {
       this.OR([
+        {
+          ALT: () => {
+            const i = this.SUBRULE(this.importStatement);
+            this.ACTION(() => {
+              // bpftrace reads a file's imports before its body: `import` after a probe is a mistake.
+              const late = probes[0] ?? macros[0] ?? mapDeclarations[0];
+              if (late) {
+                this.report('E_IMPORT', i.span, 'an import must come before the probes, macros and map declarations',
+                  `move it above line ${late.span.line}`);
+              }
+              imports.push(i);
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const d = this.SUBRULE(this.mapDeclaration);
+            this.ACTION(() => mapDeclarations.push(d));
+          },
+        },
         {
           ALT: () => {
             const m = this.SUBRULE(this.macroDefinition);
@@ -298,8 +320,41 @@ class TraceletParser extends EmbeddedActionsParser {
         config,
         probes,
         ...(macros.length > 0 ? { macros } : {}),
+        ...(imports.length > 0 ? { imports } : {}),
+        ...(mapDeclarations.length > 0 ? { mapDeclarations } : {}),
       }),
     );
+  });
+
+  /** `import "path";` */
+  private importStatement: Rule<Import> = this.RULE('importStatement', (): Import => {
+    const kw = this.CONSUME(T.ImportKw);
+    const path = this.CONSUME(T.StringLit);
+    this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the import's path" });
+    return this.ACTION((): Import => ({
+      kind: 'Import', span: this.from(kw.startOffset), path: String(path.payload ?? ''), pathSpan: this.tokSpan(path),
+    }));
+  });
+
+  /** `let @name = type(max_entries);` */
+  private mapDeclaration: Rule<MapDeclaration> = this.RULE('mapDeclaration', (): MapDeclaration => {
+    const kw = this.CONSUME(T.LetMapKw);
+    const map = this.CONSUME(T.MapName);
+    this.CONSUME(T.Assign, { ERR_MSG: "expected '=' and a map type after the map, e.g. let @m = lruhash(100);" });
+    const type = this.CONSUME(T.Identifier, { ERR_MSG: 'expected a map type: hash, lruhash, percpuhash or percpulruhash' });
+    const open = this.CONSUME(T.LParen);
+    const args = this.OPTION(() => this.SUBRULE(this.expressionList)) ?? [];
+    const close = this.CONSUME(T.RParen);
+    this.CONSUME(T.Semi, { ERR_MSG: "expected ';' after the map declaration" });
+    return this.ACTION((): MapDeclaration => {
+      const [arg] = args;
+      const maxEntries = args.length === 1 && arg?.kind === 'IntLiteral' ? arg.value : undefined;
+      return {
+        kind: 'MapDeclaration', span: this.from(kw.startOffset), map: map.image, mapSpan: this.tokSpan(map), type: type.image,
+        typeSpan: this.tokSpan(type), argsSpan: this.sp(open.startOffset, this.startOf(close) + 1),
+        ...(maxEntries !== undefined ? { maxEntries } : {}),
+      };
+    });
   });
 
   /** `macro name [( param, ... )] { body }`; a parameter is `$v`, `@m` or a name. */
@@ -1320,6 +1375,10 @@ class TraceletParser extends EmbeddedActionsParser {
         const span = this.tokSpan(t);
         if (args) {
           if (args.some((a) => !a)) return undefined;
+          // `pid()` is `pid` (0.24+ defines builtins as macros); kstack()/ustack() are functions of their own.
+          if (args.length === 0 && isBuiltinName(t.image) && t.image !== 'kstack' && t.image !== 'ustack') {
+            return { kind: 'Builtin', span: this.from(t.startOffset), name: t.image };
+          }
           return { kind: 'Call', span: this.from(t.startOffset), name: t.image, nameSpan: span, args: args as Expr[] };
         }
         return isBuiltinName(t.image) ? { kind: 'Builtin', span, name: t.image } : { kind: 'Identifier', span, name: t.image };
@@ -1464,10 +1523,12 @@ class TraceletParser extends EmbeddedActionsParser {
         this.CONSUME(T.Star);
         pointerDepth++;
       });
+      let unsized = false;
       const array = this.OPTION(() => {
         this.CONSUME(T.LBracket);
-        const n = this.CONSUME(T.IntLit);
+        const n = this.OPTION2(() => this.CONSUME(T.IntLit));
         this.CONSUME(T.RBracket);
+        unsized = !n;
         return n;
       });
       return this.ACTION(() => {
@@ -1478,6 +1539,7 @@ class TraceletParser extends EmbeddedActionsParser {
           name: base.name,
           pointerDepth,
           ...(array ? { arrayLength: intValue(array) } : {}),
+          ...(unsized ? { unsizedArray: true } : {}),
         } satisfies TypeName;
       });
     },

@@ -7,14 +7,15 @@
 // name they replaced).
 
 import type { Include } from '../model/ast.js';
-import type { Span } from '../model/span.js';
+import type { SourceText, Span } from '../model/span.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 
 /** Offsets → 1-based line/column spans, by binary search over line starts. */
 export class LineMap {
   private readonly lineStarts: number[] = [0];
 
-  constructor(readonly text: string) {
+  /** `file`: set for an imported script, so its spans say which file they are in. */
+  constructor(readonly text: string, private readonly file?: SourceText) {
     for (let i = 0; i < text.length; i++) {
       if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
     }
@@ -35,7 +36,8 @@ export class LineMap {
   span(start: number, end: number): Span {
     const s = this.position(start);
     const e = end === start ? s : this.position(end);
-    return { start, end, line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
+    const span = { start, end, line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
+    return this.file ? { ...span, file: this.file } : span;
   }
 }
 

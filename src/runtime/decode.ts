@@ -1,6 +1,6 @@
 // Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
 import { native } from './native.js';
-import { HIST_BUCKETS, lhistBucketCount, type MapSpec } from '../model/program.js';
+import { HIST_BUCKETS, isPerCpu, lhistBucketCount, type MapSpec } from '../model/program.js';
 import { alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { bytesToString } from '../model/strings.js';
 import type { MapEntry, MapValue, Value } from './output/model.js';
@@ -62,6 +62,15 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, 
       const { offsets } = tupleLayout(t.elements);
       return t.elements.map((e, i) => decodeValue(e, buf, offset + offsets[i]!, r, frameName));
     }
+    case 'record':
+      // A struct's fields in order (print(*p), print(args)); a bit-field from the bytes that hold it.
+      return t.fields.map((f) => {
+        if (!f.bitWidth) return decodeValue(f.type, buf, offset + f.offset, r, frameName);
+        const bytes = Math.ceil(((f.bitOffset ?? 0) + f.bitWidth) / 8);
+        let word = 0n;
+        for (let i = bytes - 1; i >= 0; i--) word = (word << 8n) | BigInt(buf[offset + f.offset + i] ?? 0);
+        return (word >> BigInt(f.bitOffset ?? 0)) & ((1n << BigInt(f.bitWidth)) - 1n);
+      });
     case 'bool':
       return BigInt(buf.readUInt8(offset));
     default:
@@ -71,7 +80,7 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, 
 
 /** Bytes one kernel value takes in a lookup/dump buffer (all CPUs for per-CPU maps). */
 export function valueBytes(spec: MapSpec, cpus: number): number {
-  return spec.bpfType.startsWith('percpu') ? alignUp(spec.valueSize, 8) * cpus : spec.valueSize;
+  return isPerCpu(spec.bpfType) ? alignUp(spec.valueSize, 8) * cpus : spec.valueSize;
 }
 
 function userKeySize(spec: MapSpec): number {
@@ -118,7 +127,7 @@ export function decodeMap(
 ): MapEntry[] {
   const stride = valueBytes(spec, cpus);
   const slot = alignUp(spec.valueSize, 8);
-  const perCpu = spec.bpfType.startsWith('percpu') ? cpus : 1;
+  const perCpu = isPerCpu(spec.bpfType) ? cpus : 1;
   const i64 = (entry: number, cpu: number, field: number) =>
     values.readBigInt64LE(entry * stride + cpu * slot + field * 8);
 

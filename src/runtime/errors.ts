@@ -33,7 +33,16 @@ function statementAt(probe: Probe, line: number): Span | undefined {
   return found;
 }
 
-export function describeLoadError(e: Error, session: Session, source: SourceFile): string {
+/**
+ * `explainAt`, when given, lists the instructions compiled from a statement of a program (the
+ * --explain view): shown for the statement the verifier refused, above what the verifier said.
+ */
+export function describeLoadError(
+  e: Error,
+  session: Session,
+  source: SourceFile,
+  explainAt?: (program: string, line: number, column: number) => string,
+): string {
   const log = (e as Error & { log?: string }).log ?? '';
   const failed = /prog '([^']+)'/.exec(e.message + log)?.[1];
   const program = failed ? session.programNamed(failed.replace(/_for\d+$/, '')) : undefined;
@@ -45,7 +54,9 @@ export function describeLoadError(e: Error, session: Session, source: SourceFile
     'E_VERIFIER',
     statement ?? probe.span,
     `the kernel's BPF verifier rejected the code of this ${statement ? 'statement' : 'probe'} (${program.targets[0]!.name})`,
-    'run with --emit-llvm to see the generated code; the verifier said:',
+    'run with --explain to see the code of every statement, or --emit-llvm for the LLVM IR',
   );
-  return renderDiagnostic(d, source) + logTail(log || e.message) + '\n';
+  const view = statement && explainAt ? explainAt(program.name, statement.line, statement.column) : '';
+  const code = view ? `the code of this statement:\n${view}\n` : '';
+  return `${renderDiagnostic(d, source)}${code}the verifier said:\n${logTail(log || e.message)}\n`;
 }

@@ -2,7 +2,7 @@
 // its links. It loads a compiled object, attaches, runs BEGIN, consumes events, and on stop
 // detaches, runs END, prints the maps and frees everything — on every path.
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { Helper, PROCESS_SEEN_EVENT } from '../codegen/helpers.js';
 import type { Span } from '../model/span.js';
@@ -11,7 +11,7 @@ import {
   SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../codegen/codegen.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
+  COUNTERS_MAP, EVENTS_MAP, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP, STOPPED_MAP, stackMap,
   stackMaps, syscallNamesMap,
 } from '../codegen/maps.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -330,10 +330,11 @@ export class Session {
     }
   }
 
-  /** How a program is attached to one target, per provider (BEGIN and END are run, not attached). */
+  /** How a program is attached to one target, per provider (BEGIN, END and self are run, not attached). */
   private static readonly ATTACH = {
     BEGIN: () => {},
     END: () => {},
+    self: () => {},
     tracepoint: (s, obj, p, t) => {
       const id = s.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
       if (id < 0) s.links.push(s.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
@@ -488,10 +489,13 @@ export class Session {
     }
   }
 
-  /** The values only this run knows (`elapsed`'s start, `cpid`), if the program uses them (fd -1: not). */
+  /** The values only this run knows (`elapsed`'s start, `cpid`, the pid namespace), if the program uses them (fd -1: not). */
   private writeRunValues(fd: number): void {
     if (fd < 0) return;
-    const values: [number, bigint][] = [[RUN_START_NS, process.hrtime.bigint()], [RUN_CPID, BigInt(this.options.cpid ?? 0)]];
+    const ns = statSync('/proc/self/ns/pid', { bigint: true });
+    const values: [number, bigint][] = [
+      [RUN_START_NS, process.hrtime.bigint()], [RUN_CPID, BigInt(this.options.cpid ?? 0)], [RUN_PIDNS_DEV, ns.dev], [RUN_PIDNS_INO, ns.ino],
+    ];
     for (const [slot, value] of values) {
       const key = Buffer.alloc(4);
       key.writeUInt32LE(slot);
@@ -531,10 +535,26 @@ export class Session {
     this.addon.mapUpdate(this.stoppedFd, Buffer.alloc(4), value);
   }
 
-  private runSpecial(provider: 'BEGIN' | 'END'): void {
+  private runSpecial(provider: 'BEGIN' | 'END' | 'self'): void {
     for (const p of this.programs) {
       if (p.targets[0]!.provider === provider) this.addon.runProgram(this.object!.programFd(p.name));
     }
+  }
+
+  /**
+   * SIGUSR1 arrived while running: the self:signal:SIGUSR1 probes run (0.25+); a program without
+   * them prints every map, as bpftrace 0.17 does.
+   */
+  signalled(): void {
+    if (!this.finished || this.stopping) return;
+    if (this.programs.some((p) => p.targets[0]!.provider === 'self')) {
+      this.runSpecial('self');
+      return;
+    }
+    this.drainAll();
+    let out = '';
+    for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
+    this.options.write(out);
   }
 
   /**
@@ -757,11 +777,16 @@ export class Session {
   }
 }
 
-/** Which map is full and its real limit (only keyed maps fill; their limit is BPFTRACE_MAP_KEYS_MAX). */
+/**
+ * Which map is full and its real limit (only keyed maps fill; their limit is their declaration's,
+ * or BPFTRACE_MAP_KEYS_MAX).
+ */
 function fullMap(spec: MapSpec): string {
   const buckets = spec.kind === 'hist' ? HIST_BUCKETS : spec.kind === 'lhist' && spec.lhist ? lhistBucketCount(spec.lhist) : 1;
-  // hist/lhist maps hold (key, bucket) entries: BPFTRACE_MAP_KEYS_MAX keys of every bucket.
-  const limit = buckets > 1 ? `BPFTRACE_MAP_KEYS_MAX ${spec.maxEntries / buckets} × ${buckets} buckets` : 'BPFTRACE_MAP_KEYS_MAX';
+  const keys = spec.declaredAs ? `declared ${spec.declaredAs}`
+    : buckets > 1 ? `BPFTRACE_MAP_KEYS_MAX ${spec.maxEntries / buckets}` : 'BPFTRACE_MAP_KEYS_MAX';
+  // hist/lhist maps hold (key, bucket) entries: so many keys of every bucket.
+  const limit = buckets > 1 ? `${keys} × ${buckets} buckets` : keys;
   return `map ${spec.name} is full (${spec.maxEntries} entries, ${limit})`;
 }
 

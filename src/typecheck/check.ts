@@ -9,18 +9,19 @@ import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagno
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
-import { FUNCTIONS, AGGREGATIONS, UNSAFE_FUNCTIONS } from './functions.js';
-import { checkFunction } from './functions-check.js';
+import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from '../model/functions.js';
+import { FUNCTION_CHECKS } from './functions-check.js';
+import { arrayCast } from './array-casts.js';
+import { checkMapDeclarations, declaredSpec } from './map-declarations.js';
 import { expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
-import { checkPrintfArgs } from '../model/printf-format.js';
-import { parameterText, parameterValue } from './positional.js';
+import { parameterValue } from './positional.js';
 import {
   HIST_BUCKETS, lhistBucketCount, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
   type ProbeTarget, type TypedProbe, type TypedProgram, type VariableInfo,
 } from '../model/program.js';
 import {
-  INT64, NONE, UINT64, sameType, sizeOf, str, tupleLayout, typeName, type AggregationKind, type Type,
+  INT64, NONE, UINT64, sameType, sizeOf, storageType, str, tupleLayout, typeName, type Type,
 } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
 import type { CheckContext, CheckOptions, EventDetails } from './context.js';
@@ -41,13 +42,6 @@ interface MapInfo {
   span: Span;
   /** Has the map been given a key in some use (and without in another)? */
   keyed: boolean;
-}
-
-/** Types a map key or value is stored as: integers widen to 64 bits, as bpftrace does. */
-function storageType(t: Type): Type {
-  if (t.kind === 'int' || t.kind === 'bool') return t.kind === 'int' && t.signed ? INT64 : t.kind === 'bool' ? UINT64 : UINT64;
-  if (t.kind === 'tuple') return { ...t, elements: t.elements.map(storageType) };
-  return t;
 }
 
 /** The common type of two uses, or undefined if they conflict. Strings widen to the larger size. */
@@ -144,7 +138,7 @@ export class Checker implements CheckContext {
     if (!this.collecting) this.diagnostics.push(d);
   }
 
-  private errorCount(): number {
+  errorCount(): number {
     return this.diagnostics.filter((d) => d.severity === 'error').length;
   }
 
@@ -183,7 +177,7 @@ export class Checker implements CheckContext {
   private checkStmt(s: Stmt): void {
     switch (s.kind) {
       case 'ExprStmt':
-        if (s.expr.kind === 'Call' && AGGREGATIONS.has(s.expr.name)) {
+        if (s.expr.kind === 'Call' && isAggregation(s.expr.name)) {
           this.report(error('E_AGG_CONTEXT', s.expr.span, `${s.expr.name}() must be assigned to a map, e.g. @x = ${s.expr.name}(...)`));
         }
         this.expr(s.expr);
@@ -231,9 +225,6 @@ export class Checker implements CheckContext {
       case 'JumpStmt':
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
-        }
-        if (s.jump === 'return' && this.forDepth > 0) {
-          this.report(error('E_FOR_LOOP', s.span, "'return' inside a for loop is not supported; use 'break'"));
         }
         return;
       case 'BlockStmt':
@@ -311,11 +302,11 @@ export class Checker implements CheckContext {
 
   private assign(s: AssignStmt): void {
     const value = s.value;
-    if (s.target.kind === 'MapRef' && value.kind === 'Call' && AGGREGATIONS.has(value.name)) {
+    if (s.target.kind === 'MapRef' && value.kind === 'Call' && isAggregation(value.name)) {
       if (s.op !== '=') {
         this.report(error('E_AGG_CONTEXT', s.span, `${value.name}() can only be assigned with '='`));
       }
-      this.aggregate(s.target, value);
+      this.types.set(value, this.call(value, s.target));
       return;
     }
     let t = this.expr(value);
@@ -398,7 +389,7 @@ export class Checker implements CheckContext {
     return keyTypes.length === 1 ? keyTypes[0] : { kind: 'tuple', elements: keyTypes };
   }
 
-  private mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, lhist?: LhistParams): void {
+  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, lhist?: LhistParams): void {
     const keyType = this.mapKey(m);
     const info = this.maps.get(mapName(m));
     if (!info) {
@@ -443,12 +434,12 @@ export class Checker implements CheckContext {
   }
 
   /** A map as uses that read it see it: as settled for the whole program, else as assigned so far. */
-  private mapInfo(name: string): MapInfo | undefined {
+  mapInfo(name: string): MapInfo | undefined {
     return this.settled.get(name) ?? this.maps.get(name);
   }
 
   /** Reads a map (`@m[k]`): its keys are unified with the map's (as this pass assigns it). */
-  private readMap(m: MapRef): MapInfo | undefined {
+  readMap(m: MapRef): MapInfo | undefined {
     const keyType = this.mapKey(m);
     const own = this.maps.get(mapName(m));
     const info = this.mapInfo(mapName(m));
@@ -456,35 +447,6 @@ export class Checker implements CheckContext {
     const keyed = own ?? (info && { ...info });
     if (keyed) this.unifyKey(m, keyed, keyType);
     return info;
-  }
-
-  private aggregate(m: MapRef, call: Call): void {
-    const kind = call.name as AggregationKind;
-    const spec = FUNCTIONS.get(call.name)!;
-    this.checkArity(call, spec.minArgs, spec.maxArgs);
-    const argTypes = call.args.map((a) => this.expr(a));
-    for (const [i, t] of argTypes.entries()) {
-      if (t.kind !== 'int' && t.kind !== 'bool') {
-        this.report(error('E_ARG_TYPE', call.args[i]!.span, `${call.name}() expects an integer, got ${typeName(t)}`));
-      }
-    }
-    let lhist: LhistParams | undefined;
-    if (kind === 'lhist' && call.args.length === 4) {
-      const [min, max, step] = call.args.slice(1).map((a) => this.constant(a));
-      if (min === undefined || max === undefined || step === undefined) {
-        this.report(error('E_LHIST', call.span, 'lhist() min, max and step must be constants'));
-      } else if (min < 0n || max <= min || step <= 0n) {
-        this.report(error('E_LHIST', call.span, 'lhist() needs 0 <= min < max and step > 0'));
-      } else if ((max - min) / step > 1000n) {
-        this.report(error('E_LHIST', call.span, 'lhist() has more than 1000 buckets; use a larger step'));
-      } else {
-        lhist = { min, max, step };
-      }
-    }
-    const signed = argTypes[0]?.kind === 'int' && argTypes[0].signed;
-    const valueType: Type = { kind: 'aggregation', agg: kind, signed: kind === 'count' ? false : signed };
-    this.types.set(call, valueType);
-    this.mapAssign(m, kind, valueType, call.span, lhist);
   }
 
   checkArity(call: Call, min: number, max: number): boolean {
@@ -665,6 +627,7 @@ export class Checker implements CheckContext {
       case 'Cast': {
         const t = this.expr(e.operand);
         const m = /^(u?)int(8|16|32|64)$/.exec(e.type.name);
+        if (t.kind === 'array' || e.type.arrayLength !== undefined || e.type.unsizedArray) return arrayCast(this, e, t);
         if (m && e.type.pointerDepth === 0 && (t.kind === 'int' || t.kind === 'pointer')) {
           return { kind: 'int', bits: Number(m[2]) as 8, signed: m[1] === '' };
         }
@@ -758,7 +721,7 @@ export class Checker implements CheckContext {
   /** Type rules of builtin variables that depend on the probe; undefined: the type in their record. */
   private static readonly BUILTIN_TYPES = {
     pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
-    cpu: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
+    cpu: tableType, ncpus: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
     username: tableType, kstack: tableType, ustack: tableType, probe: tableType, func: tableType, ctx: tableType,
     cpid: tableType, usermode: tableType, sargN: tableType,
     args: (c, _name, span) => c.argsType(span),
@@ -877,13 +840,10 @@ export class Checker implements CheckContext {
     }
     let user: boolean | undefined;
     if (objectType.kind === 'pointer' && objectType.target.kind === 'record') {
-      // p->field: the record behind the pointer, looked up in full.
+      // p->field, or p.field (0.2x dereferences a pointer for `.`): the record behind it, in full.
       const full = this.fullRecord(objectType.target)!;
       this.types.set(e.object, { ...objectType, target: full });
       user = objectType.userSpace;
-      if (!e.arrow) {
-        this.report(error('E_TYPE', e.span, `'.${e.field}' on a pointer to ${full.name}`, `use '->${e.field}'`));
-      }
       objectType = full;
     } else if (objectType.kind === 'record') {
       const isArgs = e.object.kind === 'Builtin' && e.object.name === 'args';
@@ -973,133 +933,36 @@ export class Checker implements CheckContext {
     return v !== undefined && v >= 0n;
   }
 
-  private call(c: Call): Type {
-    const spec = FUNCTIONS.get(c.name);
-    if (!spec) {
-      this.report(error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`,
-        hintFor(c.name, [...FUNCTIONS.keys()])));
+  /** Types a call by its function's record and rule; an aggregation is given the map it is assigned to. */
+  private call(c: Call, into?: MapRef): Type {
+    const name = functionNamed(c.name);
+    if (!name) {
+      this.report(c.name === 'tseries'
+        ? error('E_UNKNOWN_FUNCTION', c.nameSpan, 'tseries() (bpftrace 0.26, unstable there) is not supported yet',
+          'count per interval instead: @per_second[elapsed / 1000000000] = count()')
+        : error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`, hintFor(c.name, FUNCTION_NAMES)));
       c.args.forEach((a) => this.expr(a));
       return INT64; // reported once; an int keeps the rest of the statement from cascading
-
     }
-    if (AGGREGATIONS.has(c.name)) {
-      // Reached only outside `@m = agg(...)`, already reported by the statement.
+    const record = BUILTIN_FUNCTIONS[name];
+    // An aggregation checks its own arguments (and outside `@m = agg(...)` the statement reports it).
+    if (record.aggregation) return FUNCTION_CHECKS[name](this, c, into);
+    if (!this.checkArity(c, record.minArgs, record.maxArgs)) {
       c.args.forEach((a) => this.expr(a));
       return NONE;
     }
-    if (!this.checkArity(c, spec.minArgs, spec.maxArgs)) {
-      c.args.forEach((a) => this.expr(a));
-      return NONE;
-    }
-    if (UNSAFE_FUNCTIONS.has(c.name) && !this.options.unsafe) {
+    if (record.unsafe && !this.options.unsafe) {
       this.report(error('E_UNSAFE', c.span, `${c.name}() is an unsafe function being used in safe mode`,
         'run with --unsafe to allow it'));
     }
-    switch (c.name) {
-      case 'printf': {
-        const fmt = c.args[0]!;
-        const errorsBefore = this.errorCount();
-        const argTypes = c.args.slice(1).map((a) => this.expr(a));
-        if (fmt.kind !== 'StringLiteral') {
-          this.report(error('E_ARG_TYPE', fmt.span, 'printf() needs a string literal as its format'));
-          return NONE;
-        }
-        const problem = checkPrintfArgs(fmt.value, argTypes);
-        // An argument already reported (an unknown field...) has a stand-in type: no second error.
-        if (problem && !(problem.argument !== undefined && this.errorCount() > errorsBefore)) {
-          this.report(error('E_PRINTF', problem.argument !== undefined ? c.args[problem.argument + 1]!.span : fmt.span, problem.message));
-        }
-        this.addEvent(c, 'printf', { format: fmt.value, fieldTypes: argTypes.map(eventFieldType) });
-        return NONE;
-      }
-      case 'exit':
-        this.addEvent(c, 'exit', { fieldTypes: [] });
-        return NONE;
-      case 'time': {
-        const fmt = c.args[0];
-        if (fmt && fmt.kind !== 'StringLiteral') {
-          this.report(error('E_ARG_TYPE', fmt.span, 'time() needs a string literal as its format'));
-        }
-        this.addEvent(c, 'time', { format: fmt?.kind === 'StringLiteral' ? fmt.value : '%H:%M:%S\n', fieldTypes: [] });
-        return NONE;
-      }
-      case 'print': {
-        const target = c.args[0]!;
-        if (target.kind === 'MapRef' && (!target.keys || target.keys.length === 0)) {
-          if (!this.maps.has(mapName(target)) && !this.collecting) {
-            this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`,
-              hintFor(mapName(target), [...this.maps.keys()])));
-          }
-          const [top, div] = c.args.slice(1).map((a) => this.constant(a));
-          for (const a of c.args.slice(1)) {
-            this.expr(a);
-            if (this.constant(a) === undefined) this.report(error('E_ARG_TYPE', a.span, 'print() top and div must be constants'));
-          }
-          this.addEvent(c, 'print_map', { map: mapName(target), top: Number(top ?? 0n), div: Number(div ?? 0n), fieldTypes: [] });
-          return NONE;
-        }
-        if (c.args.length > 1) {
-          this.report(error('E_ARITY', c.span, 'print() of a value takes just that value'));
-        }
-        const t = this.expr(target);
-        this.addEvent(c, 'print_value', { fieldTypes: [eventFieldType(t)] });
-        return NONE;
-      }
-      case 'clear':
-      case 'zero': {
-        const target = c.args[0]!;
-        if (target.kind !== 'MapRef' || (target.keys && target.keys.length > 0)) {
-          this.report(error('E_ARG_TYPE', target.span, `${c.name}() takes a map, e.g. ${c.name}(@name)`));
-          return NONE;
-        }
-        if (!this.maps.has(mapName(target)) && !this.collecting) {
-          this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
-        }
-        this.addEvent(c, c.name, { map: mapName(target), fieldTypes: [] });
-        return NONE;
-      }
-      case 'delete': {
-        const target = c.args[0]!;
-        if (target.kind !== 'MapRef') {
-          this.report(error('E_ARG_TYPE', target.span, 'delete() takes a map element, e.g. delete(@m[key])'));
-          return NONE;
-        }
-        // delete(@m, key) is the newer spelling of delete(@m[key]).
-        if (c.args.length === 2) {
-          if (target.keys?.length) this.report(error('E_ARG_TYPE', target.span, 'delete(@m, key) takes the map without a key'));
-          this.expr(c.args[1]!);
-        }
-        const info = c.args.length === 1 ? this.readMap(target) : this.mapInfo(mapName(target));
-        if (!info && !this.collecting) {
-          this.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
-        }
-        return NONE;
-      }
-      case 'str': {
-        const [p, n] = c.args;
-        const text = parameterText(this, c);
-        // Like any str(), at most BPFTRACE_STRLEN bytes with the NUL, as bpftrace cuts it.
-        const t = text ? str(Math.min(text.length + 1, this.stringLength)) : this.expr(p!);
-        if (n) {
-          this.expr(n);
-        }
-        const size = n ? this.constant(n) : undefined;
-        if (t.kind === 'string') {
-          // str() of a string (0.17 rejects it): the string itself, cut to n characters.
-          if (n && size === undefined) this.report(error('E_ARG_TYPE', n.span, 'the length of str() of a string must be a constant'));
-          const cut = size !== undefined && size >= 0n && size + 1n < BigInt(t.size) ? str(Number(size) + 1) : t;
-          // str($N): a constant, the parameter's text.
-          if (text) this.constants.set(c, text.subarray(0, sizeOf(cut) - 1));
-          return cut;
-        }
-        if (t.kind !== 'int' && t.kind !== 'pointer') {
-          this.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));
-        }
-        // str(p, n) keeps n characters (captures 11: str(args->filename, 6) is `/etc/l`), plus the NUL.
-        return str(size !== undefined && size >= 0n && size + 1n < BigInt(this.stringLength) ? Number(size) + 1 : this.stringLength);
-      }
-    }
-    return checkFunction(this, c);
+    return FUNCTION_CHECKS[name](this, c);
+  }
+
+  requireAssigned(target: MapRef, hint = false): void {
+    const name = mapName(target);
+    if (this.maps.has(name) || this.collecting) return;
+    this.report(error('E_UNDEFINED_MAP', target.span, `map ${name} is used but never assigned`,
+      hint ? hintFor(name, [...this.maps.keys()]) : undefined));
   }
 
   addEvent(at: Expr, kind: EventKind, d: EventDetails): void {
@@ -1133,12 +996,6 @@ function withUser(t: Type, user: boolean | undefined): Type {
   return t;
 }
 
-/** How a value is carried in an event record: integers as 64 bits, keeping their sign. */
-function eventFieldType(t: Type): Type {
-  return storageType(t);
-}
-
-/** A map's name as printed and as MapSpec keys it: with its `@`. */
 /** The type rule of builtin variables whose type is the one in their record. */
 function tableType(): undefined {
   return undefined;
@@ -1258,9 +1115,10 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   diagnostics.push(...check.diagnostics);
 
   const maxEntries = options.mapKeysMax ?? 4096;
+  const declared = checkMapDeclarations(program.mapDeclarations ?? [], new Set(mapInfos.keys()), diagnostics);
   const maps = new Map<string, MapSpec>();
   for (const [name, info] of [...mapInfos].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    maps.set(name, mapSpec(name, info, maxEntries));
+    maps.set(name, declaredSpec(mapSpec(name, info, maxEntries), declared.get(name), diagnostics));
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const probes: TypedProbe[] = expanded.map(({ probe, targets }, index) => ({ probe, targets, index }));

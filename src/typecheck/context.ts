@@ -2,8 +2,9 @@
 // check.ts calls them with its Checker, and they need not import check.ts back.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import type { Expr } from '../model/ast.js';
-import type { EventKind, ProbeTarget } from '../model/program.js';
+import type { Call, Expr, MapRef } from '../model/ast.js';
+import type { Span } from '../model/span.js';
+import type { EventKind, LhistParams, MapKind, ProbeTarget } from '../model/program.js';
 import type { Type } from '../model/types.js';
 
 export interface CheckOptions {
@@ -48,4 +49,18 @@ export interface CheckContext {
   expr(e: Expr): Type;
   /** Lays out the event a call sends and records it as the call's. */
   addEvent(at: Expr, kind: EventKind, d: EventDetails): void;
+  /** A pass that learns map types and reports nothing. */
+  readonly collecting: boolean;
+  /** How many errors are reported so far. */
+  errorCount(): number;
+  /** Reports a call whose argument count is outside min..max; whether it is within. */
+  checkArity(call: Call, min: number, max: number): boolean;
+  /** Records an assignment of a value of `kind` to a map (its keys are checked against its other uses). */
+  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, lhist?: LhistParams): void;
+  /** Reads `@m[k]` (its keys unified with the map's); the map, if it is known. */
+  readMap(m: MapRef): object | undefined;
+  /** A map by name as reads see it, if it is known. */
+  mapInfo(name: string): object | undefined;
+  /** Reports a whole-map use (print(@m), clear(@m)) of a map this pass has not assigned; `hint`: with a near name. */
+  requireAssigned(target: MapRef, hint?: boolean): void;
 }

@@ -1,27 +1,32 @@
-// Types of bpftrace's value functions (ksym, buf, join, ntop, strftime, kstack...): what each
-// takes, what it returns, and the compile-time work some do (kaddr, uaddr, pton, cgroupid).
+// The type rule of each built-in function (its record is in model/functions.ts): what it takes,
+// what it returns, the events it sends and the compile-time work some do (kaddr, uaddr, pton,
+// cgroupid). Checker.call has checked the argument count and --unsafe before an entry runs.
 import { PT_REGS } from '../kernel/registers.js';
 import { signalNumber } from '../kernel/signals.js';
 import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Call, Expr } from '../model/ast.js';
+import { mapName, type Call, type Expr, type MapRef } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
 import type { CheckContext } from './context.js';
-import { JOIN_ARGS, JOIN_ARG_SIZE } from '../model/program.js';
-import { NONE, UINT64, INT64, UINT8, str, typeName, type StackMode, type Type } from '../model/types.js';
+import { parameterText } from './positional.js';
+import { checkBuiltinCall } from './builtin-calls.js';
+import { BUILTIN_FUNCTIONS, type FunctionName } from '../model/functions.js';
+import { JOIN_ARGS, JOIN_ARG_SIZE, type LhistParams } from '../model/program.js';
+import {
+  NONE, UINT64, INT64, UINT8, sizeOf, storageType, str, typeName, type AggregationKind, type StackMode, type Type,
+} from '../model/types.js';
 import { checkPrintfArgs } from '../model/printf-format.js';
 
-/** x86-64 `struct pt_regs` offsets, for reg("name"). */
-
-/** Probe types whose context is (or starts with) a `struct pt_regs`. */
-const PT_REGS_PROVIDERS = new Set(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'profile', 'interval', 'software', 'hardware']);
+/**
+ * Types a call and returns its type. An aggregation is given the map it is assigned to (`into`);
+ * without one it is misused, which the statement has reported.
+ */
+export type FunctionCheck = (c: CheckContext, call: Call, into?: MapRef) => Type;
 
 const STACK_MODES: ReadonlySet<string> = new Set(['bpftrace', 'perf', 'raw']);
 
 /** The most frames a stack can have (the kernel's perf_event_max_stack default). */
 export const MAX_STACK_DEPTH = 127;
-
-/** Compile-time values of calls that are constants (kaddr, uaddr, cgroupid, pton) and of sizeof. */
 
 function literal(c: CheckContext, call: Call, e: Expr | undefined, what: string): string | undefined {
   if (e?.kind === 'StringLiteral') return e.value;
@@ -37,244 +42,430 @@ function isInt(t: Type): boolean {
   return t.kind === 'int' || t.kind === 'pointer' || t.kind === 'bool';
 }
 
-export function checkFunction(c: CheckContext, call: Call): Type {
-  const args = call.args;
-  const providers = new Set(c.targets.map((t) => t.provider));
-  switch (call.name) {
-    case 'ksym': {
-      const t = c.expr(args[0]!);
-      if (!isInt(t)) c.report(error('E_ARG_TYPE', args[0]!.span, `ksym() expects an integer address, got ${typeName(t)}`));
-      return { kind: 'ksym' };
-    }
-    case 'usym': {
-      const t = c.expr(args[0]!);
-      if (!isInt(t)) c.report(error('E_ARG_TYPE', args[0]!.span, `usym() expects an integer address, got ${typeName(t)}`));
-      return { kind: 'usym' };
-    }
-    case 'kaddr': {
-      const name = literal(c, call, args[0], 'naming a kernel symbol');
-      if (name === undefined) return UINT64;
-      const address = c.kernel.kernelSymbols().find((s) => s.name === name)?.address;
-      if (address === undefined) {
-        c.report(error('E_SYMBOL', args[0]!.span, `Failed to resolve kernel symbol: ${name}`));
-        return UINT64;
-      }
-      c.constants.set(call, address);
-      return UINT64;
-    }
-    case 'uaddr': {
-      const name = literal(c, call, args[0], 'naming a symbol');
-      if (name === undefined) return UINT64;
-      const uprobes = c.targets.filter((t) => t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt');
-      if (uprobes.length === 0 || uprobes.length !== c.targets.length) {
-        c.report(error('E_BUILTIN_CONTEXT', call.span, 'uaddr can only be used with u(ret)probes and usdt probes'));
-        return UINT64;
-      }
-      const binary = c.kernel.resolveBinary(uprobes[0]!.parts[0] ?? '') ?? uprobes[0]!.parts[0] ?? '';
-      // As bpftrace 0.17: only data (object) symbols resolve.
-      const sym = c.kernel.elfSymbols(binary).find((s) => s.name === name && s.type === 'object');
-      if (!sym) {
-        c.report(error('E_SYMBOL', call.span, `Could not resolve symbol: ${binary}:${name}`));
-        return UINT64;
-      }
-      c.constants.set(call, sym.address);
-      return { kind: 'pointer', target: UINT8, userSpace: true };
-    }
-    case 'reg': {
-      const name = literal(c, call, args[0], 'naming a register');
-      const bad = c.targets.find((t) => !PT_REGS_PROVIDERS.has(t.provider));
-      if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `reg can not be used with "${bad.provider}" probes`));
-      if (name !== undefined && !PT_REGS.has(name)) {
-        c.report(error('E_ARG_TYPE', args[0]!.span, `'${name}' is not a valid register`,
-          `registers: ${[...PT_REGS.keys()].join(', ')}`));
-      }
-      return UINT64;
-    }
-    case 'buf': {
-      const t = c.expr(args[0]!);
-      let size: number | undefined;
-      if (args[1]) {
-        const n = c.expr(args[1]);
-        if (!isInt(n)) c.report(error('E_ARG_TYPE', args[1].span, `buf() length must be an integer, got ${typeName(n)}`));
-        const k = c.constant(args[1]);
-        size = k === undefined ? c.stringLength : Math.max(0, Math.min(Number(k), c.stringLength));
-      } else if (t.kind === 'array') {
-        size = Math.min(t.length * (t.element.kind === 'int' ? t.element.bits / 8 : 8), c.stringLength);
-      } else {
-        c.report(error('E_ARG_TYPE', call.span, `buf() expects a length argument for non-array type ${typeName(t)}`));
-        size = 0;
-      }
-      if (!isInt(t) && t.kind !== 'string' && t.kind !== 'array') {
-        c.report(error('E_ARG_TYPE', args[0]!.span, `buf() expects a pointer, an array or a string, got ${typeName(t)}`));
-      }
-      return { kind: 'buffer', size: Math.min(size, 255) };
-    }
-    case 'join': {
-      const t = c.expr(args[0]!);
-      if (!isInt(t)) c.report(error('E_ARG_TYPE', args[0]!.span, `join() expects a char ** pointer, got ${typeName(t)}`));
-      let separator = ' ';
-      if (args[1]) separator = literal(c, call, args[1], 'as its separator') ?? ' ';
-      const fieldTypes = Array.from({ length: JOIN_ARGS }, () => str(JOIN_ARG_SIZE));
-      c.addEvent(call, 'join', { separator, fieldTypes });
-      return NONE;
-    }
-    case 'cat':
-    case 'system': {
-      const fmt = args[0]!;
-      const argTypes = args.slice(1).map((a) => c.expr(a));
-      if (fmt.kind !== 'StringLiteral') {
-        c.report(error('E_ARG_TYPE', fmt.span, `${call.name}() needs a string literal as its format`));
-        return NONE;
-      }
-      const problem = checkPrintfArgs(fmt.value, argTypes);
-      if (problem) c.report(error('E_PRINTF', fmt.span, problem.message.replace(/^printf/, call.name)));
-      c.addEvent(call, call.name, { format: fmt.value, fieldTypes: argTypes.map(storage) });
-      return NONE;
-    }
-    case 'strftime': {
-      const fmt = literal(c, call, args[0], 'as its format');
-      const t = c.expr(args[1]!);
-      if (!isInt(t)) c.report(error('E_ARG_TYPE', args[1]!.span, `strftime() expects an integer timestamp, got ${typeName(t)}`));
-      return { kind: 'timestamp', format: fmt ?? '' };
-    }
-    case 'ntop': {
-      const [first, second] = args;
-      if (second) {
-        const af = c.expr(first!);
-        if (!isInt(af)) c.report(error('E_ARG_TYPE', first!.span, `ntop() expects an integer address family, got ${typeName(af)}`));
-      }
-      const a = second ?? first!;
-      const t = c.expr(a);
-      const ok = isInt(t) || (t.kind === 'array' && (sizeOfArray(t) === 4 || sizeOfArray(t) === 16))
-        || (t.kind === 'string' && (t.size === 4 || t.size === 16));
-      if (!ok) c.report(error('E_ARG_TYPE', a.span, `ntop() expects an integer or array argument, got ${typeName(t)}`));
-      return { kind: 'inet' };
-    }
-    case 'pton': {
-      const text = literal(c, call, args[0], 'holding an address');
-      if (text === undefined) return NONE;
-      let bytes: Uint8Array | undefined;
-      if (isIPv4(text)) bytes = Uint8Array.from(text.split('.').map(Number));
-      else if (isIPv6(text) && !text.includes('.')) bytes = ipv6Bytes(text);
-      if (!bytes) {
-        c.report(error('E_ARG_TYPE', call.span, `pton() expects a valid IPv4/IPv6 address, got ${text}`));
-        return NONE;
-      }
-      c.constants.set(call, bytes);
-      return { kind: 'array', element: UINT8, length: bytes.length };
-    }
-    case 'macaddr': {
-      const t = c.expr(args[0]!);
-      if (args[0]!.kind === 'StringLiteral') {
-        c.report(error('E_ARG_TYPE', args[0]!.span, 'macaddr() does not support literal string arguments'));
-      } else if (!isInt(t) && !((t.kind === 'array' || t.kind === 'string') && sizeOfArrayish(t) === 6)) {
-        c.report(error('E_ARG_TYPE', args[0]!.span, 'macaddr() argument must be 6 bytes in size'));
-      }
-      return str(18);
-    }
-    case 'cgroupid': {
-      const path = literal(c, call, args[0], 'holding a cgroup path');
-      if (path === undefined) return UINT64;
-      try {
-        c.constants.set(call, statSync(path, { bigint: true }).ino);
-      } catch (e) {
-        c.report(error('E_CGROUP', args[0]!.span, `Failed to get cgroupid for path: "${path}": ${(e as NodeJS.ErrnoException).code}`));
-      }
-      return UINT64;
-    }
-    case 'path':
-      args.forEach((a) => c.expr(a));
-      c.report(error('E_UNAVAILABLE', call.span,
-        "The path function can only be used with 'kfunc', 'kretfunc', 'iter' probes, which need BPF tracing programs (BTF trampolines); this kernel has none"));
-      return NONE;
-    case 'override':
-      args.forEach((a) => c.expr(a));
-      c.report(error('E_UNAVAILABLE', call.span, 'override can only be used with kprobes, and this kernel has no kprobes'));
-      return NONE;
-    case 'signal': {
-      const a = args[0]!;
-      if (a.kind === 'StringLiteral') {
-        if (signalNumber(a.value) === undefined) c.report(error('E_ARG_TYPE', a.span, `${a.value} is not a valid signal`));
-      } else {
-        const t = c.expr(a);
-        if (!isInt(t)) c.report(error('E_ARG_TYPE', a.span, `signal() expects a signal name or number, got ${typeName(t)}`));
-        const n = c.constant(a);
-        if (n !== undefined && (n < 1n || n > 64n)) c.report(error('E_ARG_TYPE', a.span, `sig must be between 1 and 64, got ${n}`));
-      }
-      const bad = [...providers].find((p) => !['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'profile', 'tracepoint', 'rawtracepoint', 'kfunc', 'kretfunc', 'software', 'hardware'].includes(p));
-      if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `signal can not be used with "${bad}" probes`));
-      return NONE;
-    }
-    case 'uptr': case 'kptr': {
-      // Marks where a pointer (or an integer address) points, overriding what the probe implies.
-      const t = c.expr(args[0]!);
-      if (t.kind !== 'int' && t.kind !== 'pointer') {
-        c.report(error('E_ARG_TYPE', args[0]!.span, `${call.name}() expects a pointer or an integer, got ${typeName(t)}`));
-        return INT64;
-      }
-      const target = t.kind === 'pointer' ? t.target : INT64;
-      return call.name === 'uptr' ? { kind: 'pointer', target, userSpace: true } : { kind: 'pointer', target };
-    }
-    case 'bswap': {
-      const t = c.expr(args[0]!);
-      if (t.kind !== 'int') {
-        c.report(error('E_ARG_TYPE', args[0]!.span, `bswap() expects an integer, got ${typeName(t)}`));
-        return UINT64;
-      }
-      return t;
-    }
-    case 'strncmp': {
-      const [a, b, n] = args;
-      for (const x of [a!, b!]) {
-        const t = c.expr(x);
-        if (t.kind !== 'string') c.report(error('E_ARG_TYPE', x.span, `strncmp() expects a string, got ${typeName(t)}`));
-      }
-      c.expr(n!);
-      const k = c.constant(n!);
-      if (k === undefined || k < 0n) c.report(error('E_ARG_TYPE', n!.span, 'strncmp() expects a non-negative integer literal as its length'));
-      return UINT64;
-    }
-    case 'strerror': {
-      const t = c.expr(args[0]!);
-      if (!isInt(t)) c.report(error('E_ARG_TYPE', args[0]!.span, `strerror() expects an errno value, got ${typeName(t)}`));
-      return { kind: 'strerror' };
-    }
-    case 'strcontains': {
-      for (const x of args) {
-        const t = c.expr(x);
-        if (t.kind !== 'string') c.report(error('E_ARG_TYPE', x.span, `strcontains() expects a string, got ${typeName(t)}`));
-      }
-      return UINT64;
-    }
-    case 'kstack':
-    case 'ustack': {
-      let mode: StackMode = 'bpftrace';
-      let depth = MAX_STACK_DEPTH;
-      for (const [i, a] of args.entries()) {
-        if (a.kind === 'Identifier' && i === 0) {
-          if (!STACK_MODES.has(a.name)) c.report(error('E_ARG_TYPE', a.span, `${a.name} is not a stack mode (bpftrace, perf or raw)`));
-          else mode = a.name as StackMode;
-          continue;
-        }
-        c.expr(a);
-        const n = c.constant(a);
-        if (n === undefined) c.report(error('E_ARG_TYPE', a.span, `${call.name}() expects an integer literal as its depth`));
-        else if (n < 1n || n > BigInt(MAX_STACK_DEPTH)) c.report(error('E_ARG_TYPE', a.span, `${call.name}() depth must be from 1 to ${MAX_STACK_DEPTH}`));
-        else depth = Number(n);
-      }
-      return { kind: call.name, depth, mode };
-    }
-    default:
-      args.forEach((a) => c.expr(a));
-      return NONE;
-  }
+/** The first probe type of the probe being checked that the function's record does not allow. */
+function refusedProvider(c: CheckContext, name: FunctionName): string | undefined {
+  const allowed = BUILTIN_FUNCTIONS[name].providers;
+  return allowed && c.targets.find((t) => !allowed.includes(t.provider))?.provider;
 }
 
-function storage(t: Type): Type {
-  if (t.kind === 'int') return t.signed ? INT64 : UINT64;
-  if (t.kind === 'bool') return UINT64;
-  return t;
+/** Checks the one argument of a function that takes an integer (or pointer) and returns `type`. */
+function integerArgument(what: string, type: Type): FunctionCheck {
+  return (c, call) => {
+    const t = c.expr(call.args[0]!);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', call.args[0]!.span, `${call.name}() expects ${what}, got ${typeName(t)}`));
+    return type;
+  };
 }
+
+/** Checks all arguments and returns nothing: functions this kernel cannot run say why. */
+function unavailable(message: string): FunctionCheck {
+  return (c, call) => {
+    call.args.forEach((a) => c.expr(a));
+    c.report(error('E_UNAVAILABLE', call.span, message));
+    return NONE;
+  };
+}
+
+/** An aggregation's rule: integer arguments; `params` checks lhist's constant ones. */
+function aggregation(params?: (c: CheckContext, call: Call) => LhistParams | undefined): FunctionCheck {
+  return (c, call, into) => {
+    if (!into) {
+      call.args.forEach((a) => c.expr(a));
+      return NONE;
+    }
+    const kind = call.name as AggregationKind;
+    const { minArgs, maxArgs } = BUILTIN_FUNCTIONS[kind];
+    c.checkArity(call, minArgs, maxArgs);
+    const argTypes = call.args.map((a) => c.expr(a));
+    for (const [i, t] of argTypes.entries()) {
+      if (t.kind !== 'int' && t.kind !== 'bool') {
+        c.report(error('E_ARG_TYPE', call.args[i]!.span, `${call.name}() expects an integer, got ${typeName(t)}`));
+      }
+    }
+    const lhist = params?.(c, call);
+    const signed = argTypes[0]?.kind === 'int' && argTypes[0].signed;
+    const valueType: Type = { kind: 'aggregation', agg: kind, signed: kind === 'count' ? false : signed };
+    c.mapAssign(into, kind, valueType, call.span, lhist);
+    return valueType;
+  };
+}
+
+function lhistParams(c: CheckContext, call: Call): LhistParams | undefined {
+  if (call.args.length !== 4) return undefined;
+  const [min, max, step] = call.args.slice(1).map((a) => c.constant(a));
+  if (min === undefined || max === undefined || step === undefined) {
+    c.report(error('E_LHIST', call.span, 'lhist() min, max and step must be constants'));
+  } else if (min < 0n || max <= min || step <= 0n) {
+    c.report(error('E_LHIST', call.span, 'lhist() needs 0 <= min < max and step > 0'));
+  } else if ((max - min) / step > 1000n) {
+    c.report(error('E_LHIST', call.span, 'lhist() has more than 1000 buckets; use a larger step'));
+  } else {
+    return { min, max, step };
+  }
+  return undefined;
+}
+
+/** clear(@m), zero(@m): a whole map. */
+function wholeMap(c: CheckContext, call: Call): Type {
+  const target = call.args[0]!;
+  if (target.kind !== 'MapRef' || (target.keys && target.keys.length > 0)) {
+    c.report(error('E_ARG_TYPE', target.span, `${call.name}() takes a map, e.g. ${call.name}(@name)`));
+    return NONE;
+  }
+  c.requireAssigned(target);
+  c.addEvent(call, call.name as 'clear' | 'zero', { map: mapName(target), fieldTypes: [] });
+  return NONE;
+}
+
+/** cat(fmt, ...), system(fmt, ...): a printf format and its arguments, sent to user space. */
+function formatted(c: CheckContext, call: Call): Type {
+  const fmt = call.args[0]!;
+  const argTypes = call.args.slice(1).map((a) => c.expr(a));
+  if (fmt.kind !== 'StringLiteral') {
+    c.report(error('E_ARG_TYPE', fmt.span, `${call.name}() needs a string literal as its format`));
+    return NONE;
+  }
+  const problem = checkPrintfArgs(fmt.value, argTypes);
+  if (problem) c.report(error('E_PRINTF', fmt.span, problem.message.replace(/^printf/, call.name)));
+  c.addEvent(call, call.name as 'cat' | 'system', { format: fmt.value, fieldTypes: argTypes.map(storageType) });
+  return NONE;
+}
+
+/** kstack([mode,] [depth]), ustack(...). */
+function stack(c: CheckContext, call: Call): Type {
+  let mode: StackMode = 'bpftrace';
+  let depth = MAX_STACK_DEPTH;
+  for (const [i, a] of call.args.entries()) {
+    if (a.kind === 'Identifier' && i === 0) {
+      if (a.name === 'build_id') c.report(error('E_ARG_TYPE', a.span, 'the build_id stack mode (bpftrace 0.26) is not supported yet', 'raw prints the addresses'));
+      else if (!STACK_MODES.has(a.name)) c.report(error('E_ARG_TYPE', a.span, `${a.name} is not a stack mode (bpftrace, perf or raw)`));
+      else mode = a.name as StackMode;
+      continue;
+    }
+    c.expr(a);
+    const n = c.constant(a);
+    if (n === undefined) c.report(error('E_ARG_TYPE', a.span, `${call.name}() expects an integer literal as its depth`));
+    else if (n < 1n || n > BigInt(MAX_STACK_DEPTH)) c.report(error('E_ARG_TYPE', a.span, `${call.name}() depth must be from 1 to ${MAX_STACK_DEPTH}`));
+    else depth = Number(n);
+  }
+  return { kind: call.name as 'kstack' | 'ustack', depth, mode };
+}
+
+/** uptr(p), kptr(p): marks where a pointer (or an integer address) points, overriding what the probe implies. */
+function addressSpace(userSpace: boolean): FunctionCheck {
+  return (c, call) => {
+    const t = c.expr(call.args[0]!);
+    if (t.kind !== 'int' && t.kind !== 'pointer') {
+      c.report(error('E_ARG_TYPE', call.args[0]!.span, `${call.name}() expects a pointer or an integer, got ${typeName(t)}`));
+      return INT64;
+    }
+    const target = t.kind === 'pointer' ? t.target : INT64;
+    return userSpace ? { kind: 'pointer', target, userSpace: true } : { kind: 'pointer', target };
+  };
+}
+
+/** A builtin called with a mode (builtin-calls.ts): nsecs(boot), pid(curr_ns), comm(pid). */
+function builtinWithMode(c: CheckContext, call: Call): Type {
+  return checkBuiltinCall(c, call) ?? NONE;
+}
+
+/** The type rule of every function, by name. */
+export const FUNCTION_CHECKS = {
+  count: aggregation(),
+  sum: aggregation(),
+  avg: aggregation(),
+  min: aggregation(),
+  max: aggregation(),
+  stats: aggregation(),
+  hist: aggregation(),
+  lhist: aggregation(lhistParams),
+  printf: (c, call) => {
+    const fmt = call.args[0]!;
+    const errorsBefore = c.errorCount();
+    const argTypes = call.args.slice(1).map((a) => c.expr(a));
+    if (fmt.kind !== 'StringLiteral') {
+      c.report(error('E_ARG_TYPE', fmt.span, 'printf() needs a string literal as its format'));
+      return NONE;
+    }
+    const problem = checkPrintfArgs(fmt.value, argTypes);
+    // An argument already reported (an unknown field...) has a stand-in type: no second error.
+    if (problem && !(problem.argument !== undefined && c.errorCount() > errorsBefore)) {
+      c.report(error('E_PRINTF', problem.argument !== undefined ? call.args[problem.argument + 1]!.span : fmt.span, problem.message));
+    }
+    c.addEvent(call, 'printf', { format: fmt.value, fieldTypes: argTypes.map(storageType) });
+    return NONE;
+  },
+  print: (c, call) => {
+    const target = call.args[0]!;
+    if (target.kind === 'MapRef' && (!target.keys || target.keys.length === 0)) {
+      c.requireAssigned(target, true);
+      const [top, div] = call.args.slice(1).map((a) => c.constant(a));
+      for (const a of call.args.slice(1)) {
+        c.expr(a);
+        if (c.constant(a) === undefined) c.report(error('E_ARG_TYPE', a.span, 'print() top and div must be constants'));
+      }
+      c.addEvent(call, 'print_map', { map: mapName(target), top: Number(top ?? 0n), div: Number(div ?? 0n), fieldTypes: [] });
+      return NONE;
+    }
+    if (call.args.length > 1) {
+      c.report(error('E_ARITY', call.span, 'print() of a value takes just that value'));
+    }
+    const t = c.expr(target);
+    // A tracepoint's args is its record in the context, not a value to copy (0.17 refuses it too).
+    if (t.kind === 'record' && target.kind === 'Builtin' && target.name === 'args' && t.size === 0) {
+      c.report(error('E_TYPE', target.span, "print() of a tracepoint's args is not supported",
+        'print its fields, e.g. print(args.FIELD), or use rawtracepoint:EVENT, whose args print'));
+      return NONE;
+    }
+    c.addEvent(call, 'print_value', { fieldTypes: [storageType(t)] });
+    return NONE;
+  },
+  time: (c, call) => {
+    const fmt = call.args[0];
+    if (fmt && fmt.kind !== 'StringLiteral') {
+      c.report(error('E_ARG_TYPE', fmt.span, 'time() needs a string literal as its format'));
+    }
+    c.addEvent(call, 'time', { format: fmt?.kind === 'StringLiteral' ? fmt.value : '%H:%M:%S\n', fieldTypes: [] });
+    return NONE;
+  },
+  clear: wholeMap,
+  zero: wholeMap,
+  delete: (c, call) => {
+    const target = call.args[0]!;
+    if (target.kind !== 'MapRef') {
+      c.report(error('E_ARG_TYPE', target.span, 'delete() takes a map element, e.g. delete(@m[key])'));
+      return NONE;
+    }
+    // delete(@m, key) is the newer spelling of delete(@m[key]).
+    if (call.args.length === 2) {
+      if (target.keys?.length) c.report(error('E_ARG_TYPE', target.span, 'delete(@m, key) takes the map without a key'));
+      c.expr(call.args[1]!);
+    }
+    const known = call.args.length === 1 ? c.readMap(target) : c.mapInfo(mapName(target));
+    if (!known && !c.collecting) {
+      c.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
+    }
+    return NONE;
+  },
+  exit: (c, call) => {
+    c.addEvent(call, 'exit', { fieldTypes: [] });
+    return NONE;
+  },
+  has_key: (c, call) => {
+    // has_key(@m, k) (0.22+): whether @m[k] exists; its key is checked as a read of @m[k].
+    const [target, key] = call.args as [Expr, Expr];
+    if (target.kind !== 'MapRef' || target.keys?.length) {
+      c.report(error('E_ARG_TYPE', target.span, 'has_key() takes a map and a key', 'e.g. has_key(@m, 1) or has_key(@m, (1, "a"))'));
+      return INT64;
+    }
+    const known = c.readMap({ ...target, keys: [key] }) as { kind?: string } | undefined;
+    if (!known && !c.collecting) {
+      c.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
+    } else if (known?.kind === 'hist' || known?.kind === 'lhist') {
+      c.report(error('E_ARG_TYPE', target.span, `has_key() of a ${known.kind}() map is not supported`, 'keep a count() of the same keys beside it'));
+    }
+    return INT64;
+  },
+  str: (c, call) => {
+    const [p, n] = call.args;
+    const text = parameterText(c, call);
+    // Like any str(), at most BPFTRACE_STRLEN bytes with the NUL, as bpftrace cuts it.
+    const t = text ? str(Math.min(text.length + 1, c.stringLength)) : c.expr(p!);
+    if (n) {
+      c.expr(n);
+    }
+    const size = n ? c.constant(n) : undefined;
+    if (t.kind === 'string') {
+      // str() of a string (0.17 rejects it): the string itself, cut to n characters.
+      if (n && size === undefined) c.report(error('E_ARG_TYPE', n.span, 'the length of str() of a string must be a constant'));
+      const cut = size !== undefined && size >= 0n && size + 1n < BigInt(t.size) ? str(Number(size) + 1) : t;
+      // str($N): a constant, the parameter's text.
+      if (text) c.constants.set(call, text.subarray(0, sizeOf(cut) - 1));
+      return cut;
+    }
+    if (t.kind !== 'int' && t.kind !== 'pointer') {
+      c.report(error('E_ARG_TYPE', p!.span, `str() expects a pointer or an integer address, got ${typeName(t)}`));
+    }
+    // str(p, n) keeps n characters (captures 11: str(args->filename, 6) is `/etc/l`), plus the NUL.
+    return str(size !== undefined && size >= 0n && size + 1n < BigInt(c.stringLength) ? Number(size) + 1 : c.stringLength);
+  },
+  buf: (c, call) => {
+    const args = call.args;
+    const t = c.expr(args[0]!);
+    let size: number | undefined;
+    if (args[1]) {
+      const n = c.expr(args[1]);
+      if (!isInt(n)) c.report(error('E_ARG_TYPE', args[1].span, `buf() length must be an integer, got ${typeName(n)}`));
+      const k = c.constant(args[1]);
+      size = k === undefined ? c.stringLength : Math.max(0, Math.min(Number(k), c.stringLength));
+    } else if (t.kind === 'array') {
+      size = Math.min(sizeOfArray(t), c.stringLength);
+    } else {
+      c.report(error('E_ARG_TYPE', call.span, `buf() expects a length argument for non-array type ${typeName(t)}`));
+      size = 0;
+    }
+    if (!isInt(t) && t.kind !== 'string' && t.kind !== 'array') {
+      c.report(error('E_ARG_TYPE', args[0]!.span, `buf() expects a pointer, an array or a string, got ${typeName(t)}`));
+    }
+    return { kind: 'buffer', size: Math.min(size, 255) };
+  },
+  join: (c, call) => {
+    const t = c.expr(call.args[0]!);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', call.args[0]!.span, `join() expects a char ** pointer, got ${typeName(t)}`));
+    let separator = ' ';
+    if (call.args[1]) separator = literal(c, call, call.args[1], 'as its separator') ?? ' ';
+    const fieldTypes = Array.from({ length: JOIN_ARGS }, () => str(JOIN_ARG_SIZE));
+    c.addEvent(call, 'join', { separator, fieldTypes });
+    return NONE;
+  },
+  ksym: integerArgument('an integer address', { kind: 'ksym' }),
+  usym: integerArgument('an integer address', { kind: 'usym' }),
+  kaddr: (c, call) => {
+    const name = literal(c, call, call.args[0], 'naming a kernel symbol');
+    if (name === undefined) return UINT64;
+    const address = c.kernel.kernelSymbols().find((s) => s.name === name)?.address;
+    if (address === undefined) {
+      c.report(error('E_SYMBOL', call.args[0]!.span, `Failed to resolve kernel symbol: ${name}`));
+      return UINT64;
+    }
+    c.constants.set(call, address);
+    return UINT64;
+  },
+  uaddr: (c, call) => {
+    const name = literal(c, call, call.args[0], 'naming a symbol');
+    if (name === undefined) return UINT64;
+    if (c.targets.length === 0 || refusedProvider(c, 'uaddr')) {
+      c.report(error('E_BUILTIN_CONTEXT', call.span, 'uaddr can only be used with u(ret)probes and usdt probes'));
+      return UINT64;
+    }
+    const file = c.targets[0]!.parts[0] ?? '';
+    const binary = c.kernel.resolveBinary(file) ?? file;
+    // As bpftrace 0.17: only data (object) symbols resolve.
+    const sym = c.kernel.elfSymbols(binary).find((s) => s.name === name && s.type === 'object');
+    if (!sym) {
+      c.report(error('E_SYMBOL', call.span, `Could not resolve symbol: ${binary}:${name}`));
+      return UINT64;
+    }
+    c.constants.set(call, sym.address);
+    return { kind: 'pointer', target: UINT8, userSpace: true };
+  },
+  reg: (c, call) => {
+    const name = literal(c, call, call.args[0], 'naming a register');
+    const bad = refusedProvider(c, 'reg');
+    if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `reg can not be used with "${bad}" probes`));
+    if (name !== undefined && !PT_REGS.has(name)) {
+      c.report(error('E_ARG_TYPE', call.args[0]!.span, `'${name}' is not a valid register`,
+        `registers: ${[...PT_REGS.keys()].join(', ')}`));
+    }
+    return UINT64;
+  },
+  ntop: (c, call) => {
+    const [first, second] = call.args;
+    if (second) {
+      const af = c.expr(first!);
+      if (!isInt(af)) c.report(error('E_ARG_TYPE', first!.span, `ntop() expects an integer address family, got ${typeName(af)}`));
+    }
+    const a = second ?? first!;
+    const t = c.expr(a);
+    const ok = isInt(t) || (t.kind === 'array' && (sizeOfArray(t) === 4 || sizeOfArray(t) === 16))
+      || (t.kind === 'string' && (t.size === 4 || t.size === 16));
+    if (!ok) c.report(error('E_ARG_TYPE', a.span, `ntop() expects an integer or array argument, got ${typeName(t)}`));
+    return { kind: 'inet' };
+  },
+  pton: (c, call) => {
+    const text = literal(c, call, call.args[0], 'holding an address');
+    if (text === undefined) return NONE;
+    let bytes: Uint8Array | undefined;
+    if (isIPv4(text)) bytes = Uint8Array.from(text.split('.').map(Number));
+    else if (isIPv6(text) && !text.includes('.')) bytes = ipv6Bytes(text);
+    if (!bytes) {
+      c.report(error('E_ARG_TYPE', call.span, `pton() expects a valid IPv4/IPv6 address, got ${text}`));
+      return NONE;
+    }
+    c.constants.set(call, bytes);
+    return { kind: 'array', element: UINT8, length: bytes.length };
+  },
+  macaddr: (c, call) => {
+    const a = call.args[0]!;
+    const t = c.expr(a);
+    if (a.kind === 'StringLiteral') {
+      c.report(error('E_ARG_TYPE', a.span, 'macaddr() does not support literal string arguments'));
+    } else if (!isInt(t) && !((t.kind === 'array' || t.kind === 'string') && sizeOfArrayish(t) === 6)) {
+      c.report(error('E_ARG_TYPE', a.span, 'macaddr() argument must be 6 bytes in size'));
+    }
+    return str(18);
+  },
+  cgroupid: (c, call) => {
+    const path = literal(c, call, call.args[0], 'holding a cgroup path');
+    if (path === undefined) return UINT64;
+    try {
+      c.constants.set(call, statSync(path, { bigint: true }).ino);
+    } catch (e) {
+      c.report(error('E_CGROUP', call.args[0]!.span, `Failed to get cgroupid for path: "${path}": ${(e as NodeJS.ErrnoException).code}`));
+    }
+    return UINT64;
+  },
+  path: unavailable(
+    "The path function can only be used with 'kfunc', 'kretfunc', 'iter' probes, which need BPF tracing programs (BTF trampolines); this kernel has none"),
+  system: formatted,
+  cat: formatted,
+  signal: (c, call) => {
+    const a = call.args[0]!;
+    if (a.kind === 'StringLiteral') {
+      if (signalNumber(a.value) === undefined) c.report(error('E_ARG_TYPE', a.span, `${a.value} is not a valid signal`));
+    } else {
+      const t = c.expr(a);
+      if (!isInt(t)) c.report(error('E_ARG_TYPE', a.span, `signal() expects a signal name or number, got ${typeName(t)}`));
+      const n = c.constant(a);
+      if (n !== undefined && (n < 1n || n > 64n)) c.report(error('E_ARG_TYPE', a.span, `sig must be between 1 and 64, got ${n}`));
+    }
+    const bad = refusedProvider(c, 'signal');
+    if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `signal can not be used with "${bad}" probes`));
+    return NONE;
+  },
+  bswap: (c, call) => {
+    const t = c.expr(call.args[0]!);
+    if (t.kind !== 'int') {
+      c.report(error('E_ARG_TYPE', call.args[0]!.span, `bswap() expects an integer, got ${typeName(t)}`));
+      return UINT64;
+    }
+    return t;
+  },
+  uptr: addressSpace(true),
+  kptr: addressSpace(false),
+  strerror: integerArgument('an errno value', { kind: 'strerror' }),
+  strncmp: (c, call) => {
+    const [a, b, n] = call.args;
+    for (const x of [a!, b!]) {
+      const t = c.expr(x);
+      if (t.kind !== 'string') c.report(error('E_ARG_TYPE', x.span, `strncmp() expects a string, got ${typeName(t)}`));
+    }
+    c.expr(n!);
+    const k = c.constant(n!);
+    if (k === undefined || k < 0n) c.report(error('E_ARG_TYPE', n!.span, 'strncmp() expects a non-negative integer literal as its length'));
+    return UINT64;
+  },
+  strcontains: (c, call) => {
+    for (const x of call.args) {
+      const t = c.expr(x);
+      if (t.kind !== 'string') c.report(error('E_ARG_TYPE', x.span, `strcontains() expects a string, got ${typeName(t)}`));
+    }
+    return UINT64;
+  },
+  strftime: (c, call) => {
+    const fmt = literal(c, call, call.args[0], 'as its format');
+    const t = c.expr(call.args[1]!);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', call.args[1]!.span, `strftime() expects an integer timestamp, got ${typeName(t)}`));
+    return { kind: 'timestamp', format: fmt ?? '' };
+  },
+  kstack: stack,
+  ustack: stack,
+  nsecs: builtinWithMode,
+  pid: builtinWithMode,
+  tid: builtinWithMode,
+  comm: builtinWithMode,
+  override: unavailable('override can only be used with kprobes, and this kernel has no kprobes'),
+} satisfies Record<FunctionName, FunctionCheck>;
 
 function sizeOfArray(t: Extract<Type, { kind: 'array' }>): number {
   return t.length * (t.element.kind === 'int' ? t.element.bits / 8 : 8);

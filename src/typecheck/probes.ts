@@ -110,6 +110,8 @@ interface Expansion {
 const EXPANDERS = {
   BEGIN: ({ ap, target }) => [target([], ap.provider)],
   END: ({ ap, target }) => [target([], ap.provider)],
+  self: ({ ap, fail, target }) => (ap.parts[0] === 'signal' && ap.parts[1] === 'SIGUSR1'
+    ? [target(ap.parts)] : fail('E_ATTACH_POINT', `self must be written self:signal:SIGUSR1, got '${ap.raw}'`, 'SIGUSR1 is the only signal bpftrace 0.26 offers')),
   tracepoint: expandTracepoint,
   rawtracepoint: expandRawTracepoint,
   kprobe: expandKprobe,

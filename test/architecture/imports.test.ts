@@ -48,6 +48,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   diagnostics: ['model'],
   kernel: ['model', 'diagnostics'],
   parser: ['model', 'diagnostics'],
+  // --explain reads the compiled object and the program model, never the kernel or a run.
+  explain: ['model', 'codegen'],
 };
 const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
   typecheck: ['codegen', 'compile', 'runtime', 'cli'],

@@ -138,6 +138,12 @@ describe('as a user without the permission to trace', () => {
     expect(r.code, r.stderr).toBe(ExitCode.ok);
     expect(r.stdout).toContain('define i64 @tl_begin_0(i8* %ctx)');
   });
+
+  it('--explain works without root too', () => {
+    const r = asNobody(['--explain', '-e', 'BEGIN { @x = 1; exit(); }']);
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    expect(r.stdout).toMatch(/^tl_begin_0: BEGIN .*\n(.*\n)*? {4}1 \| @x = 1\n/);
+  });
 });
 
 describe('a NUL byte in a string literal', () => {

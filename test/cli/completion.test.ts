@@ -49,6 +49,17 @@ describe('--completion', () => {
     expect(r.stdout.split('\n')).toContain('sched_switch');
   });
 
+  it('bash: --explain= offers its values; after a bare --explain comes the program file', () => {
+    // bash splits `--explain=i` into the words --explain, =, i.
+    const script = runTracelet(['--completion', 'bash']).stdout;
+    const complete = (words: string) => spawnSync('bash', ['-c', `${script}
+      COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _tracelet; printf '%s\\n' "\${COMPREPLY[@]}"`],
+    { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(complete('tracelet --explain =')).toEqual(['bpf', 'ir']);
+    expect(complete('tracelet --explain = i')).toEqual(['ir']);
+    expect(complete('tracelet --explain examples/exec')).toEqual(['examples/execsnoop.bt']);
+  });
+
   it('zsh: a valid completion function naming every option', () => {
     const script = runTracelet(['--completion', 'zsh']).stdout;
     expect(script.startsWith('#compdef tracelet\n')).toBe(true);

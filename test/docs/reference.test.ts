@@ -1,12 +1,15 @@
 // docs/reference.md against the tables: a heading for every builtin variable, function and
 // provider, and none for something the tables do not have. A heading may name several entries,
-// separated by ', ' (`### arg0, arg1, ...`).
+// separated by ', ' (`### arg0, arg1, ...`). The file is written from the tables by
+// scripts/reference.ts, and must be what it writes now.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_VARIABLE_NAMES } from '../../src/model/builtins.js';
+import { FUNCTION_NAMES } from '../../src/model/functions.js';
 import { PROVIDER_LIST } from '../../src/model/providers.js';
+import { REFERENCE_FILE, reference } from '../../scripts/reference.js';
 
-const DOC = readFileSync(new URL('../../docs/reference.md', import.meta.url), 'utf8');
+const DOC = readFileSync(REFERENCE_FILE, 'utf8');
 
 /** The names in the `### ` headings of a `## ` section, in order. */
 function headingNames(section: string): string[] {
@@ -27,7 +30,15 @@ describe('docs/reference.md', () => {
     expect(sorted(headingNames('Builtin variables'))).toEqual(sorted(BUILTIN_VARIABLE_NAMES));
   });
 
+  it('has one heading per function', () => {
+    expect(sorted(headingNames('Functions'))).toEqual(sorted(FUNCTION_NAMES));
+  });
+
   it('has one heading per probe type', () => {
     expect(sorted(headingNames('Probe types'))).toEqual(sorted(PROVIDER_LIST));
+  });
+
+  it('is what scripts/reference.ts writes from the tables', () => {
+    expect(DOC, 'docs/reference.md is out of date: run npx tsx scripts/reference.ts').toBe(reference());
   });
 });

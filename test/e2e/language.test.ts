@@ -38,7 +38,11 @@ describe('language', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^stdin:3:\d+: error: the kernel's BPF verifier rejected the code of this statement \(BEGIN\)\n  while/);
-    expect(r.stderr).toContain('hint: run with --emit-llvm');
+    expect(r.stderr).toContain('hint: run with --explain');
+    // The --explain view of the refused statement: its line, then its instructions.
+    expect(r.stderr).toMatch(/\nthe code of this statement:\ntl_begin_0: BEGIN .*\n {4}3 \| @x\[\$i\] = 1\n( +\d+: .*\n)+/);
+    expect(r.stderr).toMatch(/ = map\[@x\]\n/);
+    expect(r.stderr).toContain('\nthe verifier said:\n');
   });
 
   it('resolves constants from script enums, #included headers and kernel BTF', () => {

@@ -13,11 +13,16 @@ export interface RunResult {
 }
 
 /** Runs tracelet to completion (it must end by itself, e.g. with exit()). */
-export function runTracelet(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
+export function runTracelet(
+  args: readonly string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): RunResult {
   const r = spawnSync(BIN, args, {
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 30_000,
     env: { ...process.env, ...options.env },
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
   });
   return { stdout: r.stdout, stderr: r.stderr, code: r.status, signal: r.signal };
 }

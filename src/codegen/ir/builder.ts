@@ -61,8 +61,13 @@ export class DebugInfo {
   private readonly long: number;
   private readonly voidPointer: number;
 
-  constructor(fileName: string) {
-    this.file = this.node(`!DIFile(filename: ${JSON.stringify(fileName)}, directory: "/")`);
+  /**
+   * `source`, when given, is embedded in the file's metadata: LLVM copies its lines into BTF
+   * line_info, so `bpftool prog dump xlated` and verifier logs show the script's own text.
+   */
+  constructor(fileName: string, source?: string) {
+    const text = source === undefined ? '' : `, source: "${metadataString(source)}"`;
+    this.file = this.node(`!DIFile(filename: ${JSON.stringify(fileName)}, directory: "/"${text})`);
     this.unit = this.node(`distinct !DICompileUnit(language: DW_LANG_C99, file: !${this.file}, producer: "tracelet", isOptimized: true, runtimeVersion: 0, emissionKind: FullDebug)`);
     this.long = this.node('!DIBasicType(name: "long", size: 64, encoding: DW_ATE_signed)');
     this.voidPointer = this.node('!DIDerivedType(tag: DW_TAG_pointer_type, baseType: null, size: 64)');
@@ -137,6 +142,15 @@ export class DebugInfo {
       `!${flags + 1} = !{i32 2, !"Debug Info Version", i32 3}`,
     ].join('\n');
   }
+}
+
+/** A string as LLVM metadata spells it: printable ASCII but `"` and `\`, the rest as \XX bytes. */
+function metadataString(text: string): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) {
+    out += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 export class Label {

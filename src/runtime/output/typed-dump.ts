@@ -7,7 +7,7 @@
 // byte. Maps this does not cover (other
 // aggregations, key types other than integers and strings, values beyond 2^53, print() with top
 // or div) take the general path.
-import type { MapSpec } from '../../model/program.js';
+import { isPerCpu, type MapSpec } from '../../model/program.js';
 import { bytesToString } from '../../model/strings.js';
 import { alignUp, tupleLayout, type Type } from '../../model/types.js';
 import { cxxSort, jsonEscape, keyElementTypes } from './values.js';
@@ -33,7 +33,7 @@ function typedEntries(spec: MapSpec, raw: RawDump): TypedEntries | undefined {
   if (types.length === 0 || !types.every((t) => t.kind === 'int' || t.kind === 'string')) return undefined;
   // count is printed as a uint64, sum as its value type says (signed unless said otherwise).
   const unsigned = spec.kind === 'count' || (spec.valueType.kind === 'aggregation' || spec.valueType.kind === 'int' ? !spec.valueType.signed : false);
-  const perCpu = spec.bpfType.startsWith('percpu') ? raw.cpus : 1;
+  const perCpu = isPerCpu(spec.bpfType) ? raw.cpus : 1;
   const slot = alignUp(spec.valueSize, 8);
   const stride = perCpu === 1 ? spec.valueSize : slot * perCpu;
   const values = new Float64Array(raw.count);

@@ -1,0 +1,63 @@
+// Writes docs/reference.md from the tables in src/model: every builtin variable, function and probe
+// type, one heading each, so the reference cannot drift from what the compiler knows
+// (test/docs/reference.test.ts checks that the file is what this writes).
+//
+//   npx tsx scripts/reference.ts
+
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BUILTIN_VARIABLES } from '../src/model/builtins.js';
+import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, type BuiltinFunction } from '../src/model/functions.js';
+import { PROVIDER_LIST, providerRecord } from '../src/model/providers.js';
+
+export const REFERENCE_FILE = fileURLToPath(new URL('../docs/reference.md', import.meta.url));
+
+const code = (s: string): string => `\`${s}\``;
+
+/** A `## ` section: one `### ` heading and its paragraphs per entry. */
+function section(title: string, entries: readonly { heading: string; paragraphs: readonly string[] }[]): string {
+  return `## ${title}\n${entries.map((e) => `\n### ${e.heading}\n\n${e.paragraphs.join('\n\n')}\n`).join('')}`;
+}
+
+function functionParagraphs(f: BuiltinFunction): string[] {
+  return [
+    `${f.signature.split(' or ').map(code).join(' or ')} returns ${f.returns}. ${f.doc}`,
+    ...(f.unsafe ? ['Unsafe: refused without `--unsafe`.'] : []),
+    ...(f.providers ? [`Only in ${f.providers.join(', ')} probes.`] : []),
+    ...(f.differs ? [`Unlike bpftrace 0.17: ${f.differs}`] : []),
+  ];
+}
+
+/** Syntax of newer bpftrace that has no table of its own: one entry each. */
+const LANGUAGE: readonly { heading: string; paragraphs: readonly string[] }[] = [
+  { heading: 'let @map = type(max_entries)', paragraphs: ['Before the probes (0.22+): the kernel map type of `@map` — `hash`, `lruhash` (evicts the least recently used keys when full), `percpuhash`, `percpulruhash` (for aggregations) — and its max entries.'] },
+  { heading: 'p.field', paragraphs: ['`.` on a pointer to a struct dereferences it, as `->` does: `curtask.real_parent.pid` (0.2x).'] },
+  { heading: '(int8[8])x, (uint64)$bytes', paragraphs: ['Casts between an integer and an integer array of the same size (the same bytes, little-endian); `(uint8[])x` takes the length from the value\'s size. Such arrays index on the stack (`$a[$i]`, 0 past the end) and print as `[1,2,3]`.'] },
+  { heading: '$s[i]', paragraphs: ['A byte of a string, with any integer index; 0 past its end (0.25).'] },
+  { heading: 'if $x { }', paragraphs: ['`if`, `while` and `unroll` take a one-operand condition without parentheses (0.24+).'] },
+  { heading: 'return', paragraphs: ['Ends the probe from anywhere in it: in `if`, `while`, macros, and `for` loops over a map or a range (their bodies are callbacks: the loop stops, then the probe returns).'] },
+  { heading: 'name()', paragraphs: ['Any builtin variable may be written as a call without arguments: `pid()`, `ncpus()` (0.24+ defines builtins as macros).'] },
+  { heading: 'test:, bench:, tseries(), build_id', paragraphs: ['Not supported yet: `test:`/`bench:` probes (0.25\'s `--test`/`--bench`), `tseries()` (0.26) and the `build_id` stack mode (0.26) are refused by name with a hint, not as unknown.'] },
+];
+
+/** The text of docs/reference.md. */
+export function reference(): string {
+  const variables = Object.values(BUILTIN_VARIABLES).map((v) => ({ heading: v.names.join(', '), paragraphs: [v.doc] }));
+  const functions = FUNCTION_NAMES.map((name) => ({ heading: name, paragraphs: functionParagraphs(BUILTIN_FUNCTIONS[name]) }));
+  const providers = PROVIDER_LIST.map((p) => {
+    const r = providerRecord(p);
+    const aliases = r.aliases.length ? ` (also written ${r.aliases.map(code).join(', ')})` : '';
+    return { heading: p, paragraphs: [`${code(r.syntax)}${aliases}: ${r.doc}`] };
+  });
+  return [
+    '# tracelet reference\n',
+    'Every builtin variable, function and probe type, one heading each, written from the tables in `src/model` ' +
+      'by `scripts/reference.ts` (`test/docs/reference.test.ts` checks that it is up to date).\n',
+    section('Builtin variables', variables),
+    section('Functions', functions),
+    section('Probe types', providers),
+    section('Language of bpftrace 0.2x', LANGUAGE),
+  ].join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) writeFileSync(REFERENCE_FILE, reference());

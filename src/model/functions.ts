@@ -1,0 +1,139 @@
+// The built-in functions: one record each (as ply's `struct func`): name, argument counts, --unsafe,
+// aggregation, probe types and docs. The checker reads the records (Checker.call: unknown names,
+// arity, --unsafe) and keys each function's type rule by its name (FUNCTION_CHECKS in
+// typecheck/functions-check.ts, `satisfies Record<FunctionName, ...>`), so a new record is refused
+// until it has a rule. docs/reference.md is made from the records (scripts/reference.ts).
+// Codegen still dispatches on the call's name (ProbeGenerator.call/valueFunction).
+import type { ProbeProvider } from './ast.js';
+
+export interface BuiltinFunction {
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  /** How it is called, for the docs: `lhist(int n, int min, int max, int step)`. */
+  readonly signature: string;
+  /** What it returns (its type rule, in words), for the docs. */
+  readonly returns: string;
+  /** One line for the docs. */
+  readonly doc: string;
+  /** Refused without --unsafe (as bpftrace). */
+  readonly unsafe?: boolean;
+  /** Valid only as the value of a map assignment (`@m = count()`). */
+  readonly aggregation?: boolean;
+  /** Probe types it can be used in; undefined: every one. */
+  readonly providers?: readonly ProbeProvider[];
+  /** How it differs from bpftrace 0.17, where it does. */
+  readonly differs?: string;
+}
+
+const PT_REGS_PROVIDERS: readonly ProbeProvider[] = [
+  'kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'profile', 'interval', 'software', 'hardware',
+];
+const SIGNAL_PROVIDERS: readonly ProbeProvider[] = [
+  'kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'profile', 'tracepoint', 'rawtracepoint', 'kfunc',
+  'kretfunc', 'software', 'hardware',
+];
+
+const fn = (minArgs: number, maxArgs: number, signature: string, returns: string, doc: string,
+  more: Partial<BuiltinFunction> = {}): BuiltinFunction => ({ minArgs, maxArgs, signature, returns, doc, ...more });
+
+const aggregation = (args: number, signature: string, doc: string): BuiltinFunction =>
+  fn(args, args, signature, 'an aggregation (only as `@map = ...`)', doc, { aggregation: true });
+
+const TABLE = {
+  count: aggregation(0, 'count()', 'Counts the times it runs.'),
+  sum: aggregation(1, 'sum(int n)', 'Sums n.'),
+  avg: aggregation(1, 'avg(int n)', 'Averages n (printed as an integer).'),
+  min: aggregation(1, 'min(int n)', 'Keeps the smallest n.'),
+  max: aggregation(1, 'max(int n)', 'Keeps the largest n.'),
+  stats: aggregation(1, 'stats(int n)', 'Count, average and total of n.'),
+  hist: aggregation(1, 'hist(int n)', 'Power-of-two histogram of n.'),
+  lhist: aggregation(4, 'lhist(int n, int min, int max, int step)',
+    'Linear histogram of n from min to max in buckets of step (constants, at most 1000 buckets).'),
+  printf: fn(1, Infinity, 'printf(fmt, ...)', 'nothing',
+    'Prints its arguments formatted as C\'s printf (fmt a string literal; %r prints a buf()).'),
+  print: fn(1, 3, 'print(@map [, int top [, int div]]) or print(value)', 'nothing',
+    'Prints a map (its top entries, values divided by div) or a single value.'),
+  time: fn(0, 1, 'time([fmt])', 'nothing', 'Prints the current time with strftime format fmt (default "%H:%M:%S\\n").'),
+  clear: fn(1, 1, 'clear(@map)', 'nothing', 'Deletes every entry of a map.'),
+  zero: fn(1, 1, 'zero(@map)', 'nothing', 'Sets every value of a map to zero.'),
+  delete: fn(1, 2, 'delete(@map[key]) or delete(@map, key)', 'nothing', 'Deletes one entry of a map.',
+    { differs: '`delete(@map, key)` is newer bpftrace\'s spelling; 0.17 accepts only `delete(@map[key])`.' }),
+  exit: fn(0, 0, 'exit()', 'nothing', 'Stops tracing: END runs and the maps are printed.'),
+  str: fn(1, 2, 'str(char *s [, int n])', 'string',
+    'Reads a NUL-terminated string (at most n characters, and BPFTRACE_STRLEN bytes).', {
+      differs: 'str() of a string (a literal, `str($1)`) cuts it to n characters and `str(p, $N)` works; 0.17 rejects both.',
+    }),
+  buf: fn(1, 2, 'buf(void *p [, int length])', 'buffer',
+    'Reads length bytes (the array\'s size when p is an array), printed as hex escapes with %r.'),
+  join: fn(1, 2, 'join(char **argv [, separator])', 'nothing',
+    'Prints the strings of a NULL-terminated array (at most 16), separated by separator (" ").'),
+  ksym: fn(1, 1, 'ksym(addr)', 'ksym (printed as the kernel symbol)', 'The kernel symbol at an address.'),
+  usym: fn(1, 1, 'usym(addr)', 'usym (printed as the symbol)', 'The symbol at an address of the current process.'),
+  kaddr: fn(1, 1, 'kaddr("name")', 'uint64', 'The address of a kernel symbol, resolved at compile time.'),
+  uaddr: fn(1, 1, 'uaddr("name")', 'pointer to user memory',
+    'The address of a data symbol of the traced binary, resolved at compile time.',
+    { providers: ['uprobe', 'uretprobe', 'usdt'] }),
+  reg: fn(1, 1, 'reg("name")', 'uint64', 'The value of a register of the probe\'s pt_regs (x86-64 names).',
+    { providers: PT_REGS_PROVIDERS }),
+  ntop: fn(1, 2, 'ntop([int af,] addr)', 'inet (printed as the address)',
+    'Formats an IPv4 (integer or 4 bytes) or IPv6 (16 bytes) address.'),
+  pton: fn(1, 1, 'pton("address")', 'uint8[4] or uint8[16]', 'The bytes of an IPv4 or IPv6 address literal.'),
+  macaddr: fn(1, 1, 'macaddr(addr)', 'string', 'Formats the 6 bytes of a MAC address as "AA:BB:CC:DD:EE:FF".', {
+    differs: 'In `-f json` it is a JSON string; 0.17 prints it bare (invalid JSON).',
+  }),
+  cgroupid: fn(1, 1, 'cgroupid("path")', 'uint64', 'The id of a cgroup v2 directory, resolved at compile time.'),
+  path: fn(1, 1, 'path(struct path *p)', 'string', 'The full path of a struct path.', {
+    providers: ['kfunc', 'kretfunc', 'iter'],
+    differs: 'Needs BPF tracing programs, which this kernel lacks: refused at compile time.',
+  }),
+  system: fn(1, Infinity, 'system(fmt, ...)', 'nothing', 'Runs a shell command, formatted as printf.', { unsafe: true }),
+  cat: fn(1, Infinity, 'cat(fmt, ...)', 'nothing', 'Prints the contents of a file, its name formatted as printf.'),
+  signal: fn(1, 1, 'signal(sig)', 'nothing', 'Sends a signal (a name such as "SIGKILL" or a number) to the current task.',
+    { unsafe: true, providers: SIGNAL_PROVIDERS }),
+  bswap: fn(1, 1, 'bswap(int n)', 'n\'s type', 'Reverses the bytes of an integer at its own width.'),
+  uptr: fn(1, 1, 'uptr(p)', 'pointer to user memory', 'Marks a pointer (or address) as pointing into user memory.'),
+  kptr: fn(1, 1, 'kptr(p)', 'pointer to kernel memory', 'Marks a pointer (or address) as pointing into kernel memory.'),
+  strerror: fn(1, 1, 'strerror(int errno)', 'strerror (printed as the message)', 'The message of an errno value.'),
+  strncmp: fn(3, 3, 'strncmp(a, b, int n)', 'uint64', 'Compares two strings up to n characters: 0 when equal.'),
+  strcontains: fn(2, 2, 'strcontains(haystack, needle)', 'uint64', '1 when needle occurs in haystack, else 0.'),
+  strftime: fn(2, 2, 'strftime(fmt, int nsecs)', 'timestamp (printed formatted)',
+    'Formats a time since boot (nsecs, as from `nsecs`) as a wall-clock time with a strftime format.'),
+  kstack: fn(0, 2, 'kstack([mode,] [int depth])', 'kstack (printed as the frames)',
+    'The kernel stack, at most depth frames (127), printed in mode bpftrace, perf or raw.',
+    { differs: 'The raw mode is newer bpftrace\'s; 0.17 has bpftrace and perf.' }),
+  ustack: fn(0, 2, 'ustack([mode,] [int depth])', 'ustack (printed as the frames)',
+    'The user stack, at most depth frames (127), printed in mode bpftrace, perf or raw.',
+    { differs: 'The raw mode is newer bpftrace\'s; 0.17 has bpftrace and perf.' }),
+  has_key: fn(2, 2, 'has_key(@map, key)', 'uint64 (1 or 0)', 'Whether `@map[key]` exists (a tuple key as `(1, "a")`); not for maps without keys or hist()/lhist() maps.',
+    { differs: 'Newer bpftrace\'s (0.22+); it prints 1/0 where 0.26 prints true/false.' }),
+  nsecs: fn(0, 1, 'nsecs([monotonic|boot|tai|sw_tai])', 'uint64', 'Nanoseconds of the clock named; bare `nsecs` is monotonic (as 0.17; 0.26 makes it boot); sw_tai reads the TAI clock here.',
+    { differs: 'Newer bpftrace\'s (0.24+).' }),
+  pid: fn(0, 1, 'pid([curr_ns|init])', 'uint64', 'The process id in tracelet\'s pid namespace (curr_ns; 0 for a task outside it) or the initial one (init, as bare `pid`).',
+    { differs: 'Newer bpftrace\'s (0.24+); bare `pid` stays 0.17\'s (init) where 0.26 makes it curr_ns.' }),
+  tid: fn(0, 1, 'tid([curr_ns|init])', 'uint64', 'The thread id in tracelet\'s pid namespace (curr_ns) or the initial one (init, as bare `tid`).',
+    { differs: 'Newer bpftrace\'s (0.24+); bare `tid` stays 0.17\'s (init).' }),
+  comm: fn(0, 1, 'comm([pid])', 'string', 'The name of another process: refused here (E_UNAVAILABLE), as bpftrace 0.26 needs the bpf_task_from_pid kfunc, which only fentry probes may call. Bare `comm` is the current task\'s.',
+    { differs: 'Newer bpftrace\'s (0.26).' }),
+  override: fn(1, 1, 'override(int rc)', 'nothing', 'Overrides the return value of the probed kernel function.', {
+    unsafe: true,
+    providers: ['kprobe'],
+    differs: 'Needs kprobes, which this kernel lacks: refused at compile time.',
+  }),
+} satisfies Record<string, BuiltinFunction>;
+
+export type FunctionName = keyof typeof TABLE;
+export const BUILTIN_FUNCTIONS: Readonly<Record<FunctionName, BuiltinFunction>> = TABLE;
+
+/** Every function's name, in table order. */
+export const FUNCTION_NAMES = Object.keys(BUILTIN_FUNCTIONS) as readonly FunctionName[];
+
+/** The record key of a function's name, or undefined for a name that is no function. */
+export function functionNamed(name: string): FunctionName | undefined {
+  return Object.hasOwn(BUILTIN_FUNCTIONS, name) ? name as FunctionName : undefined;
+}
+
+/** Whether `name` is an aggregation (count, hist...), valid only as `@map = name(...)`. */
+export function isAggregation(name: string): boolean {
+  const key = functionNamed(name);
+  return key !== undefined && BUILTIN_FUNCTIONS[key].aggregation === true;
+}

@@ -1,0 +1,133 @@
+// Builtins of bpftrace 0.2x (issue 14) end to end on the real kernel, each checked against what
+// the kernel or the process itself knows.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runTracelet } from '../helpers/run.js';
+
+const SOURCE = fileURLToPath(new URL('../fixtures/workloads/naps.c', import.meta.url));
+let dir: string;
+/** Sleeps with nanosleep and clock_nanosleep, calls nap_inspect (a uprobe target) in between. */
+let naps: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tl-builtins-'));
+  naps = join(dir, 'naps');
+  execFileSync('gcc', ['-O0', '-o', naps, SOURCE]);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** CPUs this machine can have, from /sys/devices/system/cpu/possible (`0-3` → 4). */
+function possibleCpus(): number {
+  const ranges = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',');
+  return Math.max(...ranges.map((r) => Number(r.split('-').at(-1)) + 1));
+}
+
+describe('newer builtin variables', () => {
+  it('ncpus is the number of possible CPUs', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d\\n", ncpus); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`Attaching 1 probe...\n${possibleCpus()}\n\n\n`);
+  });
+
+  it('jiffies is the kernel\'s jiffies_64, as /proc/timer_list shows it before and after', () => {
+    const kernelJiffies = () => BigInt(/^jiffies: (\d+)$/m.exec(readFileSync('/proc/timer_list', 'utf8'))![1]!);
+    const before = kernelJiffies();
+    const r = runTracelet(['-e', 'BEGIN { print(jiffies); exit(); }']);
+    const after = kernelJiffies();
+    expect(r.stderr).toBe('');
+    const value = BigInt(r.stdout.split('\n')[1]!);
+    expect(value >= before && value <= after).toBe(true);
+  });
+
+  it('usermode is read from the interrupted registers: 1 in a uprobe, 0 at a context switch', () => {
+    const r = runTracelet(['-e', `uprobe:${naps}:nap_inspect { @user[usermode] = count(); }
+      software:context-switches:1 /pid == cpid/ { @switch[usermode] = count(); }
+      END { printf("%d %d %d\\n", has_key(@user, 1), has_key(@switch, 0), has_key(@switch, 1)); clear(@user); clear(@switch); }`, '-c', naps]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 3 probes...\n1 1 0\n\n\n\n\n');
+  });
+
+  it('usermode is refused where the context has no registers', () => {
+    const r = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_getpid { print(usermode); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stdin:1:46: error: 'usermode' is not available in tracepoint probes\n");
+  });
+});
+
+describe('newer functions', () => {
+  it('has_key(@m, k) says whether a key exists, for single and tuple keys', () => {
+    const r = runTracelet(['-e', 'BEGIN { @m[1] = 1; @t[1, "a"] = count();\n'
+      + 'printf("%d %d %d %d\\n", has_key(@m, 1), has_key(@m, 2), has_key(@t, (1, "a")), has_key(@t, (2, "a")));\n'
+      + 'if (!has_key(@m, 3)) { printf("no 3\\n"); } clear(@m); clear(@t); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n1 0 1 0\nno 3\n\n\n\n\n');
+  });
+
+  it('has_key() refuses a map without keys, a key of another type and a hist() map', () => {
+    const r = runTracelet(['-e', 'BEGIN { @s = 1; @h[1] = hist(1); has_key(@s, 1); has_key(@h, 1); has_key(@s[1], 1); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdin:1:42: error: @s is used without a key elsewhere, but with a key here\n');
+    expect(r.stderr).toContain('stdin:1:58: error: has_key() of a hist() map is not supported\n');
+    expect(r.stderr).toContain('stdin:1:74: error: has_key() takes a map and a key\n');
+  });
+});
+
+describe('builtins with a mode', () => {
+  it('nsecs(clock) reads the clock named; bare nsecs stays monotonic (0.17), pid() is pid', () => {
+    const monotonicBefore = process.hrtime.bigint();
+    const realBefore = BigInt(Date.now()) * 1_000_000n;
+    const r = spawnSync(BIN, ['-e', 'BEGIN { print((nsecs, nsecs(monotonic), nsecs(boot), nsecs(tai), nsecs(sw_tai), nsecs(), pid(), pid == pid(init), tid(init) == tid)); exit(); }'], { encoding: 'utf8' });
+    const monotonicAfter = process.hrtime.bigint();
+    const realAfter = BigInt(Date.now() + 1) * 1_000_000n;
+    expect(r.stderr).toBe('');
+    const [bare, monotonic, boot, tai, swTai, call, pidCall, pidInit, tidInit] = r.stdout.split('\n')[1]!.slice(1, -1).split(', ').map(BigInt) as bigint[];
+    for (const t of [bare!, monotonic!, call!]) expect(t >= monotonicBefore && t <= monotonicAfter).toBe(true);
+    expect(boot! >= monotonic!).toBe(true);
+    // TAI is UTC plus the kernel's TAI offset (0 until NTP sets it, 37 s today).
+    for (const t of [tai!, swTai!]) expect(t >= realBefore && t <= realAfter + 37_000_000_000n).toBe(true);
+    expect([pidCall, pidInit, tidInit]).toEqual([BigInt(r.pid), 1n, 1n]);
+  });
+
+  it('pid(curr_ns) and tid(curr_ns) are the ids in tracelet\'s pid namespace, pid(init) those of the initial one', () => {
+    // tracelet in a pid namespace of its own, as in a container.
+    const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', BIN, '-e',
+      'tracepoint:syscalls:sys_exit_execve /comm == "grep"/ { printf("%d %d %d %d\\n", pid(curr_ns), tid(curr_ns), cpid, pid(init) == pid); }',
+      '-c', '/usr/bin/grep NSpid /proc/self/status'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const [, ids, nspid] = r.stdout.split('\n');
+    const inner = /^NSpid:\t(\d+)$/.exec(nspid!)![1];
+    expect(ids).toBe(`${inner} ${inner} ${inner} 1`);
+  });
+
+  it('refuses an unknown mode and comm(pid), with a hint', () => {
+    const r = runTracelet(['-e', 'BEGIN { pid(foo); nsecs(1); comm(1); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stdin:1:13: error: pid() takes one of init, curr_ns\nBEGIN { pid(foo); nsecs(1); comm(1); }\n            ^~~\nhint: e.g. pid(curr_ns)\n'
+      + 'stdin:1:25: error: nsecs() takes one of monotonic, boot, tai, sw_tai\nBEGIN { pid(foo); nsecs(1); comm(1); }\n                        ^\nhint: e.g. nsecs(boot)\n'
+      + 'stdin:1:29: error: comm(pid) is not supported on this kernel\nBEGIN { pid(foo); nsecs(1); comm(1); }\n                            ^~~~~~~\n'
+      + 'hint: it needs fentry probes (the bpf_task_from_pid kfunc), as in bpftrace 0.26; record comm by pid where that process runs: @comm[pid] = comm\n');
+  });
+});
+
+describe('print() of structs', () => {
+  it('prints a struct read through a pointer field by field, as bpftrace', () => {
+    const r = runTracelet(['-e', `struct nap { long id; int count; char name[8]; };
+      uprobe:${naps}:nap_inspect { print(*(struct nap *)arg0); $n = *(struct nap *)arg0; print($n); @n = $n; }`, '-c', naps]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n{ .id = 4242, .count = 7, .name = dozy }\n{ .id = 4242, .count = 7, .name = dozy }\n\n\n'
+      + '@n: { .id = 4242, .count = 7, .name = dozy }\n');
+  });
+
+  it("refuses a tracepoint's args, with a hint", () => {
+    const r = runTracelet(['-e', 'tracepoint:sched:sched_switch { print(args); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stdin:1:39: error: print() of a tracepoint's args is not supported\n");
+  });
+});
