@@ -76,7 +76,10 @@ export async function benchStacks(helpers: Helpers, reps: number, log: (s: strin
         } finally {
           stopWorkloads(work);
         }
-        log(`    ${tracer}: ${(r.totalMs / 1000).toFixed(1)} s, exit→printed ${(r.lastOutputMs - r.markerMs).toFixed(0)} ms, CPU ${r.cpuMs} ms, RSS ${(r.rssKb / 1024).toFixed(0)} MiB`);
+        const keys = r.stdout.split('\n').filter((l) => l.startsWith('@[')).length;
+        const frames = r.stdout.split('\n').filter((l) => /^ +\S/.test(l)).length;
+        log(`    ${tracer}: ${(r.totalMs / 1000).toFixed(1)} s, exit→printed ${(r.lastOutputMs - r.markerMs).toFixed(0)} ms, CPU ${r.cpuMs} ms, `
+          + `RSS ${(r.rssKb / 1024).toFixed(1)} MiB, ${keys} keys, ${frames} frames`);
         if (r.code !== 0 || Number.isNaN(r.markerMs)) {
           row.failures.push(`${tracer}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
           continue;
@@ -86,8 +89,8 @@ export async function benchStacks(helpers: Helpers, reps: number, log: (s: strin
         v.cpuMs.push(r.cpuMs);
         v.rssMb.push(r.rssKb / 1024);
         v.exitToPrintedMs.push(r.lastOutputMs - r.markerMs);
-        v.keys.push(r.stdout.split('\n').filter((l) => l.startsWith('@[')).length);
-        v.frames.push(r.stdout.split('\n').filter((l) => /^ +\S/.test(l)).length);
+        v.keys.push(keys);
+        v.frames.push(frames);
       }
     }
     const s = (t: TracerName, m: Metric) => summarize(row.values[t][m]);

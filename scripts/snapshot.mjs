@@ -11,12 +11,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // V8 refuses a snapshot run with other flags: this is the stack bin/tracelet gives Node (3/4 of the
 // 256 MiB soft limit it sets, in KiB).
 const stackFlag = `--stack-size=${(262144 * 3) / 4}`;
-execFileSync(process.execPath, ['--no-warnings', stackFlag, '--snapshot-blob', 'dist/bundle/tracelet.blob', '--build-snapshot', 'dist/bundle/snapshot.cjs'], {
+// A young generation of 1 MiB semi-spaces (Node's default grows them to 16 MiB): printing
+// thousands of stacks makes short-lived strings quickly, and the large default let the heap grow
+// by ~30 MiB of garbage (bench/RESULTS.md "Stacks", peak RSS). bin/tracelet gives the same flag.
+const heapFlag = '--max-semi-space-size=1';
+execFileSync(process.execPath, ['--no-warnings', stackFlag, heapFlag, '--snapshot-blob', 'dist/bundle/tracelet.blob', '--build-snapshot', 'dist/bundle/snapshot.cjs'], {
   cwd: root,
   stdio: 'inherit',
 });
 // A snapshot loads only into the Node binary that made it, with the same flags: bin/tracelet
 // compares this stamp of that binary (size and mtime, as `stat -c %s:%Y` prints them) and of the
-// stack flag with the node it finds and the flag it would give.
+// stack and heap flags with the node it finds and the flags it would give.
 const node = statSync(realpathSync(process.execPath));
-writeFileSync(`${root}/dist/bundle/tracelet.blob.node`, `${node.size}:${Math.floor(node.mtimeMs / 1000)} ${stackFlag}\n`);
+writeFileSync(`${root}/dist/bundle/tracelet.blob.node`, `${node.size}:${Math.floor(node.mtimeMs / 1000)} ${stackFlag} ${heapFlag}\n`);

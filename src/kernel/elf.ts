@@ -2,7 +2,7 @@
 // virtual address → file offset conversion through PT_LOAD segments, the GNU build-id, and
 // `.note.stapsdt` USDT notes. Reads only the byte ranges it needs; parsed files are cached per
 // path, keyed by (device, inode, size, mtime).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import type { ElfSymbol, UsdtProbe } from './kernel-info.js';
 
 export class ElfError extends Error {}
@@ -40,7 +40,8 @@ export interface UsdtNote extends UsdtProbe {
 export interface SymbolEntries {
   readonly starts: Float64Array;
   readonly sizes: Float64Array;
-  name(i: number): string;
+  /** undefined when the path now holds another file. */
+  name(i: number): string | undefined;
 }
 
 export const SHT_SYMTAB = 2;
@@ -81,6 +82,79 @@ function readAt(fd: number, offset: bigint | number, length: number): Buffer {
     done += n;
   }
   return done === length ? buf : buf.subarray(0, done);
+}
+
+/** Reads up to `length` bytes at `offset` into the start of `buf`; returns how many it read. */
+function readInto(fd: number, buf: Buffer, length: number, offset: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, offset + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+function fileIdentity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+/** Symbol table entries read at a time by symbolEntries (96 KiB). */
+const SYMBOLS_PER_READ = 4096;
+
+/** Where names are read into (most are shorter; longer ones get a bigger buffer). */
+const nameScratch = Buffer.alloc(256);
+
+/**
+ * Keeps the entries in [from, to) of the arrays whose name is not empty (a name offset pointing
+ * at a NUL byte), checking the string table a piece at a time; returns how many were kept.
+ */
+function dropEmptyNames(fd: number, str: ElfSection, a: { starts: Float64Array; sizes: Float64Array; nameOff: Uint32Array; tableOf: Uint8Array }, from: number, to: number): number {
+  const size = Number(str.size);
+  const piece = Buffer.alloc(Math.min(size, 1 << 20));
+  const empty = new Uint8Array(to - from);
+  for (let base = 0; base < size; base += piece.length) {
+    const got = readInto(fd, piece, Math.min(piece.length, size - base), Number(str.offset) + base);
+    for (let i = from; i < to; i++) {
+      const at = a.nameOff[i]! - base;
+      if (at >= 0 && at < got && piece[at] === 0) empty[i - from] = 1;
+    }
+  }
+  let kept = from;
+  for (let i = from; i < to; i++) {
+    if (empty[i - from]) continue;
+    a.starts[kept] = a.starts[i]!;
+    a.sizes[kept] = a.sizes[i]!;
+    a.nameOff[kept] = a.nameOff[i]!;
+    a.tableOf[kept] = a.tableOf[i]!;
+    kept++;
+  }
+  return kept - from;
+}
+
+/**
+ * Files open for reading symbol names: kept open while a batch of stacks is named (one synchronous
+ * print), a few at a time, and all closed on the next turn of the event loop.
+ */
+const nameFds = new Map<ElfFile, number | undefined>();
+const MAX_NAME_FDS = 16;
+
+function openNames(elf: ElfFile): number | undefined {
+  if (nameFds.has(elf)) return nameFds.get(elf);
+  if (nameFds.size === 0) setImmediate(closeNames).unref();
+  if (nameFds.size >= MAX_NAME_FDS) {
+    const [oldest, fd] = nameFds.entries().next().value!;
+    nameFds.delete(oldest);
+    if (fd !== undefined) closeSync(fd);
+  }
+  const fd = elf.openForNames();
+  nameFds.set(elf, fd);
+  return fd;
+}
+
+function closeNames(): void {
+  for (const fd of nameFds.values()) if (fd !== undefined) closeSync(fd);
+  nameFds.clear();
 }
 
 function cstr(buf: Buffer, off: number): string {
@@ -172,12 +246,13 @@ export class ElfFile {
   /** Opens (or returns the cached parse of) an ELF file. Throws ElfError / fs errors. */
   static open(path: string): ElfFile {
     const st = statSync(path, { bigint: true });
-    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    const key = fileIdentity(st);
     const hit = ElfFile.cache.get(path);
     if (hit && hit.key === key) return hit.elf;
     const fd = openSync(path, 'r');
     try {
       const elf = new ElfFile(path, fd);
+      elf.identity = key;
       ElfFile.cache.set(path, { key, elf });
       return elf;
     } finally {
@@ -358,54 +433,100 @@ export class ElfFile {
 
   /**
    * Every symbol bcc lists for symbolization (bpftrace 0.17 asks for all types): .symtab and
-   * .dynsym entries in section-header order, with a name and a non-zero value. Names are decoded
-   * on demand (`name(i)`), so a table of 100k symbols costs a few typed arrays.
+   * .dynsym entries in section-header order, with a name and a non-zero value. The tables are read
+   * piece by piece and not kept: a symbol costs 21 bytes of typed arrays, and its name is read
+   * from the file when asked for (`name(i)`), so the node binary's 185k symbols take 4 MB, not the
+   * 17 MB of its symbol and string tables. Each call reads the file again (the caller keeps what
+   * it built).
    */
   symbolEntries(): SymbolEntries {
-    if (this.entriesCache) return this.entriesCache;
-    const tables: { data: Buffer; strs: Buffer }[] = [];
-    this.withFd((fd) => {
-      for (const sec of this.sections) {
-        if ((sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) || sec.size === 0n || Number(sec.entsize || 24n) !== 24) continue;
-        const strSec = this.sections[sec.link];
-        if (strSec) tables.push({ data: this.tableData(fd, sec), strs: this.tableData(fd, strSec) });
-      }
-    });
-    const total = tables.reduce((a, t) => a + Math.floor(t.data.length / 24), 0);
+    const tables: { sym: ElfSection; str: ElfSection }[] = [];
+    for (const sec of this.sections) {
+      if ((sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) || sec.size === 0n || Number(sec.entsize || 24n) !== 24) continue;
+      const str = this.sections[sec.link];
+      if (str) tables.push({ sym: sec, str });
+    }
+    const total = tables.reduce((a, t) => a + Math.floor(Number(t.sym.size) / 24), 0);
     const starts = new Float64Array(total);
     const sizes = new Float64Array(total);
     const nameOff = new Uint32Array(total);
     const tableOf = new Uint8Array(total);
     let n = 0;
-    tables.forEach(({ data, strs }, table) => {
-      const count = Math.floor(data.length / 24);
-      const w32 = new Uint32Array(data.buffer, data.byteOffset, count * 6);
-      for (let i = 0; i < count; i++) {
-        const off = w32[i * 6]!;
-        if (off >= strs.length || strs[off] === 0) continue;
-        const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
-        if (value === 0) continue;
-        starts[n] = value;
-        sizes[n] = w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000;
-        nameOff[n] = off;
-        tableOf[n] = table;
-        n++;
-      }
+    this.withFd((fd) => {
+      const chunk = Buffer.alloc(SYMBOLS_PER_READ * 24);
+      const w32 = new Uint32Array(chunk.buffer, chunk.byteOffset, SYMBOLS_PER_READ * 6);
+      tables.forEach(({ sym, str }, table) => {
+        const count = Math.floor(Number(sym.size) / 24);
+        const strSize = str.type === SHT_NOBITS ? 0 : Number(str.size);
+        const first = n;
+        for (let done = 0; done < count;) {
+          const want = Math.min(SYMBOLS_PER_READ, count - done);
+          const got = Math.floor(readInto(fd, chunk, want * 24, Number(sym.offset) + done * 24) / 24);
+          for (let i = 0; i < got; i++) {
+            const off = w32[i * 6]!;
+            // off 0 is the empty name (an ELF string table starts with a NUL byte).
+            if (off === 0 || off >= strSize) continue;
+            const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
+            if (value === 0) continue;
+            starts[n] = value;
+            sizes[n] = w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000;
+            nameOff[n] = off;
+            tableOf[n] = table;
+            n++;
+          }
+          if (got < want) break;
+          done += got;
+        }
+        n = first + dropEmptyNames(fd, str, { starts, sizes, nameOff, tableOf }, first, n);
+      });
     });
-    this.entriesCache = {
-      starts: starts.subarray(0, n),
-      sizes: sizes.subarray(0, n),
-      name: (i) => {
-        const strs = tables[tableOf[i]!]!.strs;
-        const off = nameOff[i]!;
-        const end = strs.indexOf(0, off);
-        return strs.toString('utf8', off, end < 0 ? strs.length : end);
-      },
-    };
-    return this.entriesCache;
+    return { starts: starts.slice(0, n), sizes: sizes.slice(0, n), name: this.nameReader(tables, nameOff.slice(0, n), tableOf.slice(0, n)) };
   }
 
-  private entriesCache?: SymbolEntries;
+  /**
+   * `name(i)` of symbolEntries, made here so that it keeps only the name offsets alive (a closure
+   * made there would keep that function's whole scope, starts and sizes included).
+   */
+  private nameReader(tables: readonly { str: ElfSection }[], nameOff: Uint32Array, tableOf: Uint8Array): (i: number) => string | undefined {
+    return (i) => {
+      const str = tables[tableOf[i]!]!.str;
+      return this.stringAt(Number(str.offset) + nameOff[i]!, Number(str.offset + str.size));
+    };
+  }
+
+  /** Identity of the file parsed (device, inode, size, mtime), to know it is still the same file. */
+  private identity = '';
+
+  /**
+   * The NUL-terminated string at a file offset (ending by `limit`), if the file at this path is
+   * still the one parsed. Symbol names are read this way, one by one, as stacks name them.
+   */
+  private stringAt(offset: number, limit: number): string | undefined {
+    const fd = openNames(this);
+    if (fd === undefined) return undefined;
+    let buf = nameScratch;
+    for (;;) {
+      const got = readInto(fd, buf, Math.min(buf.length, limit - offset), offset);
+      const end = buf.indexOf(0);
+      if (end >= 0 && end < got) return buf.toString('utf8', 0, end);
+      if (got < buf.length) return buf.toString('utf8', 0, got);
+      buf = Buffer.alloc(buf.length * 2);
+    }
+  }
+
+  /** An fd of the file for reading names, or undefined if the path now holds another file. */
+  openForNames(): number | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return undefined;
+    }
+    const st = fstatSync(fd, { bigint: true });
+    if (fileIdentity(st) === this.identity) return fd;
+    closeSync(fd);
+    return undefined;
+  }
 
   /** `.gnu_debuglink`: the separate debug file's name and its CRC-32. */
   debugLink(): { name: string; crc: number } | undefined {

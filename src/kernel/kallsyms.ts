@@ -28,64 +28,90 @@ for (let c = 0; c < 6; c++) {
 const KERNEL_BASE_HI = 0xffff0000;
 const KERNEL_BASE = 0xffff_0000_0000_0000n;
 
-/** A file of unknown size (procfs) in 1 MiB reads: readFileSync's small reads are 2-3x slower here. */
-export function readWhole(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(8 << 20);
-    let n = 0;
-    for (;;) {
-      if (buf.length - n < 1 << 20) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, n);
-        buf = bigger;
-      }
-      const got = readSync(fd, buf, n, 1 << 20, null);
-      if (got === 0) break;
-      n += got;
-    }
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
+/** /proc/kallsyms is read in pieces of this size (its lines are parsed as they arrive). */
+const CHUNK = 1 << 18;
+/** Names are kept in buffers of this size. */
+const PAGE = 1 << 20;
+
+/** Grows a typed array (doubling), keeping its contents. */
+function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
 }
 
 export class Kallsyms {
-  // One pass over the bytes records each symbol's address (as two 32-bit halves: kernel addresses
-  // do not fit a double) and where its name is; names and BigInts are made on demand. The symbols
-  // are those bcc's KSyms keeps (every type but data: b, d, r), so that kstack and ksym name an
-  // address as bpftrace does; `symbols` and `addressOf` list only functions (t, w).
-  private readonly buf: Buffer;
-  private readonly hi: Uint32Array;
-  private readonly lo: Uint32Array;
-  /** Byte range of the name, and of the module name (0,0 when none). */
-  private readonly nameStart: Uint32Array;
-  private readonly nameEnd: Uint32Array;
-  private readonly modEnd: Uint32Array;
+  // Per symbol: its address (relative to KERNEL_BASE: exact as a double) and where its name is in
+  // `pages`, 1 MiB buffers that hold only `name[\t[module]]\n` of each symbol kept (about half of
+  // the file's bytes; filled in turn, never copied; zeroed, so a search never matches past the
+  // names); names and BigInts are made on demand. The symbols are those bcc's KSyms keeps (every
+  // type but data: b, d, r), so that kstack and ksym name an address as bpftrace does; `symbols`
+  // and `addressOf` list only functions (t, w).
+  private readonly pages: Buffer[] = [];
+  /** Bytes used of the last page. */
+  private pageUsed = PAGE;
+  private starts: Float64Array;
+  /** page * PAGE + offset in the page. */
+  private nameAt: Uint32Array;
   /** Whether the symbol is a function (t, T, w, W). */
-  private readonly text: Uint8Array;
+  private text: Uint8Array;
+  private count = 0;
   private table?: SymbolTable;
   private symbolList?: KernelSymbol[];
 
-  constructor(text: Buffer | string) {
-    const buf = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
-    this.buf = buf;
-    let cap = 1 << 17;
-    let hi = new Uint32Array(cap);
-    let lo = new Uint32Array(cap);
-    let ns = new Uint32Array(cap);
-    let ne = new Uint32Array(cap);
-    let me = new Uint32Array(cap);
-    let tx = new Uint8Array(cap);
-    let n = 0;
+  /** Parses kallsyms text (the whole file; `read` parses the real one piece by piece). */
+  constructor(text?: Buffer | string) {
+    // Room for a typical kernel's symbols (about 120k), so that the arrays rarely grow.
+    const room = text === undefined ? 1 << 17 : 1 << 10;
+    this.starts = new Float64Array(room);
+    this.nameAt = new Uint32Array(room);
+    this.text = new Uint8Array(room);
+    if (text !== undefined) {
+      const buf = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
+      const used = this.parse(buf, buf.length);
+      if (used < buf.length) this.parse(Buffer.concat([buf.subarray(used), Buffer.from('\n')]), buf.length - used + 1);
+      this.trim();
+    }
+  }
+
+  static read(path = '/proc/kallsyms'): Kallsyms {
+    const k = new Kallsyms();
+    const fd = openSync(path, 'r');
+    try {
+      // Whole lines are parsed as they arrive; a piece's unfinished last line moves to the front.
+      const buf = Buffer.allocUnsafe(CHUNK);
+      let have = 0;
+      for (;;) {
+        const got = readSync(fd, buf, have, buf.length - have, null);
+        if (got === 0) break;
+        have += got;
+        const used = k.parse(buf, have);
+        if (used === 0 && have === buf.length) throw new Error(`${path}: line longer than ${CHUNK} bytes`);
+        buf.copy(buf, 0, used, have);
+        have -= used;
+      }
+      if (have > 0) {
+        buf[have] = 0x0a;
+        k.parse(buf, have + 1);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    k.trim();
+    return k;
+  }
+
+  /** Parses the whole lines in `buf[0, len)`; returns how many bytes they took. */
+  private parse(buf: Buffer, len: number): number {
     let p = 0;
-    const len = buf.length;
-    while (p < len) {
+    for (;;) {
+      const eol = buf.indexOf(0x0a, p);
+      if (eol < 0 || eol >= len) return p;
       // address
       let h = 0;
       let l = 0;
       let digits = 0;
-      for (let d = HEX[buf[p]!]!; d >= 0 && p < len; d = HEX[buf[++p]!]!) {
+      for (let d = HEX[buf[p]!]!; d >= 0 && p < eol; d = HEX[buf[++p]!]!) {
         h = ((h << 4) | (l >>> 28)) >>> 0;
         l = ((l << 4) | d) >>> 0;
         digits++;
@@ -93,41 +119,37 @@ export class Kallsyms {
       // " T name[\t[module]]\n"
       const type = buf[p + 1]! | 0x20;
       const s0 = p + 3;
-      let q = s0;
-      while (q < len && buf[q] !== 0x0a && buf[q] !== 0x09) q++;
-      const nameEnd = q;
-      let modEnd = 0;
-      if (q < len && buf[q] === 0x09) {
-        while (q < len && buf[q] !== 0x0a) q++;
-        modEnd = q;
-      }
       // Kernel addresses only (bcc: above 0x00ffffffffffffff, not all ones); these are all at or
       // above KERNEL_BASE here, which keeps them exact as doubles relative to it.
-      if (digits > 0 && buf[p] === 0x20 && h >= KERNEL_BASE_HI && !(h === 0xffffffff && l === 0xffffffff)
+      if (digits > 0 && buf[p] === 0x20 && s0 <= eol && h >= KERNEL_BASE_HI && !(h === 0xffffffff && l === 0xffffffff)
         && type !== 0x62 && type !== 0x64 && type !== 0x72) {
-        if (n === cap) {
-          cap *= 2;
-          const grow = <T extends Uint32Array | Uint8Array>(a: T): T => {
-            const b = new (a.constructor as new (n: number) => T)(cap);
-            b.set(a);
-            return b;
-          };
-          hi = grow(hi); lo = grow(lo); ns = grow(ns); ne = grow(ne); me = grow(me); tx = grow(tx);
+        const n = this.count;
+        if (n === this.starts.length) {
+          this.starts = grow(this.starts, n * 2);
+          this.nameAt = grow(this.nameAt, n * 2);
+          this.text = grow(this.text, n * 2);
         }
-        hi[n] = h;
-        lo[n] = l;
-        ns[n] = s0;
-        ne[n] = nameEnd;
-        me[n] = modEnd;
-        tx[n] = type === 0x74 || type === 0x77 ? 1 : 0;
-        n++;
+        if (this.pageUsed + eol + 1 - s0 > PAGE) {
+          this.pages.push(Buffer.alloc(PAGE));
+          this.pageUsed = 0;
+        }
+        this.starts[n] = (h - KERNEL_BASE_HI) * 0x1_0000_0000 + l;
+        this.nameAt[n] = (this.pages.length - 1) * PAGE + this.pageUsed;
+        this.text[n] = type === 0x74 || type === 0x77 ? 1 : 0;
+        this.pageUsed += buf.copy(this.pages[this.pages.length - 1]!, this.pageUsed, s0, eol + 1);
+        this.count++;
       }
-      while (q < len && buf[q] !== 0x0a) q++;
-      p = q + 1;
+      p = eol + 1;
     }
-    this.hi = hi.slice(0, n); this.lo = lo.slice(0, n);
-    this.nameStart = ns.slice(0, n); this.nameEnd = ne.slice(0, n); this.modEnd = me.slice(0, n);
-    this.text = tx.slice(0, n);
+  }
+
+  /** Drops the arrays' unused room, unless small. */
+  private trim(): void {
+    const n = this.count;
+    if (this.starts.length - n < 1 << 14) return;
+    this.starts = this.starts.slice(0, n);
+    this.nameAt = this.nameAt.slice(0, n);
+    this.text = this.text.slice(0, n);
   }
 
   /** Builds the lookup table now (it is otherwise built on the first lookup). */
@@ -137,37 +159,39 @@ export class Kallsyms {
 
   /** Sorted as bcc sorts them, on first lookup. */
   private sorted(): SymbolTable {
-    if (!this.table) {
-      const starts = new Float64Array(this.hi.length);
-      for (let i = 0; i < starts.length; i++) starts[i] = (this.hi[i]! - KERNEL_BASE_HI) * 0x1_0000_0000 + this.lo[i]!;
-      this.table = new SymbolTable(starts, new Float64Array(starts.length));
-    }
-    return this.table;
-  }
-
-  static read(path = '/proc/kallsyms'): Kallsyms {
-    return new Kallsyms(readWhole(path));
+    return (this.table ??= new SymbolTable(this.starts.slice(0, this.count)));
   }
 
   private addr(i: number): bigint {
-    return (BigInt(this.hi[i]!) << 32n) | BigInt(this.lo[i]!);
+    return KERNEL_BASE + BigInt(this.starts[i]!);
+  }
+
+  /** Symbol i's page, and where its name starts and ends there (at the tab before its module, or the newline). */
+  private nameIn(i: number): { page: Buffer; start: number; end: number } {
+    const at = this.nameAt[i]!;
+    const page = this.pages[Math.floor(at / PAGE)]!;
+    const start = at % PAGE;
+    let end = start;
+    while (page[end] !== 0x0a && page[end] !== 0x09) end++;
+    return { page, start, end };
   }
 
   private name(i: number): string {
-    return this.buf.toString('latin1', this.nameStart[i]!, this.nameEnd[i]!);
+    const { page, start, end } = this.nameIn(i);
+    return page.toString('latin1', start, end);
   }
 
   private module(i: number): string | undefined {
-    const e = this.modEnd[i]!;
-    if (e === 0) return undefined;
-    return this.buf.toString('latin1', this.nameEnd[i]! + 1, e).replace(/^\[|\]$/g, '');
+    const { page, end } = this.nameIn(i);
+    if (page[end] !== 0x09) return undefined;
+    return page.toString('latin1', end + 1, page.indexOf(0x0a, end)).replace(/^\[|\]$/g, '');
   }
 
   /** Functions (text symbols), sorted by address. */
   get symbols(): readonly KernelSymbol[] {
     if (!this.symbolList) {
       const out: KernelSymbol[] = [];
-      for (let i = 0; i < this.hi.length; i++) {
+      for (let i = 0; i < this.count; i++) {
         if (!this.text[i]) continue;
         const m = this.module(i);
         out.push(m === undefined ? { address: this.addr(i), name: this.name(i) } : { address: this.addr(i), name: this.name(i), module: m });
@@ -179,7 +203,7 @@ export class Kallsyms {
 
   /** Whether addresses are real (they read as 0 without privilege / with kptr_restrict). */
   get hasAddresses(): boolean {
-    return this.hi.length > 0;
+    return this.count > 0;
   }
 
   /**
@@ -206,14 +230,19 @@ export class Kallsyms {
   /** A function's address by name (the lowest-addressed function of that name). */
   addressOf(name: string): bigint | undefined {
     const needle = Buffer.from(name, 'latin1');
-    const starts = this.nameStart;
-    const ends = this.nameEnd;
-    for (let at = this.buf.indexOf(needle); at >= 0; at = this.buf.indexOf(needle, at + 1)) {
-      const c = this.buf[at + needle.length];
-      if (this.buf[at - 1] !== 0x20 || (c !== 0x0a && c !== 0x09 && c !== undefined)) continue;
-      // Which symbol starts here? Names are in file order only when the file was sorted; scan.
-      for (let i = 0; i < starts.length; i++) if (starts[i] === at && ends[i] === at + needle.length && this.text[i]) return this.addr(i);
-    }
-    return undefined;
+    let best: bigint | undefined;
+    this.pages.forEach((page, p) => {
+      for (let at = page.indexOf(needle); at >= 0; at = page.indexOf(needle, at + 1)) {
+        const c = page[at + needle.length];
+        if ((at > 0 && page[at - 1] !== 0x0a) || (c !== 0x0a && c !== 0x09)) continue;
+        // Which symbol's name starts here? Names are in file order; search for it.
+        const i = this.nameAt.subarray(0, this.count).indexOf(p * PAGE + at);
+        if (i >= 0 && this.text[i]) {
+          const address = this.addr(i);
+          if (best === undefined || address < best) best = address;
+        }
+      }
+    });
+    return best;
   }
 }

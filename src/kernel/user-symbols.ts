@@ -14,18 +14,18 @@ export interface UserSymbolHit {
   readonly offset: number;
 }
 
-/** Names by table index, decoded once. */
+/** Names by table index, decoded once (only those of symbols found: a Map, not an array per symbol). */
 class NamedTable {
-  private readonly names: (string | undefined)[];
-  constructor(private readonly table: SymbolTable, private readonly nameOf: (i: number) => string) {
-    this.names = new Array(table.length);
-  }
+  /** null: the name could not be read (the file was replaced since its table was built). */
+  private readonly names = new Map<number, string | null>();
+  constructor(private readonly table: SymbolTable, private readonly nameOf: (i: number) => string | undefined) {}
 
   lookup(address: number): UserSymbolHit | undefined {
     const hit = this.table.containing(address);
     if (!hit) return undefined;
-    const name = (this.names[hit.index] ??= this.nameOf(hit.index));
-    return { name, offset: hit.offset };
+    let name = this.names.get(hit.index);
+    if (name === undefined) this.names.set(hit.index, (name = this.nameOf(hit.index) ?? null));
+    return name === null ? undefined : { name, offset: hit.offset };
   }
 }
 
@@ -84,6 +84,9 @@ export class FileSymbols {
 
 /** One table over several lists of entries, in order (bcc adds them to one vector). */
 function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
+  // Only the name functions outlive this: the parts' arrays are garbage once copied (or sorted).
+  const names = parts.map((p) => p.name);
+  if (parts.length === 1) return new NamedTable(new SymbolTable(parts[0]!.starts, parts[0]!.sizes), names[0]!);
   const n = parts.reduce((a, p) => a + p.starts.length, 0);
   const starts = new Float64Array(n);
   const sizes = new Float64Array(n);
@@ -95,11 +98,16 @@ function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
     sizes.set(p.sizes, at);
     at += p.starts.length;
   }
-  return new NamedTable(new SymbolTable(starts, sizes), (i) => {
-    let k = parts.length - 1;
+  return new NamedTable(new SymbolTable(starts, sizes), partNames(names, bases));
+}
+
+/** Names by index over parts that start at `bases` (a function apart, so that it keeps nothing else). */
+function partNames(names: readonly ((i: number) => string | undefined)[], bases: readonly number[]): (i: number) => string | undefined {
+  return (i) => {
+    let k = names.length - 1;
     while (bases[k]! > i) k--;
-    return parts[k]!.name(i - bases[k]!);
-  });
+    return names[k]!(i - bases[k]!);
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // --timings (or TRACELET_TIMINGS=1): where the time of a run goes. Each phase is reported on
 // stderr as it ends, one line each, in a fixed format scripts can grep:
 //
-//   tracelet: timing: <phase> <ms the phase took> ms (at <ms since the process started> ms, cpu <ms> ms)
+//   tracelet: timing: <phase> <ms the phase took> ms (at <ms since the process started> ms, cpu <ms> ms, peak <MiB> MiB)
 //
 // cpu is the CPU time (user + system, every thread) the process used during the phase: on a busy
 // machine it says what the phase costs when the wall time says mostly how long it waited.
@@ -55,6 +55,16 @@ function processStartNs(): bigint | undefined {
   }
 }
 
+/** The process's peak resident set so far (VmHWM), in MiB: what each phase brought it to. */
+function peakRssMib(): string {
+  try {
+    const kb = /VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1];
+    return kb ? (Number(kb) / 1024).toFixed(1) : '?';
+  } catch {
+    return '?';
+  }
+}
+
 export class PhaseTimings {
   private readonly start: bigint;
   private last: bigint;
@@ -78,7 +88,7 @@ export class PhaseTimings {
     const cpu = { user: cpuAt.user - this.lastCpu.user, system: cpuAt.system - this.lastCpu.system };
     this.lastCpu = cpuAt;
     const cpuMs = ((cpu.user + cpu.system) / 1000).toFixed(2);
-    this.write(`tracelet: timing: ${name} ${ms(at - this.last)} ms (at ${ms(at - this.start)} ms, cpu ${cpuMs} ms)\n`);
+    this.write(`tracelet: timing: ${name} ${ms(at - this.last)} ms (at ${ms(at - this.start)} ms, cpu ${cpuMs} ms, peak ${peakRssMib()} MiB)\n`);
     this.last = at;
   }
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { runTracelet, startTracelet } from '../helpers/run.js';
 
-const LINE = /^tracelet: timing: ([a-z-]+) (\d+\.\d\d) ms \(at (\d+\.\d\d) ms, cpu (\d+\.\d\d) ms\)$/;
+const LINE = /^tracelet: timing: ([a-z-]+) (\d+\.\d\d) ms \(at (\d+\.\d\d) ms, cpu (\d+\.\d\d) ms, peak (\d+\.\d|\?) MiB\)$/;
 
 /** The timing lines of stderr as [phase, duration, at]; every other line is returned apart. */
 function timings(stderr: string): { phases: [string, number, number][]; rest: string[] } {

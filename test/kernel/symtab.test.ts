@@ -84,6 +84,32 @@ describe('Kallsyms', () => {
     expect(k.symbols.map((s) => s.name)).toEqual(['first_alias', 'second_alias', 'mod_fn']);
     expect(k.addressOf('absolute_sym')).toBeUndefined();
   });
+
+  it('reads a file piece by piece as it parses text whole (lines across pieces, names across pages)', () => {
+    // ~4 MiB: lines straddle the 256 KiB reads and names fill several 1 MiB name pages.
+    const lines: string[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      const address = (0xffffffff81000000n + BigInt(i * 0x40)).toString(16);
+      lines.push(`${address} ${i % 7 === 0 ? 'D' : 'T'} fn_${i}_${'x'.repeat(i % 40)}${i % 11 === 0 ? '\t[mod_' + (i % 3) + ']' : ''}`);
+    }
+    const text = `${lines.join('\n')}\n`;
+    const file = join(dir, 'kallsyms');
+    writeFileSync(file, text);
+    const read = Kallsyms.read(file);
+    const whole = new Kallsyms(text);
+    expect(read.symbols).toEqual(whole.symbols);
+    expect(read.symbols.length).toBe(60_000 - Math.ceil(60_000 / 7));
+    for (const i of [1, 2, 22, 59_999]) {
+      const at = 0xffffffff81000000n + BigInt(i * 0x40 + 5);
+      const want = { name: `fn_${i}_${'x'.repeat(i % 40)}`, offset: 5n, ...(i % 11 === 0 ? { module: `mod_${i % 3}` } : {}) };
+      expect(read.lookup(at)).toEqual(want);
+      expect(whole.lookup(at)).toEqual(want);
+    }
+    expect(read.addressOf('fn_59999_' + 'x'.repeat(59_999 % 40))).toBe(0xffffffff81000000n + BigInt(59_999 * 0x40));
+    // The last line without its newline is still read.
+    writeFileSync(file, text.trimEnd());
+    expect(Kallsyms.read(file).symbols.length).toBe(read.symbols.length);
+  });
 });
 
 describe('PerfMap', () => {
@@ -99,6 +125,25 @@ describe('PerfMap', () => {
     expect(m.lookup(0x7f000000200f)).toEqual({ name: 'Builtin:Foo', offset: 15 });
     expect(m.lookup(0x7f0000001040)).toBeUndefined();
     expect(m.lookup(0x10)).toBeUndefined();
+  });
+});
+
+describe('FileSymbols', () => {
+  it('reads names from the file when asked, and none from a file that replaced it', async () => {
+    const source = 'int __attribute__((noinline)) named_later(int x) { return x + 1; }\nint main(int c, char **v) { (void)v; return named_later(c); }\n';
+    const bin = build('names', ['-O1'], source);
+    const fn = ElfFile.open(bin).findSymbol('named_later')[0]!;
+    const file = FileSymbols.open(bin)!;
+    expect(file.lookup(Number(fn.address) + 2)).toEqual({ name: 'named_later', offset: 2 });
+    // A table built, then the path given to another file (a package upgrade): its names are not
+    // read from the new file.
+    const other = FileSymbols.open(bin)!;
+    other.lookup(0);
+    rmSync(bin);
+    build('names', ['-O1'], source.replace(/named_later/g, 'renamed_fn'));
+    // Files stay open for names until the next turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(other.lookup(Number(fn.address))).toBeUndefined();
   });
 });
 
