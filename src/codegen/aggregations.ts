@@ -5,7 +5,7 @@ import { type Call, mapName, type MapRef } from '../model/ast.js';
 import { alignUp, sizeOf } from '../model/types.js';
 import { lhistBucketCount, type MapSpec } from '../model/program.js';
 import { arrayType, constInt, i1, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
-import { Helper } from './helpers.js';
+import { Helper } from '../model/object-layout.js';
 import { memset, toI64 } from './values.js';
 import type { ProbeContext } from './context.js';
 import { sendHelperError } from './events.js';

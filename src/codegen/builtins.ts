@@ -5,8 +5,11 @@ import { type BuiltinName, builtinNamed } from '../model/builtins.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
 import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_NO_WAKEUP, Helper, PROCESS_SEEN_EVENT } from './helpers.js';
-import { EVENTS_MAP, PROCESSES_SEEN_MAP, PROCESSES_SEEN_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap } from './maps.js';
+import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_NO_WAKEUP } from './helpers.js';
+import {
+  EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap,
+} from '../model/object-layout.js';
+import { PROCESSES_SEEN_MAX } from './maps.js';
 import { loadInt, normalize, stringConstant, temp, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { readMemory } from './memory.js';

@@ -2,39 +2,23 @@
 // depends on it, plan.ts), maps declared as BTF-defined maps that libbpf creates and relocates at
 // load (./maps.ts), events written straight into the ring buffer. The code of each concern is in
 // its own file (docs/ARCHITECTURE.md, "Codegen"); this file drives them and is codegen's face:
-// the runtime and the compile driver import from here.
+// the compile driver imports from here. The runtime reads the object by src/model/object-layout.ts.
 import type { Span } from '../model/span.js';
-import { type ProgramType, providerRecord } from '../model/providers.js';
+import { providerRecord } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import type { ProbeTarget, TypedProbe, TypedProgram } from '../model/program.js';
+import type { TypedProgram } from '../model/program.js';
+import { counterSlots, type GeneratedProgram, type ReadSite } from '../model/object-layout.js';
 import { DebugInfo, FunctionBuilder, i8p, ModuleBuilder } from './ir/builder.js';
 import { type MapDefinition, ModuleMaps } from './maps.js';
-import { type CodegenOptions, ProbeContext, type ReadSite, ReadSites } from './context.js';
-import { planPrograms, type SyscallEvent } from './plan.js';
-import { counterSlots } from './counters.js';
+import { type CodegenOptions, ProbeContext, ReadSites } from './context.js';
+import { planPrograms } from './plan.js';
 import { syscallLayout } from './syscalls.js';
 import { expr } from './expressions.js';
 import { generateProbe } from './probes.js';
 
 export type { ProgramType } from '../model/providers.js';
-export type { CodegenOptions, ReadSite } from './context.js';
-export { READ_FAILURE_BYTES, READ_SITES_MAX } from './context.js';
-export { COUNTER_LOST_EVENTS, counterSlots, mapFullCounter } from './counters.js';
-export { SYSCALL_DISPATCH_MIN, programType, type SyscallDispatchMode, type SyscallEvent } from './plan.js';
-export { SYSCALL_NAME_BYTES } from './syscalls.js';
-
-export interface GeneratedProgram {
-  /** The function (and kernel program) name, `tl_...`. */
-  readonly name: string;
-  readonly type: ProgramType;
-  readonly probe: TypedProbe;
-  readonly targets: readonly ProbeTarget[];
-  /**
-   * Set when the program is attached once, to this raw tracepoint (`sys_enter` / `sys_exit`),
-   * instead of to each target: it dispatches on the syscall number to the code of its targets.
-   */
-  readonly rawTracepoint?: SyscallEvent;
-}
+export type { CodegenOptions } from './context.js';
+export { SYSCALL_DISPATCH_MIN, programType, type SyscallDispatchMode } from './plan.js';
 
 export interface CodegenResult {
   readonly ir: string;

@@ -10,10 +10,11 @@ import type { Span } from '../model/span.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { Type } from '../model/types.js';
 import type { ProbeTarget, TypedProbe, TypedProgram } from '../model/program.js';
+import { READ_SITES_MAX, type ReadSite, type SyscallEvent } from '../model/object-layout.js';
 import type { FunctionBuilder, IrValue, Label, ModuleBuilder } from './ir/builder.js';
 import type { ModuleMaps } from './maps.js';
 import type { Val } from './values.js';
-import type { SyscallDispatchMode, SyscallEvent } from './plan.js';
+import type { SyscallDispatchMode } from './plan.js';
 
 export interface CodegenOptions {
   /** Default `auto` (the CLI takes it from TRACELET_SYSCALL_DISPATCH). */
@@ -24,17 +25,6 @@ export interface CodegenOptions {
   readonly sourceText?: string;
   /** -k: report failed helper calls (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
-}
-
-/** Read sites counted one by one; further sites share the last slot. */
-export const READ_SITES_MAX = 512;
-/** Value size of the READ_FAILURES_MAP: a count per site. */
-export const READ_FAILURE_BYTES = READ_SITES_MAX * 8;
-
-/** A place in the script that reads probed memory, and the helper it reads with. */
-export interface ReadSite {
-  readonly span: Span;
-  readonly helper: number;
 }
 
 /** The read sites of a module, numbered once each (a span read with one helper is one site). */

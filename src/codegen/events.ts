@@ -3,11 +3,11 @@
 import type { Call, Expr } from '../model/ast.js';
 import type { EventSpec } from '../model/program.js';
 import { constInt, i64, i8p, type IrValue, ptr } from './ir/builder.js';
-import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, Helper } from './helpers.js';
-import { EVENTS_MAP } from './maps.js';
+import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from './helpers.js';
+import { COUNTER_LOST_EVENTS, EVENTS_MAP, Helper } from '../model/object-layout.js';
 import { storeInto } from './values.js';
 import type { ProbeContext } from './context.js';
-import { bumpCounter, COUNTER_LOST_EVENTS } from './counters.js';
+import { bumpCounter } from './counters.js';
 
 /**
  * Writes one record into the ring buffer: reserved, given the event's id, filled by `write`,

@@ -3,8 +3,8 @@
 // READ_FAILURES_MAP and the counters (`noteFailure`, `endExits`); with -k / -kk a failure also
 // sends a helper_error event as it happens.
 import { constInt, i64, type IrValue } from './ir/builder.js';
-import { READ_FAILURES_MAP } from './maps.js';
-import { type Failure, type ProbeContext, READ_SITES_MAX } from './context.js';
+import { READ_FAILURES_MAP, READ_SITES_MAX } from '../model/object-layout.js';
+import type { Failure, ProbeContext } from './context.js';
 import { bumpCounter } from './counters.js';
 import { sendHelperError } from './events.js';
 

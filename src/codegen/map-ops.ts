@@ -5,11 +5,9 @@ import type { Expr, MapRef } from '../model/ast.js';
 import { sizeOf, tupleLayout, type Type } from '../model/types.js';
 import type { MapSpec } from '../model/program.js';
 import { arrayType, constInt, i32, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
-import { Helper } from './helpers.js';
-import { RUN_VALUE_SLOTS, RUN_VALUES_MAP } from './maps.js';
+import { Helper, mapFullCounter, RUN_VALUE_SLOTS, RUN_VALUES_MAP } from '../model/object-layout.js';
 import { memset, storeInto, temp } from './values.js';
 import type { ProbeContext } from './context.js';
-import { mapFullCounter } from './counters.js';
 import { noteFailure, reportHelperError } from './failures.js';
 
 export function mapSpec(g: ProbeContext, name: string): MapSpec {

@@ -6,6 +6,9 @@ import type { Expr } from '../model/ast.js';
 import { walk } from '../model/walk.js';
 import type { BpfMapType, MapSpec, TypedProgram } from '../model/program.js';
 import { alignUp } from '../model/types.js';
+import {
+  COUNTERS_MAP, EVENTS_MAP, globalMapName, READ_FAILURES_MAP, RUN_VALUES_MAP, stackMaps, STOPPED_MAP,
+} from '../model/object-layout.js';
 import { arrayType, i64, i8p, ptr, type IrValue, type ModuleBuilder } from './ir/builder.js';
 
 export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
@@ -27,65 +30,8 @@ export interface MapDefinition {
   readonly noPrealloc?: boolean;
 }
 
-/** The ring buffer every probe writes its events to. */
-export const EVENTS_MAP = 'tl_events';
-/**
- * The counters (counterSlots u64s: lost events, updates each full map refused), a global (see
- * globalMapName) that probes add to atomically: only failures count, so they never contend.
- */
-export const COUNTERS_MAP = 'tl_counters';
-/**
- * A global (see globalMapName) of a u64 per read site: the probe runs in which its read failed,
- * added to atomically. Zeros that come from failed reads are reported, never silent. Only in
- * programs that read.
- */
-export const READ_FAILURES_MAP = 'tl_readfail';
-/**
- * A global u64 (see globalMapName): once the runtime sets it to non-zero, every probe but BEGIN and
- * END returns at once. That stops a run instantly, while detaching (slow for perf events) happens later.
- */
-export const STOPPED_MAP = 'tl_stopped';
-/** The stopped flag's value once a probe has called exit(): set by the program itself, at once. */
-export const STOPPED_BY_EXIT = 2n;
-
-/**
- * The map of a global variable: each is alone in a section `.bss.SYMBOL`, which libbpf makes an
- * array map of one value, found by that name. Code addresses a global directly (4 instructions
- * to test a flag, where an array map lookup took ~18); the runtime reads and writes the map.
- */
-export function globalMapName(symbol: string): string {
-  return `.bss.${symbol}`;
-}
-/**
- * An array of the values only a run knows, which the runtime writes before attaching (slots
- * RUN_START_NS...); only in programs that use `elapsed`, `cpid` or pid(curr_ns).
- */
-export const RUN_VALUES_MAP = 'tl_run';
-/** CLOCK_MONOTONIC when the run started, for `elapsed`. */
-export const RUN_START_NS = 0;
-/** The -c child's pid, for `cpid`. */
-export const RUN_CPID = 1;
-/** tracelet's pid namespace (st_dev and st_ino of /proc/self/ns/pid), for pid(curr_ns). */
-export const RUN_PIDNS_DEV = 2;
-export const RUN_PIDNS_INO = 3;
-export const RUN_VALUE_SLOTS = 4;
-/**
- * A hash of the pids that have recorded a ustack: a process's first ustack sends
- * PROCESS_SEEN_EVENT, so the runtime reads its mappings while it lives. Only with ustack.
- */
-export const PROCESSES_SEEN_MAP = 'tl_upids';
 /** Processes whose mappings are captured as they first record a ustack (others are read at print time). */
 export const PROCESSES_SEEN_MAX = 32768;
-
-/** The array map (syscall number → tracepoint name) a syscall dispatch program reads `probe` from. */
-export function syscallNamesMap(event: 'sys_enter' | 'sys_exit'): string {
-  return `tl_${event}`;
-}
-
-/** The BPF_MAP_TYPE_STACK_TRACE map of kstack/ustack of one depth. */
-export function stackMap(kind: 'kstack' | 'ustack', depth: number): string {
-  return `tl_${kind}_${depth}`;
-}
 
 const FIXED = [EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, 'tl_sys_enter', 'tl_sys_exit'];
 
@@ -112,17 +58,6 @@ function scriptMapDefinition(spec: MapSpec, symbol: string): MapDefinition {
     symbol, type: spec.bpfType, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries,
     noPrealloc: !spec.preallocate,
   };
-}
-
-/** The stack maps a program needs: one per kind and depth. */
-export function stackMaps(program: TypedProgram): { kind: 'kstack' | 'ustack'; depth: number; symbol: string }[] {
-  const out = new Map<string, { kind: 'kstack' | 'ustack'; depth: number; symbol: string }>();
-  for (const t of program.types.values()) {
-    if (t.kind !== 'kstack' && t.kind !== 'ustack') continue;
-    const symbol = stackMap(t.kind, t.depth);
-    out.set(symbol, { kind: t.kind, depth: t.depth, symbol });
-  }
-  return [...out.values()];
 }
 
 /** The maps a module declares, each once, in the order first declared. */

@@ -4,7 +4,7 @@
 import type { Span } from '../model/span.js';
 import { sizeOf, type Type } from '../model/types.js';
 import { constInt, i32, i64, i8p, intType, type IrValue } from './ir/builder.js';
-import { Helper } from './helpers.js';
+import { Helper } from '../model/object-layout.js';
 import { isAggregate, memset, temp, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { noteFailure, reportHelperError } from './failures.js';

@@ -6,10 +6,8 @@ import type { Probe } from '../model/ast.js';
 import { type ProbeProvider, type ProgramType, providerRecord } from '../model/providers.js';
 import { walk } from '../model/walk.js';
 import type { ProbeTarget, TypedProbe, TypedProgram } from '../model/program.js';
+import type { SyscallEvent } from '../model/object-layout.js';
 import { syscallNumbers } from '../kernel/syscalls.js';
-
-/** The raw tracepoints every syscall passes through. */
-export type SyscallEvent = 'sys_enter' | 'sys_exit';
 
 /**
  * When syscall tracepoints share one raw tracepoint: `auto` when a probe has at least

@@ -1,7 +1,7 @@
 // A probe's program: its prologue (a stopped run returns at once), predicate and body, or the
 // syscall dispatch that leads to the body of each syscall (syscalls.ts).
 import { constInt, i64 } from './ir/builder.js';
-import { STOPPED_MAP } from './maps.js';
+import { STOPPED_MAP } from '../model/object-layout.js';
 import { truthy } from './values.js';
 import type { ProbeContext } from './context.js';
 import { beginExits, endExits, returnValue } from './failures.js';

@@ -4,7 +4,7 @@ import { type AssignStmt, type Block, type ForRangeStmt, type ForStmt, type Jump
 import { walk } from '../model/walk.js';
 import { alignUp, INT64, sizeOf, tupleLayout } from '../model/types.js';
 import { arrayType, constInt, FunctionBuilder, i32, i64, i8, i8p, type IrType, type IrValue, ptr } from './ir/builder.js';
-import { Helper } from './helpers.js';
+import { Helper } from '../model/object-layout.js';
 import { constantOf, isAggregate, memcpy, memset, slotSize, temp, toI64, truthy } from './values.js';
 import type { ProbeContext } from './context.js';
 import { beginExits, endExits, reportHelperError, returnValue } from './failures.js';

@@ -5,15 +5,11 @@ import type { Type } from '../model/types.js';
 import type { ProbeTarget } from '../model/program.js';
 import { syscallNumbers, syscallTable } from '../kernel/syscalls.js';
 import { constInt, i32, i64, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
-import { Helper } from './helpers.js';
-import { syscallNamesMap } from './maps.js';
+import { Helper, SYSCALL_NAME_BYTES, syscallNamesMap, type SyscallEvent } from '../model/object-layout.js';
 import { memcpy, memset, temp, type Val } from './values.js';
 import type { ProbeContext, SyscallLayout } from './context.js';
-import { argsFieldsUsed, probeReadInLoop, type SyscallEvent } from './plan.js';
+import { argsFieldsUsed, probeReadInLoop } from './plan.js';
 import { readKernel } from './memory.js';
-
-/** Value size of the syscall names maps (syscallNamesMap()). */
-export const SYSCALL_NAME_BYTES = 64;
 
 /** x86_64's TS_COMPAT (arch/x86/include/asm/thread_info.h). */
 const TS_COMPAT = 0x0002;

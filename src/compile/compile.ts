@@ -14,6 +14,9 @@ import { native } from '../runtime/native.js';
 import type { LoadableProgram } from '../runtime/session.js';
 import type { CacheUse, ObjectCache } from './cache.js';
 
+// Codegen's types in compile()'s options and result: no folder but this one imports src/codegen.
+export type { CodegenResult, SyscallDispatchMode } from '../codegen/codegen.js';
+
 /** What to compile, as plain data (the key of a compiled object, with the kernel it is for). */
 export interface CompileOptions {
   readonly source: string;

@@ -1,7 +1,7 @@
 // A BPF disassembler for --explain: one instruction (8 bytes; 16 for a 64-bit immediate load) to
 // text in the notation of llvm-objdump and the kernel's verifier (`r1 = *(u32 *)(r10 - 8)`), with
 // helper calls and map loads named.
-import { Helper } from '../codegen/helpers.js';
+import { Helper } from '../model/object-layout.js';
 
 export interface Instruction {
   /** Index in the program, in 8-byte slots (as jumps and the verifier count). */

@@ -4,17 +4,13 @@
 import { execSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { Helper, PROCESS_SEEN_EVENT } from '../codegen/helpers.js';
 import type { Span } from '../model/span.js';
 import {
-  COUNTER_LOST_EVENTS, counterSlots, mapFullCounter, READ_FAILURE_BYTES, READ_SITES_MAX,
-  SYSCALL_NAME_BYTES, type GeneratedProgram, type ReadSite, type SyscallEvent,
-} from '../codegen/codegen.js';
-import {
-  COUNTERS_MAP, EVENTS_MAP, globalMapName, READ_FAILURES_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
-  STOPPED_BY_EXIT, STOPPED_MAP, stackMap,
-  stackMaps, syscallNamesMap,
-} from '../codegen/maps.js';
+  COUNTER_LOST_EVENTS, COUNTERS_MAP, counterSlots, EVENTS_MAP, globalMapName, Helper, mapFullCounter, PROCESS_SEEN_EVENT,
+  READ_FAILURE_BYTES, READ_FAILURES_MAP, READ_SITES_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
+  stackMap, stackMaps, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap,
+  type GeneratedProgram, type ReadSite, type SyscallEvent,
+} from '../model/object-layout.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
 import { generate } from '../../src/codegen/codegen.js';
-import { Helper } from '../../src/codegen/helpers.js';
+import { Helper } from '../../src/model/object-layout.js';
 import { FakeKernelWithBinary } from '../helpers/fake-kernel.js';
 
 function compile(text: string, helperErrors = 0) {

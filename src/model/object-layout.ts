@@ -1,0 +1,160 @@
+// The contract between a compiled object and the runtime that loads it: the object's programs,
+// the names of its maps and globals, the slots in them, the ids of events and BPF helpers. Codegen
+// writes the object by it; the runtime (and --explain) read the object by it, never codegen itself.
+import type { ProgramType } from './providers.js';
+import type { MapSpec, ProbeTarget, TypedProbe, TypedProgram } from './program.js';
+import type { Span } from './span.js';
+
+/** The raw tracepoints every syscall passes through. */
+export type SyscallEvent = 'sys_enter' | 'sys_exit';
+
+/** A kernel program of the object. */
+export interface GeneratedProgram {
+  /** The function (and kernel program) name, `tl_...`. */
+  readonly name: string;
+  readonly type: ProgramType;
+  readonly probe: TypedProbe;
+  readonly targets: readonly ProbeTarget[];
+  /**
+   * Set when the program is attached once, to this raw tracepoint (`sys_enter` / `sys_exit`),
+   * instead of to each target: it dispatches on the syscall number to the code of its targets.
+   */
+  readonly rawTracepoint?: SyscallEvent;
+}
+
+/** The ring buffer every probe writes its events to. */
+export const EVENTS_MAP = 'tl_events';
+/**
+ * The counters (counterSlots u64s: lost events, updates each full map refused), a global (see
+ * globalMapName) that probes add to atomically: only failures count, so they never contend.
+ */
+export const COUNTERS_MAP = 'tl_counters';
+/**
+ * A global (see globalMapName) of a u64 per read site: the probe runs in which its read failed,
+ * added to atomically. Zeros that come from failed reads are reported, never silent. Only in
+ * programs that read.
+ */
+export const READ_FAILURES_MAP = 'tl_readfail';
+/**
+ * A global u64 (see globalMapName): once the runtime sets it to non-zero, every probe but BEGIN and
+ * END returns at once. That stops a run instantly, while detaching (slow for perf events) happens later.
+ */
+export const STOPPED_MAP = 'tl_stopped';
+/** The stopped flag's value once a probe has called exit(): set by the program itself, at once. */
+export const STOPPED_BY_EXIT = 2n;
+
+/**
+ * The map of a global variable: each is alone in a section `.bss.SYMBOL`, which libbpf makes an
+ * array map of one value, found by that name. Code addresses a global directly (4 instructions
+ * to test a flag, where an array map lookup took ~18); the runtime reads and writes the map.
+ */
+export function globalMapName(symbol: string): string {
+  return `.bss.${symbol}`;
+}
+/**
+ * An array of the values only a run knows, which the runtime writes before attaching (slots
+ * RUN_START_NS...); only in programs that use `elapsed`, `cpid` or pid(curr_ns).
+ */
+export const RUN_VALUES_MAP = 'tl_run';
+/** CLOCK_MONOTONIC when the run started, for `elapsed`. */
+export const RUN_START_NS = 0;
+/** The -c child's pid, for `cpid`. */
+export const RUN_CPID = 1;
+/** tracelet's pid namespace (st_dev and st_ino of /proc/self/ns/pid), for pid(curr_ns). */
+export const RUN_PIDNS_DEV = 2;
+export const RUN_PIDNS_INO = 3;
+export const RUN_VALUE_SLOTS = 4;
+/**
+ * A hash of the pids that have recorded a ustack: a process's first ustack sends
+ * PROCESS_SEEN_EVENT, so the runtime reads its mappings while it lives. Only with ustack.
+ */
+export const PROCESSES_SEEN_MAP = 'tl_upids';
+
+/** The array map (syscall number → tracepoint name) a syscall dispatch program reads `probe` from. */
+export function syscallNamesMap(event: SyscallEvent): string {
+  return `tl_${event}`;
+}
+/** Value size of the syscall names maps (syscallNamesMap()). */
+export const SYSCALL_NAME_BYTES = 64;
+
+/** The BPF_MAP_TYPE_STACK_TRACE map of kstack/ustack of one depth. */
+export function stackMap(kind: 'kstack' | 'ustack', depth: number): string {
+  return `tl_${kind}_${depth}`;
+}
+
+/** The stack maps a program needs: one per kind and depth. */
+export function stackMaps(program: TypedProgram): { kind: 'kstack' | 'ustack'; depth: number; symbol: string }[] {
+  const out = new Map<string, { kind: 'kstack' | 'ustack'; depth: number; symbol: string }>();
+  for (const t of program.types.values()) {
+    if (t.kind !== 'kstack' && t.kind !== 'ustack') continue;
+    const symbol = stackMap(t.kind, t.depth);
+    out.set(symbol, { kind: t.kind, depth: t.depth, symbol });
+  }
+  return [...out.values()];
+}
+
+/** Slots of the counters array: [0] events lost to a full ring buffer, then one per map. */
+export const COUNTER_LOST_EVENTS = 0;
+
+/** The counter of updates a map refused because it was full (maps in the program's order). */
+export function mapFullCounter(maps: ReadonlyMap<string, MapSpec>, name: string): number {
+  const index = [...maps.keys()].indexOf(name);
+  if (index < 0) throw new Error(`no map ${name} to count full updates of`);
+  return 1 + index;
+}
+
+export function counterSlots(maps: ReadonlyMap<string, MapSpec>): number {
+  return 1 + maps.size;
+}
+
+/** Read sites counted one by one; further sites share the last slot. */
+export const READ_SITES_MAX = 512;
+/** Value size of the READ_FAILURES_MAP: a count per site. */
+export const READ_FAILURE_BYTES = READ_SITES_MAX * 8;
+
+/** A place in the script that reads probed memory, and the helper it reads with. */
+export interface ReadSite {
+  readonly span: Span;
+  readonly helper: number;
+}
+
+/**
+ * Event id of the ring buffer record (id, pid: two u64) a process sends with its first ustack:
+ * the runtime then reads its mappings, so its stacks are named even after it has exited.
+ */
+export const PROCESS_SEEN_EVENT = 0xffff_ffff;
+
+/** BPF helper function ids (include/uapi/linux/bpf.h) that generated code calls. */
+export const Helper = {
+  mapLookupElem: 1,
+  mapUpdateElem: 2,
+  mapDeleteElem: 3,
+  probeRead: 4,
+  ktimeGetNs: 5,
+  getPrandomU32: 7,
+  getSmpProcessorId: 8,
+  getCurrentPidTgid: 14,
+  getCurrentUidGid: 15,
+  getCurrentComm: 16,
+  getStackid: 27,
+  getCurrentTask: 35,
+  getNumaNodeId: 42,
+  probeReadStr: 45,
+  getCurrentCgroupId: 80,
+  sendSignal: 109,
+  probeReadUser: 112,
+  probeReadKernel: 113,
+  probeReadUserStr: 114,
+  probeReadKernelStr: 115,
+  jiffies64: 118,
+  getNsCurrentPidTgid: 120,
+  ktimeGetBootNs: 125,
+  ringbufOutput: 130,
+  ringbufReserve: 131,
+  ringbufSubmit: 132,
+  ringbufDiscard: 133,
+  forEachMapElem: 164,
+  loop: 181,
+  mapLookupPercpuElem: 195,
+  ktimeGetTaiNs: 208,
+} as const;
