@@ -8,6 +8,9 @@ import { walk } from '../model/walk.js';
 import type { ProbeTarget, TypedProbe, TypedProgram } from '../model/program.js';
 import { syscallNumbers } from '../kernel/syscalls.js';
 
+/** Providers whose programs are run (BPF_PROG_TEST_RUN), each at its own time: one program per target. */
+const RUN_ALONE: ReadonlySet<ProbeProvider> = new Set(['BEGIN', 'END', 'self', 'test', 'bench']);
+
 /** The raw tracepoints every syscall passes through. */
 export type SyscallEvent = 'sys_enter' | 'sys_exit';
 
@@ -109,9 +112,9 @@ export function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): 
     const shared = new Set([...dispatched.values()].flat());
     for (const t of probe.targets) {
       if (shared.has(t)) continue;
-      // BEGIN and END run at different times, so each gets its own program; a USDT site's
-      // arguments live in its own registers and stack slots, so each site gets one too.
-      const key = perTarget || t.provider === 'BEGIN' || t.provider === 'END' || t.provider === 'self' || t.provider === 'usdt'
+      // BEGIN, END and each test/bench run at different times, so each gets its own program; a
+      // USDT site's arguments live in its own registers and stack slots, so each site gets one too.
+      const key = perTarget || RUN_ALONE.has(t.provider) || t.provider === 'usdt'
         ? `${t.name}@${t.address ?? ''}`
         : t.provider === 'uprobe' || t.provider === 'uretprobe' ? `${t.provider}:${t.path}` : programType(t.provider);
       const g = groups.get(key) ?? [];
