@@ -82,6 +82,12 @@ describe('--bench', () => {
     expect(await waitForNoPrograms()).toEqual([]);
   });
 
+  it('heads the table even when the first bench is skipped', () => {
+    const r = runTracelet(['--bench', '-e', 'bench:skipped { return 1; } bench:runs { @n++; }']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Benchmark +Time\(ns\) +Iterations\n-{66}\nruns +\d+ +[1-9]\d*\n$/);
+  });
+
   it('prints one JSON record per bench', () => {
     const r = runTracelet(['-f', 'json', '--bench', '-e', 'bench:a { @a++; } bench:b { @b++; }']);
     expect(r.stderr).toBe('');
