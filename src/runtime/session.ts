@@ -191,6 +191,8 @@ export class Session {
   private kallsyms?: Kallsyms | null;
   /** While set (--test, --bench), the output of drained events goes here instead of to `write`. */
   private captured?: string;
+  /** Runtime errors (-k helper errors, cat() failures) while capturing: they fail a test, as in bpftrace. */
+  private capturedErrors = 0;
   /** How events are formatted: a test's captured output is text in any format, as in bpftrace. */
   private get eventFormatter(): Formatter {
     return this.captured === undefined ? this.options.formatter : textFormatter;
@@ -464,16 +466,20 @@ export class Session {
     }
   }
 
-  /** Each test runs once; it fails if it returns non-zero (`return 1`), and then its output is shown. */
+  /**
+   * Each test runs once; it fails if it returns non-zero (`return 1`) or meets a runtime error
+   * (-k: a failed helper call; a cat() of a missing file), and then its output is shown.
+   */
   private runEachTest(programs: readonly GeneratedProgram[], names: readonly string[], color: boolean): boolean {
     const results: TestOutcome[] = [];
     for (const [i, p] of programs.entries()) {
       this.captured = '';
+      this.capturedErrors = 0;
       const start = process.hrtime.bigint();
       const retval = this.addon.runProgram(this.object!.programFd(p.name));
       const durationNs = Number(process.hrtime.bigint() - start);
       this.drainAll();
-      results.push({ name: names[i]!, passed: retval === 0, durationNs, output: this.captured });
+      results.push({ name: names[i]!, passed: retval === 0 && this.capturedErrors === 0, durationNs, output: this.captured });
       this.captured = undefined;
       this.options.write(this.options.formatter.testResult(names, results, color));
     }
@@ -739,6 +745,7 @@ export class Session {
       case 'helper_error': {
         const site = this.helperErrorSites[Number(record.readBigUInt64LE(spec.fields[2]!.offset))];
         if (!site) return '';
+        this.capturedErrors++;
         return f.helperError({
           helper: helperName(Number(record.readBigUInt64LE(spec.fields[0]!.offset))),
           retcode: Number(record.readBigInt64LE(spec.fields[1]!.offset)),
@@ -780,6 +787,7 @@ export class Session {
           return f.cat(bytesToString(readFileSync(stringBytes(path)).subarray(0, max)));
         } catch (e) {
           this.options.error?.(`failed to open file '${path}': ${errnoText(e)}`);
+          this.capturedErrors++;
           return f.cat(''); // nothing in text; an empty "cat" message in JSON, as bpftrace
         }
       }

@@ -47,6 +47,17 @@ describe('--test', () => {
     expect(loop.stdout).toMatch(/\[ {2}FAILED {2}\] in_loop \(\d+ (ns|us|ms)\)\n/);
   });
 
+  it('fails a test that meets a runtime error (-kk: a failed read; a cat() of a missing file)', () => {
+    const read = runTracelet(['-kk', '--test', '-e', 'test:bad_read { $p = (uint64 *)8; printf("%d\\n", *$p); } test:fine { }']);
+    expect(read.code).toBe(1);
+    expect(withoutTimes(read.stdout)).toContain('[ RUN      ] bad_read\nstdin:1:50-53: WARNING: Failed to probe_read_kernel: ');
+    expect(withoutTimes(read.stdout)).toContain('\n0\n[  FAILED  ] bad_read (T)\n[ RUN      ] fine\n[       OK ] fine (T)\n');
+    const cat = runTracelet(['--test', '-e', 'test:missing_file { cat("/nonexistent/tracelet"); }']);
+    expect(cat.code).toBe(1);
+    expect(cat.stderr).toBe("ERROR: failed to open file '/nonexistent/tracelet': No such file or directory\n");
+    expect(cat.stdout).toContain('[  FAILED  ] missing_file');
+  });
+
   it('prints one JSON record per test, with the failed output as text', () => {
     const r = runTracelet(['-f', 'json', '--test', '-e', 'test:a { printf("hi\\n"); return 2; } test:b { }']);
     expect(r.stderr).toBe('');
