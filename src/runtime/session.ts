@@ -189,13 +189,14 @@ export class Session {
   /** The compiled printf of each printf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   private kallsyms?: Kallsyms | null;
-  /** While set (--test, --bench), the output of drained events goes here instead of to `write`. */
-  private captured?: string;
-  /** Runtime errors (-k helper errors, cat() failures) while capturing: they fail a test, as in bpftrace. */
-  private capturedErrors = 0;
+  /**
+   * While a test or bench runs: its output, kept (a test's, shown if it fails) or dropped (a
+   * bench's), instead of written; and the runtime errors it met (-k helper errors, failed cat()).
+   */
+  private capture?: { text: string; readonly keep: boolean; errors: number };
   /** How events are formatted: a test's captured output is text in any format, as in bpftrace. */
   private get eventFormatter(): Formatter {
-    return this.captured === undefined ? this.options.formatter : textFormatter;
+    return this.capture ? textFormatter : this.options.formatter;
   }
   /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
   readonly resolver: Resolver;
@@ -445,7 +446,7 @@ export class Session {
   /**
    * --test or --bench instead of attach() and run(), as bpftrace 0.25: runs BEGIN, each test: (or
    * bench:) probe in order, reporting each through the formatter, then END; nothing is attached
-   * and no map is printed. Returns whether every test passed. Frees everything, on every path.
+   * and no map is printed. Returns whether every test (bench) passed. Frees everything, on every path.
    */
   runTests(kind: 'test' | 'bench', color: boolean): boolean {
     try {
@@ -473,14 +474,13 @@ export class Session {
   private runEachTest(programs: readonly GeneratedProgram[], names: readonly string[], color: boolean): boolean {
     const results: TestOutcome[] = [];
     for (const [i, p] of programs.entries()) {
-      this.captured = '';
-      this.capturedErrors = 0;
+      const capture = (this.capture = { text: '', keep: true, errors: 0 });
       const start = process.hrtime.bigint();
       const retval = this.addon.runProgram(this.object!.programFd(p.name));
       const durationNs = Number(process.hrtime.bigint() - start);
       this.drainAll();
-      results.push({ name: names[i]!, passed: retval === 0 && this.capturedErrors === 0, durationNs, output: this.captured });
-      this.captured = undefined;
+      this.capture = undefined;
+      results.push({ name: names[i]!, passed: retval === 0 && capture.errors === 0, durationNs, output: capture.text });
       this.options.write(this.options.formatter.testResult(names, results, color));
     }
     return results.every((r) => r.passed);
@@ -488,17 +488,24 @@ export class Session {
 
   /**
    * Each bench runs in the kernel in batches growing until one takes 1 ms (as bpftrace); its row
-   * is the average time of one run. Its output is discarded; returning non-zero skips it.
+   * is the average time of one run. Its output is dropped; returning non-zero skips it; a runtime
+   * error fails it (no row, and the run ends with false).
    */
   private runEachBench(programs: readonly GeneratedProgram[], names: readonly string[]): boolean {
     let first = true;
+    let passed = true;
     for (const [i, p] of programs.entries()) {
       const fd = this.object!.programFd(p.name);
       for (let iterations = 1; ;) {
-        this.captured = '';
+        const capture = (this.capture = { text: '', keep: false, errors: 0 });
         const { retval, durationNs } = this.addon.benchProgram(fd, iterations);
         this.drainAll();
-        this.captured = undefined;
+        this.capture = undefined;
+        if (capture.errors > 0) {
+          this.options.error?.(`bench '${names[i]}' failed: it met a runtime error`);
+          passed = false;
+          break;
+        }
         if (retval !== 0) break;
         const total = durationNs * iterations;
         const grow = total < 1e3 ? 1000 : total < 1e4 ? 100 : total < 1e5 ? 10 : total < 1e6 ? 2 : 1;
@@ -514,7 +521,7 @@ export class Session {
     }
     // Millions of runs may print more than the ring holds: output nobody reads is not "lost".
     this.reported.lost = this.counters()(COUNTER_LOST_EVENTS);
-    return true;
+    return passed;
   }
 
   /** Ends the run (Ctrl-C, SIGTERM, end of a child). Safe to call more than once. */
@@ -723,8 +730,9 @@ export class Session {
       }
       out += this.handleEvent(spec, records.subarray(base, base + len));
     }
-    if (this.captured !== undefined) this.captured += out;
-    else if (out) this.options.write(out);
+    if (this.capture) {
+      if (this.capture.keep) this.capture.text += out;
+    } else if (out) this.options.write(out);
     if (exit && !final) setImmediate(() => this.stop('exit'));
     return true;
   }
@@ -745,7 +753,7 @@ export class Session {
       case 'helper_error': {
         const site = this.helperErrorSites[Number(record.readBigUInt64LE(spec.fields[2]!.offset))];
         if (!site) return '';
-        this.capturedErrors++;
+        if (this.capture) this.capture.errors++;
         return f.helperError({
           helper: helperName(Number(record.readBigUInt64LE(spec.fields[0]!.offset))),
           retcode: Number(record.readBigInt64LE(spec.fields[1]!.offset)),
@@ -787,7 +795,7 @@ export class Session {
           return f.cat(bytesToString(readFileSync(stringBytes(path)).subarray(0, max)));
         } catch (e) {
           this.options.error?.(`failed to open file '${path}': ${errnoText(e)}`);
-          this.capturedErrors++;
+          if (this.capture) this.capture.errors++;
           return f.cat(''); // nothing in text; an empty "cat" message in JSON, as bpftrace
         }
       }

@@ -99,6 +99,14 @@ describe('--bench', () => {
     expect(r.stdout).toMatch(/^Benchmark +Time\(ns\) +Iterations\n-{66}\nruns +\d+ +[1-9]\d*\n$/);
   });
 
+  it('fails a bench that meets a runtime error: no row, exit 1', () => {
+    const r = runTracelet(['--bench', '-e', 'bench:bad { cat("/nonexistent/tracelet"); } bench:good { @n++; }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("ERROR: failed to open file '/nonexistent/tracelet': No such file or directory\n"
+      + "ERROR: bench 'bad' failed: it met a runtime error\n");
+    expect(r.stdout).toMatch(/^Benchmark +Time\(ns\) +Iterations\n-{66}\ngood +\d+ +[1-9]\d*\n$/);
+  });
+
   it('prints one JSON record per bench', () => {
     const r = runTracelet(['-f', 'json', '--bench', '-e', 'bench:a { @a++; } bench:b { @b++; }']);
     expect(r.stderr).toBe('');
