@@ -35,7 +35,7 @@ const LANGUAGE: readonly { heading: string; paragraphs: readonly string[] }[] = 
   { heading: '(int8[8])x, (uint64)$bytes', paragraphs: ['Casts between an integer and an integer array of the same size (the same bytes, little-endian); `(uint8[])x` takes the length from the value\'s size. Such arrays index on the stack (`$a[$i]`, 0 past the end) and print as `[1,2,3]`.'] },
   { heading: '$s[i]', paragraphs: ['A byte of a string, with any integer index; 0 past its end (0.25).'] },
   { heading: 'if $x { }', paragraphs: ['`if`, `while` and `unroll` take a one-operand condition without parentheses (0.24+).'] },
-  { heading: 'return', paragraphs: ['Ends the probe from anywhere in it: in `if`, `while`, macros, and `for` loops over a map or a range (their bodies are callbacks: the loop stops, then the probe returns).'] },
+  { heading: 'return', paragraphs: ['Ends the probe from anywhere in it: in `if`, `while`, macros, and `for` loops over a map or a range (their bodies are callbacks: the loop stops, then the probe returns). `return N;` (0.25+) makes N the program\'s return value (0 without): a `test:` probe fails when it is not 0, a `bench:` probe is skipped.'] },
   { heading: 'name()', paragraphs: ['Any builtin variable may be written as a call without arguments: `pid()`, `ncpus()` (0.24+ defines builtins as macros).'] },
   { heading: 'test:, bench:, tseries(), build_id', paragraphs: ['Not supported yet: `test:`/`bench:` probes (0.25\'s `--test`/`--bench`), `tseries()` (0.26) and the `build_id` stack mode (0.26) are refused by name with a hint, not as unknown.'] },
 ];

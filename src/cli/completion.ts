@@ -28,7 +28,7 @@ const COMPLETE: Record<ValueKind, { bash: string; zsh: string }> = {
 /** Probe types, as typed before the first ':' (the list bpftrace users know). */
 export const PROBE_TYPES = [
   'BEGIN', 'END', 'tracepoint:', 'rawtracepoint:', 'uprobe:', 'uretprobe:', 'usdt:', 'profile:', 'interval:',
-  'software:', 'hardware:', 'watchpoint:', 'kprobe:', 'kretprobe:', 'kfunc:', 'kretfunc:',
+  'software:', 'hardware:', 'watchpoint:', 'kprobe:', 'kretprobe:', 'kfunc:', 'kretfunc:', 'test:', 'bench:',
 ];
 
 /** What each option's value is, by its short or long name (the rest take none). */

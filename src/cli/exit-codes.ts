@@ -3,7 +3,7 @@
 export const ExitCode = {
   /** The program ended, or was stopped by SIGINT/SIGTERM after printing the maps (as bpftrace). */
   ok: 0,
-  /** The program is wrong: syntax, type or verifier error, or no probes. Nothing was attached. */
+  /** The program is wrong: syntax, type or verifier error, or no probes. Nothing was attached. Also: a --test test failed. */
   programError: 1,
   /** Bad command-line usage. */
   usage: 2,
@@ -19,7 +19,7 @@ export const EXIT_CODES: readonly { readonly code: number; readonly meaning: str
     code: ExitCode.ok,
     meaning: 'the program ended: exit(), the traced command ended, or a stop by SIGINT (Ctrl-C) or SIGTERM; the maps were printed',
   },
-  { code: ExitCode.programError, meaning: 'the program is wrong: syntax, type or verifier error, or no probes (nothing was attached)' },
+  { code: ExitCode.programError, meaning: 'the program is wrong: syntax, type or verifier error, or no probes (nothing was attached); with --test: a test failed' },
   { code: ExitCode.usage, meaning: 'bad command-line usage, or a -c command that cannot be run' },
   { code: ExitCode.runtimeError, meaning: 'the system refused: no permission, a probe that cannot be attached, a runtime failure' },
   { code: ExitCode.internal, meaning: 'an internal error in tracelet (a bug: please report it)' },

@@ -85,6 +85,8 @@ const LISTERS = {
     name: `rawtracepoint:${name}`,
     details: () => (kernel.rawTracepointArgs?.(name) ?? []).map((a) => `${a.typeName} ${a.name}`),
   })),
+  test: none,
+  bench: none,
   kprobe: kernelSymbols,
   kretprobe: kernelSymbols,
   uprobe: none,

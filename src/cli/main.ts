@@ -1,6 +1,7 @@
 // The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
 import { existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { Command, CommanderError, Option } from 'commander';
 import { splitNamedParams } from '../parser/index.js';
 import type { Expr, Program } from '../model/ast.js';
@@ -46,6 +47,8 @@ interface Options {
   emitLlvm?: boolean | string;
   d: number;
   dryRun?: boolean;
+  test?: boolean;
+  bench?: boolean;
   l?: string | boolean;
   v?: boolean;
   p?: string;
@@ -144,6 +147,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-d', 'debug info, without running: the AST after each stage and the IR (-dd: also before optimisation)',
       (_: string, level: number) => level + 1, 0)
     .option('--dry-run', 'compile and load the program, but do not attach it')
+    .option('--test', 'run each test: probe (after BEGIN, before END) and report which pass; attach nothing else')
+    .option('--bench', 'run each bench: probe many times and print the average time of one run; attach nothing else')
     .option('-l [pattern]', 'list probes (matching PATTERN, e.g. "tracepoint:sched:*")')
     .option('-v', 'verbose: program ids, sizes and verifier logs (with -l: probe arguments)')
     .option('-p <pid>', 'attach uprobes and usdt probes to this process only; end when it exits')
@@ -198,6 +203,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
     pid = Number(opts.p);
+  }
+  if (opts.test && opts.bench) {
+    stderr('tracelet: --test and --bench cannot be used together\n');
+    return ExitCode.usage;
   }
   if (opts.p !== undefined && opts.c !== undefined) {
     stderr('tracelet: -p and -c cannot be used together\n');
@@ -360,6 +369,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
   }
+  const unrun = testsWithoutMode(typed, opts);
+  if (unrun) {
+    stderr(`tracelet: ${unrun}\n`);
+    return ExitCode.programError;
+  }
   const late = unavailableProbe(probeTypes(result.program), kernel);
   if (late) {
     stderr(`tracelet: ${late}\n`);
@@ -368,7 +382,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   // -c: the child is created now (the run writes its pid for cpid) but held until every probe is attached.
   let child: HeldChild | undefined;
-  if (command && !opts.dryRun) {
+  if (command && !opts.dryRun && !opts.test && !opts.bench) {
     try {
       child = spawnHeld(command, callerStackKib);
     } catch (e) {
@@ -456,6 +470,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (opts.dryRun) {
     session.close();
     return ExitCode.ok;
+  }
+  if (opts.test || opts.bench) {
+    try {
+      const passed = session.runTests(opts.test ? 'test' : 'bench', opts.format === 'text' && isatty(outFd));
+      return passed ? ExitCode.ok : ExitCode.programError;
+    } catch (e) {
+      stderr(`tracelet: ${(e as Error).message}\n`);
+      return ExitCode.runtimeError;
+    } finally {
+      flush();
+    }
   }
 
   // Signals are caught from here on, so a Ctrl-C during attach still cleans up and prints.
@@ -556,6 +581,20 @@ function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): numb
     if (notice) stderr(`${notice}\n`);
   }
   return undefined;
+}
+
+/**
+ * What is wrong with running these probes in this mode, if anything: test: and bench: probes run
+ * only with --test/--bench (and are ignored otherwise, as bpftrace); those modes need some.
+ */
+function testsWithoutMode(program: TypedProgram, opts: Options): string | undefined {
+  const providers = new Set(probeTypes(program));
+  for (const kind of ['test', 'bench'] as const) {
+    if (opts[kind] && !providers.has(kind)) return `--${kind}: the program has no ${kind}: probes to run`;
+  }
+  if (opts.test || opts.bench || [...providers].some((p) => p !== 'test' && p !== 'bench')) return undefined;
+  const kind = providers.has('test') ? 'test' : 'bench';
+  return `no probes to attach: ${kind}: probes run only with --${kind} (tracelet --${kind} ...)`;
 }
 
 /** A -d section as bpftrace prints one: a blank line, the title, a rule, the text and a blank line. */

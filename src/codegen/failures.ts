@@ -42,12 +42,13 @@ export function beginExits(g: ProbeContext): void {
 }
 
 /** Returns `value` from the body (through its exit). */
-export function returnValue(g: ProbeContext, value: number): void {
+export function returnValue(g: ProbeContext, value: number | IrValue): void {
+  const ir = typeof value === 'number' ? constInt(i64, value) : value;
   if (!g.exit) {
-    g.fn.ret(constInt(i64, value));
+    g.fn.ret(ir);
     return;
   }
-  g.fn.store(constInt(i64, value), g.exit.value, 8);
+  g.fn.store(ir, g.exit.value, 8);
   g.fn.br(g.exit.label);
 }
 

@@ -142,7 +142,7 @@ const RING_SECONDS = 0.25;
  * and resident once written, twice).
  */
 export function ringBufferBytes(program: TypedProgram): number {
-  const slow = new Set(['BEGIN', 'END', 'self', 'interval']);
+  const slow = new Set(['BEGIN', 'END', 'self', 'interval', 'test']);
   let largest = 0;
   for (const p of program.probes) {
     if (!p.targets.some((t) => !slow.has(t.provider))) continue;

@@ -14,13 +14,13 @@ export function generateProbe(g: ProbeContext): void {
   else emitBody(g);
 }
 
-/** The probe's code: the stop check (but in BEGIN/END), the predicate, the body, the one exit. */
+/** The probe's code: the stop check (but in BEGIN/END/test/bench), the predicate, the body, the one exit. */
 function emitBody(g: ProbeContext): void {
   const { fn } = g;
   const body = g.probe.probe;
   fn.setLocation(body.span.line, body.span.column);
   const special = g.targets[0]?.provider;
-  if (special !== 'BEGIN' && special !== 'END') returnIfStopped(g);
+  if (special !== 'BEGIN' && special !== 'END' && special !== 'test' && special !== 'bench') returnIfStopped(g);
   beginExits(g);
   if (body.predicate) {
     fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);

@@ -99,7 +99,7 @@ function stmtInScope(g: ProbeContext, s: Stmt): void {
     }
     case 'JumpStmt': {
       if (s.jump === 'return') {
-        returnFromProbe(g);
+        returnFromProbe(g, s.value ? toI64(fn, g.expr(s.value)) : constInt(i64, 0));
         return;
       }
       const loop = g.loops.at(-1)!;
@@ -248,18 +248,21 @@ function loopCallback(g: ProbeContext,
     const after = fn.label('afterloop');
     fn.condBr(fn.icmp('ne', fn.load(fn.byteOffset(context, flagOffset, i64), 8), constInt(i64, 0)), returned, after);
     fn.place(returned);
-    returnFromProbe(g);
+    returnFromProbe(g, fn.binary('ashr', fn.load(fn.byteOffset(context, flagOffset, i64), 8), constInt(i64, 1)));
     fn.place(after);
   }
 }
 
-/** `return`: ends the probe; in a for loop's callback, stops the loop and flags the return. */
-function returnFromProbe(g: ProbeContext): void {
+/**
+ * `return [value]`: ends the probe with that value; in a for loop's callback, stops the loop and
+ * sets the flag to `value << 1 | 1` (set, and the value the probe returns after the loop).
+ */
+function returnFromProbe(g: ProbeContext, value: IrValue): void {
   if (!g.returnFlag) {
-    returnValue(g, 0);
+    returnValue(g, value);
     return;
   }
-  g.fn.store(constInt(i64, 1), g.returnFlag, 8);
+  g.fn.store(g.fn.binary('or', g.fn.binary('shl', value, constInt(i64, 1)), constInt(i64, 1)), g.returnFlag, 8);
   returnValue(g, 1);
 }
 

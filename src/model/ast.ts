@@ -190,7 +190,7 @@ export interface AttachPoint {
 }
 
 export type ProbeProvider =
-  | 'BEGIN' | 'END' | 'self'
+  | 'BEGIN' | 'END' | 'self' | 'test' | 'bench'
   | 'tracepoint' | 'rawtracepoint'
   | 'kprobe' | 'kretprobe'
   | 'uprobe' | 'uretprobe' | 'usdt'
@@ -290,6 +290,8 @@ export interface JumpStmt {
   readonly kind: 'JumpStmt';
   readonly span: Span;
   readonly jump: 'break' | 'continue' | 'return';
+  /** `return N;` (0.25+): the program's return value, which a test: probe fails on when not 0. */
+  readonly value?: Expr;
 }
 
 export interface BlockStmt {

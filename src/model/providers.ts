@@ -9,7 +9,7 @@ import type { ProbeProvider } from './ast.js';
 export type { ProbeProvider };
 
 /** The BPF program types tracelet loads (libbpf's names, as the addon takes them). */
-export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe' | 'uprobe_multi';
+export type ProgramType = 'raw_tracepoint' | 'tracepoint' | 'perf_event' | 'kprobe' | 'uprobe_multi' | 'xdp';
 
 /** What the kernel may lack (KernelInfo.hasFeature). */
 export type KernelFeature = 'kprobes' | 'kfunc' | 'hardware' | 'iter' | 'uprobes';
@@ -66,6 +66,17 @@ export const PROVIDERS = {
     aliases: [], fields: [2, 2], syntax: 'self:signal:SIGUSR1', form: 'self:signal:SIGUSR1',
     programType: 'raw_tracepoint', section: () => 'raw_tracepoint/self', tag: 'self', listing: 'none',
     doc: 'Runs each time tracelet receives SIGUSR1 (`self:signal:SIGUSR1`, 0.25+).',
+  },
+  test: {
+    aliases: [], fields: [1, 1], syntax: 'test:name', form: 'test:NAME',
+    programType: 'raw_tracepoint', section: () => 'raw_tracepoint/test', tag: 'test', listing: 'none',
+    doc: 'With --test (0.25+): run once each, in order; fails when it returns non-zero (`return 1`). Ignored without --test.',
+  },
+  bench: {
+    // XDP: the program type BPF_PROG_TEST_RUN repeats and times in the kernel (as bpftrace).
+    aliases: [], fields: [1, 1], syntax: 'bench:name', form: 'bench:NAME',
+    programType: 'xdp', section: () => 'xdp', tag: 'bench', listing: 'none',
+    doc: 'With --bench (0.25+): run many times each; prints the average time of one run. Returning non-zero skips it. Ignored without --bench.',
   },
   tracepoint: {
     aliases: ['t'], fields: [2, 2], syntax: 'tracepoint:category:event', form: 'tracepoint:CATEGORY:EVENT',

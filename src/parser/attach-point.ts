@@ -18,6 +18,7 @@
 //   kfunc, kretfunc             [func] | [module, func]
 //   watchpoint, asyncwatchpoint [address, length, mode]          (`0x10000:8:rw`, `func+arg1:8:w`)
 //   iter                        [object] | [object, pin]
+//   test, bench                 [name]
 //
 // Wildcards (`*`, `?`) are kept as written; resolving them is the type checker's job.
 
@@ -48,18 +49,6 @@ export interface AttachPointContext {
   readonly diagnostics: Diagnostic[];
 }
 
-/** Probe types of newer bpftrace that tracelet does not run yet: what to say instead of "unknown". */
-const NOT_YET_PROVIDERS: Readonly<Record<string, { message: string; hint: string }>> = {
-  test: {
-    message: "test probes (bpftrace 0.25's --test) are not supported yet",
-    hint: 'write the check as a BEGIN probe: BEGIN { if (...) { printf("FAILED\\n"); } exit(); }',
-  },
-  bench: {
-    message: "bench probes (bpftrace 0.25's --bench) are not supported yet",
-    hint: 'time the code with nsecs in a probe that runs it often, e.g. @ns = hist(nsecs - $start)',
-  },
-};
-
 /**
  * Parses the raw text of one attach point starting at source offset `start`. Returns undefined
  * (with a diagnostic) only when the provider is unknown; other problems are reported and the
@@ -71,11 +60,6 @@ export function parseAttachPoint(raw: string, start: number, ctx: AttachPointCon
   const colon = raw.indexOf(':');
   const word = colon < 0 ? raw : raw.slice(0, colon);
   const provider = providerNamed(word);
-  const notYet = NOT_YET_PROVIDERS[word.toLowerCase()];
-  if (!provider && notYet) {
-    diagnostics.push(error('E_UNKNOWN_PROVIDER', lines.span(start, start + word.length), notYet.message, notYet.hint));
-    return undefined;
-  }
   if (!provider) {
     const lower = closest(word.toLowerCase(), PROVIDER_HINT_NAMES.map((n) => n.toLowerCase()));
     const suggestion = closest(word, PROVIDER_HINT_NAMES) ?? PROVIDER_HINT_NAMES.find((n) => n.toLowerCase() === lower);
@@ -210,6 +194,13 @@ function validate(
   const at = (f: Field) => lines.span(f.start, f.end);
   const last = fs[fs.length - 1]!;
   switch (provider) {
+    case 'test':
+    case 'bench':
+      // The name is what --test/--bench print; a wildcard would read as a pattern it is not.
+      if (/[*?\s]/.test(last.text)) {
+        problem(at(last), `invalid ${provider} name '${last.text}'`, `a ${provider} probe is named, not matched: write e.g. ${provider}:parse_ipv4`);
+      }
+      return;
     case 'kprobe':
     case 'uprobe': {
       const plus = last.quoted ? -1 : last.text.lastIndexOf('+');

@@ -899,7 +899,13 @@ class TraceletParser extends EmbeddedActionsParser {
     'simpleStatement',
     (): Stmt | undefined =>
       this.OR([
-        { ALT: () => this.jump(this.CONSUME(T.Return), 'return') },
+        {
+          ALT: () => {
+            const kw = this.CONSUME(T.Return);
+            const value = this.OPTION2(() => this.SUBRULE3(this.expression));
+            return this.ACTION(() => ({ kind: 'JumpStmt', span: this.tokSpan(kw), jump: 'return', ...(value ? { value } : {}) }) as const);
+          },
+        },
         { ALT: () => this.jump(this.CONSUME(T.Break), 'break') },
         { ALT: () => this.jump(this.CONSUME(T.Continue), 'continue') },
         { ALT: () => this.SUBRULE(this.letStatement) },

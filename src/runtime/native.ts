@@ -150,6 +150,12 @@ export interface NativeAddon {
   runProgram(progFd: number): number;
 
   /**
+   * Runs an XDP program (a bench: probe) `repeat` times in a row with BPF_PROG_TEST_RUN; returns
+   * its last retval and the kernel's average time of one run.
+   */
+  benchProgram(progFd: number, repeat: number): { retval: number; durationNs: number };
+
+  /**
    * Consumes a ring buffer map: a collector thread moves its records into memory every
    * millisecond or so while events come, and calls `onReadable` on Node's loop (a uv_async
    * handle) whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP); callers

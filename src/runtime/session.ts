@@ -25,7 +25,8 @@ import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
 import { decodeMap, decodeValue, valueBytes } from './decode.js';
-import type { Formatter, MapEntry, MapSnapshot } from './output/model.js';
+import type { Formatter, MapEntry, MapSnapshot, TestOutcome } from './output/model.js';
+import { textFormatter } from './output/text.js';
 import { formatPrintf } from './output/printf.js';
 import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftime } from './output/time.js';
@@ -140,6 +141,11 @@ export class RuntimeError extends Error {
   }
 }
 
+/** Providers run only by --test and --bench (see runTests). */
+const TESTS_AND_BENCHES: ReadonlySet<ProbeProvider> = new Set(['test', 'bench']);
+/** The most runs of one batch of a bench (the kernel takes a u32). */
+const MAX_BENCH_ITERATIONS = 100_000_000;
+
 /** HW_BREAKPOINT_* bp_type bits by watchpoint mode. */
 const BREAKPOINT_TYPES: Record<string, number> = { r: 1, w: 2, rw: 3, wr: 3, x: 4 };
 
@@ -179,6 +185,15 @@ export class Session {
   /** The compiled printf of each printf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   private kallsyms?: Kallsyms | null;
+  /**
+   * While a test or bench runs: its output, kept (a test's, shown if it fails) or dropped (a
+   * bench's), instead of written; and the runtime errors it met (-k helper errors, failed cat()).
+   */
+  private capture?: { text: string; readonly keep: boolean; errors: number };
+  /** How events are formatted: a test's captured output is text in any format, as in bpftrace. */
+  private get eventFormatter(): Formatter {
+    return this.capture ? textFormatter : this.options.formatter;
+  }
   /** Symbolizes values as they are printed (ksym, usym, stacks, username, inet, strftime). */
   readonly resolver: Resolver;
 
@@ -241,9 +256,9 @@ export class Session {
     return out;
   }
 
-  /** The number of attach points, as `Attaching N probes...` counts them. */
+  /** The number of attach points, as `Attaching N probes...` counts them (test: and bench: probes are not attached). */
   get probeCount(): number {
-    return this.program.probes.reduce((n, p) => n + p.targets.length, 0);
+    return this.program.probes.reduce((n, p) => n + p.targets.filter((t) => !TESTS_AND_BENCHES.has(t.provider)).length, 0);
   }
 
   programNamed(name: string): GeneratedProgram | undefined {
@@ -328,11 +343,13 @@ export class Session {
     }
   }
 
-  /** How a program is attached to one target, per provider (BEGIN, END and self are run, not attached). */
+  /** How a program is attached to one target, per provider (BEGIN, END, self, test and bench are run, not attached). */
   private static readonly ATTACH = {
     BEGIN: () => {},
     END: () => {},
     self: () => {},
+    test: () => {},
+    bench: () => {},
     tracepoint: (s, obj, p, t) => {
       const id = s.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
       if (id < 0) s.links.push(s.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
@@ -420,6 +437,87 @@ export class Session {
       this.options.phase?.('first-drain');
       if (this.requestedStop) this.stop(this.requestedStop);
     });
+  }
+
+  /**
+   * --test or --bench instead of attach() and run(), as bpftrace 0.25: runs BEGIN, each test: (or
+   * bench:) probe in order, reporting each through the formatter, then END; nothing is attached
+   * and no map is printed. Returns whether every test (bench) passed. Frees everything, on every path.
+   */
+  runTests(kind: 'test' | 'bench', color: boolean): boolean {
+    try {
+      // Drained synchronously after each program run: nothing waits for the ring to wake us.
+      this.ring = this.addon.ringBuffer(this.ringbufFd, () => {});
+      this.runSpecial('BEGIN');
+      this.drainAll();
+      const programs = this.programs.filter((p) => p.targets[0]!.provider === kind);
+      const names = programs.map((p) => p.targets[0]!.parts[0]!);
+      const passed = kind === 'test' ? this.runEachTest(programs, names, color) : this.runEachBench(programs, names);
+      this.runSpecial('END');
+      this.drainAll();
+      this.reportCounters();
+      this.reportReadFailures(true);
+      return passed;
+    } finally {
+      this.close();
+    }
+  }
+
+  /**
+   * Each test runs once; it fails if it returns non-zero (`return 1`) or meets a runtime error
+   * (-k: a failed helper call; a cat() of a missing file), and then its output is shown.
+   */
+  private runEachTest(programs: readonly GeneratedProgram[], names: readonly string[], color: boolean): boolean {
+    const results: TestOutcome[] = [];
+    for (const [i, p] of programs.entries()) {
+      const capture = (this.capture = { text: '', keep: true, errors: 0 });
+      const start = process.hrtime.bigint();
+      const retval = this.addon.runProgram(this.object!.programFd(p.name));
+      const durationNs = Number(process.hrtime.bigint() - start);
+      this.drainAll();
+      this.capture = undefined;
+      results.push({ name: names[i]!, passed: retval === 0 && capture.errors === 0, durationNs, output: capture.text });
+      this.options.write(this.options.formatter.testResult(names, results, color));
+    }
+    return results.every((r) => r.passed);
+  }
+
+  /**
+   * Each bench runs in the kernel in batches growing until one takes 1 ms (as bpftrace); its row
+   * is the average time of one run. Its output is dropped; returning non-zero skips it; a runtime
+   * error fails it (no row, and the run ends with false).
+   */
+  private runEachBench(programs: readonly GeneratedProgram[], names: readonly string[]): boolean {
+    let first = true;
+    let passed = true;
+    for (const [i, p] of programs.entries()) {
+      const fd = this.object!.programFd(p.name);
+      for (let iterations = 1; ;) {
+        const capture = (this.capture = { text: '', keep: false, errors: 0 });
+        const { retval, durationNs } = this.addon.benchProgram(fd, iterations);
+        this.drainAll();
+        this.capture = undefined;
+        if (capture.errors > 0) {
+          this.options.error?.(`bench '${names[i]}' failed: it met a runtime error`);
+          passed = false;
+          break;
+        }
+        if (retval !== 0) break;
+        const total = durationNs * iterations;
+        const grow = total < 1e3 ? 1000 : total < 1e4 ? 100 : total < 1e5 ? 10 : total < 1e6 ? 2 : 1;
+        // A body too fast for the kernel's clock (0 ns a run) stops growing at MAX_BENCH_ITERATIONS.
+        if (grow > 1 && iterations < MAX_BENCH_ITERATIONS) {
+          iterations = Math.min(iterations * grow, MAX_BENCH_ITERATIONS);
+          continue;
+        }
+        this.options.write(this.options.formatter.benchResult(names, { name: names[i]!, averageNs: durationNs, iterations }, first));
+        first = false;
+        break;
+      }
+    }
+    // Millions of runs may print more than the ring holds: output nobody reads is not "lost".
+    this.reported.lost = this.counters()(COUNTER_LOST_EVENTS);
+    return passed;
   }
 
   /** Ends the run (Ctrl-C, SIGTERM, end of a child). Safe to call more than once. */
@@ -623,12 +721,14 @@ export class Session {
       if (spec.kind === 'printf') {
         // The hot case, formatted in place (see printf-record.ts).
         cursor.base = base;
-        out += this.options.formatter.printf(this.recordPrintf(spec)(cursor));
+        out += this.eventFormatter.printf(this.recordPrintf(spec)(cursor));
         continue;
       }
       out += this.handleEvent(spec, records.subarray(base, base + len));
     }
-    if (out) this.options.write(out);
+    if (this.capture) {
+      if (this.capture.keep) this.capture.text += out;
+    } else if (out) this.options.write(out);
     if (exit && !final) setImmediate(() => this.stop('exit'));
     return true;
   }
@@ -643,12 +743,13 @@ export class Session {
   }
 
   private handleEvent(spec: EventSpec, record: Buffer): string {
-    const f = this.options.formatter;
+    const f = this.eventFormatter;
     const args = () => spec.fields.map((field) => ({ type: field.type, value: decodeValue(field.type, record, field.offset, this.resolver) }));
     switch (spec.kind) {
       case 'helper_error': {
         const site = this.helperErrorSites[Number(record.readBigUInt64LE(spec.fields[2]!.offset))];
         if (!site) return '';
+        if (this.capture) this.capture.errors++;
         return f.helperError({
           helper: helperName(Number(record.readBigUInt64LE(spec.fields[0]!.offset))),
           retcode: Number(record.readBigInt64LE(spec.fields[1]!.offset)),
@@ -690,6 +791,7 @@ export class Session {
           return f.cat(bytesToString(readFileSync(stringBytes(path)).subarray(0, max)));
         } catch (e) {
           this.options.error?.(`failed to open file '${path}': ${errnoText(e)}`);
+          if (this.capture) this.capture.errors++;
           return f.cat(''); // nothing in text; an empty "cat" message in JSON, as bpftrace
         }
       }
@@ -723,10 +825,15 @@ export class Session {
     }
   }
 
+  /** The run's counters (lost events, full maps) as they are now, by slot. */
+  private counters(): (index: number) => bigint {
+    const counters = this.addon.mapLookup(this.countersFd, Buffer.alloc(4), 8 * counterSlots(this.program.maps));
+    return (index) => counters?.readBigUInt64LE(index * 8) ?? 0n;
+  }
+
   /** Events lost to a full ring buffer and updates lost to full maps are reported, never silent. */
   private reportCounters(): void {
-    const counters = this.addon.mapLookup(this.countersFd, Buffer.alloc(4), 8 * counterSlots(this.program.maps));
-    const read = (index: number) => counters?.readBigUInt64LE(index * 8) ?? 0n;
+    const read = this.counters();
     const lost = read(COUNTER_LOST_EVENTS);
     if (lost > this.reported.lost) {
       const count = Number(lost - this.reported.lost);

@@ -13,7 +13,7 @@ import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from 
 import { FUNCTION_CHECKS } from './functions-check.js';
 import { arrayCast } from './array-casts.js';
 import { checkMapDeclarations, declaredSpec } from './map-declarations.js';
-import { expandAttachPoint } from './probes.js';
+import { checkTestNames, expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
 import { parameterValue } from './positional.js';
 import {
@@ -225,6 +225,9 @@ export class Checker implements CheckContext {
       case 'JumpStmt':
         if (s.jump !== 'return' && this.loopDepth === 0) {
           this.report(error('E_JUMP', s.span, `'${s.jump}' outside of a loop`));
+        }
+        if (s.value && this.expr(s.value).kind !== 'int') {
+          this.report(error('E_TYPE', s.value.span, 'return takes an integer (the probe\'s return value)', 'write e.g. return 1;'));
         }
         return;
       case 'BlockStmt':
@@ -1087,6 +1090,7 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const diagnostics: Diagnostic[] = [];
   const options = applyConfig(program, cliOptions, diagnostics);
   const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
+  checkTestNames(program.probes, diagnostics);
   const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);
   const names = new NamedConstants(program, kernel, cTypes.enumerators);
   // Map types come from the whole program, not from source order: a probe may read a map that a

@@ -1,6 +1,6 @@
 // Attach points → the concrete targets a program is attached to (wildcards expanded), with
 // diagnostics for ones that do not exist.
-import type { AttachPoint, ProbeProvider } from '../model/ast.js';
+import type { AttachPoint, Probe, ProbeProvider } from '../model/ast.js';
 import { providerRecord } from '../model/providers.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
@@ -106,12 +106,30 @@ interface Expansion {
   readonly target: MakeTarget;
 }
 
+/** test: and bench: probes are reported by name: two of one kind may not share it (as bpftrace). */
+export function checkTestNames(probes: readonly Probe[], diagnostics: Diagnostic[]): void {
+  const seen = new Map<string, AttachPoint>();
+  for (const ap of probes.flatMap((p) => p.attachPoints)) {
+    if (ap.provider !== 'test' && ap.provider !== 'bench') continue;
+    const key = `${ap.provider}:${ap.parts[0]}`;
+    const other = seen.get(key);
+    if (!other) {
+      seen.set(key, ap);
+      continue;
+    }
+    diagnostics.push(error('E_ATTACH_POINT', ap.span, `'${ap.parts[0]}' names more than one ${ap.provider} probe`,
+      `the other is at line ${other.span.line}; give each ${ap.provider} probe its own name`));
+  }
+}
+
 /** Attach point → targets, per provider (its fields are already counted). */
 const EXPANDERS = {
   BEGIN: ({ ap, target }) => [target([], ap.provider)],
   END: ({ ap, target }) => [target([], ap.provider)],
   self: ({ ap, fail, target }) => (ap.parts[0] === 'signal' && ap.parts[1] === 'SIGUSR1'
     ? [target(ap.parts)] : fail('E_ATTACH_POINT', `self must be written self:signal:SIGUSR1, got '${ap.raw}'`, 'SIGUSR1 is the only signal bpftrace 0.26 offers')),
+  test: ({ ap, target }) => [target(ap.parts)],
+  bench: ({ ap, target }) => [target(ap.parts)],
   tracepoint: expandTracepoint,
   rawtracepoint: expandRawTracepoint,
   kprobe: expandKprobe,

@@ -201,10 +201,6 @@ describe('integer <-> integer array casts', () => {
 
 describe('0.2x features not supported yet', () => {
   it('say so by name, with a way to do without, instead of "unknown"', () => {
-    const probes = runTracelet(['-e', 'test:foo { } Bench:x { }']);
-    expect(probes.code).toBe(1);
-    expect(probes.stderr).toContain("stdin:1:1: error: test probes (bpftrace 0.25's --test) are not supported yet\n");
-    expect(probes.stderr).toContain("stdin:1:14: error: bench probes (bpftrace 0.25's --bench) are not supported yet\n");
     const calls = runTracelet(['-e', 'BEGIN { @ = tseries(1, 1s, 5); print(ustack(build_id)); }']);
     expect(calls.code).toBe(1);
     expect(calls.stderr).toBe('stdin:1:13: error: tseries() (bpftrace 0.26, unstable there) is not supported yet\n'

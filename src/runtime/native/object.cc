@@ -135,6 +135,8 @@ bool ProgramType(const std::string& name, bpf_prog_type* type) {
   else if (name == "perf_event" || name == "profile" || name == "interval" || name == "software" ||
            name == "hardware")
     *type = BPF_PROG_TYPE_PERF_EVENT;
+  // bench: probes: the one kind of program BPF_PROG_TEST_RUN repeats and times (raw tracepoints run once).
+  else if (name == "xdp") *type = BPF_PROG_TYPE_XDP;
   else return false;
   return true;
 }
@@ -444,6 +446,22 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, opts.retval);
 }
 
+// Runs an XDP program `repeat` times in a row with BPF_PROG_TEST_RUN (bench: probes); returns
+// its last retval and the kernel's average time of one run in ns.
+Napi::Value BenchProgram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "progFd");
+  uint32_t repeat = ArgU32(info, 1, "repeat");
+  // XDP test runs need at least an Ethernet header of packet data (ETH_HLEN), else EINVAL.
+  unsigned char packet[14] = {0};
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = sizeof(packet), .repeat = repeat);
+  if (bpf_prog_test_run_opts(fd, &opts) != 0) ThrowErrno(env, "cannot run BPF program (test run)", errno);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("retval", Napi::Number::New(env, opts.retval));
+  result.Set("durationNs", Napi::Number::New(env, opts.duration));
+  return result;
+}
+
 }  // namespace
 
 void InitObject(Napi::Env env, Napi::Object exports) {
@@ -457,6 +475,7 @@ void InitObject(Napi::Env env, Napi::Object exports) {
   exports.Set("attachPerfEvent", Napi::Function::New(env, AttachPerfEvent, "attachPerfEvent"));
   exports.Set("attachBreakpoint", Napi::Function::New(env, AttachBreakpoint, "attachBreakpoint"));
   exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
+  exports.Set("benchProgram", Napi::Function::New(env, BenchProgram, "benchProgram"));
 }
 
 }  // namespace tracelet

@@ -156,6 +156,9 @@ export function createFoldedFormatter(side: (text: string) => void): Formatter &
     cat: toSide(textFormatter.cat),
     system: toSide(textFormatter.system),
     exitSeparator: () => '',
+    // Reports, not data of a flame graph: as text.
+    testResult: textFormatter.testResult,
+    benchResult: textFormatter.benchResult,
     lostEvents: toSide(textFormatter.lostEvents),
     helperError: toSide(textFormatter.helperError),
   };

@@ -17,7 +17,7 @@ export function createFormatter(format: OutputFormat | string = 'text', side: (t
   throw new Error(`Invalid output format "${format}"\nValid formats: 'text', 'json', 'folded'`);
 }
 
-export type { Formatter, HelperError, MapEntry, MapSnapshot, MapValue, PrintOptions, TypedValue, Value } from './model.js';
+export type { BenchOutcome, Formatter, HelperError, TestOutcome, MapEntry, MapSnapshot, MapValue, PrintOptions, TypedValue, Value } from './model.js';
 export { textFormatter, mapToText } from './text.js';
 export { jsonFormatter, mapToJson } from './json.js';
 export { createFoldedFormatter, foldMap, foldedText, foldedFrameName, hasStacks, type FoldedStack } from './folded.js';

@@ -3,7 +3,7 @@
 // joined with a bare `,`).
 import { histToJson, lhistToJson } from './hist.js';
 import { typedMapJson } from './typed-dump.js';
-import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
+import type { BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TestOutcome, TypedValue } from './model.js';
 import { statsOf } from './text.js';
 import {
   aggregateValue, applyTop, average, divisor, hasKey, jsonEscape, jsonKeyFormatter, sortEntries, valueToJson,
@@ -104,6 +104,14 @@ export const jsonFormatter: Formatter = {
   },
   exitSeparator(): string {
     return '\n\n';
+  },
+  // As bpftrace 0.25: one record per test or bench, keyed by its name.
+  testResult(_names: readonly string[], results: readonly TestOutcome[]): string {
+    const r = results[results.length - 1]!;
+    return `{"type": "test_result", "data": {"${jsonEscape(r.name)}": {"duration": ${r.durationNs}, "passed": ${r.passed}, "output": "${jsonEscape(r.output)}"}}}\n`;
+  },
+  benchResult(_names: readonly string[], r: BenchOutcome): string {
+    return `{"type": "benchmark_result", "data": {"${jsonEscape(r.name)}": {"average": ${r.averageNs}, "iters": ${r.iterations}}}}\n`;
   },
   lostEvents(count: number): string {
     return `{"type": "lost_events", "data": {"events": ${count}}}\n`;

@@ -119,8 +119,33 @@ export interface HelperError {
  * One output format (text or JSON). Each method returns the exact text to write, newlines
  * included; the caller decides where it goes.
  */
+/** How one test: probe ran under --test. */
+export interface TestOutcome {
+  readonly name: string;
+  readonly passed: boolean;
+  /** The kernel's run time of the probe. */
+  readonly durationNs: number;
+  /** What it printed: shown only when it failed. */
+  readonly output: string;
+}
+
+/** How one bench: probe ran under --bench. */
+export interface BenchOutcome {
+  readonly name: string;
+  /** The kernel's average time of one run. */
+  readonly averageNs: number;
+  readonly iterations: number;
+}
+
 export interface Formatter {
   attachedProbes(count: number): string;
+  /**
+   * --test: the report of the last of `results` (one per test run so far, in order) of the tests
+   * `names`; the first opens the report, the last closes it with a summary. `color`: ANSI colours.
+   */
+  testResult(names: readonly string[], results: readonly TestOutcome[], color: boolean): string;
+  /** --bench: one bench's row; `first` also prints the table's head, sized for every name of `names`. */
+  benchResult(names: readonly string[], result: BenchOutcome, first: boolean): string;
   printf(text: string): string;
   time(text: string): string;
   /** print() of a non-map value. */

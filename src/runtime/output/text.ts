@@ -2,7 +2,7 @@
 import type { Type } from '../../model/types.js';
 import { histToText, lhistToText } from './hist.js';
 import { typedMapText } from './typed-dump.js';
-import type { Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TypedValue } from './model.js';
+import type { BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TestOutcome, TypedValue } from './model.js';
 import {
   aggregateValue, applyTop, average, divisor, sortEntries, textKeyFormatter, valueToText,
 } from './values.js';
@@ -117,6 +117,8 @@ export const textFormatter: Formatter = {
   exitSeparator(): string {
     return '\n\n';
   },
+  testResult: testResultText,
+  benchResult: benchResultText,
   lostEvents(count: number): string {
     return `Lost ${count} events\n`;
   },
@@ -146,4 +148,45 @@ const ERRNO: Record<number, string> = {
 /** glibc's strerror text for the errnos BPF helpers return. */
 export function strerror(errno: number): string {
   return ERRNO[errno] ?? `Unknown error ${errno}`;
+}
+
+/**
+ * --test's report, as bpftrace 0.25 prints it (gtest's words): RUN and OK/FAILED per test, what a
+ * failed test printed between them, and a summary after the last. Unlike bpftrace the time is the
+ * test's own (bpftrace prints its unit's size), and colours only on a terminal.
+ */
+function testResultText(names: readonly string[], results: readonly TestOutcome[], color: boolean): string {
+  const green = (s: string) => (color ? `\x1b[32m${s}\x1b[0m` : s);
+  const red = (s: string) => (color ? `\x1b[31m${s}\x1b[0m` : s);
+  const tests = (n: number) => `${n} ${n === 1 ? 'test' : 'tests'}`;
+  const r = results[results.length - 1]!;
+  let out = results.length === 1 ? `${green('[==========]')} Running ${tests(names.length)}.\n` : '';
+  out += `${green('[ RUN      ]')} ${r.name}\n`;
+  if (!r.passed) out += r.output.split('\n').filter((line) => line !== '').map((line) => `${line}\n`).join('');
+  out += `${r.passed ? green('[       OK ]') : red('[  FAILED  ]')} ${r.name} (${durationText(r.durationNs)})\n`;
+  if (results.length < names.length) return out;
+  const failed = results.filter((t) => !t.passed);
+  out += `${green('[==========]')} ${tests(names.length)} ran.\n`;
+  out += `${green('[  PASSED  ]')} ${tests(results.length - failed.length)}.\n`;
+  if (failed.length > 0) {
+    out += `${red('[  FAILED  ]')} ${tests(failed.length)}, listed below:\n`;
+    for (const t of failed) out += `${red('[  FAILED  ]')} ${t.name}\n`;
+  }
+  return out;
+}
+
+/** A duration in its largest whole unit (ns, us, ms, s), as bpftrace chooses the unit. */
+function durationText(ns: number): string {
+  for (const [unit, size] of [['s', 1e9], ['ms', 1e6], ['us', 1e3]] as const) {
+    if (ns >= size) return `${Math.floor(ns / size)} ${unit}`;
+  }
+  return `${ns} ns`;
+}
+
+/** --bench's table, as bpftrace 0.25 prints it: names padded to 40 (or the longest), then time and iterations. */
+function benchResultText(names: readonly string[], result: BenchOutcome, first: boolean): string {
+  const width = Math.max(40, ...names.map((n) => n.length)) + 1;
+  const TIME_WIDTH = 15;
+  const head = first ? `${'Benchmark'.padEnd(width)}${'Time(ns)'.padEnd(TIME_WIDTH)}Iterations\n${'-'.repeat(width + TIME_WIDTH + 'Iterations'.length)}\n` : '';
+  return `${head}${result.name.padEnd(width)}${String(result.averageNs).padEnd(TIME_WIDTH)}${result.iterations}\n`;
 }
