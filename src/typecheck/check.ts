@@ -121,6 +121,9 @@ export class Checker implements CheckContext {
     return this.targets.length > 0 && this.targets.every((t) => t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt');
   }
 
+  /** Set while the object of a field access is checked: `args` there is read in place, not copied. */
+  private argsOfField = false;
+
   /** Whether this probe's tracepoints are syscall entries/exits, whose pointer fields are user addresses. */
   private get syscallTracepoints(): boolean {
     return this.targets.some((t) => t.provider === 'tracepoint' && t.parts[0] === 'syscalls');
@@ -787,18 +790,27 @@ export class Checker implements CheckContext {
         fields: args.map((a, i) => ({ name: a.name, type: a.type, offset: i * 8 })),
       };
     }
-    const formats = this.tracepointFormats();
-    const first = formats[0];
+    const [first, ...others] = this.tracepointFormats();
     if (!first) {
       this.report(error('E_BUILTIN_CONTEXT', span, `'args' is only available in tracepoint probes here`));
       return NONE;
     }
-    return {
-      kind: 'record',
-      name: `args of ${first.category}:${first.event}`,
-      size: 0,
-      fields: first.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset })),
-    };
+    const fields = first.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset }));
+    const name = `args of ${first.category}:${first.event}`;
+    // args.FIELD reads the context: the record needs no size.
+    if (this.argsOfField) return { kind: 'record', name, size: 0, fields };
+    // A whole record (print(args), @x = args) is copied: its fields, to the end of the last one.
+    // The common_* header is left out (bpftrace 0.26 prints it): BPF sees a pointer over it.
+    const layout = (f: TracepointFormat) => f.fields.map((x) => `${x.name}:${typeName(x.type)}@${x.offset}`).join();
+    const other = others.find((f) => layout(f) !== layout(first));
+    if (other) {
+      this.report(error('E_TYPE_MISMATCH', span,
+        `'args' as a whole needs one record layout, but ${first.category}:${first.event} and ${other.category}:${other.event} differ`,
+        'use the fields they share, e.g. args.FIELD, or give each tracepoint its own probe'));
+      return NONE;
+    }
+    const last = first.fields.at(-1);
+    return { kind: 'record', name, size: last ? last.offset + last.size : 0, fields };
   }
 
   /** The __data_loc description of a tracepoint field, if it is one. */
@@ -827,7 +839,9 @@ export class Checker implements CheckContext {
   }
 
   private field(e: Extract<Expr, { kind: 'FieldAccess' }>): Type {
+    this.argsOfField = e.object.kind === 'Builtin' && e.object.name === 'args';
     let objectType = this.expr(e.object);
+    this.argsOfField = false;
     if (objectType.kind === 'tuple' && !e.arrow) {
       // A record's field (bpftrace 0.25+: `(a = 1, b = 2).b`).
       const index = objectType.names?.indexOf(e.field) ?? -1;
