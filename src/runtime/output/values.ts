@@ -191,7 +191,7 @@ function isQuoted(t: Type): boolean {
 }
 
 /** An integer as a JSON number, or as a string when a double would round it (bpftrace 0.26). */
-function exactNumber(n: bigint): string {
+export function exactNumber(n: bigint): string {
   return BigInt(Number(n)) === n ? n.toString() : `"${n}"`;
 }
 
@@ -551,6 +551,14 @@ export function sortEntries(snapshot: MapSnapshot): MapEntry[] {
         v: e.value.kind === 'hist' || e.value.kind === 'lhist' ? bucketTotal(e.value.buckets)
           : e.value.kind === 'avg' || e.value.kind === 'stats' ? average(e.value.count, e.value.total) : 0n,
       }));
+      keyed.sort((a, b) => compareBytes(a.bytes, b.bytes));
+      return cxxSort(keyed, (a, b) => a.v < b.v).map((x) => x.e);
+    }
+    case 'tseries': {
+      // The least recently updated series first (by its latest epoch), from key-byte order (0.26).
+      const types = keyElementTypes(spec);
+      const latest = (e: MapEntry) => (e.value.kind === 'tseries' ? e.value.points.at(-1)?.epoch ?? 0n : 0n);
+      const keyed = entries.map((e) => ({ e, bytes: keyBytes(types, e.key), v: latest(e) }));
       keyed.sort((a, b) => compareBytes(a.bytes, b.bytes));
       return cxxSort(keyed, (a, b) => a.v < b.v).map((x) => x.e);
     }
