@@ -108,7 +108,7 @@ const TABLE = {
   ustack: fn(0, 2, 'ustack([mode,] [int depth])', 'ustack (printed as the frames)',
     'The user stack, at most depth frames (127), printed in mode bpftrace, perf or raw.',
     { differs: 'The raw mode is newer bpftrace\'s; 0.17 has bpftrace and perf.' }),
-  has_key: fn(2, 2, 'has_key(@map, key)', 'uint64 (1 or 0)', 'Whether `@map[key]` exists (a tuple key as `(1, "a")`); not for maps without keys or hist()/lhist() maps.',
+  has_key: fn(2, 2, 'has_key(@map, key)', 'uint64 (1 or 0)', 'Whether `@map[key]` exists (a tuple key as `(1, "a")`); not for maps without keys or hist()/lhist()/tseries() maps.',
     { differs: 'Newer bpftrace\'s (0.22+); it prints 1/0 where 0.26 prints true/false.' }),
   nsecs: fn(0, 1, 'nsecs([monotonic|boot|tai|sw_tai])', 'uint64', 'Nanoseconds of the clock named; bare `nsecs` is monotonic (as 0.17; 0.26 makes it boot); sw_tai reads the TAI clock here.',
     { differs: 'Newer bpftrace\'s (0.24+).' }),

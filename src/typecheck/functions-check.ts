@@ -292,7 +292,7 @@ export const FUNCTION_CHECKS = {
     const known = c.readMap({ ...target, keys: [key] }) as { kind?: string } | undefined;
     if (!known && !c.collecting) {
       c.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
-    } else if (known?.kind === 'hist' || known?.kind === 'lhist') {
+    } else if (known?.kind === 'hist' || known?.kind === 'lhist' || known?.kind === 'tseries') {
       c.report(error('E_ARG_TYPE', target.span, `has_key() of a ${known.kind}() map is not supported`, 'keep a count() of the same keys beside it'));
     }
     return INT64;
