@@ -3,10 +3,10 @@
 // possible CPU's share combined).
 import { type Call, mapName, type MapRef } from '../model/ast.js';
 import { alignUp, sizeOf } from '../model/types.js';
-import { lhistBucketCount, type MapSpec } from '../model/program.js';
+import { lhistBucketCount, type MapSpec, TSERIES_VALUE_SIZE } from '../model/program.js';
 import { arrayType, constInt, i1, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
 import { Helper } from '../model/object-layout.js';
-import { memset, toI64 } from './values.js';
+import { memcpy, memset, toI64 } from './values.js';
 import type { ProbeContext } from './context.js';
 import { sendHelperError } from './events.js';
 import { lookup, mapKey, mapPointer, mapSpec, mapUpdate } from './map-ops.js';
@@ -59,6 +59,10 @@ export function aggregationValue(g: ProbeContext, spec: MapSpec, key: IrValue): 
 export function aggregate(g: ProbeContext, ref: MapRef, call: Call): void {
   const { fn } = g;
   const spec = mapSpec(g, mapName(ref));
+  if (spec.kind === 'tseries') {
+    tseries(g, ref, call, spec);
+    return;
+  }
   const arg = call.args[0] ? toI64(fn, g.expr(call.args[0])) : constInt(i64, 1);
   let key: IrValue;
   if (spec.kind === 'hist' || spec.kind === 'lhist') {
@@ -137,6 +141,74 @@ export function aggregate(g: ProbeContext, ref: MapRef, call: Call): void {
     fn.place(store);
   }
   mapUpdate(g, spec, key, init);
+  fn.br(done);
+  fn.place(done);
+}
+
+/**
+ * `@m[k] = tseries(n, interval, intervals [, agg])`, as bpftrace 0.26: the TAI clock's epoch
+ * (now / interval) picks the slot epoch % intervals, appended to the key. A slot holds value,
+ * meta and epoch (TSERIES_VALUE_SIZE); a slot of an older epoch starts over. The entry is
+ * updated in a copy on the stack (per CPU, nothing else writes it) and written back.
+ */
+function tseries(g: ProbeContext, ref: MapRef, call: Call, spec: MapSpec): void {
+  const { fn } = g;
+  const { intervalNs, intervals, agg } = spec.tseries!;
+  const signed = spec.valueType.kind === 'aggregation' && spec.valueType.signed;
+  const n = toI64(fn, g.expr(call.args[0]!));
+  const now = fn.callHelper(Helper.ktimeGetTaiNs, i64, []);
+  const epoch = fn.binary('udiv', now, constInt(i64, intervalNs));
+  const key = mapKey(g, spec, ref);
+  const userKeySize = spec.keyType ? sizeOf(spec.keyType) : 0;
+  fn.store(fn.binary('urem', epoch, constInt(i64, intervals)), fn.byteOffset(key, alignUp(userKeySize, 8), i64), 8);
+
+  const slot = fn.bitcast(fn.scratch(arrayType(TSERIES_VALUE_SIZE, i8)), i8p);
+  memset(fn, slot, TSERIES_VALUE_SIZE);
+  const p = lookup(g, spec, key);
+  const found = fn.icmp('ne', p, { type: i8p, ref: 'null' });
+  const copy = fn.label('tscopy');
+  const update = fn.label('tsupdate');
+  fn.condBr(found, copy, update);
+  fn.place(copy);
+  memcpy(fn, slot, p, TSERIES_VALUE_SIZE);
+  fn.br(update);
+
+  fn.place(update);
+  const value = fn.bitcast(slot, ptr(i64));
+  const meta = fn.byteOffset(slot, 8, i64);
+  const slotEpoch = fn.byteOffset(slot, 16, i64);
+  // A slot last written in an older epoch starts over (for 'last' the value is replaced anyway).
+  const fresh = fn.icmp('ne', fn.load(slotEpoch, 8), epoch);
+  const oldValue = fn.select(fresh, constInt(i64, 0), fn.load(value, 8));
+  const oldMeta = fn.select(fresh, constInt(i64, 0), fn.load(meta, 8));
+  switch (agg) {
+    case 'last':
+      fn.store(n, value, 8);
+      fn.store(now, meta, 8);
+      break;
+    case 'sum': case 'avg':
+      fn.store(fn.binary('add', oldValue, n), value, 8);
+      if (agg === 'avg') fn.store(fn.binary('add', oldMeta, constInt(i64, 1)), meta, 8);
+      break;
+    case 'min': case 'max': {
+      // The first value of the epoch is taken; then the smaller (larger) one, in n's signedness.
+      const better = fn.icmp(`${signed ? 's' : 'u'}${agg === 'min' ? 'lt' : 'gt'}`, n, oldValue);
+      const take = fn.binary('or', fn.icmp('eq', oldMeta, constInt(i64, 0)), better);
+      fn.store(fn.select(take, n, oldValue), value, 8);
+      fn.store(constInt(i64, 1), meta, 8);
+      break;
+    }
+  }
+  fn.store(epoch, slotEpoch, 8);
+  const writeBack = fn.label('tswrite');
+  const insert = fn.label('tsinsert');
+  const done = fn.label('tsdone');
+  fn.condBr(found, writeBack, insert);
+  fn.place(writeBack);
+  memcpy(fn, p, slot, TSERIES_VALUE_SIZE);
+  fn.br(done);
+  fn.place(insert);
+  mapUpdate(g, spec, key, slot);
   fn.br(done);
   fn.place(done);
 }

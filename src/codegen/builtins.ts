@@ -10,11 +10,11 @@ import {
   EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap,
 } from '../model/object-layout.js';
 import { PROCESSES_SEEN_MAX } from './maps.js';
-import { loadInt, normalize, stringConstant, temp, type Val } from './values.js';
+import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
-import { readMemory } from './memory.js';
+import { probeRead, readMemory } from './memory.js';
 import { freshTemp, runValue } from './map-ops.js';
-import { syscallProbeName } from './syscalls.js';
+import { syscallField, syscallProbeName } from './syscalls.js';
 
 /** One USDT argument spec: `-4@%eax`, `8@-16(%rbp)`, `4@$5`, `8@%rdi`. */
 interface UsdtArg {
@@ -52,6 +52,19 @@ export function builtin(g: ProbeContext, name: string, type: Type): Val {
   return BUILTIN_CODE[builtinNamed(name)!](g, name, type);
 }
 
+/**
+ * A tracepoint's record as a value (print(args), @x = args): copied with a read, as the verifier refuses loads of the
+ * context's first 8 bytes (there the kernel put a pointer over the common_* header); in a
+ * syscall dispatch program, rebuilt field by field from the registers.
+ */
+function tracepointRecord(g: ProbeContext, type: Type): Val {
+  const out = temp(g.fn, type);
+  memset(g.fn, out, sizeOf(type));
+  if (!g.syscall || type.kind !== 'record') probeRead(g, out, sizeOf(type), g.fn.ptrToInt(g.fn.param(0)), 'kernel');
+  else for (const f of type.fields) storeInto(g.fn, g.fn.byteOffset(out, f.offset), f.type, syscallField(g, f.name, f.type));
+  return { type, ir: out };
+}
+
 /** The code that reads each builtin variable. */
 const BUILTIN_CODE = {
   pid: (g, _name, type) => ({ type, ir: g.fn.binary('lshr', pidTgid(g), constInt(i64, 32)) }),
@@ -80,7 +93,9 @@ const BUILTIN_CODE = {
     return { type, ir: stringConstant(g.fn, g.targets[0]!.name, sizeOf(type)) };
   },
   ctx: (g, _name, type) => ({ type, ir: g.fn.ptrToInt(g.fn.param(0)) }),
-  args: (g, _name, type) => ({ type, ir: g.fn.param(0) }),
+  // args.FIELD reads the context in place (a record of size 0); a tracepoint's whole record is copied.
+  args: (g, _name, type) => (g.targets[0]!.provider === 'tracepoint' && sizeOf(type) > 0
+    ? tracepointRecord(g, type) : { type, ir: g.fn.param(0) }),
   func: (g, _name, type) => ({ type, ir: stringConstant(g.fn, g.targets[0]!.func ?? '', sizeOf(type)) }),
   cpid: (g, _name, type) => ({ type, ir: runValue(g, RUN_CPID) }),
   retval: (g, _name, type) => {

@@ -69,6 +69,7 @@ const FUNCTION_CODE = {
   stats: aggregation,
   hist: aggregation,
   lhist: aggregation,
+  tseries: aggregation,
   printf: eventFrom(1),
   print: (g, c, type) => {
     const spec = g.program.eventOf.get(c)!;

@@ -134,7 +134,7 @@ function layout(t: MapSpec['valueType'] | undefined, size: number, extra: string
 
 /** One line per script map: kind, BPF map type, entries, key and value layout. */
 function describeMap(spec: MapSpec): string {
-  const histogram = spec.kind === 'hist' || spec.kind === 'lhist';
+  const histogram = spec.kind === 'hist' || spec.kind === 'lhist' || spec.kind === 'tseries';
   const key = !spec.keyType && histogram
     ? `u64 bucket index (${spec.keySize} bytes)`
     : layout(spec.keyType, spec.keySize, histogram ? ', the last 8 the bucket index' : '');

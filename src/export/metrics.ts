@@ -247,6 +247,7 @@ function magnitude(v: AggregateValue): bigint {
     case 'scalar': return typeof v.value === 'bigint' ? v.value : 0n;
     case 'stats': return v.count;
     case 'hist': case 'lhist': return v.buckets.reduce((s, b) => s + b.count, 0n);
+    case 'tseries': return v.points.at(-1)?.value ?? 0n;
     default: return v.value;
   }
 }

@@ -102,6 +102,7 @@ function sampleValue(v: AggregateValue): bigint | undefined {
     case 'scalar': return typeof v.value === 'bigint' ? v.value : undefined;
     case 'stats': return v.count;
     case 'hist': case 'lhist': return v.buckets.reduce((sum, b) => sum + b.count, 0n);
+    case 'tseries': return v.points.at(-1)?.value;
     default: return v.value;
   }
 }

@@ -23,11 +23,35 @@ export function lhistBucketCount(p: LhistParams): number {
   return Number((p.max - p.min) / p.step) + 2;
 }
 
+/**
+ * Kernel entries a map keeps per key: hist/lhist one per bucket, tseries one per interval slot
+ * (the index appended to the key), other maps one.
+ */
+export function bucketCount(m: { readonly kind: MapKind; readonly lhist?: LhistParams; readonly tseries?: TseriesParams }): number {
+  if (m.kind === 'hist') return HIST_BUCKETS;
+  if (m.kind === 'lhist' && m.lhist) return lhistBucketCount(m.lhist);
+  if (m.kind === 'tseries' && m.tseries) return m.tseries.intervals;
+  return 1;
+}
+
 export interface LhistParams {
   readonly min: bigint;
   readonly max: bigint;
   readonly step: bigint;
 }
+
+/** How a tseries() combines the values of one interval: the last one (none given), or avg/sum/min/max. */
+export type TseriesAggregation = 'last' | 'avg' | 'sum' | 'min' | 'max';
+
+/** tseries(n, interval, intervals [, agg]): the map keeps `intervals` buckets of `intervalNs` each. */
+export interface TseriesParams {
+  readonly intervalNs: bigint;
+  readonly intervals: number;
+  readonly agg: TseriesAggregation;
+}
+
+/** The kernel value of a tseries() bucket: value, meta (last: the time set; avg: the count; min/max: set), epoch. */
+export const TSERIES_VALUE_SIZE = 24;
 
 export interface MapSpec {
   /** Including the `@`: `@`, `@c`, `@_under`. */
@@ -56,6 +80,7 @@ export interface MapSpec {
    */
   readonly preallocate: boolean;
   readonly lhist?: LhistParams;
+  readonly tseries?: TseriesParams;
   /** The map's declaration (`hash(100)`) when the script declares it: its limit in messages. */
   readonly declaredAs?: string;
   /** First place the map is assigned (for diagnostics). */

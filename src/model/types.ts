@@ -61,7 +61,7 @@ export function str(size: number): Type {
   return { kind: 'string', size };
 }
 
-export type AggregationKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist';
+export type AggregationKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'tseries';
 
 // ---- layout ----
 

@@ -1,9 +1,9 @@
 // Bytes from the kernel → typed JS values, using the same layout codegen wrote them with.
 import { native } from './native.js';
-import { HIST_BUCKETS, isPerCpu, lhistBucketCount, type MapSpec } from '../model/program.js';
+import { HIST_BUCKETS, isPerCpu, lhistBucketCount, type MapSpec, TSERIES_VALUE_SIZE } from '../model/program.js';
 import { alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { bytesToString } from '../model/strings.js';
-import type { MapEntry, MapValue, Value } from './output/model.js';
+import type { MapEntry, MapValue, TseriesPoint, Value } from './output/model.js';
 import { formatInet, type Frame, type Resolver } from './symbols.js';
 
 /**
@@ -133,23 +133,15 @@ export function decodeMap(
 
   if (spec.kind === 'hist' || spec.kind === 'lhist') {
     // One kernel entry per (key, bucket): gather the buckets of each key.
-    const bucketOffset = alignUp(userKeySize(spec), 8);
     const bucketCount = spec.kind === 'hist' ? HIST_BUCKETS : lhistBucketCount(spec.lhist!);
-    const byKey = new Map<string, { key?: readonly Value[]; buckets: bigint[]; rawKey?: Buffer }>();
-    for (let e = 0; e < count; e++) {
-      const keyOffset = e * spec.keySize;
-      const id = keys.toString('latin1', keyOffset, keyOffset + bucketOffset);
-      let group = byKey.get(id);
-      if (!group) {
-        group = { key: decodeKey(spec, keys, keyOffset, r, keyFrameName), buckets: new Array<bigint>(bucketCount).fill(0n) };
-        if (rawKeys) group.rawKey = keys.subarray(keyOffset, keyOffset + bucketOffset);
-        byKey.set(id, group);
-      }
-      const bucket = Number(keys.readBigUInt64LE(keyOffset + bucketOffset));
-      if (bucket < bucketCount) group.buckets[bucket]! += sumOverCpus(values, e * stride, slot, perCpu);
-    }
-    return [...byKey.values()].map((g) => ({ key: g.key, value: { kind: spec.kind as 'hist', buckets: g.buckets }, ...(g.rawKey ? { rawKey: g.rawKey } : {}) }));
+    const groups = groupByKey(spec, count, keys, { r, keyFrameName, rawKeys }, () => new Array<bigint>(bucketCount).fill(0n),
+      (buckets, e, bucket) => {
+        if (bucket < bucketCount) buckets[bucket]! += sumOverCpus(values, e * stride, slot, perCpu);
+      });
+    return groups.map((g) => ({ key: g.key, value: { kind: spec.kind as 'hist', buckets: g.data }, ...(g.rawKey ? { rawKey: g.rawKey } : {}) }));
   }
+
+  if (spec.kind === 'tseries') return decodeTseries(spec, count, keys, values, cpus, r, keyFrameName, rawKeys);
 
   const entries: MapEntry[] = [];
   for (let e = 0; e < count; e++) {
@@ -186,4 +178,66 @@ export function decodeMap(
     entries.push(rawKeys ? { key, value, rawKey: keys.subarray(e * spec.keySize, (e + 1) * spec.keySize) } : { key, value });
   }
   return entries;
+}
+
+/**
+ * The entries of a map whose kernel key is the user's key and then an index (hist's bucket,
+ * tseries's slot), gathered by the user's key: `add` puts entry `e` of index `index` into the
+ * key's data, made by `init`.
+ */
+function groupByKey<T>(
+  spec: MapSpec, count: number, keys: Buffer, how: { r?: Resolver; keyFrameName?: (f: Frame) => string; rawKeys: boolean },
+  init: () => T, add: (data: T, e: number, index: number) => void,
+): { key?: readonly Value[]; data: T; rawKey?: Buffer }[] {
+  const indexOffset = alignUp(userKeySize(spec), 8);
+  const byKey = new Map<string, { key?: readonly Value[]; data: T; rawKey?: Buffer }>();
+  for (let e = 0; e < count; e++) {
+    const keyOffset = e * spec.keySize;
+    const id = keys.toString('latin1', keyOffset, keyOffset + indexOffset);
+    let group = byKey.get(id);
+    if (!group) {
+      group = { key: decodeKey(spec, keys, keyOffset, how.r, how.keyFrameName), data: init() };
+      if (how.rawKeys) group.rawKey = keys.subarray(keyOffset, keyOffset + indexOffset);
+      byKey.set(id, group);
+    }
+    add(group.data, e, Number(keys.readBigUInt64LE(keyOffset + indexOffset)));
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * A tseries map: one kernel entry per (key, slot), each slot's CPU copies reduced as bpftrace 0.26
+ * does (reduce_tseries_value): the copies of the slot's latest epoch combined (the last value by
+ * its time, or sum, min, max; avg is sum / count), in the value's signedness.
+ */
+function decodeTseries(
+  spec: MapSpec, count: number, keys: Buffer, values: Buffer, cpus: number, r?: Resolver, keyFrameName?: (f: Frame) => string, rawKeys = false,
+): MapEntry[] {
+  const { agg } = spec.tseries!;
+  const stride = valueBytes(spec, cpus);
+  const signed = spec.valueType.kind === 'aggregation' && spec.valueType.signed;
+  const int = (v: bigint) => (signed ? BigInt.asIntN(64, v) : BigInt.asUintN(64, v));
+  const groups = groupByKey(spec, count, keys, { r, keyFrameName, rawKeys }, (): TseriesPoint[] => [], (points, e) => {
+    let latest: { epoch: bigint; value: bigint; meta: bigint } | undefined;
+    for (let c = 0; c < cpus; c++) {
+      const o = e * stride + c * TSERIES_VALUE_SIZE;
+      const epoch = values.readBigUInt64LE(o + 16);
+      if (epoch === 0n || (latest && epoch < latest.epoch)) continue; // 0: never written
+      const value = int(values.readBigUInt64LE(o));
+      const meta = values.readBigUInt64LE(o + 8);
+      if (!latest || epoch > latest.epoch) latest = { epoch, value, meta };
+      else if (agg === 'last') { if (meta > latest.meta) latest = { epoch, value, meta }; }
+      else if (agg === 'min') latest.value = value < latest.value ? value : latest.value;
+      else if (agg === 'max') latest.value = value > latest.value ? value : latest.value;
+      else latest = { epoch, value: int(latest.value + value), meta: latest.meta + meta };
+    }
+    if (!latest) return;
+    const value = agg === 'avg' && latest.meta > 0n ? int(latest.value / BigInt.asUintN(64, latest.meta)) : latest.value;
+    points.push({ epoch: latest.epoch, value });
+  });
+  return groups.map((g) => ({
+    key: g.key,
+    value: { kind: 'tseries', points: g.data.sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0)) },
+    ...(g.rawKey ? { rawKey: g.rawKey } : {}),
+  }));
 }

@@ -23,7 +23,9 @@ export type AggregateValue =
   | { readonly kind: 'count' | 'sum' | 'min' | 'max'; readonly value: bigint }
   | { readonly kind: 'avg'; readonly value: bigint; readonly count: bigint; readonly sum: bigint }
   | { readonly kind: 'stats'; readonly count: bigint; readonly sum: bigint; readonly avg: bigint }
-  | { readonly kind: 'hist' | 'lhist'; readonly buckets: readonly Bucket[] };
+  | { readonly kind: 'hist' | 'lhist'; readonly buckets: readonly Bucket[] }
+  /** tseries: each slot's latest interval (its start, ns of the TAI clock) and value, oldest first. */
+  | { readonly kind: 'tseries'; readonly points: readonly { readonly start: bigint; readonly value: bigint }[] };
 
 export interface KeyInfo {
   /** From the key expression (`comm`, `args->fd` → `fd`, `$name`), else undefined. */
@@ -102,6 +104,8 @@ function typedValue(spec: MapSpec, e: MapEntry): AggregateValue {
       return { kind: 'stats', count: v.count, sum: BigInt.asIntN(64, v.total), avg: average(v.count, v.total) };
     case 'hist': case 'lhist':
       return { kind: v.kind, buckets: v.buckets.map((count, i) => ({ ...bucketBounds(spec, i), count })) };
+    case 'tseries':
+      return { kind: 'tseries', points: v.points.map((p) => ({ start: p.epoch * (spec.tseries?.intervalNs ?? 0n), value: p.value })) };
   }
 }
 

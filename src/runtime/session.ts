@@ -19,7 +19,7 @@ import { unavailableProbe } from './availability.js';
 import { PROVIDERS, type ProbeProvider } from '../model/providers.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
 import {
-  HIST_BUCKETS, PERF_TYPE_HARDWARE, lhistBucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
+  PERF_TYPE_HARDWARE, bucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
 } from '../model/program.js';
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
@@ -884,7 +884,7 @@ export class Session {
  * or BPFTRACE_MAP_KEYS_MAX).
  */
 function fullMap(spec: MapSpec): string {
-  const buckets = spec.kind === 'hist' ? HIST_BUCKETS : spec.kind === 'lhist' && spec.lhist ? lhistBucketCount(spec.lhist) : 1;
+  const buckets = bucketCount(spec);
   const keys = spec.declaredAs ? `declared ${spec.declaredAs}`
     : buckets > 1 ? `BPFTRACE_MAP_KEYS_MAX ${spec.maxEntries / buckets}` : 'BPFTRACE_MAP_KEYS_MAX';
   // hist/lhist maps hold (key, bucket) entries: so many keys of every bucket.

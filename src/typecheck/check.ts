@@ -17,14 +17,14 @@ import { checkTestNames, expandAttachPoint } from './probes.js';
 import { kernelArgs, resolveTypeName, scriptTypes, unknownType } from './ctypes.js';
 import { parameterValue } from './positional.js';
 import {
-  HIST_BUCKETS, lhistBucketCount, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
-  type ProbeTarget, type TypedProbe, type TypedProgram, type VariableInfo,
+  bucketCount, TSERIES_VALUE_SIZE, type EventKind, type EventSpec, type LhistParams, type MapKind, type MapSpec,
+  type ProbeTarget, type TseriesParams, type TypedProbe, type TypedProgram, type VariableInfo,
 } from '../model/program.js';
 import {
   INT64, NONE, UINT64, sameType, sizeOf, storageType, str, tupleLayout, typeName, type Type,
 } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
-import type { CheckContext, CheckOptions, EventDetails } from './context.js';
+import type { AggregationParams, CheckContext, CheckOptions, EventDetails } from './context.js';
 import { keyNames } from './key-names.js';
 
 export interface CheckResult {
@@ -39,6 +39,7 @@ interface MapInfo {
   keyNames?: readonly (string | undefined)[];
   valueType: Type;
   lhist?: LhistParams;
+  tseries?: TseriesParams;
   span: Span;
   /** Has the map been given a key in some use (and without in another)? */
   keyed: boolean;
@@ -120,6 +121,9 @@ export class Checker implements CheckContext {
   private get userContext(): boolean {
     return this.targets.length > 0 && this.targets.every((t) => t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt');
   }
+
+  /** Set while the object of a field access is checked: `args` there is read in place, not copied. */
+  private argsOfField = false;
 
   /** Whether this probe's tracepoints are syscall entries/exits, whose pointer fields are user addresses. */
   private get syscallTracepoints(): boolean {
@@ -392,12 +396,13 @@ export class Checker implements CheckContext {
     return keyTypes.length === 1 ? keyTypes[0] : { kind: 'tuple', elements: keyTypes };
   }
 
-  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, lhist?: LhistParams): void {
+  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, params?: AggregationParams): void {
     const keyType = this.mapKey(m);
     const info = this.maps.get(mapName(m));
+    const { lhist, tseries } = params ?? {};
     if (!info) {
       const names = m.keys?.length ? keyNames(m.keys) : undefined;
-      this.maps.set(mapName(m), { kind, keyType, keyNames: names, valueType, lhist, span: m.span, keyed: keyType !== undefined });
+      this.maps.set(mapName(m), { kind, keyType, keyNames: names, valueType, lhist, tseries, span: m.span, keyed: keyType !== undefined });
       this.types.set(m, valueType);
       return;
     }
@@ -411,6 +416,11 @@ export class Checker implements CheckContext {
     if (kind === 'scalar') info.valueType = unifyValue(info.valueType, valueType)!;
     if (lhist && info.lhist && (lhist.min !== info.lhist.min || lhist.max !== info.lhist.max || lhist.step !== info.lhist.step)) {
       this.report(error('E_TYPE_MISMATCH', span, `lhist() of ${mapName(m)} is used with different min, max or step`));
+    }
+    const t = info.tseries;
+    if (tseries && t && (tseries.intervalNs !== t.intervalNs || tseries.intervals !== t.intervals || tseries.agg !== t.agg)) {
+      this.report(withNote(error('E_TYPE_MISMATCH', span, `tseries() of ${mapName(m)} is used with a different interval, count or aggregation`),
+        info.span, `${mapName(m)} is first assigned here`));
     }
     this.unifyKey(m, info, keyType);
     this.types.set(m, info.valueType);
@@ -452,11 +462,11 @@ export class Checker implements CheckContext {
     return info;
   }
 
-  checkArity(call: Call, min: number, max: number): boolean {
+  checkArity(call: Call, min: number, max: number, hint?: string): boolean {
     if (call.args.length < min || call.args.length > max) {
       const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
       this.report(error('E_ARITY', call.span,
-        `${call.name}() takes ${expected} argument${expected === '1' ? '' : 's'}, got ${call.args.length}`));
+        `${call.name}() takes ${expected} argument${expected === '1' ? '' : 's'}, got ${call.args.length}`, hint));
       return false;
     }
     return true;
@@ -790,18 +800,27 @@ export class Checker implements CheckContext {
         fields: args.map((a, i) => ({ name: a.name, type: a.type, offset: i * 8 })),
       };
     }
-    const formats = this.tracepointFormats();
-    const first = formats[0];
+    const [first, ...others] = this.tracepointFormats();
     if (!first) {
       this.report(error('E_BUILTIN_CONTEXT', span, `'args' is only available in tracepoint probes here`));
       return NONE;
     }
-    return {
-      kind: 'record',
-      name: `args of ${first.category}:${first.event}`,
-      size: 0,
-      fields: first.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset })),
-    };
+    const fields = first.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset }));
+    const name = `args of ${first.category}:${first.event}`;
+    // args.FIELD reads the context: the record needs no size.
+    if (this.argsOfField) return { kind: 'record', name, size: 0, fields };
+    // A whole record (print(args), @x = args) is copied: its fields, to the end of the last one.
+    // The common_* header is left out (bpftrace 0.26 prints it): BPF sees a pointer over it.
+    const layout = (f: TracepointFormat) => f.fields.map((x) => `${x.name}:${typeName(x.type)}@${x.offset}`).join();
+    const other = others.find((f) => layout(f) !== layout(first));
+    if (other) {
+      this.report(error('E_TYPE_MISMATCH', span,
+        `'args' as a whole needs one record layout, but ${first.category}:${first.event} and ${other.category}:${other.event} differ`,
+        'use the fields they share, e.g. args.FIELD, or give each tracepoint its own probe'));
+      return NONE;
+    }
+    const last = first.fields.at(-1);
+    return { kind: 'record', name, size: last ? last.offset + last.size : 0, fields };
   }
 
   /** The __data_loc description of a tracepoint field, if it is one. */
@@ -830,7 +849,9 @@ export class Checker implements CheckContext {
   }
 
   private field(e: Extract<Expr, { kind: 'FieldAccess' }>): Type {
+    this.argsOfField = e.object.kind === 'Builtin' && e.object.name === 'args';
     let objectType = this.expr(e.object);
+    this.argsOfField = false;
     if (objectType.kind === 'tuple' && !e.arrow) {
       // A record's field (bpftrace 0.25+: `(a = 1, b = 2).b`).
       const index = objectType.names?.indexOf(e.field) ?? -1;
@@ -940,10 +961,7 @@ export class Checker implements CheckContext {
   private call(c: Call, into?: MapRef): Type {
     const name = functionNamed(c.name);
     if (!name) {
-      this.report(c.name === 'tseries'
-        ? error('E_UNKNOWN_FUNCTION', c.nameSpan, 'tseries() (bpftrace 0.26, unstable there) is not supported yet',
-          'count per interval instead: @per_second[elapsed / 1000000000] = count()')
-        : error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`, hintFor(c.name, FUNCTION_NAMES)));
+      this.report(error('E_UNKNOWN_FUNCTION', c.nameSpan, `unknown function ${c.name}()`, hintFor(c.name, FUNCTION_NAMES)));
       c.args.forEach((a) => this.expr(a));
       return INT64; // reported once; an int keeps the rest of the statement from cascading
     }
@@ -1152,17 +1170,18 @@ function changedMaps(now: ReadonlyMap<string, MapInfo>, before: ReadonlyMap<stri
 /** Kernel value bytes for each map kind; see MapSpec. */
 function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
   const userKeySize = info.keyType ? sizeOf(info.keyType) : 0;
-  const bucketed = info.kind === 'hist' || info.kind === 'lhist';
-  // hist/lhist keep one counter per (key, bucket): the bucket index is appended to the key.
+  const bucketed = info.kind === 'hist' || info.kind === 'lhist' || info.kind === 'tseries';
+  // hist/lhist keep one counter per (key, bucket), tseries one value per (key, interval slot): the
+  // bucket index is appended to the key.
   const keySize = Math.max(8, Math.ceil((userKeySize + (bucketed ? 8 : 0)) / 8) * 8);
   let valueSize: number;
   switch (info.kind) {
     case 'scalar': valueSize = sizeOf(info.valueType); break;
     case 'avg': case 'stats': case 'min': case 'max': valueSize = 16; break;
+    case 'tseries': valueSize = TSERIES_VALUE_SIZE; break;
     default: valueSize = 8;
   }
-  const bucketCount = info.kind === 'hist' ? HIST_BUCKETS
-    : info.kind === 'lhist' && info.lhist ? lhistBucketCount(info.lhist) : 1;
+  const buckets = bucketCount(info);
   // A count() without a key is one per-CPU array slot, as in bpftrace: the verifier inlines the
   // lookup (no hash), and the map always has its entry (bpftrace prints `@: 0` when untouched).
   const counter = info.kind === 'count' && !info.keyType;
@@ -1176,9 +1195,10 @@ function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
     keySize: counter ? 4 : keySize,
     valueSize,
     // Without a key, a hist/lhist map holds exactly its buckets.
-    maxEntries: counter ? 1 : !info.keyType && bucketed ? bucketCount : maxEntries * bucketCount,
+    maxEntries: counter ? 1 : !info.keyType && bucketed ? buckets : maxEntries * buckets,
     preallocate: !(bucketed && info.keyType),
     lhist: info.lhist,
+    ...(info.tseries ? { tseries: info.tseries } : {}),
     span: info.span,
   };
 }

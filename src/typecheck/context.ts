@@ -4,7 +4,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { Call, Expr, MapRef } from '../model/ast.js';
 import type { Span } from '../model/span.js';
-import type { EventKind, LhistParams, MapKind, ProbeTarget } from '../model/program.js';
+import type { EventKind, LhistParams, MapKind, ProbeTarget, TseriesParams } from '../model/program.js';
 import type { Type } from '../model/types.js';
 
 export interface CheckOptions {
@@ -33,6 +33,12 @@ export interface EventDetails {
   readonly fieldTypes: readonly Type[];
 }
 
+/** The constant parameters of an aggregation: lhist()'s bounds, tseries()'s intervals. */
+export interface AggregationParams {
+  readonly lhist?: LhistParams;
+  readonly tseries?: TseriesParams;
+}
+
 export interface CheckContext {
   readonly kernel: KernelInfo;
   readonly options: CheckOptions;
@@ -54,9 +60,9 @@ export interface CheckContext {
   /** How many errors are reported so far. */
   errorCount(): number;
   /** Reports a call whose argument count is outside min..max; whether it is within. */
-  checkArity(call: Call, min: number, max: number): boolean;
+  checkArity(call: Call, min: number, max: number, hint?: string): boolean;
   /** Records an assignment of a value of `kind` to a map (its keys are checked against its other uses). */
-  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, lhist?: LhistParams): void;
+  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, params?: AggregationParams): void;
   /** Reads `@m[k]` (its keys unified with the map's); the map, if it is known. */
   readMap(m: MapRef): object | undefined;
   /** A map by name as reads see it, if it is known. */

@@ -7,11 +7,11 @@ import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { mapName, type Call, type Expr, type MapRef } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
-import type { CheckContext } from './context.js';
+import type { AggregationParams, CheckContext } from './context.js';
 import { parameterText } from './positional.js';
 import { checkBuiltinCall } from './builtin-calls.js';
 import { BUILTIN_FUNCTIONS, type FunctionName } from '../model/functions.js';
-import { JOIN_ARGS, JOIN_ARG_SIZE, type LhistParams } from '../model/program.js';
+import { JOIN_ARGS, JOIN_ARG_SIZE, type TseriesAggregation } from '../model/program.js';
 import {
   NONE, UINT64, INT64, UINT8, sizeOf, storageType, str, typeName, type AggregationKind, type StackMode, type Type,
 } from '../model/types.js';
@@ -66,8 +66,8 @@ function unavailable(message: string): FunctionCheck {
   };
 }
 
-/** An aggregation's rule: integer arguments; `params` checks lhist's constant ones. */
-function aggregation(params?: (c: CheckContext, call: Call) => LhistParams | undefined): FunctionCheck {
+/** An aggregation's rule: integer arguments; `params` checks lhist's and tseries's constant ones. */
+function aggregation(params?: (c: CheckContext, call: Call) => AggregationParams | undefined): FunctionCheck {
   return (c, call, into) => {
     if (!into) {
       call.args.forEach((a) => c.expr(a));
@@ -75,22 +75,22 @@ function aggregation(params?: (c: CheckContext, call: Call) => LhistParams | und
     }
     const kind = call.name as AggregationKind;
     const { minArgs, maxArgs } = BUILTIN_FUNCTIONS[kind];
-    c.checkArity(call, minArgs, maxArgs);
+    c.checkArity(call, minArgs, maxArgs, kind === 'tseries' ? TSERIES_USAGE : undefined);
     const argTypes = call.args.map((a) => c.expr(a));
     for (const [i, t] of argTypes.entries()) {
-      if (t.kind !== 'int' && t.kind !== 'bool') {
+      // tseries()'s aggregation is a string literal (checked by its params).
+      if (t.kind !== 'int' && t.kind !== 'bool' && !(kind === 'tseries' && i === 3)) {
         c.report(error('E_ARG_TYPE', call.args[i]!.span, `${call.name}() expects an integer, got ${typeName(t)}`));
       }
     }
-    const lhist = params?.(c, call);
     const signed = argTypes[0]?.kind === 'int' && argTypes[0].signed;
     const valueType: Type = { kind: 'aggregation', agg: kind, signed: kind === 'count' ? false : signed };
-    c.mapAssign(into, kind, valueType, call.span, lhist);
+    c.mapAssign(into, kind, valueType, call.span, params?.(c, call));
     return valueType;
   };
 }
 
-function lhistParams(c: CheckContext, call: Call): LhistParams | undefined {
+function lhistParams(c: CheckContext, call: Call): AggregationParams | undefined {
   if (call.args.length !== 4) return undefined;
   const [min, max, step] = call.args.slice(1).map((a) => c.constant(a));
   if (min === undefined || max === undefined || step === undefined) {
@@ -100,9 +100,39 @@ function lhistParams(c: CheckContext, call: Call): LhistParams | undefined {
   } else if ((max - min) / step > 1000n) {
     c.report(error('E_LHIST', call.span, 'lhist() has more than 1000 buckets; use a larger step'));
   } else {
-    return { min, max, step };
+    return { lhist: { min, max, step } };
   }
   return undefined;
+}
+
+const TSERIES_AGGREGATIONS: readonly TseriesAggregation[] = ['avg', 'max', 'min', 'sum'];
+const TSERIES_USAGE = 'tseries(value, interval, intervals [, "avg"|"max"|"min"|"sum"]), e.g. @x = tseries(n, 100ms, 20)';
+
+/** tseries(n, interval_ns, num_intervals [, agg]): constant bounds (as bpftrace 0.26), a known agg. */
+function tseriesParams(c: CheckContext, call: Call): AggregationParams | undefined {
+  const [, intervalArg, countArg, aggArg] = call.args;
+  if (!intervalArg || !countArg) return undefined;
+  const interval = c.constant(intervalArg);
+  const intervals = c.constant(countArg);
+  let ok = true;
+  if (interval === undefined || interval < 1n) {
+    c.report(error('E_TSERIES', intervalArg.span, 'tseries() interval_ns must be a constant >= 1', 'e.g. tseries(n, 100ms, 20)'));
+    ok = false;
+  }
+  if (intervals === undefined || intervals < 1n || intervals > 1000000n) {
+    c.report(error('E_TSERIES', countArg.span, 'tseries() num_intervals must be a constant from 1 to 1000000', 'e.g. tseries(n, 1s, 60)'));
+    ok = false;
+  }
+  let agg: TseriesAggregation = 'last';
+  if (aggArg) {
+    const name = aggArg.kind === 'StringLiteral' ? aggArg.value : undefined;
+    if (!TSERIES_AGGREGATIONS.includes(name as TseriesAggregation)) {
+      c.report(error('E_TSERIES', aggArg.span, 'tseries() aggregates with one of "avg", "max", "min", "sum"',
+        'leave it out to keep the last value of each interval'));
+      ok = false;
+    } else agg = name as TseriesAggregation;
+  }
+  return ok ? { tseries: { intervalNs: interval!, intervals: Number(intervals), agg } } : undefined;
 }
 
 /** clear(@m), zero(@m): a whole map. */
@@ -179,6 +209,7 @@ export const FUNCTION_CHECKS = {
   stats: aggregation(),
   hist: aggregation(),
   lhist: aggregation(lhistParams),
+  tseries: aggregation(tseriesParams),
   printf: (c, call) => {
     const fmt = call.args[0]!;
     const errorsBefore = c.errorCount();
@@ -261,7 +292,7 @@ export const FUNCTION_CHECKS = {
     const known = c.readMap({ ...target, keys: [key] }) as { kind?: string } | undefined;
     if (!known && !c.collecting) {
       c.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
-    } else if (known?.kind === 'hist' || known?.kind === 'lhist') {
+    } else if (known?.kind === 'hist' || known?.kind === 'lhist' || known?.kind === 'tseries') {
       c.report(error('E_ARG_TYPE', target.span, `has_key() of a ${known.kind}() map is not supported`, 'keep a count() of the same keys beside it'));
     }
     return INT64;

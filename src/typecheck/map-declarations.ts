@@ -2,7 +2,7 @@
 // max entries. As in bpftrace, the type must fit the values: aggregations (count(), hist()...)
 // are kept per CPU (percpuhash, percpulruhash), other values are not (hash, lruhash).
 import type { MapDeclaration } from '../model/ast.js';
-import { HIST_BUCKETS, isPerCpu, lhistBucketCount, type BpfMapType, type MapSpec } from '../model/program.js';
+import { bucketCount, isPerCpu, type BpfMapType, type MapSpec } from '../model/program.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 
@@ -64,9 +64,9 @@ export function declaredSpec(spec: MapSpec, declared: DeclaredMap | undefined, d
       `declare it as ${fits}`), spec.span, `${d.map} is given its value here`));
     return spec;
   }
-  // hist/lhist keep one entry per (key, bucket): N keys take N × buckets entries; without a key
+  // hist/lhist keep one entry per (key, bucket) (tseries per (key, slot)): N keys take N × buckets entries; without a key
   // the map holds its buckets. A count() without a key becomes a hash of one zero key.
-  const buckets = spec.kind === 'hist' ? HIST_BUCKETS : spec.kind === 'lhist' && spec.lhist ? lhistBucketCount(spec.lhist) : 1;
+  const buckets = bucketCount(spec);
   return {
     ...spec,
     bpfType: type,

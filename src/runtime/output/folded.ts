@@ -87,6 +87,7 @@ function entryValue(spec: MapSpec, e: MapEntry): Accumulator {
     case 'avg': return { value: v.total, count: v.count };
     case 'stats': return { value: v.count, count: v.count };
     case 'hist': case 'lhist': return { value: bucketTotal(v.buckets), count: 1n };
+    case 'tseries': return { value: v.points.at(-1)?.value ?? 0n, count: 1n };
     case 'scalar': return { value: normalizeInt(spec.valueType, v.value), count: 1n };
     default: return { value: aggregateValue(spec, e), count: 1n };
   }

@@ -3,6 +3,7 @@
 // joined with a bare `,`).
 import { histToJson, lhistToJson } from './hist.js';
 import { typedMapJson } from './typed-dump.js';
+import { tseriesJson, tseriesRows } from './tseries.js';
 import type { BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TestOutcome, TypedValue } from './model.js';
 import { statsOf } from './text.js';
 import {
@@ -68,6 +69,11 @@ export function mapToJson(snapshot: MapSnapshot, options: PrintOptions = {}): st
         return keyval(key(e), String(aggregateValue(spec, e) / div));
       });
       return wrap('map', spec.name, keyed, elems);
+    }
+    case 'tseries': {
+      const p = spec.tseries;
+      const elems = p ? tseriesRows(snapshot, p).map(({ entry, rows }) => keyval(key(entry), tseriesJson(rows, p))) : [];
+      return wrap('tseries', spec.name, keyed, elems);
     }
     case 'scalar': {
       const elems = applyTop(sorted, options.top).map((e) =>

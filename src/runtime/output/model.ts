@@ -64,7 +64,14 @@ export type MapValue =
   | { readonly kind: 'count' | 'sum' | 'min' | 'max'; readonly value: bigint }
   /** avg and stats: count and total; the average is total / count (integer division, as bpftrace). */
   | { readonly kind: 'avg' | 'stats'; readonly count: bigint; readonly total: bigint }
-  | { readonly kind: 'hist' | 'lhist'; readonly buckets: readonly bigint[] };
+  | { readonly kind: 'hist' | 'lhist'; readonly buckets: readonly bigint[] }
+  /** tseries: the latest epoch (time / interval) of each slot that holds one and its value, by epoch. */
+  | { readonly kind: 'tseries'; readonly points: readonly TseriesPoint[] };
+
+export interface TseriesPoint {
+  readonly epoch: bigint;
+  readonly value: bigint;
+}
 
 export interface MapEntry {
   /**

@@ -2,6 +2,7 @@
 import type { Type } from '../../model/types.js';
 import { histToText, lhistToText } from './hist.js';
 import { typedMapText } from './typed-dump.js';
+import { tseriesRows, tseriesText } from './tseries.js';
 import type { BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TestOutcome, TypedValue } from './model.js';
 import {
   aggregateValue, applyTop, average, divisor, sortEntries, textKeyFormatter, valueToText,
@@ -54,6 +55,12 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
         return `${textKey(e.key)}: ${div === 1n ? aggregateValue(spec, e) : aggregateValue(spec, e) / div}`;
       });
       return elems.join('\n') + '\n';
+    }
+    case 'tseries': {
+      // Each series under its own `@m[key]:` line, a blank line after it (0.26).
+      const signed = spec.valueType.kind === 'aggregation' && spec.valueType.signed;
+      return spec.tseries ? tseriesRows(snapshot, spec.tseries).map(({ entry, rows }) =>
+        `${textKey(entry.key)}:\n${tseriesText(rows, spec.tseries!, signed)}\n`).join('') : '';
     }
     case 'scalar': {
       const elems = applyTop(sorted, options.top).map((e) =>

@@ -168,7 +168,9 @@ export function valueToText(type: Type, v: Value, ctx: ValueContext = 'value', d
     }
     case 'record': {
       const els = Array.isArray(v) ? (v as readonly Value[]) : [];
-      return '{ ' + type.fields.map((f, i) => `.${f.name} = ${valueToText(f.type, els[i] ?? 0n, ctx, div)}`).join(', ') + ' }';
+      // A pointer field prints in hex, as bpftrace 0.26 prints pointers (0.17 has no records).
+      const text = (t: Type, e: Value) => (t.kind === 'pointer' ? '0x' + normalizeInt(t, e).toString(16) : valueToText(t, e, ctx, div));
+      return '{ ' + type.fields.map((f, i) => `.${f.name} = ${text(f.type, els[i] ?? 0n)}`).join(', ') + ' }';
     }
     case 'none':
       return '';
@@ -188,6 +190,11 @@ function isQuoted(t: Type): boolean {
   }
 }
 
+/** An integer as a JSON number, or as a string when a double would round it (bpftrace 0.26). */
+export function exactNumber(n: bigint): string {
+  return BigInt(Number(n)) === n ? n.toString() : `"${n}"`;
+}
+
 /** The JSON text of a value (JsonOutput::value_to_str). */
 export function valueToJson(type: Type, v: Value, div = 1n): string {
   switch (type.kind) {
@@ -204,7 +211,10 @@ export function valueToJson(type: Type, v: Value, div = 1n): string {
     }
     case 'record': {
       const els = Array.isArray(v) ? (v as readonly Value[]) : [];
-      return '{ ' + type.fields.map((f, i) => `"${f.name}": ${valueToJson(f.type, els[i] ?? 0n, div)}`).join(', ') + ' }';
+      // As bpftrace 0.26 writes one: {"a": 1, "p": 140734}, a pointer as its unsigned number
+      // (a string when a double cannot hold it).
+      const json = (t: Type, e: Value) => (t.kind === 'pointer' ? exactNumber(normalizeInt(t, e)) : valueToJson(t, e, div));
+      return '{' + type.fields.map((f, i) => `"${f.name}": ${json(f.type, els[i] ?? 0n)}`).join(', ') + '}';
     }
     default: {
       const s = valueToText(type, v, 'value', div);
@@ -541,6 +551,14 @@ export function sortEntries(snapshot: MapSnapshot): MapEntry[] {
         v: e.value.kind === 'hist' || e.value.kind === 'lhist' ? bucketTotal(e.value.buckets)
           : e.value.kind === 'avg' || e.value.kind === 'stats' ? average(e.value.count, e.value.total) : 0n,
       }));
+      keyed.sort((a, b) => compareBytes(a.bytes, b.bytes));
+      return cxxSort(keyed, (a, b) => a.v < b.v).map((x) => x.e);
+    }
+    case 'tseries': {
+      // The least recently updated series first (by its latest epoch), from key-byte order (0.26).
+      const types = keyElementTypes(spec);
+      const latest = (e: MapEntry) => (e.value.kind === 'tseries' ? e.value.points.at(-1)?.epoch ?? 0n : 0n);
+      const keyed = entries.map((e) => ({ e, bytes: keyBytes(types, e.key), v: latest(e) }));
       keyed.sort((a, b) => compareBytes(a.bytes, b.bytes));
       return cxxSort(keyed, (a, b) => a.v < b.v).map((x) => x.e);
     }
