@@ -43,7 +43,8 @@ describe('stacks', () => {
       + 'const end = Date.now() + 2000; let x = 0; while (Date.now() < end) x += tlHotLoop(100000);\n');
     const run = startTracelet(['-e', 'profile:hz:199 /comm == "node" && pid != $1/ { @[ustack(2), pid] = count(); }', String(process.pid)]);
     await run.attached;
-    const node = spawn(process.execPath, ['--perf-basic-prof', script], { stdio: 'ignore' });
+    // In the test's directory: node --perf-basic-prof also writes an isolate-*.log there.
+    const node = spawn(process.execPath, ['--perf-basic-prof', script], { cwd: dir, stdio: 'ignore' });
     try {
       expect(await new Promise((resolve) => node.on('close', resolve))).toBe(0);
       run.child.kill('SIGINT');
