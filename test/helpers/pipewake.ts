@@ -33,9 +33,12 @@ export function withPipewake(): { readonly dir: string; readonly pipewake: strin
  * while pipewake blocks once. `live`: tracelet is stopped (SIGINT) once pipewake has
  * been woken but still lives (it lingers), so its user stacks are read from a live process;
  * else with -p it ends when pipewake exits, so pipewake is gone when the maps are printed.
+ * `blockMs`: how long pipewake blocks in read.
  */
-export async function traceWorkload(pipewake: string, args: (pid: string) => readonly string[], live = true): Promise<RunResult> {
-  const workload = spawn(pipewake, [String(BLOCK_MS), live ? '30000' : '0'], { stdio: ['pipe', 'pipe', 'ignore'] });
+export async function traceWorkload(
+  pipewake: string, args: (pid: string) => readonly string[], live = true, blockMs = BLOCK_MS,
+): Promise<RunResult> {
+  const workload = spawn(pipewake, [String(blockMs), live ? '30000' : '0'], { stdio: ['pipe', 'pipe', 'ignore'] });
   const pid = String(workload.pid);
   const tracer = startTracelet([...(live ? [] : ['-p', pid]), ...args(pid)]);
   const woken = new Promise<void>((resolve) => {
