@@ -37,7 +37,7 @@ const LANGUAGE: readonly { heading: string; paragraphs: readonly string[] }[] = 
   { heading: 'if $x { }', paragraphs: ['`if`, `while` and `unroll` take a one-operand condition without parentheses (0.24+).'] },
   { heading: 'return', paragraphs: ['Ends the probe from anywhere in it: in `if`, `while`, macros, and `for` loops over a map or a range (their bodies are callbacks: the loop stops, then the probe returns). `return N;` (0.25+) makes N the program\'s return value (0 without): a `test:` probe fails when it is not 0, a `bench:` probe is skipped.'] },
   { heading: 'name()', paragraphs: ['Any builtin variable may be written as a call without arguments: `pid()`, `ncpus()` (0.24+ defines builtins as macros).'] },
-  { heading: 'test:, bench:, tseries(), build_id', paragraphs: ['Not supported yet: `test:`/`bench:` probes (0.25\'s `--test`/`--bench`), `tseries()` (0.26) and the `build_id` stack mode (0.26) are refused by name with a hint, not as unknown.'] },
+  { heading: 'ustack(build_id)', paragraphs: ['The build_id stack mode (0.26, `ustack` only): each frame is recorded as its file\'s GNU build id and the offset in that file, printed `<build id> 0x<offset>`, or as the address in hex when the file has no build id.'] },
 ];
 
 /** The text of docs/reference.md. */

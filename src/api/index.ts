@@ -18,7 +18,7 @@ import { compileRecordPrintf } from '../runtime/printf-record.js';
 import { Session, type StopReason } from '../runtime/session.js';
 import { eventValue, readMaps, tracedMap, type Maps, type TracedMap, type TraceValue } from './values.js';
 
-export type { Bucket, Frame, MapEntry, MapValue, Maps, TracedMap, TraceValue } from './values.js';
+export type { Bucket, BuildIdFrame, Frame, MapEntry, MapValue, Maps, TracedMap, TraceValue } from './values.js';
 export type { Span, StopReason };
 
 /** A problem in a program, as data: what the CLI prints as `file:line:col: error: ...`. */

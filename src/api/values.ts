@@ -6,14 +6,15 @@ import { tupleLayout, typeName, type Type } from '../model/types.js';
 import { decodeValue } from '../runtime/decode.js';
 import { readMap, type AggregateValue, type Bucket, type KeyValue, type MapReader } from '../runtime/map-values.js';
 import type { Value } from '../runtime/output/model.js';
-import type { Frame, Resolver } from '../runtime/symbols.js';
+import type { BuildIdFrame, Frame, Resolver } from '../runtime/symbols.js';
 
-export type { Bucket, Frame };
+export type { Bucket, BuildIdFrame, Frame };
 
 /** A value of the program: see the file's head for how each type is given. */
 export type TraceValue =
   | number | bigint | boolean | string | Uint8Array
   | readonly Frame[]
+  | readonly BuildIdFrame[]
   | readonly TraceValue[]
   | { readonly [name: string]: TraceValue };
 
@@ -64,6 +65,7 @@ export function eventValue(t: Type, buf: Buffer, offset: number, r: Resolver): T
     case 'kstack':
       return r.frames('kstack', buf.readBigInt64LE(offset), t.depth, 0);
     case 'ustack':
+      if (t.mode === 'build_id') return r.buildIdFrames(buf.readBigInt64LE(offset), t.depth);
       return r.frames('ustack', buf.readBigInt64LE(offset), t.depth, Number(buf.readBigUInt64LE(offset + 8)));
     case 'tuple': {
       const { offsets } = tupleLayout(t.elements);

@@ -172,7 +172,7 @@ export function stack(g: ProbeContext, type: Type): Val {
   const { fn } = g;
   if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
   const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
-  const map = g.maps.address(stackMap(type.kind, type.depth));
+  const map = g.maps.address(stackMap(type.kind, type.depth, type.mode === 'build_id'));
   const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), map, constInt(i64, flags)]);
   if (type.kind === 'kstack') return { type, ir: id };
   announceProcess(g);

@@ -18,6 +18,8 @@ const MAP_TYPE_IDS: Record<MapType, number> = {
   hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, lru_percpu_hash: 10, ringbuf: 27,
 };
 const BPF_F_NO_PREALLOC = 1;
+/** A stack_trace map that stores each frame as its file's build id and offset (struct bpf_stack_build_id). */
+const BPF_F_STACK_BUILD_ID = 1 << 5;
 
 /** A map as the object declares it. The kernel names it by the first 15 characters of `symbol`. */
 export interface MapDefinition {
@@ -28,6 +30,8 @@ export interface MapDefinition {
   readonly maxEntries: number;
   /** Hash maps only: allocate entries on use (BPF_F_NO_PREALLOC). */
   readonly noPrealloc?: boolean;
+  /** Stack trace maps only: frames as build id and offset (BPF_F_STACK_BUILD_ID). */
+  readonly buildId?: boolean;
 }
 
 /** Processes whose mappings are captured as they first record a ustack (others are read at print time). */
@@ -80,8 +84,8 @@ export class ModuleMaps {
     this.ref({ symbol: EVENTS_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: ringBufferBytes(program) });
     this.globalWords(COUNTERS_MAP, counterSlots);
     this.globalWords(STOPPED_MAP, 1);
-    for (const { symbol, depth } of stacks) {
-      this.ref({ symbol, type: 'stack_trace', keySize: 4, valueSize: depth * 8, maxEntries: 4096 });
+    for (const { symbol, depth, frameBytes, buildId } of stacks) {
+      this.ref({ symbol, type: 'stack_trace', keySize: 4, valueSize: depth * frameBytes, maxEntries: 4096, buildId });
     }
   }
 
@@ -98,6 +102,7 @@ export class ModuleMaps {
       if (map.valueSize > 0) fields.push(['value_size', map.valueSize]);
       fields.push(['max_entries', map.maxEntries]);
       if (map.noPrealloc && map.type.endsWith('hash')) fields.push(['map_flags', BPF_F_NO_PREALLOC]);
+      if (map.buildId && map.type === 'stack_trace') fields.push(['map_flags', BPF_F_STACK_BUILD_ID]);
       const type = arrayType(fields.length, i64);
       this.defined.set(map.symbol, { map, type });
       const debug = this.module.debug!.mapDefinition(map.symbol, fields);

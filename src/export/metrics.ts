@@ -12,7 +12,7 @@ import type { MapSpec, TypedProgram } from '../model/program.js';
 import type { Type } from '../model/types.js';
 import { walk } from '../model/walk.js';
 import { keyParts, readMap, type AggregateValue, type KeyValue, type MapReader, type TypedMapEntry } from '../runtime/map-values.js';
-import type { Frame } from '../runtime/symbols.js';
+import { buildIdFrameText, type BuildIdFrame, type Frame } from '../runtime/symbols.js';
 
 export interface MetricsOptions {
   /** The most keys of one map exported (the largest values are kept); default 2000. */
@@ -264,6 +264,7 @@ function labelValue(v: KeyValue, t: Type): string {
   }
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  if (t.kind === 'ustack' && t.mode === 'build_id') return (v as readonly BuildIdFrame[]).map(buildIdFrameText).reverse().join(';');
   if (t.kind === 'kstack' || t.kind === 'ustack') {
     return (v as readonly Frame[]).map((f) => f.symbol ?? `0x${f.address.toString(16)}`).reverse().join(';');
   }

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Label, Location, Mapping, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import type { MapKind } from '../model/program.js';
 import type { AggregateValue, KeyValue, TypedMap } from '../runtime/map-values.js';
-import type { Frame } from '../runtime/symbols.js';
+import { buildIdFrameText, type BuildIdFrame, type Frame } from '../runtime/symbols.js';
 import { labelNames } from './metrics.js';
 
 export interface ProfileTimes {
@@ -68,6 +68,7 @@ export function pprofProfile(maps: readonly TypedMap[], times: ProfileTimes): Bu
         if (t.kind === 'kstack' || t.kind === 'ustack') {
           // The kernel's frames are above (called from) the user's.
           if (t.kind === 'kstack') frames.unshift(...(part as readonly Frame[]));
+          else if (t.mode === 'build_id') frames.push(...(part as readonly BuildIdFrame[]).map(buildIdLocation));
           else frames.push(...(part as readonly Frame[]));
           return;
         }
@@ -97,6 +98,16 @@ export function pprofProfile(maps: readonly TypedMap[], times: ProfileTimes): Bu
 }
 
 /** A sample's value: the count, sum, min, max or average; a hist's or stats' count of values. */
+/**
+ * A ustack(build_id) frame as a location: named by its text, at its file offset in a mapping
+ * named by the build id (that symbolizers look files up by), or at its address.
+ */
+function buildIdLocation(f: BuildIdFrame): Frame {
+  const symbol = buildIdFrameText(f);
+  if (!('buildId' in f)) return { kind: 'user', address: f.address, offset: 0n, symbol };
+  return { kind: 'user', address: f.offset, offset: 0n, symbol, module: f.buildId, buildId: f.buildId };
+}
+
 function sampleValue(v: AggregateValue): bigint | undefined {
   switch (v.kind) {
     case 'scalar': return typeof v.value === 'bigint' ? v.value : undefined;

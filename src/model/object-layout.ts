@@ -77,18 +77,32 @@ export function syscallNamesMap(event: SyscallEvent): string {
 /** Value size of the syscall names maps (syscallNamesMap()). */
 export const SYSCALL_NAME_BYTES = 64;
 
-/** The BPF_MAP_TYPE_STACK_TRACE map of kstack/ustack of one depth. */
-export function stackMap(kind: 'kstack' | 'ustack', depth: number): string {
-  return `tl_${kind}_${depth}`;
+/** The size of a frame in a build_id stack map: struct bpf_stack_build_id (status, 20-byte id, offset or ip). */
+export const BUILD_ID_FRAME_BYTES = 32;
+
+/** A stack map: kstack or ustack frames of one depth, as addresses or (buildId) as build id and offset. */
+export interface StackMapSpec {
+  readonly kind: 'kstack' | 'ustack';
+  readonly depth: number;
+  readonly buildId: boolean;
+  readonly symbol: string;
+  /** The size of one frame: an address, or a struct bpf_stack_build_id. */
+  readonly frameBytes: number;
 }
 
-/** The stack maps a program needs: one per kind and depth. */
-export function stackMaps(program: TypedProgram): { kind: 'kstack' | 'ustack'; depth: number; symbol: string }[] {
-  const out = new Map<string, { kind: 'kstack' | 'ustack'; depth: number; symbol: string }>();
+/** The BPF_MAP_TYPE_STACK_TRACE map of kstack/ustack of one depth (build_id stacks have their own, BPF_F_STACK_BUILD_ID). */
+export function stackMap(kind: 'kstack' | 'ustack', depth: number, buildId = false): string {
+  return buildId ? `tl_${kind}_build_id_${depth}` : `tl_${kind}_${depth}`;
+}
+
+/** The stack maps a program needs: one per kind, depth and build_id or not. */
+export function stackMaps(program: TypedProgram): StackMapSpec[] {
+  const out = new Map<string, StackMapSpec>();
   for (const t of program.types.values()) {
     if (t.kind !== 'kstack' && t.kind !== 'ustack') continue;
-    const symbol = stackMap(t.kind, t.depth);
-    out.set(symbol, { kind: t.kind, depth: t.depth, symbol });
+    const buildId = t.mode === 'build_id';
+    const symbol = stackMap(t.kind, t.depth, buildId);
+    out.set(symbol, { kind: t.kind, depth: t.depth, buildId, symbol, frameBytes: buildId ? BUILD_ID_FRAME_BYTES : 8 });
   }
   return [...out.values()];
 }

@@ -35,7 +35,8 @@ export type Type =
   /** The value of an aggregation function call (only valid as a map value). */
   | { readonly kind: 'aggregation'; readonly agg: AggregationKind; readonly signed: boolean };
 
-export type StackMode = 'bpftrace' | 'perf' | 'raw';
+/** build_id (0.26, ustack only): each frame is the file's GNU build id and file offset, not an address. */
+export type StackMode = 'bpftrace' | 'perf' | 'raw' | 'build_id';
 
 export interface RecordField {
   readonly name: string;
@@ -139,6 +140,8 @@ export function typeName(t: Type): string {
     case 'array': return `${typeName(t.element)}[${t.length}]`;
     case 'record': return t.name;
     case 'aggregation': return t.agg;
+    // Its frames are in a stack map of their own: not interchangeable with other ustacks.
+    case 'ustack': return t.mode === 'build_id' ? 'ustack(build_id)' : t.kind;
     default: return t.kind;
   }
 }

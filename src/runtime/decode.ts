@@ -24,7 +24,8 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, 
       if (r && frameName) return r.frames('kstack', buf.readBigInt64LE(offset), t.depth, 0).map(frameName);
       return r ? r.kstack(buf.readBigInt64LE(offset), t.depth, t.mode) : [];
     case 'ustack':
-      if (r && frameName) return r.frames('ustack', buf.readBigInt64LE(offset), t.depth, Number(buf.readBigUInt64LE(offset + 8))).map(frameName);
+      // build_id frames are files and offsets: nothing to name, their text is their name.
+      if (r && frameName && t.mode !== 'build_id') return r.frames('ustack', buf.readBigInt64LE(offset), t.depth, Number(buf.readBigUInt64LE(offset + 8))).map(frameName);
       return r ? r.ustack(buf.readBigInt64LE(offset), Number(buf.readBigUInt64LE(offset + 8)), t.depth, t.mode) : [];
     case 'username': {
       const uid = buf.readBigUInt64LE(offset);

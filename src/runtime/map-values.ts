@@ -6,10 +6,10 @@ import { HIST_BUCKETS } from '../model/program.js';
 import { tupleLayout, type Type } from '../model/types.js';
 import type { MapEntry, Value } from './output/model.js';
 import { aggregateValue, average } from './output/values.js';
-import type { Frame, Resolver } from './symbols.js';
+import type { BuildIdFrame, Frame, Resolver } from './symbols.js';
 
 /** A key part: a decoded value, or the frames of a kstack/ustack (leaf first). */
-export type KeyValue = Value | readonly Frame[];
+export type KeyValue = Value | readonly Frame[] | readonly BuildIdFrame[];
 
 /** One histogram bucket: values from `min` (inclusive) to `max` (exclusive); unbounded where absent. */
 export interface Bucket {
@@ -83,8 +83,10 @@ export function readMap(reader: MapReader, spec: MapSpec): TypedMap {
         if (!stacks || !e.rawKey || (t.kind !== 'kstack' && t.kind !== 'ustack')) return v;
         // The stack id (and for a ustack the pid) as the kernel key holds them.
         const at = offsets[i]!;
+        const id = e.rawKey.readBigInt64LE(at);
+        if (t.mode === 'build_id') return reader.resolver.buildIdFrames(id, t.depth);
         const pid = t.kind === 'ustack' ? Number(e.rawKey.readBigUInt64LE(at + 8)) : 0;
-        return reader.resolver.frames(t.kind, e.rawKey.readBigInt64LE(at), t.depth, pid);
+        return reader.resolver.frames(t.kind, id, t.depth, pid);
       }),
       value: typedValue(spec, e),
     })),

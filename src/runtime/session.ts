@@ -14,7 +14,7 @@ import {
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
-import { Resolver, type Frame } from './symbols.js';
+import { decodeBuildIdFrames, Resolver, type BuildIdFrame, type Frame } from './symbols.js';
 import { unavailableProbe } from './availability.js';
 import { PROVIDERS, type ProbeProvider } from '../model/providers.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
@@ -181,7 +181,7 @@ export class Session {
   private closed = false;
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
-  private readonly stackFds = new Map<string, { fd: number; depth: number; read?: Map<number, Buffer> }>();
+  private readonly stackFds = new Map<string, { fd: number; valueBytes: number; read?: Map<number, Buffer> }>();
   /** The compiled printf of each printf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   private kallsyms?: Kallsyms | null;
@@ -211,6 +211,7 @@ export class Session {
     this.resolver = new Resolver({
       kallsyms: () => this.kernelSymbols(),
       readStack: (kind, depth, id) => this.readStack(kind, depth, id),
+      readBuildIdStack: (depth, id) => this.readBuildIdStack(depth, id),
       demangle: (name) => this.addon.demangle(name),
     });
   }
@@ -228,32 +229,46 @@ export class Session {
   }
 
   /**
-   * The frames of a stack id. The whole stack map is read in one batch on first use (a print
-   * reads thousands of ids); ids added since are read one by one. An id's frames never change.
+   * The value of a stack id in a stack map: its frames. The whole stack map is read in one batch
+   * on first use (a print reads thousands of ids); ids added since are read one by one. An id's
+   * frames never change.
    */
-  private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
-    const map = this.stackFds.get(stackMap(kind, depth));
-    if (!map) return [];
+  private stackValue(symbol: string, id: number): Buffer | undefined {
+    const map = this.stackFds.get(symbol);
+    if (!map) return undefined;
+    const size = map.valueBytes;
     if (!map.read) {
-      const dump = this.addon.mapDump(map.fd, 4, depth * 8);
+      const dump = this.addon.mapDump(map.fd, 4, size);
       map.read = new Map();
-      for (let i = 0; i < dump.count; i++) map.read.set(dump.keys.readUInt32LE(i * 4), dump.values.subarray(i * depth * 8, (i + 1) * depth * 8));
+      for (let i = 0; i < dump.count; i++) map.read.set(dump.keys.readUInt32LE(i * 4), dump.values.subarray(i * size, (i + 1) * size));
     }
     let v = map.read.get(id);
     if (!v) {
       const key = Buffer.alloc(4);
       key.writeUInt32LE(id);
-      const one = this.addon.mapLookup(map.fd, key, depth * 8);
-      if (!one) return [];
+      const one = this.addon.mapLookup(map.fd, key, size);
+      if (!one) return undefined;
       map.read.set(id, (v = one));
     }
+    return v;
+  }
+
+  /** The addresses of a stack id, up to the first 0. */
+  private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
+    const v = this.stackValue(stackMap(kind, depth), id);
     const out: bigint[] = [];
-    for (let i = 0; i < depth; i++) {
+    for (let i = 0; v && i < depth; i++) {
       const a = v.readBigUInt64LE(i * 8);
       if (a === 0n) break;
       out.push(a);
     }
     return out;
+  }
+
+  /** The frames of a ustack(build_id) id. */
+  private readBuildIdStack(depth: number, id: number): BuildIdFrame[] {
+    const v = this.stackValue(stackMap('ustack', depth, true), id);
+    return v ? decodeBuildIdFrames(v) : [];
   }
 
   /** The number of attach points, as `Attaching N probes...` counts them (test: and bench: probes are not attached). */
@@ -285,7 +300,7 @@ export class Session {
       this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
-      for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), depth: s.depth });
+      for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), valueBytes: s.depth * s.frameBytes });
       for (const event of ['sys_enter', 'sys_exit'] as const) this.fillSyscallNames(obj.mapFd(syscallNamesMap(event)), event);
       this.writeRunValues(obj.mapFd(RUN_VALUES_MAP));
       this.options.phase?.('load');

@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Kallsyms, SymbolHit } from '../kernel/kallsyms.js';
 import { FileSymbols, PerfMap } from '../kernel/user-symbols.js';
+import { BUILD_ID_FRAME_BYTES } from '../model/object-layout.js';
 import type { StackMode } from '../model/types.js';
 import { strftime } from './output/time.js';
 
@@ -49,10 +50,42 @@ export interface Frame {
   readonly kind: 'kernel' | 'user' | 'jit';
 }
 
+/**
+ * One frame of a `ustack(build_id)` stack, as the kernel records it (BPF_F_STACK_BUILD_ID): the
+ * GNU build id of the frame's file (40 hex digits) and the offset in that file, or, when the
+ * kernel could not read the file's build id, the address.
+ */
+export type BuildIdFrame =
+  | { readonly buildId: string; readonly offset: bigint }
+  | { readonly address: bigint };
+
+/** struct bpf_stack_build_id's status: the end of the stack, a build id and offset, an address. */
+const BUILD_ID_EMPTY = 0;
+const BUILD_ID_VALID = 1;
+
+/** The frames of a BPF_F_STACK_BUILD_ID stack map value (struct bpf_stack_build_id[depth]), up to the first empty one. */
+export function decodeBuildIdFrames(value: Buffer): BuildIdFrame[] {
+  const out: BuildIdFrame[] = [];
+  for (let at = 0; at + BUILD_ID_FRAME_BYTES <= value.length; at += BUILD_ID_FRAME_BYTES) {
+    const status = value.readInt32LE(at);
+    if (status === BUILD_ID_EMPTY) break;
+    const word = value.readBigUInt64LE(at + 24);
+    out.push(status === BUILD_ID_VALID ? { buildId: value.toString('hex', at + 4, at + 24), offset: word } : { address: word });
+  }
+  return out;
+}
+
+/** A build_id frame as bpftrace 0.26 prints it: `<build id> 0x<offset>` (2 digits at least), or the address in hex. */
+export function buildIdFrameText(f: BuildIdFrame): string {
+  return 'buildId' in f ? `${f.buildId} 0x${f.offset.toString(16).padStart(2, '0')}` : f.address.toString(16);
+}
+
 export interface ResolverOptions {
   readonly kallsyms?: () => Kallsyms | undefined;
   /** Reads the frames of a stack id from the stack map of that kind and depth. */
   readonly readStack?: (kind: 'kstack' | 'ustack', depth: number, id: number) => readonly bigint[];
+  /** Reads the frames of a ustack(build_id) stack id. */
+  readonly readBuildIdStack?: (depth: number, id: number) => readonly BuildIdFrame[];
   readonly demangle?: (name: string) => string;
 }
 
@@ -111,6 +144,7 @@ export class Resolver {
   }
 
   ustack(id: bigint, pid: number, depth: number, mode: StackMode): string[] {
+    if (mode === 'build_id') return this.buildIdFrames(id, depth).map(buildIdFrameText);
     return this.addresses('ustack', id, depth).map((a) => {
       if (mode === 'raw') return hex(a);
       const hit = this.userSymbol(a, pid);
@@ -137,6 +171,12 @@ export class Resolver {
       const frame: Frame = { address, offset: BigInt(hit.offset), module: hit.path, kind: hit.jit ? 'jit' : 'user', ...(hit.buildId ? { buildId: hit.buildId } : {}) };
       return hit.name === undefined ? frame : { ...frame, symbol: this.demangle(hit.name) };
     });
+  }
+
+  /** The frames of a ustack(build_id) stack id: files and offsets, nothing to symbolize. */
+  buildIdFrames(id: bigint, depth: number): BuildIdFrame[] {
+    if (id < 0n || !this.options.readBuildIdStack) return [];
+    return [...this.options.readBuildIdStack(depth, Number(id))];
   }
 
   private addresses(kind: 'kstack' | 'ustack', id: bigint, depth: number): bigint[] {

@@ -23,7 +23,7 @@ import { checkPrintfArgs } from '../model/printf-format.js';
  */
 export type FunctionCheck = (c: CheckContext, call: Call, into?: MapRef) => Type;
 
-const STACK_MODES: ReadonlySet<string> = new Set(['bpftrace', 'perf', 'raw']);
+const STACK_MODES: ReadonlySet<string> = new Set(['bpftrace', 'perf', 'raw', 'build_id']);
 
 /** The most frames a stack can have (the kernel's perf_event_max_stack default). */
 export const MAX_STACK_DEPTH = 127;
@@ -167,8 +167,10 @@ function stack(c: CheckContext, call: Call): Type {
   let depth = MAX_STACK_DEPTH;
   for (const [i, a] of call.args.entries()) {
     if (a.kind === 'Identifier' && i === 0) {
-      if (a.name === 'build_id') c.report(error('E_ARG_TYPE', a.span, 'the build_id stack mode (bpftrace 0.26) is not supported yet', 'raw prints the addresses'));
-      else if (!STACK_MODES.has(a.name)) c.report(error('E_ARG_TYPE', a.span, `${a.name} is not a stack mode (bpftrace, perf or raw)`));
+      const modes = call.name === 'ustack' ? 'bpftrace, perf, raw or build_id' : 'bpftrace, perf or raw';
+      if (!STACK_MODES.has(a.name)) c.report(error('E_ARG_TYPE', a.span, `${a.name} is not a stack mode (${modes})`));
+      // As bpftrace 0.26: the kernel has build ids of user files only.
+      else if (a.name === 'build_id' && call.name === 'kstack') c.report(error('E_ARG_TYPE', a.span, "'build_id' stack mode can only be used for ustack", 'raw prints the addresses'));
       else mode = a.name as StackMode;
       continue;
     }

@@ -136,6 +136,18 @@ describe('maps as relocations', () => {
   });
 });
 
+describe('build_id stack maps', () => {
+  it('gives ustack(build_id) a stack map of its own with BPF_F_STACK_BUILD_ID and 32-byte frames', () => {
+    const { generated, object } = compiled('tracepoint:syscalls:sys_enter_openat { @b[ustack(build_id, 5)] = count(); @u[ustack(5)] = count(); }');
+    const elf = elfOf(object, 'build-id');
+    const described = btfMaps(elf.sectionData(elf.section('.BTF')!));
+    // BPF_F_STACK_BUILD_ID is 1 << 5; a frame is struct bpf_stack_build_id (32 bytes).
+    expect(described.get('tl_ustack_build_id_5')).toEqual({ type: 7, key_size: 4, value_size: 5 * 32, max_entries: 4096, map_flags: 32 });
+    expect(described.get('tl_ustack_5')).toEqual({ type: 7, key_size: 4, value_size: 5 * 8, max_entries: 4096 });
+    expect(generated.ir).toMatch(/bitcast \(\[\d+ x i64\]\* @tl_ustack_build_id_5 to i8\*\)/);
+  });
+});
+
 /** Bytes of the .maps globals: 8 per field. */
 function sizeOfMaps(ir: string): number {
   return [...ir.matchAll(/= dso_local global \[(\d+) x i64\] zeroinitializer, section "\.maps"/g)].reduce((n, m) => n + Number(m[1]) * 8, 0);

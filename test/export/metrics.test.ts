@@ -96,6 +96,19 @@ describe('exposition', () => {
     expect(warnings).toEqual(['@m: 10 keys, more than --metrics exports (TRACELET_METRICS_MAX_KEYS=3): only the 3 largest are exported']);
   });
 
+  it('folds a ustack(build_id) key as its printed frames, root first', () => {
+    const p = program('BEGIN { @s[ustack(build_id)] = count(); }');
+    // The key as the kernel holds it: the stack id, then the pid.
+    const rawKey = Buffer.alloc(16);
+    rawKey.writeBigInt64LE(7n);
+    const resolver = new Resolver({ readBuildIdStack: () => [{ buildId: 'ab'.repeat(20), offset: 0x1139n }, { address: 0x401000n }] });
+    const text = new MetricsExporter(p, {
+      resolver,
+      snapshot: () => ({ entries: [{ key: [[]], rawKey, value: { kind: 'count', value: 1n } }] }),
+    }).render(false);
+    expect(text).toContain(`tracelet_s_total{ustack="401000;${'ab'.repeat(20)} 0x1139"} 1\n`);
+  });
+
   it('gives lhist buckets their integer upper bounds, the last one +Inf', () => {
     const p = program('BEGIN { @l = lhist(5, 0, 30, 10); }');
     const text = new MetricsExporter(p, reader({

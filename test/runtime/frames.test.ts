@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ElfFile, Kallsyms } from '../../src/kernel/index.js';
-import { Resolver } from '../../src/runtime/symbols.js';
+import { buildIdFrameText, decodeBuildIdFrames, Resolver } from '../../src/runtime/symbols.js';
 
 describe('Resolver.frames', () => {
   it('symbolizes kernel frames leaf first, with module names, and stops at the first 0', () => {
@@ -33,5 +33,34 @@ describe('Resolver.frames', () => {
       { address, symbol: expect.stringMatching(/getpid$/), offset: 1n, module: path, buildId: elf.buildId(), kind: 'user' },
     ]);
     expect(r.frames('ustack', -1n, 4, process.pid)).toEqual([]);
+  });
+});
+
+describe('ustack(build_id) frames', () => {
+  /** struct bpf_stack_build_id: s32 status, u8 build_id[20], then the offset (or the ip) as a u64 at 24. */
+  function entry(status: number, id: number, word: bigint): Buffer {
+    const b = Buffer.alloc(32);
+    b.writeInt32LE(status);
+    b.fill(id, 4, 24);
+    b.writeBigUInt64LE(word, 24);
+    return b;
+  }
+
+  it('decodes build ids and offsets, the ip where the kernel had no build id, up to the first empty entry', () => {
+    const value = Buffer.concat([entry(1, 0xab, 0x1139n), entry(2, 0, 0x7f0012345678n), entry(1, 0x01, 0x5n), entry(0, 0, 0n), entry(1, 0xcd, 0x99n)]);
+    const frames = decodeBuildIdFrames(value);
+    expect(frames).toEqual([
+      { buildId: 'ab'.repeat(20), offset: 0x1139n },
+      { address: 0x7f0012345678n },
+      { buildId: '01'.repeat(20), offset: 0x5n },
+    ]);
+    // As bpftrace 0.26's format_build_id_stack: the offset with 2 digits at least, the ip without 0x.
+    expect(frames.map(buildIdFrameText)).toEqual([`${'ab'.repeat(20)} 0x1139`, '7f0012345678', `${'01'.repeat(20)} 0x05`]);
+  });
+
+  it('prints a build_id stack through the resolver, nothing for a failed stack id', () => {
+    const r = new Resolver({ readBuildIdStack: () => [{ buildId: 'ab'.repeat(20), offset: 0x10n }, { address: 0x401000n }] });
+    expect(r.ustack(2n, 1, 8, 'build_id')).toEqual([`${'ab'.repeat(20)} 0x10`, '401000']);
+    expect(r.buildIdFrames(-14n, 8)).toEqual([]);
   });
 });

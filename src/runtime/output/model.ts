@@ -16,7 +16,8 @@ import type { Frame } from '../symbols.js';
  * - tuple, record: Value[] (one per element / field); array: Value[] (one per element)
  * - kstack/ustack: string[] of resolved frames, innermost first, without indentation or newline.
  *   Mode `bpftrace`: `vfs_read+5`; mode `perf`: `ffffffff814b2b2d vfs_read+5` (hex address, a
- *   space, the symbol; for ustack also ` (/path/to/module)`); mode `raw`: the hex address. The
+ *   space, the symbol; for ustack also ` (/path/to/module)`); mode `raw`: the hex address; mode
+ *   `build_id`: `<build id> 0x<file offset>`, or the hex address for a file without one. The
  *   formatters add bpftrace's layout (a leading newline, 8 spaces of indent for values, 4 for map
  *   keys, a tab in perf mode, a newline after each frame). An empty array prints as nothing (what
  *   bpftrace prints when the stack id lookup fails, e.g. kstack in a uprobe).

@@ -81,11 +81,12 @@ const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString
 
 /**
  * A stack as bpftrace's get_stack prints it: a newline, then each frame on its own line with
- * `indent` spaces (8 for values, 4 for map keys), or a tab in perf mode. An empty stack is `''`.
+ * `indent` spaces (8 for values, 4 for map keys), a tab in perf mode, nothing in raw and build_id
+ * modes. An empty stack is `''`.
  */
 export function formatStack(frames: Value, mode: StackMode, indent: number): string {
   if (!Array.isArray(frames) || frames.length === 0) return '';
-  const pad = mode === 'perf' ? '\t' : mode === 'raw' ? '' : ' '.repeat(indent);
+  const pad = mode === 'perf' ? '\t' : mode === 'raw' || mode === 'build_id' ? '' : ' '.repeat(indent);
   let out = '\n';
   for (const f of frames as readonly Value[]) out += pad + String(f) + '\n';
   return out;
