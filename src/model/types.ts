@@ -36,6 +36,9 @@ export type Type =
   | { readonly kind: 'aggregation'; readonly agg: AggregationKind; readonly signed: boolean };
 
 /** build_id (0.26, ustack only): each frame is the file's GNU build id and file offset, not an address. */
+/** The most frames a stack can have (the kernel's perf_event_max_stack default). */
+export const MAX_STACK_DEPTH = 127;
+
 export type StackMode = 'bpftrace' | 'perf' | 'raw' | 'build_id';
 
 export interface RecordField {
@@ -140,8 +143,13 @@ export function typeName(t: Type): string {
     case 'array': return `${typeName(t.element)}[${t.length}]`;
     case 'record': return t.name;
     case 'aggregation': return t.agg;
-    // Its frames are in a stack map of their own: not interchangeable with other ustacks.
-    case 'ustack': return t.mode === 'build_id' ? 'ustack(build_id)' : t.kind;
+    // Stacks of another depth, and build_id stacks, are kept in a stack map of their own: their
+    // ids are not interchangeable, so these are part of the type.
+    case 'kstack':
+    case 'ustack': {
+      const parts = [...(t.mode === 'build_id' ? ['build_id'] : []), ...(t.depth !== MAX_STACK_DEPTH ? [String(t.depth)] : [])];
+      return parts.length ? `${t.kind}(${parts.join(', ')})` : t.kind;
+    }
     default: return t.kind;
   }
 }

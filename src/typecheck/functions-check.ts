@@ -13,7 +13,7 @@ import { checkBuiltinCall } from './builtin-calls.js';
 import { BUILTIN_FUNCTIONS, type FunctionName } from '../model/functions.js';
 import { JOIN_ARGS, JOIN_ARG_SIZE, type TseriesAggregation } from '../model/program.js';
 import {
-  NONE, UINT64, INT64, UINT8, sizeOf, storageType, str, typeName, type AggregationKind, type StackMode, type Type,
+  MAX_STACK_DEPTH, NONE, UINT64, INT64, UINT8, sizeOf, storageType, str, typeName, type AggregationKind, type StackMode, type Type,
 } from '../model/types.js';
 import { checkPrintfArgs } from '../model/printf-format.js';
 
@@ -25,8 +25,6 @@ export type FunctionCheck = (c: CheckContext, call: Call, into?: MapRef) => Type
 
 const STACK_MODES: ReadonlySet<string> = new Set(['bpftrace', 'perf', 'raw', 'build_id']);
 
-/** The most frames a stack can have (the kernel's perf_event_max_stack default). */
-export const MAX_STACK_DEPTH = 127;
 
 function literal(c: CheckContext, call: Call, e: Expr | undefined, what: string): string | undefined {
   if (e?.kind === 'StringLiteral') return e.value;

@@ -45,6 +45,14 @@ describe('map types from the whole program', () => {
     expect(sign('END { @a = -1; } BEGIN { @a = (uint8)1; }')).toEqual({ kind: 'int', bits: 64, signed: true });
   });
 
+  it('stacks of different depths are different types (their ids come from different stack maps)', () => {
+    expect(mapTypes('BEGIN { @a = kstack(3); @b[ustack(build_id, 4)] = count(); @c = kstack(perf); @c = kstack; }'))
+      .toEqual(['@a: kstack(3)', '@b[ustack(build_id, 4)]: count', '@c: kstack']);
+    const text = 'profile:hz:99 { @x = kstack(3); @x = kstack(5); }';
+    expect(renderDiagnostics(check(text).diagnostics, { name: 'stdin', text }))
+      .toContain('stdin:1:33: error: type mismatch for @x: assigning kstack(5) to a map that holds kstack(3)\n');
+  });
+
   it('a real conflict names both places', () => {
     const text = 'interval:s:1 { @x[@s[1]] = count(); }\nBEGIN { @s[1] = 5; @s[2] = comm; @x[1] = count(); }';
     expect(renderDiagnostics(check(text).diagnostics, { name: 'stdin', text })).toBe(
