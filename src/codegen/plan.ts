@@ -9,9 +9,6 @@ import type { ProbeTarget, TypedProbe, TypedProgram } from '../model/program.js'
 import type { SyscallEvent } from '../model/object-layout.js';
 import { syscallNumbers } from '../kernel/syscalls.js';
 
-/** Providers whose programs are run (BPF_PROG_TEST_RUN), each at its own time: one program per target. */
-const RUN_ALONE: ReadonlySet<ProbeProvider> = new Set(['BEGIN', 'END', 'self', 'test', 'bench']);
-
 /**
  * When syscall tracepoints share one raw tracepoint: `auto` when a probe has at least
  * SYSCALL_DISPATCH_MIN of them, `always`, or `never` (one perf-event tracepoint each).
@@ -112,7 +109,7 @@ export function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): 
       if (shared.has(t)) continue;
       // BEGIN, END and each test/bench run at different times, so each gets its own program; a
       // USDT site's arguments live in its own registers and stack slots, so each site gets one too.
-      const key = perTarget || RUN_ALONE.has(t.provider) || t.provider === 'usdt'
+      const key = perTarget || providerRecord(t.provider).runBy !== undefined || t.provider === 'usdt'
         ? `${t.name}@${t.address ?? ''}`
         : t.provider === 'uprobe' || t.provider === 'uretprobe' ? `${t.provider}:${t.path}` : programType(t.provider);
       const g = groups.get(key) ?? [];

@@ -2,6 +2,7 @@
 // syscall dispatch that leads to the body of each syscall (syscalls.ts).
 import { constInt, i64 } from './ir/builder.js';
 import { STOPPED_MAP } from '../model/object-layout.js';
+import { providerRecord } from '../model/providers.js';
 import { truthy } from './values.js';
 import type { ProbeContext } from './context.js';
 import { beginExits, endExits, returnValue } from './failures.js';
@@ -14,13 +15,13 @@ export function generateProbe(g: ProbeContext): void {
   else emitBody(g);
 }
 
-/** The probe's code: the stop check (but in BEGIN/END/test/bench), the predicate, the body, the one exit. */
+/** The probe's code: the stop check (not in programs run at the start or end, or by an option), the predicate, the body, the one exit. */
 function emitBody(g: ProbeContext): void {
   const { fn } = g;
   const body = g.probe.probe;
   fn.setLocation(body.span.line, body.span.column);
-  const special = g.targets[0]?.provider;
-  if (special !== 'BEGIN' && special !== 'END' && special !== 'test' && special !== 'bench') returnIfStopped(g);
+  const runBy = g.targets[0] && providerRecord(g.targets[0].provider).runBy;
+  if (runBy !== 'start-or-end' && runBy !== 'option') returnIfStopped(g);
   beginExits(g);
   if (body.predicate) {
     fn.comment(`predicate at ${body.predicate.span.line}:${body.predicate.span.column}`);

@@ -40,6 +40,13 @@ export interface ProviderRecord {
    * type checking (`parse`), after it (`check`), or only when attaching fails (`attach`).
    */
   readonly requires?: { readonly feature: KernelFeature; readonly message: string; readonly when: 'parse' | 'check' | 'attach' };
+  /**
+   * Programs tracelet runs itself (BPF_PROG_TEST_RUN), one per probe, instead of attaching them:
+   * at the start or end of the run (`BEGIN`, `END`), on a signal (`self`), or only under
+   * `--test`/`--bench` (`test`, `bench`). A stopped run still runs those of `start-or-end` and
+   * `option`: they skip the stopped flag.
+   */
+  readonly runBy?: 'start-or-end' | 'signal' | 'option';
   /** Set when tracelet cannot load its programs yet: why. */
   readonly unsupported?: string;
   /** One line for the docs. */
@@ -54,27 +61,32 @@ const TIME_FORM = (p: string) => `${p}:UNIT:N (UNIT: hz, s, ms, us)`;
 export const PROVIDERS = {
   BEGIN: {
     aliases: ['begin'], fields: [0, 0], syntax: 'BEGIN', form: 'BEGIN',
+    runBy: 'start-or-end',
     programType: 'raw_tracepoint', section: () => 'raw_tracepoint/BEGIN', tag: 'begin', listing: 'none',
     doc: 'Runs once, before every other probe.',
   },
   END: {
     aliases: ['end'], fields: [0, 0], syntax: 'END', form: 'END',
+    runBy: 'start-or-end',
     programType: 'raw_tracepoint', section: () => 'raw_tracepoint/END', tag: 'end', listing: 'none',
     doc: 'Runs once at the end (Ctrl-C, exit(), the end of -c\'s command), before the maps are printed.',
   },
   self: {
     aliases: [], fields: [2, 2], syntax: 'self:signal:SIGUSR1', form: 'self:signal:SIGUSR1',
+    runBy: 'signal',
     programType: 'raw_tracepoint', section: () => 'raw_tracepoint/self', tag: 'self', listing: 'none',
     doc: 'Runs each time tracelet receives SIGUSR1 (`self:signal:SIGUSR1`, 0.25+).',
   },
   test: {
     aliases: [], fields: [1, 1], syntax: 'test:name', form: 'test:NAME',
+    runBy: 'option',
     programType: 'raw_tracepoint', section: () => 'raw_tracepoint/test', tag: 'test', listing: 'none',
     doc: 'With --test (0.25+): run once each, in order; fails when it returns non-zero (`return 1`). Ignored without --test.',
   },
   bench: {
     // XDP: the program type BPF_PROG_TEST_RUN repeats and times in the kernel (as bpftrace).
     aliases: [], fields: [1, 1], syntax: 'bench:name', form: 'bench:NAME',
+    runBy: 'option',
     programType: 'xdp', section: () => 'xdp', tag: 'bench', listing: 'none',
     doc: 'With --bench (0.25+): run many times each; prints the average time of one run. Returning non-zero skips it. Ignored without --bench.',
   },

@@ -16,7 +16,7 @@ import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
 import { decodeBuildIdFrames, Resolver, type BuildIdFrame, type Frame } from './symbols.js';
 import { unavailableProbe } from './availability.js';
-import { PROVIDERS, type ProbeProvider } from '../model/providers.js';
+import { PROVIDERS, providerRecord, type ProbeProvider } from '../model/providers.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
 import {
   PERF_TYPE_HARDWARE, bucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
@@ -141,8 +141,6 @@ export class RuntimeError extends Error {
   }
 }
 
-/** Providers run only by --test and --bench (see runTests). */
-const TESTS_AND_BENCHES: ReadonlySet<ProbeProvider> = new Set(['test', 'bench']);
 /** The most runs of one batch of a bench (the kernel takes a u32). */
 const MAX_BENCH_ITERATIONS = 100_000_000;
 
@@ -273,7 +271,7 @@ export class Session {
 
   /** The number of attach points, as `Attaching N probes...` counts them (test: and bench: probes are not attached). */
   get probeCount(): number {
-    return this.program.probes.reduce((n, p) => n + p.targets.filter((t) => !TESTS_AND_BENCHES.has(t.provider)).length, 0);
+    return this.program.probes.reduce((n, p) => n + p.targets.filter((t) => providerRecord(t.provider).runBy !== 'option').length, 0);
   }
 
   programNamed(name: string): GeneratedProgram | undefined {

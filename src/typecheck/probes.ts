@@ -110,7 +110,7 @@ interface Expansion {
 export function checkTestNames(probes: readonly Probe[], diagnostics: Diagnostic[]): void {
   const seen = new Map<string, AttachPoint>();
   for (const ap of probes.flatMap((p) => p.attachPoints)) {
-    if (ap.provider !== 'test' && ap.provider !== 'bench') continue;
+    if (providerRecord(ap.provider).runBy !== 'option') continue;
     const key = `${ap.provider}:${ap.parts[0]}`;
     const other = seen.get(key);
     if (!other) {
