@@ -138,8 +138,8 @@ export type TraceEvent =
   | { readonly kind: 'output'; readonly text: string }
   /** Events that the kernel's ring buffer had no room for, or that a slow consumer left behind. */
   | { readonly kind: 'lost'; readonly count: number }
-  /** The program called exit(): the last event. */
-  | { readonly kind: 'exit' };
+  /** The program called exit(): the last event; `code` when it was exit(code). */
+  | { readonly kind: 'exit'; readonly code?: bigint };
 
 /** How a run ended, with its maps as they were then. */
 export interface TraceResult {
@@ -254,7 +254,8 @@ export class TraceSession {
       child?.kill();
       // Whatever the consumer missed, then exit(): these are never dropped.
       this.flushDropped();
-      if (reason === 'exit') this.queue.push({ kind: 'exit' });
+      const code = this.session.exitCode;
+      if (reason === 'exit') this.queue.push(code === undefined ? { kind: 'exit' } : { kind: 'exit', code });
       this.ended = true;
       this.wake?.();
       return { reason, maps: this.finalMaps };

@@ -17,7 +17,7 @@ export const ExitCode = {
 export const EXIT_CODES: readonly { readonly code: number; readonly meaning: string }[] = [
   {
     code: ExitCode.ok,
-    meaning: 'the program ended: exit(), the traced command ended, or a stop by SIGINT (Ctrl-C) or SIGTERM; the maps were printed',
+    meaning: 'the program ended: exit() (exit(N): N, 0-255), the traced command ended, or a stop by SIGINT (Ctrl-C) or SIGTERM; the maps were printed',
   },
   { code: ExitCode.programError, meaning: 'the program is wrong: syntax, type or verifier error, or no probes (nothing was attached); with --test: a test failed' },
   { code: ExitCode.usage, meaning: 'bad command-line usage, or a -c command that cannot be run' },

@@ -539,6 +539,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr(`tracelet: cannot run '${command.path}': ${native().strerror(execErrno)}\n`);
     return ExitCode.runtimeError;
   }
+  // exit(code): its low 8 bits, as a process's exit status.
+  if (reason === 'exit' && session.exitCode !== undefined) return Number(BigInt.asUintN(8, session.exitCode));
   // A stop by SIGINT or SIGTERM is a clean end, as with bpftrace: `timeout -s INT 10 tracelet ...`.
   return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
 }

@@ -83,7 +83,7 @@ const FUNCTION_CODE = {
   // Wake the reader at once: the session stops on this event. Until it has, the flag keeps
   // every other probe from running (as if the run had stopped right here).
   exit: (g, c, type) => {
-    emitEvent(g, g.program.eventOf.get(c)!, () => {}, true);
+    eventWithArgs(g, c, c.args, true);
     g.fn.store(constInt(i64, STOPPED_BY_EXIT), g.maps.word(STOPPED_MAP, 0), 8);
     return nothing(type);
   },

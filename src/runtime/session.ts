@@ -188,6 +188,8 @@ export class Session {
    * bench's), instead of written; and the runtime errors it met (-k helper errors, failed cat()).
    */
   private capture?: { text: string; readonly keep: boolean; errors: number };
+  /** The code of the exit(code) that stopped the run (0.2x), if it had one. */
+  exitCode?: bigint;
   /** How events are formatted: a test's captured output is text in any format, as in bpftrace. */
   private get eventFormatter(): Formatter {
     return this.capture ? textFormatter : this.options.formatter;
@@ -722,6 +724,8 @@ export class Session {
       if (!spec) continue;
       if (spec.kind === 'exit') {
         exit = true;
+        const code = spec.fields[0];
+        if (code) this.exitCode = records.readBigInt64LE(base + code.offset);
         continue;
       }
       if (this.options.records && SINK_KINDS.has(spec.kind)) {

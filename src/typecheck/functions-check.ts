@@ -279,7 +279,13 @@ export const FUNCTION_CHECKS = {
     return NONE;
   },
   exit: (c, call) => {
-    c.addEvent(call, 'exit', { fieldTypes: [] });
+    // exit(code) (0.2x): the code travels with the event; the first exit() to arrive wins.
+    const code = call.args[0];
+    if (code) {
+      const t = c.expr(code);
+      if (!isInt(t)) c.report(error('E_ARG_TYPE', code.span, `exit() code must be an integer, got ${typeName(t)}`, 'e.g. exit(1)'));
+    }
+    c.addEvent(call, 'exit', { fieldTypes: code ? [INT64] : [] });
     return NONE;
   },
   has_key: (c, call) => {

@@ -118,6 +118,11 @@ describe('trace()', () => {
     expect(events.map((e) => ('text' in e ? e.text : e.kind))).toEqual(['a\n', 'Linux\n', 'd\n', 'exit']);
   });
 
+  it('gives exit(code)\'s code with the exit event', async () => {
+    const session = await trace('BEGIN { exit(42); }');
+    expect(await all(session.events())).toEqual([{ kind: 'exit', code: 42n }]);
+  });
+
   it('throws a TraceletError carrying the diagnostics of a bad program', async () => {
     const error = await trace('BEGIN { @x = nosuch; }', { file: 'bad.bt' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TraceletError);

@@ -28,6 +28,27 @@ describe('the exit-code table', () => {
   });
 });
 
+describe('exit(code) (0.2x)', () => {
+  it('ends with the code (its low 8 bits), after END and the maps; the first exit() wins', async () => {
+    const r = runTracelet(['-e', 'BEGIN { @a = 1; exit(3); } END { printf("end\\n"); }']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toBe('Attaching 2 probes...\nend\n\n\n@a: 1\n');
+    const computed = runTracelet(['-e', 'interval:ms:50 { @n++; if (@n == 2) { exit(@n + 255); } }']);
+    expect(computed.code, computed.stderr).toBe(1); // 257 & 0xff
+    expect(computed.stdout).toContain('@n: 2\n');
+    const first = runTracelet(['-e', 'BEGIN { exit(7); exit(9); }']);
+    expect(first.code, first.stderr).toBe(7);
+    expect(runTracelet(['-e', 'BEGIN { exit(); }']).code).toBe(0);
+    expect(await waitForNoPrograms()).toEqual([]);
+  });
+
+  it('refuses a code that is not an integer, with a hint', () => {
+    const r = runTracelet(['-e', 'BEGIN { exit("x"); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stdin:1:14: error: exit() code must be an integer, got string[2]\nBEGIN { exit("x"); }\n             ^~~\nhint: e.g. exit(1)\n');
+  });
+});
+
 describe('a stop by a signal is a clean end (exit 0, as bpftrace)', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal}: the maps are printed and the exit code is 0`, async () => {
