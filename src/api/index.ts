@@ -7,15 +7,14 @@ import { renderDiagnostic } from '../diagnostics/render.js';
 import { SystemKernel } from '../kernel/index.js';
 import type { EventSpec, TypedProgram } from '../model/program.js';
 import type { Span } from '../model/span.js';
-import { probeTypes, unavailableProbe } from '../runtime/availability.js';
 import { resolveCommand, spawnHeld, type HeldChild } from '../runtime/command.js';
-import { describeLoadError } from '../runtime/errors.js';
 import { canLoadBpf } from '../runtime/privileges.js';
 import { native } from '../runtime/native.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { strftime } from '../runtime/output/time.js';
 import { compileRecordPrintf } from '../runtime/printf-record.js';
-import { Session, type StopReason } from '../runtime/session.js';
+import type { Session, StopReason } from '../runtime/session.js';
+import { checkParsed, Run, unavailableAfterCheck } from '../run/run.js';
 import { eventValue, readMaps, tracedMap, type Maps, type TracedMap, type TraceValue } from './values.js';
 
 export type { Bucket, BuildIdFrame, Frame, MapEntry, MapValue, Maps, TracedMap, TraceValue } from './values.js';
@@ -157,19 +156,15 @@ export async function trace(source: string, options: TraceOptions = {}): Promise
   const kernel = new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])] });
   let refusal: string | undefined;
   const { result, diagnostics } = compileWith(source, options, kernel, {
-    afterParse: (ast) => {
-      // As the CLI: probe types this kernel lacks are refused before the type check.
-      refusal = unavailableProbe(probeTypes(ast), kernel, true);
-      if (!refusal && probeTypes(ast).includes('tracepoint')) kernel.ensureTracefs();
-      return refusal === undefined;
-    },
+    // As the CLI: probe types this kernel lacks are refused before the type check.
+    afterParse: (ast) => (refusal = checkParsed(ast, kernel).refusal) === undefined,
   });
   if (refusal) throw new TraceletError(refusal);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new TraceletError(errors.map((d) => d.rendered).join(''), diagnostics);
   const compiled = loadable(result);
   if (!compiled) throw new TraceletError('the program could not be compiled', diagnostics);
-  const late = unavailableProbe(probeTypes(compiled.program), kernel);
+  const late = unavailableAfterCheck(compiled.program, kernel);
   if (late) throw new TraceletError(late);
   let child: HeldChild | undefined;
   if (options.command !== undefined) {
@@ -177,21 +172,17 @@ export async function trace(source: string, options: TraceOptions = {}): Promise
     if ('error' in command) throw new TraceletError(command.error);
     child = spawnHeld(command);
   }
-  return new TraceSession(source, options, compiled.program, diagnostics, (sink) => {
-    const session = new Session(compiled, kernel, {
+  const target = { source: { name: options.file ?? 'stdin', text: source }, pid: options.pid, child };
+  return new TraceSession(options, compiled.program, diagnostics, child?.pid, (sink) => {
+    const run: Run = new Run(compiled, kernel, target, {
       formatter: createFormatter('text'),
       write: (text) => text && sink.push({ kind: 'output', text }),
       writeExitSeparator: () => {},
       records: sink,
       printAtExit: () => false,
-      beforeClose: () => sink.final(readMaps(session, compiled.program.maps.values())),
-      sourceName: options.file ?? 'stdin',
-      sourceText: source,
-      pid: options.pid ?? child?.pid,
-      cpid: child?.pid,
-      watchPid: options.pid ?? child?.pid,
+      beforeClose: () => sink.final(readMaps(run.session, compiled.program.maps.values())),
     });
-    return { session, child };
+    return run;
   });
 }
 
@@ -222,8 +213,8 @@ export class TraceSession {
 
   /** @internal Use trace(). */
   constructor(
-    source: string, options: TraceOptions, private readonly program: TypedProgram, diagnostics: readonly Diagnostic[],
-    start: (sink: EventSink) => { session: Session; child?: HeldChild },
+    options: TraceOptions, private readonly program: TypedProgram, diagnostics: readonly Diagnostic[],
+    commandPid: number | undefined, start: (sink: EventSink) => Run,
   ) {
     this.diagnostics = diagnostics;
     this.maxQueued = options.maxQueuedEvents ?? 100_000;
@@ -233,25 +224,18 @@ export class TraceSession {
       lost: (count) => this.push({ kind: 'lost', count }),
       final: (maps) => (this.finalMaps = maps),
     };
-    const { session, child } = start(sink);
-    this.session = session;
-    if (child) this.commandPid = child.pid;
-    try {
-      session.load();
-      session.attach();
-    } catch (e) {
-      child?.kill();
-      session.close();
-      const err = e as Error;
-      throw new TraceletError(err.name === 'RuntimeError' ? err.message : describeLoadError(err, session, { name: options.file ?? 'stdin', text: source }).trimEnd());
+    const run = start(sink);
+    this.session = run.session;
+    if (commandPid !== undefined) this.commandPid = commandPid;
+    const failed = run.load() ?? run.attach();
+    if (failed !== undefined) {
+      this.session.close();
+      throw new TraceletError(failed.runtime ? failed.message : failed.message.trimEnd());
     }
-    const onAbort = () => this.session.stop('stop');
+    const onAbort = () => run.stop('stop');
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const running = session.run();
-    child?.release();
-    this.done = running.then((reason) => {
+    this.done = run.run().then(({ reason }) => {
       options.signal?.removeEventListener('abort', onAbort);
-      child?.kill();
       // Whatever the consumer missed, then exit(): these are never dropped.
       this.flushDropped();
       const code = this.session.exitCode;

@@ -1,4 +1,4 @@
-// The tracelet command: options → a run of the library API, output to stdout (or -o FILE),
+// The tracelet command: options → compile() and a run (src/run), output to stdout (or -o FILE),
 // diagnostics to stderr, and a documented exit code. It only parses options and prints.
 import { existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -10,8 +10,8 @@ import { compile, loadable, type CodegenResult, type SyscallDispatchMode } from 
 import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
-import { Session, type StopReason } from '../runtime/session.js';
-import { describeLoadError } from '../runtime/errors.js';
+import type { Session } from '../runtime/session.js';
+import { checkParsed, Run, unavailableAfterCheck, type RunEnd } from '../run/run.js';
 import { explain, explainStatement, type ExplainInput } from '../explain/explain.js';
 import { explainIr } from '../explain/ir.js';
 import { ExitCode, exitCodesHelp } from './exit-codes.js';
@@ -22,7 +22,7 @@ import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
 import { flamegraphSink } from './flamegraph.js';
-import { probeTypes, unavailableProbe } from '../runtime/availability.js';
+import { probeTypes } from '../runtime/availability.js';
 import { native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
@@ -374,7 +374,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr(`tracelet: ${unrun}\n`);
     return ExitCode.programError;
   }
-  const late = unavailableProbe(probeTypes(result.program), kernel);
+  const late = unavailableAfterCheck(result.program, kernel);
   if (late) {
     stderr(`tracelet: ${late}\n`);
     return ExitCode.runtimeError;
@@ -406,7 +406,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let pending = '';
   // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
   const output = (text: string) => {
-    if (!writeAll(outFd, text)) setImmediate(() => session.stop('exit'));
+    if (!writeAll(outFd, text)) setImmediate(() => run.stop('exit'));
   };
   const write = opts.B === 'full'
     ? (text: string) => {
@@ -418,7 +418,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (pending) output(pending);
     pending = '';
   };
-  const session = new Session(compiled, kernel, {
+  const run: Run = new Run(compiled, kernel, { source, pid, child }, {
     formatter,
     write,
     ...(flamegraph ? { exitMapSink: flamegraph } : {}),
@@ -438,12 +438,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     onRunning: () => {
       if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
     },
-    sourceName: source.name,
-    sourceText: source.text,
     helperErrors: opts.k,
-    pid: pid ?? child?.pid,
-    cpid: child?.pid,
-    watchPid: pid ?? child?.pid,
     verifierLogs: opts.v,
     ...(pprofFile ? { printAtExit: (spec: MapSpec) => !inProfile(spec) } : {}),
     beforeClose: () => {
@@ -454,18 +449,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     phase,
   });
 
-  try {
-    session.load();
-  } catch (e) {
-    child?.kill();
-    if ((e as Error).name === 'RuntimeError') {
-      stderr(`tracelet: ${(e as Error).message}\n`);
-      return ExitCode.runtimeError;
-    }
-    const explained = explainInput(compiled.object, result.generated, typed, source);
-    const explainAt = (name: string, line: number, column: number): string => explainStatement(explained, name, line, column);
-    stderr(describeLoadError(e as Error, session, source, explainAt));
-    return ExitCode.programError;
+  const { session } = run;
+  const { generated } = result;
+  const explainAt = (name: string, line: number, column: number): string =>
+    explainStatement(explainInput(compiled.object, generated, typed, source), name, line, column);
+  const loadFailure = run.load(explainAt);
+  if (loadFailure) {
+    stderr(loadFailure.runtime ? `tracelet: ${loadFailure.message}\n` : loadFailure.message);
+    return loadFailure.runtime ? ExitCode.runtimeError : ExitCode.programError;
   }
   if (opts.dryRun) {
     session.close();
@@ -484,19 +475,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   // Signals are caught from here on, so a Ctrl-C during attach still cleans up and prints.
-  const onInt = () => session.stop('SIGINT');
-  const onTerm = () => session.stop('SIGTERM');
+  const onInt = () => run.stop('SIGINT');
+  const onTerm = () => run.stop('SIGTERM');
   const onUsr1 = () => session.signalled();
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGUSR1', onUsr1);
   if (!opts.q) write(formatter.attachedProbes(session.probeCount));
   if (opts.v) describePrograms(session, script, write, result.cache);
-  try {
-    session.attach();
-  } catch (e) {
-    child?.kill();
-    stderr(`tracelet: ${(e as Error).message}\n`);
+  const attachFailure = run.attach();
+  if (attachFailure) {
+    stderr(`tracelet: ${attachFailure.message}\n`);
     return ExitCode.runtimeError;
   }
   if (opts.metrics !== undefined) {
@@ -514,15 +503,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr(`Serving metrics on port ${started.port} (/metrics)\n`);
   }
 
-  let reason: StopReason;
-  let execErrno: number | undefined;
+  let end: RunEnd;
   try {
-    const running = session.run();
-    if (child) {
-      // The child ends the trace; it runs only now that every probe is attached and BEGIN ran.
-      child.release();
-    }
-    reason = await running;
+    end = await run.run();
   } catch (e) {
     session.close();
     stderr(`tracelet: ${(e as Error).message}\n`);
@@ -531,9 +514,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     process.off('SIGUSR1', onUsr1);
-    execErrno = child?.kill();
     flush();
   }
+  const { reason, execErrno } = end;
   // Found and executable when checked, yet execve refused it (e.g. ENOEXEC): the run failed.
   if (execErrno !== undefined && command) {
     stderr(`tracelet: cannot run '${command.path}': ${native().strerror(execErrno)}\n`);
@@ -573,15 +556,12 @@ function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): numb
   // --emit-llvm, --emit-elf and --explain work without root.
   if (!opts.emitLlvm && !opts.emitElf && !opts.explain && !canLoadBpf()) return needsRoot();
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
-  const early = unavailableProbe(probeTypes(script), kernel, true);
-  if (early && opts.emitLlvm !== true && !opts.emitElf && !opts.explain && !opts.d) {
-    stderr(`tracelet: ${early}\n`);
+  const { refusal, notice } = checkParsed(script, kernel, opts.emitLlvm !== true && !opts.emitElf && !opts.explain && !opts.d);
+  if (refusal) {
+    stderr(`tracelet: ${refusal}\n`);
     return ExitCode.runtimeError;
   }
-  if (probeTypes(script).includes('tracepoint')) {
-    const { notice } = kernel.ensureTracefs();
-    if (notice) stderr(`${notice}\n`);
-  }
+  if (notice) stderr(`${notice}\n`);
   return undefined;
 }
 
