@@ -1,0 +1,92 @@
+// Map typing: what the checker learns of each map (its kind, key and value types) and how
+// uses of a map unify, then the MapSpec each map becomes.
+import type { Span } from '../model/span.js';
+import {
+  bucketCount, TSERIES_VALUE_SIZE, type LhistParams, type MapKind, type MapSpec, type TseriesParams,
+} from '../model/program.js';
+import { sameType, sizeOf, str, typeName, type Type } from '../model/types.js';
+
+export interface MapInfo {
+  kind: MapKind;
+  keyType?: Type;
+  /** What each key part is named by its expression at the first assignment (see key-names.ts). */
+  keyNames?: readonly (string | undefined)[];
+  valueType: Type;
+  lhist?: LhistParams;
+  tseries?: TseriesParams;
+  span: Span;
+  /** Has the map been given a key in some use (and without in another)? */
+  keyed: boolean;
+}
+
+/** The common type of two uses, or undefined if they conflict. Strings widen to the larger size. */
+export function unify(a: Type, b: Type): Type | undefined {
+  if (a.kind === 'int' && b.kind === 'int') {
+    return { kind: 'int', bits: Math.max(a.bits, b.bits) as 64, signed: a.signed || b.signed };
+  }
+  if (a.kind === 'string' && b.kind === 'string') return str(Math.max(a.size, b.size));
+  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length && a.names?.join() === b.names?.join()) {
+    const elements: Type[] = [];
+    for (let i = 0; i < a.elements.length; i++) {
+      const e = unify(a.elements[i]!, b.elements[i]!);
+      if (!e) return undefined;
+      elements.push(e);
+    }
+    return { ...a, elements };
+  }
+  return sameType(a, b) ? a : undefined;
+}
+
+/** A map value's type after another assignment: integers keep the sign of the first, as in bpftrace. */
+export function unifyValue(first: Type, next: Type): Type | undefined {
+  return first.kind === 'int' && next.kind === 'int' ? first : unify(first, next);
+}
+
+export function describeValue(info: MapInfo): string {
+  return info.kind === 'scalar' ? typeName(info.valueType) : info.kind;
+}
+
+/** The maps of `now` whose kind, key or value type differs from `before`. */
+export function changedMaps(now: ReadonlyMap<string, MapInfo>, before: ReadonlyMap<string, MapInfo>): string[] {
+  const sameKey = (x?: Type, y?: Type) => (x && y ? sameType(x, y) : x === y);
+  return [...now].filter(([name, x]) => {
+    const y = before.get(name);
+    return !y || x.kind !== y.kind || !sameKey(x.keyType, y.keyType) || !sameType(x.valueType, y.valueType);
+  }).map(([name]) => name);
+}
+
+/** Kernel value bytes for each map kind; see MapSpec. */
+export function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
+  const userKeySize = info.keyType ? sizeOf(info.keyType) : 0;
+  const bucketed = info.kind === 'hist' || info.kind === 'lhist' || info.kind === 'tseries';
+  // hist/lhist keep one counter per (key, bucket), tseries one value per (key, interval slot): the
+  // bucket index is appended to the key.
+  const keySize = Math.max(8, Math.ceil((userKeySize + (bucketed ? 8 : 0)) / 8) * 8);
+  let valueSize: number;
+  switch (info.kind) {
+    case 'scalar': valueSize = sizeOf(info.valueType); break;
+    case 'avg': case 'stats': case 'min': case 'max': valueSize = 16; break;
+    case 'tseries': valueSize = TSERIES_VALUE_SIZE; break;
+    default: valueSize = 8;
+  }
+  const buckets = bucketCount(info);
+  // A count() without a key is one per-CPU array slot, as in bpftrace: the verifier inlines the
+  // lookup (no hash), and the map always has its entry (bpftrace prints `@: 0` when untouched).
+  const counter = info.kind === 'count' && !info.keyType;
+  return {
+    name,
+    kind: info.kind,
+    keyType: info.keyType,
+    ...(info.keyNames ? { keyNames: info.keyNames } : {}),
+    valueType: info.valueType,
+    bpfType: counter ? 'percpu_array' : info.kind === 'scalar' ? 'hash' : 'percpu_hash',
+    keySize: counter ? 4 : keySize,
+    valueSize,
+    // Without a key, a hist/lhist map holds exactly its buckets.
+    maxEntries: counter ? 1 : !info.keyType && bucketed ? buckets : maxEntries * buckets,
+    preallocate: !(bucketed && info.keyType),
+    lhist: info.lhist,
+    ...(info.tseries ? { tseries: info.tseries } : {}),
+    span: info.span,
+  };
+}
