@@ -17,9 +17,10 @@ import { Session, type LoadableProgram, type SessionOptions, type StopReason } f
  * it had to be mounted).
  */
 export function checkParsed(ast: Program, kernel: KernelInfo, refuse = true): { refusal?: string; notice?: string } {
-  const refusal = refuse ? unavailableProbe(probeTypes(ast), kernel, true) : undefined;
+  const types = probeTypes(ast);
+  const refusal = refuse ? unavailableProbe(types, kernel, true) : undefined;
   if (refusal) return { refusal };
-  return probeTypes(ast).includes('tracepoint') ? { notice: kernel.ensureTracefs().notice } : {};
+  return types.includes('tracepoint') ? { notice: kernel.ensureTracefs().notice } : {};
 }
 
 /** After the type check, before loading: a probe type this kernel lacks that is known only now (kfunc, checked against BTF first). */

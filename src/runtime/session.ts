@@ -710,6 +710,7 @@ export class Session {
     let out = '';
     let exit = false;
     const cursor: RecordCursor = { buf: records, base: 0 };
+    const formatter = this.eventFormatter;
     for (let off = 0; off + 4 <= records.length;) {
       const len = records.readUInt32LE(off);
       const base = off + 4;
@@ -738,7 +739,7 @@ export class Session {
       if (spec.kind === 'printf') {
         // The hot case, formatted in place (see printf-record.ts).
         cursor.base = base;
-        out += this.eventFormatter.printf(this.recordPrintf(spec)(cursor));
+        out += formatter.printf(this.recordPrintf(spec)(cursor));
         continue;
       }
       out += this.handleEvent(spec, records.subarray(base, base + len));
