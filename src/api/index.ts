@@ -9,7 +9,7 @@ import type { EventSpec, TypedProgram } from '../model/program.js';
 import type { Span } from '../model/span.js';
 import { resolveCommand, spawnHeld, type HeldChild } from '../runtime/command.js';
 import { canLoadBpf } from '../runtime/privileges.js';
-import { native } from '../runtime/native.js';
+import { kfuncProbe, native } from '../runtime/native.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { strftime } from '../runtime/output/time.js';
 import { compileRecordPrintf } from '../runtime/printf-record.js';
@@ -76,7 +76,7 @@ export interface CompileResult {
 
 /** Checks and compiles a program without loading anything into the kernel. Never throws for bad programs. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
-  const { result, diagnostics } = compileWith(source, options, new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])] }));
+  const { result, diagnostics } = compileWith(source, options, new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])], kfuncProbe }));
   return {
     diagnostics,
     ...(result.generated ? { ir: result.generated.ir } : {}),
@@ -153,7 +153,7 @@ export interface TraceResult {
 export async function trace(source: string, options: TraceOptions = {}): Promise<TraceSession> {
   options.signal?.throwIfAborted();
   if (!canLoadBpf()) throw new TraceletError('loading BPF programs needs root (or the CAP_BPF and CAP_PERFMON capabilities)');
-  const kernel = new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])] });
+  const kernel = new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])], kfuncProbe });
   let refusal: string | undefined;
   const { result, diagnostics } = compileWith(source, options, kernel, {
     // As the CLI: probe types this kernel lacks are refused before the type check.

@@ -23,7 +23,7 @@ import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
 import { flamegraphSink } from './flamegraph.js';
 import { probeTypes } from '../runtime/availability.js';
-import { native } from '../runtime/native.js';
+import { kfuncProbe, native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
@@ -276,7 +276,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
   // Read lazily: nothing asks the machine before the parsed program has passed the checks below.
-  const kernel = new SystemKernel({ includeDirs: opts.I });
+  const kernel = new SystemKernel({ includeDirs: opts.I, kfuncProbe });
   let stopped: number | undefined;
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,

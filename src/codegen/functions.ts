@@ -16,6 +16,7 @@ import { emitEvent, eventWithArgs } from './events.js';
 import { probeRead, spaceOf } from './memory.js';
 import { freshTemp, mapKey, mapPointer, mapSpec } from './map-ops.js';
 import { builtin, namespaceId, stack, userAddress } from './builtins.js';
+import { commOfPid } from './kfuncs.js';
 
 /** The code of a call of a built-in function: the value it returns (0 when it returns nothing). */
 type FunctionCode = (g: ProbeContext, c: Call, type: Type) => Val;
@@ -154,8 +155,8 @@ const FUNCTION_CODE = {
   }),
   pid: (g, c, type) => ((c.args[0] as Identifier).name === 'curr_ns' ? { type, ir: namespaceId(g, 'pid') } : builtin(g, 'pid', type)),
   tid: (g, c, type) => ((c.args[0] as Identifier).name === 'curr_ns' ? { type, ir: namespaceId(g, 'tid') } : builtin(g, 'tid', type)),
-  // Refused by the checker (comm(pid) needs fentry probes); bare `comm` is a builtin variable.
-  comm: (_g, _c, type) => nothing(type),
+  // comm(pid) (bare `comm` is a builtin variable).
+  comm: commOfPid,
   kstack: (g, _c, type) => stack(g, type),
   ustack: (g, _c, type) => stack(g, type),
   // Refused by the checker on this kernel (no kprobes).

@@ -23,6 +23,11 @@ export interface BuiltinFunction {
   readonly providers?: readonly ProbeProvider[];
   /** How it differs from bpftrace 0.17, where it does. */
   readonly differs?: string;
+  /**
+   * Kernel functions (kfuncs) its code calls: only probes whose program type the kernel lets
+   * call them may use it, and their syscall tracepoints are not dispatched (a raw tracepoint may not).
+   */
+  readonly kfuncs?: readonly string[];
 }
 
 const PT_REGS_PROVIDERS: readonly ProbeProvider[] = [
@@ -117,8 +122,8 @@ const TABLE = {
     { differs: 'Newer bpftrace\'s (0.24+); bare `pid` stays 0.17\'s (init) where 0.26 makes it curr_ns.' }),
   tid: fn(0, 1, 'tid([curr_ns|init])', 'uint64', 'The thread id in tracelet\'s pid namespace (curr_ns) or the initial one (init, as bare `tid`).',
     { differs: 'Newer bpftrace\'s (0.24+); bare `tid` stays 0.17\'s (init).' }),
-  comm: fn(0, 1, 'comm([pid])', 'string', 'The name of another process: refused here (E_UNAVAILABLE), as bpftrace 0.26 needs the bpf_task_from_pid kfunc, which only fentry probes may call. Bare `comm` is the current task\'s.',
-    { differs: 'Newer bpftrace\'s (0.26).' }),
+  comm: fn(0, 1, 'comm([pid])', 'string', 'The name of the process (thread) with that pid, "N/A" when there is none (counted and reported at exit). It calls the bpf_task_from_pid kfunc, which this kernel lets tracepoint, profile, interval and software probes call, not uprobes, usdt, rawtracepoint, BEGIN or END (refused with a located error, as in bpftrace 0.26). Bare `comm` is the current task\'s.',
+    { differs: 'Newer bpftrace\'s (0.26).', kfuncs: ['bpf_task_from_pid', 'bpf_task_release'] }),
   override: fn(1, 1, 'override(int rc)', 'nothing', 'Overrides the return value of the probed kernel function.', {
     unsafe: true,
     providers: ['kprobe'],

@@ -890,9 +890,11 @@ export class Session {
       const site = this.readSites[slot]!;
       const shared = slot === READ_SITES_MAX - 1 && this.readSites.length >= READ_SITES_MAX ? ' (and at later read sites)' : '';
       const runs = failures === 1n ? '1 run' : `${failures} runs`;
-      this.options.diagnostic(warning('W_READ_FAILED', site.span,
-        `${helperName(site.helper)} failed here in ${runs} of the probe${shared}; the values read were 0`,
-        first ? '-kk reports each failed read as it happens, with its error' : undefined));
+      this.options.diagnostic(site.helper === 'process'
+        ? warning('W_READ_FAILED', site.span, `no process had the pid asked for here in ${runs} of the probe${shared}; comm() gave "N/A"`)
+        : warning('W_READ_FAILED', site.span,
+          `${helperName(site.helper)} failed here in ${runs} of the probe${shared}; the values read were 0`,
+          first ? '-kk reports each failed read as it happens, with its error' : undefined));
     }
   }
 }

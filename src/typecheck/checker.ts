@@ -9,6 +9,7 @@ import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from '../model/functions.js';
 import { FUNCTION_CHECKS } from './functions-check.js';
+import { checkKfuncCalls } from './builtin-calls.js';
 import { arrayCast } from './array-casts.js';
 import { kernelArgs, resolveTypeName, unknownType } from './ctypes.js';
 import { parameterValue } from './positional.js';
@@ -929,6 +930,7 @@ export class Checker implements CheckContext {
       this.report(error('E_UNSAFE', c.span, `${c.name}() is an unsafe function being used in safe mode`,
         'run with --unsafe to allow it'));
     }
+    if (record.kfuncs) checkKfuncCalls(this, c, record.kfuncs);
     return FUNCTION_CHECKS[name](this, c);
   }
 
