@@ -127,6 +127,15 @@ export interface TraceOptions extends CompileOptions {
 export type TraceEvent =
   /** printf(): the text bpftrace would print, and its arguments typed. */
   | { readonly kind: 'printf'; readonly text: string; readonly format: string; readonly args: readonly TraceValue[] }
+  /**
+   * errorf() (an error) or warnf() (a warning), bpftrace 0.2x: the text as printf makes it, its
+   * arguments typed, and where the call is (`span`; in a macro's body: `expandedFrom`, the macro
+   * calls it came from, innermost first). The run goes on.
+   */
+  | {
+    readonly kind: 'errorf' | 'warnf'; readonly text: string; readonly format: string; readonly args: readonly TraceValue[];
+    readonly file: string; readonly line: number; readonly column: number; readonly span: Span; readonly expandedFrom?: readonly Span[];
+  }
   /** print() of a value. */
   | { readonly kind: 'print'; readonly value: TraceValue }
   /** print(@map[, top, div]): the whole map now (top and div as given, for the consumer to apply). */
@@ -205,6 +214,8 @@ export class TraceSession {
   private readonly session: Session;
   private readonly queue: TraceEvent[] = [];
   private readonly maxQueued: number;
+  /** The program's name, where errorf()/warnf() say they are. */
+  private readonly file: string;
   private dropped = 0;
   private ended = false;
   private finalMaps: Maps = {};
@@ -217,6 +228,7 @@ export class TraceSession {
     commandPid: number | undefined, start: (sink: EventSink) => Run,
   ) {
     this.diagnostics = diagnostics;
+    this.file = options.file ?? 'stdin';
     this.maxQueued = options.maxQueuedEvents ?? 100_000;
     const sink: EventSink = {
       push: (e) => this.push(e),
@@ -300,11 +312,21 @@ export class TraceSession {
   private decode(spec: EventSpec, record: Buffer): TraceEvent {
     const resolver = this.session.resolver;
     const args = () => spec.fields.map((f) => eventValue(f.type, record, f.offset, resolver));
+    const text = () => {
+      let printf = this.printers.get(spec);
+      if (!printf) this.printers.set(spec, (printf = compileRecordPrintf(spec, resolver)));
+      return printf({ buf: record, base: 0 });
+    };
     switch (spec.kind) {
-      case 'printf': {
-        let printf = this.printers.get(spec);
-        if (!printf) this.printers.set(spec, (printf = compileRecordPrintf(spec, resolver)));
-        return { kind: 'printf', text: printf({ buf: record, base: 0 }), format: spec.format ?? '', args: args() };
+      case 'printf':
+        return { kind: 'printf', text: text(), format: spec.format ?? '', args: args() };
+      case 'errorf':
+      case 'warnf': {
+        const { span, expandedFrom } = spec;
+        return {
+          kind: spec.kind, text: text(), format: spec.format ?? '', args: args(),
+          file: span.file?.name ?? this.file, line: span.line, column: span.column, span, ...(expandedFrom ? { expandedFrom } : {}),
+        };
       }
       case 'print_value':
         return { kind: 'print', value: args()[0]! };

@@ -157,7 +157,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-k', 'report failed helper calls (-kk: also failed probe_read*)', (_: string, level: number) => level + 1, 0)
     .addOption(new Option('-B <mode>', 'output buffering mode').choices(['none', 'line', 'full']))
     .option('-q', 'quiet: no "Attaching N probes..." message')
-    .option('--no-warnings', 'do not print warnings')
+    .option('--no-warnings', 'do not print warnings (nor warnf() messages)')
     .option('-I <dir>', 'search DIR for #included headers (repeatable)', (d: string, all: string[]) => [...all, d], [])
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
@@ -426,6 +426,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     warn: (message) => {
       if (opts.warnings) stderr(`WARNING: ${message}\n`);
     },
+    warnings: opts.warnings,
     diagnostic: (d) => {
       if (opts.warnings) stderr(renderDiagnostic(d, source));
     },
