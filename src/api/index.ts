@@ -1,7 +1,7 @@
 // tracelet as a library (`import { compile, trace } from 'tracelet'`): compile a program to data
 // (diagnostics, IR, BPF object) without loading anything, or trace with it and read its events
 // and maps as typed values. Built on the compile() driver and the Session the CLI runs.
-import { compile as compileProgram, loadable } from '../compile/compile.js';
+import { compile as compileProgram, loadable, probeFilterProblem } from '../compile/compile.js';
 import type { Diagnostic as DriverDiagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostic } from '../diagnostics/render.js';
 import { SystemKernel } from '../kernel/index.js';
@@ -63,6 +63,12 @@ export interface CompileOptions {
   readonly unsafe?: boolean;
   /** Make the BPF object with LLVM (default true); false stops at the IR, for a quicker check. */
   readonly object?: boolean;
+  /**
+   * `--probe-filter`: only the probes whose full name (`tracepoint:syscalls:sys_enter_openat`) this
+   * regular expression matches are compiled and run; BEGIN, END and self:signal always are. An
+   * invalid one throws a TraceletError.
+   */
+  readonly probeFilter?: string;
 }
 
 export interface CompileResult {
@@ -74,7 +80,7 @@ export interface CompileResult {
   readonly object?: Uint8Array;
 }
 
-/** Checks and compiles a program without loading anything into the kernel. Never throws for bad programs. */
+/** Checks and compiles a program without loading anything into the kernel. Never throws for bad programs (a bad `probeFilter` throws a TraceletError). */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const { result, diagnostics } = compileWith(source, options, new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])] }));
   return {
@@ -86,9 +92,11 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
 
 function compileWith(source: string, options: CompileOptions, kernel: SystemKernel, hooks: Parameters<typeof compileProgram>[2] = {}) {
   const file = options.file ?? 'stdin';
+  const filterProblem = options.probeFilter === undefined ? undefined : probeFilterProblem(options.probeFilter);
+  if (filterProblem) throw new TraceletError(`probeFilter '${options.probeFilter}': ${filterProblem.message} (${filterProblem.hint})`);
   const result = compileProgram({
     source, sourceName: file, params: options.args?.map(String), includes: options.includes, unsafe: options.unsafe,
-    pid: options.pid, object: options.object ?? true,
+    pid: options.pid, object: options.object ?? true, probeFilter: options.probeFilter,
   }, kernel, hooks);
   const diagnostics = result.diagnostics.map((d) => diagnostic(d, file, source));
   // LLVM refusing the IR (e.g. more than 512 bytes of stack) is an error of the program too.

@@ -136,6 +136,16 @@ describe('trace()', () => {
     expect(events.at(-1)).toEqual({ kind: 'exit' });
   });
 
+  it('runs only the probes probeFilter matches; an invalid one is a TraceletError', async () => {
+    const session = await trace('interval:ms:100 { printf("bad\\n"); exit(); } interval:ms:150 { printf("hit\\n"); exit(); }', { probeFilter: ':150$' });
+    expect((await all(session.events())).map((e) => e.kind === 'printf' && e.text)).toEqual(['hit\n', false]);
+    expect(() => compile('BEGIN { }', { probeFilter: '(' })).toThrow(TraceletError);
+    const error = await trace('interval:ms:100 { }', { probeFilter: '(' }).catch((e: unknown) => e);
+    expect((error as TraceletError).message).toBe("probeFilter '(': not a regular expression: Unterminated group "
+      + "(it is a regular expression searched for in each probe's full name, e.g. --probe-filter 'sys_enter_(open|close)')");
+    expect(compile('interval:ms:100 { }', { probeFilter: 'nosuch', object: false }).diagnostics.map((d) => d.code)).toEqual(['E_PROBE_FILTER']);
+  });
+
   it('throws a TraceletError carrying the diagnostics of a bad program', async () => {
     const error = await trace('BEGIN { @x = nosuch; }', { file: 'bad.bt' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TraceletError);
