@@ -31,7 +31,7 @@ function nothing(type: Type): Val {
   return { type, ir: constInt(i64, 0) };
 }
 
-/** Sends the call's event with its arguments from `first` on (printf, cat, system: after the format). */
+/** Sends the call's event with its arguments from `first` on (printf, errorf, warnf, cat, system: after the format). */
 function eventFrom(first: number): FunctionCode {
   return (g, c, type) => {
     eventWithArgs(g, c, c.args.slice(first));
@@ -72,6 +72,8 @@ const FUNCTION_CODE = {
   lhist: aggregation,
   tseries: aggregation,
   printf: eventFrom(1),
+  errorf: eventFrom(1),
+  warnf: eventFrom(1),
   print: (g, c, type) => {
     const spec = g.program.eventOf.get(c)!;
     if (spec.kind === 'print_map') emitEvent(g, spec, () => {}, false);

@@ -956,6 +956,7 @@ export class Checker implements CheckContext {
       fields,
       size: 8 + Math.ceil(layout.size / 8) * 8,
       span: at.span,
+      ...(at.kind === 'Call' && at.expandedFrom ? { expandedFrom: at.expandedFrom } : {}),
     };
     this.events.push(spec);
     this.eventOf.set(at, spec);
