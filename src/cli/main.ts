@@ -84,12 +84,28 @@ function envInt(name: string): number | undefined {
   return n;
 }
 
+/** Long text (a big map printed at exit) is encoded and written this many characters at a time. */
+const WRITE_PIECE = 1 << 18;
+
 /**
  * Writes all of `text` to `fd`, retrying when a non-blocking pipe is full. Returns false when
- * the reader has gone (EPIPE, e.g. `tracelet ... | head`): the output is dropped.
+ * the reader has gone (EPIPE, e.g. `tracelet ... | head`): the output is dropped. Long text is
+ * written a piece at a time, so that its bytes are never all copied at once.
  */
 function writeAll(fd: number, text: string): boolean {
-  let buf = stringBytes(text); // raw bytes of binary strings stay raw (see stringBytes)
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(text.length, at + WRITE_PIECE);
+    // Never between the two halves of a surrogate pair.
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++;
+    if (!writeBytes(fd, stringBytes(text.slice(at, end)))) return false; // raw bytes of binary strings stay raw (see stringBytes)
+    at = end;
+  }
+  return true;
+}
+
+function writeBytes(fd: number, bytes: Buffer): boolean {
+  let buf = bytes;
   while (buf.length > 0) {
     try {
       const n = writeSync(fd, buf);

@@ -4,6 +4,7 @@
 // path, keyed by (device, inode, size, mtime).
 import { closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import type { ElfSymbol, UsdtProbe } from './kernel-info.js';
+import type { SymbolSizes } from './symtab.js';
 
 export class ElfError extends Error {}
 
@@ -36,10 +37,10 @@ export interface UsdtNote extends UsdtProbe {
   readonly semaphoreAddress: bigint;
 }
 
-/** Symbol starts and sizes (exact as doubles in user space), names by index. */
+/** Symbol starts and sizes (exact as doubles in user space; sizes 32-bit unless one is 4 GiB or more), names by index. */
 export interface SymbolEntries {
   readonly starts: Float64Array;
-  readonly sizes: Float64Array;
+  readonly sizes: SymbolSizes;
   /** undefined when the path now holds another file. */
   name(i: number): string | undefined;
 }
@@ -109,7 +110,7 @@ const nameScratch = Buffer.alloc(256);
  * Keeps the entries in [from, to) of the arrays whose name is not empty (a name offset pointing
  * at a NUL byte), checking the string table a piece at a time; returns how many were kept.
  */
-function dropEmptyNames(fd: number, str: ElfSection, a: { starts: Float64Array; sizes: Float64Array; nameOff: Uint32Array; tableOf: Uint8Array }, from: number, to: number): number {
+function dropEmptyNames(fd: number, str: ElfSection, a: { starts: Float64Array; sizes: SymbolSizes; nameOff: Uint32Array; tableOf: Uint8Array }, from: number, to: number): number {
   const size = Number(str.size);
   const piece = Buffer.alloc(Math.min(size, 1 << 20));
   const empty = new Uint8Array(to - from);
@@ -434,10 +435,11 @@ export class ElfFile {
   /**
    * Every symbol bcc lists for symbolization (bpftrace 0.17 asks for all types): .symtab and
    * .dynsym entries in section-header order, with a name and a non-zero value. The tables are read
-   * piece by piece and not kept: a symbol costs 21 bytes of typed arrays, and its name is read
-   * from the file when asked for (`name(i)`), so the node binary's 185k symbols take 4 MB, not the
-   * 17 MB of its symbol and string tables. Each call reads the file again (the caller keeps what
-   * it built).
+   * piece by piece and not kept: a symbol costs 17 bytes of typed arrays (sizes are 32-bit unless
+   * one is 4 GiB or more), and its name is read from the file when asked for (`name(i)`), so the
+   * node binary's 185k symbols take 3 MB, not the 17 MB of its symbol and string tables. The
+   * arrays are sized for every entry and returned as views when few were left out (no copy). Each
+   * call reads the file again (the caller keeps what it built).
    */
   symbolEntries(): SymbolEntries {
     const tables: { sym: ElfSection; str: ElfSection }[] = [];
@@ -448,7 +450,7 @@ export class ElfFile {
     }
     const total = tables.reduce((a, t) => a + Math.floor(Number(t.sym.size) / 24), 0);
     const starts = new Float64Array(total);
-    const sizes = new Float64Array(total);
+    let sizes: SymbolSizes = new Uint32Array(total);
     const nameOff = new Uint32Array(total);
     const tableOf = new Uint8Array(total);
     let n = 0;
@@ -469,6 +471,7 @@ export class ElfFile {
             const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
             if (value === 0) continue;
             starts[n] = value;
+            if (w32[i * 6 + 5] !== 0 && sizes instanceof Uint32Array) sizes = Float64Array.from(sizes);
             sizes[n] = w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000;
             nameOff[n] = off;
             tableOf[n] = table;
@@ -480,7 +483,9 @@ export class ElfFile {
         n = first + dropEmptyNames(fd, str, { starts, sizes, nameOff, tableOf }, first, n);
       });
     });
-    return { starts: starts.slice(0, n), sizes: sizes.slice(0, n), name: this.nameReader(tables, nameOff.slice(0, n), tableOf.slice(0, n)) };
+    // Views when at most an eighth was left out (undefined and unnamed symbols), else copies.
+    const cut = <T extends Float64Array | Uint32Array | Uint8Array>(a: T): T => (n >= total - (total >> 3) ? a.subarray(0, n) : a.slice(0, n)) as T;
+    return { starts: cut(starts), sizes: cut(sizes), name: this.nameReader(tables, cut(nameOff), cut(tableOf)) };
   }
 
   /**

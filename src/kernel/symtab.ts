@@ -134,31 +134,31 @@ function insertionSort(k: Float64Array, o: Int32Array, first: number, last: numb
   }
 }
 
+/** Symbol sizes: 32-bit unless some symbol is 4 GiB or more. */
+export type SymbolSizes = Float64Array | Uint32Array;
+
 /**
  * Symbols as start addresses (relative to a base, exact as doubles) and sizes, sorted as bcc sorts
  * them. Lookups return the index the symbol had when it was added; names stay with the caller.
- * The table takes `starts` over (it sorts them in place); without `sizes`, only `nearest` works.
+ * The table takes `starts` over (it sorts them in place) and keeps `sizes` as given (in the order
+ * added: no sorted copy); without `sizes`, only `nearest` works.
  */
 export class SymbolTable {
   /** Start addresses in sorted order. */
   private readonly starts: Float64Array;
-  /** Sizes in sorted order: 32-bit unless some symbol is 4 GiB or more. */
-  private readonly sizes?: Float64Array | Uint32Array;
+  /** Sizes by index as added. */
+  private readonly sizes?: SymbolSizes;
   /** Sorted position → index as added. */
   private readonly order: Int32Array;
 
-  constructor(starts: Float64Array, sizes?: Float64Array) {
+  constructor(starts: Float64Array, sizes?: SymbolSizes) {
     const n = starts.length;
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     stdSort(order, starts);
     this.order = order;
     this.starts = starts;
-    if (sizes) {
-      const sortedSizes = sizes.every((v) => v < 0x1_0000_0000) ? new Uint32Array(n) : new Float64Array(n);
-      for (let i = 0; i < n; i++) sortedSizes[i] = sizes[order[i]!]!;
-      this.sizes = sortedSizes;
-    }
+    this.sizes = sizes;
   }
 
   get length(): number {
@@ -195,8 +195,9 @@ export class SymbolTable {
     if (at < 0 || !sizes) return undefined;
     const limit = this.starts[at]!;
     for (; address >= this.starts[at]!; at--) {
-      const end = this.starts[at]! + sizes[at]!;
-      if (address < end) return { index: this.order[at]!, offset: address - this.starts[at]! };
+      const index = this.order[at]!;
+      const end = this.starts[at]! + sizes[index]!;
+      if (address < end) return { index, offset: address - this.starts[at]! };
       if (limit > end || at === 0) break;
     }
     return undefined;

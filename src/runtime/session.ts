@@ -195,7 +195,7 @@ export class Session {
   private closed = false;
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
-  private readonly stackFds = new Map<string, { fd: number; valueBytes: number; read?: Map<number, Buffer> }>();
+  private readonly stackFds = new Map<string, { fd: number; valueBytes: number; frameBytes: number; read: Map<number, Buffer> }>();
   /** The compiled printf of each printf, errorf and warnf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   /** Where each errorf/warnf event's call is. */
@@ -247,26 +247,22 @@ export class Session {
   }
 
   /**
-   * The value of a stack id in a stack map: its frames. The whole stack map is read in one batch
-   * on first use (a print reads thousands of ids); ids added since are read one by one. An id's
-   * frames never change.
+   * The value of a stack id in a stack map: its frames up to the first empty one (the kernel
+   * zeroes the rest). Each id is looked up on first use, one syscall (stack maps have no batch
+   * lookup: a walk of the whole map takes two an entry, and reads ids the print may not need),
+   * and kept trimmed: most stacks fill a fraction of the depth, and a print reads thousands of
+   * ids. An id's frames never change.
    */
   private stackValue(symbol: string, id: number): Buffer | undefined {
     const map = this.stackFds.get(symbol);
     if (!map) return undefined;
-    const size = map.valueBytes;
-    if (!map.read) {
-      const dump = this.addon.mapDump(map.fd, 4, size);
-      map.read = new Map();
-      for (let i = 0; i < dump.count; i++) map.read.set(dump.keys.readUInt32LE(i * 4), dump.values.subarray(i * size, (i + 1) * size));
-    }
     let v = map.read.get(id);
     if (!v) {
       const key = Buffer.alloc(4);
       key.writeUInt32LE(id);
-      const one = this.addon.mapLookup(map.fd, key, size);
+      const one = this.addon.mapLookup(map.fd, key, map.valueBytes);
       if (!one) return undefined;
-      map.read.set(id, (v = one));
+      map.read.set(id, (v = filledFrames(one, map.frameBytes)));
     }
     return v;
   }
@@ -275,7 +271,7 @@ export class Session {
   private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
     const v = this.stackValue(stackMap(kind, depth), id);
     const out: bigint[] = [];
-    for (let i = 0; v && i < depth; i++) {
+    for (let i = 0; v && i < depth && (i + 1) * 8 <= v.length; i++) {
       const a = v.readBigUInt64LE(i * 8);
       if (a === 0n) break;
       out.push(a);
@@ -318,7 +314,7 @@ export class Session {
       this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
-      for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), valueBytes: s.depth * s.frameBytes });
+      for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), valueBytes: s.depth * s.frameBytes, frameBytes: s.frameBytes, read: new Map() });
       for (const event of ['sys_enter', 'sys_exit'] as const) this.fillSyscallNames(obj.mapFd(syscallNamesMap(event)), event);
       this.writeRunValues(obj.mapFd(RUN_VALUES_MAP));
       this.options.phase?.('load');
@@ -577,12 +573,24 @@ export class Session {
       let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
+      // Small maps are written together; a big one (thousands of stacks) on its own, not copied
+      // into one string with the rest.
       const sink = this.options.exitMapSink;
+      let wrote = false;
       for (const spec of this.program.maps.values()) {
         if (sink?.takes(spec)) sink.take(this.snapshot(spec, sink.frameName));
-        else if (this.options.printAtExit?.(spec) ?? true) out += this.options.formatter.map(this.snapshot(spec));
+        else if (this.options.printAtExit?.(spec) ?? true) {
+          const text = this.options.formatter.map(this.snapshot(spec));
+          if (text.length < EXIT_WRITE_ALONE) out += text;
+          else {
+            if (out) this.options.write(out);
+            this.options.write(text);
+            out = '';
+            wrote = true;
+          }
+        }
       }
-      this.options.write(out);
+      if (out || !wrote) this.options.write(out);
       this.options.beforeClose?.();
       this.options.phase?.('print');
     } finally {
@@ -946,6 +954,24 @@ function fullMap(spec: MapSpec): string {
   // hist/lhist maps hold (key, bucket) entries: so many keys of every bucket.
   const limit = buckets > 1 ? `${keys} × ${buckets} buckets` : keys;
   return `map ${spec.name} is full (${spec.maxEntries} entries, ${limit})`;
+}
+
+/** A map printed at exit with at least this many characters is written on its own. */
+const EXIT_WRITE_ALONE = 1 << 16;
+
+/**
+ * A stack map value's frames up to the first empty (all-zero) one, copied small (into Node's
+ * buffer pool): the kernel zeroes the frames after the last, and both readers stop at the first
+ * empty frame (address 0; build id status 0).
+ */
+function filledFrames(value: Buffer, frameBytes: number): Buffer {
+  let end = 0;
+  for (; end + frameBytes <= value.length; end += frameBytes) {
+    let empty = true;
+    for (let i = end; i < end + frameBytes && empty; i++) empty = value[i] === 0;
+    if (empty) break;
+  }
+  return Buffer.from(value.subarray(0, end));
 }
 
 /** Whether a process still runs (a zombie counts as ended). */

@@ -101,6 +101,11 @@ export class Resolver {
   private readonly demangled = new Map<string, string>();
   private readonly regionFiles = new WeakMap<Region, FileSymbols | null>();
   private readonly kernelHits = new Map<bigint, SymbolHit | null>();
+  /**
+   * kstack texts by id, depth and mode: a stack id's frames never change (stack maps are written
+   * without BPF_F_REUSE_STACKID), and one kernel stack is in many keys of a map printed at exit.
+   */
+  private readonly kernelStacks = new Map<string, readonly string[]>();
   /** Named frames by pid and address. */
   private readonly userHits = new Map<number, Map<bigint, UserHit | null>>();
   private users?: Map<bigint, string>;
@@ -117,12 +122,19 @@ export class Resolver {
     return hit ? hit.name : unnamed(address);
   }
 
-  kstack(id: bigint, depth: number, mode: StackMode): string[] {
-    return this.addresses('kstack', id, depth).map((a) => {
-      const hit = this.kernelSymbol(a);
-      const sym = hit ? `${hit.name}+${hit.offset}` : unnamed(a);
-      return mode === 'raw' ? hex(a) : mode === 'perf' ? `${hex(a)} ${sym}` : sym;
-    });
+  kstack(id: bigint, depth: number, mode: StackMode): readonly string[] {
+    const key = `${id}:${depth}:${mode}`;
+    let text = this.kernelStacks.get(key);
+    if (!text) {
+      text = this.addresses('kstack', id, depth).map((a) => {
+        const hit = this.kernelSymbol(a);
+        const sym = hit ? `${hit.name}+${hit.offset}` : unnamed(a);
+        return mode === 'raw' ? hex(a) : mode === 'perf' ? `${hex(a)} ${sym}` : sym;
+      });
+      // An id not (or no longer) in the map reads as no frames: not kept, it may be read later.
+      if (text.length > 0) this.kernelStacks.set(key, text);
+    }
+    return text;
   }
 
   /** Frames repeat across stacks: each address is looked up once. */

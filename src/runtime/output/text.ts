@@ -32,7 +32,7 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
     case 'hist':
     case 'lhist': {
       const elems = applyTop(sorted, options.top).map((e) => textKey(e.key) + ': \n' + histValueText(snapshot, e, div));
-      return elems.join('\n') + '\n';
+      return joinEnded(elems, '\n', '\n');
     }
     case 'stats': {
       // print()'s top and div are ignored for stats() maps (bpftrace warns at compile time).
@@ -56,7 +56,7 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
       const elems = applyTop(sorted, options.top).map((e) => {
         return `${textKey(e.key)}: ${div === 1n ? aggregateValue(spec, e) : aggregateValue(spec, e) / div}`;
       });
-      return elems.join('\n') + '\n';
+      return joinEnded(elems, '\n', '\n');
     }
     case 'tseries': {
       // Each series under its own `@m[key]:` line, a blank line after it (0.26).
@@ -67,9 +67,19 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
     case 'scalar': {
       const elems = applyTop(sorted, options.top).map((e) =>
         `${textKey(e.key)}: ${e.value.kind === 'scalar' ? valueToText(spec.valueType, e.value.value, 'value', div) : ''}`);
-      return elems.join(elementDelimiter(spec.valueType)) + '\n';
+      return joinEnded(elems, elementDelimiter(spec.valueType), '\n');
     }
   }
+}
+
+/**
+ * `elems.join(separator) + end`, made as one flat string: a big map's text is written piece by
+ * piece, and a string made of two would first be copied whole into one.
+ */
+function joinEnded(elems: string[], separator: string, end: string): string {
+  if (elems.length === 0) return end;
+  elems[elems.length - 1] += end;
+  return elems.join(separator);
 }
 
 export function statsOf(e: MapEntry): { count: bigint; total: bigint } {

@@ -87,9 +87,8 @@ const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString
 export function formatStack(frames: Value, mode: StackMode, indent: number): string {
   if (!Array.isArray(frames) || frames.length === 0) return '';
   const pad = mode === 'perf' ? '\t' : mode === 'raw' || mode === 'build_id' ? '' : ' '.repeat(indent);
-  let out = '\n';
-  for (const f of frames as readonly Value[]) out += pad + String(f) + '\n';
-  return out;
+  // One join: a string built frame by frame is a tree of thousands of pieces when a big map prints.
+  return `\n${pad}${(frames as readonly Value[]).join(`\n${pad}`)}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
