@@ -194,6 +194,8 @@ export class Session {
   private requestedStop?: StopReason;
   private closed = false;
   private reported = { lost: 0n, full: new Map<string, bigint>() };
+  /** Runs of each program the kernel skipped (its `recursion_misses`) reported so far, by program. */
+  private readonly reportedSkips = new Map<string, bigint>();
   private countersCheckedAt = 0;
   private readonly stackFds = new Map<string, { fd: number; valueBytes: number; frameBytes: number; read: Map<number, Buffer> }>();
   /** The compiled printf of each printf, errorf and warnf event (see printf-record.ts). */
@@ -486,6 +488,7 @@ export class Session {
       this.drainAll();
       this.reportCounters();
       this.reportReadFailures(true);
+      this.reportSkippedRuns(true);
       return passed;
     } finally {
       this.close();
@@ -568,6 +571,7 @@ export class Session {
       this.drainAll();
       this.reportCounters();
       this.reportReadFailures(true);
+      this.reportSkippedRuns(true);
       this.options.phase?.('detach');
       const separator = this.options.formatter.exitSeparator();
       let out = this.options.writeExitSeparator ? '' : separator;
@@ -730,6 +734,7 @@ export class Session {
       this.countersCheckedAt = Date.now();
       this.reportCounters();
       this.reportReadFailures(false);
+      this.reportSkippedRuns(false);
     }
     const records = this.ring.drain();
     if (records.length === 0) return false;
@@ -910,6 +915,33 @@ export class Session {
       // bpftrace -k words each failure `Failed to map_update_elem: Argument list too long (-7)`.
       this.options.warn?.(`Failed to map_update_elem ${full - before} time${full - before === 1n ? '' : 's'}: ${fullMap(spec)}`);
       this.reported.full.set(spec.name, full);
+    }
+  }
+
+  /**
+   * A tracing program does not run while another BPF program runs on the same CPU (the kernel's
+   * recursion guard): the kernel skips it and counts the miss. Such a probe's counts are short, so
+   * the misses are reported at the probe: while running the first time, at the end if they grew.
+   */
+  private reportSkippedRuns(final: boolean): void {
+    const obj = this.object;
+    if (!obj || !this.options.diagnostic) return;
+    for (const program of this.programs) {
+      let fdinfo: string;
+      try {
+        fdinfo = readFileSync(`/proc/self/fdinfo/${obj.programFd(program.name)}`, 'latin1');
+      } catch {
+        continue;
+      }
+      const misses = BigInt(/^recursion_misses:\s*(\d+)/m.exec(fdinfo)?.[1] ?? 0);
+      const reported = this.reportedSkips.get(program.name);
+      if (misses === 0n || misses === reported || (!final && reported !== undefined)) continue;
+      this.reportedSkips.set(program.name, misses);
+      const probe = program.probe.probe;
+      const times = misses === 1n ? 'once' : `${misses} times`;
+      this.options.diagnostic(warning('W_PROBE_SKIPPED', probe.attachPoints[0]?.span ?? probe.span,
+        `the kernel skipped this probe ${times}: it fired while another BPF program was running on the same CPU`,
+        reported === undefined ? 'the kernel runs one tracing program at a time on a CPU; what the probe missed is not in its output' : undefined));
     }
   }
 

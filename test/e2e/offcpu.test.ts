@@ -83,7 +83,7 @@ describe('wakeuptime.bt and chaingraph.bt', () => {
     const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('chaingraph.bt'), pid]);
     expect(r.code).toBe(0);
     const chain = new RegExp(`${BLOCKED_CHAIN.source}.*;--;.*;poke_waiter;.*pipewake;--;.*try_to_wake_up_\\[k\\]`);
-    expect(matching(r.stdout, chain).lines).toHaveLength(1);
+    expect(matching(r.stdout, chain).lines, r.stdout).toHaveLength(1);
   });
 });
 

@@ -38,6 +38,18 @@ export function withPipewake(): { readonly dir: string; readonly pipewake: strin
 export async function traceWorkload(
   pipewake: string, args: (pid: string) => readonly string[], live = true, blockMs = BLOCK_MS,
 ): Promise<RunResult> {
+  // The kernel skips a tracepoint's program when another BPF program runs on that CPU (other
+  // tests' tracers, or a bpf() map call preempted there), and tracelet says so. Such a run is not
+  // the one the test is about: it is tried again (at most twice more).
+  for (let attempt = 1; ; attempt++) {
+    const result = await traceOnce(pipewake, args, live, blockMs);
+    if (attempt === 3 || !result.stderr.includes('warning: the kernel skipped this probe')) return result;
+  }
+}
+
+async function traceOnce(
+  pipewake: string, args: (pid: string) => readonly string[], live: boolean, blockMs: number,
+): Promise<RunResult> {
   const workload = spawn(pipewake, [String(blockMs), live ? '30000' : '0'], { stdio: ['pipe', 'pipe', 'ignore'] });
   const pid = String(workload.pid);
   const tracer = startTracelet([...(live ? [] : ['-p', pid]), ...args(pid)]);
