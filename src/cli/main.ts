@@ -88,7 +88,12 @@ function envInt(name: string): number | undefined {
  * the reader has gone (EPIPE, e.g. `tracelet ... | head`): the output is dropped.
  */
 function writeAll(fd: number, text: string): boolean {
-  let buf = stringBytes(text); // raw bytes of binary strings stay raw (see stringBytes)
+  return writeAllBytes(fd, stringBytes(text)); // raw bytes of binary strings stay raw (see stringBytes)
+}
+
+/** writeAll of bytes. */
+function writeAllBytes(fd: number, bytes: Uint8Array): boolean {
+  let buf = bytes;
   while (buf.length > 0) {
     try {
       const n = writeSync(fd, buf);
@@ -405,8 +410,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
   let pending = '';
   // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
-  const output = (text: string) => {
-    if (!writeAll(outFd, text)) setImmediate(() => run.stop('exit'));
+  const output = (text: string) => outputBytes(stringBytes(text));
+  const outputBytes = (bytes: Uint8Array) => {
+    if (!writeAllBytes(outFd, bytes)) setImmediate(() => run.stop('exit'));
   };
   const write = opts.B === 'full'
     ? (text: string) => {
@@ -421,6 +427,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const run: Run = new Run(compiled, kernel, { source, pid, child }, {
     formatter,
     write,
+    writeBytes: (bytes) => {
+      flush();
+      outputBytes(bytes);
+    },
     ...(flamegraph ? { exitMapSink: flamegraph } : {}),
     ...(outFd !== 1 ? { writeExitSeparator: (text: string) => writeAll(1, text) } : {}),
     warn: (message) => {
