@@ -1,9 +1,10 @@
 // A map dump's entries as rows of text, sorted by value: how a large count()/sum() map is printed
 // at exit (src/runtime/output/typed-dump.ts says what a row holds). It runs once per process, so
 // in JS it ran mostly as cold code while the JIT caught up: 100k entries took 35-110 ms there (on
-// a busy machine), ~15 ms here. Nothing here knows an output format: a row is the fields the caller lists (literal bytes,
-// key elements, the value). Entries come in the order libstdc++'s std::sort by value leaves them:
-// bpftrace orders map entries with it, and it is not stable, so ties land where bpftrace's do.
+// a busy machine), ~15 ms here. Nothing here knows an output format: a row is the fields the
+// caller lists (literal bytes, key elements, the value). Entries come in the order libstdc++'s
+// std::sort by value leaves them: bpftrace orders map entries with it, and it is not stable, so
+// ties land where bpftrace's do.
 #include "common.h"
 
 #include <algorithm>
