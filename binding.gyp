@@ -30,7 +30,8 @@
         "src/runtime/native/object.cc",
         "src/runtime/native/ringbuf.cc",
         "src/runtime/native/misc.cc",
-        "src/runtime/native/lifecycle.cc"
+        "src/runtime/native/lifecycle.cc",
+        "src/runtime/native/dump.cc"
       ],
       "libraries": ["-lbpf", "-lelf", "-lz"]
     },

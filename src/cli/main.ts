@@ -98,13 +98,14 @@ function writeAll(fd: number, text: string): boolean {
     // Never between the two halves of a surrogate pair.
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++;
-    if (!writeBytes(fd, stringBytes(text.slice(at, end)))) return false; // raw bytes of binary strings stay raw (see stringBytes)
+    if (!writeAllBytes(fd, stringBytes(text.slice(at, end)))) return false; // raw bytes of binary strings stay raw (see stringBytes)
     at = end;
   }
   return true;
 }
 
-function writeBytes(fd: number, bytes: Buffer): boolean {
+/** writeAll of bytes. */
+function writeAllBytes(fd: number, bytes: Uint8Array): boolean {
   let buf = bytes;
   while (buf.length > 0) {
     try {
@@ -428,8 +429,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
   let pending = '';
   // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
-  const output = (text: string) => {
-    if (!writeAll(outFd, text)) setImmediate(() => run.stop('exit'));
+  const output = (text: string) => outputBytes(stringBytes(text));
+  const outputBytes = (bytes: Uint8Array) => {
+    if (!writeAllBytes(outFd, bytes)) setImmediate(() => run.stop('exit'));
   };
   const write = opts.B === 'full'
     ? (text: string) => {
@@ -444,6 +446,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const run: Run = new Run(compiled, kernel, { source, pid, child }, {
     formatter,
     write,
+    writeBytes: (bytes) => {
+      flush();
+      outputBytes(bytes);
+    },
     ...(flamegraph ? { exitMapSink: flamegraph } : {}),
     ...(outFd !== 1 ? { writeExitSeparator: (text: string) => writeAll(1, text) } : {}),
     warn: (message) => {

@@ -21,6 +21,35 @@ export interface NativeError extends Error {
   libbpfLog?: string;
 }
 
+/**
+ * What a row of a rendered dump holds (NativeAddon.renderDump): each field in turn. An entry's
+ * value is the sum of its `slots` 64-bit integers (one per CPU for a per-CPU map), wrapping.
+ */
+export interface DumpRows {
+  readonly keySize: number;
+  /** Bytes of one entry's value in the dump. */
+  readonly valueBytes: number;
+  readonly slots: number;
+  /** The value is an int64 (else a uint64), to sort by and to print. */
+  readonly signed: boolean;
+  readonly fields: readonly DumpField[];
+  /** Written between two rows. */
+  readonly separator: Uint8Array;
+  /** 256 entries: what each byte of a string field is written as (undefined: the byte itself). */
+  readonly escapes?: readonly (Uint8Array | undefined)[];
+}
+
+/**
+ * A field of a row: literal bytes; a key element, an integer (`size` 1, 2, 4 or 8 bytes at
+ * `offset` in the key, little-endian) in decimal or a string (at most `size` bytes, up to the
+ * first NUL) through `escapes`; or the entry's value in decimal.
+ */
+export type DumpField =
+  | { readonly kind: 'literal'; readonly bytes: Uint8Array }
+  | { readonly kind: 'int'; readonly offset: number; readonly size: number; readonly signed: boolean }
+  | { readonly kind: 'string'; readonly offset: number; readonly size: number }
+  | { readonly kind: 'value' };
+
 export type NativeMapType = 'hash' | 'percpu_hash' | 'array' | 'percpu_array' | 'lru_hash' | 'ringbuf' | 'stack_trace';
 
 /** A loaded BPF object (libbpf bpf_object) with its programs. */
@@ -73,6 +102,13 @@ export interface NativeAddon {
    * for mapLookup). Entries deleted during the walk are skipped.
    */
   mapDump(fd: number, keySize: number, valueBytes: number): { count: number; keys: Buffer; values: Buffer };
+  /**
+   * Each of the first `count` entries of a dump as a row of text (see DumpRows), `rows.separator`
+   * between rows, in the order libstdc++'s std::sort by value leaves the entries (bpftrace's
+   * order, ties included), to `write` in pieces: views of one buffer, valid only during the call,
+   * each ending after a row.
+   */
+  renderDump(keys: Buffer, values: Buffer, count: number, rows: DumpRows, write: (bytes: Uint8Array) => void): void;
   /** Deletes every entry (hash) or zeroes every element (array). */
   mapClear(fd: number, keySize: number, valueBytes: number, isArray: boolean): void;
   closeFd(fd: number): void;

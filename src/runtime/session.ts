@@ -76,6 +76,11 @@ export interface SessionOptions {
   /** Where output goes (stdout, a file, a test buffer). Called once per batch of events. */
   readonly write: (text: string) => void;
   /**
+   * The same output as bytes, as they are to be written (valid only during the call): large
+   * maps printed at exit come this way when given (Formatter.writeMap), else as text to `write`.
+   */
+  readonly writeBytes?: (bytes: Uint8Array) => void;
+  /**
    * Where the blank lines before the maps printed at exit go: bpftrace writes them to standard
    * output even with -o FILE. Defaults to `write`.
    */
@@ -574,27 +579,15 @@ export class Session {
       this.reportSkippedRuns(true);
       this.options.phase?.('detach');
       const separator = this.options.formatter.exitSeparator();
-      let out = this.options.writeExitSeparator ? '' : separator;
       this.options.writeExitSeparator?.(separator);
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
-      // Small maps are written together; a big one (thousands of stacks) on its own, not copied
-      // into one string with the rest.
       const sink = this.options.exitMapSink;
-      let wrote = false;
+      const printed: MapSpec[] = [];
       for (const spec of this.program.maps.values()) {
         if (sink?.takes(spec)) sink.take(this.snapshot(spec, sink.frameName));
-        else if (this.options.printAtExit?.(spec) ?? true) {
-          const text = this.options.formatter.map(this.snapshot(spec));
-          if (text.length < EXIT_WRITE_ALONE) out += text;
-          else {
-            if (out) this.options.write(out);
-            this.options.write(text);
-            out = '';
-            wrote = true;
-          }
-        }
+        else if (this.options.printAtExit?.(spec) ?? true) printed.push(spec);
       }
-      if (out || !wrote) this.options.write(out);
+      this.printMaps(printed, this.options.writeExitSeparator ? '' : separator);
       this.options.beforeClose?.();
       this.options.phase?.('print');
     } finally {
@@ -697,9 +690,34 @@ export class Session {
       return;
     }
     this.drainAll();
-    let out = '';
-    for (const spec of this.program.maps.values()) out += this.options.formatter.map(this.snapshot(spec));
-    this.options.write(out);
+    this.printMaps([...this.program.maps.values()], '');
+  }
+
+  /**
+   * Writes `first` and then each map, in one write unless a map comes as bytes (Formatter.writeMap,
+   * when the output takes bytes): the text before it is written first, to keep the order.
+   */
+  private printMaps(specs: readonly MapSpec[], first: string): void {
+    const { formatter, write, writeBytes } = this.options;
+    let out = first;
+    let wrote = false;
+    // Small maps are written together; a big one (thousands of stacks) on its own, not copied
+    // into one string with the rest.
+    const alone = (emit: () => void) => {
+      if (out) write(out);
+      out = '';
+      emit();
+      wrote = true;
+    };
+    const bytes = (piece: Uint8Array) => alone(() => writeBytes!(piece));
+    for (const spec of specs) {
+      const snapshot = this.snapshot(spec);
+      if (writeBytes && formatter.writeMap?.(snapshot, bytes)) continue;
+      const text = formatter.map(snapshot);
+      if (text.length < EXIT_WRITE_ALONE) out += text;
+      else alone(() => write(text));
+    }
+    if (out || !wrote) write(out);
   }
 
   /**
@@ -709,12 +727,12 @@ export class Session {
   snapshot(spec: MapSpec, keyFrameName = this.options.formatter.frameName, rawKeys = false): MapSnapshot {
     const fd = this.mapFds.get(spec.name)!;
     const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
-    const { cpus, resolver } = this;
+    const { addon, cpus, resolver } = this;
     let entries: MapEntry[] | undefined;
     // Decoded only if the formatter asks: large count()/sum() maps print from the raw dump.
     return {
       spec,
-      raw: { ...dump, cpus },
+      raw: { ...dump, cpus, render: (rows, write) => addon.renderDump(dump.keys, dump.values, dump.count, rows, write) },
       get entries() {
         return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver, keyFrameName, rawKeys));
       },

@@ -258,6 +258,34 @@ describe('maps', () => {
     expect(d.keys.equals(d.values)).toBe(true);
   });
 
+  it('renders a dump as rows in value order (std::sort) and checks the rows against the dump', () => {
+    const keys = Buffer.alloc(3 * 4);
+    const values = Buffer.alloc(3 * 16);
+    [[7, 5n, 1n], [-2, -1n, 0n], [3, 2n, 2n]].forEach(([k, a, b], e) => {
+      keys.writeInt32LE(Number(k), e * 4);
+      values.writeBigInt64LE(BigInt(a!), e * 16);
+      values.writeBigInt64LE(BigInt(b!), e * 16 + 8);
+    });
+    const lit = (s: string) => ({ kind: 'literal' as const, bytes: Buffer.from(s) });
+    const rows = {
+      keySize: 4, valueBytes: 16, slots: 2, signed: true, separator: Buffer.from(';'),
+      fields: [lit('k='), { kind: 'int' as const, offset: 0, size: 4, signed: true }, lit(' v='), { kind: 'value' as const }],
+    };
+    const render = (r: typeof rows, count = 3) => {
+      let out = '';
+      addon.renderDump(keys, values, count, r, (bytes) => (out += Buffer.from(bytes).toString()));
+      return out;
+    };
+    expect(render(rows)).toBe('k=-2 v=-1;k=3 v=4;k=7 v=6');
+    // Unsigned, -1 is the largest value.
+    expect(render({ ...rows, signed: false })).toBe('k=3 v=4;k=7 v=6;k=-2 v=18446744073709551615');
+    expect(render(rows, 0)).toBe('');
+    expect(() => render(rows, 4)).toThrow(/fewer than/);
+    expect(() => render({ ...rows, slots: 3 })).toThrow(/slots/);
+    expect(() => render({ ...rows, fields: [{ kind: 'int', offset: 2, size: 4, signed: true }] })).toThrow(/does not fit/);
+    expect(() => render({ ...rows, fields: [{ kind: 'int', offset: 0, size: 3, signed: true }] })).toThrow(/1, 2, 4 or 8/);
+  });
+
   it('dumps and clears arrays (every element, zeroed by clear)', () => {
     const cpus = addon.possibleCpus();
     const fd = map('percpu_array', 'tl_nt_arr', 4, 8, 10);

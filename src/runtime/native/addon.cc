@@ -70,6 +70,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tracelet::InitRingBuffer(env, exports);
   tracelet::InitMisc(env, exports);
   tracelet::InitLifecycle(env, exports);
+  tracelet::InitDump(env, exports);
   return exports;
 }
 

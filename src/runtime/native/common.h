@@ -56,5 +56,6 @@ void InitObject(Napi::Env env, Napi::Object exports);
 void InitRingBuffer(Napi::Env env, Napi::Object exports);
 void InitMisc(Napi::Env env, Napi::Object exports);
 void InitLifecycle(Napi::Env env, Napi::Object exports);
+void InitDump(Napi::Env env, Napi::Object exports);
 
 }  // namespace tracelet

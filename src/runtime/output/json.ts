@@ -2,7 +2,7 @@
 // spacing (`{"type": "map", "data": {...}}`: `": "` and `", "` separators, but tuples and arrays
 // joined with a bare `,`).
 import { histToJson, lhistToJson } from './hist.js';
-import { typedMapJson } from './typed-dump.js';
+import { typedMapJson, writeTypedMap } from './typed-dump.js';
 import { tseriesJson, tseriesRows } from './tseries.js';
 import type {
   BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, ScriptMessage, TestOutcome, TypedValue,
@@ -100,6 +100,9 @@ export const jsonFormatter: Formatter = {
   },
   map(snapshot: MapSnapshot, options?: PrintOptions): string {
     return mapToJson(snapshot, options);
+  },
+  writeMap(snapshot: MapSnapshot, write: (bytes: Uint8Array) => void): boolean {
+    return snapshot.raw !== undefined && writeTypedMap(snapshot.spec, snapshot.raw, true, write);
   },
   join(text: string): string {
     return message('join', text);

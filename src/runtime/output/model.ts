@@ -2,6 +2,7 @@
 // Formatters are pure functions from these to text; they never touch the kernel.
 import type { MapSpec } from '../../model/program.js';
 import type { Type } from '../../model/types.js';
+import type { DumpRows } from '../native.js';
 import type { Frame } from '../symbols.js';
 
 /**
@@ -92,6 +93,8 @@ export interface RawDump {
   readonly keys: Buffer;
   readonly values: Buffer;
   readonly cpus: number;
+  /** NativeAddon.renderDump of this dump (the Session's addon). */
+  readonly render: (rows: DumpRows, write: (bytes: Uint8Array) => void) => void;
 }
 
 export interface MapSnapshot {
@@ -182,6 +185,12 @@ export interface Formatter {
   value(v: TypedValue): string;
   /** print(@m) while running, and each map at exit (maps in name order: see sortMapNames). */
   map(snapshot: MapSnapshot, options?: PrintOptions): string;
+  /**
+   * map() of a map at exit as bytes, in pieces each valid only during the `write` call, when
+   * that is cheaper (a large count()/sum() map, typed-dump.ts: no map-sized string made and then
+   * encoded back to bytes); false, with nothing written, when map() must print it.
+   */
+  writeMap?(snapshot: MapSnapshot, write: (bytes: Uint8Array) => void): boolean;
   /** join(): the joined text, without the trailing newline. */
   join(text: string): string;
   /** cat(): the file's text as read. */

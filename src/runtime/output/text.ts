@@ -1,7 +1,7 @@
 // bpftrace 0.17's text output (TextOutput), byte for byte.
 import type { Type } from '../../model/types.js';
 import { histToText, lhistToText } from './hist.js';
-import { typedMapText } from './typed-dump.js';
+import { typedMapText, writeTypedMap } from './typed-dump.js';
 import { tseriesRows, tseriesText } from './tseries.js';
 import type {
   BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, ScriptLocation, ScriptMessage, TestOutcome, TypedValue,
@@ -157,6 +157,9 @@ export const textFormatter: Formatter = {
   },
   map(snapshot: MapSnapshot, options?: PrintOptions): string {
     return mapToText(snapshot, options);
+  },
+  writeMap(snapshot: MapSnapshot, write: (bytes: Uint8Array) => void): boolean {
+    return snapshot.raw !== undefined && writeTypedMap(snapshot.spec, snapshot.raw, false, write);
   },
   join(text: string): string {
     return text + '\n';

@@ -491,7 +491,8 @@ function scalarIsInt(t: Type): boolean {
   return t.kind === 'int' || t.kind === 'bool';
 }
 
-function aggSigned(spec: MapSpec, fallback: boolean): boolean {
+/** Whether a count/sum/min/max/int value is signed, by its type (`fallback` for other types). */
+export function aggSigned(spec: MapSpec, fallback: boolean): boolean {
   const t = spec.valueType;
   if (t.kind === 'aggregation') return t.signed;
   if (t.kind === 'int') return t.signed;
