@@ -14,6 +14,7 @@ import { type CodegenOptions, ProbeContext, ReadSites } from './context.js';
 import { planPrograms } from './plan.js';
 import { syscallLayout } from './syscalls.js';
 import { expr } from './expressions.js';
+import { statements } from './statements.js';
 import { generateProbe } from './probes.js';
 
 export type { ProgramType } from '../model/providers.js';
@@ -45,7 +46,7 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
   const helperErrorSites: Span[] = [];
   const readSites = new ReadSites();
   const programs: GeneratedProgram[] = [];
-  const unit = { module, program, kernel, maps, options, helperErrorSites, readSites, expr };
+  const unit = { module, program, kernel, maps, options, helperErrorSites, readSites, expr, statements };
   const mode = options.syscallDispatch ?? 'auto';
   for (const [i, plan] of planPrograms(program, mode).entries()) {
     const first = plan.targets[0]!;

@@ -5,7 +5,7 @@
 // The concerns (statements.ts, expressions.ts, aggregations.ts, events.ts, ...) are functions
 // of a ProbeContext; the lower ones reach expressions.ts through `expr`, so no two files import
 // each other.
-import type { Expr } from '../model/ast.js';
+import type { Expr, Stmt } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { Type } from '../model/types.js';
@@ -78,6 +78,8 @@ interface ModuleContext {
   readonly readSites: ReadSites;
   /** Compiles an expression (expressions.ts): the concerns it uses call back through here. */
   readonly expr: (g: ProbeContext, e: Expr) => Val;
+  /** Compiles statements (statements.ts), for a block used as a value. */
+  readonly statements: (g: ProbeContext, statements: readonly Stmt[]) => void;
 }
 
 /** The function being written for a probe, and the state of the body being compiled. */

@@ -156,6 +156,14 @@ export function expr(g: ProbeContext, e: Expr): Val {
     case 'SizeOf':
     case 'OffsetOf':
       return { type, ir: constInt(i64, integerConstant(g, e)) };
+    case 'BlockExpr': {
+      // The statements, then the value; the statements' failed helpers are reported at each of
+      // them, the value's where the enclosing statement is.
+      const outer = g.site;
+      g.unit.statements(g, e.statements);
+      g.site = outer;
+      return g.expr(e.value);
+    }
     default:
       return { type, ir: constInt(i64, 0) };
   }

@@ -33,7 +33,12 @@ function variablesIn(node: unknown): Set<string> {
 
 /** Compiles the statements of a block, each in a scope of its own (for scratch stack slots). */
 export function block(g: ProbeContext, b: Block): void {
-  for (const s of b.statements) stmt(g, s);
+  statements(g, b.statements);
+}
+
+/** Compiles statements in order (a block's, or those before a block expression's value). */
+export function statements(g: ProbeContext, list: readonly Stmt[]): void {
+  for (const s of list) stmt(g, s);
 }
 
 /** One statement, with its debug location and the site its failed helpers are reported at. */

@@ -320,7 +320,20 @@ export type Expr =
   | TupleIndex
   | Cast
   | SizeOf
-  | OffsetOf;
+  | OffsetOf
+  | BlockExpr;
+
+/**
+ * `{ stmt; ...; value }` used as a value (bpftrace 0.26 block expression): the statements run in
+ * a block of their own (a `let` in them is theirs), then `value` is the block's value. Macros
+ * used as values expand into one when their body has statements before its value.
+ */
+export interface BlockExpr {
+  readonly kind: 'BlockExpr';
+  readonly span: Span;
+  readonly statements: readonly Stmt[];
+  readonly value: Expr;
+}
 
 export interface IntLiteral {
   readonly kind: 'IntLiteral';

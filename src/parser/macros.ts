@@ -3,8 +3,9 @@
 //   macro add_one(x) { x + 1 }                 a name parameter: the argument expression
 //   macro bump($a, @b) { $a += 1; @b += 1; }   a variable or a map of the caller
 //
-// A call as a statement runs the body as a block; a call in an expression takes the value of a
-// body that is one expression (`one()`, or `one` for a macro without parameters). The body sees
+// A call as a statement runs the body as a block; a call in an expression (`one()`, or `one` for a
+// macro without parameters) takes the value of a body that ends with an expression: the
+// expression itself, or a block expression when statements come before it. The body sees
 // only its parameters: its own variables are its own (a binding per expansion, see
 // Variable.binding), and a map it was not given is an error.
 
@@ -141,11 +142,16 @@ class Expander {
 
   private asExpression(call: Call, m: MacroDefinition, inside: Expansion | undefined): Expr {
     const body = this.expand(call, m, inside);
-    const [only] = body?.statements ?? [];
-    if (body && (body.statements.length !== 1 || only!.kind !== 'ExprStmt')) {
-      this.diagnostics.push(withNote(error('E_MACRO', call.span, `macro ${m.name} is used as a value, but its body is not one expression`,
-        'a macro used as a value is one expression, e.g. macro add_one(x) { x + 1 }'), m.span, `macro ${m.name} is defined here`));
+    const last = body?.statements.at(-1);
+    if (!body || last?.kind !== 'ExprStmt') {
+      if (body) {
+        this.diagnostics.push(withNote(error('E_MACRO', call.span, `macro ${m.name} is used as a value, but its body does not end with an expression`,
+          'a macro used as a value ends with its value, e.g. macro add_one(x) { let $x = x; $x + 1 }'), m.span, `macro ${m.name} is defined here`));
+      }
+      return { kind: 'IntLiteral', span: call.span, value: 0n, suffix: '' };
     }
-    return only?.kind === 'ExprStmt' ? only.expr : { kind: 'IntLiteral', span: call.span, value: 0n, suffix: '' };
+    // One expression is the value itself; statements before it make a block expression.
+    if (body.statements.length === 1) return last.expr;
+    return { kind: 'BlockExpr', span: call.span, statements: body.statements.slice(0, -1), value: last.expr };
   }
 }

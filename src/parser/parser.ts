@@ -161,6 +161,8 @@ class TraceletParser extends EmbeddedActionsParser {
   private typedefNames = new Set<string>();
   /** How many nesting rules (see nestingRule) are running. */
   private nesting = 0;
+  /** Blocks whose last token inside is a ';'. */
+  private endsWithSemi = new WeakSet<Block>();
 
   constructor() {
     super(T.allTokenTypes, {
@@ -834,9 +836,30 @@ class TraceletParser extends EmbeddedActionsParser {
         },
       ]),
     );
+    // Whether the last token inside is a ';' (a block used as a value must end without one).
+    const semi = this.ACTION(() => this.LA(0).tokenType === T.Semi);
     this.CONSUME(T.RBrace);
-    return this.ACTION(() => ({ kind: 'Block', span: this.from(this.startOf(open)), statements }) satisfies Block);
+    return this.ACTION(() => {
+      const b: Block = { kind: 'Block', span: this.from(this.startOf(open)), statements };
+      if (semi) this.endsWithSemi.add(b);
+      return b;
+    });
   });
+
+  /** `{ stmt; ...; value }` in an expression (bpftrace 0.26): its statements, then its value. */
+  private blockExpression: Rule<MaybeExpr> = this.RULE('blockExpression', (): MaybeExpr => {
+    const b = this.SUBRULE(this.block);
+    return this.ACTION((): MaybeExpr => {
+      if (!b) return undefined;
+      const last = b.statements.at(-1);
+      if (last?.kind !== 'ExprStmt' || this.endsWithSemi.has(b)) {
+        this.report('E_SYNTAX', b.span, 'a block used as a value must end with an expression, without a \';\' after it',
+          'e.g. $a = { let $b = 1; $b + 1 };');
+        return undefined;
+      }
+      return { kind: 'BlockExpr', span: b.span, statements: b.statements.slice(0, -1), value: last.expr };
+    });
+  }, NO_RESYNC);
 
   private statement: Rule<Stmt | undefined> = this.nestingRule(
     'statement',
@@ -846,6 +869,8 @@ class TraceletParser extends EmbeddedActionsParser {
       });
       return this.OR({
         ERR_MSG: 'a statement',
+        // A '{' here is a block statement, not an expression statement of a block expression.
+        IGNORE_AMBIGUITIES: true,
         DEF: [
           { ALT: () => this.SUBRULE(this.ifStatement) },
           { ALT: () => this.SUBRULE(this.whileStatement) },
@@ -916,6 +941,10 @@ class TraceletParser extends EmbeddedActionsParser {
             return this.ACTION((): Stmt | undefined => {
               if (!target) return undefined;
               if (!assign) return { kind: 'ExprStmt', span: target.span, expr: target };
+              // `_ = e;` (bpftrace 0.26's discard expression): e, its value unused.
+              if (target.kind === 'Identifier' && target.name === '_' && assign.op.image === '=') {
+                return assign.value && { kind: 'ExprStmt', span: this.sp(target.span.start, assign.value.span.end), expr: assign.value };
+              }
               if (target.kind !== 'MapRef' && target.kind !== 'Variable') {
                 this.report(
                   'E_ASSIGN_TARGET',
@@ -1328,6 +1357,7 @@ class TraceletParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.sizeofExpr) },
       { ALT: () => this.SUBRULE(this.offsetofExpr) },
       { ALT: () => this.SUBRULE(this.parenOrTuple) },
+      { ALT: () => this.SUBRULE(this.blockExpression) },
     ],
   };
 

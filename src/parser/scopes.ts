@@ -6,7 +6,7 @@
 // for the whole probe known by its name, so a program without declarations is left as it is. As
 // in bpftrace, a declaration may not shadow a variable visible where it is made.
 
-import type { Program, Variable } from '../model/ast.js';
+import { type Program, type Variable, variableKey } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 
@@ -30,6 +30,7 @@ class ScopeResolver {
     const n = value as { kind: string } & Record<string, unknown>;
     switch (n.kind) {
       case 'Block':
+      case 'BlockExpr': // its value sees its statements' declarations
         return this.inScope(() => this.copy(n)) as T;
       case 'LetStmt': {
         // The value is read before the variable exists (`let $x = $x + 1` reads another $x).
@@ -51,7 +52,7 @@ class ScopeResolver {
         return copied as T;
       }
       case 'Variable': {
-        const binding = this.lookup((n as unknown as Variable).name)?.binding;
+        const binding = this.lookup(variableKey(n as unknown as Variable))?.binding;
         return (binding === undefined ? n : { ...n, binding }) as T;
       }
       default:
@@ -83,14 +84,16 @@ class ScopeResolver {
   }
 
   private declare(v: Variable): Variable {
-    const seen = this.lookup(v.name);
+    // A macro's own variable is known by its expansion's binding (macros.ts), not its name.
+    const key = variableKey(v);
+    const seen = this.lookup(key);
     if (seen) {
       const d = error('E_REDECLARED', v.span, `$${v.name} is already a variable here; a declaration may not shadow it`,
         `give the new variable another name, or assign to $${v.name} without 'let'`);
       this.diagnostics.push(withNote(d, seen.span, `$${v.name} is ${seen.binding ? 'declared' : 'assigned'} here`));
     }
     const binding = `${v.name}#${++this.declarations}`;
-    this.scopes[this.scopes.length - 1]!.set(v.name, { binding, span: v.span });
+    this.scopes[this.scopes.length - 1]!.set(key, { binding, span: v.span });
     return { ...v, binding };
   }
 }

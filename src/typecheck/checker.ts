@@ -581,6 +581,9 @@ export class Checker implements CheckContext {
       }
       case 'FieldAccess':
         return this.field(e);
+      case 'BlockExpr':
+        for (const s of e.statements) this.checkStmt(s);
+        return this.expr(e.value);
       case 'TupleExpr':
         return { kind: 'tuple', elements: e.elements.map((x) => storageType(this.expr(x))), ...(e.names ? { names: e.names } : {}) };
       case 'TupleIndex': {

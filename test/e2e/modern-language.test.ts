@@ -126,6 +126,15 @@ describe('macros', () => {
   });
 });
 
+describe('block expressions', () => {
+  it('run their statements, then take their value; macros with statements before their value too', () => {
+    expect(run('macro inc(x) { $y = x; $y + 1 } macro add_one(x) { let $x = x; $x + 1 } macro thrice(x) { x; x; x; } '
+      + 'BEGIN { $v = { let $a = 2; $a * 3 }; $x = 5; printf("%d %d %d %s\\n", $v, inc(3), add_one(add_one($x)), { let $s = "str"; $s }); '
+      + 'thrice({ printf("hi") }); _ = { printf("\\n"); 1 }; @n = { let $i = 0; while ($i < 4) { $i++; } $i }; exit(); }'))
+      .toBe('6 4 7 str\nhihihi\n\n\n@n: 4\n');
+  });
+});
+
 describe('string indexing', () => {
   it('reads a byte of a string with any integer index, 0 past its end (0.25)', () => {
     expect(run('BEGIN { $s = "hello"; $i = 4; printf("%c %c %d %d %c\\n", $s[1], $s[$i], $s[$i + 10], $s[-1], comm[2 - 1]); exit(); }'))

@@ -87,7 +87,7 @@ describe('syntax errors', () => {
     ['kprobe:f /pid == 1 { }', '1:20-1:21', "expected '/' to end the predicate, found '{'"],
     ['kprobe:f /pid == / { }', '1:18-1:19', "expected an expression, found '/'"],
     ['BEGIN { if ($x { } }', '1:16-1:17', "expected ',' or ')', found '{'"],
-    ['BEGIN { if { } }', '1:12-1:13', "expected an expression, found '{'"],
+    ['BEGIN { if ) { } }', '1:12-1:13', "expected an expression, found ')'"],
     ['BEGIN { if $x == 1 { } }', '1:15-1:17', "expected '{' (without parentheses a condition is one operand: put it in parentheses), found '=='"],
     ['BEGIN { printf("x" }', '1:20-1:21', "expected ',' or ')' in the argument list, found '}'"],
     ['BEGIN { @x[1 = 2; }', '1:14-1:15', "expected ',' or ']' after the map key, found '='"],

@@ -79,6 +79,8 @@ export function sx(e: Expr): string {
       return `(sizeof ${e.operand.kind === 'TypeName' ? 'type:' + ty(e.operand) : sx(e.operand)})`;
     case 'OffsetOf':
       return `(offsetof ${ty(e.type)} ${e.field})`;
+    case 'BlockExpr':
+      return `{${[...e.statements.map(st), sx(e.value)].join('; ')} =>}`;
   }
 }
 

@@ -170,7 +170,41 @@ describe('macros', () => {
     expect(diags('macro w($x) { $x++ } BEGIN { w(@x); }').map((d) => d[0])).toEqual(['E_MACRO']);
     expect(diags('macro w(a, b) { a } BEGIN { w(1); }').map((d) => d[0])).toEqual(['E_MACRO']);
     expect(diags('macro loop(x) { loop(x) } BEGIN { loop(1); }').map((d) => d[0])).toEqual(['E_MACRO']);
-    expect(diags('macro two() { $a = 1; $a } BEGIN { print(two()); }').map((d) => d[0])).toEqual(['E_MACRO']);
+    expect(diags('macro two() { $a = 1; } BEGIN { print(two()); }').map((d) => d[0])).toEqual(['E_MACRO']);
+  });
+
+  it('expands a body with statements before its value, used as a value, into a block expression', () => {
+    const p = ok('macro inc(x) { $y = x; $y + 1 } macro add_one(x) { let $x = x; $x + 1 } BEGIN { $x = 2; $a = inc(3); $b = add_one($x); }');
+    expect(p.probes[0]!.body.statements.map(st)).toEqual([
+      '$x = 2', '$a = {$y<y#m1> = 3; (+ $y<y#m1> 1) =>}', '$b = {let $x<x#1> = $x; (+ $x<x#1> 1) =>}',
+    ]);
+  });
+});
+
+describe('block expressions', () => {
+  it('are a value where an expression can be, their last expression without a ;', () => {
+    expect(expr('{ let $b = 1; $b }')).toBe('{let $b<b#1> = 1; $b<b#1> =>}');
+    expect(expr('{ 1 } + { $q = 2; $q * 3 }')).toBe('(+ {1 =>} {$q = 2; (* $q 3) =>})');
+    expect(expr('f({ printf("hi") })')).toBe('f({printf("hi") =>})');
+  });
+
+  it('scope their declarations to themselves', () => {
+    expect(diags('BEGIN { $a = { let $b = 1; $b }; let $b = 2; print($a + $b); }')).toEqual([]);
+    expect(diags('BEGIN { let $b = 0; $a = { let $b = 1; $b }; }').map((d) => d[0])).toEqual(['E_REDECLARED']);
+  });
+
+  it('stay block statements where a statement begins', () => {
+    expect(ok('BEGIN { { $a = 1; $a } }').probes[0]!.body.statements.map(st)).toEqual(['{$a = 1; $a}']);
+  });
+
+  it('refuse a block that ends with a ; or with no expression', () => {
+    expect(diags('BEGIN { $a = { let $b = 1; $b; }; }')).toEqual([['E_SYNTAX', '1:14-1:33']]);
+    expect(diags('BEGIN { $a = { }; }')).toEqual([['E_SYNTAX', '1:14-1:17']]);
+    expect(diags('BEGIN { $a = { if (1) { } }; }')).toEqual([['E_SYNTAX', '1:14-1:28']]);
+  });
+
+  it('discard a value with _ = e (0.26)', () => {
+    expect(ok('BEGIN { _ = f(1); }').probes[0]!.body.statements.map(st)).toEqual(['f(1)']);
   });
 
   it('does not take a probe named like a macro for one', () => {
