@@ -12,7 +12,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildHelpers, ensureBpftrace, ensureTracefs, fmtSummary, loadAverage, ratio, runTracer, summarize, type Helpers,
+  buildHelpers, ensureBpftrace, ensureTracefs, fmtSummary, loadAverage, ratio, rotate, runTracer, summarize, type Helpers,
   type TracerName,
 } from './lib.js';
 import { script300 } from './script300.js';
@@ -124,11 +124,6 @@ export function cacheTable(rows: readonly CacheRow[]): string {
 
 function summaries(values: Record<Mode, number[]>) {
   return Object.fromEntries(MODES.map((m) => [m, summarize(values[m])])) as Record<Mode, ReturnType<typeof summarize>>;
-}
-
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const k = by % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

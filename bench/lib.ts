@@ -80,6 +80,12 @@ export function buildHelpers(): Helpers {
 export type TracerName = 'tracelet' | 'bpftrace';
 export const TRACERS: readonly TracerName[] = ['tracelet', 'bpftrace'];
 
+/** `items` rotated left by `by` (modulo their number): repetition `by` runs the modes in this order. */
+export function rotate<T>(items: readonly T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
 /** Alternates the order of the two tracers from one repetition to the next. */
 export function alternate(rep: number): readonly TracerName[] {
   return rep % 2 === 0 ? TRACERS : [...TRACERS].reverse();

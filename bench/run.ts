@@ -24,7 +24,7 @@ import { benchThroughput, lossStarts, maxLossless, type ThroughputResult } from 
 import { benchMapDump, type MapDumpRow } from './map-dump.js';
 import { benchPrintfOverhead, printfOverheadSection, type OverheadResult } from './printf-overhead.js';
 import { benchCompile, type CompileResult } from './compile.js';
-import { benchStacks, stacksSection, type StacksRow } from './stacks.js';
+import { benchStacks, stacksSection, stacksTargets, type StacksResult } from './stacks.js';
 import { benchInsns, insnsRatios, insnsSection, type InsnsRow } from './insns.js';
 
 const CASES = ['insns', 'startup', 'per-event', 'throughput', 'printf-overhead', 'map-dump', 'compile', 'stacks'] as const;
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     }
     if (args.only.has('stacks')) {
       log(`stacks (${reps} runs each):`);
-      results.stacks = { rows: await benchStacks(helpers, reps, log), reps };
+      results.stacks = await benchStacks(helpers, reps, log);
     }
   } finally {
     helpers.cleanup();
@@ -138,16 +138,24 @@ interface Results {
   printfOverhead?: OverheadResult;
   mapDump?: MapDumpRow[];
   compile?: CompileResult;
-  stacks?: { rows: StacksRow[]; reps: number };
+  stacks?: StacksResult;
 }
 
-/** `old` with each `## ` section of `fresh` (but its header and targets) replaced or added before the targets. */
+/**
+ * `old` with each `## ` section of `fresh` (but its header) replaced or added before the targets,
+ * and the targets' rows updated (see mergeTargets).
+ */
 function mergeSections(old: string, fresh: string): string {
   const split = (text: string) => text.split(/^(?=## )/m);
   const title = (sec: string) => sec.split('\n', 1)[0]!;
   const parts = split(old);
   for (const sec of split(fresh).slice(1)) {
-    if (title(sec).startsWith('## Targets')) continue;
+    if (title(sec).startsWith('## Targets')) {
+      const at = parts.findIndex((p) => title(p).startsWith('## Targets'));
+      if (at >= 0) parts[at] = mergeTargets(parts[at]!, sec);
+      else parts.push(sec);
+      continue;
+    }
     const at = parts.findIndex((p) => title(p) === title(sec));
     if (at >= 0) parts[at] = sec;
     else {
@@ -156,6 +164,27 @@ function mergeSections(old: string, fresh: string): string {
     }
   }
   return parts.join('');
+}
+
+/**
+ * The targets table `old` with the rows measured afresh in `fresh`: a row of the same target (first
+ * cell) is replaced; a new target is added after the last row, unless the table has a row of it
+ * annotated by hand (the same target followed by ` (`), which is kept as it is.
+ */
+function mergeTargets(old: string, fresh: string): string {
+  const rows = (text: string) => text.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| target |'));
+  const target = (row: string) => row.split(' | ', 1)[0]!.slice(2);
+  const lines = old.replace(/\n+$/, '').split('\n');
+  for (const row of rows(fresh)) {
+    const name = target(row);
+    const at = lines.findIndex((l) => l.startsWith('| ') && target(l) === name);
+    if (at >= 0) lines[at] = row;
+    else if (!lines.some((l) => l.startsWith('| ') && target(l).startsWith(`${name} (`))) {
+      const last = lines.map((l) => l.startsWith('|')).lastIndexOf(true);
+      lines.splice(last + 1, 0, row);
+    }
+  }
+  return `${lines.join('\n')}\n${old.endsWith('\n\n') ? '\n' : ''}`;
 }
 
 interface Machine {
@@ -332,7 +361,10 @@ function report(r: Results, m: Machine): string {
     L.push('');
   }
 
-  if (r.stacks) L.push(...stacksSection(r.stacks.rows, r.stacks.reps));
+  if (r.stacks) {
+    L.push(...stacksSection(r.stacks, m.command));
+    targets.push(...stacksTargets(r.stacks));
+  }
 
   if (targets.length) {
     L.push('## Targets (reported, not asserted)', '', '| target | measured | |', '|---|---|---|', ...targets, '');

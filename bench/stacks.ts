@@ -4,10 +4,15 @@
 //            shell starts short-lived processes (`ls`), besides whatever else the machine runs;
 //   off-CPU: blocked time summed by (kstack, ustack, comm) from `tracepoint:sched:sched_switch`
 //            while two threads of bench/c/stacks.c hand a byte back and forth over pipes.
+// tracelet runs two ways: cold (`--no-cache`: LLVM is loaded and compiles the program) and warm
+// (the compiled object cached by one untimed run first: LLVM is never loaded), beside bpftrace
+// 0.17; the three alternate, rotated each repetition.
 // Measured per run: wall time, CPU (user + system, wait4), peak RSS, and exit-to-printed: from the
 // line the exit probe prints just before exit() reaching stdout to the last byte of stdout.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { alternate, fmtSummary, ratio, runTracer, summarize, type Helpers, type Summary, type TracerName } from './lib.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmtSummary, loadAverage, ratio, rotate, runTracer, summarize, type Helpers, type Summary, type TracerName } from './lib.js';
 
 const MARKER = 'STACKS-BENCH-EXIT';
 const EXIT = `interval:s:3 { printf("${MARKER}\\n"); exit(); }`;
@@ -29,14 +34,28 @@ export const STACK_PROGRAMS = [
   },
 ] as const;
 
+/** tracelet without its compile cache, tracelet with the object cached, bpftrace. */
+export const STACK_MODES = ['cold', 'warm', 'bpftrace'] as const;
+export type StacksMode = (typeof STACK_MODES)[number];
+const MODE_TITLES: Record<StacksMode, string> = { cold: 'tracelet cold', warm: 'tracelet warm', bpftrace: 'bpftrace' };
+
 type Metric = 'wallMs' | 'cpuMs' | 'rssMb' | 'exitToPrintedMs' | 'keys' | 'frames';
 const METRICS: readonly Metric[] = ['wallMs', 'cpuMs', 'rssMb', 'exitToPrintedMs', 'keys', 'frames'];
 
 export interface StacksRow {
   readonly name: string;
   readonly program: string;
-  readonly values: Record<TracerName, Record<Metric, number[]>>;
+  readonly values: Record<StacksMode, Record<Metric, number[]>>;
   readonly failures: string[];
+}
+
+export interface StacksResult {
+  readonly rows: StacksRow[];
+  readonly reps: number;
+  /** When the runs began (ISO, UTC) and the 1/5/15-minute load averages before and after them. */
+  readonly started: string;
+  readonly loadBefore: string;
+  readonly loadAfter: string;
 }
 
 function startWorkloads(helpers: Helpers, kinds: readonly string[]): ChildProcess[] {
@@ -61,30 +80,41 @@ function stopWorkloads(children: readonly ChildProcess[]): void {
   }
 }
 
-export async function benchStacks(helpers: Helpers, reps: number, log: (s: string) => void): Promise<StacksRow[]> {
+export async function benchStacks(helpers: Helpers, reps: number, log: (s: string) => void): Promise<StacksResult> {
+  const started = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const loadBefore = loadAverage();
   const rows: StacksRow[] = [];
   for (const p of STACK_PROGRAMS) {
     const empty = () => Object.fromEntries(METRICS.map((m) => [m, [] as number[]])) as unknown as Record<Metric, number[]>;
-    const row: StacksRow = { name: p.name, program: p.program, values: { tracelet: empty(), bpftrace: empty() }, failures: [] };
+    const row: StacksRow = { name: p.name, program: p.program, values: { cold: empty(), warm: empty(), bpftrace: empty() }, failures: [] };
+    // The warm runs' cache: filled by one run first (not measured).
+    const warmDir = mkdtempSync(join(helpers.dir, 'stacks-cache-'));
+    const warmEnv = { TRACELET_CACHE_DIR: warmDir };
+    const prime = await runTracer(helpers, 'tracelet', ['-e', p.program], { env: warmEnv, keepStdout: true, timeoutMs: 900_000 });
+    if (prime.code !== 0 || readdirSync(warmDir).length === 0) {
+      row.failures.push(`warm: the untimed first run did not fill the cache (exit ${prime.code}): ${prime.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    }
     for (let rep = 0; rep < reps; rep++) {
-      for (const tracer of alternate(rep)) {
+      for (const mode of rotate(STACK_MODES, rep)) {
+        const tracer: TracerName = mode === 'bpftrace' ? 'bpftrace' : 'tracelet';
+        const args = mode === 'cold' ? ['--no-cache', '-e', p.program] : ['-e', p.program];
         const work = startWorkloads(helpers, p.workload);
         await new Promise((r) => setTimeout(r, 300));
         let r;
         try {
-          r = await runTracer(helpers, tracer, ['-e', p.program], { keepStdout: true, marker: MARKER, timeoutMs: 900_000 });
+          r = await runTracer(helpers, tracer, args, { keepStdout: true, marker: MARKER, timeoutMs: 900_000, ...(mode === 'warm' ? { env: warmEnv } : {}) });
         } finally {
           stopWorkloads(work);
         }
         const keys = r.stdout.split('\n').filter((l) => l.startsWith('@[')).length;
         const frames = r.stdout.split('\n').filter((l) => /^ +\S/.test(l)).length;
-        log(`    ${tracer}: ${(r.totalMs / 1000).toFixed(1)} s, exit→printed ${(r.lastOutputMs - r.markerMs).toFixed(0)} ms, CPU ${r.cpuMs} ms, `
+        log(`    ${MODE_TITLES[mode]}: ${(r.totalMs / 1000).toFixed(1)} s, exit→printed ${(r.lastOutputMs - r.markerMs).toFixed(0)} ms, CPU ${r.cpuMs} ms, `
           + `RSS ${(r.rssKb / 1024).toFixed(1)} MiB, ${keys} keys, ${frames} frames`);
         if (r.code !== 0 || Number.isNaN(r.markerMs)) {
-          row.failures.push(`${tracer}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+          row.failures.push(`${MODE_TITLES[mode]}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
           continue;
         }
-        const v = row.values[tracer];
+        const v = row.values[mode];
         v.wallMs.push(r.totalMs);
         v.cpuMs.push(r.cpuMs);
         v.rssMb.push(r.rssKb / 1024);
@@ -93,14 +123,15 @@ export async function benchStacks(helpers: Helpers, reps: number, log: (s: strin
         v.frames.push(frames);
       }
     }
-    const s = (t: TracerName, m: Metric) => summarize(row.values[t][m]);
-    log(`  ${p.name}: exit→printed ms tracelet ${fmtSummary(s('tracelet', 'exitToPrintedMs'))} bpftrace ${fmtSummary(s('bpftrace', 'exitToPrintedMs'))} `
-      + `(${ratio(s('tracelet', 'exitToPrintedMs'), s('bpftrace', 'exitToPrintedMs'))}); CPU ${ratio(s('tracelet', 'cpuMs'), s('bpftrace', 'cpuMs'))}; `
-      + `RSS ${ratio(s('tracelet', 'rssMb'), s('bpftrace', 'rssMb'))}`
+    rmSync(warmDir, { recursive: true, force: true });
+    const s = (t: StacksMode, m: Metric) => summarize(row.values[t][m]);
+    const both = (m: Metric) => `cold ${ratio(s('cold', m), s('bpftrace', m))}, warm ${ratio(s('warm', m), s('bpftrace', m))}`;
+    log(`  ${p.name}: exit→printed ms cold ${fmtSummary(s('cold', 'exitToPrintedMs'))} warm ${fmtSummary(s('warm', 'exitToPrintedMs'))} `
+      + `bpftrace ${fmtSummary(s('bpftrace', 'exitToPrintedMs'))} (${both('exitToPrintedMs')}); CPU ${both('cpuMs')}; RSS ${both('rssMb')}`
       + (row.failures.length ? `  (${row.failures.length} failed: ${row.failures[0]})` : ''));
     rows.push(row);
   }
-  return rows;
+  return { rows, reps, started, loadBefore, loadAfter: loadAverage() };
 }
 
 const LABELS: Record<Metric, string> = {
@@ -108,33 +139,75 @@ const LABELS: Record<Metric, string> = {
   keys: 'keys printed', frames: 'frames printed',
 };
 
+/** Issue 16's targets for the profile program: tracelet ÷ bpftrace of the medians at most this. */
+const TARGETS: readonly { readonly metric: Metric; readonly label: string; readonly at: number }[] = [
+  { metric: 'exitToPrintedMs', label: 'exit → last line ≤ 0.25× bpftrace', at: 0.25 },
+  { metric: 'cpuMs', label: 'total CPU ≤ 0.6× bpftrace', at: 0.6 },
+  { metric: 'rssMb', label: 'peak RSS ≤ 0.6× bpftrace', at: 0.6 },
+];
+
+interface TargetVerdict {
+  readonly label: string;
+  readonly cold: number;
+  readonly warm: number;
+  readonly verdict: string;
+}
+
+/** Each target of the profile program judged on tracelet cold and warm. */
+function profileTargets(rows: readonly StacksRow[]): TargetVerdict[] {
+  const row = rows.find((r) => r.name === 'profile');
+  if (!row) return [];
+  const r = (mode: StacksMode, m: Metric) => summarize(row.values[mode][m]).median / summarize(row.values.bpftrace[m]).median;
+  return TARGETS.map(({ metric, label, at }) => {
+    const cold = r('cold', metric), warm = r('warm', metric);
+    const met = (x: number) => Number.isFinite(x) && x <= at;
+    const verdict = !Number.isFinite(cold) && !Number.isFinite(warm) ? 'n/a'
+      : met(cold) && met(warm) ? 'met (cold and warm)'
+        : met(warm) ? 'met warm; not met cold'
+          : met(cold) ? 'met cold; not met warm' : 'not met';
+    return { label, cold, warm, verdict };
+  });
+}
+
+const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
+
+/** The lines of the file's "Targets" table for the stacks section (issue 16). */
+export function stacksTargets(result: StacksResult): string[] {
+  return profileTargets(result.rows).map((t) =>
+    `| stacks, profile program: ${t.label} (issue 16) | cold ${times(t.cold)}, warm ${times(t.warm)} | ${t.verdict} |`);
+}
+
 /** The "Stacks" section of RESULTS.md, with its targets. */
-export function stacksSection(rows: readonly StacksRow[], reps: number): string[] {
+export function stacksSection(result: StacksResult, command: string): string[] {
+  const { rows, reps } = result;
   const code = (s: string) => `\`${s.replace(/\|/g, '\\|')}\``;
   const L: string[] = ['## Stacks', ''];
-  L.push(`${reps} runs per tool and program (bench/stacks.ts), alternating. Each program runs 3 s and ends with `
-    + '`exit()`; the workload starts before the tracer. *exit() → last line*: from the line printed just before '
-    + '`exit()` reaching stdout to the last byte of stdout (naming and printing the stacks). CPU and peak RSS '
-    + 'from wait4. The two tools see different samples, so key and frame counts differ a little; tracelet also '
-    + 'names the frames of processes that exited before the print (bpftrace prints their addresses).', '');
-  const targets: string[] = [];
+  L.push(`Measured ${result.started} (${code(command)}, as root); load average ${result.loadBefore} before, `
+    + `${result.loadAfter} after (1/5/15 min; other engineers' tests shared the 2 CPUs).`, '');
+  L.push(`${reps} runs per mode and program (bench/stacks.ts), rotating the order. *tracelet cold*: \`--no-cache\` (LLVM `
+    + 'is loaded and compiles the program); *tracelet warm*: the compiled object cached by one untimed run first (LLVM '
+    + 'is never loaded); bpftrace 0.17 has no cache. Each program runs 3 s and ends with `exit()`; the workload starts '
+    + 'before the tracer. *exit() → last line*: from the line printed just before `exit()` reaching stdout to the last '
+    + 'byte of stdout (naming and printing the stacks). CPU and peak RSS from wait4. The runs see different samples, '
+    + 'so key and frame counts differ a little; tracelet also names the frames of processes that exited before the '
+    + 'print (bpftrace prints their addresses).', '');
   for (const row of rows) {
     L.push(`### ${row.name}`, '', code(row.program), '');
-    L.push('| | tracelet | bpftrace | ratio |', '|---|---|---|---|');
-    const s = (t: TracerName, m: Metric): Summary => summarize(row.values[t][m]);
+    L.push('| | tracelet cold | tracelet warm | bpftrace | cold ÷ bpftrace | warm ÷ bpftrace |', '|---|---|---|---|---|---|');
+    const s = (t: StacksMode, m: Metric): Summary => summarize(row.values[t][m]);
     for (const m of METRICS) {
-      L.push(`| ${LABELS[m]} | ${fmtSummary(s('tracelet', m), m === 'rssMb' ? 1 : 0)} | ${fmtSummary(s('bpftrace', m), m === 'rssMb' ? 1 : 0)} | ${ratio(s('tracelet', m), s('bpftrace', m))} |`);
+      const digits = m === 'rssMb' ? 1 : 0;
+      L.push(`| ${LABELS[m]} | ${STACK_MODES.map((mode) => fmtSummary(s(mode, m), digits)).join(' | ')} | `
+        + `${ratio(s('cold', m), s('bpftrace', m))} | ${ratio(s('warm', m), s('bpftrace', m))} |`);
     }
     if (row.failures.length) L.push('', 'Failed runs:', '', ...row.failures.map((f) => `- ${f}`));
     L.push('');
-    if (row.name === 'profile') {
-      const r = (m: Metric) => s('tracelet', m).median / s('bpftrace', m).median;
-      const verdict = (x: number, t: number) => (Number.isFinite(x) ? (x <= t ? 'met' : 'not met') : 'n/a');
-      targets.push(`| exit → last line ≤ 0.25× bpftrace | ${r('exitToPrintedMs').toFixed(2)}× | ${verdict(r('exitToPrintedMs'), 0.25)} |`);
-      targets.push(`| total CPU ≤ 0.6× | ${r('cpuMs').toFixed(2)}× | ${verdict(r('cpuMs'), 0.6)} |`);
-      targets.push(`| peak RSS ≤ 0.6× | ${r('rssMb').toFixed(2)}× | ${verdict(r('rssMb'), 0.6)} |`);
-    }
   }
-  if (targets.length) L.push('Targets of the profile program (issue 16; medians):', '', '| target | measured | |', '|---|---|---|', ...targets, '');
+  const targets = profileTargets(rows);
+  if (targets.length) {
+    L.push('Targets of the profile program (issue 16; ratios of the medians):', '',
+      '| target | tracelet cold | tracelet warm | |', '|---|---|---|---|',
+      ...targets.map((t) => `| ${t.label} | ${times(t.cold)} | ${times(t.warm)} | ${t.verdict} |`), '');
+  }
   return L;
 }

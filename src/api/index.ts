@@ -1,7 +1,7 @@
 // tracelet as a library (`import { compile, trace } from 'tracelet'`): compile a program to data
 // (diagnostics, IR, BPF object) without loading anything, or trace with it and read its events
 // and maps as typed values. Built on the compile() driver and the Session the CLI runs.
-import { compile as compileProgram, loadable } from '../compile/compile.js';
+import { compile as compileProgram, loadable, probeFilterProblem } from '../compile/compile.js';
 import type { Diagnostic as DriverDiagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostic } from '../diagnostics/render.js';
 import { SystemKernel } from '../kernel/index.js';
@@ -9,7 +9,7 @@ import type { EventSpec, TypedProgram } from '../model/program.js';
 import type { Span } from '../model/span.js';
 import { resolveCommand, spawnHeld, type HeldChild } from '../runtime/command.js';
 import { canLoadBpf } from '../runtime/privileges.js';
-import { native } from '../runtime/native.js';
+import { kfuncProbe, native } from '../runtime/native.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { strftime } from '../runtime/output/time.js';
 import { compileRecordPrintf } from '../runtime/printf-record.js';
@@ -63,6 +63,12 @@ export interface CompileOptions {
   readonly unsafe?: boolean;
   /** Make the BPF object with LLVM (default true); false stops at the IR, for a quicker check. */
   readonly object?: boolean;
+  /**
+   * `--probe-filter`: only the probes whose full name (`tracepoint:syscalls:sys_enter_openat`) this
+   * regular expression matches are compiled and run; BEGIN, END and self:signal always are. An
+   * invalid one throws a TraceletError.
+   */
+  readonly probeFilter?: string;
 }
 
 export interface CompileResult {
@@ -74,9 +80,9 @@ export interface CompileResult {
   readonly object?: Uint8Array;
 }
 
-/** Checks and compiles a program without loading anything into the kernel. Never throws for bad programs. */
+/** Checks and compiles a program without loading anything into the kernel. Never throws for bad programs (a bad `probeFilter` throws a TraceletError). */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
-  const { result, diagnostics } = compileWith(source, options, new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])] }));
+  const { result, diagnostics } = compileWith(source, options, new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])], kfuncProbe }));
   return {
     diagnostics,
     ...(result.generated ? { ir: result.generated.ir } : {}),
@@ -86,9 +92,11 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
 
 function compileWith(source: string, options: CompileOptions, kernel: SystemKernel, hooks: Parameters<typeof compileProgram>[2] = {}) {
   const file = options.file ?? 'stdin';
+  const filterProblem = options.probeFilter === undefined ? undefined : probeFilterProblem(options.probeFilter);
+  if (filterProblem) throw new TraceletError(`probeFilter '${options.probeFilter}': ${filterProblem.message} (${filterProblem.hint})`);
   const result = compileProgram({
     source, sourceName: file, params: options.args?.map(String), includes: options.includes, unsafe: options.unsafe,
-    pid: options.pid, object: options.object ?? true,
+    pid: options.pid, object: options.object ?? true, probeFilter: options.probeFilter,
   }, kernel, hooks);
   const diagnostics = result.diagnostics.map((d) => diagnostic(d, file, source));
   // LLVM refusing the IR (e.g. more than 512 bytes of stack) is an error of the program too.
@@ -127,6 +135,15 @@ export interface TraceOptions extends CompileOptions {
 export type TraceEvent =
   /** printf(): the text bpftrace would print, and its arguments typed. */
   | { readonly kind: 'printf'; readonly text: string; readonly format: string; readonly args: readonly TraceValue[] }
+  /**
+   * errorf() (an error) or warnf() (a warning), bpftrace 0.2x: the text as printf makes it, its
+   * arguments typed, and where the call is (`span`; in a macro's body: `expandedFrom`, the macro
+   * calls it came from, innermost first). The run goes on.
+   */
+  | {
+    readonly kind: 'errorf' | 'warnf'; readonly text: string; readonly format: string; readonly args: readonly TraceValue[];
+    readonly file: string; readonly line: number; readonly column: number; readonly span: Span; readonly expandedFrom?: readonly Span[];
+  }
   /** print() of a value. */
   | { readonly kind: 'print'; readonly value: TraceValue }
   /** print(@map[, top, div]): the whole map now (top and div as given, for the consumer to apply). */
@@ -153,7 +170,7 @@ export interface TraceResult {
 export async function trace(source: string, options: TraceOptions = {}): Promise<TraceSession> {
   options.signal?.throwIfAborted();
   if (!canLoadBpf()) throw new TraceletError('loading BPF programs needs root (or the CAP_BPF and CAP_PERFMON capabilities)');
-  const kernel = new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])] });
+  const kernel = new SystemKernel({ includeDirs: [...(options.includeDirs ?? [])], kfuncProbe });
   let refusal: string | undefined;
   const { result, diagnostics } = compileWith(source, options, kernel, {
     // As the CLI: probe types this kernel lacks are refused before the type check.
@@ -205,6 +222,8 @@ export class TraceSession {
   private readonly session: Session;
   private readonly queue: TraceEvent[] = [];
   private readonly maxQueued: number;
+  /** The program's name, where errorf()/warnf() say they are. */
+  private readonly file: string;
   private dropped = 0;
   private ended = false;
   private finalMaps: Maps = {};
@@ -217,6 +236,7 @@ export class TraceSession {
     commandPid: number | undefined, start: (sink: EventSink) => Run,
   ) {
     this.diagnostics = diagnostics;
+    this.file = options.file ?? 'stdin';
     this.maxQueued = options.maxQueuedEvents ?? 100_000;
     const sink: EventSink = {
       push: (e) => this.push(e),
@@ -300,11 +320,21 @@ export class TraceSession {
   private decode(spec: EventSpec, record: Buffer): TraceEvent {
     const resolver = this.session.resolver;
     const args = () => spec.fields.map((f) => eventValue(f.type, record, f.offset, resolver));
+    const text = () => {
+      let printf = this.printers.get(spec);
+      if (!printf) this.printers.set(spec, (printf = compileRecordPrintf(spec, resolver)));
+      return printf({ buf: record, base: 0 });
+    };
     switch (spec.kind) {
-      case 'printf': {
-        let printf = this.printers.get(spec);
-        if (!printf) this.printers.set(spec, (printf = compileRecordPrintf(spec, resolver)));
-        return { kind: 'printf', text: printf({ buf: record, base: 0 }), format: spec.format ?? '', args: args() };
+      case 'printf':
+        return { kind: 'printf', text: text(), format: spec.format ?? '', args: args() };
+      case 'errorf':
+      case 'warnf': {
+        const { span, expandedFrom } = spec;
+        return {
+          kind: spec.kind, text: text(), format: spec.format ?? '', args: args(),
+          file: span.file?.name ?? this.file, line: span.line, column: span.column, span, ...(expandedFrom ? { expandedFrom } : {}),
+        };
       }
       case 'print_value':
         return { kind: 'print', value: args()[0]! };

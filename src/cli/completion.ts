@@ -3,7 +3,7 @@
 // listing needs the kernel), only once a provider has been typed (`tracepoint:sch<TAB>`).
 import type { Option } from 'commander';
 
-type ValueKind = 'file' | 'dir' | 'pid' | 'command' | 'probe' | 'program';
+type ValueKind = 'file' | 'dir' | 'pid' | 'command' | 'probe' | 'program' | 'regex';
 
 /** What a completion script needs to know of an option. */
 interface OptionInfo {
@@ -23,6 +23,7 @@ const COMPLETE: Record<ValueKind, { bash: string; zsh: string }> = {
   command: { bash: 'COMPREPLY=($(compgen -c -- "$cur"))', zsh: ':command:_command_names -e' },
   probe: { bash: '_tracelet_probes', zsh: ':probe:_tracelet_probes' },
   program: { bash: 'COMPREPLY=()', zsh: ':program: ' },
+  regex: { bash: 'COMPREPLY=()', zsh: ':regex: ' },
 };
 
 /** Probe types, as typed before the first ':' (the list bpftrace users know). */
@@ -34,7 +35,7 @@ export const PROBE_TYPES = [
 /** What each option's value is, by its short or long name (the rest take none). */
 const VALUES: Record<string, ValueKind> = {
   '-e': 'program', '--output': 'file', '--emit-llvm': 'file', '--emit-elf': 'file', '--include': 'file',
-  '-I': 'dir', '-p': 'pid', '-c': 'command', '-l': 'probe',
+  '-I': 'dir', '-p': 'pid', '-c': 'command', '-l': 'probe', '--probe-filter': 'regex',
 };
 
 /** The command's options, and commander's own help option (not in its option list). */

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { splitNamedParams } from '../parser/index.js';
 import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
-import { compile, loadable, type CodegenResult, type SyscallDispatchMode } from '../compile/compile.js';
+import { compile, loadable, probeFilterProblem, type CodegenResult, type SyscallDispatchMode } from '../compile/compile.js';
 import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
@@ -23,7 +23,7 @@ import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
 import { flamegraphSink } from './flamegraph.js';
 import { probeTypes } from '../runtime/availability.js';
-import { native } from '../runtime/native.js';
+import { kfuncProbe, native } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
@@ -58,6 +58,7 @@ interface Options {
   B?: 'none' | 'line' | 'full';
   q?: boolean;
   warnings: boolean;
+  probeFilter?: string;
   I: string[];
   include: string[];
   emitElf?: string;
@@ -183,7 +184,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-k', 'report failed helper calls (-kk: also failed probe_read*)', (_: string, level: number) => level + 1, 0)
     .addOption(new Option('-B <mode>', 'output buffering mode').choices(['none', 'line', 'full']))
     .option('-q', 'quiet: no "Attaching N probes..." message')
-    .option('--no-warnings', 'do not print warnings')
+    .option('--no-warnings', 'do not print warnings (nor warnf() messages)')
+    .option('--probe-filter <regex>', 'only compile, attach and run the probes whose full name (e.g. tracepoint:syscalls:sys_enter_openat) REGEX matches; BEGIN, END and self:signal always run')
     .option('-I <dir>', 'search DIR for #included headers (repeatable)', (d: string, all: string[]) => [...all, d], [])
     .option('--include <file>', 'as if the program began with #include <FILE> (repeatable)', (f: string, all: string[]) => [...all, f], [])
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
@@ -236,6 +238,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (opts.p !== undefined && opts.c !== undefined) {
     stderr('tracelet: -p and -c cannot be used together\n');
+    return ExitCode.usage;
+  }
+  const filterProblem = opts.probeFilter === undefined ? undefined : probeFilterProblem(opts.probeFilter);
+  if (filterProblem) {
+    stderr(`tracelet: --probe-filter '${opts.probeFilter}': ${filterProblem.message}\nhint: ${filterProblem.hint}\n`);
     return ExitCode.usage;
   }
   // A -c command that cannot run is refused before anything is compiled or run (as bpftrace).
@@ -302,11 +309,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
   // Read lazily: nothing asks the machine before the parsed program has passed the checks below.
-  const kernel = new SystemKernel({ includeDirs: opts.I });
+  const kernel = new SystemKernel({ includeDirs: opts.I, kfuncProbe });
   let stopped: number | undefined;
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
-    syscallDispatch: syscallDispatchFromEnv(), pid, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength,
+    syscallDispatch: syscallDispatchFromEnv(), pid, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength, probeFilter: opts.probeFilter,
     // -d and --emit-llvm alone show the IR only.
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
   }, kernel, {
@@ -452,6 +459,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     warn: (message) => {
       if (opts.warnings) stderr(`WARNING: ${message}\n`);
     },
+    warnings: opts.warnings,
     diagnostic: (d) => {
       if (opts.warnings) stderr(renderDiagnostic(d, source));
     },

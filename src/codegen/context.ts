@@ -33,7 +33,7 @@ export class ReadSites {
   private readonly index = new Map<string, number>();
 
   /** The slot of the site in the read-failure map. */
-  slot(span: Span, helper: number): number {
+  slot(span: Span, helper: ReadSite['helper']): number {
     const key = `${span.start}:${span.end}:${helper}`;
     let i = this.index.get(key);
     if (i === undefined) {

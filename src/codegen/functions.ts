@@ -16,6 +16,7 @@ import { emitEvent, eventWithArgs } from './events.js';
 import { probeRead, spaceOf } from './memory.js';
 import { freshTemp, mapKey, mapPointer, mapSpec } from './map-ops.js';
 import { builtin, namespaceId, stack, userAddress } from './builtins.js';
+import { commOfPid } from './kfuncs.js';
 
 /** The code of a call of a built-in function: the value it returns (0 when it returns nothing). */
 type FunctionCode = (g: ProbeContext, c: Call, type: Type) => Val;
@@ -30,7 +31,7 @@ function nothing(type: Type): Val {
   return { type, ir: constInt(i64, 0) };
 }
 
-/** Sends the call's event with its arguments from `first` on (printf, cat, system: after the format). */
+/** Sends the call's event with its arguments from `first` on (printf, errorf, warnf, cat, system: after the format). */
 function eventFrom(first: number): FunctionCode {
   return (g, c, type) => {
     eventWithArgs(g, c, c.args.slice(first));
@@ -71,6 +72,8 @@ const FUNCTION_CODE = {
   lhist: aggregation,
   tseries: aggregation,
   printf: eventFrom(1),
+  errorf: eventFrom(1),
+  warnf: eventFrom(1),
   print: (g, c, type) => {
     const spec = g.program.eventOf.get(c)!;
     if (spec.kind === 'print_map') emitEvent(g, spec, () => {}, false);
@@ -154,8 +157,8 @@ const FUNCTION_CODE = {
   }),
   pid: (g, c, type) => ((c.args[0] as Identifier).name === 'curr_ns' ? { type, ir: namespaceId(g, 'pid') } : builtin(g, 'pid', type)),
   tid: (g, c, type) => ((c.args[0] as Identifier).name === 'curr_ns' ? { type, ir: namespaceId(g, 'tid') } : builtin(g, 'tid', type)),
-  // Refused by the checker (comm(pid) needs fentry probes); bare `comm` is a builtin variable.
-  comm: (_g, _c, type) => nothing(type),
+  // comm(pid) (bare `comm` is a builtin variable).
+  comm: commOfPid,
   kstack: (g, _c, type) => stack(g, type),
   ustack: (g, _c, type) => stack(g, type),
   // Refused by the checker on this kernel (no kprobes).

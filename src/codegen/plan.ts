@@ -1,8 +1,9 @@
 // Program planning: which attach points of a probe share one BPF program. A probe whose code
 // does not depend on the attach point that fired gets one program per program type (uprobes of
 // one binary: one multi-uprobe link); enough syscall tracepoints share the raw sys_enter/sys_exit
-// tracepoint and dispatch on the syscall number (syscalls.ts).
-import type { Probe } from '../model/ast.js';
+// tracepoint and dispatch on the syscall number (syscalls.ts), unless the probe calls kfuncs.
+import type { Call, Probe } from '../model/ast.js';
+import { BUILTIN_FUNCTIONS, functionNamed } from '../model/functions.js';
 import { type ProbeProvider, type ProgramType, providerRecord } from '../model/providers.js';
 import { walk } from '../model/walk.js';
 import type { ProbeTarget, TypedProbe, TypedProgram } from '../model/program.js';
@@ -29,6 +30,18 @@ function usesTargetSpecifics(probe: Probe): boolean {
       found = true;
       return 'stop';
     }
+  });
+  return found;
+}
+
+/** Whether the probe calls a function that calls kfuncs (which a raw tracepoint may not call). */
+function callsKfuncs(probe: Probe): boolean {
+  let found = false;
+  walk([probe.predicate, probe.body], (node) => {
+    if (node.kind !== 'Call') return undefined;
+    const name = functionNamed((node as Call).name);
+    found = name !== undefined && BUILTIN_FUNCTIONS[name].kfuncs !== undefined;
+    return found ? 'stop' : undefined;
   });
   return found;
 }
@@ -102,7 +115,7 @@ export function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): 
   for (const probe of program.probes) {
     const perTarget = usesTargetSpecifics(probe.probe);
     const groups = new Map<string, ProbeTarget[]>();
-    const dispatched = syscallDispatchGroups(probe.targets, mode);
+    const dispatched = syscallDispatchGroups(probe.targets, callsKfuncs(probe.probe) ? 'never' : mode);
     for (const [event, targets] of dispatched) plans.push({ probe, targets, type: 'raw_tracepoint', syscall: event });
     const shared = new Set([...dispatched.values()].flat());
     for (const t of probe.targets) {

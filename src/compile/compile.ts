@@ -4,8 +4,9 @@
 // needs no kernel objects, and the same options give the same object. It asks the machine only
 // through KernelInfo (attach points, types) and uses the native addon only for LLVM.
 import type { Include, Program } from '../model/ast.js';
-import type { TypedProgram } from '../model/program.js';
-import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ProbeTarget, TypedProgram } from '../model/program.js';
+import { providerRecord } from '../model/providers.js';
+import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { parse } from '../parser/index.js';
 import { typecheck } from '../typecheck/check.js';
@@ -40,6 +41,11 @@ export interface CompileOptions {
   readonly mapKeysMax?: number;
   /** BPFTRACE_STRLEN */
   readonly stringLength?: number;
+  /**
+   * --probe-filter REGEX (bpftrace 0.26): only the probes whose full name it matches are compiled
+   * (see selectProbes()). A valid regular expression: the edges check it with probeFilterProblem().
+   */
+  readonly probeFilter?: string;
   /** Run LLVM to make the object (default); false stops at the IR (-d, --emit-llvm). */
   readonly object?: boolean;
 }
@@ -94,7 +100,8 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   });
   hooks.phase?.('typecheck');
   diagnostics.push(...checked.diagnostics);
-  const program = checked.program;
+  const program = checked.program && options.probeFilter !== undefined
+    ? selectProbes(checked.program, options.probeFilter, diagnostics) : checked.program;
   if (!program) return { diagnostics, ast };
   const generated = generate(program, kernel, {
     sourceName: options.sourceName ?? 'stdin', sourceText: options.source, helperErrors: options.helperErrors, syscallDispatch: options.syscallDispatch,
@@ -114,6 +121,59 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
     return { diagnostics, ast, program, generated, object, cache: use };
   } catch (e) {
     return { diagnostics, ast, program, generated, backendError: (e as Error).message };
+  }
+}
+
+/** Probes that --probe-filter leaves alone, as bpftrace does: BEGIN, END and self:signal. */
+function unfiltered(t: ProbeTarget): boolean {
+  const runBy = providerRecord(t.provider).runBy;
+  return runBy === 'start-or-end' || runBy === 'signal';
+}
+
+/**
+ * --probe-filter, as bpftrace 0.26: the program with only the targets whose full name (as `probe`
+ * prints it, after wildcards are expanded: `tracepoint:syscalls:sys_enter_openat`) the regular
+ * expression matches somewhere in; the others are never generated, so never loaded. BEGIN, END and
+ * self:signal stay. A filter that matches none of the program's other probes is an error
+ * (E_PROBE_FILTER, undefined returned), not a run of BEGIN and END alone.
+ */
+function selectProbes(program: TypedProgram, pattern: string, diagnostics: Diagnostic[]): TypedProgram | undefined {
+  const filter = new RegExp(pattern);
+  const filterable = program.probes.flatMap((p) => p.targets.filter((t) => !unfiltered(t)));
+  if (filterable.length > 0 && !filterable.some((t) => filter.test(t.name))) {
+    const names = filterable.slice(0, 5).map((t) => t.name).join(', ') + (filterable.length > 5 ? `, and ${filterable.length - 5} more` : '');
+    diagnostics.push(error('E_PROBE_FILTER', filterable[0]!.attachPoint.span, `--probe-filter '${pattern}' matches none of the program's probes`,
+      `the regular expression is searched for in each probe's full name: ${names}`));
+    return undefined;
+  }
+  const probes = program.probes.flatMap((p) => {
+    const targets = p.targets.filter((t) => unfiltered(t) || filter.test(t.name));
+    if (targets.length === p.targets.length) return [p];
+    return targets.length > 0 ? [{ ...p, targets }] : [];
+  });
+  return { ...program, probes };
+}
+
+/**
+ * What is wrong with a --probe-filter pattern (a JavaScript regular expression, as bpftrace's
+ * std::regex is ECMAScript's), in the edge's words to come: undefined when it is valid.
+ */
+export function probeFilterProblem(pattern: string): { readonly message: string; readonly hint: string } | undefined {
+  try {
+    new RegExp(pattern);
+    return undefined;
+  } catch (e) {
+    // `Invalid regular expression: /[a/: Unterminated character class`: the reason is the last part.
+    const reason = (e as Error).message.replace(/^.*: /s, '');
+    // A glob (`*open*`, `tracepoint:syscalls:*`) is the likely mistake: `*` repeats what is before it.
+    const asRegex = pattern.replace(/(^|[^.\\])\*/g, '$1.*');
+    const fixed = asRegex !== pattern && probeFilterProblem(asRegex) === undefined;
+    return {
+      message: `not a regular expression: ${reason}`,
+      hint: fixed
+        ? `it is a regular expression, not a glob: '.*' matches anything, e.g. --probe-filter '${asRegex}'`
+        : "it is a regular expression searched for in each probe's full name, e.g. --probe-filter 'sys_enter_(open|close)'",
+    };
   }
 }
 

@@ -1,6 +1,7 @@
 // What the kernel and the system's binaries offer a tracer. An interface, so the type checker can
 // be tested against a fake kernel (e.g. a tracepoint this machine lacks).
 import type { Type } from '../model/types.js';
+import type { ProgramType } from '../model/providers.js';
 
 /** One field of a tracepoint's `format` file. */
 export interface TracepointField {
@@ -105,6 +106,11 @@ export interface KernelInfo {
   libraryDependencies?(path: string): readonly string[];
   /** Kernel feature probes, e.g. 'kprobes' (kprobe PMU / kprobe_events), 'kfunc', 'hardware'. */
   hasFeature(feature: 'kprobes' | 'kfunc' | 'hardware' | 'iter' | 'uprobes'): boolean;
+  /**
+   * Whether programs of `programType` may call the kernel function (kfunc) `name`; undefined
+   * when that cannot be known here (then the kernel's verifier decides at load). Optional.
+   */
+  kfuncAllowed?(name: string, programType: ProgramType): boolean | undefined;
   /** How many CPUs the machine can have (a per-CPU map holds a value for each). */
   possibleCpus(): number;
   /** Which kernel this is (release, build id, BTF), for the compile cache's key. Optional. */

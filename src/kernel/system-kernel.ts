@@ -5,6 +5,7 @@ import { kernelIdentity } from './identity.js';
 import { possibleCpus } from './cpus.js';
 import { existsSync } from 'node:fs';
 import type { Type } from '../model/types.js';
+import type { ProgramType } from '../model/providers.js';
 import { Btf, VMLINUX_BTF } from './btf.js';
 import { ElfFile } from './elf.js';
 import type { UsdtNote } from './elf.js';
@@ -26,6 +27,11 @@ export interface SystemKernelOptions {
   readonly features?: Partial<Record<Feature, boolean>>;
   /** -I: directories searched for #included headers before the system ones. */
   readonly includeDirs?: readonly string[];
+  /**
+   * Asks the kernel whether programs of a type may call the kfunc with a BTF id (a test load by
+   * the runtime's native addon, which this module must not import); null: it would not say.
+   */
+  readonly kfuncProbe?: (btfId: number, programType: ProgramType) => boolean | null;
 }
 
 export class SystemKernel implements KernelInfo {
@@ -35,6 +41,7 @@ export class SystemKernel implements KernelInfo {
   private tracefsTried = false;
   private tracepointList?: string[];
   private readonly formats = new Map<string, TracepointFormat | undefined>();
+  private readonly kfuncAnswers = new Map<string, boolean | undefined>();
   private btfState?: Btf | null;
   private kallsymsState?: Kallsyms | null;
   private readonly features = new Map<Feature, boolean>();
@@ -226,6 +233,16 @@ export class SystemKernel implements KernelInfo {
       this.features.set(feature, v);
     }
     return v;
+  }
+
+  kfuncAllowed(name: string, programType: ProgramType): boolean | undefined {
+    const key = `${name}/${programType}`;
+    if (!this.kfuncAnswers.has(key)) {
+      const id = this.btf()?.lookup(`func ${name}`);
+      const answer = id === undefined ? false : this.opts.kfuncProbe?.(id, programType) ?? undefined;
+      this.kfuncAnswers.set(key, answer);
+    }
+    return this.kfuncAnswers.get(key);
   }
 
   possibleCpus(): number {

@@ -403,6 +403,11 @@ export interface Call {
   readonly name: string;
   readonly nameSpan: Span;
   readonly args: readonly Expr[];
+  /**
+   * A call in a macro's body, as expanded: the macro calls it was expanded from, innermost first
+   * (bpftrace's "expanded from"; errorf() and warnf() print them).
+   */
+  readonly expandedFrom?: readonly Span[];
 }
 
 export type UnaryOp = '-' | '!' | '~' | '*' | '&' | '+';

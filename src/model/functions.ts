@@ -23,6 +23,11 @@ export interface BuiltinFunction {
   readonly providers?: readonly ProbeProvider[];
   /** How it differs from bpftrace 0.17, where it does. */
   readonly differs?: string;
+  /**
+   * Kernel functions (kfuncs) its code calls: only probes whose program type the kernel lets
+   * call them may use it, and their syscall tracepoints are not dispatched (a raw tracepoint may not).
+   */
+  readonly kfuncs?: readonly string[];
 }
 
 const PT_REGS_PROVIDERS: readonly ProbeProvider[] = [
@@ -55,6 +60,12 @@ const TABLE = {
     { aggregation: true, differs: 'Newer bpftrace\'s (0.26, unstable there).' }),
   printf: fn(1, Infinity, 'printf(fmt, ...)', 'nothing',
     'Prints its arguments formatted as C\'s printf (fmt a string literal; %r prints a buf()).'),
+  errorf: fn(1, Infinity, 'errorf(fmt, ...)', 'nothing',
+    'Prints its arguments formatted as printf as an error at the call\'s place in the script (`stdin:1:9-24: ERROR: ...`, on stderr; `-f json`: an `errorf` record); the run goes on (a --test test fails).',
+    { differs: 'Newer bpftrace\'s (0.24+).' }),
+  warnf: fn(1, Infinity, 'warnf(fmt, ...)', 'nothing',
+    'As errorf(), as a warning (`WARNING: ...`; `-f json`: a `warnf` record); --no-warnings silences it.',
+    { differs: 'Newer bpftrace\'s (0.25+).' }),
   print: fn(1, 3, 'print(@map [, int top [, int div]]) or print(value)', 'nothing',
     'Prints a map (its top entries, values divided by div) or a single value.'),
   time: fn(0, 1, 'time([fmt])', 'nothing', 'Prints the current time with strftime format fmt (default "%H:%M:%S\\n").'),
@@ -117,8 +128,8 @@ const TABLE = {
     { differs: 'Newer bpftrace\'s (0.24+); bare `pid` stays 0.17\'s (init) where 0.26 makes it curr_ns.' }),
   tid: fn(0, 1, 'tid([curr_ns|init])', 'uint64', 'The thread id in tracelet\'s pid namespace (curr_ns) or the initial one (init, as bare `tid`).',
     { differs: 'Newer bpftrace\'s (0.24+); bare `tid` stays 0.17\'s (init).' }),
-  comm: fn(0, 1, 'comm([pid])', 'string', 'The name of another process: refused here (E_UNAVAILABLE), as bpftrace 0.26 needs the bpf_task_from_pid kfunc, which only fentry probes may call. Bare `comm` is the current task\'s.',
-    { differs: 'Newer bpftrace\'s (0.26).' }),
+  comm: fn(0, 1, 'comm([pid])', 'string', 'The name of the process (thread) with that pid, "N/A" when there is none (counted and reported at exit). It calls the bpf_task_from_pid kfunc, which this kernel lets tracepoint, profile, interval and software probes call, not uprobes, usdt, rawtracepoint, BEGIN or END (refused with a located error, as in bpftrace 0.26). Bare `comm` is the current task\'s.',
+    { differs: 'Newer bpftrace\'s (0.26).', kfuncs: ['bpf_task_from_pid', 'bpf_task_release'] }),
   override: fn(1, 1, 'override(int rc)', 'nothing', 'Overrides the return value of the probed kernel function.', {
     unsafe: true,
     providers: ['kprobe'],

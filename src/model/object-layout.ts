@@ -126,10 +126,13 @@ export const READ_SITES_MAX = 512;
 /** Value size of the READ_FAILURES_MAP: a count per site. */
 export const READ_FAILURE_BYTES = READ_SITES_MAX * 8;
 
-/** A place in the script that reads probed memory, and the helper it reads with. */
+/**
+ * A place in the script that reads probed memory, and the helper it reads with; or (`'process'`)
+ * where comm(pid) looks a process up by pid, which fails when there is none.
+ */
 export interface ReadSite {
   readonly span: Span;
-  readonly helper: number;
+  readonly helper: number | 'process';
 }
 
 /**

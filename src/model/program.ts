@@ -94,7 +94,7 @@ export interface MapSpec {
  */
 export type EventKind =
   | 'printf' | 'print_value' | 'print_map' | 'time' | 'clear' | 'zero' | 'exit'
-  | 'join' | 'cat' | 'system' | 'helper_error' | 'strftime';
+  | 'join' | 'cat' | 'system' | 'helper_error' | 'strftime' | 'errorf' | 'warnf';
 
 /** join(): bpftrace 0.17 reads at most this many arguments of at most this many bytes each. */
 export const JOIN_ARGS = 16;
@@ -121,6 +121,8 @@ export interface EventSpec {
   /** Total bytes of a record, including the 8-byte id. */
   readonly size: number;
   readonly span: Span;
+  /** errorf()/warnf() in a macro's body: the macro calls it was expanded from, innermost first. */
+  readonly expandedFrom?: readonly Span[];
 }
 
 /** perf_event_attr.type values (ProbeTarget.perf.type). */

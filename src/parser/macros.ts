@@ -35,6 +35,8 @@ interface Expansion {
   readonly maps: ReadonlyMap<string, Expr>;
   readonly id: number;
   readonly depth: number;
+  /** The call being expanded, then the calls of the expansions it is inside (innermost first). */
+  readonly calls: readonly Span[];
 }
 
 class Expander {
@@ -79,7 +81,10 @@ class Expander {
         }
         break;
     }
-    return this.copy(n, inside) as T;
+    const copied = this.copy(n, inside);
+    // A call in a macro's body remembers where it was expanded (errorf() prints it).
+    if (n.kind === 'Call' && inside) copied.expandedFrom = inside.calls;
+    return copied as T;
   }
 
   private copy(n: Record<string, unknown>, inside: Expansion | undefined): Record<string, unknown> {
@@ -124,7 +129,8 @@ class Expander {
         maps.set(p.name, a);
       } else expressions.set(p.name, a);
     }
-    const expansion: Expansion = { macro: m, expressions, variables, maps, id: ++this.expansions, depth };
+    const calls = [call.span, ...(inside?.calls ?? [])];
+    const expansion: Expansion = { macro: m, expressions, variables, maps, id: ++this.expansions, depth, calls };
     return this.node(m.body, expansion);
   }
 

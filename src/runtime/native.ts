@@ -164,6 +164,13 @@ export interface NativeAddon {
    */
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
 
+  /**
+   * Whether programs of `programType` may call the kernel function (kfunc) whose vmlinux BTF id
+   * is `btfId` (a probe load the verifier refuses or accepts); null when the kernel would not say
+   * (no privilege to load programs).
+   */
+  kfuncAllowed(btfId: number, programType: string): boolean | null;
+
   demangle(name: string): string;
   /** The C library's message for an errno value (strerror(3)). */
   strerror(errno: number): string;
@@ -213,4 +220,9 @@ export function addonPath(name: AddonName): string | undefined {
     join(here, `../../../build/Release/${name}.node`),
   ];
   return candidates.find((p) => existsSync(p));
+}
+
+/** SystemKernel's kfuncProbe: a test load by the addon (loaded only when a program calls a kfunc). */
+export function kfuncProbe(btfId: number, programType: string): boolean | null {
+  return native().kfuncAllowed(btfId, programType);
 }

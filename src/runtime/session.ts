@@ -25,7 +25,7 @@ import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
 import { decodeMap, decodeValue, valueBytes } from './decode.js';
-import type { Formatter, MapEntry, MapSnapshot, TestOutcome } from './output/model.js';
+import type { Formatter, MapEntry, MapSnapshot, ScriptLocation, TestOutcome } from './output/model.js';
 import { textFormatter } from './output/text.js';
 import { formatPrintf } from './output/printf.js';
 import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
@@ -55,7 +55,21 @@ export interface RecordSink {
 }
 
 /** The event kinds a RecordSink takes; the others (join, cat, system, ...) are formatted as usual. */
-const SINK_KINDS: ReadonlySet<EventSpec['kind']> = new Set(['printf', 'print_value', 'print_map', 'time']);
+const SINK_KINDS: ReadonlySet<EventSpec['kind']> = new Set(['printf', 'print_value', 'print_map', 'time', 'errorf', 'warnf']);
+
+/**
+ * Where an errorf()/warnf() event's call is (then the macro calls it was expanded from), with its
+ * source lines: in its own file for a script brought in by `import`, else in the program's source.
+ */
+function scriptLocations(spec: EventSpec, source: { readonly name: string; readonly text: string }): ScriptLocation[] {
+  return [spec.span, ...(spec.expandedFrom ?? [])].map((span) => {
+    const file = span.file ?? source;
+    return {
+      file: file.name, line: span.line, column: span.column, endLine: span.endLine, endColumn: span.endColumn,
+      lines: file.text.split('\n').slice(span.line - 1, span.endLine),
+    };
+  });
+}
 
 export interface SessionOptions {
   readonly formatter: Formatter;
@@ -68,6 +82,8 @@ export interface SessionOptions {
   readonly writeExitSeparator?: (text: string) => void;
   /** Warnings for the user (e.g. full maps); the CLI prints them to stderr. */
   readonly warn?: (message: string) => void;
+  /** false: warnf() messages are dropped (--no-warnings); the others the edge drops itself. */
+  readonly warnings?: boolean;
   /** Warnings about a place in the script (e.g. reads that failed there); the CLI renders them. */
   readonly diagnostic?: (d: Diagnostic) => void;
   /** Errors that do not stop the run (e.g. cat() of a missing file); the CLI prints them to stderr. */
@@ -180,8 +196,10 @@ export class Session {
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   private countersCheckedAt = 0;
   private readonly stackFds = new Map<string, { fd: number; valueBytes: number; frameBytes: number; read: Map<number, Buffer> }>();
-  /** The compiled printf of each printf event (see printf-record.ts). */
+  /** The compiled printf of each printf, errorf and warnf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
+  /** Where each errorf/warnf event's call is. */
+  private readonly callSites = new Map<EventSpec, ScriptLocation[]>();
   private kallsyms?: Kallsyms | null;
   /**
    * While a test or bench runs: its output, kept (a test's, shown if it fails) or dropped (a
@@ -750,6 +768,15 @@ export class Session {
         out += formatter.printf(this.recordPrintf(spec)(cursor));
         continue;
       }
+      if (spec.kind === 'errorf' || spec.kind === 'warnf') {
+        if (spec.kind === 'warnf' && this.options.warnings === false) continue;
+        // As bpftrace: an errorf() fails the test (or bench) that called it; a run goes on.
+        if (spec.kind === 'errorf' && this.capture) this.capture.errors++;
+        cursor.base = base;
+        const text = this.recordPrintf(spec)(cursor);
+        out += formatter.scriptMessage({ severity: spec.kind === 'errorf' ? 'error' : 'warning', text, locations: this.callSite(spec) });
+        continue;
+      }
       out += this.handleEvent(spec, records.subarray(base, base + len));
     }
     if (this.capture) {
@@ -757,6 +784,15 @@ export class Session {
     } else if (out) this.options.write(out);
     if (exit && !final) setImmediate(() => this.stop('exit'));
     return true;
+  }
+
+  private callSite(spec: EventSpec): ScriptLocation[] {
+    let site = this.callSites.get(spec);
+    if (!site) {
+      site = scriptLocations(spec, { name: this.options.sourceName ?? 'stdin', text: this.options.sourceText ?? '' });
+      this.callSites.set(spec, site);
+    }
+    return site;
   }
 
   private recordPrintf(spec: EventSpec): (r: RecordCursor) => string {
@@ -898,9 +934,11 @@ export class Session {
       const site = this.readSites[slot]!;
       const shared = slot === READ_SITES_MAX - 1 && this.readSites.length >= READ_SITES_MAX ? ' (and at later read sites)' : '';
       const runs = failures === 1n ? '1 run' : `${failures} runs`;
-      this.options.diagnostic(warning('W_READ_FAILED', site.span,
-        `${helperName(site.helper)} failed here in ${runs} of the probe${shared}; the values read were 0`,
-        first ? '-kk reports each failed read as it happens, with its error' : undefined));
+      this.options.diagnostic(site.helper === 'process'
+        ? warning('W_READ_FAILED', site.span, `no process had the pid asked for here in ${runs} of the probe${shared}; comm() gave "N/A"`)
+        : warning('W_READ_FAILED', site.span,
+          `${helperName(site.helper)} failed here in ${runs} of the probe${shared}; the values read were 0`,
+          first ? '-kk reports each failed read as it happens, with its error' : undefined));
     }
   }
 }

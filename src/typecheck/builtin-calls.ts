@@ -1,9 +1,10 @@
 // Builtins called with a mode (bpftrace 0.24+): nsecs(boot), pid(init), tid(curr_ns); and
-// comm(pid), which no probe this kernel can run may use. (`pid()` without a mode is `pid`: the
-// parser reads a builtin called with no arguments as the builtin.)
-import type { Call } from '../model/ast.js';
+// comm(pid) (0.26), which calls kernel functions (kfuncs) only some program types may call. (`pid()`
+// without a mode is `pid`: the parser reads a builtin called with no arguments as the builtin.)
+import type { Call, ProbeProvider } from '../model/ast.js';
 import { error } from '../diagnostics/diagnostic.js';
-import { UINT64, str, type Type } from '../model/types.js';
+import { UINT64, str, typeName, type Type } from '../model/types.js';
+import { PROVIDER_LIST, providerRecord } from '../model/providers.js';
 import type { CheckContext } from './context.js';
 
 /** The modes of each builtin that takes one, the first being what the builtin alone means. */
@@ -18,8 +19,8 @@ export const BUILTIN_MODES: Readonly<Record<string, readonly string[]>> = {
 /** The type of a builtin called with an argument, or undefined when `call` is no such call. */
 export function checkBuiltinCall(c: CheckContext, call: Call): Type | undefined {
   if (call.name === 'comm') {
-    c.report(error('E_UNAVAILABLE', call.span, 'comm(pid) is not supported on this kernel',
-      'it needs fentry probes (the bpf_task_from_pid kfunc), as in bpftrace 0.26; record comm by pid where that process runs: @comm[pid] = comm'));
+    const t = c.expr(call.args[0]!);
+    if (t.kind !== 'int') c.report(error('E_ARG_TYPE', call.args[0]!.span, `comm() expects a pid (an integer), got ${typeName(t)}`));
     return str(16);
   }
   const modes = BUILTIN_MODES[call.name];
@@ -29,4 +30,23 @@ export function checkBuiltinCall(c: CheckContext, call: Call): Type | undefined 
     c.report(error('E_ARG_TYPE', mode.span, `${call.name}() takes one of ${modes.join(', ')}`, `e.g. ${call.name}(${modes[1]})`));
   }
   return UINT64;
+}
+
+/**
+ * Reports a call of a function that calls kernel functions (its record's `kfuncs`) from a probe
+ * whose program type this kernel does not let call them, naming the probe types that may.
+ */
+export function checkKfuncCalls(c: CheckContext, call: Call, kfuncs: readonly string[]): void {
+  const allowed = (p: ProbeProvider): boolean | undefined => {
+    const type = providerRecord(p).programType;
+    return kfuncs.every((k) => c.kernel.kfuncAllowed?.(k, type) !== false);
+  };
+  const refused = c.targets.find((t) => !allowed(t.provider));
+  if (!refused) return;
+  const usable = PROVIDER_LIST.filter((p) => {
+    const r = providerRecord(p);
+    return !r.unsupported && !r.runBy && (!r.requires || c.kernel.hasFeature(r.requires.feature)) && allowed(p);
+  });
+  c.report(error('E_UNAVAILABLE', call.span, `${call.name}() with an argument cannot be used in ${refused.provider} probes on this kernel`,
+    `it calls the kernel function ${kfuncs[0]}, which this kernel lets only ${usable.length ? usable.join(', ') : 'no'} probes call`));
 }

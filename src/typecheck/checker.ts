@@ -9,6 +9,7 @@ import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from '../model/functions.js';
 import { FUNCTION_CHECKS } from './functions-check.js';
+import { checkKfuncCalls } from './builtin-calls.js';
 import { arrayCast } from './array-casts.js';
 import { kernelArgs, resolveTypeName, unknownType } from './ctypes.js';
 import { parameterValue } from './positional.js';
@@ -929,6 +930,7 @@ export class Checker implements CheckContext {
       this.report(error('E_UNSAFE', c.span, `${c.name}() is an unsafe function being used in safe mode`,
         'run with --unsafe to allow it'));
     }
+    if (record.kfuncs) checkKfuncCalls(this, c, record.kfuncs);
     return FUNCTION_CHECKS[name](this, c);
   }
 
@@ -954,6 +956,7 @@ export class Checker implements CheckContext {
       fields,
       size: 8 + Math.ceil(layout.size / 8) * 8,
       span: at.span,
+      ...(at.kind === 'Call' && at.expandedFrom ? { expandedFrom: at.expandedFrom } : {}),
     };
     this.events.push(spec);
     this.eventOf.set(at, spec);

@@ -159,6 +159,28 @@ function formatted(c: CheckContext, call: Call): Type {
   return NONE;
 }
 
+/**
+ * printf(fmt, ...) and bpftrace 0.2x's errorf()/warnf() (printed as an error or a warning at the
+ * call): a literal format and its arguments, sent to user space.
+ */
+function printfLike(c: CheckContext, call: Call): Type {
+  const fmt = call.args[0]!;
+  const errorsBefore = c.errorCount();
+  const argTypes = call.args.slice(1).map((a) => c.expr(a));
+  if (fmt.kind !== 'StringLiteral') {
+    c.report(error('E_ARG_TYPE', fmt.span, `${call.name}() needs a string literal as its format`,
+      `the format is fixed when the program is compiled; the values go after it: ${call.name}("%s: %d\\n", comm, pid)`));
+    return NONE;
+  }
+  const problem = checkPrintfArgs(fmt.value, argTypes, undefined, call.name);
+  // An argument already reported (an unknown field...) has a stand-in type: no second error.
+  if (problem && !(problem.argument !== undefined && c.errorCount() > errorsBefore)) {
+    c.report(error('E_PRINTF', problem.argument !== undefined ? call.args[problem.argument + 1]!.span : fmt.span, problem.message));
+  }
+  c.addEvent(call, call.name as 'printf' | 'errorf' | 'warnf', { format: fmt.value, fieldTypes: argTypes.map(storageType) });
+  return NONE;
+}
+
 /** kstack([mode,] [depth]), ustack(...). */
 function stack(c: CheckContext, call: Call): Type {
   let mode: StackMode = 'bpftrace';
@@ -210,22 +232,9 @@ export const FUNCTION_CHECKS = {
   hist: aggregation(),
   lhist: aggregation(lhistParams),
   tseries: aggregation(tseriesParams),
-  printf: (c, call) => {
-    const fmt = call.args[0]!;
-    const errorsBefore = c.errorCount();
-    const argTypes = call.args.slice(1).map((a) => c.expr(a));
-    if (fmt.kind !== 'StringLiteral') {
-      c.report(error('E_ARG_TYPE', fmt.span, 'printf() needs a string literal as its format'));
-      return NONE;
-    }
-    const problem = checkPrintfArgs(fmt.value, argTypes);
-    // An argument already reported (an unknown field...) has a stand-in type: no second error.
-    if (problem && !(problem.argument !== undefined && c.errorCount() > errorsBefore)) {
-      c.report(error('E_PRINTF', problem.argument !== undefined ? call.args[problem.argument + 1]!.span : fmt.span, problem.message));
-    }
-    c.addEvent(call, 'printf', { format: fmt.value, fieldTypes: argTypes.map(storageType) });
-    return NONE;
-  },
+  printf: printfLike,
+  errorf: printfLike,
+  warnf: printfLike,
   print: (c, call) => {
     const target = call.args[0]!;
     if (target.kind === 'MapRef' && (!target.keys || target.keys.length === 0)) {

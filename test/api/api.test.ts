@@ -123,6 +123,29 @@ describe('trace()', () => {
     expect(await all(session.events())).toEqual([{ kind: 'exit', code: 42n }]);
   });
 
+  it('gives errorf() and warnf() as typed events at the call, with the macro calls they came from', async () => {
+    const session = await trace('macro check(x) { warnf("x is %d", x); }\nBEGIN { errorf("bad %s %d", comm, 7); check(3); exit(); }', { file: 'tool.bt' });
+    const events = await all(session.events());
+    const line = (s: { line: number; column: number; endColumn: number }) => `${s.line}:${s.column}-${s.endColumn}`;
+    const [error, warning] = events;
+    expect(error).toMatchObject({ kind: 'errorf', text: 'bad node 7', format: 'bad %s %d', args: ['node', 7n], file: 'tool.bt', line: 2, column: 9 });
+    expect(warning).toMatchObject({ kind: 'warnf', text: 'x is 3', args: [3n], file: 'tool.bt', line: 1, column: 18 });
+    if (warning?.kind !== 'warnf' || error?.kind !== 'errorf') throw new Error('not errorf, warnf');
+    expect([line(error.span), error.expandedFrom]).toEqual(['2:9-37', undefined]);
+    expect([line(warning.span), ...warning.expandedFrom!.map(line)]).toEqual(['1:18-37', '2:39-47']);
+    expect(events.at(-1)).toEqual({ kind: 'exit' });
+  });
+
+  it('runs only the probes probeFilter matches; an invalid one is a TraceletError', async () => {
+    const session = await trace('interval:ms:100 { printf("bad\\n"); exit(); } interval:ms:150 { printf("hit\\n"); exit(); }', { probeFilter: ':150$' });
+    expect((await all(session.events())).map((e) => e.kind === 'printf' && e.text)).toEqual(['hit\n', false]);
+    expect(() => compile('BEGIN { }', { probeFilter: '(' })).toThrow(TraceletError);
+    const error = await trace('interval:ms:100 { }', { probeFilter: '(' }).catch((e: unknown) => e);
+    expect((error as TraceletError).message).toBe("probeFilter '(': not a regular expression: Unterminated group "
+      + "(it is a regular expression searched for in each probe's full name, e.g. --probe-filter 'sys_enter_(open|close)')");
+    expect(compile('interval:ms:100 { }', { probeFilter: 'nosuch', object: false }).diagnostics.map((d) => d.code)).toEqual(['E_PROBE_FILTER']);
+  });
+
   it('throws a TraceletError carrying the diagnostics of a bad program', async () => {
     const error = await trace('BEGIN { @x = nosuch; }', { file: 'bad.bt' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TraceletError);

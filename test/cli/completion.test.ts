@@ -34,6 +34,8 @@ describe('--completion', () => {
     expect(bashComplete('tracelet -f ')).toEqual(['text', 'json', 'folded', 'pprof']);
     expect(bashComplete('tracelet -B l')).toEqual(['line']);
     expect(bashComplete('tracelet -l tra')).toEqual(['tracepoint:']);
+    // A regular expression: nothing to offer (not file names).
+    expect(bashComplete('tracelet --probe-filter ')).toEqual([]);
     const offered = bashComplete('tracelet -');
     for (const name of optionNames()) expect(offered).toContain(name);
   });

@@ -39,6 +39,8 @@ const PROGRAMS: Record<string, string> = {
     tracepoint:syscalls:sys_enter_openat { @f[str(args->filename)] = count(); }`,
   'user space': `uprobe:/bin/demo:main { printf("%s %d\\n", str(arg0), *(int32 *)arg1); @[ustack(3), usym(arg2)] = count(); }
     uretprobe:/bin/demo:main { @r = hist(retval); }`,
+  'kernel functions': `tracepoint:syscalls:sys_enter_openat, tracepoint:syscalls:sys_exit_openat { printf("%s\\n", comm(pid)); }
+    profile:hz:99 { @[comm(tid)] = count(); }`,
   'timers and events': 'interval:s:1 { printf("%d %s\\n", elapsed, comm); time("%H:%M\\n"); exit(); } profile:hz:99 { @[kstack] = count(); }',
 };
 
@@ -194,6 +196,18 @@ describe('properties of generated code', () => {
       expect(compile({ source, object: false }, new FakeKernelWithBinary()).generated!.ir)
         .toBe(compile({ source, object: false }, new FakeKernelWithBinary()).generated!.ir);
     }
+  });
+
+  it('declares the kfuncs comm(pid) calls for libbpf (.ksyms), and keeps the probe off the syscall dispatch', () => {
+    const { generated, object } = compiled(PROGRAMS['kernel functions']!, { syscallDispatch: 'always' });
+    expect(generated.ir).toMatch(/^declare !dbg !\d+ i8\* @bpf_task_from_pid\(i32\) section "\.ksyms"$/m);
+    expect(generated.ir).toMatch(/^declare !dbg !\d+ void @bpf_task_release\(i8\*\) section "\.ksyms"$/m);
+    expect(generated.programs.map((p) => [p.type, p.rawTracepoint])).toEqual([['tracepoint', undefined], ['perf_event', undefined]]);
+    // The no-such-process site is counted with the reads.
+    expect(generated.readSites.map((s) => s.helper)).toContain('process');
+    const path = join(dir, 'kfuncs.o');
+    writeFileSync(path, object);
+    expect(ElfFile.open(path).section('.BTF')).toBeDefined();
   });
 
   it('gives a probe whose code depends on the attach point a program per target, else one', () => {

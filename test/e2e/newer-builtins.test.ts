@@ -1,6 +1,6 @@
 // Builtins of bpftrace 0.2x (issue 14) end to end on the real kernel, each checked against what
 // the kernel or the process itself knows.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,13 +107,63 @@ describe('builtins with a mode', () => {
     expect(r.stdout).toMatch(new RegExp(`^${inner} ${inner} ${inner} 1$`, 'm'));
   });
 
-  it('refuses an unknown mode and comm(pid), with a hint', () => {
+  it('refuses an unknown mode, and comm(pid) where the kernel lets no kfunc be called, with a hint', () => {
     const r = runTracelet(['-e', 'BEGIN { pid(foo); nsecs(1); comm(1); }']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('stdin:1:13: error: pid() takes one of init, curr_ns\nBEGIN { pid(foo); nsecs(1); comm(1); }\n            ^~~\nhint: e.g. pid(curr_ns)\n'
       + 'stdin:1:25: error: nsecs() takes one of monotonic, boot, tai, sw_tai\nBEGIN { pid(foo); nsecs(1); comm(1); }\n                        ^\nhint: e.g. nsecs(boot)\n'
-      + 'stdin:1:29: error: comm(pid) is not supported on this kernel\nBEGIN { pid(foo); nsecs(1); comm(1); }\n                            ^~~~~~~\n'
-      + 'hint: it needs fentry probes (the bpf_task_from_pid kfunc), as in bpftrace 0.26; record comm by pid where that process runs: @comm[pid] = comm\n');
+      + 'stdin:1:29: error: comm() with an argument cannot be used in BEGIN probes on this kernel\nBEGIN { pid(foo); nsecs(1); comm(1); }\n                            ^~~~~~~\n'
+      + 'hint: it calls the kernel function bpf_task_from_pid, which this kernel lets only tracepoint, profile, interval, software, watchpoint, asyncwatchpoint probes call\n');
+  });
+});
+
+describe('comm(pid) (bpftrace 0.26)', () => {
+  /** Runs `body` with the pid of a process whose comm is known: `sleep`, killed after. */
+  function withSleeper(body: (pid: number) => void): void {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      // Its comm is `sleep` once it has exec'd: /proc says when.
+      const deadline = Date.now() + 5000;
+      while (readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim() !== 'sleep' && Date.now() < deadline) execFileSync('sleep', ['0.01']);
+      body(child.pid!);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+
+  it('names another process from a tracepoint and from a perf event, as /proc does', () => {
+    withSleeper((pid) => {
+      for (const probe of ['tracepoint:sched:sched_switch', 'profile:hz:99', 'interval:ms:10']) {
+        const r = runTracelet(['-e', `${probe} { printf("%s\\n", comm($1)); exit(); }`, String(pid)]);
+        expect(r.stderr).toBe('');
+        // Both CPUs may fire before exit() stops the run.
+        expect(r.stdout).toMatch(/^Attaching 1 probe\.\.\.\n(sleep\n)+\n\n$/);
+      }
+    });
+  });
+
+  it('gives "N/A" for a pid no process has, and reports the site at exit', () => {
+    const r = runTracelet(['-e', 'interval:ms:10 { printf("[%s]\\n", comm(2147483647)); exit(); }']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Attaching 1 probe...\n[N/A]\n\n\n');
+    expect(r.stderr).toBe('stdin:1:35: warning: no process had the pid asked for here in 1 run of the probe; comm() gave "N/A"\n'
+      + 'interval:ms:10 { printf("[%s]\\n", comm(2147483647)); exit(); }\n                                  ^~~~~~~~~~~~~~~~\n');
+  });
+
+  it('keeps syscall tracepoints that call it out of the shared sys_enter program (a raw tracepoint may not call kfuncs)', () => {
+    withSleeper((pid) => {
+      const syscalls = ['getppid', 'getpid', 'gettid', 'getuid', 'getgid'].map((s) => `tracepoint:syscalls:sys_enter_${s}`).join(',');
+      const r = runTracelet(['-e', `${syscalls} { printf("%s\\n", comm(${pid})); exit(); }`], { env: { TRACELET_SYSCALL_DISPATCH: 'always' } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^Attaching 5 probes\.\.\.\nsleep\n/);
+    });
+  });
+
+  it('is refused in uprobes, whose programs may not call the kfunc, naming the probes that may', () => {
+    const r = runTracelet(['-e', `uprobe:${naps}:nap_inspect { printf("%s\\n", comm(1)); }`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: comm() with an argument cannot be used in uprobe probes on this kernel\n');
+    expect(r.stderr).toContain('hint: it calls the kernel function bpf_task_from_pid, which this kernel lets only tracepoint, profile');
   });
 });
 

@@ -60,6 +60,10 @@ export class FakeKernel implements KernelInfo {
   hasFeature() {
     return false;
   }
+  /** As Linux 6.18: tracepoint and perf-event programs may call bpf_task_from_pid, the others not. */
+  kfuncAllowed(_name: string, programType: string) {
+    return programType === 'tracepoint' || programType === 'perf_event';
+  }
   possibleCpus() {
     return 2;
   }

@@ -176,3 +176,40 @@ describe('config block', () => {
     expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([['E_CONFIG', 'did you mean max_map_keys?']]);
   });
 });
+
+describe('errorf() and warnf() (bpftrace 0.2x)', () => {
+  it('send printf-like events, at the span of the call', () => {
+    const r = check('BEGIN { errorf("bad %d, %s", 10, "arg2"); warnf("careful"); }');
+    expect(r.diagnostics).toEqual([]);
+    const [e, w] = r.program!.events;
+    expect([e!.kind, e!.format, e!.fields.length, `${e!.span.line}:${e!.span.column}-${e!.span.endColumn}`])
+      .toEqual(['errorf', 'bad %d, %s', 2, '1:9-41']);
+    expect([w!.kind, w!.format, `${w!.span.column}-${w!.span.endColumn}`]).toEqual(['warnf', 'careful', '43-59']);
+    expect(e!.expandedFrom).toBeUndefined();
+  });
+
+  it('check the format as printf does, in their own name', () => {
+    const r = check('BEGIN { errorf("%d %s\\n", 1); warnf("%s\\n", 5); }');
+    expect(r.diagnostics.map((d) => `${d.code}@${d.span.column}-${d.span.endColumn} ${d.message}`)).toEqual([
+      'E_PRINTF@16-25 errorf: Not enough arguments for format string (1 supplied, 2 expected)',
+      'E_PRINTF@45-46 warnf: %s specifier expects a value of type string (integer supplied)',
+    ]);
+  });
+
+  it('refuse a format that is not a string literal, with a hint', () => {
+    const r = check('BEGIN { $f = "x"; errorf($f); warnf(comm, 1); }');
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.span.column}-${d.span.endColumn}`))
+      .toEqual(['E_ARG_TYPE@26-28', 'E_ARG_TYPE@37-41']);
+    expect(r.diagnostics[0]!.message).toBe('errorf() needs a string literal as its format');
+    expect(r.diagnostics[0]!.hint).toBe('the format is fixed when the program is compiled; the values go after it: errorf("%s: %d\\n", comm, pid)');
+  });
+
+  it('in a macro, remember the macro calls they were expanded from, innermost first', () => {
+    const r = check('macro bad() { errorf("x"); }\nmacro worse() { bad(); }\nBEGIN { worse(); bad(); }');
+    expect(r.diagnostics).toEqual([]);
+    const at = (s: { line: number; column: number; endColumn: number }) => `${s.line}:${s.column}-${s.endColumn}`;
+    const [viaWorse, direct] = r.program!.events;
+    expect([at(viaWorse!.span), ...viaWorse!.expandedFrom!.map(at)]).toEqual(['1:15-26', '2:17-22', '3:9-16']);
+    expect([at(direct!.span), ...direct!.expandedFrom!.map(at)]).toEqual(['1:15-26', '3:18-23']);
+  });
+});

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
-import { FakeKernel } from '../helpers/fake-kernel.js';
+import { FakeKernel, FakeKernelWithBinary } from '../helpers/fake-kernel.js';
 
 function check(text: string) {
   const parsed = parse(text, {});
@@ -75,5 +75,19 @@ describe('tuples and records', () => {
   it('indexes tuples with constants only, in range', () => {
     expect(codes('BEGIN { $t = (1, 2); print($t[1]); print($t[2]); }')).toEqual(['E_TUPLE_INDEX@1:42-47']);
     expect(codes('BEGIN { $t = (1, 2); $i = 0; print($t[$i]); }')).toEqual(['E_TUPLE_INDEX@1:39-41']);
+  });
+});
+
+describe('comm(pid)', () => {
+  it('is a string in probes whose programs may call the kfunc, refused elsewhere naming those probes', () => {
+    expect(codes('tracepoint:demo:widget_made { printf("%s", comm(args->count)); } profile:hz:99 { @[comm(pid)] = count(); }')).toEqual([]);
+    const parsed = parse('uprobe:/bin/demo:main { printf("%s", comm(1)); } BEGIN { printf("%s", comm(1)); }', {});
+    const r = typecheck(parsed.program, new FakeKernelWithBinary(), {});
+    expect(r.diagnostics.map((d) => `${d.code}@${d.span.line}:${d.span.column} ${d.message}`)).toEqual([
+      'E_UNAVAILABLE@1:38 comm() with an argument cannot be used in uprobe probes on this kernel',
+      'E_UNAVAILABLE@1:71 comm() with an argument cannot be used in BEGIN probes on this kernel',
+    ]);
+    expect(r.diagnostics[0]!.hint).toBe('it calls the kernel function bpf_task_from_pid, which this kernel lets only tracepoint, profile, interval, software, watchpoint, asyncwatchpoint probes call');
+    expect(codes('tracepoint:demo:widget_made { printf("%s", comm("x")); }')).toEqual(['E_ARG_TYPE@1:49-52']);
   });
 });

@@ -45,6 +45,9 @@ export function byteSize(type: IrType): number {
 /** The largest column a DILocation may have (LLVM stores it in 16 bits). */
 const MAX_DEBUG_COLUMN = 65535;
 
+/** A kfunc's return or parameter type, as far as its declaration needs it. */
+export type KfuncType = 'void' | { readonly int: 32 | 64; readonly signed: boolean } | { readonly pointerTo: string };
+
 /**
  * Debug metadata. Every function gets a DISubprogram, from which LLVM's BPF backend emits BTF
  * func_info (the verifier requires it for programs with callbacks), and statements get line
@@ -128,6 +131,23 @@ export class DebugInfo {
     const expression = this.node(`!DIGlobalVariableExpression(var: !${variable}, expr: !DIExpression())`);
     this.globals.push(expression);
     return expression;
+  }
+
+  /**
+   * The declaration of a kernel function (kfunc) called from BPF: LLVM's BPF backend emits it as
+   * an extern BTF FUNC in the `.ksyms` section, which libbpf resolves against the kernel's BTF
+   * (it checks the kinds of the return and parameter types, so a pointer is to a named struct).
+   */
+  kernelFunction(name: string, returns: KfuncType, params: readonly KfuncType[]): number {
+    const type = this.node(`!DISubroutineType(types: !{${[returns, ...params].map((t) => this.kfuncType(t)).join(', ')}})`);
+    return this.node(`!DISubprogram(name: "${name}", scope: !${this.file}, file: !${this.file}, type: !${type}, flags: DIFlagPrototyped, spFlags: DISPFlagOptimized)`);
+  }
+
+  private kfuncType(t: KfuncType): string {
+    if (t === 'void') return 'null';
+    if ('int' in t) return `!${this.node(`!DIBasicType(name: "${t.signed ? '' : 'u'}int${t.int}", size: ${t.int}, encoding: ${t.signed ? 'DW_ATE_signed' : 'DW_ATE_unsigned'})`)}`;
+    const struct = this.node(`!DICompositeType(tag: DW_TAG_structure_type, name: "${t.pointerTo}", file: !${this.file}, size: 0, elements: !{})`);
+    return `!${this.node(`!DIDerivedType(tag: DW_TAG_pointer_type, baseType: !${struct}, size: 64)`)}`;
   }
 
   location(line: number, rawColumn: number, scope: number): number {
@@ -460,6 +480,7 @@ export class FunctionBuilder {
 export class ModuleBuilder {
   private readonly functions: FunctionBuilder[] = [];
   private readonly declarations = new Set<string>();
+  private readonly kfuncs = new Set<string>();
   private readonly globals: string[] = [];
 
   constructor(readonly debug?: DebugInfo) {}
@@ -471,6 +492,15 @@ export class ModuleBuilder {
 
   declare(line: string): void {
     this.declarations.add(line);
+  }
+
+  /** Declares kernel function `name` once (pointers are i8* in the IR, typed in its BTF). */
+  declareKfunc(name: string, returns: KfuncType, params: readonly KfuncType[]): void {
+    if (this.kfuncs.has(name)) return;
+    this.kfuncs.add(name);
+    const ir = (t: KfuncType): IrType => (t === 'void' ? 'void' : 'int' in t ? intType(t.int) : i8p);
+    const debug = this.debug ? ` !dbg !${this.debug.kernelFunction(name, returns, params)}` : '';
+    this.declarations.add(`declare${debug} ${ir(returns)} @${name}(${params.map(ir).join(', ')}) section ".ksyms"`);
   }
 
   addFunction(fn: FunctionBuilder): void {

@@ -462,6 +462,37 @@ Napi::Value BenchProgram(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// Whether programs of `type` may call the kernel function (kfunc) with BTF id `btfId`: loads
+// `r1 = 0; call kfunc; r0 = 0; exit` and looks for the verifier's refusal, as bpftrace's
+// kfunc_allowed(). The program itself may be rejected for other reasons (an unreleased
+// reference), which do not matter here; a refusal of the call does. null: the load was refused
+// before the verifier ran (no privilege), so the answer is unknown.
+Napi::Value KfuncAllowed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t btfId = ArgI32(info, 0, "btfId");
+  std::string typeName = ArgString(info, 1, "programType");
+  bpf_prog_type type;
+  if (!ProgramType(typeName, &type)) throw Napi::TypeError::New(env, "unknown program type '" + typeName + "'");
+  const bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 0},
+      {BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, btfId},
+      {BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  static char log[4096];
+  log[0] = '\0';
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_level = 1, .log_size = sizeof(log), .log_buf = log);
+  int fd = bpf_prog_load(type, "tl_kfunc_probe", "GPL", insns, 4, &opts);
+  if (fd >= 0) {
+    close(fd);
+    return Napi::Boolean::New(env, true);
+  }
+  // No log: the load was refused before verification (EPERM without root), so nobody knows.
+  if (log[0] == '\0') return env.Null();
+  bool refused = strstr(log, "is not allowed") != nullptr || strstr(log, "not supported") != nullptr;
+  return Napi::Boolean::New(env, !refused);
+}
+
 }  // namespace
 
 void InitObject(Napi::Env env, Napi::Object exports) {
@@ -476,6 +507,7 @@ void InitObject(Napi::Env env, Napi::Object exports) {
   exports.Set("attachBreakpoint", Napi::Function::New(env, AttachBreakpoint, "attachBreakpoint"));
   exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
   exports.Set("benchProgram", Napi::Function::New(env, BenchProgram, "benchProgram"));
+  exports.Set("kfuncAllowed", Napi::Function::New(env, KfuncAllowed, "kfuncAllowed"));
 }
 
 }  // namespace tracelet

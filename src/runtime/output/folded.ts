@@ -162,5 +162,6 @@ export function createFoldedFormatter(side: (text: string) => void): Formatter &
     benchResult: textFormatter.benchResult,
     lostEvents: toSide(textFormatter.lostEvents),
     helperError: toSide(textFormatter.helperError),
+    scriptMessage: toSide(textFormatter.scriptMessage),
   };
 }

@@ -4,7 +4,9 @@
 import { histToJson, lhistToJson } from './hist.js';
 import { typedMapJson } from './typed-dump.js';
 import { tseriesJson, tseriesRows } from './tseries.js';
-import type { BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TestOutcome, TypedValue } from './model.js';
+import type {
+  BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, ScriptMessage, TestOutcome, TypedValue,
+} from './model.js';
 import { statsOf } from './text.js';
 import {
   aggregateValue, applyTop, average, divisor, hasKey, jsonEscape, jsonKeyFormatter, sortEntries, valueToJson,
@@ -124,5 +126,11 @@ export const jsonFormatter: Formatter = {
   },
   helperError(e: HelperError): string {
     return `{"type": "helper_error", "helper": "${e.helper}", "retcode": ${e.retcode}, "line": ${e.line}, "col": ${e.column}}\n`;
+  },
+  // As bpftrace 0.2x: the text as formatted (its newline kept), at the call (not the macro calls).
+  scriptMessage(m: ScriptMessage): string {
+    const at = m.locations[0];
+    const where = at ? `, "filename": "${jsonEscape(at.file)}", "line": ${at.line}, "col": ${at.column}` : '';
+    return `{"type": "${m.severity === 'error' ? 'errorf' : 'warnf'}", "msg": "${jsonEscape(m.text)}"${where}}\n`;
   },
 };

@@ -123,6 +123,28 @@ export interface HelperError {
   readonly sourceLine: string;
 }
 
+/** A place in the script, as errorf() and warnf() name it: `stdin:1:9-24`, or `stdin:1-3` over several lines. */
+export interface ScriptLocation {
+  /** `stdin` for -e programs, else the script path (or the imported file's). */
+  readonly file: string;
+  /** 1-based; endColumn is exclusive. */
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly endColumn: number;
+  /** The source lines from `line` to `endLine`. */
+  readonly lines: readonly string[];
+}
+
+/** What errorf() (an error) or warnf() (a warning) printed, and where it was called (bpftrace 0.2x). */
+export interface ScriptMessage {
+  readonly severity: 'error' | 'warning';
+  /** The format applied to the arguments, as printf prints it. */
+  readonly text: string;
+  /** The call, then each macro call it was expanded from, innermost first. */
+  readonly locations: readonly ScriptLocation[];
+}
+
 /**
  * One output format (text or JSON). Each method returns the exact text to write, newlines
  * included; the caller decides where it goes.
@@ -170,6 +192,8 @@ export interface Formatter {
   exitSeparator(): string;
   lostEvents(count: number): string;
   helperError(error: HelperError): string;
+  /** errorf()/warnf(): the message at its place in the script (text: bpftrace's log lines, which the CLI's formatter writes to stderr). */
+  scriptMessage(message: ScriptMessage): string;
   /**
    * How this format names a frame of a stack in a map key (`-f folded`). When set, key stacks
    * are decoded through Resolver.frames() and named with it instead of by their stack mode.

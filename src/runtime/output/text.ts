@@ -3,7 +3,9 @@ import type { Type } from '../../model/types.js';
 import { histToText, lhistToText } from './hist.js';
 import { typedMapText } from './typed-dump.js';
 import { tseriesRows, tseriesText } from './tseries.js';
-import type { BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, TestOutcome, TypedValue } from './model.js';
+import type {
+  BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, ScriptLocation, ScriptMessage, TestOutcome, TypedValue,
+} from './model.js';
 import {
   aggregateValue, applyTop, average, divisor, sortEntries, textKeyFormatter, valueToText,
 } from './values.js';
@@ -106,6 +108,40 @@ export function helperErrorText(e: HelperError): string {
     `${expand(e.sourceLine)}\n${prefix}${'~'.repeat(width)}\n`;
 }
 
+/** `file:line:column-endColumn`, or `file:line-endLine` for a place over several lines (bpftrace's SourceLocation). */
+export function scriptLocationText(l: ScriptLocation): string {
+  return l.line === l.endLine ? `${l.file}:${l.line}:${l.column}-${l.endColumn}` : `${l.file}:${l.line}-${l.endLine}`;
+}
+
+/**
+ * The source under a located message, as bpftrace 0.2x shows it: a place on one line is that line
+ * (tabs as 4 spaces) and a `~` under each column of the place (4 under a tab); a place over
+ * several lines is those lines as they are.
+ */
+function sourceContext(l: ScriptLocation): string {
+  if (l.line !== l.endLine) return l.lines.map((line) => `${line}\n`).join('');
+  const line = l.lines[0] ?? '';
+  let marks = '';
+  for (let x = 0; x < line.length && x < l.endColumn - 1; x++) {
+    const mark = x < l.column - 1 ? ' ' : '~';
+    marks += line[x] === '\t' ? mark.repeat(4) : mark;
+  }
+  return `${line.replace(/\t/g, '    ')}\n${marks}\n`;
+}
+
+/**
+ * errorf()/warnf() as bpftrace 0.2x logs it: `stdin:1:9-24: ERROR: text` (one trailing newline of
+ * the text dropped), then `... ERROR: expanded from` and the source of each macro call it came from.
+ */
+export function scriptMessageText(m: ScriptMessage): string {
+  const tag = m.severity === 'error' ? 'ERROR' : 'WARNING';
+  const [call, ...expansions] = m.locations;
+  const text = m.text.endsWith('\n') ? m.text.slice(0, -1) : m.text;
+  let out = call ? `${scriptLocationText(call)}: ${tag}: ${text}\n` : `${tag}: ${text}\n`;
+  for (const l of expansions) out += `${scriptLocationText(l)}: ${tag}: expanded from\n${sourceContext(l)}`;
+  return out;
+}
+
 export const textFormatter: Formatter = {
   attachedProbes(count: number): string {
     return `Attaching ${count} ${count === 1 ? 'probe' : 'probes'}...\n`;
@@ -142,6 +178,7 @@ export const textFormatter: Formatter = {
   helperError(e: HelperError): string {
     return helperErrorText(e);
   },
+  scriptMessage: scriptMessageText,
 };
 
 const ERRNO: Record<number, string> = {

@@ -286,3 +286,43 @@ describe('strings as bytes', () => {
     }
   });
 });
+
+describe('errorf() and warnf() messages (bpftrace 0.2x)', () => {
+  const at = (line: number, column: number, endColumn: number, lines: string[], endLine = line) =>
+    ({ file: 'stdin', line, column, endLine, endColumn, lines });
+
+  it('text: the call\'s place, the tag and the text, one trailing newline dropped', () => {
+    const call = at(1, 9, 62, ['BEGIN { errorf("Something bad with args: %d, %s", 10, "arg2"); }']);
+    expect(text.scriptMessage({ severity: 'error', text: 'Something bad with args: 10, arg2', locations: [call] }))
+      .toBe('stdin:1:9-62: ERROR: Something bad with args: 10, arg2\n');
+    expect(text.scriptMessage({ severity: 'warning', text: 'two\n\n', locations: [call] })).toBe('stdin:1:9-62: WARNING: two\n\n');
+  });
+
+  it('text: a call over several lines is named by its lines; each macro call with its source, tabs as 4 columns', () => {
+    const call = at(2, 3, 9, ['  errorf(', '    "x")'], 3);
+    const macro = at(4, 3, 8, ['\t\tbad(); exit();']);
+    expect(text.scriptMessage({ severity: 'error', text: 'x\n', locations: [call, macro, at(5, 1, 8, ['worse()'])] })).toBe(
+      'stdin:2-3: ERROR: x\n'
+      + 'stdin:4:3-8: ERROR: expanded from\n        bad(); exit();\n        ~~~~~\n'
+      + 'stdin:5:1-8: ERROR: expanded from\nworse()\n~~~~~~~\n');
+    const multi = at(1, 5, 2, ['a(', ')'], 2);
+    expect(text.scriptMessage({ severity: 'warning', text: 'y', locations: [call, multi] }))
+      .toBe('stdin:2-3: WARNING: y\nstdin:1-2: WARNING: expanded from\na(\n)\n');
+  });
+
+  it('JSON: an errorf or warnf record with the text as formatted and the call\'s start', () => {
+    const call = { ...at(3, 9, 30, ['']), file: 'my "tool".bt' };
+    expect(json.scriptMessage({ severity: 'error', text: 'a\tb\n', locations: [call, at(1, 1, 2, [''])] }))
+      .toBe('{"type": "errorf", "msg": "a\\tb\\n", "filename": "my \\"tool\\".bt", "line": 3, "col": 9}\n');
+    expect(json.scriptMessage({ severity: 'warning', text: 'w', locations: [call] }))
+      .toBe('{"type": "warnf", "msg": "w", "filename": "my \\"tool\\".bt", "line": 3, "col": 9}\n');
+  });
+
+  it('text with a side stream (the CLI\'s stderr) writes them there; folded too', () => {
+    const side: string[] = [];
+    const m = { severity: 'error' as const, text: 'x', locations: [at(1, 1, 2, ['x'])] };
+    expect(createFormatter('text', (t) => side.push(t)).scriptMessage(m)).toBe('');
+    expect(createFormatter('folded', (t) => side.push(t)).scriptMessage(m)).toBe('');
+    expect(side).toEqual(['stdin:1:1-2: ERROR: x\n', 'stdin:1:1-2: ERROR: x\n']);
+  });
+});
