@@ -85,24 +85,34 @@ function envInt(name: string): number | undefined {
 }
 
 /** Long text (a big map printed at exit) is encoded and written this many characters at a time. */
-const WRITE_PIECE = 1 << 18;
+const WRITE_PIECE = 1 << 16;
+/** Where the pieces are encoded (UTF-8 takes at most 3 bytes per UTF-16 unit, and a piece may take one more unit). */
+let writeScratch: Buffer | undefined;
 
 /**
  * Writes all of `text` to `fd`, retrying when a non-blocking pipe is full. Returns false when
  * the reader has gone (EPIPE, e.g. `tracelet ... | head`): the output is dropped. Long text is
- * written a piece at a time, so that its bytes are never all copied at once.
+ * encoded and written a piece at a time into one buffer, so that its bytes are never all copied.
  */
 function writeAll(fd: number, text: string): boolean {
+  // Raw bytes of binary strings stay raw (see stringBytes).
+  if (text.length <= WRITE_PIECE) return writeAllBytes(fd, stringBytes(text));
+  writeScratch ??= Buffer.allocUnsafeSlow(3 * (WRITE_PIECE + 1));
   for (let at = 0; at < text.length;) {
     let end = Math.min(text.length, at + WRITE_PIECE);
     // Never between the two halves of a surrogate pair.
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++;
-    if (!writeAllBytes(fd, stringBytes(text.slice(at, end)))) return false; // raw bytes of binary strings stay raw (see stringBytes)
+    const piece = text.slice(at, end);
+    const bytes = RAW_BYTE.test(piece) ? stringBytes(piece) : writeScratch.subarray(0, writeScratch.write(piece, 'utf8'));
+    if (!writeAllBytes(fd, bytes)) return false;
     at = end;
   }
   return true;
 }
+
+/** The characters that stand for raw bytes in binary strings (see stringBytes). */
+const RAW_BYTE = /[\udc80-\udcff]/;
 
 /** writeAll of bytes. */
 function writeAllBytes(fd: number, bytes: Uint8Array): boolean {

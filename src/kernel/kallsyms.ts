@@ -157,13 +157,14 @@ export class Kallsyms {
     this.sorted();
   }
 
-  /** Sorted as bcc sorts them, on first lookup. */
+  /** Sorted as bcc sorts them, on first lookup: the table sorts `starts` in place (no copy). */
   private sorted(): SymbolTable {
-    return (this.table ??= new SymbolTable(this.starts.slice(0, this.count)));
+    return (this.table ??= new SymbolTable(this.starts.subarray(0, this.count)));
   }
 
+  /** Symbol i's address (`starts` is in symbol order only until the table sorts it). */
   private addr(i: number): bigint {
-    return KERNEL_BASE + BigInt(this.starts[i]!);
+    return KERNEL_BASE + BigInt(this.table ? this.table.startOf(i) : this.starts[i]!);
   }
 
   /** Symbol i's page, and where its name starts and ends there (at the tab before its module, or the newline). */
@@ -191,10 +192,12 @@ export class Kallsyms {
   get symbols(): readonly KernelSymbol[] {
     if (!this.symbolList) {
       const out: KernelSymbol[] = [];
+      const starts = this.table ? this.table.startsByIndex() : this.starts;
       for (let i = 0; i < this.count; i++) {
         if (!this.text[i]) continue;
         const m = this.module(i);
-        out.push(m === undefined ? { address: this.addr(i), name: this.name(i) } : { address: this.addr(i), name: this.name(i), module: m });
+        const address = KERNEL_BASE + BigInt(starts[i]!);
+        out.push(m === undefined ? { address, name: this.name(i) } : { address, name: this.name(i), module: m });
       }
       this.symbolList = out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     }

@@ -165,6 +165,18 @@ export class SymbolTable {
     return this.order.length;
   }
 
+  /** The start address of the symbol added `index`th (a search: for the odd symbol, not for every one). */
+  startOf(index: number): number {
+    return this.starts[this.order.indexOf(index)]!;
+  }
+
+  /** The start addresses in the order the symbols were added (a new array). */
+  startsByIndex(): Float64Array {
+    const out = new Float64Array(this.starts.length);
+    for (let at = 0; at < out.length; at++) out[this.order[at]!] = this.starts[at]!;
+    return out;
+  }
+
   /** std::upper_bound: the first sorted position whose start is above `address`. */
   private upperBound(address: number): number {
     let lo = 0;

@@ -31,6 +31,8 @@ interface UserHit {
   readonly path: string;
   readonly buildId?: string;
   readonly jit?: boolean;
+  /** The frame as ustack prints it (`name+offset`), made once: one frame is in many stacks. */
+  text?: string;
 }
 
 /**
@@ -101,6 +103,8 @@ export class Resolver {
   private readonly demangled = new Map<string, string>();
   private readonly regionFiles = new WeakMap<Region, FileSymbols | null>();
   private readonly kernelHits = new Map<bigint, SymbolHit | null>();
+  /** kstack frames as printed (`name+offset`), by address: one frame is in many stacks. */
+  private readonly kernelFrames = new Map<bigint, string>();
   /**
    * kstack texts by id, depth and mode: a stack id's frames never change (stack maps are written
    * without BPF_F_REUSE_STACKID), and one kernel stack is in many keys of a map printed at exit.
@@ -127,9 +131,13 @@ export class Resolver {
     let text = this.kernelStacks.get(key);
     if (!text) {
       text = this.addresses('kstack', id, depth).map((a) => {
-        const hit = this.kernelSymbol(a);
-        const sym = hit ? `${hit.name}+${hit.offset}` : unnamed(a);
-        return mode === 'raw' ? hex(a) : mode === 'perf' ? `${hex(a)} ${sym}` : sym;
+        if (mode === 'raw') return hex(a);
+        let sym = this.kernelFrames.get(a);
+        if (sym === undefined) {
+          const hit = this.kernelSymbol(a);
+          this.kernelFrames.set(a, (sym = hit ? `${hit.name}+${hit.offset}` : unnamed(a)));
+        }
+        return mode === 'perf' ? `${hex(a)} ${sym}` : sym;
       });
       // An id not (or no longer) in the map reads as no frames: not kept, it may be read later.
       if (text.length > 0) this.kernelStacks.set(key, text);
@@ -160,7 +168,7 @@ export class Resolver {
     return this.addresses('ustack', id, depth).map((a) => {
       if (mode === 'raw') return hex(a);
       const hit = this.userSymbol(a, pid);
-      const sym = hit?.name !== undefined ? `${this.demangle(hit.name)}+${hit.offset}` : undefined;
+      const sym = hit?.name !== undefined ? (hit.text ??= `${this.demangle(hit.name)}+${hit.offset}`) : undefined;
       if (mode === 'perf') return `${hex(a)} ${sym ?? '[unknown]'} (${hit?.path ?? '[unknown]'})`;
       return sym ?? unnamed(a);
     });
