@@ -13,6 +13,6 @@ export const BPF_F_USER_STACK = 1 << 8;
 /** bpf_map_update_elem flags: only if the key is absent (returns 0 then). */
 export const BPF_NOEXIST = 1;
 
-/** bpf_ringbuf_submit flags: the probe skips the wake-up; the reader drains on a timer. */
+/** bpf_ringbuf_submit flags: the probe skips the wake-up; the reader's collector thread polls. */
 export const BPF_RB_NO_WAKEUP = 1;
 export const BPF_RB_FORCE_WAKEUP = 2;

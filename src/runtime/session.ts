@@ -108,15 +108,13 @@ export interface SessionOptions {
   readonly helperErrors?: number;
   /** Ring buffer size in bytes (a power of two), instead of the object's. */
   readonly ringBufferBytes?: number;
-  /** How often the ring buffer is drained, in ms. */
-  readonly drainIntervalMs?: number;
   /** Called once BEGIN has run and every probe records (e.g. to say the probes are attached). */
   readonly onRunning?: () => void;
   /** -p PID (or the -c child): uprobes, usdt probes and watchpoints attach to this process only. */
   readonly pid?: number;
   /** The -c child's pid, for `cpid`. */
   readonly cpid?: number;
-  /** Stop with 'child-exit' when this process ends (-p PID, the -c child); checked at each drain tick. */
+  /** Stop with 'child-exit' when this process ends (-p PID, the -c child); checked every 10 ms. */
   readonly watchPid?: number;
   /** -v: keep each program's verifier log (see loadedPrograms). */
   readonly verifierLogs?: boolean;
@@ -460,10 +458,12 @@ export class Session {
       this.finished = resolve;
       this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drain());
       const watched = this.options.watchPid;
+      // The collector thread wakes us when it has records; this timer only checks the counters
+      // (in drain()) when no event comes, and whether the watched process is still there.
       this.timer = setInterval(() => {
         this.drain();
         if (watched !== undefined && !processAlive(watched)) this.stop('child-exit');
-      }, this.options.drainIntervalMs ?? 10);
+      }, watched !== undefined ? WATCH_CHECK_MS : COUNTERS_CHECK_MS);
       this.options.onRunning?.();
       // Stacks and ksym() are named at print time: read the kernel's symbols while the probes run.
       if ([...this.program.types.values()].some((t) => t.kind === 'kstack' || t.kind === 'ksym')) {
@@ -1005,6 +1005,10 @@ function fullMap(spec: MapSpec): string {
   const limit = buckets > 1 ? `${keys} × ${buckets} buckets` : keys;
   return `map ${spec.name} is full (${spec.maxEntries} entries, ${limit})`;
 }
+
+/** How often a run checks the counters when no event comes, and whether -p's process lives. */
+const COUNTERS_CHECK_MS = 1000;
+const WATCH_CHECK_MS = 10;
 
 /** A map printed at exit with at least this many characters is written on its own. */
 const EXIT_WRITE_ALONE = 1 << 16;

@@ -330,12 +330,12 @@ describe('programs', () => {
       });
       expect(consumer.drain().length).toBe(0);
 
-      // With BPF_RB_NO_WAKEUP nothing wakes us, but drain() still finds the record.
+      // With BPF_RB_NO_WAKEUP the kernel wakes nobody, but the collector tells us it has records.
       await new Promise((r) => setTimeout(r, 10)); // let a late wake-up of the first records land
       const before = readable;
       expect(addon.runProgram(obj.programFd('tl_nt_quiet'))).toBe(0);
-      await new Promise((r) => setTimeout(r, 30));
-      expect(readable).toBe(before);
+      for (let i = 0; i < 50 && readable === before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(readable).toBeGreaterThan(before);
       const quiet = records(consumer.drain());
       expect(quiet.length).toBe(1);
       expect(quiet[0]!.readBigUInt64LE(8)).toBe(4n);
@@ -346,7 +346,7 @@ describe('programs', () => {
     expect(() => consumer.drain()).toThrow(/closed/);
   });
 
-  it('does not call onReadable for NO_WAKEUP records written after a wake-up (no feedback loop)', async () => {
+  it('calls onReadable for waiting records at most every 10 ms (a feedback loop is bounded, not a spin)', async () => {
     const counts = map('array', 'tl_nt_counts2', 4, 8, 1);
     const ring = map('ringbuf', 'tl_nt_ring2', 0, 0, 1 << 16);
     const obj = load(counterIR(counts, ring), { tl_nt_begin: 'raw_tracepoint', tl_nt_quiet: 'raw_tracepoint' });
@@ -354,12 +354,18 @@ describe('programs', () => {
     // Like a probe on the tracer's own syscalls: every callback produces a NO_WAKEUP record.
     const consumer = addon.ringBuffer(ring, () => { readable++; addon.runProgram(obj.programFd('tl_nt_quiet')); });
     try {
+      const start = performance.now();
       addon.runProgram(obj.programFd('tl_nt_begin'));
       for (let i = 0; i < 10 && readable === 0; i++) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 50));
-      expect(readable).toBe(1);
+      const calls = readable;
+      const elapsed = performance.now() - start;
+      expect(calls).toBeGreaterThanOrEqual(1);
+      expect(calls).toBeLessThanOrEqual(elapsed / 10 + 2);
+      // The first record, then one per call (each call's record is never drained here).
       const got = records(consumer.drain()).map((r) => r.readBigUInt64LE(8));
-      expect(got).toEqual([1n, 2n]);
+      expect(got.length).toBeGreaterThanOrEqual(calls + 1);
+      expect(got.slice(0, 2)).toEqual([1n, 2n]);
     } finally {
       consumer.close();
     }

@@ -12,7 +12,8 @@
 //
 // The thread waits in epoll_wait on ring_buffer__epoll_fd() between collections, so it sees the
 // kernel's wake-ups (records sent without BPF_RB_NO_WAKEUP, e.g. exit()) and then calls
-// onReadable on Node's loop through a uv_async handle. Wake-ups, not data, make the fd readable:
+// onReadable on Node's loop through a uv_async handle; it calls it too when it has collected
+// records (at most every kTellEvery), so JS needs no timer to drain. Wake-ups, not data, make the fd readable:
 // libbpf registers the ring level-triggered, which would report records sent with
 // BPF_RB_NO_WAKEUP at every wait, and a tracer whose probes fire on its own syscalls would spin
 // (reference/measured-facts.md). So the ring is switched to edge-triggered: the fd becomes
@@ -25,6 +26,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -40,6 +42,7 @@ constexpr size_t kMaxPerDrain = 32u << 20;  // bytes consumed per call, so no dr
 constexpr int kStop = -ECANCELED;           // callback result meaning "enough for now"
 constexpr int kCollectBusyMs = 1;           // the collector's wait after finding records
 constexpr int kCollectIdleMs = 5;           // ... after finding none
+constexpr std::chrono::milliseconds kTellEvery{10};  // records wake JS at most this often
 
 class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
  public:
@@ -123,16 +126,25 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
     int epfd = ring_buffer__epoll_fd(rb_);
     bool found = false;
+    auto told = std::chrono::steady_clock::now() - kTellEvery;
     while (!stop_.load()) {
       epoll_event events[4];
       int woken = epoll_wait(epfd, events, 4, found ? kCollectBusyMs : kCollectIdleMs);
+      bool waiting;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         size_t before = pending_.size();
         if (before < kMaxPending) Consume();  // an error shows at the next drain(), which consumes too
         found = pending_.size() != before;
+        waiting = !pending_.empty();
       }
-      if (woken > 0) uv_async_send(wake_);
+      // The loop is told of a wake-up at once, of records at most every kTellEvery: JS drains
+      // when there is something to drain, not on a timer (an idle run costs no JS wake-ups).
+      auto now = std::chrono::steady_clock::now();
+      if (woken > 0 || (waiting && now - told >= kTellEvery)) {
+        uv_async_send(wake_);
+        told = now;
+      }
     }
   }
 
