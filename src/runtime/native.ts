@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { useSymbolSort } from '../kernel/symtab.js';
 
 /**
  * What the addon throws. Kernel and libbpf failures carry the errno (`code` e.g. 'ENOENT',
@@ -210,6 +211,8 @@ export interface NativeAddon {
   demangle(name: string): string;
   /** The C library's message for an errno value (strerror(3)). */
   strerror(errno: number): string;
+  /** libstdc++'s std::sort of `keys`, moving `order` along (as stdSort in src/kernel/symtab.ts). */
+  sortSymbols(order: Int32Array, keys: Float64Array): void;
 }
 
 /** The functions of tracelet_llvm.node. */
@@ -227,6 +230,8 @@ export function native(): NativeAddon {
     compileIRToAsm: (ir) => llvmFunctions().compileIRToAsm(ir),
     optimizeIR: (ir, options) => llvmFunctions().optimizeIR(ir, options),
   };
+  // Symbol tables (kernel and user stacks, ksym, usym) are sorted by the native sort from now on.
+  useSymbolSort(addon.sortSymbols);
   return addon;
 }
 

@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
+import { stdSort } from '../../src/kernel/symtab.js';
 import { LICENSE, PSEUDO, bumpIR, lookupSlot0 } from '../helpers/bpf-ir.js';
 
 const MARKER = 0x1122334455667788n;
@@ -523,5 +524,26 @@ describe('misc', () => {
       .toBe('std::vector<int, std::allocator<int> >::push_back(int const&)');
     expect(addon.demangle('main')).toBe('main');
     expect(addon.demangle('_Z')).toBe('_Z');
+  });
+
+  it('sorts symbols as stdSort does: the same permutation of equal addresses (aliases)', () => {
+    // A fixed pseudo-random sequence: sizes around the insertion-sort threshold (16) and large,
+    // few distinct keys (many aliases) and many, sorted and unsorted input.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = [0, 1, 2, 15, 16, 17, 33, 100, 1000, 20000][trial % 10]! + (trial % 7);
+      const range = [2, 10, 1000, 2 ** 40][trial % 4]!;
+      const keys = Float64Array.from({ length: n }, () => next() % range);
+      if (trial % 5 === 0) keys.sort();
+      const [jsKeys, nativeKeys] = [keys.slice(), keys.slice()];
+      const jsOrder = Int32Array.from({ length: n }, (_, i) => i);
+      const nativeOrder = jsOrder.slice();
+      stdSort(jsOrder, jsKeys);
+      addon.sortSymbols(nativeOrder, nativeKeys);
+      expect(nativeOrder).toEqual(jsOrder);
+      expect(nativeKeys).toEqual(jsKeys);
+    }
+    expect(() => addon.sortSymbols(new Int32Array(2), new Float64Array(3))).toThrow(/differ in length/);
   });
 });
