@@ -31,7 +31,8 @@
         "src/runtime/native/ringbuf.cc",
         "src/runtime/native/misc.cc",
         "src/runtime/native/lifecycle.cc",
-        "src/runtime/native/dump.cc"
+        "src/runtime/native/dump.cc",
+        "src/runtime/native/symbols.cc"
       ],
       "libraries": ["-lbpf", "-lelf", "-lz"]
     },

@@ -1,6 +1,7 @@
 // /proc/kallsyms: kernel function symbols, sorted by address, and address → symbol+offset lookup
 // (binary search) for ksym() and kstack.
 import { closeSync, openSync, readSync } from 'node:fs';
+import { symbolNatives } from './natives.js';
 import { SymbolTable } from './symtab.js';
 
 export interface KernelSymbol {
@@ -76,6 +77,19 @@ export class Kallsyms {
 
   static read(path = '/proc/kallsyms'): Kallsyms {
     const k = new Kallsyms();
+    const native = symbolNatives();
+    if (native) {
+      // The same parse, natively (the loop over 120k lines runs once: JavaScript would run it
+      // mostly interpreted).
+      const parsed = native.readKallsyms(path);
+      k.pages.push(...parsed.pages);
+      k.pageUsed = parsed.pageUsed;
+      k.starts = parsed.starts;
+      k.nameAt = parsed.nameAt;
+      k.text = parsed.text;
+      k.count = parsed.starts.length;
+      return k;
+    }
     const fd = openSync(path, 'r');
     try {
       // Whole lines are parsed as they arrive; a piece's unfinished last line moves to the front.

@@ -3,6 +3,7 @@
 // stable, so among aliases (several names at one address, e.g. libc's `getdents64` and
 // `__getdents64`) the one bpftrace prints is the one that sort leaves last. `stdSort` reproduces
 // that sort exactly, so tracelet picks the same name.
+import { symbolNatives } from './natives.js';
 
 /**
  * libstdc++'s std::sort (introsort, _S_threshold 16, median of three, heap sort past the depth
@@ -134,17 +135,6 @@ function insertionSort(k: Float64Array, o: Int32Array, first: number, last: numb
   }
 }
 
-/**
- * The sort SymbolTable uses: stdSort, or the same sort run natively (C++'s std::sort itself, about
- * ten times faster on the node binary's 185k symbols), which the runtime sets once its addon is
- * loaded (this layer does not load the addon).
- */
-let symbolSort: (order: Int32Array, keys: Float64Array) => void = stdSort;
-
-export function useSymbolSort(sort: (order: Int32Array, keys: Float64Array) => void): void {
-  symbolSort = sort;
-}
-
 /** Symbol sizes: 32-bit unless some symbol is 4 GiB or more. */
 export type SymbolSizes = Float64Array | Uint32Array;
 
@@ -166,7 +156,8 @@ export class SymbolTable {
     const n = starts.length;
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
-    symbolSort(order, starts);
+    // The addon's std::sort when the runtime has provided it (the same permutation, faster).
+    (symbolNatives()?.sortSymbols ?? stdSort)(order, starts);
     this.order = order;
     this.starts = starts;
     this.sizes = sizes;

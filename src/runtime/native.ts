@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { useSymbolSort } from '../kernel/symtab.js';
+import { useSymbolNatives, type NativeKallsyms, type NativeSymbolEntries } from '../kernel/natives.js';
 
 /**
  * What the addon throws. Kernel and libbpf failures carry the errno (`code` e.g. 'ENOENT',
@@ -213,6 +213,10 @@ export interface NativeAddon {
   strerror(errno: number): string;
   /** libstdc++'s std::sort of `keys`, moving `order` along (as stdSort in src/kernel/symtab.ts). */
   sortSymbols(order: Int32Array, keys: Float64Array): void;
+  /** An ELF file's symbol table entries (as ElfFile.symbolEntries in src/kernel/elf.ts). */
+  symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
+  /** /proc/kallsyms parsed (as Kallsyms.read in src/kernel/kallsyms.ts). */
+  readKallsyms(path: string): NativeKallsyms;
 }
 
 /** The functions of tracelet_llvm.node. */
@@ -230,8 +234,8 @@ export function native(): NativeAddon {
     compileIRToAsm: (ir) => llvmFunctions().compileIRToAsm(ir),
     optimizeIR: (ir, options) => llvmFunctions().optimizeIR(ir, options),
   };
-  // Symbol tables (kernel and user stacks, ksym, usym) are sorted by the native sort from now on.
-  useSymbolSort(addon.sortSymbols);
+  // Symbol tables (kernel and user stacks, ksym, usym) are read and sorted natively from now on.
+  useSymbolNatives(addon);
   return addon;
 }
 

@@ -85,8 +85,11 @@ describe(`the SVG in ${CHROMIUM}`, () => {
 
       // Hover shows the details; a real click on block_on_pipe zooms it to the full width.
       await page.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: block!.x, y: block!.y });
-      // Chrome delivers mouse moves with the next animation frame: wait for one.
-      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)))');
+      // Chrome delivers mouse moves with an animation frame: wait for frames until the details
+      // change (a loaded machine may take more than one).
+      for (let i = 0; i < 50 && !/\S/.test(await text('details')); i++) {
+        await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 10)))');
+      }
       expect(await text('details')).toMatch(/^block_on_pipe \(/);
       await page.click(block!.x, block!.y);
       if (process.env.TRACELET_FLAME_SHOT) await page.screenshot(process.env.TRACELET_FLAME_SHOT);

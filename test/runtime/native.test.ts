@@ -2,12 +2,18 @@
 // the ring buffer. No mocks. Programs here are named tl_nt_* so the final "nothing left" check
 // cannot be confused by other tracelet processes using the same kernel.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
+import { ElfFile } from '../../src/kernel/elf.js';
+import { Kallsyms } from '../../src/kernel/kallsyms.js';
+import { useSymbolNatives } from '../../src/kernel/natives.js';
+import { findDebugFile } from '../../src/kernel/user-symbols.js';
 import { stdSort } from '../../src/kernel/symtab.js';
 import { LICENSE, PSEUDO, bumpIR, lookupSlot0 } from '../helpers/bpf-ir.js';
 
@@ -545,5 +551,67 @@ describe('misc', () => {
       expect(nativeKeys).toEqual(jsKeys);
     }
     expect(() => addon.sortSymbols(new Int32Array(2), new Float64Array(3))).toThrow(/differ in length/);
+  });
+
+  it('reads kallsyms as the JavaScript reader does: a copy of the real one and one with every kind of line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-kallsyms-'));
+    try {
+      const lines: string[] = [];
+      for (let i = 0; i < 60_000; i++) {
+        const address = (0xffffffff81000000n + BigInt((i * 7919) % 60_000) * 0x40n).toString(16);
+        const type = 'TtDdBbRrWwAaUu'[i % 14]!;
+        lines.push(`${address} ${type} fn_${i}_${'x'.repeat(i % 40)}${i % 11 === 0 ? `\t[mod_${i % 3}]` : ''}`);
+      }
+      // Aliases, addresses outside the kernel's half, all ones, zeros (no privilege), a bad line.
+      lines.push('ffffffff81000000 T alias_a', 'ffffffff81000000 T alias_b', '00007f0000000000 T user_sym',
+        'ffffffffffffffff T all_ones', '0000000000000000 T zero', 'not a line', 'ffffffff81000040 t');
+      const file = join(dir, 'kallsyms');
+      writeFileSync(file, lines.join('\n')); // the last line without its newline
+      // The real one, copied: other tests' BPF programs come and go in it.
+      const real = join(dir, 'real');
+      writeFileSync(real, readFileSync('/proc/kallsyms'));
+      for (const path of [file, real]) {
+        useSymbolNatives(undefined);
+        let js;
+        try {
+          js = Kallsyms.read(path);
+        } finally {
+          useSymbolNatives(addon);
+        }
+        const fast = Kallsyms.read(path);
+        expect(fast.symbols, path).toEqual(js.symbols);
+        for (const s of js.symbols.filter((_, i) => i % 97 === 0)) {
+          expect(fast.lookup(s.address + 3n), path).toEqual(js.lookup(s.address + 3n));
+          expect(fast.addressOf(s.name), path).toBe(js.addressOf(s.name));
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads an ELF file's symbol entries as the JavaScript reader does", () => {
+    const libc = execFileSync('sh', ['-c', 'ldd /bin/sh | sed -n "s/.*libc.so.6 => \\([^ ]*\\).*/\\1/p"'], { encoding: 'utf8' }).trim();
+    // With libc's separate debug file when installed (its .symtab is the large one).
+    const files = ['/usr/bin/node', '/bin/sh', libc, findDebugFile(ElfFile.open(libc), libc) ?? '', process.execPath].filter((f) => f && existsSync(f));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const file of files) {
+      const elf = ElfFile.open(file);
+      useSymbolNatives(undefined);
+      let js;
+      try {
+        js = elf.symbolEntries();
+      } finally {
+        useSymbolNatives(addon);
+      }
+      const fast = elf.symbolEntries();
+      expect(fast.starts.length, file).toBe(js.starts.length);
+      expect(Buffer.from(fast.starts.buffer, fast.starts.byteOffset, fast.starts.byteLength)
+        .equals(Buffer.from(js.starts.buffer, js.starts.byteOffset, js.starts.byteLength)), file).toBe(true);
+      expect([...fast.sizes], file).toEqual([...js.sizes]);
+      for (let i = 0; i < js.starts.length; i += Math.max(1, Math.floor(js.starts.length / 500))) {
+        expect(fast.name(i), file).toBe(js.name(i));
+      }
+    }
   });
 });

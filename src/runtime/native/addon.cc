@@ -71,6 +71,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tracelet::InitMisc(env, exports);
   tracelet::InitLifecycle(env, exports);
   tracelet::InitDump(env, exports);
+  tracelet::InitSymbols(env, exports);
   return exports;
 }
 

@@ -57,5 +57,6 @@ void InitRingBuffer(Napi::Env env, Napi::Object exports);
 void InitMisc(Napi::Env env, Napi::Object exports);
 void InitLifecycle(Napi::Env env, Napi::Object exports);
 void InitDump(Napi::Env env, Napi::Object exports);
+void InitSymbols(Napi::Env env, Napi::Object exports);
 
 }  // namespace tracelet

@@ -1,4 +1,4 @@
-// CPU lists, C++ symbol demangling and the sort of symbol tables.
+// CPU lists and C++ symbol demangling.
 #include "common.h"
 
 #include <cstring>
@@ -6,14 +6,11 @@
 #include <bpf/libbpf.h>
 #include <cxxabi.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <utility>
-#include <vector>
 
 namespace tracelet {
 
@@ -64,29 +61,6 @@ Napi::Value StrError(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), strerror(ArgI32(info, 0, "errno")));
 }
 
-// sortSymbols(order, keys): sorts `keys` ascending with libstdc++'s std::sort, moving `order`
-// along: the sort bcc gives its symbol vectors, so that among aliases (equal start addresses)
-// the one left last is bcc's, and bpftrace's (src/kernel/symtab.ts has the same sort in JS).
-Napi::Value SortSymbols(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw Napi::TypeError::New(env, "sortSymbols(order: Int32Array, keys: Float64Array)");
-  }
-  auto order = info[0].As<Napi::Int32Array>();
-  auto keys = info[1].As<Napi::Float64Array>();
-  size_t n = keys.ElementLength();
-  if (order.ElementLength() != n) throw Napi::RangeError::New(env, "sortSymbols: order and keys differ in length");
-  std::vector<std::pair<double, int32_t>> symbols(n);
-  for (size_t i = 0; i < n; ++i) symbols[i] = {keys[i], order[i]};
-  std::sort(symbols.begin(), symbols.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t i = 0; i < n; ++i) {
-    keys[i] = symbols[i].first;
-    order[i] = symbols[i].second;
-  }
-  return env.Undefined();
-}
-
 }  // namespace
 
 void InitMisc(Napi::Env env, Napi::Object exports) {
@@ -94,7 +68,6 @@ void InitMisc(Napi::Env env, Napi::Object exports) {
   exports.Set("onlineCpus", Napi::Function::New(env, OnlineCpus, "onlineCpus"));
   exports.Set("demangle", Napi::Function::New(env, Demangle, "demangle"));
   exports.Set("strerror", Napi::Function::New(env, StrError, "strerror"));
-  exports.Set("sortSymbols", Napi::Function::New(env, SortSymbols, "sortSymbols"));
 }
 
 }  // namespace tracelet

@@ -1,0 +1,39 @@
+// Native versions of this layer's bulk symbol work (src/runtime/native/symbols.cc): the runtime
+// provides them once its addon is loaded, as this layer does not load the addon. Without them
+// the JavaScript versions run, which compute the same (the tests compare the two).
+
+/** ElfFile.symbolEntries' arrays, before names are attached. */
+export interface NativeSymbolEntries {
+  readonly starts: Float64Array;
+  readonly sizes: Uint32Array | Float64Array;
+  readonly nameOff: Uint32Array;
+  readonly tableOf: Uint8Array;
+}
+
+/** /proc/kallsyms as Kallsyms keeps it (see its fields). */
+export interface NativeKallsyms {
+  readonly starts: Float64Array;
+  readonly nameAt: Uint32Array;
+  readonly text: Uint8Array;
+  readonly pages: Buffer[];
+  readonly pageUsed: number;
+}
+
+export interface SymbolNatives {
+  /** std::sort of `keys`, moving `order` along (stdSort in symtab.ts). */
+  sortSymbols(order: Int32Array, keys: Float64Array): void;
+  /** The named, defined entries of the symbol tables given as [symOffset, symSize, strOffset, strSize]... */
+  symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
+  /** Kallsyms.read's parse of the file at `path`. */
+  readKallsyms(path: string): NativeKallsyms;
+}
+
+let natives: SymbolNatives | undefined;
+
+export function useSymbolNatives(provided: SymbolNatives | undefined): void {
+  natives = provided;
+}
+
+export function symbolNatives(): SymbolNatives | undefined {
+  return natives;
+}

@@ -1,0 +1,267 @@
+// Symbol tables in bulk, for naming stack frames: /proc/kallsyms, the entries of an ELF file's
+// symbol tables, and the sort of a table by address. The same work as src/kernel/elf.ts's and symtab.ts's
+// JavaScript (which the tests compare with these), done where a one-time pass over the node
+// binary's 181k symbols costs milliseconds instead of running interpreted.
+#include "common.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tracelet {
+
+namespace {
+
+constexpr size_t kSymbolBytes = 24;            // sizeof(Elf64_Sym)
+constexpr size_t kSymbolsPerRead = 4096;       // entries read at a time (96 KiB)
+constexpr unsigned kNamePieceBits = 20;        // the string table is checked 1 MiB at a time
+
+// Reads up to `length` bytes at `offset`; returns how many (short only at the end of the file).
+size_t ReadAt(Napi::Env env, int fd, uint8_t* into, size_t length, uint64_t offset) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = pread(fd, into + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno(env, "cannot read the symbol table", errno);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+struct Entries {
+  std::vector<double> starts;
+  std::vector<uint64_t> sizes;
+  std::vector<uint32_t> nameOff;
+  std::vector<uint8_t> tableOf;
+};
+
+// Drops the entries from `first` on whose name is empty (the offset points at a NUL byte),
+// reading the string table a piece at a time, each piece checked for the entries in it.
+void DropEmptyNames(Napi::Env env, int fd, uint64_t strOffset, uint64_t strSize, Entries& e, size_t first) {
+  size_t n = e.starts.size();
+  size_t pieces = (strSize + (1u << kNamePieceBits) - 1) >> kNamePieceBits;
+  std::vector<std::vector<uint32_t>> byPiece(pieces);
+  for (size_t i = first; i < n; ++i) byPiece[e.nameOff[i] >> kNamePieceBits].push_back(static_cast<uint32_t>(i));
+  std::vector<uint8_t> piece(std::min<uint64_t>(strSize, 1u << kNamePieceBits));
+  std::vector<uint8_t> empty(n - first);
+  for (size_t k = 0; k < pieces; ++k) {
+    if (byPiece[k].empty()) continue;
+    uint64_t base = static_cast<uint64_t>(k) << kNamePieceBits;
+    size_t got = ReadAt(env, fd, piece.data(), std::min<uint64_t>(piece.size(), strSize - base), strOffset + base);
+    for (uint32_t i : byPiece[k]) {
+      uint64_t at = e.nameOff[i] - base;
+      if (at < got && piece[at] == 0) empty[i - first] = 1;
+    }
+  }
+  size_t kept = first;
+  for (size_t i = first; i < n; ++i) {
+    if (empty[i - first]) continue;
+    e.starts[kept] = e.starts[i];
+    e.sizes[kept] = e.sizes[i];
+    e.nameOff[kept] = e.nameOff[i];
+    e.tableOf[kept] = e.tableOf[i];
+    ++kept;
+  }
+  e.starts.resize(kept);
+  e.sizes.resize(kept);
+  e.nameOff.resize(kept);
+  e.tableOf.resize(kept);
+}
+
+template <typename Array, typename T>
+Array Copy(Napi::Env env, const std::vector<T>& from) {
+  Array a = Array::New(env, from.size());
+  for (size_t i = 0; i < from.size(); ++i) a[i] = from[i];
+  return a;
+}
+
+// symbolEntries(fd, tables): `tables` holds [symOffset, symSize, strOffset, strSize] per symbol
+// table (strSize 0 for a string table without bytes in the file). Returns the entries that have
+// a name and a non-zero value, in table order: { starts, sizes (Uint32Array unless one is 4 GiB
+// or more, then Float64Array), nameOff, tableOf } (as ElfFile.symbolEntries in src/kernel/elf.ts).
+Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "fd");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::Float64Array>().ElementLength() % 4 != 0) {
+    throw Napi::TypeError::New(env, "symbolEntries: tables must be a Float64Array of [symOffset, symSize, strOffset, strSize]...");
+  }
+  auto tables = info[1].As<Napi::Float64Array>();
+  Entries e;
+  std::vector<uint8_t> chunk(kSymbolsPerRead * kSymbolBytes);
+  bool huge = false;
+  for (size_t t = 0; t < tables.ElementLength() / 4; ++t) {
+    uint64_t symOffset = static_cast<uint64_t>(tables[t * 4]);
+    uint64_t count = static_cast<uint64_t>(tables[t * 4 + 1]) / kSymbolBytes;
+    uint64_t strOffset = static_cast<uint64_t>(tables[t * 4 + 2]);
+    uint64_t strSize = static_cast<uint64_t>(tables[t * 4 + 3]);
+    size_t first = e.starts.size();
+    for (uint64_t done = 0; done < count;) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(kSymbolsPerRead, count - done));
+      size_t got = ReadAt(env, fd, chunk.data(), want * kSymbolBytes, symOffset + done * kSymbolBytes) / kSymbolBytes;
+      for (size_t i = 0; i < got; ++i) {
+        const uint8_t* sym = chunk.data() + i * kSymbolBytes;
+        uint32_t name;
+        uint64_t value, size;
+        memcpy(&name, sym, 4);
+        memcpy(&value, sym + 8, 8);
+        memcpy(&size, sym + 16, 8);
+        // Name 0 is the empty name (an ELF string table starts with a NUL byte).
+        if (name == 0 || name >= strSize || value == 0) continue;
+        e.starts.push_back(static_cast<double>(value));
+        e.sizes.push_back(size);
+        e.nameOff.push_back(name);
+        e.tableOf.push_back(static_cast<uint8_t>(t));
+        huge = huge || size > 0xffffffffu;
+      }
+      if (got < want) break;
+      done += got;
+    }
+    DropEmptyNames(env, fd, strOffset, strSize, e, first);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("starts", Copy<Napi::Float64Array>(env, e.starts));
+  if (huge) out.Set("sizes", Copy<Napi::Float64Array>(env, e.sizes));
+  else out.Set("sizes", Copy<Napi::Uint32Array>(env, e.sizes));
+  out.Set("nameOff", Copy<Napi::Uint32Array>(env, e.nameOff));
+  out.Set("tableOf", Copy<Napi::Uint8Array>(env, e.tableOf));
+  return out;
+}
+
+// readKallsyms(path): /proc/kallsyms parsed as src/kernel/kallsyms.ts's Kallsyms keeps it:
+// { starts (relative to 0xffff000000000000), nameAt (page * 1 MiB + offset), text (1 for
+// functions: t, w), pages (1 MiB Buffers of `name[\t[module]]\n`), pageUsed } of the symbols bcc
+// keeps (kernel addresses, every type but b, d, r). Read 256 KiB at a time.
+Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = ArgString(info, 0, "path");
+  constexpr size_t kChunk = 1u << 18;
+  constexpr size_t kPage = 1u << 20;
+  constexpr uint32_t kBaseHi = 0xffff0000u;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) ThrowErrno(env, "cannot open " + path, errno);
+  std::vector<double> starts;
+  std::vector<uint32_t> nameAt;
+  std::vector<uint8_t> text;
+  // Made as Buffers from the start (pages are touched once: a copy would double the page faults).
+  std::vector<Napi::Buffer<uint8_t>> pages;
+  size_t pageUsed = kPage;
+  std::vector<uint8_t> buf(kChunk + 1);
+  size_t have = 0;
+  auto parse = [&](size_t len) -> size_t {  // whole lines of buf[0, len); returns bytes used
+    size_t p = 0;
+    for (;;) {
+      const uint8_t* nl = static_cast<const uint8_t*>(memchr(buf.data() + p, '\n', len - p));
+      if (!nl) return p;
+      size_t eol = nl - buf.data();
+      uint64_t address = 0;
+      int digits = 0;
+      for (; p < eol; ++p, ++digits) {
+        uint8_t c = buf[p];
+        int d = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+        if (d < 0) break;
+        address = (address << 4) | static_cast<uint64_t>(d);
+      }
+      uint8_t type = buf[p + 1] | 0x20;
+      size_t s0 = p + 3;
+      uint32_t hi = static_cast<uint32_t>(address >> 32);
+      if (digits > 0 && buf[p] == ' ' && s0 <= eol && hi >= kBaseHi && address != ~0ull &&
+          type != 'b' && type != 'd' && type != 'r') {
+        size_t length = eol + 1 - s0;
+        if (pageUsed + length > kPage) {
+          if (!pages.empty()) memset(pages.back().Data() + pageUsed, 0, kPage - pageUsed);
+          pages.push_back(Napi::Buffer<uint8_t>::New(env, kPage));
+          pageUsed = 0;
+        }
+        starts.push_back(static_cast<double>(hi - kBaseHi) * 4294967296.0 + static_cast<double>(address & 0xffffffffu));
+        nameAt.push_back(static_cast<uint32_t>((pages.size() - 1) * kPage + pageUsed));
+        text.push_back(type == 't' || type == 'w' ? 1 : 0);
+        memcpy(pages.back().Data() + pageUsed, buf.data() + s0, length);
+        pageUsed += length;
+      }
+      p = eol + 1;
+    }
+  };
+  for (;;) {
+    ssize_t got = read(fd, buf.data() + have, kChunk - have);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      ThrowErrno(env, "cannot read " + path, err);
+    }
+    if (got == 0) break;
+    have += static_cast<size_t>(got);
+    size_t used = parse(have);
+    if (used == 0 && have == kChunk) {
+      close(fd);
+      throw Napi::Error::New(env, path + ": line longer than 262144 bytes");
+    }
+    memmove(buf.data(), buf.data() + used, have - used);
+    have -= used;
+  }
+  close(fd);
+  if (have > 0) {
+    buf[have] = '\n';
+    parse(have + 1);
+  }
+  // Zeroed past the names, so that a search of the names never matches beyond them.
+  if (!pages.empty()) memset(pages.back().Data() + pageUsed, 0, kPage - pageUsed);
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Float64Array startsOut = Napi::Float64Array::New(env, starts.size());
+  memcpy(startsOut.Data(), starts.data(), starts.size() * sizeof(double));
+  Napi::Uint32Array nameAtOut = Napi::Uint32Array::New(env, nameAt.size());
+  memcpy(nameAtOut.Data(), nameAt.data(), nameAt.size() * sizeof(uint32_t));
+  Napi::Uint8Array textOut = Napi::Uint8Array::New(env, text.size());
+  memcpy(textOut.Data(), text.data(), text.size());
+  Napi::Array pagesOut = Napi::Array::New(env, pages.size());
+  for (size_t i = 0; i < pages.size(); ++i) pagesOut.Set(i, pages[i]);
+  out.Set("starts", startsOut);
+  out.Set("nameAt", nameAtOut);
+  out.Set("text", textOut);
+  out.Set("pages", pagesOut);
+  out.Set("pageUsed", Napi::Number::New(env, static_cast<double>(pageUsed)));
+  return out;
+}
+
+// sortSymbols(order, keys): sorts `keys` ascending with libstdc++'s std::sort, moving `order`
+// along: the sort bcc gives its symbol vectors, so that among aliases (equal start addresses)
+// the one left last is bcc's, and bpftrace's (src/kernel/symtab.ts has the same sort in JS).
+Napi::Value SortSymbols(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(env, "sortSymbols(order: Int32Array, keys: Float64Array)");
+  }
+  auto order = info[0].As<Napi::Int32Array>();
+  auto keys = info[1].As<Napi::Float64Array>();
+  size_t n = keys.ElementLength();
+  if (order.ElementLength() != n) throw Napi::RangeError::New(env, "sortSymbols: order and keys differ in length");
+  std::vector<std::pair<double, int32_t>> symbols(n);
+  for (size_t i = 0; i < n; ++i) symbols[i] = {keys[i], order[i]};
+  std::sort(symbols.begin(), symbols.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < n; ++i) {
+    keys[i] = symbols[i].first;
+    order[i] = symbols[i].second;
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitSymbols(Napi::Env env, Napi::Object exports) {
+  exports.Set("symbolEntries", Napi::Function::New(env, SymbolEntries, "symbolEntries"));
+  exports.Set("sortSymbols", Napi::Function::New(env, SortSymbols, "sortSymbols"));
+  exports.Set("readKallsyms", Napi::Function::New(env, ReadKallsyms, "readKallsyms"));
+}
+
+}  // namespace tracelet
