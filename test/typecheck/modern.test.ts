@@ -91,3 +91,18 @@ describe('comm(pid)', () => {
     expect(codes('tracepoint:demo:widget_made { printf("%s", comm("x")); }')).toEqual(['E_ARG_TYPE@1:49-52']);
   });
 });
+
+describe('block expressions', () => {
+  it('have the type of their value, after checking their statements', () => {
+    const r = check('BEGIN { $s = { let $a = 2; $a; "str" }; $n = { $t = (1, "x"); $t.0 + 1 }; print(($s, $n)); }');
+    expect(r.diagnostics).toEqual([]);
+    const vars = [...r.program!.variables.values()][0]!;
+    const typeOf = (name: string) => [...vars.values()].find((v) => v.name === name)!.type.kind;
+    expect([typeOf('s'), typeOf('n')]).toEqual(['string', 'int']);
+  });
+
+  it('report errors of their statements where they are, and scope their let variables to the block', () => {
+    expect(codes('BEGIN { $v = { $x = "s"; $x = 1; 2 }; print($v); }')).toEqual(['E_TYPE_MISMATCH@1:26-28', 'W_UNUSED_VARIABLE@1:16-18']);
+    expect(check('BEGIN { $v = { let $a = 1; $a }; print(($v, $a)); }').diagnostics.map((d) => d.code)).toEqual(['E_UNDEFINED_VARIABLE']);
+  });
+});
