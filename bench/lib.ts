@@ -1,7 +1,7 @@
 // Shared machinery of the benchmarks: the two tracers, running one with its peak RSS measured,
 // the getppid() workload, the BPF programs a process holds, and summaries (min/median/max).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,12 @@ export interface RunOptions {
   readonly marker?: string;
   /** Another tracelet build's command (e.g. a checkout of main, for before/after in one run). */
   readonly traceletBin?: string;
+  /**
+   * The harness stays idle while the tracer runs (no whileAttached or stop): its output goes to
+   * files read once it has ended, and the wrapper times the marker and the last byte. For
+   * programs that sample every CPU: a Node harness woken by the output would be sampled too.
+   */
+  readonly quiet?: boolean;
 }
 
 const NOTIFY = '__BPFTRACE_NOTIFY_PROBES_ATTACHED';
@@ -143,6 +149,7 @@ const LOST = /Lost (\d+) events/g;
 
 /** Runs one tracer under the rusage wrapper and measures it. */
 export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly string[], opts: RunOptions = {}): Promise<TracerRun> {
+  if (opts.quiet) return runTracerQuietly(helpers, tracer, args, opts);
   const rssFile = join(helpers.dir, `rss-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   const cmd = tracerCommand(tracer, args, opts.traceletBin);
   return new Promise((resolve, reject) => {
@@ -231,6 +238,52 @@ export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly s
       resolve({
         attachMs, totalMs, stopMs: Number.isNaN(stopAt) ? NaN : performance.now() - stopAt, rssKb, cpuMs, markerMs, lastOutputMs, code,
         stdout, stderr: stderr.replace(`${NOTIFY}\n`, ''), stdoutBytes, eBytes, lost, resent,
+      });
+    });
+  });
+}
+
+/** runTracer with RunOptions.quiet: nothing is read until the tracer has ended. */
+function runTracerQuietly(helpers: Helpers, tracer: TracerName, args: readonly string[], opts: RunOptions): Promise<TracerRun> {
+  const base = join(helpers.dir, `quiet-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  const [rssFile, outFile, errFile] = [`${base}.rss`, `${base}.out`, `${base}.err`];
+  const [outFd, errFd] = [openSync(outFile, 'w'), openSync(errFile, 'w')];
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(helpers.rusage, [rssFile, ...tracerCommand(tracer, args, opts.traceletBin)], {
+      env: { ...process.env, ...(opts.marker ? { RUSAGE_MARKER: opts.marker } : {}), ...opts.env },
+      stdio: ['ignore', outFd, errFd],
+    });
+    closeSync(outFd);
+    closeSync(errFd);
+    const timer = setTimeout(() => {
+      killTree(child);
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const totalMs = performance.now() - t0;
+      const read = (file: string) => {
+        try {
+          return readFileSync(file);
+        } catch {
+          return Buffer.alloc(0);
+        }
+      };
+      const [rssKb, cpuMs, markerMs, lastOutputMs] = [...read(rssFile).toString().trim().split('\n').map(Number), NaN, NaN, NaN, NaN]
+        .map((v) => (v === undefined || v < 0 ? NaN : v)) as [number, number, number, number];
+      const out = read(outFile);
+      const stderr = read(errFile).toString();
+      for (const f of [rssFile, outFile, errFile]) rmSync(f, { force: true });
+      let eBytes = 0;
+      for (let i = out.indexOf(69); i >= 0; i = out.indexOf(69, i + 1)) eBytes++;
+      let lost = 0;
+      for (const m of `${out.toString('latin1')}\n${stderr}`.matchAll(LOST)) lost += Number(m[1]);
+      resolve({
+        attachMs: NaN, totalMs, stopMs: NaN, rssKb, cpuMs, markerMs, lastOutputMs, code,
+        stdout: opts.keepStdout ? out.toString() : '', stderr: stderr.replace(`${NOTIFY}\n`, ''),
+        stdoutBytes: out.length, eBytes, lost, resent: 0,
       });
     });
   });

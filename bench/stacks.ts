@@ -115,7 +115,8 @@ export async function benchStacks(helpers: Helpers, reps: number, log: (s: strin
         await new Promise((r) => setTimeout(r, 300));
         let r;
         try {
-          r = await runTracer(helpers, tracer, args, { keepStdout: true, marker: MARKER, timeoutMs: 900_000, ...(mode === 'warm' ? { env: warmEnv } : {}) });
+          // quiet: the harness (a Node process) must not run while the probes sample every CPU.
+          r = await runTracer(helpers, tracer, args, { keepStdout: true, marker: MARKER, quiet: true, timeoutMs: 900_000, ...(mode === 'warm' ? { env: warmEnv } : {}) });
         } finally {
           stopWorkloads(work);
         }
@@ -229,10 +230,11 @@ export function stacksSection(result: StacksResult, command: string): string[] {
     + 'byte of stdout (naming and printing the stacks). CPU and peak RSS from wait4. The runs see different samples, '
     + 'so key and frame counts differ a little; tracelet also names the frames of processes that exited before the '
     + 'print (bpftrace prints their addresses). bpftrace\'s figures depend on what else runs: when a Node process '
-    + 'elsewhere on the machine is sampled (another engineer\'s tests), bcc reads the node binary\'s ~185k symbols '
-    + 'for it, about 50 MiB more and seconds to minutes of naming, where tracelet reads a file\'s symbols once (and '
-    + 'always names its own frames, which are Node\'s); so bpftrace\'s runs are also shown without those that named '
-    + 'Node frames.', '');
+    + 'on the machine is sampled (this bench\'s own harness, idle as it is while the tracer runs, or other tests), '
+    + 'bcc reads the node binary\'s ~185k symbols for it, about 50 MiB more and seconds to minutes of naming, where '
+    + 'tracelet reads a file\'s symbols once (and always names its own frames, which are Node\'s); so bpftrace\'s runs '
+    + 'are also shown without those that named Node frames, and `bench/stacks-no-node.sh` runs the profile program '
+    + 'from a shell, with no Node process but tracelet.', '');
   for (const row of rows) {
     L.push(`### ${row.name}`, '', code(row.program), '');
     L.push(`bpftrace named a Node process's frames in ${nodeRuns(row)} runs; *without Node*: its other runs.`, '');
