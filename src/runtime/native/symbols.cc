@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace tracelet {
@@ -97,6 +96,13 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
   }
   auto tables = info[1].As<Napi::Float64Array>();
   Entries e;
+  // Room for every entry at once: grown by doubling, the vectors would hold up to twice that.
+  size_t total = 0;
+  for (size_t t = 0; t < tables.ElementLength() / 4; ++t) total += static_cast<size_t>(tables[t * 4 + 1]) / kSymbolBytes;
+  e.starts.reserve(total);
+  e.sizes.reserve(total);
+  e.nameOff.reserve(total);
+  e.tableOf.reserve(total);
   std::vector<uint8_t> chunk(kSymbolsPerRead * kSymbolBytes);
   bool huge = false;
   for (size_t t = 0; t < tables.ElementLength() / 4; ++t) {
@@ -128,11 +134,15 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
     }
     DropEmptyNames(env, fd, strOffset, strSize, e, first);
   }
+  // Each array handed over, then its vector freed: never all of them twice at once.
   Napi::Object out = Napi::Object::New(env);
   out.Set("starts", Copy<Napi::Float64Array>(env, e.starts));
+  std::vector<double>().swap(e.starts);
   if (huge) out.Set("sizes", Copy<Napi::Float64Array>(env, e.sizes));
   else out.Set("sizes", Copy<Napi::Uint32Array>(env, e.sizes));
+  std::vector<uint64_t>().swap(e.sizes);
   out.Set("nameOff", Copy<Napi::Uint32Array>(env, e.nameOff));
+  std::vector<uint32_t>().swap(e.nameOff);
   out.Set("tableOf", Copy<Napi::Uint8Array>(env, e.tableOf));
   return out;
 }
@@ -152,6 +162,10 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   std::vector<double> starts;
   std::vector<uint32_t> nameAt;
   std::vector<uint8_t> text;
+  // Room for a typical kernel's symbols (about 120k; the file's size is not known before reading).
+  starts.reserve(1u << 17);
+  nameAt.reserve(1u << 17);
+  text.reserve(1u << 17);
   // Made as Buffers from the start (pages are touched once: a copy would double the page faults).
   std::vector<Napi::Buffer<uint8_t>> pages;
   size_t pageUsed = kPage;
@@ -246,12 +260,33 @@ Napi::Value SortSymbols(const Napi::CallbackInfo& info) {
   auto keys = info[1].As<Napi::Float64Array>();
   size_t n = keys.ElementLength();
   if (order.ElementLength() != n) throw Napi::RangeError::New(env, "sortSymbols: order and keys differ in length");
-  std::vector<std::pair<double, int32_t>> symbols(n);
-  for (size_t i = 0; i < n; ++i) symbols[i] = {keys[i], order[i]};
-  std::sort(symbols.begin(), symbols.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (n >= (1u << 31)) throw Napi::RangeError::New(env, "sortSymbols: too many symbols");
+  // Positions sorted by their keys: std::sort decides by comparisons alone, so this is the
+  // permutation sorting (key, order) pairs by key would make, in a quarter of the memory.
+  std::vector<uint32_t> by(n);
+  for (size_t i = 0; i < n; ++i) by[i] = static_cast<uint32_t>(i);
+  const double* k = keys.Data();
+  std::sort(by.begin(), by.end(), [k](uint32_t a, uint32_t b) { return k[a] < k[b]; });
+  // Applied in place, a cycle at a time: position j takes what was at by[j] (the high bit marks
+  // positions done).
+  constexpr uint32_t kDone = 1u << 31;
   for (size_t i = 0; i < n; ++i) {
-    keys[i] = symbols[i].first;
-    order[i] = symbols[i].second;
+    if (by[i] & kDone) continue;
+    double firstKey = keys[i];
+    int32_t firstOrder = order[i];
+    size_t j = i;
+    for (;;) {
+      size_t from = by[j];
+      by[j] |= kDone;
+      if (from == i) {
+        keys[j] = firstKey;
+        order[j] = firstOrder;
+        break;
+      }
+      keys[j] = keys[from];
+      order[j] = order[from];
+      j = from;
+    }
   }
   return env.Undefined();
 }
