@@ -154,6 +154,13 @@ export type TraceEvent =
   | { readonly kind: 'output'; readonly text: string }
   /** Events that the kernel's ring buffer had no room for, or that a slow consumer left behind. */
   | { readonly kind: 'lost'; readonly count: number }
+  /**
+   * What the numbers do not show, found while running (as the CLI warns on stderr): reads that
+   * failed at a place in the program (`W_READ_FAILED`: the values read were 0), probe runs the
+   * kernel skipped (`W_PROBE_SKIPPED`), both with `diagnostic` locating them; a full map, by
+   * `message` alone.
+   */
+  | { readonly kind: 'warning'; readonly message: string; readonly diagnostic?: Diagnostic }
   /** The program called exit(): the last event; `code` when it was exit(code). */
   | { readonly kind: 'exit'; readonly code?: bigint };
 
@@ -189,11 +196,15 @@ export async function trace(source: string, options: TraceOptions = {}): Promise
     if ('error' in command) throw new TraceletError(command.error);
     child = spawnHeld(command);
   }
-  const target = { source: { name: options.file ?? 'stdin', text: source }, pid: options.pid, child };
+  const file = options.file ?? 'stdin';
+  const target = { source: { name: file, text: source }, pid: options.pid, child };
   return new TraceSession(options, compiled.program, diagnostics, child?.pid, (sink) => {
     const run: Run = new Run(compiled, kernel, target, {
       formatter: createFormatter('text'),
       write: (text) => text && sink.push({ kind: 'output', text }),
+      // Never silently wrong: what the CLI warns of on stderr comes as events.
+      diagnostic: (d) => sink.push({ kind: 'warning', message: d.message, diagnostic: diagnostic(d, file, source) }),
+      warn: (message) => sink.push({ kind: 'warning', message }),
       writeExitSeparator: () => {},
       records: sink,
       printAtExit: () => false,
