@@ -162,10 +162,11 @@ function dropEmptyNames(fd: number, str: ElfSection, a: { starts: Float64Array; 
   for (let k = 0; k < pieces; k++) {
     if (firstOf[k] === firstOf[k + 1]) continue;
     const base = k * 2 ** NAME_PIECE_BITS;
-    readInto(fd, piece, Math.min(piece.length, size - base), Number(str.offset) + base);
+    const got = readInto(fd, piece, Math.min(piece.length, size - base), Number(str.offset) + base);
     for (let j = firstOf[k]!; j < firstOf[k + 1]!; j++) {
       const i = byPiece[j]!;
-      if (piece[nameOff[i]! - base] === 0) empty[i - from] = 1;
+      const at = nameOff[i]! - base;
+      if (at < got && piece[at] === 0) empty[i - from] = 1;
     }
   }
   let kept = from;

@@ -1,7 +1,7 @@
 // /proc/kallsyms: kernel function symbols, sorted by address, and address → symbol+offset lookup
 // (binary search) for ksym() and kstack.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { symbolNatives } from './natives.js';
+import { symbolNatives, type NativeKallsyms } from './natives.js';
 import { SymbolTable } from './symtab.js';
 
 export interface KernelSymbol {
@@ -60,8 +60,20 @@ export class Kallsyms {
   private table?: SymbolTable;
   private symbolList?: KernelSymbol[];
 
-  /** Parses kallsyms text (the whole file; `read` parses the real one piece by piece). */
-  constructor(text?: Buffer | string) {
+  /**
+   * Parses kallsyms text (the whole file; `read` parses the real one piece by piece), or takes
+   * what the native reader parsed.
+   */
+  constructor(text?: Buffer | string | NativeKallsyms) {
+    if (text !== undefined && typeof text !== 'string' && !Buffer.isBuffer(text)) {
+      this.pages.push(...text.pages);
+      this.pageUsed = text.pageUsed;
+      this.starts = text.starts;
+      this.nameAt = text.nameAt;
+      this.text = text.text;
+      this.count = text.starts.length;
+      return;
+    }
     // Room for a typical kernel's symbols (about 120k), so that the arrays rarely grow.
     const room = text === undefined ? 1 << 17 : 1 << 10;
     this.starts = new Float64Array(room);
@@ -76,20 +88,11 @@ export class Kallsyms {
   }
 
   static read(path = '/proc/kallsyms'): Kallsyms {
-    const k = new Kallsyms();
+    // The same parse, natively when the runtime has provided it (the loop over 120k lines runs
+    // once: JavaScript would run it mostly interpreted).
     const native = symbolNatives();
-    if (native) {
-      // The same parse, natively (the loop over 120k lines runs once: JavaScript would run it
-      // mostly interpreted).
-      const parsed = native.readKallsyms(path);
-      k.pages.push(...parsed.pages);
-      k.pageUsed = parsed.pageUsed;
-      k.starts = parsed.starts;
-      k.nameAt = parsed.nameAt;
-      k.text = parsed.text;
-      k.count = parsed.starts.length;
-      return k;
-    }
+    if (native) return new Kallsyms(native.readKallsyms(path));
+    const k = new Kallsyms();
     const fd = openSync(path, 'r');
     try {
       // Whole lines are parsed as they arrive; a piece's unfinished last line moves to the front.
