@@ -195,8 +195,8 @@ export interface NativeAddon {
   /**
    * Consumes a ring buffer map: a collector thread moves its records into memory every
    * millisecond or so while events come, and calls `onReadable` on Node's loop (a uv_async
-   * handle) whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP); callers
-   * also call drain() on a timer for records sent with NO_WAKEUP. The handle keeps the loop alive
+   * handle) whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP) and, at
+   * most every 10 ms, when it holds records (sent with NO_WAKEUP). The handle keeps the loop alive
    * until close().
    */
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
