@@ -226,14 +226,7 @@ export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly s
       clearTimeout(timer);
       clearInterval(resend);
       const totalMs = performance.now() - t0;
-      let rssKb = NaN;
-      let cpuMs = NaN;
-      try {
-        [rssKb, cpuMs] = readFileSync(rssFile, 'utf8').trim().split('\n').map(Number) as [number, number];
-        rmSync(rssFile);
-      } catch {
-        // the wrapper did not get that far
-      }
+      const [rssKb, cpuMs] = wrapperFigures(rssFile);
       for (const m of stderr.matchAll(LOST)) lost += Number(m[1]);
       resolve({
         attachMs, totalMs, stopMs: Number.isNaN(stopAt) ? NaN : performance.now() - stopAt, rssKb, cpuMs, markerMs, lastOutputMs, code,
@@ -241,6 +234,22 @@ export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly s
       });
     });
   });
+}
+
+/**
+ * What bench/c/rusage.c wrote (peak RSS KiB, CPU ms, and with RUSAGE_MARKER the marker's and the
+ * last byte's ms), then the file removed; NaN for what it did not write (or wrote as -1).
+ */
+function wrapperFigures(file: string): [number, number, number, number] {
+  let lines: number[] = [];
+  try {
+    lines = readFileSync(file, 'utf8').trim().split('\n').map(Number);
+    rmSync(file);
+  } catch {
+    // the wrapper did not get that far
+  }
+  const at = (i: number) => (lines[i] === undefined || lines[i]! < 0 ? NaN : lines[i]!);
+  return [at(0), at(1), at(2), at(3)];
 }
 
 /** runTracer with RunOptions.quiet: nothing is read until the tracer has ended. */
@@ -271,11 +280,10 @@ function runTracerQuietly(helpers: Helpers, tracer: TracerName, args: readonly s
           return Buffer.alloc(0);
         }
       };
-      const [rssKb, cpuMs, markerMs, lastOutputMs] = [...read(rssFile).toString().trim().split('\n').map(Number), NaN, NaN, NaN, NaN]
-        .map((v) => (v === undefined || v < 0 ? NaN : v)) as [number, number, number, number];
+      const [rssKb, cpuMs, markerMs, lastOutputMs] = wrapperFigures(rssFile);
       const out = read(outFile);
       const stderr = read(errFile).toString();
-      for (const f of [rssFile, outFile, errFile]) rmSync(f, { force: true });
+      for (const f of [outFile, errFile]) rmSync(f, { force: true });
       let eBytes = 0;
       for (let i = out.indexOf(69); i >= 0; i = out.indexOf(69, i + 1)) eBytes++;
       let lost = 0;

@@ -439,10 +439,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   // -B full: block-buffered output (written in 64 KiB blocks and at the end); none/line: as it comes.
   let pending = '';
   // Nobody reads the output any more (`| head`): end the run cleanly, as after exit().
-  const output = (text: string) => outputBytes(stringBytes(text));
-  const outputBytes = (bytes: Uint8Array) => {
-    if (!writeAllBytes(outFd, bytes)) setImmediate(() => run.stop('exit'));
+  // Text goes through writeAll (long text is encoded a piece at a time), bytes as they are.
+  const stopUnread = (written: boolean) => {
+    if (!written) setImmediate(() => run.stop('exit'));
   };
+  const output = (text: string) => stopUnread(writeAll(outFd, text));
+  const outputBytes = (bytes: Uint8Array) => stopUnread(writeAllBytes(outFd, bytes));
   const write = opts.B === 'full'
     ? (text: string) => {
       pending += text;

@@ -107,66 +107,19 @@ const SYMBOLS_PER_READ = 4096;
 /** Where names are read into (most are shorter; longer ones get a bigger buffer). */
 const nameScratch = Buffer.alloc(256);
 
-/** Whether an Elf64_Sym of the chunk has a size of 4 GiB or more (its st_size's high word). */
-function hasHugeSize(w32: Uint32Array, count: number): boolean {
-  for (let i = 0; i < count; i++) if (w32[i * 6 + 5] !== 0) return true;
-  return false;
-}
-
-/**
- * Appends the chunk's Elf64_Sym entries that have a name and a value to the arrays from index
- * `n`; returns the new count. A function of its own, on typed arrays of one type each, so that
- * it is compiled for its loop at once (inline in symbolEntries the loop ran interpreted longer).
- */
-function appendEntries(w32: Uint32Array, count: number, strSize: number, table: number,
-  a: { starts: Float64Array; sizes: SymbolSizes; nameOff: Uint32Array; tableOf: Uint8Array }, n: number): number {
-  const { starts, sizes, nameOff, tableOf } = a;
-  for (let i = 0; i < count; i++) {
-    const w = i * 6;
-    const off = w32[w]!;
-    // off 0 is the empty name (an ELF string table starts with a NUL byte).
-    if (off === 0 || off >= strSize) continue;
-    const value = w32[w + 2]! + w32[w + 3]! * 0x1_0000_0000;
-    if (value === 0) continue;
-    starts[n] = value;
-    sizes[n] = w32[w + 4]! + w32[w + 5]! * 0x1_0000_0000;
-    nameOff[n] = off;
-    tableOf[n] = table;
-    n++;
-  }
-  return n;
-}
-
-/** The string table is read this many bytes (1 MiB) at a time by dropEmptyNames. */
-const NAME_PIECE_BITS = 20;
-
 /**
  * Keeps the entries in [from, to) of the arrays whose name is not empty (a name offset pointing
- * at a NUL byte), checking the string table a piece at a time, each piece against the entries
- * whose names are in it (grouped first: the node binary's 181k names are in 12 pieces); returns
- * how many were kept. Every offset is inside the table (appendEntries checked).
+ * at a NUL byte), checking the string table a piece at a time; returns how many were kept.
  */
 function dropEmptyNames(fd: number, str: ElfSection, a: { starts: Float64Array; sizes: SymbolSizes; nameOff: Uint32Array; tableOf: Uint8Array }, from: number, to: number): number {
   const size = Number(str.size);
-  const pieces = Math.ceil(size / 2 ** NAME_PIECE_BITS);
-  const nameOff = a.nameOff;
-  // Entries grouped by piece (a counting sort): piece k's are byPiece[firstOf[k], firstOf[k + 1]).
-  const firstOf = new Uint32Array(pieces + 1);
-  for (let i = from; i < to; i++) firstOf[(nameOff[i]! >>> NAME_PIECE_BITS) + 1]!++;
-  for (let k = 0; k < pieces; k++) firstOf[k + 1]! += firstOf[k]!;
-  const byPiece = new Uint32Array(to - from);
-  const next = firstOf.slice(0, pieces);
-  for (let i = from; i < to; i++) byPiece[next[nameOff[i]! >>> NAME_PIECE_BITS]!++] = i;
-  const piece = Buffer.alloc(Math.min(size, 2 ** NAME_PIECE_BITS));
+  const piece = Buffer.alloc(Math.min(size, 1 << 20));
   const empty = new Uint8Array(to - from);
-  for (let k = 0; k < pieces; k++) {
-    if (firstOf[k] === firstOf[k + 1]) continue;
-    const base = k * 2 ** NAME_PIECE_BITS;
+  for (let base = 0; base < size; base += piece.length) {
     const got = readInto(fd, piece, Math.min(piece.length, size - base), Number(str.offset) + base);
-    for (let j = firstOf[k]!; j < firstOf[k + 1]!; j++) {
-      const i = byPiece[j]!;
-      const at = nameOff[i]! - base;
-      if (at < got && piece[at] === 0) empty[i - from] = 1;
+    for (let i = from; i < to; i++) {
+      const at = a.nameOff[i]! - base;
+      if (at >= 0 && at < got && piece[at] === 0) empty[i - from] = 1;
     }
   }
   let kept = from;
@@ -519,8 +472,19 @@ export class ElfFile {
         for (let done = 0; done < count;) {
           const want = Math.min(SYMBOLS_PER_READ, count - done);
           const got = Math.floor(readInto(fd, chunk, want * 24, Number(sym.offset) + done * 24) / 24);
-          if (sizes instanceof Uint32Array && hasHugeSize(w32, got)) sizes = Float64Array.from(sizes);
-          n = appendEntries(w32, got, strSize, table, { starts, sizes, nameOff, tableOf }, n);
+          for (let i = 0; i < got; i++) {
+            const off = w32[i * 6]!;
+            // off 0 is the empty name (an ELF string table starts with a NUL byte).
+            if (off === 0 || off >= strSize) continue;
+            const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
+            if (value === 0) continue;
+            starts[n] = value;
+            if (w32[i * 6 + 5] !== 0 && sizes instanceof Uint32Array) sizes = Float64Array.from(sizes);
+            sizes[n] = w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000;
+            nameOff[n] = off;
+            tableOf[n] = table;
+            n++;
+          }
           if (got < want) break;
           done += got;
         }

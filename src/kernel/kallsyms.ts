@@ -153,11 +153,7 @@ export class Kallsyms {
         this.starts[n] = (h - KERNEL_BASE_HI) * 0x1_0000_0000 + l;
         this.nameAt[n] = (this.pages.length - 1) * PAGE + this.pageUsed;
         this.text[n] = type === 0x74 || type === 0x77 ? 1 : 0;
-        // Names are short: a loop copies them faster than a call to Buffer.copy each.
-        const page = this.pages[this.pages.length - 1]!;
-        let at = this.pageUsed;
-        for (let b = s0; b <= eol; b++) page[at++] = buf[b]!;
-        this.pageUsed = at;
+        this.pageUsed += buf.copy(this.pages[this.pages.length - 1]!, this.pageUsed, s0, eol + 1);
         this.count++;
       }
       p = eol + 1;

@@ -334,10 +334,9 @@ export class Session {
     const obj = this.object;
     if (!obj) return [];
     return this.programs.map((program) => {
-      const fdinfo = readFileSync(`/proc/self/fdinfo/${obj.programFd(program.name)}`, 'latin1');
       return {
         program,
-        id: Number(/^prog_id:\s*(\d+)/m.exec(fdinfo)?.[1] ?? 0),
+        id: Number(/^prog_id:\s*(\d+)/m.exec(programFdinfo(obj, program.name))?.[1] ?? 0),
         instructions: obj.programInstructions(program.name),
         verifierLog: obj.verifierLogs?.[program.name] ?? '',
       };
@@ -751,7 +750,7 @@ export class Session {
   private drain(final = false): boolean {
     if (!this.ring || (this.stopping && !final)) return false;
     // Lost events and full maps are reported while running (about once a second), not only at exit.
-    if (!final && Date.now() - this.countersCheckedAt >= 1000) {
+    if (!final && Date.now() - this.countersCheckedAt >= COUNTERS_CHECK_MS) {
       this.countersCheckedAt = Date.now();
       this.reportCounters();
       this.reportReadFailures(false);
@@ -948,13 +947,7 @@ export class Session {
     const obj = this.object;
     if (!obj || !this.options.diagnostic) return;
     for (const program of this.programs) {
-      let fdinfo: string;
-      try {
-        fdinfo = readFileSync(`/proc/self/fdinfo/${obj.programFd(program.name)}`, 'latin1');
-      } catch {
-        continue;
-      }
-      const misses = BigInt(/^recursion_misses:\s*(\d+)/m.exec(fdinfo)?.[1] ?? 0);
+      const misses = BigInt(/^recursion_misses:\s*(\d+)/m.exec(programFdinfo(obj, program.name))?.[1] ?? 0);
       const reported = this.reportedSkips.get(program.name);
       if (misses === 0n || misses === reported || (!final && reported !== undefined)) continue;
       this.reportedSkips.set(program.name, misses);
@@ -1007,6 +1000,11 @@ function fullMap(spec: MapSpec): string {
   // hist/lhist maps hold (key, bucket) entries: so many keys of every bucket.
   const limit = buckets > 1 ? `${keys} × ${buckets} buckets` : keys;
   return `map ${spec.name} is full (${spec.maxEntries} entries, ${limit})`;
+}
+
+/** What the kernel says of a loaded program (its id, `recursion_misses`, ...): /proc/self/fdinfo. */
+function programFdinfo(obj: NativeObject, name: string): string {
+  return readFileSync(`/proc/self/fdinfo/${obj.programFd(name)}`, 'latin1');
 }
 
 /** How often a run checks the counters when no event comes, and whether -p's process lives. */

@@ -13,8 +13,8 @@
 // The thread waits in epoll_wait on ring_buffer__epoll_fd() between collections, so it sees the
 // kernel's wake-ups (records sent without BPF_RB_NO_WAKEUP, e.g. exit()) and then calls
 // onReadable on Node's loop through a uv_async handle; it calls it too when it has collected
-// records (at most every kTellEvery), so JS needs no timer to drain. Wake-ups, not data, make the fd readable:
-// libbpf registers the ring level-triggered, which would report records sent with
+// records (at most every kTellEvery), so JS needs no timer to drain. Wake-ups, not data, make
+// the fd readable: libbpf registers the ring level-triggered, which would report records sent with
 // BPF_RB_NO_WAKEUP at every wait, and a tracer whose probes fire on its own syscalls would spin
 // (reference/measured-facts.md). So the ring is switched to edge-triggered: the fd becomes
 // readable again only when the kernel sends a new wake-up.

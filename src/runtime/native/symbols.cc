@@ -1,7 +1,8 @@
 // Symbol tables in bulk, for naming stack frames: /proc/kallsyms, the entries of an ELF file's
-// symbol tables, and the sort of a table by address. The same work as src/kernel/elf.ts's and symtab.ts's
-// JavaScript (which the tests compare with these), done where a one-time pass over the node
-// binary's 181k symbols costs milliseconds instead of running interpreted.
+// symbol tables, and the sort of a table by address. The same work as the JavaScript of
+// src/kernel/kallsyms.ts, elf.ts and symtab.ts (which the tests compare with these), done where a
+// one-time pass over the node binary's 181k symbols costs milliseconds instead of running
+// interpreted.
 #include "common.h"
 
 #include <fcntl.h>
@@ -159,6 +160,11 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   constexpr uint32_t kBaseHi = 0xffff0000u;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) ThrowErrno(env, "cannot open " + path, errno);
+  // Closed on every way out, throws included.
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
   std::vector<double> starts;
   std::vector<uint32_t> nameAt;
   std::vector<uint8_t> text;
@@ -209,21 +215,15 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
     ssize_t got = read(fd, buf.data() + have, kChunk - have);
     if (got < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      ThrowErrno(env, "cannot read " + path, err);
+      ThrowErrno(env, "cannot read " + path, errno);
     }
     if (got == 0) break;
     have += static_cast<size_t>(got);
     size_t used = parse(have);
-    if (used == 0 && have == kChunk) {
-      close(fd);
-      throw Napi::Error::New(env, path + ": line longer than 262144 bytes");
-    }
+    if (used == 0 && have == kChunk) throw Napi::Error::New(env, path + ": line longer than 262144 bytes");
     memmove(buf.data(), buf.data() + used, have - used);
     have -= used;
   }
-  close(fd);
   if (have > 0) {
     buf[have] = '\n';
     parse(have + 1);
