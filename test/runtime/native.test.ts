@@ -353,6 +353,29 @@ describe('programs', () => {
     expect(() => consumer.drain()).toThrow(/closed/);
   });
 
+  it('reads records that wrap around the end of the ring whole and in order', () => {
+    const counts = map('array', 'tl_nt_counts3', 4, 8, 1);
+    // One page: 24 bytes a record (8 of header) do not divide it, so records wrap at every turn.
+    const ring = map('ringbuf', 'tl_nt_ring3', 0, 0, 4096);
+    const obj = load(counterIR(counts, ring), { tl_nt_begin: 'raw_tracepoint', tl_nt_quiet: 'raw_tracepoint' });
+    const consumer = addon.ringBuffer(ring, () => {});
+    try {
+      const fd = obj.programFd('tl_nt_begin');
+      const got: bigint[] = [];
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 50; i++) expect(addon.runProgram(fd)).toBe(0);
+        for (const r of records(consumer.drain())) {
+          expect(r.length).toBe(16);
+          expect(r.readBigUInt64LE(0)).toBe(MARKER);
+          got.push(r.readBigUInt64LE(8));
+        }
+      }
+      expect(got).toEqual(Array.from({ length: 1000 }, (_, i) => BigInt(i + 1)));
+    } finally {
+      consumer.close();
+    }
+  });
+
   it('calls onReadable for waiting records at most every 10 ms (a feedback loop is bounded, not a spin)', async () => {
     const counts = map('array', 'tl_nt_counts2', 4, 8, 1);
     const ring = map('ringbuf', 'tl_nt_ring2', 0, 0, 1 << 16);

@@ -1,8 +1,12 @@
 // Ring buffer consumer: a collector thread, and Node's own loop.
 //
-// libbpf's ring_buffer copies nothing: its callback sees each record in the mapped ring. We copy
-// records into `pending_` as [u32 len][bytes][pad to 8] and hand that out in one Buffer per
-// drain(). A collector thread empties the ring into `pending_` every millisecond or so while
+// The ring is read here, not through libbpf's ring_buffer: libbpf maps the data area twice in a
+// row so that a record that wraps reads as one piece, and the kernel maps every page at mmap
+// time, so a 16 MiB ring showed as 33 MiB of tracelet's resident memory from the first moment
+// (a 1 MiB one as 2.8 MiB: a third of what `BEGIN { exit(); }` adds to Node). Here the data area
+// is mapped once and the few records that wrap are copied in two pieces: they are copied anyway.
+// Records are copied into `pending_` as [u32 len][bytes][pad to 8] and handed out in one Buffer
+// per drain(). A collector thread empties the ring into `pending_` every millisecond or so while
 // events come (every 5 ms when idle): the ring overflows only if that thread does not run for
 // as long as the ring lasts, never because JavaScript is busy formatting or collecting garbage
 // (a printf on every syscall of a busy process fills 16 MiB in ~0.3 s). The thread is named
@@ -10,21 +14,24 @@
 // pile up, collecting pauses until the next drain(): back-pressure instead of unbounded memory
 // (the kernel then counts the events it cannot put in the ring as lost).
 //
-// The thread waits in epoll_wait on ring_buffer__epoll_fd() between collections, so it sees the
-// kernel's wake-ups (records sent without BPF_RB_NO_WAKEUP, e.g. exit()) and then calls
-// onReadable on Node's loop through a uv_async handle; it calls it too when it has collected
-// records (at most every kTellEvery), so JS needs no timer to drain. Wake-ups, not data, make
-// the fd readable: libbpf registers the ring level-triggered, which would report records sent with
-// BPF_RB_NO_WAKEUP at every wait, and a tracer whose probes fire on its own syscalls would spin
-// (reference/measured-facts.md). So the ring is switched to edge-triggered: the fd becomes
-// readable again only when the kernel sends a new wake-up.
+// The thread waits in epoll_wait on the map's fd between collections, so it sees the kernel's
+// wake-ups (records sent without BPF_RB_NO_WAKEUP, e.g. exit()) and then calls onReadable on
+// Node's loop through a uv_async handle; it calls it too when it has collected records (at most
+// every kTellEvery), so JS needs no timer to drain. Wake-ups, not data, make the fd readable: a
+// level-triggered watch would report records sent with BPF_RB_NO_WAKEUP at every wait, and a
+// tracer whose probes fire on its own syscalls would spin (reference/measured-facts.md). So the
+// fd is watched edge-triggered: readable again only when the kernel sends a new wake-up.
 #include "common.h"
 
-#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cerrno>
@@ -39,7 +46,6 @@ namespace {
 
 constexpr size_t kMaxPending = 64u << 20;  // bytes held between drains before collecting pauses
 constexpr size_t kMaxPerDrain = 32u << 20;  // bytes consumed per call, so no drain runs unbounded
-constexpr int kStop = -ECANCELED;           // callback result meaning "enough for now"
 constexpr int kCollectBusyMs = 1;           // the collector's wait after finding records
 constexpr int kCollectIdleMs = 5;           // ... after finding none
 constexpr std::chrono::milliseconds kTellEvery{10};  // records wake JS at most this often
@@ -57,16 +63,36 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
 
   void Open(Napi::Env env, int mapFd, Napi::Function onReadable) {
     env_ = env;
-    {
-      LibbpfLogCapture capture;
-      rb_ = ring_buffer__new(mapFd, &RingConsumer::OnRecord, this, nullptr);
-      if (!rb_) ThrowErrno(env, "cannot open ring buffer map fd " + std::to_string(mapFd), errno, capture.text());
+    bpf_map_info info;
+    memset(&info, 0, sizeof(info));
+    uint32_t infoLen = sizeof(info);
+    if (bpf_obj_get_info_by_fd(mapFd, &info, &infoLen) != 0)
+      ThrowErrno(env, "cannot read ring buffer map fd " + std::to_string(mapFd), errno);
+    if (info.type != BPF_MAP_TYPE_RINGBUF || info.max_entries == 0 ||
+        (info.max_entries & (info.max_entries - 1)) != 0)
+      throw Napi::Error::New(env, "map fd " + std::to_string(mapFd) + " is not a ring buffer");
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    mask_ = info.max_entries - 1;
+    // The consumer's position: the one page user space may write.
+    void* consumer = mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
+    if (consumer == MAP_FAILED) ThrowErrno(env, "cannot map ring buffer map fd " + std::to_string(mapFd), errno);
+    consumerPos_ = static_cast<uint64_t*>(consumer);
+    // The producer's position and the data, once (see the top of this file).
+    producerMapBytes_ = page + info.max_entries;
+    void* producer = mmap(nullptr, producerMapBytes_, PROT_READ, MAP_SHARED, mapFd, static_cast<off_t>(page));
+    if (producer == MAP_FAILED) {
+      int err = errno;
+      CloseNative();
+      ThrowErrno(env, "cannot map ring buffer map fd " + std::to_string(mapFd), err);
     }
+    producerPos_ = static_cast<uint64_t*>(producer);
+    data_ = static_cast<uint8_t*>(producer) + page;
+    consumerMapBytes_ = page;
+    epollFd_ = epoll_create1(EPOLL_CLOEXEC);
     epoll_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN | EPOLLET;
-    ev.data.fd = 0;  // libbpf's ring index, as ring_buffer__new set it
-    if (epoll_ctl(ring_buffer__epoll_fd(rb_), EPOLL_CTL_MOD, mapFd, &ev) != 0) {
+    if (epollFd_ < 0 || epoll_ctl(epollFd_, EPOLL_CTL_ADD, mapFd, &ev) != 0) {
       int err = errno;
       CloseNative();
       ThrowErrno(env, "cannot watch ring buffer map fd " + std::to_string(mapFd), err);
@@ -95,27 +121,39 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   }
 
  private:
-  static int OnRecord(void* ctx, void* data, size_t size) {
-    auto* self = static_cast<RingConsumer*>(ctx);
-    auto& out = self->pending_;
-    size_t at = out.size();
-    size_t padded = (4 + size + 7) & ~size_t(7);
-    out.resize(at + padded);
-    uint32_t len = static_cast<uint32_t>(size);
-    memcpy(&out[at], &len, 4);
-    memcpy(&out[at + 4], data, size);
-    memset(&out[at + 4 + size], 0, padded - 4 - size);
-    // The record is already consumed when we stop here (libbpf advances past it first).
-    self->consumed_ += padded;
-    return self->consumed_ >= kMaxPerDrain ? kStop : 0;
+  // Moves available records into pending_ (mutex_ held), at most about kMaxPerDrain bytes: as
+  // the kernel's ring format defines it (each record an 8-byte header, its length with a busy and a
+  // discard bit, then the data, padded to 8), as libbpf's ringbuf_process_ring reads it.
+  void Consume() {
+    size_t consumed = 0;
+    uint64_t cons = __atomic_load_n(consumerPos_, __ATOMIC_ACQUIRE);
+    uint64_t prod = __atomic_load_n(producerPos_, __ATOMIC_ACQUIRE);
+    while (cons < prod && consumed < kMaxPerDrain) {
+      auto* header = reinterpret_cast<uint32_t*>(data_ + (cons & mask_));
+      uint32_t len = __atomic_load_n(header, __ATOMIC_ACQUIRE);
+      if (len & BPF_RINGBUF_BUSY_BIT) break;  // still being written: the records after it wait
+      uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+      if (!(len & BPF_RINGBUF_DISCARD_BIT)) Append(cons + BPF_RINGBUF_HDR_SZ, size);
+      size_t step = (BPF_RINGBUF_HDR_SZ + size + 7) & ~size_t(7);
+      cons += step;
+      consumed += step;
+      __atomic_store_n(consumerPos_, cons, __ATOMIC_RELEASE);
+      if (cons >= prod) prod = __atomic_load_n(producerPos_, __ATOMIC_ACQUIRE);
+    }
   }
 
-  // Moves available records into pending_ (mutex_ held). Returns a negative errno on failure.
-  int Consume() {
-    consumed_ = 0;
-    int n = ring_buffer__consume(rb_);
-    if (n == kStop) return 0;
-    return n < 0 ? n : 0;
+  // Copies the record of `size` bytes at ring position `at` to pending_, in two pieces if it wraps.
+  void Append(uint64_t at, uint32_t size) {
+    auto& out = pending_;
+    size_t start = out.size();
+    size_t padded = (4 + size + 7) & ~size_t(7);
+    out.resize(start + padded);
+    memcpy(&out[start], &size, 4);
+    size_t offset = at & mask_;
+    size_t first = std::min<size_t>(size, mask_ + 1 - offset);
+    memcpy(&out[start + 4], data_ + offset, first);
+    memcpy(&out[start + 4 + first], data_, size - first);
+    memset(&out[start + 4 + size], 0, padded - 4 - size);
   }
 
   // The collector thread: waits for a wake-up or its next turn, empties the ring into pending_,
@@ -124,17 +162,16 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
-    int epfd = ring_buffer__epoll_fd(rb_);
     bool found = false;
     auto told = std::chrono::steady_clock::now() - kTellEvery;
     while (!stop_.load()) {
       epoll_event events[4];
-      int woken = epoll_wait(epfd, events, 4, found ? kCollectBusyMs : kCollectIdleMs);
+      int woken = epoll_wait(epollFd_, events, 4, found ? kCollectBusyMs : kCollectIdleMs);
       bool waiting;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         size_t before = pending_.size();
-        if (before < kMaxPending) Consume();  // an error shows at the next drain(), which consumes too
+        if (before < kMaxPending) Consume();
         found = pending_.size() != before;
         waiting = !pending_.empty();
       }
@@ -150,7 +187,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
 
   static void OnWake(uv_async_t* handle) {
     auto* self = static_cast<RingConsumer*>(handle->data);
-    if (!self || !self->rb_) return;
+    if (!self || !self->data_) return;
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
     try {
@@ -164,12 +201,11 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
 
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!rb_) throw Napi::Error::New(env, "the ring buffer consumer is closed");
+    if (!data_) throw Napi::Error::New(env, "the ring buffer consumer is closed");
     std::vector<uint8_t> records;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      int err = Consume();
-      if (err < 0) ThrowErrno(env, "ring buffer consume failed", -err);
+      Consume();
       records.swap(pending_);
       // The collector's next records go into last time's storage (no reallocation while busy).
       spare_.clear();
@@ -201,9 +237,13 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
                [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
       wake_ = nullptr;
     }
-    if (rb_) {
-      ring_buffer__free(rb_);
-      rb_ = nullptr;
+    if (epollFd_ >= 0) close(epollFd_);
+    epollFd_ = -1;
+    if (producerPos_) munmap(producerPos_, producerMapBytes_);
+    if (consumerPos_) munmap(consumerPos_, consumerMapBytes_);
+    producerPos_ = consumerPos_ = nullptr;
+    if (data_) {
+      data_ = nullptr;
       // Drop the self-reference taken in Open(); in a finalizer the count is already 0.
       if (referenced_ && !finalizing_) Unref();
       referenced_ = false;
@@ -218,12 +258,17 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
 
   void Finalize(Napi::Env env) override { finalizing_ = true; }
 
-  ring_buffer* rb_ = nullptr;
+  uint64_t* consumerPos_ = nullptr;
+  uint64_t* producerPos_ = nullptr;
+  uint8_t* data_ = nullptr;  // set while open
+  uint64_t mask_ = 0;         // the data area's size - 1 (a power of two)
+  size_t consumerMapBytes_ = 0;
+  size_t producerMapBytes_ = 0;
+  int epollFd_ = -1;
   uv_async_t* wake_ = nullptr;
   bool finalizing_ = false;
   bool referenced_ = false;
-  size_t consumed_ = 0;
-  // Guards rb_'s consumption, pending_, spare_ and consumed_ (collector thread and JS thread).
+  // Guards the consumer position, pending_ and spare_ (collector thread and JS thread).
   std::mutex mutex_;
   std::atomic<bool> stop_{false};
   std::thread collector_;
