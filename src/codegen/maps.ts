@@ -140,23 +140,32 @@ const HOT_EVENTS_PER_SECOND = 1_000_000;
 /** How long a ring holds that many: the pauses of the consumer (GC, a slow write) it rides out. */
 const RING_SECONDS = 0.25;
 
+/** The ring for events of BEGIN, END and interval probes only, which send a few records a run… */
+const SLOW_RING_BYTES = 256 << 10;
+/** … unless one of them loops: room for a loop's records (16k short printfs) until they are read. */
+const SLOW_LOOPING_RING_BYTES = 1 << 20;
+
 /**
  * The ring buffer's size from the rate and size of the events: when probes that can fire at a
  * high rate send events, room for 0.25 s of 1M/s of their largest record (16 MiB for a short
- * printf, at most 64 MiB); 1 MiB when only BEGIN, END and interval probes do (the ring is mapped,
- * and resident once written, twice).
+ * printf, at most 64 MiB); 256 KiB when only BEGIN, END and interval probes do, 1 MiB if one of
+ * them has a loop. The ring is mapped, and resident, from the start (once: see ringbuf.cc).
  */
 export function ringBufferBytes(program: TypedProgram): number {
   const slow = new Set(['BEGIN', 'END', 'self', 'interval', 'test']);
+  const loops = new Set(['WhileStmt', 'ForStmt', 'ForRangeStmt', 'UnrollStmt']);
   let largest = 0;
+  let slowLoop = false;
   for (const p of program.probes) {
-    if (!p.targets.some((t) => !slow.has(t.provider))) continue;
+    const hot = p.targets.some((t) => !slow.has(t.provider));
     walk(p.probe.body, (node) => {
-      const event = program.eventOf.get(node as Expr);
+      if (!hot && loops.has(node.kind)) slowLoop = true;
+      const event = hot ? program.eventOf.get(node as Expr) : undefined;
       if (event && event.kind !== 'exit') largest = Math.max(largest, event.size);
     });
   }
-  if (largest === 0) return 1 << 20;
+  // (A record is at most a few hundred bytes: it is built on the 512-byte BPF stack.)
+  if (largest === 0) return slowLoop ? SLOW_LOOPING_RING_BYTES : SLOW_RING_BYTES;
   const bytes = (8 + alignUp(largest, 8)) * HOT_EVENTS_PER_SECOND * RING_SECONDS; // 8: the ring's record header
   return Math.min(64 << 20, Math.max(16 << 20, 2 ** Math.ceil(Math.log2(bytes))));
 }

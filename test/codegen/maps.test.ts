@@ -116,6 +116,17 @@ describe('maps as relocations', () => {
     });
   });
 
+  it('sizes the ring buffer from the probes that send events', () => {
+    const ring = (text: string) => compiled(text).generated.maps.find((m) => m.symbol === 'tl_events')!.maxEntries;
+    expect(ring('BEGIN { printf("hi\\n"); exit(); }')).toBe(256 << 10);
+    expect(ring('interval:s:1 { printf("%d\\n", elapsed); }')).toBe(256 << 10);
+    // A loop in a slow probe may send thousands of records in one run.
+    expect(ring('END { $i = 0; while ($i < 1000) { printf("%d\\n", $i); $i++; } }')).toBe(1 << 20);
+    expect(ring('BEGIN { for ($i : 0..100) { printf("%d\\n", $i); } }')).toBe(1 << 20);
+    // A probe that can fire at a high rate: 0.25 s of a million records a second.
+    expect(ring('tracepoint:syscalls:sys_enter_openat { printf("%d\\n", pid); }')).toBe(16 << 20);
+  });
+
   it('makes an object whose .maps section and BTF describe every map as libbpf reads them', () => {
     const { generated, object } = compiled(PROGRAM);
     const elf = elfOf(object, 'maps');
@@ -125,8 +136,8 @@ describe('maps as relocations', () => {
     const described = btfMaps(elf.sectionData(elf.section('.BTF')!));
     expect([...described.keys()].sort()).toEqual(generated.maps.map((m) => m.symbol).sort());
     // BPF_MAP_TYPE_*: hash 1, array 2, percpu_hash 5, percpu_array 6, stack_trace 7, ringbuf 27.
-    // 1 MiB: only BEGIN and interval probes send events.
-    expect(described.get('tl_events')).toEqual({ type: 27, max_entries: 1 << 20 });
+    // 256 KiB: only BEGIN and interval probes send events, and they do not loop.
+    expect(described.get('tl_events')).toEqual({ type: 27, max_entries: 256 << 10 });
     expect(described.get('tl_sys_enter')).toMatchObject({ type: 2, key_size: 4, value_size: 64 });
     expect(described.get('tl_kstack_3')).toEqual({ type: 7, key_size: 4, value_size: 24, max_entries: 4096 });
     const h = generated.maps.find((m) => m.symbol === 'tl_h')!;
