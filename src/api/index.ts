@@ -2,7 +2,7 @@
 // (diagnostics, IR, BPF object) without loading anything, or trace with it and read its events
 // and maps as typed values. Built on the compile() driver and the Session the CLI runs.
 import { compile as compileProgram, loadable, probeFilterProblem } from '../compile/compile.js';
-import type { Diagnostic as DriverDiagnostic } from '../diagnostics/diagnostic.js';
+import { hasErrors, type Diagnostic as DriverDiagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostic } from '../diagnostics/render.js';
 import { SystemKernel } from '../kernel/index.js';
 import type { EventSpec, TypedProgram } from '../model/program.js';
@@ -100,7 +100,7 @@ function compileWith(source: string, options: CompileOptions, kernel: SystemKern
   }, kernel, hooks);
   const diagnostics = result.diagnostics.map((d) => diagnostic(d, file, source));
   // LLVM refusing the IR (e.g. more than 512 bytes of stack) is an error of the program too.
-  if (result.backendError) diagnostics.push(backendDiagnostic(result.backendError, file, source));
+  if (result.backendError && !hasErrors(result.diagnostics)) diagnostics.push(backendDiagnostic(result.backendError, file, source));
   return { result, diagnostics };
 }
 

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { splitNamedParams } from '../parser/index.js';
 import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
 import { compile, loadable, probeFilterProblem, type CodegenResult, type SyscallDispatchMode } from '../compile/compile.js';
 import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
@@ -377,7 +378,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (typeof opts.emitLlvm === 'string') writeIrFiles(opts.emitLlvm, ir);
   const compiled = loadable(result);
   if (!compiled) {
-    stderr(`tracelet: could not load the program: ${result.backendError}\n`);
+    // Unless it was said above, as an error at the probe (E_BPF_STACK).
+    if (!hasErrors(result.diagnostics)) stderr(`tracelet: could not load the program: ${result.backendError}\n`);
     return ExitCode.programError;
   }
 

@@ -120,8 +120,24 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
     hooks.phase?.('llvm');
     return { diagnostics, ast, program, generated, object, cache: use };
   } catch (e) {
-    return { diagnostics, ast, program, generated, backendError: (e as Error).message };
+    const backendError = (e as Error).message;
+    const stack = stackLimitDiagnostic(backendError, generated);
+    return { diagnostics: stack ? [...diagnostics, stack] : diagnostics, ast, program, generated, backendError };
   }
+}
+
+/**
+ * LLVM's refusal of a probe that needs more than BPF's 512 bytes of stack, as an error at the probe
+ * (the usual cause: strings raised past bpftrace 0.17's limit of 200 bytes, each on the stack).
+ */
+function stackLimitDiagnostic(message: string, generated: CodegenResult): Diagnostic | undefined {
+  if (!message.includes('BPF stack limit of 512 bytes is exceeded')) return undefined;
+  const name = /in function (\w+)/.exec(message)?.[1];
+  const probe = generated.programs.find((p) => p.name === name)?.probe.probe ?? generated.programs[0]?.probe.probe;
+  if (!probe) return undefined;
+  return error('E_BPF_STACK', probe.span, 'this probe needs more than the 512 bytes of stack a BPF program has',
+    'each string value takes max_strlen bytes of it (64 unless BPFTRACE_STRLEN or config = { max_strlen = N } raise it; '
+    + 'bpftrace 0.17 allows at most 200): lower it, or keep fewer strings in this probe at once');
 }
 
 /** Probes that --probe-filter leaves alone, as bpftrace does: BEGIN, END and self:signal. */

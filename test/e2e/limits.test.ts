@@ -24,6 +24,15 @@ describe('limits', () => {
     expect(r.stdout.startsWith('Attaching 1 probe...\n6000\n')).toBe(true);
   });
 
+  it('refuses a probe past the 512-byte BPF stack as an error at the probe, with the string length as hint', () => {
+    const r = runTracelet(['-e', 'config = { max_strlen = 1024 } BEGIN { printf("%s\\n", str(0)); exit(); }']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^stdin:1:32: error: this probe needs more than the 512 bytes of stack a BPF program has\n/);
+    expect(r.stderr).toContain('hint: each string value takes max_strlen bytes');
+    expect(r.stderr).not.toContain('LLVM');
+  });
+
   it('loads a while loop updating a map 20,000 times, as bpftrace 0.17 does (a full map is counted branch-free)', () => {
     const r = runTracelet(['-e', 'BEGIN { $i = 0; while ($i < 20000) { @m[$i & 3] = $i; $i++; } printf("%d\\n", $i); exit(); }']);
     expect(r.stderr).toBe('');
