@@ -3,7 +3,7 @@
 // possible CPU's share combined).
 import { type Call, mapName, type MapRef } from '../model/ast.js';
 import { alignUp, sizeOf } from '../model/types.js';
-import { lhistBucketCount, type MapSpec, TSERIES_VALUE_SIZE } from '../model/program.js';
+import { bucketCount, lhistBucketCount, type MapSpec, TSERIES_VALUE_SIZE } from '../model/program.js';
 import { arrayType, constInt, i1, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
 import { Helper } from '../model/object-layout.js';
 import { memcpy, memset, toI64 } from './values.js';
@@ -64,6 +64,10 @@ export function aggregate(g: ProbeContext, ref: MapRef, call: Call): void {
     return;
   }
   const arg = call.args[0] ? toI64(fn, g.expr(call.args[0])) : constInt(i64, 1);
+  if (spec.bucketsInValue) {
+    bucketInValue(g, spec, ref, arg);
+    return;
+  }
   let key: IrValue;
   if (spec.kind === 'hist' || spec.kind === 'lhist') {
     key = mapKey(g, spec, ref);
@@ -141,6 +145,28 @@ export function aggregate(g: ProbeContext, ref: MapRef, call: Call): void {
     fn.place(store);
   }
   mapUpdate(g, spec, key, init);
+  fn.br(done);
+  fn.place(done);
+}
+
+/**
+ * A keyless hist/lhist (MapSpec.bucketsInValue): one per-CPU array entry of every bucket's counter;
+ * the bucket's is incremented in place. The lookup of key 0 cannot fail (the verifier drops the
+ * branch); the bucket is bounded for the verifier, which cannot follow lhist's division.
+ */
+function bucketInValue(g: ProbeContext, spec: MapSpec, ref: MapRef, arg: IrValue): void {
+  const { fn } = g;
+  // Looked up first: the bucket is then computed in the registers the helper call would clobber.
+  const p = lookup(g, spec, mapKey(g, spec, ref));
+  const update = fn.label('bucket');
+  const done = fn.label('bucketdone');
+  fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), update, done);
+  fn.place(update);
+  const computed = spec.kind === 'hist' ? log2Bucket(g, arg) : linearBucket(g, arg, spec);
+  const last = constInt(i64, bucketCount(spec) - 1);
+  const bucket = fn.select(fn.icmp('ugt', computed, last), last, computed);
+  const counter = fn.byteOffset(p, fn.binary('shl', bucket, constInt(i64, 3)), i64);
+  fn.store(fn.binary('add', fn.load(counter, 8), constInt(i64, 1)), counter, 8);
   fn.br(done);
   fn.place(done);
 }

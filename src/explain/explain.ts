@@ -125,7 +125,7 @@ export function explainStatement(input: ExplainInput, program: string, line: num
 }
 
 function layout(t: MapSpec['valueType'] | undefined, size: number, extra: string): string {
-  if (!t) return `u64 zero (${size} bytes)${extra}`;
+  if (!t) return `${size === 4 ? 'u32' : 'u64'} zero (${size} bytes)${extra}`;
   const parts = t.kind === 'tuple'
     ? ` = { ${tupleLayout(t.elements).offsets.map((o, i) => `${typeName(t.elements[i]!)} at ${o}`).join(', ')} }`
     : '';
@@ -135,14 +135,18 @@ function layout(t: MapSpec['valueType'] | undefined, size: number, extra: string
 /** One line per script map: kind, BPF map type, entries, key and value layout. */
 function describeMap(spec: MapSpec): string {
   const histogram = spec.kind === 'hist' || spec.kind === 'lhist' || spec.kind === 'tseries';
-  const key = !spec.keyType && histogram
+  const key = !spec.keyType && histogram && !spec.bucketsInValue
     ? `u64 bucket index (${spec.keySize} bytes)`
-    : layout(spec.keyType, spec.keySize, histogram ? ', the last 8 the bucket index' : '');
+    : layout(spec.keyType, spec.keySize, histogram && spec.keyType ? ', the last 8 the bucket index' : '');
   const perCpu = spec.bpfType.startsWith('percpu') ? ' per CPU' : '';
+  const value = spec.bucketsInValue
+    ? `${spec.kind}, ${spec.valueSize / 8} buckets of u64 counts (${spec.valueSize} bytes)${perCpu}`
+    : layout(spec.valueType, spec.valueSize, perCpu);
+  const entries = `${spec.maxEntries} ${spec.maxEntries === 1 ? 'entry' : 'entries'}`;
   return [
-    `  ${spec.name}: ${spec.kind === 'scalar' ? 'a value' : `${spec.kind}()`}, BPF_MAP_TYPE_${spec.bpfType.toUpperCase()}, ${spec.maxEntries} entries${spec.preallocate ? '' : ', allocated on use'}`,
+    `  ${spec.name}: ${spec.kind === 'scalar' ? 'a value' : `${spec.kind}()`}, BPF_MAP_TYPE_${spec.bpfType.toUpperCase()}, ${entries}${spec.preallocate ? '' : ', allocated on use'}`,
     `      key:   ${key}`,
-    `      value: ${layout(spec.valueType, spec.valueSize, perCpu)}`,
+    `      value: ${value}`,
   ].join('\n');
 }
 

@@ -79,6 +79,12 @@ export interface MapSpec {
    * a new (key, bucket) first appears. (Linux ≥ 6.1 allows this in every tracing program.)
    */
   readonly preallocate: boolean;
+  /**
+   * A hist/lhist without a key kept as one per-CPU array entry whose value is every bucket's
+   * counter (bucket b at b × 8), not as a hash of (bucket → counter) entries: see keylessBuckets()
+   * in src/typecheck/map-types.ts. The runtime reads it back as the hash layout (Session.snapshot).
+   */
+  readonly bucketsInValue?: boolean;
   readonly lhist?: LhistParams;
   readonly tseries?: TseriesParams;
   /** The map's declaration (`hash(100)`) when the script declares it: its limit in messages. */

@@ -84,6 +84,40 @@ export function valueBytes(spec: MapSpec, cpus: number): number {
   return isPerCpu(spec.bpfType) ? alignUp(spec.valueSize, 8) * cpus : spec.valueSize;
 }
 
+/** A map dump: `count` keys and values, each `keySize` and valueBytes() long, end to end. */
+export interface MapDump {
+  readonly count: number;
+  readonly keys: Buffer;
+  readonly values: Buffer;
+}
+
+/**
+ * A keyless hist/lhist kept with its buckets in one value (MapSpec.bucketsInValue), as the hash
+ * of (bucket → per-CPU counter) entries every reader of maps knows: an entry for each bucket
+ * with a count, and for each bucket of `kept` (those zero() left in place, as a hash map keeps
+ * its keys). Returns that layout's spec and dump.
+ */
+export function spreadBuckets(spec: MapSpec, dump: MapDump, cpus: number, kept?: ReadonlySet<number>): { spec: MapSpec; dump: MapDump } {
+  const buckets = spec.valueSize / 8;
+  const stride = alignUp(spec.valueSize, 8);
+  const used: number[] = [];
+  for (let b = 0; b < buckets && dump.count > 0; b++) {
+    let any = kept?.has(b) ?? false;
+    for (let c = 0; c < cpus && !any; c++) any = dump.values.readBigUInt64LE(c * stride + b * 8) !== 0n;
+    if (any) used.push(b);
+  }
+  const keys = Buffer.alloc(used.length * 8);
+  const values = Buffer.alloc(used.length * cpus * 8);
+  used.forEach((b, e) => {
+    keys.writeBigUInt64LE(BigInt(b), e * 8);
+    for (let c = 0; c < cpus; c++) dump.values.copy(values, (e * cpus + c) * 8, c * stride + b * 8, c * stride + b * 8 + 8);
+  });
+  return {
+    spec: { ...spec, bpfType: 'percpu_hash', keySize: 8, valueSize: 8, maxEntries: buckets, bucketsInValue: false },
+    dump: { count: used.length, keys, values },
+  };
+}
+
 function userKeySize(spec: MapSpec): number {
   return spec.keyType ? sizeOf(spec.keyType) : 0;
 }

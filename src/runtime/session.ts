@@ -24,7 +24,7 @@ import {
 import {
   native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
 } from './native.js';
-import { decodeMap, decodeValue, valueBytes } from './decode.js';
+import { decodeMap, decodeValue, spreadBuckets, valueBytes } from './decode.js';
 import type { Formatter, MapEntry, MapSnapshot, ScriptLocation, TestOutcome } from './output/model.js';
 import { textFormatter } from './output/text.js';
 import { formatPrintf } from './output/printf.js';
@@ -200,6 +200,8 @@ export class Session {
   /** Runs of each program the kernel skipped (its `recursion_misses`) reported so far, by program. */
   private readonly reportedSkips = new Map<string, bigint>();
   private countersCheckedAt = 0;
+  /** The buckets zero() left as keys of each keyless hist/lhist kept in one value (see spreadBuckets). */
+  private readonly zeroedBuckets = new Map<string, ReadonlySet<number>>();
   private readonly stackFds = new Map<string, { fd: number; valueBytes: number; frameBytes: number; read: Map<number, Buffer> }>();
   /** The compiled printf of each printf, errorf and warnf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
@@ -726,9 +728,12 @@ export class Session {
    * A map's entries, decoded; stacks in keys named with `keyFrameName` when given (see Formatter);
    * `rawKeys` keeps each key's kernel bytes too (see MapEntry.rawKey).
    */
-  snapshot(spec: MapSpec, keyFrameName = this.options.formatter.frameName, rawKeys = false): MapSnapshot {
-    const fd = this.mapFds.get(spec.name)!;
-    const dump = this.addon.mapDump(fd, spec.keySize, valueBytes(spec, this.cpus));
+  snapshot(stored: MapSpec, keyFrameName = this.options.formatter.frameName, rawKeys = false): MapSnapshot {
+    const fd = this.mapFds.get(stored.name)!;
+    const read = this.addon.mapDump(fd, stored.keySize, valueBytes(stored, this.cpus));
+    const { spec, dump } = stored.bucketsInValue
+      ? spreadBuckets(stored, read, this.cpus, this.zeroedBuckets.get(stored.name))
+      : { spec: stored, dump: read };
     const { addon, cpus, resolver } = this;
     let entries: MapEntry[] | undefined;
     // Decoded only if the formatter asks: large count()/sum() maps print from the raw dump.
@@ -901,6 +906,20 @@ export class Session {
   private clearMap(spec: MapSpec, keepKeys: boolean): void {
     const fd = this.mapFds.get(spec.name)!;
     const bytes = valueBytes(spec, this.cpus);
+    if (spec.bucketsInValue) {
+      // The buckets a hash map would keep as keys: those with a count now, and those kept before.
+      if (keepKeys) {
+        const read = this.addon.mapDump(fd, spec.keySize, bytes);
+        const { dump } = spreadBuckets(spec, read, this.cpus, this.zeroedBuckets.get(spec.name));
+        const kept = new Set<number>();
+        for (let e = 0; e < dump.count; e++) kept.add(Number(dump.keys.readBigUInt64LE(e * 8)));
+        this.zeroedBuckets.set(spec.name, kept);
+      } else {
+        this.zeroedBuckets.delete(spec.name);
+      }
+      this.addon.mapClear(fd, spec.keySize, bytes, true);
+      return;
+    }
     if (!keepKeys) {
       this.addon.mapClear(fd, spec.keySize, bytes, spec.bpfType.endsWith('array'));
       return;

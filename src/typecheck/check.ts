@@ -12,7 +12,7 @@ import type { EventSpec, MapSpec, ProbeTarget, TypedProbe, TypedProgram } from '
 import { INT64, UINT64 } from '../model/types.js';
 import type { CheckOptions } from './context.js';
 import { Checker } from './checker.js';
-import { changedMaps, mapSpec, type MapInfo } from './map-types.js';
+import { changedMaps, keylessBuckets, mapSpec, type MapInfo } from './map-types.js';
 import { hintFor, NamedConstants } from './names.js';
 
 export interface CheckResult {
@@ -110,7 +110,9 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const declared = checkMapDeclarations(program.mapDeclarations ?? [], new Set(mapInfos.keys()), diagnostics);
   const maps = new Map<string, MapSpec>();
   for (const [name, info] of [...mapInfos].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    maps.set(name, declaredSpec(mapSpec(name, info, maxEntries), declared.get(name), diagnostics));
+    const spec = mapSpec(name, info, maxEntries);
+    const declaration = declared.get(name);
+    maps.set(name, declaration ? declaredSpec(spec, declaration, diagnostics) : keylessBuckets(spec));
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const probes: TypedProbe[] = expanded.map(({ probe, targets }, index) => ({ probe, targets, index }));

@@ -90,3 +90,15 @@ export function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpe
     span: info.span,
   };
 }
+
+/**
+ * A hist/lhist without a key (and not declared otherwise) as one per-CPU array entry holding every
+ * bucket's counter: the verifier inlines the lookup (no hash, no helper call) and a bucket's first
+ * hit needs no update (a hash map takes one, and may be full). An lhist has at most 1,003 buckets:
+ * 8 KiB a CPU, within the kernel's 32 KiB for a per-CPU value.
+ */
+export function keylessBuckets(spec: MapSpec): MapSpec {
+  if ((spec.kind !== 'hist' && spec.kind !== 'lhist') || spec.keyType) return spec;
+  const buckets = bucketCount(spec);
+  return { ...spec, bpfType: 'percpu_array', keySize: 4, valueSize: buckets * 8, maxEntries: 1, preallocate: true, bucketsInValue: true };
+}

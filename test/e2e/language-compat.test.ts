@@ -10,6 +10,17 @@ describe('language compatibility with bpftrace 0.17', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n8\n\n\n');
   });
 
+  it('zero(), clear() and print() of hist/lhist maps without a key (kept as one array entry in the kernel)', () => {
+    const r = runTracelet(['-e', 'BEGIN { @h = hist(5); print(@h); zero(@h); print(@h); @h = hist(100); @c = hist(7); clear(@c); '
+      + '@l = lhist(5, 0, 100, 10); zero(@l); @l = lhist(-1, 0, 100, 10); exit(); }']);
+    expect(r.stderr).toBe('');
+    const bar = '@'.repeat(52);
+    const empty = ' '.repeat(52);
+    expect(r.stdout).toBe(`Attaching 1 probe...\n@h: \n[4, 8)                 1 |${bar}|\n[8, 16)                0 |${empty}|\n`
+      + `[16, 32)               0 |${empty}|\n[32, 64)               0 |${empty}|\n[64, 128)              1 |${bar}|\n\n`
+      + '@h: \n\n\n\n\n@h: \n\n@l: \n\n');
+  });
+
   it('positional parameters: numbers as strtoll reads them, 0 and "" when missing, str() of any', () => {
     const ok = (program: string, ...params: string[]) => {
       const r = runTracelet(['-e', program, ...params]);

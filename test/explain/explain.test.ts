@@ -51,9 +51,9 @@ describe('--explain', () => {
       '  @calls: count(), BPF_MAP_TYPE_PERCPU_HASH, 4096 entries',
       '      key:   string[16] (16 bytes)',
       '      value: count (8 bytes) per CPU',
-      '  @flags: hist(), BPF_MAP_TYPE_PERCPU_HASH, 66 entries',
-      '      key:   u64 bucket index (8 bytes)',
-      '      value: hist (8 bytes) per CPU',
+      '  @flags: hist(), BPF_MAP_TYPE_PERCPU_ARRAY, 1 entry',
+      '      key:   u32 zero (4 bytes)',
+      '      value: hist, 66 buckets of u64 counts (528 bytes) per CPU',
     ].join('\n'));
     expect(r.stdout).toContain('\n  tl_stopped: global u64 (.bss.tl_stopped)');
   });

@@ -30,6 +30,22 @@ describe('type checker', () => {
     expect(typeName(maps.get('@last')!.valueType)).toBe('int64');
   });
 
+  it('keeps a keyless hist/lhist as one per-CPU array entry of its buckets, and every other hist as a hash', () => {
+    const r = check(`let @declared = percpuhash(10);
+      tracepoint:syscalls:sys_enter_openat { @h = hist(pid); @l = lhist(pid, 0, 100, 10); @k[comm] = hist(pid);
+        @declared = hist(pid); }`);
+    expect(r.diagnostics).toEqual([]);
+    const layout = (name: string) => {
+      const m = r.program!.maps.get(name)!;
+      return [m.bpfType, m.keySize, m.valueSize, m.maxEntries, m.bucketsInValue ?? false];
+    };
+    expect(layout('@h')).toEqual(['percpu_array', 4, 66 * 8, 1, true]);
+    expect(layout('@l')).toEqual(['percpu_array', 4, 12 * 8, 1, true]);
+    // With a key, or declared as a hash: a hash of (key, bucket) entries.
+    expect(layout('@k')[0]).toBe('percpu_hash');
+    expect(layout('@declared')).toEqual(['percpu_hash', 8, 8, 66, false]);
+  });
+
   it('expands tracepoint wildcards', () => {
     const r = check('tracepoint:syscalls:sys_*_openat { @ = count(); }');
     expect(r.program!.probes[0]!.targets.map((t) => t.name)).toEqual([
@@ -156,11 +172,11 @@ describe('type checker', () => {
 });
 
 describe('config block', () => {
-  it('sizes hist/lhist maps: exactly their buckets without a key, keys × buckets allocated on use with one', () => {
+  it('sizes hist/lhist maps: one entry of every bucket without a key, keys × buckets allocated on use with one', () => {
     const maps = check('tracepoint:syscalls:sys_enter_openat { @h = hist(args->flags); @l = lhist(args->flags, 0, 100, 10); '
       + '@hk[comm] = hist(args->flags); @c[comm] = count(); }').program!.maps;
     expect([...maps.values()].map((m) => [m.name, m.maxEntries, m.preallocate])).toEqual([
-      ['@c', 4096, true], ['@h', 66, true], ['@hk', 4096 * 66, false], ['@l', 12, true],
+      ['@c', 4096, true], ['@h', 1, true], ['@hk', 4096 * 66, false], ['@l', 1, true],
     ]);
   });
 
