@@ -6,6 +6,7 @@ import { constInt, i64, i8p, type IrValue, ptr } from './ir/builder.js';
 import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from './helpers.js';
 import { COUNTER_LOST_EVENTS, EVENTS_MAP, Helper } from '../model/object-layout.js';
 import { storeInto } from './values.js';
+import { sizeOf } from '../model/types.js';
 import type { ProbeContext } from './context.js';
 import { bumpCounter } from './counters.js';
 
@@ -37,13 +38,22 @@ export function emitEvent(g: ProbeContext, spec: EventSpec, write: (record: IrVa
 /** Sends the call's event with `args` as its fields (printf's, cat's, system's arguments, print's value). */
 export function eventWithArgs(g: ProbeContext, call: Call, args: readonly Expr[], wake = false): void {
   const spec = g.program.eventOf.get(call)!;
-  const values = args.map((a) => g.expr(a));
+  // `comm` is written by its helper straight into the record, not copied there from the stack:
+  // it has no side effects, so reading it after the other arguments changes nothing.
+  const direct = (a: Expr, i: number) => a.kind === 'Builtin' && a.name === 'comm' && sizeOf(spec.fields[i]!.type) === COMM_BYTES;
+  const values = args.map((a, i) => (direct(a, i) ? undefined : g.expr(a)));
   emitEvent(g, spec, (record) => {
     spec.fields.forEach((f, i) => {
-      storeInto(g.fn, g.fn.byteOffset(record, f.offset), f.type, values[i]!);
+      const at = g.fn.byteOffset(record, f.offset);
+      const value = values[i];
+      if (value) storeInto(g.fn, at, f.type, value);
+      else g.fn.callHelper(Helper.getCurrentComm, i64, [at, constInt(i64, COMM_BYTES)]);
     });
   }, wake);
 }
+
+/** The bytes bpf_get_current_comm writes (TASK_COMM_LEN). */
+const COMM_BYTES = 16;
 
 /** Sends a helper_error event for `span` (with -k; the caller is on the failure path). */
 export function sendHelperError(g: ProbeContext, helper: number, rc: IrValue, span = g.site): void {
