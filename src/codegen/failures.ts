@@ -1,6 +1,7 @@
-// Failed helper calls, never silent and without a branch each: a failed read of probed memory
-// sets its site's bit, a refused map update its counter's, and the body's one exit adds them to
-// READ_FAILURES_MAP and the counters (`noteFailure`, `endExits`); with -k / -kk a failure also
+// Failed helper calls, never silent: a failed read of probed memory sets its site's bit (no
+// branch each), a refused map update in a loop adds to its counter's count, and the body's one
+// exit adds them to READ_FAILURES_MAP and the counters (`noteFailure`, `endExits`); a refused
+// update outside loops is counted where it happens (one branch). With -k / -kk a failure also
 // sends a helper_error event as it happens.
 import { constInt, i64, type IrValue } from './ir/builder.js';
 import { READ_FAILURES_MAP, READ_SITES_MAX } from '../model/object-layout.js';
@@ -19,10 +20,22 @@ export function noteFailure(g: ProbeContext, rc: IrValue, failure: Failure): voi
     if ('counter' in failure) bumpCounter(g, failure.counter, failed);
     return;
   }
+  const repeats = g.unrolling > 0 || g.loops.some((l) => l !== 'callback');
+  if ('counter' in failure && !repeats) {
+    // A map update outside loops runs once: counted where it fails (one branch), which leaves
+    // the bit words to the read sites (a read site's bit stands for all its reads).
+    const bump = fn.label('refused');
+    const done = fn.label('counted');
+    fn.condBr(fn.icmp('ne', failed, constInt(i64, 0)), bump, done);
+    fn.place(bump);
+    bumpCounter(g, failure.counter);
+    fn.br(done);
+    fn.place(done);
+    return;
+  }
   g.failures ??= { words: [], bits: [], counts: new Map() };
   const state = g.failures;
-  const repeats = g.unrolling > 0 || g.loops.some((l) => l !== 'callback');
-  if ('counter' in failure && repeats) {
+  if ('counter' in failure) {
     let count = state.counts.get(failure.counter);
     if (!count) state.counts.set(failure.counter, count = fn.zeroedAlloca(i64));
     fn.store(fn.binary('add', fn.load(count, 8), failed), count, 8);

@@ -116,6 +116,14 @@ describe('maps as relocations', () => {
     });
   });
 
+  it('counts a refused map update where it happens, outside loops, and once a run through the exit inside them', () => {
+    const once = compiled('tracepoint:syscalls:sys_enter_openat { @[str(args->filename)] = count(); }').generated.ir;
+    // One branch at the update to the full-map counter; the read keeps its bit for the exit.
+    expect(once).toMatch(/^refused\d+:\n(.*\n){0,3}.*atomicrmw add i64\* getelementptr inbounds \(\[\d+ x i64\], \[\d+ x i64\]\* @tl_counters/m);
+    const looped = compiled('BEGIN { $i = 0; while ($i < 10) { @[$i] = 1; $i++; } }').generated.ir;
+    expect(looped).not.toMatch(/^refused\d+:/m);
+  });
+
   it('sizes the ring buffer from the probes that send events', () => {
     const ring = (text: string) => compiled(text).generated.maps.find((m) => m.symbol === 'tl_events')!.maxEntries;
     expect(ring('BEGIN { printf("hi\\n"); exit(); }')).toBe(256 << 10);
