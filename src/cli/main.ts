@@ -7,6 +7,7 @@ import { splitNamedParams } from '../parser/index.js';
 import type { Expr, Program } from '../model/ast.js';
 import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnostics/render.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
+import { settingsFromEnv, type Settings } from '../model/config.js';
 import { compile, loadable, probeFilterProblem, type CodegenResult, type SyscallDispatchMode } from '../compile/compile.js';
 import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
@@ -76,14 +77,6 @@ function syscallDispatchFromEnv(): SyscallDispatchMode {
   return v === 'always' || v === 'never' ? v : 'auto';
 }
 
-/** A positive integer from the environment (BPFTRACE_MAP_KEYS_MAX...), or undefined. */
-function envInt(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(2, 'tracelet.env', `Invalid value for ${name}: ${v}`);
-  return n;
-}
 
 /** Long text (a big map printed at exit) is encoded and written this many characters at a time. */
 const WRITE_PIECE = 1 << 16;
@@ -298,14 +291,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   // otherwise such words stay positional, as in bpftrace 0.17.
   const named = source.text.includes('getopt') ? splitNamedParams(params) : undefined;
   if (named) params = named.positional;
-  let limits: { mapKeysMax?: number; stringLength?: number; catBytesMax?: number; ringPages?: number };
+  // Config variables from the environment (BPFTRACE_MAX_MAP_KEYS, 0.17's BPFTRACE_MAP_KEYS_MAX...):
+  // they win over the script's config block.
+  let env: Settings;
   try {
-    limits = {
-      mapKeysMax: envInt('BPFTRACE_MAP_KEYS_MAX'),
-      stringLength: envInt('BPFTRACE_STRLEN'),
-      catBytesMax: envInt('BPFTRACE_CAT_BYTES_MAX'),
-      ringPages: envInt('BPFTRACE_PERF_RB_PAGES'),
-    };
+    env = settingsFromEnv(process.env);
   } catch (e) {
     stderr(`tracelet: ${(e as Error).message}\n`);
     return ExitCode.usage;
@@ -315,7 +305,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let stopped: number | undefined;
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
-    syscallDispatch: syscallDispatchFromEnv(), pid, mapKeysMax: limits.mapKeysMax, stringLength: limits.stringLength, probeFilter: opts.probeFilter,
+    syscallDispatch: syscallDispatchFromEnv(), pid, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, probeFilter: opts.probeFilter,
     // -d and --emit-llvm alone show the IR only.
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
   }, kernel, {
@@ -474,8 +464,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (opts.warnings) stderr(renderDiagnostic(d, source));
     },
     error: (message) => stderr(`ERROR: ${message}\n`),
-    catBytesMax: limits.catBytesMax,
-    ...(limits.ringPages ? { ringBufferBytes: ringBytes(limits.ringPages) } : {}),
+    catBytesMax: env.catBytesMax,
+    ringPages: env.ringPages,
+    cppDemangle: env.cppDemangle,
+    printMapsOnExit: env.printMapsOnExit,
     shellPrefix: shellStackPrefix(callerStackKib),
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
@@ -570,14 +562,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (reason === 'exit' && session.exitCode !== undefined) return Number(BigInt.asUintN(8, session.exitCode));
   // A stop by SIGINT or SIGTERM is a clean end, as with bpftrace: `timeout -s INT 10 tracelet ...`.
   return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
-}
-
-/**
- * BPFTRACE_PERF_RB_PAGES: bpftrace's pages per CPU of its perf buffers; tracelet's one ring gets
- * as many pages in all (rounded up to a power of two, as the kernel requires).
- */
-function ringBytes(pagesPerCpu: number): number {
-  return 2 ** Math.ceil(Math.log2(pagesPerCpu * 4096 * native().possibleCpus()));
 }
 
 /** What --explain reads: the object a run loads, with its script maps named back from their symbols. */

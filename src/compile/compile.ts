@@ -5,6 +5,7 @@
 // through KernelInfo (attach points, types) and uses the native addon only for LLVM.
 import type { Include, Program } from '../model/ast.js';
 import type { ProbeTarget, TypedProgram } from '../model/program.js';
+import type { StackMode } from '../model/types.js';
 import { providerRecord } from '../model/providers.js';
 import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -41,6 +42,8 @@ export interface CompileOptions {
   readonly mapKeysMax?: number;
   /** BPFTRACE_STRLEN */
   readonly stringLength?: number;
+  /** BPFTRACE_STACK_MODE: the mode of kstack/ustack without one. */
+  readonly stackMode?: StackMode;
   /**
    * --probe-filter REGEX (bpftrace 0.26): only the probes whose full name it matches are compiled
    * (see selectProbes()). A valid regular expression: the edges check it with probeFilterProblem().
@@ -96,7 +99,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   if (hooks.afterParse && !hooks.afterParse(ast)) return { diagnostics, ast };
   const checked = typecheck(ast, kernel, {
     params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors,
-    mapKeysMax: options.mapKeysMax, stringLength: options.stringLength,
+    mapKeysMax: options.mapKeysMax, stringLength: options.stringLength, stackMode: options.stackMode,
   });
   hooks.phase?.('typecheck');
   diagnostics.push(...checked.diagnostics);

@@ -4,6 +4,7 @@
 import type { AttachPoint, Expr, Probe, Stmt } from './ast.js';
 import type { Span } from './span.js';
 import type { AggregationKind, Type } from './types.js';
+import type { Settings } from './config.js';
 
 /** What kind of value a map holds; decides the BPF map type, update code, and output format. */
 export type MapKind = 'scalar' | AggregationKind;
@@ -185,4 +186,6 @@ export interface TypedProgram {
   readonly eventOf: ReadonlyMap<Expr | Stmt, EventSpec>;
   /** Scratch variables of each probe. */
   readonly variables: ReadonlyMap<Probe, ReadonlyMap<string, VariableInfo>>;
+  /** What the script's config block sets (src/model/config.ts); the run's own options win. */
+  readonly settings: Settings;
 }

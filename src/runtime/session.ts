@@ -93,8 +93,16 @@ export interface SessionOptions {
   readonly diagnostic?: (d: Diagnostic) => void;
   /** Errors that do not stop the run (e.g. cat() of a missing file); the CLI prints them to stderr. */
   readonly error?: (message: string) => void;
-  /** BPFTRACE_CAT_BYTES_MAX: the most bytes cat() prints of a file (default 10240). */
+  // Config variables (src/model/config.ts) given for the run (the CLI's from the environment):
+  // each wins over the script's config block (TypedProgram.settings).
+  /** max_cat_bytes: the most bytes cat() prints of a file (default 10240). */
   readonly catBytesMax?: number;
+  /** perf_rb_pages: pages per CPU of bpftrace's perf buffers; the one ring gets as many in all. */
+  readonly ringPages?: number;
+  /** cpp_demangle (default true). */
+  readonly cppDemangle?: boolean;
+  /** print_maps_on_exit (default true). */
+  readonly printMapsOnExit?: boolean;
   /** Put before each system() command (e.g. to give it the caller's resource limits back). */
   readonly shellPrefix?: string;
   /** The script's name as diagnostics show it (`stdin` for -e), for -k helper errors. */
@@ -106,8 +114,6 @@ export interface SessionOptions {
   readonly records?: RecordSink;
   /** -k: report failed helper calls (1); -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
-  /** Ring buffer size in bytes (a power of two), instead of the object's. */
-  readonly ringBufferBytes?: number;
   /** Called once BEGIN has run and every probe records (e.g. to say the probes are attached). */
   readonly onRunning?: () => void;
   /** -p PID (or the -c child): uprobes, usdt probes and watchpoints attach to this process only. */
@@ -237,7 +243,7 @@ export class Session {
       kallsyms: () => this.kernelSymbols(),
       readStack: (kind, depth, id) => this.readStack(kind, depth, id),
       readBuildIdStack: (depth, id) => this.readBuildIdStack(depth, id),
-      demangle: (name) => this.addon.demangle(name),
+      ...(this.options.cppDemangle ?? this.program.settings.cppDemangle ?? true ? { demangle: (name: string) => this.addon.demangle(name) } : {}),
     });
   }
 
@@ -308,7 +314,9 @@ export class Session {
     try {
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
-      const ringBytes = this.options.ringBufferBytes;
+      const ringPages = this.options.ringPages ?? this.program.settings.ringPages;
+      // Rounded up to a power of two, as the kernel requires.
+      const ringBytes = ringPages && 2 ** Math.ceil(Math.log2(ringPages * 4096 * this.cpus));
       this.object = this.addon.loadObject(this.compiled.object, types, {
         verifierLogs: this.options.verifierLogs,
         ...(ringBytes ? { maxEntries: { [EVENTS_MAP]: ringBytes } } : {}),
@@ -587,9 +595,10 @@ export class Session {
       // Every map, in name order (TypedProgram.maps is sorted); empty ones print as bpftrace does.
       const sink = this.options.exitMapSink;
       const printed: MapSpec[] = [];
+      const printMaps = this.options.printMapsOnExit ?? this.program.settings.printMapsOnExit ?? true;
       for (const spec of this.program.maps.values()) {
         if (sink?.takes(spec)) sink.take(this.snapshot(spec, sink.frameName));
-        else if (this.options.printAtExit?.(spec) ?? true) printed.push(spec);
+        else if (printMaps && (this.options.printAtExit?.(spec) ?? true)) printed.push(spec);
       }
       this.printMaps(printed, this.options.writeExitSeparator ? '' : separator);
       this.options.beforeClose?.();
@@ -879,7 +888,7 @@ export class Session {
       case 'cat': {
         const path = formatPrintf(spec.format!, args());
         try {
-          const max = this.options.catBytesMax ?? 10240;
+          const max = this.options.catBytesMax ?? this.program.settings.catBytesMax ?? 10240;
           return f.cat(bytesToString(readFileSync(stringBytes(path)).subarray(0, max)));
         } catch (e) {
           this.options.error?.(`failed to open file '${path}': ${errnoText(e)}`);

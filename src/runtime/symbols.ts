@@ -299,7 +299,7 @@ export class Resolver {
   }
 
   private demangle(name: string): string {
-    if (!(name.startsWith('_Z') || name.startsWith('___Z')) || process.env.BPFTRACE_NO_CPP_DEMANGLE === '1' || !this.options.demangle) return name;
+    if (!(name.startsWith('_Z') || name.startsWith('___Z')) || !this.options.demangle) return name;
     let d = this.demangled.get(name);
     if (d === undefined) {
       try {

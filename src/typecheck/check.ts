@@ -14,6 +14,7 @@ import type { CheckOptions } from './context.js';
 import { Checker } from './checker.js';
 import { changedMaps, keylessBuckets, mapSpec, type MapInfo } from './map-types.js';
 import { hintFor, NamedConstants } from './names.js';
+import { CONFIG_VARIABLES, configName, configValue, settingOf, type Settings } from '../model/config.js';
 
 export interface CheckResult {
   readonly program?: TypedProgram;
@@ -47,36 +48,42 @@ function helperErrorEvent(id: number, span: Span): EventSpec {
   };
 }
 
-/** `config = { ... }` keys tracelet honours, and the option each sets. */
-const CONFIG_KEYS: Readonly<Record<string, 'mapKeysMax' | 'stringLength'>> = {
-  max_map_keys: 'mapKeysMax',
-  max_strlen: 'stringLength',
-};
-
-/** Applies the script's config block over the command line's options (the script wins, as in bpftrace). */
-function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagnostic[]): CheckOptions {
-  const result: { -readonly [K in keyof CheckOptions]: CheckOptions[K] } = { ...options };
+/**
+ * The script's config block (src/model/config.ts): its settings, and the options the check uses,
+ * where those given (the environment's, the API's) win over the block's, as in bpftrace 0.26.
+ */
+function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagnostic[]): { options: CheckOptions; settings: Settings } {
+  let settings: Settings = {};
   for (const c of program.config) {
-    const option = CONFIG_KEYS[c.key];
-    if (!option) {
-      diagnostics.push(error('E_CONFIG', c.span, `unknown config key '${c.key}'`,
-        hintFor(c.key, Object.keys(CONFIG_KEYS)) ?? `tracelet understands: ${Object.keys(CONFIG_KEYS).join(', ')}`));
+    const name = configName(c.key);
+    if (!name) {
+      const names = Object.keys(CONFIG_VARIABLES);
+      diagnostics.push(error('E_CONFIG', c.span, `unknown config key '${c.key}'`, hintFor(c.key, names) ?? `config variables: ${names.join(', ')}`));
       continue;
     }
-    const value = typeof c.value === 'bigint' ? c.value : /^\d+$/.test(c.value) ? BigInt(c.value) : undefined;
-    if (value === undefined || value <= 0n || value > 1_000_000_000n) {
-      diagnostics.push(error('E_CONFIG', c.span, `config '${c.key}' needs a positive integer`));
+    const parsed = configValue(name, c.value);
+    if ('problem' in parsed) {
+      diagnostics.push(error('E_CONFIG', c.span, `config '${c.key}' ${parsed.problem}`));
       continue;
     }
-    result[option] = Number(value);
+    const unused = CONFIG_VARIABLES[name]!.unused;
+    if (unused) diagnostics.push(warning('W_CONFIG_UNUSED', c.span, `config '${c.key}' has no effect in tracelet: ${unused}`));
+    settings = { ...settings, ...settingOf(name, parsed.value) };
   }
-  return result;
+  return {
+    settings,
+    options: {
+      ...options,
+      mapKeysMax: options.mapKeysMax ?? settings.mapKeysMax,
+      stringLength: options.stringLength ?? settings.stringLength,
+      stackMode: options.stackMode ?? settings.stackMode,
+    },
+  };
 }
-
 
 export function typecheck(program: Program, kernel: KernelInfo, cliOptions: CheckOptions = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
-  const options = applyConfig(program, cliOptions, diagnostics);
+  const { options, settings } = applyConfig(program, cliOptions, diagnostics);
   const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
   checkTestNames(program.probes, diagnostics);
   const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);
@@ -126,6 +133,7 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
       constants: check.constants,
       eventOf: check.eventOf,
       variables: check.variables,
+      settings,
     },
   };
 }

@@ -15,7 +15,7 @@ import { kernelArgs, resolveTypeName, unknownType } from './ctypes.js';
 import { parameterValue } from './positional.js';
 import type { EventKind, EventSpec, MapKind, ProbeTarget, VariableInfo } from '../model/program.js';
 import {
-  INT64, NONE, UINT64, sameType, sizeOf, storageType, str, tupleLayout, typeName, type Type,
+  INT64, MAX_STACK_DEPTH, NONE, UINT64, sameType, sizeOf, storageType, str, tupleLayout, typeName, type StackMode, type Type,
 } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
 import type { AggregationParams, CheckContext, CheckOptions, EventDetails } from './context.js';
@@ -47,6 +47,7 @@ export class Checker implements CheckContext {
   private declaredTypes = new Map<string, Type>();
   private undeclaredTypes = new Map<string, string>();
   readonly stringLength: number;
+  readonly stackMode: StackMode;
 
   constructor(
     readonly kernel: KernelInfo,
@@ -62,6 +63,7 @@ export class Checker implements CheckContext {
     readonly scriptTypes: ReadonlyMap<string, Type> = new Map(),
   ) {
     this.stringLength = options.stringLength ?? 64;
+    this.stackMode = options.stackMode ?? 'bpftrace';
   }
 
   /** A type as written (casts, sizeof, offsetof): the script's types, C and bpftrace names, then BTF. */
@@ -692,7 +694,7 @@ export class Checker implements CheckContext {
   private static readonly BUILTIN_TYPES = {
     pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
     cpu: tableType, ncpus: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
-    username: tableType, kstack: tableType, ustack: tableType, probe: tableType, func: tableType, ctx: tableType,
+    username: tableType, kstack: stackType, ustack: stackType, probe: tableType, func: tableType, ctx: tableType,
     cpid: tableType, usermode: tableType, sargN: tableType,
     args: (c, _name, span) => c.argsType(span),
     curtask: (c) => {
@@ -979,4 +981,10 @@ function withUser(t: Type, user: boolean | undefined): Type {
 /** The type rule of builtin variables whose type is the one in their record. */
 function tableType(): undefined {
   return undefined;
+}
+
+/** kstack and ustack: their record's, in the stack_mode of the run (build_id is for ustack only). */
+function stackType(c: Checker, name: string): Type | undefined {
+  const mode = name === 'kstack' && c.stackMode === 'build_id' ? 'bpftrace' : c.stackMode;
+  return mode === 'bpftrace' ? undefined : { kind: name as 'kstack' | 'ustack', depth: MAX_STACK_DEPTH, mode };
 }

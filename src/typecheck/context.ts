@@ -5,13 +5,15 @@ import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { Call, Expr, MapRef } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import type { EventKind, LhistParams, MapKind, ProbeTarget, TseriesParams } from '../model/program.js';
-import type { Type } from '../model/types.js';
+import type { StackMode, Type } from '../model/types.js';
 
 export interface CheckOptions {
   /** BPFTRACE_STRLEN: the size of strings read with str(). */
   readonly stringLength?: number;
   /** BPFTRACE_MAP_KEYS_MAX */
   readonly mapKeysMax?: number;
+  /** stack_mode: the mode of kstack/ustack without one (bpftrace when absent). */
+  readonly stackMode?: StackMode;
   readonly params?: readonly string[];
   /** -p PID / the -c child: uprobe and usdt targets are resolved in this process. */
   readonly pid?: number;
@@ -44,6 +46,8 @@ export interface CheckContext {
   readonly options: CheckOptions;
   /** The size of strings read with str(). */
   readonly stringLength: number;
+  /** The mode of kstack/ustack without one (stack_mode). */
+  readonly stackMode: StackMode;
   /** The expanded attach points of the probe being checked. */
   readonly targets: readonly ProbeTarget[];
   /** Values computed at compile time (see TypedProgram.constants). */

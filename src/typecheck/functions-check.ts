@@ -183,7 +183,8 @@ function printfLike(c: CheckContext, call: Call): Type {
 
 /** kstack([mode,] [depth]), ustack(...). */
 function stack(c: CheckContext, call: Call): Type {
-  let mode: StackMode = 'bpftrace';
+  // Without a mode: stack_mode's (build_id is for ustack only).
+  let mode: StackMode = call.name === 'kstack' && c.stackMode === 'build_id' ? 'bpftrace' : c.stackMode;
   let depth = MAX_STACK_DEPTH;
   for (const [i, a] of call.args.entries()) {
     if (a.kind === 'Identifier' && i === 0) {

@@ -191,6 +191,34 @@ describe('config block', () => {
     const r = check('config = { max_map_key = 16 } BEGIN { }');
     expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([['E_CONFIG', 'did you mean max_map_keys?']]);
   });
+
+  it("takes bpftrace 0.26's config variables by any of their names, with the run's own options winning", () => {
+    const parsed = (text: string) => parse(text).program;
+    const r = typecheck(parsed('config = { MAX_MAP_KEYS = 16; BPFTRACE_STACK_MODE = perf; max_cat_bytes = 100; print_maps_on_exit = false; '
+      + 'cpp_demangle = 0; perf_rb_pages = 8 } profile:hz:99 { @[kstack, ustack(3)] = count(); }'), new FakeKernel());
+    expect(r.diagnostics).toEqual([]);
+    expect(r.program!.settings).toEqual({ mapKeysMax: 16, stackMode: 'perf', catBytesMax: 100, printMapsOnExit: false, cppDemangle: false, ringPages: 8 });
+    const key = r.program!.maps.get('@')!;
+    expect(key.maxEntries).toBe(16);
+    expect(key.keyType).toMatchObject({ elements: [{ kind: 'kstack', mode: 'perf' }, { kind: 'ustack', depth: 3, mode: 'perf' }] });
+    // The environment's (or the API's) value wins over the block's.
+    const env = typecheck(parsed('config = { max_map_keys = 16; stack_mode = raw } BEGIN { @[kstack] = count(); }'), new FakeKernel(), { mapKeysMax: 8, stackMode: 'perf' });
+    expect(env.program!.maps.get('@')!.maxEntries).toBe(8);
+    expect(env.program!.maps.get('@')!.keyType).toMatchObject({ kind: 'kstack', mode: 'perf' });
+    // build_id is a ustack mode: kstack keeps bpftrace's.
+    const ids = typecheck(parsed('config = { stack_mode = build_id } BEGIN { @[kstack, ustack] = count(); }'), new FakeKernel());
+    expect(ids.program!.maps.get('@')!.keyType).toMatchObject({ elements: [{ kind: 'kstack', mode: 'bpftrace' }, { kind: 'ustack', mode: 'build_id' }] });
+  });
+
+  it('reports bad values, and warns of the variables tracelet accepts without effect', () => {
+    const r = typecheck(parse('config = { stack_mode = fancy; print_maps_on_exit = maybe; log_size = 100; license = "GPL" } BEGIN { }').program, new FakeKernel());
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ['E_CONFIG', "config 'stack_mode' needs one of: bpftrace, perf, raw, build_id"],
+      ['E_CONFIG', "config 'print_maps_on_exit' needs true or false"],
+      ['W_CONFIG_UNUSED', "config 'log_size' has no effect in tracelet: the verifier log grows as a failed load needs (-v shows it)"],
+      ['W_CONFIG_UNUSED', "config 'license' has no effect in tracelet: its programs are GPL"],
+    ]);
+  });
 });
 
 describe('errorf() and warnf() (bpftrace 0.2x)', () => {
