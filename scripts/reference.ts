@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { BUILTIN_VARIABLES } from '../src/model/builtins.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, type BuiltinFunction } from '../src/model/functions.js';
 import { PROVIDER_LIST, providerRecord } from '../src/model/providers.js';
+import { CONFIG_VARIABLES } from '../src/model/config.js';
 
 export const REFERENCE_FILE = fileURLToPath(new URL('../docs/reference.md', import.meta.url));
 
@@ -49,14 +50,20 @@ export function reference(): string {
     const aliases = r.aliases.length ? ` (also written ${r.aliases.map(code).join(', ')})` : '';
     return { heading: p, paragraphs: [`${code(r.syntax)}${aliases}: ${r.doc}`] };
   });
+  const config = Object.entries(CONFIG_VARIABLES).map(([name, v]) => {
+    const values = v.kind === 'count' ? 'A positive integer' : v.kind === 'boolean' ? 'True or false' : v.kind === 'text' ? 'Text' : v.kind.map(code).join(', ');
+    const env = [`BPFTRACE_${name.toUpperCase()}`, ...(v.legacyEnv ? [v.legacyEnv] : [])].map(code).join(' or ');
+    return { heading: name, paragraphs: [`${values}; in the environment ${env}. ${v.doc ?? `Accepted without effect: ${v.unused}.`}`] };
+  });
   return [
     '# tracelet reference\n',
-    'Every builtin variable, function and probe type, one heading each, written from the tables in `src/model` ' +
+    'Every builtin variable, function, probe type and config variable, one heading each, written from the tables in `src/model` ' +
       'by `scripts/reference.ts` (`test/docs/reference.test.ts` checks that it is up to date).\n',
     section('Builtin variables', variables),
     section('Functions', functions),
     section('Probe types', providers),
     section('Language of bpftrace 0.2x', LANGUAGE),
+    section('Config variables', config),
   ].join('\n');
 }
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_VARIABLE_NAMES } from '../../src/model/builtins.js';
 import { FUNCTION_NAMES } from '../../src/model/functions.js';
 import { PROVIDER_LIST } from '../../src/model/providers.js';
+import { CONFIG_VARIABLES } from '../../src/model/config.js';
 import { REFERENCE_FILE, reference } from '../../scripts/reference.js';
 
 const DOC = readFileSync(REFERENCE_FILE, 'utf8');
@@ -36,6 +37,10 @@ describe('docs/reference.md', () => {
 
   it('has one heading per probe type', () => {
     expect(sorted(headingNames('Probe types'))).toEqual(sorted(PROVIDER_LIST));
+  });
+
+  it('has one heading per config variable', () => {
+    expect(sorted(headingNames('Config variables'))).toEqual(sorted(Object.keys(CONFIG_VARIABLES)));
   });
 
   it('is what scripts/reference.ts writes from the tables', () => {
