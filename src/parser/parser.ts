@@ -1060,13 +1060,16 @@ class TraceletParser extends EmbeddedActionsParser {
     NO_RESYNC,
   );
 
-  /** `for ($kv : @map) { }`, or over a range (bpftrace 0.24+): `for ($i : start..end) { }`. */
+  /**
+   * `for ($kv : @map) { }`, or over a range (bpftrace 0.24+): `for ($i : start..end) { }`; the
+   * parentheses may be left out, as in 0.26 (`for $i : 0..10 { }`).
+   */
   private forStatement: Rule<ForStmt | ForRangeStmt | undefined> = this.RULE(
     'forStatement',
     (): ForStmt | ForRangeStmt | undefined => {
       const kw = this.CONSUME(T.For);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'for'" });
-      const v = this.CONSUME(T.Variable, { ERR_MSG: "expected a variable like $kv after 'for ('" });
+      const open = this.OPTION(() => this.CONSUME(T.LParen));
+      const v = this.CONSUME(T.Variable, { ERR_MSG: "expected a variable like $kv after 'for'" });
       this.CONSUME(T.Colon, { ERR_MSG: "expected ':' between the loop variable and the map or range" });
       const over = this.OR({
         ERR_MSG: 'a map like @name or a range like 0..10 to iterate over',
@@ -1084,7 +1087,13 @@ class TraceletParser extends EmbeddedActionsParser {
           },
         ],
       });
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')' after the map or range (a bound of a range is one operand: write 0..($n + 1))" });
+      this.OR2({
+        ERR_MSG: "')' after the map or range (a bound of a range is one operand: write 0..($n + 1))",
+        DEF: [
+          { GATE: () => open !== undefined, ALT: () => this.CONSUME(T.RParen) },
+          { GATE: () => open === undefined, ALT: EMPTY_ALT() },
+        ],
+      });
       const body = this.SUBRULE(this.block);
       return this.ACTION(() => {
         if (!body || !over || Number.isNaN(v.startOffset)) return undefined;

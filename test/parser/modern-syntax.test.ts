@@ -84,6 +84,14 @@ describe('for over a range', () => {
     expect(body('for ($kv : @m) { print($kv.0); }')).toEqual(['for $kv : @m {print((.0 $kv))}']);
   });
 
+  it('takes the loop without parentheses, as bpftrace 0.26', () => {
+    expect(body('for $i : 0..10 { print($i); } for $kv : @m { print($kv.0); }')).toEqual([
+      'for $i<i#1> : 0..10 {print($i<i#1>)}', 'for $kv : @m {print((.0 $kv))}',
+    ]);
+    const [d] = diagnosticsOf('BEGIN { for ($i : 0..3 { } }');
+    expect(d!.message).toMatch(/^expected '\)' after the map or range/);
+  });
+
   it('asks for parentheses around a bound that is not one operand', () => {
     const [d] = diagnosticsOf('BEGIN { for ($i : 0..$n + 1) { } }');
     expect(d!.code).toBe('E_SYNTAX');
