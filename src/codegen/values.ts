@@ -84,7 +84,9 @@ export function storeInto(fn: FunctionBuilder, dest: IrValue, t: Type, v: Val, e
     const srcType = v.type.kind === 'tuple' ? v.type : t;
     const srcLayout = tupleLayout(srcType.elements);
     t.elements.forEach((et, i) => {
-      const part = elements?.[i] ?? elementOf(fn, v, srcType.elements[i]!, srcLayout.offsets[i]!);
+      // A record's field comes from the source's field of that name (it may have another order).
+      const j = t.names && srcType.names ? srcType.names.indexOf(t.names[i]!) : i;
+      const part = elements?.[j] ?? elementOf(fn, v, srcType.elements[j]!, srcLayout.offsets[j]!);
       storeInto(fn, fn.byteOffset(dest, layout.offsets[i]!), et, part);
     });
     return;

@@ -25,16 +25,25 @@ export function unify(a: Type, b: Type): Type | undefined {
     return { kind: 'int', bits: Math.max(a.bits, b.bits) as 64, signed: a.signed || b.signed };
   }
   if (a.kind === 'string' && b.kind === 'string') return str(Math.max(a.size, b.size));
-  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length && a.names?.join() === b.names?.join()) {
+  if (a.kind === 'tuple' && b.kind === 'tuple' && a.elements.length === b.elements.length && sameNames(a.names, b.names)) {
+    // A record's fields are matched by name (0.26: the same fields in another order are the same
+    // record); the first one's order stays.
+    const from = (i: number) => (a.names ? b.names!.indexOf(a.names[i]!) : i);
     const elements: Type[] = [];
     for (let i = 0; i < a.elements.length; i++) {
-      const e = unify(a.elements[i]!, b.elements[i]!);
+      const e = unify(a.elements[i]!, b.elements[from(i)]!);
       if (!e) return undefined;
       elements.push(e);
     }
     return { ...a, elements };
   }
   return sameType(a, b) ? a : undefined;
+}
+
+/** Whether two tuples are both unnamed, or records with the same field names in any order. */
+function sameNames(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (!a || !b) return a === b;
+  return [...a].sort().join() === [...b].sort().join();
 }
 
 /** A map value's type after another assignment: integers keep the sign of the first, as in bpftrace. */

@@ -86,6 +86,16 @@ describe('tuples and records', () => {
       .toBe('{ .color = "green", .size = 2 }\n2\nblue\n\n\n@r[1]: { .pid = 7, .comm = "x" }\n');
   });
 
+  it('takes the same fields in another order as the same record (0.26), by name', () => {
+    expect(run('BEGIN { $a = (color = "green", size = 2); $a = (size = 10, color = "blue"); print($a); '
+      + '@r = (x = 1, name = "ab"); @r = (name = "xyz", x = 7); exit(); }'))
+      .toBe('{ .color = "blue", .size = 10 }\n\n\n@r: { .x = 7, .name = "xyz" }\n');
+    // Other fields are still another type.
+    const r = runTracelet(['-e', 'BEGIN { $a = (color = "green", size = 2); $a = (colour = "blue", size = 10); exit(); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error: type mismatch for \$a/);
+  });
+
   it('writes records as JSON objects', () => {
     const r = runTracelet(['-f', 'json', '-e', 'BEGIN { print((a = 1, b = "s")); exit(); }']);
     expect(r.stderr).toBe('');
