@@ -660,11 +660,23 @@ export class Checker implements CheckContext {
         if (t && !record) {
           this.report(error('E_TYPE', e.type.span, `offsetof() needs a struct, got ${typeName(t)}`));
         } else if (record) {
-          const f = record.fields.find((x) => x.name === e.field);
-          if (!f) {
-            this.report(error('E_UNKNOWN_FIELD', e.span, `${record.name} has no field '${e.field}'`,
-              hintFor(e.field, record.fields.map((x) => x.name))));
-          } else this.constants.set(e, BigInt(f.offset));
+          // A field of a field (`a.b.c`, bpftrace 0.26): the offsets add up.
+          let offset = 0;
+          let inside: typeof record | undefined = record;
+          const path: string[] = [];
+          for (const name of e.field.split('.')) {
+            const f: (typeof record.fields)[number] | undefined = inside?.fields.find((x) => x.name === name);
+            if (!f) {
+              const what = path.length === 0 ? record.name : `${record.name}'s field ${path.join('.')}`;
+              this.report(error('E_UNKNOWN_FIELD', e.span, inside ? `${what} has no field '${name}'` : `${what} is not a struct: it has no field '${name}'`,
+                inside ? hintFor(name, inside.fields.map((x) => x.name)) : undefined));
+              return UINT64;
+            }
+            path.push(name);
+            offset += f.offset;
+            inside = this.fullRecord(f.type);
+          }
+          this.constants.set(e, BigInt(offset));
         }
         return UINT64;
       }

@@ -111,6 +111,17 @@ BEGIN { @a = sizeof(pair_t); @b = offsetof(pair_t, b); @c = (u32_t)-1; @d = ((pa
     ]);
   });
 
+  it('offsetof() of a field of a field adds the offsets (bpftrace 0.26), and names where a path goes wrong', () => {
+    const foo = 'struct Foo { int x; struct { int y; struct { long z; int d; } c; } b; }';
+    const r = typecheck(parse(`${foo} BEGIN { @a = offsetof(struct Foo, b.c.d); @b = offsetof(struct Foo, b.c); }`).program, new FakeKernel(), {});
+    expect(r.diagnostics).toEqual([]);
+    expect([...r.program!.constants.values()]).toEqual([24n, 16n]);
+    const bad = (field: string) => typecheck(parse(`${foo} BEGIN { @a = offsetof(struct Foo, ${field}); }`).program, new FakeKernel(), {})
+      .diagnostics.map((d) => d.message);
+    expect(bad('b.q')).toEqual(["struct Foo's field b has no field 'q'"]);
+    expect(bad('x.q')).toEqual(["struct Foo's field x is not a struct: it has no field 'q'"]);
+  });
+
   it('report unknown and incomplete types, function fields and bad bit-fields', () => {
     expect(errors('typedef unsigned int myint; struct s { myinnt x; }; BEGIN { }')).toEqual([
       "E_UNKNOWN_TYPE@1:40-46 unknown type 'myinnt' (did you mean myint?)",
