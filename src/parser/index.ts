@@ -14,6 +14,7 @@ import { For, Let, lex } from './lexer.js';
 import { resolveScopes } from './scopes.js';
 import { expandMacros } from './macros.js';
 import { resolveImports } from './imports.js';
+import { mayUseStdlib, STDLIB_FILE, STDLIB_SOURCE } from './stdlib.js';
 import { resolveGetopt, type NamedParams } from './getopt.js';
 import { MAX_NESTING, parseTokens, TooDeep } from './parser.js';
 import { nodeDeeperThan } from '../model/walk.js';
@@ -39,6 +40,7 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     // Only declarations (`let`, a range `for`) need the scope pass; 0.17 programs skip it.
     let declares = false;
     let getopt = text.includes('getopt');
+    let stdlib = mayUseStdlib(text);
     const parseFile = (fileLines: LineMap): Program => {
       const pre = preprocess(fileLines.text, fileLines);
       const lexed = lex(pre.text, fileLines, pre.defines);
@@ -49,10 +51,12 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
       });
     };
     const root = parseFile(lines);
-    const parsed = root.imports ? resolveImports(root, options.path, (file) => {
+    const imported = root.imports ? resolveImports(root, options.path, (file) => {
       getopt ||= file.text.includes('getopt');
+      stdlib ||= mayUseStdlib(file.text);
       return parseFile(new LineMap(file.text, file));
     }, diagnostics) : root;
+    const parsed = stdlib ? withStdlib(imported, parseFile(new LineMap(STDLIB_SOURCE, { name: STDLIB_FILE, text: STDLIB_SOURCE }))) : imported;
     const expanded = parsed.macros ? expandMacros(parsed, diagnostics) : parsed;
     const scoped = declares ? resolveScopes(expanded, diagnostics) : expanded;
     const program = getopt || options.named?.size
@@ -106,3 +110,10 @@ function tooDeep(span: Span): Diagnostic {
 export { LineMap } from './preprocess.js';
 export { splitNamedParams } from './getopt.js';
 export { isBuiltinName, BUILTIN_NAMES } from './parser.js';
+
+/** The program with the library's macros that it does not define itself (a name and number of parameters). */
+function withStdlib(program: Program, library: Program): Program {
+  const own = new Set((program.macros ?? []).map((m) => `${m.name}/${m.params.length}`));
+  const added = (library.macros ?? []).filter((m) => !own.has(`${m.name}/${m.params.length}`));
+  return { ...program, macros: [...(program.macros ?? []), ...added] };
+}

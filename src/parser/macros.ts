@@ -17,11 +17,13 @@ import { error, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 const MAX_DEPTH = 100;
 
 export function expandMacros(program: Program, diagnostics: Diagnostic[]): Program {
-  const macros = new Map<string, MacroDefinition>();
+  // By name, then by number of parameters: `ppid()` and `ppid(task)` are two macros (0.26).
+  const macros = new Map<string, MacroDefinition[]>();
   for (const m of program.macros ?? []) {
-    const earlier = macros.get(m.name);
+    const named = macros.get(m.name) ?? [];
+    const earlier = named.find((e) => e.params.length === m.params.length);
     if (earlier) diagnostics.push(withNote(error('E_MACRO', m.span, `macro ${m.name} is defined twice`), earlier.span, 'first defined here'));
-    else macros.set(m.name, m);
+    else macros.set(m.name, [...named, m]);
   }
   const expander = new Expander(macros, diagnostics);
   const { macros: _defined, ...rest } = program;
@@ -43,7 +45,7 @@ interface Expansion {
 class Expander {
   private expansions = 0;
 
-  constructor(private readonly macros: ReadonlyMap<string, MacroDefinition>, private readonly diagnostics: Diagnostic[]) {}
+  constructor(private readonly macros: ReadonlyMap<string, readonly MacroDefinition[]>, private readonly diagnostics: Diagnostic[]) {}
 
   node<T>(value: T, inside: Expansion | undefined): T {
     if (Array.isArray(value)) return value.map((v) => this.node(v, inside)) as T;
@@ -94,18 +96,24 @@ class Expander {
     return out;
   }
 
-  /** The macro an expression calls: `name(...)`, or `name` for one without parameters. */
+  /**
+   * The macro an expression calls: `name(...)` (the one of its number of arguments, else the first
+   * of that name, which then reports the mismatch), or `name` for one without parameters.
+   */
   private macroCalled(e: Expr): MacroDefinition | undefined {
-    if (e.kind === 'Call') return this.macros.get(e.name);
-    if (e.kind === 'Identifier') {
-      const m = this.macros.get(e.name);
-      return m && m.params.length === 0 ? m : undefined;
+    if (e.kind === 'Call') {
+      const named = this.macros.get(e.name);
+      return named?.find((m) => m.params.length === e.args.length) ?? named?.[0];
     }
+    if (e.kind === 'Identifier') return this.macros.get(e.name)?.find((m) => m.params.length === 0);
     return undefined;
   }
 
-  /** The body of `m` for one call, or undefined (reported) when the arguments do not fit. */
-  private expand(call: Call, m: MacroDefinition, inside: Expansion | undefined): Block | undefined {
+  /**
+   * The body of `m` for one call, or undefined (reported) when the arguments do not fit. `asValue`:
+   * the body's last expression is the value, so a macro called there is expanded as a value too.
+   */
+  private expand(call: Call, m: MacroDefinition, inside: Expansion | undefined, asValue = false): Block | undefined {
     const args = call.kind === 'Call' ? call.args.map((a) => this.node(a, inside)) : [];
     const depth = (inside?.depth ?? 0) + 1;
     const report = (span: Span, message: string, hint?: string) => {
@@ -132,7 +140,10 @@ class Expander {
     }
     const calls = [call.span, ...(inside?.calls ?? [])];
     const expansion: Expansion = { macro: m, expressions, variables, maps, id: ++this.expansions, depth, calls };
-    return this.node(m.body, expansion);
+    const last = m.body.statements.at(-1);
+    if (!asValue || last?.kind !== 'ExprStmt') return this.node(m.body, expansion);
+    const before = this.node(m.body.statements.slice(0, -1), expansion);
+    return { ...m.body, statements: [...before, { ...last, expr: this.node(last.expr, expansion) }] };
   }
 
   private asStatement(call: Call, m: MacroDefinition, inside: Expansion | undefined): Stmt | undefined {
@@ -141,7 +152,7 @@ class Expander {
   }
 
   private asExpression(call: Call, m: MacroDefinition, inside: Expansion | undefined): Expr {
-    const body = this.expand(call, m, inside);
+    const body = this.expand(call, m, inside, true);
     const last = body?.statements.at(-1);
     if (!body || last?.kind !== 'ExprStmt') {
       if (body) {

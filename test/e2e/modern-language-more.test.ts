@@ -1,6 +1,6 @@
 // More of bpftrace 0.2x (issue 14) end to end on the real kernel: imports, map declarations,
 // probe names, `return`, auto-dereference and builtins.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -215,5 +215,26 @@ describe('the build_id stack mode', () => {
     const r = runTracelet(['-e', 'BEGIN { @s = ustack; @s = ustack(build_id); }']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: type mismatch for @s: assigning ustack(build_id) to a map that holds ustack\n');
+  });
+});
+
+describe("bpftrace 0.26's standard library macros", () => {
+  it('ppid, pcomm, leader_tid and leader_comm of the current task', () => {
+    // BEGIN runs in tracelet's main thread, a child of this test's process.
+    const r = runTracelet(['-e', 'BEGIN { printf("%d %s %d %d %s %s\\n", ppid, pcomm, leader_tid(), pid, leader_comm, comm); exit(); }']);
+    expect(r.stderr).toBe('');
+    const [ppid, pcomm, leader, pid, leaderComm, comm] = r.stdout.split('\n')[1]!.split(' ');
+    expect(Number(ppid)).toBe(process.pid);
+    expect(pcomm).toBe(readFileSync(`/proc/${process.pid}/comm`, 'utf8').trim().slice(0, 15));
+    expect(leader).toBe(pid);
+    expect(leaderComm).toBe(comm);
+  });
+
+  it('assert ends the run with exit code 1 and the message', () => {
+    const r = runTracelet(['-e', 'BEGIN { assert(1 + 1 == 2, "fine"); assert(1 + 1 == 3, "math is off"); printf("not here\\n"); exit(); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('assert failed: math is off');
+    expect(r.stderr).not.toContain('assert failed: fine');
+    expect(r.stdout).not.toContain('not here');
   });
 });

@@ -189,6 +189,23 @@ describe('macros', () => {
   });
 });
 
+describe("bpftrace 0.26's standard library macros", () => {
+  it('gives a script the library macro it uses, by name and number of arguments', () => {
+    const p = ok('BEGIN { $a = ppid; $b = ppid(curtask); $c = leader_comm(); }');
+    expect(p.probes[0]!.body.statements.map(st)).toEqual([
+      '$a = (. (. curtask real_parent) pid)', '$b = (. (. curtask real_parent) pid)', '$c = (. (. curtask group_leader) comm)',
+    ]);
+  });
+
+  it("leaves the script's own macros of a name and number of parameters in place, and overloads by number", () => {
+    const p = ok('macro ppid() { 7 } macro twice(x) { x * 2 } macro twice(x, y) { (x + y) * 2 } BEGIN { $a = ppid(); $b = ppid(curtask); $c = twice(1); $d = twice(1, 2); }');
+    expect(p.probes[0]!.body.statements.map(st)).toEqual([
+      '$a = 7', '$b = (. (. curtask real_parent) pid)', '$c = (* 1 2)', '$d = (* (+ 1 2) 2)',
+    ]);
+    expect(diags('macro m(x) { x } macro m(y) { y } BEGIN { m(1); }').map((d) => d[0])).toEqual(['E_MACRO']);
+  });
+});
+
 describe('block expressions', () => {
   it('are a value where an expression can be, their last expression without a ;', () => {
     expect(expr('{ let $b = 1; $b }')).toBe('{let $b<b#1> = 1; $b<b#1> =>}');

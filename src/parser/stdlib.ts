@@ -1,0 +1,43 @@
+// The macros of bpftrace 0.26's standard library that tracelet provides, written in the language
+// itself: a script that uses one of these names (and does not define a macro of that name and
+// number of parameters itself) gets this file's macros, as if it imported it. Diagnostics in a
+// macro point into `stdlib.bt`.
+
+/** The file name diagnostics give the library. */
+export const STDLIB_FILE = 'stdlib.bt';
+
+export const STDLIB_SOURCE = `// tracelet's part of bpftrace 0.26's standard library (docs/reference.md).
+
+// The pid of the parent of the current task, or of \`task\` (its real_parent).
+macro ppid(task) { task.real_parent.pid }
+macro ppid() { ppid(curtask) }
+
+// The name of the parent of the current task, or of \`task\`.
+macro pcomm(task) { task.real_parent.comm }
+macro pcomm() { pcomm(curtask) }
+
+// The thread id of the thread group leader of the current task, or of \`task\`.
+macro leader_tid(task) { task.group_leader.pid }
+macro leader_tid() { leader_tid(curtask) }
+
+// The name of the thread group leader of the current task, or of \`task\`.
+macro leader_comm(task) { task.group_leader.comm }
+macro leader_comm() { leader_comm(curtask) }
+
+// Ends the run with exit code 1 and an error naming \`msg\` if \`cond\` is false.
+macro assert(cond, msg) {
+  if (!cond) {
+    errorf("assert failed: %s", msg);
+    exit(1);
+  }
+}
+`;
+
+/** The names the library defines. */
+export const STDLIB_NAMES: ReadonlySet<string> = new Set([...STDLIB_SOURCE.matchAll(/^macro (\w+)/gm)].map((m) => m[1]!));
+
+/** Whether a script's text may use the library (a cheap test: a word that is one of its names). */
+export function mayUseStdlib(text: string): boolean {
+  for (const m of text.matchAll(/\b[a-z_]+\b/g)) if (STDLIB_NAMES.has(m[0])) return true;
+  return false;
+}
