@@ -77,7 +77,6 @@ function syscallDispatchFromEnv(): SyscallDispatchMode {
   return v === 'always' || v === 'never' ? v : 'auto';
 }
 
-
 /** Long text (a big map printed at exit) is encoded and written this many characters at a time. */
 const WRITE_PIECE = 1 << 16;
 /** Where the pieces are encoded (UTF-8 takes at most 3 bytes per UTF-16 unit, and a piece may take one more unit). */

@@ -239,11 +239,12 @@ export class Session {
     this.readSites = compiled.readSites;
     this.addon = native();
     this.cpus = this.addon.possibleCpus();
+    const demangle = this.options.cppDemangle ?? this.program.settings.cppDemangle ?? true;
     this.resolver = new Resolver({
       kallsyms: () => this.kernelSymbols(),
       readStack: (kind, depth, id) => this.readStack(kind, depth, id),
       readBuildIdStack: (depth, id) => this.readBuildIdStack(depth, id),
-      ...(this.options.cppDemangle ?? this.program.settings.cppDemangle ?? true ? { demangle: (name: string) => this.addon.demangle(name) } : {}),
+      ...(demangle ? { demangle: (name: string) => this.addon.demangle(name) } : {}),
     });
   }
 
