@@ -24,6 +24,15 @@ macro leader_tid() { leader_tid(curtask) }
 macro leader_comm(task) { task.group_leader.comm }
 macro leader_comm() { leader_comm(curtask) }
 
+// The length of a string, of a char array, or of the string a char pointer points to (at most
+// max_strlen - 1, as str() reads it).
+macro strlen(s) {
+  let $s = str(s);
+  let $n = (uint64)0;
+  while ($n < sizeof($s) && $s[$n] != 0) { $n++; }
+  $n
+}
+
 // Ends the run with exit code 1 and an error naming \`msg\` if \`cond\` is false.
 macro assert(cond, msg) {
   if (!cond) {

@@ -230,6 +230,17 @@ describe("bpftrace 0.26's standard library macros", () => {
     expect(leaderComm).toBe(comm);
   });
 
+  it('strlen of a string, of comm and of the string a pointer points to', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d %d %d\\n", strlen("hello"), strlen(""), strlen(comm)); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')[1]).toBe('5 0 8');
+    const opened = runTracelet(['-c', 'cat /etc/hostname', '-e',
+      'tracepoint:syscalls:sys_enter_openat /pid == cpid/ { printf("%d %s\\n", strlen(args->filename), str(args->filename)); exit(); }']);
+    expect(opened.stderr).toBe('');
+    const [n, path] = opened.stdout.split('\n').find((l) => /^\d+ \//.test(l))!.split(' ');
+    expect(Number(n)).toBe(path!.length);
+  });
+
   it('assert ends the run with exit code 1 and the message', () => {
     const r = runTracelet(['-e', 'BEGIN { assert(1 + 1 == 2, "fine"); assert(1 + 1 == 3, "math is off"); printf("not here\\n"); exit(); }']);
     expect(r.code).toBe(1);
