@@ -1371,8 +1371,29 @@ class TraceletParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.offsetofExpr) },
       { ALT: () => this.SUBRULE(this.parenOrTuple) },
       { ALT: () => this.SUBRULE(this.blockExpression) },
+      { ALT: () => this.SUBRULE(this.ifExpression) },
     ],
   };
+
+  /** `if c { a } else { b }` as a value (bpftrace 0.26): a conditional expression of two block expressions. */
+  private ifExpression: Rule<MaybeExpr> = this.nestingRule(
+    'ifExpression',
+    (): MaybeExpr => {
+      const kw = this.CONSUME(T.If);
+      const condition = this.SUBRULE(this.unary);
+      const then = this.SUBRULE(this.blockExpression);
+      this.CONSUME(T.Else, { ERR_MSG: "expected 'else': an if used as a value needs one" });
+      const otherwise = this.OR({
+        ERR_MSG: "'if' or '{' after 'else'",
+        DEF: [{ ALT: () => this.SUBRULE2(this.ifExpression) }, { ALT: () => this.SUBRULE2(this.blockExpression) }],
+      });
+      return this.ACTION((): MaybeExpr => {
+        if (!condition || !then || !otherwise) return undefined;
+        return { kind: 'Ternary', span: this.from(kw.startOffset), condition, then, otherwise };
+      });
+    },
+    NO_RESYNC,
+  );
 
   private expressionList: Rule<MaybeExpr[]> = this.RULE(
     'expressionList',

@@ -96,6 +96,11 @@ describe('tuples and records', () => {
     expect(r.stderr).toMatch(/error: type mismatch for \$a/);
   });
 
+  it('takes an if with an else as a value (0.26)', () => {
+    expect(run('BEGIN { $a = 2; $x = if ($a > 1) { 10 } else { 20 }; $s = if ($a == 1) { "one" } else if ($a == 2) { let $t = "tw"; $t } else { "many" }; '
+      + 'printf("%d %s\\n", $x, $s); exit(); }')).toBe('10 tw\n\n\n');
+  });
+
   it('writes records as JSON objects', () => {
     const r = runTracelet(['-f', 'json', '-e', 'BEGIN { print((a = 1, b = "s")); exit(); }']);
     expect(r.stderr).toBe('');

@@ -99,6 +99,19 @@ describe('for over a range', () => {
   });
 });
 
+describe('if as a value (0.26)', () => {
+  it('reads `if c { a } else { b }` in an expression as a conditional of two block expressions', () => {
+    expect(body('$x = if $a { 1 } else { 2 }; $y = if ($a > 1) { $b = 3; $b } else if $c { 4 } else { 5 }; if $a { print(1); }')).toEqual([
+      '$x = (? $a {1 =>} {2 =>})', '$y = (? (> $a 1) {$b = 3; $b =>} (? $c {4 =>} {5 =>}))', 'if $a {print(1)}',
+    ]);
+  });
+
+  it("needs an 'else' when it is a value", () => {
+    const [d] = diagnosticsOf('BEGIN { $x = if $a { 1 }; }');
+    expect(d!.message).toMatch(/^expected 'else': an if used as a value needs one/);
+  });
+});
+
 describe('?: with an empty middle, conditions without parentheses', () => {
   it('reads a ?: b as a ternary whose then is the condition itself', () => {
     const p = ok('BEGIN { $x = $a ?: $b ? 1 : 2; }');
