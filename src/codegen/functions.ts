@@ -142,6 +142,8 @@ const FUNCTION_CODE = {
   uptr: firstArgument,
   kptr: firstArgument,
   strerror: firstArgument,
+  syscall_name: firstArgument,
+  signal_name: firstArgument,
   strncmp: (g, c, type) => {
     const a = g.expr(c.args[0]!);
     const b = g.expr(c.args[1]!);

@@ -110,6 +110,8 @@ const TABLE = {
   uptr: fn(1, 1, 'uptr(p)', 'pointer to user memory', 'Marks a pointer (or address) as pointing into user memory.'),
   kptr: fn(1, 1, 'kptr(p)', 'pointer to kernel memory', 'Marks a pointer (or address) as pointing into kernel memory.'),
   strerror: fn(1, 1, 'strerror(int errno)', 'strerror (printed as the message)', 'The message of an errno value.'),
+  syscall_name: fn(1, 1, 'syscall_name(int nr)', 'syscall_name (printed as the name)', 'The name of a syscall number on this architecture (`Unknown syscall` for a number it does not have), as bpftrace 0.26: `syscall_name(args->id)`. Printed and used as a key; not a string to compare.'),
+  signal_name: fn(1, 1, 'signal_name(int sig)', 'signal_name (printed as the description)', 'The description of a signal, as the C library\'s strsignal() gives it (`Interrupt` for 2; `N/A` outside 1 to 64), as bpftrace 0.26. Printed and used as a key; not a string to compare.'),
   strncmp: fn(3, 3, 'strncmp(a, b, int n)', 'uint64', 'Compares two strings up to n characters: 0 when equal.'),
   strcontains: fn(2, 2, 'strcontains(haystack, needle)', 'uint64', '1 when needle occurs in haystack, else 0.'),
   strftime: fn(2, 2, 'strftime(fmt, int nsecs)', 'timestamp (printed formatted)',

@@ -30,6 +30,10 @@ export type Type =
   | { readonly kind: 'username' }
   /** An errno value, printed as its message (strerror()). */
   | { readonly kind: 'strerror' }
+  /** A syscall number, printed as its name (syscall_name(), 0.26). */
+  | { readonly kind: 'syscall_name' }
+  /** A signal number, printed as its description (signal_name(), 0.26). */
+  | { readonly kind: 'signal_name' }
   /** strftime(fmt, ns): the nanoseconds, formatted with `format` by the runtime. */
   | { readonly kind: 'timestamp'; readonly format?: string }
   /** The value of an aggregation function call (only valid as a map value). */
@@ -97,7 +101,7 @@ export function sizeOf(t: Type): number {
     case 'inet': return 24;
     // username: the uid.
     case 'username': return 8;
-    case 'strerror': return 8;
+    case 'strerror': case 'syscall_name': case 'signal_name': return 8;
     case 'timestamp': return 8;
     case 'aggregation': return 8;
   }

@@ -5,6 +5,7 @@ import { alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { bytesToString } from '../model/strings.js';
 import type { MapEntry, MapValue, TseriesPoint, Value } from './output/model.js';
 import { formatInet, type Frame, type Resolver } from './symbols.js';
+import { syscallTable } from '../kernel/syscalls.js';
 
 /**
  * Decodes one value. With a resolver, symbolized types become their printed form (ksym/usym/
@@ -33,6 +34,13 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, 
     }
     case 'strerror':
       return native().strerror(Number(buf.readBigInt64LE(offset)));
+    // As bpftrace 0.26 names them; a number it does not know: its words for that.
+    case 'syscall_name':
+      return syscallName(Number(buf.readBigInt64LE(offset))) ?? 'Unknown syscall';
+    case 'signal_name': {
+      const sig = Number(buf.readBigInt64LE(offset));
+      return sig >= 1 && sig <= 64 ? native().strsignal(sig) : 'N/A';
+    }
     case 'timestamp': {
       const ns = buf.readBigUInt64LE(offset);
       return r ? r.timestamp(ns, t.format ?? '') : ns;
@@ -275,4 +283,12 @@ function decodeTseries(
     value: { kind: 'tseries', points: g.data.sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0)) },
     ...(g.rawKey ? { rawKey: g.rawKey } : {}),
   }));
+}
+
+let syscallNames: Map<number, string> | undefined;
+
+/** The name of a syscall number on this machine's architecture. */
+function syscallName(nr: number): string | undefined {
+  syscallNames ??= new Map(syscallTable());
+  return syscallNames.get(nr);
 }

@@ -211,6 +211,8 @@ export interface NativeAddon {
   demangle(name: string): string;
   /** The C library's message for an errno value (strerror(3)). */
   strerror(errno: number): string;
+  /** The C library's description of a signal (strsignal(3)). */
+  strsignal(signal: number): string;
   /** libstdc++'s std::sort of `keys`, moving `order` along (as stdSort in src/kernel/symtab.ts). */
   sortSymbols(order: Int32Array, keys: Float64Array): void;
   /** An ELF file's symbol table entries (as ElfFile.symbolEntries in src/kernel/elf.ts). */

@@ -481,6 +481,8 @@ export const FUNCTION_CHECKS = {
   uptr: addressSpace(true),
   kptr: addressSpace(false),
   strerror: integerArgument('an errno value', { kind: 'strerror' }),
+  syscall_name: integerArgument('a syscall number', { kind: 'syscall_name' }),
+  signal_name: integerArgument('a signal number', { kind: 'signal_name' }),
   strncmp: (c, call) => {
     const [a, b, n] = call.args;
     for (const x of [a!, b!]) {

@@ -211,3 +211,22 @@ describe('print() of structs', () => {
       + 'hint: use the fields they share, e.g. args.FIELD, or give each tracepoint its own probe\n');
   });
 });
+
+describe('syscall_name() and signal_name() (0.26)', () => {
+  it('name syscall numbers as this architecture does and signals as strsignal() does, in text, keys and JSON', () => {
+    const r = runTracelet(['-e', 'BEGIN { print(syscall_name(0)); print(syscall_name(100000)); printf("%s|%s|%s\\n", signal_name(2), signal_name(9), signal_name(0)); '
+      + '@[syscall_name(59)] = count(); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\nread\nUnknown syscall\nInterrupt|Killed|N/A\n\n\n@[execve]: 1\n');
+    const json = runTracelet(['-f', 'json', '-e', 'BEGIN { @[signal_name(15)] = count(); exit(); }']);
+    expect(json.stdout).toContain('{"type": "map", "data": {"@": {"Terminated": 1}}}');
+  });
+
+  it("counts a process's syscalls by name from raw_syscalls", () => {
+    const r = runTracelet(['-c', 'cat /etc/hostname', '-e', 'tracepoint:raw_syscalls:sys_enter /pid == cpid/ { @[syscall_name(args->id)] = count(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^@\[openat\]: \d+$/m);
+    expect(r.stdout).toMatch(/^@\[read\]: \d+$/m);
+    expect(r.stdout).not.toContain('Unknown syscall');
+  });
+});

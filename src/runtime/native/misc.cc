@@ -61,6 +61,11 @@ Napi::Value StrError(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), strerror(ArgI32(info, 0, "errno")));
 }
 
+// The C library's description of a signal (strsignal(3)), as bpftrace 0.26's signal_name() gives it.
+Napi::Value StrSignal(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), strsignal(ArgI32(info, 0, "signal")));
+}
+
 }  // namespace
 
 void InitMisc(Napi::Env env, Napi::Object exports) {
@@ -68,6 +73,7 @@ void InitMisc(Napi::Env env, Napi::Object exports) {
   exports.Set("onlineCpus", Napi::Function::New(env, OnlineCpus, "onlineCpus"));
   exports.Set("demangle", Napi::Function::New(env, Demangle, "demangle"));
   exports.Set("strerror", Napi::Function::New(env, StrError, "strerror"));
+  exports.Set("strsignal", Napi::Function::New(env, StrSignal, "strsignal"));
 }
 
 }  // namespace tracelet
