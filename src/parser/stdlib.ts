@@ -33,6 +33,28 @@ macro strlen(s) {
   $n
 }
 
+// The index of the first \`needle\` in \`haystack\` (strings, char arrays or char pointers, read as
+// str() reads them), or -1; 0 for an empty needle, as C's strstr.
+macro strstr(haystack, needle) {
+  let $h = str(haystack);
+  let $n = str(needle);
+  let $length = strlen($n);
+  let $found = (int64)-1;
+  let $i = (uint64)0;
+  while ($found < 0 && $i < sizeof($h)) {
+    let $j = (uint64)0;
+    let $same = 1;
+    while ($same && $j < $length) {
+      if ($h[$i + $j] != $n[$j]) { $same = 0; }
+      $j++;
+    }
+    if ($same) { $found = (int64)$i; }
+    if ($h[$i] == 0) { $i = sizeof($h); }
+    $i++;
+  }
+  $found
+}
+
 // Ends the run with exit code 1 and an error naming \`msg\` if \`cond\` is false.
 macro assert(cond, msg) {
   if (!cond) {

@@ -241,6 +241,13 @@ describe("bpftrace 0.26's standard library macros", () => {
     expect(Number(n)).toBe(path!.length);
   });
 
+  it('strstr: the index of the first needle in the haystack, -1 when it is not there', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%d %d %d %d %d\\n", strstr("hello world", "world"), strstr("hello", "xyz"), '
+      + 'strstr("abc", ""), strstr("aab", "ab"), strstr(comm, "let")); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')[1]).toBe('6 -1 0 1 5');
+  });
+
   it('assert ends the run with exit code 1 and the message', () => {
     const r = runTracelet(['-e', 'BEGIN { assert(1 + 1 == 2, "fine"); assert(1 + 1 == 3, "math is off"); printf("not here\\n"); exit(); }']);
     expect(r.code).toBe(1);
