@@ -10,7 +10,7 @@ import {
   EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap,
 } from '../model/object-layout.js';
 import { PROCESSES_SEEN_MAX } from './maps.js';
-import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val } from './values.js';
+import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
 import type { ProbeContext } from './context.js';
 import { probeRead, readMemory } from './memory.js';
 import { freshTemp, runValue } from './map-ops.js';
@@ -83,9 +83,8 @@ const BUILTIN_CODE = {
   curtask: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.getCurrentTask, i64, []) }),
   jiffies: (g, _name, type) => ({ type, ir: g.fn.callHelper(Helper.jiffies64, i64, []) }),
   comm: (g, _name, type) => {
-    // No zeroing first: the helper writes all 16 bytes (zero-padded, or zeros on error).
     const out = freshTemp(g, type);
-    g.fn.callHelper(Helper.getCurrentComm, i64, [out, constInt(i64, 16)]);
+    writeComm(g.fn, out);
     return { type, ir: out };
   },
   probe: (g, _name, type) => {

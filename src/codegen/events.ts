@@ -5,7 +5,7 @@ import type { EventSpec } from '../model/program.js';
 import { constInt, i64, i8p, type IrValue, ptr } from './ir/builder.js';
 import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from './helpers.js';
 import { COUNTER_LOST_EVENTS, EVENTS_MAP, Helper } from '../model/object-layout.js';
-import { storeInto } from './values.js';
+import { COMM_BYTES, storeInto, writeComm } from './values.js';
 import { sizeOf } from '../model/types.js';
 import type { ProbeContext } from './context.js';
 import { bumpCounter } from './counters.js';
@@ -47,13 +47,11 @@ export function eventWithArgs(g: ProbeContext, call: Call, args: readonly Expr[]
       const at = g.fn.byteOffset(record, f.offset);
       const value = values[i];
       if (value) storeInto(g.fn, at, f.type, value);
-      else g.fn.callHelper(Helper.getCurrentComm, i64, [at, constInt(i64, COMM_BYTES)]);
+      else writeComm(g.fn, at);
     });
   }, wake);
 }
 
-/** The bytes bpf_get_current_comm writes (TASK_COMM_LEN). */
-const COMM_BYTES = 16;
 
 /** Sends a helper_error event for `span` (with -k; the caller is on the failure path). */
 export function sendHelperError(g: ProbeContext, helper: number, rc: IrValue, span = g.site): void {

@@ -4,6 +4,8 @@
 import type { Expr } from '../model/ast.js';
 import { sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
+import { BUILTIN_VARIABLES } from '../model/builtins.js';
+import { Helper } from '../model/object-layout.js';
 import { arrayType, constInt, type FunctionBuilder, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 
 /** A value in generated code: an integer in a register, or a pointer to bytes of `type`. */
@@ -129,4 +131,12 @@ export function memcpy(fn: FunctionBuilder, dest: IrValue, src: IrValue, size: n
 export function normalize(fn: FunctionBuilder, v: IrValue, type: Type): Val {
   if (type.kind !== 'int' || type.bits === 64) return { type, ir: v };
   return { type, ir: fn.intCast(fn.intCast(v, intType(type.bits), false), i64, type.signed) };
+}
+
+/** The bytes of `comm` (TASK_COMM_LEN), which bpf_get_current_comm writes whole. */
+export const COMM_BYTES = sizeOf(BUILTIN_VARIABLES.comm.type);
+
+/** The current task's name written at `into`: no zeroing first, the helper writes all of it (zero-padded, or zeros on error). */
+export function writeComm(fn: FunctionBuilder, into: IrValue): void {
+  fn.callHelper(Helper.getCurrentComm, i64, [into, constInt(i64, COMM_BYTES)]);
 }

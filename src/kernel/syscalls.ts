@@ -99,6 +99,11 @@ export function syscallNumbers(name: string, arch: string = process.arch): reado
   return byName.get(name);
 }
 
+/** The name of a syscall number (x86_64 only; undefined elsewhere or when unknown). */
+export function syscallName(nr: number, arch: string = process.arch): string | undefined {
+  return arch === 'x64' ? X86_64[nr] : undefined;
+}
+
 /** Every (number, name) of the table (x86_64 only; empty elsewhere). */
 export function syscallTable(arch: string = process.arch): readonly (readonly [number, string])[] {
   if (arch !== 'x64') return [];

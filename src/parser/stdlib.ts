@@ -67,8 +67,9 @@ macro assert(cond, msg) {
 /** The names the library defines. */
 export const STDLIB_NAMES: ReadonlySet<string> = new Set([...STDLIB_SOURCE.matchAll(/^macro (\w+)/gm)].map((m) => m[1]!));
 
+const STDLIB_WORD = new RegExp(`\\b(?:${[...STDLIB_NAMES].join('|')})\\b`);
+
 /** Whether a script's text may use the library (a cheap test: a word that is one of its names). */
 export function mayUseStdlib(text: string): boolean {
-  for (const m of text.matchAll(/\b[a-z_]+\b/g)) if (STDLIB_NAMES.has(m[0])) return true;
-  return false;
+  return STDLIB_WORD.test(text);
 }

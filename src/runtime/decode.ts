@@ -5,7 +5,7 @@ import { alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { bytesToString } from '../model/strings.js';
 import type { MapEntry, MapValue, TseriesPoint, Value } from './output/model.js';
 import { formatInet, type Frame, type Resolver } from './symbols.js';
-import { syscallTable } from '../kernel/syscalls.js';
+import { syscallName } from '../kernel/syscalls.js';
 
 /**
  * Decodes one value. With a resolver, symbolized types become their printed form (ksym/usym/
@@ -283,12 +283,4 @@ function decodeTseries(
     value: { kind: 'tseries', points: g.data.sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0)) },
     ...(g.rawKey ? { rawKey: g.rawKey } : {}),
   }));
-}
-
-let syscallNames: Map<number, string> | undefined;
-
-/** The name of a syscall number on this machine's architecture. */
-function syscallName(nr: number): string | undefined {
-  syscallNames ??= new Map(syscallTable());
-  return syscallNames.get(nr);
 }
