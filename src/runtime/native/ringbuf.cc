@@ -71,23 +71,21 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     if (info.type != BPF_MAP_TYPE_RINGBUF || info.max_entries == 0 ||
         (info.max_entries & (info.max_entries - 1)) != 0)
       throw Napi::Error::New(env, "map fd " + std::to_string(mapFd) + " is not a ring buffer");
-    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
     mask_ = info.max_entries - 1;
     // The consumer's position: the one page user space may write.
-    void* consumer = mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
+    void* consumer = mmap(nullptr, page_, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
     if (consumer == MAP_FAILED) ThrowErrno(env, "cannot map ring buffer map fd " + std::to_string(mapFd), errno);
     consumerPos_ = static_cast<uint64_t*>(consumer);
     // The producer's position and the data, once (see the top of this file).
-    producerMapBytes_ = page + info.max_entries;
-    void* producer = mmap(nullptr, producerMapBytes_, PROT_READ, MAP_SHARED, mapFd, static_cast<off_t>(page));
+    void* producer = mmap(nullptr, page_ + info.max_entries, PROT_READ, MAP_SHARED, mapFd, static_cast<off_t>(page_));
     if (producer == MAP_FAILED) {
       int err = errno;
       CloseNative();
       ThrowErrno(env, "cannot map ring buffer map fd " + std::to_string(mapFd), err);
     }
     producerPos_ = static_cast<uint64_t*>(producer);
-    data_ = static_cast<uint8_t*>(producer) + page;
-    consumerMapBytes_ = page;
+    data_ = static_cast<uint8_t*>(producer) + page_;
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
     epoll_event ev;
     memset(&ev, 0, sizeof(ev));
@@ -239,8 +237,8 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     }
     if (epollFd_ >= 0) close(epollFd_);
     epollFd_ = -1;
-    if (producerPos_) munmap(producerPos_, producerMapBytes_);
-    if (consumerPos_) munmap(consumerPos_, consumerMapBytes_);
+    if (producerPos_) munmap(producerPos_, page_ + mask_ + 1);
+    if (consumerPos_) munmap(consumerPos_, page_);
     producerPos_ = consumerPos_ = nullptr;
     if (data_) {
       data_ = nullptr;
@@ -262,8 +260,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   uint64_t* producerPos_ = nullptr;
   uint8_t* data_ = nullptr;  // set while open
   uint64_t mask_ = 0;         // the data area's size - 1 (a power of two)
-  size_t consumerMapBytes_ = 0;
-  size_t producerMapBytes_ = 0;
+  size_t page_ = 0;           // the consumer position's mapping; the producer's is page_ + mask_ + 1
   int epollFd_ = -1;
   uv_async_t* wake_ = nullptr;
   bool finalizing_ = false;
