@@ -32,7 +32,8 @@
         "src/runtime/native/misc.cc",
         "src/runtime/native/lifecycle.cc",
         "src/runtime/native/dump.cc",
-        "src/runtime/native/symbols.cc"
+        "src/runtime/native/symbols.cc",
+        "src/runtime/native/kernel-ops.c"
       ],
       "libraries": ["-lbpf", "-lelf", "-lz"]
     },
@@ -53,11 +54,13 @@
       ]
     },
     {
-      # The tracelet command's launcher (src/launcher/launcher.c): bin/tracelet execs it.
+      # The tracelet command's launcher (src/launcher/launcher.c): bin/tracelet execs it. On the
+      # second run of a command line it loads and attaches the program itself (prepared.c).
       "target_name": "tracelet",
       "type": "executable",
-      "sources": ["src/launcher/launcher.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "sources": ["src/launcher/launcher.c", "src/launcher/prepared.c", "src/runtime/native/kernel-ops.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"],
+      "libraries": ["-lbpf", "-lelf", "-lz"]
     }
   ]
 }

@@ -34,9 +34,12 @@ import { walk } from '../model/walk.js';
 import { PhaseTimings, takeLauncherStart } from '../runtime/timings.js';
 import { inProfile, startMetrics, writeProfile, type MetricsServer } from './export.js';
 import { parseListenAddress } from '../export/server.js';
+import { announcedText, awaitAttached, encodePreparedRun, fileIdentity, handedEntry, releaseHandover, signalReady, storePreparedRun, takeLaunch, type Launch } from '../runtime/prepared.js';
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
 let callerStackKib: number | undefined;
+/** What the launcher set up for a prepared run (src/runtime/prepared.ts). */
+let launch: Launch | undefined;
 
 interface Options {
   e?: string;
@@ -132,6 +135,7 @@ export function runCli(argv: readonly string[]): void {
   process.title = 'tracelet';
   callerStackKib = takeCallerStackLimit();
   takeLauncherStart();
+  launch = takeLaunch();
   main(argv).then(
     (code) => process.exit(code),
     (e: unknown) => {
@@ -269,11 +273,14 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   let source: SourceFile;
   let params: string[];
+  /** The program's file and its identity as read (for a prepared run). */
+  let sourceFile: { path: string; identity: string } | undefined;
   if (opts.e !== undefined) {
     source = { name: 'stdin', text: opts.e };
     params = program.args;
   } else if (file !== undefined) {
     try {
+      if (file !== '-') sourceFile = { path: file, identity: fileIdentity(file) };
       // A program read from standard input is named `stdin` in messages, as with -e and bpftrace.
       source = { name: file === '-' ? 'stdin' : file, text: readFileSync(file === '-' ? 0 : file, 'utf8') };
     } catch (e) {
@@ -446,6 +453,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (pending) output(pending);
     pending = '';
   };
+  // Loaded and attached by the launcher (a prepared run), not by this run.
+  let adopted = false;
   const run: Run = new Run(compiled, kernel, { source, pid, child }, {
     formatter,
     write,
@@ -471,7 +480,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
     onRunning: () => {
-      if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
+      if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED && announced === undefined) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
     },
     helperErrors: opts.k,
     verifierLogs: opts.v,
@@ -488,7 +497,38 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { generated } = result;
   const explainAt = (name: string, line: number, column: number): string =>
     explainStatement(explainInput(compiled.object, generated, typed, source), name, line, column);
-  const loadFailure = run.load(explainAt);
+  // A prepared run: what this run would leave for the launcher, and whether it already did.
+  const attachedText = opts.q ? '' : formatter.attachedProbes(session.probeCount);
+  const preparedEntry = launch && preparable(opts, source, sourceFile, diagnostics.length > 0) ? preparedBytes(launch, session, compiled.object, sourceFile, attachedText) : undefined;
+  const handover = launch?.handover;
+  /** What the launcher printed once it had attached, if it did. */
+  let announced: string | undefined;
+  if (handover) {
+    let attachedNs: bigint | undefined;
+    let handed: Buffer;
+    try {
+      handed = handedEntry(handover);
+      attachedNs = awaitAttached(handover);
+    } catch {
+      // Killed before it could make this process die with it (prepared.c): the run is over.
+      stderr('tracelet: the launcher has gone: the run ends\n');
+      return ExitCode.runtimeError;
+    }
+    if (attachedNs !== undefined) {
+      announced = announcedText(handed);
+      timings?.launcher(handover.loadedNs, attachedNs);
+    }
+    adopted = attachedNs !== undefined && !!preparedEntry && handed.equals(preparedEntry);
+    if (adopted) {
+      session.adopt(handover);
+      phase?.('adopt');
+    } else {
+      // Not this run's prepared run (stale: something the launcher's key does not cover changed):
+      // the launcher detaches, and the run loads and attaches afresh.
+      releaseHandover(handover);
+    }
+  }
+  const loadFailure = adopted ? undefined : run.load(explainAt);
   if (loadFailure) {
     stderr(loadFailure.runtime ? `tracelet: ${loadFailure.message}\n` : loadFailure.message);
     return loadFailure.runtime ? ExitCode.runtimeError : ExitCode.programError;
@@ -516,12 +556,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGUSR1', onUsr1);
-  if (!opts.q) write(formatter.attachedProbes(session.probeCount));
-  if (opts.v) describePrograms(session, script, write, result.cache);
-  const attachFailure = run.attach();
-  if (attachFailure) {
-    stderr(`tracelet: ${attachFailure.message}\n`);
+  if (!signalReady(handover)) {
+    session.close();
+    stderr('tracelet: the launcher has gone: the run ends\n');
     return ExitCode.runtimeError;
+  }
+  // A run the launcher attached has said so already (it printed what this run printed last time).
+  if (!adopted) {
+    if (attachedText && attachedText !== announced) write(attachedText);
+    if (opts.v) describePrograms(session, script, write, result.cache);
+    const attachFailure = run.attach();
+    if (attachFailure) {
+      stderr(`tracelet: ${attachFailure.message}\n`);
+      return ExitCode.runtimeError;
+    }
+    if (preparedEntry) storePreparedRun(launch!.entry, preparedEntry);
   }
   if (opts.metrics !== undefined) {
     const started = await startMetrics(opts.metrics, typed, session, {
@@ -561,6 +610,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (reason === 'exit' && session.exitCode !== undefined) return Number(BigInt.asUintN(8, session.exitCode));
   // A stop by SIGINT or SIGTERM is a clean end, as with bpftrace: `timeout -s INT 10 tracelet ...`.
   return reason === 'error' ? ExitCode.runtimeError : ExitCode.ok;
+}
+
+/**
+ * Whether the launcher could carry out this run next time (with Session.preparedSteps()): a run
+ * of a program from -e or a file of its own (no imports or includes), with the compile cache,
+ * whose output before attaching is `Attaching N probes...` on standard output alone, and with
+ * none of the options whose work happens before attaching (-c, -p, -v, --metrics, -o, pprof, ...).
+ */
+function preparable(opts: Options, source: SourceFile, file: { path: string } | undefined, diagnosed: boolean): boolean {
+  const fromFile = opts.e === undefined;
+  return opts.cache && (!fromFile || file !== undefined) && !diagnosed && !opts.dryRun && !opts.test && !opts.bench
+    && !opts.v && opts.c === undefined && opts.p === undefined && opts.metrics === undefined && opts.flamegraph === undefined
+    && opts.output === undefined && opts.format !== 'pprof' && opts.B !== 'full' && opts.I.length === 0 && opts.include.length === 0
+    && opts.probeFilter === undefined && !/^\s*(#\s*include|import)\b/m.test(source.text);
+}
+
+/** The bytes of this run's prepared run, or undefined if its probes are not all ones the launcher attaches. */
+function preparedBytes(launch: Launch, session: Session, object: Buffer, file: { path: string; identity: string } | undefined, attachedText: string): Buffer | undefined {
+  const steps = session.preparedSteps();
+  return steps && encodePreparedRun({ key: launch.key, files: file ? [file] : [], object, steps, attachedText });
 }
 
 /** What --explain reads: the object a run loads, with its script maps named back from their symbols. */

@@ -4,6 +4,8 @@
 // tracelet's start-up snapshot when the snapshot is fresh (newer than tsc's output, made by this
 // node binary with the same stack and heap flags: the stamp next to it), else Node on bin/tracelet.js.
 // It finds the package from its own path (/proc/self/exe), so a symlink to it works anywhere.
+// When the cache holds a prepared run of the command line, it first loads and attaches the
+// program itself, then runs Node as its child (prepared.c).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +16,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "prepared.h"
 
 // A 256 MiB soft stack limit (only reserved, not used, unless a program nests that deep), of
 // which V8 may use 3/4 (scripts/bundle.mjs builds the snapshot with that flag); see bin/tracelet.
@@ -120,6 +124,7 @@ int main(int argc, char **argv) {
   }
   for (int i = 1; i < argc; i++) args[n++] = argv[i];
   args[n] = NULL;
+  prepared_run(root, node, args, argc, argv);
   execv(node, args);
   fprintf(stderr, "tracelet: cannot run %s: %s\n", node, strerror(errno));
   return 70;

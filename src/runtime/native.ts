@@ -113,6 +113,8 @@ export interface NativeAddon {
   /** Deletes every entry (hash) or zeroes every element (array). */
   mapClear(fd: number, keySize: number, valueBytes: number, isArray: boolean): void;
   closeFd(fd: number): void;
+  /** Sets FD_CLOEXEC on each fd (fds handed over by a prepared run arrive without it). */
+  closeOnExec(fds: readonly number[]): void;
   possibleCpus(): number;
   onlineCpus(): number[];
 

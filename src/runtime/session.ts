@@ -30,6 +30,7 @@ import { textFormatter } from './output/text.js';
 import { formatPrintf } from './output/printf.js';
 import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftime } from './output/time.js';
+import { AdoptedObject, type Handover, type PreparedStep } from './prepared.js';
 
 /** Why a run ended; the CLI maps these to exit codes. `stop`: the Node API's stop() or abort. */
 export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit' | 'stop';
@@ -315,29 +316,99 @@ export class Session {
     try {
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
-      const ringPages = this.options.ringPages ?? this.program.settings.ringPages;
-      // Rounded up to a power of two, as the kernel requires.
-      const ringBytes = ringPages && 2 ** Math.ceil(Math.log2(ringPages * 4096 * this.cpus));
+      const ringBytes = this.ringBytes();
       this.object = this.addon.loadObject(this.compiled.object, types, {
         verifierLogs: this.options.verifierLogs,
         ...(ringBytes ? { maxEntries: { [EVENTS_MAP]: ringBytes } } : {}),
       });
       const obj = this.object;
-      for (const [name, symbol] of this.compiled.mapSymbols) this.mapFds.set(name, obj.mapFd(symbol));
-      this.ringbufFd = obj.mapFd(EVENTS_MAP);
-      this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
-      this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
-      this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
+      this.useObject(obj);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
-      for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), valueBytes: s.depth * s.frameBytes, frameBytes: s.frameBytes, read: new Map() });
-      for (const event of ['sys_enter', 'sys_exit'] as const) this.fillSyscallNames(obj.mapFd(syscallNamesMap(event)), event);
+      for (const { map, key, value } of this.syscallNameWrites()) {
+        const fd = obj.mapFd(map);
+        if (fd >= 0) this.addon.mapUpdate(fd, key, value);
+      }
       this.writeRunValues(obj.mapFd(RUN_VALUES_MAP));
       this.options.phase?.('load');
     } catch (e) {
       this.close();
       throw e;
     }
+  }
+
+  /** The size of the events ring the settings ask for (perf_rb_pages), if they do; rounded up to a power of two, as the kernel requires. */
+  private ringBytes(): number | undefined {
+    const ringPages = this.options.ringPages ?? this.program.settings.ringPages;
+    return ringPages ? 2 ** Math.ceil(Math.log2(ringPages * 4096 * this.cpus)) : undefined;
+  }
+
+  /** The maps the run reads once loaded, by their names in the object: the script's and the runtime's own. */
+  private mapsUsed(): string[] {
+    return [
+      ...this.compiled.mapSymbols.values(), EVENTS_MAP, globalMapName(COUNTERS_MAP), globalMapName(READ_FAILURES_MAP),
+      globalMapName(STOPPED_MAP), ...stackMaps(this.program).map((s) => s.symbol),
+    ];
+  }
+
+  /** Takes the fds of the maps the run reads (mapsUsed()) from a loaded object (loaded here, or by the launcher). */
+  private useObject(obj: NativeObject): void {
+    for (const [name, symbol] of this.compiled.mapSymbols) this.mapFds.set(name, obj.mapFd(symbol));
+    this.ringbufFd = obj.mapFd(EVENTS_MAP);
+    this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
+    this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
+    this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
+    for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), valueBytes: s.depth * s.frameBytes, frameBytes: s.frameBytes, read: new Map() });
+  }
+
+  /**
+   * The steps of load() and attach() for the launcher to take on the next run of this command
+   * line (src/runtime/prepared.ts), or undefined if they are not all steps it knows. Only probes
+   * that attach the same way every run are prepared, and none that sample the CPU (profile,
+   * software): those would count the start of tracelet's own Node. Stacks and ksym() are left
+   * out too: their symbols are read before the probes run (attach()).
+   */
+  preparedSteps(): PreparedStep[] | undefined {
+    if ([...this.program.types.values()].some((t) => t.kind === 'kstack' || t.kind === 'ksym')) return undefined;
+    const steps: PreparedStep[] = this.programs.map((p) => ({ kind: 'program', name: p.name, type: p.type }));
+    for (const map of this.mapsUsed()) steps.push({ kind: 'map', map });
+    const ringBytes = this.ringBytes();
+    if (ringBytes) steps.push({ kind: 'max-entries', map: EVENTS_MAP, entries: ringBytes });
+    // As in load(), a map the object does not have is passed over.
+    for (const { map, key, value } of this.syscallNameWrites()) steps.push({ kind: 'fill', map, key, value });
+    steps.push({ kind: 'run-values', map: RUN_VALUES_MAP, slots: [RUN_START_NS, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO] });
+    steps.push({ kind: 'stopped', map: globalMapName(STOPPED_MAP), byExit: STOPPED_BY_EXIT });
+    for (const p of this.programs) {
+      if (p.targets[0]!.provider === 'BEGIN') steps.push({ kind: 'begin', program: p.name });
+    }
+    for (const p of this.programs) {
+      if (p.rawTracepoint) {
+        steps.push({ kind: 'raw-tracepoint', program: p.name, event: p.rawTracepoint });
+        continue;
+      }
+      for (const t of p.targets) {
+        switch (t.provider) {
+          case 'BEGIN': case 'END': case 'self': break;
+          case 'tracepoint': steps.push({ kind: 'tracepoint', program: p.name, category: t.parts[0]!, event: t.parts[1]! }); break;
+          case 'rawtracepoint': steps.push({ kind: 'raw-tracepoint', program: p.name, event: t.parts.at(-1)! }); break;
+          case 'interval': steps.push({ kind: 'perf', program: p.name, ...t.perf!, firstCpuOnly: true }); break;
+          default: return undefined;
+        }
+      }
+    }
+    return steps;
+  }
+
+  /**
+   * Instead of load() and attach(): takes over the object the launcher loaded by the steps of
+   * preparedSteps(), once it has run BEGIN and attached every probe. The launcher keeps the
+   * links: the stopped flag stops the probes (detach()), and they detach when the launcher ends,
+   * just after this process.
+   */
+  adopt(handover: Handover): void {
+    const obj = new AdoptedObject(handover, this.addon);
+    this.object = obj;
+    this.useObject(obj);
   }
 
   /** The programs load() loaded, in order, with their kernel ids and sizes. */
@@ -625,16 +696,20 @@ export class Session {
     this.object?.close();
   }
 
-  /** Fills the syscall number → tracepoint name map of a syscall dispatch program (fd -1: none). */
-  private fillSyscallNames(fd: number, event: SyscallEvent): void {
-    if (fd < 0) return;
-    const key = Buffer.alloc(4);
-    for (const [nr, name] of syscallTable()) {
-      const value = Buffer.alloc(SYSCALL_NAME_BYTES);
-      value.write(`tracepoint:syscalls:${event}_${name.slice(0, SYSCALL_NAME_BYTES)}`.slice(0, SYSCALL_NAME_BYTES - 1));
-      key.writeUInt32LE(nr);
-      this.addon.mapUpdate(fd, key, value);
+  /** The syscall number → tracepoint name entries of the maps syscall dispatch programs read (probe) from. */
+  private syscallNameWrites(): { map: string; key: Buffer; value: Buffer }[] {
+    const writes: { map: string; key: Buffer; value: Buffer }[] = [];
+    if (!this.programs.some((p) => p.rawTracepoint)) return writes;
+    for (const event of ['sys_enter', 'sys_exit'] as const satisfies readonly SyscallEvent[]) {
+      for (const [nr, name] of syscallTable()) {
+        const key = Buffer.alloc(4);
+        key.writeUInt32LE(nr);
+        const value = Buffer.alloc(SYSCALL_NAME_BYTES);
+        value.write(`tracepoint:syscalls:${event}_${name.slice(0, SYSCALL_NAME_BYTES)}`.slice(0, SYSCALL_NAME_BYTES - 1));
+        writes.push({ map: syscallNamesMap(event), key, value });
+      }
     }
+    return writes;
   }
 
   /** The values only this run knows (`elapsed`'s start, `cpid`, the pid namespace), if the program uses them (fd -1: not). */

@@ -8,7 +8,9 @@
 // Phases are contiguous: each one runs from the end of the previous one, so their durations add
 // up to the time since the process started. The first, `process`, runs from the process's
 // creation (its start time in /proc/self/stat, 10 ms resolution; exact when the native launcher
-// hands over its own clock reading) until tracelet's first line of JavaScript runs.
+// hands over its own clock reading) until tracelet's first line of JavaScript runs. In a prepared
+// run (the launcher attached the probes itself) two more lines say when, within `process`, the
+// launcher had loaded and attached, and the phase `adopt` replaces `load` and `attach`.
 import { readFileSync } from 'node:fs';
 
 const NS_PER_MS = 1_000_000n;
@@ -80,6 +82,18 @@ export class PhaseTimings {
     this.lastCpu = { user: 0, system: 0 };
     this.end('process', entry, g.__traceletEntryCpu);
     this.end('modules', mainNs);
+  }
+
+  /**
+   * A prepared run (src/runtime/prepared.ts): the launcher loaded the object and attached the
+   * probes before Node started, within `process`. Two lines apart from the phases, in the same
+   * shape without cpu and peak: launcher-load and launcher-attach, at their ends.
+   */
+  launcher(loadedNs: bigint, attachedNs: bigint): void {
+    const ms = (ns: bigint) => (Number(ns) / 1e6).toFixed(2);
+    if (loadedNs < this.start || attachedNs < loadedNs) return;
+    this.write(`tracelet: timing: launcher-load ${ms(loadedNs - this.start)} ms (at ${ms(loadedNs - this.start)} ms)\n`);
+    this.write(`tracelet: timing: launcher-attach ${ms(attachedNs - loadedNs)} ms (at ${ms(attachedNs - this.start)} ms)\n`);
   }
 
   /** Ends the phase `name` now (or at `at`, on the monotonic clock, with the CPU time used by then). */

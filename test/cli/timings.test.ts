@@ -1,7 +1,16 @@
 // --timings: every phase of a run is reported on stderr, in order, in the documented format, and
 // the output is otherwise unchanged. (Durations are not asserted: only that they add up.)
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runTracelet, startTracelet } from '../helpers/run.js';
+
+// A cache of its own: a run whose command line ran before would be a prepared run, whose phases
+// differ (test/e2e/prepared-runs.test.ts).
+const cache = mkdtempSync(join(tmpdir(), 'tl-timings-'));
+afterAll(() => rmSync(cache, { recursive: true, force: true }));
+const env = { TRACELET_CACHE_DIR: cache };
 
 const LINE = /^tracelet: timing: ([a-z-]+) (\d+\.\d\d) ms \(at (\d+\.\d\d) ms, cpu (\d+\.\d\d) ms, peak (\d+\.\d|\?) MiB\)$/;
 
@@ -34,8 +43,8 @@ function expectContiguous(phases: [string, number, number][]): void {
 
 describe('--timings', () => {
   it('reports each phase of a run that ends by exit(), and nothing else changes', () => {
-    const plain = runTracelet(['-e', 'BEGIN { printf("hi\\n"); @x = count(); exit(); }']);
-    const timed = runTracelet(['--timings', '-e', 'BEGIN { printf("hi\\n"); @x = count(); exit(); }']);
+    const plain = runTracelet(['-e', 'BEGIN { printf("hi\\n"); @x = count(); exit(); }'], { env });
+    const timed = runTracelet(['--timings', '-e', 'BEGIN { printf("hi\\n"); @x = count(); exit(); }'], { env });
     expect(timed.code).toBe(0);
     expect(timed.stdout).toBe(plain.stdout);
     const { phases, rest } = timings(timed.stderr);
@@ -45,7 +54,7 @@ describe('--timings', () => {
   });
 
   it('TRACELET_TIMINGS=1 does the same; a run stopped by SIGINT reports its phases too', async () => {
-    const run = startTracelet(['-e', 'tracepoint:syscalls:sys_enter_getppid { @ = count(); }'], { TRACELET_TIMINGS: '1' });
+    const run = startTracelet(['-e', 'tracepoint:syscalls:sys_enter_getppid { @ = count(); }'], { TRACELET_TIMINGS: '1', ...env });
     await run.attached;
     run.child.kill('SIGINT');
     const r = await run.done;
@@ -56,7 +65,7 @@ describe('--timings', () => {
   });
 
   it('a program that does not compile reports the phases up to its error', () => {
-    const r = runTracelet(['--timings', '-e', 'BEGIN { @x = nosuch(); }']);
+    const r = runTracelet(['--timings', '-e', 'BEGIN { @x = nosuch(); }'], { env });
     expect(r.code).toBe(1);
     const { phases, rest } = timings(r.stderr);
     expect(phases.map((p) => p[0])).toEqual(['process', 'modules', 'options', 'addon', 'parse', 'typecheck']);

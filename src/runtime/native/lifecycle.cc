@@ -7,6 +7,7 @@
 // detaches its programs at once by closing the link fds, prints its maps, and leaves the slow
 // perf-event teardown to a small reaper process (releaseInBackground) that inherited the fds.
 #include "common.h"
+#include "kernel-ops.h"
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
@@ -39,27 +40,11 @@ Napi::Value AttachTracepointPerf(const Napi::CallbackInfo& info) {
   int progFd = ArgI32(info, 0, "progFd");
   uint32_t id = ArgU32(info, 1, "tracepointId");
   perf_event_attr attr;
-  memset(&attr, 0, sizeof(attr));
-  attr.size = sizeof(attr);
-  attr.type = PERF_TYPE_TRACEPOINT;
-  attr.config = id;
-  attr.sample_period = 1;
-  attr.wakeup_events = 1;
-  attr.disabled = 1;
-  int perfFd = static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
-  if (perfFd < 0) ThrowErrno(env, "perf_event_open(tracepoint id " + std::to_string(id) + ")", errno);
-  int linkFd = bpf_link_create(progFd, perfFd, BPF_PERF_EVENT, nullptr);
-  if (linkFd < 0) {
-    int err = errno;
-    close(perfFd);
-    ThrowErrno(env, "cannot link the program to tracepoint id " + std::to_string(id), err);
-  }
-  if (ioctl(perfFd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
-    int err = errno;
-    close(linkFd);
-    close(perfFd);
-    ThrowErrno(env, "cannot enable tracepoint id " + std::to_string(id), err);
-  }
+  tl_tracepoint_attr(&attr, id);
+  int linkFd = -1, perfFd = -1;
+  const char* step = "";
+  int err = tl_perf_link(progFd, &attr, -1, 0, &linkFd, &perfFd, &step);
+  if (err) ThrowErrno(env, std::string("cannot attach to tracepoint id ") + std::to_string(id) + " (" + step + ")", -err);
   Napi::Object result = Napi::Object::New(env);
   result.Set("linkFd", Napi::Number::New(env, linkFd));
   result.Set("perfFd", Napi::Number::New(env, perfFd));

@@ -1,16 +1,19 @@
-// CPU lists and C++ symbol demangling.
+// CPU lists, C++ symbol demangling and small process helpers.
 #include "common.h"
+#include "kernel-ops.h"
 
 #include <cstring>
 
 #include <bpf/libbpf.h>
 #include <cxxabi.h>
+#include <fcntl.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace tracelet {
 
@@ -22,24 +25,18 @@ Napi::Value PossibleCpus(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), n);
 }
 
-// Parses a kernel CPU list such as "0-3,6,8-9".
+// The online CPUs (a kernel CPU list such as "0-3,6,8-9").
 Napi::Value OnlineCpus(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::ifstream file("/sys/devices/system/cpu/online");
   std::string text;
   if (!file || !std::getline(file, text)) ThrowErrno(env, "cannot read /sys/devices/system/cpu/online", errno ? errno : EIO);
-  Napi::Array cpus = Napi::Array::New(env);
-  uint32_t count = 0;
-  std::istringstream ranges(text);
-  std::string range;
-  while (std::getline(ranges, range, ',')) {
-    if (range.empty()) continue;
-    char* end = nullptr;
-    long first = strtol(range.c_str(), &end, 10);
-    long last = *end == '-' ? strtol(end + 1, nullptr, 10) : first;
-    for (long cpu = first; cpu <= last; ++cpu) cpus.Set(count++, Napi::Number::New(env, cpu));
-  }
-  return cpus;
+  std::vector<int> cpus(4096);
+  int count = tl_parse_cpu_list(text.c_str(), cpus.data(), static_cast<int>(cpus.size()));
+  if (count < 0) ThrowErrno(env, "cannot parse /sys/devices/system/cpu/online: " + text, EINVAL);
+  Napi::Array result = Napi::Array::New(env);
+  for (int i = 0; i < count; ++i) result.Set(i, Napi::Number::New(env, cpus[i]));
+  return result;
 }
 
 Napi::Value Demangle(const Napi::CallbackInfo& info) {
@@ -66,6 +63,20 @@ Napi::Value StrSignal(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), strsignal(ArgI32(info, 0, "signal")));
 }
 
+// Marks fds close-on-exec: fds a prepared run hands over reach Node without the flag (they had
+// to survive its exec), and the commands tracelet starts must not hold kernel objects.
+Napi::Value CloseOnExec(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "argument 'fds' must be an array");
+  Napi::Array fds = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < fds.Length(); ++i) {
+    int fd = fds.Get(i).ToNumber().Int32Value();
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) ThrowErrno(env, "fcntl(" + std::to_string(fd) + ")", errno);
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitMisc(Napi::Env env, Napi::Object exports) {
@@ -74,6 +85,7 @@ void InitMisc(Napi::Env env, Napi::Object exports) {
   exports.Set("demangle", Napi::Function::New(env, Demangle, "demangle"));
   exports.Set("strerror", Napi::Function::New(env, StrError, "strerror"));
   exports.Set("strsignal", Napi::Function::New(env, StrSignal, "strsignal"));
+  exports.Set("closeOnExec", Napi::Function::New(env, CloseOnExec, "closeOnExec"));
 }
 
 }  // namespace tracelet

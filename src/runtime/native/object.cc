@@ -5,6 +5,7 @@
 // its BpfObject's JS object, so an object is never collected before its links. close() on the
 // object destroys its links first. Both classes also clean up in their GC finalizers.
 #include "common.h"
+#include "kernel-ops.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -126,20 +127,7 @@ void BpfObject::CloseNative() {
   elf_.clear();
 }
 
-bool ProgramType(const std::string& name, bpf_prog_type* type) {
-  if (name == "tracepoint") *type = BPF_PROG_TYPE_TRACEPOINT;
-  else if (name == "raw_tracepoint" || name == "raw_tp") *type = BPF_PROG_TYPE_RAW_TRACEPOINT;
-  else if (name == "kprobe" || name == "kretprobe" || name == "uprobe" || name == "uretprobe" || name == "usdt" ||
-           name == "uprobe_multi")
-    *type = BPF_PROG_TYPE_KPROBE;  // uprobes and USDT probes are kprobe-type programs
-  else if (name == "perf_event" || name == "profile" || name == "interval" || name == "software" ||
-           name == "hardware")
-    *type = BPF_PROG_TYPE_PERF_EVENT;
-  // bench: probes: the one kind of program BPF_PROG_TEST_RUN repeats and times (raw tracepoints run once).
-  else if (name == "xdp") *type = BPF_PROG_TYPE_XDP;
-  else return false;
-  return true;
-}
+bool ProgramType(const std::string& name, bpf_prog_type* type) { return tl_program_type(name.c_str(), type); }
 
 // Splits libbpf's captured output into its own lines and the verifier log(s), which libbpf
 // prints between "-- BEGIN PROG LOAD LOG --" and "-- END PROG LOAD LOG --".
@@ -438,12 +426,10 @@ Napi::Value AttachBreakpoint(const Napi::CallbackInfo& info) {
 Napi::Value RunProgram(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgI32(info, 0, "progFd");
-  // A raw-tracepoint program's context is its u64 arguments; a zeroed one lets programs that
-  // read ctx run (without ctx_in the kernel gives EINVAL). 8 arguments, below the kernel's 12.
-  uint64_t ctx[8] = {0};
-  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = sizeof(ctx));
-  if (bpf_prog_test_run_opts(fd, &opts) != 0) ThrowErrno(env, "cannot run BPF program (test run)", errno);
-  return Napi::Number::New(env, opts.retval);
+  unsigned int retval = 0;
+  int err = tl_run_program(fd, &retval);
+  if (err) ThrowErrno(env, "cannot run BPF program (test run)", -err);
+  return Napi::Number::New(env, retval);
 }
 
 // Runs an XDP program `repeat` times in a row with BPF_PROG_TEST_RUN (bench: probes); returns

@@ -1,0 +1,110 @@
+// See kernel-ops.h.
+#define _GNU_SOURCE
+#include "kernel-ops.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int tl_program_type(const char *name, enum bpf_prog_type *type) {
+  static const struct {
+    const char *name;
+    enum bpf_prog_type type;
+  } kTypes[] = {
+      {"tracepoint", BPF_PROG_TYPE_TRACEPOINT},
+      {"raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT},
+      {"raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT},
+      // uprobes and USDT probes are kprobe-type programs
+      {"kprobe", BPF_PROG_TYPE_KPROBE},
+      {"kretprobe", BPF_PROG_TYPE_KPROBE},
+      {"uprobe", BPF_PROG_TYPE_KPROBE},
+      {"uretprobe", BPF_PROG_TYPE_KPROBE},
+      {"usdt", BPF_PROG_TYPE_KPROBE},
+      {"uprobe_multi", BPF_PROG_TYPE_KPROBE},
+      {"perf_event", BPF_PROG_TYPE_PERF_EVENT},
+      {"profile", BPF_PROG_TYPE_PERF_EVENT},
+      {"interval", BPF_PROG_TYPE_PERF_EVENT},
+      {"software", BPF_PROG_TYPE_PERF_EVENT},
+      {"hardware", BPF_PROG_TYPE_PERF_EVENT},
+      // bench: probes: the one kind of program BPF_PROG_TEST_RUN repeats and times (raw tracepoints run once).
+      {"xdp", BPF_PROG_TYPE_XDP},
+  };
+  for (size_t i = 0; i < sizeof kTypes / sizeof kTypes[0]; i++) {
+    if (strcmp(name, kTypes[i].name) == 0) {
+      *type = kTypes[i].type;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int tl_perf_link(int prog_fd, struct perf_event_attr *attr, int pid, int cpu, int *link_fd, int *perf_fd,
+                 const char **step) {
+  attr->size = sizeof *attr;
+  attr->disabled = 1;
+  int pfd = (int)syscall(__NR_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+  if (pfd < 0) {
+    *step = "perf_event_open";
+    return -errno;
+  }
+  int lfd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, NULL);
+  if (lfd < 0) {
+    int err = errno;
+    close(pfd);
+    *step = "link";
+    return -err;
+  }
+  if (ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+    int err = errno;
+    close(lfd);
+    close(pfd);
+    *step = "enable";
+    return -err;
+  }
+  *link_fd = lfd;
+  *perf_fd = pfd;
+  return 0;
+}
+
+void tl_tracepoint_attr(struct perf_event_attr *attr, unsigned long long id) {
+  memset(attr, 0, sizeof *attr);
+  attr->type = PERF_TYPE_TRACEPOINT;
+  attr->config = id;
+  attr->sample_period = 1;
+  attr->wakeup_events = 1;
+}
+
+int tl_run_program(int prog_fd, unsigned int *retval) {
+  // A raw-tracepoint program's context is its u64 arguments; a zeroed one lets programs that
+  // read ctx run (without ctx_in the kernel gives EINVAL). 8 arguments, below the kernel's 12.
+  unsigned long long ctx[8] = {0};
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = sizeof ctx);
+  if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) return -errno;
+  *retval = opts.retval;
+  return 0;
+}
+
+int tl_parse_cpu_list(const char *text, int *cpus, int max) {
+  int count = 0;
+  for (const char *p = text; *p && *p != '\n';) {
+    char *end;
+    long first = strtol(p, &end, 10);
+    if (end == p) return -1;
+    long last = first;
+    if (*end == '-') {
+      const char *q = end + 1;
+      last = strtol(q, &end, 10);
+      if (end == q) return -1;
+    }
+    for (long cpu = first; cpu <= last; cpu++) {
+      if (count == max) return -1;
+      cpus[count++] = (int)cpu;
+    }
+    p = *end == ',' ? end + 1 : end;
+  }
+  return count;
+}

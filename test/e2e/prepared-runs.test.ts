@@ -1,0 +1,138 @@
+// Prepared runs: the second run of a command line has its probes attached by the launcher before
+// Node has started (src/launcher/prepared.c, src/runtime/prepared.ts). It must print exactly what
+// a run without it prints, see every event from its notice on, handle signals that come before
+// Node can, leak nothing when killed, and never run an entry that is not this run's own.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ourPrograms, runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tl-prepared-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+/** A cache directory of its own for each test: its first run is never prepared. */
+const freshEnv = () => ({ TRACELET_CACHE_DIR: join(root, `c${dirs++}`) });
+
+const PROGRAM = 'BEGIN { printf("begin\\n"); @b["x"] = 1; } tracepoint:syscalls:sys_enter_getppid { @c = count(); } ' +
+  'interval:ms:100 { @t = count(); if (@t == 2) { exit(); } } END { printf("end %d\\n", @t); }';
+const PRINTED = 'Attaching 4 probes...\nbegin\nend 2\n\n\n@b[x]: 1\n@c: 0\n@t: 2\n';
+
+const phases = (stderr: string) => [...stderr.matchAll(/^tracelet: timing: ([a-z-]+) /gm)].map((m) => m[1]);
+/** The prepared runs in a cache directory. */
+const entries = (env: { TRACELET_CACHE_DIR: string }) => readdirSync(join(env.TRACELET_CACHE_DIR, 'launch')).filter((n) => n.endsWith('.run'));
+
+/** Makes n getppid calls in a process of its own. */
+const getppid = (n: number) => spawnSync('perl', ['-e', `getppid() for 1..${n}`]);
+
+describe('prepared runs', () => {
+  it('the second run is attached by the launcher and prints what a fresh run prints', () => {
+    const env = freshEnv();
+    const first = runTracelet(['--timings', '-e', PROGRAM], { env });
+    expect(first.code).toBe(0);
+    expect(phases(first.stderr)).toContain('attach');
+    expect(entries(env)).toHaveLength(1);
+    const second = runTracelet(['--timings', '-e', PROGRAM], { env });
+    expect(second.code).toBe(0);
+    const took = phases(second.stderr);
+    expect(took).toEqual(expect.arrayContaining(['launcher-load', 'launcher-attach', 'adopt']));
+    expect(took).not.toContain('attach');
+    const fresh = runTracelet(['--no-cache', '-e', PROGRAM], { env });
+    expect([first.stdout, second.stdout, fresh.stdout]).toEqual([PRINTED, PRINTED, PRINTED]);
+  });
+
+  it('counts every event from its notice on, none of its own, and prints the maps on a SIGINT sent at once', async () => {
+    const env = freshEnv();
+    const program = ['-e', 'tracepoint:syscalls:sys_enter_getppid { @c = count(); }'];
+    for (const round of [1, 2, 3]) {
+      const run = startTracelet(program, env);
+      await run.attached;
+      getppid(7);
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect([r.code, r.stdout, r.stderr], `round ${round}`).toEqual([0, 'Attaching 1 probe...\n\n\n@c: 7\n', '']);
+    }
+    // A signal before Node has its handlers is held by the launcher, then delivered: the maps still print.
+    const early = startTracelet(program, env);
+    await early.attached;
+    early.child.kill('SIGTERM');
+    const r = await early.done;
+    expect([r.code, r.stdout]).toEqual([0, 'Attaching 1 probe...\n\n\n@c: 0\n']);
+  });
+
+  it('ends with the exit code of exit(), and its process name is tracelet from the start', () => {
+    const env = freshEnv();
+    const program = ['-e', 'BEGIN { exit(3); } END { printf("%s\\n", comm); }'];
+    const runs = [1, 2].map(() => runTracelet(program, { env }));
+    expect(runs.map((r) => [r.code, r.stdout])).toEqual([[3, 'Attaching 2 probes...\ntracelet\n\n\n'], [3, 'Attaching 2 probes...\ntracelet\n\n\n']]);
+  });
+
+  it('leaves nothing in the kernel when killed just after attaching', async () => {
+    const env = freshEnv();
+    const program = ['-e', 'tracepoint:syscalls:sys_enter_getppid { @c = count(); } interval:s:1 { @t = count(); }'];
+    const first = startTracelet(program, env);
+    await first.attached;
+    first.child.kill('SIGINT');
+    await first.done;
+    const run = startTracelet(program, env);
+    await run.attached;
+    expect(ourPrograms().length).toBeGreaterThan(0);
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+    expect(await waitForNoPrograms()).toEqual([]);
+  });
+
+  it('runs a changed script file, or other parameters, afresh', () => {
+    const env = freshEnv();
+    const dir = mkdtempSync(join(root, 'script-'));
+    const file = join(dir, 'x.bt');
+    writeFileSync(file, 'BEGIN { printf("one %s\\n", str($1)); exit(); }\n');
+    const run = (arg: string) => runTracelet([file, arg], { env });
+    expect(run('a').stdout).toBe('Attaching 1 probe...\none a\n\n\n');
+    expect(run('a').stdout).toBe('Attaching 1 probe...\none a\n\n\n');
+    expect(run('b').stdout).toBe('Attaching 1 probe...\none b\n\n\n');
+    // Rewritten with the same size, then given an older time: each time it is compiled again.
+    writeFileSync(file, 'BEGIN { printf("two %s\\n", str($1)); exit(); }\n');
+    expect(run('a').stdout).toBe('Attaching 1 probe...\ntwo a\n\n\n');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(file, past, past);
+    expect(run('a').stdout).toBe('Attaching 1 probe...\ntwo a\n\n\n');
+  });
+
+  it('does not adopt an entry that is not the one this run would write: it loads afresh and replaces it', () => {
+    const env = freshEnv();
+    const program = ['--timings', '-e', 'BEGIN { @b = 5; } interval:ms:50 { exit(); }'];
+    const first = runTracelet(program, { env });
+    const [name] = entries(env);
+    const path = join(env.TRACELET_CACHE_DIR, 'launch', name!);
+    const written = readFileSync(path);
+    // The stopped flag's "stopped by exit()" value, 2, made 3: the launcher runs it all the same.
+    const stopped = Buffer.from('.bss.tl_stopped\0\x02\0\0\0\0\0\0\0', 'latin1');
+    const at = written.indexOf(stopped);
+    expect(at).toBeGreaterThan(0);
+    const tampered = Buffer.from(written);
+    tampered[at + 16] = 3;
+    writeFileSync(path, tampered);
+    const second = runTracelet(program, { env });
+    expect([second.code, second.stdout]).toEqual([0, first.stdout]);
+    expect(phases(second.stderr)).toContain('launcher-attach');
+    expect(phases(second.stderr)).toContain('attach');
+    expect(phases(second.stderr)).not.toContain('adopt');
+    expect(readFileSync(path).equals(written)).toBe(true);
+    const third = runTracelet(program, { env });
+    expect(phases(third.stderr)).toContain('adopt');
+    expect(third.stdout).toBe(first.stdout);
+  });
+
+  it('is not used with --no-cache, -c, or a program from standard input', () => {
+    const env = freshEnv();
+    for (const args of [['--no-cache', '-e', 'BEGIN { exit(); }'], ['-c', '/bin/true', '-e', 'BEGIN { exit(); }'], ['-']]) {
+      for (const _ of [1, 2]) {
+        const r = runTracelet(['--timings', ...args], { env, input: 'BEGIN { exit(); }' });
+        expect(r.code).toBe(0);
+        expect(phases(r.stderr)).not.toContain('adopt');
+      }
+    }
+  });
+});
