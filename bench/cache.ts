@@ -1,6 +1,9 @@
 // The compile cache: time from process start to "probes attached", CPU time and peak RSS with an
-// empty cache (cold: LLVM is loaded, runs and the object is stored) and with the object cached
-// (warm: LLVM neither loaded nor run), beside bpftrace 0.17 (which has no cache), for
+// empty cache (cold: LLVM is loaded, runs and the object is stored), with the object cached
+// (warm: LLVM neither loaded nor run; the prepared run removed before each run) and with the
+// prepared run of the command line there too (prepared: the launcher attaches before Node starts;
+// its CPU at "attached" is the launcher's alone, Node is still starting), beside bpftrace 0.17
+// (which has no cache), for
 // `BEGIN { exit(); }`, a tracepoint printf one-liner, an `args->ret` hist one-liner and the
 // 300-line script of bench/script300.ts. Runs alternate (every mode, rotated each repetition);
 // min / median / max are reported, ratios of the medians. CPU: the whole run for programs that
@@ -17,9 +20,9 @@ import {
 } from './lib.js';
 import { script300 } from './script300.js';
 
-type Mode = 'cold' | 'warm' | 'bpftrace' | 'before cold' | 'before warm';
+type Mode = 'cold' | 'warm' | 'prepared' | 'bpftrace' | 'before cold' | 'before warm';
 const BEFORE = process.env.TRACELET_BENCH_BEFORE;
-const MODES: readonly Mode[] = ['cold', 'warm', 'bpftrace', ...(BEFORE ? ['before cold', 'before warm'] as const : [])];
+const MODES: readonly Mode[] = ['cold', 'warm', 'prepared', 'bpftrace', ...(BEFORE ? ['before cold', 'before warm'] as const : [])];
 const MEASURES = ['attach', 'cpu', 'rss'] as const;
 type Measure = (typeof MEASURES)[number];
 
@@ -65,19 +68,22 @@ export async function benchCache(helpers: Helpers, reps: number, log: (s: string
   const rows: CacheRow[] = [];
   for (const c of cases) {
     const row: CacheRow = { name: c.name, values: { attach: byMode(), cpu: byMode(), rss: byMode() }, failures: [] };
-    // One warm cache per build, filled once (not measured).
+    // One warm cache per build, filled once (not measured); the prepared one with the command line's own run.
     const warmDirs = new Map<string | undefined, string>();
     for (const bin of BEFORE ? [undefined, BEFORE] : [undefined]) {
       const dir = mkdtempSync(join(helpers.dir, 'cache-warm-'));
       warmDirs.set(bin, dir);
       await runTracer(helpers, 'tracelet', ['-q', ...c.args], { stop: !c.exits, env: { TRACELET_CACHE_DIR: dir }, traceletBin: bin });
     }
+    const preparedDir = mkdtempSync(join(helpers.dir, 'cache-prepared-'));
+    await runTracer(helpers, 'tracelet', c.args, { stop: !c.exits, env: { TRACELET_CACHE_DIR: preparedDir } });
     for (let rep = 0; rep < reps; rep++) {
       for (const mode of rotate(MODES, rep)) {
         const coldDir = mkdtempSync(join(helpers.dir, 'cache-cold-'));
         const tracer: TracerName = mode === 'bpftrace' ? 'bpftrace' : 'tracelet';
         const bin = mode.startsWith('before') ? BEFORE : undefined;
-        const env = { TRACELET_CACHE_DIR: mode.endsWith('warm') ? warmDirs.get(bin)! : coldDir };
+        const env = { TRACELET_CACHE_DIR: mode === 'prepared' ? preparedDir : mode.endsWith('warm') ? warmDirs.get(bin)! : coldDir };
+        if (mode.endsWith('warm')) rmSync(join(env.TRACELET_CACHE_DIR, 'launch'), { recursive: true, force: true });
         let cpuAtAttach = NaN;
         const r = await runTracer(helpers, tracer, c.args, {
           stop: !c.exits, env, timeoutMs: 120_000, traceletBin: bin,
@@ -93,7 +99,7 @@ export async function benchCache(helpers: Helpers, reps: number, log: (s: string
         row.values.rss[mode].push(r.rssKb / 1024);
       }
     }
-    for (const dir of warmDirs.values()) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [...warmDirs.values(), preparedDir]) rmSync(dir, { recursive: true, force: true });
     const s = summaries(row.values.attach);
     log(`  ${c.name.slice(0, 40).padEnd(40)} ${MODES.map((m) => `${m} ${fmtSummary(s[m])}`).join('  ')}`
       + (row.failures.length ? `  (${row.failures.length} failed: ${row.failures[0]})` : ''));
@@ -108,7 +114,7 @@ const TITLES: Record<Measure, string> = { attach: 'ms to attached', cpu: 'CPU ms
 export function cacheTable(rows: readonly CacheRow[]): string {
   return MEASURES.map((measure) => {
     const digits = measure === 'rss' ? 1 : 0;
-    const builds = BEFORE ? ['before cold', 'before warm', 'cold', 'warm'] as const : ['cold', 'warm'] as const;
+    const builds = BEFORE ? ['before cold', 'before warm', 'cold', 'warm', 'prepared'] as const : ['cold', 'warm', 'prepared'] as const;
     const lines = [
       `**${TITLES[measure]}**\n`,
       `| program | ${builds.map((m) => `tracelet ${m}`).join(' | ')} | bpftrace | ${builds.map((m) => `${m} ÷ bpftrace`).join(' | ')} |`,

@@ -235,7 +235,10 @@ function report(r: Results, m: Machine): string {
     L.push(`${m.reps} runs per tool and program. *Attach*: from spawn until \`__BPFTRACE_NOTIFY_PROBES_ATTACHED\` `
       + 'appears on stderr. *Total*: from spawn to exit (programs ending with `exit()` in BEGIN; the others are '
       + 'stopped with SIGINT once attached, *stop* is SIGINT → exit, which includes detaching and printing the maps). '
-      + '*Peak RSS*: `ru_maxrss` from wait4 (a small C wrapper).', '');
+      + '*Peak RSS*: `ru_maxrss` from wait4 (a small C wrapper). tracelet\'s runs repeat a command line that ran '
+      + 'once before (not measured), as a user\'s second run does: the object comes from the compile cache and, '
+      + 'where the program allows, the launcher attaches it before Node starts (prepared runs, README). '
+      + 'First runs (cold cache) are in `## Compile cache`.', '');
     L.push('| program | attach ms tracelet | attach ms bpftrace | ratio | total or stop ms tracelet | bpftrace | ratio | peak RSS MiB tracelet | bpftrace | ratio |');
     L.push('|---|---|---|---|---|---|---|---|---|---|');
     const attachRatios: number[] = [];
