@@ -712,6 +712,8 @@ void prepared_run(const char *root, const char *node, char **node_args, int argc
     fprintf(stderr, "tracelet: cannot run %s: %s\n", node, strerror(errno));
     _exit(70);
   }
+  // Output nobody reads (`| head`) is Node's to notice (it ends the run cleanly), not a reason to die.
+  signal(SIGPIPE, SIG_IGN);
   close(sock[1]);
   close(exec_sync[1]);
   free(env.data);

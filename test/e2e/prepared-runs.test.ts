@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ourPrograms, runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
+import { BIN, ourPrograms, runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tl-prepared-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -66,6 +66,13 @@ describe('prepared runs', () => {
     const program = ['-e', 'BEGIN { exit(3); } END { printf("%s\\n", comm); }'];
     const runs = [1, 2].map(() => runTracelet(program, { env }));
     expect(runs.map((r) => [r.code, r.stdout])).toEqual([[3, 'Attaching 2 probes...\ntracelet\n\n\n'], [3, 'Attaching 2 probes...\ntracelet\n\n\n']]);
+  });
+
+  it('ends cleanly when nobody reads its output, as a run without it does', () => {
+    const env = freshEnv();
+    const script = `"$0" -e 'tracepoint:syscalls:sys_enter_getppid { @ = count(); } interval:ms:200 { exit(); }' | (exec 0<&-; sleep 0.01); echo \${PIPESTATUS[0]}`;
+    const statuses = [1, 2, 3].map(() => spawnSync('bash', ['-c', script, BIN], { encoding: 'utf8', env: { ...process.env, ...env } }).stdout.trim());
+    expect(statuses).toEqual(['0', '0', '0']);
   });
 
   it('leaves nothing in the kernel when killed just after attaching', async () => {
