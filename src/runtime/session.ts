@@ -361,15 +361,22 @@ export class Session {
     for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), valueBytes: s.depth * s.frameBytes, frameBytes: s.frameBytes, read: new Map() });
   }
 
+  /** Stacks and ksym() are named at print time: the kernel's symbols are read before that, once. */
+  private prepareKernelSymbols(): void {
+    if ([...this.program.types.values()].some((t) => t.kind === 'kstack' || t.kind === 'ksym')) {
+      this.kernelSymbols()?.prepare();
+      this.options.phase?.('symbols');
+    }
+  }
+
   /**
    * The steps of load() and attach() for the launcher to take on the next run of this command
    * line (src/runtime/prepared.ts), or undefined if they are not all steps it knows. Only probes
    * that attach the same way every run are prepared, and none that sample the CPU (profile,
-   * software): those would count the start of tracelet's own Node. Stacks and ksym() are left
-   * out too: their symbols are read before the probes run (attach()).
+   * software): those would sample the start of tracelet's own Node, and its reading of the
+   * kernel's symbols (done before attaching otherwise; adopt() does it while the probes run).
    */
   preparedSteps(): PreparedStep[] | undefined {
-    if ([...this.program.types.values()].some((t) => t.kind === 'kstack' || t.kind === 'ksym')) return undefined;
     const steps: PreparedStep[] = this.programs.map((p) => ({ kind: 'program', name: p.name, type: p.type }));
     for (const map of this.mapsUsed()) steps.push({ kind: 'map', map });
     const ringBytes = this.ringBytes();
@@ -409,6 +416,7 @@ export class Session {
     const obj = new AdoptedObject(handover, this.addon);
     this.object = obj;
     this.useObject(obj);
+    this.prepareKernelSymbols();
   }
 
   /** The programs load() loaded, in order, with their kernel ids and sizes. */
@@ -432,13 +440,9 @@ export class Session {
   attach(): void {
     const obj = this.object!;
     try {
-      // Stacks and ksym() are named at print time. The kernel's symbols are read now, before any
-      // probe runs: read while they run, the work would show in a CPU profile (a fifth of a
-      // 3-second profile's stacks were tracelet's own) and make its frames need naming too.
-      if ([...this.program.types.values()].some((t) => t.kind === 'kstack' || t.kind === 'ksym')) {
-        this.kernelSymbols()?.prepare();
-        this.options.phase?.('symbols');
-      }
+      // Read now, before any probe runs: read while they run, the work would show in a CPU profile
+      // (a fifth of a 3-second profile's stacks were tracelet's own) and make its frames need naming too.
+      this.prepareKernelSymbols();
       this.runSpecial('BEGIN');
       // An exit() in BEGIN has raised the flag itself: then no other probe runs.
       if (this.stoppedValue() !== STOPPED_BY_EXIT) this.setStopped(false);

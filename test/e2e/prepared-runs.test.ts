@@ -61,6 +61,23 @@ describe('prepared runs', () => {
     expect([r.code, r.stdout]).toEqual([0, 'Attaching 1 probe...\n\n\n@c: 0\n']);
   });
 
+  it('names kernel stacks as a fresh run does', async () => {
+    const env = freshEnv();
+    const program = ['--timings', '-e', 'tracepoint:syscalls:sys_enter_getppid { @[kstack(4)] = count(); }'];
+    const runs: { stdout: string; phases: string[] }[] = [];
+    for (const _ of [1, 2]) {
+      const run = startTracelet(program, env);
+      await run.attached;
+      getppid(3);
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      runs.push({ stdout: r.stdout, phases: phases(r.stderr) });
+    }
+    expect(runs[0]!.stdout).toMatch(/^@\[\n\s+\w+/m);
+    expect(runs[1]!.stdout).toBe(runs[0]!.stdout);
+    expect(runs.map((r) => r.phases.includes('adopt'))).toEqual([false, true]);
+  });
+
   it('ends with the exit code of exit(), and its process name is tracelet from the start', () => {
     const env = freshEnv();
     const program = ['-e', 'BEGIN { exit(3); } END { printf("%s\\n", comm); }'];
