@@ -105,6 +105,16 @@ describe('prepared runs', () => {
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
     expect(await waitForNoPrograms()).toEqual([]);
+
+    // Node killed under the launcher: the launcher detaches and ends as Node did.
+    const again = startTracelet(program, env);
+    await again.attached;
+    const pid = again.child.pid!;
+    const node = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0]);
+    expect(node).toBeGreaterThan(0);
+    process.kill(node, 'SIGKILL');
+    expect((await again.done).signal).toBe('SIGKILL');
+    expect(await waitForNoPrograms()).toEqual([]);
   });
 
   it('runs a changed script file, or other parameters, afresh', () => {
