@@ -536,16 +536,17 @@ static void keep_across_exec(int fd) {
   if (fd >= 0) fcntl(fd, F_SETFD, 0);
 }
 
-// Detaches in a child process, so that neither this process's work nor its exit waits for the
+// Detaches in a reaper process, so that neither this process's work nor its exit waits for the
 // kernel to tear down perf events.
 static void release_links_in_background(struct prepared *run) {
-  if (run->links == 0) return;
-  if (fork() == 0) {
-    release_links(run);
-    _exit(0);
+  static int fds[2 * MAX_LINKS];
+  int count = 0;
+  for (int i = 0; i < run->links; i++) {
+    fds[count++] = run->link_fds[i];
+    if (run->perf_fds[i] >= 0) fds[count++] = run->perf_fds[i];
   }
-  // This process's copies go at once: the child's are the last (or, if it could not start, these).
-  release_links(run);
+  run->links = 0;
+  if (count > 0) tl_release_in_background(fds, count);
 }
 
 __attribute__((noreturn)) static void die_as(int status) {

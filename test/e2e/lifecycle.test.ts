@@ -128,9 +128,17 @@ function bpftool<T>(...args: string[]): T[] {
   return JSON.parse(r.stdout || '[]') as T[];
 }
 
+/** Reapers still at work: one that has exited holds nothing, though it stays a zombie until PID 1 reaps it. */
 function reapers(): number[] {
   const r = spawnSync('pgrep', ['-x', 'tracelet-reaper'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
+  return r.stdout.split('\n').filter(Boolean).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+    } catch {
+      return false; // gone
+    }
+  });
 }
 
 /**

@@ -4,10 +4,14 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int tl_program_type(const char *name, enum bpf_prog_type *type) {
@@ -107,4 +111,87 @@ int tl_parse_cpu_list(const char *text, int *cpus, int max) {
     p = *end == ',' ? end + 1 : end;
   }
   return count;
+}
+
+static int compare_ints(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+// Closes every fd except those in `keep` (sorted). Only system calls.
+static void close_all_except(const int *keep, int count) {
+  unsigned int from = 0;
+  for (int i = 0; i < count; i++) {
+    unsigned int fd = (unsigned int)keep[i];
+    if (fd > from && syscall(__NR_close_range, from, fd - 1, 0) != 0) {
+      for (unsigned int x = from; x < fd; ++x) close((int)x);
+    }
+    if (fd >= from) from = fd + 1;
+  }
+  if (syscall(__NR_close_range, from, ~0U, 0) != 0) {
+    for (unsigned int x = from; x < 65536; ++x) close((int)x);
+  }
+}
+
+// The reaper is a grandchild, so nobody has to wait for it. It keeps only `fds`, waits until this
+// process has closed its copies (so the last reference, and with it the slow teardown, is the
+// reaper's), closes them and exits.
+int tl_release_in_background(const int *fds, int count) {
+  int go[2];   // EOF on go[0]: this process has closed its copies
+  int pid[2];  // the grandchild's pid, from the child
+  int *keep = malloc(((size_t)count + 1) * sizeof *keep);
+  if (!keep || pipe2(go, O_CLOEXEC) != 0) {
+    free(keep);
+    for (int i = 0; i < count; i++) close(fds[i]);
+    return 0;
+  }
+  if (pipe2(pid, O_CLOEXEC) != 0) {
+    close(go[0]);
+    close(go[1]);
+    free(keep);
+    for (int i = 0; i < count; i++) close(fds[i]);
+    return 0;
+  }
+  memcpy(keep, fds, (size_t)count * sizeof *keep);
+  keep[count] = go[0];
+  qsort(keep, (size_t)count + 1, sizeof *keep, compare_ints);
+
+  pid_t child = fork();
+  if (child == 0) {
+    pid_t grandchild = fork();
+    if (grandchild != 0) {
+      ssize_t n = write(pid[1], &grandchild, sizeof grandchild);
+      (void)n;
+      _exit(0);
+    }
+    close_all_except(keep, count + 1);
+    prctl(PR_SET_NAME, "tracelet-reaper", 0, 0, 0);
+    // Ctrl-C and SIGTERM meant for tracelet's process group must not cut the teardown short;
+    // SIGKILL still ends it, and then the kernel finishes the teardown at exit.
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    char c;
+    while (read(go[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    for (int i = 0; i < count; i++) close(fds[i]);
+    _exit(0);
+  }
+  free(keep);
+  close(go[0]);
+  close(pid[1]);
+  pid_t reaper = 0;
+  if (child > 0) {
+    ssize_t n;
+    do n = read(pid[0], &reaper, sizeof reaper);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof reaper) reaper = 0;
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  close(pid[0]);
+  for (int i = 0; i < count; i++) close(fds[i]);  // quick while the reaper holds a reference; slow if fork failed
+  close(go[1]);
+  return child > 0 ? reaper : 0;
 }

@@ -27,6 +27,12 @@ void tl_tracepoint_attr(struct perf_event_attr *attr, unsigned long long id);
 // its return value in *retval, or -errno.
 int tl_run_program(int prog_fd, unsigned int *retval);
 
+// Hands `fds` (perf events, links) to a reaper process and closes them here: the kernel's slow
+// teardown of perf events (~70 ms each for a tracepoint's) is the reaper's, and nobody waits for
+// it. Returns the reaper's pid, or 0 if it could not be made (then the fds were closed here,
+// slowly). Only system calls between fork and exit: callers may be multi-threaded.
+int tl_release_in_background(const int *fds, int count);
+
 // Parses a kernel CPU list ("0-3,6,8-9") into cpus (at most max); returns how many, or -1.
 int tl_parse_cpu_list(const char *text, int *cpus, int max);
 

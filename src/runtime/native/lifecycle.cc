@@ -159,83 +159,12 @@ Napi::Value ChildStatus(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
-// Closes every fd from `first` on except those in `keep` (sorted). Only system calls: it runs in
-// a child forked from a multi-threaded process.
-void CloseAllExcept(const std::vector<int>& keep, int first) {
-  int from = first;
-  for (int fd : keep) {
-    if (fd > from && syscall(__NR_close_range, from, fd - 1, 0) != 0) {
-      for (int x = from; x < fd; ++x) close(x);
-    }
-    if (fd >= from) from = fd + 1;
-  }
-  if (syscall(__NR_close_range, from, UINT_MAX, 0) != 0) {
-    for (int x = from; x < 65536; ++x) close(x);
-  }
-}
-
-// releaseInBackground(fds) -> reaper pid (0 when there was nothing to release)
-// Hands `fds` to a reaper process and closes them here. The reaper (a grandchild, so nobody has
-// to wait for it) keeps only those fds, waits until this process has closed its copies (so the
-// last reference, and with it the slow teardown, is the reaper's), closes them and exits.
-// Between fork and exit the reaper only makes system calls. If the reaper cannot be created the
-// fds are closed here (slowly).
+// releaseInBackground(fds) -> reaper pid (0 when there was nothing to release, or no reaper):
+// see tl_release_in_background.
 Napi::Value ReleaseInBackground(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   std::vector<int> fds = ArgFds(info, 0);
-  if (fds.empty()) return Napi::Number::New(env, 0);
-  int go[2];   // EOF on go[0]: the parent has closed its copies
-  int pid[2];  // the grandchild's pid, from the child
-  if (pipe2(go, O_CLOEXEC) != 0) {
-    for (int fd : fds) close(fd);
-    return Napi::Number::New(env, 0);
-  }
-  if (pipe2(pid, O_CLOEXEC) != 0) {
-    close(go[0]);
-    close(go[1]);
-    for (int fd : fds) close(fd);
-    return Napi::Number::New(env, 0);
-  }
-  std::vector<int> keep = fds;
-  keep.push_back(go[0]);
-  std::sort(keep.begin(), keep.end());
-
-  pid_t child = fork();
-  if (child == 0) {
-    pid_t grandchild = fork();
-    if (grandchild != 0) {
-      ssize_t n = write(pid[1], &grandchild, sizeof(grandchild));
-      (void)n;
-      _exit(0);
-    }
-    CloseAllExcept(keep, 0);
-    prctl(PR_SET_NAME, "tracelet-reaper", 0, 0, 0);
-    // Ctrl-C and SIGTERM meant for tracelet's process group must not cut the teardown short;
-    // SIGKILL still ends it, and then the kernel finishes the teardown at exit.
-    signal(SIGINT, SIG_IGN);
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    char c;
-    while (read(go[0], &c, 1) < 0 && errno == EINTR) {
-    }
-    for (int fd : fds) close(fd);
-    _exit(0);
-  }
-  close(go[0]);
-  close(pid[1]);
-  pid_t reaper = 0;
-  if (child > 0) {
-    ssize_t n;
-    do n = read(pid[0], &reaper, sizeof(reaper)); while (n < 0 && errno == EINTR);
-    if (n != sizeof(reaper)) reaper = 0;
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  close(pid[0]);
-  for (int fd : fds) close(fd);  // quick while the reaper holds a reference; slow if fork failed
-  close(go[1]);
-  return Napi::Number::New(env, child > 0 ? reaper : 0);
+  if (fds.empty()) return Napi::Number::New(info.Env(), 0);
+  return Napi::Number::New(info.Env(), tl_release_in_background(fds.data(), static_cast<int>(fds.size())));
 }
 
 // attachUprobeMulti(progFd, path, offsets, refCtrOffsets, retprobe, pid) -> link fd
