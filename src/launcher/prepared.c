@@ -59,17 +59,15 @@ enum {
   TAG_BEGIN = 9,        // program name: run once, in order
   TAG_TRACEPOINT = 10,  // program name, category, event
   TAG_RAW_TRACEPOINT = 11,  // program name, event
-  TAG_PERF = 12,        // program name, u32 type, u64 config, u64 period, u8 frequency, u8 first CPU only
-  TAG_PRINT = 13,       // u32 fd, bytes: what Node prints once attached (`Attaching N probes...`)
-  TAG_MAP = 14,         // map name: a map Node reads, handed over by this name
+  TAG_PRINT = 12,       // u32 fd, bytes: what Node prints once attached (`Attaching N probes...`)
+  TAG_MAP = 13,         // map name: a map Node reads, handed over by this name
 };
-static const char kMagic[8] = "TLRUN1\n";
+static const char kMagic[8] = "TLRUN2\n";
 // Larger key material (a long -e program) is not worth a prepared run: it goes through the
 // environment to Node, where the kernel allows 128 KiB a string.
 #define MAX_MATERIAL (48 * 1024)
 #define MAX_ENTRY_BYTES (64 << 20)
 #define MAX_LINKS 8192
-#define MAX_CPUS 4096
 #define MAX_MAPS 1024
 
 struct bytes {
@@ -128,7 +126,7 @@ static int configures_run(const char *entry) {
 // checked separately, TAG_DEP). Returns -1 if too large.
 static int key_material(struct bytes *m, const char *root, const char *node, int argc, char **argv) {
   extern char **environ;
-  put_str(m, "tracelet prepared run 1");
+  put_str(m, "tracelet prepared run 2");
   static const char *const kBuild[] = {"build/Release/tracelet", "build/Release/tracelet_native.node",
                                        "dist/bundle/tracelet.blob", "dist/bundle/tracelet.mjs", "dist/cli/main.js"};
   char path[PATH_MAX + 64];
@@ -329,40 +327,6 @@ static int attach_raw_tracepoint(struct prepared *run, struct reader *r) {
   return link_fd < 0 ? -1 : add_link(run, link_fd, -1);
 }
 
-static int attach_perf(struct prepared *run, struct reader *r) {
-  const char *prog = get_str(r);
-  uint32_t type;
-  uint64_t config, period;
-  uint8_t frequency, first_only;
-  int fd = program_fd(run, prog);
-  if (fd < 0 || get_raw(r, &type, 4) || get_raw(r, &config, 8) || get_raw(r, &period, 8) ||
-      get_raw(r, &frequency, 1) || get_raw(r, &first_only, 1))
-    return -1;
-  static int cpus[MAX_CPUS];
-  char text[8192];
-  int count = read_text("/sys/devices/system/cpu/online", text, sizeof text) == 0
-                  ? tl_parse_cpu_list(text, cpus, MAX_CPUS) : -1;
-  if (count <= 0) return -1;
-  if (first_only) count = 1;
-  for (int i = 0; i < count; i++) {
-    struct perf_event_attr attr;
-    memset(&attr, 0, sizeof attr);
-    attr.type = type;
-    attr.config = config;
-    if (frequency) {
-      attr.freq = 1;
-      attr.sample_freq = period;
-    } else {
-      attr.sample_period = period;
-    }
-    int link_fd, perf_fd;
-    const char *step;
-    if (tl_perf_link(fd, &attr, -1, cpus[i], &link_fd, &perf_fd, &step) != 0) return -1;
-    if (add_link(run, link_fd, perf_fd) != 0) return -1;
-  }
-  return 0;
-}
-
 static int write_u64(int fd, uint32_t slot, uint64_t value) {
   return bpf_map_update_elem(fd, &slot, &value, 0);
 }
@@ -469,7 +433,6 @@ static int start_prepared(struct prepared *run, const unsigned char *entry, size
     int err = 0;
     if (tag == TAG_TRACEPOINT) err = attach_tracepoint(run, &p);
     else if (tag == TAG_RAW_TRACEPOINT) err = attach_raw_tracepoint(run, &p);
-    else if (tag == TAG_PERF) err = attach_perf(run, &p);
     if (err) goto fail;
   }
   run->attached_ns = now_ns();

@@ -138,11 +138,6 @@ export interface NativeAddon {
     obj: NativeObject, program: string, binary: string, offset: number, retprobe: boolean, pid: number,
     refCtrOffset: number,
   ): NativeLink;
-  /** perf_event_open(type, config, sample period or frequency) on one cpu (-1: any) / pid (-1: all). */
-  attachPerfEvent(
-    obj: NativeObject, program: string, type: number, config: number,
-    period: number, useFrequency: boolean, cpu: number, pid: number,
-  ): NativeLink;
 
   /**
    * A hardware breakpoint perf event (PERF_TYPE_BREAKPOINT, sample period 1) at `address`;
@@ -158,6 +153,11 @@ export interface NativeAddon {
    * releaseInBackground.
    */
   attachTracepointPerf(progFd: number, tracepointId: number): { linkFd: number; perfFd: number };
+  /**
+   * A perf event (type, config, sample period or frequency) on one CPU, every process, with the
+   * program linked to it (profile, interval, software, hardware); the fds as attachTracepointPerf's.
+   */
+  attachPerfEventLink(progFd: number, type: number, config: number, period: number, useFrequency: boolean, cpu: number): { linkFd: number; perfFd: number };
   /**
    * Closes `fds` here and hands them to a reaper process (a detached grandchild that keeps only
    * those fds) that closes them once this process has dropped its copies, so their slow teardown

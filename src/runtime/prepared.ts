@@ -20,8 +20,7 @@ export type PreparedStep =
   | { readonly kind: 'stopped'; readonly map: string; readonly byExit: bigint }
   | { readonly kind: 'begin'; readonly program: string }
   | { readonly kind: 'tracepoint'; readonly program: string; readonly category: string; readonly event: string }
-  | { readonly kind: 'raw-tracepoint'; readonly program: string; readonly event: string }
-  | { readonly kind: 'perf'; readonly program: string; readonly type: number; readonly config: number; readonly period: number; readonly frequency: boolean; readonly firstCpuOnly: boolean };
+  | { readonly kind: 'raw-tracepoint'; readonly program: string; readonly event: string };
 
 /** A prepared run: what the launcher checks, loads, does and prints. */
 export interface PreparedRun {
@@ -38,9 +37,9 @@ export interface PreparedRun {
 /** The record tags of an entry (src/launcher/prepared.c has the same list). */
 const TAG = {
   key: 1, file: 2, object: 3, program: 4, 'max-entries': 5, fill: 6, 'run-values': 7, stopped: 8,
-  begin: 9, tracepoint: 10, 'raw-tracepoint': 11, perf: 12, print: 13, map: 14,
+  begin: 9, tracepoint: 10, 'raw-tracepoint': 11, print: 12, map: 13,
 } as const;
-const MAGIC = Buffer.from('TLRUN1\n\0', 'latin1');
+const MAGIC = Buffer.from('TLRUN2\n\0', 'latin1');
 /** Entries kept in the launch directory; the least recently written beyond this go. */
 const MAX_ENTRIES = 64;
 
@@ -88,9 +87,6 @@ function stepPayload(step: PreparedStep): Buffer {
     case 'begin': return w.str(step.program).done();
     case 'tracepoint': return w.str(step.program).str(step.category).str(step.event).done();
     case 'raw-tracepoint': return w.str(step.program).str(step.event).done();
-    case 'perf':
-      return w.str(step.program).u32(step.type).u64(step.config).u64(step.period)
-        .u8(step.frequency ? 1 : 0).u8(step.firstCpuOnly ? 1 : 0).done();
   }
 }
 

@@ -185,8 +185,8 @@ export class Session {
   private readonly program: TypedProgram;
   private readonly programs: readonly GeneratedProgram[];
   private links: NativeLink[] = [];
-  /** Tracepoints attached through perf events: the link detaches fast, the perf event slowly. */
-  private tracepointLinks: { linkFd: number; perfFd: number }[] = [];
+  /** Links to perf events (tracepoints, profile, interval, software): the link detaches fast, the perf event slowly. */
+  private perfLinks: { linkFd: number; perfFd: number }[] = [];
   /** Perf events whose programs are detached, to be released in the background on close. */
   private detachedPerfFds: number[] = [];
   /** Multi-uprobe links: closing one detaches all its uprobes. */
@@ -375,6 +375,7 @@ export class Session {
    * that attach the same way every run are prepared, and none that sample the CPU (profile,
    * software): those would sample the start of tracelet's own Node, and its reading of the
    * kernel's symbols (done before attaching otherwise; adopt() does it while the probes run).
+   * Interval probes, which sample what runs on the first CPU too, are left to adopt().
    */
   preparedSteps(): PreparedStep[] | undefined {
     const steps: PreparedStep[] = this.programs.map((p) => ({ kind: 'program', name: p.name, type: p.type }));
@@ -398,7 +399,7 @@ export class Session {
           case 'BEGIN': case 'END': case 'self': break;
           case 'tracepoint': steps.push({ kind: 'tracepoint', program: p.name, category: t.parts[0]!, event: t.parts[1]! }); break;
           case 'rawtracepoint': steps.push({ kind: 'raw-tracepoint', program: p.name, event: t.parts.at(-1)! }); break;
-          case 'interval': steps.push({ kind: 'perf', program: p.name, ...t.perf!, firstCpuOnly: true }); break;
+          case 'interval': break; // attached by adopt()
           default: return undefined;
         }
       }
@@ -408,15 +409,24 @@ export class Session {
 
   /**
    * Instead of load() and attach(): takes over the object the launcher loaded by the steps of
-   * preparedSteps(), once it has run BEGIN and attached every probe. The launcher keeps the
-   * links: the stopped flag stops the probes (detach()), and they detach when the launcher ends,
-   * just after this process.
+   * preparedSteps(), once it has run BEGIN and attached the probes, and attaches the interval
+   * probes (here, once Node has started, so that they do not sample its start). The launcher keeps
+   * its links: the stopped flag stops the probes (detach()), and they detach when the launcher
+   * ends, just after this process.
    */
   adopt(handover: Handover): void {
     const obj = new AdoptedObject(handover, this.addon);
     this.object = obj;
     this.useObject(obj);
     this.prepareKernelSymbols();
+    try {
+      for (const p of this.programs) {
+        for (const t of p.targets) if (t.provider === 'interval') this.attachPerfEvent(obj, p, t);
+      }
+    } catch (e) {
+      this.close();
+      throw new RuntimeError(`could not attach probe: ${(e as Error).message}`);
+    }
   }
 
   /** The programs load() loaded, in order, with their kernel ids and sizes. */
@@ -479,7 +489,7 @@ export class Session {
     tracepoint: (s, obj, p, t) => {
       const id = s.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
       if (id < 0) s.links.push(s.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
-      else s.tracepointLinks.push(s.addon.attachTracepointPerf(obj.programFd(p.name), id));
+      else s.perfLinks.push(s.addon.attachTracepointPerf(obj.programFd(p.name), id));
     },
     rawtracepoint: (s, obj, p, t) => s.links.push(s.addon.attachRawTracepoint(obj, p.name, t.parts.at(-1)!)),
     kprobe: (s, obj, p, t) => s.attachKprobe(obj, p, t),
@@ -519,7 +529,7 @@ export class Session {
     const cpus = t.provider === 'interval' ? [this.addon.onlineCpus()[0] ?? 0] : this.addon.onlineCpus();
     for (const cpu of cpus) {
       try {
-        this.links.push(this.addon.attachPerfEvent(obj, p.name, perf.type, perf.config, perf.period, perf.frequency, cpu, -1));
+        this.perfLinks.push(this.addon.attachPerfEventLink(obj.programFd(p.name), perf.type, perf.config, perf.period, perf.frequency, cpu));
       } catch (e) {
         if (perf.type === PERF_TYPE_HARDWARE && (e as NativeError).code === 'ENOENT') {
           throw new RuntimeError(PROVIDERS.hardware.requires.message);
@@ -743,7 +753,7 @@ export class Session {
     this.links = [];
     for (const fd of this.multiLinkFds) this.addon.closeFd(fd);
     this.multiLinkFds = [];
-    for (const t of this.tracepointLinks) {
+    for (const t of this.perfLinks) {
       if (this.stoppedFd >= 0) {
         this.detachedPerfFds.push(t.linkFd, t.perfFd);
       } else {
@@ -751,7 +761,7 @@ export class Session {
         this.detachedPerfFds.push(t.perfFd);
       }
     }
-    this.tracepointLinks = [];
+    this.perfLinks = [];
   }
 
   private stoppedValue(): bigint {

@@ -15,7 +15,8 @@ let dirs = 0;
 /** A cache directory of its own for each test: its first run is never prepared. */
 const freshEnv = () => ({ TRACELET_CACHE_DIR: join(root, `c${dirs++}`) });
 
-const PROGRAM = 'BEGIN { printf("begin\\n"); @b["x"] = 1; } tracepoint:syscalls:sys_enter_getppid { @c = count(); } ' +
+// Other test files run alongside: the probes count only the workloads' own calls.
+const PROGRAM = 'BEGIN { printf("begin\\n"); @b["x"] = 1; } tracepoint:syscalls:sys_enter_getppid /comm == "tl-no-such"/ { @c = count(); } ' +
   'interval:ms:100 { @t = count(); if (@t == 2) { exit(); } } END { printf("end %d\\n", @t); }';
 const PRINTED = 'Attaching 4 probes...\nbegin\nend 2\n\n\n@b[x]: 1\n@c: 0\n@t: 2\n';
 
@@ -44,7 +45,7 @@ describe('prepared runs', () => {
 
   it('counts every event from its notice on, none of its own, and prints the maps on a SIGINT sent at once', async () => {
     const env = freshEnv();
-    const program = ['-e', 'tracepoint:syscalls:sys_enter_getppid { @c = count(); }'];
+    const program = ['-e', 'tracepoint:syscalls:sys_enter_getppid /comm == "perl"/ { @c = count(); }'];
     for (const round of [1, 2, 3]) {
       const run = startTracelet(program, env);
       await run.attached;
@@ -63,7 +64,7 @@ describe('prepared runs', () => {
 
   it('names kernel stacks as a fresh run does', async () => {
     const env = freshEnv();
-    const program = ['--timings', '-e', 'tracepoint:syscalls:sys_enter_getppid { @[kstack(4)] = count(); }'];
+    const program = ['--timings', '-e', 'tracepoint:syscalls:sys_enter_getppid /comm == "perl"/ { @[kstack(4)] = count(); }'];
     const runs: { stdout: string; phases: string[] }[] = [];
     for (const _ of [1, 2]) {
       const run = startTracelet(program, env);

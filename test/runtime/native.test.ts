@@ -451,12 +451,16 @@ describe('programs', () => {
     // Software cpu-clock every 1 ms on every online CPU while we spin.
     const perf = map('percpu_array', 'tl_nt_perf', 4, 8, 1);
     const perfObj = load(bumpIR('tl_nt_perf', 'perf_event', perf), { tl_nt_perf: 'perf_event' });
-    const perfLinks = addon.onlineCpus().map((cpu) => addon.attachPerfEvent(perfObj, 'tl_nt_perf', 1, 0, 1_000_000, false, cpu, -1));
+    const perfFd = perfObj.programFd('tl_nt_perf');
+    const perfLinks = addon.onlineCpus().map((cpu) => addon.attachPerfEventLink(perfFd, 1, 0, 1_000_000, false, cpu));
     const until = Date.now() + 60;
     while (Date.now() < until) { /* spin */ }
-    for (const l of perfLinks) l.destroy();
+    for (const l of perfLinks) {
+      addon.closeFd(l.linkFd);
+      addon.closeFd(l.perfFd);
+    }
     expect(read(perf)).toBeGreaterThan(0n);
-    expect(errorOf(() => addon.attachPerfEvent(perfObj, 'tl_nt_perf', 0, 0, 1000, false, 0, -1)).message)
+    expect(errorOf(() => addon.attachPerfEventLink(perfFd, 0, 0, 1000, false, 0)).message)
       .toMatch(/perf_event_open: /);
 
     // A uprobe on libc's getppid, for this process only.

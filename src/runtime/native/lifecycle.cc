@@ -51,6 +51,39 @@ Napi::Value AttachTracepointPerf(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// attachPerfEventLink(progFd, type, config, period, frequency, cpu) -> { linkFd, perfFd }
+// A perf event (profile, interval, software, hardware) on one CPU, all processes, with the
+// program linked to it: as attachTracepointPerf, both fds are the caller's.
+Napi::Value AttachPerfEventLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int progFd = ArgI32(info, 0, "progFd");
+  uint32_t type = ArgU32(info, 1, "type");
+  int64_t config = ArgI64(info, 2, "config");
+  int64_t period = ArgI64(info, 3, "period");
+  bool frequency = info.Length() > 4 && info[4].ToBoolean().Value();
+  int32_t cpu = ArgI32(info, 5, "cpu");
+  perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.type = type;
+  attr.config = static_cast<uint64_t>(config);
+  if (frequency) {
+    attr.freq = 1;
+    attr.sample_freq = static_cast<uint64_t>(period);
+  } else {
+    attr.sample_period = static_cast<uint64_t>(period);
+  }
+  int linkFd = -1, perfFd = -1;
+  const char* step = "";
+  int err = tl_perf_link(progFd, &attr, -1, cpu, &linkFd, &perfFd, &step);
+  if (err)
+    ThrowErrno(env, "cannot attach to perf event (type " + std::to_string(type) + ", config " + std::to_string(config) +
+                        ", cpu " + std::to_string(cpu) + "): " + step, -err);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("linkFd", Napi::Number::New(env, linkFd));
+  result.Set("perfFd", Napi::Number::New(env, perfFd));
+  return result;
+}
+
 std::vector<int> ArgFds(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
   if (i >= info.Length() || !info[i].IsArray()) throw Napi::TypeError::New(env, "argument 'fds' must be an array");
@@ -224,6 +257,7 @@ Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
 
 void InitLifecycle(Napi::Env env, Napi::Object exports) {
   exports.Set("attachTracepointPerf", Napi::Function::New(env, AttachTracepointPerf, "attachTracepointPerf"));
+  exports.Set("attachPerfEventLink", Napi::Function::New(env, AttachPerfEventLink, "attachPerfEventLink"));
   exports.Set("releaseInBackground", Napi::Function::New(env, ReleaseInBackground, "releaseInBackground"));
   exports.Set("spawnHeld", Napi::Function::New(env, SpawnHeld, "spawnHeld"));
   exports.Set("childStatus", Napi::Function::New(env, ChildStatus, "childStatus"));

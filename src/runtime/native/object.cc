@@ -366,35 +366,6 @@ Napi::Value AttachToNewPerfEvent(const Napi::CallbackInfo& info, BpfObject* obj,
   return MakeLink(env, link, err, obj, info[0].As<Napi::Object>(), what, capture.text());
 }
 
-Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  BpfObject* obj = UnwrapObject(info, 0);
-  std::string program = ArgString(info, 1, "program");
-  uint32_t type = ArgU32(info, 2, "type");
-  int64_t config = ArgI64(info, 3, "config");
-  int64_t period = ArgI64(info, 4, "period");
-  bool useFrequency = info.Length() > 5 && info[5].ToBoolean().Value();
-  int32_t cpu = ArgI32(info, 6, "cpu");
-  int32_t pid = ArgI32(info, 7, "pid");
-  bpf_program* prog = obj->Program(env, program);
-
-  perf_event_attr attr;
-  memset(&attr, 0, sizeof(attr));
-  attr.size = sizeof(attr);
-  attr.type = type;
-  attr.config = static_cast<uint64_t>(config);
-  if (useFrequency) {
-    attr.freq = 1;
-    attr.sample_freq = static_cast<uint64_t>(period);
-  } else {
-    attr.sample_period = static_cast<uint64_t>(period);
-  }
-  attr.disabled = 1;  // libbpf enables the event once the program is attached
-  std::string what = "cannot attach " + program + " to perf event (type " + std::to_string(type) + ", config " +
-                     std::to_string(config) + ", cpu " + std::to_string(cpu) + ", pid " + std::to_string(pid) + ")";
-  return AttachToNewPerfEvent(info, obj, prog, attr, pid, cpu, what);
-}
-
 // A hardware breakpoint (PERF_TYPE_BREAKPOINT) on `addr` of `len` bytes; bpType is HW_BREAKPOINT_R (1),
 // W (2), RW (3) or X (4). One event per cpu (pid -1) or per process (cpu -1).
 Napi::Value AttachBreakpoint(const Napi::CallbackInfo& info) {
@@ -489,7 +460,6 @@ void InitObject(Napi::Env env, Napi::Object exports) {
   exports.Set("attachRawTracepoint", Napi::Function::New(env, AttachRawTracepoint, "attachRawTracepoint"));
   exports.Set("attachKprobe", Napi::Function::New(env, AttachKprobe, "attachKprobe"));
   exports.Set("attachUprobe", Napi::Function::New(env, AttachUprobe, "attachUprobe"));
-  exports.Set("attachPerfEvent", Napi::Function::New(env, AttachPerfEvent, "attachPerfEvent"));
   exports.Set("attachBreakpoint", Napi::Function::New(env, AttachBreakpoint, "attachBreakpoint"));
   exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
   exports.Set("benchProgram", Napi::Function::New(env, BenchProgram, "benchProgram"));
