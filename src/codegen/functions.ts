@@ -48,7 +48,7 @@ const bareEvent: FunctionCode = (g, c, type) => {
 /** The value of the first argument as an integer: `type` alone tells the printer what it is. */
 const firstArgument: FunctionCode = (g, c, type) => ({ type, ir: toI64(g.fn, g.expr(c.args[0]!)) });
 
-/** A value the checker computed (kaddr, uaddr, cgroupid). */
+/** A value the checker computed (kaddr, uaddr, cgroupid, is_str...). */
 const constantValue: FunctionCode = (g, c, type) => {
   const v = callConstant(g, c);
   return { type, ir: constInt(i64, typeof v === 'bigint' ? v : 0n) };
@@ -163,6 +163,13 @@ const FUNCTION_CODE = {
   comm: commOfPid,
   kstack: (g, _c, type) => stack(g, type),
   ustack: (g, _c, type) => stack(g, type),
+  // Constants the checker decided from the argument's type; the argument is not evaluated.
+  is_array: constantValue,
+  is_integer: constantValue,
+  is_unsigned_integer: constantValue,
+  is_ptr: constantValue,
+  is_str: constantValue,
+  is_literal: constantValue,
   // Refused by the checker on this kernel (no kprobes).
   override: (_g, _c, type) => nothing(type),
 } satisfies Record<FunctionName, FunctionCode>;

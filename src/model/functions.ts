@@ -44,6 +44,11 @@ const fn = (minArgs: number, maxArgs: number, signature: string, returns: string
 const aggregation = (args: number, signature: string, doc: string): BuiltinFunction =>
   fn(args, args, signature, 'an aggregation (only as `@map = ...`)', doc, { aggregation: true });
 
+/** is_str(e) and its kind (0.26): a constant, decided from e's type when the program is compiled. */
+const typePredicate = (name: string, what: string): BuiltinFunction => fn(1, 1, `${name}(expr)`, 'uint64 (1 or 0), a constant',
+  `1 when expr is ${what}, else 0; decided from expr's type when the program is compiled (expr is not evaluated), so a macro can branch on what it was given.`,
+  { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' });
+
 const TABLE = {
   count: aggregation(0, 'count()', 'Counts the times it runs.'),
   sum: aggregation(1, 'sum(int n)', 'Sums n.'),
@@ -132,6 +137,12 @@ const TABLE = {
     { differs: 'Newer bpftrace\'s (0.24+); bare `tid` stays 0.17\'s (init).' }),
   comm: fn(0, 1, 'comm([pid])', 'string', 'The name of the process (thread) with that pid, "N/A" when there is none (counted and reported at exit). It calls the bpf_task_from_pid kfunc, which this kernel lets tracepoint, profile, interval and software probes call, not uprobes, usdt, rawtracepoint, BEGIN or END (refused with a located error, as in bpftrace 0.26). Bare `comm` is the current task\'s.',
     { differs: 'Newer bpftrace\'s (0.26).', kfuncs: ['bpf_task_from_pid', 'bpf_task_release'] }),
+  is_array: typePredicate('is_array', 'an array (`int8[8]`, `pton("::1")`, an array field); not a string'),
+  is_integer: typePredicate('is_integer', 'an integer (not a pointer, a bool or a string)'),
+  is_unsigned_integer: typePredicate('is_unsigned_integer', 'an unsigned integer'),
+  is_ptr: typePredicate('is_ptr', 'a pointer (`curtask`, `args.filename`, `(int8 *)$a`)'),
+  is_str: typePredicate('is_str', 'a string (`comm`, `"a"`, `str(p)`)'),
+  is_literal: typePredicate('is_literal', 'a literal: an integer (`-1` too), a string or `true`/`false`; useful in a macro, whose parameter is the expression given'),
   override: fn(1, 1, 'override(int rc)', 'nothing', 'Overrides the return value of the probed kernel function.', {
     unsafe: true,
     providers: ['kprobe'],

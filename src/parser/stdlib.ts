@@ -55,6 +55,9 @@ macro strstr(haystack, needle) {
   $found
 }
 
+// Whether a pointer is an error code in the kernel's ERR_PTR encoding (-4095 to -1), as IS_ERR().
+macro is_err(ptr) { (uint64)ptr >= (uint64)-4095 }
+
 // Ends the run with exit code 1 and an error naming \`msg\` if \`cond\` is false.
 macro assert(cond, msg) {
   if (!cond) {

@@ -8,7 +8,7 @@ import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagno
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from '../model/functions.js';
-import { FUNCTION_CHECKS } from './functions-check.js';
+import { FUNCTION_CHECKS, TYPE_PREDICATES } from './functions-check.js';
 import { checkKfuncCalls } from './builtin-calls.js';
 import { arrayCast } from './array-casts.js';
 import { kernelArgs, resolveTypeName, unknownType } from './ctypes.js';
@@ -456,6 +456,11 @@ export class Checker implements CheckContext {
           default: return undefined;
         }
       }
+      case 'Call':
+        // is_str(e) and its kind: decided from e's type when the call is typed.
+        if (!TYPE_PREDICATES.has(e.name)) return undefined;
+        if (!this.constants.has(e)) this.expr(e);
+        return this.constants.get(e) as bigint | undefined;
       case 'SizeOf':
       case 'PositionalParam':
         // Its value is computed when the expression is typed.

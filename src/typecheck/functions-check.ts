@@ -222,6 +222,26 @@ function builtinWithMode(c: CheckContext, call: Call): Type {
   return checkBuiltinCall(c, call) ?? NONE;
 }
 
+/**
+ * is_str(e) and its kind (0.26): e is typed, not evaluated; the answer is a constant (so a
+ * condition on it is one too, and decides a fail() in a macro).
+ */
+function typePredicate(holds: (t: Type, e: Expr) => boolean): FunctionCheck {
+  return (c, call) => {
+    const e = call.args[0]!;
+    c.constants.set(call, holds(c.expr(e), e) ? 1n : 0n);
+    return UINT64;
+  };
+}
+
+/** The functions whose call is a constant the checker folds (in conditions too). */
+export const TYPE_PREDICATES: ReadonlySet<string> = new Set(['is_array', 'is_integer', 'is_unsigned_integer', 'is_ptr', 'is_str', 'is_literal']);
+
+function isLiteral(e: Expr): boolean {
+  if (e.kind === 'Unary' && (e.op === '-' || e.op === '+')) return e.operand.kind === 'IntLiteral';
+  return e.kind === 'IntLiteral' || e.kind === 'StringLiteral' || e.kind === 'BoolLiteral';
+}
+
 /** The type rule of every function, by name. */
 export const FUNCTION_CHECKS = {
   count: aggregation(),
@@ -513,6 +533,12 @@ export const FUNCTION_CHECKS = {
   pid: builtinWithMode,
   tid: builtinWithMode,
   comm: builtinWithMode,
+  is_array: typePredicate((t) => t.kind === 'array'),
+  is_integer: typePredicate((t) => t.kind === 'int'),
+  is_unsigned_integer: typePredicate((t) => t.kind === 'int' && !t.signed),
+  is_ptr: typePredicate((t) => t.kind === 'pointer'),
+  is_str: typePredicate((t) => t.kind === 'string'),
+  is_literal: typePredicate((_t, e) => isLiteral(e)),
   override: unavailable('override can only be used with kprobes, and this kernel has no kprobes'),
 } satisfies Record<FunctionName, FunctionCheck>;
 

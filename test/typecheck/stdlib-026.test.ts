@@ -1,0 +1,40 @@
+// bpftrace 0.26's standard library functions (issue 14) in the type checker, on the fake kernel.
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../src/parser/index.js';
+import { typecheck } from '../../src/typecheck/check.js';
+import type { Call } from '../../src/model/ast.js';
+import { FakeKernel } from '../helpers/fake-kernel.js';
+
+function check(text: string) {
+  const parsed = parse(text, {});
+  expect(parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([]);
+  return typecheck(parsed.program, new FakeKernel(), {});
+}
+
+/** `name(...) = value` for each call the checker made a constant, in the order it checked them. */
+function calls(text: string): string[] {
+  const r = check(text);
+  expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([]);
+  return [...r.program!.constants].filter(([e]) => e.kind === 'Call')
+    .map(([e, v]) => `${(e as Call).name} ${String(v)}`);
+}
+
+describe('type predicates', () => {
+  it('answer from the argument\'s type, as constants', () => {
+    expect(calls('BEGIN { $a = (int8[8])1; $u = (uint32)1; print((is_str(comm), is_str(1), is_integer(pid), is_integer((int8 *)$u), '
+      + 'is_ptr((int8 *)$u), is_ptr(1), is_array($a), is_array("abc"), is_unsigned_integer($u), is_unsigned_integer(-1))); }'))
+      .toEqual(['is_str 1', 'is_str 0', 'is_integer 1', 'is_integer 0', 'is_ptr 1', 'is_ptr 0', 'is_array 1', 'is_array 0',
+        'is_unsigned_integer 1', 'is_unsigned_integer 0']);
+  });
+
+  it('is_literal() is 1 for literals only, also through a macro\'s parameter', () => {
+    expect(calls('macro lit(x) { is_literal(x) } BEGIN { $x = 1; print((is_literal(1), is_literal(-2), is_literal("a"), '
+      + 'is_literal(true), is_literal($x), is_literal(1 + 1), lit(3), lit($x))); }'))
+      .toEqual(['is_literal 1', 'is_literal 1', 'is_literal 1', 'is_literal 1', 'is_literal 0', 'is_literal 0', 'is_literal 1', 'is_literal 0']);
+  });
+
+  it('takes one argument', () => {
+    const r = typecheck(parse('BEGIN { print(is_str()); }', {}).program, new FakeKernel(), {});
+    expect(r.diagnostics.map((d) => d.code)).toContain('E_ARITY');
+  });
+});
