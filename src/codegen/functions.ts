@@ -10,7 +10,7 @@ import { PT_REGS } from '../kernel/registers.js';
 import { constInt, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 import { CLOCK_HELPERS } from './helpers.js';
 import { Helper, STOPPED_BY_EXIT, STOPPED_MAP } from '../model/object-layout.js';
-import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, stringConstant, temp, toI64, type Val } from './values.js';
+import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { emitEvent, eventWithArgs } from './events.js';
 import { probeRead, spaceOf } from './memory.js';
@@ -163,6 +163,7 @@ const FUNCTION_CODE = {
   comm: commOfPid,
   kstack: (g, _c, type) => stack(g, type),
   ustack: (g, _c, type) => stack(g, type),
+  memcmp,
   // Constants the checker decided from the argument's type; the argument is not evaluated.
   is_array: constantValue,
   is_integer: constantValue,
@@ -173,6 +174,37 @@ const FUNCTION_CODE = {
   // Refused by the checker on this kernel (no kprobes).
   override: (_g, _c, type) => nothing(type),
 } satisfies Record<FunctionName, FunctionCode>;
+
+/**
+ * memcmp(left, right, count): the values' bytes compared one by one without branches, from the
+ * last byte both have to the first, so the difference kept is that of the first bytes that differ
+ * (within count, when count is computed; a constant count compares that many).
+ */
+function memcmp(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const [left, right] = [g.expr(c.args[0]!), g.expr(c.args[1]!)].map((v) => bytesOf(fn, v));
+  const known = constantOf(c.args[2]!);
+  const both = Math.min(sizeOf(g.program.types.get(c.args[0]!)!), sizeOf(g.program.types.get(c.args[1]!)!));
+  const count = known === undefined ? toI64(fn, g.expr(c.args[2]!)) : undefined;
+  const bytes = known === undefined ? both : Math.min(both, Number(known));
+  let result: IrValue = constInt(i64, 0);
+  for (let i = bytes - 1; i >= 0; i--) {
+    const l = fn.intCast(fn.load(fn.byteOffset(left!, i), 1), i64, false);
+    const r = fn.intCast(fn.load(fn.byteOffset(right!, i), 1), i64, false);
+    let differs = fn.icmp('ne', l, r);
+    if (count) differs = fn.binary('and', differs, fn.icmp('ult', constInt(i64, i), count));
+    result = fn.select(differs, fn.binary('sub', l, r), result);
+  }
+  return { type, ir: result };
+}
+
+/** A pointer to a value's bytes: an aggregate's own, an integer or pointer stored at its width. */
+function bytesOf(fn: ProbeContext['fn'], v: Val): IrValue {
+  if (isAggregate(v.type)) return v.ir;
+  const out = temp(fn, v.type);
+  storeInto(fn, out, v.type, v);
+  return out;
+}
 
 /** str(p [, n]): a string read from probed memory, or a string value cut to its size. */
 function str(g: ProbeContext, c: Call, type: Type): Val {

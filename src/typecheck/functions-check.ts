@@ -234,6 +234,9 @@ function typePredicate(holds: (t: Type, e: Expr) => boolean): FunctionCheck {
   };
 }
 
+/** The types memcmp() compares: values with bytes of their own in the program. */
+const MEMCMP_KINDS: ReadonlySet<Type['kind']> = new Set(['int', 'bool', 'pointer', 'string', 'array', 'tuple', 'record', 'buffer']);
+
 /** The functions whose call is a constant the checker folds (in conditions too). */
 export const TYPE_PREDICATES: ReadonlySet<string> = new Set(['is_array', 'is_integer', 'is_unsigned_integer', 'is_ptr', 'is_str', 'is_literal']);
 
@@ -533,6 +536,31 @@ export const FUNCTION_CHECKS = {
   pid: builtinWithMode,
   tid: builtinWithMode,
   comm: builtinWithMode,
+  memcmp: (c, call) => {
+    const [left, right, count] = call.args as [Expr, Expr, Expr];
+    const sizes = [left, right].map((e) => {
+      const t = c.expr(e);
+      if (!MEMCMP_KINDS.has(t.kind)) {
+        c.report(error('E_ARG_TYPE', e.span, `memcmp() compares values held in the program, got ${typeName(t)}`,
+          'strings, arrays, tuples, records, integers and pointers; to compare memory a pointer points to, read it first: buf(p, n) or str(p)'));
+        return undefined;
+      }
+      return sizeOf(t);
+    });
+    const t = c.expr(count);
+    if (!isInt(t)) {
+      c.report(error('E_ARG_TYPE', count.span, `memcmp() count must be an integer, got ${typeName(t)}`));
+      return INT64;
+    }
+    const n = c.constant(count);
+    const [a, b] = sizes;
+    if (n !== undefined && n < 0n) c.report(error('E_ARG_TYPE', count.span, `memcmp() count must not be negative, got ${n}`));
+    else if (n !== undefined && a !== undefined && b !== undefined && n > BigInt(Math.min(a, b))) {
+      c.report(error('E_ARG_TYPE', count.span, `memcmp() count ${n} is more than the ${Math.min(a, b)} bytes of ${a <= b ? 'left' : 'right'}`,
+        `left has ${a} bytes, right ${b}`));
+    }
+    return INT64;
+  },
   is_array: typePredicate((t) => t.kind === 'array'),
   is_integer: typePredicate((t) => t.kind === 'int'),
   is_unsigned_integer: typePredicate((t) => t.kind === 'int' && !t.signed),

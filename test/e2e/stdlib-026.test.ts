@@ -17,3 +17,29 @@ describe('type predicates', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n1 1 0 0\n\n\n');
   });
 });
+
+describe('memcmp()', () => {
+  it('compares the bytes of strings, tuples and integers: 0, or the difference of the first bytes that differ', () => {
+    const r = runTracelet(['-e', 'BEGIN { $n = 3; $a = (uint8)1; $b = (uint8)2; printf("%d %d %d %d %d %d %d %d\\n", '
+      + 'memcmp("abc", "abd", 3), memcmp("abc", "abd", 2), memcmp("abd", "abc", 3), memcmp(comm, comm, 16), '
+      + 'memcmp((1, "x"), (1, "y"), 9), memcmp("abcdef", "abcxyz", $n), memcmp("abcdef", "abcxyz", $n + 1), memcmp($a, $b, 1)); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n-1 0 1 0 -1 0 -20 -1\n\n\n');
+  });
+
+  it('compares what a tracepoint read: the comm of the task that opened a file with its own', () => {
+    const r = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_openat /pid == cpid/ { $c = comm; '
+      + 'if (memcmp($c, "true", 5) == 0) { printf("same\\n"); exit(); } }', '-c', '/bin/true']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\nsame\n\n\n');
+  });
+
+  it('refuses a constant count beyond a value, at the count', () => {
+    const r = runTracelet(['-e', 'BEGIN { print(memcmp("ab", "abcd", 4)); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stdin:1:36: error: memcmp() count 4 is more than the 3 bytes of left\n'
+      + 'BEGIN { print(memcmp("ab", "abcd", 4)); }\n'
+      + '                                   ^\n'
+      + 'hint: left has 3 bytes, right 5\n');
+  });
+});

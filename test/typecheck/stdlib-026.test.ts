@@ -38,3 +38,25 @@ describe('type predicates', () => {
     expect(r.diagnostics.map((d) => d.code)).toContain('E_ARITY');
   });
 });
+
+/** `code@line:column message` of each error. */
+function errors(text: string): string[] {
+  return check(text).diagnostics.filter((d) => d.severity === 'error')
+    .map((d) => `${d.code}@${d.span.line}:${d.span.column} ${d.message}`);
+}
+
+describe('memcmp()', () => {
+  it('compares values of the program, with a constant or computed count', () => {
+    expect(errors('BEGIN { $n = 2; $a = (1, "x"); print((memcmp("abc", "abd", 3), memcmp($a, (2, "y"), 9), memcmp(comm, "x", $n), '
+      + 'memcmp(pid, tid, 8), memcmp((int8 *)0, (int8 *)1, 8))); }')).toEqual([]);
+  });
+
+  it('refuses a constant count beyond either value, values without bytes of their own and a count that is no integer', () => {
+    expect(errors('BEGIN { memcmp("ab", "abcd", 4); memcmp(kstack, "a", 1); memcmp("a", "b", "c"); memcmp((uint16)1, 2, -1); }')).toEqual([
+      'E_ARG_TYPE@1:30 memcmp() count 4 is more than the 3 bytes of left',
+      'E_ARG_TYPE@1:41 memcmp() compares values held in the program, got kstack',
+      'E_ARG_TYPE@1:75 memcmp() count must be an integer, got string[2]',
+      'E_ARG_TYPE@1:102 memcmp() count must not be negative, got -1',
+    ]);
+  });
+});
