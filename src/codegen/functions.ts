@@ -7,9 +7,9 @@ import { sizeOf, type Type, UINT64 } from '../model/types.js';
 import { JOIN_ARG_SIZE, JOIN_ARGS } from '../model/program.js';
 import { signalNumber } from '../kernel/signals.js';
 import { PT_REGS } from '../kernel/registers.js';
-import { constInt, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
-import { CLOCK_HELPERS } from './helpers.js';
-import { Helper, STOPPED_BY_EXIT, STOPPED_MAP } from '../model/object-layout.js';
+import { constInt, FunctionBuilder, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { BPF_F_USER_STACK, BPF_RB_NO_WAKEUP, CLOCK_HELPERS } from './helpers.js';
+import { EVENTS_MAP, Helper, STOPPED_BY_EXIT, STOPPED_MAP } from '../model/object-layout.js';
 import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { emitEvent, eventWithArgs } from './events.js';
@@ -163,6 +163,7 @@ const FUNCTION_CODE = {
   comm: commOfPid,
   kstack: (g, _c, type) => stack(g, type),
   ustack: (g, _c, type) => stack(g, type),
+  len,
   memcmp,
   // Constants the checker decided from the argument's type; the argument is not evaluated.
   is_array: constantValue,
@@ -174,6 +175,61 @@ const FUNCTION_CODE = {
   // Refused by the checker on this kernel (no kprobes).
   override: (_g, _c, type) => nothing(type),
 } satisfies Record<FunctionName, FunctionCode>;
+
+/** len(@map): the entries of the map; len(ustack), len(kstack(n)): the frames of the stack taken here. */
+function len(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const arg = c.args[0]!;
+  if (arg.kind === 'MapRef') {
+    // bpf_for_each_map_elem returns how many entries it visited: a callback that goes on (0) visits all.
+    const each = new FunctionBuilder(`${fn.name}_len${g.callbacks++}`, undefined,
+      [{ type: i8p, name: 'map' }, { type: i8p, name: 'key' }, { type: i8p, name: 'value' }, { type: i8p, name: 'context' }]);
+    each.attachDebug(g.module.debug!, c.span.line);
+    each.setLocation(c.span.line, c.span.column);
+    each.ret(constInt(i64, 0));
+    g.module.addFunction(each);
+    const spec = mapSpec(g, mapName(arg));
+    const visited = fn.callHelper(Helper.forEachMapElem, i64, [mapPointer(g, spec.name), each.pointer, { type: i8p, ref: 'null' }, constInt(i64, 0)]);
+    return { type, ir: visited };
+  }
+  // The frames written by bpf_get_stack into a ring buffer record reserved for the purpose (up to
+  // 127 frames: more than the BPF stack holds) and discarded unsent; 0 when the ring is full.
+  const stackType = g.program.types.get(arg)!;
+  const depth = stackType.kind === 'kstack' || stackType.kind === 'ustack' ? stackType.depth : 1;
+  const size = constInt(i64, depth * 8);
+  const result = fn.scratch(i64, 8);
+  fn.store(constInt(i64, 0), result, 8);
+  const record = fn.callHelper(Helper.ringbufReserve, i8p, [g.maps.address(EVENTS_MAP), size, constInt(i64, 0)]);
+  const reserved = fn.label('stackbuf');
+  const done = fn.label('stacklen');
+  fn.condBr(fn.icmp('ne', record, { type: i8p, ref: 'null' }), reserved, done);
+  fn.place(reserved);
+  const flags = stackType.kind === 'ustack' ? BPF_F_USER_STACK : 0;
+  const bytes = fn.callHelper(Helper.getStack, i64, [fn.param(0), record, size, constInt(i64, flags)]);
+  const written = fn.select(fn.icmp('slt', bytes, constInt(i64, 0)), constInt(i64, 0), fn.binary('lshr', bytes, constInt(i64, 3)));
+  // The frames before the first zero address, as a stack is printed (a user stack's walk may end
+  // with one): a bounded loop over the record (a BPF program has no stack for 127 loaded frames).
+  const head = fn.label('frame');
+  const next = fn.label('nextframe');
+  const counted = fn.label('counted');
+  fn.br(head);
+  fn.place(head);
+  const i = fn.load(result, 8);
+  const more = fn.binary('and', fn.icmp('ult', i, written), fn.icmp('ult', i, constInt(i64, depth)));
+  const check = fn.label('checkframe');
+  fn.condBr(more, check, counted);
+  fn.place(check);
+  const address = fn.load(fn.byteOffset(record, fn.binary('shl', i, constInt(i64, 3)), i64), 8);
+  fn.condBr(fn.icmp('ne', address, constInt(i64, 0)), next, counted);
+  fn.place(next);
+  fn.store(fn.binary('add', i, constInt(i64, 1)), result, 8);
+  fn.br(head);
+  fn.place(counted);
+  fn.callHelper(Helper.ringbufDiscard, i64, [record, constInt(i64, BPF_RB_NO_WAKEUP)]);
+  fn.br(done);
+  fn.place(done);
+  return { type, ir: fn.load(result, 8) };
+}
 
 /**
  * memcmp(left, right, count): the values' bytes compared one by one without branches, from the

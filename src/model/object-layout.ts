@@ -154,6 +154,7 @@ export const Helper = {
   getCurrentUidGid: 15,
   getCurrentComm: 16,
   getStackid: 27,
+  getStack: 67,
   getCurrentTask: 35,
   getNumaNodeId: 42,
   probeReadStr: 45,

@@ -536,6 +536,32 @@ export const FUNCTION_CHECKS = {
   pid: builtinWithMode,
   tid: builtinWithMode,
   comm: builtinWithMode,
+  len: (c, call) => {
+    const e = call.args[0]!;
+    if (e.kind === 'MapRef' && !e.keys?.length) {
+      // len(@m) (0.26): the map's entries; a map without keys has one value, hist() maps an entry per bucket.
+      const name = mapName(e);
+      const info = c.mapInfo(name) as { kind?: string; keyType?: Type } | undefined;
+      if (!info) {
+        if (!c.collecting) c.report(error('E_UNDEFINED_MAP', e.span, `map ${name} is used but never assigned`));
+      } else if (!info.keyType) {
+        c.report(error('E_ARG_TYPE', e.span, `len() counts the entries of a map with keys; ${name} has no key`, 'a map without keys holds one value'));
+      } else if (info.kind === 'hist' || info.kind === 'lhist' || info.kind === 'tseries') {
+        c.report(error('E_ARG_TYPE', e.span, `len() of a ${info.kind}() map is not supported`, 'keep a count() of the same keys beside it and take its len()'));
+      }
+      return INT64;
+    }
+    const t = c.expr(e);
+    const taken = (e.kind === 'Builtin' || e.kind === 'Call') && (e.name === 'ustack' || e.name === 'kstack');
+    if ((t.kind === 'ustack' || t.kind === 'kstack') && !taken) {
+      c.report(error('E_ARG_TYPE', e.span, 'len() counts the frames of a stack where it is taken: len(ustack), len(kstack(5))',
+        'a stack kept in a variable or map is an id in the kernel\'s stack map, which a program cannot read back'));
+    } else if (t.kind !== 'ustack' && t.kind !== 'kstack') {
+      c.report(error('E_ARG_TYPE', e.span, `len() takes a map, ustack or kstack, got ${typeName(t)}`,
+        t.kind === 'string' ? 'the length of a string is strlen(s)' : 'e.g. len(@m), len(ustack)'));
+    }
+    return INT64;
+  },
   memcmp: (c, call) => {
     const [left, right, count] = call.args as [Expr, Expr, Expr];
     const sizes = [left, right].map((e) => {

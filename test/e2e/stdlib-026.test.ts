@@ -43,3 +43,40 @@ describe('memcmp()', () => {
       + 'hint: left has 3 bytes, right 5\n');
   });
 });
+
+describe('len()', () => {
+  it('counts the entries of a map, after deletes too, and of an aggregation map', () => {
+    const r = runTracelet(['-e', 'BEGIN { @m[1] = 1; @m[2] = 2; @c["a"] = count(); @c["b"] = count(); @c["c"] = count(); '
+      + 'printf("%d %d\\n", len(@m), len(@c)); delete(@m, 1); printf("%d %d\\n", len(@m), len(@c)); clear(@m); clear(@c); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n2 3\n1 3\n\n\n\n\n');
+  });
+
+  it('counts the frames of a stack as print() shows them, at most its depth', () => {
+    const r = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_openat /pid == cpid/ { '
+      + 'printf("%d %d %d %d\\n", len(kstack), len(ustack), len(kstack(2)), len(ustack(1))); print(kstack(raw)); print(ustack(raw)); exit(); }',
+    '-c', '/bin/true']);
+    expect(r.stderr).toBe('');
+    const [, counts, ...rest] = r.stdout.split('\n');
+    const [kernel, user, kernelTwo, userOne] = counts!.split(' ').map(Number);
+    // The two stacks, each a blank line then a frame a line.
+    const stacks = rest.join('\n').split('\n\n').map((s) => s.split('\n').filter((l) => /^[0-9a-f]+$/.test(l.trim())).length);
+    expect(stacks.slice(0, 2)).toEqual([kernel, user]);
+    expect(kernel).toBeGreaterThan(2);
+    expect(user).toBeGreaterThan(0);
+    expect([kernelTwo, userOne]).toEqual([2, 1]);
+  });
+
+  it('refuses a map without keys and a stack kept in a variable', () => {
+    const r = runTracelet(['-e', 'BEGIN { @s = 1; $k = kstack; print((len(@s), len($k))); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stdin:1:41: error: len() counts the entries of a map with keys; @s has no key\n'
+      + 'BEGIN { @s = 1; $k = kstack; print((len(@s), len($k))); }\n'
+      + '                                        ^~\n'
+      + 'hint: a map without keys holds one value\n'
+      + 'stdin:1:50: error: len() counts the frames of a stack where it is taken: len(ustack), len(kstack(5))\n'
+      + 'BEGIN { @s = 1; $k = kstack; print((len(@s), len($k))); }\n'
+      + '                                                 ^~\n'
+      + "hint: a stack kept in a variable or map is an id in the kernel's stack map, which a program cannot read back\n");
+  });
+});

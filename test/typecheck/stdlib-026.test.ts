@@ -60,3 +60,19 @@ describe('memcmp()', () => {
     ]);
   });
 });
+
+describe('len()', () => {
+  it('takes a map with keys (an aggregation too) or a stack where it is taken', () => {
+    expect(errors('BEGIN { @m[1] = 1; @c["a"] = count(); print((len(@m), len(@c), len(kstack), len(ustack(3)), len(kstack(raw, 2)))); }')).toEqual([]);
+  });
+
+  it('refuses a map without keys, a hist() map, a stack kept in a variable and other values', () => {
+    expect(errors('BEGIN { @s = 1; @h[1] = hist(1); $k = kstack; len(@s); len(@h); len($k); len("abc"); len(@nope); }')).toEqual([
+      'E_ARG_TYPE@1:51 len() counts the entries of a map with keys; @s has no key',
+      'E_ARG_TYPE@1:60 len() of a hist() map is not supported',
+      'E_ARG_TYPE@1:69 len() counts the frames of a stack where it is taken: len(ustack), len(kstack(5))',
+      'E_ARG_TYPE@1:78 len() takes a map, ustack or kstack, got string[4]',
+      'E_UNDEFINED_MAP@1:90 map @nope is used but never assigned',
+    ]);
+  });
+});
