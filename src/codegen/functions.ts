@@ -163,6 +163,9 @@ const FUNCTION_CODE = {
   comm: commOfPid,
   kstack: (g, _c, type) => stack(g, type),
   ustack: (g, _c, type) => stack(g, type),
+  // Compile-time only: the checker reported them where reached.
+  fail: (_g, _c, type) => nothing(type),
+  static_assert: (_g, _c, type) => nothing(type),
   len,
   memcmp,
   // Constants the checker decided from the argument's type; the argument is not evaluated.

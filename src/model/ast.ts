@@ -238,6 +238,8 @@ export interface AssignStmt {
 export interface IfStmt {
   readonly kind: 'IfStmt';
   readonly span: Span;
+  /** `if comptime (c)` (0.26): c is a constant, and only the branch it picks is checked and compiled. */
+  readonly comptime?: true;
   readonly condition: Expr;
   readonly then: Block;
   /** `else { }` or `else if ...` (an IfStmt). */

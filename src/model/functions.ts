@@ -46,7 +46,7 @@ const aggregation = (args: number, signature: string, doc: string): BuiltinFunct
 
 /** is_str(e) and its kind (0.26): a constant, decided from e's type when the program is compiled. */
 const typePredicate = (name: string, what: string): BuiltinFunction => fn(1, 1, `${name}(expr)`, 'uint64 (1 or 0), a constant',
-  `1 when expr is ${what}, else 0; decided from expr's type when the program is compiled (expr is not evaluated), so a macro can branch on what it was given.`,
+  `1 when expr is ${what}, else 0; decided from expr's type when the program is compiled (expr is not evaluated), so a macro can branch on what it was given: \`if comptime ${name}(x) { } else { }\` checks and compiles only the branch taken.`,
   { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' });
 
 const TABLE = {
@@ -137,6 +137,12 @@ const TABLE = {
     { differs: 'Newer bpftrace\'s (0.24+); bare `tid` stays 0.17\'s (init).' }),
   comm: fn(0, 1, 'comm([pid])', 'string', 'The name of the process (thread) with that pid, "N/A" when there is none (counted and reported at exit). It calls the bpf_task_from_pid kfunc, which this kernel lets tracepoint, profile, interval and software probes call, not uprobes, usdt, rawtracepoint, BEGIN or END (refused with a located error, as in bpftrace 0.26). Bare `comm` is the current task\'s.',
     { differs: 'Newer bpftrace\'s (0.26).', kfuncs: ['bpf_task_from_pid', 'bpf_task_release'] }),
+  fail: fn(1, Infinity, 'fail(fmt, ...)', 'nothing',
+    'Stops the compilation with an error at the call, its message formatted as printf (the arguments literals or constants, such as `$1`), when the call is reached: not in a branch a constant condition never takes (`if ($1 < 2) { fail("...") }`), nor in the branch an `if comptime` leaves out.',
+    { differs: 'Newer bpftrace\'s (0.26).' }),
+  static_assert: fn(2, 2, 'static_assert(cond, "message")', 'nothing',
+    'Stops the compilation with the message as an error at the call when cond, a condition known at compile time (constants, `$1`, sizeof, the is_*() predicates), is false.',
+    { differs: 'Newer bpftrace\'s (0.26).' }),
   len: fn(1, 1, 'len(@map) or len(ustack) or len(kstack)', 'int64',
     'The number of entries of a map with keys (counted by the kernel as it walks the map, bpf_for_each_map_elem), or the number of frames of the current user or kernel stack (`len(ustack)`, `len(kstack(5))`: at most its depth).',
     { differs: 'Newer bpftrace\'s (0.26). A stack is counted where it is taken: `len($s)` of a stack kept in a variable or map is refused (tracelet keeps a stack as an id in the kernel\'s stack map, which a program cannot read back).' }),

@@ -123,6 +123,48 @@ export class Checker implements CheckContext {
     }
   }
 
+  /**
+   * The value of a condition known when the program is compiled, or undefined: constant() and
+   * comparisons and logic over it (`$1 < 2 && is_str(x)`). Only conditions are folded this far,
+   * so what 0.17 folds elsewhere (lhist's bounds...) stays as it was.
+   */
+  conditionConstant(e: Expr): bigint | undefined {
+    if (e.kind === 'Unary' && e.op === '!') {
+      const v = this.conditionConstant(e.operand);
+      return v === undefined ? undefined : v === 0n ? 1n : 0n;
+    }
+    if (e.kind !== 'Binary') return this.constant(e);
+    const a = this.conditionConstant(e.left);
+    const b = this.conditionConstant(e.right);
+    const truth = (x: boolean) => (x ? 1n : 0n);
+    // `&&` and `||` are decided by one known side when it settles them.
+    if (e.op === '&&' && (a === 0n || b === 0n)) return 0n;
+    if (e.op === '||' && ((a !== undefined && a !== 0n) || (b !== undefined && b !== 0n))) return 1n;
+    if (a === undefined || b === undefined) return undefined;
+    switch (e.op) {
+      case '==': return truth(a === b);
+      case '!=': return truth(a !== b);
+      case '<': return truth(a < b);
+      case '<=': return truth(a <= b);
+      case '>': return truth(a > b);
+      case '>=': return truth(a >= b);
+      // Both known and not settled above: && of two true sides, || of two false ones.
+      case '&&': return 1n;
+      case '||': return 0n;
+      default: return this.constant(e);
+    }
+  }
+
+  /** Code no run reaches (a branch a constant condition never takes): its fail() calls are not reported. */
+  unreachable = false;
+
+  private inBranch(never: boolean, check: () => void): void {
+    const outer = this.unreachable;
+    this.unreachable ||= never;
+    check();
+    this.unreachable = outer;
+  }
+
   private checkBlock(block: Block): void {
     for (const s of block.statements) this.checkStmt(s);
   }
@@ -145,11 +187,30 @@ export class Checker implements CheckContext {
       case 'AssignStmt':
         this.assign(s);
         return;
-      case 'IfStmt':
+      case 'IfStmt': {
         this.checkCondition(s.condition);
-        this.checkBlock(s.then);
-        if (s.otherwise) s.otherwise.kind === 'IfStmt' ? this.checkStmt(s.otherwise) : this.checkBlock(s.otherwise);
+        const known = this.conditionConstant(s.condition);
+        if (s.comptime) {
+          // if comptime (0.26): only the branch the condition picks is checked (and compiled).
+          if (known === undefined) {
+            this.report(error('E_COMPTIME', s.condition.span, 'if comptime needs a condition known when the program is compiled',
+              'constants, sizeof(), $1, is_str(e) and the other is_*() predicates fold; use a plain if to test a value at run time'));
+          } else {
+            this.constants.set(s.condition, known);
+            if (known !== 0n) this.checkBlock(s.then);
+            else if (s.otherwise) s.otherwise.kind === 'IfStmt' ? this.checkStmt(s.otherwise) : this.checkBlock(s.otherwise);
+            return;
+          }
+        }
+        // A branch a constant condition never takes is checked, but a fail() there is not reached.
+        this.inBranch(known === 0n, () => this.checkBlock(s.then));
+        if (s.otherwise) {
+          const otherwise = s.otherwise;
+          this.inBranch(known !== undefined && known !== 0n,
+            () => (otherwise.kind === 'IfStmt' ? this.checkStmt(otherwise) : this.checkBlock(otherwise)));
+        }
         return;
+      }
       case 'WhileStmt':
         this.checkCondition(s.condition);
         this.loopDepth++;

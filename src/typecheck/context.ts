@@ -55,10 +55,14 @@ export interface CheckContext {
   report(d: Diagnostic): void;
   /** Folds a constant integer expression, or undefined. */
   constant(e: Expr): bigint | undefined;
+  /** Folds a condition: constant() and comparisons and logic over it (`$1 < 2`), or undefined. */
+  conditionConstant(e: Expr): bigint | undefined;
   /** Checks an expression and records its type. */
   expr(e: Expr): Type;
   /** Lays out the event a call sends and records it as the call's. */
   addEvent(at: Expr, kind: EventKind, d: EventDetails): void;
+  /** Whether the code being checked is in a branch a constant condition never takes (fail() there is not reached). */
+  readonly unreachable: boolean;
   /** A pass that learns map types and reports nothing. */
   readonly collecting: boolean;
   /** How many errors are reported so far. */

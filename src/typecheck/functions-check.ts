@@ -15,7 +15,7 @@ import { JOIN_ARGS, JOIN_ARG_SIZE, type TseriesAggregation } from '../model/prog
 import {
   MAX_STACK_DEPTH, NONE, UINT64, INT64, UINT8, sizeOf, storageType, str, typeName, type AggregationKind, type StackMode, type Type,
 } from '../model/types.js';
-import { checkPrintfArgs } from '../model/printf-format.js';
+import { checkPrintfArgs, parsePrintfFormat } from '../model/printf-format.js';
 
 /**
  * Types a call and returns its type. An aggregation is given the map it is assigned to (`into`);
@@ -232,6 +232,55 @@ function typePredicate(holds: (t: Type, e: Expr) => boolean): FunctionCheck {
     c.constants.set(call, holds(c.expr(e), e) ? 1n : 0n);
     return UINT64;
   };
+}
+
+/** A fail() argument, known when the program is compiled: a string literal (or `str($1)`) or a constant integer. */
+function compileTimeValue(c: CheckContext, call: Call, e: Expr, t: Type): bigint | string | undefined {
+  if (e.kind === 'StringLiteral') return e.value;
+  const text = e.kind === 'Call' && e.name === 'str' ? c.constants.get(e) : undefined;
+  if (text instanceof Uint8Array) return Buffer.from(text).toString();
+  const n = t.kind === 'int' || t.kind === 'bool' ? c.conditionConstant(e) : undefined;
+  if (n === undefined) {
+    c.report(error('E_ARG_TYPE', e.span, `${call.name}() arguments must be known when the program is compiled`,
+      'literals, constants and positional parameters ($1); errorf() reports values of a run'));
+  }
+  return n;
+}
+
+/** A printf format filled in when the program is compiled (fail()'s message); a trailing newline dropped. */
+export function formatAtCompileTime(format: string, values: readonly (bigint | string)[]): string {
+  let out = '';
+  let from = 0;
+  const literalText = (text: string) => text.replaceAll('%%', '%');
+  parsePrintfFormat(format).forEach((conv, i) => {
+    out += literalText(format.slice(from, conv.start));
+    from = conv.end;
+    // `%%d`: the pair is one `%`, the rest is text (C's printf drops the argument).
+    if (conv.escaped) {
+      out = out.slice(0, -1) + conv.text;
+      return;
+    }
+    const v = values[i]!;
+    const bits = conv.bits === 0 ? 64 : conv.bits;
+    let text: string;
+    if (typeof v === 'string') text = conv.precision !== undefined ? v.slice(0, conv.precision) : v;
+    else if (conv.conversion === 'd') text = BigInt.asIntN(bits, v).toString();
+    else if (conv.conversion === 'u') text = BigInt.asUintN(bits, v).toString();
+    else if (conv.conversion === 'x' || conv.conversion === 'p') text = (conv.conversion === 'p' ? '0x' : '') + BigInt.asUintN(bits, v).toString(16);
+    else if (conv.conversion === 'X') text = BigInt.asUintN(bits, v).toString(16).toUpperCase();
+    else if (conv.conversion === 'o') text = BigInt.asUintN(bits, v).toString(8);
+    else if (conv.conversion === 'c') text = String.fromCharCode(Number(BigInt.asUintN(8, v)));
+    else text = String(v);
+    const width = conv.width ?? 0;
+    if (conv.leftAlign) text = text.padEnd(width);
+    else if (conv.zeroPad && typeof v === 'bigint' && conv.conversion !== 'c') {
+      const negative = text.startsWith('-');
+      text = (negative ? '-' : '') + text.slice(negative ? 1 : 0).padStart(width - (negative ? 1 : 0), '0');
+    } else text = text.padStart(width);
+    out += text;
+  });
+  out += literalText(format.slice(from));
+  return out.endsWith('\n') ? out.slice(0, -1) : out;
 }
 
 /** The types memcmp() compares: values with bytes of their own in the program. */
@@ -536,6 +585,33 @@ export const FUNCTION_CHECKS = {
   pid: builtinWithMode,
   tid: builtinWithMode,
   comm: builtinWithMode,
+  fail: (c, call) => {
+    const [fmt, ...args] = call.args as [Expr, ...Expr[]];
+    const types = args.map((a) => c.expr(a));
+    const values = args.map((a, i) => compileTimeValue(c, call, a, types[i]!));
+    if (fmt.kind !== 'StringLiteral') {
+      c.report(error('E_ARG_TYPE', fmt.span, 'fail() needs a string literal as its format'));
+      return NONE;
+    }
+    const problem = checkPrintfArgs(fmt.value, types, undefined, 'fail');
+    if (problem) c.report(error('E_PRINTF', fmt.span, problem.message));
+    else if (!c.unreachable && values.every((v) => v !== undefined)) {
+      c.report(error('E_FAIL', call.span, formatAtCompileTime(fmt.value, values as (bigint | string)[])));
+    }
+    return NONE;
+  },
+  static_assert: (c, call) => {
+    const [cond, msg] = call.args as [Expr, Expr];
+    c.expr(cond);
+    const known = c.conditionConstant(cond);
+    if (known === undefined) {
+      c.report(error('E_COMPTIME', cond.span, 'static_assert() needs a condition known when the program is compiled',
+        'constants, sizeof(), $1 and the is_*() predicates fold; assert(cond, "message") tests a value at run time'));
+    }
+    const text = literal(c, call, msg, 'as its message');
+    if (known === 0n && text !== undefined && !c.unreachable) c.report(error('E_FAIL', call.span, text));
+    return NONE;
+  },
   len: (c, call) => {
     const e = call.args[0]!;
     if (e.kind === 'MapRef' && !e.keys?.length) {

@@ -80,3 +80,34 @@ describe('len()', () => {
       + "hint: a stack kept in a variable or map is an id in the kernel's stack map, which a program cannot read back\n");
   });
 });
+
+describe('if comptime, fail() and static_assert()', () => {
+  it('a macro takes a string or an integer, compiling only the branch for what it was given', () => {
+    const r = runTracelet(['-e', 'macro show(x) { if comptime is_str(x) { printf("str %s\\n", x); } else { printf("int %d\\n", x + 1); } }\n'
+      + 'BEGIN { show("a"); show(7); show(comm); static_assert(sizeof(int32) == 4, "int32"); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\nstr a\nint 8\nstr tracelet\n\n\n');
+  });
+
+  it('fail() stops the compilation with its message where a positional parameter makes it reached (the docs\' example)', () => {
+    const script = 'BEGIN { if ($1 < 2) { fail("Expected the first positional param to be greater than 1. Got %d", $1); } printf("ok %d\\n", $1); exit(); }';
+    const refused = runTracelet(['-e', script, '1']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe('stdin:1:23: error: Expected the first positional param to be greater than 1. Got 1\n'
+      + `${script}\n`
+      + `${' '.repeat(22)}^${'~'.repeat(75)}\n`);
+    const ran = runTracelet(['-e', script, '5']);
+    expect(ran.stderr).toBe('');
+    expect(ran.stdout).toBe('Attaching 1 probe...\nok 5\n\n\n');
+  });
+
+  it('static_assert() refuses a false condition with its message, and one not known at compile time', () => {
+    const r = runTracelet(['-e', 'BEGIN { static_assert(sizeof(int32) == 8, "int32 is not 8 bytes"); static_assert(pid, "x"); }']);
+    expect(r.code).toBe(1);
+    const line = 'BEGIN { static_assert(sizeof(int32) == 8, "int32 is not 8 bytes"); static_assert(pid, "x"); }\n';
+    expect(r.stderr).toBe(`stdin:1:9: error: int32 is not 8 bytes\n${line}${' '.repeat(8)}^${'~'.repeat(56)}\n`
+      + `stdin:1:82: error: static_assert() needs a condition known when the program is compiled\n${line}${' '.repeat(81)}^~~\n`
+      + 'hint: constants, sizeof(), $1 and the is_*() predicates fold; assert(cond, "message") tests a value at run time\n');
+  });
+});

@@ -4,11 +4,12 @@ import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
 import type { Call } from '../../src/model/ast.js';
 import { FakeKernel } from '../helpers/fake-kernel.js';
+import { formatAtCompileTime } from '../../src/typecheck/functions-check.js';
 
-function check(text: string) {
+function check(text: string, params: string[] = []) {
   const parsed = parse(text, {});
   expect(parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([]);
-  return typecheck(parsed.program, new FakeKernel(), {});
+  return typecheck(parsed.program, new FakeKernel(), { params });
 }
 
 /** `name(...) = value` for each call the checker made a constant, in the order it checked them. */
@@ -40,8 +41,8 @@ describe('type predicates', () => {
 });
 
 /** `code@line:column message` of each error. */
-function errors(text: string): string[] {
-  return check(text).diagnostics.filter((d) => d.severity === 'error')
+function errors(text: string, params: string[] = []): string[] {
+  return check(text, params).diagnostics.filter((d) => d.severity === 'error')
     .map((d) => `${d.code}@${d.span.line}:${d.span.column} ${d.message}`);
 }
 
@@ -74,5 +75,55 @@ describe('len()', () => {
       'E_ARG_TYPE@1:78 len() takes a map, ustack or kstack, got string[4]',
       'E_UNDEFINED_MAP@1:90 map @nope is used but never assigned',
     ]);
+  });
+});
+
+describe('if comptime', () => {
+  it('checks only the branch its condition picks', () => {
+    expect(errors('macro show(x) { if comptime is_str(x) { printf("%s", x); } else { printf("%d", x); } } '
+      + 'BEGIN { show("a"); show(1); if comptime (sizeof(int32) == 4 && !0) { $a = 1; } else { $a = "s"; $a + 1; } print($a); }')).toEqual([]);
+  });
+
+  it('refuses a condition not known when the program is compiled', () => {
+    expect(errors('BEGIN { if comptime (pid > 1) { } }')).toEqual([
+      'E_COMPTIME@1:22 if comptime needs a condition known when the program is compiled',
+    ]);
+  });
+
+  it('checks both branches of a plain if with a constant condition, as 0.17', () => {
+    expect(errors('BEGIN { if (0) { $a = "s"; $a + 1; } }').map((e) => e.split(' ')[0])).toEqual(['E_TYPE@1:31']);
+  });
+});
+
+describe('fail() and static_assert()', () => {
+  it('fail() is an error with its formatted message where it is reached', () => {
+    expect(errors('BEGIN { if ($1 < 2) { fail("want more than 1, got %d (%s)", $1, "x"); } }', ['1'])).toEqual([
+      'E_FAIL@1:23 want more than 1, got 1 (x)',
+    ]);
+  });
+
+  it('fail() is not reached in a branch a constant condition never takes, nor in one if comptime leaves out', () => {
+    expect(errors('BEGIN { if ($1 < 2) { fail("want more than 1, got %d", $1); } }', ['5'])).toEqual([]);
+    expect(errors('BEGIN { if (1) { } else { fail("no"); } if comptime (0) { fail("no"); } }')).toEqual([]);
+    expect(errors('macro need_str(x) { if comptime !is_str(x) { fail("need a string"); } x } BEGIN { print(need_str("a")); }')).toEqual([]);
+  });
+
+  it('fail() arguments must be known when the program is compiled, and fit the format', () => {
+    expect(errors('BEGIN { if (pid) { fail("%d", pid); } fail("%d %d", 1); }')).toEqual([
+      'E_ARG_TYPE@1:31 fail() arguments must be known when the program is compiled',
+      'E_PRINTF@1:44 fail: Not enough arguments for format string (1 supplied, 2 expected)',
+    ]);
+  });
+
+  it('static_assert() fails with its message when its condition is false, and needs a known condition', () => {
+    expect(errors('BEGIN { static_assert(sizeof(int32) == 4, "fine"); static_assert(sizeof(int32) == 8, "int32 is 4 bytes"); static_assert(pid, "x"); }')).toEqual([
+      'E_FAIL@1:52 int32 is 4 bytes',
+      'E_COMPTIME@1:121 static_assert() needs a condition known when the program is compiled',
+    ]);
+  });
+
+  it('formats its message as printf, at compile time', () => {
+    expect(formatAtCompileTime('%s-%5d|%-3x|%05d|%c|%u|%X 100%%\n', ['a', -12n, 10n, -42n, 65n, -1n, 255n]))
+      .toBe('a-  -12|a  |-0042|A|4294967295|FF 100%');
   });
 });
