@@ -166,13 +166,17 @@ function formatted(c: CheckContext, call: Call): Type {
 function printfLike(c: CheckContext, call: Call): Type {
   const fmt = call.args[0]!;
   const errorsBefore = c.errorCount();
-  const argTypes = call.args.slice(1).map((a) => c.expr(a));
+  let argTypes = call.args.slice(1).map((a) => c.expr(a));
   if (fmt.kind !== 'StringLiteral') {
     c.report(error('E_ARG_TYPE', fmt.span, `${call.name}() needs a string literal as its format`,
       `the format is fixed when the program is compiled; the values go after it: ${call.name}("%s: %d\\n", comm, pid)`));
     return NONE;
   }
-  const problem = checkPrintfArgs(fmt.value, argTypes, undefined, call.name);
+  // %s of an enum value (0.22+): its enumerator's name, looked up when the record is printed.
+  const conversions = parsePrintfFormat(fmt.value);
+  argTypes = argTypes.map((t, i) => (t.kind === 'int' && t.enumerators && conversions[i]?.conversion === 's'
+    ? { kind: 'enum_name', enumerators: t.enumerators } : t));
+  const problem = checkPrintfArgs(fmt.value, argTypes, conversions, call.name);
   // An argument already reported (an unknown field...) has a stand-in type: no second error.
   if (problem && !(problem.argument !== undefined && c.errorCount() > errorsBefore)) {
     c.report(error('E_PRINTF', problem.argument !== undefined ? call.args[problem.argument + 1]!.span : fmt.span, problem.message));

@@ -111,3 +111,19 @@ describe('if comptime, fail() and static_assert()', () => {
       + 'hint: constants, sizeof(), $1 and the is_*() predicates fold; assert(cond, "message") tests a value at run time\n');
   });
 });
+
+describe('printf %s of an enum value', () => {
+  it('prints the enumerator of a script enum and of a kernel (BTF) enum, the number where none has the value', () => {
+    const r = runTracelet(['-e', 'enum Color { RED, GREEN = 5, BLUE }; BEGIN { $c = (enum Color)6; '
+      + 'printf("%s %s %d %s %s|%-8s|\\n", (enum Color)0, $c, $c, (enum Color)7, (enum dma_data_direction)1, (enum Color)5); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\nRED BLUE 6 7 DMA_TO_DEVICE|GREEN   |\n\n\n');
+  });
+
+  it('prints an enum field of a tracepoint by name: the relative timer of a sleep', () => {
+    const r = runTracelet(['-e', 'tracepoint:timer:hrtimer_start /pid == cpid && args.mode == 1/ { printf("%s %d\\n", args.mode, args.mode); exit(); }',
+      '-c', '/bin/sleep 0.01']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\nHRTIMER_MODE_REL 1\n\n\n');
+  });
+});

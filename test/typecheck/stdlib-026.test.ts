@@ -127,3 +127,28 @@ describe('fail() and static_assert()', () => {
       .toBe('a-  -12|a  |-0042|A|4294967295|FF 100%');
   });
 });
+
+describe('printf %s of an enum value', () => {
+  it('sends the value with the enum\'s names, for %s only', () => {
+    const r = check('enum Color { RED, GREEN = 5, BLUE }; BEGIN { $c = (enum Color)6; printf("%s %d %s", $c, $c, (enum Color)0); }');
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const printf = r.program!.events.find((e) => e.kind === 'printf')!;
+    const [first, second, third] = printf.fields.map((f) => f.type);
+    expect(first).toMatchObject({ kind: 'enum_name', enumerators: { type: 'enum Color' } });
+    expect(first!.kind === 'enum_name' && [...first.enumerators.names]).toEqual([[0n, 'RED'], [5n, 'GREEN'], [6n, 'BLUE']]);
+    expect(second!.kind).toBe('int');
+    expect(third!.kind).toBe('enum_name');
+  });
+
+  it('names a value several enumerators share by the last of them, as bpftrace', () => {
+    const r = check('enum Dup { A = 1, B = 1, C }; BEGIN { printf("%s", (enum Dup)1); }');
+    const field = r.program!.events.find((e) => e.kind === 'printf')!.fields[0]!.type;
+    expect(field.kind === 'enum_name' && [...field.enumerators.names]).toEqual([[1n, 'B'], [2n, 'C']]);
+  });
+
+  it('refuses %s of an integer computed from one: arithmetic gives a plain integer', () => {
+    expect(errors('enum Color { RED, GREEN }; BEGIN { printf("%s", (enum Color)0 + 1); }')).toEqual([
+      'E_PRINTF@1:49 printf: %s specifier expects a value of type string (integer supplied)',
+    ]);
+  });
+});
