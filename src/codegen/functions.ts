@@ -131,12 +131,9 @@ const FUNCTION_CODE = {
   path: (_g, _c, type) => nothing(type),
   system: eventFrom(1),
   cat: eventFrom(1),
-  signal: (g, c, type) => {
-    const a = c.args[0]!;
-    const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : toI64(g.fn, g.expr(a));
-    g.fn.callHelper(Helper.sendSignal, i64, [g.fn.intCast(sig, i32, false)]);
-    return nothing(type);
-  },
+  signal: sendSignal(Helper.sendSignal),
+  // The current thread only (signal() signals its whole process).
+  signal_thread: sendSignal(Helper.sendSignalThread),
   bswap,
   // Only the type changes: it says which helper reads through the pointer.
   uptr: firstArgument,
@@ -263,6 +260,16 @@ function bytesOf(fn: ProbeContext['fn'], v: Val): IrValue {
   const out = temp(fn, v.type);
   storeInto(fn, out, v.type, v);
   return out;
+}
+
+/** signal(sig), signal_thread(sig): the signal's number (a name is resolved here) to the helper. */
+function sendSignal(helper: number): FunctionCode {
+  return (g, c, type) => {
+    const a = c.args[0]!;
+    const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : toI64(g.fn, g.expr(a));
+    g.fn.callHelper(helper, i64, [g.fn.intCast(sig, i32, false)]);
+    return nothing(type);
+  };
 }
 
 /** str(p [, n]): a string read from probed memory, or a string value cut to its size. */

@@ -111,6 +111,8 @@ const TABLE = {
   cat: fn(1, Infinity, 'cat(fmt, ...)', 'nothing', 'Prints the contents of a file, its name formatted as printf.'),
   signal: fn(1, 1, 'signal(sig)', 'nothing', 'Sends a signal (a name such as "SIGKILL" or a number) to the current task.',
     { unsafe: true, providers: SIGNAL_PROVIDERS }),
+  signal_thread: fn(1, 1, 'signal_thread(sig)', 'nothing', 'Sends a signal (a name such as "SIGKILL" or a number) to the current thread only, not its whole process (bpf_send_signal_thread).',
+    { unsafe: true, providers: SIGNAL_PROVIDERS, differs: 'Newer bpftrace\'s (0.26).' }),
   bswap: fn(1, 1, 'bswap(int n)', 'n\'s type', 'Reverses the bytes of an integer at its own width.'),
   uptr: fn(1, 1, 'uptr(p)', 'pointer to user memory', 'Marks a pointer (or address) as pointing into user memory.'),
   kptr: fn(1, 1, 'kptr(p)', 'pointer to kernel memory', 'Marks a pointer (or address) as pointing into kernel memory.'),

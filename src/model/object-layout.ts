@@ -160,6 +160,7 @@ export const Helper = {
   probeReadStr: 45,
   getCurrentCgroupId: 80,
   sendSignal: 109,
+  sendSignalThread: 117,
   probeReadUser: 112,
   probeReadKernel: 113,
   probeReadUserStr: 114,

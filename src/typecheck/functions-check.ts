@@ -298,6 +298,22 @@ function isLiteral(e: Expr): boolean {
   return e.kind === 'IntLiteral' || e.kind === 'StringLiteral' || e.kind === 'BoolLiteral';
 }
 
+/** signal(sig), signal_thread(sig): a signal by name or number (1-64), where a task is current. */
+function sendSignal(c: CheckContext, call: Call): Type {
+  const a = call.args[0]!;
+  if (a.kind === 'StringLiteral') {
+    if (signalNumber(a.value) === undefined) c.report(error('E_ARG_TYPE', a.span, `${a.value} is not a valid signal`));
+  } else {
+    const t = c.expr(a);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', a.span, `${call.name}() expects a signal name or number, got ${typeName(t)}`));
+    const n = c.constant(a);
+    if (n !== undefined && (n < 1n || n > 64n)) c.report(error('E_ARG_TYPE', a.span, `sig must be between 1 and 64, got ${n}`));
+  }
+  const bad = refusedProvider(c, call.name as 'signal' | 'signal_thread');
+  if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `${call.name} can not be used with "${bad}" probes`));
+  return NONE;
+}
+
 /** The type rule of every function, by name. */
 export const FUNCTION_CHECKS = {
   count: aggregation(),
@@ -532,20 +548,8 @@ export const FUNCTION_CHECKS = {
     "The path function can only be used with 'kfunc', 'kretfunc', 'iter' probes, which need BPF tracing programs (BTF trampolines); this kernel has none"),
   system: formatted,
   cat: formatted,
-  signal: (c, call) => {
-    const a = call.args[0]!;
-    if (a.kind === 'StringLiteral') {
-      if (signalNumber(a.value) === undefined) c.report(error('E_ARG_TYPE', a.span, `${a.value} is not a valid signal`));
-    } else {
-      const t = c.expr(a);
-      if (!isInt(t)) c.report(error('E_ARG_TYPE', a.span, `signal() expects a signal name or number, got ${typeName(t)}`));
-      const n = c.constant(a);
-      if (n !== undefined && (n < 1n || n > 64n)) c.report(error('E_ARG_TYPE', a.span, `sig must be between 1 and 64, got ${n}`));
-    }
-    const bad = refusedProvider(c, 'signal');
-    if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `signal can not be used with "${bad}" probes`));
-    return NONE;
-  },
+  signal: sendSignal,
+  signal_thread: sendSignal,
   bswap: (c, call) => {
     const t = c.expr(call.args[0]!);
     if (t.kind !== 'int') {

@@ -1,6 +1,25 @@
 // Functions of bpftrace 0.26's standard library (issue 14) end to end on the real kernel.
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
+
+let dir: string;
+/** A worker thread that blocks SIGUSR1 and calls getppid(); it and the main thread say what they got. */
+let threadSignal: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tl-stdlib-'));
+  threadSignal = join(dir, 'thread-signal');
+  execFileSync('gcc', ['-O0', '-pthread', '-o', threadSignal, fileURLToPath(new URL('../fixtures/workloads/thread-signal.c', import.meta.url))]);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('type predicates', () => {
   it('is_str() and its kind print constants from the argument\'s type; a macro branches on them', () => {
@@ -125,5 +144,26 @@ describe('printf %s of an enum value', () => {
       '-c', '/bin/sleep 0.01']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('Attaching 1 probe...\nHRTIMER_MODE_REL 1\n\n\n');
+  });
+});
+
+describe('signal_thread()', () => {
+  it('signals the current thread only: it stays pending in the thread that blocks it, where signal() reaches the process', () => {
+    const run = (f: string) => runTracelet(['--unsafe', '-e', `tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { ${f}("SIGUSR1"); }`, '-c', threadSignal]);
+    const thread = run('signal_thread');
+    expect(thread.stderr).toBe('');
+    expect(thread.stdout).toBe('Attaching 1 probe...\nworker pending 1\nmain handled 0\n\n\n');
+    const process = run('signal');
+    expect(process.stderr).toBe('');
+    expect(process.stdout).toBe('Attaching 1 probe...\nworker pending 0\nmain handled 1\n\n\n');
+  });
+
+  it('is refused without --unsafe and where no task is current', () => {
+    const unsafe = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_getppid { signal_thread("SIGUSR1"); }']);
+    expect(unsafe.code).toBe(1);
+    expect(unsafe.stderr).toContain('signal_thread() is an unsafe function');
+    const begin = runTracelet(['--unsafe', '-e', 'BEGIN { signal_thread(10); }']);
+    expect(begin.code).toBe(1);
+    expect(begin.stderr).toContain('stdin:1:9: error: signal_thread can not be used with "BEGIN" probes\n');
   });
 });
