@@ -97,6 +97,8 @@ const BUILTIN_CODE = {
     ? tracepointRecord(g, type) : { type, ir: g.fn.param(0) }),
   func: (g, _name, type) => ({ type, ir: stringConstant(g.fn, g.targets[0]!.func ?? '', sizeOf(type)) }),
   cpid: (g, _name, type) => ({ type, ir: runValue(g, RUN_CPID) }),
+  // The run writes cpid before attaching: 0 without a -c command.
+  has_cpid: (g, _name, type) => ({ type, ir: g.fn.intCast(g.fn.icmp('ne', runValue(g, RUN_CPID), constInt(i64, 0)), i64, false) }),
   retval: (g, _name, type) => {
     const t = g.targets[0]!;
     if (t.provider === 'kretfunc') {

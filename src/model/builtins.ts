@@ -56,6 +56,7 @@ const TABLE = {
     { providers: ['tracepoint', 'rawtracepoint', 'kfunc', 'kretfunc', 'uprobe'], notInForLoop: true }),
   ctx: one('ctx', UINT64, 'Address of the probe\'s context (pt_regs, tracepoint record...).', { notInForLoop: true }),
   cpid: one('cpid', UINT64, 'Process id of the -c command.'),
+  has_cpid: one('has_cpid', UINT64, '1 when tracelet runs a -c command (so `cpid` is its pid), else 0 (bpftrace 0.26\'s; it prints 1/0 where 0.26 prints true/false).'),
   usermode: one('usermode', UINT8, '1 if the probe interrupted user mode (the saved CS register\'s privilege level is 3), else 0.',
     { providers: PT_REGS_PROBES }),
   argN: {

@@ -167,3 +167,14 @@ describe('signal_thread()', () => {
     expect(begin.stderr).toContain('stdin:1:9: error: signal_thread can not be used with "BEGIN" probes\n');
   });
 });
+
+describe('has_cpid', () => {
+  it('is 1 with a -c command and 0 without, bare or called', () => {
+    const without = runTracelet(['-e', 'BEGIN { printf("%d %d\\n", has_cpid, has_cpid()); exit(); }']);
+    expect(without.stderr).toBe('');
+    expect(without.stdout).toBe('Attaching 1 probe...\n0 0\n\n\n');
+    const withChild = runTracelet(['-e', 'BEGIN { if (has_cpid) { printf("child %d\\n", cpid > 0); } exit(); }', '-c', '/bin/true']);
+    expect(withChild.stderr).toBe('');
+    expect(withChild.stdout).toBe('Attaching 1 probe...\nchild 1\n\n\n');
+  });
+});
