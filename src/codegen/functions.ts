@@ -1,7 +1,7 @@
 // Calls of built-in functions: the code of each, one entry per function of src/model/functions.ts
 // (FUNCTION_CODE): events (printf, print, exit, ...), delete, str, and the value functions (ksym,
 // buf, ntop, macaddr, strncmp, join, ...). Aggregations are map updates (aggregations.ts).
-import { type Call, type Identifier, mapName, type MapRef } from '../model/ast.js';
+import { type Call, type Identifier, mapName, type MapRef, type Variable, variableKey } from '../model/ast.js';
 import { type FunctionName, functionNamed } from '../model/functions.js';
 import { sizeOf, type Type, UINT64 } from '../model/types.js';
 import { JOIN_ARG_SIZE, JOIN_ARGS } from '../model/program.js';
@@ -14,7 +14,8 @@ import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, storeInto,
 import type { ProbeContext } from './context.js';
 import { emitEvent, eventWithArgs } from './events.js';
 import { probeRead, spaceOf } from './memory.js';
-import { freshTemp, mapKey, mapPointer, mapSpec } from './map-ops.js';
+import { freshTemp, lookup, mapKey, mapPointer, mapSpec } from './map-ops.js';
+import { storeVariable } from './variables.js';
 import { builtin, namespaceId, stack, userAddress } from './builtins.js';
 import { commOfPid } from './kfuncs.js';
 
@@ -103,6 +104,7 @@ const FUNCTION_CODE = {
     const found = g.fn.callHelper(Helper.mapLookupElem, i8p, [mapPointer(g, spec.name), mapKey(g, spec, ref, [c.args[1]!])]);
     return { type, ir: g.fn.intCast(g.fn.icmp('ne', found, { type: i8p, ref: 'null' }), i64, false) };
   },
+  find,
   str,
   buf,
   join: (g, c, type) => {
@@ -270,6 +272,24 @@ function sendSignal(helper: number): FunctionCode {
     g.fn.callHelper(helper, i64, [g.fn.intCast(sig, i32, false)]);
     return nothing(type);
   };
+}
+
+/** find(@m, k, $v): the entry looked up once; when there is one, its value stored in $v. */
+function find(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const ref = c.args[0] as MapRef;
+  const spec = mapSpec(g, mapName(ref));
+  const p = lookup(g, spec, mapKey(g, spec, ref, [c.args[1]!]));
+  const found = fn.icmp('ne', p, { type: i8p, ref: 'null' });
+  const hit = fn.label('found');
+  const done = fn.label('findend');
+  fn.condBr(found, hit, done);
+  fn.place(hit);
+  const value = spec.valueType;
+  storeVariable(g, variableKey(c.args[2] as Variable), { type: value, ir: isAggregate(value) ? p : loadInt(fn, p, value) });
+  fn.br(done);
+  fn.place(done);
+  return { type, ir: fn.intCast(found, i64, false) };
 }
 
 /** str(p [, n]): a string read from probed memory, or a string value cut to its size. */

@@ -129,6 +129,8 @@ const TABLE = {
   ustack: fn(0, 2, 'ustack([mode,] [int depth])', 'ustack (printed as the frames)',
     'The user stack, at most depth frames (127), printed in mode bpftrace, perf, raw or build_id (each frame as its file\'s GNU build id and the file offset, or the address in hex without a build id).',
     { differs: 'The raw and build_id (0.26) modes are newer bpftrace\'s; 0.17 has bpftrace and perf.' }),
+  find: fn(3, 3, 'find(@map, key, $value)', 'uint64 (1 or 0)', 'Whether `@map[key]` exists, and if it does, its value copied into the variable $value (which takes the map\'s value type), in one lookup; $value is left as it was when the key is missing. Not for maps without keys or of aggregations (count()...).',
+    { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' }),
   has_key: fn(2, 2, 'has_key(@map, key)', 'uint64 (1 or 0)', 'Whether `@map[key]` exists (a tuple key as `(1, "a")`); not for maps without keys or hist()/lhist()/tseries() maps.',
     { differs: 'Newer bpftrace\'s (0.22+); it prints 1/0 where 0.26 prints true/false.' }),
   nsecs: fn(0, 1, 'nsecs([monotonic|boot|tai|sw_tai])', 'uint64', 'Nanoseconds of the clock named; bare `nsecs` is monotonic (as 0.17; 0.26 makes it boot); sw_tai reads the TAI clock here.',

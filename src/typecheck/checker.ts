@@ -352,6 +352,11 @@ export class Checker implements CheckContext {
     }
   }
 
+  /** `$v` given a value of type `t` other than by `=` (find()'s result). */
+  assignVariable(v: Variable, t: Type): void {
+    this.defineVariable(v, t);
+  }
+
   private defineVariable(v: Variable, t: Type, value?: Expr): void {
     const key = variableKey(v);
     const existing = this.scope.get(key);

@@ -405,6 +405,26 @@ export const FUNCTION_CHECKS = {
     }
     return INT64;
   },
+  find: (c, call) => {
+    // find(@m, k, $v) (0.26): has_key() and a read of @m[k] into $v, in one lookup.
+    const [target, key, variable] = call.args as [Expr, Expr, Expr];
+    if (target.kind !== 'MapRef' || target.keys?.length) {
+      c.report(error('E_ARG_TYPE', target.span, 'find() takes a map, a key and a variable', 'e.g. find(@m, 1, $v)'));
+      return INT64;
+    }
+    const known = c.readMap({ ...target, keys: [key] }) as { kind?: string; valueType?: Type } | undefined;
+    if (!known) {
+      if (!c.collecting) c.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
+    } else if (known.kind !== 'scalar') {
+      c.report(error('E_ARG_TYPE', target.span, `find() of a ${known.kind}() map is not supported`, `read the value as ${mapName(target)}[key]`));
+    }
+    if (variable.kind !== 'Variable') {
+      c.report(error('E_ARG_TYPE', variable.span, 'find() stores the value it finds in a variable', 'e.g. let $v; if (find(@m, 1, $v)) { print($v); }'));
+    } else if (known?.kind === 'scalar' && known.valueType) {
+      c.assignVariable(variable, known.valueType);
+    }
+    return INT64;
+  },
   str: (c, call) => {
     const [p, n] = call.args;
     const text = parameterText(c, call);

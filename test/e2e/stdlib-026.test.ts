@@ -178,3 +178,21 @@ describe('has_cpid', () => {
     expect(withChild.stdout).toBe('Attaching 1 probe...\nchild 1\n\n\n');
   });
 });
+
+describe('find()', () => {
+  it('copies the value of an existing key into the variable and says whether it found one (the docs\' example)', () => {
+    const r = runTracelet(['-e', 'BEGIN { @map[2] = (1, "hello"); @n["a"] = 5; let $val; if (find(@map, 2, $val)) { print($val); } '
+      + '$x = 7; printf("%d %d %d\\n", find(@n, "a", $x), find(@n, "b", $x), $x); clear(@map); clear(@n); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n(1, hello)\n1 0 5\n\n\n\n\n');
+  });
+
+  it('refuses an aggregation map, pointing at it', () => {
+    const r = runTracelet(['-e', 'BEGIN { @c[1] = count(); let $b; print(find(@c, 1, $b)); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdin:1:45: error: find() of a count() map is not supported\n'
+      + 'BEGIN { @c[1] = count(); let $b; print(find(@c, 1, $b)); }\n'
+      + '                                            ^~\n'
+      + 'hint: read the value as @c[key]\n');
+  });
+});

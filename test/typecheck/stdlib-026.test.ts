@@ -152,3 +152,22 @@ describe('printf %s of an enum value', () => {
     ]);
   });
 });
+
+describe('find()', () => {
+  it('gives the variable the map\'s value type', () => {
+    const r = check('BEGIN { @m[2] = (1, "hello"); let $v; if (find(@m, 2, $v)) { print($v); } }');
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const vars = [...r.program!.variables.values()][0]!;
+    expect([...vars.values()].find((v) => v.name === 'v')!.type).toMatchObject({ kind: 'tuple', elements: [{ kind: 'int' }, { kind: 'string' }] });
+  });
+
+  it('refuses a map without keys, an aggregation map, a value that is no variable and a variable of another type', () => {
+    expect(errors('BEGIN { @s = 1; @c[1] = count(); @m[1] = 2; $t = "x"; find(@s, 1, $a); find(@c, 1, $b); find(@m, 1, 5); find(@m, 1, $t); find(@nope, 1, $d); }')).toEqual([
+      'E_MAP_KEY@1:60 @s is used without a key elsewhere, but with a key here',
+      'E_ARG_TYPE@1:77 find() of a count() map is not supported',
+      'E_ARG_TYPE@1:101 find() stores the value it finds in a variable',
+      'E_TYPE_MISMATCH@1:117 type mismatch for $t: assigning int64 to a variable of type string[2]',
+      'E_UNDEFINED_MAP@1:127 map @nope is used but never assigned',
+    ]);
+  });
+});
