@@ -24,6 +24,26 @@ macro leader_tid() { leader_tid(curtask) }
 macro leader_comm(task) { task.group_leader.comm }
 macro leader_comm() { leader_comm(curtask) }
 
+// The bytes str() reads from a pointer: max_strlen (the terminator included).
+macro default_str_length() { sizeof(str((int8 *)0)) }
+
+// Refuses, when the program is compiled, a value that is not string-like: a string (char arrays
+// are strings here), or a pointer (read as a C string).
+macro assert_str(s) {
+  if comptime !(is_str(s) || is_ptr(s)) {
+    fail("string-like values must be either strings, arrays or pointers");
+  }
+}
+
+// The capacity of a string-like value: a string's size (with its terminator), or for a char
+// pointer the length of the string it points to.
+macro strcap(s) {
+  assert_str(s);
+  let $n = (int64)0;
+  if comptime is_str(s) { $n = (int64)sizeof(s); } else { $n = (int64)strlen(s); }
+  $n
+}
+
 // The length of a string, of a char array, or of the string a char pointer points to (at most
 // max_strlen - 1, as str() reads it).
 macro strlen(s) {

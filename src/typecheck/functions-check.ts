@@ -6,7 +6,7 @@ import { signalNumber } from '../kernel/signals.js';
 import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { mapName, type Call, type Expr, type MapRef } from '../model/ast.js';
-import { error } from '../diagnostics/diagnostic.js';
+import { error, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { AggregationParams, CheckContext } from './context.js';
 import { parameterText } from './positional.js';
 import { checkBuiltinCall } from './builtin-calls.js';
@@ -236,6 +236,11 @@ function typePredicate(holds: (t: Type, e: Expr) => boolean): FunctionCheck {
     c.constants.set(call, holds(c.expr(e), e) ? 1n : 0n);
     return UINT64;
   };
+}
+
+/** A diagnostic at a call in a macro, with a note at each macro call it was expanded from (innermost first). */
+function expandedFrom(call: Call, d: Diagnostic): Diagnostic {
+  return (call.expandedFrom ?? []).reduce((out, span) => withNote(out, span, 'in the macro expanded here'), d);
 }
 
 /** A fail() argument, known when the program is compiled: a string literal (or `str($1)`) or a constant integer. */
@@ -624,7 +629,7 @@ export const FUNCTION_CHECKS = {
     const problem = checkPrintfArgs(fmt.value, types, undefined, 'fail');
     if (problem) c.report(error('E_PRINTF', fmt.span, problem.message));
     else if (!c.unreachable && values.every((v) => v !== undefined)) {
-      c.report(error('E_FAIL', call.span, formatAtCompileTime(fmt.value, values as (bigint | string)[])));
+      c.report(expandedFrom(call, error('E_FAIL', call.span, formatAtCompileTime(fmt.value, values as (bigint | string)[]))));
     }
     return NONE;
   },
@@ -637,7 +642,7 @@ export const FUNCTION_CHECKS = {
         'constants, sizeof(), $1 and the is_*() predicates fold; assert(cond, "message") tests a value at run time'));
     }
     const text = literal(c, call, msg, 'as its message');
-    if (known === 0n && text !== undefined && !c.unreachable) c.report(error('E_FAIL', call.span, text));
+    if (known === 0n && text !== undefined && !c.unreachable) c.report(expandedFrom(call, error('E_FAIL', call.span, text)));
     return NONE;
   },
   len: (c, call) => {

@@ -196,3 +196,28 @@ describe('find()', () => {
       + 'hint: read the value as @c[key]\n');
   });
 });
+
+describe('strcap(), default_str_length, assert_str()', () => {
+  it('give a string\'s capacity, a char pointer\'s string length and what str() reads', () => {
+    const r = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_openat /pid == cpid/ { $s = "abc"; '
+      + 'printf("%d %d %d %d %d\\n", strcap($s), strcap(comm), strcap(args.filename), strlen(args.filename), default_str_length); exit(); }',
+    '-c', '/bin/true']);
+    expect(r.stderr).toBe('');
+    // The dynamic loader opens its cache first.
+    expect(r.stdout).toBe('Attaching 1 probe...\n4 16 16 16 64\n\n\n');
+  });
+
+  it('assert_str() refuses an integer, with the macro calls it came through', () => {
+    const r = runTracelet(['-e', 'BEGIN { print(strcap(1)); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stdlib.bt:26:5: error: string-like values must be either strings, arrays or pointers\n'
+      + '    fail("string-like values must be either strings, arrays or pointers");\n'
+      + `    ^${'~'.repeat(68)}\n`
+      + 'stdlib.bt:33:3: note: in the macro expanded here\n'
+      + '  assert_str(s);\n'
+      + '  ^~~~~~~~~~~~~\n'
+      + 'stdin:1:15: note: in the macro expanded here\n'
+      + 'BEGIN { print(strcap(1)); }\n'
+      + '              ^~~~~~~~~\n');
+  });
+});
