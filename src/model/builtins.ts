@@ -50,6 +50,7 @@ const TABLE = {
   curtask: one('curtask', UINT64, 'Address of the current task_struct (typed from BTF when there is one).'),
   retval: one('retval', UINT64, 'Return value of the traced function.', { providers: RETURN_PROBES, notInForLoop: true }),
   probe: one('probe', str(64), 'Full name of the probe that fired.'),
+  probetype: one('probetype', str(16), 'The type of the probe\'s first attach point as bpftrace 0.26 names it: `tracepoint`, `uprobe`, `interval`..., `special` for BEGIN and END, `fentry` for kfunc (0.26).'),
   func: one('func', str(64), 'Name of the traced function.',
     { providers: ['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'kfunc', 'kretfunc'] }),
   args: one('args', UINT64, 'The probe\'s arguments as a record: tracepoint fields, or BTF arguments of kfunc/rawtracepoint.',

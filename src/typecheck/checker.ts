@@ -778,7 +778,7 @@ export class Checker implements CheckContext {
     pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
     cpu: tableType, ncpus: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
     username: tableType, kstack: stackType, ustack: stackType, probe: tableType, func: tableType, ctx: tableType,
-    cpid: tableType, has_cpid: tableType, usermode: tableType, sargN: tableType,
+    cpid: tableType, has_cpid: tableType, probetype: tableType, usermode: tableType, sargN: tableType,
     args: (c, _name, span) => c.argsType(span),
     curtask: (c) => {
       const task = c.kernel.kernelType('struct task_struct');

@@ -221,3 +221,11 @@ describe('strcap(), default_str_length, assert_str()', () => {
       + '              ^~~~~~~~~\n');
   });
 });
+
+describe('probetype', () => {
+  it('names the type of the probe\'s first attach point as bpftrace 0.26: special for BEGIN and END', () => {
+    const r = runTracelet(['-e', 'BEGIN { printf("%s %s\\n", probetype, probetype()); } interval:ms:10 { printf("%s\\n", probetype); exit(); } END { print(probetype); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 3 probes...\nspecial special\ninterval\nspecial\n\n\n');
+  });
+});

@@ -5,6 +5,7 @@ import { typecheck } from '../../src/typecheck/check.js';
 import type { Call } from '../../src/model/ast.js';
 import { FakeKernel } from '../helpers/fake-kernel.js';
 import { formatAtCompileTime } from '../../src/typecheck/functions-check.js';
+import { probeTypeName } from '../../src/model/providers.js';
 
 function check(text: string, params: string[] = []) {
   const parsed = parse(text, {});
@@ -169,5 +170,12 @@ describe('find()', () => {
       'E_TYPE_MISMATCH@1:117 type mismatch for $t: assigning int64 to a variable of type string[2]',
       'E_UNDEFINED_MAP@1:127 map @nope is used but never assigned',
     ]);
+  });
+});
+
+describe('probetype', () => {
+  it('is bpftrace 0.26\'s name of each probe type', () => {
+    expect((['BEGIN', 'END', 'self', 'test', 'bench', 'tracepoint', 'kfunc', 'kretfunc', 'asyncwatchpoint', 'uprobe'] as const).map(probeTypeName))
+      .toEqual(['special', 'special', 'special', 'test', 'benchmark', 'tracepoint', 'fentry', 'fexit', 'watchpoint', 'uprobe']);
   });
 });
