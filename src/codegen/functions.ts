@@ -168,6 +168,8 @@ const FUNCTION_CODE = {
   len,
   memcmp,
   // Constants the checker decided from the argument's type; the argument is not evaluated.
+  kfunc_exist: constantValue,
+  kfunc_allowed: constantValue,
   is_array: constantValue,
   is_integer: constantValue,
   is_unsigned_integer: constantValue,

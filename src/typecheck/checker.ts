@@ -8,7 +8,7 @@ import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagno
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from '../model/functions.js';
-import { FUNCTION_CHECKS, TYPE_PREDICATES } from './functions-check.js';
+import { CONSTANT_CALLS, FUNCTION_CHECKS } from './functions-check.js';
 import { checkKfuncCalls } from './builtin-calls.js';
 import { arrayCast } from './array-casts.js';
 import { kernelArgs, resolveTypeName, unknownType } from './ctypes.js';
@@ -523,8 +523,8 @@ export class Checker implements CheckContext {
         }
       }
       case 'Call':
-        // is_str(e) and its kind: decided from e's type when the call is typed.
-        if (!TYPE_PREDICATES.has(e.name)) return undefined;
+        // is_str(e) and its kind, kfunc_exist(): decided when the call is typed.
+        if (!CONSTANT_CALLS.has(e.name)) return undefined;
         if (!this.constants.has(e)) this.expr(e);
         return this.constants.get(e) as bigint | undefined;
       case 'SizeOf':

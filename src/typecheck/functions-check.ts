@@ -10,6 +10,7 @@ import { error, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { AggregationParams, CheckContext } from './context.js';
 import { parameterText } from './positional.js';
 import { checkBuiltinCall } from './builtin-calls.js';
+import { providerRecord } from '../model/providers.js';
 import { BUILTIN_FUNCTIONS, type FunctionName } from '../model/functions.js';
 import { JOIN_ARGS, JOIN_ARG_SIZE, type TseriesAggregation } from '../model/program.js';
 import {
@@ -296,7 +297,18 @@ export function formatAtCompileTime(format: string, values: readonly (bigint | s
 const MEMCMP_KINDS: ReadonlySet<Type['kind']> = new Set(['int', 'bool', 'pointer', 'string', 'array', 'tuple', 'record', 'buffer']);
 
 /** The functions whose call is a constant the checker folds (in conditions too). */
-export const TYPE_PREDICATES: ReadonlySet<string> = new Set(['is_array', 'is_integer', 'is_unsigned_integer', 'is_ptr', 'is_str', 'is_literal']);
+export const CONSTANT_CALLS: ReadonlySet<string> = new Set([
+  'is_array', 'is_integer', 'is_unsigned_integer', 'is_ptr', 'is_str', 'is_literal', 'kfunc_exist', 'kfunc_allowed',
+]);
+
+/** kfunc_exist("f"), kfunc_allowed("f") (0.26): a question about a kernel function answered when the program is compiled. */
+function kfuncQuestion(answer: (c: CheckContext, name: string) => boolean): FunctionCheck {
+  return (c, call) => {
+    const name = literal(c, call, call.args[0], 'naming a kernel function');
+    if (name !== undefined) c.constants.set(call, answer(c, name) ? 1n : 0n);
+    return UINT64;
+  };
+}
 
 function isLiteral(e: Expr): boolean {
   if (e.kind === 'Unary' && (e.op === '-' || e.op === '+')) return e.operand.kind === 'IntLiteral';
@@ -696,6 +708,10 @@ export const FUNCTION_CHECKS = {
     }
     return INT64;
   },
+  kfunc_exist: kfuncQuestion((c, name) => c.kernel.kernelFunction?.(name) !== undefined),
+  // As comm(pid) is checked: refused only where the kernel says no (a test load per program type).
+  kfunc_allowed: kfuncQuestion((c, name) => c.kernel.kernelFunction?.(name) !== undefined
+    && c.targets.every((t) => c.kernel.kfuncAllowed?.(name, providerRecord(t.provider).programType) !== false)),
   is_array: typePredicate((t) => t.kind === 'array'),
   is_integer: typePredicate((t) => t.kind === 'int'),
   is_unsigned_integer: typePredicate((t) => t.kind === 'int' && !t.signed),

@@ -229,3 +229,19 @@ describe('probetype', () => {
     expect(r.stdout).toBe('Attaching 3 probes...\nspecial special\ninterval\nspecial\n\n\n');
   });
 });
+
+describe('kfunc_exist() and kfunc_allowed()', () => {
+  it('answer from BTF and the kernel when the program is compiled: a macro calls comm(pid) only where it may', () => {
+    const r = runTracelet(['-e', 'macro name_of(p) { let $n = "none"; if comptime kfunc_allowed("bpf_task_from_pid") { $n = comm(p); } $n }\n'
+      + 'BEGIN { printf("%s %d %d\\n", name_of(1), kfunc_exist("bpf_task_from_pid"), kfunc_exist("no_such_function")); }\n'
+      + 'tracepoint:syscalls:sys_enter_clock_nanosleep /pid == cpid/ { printf("%s\\n", name_of(pid)); exit(); }', '-c', '/bin/sleep 0.1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 2 probes...\nnone 1 0\nsleep\n\n\n');
+  });
+
+  it('take a string literal', () => {
+    const r = runTracelet(['-e', 'BEGIN { print(kfunc_exist(1)); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdin:1:27: error: kfunc_exist() expects a string literal naming a kernel function\n');
+  });
+});

@@ -179,3 +179,10 @@ describe('probetype', () => {
       .toEqual(['special', 'special', 'special', 'test', 'benchmark', 'tracepoint', 'fentry', 'fexit', 'watchpoint', 'uprobe']);
   });
 });
+
+describe('kfunc_exist()', () => {
+  it('is a constant an if comptime folds: a function BTF does not have leaves its branch unchecked', () => {
+    expect(errors('BEGIN { if comptime kfunc_exist("no_such_function") { $a = "s"; $a + 1; } }')).toEqual([]);
+    expect(calls('BEGIN { print(kfunc_exist("no_such_function")); }')).toEqual(['kfunc_exist 0']);
+  });
+});
