@@ -129,6 +129,8 @@ const FUNCTION_CODE = {
   },
   macaddr,
   cgroupid: constantValue,
+  // The id: the runtime finds its paths when it prints the value.
+  cgroup_path: firstArgument,
   // Refused by the checker on this kernel (no BPF tracing programs).
   path: (_g, _c, type) => nothing(type),
   system: eventFrom(1),

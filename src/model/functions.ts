@@ -103,6 +103,9 @@ const TABLE = {
     differs: 'In `-f json` it is a JSON string; 0.17 prints it bare (invalid JSON).',
   }),
   cgroupid: fn(1, 1, 'cgroupid("path")', 'uint64', 'The id of a cgroup v2 directory, resolved at compile time.'),
+  cgroup_path: fn(1, 2, 'cgroup_path(int cgroupid [, "filter"])', 'cgroup_path (printed as the paths)',
+    'The paths of a cgroup id in the mounted cgroup hierarchies whose name matches filter (wildcards; default `*`; cgroup2 is `unified`): `unified:/user.slice,memory:/`, found when the value is printed, so only for printing.',
+    { differs: 'In `-f json` it is a JSON string (0.17 writes it bare, invalid JSON); as a map key it prints its paths (0.17 aborts).' }),
   path: fn(1, 1, 'path(struct path *p)', 'string', 'The full path of a struct path.', {
     providers: ['kfunc', 'kretfunc', 'iter'],
     differs: 'Needs BPF tracing programs, which this kernel lacks: refused at compile time.',

@@ -35,6 +35,8 @@ export type Type =
   | { readonly kind: 'syscall_name' }
   /** A signal number, printed as its description (signal_name(), 0.26). */
   | { readonly kind: 'signal_name' }
+  /** A cgroup id, printed as its paths in the cgroup hierarchies `filter` matches (cgroup_path()). */
+  | { readonly kind: 'cgroup_path'; readonly filter: string }
   /** An enum value given to printf's %s: printed as its enumerator's name, or as a number when it has none. */
   | { readonly kind: 'enum_name'; readonly enumerators: EnumNames }
   /** strftime(fmt, ns): the nanoseconds, formatted with `format` by the runtime. */
@@ -118,7 +120,7 @@ export function sizeOf(t: Type): number {
     case 'inet': return 24;
     // username: the uid.
     case 'username': return 8;
-    case 'strerror': case 'syscall_name': case 'signal_name': case 'enum_name': return 8;
+    case 'strerror': case 'syscall_name': case 'signal_name': case 'enum_name': case 'cgroup_path': return 8;
     case 'timestamp': return 8;
     case 'aggregation': return 8;
   }

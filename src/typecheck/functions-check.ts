@@ -581,6 +581,13 @@ export const FUNCTION_CHECKS = {
     }
     return UINT64;
   },
+  cgroup_path: (c, call) => {
+    const [id, filter] = call.args;
+    const t = c.expr(id!);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', id!.span, `cgroup_path() expects an integer cgroup id, got ${typeName(t)}`, 'e.g. cgroup_path(cgroup)'));
+    const text = filter ? literal(c, call, filter, 'as its filter') : '*';
+    return { kind: 'cgroup_path', filter: text ?? '*' };
+  },
   path: unavailable(
     "The path function can only be used with 'kfunc', 'kretfunc', 'iter' probes, which need BPF tracing programs (BTF trampolines); this kernel has none"),
   system: formatted,

@@ -1,6 +1,6 @@
 // Functions of bpftrace 0.26's standard library (issue 14) end to end on the real kernel.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -243,5 +243,43 @@ describe('kfunc_exist() and kfunc_allowed()', () => {
     const r = runTracelet(['-e', 'BEGIN { print(kfunc_exist(1)); }']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('stdin:1:27: error: kfunc_exist() expects a string literal naming a kernel function\n');
+  });
+});
+
+describe('cgroup_path() (bpftrace 0.17)', () => {
+  /** The cgroup2 mount, if this machine has one. */
+  const unified = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[0] === 'cgroup2')?.[1];
+
+  it.runIf(unified)('names a cgroup by its path in the unified hierarchy, found when printed', () => {
+    const parent = join(unified!, `tl-stdlib-${process.pid}`);
+    const child = join(parent, 'inner');
+    mkdirSync(child, { recursive: true });
+    try {
+      const id = statSync(child, { bigint: true }).ino;
+      const r = runTracelet(['-e', `BEGIN { print(cgroup_path(${id}, "unified")); printf("[%s] [%s]\\n", cgroup_path(${id}, "uni*"), cgroup_path(${id}, "memory")); exit(); }`]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`Attaching 1 probe...\nunified:/tl-stdlib-${process.pid}/inner\n[unified:/tl-stdlib-${process.pid}/inner] []\n\n\n`);
+    } finally {
+      rmdirSync(child);
+      if (existsSync(parent)) rmdirSync(parent);
+    }
+  });
+
+  it('lists every hierarchy of the root cgroup of each, unified first', () => {
+    const names = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' '))
+      .filter((f) => f[0] === 'cgroup' || f[0] === 'cgroup2')
+      .filter((f) => statSync(f[1]!, { bigint: true }).ino === 1n)
+      .map((f) => (f[0] === 'cgroup2' ? 'unified' : f[1]!.slice(f[1]!.lastIndexOf('/') + 1)));
+    const sorted = [...names.filter((n) => n === 'unified'), ...names.filter((n) => n !== 'unified').sort()];
+    const r = runTracelet(['-e', 'BEGIN { printf("%s\\n", cgroup_path(1)); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`Attaching 1 probe...\n${sorted.map((n) => `${n}:/`).join(',')}\n\n\n`);
+  });
+
+  it('refuses an id that is no integer and a filter that is no literal', () => {
+    const r = runTracelet(['-e', 'BEGIN { $f = "x"; print(cgroup_path("a")); print(cgroup_path(1, $f)); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdin:1:37: error: cgroup_path() expects an integer cgroup id, got string[2]\n');
+    expect(r.stderr).toContain('stdin:1:65: error: cgroup_path() expects a string literal as its filter\n');
   });
 });
