@@ -138,6 +138,12 @@ const FUNCTION_CODE = {
   signal: sendSignal(Helper.sendSignal),
   // The current thread only (signal() signals its whole process).
   signal_thread: sendSignal(Helper.sendSignalThread),
+  // The run removes the watchpoint when the event arrives (async, as bpftrace): the reader is
+  // woken at once, so that few hits come after it.
+  unwatch: (g, c, type) => {
+    eventWithArgs(g, c, c.args, true);
+    return nothing(type);
+  },
   bswap,
   // Only the type changes: it says which helper reads through the pointer.
   uptr: firstArgument,

@@ -116,6 +116,8 @@ const TABLE = {
     { unsafe: true, providers: SIGNAL_PROVIDERS }),
   signal_thread: fn(1, 1, 'signal_thread(sig)', 'nothing', 'Sends a signal (a name such as "SIGKILL" or a number) to the current thread only, not its whole process (bpf_send_signal_thread).',
     { unsafe: true, providers: SIGNAL_PROVIDERS, differs: 'Newer bpftrace\'s (0.26).' }),
+  unwatch: fn(1, 1, 'unwatch(addr)', 'nothing', 'Removes the watchpoint at addr (a `watchpoint:ADDR:LEN:MODE` probe of the script) once the event reaches tracelet, so hits already under way may still run the probe.',
+    { differs: 'Newer bpftrace\'s (0.26).' }),
   bswap: fn(1, 1, 'bswap(int n)', 'n\'s type', 'Reverses the bytes of an integer at its own width.'),
   uptr: fn(1, 1, 'uptr(p)', 'pointer to user memory', 'Marks a pointer (or address) as pointing into user memory.'),
   kptr: fn(1, 1, 'kptr(p)', 'pointer to kernel memory', 'Marks a pointer (or address) as pointing into kernel memory.'),

@@ -594,6 +594,12 @@ export const FUNCTION_CHECKS = {
   cat: formatted,
   signal: sendSignal,
   signal_thread: sendSignal,
+  unwatch: (c, call) => {
+    const t = c.expr(call.args[0]!);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', call.args[0]!.span, `unwatch() expects a watched address, got ${typeName(t)}`));
+    c.addEvent(call, 'unwatch', { fieldTypes: [UINT64] });
+    return NONE;
+  },
   bswap: (c, call) => {
     const t = c.expr(call.args[0]!);
     if (t.kind !== 'int') {

@@ -10,11 +10,17 @@ import { runTracelet } from '../helpers/run.js';
 let dir: string;
 /** A worker thread that blocks SIGUSR1 and calls getppid(); it and the main thread say what they got. */
 let threadSignal: string;
+/** Writes its global `watched` with 1 to 5, 200 ms apart; built without PIE, at `watchedAddress`. */
+let watched: string;
+let watchedAddress: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tl-stdlib-'));
   threadSignal = join(dir, 'thread-signal');
   execFileSync('gcc', ['-O0', '-pthread', '-o', threadSignal, fileURLToPath(new URL('../fixtures/workloads/thread-signal.c', import.meta.url))]);
+  watched = join(dir, 'watched');
+  execFileSync('gcc', ['-O0', '-no-pie', '-o', watched, fileURLToPath(new URL('../fixtures/workloads/watched.c', import.meta.url))]);
+  watchedAddress = `0x${/^([0-9a-f]+) B watched$/m.exec(execFileSync('nm', [watched], { encoding: 'utf8' }))![1]!.replace(/^0+/, '')}`;
 });
 
 afterAll(() => {
@@ -281,5 +287,27 @@ describe('cgroup_path() (bpftrace 0.17)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('stdin:1:37: error: cgroup_path() expects an integer cgroup id, got string[2]\n');
     expect(r.stderr).toContain('stdin:1:65: error: cgroup_path() expects a string literal as its filter\n');
+  });
+});
+
+describe('unwatch()', () => {
+  // Only the program's own writes of 1 to 5: the watchpoint also sees the address written before
+  // and while the command is exec'd.
+  const probe = (body: string) => `watchpoint:${watchedAddress}:4:w / comm == "watched" && *(uint32 *)uptr(${watchedAddress}) >= 1 `
+    + `&& *(uint32 *)uptr(${watchedAddress}) <= 5 / { printf("wrote %d\\n", *(uint32 *)uptr(${watchedAddress})); ${body} }`;
+
+  it('removes the watchpoint: the writes after the first are not seen', () => {
+    const all = runTracelet(['-e', probe(''), '-c', watched]);
+    expect(all.stderr).toBe('');
+    expect(all.stdout).toBe('Attaching 1 probe...\nwrote 1\nwrote 2\nwrote 3\nwrote 4\nwrote 5\n\n\n');
+    const first = runTracelet(['-e', probe(`unwatch(${watchedAddress});`), '-c', watched]);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe('Attaching 1 probe...\nwrote 1\n\n\n');
+  });
+
+  it('takes an address', () => {
+    const r = runTracelet(['-e', 'BEGIN { unwatch("x"); }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdin:1:17: error: unwatch() expects a watched address, got string[2]\n');
   });
 });
