@@ -43,6 +43,11 @@ export class Checker implements CheckContext {
   private unrolled = 1n;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
   private forDepth = 0;
+
+  /** Whether the code being checked is a for loop's body (a callback: no probe context there). */
+  get inForLoop(): boolean {
+    return this.forDepth > 0;
+  }
   /** Variables declared with a type (`let $x: uint16`), and declared without one or a value (`let $x;`). */
   private declaredTypes = new Map<string, Type>();
   private undeclaredTypes = new Map<string, string>();

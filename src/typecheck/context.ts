@@ -63,6 +63,8 @@ export interface CheckContext {
   addEvent(at: Expr, kind: EventKind, d: EventDetails): void;
   /** Whether the code being checked is in a branch a constant condition never takes (fail() there is not reached). */
   readonly unreachable: boolean;
+  /** Whether the code being checked is a for loop's body (a callback, without the probe's context). */
+  readonly inForLoop: boolean;
   /** A pass that learns map types and reports nothing. */
   readonly collecting: boolean;
   /** How many errors are reported so far. */

@@ -68,6 +68,12 @@ describe('len()', () => {
     expect(errors('BEGIN { @m[1] = 1; @c["a"] = count(); print((len(@m), len(@c), len(kstack), len(ustack(3)), len(kstack(raw, 2)))); }')).toEqual([]);
   });
 
+  it('refuses a stack inside a for loop (a callback has no probe context); a map is counted there too', () => {
+    expect(errors('BEGIN { @m[1] = 1; $n = len(kstack); for ($kv : @m) { print((len(ustack), len(@m), $n)); } }')).toEqual([
+      'E_FOR_LOOP@1:62 len() of a stack is not available inside a for loop',
+    ]);
+  });
+
   it('refuses a map without keys, a hist() map, a stack kept in a variable and other values', () => {
     expect(errors('BEGIN { @s = 1; @h[1] = hist(1); $k = kstack; len(@s); len(@h); len($k); len("abc"); len(@nope); }')).toEqual([
       'E_ARG_TYPE@1:51 len() counts the entries of a map with keys; @s has no key',
