@@ -162,7 +162,7 @@ const TABLE = {
     { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' }),
   kfunc_allowed: fn(1, 1, 'kfunc_allowed("name")', 'uint64 (1 or 0), a constant', 'Whether this probe\'s program type may call the kernel function `name` (this kernel is asked with a test load, as bpftrace 0.26): `if comptime kfunc_allowed("bpf_task_from_pid") { ... }`.',
     { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' }),
-  is_array: typePredicate('is_array', 'an array (`int8[8]`, `pton("::1")`, an array field; a string is none)'),
+  is_array: typePredicate('is_array', 'an array (`(int32[2])x`, `pton("::1")`, an array field; char arrays are strings here)'),
   is_integer: typePredicate('is_integer', 'an integer (not a pointer, a bool or a string)'),
   is_unsigned_integer: typePredicate('is_unsigned_integer', 'an unsigned integer'),
   is_ptr: typePredicate('is_ptr', 'a pointer (`curtask`, `args.filename`, `(int8 *)$a`)'),
