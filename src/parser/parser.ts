@@ -1387,6 +1387,10 @@ class TraceletParser extends EmbeddedActionsParser {
     'ifExpression',
     (): MaybeExpr => {
       const kw = this.CONSUME(T.If);
+      const comptime = this.OPTION({
+        GATE: () => this.LA(1).image === 'comptime' && !tokenMatcher(this.LA(2), T.LBrace),
+        DEF: () => this.CONSUME(T.Identifier),
+      });
       const condition = this.SUBRULE(this.unary);
       const then = this.SUBRULE(this.blockExpression);
       this.CONSUME(T.Else, { ERR_MSG: "expected 'else': an if used as a value needs one" });
@@ -1396,7 +1400,7 @@ class TraceletParser extends EmbeddedActionsParser {
       });
       return this.ACTION((): MaybeExpr => {
         if (!condition || !then || !otherwise) return undefined;
-        return { kind: 'Ternary', span: this.from(kw.startOffset), condition, then, otherwise };
+        return { kind: 'Ternary', span: this.from(kw.startOffset), ...(comptime ? { comptime: true } : {}), condition, then, otherwise };
       });
     },
     NO_RESYNC,

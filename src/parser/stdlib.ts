@@ -39,9 +39,7 @@ macro assert_str(s) {
 // pointer the length of the string it points to.
 macro strcap(s) {
   assert_str(s);
-  let $n = (int64)0;
-  if comptime is_str(s) { $n = (int64)sizeof(s); } else { $n = (int64)strlen(s); }
-  $n
+  if comptime is_str(s) { (int64)sizeof(s) } else { (int64)strlen(s) }
 }
 
 // The length of a string, of a char array, or of the string a char pointer points to (at most

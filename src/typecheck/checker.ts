@@ -647,6 +647,16 @@ export class Checker implements CheckContext {
         return this.binary(e);
       case 'Ternary': {
         this.checkCondition(e.condition);
+        if (e.comptime) {
+          // if comptime as a value: the branch the condition picks, alone.
+          const known = this.conditionConstant(e.condition);
+          if (known !== undefined) {
+            this.constants.set(e.condition, known);
+            return this.expr(known !== 0n ? e.then : e.otherwise);
+          }
+          this.report(error('E_COMPTIME', e.condition.span, 'if comptime needs a condition known when the program is compiled',
+            'constants, sizeof(), $1, is_str(e) and the other is_*() predicates fold; use a plain if to test a value at run time'));
+        }
         const a = e.then === e.condition ? this.types.get(e.condition)! : this.expr(e.then);
         const b = this.expr(e.otherwise);
         const u = unify(a, b);

@@ -114,6 +114,13 @@ describe('if comptime, fail() and static_assert()', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\nstr a\nint 8\nstr tracelet\n\n\n');
   });
 
+  it('a macro used as a value may end with an if comptime / else, each branch ending with its value', () => {
+    const r = runTracelet(['-e', 'macro pick(x) { if comptime is_str(x) { let $l = strlen(x); $l * 10 } else if (x > 5) { x } else { 0 - x } }\n'
+      + 'BEGIN { $a = if comptime (1 > 2) { "x" } else { 5 }; printf("%d %d %d %d\\n", $a, pick("abc"), pick(7), pick(2)); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Attaching 1 probe...\n5 30 7 -2\n\n\n');
+  });
+
   it('fail() stops the compilation with its message where a positional parameter makes it reached (the docs\' example)', () => {
     const script = 'BEGIN { if ($1 < 2) { fail("Expected the first positional param to be greater than 1. Got %d", $1); } printf("ok %d\\n", $1); exit(); }';
     const refused = runTracelet(['-e', script, '1']);

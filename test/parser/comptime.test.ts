@@ -24,3 +24,13 @@ describe('if comptime', () => {
     expect(s.condition).toMatchObject({ kind: 'Identifier', name: 'comptime' });
   });
 });
+
+describe('if comptime as a value', () => {
+  it('marks the conditional expression', () => {
+    const r = parse('BEGIN { $a = if comptime (1) { 2 } else { 3 }; $b = if (1) { 2 } else { 3 }; }', {});
+    expect(r.diagnostics).toEqual([]);
+    const [a, b] = r.program.probes[0]!.body.statements as { value: { kind: string; comptime?: true } }[];
+    expect(a!.value).toMatchObject({ kind: 'Ternary', comptime: true });
+    expect(b!.value.comptime).toBeUndefined();
+  });
+});

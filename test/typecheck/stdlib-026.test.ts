@@ -91,6 +91,14 @@ describe('if comptime', () => {
       + 'BEGIN { show("a"); show(1); if comptime (sizeof(int32) == 4 && !0) { $a = 1; } else { $a = "s"; $a + 1; } print($a); }')).toEqual([]);
   });
 
+  it('as a value, and at the end of a macro used as a value (each branch ending with its value), picks one branch', () => {
+    expect(errors('macro pick(x) { if comptime is_str(x) { let $l = strlen(x); $l * 10 } else if (x > 5) { x } else { 0 - x } } '
+      + 'BEGIN { $a = if comptime (1 > 2) { "x" } else { 5 }; print(($a, pick("abc"), pick(7))); }')).toEqual([]);
+    // Without an else there is no value.
+    expect(parse('macro one(x) { if (x) { 1 } } BEGIN { print(one(1)); }', {}).diagnostics.map((d) => `${d.code}@${d.span.line}:${d.span.column}`))
+      .toEqual(['E_MACRO@1:45']);
+  });
+
   it('refuses a condition not known when the program is compiled', () => {
     expect(errors('BEGIN { if comptime (pid > 1) { } }')).toEqual([
       'E_COMPTIME@1:22 if comptime needs a condition known when the program is compiled',
