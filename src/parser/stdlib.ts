@@ -28,9 +28,11 @@ macro leader_comm() { leader_comm(curtask) }
 macro default_str_length() { sizeof(str((int8 *)0)) }
 
 // Refuses, when the program is compiled, a value that is not string-like: a string (char arrays
-// are strings here), or a pointer (read as a C string).
+// are strings here), or a pointer to chars (read as a C string).
 macro assert_str(s) {
-  if comptime !(is_str(s) || is_ptr(s)) {
+  if comptime is_ptr(s) {
+    static_assert(sizeof(*s) == 1, "string-like pointers must point to a char-like type");
+  } else if comptime !is_str(s) {
     fail("string-like values must be either strings, arrays or pointers");
   }
 }

@@ -220,18 +220,22 @@ describe('strcap(), default_str_length, assert_str()', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n4 16 16 16 64\n\n\n');
   });
 
-  it('assert_str() refuses an integer, with the macro calls it came through', () => {
+  it('assert_str() refuses an integer, with the macro calls it came through, and a pointer to something else than chars', () => {
     const r = runTracelet(['-e', 'BEGIN { print(strcap(1)); }']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('stdlib.bt:26:5: error: string-like values must be either strings, arrays or pointers\n'
+    expect(r.stderr).toBe('stdlib.bt:28:5: error: string-like values must be either strings, arrays or pointers\n'
       + '    fail("string-like values must be either strings, arrays or pointers");\n'
       + `    ^${'~'.repeat(68)}\n`
-      + 'stdlib.bt:33:3: note: in the macro expanded here\n'
+      + 'stdlib.bt:35:3: note: in the macro expanded here\n'
       + '  assert_str(s);\n'
       + '  ^~~~~~~~~~~~~\n'
       + 'stdin:1:15: note: in the macro expanded here\n'
       + 'BEGIN { print(strcap(1)); }\n'
       + '              ^~~~~~~~~\n');
+    const task = runTracelet(['-e', 'BEGIN { print(strcap(curtask)); }']);
+    expect(task.code).toBe(1);
+    expect(task.stderr).toContain('error: string-like pointers must point to a char-like type\n');
+    expect(task.stderr).toContain('stdin:1:15: note: in the macro expanded here\n');
   });
 });
 
