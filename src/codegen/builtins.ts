@@ -2,6 +2,7 @@
 // entry per builtin of src/model/builtins.ts; probe arguments from registers, the stack, the
 // context or a USDT argument spec.
 import { type BuiltinName, builtinNamed } from '../model/builtins.js';
+import { probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
 import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
@@ -91,12 +92,16 @@ const BUILTIN_CODE = {
     if (g.syscall && g.targets.length > 1) return { type, ir: syscallProbeName(g, sizeOf(type)) };
     return { type, ir: stringConstant(g.fn, g.targets[0]!.name, sizeOf(type)) };
   },
+  // As bpftrace 0.26: the probe's first attach point's type, whichever of its targets fired.
+  probetype: (g, _name, type) => ({ type, ir: stringConstant(g.fn, probeTypeName(g.probe.targets[0]!.provider), sizeOf(type)) }),
   ctx: (g, _name, type) => ({ type, ir: g.fn.ptrToInt(g.fn.param(0)) }),
   // args.FIELD reads the context in place (a record of size 0); a tracepoint's whole record is copied.
   args: (g, _name, type) => (g.targets[0]!.provider === 'tracepoint' && sizeOf(type) > 0
     ? tracepointRecord(g, type) : { type, ir: g.fn.param(0) }),
   func: (g, _name, type) => ({ type, ir: stringConstant(g.fn, g.targets[0]!.func ?? '', sizeOf(type)) }),
   cpid: (g, _name, type) => ({ type, ir: runValue(g, RUN_CPID) }),
+  // The run writes cpid before attaching: 0 without a -c command.
+  has_cpid: (g, _name, type) => ({ type, ir: g.fn.intCast(g.fn.icmp('ne', runValue(g, RUN_CPID), constInt(i64, 0)), i64, false) }),
   retval: (g, _name, type) => {
     const t = g.targets[0]!;
     if (t.provider === 'kretfunc') {

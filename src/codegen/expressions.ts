@@ -71,6 +71,8 @@ export function expr(g: ProbeContext, e: Expr): Val {
     case 'Binary':
       return binaryExpr(g, e, type);
     case 'Ternary': {
+      // if comptime as a value: decided when the program was compiled.
+      if (e.comptime) return g.expr(g.program.constants.get(e.condition) !== 0n ? e.then : e.otherwise);
       const then = fn.label('tthen');
       const otherwise = fn.label('telse');
       const done = fn.label('tdone');

@@ -1,20 +1,21 @@
 // Calls of built-in functions: the code of each, one entry per function of src/model/functions.ts
 // (FUNCTION_CODE): events (printf, print, exit, ...), delete, str, and the value functions (ksym,
 // buf, ntop, macaddr, strncmp, join, ...). Aggregations are map updates (aggregations.ts).
-import { type Call, type Identifier, mapName, type MapRef } from '../model/ast.js';
+import { type Call, type Identifier, mapName, type MapRef, type Variable, variableKey } from '../model/ast.js';
 import { type FunctionName, functionNamed } from '../model/functions.js';
 import { sizeOf, type Type, UINT64 } from '../model/types.js';
 import { JOIN_ARG_SIZE, JOIN_ARGS } from '../model/program.js';
 import { signalNumber } from '../kernel/signals.js';
 import { PT_REGS } from '../kernel/registers.js';
-import { constInt, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
-import { CLOCK_HELPERS } from './helpers.js';
-import { Helper, STOPPED_BY_EXIT, STOPPED_MAP } from '../model/object-layout.js';
-import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, stringConstant, temp, toI64, type Val } from './values.js';
+import { constInt, FunctionBuilder, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { BPF_F_USER_STACK, BPF_RB_NO_WAKEUP, CLOCK_HELPERS } from './helpers.js';
+import { EVENTS_MAP, Helper, STOPPED_BY_EXIT, STOPPED_MAP } from '../model/object-layout.js';
+import { constantOf, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { emitEvent, eventWithArgs } from './events.js';
 import { probeRead, spaceOf } from './memory.js';
-import { freshTemp, mapKey, mapPointer, mapSpec } from './map-ops.js';
+import { freshTemp, lookup, mapKey, mapPointer, mapSpec } from './map-ops.js';
+import { storeVariable } from './variables.js';
 import { builtin, namespaceId, stack, userAddress } from './builtins.js';
 import { commOfPid } from './kfuncs.js';
 
@@ -48,7 +49,7 @@ const bareEvent: FunctionCode = (g, c, type) => {
 /** The value of the first argument as an integer: `type` alone tells the printer what it is. */
 const firstArgument: FunctionCode = (g, c, type) => ({ type, ir: toI64(g.fn, g.expr(c.args[0]!)) });
 
-/** A value the checker computed (kaddr, uaddr, cgroupid). */
+/** A value the checker computed (kaddr, uaddr, cgroupid, is_str...). */
 const constantValue: FunctionCode = (g, c, type) => {
   const v = callConstant(g, c);
   return { type, ir: constInt(i64, typeof v === 'bigint' ? v : 0n) };
@@ -103,6 +104,7 @@ const FUNCTION_CODE = {
     const found = g.fn.callHelper(Helper.mapLookupElem, i8p, [mapPointer(g, spec.name), mapKey(g, spec, ref, [c.args[1]!])]);
     return { type, ir: g.fn.intCast(g.fn.icmp('ne', found, { type: i8p, ref: 'null' }), i64, false) };
   },
+  find,
   str,
   buf,
   join: (g, c, type) => {
@@ -127,14 +129,19 @@ const FUNCTION_CODE = {
   },
   macaddr,
   cgroupid: constantValue,
+  // The id: the runtime finds its paths when it prints the value.
+  cgroup_path: firstArgument,
   // Refused by the checker on this kernel (no BPF tracing programs).
   path: (_g, _c, type) => nothing(type),
   system: eventFrom(1),
   cat: eventFrom(1),
-  signal: (g, c, type) => {
-    const a = c.args[0]!;
-    const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : toI64(g.fn, g.expr(a));
-    g.fn.callHelper(Helper.sendSignal, i64, [g.fn.intCast(sig, i32, false)]);
+  signal: sendSignal(Helper.sendSignal),
+  // The current thread only (signal() signals its whole process).
+  signal_thread: sendSignal(Helper.sendSignalThread),
+  // The run removes the watchpoint when the event arrives (async, as bpftrace): the reader is
+  // woken at once, so that few hits come after it.
+  unwatch: (g, c, type) => {
+    eventWithArgs(g, c, c.args, true);
     return nothing(type);
   },
   bswap,
@@ -163,9 +170,137 @@ const FUNCTION_CODE = {
   comm: commOfPid,
   kstack: (g, _c, type) => stack(g, type),
   ustack: (g, _c, type) => stack(g, type),
+  // Compile-time only: the checker reported them where reached.
+  fail: (_g, _c, type) => nothing(type),
+  static_assert: (_g, _c, type) => nothing(type),
+  len,
+  memcmp,
+  // Constants the checker decided from the argument's type; the argument is not evaluated.
+  kfunc_exist: constantValue,
+  kfunc_allowed: constantValue,
+  is_array: constantValue,
+  is_integer: constantValue,
+  is_unsigned_integer: constantValue,
+  is_ptr: constantValue,
+  is_str: constantValue,
+  is_literal: constantValue,
   // Refused by the checker on this kernel (no kprobes).
   override: (_g, _c, type) => nothing(type),
 } satisfies Record<FunctionName, FunctionCode>;
+
+/** len(@map): the entries of the map; len(ustack), len(kstack(n)): the frames of the stack taken here. */
+function len(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const arg = c.args[0]!;
+  if (arg.kind === 'MapRef') {
+    // bpf_for_each_map_elem returns how many entries it visited: a callback that goes on (0) visits all.
+    const each = new FunctionBuilder(`${fn.name}_len${g.callbacks++}`, undefined,
+      [{ type: i8p, name: 'map' }, { type: i8p, name: 'key' }, { type: i8p, name: 'value' }, { type: i8p, name: 'context' }]);
+    each.attachDebug(g.module.debug!, c.span.line);
+    each.setLocation(c.span.line, c.span.column);
+    each.ret(constInt(i64, 0));
+    g.module.addFunction(each);
+    const spec = mapSpec(g, mapName(arg));
+    const visited = fn.callHelper(Helper.forEachMapElem, i64, [mapPointer(g, spec.name), each.pointer, { type: i8p, ref: 'null' }, constInt(i64, 0)]);
+    return { type, ir: visited };
+  }
+  // The frames written by bpf_get_stack into a ring buffer record reserved for the purpose (up to
+  // 127 frames: more than the BPF stack holds) and discarded unsent; 0 when the ring is full.
+  const stackType = g.program.types.get(arg)!;
+  const depth = stackType.kind === 'kstack' || stackType.kind === 'ustack' ? stackType.depth : 1;
+  const size = constInt(i64, depth * 8);
+  const result = fn.scratch(i64, 8);
+  fn.store(constInt(i64, 0), result, 8);
+  const record = fn.callHelper(Helper.ringbufReserve, i8p, [g.maps.address(EVENTS_MAP), size, constInt(i64, 0)]);
+  const reserved = fn.label('stackbuf');
+  const done = fn.label('stacklen');
+  fn.condBr(fn.icmp('ne', record, { type: i8p, ref: 'null' }), reserved, done);
+  fn.place(reserved);
+  const flags = stackType.kind === 'ustack' ? BPF_F_USER_STACK : 0;
+  const bytes = fn.callHelper(Helper.getStack, i64, [fn.param(0), record, size, constInt(i64, flags)]);
+  const written = fn.select(fn.icmp('slt', bytes, constInt(i64, 0)), constInt(i64, 0), fn.binary('lshr', bytes, constInt(i64, 3)));
+  // The frames before the first zero address, as a stack is printed (a user stack's walk may end
+  // with one): a bounded loop over the record (a BPF program has no stack for 127 loaded frames).
+  const head = fn.label('frame');
+  const next = fn.label('nextframe');
+  const counted = fn.label('counted');
+  fn.br(head);
+  fn.place(head);
+  const i = fn.load(result, 8);
+  const more = fn.binary('and', fn.icmp('ult', i, written), fn.icmp('ult', i, constInt(i64, depth)));
+  const check = fn.label('checkframe');
+  fn.condBr(more, check, counted);
+  fn.place(check);
+  const address = fn.load(fn.byteOffset(record, fn.binary('shl', i, constInt(i64, 3)), i64), 8);
+  fn.condBr(fn.icmp('ne', address, constInt(i64, 0)), next, counted);
+  fn.place(next);
+  fn.store(fn.binary('add', i, constInt(i64, 1)), result, 8);
+  fn.br(head);
+  fn.place(counted);
+  fn.callHelper(Helper.ringbufDiscard, i64, [record, constInt(i64, BPF_RB_NO_WAKEUP)]);
+  fn.br(done);
+  fn.place(done);
+  return { type, ir: fn.load(result, 8) };
+}
+
+/**
+ * memcmp(left, right, count): the values' bytes compared one by one without branches, from the
+ * last byte both have to the first, so the difference kept is that of the first bytes that differ
+ * (within count, when count is computed; a constant count compares that many).
+ */
+function memcmp(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const [left, right] = [g.expr(c.args[0]!), g.expr(c.args[1]!)].map((v) => bytesOf(fn, v));
+  const known = constantOf(c.args[2]!);
+  const both = Math.min(sizeOf(g.program.types.get(c.args[0]!)!), sizeOf(g.program.types.get(c.args[1]!)!));
+  const count = known === undefined ? toI64(fn, g.expr(c.args[2]!)) : undefined;
+  const bytes = known === undefined ? both : Math.min(both, Number(known));
+  let result: IrValue = constInt(i64, 0);
+  for (let i = bytes - 1; i >= 0; i--) {
+    const l = fn.intCast(fn.load(fn.byteOffset(left!, i), 1), i64, false);
+    const r = fn.intCast(fn.load(fn.byteOffset(right!, i), 1), i64, false);
+    let differs = fn.icmp('ne', l, r);
+    if (count) differs = fn.binary('and', differs, fn.icmp('ult', constInt(i64, i), count));
+    result = fn.select(differs, fn.binary('sub', l, r), result);
+  }
+  return { type, ir: result };
+}
+
+/** A pointer to a value's bytes: an aggregate's own, an integer or pointer stored at its width. */
+function bytesOf(fn: ProbeContext['fn'], v: Val): IrValue {
+  if (isAggregate(v.type)) return v.ir;
+  const out = temp(fn, v.type);
+  storeInto(fn, out, v.type, v);
+  return out;
+}
+
+/** signal(sig), signal_thread(sig): the signal's number (a name is resolved here) to the helper. */
+function sendSignal(helper: number): FunctionCode {
+  return (g, c, type) => {
+    const a = c.args[0]!;
+    const sig = a.kind === 'StringLiteral' ? constInt(i64, signalNumber(a.value) ?? 0) : toI64(g.fn, g.expr(a));
+    g.fn.callHelper(helper, i64, [g.fn.intCast(sig, i32, false)]);
+    return nothing(type);
+  };
+}
+
+/** find(@m, k, $v): the entry looked up once; when there is one, its value stored in $v. */
+function find(g: ProbeContext, c: Call, type: Type): Val {
+  const { fn } = g;
+  const ref = c.args[0] as MapRef;
+  const spec = mapSpec(g, mapName(ref));
+  const p = lookup(g, spec, mapKey(g, spec, ref, [c.args[1]!]));
+  const found = fn.icmp('ne', p, { type: i8p, ref: 'null' });
+  const hit = fn.label('found');
+  const done = fn.label('findend');
+  fn.condBr(found, hit, done);
+  fn.place(hit);
+  const value = spec.valueType;
+  storeVariable(g, variableKey(c.args[2] as Variable), { type: value, ir: isAggregate(value) ? p : loadInt(fn, p, value) });
+  fn.br(done);
+  fn.place(done);
+  return { type, ir: fn.intCast(found, i64, false) };
+}
 
 /** str(p [, n]): a string read from probed memory, or a string value cut to its size. */
 function str(g: ProbeContext, c: Call, type: Type): Val {

@@ -64,6 +64,12 @@ function stmtInScope(g: ProbeContext, s: Stmt): void {
       block(g, s.block);
       return;
     case 'IfStmt': {
+      if (s.comptime) {
+        // Decided when the program was compiled: only the branch taken was checked.
+        if (g.program.constants.get(s.condition) !== 0n) block(g, s.then);
+        else if (s.otherwise) s.otherwise.kind === 'IfStmt' ? stmt(g, s.otherwise) : block(g, s.otherwise);
+        return;
+      }
       const then = fn.label('then');
       const otherwise = fn.label('else');
       const done = fn.label('endif');

@@ -25,7 +25,7 @@ export function isAggregate(t: Type): boolean {
 
 /** Types kept as one 64-bit integer (addresses, stack ids, uids, timestamps). */
 function isScalar64(t: Type): boolean {
-  return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp' || t.kind === 'strerror' || t.kind === 'syscall_name' || t.kind === 'signal_name';
+  return t.kind === 'ksym' || t.kind === 'kstack' || t.kind === 'username' || t.kind === 'timestamp' || t.kind === 'strerror' || t.kind === 'syscall_name' || t.kind === 'signal_name' || t.kind === 'enum_name' || t.kind === 'cgroup_path';
 }
 
 /** Bytes of a variable's stack slot (integers are kept as i64). */

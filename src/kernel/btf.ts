@@ -3,7 +3,7 @@
 // when asked for. Records reached through a pointer come back opaque (fields: []), so conversion
 // never recurses through the kernel's type graph; the caller looks them up again by name.
 import { readFileSync } from 'node:fs';
-import type { IntBits, RecordField, Type } from '../model/types.js';
+import { enumNames, type IntBits, type RecordField, type Type } from '../model/types.js';
 
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 
@@ -404,7 +404,11 @@ export class Btf {
       case K.INT: return this.intType(r);
       case K.ENUM: case K.ENUM64: {
         const size = this.sizeOrType(r);
-        return intOfSize(size, this.kindFlag(r));
+        const type = this.str(this.u32(this.offsets[r]!));
+        const t = intOfSize(size, this.kindFlag(r));
+        // A named enum's enumerators go with the type: printf's %s prints the value by name (as
+        // bpftrace, not an anonymous enum's).
+        return t.kind === 'int' && type ? { ...t, enumerators: enumNames(`enum ${type}`, this.enumeratorsOf(r)) } : t;
       }
       case K.FLOAT: return intOfSize(this.sizeOrType(r), false);
       case K.PTR: {

@@ -231,7 +231,13 @@ function parseField(declaration: string, offset: number, size: number, signed: b
     const type: Type = t?.kind === 'record' ? t : { kind: 'record', name: base, size, fields: [] };
     return { name, declaration, offset, size, signed, type };
   }
-  return { name, declaration, offset, size, signed, type: intType(size, scalarSigned(base, size, signed, resolve)) };
+  const type = intType(size, scalarSigned(base, size, signed, resolve));
+  // An `enum x` field keeps the enum's enumerators (BTF): printf's %s prints it by name (0.22+).
+  const known = type.kind === 'int' && base.startsWith('enum ') ? resolve?.(base) : undefined;
+  if (type.kind === 'int' && known?.kind === 'int' && known.enumerators) {
+    return { name, declaration, offset, size, signed, type: { ...type, enumerators: known.enumerators } };
+  }
+  return { name, declaration, offset, size, signed, type };
 }
 
 function sizeGuess(base: string, resolve?: TypeResolver): number {

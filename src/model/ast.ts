@@ -238,6 +238,8 @@ export interface AssignStmt {
 export interface IfStmt {
   readonly kind: 'IfStmt';
   readonly span: Span;
+  /** `if comptime (c)` (0.26): c is a constant, and only the branch it picks is checked and compiled. */
+  readonly comptime?: true;
   readonly condition: Expr;
   readonly then: Block;
   /** `else { }` or `else if ...` (an IfStmt). */
@@ -458,6 +460,8 @@ export interface Binary {
 export interface Ternary {
   readonly kind: 'Ternary';
   readonly span: Span;
+  /** `if comptime (c) { a } else { b }` as a value (0.26): only the branch c picks is checked and compiled. */
+  readonly comptime?: true;
   readonly condition: Expr;
   /** `a ?: b` (bpftrace 0.26): the condition node itself, whose value is used once evaluated. */
   readonly then: Expr;

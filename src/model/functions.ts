@@ -44,6 +44,11 @@ const fn = (minArgs: number, maxArgs: number, signature: string, returns: string
 const aggregation = (args: number, signature: string, doc: string): BuiltinFunction =>
   fn(args, args, signature, 'an aggregation (only as `@map = ...`)', doc, { aggregation: true });
 
+/** is_str(e) and its kind (0.26): a constant, decided from e's type when the program is compiled. */
+const typePredicate = (name: string, what: string): BuiltinFunction => fn(1, 1, `${name}(expr)`, 'uint64 (1 or 0), a constant',
+  `1 when expr is ${what}, else 0; decided from expr's type when the program is compiled (expr is not evaluated), so a macro can branch on what it was given: \`if comptime ${name}(x) { } else { }\` checks and compiles only the branch taken.`,
+  { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' });
+
 const TABLE = {
   count: aggregation(0, 'count()', 'Counts the times it runs.'),
   sum: aggregation(1, 'sum(int n)', 'Sums n.'),
@@ -98,6 +103,9 @@ const TABLE = {
     differs: 'In `-f json` it is a JSON string; 0.17 prints it bare (invalid JSON).',
   }),
   cgroupid: fn(1, 1, 'cgroupid("path")', 'uint64', 'The id of a cgroup v2 directory, resolved at compile time.'),
+  cgroup_path: fn(1, 2, 'cgroup_path(int cgroupid [, "filter"])', 'cgroup_path (printed as the paths)',
+    'The paths of a cgroup id in the mounted cgroup hierarchies whose name matches filter (wildcards; default `*`; cgroup2 is `unified`): `unified:/user.slice,memory:/`, found when the value is printed, so only for printing.',
+    { differs: 'In `-f json` it is a JSON string (0.17 writes it bare, invalid JSON); as a map key it prints its paths (0.17 aborts).' }),
   path: fn(1, 1, 'path(struct path *p)', 'string', 'The full path of a struct path.', {
     providers: ['kfunc', 'kretfunc', 'iter'],
     differs: 'Needs BPF tracing programs, which this kernel lacks: refused at compile time.',
@@ -106,6 +114,10 @@ const TABLE = {
   cat: fn(1, Infinity, 'cat(fmt, ...)', 'nothing', 'Prints the contents of a file, its name formatted as printf.'),
   signal: fn(1, 1, 'signal(sig)', 'nothing', 'Sends a signal (a name such as "SIGKILL" or a number) to the current task.',
     { unsafe: true, providers: SIGNAL_PROVIDERS }),
+  signal_thread: fn(1, 1, 'signal_thread(sig)', 'nothing', 'Sends a signal (a name such as "SIGKILL" or a number) to the current thread only, not its whole process (bpf_send_signal_thread).',
+    { unsafe: true, providers: SIGNAL_PROVIDERS, differs: 'Newer bpftrace\'s (0.26).' }),
+  unwatch: fn(1, 1, 'unwatch(addr)', 'nothing', 'Removes the watchpoint at addr (a `watchpoint:ADDR:LEN:MODE` probe of the script) once the event reaches tracelet, so hits already under way may still run the probe.',
+    { differs: 'Newer bpftrace\'s (0.26).' }),
   bswap: fn(1, 1, 'bswap(int n)', 'n\'s type', 'Reverses the bytes of an integer at its own width.'),
   uptr: fn(1, 1, 'uptr(p)', 'pointer to user memory', 'Marks a pointer (or address) as pointing into user memory.'),
   kptr: fn(1, 1, 'kptr(p)', 'pointer to kernel memory', 'Marks a pointer (or address) as pointing into kernel memory.'),
@@ -122,6 +134,8 @@ const TABLE = {
   ustack: fn(0, 2, 'ustack([mode,] [int depth])', 'ustack (printed as the frames)',
     'The user stack, at most depth frames (127), printed in mode bpftrace, perf, raw or build_id (each frame as its file\'s GNU build id and the file offset, or the address in hex without a build id).',
     { differs: 'The raw and build_id (0.26) modes are newer bpftrace\'s; 0.17 has bpftrace and perf.' }),
+  find: fn(3, 3, 'find(@map, key, $value)', 'uint64 (1 or 0)', 'Whether `@map[key]` exists, and if it does, its value copied into the variable $value (which takes the map\'s value type), in one lookup; $value is left as it was when the key is missing. Not for maps without keys or of aggregations (count()...).',
+    { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' }),
   has_key: fn(2, 2, 'has_key(@map, key)', 'uint64 (1 or 0)', 'Whether `@map[key]` exists (a tuple key as `(1, "a")`); not for maps without keys or hist()/lhist()/tseries() maps.',
     { differs: 'Newer bpftrace\'s (0.22+); it prints 1/0 where 0.26 prints true/false.' }),
   nsecs: fn(0, 1, 'nsecs([monotonic|boot|tai|sw_tai])', 'uint64', 'Nanoseconds of the clock named; bare `nsecs` is monotonic (as 0.17; 0.26 makes it boot); sw_tai reads the TAI clock here.',
@@ -132,6 +146,28 @@ const TABLE = {
     { differs: 'Newer bpftrace\'s (0.24+); bare `tid` stays 0.17\'s (init).' }),
   comm: fn(0, 1, 'comm([pid])', 'string', 'The name of the process (thread) with that pid, "N/A" when there is none (counted and reported at exit). It calls the bpf_task_from_pid kfunc, which this kernel lets tracepoint, profile, interval and software probes call, not uprobes, usdt, rawtracepoint, BEGIN or END (refused with a located error, as in bpftrace 0.26). Bare `comm` is the current task\'s.',
     { differs: 'Newer bpftrace\'s (0.26).', kfuncs: ['bpf_task_from_pid', 'bpf_task_release'] }),
+  fail: fn(1, Infinity, 'fail(fmt, ...)', 'nothing',
+    'Stops the compilation with an error at the call, its message formatted as printf (the arguments literals or constants, such as `$1`), when the call is reached: not in a branch a constant condition never takes (`if ($1 < 2) { fail("...") }`), nor in the branch an `if comptime` leaves out.',
+    { differs: 'Newer bpftrace\'s (0.26).' }),
+  static_assert: fn(2, 2, 'static_assert(cond, "message")', 'nothing',
+    'Stops the compilation with the message as an error at the call when cond, a condition known at compile time (constants, `$1`, sizeof, the is_*() predicates), is false.',
+    { differs: 'Newer bpftrace\'s (0.26).' }),
+  len: fn(1, 1, 'len(@map) or len(ustack) or len(kstack)', 'int64',
+    'The number of entries of a map with keys (counted by the kernel as it walks the map, bpf_for_each_map_elem), or the number of frames of the current user or kernel stack (`len(ustack)`, `len(kstack(5))`: at most its depth).',
+    { differs: 'Newer bpftrace\'s (0.26). A stack is counted where it is taken: `len($s)` of a stack kept in a variable or map is refused (tracelet keeps a stack as an id in the kernel\'s stack map, which a program cannot read back).' }),
+  memcmp: fn(3, 3, 'memcmp(left, right, int count)', 'int64',
+    'Compares the first count bytes of two values as they are held in the program (strings, arrays, tuples, records; an integer or pointer at its width, little-endian): 0 when equal, else the difference of the first bytes that differ (unsigned, left minus right), as C\'s memcmp. count may be computed; a constant count must fit both values.',
+    { differs: 'Newer bpftrace\'s (0.26).' }),
+  kfunc_exist: fn(1, 1, 'kfunc_exist("name")', 'uint64 (1 or 0), a constant', 'Whether the kernel\'s BTF has the function `name` (a kernel function a BPF program may be allowed to call), when the program is compiled.',
+    { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' }),
+  kfunc_allowed: fn(1, 1, 'kfunc_allowed("name")', 'uint64 (1 or 0), a constant', 'Whether this probe\'s program type may call the kernel function `name` (this kernel is asked with a test load, as bpftrace 0.26): `if comptime kfunc_allowed("bpf_task_from_pid") { ... }`.',
+    { differs: 'Newer bpftrace\'s (0.26); it prints 1/0 where 0.26 prints true/false.' }),
+  is_array: typePredicate('is_array', 'an array (`(int32[2])x`, `pton("::1")`, an array field; char arrays are strings here)'),
+  is_integer: typePredicate('is_integer', 'an integer (not a pointer, a bool or a string)'),
+  is_unsigned_integer: typePredicate('is_unsigned_integer', 'an unsigned integer'),
+  is_ptr: typePredicate('is_ptr', 'a pointer (`curtask`, `args.filename`, `(int8 *)$a`)'),
+  is_str: typePredicate('is_str', 'a string (`comm`, `"a"`, `str(p)`)'),
+  is_literal: typePredicate('is_literal', 'a literal: an integer (`-1` too), a string or `true`/`false`; useful in a macro, whose parameter is the expression given'),
   override: fn(1, 1, 'override(int rc)', 'nothing', 'Overrides the return value of the probed kernel function.', {
     unsafe: true,
     providers: ['kprobe'],

@@ -158,7 +158,7 @@ export function printfArgKind(t: Type): PrintfArgKind | undefined {
   switch (t.kind) {
     case 'int': case 'bool': case 'pointer':
       return 'integer';
-    case 'string': case 'ksym': case 'usym': case 'username': case 'inet': case 'timestamp': case 'strerror': case 'syscall_name': case 'signal_name':
+    case 'string': case 'ksym': case 'usym': case 'username': case 'inet': case 'timestamp': case 'strerror': case 'syscall_name': case 'signal_name': case 'enum_name': case 'cgroup_path':
     case 'kstack': case 'ustack':
       return 'string';
     case 'buffer':

@@ -101,7 +101,7 @@ export interface MapSpec {
  */
 export type EventKind =
   | 'printf' | 'print_value' | 'print_map' | 'time' | 'clear' | 'zero' | 'exit'
-  | 'join' | 'cat' | 'system' | 'helper_error' | 'strftime' | 'errorf' | 'warnf';
+  | 'join' | 'cat' | 'system' | 'helper_error' | 'strftime' | 'errorf' | 'warnf' | 'unwatch';
 
 /** join(): bpftrace 0.17 reads at most this many arguments of at most this many bytes each. */
 export const JOIN_ARGS = 16;

@@ -215,3 +215,13 @@ export const PROVIDER_HINT_NAMES: readonly string[] = PROVIDER_LIST.flatMap((p, 
   while (run(PROVIDER_LIST[first - 1])) first--;
   return [p, ...PROVIDER_LIST.slice(first, i + 1).flatMap((q) => run(q)!)];
 });
+
+/** How bpftrace 0.26 names probe types where its name is not tracelet's (the `probetype` builtin). */
+const PROBE_TYPE_NAMES: Partial<Record<ProbeProvider, string>> = {
+  BEGIN: 'special', END: 'special', self: 'special', bench: 'benchmark', kfunc: 'fentry', kretfunc: 'fexit', asyncwatchpoint: 'watchpoint',
+};
+
+/** The name of a probe type as bpftrace 0.26's `probetype` gives it (`special` for BEGIN and END). */
+export function probeTypeName(provider: ProbeProvider): string {
+  return PROBE_TYPE_NAMES[provider] ?? provider;
+}

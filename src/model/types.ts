@@ -5,7 +5,8 @@ export type IntBits = 8 | 16 | 32 | 64;
 
 export type Type =
   | { readonly kind: 'none' }
-  | { readonly kind: 'int'; readonly bits: IntBits; readonly signed: boolean }
+  /** `enumerators`: an int of a C enum type (a field, a cast), which printf's %s prints by name (0.22+). */
+  | { readonly kind: 'int'; readonly bits: IntBits; readonly signed: boolean; readonly enumerators?: EnumNames }
   | { readonly kind: 'bool' }
   /** A fixed-size, NUL-padded string (`size` includes the terminator). */
   | { readonly kind: 'string'; readonly size: number }
@@ -34,6 +35,10 @@ export type Type =
   | { readonly kind: 'syscall_name' }
   /** A signal number, printed as its description (signal_name(), 0.26). */
   | { readonly kind: 'signal_name' }
+  /** A cgroup id, printed as its paths in the cgroup hierarchies `filter` matches (cgroup_path()). */
+  | { readonly kind: 'cgroup_path'; readonly filter: string }
+  /** An enum value given to printf's %s: printed as its enumerator's name, or as a number when it has none. */
+  | { readonly kind: 'enum_name'; readonly enumerators: EnumNames }
   /** strftime(fmt, ns): the nanoseconds, formatted with `format` by the runtime. */
   | { readonly kind: 'timestamp'; readonly format?: string }
   /** The value of an aggregation function call (only valid as a map value). */
@@ -60,6 +65,20 @@ export const INT32: Type = { kind: 'int', bits: 32, signed: true };
 export const UINT32: Type = { kind: 'int', bits: 32, signed: false };
 export const UINT16: Type = { kind: 'int', bits: 16, signed: false };
 export const UINT8: Type = { kind: 'int', bits: 8, signed: false };
+
+/** The enumerators of a C enum type, by value (the last name of a value several share, as bpftrace). */
+export interface EnumNames {
+  /** `enum name`. */
+  readonly type: string;
+  readonly names: ReadonlyMap<bigint, string>;
+}
+
+/** The EnumNames of an enum's enumerators (name → value, in declaration order). */
+export function enumNames(type: string, values: ReadonlyMap<string, bigint>): EnumNames {
+  const names = new Map<bigint, string>();
+  for (const [name, value] of values) names.set(value, name);
+  return { type, names };
+}
 
 export function int(bits: IntBits, signed: boolean): Type {
   return { kind: 'int', bits, signed };
@@ -101,7 +120,7 @@ export function sizeOf(t: Type): number {
     case 'inet': return 24;
     // username: the uid.
     case 'username': return 8;
-    case 'strerror': case 'syscall_name': case 'signal_name': return 8;
+    case 'strerror': case 'syscall_name': case 'signal_name': case 'enum_name': case 'cgroup_path': return 8;
     case 'timestamp': return 8;
     case 'aggregation': return 8;
   }

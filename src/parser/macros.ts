@@ -5,11 +5,13 @@
 //
 // A call as a statement runs the body as a block; a call in an expression (`one()`, or `one` for a
 // macro without parameters) takes the value of a body that ends with an expression: the
-// expression itself, or a block expression when statements come before it. The body sees
+// expression itself, or a block expression when statements come before it; a body that ends with
+// an `if` with an `else`, each branch ending with an expression, has that if's value (as 0.26's
+// stdlib writes `if comptime is_str(s) { sizeof(s) } else { strlen(s) }`). The body sees
 // only its parameters: its own variables are its own (a binding per expansion, see
 // Variable.binding), and a map it was not given is an error.
 
-import type { Block, Call, Expr, MacroDefinition, Program, Stmt } from '../model/ast.js';
+import type { Block, Call, Expr, IfStmt, MacroDefinition, Program, Stmt } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 
@@ -140,7 +142,10 @@ class Expander {
     }
     const calls = [call.span, ...(inside?.calls ?? [])];
     const expansion: Expansion = { macro: m, expressions, variables, maps, id: ++this.expansions, depth, calls };
-    const last = m.body.statements.at(-1);
+    let last = m.body.statements.at(-1);
+    // A trailing if/else as the value: the conditional expression of its branches' values.
+    const value = asValue && last?.kind === 'IfStmt' ? ifValue(last) : undefined;
+    if (value) last = { kind: 'ExprStmt', span: last!.span, expr: value };
     if (!asValue || last?.kind !== 'ExprStmt') return this.node(m.body, expansion);
     const before = this.node(m.body.statements.slice(0, -1), expansion);
     return { ...m.body, statements: [...before, { ...last, expr: this.node(last.expr, expansion) }] };
@@ -165,4 +170,20 @@ class Expander {
     if (body.statements.length === 1) return last.expr;
     return { kind: 'BlockExpr', span: call.span, statements: body.statements.slice(0, -1), value: last.expr };
   }
+}
+
+/** `if c { ...; a } else { ...; b }` as the value of its branches (a Ternary), or undefined when a branch has none. */
+function ifValue(s: IfStmt): Expr | undefined {
+  const otherwise = s.otherwise?.kind === 'IfStmt' ? ifValue(s.otherwise) : s.otherwise && blockValue(s.otherwise);
+  const then = blockValue(s.then);
+  if (!then || !otherwise) return undefined;
+  return { kind: 'Ternary', span: s.span, ...(s.comptime ? { comptime: true } : {}), condition: s.condition, then, otherwise };
+}
+
+/** A block's value: its last expression (after its statements, as a block expression), or a trailing if/else's. */
+function blockValue(b: Block): Expr | undefined {
+  const last = b.statements.at(-1);
+  const value = last?.kind === 'ExprStmt' ? last.expr : last?.kind === 'IfStmt' ? ifValue(last) : undefined;
+  if (!value) return undefined;
+  return b.statements.length === 1 ? value : { kind: 'BlockExpr', span: b.span, statements: b.statements.slice(0, -1), value };
 }

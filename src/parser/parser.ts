@@ -1010,6 +1010,12 @@ class TraceletParser extends EmbeddedActionsParser {
     'ifStatement',
     (): IfStmt | undefined => {
       const kw = this.CONSUME(T.If);
+      // `if comptime (c) { }` (0.26): c is decided when the program is compiled. `comptime` is no
+      // keyword: a name followed by a block is the condition of a plain `if`.
+      const comptime = this.OPTION3({
+        GATE: () => this.LA(1).image === 'comptime' && !tokenMatcher(this.LA(2), T.LBrace),
+        DEF: () => this.CONSUME(T.Identifier),
+      });
       // A unary expression: `(...)` as always, or (bpftrace 0.24+) `if $x { }`, `if !$x { }`.
       const condition = this.SUBRULE(this.unary);
       const then = this.SUBRULE(this.block);
@@ -1025,6 +1031,7 @@ class TraceletParser extends EmbeddedActionsParser {
         return {
           kind: 'IfStmt',
           span: this.from(kw.startOffset),
+          ...(comptime ? { comptime: true } : {}),
           condition,
           then,
           ...(otherwise ? { otherwise } : {}),
@@ -1380,6 +1387,10 @@ class TraceletParser extends EmbeddedActionsParser {
     'ifExpression',
     (): MaybeExpr => {
       const kw = this.CONSUME(T.If);
+      const comptime = this.OPTION({
+        GATE: () => this.LA(1).image === 'comptime' && !tokenMatcher(this.LA(2), T.LBrace),
+        DEF: () => this.CONSUME(T.Identifier),
+      });
       const condition = this.SUBRULE(this.unary);
       const then = this.SUBRULE(this.blockExpression);
       this.CONSUME(T.Else, { ERR_MSG: "expected 'else': an if used as a value needs one" });
@@ -1389,7 +1400,7 @@ class TraceletParser extends EmbeddedActionsParser {
       });
       return this.ACTION((): MaybeExpr => {
         if (!condition || !then || !otherwise) return undefined;
-        return { kind: 'Ternary', span: this.from(kw.startOffset), condition, then, otherwise };
+        return { kind: 'Ternary', span: this.from(kw.startOffset), ...(comptime ? { comptime: true } : {}), condition, then, otherwise };
       });
     },
     NO_RESYNC,

@@ -24,6 +24,26 @@ macro leader_tid() { leader_tid(curtask) }
 macro leader_comm(task) { task.group_leader.comm }
 macro leader_comm() { leader_comm(curtask) }
 
+// The bytes str() reads from a pointer: max_strlen (the terminator included).
+macro default_str_length() { sizeof(str((int8 *)0)) }
+
+// Refuses, when the program is compiled, a value that is not string-like: a string (char arrays
+// are strings here), or a pointer to chars (read as a C string).
+macro assert_str(s) {
+  if comptime is_ptr(s) {
+    static_assert(sizeof(*s) == 1, "string-like pointers must point to a char-like type");
+  } else if comptime !is_str(s) {
+    fail("string-like values must be either strings, arrays or pointers");
+  }
+}
+
+// The capacity of a string-like value: a string's size (with its terminator), or for a char
+// pointer the length of the string it points to.
+macro strcap(s) {
+  assert_str(s);
+  if comptime is_str(s) { (int64)sizeof(s) } else { (int64)strlen(s) }
+}
+
 // The length of a string, of a char array, or of the string a char pointer points to (at most
 // max_strlen - 1, as str() reads it).
 macro strlen(s) {
@@ -54,6 +74,9 @@ macro strstr(haystack, needle) {
   }
   $found
 }
+
+// Whether a pointer is an error code in the kernel's ERR_PTR encoding (-4095 to -1), as IS_ERR().
+macro is_err(ptr) { (uint64)ptr >= (uint64)-4095 }
 
 // Ends the run with exit code 1 and an error naming \`msg\` if \`cond\` is false.
 macro assert(cond, msg) {

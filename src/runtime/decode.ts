@@ -37,6 +37,15 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, 
     // As bpftrace 0.26 names them; a number it does not know: its words for that.
     case 'syscall_name':
       return syscallName(Number(buf.readBigInt64LE(offset))) ?? 'Unknown syscall';
+    case 'cgroup_path': {
+      const id = buf.readBigUInt64LE(offset);
+      return r ? r.cgroupPath(id, t.filter) : id;
+    }
+    // As bpftrace 0.22+ prints an enum value with %s: its enumerator, or the number without one.
+    case 'enum_name': {
+      const v = buf.readBigInt64LE(offset);
+      return t.enumerators.names.get(v) ?? v.toString();
+    }
     case 'signal_name': {
       const sig = Number(buf.readBigInt64LE(offset));
       return sig >= 1 && sig <= 64 ? native().strsignal(sig) : 'N/A';

@@ -185,6 +185,8 @@ export class Session {
   private readonly program: TypedProgram;
   private readonly programs: readonly GeneratedProgram[];
   private links: NativeLink[] = [];
+  /** The links of each watched address (a watchpoint per CPU, or one for -p), for unwatch(). */
+  private readonly watchpoints = new Map<bigint, NativeLink[]>();
   /** Links to perf events (tracepoints, profile, interval, software): the link detaches fast, the perf event slowly. */
   private perfLinks: { linkFd: number; perfFd: number }[] = [];
   /** Perf events whose programs are detached, to be released in the background on close. */
@@ -542,13 +544,21 @@ export class Session {
   private attachWatchpoint(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
     const address = BigInt.asIntN(64, t.address!);
     const type = BREAKPOINT_TYPES[t.watch!.mode]!;
-    if (this.options.pid !== undefined) {
-      this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid));
-    } else {
-      for (const cpu of this.addon.onlineCpus()) {
-        this.links.push(this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
-      }
-    }
+    const links = this.options.pid !== undefined
+      ? [this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid)]
+      : this.addon.onlineCpus().map((cpu) => this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
+    this.links.push(...links);
+    const key = BigInt.asUintN(64, address);
+    this.watchpoints.set(key, [...(this.watchpoints.get(key) ?? []), ...links]);
+  }
+
+  /** unwatch(addr) (0.26): detaches the watchpoints at that address; another unwatch of it does nothing. */
+  private unwatch(address: bigint): void {
+    const links = this.watchpoints.get(address);
+    if (!links) return;
+    this.watchpoints.delete(address);
+    for (const l of links) l.destroy();
+    this.links = this.links.filter((l) => !links.includes(l));
   }
 
   /**
@@ -996,6 +1006,9 @@ export class Session {
         }
         return f.system(out);
       }
+      case 'unwatch':
+        this.unwatch(record.readBigUInt64LE(spec.fields[0]!.offset));
+        return '';
       default:
         return '';
     }

@@ -9,6 +9,7 @@ import { FileSymbols, PerfMap } from '../kernel/user-symbols.js';
 import { BUILD_ID_FRAME_BYTES } from '../model/object-layout.js';
 import type { StackMode } from '../model/types.js';
 import { strftime } from './output/time.js';
+import { CgroupPaths } from './cgroups.js';
 
 /** An executable, file-backed mapping of a process (user addresses are exact as doubles). */
 interface Region {
@@ -113,6 +114,7 @@ export class Resolver {
   /** Named frames by pid and address. */
   private readonly userHits = new Map<number, Map<bigint, UserHit | null>>();
   private users?: Map<bigint, string>;
+  private cgroups?: CgroupPaths;
   /** CLOCK_REALTIME - CLOCK_MONOTONIC, in ns: bpftrace's nsecs are monotonic. */
   private readonly realtimeOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
@@ -330,6 +332,12 @@ export class Resolver {
   }
 
   /** strftime(fmt, nsecs): nsecs is CLOCK_MONOTONIC (bpf_ktime_get_ns); `%f` is microseconds. */
+  /** cgroup_path(id, filter): the id's paths in the hierarchies the filter matches, resolved now. */
+  cgroupPath(id: bigint, filter: string): string {
+    this.cgroups ??= new CgroupPaths();
+    return this.cgroups.text(id, filter);
+  }
+
   timestamp(ns: bigint, format: string): string {
     const real = ns + this.realtimeOffset;
     const micros = (real / 1000n) % 1_000_000n;

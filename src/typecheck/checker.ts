@@ -8,7 +8,7 @@ import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagno
 import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from '../model/functions.js';
-import { FUNCTION_CHECKS } from './functions-check.js';
+import { CONSTANT_CALLS, FUNCTION_CHECKS } from './functions-check.js';
 import { checkKfuncCalls } from './builtin-calls.js';
 import { arrayCast } from './array-casts.js';
 import { kernelArgs, resolveTypeName, unknownType } from './ctypes.js';
@@ -43,6 +43,11 @@ export class Checker implements CheckContext {
   private unrolled = 1n;
   /** Inside a for loop body (compiled to a callback without the probe's context). */
   private forDepth = 0;
+
+  /** Whether the code being checked is a for loop's body (a callback: no probe context there). */
+  get inForLoop(): boolean {
+    return this.forDepth > 0;
+  }
   /** Variables declared with a type (`let $x: uint16`), and declared without one or a value (`let $x;`). */
   private declaredTypes = new Map<string, Type>();
   private undeclaredTypes = new Map<string, string>();
@@ -123,6 +128,48 @@ export class Checker implements CheckContext {
     }
   }
 
+  /**
+   * The value of a condition known when the program is compiled, or undefined: constant() and
+   * comparisons and logic over it (`$1 < 2 && is_str(x)`). Only conditions are folded this far,
+   * so what 0.17 folds elsewhere (lhist's bounds...) stays as it was.
+   */
+  conditionConstant(e: Expr): bigint | undefined {
+    if (e.kind === 'Unary' && e.op === '!') {
+      const v = this.conditionConstant(e.operand);
+      return v === undefined ? undefined : v === 0n ? 1n : 0n;
+    }
+    if (e.kind !== 'Binary') return this.constant(e);
+    const a = this.conditionConstant(e.left);
+    const b = this.conditionConstant(e.right);
+    const truth = (x: boolean) => (x ? 1n : 0n);
+    // `&&` and `||` are decided by one known side when it settles them.
+    if (e.op === '&&' && (a === 0n || b === 0n)) return 0n;
+    if (e.op === '||' && ((a !== undefined && a !== 0n) || (b !== undefined && b !== 0n))) return 1n;
+    if (a === undefined || b === undefined) return undefined;
+    switch (e.op) {
+      case '==': return truth(a === b);
+      case '!=': return truth(a !== b);
+      case '<': return truth(a < b);
+      case '<=': return truth(a <= b);
+      case '>': return truth(a > b);
+      case '>=': return truth(a >= b);
+      // Both known and not settled above: && of two true sides, || of two false ones.
+      case '&&': return 1n;
+      case '||': return 0n;
+      default: return this.constant(e);
+    }
+  }
+
+  /** Code no run reaches (a branch a constant condition never takes): its fail() calls are not reported. */
+  unreachable = false;
+
+  private inBranch(never: boolean, check: () => void): void {
+    const outer = this.unreachable;
+    this.unreachable ||= never;
+    check();
+    this.unreachable = outer;
+  }
+
   private checkBlock(block: Block): void {
     for (const s of block.statements) this.checkStmt(s);
   }
@@ -145,11 +192,30 @@ export class Checker implements CheckContext {
       case 'AssignStmt':
         this.assign(s);
         return;
-      case 'IfStmt':
+      case 'IfStmt': {
         this.checkCondition(s.condition);
-        this.checkBlock(s.then);
-        if (s.otherwise) s.otherwise.kind === 'IfStmt' ? this.checkStmt(s.otherwise) : this.checkBlock(s.otherwise);
+        const known = this.conditionConstant(s.condition);
+        if (s.comptime) {
+          // if comptime (0.26): only the branch the condition picks is checked (and compiled).
+          if (known === undefined) {
+            this.report(error('E_COMPTIME', s.condition.span, 'if comptime needs a condition known when the program is compiled',
+              'constants, sizeof(), $1, is_str(e) and the other is_*() predicates fold; use a plain if to test a value at run time'));
+          } else {
+            this.constants.set(s.condition, known);
+            if (known !== 0n) this.checkBlock(s.then);
+            else if (s.otherwise) s.otherwise.kind === 'IfStmt' ? this.checkStmt(s.otherwise) : this.checkBlock(s.otherwise);
+            return;
+          }
+        }
+        // A branch a constant condition never takes is checked, but a fail() there is not reached.
+        this.inBranch(known === 0n, () => this.checkBlock(s.then));
+        if (s.otherwise) {
+          const otherwise = s.otherwise;
+          this.inBranch(known !== undefined && known !== 0n,
+            () => (otherwise.kind === 'IfStmt' ? this.checkStmt(otherwise) : this.checkBlock(otherwise)));
+        }
         return;
+      }
       case 'WhileStmt':
         this.checkCondition(s.condition);
         this.loopDepth++;
@@ -289,6 +355,11 @@ export class Checker implements CheckContext {
     } else {
       this.mapAssign(s.target, 'scalar', storageType(t), value.span);
     }
+  }
+
+  /** `$v` given a value of type `t` other than by `=` (find()'s result). */
+  assignVariable(v: Variable, t: Type): void {
+    this.defineVariable(v, t);
   }
 
   private defineVariable(v: Variable, t: Type, value?: Expr): void {
@@ -456,6 +527,11 @@ export class Checker implements CheckContext {
           default: return undefined;
         }
       }
+      case 'Call':
+        // is_str(e) and its kind, kfunc_exist(): decided when the call is typed.
+        if (!CONSTANT_CALLS.has(e.name)) return undefined;
+        if (!this.constants.has(e)) this.expr(e);
+        return this.constants.get(e) as bigint | undefined;
       case 'SizeOf':
       case 'PositionalParam':
         // Its value is computed when the expression is typed.
@@ -571,6 +647,16 @@ export class Checker implements CheckContext {
         return this.binary(e);
       case 'Ternary': {
         this.checkCondition(e.condition);
+        if (e.comptime) {
+          // if comptime as a value: the branch the condition picks, alone.
+          const known = this.conditionConstant(e.condition);
+          if (known !== undefined) {
+            this.constants.set(e.condition, known);
+            return this.expr(known !== 0n ? e.then : e.otherwise);
+          }
+          this.report(error('E_COMPTIME', e.condition.span, 'if comptime needs a condition known when the program is compiled',
+            'constants, sizeof(), $1, is_str(e) and the other is_*() predicates fold; use a plain if to test a value at run time'));
+        }
         const a = e.then === e.condition ? this.types.get(e.condition)! : this.expr(e.then);
         const b = this.expr(e.otherwise);
         const u = unify(a, b);
@@ -707,7 +793,7 @@ export class Checker implements CheckContext {
     pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
     cpu: tableType, ncpus: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
     username: tableType, kstack: stackType, ustack: stackType, probe: tableType, func: tableType, ctx: tableType,
-    cpid: tableType, usermode: tableType, sargN: tableType,
+    cpid: tableType, has_cpid: tableType, probetype: tableType, usermode: tableType, sargN: tableType,
     args: (c, _name, span) => c.argsType(span),
     curtask: (c) => {
       const task = c.kernel.kernelType('struct task_struct');

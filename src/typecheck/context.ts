@@ -2,7 +2,7 @@
 // check.ts calls them with its Checker, and they need not import check.ts back.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import type { Call, Expr, MapRef } from '../model/ast.js';
+import type { Call, Expr, MapRef, Variable } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import type { EventKind, LhistParams, MapKind, ProbeTarget, TseriesParams } from '../model/program.js';
 import type { StackMode, Type } from '../model/types.js';
@@ -55,10 +55,16 @@ export interface CheckContext {
   report(d: Diagnostic): void;
   /** Folds a constant integer expression, or undefined. */
   constant(e: Expr): bigint | undefined;
+  /** Folds a condition: constant() and comparisons and logic over it (`$1 < 2`), or undefined. */
+  conditionConstant(e: Expr): bigint | undefined;
   /** Checks an expression and records its type. */
   expr(e: Expr): Type;
   /** Lays out the event a call sends and records it as the call's. */
   addEvent(at: Expr, kind: EventKind, d: EventDetails): void;
+  /** Whether the code being checked is in a branch a constant condition never takes (fail() there is not reached). */
+  readonly unreachable: boolean;
+  /** Whether the code being checked is a for loop's body (a callback, without the probe's context). */
+  readonly inForLoop: boolean;
   /** A pass that learns map types and reports nothing. */
   readonly collecting: boolean;
   /** How many errors are reported so far. */
@@ -67,6 +73,8 @@ export interface CheckContext {
   checkArity(call: Call, min: number, max: number, hint?: string): boolean;
   /** Records an assignment of a value of `kind` to a map (its keys are checked against its other uses). */
   mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, params?: AggregationParams): void;
+  /** `$v` given a value of type `t` other than by `=` (as find() gives it the map's value). */
+  assignVariable(v: Variable, t: Type): void;
   /** Reads `@m[k]` (its keys unified with the map's); the map, if it is known. */
   readMap(m: MapRef): object | undefined;
   /** A map by name as reads see it, if it is known. */

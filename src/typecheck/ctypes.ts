@@ -5,7 +5,7 @@ import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
-import { alignOf, alignUp, int, sizeOf, str, type RecordField, type Type } from '../model/types.js';
+import { alignOf, alignUp, enumNames, int, sizeOf, str, type RecordField, type Type } from '../model/types.js';
 import type { ProbeTarget } from '../model/program.js';
 
 /** C and bpftrace integer spellings. */
@@ -126,14 +126,16 @@ class CTypeResolver implements ScriptTypes {
         }
         let next = 0n;
         let negative = false;
+        const values = new Map<string, bigint>();
         for (const e of ct.enumerators) {
           const v = e.value ?? next;
           this.enumerators.set(e.name, v);
+          values.set(e.name, v);
           negative ||= v < 0n;
           next = v + 1n;
         }
-        // As gcc: unsigned int unless a value is negative.
-        const t = int(32, negative);
+        // As gcc: unsigned int unless a value is negative. Its enumerators go with it (printf's %s).
+        const t: Type = ct.name === undefined ? int(32, negative) : { kind: 'int', bits: 32, signed: negative, enumerators: enumNames(key, values) };
         if (ct.name !== undefined) this.types.set(key, t);
         return t;
       }

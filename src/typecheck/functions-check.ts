@@ -6,16 +6,17 @@ import { signalNumber } from '../kernel/signals.js';
 import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { mapName, type Call, type Expr, type MapRef } from '../model/ast.js';
-import { error } from '../diagnostics/diagnostic.js';
+import { error, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { AggregationParams, CheckContext } from './context.js';
 import { parameterText } from './positional.js';
 import { checkBuiltinCall } from './builtin-calls.js';
+import { providerRecord } from '../model/providers.js';
 import { BUILTIN_FUNCTIONS, type FunctionName } from '../model/functions.js';
 import { JOIN_ARGS, JOIN_ARG_SIZE, type TseriesAggregation } from '../model/program.js';
 import {
   MAX_STACK_DEPTH, NONE, UINT64, INT64, UINT8, sizeOf, storageType, str, typeName, type AggregationKind, type StackMode, type Type,
 } from '../model/types.js';
-import { checkPrintfArgs } from '../model/printf-format.js';
+import { checkPrintfArgs, parsePrintfFormat } from '../model/printf-format.js';
 
 /**
  * Types a call and returns its type. An aggregation is given the map it is assigned to (`into`);
@@ -166,13 +167,17 @@ function formatted(c: CheckContext, call: Call): Type {
 function printfLike(c: CheckContext, call: Call): Type {
   const fmt = call.args[0]!;
   const errorsBefore = c.errorCount();
-  const argTypes = call.args.slice(1).map((a) => c.expr(a));
+  let argTypes = call.args.slice(1).map((a) => c.expr(a));
   if (fmt.kind !== 'StringLiteral') {
     c.report(error('E_ARG_TYPE', fmt.span, `${call.name}() needs a string literal as its format`,
       `the format is fixed when the program is compiled; the values go after it: ${call.name}("%s: %d\\n", comm, pid)`));
     return NONE;
   }
-  const problem = checkPrintfArgs(fmt.value, argTypes, undefined, call.name);
+  // %s of an enum value (0.22+): its enumerator's name, looked up when the record is printed.
+  const conversions = parsePrintfFormat(fmt.value);
+  argTypes = argTypes.map((t, i) => (t.kind === 'int' && t.enumerators && conversions[i]?.conversion === 's'
+    ? { kind: 'enum_name', enumerators: t.enumerators } : t));
+  const problem = checkPrintfArgs(fmt.value, argTypes, conversions, call.name);
   // An argument already reported (an unknown field...) has a stand-in type: no second error.
   if (problem && !(problem.argument !== undefined && c.errorCount() > errorsBefore)) {
     c.report(error('E_PRINTF', problem.argument !== undefined ? call.args[problem.argument + 1]!.span : fmt.span, problem.message));
@@ -220,6 +225,110 @@ function addressSpace(userSpace: boolean): FunctionCheck {
 /** A builtin called with a mode (builtin-calls.ts): nsecs(boot), pid(curr_ns), comm(pid). */
 function builtinWithMode(c: CheckContext, call: Call): Type {
   return checkBuiltinCall(c, call) ?? NONE;
+}
+
+/**
+ * is_str(e) and its kind (0.26): e is typed, not evaluated; the answer is a constant (so a
+ * condition on it is one too, and decides a fail() in a macro).
+ */
+function typePredicate(holds: (t: Type, e: Expr) => boolean): FunctionCheck {
+  return (c, call) => {
+    const e = call.args[0]!;
+    c.constants.set(call, holds(c.expr(e), e) ? 1n : 0n);
+    return UINT64;
+  };
+}
+
+/** A diagnostic at a call in a macro, with a note at each macro call it was expanded from (innermost first). */
+function expandedFrom(call: Call, d: Diagnostic): Diagnostic {
+  return (call.expandedFrom ?? []).reduce((out, span) => withNote(out, span, 'in the macro expanded here'), d);
+}
+
+/** A fail() argument, known when the program is compiled: a string literal (or `str($1)`) or a constant integer. */
+function compileTimeValue(c: CheckContext, call: Call, e: Expr, t: Type): bigint | string | undefined {
+  if (e.kind === 'StringLiteral') return e.value;
+  const text = e.kind === 'Call' && e.name === 'str' ? c.constants.get(e) : undefined;
+  if (text instanceof Uint8Array) return Buffer.from(text).toString();
+  const n = t.kind === 'int' || t.kind === 'bool' ? c.conditionConstant(e) : undefined;
+  if (n === undefined) {
+    c.report(error('E_ARG_TYPE', e.span, `${call.name}() arguments must be known when the program is compiled`,
+      'literals, constants and positional parameters ($1); errorf() reports values of a run'));
+  }
+  return n;
+}
+
+/** A printf format filled in when the program is compiled (fail()'s message); a trailing newline dropped. */
+export function formatAtCompileTime(format: string, values: readonly (bigint | string)[]): string {
+  let out = '';
+  let from = 0;
+  const literalText = (text: string) => text.replaceAll('%%', '%');
+  parsePrintfFormat(format).forEach((conv, i) => {
+    out += literalText(format.slice(from, conv.start));
+    from = conv.end;
+    // `%%d`: the pair is one `%`, the rest is text (C's printf drops the argument).
+    if (conv.escaped) {
+      out = out.slice(0, -1) + conv.text;
+      return;
+    }
+    const v = values[i]!;
+    const bits = conv.bits === 0 ? 64 : conv.bits;
+    let text: string;
+    if (typeof v === 'string') text = conv.precision !== undefined ? v.slice(0, conv.precision) : v;
+    else if (conv.conversion === 'd') text = BigInt.asIntN(bits, v).toString();
+    else if (conv.conversion === 'u') text = BigInt.asUintN(bits, v).toString();
+    else if (conv.conversion === 'x' || conv.conversion === 'p') text = (conv.conversion === 'p' ? '0x' : '') + BigInt.asUintN(bits, v).toString(16);
+    else if (conv.conversion === 'X') text = BigInt.asUintN(bits, v).toString(16).toUpperCase();
+    else if (conv.conversion === 'o') text = BigInt.asUintN(bits, v).toString(8);
+    else if (conv.conversion === 'c') text = String.fromCharCode(Number(BigInt.asUintN(8, v)));
+    else text = String(v);
+    const width = conv.width ?? 0;
+    if (conv.leftAlign) text = text.padEnd(width);
+    else if (conv.zeroPad && typeof v === 'bigint' && conv.conversion !== 'c') {
+      const negative = text.startsWith('-');
+      text = (negative ? '-' : '') + text.slice(negative ? 1 : 0).padStart(width - (negative ? 1 : 0), '0');
+    } else text = text.padStart(width);
+    out += text;
+  });
+  out += literalText(format.slice(from));
+  return out.endsWith('\n') ? out.slice(0, -1) : out;
+}
+
+/** The types memcmp() compares: values with bytes of their own in the program. */
+const MEMCMP_KINDS: ReadonlySet<Type['kind']> = new Set(['int', 'bool', 'pointer', 'string', 'array', 'tuple', 'record', 'buffer']);
+
+/** The functions whose call is a constant the checker folds (in conditions too). */
+export const CONSTANT_CALLS: ReadonlySet<string> = new Set([
+  'is_array', 'is_integer', 'is_unsigned_integer', 'is_ptr', 'is_str', 'is_literal', 'kfunc_exist', 'kfunc_allowed',
+]);
+
+/** kfunc_exist("f"), kfunc_allowed("f") (0.26): a question about a kernel function answered when the program is compiled. */
+function kfuncQuestion(answer: (c: CheckContext, name: string) => boolean): FunctionCheck {
+  return (c, call) => {
+    const name = literal(c, call, call.args[0], 'naming a kernel function');
+    if (name !== undefined) c.constants.set(call, answer(c, name) ? 1n : 0n);
+    return UINT64;
+  };
+}
+
+function isLiteral(e: Expr): boolean {
+  if (e.kind === 'Unary' && (e.op === '-' || e.op === '+')) return e.operand.kind === 'IntLiteral';
+  return e.kind === 'IntLiteral' || e.kind === 'StringLiteral' || e.kind === 'BoolLiteral';
+}
+
+/** signal(sig), signal_thread(sig): a signal by name or number (1-64), where a task is current. */
+function sendSignal(c: CheckContext, call: Call): Type {
+  const a = call.args[0]!;
+  if (a.kind === 'StringLiteral') {
+    if (signalNumber(a.value) === undefined) c.report(error('E_ARG_TYPE', a.span, `${a.value} is not a valid signal`));
+  } else {
+    const t = c.expr(a);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', a.span, `${call.name}() expects a signal name or number, got ${typeName(t)}`));
+    const n = c.constant(a);
+    if (n !== undefined && (n < 1n || n > 64n)) c.report(error('E_ARG_TYPE', a.span, `sig must be between 1 and 64, got ${n}`));
+  }
+  const bad = refusedProvider(c, call.name as 'signal' | 'signal_thread');
+  if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `${call.name} can not be used with "${bad}" probes`));
+  return NONE;
 }
 
 /** The type rule of every function, by name. */
@@ -310,6 +419,26 @@ export const FUNCTION_CHECKS = {
       c.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
     } else if (known?.kind === 'hist' || known?.kind === 'lhist' || known?.kind === 'tseries') {
       c.report(error('E_ARG_TYPE', target.span, `has_key() of a ${known.kind}() map is not supported`, 'keep a count() of the same keys beside it'));
+    }
+    return INT64;
+  },
+  find: (c, call) => {
+    // find(@m, k, $v) (0.26): has_key() and a read of @m[k] into $v, in one lookup.
+    const [target, key, variable] = call.args as [Expr, Expr, Expr];
+    if (target.kind !== 'MapRef' || target.keys?.length) {
+      c.report(error('E_ARG_TYPE', target.span, 'find() takes a map, a key and a variable', 'e.g. find(@m, 1, $v)'));
+      return INT64;
+    }
+    const known = c.readMap({ ...target, keys: [key] }) as { kind?: string; valueType?: Type } | undefined;
+    if (!known) {
+      if (!c.collecting) c.report(error('E_UNDEFINED_MAP', target.span, `map ${mapName(target)} is used but never assigned`));
+    } else if (known.kind !== 'scalar') {
+      c.report(error('E_ARG_TYPE', target.span, `find() of a ${known.kind}() map is not supported`, `read the value as ${mapName(target)}[key]`));
+    }
+    if (variable.kind !== 'Variable') {
+      c.report(error('E_ARG_TYPE', variable.span, 'find() stores the value it finds in a variable', 'e.g. let $v; if (find(@m, 1, $v)) { print($v); }'));
+    } else if (known?.kind === 'scalar' && known.valueType) {
+      c.assignVariable(variable, known.valueType);
     }
     return INT64;
   },
@@ -452,22 +581,23 @@ export const FUNCTION_CHECKS = {
     }
     return UINT64;
   },
+  cgroup_path: (c, call) => {
+    const [id, filter] = call.args;
+    const t = c.expr(id!);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', id!.span, `cgroup_path() expects an integer cgroup id, got ${typeName(t)}`, 'e.g. cgroup_path(cgroup)'));
+    const text = filter ? literal(c, call, filter, 'as its filter') : '*';
+    return { kind: 'cgroup_path', filter: text ?? '*' };
+  },
   path: unavailable(
     "The path function can only be used with 'kfunc', 'kretfunc', 'iter' probes, which need BPF tracing programs (BTF trampolines); this kernel has none"),
   system: formatted,
   cat: formatted,
-  signal: (c, call) => {
-    const a = call.args[0]!;
-    if (a.kind === 'StringLiteral') {
-      if (signalNumber(a.value) === undefined) c.report(error('E_ARG_TYPE', a.span, `${a.value} is not a valid signal`));
-    } else {
-      const t = c.expr(a);
-      if (!isInt(t)) c.report(error('E_ARG_TYPE', a.span, `signal() expects a signal name or number, got ${typeName(t)}`));
-      const n = c.constant(a);
-      if (n !== undefined && (n < 1n || n > 64n)) c.report(error('E_ARG_TYPE', a.span, `sig must be between 1 and 64, got ${n}`));
-    }
-    const bad = refusedProvider(c, 'signal');
-    if (bad) c.report(error('E_BUILTIN_CONTEXT', call.span, `signal can not be used with "${bad}" probes`));
+  signal: sendSignal,
+  signal_thread: sendSignal,
+  unwatch: (c, call) => {
+    const t = c.expr(call.args[0]!);
+    if (!isInt(t)) c.report(error('E_ARG_TYPE', call.args[0]!.span, `unwatch() expects a watched address, got ${typeName(t)}`));
+    c.addEvent(call, 'unwatch', { fieldTypes: [UINT64] });
     return NONE;
   },
   bswap: (c, call) => {
@@ -513,6 +643,97 @@ export const FUNCTION_CHECKS = {
   pid: builtinWithMode,
   tid: builtinWithMode,
   comm: builtinWithMode,
+  fail: (c, call) => {
+    const [fmt, ...args] = call.args as [Expr, ...Expr[]];
+    const types = args.map((a) => c.expr(a));
+    const values = args.map((a, i) => compileTimeValue(c, call, a, types[i]!));
+    if (fmt.kind !== 'StringLiteral') {
+      c.report(error('E_ARG_TYPE', fmt.span, 'fail() needs a string literal as its format'));
+      return NONE;
+    }
+    const problem = checkPrintfArgs(fmt.value, types, undefined, 'fail');
+    if (problem) c.report(error('E_PRINTF', fmt.span, problem.message));
+    else if (!c.unreachable && values.every((v) => v !== undefined)) {
+      c.report(expandedFrom(call, error('E_FAIL', call.span, formatAtCompileTime(fmt.value, values as (bigint | string)[]))));
+    }
+    return NONE;
+  },
+  static_assert: (c, call) => {
+    const [cond, msg] = call.args as [Expr, Expr];
+    c.expr(cond);
+    const known = c.conditionConstant(cond);
+    if (known === undefined) {
+      c.report(error('E_COMPTIME', cond.span, 'static_assert() needs a condition known when the program is compiled',
+        'constants, sizeof(), $1 and the is_*() predicates fold; assert(cond, "message") tests a value at run time'));
+    }
+    const text = literal(c, call, msg, 'as its message');
+    if (known === 0n && text !== undefined && !c.unreachable) c.report(expandedFrom(call, error('E_FAIL', call.span, text)));
+    return NONE;
+  },
+  len: (c, call) => {
+    const e = call.args[0]!;
+    if (e.kind === 'MapRef' && !e.keys?.length) {
+      // len(@m) (0.26): the map's entries; a map without keys has one value, hist() maps an entry per bucket.
+      const name = mapName(e);
+      const info = c.mapInfo(name) as { kind?: string; keyType?: Type } | undefined;
+      if (!info) {
+        if (!c.collecting) c.report(error('E_UNDEFINED_MAP', e.span, `map ${name} is used but never assigned`));
+      } else if (!info.keyType) {
+        c.report(error('E_ARG_TYPE', e.span, `len() counts the entries of a map with keys; ${name} has no key`, 'a map without keys holds one value'));
+      } else if (info.kind === 'hist' || info.kind === 'lhist' || info.kind === 'tseries') {
+        c.report(error('E_ARG_TYPE', e.span, `len() of a ${info.kind}() map is not supported`, 'keep a count() of the same keys beside it and take its len()'));
+      }
+      return INT64;
+    }
+    const t = c.expr(e);
+    const taken = (e.kind === 'Builtin' || e.kind === 'Call') && (e.name === 'ustack' || e.name === 'kstack');
+    if ((t.kind === 'ustack' || t.kind === 'kstack') && !taken) {
+      c.report(error('E_ARG_TYPE', e.span, 'len() counts the frames of a stack where it is taken: len(ustack), len(kstack(5))',
+        'a stack kept in a variable or map is an id in the kernel\'s stack map, which a program cannot read back'));
+    } else if (t.kind === 'ustack' || t.kind === 'kstack') {
+      // The stack is taken from the probe's context, which a loop's callback does not have.
+      if (c.inForLoop) c.report(error('E_FOR_LOOP', call.span, 'len() of a stack is not available inside a for loop', 'take it into a variable before the loop: $n = len(kstack);'));
+    } else {
+      c.report(error('E_ARG_TYPE', e.span, `len() takes a map, ustack or kstack, got ${typeName(t)}`,
+        t.kind === 'string' ? 'the length of a string is strlen(s)' : 'e.g. len(@m), len(ustack)'));
+    }
+    return INT64;
+  },
+  memcmp: (c, call) => {
+    const [left, right, count] = call.args as [Expr, Expr, Expr];
+    const sizes = [left, right].map((e) => {
+      const t = c.expr(e);
+      if (!MEMCMP_KINDS.has(t.kind)) {
+        c.report(error('E_ARG_TYPE', e.span, `memcmp() compares values held in the program, got ${typeName(t)}`,
+          'strings, arrays, tuples, records, integers and pointers; to compare memory a pointer points to, read it first: buf(p, n) or str(p)'));
+        return undefined;
+      }
+      return sizeOf(t);
+    });
+    const t = c.expr(count);
+    if (!isInt(t)) {
+      c.report(error('E_ARG_TYPE', count.span, `memcmp() count must be an integer, got ${typeName(t)}`));
+      return INT64;
+    }
+    const n = c.constant(count);
+    const [a, b] = sizes;
+    if (n !== undefined && n < 0n) c.report(error('E_ARG_TYPE', count.span, `memcmp() count must not be negative, got ${n}`));
+    else if (n !== undefined && a !== undefined && b !== undefined && n > BigInt(Math.min(a, b))) {
+      c.report(error('E_ARG_TYPE', count.span, `memcmp() count ${n} is more than the ${Math.min(a, b)} bytes of ${a <= b ? 'left' : 'right'}`,
+        `left has ${a} bytes, right ${b}`));
+    }
+    return INT64;
+  },
+  kfunc_exist: kfuncQuestion((c, name) => c.kernel.kernelFunction?.(name) !== undefined),
+  // As comm(pid) is checked: refused only where the kernel says no (a test load per program type).
+  kfunc_allowed: kfuncQuestion((c, name) => c.kernel.kernelFunction?.(name) !== undefined
+    && c.targets.every((t) => c.kernel.kfuncAllowed?.(name, providerRecord(t.provider).programType) !== false)),
+  is_array: typePredicate((t) => t.kind === 'array'),
+  is_integer: typePredicate((t) => t.kind === 'int'),
+  is_unsigned_integer: typePredicate((t) => t.kind === 'int' && !t.signed),
+  is_ptr: typePredicate((t) => t.kind === 'pointer'),
+  is_str: typePredicate((t) => t.kind === 'string'),
+  is_literal: typePredicate((_t, e) => isLiteral(e)),
   override: unavailable('override can only be used with kprobes, and this kernel has no kprobes'),
 } satisfies Record<FunctionName, FunctionCheck>;
 

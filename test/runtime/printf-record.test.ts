@@ -100,3 +100,11 @@ describe('printf from record bytes', () => {
       expect(fromBytes).toBe(decoded);
     });
 });
+
+describe('%s of an enum value (enum_name)', () => {
+  it('prints the enumerator of the value, or the number when the enum has none, padded as a string', () => {
+    const type: Type = { kind: 'enum_name', enumerators: { type: 'enum Color', names: new Map([[0n, 'RED'], [5n, 'GREEN']]) } };
+    const write = (values: bigint[]) => (buf: Buffer, offset: number, i: number) => buf.writeBigInt64LE(values[i]!, offset);
+    expect(both('%s %-7s| %s', [type, type, type], write([0n, 5n, 7n]))).toEqual(['RED GREEN  | 7', 'RED GREEN  | 7']);
+  });
+});

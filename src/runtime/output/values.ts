@@ -148,6 +148,8 @@ export function valueToText(type: Type, v: Value, ctx: ValueContext = 'value', d
     case 'strerror':
     case 'syscall_name':
     case 'signal_name':
+    case 'enum_name':
+    case 'cgroup_path':
     case 'inet':
     case 'timestamp':
       return typeof v === 'bigint' ? v.toString() : typeof v === 'string' ? cString(v) : String(v);
@@ -184,7 +186,7 @@ export function valueToText(type: Type, v: Value, ctx: ValueContext = 'value', d
 /** bpftrace's is_quoted_type: these print as JSON strings. (timestamp is not: a 0.17 quirk.) */
 function isQuoted(t: Type): boolean {
   switch (t.kind) {
-    case 'kstack': case 'ustack': case 'ksym': case 'usym': case 'inet': case 'username': case 'strerror': case 'syscall_name': case 'signal_name':
+    case 'kstack': case 'ustack': case 'ksym': case 'usym': case 'inet': case 'username': case 'strerror': case 'syscall_name': case 'signal_name': case 'enum_name': case 'cgroup_path':
     case 'string': case 'buffer':
       return true;
     default:
