@@ -90,6 +90,7 @@ export class Run {
   /** Runs BEGIN and attaches every probe; on failure (the Session has cleaned up), ends the command and says why. */
   attach(): RunFailure | undefined {
     try {
+      this.child?.waitHeld();
       this.session.attach();
       return undefined;
     } catch (e) {

@@ -1,7 +1,7 @@
 // The -c command, found as execvp(3) finds it, so that a command that cannot run is refused
 // before anything else happens (bpftrace also refuses it up front), and started held until the
 // probes are attached.
-import { accessSync, closeSync, constants, readSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { native } from './native.js';
 
@@ -45,10 +45,29 @@ function execError(path: string): number | undefined {
 
 export interface HeldChild {
   readonly pid: number;
+  /**
+   * Waits (at most a second) until the child is blocked in its read of the gate: under load, a
+   * child forked just before may not have reached it when the probes attach, which would then see
+   * that read begin (bpftrace's child shows only its end).
+   */
+  waitHeld(): void;
   /** Lets the child exec the command (its end is seen by the session, as with -p). */
   release(): void;
   /** Ends the child if it still runs and reaps it; returns the errno of its exec if that failed. */
   kill(): number | undefined;
+}
+
+/** Whether a process sleeps in a pipe read (its state and wait channel in /proc); false once gone. */
+function blockedInRead(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    if (stat[stat.lastIndexOf(')') + 2] !== 'S') return false;
+    const wchan = readFileSync(`/proc/${pid}/wchan`, 'latin1');
+    // Without kallsyms access the wait channel reads as 0: sleeping is all that can be known.
+    return /pipe_read$/.test(wchan) || wchan === '0' || wchan === '';
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -78,6 +97,10 @@ export function spawnHeld(command: ResolvedCommand, stackKib?: number): HeldChil
   };
   return {
     pid,
+    waitHeld: () => {
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      for (let tries = 0; tries < 1000 && !blockedInRead(pid); tries++) Atomics.wait(pause, 0, 0, 1);
+    },
     release: () => {
       writeSync(gate, '\n');
       closeGate();
