@@ -1,21 +1,8 @@
 // The code of bpftrace 0.26's standard library functions (issue 14): generated IR on the fake
 // kernel, no root needed.
 import { describe, expect, it } from 'vitest';
-import { parse } from '../../src/parser/index.js';
-import { typecheck } from '../../src/typecheck/check.js';
-import { generate } from '../../src/codegen/codegen.js';
 import { Helper } from '../../src/model/object-layout.js';
-import { FakeKernel } from '../helpers/fake-kernel.js';
-
-function ir(text: string): string {
-  const kernel = new FakeKernel();
-  const checked = typecheck(parse(text).program, kernel);
-  expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  return generate(checked.program!, kernel, {}).ir;
-}
-
-/** The IR lines of the helper calls to `id`. */
-const calls = (text: string, id: number) => text.split('\n').filter((l) => l.includes(`inttoptr (i64 ${id} to`));
+import { calls, ir } from '../helpers/codegen.js';
 
 describe('len()', () => {
   it('of a map walks it with bpf_for_each_map_elem and a callback that goes on, and counts what it visited', () => {

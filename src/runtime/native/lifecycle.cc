@@ -31,6 +31,19 @@ namespace tracelet {
 
 namespace {
 
+// Opens the perf event `attr` (every process, on `cpu`) and links `progFd` to it:
+// { linkFd, perfFd }, both the caller's; else throws, saying `what` and which step failed.
+Napi::Value LinkToNewPerfEvent(Napi::Env env, int progFd, perf_event_attr* attr, int cpu, const std::string& what) {
+  int linkFd = -1, perfFd = -1;
+  const char* step = "";
+  int err = tl_perf_link(progFd, attr, -1, cpu, &linkFd, &perfFd, &step);
+  if (err) ThrowErrno(env, what + ": " + step, -err);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("linkFd", Napi::Number::New(env, linkFd));
+  result.Set("perfFd", Napi::Number::New(env, perfFd));
+  return result;
+}
+
 // attachTracepointPerf(progFd, tracepointId) -> { linkFd, perfFd }
 // perf_event_open(PERF_TYPE_TRACEPOINT, id) on CPU 0 for every process (as libbpf and bpftrace
 // do: a tracepoint program runs on every CPU whatever CPU its event was opened on), then a
@@ -41,14 +54,7 @@ Napi::Value AttachTracepointPerf(const Napi::CallbackInfo& info) {
   uint32_t id = ArgU32(info, 1, "tracepointId");
   perf_event_attr attr;
   tl_tracepoint_attr(&attr, id);
-  int linkFd = -1, perfFd = -1;
-  const char* step = "";
-  int err = tl_perf_link(progFd, &attr, -1, 0, &linkFd, &perfFd, &step);
-  if (err) ThrowErrno(env, std::string("cannot attach to tracepoint id ") + std::to_string(id) + " (" + step + ")", -err);
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("linkFd", Napi::Number::New(env, linkFd));
-  result.Set("perfFd", Napi::Number::New(env, perfFd));
-  return result;
+  return LinkToNewPerfEvent(env, progFd, &attr, 0, "cannot attach to tracepoint id " + std::to_string(id));
 }
 
 // attachPerfEventLink(progFd, type, config, period, frequency, cpu) -> { linkFd, perfFd }
@@ -72,16 +78,8 @@ Napi::Value AttachPerfEventLink(const Napi::CallbackInfo& info) {
   } else {
     attr.sample_period = static_cast<uint64_t>(period);
   }
-  int linkFd = -1, perfFd = -1;
-  const char* step = "";
-  int err = tl_perf_link(progFd, &attr, -1, cpu, &linkFd, &perfFd, &step);
-  if (err)
-    ThrowErrno(env, "cannot attach to perf event (type " + std::to_string(type) + ", config " + std::to_string(config) +
-                        ", cpu " + std::to_string(cpu) + "): " + step, -err);
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("linkFd", Napi::Number::New(env, linkFd));
-  result.Set("perfFd", Napi::Number::New(env, perfFd));
-  return result;
+  return LinkToNewPerfEvent(env, progFd, &attr, cpu, "cannot attach to perf event (type " + std::to_string(type) +
+                                                         ", config " + std::to_string(config) + ", cpu " + std::to_string(cpu) + ")");
 }
 
 std::vector<int> ArgFds(const Napi::CallbackInfo& info, size_t i) {
