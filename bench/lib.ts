@@ -211,8 +211,9 @@ export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly s
         // bpftrace 0.17 loses a SIGINT that arrives after it printed the notification but before it
         // waits in its poll loop (it then blocks in epoll_wait until the next event, maybe forever):
         // stop either tracer only once its main thread waits in epoll, and repeat SIGINT if needed.
-        const pid = tracerPid(child.pid!);
-        for (let i = 0; i < 300 && wchan(pid) !== 'do_epoll_wait'; i++) await sleep(10);
+        // A prepared run's launcher waits in poll for the Node it runs: Node is the one to wait for.
+        const tracer = tracerPid(child.pid!);
+        for (let i = 0; i < 300 && wchan(tracerPid(tracer)) !== 'do_epoll_wait'; i++) await sleep(10);
         stopAt = performance.now();
         child.kill('SIGINT');
         resend = setInterval(() => {
@@ -306,7 +307,7 @@ function wchan(pid: number): string {
   }
 }
 
-/** The tracer's pid: the rusage wrapper's only child. */
+/** The tracer's pid: the rusage wrapper's only child (or a prepared run's Node: its launcher's only child); the pid itself without one. */
 function tracerPid(wrapperPid: number): number {
   try {
     const kids = readFileSync(`/proc/${wrapperPid}/task/${wrapperPid}/children`, 'utf8').trim().split(/\s+/);
