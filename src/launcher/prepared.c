@@ -584,16 +584,21 @@ __attribute__((noreturn)) static void serve(struct prepared *run, pid_t child, i
 // Node's path under the name `tracelet`, a symlink in the launch directory: exec names the
 // process after the path it ran, so Node's start shows as tracelet's own (comm), as the rest of
 // its run does (process.title): scripts filter the tracer out with /comm != "tracelet"/, and its
-// probes are attached while Node starts. Node itself if the link cannot be made.
+// probes are attached while Node starts. One link per node binary (node-HASH/tracelet), so runs
+// with another node never retarget a link that a run is about to exec. Node itself if the link
+// cannot be made.
 static const char *node_as_tracelet(const char *launch_dir, const char *node, char *out, size_t size) {
-  char target[PATH_MAX], temp[PATH_MAX + 64];
-  if (node[0] != '/' || snprintf(out, size, "%s/tracelet", launch_dir) >= (int)size) return node;
+  char dir[PATH_MAX + 64], target[PATH_MAX], temp[PATH_MAX + 96];
+  if (node[0] != '/') return node;
+  snprintf(dir, sizeof dir, "%s/node-%016llx", launch_dir, (unsigned long long)fnv1a((const unsigned char *)node, strlen(node)));
+  if (snprintf(out, size, "%s/tracelet", dir) >= (int)size) return node;
   ssize_t n = readlink(out, target, sizeof target - 1);
   if (n > 0 && (size_t)n < sizeof target) {
     target[n] = '\0';
     if (strcmp(target, node) == 0) return out;
   }
-  snprintf(temp, sizeof temp, "%s/.tmp-link-%d", launch_dir, (int)getpid());
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) return node;
+  snprintf(temp, sizeof temp, "%s/.tmp-link-%d", dir, (int)getpid());
   unlink(temp);
   if (symlink(node, temp) == 0 && rename(temp, out) == 0) return out;
   unlink(temp);
