@@ -61,8 +61,9 @@ enum {
   TAG_RAW_TRACEPOINT = 11,  // program name, event
   TAG_PRINT = 12,       // u32 fd, bytes: what Node prints once attached (`Attaching N probes...`)
   TAG_MAP = 13,         // map name: a map Node reads, handed over by this name
+  TAG_UPROBE = 14,      // program name, path, u64 file offset, u8 retprobe, u64 USDT semaphore offset
 };
-static const char kMagic[8] = "TLRUN2\n";
+static const char kMagic[8] = "TLRUN3\n";
 // Larger key material (a long -e program) is not worth a prepared run: it goes through the
 // environment to Node, where the kernel allows 128 KiB a string.
 #define MAX_MATERIAL (48 * 1024)
@@ -126,7 +127,7 @@ static int configures_run(const char *entry) {
 // checked separately, TAG_DEP). Returns -1 if too large.
 static int key_material(struct bytes *m, const char *root, const char *node, int argc, char **argv) {
   extern char **environ;
-  put_str(m, "tracelet prepared run 2");
+  put_str(m, "tracelet prepared run 3");
   static const char *const kBuild[] = {"build/Release/tracelet", "build/Release/tracelet_native.node",
                                        "dist/bundle/tracelet.blob", "dist/bundle/tracelet.mjs", "dist/cli/main.js"};
   char path[PATH_MAX + 64];
@@ -327,6 +328,21 @@ static int attach_raw_tracepoint(struct prepared *run, struct reader *r) {
   return link_fd < 0 ? -1 : add_link(run, link_fd, -1);
 }
 
+// System-wide (every process), as the run attaches a uprobe without -p.
+static int attach_uprobe(struct prepared *run, struct reader *r) {
+  const char *prog = get_str(r), *path = get_str(r);
+  uint64_t offset, ref_ctr_offset;
+  uint8_t retprobe;
+  int fd = program_fd(run, prog);
+  if (fd < 0 || !path || get_raw(r, &offset, 8) || get_raw(r, &retprobe, 1) || get_raw(r, &ref_ctr_offset, 8)) return -1;
+  struct perf_event_attr attr;
+  if (tl_uprobe_attr(&attr, path, offset, retprobe, ref_ctr_offset) != 0) return -1;
+  int link_fd, perf_fd;
+  const char *step;
+  if (tl_perf_link(fd, &attr, -1, 0, &link_fd, &perf_fd, &step) != 0) return -1;
+  return add_link(run, link_fd, perf_fd);
+}
+
 static int write_u64(int fd, uint32_t slot, uint64_t value) {
   return bpf_map_update_elem(fd, &slot, &value, 0);
 }
@@ -433,6 +449,7 @@ static int start_prepared(struct prepared *run, const unsigned char *entry, size
     int err = 0;
     if (tag == TAG_TRACEPOINT) err = attach_tracepoint(run, &p);
     else if (tag == TAG_RAW_TRACEPOINT) err = attach_raw_tracepoint(run, &p);
+    else if (tag == TAG_UPROBE) err = attach_uprobe(run, &p);
     if (err) goto fail;
   }
   run->attached_ns = now_ns();

@@ -20,13 +20,18 @@ export type PreparedStep =
   | { readonly kind: 'stopped'; readonly map: string; readonly byExit: bigint }
   | { readonly kind: 'begin'; readonly program: string }
   | { readonly kind: 'tracepoint'; readonly program: string; readonly category: string; readonly event: string }
-  | { readonly kind: 'raw-tracepoint'; readonly program: string; readonly event: string };
+  | { readonly kind: 'raw-tracepoint'; readonly program: string; readonly event: string }
+  /** Every process's uprobe at a file offset; a uretprobe; a USDT probe's semaphore (0: none). */
+  | { readonly kind: 'uprobe'; readonly program: string; readonly path: string; readonly offset: bigint; readonly retprobe: boolean; readonly semaphoreOffset: bigint };
 
 /** A prepared run: what the launcher checks, loads, does and prints. */
 export interface PreparedRun {
   /** The launcher's key material (TRACELET_LAUNCH_KEY), compared whole. */
   readonly key: Buffer;
-  /** The files the program came from, with their identities (fileIdentity()) when they were read. */
+  /**
+   * The files the program came from, with their identities (fileIdentity()) when they were read;
+   * the files its uprobes are in are added, with their identities now.
+   */
   readonly files: readonly { readonly path: string; readonly identity: string }[];
   readonly object: Buffer;
   readonly steps: readonly PreparedStep[];
@@ -37,9 +42,9 @@ export interface PreparedRun {
 /** The record tags of an entry (src/launcher/prepared.c has the same list). */
 const TAG = {
   key: 1, file: 2, object: 3, program: 4, 'max-entries': 5, fill: 6, 'run-values': 7, stopped: 8,
-  begin: 9, tracepoint: 10, 'raw-tracepoint': 11, print: 12, map: 13,
+  begin: 9, tracepoint: 10, 'raw-tracepoint': 11, print: 12, map: 13, uprobe: 14,
 } as const;
-const MAGIC = Buffer.from('TLRUN2\n\0', 'latin1');
+const MAGIC = Buffer.from('TLRUN3\n\0', 'latin1');
 /** Entries kept in the launch directory; the least recently written beyond this go. */
 const MAX_ENTRIES = 64;
 
@@ -87,6 +92,7 @@ function stepPayload(step: PreparedStep): Buffer {
     case 'begin': return w.str(step.program).done();
     case 'tracepoint': return w.str(step.program).str(step.category).str(step.event).done();
     case 'raw-tracepoint': return w.str(step.program).str(step.event).done();
+    case 'uprobe': return w.str(step.program).str(step.path).u64(step.offset).u8(step.retprobe ? 1 : 0).u64(step.semaphoreOffset).done();
   }
 }
 
@@ -95,7 +101,9 @@ export function encodePreparedRun(run: PreparedRun): Buffer {
   const w = new Writer().bytes(MAGIC);
   const record = (tag: number, payload: Buffer) => w.u8(tag).sized(payload);
   record(TAG.key, run.key);
-  for (const file of run.files) record(TAG.file, new Writer().str(file.path).str(file.identity).done());
+  const targets = [...new Set(run.steps.flatMap((s) => (s.kind === 'uprobe' ? [s.path] : [])))];
+  const files = [...run.files, ...targets.map((path) => ({ path, identity: fileIdentity(path) }))];
+  for (const file of files) record(TAG.file, new Writer().str(file.path).str(file.identity).done());
   record(TAG.object, run.object);
   for (const step of run.steps) record(TAG[step.kind], stepPayload(step));
   if (run.attachedText) record(TAG.print, new Writer().u32(1).sized(Buffer.from(run.attachedText, 'utf8')).done());

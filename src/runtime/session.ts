@@ -377,7 +377,9 @@ export class Session {
    * that attach the same way every run are prepared, and none that sample the CPU (profile,
    * software): those would sample the start of tracelet's own Node, and its reading of the
    * kernel's symbols (done before attaching otherwise; adopt() does it while the probes run).
-   * Interval probes, which sample what runs on the first CPU too, are left to adopt().
+   * Interval probes, which sample what runs on the first CPU too, are left to adopt(). Uprobes
+   * are prepared one attachment each (not a wildcard's multi-uprobe); the launcher checks their
+   * files' identities (encodePreparedRun).
    */
   preparedSteps(): PreparedStep[] | undefined {
     const steps: PreparedStep[] = this.programs.map((p) => ({ kind: 'program', name: p.name, type: p.type }));
@@ -401,6 +403,13 @@ export class Session {
           case 'BEGIN': case 'END': case 'self': break;
           case 'tracepoint': steps.push({ kind: 'tracepoint', program: p.name, category: t.parts[0]!, event: t.parts[1]! }); break;
           case 'rawtracepoint': steps.push({ kind: 'raw-tracepoint', program: p.name, event: t.parts.at(-1)! }); break;
+          case 'uprobe': case 'uretprobe': case 'usdt':
+            if (p.type === 'uprobe_multi') return undefined;
+            steps.push({
+              kind: 'uprobe', program: p.name, path: t.path!, offset: t.address!, retprobe: t.provider === 'uretprobe',
+              semaphoreOffset: t.usdt?.semaphoreOffset ?? 0n,
+            });
+            break;
           case 'interval': break; // attached by adopt()
           default: return undefined;
         }

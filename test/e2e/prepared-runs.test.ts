@@ -2,13 +2,15 @@
 // Node has started (src/launcher/prepared.c, src/runtime/prepared.ts). It must print exactly what
 // a run without it prints, see every event from its notice on, handle signals that come before
 // Node can, leak nothing when killed, and never run an entry that is not this run's own.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ourPrograms, runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
 
+const TARGET_SOURCE = fileURLToPath(new URL('../fixtures/probes/target.c', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'tl-prepared-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
@@ -158,6 +160,31 @@ describe('prepared runs', () => {
     const third = runTracelet(program, { env });
     expect(phases(third.stderr)).toContain('adopt');
     expect(third.stdout).toBe(first.stdout);
+  });
+
+  it('attaches uprobes, uretprobes and USDT probes (a semaphore too) as a fresh run does, and not to a rebuilt binary', async () => {
+    const env = freshEnv();
+    const dir = mkdtempSync(join(root, 'uprobes-'));
+    const target = join(dir, 'target');
+    const build = () => execFileSync('gcc', ['-O0', '-g0', '-no-pie', '-o', target, TARGET_SOURCE]);
+    build();
+    const program = ['--timings', '-e', `uprobe:${target}:tl_add { @a[arg0] = count(); } `
+      + `uretprobe:${target}:tl_greet { @r = sum(retval); } usdt:${target}:tracelet:gated { @g[arg0] = count(); }`];
+    const traced = async () => {
+      const run = startTracelet(program, env);
+      await run.attached;
+      execFileSync(target, ['3']);
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      // Keys of equal counts print in the map's order, which differs from run to run.
+      return { lines: r.stdout.split('\n').sort(), adopted: phases(r.stderr).includes('adopt') };
+    };
+    const first = await traced();
+    expect(first.lines).toEqual(expect.arrayContaining(['@a[0]: 1', '@a[2]: 1', '@g[1]: 1', '@r: 24']));
+    expect(await traced()).toEqual({ ...first, adopted: true });
+    build(); // the same code, another file: the launcher's key no longer matches
+    expect(await traced()).toEqual(first);
+    expect(readFileSync('/sys/kernel/tracing/uprobe_events', 'utf8')).not.toContain(target);
   });
 
   it('is not used with --no-cache, -c, or a program from standard input', () => {

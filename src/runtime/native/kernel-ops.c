@@ -82,6 +82,33 @@ void tl_tracepoint_attr(struct perf_event_attr *attr, unsigned long long id) {
   attr->wakeup_events = 1;
 }
 
+// The first number in a sysfs file ("8", or "config:0" / "config:32-63" of a PMU's format), or -1.
+static long long sysfs_number(const char *path) {
+  char text[64];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  const char *digits = strpbrk(text, "0123456789");
+  return digits ? strtoll(digits, NULL, 10) : -1;
+}
+
+int tl_uprobe_attr(struct perf_event_attr *attr, const char *path, unsigned long long offset, int retprobe,
+                   unsigned long long ref_ctr_offset) {
+  long long type = sysfs_number("/sys/bus/event_source/devices/uprobe/type");
+  long long retprobe_bit = retprobe ? sysfs_number("/sys/bus/event_source/devices/uprobe/format/retprobe") : 0;
+  long long ref_ctr_shift = ref_ctr_offset ? sysfs_number("/sys/bus/event_source/devices/uprobe/format/ref_ctr_offset") : 0;
+  if (type < 0 || retprobe_bit < 0 || retprobe_bit > 63 || ref_ctr_shift < 0 || ref_ctr_shift > 63) return -1;
+  memset(attr, 0, sizeof *attr);
+  attr->type = (unsigned int)type;
+  attr->config = (retprobe ? 1ULL << retprobe_bit : 0) | (ref_ctr_offset << ref_ctr_shift);
+  attr->config1 = (unsigned long long)(unsigned long)path;  // uprobe_path
+  attr->config2 = offset;                                   // probe_offset
+  return 0;
+}
+
 int tl_run_program(int prog_fd, unsigned int *retval) {
   // A raw-tracepoint program's context is its u64 arguments; a zeroed one lets programs that
   // read ctx run (without ctx_in the kernel gives EINVAL). 8 arguments, below the kernel's 12.

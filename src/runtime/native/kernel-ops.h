@@ -23,6 +23,12 @@ int tl_perf_link(int prog_fd, struct perf_event_attr *attr, int pid, int cpu, in
 // The attributes of the perf event a tracepoint program is attached through (tracepoint `id`).
 void tl_tracepoint_attr(struct perf_event_attr *attr, unsigned long long id);
 
+// The attributes of a uprobe (the kernel's "uprobe" PMU) at file offset `offset` of `path`
+// (which must outlive the perf_event_open), a uretprobe with `retprobe`, with a USDT semaphore at
+// `ref_ctr_offset` (0: none). -1 if the kernel has no uprobe PMU.
+int tl_uprobe_attr(struct perf_event_attr *attr, const char *path, unsigned long long offset, int retprobe,
+                   unsigned long long ref_ctr_offset);
+
 // Runs a program once with BPF_PROG_TEST_RUN and a zeroed context (BEGIN, END, self): 0 and
 // its return value in *retval, or -errno.
 int tl_run_program(int prog_fd, unsigned int *retval);
