@@ -9,7 +9,7 @@ import { renderDiagnostic, renderDiagnostics, type SourceFile } from '../diagnos
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { settingsFromEnv, type Settings } from '../model/config.js';
 import { compile, loadable, probeFilterProblem, type CodegenResult, type SyscallDispatchMode } from '../compile/compile.js';
-import { cacheDir, describeCacheUse, ObjectCache, traceletBuild, type CacheUse } from '../compile/cache.js';
+import { cacheDir, describeCacheUse, ObjectCache, storePreparedRun, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
 import type { Session } from '../runtime/session.js';
@@ -34,7 +34,7 @@ import { walk } from '../model/walk.js';
 import { PhaseTimings, takeLauncherStart } from '../runtime/timings.js';
 import { inProfile, startMetrics, writeProfile, type MetricsServer } from './export.js';
 import { parseListenAddress } from '../export/server.js';
-import { announcedText, awaitAttached, encodePreparedRun, fileIdentity, handedEntry, releaseHandover, signalReady, storePreparedRun, takeLaunch, type Launch } from '../runtime/prepared.js';
+import { announcedText, awaitAttached, encodePreparedRun, fileIdentity, handedEntry, releaseHandover, signalReady, takeLaunch, type Launch } from '../runtime/prepared.js';
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
 let callerStackKib: number | undefined;

@@ -5,14 +5,15 @@
 // the IR can slip through, the key holds every compile option, the kernel's identity, the
 // identity of each file a uprobe or USDT probe targets, tracelet's version and the build of the
 // LLVM addon (tracelet_llvm.node). Entries are written whole or not at all (temporary file, then rename), checked on read
-// (header, key, length, checksum), and the directory is kept under a size bound.
+// (header, key, length, checksum), and the directory is kept under a size bound. The launcher's
+// prepared runs (storePreparedRun) are kept in its launch/ directory the same way.
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync,
   unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { addonPath } from '../runtime/native.js';
 
 /** Raised when what an entry holds or how the key is made changes: older entries become misses. */
@@ -97,16 +98,7 @@ export class ObjectCache {
   private usable(): boolean {
     if (this.checked) return this.problem === undefined;
     this.checked = true;
-    try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const st = lstatSync(this.dir);
-      // Objects from here are loaded into the kernel as root: only our own directory will do.
-      if (!st.isDirectory()) this.problem = `${this.dir} is not a directory`;
-      else if (st.uid !== euid()) this.problem = `${this.dir} belongs to another user`;
-      else if ((st.mode & 0o022) !== 0) this.problem = `${this.dir} is writable by others`;
-    } catch (e) {
-      this.problem = `${this.dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-    }
+    this.problem = ownDirectoryProblem(this.dir);
     return this.problem === undefined;
   }
 
@@ -143,16 +135,10 @@ export class ObjectCache {
     }
   }
 
-  /** Writes the entry whole (temporary file, then rename) and keeps the directory in bounds. */
+  /** Writes the entry whole and keeps the directory in bounds. */
   private write(file: string, key: string, object: Buffer): string | undefined {
-    const temp = join(this.dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    try {
-      writeFileSync(temp, encodeEntry(key, object), { flag: 'wx', mode: 0o600 });
-      renameSync(temp, file);
-    } catch (e) {
-      try { unlinkSync(temp); } catch { /* not written */ }
-      return `could not store ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-    }
+    const failed = writeWhole(file, encodeEntry(key, object));
+    if (failed) return `could not store ${file}: ${failed}`;
     this.evict(file);
     return undefined;
   }
@@ -182,6 +168,56 @@ export class ObjectCache {
       }
     } catch { /* another run may be evicting too: the next write tries again */ }
   }
+}
+
+/**
+ * Creates `dir` if needed and says why it cannot hold what is loaded into the kernel as root, if
+ * it cannot: only a directory of ours that nobody else can write into will do.
+ */
+function ownDirectoryProblem(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) return `${dir} is not a directory`;
+    if (st.uid !== euid()) return `${dir} belongs to another user`;
+    if ((st.mode & 0o022) !== 0) return `${dir} is writable by others`;
+    return undefined;
+  } catch (e) {
+    return `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+}
+
+/** Writes `file` whole or not at all (a temporary file beside it, then rename); why not, if not. */
+function writeWhole(file: string, bytes: Buffer): string | undefined {
+  const temp = join(dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    writeFileSync(temp, bytes, { flag: 'wx', mode: 0o600 });
+    renameSync(temp, file);
+    return undefined;
+  } catch (e) {
+    try { unlinkSync(temp); } catch { /* not written */ }
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+}
+
+/** Prepared runs kept in the launch directory; the least recently written beyond this go. */
+const PREPARED_RUNS_MAX = 64;
+
+/**
+ * Stores a prepared run (src/runtime/prepared.ts) where the launcher looks for it (`entry`, in
+ * `<cache>/launch/`), whole, in a directory of ours only (the launcher checks the same, as it
+ * loads what it finds as root), and keeps the directory to PREPARED_RUNS_MAX entries. Failures
+ * are silent: a prepared run is only ever a shortcut.
+ */
+export function storePreparedRun(entry: string, bytes: Buffer): void {
+  const dir = dirname(entry);
+  if (ownDirectoryProblem(dir) || writeWhole(entry, bytes)) return;
+  try {
+    const entries = readdirSync(dir).filter((n) => n.endsWith('.run') && n !== basename(entry))
+      .map((n) => ({ file: join(dir, n), at: statSync(join(dir, n)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const old of entries.slice(PREPARED_RUNS_MAX - 1)) unlinkSync(old.file);
+  } catch { /* another run is pruning too */ }
 }
 
 function encodeEntry(key: string, object: Buffer): Buffer {

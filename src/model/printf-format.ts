@@ -12,6 +12,7 @@
 // the integer conversions; strings and the string-like types — ksym, usym, username, inet,
 // timestamp, kstack, ustack — for %s; buf() for %r, %rx, %rh).
 import type { Type } from './types.js';
+import { bytesToString, stringBytes } from './strings.js';
 
 export type PrintfLength = '' | 'hh' | 'h' | 'l' | 'll' | 'j' | 'z' | 't';
 export type PrintfConversionChar = 'd' | 'u' | 'o' | 'x' | 'X' | 'p' | 'c' | 's' | 'r' | 'rx' | 'rh';
@@ -201,4 +202,81 @@ export function checkPrintfArgs(
     }
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One conversion's text, as glibc's snprintf writes it: for the runtime's printf
+// (src/runtime/output/printf.ts, printf-record.ts) and for messages made when the program is
+// compiled (fail()).
+
+function isAscii(s: string): boolean {
+  return !/[^\x00-\x7f]/.test(s);
+}
+
+/** Width and precision count bytes in C; strings here are UTF-8 text (see stringBytes). */
+export function padString(c: PrintfConversion, s: string): string {
+  if (c.precision !== undefined) {
+    if (isAscii(s)) {
+      if (s.length > c.precision) s = s.slice(0, c.precision);
+    } else {
+      const b = stringBytes(s);
+      if (b.length > c.precision) s = bytesToString(b.subarray(0, c.precision));
+    }
+  }
+  return pad(c, s);
+}
+
+function byteLength(s: string): number {
+  return isAscii(s) ? s.length : stringBytes(s).length;
+}
+
+/** Space padding to the width (left or right); glibc ignores the 0 flag for %s, %c and (nil). */
+function pad(c: PrintfConversion, s: string): string {
+  const w = c.width;
+  if (w === undefined) return s;
+  const len = byteLength(s);
+  if (len >= w) return s;
+  const fill = ' '.repeat(w - len);
+  return c.leftAlign ? s + fill : fill + s;
+}
+
+/** An integer's sign and digits with the conversion's precision, width and flags. */
+export function formatInt(c: PrintfConversion, sign: string, digits: string): string {
+  if (c.precision !== undefined) {
+    if (c.precision === 0 && digits === '0') digits = '';
+    else if (digits.length < c.precision) digits = digits.padStart(c.precision, '0');
+  }
+  const w = c.width;
+  const len = sign.length + digits.length;
+  if (w === undefined || len >= w) return sign + digits;
+  if (c.leftAlign) return sign + digits + ' '.repeat(w - len);
+  if (c.zeroPad && c.precision === undefined) return sign + '0'.repeat(w - len) + digits;
+  return ' '.repeat(w - len) + sign + digits;
+}
+
+/** %p: `0x...`, or `(nil)` for 0. */
+function formatPointer(c: PrintfConversion, v: bigint): string {
+  if (v === 0n) return pad(c, '(nil)');
+  return formatInt(c, '0x', v.toString(16));
+}
+
+/**
+ * The text of an integer conversion (%d %u %o %x %X %p %c) of `v`, the 64-bit pattern bpftrace
+ * passes to snprintf; the conversion's length decides how many of its bits count.
+ */
+export function formatIntConversion(c: PrintfConversion, v: bigint): string {
+  switch (c.conversion) {
+    case 'c':
+      return pad(c, String.fromCharCode(Number(v & 0xffn)));
+    case 'p':
+      return formatPointer(c, BigInt.asUintN(64, v));
+    case 'd': {
+      const n = BigInt.asIntN(c.bits, v);
+      return n < 0n ? formatInt(c, '-', (-n).toString()) : formatInt(c, '', n.toString());
+    }
+    default: {
+      const digits = BigInt.asUintN(c.bits, v).toString(c.conversion === 'o' ? 8 : c.conversion === 'u' ? 10 : 16);
+      return formatInt(c, '', c.conversion === 'X' ? digits.toUpperCase() : digits);
+    }
+  }
 }

@@ -3,9 +3,7 @@
 // Session.load() and Session.attach() for it; the next run of the same command line finds its
 // probes attached when Node starts, checks that the entry is byte for byte the one this run would
 // write, and adopts the kernel objects the launcher hands over.
-import { closeSync, fstatSync, lstatSync, mkdirSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, readSync, statSync, writeSync } from 'node:fs';
 import type { NativeAddon, NativeObject } from './native.js';
 
 /** One step of a prepared run, in the order the launcher takes them (Session.preparedSteps()). */
@@ -45,8 +43,6 @@ const TAG = {
   begin: 9, tracepoint: 10, 'raw-tracepoint': 11, print: 12, map: 13, uprobe: 14,
 } as const;
 const MAGIC = Buffer.from('TLRUN3\n\0', 'latin1');
-/** Entries kept in the launch directory; the least recently written beyond this go. */
-const MAX_ENTRIES = 64;
 
 /** A file as the launcher identifies it: device, inode, size, modification time in ns; `-` if missing. */
 export function fileIdentity(path: string): string {
@@ -276,32 +272,4 @@ export class AdoptedObject implements NativeObject {
       try { this.addon.closeFd(fd); } catch { /* closed */ }
     }
   }
-}
-
-/**
- * Stores a prepared run where the launcher will look for it (`entry`), whole (temporary file,
- * then rename), in a directory of ours only; keeps the directory to MAX_ENTRIES. Failures are
- * silent: a prepared run is only ever a shortcut.
- */
-export function storePreparedRun(entry: string, bytes: Buffer): void {
-  const dir = dirname(entry);
-  const temp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    const euid = process.geteuid?.() ?? 0;
-    // The launcher loads what it finds here as root: it checks the same (prepared.c).
-    if (!st.isDirectory() || st.uid !== euid || (st.mode & 0o022) !== 0) return;
-    writeFileSync(temp, bytes, { flag: 'wx', mode: 0o600 });
-    renameSync(temp, entry);
-  } catch {
-    try { unlinkSync(temp); } catch { /* not written */ }
-    return;
-  }
-  try {
-    const entries = readdirSync(dir).filter((n) => n.endsWith('.run') && n !== basename(entry))
-      .map((n) => ({ file: join(dir, n), at: statSync(join(dir, n)).mtimeMs }))
-      .sort((a, b) => b.at - a.at);
-    for (const old of entries.slice(MAX_ENTRIES - 1)) unlinkSync(old.file);
-  } catch { /* another run is pruning too */ }
 }

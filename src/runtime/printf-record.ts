@@ -9,7 +9,8 @@ import type { EventField, EventSpec } from '../model/program.js';
 import { bytesToString } from '../model/strings.js';
 import type { Type } from '../model/types.js';
 import { decodeValue } from './decode.js';
-import { assemblePrintf, conversionFn, formatInt, padString } from './output/printf.js';
+import { assemblePrintf, conversionFn } from './output/printf.js';
+import { formatInt, padString } from '../model/printf-format.js';
 import type { Resolver } from './symbols.js';
 
 /** Where one record starts in a batch of records (reused from record to record: no allocation). */

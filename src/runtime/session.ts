@@ -191,6 +191,8 @@ export class Session {
   private perfLinks: { linkFd: number; perfFd: number }[] = [];
   /** Perf events whose programs are detached, to be released in the background on close. */
   private detachedPerfFds: number[] = [];
+  /** syscallNameWrites(), once made. */
+  private syscallNames?: { map: string; key: Buffer; value: Buffer }[];
   /** Multi-uprobe links: closing one detaches all its uprobes. */
   private multiLinkFds: number[] = [];
   private readonly helperErrorSites: readonly Span[];
@@ -729,9 +731,13 @@ export class Session {
     this.object?.close();
   }
 
-  /** The syscall number → tracepoint name entries of the maps syscall dispatch programs read (probe) from. */
+  /**
+   * The syscall number → tracepoint name entries of the maps syscall dispatch programs read (probe)
+   * from: made once, for load() and for preparedSteps().
+   */
   private syscallNameWrites(): { map: string; key: Buffer; value: Buffer }[] {
-    const writes: { map: string; key: Buffer; value: Buffer }[] = [];
+    if (this.syscallNames) return this.syscallNames;
+    const writes: { map: string; key: Buffer; value: Buffer }[] = (this.syscallNames = []);
     if (!this.programs.some((p) => p.rawTracepoint)) return writes;
     for (const event of ['sys_enter', 'sys_exit'] as const satisfies readonly SyscallEvent[]) {
       for (const [nr, name] of syscallTable()) {

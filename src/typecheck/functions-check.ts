@@ -16,7 +16,7 @@ import { JOIN_ARGS, JOIN_ARG_SIZE, type TseriesAggregation } from '../model/prog
 import {
   MAX_STACK_DEPTH, NONE, UINT64, INT64, UINT8, sizeOf, storageType, str, typeName, type AggregationKind, type StackMode, type Type,
 } from '../model/types.js';
-import { checkPrintfArgs, parsePrintfFormat } from '../model/printf-format.js';
+import { checkPrintfArgs, formatIntConversion, padString, parsePrintfFormat } from '../model/printf-format.js';
 
 /**
  * Types a call and returns its type. An aggregation is given the map it is assigned to (`into`);
@@ -271,22 +271,7 @@ export function formatAtCompileTime(format: string, values: readonly (bigint | s
       return;
     }
     const v = values[i]!;
-    const bits = conv.bits === 0 ? 64 : conv.bits;
-    let text: string;
-    if (typeof v === 'string') text = conv.precision !== undefined ? v.slice(0, conv.precision) : v;
-    else if (conv.conversion === 'd') text = BigInt.asIntN(bits, v).toString();
-    else if (conv.conversion === 'u') text = BigInt.asUintN(bits, v).toString();
-    else if (conv.conversion === 'x' || conv.conversion === 'p') text = (conv.conversion === 'p' ? '0x' : '') + BigInt.asUintN(bits, v).toString(16);
-    else if (conv.conversion === 'X') text = BigInt.asUintN(bits, v).toString(16).toUpperCase();
-    else if (conv.conversion === 'o') text = BigInt.asUintN(bits, v).toString(8);
-    else if (conv.conversion === 'c') text = String.fromCharCode(Number(BigInt.asUintN(8, v)));
-    else text = String(v);
-    const width = conv.width ?? 0;
-    if (conv.leftAlign) text = text.padEnd(width);
-    else if (conv.zeroPad && typeof v === 'bigint' && conv.conversion !== 'c') {
-      const negative = text.startsWith('-');
-      text = (negative ? '-' : '') + text.slice(negative ? 1 : 0).padStart(width - (negative ? 1 : 0), '0');
-    } else text = text.padStart(width);
+    const text = typeof v === 'string' ? padString(conv, v) : formatIntConversion(conv, BigInt.asUintN(64, v));
     out += text;
   });
   out += literalText(format.slice(from));

@@ -13,8 +13,7 @@
 //   glibc prints the conversion text itself (`%5r`).
 // Stray `%` sequences in the text before a conversion (`%i %d`) are printed literally; C would
 // consume the argument there (undefined behaviour in bpftrace).
-import { parsePrintfFormat, type PrintfConversion } from '../../model/printf-format.js';
-import { bytesToString, stringBytes } from '../../model/strings.js';
+import { formatIntConversion, padString, parsePrintfFormat, type PrintfConversion } from '../../model/printf-format.js';
 import type { Type } from '../../model/types.js';
 import type { TypedValue, Value } from './model.js';
 import { cString, formatBuffer, formatStack, normalizeInt, valueToText } from './values.js';
@@ -108,26 +107,8 @@ export function conversionFn(c: PrintfConversion): ConvFn {
       const style = c.conversion === 'r' ? 'ascii' : c.conversion === 'rx' ? 'hex' : 'hexspaced';
       return (a) => (a ? formatBuffer(a.value, style) : '');
     }
-    case 'c':
-      return (a) => pad(c, String.fromCharCode(Number(int64Of(a) & 0xffn)));
-    case 'p':
-      return (a) => formatPointer(c, int64Of(a));
-    case 'd': {
-      const bits = c.bits;
-      return (a) => {
-        const v = BigInt.asIntN(bits, int64Of(a));
-        return v < 0n ? formatInt(c, '-', (-v).toString()) : formatInt(c, '', v.toString());
-      };
-    }
-    default: {
-      const bits = c.bits;
-      const radix = c.conversion === 'o' ? 8 : c.conversion === 'u' ? 10 : 16;
-      const upper = c.conversion === 'X';
-      return (a) => {
-        const s = BigInt.asUintN(bits, int64Of(a)).toString(radix);
-        return formatInt(c, '', upper ? s.toUpperCase() : s);
-      };
-    }
+    default:
+      return (a) => formatIntConversion(c, int64Of(a));
   }
 }
 
@@ -152,51 +133,3 @@ function stringOf(type: Type, v: Value): string {
   }
 }
 
-function isAscii(s: string): boolean {
-  return !/[^\x00-\x7f]/.test(s);
-}
-
-/** Width and precision count bytes in C; strings here are UTF-8 text (see stringBytes). */
-export function padString(c: PrintfConversion, s: string): string {
-  if (c.precision !== undefined) {
-    if (isAscii(s)) {
-      if (s.length > c.precision) s = s.slice(0, c.precision);
-    } else {
-      const b = stringBytes(s);
-      if (b.length > c.precision) s = bytesToString(b.subarray(0, c.precision));
-    }
-  }
-  return pad(c, s);
-}
-
-function byteLength(s: string): number {
-  return isAscii(s) ? s.length : stringBytes(s).length;
-}
-
-/** Space padding to the width (left or right); glibc ignores the 0 flag for %s, %c and (nil). */
-function pad(c: PrintfConversion, s: string): string {
-  const w = c.width;
-  if (w === undefined) return s;
-  const len = byteLength(s);
-  if (len >= w) return s;
-  const fill = ' '.repeat(w - len);
-  return c.leftAlign ? s + fill : fill + s;
-}
-
-export function formatInt(c: PrintfConversion, sign: string, digits: string): string {
-  if (c.precision !== undefined) {
-    if (c.precision === 0 && digits === '0') digits = '';
-    else if (digits.length < c.precision) digits = digits.padStart(c.precision, '0');
-  }
-  const w = c.width;
-  const len = sign.length + digits.length;
-  if (w === undefined || len >= w) return sign + digits;
-  if (c.leftAlign) return sign + digits + ' '.repeat(w - len);
-  if (c.zeroPad && c.precision === undefined) return sign + '0'.repeat(w - len) + digits;
-  return ' '.repeat(w - len) + sign + digits;
-}
-
-function formatPointer(c: PrintfConversion, v: bigint): string {
-  if (v === 0n) return pad(c, '(nil)');
-  return formatInt(c, '0x', v.toString(16));
-}
