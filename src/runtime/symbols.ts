@@ -331,13 +331,13 @@ export class Resolver {
     return this.users.get(uid) ?? uid.toString();
   }
 
-  /** strftime(fmt, nsecs): nsecs is CLOCK_MONOTONIC (bpf_ktime_get_ns); `%f` is microseconds. */
   /** cgroup_path(id, filter): the id's paths in the hierarchies the filter matches, resolved now. */
   cgroupPath(id: bigint, filter: string): string {
     this.cgroups ??= new CgroupPaths();
     return this.cgroups.text(id, filter);
   }
 
+  /** strftime(fmt, nsecs): nsecs is CLOCK_MONOTONIC (bpf_ktime_get_ns); `%f` is microseconds. */
   timestamp(ns: bigint, format: string): string {
     const real = ns + this.realtimeOffset;
     const micros = (real / 1000n) % 1_000_000n;
