@@ -45,7 +45,7 @@ describe('offcputime.bt', () => {
     const tooLong = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid, '0', '100000']);
     expect(tooLong.code).toBe(0);
     expect(matching(tooLong.stdout, BLOCKED_CHAIN).lines).toHaveLength(0);
-    const short = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid, '0', '100000'], true, 20);
+    const short = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid, '0', '100000'], { blockMs: 20 });
     expect(matching(short.stdout, BLOCKED_CHAIN).lines).toHaveLength(1);
   });
 
@@ -54,16 +54,19 @@ describe('offcputime.bt', () => {
   // user frames would be `[unknown]` and only the kernel part would match.
   it('names the chain also when the process has exited before the map is printed', async () => {
     // -p: the trace ends when pipewake exits, so it is gone when the map is printed.
-    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid], false);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offcputime.bt'), pid], { live: false });
     expect(r.code).toBe(0);
     withinBlockedTime(matching(r.stdout, /^pipewake;.*vfs_read_\[k\];.*schedule_\[k\]/).total);
     withinBlockedTime(matching(r.stdout, BLOCKED_CHAIN).total);
   });
 });
 
+// The waker tools run with the blocked thread and its waker on different CPUs (splitCpus): the
+// wakeup is then finished on the wakee's idle CPU, so a tool reading the waker's stacks at
+// sched_wakeup would find the idle task's there instead.
 describe('offwaketime.bt', () => {
   it('shows poke_waiter as the waker of the blocked read, above a `--`', async () => {
-    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offwaketime.bt'), pid]);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('offwaketime.bt'), pid], { splitCpus: true });
     expect(r.code).toBe(0);
     const waker = new RegExp(`${BLOCKED_CHAIN.source}.*;--;(.*;)?try_to_wake_up_\\[k\\];.*;write;poke_waiter;poker;.*pipewake$`);
     const { lines, total } = matching(r.stdout, waker);
@@ -74,13 +77,13 @@ describe('offwaketime.bt', () => {
 
 describe('wakeuptime.bt and chaingraph.bt', () => {
   it('wakeuptime: the blocked time under the waker stack of poke_waiter', async () => {
-    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('wakeuptime.bt'), pid]);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('wakeuptime.bt'), pid], { splitCpus: true });
     expect(r.code).toBe(0);
     withinBlockedTime(matching(r.stdout, /^pipewake;pipewake;(.*;)?poker;poke_waiter;write;.*try_to_wake_up_\[k\]/).total);
   });
 
   it('chaingraph: the blocked read, poke_waiter, then what woke the poker from its nanosleep', async () => {
-    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('chaingraph.bt'), pid]);
+    const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('chaingraph.bt'), pid], { splitCpus: true });
     expect(r.code).toBe(0);
     const chain = new RegExp(`${BLOCKED_CHAIN.source}.*;--;.*;poke_waiter;.*pipewake;--;.*try_to_wake_up_\\[k\\]`);
     expect(matching(r.stdout, chain).lines, r.stdout).toHaveLength(1);
