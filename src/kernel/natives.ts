@@ -20,8 +20,8 @@ export interface NativeKallsyms {
 }
 
 export interface SymbolNatives {
-  /** std::sort of `keys`, moving `order` along (stdSort in symtab.ts). */
-  sortSymbols(order: Int32Array, keys: Float64Array): void;
+  /** std::sort of `keys` in place; the permutation it made (what stdSort in symtab.ts makes of 0..n-1). */
+  sortSymbols(keys: Float64Array): Int32Array;
   /** The named, defined entries of the symbol tables given as [symOffset, symSize, strOffset, strSize]... */
   symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
   /** Kallsyms.read's parse of the file at `path`. */

@@ -215,8 +215,8 @@ export interface NativeAddon {
   strerror(errno: number): string;
   /** The C library's description of a signal (strsignal(3)). */
   strsignal(signal: number): string;
-  /** libstdc++'s std::sort of `keys`, moving `order` along (as stdSort in src/kernel/symtab.ts). */
-  sortSymbols(order: Int32Array, keys: Float64Array): void;
+  /** libstdc++'s std::sort of `keys` in place; the permutation it made (as stdSort in src/kernel/symtab.ts makes of 0..n-1). */
+  sortSymbols(keys: Float64Array): Int32Array;
   /** An ELF file's symbol table entries (as ElfFile.symbolEntries in src/kernel/elf.ts). */
   symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
   /** /proc/kallsyms parsed (as Kallsyms.read in src/kernel/kallsyms.ts). */

@@ -571,13 +571,11 @@ describe('misc', () => {
       if (trial % 5 === 0) keys.sort();
       const [jsKeys, nativeKeys] = [keys.slice(), keys.slice()];
       const jsOrder = Int32Array.from({ length: n }, (_, i) => i);
-      const nativeOrder = jsOrder.slice();
       stdSort(jsOrder, jsKeys);
-      addon.sortSymbols(nativeOrder, nativeKeys);
-      expect(nativeOrder).toEqual(jsOrder);
+      expect(addon.sortSymbols(nativeKeys)).toEqual(jsOrder);
       expect(nativeKeys).toEqual(jsKeys);
     }
-    expect(() => addon.sortSymbols(new Int32Array(2), new Float64Array(3))).toThrow(/differ in length/);
+    expect(() => addon.sortSymbols(new Int32Array(2) as unknown as Float64Array)).toThrow(/Float64Array/);
   });
 
   it('reads kallsyms as the JavaScript reader does: a copy of the real one and one with every kind of line', () => {
