@@ -114,7 +114,7 @@ const nameScratch = Buffer.alloc(256);
  */
 function dropEmptyNames(fd: number, str: ElfSection, a: { starts: Float64Array; sizes: SymbolSizes; nameOff: Uint32Array; tableOf: Uint8Array }, from: number, to: number): number {
   const size = Number(str.size);
-  const piece = Buffer.alloc(Math.min(size, 1 << 20));
+  const piece = Buffer.alloc(Math.min(size, 1 << 18));
   for (let base = 0; base < size; base += piece.length) {
     const got = readInto(fd, piece, Math.min(piece.length, size - base), Number(str.offset) + base);
     for (let i = from; i < to; i++) {

@@ -20,7 +20,9 @@ namespace {
 
 constexpr size_t kSymbolBytes = 24;            // sizeof(Elf64_Sym)
 constexpr size_t kSymbolsPerRead = 4096;       // entries read at a time (96 KiB)
-constexpr unsigned kNamePieceBits = 20;        // the string table is checked 1 MiB at a time
+// The string table is checked 256 KiB at a time: each piece is a pass over the entries, but the
+// piece is resident beside the full arrays at the peak.
+constexpr unsigned kNamePieceBits = 18;
 
 // Reads up to `length` bytes at `offset`; returns how many (short only at the end of the file).
 size_t ReadAt(Napi::Env env, int fd, uint8_t* into, size_t length, uint64_t offset) {
