@@ -109,22 +109,22 @@ const nameScratch = Buffer.alloc(256);
 
 /**
  * Keeps the entries in [from, to) of the arrays whose name is not empty (a name offset pointing
- * at a NUL byte), checking the string table a piece at a time; returns how many were kept.
+ * at a NUL byte), checking the string table a piece at a time; returns how many were kept. An
+ * empty name's offset is set to 0 (which no entry kept has) to mark it.
  */
 function dropEmptyNames(fd: number, str: ElfSection, a: { starts: Float64Array; sizes: SymbolSizes; nameOff: Uint32Array; tableOf: Uint8Array }, from: number, to: number): number {
   const size = Number(str.size);
-  const piece = Buffer.alloc(Math.min(size, 1 << 20));
-  const empty = new Uint8Array(to - from);
+  const piece = Buffer.alloc(Math.min(size, 1 << 18));
   for (let base = 0; base < size; base += piece.length) {
     const got = readInto(fd, piece, Math.min(piece.length, size - base), Number(str.offset) + base);
     for (let i = from; i < to; i++) {
       const at = a.nameOff[i]! - base;
-      if (at >= 0 && at < got && piece[at] === 0) empty[i - from] = 1;
+      if (at >= 0 && at < got && piece[at] === 0) a.nameOff[i] = 0;
     }
   }
   let kept = from;
   for (let i = from; i < to; i++) {
-    if (empty[i - from]) continue;
+    if (a.nameOff[i] === 0) continue;
     a.starts[kept] = a.starts[i]!;
     a.sizes[kept] = a.sizes[i]!;
     a.nameOff[kept] = a.nameOff[i]!;

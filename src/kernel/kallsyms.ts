@@ -160,13 +160,15 @@ export class Kallsyms {
     }
   }
 
-  /** Drops the arrays' unused room, unless small. */
+  /**
+   * Ends the arrays at the last symbol, as views (as the native reader does): the room past it was
+   * never written, so it holds no resident pages, and a copy would have both at once.
+   */
   private trim(): void {
     const n = this.count;
-    if (this.starts.length - n < 1 << 14) return;
-    this.starts = this.starts.slice(0, n);
-    this.nameAt = this.nameAt.slice(0, n);
-    this.text = this.text.slice(0, n);
+    this.starts = this.starts.subarray(0, n);
+    this.nameAt = this.nameAt.subarray(0, n);
+    this.text = this.text.subarray(0, n);
   }
 
   /** Builds the lookup table now (it is otherwise built on the first lookup). */

@@ -20,7 +20,9 @@ namespace {
 
 constexpr size_t kSymbolBytes = 24;            // sizeof(Elf64_Sym)
 constexpr size_t kSymbolsPerRead = 4096;       // entries read at a time (96 KiB)
-constexpr unsigned kNamePieceBits = 20;        // the string table is checked 1 MiB at a time
+// The string table is checked 256 KiB at a time: each piece is a pass over the entries, but the
+// piece is resident beside the full arrays at the peak.
+constexpr unsigned kNamePieceBits = 18;
 
 // Reads up to `length` bytes at `offset`; returns how many (short only at the end of the file).
 size_t ReadAt(Napi::Env env, int fd, uint8_t* into, size_t length, uint64_t offset) {
@@ -37,57 +39,61 @@ size_t ReadAt(Napi::Env env, int fd, uint8_t* into, size_t length, uint64_t offs
   return done;
 }
 
+// The first `n` elements of `a` in an array of their own with room for `room` (zero past them).
+template <typename T>
+Napi::TypedArrayOf<T> Copied(Napi::Env env, Napi::TypedArrayOf<T> a, size_t n, size_t room) {
+  auto b = Napi::TypedArrayOf<T>::New(env, room);
+  memcpy(b.Data(), a.Data(), n * sizeof(T));
+  return b;
+}
+
+// The first `n` elements of `a`: a view of its buffer (the room past them was never written, so
+// it holds no resident pages), or with `view` false a copy, to free a buffer mostly unused.
+template <typename T>
+Napi::TypedArrayOf<T> Head(Napi::Env env, Napi::TypedArrayOf<T> a, size_t n, bool view = true) {
+  return view ? Napi::TypedArrayOf<T>::New(env, n, a.ArrayBuffer(), a.ByteOffset()) : Copied(env, a, n, n);
+}
+
+// symbolEntries' arrays, filled in place: the JavaScript arrays handed back, not vectors copied
+// into them at the end (which had both at once).
 struct Entries {
-  std::vector<double> starts;
-  std::vector<uint64_t> sizes;
-  std::vector<uint32_t> nameOff;
-  std::vector<uint8_t> tableOf;
+  Napi::Float64Array starts;
+  Napi::Uint32Array sizes32;
+  Napi::Float64Array sizes64;  // empty until a size needs 64 bits (then sizes32 is no longer used)
+  Napi::Uint32Array nameOff;
+  Napi::Uint8Array tableOf;
 };
 
-// Drops the entries from `first` on whose name is empty (the offset points at a NUL byte),
-// reading the string table a piece at a time, each piece checked for the entries in it.
-void DropEmptyNames(Napi::Env env, int fd, uint64_t strOffset, uint64_t strSize, Entries& e, size_t first) {
-  size_t n = e.starts.size();
-  size_t pieces = (strSize + (1u << kNamePieceBits) - 1) >> kNamePieceBits;
-  std::vector<std::vector<uint32_t>> byPiece(pieces);
-  for (size_t i = first; i < n; ++i) byPiece[e.nameOff[i] >> kNamePieceBits].push_back(static_cast<uint32_t>(i));
+// Keeps the entries in [first, n) whose name is not empty (the offset points at a NUL byte),
+// checking the string table a piece at a time; returns the new n. An empty name's offset is set
+// to 0 (which no entry kept has) to mark it, rather than kept in a list.
+size_t DropEmptyNames(Napi::Env env, int fd, uint64_t strOffset, uint64_t strSize, Entries& e, size_t first, size_t n) {
   std::vector<uint8_t> piece(std::min<uint64_t>(strSize, 1u << kNamePieceBits));
-  std::vector<uint8_t> empty(n - first);
-  for (size_t k = 0; k < pieces; ++k) {
-    if (byPiece[k].empty()) continue;
-    uint64_t base = static_cast<uint64_t>(k) << kNamePieceBits;
+  for (uint64_t base = 0; base < strSize; base += piece.size()) {
     size_t got = ReadAt(env, fd, piece.data(), std::min<uint64_t>(piece.size(), strSize - base), strOffset + base);
-    for (uint32_t i : byPiece[k]) {
-      uint64_t at = e.nameOff[i] - base;
-      if (at < got && piece[at] == 0) empty[i - first] = 1;
+    for (size_t i = first; i < n; ++i) {
+      if (e.nameOff[i] >= base && e.nameOff[i] - base < got && piece[e.nameOff[i] - base] == 0) e.nameOff[i] = 0;
     }
   }
   size_t kept = first;
   for (size_t i = first; i < n; ++i) {
-    if (empty[i - first]) continue;
+    if (e.nameOff[i] == 0) continue;
     e.starts[kept] = e.starts[i];
-    e.sizes[kept] = e.sizes[i];
+    if (e.sizes64.IsEmpty()) e.sizes32[kept] = e.sizes32[i];
+    else e.sizes64[kept] = e.sizes64[i];
     e.nameOff[kept] = e.nameOff[i];
     e.tableOf[kept] = e.tableOf[i];
     ++kept;
   }
-  e.starts.resize(kept);
-  e.sizes.resize(kept);
-  e.nameOff.resize(kept);
-  e.tableOf.resize(kept);
-}
-
-template <typename Array, typename T>
-Array Copy(Napi::Env env, const std::vector<T>& from) {
-  Array a = Array::New(env, from.size());
-  for (size_t i = 0; i < from.size(); ++i) a[i] = from[i];
-  return a;
+  return kept;
 }
 
 // symbolEntries(fd, tables): `tables` holds [symOffset, symSize, strOffset, strSize] per symbol
 // table (strSize 0 for a string table without bytes in the file). Returns the entries that have
 // a name and a non-zero value, in table order: { starts, sizes (Uint32Array unless one is 4 GiB
 // or more, then Float64Array), nameOff, tableOf } (as ElfFile.symbolEntries in src/kernel/elf.ts).
+// The arrays are made for every entry up front (only those filled get resident pages) and handed
+// back as views of that room, or copied when more than an eighth was left out.
 Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgI32(info, 0, "fd");
@@ -96,22 +102,21 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "symbolEntries: tables must be a Float64Array of [symOffset, symSize, strOffset, strSize]...");
   }
   auto tables = info[1].As<Napi::Float64Array>();
-  Entries e;
-  // Room for every entry at once: grown by doubling, the vectors would hold up to twice that.
   size_t total = 0;
   for (size_t t = 0; t < tables.ElementLength() / 4; ++t) total += static_cast<size_t>(tables[t * 4 + 1]) / kSymbolBytes;
-  e.starts.reserve(total);
-  e.sizes.reserve(total);
-  e.nameOff.reserve(total);
-  e.tableOf.reserve(total);
+  Entries e;
+  e.starts = Napi::Float64Array::New(env, total);
+  e.sizes32 = Napi::Uint32Array::New(env, total);
+  e.nameOff = Napi::Uint32Array::New(env, total);
+  e.tableOf = Napi::Uint8Array::New(env, total);
+  size_t n = 0;
   std::vector<uint8_t> chunk(kSymbolsPerRead * kSymbolBytes);
-  bool huge = false;
   for (size_t t = 0; t < tables.ElementLength() / 4; ++t) {
     uint64_t symOffset = static_cast<uint64_t>(tables[t * 4]);
     uint64_t count = static_cast<uint64_t>(tables[t * 4 + 1]) / kSymbolBytes;
     uint64_t strOffset = static_cast<uint64_t>(tables[t * 4 + 2]);
     uint64_t strSize = static_cast<uint64_t>(tables[t * 4 + 3]);
-    size_t first = e.starts.size();
+    size_t first = n;
     for (uint64_t done = 0; done < count;) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(kSymbolsPerRead, count - done));
       size_t got = ReadAt(env, fd, chunk.data(), want * kSymbolBytes, symOffset + done * kSymbolBytes) / kSymbolBytes;
@@ -124,27 +129,31 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
         memcpy(&size, sym + 16, 8);
         // Name 0 is the empty name (an ELF string table starts with a NUL byte).
         if (name == 0 || name >= strSize || value == 0) continue;
-        e.starts.push_back(static_cast<double>(value));
-        e.sizes.push_back(size);
-        e.nameOff.push_back(name);
-        e.tableOf.push_back(static_cast<uint8_t>(t));
-        huge = huge || size > 0xffffffffu;
+        if (size > 0xffffffffu && e.sizes64.IsEmpty()) {
+          // Rare (no file seen has one): the sizes so far converted, in an array of every entry.
+          e.sizes64 = Napi::Float64Array::New(env, total);
+          for (size_t j = 0; j < n; ++j) e.sizes64[j] = e.sizes32[j];
+        }
+        e.starts[n] = static_cast<double>(value);
+        if (e.sizes64.IsEmpty()) e.sizes32[n] = static_cast<uint32_t>(size);
+        else e.sizes64[n] = static_cast<double>(size);
+        e.nameOff[n] = name;
+        e.tableOf[n] = static_cast<uint8_t>(t);
+        ++n;
       }
       if (got < want) break;
       done += got;
     }
-    DropEmptyNames(env, fd, strOffset, strSize, e, first);
+    n = DropEmptyNames(env, fd, strOffset, strSize, e, first, n);
   }
-  // Each array handed over, then its vector freed: never all of them twice at once.
+  // As `cut` in ElfFile.symbolEntries.
+  bool view = n >= total - (total >> 3);
   Napi::Object out = Napi::Object::New(env);
-  out.Set("starts", Copy<Napi::Float64Array>(env, e.starts));
-  std::vector<double>().swap(e.starts);
-  if (huge) out.Set("sizes", Copy<Napi::Float64Array>(env, e.sizes));
-  else out.Set("sizes", Copy<Napi::Uint32Array>(env, e.sizes));
-  std::vector<uint64_t>().swap(e.sizes);
-  out.Set("nameOff", Copy<Napi::Uint32Array>(env, e.nameOff));
-  std::vector<uint32_t>().swap(e.nameOff);
-  out.Set("tableOf", Copy<Napi::Uint8Array>(env, e.tableOf));
+  out.Set("starts", Head(env, e.starts, n, view));
+  if (e.sizes64.IsEmpty()) out.Set("sizes", Head(env, e.sizes32, n, view));
+  else out.Set("sizes", Head(env, e.sizes64, n, view));
+  out.Set("nameOff", Head(env, e.nameOff, n, view));
+  out.Set("tableOf", Head(env, e.tableOf, n, view));
   return out;
 }
 
@@ -165,13 +174,12 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
     int fd;
     ~Closer() { close(fd); }
   } closer{fd};
-  std::vector<double> starts;
-  std::vector<uint32_t> nameAt;
-  std::vector<uint8_t> text;
-  // Room for a typical kernel's symbols (about 120k; the file's size is not known before reading).
-  starts.reserve(1u << 17);
-  nameAt.reserve(1u << 17);
-  text.reserve(1u << 17);
+  // Filled in place and handed back as views (as Kallsyms does): room for a typical kernel's
+  // symbols (about 120k; the file's size is not known before reading), doubled when exceeded.
+  size_t room = 1u << 17, count = 0;
+  auto starts = Napi::Float64Array::New(env, room);
+  auto nameAt = Napi::Uint32Array::New(env, room);
+  auto text = Napi::Uint8Array::New(env, room);
   // Made as Buffers from the start (pages are touched once: a copy would double the page faults).
   std::vector<Napi::Buffer<uint8_t>> pages;
   size_t pageUsed = kPage;
@@ -202,9 +210,16 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
           pages.push_back(Napi::Buffer<uint8_t>::New(env, kPage));
           pageUsed = 0;
         }
-        starts.push_back(static_cast<double>(hi - kBaseHi) * 4294967296.0 + static_cast<double>(address & 0xffffffffu));
-        nameAt.push_back(static_cast<uint32_t>((pages.size() - 1) * kPage + pageUsed));
-        text.push_back(type == 't' || type == 'w' ? 1 : 0);
+        if (count == room) {
+          starts = Copied(env, starts, count, room * 2);
+          nameAt = Copied(env, nameAt, count, room * 2);
+          text = Copied(env, text, count, room * 2);
+          room *= 2;
+        }
+        starts[count] = static_cast<double>(hi - kBaseHi) * 4294967296.0 + static_cast<double>(address & 0xffffffffu);
+        nameAt[count] = static_cast<uint32_t>((pages.size() - 1) * kPage + pageUsed);
+        text[count] = type == 't' || type == 'w' ? 1 : 0;
+        ++count;
         memcpy(pages.back().Data() + pageUsed, buf.data() + s0, length);
         pageUsed += length;
       }
@@ -231,17 +246,11 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   // Zeroed past the names, so that a search of the names never matches beyond them.
   if (!pages.empty()) memset(pages.back().Data() + pageUsed, 0, kPage - pageUsed);
   Napi::Object out = Napi::Object::New(env);
-  Napi::Float64Array startsOut = Napi::Float64Array::New(env, starts.size());
-  memcpy(startsOut.Data(), starts.data(), starts.size() * sizeof(double));
-  Napi::Uint32Array nameAtOut = Napi::Uint32Array::New(env, nameAt.size());
-  memcpy(nameAtOut.Data(), nameAt.data(), nameAt.size() * sizeof(uint32_t));
-  Napi::Uint8Array textOut = Napi::Uint8Array::New(env, text.size());
-  memcpy(textOut.Data(), text.data(), text.size());
   Napi::Array pagesOut = Napi::Array::New(env, pages.size());
   for (size_t i = 0; i < pages.size(); ++i) pagesOut.Set(i, pages[i]);
-  out.Set("starts", startsOut);
-  out.Set("nameAt", nameAtOut);
-  out.Set("text", textOut);
+  out.Set("starts", Head(env, starts, count));
+  out.Set("nameAt", Head(env, nameAt, count));
+  out.Set("text", Head(env, text, count));
   out.Set("pages", pagesOut);
   out.Set("pageUsed", Napi::Number::New(env, static_cast<double>(pageUsed)));
   return out;
