@@ -3,7 +3,7 @@
 import type { Call, Expr } from '../model/ast.js';
 import type { EventSpec } from '../model/program.js';
 import { constInt, i64, i8p, type IrValue, ptr } from './ir/builder.js';
-import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from './helpers.js';
+import { BPF_RB_FORCE_WAKEUP, BPF_RB_WAKE_IF_CAUGHT_UP } from './helpers.js';
 import { COUNTER_LOST_EVENTS, EVENTS_MAP, Helper } from '../model/object-layout.js';
 import { COMM_BYTES, storeInto, writeComm } from './values.js';
 import { sizeOf } from '../model/types.js';
@@ -12,7 +12,8 @@ import { bumpCounter } from './counters.js';
 
 /**
  * Writes one record into the ring buffer: reserved, given the event's id, filled by `write`,
- * submitted (waking the reader only with `wake`). A full buffer counts a lost event.
+ * submitted (waking the reader if it had caught up, or always with `wake`). A full buffer counts
+ * a lost event.
  */
 export function emitEvent(g: ProbeContext, spec: EventSpec, write: (record: IrValue) => void, wake: boolean): void {
   const { fn } = g;
@@ -27,7 +28,7 @@ export function emitEvent(g: ProbeContext, spec: EventSpec, write: (record: IrVa
   fn.place(fill);
   fn.store(constInt(i64, spec.id), fn.bitcast(record, ptr(i64)), 8);
   write(record);
-  fn.callHelper(Helper.ringbufSubmit, i64, [record, constInt(i64, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)]);
+  fn.callHelper(Helper.ringbufSubmit, i64, [record, constInt(i64, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_WAKE_IF_CAUGHT_UP)]);
   fn.br(done);
   fn.place(lost);
   bumpCounter(g, COUNTER_LOST_EVENTS);

@@ -195,11 +195,10 @@ export interface NativeAddon {
   benchProgram(progFd: number, repeat: number): { retval: number; durationNs: number };
 
   /**
-   * Consumes a ring buffer map: a collector thread moves its records into memory every
-   * millisecond or so while events come, and calls `onReadable` on Node's loop (a uv_async
-   * handle) whenever the kernel wakes the ring (records sent without BPF_RB_NO_WAKEUP) and, at
-   * most every 10 ms, when it holds records (sent with NO_WAKEUP). The handle keeps the loop alive
-   * until close().
+   * Consumes a ring buffer map: a collector thread moves its records into memory as the kernel
+   * wakes the ring and every millisecond or so while events come, and calls `onReadable` on
+   * Node's loop (a uv_async handle) when the kernel woke it (at most every millisecond) and, at
+   * most every 10 ms, when its polls found records. The handle keeps the loop alive until close().
    */
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
 

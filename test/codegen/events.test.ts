@@ -15,4 +15,12 @@ describe('event records', () => {
     // Nothing copied: no memcpy into the record.
     expect(text).not.toMatch(/call void @llvm\.memcpy/);
   });
+
+  it('submits events waking the reader only if it had caught up, exit() always', () => {
+    // bpf_ringbuf_submit's flags: 0 wakes the reader if it had read everything before the record
+    // (an event after a quiet spell is printed at once), 2 (BPF_RB_FORCE_WAKEUP) always.
+    const submits = (text: string) => calls(text, Helper.ringbufSubmit).map((c) => / i64 (\d+)\)(, !dbg !\d+)?$/.exec(c)?.[1]);
+    expect(submits(ir('tracepoint:syscalls:sys_enter_openat { printf("%d\\n", pid); }'))).toEqual(['0']);
+    expect(submits(ir('tracepoint:syscalls:sys_enter_openat { exit(); }'))).toEqual(['2']);
+  });
 });

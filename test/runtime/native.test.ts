@@ -401,6 +401,30 @@ describe('programs', () => {
     }
   });
 
+  it('takes at most one wake-up a millisecond (records that wake the reader feeding themselves are paced, not a spin)', async () => {
+    const counts = map('array', 'tl_nt_counts4', 4, 8, 1);
+    const ring = map('ringbuf', 'tl_nt_ring4', 0, 0, 1 << 20);
+    const obj = load(counterIR(counts, ring), { tl_nt_begin: 'raw_tracepoint', tl_nt_quiet: 'raw_tracepoint' });
+    let readable = 0;
+    // Like a probe on the tracer's own writes of what it printed: every callback sends a record
+    // that wakes the reader (it has read everything before it), which calls back again.
+    const consumer = addon.ringBuffer(ring, () => { readable++; addon.runProgram(obj.programFd('tl_nt_begin')); });
+    try {
+      const start = performance.now();
+      addon.runProgram(obj.programFd('tl_nt_begin'));
+      for (let i = 0; i < 10 && readable === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
+      const calls = readable;
+      const elapsed = performance.now() - start;
+      expect(calls).toBeGreaterThanOrEqual(2);
+      // One a millisecond at most (and the polls' every 10 ms); unpaced it would be one per
+      // round trip through the loop, tens of microseconds.
+      expect(calls).toBeLessThanOrEqual(elapsed * 1.1 + 2);
+    } finally {
+      consumer.close();
+    }
+  });
+
   it('detaches a link whose JS object was collected', async () => {
     const gc = runInNewContext('gc', undefined) as (() => void) | undefined;
     if (typeof gc !== 'function') return;

@@ -15,9 +15,10 @@
 // (the kernel then counts the events it cannot put in the ring as lost).
 //
 // The thread waits in epoll_wait on the map's fd between collections, so it sees the kernel's
-// wake-ups (records sent without BPF_RB_NO_WAKEUP, e.g. exit()) and then calls onReadable on
-// Node's loop through a uv_async handle; it calls it too when it has collected records (at most
-// every kTellEvery), so JS needs no timer to drain. Wake-ups, not data, make the fd readable: a
+// wake-ups (a probe's record when this thread had read everything before it, and exit()'s
+// always: codegen/helpers.ts) and collects at once, at most every kCollectBusyMs; it calls
+// onReadable on Node's loop through a uv_async handle on a wake-up, and when its polls found
+// records at most every kTellEvery, so JS needs no timer to drain. Wake-ups, not data, make the fd readable: a
 // level-triggered watch would report records sent with BPF_RB_NO_WAKEUP at every wait, and a
 // tracer whose probes fire on its own syscalls would spin (reference/measured-facts.md). So the
 // fd is watched edge-triggered: readable again only when the kernel sends a new wake-up.
@@ -173,13 +174,20 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
         found = pending_.size() != before;
         waiting = !pending_.empty();
       }
-      // The loop is told of a wake-up at once, of records at most every kTellEvery: JS drains
-      // when there is something to drain, not on a timer (an idle run costs no JS wake-ups).
+      // The loop is told of a wake-up at once (an event after a quiet spell is printed at once),
+      // of records the polls found at most every kTellEvery: JS drains when there is something to
+      // drain, not on a timer (an idle run costs no JS wake-ups).
       auto now = std::chrono::steady_clock::now();
-      if (woken > 0 || (waiting && now - told >= kTellEvery)) {
+      if (waiting && (woken > 0 || now - told >= kTellEvery)) {
         uv_async_send(wake_);
         told = now;
       }
+      // Probes wake the ring when this thread has read everything before their record, so a
+      // steady stream would wake it for nearly every record, and a probe that fires on tracelet's
+      // own syscalls (its writes of what it printed) would drive it round without pause: after a
+      // wake-up it reads again only kCollectBusyMs later (what came meanwhile woke it once, or
+      // not at all).
+      if (woken > 0) std::this_thread::sleep_for(std::chrono::milliseconds(kCollectBusyMs));
     }
   }
 
