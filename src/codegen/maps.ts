@@ -138,13 +138,13 @@ export class ModuleMaps {
 /** Events a hot probe may send per second (printf on raw_syscalls under load: ~1M/s here). */
 const HOT_EVENTS_PER_SECOND = 1_000_000;
 /**
- * How long a ring holds that many: how long the addon's collector thread, which empties the ring
- * every millisecond or so (JavaScript's pauses do not stop it: ringbuf.cc), may be kept off the
- * CPU (a few ms when it must share one). A ring's pages are resident from the start, so room
- * beyond that is memory for nothing: a 4 MiB ring lost nothing of 1M printf/s bursts (48-byte
- * records) with both CPUs busy besides, and a 16 MiB one cost a printf one-liner 12 MiB more.
+ * How long a ring holds that many: the pauses of the consumer it rides out. The longest is not the
+ * collector thread's (it reads every millisecond or so, whatever JavaScript does) but a prepared
+ * run's start: the launcher attaches before Node starts, and the ring holds every event until
+ * Node's consumer does (~0.1 s). A 4 MiB ring (0.05 s) lost events there to an unpaced getppid
+ * loop sending 2.5M printf records a second; 16 MiB lost none.
  */
-const RING_SECONDS = 0.05;
+const RING_SECONDS = 0.25;
 
 /** The ring for events of BEGIN, END and interval probes only, which send a few records a run… */
 const SLOW_RING_BYTES = 256 << 10;
@@ -153,7 +153,7 @@ const SLOW_LOOPING_RING_BYTES = 1 << 20;
 
 /**
  * The ring buffer's size from the rate and size of the events: when probes that can fire at a
- * high rate send events, room for 0.05 s of 1M/s of their largest record (4 MiB for a short
+ * high rate send events, room for 0.25 s of 1M/s of their largest record (16 MiB for a short
  * printf, at most 64 MiB); 256 KiB when only BEGIN, END and interval probes do, 1 MiB if one of
  * them has a loop. The ring is mapped, and resident, from the start (once: see ringbuf.cc).
  */
@@ -173,5 +173,5 @@ export function ringBufferBytes(program: TypedProgram): number {
   // (A record is at most a few hundred bytes: it is built on the 512-byte BPF stack.)
   if (largest === 0) return slowLoop ? SLOW_LOOPING_RING_BYTES : SLOW_RING_BYTES;
   const bytes = (8 + alignUp(largest, 8)) * HOT_EVENTS_PER_SECOND * RING_SECONDS; // 8: the ring's record header
-  return Math.min(64 << 20, Math.max(4 << 20, 2 ** Math.ceil(Math.log2(bytes))));
+  return Math.min(64 << 20, Math.max(16 << 20, 2 ** Math.ceil(Math.log2(bytes))));
 }

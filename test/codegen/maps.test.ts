@@ -131,9 +131,8 @@ describe('maps as relocations', () => {
     // A loop in a slow probe may send thousands of records in one run.
     expect(ring('END { $i = 0; while ($i < 1000) { printf("%d\\n", $i); $i++; } }')).toBe(1 << 20);
     expect(ring('BEGIN { for ($i : 0..100) { printf("%d\\n", $i); } }')).toBe(1 << 20);
-    // A probe that can fire at a high rate: 0.05 s of a million records a second.
-    expect(ring('tracepoint:syscalls:sys_enter_openat { printf("%d\\n", pid); }')).toBe(4 << 20);
-    expect(ring('tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", str(args->filename), comm); }')).toBe(8 << 20);
+    // A probe that can fire at a high rate: 0.25 s of a million records a second.
+    expect(ring('tracepoint:syscalls:sys_enter_openat { printf("%d\\n", pid); }')).toBe(16 << 20);
   });
 
   it('makes an object whose .maps section and BTF describe every map as libbpf reads them', () => {

@@ -9,7 +9,7 @@
 // per drain(). A collector thread empties the ring into `pending_` every millisecond or so while
 // events come (every 5 ms when idle): the ring overflows only if that thread does not run for
 // as long as the ring lasts, never because JavaScript is busy formatting or collecting garbage
-// (a printf on every syscall of a busy process fills a 4 MiB ring in ~0.1 s). The thread is named
+// (a printf on every syscall of a busy process fills 16 MiB in ~0.3 s). The thread is named
 // like the process (`tracelet`) and blocks every signal. If JS lets more than kMaxPending bytes
 // pile up, collecting pauses until the next drain(): back-pressure instead of unbounded memory
 // (the kernel then counts the events it cannot put in the ring as lost).
