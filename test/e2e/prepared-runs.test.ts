@@ -2,7 +2,7 @@
 // Node has started (src/launcher/prepared.c, src/runtime/prepared.ts). It must print exactly what
 // a run without it prints, see every event from its notice on, handle signals that come before
 // Node can, leak nothing when killed, and never run an entry that is not this run's own.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,31 @@ describe('prepared runs', () => {
     early.child.kill('SIGTERM');
     const r = await early.done;
     expect([r.code, r.stdout]).toEqual([0, 'Attaching 1 probe...\n\n\n@c: 0\n']);
+  });
+
+  it('keeps every event of a burst that starts at its notice, while Node is still starting', async () => {
+    // The launcher attaches before Node starts: until Node's consumer runs, the ring holds what
+    // the probes send (a 4 MiB ring lost a third of this burst). A getppid loop of its own (comm
+    // tl-burst), as fast as it goes (~2M calls a second here).
+    const burst = join(root, 'tl-burst');
+    writeFileSync(`${burst}.c`, '#include <stdlib.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n'
+      + 'int main(int c, char **v) { for (long i = atol(v[1]); i > 0; i--) syscall(SYS_getppid); return 0; }\n');
+    execFileSync('gcc', ['-O2', '-o', burst, `${burst}.c`]);
+    const env = freshEnv();
+    const program = ['--timings', '-e', 'tracepoint:syscalls:sys_enter_getppid /comm == "tl-burst"/ { printf("E %d\\n", tid); }'];
+    const calls = 500_000;
+    for (const round of ['first', 'prepared']) {
+      const run = startTracelet(program, env);
+      await run.attached;
+      await new Promise((resolve) => spawn(burst, [String(calls)], { stdio: 'ignore' }).on('exit', resolve));
+      // Stopped at once: a SIGINT prints what is left in the ring too.
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect(r.code).toBe(0);
+      expect(r.stdout + r.stderr, round).not.toMatch(/Lost \d+ events/);
+      expect(r.stdout.split('\n').filter((l) => l.startsWith('E ')).length, round).toBe(calls);
+      if (round === 'prepared') expect(phases(r.stderr)).toContain('adopt');
+    }
   });
 
   it('names kernel stacks as a fresh run does', async () => {
