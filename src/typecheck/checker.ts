@@ -636,10 +636,20 @@ export class Checker implements CheckContext {
         return e.op === '-' ? INT64 : t;
       }
       case 'IncDec': {
+        const held = e.target.kind === 'MapRef' ? this.maps.get(mapName(e.target)) : undefined;
+        if (held && held.kind !== 'scalar') {
+          // As bpftrace: an aggregation's value is read, not written (count() keeps one per CPU).
+          this.report(error('E_TYPE', e.span, `the ${e.op} operator cannot be used on a ${held.kind}() map`,
+            held.kind === 'count' ? `${mapName(e.target as MapRef)} = count() adds one itself` : `assign ${held.kind}() again to add a value`));
+          return INT64;
+        }
         const t = this.expr(e.target);
         if (e.target.kind === 'Variable' && !this.scope.has(variableKey(e.target))) return INT64;
-        if (e.target.kind === 'MapRef' && !this.maps.get(mapName(e.target))) {
+        if (e.target.kind === 'MapRef' && !held) {
           this.mapAssign(e.target, 'scalar', INT64, e.span);
+        } else if (t.kind !== 'int' && t.kind !== 'pointer') {
+          this.report(error('E_TYPE', e.span, `the ${e.op} operator needs an integer, got ${typeName(t)}`));
+          return INT64;
         }
         return t;
       }
