@@ -4,7 +4,7 @@
 import { type Expr, mapName, type MapRef, variableKey } from '../model/ast.js';
 import { INT64, sizeOf, tupleLayout, type Type, UINT64 } from '../model/types.js';
 import { constInt, i1, i64, i8p, intType, type IrValue, ptr } from './ir/builder.js';
-import { fitToType, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, truthy, type Val } from './values.js';
+import { copyFromContext, fitToType, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, truthy, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { readMemory } from './memory.js';
 import { lookup, mapKey, mapSpec } from './map-ops.js';
@@ -314,14 +314,13 @@ function fieldAccess(g: ProbeContext, e: Extract<Expr, { kind: 'FieldAccess' }>,
       return { type, ir: fn.binary('add', fn.ptrToInt(object.ir), at) };
     }
   }
-  const p = fn.byteOffset(object.ir, offset);
   if (isAggregate(type)) {
     // Copy out of the context so later stores and helpers see ordinary stack memory.
     const out = temp(fn, type);
-    memcpy(fn, out, p, sizeOf(type));
+    copyFromContext(fn, out, object.ir, offset, sizeOf(type));
     return { type, ir: out };
   }
-  return { type, ir: loadInt(fn, p, type.kind === 'pointer' ? UINT64 : type) };
+  return { type, ir: loadInt(fn, fn.byteOffset(object.ir, offset), type.kind === 'pointer' ? UINT64 : type) };
 }
 
 function binaryExpr(g: ProbeContext, e: Extract<Expr, { kind: 'Binary' }>, type: Type): Val {

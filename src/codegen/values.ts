@@ -127,6 +127,22 @@ export function memcpy(fn: FunctionBuilder, dest: IrValue, src: IrValue, size: n
   if (size > 0) fn.memcpy(dest, src, size);
 }
 
+/**
+ * Copies `size` bytes at `base + offset` of the probe's context (a tracepoint's args) to `dest`,
+ * as loads as wide as the offset's alignment allows, each from its own address off `base`. Not a
+ * memcpy: its source is one register, and once the optimizer shares the address of a field read
+ * twice across a branch that register is the context moved, which the verifier refuses
+ * ("dereference of modified ctx ptr"); a load's address is folded into the load.
+ */
+export function copyFromContext(fn: FunctionBuilder, dest: IrValue, base: IrValue, offset: number, size: number): void {
+  for (let k = 0; k < size;) {
+    const width = [8, 4, 2, 1].find((w) => (offset + k) % w === 0 && k + w <= size)!;
+    const t = intType(width * 8);
+    fn.store(fn.load(fn.bitcast(fn.byteOffset(base, offset + k), ptr(t)), width), fn.bitcast(fn.byteOffset(dest, k), ptr(t)));
+    k += width;
+  }
+}
+
 /** Truncates an i64 to the type's width and extends it back with the type's sign. */
 export function normalize(fn: FunctionBuilder, v: IrValue, type: Type): Val {
   if (type.kind !== 'int' || type.bits === 64) return { type, ir: v };

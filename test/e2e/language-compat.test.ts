@@ -4,6 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
 describe('language compatibility with bpftrace 0.17', () => {
+  it('a tracepoint char-array field read again after a branch (the verifier refused the copy from a moved context pointer)', () => {
+    const r = runTracelet(['-e', 'tracepoint:sched:sched_switch { @a[args->prev_comm] = count(); '
+      + 'if (args->prev_pid >= 0) { @b[args->prev_comm] = count(); } } interval:ms:200 { exit(); }']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    // Both maps count the same switches (the probe updates both or, once stopped, neither).
+    const lines = (name: string) => r.stdout.split('\n').filter((l) => l.startsWith(`@${name}[`)).map((l) => l.slice(2)).sort();
+    expect(lines('a').length).toBeGreaterThan(0);
+    expect(lines('b')).toEqual(lines('a'));
+  });
+
   it("a struct definition without ';' before the next probe", () => {
     const r = runTracelet(['-e', 'struct foo { int a; int b; } BEGIN { printf("%d\\n", sizeof(struct foo)); exit(); }']);
     expect(r.stderr).toBe('');
