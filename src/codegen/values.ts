@@ -132,13 +132,15 @@ export function memcpy(fn: FunctionBuilder, dest: IrValue, src: IrValue, size: n
  * as loads as wide as the offset's alignment allows, each from its own address off `base`. Not a
  * memcpy: its source is one register, and once the optimizer shares the address of a field read
  * twice across a branch that register is the context moved, which the verifier refuses
- * ("dereference of modified ctx ptr"); a load's address is folded into the load.
+ * ("dereference of modified ctx ptr"); a load's address is folded into the load. Volatile, so
+ * that the optimizer does not merge the loads of two branches into one from a chosen address
+ * (`family == 2 ? ntop(args->daddr) : ntop(args->daddr_v6)`), which is the same refusal.
  */
 export function copyFromContext(fn: FunctionBuilder, dest: IrValue, base: IrValue, offset: number, size: number): void {
   for (let k = 0; k < size;) {
     const width = [8, 4, 2, 1].find((w) => (offset + k) % w === 0 && k + w <= size)!;
     const t = intType(width * 8);
-    fn.store(fn.load(fn.bitcast(fn.byteOffset(base, offset + k), ptr(t)), width), fn.bitcast(fn.byteOffset(dest, k), ptr(t)));
+    fn.store(fn.loadVolatile(fn.bitcast(fn.byteOffset(base, offset + k), ptr(t))), fn.bitcast(fn.byteOffset(dest, k), ptr(t)));
     k += width;
   }
 }
