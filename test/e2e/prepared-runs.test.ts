@@ -69,9 +69,7 @@ describe('prepared runs', () => {
     // the probes send (a 4 MiB ring lost a third of this burst). A getppid loop of its own (comm
     // tl-burst), as fast as it goes (~2M calls a second here).
     const burst = join(root, 'tl-burst');
-    writeFileSync(`${burst}.c`, '#include <stdlib.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n'
-      + 'int main(int c, char **v) { for (long i = atol(v[1]); i > 0; i--) syscall(SYS_getppid); return 0; }\n');
-    execFileSync('gcc', ['-O2', '-o', burst, `${burst}.c`]);
+    execFileSync('gcc', ['-O2', '-o', burst, fileURLToPath(new URL('../fixtures/workloads/burst.c', import.meta.url))]);
     const env = freshEnv();
     const program = ['--timings', '-e', 'tracepoint:syscalls:sys_enter_getppid /comm == "tl-burst"/ { printf("E %d\\n", tid); }'];
     const calls = 500_000;
