@@ -4,6 +4,7 @@
 // has a directory with that id (its inode), joined by commas, unified first, then by name.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { wildcardRegExp } from '../model/wildcards.js';
 
 interface Hierarchy {
   readonly name: string;
@@ -23,8 +24,7 @@ function hierarchies(mounts: string): Hierarchy[] {
 
 /** Whether `name` matches `filter`, where `*` is any run of characters (bpftrace's wildcards). */
 export function wildcardMatch(filter: string, name: string): boolean {
-  const pattern = filter.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${pattern}$`, 's').test(name);
+  return wildcardRegExp(filter, false).test(name);
 }
 
 /** Resolves cgroup ids to paths; remembers each one found while its directory keeps that id. */

@@ -1,5 +1,6 @@
 // Attach points → the concrete targets a program is attached to (wildcards expanded), with
 // diagnostics for ones that do not exist.
+import { wildcardRegExp } from '../model/wildcards.js';
 import type { AttachPoint, Probe, ProbeProvider } from '../model/ast.js';
 import { providerRecord } from '../model/providers.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -65,10 +66,7 @@ export function hasWildcard(s: string): boolean {
 }
 
 /** Glob match with `*` and `?`, as bpftrace matches attach points. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
-}
+export const globToRegExp = (glob: string): RegExp => wildcardRegExp(glob);
 
 export function expandAttachPoint(
   ap: AttachPoint,
