@@ -23,6 +23,7 @@ import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
+import { systemInfo } from './info.js';
 import { flamegraphSink } from './flamegraph.js';
 import { probeTypes } from '../runtime/availability.js';
 import { kfuncProbe, native } from '../runtime/native.js';
@@ -69,6 +70,7 @@ interface Options {
   emitElf?: string;
   explain?: 'bpf' | 'ir';
   completion?: 'bash' | 'zsh';
+  info?: boolean;
   metrics?: string;
   timings?: boolean;
   cache: boolean;
@@ -192,6 +194,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--no-cache', 'compile afresh: do not read or write the cache of compiled objects (~/.cache/tracelet)')
     .option('--metrics <[host:]port>', 'serve the maps on http://HOST:PORT/metrics for Prometheus while running')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
+    .option('--info', 'print the system, the build and what this kernel\'s BPF accepts (as bpftrace --info, to stderr), and exit')
     .option('--timings', 'print how long each phase of the run took on stderr (also TRACELET_TIMINGS=1)')
     .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
@@ -252,6 +255,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
     command = resolved;
+  }
+
+  if (opts.info) {
+    if (!canLoadBpf()) return needsRoot();
+    stderr(systemInfo({ native: native(), kernel: new SystemKernel() }));
+    return ExitCode.ok;
   }
 
   if (opts.l !== undefined) {

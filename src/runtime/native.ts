@@ -91,6 +91,8 @@ export interface NativeAddon {
   compileIRToAsm(ir: string): string;
   /** The IR after LLVM's optimisation passes (what compileIR turns into BPF), as text. */
   optimizeIR(ir: string, options?: { optLevel?: number }): string;
+  /** The version of the LLVM linked in (e.g. `14.0.6`). */
+  llvmVersion(): string;
 
   /** `preallocate: false` sets BPF_F_NO_PREALLOC (hash maps only). */
   mapCreate(type: NativeMapType, name: string, keySize: number, valueSize: number, maxEntries: number, options?: { preallocate?: boolean }): number;
@@ -214,6 +216,15 @@ export interface NativeAddon {
   strerror(errno: number): string;
   /** The C library's description of a signal (strsignal(3)). */
   strsignal(signal: number): string;
+  /**
+   * Whether this kernel's BPF accepts something, found by trying it (objects made are closed):
+   * helper `helper` in programs of type `type` (BPF_PROG_TYPE_*, BPF_FUNC_*), map type `type`
+   * (BPF_MAP_TYPE_*), program type `type`, programs over 4096 instructions (`large`), a bounded
+   * loop (`loop`), BPF_MAP_LOOKUP_BATCH (`batch`).
+   */
+  probeKernel(what: 'helper', type: number, helper: number): boolean;
+  probeKernel(what: 'map' | 'prog', type: number): boolean;
+  probeKernel(what: 'large' | 'loop' | 'batch'): boolean;
   /** libstdc++'s std::sort of `keys` in place; the permutation it made (as stdSort in src/kernel/symtab.ts makes of 0..n-1). */
   sortSymbols(keys: Float64Array): Int32Array;
   /** An ELF file's symbol table entries (as ElfFile.symbolEntries in src/kernel/elf.ts). */
@@ -223,7 +234,7 @@ export interface NativeAddon {
 }
 
 /** The functions of tracelet_llvm.node. */
-type LlvmFunctions = Pick<NativeAddon, 'compileIR' | 'compileIRToAsm' | 'optimizeIR'>;
+type LlvmFunctions = Pick<NativeAddon, 'compileIR' | 'compileIRToAsm' | 'optimizeIR' | 'llvmVersion'>;
 
 let addon: NativeAddon | undefined;
 let llvm: LlvmFunctions | undefined;
@@ -236,6 +247,7 @@ export function native(): NativeAddon {
     compileIR: (ir, options) => llvmFunctions().compileIR(ir, options),
     compileIRToAsm: (ir) => llvmFunctions().compileIRToAsm(ir),
     optimizeIR: (ir, options) => llvmFunctions().optimizeIR(ir, options),
+    llvmVersion: () => llvmFunctions().llvmVersion(),
   };
   // Symbol tables (kernel and user stacks, ksym, usym) are read and sorted natively from now on.
   useSymbolNatives(addon);

@@ -11,6 +11,7 @@
 // supported.) The caches are process-wide, so a mutex serializes compiles from worker threads.
 #include "common.h"
 
+#include <llvm/Config/llvm-config.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/ErrorHandling.h>
 #include <llvm-c/Core.h>
@@ -253,6 +254,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("compileIR", Napi::Function::New(env, CompileIR, "compileIR"));
   exports.Set("compileIRToAsm", Napi::Function::New(env, CompileIRToAsm, "compileIRToAsm"));
   exports.Set("optimizeIR", Napi::Function::New(env, OptimizeIR, "optimizeIR"));
+  exports.Set("llvmVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::String::New(info.Env(), LLVM_VERSION_STRING);
+  }, "llvmVersion"));
   return exports;
 }
 

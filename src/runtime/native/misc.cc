@@ -4,9 +4,12 @@
 
 #include <cstring>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cxxabi.h>
+#include <linux/bpf.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -77,6 +80,61 @@ Napi::Value CloseOnExec(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// A program of `n` instructions that the verifier accepts: `n - 2` moves, r0 = 0, exit.
+std::vector<bpf_insn> Straight(size_t n) {
+  std::vector<bpf_insn> insns(n);
+  for (auto& i : insns) i = bpf_insn{BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0};
+  insns.back() = bpf_insn{BPF_JMP | BPF_EXIT, 0, 0, 0, 0};
+  return insns;
+}
+
+// Whether a socket filter of these instructions loads (the simplest program type to test with).
+bool Loads(const std::vector<bpf_insn>& insns) {
+  int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", insns.data(), insns.size(), nullptr);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+// probeKernel(what, type, helper): what this kernel's BPF accepts, found by trying it (for
+// --info). 'helper': helper id `helper` in programs of type `type`; 'map': map type `type`;
+// 'prog': program type `type`; 'large': programs over 4096 instructions; 'loop': a bounded loop;
+// 'batch': BPF_MAP_LOOKUP_BATCH on a hash map. Every object made to find out is closed again.
+Napi::Value ProbeKernel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string what = ArgString(info, 0, "what");
+  int type = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  int helper = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
+  bool yes = false;
+  if (what == "helper") {
+    yes = libbpf_probe_bpf_helper(static_cast<bpf_prog_type>(type), static_cast<bpf_func_id>(helper), nullptr) == 1;
+  } else if (what == "map") {
+    yes = libbpf_probe_bpf_map_type(static_cast<bpf_map_type>(type), nullptr) == 1;
+  } else if (what == "prog") {
+    yes = libbpf_probe_bpf_prog_type(static_cast<bpf_prog_type>(type), nullptr) == 1;
+  } else if (what == "large") {
+    yes = Loads(Straight(4098));
+  } else if (what == "loop") {
+    // r0 = 0; loop: r0 += 1; if r0 < 4 goto loop; exit
+    yes = Loads({bpf_insn{BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0}, bpf_insn{BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, 1},
+                 bpf_insn{BPF_JMP | BPF_JLT | BPF_K, 0, 0, -2, 4}, bpf_insn{BPF_JMP | BPF_EXIT, 0, 0, 0, 0}});
+  } else if (what == "batch") {
+    int fd = bpf_map_create(BPF_MAP_TYPE_HASH, nullptr, 4, 8, 1, nullptr);
+    if (fd >= 0) {
+      uint32_t out = 0, keys[1];
+      uint64_t values[1];
+      uint32_t count = 1;
+      // An empty map answers ENOENT where batches are supported, EINVAL or ENOTSUPP where not.
+      int err = bpf_map_lookup_batch(fd, nullptr, &out, keys, values, &count, nullptr);
+      yes = err == 0 || errno == ENOENT;
+      close(fd);
+    }
+  } else {
+    throw Napi::TypeError::New(env, "probeKernel: unknown probe '" + what + "'");
+  }
+  return Napi::Boolean::New(env, yes);
+}
+
 }  // namespace
 
 void InitMisc(Napi::Env env, Napi::Object exports) {
@@ -85,6 +143,7 @@ void InitMisc(Napi::Env env, Napi::Object exports) {
   exports.Set("demangle", Napi::Function::New(env, Demangle, "demangle"));
   exports.Set("strerror", Napi::Function::New(env, StrError, "strerror"));
   exports.Set("strsignal", Napi::Function::New(env, StrSignal, "strsignal"));
+  exports.Set("probeKernel", Napi::Function::New(env, ProbeKernel, "probeKernel"));
   exports.Set("closeOnExec", Napi::Function::New(env, CloseOnExec, "closeOnExec"));
 }
 
