@@ -24,6 +24,7 @@ import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
 import { systemInfo } from './info.js';
+import { optimizingCompilerOff, optimizingCompilerOn } from './optimizing-compiler.js';
 import { flamegraphSink } from './flamegraph.js';
 import { probeTypes } from '../runtime/availability.js';
 import { kfuncProbe, native } from '../runtime/native.js';
@@ -280,6 +281,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
 
+  // From here on a program is compiled and run: TurboFan only once the run is busy (see there).
+  optimizingCompilerOff();
   let source: SourceFile;
   let params: string[];
   /** The program's file and its identity as read (for a prepared run). */
@@ -494,6 +497,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     helperErrors: opts.k,
     verifierLogs: opts.v,
     ...(pprofFile ? { printAtExit: (spec: MapSpec) => !inProfile(spec) } : {}),
+    onBusy: () => {
+      if (optimizingCompilerOn()) timings?.note('optimizing compiler on');
+    },
     beforeClose: () => {
       metrics?.close();
       const failed = pprofFile && writeProfile(pprofFile, typed, session, startNanos);

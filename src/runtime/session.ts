@@ -131,7 +131,17 @@ export interface SessionOptions {
   readonly beforeClose?: () => void;
   /** Called as each phase of the run ends, with its name (--timings, src/runtime/timings.ts). */
   readonly phase?: (name: string) => void;
+  /**
+   * Called once, when the run turns out to give JavaScript much to do: BUSY_EVENT_BYTES of events
+   * read, or a map of BUSY_MAP_ENTRIES entries decoded (the CLI turns V8's optimizing compiler on).
+   */
+  readonly onBusy?: () => void;
 }
+
+/** Events read (about 20,000 printf records) past which a run is busy (SessionOptions.onBusy). */
+const BUSY_EVENT_BYTES = 1 << 16;
+/** Entries of a map decoded for printing past which a run is busy. */
+const BUSY_MAP_ENTRIES = 2000;
 
 /** A loaded program as -v describes it. */
 export interface LoadedProgram {
@@ -211,6 +221,9 @@ export class Session {
   /** Runs of each program the kernel skipped (its `recursion_misses`) reported so far, by program. */
   private readonly reportedSkips = new Map<string, bigint>();
   private countersCheckedAt = 0;
+  /** Bytes of events read so far, and whether onBusy was called. */
+  private eventBytes = 0;
+  private busyTold = false;
   /** The buckets zero() left as keys of each keyless hist/lhist kept in one value (see spreadBuckets). */
   private readonly zeroedBuckets = new Map<string, ReadonlySet<number>>();
   private readonly stackFds = new Map<string, { fd: number; valueBytes: number; frameBytes: number; read: Map<number, Buffer> }>();
@@ -860,14 +873,22 @@ export class Session {
       : { spec: stored, dump: read };
     const { addon, cpus, resolver } = this;
     let entries: MapEntry[] | undefined;
+    const busy = dump.count >= BUSY_MAP_ENTRIES ? () => this.busy() : undefined;
     // Decoded only if the formatter asks: large count()/sum() maps print from the raw dump.
     return {
       spec,
       raw: { ...dump, cpus, render: (rows, write) => addon.renderDump(dump.keys, dump.values, dump.count, rows, write) },
       get entries() {
+        if (!entries) busy?.();
         return (entries ??= decodeMap(spec, dump.count, dump.keys, dump.values, cpus, resolver, keyFrameName, rawKeys));
       },
     };
+  }
+
+  private busy(): void {
+    if (this.busyTold) return;
+    this.busyTold = true;
+    this.options.onBusy?.();
   }
 
   /** At the end: every event left, however many drains that takes (one reads at most 32 MiB). */
@@ -887,6 +908,7 @@ export class Session {
     }
     const records = this.ring.drain();
     if (records.length === 0) return false;
+    if ((this.eventBytes += records.length) >= BUSY_EVENT_BYTES) this.busy();
     let out = '';
     let exit = false;
     const cursor: RecordCursor = { buf: records, base: 0 };

@@ -71,4 +71,28 @@ describe('--timings', () => {
     expect(phases.map((p) => p[0])).toEqual(['process', 'modules', 'options', 'addon', 'parse', 'typecheck']);
     expect(rest.join('\n')).toContain('error:');
   });
+
+  // The command runs V8's optimizing compiler only once a run is busy (src/cli/optimizing-compiler.ts):
+  // the moment is a line of its own, the phases stay contiguous around it.
+  it('says when a run turned busy: 64 KiB of events, or a map of 2,000 entries decoded; a short run never is', () => {
+    const note = /^tracelet: timing: optimizing compiler on at (\d+\.\d\d) ms$/;
+    const events = runTracelet(['--timings', '-e', 'BEGIN { $i = 0; while ($i < 3000) { printf("%s %d\\n", comm, $i); $i++; } exit(); }'], { env });
+    const mapped = runTracelet(['--timings', '-e', 'BEGIN { $i = 0; while ($i < 2500) { @m[$i, "k"] = $i; $i++; } exit(); }'], { env });
+    for (const r of [events, mapped]) {
+      expect(r.code, r.stderr).toBe(0);
+      const { phases, rest } = timings(r.stderr);
+      expect(rest.filter((l) => note.test(l))).toHaveLength(1);
+      expect(rest.filter((l) => !note.test(l))).toEqual([]);
+      expect(phases.map((p) => p[0])).toEqual(RUN_PHASES);
+      expectContiguous(phases);
+    }
+    expect(events.stdout.split('\n').filter((l) => /^tracelet \d+$/.test(l))).toHaveLength(3000);
+    // A thousand entries, or 2,500 counts (printed from the raw dump, without JavaScript per entry).
+    for (const program of ['BEGIN { $i = 0; while ($i < 1000) { @m[$i, "k"] = $i; $i++; } exit(); }',
+      'BEGIN { $i = 0; while ($i < 2500) { @c[$i] = count(); $i++; } exit(); }']) {
+      const r = runTracelet(['--timings', '-e', program], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(timings(r.stderr).rest).toEqual([]);
+    }
+  });
 });
