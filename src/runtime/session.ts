@@ -138,8 +138,16 @@ export interface SessionOptions {
   readonly onBusy?: () => void;
 }
 
-/** Events read (about 20,000 printf records) past which a run is busy (SessionOptions.onBusy). */
+/** Events read (a thousand or two printf records) past which a run is busy (SessionOptions.onBusy). */
 const BUSY_EVENT_BYTES = 1 << 16;
+/** Batches of events (the addon's chunks of ~1 MiB) formatted in one turn of the event loop. */
+const DRAIN_BATCHES_PER_TURN = 8;
+/**
+ * Characters of output written at a time while formatting events: the text stays a young-generation
+ * string (V8 puts strings over 128 KiB in its large-object space, freed only by a full collection:
+ * a stream's output had the heap growing by tens of MiB).
+ */
+const OUTPUT_PIECE = 1 << 16;
 /** Entries of a map decoded for printing past which a run is busy. */
 const BUSY_MAP_ENTRIES = 2000;
 
@@ -221,6 +229,10 @@ export class Session {
   /** Runs of each program the kernel skipped (its `recursion_misses`) reported so far, by program. */
   private readonly reportedSkips = new Map<string, bigint>();
   private countersCheckedAt = 0;
+  /** A drain is queued for the event loop's next turn (drainSome). */
+  private drainQueued = false;
+  /** exit()'s event was read: the run is stopping. */
+  private exitSeen = false;
   /** Bytes of events read so far, and whether onBusy was called. */
   private eventBytes = 0;
   private busyTold = false;
@@ -592,16 +604,16 @@ export class Session {
   run(): Promise<StopReason> {
     return new Promise<StopReason>((resolve) => {
       this.finished = resolve;
-      this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drain());
+      this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drainSome());
       const watched = this.options.watchPid;
       // The collector thread wakes us when it has records; this timer only checks the counters
       // (in drain()) when no event comes, and whether the watched process is still there.
       this.timer = setInterval(() => {
-        this.drain();
+        this.drainSome();
         if (watched !== undefined && !processAlive(watched)) this.stop('child-exit');
       }, watched !== undefined ? WATCH_CHECK_MS : COUNTERS_CHECK_MS);
       this.options.onRunning?.();
-      this.drain();
+      this.drainSome();
       this.options.phase?.('first-drain');
       if (this.requestedStop) this.stop(this.requestedStop);
     });
@@ -891,14 +903,31 @@ export class Session {
     this.options.onBusy?.();
   }
 
-  /** At the end: every event left, however many drains that takes (one reads at most 32 MiB). */
+  /** At the end: every event left, however many drains that takes (one reads about 1 MiB). */
   private drainAll(): void {
     while (this.drain(true));
   }
 
-  /** Reads the available events and writes their output in one batch; false if there were none. */
+  /**
+   * While running: the events that have come, DRAIN_BATCHES_PER_TURN batches now and the rest
+   * in the loop's next turns, so that signals and timers are not kept waiting by a stream.
+   */
+  private drainSome(): void {
+    for (let i = 0; i < DRAIN_BATCHES_PER_TURN; i++) if (!this.drain()) return;
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    setImmediate(() => {
+      this.drainQueued = false;
+      this.drainSome();
+    });
+  }
+
+  /**
+   * Reads a batch of the available events and writes their output; false if there were none, or
+   * if the batch held exit()'s event (the run stops: the events after it are not printed).
+   */
   private drain(final = false): boolean {
-    if (!this.ring || (this.stopping && !final)) return false;
+    if (!this.ring || ((this.stopping || this.exitSeen) && !final)) return false;
     // Lost events and full maps are reported while running (about once a second), not only at exit.
     if (!final && Date.now() - this.countersCheckedAt >= COUNTERS_CHECK_MS) {
       this.countersCheckedAt = Date.now();
@@ -942,6 +971,10 @@ export class Session {
         // The hot case, formatted in place (see printf-record.ts).
         cursor.base = base;
         out += formatter.printf(this.recordPrintf(spec)(cursor));
+        if (out.length >= OUTPUT_PIECE) {
+          this.emit(out);
+          out = '';
+        }
         continue;
       }
       if (spec.kind === 'errorf' || spec.kind === 'warnf') {
@@ -955,11 +988,19 @@ export class Session {
       }
       out += this.handleEvent(spec, records.subarray(base, base + len));
     }
+    this.emit(out);
+    if (exit && !final) {
+      this.exitSeen = true;
+      setImmediate(() => this.stop('exit'));
+    }
+    return final || !exit;
+  }
+
+  /** Output of events: to the writer, or kept by a --test run. */
+  private emit(out: string): void {
     if (this.capture) {
       if (this.capture.keep) this.capture.text += out;
     } else if (out) this.options.write(out);
-    if (exit && !final) setImmediate(() => this.stop('exit'));
-    return true;
   }
 
   private callSite(spec: EventSpec): ScriptLocation[] {

@@ -376,6 +376,29 @@ describe('programs', () => {
     }
   });
 
+  it('hands out a backlog about 1 MiB a drain, every record whole and in order', () => {
+    const counts = map('array', 'tl_nt_counts5', 4, 8, 1);
+    const ring = map('ringbuf', 'tl_nt_ring5', 0, 0, 1 << 22);
+    const obj = load(counterIR(counts, ring), { tl_nt_begin: 'raw_tracepoint', tl_nt_quiet: 'raw_tracepoint' });
+    const consumer = addon.ringBuffer(ring, () => {});
+    try {
+      // 100,000 records of 24 bytes (2.4 MB): more than two drains' worth.
+      const fd = obj.programFd('tl_nt_quiet');
+      for (let i = 0; i < 100_000; i++) addon.runProgram(fd);
+      const sizes: number[] = [];
+      const got: bigint[] = [];
+      for (let batch = consumer.drain(); batch.length > 0; batch = consumer.drain()) {
+        sizes.push(batch.length);
+        for (const r of records(batch)) got.push(r.readBigUInt64LE(8));
+      }
+      expect(sizes.length).toBeGreaterThanOrEqual(3);
+      for (const size of sizes) expect(size).toBeLessThanOrEqual(1 << 20);
+      expect(got).toEqual(Array.from({ length: 100_000 }, (_, i) => BigInt(i + 1)));
+    } finally {
+      consumer.close();
+    }
+  });
+
   /**
    * A feedback loop, like a probe on the tracer's own syscalls: every onReadable call runs
    * `each`, whose record is the next one to read. After ~50 ms: the calls, the time they took, and

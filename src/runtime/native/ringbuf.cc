@@ -5,8 +5,12 @@
 // time, so a 16 MiB ring showed as 33 MiB of tracelet's resident memory from the first moment
 // (a 1 MiB one as 2.8 MiB: a third of what `BEGIN { exit(); }` adds to Node). Here the data area
 // is mapped once and the few records that wrap are copied in two pieces: they are copied anyway.
-// Records are copied into `pending_` as [u32 len][bytes][pad to 8] and handed out in one Buffer
-// per drain(). A collector thread empties the ring into `pending_` every millisecond or so while
+// Records are copied into chunks of about 1 MiB as [u32 len][bytes][pad to 8] and handed out a
+// chunk per drain(), as the Buffer's own memory (no copy): JavaScript formats a stream a batch of
+// ~25,000 printf records at a time, so neither its input nor its output ever holds tens of MiB
+// (a backlog of 32 MiB in one drain had the process at 2-2.8x bpftrace's resident memory in an
+// unpaced stream), and a chunk's memory goes back to the system once used. A collector thread
+// empties the ring into the chunks every millisecond or so while
 // events come (every 5 ms when idle): the ring overflows only if that thread does not run for
 // as long as the ring lasts, never because JavaScript is busy formatting or collecting garbage
 // (a printf on every syscall of a busy process fills 16 MiB in ~0.3 s). The thread is named
@@ -37,6 +41,7 @@
 #include <chrono>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -46,7 +51,7 @@ namespace tracelet {
 namespace {
 
 constexpr size_t kMaxPending = 64u << 20;  // bytes held between drains before collecting pauses
-constexpr size_t kMaxPerDrain = 32u << 20;  // bytes consumed per call, so no drain runs unbounded
+constexpr size_t kChunkBytes = 1u << 20;    // records handed out per drain() (one is never split)
 constexpr int kCollectBusyMs = 1;           // the collector's wait after finding records
 constexpr int kCollectIdleMs = 5;           // ... after finding none
 constexpr std::chrono::milliseconds kTellEvery{10};  // records wake JS at most this often
@@ -120,14 +125,15 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   }
 
  private:
-  // Moves available records into pending_ (mutex_ held), at most about kMaxPerDrain bytes: as
-  // the kernel's ring format defines it (each record an 8-byte header, its length with a busy and a
-  // discard bit, then the data, padded to 8), as libbpf's ringbuf_process_ring reads it.
-  void Consume() {
+  // Moves available records into the chunks (mutex_ held), until at least `bytes` of the ring are
+  // consumed or none is left: as the kernel's ring format defines it (each record an 8-byte
+  // header, its length with a busy and a discard bit, then the data, padded to 8), as libbpf's
+  // ringbuf_process_ring reads it.
+  void Consume(size_t bytes) {
     size_t consumed = 0;
     uint64_t cons = __atomic_load_n(consumerPos_, __ATOMIC_ACQUIRE);
     uint64_t prod = __atomic_load_n(producerPos_, __ATOMIC_ACQUIRE);
-    while (cons < prod && consumed < kMaxPerDrain) {
+    while (cons < prod && consumed < bytes) {
       auto* header = reinterpret_cast<uint32_t*>(data_ + (cons & mask_));
       uint32_t len = __atomic_load_n(header, __ATOMIC_ACQUIRE);
       if (len & BPF_RINGBUF_BUSY_BIT) break;  // still being written: the records after it wait
@@ -141,12 +147,18 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     }
   }
 
-  // Copies the record of `size` bytes at ring position `at` to pending_, in two pieces if it wraps.
+  // Copies the record of `size` bytes at ring position `at` to the last chunk (a new one when it is
+  // full), in two pieces if it wraps.
   void Append(uint64_t at, uint32_t size) {
-    auto& out = pending_;
-    size_t start = out.size();
     size_t padded = (4 + size + 7) & ~size_t(7);
+    if (chunks_.empty() || chunks_.back().size() + padded > chunks_.back().capacity()) {
+      chunks_.emplace_back();
+      chunks_.back().reserve(std::max(kChunkBytes, padded));
+    }
+    auto& out = chunks_.back();
+    size_t start = out.size();
     out.resize(start + padded);
+    pendingBytes_ += padded;
     memcpy(&out[start], &size, 4);
     size_t offset = at & mask_;
     size_t first = std::min<size_t>(size, mask_ + 1 - offset);
@@ -155,13 +167,14 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     memset(&out[start + 4 + size], 0, padded - 4 - size);
   }
 
-  // The collector thread: waits for a wake-up or its next turn, empties the ring into pending_,
+  // The collector thread: waits for a wake-up or its next turn, empties the ring into the chunks,
   // and tells the loop about wake-ups; until CloseNative() stops it.
   void Collect() {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
     bool found = false;
+    uint64_t lastProduced = 0;
     auto told = std::chrono::steady_clock::now() - kTellEvery;
     while (!stop_.load()) {
       epoll_event events[4];
@@ -169,10 +182,15 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
       bool waiting;
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        size_t before = pending_.size();
-        if (before < kMaxPending) Consume();
-        found = pending_.size() != before;
-        waiting = !pending_.empty();
+        uint64_t produced = __atomic_load_n(producerPos_, __ATOMIC_ACQUIRE);
+        size_t held = produced - __atomic_load_n(consumerPos_, __ATOMIC_ACQUIRE);
+        // Records wait in the ring, whose memory is there anyway, and drain() takes them from it;
+        // only past half full are they moved out (to a quarter), so that a busy JavaScript never
+        // lets the ring overflow.
+        if (held > (mask_ + 1) / 2 && pendingBytes_ < kMaxPending) Consume(held - (mask_ + 1) / 4);
+        found = produced != lastProduced;
+        lastProduced = produced;
+        waiting = held != 0 || pendingBytes_ != 0;
       }
       // The loop is told of a wake-up at once (an event after a quiet spell is printed at once),
       // of records the polls found at most every kTellEvery: JS drains when there is something to
@@ -205,25 +223,26 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     }
   }
 
+  // The oldest chunk of records (an empty Buffer when there are none), its memory the Buffer's.
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!data_) throw Napi::Error::New(env, "the ring buffer consumer is closed");
-    std::vector<uint8_t> records;
+    auto* chunk = new std::vector<uint8_t>();
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      Consume();
-      records.swap(pending_);
-      // The collector's next records go into last time's storage (no reallocation while busy).
-      spare_.clear();
-      pending_.swap(spare_);
+      if (chunks_.empty()) Consume(kChunkBytes);
+      if (!chunks_.empty()) {
+        chunk->swap(chunks_.front());
+        chunks_.pop_front();
+        pendingBytes_ -= chunk->size();
+      }
     }
-    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size());
-    records.clear();
-    if (records.capacity() <= kMaxPending) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      spare_.swap(records);
+    if (chunk->empty()) {
+      delete chunk;
+      return Napi::Buffer<uint8_t>::New(env, 0);
     }
-    return out;
+    return Napi::Buffer<uint8_t>::New(env, chunk->data(), chunk->size(),
+                                      [](Napi::Env, uint8_t*, std::vector<uint8_t>* c) { delete c; }, chunk);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -254,10 +273,8 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
       if (referenced_ && !finalizing_) Unref();
       referenced_ = false;
     }
-    pending_.clear();
-    pending_.shrink_to_fit();
-    spare_.clear();
-    spare_.shrink_to_fit();
+    chunks_.clear();
+    pendingBytes_ = 0;
     if (!callback_.IsEmpty()) callback_.Reset();
     asyncContext_.reset();
   }
@@ -273,12 +290,12 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   uv_async_t* wake_ = nullptr;
   bool finalizing_ = false;
   bool referenced_ = false;
-  // Guards the consumer position, pending_ and spare_ (collector thread and JS thread).
+  // Guards the consumer position and the chunks (collector thread and JS thread).
   std::mutex mutex_;
   std::atomic<bool> stop_{false};
   std::thread collector_;
-  std::vector<uint8_t> pending_;
-  std::vector<uint8_t> spare_;  // storage for pending_ after the next drain
+  std::deque<std::vector<uint8_t>> chunks_;  // records not yet handed out, oldest first
+  size_t pendingBytes_ = 0;                  // bytes in chunks_
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;
   Napi::Env env_ = Napi::Env(nullptr);
