@@ -33,6 +33,13 @@ const KERNEL_BASE = 0xffff_0000_0000_0000n;
 const CHUNK = 1 << 18;
 /** Names are kept in buffers of this size. */
 const PAGE = 1 << 20;
+/**
+ * Set in `nameAt` when the name is `__pfx_` and the name (module included) at the rest of it: the
+ * padding symbol a kernel built with CALL_PADDING puts before each function (`__pfx_NAME`, 16
+ * bytes before NAME) is not stored again. Nearly half of the symbols are these, and half the bytes.
+ */
+const PFX_FLAG = 0x8000_0000;
+const PFX = Buffer.from('__pfx_', 'latin1');
 
 /** Grows a typed array (doubling), keeping its contents. */
 function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T, size: number): T {
@@ -43,9 +50,10 @@ function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T, size: num
 
 export class Kallsyms {
   // Per symbol: its address (relative to KERNEL_BASE: exact as a double) and where its name is in
-  // `pages`, 1 MiB buffers that hold only `name[\t[module]]\n` of each symbol kept (about half of
-  // the file's bytes; filled in turn, never copied; zeroed, so a search never matches past the
-  // names); names and BigInts are made on demand. The symbols are those bcc's KSyms keeps (every
+  // `pages`, 1 MiB buffers that hold only `name[\t[module]]\n` of each symbol kept (a quarter of
+  // the file's bytes, `__pfx_` names not stored again: PFX_FLAG; filled in turn, never copied;
+  // zeroed past the names, or for the last one from the native reader a view ending there, so a
+  // search never matches past them); names and BigInts are made on demand. The symbols are those bcc's KSyms keeps (every
   // type but data: b, d, r), so that kstack and ksym name an address as bpftrace does; `symbols`
   // and `addressOf` list only functions (t, w).
   private readonly pages: Buffer[] = [];
@@ -57,6 +65,8 @@ export class Kallsyms {
   /** Whether the symbol is a function (t, T, w, W). */
   private text: Uint8Array;
   private count = 0;
+  /** A `__pfx_` symbol whose name is not stored yet: its index and line (see PFX_FLAG). */
+  private pendingPfx?: { index: number; line: Buffer };
   private table?: SymbolTable;
   private symbolList?: KernelSymbol[];
 
@@ -68,6 +78,8 @@ export class Kallsyms {
     if (text !== undefined && typeof text !== 'string' && !Buffer.isBuffer(text)) {
       this.pages.push(...text.pages);
       this.pageUsed = text.pageUsed;
+      // The last page holds names up to pageUsed only (what follows is not zeroed).
+      if (this.pages.length > 0) this.pages[this.pages.length - 1] = this.pages.at(-1)!.subarray(0, this.pageUsed);
       this.starts = text.starts;
       this.nameAt = text.nameAt;
       this.text = text.text;
@@ -146,15 +158,24 @@ export class Kallsyms {
           this.nameAt = grow(this.nameAt, n * 2);
           this.text = grow(this.text, n * 2);
         }
-        if (this.pageUsed + eol + 1 - s0 > PAGE) {
-          this.pages.push(Buffer.alloc(PAGE));
-          this.pageUsed = 0;
-        }
         this.starts[n] = (h - KERNEL_BASE_HI) * 0x1_0000_0000 + l;
-        this.nameAt[n] = (this.pages.length - 1) * PAGE + this.pageUsed;
         this.text[n] = type === 0x74 || type === 0x77 ? 1 : 0;
-        this.pageUsed += buf.copy(this.pages[this.pages.length - 1]!, this.pageUsed, s0, eol + 1);
         this.count++;
+        const line = buf.subarray(s0, eol + 1);
+        const pending = this.pendingPfx;
+        this.pendingPfx = undefined;
+        if (line.length > PFX.length && line.subarray(0, PFX.length).equals(PFX)) {
+          // Its name waits for the next symbol's: the function it pads, most likely.
+          if (pending) this.nameAt[pending.index] = this.storeName(pending.line);
+          this.pendingPfx = { index: n, line: Buffer.from(line) };
+        } else {
+          this.nameAt[n] = this.storeName(line);
+          if (pending) {
+            this.nameAt[pending.index] = pending.line.subarray(PFX.length).equals(line)
+              ? (PFX_FLAG | this.nameAt[n]!) >>> 0
+              : this.storeName(pending.line);
+          }
+        }
       }
       p = eol + 1;
     }
@@ -165,10 +186,23 @@ export class Kallsyms {
    * never written, so it holds no resident pages, and a copy would have both at once.
    */
   private trim(): void {
+    if (this.pendingPfx) this.nameAt[this.pendingPfx.index] = this.storeName(this.pendingPfx.line);
+    this.pendingPfx = undefined;
     const n = this.count;
     this.starts = this.starts.subarray(0, n);
     this.nameAt = this.nameAt.subarray(0, n);
     this.text = this.text.subarray(0, n);
+  }
+
+  /** Copies `name[\t[module]]\n` to the pages; returns where it is (as nameAt holds it). */
+  private storeName(line: Buffer): number {
+    if (this.pageUsed + line.length > PAGE) {
+      this.pages.push(Buffer.alloc(PAGE));
+      this.pageUsed = 0;
+    }
+    const at = (this.pages.length - 1) * PAGE + this.pageUsed;
+    this.pageUsed += line.copy(this.pages[this.pages.length - 1]!, this.pageUsed);
+    return at;
   }
 
   /** Builds the lookup table now (it is otherwise built on the first lookup). */
@@ -186,19 +220,23 @@ export class Kallsyms {
     return KERNEL_BASE + BigInt(this.table ? this.table.startOf(i) : this.starts[i]!);
   }
 
-  /** Symbol i's page, and where its name starts and ends there (at the tab before its module, or the newline). */
-  private nameIn(i: number): { page: Buffer; start: number; end: number } {
-    const at = this.nameAt[i]!;
+  /**
+   * Symbol i's page, and where its name starts and ends there (at the tab before its module, or
+   * the newline); `pfx`: the name is `__pfx_` and that (see PFX_FLAG).
+   */
+  private nameIn(i: number): { page: Buffer; start: number; end: number; pfx: boolean } {
+    const pfx = this.nameAt[i]! >= PFX_FLAG;
+    const at = this.nameAt[i]! & ~PFX_FLAG;
     const page = this.pages[Math.floor(at / PAGE)]!;
     const start = at % PAGE;
     let end = start;
     while (page[end] !== 0x0a && page[end] !== 0x09) end++;
-    return { page, start, end };
+    return { page, start, end, pfx };
   }
 
   private name(i: number): string {
-    const { page, start, end } = this.nameIn(i);
-    return page.toString('latin1', start, end);
+    const { page, start, end, pfx } = this.nameIn(i);
+    return (pfx ? '__pfx_' : '') + page.toString('latin1', start, end);
   }
 
   private module(i: number): string | undefined {
@@ -251,20 +289,27 @@ export class Kallsyms {
 
   /** A function's address by name (the lowest-addressed function of that name). */
   addressOf(name: string): bigint | undefined {
-    const needle = Buffer.from(name, 'latin1');
     let best: bigint | undefined;
-    this.pages.forEach((page, p) => {
-      for (let at = page.indexOf(needle); at >= 0; at = page.indexOf(needle, at + 1)) {
-        const c = page[at + needle.length];
-        if ((at > 0 && page[at - 1] !== 0x0a) || (c !== 0x0a && c !== 0x09)) continue;
-        // Which symbol's name starts here? Names are in file order; search for it.
-        const i = this.nameAt.subarray(0, this.count).indexOf(p * PAGE + at);
-        if (i >= 0 && this.text[i]) {
-          const address = this.addr(i);
-          if (best === undefined || address < best) best = address;
+    const nameAt = this.nameAt.subarray(0, this.count);
+    const consider = (i: number) => {
+      if (i < 0 || !this.text[i]) return;
+      const address = this.addr(i);
+      if (best === undefined || address < best) best = address;
+    };
+    // A `__pfx_` name is stored as it is, or as the name after it with PFX_FLAG.
+    const pfx = name.length > PFX.length && name.startsWith('__pfx_');
+    for (const [needle, flag] of [[name, 0], ...(pfx ? [[name.slice(PFX.length), PFX_FLAG] as const] : [])] as const) {
+      const bytes = Buffer.from(needle, 'latin1');
+      this.pages.forEach((page, p) => {
+        for (let at = page.indexOf(bytes); at >= 0; at = page.indexOf(bytes, at + 1)) {
+          const c = page[at + bytes.length];
+          if ((at > 0 && page[at - 1] !== 0x0a) || (c !== 0x0a && c !== 0x09)) continue;
+          // Which symbols' names start here? Names are in file order; search for them.
+          const value = (flag | (p * PAGE + at)) >>> 0;
+          for (let i = nameAt.indexOf(value); i >= 0; i = nameAt.indexOf(value, i + 1)) consider(i);
         }
-      }
-    });
+      });
+    }
     return best;
   }
 }

@@ -630,6 +630,15 @@ describe('misc', () => {
       // Aliases, addresses outside the kernel's half, all ones, zeros (no privilege), a bad line.
       lines.push('ffffffff81000000 T alias_a', 'ffffffff81000000 T alias_b', '00007f0000000000 T user_sym',
         'ffffffffffffffff T all_ones', '0000000000000000 T zero', 'not a line', 'ffffffff81000040 t');
+      // A CALL_PADDING kernel's `__pfx_` symbols: before their function (stored once), before
+      // another name or another module's, one after a data symbol, two in a row, one last.
+      lines.push('ffffffff82000000 t __pfx_padded', 'ffffffff82000010 t padded',
+        'ffffffff82000100 T __pfx_in_mod\t[m1]', 'ffffffff82000110 T in_mod\t[m1]',
+        'ffffffff82000200 t __pfx_other', 'ffffffff82000210 t not_other',
+        'ffffffff82000300 t __pfx_mod_differs\t[m1]', 'ffffffff82000310 t mod_differs\t[m2]',
+        'ffffffff82000400 t __pfx_a', 'ffffffff82000408 d data_between', 'ffffffff82000410 t a',
+        'ffffffff82000500 t __pfx_x', 'ffffffff82000508 t __pfx_y', 'ffffffff82000510 t y',
+        'ffffffff82000600 t __pfx_', 'ffffffff82000610 t __pfx_last');
       const file = join(dir, 'kallsyms');
       writeFileSync(file, lines.join('\n')); // the last line without its newline
       // The real one, copied: other tests' BPF programs come and go in it.
@@ -645,7 +654,25 @@ describe('misc', () => {
         }
         const fast = Kallsyms.read(path);
         expect(fast.symbols, path).toEqual(js.symbols);
-        for (const s of js.symbols.filter((_, i) => i % 97 === 0)) {
+        if (path === file) {
+          // The `__pfx_` names, whether stored or not.
+          const at = (a: bigint) => fast.lookup(a + 3n);
+          expect(at(0xffffffff82000000n)).toEqual({ name: '__pfx_padded', offset: 3n });
+          expect(at(0xffffffff82000010n)).toEqual({ name: 'padded', offset: 3n });
+          expect(at(0xffffffff82000100n)).toEqual({ name: '__pfx_in_mod', offset: 3n, module: 'm1' });
+          expect(at(0xffffffff82000200n)).toEqual({ name: '__pfx_other', offset: 3n });
+          expect(at(0xffffffff82000300n)).toEqual({ name: '__pfx_mod_differs', offset: 3n, module: 'm1' });
+          expect(at(0xffffffff82000310n)).toEqual({ name: 'mod_differs', offset: 3n, module: 'm2' });
+          expect(at(0xffffffff82000400n)).toEqual({ name: '__pfx_a', offset: 3n });
+          expect(at(0xffffffff82000500n)).toEqual({ name: '__pfx_x', offset: 3n });
+          expect(at(0xffffffff82000508n)).toEqual({ name: '__pfx_y', offset: 3n });
+          expect(at(0xffffffff82000600n)).toEqual({ name: '__pfx_', offset: 3n });
+          expect(at(0xffffffff82000610n)).toEqual({ name: '__pfx_last', offset: 3n });
+          expect(fast.addressOf('__pfx_padded')).toBe(0xffffffff82000000n);
+          expect(fast.addressOf('__pfx_in_mod')).toBe(0xffffffff82000100n);
+          expect(fast.addressOf('padded')).toBe(0xffffffff82000010n);
+        }
+        for (const s of js.symbols.filter((x, i) => i % 97 === 0 || (path === file && x.address >= 0xffffffff82000000n))) {
           expect(fast.lookup(s.address + 3n), path).toEqual(js.lookup(s.address + 3n));
           expect(fast.addressOf(s.name), path).toBe(js.addressOf(s.name));
         }

@@ -158,9 +158,11 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
 }
 
 // readKallsyms(path): /proc/kallsyms parsed as src/kernel/kallsyms.ts's Kallsyms keeps it:
-// { starts (relative to 0xffff000000000000), nameAt (page * 1 MiB + offset), text (1 for
-// functions: t, w), pages (1 MiB Buffers of `name[\t[module]]\n`), pageUsed } of the symbols bcc
-// keeps (kernel addresses, every type but b, d, r). Read 256 KiB at a time.
+// { starts (relative to 0xffff000000000000), nameAt (page * 1 MiB + offset; with the top bit set,
+// the name is `__pfx_` and the name stored there: a CALL_PADDING kernel's `__pfx_NAME` before
+// each function NAME is not stored again), text (1 for functions: t, w), pages (1 MiB Buffers of
+// `name[\t[module]]\n`, the last one valid up to pageUsed), pageUsed } of the symbols bcc keeps (kernel addresses, every type but b,
+// d, r). Read 256 KiB at a time.
 Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0, "path");
@@ -183,6 +185,25 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   // Made as Buffers from the start (pages are touched once: a copy would double the page faults).
   std::vector<Napi::Buffer<uint8_t>> pages;
   size_t pageUsed = kPage;
+  // Copies `name[\t[module]]\n` to the pages; returns where it is, as nameAt holds it.
+  auto store = [&](const uint8_t* line, size_t length) -> uint32_t {
+    if (pageUsed + length > kPage) {
+      if (!pages.empty()) memset(pages.back().Data() + pageUsed, 0, kPage - pageUsed);
+      pages.push_back(Napi::Buffer<uint8_t>::New(env, kPage));
+      pageUsed = 0;
+    }
+    uint32_t at = static_cast<uint32_t>((pages.size() - 1) * kPage + pageUsed);
+    memcpy(pages.back().Data() + pageUsed, line, length);
+    pageUsed += length;
+    return at;
+  };
+  constexpr uint32_t kPfxFlag = 0x80000000u;
+  static const char kPfx[] = "__pfx_";
+  constexpr size_t kPfxLength = sizeof kPfx - 1;
+  // A `__pfx_` symbol whose name waits for the next symbol's (the function it pads, most likely).
+  bool pending = false;
+  size_t pendingIndex = 0;
+  std::string pendingLine;
   std::vector<uint8_t> buf(kChunk + 1);
   size_t have = 0;
   auto parse = [&](size_t len) -> size_t {  // whole lines of buf[0, len); returns bytes used
@@ -205,11 +226,6 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
       if (digits > 0 && buf[p] == ' ' && s0 <= eol && hi >= kBaseHi && address != ~0ull &&
           type != 'b' && type != 'd' && type != 'r') {
         size_t length = eol + 1 - s0;
-        if (pageUsed + length > kPage) {
-          if (!pages.empty()) memset(pages.back().Data() + pageUsed, 0, kPage - pageUsed);
-          pages.push_back(Napi::Buffer<uint8_t>::New(env, kPage));
-          pageUsed = 0;
-        }
         if (count == room) {
           starts = Copied(env, starts, count, room * 2);
           nameAt = Copied(env, nameAt, count, room * 2);
@@ -217,11 +233,24 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
           room *= 2;
         }
         starts[count] = static_cast<double>(hi - kBaseHi) * 4294967296.0 + static_cast<double>(address & 0xffffffffu);
-        nameAt[count] = static_cast<uint32_t>((pages.size() - 1) * kPage + pageUsed);
         text[count] = type == 't' || type == 'w' ? 1 : 0;
+        const uint8_t* line = buf.data() + s0;
+        bool pfx = length > kPfxLength && memcmp(line, kPfx, kPfxLength) == 0;
+        if (pfx) {
+          if (pending) nameAt[pendingIndex] = store(reinterpret_cast<const uint8_t*>(pendingLine.data()), pendingLine.size());
+          pending = true;
+          pendingIndex = count;
+          pendingLine.assign(reinterpret_cast<const char*>(line), length);
+        } else {
+          nameAt[count] = store(line, length);
+          if (pending) {
+            bool pads = pendingLine.size() - kPfxLength == length && memcmp(pendingLine.data() + kPfxLength, line, length) == 0;
+            nameAt[pendingIndex] = pads ? (kPfxFlag | nameAt[count])
+                                        : store(reinterpret_cast<const uint8_t*>(pendingLine.data()), pendingLine.size());
+            pending = false;
+          }
+        }
         ++count;
-        memcpy(pages.back().Data() + pageUsed, buf.data() + s0, length);
-        pageUsed += length;
       }
       p = eol + 1;
     }
@@ -243,8 +272,9 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
     buf[have] = '\n';
     parse(have + 1);
   }
-  // Zeroed past the names, so that a search of the names never matches beyond them.
-  if (!pages.empty()) memset(pages.back().Data() + pageUsed, 0, kPage - pageUsed);
+  if (pending) nameAt[pendingIndex] = store(reinterpret_cast<const uint8_t*>(pendingLine.data()), pendingLine.size());
+  // The last page is not zeroed past the names (that would make all of it resident): the reader
+  // uses it up to pageUsed only.
   Napi::Object out = Napi::Object::New(env);
   Napi::Array pagesOut = Napi::Array::New(env, pages.size());
   for (size_t i = 0; i < pages.size(); ++i) pagesOut.Set(i, pages[i]);
