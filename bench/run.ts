@@ -292,15 +292,16 @@ function report(r: Results, m: Machine): string {
     L.push('## printf throughput', '');
     L.push(`${code(tp.program)}, the workload paced at an offered rate for about a second (unpaced: as fast as it goes `
       + 'while traced). *delivered*: event lines that reached the tracer\'s stdout (a pipe read by the harness); '
-      + '*lost*: the sum of `Lost N events` messages.', '');
-    L.push('| offered calls/s | tracelet achieved/s | delivered / N | lost | bpftrace achieved/s | delivered / N | lost |');
-    L.push('|---|---|---|---|---|---|---|');
+      + '*lost*: the sum of `Lost N events` messages; *peak RSS* (MiB) and *CPU* (ms): the tracer\'s whole run, from wait4.', '');
+    L.push('| offered calls/s | tracelet achieved/s | delivered / N | lost | peak RSS | CPU | bpftrace achieved/s | delivered / N | lost | peak RSS | CPU |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|---|');
     const offers = [...new Set(tp.points.tracelet.concat(tp.points.bpftrace).map((p) => p.offered))];
     for (const o of offers) {
       const t = tp.points.tracelet.filter((p) => p.offered === o);
       const b = tp.points.bpftrace.filter((p) => p.offered === o);
-      const cell = (ps: typeof t) => ps.length === 0 ? 'n/a | n/a | n/a'
-        : `${ps.map((p) => fmt(p.achieved)).join(', ')} | ${ps.map((p) => `${fmt(p.delivered)}/${fmt(p.calls)}`).join(', ')} | ${ps.map((p) => fmt(p.lost)).join(', ')}`;
+      const cell = (ps: typeof t) => ps.length === 0 ? 'n/a | n/a | n/a | n/a | n/a'
+        : `${ps.map((p) => fmt(p.achieved)).join(', ')} | ${ps.map((p) => `${fmt(p.delivered)}/${fmt(p.calls)}`).join(', ')} | ${ps.map((p) => fmt(p.lost)).join(', ')}`
+          + ` | ${ps.map((p) => p.rssMib.toFixed(1)).join(', ')} | ${ps.map((p) => fmt(Math.round(p.cpuMs))).join(', ')}`;
       L.push(`| ${o ? fmt(o) : 'unpaced'} | ${cell(t)} | ${cell(b)} |`);
     }
     const mt = maxLossless(tp.points.tracelet), mb = maxLossless(tp.points.bpftrace);

@@ -14,6 +14,9 @@ export interface ThroughputPoint {
   readonly achieved: number;
   readonly delivered: number;
   readonly lost: number;
+  /** The tracer's peak resident memory (MiB) and CPU time (ms) over the run (wait4's rusage). */
+  readonly rssMib: number;
+  readonly cpuMs: number;
 }
 
 export interface ThroughputResult {
@@ -45,10 +48,12 @@ export async function benchThroughput(helpers: Helpers, reps: number, quick: boo
           result.failures.push(`${tracer} @${offered}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
           continue;
         }
-        const p: ThroughputPoint = { offered, calls, achieved: calls / (elapsedNs / 1e9), delivered: r.eBytes, lost: r.lost };
+        const p: ThroughputPoint = {
+          offered, calls, achieved: calls / (elapsedNs / 1e9), delivered: r.eBytes, lost: r.lost, rssMib: r.rssKb / 1024, cpuMs: r.cpuMs,
+        };
         result.points[tracer].push(p);
         log(`  ${tracer.padEnd(8)} offered ${offered ? `${offered / 1000}k/s` : 'unpaced'}: achieved ${(p.achieved / 1000).toFixed(0)}k/s,`
-          + ` delivered ${p.delivered}/${calls}, lost ${p.lost}`);
+          + ` delivered ${p.delivered}/${calls}, lost ${p.lost}, peak RSS ${p.rssMib.toFixed(1)} MiB, CPU ${p.cpuMs.toFixed(0)} ms`);
       }
     }
   }

@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import type { ElfSymbol, UsdtProbe } from './kernel-info.js';
 import { symbolNatives } from './natives.js';
-import type { SymbolSizes } from './symtab.js';
+import type { SymbolSizes, SymbolStarts } from './symtab.js';
 
 export class ElfError extends Error {}
 
@@ -40,7 +40,8 @@ export interface UsdtNote extends UsdtProbe {
 
 /** Symbol starts and sizes (exact as doubles in user space; sizes 32-bit unless one is 4 GiB or more), names by index. */
 export interface SymbolEntries {
-  readonly starts: Float64Array;
+  /** 32-bit unless some value is 4 GiB or more. */
+  readonly starts: SymbolStarts;
   readonly sizes: SymbolSizes;
   /** undefined when the path now holds another file. */
   name(i: number): string | undefined;
@@ -112,7 +113,7 @@ const nameScratch = Buffer.alloc(256);
  * at a NUL byte), checking the string table a piece at a time; returns how many were kept. An
  * empty name's offset is set to 0 (which no entry kept has) to mark it.
  */
-function dropEmptyNames(fd: number, str: ElfSection, a: { starts: Float64Array; sizes: SymbolSizes; nameOff: Uint32Array; tableOf: Uint8Array }, from: number, to: number): number {
+function dropEmptyNames(fd: number, str: ElfSection, a: { starts: SymbolStarts; sizes: SymbolSizes; nameOff: Uint32Array; tableOf: Uint8Array }, from: number, to: number): number {
   const size = Number(str.size);
   const piece = Buffer.alloc(Math.min(size, 1 << 18));
   for (let base = 0; base < size; base += piece.length) {
@@ -457,7 +458,7 @@ export class ElfFile {
       return { starts: e.starts, sizes: e.sizes, name: this.nameReader(tables, e.nameOff, e.tableOf) };
     }
     const total = tables.reduce((a, t) => a + Math.floor(Number(t.sym.size) / 24), 0);
-    const starts = new Float64Array(total);
+    let starts: SymbolStarts = new Uint32Array(total);
     let sizes: SymbolSizes = new Uint32Array(total);
     const nameOff = new Uint32Array(total);
     const tableOf = new Uint8Array(total);
@@ -478,6 +479,7 @@ export class ElfFile {
             if (off === 0 || off >= strSize) continue;
             const value = w32[i * 6 + 2]! + w32[i * 6 + 3]! * 0x1_0000_0000;
             if (value === 0) continue;
+            if (w32[i * 6 + 3] !== 0 && starts instanceof Uint32Array) starts = Float64Array.from(starts);
             starts[n] = value;
             if (w32[i * 6 + 5] !== 0 && sizes instanceof Uint32Array) sizes = Float64Array.from(sizes);
             sizes[n] = w32[i * 6 + 4]! + w32[i * 6 + 5]! * 0x1_0000_0000;

@@ -2,7 +2,7 @@
 // (binary search) for ksym() and kstack.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { symbolNatives, type NativeKallsyms } from './natives.js';
-import { SymbolTable } from './symtab.js';
+import { SymbolTable, type SymbolStarts } from './symtab.js';
 
 export interface KernelSymbol {
   readonly address: bigint;
@@ -28,6 +28,12 @@ for (let c = 0; c < 6; c++) {
 /** Kernel symbols are kept relative to this address (the high half of x86-64's address space). */
 const KERNEL_BASE_HI = 0xffff0000;
 const KERNEL_BASE = 0xffff_0000_0000_0000n;
+/**
+ * 32-bit starts are from the top 4 GiB (0xffffffff00000000, this far from KERNEL_BASE), where
+ * x86-64 puts the kernel, its modules and BPF code: half the memory of doubles. An address below
+ * it makes them doubles from KERNEL_BASE (as the native reader does).
+ */
+const TOP_FROM_BASE = 0xffff_0000_0000;
 
 /** /proc/kallsyms is read in pieces of this size (its lines are parsed as they arrive). */
 const CHUNK = 1 << 18;
@@ -42,7 +48,7 @@ const PFX_FLAG = 0x8000_0000;
 const PFX = Buffer.from('__pfx_', 'latin1');
 
 /** Grows a typed array (doubling), keeping its contents. */
-function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T, size: number): T {
+function grow<T extends SymbolStarts | Uint8Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a);
   return b;
@@ -59,7 +65,8 @@ export class Kallsyms {
   private readonly pages: Buffer[] = [];
   /** Bytes used of the last page. */
   private pageUsed = PAGE;
-  private starts: Float64Array;
+  /** From TOP_FROM_BASE when a Uint32Array, else from KERNEL_BASE. */
+  private starts: SymbolStarts;
   /** page * PAGE + offset in the page. */
   private nameAt: Uint32Array;
   /** Whether the symbol is a function (t, T, w, W). */
@@ -88,7 +95,7 @@ export class Kallsyms {
     }
     // Room for a typical kernel's symbols (about 120k), so that the arrays rarely grow.
     const room = text === undefined ? 1 << 17 : 1 << 10;
-    this.starts = new Float64Array(room);
+    this.starts = new Uint32Array(room);
     this.nameAt = new Uint32Array(room);
     this.text = new Uint8Array(room);
     if (text !== undefined) {
@@ -158,7 +165,8 @@ export class Kallsyms {
           this.nameAt = grow(this.nameAt, n * 2);
           this.text = grow(this.text, n * 2);
         }
-        this.starts[n] = (h - KERNEL_BASE_HI) * 0x1_0000_0000 + l;
+        if (h !== 0xffffffff && this.starts instanceof Uint32Array) this.starts = Float64Array.from(this.starts, (v) => TOP_FROM_BASE + v);
+        this.starts[n] = this.starts instanceof Uint32Array ? l : (h - KERNEL_BASE_HI) * 0x1_0000_0000 + l;
         this.text[n] = type === 0x74 || type === 0x77 ? 1 : 0;
         this.count++;
         const line = buf.subarray(s0, eol + 1);
@@ -212,12 +220,17 @@ export class Kallsyms {
 
   /** Sorted as bcc sorts them, on first lookup: the table sorts `starts` in place (no copy). */
   private sorted(): SymbolTable {
-    return (this.table ??= new SymbolTable(this.starts.subarray(0, this.count)));
+    return (this.table ??= new SymbolTable(this.starts.subarray(0, this.count), undefined, this.startsBase()));
+  }
+
+  /** What `starts` are from, relative to KERNEL_BASE. */
+  private startsBase(): number {
+    return this.starts instanceof Uint32Array ? TOP_FROM_BASE : 0;
   }
 
   /** Symbol i's address (`starts` is in symbol order only until the table sorts it). */
   private addr(i: number): bigint {
-    return KERNEL_BASE + BigInt(this.table ? this.table.startOf(i) : this.starts[i]!);
+    return KERNEL_BASE + BigInt(this.table ? this.table.startOf(i) : this.startsBase() + this.starts[i]!);
   }
 
   /**
@@ -250,10 +263,11 @@ export class Kallsyms {
     if (!this.symbolList) {
       const out: KernelSymbol[] = [];
       const starts = this.table ? this.table.startsByIndex() : this.starts;
+      const base = this.table ? 0 : this.startsBase();
       for (let i = 0; i < this.count; i++) {
         if (!this.text[i]) continue;
         const m = this.module(i);
-        const address = KERNEL_BASE + BigInt(starts[i]!);
+        const address = KERNEL_BASE + BigInt(base + starts[i]!);
         out.push(m === undefined ? { address, name: this.name(i) } : { address, name: this.name(i), module: m });
       }
       this.symbolList = out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));

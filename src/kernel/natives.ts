@@ -4,7 +4,7 @@
 
 /** ElfFile.symbolEntries' arrays, before names are attached. */
 export interface NativeSymbolEntries {
-  readonly starts: Float64Array;
+  readonly starts: Uint32Array | Float64Array;
   readonly sizes: Uint32Array | Float64Array;
   readonly nameOff: Uint32Array;
   readonly tableOf: Uint8Array;
@@ -12,7 +12,8 @@ export interface NativeSymbolEntries {
 
 /** /proc/kallsyms as Kallsyms keeps it (see its fields). */
 export interface NativeKallsyms {
-  readonly starts: Float64Array;
+  /** From 0xffffffff00000000 when a Uint32Array, else from 0xffff000000000000. */
+  readonly starts: Uint32Array | Float64Array;
   readonly nameAt: Uint32Array;
   readonly text: Uint8Array;
   readonly pages: Buffer[];
@@ -21,7 +22,7 @@ export interface NativeKallsyms {
 
 export interface SymbolNatives {
   /** std::sort of `keys` in place; the permutation it made (what stdSort in symtab.ts makes of 0..n-1). */
-  sortSymbols(keys: Float64Array): Int32Array;
+  sortSymbols(keys: Float64Array | Uint32Array): Int32Array;
   /** The named, defined entries of the symbol tables given as [symOffset, symSize, strOffset, strSize]... */
   symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
   /** Kallsyms.read's parse of the file at `path`. */

@@ -10,7 +10,7 @@ import { symbolNatives } from './natives.js';
  * limit, final insertion sort) of `keys` ascending, moving `order` along with them: the same
  * permutation the C++ sort makes of equal keys.
  */
-export function stdSort(order: Int32Array, keys: Float64Array): void {
+export function stdSort(order: Int32Array, keys: SymbolStarts): void {
   const n = order.length;
   if (n < 2) return;
   introsort(keys, order, 0, n, 2 * Math.floor(Math.log2(n)));
@@ -25,7 +25,7 @@ export function stdSort(order: Int32Array, keys: Float64Array): void {
  * before): the addon's std::sort when the runtime has provided it (the same permutation, faster,
  * and no JavaScript loop over every symbol to get V8's optimizing compiler going).
  */
-function sortedOrder(starts: Float64Array): Int32Array {
+function sortedOrder(starts: SymbolStarts): Int32Array {
   const native = symbolNatives();
   if (native) return native.sortSymbols(starts);
   const order = new Int32Array(starts.length);
@@ -34,7 +34,7 @@ function sortedOrder(starts: Float64Array): Int32Array {
   return order;
 }
 
-function swap(k: Float64Array, o: Int32Array, i: number, j: number): void {
+function swap(k: SymbolStarts, o: Int32Array, i: number, j: number): void {
   const tk = k[i]!;
   k[i] = k[j]!;
   k[j] = tk;
@@ -43,7 +43,7 @@ function swap(k: Float64Array, o: Int32Array, i: number, j: number): void {
   o[j] = to;
 }
 
-function introsort(k: Float64Array, o: Int32Array, first: number, last: number, depth: number): void {
+function introsort(k: SymbolStarts, o: Int32Array, first: number, last: number, depth: number): void {
   while (last - first > 16) {
     if (depth === 0) {
       heapSort(k, o, first, last);
@@ -78,7 +78,7 @@ function introsort(k: Float64Array, o: Int32Array, first: number, last: number, 
   }
 }
 
-function adjustHeap(k: Float64Array, o: Int32Array, first: number, hole: number, len: number, vk: number, vo: number): void {
+function adjustHeap(k: SymbolStarts, o: Int32Array, first: number, hole: number, len: number, vk: number, vo: number): void {
   const top = hole;
   let child = hole;
   while (child < Math.floor((len - 1) / 2)) {
@@ -105,7 +105,7 @@ function adjustHeap(k: Float64Array, o: Int32Array, first: number, hole: number,
   o[first + hole] = vo;
 }
 
-function heapSort(k: Float64Array, o: Int32Array, first: number, last: number): void {
+function heapSort(k: SymbolStarts, o: Int32Array, first: number, last: number): void {
   const len = last - first;
   if (len >= 2) {
     for (let parent = Math.floor((len - 2) / 2); ; parent--) {
@@ -123,7 +123,7 @@ function heapSort(k: Float64Array, o: Int32Array, first: number, last: number): 
   }
 }
 
-function linearInsert(k: Float64Array, o: Int32Array, i: number): void {
+function linearInsert(k: SymbolStarts, o: Int32Array, i: number): void {
   const vk = k[i]!;
   const vo = o[i]!;
   let j = i - 1;
@@ -136,7 +136,7 @@ function linearInsert(k: Float64Array, o: Int32Array, i: number): void {
   o[j + 1] = vo;
 }
 
-function insertionSort(k: Float64Array, o: Int32Array, first: number, last: number): void {
+function insertionSort(k: SymbolStarts, o: Int32Array, first: number, last: number): void {
   for (let i = first + 1; i < last; i++) {
     const vk = k[i]!;
     if (vk < k[first]!) {
@@ -151,22 +151,25 @@ function insertionSort(k: Float64Array, o: Int32Array, first: number, last: numb
 
 /** Symbol sizes: 32-bit unless some symbol is 4 GiB or more. */
 export type SymbolSizes = Float64Array | Uint32Array;
+/** Start addresses from a base: 32-bit when every one is within 4 GiB of it (half the memory). */
+export type SymbolStarts = Float64Array | Uint32Array;
 
 /**
- * Symbols as start addresses (relative to a base, exact as doubles) and sizes, sorted as bcc sorts
- * them. Lookups return the index the symbol had when it was added; names stay with the caller.
- * The table takes `starts` over (it sorts them in place) and keeps `sizes` as given (in the order
- * added: no sorted copy); without `sizes`, only `nearest` works.
+ * Symbols as start addresses (`base` plus `starts`, exact as doubles) and sizes, sorted as bcc
+ * sorts them. Lookups return the index the symbol had when it was added; names stay with the
+ * caller. The table takes `starts` over (it sorts them in place) and keeps `sizes` as given (in
+ * the order added: no sorted copy); without `sizes`, only `nearest` works. Addresses given to it
+ * and taken from it are the full ones (base added).
  */
 export class SymbolTable {
-  /** Start addresses in sorted order. */
-  private readonly starts: Float64Array;
+  /** Start addresses in sorted order, from `base`. */
+  private readonly starts: SymbolStarts;
   /** Sizes by index as added. */
   private readonly sizes?: SymbolSizes;
   /** Sorted position → index as added. */
   private readonly order: Int32Array;
 
-  constructor(starts: Float64Array, sizes?: SymbolSizes) {
+  constructor(starts: SymbolStarts, sizes?: SymbolSizes, private readonly base = 0) {
     this.order = sortedOrder(starts);
     this.starts = starts;
     this.sizes = sizes;
@@ -178,13 +181,13 @@ export class SymbolTable {
 
   /** The start address of the symbol added `index`th (a search: for the odd symbol, not for every one). */
   startOf(index: number): number {
-    return this.starts[this.order.indexOf(index)]!;
+    return this.base + this.starts[this.order.indexOf(index)]!;
   }
 
   /** The start addresses in the order the symbols were added (a new array). */
   startsByIndex(): Float64Array {
     const out = new Float64Array(this.starts.length);
-    for (let at = 0; at < out.length; at++) out[this.order[at]!] = this.starts[at]!;
+    for (let at = 0; at < out.length; at++) out[this.order[at]!] = this.base + this.starts[at]!;
     return out;
   }
 
@@ -202,6 +205,7 @@ export class SymbolTable {
 
   /** bcc's KSyms::resolve_addr: the last symbol starting at or below the address (sizes ignored). */
   nearest(address: number): { index: number; offset: number } | undefined {
+    address -= this.base;
     const at = this.upperBound(address) - 1;
     if (at < 0) return undefined;
     return { index: this.order[at]!, offset: address - this.starts[at]! };
@@ -214,6 +218,7 @@ export class SymbolTable {
    */
   containing(address: number): { index: number; offset: number } | undefined {
     const sizes = this.sizes;
+    address -= this.base;
     let at = this.upperBound(address) - 1;
     if (at < 0 || !sizes) return undefined;
     const limit = this.starts[at]!;

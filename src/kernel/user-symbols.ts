@@ -88,7 +88,7 @@ function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
   const names = parts.map((p) => p.name);
   if (parts.length === 1) return new NamedTable(new SymbolTable(parts[0]!.starts, parts[0]!.sizes), names[0]!);
   const n = parts.reduce((a, p) => a + p.starts.length, 0);
-  const starts = new Float64Array(n);
+  const starts = parts.every((p) => p.starts instanceof Uint32Array) ? new Uint32Array(n) : new Float64Array(n);
   const sizes = parts.every((p) => p.sizes instanceof Uint32Array) ? new Uint32Array(n) : new Float64Array(n);
   const bases: number[] = [];
   let at = 0;

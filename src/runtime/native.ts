@@ -226,7 +226,7 @@ export interface NativeAddon {
   probeKernel(what: 'map' | 'prog', type: number): boolean;
   probeKernel(what: 'large' | 'loop' | 'batch'): boolean;
   /** libstdc++'s std::sort of `keys` in place; the permutation it made (as stdSort in src/kernel/symtab.ts makes of 0..n-1). */
-  sortSymbols(keys: Float64Array): Int32Array;
+  sortSymbols(keys: Float64Array | Uint32Array): Int32Array;
   /** An ELF file's symbol table entries (as ElfFile.symbolEntries in src/kernel/elf.ts). */
   symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
   /** /proc/kallsyms parsed (as Kallsyms.read in src/kernel/kallsyms.ts). */

@@ -614,6 +614,14 @@ describe('misc', () => {
       stdSort(jsOrder, jsKeys);
       expect(addon.sortSymbols(nativeKeys)).toEqual(jsOrder);
       expect(nativeKeys).toEqual(jsKeys);
+      // The same keys as 32-bit starts (all below 2^31 here): the same permutation, in both.
+      const u32 = Uint32Array.from(keys);
+      const u32Js = u32.slice();
+      const u32Order = Int32Array.from({ length: n }, (_, i) => i);
+      stdSort(u32Order, u32Js);
+      expect(u32Order).toEqual(jsOrder);
+      expect(addon.sortSymbols(u32)).toEqual(jsOrder);
+      expect([...u32]).toEqual([...jsKeys]);
     }
     expect(() => addon.sortSymbols(new Int32Array(2) as unknown as Float64Array)).toThrow(/Float64Array/);
   });
@@ -641,10 +649,13 @@ describe('misc', () => {
         'ffffffff82000600 t __pfx_', 'ffffffff82000610 t __pfx_last');
       const file = join(dir, 'kallsyms');
       writeFileSync(file, lines.join('\n')); // the last line without its newline
+      // The same with an address below the top 4 GiB halfway (32-bit starts become doubles).
+      const low = join(dir, 'low');
+      writeFileSync(low, [...lines.slice(0, 30_000), 'ffff888000001000 t direct_map_sym', ...lines.slice(30_000)].join('\n'));
       // The real one, copied: other tests' BPF programs come and go in it.
       const real = join(dir, 'real');
       writeFileSync(real, readFileSync('/proc/kallsyms'));
-      for (const path of [file, real]) {
+      for (const path of [file, low, real]) {
         useSymbolNatives(undefined);
         let js;
         try {
@@ -654,6 +665,10 @@ describe('misc', () => {
         }
         const fast = Kallsyms.read(path);
         expect(fast.symbols, path).toEqual(js.symbols);
+        if (path === low) {
+          expect(fast.lookup(0xffff888000001004n)).toEqual({ name: 'direct_map_sym', offset: 4n });
+          expect(fast.addressOf('direct_map_sym')).toBe(0xffff888000001000n);
+        }
         if (path === file) {
           // The `__pfx_` names, whether stored or not.
           const at = (a: bigint) => fast.lookup(a + 3n);
@@ -687,6 +702,12 @@ describe('misc', () => {
     // With libc's separate debug file when installed (its .symtab is the large one).
     const files = ['/usr/bin/node', '/bin/sh', libc, findDebugFile(ElfFile.open(libc), libc) ?? '', process.execPath].filter((f) => f && existsSync(f));
     expect(files.length).toBeGreaterThanOrEqual(3);
+    // An object whose values need more than 32 bits after some that do not (starts become doubles).
+    const dir = mkdtempSync(join(tmpdir(), 'tl-elf-'));
+    const big = join(dir, 'big.o');
+    writeFileSync(join(dir, 'big.s'), '.globl low\n.set low, 0x1000\n.globl high\n.set high, 0x123456789\n.globl mid\n.set mid, 0x2000\n');
+    execFileSync('gcc', ['-c', '-o', big, join(dir, 'big.s')]);
+    files.push(big);
     for (const file of files) {
       const elf = ElfFile.open(file);
       useSymbolNatives(undefined);
@@ -704,6 +725,13 @@ describe('misc', () => {
       for (let i = 0; i < js.starts.length; i += Math.max(1, Math.floor(js.starts.length / 500))) {
         expect(fast.name(i), file).toBe(js.name(i));
       }
+      // 32-bit starts unless a value needs more.
+      expect(fast.starts instanceof Uint32Array, file).toBe(file !== big);
+      if (file === big) {
+        const named = new Map([...fast.starts].map((v, i) => [fast.name(i), v]));
+        expect(named).toEqual(new Map([['low', 0x1000], ['high', 0x123456789], ['mid', 0x2000]]));
+      }
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -57,7 +57,8 @@ Napi::TypedArrayOf<T> Head(Napi::Env env, Napi::TypedArrayOf<T> a, size_t n, boo
 // symbolEntries' arrays, filled in place: the JavaScript arrays handed back, not vectors copied
 // into them at the end (which had both at once).
 struct Entries {
-  Napi::Float64Array starts;
+  Napi::Uint32Array starts32;
+  Napi::Float64Array starts64;  // empty until a start needs more than 32 bits (then starts32 is not used)
   Napi::Uint32Array sizes32;
   Napi::Float64Array sizes64;  // empty until a size needs 64 bits (then sizes32 is no longer used)
   Napi::Uint32Array nameOff;
@@ -78,7 +79,8 @@ size_t DropEmptyNames(Napi::Env env, int fd, uint64_t strOffset, uint64_t strSiz
   size_t kept = first;
   for (size_t i = first; i < n; ++i) {
     if (e.nameOff[i] == 0) continue;
-    e.starts[kept] = e.starts[i];
+    if (e.starts64.IsEmpty()) e.starts32[kept] = e.starts32[i];
+    else e.starts64[kept] = e.starts64[i];
     if (e.sizes64.IsEmpty()) e.sizes32[kept] = e.sizes32[i];
     else e.sizes64[kept] = e.sizes64[i];
     e.nameOff[kept] = e.nameOff[i];
@@ -90,8 +92,9 @@ size_t DropEmptyNames(Napi::Env env, int fd, uint64_t strOffset, uint64_t strSiz
 
 // symbolEntries(fd, tables): `tables` holds [symOffset, symSize, strOffset, strSize] per symbol
 // table (strSize 0 for a string table without bytes in the file). Returns the entries that have
-// a name and a non-zero value, in table order: { starts, sizes (Uint32Array unless one is 4 GiB
-// or more, then Float64Array), nameOff, tableOf } (as ElfFile.symbolEntries in src/kernel/elf.ts).
+// a name and a non-zero value, in table order: { starts and sizes (each a Uint32Array unless one
+// is 4 GiB or more, then a Float64Array), nameOff, tableOf } (as ElfFile.symbolEntries in
+// src/kernel/elf.ts).
 // The arrays are made for every entry up front (only those filled get resident pages) and handed
 // back as views of that room, or copied when more than an eighth was left out.
 Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
@@ -105,7 +108,7 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
   size_t total = 0;
   for (size_t t = 0; t < tables.ElementLength() / 4; ++t) total += static_cast<size_t>(tables[t * 4 + 1]) / kSymbolBytes;
   Entries e;
-  e.starts = Napi::Float64Array::New(env, total);
+  e.starts32 = Napi::Uint32Array::New(env, total);
   e.sizes32 = Napi::Uint32Array::New(env, total);
   e.nameOff = Napi::Uint32Array::New(env, total);
   e.tableOf = Napi::Uint8Array::New(env, total);
@@ -134,7 +137,12 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
           e.sizes64 = Napi::Float64Array::New(env, total);
           for (size_t j = 0; j < n; ++j) e.sizes64[j] = e.sizes32[j];
         }
-        e.starts[n] = static_cast<double>(value);
+        if (value > 0xffffffffu && e.starts64.IsEmpty()) {
+          e.starts64 = Napi::Float64Array::New(env, total);
+          for (size_t j = 0; j < n; ++j) e.starts64[j] = e.starts32[j];
+        }
+        if (e.starts64.IsEmpty()) e.starts32[n] = static_cast<uint32_t>(value);
+        else e.starts64[n] = static_cast<double>(value);
         if (e.sizes64.IsEmpty()) e.sizes32[n] = static_cast<uint32_t>(size);
         else e.sizes64[n] = static_cast<double>(size);
         e.nameOff[n] = name;
@@ -149,7 +157,8 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
   // As `cut` in ElfFile.symbolEntries.
   bool view = n >= total - (total >> 3);
   Napi::Object out = Napi::Object::New(env);
-  out.Set("starts", Head(env, e.starts, n, view));
+  if (e.starts64.IsEmpty()) out.Set("starts", Head(env, e.starts32, n, view));
+  else out.Set("starts", Head(env, e.starts64, n, view));
   if (e.sizes64.IsEmpty()) out.Set("sizes", Head(env, e.sizes32, n, view));
   else out.Set("sizes", Head(env, e.sizes64, n, view));
   out.Set("nameOff", Head(env, e.nameOff, n, view));
@@ -158,7 +167,8 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
 }
 
 // readKallsyms(path): /proc/kallsyms parsed as src/kernel/kallsyms.ts's Kallsyms keeps it:
-// { starts (relative to 0xffff000000000000), nameAt (page * 1 MiB + offset; with the top bit set,
+// { starts (a Uint32Array from 0xffffffff00000000 when every address is at or above it, else a
+// Float64Array from 0xffff000000000000), nameAt (page * 1 MiB + offset; with the top bit set,
 // the name is `__pfx_` and the name stored there: a CALL_PADDING kernel's `__pfx_NAME` before
 // each function NAME is not stored again), text (1 for functions: t, w), pages (1 MiB Buffers of
 // `name[\t[module]]\n`, the last one valid up to pageUsed), pageUsed } of the symbols bcc keeps (kernel addresses, every type but b,
@@ -169,6 +179,7 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   constexpr size_t kChunk = 1u << 18;
   constexpr size_t kPage = 1u << 20;
   constexpr uint32_t kBaseHi = 0xffff0000u;
+  constexpr double kTop = 281470681743360.0;  // 0xffffffff00000000 - 0xffff000000000000
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) ThrowErrno(env, "cannot open " + path, errno);
   // Closed on every way out, throws included.
@@ -179,7 +190,10 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   // Filled in place and handed back as views (as Kallsyms does): room for a typical kernel's
   // symbols (about 120k; the file's size is not known before reading), doubled when exceeded.
   size_t room = 1u << 17, count = 0;
-  auto starts = Napi::Float64Array::New(env, room);
+  // Starts are 32-bit, from the top 4 GiB (x86-64 puts the kernel, its modules and BPF code
+  // there), until an address below it makes them doubles from 0xffff000000000000.
+  auto starts32 = Napi::Uint32Array::New(env, room);
+  Napi::Float64Array starts64;
   auto nameAt = Napi::Uint32Array::New(env, room);
   auto text = Napi::Uint8Array::New(env, room);
   // Made as Buffers from the start (pages are touched once: a copy would double the page faults).
@@ -227,12 +241,18 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
           type != 'b' && type != 'd' && type != 'r') {
         size_t length = eol + 1 - s0;
         if (count == room) {
-          starts = Copied(env, starts, count, room * 2);
+          if (starts64.IsEmpty()) starts32 = Copied(env, starts32, count, room * 2);
+          else starts64 = Copied(env, starts64, count, room * 2);
           nameAt = Copied(env, nameAt, count, room * 2);
           text = Copied(env, text, count, room * 2);
           room *= 2;
         }
-        starts[count] = static_cast<double>(hi - kBaseHi) * 4294967296.0 + static_cast<double>(address & 0xffffffffu);
+        if (hi != 0xffffffffu && starts64.IsEmpty()) {
+          starts64 = Napi::Float64Array::New(env, room);
+          for (size_t j = 0; j < count; ++j) starts64[j] = kTop + starts32[j];
+        }
+        if (starts64.IsEmpty()) starts32[count] = static_cast<uint32_t>(address);
+        else starts64[count] = static_cast<double>(hi - kBaseHi) * 4294967296.0 + static_cast<double>(address & 0xffffffffu);
         text[count] = type == 't' || type == 'w' ? 1 : 0;
         const uint8_t* line = buf.data() + s0;
         bool pfx = length > kPfxLength && memcmp(line, kPfx, kPfxLength) == 0;
@@ -278,7 +298,8 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Array pagesOut = Napi::Array::New(env, pages.size());
   for (size_t i = 0; i < pages.size(); ++i) pagesOut.Set(i, pages[i]);
-  out.Set("starts", Head(env, starts, count));
+  if (starts64.IsEmpty()) out.Set("starts", Head(env, starts32, count));
+  else out.Set("starts", Head(env, starts64, count));
   out.Set("nameAt", Head(env, nameAt, count));
   out.Set("text", Head(env, text, count));
   out.Set("pages", pagesOut);
@@ -286,32 +307,21 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// sortSymbols(keys): sorts `keys` ascending in place with libstdc++'s std::sort, the sort bcc gives
-// its symbol vectors, so that among aliases (equal start addresses) the one left last is bcc's,
-// and bpftrace's; returns the permutation, sorted position → index before the sort (what
-// src/kernel/symtab.ts's stdSort makes of an order array 0..n-1). Made here, not in JavaScript:
-// a loop over 100k+ symbols there gets V8's optimizing compiler started, whose code alone
-// costs a run ~3.5 MiB of resident memory.
-Napi::Value SortSymbols(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw Napi::TypeError::New(env, "sortSymbols(keys: Float64Array)");
-  }
-  auto keys = info[0].As<Napi::Float64Array>();
-  size_t n = keys.ElementLength();
-  if (n >= (1u << 31)) throw Napi::RangeError::New(env, "sortSymbols: too many symbols");
+// Sorts keys[0, n) ascending in place with libstdc++'s std::sort and returns the permutation (see
+// SortSymbols).
+template <typename K>
+Napi::Int32Array SortKeys(Napi::Env env, K* keys, size_t n) {
   // Positions sorted by their keys: std::sort decides by comparisons alone, so this is the
   // permutation sorting (key, index) pairs by key would make, in a quarter of the memory.
   Napi::Int32Array order = Napi::Int32Array::New(env, n);
   int32_t* by = order.Data();
   for (size_t i = 0; i < n; ++i) by[i] = static_cast<int32_t>(i);
-  const double* k = keys.Data();
-  std::sort(by, by + n, [k](int32_t a, int32_t b) { return k[a] < k[b]; });
+  std::sort(by, by + n, [keys](int32_t a, int32_t b) { return keys[a] < keys[b]; });
   // The keys put in that order in place, a cycle at a time: position j takes what was at by[j].
   std::vector<bool> done(n);
   for (size_t i = 0; i < n; ++i) {
     if (done[i]) continue;
-    double first = keys[i];
+    K first = keys[i];
     size_t j = i;
     for (;;) {
       size_t from = static_cast<size_t>(by[j]);
@@ -325,6 +335,25 @@ Napi::Value SortSymbols(const Napi::CallbackInfo& info) {
     }
   }
   return order;
+}
+
+// sortSymbols(keys): sorts `keys` (a Float64Array, or a Uint32Array of starts from a base)
+// ascending in place with libstdc++'s std::sort, the sort bcc gives its symbol vectors, so that
+// among aliases (equal start addresses) the one left last is bcc's, and bpftrace's; returns the
+// permutation, sorted position -> index before the sort (what src/kernel/symtab.ts's stdSort makes
+// of an order array 0..n-1). The same keys as 32 or 64 bits compare alike, so the permutation is
+// the same. Made here, not in JavaScript: a loop over 100k+ symbols there gets V8's optimizing
+// compiler started, whose code alone costs a run ~3.5 MiB of resident memory.
+Napi::Value SortSymbols(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_typedarray_type type = info[0].IsTypedArray() ? info[0].As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+  if (type != napi_float64_array && type != napi_uint32_array) {
+    throw Napi::TypeError::New(env, "sortSymbols(keys: Float64Array | Uint32Array)");
+  }
+  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  if (n >= (1u << 31)) throw Napi::RangeError::New(env, "sortSymbols: too many symbols");
+  if (type == napi_float64_array) return SortKeys(env, info[0].As<Napi::Float64Array>().Data(), n);
+  return SortKeys(env, info[0].As<Napi::Uint32Array>().Data(), n);
 }
 
 }  // namespace
