@@ -2,7 +2,9 @@
 // records a drain and the session writes ~64 KiB of text at a time, so a fast stream never holds
 // tens of MiB of records or text at once (an unpaced printf stream had the process at 2-2.8x
 // bpftrace's resident memory). Nothing is lost or reordered by the pieces.
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { startTracelet } from '../helpers/run.js';
 import { compile } from '../../src/compile/compile.js';
 import { SystemKernel } from '../../src/kernel/index.js';
 import { Session } from '../../src/runtime/session.js';
@@ -40,5 +42,27 @@ END { printf("end\\n"); }`, n);
     // 12,000 lines of ~22 characters: several pieces, none much over 64 KiB.
     expect(pieces.length).toBeGreaterThanOrEqual(4);
     for (const p of pieces) expect(p.length).toBeLessThanOrEqual((1 << 16) + 64);
+  });
+
+  it('costs no polling while none comes: the collector thread sleeps until a record wakes it', async () => {
+    const run = startTracelet(['--no-cache', '-e', 'tracepoint:syscalls:sys_enter_kill /pid == 1/ { printf("never\\n"); }']);
+    try {
+      await run.attached;
+      const pid = run.child.pid!;
+      // The addon's collector: the thread named like the process, other than the main thread.
+      const switches = () => {
+        const tasks = readdirSync(`/proc/${pid}/task`).filter((t) => t !== String(pid)
+          && readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'tracelet');
+        expect(tasks).toHaveLength(1);
+        return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tasks[0]}/status`, 'utf8'))![1]);
+      };
+      const before = switches();
+      await new Promise((r) => setTimeout(r, 1000));
+      // Polling every 5 ms, as it did, is ~200 sleeps a second; now a wait of 250 ms at most.
+      expect(switches() - before).toBeLessThan(20);
+    } finally {
+      run.child.kill('SIGINT');
+      expect((await run.done).code).toBe(0);
+    }
   });
 });

@@ -9,11 +9,13 @@
 // chunk per drain(), as the Buffer's own memory (no copy): JavaScript formats a stream a batch of
 // ~25,000 printf records at a time, so neither its input nor its output ever holds tens of MiB
 // (a backlog of 32 MiB in one drain had the process at 2-2.8x bpftrace's resident memory in an
-// unpaced stream), and a chunk's memory goes back to the system once used. A collector thread
-// empties the ring into the chunks every millisecond or so while
-// events come (every 5 ms when idle): the ring overflows only if that thread does not run for
-// as long as the ring lasts, never because JavaScript is busy formatting or collecting garbage
-// (a printf on every syscall of a busy process fills 16 MiB in ~0.3 s). The thread is named
+// unpaced stream), and a chunk's memory goes back to the system once used. Records wait in the
+// ring until drain() takes them; a collector thread looks at the ring every millisecond or so
+// while records come or wait, and moves them into chunks once it is half full: the ring
+// overflows only if that thread does not run for as long as half the ring lasts, never because
+// JavaScript is busy formatting or collecting garbage (a printf on every syscall of a busy
+// process fills 16 MiB in ~0.3 s). When the ring holds nothing the thread sleeps until a
+// record's wake-up (an idle run costs no polling), or until close() wakes it. The thread is named
 // like the process (`tracelet`) and blocks every signal. If JS lets more than kMaxPending bytes
 // pile up, collecting pauses until the next drain(): back-pressure instead of unbounded memory
 // (the kernel then counts the events it cannot put in the ring as lost).
@@ -32,6 +34,7 @@
 #include <linux/bpf.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <uv.h>
@@ -53,7 +56,9 @@ namespace {
 constexpr size_t kMaxPending = 64u << 20;  // bytes held between drains before collecting pauses
 constexpr size_t kChunkBytes = 1u << 20;    // records handed out per drain() (one is never split)
 constexpr int kCollectBusyMs = 1;           // the collector's wait after finding records
-constexpr int kCollectIdleMs = 5;           // ... after finding none
+// ... when the ring holds nothing: a record then wakes the thread (the kernel wakes a reader
+// that has read everything), so this wait is only a safety net, and an idle run costs no CPU.
+constexpr int kCollectIdleMs = 250;
 constexpr std::chrono::milliseconds kTellEvery{10};  // records wake JS at most this often
 
 class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
@@ -93,10 +98,15 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     producerPos_ = static_cast<uint64_t*>(producer);
     data_ = static_cast<uint8_t*>(producer) + page_;
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+    stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     epoll_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN | EPOLLET;
-    if (epollFd_ < 0 || epoll_ctl(epollFd_, EPOLL_CTL_ADD, mapFd, &ev) != 0) {
+    epoll_event stopEv;
+    memset(&stopEv, 0, sizeof(stopEv));
+    stopEv.events = EPOLLIN;
+    if (epollFd_ < 0 || stopFd_ < 0 || epoll_ctl(epollFd_, EPOLL_CTL_ADD, mapFd, &ev) != 0 ||
+        epoll_ctl(epollFd_, EPOLL_CTL_ADD, stopFd_, &stopEv) != 0) {
       int err = errno;
       CloseNative();
       ThrowErrno(env, "cannot watch ring buffer map fd " + std::to_string(mapFd), err);
@@ -173,12 +183,13 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
-    bool found = false;
+    bool busy = false;
     uint64_t lastProduced = 0;
     auto told = std::chrono::steady_clock::now() - kTellEvery;
     while (!stop_.load()) {
       epoll_event events[4];
-      int woken = epoll_wait(epollFd_, events, 4, found ? kCollectBusyMs : kCollectIdleMs);
+      int woken = epoll_wait(epollFd_, events, 4, busy ? kCollectBusyMs : kCollectIdleMs);
+      if (stop_.load()) break;
       bool waiting;
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -188,9 +199,10 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
         // only past half full are they moved out (to a quarter), so that a busy JavaScript never
         // lets the ring overflow.
         if (held > (mask_ + 1) / 2 && pendingBytes_ < kMaxPending) Consume(held - (mask_ + 1) / 4);
-        found = produced != lastProduced;
-        lastProduced = produced;
         waiting = held != 0 || pendingBytes_ != 0;
+        // Records that came, or wait to be read: new ones wake nobody until they are read.
+        busy = produced != lastProduced || waiting;
+        lastProduced = produced;
       }
       // The loop is told of a wake-up at once (an event after a quiet spell is printed at once),
       // of records the polls found at most every kTellEvery: JS drains when there is something to
@@ -253,7 +265,9 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   void CloseNative() {
     if (collector_.joinable()) {
       stop_.store(true);
-      collector_.join();  // within one wait (kCollectIdleMs)
+      uint64_t one = 1;
+      if (write(stopFd_, &one, sizeof one) < 0) {}  // ends its wait at once
+      collector_.join();
     }
     if (wake_) {
       // The handle's memory must live until the close callback.
@@ -264,6 +278,8 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     }
     if (epollFd_ >= 0) close(epollFd_);
     epollFd_ = -1;
+    if (stopFd_ >= 0) close(stopFd_);
+    stopFd_ = -1;
     if (producerPos_) munmap(producerPos_, page_ + mask_ + 1);
     if (consumerPos_) munmap(consumerPos_, page_);
     producerPos_ = consumerPos_ = nullptr;
@@ -287,6 +303,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   uint64_t mask_ = 0;         // the data area's size - 1 (a power of two)
   size_t page_ = 0;           // the consumer position's mapping; the producer's is page_ + mask_ + 1
   int epollFd_ = -1;
+  int stopFd_ = -1;  // written to end the collector's wait when closing
   uv_async_t* wake_ = nullptr;
   bool finalizing_ = false;
   bool referenced_ = false;
