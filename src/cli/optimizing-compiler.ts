@@ -1,10 +1,10 @@
 // V8's optimizing compiler (TurboFan) for the tracelet command: off from the start, on once a run
 // turns out busy (SessionOptions.onBusy: a stream of events, a big map to print). Most runs are
 // short: there, compiling hot functions costs more CPU than it saves (the front end of a 300-line
-// script takes half the CPU without it) and its code and working memory add ~4 MiB of resident
+// script takes ~40% less CPU without it) and its code and working memory add ~4 MiB of resident
 // memory to a run that prints a few hundred stacks. A long stream of printf events still gets it
-// within its first ~20,000 records. The command owns its process; the Node API leaves V8's flags
-// to the program that embeds it.
+// within its first thousand or two records. The command owns its process; the Node API leaves
+// V8's flags to the program that embeds it.
 import { setFlagsFromString } from 'node:v8';
 
 let on = true;
