@@ -45,7 +45,8 @@ const PAGE = 1 << 20;
  * bytes before NAME) is not stored again. Nearly half of the symbols are these, and half the bytes.
  */
 const PFX_FLAG = 0x8000_0000;
-const PFX = Buffer.from('__pfx_', 'latin1');
+const PFX_NAME = '__pfx_';
+const PFX = Buffer.from(PFX_NAME, 'latin1');
 
 /** Grows a typed array (doubling), keeping its contents. */
 function grow<T extends SymbolStarts | Uint8Array>(a: T, size: number): T {
@@ -55,11 +56,11 @@ function grow<T extends SymbolStarts | Uint8Array>(a: T, size: number): T {
 }
 
 export class Kallsyms {
-  // Per symbol: its address (relative to KERNEL_BASE: exact as a double) and where its name is in
-  // `pages`, 1 MiB buffers that hold only `name[\t[module]]\n` of each symbol kept (a quarter of
-  // the file's bytes, `__pfx_` names not stored again: PFX_FLAG; filled in turn, never copied;
-  // zeroed past the names, or for the last one from the native reader a view ending there, so a
-  // search never matches past them); names and BigInts are made on demand. The symbols are those bcc's KSyms keeps (every
+  // Per symbol: its address (see `starts`) and where its name is in `pages`, 1 MiB buffers that
+  // hold only `name[\t[module]]\n` of each symbol kept (a quarter of the file's bytes, `__pfx_`
+  // names not stored again: PFX_FLAG; filled in turn, never copied; zeroed past the names, or for
+  // the last one from the native reader a view ending there, so a search never matches past
+  // them); names and BigInts are made on demand. The symbols are those bcc's KSyms keeps (every
   // type but data: b, d, r), so that kstack and ksym name an address as bpftrace does; `symbols`
   // and `addressOf` list only functions (t, w).
   private readonly pages: Buffer[] = [];
@@ -249,7 +250,7 @@ export class Kallsyms {
 
   private name(i: number): string {
     const { page, start, end, pfx } = this.nameIn(i);
-    return (pfx ? '__pfx_' : '') + page.toString('latin1', start, end);
+    return (pfx ? PFX_NAME : '') + page.toString('latin1', start, end);
   }
 
   private module(i: number): string | undefined {
@@ -310,10 +311,9 @@ export class Kallsyms {
       const address = this.addr(i);
       if (best === undefined || address < best) best = address;
     };
-    // A `__pfx_` name is stored as it is, or as the name after it with PFX_FLAG.
-    const pfx = name.length > PFX.length && name.startsWith('__pfx_');
-    for (const [needle, flag] of [[name, 0], ...(pfx ? [[name.slice(PFX.length), PFX_FLAG] as const] : [])] as const) {
-      const bytes = Buffer.from(needle, 'latin1');
+    /** The symbols whose name is stored as `stored`, with `flag` in nameAt. */
+    const search = (stored: string, flag: number) => {
+      const bytes = Buffer.from(stored, 'latin1');
       this.pages.forEach((page, p) => {
         for (let at = page.indexOf(bytes); at >= 0; at = page.indexOf(bytes, at + 1)) {
           const c = page[at + bytes.length];
@@ -323,7 +323,10 @@ export class Kallsyms {
           for (let i = nameAt.indexOf(value); i >= 0; i = nameAt.indexOf(value, i + 1)) consider(i);
         }
       });
-    }
+    };
+    search(name, 0);
+    // A `__pfx_` name is stored as it is, or as the name after it with PFX_FLAG.
+    if (name.length > PFX_NAME.length && name.startsWith(PFX_NAME)) search(name.slice(PFX_NAME.length), PFX_FLAG);
     return best;
   }
 }

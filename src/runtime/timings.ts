@@ -67,6 +67,9 @@ function peakRssMib(): string {
   }
 }
 
+/** Nanoseconds as milliseconds with two decimals, as every timing line shows them. */
+const ms = (ns: bigint) => (Number(ns) / 1e6).toFixed(2);
+
 export class PhaseTimings {
   private readonly start: bigint;
   private last: bigint;
@@ -90,7 +93,6 @@ export class PhaseTimings {
    * shape without cpu and peak: launcher-load and launcher-attach, at their ends.
    */
   launcher(loadedNs: bigint, attachedNs: bigint): void {
-    const ms = (ns: bigint) => (Number(ns) / 1e6).toFixed(2);
     if (loadedNs < this.start || attachedNs < loadedNs) return;
     this.write(`tracelet: timing: launcher-load ${ms(loadedNs - this.start)} ms (at ${ms(loadedNs - this.start)} ms)\n`);
     this.write(`tracelet: timing: launcher-attach ${ms(attachedNs - loadedNs)} ms (at ${ms(attachedNs - this.start)} ms)\n`);
@@ -98,12 +100,11 @@ export class PhaseTimings {
 
   /** A moment within a phase, not a phase: `tracelet: timing: WHAT at MS ms`. */
   note(what: string): void {
-    this.write(`tracelet: timing: ${what} at ${(Number(process.hrtime.bigint() - this.start) / 1e6).toFixed(2)} ms\n`);
+    this.write(`tracelet: timing: ${what} at ${ms(process.hrtime.bigint() - this.start)} ms\n`);
   }
 
   /** Ends the phase `name` now (or at `at`, on the monotonic clock, with the CPU time used by then). */
   end(name: string, at = process.hrtime.bigint(), cpuAt = process.cpuUsage()): void {
-    const ms = (ns: bigint) => (Number(ns) / 1e6).toFixed(2);
     const cpu = { user: cpuAt.user - this.lastCpu.user, system: cpuAt.system - this.lastCpu.system };
     this.lastCpu = cpuAt;
     const cpuMs = ((cpu.user + cpu.system) / 1000).toFixed(2);

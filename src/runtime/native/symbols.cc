@@ -54,13 +54,49 @@ Napi::TypedArrayOf<T> Head(Napi::Env env, Napi::TypedArrayOf<T> a, size_t n, boo
   return view ? Napi::TypedArrayOf<T>::New(env, n, a.ArrayBuffer(), a.ByteOffset()) : Copied(env, a, n, n);
 }
 
+// Numbers kept in a Uint32Array (half the memory) until one needs more than 32 bits: then in a
+// Float64Array, the values so far converted (plus `shift`, when the 32-bit ones were offsets from
+// a higher base than the doubles'). Symbol starts and sizes; they rarely need more.
+class NarrowOrWide {
+ public:
+  NarrowOrWide(Napi::Env env, size_t room) : narrow_(Napi::Uint32Array::New(env, room)) {}
+
+  bool Wide() const { return !wide_.IsEmpty(); }
+  // Becomes a Float64Array of `room` holding the first `n` values.
+  void Widen(Napi::Env env, size_t n, size_t room, double shift = 0) {
+    if (Wide()) return;
+    wide_ = Napi::Float64Array::New(env, room);
+    for (size_t j = 0; j < n; ++j) wide_[j] = shift + narrow_[j];
+  }
+  // `narrow` while 32-bit, else `wide`.
+  void Set(size_t i, uint32_t narrow, double wide) {
+    if (Wide()) wide_[i] = wide;
+    else narrow_[i] = narrow;
+  }
+  void Move(size_t to, size_t from) {
+    if (Wide()) wide_[to] = wide_[from];
+    else narrow_[to] = narrow_[from];
+  }
+  // Room for `room`, the first `n` values kept.
+  void Grow(Napi::Env env, size_t n, size_t room) {
+    if (Wide()) wide_ = Copied(env, wide_, n, room);
+    else narrow_ = Copied(env, narrow_, n, room);
+  }
+  Napi::Value Head(Napi::Env env, size_t n, bool view = true) const {
+    if (Wide()) return tracelet::Head(env, wide_, n, view);
+    return tracelet::Head(env, narrow_, n, view);
+  }
+
+ private:
+  Napi::Uint32Array narrow_;
+  Napi::Float64Array wide_;
+};
+
 // symbolEntries' arrays, filled in place: the JavaScript arrays handed back, not vectors copied
 // into them at the end (which had both at once).
 struct Entries {
-  Napi::Uint32Array starts32;
-  Napi::Float64Array starts64;  // empty until a start needs more than 32 bits (then starts32 is not used)
-  Napi::Uint32Array sizes32;
-  Napi::Float64Array sizes64;  // empty until a size needs 64 bits (then sizes32 is no longer used)
+  NarrowOrWide starts;
+  NarrowOrWide sizes;
   Napi::Uint32Array nameOff;
   Napi::Uint8Array tableOf;
 };
@@ -79,10 +115,8 @@ size_t DropEmptyNames(Napi::Env env, int fd, uint64_t strOffset, uint64_t strSiz
   size_t kept = first;
   for (size_t i = first; i < n; ++i) {
     if (e.nameOff[i] == 0) continue;
-    if (e.starts64.IsEmpty()) e.starts32[kept] = e.starts32[i];
-    else e.starts64[kept] = e.starts64[i];
-    if (e.sizes64.IsEmpty()) e.sizes32[kept] = e.sizes32[i];
-    else e.sizes64[kept] = e.sizes64[i];
+    e.starts.Move(kept, i);
+    e.sizes.Move(kept, i);
     e.nameOff[kept] = e.nameOff[i];
     e.tableOf[kept] = e.tableOf[i];
     ++kept;
@@ -107,11 +141,8 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
   auto tables = info[1].As<Napi::Float64Array>();
   size_t total = 0;
   for (size_t t = 0; t < tables.ElementLength() / 4; ++t) total += static_cast<size_t>(tables[t * 4 + 1]) / kSymbolBytes;
-  Entries e;
-  e.starts32 = Napi::Uint32Array::New(env, total);
-  e.sizes32 = Napi::Uint32Array::New(env, total);
-  e.nameOff = Napi::Uint32Array::New(env, total);
-  e.tableOf = Napi::Uint8Array::New(env, total);
+  Entries e{NarrowOrWide(env, total), NarrowOrWide(env, total), Napi::Uint32Array::New(env, total),
+            Napi::Uint8Array::New(env, total)};
   size_t n = 0;
   std::vector<uint8_t> chunk(kSymbolsPerRead * kSymbolBytes);
   for (size_t t = 0; t < tables.ElementLength() / 4; ++t) {
@@ -132,19 +163,10 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
         memcpy(&size, sym + 16, 8);
         // Name 0 is the empty name (an ELF string table starts with a NUL byte).
         if (name == 0 || name >= strSize || value == 0) continue;
-        if (size > 0xffffffffu && e.sizes64.IsEmpty()) {
-          // Rare (no file seen has one): the sizes so far converted, in an array of every entry.
-          e.sizes64 = Napi::Float64Array::New(env, total);
-          for (size_t j = 0; j < n; ++j) e.sizes64[j] = e.sizes32[j];
-        }
-        if (value > 0xffffffffu && e.starts64.IsEmpty()) {
-          e.starts64 = Napi::Float64Array::New(env, total);
-          for (size_t j = 0; j < n; ++j) e.starts64[j] = e.starts32[j];
-        }
-        if (e.starts64.IsEmpty()) e.starts32[n] = static_cast<uint32_t>(value);
-        else e.starts64[n] = static_cast<double>(value);
-        if (e.sizes64.IsEmpty()) e.sizes32[n] = static_cast<uint32_t>(size);
-        else e.sizes64[n] = static_cast<double>(size);
+        if (value > 0xffffffffu) e.starts.Widen(env, n, total);
+        if (size > 0xffffffffu) e.sizes.Widen(env, n, total);
+        e.starts.Set(n, static_cast<uint32_t>(value), static_cast<double>(value));
+        e.sizes.Set(n, static_cast<uint32_t>(size), static_cast<double>(size));
         e.nameOff[n] = name;
         e.tableOf[n] = static_cast<uint8_t>(t);
         ++n;
@@ -157,10 +179,8 @@ Napi::Value SymbolEntries(const Napi::CallbackInfo& info) {
   // As `cut` in ElfFile.symbolEntries.
   bool view = n >= total - (total >> 3);
   Napi::Object out = Napi::Object::New(env);
-  if (e.starts64.IsEmpty()) out.Set("starts", Head(env, e.starts32, n, view));
-  else out.Set("starts", Head(env, e.starts64, n, view));
-  if (e.sizes64.IsEmpty()) out.Set("sizes", Head(env, e.sizes32, n, view));
-  else out.Set("sizes", Head(env, e.sizes64, n, view));
+  out.Set("starts", e.starts.Head(env, n, view));
+  out.Set("sizes", e.sizes.Head(env, n, view));
   out.Set("nameOff", Head(env, e.nameOff, n, view));
   out.Set("tableOf", Head(env, e.tableOf, n, view));
   return out;
@@ -192,8 +212,7 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   size_t room = 1u << 17, count = 0;
   // Starts are 32-bit, from the top 4 GiB (x86-64 puts the kernel, its modules and BPF code
   // there), until an address below it makes them doubles from 0xffff000000000000.
-  auto starts32 = Napi::Uint32Array::New(env, room);
-  Napi::Float64Array starts64;
+  NarrowOrWide starts(env, room);
   auto nameAt = Napi::Uint32Array::New(env, room);
   auto text = Napi::Uint8Array::New(env, room);
   // Made as Buffers from the start (pages are touched once: a copy would double the page faults).
@@ -241,18 +260,14 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
           type != 'b' && type != 'd' && type != 'r') {
         size_t length = eol + 1 - s0;
         if (count == room) {
-          if (starts64.IsEmpty()) starts32 = Copied(env, starts32, count, room * 2);
-          else starts64 = Copied(env, starts64, count, room * 2);
+          starts.Grow(env, count, room * 2);
           nameAt = Copied(env, nameAt, count, room * 2);
           text = Copied(env, text, count, room * 2);
           room *= 2;
         }
-        if (hi != 0xffffffffu && starts64.IsEmpty()) {
-          starts64 = Napi::Float64Array::New(env, room);
-          for (size_t j = 0; j < count; ++j) starts64[j] = kTop + starts32[j];
-        }
-        if (starts64.IsEmpty()) starts32[count] = static_cast<uint32_t>(address);
-        else starts64[count] = static_cast<double>(hi - kBaseHi) * 4294967296.0 + static_cast<double>(address & 0xffffffffu);
+        if (hi != 0xffffffffu) starts.Widen(env, count, room, kTop);
+        starts.Set(count, static_cast<uint32_t>(address),
+                   static_cast<double>(hi - kBaseHi) * 4294967296.0 + static_cast<double>(address & 0xffffffffu));
         text[count] = type == 't' || type == 'w' ? 1 : 0;
         const uint8_t* line = buf.data() + s0;
         bool pfx = length > kPfxLength && memcmp(line, kPfx, kPfxLength) == 0;
@@ -298,8 +313,7 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Array pagesOut = Napi::Array::New(env, pages.size());
   for (size_t i = 0; i < pages.size(); ++i) pagesOut.Set(i, pages[i]);
-  if (starts64.IsEmpty()) out.Set("starts", Head(env, starts32, count));
-  else out.Set("starts", Head(env, starts64, count));
+  out.Set("starts", starts.Head(env, count));
   out.Set("nameAt", Head(env, nameAt, count));
   out.Set("text", Head(env, text, count));
   out.Set("pages", pagesOut);
