@@ -192,7 +192,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object (the one a run loads) to FILE and exit')
     .addOption(new Option('--explain [what]', 'print each statement with the BPF instructions (or, with =ir, the LLVM IR) it compiles to, the helpers and the maps, and exit').choices(['bpf', 'ir']))
-    .option('--no-cache', 'compile afresh: do not read or write the cache of compiled objects (~/.cache/tracelet)')
+    .option('--no-cache', 'compile afresh and read /proc/kallsyms: do not read or write the cache of compiled objects and kernel symbols (~/.cache/tracelet)')
     .option('--metrics <[host:]port>', 'serve the maps on http://HOST:PORT/metrics for Prometheus while running')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .option('--info', 'print the system, the build and what this kernel\'s BPF accepts (as bpftrace --info, to stderr), and exit')
@@ -496,6 +496,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     helperErrors: opts.k,
     verifierLogs: opts.v,
+    ...(opts.cache ? { symbolCacheDir: cacheDir() } : {}),
     ...(pprofFile ? { printAtExit: (spec: MapSpec) => !inProfile(spec) } : {}),
     onBusy: () => {
       if (optimizingCompilerOn()) timings?.note('optimizing compiler on');
@@ -586,6 +587,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.runtimeError;
     }
     if (preparedEntry) storePreparedRun(launch!.entry, preparedEntry);
+    const symbols = opts.v ? session.kernelSymbolSource() : undefined;
+    if (symbols) stderr(`INFO: ${symbols}\n`);
   }
   if (opts.metrics !== undefined) {
     const started = await startMetrics(opts.metrics, typed, session, {

@@ -7,14 +7,13 @@
 // LLVM addon (tracelet_llvm.node). Entries are written whole or not at all (temporary file, then rename), checked on read
 // (header, key, length, checksum), and the directory is kept under a size bound. The launcher's
 // prepared runs (storePreparedRun) are kept in its launch/ directory the same way.
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync,
-  unlinkSync, utimesSync, writeFileSync,
-} from 'node:fs';
-import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { addonPath } from '../runtime/native.js';
+import { euid, ownDirectoryProblem, writeWhole } from '../kernel/cache-files.js';
+
+export { cacheDir } from '../kernel/cache-files.js';
 
 /** Raised when what an entry holds or how the key is made changes: older entries become misses. */
 const FORMAT = 1;
@@ -46,14 +45,6 @@ export interface CacheUse {
   readonly file?: string;
   /** Why the cache was not used, or what was wrong with the entry found. */
   readonly note?: string;
-}
-
-/** `TRACELET_CACHE_DIR`, else `$XDG_CACHE_HOME/tracelet`, else `~/.cache/tracelet`. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TRACELET_CACHE_DIR) return env.TRACELET_CACHE_DIR;
-  const xdg = env.XDG_CACHE_HOME;
-  // The XDG spec: a relative value is to be ignored.
-  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'tracelet');
 }
 
 /** tracelet's version and the LLVM addon that makes its objects, as one string. */
@@ -170,36 +161,6 @@ export class ObjectCache {
   }
 }
 
-/**
- * Creates `dir` if needed and says why it cannot hold what is loaded into the kernel as root, if
- * it cannot: only a directory of ours that nobody else can write into will do.
- */
-function ownDirectoryProblem(dir: string): string | undefined {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    if (!st.isDirectory()) return `${dir} is not a directory`;
-    if (st.uid !== euid()) return `${dir} belongs to another user`;
-    if ((st.mode & 0o022) !== 0) return `${dir} is writable by others`;
-    return undefined;
-  } catch (e) {
-    return `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-  }
-}
-
-/** Writes `file` whole or not at all (a temporary file beside it, then rename); why not, if not. */
-function writeWhole(file: string, bytes: Buffer): string | undefined {
-  const temp = join(dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  try {
-    writeFileSync(temp, bytes, { flag: 'wx', mode: 0o600 });
-    renameSync(temp, file);
-    return undefined;
-  } catch (e) {
-    try { unlinkSync(temp); } catch { /* not written */ }
-    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-  }
-}
-
 /** Prepared runs kept in the launch directory; the least recently written beyond this go. */
 const PREPARED_RUNS_MAX = 64;
 
@@ -257,10 +218,6 @@ function tryUnlink(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-function euid(): number {
-  return process.geteuid?.() ?? 0;
 }
 
 /** One line for -v: whether LLVM ran, and the cache entry read or written. */

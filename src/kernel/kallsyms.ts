@@ -1,5 +1,6 @@
 // /proc/kallsyms: kernel function symbols, sorted by address, and address → symbol+offset lookup
 // (binary search) for ksym() and kstack.
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { symbolNatives, type NativeKallsyms } from './natives.js';
 import { SymbolTable, type SymbolStarts } from './symtab.js';
@@ -48,6 +49,32 @@ const PFX_FLAG = 0x8000_0000;
 const PFX_NAME = '__pfx_';
 const PFX = Buffer.from(PFX_NAME, 'latin1');
 
+/**
+ * A cached table (`toCache`): a header (magic, format, count, whether starts are doubles, pages,
+ * bytes used of the last page, CORE_TEXT's ranges as doubles, the key's digest), then starts,
+ * nameAt, text, padding to 8 bytes and the name pages.
+ */
+const CACHE_MAGIC = Buffer.from('TLKSYMS\0', 'latin1');
+const CACHE_FORMAT = 1;
+const CACHE_HEADER = 80;
+/**
+ * The core kernel's text, as symbols that start and end it: fixed for a boot. Init text is freed
+ * after boot, but the boot CPU's idle task still has its frames (start_kernel) on its stack.
+ */
+const CORE_TEXT = [['_stext', '_etext'], ['_sinittext', '_einittext']] as const;
+
+function cacheKeyDigest(key: string): Buffer {
+  return createHash('sha256').update(`${CACHE_FORMAT}\0${key}`).digest().subarray(0, 16);
+}
+
+function pad8(n: number): number {
+  return (8 - (n % 8)) % 8;
+}
+
+function bytesOf(a: Uint32Array | Float64Array | Uint8Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
 /** Grows a typed array (doubling), keeping its contents. */
 function grow<T extends SymbolStarts | Uint8Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
@@ -77,6 +104,11 @@ export class Kallsyms {
   private pendingPfx?: { index: number; line: Buffer };
   private table?: SymbolTable;
   private symbolList?: KernelSymbol[];
+  /**
+   * For a table from the cache (`fromCache`): the core kernel's text (CORE_TEXT) from KERNEL_BASE,
+   * the only addresses it names. A table read from /proc/kallsyms names any.
+   */
+  private ranges?: readonly { readonly lo: number; readonly hi: number }[];
 
   /**
    * Parses kallsyms text (the whole file; `read` parses the real one piece by piece), or takes
@@ -203,6 +235,95 @@ export class Kallsyms {
     this.text = this.text.subarray(0, n);
   }
 
+  /**
+   * The core kernel's symbols (those of no module), sorted, for `fromCache` in a later run of the
+   * same boot: the core kernel's text does not move or change until a reboot, where modules, BPF
+   * programs and trampolines come and go. Kept in the order this table sorted them, so that later
+   * runs name aliases as this one did without sorting again. The names are the pages as they are
+   * (a few module names included). Undefined without `_stext` and `_etext`.
+   */
+  toCache(key: string): Buffer | undefined {
+    const table = this.sorted();
+    const ranges = CORE_TEXT.map(([from, to]) => [this.addressOf(from), this.addressOf(to)] as const);
+    if (ranges.some(([lo, hi]) => lo === undefined || hi === undefined || hi <= lo)) return undefined;
+    // /proc/kallsyms lists the core kernel's symbols first, then those of modules, BPF programs
+    // and the like: the core ones are those before the first with a module.
+    let core = 0;
+    for (let hi = this.count; core < hi;) {
+      const mid = (core + hi) >>> 1;
+      if (this.module(mid) === undefined) core = mid + 1;
+      else hi = mid;
+    }
+    const kept: number[] = [];
+    for (let at = 0; at < table.length; at++) {
+      if (table.indexAt(at) < core) kept.push(at);
+    }
+    const n = kept.length;
+    const wide = this.starts instanceof Float64Array;
+    const starts = wide ? new Float64Array(n) : new Uint32Array(n);
+    const nameAt = new Uint32Array(n);
+    const text = new Uint8Array(n);
+    kept.forEach((at, k) => {
+      const i = table.indexAt(at);
+      starts[k] = table.sortedStart(at);
+      nameAt[k] = this.nameAt[i]!;
+      text[k] = this.text[i]!;
+    });
+    const header = Buffer.alloc(CACHE_HEADER);
+    CACHE_MAGIC.copy(header, 0);
+    header.writeUInt32LE(CACHE_FORMAT, 8);
+    header.writeUInt32LE(n, 12);
+    header.writeUInt32LE(wide ? 1 : 0, 16);
+    header.writeUInt32LE(this.pages.length, 20);
+    header.writeUInt32LE(this.pageUsed, 24);
+    ranges.forEach(([lo, hi], r) => {
+      header.writeDoubleLE(Number(lo! - KERNEL_BASE), 32 + r * 16);
+      header.writeDoubleLE(Number(hi! - KERNEL_BASE), 40 + r * 16);
+    });
+    cacheKeyDigest(key).copy(header, 64);
+    const parts = [header, bytesOf(starts), bytesOf(nameAt), bytesOf(text), Buffer.alloc(pad8(n))];
+    this.pages.forEach((page, p) => parts.push(p === this.pages.length - 1 ? page.subarray(0, this.pageUsed) : page));
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * A table of what `toCache` wrote (its bytes read or mapped; they stay in use), if they are whole
+   * and were made under `key`; it names only addresses it `covers`.
+   */
+  static fromCache(bytes: Uint8Array, key: string): Kallsyms | undefined {
+    if (bytes.length < CACHE_HEADER || bytes.byteOffset % 8 !== 0) return undefined;
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (!b.subarray(0, 8).equals(CACHE_MAGIC) || b.readUInt32LE(8) !== CACHE_FORMAT) return undefined;
+    if (!b.subarray(64, 80).equals(cacheKeyDigest(key))) return undefined;
+    const n = b.readUInt32LE(12);
+    const wide = b.readUInt32LE(16) === 1;
+    const pages = b.readUInt32LE(20);
+    const pageUsed = b.readUInt32LE(24);
+    const startsAt = CACHE_HEADER;
+    const nameAtAt = startsAt + n * (wide ? 8 : 4);
+    const textAt = nameAtAt + n * 4;
+    const pagesAt = textAt + n + pad8(n);
+    if (pages === 0 || pageUsed > PAGE || b.length !== pagesAt + (pages - 1) * PAGE + pageUsed) return undefined;
+    const k = new Kallsyms({
+      starts: wide ? new Float64Array(b.buffer, b.byteOffset + startsAt, n) : new Uint32Array(b.buffer, b.byteOffset + startsAt, n),
+      nameAt: new Uint32Array(b.buffer, b.byteOffset + nameAtAt, n),
+      text: new Uint8Array(b.buffer, b.byteOffset + textAt, n),
+      pages: Array.from({ length: pages }, (_, p) => b.subarray(pagesAt + p * PAGE, pagesAt + Math.min((p + 1) * PAGE, (pages - 1) * PAGE + pageUsed))),
+      pageUsed,
+    });
+    k.table = SymbolTable.presorted(k.starts, k.startsBase());
+    k.ranges = CORE_TEXT.map((_, r) => ({ lo: b.readDoubleLE(32 + r * 16), hi: b.readDoubleLE(40 + r * 16) }));
+    return k;
+  }
+
+  /** Whether `lookup` names this address (always, unless the table came from the cache). */
+  covers(address: bigint): boolean {
+    if (!this.ranges) return true;
+    if (address < KERNEL_BASE) return false;
+    const a = Number(address - KERNEL_BASE);
+    return this.ranges.some((r) => a >= r.lo && a < r.hi);
+  }
+
   /** Copies `name[\t[module]]\n` to the pages; returns where it is (as nameAt holds it). */
   private storeName(line: Buffer): number {
     if (this.pageUsed + line.length > PAGE) {
@@ -286,7 +407,7 @@ export class Kallsyms {
    * std::sort leaves last.
    */
   lookup(address: bigint): SymbolHit | undefined {
-    if (address < KERNEL_BASE || address > 0xffff_ffff_ffff_ffffn) return undefined;
+    if (address < KERNEL_BASE || address > 0xffff_ffff_ffff_ffffn || !this.covers(address)) return undefined;
     const hit = this.sorted().nearest(Number(address - KERNEL_BASE));
     if (!hit) return undefined;
     const i = hit.index;

@@ -27,6 +27,8 @@ export interface SymbolNatives {
   symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
   /** Kallsyms.read's parse of the file at `path`. */
   readKallsyms(path: string): NativeKallsyms;
+  /** The first `length` bytes of the open file `fd`, mapped copy-on-write (unmapped when collected). */
+  mapFile(fd: number, length: number): ArrayBuffer;
 }
 
 let natives: SymbolNatives | undefined;

@@ -166,28 +166,46 @@ export class SymbolTable {
   private readonly starts: SymbolStarts;
   /** Sizes by index as added. */
   private readonly sizes?: SymbolSizes;
-  /** Sorted position → index as added. */
-  private readonly order: Int32Array;
+  /** Sorted position → index as added; none when they were added sorted (see `presorted`). */
+  private readonly order?: Int32Array;
 
-  constructor(starts: SymbolStarts, sizes?: SymbolSizes, private readonly base = 0) {
-    this.order = sortedOrder(starts);
+  constructor(starts: SymbolStarts, sizes?: SymbolSizes, private readonly base = 0, sorted = false) {
+    if (!sorted) this.order = sortedOrder(starts);
     this.starts = starts;
     this.sizes = sizes;
   }
 
+  /**
+   * A table of starts already in the order this table sorts them to (saved from one that did): not
+   * sorted again, as std::sort could reorder aliases; an index is its sorted position.
+   */
+  static presorted(starts: SymbolStarts, base = 0): SymbolTable {
+    return new SymbolTable(starts, undefined, base, true);
+  }
+
   get length(): number {
-    return this.order.length;
+    return this.starts.length;
+  }
+
+  /** The index as added of the symbol at sorted position `at`. */
+  indexAt(at: number): number {
+    return this.order ? this.order[at]! : at;
+  }
+
+  /** The start (from `base`) of the symbol at sorted position `at`. */
+  sortedStart(at: number): number {
+    return this.starts[at]!;
   }
 
   /** The start address of the symbol added `index`th (a search: for the odd symbol, not for every one). */
   startOf(index: number): number {
-    return this.base + this.starts[this.order.indexOf(index)]!;
+    return this.base + this.starts[this.order ? this.order.indexOf(index) : index]!;
   }
 
   /** The start addresses in the order the symbols were added (a new array). */
   startsByIndex(): Float64Array {
     const out = new Float64Array(this.starts.length);
-    for (let at = 0; at < out.length; at++) out[this.order[at]!] = this.base + this.starts[at]!;
+    for (let at = 0; at < out.length; at++) out[this.indexAt(at)] = this.base + this.starts[at]!;
     return out;
   }
 
@@ -208,7 +226,7 @@ export class SymbolTable {
     address -= this.base;
     const at = this.upperBound(address) - 1;
     if (at < 0) return undefined;
-    return { index: this.order[at]!, offset: address - this.starts[at]! };
+    return { index: this.indexAt(at), offset: address - this.starts[at]! };
   }
 
   /**
@@ -223,7 +241,7 @@ export class SymbolTable {
     if (at < 0 || !sizes) return undefined;
     const limit = this.starts[at]!;
     for (; address >= this.starts[at]!; at--) {
-      const index = this.order[at]!;
+      const index = this.indexAt(at);
       const end = this.starts[at]! + sizes[index]!;
       if (address < end) return { index, offset: address - this.starts[at]! };
       if (limit > end || at === 0) break;

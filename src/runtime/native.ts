@@ -231,6 +231,8 @@ export interface NativeAddon {
   symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
   /** /proc/kallsyms parsed (as Kallsyms.read in src/kernel/kallsyms.ts). */
   readKallsyms(path: string): NativeKallsyms;
+  /** A file mapped copy-on-write (see mapFile in symbols.cc). */
+  mapFile(fd: number, length: number): ArrayBuffer;
 }
 
 /** The functions of tracelet_llvm.node. */

@@ -14,6 +14,7 @@ import {
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { syscallTable } from '../kernel/syscalls.js';
 import { Kallsyms } from '../kernel/kallsyms.js';
+import { KernelSymbols, type KernelSymbolLookup } from '../kernel/kernel-symbols.js';
 import { decodeBuildIdFrames, Resolver, type BuildIdFrame, type Frame } from './symbols.js';
 import { unavailableProbe } from './availability.js';
 import { PROVIDERS, providerRecord, type ProbeProvider } from '../model/providers.js';
@@ -136,6 +137,11 @@ export interface SessionOptions {
    * read, or a map of BUSY_MAP_ENTRIES entries decoded (the CLI turns V8's optimizing compiler on).
    */
   readonly onBusy?: () => void;
+  /**
+   * tracelet's cache directory, where the core kernel's symbols are kept for the rest of the boot
+   * (src/kernel/kernel-symbols.ts); none: /proc/kallsyms is read every run (--no-cache).
+   */
+  readonly symbolCacheDir?: string;
 }
 
 /** Events read (a thousand or two printf records) past which a run is busy (SessionOptions.onBusy). */
@@ -243,7 +249,7 @@ export class Session {
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   /** Where each errorf/warnf event's call is. */
   private readonly callSites = new Map<EventSpec, ScriptLocation[]>();
-  private kallsyms?: Kallsyms | null;
+  private kallsyms?: KernelSymbolLookup | null;
   /**
    * While a test or bench runs: its output, kept (a test's, shown if it fails) or dropped (a
    * bench's), instead of written; and the runtime errors it met (-k helper errors, failed cat()).
@@ -278,14 +284,12 @@ export class Session {
     });
   }
 
-  private kernelSymbols(): Kallsyms | undefined {
+  private kernelSymbols(): KernelSymbolLookup | undefined {
     if (this.kallsyms === undefined) {
+      // Read through the kernel where it reads them (once, for kaddr() too; the tests' fake kernel).
       const k = (this.kernel as { kallsyms?: () => Kallsyms | undefined }).kallsyms;
-      try {
-        this.kallsyms = k ? k.call(this.kernel) ?? null : Kallsyms.read();
-      } catch {
-        this.kallsyms = null;
-      }
+      const read = k ? () => k.call(this.kernel) : () => Kallsyms.read();
+      this.kallsyms = KernelSymbols.open(this.options.symbolCacheDir, read);
     }
     return this.kallsyms ?? undefined;
   }
@@ -388,6 +392,11 @@ export class Session {
     this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
     this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
     for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), valueBytes: s.depth * s.frameBytes, frameBytes: s.frameBytes, read: new Map() });
+  }
+
+  /** Where kernel symbols come from (-v), once attach() has prepared them; undefined if nothing names kernel addresses. */
+  kernelSymbolSource(): string | undefined {
+    return this.kallsyms instanceof KernelSymbols ? this.kallsyms.describe() : undefined;
   }
 
   /** Stacks and ksym() are named at print time: the kernel's symbols are read before that, once. */

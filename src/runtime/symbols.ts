@@ -4,7 +4,8 @@
 // process's mappings are captured when the runtime first sees it in a ustack (`capture()`), so
 // that a process that has exited by then is still named (bpftrace prints hex for it).
 import { readFileSync, statSync } from 'node:fs';
-import type { Kallsyms, SymbolHit } from '../kernel/kallsyms.js';
+import type { SymbolHit } from '../kernel/kallsyms.js';
+import type { KernelSymbolLookup } from '../kernel/kernel-symbols.js';
 import { FileSymbols, PerfMap } from '../kernel/user-symbols.js';
 import { BUILD_ID_FRAME_BYTES } from '../model/object-layout.js';
 import type { StackMode } from '../model/types.js';
@@ -84,7 +85,7 @@ export function buildIdFrameText(f: BuildIdFrame): string {
 }
 
 export interface ResolverOptions {
-  readonly kallsyms?: () => Kallsyms | undefined;
+  readonly kallsyms?: () => KernelSymbolLookup | undefined;
   /** Reads the frames of a stack id from the stack map of that kind and depth. */
   readonly readStack?: (kind: 'kstack' | 'ustack', depth: number, id: number) => readonly bigint[];
   /** Reads the frames of a ustack(build_id) stack id. */

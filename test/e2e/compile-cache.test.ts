@@ -99,3 +99,36 @@ describe('the compile cache', () => {
     expect(runTracelet(['-v', '-e', PROGRAM], { env: { TRACELET_CACHE_DIR: dir } }).stderr).toMatch(HIT);
   });
 });
+
+describe('the kernel symbol cache', () => {
+  const STACKS = 'profile:hz:99 { @[kstack(4)] = count(); } interval:ms:300 { exit(); }';
+  const FROM_CACHE = /^INFO: kernel symbols: the core kernel's from the cache/m;
+  /** Kernel frames as printed: named (`name+offset`), never a bare address. */
+  const frames = (stdout: string) => stdout.split('\n').filter((l) => /^ {4}\S/.test(l)).map((l) => l.trim());
+
+  it('names kernel frames from the cache after the first run of a boot, as /proc/kallsyms does', () => {
+    const env = { TRACELET_CACHE_DIR: freshDir() };
+    const first = runTracelet(['-v', '-e', STACKS], { env });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/^INFO: kernel symbols: \/proc\/kallsyms, the core kernel's stored in .*kallsyms-[0-9a-f-]+\.bin$/m);
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+    expect(entries(env.TRACELET_CACHE_DIR)).toContain(`kallsyms-${boot}.bin`);
+    const second = runTracelet(['-v', '-e', STACKS], { env });
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(FROM_CACHE);
+    const named = frames(second.stdout);
+    expect(named.length).toBeGreaterThan(0);
+    for (const f of named) expect(f).toMatch(/^[A-Za-z_.$][\w.$]*(\+\d+)?$/);
+    // Idle CPUs were sampled in both runs: the same frames are named the same.
+    const idle = (out: string) => frames(out).filter((f) => /^(default_idle|do_idle|cpu_startup_entry)\+/.test(f)).sort();
+    expect(idle(second.stdout).filter((f) => idle(first.stdout).includes(f)).length).toBeGreaterThan(0);
+  });
+
+  it('--no-cache reads /proc/kallsyms and stores nothing', () => {
+    const env = { TRACELET_CACHE_DIR: freshDir() };
+    const run = runTracelet(['-v', '--no-cache', '-e', STACKS], { env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^INFO: kernel symbols: \/proc\/kallsyms \(no cache\)$/m);
+    expect(entries(env.TRACELET_CACHE_DIR)).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -370,12 +371,27 @@ Napi::Value SortSymbols(const Napi::CallbackInfo& info) {
   return SortKeys(env, info[0].As<Napi::Uint32Array>().Data(), n);
 }
 
+// mapFile(fd, length): the first `length` bytes of the open file `fd`, mapped copy-on-write
+// (writes stay in this process), as an ArrayBuffer that unmaps them when collected. For a cached
+// symbol table: only the pages its lookups touch become resident.
+Napi::Value MapFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "fd");
+  double length = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+  if (!(length > 0)) throw Napi::TypeError::New(env, "mapFile(fd, length > 0)");
+  size_t bytes = static_cast<size_t>(length);
+  void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  if (data == MAP_FAILED) ThrowErrno(env, "cannot map the file", errno);
+  return Napi::ArrayBuffer::New(env, data, bytes, [bytes](Napi::Env, void* p) { munmap(p, bytes); });
+}
+
 }  // namespace
 
 void InitSymbols(Napi::Env env, Napi::Object exports) {
   exports.Set("symbolEntries", Napi::Function::New(env, SymbolEntries, "symbolEntries"));
   exports.Set("sortSymbols", Napi::Function::New(env, SortSymbols, "sortSymbols"));
   exports.Set("readKallsyms", Napi::Function::New(env, ReadKallsyms, "readKallsyms"));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
 }
 
 }  // namespace tracelet

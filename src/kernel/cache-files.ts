@@ -1,0 +1,69 @@
+// tracelet's cache directory and its files: what the compile cache (src/compile/cache.ts) and the
+// kernel symbol cache (kernel-symbols.ts) share. A run is root and loads or believes what it
+// finds there, so only a directory and files of our own will do, and files are written whole or
+// not at all (a temporary file, then rename), safe against runs writing at the same time.
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+
+/** `TRACELET_CACHE_DIR`, else `$XDG_CACHE_HOME/tracelet`, else `~/.cache/tracelet`. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TRACELET_CACHE_DIR) return env.TRACELET_CACHE_DIR;
+  const xdg = env.XDG_CACHE_HOME;
+  // The XDG spec: a relative value is to be ignored.
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'tracelet');
+}
+
+export function euid(): number {
+  return process.geteuid?.() ?? 0;
+}
+
+/**
+ * Creates `dir` if needed and says why it cannot hold what is loaded into the kernel as root, if
+ * it cannot: only a directory of ours that nobody else can write into will do.
+ */
+export function ownDirectoryProblem(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) return `${dir} is not a directory`;
+    if (st.uid !== euid()) return `${dir} belongs to another user`;
+    if ((st.mode & 0o022) !== 0) return `${dir} is writable by others`;
+    return undefined;
+  } catch (e) {
+    return `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+}
+
+/** Writes `file` whole or not at all (a temporary file beside it, then rename); why not, if not. */
+export function writeWhole(file: string, bytes: Buffer): string | undefined {
+  const temp = join(dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    writeFileSync(temp, bytes, { flag: 'wx', mode: 0o600 });
+    renameSync(temp, file);
+    return undefined;
+  } catch (e) {
+    try { unlinkSync(temp); } catch { /* not written */ }
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+}
+
+/**
+ * Opens `file` for reading if it is a regular file of ours (not a link), and calls `use` with its
+ * descriptor and size; undefined if there is no such file. The descriptor is closed afterwards.
+ */
+export function withOwnFile<T>(file: string, use: (fd: number, size: number) => T): T | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() && st.uid === euid() ? use(fd, st.size) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
