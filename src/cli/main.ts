@@ -192,7 +192,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--usdt-file-activation', 'accepted for bpftrace compatibility: USDT semaphores are always activated by file')
     .option('--emit-elf <file>', 'write the compiled BPF object (the one a run loads) to FILE and exit')
     .addOption(new Option('--explain [what]', 'print each statement with the BPF instructions (or, with =ir, the LLVM IR) it compiles to, the helpers and the maps, and exit').choices(['bpf', 'ir']))
-    .option('--no-cache', 'compile afresh and read /proc/kallsyms: do not read or write the cache of compiled objects and kernel symbols (~/.cache/tracelet)')
+    .option('--no-cache', 'compile afresh and read symbols afresh: do not read or write the caches of compiled objects and symbol tables (~/.cache/tracelet)')
     .option('--metrics <[host:]port>', 'serve the maps on http://HOST:PORT/metrics for Prometheus while running')
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .option('--info', 'print the system, the build and what this kernel\'s BPF accepts (as bpftrace --info, to stderr), and exit')

@@ -3,9 +3,10 @@
 // finds there, so only a directory and files of our own will do, and files are written whole or
 // not at all (a temporary file, then rename), safe against runs writing at the same time.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import { symbolNatives } from './natives.js';
 
 /** `TRACELET_CACHE_DIR`, else `$XDG_CACHE_HOME/tracelet`, else `~/.cache/tracelet`. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -66,4 +67,45 @@ export function withOwnFile<T>(file: string, use: (fd: number, size: number) => 
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A cache file's bytes, if it is a file of ours: mapped when the runtime has provided mapFile
+ * (only the pages used become resident), else read. Marked used (its time), for `keepNewest`.
+ */
+export function readCacheFile(file: string): Uint8Array | undefined {
+  const bytes = withOwnFile(file, (fd, size) => {
+    if (size === 0) return undefined;
+    const native = symbolNatives();
+    if (native) return new Uint8Array(native.mapFile(fd, size));
+    const b = Buffer.alloc(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, b, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return b;
+  });
+  if (bytes) {
+    try {
+      const now = new Date();
+      utimesSync(file, now, now);
+    } catch { /* read-only is fine */ }
+  }
+  return bytes;
+}
+
+/** Stores `file` whole in a directory of ours; false if it could not be. */
+export function storeCacheFile(file: string, bytes: Buffer): boolean {
+  return !ownDirectoryProblem(dirname(file)) && !writeWhole(file, bytes);
+}
+
+/** Removes all but the `keep` most recently used files of `dir` whose names `match`. */
+export function keepNewest(dir: string, match: RegExp, keep: number): void {
+  try {
+    const files = readdirSync(dir).filter((n) => match.test(n)).map((n) => ({ file: join(dir, n), at: statSync(join(dir, n)).mtimeMs }));
+    files.sort((a, b) => b.at - a.at);
+    for (const old of files.slice(keep)) unlinkSync(old.file);
+  } catch { /* another run is removing them too */ }
 }

@@ -43,6 +43,9 @@ export interface SymbolEntries {
   /** 32-bit unless some value is 4 GiB or more. */
   readonly starts: SymbolStarts;
   readonly sizes: SymbolSizes;
+  /** Where each name is: its offset in the string table of symbol table `tableOf` (see `nameAt`). */
+  readonly nameOff: Uint32Array;
+  readonly tableOf: Uint8Array;
   /** undefined when the path now holds another file. */
   name(i: number): string | undefined;
 }
@@ -444,18 +447,13 @@ export class ElfFile {
    * call reads the file again (the caller keeps what it built).
    */
   symbolEntries(): SymbolEntries {
-    const tables: { sym: ElfSection; str: ElfSection }[] = [];
-    for (const sec of this.sections) {
-      if ((sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) || sec.size === 0n || Number(sec.entsize || 24n) !== 24) continue;
-      const str = this.sections[sec.link];
-      if (str) tables.push({ sym: sec, str });
-    }
+    const tables = this.symbolTables();
     const native = symbolNatives();
     if (native) {
       const spans = Float64Array.from(tables.flatMap(({ sym, str }) =>
         [Number(sym.offset), Number(sym.size), Number(str.offset), str.type === SHT_NOBITS ? 0 : Number(str.size)]));
       const e = this.withFd((fd) => native.symbolEntries(fd, spans));
-      return { starts: e.starts, sizes: e.sizes, name: this.nameReader(tables, e.nameOff, e.tableOf) };
+      return { ...e, name: this.nameReader(e.nameOff, e.tableOf) };
     }
     const total = tables.reduce((a, t) => a + Math.floor(Number(t.sym.size) / 24), 0);
     let starts: SymbolStarts = new Uint32Array(total);
@@ -495,18 +493,43 @@ export class ElfFile {
     });
     // Views when at most an eighth was left out (undefined and unnamed symbols), else copies.
     const cut = <T extends Float64Array | Uint32Array | Uint8Array>(a: T): T => (n >= total - (total >> 3) ? a.subarray(0, n) : a.slice(0, n)) as T;
-    return { starts: cut(starts), sizes: cut(sizes), name: this.nameReader(tables, cut(nameOff), cut(tableOf)) };
+    const entries = { starts: cut(starts), sizes: cut(sizes), nameOff: cut(nameOff), tableOf: cut(tableOf) };
+    return { ...entries, name: this.nameReader(entries.nameOff, entries.tableOf) };
+  }
+
+  /** The symbol tables (.symtab, .dynsym) with their string tables, numbered as `tableOf` numbers them. */
+  private symbolTables(): { sym: ElfSection; str: ElfSection }[] {
+    const tables: { sym: ElfSection; str: ElfSection }[] = [];
+    for (const sec of this.sections) {
+      if ((sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) || sec.size === 0n || Number(sec.entsize || 24n) !== 24) continue;
+      const str = this.sections[sec.link];
+      if (str) tables.push({ sym: sec, str });
+    }
+    return tables;
+  }
+
+  /**
+   * The name at `nameOff` in the string table of symbol table `table` (as symbolEntries numbers
+   * them), read from the file; undefined if the path now holds another file.
+   */
+  nameAt(table: number, nameOff: number): string | undefined {
+    const str = (this.stringTables ??= this.symbolTables().map((t) => t.str))[table];
+    return str && this.stringAt(Number(str.offset) + nameOff, Number(str.offset + str.size));
+  }
+
+  private stringTables?: ElfSection[];
+
+  /** The file's identity when it was parsed (device, inode, size, mtime). */
+  get fileIdentity(): string {
+    return this.identity;
   }
 
   /**
    * `name(i)` of symbolEntries, made here so that it keeps only the name offsets alive (a closure
    * made there would keep that function's whole scope, starts and sizes included).
    */
-  private nameReader(tables: readonly { str: ElfSection }[], nameOff: Uint32Array, tableOf: Uint8Array): (i: number) => string | undefined {
-    return (i) => {
-      const str = tables[tableOf[i]!]!.str;
-      return this.stringAt(Number(str.offset) + nameOff[i]!, Number(str.offset + str.size));
-    };
+  private nameReader(nameOff: Uint32Array, tableOf: Uint8Array): (i: number) => string | undefined {
+    return (i) => this.nameAt(tableOf[i]!, nameOff[i]!);
   }
 
   /** Identity of the file parsed (device, inode, size, mtime), to know it is still the same file. */

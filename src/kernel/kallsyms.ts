@@ -311,7 +311,7 @@ export class Kallsyms {
       pages: Array.from({ length: pages }, (_, p) => b.subarray(pagesAt + p * PAGE, pagesAt + Math.min((p + 1) * PAGE, (pages - 1) * PAGE + pageUsed))),
       pageUsed,
     });
-    k.table = SymbolTable.presorted(k.starts, k.startsBase());
+    k.table = SymbolTable.presorted(k.starts, undefined, k.startsBase());
     k.ranges = CORE_TEXT.map((_, r) => ({ lo: b.readDoubleLE(32 + r * 16), hi: b.readDoubleLE(40 + r * 16) }));
     return k;
   }

@@ -4,11 +4,10 @@
 // cache (`kallsyms-BOOT_ID.bin`), written by the first run of a boot that reads the file and
 // mapped by the later ones. Addresses outside the core kernel's text (modules, BPF programs,
 // trampolines, which come and go) are named from /proc/kallsyms, read then.
-import { readdirSync, readFileSync, readSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ownDirectoryProblem, withOwnFile, writeWhole } from './cache-files.js';
+import { keepNewest, readCacheFile, storeCacheFile } from './cache-files.js';
 import { Kallsyms, type SymbolHit } from './kallsyms.js';
-import { symbolNatives } from './natives.js';
 
 /** What names kernel addresses: the whole /proc/kallsyms, or the cached core with it behind. */
 export interface KernelSymbolLookup {
@@ -27,22 +26,6 @@ function bootKey(): { boot: string; key: string } | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The cache file's bytes: mapped (only the pages looked at become resident), or read. */
-function readEntry(file: string): Uint8Array | undefined {
-  return withOwnFile(file, (fd, size) => {
-    const native = symbolNatives();
-    if (native) return size > 0 ? new Uint8Array(native.mapFile(fd, size)) : undefined;
-    const bytes = Buffer.alloc(size);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, bytes, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return bytes;
-  });
 }
 
 export class KernelSymbols implements KernelSymbolLookup {
@@ -64,7 +47,7 @@ export class KernelSymbols implements KernelSymbolLookup {
     const id = cacheDirectory === undefined ? undefined : bootKey();
     if (!id || cacheDirectory === undefined) return new KernelSymbols(undefined, read);
     const file = join(cacheDirectory, `kallsyms-${id.boot}.bin`);
-    const bytes = readEntry(file);
+    const bytes = readCacheFile(file);
     const core = bytes && Kallsyms.fromCache(bytes, id.key);
     return new KernelSymbols(core, read, core ? undefined : { dir: cacheDirectory, file, key: id.key });
   }
@@ -106,11 +89,6 @@ export class KernelSymbols implements KernelSymbolLookup {
   /** Stores this boot's entry and removes those of earlier boots. Failures only cost the next run time. */
   private save(k: Kallsyms, store: { dir: string; file: string; key: string }): void {
     const bytes = k.toCache(store.key);
-    if (!bytes || ownDirectoryProblem(store.dir) || writeWhole(store.file, bytes)) return;
-    try {
-      for (const name of readdirSync(store.dir)) {
-        if (/^kallsyms-.*\.bin$/.test(name) && join(store.dir, name) !== store.file) unlinkSync(join(store.dir, name));
-      }
-    } catch { /* another run is removing them too */ }
+    if (bytes && storeCacheFile(store.file, bytes)) keepNewest(store.dir, /^kallsyms-.*\.bin$/, 1);
   }
 }

@@ -179,8 +179,8 @@ export class SymbolTable {
    * A table of starts already in the order this table sorts them to (saved from one that did): not
    * sorted again, as std::sort could reorder aliases; an index is its sorted position.
    */
-  static presorted(starts: SymbolStarts, base = 0): SymbolTable {
-    return new SymbolTable(starts, undefined, base, true);
+  static presorted(starts: SymbolStarts, sizes?: SymbolSizes, base = 0): SymbolTable {
+    return new SymbolTable(starts, sizes, base, true);
   }
 
   get length(): number {

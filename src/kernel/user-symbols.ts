@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ElfFile, ET_EXEC, type SymbolEntries } from './elf.js';
+import { CACHED_SYMBOLS_MIN, loadSortedSymbols, sortedSymbols, storeSortedSymbols } from './elf-symbol-cache.js';
 import { SymbolTable } from './symtab.js';
 
 export interface UserSymbolHit {
@@ -46,14 +47,23 @@ export class FileSymbols {
     this.debugFile = findDebugFile(elf, path, debugRoot);
   }
 
-  /** Opens an ELF file; undefined if it is not one. */
-  static open(path: string, debugRoot = '/usr/lib/debug'): FileSymbols | undefined {
+  /**
+   * Opens an ELF file; undefined if it is not one. With `cacheDir`, a large symbol table is kept
+   * sorted in the cache for later runs (elf-symbol-cache.ts).
+   */
+  static open(path: string, debugRoot = '/usr/lib/debug', cacheDir?: string): FileSymbols | undefined {
     try {
-      return new FileSymbols(path, ElfFile.open(path), debugRoot);
+      const f = new FileSymbols(path, ElfFile.open(path), debugRoot);
+      f.cacheDir = cacheDir;
+      return f;
     } catch {
       return undefined;
     }
   }
+
+  private cacheDir?: string;
+  /** Whether the symbol table came from tracelet's cache (once a lookup has needed it). */
+  tableFromCache = false;
 
   /**
    * The address in the file's own terms that a process address maps to, given the mapping's start
@@ -66,27 +76,53 @@ export class FileSymbols {
   }
 
   lookup(fileAddress: number): UserSymbolHit | undefined {
-    if (!this.table) {
-      const parts: SymbolEntries[] = [];
-      if (this.debugFile) {
-        try {
-          parts.push(ElfFile.open(this.debugFile).symbolEntries());
-        } catch {
-          // unreadable debug file: the binary's own symbols only
-        }
-      }
-      parts.push(this.elf.symbolEntries());
-      this.table = joinEntries(parts);
-    }
+    this.table ??= this.readTable();
     return this.table.lookup(fileAddress);
+  }
+
+  /**
+   * The debug file's symbols and then the file's own (bcc adds them to one vector), from the cache
+   * when it holds the table of these very files (the key names the files a table was read from,
+   * in order: the `part` of each name).
+   */
+  private readTable(): NamedTable {
+    let debug: ElfFile | undefined;
+    try {
+      debug = this.debugFile ? ElfFile.open(this.debugFile) : undefined;
+    } catch {
+      // unreadable debug file: the binary's own symbols only
+    }
+    const keyOf = (files: readonly ElfFile[]) => (this.cacheDir === undefined ? undefined : files.map((f) => f.fileIdentity).join('\0'));
+    const files = debug ? [debug, this.elf] : [this.elf];
+    const key = keyOf(files);
+    const cached = key === undefined ? undefined : loadSortedSymbols(this.cacheDir!, key);
+    if (cached) {
+      this.tableFromCache = true;
+      const { nameOff, tag } = cached;
+      return new NamedTable(SymbolTable.presorted(cached.starts, cached.sizes), (i) => files[tag[i]! >> 4]!.nameAt(tag[i]! & 15, nameOff[i]!));
+    }
+    const read: ElfFile[] = [];
+    const parts: SymbolEntries[] = [];
+    for (const f of files) {
+      try {
+        parts.push(f.symbolEntries());
+        read.push(f);
+      } catch (e) {
+        if (f === this.elf) throw e; // a debug file's failure leaves the binary's own symbols
+      }
+    }
+    const { table, names } = joinEntries(parts);
+    const readKey = keyOf(read);
+    if (readKey !== undefined && table.length >= CACHED_SYMBOLS_MIN) storeSortedSymbols(this.cacheDir!, readKey, sortedSymbols(table, parts));
+    return new NamedTable(table, names);
   }
 }
 
-/** One table over several lists of entries, in order (bcc adds them to one vector). */
-function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
+/** One table over several lists of entries, in order (bcc adds them to one vector), and their names by index. */
+function joinEntries(parts: readonly SymbolEntries[]): { table: SymbolTable; names: (i: number) => string | undefined } {
   // Only the name functions outlive this: the parts' arrays are garbage once copied (or sorted).
   const names = parts.map((p) => p.name);
-  if (parts.length === 1) return new NamedTable(new SymbolTable(parts[0]!.starts, parts[0]!.sizes), names[0]!);
+  if (parts.length === 1) return { table: new SymbolTable(parts[0]!.starts, parts[0]!.sizes), names: names[0]! };
   const n = parts.reduce((a, p) => a + p.starts.length, 0);
   const starts = parts.every((p) => p.starts instanceof Uint32Array) ? new Uint32Array(n) : new Float64Array(n);
   const sizes = parts.every((p) => p.sizes instanceof Uint32Array) ? new Uint32Array(n) : new Float64Array(n);
@@ -98,7 +134,7 @@ function joinEntries(parts: readonly SymbolEntries[]): NamedTable {
     sizes.set(p.sizes, at);
     at += p.starts.length;
   }
-  return new NamedTable(new SymbolTable(starts, sizes), partNames(names, bases));
+  return { table: new SymbolTable(starts, sizes), names: partNames(names, bases) };
 }
 
 /** Names by index over parts that start at `bases` (a function apart, so that it keeps nothing else). */

@@ -139,7 +139,8 @@ export interface SessionOptions {
   readonly onBusy?: () => void;
   /**
    * tracelet's cache directory, where the core kernel's symbols are kept for the rest of the boot
-   * (src/kernel/kernel-symbols.ts); none: /proc/kallsyms is read every run (--no-cache).
+   * (src/kernel/kernel-symbols.ts) and large ELF files' symbol tables sorted
+   * (src/kernel/elf-symbol-cache.ts); none: they are read every run (--no-cache).
    */
   readonly symbolCacheDir?: string;
 }
@@ -281,6 +282,7 @@ export class Session {
       readStack: (kind, depth, id) => this.readStack(kind, depth, id),
       readBuildIdStack: (depth, id) => this.readBuildIdStack(depth, id),
       ...(demangle ? { demangle: (name: string) => this.addon.demangle(name) } : {}),
+      ...(this.options.symbolCacheDir !== undefined ? { symbolCacheDir: this.options.symbolCacheDir } : {}),
     });
   }
 

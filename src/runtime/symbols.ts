@@ -91,6 +91,8 @@ export interface ResolverOptions {
   /** Reads the frames of a ustack(build_id) stack id. */
   readonly readBuildIdStack?: (depth: number, id: number) => readonly BuildIdFrame[];
   readonly demangle?: (name: string) => string;
+  /** tracelet's cache directory, where large ELF symbol tables are kept sorted (none: not kept). */
+  readonly symbolCacheDir?: string;
 }
 
 const hex = (v: bigint) => BigInt.asUintN(64, v).toString(16);
@@ -276,7 +278,7 @@ export class Resolver {
       file = null;
       for (const path of [region.path, `/proc/${pid}/root${region.path}`]) {
         if (inodeOf(path) !== region.inode) continue;
-        file = FileSymbols.open(path) ?? null;
+        file = FileSymbols.open(path, undefined, this.options.symbolCacheDir) ?? null;
         if (file) break;
       }
       this.files.set(key, file);

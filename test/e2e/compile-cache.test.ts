@@ -100,7 +100,7 @@ describe('the compile cache', () => {
   });
 });
 
-describe('the kernel symbol cache', () => {
+describe('the symbol caches', () => {
   const STACKS = 'profile:hz:99 { @[kstack(4)] = count(); } interval:ms:300 { exit(); }';
   const FROM_CACHE = /^INFO: kernel symbols: the core kernel's from the cache/m;
   /** Kernel frames as printed: named (`name+offset`), never a bare address. */
@@ -124,9 +124,24 @@ describe('the kernel symbol cache', () => {
     expect(idle(second.stdout).filter((f) => idle(first.stdout).includes(f)).length).toBeGreaterThan(0);
   });
 
+  it('keeps a large binary\'s symbol table sorted, and names its frames from it as from the file', () => {
+    const env = { TRACELET_CACHE_DIR: freshDir() };
+    // BEGIN runs in tracelet's own process: its user stack is Node's (the node binary's 181k
+    // symbols). `-B full` keeps the launcher from running it (a prepared run: its own stack).
+    const own = 'BEGIN { @[ustack(8)] = count(); exit(); }';
+    const first = runTracelet(['-q', '-B', 'full', '-e', own], { env });
+    expect(first.code).toBe(0);
+    const stored = readdirSync(join(env.TRACELET_CACHE_DIR, 'symbols'));
+    expect(stored.filter((n) => /^[0-9a-f]{32}\.bin$/.test(n)).length).toBeGreaterThan(0);
+    const second = runTracelet(['-q', '-B', 'full', '-e', own], { env });
+    expect(second.code).toBe(0);
+    expect(frames(second.stdout)).toEqual(frames(first.stdout));
+    expect(frames(second.stdout).some((f) => f.startsWith('v8::') || f.startsWith('Builtins_'))).toBe(true);
+  });
+
   it('--no-cache reads /proc/kallsyms and stores nothing', () => {
     const env = { TRACELET_CACHE_DIR: freshDir() };
-    const run = runTracelet(['-v', '--no-cache', '-e', STACKS], { env });
+    const run = runTracelet(['-v', '--no-cache', '-e', STACKS.replace('kstack(4)', 'kstack(4), ustack(4)')], { env });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/^INFO: kernel symbols: \/proc\/kallsyms \(no cache\)$/m);
     expect(entries(env.TRACELET_CACHE_DIR)).toEqual([]);
