@@ -245,7 +245,7 @@ export class Session {
   private busyTold = false;
   /** The buckets zero() left as keys of each keyless hist/lhist kept in one value (see spreadBuckets). */
   private readonly zeroedBuckets = new Map<string, ReadonlySet<number>>();
-  private readonly stackFds = new Map<string, { fd: number; valueBytes: number; frameBytes: number; read: Map<number, Buffer> }>();
+  private readonly stackFds = new Map<string, { fd: number; frameBytes: number; read: Map<number, Buffer> }>();
   /** The compiled printf of each printf, errorf and warnf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   /** Where each errorf/warnf event's call is. */
@@ -308,11 +308,9 @@ export class Session {
     if (!map) return undefined;
     let v = map.read.get(id);
     if (!v) {
-      const key = Buffer.alloc(4);
-      key.writeUInt32LE(id);
-      const one = this.addon.mapLookup(map.fd, key, map.valueBytes);
-      if (!one) return undefined;
-      map.read.set(id, (v = filledFrames(one, map.frameBytes)));
+      const frames = this.addon.stackLookup(map.fd, id, map.frameBytes);
+      if (!frames) return undefined;
+      map.read.set(id, (v = Buffer.from(frames)));
     }
     return v;
   }
@@ -320,13 +318,9 @@ export class Session {
   /** The addresses of a stack id, up to the first 0. */
   private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
     const v = this.stackValue(stackMap(kind, depth), id);
-    const out: bigint[] = [];
-    for (let i = 0; v && i < depth && (i + 1) * 8 <= v.length; i++) {
-      const a = v.readBigUInt64LE(i * 8);
-      if (a === 0n) break;
-      out.push(a);
-    }
-    return out;
+    if (!v) return [];
+    // Its own buffer from the addon: 8-byte aligned.
+    return Array.from(new BigUint64Array(v.buffer, v.byteOffset, Math.min(depth, v.length >> 3)));
   }
 
   /** The frames of a ustack(build_id) id. */
@@ -393,7 +387,7 @@ export class Session {
     this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
     this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
     this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
-    for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), valueBytes: s.depth * s.frameBytes, frameBytes: s.frameBytes, read: new Map() });
+    for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), frameBytes: s.frameBytes, read: new Map() });
   }
 
   /** Where kernel symbols come from (-v), once attach() has prepared them; undefined if nothing names kernel addresses. */
@@ -1233,21 +1227,6 @@ const WATCH_CHECK_MS = 10;
 
 /** A map printed at exit with at least this many characters is written on its own. */
 const EXIT_WRITE_ALONE = 1 << 16;
-
-/**
- * A stack map value's frames up to the first empty (all-zero) one, copied small (into Node's
- * buffer pool): the kernel zeroes the frames after the last, and both readers stop at the first
- * empty frame (address 0; build id status 0).
- */
-function filledFrames(value: Buffer, frameBytes: number): Buffer {
-  let end = 0;
-  for (; end + frameBytes <= value.length; end += frameBytes) {
-    let empty = true;
-    for (let i = end; i < end + frameBytes && empty; i++) empty = value[i] === 0;
-    if (empty) break;
-  }
-  return Buffer.from(value.subarray(0, end));
-}
 
 /** Whether a process still runs (a zombie counts as ended). */
 function processAlive(pid: number): boolean {
