@@ -871,6 +871,14 @@ export class Session {
     for (const spec of specs) {
       const snapshot = this.snapshot(spec);
       if (writeBytes && formatter.writeMap?.(snapshot, bytes)) continue;
+      if (formatter.mapPieces) {
+        // Written as it is made, EXIT_WRITE_ALONE characters or more at a time.
+        formatter.mapPieces(snapshot, (piece) => {
+          out += piece;
+          if (out.length >= EXIT_WRITE_ALONE) alone(() => {});
+        });
+        continue;
+      }
       const text = formatter.map(snapshot);
       if (text.length < EXIT_WRITE_ALONE) out += text;
       else alone(() => write(text));

@@ -44,6 +44,17 @@ END { printf("end\\n"); }`, n);
     for (const p of pieces) expect(p.length).toBeLessThanOrEqual((1 << 16) + 64);
   });
 
+  it('prints a map of thousands of stacks at exit in pieces of ~64 KiB, every entry once', async () => {
+    const n = 4000;
+    const pieces = await writes(`tracepoint:syscalls:sys_enter_getppid /pid == ${process.pid}/ {
+  @n++; @[ustack(3), @n] = count(); if (@n == ${n}) { exit(); } }`, n);
+    const text = pieces.join('');
+    // Each key is printed as `@[` + its frames + `, N]: 1`.
+    expect(text.match(/, \d+\]: 1\n/g)).toHaveLength(n);
+    expect(text.length).toBeGreaterThan(5 * (1 << 16));
+    for (const p of pieces) expect(p.length).toBeLessThanOrEqual((1 << 16) + 4096);
+  });
+
   it('costs no polling while none comes: the collector thread sleeps until a record wakes it', async () => {
     const run = startTracelet(['--no-cache', '-e', 'tracepoint:syscalls:sys_enter_kill /pid == 1/ { printf("never\\n"); }']);
     try {

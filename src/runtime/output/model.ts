@@ -191,6 +191,11 @@ export interface Formatter {
    * encoded back to bytes); false, with nothing written, when map() must print it.
    */
   writeMap?(snapshot: MapSnapshot, write: (bytes: Uint8Array) => void): boolean;
+  /**
+   * map() of a map at exit in pieces, in order, made as its entries are formatted (a map of
+   * thousands of stacks is never one string); formats without it are printed through map().
+   */
+  mapPieces?(snapshot: MapSnapshot, emit: (piece: string) => void): void;
   /** join(): the joined text, without the trailing newline. */
   join(text: string): string;
   /** cat(): the file's text as read. */

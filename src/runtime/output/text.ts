@@ -22,64 +22,74 @@ function elementDelimiter(valueType: Type): string {
 
 /** The text of one map as print(@m, top, div) and the exit print it. */
 export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): string {
+  const pieces: string[] = [];
+  mapTextPieces(snapshot, options, (piece) => pieces.push(piece));
+  return pieces.length === 1 ? pieces[0]! : pieces.join('');
+}
+
+/** Characters of a map's text made before they are handed on (see mapTextPieces). */
+const MAP_PIECE = 1 << 16;
+
+/**
+ * mapToText's text in pieces of about MAP_PIECE characters, in order, each made as the entries
+ * are formatted: a map of thousands of stacks is never one string (nor its entries' texts all at
+ * once), which had the exit print's memory peak at twice the text's size.
+ */
+export function mapTextPieces(snapshot: MapSnapshot, options: PrintOptions, emit: (piece: string) => void): void {
   const { spec } = snapshot;
   const typed = snapshot.raw && !options.top && !options.div ? typedMapText(spec, snapshot.raw) : undefined;
-  if (typed !== undefined) return typed;
+  if (typed !== undefined) return emit(typed);
   const div = divisor(options.div);
   const sorted = sortEntries(snapshot);
   const textKey = textKeyFormatter(spec);
+  const joined = (elems: readonly MapEntry[], text: (e: MapEntry) => string, separator: string, end: string) =>
+    emitJoined(elems, text, separator, end, emit);
   switch (spec.kind) {
     case 'hist':
-    case 'lhist': {
-      const elems = applyTop(sorted, options.top).map((e) => textKey(e.key) + ': \n' + histValueText(snapshot, e, div));
-      return joinEnded(elems, '\n', '\n');
-    }
-    case 'stats': {
+    case 'lhist':
+      return joined(applyTop(sorted, options.top), (e) => textKey(e.key) + ': \n' + histValueText(snapshot, e, div), '\n', '\n');
+    case 'stats':
       // print()'s top and div are ignored for stats() maps (bpftrace warns at compile time).
-      const elems = sorted.map((e) => {
+      return joined(sorted, (e) => {
         const { count, total } = statsOf(e);
         return `${textKey(e.key)}: count ${count}, average ${average(count, total)}, total ${BigInt.asIntN(64, total)}`;
-      });
-      return elems.join('\n') + '\n\n';
-    }
-    case 'avg': {
-      const elems = applyTop(sorted, options.top).map((e) => {
+      }, '\n', '\n\n');
+    case 'avg':
+      return joined(applyTop(sorted, options.top), (e) => {
         const { count, total } = statsOf(e);
         return `${textKey(e.key)}: ${average(count, total) / div}`;
-      });
-      return elems.join('\n') + '\n\n';
-    }
+      }, '\n', '\n\n');
     case 'count':
     case 'sum':
     case 'min':
-    case 'max': {
-      const elems = applyTop(sorted, options.top).map((e) => {
-        return `${textKey(e.key)}: ${div === 1n ? aggregateValue(spec, e) : aggregateValue(spec, e) / div}`;
-      });
-      return joinEnded(elems, '\n', '\n');
-    }
+    case 'max':
+      return joined(applyTop(sorted, options.top), (e) =>
+        `${textKey(e.key)}: ${div === 1n ? aggregateValue(spec, e) : aggregateValue(spec, e) / div}`, '\n', '\n');
     case 'tseries': {
       // Each series under its own `@m[key]:` line, a blank line after it (0.26).
       const signed = spec.valueType.kind === 'aggregation' && spec.valueType.signed;
-      return spec.tseries ? tseriesRows(snapshot, spec.tseries).map(({ entry, rows }) =>
-        `${textKey(entry.key)}:\n${tseriesText(rows, spec.tseries!, signed)}\n`).join('') : '';
+      if (!spec.tseries) return emit('');
+      const rows = tseriesRows(snapshot, spec.tseries);
+      return emitJoined(rows, ({ entry, rows: r }) => `${textKey(entry.key)}:\n${tseriesText(r, spec.tseries!, signed)}\n`, '', '', emit);
     }
-    case 'scalar': {
-      const elems = applyTop(sorted, options.top).map((e) =>
-        `${textKey(e.key)}: ${e.value.kind === 'scalar' ? valueToText(spec.valueType, e.value.value, 'value', div) : ''}`);
-      return joinEnded(elems, elementDelimiter(spec.valueType), '\n');
-    }
+    case 'scalar':
+      return joined(applyTop(sorted, options.top), (e) =>
+        `${textKey(e.key)}: ${e.value.kind === 'scalar' ? valueToText(spec.valueType, e.value.value, 'value', div) : ''}`,
+      elementDelimiter(spec.valueType), '\n');
   }
 }
 
-/**
- * `elems.join(separator) + end`, made as one flat string: a big map's text is written piece by
- * piece, and a string made of two would first be copied whole into one.
- */
-function joinEnded(elems: string[], separator: string, end: string): string {
-  if (elems.length === 0) return end;
-  elems[elems.length - 1] += end;
-  return elems.join(separator);
+/** The texts of `elems` joined by `separator`, then `end`, handed to `emit` about MAP_PIECE characters at a time. */
+function emitJoined<T>(elems: readonly T[], text: (e: T) => string, separator: string, end: string, emit: (piece: string) => void): void {
+  let piece = '';
+  for (let i = 0; i < elems.length; i++) {
+    piece += i === 0 ? text(elems[i]!) : separator + text(elems[i]!);
+    if (piece.length >= MAP_PIECE) {
+      emit(piece);
+      piece = '';
+    }
+  }
+  emit(piece + end);
 }
 
 export function statsOf(e: MapEntry): { count: bigint; total: bigint } {
@@ -157,6 +167,9 @@ export const textFormatter: Formatter = {
   },
   map(snapshot: MapSnapshot, options?: PrintOptions): string {
     return mapToText(snapshot, options);
+  },
+  mapPieces(snapshot: MapSnapshot, emit: (piece: string) => void): void {
+    mapTextPieces(snapshot, {}, emit);
   },
   writeMap(snapshot: MapSnapshot, write: (bytes: Uint8Array) => void): boolean {
     return snapshot.raw !== undefined && writeTypedMap(snapshot.spec, snapshot.raw, false, write);

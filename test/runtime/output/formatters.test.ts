@@ -6,7 +6,7 @@ import {
 import { lhistBucketCount } from '../../../src/model/program.js';
 import { createFormatter } from '../../../src/runtime/output/index.js';
 import type { MapValue } from '../../../src/runtime/output/model.js';
-import { helperErrorText, strerror } from '../../../src/runtime/output/text.js';
+import { helperErrorText, mapTextPieces, mapToText, strerror } from '../../../src/runtime/output/text.js';
 import {
   cxxSort, formatBuffer, jsonEscape, keyBytes, sortMapNames, valueToJson, valueToText,
 } from '../../../src/runtime/output/values.js';
@@ -20,6 +20,37 @@ import {
 const text = createFormatter('text');
 const json = createFormatter('json');
 const zeros = (n: number): MapValue => ({ kind: 'hist', buckets: new Array<bigint>(n).fill(0n) });
+
+describe('a map\'s text in pieces (the exit print of a big map)', () => {
+  const pieces = (m: ReturnType<typeof snap>) => {
+    const out: string[] = [];
+    mapTextPieces(m, {}, (p) => out.push(p));
+    return out;
+  };
+
+  it('is mapToText\'s text, in pieces of about 64 KiB, for every kind of map', () => {
+    const n = 6000;
+    const keys = Array.from({ length: n }, (_, i) => `key-${i}-${'x'.repeat(i % 50)}`);
+    const maps = [
+      snap(spec('@c', 'count', { key: STR64 }), keys.map((k, i) => entry(k, count(i)))),
+      snap(spec('@s', 'stats', { key: STR64 }), keys.map((k, i) => entry(k, stats('stats', [i, 2 * i])))),
+      snap(spec('@a', 'avg', { key: STR64 }), keys.map((k, i) => entry(k, stats('avg', [i])))),
+      snap(spec('@v', 'scalar', { key: STR64, value: INT64 }), keys.map((k, i) => entry(k, scalar(BigInt(i))))),
+      snap(spec('@h', 'hist', { key: STR64 }), keys.slice(0, 500).map((k, i) => entry(k, hist([i, i * 7])))),
+    ];
+    for (const m of maps) {
+      const out = pieces(m);
+      expect(out.join(''), m.spec.name).toBe(mapToText(m));
+      expect(out.length, m.spec.name).toBeGreaterThan(2);
+      for (const p of out) expect(p.length, m.spec.name).toBeLessThan((1 << 16) + 2000);
+    }
+  });
+
+  it('is one piece for a small or empty map', () => {
+    expect(pieces(snap(spec('@c', 'count', { key: INT64 }), [entry(1n, count(2))]))).toEqual(['@c[1]: 2\n']);
+    expect(pieces(snap(spec('@s', 'stats', { key: INT64 }), []))).toEqual(['\n\n']);
+  });
+});
 
 describe('map printing edge cases', () => {
   it('empty maps: text prints the map\'s terminator, JSON prints nothing', () => {
