@@ -14,6 +14,7 @@ if (existsSync(join(root, '.git'))) process.exit(0); // a checkout: scripts/setu
 const NEEDS = [
   { what: 'a C++ compiler', has: () => onPath('g++') || onPath('c++'), pkg: 'g++' },
   { what: 'make', has: () => onPath('make'), pkg: 'make' },
+  { what: 'the gold linker (LLVM is linked with it)', has: () => onPath('ld.gold'), pkg: 'binutils' },
   { what: 'python3 (for node-gyp)', has: () => onPath('python3'), pkg: 'python3' },
   { what: 'LLVM 14', has: () => onPath('llvm-config-14'), pkg: 'llvm-14-dev' },
   { what: 'libbpf', has: () => existsSync('/usr/include/bpf/libbpf.h'), pkg: 'libbpf-dev' },

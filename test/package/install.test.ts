@@ -94,6 +94,6 @@ export async function texts(): Promise<string[]> {
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^tracelet: building its native addon needs .*LLVM 14.*: install them with `apt-get install g\+\+ make python3 llvm-14-dev`\.$/);
+    expect(lines[0]).toMatch(/^tracelet: building its native addon needs .*LLVM 14.*: install them with `apt-get install g\+\+ make binutils python3 llvm-14-dev`\.$/);
   });
 });
