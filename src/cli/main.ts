@@ -321,6 +321,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Read lazily: nothing asks the machine before the parsed program has passed the checks below.
   const kernel = new SystemKernel({ includeDirs: opts.I, kfuncProbe });
   let stopped: number | undefined;
+  // The caches hash with the addon's SHA-256 (Node's own costs a run ~1.3 MiB): loaded first.
+  if (opts.cache) native();
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
     syscallDispatch: syscallDispatchFromEnv(), pid, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, probeFilter: opts.probeFilter,

@@ -7,11 +7,11 @@
 // LLVM addon (tracelet_llvm.node). Entries are written whole or not at all (temporary file, then rename), checked on read
 // (header, key, length, checksum), and the directory is kept under a size bound. The launcher's
 // prepared runs (storePreparedRun) are kept in its launch/ directory the same way.
-import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { addonPath } from '../runtime/native.js';
 import { euid, ownDirectoryProblem, writeWhole } from '../kernel/cache-files.js';
+import { sha256 } from '../kernel/digest.js';
 
 export { cacheDir } from '../kernel/cache-files.js';
 
@@ -66,11 +66,7 @@ export class ObjectCache {
     const options = Object.entries(inputs.options).filter(([name, value]) => name !== 'object' && value !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : 1));
     const targets = [...new Set(inputs.targets)].sort().map(fileIdentity);
-    const hash = createHash('sha256');
-    hash.update(JSON.stringify({ format: FORMAT, build: this.build, kernel: inputs.kernel, options, targets }));
-    hash.update('\0');
-    hash.update(inputs.ir);
-    return hash.digest('hex');
+    return sha256(JSON.stringify({ format: FORMAT, build: this.build, kernel: inputs.kernel, options, targets }), '\0', inputs.ir).toString('hex');
   }
 
   /** The cached object of `inputs`, or the one `compile` makes (then stored). */
@@ -187,7 +183,7 @@ function encodeEntry(key: string, object: Buffer): Buffer {
   header.writeUInt32LE(FORMAT, 8);
   header.writeUInt32LE(object.length, 12);
   Buffer.from(key, 'hex').copy(header, 16);
-  createHash('sha256').update(object).digest().copy(header, 48);
+  sha256(object).copy(header, 48);
   return Buffer.concat([header, object]);
 }
 
@@ -197,7 +193,7 @@ function decodeEntry(bytes: Buffer, key: string): Buffer | undefined {
   if (bytes.readUInt32LE(8) !== FORMAT || bytes.readUInt32LE(12) !== bytes.length - HEADER_BYTES) return undefined;
   if (!bytes.subarray(16, 48).equals(Buffer.from(key, 'hex'))) return undefined;
   const object = bytes.subarray(HEADER_BYTES);
-  if (!createHash('sha256').update(object).digest().equals(bytes.subarray(48, 80))) return undefined;
+  if (!sha256(object).equals(bytes.subarray(48, 80))) return undefined;
   return Buffer.from(object);
 }
 

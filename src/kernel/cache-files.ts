@@ -2,7 +2,6 @@
 // kernel symbol cache (kernel-symbols.ts) share. A run is root and loads or believes what it
 // finds there, so only a directory and files of our own will do, and files are written whole or
 // not at all (a temporary file, then rename), safe against runs writing at the same time.
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -37,9 +36,12 @@ export function ownDirectoryProblem(dir: string): string | undefined {
   }
 }
 
+/** Temporary files this process has made (with its pid, a name no other running process uses). */
+let temporaries = 0;
+
 /** Writes `file` whole or not at all (a temporary file beside it, then rename); why not, if not. */
 export function writeWhole(file: string, bytes: Buffer): string | undefined {
-  const temp = join(dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const temp = join(dirname(file), `.tmp-${process.pid}-${++temporaries}-${process.hrtime.bigint()}`);
   try {
     writeFileSync(temp, bytes, { flag: 'wx', mode: 0o600 });
     renameSync(temp, file);

@@ -4,9 +4,9 @@
 // pages their lookups need. Names stay in the ELF files (read when a frame is named). An entry is
 // keyed by the identity (device, inode, size, modification time) of each file the table was read
 // from, so a rebuilt binary or debug file is read again.
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { keepNewest, readCacheFile, storeCacheFile } from './cache-files.js';
+import { sha256 } from './digest.js';
 import type { SymbolEntries } from './elf.js';
 import type { SymbolSizes, SymbolStarts, SymbolTable } from './symtab.js';
 
@@ -32,7 +32,7 @@ export interface SortedSymbols {
 }
 
 function digest(key: string): Buffer {
-  return createHash('sha256').update(`${FORMAT}\0${key}`).digest();
+  return sha256(`${FORMAT}\0${key}`);
 }
 
 function entryFile(dir: string, key: string): string {

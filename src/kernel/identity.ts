@@ -1,8 +1,8 @@
 // Which kernel this is, as one string: what a cache of compiled objects keys on beside the
 // program (the object's code follows the kernel's tracepoint formats and types).
 import { readFileSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { release, version } from 'node:os';
+import { sha256 } from './digest.js';
 
 /**
  * The release and build string (`uname -r`, `uname -v`), the build id notes of the running image
@@ -12,7 +12,7 @@ import { release, version } from 'node:os';
 export function kernelIdentity(): string {
   const parts = [release(), version()];
   try {
-    parts.push(createHash('sha256').update(readFileSync('/sys/kernel/notes')).digest('hex'));
+    parts.push(sha256(readFileSync('/sys/kernel/notes')).toString('hex'));
   } catch {
     parts.push('no-notes');
   }

@@ -1,7 +1,7 @@
 // /proc/kallsyms: kernel function symbols, sorted by address, and address → symbol+offset lookup
 // (binary search) for ksym() and kstack.
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { sha256 } from './digest.js';
 import { symbolNatives, type NativeKallsyms } from './natives.js';
 import { SymbolTable, type SymbolStarts } from './symtab.js';
 
@@ -64,7 +64,7 @@ const CACHE_HEADER = 80;
 const CORE_TEXT = [['_stext', '_etext'], ['_sinittext', '_einittext']] as const;
 
 function cacheKeyDigest(key: string): Buffer {
-  return createHash('sha256').update(`${CACHE_FORMAT}\0${key}`).digest().subarray(0, 16);
+  return sha256(`${CACHE_FORMAT}\0${key}`).subarray(0, 16);
 }
 
 function pad8(n: number): number {

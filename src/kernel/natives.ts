@@ -29,6 +29,8 @@ export interface SymbolNatives {
   readKallsyms(path: string): NativeKallsyms;
   /** The first `length` bytes of the open file `fd`, mapped copy-on-write (unmapped when collected). */
   mapFile(fd: number, length: number): ArrayBuffer;
+  /** The SHA-256 of the parts one after another (strings as UTF-8). */
+  sha256(parts: readonly (string | Uint8Array)[]): Buffer;
 }
 
 let natives: SymbolNatives | undefined;

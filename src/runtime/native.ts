@@ -235,6 +235,8 @@ export interface NativeAddon {
   readKallsyms(path: string): NativeKallsyms;
   /** A file mapped copy-on-write (see mapFile in symbols.cc). */
   mapFile(fd: number, length: number): ArrayBuffer;
+  /** SHA-256 of the parts (see sha256 in symbols.cc). */
+  sha256(parts: readonly (string | Uint8Array)[]): Buffer;
 }
 
 /** The functions of tracelet_llvm.node. */

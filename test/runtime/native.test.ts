@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
 import { ElfFile } from '../../src/kernel/elf.js';
@@ -589,6 +590,20 @@ describe('misc', () => {
     expect(online).toEqual([...online].sort((a, b) => a - b));
     const sysCpus = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length;
     expect(online.length).toBeLessThanOrEqual(sysCpus);
+  });
+
+  it('hashes as node:crypto\'s SHA-256 does, over parts of every length (block edges, UTF-8, 1 MiB)', () => {
+    const cases: (string | Uint8Array)[][] = [[], [''], ['abc'], ['h\u00e9llo \u2603', '\0', Buffer.from([0, 1, 255])], [Buffer.alloc(1 << 20, 7)]];
+    for (let n = 50; n <= 130; n++) cases.push(['x'.repeat(n)], [Buffer.alloc(n, n), 'y'.repeat(n % 7)]);
+    for (const parts of cases) {
+      const hash = createHash('sha256');
+      for (const p of parts) hash.update(p);
+      expect(addon.sha256(parts).toString('hex'), JSON.stringify(parts.map((p) => p.length))).toBe(hash.digest('hex'));
+    }
+    // A view into a larger buffer: only its bytes.
+    const big = Buffer.from('0123456789');
+    expect(addon.sha256([big.subarray(2, 5)]).toString('hex')).toBe(createHash('sha256').update('234').digest('hex'));
+    expect(() => addon.sha256([5 as unknown as string])).toThrow(/string or a Uint8Array/);
   });
 
   it('demangles C++ names and leaves others alone', () => {
