@@ -9,16 +9,11 @@ import type {
 } from './model.js';
 import { statsOf } from './text.js';
 import {
-  aggregateValue, applyTop, average, divisor, hasKey, jsonEscape, jsonKeyFormatter, sortEntries, valueToJson,
+  aggregateValue, applyTop, average, divisor, emitJoined, hasKey, jsonEscape, jsonKeyFormatter, sortEntries, valueToJson,
 } from './values.js';
 
 function message(type: string, text: string): string {
   return `{"type": "${type}", "data": "${jsonEscape(text)}"}\n`;
-}
-
-function wrap(type: string, name: string, keyed: boolean, elems: readonly string[]): string {
-  const body = elems.join(', ');
-  return `{"type": "${type}", "data": {"${jsonEscape(name)}": ${keyed ? '{' + body + '}' : body}}}\n`;
 }
 
 function keyval(key: string, val: string): string {
@@ -27,19 +22,32 @@ function keyval(key: string, val: string): string {
 
 /** The JSON line of one map; empty maps print nothing at all (unlike text mode). */
 export function mapToJson(snapshot: MapSnapshot, options: PrintOptions = {}): string {
+  const pieces: string[] = [];
+  mapJsonPieces(snapshot, options, (piece) => pieces.push(piece));
+  return pieces.length === 1 ? pieces[0]! : pieces.join('');
+}
+
+/** mapToJson's line in pieces of about MAP_PIECE characters, made as the entries are formatted. */
+export function mapJsonPieces(snapshot: MapSnapshot, options: PrintOptions, emit: (piece: string) => void): void {
   const { spec } = snapshot;
   const typed = snapshot.raw && !options.top && !options.div ? typedMapJson(spec, snapshot.raw) : undefined;
-  if (typed !== undefined) return typed;
-  if (snapshot.entries.length === 0) return '';
+  if (typed !== undefined) return emit(typed);
+  if (snapshot.entries.length === 0) return emit('');
   const div = divisor(options.div);
   const keyed = hasKey(spec);
   const sorted = sortEntries(snapshot);
   const jsonKey = jsonKeyFormatter(spec);
   const key = (e: MapEntry) => jsonKey(e.key);
+  /** `{"type": TYPE, "data": {"@name": {k: v, ...}}}` (no braces around an unkeyed value). */
+  const wrapped = <T>(type: string, elems: readonly T[], text: (e: T) => string) => emitJoined(elems, text, {
+    start: `{"type": "${type}", "data": {"${jsonEscape(spec.name)}": ${keyed ? '{' : ''}`,
+    separator: ', ',
+    end: `${keyed ? '}' : ''}}}\n`,
+  }, emit);
   switch (spec.kind) {
     case 'hist':
-    case 'lhist': {
-      const elems = applyTop(sorted, options.top).map((e) => {
+    case 'lhist':
+      return wrapped('hist', applyTop(sorted, options.top), (e) => {
         let v = '[]';
         if (e.value.kind === 'hist' || e.value.kind === 'lhist') {
           if (spec.kind === 'lhist') v = spec.lhist ? lhistToJson(e.value.buckets, spec.lhist) : '[]';
@@ -47,41 +55,28 @@ export function mapToJson(snapshot: MapSnapshot, options: PrintOptions = {}): st
         }
         return keyval(key(e), v);
       });
-      return wrap('hist', spec.name, keyed, elems);
-    }
-    case 'stats': {
-      const elems = sorted.map((e) => {
+    case 'stats':
+      return wrapped('stats', sorted, (e) => {
         const { count, total } = statsOf(e);
         return keyval(key(e), `{"count": ${count}, "average": ${average(count, total)}, "total": ${BigInt.asIntN(64, total)}}`);
       });
-      return wrap('stats', spec.name, keyed, elems);
-    }
-    case 'avg': {
-      const elems = applyTop(sorted, options.top).map((e) => {
+    case 'avg':
+      return wrapped('stats', applyTop(sorted, options.top), (e) => {
         const { count, total } = statsOf(e);
         return keyval(key(e), String(average(count, total) / div));
       });
-      return wrap('stats', spec.name, keyed, elems);
-    }
     case 'count':
     case 'sum':
     case 'min':
-    case 'max': {
-      const elems = applyTop(sorted, options.top).map((e) => {
-        return keyval(key(e), String(aggregateValue(spec, e) / div));
-      });
-      return wrap('map', spec.name, keyed, elems);
-    }
+    case 'max':
+      return wrapped('map', applyTop(sorted, options.top), (e) => keyval(key(e), String(aggregateValue(spec, e) / div)));
     case 'tseries': {
       const p = spec.tseries;
-      const elems = p ? tseriesRows(snapshot, p).map(({ entry, rows }) => keyval(key(entry), tseriesJson(rows, p))) : [];
-      return wrap('tseries', spec.name, keyed, elems);
+      return wrapped('tseries', p ? tseriesRows(snapshot, p) : [], ({ entry, rows }) => keyval(key(entry), tseriesJson(rows, p!)));
     }
-    case 'scalar': {
-      const elems = applyTop(sorted, options.top).map((e) =>
+    case 'scalar':
+      return wrapped('map', applyTop(sorted, options.top), (e) =>
         keyval(key(e), e.value.kind === 'scalar' ? valueToJson(spec.valueType, e.value.value, div) : ''));
-      return wrap('map', spec.name, keyed, elems);
-    }
   }
 }
 
@@ -100,6 +95,9 @@ export const jsonFormatter: Formatter = {
   },
   map(snapshot: MapSnapshot, options?: PrintOptions): string {
     return mapToJson(snapshot, options);
+  },
+  mapPieces(snapshot: MapSnapshot, emit: (piece: string) => void): void {
+    mapJsonPieces(snapshot, {}, emit);
   },
   writeMap(snapshot: MapSnapshot, write: (bytes: Uint8Array) => void): boolean {
     return snapshot.raw !== undefined && writeTypedMap(snapshot.spec, snapshot.raw, true, write);

@@ -7,7 +7,7 @@ import type {
   BenchOutcome, Formatter, HelperError, MapEntry, MapSnapshot, PrintOptions, ScriptLocation, ScriptMessage, TestOutcome, TypedValue,
 } from './model.js';
 import {
-  aggregateValue, applyTop, average, divisor, sortEntries, textKeyFormatter, valueToText,
+  aggregateValue, applyTop, average, divisor, emitJoined, sortEntries, textKeyFormatter, valueToText,
 } from './values.js';
 
 /** Value types after which bpftrace puts no newline between map entries (their text ends in one, or is a quirk). */
@@ -27,11 +27,8 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
   return pieces.length === 1 ? pieces[0]! : pieces.join('');
 }
 
-/** Characters of a map's text made before they are handed on (see mapTextPieces). */
-const MAP_PIECE = 1 << 16;
-
 /**
- * mapToText's text in pieces of about MAP_PIECE characters, in order, each made as the entries
+ * mapToText's text in pieces of about MAP_PIECE characters (values.ts), in order, each made as the entries
  * are formatted: a map of thousands of stacks is never one string (nor its entries' texts all at
  * once), which had the exit print's memory peak at twice the text's size.
  */
@@ -43,7 +40,7 @@ export function mapTextPieces(snapshot: MapSnapshot, options: PrintOptions, emit
   const sorted = sortEntries(snapshot);
   const textKey = textKeyFormatter(spec);
   const joined = (elems: readonly MapEntry[], text: (e: MapEntry) => string, separator: string, end: string) =>
-    emitJoined(elems, text, separator, end, emit);
+    emitJoined(elems, text, { separator, end }, emit);
   switch (spec.kind) {
     case 'hist':
     case 'lhist':
@@ -70,7 +67,7 @@ export function mapTextPieces(snapshot: MapSnapshot, options: PrintOptions, emit
       const signed = spec.valueType.kind === 'aggregation' && spec.valueType.signed;
       if (!spec.tseries) return emit('');
       const rows = tseriesRows(snapshot, spec.tseries);
-      return emitJoined(rows, ({ entry, rows: r }) => `${textKey(entry.key)}:\n${tseriesText(r, spec.tseries!, signed)}\n`, '', '', emit);
+      return emitJoined(rows, ({ entry, rows: r }) => `${textKey(entry.key)}:\n${tseriesText(r, spec.tseries!, signed)}\n`, {}, emit);
     }
     case 'scalar':
       return joined(applyTop(sorted, options.top), (e) =>
@@ -79,18 +76,6 @@ export function mapTextPieces(snapshot: MapSnapshot, options: PrintOptions, emit
   }
 }
 
-/** The texts of `elems` joined by `separator`, then `end`, handed to `emit` about MAP_PIECE characters at a time. */
-function emitJoined<T>(elems: readonly T[], text: (e: T) => string, separator: string, end: string, emit: (piece: string) => void): void {
-  let piece = '';
-  for (let i = 0; i < elems.length; i++) {
-    piece += i === 0 ? text(elems[i]!) : separator + text(elems[i]!);
-    if (piece.length >= MAP_PIECE) {
-      emit(piece);
-      piece = '';
-    }
-  }
-  emit(piece + end);
-}
 
 export function statsOf(e: MapEntry): { count: bigint; total: bigint } {
   return e.value.kind === 'avg' || e.value.kind === 'stats'

@@ -597,3 +597,25 @@ export function divisor(div: number | undefined): bigint {
 export function sortMapNames<T extends { readonly name: string }>(maps: Iterable<T>): T[] {
   return [...maps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+
+/** Characters of a map's text made before they are handed on (Formatter.mapPieces). */
+export const MAP_PIECE = 1 << 16;
+
+/**
+ * `start`, the texts of `elems` joined by `separator`, then `end`, handed to `emit` about
+ * MAP_PIECE characters at a time as they are made (never the whole text at once).
+ */
+export function emitJoined<T>(
+  elems: readonly T[], text: (e: T) => string, { start = '', separator = '', end = '' }: { start?: string; separator?: string; end?: string },
+  emit: (piece: string) => void,
+): void {
+  let piece = start;
+  for (let i = 0; i < elems.length; i++) {
+    piece += i === 0 ? text(elems[i]!) : separator + text(elems[i]!);
+    if (piece.length >= MAP_PIECE) {
+      emit(piece);
+      piece = '';
+    }
+  }
+  emit(piece + end);
+}

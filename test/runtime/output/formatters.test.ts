@@ -7,6 +7,7 @@ import { lhistBucketCount } from '../../../src/model/program.js';
 import { createFormatter } from '../../../src/runtime/output/index.js';
 import type { MapValue } from '../../../src/runtime/output/model.js';
 import { helperErrorText, mapTextPieces, mapToText, strerror } from '../../../src/runtime/output/text.js';
+import { mapJsonPieces, mapToJson } from '../../../src/runtime/output/json.js';
 import {
   cxxSort, formatBuffer, jsonEscape, keyBytes, sortMapNames, valueToJson, valueToText,
 } from '../../../src/runtime/output/values.js';
@@ -43,6 +44,12 @@ describe('a map\'s text in pieces (the exit print of a big map)', () => {
       expect(out.join(''), m.spec.name).toBe(mapToText(m));
       expect(out.length, m.spec.name).toBeGreaterThan(2);
       for (const p of out) expect(p.length, m.spec.name).toBeLessThan((1 << 16) + 2000);
+      const jsonOut: string[] = [];
+      mapJsonPieces(m, {}, (p) => jsonOut.push(p));
+      expect(jsonOut.join(''), m.spec.name).toBe(mapToJson(m));
+      expect(JSON.parse(jsonOut.join('')).data[m.spec.name], m.spec.name).toBeDefined();
+      expect(jsonOut.length, m.spec.name).toBeGreaterThanOrEqual(2);
+      for (const p of jsonOut) expect(p.length, m.spec.name).toBeLessThan((1 << 16) + 2000);
     }
   });
 
