@@ -5,13 +5,14 @@ import { type BuiltinName, builtinNamed } from '../model/builtins.js';
 import { probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
-import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { arrayType, constInt, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_NO_WAKEUP } from './helpers.js';
 import {
   EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap,
+  TARGET_NAME_BYTES, targetNamesMap,
 } from '../model/object-layout.js';
 import { PROCESSES_SEEN_MAX } from './maps.js';
-import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
+import { loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
 import type { ProbeContext } from './context.js';
 import { probeRead, readMemory } from './memory.js';
 import { freshTemp, runValue } from './map-ops.js';
@@ -90,6 +91,7 @@ const BUILTIN_CODE = {
   },
   probe: (g, _name, type) => {
     if (g.syscall && g.targets.length > 1) return { type, ir: syscallProbeName(g, sizeOf(type)) };
+    if (namesByCookie(g)) return { type, ir: targetName(g, 'probe', sizeOf(type)) };
     return { type, ir: stringConstant(g.fn, g.targets[0]!.name, sizeOf(type)) };
   },
   // As bpftrace 0.26: the probe's first attach point's type, whichever of its targets fired.
@@ -98,7 +100,9 @@ const BUILTIN_CODE = {
   // args.FIELD reads the context in place (a record of size 0); a tracepoint's whole record is copied.
   args: (g, _name, type) => (g.targets[0]!.provider === 'tracepoint' && sizeOf(type) > 0
     ? tracepointRecord(g, type) : { type, ir: g.fn.param(0) }),
-  func: (g, _name, type) => ({ type, ir: stringConstant(g.fn, g.targets[0]!.func ?? '', sizeOf(type)) }),
+  func: (g, _name, type) => ({
+    type, ir: namesByCookie(g) ? targetName(g, 'func', sizeOf(type)) : stringConstant(g.fn, g.targets[0]!.func ?? '', sizeOf(type)),
+  }),
   cpid: (g, _name, type) => ({ type, ir: runValue(g, RUN_CPID) }),
   // The run writes cpid before attaching: 0 without a -c command.
   has_cpid: (g, _name, type) => ({ type, ir: g.fn.intCast(g.fn.icmp('ne', runValue(g, RUN_CPID), constInt(i64, 0)), i64, false) }),
@@ -210,4 +214,36 @@ function announceProcess(g: ProbeContext): void {
   fn.callHelper(Helper.ringbufOutput, i64, [g.maps.address(EVENTS_MAP), fn.bitcast(record, i8p), constInt(i64, 16), constInt(i64, BPF_RB_NO_WAKEUP)]);
   fn.br(done);
   fn.place(done);
+}
+
+/** A multi-uprobe program: which of its uprobes fired is known by the attach cookie only (see plan.ts). */
+function namesByCookie(g: ProbeContext): boolean {
+  const provider = g.targets[0]!.provider;
+  return g.targets.length > 1 && !g.syscall && (provider === 'uprobe' || provider === 'uretprobe');
+}
+
+/**
+ * `func` or `probe` of the uprobe that fired, from targetNamesMap() by its attach cookie (the
+ * target's index; the runtime fills the map and sets the cookies): empty if it is not there.
+ */
+function targetName(g: ProbeContext, which: 'func' | 'probe', size: number): IrValue {
+  const { fn } = g;
+  const out = temp(fn, { kind: 'string', size });
+  memset(fn, out, size);
+  const names = g.maps.ref({
+    symbol: targetNamesMap(fn.name), type: 'array', keySize: 4, valueSize: 2 * TARGET_NAME_BYTES, maxEntries: g.targets.length,
+  });
+  fn.beginScope();
+  const key = fn.scratch(i32, 4);
+  fn.store(fn.intCast(fn.callHelper(Helper.getAttachCookie, i64, [fn.param(0)]), i32, false), key, 4);
+  const entry = fn.callHelper(Helper.mapLookupElem, i8p, [names, fn.bitcast(key, i8p)]);
+  fn.endScope();
+  const found = fn.label('target_named');
+  const done = fn.label('target_name_done');
+  fn.condBr(fn.icmp('ne', entry, { type: i8p, ref: 'null' }), found, done);
+  fn.place(found);
+  memcpy(fn, out, which === 'func' ? entry : fn.byteOffset(entry, TARGET_NAME_BYTES), Math.min(size, TARGET_NAME_BYTES));
+  fn.br(done);
+  fn.place(done);
+  return out;
 }

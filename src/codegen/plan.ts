@@ -21,12 +21,18 @@ export function programType(provider: ProbeProvider): ProgramType {
   return providerRecord(provider).programType;
 }
 
-/** Does the probe's code depend on which attach point fired (so it needs a program per target)? */
-function usesTargetSpecifics(probe: Probe): boolean {
+/**
+ * Does the probe's code depend on which attach point fired (so it needs a program per target)?
+ * Uprobes' `func` and `probe` do not: a multi-uprobe program reads them by its attach cookie
+ * (targetNamesMap), except in a for loop's body (a callback without the program's context).
+ */
+function usesTargetSpecifics(probe: TypedProbe): boolean {
+  const namesByCookie = probe.targets.every((t) => t.provider === 'uprobe' || t.provider === 'uretprobe')
+    && !readInLoop(probe.probe, ['func', 'probe']);
   let found = false;
-  walk([probe.predicate, probe.body], (node) => {
+  walk([probe.probe.predicate, probe.probe.body], (node) => {
     const n = node as { kind: string; name?: string };
-    if (n.kind === 'Builtin' && (n.name === 'args' || n.name === 'probe' || n.name === 'func')) {
+    if (n.kind === 'Builtin' && (n.name === 'args' || (!namesByCookie && (n.name === 'probe' || n.name === 'func')))) {
       found = true;
       return 'stop';
     }
@@ -95,13 +101,13 @@ export function argsFieldsUsed(probe: Probe): Set<string> | undefined {
   return whole ? undefined : fields;
 }
 
-/** Whether `probe` is read in the body of a for loop (a callback of its own). */
-export function probeReadInLoop(probe: Probe): boolean {
+/** Whether one of the builtins `names` is read in the body of a for loop (a callback of its own). */
+export function readInLoop(probe: Probe, names: readonly string[]): boolean {
   let found = false;
   walk([probe.predicate, probe.body], (node) => {
     if (node.kind !== 'ForStmt' && node.kind !== 'ForRangeStmt') return undefined;
     walk((node as { body?: unknown }).body, (n) => {
-      if (n.kind === 'Builtin' && (n as { name?: string }).name === 'probe') found = true;
+      if (n.kind === 'Builtin' && names.includes((n as { name?: string }).name ?? '')) found = true;
       return found ? 'stop' : undefined;
     });
     return found ? 'stop' : false;
@@ -113,7 +119,7 @@ export function probeReadInLoop(probe: Probe): boolean {
 export function planPrograms(program: TypedProgram, mode: SyscallDispatchMode): Plan[] {
   const plans: Plan[] = [];
   for (const probe of program.probes) {
-    const perTarget = usesTargetSpecifics(probe.probe);
+    const perTarget = usesTargetSpecifics(probe);
     const groups = new Map<string, ProbeTarget[]>();
     const dispatched = syscallDispatchGroups(probe.targets, callsKfuncs(probe.probe) ? 'never' : mode);
     for (const [event, targets] of dispatched) plans.push({ probe, targets, type: 'raw_tracepoint', syscall: event });

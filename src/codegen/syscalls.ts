@@ -8,7 +8,7 @@ import { constInt, i32, i64, i8p, intType, type IrValue, type Label, ptr } from 
 import { Helper, SYSCALL_NAME_BYTES, syscallNamesMap, type SyscallEvent } from '../model/object-layout.js';
 import { memcpy, memset, temp, type Val } from './values.js';
 import type { ProbeContext, SyscallLayout } from './context.js';
-import { argsFieldsUsed, probeReadInLoop } from './plan.js';
+import { argsFieldsUsed, readInLoop } from './plan.js';
 import { readKernel } from './memory.js';
 
 /** x86_64's TS_COMPAT (arch/x86/include/asm/thread_info.h). */
@@ -53,7 +53,7 @@ export function generateSyscallDispatch(g: ProbeContext, event: SyscallEvent, la
   // Targets share code when the `args` fields the probe reads sit at the same offsets (`probe`
   // is looked up by syscall number); the code is emitted once per distinct layout. A for loop's
   // callback has no syscall number to look `probe` up by: code that reads it there is per target.
-  const used = probeReadInLoop(g.probe.probe) ? undefined : argsFieldsUsed(g.probe.probe);
+  const used = readInLoop(g.probe.probe, ['probe']) ? undefined : argsFieldsUsed(g.probe.probe);
   const layouts = new Map<string, ProbeTarget[]>();
   for (const t of all) {
     let key = used ? '' : t.name;

@@ -77,6 +77,17 @@ export function syscallNamesMap(event: SyscallEvent): string {
 /** Value size of the syscall names maps (syscallNamesMap()). */
 export const SYSCALL_NAME_BYTES = 64;
 
+/**
+ * The array map a multi-uprobe program reads `func` and `probe` from, by the attach cookie of the
+ * uprobe that fired (its target's index): one program serves every function of a wildcard, where a
+ * constant name each would need a program each (libc's 7,000: minutes to compile and load).
+ */
+export function targetNamesMap(program: string): string {
+  return `${program}_names`;
+}
+/** Each entry of targetNamesMap(): the target's `func`, then its `probe`, this many bytes each (NUL-padded). */
+export const TARGET_NAME_BYTES = 64;
+
 /** The size of a frame in a build_id stack map: struct bpf_stack_build_id (status, 20-byte id, offset or ip). */
 export const BUILD_ID_FRAME_BYTES = 32;
 
@@ -173,6 +184,7 @@ export const Helper = {
   ringbufSubmit: 132,
   ringbufDiscard: 133,
   forEachMapElem: 164,
+  getAttachCookie: 174,
   loop: 181,
   mapLookupPercpuElem: 195,
   ktimeGetTaiNs: 208,

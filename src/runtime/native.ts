@@ -186,7 +186,7 @@ export interface NativeAddon {
    */
   attachUprobeMulti(
     progFd: number, path: string, offsets: readonly (number | bigint)[], refCtrOffsets: readonly (number | bigint)[],
-    retprobe: boolean, pid: number,
+    retprobe: boolean, pid: number, cookies?: readonly (number | bigint)[],
   ): number;
 
   /** Runs a raw-tracepoint program once (BEGIN/END) with BPF_PROG_TEST_RUN; returns its retval. */

@@ -2,13 +2,13 @@
 // its links. It loads a compiled object, attaches, runs BEGIN, consumes events, and on stop
 // detaches, runs END, prints the maps and frees everything — on every path.
 import { execSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { Span } from '../model/span.js';
 import {
   COUNTER_LOST_EVENTS, COUNTERS_MAP, counterSlots, EVENTS_MAP, globalMapName, Helper, mapFullCounter, PROCESS_SEEN_EVENT,
   READ_FAILURE_BYTES, READ_FAILURES_MAP, READ_SITES_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
-  stackMap, stackMaps, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap,
+  stackMap, stackMaps, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap, TARGET_NAME_BYTES, targetNamesMap,
   type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../model/object-layout.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -216,8 +216,8 @@ export class Session {
   private perfLinks: { linkFd: number; perfFd: number }[] = [];
   /** Perf events whose programs are detached, to be released in the background on close. */
   private detachedPerfFds: number[] = [];
-  /** syscallNameWrites(), once made. */
-  private syscallNames?: { map: string; key: Buffer; value: Buffer }[];
+  /** nameWrites(), once made. */
+  private names?: { map: string; key: Buffer; value: Buffer }[];
   /** Multi-uprobe links: closing one detaches all its uprobes. */
   private multiLinkFds: number[] = [];
   private readonly helperErrorSites: readonly Span[];
@@ -354,7 +354,7 @@ export class Session {
       this.useObject(obj);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
-      for (const { map, key, value } of this.syscallNameWrites()) {
+      for (const { map, key, value } of this.nameWrites()) {
         const fd = obj.mapFd(map);
         if (fd >= 0) this.addon.mapUpdate(fd, key, value);
       }
@@ -419,7 +419,7 @@ export class Session {
     const ringBytes = this.ringBytes();
     if (ringBytes) steps.push({ kind: 'max-entries', map: EVENTS_MAP, entries: ringBytes });
     // As in load(), a map the object does not have is passed over.
-    for (const { map, key, value } of this.syscallNameWrites()) steps.push({ kind: 'fill', map, key, value });
+    for (const { map, key, value } of this.nameWrites()) steps.push({ kind: 'fill', map, key, value });
     steps.push({ kind: 'run-values', map: RUN_VALUES_MAP, slots: [RUN_START_NS, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO] });
     steps.push({ kind: 'stopped', map: globalMapName(STOPPED_MAP), byExit: STOPPED_BY_EXIT });
     for (const p of this.programs) {
@@ -472,6 +472,48 @@ export class Session {
     }
   }
 
+  /**
+   * Attaches a multi-uprobe program to its targets, each uprobe's cookie its target's index (its
+   * entry in targetNamesMap(): func, probe). A uprobe the kernel cannot place (ENOTSUPP: it cannot
+   * step over the function's first instruction) fails the whole link: those are found by halving,
+   * left out and reported, and the others attached.
+   */
+  private attachUprobeMulti(obj: NativeObject, p: GeneratedProgram): void {
+    const first = p.targets[0]!;
+    const evex = evexFirst(first.path!, p.targets.map((t) => t.address!));
+    const nameOf = (i: number) => p.targets[i]!.func ?? p.targets[i]!.name;
+    const unsafe = p.targets.flatMap((_, i) => (evex[i] ? [nameOf(i)] : []));
+    const skipped: string[] = [];
+    const place = (indices: readonly number[]): void => {
+      if (indices.length === 0) return;
+      try {
+        this.multiLinkFds.push(this.addon.attachUprobeMulti(
+          obj.programFd(p.name), first.path!, indices.map((i) => p.targets[i]!.address!), [],
+          first.provider === 'uretprobe', this.options.pid ?? -1, indices,
+        ));
+      } catch (e) {
+        if ((e as { errno?: number }).errno !== ENOTSUPP) throw e;
+        if (indices.length === 1) {
+          skipped.push(nameOf(indices[0]!));
+          return;
+        }
+        place(indices.slice(0, indices.length >> 1));
+        place(indices.slice(indices.length >> 1));
+      }
+    };
+    place(p.targets.flatMap((_, i) => (evex[i] ? [] : [i])));
+    if (skipped.length + unsafe.length === p.targets.length) {
+      throw new RuntimeError(`cannot attach ${first.provider}s to ${first.path}: ${unsafe.length > 0 ? EVEX_REASON : 'the kernel cannot place a uprobe on their first instruction'}`);
+    }
+    const listed = (names: readonly string[]) => names.slice(0, 8).join(', ') + (names.length > 8 ? `, and ${names.length - 8} more` : '');
+    if (skipped.length > 0) {
+      this.options.warn?.(`${skipped.length} of ${p.targets.length} ${first.provider}s in ${first.path} were left out: the kernel cannot place a uprobe on their first instruction (${listed(skipped)})`);
+    }
+    if (unsafe.length > 0) {
+      this.options.warn?.(`${unsafe.length} of ${p.targets.length} ${first.provider}s in ${first.path} were left out: ${EVEX_REASON} (${listed(unsafe)})`);
+    }
+  }
+
   /** The programs load() loaded, in order, with their kernel ids and sizes. */
   loadedPrograms(): LoadedProgram[] {
     const obj = this.object;
@@ -506,11 +548,7 @@ export class Session {
           continue;
         }
         if (p.type === 'uprobe_multi') {
-          const first = p.targets[0]!;
-          this.multiLinkFds.push(this.addon.attachUprobeMulti(
-            obj.programFd(p.name), first.path!, p.targets.map((t) => t.address!), [],
-            first.provider === 'uretprobe', this.options.pid ?? -1,
-          ));
+          this.attachUprobeMulti(obj, p);
           continue;
         }
         for (const t of p.targets) Session.ATTACH[t.provider](this, obj, p, t);
@@ -560,6 +598,9 @@ export class Session {
   }
 
   private attachUprobe(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
+    if (t.provider !== 'usdt' && evexFirst(t.path!, [t.address!])[0]) {
+      throw new RuntimeError(`cannot attach ${t.name}: ${EVEX_REASON}`);
+    }
     this.links.push(this.addon.attachUprobe(
       obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', this.options.pid ?? -1,
       Number(t.usdt?.semaphoreOffset ?? 0n),
@@ -762,12 +803,26 @@ export class Session {
   }
 
   /**
-   * The syscall number → tracepoint name entries of the maps syscall dispatch programs read (probe)
-   * from: made once, for load() and for preparedSteps().
+   * The entries of the maps programs read names from: syscall number → tracepoint name for syscall
+   * dispatch programs (probe), attach cookie → func and probe for multi-uprobe programs. Made once,
+   * for load() and for preparedSteps(); a map the object does not have (the program reads neither
+   * name) is passed over.
    */
-  private syscallNameWrites(): { map: string; key: Buffer; value: Buffer }[] {
-    if (this.syscallNames) return this.syscallNames;
-    const writes: { map: string; key: Buffer; value: Buffer }[] = (this.syscallNames = []);
+  private nameWrites(): { map: string; key: Buffer; value: Buffer }[] {
+    if (this.names) return this.names;
+    const writes: { map: string; key: Buffer; value: Buffer }[] = (this.names = []);
+    for (const p of this.programs) {
+      if (p.type !== 'uprobe_multi') continue;
+      p.targets.forEach((t, i) => {
+        const key = Buffer.alloc(4);
+        key.writeUInt32LE(i);
+        const value = Buffer.alloc(2 * TARGET_NAME_BYTES);
+        // As a constant name would be (stringConstant): its bytes, cut to leave a NUL.
+        stringBytes(t.func ?? '').copy(value, 0, 0, TARGET_NAME_BYTES - 1);
+        stringBytes(t.name).copy(value, TARGET_NAME_BYTES, 0, TARGET_NAME_BYTES - 1);
+        writes.push({ map: targetNamesMap(p.name), key, value });
+      });
+    }
     if (!this.programs.some((p) => p.rawTracepoint)) return writes;
     for (const event of ['sys_enter', 'sys_exit'] as const satisfies readonly SyscallEvent[]) {
       for (const [nr, name] of syscallTable()) {
@@ -1235,6 +1290,33 @@ const WATCH_CHECK_MS = 10;
 
 /** A map printed at exit with at least this many characters is written on its own. */
 const EXIT_WRITE_ALONE = 1 << 16;
+
+/** The kernel's ENOTSUPP (524): what attaching a uprobe it cannot place fails with. */
+const ENOTSUPP = 524;
+
+const EVEX_REASON = 'their first instruction is AVX-512 (EVEX-encoded), which x86-64 uprobes step over wrongly: every process calling one would crash';
+
+/**
+ * Whether the instruction at each file offset of `path` is EVEX-encoded (0x62 begins one in 64-bit
+ * code). The kernel refuses uprobes on VEX-encoded instructions but places them on EVEX ones and
+ * steps over them wrongly: one on glibc's __memset_avx512_unaligned_erms crashed each process that
+ * called it. tracelet places none there. Other architectures: none.
+ */
+function evexFirst(path: string, offsets: readonly bigint[]): boolean[] {
+  if (process.arch !== 'x64') return offsets.map(() => false);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return offsets.map(() => false);
+  }
+  try {
+    const byte = Buffer.alloc(1);
+    return offsets.map((o) => readSync(fd, byte, 0, 1, Number(o)) === 1 && byte[0] === 0x62);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Whether a process still runs (a zombie counts as ended). */
 function processAlive(pid: number): boolean {

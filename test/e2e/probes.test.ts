@@ -159,6 +159,36 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expectClean();
   });
 
+  it('names func and probe of a wildcard\'s uprobes from one multi-uprobe program (by attach cookie)', () => {
+    const program = `uprobe:${target}:tl_* { @f[func, probe] = count(); } uretprobe:${target}:tl_* { @r[func] = count(); }`;
+    const checked = typecheck(parse(program).program, new SystemKernel());
+    const plans = generate(checked.program!, new SystemKernel());
+    // One program for the two functions of each probe, not one each.
+    expect(plans.programs.map((p) => [p.type, p.targets.length])).toEqual([['uprobe_multi', 2], ['uprobe_multi', 2]]);
+    const r = runTracelet(['-e', program, '-c', `${target} 3`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`@f[tl_add, uprobe:${target}:tl_add]: 3\n`);
+    expect(r.stdout).toContain(`@f[tl_greet, uprobe:${target}:tl_greet]: 3\n`);
+    expect(r.stdout).toContain('@r[tl_add]: 3\n');
+    expect(r.stdout).toContain('@r[tl_greet]: 3\n');
+    expectClean();
+  });
+
+  it('leaves out functions whose first instruction uprobes cannot step over, and says which', () => {
+    // glibc's AVX-512 memset begins with an EVEX-encoded instruction: a uprobe there crashed every
+    // process that called it. Named alone, it is refused; in a wildcard, left out with a warning.
+    const libc = '/lib/x86_64-linux-gnu/libc.so.6';
+    const alone = runTracelet(['-e', `uprobe:${libc}:__memset_avx512_unaligned_erms { @ = count(); }`]);
+    expect(alone.code).not.toBe(0);
+    expect(alone.stderr).toMatch(/cannot attach uprobe:.*__memset_avx512_unaligned_erms: their first instruction is AVX-512 \(EVEX-encoded\)/);
+    const wildcard = runTracelet(['-e', `uprobe:${libc}:__memset_* { @[func] = count(); } uprobe:${target}:tl_add { @add = count(); }`, '-c', `${target} 2`]);
+    expect(wildcard.code).toBe(0);
+    expect(wildcard.stderr).toMatch(/^WARNING: \d+ of \d+ uprobes in .*libc\.so\.6 were left out: their first instruction is AVX-512 \(EVEX-encoded\).*__memset_avx512_unaligned_erms/m);
+    expect(wildcard.stdout).toContain('@add: 2\n');
+    expectClean();
+  });
+
   it('resolves library names like bpftrace (uprobe:libc:...)', () => {
     const r = runTracelet(['-e', 'uprobe:libc:nanosleep /pid == cpid/ { @sleeps = count(); }', '-c', `${target} 3 10`]);
     expect(r.stderr).toBe('');

@@ -198,12 +198,13 @@ Napi::Value ReleaseInBackground(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), tl_release_in_background(fds.data(), static_cast<int>(fds.size())));
 }
 
-// attachUprobeMulti(progFd, path, offsets, refCtrOffsets, retprobe, pid) -> link fd
+// attachUprobeMulti(progFd, path, offsets, refCtrOffsets, retprobe, pid, cookies) -> link fd
 // One BPF_TRACE_UPROBE_MULTI link (kernel 6.6+) for many uprobes in one binary: one attach and
 // one detach (one grace period) instead of one perf event each (~8 ms to attach and ~110 ms to
 // detach per uprobe here). libbpf 1.1 has no wrapper, so the bpf() attr is built here. The
 // program must be loaded with type 'uprobe_multi' (expected attach type 48). `offsets` are file
-// offsets; `refCtrOffsets` (semaphores, USDT) may be empty; pid 0 or -1 means every process.
+// offsets; `refCtrOffsets` (semaphores, USDT) and `cookies` (bpf_get_attach_cookie() of each
+// uprobe) may be empty; pid 0 or -1 means every process.
 Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int progFd = ArgI32(info, 0, "progFd");
@@ -224,11 +225,14 @@ Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
   };
   std::vector<uint64_t> offsets = u64s(2, "offsets");
   std::vector<uint64_t> refCtr = u64s(3, "refCtrOffsets");
+  std::vector<uint64_t> cookies = u64s(6, "cookies");
   bool retprobe = info.Length() > 4 && info[4].ToBoolean().Value();
   int32_t pid = info.Length() > 5 && !info[5].IsUndefined() ? ArgI32(info, 5, "pid") : -1;
   if (offsets.empty()) throw Napi::RangeError::New(env, "attachUprobeMulti needs at least one offset");
   if (!refCtr.empty() && refCtr.size() != offsets.size())
     throw Napi::RangeError::New(env, "refCtrOffsets must be empty or as long as offsets");
+  if (!cookies.empty() && cookies.size() != offsets.size())
+    throw Napi::RangeError::New(env, "cookies must be empty or as long as offsets");
 
   // union bpf_attr, link_create with uprobe_multi (include/uapi/linux/bpf.h, Linux 6.6+).
   struct {
@@ -243,6 +247,7 @@ Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
   attr.path = reinterpret_cast<uint64_t>(path.c_str());
   attr.offsets = reinterpret_cast<uint64_t>(offsets.data());
   attr.ref_ctr_offsets = refCtr.empty() ? 0 : reinterpret_cast<uint64_t>(refCtr.data());
+  attr.cookies = cookies.empty() ? 0 : reinterpret_cast<uint64_t>(cookies.data());
   attr.cnt = static_cast<uint32_t>(offsets.size());
   attr.flags2 = retprobe ? 1 : 0;  // BPF_F_UPROBE_MULTI_RETURN
   attr.pid = pid > 0 ? static_cast<uint32_t>(pid) : 0;
