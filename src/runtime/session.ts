@@ -480,7 +480,8 @@ export class Session {
    */
   private attachUprobeMulti(obj: NativeObject, p: GeneratedProgram): void {
     const first = p.targets[0]!;
-    const evex = evexFirst(first.path!, p.targets.map((t) => t.address!));
+    const firstBytes = firstByteAt(first.path!, p.targets.map((t) => t.address!));
+    const evex = firstBytes.map(isEvex);
     const nameOf = (i: number) => p.targets[i]!.func ?? p.targets[i]!.name;
     const unsafe = p.targets.flatMap((_, i) => (evex[i] ? [nameOf(i)] : []));
     const skipped: string[] = [];
@@ -501,7 +502,12 @@ export class Session {
         place(indices.slice(indices.length >> 1));
       }
     };
-    place(p.targets.flatMap((_, i) => (evex[i] ? [] : [i])));
+    // The kernel refuses uprobes on VEX-encoded and lock-prefixed instructions (here: all of libc's
+    // refusals), and each refused link costs a grace period (~50 ms): those are tried one by one,
+    // after the rest in one link.
+    const doubtful = firstBytes.map((b) => b === 0xc4 || b === 0xc5 || b === 0xf0);
+    place(p.targets.flatMap((_, i) => (evex[i] || doubtful[i] ? [] : [i])));
+    for (let i = 0; i < p.targets.length; i++) if (doubtful[i] && !evex[i]) place([i]);
     if (skipped.length + unsafe.length === p.targets.length) {
       throw new RuntimeError(`cannot attach ${first.provider}s to ${first.path}: ${unsafe.length > 0 ? EVEX_REASON : 'the kernel cannot place a uprobe on their first instruction'}`);
     }
@@ -598,7 +604,7 @@ export class Session {
   }
 
   private attachUprobe(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
-    if (t.provider !== 'usdt' && evexFirst(t.path!, [t.address!])[0]) {
+    if (t.provider !== 'usdt' && isEvex(firstByteAt(t.path!, [t.address!])[0]!)) {
       throw new RuntimeError(`cannot attach ${t.name}: ${EVEX_REASON}`);
     }
     this.links.push(this.addon.attachUprobe(
@@ -1296,26 +1302,30 @@ const ENOTSUPP = 524;
 
 const EVEX_REASON = 'their first instruction is AVX-512 (EVEX-encoded), which x86-64 uprobes step over wrongly: every process calling one would crash';
 
-/**
- * Whether the instruction at each file offset of `path` is EVEX-encoded (0x62 begins one in 64-bit
- * code). The kernel refuses uprobes on VEX-encoded instructions but places them on EVEX ones and
- * steps over them wrongly: one on glibc's __memset_avx512_unaligned_erms crashed each process that
- * called it. tracelet places none there. Other architectures: none.
- */
-function evexFirst(path: string, offsets: readonly bigint[]): boolean[] {
-  if (process.arch !== 'x64') return offsets.map(() => false);
+/** The byte at each file offset of `path` (-1 where it cannot be read): a function's first instruction begins there. */
+function firstByteAt(path: string, offsets: readonly bigint[]): number[] {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch {
-    return offsets.map(() => false);
+    return offsets.map(() => -1);
   }
   try {
     const byte = Buffer.alloc(1);
-    return offsets.map((o) => readSync(fd, byte, 0, 1, Number(o)) === 1 && byte[0] === 0x62);
+    return offsets.map((o) => (readSync(fd, byte, 0, 1, Number(o)) === 1 ? byte[0]! : -1));
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Whether a first instruction is EVEX-encoded (0x62 begins one in 64-bit code). The kernel refuses
+ * uprobes on VEX-encoded instructions but places them on EVEX ones and steps over them wrongly: one
+ * on glibc's __memset_avx512_unaligned_erms crashed each process that called it. tracelet places
+ * none there (x86-64 only).
+ */
+function isEvex(firstByte: number): boolean {
+  return process.arch === 'x64' && firstByte === 0x62;
 }
 
 /** Whether a process still runs (a zombie counts as ended). */
