@@ -1,5 +1,5 @@
 // tracelet's cache directory and its files: what the compile cache (src/compile/cache.ts) and the
-// kernel symbol cache (kernel-symbols.ts) share. A run is root and loads or believes what it
+// symbol caches (kernel-symbols.ts, elf-symbol-cache.ts) share. A run is root and loads or believes what it
 // finds there, so only a directory and files of our own will do, and files are written whole or
 // not at all (a temporary file, then rename), safe against runs writing at the same time.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';

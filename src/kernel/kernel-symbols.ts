@@ -31,6 +31,8 @@ function bootKey(): { boot: string; key: string } | undefined {
 export class KernelSymbols implements KernelSymbolLookup {
   /** /proc/kallsyms, once read (null: could not be). */
   private full?: Kallsyms | null;
+  /** The entry this run stored, if it stored one. */
+  private stored?: string;
 
   private constructor(
     private readonly core: Kallsyms | undefined,
@@ -60,8 +62,8 @@ export class KernelSymbols implements KernelSymbolLookup {
   /** Where the symbols come from, for -v. */
   describe(): string {
     if (this.core) return 'kernel symbols: the core kernel\'s from the cache, others from /proc/kallsyms';
-    if (this.store) return `kernel symbols: /proc/kallsyms, the core kernel's stored in ${this.store.file}`;
-    return 'kernel symbols: /proc/kallsyms (no cache)';
+    if (this.stored) return `kernel symbols: /proc/kallsyms, the core kernel's stored in ${this.stored}`;
+    return `kernel symbols: /proc/kallsyms (${this.store ? 'could not be stored' : 'no cache'})`;
   }
 
   prepare(): void {
@@ -89,6 +91,8 @@ export class KernelSymbols implements KernelSymbolLookup {
   /** Stores this boot's entry and removes those of earlier boots. Failures only cost the next run time. */
   private save(k: Kallsyms, store: { dir: string; file: string; key: string }): void {
     const bytes = k.toCache(store.key);
-    if (bytes && storeCacheFile(store.file, bytes)) keepNewest(store.dir, /^kallsyms-.*\.bin$/, 1);
+    if (!bytes || !storeCacheFile(store.file, bytes)) return;
+    this.stored = store.file;
+    keepNewest(store.dir, /^kallsyms-.*\.bin$/, 1);
   }
 }

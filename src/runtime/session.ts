@@ -475,8 +475,8 @@ export class Session {
   /**
    * Attaches a multi-uprobe program to its targets, each uprobe's cookie its target's index (its
    * entry in targetNamesMap(): func, probe). A uprobe the kernel cannot place (ENOTSUPP: it cannot
-   * step over the function's first instruction) fails the whole link: those are found by halving,
-   * left out and reported, and the others attached.
+   * step over the function's first instruction) fails the whole link: those are tried alone or found
+   * by halving, left out and reported, and the others attached; EVEX-encoded ones are never placed.
    */
   private attachUprobeMulti(obj: NativeObject, p: GeneratedProgram): void {
     const first = p.targets[0]!;
@@ -505,7 +505,7 @@ export class Session {
     // The kernel refuses uprobes on VEX-encoded and lock-prefixed instructions (here: all of libc's
     // refusals), and each refused link costs a grace period (~50 ms): those are tried one by one,
     // after the rest in one link.
-    const doubtful = firstBytes.map((b) => b === 0xc4 || b === 0xc5 || b === 0xf0);
+    const doubtful = firstBytes.map((b) => process.arch === 'x64' && (b === 0xc4 || b === 0xc5 || b === 0xf0));
     place(p.targets.flatMap((_, i) => (evex[i] || doubtful[i] ? [] : [i])));
     for (let i = 0; i < p.targets.length; i++) if (doubtful[i] && !evex[i]) place([i]);
     if (skipped.length + unsafe.length === p.targets.length) {
