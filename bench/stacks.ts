@@ -4,8 +4,9 @@
 //            shell starts short-lived processes (`ls`), besides whatever else the machine runs;
 //   off-CPU: blocked time summed by (kstack, ustack, comm) from `tracepoint:sched:sched_switch`
 //            while two threads of bench/c/stacks.c hand a byte back and forth over pipes.
-// tracelet runs two ways: cold (`--no-cache`: LLVM is loaded and compiles the program) and warm
-// (the compiled object cached by one untimed run first: LLVM is never loaded), beside bpftrace
+// tracelet runs two ways: cold (`--no-cache`: LLVM is loaded and compiles the program, symbols are
+// read afresh) and warm (the compiled object and symbol tables cached by one untimed run first:
+// LLVM is never loaded), beside bpftrace
 // 0.17; the three alternate, rotated each repetition.
 // Measured per run: wall time, CPU (user + system, wait4), peak RSS, and exit-to-printed: from the
 // line the exit probe prints just before exit() reaching stdout to the last byte of stdout.
@@ -224,8 +225,8 @@ export function stacksSection(result: StacksResult, command: string): string[] {
   L.push(`Measured ${result.started} (${code(command)}, as root); load average ${result.loadBefore} before, `
     + `${result.loadAfter} after (1/5/15 min; other engineers' tests shared the 2 CPUs).`, '');
   L.push(`${reps} runs per mode and program (bench/stacks.ts), rotating the order. *tracelet cold*: \`--no-cache\` (LLVM `
-    + 'is loaded and compiles the program); *tracelet warm*: the compiled object cached by one untimed run first (LLVM '
-    + 'is never loaded); bpftrace 0.17 has no cache. Each program runs 3 s and ends with `exit()`; the workload starts '
+    + 'is loaded and compiles the program; the symbol caches are neither read nor written); *tracelet warm*: the compiled '
+    + 'object and the symbol tables cached by one untimed run first (LLVM is never loaded); bpftrace 0.17 has no cache. Each program runs 3 s and ends with `exit()`; the workload starts '
     + 'before the tracer. *exit() → last line*: from the line printed just before `exit()` reaching stdout to the last '
     + 'byte of stdout (naming and printing the stacks). CPU and peak RSS from wait4. The runs see different samples, '
     + 'so key and frame counts differ a little; tracelet also names the frames of processes that exited before the '
