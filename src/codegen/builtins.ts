@@ -5,17 +5,17 @@ import { type BuiltinName, builtinNamed } from '../model/builtins.js';
 import { probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
-import { arrayType, constInt, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_NO_WAKEUP } from './helpers.js';
 import {
   EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap,
   TARGET_NAME_BYTES, targetNamesMap,
 } from '../model/object-layout.js';
 import { PROCESSES_SEEN_MAX } from './maps.js';
-import { loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
+import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
 import type { ProbeContext } from './context.js';
 import { probeRead, readMemory } from './memory.js';
-import { freshTemp, runValue } from './map-ops.js';
+import { freshTemp, nameFromArrayMap, runValue } from './map-ops.js';
 import { syscallField, syscallProbeName } from './syscalls.js';
 
 /** One USDT argument spec: `-4@%eax`, `8@-16(%rbp)`, `4@$5`, `8@%rdi`. */
@@ -227,23 +227,9 @@ function namesByCookie(g: ProbeContext): boolean {
  * target's index; the runtime fills the map and sets the cookies): empty if it is not there.
  */
 function targetName(g: ProbeContext, which: 'func' | 'probe', size: number): IrValue {
-  const { fn } = g;
-  const out = temp(fn, { kind: 'string', size });
-  memset(fn, out, size);
-  const names = g.maps.ref({
-    symbol: targetNamesMap(fn.name), type: 'array', keySize: 4, valueSize: 2 * TARGET_NAME_BYTES, maxEntries: g.targets.length,
-  });
-  fn.beginScope();
-  const key = fn.scratch(i32, 4);
-  fn.store(fn.intCast(fn.callHelper(Helper.getAttachCookie, i64, [fn.param(0)]), i32, false), key, 4);
-  const entry = fn.callHelper(Helper.mapLookupElem, i8p, [names, fn.bitcast(key, i8p)]);
-  fn.endScope();
-  const found = fn.label('target_named');
-  const done = fn.label('target_name_done');
-  fn.condBr(fn.icmp('ne', entry, { type: i8p, ref: 'null' }), found, done);
-  fn.place(found);
-  memcpy(fn, out, which === 'func' ? entry : fn.byteOffset(entry, TARGET_NAME_BYTES), Math.min(size, TARGET_NAME_BYTES));
-  fn.br(done);
-  fn.place(done);
-  return out;
+  const names = {
+    symbol: targetNamesMap(g.fn.name), type: 'array', keySize: 4, valueSize: 2 * TARGET_NAME_BYTES, maxEntries: g.targets.length,
+  } as const;
+  const cookie = g.fn.callHelper(Helper.getAttachCookie, i64, [g.fn.param(0)]);
+  return nameFromArrayMap(g, names, cookie, which === 'func' ? 0 : TARGET_NAME_BYTES, TARGET_NAME_BYTES, size);
 }

@@ -6,8 +6,9 @@ import { sizeOf, tupleLayout, type Type } from '../model/types.js';
 import type { MapSpec } from '../model/program.js';
 import { arrayType, constInt, i32, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
 import { Helper, mapFullCounter, RUN_VALUE_SLOTS, RUN_VALUES_MAP } from '../model/object-layout.js';
-import { memset, storeInto, temp } from './values.js';
+import { memcpy, memset, storeInto, temp } from './values.js';
 import type { ProbeContext } from './context.js';
+import type { MapDefinition } from './maps.js';
 import { noteFailure, reportHelperError } from './failures.js';
 
 export function mapSpec(g: ProbeContext, name: string): MapSpec {
@@ -86,5 +87,30 @@ export function mapUpdate(g: ProbeContext, spec: MapSpec, key: IrValue, value: I
 export function freshTemp(g: ProbeContext, t: Type): IrValue {
   const out = temp(g.fn, t);
   g.freshTemps.add(out.ref);
+  return out;
+}
+
+/**
+ * A string of `size` bytes from an array map of names the run fills: `bytes` at most, from byte
+ * `offset` of entry `index` (an integer, taken as u32); zeroes if the entry is not there. `probe`
+ * of a syscall dispatch program and `func`/`probe` of a multi-uprobe program.
+ */
+export function nameFromArrayMap(g: ProbeContext, map: MapDefinition, index: IrValue, offset: number, bytes: number, size: number): IrValue {
+  const { fn } = g;
+  const out = temp(fn, { kind: 'string', size });
+  memset(fn, out, size);
+  const names = g.maps.ref(map);
+  fn.beginScope();
+  const key = fn.scratch(i32, 4);
+  fn.store(fn.intCast(index, i32, false), key, 4);
+  const entry = fn.callHelper(Helper.mapLookupElem, i8p, [names, fn.bitcast(key, i8p)]);
+  fn.endScope();
+  const found = fn.label('name');
+  const done = fn.label('named');
+  fn.condBr(fn.icmp('ne', entry, { type: i8p, ref: 'null' }), found, done);
+  fn.place(found);
+  memcpy(fn, out, offset === 0 ? entry : fn.byteOffset(entry, offset), Math.min(size, bytes));
+  fn.br(done);
+  fn.place(done);
   return out;
 }

@@ -4,12 +4,13 @@ import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { Type } from '../model/types.js';
 import type { ProbeTarget } from '../model/program.js';
 import { syscallNumbers, syscallTable } from '../kernel/syscalls.js';
-import { constInt, i32, i64, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
+import { constInt, i64, intType, type IrValue, type Label, ptr } from './ir/builder.js';
 import { Helper, SYSCALL_NAME_BYTES, syscallNamesMap, type SyscallEvent } from '../model/object-layout.js';
-import { memcpy, memset, temp, type Val } from './values.js';
+import type { Val } from './values.js';
 import type { ProbeContext, SyscallLayout } from './context.js';
 import { argsFieldsUsed, readInLoop } from './plan.js';
 import { readKernel } from './memory.js';
+import { nameFromArrayMap } from './map-ops.js';
 
 /** x86_64's TS_COMPAT (arch/x86/include/asm/thread_info.h). */
 const TS_COMPAT = 0x0002;
@@ -127,26 +128,11 @@ function dispatchTree(g: ProbeContext, value: IrValue, ranges: readonly { lo: nu
 
 /** `probe` in a syscall dispatch program: the tracepoint's name, by syscall number. */
 export function syscallProbeName(g: ProbeContext, size: number): IrValue {
-  const { fn } = g;
-  const out = temp(fn, { kind: 'string', size });
-  memset(fn, out, size);
-  const names = g.maps.ref({
+  const names = {
     symbol: syscallNamesMap(g.syscall!.event), type: 'array', keySize: 4, valueSize: SYSCALL_NAME_BYTES,
     maxEntries: Math.max(1, ...syscallTable().map(([nr]) => nr + 1)),
-  });
-  fn.beginScope();
-  const key = fn.scratch(i32, 4);
-  fn.store(fn.intCast(g.syscallNr!, i32, false), key, 4);
-  const p = fn.callHelper(Helper.mapLookupElem, i8p, [names, fn.bitcast(key, i8p)]);
-  fn.endScope();
-  const found = fn.label('name');
-  const done = fn.label('named');
-  fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), found, done);
-  fn.place(found);
-  memcpy(fn, out, p, Math.min(size, SYSCALL_NAME_BYTES));
-  fn.br(done);
-  fn.place(done);
-  return out;
+  } as const;
+  return nameFromArrayMap(g, names, g.syscallNr!, 0, SYSCALL_NAME_BYTES, size);
 }
 
 /** `args->field` in a syscall dispatch program: what the perf tracepoint's record would hold. */
