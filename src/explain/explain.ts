@@ -4,6 +4,7 @@
 import type { Probe, Stmt } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
+import { targetNamesMap } from '../model/object-layout.js';
 import { tupleLayout, typeName } from '../model/types.js';
 import { walk } from '../model/walk.js';
 import { disassemble, helperName, type Instruction } from './disasm.js';
@@ -162,6 +163,15 @@ const INTERNAL_MAPS: Readonly<Record<string, string>> = {
   tl_upids: 'BPF_MAP_TYPE_HASH: processes that have recorded a ustack (their mappings are read while they live)',
 };
 
+/** What an internal map is for: by name, or by the pattern of those named per program or stack. */
+function internalMap(name: string): string {
+  if (INTERNAL_MAPS[name]) return INTERNAL_MAPS[name];
+  if (name.endsWith(targetNamesMap(''))) {
+    return 'BPF_MAP_TYPE_ARRAY: attach cookie -> the uprobe\'s func and probe, for one program for many uprobes';
+  }
+  return 'BPF_MAP_TYPE_STACK_TRACE: the stacks kstack/ustack record, by id';
+}
+
 export function explain(input: ExplainInput): string {
   const objects = readObject(input.elf);
   const out = objects.map((o) => explainProgram(o, input));
@@ -169,6 +179,6 @@ export function explain(input: ExplainInput): string {
   const used = new Set(objects.flatMap((o) => [...o.relocations.values()]));
   const internal = [...used].filter((n) => !input.mapNames.has(n))
     .sort()
-    .map((n) => `  ${n}: ${INTERNAL_MAPS[n] ?? 'BPF_MAP_TYPE_STACK_TRACE: the stacks kstack/ustack record, by id'}`);
+    .map((n) => `  ${n}: ${internalMap(n)}`);
   return `${out.join('\n\n')}\n\nmaps:\n${[...maps, ...internal].join('\n')}\n`;
 }

@@ -58,6 +58,13 @@ describe('--explain', () => {
     expect(r.stdout).toContain('\n  tl_stopped: global u64 (.bss.tl_stopped)');
   });
 
+  it('says what a multi-uprobe program\'s names map is for', () => {
+    const r = runTracelet(['--explain', '-e', 'uprobe:/lib/x86_64-linux-gnu/libc.so.6:strto* { @[func] = count(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n {2}tl_up_0_names: BPF_MAP_TYPE_ARRAY: attach cookie -> the uprobe's func and probe/);
+  });
+
   it('names the lines of a file, and a map keyed by a tuple shows the offsets of its parts', () => {
     const file = join(dir, 'two.bt');
     writeFileSync(file, 'BEGIN\n{\n  @start[pid, comm] = nsecs;\n  printf("hi\\n");\n  exit();\n}\n');
