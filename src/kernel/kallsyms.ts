@@ -240,7 +240,7 @@ export class Kallsyms {
    * same boot: the core kernel's text does not move or change until a reboot, where modules, BPF
    * programs and trampolines come and go. Kept in the order this table sorted them, so that later
    * runs name aliases as this one did without sorting again. The names are the pages as they are
-   * (a few module names included). Undefined without `_stext` and `_etext`.
+   * (a few module names included). Undefined without the symbols that bound CORE_TEXT.
    */
   toCache(key: string): Buffer | undefined {
     const table = this.sorted();

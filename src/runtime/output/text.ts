@@ -28,9 +28,9 @@ export function mapToText(snapshot: MapSnapshot, options: PrintOptions = {}): st
 }
 
 /**
- * mapToText's text in pieces of about MAP_PIECE characters (values.ts), in order, each made as the entries
- * are formatted: a map of thousands of stacks is never one string (nor its entries' texts all at
- * once), which had the exit print's memory peak at twice the text's size.
+ * mapToText's text in pieces of about MAP_PIECE characters (values.ts), in order, each made as
+ * the entries are formatted: a map of thousands of stacks is never one string (nor its entries'
+ * texts all at once), which had the exit print's memory peak at twice the text's size.
  */
 export function mapTextPieces(snapshot: MapSnapshot, options: PrintOptions, emit: (piece: string) => void): void {
   const { spec } = snapshot;
