@@ -16,6 +16,8 @@ const ONE_LINERS = [
   'tracepoint:syscalls:sys_exit_* { @[probe] = count(); } interval:ms:100 { exit(); }',
   'tracepoint:syscalls:sys_enter_*,tracepoint:syscalls:sys_exit_* { @ = count(); } interval:ms:100 { exit(); }',
   'tracepoint:sched:* { @[probe] = count(); } interval:ms:100 { exit(); }',
+  // func in a uprobe wildcard: one multi-uprobe program in tracelet, a program per function in bpftrace 0.17.
+  'uprobe:/lib/x86_64-linux-gnu/libc.so.6:str* { @[func] = count(); } interval:ms:100 { exit(); }',
 ];
 
 interface Timing {
