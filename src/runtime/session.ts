@@ -354,9 +354,17 @@ export class Session {
       this.useObject(obj);
       // Closed until BEGIN has run, so no probe's output comes before BEGIN's (see attach()).
       this.setStopped(true);
+      // One batch a map: a big uprobe wildcard's names map has thousands of entries.
+      const byMap = new Map<string, { keys: Buffer[]; values: Buffer[] }>();
       for (const { map, key, value } of this.nameWrites()) {
+        const entries = byMap.get(map) ?? { keys: [], values: [] };
+        entries.keys.push(key);
+        entries.values.push(value);
+        byMap.set(map, entries);
+      }
+      for (const [map, { keys, values }] of byMap) {
         const fd = obj.mapFd(map);
-        if (fd >= 0) this.addon.mapUpdate(fd, key, value);
+        if (fd >= 0) this.addon.mapUpdateBatch(fd, Buffer.concat(keys), Buffer.concat(values));
       }
       this.writeRunValues(obj.mapFd(RUN_VALUES_MAP));
       this.options.phase?.('load');

@@ -192,6 +192,24 @@ describe('maps', () => {
     expect(errorOf(() => addon.mapUpdate(fd, k, Buffer.alloc(8), 1)).code).toBe('EEXIST');
   });
 
+  it('updates many entries in one batch, as one update each would', () => {
+    const fd = map('array', 'tl_nt_batch', 4, 128, 5000);
+    const keys = Buffer.alloc(4 * 5000);
+    const values = Buffer.alloc(128 * 5000);
+    for (let i = 0; i < 5000; i++) {
+      keys.writeUInt32LE(i, 4 * i);
+      values.write(`name ${i}`, 128 * i);
+    }
+    addon.mapUpdateBatch(fd, keys, values);
+    for (const i of [0, 1, 2499, 4999]) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(i);
+      expect(addon.mapLookup(fd, key, 128)!.toString('latin1').replace(/\0+$/, '')).toBe(`name ${i}`);
+    }
+    expect(() => addon.mapUpdateBatch(fd, keys.subarray(0, 6), values)).toThrow(/whole keys/);
+    expect(() => addon.mapUpdateBatch(fd, keys, values.subarray(0, 128))).toThrow(/one value per key/);
+  });
+
   it('checks key and value sizes against the map instead of corrupting memory', () => {
     const fd = map('percpu_array', 'tl_nt_pca', 4, 4, 4);
     const bytes = 8 * addon.possibleCpus();
