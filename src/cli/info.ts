@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { machine, release, type, version as osVersion } from 'node:os';
 import type { KernelInfo } from '../kernel/kernel-info.js';
+import { Helper, MAP_TYPE_IDS } from '../model/object-layout.js';
 import { PROVIDER_LIST, providerRecord, type ProgramType, type ProbeProvider } from '../model/providers.js';
 import type { NativeAddon } from '../runtime/native.js';
 import { VERSION } from './version.js';
@@ -17,30 +18,30 @@ const BPF_PROG_TYPE_TRACING = 26;
 
 /** bpftrace 0.17's helper labels: BPF_FUNC_* ids, tried in kprobe programs (uprobes are those), tracing for d_path and skb_output. */
 const HELPERS: readonly { label: string; id: number; prog?: number }[] = [
-  { label: 'probe_read', id: 4 },
-  { label: 'probe_read_str', id: 45 },
-  { label: 'probe_read_user', id: 112 },
-  { label: 'probe_read_user_str', id: 114 },
-  { label: 'probe_read_kernel', id: 113 },
-  { label: 'probe_read_kernel_str', id: 115 },
-  { label: 'get_current_cgroup_id', id: 80 },
-  { label: 'send_signal', id: 109 },
+  { label: 'probe_read', id: Helper.probeRead },
+  { label: 'probe_read_str', id: Helper.probeReadStr },
+  { label: 'probe_read_user', id: Helper.probeReadUser },
+  { label: 'probe_read_user_str', id: Helper.probeReadUserStr },
+  { label: 'probe_read_kernel', id: Helper.probeReadKernel },
+  { label: 'probe_read_kernel_str', id: Helper.probeReadKernelStr },
+  { label: 'get_current_cgroup_id', id: Helper.getCurrentCgroupId },
+  { label: 'send_signal', id: Helper.sendSignal },
   { label: 'override_return', id: 58 },
-  { label: 'get_boot_ns', id: 125 },
+  { label: 'get_boot_ns', id: Helper.ktimeGetBootNs },
   { label: 'dpath', id: 147, prog: BPF_PROG_TYPE_TRACING },
   { label: 'skboutput', id: 111, prog: BPF_PROG_TYPE_TRACING },
 ];
 
 /** BPF_MAP_TYPE_* ids: bpftrace 0.17's labels, then those tracelet also uses. */
 const MAP_TYPES: readonly { label: string; id: number }[] = [
-  { label: 'hash', id: 1 },
-  { label: 'percpu hash', id: 5 },
-  { label: 'array', id: 2 },
-  { label: 'percpu array', id: 6 },
-  { label: 'stack_trace', id: 7 },
+  { label: 'hash', id: MAP_TYPE_IDS.hash },
+  { label: 'percpu hash', id: MAP_TYPE_IDS.percpu_hash },
+  { label: 'array', id: MAP_TYPE_IDS.array },
+  { label: 'percpu array', id: MAP_TYPE_IDS.percpu_array },
+  { label: 'stack_trace', id: MAP_TYPE_IDS.stack_trace },
   { label: 'perf_event_array', id: 4 },
-  { label: 'lru hash', id: 9 },
-  { label: 'ringbuf', id: 27 },
+  { label: 'lru hash', id: MAP_TYPE_IDS.lru_hash },
+  { label: 'ringbuf', id: MAP_TYPE_IDS.ringbuf },
 ];
 
 /** What --info reads: the addon (to try things in the kernel) and the kernel's features. */

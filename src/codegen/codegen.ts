@@ -7,7 +7,7 @@ import type { Span } from '../model/span.js';
 import { providerRecord } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { TypedProgram } from '../model/program.js';
-import { counterSlots, type GeneratedProgram, type ReadSite } from '../model/object-layout.js';
+import { counterSlots, targetNamesMap, type GeneratedProgram, type ReadSite } from '../model/object-layout.js';
 import { DebugInfo, FunctionBuilder, i8p, ModuleBuilder } from './ir/builder.js';
 import { type MapDefinition, ModuleMaps } from './maps.js';
 import { type CodegenOptions, ProbeContext, ReadSites } from './context.js';
@@ -59,7 +59,10 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
     const syscall = plan.syscall ? { event: plan.syscall, layout: syscallLayout(kernel) } : undefined;
     generateProbe(new ProbeContext(unit, fn, plan.probe, plan.targets, syscall));
     module.addFunction(fn);
-    programs.push({ name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall });
+    programs.push({
+      name, type: plan.type, probe: plan.probe, targets: plan.targets, rawTracepoint: plan.syscall,
+      ...(maps.has(targetNamesMap(name)) ? { namesByCookie: true } : {}),
+    });
   }
   return {
     ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites, maps: maps.definitions, mapSymbols: maps.symbols,

@@ -4,19 +4,13 @@
 // object is complete without a kernel: nothing in it depends on a run (no map fds).
 import type { Expr } from '../model/ast.js';
 import { walk } from '../model/walk.js';
-import type { BpfMapType, MapSpec, TypedProgram } from '../model/program.js';
+import type { MapSpec, TypedProgram } from '../model/program.js';
 import { alignUp } from '../model/types.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, globalMapName, READ_FAILURES_MAP, RUN_VALUES_MAP, stackMaps, STOPPED_MAP,
+  COUNTERS_MAP, EVENTS_MAP, globalMapName, MAP_TYPE_IDS, type MapType, READ_FAILURES_MAP, RUN_VALUES_MAP, stackMaps, STOPPED_MAP,
 } from '../model/object-layout.js';
 import { arrayType, i64, i8p, ptr, type IrValue, type ModuleBuilder } from './ir/builder.js';
 
-export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
-
-/** BPF_MAP_TYPE_* (include/uapi/linux/bpf.h). */
-const MAP_TYPE_IDS: Record<MapType, number> = {
-  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, lru_percpu_hash: 10, ringbuf: 27,
-};
 const BPF_F_NO_PREALLOC = 1;
 /** A stack_trace map that stores each frame as its file's build id and offset (struct bpf_stack_build_id). */
 const BPF_F_STACK_BUILD_ID = 1 << 5;
@@ -87,6 +81,11 @@ export class ModuleMaps {
     for (const { symbol, depth, frameBytes, buildId } of stacks) {
       this.ref({ symbol, type: 'stack_trace', keySize: 4, valueSize: depth * frameBytes, maxEntries: 4096, buildId });
     }
+  }
+
+  /** Whether code has referred to the map (ref()). */
+  has(symbol: string): boolean {
+    return this.defined.has(symbol);
   }
 
   get definitions(): readonly MapDefinition[] {

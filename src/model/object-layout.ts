@@ -2,7 +2,7 @@
 // the names of its maps and globals, the slots in them, the ids of events and BPF helpers. Codegen
 // writes the object by it; the runtime (and --explain) read the object by it, never codegen itself.
 import type { ProgramType } from './providers.js';
-import type { MapSpec, ProbeTarget, TypedProbe, TypedProgram } from './program.js';
+import type { BpfMapType, MapSpec, ProbeTarget, TypedProbe, TypedProgram } from './program.js';
 import type { Span } from './span.js';
 
 /** The raw tracepoints every syscall passes through. */
@@ -20,7 +20,16 @@ export interface GeneratedProgram {
    * instead of to each target: it dispatches on the syscall number to the code of its targets.
    */
   readonly rawTracepoint?: SyscallEvent;
+  /** A multi-uprobe program that reads `func` or `probe` from targetNamesMap(name) by attach cookie. */
+  readonly namesByCookie?: boolean;
 }
+
+export type MapType = BpfMapType | 'ringbuf' | 'stack_trace';
+
+/** BPF_MAP_TYPE_* (include/uapi/linux/bpf.h) of the maps tracelet creates. */
+export const MAP_TYPE_IDS: Readonly<Record<MapType, number>> = {
+  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, lru_percpu_hash: 10, ringbuf: 27,
+};
 
 /** The ring buffer every probe writes its events to. */
 export const EVENTS_MAP = 'tl_events';

@@ -819,14 +819,14 @@ export class Session {
   /**
    * The entries of the maps programs read names from: syscall number → tracepoint name for syscall
    * dispatch programs (probe), attach cookie → func and probe for multi-uprobe programs. Made once,
-   * for load() and for preparedSteps(); a map the object does not have (the program reads neither
-   * name) is passed over.
+   * for load() and for preparedSteps(); a map the object does not have (no program reads `probe`)
+   * is passed over.
    */
   private nameWrites(): { map: string; key: Buffer; value: Buffer }[] {
     if (this.names) return this.names;
     const writes: { map: string; key: Buffer; value: Buffer }[] = (this.names = []);
     for (const p of this.programs) {
-      if (p.type !== 'uprobe_multi') continue;
+      if (!p.namesByCookie) continue;
       p.targets.forEach((t, i) => {
         const key = Buffer.alloc(4);
         key.writeUInt32LE(i);
