@@ -47,7 +47,7 @@
       "libraries": [
         "-L<!(llvm-config-14 --libdir)",
         "-Wl,--start-group",
-        "<!@(llvm-config-14 --link-static --libs bpf)",
+        "<!@(llvm-config-14 --link-static --libs bpf passes)",
         "-Wl,--end-group",
         "-Wl,--exclude-libs,ALL",
         # LLVM's archives have a section per function: gold drops the unused ones and folds

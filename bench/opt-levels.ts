@@ -1,11 +1,12 @@
-// Which LLVM pipeline (-O1/-O2/-O3) makes the fewest BPF instructions, and at what compile time:
-// each bench/insns.ts case compiled at each level, loaded (not attached), its programs' xlated
-// counts read with bpftool.   node --import tsx bench/opt-levels.ts   (root)
+// Which LLVM pipeline (tracelet's own, the default, or LLVM's -O1/-O2/-O3) makes the fewest BPF
+// instructions, and at what compile time: each bench/insns.ts case compiled with each pipeline,
+// loaded (not attached), its programs' xlated counts read with bpftool; then the LLVM time of
+// bench/script300.   node --import tsx bench/opt-levels.ts   (root)
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../src/compile/compile.js';
 import { SystemKernel } from '../src/kernel/index.js';
-import { native } from '../src/runtime/native.js';
+import { native, type LlvmPipeline } from '../src/runtime/native.js';
 import { INSNS_CASES } from './insns.js';
 import { script300 } from './script300.js';
 import { progInfo, ROOT } from './lib.js';
@@ -23,9 +24,10 @@ function ownProgramIds(): Set<number> {
   return ids;
 }
 
+const PIPELINES: readonly LlvmPipeline[] = ['tracelet', 'O1', 'O2', 'O3'];
 const kernel = new SystemKernel();
 const addon = native();
-console.log('| case | -O1 | -O2 | -O3 | compile ms -O1 / -O2 / -O3 |\n|---|---|---|---|---|');
+console.log(`| case | ${PIPELINES.join(' | ')} | compile ms ${PIPELINES.join(' / ')} |\n|${'---|'.repeat(PIPELINES.length + 2)}`);
 for (const c of INSNS_CASES) {
   const source = c.file ? readFileSync(join(ROOT, c.file), 'utf8') : c.program!;
   const r = compile({ source }, kernel);
@@ -34,10 +36,10 @@ for (const c of INSNS_CASES) {
   const perEvent = r.generated.programs.filter((p) => !/^tl_(begin|end)_/.test(p.name)).map((p) => p.name);
   const cells: string[] = [];
   const times: string[] = [];
-  for (const optLevel of [1, 2, 3]) {
-    addon.compileIR(r.generated.ir, { optLevel }); // warm the pipeline
+  for (const pipeline of PIPELINES) {
+    addon.compileIR(r.generated.ir, { pipeline }); // warm the pipeline
     const t0 = performance.now();
-    const object = addon.compileIR(r.generated.ir, { optLevel });
+    const object = addon.compileIR(r.generated.ir, { pipeline });
     times.push((performance.now() - t0).toFixed(1));
     const before = ownProgramIds();
     const obj = addon.loadObject(object, types);
@@ -55,15 +57,15 @@ for (const c of INSNS_CASES) {
   console.log(`| ${c.name} | ${cells.join(' | ')} | ${times.join(' / ')} |`);
 }
 
-// Compile time on the 300-line script (no load): the median of 5 per level.
+// Compile time on the 300-line script (no load): the median of 5 per pipeline.
 const big = compile({ source: script300() }, kernel).generated!.ir;
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
-const ms = [1, 2, 3].map((optLevel) => {
-  addon.compileIR(big, { optLevel });
+const ms = PIPELINES.map((pipeline) => {
+  addon.compileIR(big, { pipeline });
   return median(Array.from({ length: 5 }, () => {
     const t0 = performance.now();
-    addon.compileIR(big, { optLevel });
+    addon.compileIR(big, { pipeline });
     return performance.now() - t0;
   })).toFixed(0);
 });
-console.log(`\nbench/script300 (300 lines), LLVM ms at -O1 / -O2 / -O3: ${ms.join(' / ')}`);
+console.log(`\nbench/script300 (300 lines), LLVM ms with ${PIPELINES.join(' / ')}: ${ms.join(' / ')}`);

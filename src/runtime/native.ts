@@ -84,13 +84,19 @@ export interface RingBufferConsumer {
   close(): void;
 }
 
+/**
+ * LLVM's pass pipeline for a compile: `tracelet` (the default: -O2's passes that change
+ * tracelet's code, chosen by bench/opt-levels.ts) or LLVM's own -O0 to -O3.
+ */
+export type LlvmPipeline = 'tracelet' | 'O0' | 'O1' | 'O2' | 'O3';
+
 export interface NativeAddon {
   /** Compiles LLVM IR text to a BPF ELF object (BPF target, cpu v3). Throws with LLVM's message. */
-  compileIR(ir: string, options?: { optLevel?: number }): Buffer;
+  compileIR(ir: string, options?: { pipeline?: LlvmPipeline }): Buffer;
   /** Same, but returns BPF assembly text (for --emit-asm / debugging). */
   compileIRToAsm(ir: string): string;
   /** The IR after LLVM's optimisation passes (what compileIR turns into BPF), as text. */
-  optimizeIR(ir: string, options?: { optLevel?: number }): string;
+  optimizeIR(ir: string, options?: { pipeline?: LlvmPipeline }): string;
   /** The version of the LLVM linked in (e.g. `14.0.6`). */
   llvmVersion(): string;
 

@@ -146,8 +146,11 @@ describe('compileIR', () => {
     expect(asm).not.toContain('cfi_startproc');
   });
 
-  it('optLevel 0 also works', () => {
-    expect(addon.compileIR(emptyIR('tl_nt_x', 's'), { optLevel: 0 }).length).toBeGreaterThan(0);
+  it('compiles with each named pipeline, and refuses others', () => {
+    for (const pipeline of ['tracelet', 'O0', 'O1', 'O2', 'O3'] as const) {
+      expect(addon.compileIR(emptyIR('tl_nt_x', 's'), { pipeline }).length).toBeGreaterThan(0);
+    }
+    expect(() => addon.compileIR(emptyIR('tl_nt_x', 's'), { pipeline: 'O4' as 'O3' })).toThrow(/pipeline must be/);
   });
 
   it('reports parse errors with line, column and LLVM text', () => {
