@@ -16,7 +16,32 @@
 #include <llvm-c/IRReader.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
-#include <llvm-c/Transforms/PassBuilder.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/IPO/AlwaysInliner.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
+#include <llvm/Transforms/IPO/GlobalOpt.h>
+#include <llvm/Transforms/IPO/SCCP.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/CorrelatedValuePropagation.h>
+#include <llvm/Transforms/Scalar/DeadStoreElimination.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
+#include <llvm/Transforms/Scalar/GVN.h>
+#include <llvm/Transforms/Scalar/IndVarSimplify.h>
+#include <llvm/Transforms/Scalar/JumpThreading.h>
+#include <llvm/Transforms/Scalar/LICM.h>
+#include <llvm/Transforms/Scalar/LoopDeletion.h>
+#include <llvm/Transforms/Scalar/LoopIdiomRecognize.h>
+#include <llvm/Transforms/Scalar/LoopInstSimplify.h>
+#include <llvm/Transforms/Scalar/LoopPassManager.h>
+#include <llvm/Transforms/Scalar/LoopRotation.h>
+#include <llvm/Transforms/Scalar/LoopSimplifyCFG.h>
+#include <llvm/Transforms/Scalar/LoopUnrollPass.h>
+#include <llvm/Transforms/Scalar/MemCpyOptimizer.h>
+#include <llvm/Transforms/Scalar/SROA.h>
+#include <llvm/Transforms/Scalar/SimpleLoopUnswitch.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
 #include <unistd.h>
 
@@ -31,36 +56,72 @@ namespace {
 constexpr const char* kTriple = "bpfel-unknown-none";
 constexpr const char* kCpu = "v3";
 
-// The pipelines a compile can ask for, by name.
-//
-// "tracelet", the default, is -O2's function simplification without what tracelet's IR never
-// needs (the cost-driven inliner: its only calls are to callbacks, which must stay functions;
+enum class Passes { None, Tracelet, O1, O2, O3 };
+
+struct Pipeline {
+  Passes passes;
+  LLVMCodeGenOptLevel codegen;
+};
+
+// The pipelines a compile can ask for, by name: "tracelet" (the default; TraceletPasses) or
+// LLVM's own -O0 to -O3, kept for bench/opt-levels.ts's comparison.
+Pipeline PipelineNamed(Napi::Env env, const std::string& name) {
+  if (name == "tracelet") return {Passes::Tracelet, LLVMCodeGenLevelDefault};
+  if (name == "O0") return {Passes::None, LLVMCodeGenLevelNone};
+  if (name == "O1") return {Passes::O1, LLVMCodeGenLevelLess};
+  if (name == "O2") return {Passes::O2, LLVMCodeGenLevelDefault};
+  if (name == "O3") return {Passes::O3, LLVMCodeGenLevelAggressive};
+  throw Napi::TypeError::New(env, "pipeline must be tracelet, O0, O1, O2 or O3");
+}
+
+// tracelet's pipeline: -O2's function simplification without what tracelet's IR never needs
+// (the cost-driven inliner: its only calls are to callbacks, which must stay functions;
 // `alwaysinline` is still honoured; the vectorizers; most of the repeated instcombine and
 // simplifycfg runs), then -O2's codegen. It was chosen by measurement: starting from -O2's own
 // pass list, each pass was dropped in turn and kept out when no program of examples/, bench/,
 // the bpftrace 0.17 tools and fixtures (68 programs) got an instruction more. All 68 compile to
 // as many instructions as at -O2 or fewer (23,821 -> 23,806 in all), in ~30% less LLVM time
-// (bench/opt-levels.ts; the rest is codegen). The -O<n> pipelines stay for that comparison.
-constexpr const char* kTraceletPipeline =
-    "always-inline,function(sroa,early-cse<>),ipsccp,globalopt,"
-    "function(instcombine,simplifycfg<hoist-common-insts>,early-cse<memssa>,jump-threading,"
-    "correlated-propagation,instcombine,"
-    "loop-mssa(loop-instsimplify,loop-simplifycfg,licm,loop-rotate,licm,"
-    "simple-loop-unswitch<no-nontrivial;trivial>),"
-    "loop(loop-idiom,indvars,loop-deletion,loop-unroll-full),gvn<>,memcpyopt,dse),globaldce";
+// (bench/opt-levels.ts; the rest is codegen). Built from the passes themselves rather than
+// parsed from text, so that the parser's registry of every LLVM pass is not linked in.
+llvm::ModulePassManager TraceletPasses() {
+  using namespace llvm;
+  ModulePassManager passes;
+  passes.addPass(AlwaysInlinerPass());
+  FunctionPassManager early;
+  early.addPass(SROAPass());
+  early.addPass(EarlyCSEPass(/*UseMemorySSA=*/false));
+  passes.addPass(createModuleToFunctionPassAdaptor(std::move(early)));
+  passes.addPass(IPSCCPPass());
+  passes.addPass(GlobalOptPass());
 
-struct Pipeline {
-  const char* passes;  // null: none (-O0)
-  LLVMCodeGenOptLevel codegen;
-};
-
-Pipeline PipelineNamed(Napi::Env env, const std::string& name) {
-  if (name == "tracelet") return {kTraceletPipeline, LLVMCodeGenLevelDefault};
-  if (name == "O0") return {nullptr, LLVMCodeGenLevelNone};
-  if (name == "O1") return {"default<O1>", LLVMCodeGenLevelLess};
-  if (name == "O2") return {"default<O2>", LLVMCodeGenLevelDefault};
-  if (name == "O3") return {"default<O3>", LLVMCodeGenLevelAggressive};
-  throw Napi::TypeError::New(env, "pipeline must be tracelet, O0, O1, O2 or O3");
+  FunctionPassManager simplify;
+  simplify.addPass(InstCombinePass());
+  simplify.addPass(SimplifyCFGPass(SimplifyCFGOptions().hoistCommonInsts(true)));
+  simplify.addPass(EarlyCSEPass(/*UseMemorySSA=*/true));
+  simplify.addPass(JumpThreadingPass());
+  simplify.addPass(CorrelatedValuePropagationPass());
+  simplify.addPass(InstCombinePass());
+  LoopPassManager loops;  // -O2's first loop passes, over MemorySSA
+  loops.addPass(LoopInstSimplifyPass());
+  loops.addPass(LoopSimplifyCFGPass());
+  loops.addPass(LICMPass());
+  loops.addPass(LoopRotatePass());
+  loops.addPass(LICMPass());
+  loops.addPass(SimpleLoopUnswitchPass(/*NonTrivial=*/false, /*Trivial=*/true));
+  simplify.addPass(createFunctionToLoopPassAdaptor(std::move(loops), /*UseMemorySSA=*/true,
+                                                   /*UseBlockFrequencyInfo=*/true));
+  LoopPassManager unroll;  // and its second: bounded loops unrolled in full
+  unroll.addPass(LoopIdiomRecognizePass());
+  unroll.addPass(IndVarSimplifyPass());
+  unroll.addPass(LoopDeletionPass());
+  unroll.addPass(LoopFullUnrollPass());
+  simplify.addPass(createFunctionToLoopPassAdaptor(std::move(unroll)));
+  simplify.addPass(GVNPass());
+  simplify.addPass(MemCpyOptPass());
+  simplify.addPass(DSEPass());
+  passes.addPass(createModuleToFunctionPassAdaptor(std::move(simplify)));
+  passes.addPass(GlobalDCEPass());
+  return passes;
 }
 
 LLVMTargetMachineRef g_machines[4];
@@ -152,16 +213,25 @@ struct ContextOwner {
   }
 };
 
-void Optimize(Napi::Env env, LLVMModuleRef module, LLVMTargetMachineRef machine, const char* passes) {
-  LLVMPassBuilderOptionsRef options = LLVMCreatePassBuilderOptions();
-  LLVMErrorRef failed = LLVMRunPasses(module, passes, machine, options);
-  LLVMDisposePassBuilderOptions(options);
-  if (failed) {
-    char* why = LLVMGetErrorMessage(failed);
-    std::string message = std::string("LLVM pass pipeline: ") + why;
-    LLVMDisposeErrorMessage(why);
-    Fail(env, message);
-  }
+void Optimize(LLVMModuleRef module, LLVMTargetMachineRef machine, Passes which) {
+  using namespace llvm;
+  // The target machine gives the passes BPF's costs (and adds its own passes to -O<n>).
+  PassBuilder builder(reinterpret_cast<TargetMachine*>(machine));
+  LoopAnalysisManager loopAnalyses;
+  FunctionAnalysisManager functionAnalyses;
+  CGSCCAnalysisManager cgsccAnalyses;
+  ModuleAnalysisManager moduleAnalyses;
+  builder.registerModuleAnalyses(moduleAnalyses);
+  builder.registerCGSCCAnalyses(cgsccAnalyses);
+  builder.registerFunctionAnalyses(functionAnalyses);
+  builder.registerLoopAnalyses(loopAnalyses);
+  builder.crossRegisterProxies(loopAnalyses, functionAnalyses, cgsccAnalyses, moduleAnalyses);
+  ModulePassManager passes =
+      which == Passes::Tracelet ? TraceletPasses()
+      : builder.buildPerModuleDefaultPipeline(which == Passes::O1   ? OptimizationLevel::O1
+                                              : which == Passes::O2 ? OptimizationLevel::O2
+                                                                    : OptimizationLevel::O3);
+  passes.run(*unwrap(module), moduleAnalyses);
 }
 
 // What Compile returns: the BPF object, its assembly, or the optimised IR (for -dd / --emit-llvm FILE).
@@ -193,7 +263,7 @@ std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeli
   LLVMSetModuleDataLayout(owner.module, layout);
   LLVMDisposeTargetData(layout);
 
-  if (pipeline.passes) Optimize(env, owner.module, tm, pipeline.passes);
+  if (pipeline.passes != Passes::None) Optimize(owner.module, tm, pipeline.passes);
   if (!diagnostics.errors.empty())
     Fail(env, "LLVM: " + diagnostics.errors);
 
