@@ -91,8 +91,10 @@ export function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpe
     bpfType: counter ? 'percpu_array' : info.kind === 'scalar' ? 'hash' : 'percpu_hash',
     keySize: counter ? 4 : keySize,
     valueSize,
-    // Without a key, a hist/lhist map holds exactly its buckets.
-    maxEntries: counter ? 1 : !info.keyType && bucketed ? buckets : maxEntries * buckets,
+    // Without a key, a map holds one entry (a hist/lhist one per bucket): sizing it for
+    // BPFTRACE_MAP_KEYS_MAX keys made the kernel preallocate 4,096 per-CPU values for nothing
+    // (~6 ms a map to create, and the memory).
+    maxEntries: counter ? 1 : !info.keyType ? (bucketed ? buckets : 1) : maxEntries * buckets,
     preallocate: !(bucketed && info.keyType),
     lhist: info.lhist,
     ...(info.tseries ? { tseries: info.tseries } : {}),

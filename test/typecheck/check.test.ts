@@ -190,6 +190,14 @@ describe('config block', () => {
     ]);
   });
 
+  it('sizes every other map without a key for its one entry, and keyed maps for BPFTRACE_MAP_KEYS_MAX keys', () => {
+    const maps = check('tracepoint:syscalls:sys_enter_openat { @s = sum(pid); @a = avg(pid); @m = max(pid); @st = stats(pid); '
+      + '@x = pid; @str = comm; @k[pid] = sum(pid); }').program!.maps;
+    expect([...maps.values()].map((m) => [m.name, m.maxEntries])).toEqual([
+      ['@a', 1], ['@k', 4096], ['@m', 1], ['@s', 1], ['@st', 1], ['@str', 1], ['@x', 1],
+    ]);
+  });
+
   it('sets map size and string length', () => {
     const r = check('config = { max_map_keys = 16; max_strlen = 32; } tracepoint:syscalls:sys_enter_openat { @[str(args->filename)] = count(); }');
     expect(r.diagnostics).toEqual([]);
