@@ -49,7 +49,7 @@ describe('debugging options', () => {
       + '    Call name="exit"\n\n');
     const typed = r.stdout.slice(typedAt);
     expect(typed).toContain('    target: MapRef name="x" :: count\n     IntLiteral value=1 :: int64\n');
-    expect(typed).toContain('define i64 @tl_begin_0(i8* nocapture readnone %ctx) local_unnamed_addr');
+    expect(typed).toContain('define i64 @tl_begin_0(i8* %ctx) local_unnamed_addr');
     expect(r.stdout).not.toContain('Attaching');
     expect(r.stdout).not.toContain('Before optimization');
   });
