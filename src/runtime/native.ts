@@ -248,7 +248,7 @@ export interface NativeAddon {
 }
 
 /** The functions of tracelet_llvm.node. */
-type LlvmFunctions = Pick<NativeAddon, 'compileIR' | 'compileIRToAsm' | 'optimizeIR' | 'llvmVersion'>;
+type LlvmFunctions = Pick<NativeAddon, 'compileIR' | 'compileIRToAsm' | 'optimizeIR' | 'llvmVersion'> & { releaseMemory(): number };
 
 let addon: NativeAddon | undefined;
 let llvm: LlvmFunctions | undefined;
@@ -271,6 +271,16 @@ export function native(): NativeAddon {
 /** Whether LLVM's addon has been loaded (by a compile) in this process. */
 export function llvmLoaded(): boolean {
   return llvm !== undefined;
+}
+
+/**
+ * Gives back the memory LLVM's compile left resident (its freed heap, the addon's code it ran),
+ * if LLVM was loaded: for a process done compiling, so that the run's peak does not carry it
+ * (~16 MiB). A later compile runs as before, faulting the code in again. Returns the bytes of
+ * code dropped.
+ */
+export function releaseLlvmMemory(): number {
+  return llvm ? llvm.releaseMemory() : 0;
 }
 
 function llvmFunctions(): LlvmFunctions {

@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { native, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
+import { native, releaseLlvmMemory, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
 import { ElfFile } from '../../src/kernel/elf.js';
 import { Kallsyms } from '../../src/kernel/kallsyms.js';
 import { useSymbolNatives } from '../../src/kernel/natives.js';
@@ -144,6 +144,16 @@ describe('compileIR', () => {
     expect(asm).toContain('atomic_fetch_add');
     expect(asm).not.toContain('count_and_emit:');
     expect(asm).not.toContain('cfi_startproc');
+  });
+
+  it('gives back the code a compile faulted in, and compiles the same object after', () => {
+    const rssFile = () => Number(/RssFile:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    const ir = counterIR(100, 101);
+    const before = addon.compileIR(ir);
+    const resident = rssFile();
+    expect(releaseLlvmMemory()).toBeGreaterThan(1 << 20);
+    expect(rssFile()).toBeLessThan(resident);
+    expect(addon.compileIR(ir).equals(before)).toBe(true);
   });
 
   it('compiles with each named pipeline, and refuses others', () => {
