@@ -32,7 +32,7 @@ interface ConfigVariable {
 const UNSTABLE = ['enable', 'warn', 'error'];
 
 export const CONFIG_VARIABLES: Readonly<Record<string, ConfigVariable>> = {
-  max_map_keys: { kind: 'count', sets: 'mapKeysMax', legacyEnv: 'BPFTRACE_MAP_KEYS_MAX', doc: 'The entries of each map (default 4096); a hist/lhist with keys holds this many keys of every bucket.' },
+  max_map_keys: { kind: 'count', sets: 'mapKeysMax', legacyEnv: 'BPFTRACE_MAP_KEYS_MAX', doc: 'The entries of each map with keys (default 4096); a hist/lhist with keys holds this many keys of every bucket. A map without a key is created for its one entry (a hist/lhist for its buckets), which it can never outgrow.' },
   max_strlen: { kind: 'count', sets: 'stringLength', legacyEnv: 'BPFTRACE_STRLEN', doc: 'The bytes of strings str() reads (default 64, as bpftrace 0.17; 0.26 has 1024). Strings are on the 512-byte BPF stack: past about 200 bytes a probe may need more than it has (E_BPF_STACK).' },
   max_cat_bytes: { kind: 'count', sets: 'catBytesMax', legacyEnv: 'BPFTRACE_CAT_BYTES_MAX', doc: 'The bytes of a file cat() prints (default 10240).' },
   perf_rb_pages: { kind: 'count', sets: 'ringPages', doc: "bpftrace's pages per CPU of its perf buffers: tracelet's one event ring gets as many pages in all (default: from the probes that send events)." },

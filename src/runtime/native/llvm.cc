@@ -1,11 +1,12 @@
-// LLVM IR text -> BPF ELF object (or assembly), in memory, through the LLVM-C API of LLVM 14.
+// LLVM IR text -> BPF ELF object (or assembly), in memory, through the LLVM-C API of LLVM 14 (and
+// its C++ pass manager for the pass pipeline).
 // This is an addon of its own, tracelet_llvm.node (statically linked LLVM, ~30 MB): loading it
 // costs ~10 MiB and tens of ms (relocations, static constructors), so src/runtime/native.ts loads
 // it only when something must be compiled (not on a compile cache hit).
 //
 // Per call: a fresh LLVMContext (cheap, and it keeps no types or constants from earlier
-// programs alive), parse, verify, a pass pipeline of the new pass manager (LLVMRunPasses), then
-// codegen. The BPF target machine is built once per opt level and reused. The caches are
+// programs alive), parse, verify, the pass pipeline (TraceletPasses, or LLVM's -O<n>), then
+// codegen. The BPF target machine is built once per codegen level and reused. The machines are
 // process-wide, so a mutex serializes compiles from worker threads.
 #include "common.h"
 
@@ -44,6 +45,7 @@
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
