@@ -79,7 +79,10 @@ export function mapUpdate(g: ProbeContext, spec: MapSpec, key: IrValue, value: I
     mapPointer(g, spec.name), key, g.fn.bitcast(value, i8p), constInt(i64, 0),
   ]);
   reportHelperError(g, Helper.mapUpdateElem, rc);
-  // A full map is counted, never silent; without a branch here (see noteFailure).
+  // A full map is counted, never silent; without a branch here (see noteFailure). A map without
+  // a key cannot be full: it is sized for all its entries (its one key, or each of its buckets),
+  // preallocated, and the kernel replaces an entry in place or from its spare elements.
+  if (!spec.keyType && spec.preallocate) return;
   noteFailure(g, rc, { counter: mapFullCounter(g.program.maps, spec.name) });
 }
 

@@ -124,6 +124,12 @@ describe('maps as relocations', () => {
     expect(looped).not.toMatch(/^refused\d+:/m);
   });
 
+  it('counts no refused update of a map without a key: sized for its entries, it cannot be full', () => {
+    const refusals = (text: string) => compiled(text).generated.ir.match(/^refused\d+:/gm)?.length ?? 0;
+    expect(refusals('tracepoint:syscalls:sys_enter_openat { @s = sum(pid); @a = avg(pid); @m = max(pid); @x = nsecs; @st = stats(pid); }')).toBe(0);
+    expect(refusals('tracepoint:syscalls:sys_enter_openat { @s = sum(pid); @k[pid] = sum(pid); }')).toBe(1);
+  });
+
   it('sizes the ring buffer from the probes that send events', () => {
     const ring = (text: string) => compiled(text).generated.maps.find((m) => m.symbol === 'tl_events')!.maxEntries;
     expect(ring('BEGIN { printf("hi\\n"); exit(); }')).toBe(256 << 10);
