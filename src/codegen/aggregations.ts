@@ -55,6 +55,26 @@ export function aggregationValue(g: ProbeContext, spec: MapSpec, key: IrValue): 
   return fn.select(negative, fn.binary('sub', constInt(i64, 0), quotient), quotient);
 }
 
+/**
+ * `delete(@m)` of a map kept as one per-CPU array entry (a count() or hist/lhist without a key),
+ * whose entry cannot be deleted. bpftrace 0.17 deletes its key 0 there: a count's one value, and
+ * a hist/lhist's bucket 0 (their keys are bucket numbers), so that one 8-byte counter, the first
+ * of the value, is zeroed on every possible CPU (`@m: 0` for a count, as bpftrace prints it).
+ */
+export function deleteKeyZero(g: ProbeContext, spec: MapSpec, key: IrValue): void {
+  const { fn } = g;
+  for (let cpu = 0; cpu < g.kernel.possibleCpus(); cpu++) {
+    const p = fn.callHelper(Helper.mapLookupPercpuElem, i8p, [mapPointer(g, spec.name), key, constInt(i64, cpu)]);
+    const zero = fn.label('cpuzero');
+    const next = fn.label('cpuzeroed');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), zero, next);
+    fn.place(zero);
+    fn.store(constInt(i64, 0), fn.bitcast(p, ptr(i64)), 8);
+    fn.br(next);
+    fn.place(next);
+  }
+}
+
 /** `@m[k] = count()` and the other aggregations: updates the entry of this CPU, or makes it. */
 export function aggregate(g: ProbeContext, ref: MapRef, call: Call): void {
   const { fn } = g;

@@ -16,6 +16,7 @@ import { emitEvent, eventWithArgs } from './events.js';
 import { probeRead, spaceOf } from './memory.js';
 import { freshTemp, lookup, mapKey, mapPointer, mapSpec } from './map-ops.js';
 import { storeVariable } from './variables.js';
+import { deleteKeyZero } from './aggregations.js';
 import { builtin, namespaceId, stack, userAddress } from './builtins.js';
 import { commOfPid } from './kfuncs.js';
 
@@ -95,7 +96,8 @@ const FUNCTION_CODE = {
     const target = c.args[0] as MapRef;
     const spec = mapSpec(g, mapName(target));
     const key = mapKey(g, spec, target, c.args.length === 2 ? [c.args[1]!] : undefined);
-    g.fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
+    if (spec.bpfType === 'percpu_array') deleteKeyZero(g, spec, key);
+    else g.fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
     return nothing(type);
   },
   has_key: (g, c, type) => {
