@@ -55,6 +55,29 @@ END { printf("end\\n"); }`, n);
     for (const p of pieces) expect(p.length).toBeLessThanOrEqual((1 << 16) + 4096);
   });
 
+  it('maps a window of its 16 MiB event ring, not the ring: the records read right across its end', async () => {
+    const run = startTracelet(['--no-cache', '-e', 'tracepoint:syscalls:sys_enter_kill /pid == 1/ { printf("never\\n"); }']);
+    try {
+      await run.attached;
+      // The tracer's mappings of BPF maps: the ring's two position pages and its data window.
+      const sizes = readFileSync(`/proc/${run.child.pid}/maps`, 'utf8').split('\n').filter((l) => l.endsWith('anon_inode:bpf-map'))
+        .map((l) => { const [from, to] = l.split(' ')[0]!.split('-'); return parseInt(to!, 16) - parseInt(from!, 16); });
+      expect(sizes.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(1 << 20);
+    } finally {
+      run.child.kill('SIGINT');
+      expect((await run.done).code).toBe(0);
+    }
+    // 40 MB of records go round the 16 MiB ring twice, the window moving along: all in order.
+    const n = 1_000_000;
+    const pieces = await writes(`tracepoint:syscalls:sys_enter_getppid /pid == ${process.pid}/ {
+  @n++; if (@n & 1) { printf("record %d,\\n", @n); } else { printf("record %d, of another size: %s\\n", @n, comm); }
+  if (@n == ${n}) { exit(); } }`, n);
+    const lines = pieces.join('').split('\n').filter((l) => l.startsWith('record '));
+    expect(lines).toHaveLength(n);
+    expect(lines.every((l, i) => l.startsWith(`record ${i + 1},`))).toBe(true);
+  }, 60_000);
+
   it('costs no polling while none comes: the collector thread sleeps until a record wakes it', async () => {
     const run = startTracelet(['--no-cache', '-e', 'tracepoint:syscalls:sys_enter_kill /pid == 1/ { printf("never\\n"); }']);
     try {

@@ -3,8 +3,11 @@
 // The ring is read here, not through libbpf's ring_buffer: libbpf maps the data area twice in a
 // row so that a record that wraps reads as one piece, and the kernel maps every page at mmap
 // time, so a 16 MiB ring showed as 33 MiB of tracelet's resident memory from the first moment
-// (a 1 MiB one as 2.8 MiB: a third of what `BEGIN { exit(); }` adds to Node). Here the data area
-// is mapped once and the few records that wrap are copied in two pieces: they are copied anyway.
+// (a 1 MiB one as 2.8 MiB: a third of what `BEGIN { exit(); }` adds to Node). Here the data is
+// read through a window of at most kWindowBytes mapped where the records being read are, and
+// moved along with them: the kernel keeps the data pages twice in a row too, so a window may run
+// past the ring's end and a record that wraps reads as one piece. The ring's pages are then the
+// kernel's memory, not the tracer's: a 16 MiB ring weighs 1 MiB in its resident memory.
 // Records are copied into chunks of about 1 MiB as [u32 len][bytes][pad to 8] and handed out a
 // chunk per drain(), as the Buffer's own memory (no copy): JavaScript formats a stream a batch of
 // ~25,000 printf records at a time, so neither its input nor its output ever holds tens of MiB
@@ -55,6 +58,7 @@ namespace {
 
 constexpr size_t kMaxPending = 64u << 20;  // bytes held between drains before collecting pauses
 constexpr size_t kChunkBytes = 1u << 20;    // records handed out per drain() (one is never split)
+constexpr size_t kWindowBytes = 1u << 20;   // the data mapped at a time (the whole ring if smaller)
 constexpr int kCollectBusyMs = 1;           // the collector's wait after finding records
 // ... when the ring holds nothing: a record then wakes the thread (the kernel wakes a reader
 // that has read everything), so this wait is only a safety net, and an idle run costs no CPU.
@@ -88,15 +92,20 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     void* consumer = mmap(nullptr, page_, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
     if (consumer == MAP_FAILED) ThrowErrno(env, "cannot map ring buffer map fd " + std::to_string(mapFd), errno);
     consumerPos_ = static_cast<uint64_t*>(consumer);
-    // The producer's position and the data, once (see the top of this file).
-    void* producer = mmap(nullptr, page_ + info.max_entries, PROT_READ, MAP_SHARED, mapFd, static_cast<off_t>(page_));
+    // The producer's position; the data is mapped a window at a time (see the top of this file).
+    void* producer = mmap(nullptr, page_, PROT_READ, MAP_SHARED, mapFd, static_cast<off_t>(page_));
     if (producer == MAP_FAILED) {
       int err = errno;
       CloseNative();
       ThrowErrno(env, "cannot map ring buffer map fd " + std::to_string(mapFd), err);
     }
     producerPos_ = static_cast<uint64_t*>(producer);
-    data_ = static_cast<uint8_t*>(producer) + page_;
+    windowFd_ = dup(mapFd);
+    if (windowFd_ < 0 || !MapWindow(0, std::min<size_t>(kWindowBytes, mask_ + 1))) {
+      int err = errno;
+      CloseNative();
+      ThrowErrno(env, "cannot map ring buffer map fd " + std::to_string(mapFd), err);
+    }
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
     stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     epoll_event ev;
@@ -144,11 +153,13 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     uint64_t cons = __atomic_load_n(consumerPos_, __ATOMIC_ACQUIRE);
     uint64_t prod = __atomic_load_n(producerPos_, __ATOMIC_ACQUIRE);
     while (cons < prod && consumed < bytes) {
-      auto* header = reinterpret_cast<uint32_t*>(data_ + (cons & mask_));
+      const uint8_t* at = Data(cons & mask_, BPF_RINGBUF_HDR_SZ);
+      if (!at) break;  // not mapped: the records wait, and the next collection tries again
+      auto* header = reinterpret_cast<const uint32_t*>(at);
       uint32_t len = __atomic_load_n(header, __ATOMIC_ACQUIRE);
       if (len & BPF_RINGBUF_BUSY_BIT) break;  // still being written: the records after it wait
       uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-      if (!(len & BPF_RINGBUF_DISCARD_BIT)) Append(cons + BPF_RINGBUF_HDR_SZ, size);
+      if (!(len & BPF_RINGBUF_DISCARD_BIT) && !Append(cons + BPF_RINGBUF_HDR_SZ, size)) break;
       size_t step = (BPF_RINGBUF_HDR_SZ + size + 7) & ~size_t(7);
       cons += step;
       consumed += step;
@@ -158,8 +169,10 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   }
 
   // Copies the record of `size` bytes at ring position `at` to the last chunk (a new one when it is
-  // full), in two pieces if it wraps.
-  void Append(uint64_t at, uint32_t size) {
+  // full); false if its bytes could not be mapped (nothing copied).
+  bool Append(uint64_t at, uint32_t size) {
+    const uint8_t* from = Data(at & mask_, size);
+    if (!from) return false;
     size_t padded = (4 + size + 7) & ~size_t(7);
     if (chunks_.empty() || chunks_.back().size() + padded > chunks_.back().capacity()) {
       chunks_.emplace_back();
@@ -170,11 +183,33 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     out.resize(start + padded);
     pendingBytes_ += padded;
     memcpy(&out[start], &size, 4);
-    size_t offset = at & mask_;
-    size_t first = std::min<size_t>(size, mask_ + 1 - offset);
-    memcpy(&out[start + 4], data_ + offset, first);
-    memcpy(&out[start + 4 + first], data_, size - first);
+    memcpy(&out[start + 4], from, size);
     memset(&out[start + 4 + size], 0, padded - 4 - size);
+    return true;
+  }
+
+  // The `n` bytes of data from ring offset `offset` (< the ring's size), contiguous: the window
+  // is moved to begin at their page when it does not hold them all. Null if that mapping fails.
+  const uint8_t* Data(size_t offset, size_t n) {
+    if (offset >= windowOffset_ && offset + n <= windowOffset_ + windowBytes_) return window_ + (offset - windowOffset_);
+    size_t start = offset & ~(page_ - 1);
+    size_t bytes = std::max(std::min<size_t>(kWindowBytes, mask_ + 1), (offset + n - start + page_ - 1) & ~(page_ - 1));
+    // The data is there twice in a row: a window may end up to one ring's size past its end.
+    bytes = std::min(bytes, 2 * (mask_ + 1) - start);
+    if (!MapWindow(start, bytes)) return nullptr;
+    return window_ + (offset - start);
+  }
+
+  // Maps `bytes` of the data from ring offset `start` (page-aligned) as the window.
+  bool MapWindow(size_t start, size_t bytes) {
+    if (window_) munmap(window_, windowBytes_);
+    window_ = nullptr;
+    void* data = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, windowFd_, static_cast<off_t>(2 * page_ + start));
+    if (data == MAP_FAILED) return false;
+    window_ = static_cast<uint8_t*>(data);
+    windowOffset_ = start;
+    windowBytes_ = bytes;
+    return true;
   }
 
   // The collector thread: waits for a wake-up or its next turn, empties the ring into the chunks,
@@ -223,7 +258,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
 
   static void OnWake(uv_async_t* handle) {
     auto* self = static_cast<RingConsumer*>(handle->data);
-    if (!self || !self->data_) return;
+    if (!self || !self->producerPos_) return;
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
     try {
@@ -238,7 +273,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   // The oldest chunk of records (an empty Buffer when there are none), its memory the Buffer's.
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!data_) throw Napi::Error::New(env, "the ring buffer consumer is closed");
+    if (!producerPos_) throw Napi::Error::New(env, "the ring buffer consumer is closed");
     auto* chunk = new std::vector<uint8_t>();
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -280,11 +315,15 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
     epollFd_ = -1;
     if (stopFd_ >= 0) close(stopFd_);
     stopFd_ = -1;
-    if (producerPos_) munmap(producerPos_, page_ + mask_ + 1);
+    if (window_) munmap(window_, windowBytes_);
+    window_ = nullptr;
+    if (windowFd_ >= 0) close(windowFd_);
+    windowFd_ = -1;
     if (consumerPos_) munmap(consumerPos_, page_);
-    producerPos_ = consumerPos_ = nullptr;
-    if (data_) {
-      data_ = nullptr;
+    consumerPos_ = nullptr;
+    if (producerPos_) {
+      munmap(producerPos_, page_);
+      producerPos_ = nullptr;
       // Drop the self-reference taken in Open(); in a finalizer the count is already 0.
       if (referenced_ && !finalizing_) Unref();
       referenced_ = false;
@@ -299,7 +338,10 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
 
   uint64_t* consumerPos_ = nullptr;
   uint64_t* producerPos_ = nullptr;
-  uint8_t* data_ = nullptr;  // set while open
+  uint8_t* window_ = nullptr;  // the data mapped now: windowBytes_ from ring offset windowOffset_
+  size_t windowOffset_ = 0;
+  size_t windowBytes_ = 0;
+  int windowFd_ = -1;  // the map's, kept to move the window
   uint64_t mask_ = 0;         // the data area's size - 1 (a power of two)
   size_t page_ = 0;           // the consumer position's mapping; the producer's is page_ + mask_ + 1
   int epollFd_ = -1;
