@@ -191,7 +191,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   // The `n` bytes of data from ring offset `offset` (< the ring's size), contiguous: the window
   // is moved to begin at their page when it does not hold them all. Null if that mapping fails.
   const uint8_t* Data(size_t offset, size_t n) {
-    if (offset >= windowOffset_ && offset + n <= windowOffset_ + windowBytes_) return window_ + (offset - windowOffset_);
+    if (window_ && offset >= windowOffset_ && offset + n <= windowOffset_ + windowBytes_) return window_ + (offset - windowOffset_);
     size_t start = offset & ~(page_ - 1);
     size_t bytes = std::max(std::min<size_t>(kWindowBytes, mask_ + 1), (offset + n - start + page_ - 1) & ~(page_ - 1));
     // The data is there twice in a row: a window may end up to one ring's size past its end.
@@ -204,6 +204,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   bool MapWindow(size_t start, size_t bytes) {
     if (window_) munmap(window_, windowBytes_);
     window_ = nullptr;
+    windowBytes_ = 0;
     void* data = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, windowFd_, static_cast<off_t>(2 * page_ + start));
     if (data == MAP_FAILED) return false;
     window_ = static_cast<uint8_t*>(data);
