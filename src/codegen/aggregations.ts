@@ -22,12 +22,7 @@ export function aggregationValue(g: ProbeContext, spec: MapSpec, key: IrValue): 
   const second = fn.scratch(i64, 8);
   fn.store(constInt(i64, 0), first, 8);
   fn.store(constInt(i64, 0), second, 8);
-  for (let cpu = 0; cpu < g.kernel.possibleCpus(); cpu++) {
-    const p = fn.callHelper(Helper.mapLookupPercpuElem, i8p, [mapPointer(g, spec.name), key, constInt(i64, cpu)]);
-    const add = fn.label('cpushare');
-    const next = fn.label('cpunext');
-    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), add, next);
-    fn.place(add);
+  eachCpuShare(g, spec, key, (p) => {
     const share = fn.load(fn.bitcast(p, ptr(i64)), 8);
     const share2 = fn.load(fn.byteOffset(p, 8, i64), 8);
     if (spec.kind === 'min' || spec.kind === 'max') {
@@ -41,9 +36,7 @@ export function aggregationValue(g: ProbeContext, spec: MapSpec, key: IrValue): 
       fn.store(fn.binary('add', fn.load(first, 8), share), first, 8);
       if (spec.kind === 'avg') fn.store(fn.binary('add', fn.load(second, 8), share2), second, 8);
     }
-    fn.br(next);
-    fn.place(next);
-  }
+  });
   const v = fn.load(first, 8);
   if (spec.kind !== 'avg') return v;
   // avg is total / count, rounded toward zero; signed division from unsigned (BPF cpu v3 has no sdiv).
@@ -62,14 +55,19 @@ export function aggregationValue(g: ProbeContext, spec: MapSpec, key: IrValue): 
  * of the value, is zeroed on every possible CPU (`@m: 0` for a count, as bpftrace prints it).
  */
 export function deleteKeyZero(g: ProbeContext, spec: MapSpec, key: IrValue): void {
+  eachCpuShare(g, spec, key, (p) => g.fn.store(constInt(i64, 0), g.fn.bitcast(p, ptr(i64)), 8));
+}
+
+/** Runs `body` on each possible CPU's share of the per-CPU entry at `key`, where it is there. */
+function eachCpuShare(g: ProbeContext, spec: MapSpec, key: IrValue, body: (share: IrValue) => void): void {
   const { fn } = g;
   for (let cpu = 0; cpu < g.kernel.possibleCpus(); cpu++) {
     const p = fn.callHelper(Helper.mapLookupPercpuElem, i8p, [mapPointer(g, spec.name), key, constInt(i64, cpu)]);
-    const zero = fn.label('cpuzero');
-    const next = fn.label('cpuzeroed');
-    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), zero, next);
-    fn.place(zero);
-    fn.store(constInt(i64, 0), fn.bitcast(p, ptr(i64)), 8);
+    const here = fn.label('cpushare');
+    const next = fn.label('cpunext');
+    fn.condBr(fn.icmp('ne', p, { type: i8p, ref: 'null' }), here, next);
+    fn.place(here);
+    body(p);
     fn.br(next);
     fn.place(next);
   }
