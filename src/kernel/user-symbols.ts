@@ -39,7 +39,7 @@ export class FileSymbols {
   private readonly text?: { addr: number; offset: number };
   private table?: NamedTable;
 
-  private constructor(readonly path: string, private readonly elf: ElfFile, debugRoot: string) {
+  private constructor(readonly path: string, private readonly elf: ElfFile, debugRoot: string, private readonly cacheDir?: string) {
     this.isExec = elf.type === ET_EXEC;
     const t = elf.textSection();
     if (t) this.text = { addr: Number(t.addr), offset: Number(t.offset) };
@@ -53,15 +53,12 @@ export class FileSymbols {
    */
   static open(path: string, debugRoot = '/usr/lib/debug', cacheDir?: string): FileSymbols | undefined {
     try {
-      const f = new FileSymbols(path, ElfFile.open(path), debugRoot);
-      f.cacheDir = cacheDir;
-      return f;
+      return new FileSymbols(path, ElfFile.open(path), debugRoot, cacheDir);
     } catch {
       return undefined;
     }
   }
 
-  private cacheDir?: string;
   /** Whether the symbol table came from tracelet's cache (once a lookup has needed it). */
   tableFromCache = false;
 

@@ -268,11 +268,6 @@ export function native(): NativeAddon {
   return addon;
 }
 
-/** Whether LLVM's addon has been loaded (by a compile) in this process. */
-export function llvmLoaded(): boolean {
-  return llvm !== undefined;
-}
-
 /**
  * Gives back the memory LLVM's compile left resident (its freed heap, the addon's code it ran),
  * if LLVM was loaded: for a process done compiling, so that the run's peak does not carry it
