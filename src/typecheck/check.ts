@@ -93,9 +93,10 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   // Collecting passes learn every map's key and value types, each reading the types the previous
   // pass settled, until they no longer change; a last pass checks against them and reports.
   let mapInfos = new Map<string, MapInfo>();
+  const signs = new Map<string, boolean>();
   for (let pass = 1; ; pass++) {
     const assigned = new Map<string, MapInfo>();
-    const collect = new Checker(kernel, names, assigned, mapInfos, true, options, cTypes.types);
+    const collect = new Checker(kernel, names, assigned, mapInfos, true, options, cTypes.types, signs);
     for (const { probe, targets } of expanded) collect.checkProbe(probe, targets);
     const changed = changedMaps(assigned, mapInfos);
     mapInfos = assigned;
@@ -109,7 +110,7 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
       return { diagnostics };
     }
   }
-  const check = new Checker(kernel, names, mapInfos, mapInfos, false, options, cTypes.types);
+  const check = new Checker(kernel, names, mapInfos, mapInfos, false, options, cTypes.types, signs);
   for (const { probe, targets } of expanded) check.checkProbe(probe, targets);
   diagnostics.push(...check.diagnostics);
 

@@ -2,6 +2,7 @@
 // map uses, events. typecheck() (check.ts) runs it over the program's probes.
 import {
   mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type MapRef, type Probe, type Stmt, type TypeName, type Variable,
+  type BinaryOp,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -25,6 +26,13 @@ import { hintFor, type NamedConstants } from './names.js';
 
 /** The most copies of a piece of code nested unroll()s may make. */
 const MAX_UNROLLED = 100_000n;
+
+/**
+ * What a collecting pass reads from a map no assignment has typed yet: bpftrace 0.17's "none"
+ * type, which arithmetic takes as unsigned and which a copy (`@a = @b`, `$v = @b`) passes on
+ * untyped. Known by identity (see pinnedSign()).
+ */
+const UNTYPED_MAP_READ: Type = { kind: 'int', bits: 64, signed: false };
 
 export class Checker implements CheckContext {
   readonly diagnostics: Diagnostic[] = [];
@@ -66,6 +74,11 @@ export class Checker implements CheckContext {
     readonly options: CheckOptions,
     /** Types the script defines (structs, unions, enums, typedefs), by name as written. */
     readonly scriptTypes: ReadonlyMap<string, Type> = new Map(),
+    /**
+     * The sign of each integer (or sum) map as its first assignment in the first pass gave it,
+     * kept by every later pass, as bpftrace 0.17 keeps a map's first type (see pinnedSign()).
+     */
+    readonly signs: Map<string, boolean> = new Map(),
   ) {
     this.stringLength = options.stringLength ?? 64;
     this.stackMode = options.stackMode ?? 'bpftrace';
@@ -340,11 +353,14 @@ export class Checker implements CheckContext {
     }
     let t = this.expr(value);
     if (s.op !== '=') {
+      // `@m op= v` is `@m = @m op v`, of the map's own type (a uint64 if not typed yet).
       const current = this.expr(s.target);
       if (current.kind !== 'int' || t.kind !== 'int') {
         this.report(error('E_TYPE', s.span, `'${s.op}=' needs integers, got ${typeName(current)} and ${typeName(t)}`));
+      } else {
+        this.signWarnings(s.op, s.opSpan, s.target, current, value, t);
       }
-      t = current.kind === 'int' ? current : t;
+      t = current === UNTYPED_MAP_READ ? UINT64 : current.kind === 'int' ? current : t;
     }
     if (t.kind === 'none') {
       this.report(error('E_TYPE', value.span, 'this expression has no value to assign'));
@@ -353,7 +369,7 @@ export class Checker implements CheckContext {
     if (s.target.kind === 'Variable') {
       this.defineVariable(s.target, t, value);
     } else {
-      this.mapAssign(s.target, 'scalar', storageType(t), value.span);
+      this.mapAssign(s.target, 'scalar', storageType(t), value.span, undefined, t === UNTYPED_MAP_READ);
     }
   }
 
@@ -423,7 +439,8 @@ export class Checker implements CheckContext {
     return keyTypes.length === 1 ? keyTypes[0] : { kind: 'tuple', elements: keyTypes };
   }
 
-  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, params?: AggregationParams): void {
+  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, params?: AggregationParams, untyped = false): void {
+    valueType = this.pinnedSign(mapName(m), kind, valueType, untyped);
     const keyType = this.mapKey(m);
     const info = this.maps.get(mapName(m));
     const { lhist, tseries } = params ?? {};
@@ -451,6 +468,25 @@ export class Checker implements CheckContext {
     }
     this.unifyKey(m, info, keyType);
     this.types.set(m, info.valueType);
+  }
+
+  /**
+   * An integer or sum map's value type with the sign it was first given. bpftrace 0.17 types a map
+   * by its first assignment in its first pass, where a map not assigned yet reads as a value with
+   * no type, which arithmetic treats as unsigned (`@x += 1` before any `@x = ...` makes @x a
+   * uint64, so `@x -= 1` from nothing prints 18446744073709551615), and keeps that type in the
+   * passes after, when the map read has its type. A plain copy of such a map (`@a = @b`) gives no
+   * type yet: the next assignment, or the next pass, does.
+   */
+  private pinnedSign(name: string, kind: MapKind, t: Type, untyped: boolean): Type {
+    const signed = t.kind === 'int' ? t.signed : t.kind === 'aggregation' && kind === 'sum' ? t.signed : undefined;
+    if (signed === undefined) return t;
+    const pinned = this.signs.get(name);
+    if (pinned === undefined) {
+      if (!untyped) this.signs.set(name, signed);
+      return t;
+    }
+    return pinned === signed ? t : { ...t, signed: pinned } as Type;
   }
 
   private unifyKey(m: MapRef, info: MapInfo, keyType: Type | undefined): void {
@@ -592,8 +628,9 @@ export class Checker implements CheckContext {
           if (!this.collecting) {
             this.report(error('E_UNDEFINED_MAP', e.span, `map ${mapName(e)} is used but never assigned`,
               hintFor(mapName(e), [...this.maps.keys()])));
+            return INT64;
           }
-          return INT64;
+          return UNTYPED_MAP_READ;
         }
         if (info.kind === 'scalar') return info.valueType;
         if (info.kind === 'count' || info.kind === 'sum' || info.kind === 'min' || info.kind === 'max' || info.kind === 'avg') {
@@ -995,28 +1032,35 @@ export class Checker implements CheckContext {
       this.report(error('E_TYPE', e.opSpan, `'${e.op}' cannot be applied to ${typeName(a)} and ${typeName(b)}`));
       return INT64;
     }
+    this.signWarnings(e.op, e.opSpan, e.left, a, e.right, b);
     const signedA = a.kind === 'int' && a.signed;
     const signedB = b.kind === 'int' && b.signed;
-    const comparison = ['<', '<=', '>', '>=', '==', '!='].includes(e.op);
-    // bpftrace 0.17's warnings: a non-negative constant counts as unsigned where that helps.
-    if (signedA !== signedB && !this.isNonNegativeConstant(signedA ? e.left : e.right)) {
-      if (comparison) {
-        this.report(warning('W_SIGN_COMPARE', e.opSpan,
+    if (['<', '<=', '>', '>=', '==', '!='].includes(e.op)) return INT64;
+    // As bpftrace: the result is signed only if both operands are; a shift's if its left one is.
+    if (e.op === '<<' || e.op === '>>') return signedA ? INT64 : UINT64;
+    return signedA && signedB ? INT64 : UINT64;
+  }
+
+  /** bpftrace 0.17's warnings on `left op right` (also `@m op= v`) for operands of these types. */
+  private signWarnings(op: BinaryOp, span: Span, left: Expr, a: Type, right: Expr, b: Type): void {
+    const signedA = a.kind === 'int' && a.signed;
+    const signedB = b.kind === 'int' && b.signed;
+    // A non-negative constant counts as unsigned where that helps.
+    if (signedA !== signedB && !this.isNonNegativeConstant(signedA ? left : right)) {
+      if (['<', '<=', '>', '>=', '==', '!='].includes(op)) {
+        this.report(warning('W_SIGN_COMPARE', span,
           `comparison of integers of different signs: '${typeName(a)}' and '${typeName(b)}' can lead to undefined behavior`));
-      } else if (['+', '-', '*', '/', '%'].includes(e.op)) {
-        this.report(warning('W_SIGN_ARITH', e.opSpan,
+      } else if (['+', '-', '*', '/', '%'].includes(op)) {
+        this.report(warning('W_SIGN_ARITH', span,
           `arithmetic on integers of different signs: '${typeName(a)}' and '${typeName(b)}' can lead to undefined behavior`));
       }
     }
-    if (comparison) return INT64;
     // BPF divides unsigned: any operand that may be negative is worth a warning.
-    if ((e.op === '/' || e.op === '%')
-      && ((signedA && !this.isNonNegativeConstant(e.left)) || (signedB && !this.isNonNegativeConstant(e.right)))) {
-      this.report(warning('W_SIGNED_DIV', e.opSpan,
-        `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`));
+    if ((op === '/' || op === '%')
+      && ((signedA && !this.isNonNegativeConstant(left)) || (signedB && !this.isNonNegativeConstant(right)))) {
+      this.report(warning('W_SIGNED_DIV', span,
+        `signed operands for '${op}' can lead to undefined behavior (cast to unsigned to silence warning)`));
     }
-    // As bpftrace: the result is signed only if both operands are.
-    return signedA && signedB ? INT64 : UINT64;
   }
 
   private isNonNegativeConstant(e: Expr): boolean {

@@ -10,7 +10,7 @@ import { isPerCpu, type MapSpec } from '../../model/program.js';
 import { bytesToString } from '../../model/strings.js';
 import { alignUp, tupleLayout } from '../../model/types.js';
 import type { DumpField, DumpRows } from '../native.js';
-import { aggSigned, jsonEscape, keyElementTypes } from './values.js';
+import { aggSigned, jsonEscape, keyElementTypes, keyPrintType } from './values.js';
 import type { RawDump } from './model.js';
 
 /** Below this many entries the general path is as fast. */
@@ -31,7 +31,7 @@ const JSON_ESCAPES: readonly (Buffer | undefined)[] = Array.from({ length: 256 }
  */
 function dumpRows(spec: MapSpec, raw: RawDump, json: boolean): DumpRows | undefined {
   if ((spec.kind !== 'count' && spec.kind !== 'sum') || raw.count < MIN_ENTRIES || spec.valueSize !== 8) return undefined;
-  const types = keyElementTypes(spec);
+  const types = keyElementTypes(spec).map(keyPrintType);
   if (types.length === 0 || !types.every((t) => t.kind === 'int' || t.kind === 'string')) return undefined;
   const offsets = spec.keyType?.kind === 'tuple' ? tupleLayout(types).offsets : [0];
   const fields: DumpField[] = [{ kind: 'literal', bytes: json ? ASCII('"') : Buffer.from(spec.name + '[') }]; // a map's name is ASCII

@@ -246,12 +246,21 @@ export function hasKey(spec: MapSpec): boolean {
  * made once per map: a dump formats every key of the map the same way.
  */
 function keyArgsFormatter(spec: MapSpec, separator: string): (key: readonly Value[] | undefined) => string {
-  const types = keyElementTypes(spec);
+  const types = keyElementTypes(spec).map(keyPrintType);
   if (types.length === 1) {
     const type = types[0]!;
     return (key) => (key ? valueToText(type, key[0] ?? 0n, 'key') : '');
   }
   return (key) => (key ? types.map((t, i) => valueToText(t, key[i] ?? 0n, 'key')).join(separator) : '');
+}
+
+/**
+ * The type a key element prints as. bpftrace 0.17 widens every integer key to 64 bits (signed
+ * ones sign-extended) and prints it as an int64 (MapKey::argument_value), so a uint64 key of 2^63
+ * or more prints negative: `@x[(uint64)-1]` is `@x[-1]`. Narrower ones print as their own type.
+ */
+export function keyPrintType(t: Type): Type {
+  return t.kind === 'int' && t.bits === 64 && !t.signed ? { ...t, signed: true } : t;
 }
 
 /** `@name[a, b]` (or `@name` for a map with no key), for each key of the map. */
@@ -503,12 +512,14 @@ export function aggSigned(spec: MapSpec, fallback: boolean): boolean {
   return fallback;
 }
 
-/** The int64/uint64 value a count/sum/min/max entry prints and sorts by. */
-/** The value of a count/sum/min/max entry with the map's signedness; 0 for any other entry. */
+/** The int64/uint64 value a count/sum/min/max entry prints and sorts by; 0 for any other entry. */
 export function aggregateValue(spec: MapSpec, e: MapEntry): bigint {
   const v = e.value;
   if (v.kind !== 'count' && v.kind !== 'sum' && v.kind !== 'min' && v.kind !== 'max') return 0n;
-  if (v.kind === 'count') return BigInt.asUintN(64, v.value);
+  // bpftrace 0.17 prints a min as an int64 and a max as a uint64 whatever their argument's type
+  // (min_value/max_value): only a sum follows it.
+  if (v.kind === 'count' || v.kind === 'max') return BigInt.asUintN(64, v.value);
+  if (v.kind === 'min') return BigInt.asIntN(64, v.value);
   return aggSigned(spec, true) ? BigInt.asIntN(64, v.value) : BigInt.asUintN(64, v.value);
 }
 
