@@ -6,7 +6,7 @@ import { probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
 import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_NO_WAKEUP } from './helpers.js';
+import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP } from './helpers.js';
 import {
   EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap,
   TARGET_NAME_BYTES, targetNamesMap,
@@ -211,7 +211,7 @@ function announceProcess(g: ProbeContext): void {
   const done = fn.label('knownprocess');
   fn.condBr(fn.icmp('eq', rc, constInt(i64, 0)), announce, done);
   fn.place(announce);
-  fn.callHelper(Helper.ringbufOutput, i64, [g.maps.address(EVENTS_MAP), fn.bitcast(record, i8p), constInt(i64, 16), constInt(i64, BPF_RB_NO_WAKEUP)]);
+  fn.callHelper(Helper.ringbufOutput, i64, [g.maps.address(EVENTS_MAP), fn.bitcast(record, i8p), constInt(i64, 16), constInt(i64, BPF_RB_FORCE_WAKEUP)]);
   fn.br(done);
   fn.place(done);
 }
