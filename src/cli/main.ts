@@ -27,7 +27,7 @@ import { systemInfo } from './info.js';
 import { optimizingCompilerOff, optimizingCompilerOn } from './optimizing-compiler.js';
 import { flamegraphSink } from './flamegraph.js';
 import { probeTypes } from '../runtime/availability.js';
-import { kfuncProbe, native, releaseLlvmMemory } from '../runtime/native.js';
+import { kfuncProbe, native, releaseCleanPages } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
@@ -330,6 +330,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
   }, kernel, {
     phase,
+    // LLVM's code and heap then come on top of what parsing and codegen use, not of Node's start.
+    beforeLlvm: releaseCleanPages,
     cache: opts.cache ? new ObjectCache(cacheDir(), traceletBuild(VERSION)) : undefined,
     afterParse: (script) => {
       if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
@@ -392,8 +394,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!hasErrors(result.diagnostics)) stderr(`tracelet: could not load the program: ${result.backendError}\n`);
     return ExitCode.programError;
   }
-  // The one compile is done: what LLVM left resident would only add to the run's peak memory.
-  releaseLlvmMemory();
+  // The one compile is done: what it and Node's start left resident would only add to the run's peak.
+  releaseCleanPages();
 
   // -f pprof: the profile goes to -o FILE, the rest of the output (as text) to standard output.
   const pprofFile = opts.format === 'pprof' ? opts.output : undefined;

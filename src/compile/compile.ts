@@ -61,6 +61,8 @@ export interface CompileHooks {
   readonly phase?: (name: string) => void;
   /** Where LLVM's objects are kept between runs (src/compile/cache.ts); without it LLVM always runs. */
   readonly cache?: ObjectCache;
+  /** Called just before LLVM runs (not when the object comes from the cache). */
+  readonly beforeLlvm?: () => void;
 }
 
 /**
@@ -111,7 +113,10 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   });
   hooks.phase?.('codegen');
   if (options.object === false) return { diagnostics, ast, program, generated };
-  const llvm = () => native().compileIR(generated.ir);
+  const llvm = () => {
+    hooks.beforeLlvm?.();
+    return native().compileIR(generated.ir);
+  };
   try {
     if (!hooks.cache) {
       const object = llvm();

@@ -127,6 +127,8 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   /** Sets FD_CLOEXEC on each fd (fds handed over by a prepared run arrive without it). */
   closeOnExec(fds: readonly number[]): void;
+  /** See releaseCleanPages() below. */
+  releaseCleanPages(): number;
   possibleCpus(): number;
   onlineCpus(): number[];
 
@@ -248,7 +250,7 @@ export interface NativeAddon {
 }
 
 /** The functions of tracelet_llvm.node. */
-type LlvmFunctions = Pick<NativeAddon, 'compileIR' | 'compileIRToAsm' | 'optimizeIR' | 'llvmVersion'> & { releaseMemory(): number };
+type LlvmFunctions = Pick<NativeAddon, 'compileIR' | 'compileIRToAsm' | 'optimizeIR' | 'llvmVersion'>;
 
 let addon: NativeAddon | undefined;
 let llvm: LlvmFunctions | undefined;
@@ -269,13 +271,16 @@ export function native(): NativeAddon {
 }
 
 /**
- * Gives back the memory LLVM's compile left resident (its freed heap, the addon's code it ran),
- * if LLVM was loaded: for a process done compiling, so that the run's peak does not carry it
- * (~16 MiB). A later compile runs as before, faulting the code in again. Returns the bytes of
- * code dropped.
+ * Unmaps from this process the pages of files it maps read-only that are clean copies of the file
+ * (code and read-only data of Node, its start-up snapshot, the addons, LLVM after a compile), and
+ * gives the C heap's free pages back. They stay in the page cache and fault back in if they run
+ * again, so a process past a phase does not carry that phase's pages to its peak: the CLI calls
+ * it before LLVM runs and once its one compile is done (~30 MiB of Node's start, ~16 MiB of
+ * LLVM's code). Not for a process embedding tracelet: its pages are its own. Returns the
+ * resident bytes unmapped.
  */
-export function releaseLlvmMemory(): number {
-  return llvm ? llvm.releaseMemory() : 0;
+export function releaseCleanPages(): number {
+  return native().releaseCleanPages();
 }
 
 function llvmFunctions(): LlvmFunctions {

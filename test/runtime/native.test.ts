@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { native, releaseLlvmMemory, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
+import { native, releaseCleanPages, type NativeAddon, type NativeLink, type NativeObject } from '../../src/runtime/native.js';
 import { ElfFile } from '../../src/kernel/elf.js';
 import { Kallsyms } from '../../src/kernel/kallsyms.js';
 import { useSymbolNatives } from '../../src/kernel/natives.js';
@@ -146,14 +146,28 @@ describe('compileIR', () => {
     expect(asm).not.toContain('cfi_startproc');
   });
 
-  it('gives back the code a compile faulted in, and compiles the same object after', () => {
+  it('gives back the clean file pages a compile faulted in, and compiles the same object after', () => {
     const rssFile = () => Number(/RssFile:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
     const ir = counterIR(100, 101);
     const before = addon.compileIR(ir);
     const resident = rssFile();
-    expect(releaseLlvmMemory()).toBeGreaterThan(1 << 20);
+    expect(releaseCleanPages()).toBeGreaterThan(1 << 20);
     expect(rssFile()).toBeLessThan(resident);
     expect(addon.compileIR(ir).equals(before)).toBe(true);
+  });
+
+  it('leaves mappings that hold written pages (relocations, breakpoints) alone', () => {
+    // Private read-only file mappings with anonymous pages (RELRO: relocated, then protected) and
+    // those pages' count: dropping them would lose what was written (the file lacks it).
+    const written = () => new Map(readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)
+      .filter((m) => /^\S+ r-[-x]p \S+ \S+ \S+ +\//.test(m))
+      .map((m) => [m.split(' ')[0]!, Number(/\nAnonymous: +(\d+) kB/.exec(m)![1])] as const)
+      .filter(([, kb]) => kb > 0));
+    const before = written();
+    expect(before.size).toBeGreaterThan(0);
+    releaseCleanPages();
+    const after = written();
+    for (const [range, kb] of before) expect(after.get(range), range).toBe(kb);
   });
 
   it('compiles with each named pipeline, and refuses others', () => {

@@ -44,14 +44,8 @@
 #include <llvm/Transforms/Scalar/SimpleLoopUnswitch.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
-#include <dlfcn.h>
-#include <limits.h>
-#include <malloc.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 
 #include <memory>
 #include <mutex>
@@ -320,35 +314,6 @@ Napi::Value OptimizeIR(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), Compile(info.Env(), ir, PipelineOf(info), Output::OptimizedIR));
 }
 
-// releaseMemory(): gives back what compiling left resident, for a process that will not compile
-// again soon (the CLI after its one compile): LLVM's freed heap (malloc_trim), and this addon's
-// code that compiling faulted in (dropped from the process's pages; they are clean copies of the
-// file, read again if ever run). Returns the bytes of mappings dropped.
-Napi::Value ReleaseMemory(const Napi::CallbackInfo& info) {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  malloc_trim(0);
-  Dl_info self{};
-  if (!dladdr(reinterpret_cast<void*>(&ReleaseMemory), &self) || !self.dli_fname)
-    return Napi::Number::New(info.Env(), 0);
-  char resolved[PATH_MAX];
-  std::string path = realpath(self.dli_fname, resolved) ? resolved : self.dli_fname;
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  double dropped = 0;
-  while (std::getline(maps, line)) {
-    std::istringstream fields(line);
-    std::string range, perms, offset, dev, inode, file;
-    fields >> range >> perms >> offset >> dev >> inode >> file;
-    // Code only: a read-only data mapping may hold relocated pages (RELRO), which the file lacks.
-    if (file != path || perms != "r-xp") continue;
-    size_t dash = range.find('-');
-    uintptr_t start = std::stoull(range.substr(0, dash), nullptr, 16);
-    uintptr_t end = std::stoull(range.substr(dash + 1), nullptr, 16);
-    if (madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED) == 0) dropped += end - start;
-  }
-  return Napi::Number::New(info.Env(), dropped);
-}
-
 }  // namespace
 
 }  // namespace tracelet
@@ -358,7 +323,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("compileIR", Napi::Function::New(env, CompileIR, "compileIR"));
   exports.Set("compileIRToAsm", Napi::Function::New(env, CompileIRToAsm, "compileIRToAsm"));
   exports.Set("optimizeIR", Napi::Function::New(env, OptimizeIR, "optimizeIR"));
-  exports.Set("releaseMemory", Napi::Function::New(env, ReleaseMemory, "releaseMemory"));
   exports.Set("llvmVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::String::New(info.Env(), LLVM_VERSION_STRING);
   }, "llvmVersion"));
