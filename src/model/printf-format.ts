@@ -267,7 +267,8 @@ function formatPointer(c: PrintfConversion, v: bigint): string {
 export function formatIntConversion(c: PrintfConversion, v: bigint): string {
   switch (c.conversion) {
     case 'c':
-      return pad(c, String.fromCharCode(Number(v & 0xffn)));
+      // One byte, as C writes it: above 0x7f a raw byte (see strings.ts), not a character.
+      return pad(c, bytesToString(Uint8Array.of(Number(v & 0xffn))));
     case 'p':
       return formatPointer(c, BigInt.asUintN(64, v));
     case 'd': {

@@ -6,6 +6,7 @@ import type { TypedValue } from '../../../src/runtime/output/model.js';
 import { compilePrintf, formatPrintf } from '../../../src/runtime/output/printf.js';
 import { checkPrintfArgs, parsePrintfFormat, PRINTF_TOKENS } from '../../../src/model/printf-format.js';
 import { INT64, int, str, type Type } from '../../../src/model/types.js';
+import { stringBytes } from '../../../src/model/strings.js';
 import { fixture } from './helpers.js';
 
 const L = (v: bigint | number): TypedValue => ({ type: INT64, value: BigInt(v) });
@@ -101,6 +102,13 @@ describe('formatPrintf', () => {
     const json = createFormatter('json');
     expect(text.attachedProbes(1) + lines.join('') + '\n\n').toBe(fixture('extra/q.text.stdout'));
     expect(json.attachedProbes(1) + lines.map((l) => json.printf(l)).join('') + '\n\n').toBe(fixture('extra/q.json.stdout'));
+  });
+
+  it('%c of a value above 0x7f writes that one byte, as bpftrace 0.17 does (not a character)', () => {
+    // `printf("%c|%c|%c|%3c|%-3c|\n", 65, 0x263a, -1, 200, 0xe9)`, captured from bpftrace 0.17.
+    const line = f('%c|%c|%c|%3c|%-3c|\n', L(65), L(0x263a), L(-1), L(200), L(0xe9));
+    expect(stringBytes(line)).toEqual(Buffer.from([0x41, 0x7c, 0x3a, 0x7c, 0xff, 0x7c, 0x20, 0x20, 0xc8, 0x7c, 0xe9, 0x20, 0x20, 0x7c, 0x0a]));
+    expect(createFormatter('json').printf(line)).toBe('{"type": "printf", "data": "A|:|\\uffffffff|  \\uffffffc8|\\uffffffe9  |\\n"}\n');
   });
 
   it('%d and %u are 32-bit, l/ll/j/z/t 64-bit, hh/h truncate (09_printf)', () => {
