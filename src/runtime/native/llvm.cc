@@ -46,7 +46,6 @@
 
 #include <unistd.h>
 
-
 #include <memory>
 #include <mutex>
 #include <string>
