@@ -66,6 +66,19 @@ export function returnValue(g: ProbeContext, value: number | IrValue): void {
 }
 
 /**
+ * `return [value]`: ends the probe with that value; in a for loop's callback, stops the loop and
+ * sets the flag to `value << 1 | 1` (set, and the value the probe returns after the loop).
+ */
+export function returnFromProbe(g: ProbeContext, value: IrValue): void {
+  if (!g.returnFlag) {
+    returnValue(g, value);
+    return;
+  }
+  g.fn.store(g.fn.binary('or', g.fn.binary('shl', value, constInt(i64, 1)), constInt(i64, 1)), g.returnFlag, 8);
+  returnValue(g, 1);
+}
+
+/**
  * The body's exit: adds each failure's bit to its count, then returns. One branch (did anything
  * fail?) and none per failure: the bits are loaded as opaque words, so LLVM cannot turn them
  * back into a comparison per helper call, which would multiply the verifier's paths.

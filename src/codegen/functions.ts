@@ -17,6 +17,7 @@ import { probeRead, spaceOf } from './memory.js';
 import { freshTemp, lookup, mapKey, mapPointer, mapSpec } from './map-ops.js';
 import { storeVariable } from './variables.js';
 import { deleteKeyZero } from './aggregations.js';
+import { returnFromProbe } from './failures.js';
 import { builtin, namespaceId, stack, userAddress } from './builtins.js';
 import { commOfPid } from './kfuncs.js';
 
@@ -86,10 +87,12 @@ const FUNCTION_CODE = {
   clear: bareEvent,
   zero: bareEvent,
   // Wake the reader at once: the session stops on this event. Until it has, the flag keeps
-  // every other probe from running (as if the run had stopped right here).
+  // every other probe from running (as if the run had stopped right here). The probe itself ends
+  // here too, as in bpftrace (0.17 returns after exit(), 0.2x injects a return).
   exit: (g, c, type) => {
     eventWithArgs(g, c, c.args, true);
     g.fn.store(constInt(i64, STOPPED_BY_EXIT), g.maps.word(STOPPED_MAP, 0), 8);
+    returnFromProbe(g, constInt(i64, 0));
     return nothing(type);
   },
   delete: (g, c, type) => {

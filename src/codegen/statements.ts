@@ -1,23 +1,23 @@
 // Statements: blocks, if, while, unroll, break/continue/return, let, assignments, and for loops
 // (over a map or a range) as callbacks of bpf_for_each_map_elem / bpf_loop.
-import { type AssignStmt, type Block, type ForRangeStmt, type ForStmt, type JumpStmt, type LetStmt, mapName, type Stmt, type Variable, variableKey } from '../model/ast.js';
+import { type AssignStmt, type Block, type Call, type ForRangeStmt, type ForStmt, type JumpStmt, type LetStmt, mapName, type Stmt, type Variable, variableKey } from '../model/ast.js';
 import { walk } from '../model/walk.js';
 import { alignUp, INT64, sizeOf, tupleLayout } from '../model/types.js';
 import { arrayType, constInt, FunctionBuilder, i32, i64, i8, i8p, type IrType, type IrValue, ptr } from './ir/builder.js';
 import { Helper } from '../model/object-layout.js';
 import { constantOf, isAggregate, memcpy, memset, slotSize, temp, toI64, truthy } from './values.js';
 import type { ProbeContext } from './context.js';
-import { beginExits, endExits, reportHelperError, returnValue } from './failures.js';
+import { beginExits, endExits, reportHelperError, returnFromProbe, returnValue } from './failures.js';
 import { mapPointer, mapSpec } from './map-ops.js';
 import { assignTo, storeVariable, variableSlot } from './variables.js';
 import { aggregate } from './aggregations.js';
 import { arith } from './expressions.js';
 
-/** Whether a piece of code has a `return`. */
+/** Whether a piece of code has a `return`, or an exit() (which returns, see FUNCTION_CODE.exit). */
 function containsReturn(node: unknown): boolean {
   let found = false;
   walk(node, (n) => {
-    if (n.kind === 'JumpStmt' && (n as JumpStmt).jump === 'return') found = true;
+    if ((n.kind === 'JumpStmt' && (n as JumpStmt).jump === 'return') || (n.kind === 'Call' && (n as Call).name === 'exit')) found = true;
   });
   return found;
 }
@@ -262,19 +262,6 @@ function loopCallback(g: ProbeContext,
     returnFromProbe(g, fn.binary('ashr', fn.load(fn.byteOffset(context, flagOffset, i64), 8), constInt(i64, 1)));
     fn.place(after);
   }
-}
-
-/**
- * `return [value]`: ends the probe with that value; in a for loop's callback, stops the loop and
- * sets the flag to `value << 1 | 1` (set, and the value the probe returns after the loop).
- */
-function returnFromProbe(g: ProbeContext, value: IrValue): void {
-  if (!g.returnFlag) {
-    returnValue(g, value);
-    return;
-  }
-  g.fn.store(g.fn.binary('or', g.fn.binary('shl', value, constInt(i64, 1)), constInt(i64, 1)), g.returnFlag, 8);
-  returnValue(g, 1);
 }
 
 function assign(g: ProbeContext, s: AssignStmt): void {

@@ -78,7 +78,7 @@ const TABLE = {
   zero: fn(1, 1, 'zero(@map)', 'nothing', 'Sets every value of a map to zero.'),
   delete: fn(1, 2, 'delete(@map[key]) or delete(@map, key)', 'nothing', 'Deletes one entry of a map.',
     { differs: '`delete(@map, key)` is newer bpftrace\'s spelling; 0.17 accepts only `delete(@map[key])`.' }),
-  exit: fn(0, 1, 'exit([int code])', 'nothing', 'Stops tracing: END runs and the maps are printed; tracelet exits with code (default 0; its low 8 bits, as a process exit status).',
+  exit: fn(0, 1, 'exit([int code])', 'nothing', 'Stops tracing: the probe it is called in ends there, no other probe runs after it, END runs and the maps are printed; tracelet exits with code (default 0; its low 8 bits, as a process exit status).',
     { differs: '`exit(code)` is newer bpftrace\'s; 0.17 takes no argument.' }),
   str: fn(1, 2, 'str(char *s [, int n])', 'string',
     'Reads a NUL-terminated string (at most n characters, and BPFTRACE_STRLEN bytes).', {
