@@ -421,7 +421,11 @@ export function stringsEqual(g: ProbeContext, a: Val, b: Val, n = Infinity): IrV
   fn.store(constInt(i1, 1), result, 1);
   const differ = fn.label('strndiff');
   const done = fn.label('strndone');
-  const limit = Math.min(n, Math.max(sizeOf(a.type), sizeOf(b.type)));
+  // Past the shorter string the other is compared with its NUL: that byte settles it, so the
+  // compare reads no further (a longer unrolled chain made LLVM split a string variable into a
+  // value per byte, live across the branch: 64 spilled values for `$s == "ab"`, over the stack).
+  const shorter = Math.min(sizeOf(a.type), sizeOf(b.type));
+  const limit = Math.min(n, shorter + 1, Math.max(sizeOf(a.type), sizeOf(b.type)));
   const at = (v: Val, i: number) => (i < sizeOf(v.type) ? fn.load(fn.byteOffset(v.ir, i), 1) : constInt(i8, 0));
   for (let i = 0; i < limit; i++) {
     const ca = at(a, i);

@@ -33,6 +33,15 @@ describe('limits', () => {
     expect(r.stderr).not.toContain('LLVM');
   });
 
+  it('keeps a string variable compared with a literal within the stack, also when it is used after the compare', () => {
+    // The compare once read all 64 bytes of $s: LLVM split it into 64 values live across the
+    // branch, and spilled them past the 512 bytes.
+    const r = runTracelet(['-e', 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { $s = str(args->filename); '
+      + 'if ($s == "beta") { @b = count(); } else { @o[$s] = count(); } }', '-c', 'cat /etc/hostname']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('@o[/etc/hostname]: 1');
+  });
+
   it('loads a while loop updating a map 20,000 times, as bpftrace 0.17 does (a full map is counted branch-free)', () => {
     const r = runTracelet(['-e', 'BEGIN { $i = 0; while ($i < 20000) { @m[$i & 3] = $i; $i++; } printf("%d\\n", $i); exit(); }']);
     expect(r.stderr).toBe('');
