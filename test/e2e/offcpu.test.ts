@@ -19,10 +19,12 @@ function matching(stdout: string, re: RegExp): { lines: string[]; total: number 
 
 const BLOCKED_CHAIN = /^pipewake;(.*;)?main;block_on_pipe;read;.*vfs_read_\[k\];.*schedule_\[k\]/;
 
-const withinBlockedTime = (ns: number) => {
-  expect(ns).toBeGreaterThanOrEqual(BLOCK_MS * 1e6 * 0.8);
-  expect(ns).toBeLessThanOrEqual(BLOCK_MS * 1e6 * 1.2);
+/** `ns` is the blocked time within ±20%; a failure shows what the run printed (`shown`). */
+const withinBlockedTime = (ns: number, shown = '') => {
+  expect(ns, shown).toBeGreaterThanOrEqual(BLOCK_MS * 1e6 * 0.8);
+  expect(ns, shown).toBeLessThanOrEqual(BLOCK_MS * 1e6 * 1.2);
 };
+const printed = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 describe('offcputime.bt', () => {
   it('sums the time blocked in main → block_on_pipe → read, with its kernel stack', async () => {
@@ -70,8 +72,8 @@ describe('offwaketime.bt', () => {
     expect(r.code).toBe(0);
     const waker = new RegExp(`${BLOCKED_CHAIN.source}.*;--;(.*;)?try_to_wake_up_\\[k\\];.*;write;poke_waiter;poker;.*pipewake$`);
     const { lines, total } = matching(r.stdout, waker);
-    expect(lines).toHaveLength(1);
-    withinBlockedTime(total);
+    expect(lines, printed(r)).toHaveLength(1);
+    withinBlockedTime(total, printed(r));
   });
 });
 
@@ -79,7 +81,7 @@ describe('wakeuptime.bt and chaingraph.bt', () => {
   it('wakeuptime: the blocked time under the waker stack of poke_waiter', async () => {
     const r = await traceWorkload(fixture.pipewake, (pid) => ['-f', 'folded', example('wakeuptime.bt'), pid], { splitCpus: true });
     expect(r.code).toBe(0);
-    withinBlockedTime(matching(r.stdout, /^pipewake;pipewake;(.*;)?poker;poke_waiter;write;.*try_to_wake_up_\[k\]/).total);
+    withinBlockedTime(matching(r.stdout, /^pipewake;pipewake;(.*;)?poker;poke_waiter;write;.*try_to_wake_up_\[k\]/).total, printed(r));
   });
 
   it('chaingraph: the blocked read, poke_waiter, then what woke the poker from its nanosleep', async () => {
