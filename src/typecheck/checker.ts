@@ -906,7 +906,11 @@ export class Checker implements CheckContext {
     }
     const [first, ...others] = this.tracepointFormats();
     if (!first) {
-      this.report(error('E_BUILTIN_CONTEXT', span, `'args' is only available in tracepoint probes here`));
+      const uprobe = this.targets.some((t) => t.provider === 'uprobe' || t.provider === 'uretprobe');
+      this.report(uprobe
+        ? error('E_BUILTIN_CONTEXT', span, `'args' of a uprobe needs the function's DWARF debug info, which tracelet does not read`,
+          'use arg0, arg1, ... (cast to the parameter\'s type, e.g. (int32)arg0); bpftrace 0.17 built with libdw names them')
+        : error('E_BUILTIN_CONTEXT', span, `'args' is only available in tracepoint probes here`));
       return NONE;
     }
     const fields = first.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset }));

@@ -93,6 +93,13 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expectClean();
   });
 
+  it('says that args of a uprobe needs DWARF, which it does not read, and points to arg0..', () => {
+    const r = runTracelet(['-e', `uprobe:${target}:tl_add { @[args->a] = count(); }`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1:\d+: error: 'args' of a uprobe needs the function's DWARF debug info, which tracelet does not read\n/);
+    expect(r.stderr).toContain('hint: use arg0, arg1, ...');
+  });
+
   it('a USDT probe behind a semaphore fires once attached (ref_ctr_offset)', () => {
     const r = runTracelet(['-e', `usdt:${target}:gated { @g[arg0] = count(); }`, '-c', `${target} 3`]);
     expect(r.code).toBe(0);
