@@ -80,7 +80,8 @@ export function systemInfo(src: InfoSources): string {
       ['LLVM', native.llvmVersion()],
       ['unsafe uprobe', 'no'],
       ['bfd', 'no'],
-      ['libdw (DWARF support)', 'no'],
+      // bpftrace's line, for what it means to a reader: uprobe `args` from DWARF (src/kernel/dwarf.ts, not libdw).
+      ['libdw (DWARF support)', 'yes'],
     ]],
     ['Kernel helpers', HELPERS.map((h) => [h.label, yesNo(native.probeKernel('helper', h.prog ?? PROG_TYPE.kprobe, h.id))])],
     ['Kernel features', [

@@ -72,6 +72,20 @@ export interface KernelFunction {
   readonly returnTypeName: string;
 }
 
+/** A parameter of a user-space function, from DWARF (dwarf.ts). */
+export interface DwarfParam {
+  readonly name: string;
+  readonly type: Type;
+}
+
+/** A user-space function as DWARF describes it (userFunction, for uprobe `args`). */
+export interface DwarfFunction {
+  /** The function's parameters in order, as declared. */
+  readonly params: readonly DwarfParam[];
+  /** The structs and unions the parameters' types reach, in full, by record name. */
+  readonly records: ReadonlyMap<string, Extract<Type, { kind: 'record' }>>;
+}
+
 export interface KernelInfo {
   /** Makes sure tracefs is mounted; returns a one-line notice if it had to act or could not. */
   ensureTracefs(): { mounted: boolean; notice?: string };
@@ -100,6 +114,12 @@ export interface KernelInfo {
   /** Symbols of an ELF binary or library; `path` is already resolved. */
   elfSymbols(path: string): readonly ElfSymbol[];
   usdtProbes(path: string): readonly UsdtProbe[];
+  /**
+   * A function's parameters from the DWARF debug info of the file (or of its build-id debug file),
+   * for `args` of uprobes: the function at that file offset, else by name; undefined without debug
+   * info or without the function. Optional.
+   */
+  userFunction?(path: string, name: string, fileOffset?: bigint): DwarfFunction | undefined;
   /** Resolves `libc` / `libc.so.6` / `/bin/bash` / `bash` the way bpftrace does. */
   resolveBinary(name: string, pid?: number): string | undefined;
   /** The libraries a binary loads, in the dynamic loader's search order (see resolve.ts). Optional. */

@@ -8,12 +8,13 @@ import type { Type } from '../model/types.js';
 import type { ProgramType } from '../model/providers.js';
 import { Btf, VMLINUX_BTF } from './btf.js';
 import { ElfFile } from './elf.js';
+import { DwarfInfo } from './dwarf.js';
 import type { UsdtNote } from './elf.js';
 import { probeFeature } from './features.js';
 import type { Feature } from './features.js';
 import { Kallsyms } from './kallsyms.js';
 import type { SymbolHit } from './kallsyms.js';
-import type { ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
+import type { DwarfFunction, ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
 import { libraryDependencies, resolveBinary } from './resolve.js';
 import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat, tracepointExists } from './tracefs.js';
 
@@ -42,6 +43,8 @@ export class SystemKernel implements KernelInfo {
   private tracepointList?: string[];
   private readonly formats = new Map<string, TracepointFormat | undefined>();
   private readonly kfuncAnswers = new Map<string, boolean | undefined>();
+  /** Each uprobe target's DWARF, read once (null: none). */
+  private readonly dwarfs = new Map<string, DwarfInfo | null>();
   private btfState?: Btf | null;
   private kallsymsState?: Kallsyms | null;
   private readonly features = new Map<Feature, boolean>();
@@ -190,6 +193,36 @@ export class SystemKernel implements KernelInfo {
       if (fileOffset !== undefined) added.push({ ...s, fileOffset });
     }
     return [...own, ...added];
+  }
+
+  userFunction(path: string, name: string, fileOffset?: bigint): DwarfFunction | undefined {
+    let dwarf = this.dwarfs.get(path);
+    let address: number | undefined;
+    try {
+      const vaddr = fileOffset === undefined ? undefined : ElfFile.open(path).offsetToVaddr(fileOffset);
+      address = vaddr === undefined ? undefined : Number(vaddr);
+    } catch {
+      return undefined;
+    }
+    if (dwarf === undefined) {
+      dwarf = null;
+      try {
+        const elf = ElfFile.open(path);
+        dwarf = DwarfInfo.of(elf) ?? null;
+        // Else the debug file of its build id, as for symbols (elfSymbols).
+        const id = elf.buildId();
+        const debugPath = id && id.length > 2 ? `/usr/lib/debug/.build-id/${id.slice(0, 2)}/${id.slice(2)}.debug` : undefined;
+        if (!dwarf && debugPath && existsSync(debugPath)) dwarf = DwarfInfo.of(ElfFile.open(debugPath)) ?? null;
+      } catch {
+        dwarf = null;
+      }
+      this.dwarfs.set(path, dwarf);
+    }
+    try {
+      return dwarf?.functionNamed(name, address);
+    } catch {
+      return undefined; // DWARF this reader does not know (an unknown form): as without debug info
+    }
   }
 
   /** One symbol by exact name without decoding the whole table (a few ms on libc). */

@@ -6,7 +6,8 @@ import {
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
+import type { DwarfFunction, KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
+import { ARG_REGS } from '../kernel/registers.js';
 import { BUILTIN_VARIABLES, BUILTIN_VARIABLE_NAMES, builtinNamed, type BuiltinName } from '../model/builtins.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_NAMES, functionNamed, isAggregation } from '../model/functions.js';
 import { CONSTANT_CALLS, FUNCTION_CHECKS } from './functions-check.js';
@@ -16,7 +17,7 @@ import { kernelArgs, resolveTypeName, unknownType } from './ctypes.js';
 import { parameterValue } from './positional.js';
 import type { EventKind, EventSpec, MapKind, ProbeTarget, VariableInfo } from '../model/program.js';
 import {
-  INT64, MAX_STACK_DEPTH, NONE, UINT64, sameType, sizeOf, storageType, str, tupleLayout, typeName, type StackMode, type Type,
+  INT64, MAX_STACK_DEPTH, NONE, UINT64, sameType, sizeOf, storageType, str, tupleLayout, typeName, type RecordField, type StackMode, type Type,
 } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
 import type { AggregationParams, CheckContext, CheckOptions, EventDetails } from './context.js';
@@ -96,6 +97,9 @@ export class Checker implements CheckContext {
     return this.targets.length > 0 && this.targets.every((t) => t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt');
   }
 
+  /** The structs and unions of uprobe targets' DWARF that `args` has reached, by name (see fullRecord). */
+  private readonly userRecords = new Map<string, Extract<Type, { kind: 'record' }>>();
+
   /** Set while the object of a field access is checked: `args` there is read in place, not copied. */
   private argsOfField = false;
 
@@ -108,7 +112,8 @@ export class Checker implements CheckContext {
   private fullRecord(t: Type): Extract<Type, { kind: 'record' }> | undefined {
     if (t.kind !== 'record') return undefined;
     if (t.fields.length > 0) return t;
-    const full = this.scriptTypes.get(t.name) ?? this.kernel.kernelType(t.name);
+    // A user-space record (from a uprobe target's DWARF) is that file's, not the kernel's.
+    const full = (t.userSpace ? this.userRecords.get(t.name) : undefined) ?? this.scriptTypes.get(t.name) ?? this.kernel.kernelType(t.name);
     return full?.kind === 'record' ? full : t;
   }
 
@@ -878,6 +883,36 @@ export class Checker implements CheckContext {
   }
 
   /** `args` of tracepoint probes: a record of the tracepoint's fields. */
+  /**
+   * `args` of a uprobe, as bpftrace built with libdw gives it: the function's parameters by name,
+   * typed from the file's DWARF, each read from the register the x86-64 calling convention passes
+   * it in (the first six that fit one). Every target must have the same parameters.
+   */
+  private uprobeArgs(span: Span): Type {
+    let first: DwarfFunction | undefined;
+    for (const t of this.targets) {
+      const f = t.path ? this.kernel.userFunction?.(t.path, t.func ?? t.parts.at(-1)!, t.address) : undefined;
+      if (!f) {
+        this.report(error('E_BUILTIN_CONTEXT', span, `no DWARF debug info for ${t.func ?? t.parts.at(-1)} in ${t.path ?? 'this file'}: its arguments have no names here`,
+          'build it with -g (or install its debug symbols), or use arg0, arg1, ... (cast to the parameter\'s type, e.g. (int32)arg0)'));
+        return NONE;
+      }
+      if (!first) first = f;
+      else if (f.params.map((p) => `${p.name} ${typeName(p.type)}`).join() !== first.params.map((p) => `${p.name} ${typeName(p.type)}`).join()) {
+        this.report(error('E_TYPE_MISMATCH', span, `the probes of this block have different arguments (${this.targets[0]!.name} and ${t.name})`));
+        return NONE;
+      }
+    }
+    for (const [name, record] of first!.records) this.userRecords.set(name, record);
+    const fields: RecordField[] = [];
+    first!.params.forEach((p, i) => {
+      const inRegister = p.type.kind === 'int' || p.type.kind === 'pointer';
+      if (inRegister && i < ARG_REGS.length) fields.push({ name: p.name, type: p.type, offset: ARG_REGS[i]! });
+    });
+    const t = this.targets[0]!;
+    return { kind: 'record', name: `args of ${t.func ?? t.parts.at(-1)}`, size: 0, fields, userSpace: true };
+  }
+
   /** Arguments (from BTF) of the rawtracepoint/kfunc probe being checked; every target must agree. */
   private kernelArgsOf(span: Span): readonly { name: string; type: Type }[] | undefined {
     let first: readonly { name: string; type: Type }[] | undefined;
@@ -904,13 +939,11 @@ export class Checker implements CheckContext {
         fields: args.map((a, i) => ({ name: a.name, type: a.type, offset: i * 8 })),
       };
     }
+    if (this.targets.length > 0 && this.targets.every((t) => t.provider === 'uprobe')) return this.uprobeArgs(span);
     const [first, ...others] = this.tracepointFormats();
     if (!first) {
-      const uprobe = this.targets.some((t) => t.provider === 'uprobe' || t.provider === 'uretprobe');
-      this.report(uprobe
-        ? error('E_BUILTIN_CONTEXT', span, `'args' of a uprobe needs the function's DWARF debug info, which tracelet does not read`,
-          'use arg0, arg1, ... (cast to the parameter\'s type, e.g. (int32)arg0); bpftrace 0.17 built with libdw names them')
-        : error('E_BUILTIN_CONTEXT', span, `'args' is only available in tracepoint probes here`));
+      this.report(error('E_BUILTIN_CONTEXT', span, `'args' is only available in tracepoint probes here`,
+        this.targets.some((t) => t.provider === 'uretprobe') ? 'a uretprobe has retval; its arguments are gone' : undefined));
       return NONE;
     }
     const fields = first.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset }));
