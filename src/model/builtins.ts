@@ -53,7 +53,7 @@ const TABLE = {
   probetype: one('probetype', str(16), 'The type of the probe\'s first attach point as bpftrace 0.26 names it: `tracepoint`, `uprobe`, `interval`..., `special` for BEGIN and END, `fentry` for kfunc (0.26).'),
   func: one('func', str(64), 'Name of the traced function.',
     { providers: ['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'kfunc', 'kretfunc'] }),
-  args: one('args', UINT64, 'The probe\'s arguments as a record: tracepoint fields, or BTF arguments of kfunc/rawtracepoint.',
+  args: one('args', UINT64, 'The probe\'s arguments as a record: tracepoint fields, BTF arguments of kfunc/rawtracepoint, or a uprobe function\'s parameters from its DWARF (built with -g).',
     { providers: ['tracepoint', 'rawtracepoint', 'kfunc', 'kretfunc', 'uprobe'], notInForLoop: true }),
   ctx: one('ctx', UINT64, 'Address of the probe\'s context (pt_regs, tracepoint record...).', { notInForLoop: true }),
   cpid: one('cpid', UINT64, 'Process id of the -c command.'),
