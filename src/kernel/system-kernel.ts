@@ -45,6 +45,7 @@ export class SystemKernel implements KernelInfo {
   private readonly kfuncAnswers = new Map<string, boolean | undefined>();
   /** Each uprobe target's DWARF, read once (null: none). */
   private readonly dwarfs = new Map<string, DwarfInfo | null>();
+  private readonly userFunctions = new Map<string, DwarfFunction | undefined>();
   private btfState?: Btf | null;
   private kallsymsState?: Kallsyms | null;
   private readonly features = new Map<Feature, boolean>();
@@ -196,6 +197,12 @@ export class SystemKernel implements KernelInfo {
   }
 
   userFunction(path: string, name: string, fileOffset?: bigint): DwarfFunction | undefined {
+    const key = `${path}\0${name}\0${fileOffset ?? ''}`;
+    if (!this.userFunctions.has(key)) this.userFunctions.set(key, this.readUserFunction(path, name, fileOffset));
+    return this.userFunctions.get(key);
+  }
+
+  private readUserFunction(path: string, name: string, fileOffset?: bigint): DwarfFunction | undefined {
     let dwarf = this.dwarfs.get(path);
     let address: number | undefined;
     try {

@@ -882,7 +882,6 @@ export class Checker implements CheckContext {
     return undefined;
   }
 
-  /** `args` of tracepoint probes: a record of the tracepoint's fields. */
   /**
    * `args` of a uprobe, as bpftrace built with libdw gives it: the function's parameters by name,
    * typed from the file's DWARF, each read from the register the x86-64 calling convention passes
@@ -928,6 +927,7 @@ export class Checker implements CheckContext {
     return first;
   }
 
+  /** `args`: a record of the tracepoint's fields, the BTF arguments (rawtracepoint, kfunc) or a uprobe's parameters. */
   private argsType(span: Span): Type {
     if (this.targets.some((t) => t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc')) {
       const args = this.kernelArgsOf(span) ?? [];
