@@ -261,7 +261,7 @@ export class DwarfInfo {
   private memberOffset(m: Die): number {
     const v = m.attrs.get(AT.dataMemberLocation);
     if (typeof v === 'number') return v;
-    if (Buffer.isBuffer(v) && v[0] === 0x23) return readUleb(v, { at: 1 });
+    if (Buffer.isBuffer(v) && v[0] === 0x23) return readLeb(v, { at: 1 });
     const bits = this.num(m, AT.dataBitOffset);
     return bits !== undefined ? Math.floor(bits / 8) : 0;
   }
@@ -314,7 +314,7 @@ export class DwarfInfo {
     const cursor = { at };
     while (cursor.at < end) {
       const offset = cursor.at;
-      const code = readUleb(this.info, cursor);
+      const code = readLeb(this.info, cursor);
       if (code === 0) {
         parents.pop();
         continue;
@@ -342,16 +342,16 @@ export class DwarfInfo {
     const b = this.abbrev;
     const cursor = { at: offset };
     while (cursor.at < b.length) {
-      const code = readUleb(b, cursor);
+      const code = readLeb(b, cursor);
       if (code === 0) break;
-      const tag = readUleb(b, cursor);
+      const tag = readLeb(b, cursor);
       const children = b[cursor.at++] === 1;
       const attrs: AbbrevAttr[] = [];
       for (;;) {
-        const at = readUleb(b, cursor);
-        const form = readUleb(b, cursor);
+        const at = readLeb(b, cursor);
+        const form = readLeb(b, cursor);
         if (at === 0 && form === 0) break;
-        attrs.push(form === 0x21 ? { at, form, implicit: readSleb(b, cursor) } : { at, form });
+        attrs.push(form === 0x21 ? { at, form, implicit: readLeb(b, cursor, true) } : { at, form });
       }
       table.set(code, { tag, children, attrs });
     }
@@ -384,24 +384,24 @@ export class DwarfInfo {
         c.at = end + 1;
         return s;
       }
-      case 0x09: case 0x18: return block(readUleb(b, c)); // block, exprloc
+      case 0x09: case 0x18: return block(readLeb(b, c)); // block, exprloc
       case 0x0a: return block(u(1)); // block1
       case 0x0b: return u(1); // data1
       case 0x0c: return u(1); // flag
-      case 0x0d: return readSleb(b, c); // sdata
+      case 0x0d: return readLeb(b, c, true); // sdata
       case 0x0e: return cstring(this.str, u(unit.offsetSize)); // strp
-      case 0x0f: return readUleb(b, c); // udata
+      case 0x0f: return readLeb(b, c); // udata
       case 0x10: return { ref: u(unit.version <= 2 ? unit.addressSize : unit.offsetSize) }; // ref_addr
       case 0x11: return { ref: unit.start + u(1) };
       case 0x12: return { ref: unit.start + u(2) };
       case 0x13: return { ref: unit.start + u(4) };
       case 0x14: return { ref: unit.start + u(8) };
-      case 0x15: return { ref: unit.start + readUleb(b, c) };
-      case 0x16: return this.readForm(readUleb(b, c), c, unit); // indirect
+      case 0x15: return { ref: unit.start + readLeb(b, c) };
+      case 0x16: return this.readForm(readLeb(b, c), c, unit); // indirect
       case 0x17: case 0x1d: case 0x1c: return u(form === 0x1c ? 4 : unit.offsetSize); // sec_offset, strp_sup, ref_sup4
       case 0x19: return 1; // flag_present
-      case 0x1a: return this.strx(readUleb(b, c), unit); // strx
-      case 0x1b: case 0x22: case 0x23: return readUleb(b, c); // addrx, loclistx, rnglistx
+      case 0x1a: return this.strx(readLeb(b, c), unit); // strx
+      case 0x1b: case 0x22: case 0x23: return readLeb(b, c); // addrx, loclistx, rnglistx
       case 0x1e: c.at += 16; return undefined; // data16
       case 0x1f: return cstring(this.lineStr, u(unit.offsetSize)); // line_strp
       case 0x20: case 0x24: c.at += 8; return undefined; // ref_sig8, ref_sup8
@@ -411,7 +411,7 @@ export class DwarfInfo {
       case 0x27: return this.strx(u(3), unit);
       case 0x28: return this.strx(u(4), unit);
       case 0x29: return u(1); case 0x2a: return u(2); case 0x2b: return u(3); case 0x2c: return u(4); // addrx1..4
-      case 0x1f01: case 0x1f02: return readUleb(b, c); // GNU_addr_index, GNU_str_index
+      case 0x1f01: case 0x1f02: return readLeb(b, c); // GNU_addr_index, GNU_str_index
       case 0x1f20: case 0x1f21: return u(unit.offsetSize); // GNU_ref_alt, GNU_strp_alt
       default: throw new Error(`unknown DWARF form 0x${form.toString(16)}`);
     }
@@ -448,24 +448,14 @@ function cstring(section: Buffer | undefined, at: number): string | undefined {
   return section.toString('utf8', at, end < 0 ? section.length : end);
 }
 
-function readUleb(b: Buffer, c: { at: number }): number {
-  let result = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = b[c.at++]!;
-    result += (byte & 0x7f) * scale;
-    if (!(byte & 0x80)) return result;
-    scale *= 128;
-  }
-}
-
-function readSleb(b: Buffer, c: { at: number }): number {
+/** A LEB128 number (unsigned, or `signed`); the cursor moves past it. */
+function readLeb(b: Buffer, c: { at: number }, signed = false): number {
   let result = 0;
   let scale = 1;
   for (;;) {
     const byte = b[c.at++]!;
     result += (byte & 0x7f) * scale;
     scale *= 128;
-    if (!(byte & 0x80)) return byte & 0x40 ? result - scale : result;
+    if (!(byte & 0x80)) return signed && byte & 0x40 ? result - scale : result;
   }
 }
