@@ -84,9 +84,10 @@ describe('tseries()', () => {
     const graph = lines.indexOf('@ts:');
     expect(lines[graph + 2]).toBe(`hh:mm:ss.ms  |${'_'.repeat(51)}|`);
     const rows = lines.slice(graph + 3).filter((l) => /^\d\d:\d\d:\d\d\.\d{3} /.test(l));
-    // 4 values 120 ms apart over 50 ms intervals: 7 to 9 intervals, 1 first, 4 last, the rest `-`.
+    // 4 values 120 ms apart over 50 ms intervals: 7 to 9 intervals, 1 first, 4 last, the rest `-`
+    // (10 or 11 when a tick comes late on a loaded machine: CI once saw 10).
     expect(rows.length).toBeGreaterThanOrEqual(7);
-    expect(rows.length).toBeLessThanOrEqual(9);
+    expect(rows.length).toBeLessThanOrEqual(11);
     expect(rows[0]).toMatch(/^\d\d:\d\d:\d\d\.\d\d[05] \* {51}\| 1$/);
     expect(rows.at(-1)).toMatch(/^\d\d:\d\d:\d\d\.\d\d[05] \| {51}\* 4$/);
     expect(rows.map((row) => row.split(' ').at(-1))).toEqual(expect.arrayContaining(['1', '2', '3', '4', '-']));
