@@ -1,11 +1,12 @@
 // A function's parameters from an ELF file's DWARF debug info (.debug_info and .debug_abbrev, the
 // string sections), for `args` of uprobes as bpftrace built with libdw gives them: each parameter
-// by name with its C type. DWARF 2 to 5, 32- and 64-bit; compressed sections are not read.
+// by name with its C type. DWARF 2 to 5, 32- and 64-bit, sections compressed with zlib too.
 // Types become tracelet's: integers, pointers (user-space), arrays, and structs/unions as records
 // (behind a pointer a record is opaque, its fields in `records` by name, so that a struct that
 // points to itself is no cycle); floating point and other types a register cannot hold are left out.
+import { inflateSync } from 'node:zlib';
 import type { RecordField, Type } from '../model/types.js';
-import type { ElfFile, ElfSection } from './elf.js';
+import type { ElfFile } from './elf.js';
 import type { DwarfFunction, DwarfParam } from './kernel-info.js';
 
 type RecordType = Extract<Type, { kind: 'record' }>;
@@ -58,29 +59,28 @@ export class DwarfInfo {
   private readonly str?: Buffer;
   private readonly lineStr?: Buffer;
   private readonly strOffsets?: Buffer;
+  private readonly aranges?: Buffer;
   private readonly dies = new Map<number, Die>();
+  /** The units read so far (by offset), and whether all are. */
+  private readonly unitsRead = new Set<number>();
   private readonly full = new Map<number, RecordType>();
   private readonly types = new Map<number, Type | undefined>();
   private parsed = false;
 
-  private constructor(elf: ElfFile, info: ElfSection, abbrev: ElfSection) {
-    const data = (name: string) => {
-      const s = elf.section(name);
-      return s && !(Number(s.flags) & SHF_COMPRESSED) ? elf.sectionData(s) : undefined;
-    };
-    this.info = elf.sectionData(info);
-    this.abbrev = elf.sectionData(abbrev);
-    this.str = data('.debug_str');
-    this.lineStr = data('.debug_line_str');
-    this.strOffsets = data('.debug_str_offsets');
+  private constructor(info: Buffer, abbrev: Buffer, elf: ElfFile) {
+    this.info = info;
+    this.abbrev = abbrev;
+    this.str = sectionBytes(elf, '.debug_str');
+    this.lineStr = sectionBytes(elf, '.debug_line_str');
+    this.strOffsets = sectionBytes(elf, '.debug_str_offsets');
+    this.aranges = sectionBytes(elf, '.debug_aranges');
   }
 
-  /** The file's DWARF, or undefined when it has none (stripped, or compressed sections). */
+  /** The file's DWARF, or undefined when it has none (stripped, or compressed other than by zlib). */
   static of(elf: ElfFile): DwarfInfo | undefined {
-    const info = elf.section('.debug_info');
-    const abbrev = elf.section('.debug_abbrev');
-    if (!info || !abbrev || (Number(info.flags) | Number(abbrev.flags)) & SHF_COMPRESSED) return undefined;
-    return new DwarfInfo(elf, info, abbrev);
+    const info = sectionBytes(elf, '.debug_info');
+    const abbrev = sectionBytes(elf, '.debug_abbrev');
+    return info && abbrev ? new DwarfInfo(info, abbrev, elf) : undefined;
   }
 
   /**
@@ -90,7 +90,11 @@ export class DwarfInfo {
    * without. Undefined when the DWARF has no such function.
    */
   functionNamed(name: string, address?: number): DwarfFunction | undefined {
-    this.parse();
+    // Only the unit that holds the address, when .debug_aranges says which (libc's debug file
+    // has ~2,000 units: reading them all takes seconds and hundreds of MiB).
+    const unit = address === undefined ? undefined : this.unitAt(address);
+    if (unit === undefined) this.parse();
+    else this.parseUnit(unit);
     let found: Die | undefined;
     let best = -1;
     for (const die of this.dies.values()) {
@@ -269,14 +273,56 @@ export class DwarfInfo {
   // ------------------------------------------------------------------------------------------
   // .debug_info
 
+  /** The offset of the unit whose address ranges hold `address` (.debug_aranges), if it says. */
+  private unitAt(address: number): number | undefined {
+    const b = this.aranges;
+    if (!b) return undefined;
+    let at = 0;
+    while (at + 16 <= b.length) {
+      let length = b.readUInt32LE(at);
+      let offsetSize = 4;
+      at += 4;
+      if (length === 0xffffffff) {
+        length = Number(b.readBigUInt64LE(at));
+        offsetSize = 8;
+        at += 8;
+      }
+      const end = at + length;
+      const unit = readOffset(b, at + 2, offsetSize);
+      const addressSize = b[at + 2 + offsetSize]!;
+      if (addressSize !== 8 && addressSize !== 4) return undefined;
+      // The tuples start at a multiple of twice the address size from the set's start.
+      const start = end - length - (offsetSize === 8 ? 12 : 4);
+      let t = at + 2 + offsetSize + 2;
+      t = start + Math.ceil((t - start) / (2 * addressSize)) * (2 * addressSize);
+      for (; t + 2 * addressSize <= end; t += 2 * addressSize) {
+        const base = addressSize === 8 ? Number(b.readBigUInt64LE(t)) : b.readUInt32LE(t);
+        const size = addressSize === 8 ? Number(b.readBigUInt64LE(t + 8)) : b.readUInt32LE(t + 4);
+        if (base === 0 && size === 0) break;
+        if (address >= base && address < base + size) return unit;
+      }
+      at = end;
+    }
+    return undefined;
+  }
+
   /** Reads every unit's DIEs (once). */
   private parse(): void {
     if (this.parsed) return;
     this.parsed = true;
-    const info = this.info;
     let at = 0;
-    while (at + 11 <= info.length) {
-      const unit = at;
+    while (at + 11 <= this.info.length) {
+      const end = this.parseUnit(at);
+      if (end === undefined) return;
+      at = end;
+    }
+  }
+
+  /** Reads the DIEs of the unit at `unit` (once); returns where the next unit starts. */
+  private parseUnit(unit: number): number | undefined {
+    const info = this.info;
+    let at = unit;
+    {
       let length = info.readUInt32LE(at);
       let offsetSize = 4;
       at += 4;
@@ -302,10 +348,12 @@ export class DwarfInfo {
         addressSize = info[at + offsetSize]!;
         at += offsetSize + 1;
       }
-      if (version < 2 || version > 5 || end > info.length) return;
+      if (version < 2 || version > 5 || end > info.length) return undefined;
+      if (this.unitsRead.has(unit)) return end;
+      this.unitsRead.add(unit);
       const unitCtx: UnitContext = { start: unit, offsetSize, addressSize, version, strOffsetsBase: 8, abbrevs: this.abbrevTable(abbrevOffset) };
       this.parseDies(at, end, unitCtx);
-      at = end;
+      return end;
     }
   }
 
@@ -432,6 +480,24 @@ interface UnitContext {
   readonly version: number;
   strOffsetsBase: number;
   readonly abbrevs: ReadonlyMap<number, Abbrev>;
+}
+
+/**
+ * A section's bytes, uncompressed: debug files (Debian's dbgsym, libc6-dbg) compress theirs
+ * (SHF_COMPRESSED: an Elf64_Chdr, then zlib's stream; zstd is not read).
+ */
+function sectionBytes(elf: ElfFile, name: string): Buffer | undefined {
+  const s = elf.section(name);
+  if (!s) return undefined;
+  const data = elf.sectionData(s);
+  if (!(Number(s.flags) & SHF_COMPRESSED)) return data;
+  const ELFCOMPRESS_ZLIB = 1;
+  if (data.length < 24 || data.readUInt32LE(0) !== ELFCOMPRESS_ZLIB) return undefined;
+  try {
+    return inflateSync(data.subarray(24));
+  } catch {
+    return undefined;
+  }
 }
 
 function isRef(v: AttrValue): v is Ref {
