@@ -87,6 +87,21 @@ describe('DwarfInfo', () => {
     expect(described(dwarf.functionNamed('_ZN2ns1K1mEi')!.params)).toEqual(['this: struct K *', 'x: int32']);
   });
 
+  it('reads sections compressed with zlib (as debug packages ship them), and finds a function by its address', () => {
+    const src = join(dir, 'gz.c');
+    writeFileSync(src, SOURCE);
+    const out = join(dir, 'gz');
+    expect(spawnSync('gcc', ['-O0', '-g', '-gz=zlib', '-o', out, src]).status).toBe(0);
+    const elf = ElfFile.open(out);
+    expect(Number(elf.section('.debug_info')!.flags) & 0x800).toBe(0x800); // SHF_COMPRESSED
+    const dwarf = DwarfInfo.of(elf)!;
+    // By address (DW_AT_low_pc, through .debug_aranges), whatever the name asked for.
+    const address = Number(elf.findSymbol('f_scalars')[0]!.address);
+    expect(described(dwarf.functionNamed('an alias of it', address)!.params)).toEqual([
+      'a: int32', 'b: uint64', 'c: int8', 'd: uint16', 'e: uint8', 'g: uint32',
+    ]);
+  });
+
   it('is undefined for a file without debug info', () => {
     const src = join(dir, 'nodebug.c');
     writeFileSync(src, 'int main(void) { return 0; }\n');
