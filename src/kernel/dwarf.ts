@@ -277,31 +277,22 @@ export class DwarfInfo {
   private unitAt(address: number): number | undefined {
     const b = this.aranges;
     if (!b) return undefined;
-    let at = 0;
-    while (at + 16 <= b.length) {
-      let length = b.readUInt32LE(at);
-      let offsetSize = 4;
-      at += 4;
-      if (length === 0xffffffff) {
-        length = Number(b.readBigUInt64LE(at));
-        offsetSize = 8;
-        at += 8;
-      }
-      const end = at + length;
+    let next = 0;
+    while (next + 16 <= b.length) {
+      const { at, end, offsetSize } = initialLength(b, next);
       const unit = readOffset(b, at + 2, offsetSize);
       const addressSize = b[at + 2 + offsetSize]!;
       if (addressSize !== 8 && addressSize !== 4) return undefined;
       // The tuples start at a multiple of twice the address size from the set's start.
-      const start = end - length - (offsetSize === 8 ? 12 : 4);
       let t = at + 2 + offsetSize + 2;
-      t = start + Math.ceil((t - start) / (2 * addressSize)) * (2 * addressSize);
+      t = next + Math.ceil((t - next) / (2 * addressSize)) * (2 * addressSize);
       for (; t + 2 * addressSize <= end; t += 2 * addressSize) {
         const base = addressSize === 8 ? Number(b.readBigUInt64LE(t)) : b.readUInt32LE(t);
         const size = addressSize === 8 ? Number(b.readBigUInt64LE(t + 8)) : b.readUInt32LE(t + 4);
         if (base === 0 && size === 0) break;
         if (address >= base && address < base + size) return unit;
       }
-      at = end;
+      next = end;
     }
     return undefined;
   }
@@ -321,40 +312,31 @@ export class DwarfInfo {
   /** Reads the DIEs of the unit at `unit` (once); returns where the next unit starts. */
   private parseUnit(unit: number): number | undefined {
     const info = this.info;
-    let at = unit;
-    {
-      let length = info.readUInt32LE(at);
-      let offsetSize = 4;
-      at += 4;
-      if (length === 0xffffffff) {
-        length = Number(info.readBigUInt64LE(at));
-        offsetSize = 8;
-        at += 8;
-      }
-      const end = at + length;
-      const version = info.readUInt16LE(at);
-      at += 2;
-      let abbrevOffset: number;
-      let addressSize: number;
-      if (version >= 5) {
-        const unitType = info[at]!;
-        addressSize = info[at + 1]!;
-        abbrevOffset = readOffset(info, at + 2, offsetSize);
-        at += 2 + offsetSize;
-        if (unitType === 4 || unitType === 5) at += 8; // skeleton, split_compile: dwo_id
-        else if (unitType === 2 || unitType === 6) at += 8 + offsetSize; // type units: signature, type offset
-      } else {
-        abbrevOffset = readOffset(info, at, offsetSize);
-        addressSize = info[at + offsetSize]!;
-        at += offsetSize + 1;
-      }
-      if (version < 2 || version > 5 || end > info.length) return undefined;
-      if (this.unitsRead.has(unit)) return end;
-      this.unitsRead.add(unit);
-      const unitCtx: UnitContext = { start: unit, offsetSize, addressSize, version, strOffsetsBase: 8, abbrevs: this.abbrevTable(abbrevOffset) };
-      this.parseDies(at, end, unitCtx);
-      return end;
+    const header = initialLength(info, unit);
+    const { end, offsetSize } = header;
+    let at = header.at;
+    const version = info.readUInt16LE(at);
+    at += 2;
+    let abbrevOffset: number;
+    let addressSize: number;
+    if (version >= 5) {
+      const unitType = info[at]!;
+      addressSize = info[at + 1]!;
+      abbrevOffset = readOffset(info, at + 2, offsetSize);
+      at += 2 + offsetSize;
+      if (unitType === 4 || unitType === 5) at += 8; // skeleton, split_compile: dwo_id
+      else if (unitType === 2 || unitType === 6) at += 8 + offsetSize; // type units: signature, type offset
+    } else {
+      abbrevOffset = readOffset(info, at, offsetSize);
+      addressSize = info[at + offsetSize]!;
+      at += offsetSize + 1;
     }
+    if (version < 2 || version > 5 || end > info.length) return undefined;
+    if (this.unitsRead.has(unit)) return end;
+    this.unitsRead.add(unit);
+    const unitCtx: UnitContext = { start: unit, offsetSize, addressSize, version, strOffsetsBase: 8, abbrevs: this.abbrevTable(abbrevOffset) };
+    this.parseDies(at, end, unitCtx);
+    return end;
   }
 
   private parseDies(at: number, end: number, unit: UnitContext): void {
@@ -502,6 +484,13 @@ function sectionBytes(elf: ElfFile, name: string): Buffer | undefined {
 
 function isRef(v: AttrValue): v is Ref {
   return typeof v === 'object' && !Buffer.isBuffer(v);
+}
+
+/** A unit's (or address-range set's) initial length: where its header goes on, where it ends, 4 or 8-byte offsets. */
+function initialLength(b: Buffer, at: number): { at: number; end: number; offsetSize: number } {
+  const length = b.readUInt32LE(at);
+  if (length !== 0xffffffff) return { at: at + 4, end: at + 4 + length, offsetSize: 4 };
+  return { at: at + 12, end: at + 12 + Number(b.readBigUInt64LE(at + 4)), offsetSize: 8 };
 }
 
 function readOffset(b: Buffer, at: number, size: number): number {
