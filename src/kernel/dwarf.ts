@@ -24,6 +24,9 @@ const AT = {
   dataMemberLocation: 0x38, declaration: 0x3c, encoding: 0x3e, specification: 0x47, type: 0x49,
   dataBitOffset: 0x6b, linkageName: 0x6e, strOffsetsBase: 0x72, mipsLinkageName: 0x2007,
 } as const;
+/** Tags that name another type under a new name or with a qualifier. */
+const QUALIFIER_TAGS: ReadonlySet<number> = new Set([TAG.typedef, TAG.const, TAG.volatile, TAG.restrict, TAG.atomic]);
+const RECORD_TAGS: ReadonlySet<number> = new Set([TAG.structure, TAG.class, TAG.union]);
 const ATE = { boolean: 0x02, signed: 0x05, signedChar: 0x06, unsigned: 0x07, unsignedChar: 0x08, utf: 0x10 } as const;
 
 interface AbbrevAttr {
@@ -129,10 +132,16 @@ export class DwarfInfo {
   private follow(die: Die, at: number): Die | undefined {
     const own = die.attrs.get(at);
     if (own !== undefined) return isRef(own) ? this.dies.get(own.ref) : undefined;
+    const origin = this.originOf(die);
+    return origin && this.follow(origin, at);
+  }
+
+  /** The DIE this one completes (DW_AT_abstract_origin, else DW_AT_specification), if any. */
+  private originOf(die: Die): Die | undefined {
     for (const via of [AT.abstractOrigin, AT.specification]) {
       const v = die.attrs.get(via);
       const origin = v !== undefined && isRef(v) ? this.dies.get(v.ref) : undefined;
-      if (origin && origin !== die) return this.follow(origin, at);
+      if (origin && origin !== die) return origin;
     }
     return undefined;
   }
@@ -140,24 +149,15 @@ export class DwarfInfo {
   private nameOf(die: Die, throughOrigin: boolean): string | undefined {
     const n = die.attrs.get(AT.name);
     if (typeof n === 'string') return n;
-    if (!throughOrigin) return undefined;
-    for (const via of [AT.abstractOrigin, AT.specification]) {
-      const v = die.attrs.get(via);
-      const origin = v !== undefined && isRef(v) ? this.dies.get(v.ref) : undefined;
-      if (origin && origin !== die) return this.nameOf(origin, true);
-    }
-    return undefined;
+    const origin = throughOrigin ? this.originOf(die) : undefined;
+    return origin && this.nameOf(origin, true);
   }
 
   private linkageNameOf(die: Die): string | undefined {
     const n = die.attrs.get(AT.linkageName) ?? die.attrs.get(AT.mipsLinkageName);
     if (typeof n === 'string') return n;
-    for (const via of [AT.abstractOrigin, AT.specification]) {
-      const v = die.attrs.get(via);
-      const origin = v !== undefined && isRef(v) ? this.dies.get(v.ref) : undefined;
-      if (origin && origin !== die) return this.linkageNameOf(origin);
-    }
-    return undefined;
+    const origin = this.originOf(die);
+    return origin && this.linkageNameOf(origin);
   }
 
   private num(die: Die, at: number): number | undefined {
@@ -197,8 +197,9 @@ export class DwarfInfo {
       case TAG.reference:
       case TAG.rvalueReference: {
         const target = this.follow(die, AT.type);
+        const bare = target && this.unqualified(target);
         // Behind a pointer a record is opaque; its fields are in `records` (see recordOf).
-        const t = target && this.isRecord(target) ? this.recordOf(target, false) : this.typeOfDie(target);
+        const t = bare && RECORD_TAGS.has(bare.tag) ? this.recordOf(bare, false) : this.typeOfDie(target);
         return { kind: 'pointer', target: t ?? none, userSpace: true };
       }
       case TAG.typedef:
@@ -226,17 +227,15 @@ export class DwarfInfo {
     }
   }
 
-  private isRecord(die: Die): boolean {
-    if (die.tag === TAG.typedef || die.tag === TAG.const || die.tag === TAG.volatile) {
-      const t = this.follow(die, AT.type);
-      return t ? this.isRecord(t) : false;
-    }
-    return die.tag === TAG.structure || die.tag === TAG.class || die.tag === TAG.union;
+  /** The type under typedefs and qualifiers (undefined for void). */
+  private unqualified(die: Die): Die | undefined {
+    let d: Die | undefined = die;
+    while (d && QUALIFIER_TAGS.has(d.tag)) d = this.follow(d, AT.type);
+    return d;
   }
 
-  /** A struct/union (through typedefs): in full (kept in `full`), or opaque (name and size). */
+  /** A struct/union DIE as a record: in full (kept in `full`), or opaque (name and size). */
   private recordOf(die: Die, fullRecord: boolean): RecordType {
-    while (die.tag === TAG.typedef || die.tag === TAG.const || die.tag === TAG.volatile) die = this.follow(die, AT.type)!;
     const keyword = die.tag === TAG.union ? 'union' : 'struct';
     const name = `${keyword} ${this.nameOf(die, false) ?? `(anonymous at ${die.offset.toString(16)})`}`;
     const size = this.num(die, AT.byteSize) ?? 0;

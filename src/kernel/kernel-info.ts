@@ -115,7 +115,7 @@ export interface KernelInfo {
   elfSymbols(path: string): readonly ElfSymbol[];
   usdtProbes(path: string): readonly UsdtProbe[];
   /**
-   * A function's parameters from the DWARF debug info of the file (or of its build-id debug file),
+   * A function's parameters from the DWARF debug info of the file (or of its separate debug file),
    * for `args` of uprobes: the function at that file offset, else by name; undefined without debug
    * info or without the function. Optional.
    */

@@ -9,6 +9,7 @@ import type { ProgramType } from '../model/providers.js';
 import { Btf, VMLINUX_BTF } from './btf.js';
 import { ElfFile } from './elf.js';
 import { DwarfInfo } from './dwarf.js';
+import { findDebugFile } from './user-symbols.js';
 import type { UsdtNote } from './elf.js';
 import { probeFeature } from './features.js';
 import type { Feature } from './features.js';
@@ -203,30 +204,29 @@ export class SystemKernel implements KernelInfo {
   }
 
   private readUserFunction(path: string, name: string, fileOffset?: bigint): DwarfFunction | undefined {
-    let dwarf = this.dwarfs.get(path);
-    let address: number | undefined;
+    let elf: ElfFile;
     try {
-      const vaddr = fileOffset === undefined ? undefined : ElfFile.open(path).offsetToVaddr(fileOffset);
-      address = vaddr === undefined ? undefined : Number(vaddr);
+      elf = ElfFile.open(path);
     } catch {
       return undefined;
     }
+    const vaddr = fileOffset === undefined ? undefined : elf.offsetToVaddr(fileOffset);
+    let dwarf = this.dwarfs.get(path);
     if (dwarf === undefined) {
-      dwarf = null;
+      // The file's own DWARF, else its separate debug file's, found as for its symbols.
+      const debugFile = () => {
+        const found = findDebugFile(elf, path);
+        return found ? DwarfInfo.of(ElfFile.open(found)) : undefined;
+      };
       try {
-        const elf = ElfFile.open(path);
-        dwarf = DwarfInfo.of(elf) ?? null;
-        // Else the debug file of its build id, as for symbols (elfSymbols).
-        const id = elf.buildId();
-        const debugPath = id && id.length > 2 ? `/usr/lib/debug/.build-id/${id.slice(0, 2)}/${id.slice(2)}.debug` : undefined;
-        if (!dwarf && debugPath && existsSync(debugPath)) dwarf = DwarfInfo.of(ElfFile.open(debugPath)) ?? null;
+        dwarf = DwarfInfo.of(elf) ?? debugFile() ?? null;
       } catch {
         dwarf = null;
       }
       this.dwarfs.set(path, dwarf);
     }
     try {
-      return dwarf?.functionNamed(name, address);
+      return dwarf?.functionNamed(name, vaddr === undefined ? undefined : Number(vaddr));
     } catch {
       return undefined; // DWARF this reader does not know (an unknown form): as without debug info
     }
