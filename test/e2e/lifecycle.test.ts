@@ -3,22 +3,27 @@
 // `args`, and every exit path (exit(), SIGINT, SIGTERM, SIGKILL) leaves nothing of ours behind.
 // Timings are not asserted here: bench/lifecycle.ts measures them.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTracelet, startTracelet, type Running, type RunResult } from '../helpers/run.js';
 
 const WORKLOAD_SOURCE = fileURLToPath(new URL('../fixtures/workloads/syscalls.c', import.meta.url));
 const haveCc = spawnSync('cc', ['--version']).status === 0;
 const onX64 = process.arch === 'x64';
+let workDir = '';
 let workload = '';
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
 
 beforeAll(() => {
   if (!haveCc) return;
   // The binary's name is its comm, which the programs filter on.
-  workload = join(mkdtempSync(join(tmpdir(), 'tracelet-lifecycle-')), 'tlwork');
+  workDir = mkdtempSync(join(tmpdir(), 'tracelet-lifecycle-'));
+  workload = join(workDir, 'tlwork');
   const cc = spawnSync('cc', ['-O1', '-o', workload, WORKLOAD_SOURCE], { encoding: 'utf8' });
   if (cc.status !== 0) throw new Error(`cannot build the workload: ${cc.stderr}`);
 });

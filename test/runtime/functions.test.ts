@@ -1,8 +1,8 @@
 // Each function, builtin and aggregation on the real kernel, through the CLI.
-import { readFileSync, statSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
 /** Runs a BEGIN program; returns stdout without the `Attaching` line and the exit separator. */
@@ -10,6 +10,9 @@ function begin(body: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const r = runTracelet([...args, '-e', `BEGIN { ${body} exit(); }`], { env });
   return { ...r, out: r.stdout.replace(/^Attaching 1 probe\.\.\.\n/, '') };
 }
+
+const outDir = mkdtempSync(join(tmpdir(), 'tl-funcs-'));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('functions and builtins', () => {
   it('ksym, kaddr, usym of an unmapped address', () => {
@@ -118,7 +121,7 @@ describe('functions and builtins', () => {
     });
 
     it('-B full -o FILE', () => {
-      const file = join(mkdtempSync(join(tmpdir(), 'tl-funcs-')), 'out.txt');
+      const file = join(outDir, 'full.txt');
       const r = runTracelet(['-B', 'full', '-o', file, '-e', program]);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('\n\n');
@@ -142,7 +145,7 @@ describe('functions and builtins', () => {
   });
 
   it('-o FILE and -B full', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'tl-funcs-')), 'out.txt');
+    const file = join(outDir, 'out.txt');
     const r = runTracelet(['-B', 'full', '-o', file, '-e', 'BEGIN { printf("x\\n"); @a = 1; exit(); }']);
     // As bpftrace 0.17: the blank lines before the exit maps go to standard output.
     expect(r.stdout).toBe('\n\n');

@@ -1,11 +1,11 @@
 // The front end accepts every tool shipped with Debian's bpftrace package and every example of
 // ours: parsed and type-checked against this machine's kernel (BTF, tracefs, headers).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
 import { SystemKernel } from '../../src/kernel/index.js';
@@ -17,7 +17,9 @@ kernel.ensureTracefs();
 
 const examples = programs(fileURLToPath(new URL('../../examples', import.meta.url)));
 // usdt.bt attaches to the program given as $1: a test program with its USDT probe.
-const usdtTarget = join(mkdtempSync(join(tmpdir(), 'tl-tools-')), 'target');
+const usdtDir = mkdtempSync(join(tmpdir(), 'tl-tools-'));
+const usdtTarget = join(usdtDir, 'target');
+afterAll(() => rmSync(usdtDir, { recursive: true, force: true }));
 execFileSync('gcc', ['-O0', '-no-pie', '-o', usdtTarget, fileURLToPath(new URL('../fixtures/probes/target.c', import.meta.url))]);
 const PARAMS: Record<string, string[]> = { 'usdt.bt': [usdtTarget] };
 
