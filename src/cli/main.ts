@@ -21,6 +21,7 @@ import { resolveCommand, spawnHeld, type HeldChild, type ResolvedCommand } from 
 import { VERSION } from './version.js';
 import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
+import { keepIgnoredSignals, shellIgnorePrefix, signalNumbers } from './inherited-signals.js';
 import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
 import { systemInfo } from './info.js';
@@ -40,6 +41,7 @@ import { announcedText, awaitAttached, encodePreparedRun, fileIdentity, handedEn
 
 /** The stack limit the commands tracelet starts get back (see stack-limit.ts). */
 let callerStackKib: number | undefined;
+let callerIgnored: NodeJS.Signals[] = [];
 /** What the launcher set up for a prepared run (src/runtime/prepared.ts). */
 let launch: Launch | undefined;
 
@@ -137,6 +139,7 @@ export function runCli(argv: readonly string[]): void {
   // events apart as they do with bpftrace's (`/comm != "tracelet"/`).
   process.title = 'tracelet';
   callerStackKib = takeCallerStackLimit();
+  callerIgnored = keepIgnoredSignals();
   takeLauncherStart();
   launch = takeLaunch();
   main(argv).then(
@@ -434,7 +437,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let child: HeldChild | undefined;
   if (command && !opts.dryRun && !opts.test && !opts.bench) {
     try {
-      child = spawnHeld(command, callerStackKib);
+      child = spawnHeld(command, callerStackKib, signalNumbers(callerIgnored));
     } catch (e) {
       stderr(`tracelet: cannot run '${opts.c}': ${(e as Error).message}\n`);
       return ExitCode.usage;
@@ -494,7 +497,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ringPages: env.ringPages,
     cppDemangle: env.cppDemangle,
     printMapsOnExit: env.printMapsOnExit,
-    shellPrefix: shellStackPrefix(callerStackKib),
+    shellPrefix: shellStackPrefix(callerStackKib) + shellIgnorePrefix(callerIgnored),
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
     onRunning: () => {

@@ -44,6 +44,19 @@ static int find_node(char *out, size_t size) {
   return -1;
 }
 
+// The signals the caller left ignored, named for Node (see kKeptIgnored).
+static void name_ignored_signals(void) {
+  char names[64] = "";
+  for (size_t i = 0; i < KEPT_IGNORED_COUNT; i++) {
+    if (tl_kept_ignored(kKeptIgnored[i].sig)) {
+      if (names[0]) strcat(names, ",");
+      strcat(names, kKeptIgnored[i].name);
+    }
+  }
+  if (names[0]) setenv("TRACELET_IGNORED_SIGNALS", names, 1);
+  else unsetenv("TRACELET_IGNORED_SIGNALS");
+}
+
 int main(int argc, char **argv) {
   struct timespec started;
   clock_gettime(CLOCK_MONOTONIC, &started);
@@ -87,6 +100,7 @@ int main(int argc, char **argv) {
   char start_ns[32];
   snprintf(start_ns, sizeof start_ns, "%lld", (long long)started.tv_sec * 1000000000LL + started.tv_nsec);
   setenv("TRACELET_START_NS", start_ns, 1);
+  name_ignored_signals();
 
   char blob[PATH_MAX + 32], main_js[PATH_MAX + 32], stamp_path[PATH_MAX + 40], script[PATH_MAX + 32];
   snprintf(blob, sizeof blob, "%s/dist/bundle/tracelet.blob", root);

@@ -114,8 +114,8 @@ static int compare_strings(const void *a, const void *b) { return strcmp(*(char 
 
 // Variables that configure a run (BPFTRACE_*, TRACELET_*), not those the launcher itself passes on.
 static int configures_run(const char *entry) {
-  static const char *const kPassedOn[] = {"TRACELET_START_NS=", "TRACELET_CALLER_STACK_KIB=", "TRACELET_LAUNCH_KEY=",
-                                          "TRACELET_LAUNCH_ENTRY=", "TRACELET_PREPARED="};
+  static const char *const kPassedOn[] = {"TRACELET_START_NS=", "TRACELET_CALLER_STACK_KIB=", "TRACELET_IGNORED_SIGNALS=",
+                                          "TRACELET_LAUNCH_KEY=", "TRACELET_LAUNCH_ENTRY=", "TRACELET_PREPARED="};
   if (strncmp(entry, "BPFTRACE_", 9) != 0 && strncmp(entry, "TRACELET_", 9) != 0) return 0;
   for (size_t i = 0; i < sizeof kPassedOn / sizeof kPassedOn[0]; i++) {
     if (strncmp(entry, kPassedOn[i], strlen(kPassedOn[i])) == 0) return 0;
@@ -676,7 +676,10 @@ void prepared_run(const char *root, const char *node, char **node_args, int argc
   sigset_t forwarded, before;
   sigemptyset(&forwarded);
   static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGTSTP, SIGCONT};
-  for (size_t i = 0; i < sizeof kForwarded / sizeof kForwarded[0]; i++) sigaddset(&forwarded, kForwarded[i]);
+  for (size_t i = 0; i < sizeof kForwarded / sizeof kForwarded[0]; i++) {
+    // One the caller left ignored stays ignored here too: blocked, it would be queued and sent on.
+    if (!tl_kept_ignored(kForwarded[i])) sigaddset(&forwarded, kForwarded[i]);
+  }
   // Blocked from before the fork, so no signal meant for the run is lost or acted on by default.
   sigprocmask(SIG_BLOCK, &forwarded, &before);
   // Node starts before anything is attached, so that no probe sees its exec (execsnoop would).

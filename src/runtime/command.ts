@@ -74,10 +74,11 @@ function blockedInRead(pid: number): boolean {
  * Starts `command` held before its exec, as bpftrace does: the pid (cpid) is known and probes can
  * target it before the command runs, and once released it makes one read and one close before
  * its execve. Its stdin, stdout and stderr are ours; `stackKib` is the stack limit it gets back
- * (see src/cli/stack-limit.ts).
+ * (see src/cli/stack-limit.ts), `ignored` the signals it starts with ignored (every other one has
+ * its default action).
  */
-export function spawnHeld(command: ResolvedCommand, stackKib?: number): HeldChild {
-  const { pid, gate, report } = native().spawnHeld(command.path, command.argv, stackKib);
+export function spawnHeld(command: ResolvedCommand, stackKib?: number, ignored: readonly number[] = []): HeldChild {
+  const { pid, gate, report } = native().spawnHeld(command.path, command.argv, stackKib, ignored);
   let gateOpen = true;
   const closeGate = () => {
     if (gateOpen) closeSync(gate);

@@ -184,8 +184,13 @@ export interface NativeAddon {
    * exec `path` with `argv` (argv[0] included); it exits if `gate` is closed first. If the exec
    * fails, its errno (a native-endian int) can be read from `report`; else `report` gives EOF.
    */
-  /** stackKib: the stack limit (KiB, -1 unlimited) the command gets back; absent: unchanged. */
-  spawnHeld(path: string, argv: readonly string[], stackKib?: number): { pid: number; gate: number; report: number };
+  /**
+   * stackKib: the stack limit (KiB, -1 unlimited) the command gets back; absent: unchanged.
+   * ignored: the signals it starts with ignored; every other one has its default action.
+   */
+  spawnHeld(
+    path: string, argv: readonly string[], stackKib?: number, ignored?: readonly number[],
+  ): { pid: number; gate: number; report: number };
   /** undefined while the child from spawnHeld runs, else its exit code (128 + signal); reaps it. */
   childStatus(pid: number): number | undefined;
   /**

@@ -36,8 +36,11 @@ export interface Running {
   output(): { stdout: string; stderr: string };
 }
 
-export function startTracelet(args: readonly string[], env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(BIN, args, {
+/** `ignoring`: signals tracelet starts with ignored, as `nohup` (HUP) or a shell's background job leaves them. */
+export function startTracelet(args: readonly string[], env: NodeJS.ProcessEnv = {}, ignoring: readonly string[] = []): Running {
+  // The shell sets them ignored, then becomes tracelet (same pid): the disposition is inherited.
+  const [file, argv] = ignoring.length === 0 ? [BIN, args] : ['sh', ['-c', `trap '' ${ignoring.join(' ')}; exec "$0" "$@"`, BIN, ...args]];
+  const child = spawn(file, argv, {
     env: { ...process.env, __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

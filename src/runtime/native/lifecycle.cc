@@ -118,6 +118,11 @@ Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < list.Length(); ++i) args.push_back(list.Get(i).As<Napi::String>().Utf8Value());
   bool restoreStack = info.Length() > 2 && info[2].IsNumber();
   double stackKib = restoreStack ? info[2].As<Napi::Number>().DoubleValue() : 0;
+  std::vector<int> ignored;
+  if (info.Length() > 3 && info[3].IsArray()) {
+    Napi::Array signals = info[3].As<Napi::Array>();
+    for (uint32_t i = 0; i < signals.Length(); ++i) ignored.push_back(signals.Get(i).As<Napi::Number>().Int32Value());
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -142,6 +147,8 @@ Napi::Value SpawnHeld(const Napi::CallbackInfo& info) {
     memset(&defaults, 0, sizeof(defaults));
     defaults.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &defaults, nullptr);
+    // Those the caller left ignored (nohup's SIGHUP) stay so, as they would through bpftrace.
+    for (int sig : ignored) signal(sig, SIG_IGN);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
