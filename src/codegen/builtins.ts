@@ -5,11 +5,12 @@ import { type BuiltinName, builtinNamed } from '../model/builtins.js';
 import { probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
-import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
-import { BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP } from './helpers.js';
+import { arrayType, constInt, i32, i64, i8, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
+import { BPF_F_USER_BUILD_ID, BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, ENOENT } from './helpers.js';
+import { noteFailure } from './failures.js';
 import {
-  EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, stackMap,
-  TARGET_NAME_BYTES, targetNamesMap,
+  EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO,
+  RUN_START_NS, STACK_IDS_MAP, stackMapSpec, TARGET_NAME_BYTES, targetNamesMap,
 } from '../model/object-layout.js';
 import { PROCESSES_SEEN_MAX } from './maps.js';
 import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
@@ -175,16 +176,81 @@ function argument(g: ProbeContext, n: number, stack: boolean, type: Type): Val {
   return readMemory(g, addr, UINT64, user, type);
 }
 
-/** kstack / ustack: the stack id (a ustack also keeps the pid, and announces a new process). */
+/** kstack / ustack: the stack's id (a ustack also keeps the pid, and announces a new process). */
 export function stack(g: ProbeContext, type: Type): Val {
-  const { fn } = g;
   if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
-  const flags = type.kind === 'ustack' ? BPF_F_USER_STACK : 0;
-  const map = g.maps.address(stackMap(type.kind, type.depth, type.mode === 'build_id'));
-  const id = fn.callHelper(Helper.getStackid, i64, [fn.param(0), map, constInt(i64, flags)]);
+  const id = stackId(g, type.kind, type.depth, type.mode === 'build_id');
   if (type.kind === 'kstack') return { type, ir: id };
   announceProcess(g);
   return userAddress(g, id, type);
+}
+
+/**
+ * The id of the current stack in its table (STACK_IDS_MAP gives a new stack the next one), or a
+ * negative errno: bpf_get_stack's when there is no stack (a kernel thread's ustack), or the
+ * table's when it is full (counted at the site). Either prints as an empty stack.
+ */
+function stackId(g: ProbeContext, kind: 'kstack' | 'ustack', depth: number, buildId: boolean): IrValue {
+  const { fn } = g;
+  const spec = stackMapSpec(kind, depth, buildId);
+  const flags = (kind === 'ustack' ? BPF_F_USER_STACK : 0) | (buildId ? BPF_F_USER_BUILD_ID : 0);
+  const id = fn.scratch(i64, 8);
+  const slot = fn.scratch(i32, 4);
+  fn.store(constInt(i32, g.maps.stackBufferSlot(fn.name)), slot, 4);
+  const buffer = fn.callHelper(Helper.mapLookupElem, i8p, [g.maps.stackBuffer(), fn.bitcast(slot, i8p)]);
+  const done = fn.label('stackid');
+  const write = fn.label('stackwrite');
+  fn.store(constInt(i64, -ENOENT), id, 8);
+  fn.condBr(fn.icmp('eq', buffer, { type: i8p, ref: 'null' }), done, write);
+  fn.place(write);
+  // The frames, and zeros after them to the depth: the key of the stack, whatever its length.
+  const written = fn.callHelper(Helper.getStack, i64, [fn.param(0), buffer, constInt(i64, depth * spec.frameBytes), constInt(i64, flags)]);
+  fn.store(written, id, 8);
+  const found = fn.label('stackfound');
+  fn.condBr(fn.icmp('sle', written, constInt(i64, 0)), done, found);
+  fn.place(found);
+  const site = g.readSites.slot(g.site ?? g.probe.probe.span, 'stack');
+  const [short, whole] = spec.tables;
+  if (!whole) idInTable(g, short!.symbol, buffer, id, site, done);
+  else {
+    const inShort = fn.label('shortstack');
+    const inWhole = fn.label('longstack');
+    fn.condBr(fn.icmp('sle', written, constInt(i64, short!.keyBytes)), inShort, inWhole);
+    fn.place(inShort);
+    idInTable(g, short!.symbol, buffer, id, site, done);
+    fn.place(inWhole);
+    idInTable(g, whole.symbol, buffer, id, site, done);
+  }
+  fn.place(done);
+  return fn.load(id, 8);
+}
+
+/** Stores in `id` the id of the stack in `buffer` in one stack table, giving it a new one if it is new; then goes to `done`. */
+function idInTable(g: ProbeContext, symbol: string, buffer: IrValue, id: IrValue, site: number, done: Label): void {
+  const { fn } = g;
+  const table = g.maps.address(symbol);
+  const known = (entry: IrValue, otherwise: Label) => {
+    const copy = fn.label('stackknown');
+    fn.condBr(fn.icmp('eq', entry, { type: i8p, ref: 'null' }), otherwise, copy);
+    fn.place(copy);
+    fn.store(fn.load(fn.bitcast(entry, ptr(i64)), 8), id, 8);
+    fn.br(done);
+  };
+  const insert = fn.label('stacknew');
+  known(fn.callHelper(Helper.mapLookupElem, i8p, [table, buffer]), insert);
+  fn.place(insert);
+  fn.store(fn.binary('add', fn.atomicFetchAdd(g.maps.word(STACK_IDS_MAP, 0), constInt(i64, 1)), constInt(i64, 1)), id, 8);
+  const rc = fn.callHelper(Helper.mapUpdateElem, i64, [table, buffer, fn.bitcast(id, i8p), constInt(i64, BPF_NOEXIST)]);
+  const refused = fn.label('stackrefused');
+  fn.condBr(fn.icmp('eq', rc, constInt(i64, 0)), done, refused);
+  // Another CPU stored the same stack first (its id stands), or the table is full.
+  fn.place(refused);
+  const full = fn.label('stackfull');
+  known(fn.callHelper(Helper.mapLookupElem, i8p, [table, buffer]), full);
+  fn.place(full);
+  fn.store(rc, id, 8);
+  noteFailure(g, rc, { read: site });
+  fn.br(done);
 }
 
 /** An address with the current process's pid, as usym values are kept. */

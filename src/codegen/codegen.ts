@@ -64,6 +64,7 @@ export function generate(program: TypedProgram, kernel: KernelInfo, options: Cod
       ...(maps.has(targetNamesMap(name)) ? { namesByCookie: true } : {}),
     });
   }
+  maps.finish();
   return {
     ir: module.toString(), programs, helperErrorSites, readSites: readSites.sites, maps: maps.definitions, mapSymbols: maps.symbols,
   };

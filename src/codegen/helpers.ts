@@ -7,8 +7,12 @@ export const CLOCK_HELPERS: Readonly<Record<string, number>> = {
   monotonic: Helper.ktimeGetNs, boot: Helper.ktimeGetBootNs, tai: Helper.ktimeGetTaiNs, sw_tai: Helper.ktimeGetTaiNs,
 };
 
-/** bpf_get_stackid flags: walk the user stack instead of the kernel's. */
+/** bpf_get_stack flags: walk the user stack instead of the kernel's; frames as build id and offset. */
 export const BPF_F_USER_STACK = 1 << 8;
+export const BPF_F_USER_BUILD_ID = 1 << 11;
+
+/** The errno of a stack id whose buffer could not be had (never: its slot exists). */
+export const ENOENT = 2;
 
 /** bpf_map_update_elem flags: only if the key is absent (returns 0 then). */
 export const BPF_NOEXIST = 1;

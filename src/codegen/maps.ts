@@ -7,13 +7,12 @@ import { walk } from '../model/walk.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
 import { alignUp } from '../model/types.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, globalMapName, MAP_TYPE_IDS, type MapType, READ_FAILURES_MAP, RUN_VALUES_MAP, stackMaps, STOPPED_MAP,
+  COUNTERS_MAP, EVENTS_MAP, globalMapName, MAP_TYPE_IDS, type MapType, READ_FAILURES_MAP, RUN_VALUES_MAP, STACK_BUFFER_MAP,
+  STACK_IDS_MAP, stackMaps, STACKS_MAX, STOPPED_MAP,
 } from '../model/object-layout.js';
 import { arrayType, i64, i8p, ptr, type IrValue, type ModuleBuilder } from './ir/builder.js';
 
 const BPF_F_NO_PREALLOC = 1;
-/** A stack_trace map that stores each frame as its file's build id and offset (struct bpf_stack_build_id). */
-const BPF_F_STACK_BUILD_ID = 1 << 5;
 
 /** A map as the object declares it. The kernel names it by the first 15 characters of `symbol`. */
 export interface MapDefinition {
@@ -24,14 +23,12 @@ export interface MapDefinition {
   readonly maxEntries: number;
   /** Hash maps only: allocate entries on use (BPF_F_NO_PREALLOC). */
   readonly noPrealloc?: boolean;
-  /** Stack trace maps only: frames as build id and offset (BPF_F_STACK_BUILD_ID). */
-  readonly buildId?: boolean;
 }
 
 /** Processes whose mappings are captured as they first record a ustack (others are read at print time). */
 export const PROCESSES_SEEN_MAX = 32768;
 
-const FIXED = [EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, 'tl_sys_enter', 'tl_sys_exit'];
+const FIXED = [EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, STACK_BUFFER_MAP, STACK_IDS_MAP, 'tl_sys_enter', 'tl_sys_exit'];
 
 /**
  * The object's symbol of each script map: `tl_` and its name, which the kernel shows cut to 15
@@ -58,6 +55,17 @@ function scriptMapDefinition(spec: MapSpec, symbol: string): MapDefinition {
   };
 }
 
+/** The fields of a map's BTF definition. */
+function definitionFields(map: MapDefinition): [string, number][] {
+  const fields: [string, number][] = [['type', MAP_TYPE_IDS[map.type]]];
+  // A ring buffer has no key or value; libbpf refuses sizes for it.
+  if (map.keySize > 0) fields.push(['key_size', map.keySize]);
+  if (map.valueSize > 0) fields.push(['value_size', map.valueSize]);
+  fields.push(['max_entries', map.maxEntries]);
+  if (map.noPrealloc && map.type.endsWith('hash')) fields.push(['map_flags', BPF_F_NO_PREALLOC]);
+  return fields;
+}
+
 /** The maps a module declares, each once, in the order first declared. */
 export class ModuleMaps {
   private readonly defined = new Map<string, { map: MapDefinition; type: string }>();
@@ -73,14 +81,44 @@ export class ModuleMaps {
    */
   constructor(private readonly module: ModuleBuilder, program: TypedProgram, counterSlots: number) {
     const stacks = stackMaps(program);
-    this.symbols = mapSymbols(program.maps.keys(), stacks.map((s) => s.symbol));
+    this.symbols = mapSymbols(program.maps.keys(), stacks.flatMap((s) => s.tables.map((t) => t.symbol)));
     for (const spec of program.maps.values()) this.ref(scriptMapDefinition(spec, this.symbols.get(spec.name)!));
     this.ref({ symbol: EVENTS_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: ringBufferBytes(program) });
     this.globalWords(COUNTERS_MAP, counterSlots);
     this.globalWords(STOPPED_MAP, 1);
-    for (const { symbol, depth, frameBytes, buildId } of stacks) {
-      this.ref({ symbol, type: 'stack_trace', keySize: 4, valueSize: depth * frameBytes, maxEntries: 4096, buildId });
+    for (const { symbol, keyBytes } of stacks.flatMap((s) => s.tables)) {
+      this.ref({ symbol, type: 'hash', keySize: keyBytes, valueSize: 8, maxEntries: STACKS_MAX, noPrealloc: true });
     }
+    this.stackBufferBytes = Math.max(0, ...stacks.map((s) => s.depth * s.frameBytes));
+    if (stacks.length > 0) this.globalWords(STACK_IDS_MAP, 1);
+  }
+
+  private readonly stackBufferBytes: number;
+  private readonly stackBufferSlots: string[] = [];
+
+  /** The stack buffer's definition, sized by the programs that use it. */
+  private stackBufferDefinition(): MapDefinition {
+    return {
+      symbol: STACK_BUFFER_MAP, type: 'percpu_array', keySize: 4, valueSize: this.stackBufferBytes,
+      maxEntries: Math.max(1, this.stackBufferSlots.length),
+    };
+  }
+
+  /** The slot of the stack buffer that a program's code writes its stacks into (one each: a program may interrupt another). */
+  stackBufferSlot(program: string): number {
+    const slot = this.stackBufferSlots.indexOf(program);
+    return slot >= 0 ? slot : this.stackBufferSlots.push(program) - 1;
+  }
+
+  /** The stack buffer map, declared by finish() once every program is written (it has an entry per program that uses it). */
+  stackBuffer(): IrValue {
+    const type = arrayType(definitionFields(this.stackBufferDefinition()).length, i64);
+    return { type: i8p, ref: `bitcast (${type}* @${STACK_BUFFER_MAP} to i8*)` };
+  }
+
+  /** Declares what the programs' code referred to and could only be sized once they were all written. */
+  finish(): void {
+    if (this.stackBufferSlots.length > 0) this.ref(this.stackBufferDefinition());
   }
 
   /** Whether code has referred to the map (ref()). */
@@ -95,13 +133,7 @@ export class ModuleMaps {
   /** Declares the map (the first time) and returns its address as code uses it. */
   ref(map: MapDefinition): IrValue {
     if (!this.defined.has(map.symbol)) {
-      const fields: [string, number][] = [['type', MAP_TYPE_IDS[map.type]]];
-      // A ring buffer has no key or value; libbpf refuses sizes for it.
-      if (map.keySize > 0) fields.push(['key_size', map.keySize]);
-      if (map.valueSize > 0) fields.push(['value_size', map.valueSize]);
-      fields.push(['max_entries', map.maxEntries]);
-      if (map.noPrealloc && map.type.endsWith('hash')) fields.push(['map_flags', BPF_F_NO_PREALLOC]);
-      if (map.buildId && map.type === 'stack_trace') fields.push(['map_flags', BPF_F_STACK_BUILD_ID]);
+      const fields = definitionFields(map);
       const type = arrayType(fields.length, i64);
       this.defined.set(map.symbol, { map, type });
       const debug = this.module.debug!.mapDefinition(map.symbol, fields);

@@ -34,6 +34,8 @@ const JUMP_OPS: Readonly<Record<number, string>> = {
 };
 const SIZES: Readonly<Record<number, string>> = { 0x00: 'u32', 0x08: 'u16', 0x10: 'u8', 0x18: 'u64' };
 const ATOMIC_OPS: Readonly<Record<number, string>> = { 0x00: '+=', 0x40: '|=', 0x50: '&=', 0xa0: '^=' };
+/** The same operations with BPF_FETCH (imm | 1): the old value comes back in the source register. */
+const FETCH_OPS: Readonly<Record<number, string>> = { 0x00: 'add', 0x40: 'or', 0x50: 'and', 0xa0: 'xor' };
 
 const BPF_LD = 0;
 const BPF_LDX = 1;
@@ -100,6 +102,9 @@ export function disassemble(code: Buffer, relocations?: ReadonlyMap<number, stri
       text = `${memory(op & 0x18, dst, off)} = r${src}`;
     } else if (cls === BPF_STX && (op & 0xe0) === 0xc0 && ATOMIC_OPS[imm & 0xf0] && (imm & 1) === 0) {
       text = `lock ${memory(op & 0x18, dst, off)} ${ATOMIC_OPS[imm & 0xf0]} ${(op & 0x18) === 0x18 ? 'r' : 'w'}${src}`;
+    } else if (cls === BPF_STX && (op & 0xe0) === 0xc0 && FETCH_OPS[imm & 0xf0] && (imm & 0xf) === 1) {
+      const w = (op & 0x18) === 0x18 ? 'r' : 'w';
+      text = `${w}${src} = atomic_fetch_${FETCH_OPS[imm & 0xf0]}(${memory(op & 0x18, dst, off).slice(1)}, ${w}${src})`;
     } else if (cls === BPF_LD && op === 0x18 && o + 16 <= code.length) {
       slots = 2;
       const value = (BigInt(code.readUInt32LE(o + 12)) << 32n) | BigInt(code.readUInt32LE(o + 4));

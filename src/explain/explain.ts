@@ -161,6 +161,8 @@ const INTERNAL_MAPS: Readonly<Record<string, string>> = {
   tl_sys_exit: 'BPF_MAP_TYPE_ARRAY: syscall number -> tracepoint name, for `probe` in one program for many syscalls',
   tl_run: 'BPF_MAP_TYPE_ARRAY of u64: values only the run knows (start time for `elapsed`, the -c child for `cpid`)',
   tl_upids: 'BPF_MAP_TYPE_HASH: processes that have recorded a ustack (their mappings are read while they live)',
+  tl_stack_buf: 'BPF_MAP_TYPE_PERCPU_ARRAY: where a program writes a stack (bpf_get_stack) before looking it up; an entry per program',
+  tl_stack_ids: 'global u64 (.bss.tl_stack_ids, added to atomically): the last stack id given out',
 };
 
 /** What an internal map is for: by name, or by the pattern of those named per program or stack. */
@@ -169,7 +171,7 @@ function internalMap(name: string): string {
   if (name.endsWith(targetNamesMap(''))) {
     return 'BPF_MAP_TYPE_ARRAY: attach cookie -> the uprobe\'s func and probe, for one program for many uprobes';
   }
-  return 'BPF_MAP_TYPE_STACK_TRACE: the stacks kstack/ustack record, by id';
+  return 'BPF_MAP_TYPE_HASH: the stacks kstack/ustack record (the frames, the key) and their ids (the value that map keys hold)';
 }
 
 export function explain(input: ExplainInput): string {

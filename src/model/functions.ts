@@ -154,7 +154,7 @@ const TABLE = {
     { differs: 'Newer bpftrace\'s (0.26).' }),
   len: fn(1, 1, 'len(@map) or len(ustack) or len(kstack)', 'int64',
     'The number of entries of a map with keys (counted by the kernel as it walks the map, bpf_for_each_map_elem), or the number of frames of the current user or kernel stack (`len(ustack)`, `len(kstack(5))`: at most its depth).',
-    { differs: 'Newer bpftrace\'s (0.26). A stack is counted where it is taken: `len($s)` of a stack kept in a variable or map is refused (tracelet keeps a stack as an id in the kernel\'s stack map, which a program cannot read back).' }),
+    { differs: 'Newer bpftrace\'s (0.26). A stack is counted where it is taken: `len($s)` of a stack kept in a variable or map is refused (tracelet keeps a stack as an id in a stack table, keyed by the stack, which a program cannot look up by id).' }),
   memcmp: fn(3, 3, 'memcmp(left, right, int count)', 'int64',
     'Compares the first count bytes of two values as they are held in the program (strings, arrays, tuples, records; an integer or pointer at its width, little-endian): 0 when equal, else the difference of the first bytes that differ (unsigned, left minus right), as C\'s memcmp. count may be computed; a constant count must fit both values.',
     { differs: 'Newer bpftrace\'s (0.26).' }),

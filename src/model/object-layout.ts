@@ -100,29 +100,64 @@ export const TARGET_NAME_BYTES = 64;
 /** The size of a frame in a build_id stack map: struct bpf_stack_build_id (status, 20-byte id, offset or ip). */
 export const BUILD_ID_FRAME_BYTES = 32;
 
-/** A stack map: kstack or ustack frames of one depth, as addresses or (buildId) as build id and offset. */
+/**
+ * Distinct stacks a stack table holds (0.17's stack maps hold 128K). Its entries are allocated as
+ * stacks are first seen, ~1.1 KiB each at the default depth.
+ */
+export const STACKS_MAX = 131072;
+
+/**
+ * The scratch buffer (a per-CPU array, an entry per program that records stacks) each stack is
+ * written into before it is looked up: a stack is larger than the BPF stack holds.
+ */
+export const STACK_BUFFER_MAP = 'tl_stack_buf';
+/** A global (see globalMapName): the last stack id given out (ids start at 1). */
+export const STACK_IDS_MAP = 'tl_stack_ids';
+
+/**
+ * The stack tables of kstack or ustack frames of one depth, as addresses or (buildId) as build id
+ * and offset: hash maps whose key is the stack (its frames, zero-filled) and whose value is the
+ * stack's id, given out once (map keys and values hold the id). Exact, unlike a
+ * BPF_MAP_TYPE_STACK_TRACE map, whose buckets are the stacks' hashes: two stacks that share one
+ * lose the later stack (bpftrace's stacks then print empty, silently). A stack of up to
+ * SHORT_STACK_FRAMES frames goes to a table of that key size, a longer one to one of the whole
+ * depth: the kernel hashes and compares the whole key, ~400 ns at 127 frames.
+ */
 export interface StackMapSpec {
   readonly kind: 'kstack' | 'ustack';
   readonly depth: number;
   readonly buildId: boolean;
-  readonly symbol: string;
   /** The size of one frame: an address, or a struct bpf_stack_build_id. */
   readonly frameBytes: number;
+  /** Its tables by key size, the smaller first: the short stacks', then (if deeper) the whole depth's. */
+  readonly tables: readonly StackTable[];
 }
 
-/** The BPF_MAP_TYPE_STACK_TRACE map of kstack/ustack of one depth (build_id stacks have their own, BPF_F_STACK_BUILD_ID). */
-export function stackMap(kind: 'kstack' | 'ustack', depth: number, buildId = false): string {
-  return buildId ? `tl_${kind}_build_id_${depth}` : `tl_${kind}_${depth}`;
+export interface StackTable {
+  readonly symbol: string;
+  readonly frames: number;
+  readonly keyBytes: number;
 }
 
-/** The stack maps a program needs: one per kind, depth and build_id or not. */
+/** The frames of the short stacks' table (most kernel and user stacks are shorter). */
+export const SHORT_STACK_FRAMES = 32;
+
+/** The stack tables of kstack/ustack of one depth (build_id stacks have their own). */
+export function stackMapSpec(kind: 'kstack' | 'ustack', depth: number, buildId: boolean): StackMapSpec {
+  const base = buildId ? `tl_${kind}_build_id_${depth}` : `tl_${kind}_${depth}`;
+  const frameBytes = buildId ? BUILD_ID_FRAME_BYTES : 8;
+  const table = (frames: number, symbol: string) => ({ symbol, frames, keyBytes: frames * frameBytes });
+  const tables = depth > SHORT_STACK_FRAMES ? [table(SHORT_STACK_FRAMES, `${base}_s`), table(depth, base)] : [table(depth, base)];
+  return { kind, depth, buildId, frameBytes, tables };
+}
+
+/** The stack tables a program needs: of each kind, depth and build_id or not. */
 export function stackMaps(program: TypedProgram): StackMapSpec[] {
   const out = new Map<string, StackMapSpec>();
   for (const t of program.types.values()) {
     if (t.kind !== 'kstack' && t.kind !== 'ustack') continue;
-    const buildId = t.mode === 'build_id';
-    const symbol = stackMap(t.kind, t.depth, buildId);
-    out.set(symbol, { kind: t.kind, depth: t.depth, buildId, symbol, frameBytes: buildId ? BUILD_ID_FRAME_BYTES : 8 });
+    const spec = stackMapSpec(t.kind, t.depth, t.mode === 'build_id');
+    out.set(spec.tables[0]!.symbol, spec);
   }
   return [...out.values()];
 }
@@ -152,7 +187,8 @@ export const READ_FAILURE_BYTES = READ_SITES_MAX * 8;
  */
 export interface ReadSite {
   readonly span: Span;
-  readonly helper: number | 'process';
+  /** The helper that failed; 'process': no process of the pid asked for; 'stack': a full stack table. */
+  readonly helper: number | 'process' | 'stack';
 }
 
 /**

@@ -113,7 +113,7 @@ export function sizeOf(t: Type): number {
     // ksym: the address; usym: the address and the pid (symbols are resolved per process).
     case 'ksym': return 8;
     case 'usym': return 16;
-    // kstack: the stack id (negative when bpf_get_stackid failed); ustack: the id and the pid.
+    // kstack: the stack id (negative: no stack, or a full stack table); ustack: the id and the pid.
     case 'kstack': return 8;
     case 'ustack': return 16;
     // inet: the address family as a u64, then 16 bytes of address (4 used for AF_INET).

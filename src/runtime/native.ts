@@ -106,8 +106,6 @@ export interface NativeAddon {
   mapLookup(fd: number, key: Buffer, valueBytes: number): Buffer | null;
   /** Entries whose keys and values lie back to back, in one BPF_MAP_UPDATE_BATCH (see mapUpdateBatch in maps.cc). */
   mapUpdateBatch(fd: number, keys: Buffer, values: Buffer): void;
-  /** A stack map's frames of `id` up to the first empty one (see stackLookup in maps.cc); null if absent. */
-  stackLookup(fd: number, id: number, frameBytes: number): ArrayBuffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
   mapDelete(fd: number, key: Buffer): boolean;
   /**

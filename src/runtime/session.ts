@@ -8,7 +8,7 @@ import type { Span } from '../model/span.js';
 import {
   COUNTER_LOST_EVENTS, COUNTERS_MAP, counterSlots, EVENTS_MAP, globalMapName, Helper, mapFullCounter, PROCESS_SEEN_EVENT,
   READ_FAILURE_BYTES, READ_FAILURES_MAP, READ_SITES_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
-  stackMap, stackMaps, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap, TARGET_NAME_BYTES, targetNamesMap,
+  stackMapSpec, type StackMapSpec, stackMaps, STACKS_MAX, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap, TARGET_NAME_BYTES, targetNamesMap,
   type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../model/object-layout.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -245,7 +245,10 @@ export class Session {
   private busyTold = false;
   /** The buckets zero() left as keys of each keyless hist/lhist kept in one value (see spreadBuckets). */
   private readonly zeroedBuckets = new Map<string, ReadonlySet<number>>();
-  private readonly stackFds = new Map<string, { fd: number; frameBytes: number; read: Map<number, Buffer> }>();
+  /** Each stack table: its fd, its key's size, and the stacks read from it by id (see stackValue()). */
+  private readonly stackTables = new Map<string, {
+    tables: { fd: number; keyBytes: number }[]; frameBytes: number; byId: Map<number, Buffer>; absent: Set<number>;
+  }>();
   /** The compiled printf of each printf, errorf and warnf event (see printf-record.ts). */
   private readonly printers = new Map<EventSpec, (r: RecordCursor) => string>();
   /** Where each errorf/warnf event's call is. */
@@ -297,27 +300,35 @@ export class Session {
   }
 
   /**
-   * The value of a stack id in a stack map: its frames up to the first empty one (the kernel
-   * zeroes the rest). Each id is looked up on first use, one syscall (stack maps have no batch
-   * lookup: a walk of the whole map takes two an entry, and reads ids the print may not need),
-   * and kept trimmed: most stacks fill a fraction of the depth, and a print reads thousands of
-   * ids. An id's frames never change.
+   * The frames of a stack id (as many as the table's depth; the kernel zeroes those after the
+   * stack). A stack table is keyed by the stack: an id not read yet has the table read whole
+   * (one batch of syscalls), and every stack in it kept by id; ids never change. An id still
+   * absent after a fresh read never had a stack (it lost a race for a stack another CPU stored).
    */
-  private stackValue(symbol: string, id: number): Buffer | undefined {
-    const map = this.stackFds.get(symbol);
-    if (!map) return undefined;
-    let v = map.read.get(id);
-    if (!v) {
-      const frames = this.addon.stackLookup(map.fd, id, map.frameBytes);
-      if (!frames) return undefined;
-      map.read.set(id, (v = Buffer.from(frames)));
+  private stackValue(spec: StackMapSpec, id: number): Buffer | undefined {
+    const stacks = this.stackTables.get(spec.tables[0]!.symbol);
+    if (!stacks || id <= 0) return undefined;
+    let v = stacks.byId.get(id);
+    if (!v && !stacks.absent.has(id)) {
+      for (const table of stacks.tables) {
+        const { count, keys, values } = this.addon.mapDump(table.fd, table.keyBytes, 8);
+        for (let i = 0; i < count; i++) {
+          const read = Number(values.readBigUInt64LE(i * 8));
+          if (stacks.byId.has(read)) continue;
+          // Kept trimmed: most stacks fill a fraction of the depth. Its own buffer: 8-byte aligned.
+          const frames = keys.subarray(i * table.keyBytes, (i + 1) * table.keyBytes);
+          stacks.byId.set(read, Buffer.from(frames.subarray(0, usedBytes(frames, stacks.frameBytes))));
+        }
+      }
+      v = stacks.byId.get(id);
+      if (!v) stacks.absent.add(id);
     }
     return v;
   }
 
   /** The addresses of a stack id, up to the first 0. */
   private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
-    const v = this.stackValue(stackMap(kind, depth), id);
+    const v = this.stackValue(stackMapSpec(kind, depth, false), id);
     if (!v) return [];
     // Its own buffer from the addon: 8-byte aligned.
     return Array.from(new BigUint64Array(v.buffer, v.byteOffset, Math.min(depth, v.length >> 3)));
@@ -325,7 +336,7 @@ export class Session {
 
   /** The frames of a ustack(build_id) id. */
   private readBuildIdStack(depth: number, id: number): BuildIdFrame[] {
-    const v = this.stackValue(stackMap('ustack', depth, true), id);
+    const v = this.stackValue(stackMapSpec('ustack', depth, true), id);
     return v ? decodeBuildIdFrames(v) : [];
   }
 
@@ -384,7 +395,7 @@ export class Session {
   private mapsUsed(): string[] {
     return [
       ...this.compiled.mapSymbols.values(), EVENTS_MAP, globalMapName(COUNTERS_MAP), globalMapName(READ_FAILURES_MAP),
-      globalMapName(STOPPED_MAP), ...stackMaps(this.program).map((s) => s.symbol),
+      globalMapName(STOPPED_MAP), ...stackMaps(this.program).flatMap((s) => s.tables.map((t) => t.symbol)),
     ];
   }
 
@@ -395,7 +406,10 @@ export class Session {
     this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
     this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
     this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
-    for (const s of stackMaps(this.program)) this.stackFds.set(s.symbol, { fd: obj.mapFd(s.symbol), frameBytes: s.frameBytes, read: new Map() });
+    for (const s of stackMaps(this.program)) {
+      const tables = s.tables.map((t) => ({ fd: obj.mapFd(t.symbol), keyBytes: t.keyBytes }));
+      this.stackTables.set(s.tables[0]!.symbol, { tables, frameBytes: s.frameBytes, byId: new Map(), absent: new Set() });
+    }
   }
 
   /** Where kernel symbols come from (-v), once attach() has prepared them; undefined if nothing names kernel addresses. */
@@ -1273,6 +1287,8 @@ export class Session {
       const runs = failures === 1n ? '1 run' : `${failures} runs`;
       this.options.diagnostic(site.helper === 'process'
         ? warning('W_READ_FAILED', site.span, `no process had the pid asked for here in ${runs} of the probe${shared}; comm() gave "N/A"`)
+        : site.helper === 'stack'
+        ? warning('W_READ_FAILED', site.span, `the stack table was full (${STACKS_MAX} distinct stacks) in ${runs} of the probe${shared}; those stacks print empty`)
         : warning('W_READ_FAILED', site.span,
           `${helperName(site.helper)} failed here in ${runs} of the probe${shared}; the values read were 0`,
           first ? '-kk reports each failed read as it happens, with its error' : undefined));
@@ -1356,4 +1372,11 @@ function errnoText(e: unknown): string {
 function helperName(id: number): string {
   const name = Object.entries(Helper).find(([, v]) => v === id)?.[0] ?? `helper_${id}`;
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** The bytes of a stack's frames before the first empty one (an address of 0, or a build id frame of status 0). */
+function usedBytes(frames: Buffer, frameBytes: number): number {
+  let end = 0;
+  while (end + frameBytes <= frames.length && frames.readBigUInt64LE(end) !== 0n) end += frameBytes;
+  return end;
 }

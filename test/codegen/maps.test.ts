@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile/compile.js';
 import { ElfFile } from '../../src/kernel/elf.js';
 import { FakeKernel } from '../helpers/fake-kernel.js';
+import { STACKS_MAX } from '../../src/model/object-layout.js';
 
 /** The fake kernel, plus sys_enter_openat2, so that one syscall dispatch program serves two syscalls. */
 class KernelWithOpenat2 extends FakeKernel {
@@ -92,11 +93,13 @@ describe('maps as relocations', () => {
     expect(ir).not.toContain('llvm.bpf.pseudo');
     const globals = [...ir.matchAll(/^@(\w+) = dso_local global \[\d+ x i64\] zeroinitializer, section "\.maps"/gm)].map((m) => m[1]);
     expect(globals.sort()).toEqual(generated.maps.map((m) => m.symbol).sort());
-    expect(globals.sort()).toEqual(['tl_events', 'tl_kstack_3', 'tl_start', 'tl_map', 'tl_files',
+    expect(globals.sort()).toEqual(['tl_events', 'tl_kstack_3', 'tl_stack_buf', 'tl_start', 'tl_map', 'tl_files',
       'tl_h', 'tl_k', 'tl_p', 'tl_run', 'tl_sys_enter'].sort());
-    // The counters, the stopped flag and the read failures are global variables, each in a .bss section of its own.
+    // The counters, the stopped flag, the last stack id and the read failures are global variables, each in a .bss section of its own.
     const variables = [...ir.matchAll(/^@(\w+) = dso_local global \[(\d+) x i64\] zeroinitializer, section "\.bss\.(\w+)"/gm)];
-    expect(variables.map((m) => [m[1], Number(m[2]), m[3]])).toEqual([['tl_counters', 1 + 6, 'tl_counters'], ['tl_stopped', 1, 'tl_stopped'], ['tl_readfail', 512, 'tl_readfail']]);
+    expect(variables.map((m) => [m[1], Number(m[2]), m[3]])).toEqual([
+      ['tl_counters', 1 + 6, 'tl_counters'], ['tl_stopped', 1, 'tl_stopped'], ['tl_stack_ids', 1, 'tl_stack_ids'], ['tl_readfail', 512, 'tl_readfail'],
+    ]);
     // Every map a helper is given is one of these globals.
     for (const m of ir.matchAll(/bitcast \(\[\d+ x i64\]\* @(\w+) to i8\*\)/g)) expect(globals).toContain(m[1]);
     expect(Object.fromEntries(generated.mapSymbols)).toEqual({
@@ -153,7 +156,10 @@ describe('maps as relocations', () => {
     // 256 KiB: only BEGIN and interval probes send events, and they do not loop.
     expect(described.get('tl_events')).toEqual({ type: 27, max_entries: 256 << 10 });
     expect(described.get('tl_sys_enter')).toMatchObject({ type: 2, key_size: 4, value_size: 64 });
-    expect(described.get('tl_kstack_3')).toEqual({ type: 7, key_size: 4, value_size: 24, max_entries: 4096 });
+    // A stack table: the stack (3 frames) is the key, its id the value; entries allocated as stacks are seen.
+    expect(described.get('tl_kstack_3')).toEqual({ type: 1, key_size: 24, value_size: 8, max_entries: STACKS_MAX, map_flags: 1 });
+    // The buffer a stack is written into: an entry per program that records stacks.
+    expect(described.get('tl_stack_buf')).toEqual({ type: 6, key_size: 4, value_size: 24, max_entries: 1 });
     const h = generated.maps.find((m) => m.symbol === 'tl_h')!;
     // A keyed hist map allocates its (key, bucket) entries on use: BPF_F_NO_PREALLOC.
     expect(described.get('tl_h')).toEqual({ type: 5, key_size: h.keySize, value_size: 8, max_entries: h.maxEntries, map_flags: 1 });
@@ -162,15 +168,19 @@ describe('maps as relocations', () => {
   });
 });
 
-describe('build_id stack maps', () => {
-  it('gives ustack(build_id) a stack map of its own with BPF_F_STACK_BUILD_ID and 32-byte frames', () => {
+describe('build_id stack tables', () => {
+  it('gives ustack(build_id) a stack table of its own, keyed by 32-byte frames (BPF_F_USER_BUILD_ID)', () => {
     const { generated, object } = compiled('tracepoint:syscalls:sys_enter_openat { @b[ustack(build_id, 5)] = count(); @u[ustack(5)] = count(); }');
     const elf = elfOf(object, 'build-id');
     const described = btfMaps(elf.sectionData(elf.section('.BTF')!));
-    // BPF_F_STACK_BUILD_ID is 1 << 5; a frame is struct bpf_stack_build_id (32 bytes).
-    expect(described.get('tl_ustack_build_id_5')).toEqual({ type: 7, key_size: 4, value_size: 5 * 32, max_entries: 4096, map_flags: 32 });
-    expect(described.get('tl_ustack_5')).toEqual({ type: 7, key_size: 4, value_size: 5 * 8, max_entries: 4096 });
+    // A frame is struct bpf_stack_build_id (32 bytes).
+    expect(described.get('tl_ustack_build_id_5')).toEqual({ type: 1, key_size: 5 * 32, value_size: 8, max_entries: STACKS_MAX, map_flags: 1 });
+    expect(described.get('tl_ustack_5')).toEqual({ type: 1, key_size: 5 * 8, value_size: 8, max_entries: STACKS_MAX, map_flags: 1 });
+    // One buffer entry (the one program), as large as the larger stack.
+    expect(described.get('tl_stack_buf')).toEqual({ type: 6, key_size: 4, value_size: 5 * 32, max_entries: 1 });
     expect(generated.ir).toMatch(/bitcast \(\[\d+ x i64\]\* @tl_ustack_build_id_5 to i8\*\)/);
+    // bpf_get_stack (67) with BPF_F_USER_STACK | BPF_F_USER_BUILD_ID (1 << 8 | 1 << 11).
+    expect(generated.ir).toMatch(/inttoptr \(i64 67 to .*\(i8\* %ctx, i8\* %\w+, i64 160, i64 2304\)/);
   });
 });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, startTracelet } from '../helpers/run.js';
+import { BIN, runTracelet, startTracelet } from '../helpers/run.js';
 
 const HAVE_BPFTRACE = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' }).status === 0;
 let dir: string;
@@ -26,6 +26,28 @@ function runToEnd(cmd: string, args: string[]): Promise<number | null> {
 }
 
 describe('stacks', () => {
+  it('keeps every distinct stack: 8192 stacks seen once each, none lost to a hash collision', () => {
+    // A stack table keyed by the stack itself: bpftrace 0.17's stack map (buckets by hash, 128K
+    // of them) loses ~230 of these stacks, which print as one empty stack, and tracelet's of 4096
+    // lost thousands.
+    const paths = join(dir, 'tl_paths');
+    execFileSync('gcc', ['-O0', '-fno-omit-frame-pointer', '-o', paths, fileURLToPath(new URL('../fixtures/workloads/paths.c', import.meta.url))]);
+    // ~32 frames (the short stacks' table), then ~110 (the whole depth's).
+    for (const [bits, deeper] of [[13, 0], [10, 45]] as const) {
+      const r = runTracelet(['-e', `uprobe:${paths}:leaf { @[ustack] = count(); @n = count(); }`, '-c', `${paths} ${bits} ${deeper}`], {
+        env: { BPFTRACE_MAP_KEYS_MAX: '16384' },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain(`\n@n: ${1 << bits}\n`);
+      const entries = [...r.stdout.matchAll(/^@\[\n((?: {4}.*\n)*)\]: (\d+)$/gm)];
+      expect(entries).toHaveLength(1 << bits);
+      expect(entries.filter((e) => e[2] !== '1' || !/^ {4}leaf\+0\n {4}step\+\d+\n/.test(e[1]!))).toEqual([]);
+      const frames = entries[0]![1]!.split('\n').length - 1;
+      expect(frames).toBeGreaterThan(deeper === 0 ? 20 : 64);
+    }
+  });
+
   it('names the frames of a process that exited before the map was printed, 20 ms after its stack', async () => {
     // The program sends nothing else: the process's first stack itself wakes the tracer to read
     // its mappings, not the once-a-second timer.

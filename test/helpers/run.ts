@@ -20,6 +20,8 @@ export function runTracelet(
   const r = spawnSync(BIN, args, {
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 30_000,
+    // Some runs print megabytes (thousands of stacks): more than spawnSync's 1 MiB default.
+    maxBuffer: 64 << 20,
     env: { ...process.env, ...options.env },
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),

@@ -425,6 +425,11 @@ export class FunctionBuilder {
     this.emit(`atomicrmw add ${pointer.type} ${pointer.ref}, ${value.type} ${value.ref} seq_cst`);
   }
 
+  /** Adds atomically and returns the value before (BPF_ATOMIC_FETCH_ADD). */
+  atomicFetchAdd(pointer: IrValue, value: IrValue): IrValue {
+    return this.value(value.type, `atomicrmw add ${pointer.type} ${pointer.ref}, ${value.type} ${value.ref} seq_cst`);
+  }
+
   /** Calls BPF helper `id`; the BPF backend turns a call to a constant address into `call id`. */
   callHelper(id: number, ret: IrType, args: readonly IrValue[]): IrValue {
     const sig = `${ret} (${args.map((a) => a.type).join(', ')})*`;

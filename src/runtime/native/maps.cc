@@ -161,35 +161,6 @@ Napi::Value MapLookup(const Napi::CallbackInfo& info) {
   return value;
 }
 
-// stackLookup(fd, id, frameBytes): the frames of stack id `id` in a stack map, up to the first
-// empty one (the kernel zeroes the rest of the depth), as an ArrayBuffer of its own (8-byte
-// aligned, so JavaScript reads kstack/ustack frames through a BigUint64Array); null if the id
-// is not in the map. A map print reads thousands of ids: one call each, no padding copied.
-Napi::Value StackLookup(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = ArgI32(info, 0, "fd");
-  uint32_t id = ArgU32(info, 1, "id");
-  uint32_t frameBytes = ArgU32(info, 2, "frameBytes");
-  MapInfo m = Info(env, fd);
-  CheckKey(env, m, sizeof(id));
-  if (frameBytes == 0 || m.valueSize % frameBytes != 0) throw Napi::RangeError::New(env, "stackLookup: frameBytes must divide the value size");
-  static thread_local std::vector<uint8_t> value;
-  value.resize(m.valueSize);
-  if (bpf_map_lookup_elem(fd, &id, value.data()) != 0) {
-    if (errno == ENOENT) return env.Null();
-    ThrowErrno(env, "stack map lookup failed", errno);
-  }
-  size_t end = 0;
-  for (; end + frameBytes <= value.size(); end += frameBytes) {
-    bool empty = true;
-    for (size_t i = end; i < end + frameBytes && empty; ++i) empty = value[i] == 0;
-    if (empty) break;
-  }
-  auto frames = Napi::ArrayBuffer::New(env, end);
-  if (end > 0) memcpy(frames.Data(), value.data(), end);
-  return frames;
-}
-
 Napi::Value MapUpdate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgI32(info, 0, "fd");
@@ -478,7 +449,6 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 void InitMaps(Napi::Env env, Napi::Object exports) {
   exports.Set("mapCreate", Napi::Function::New(env, MapCreate, "mapCreate"));
   exports.Set("mapLookup", Napi::Function::New(env, MapLookup, "mapLookup"));
-  exports.Set("stackLookup", Napi::Function::New(env, StackLookup, "stackLookup"));
   exports.Set("mapUpdateBatch", Napi::Function::New(env, MapUpdateBatch, "mapUpdateBatch"));
   exports.Set("mapUpdate", Napi::Function::New(env, MapUpdate, "mapUpdate"));
   exports.Set("mapDelete", Napi::Function::New(env, MapDelete, "mapDelete"));
