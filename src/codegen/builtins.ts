@@ -209,26 +209,19 @@ function stackId(g: ProbeContext, kind: 'kstack' | 'ustack', depth: number, buil
   const found = fn.label('stackfound');
   fn.condBr(fn.icmp('sle', written, constInt(i64, 0)), done, found);
   fn.place(found);
-  const site = g.readSites.slot(g.site ?? g.probe.probe.span, 'stack');
   const [short, whole] = spec.tables;
-  if (!whole) idInTable(g, short!.symbol, buffer, id, site, done);
-  else {
-    const inShort = fn.label('shortstack');
-    const inWhole = fn.label('longstack');
-    fn.condBr(fn.icmp('sle', written, constInt(i64, short!.keyBytes)), inShort, inWhole);
-    fn.place(inShort);
-    idInTable(g, short!.symbol, buffer, id, site, done);
-    fn.place(inWhole);
-    idInTable(g, whole.symbol, buffer, id, site, done);
-  }
+  // One lookup-or-insert for both tables (the verifier checks each map that reaches the call).
+  const table = whole
+    ? fn.select(fn.icmp('sle', written, constInt(i64, short!.keyBytes)), g.maps.address(short!.symbol), g.maps.address(whole.symbol))
+    : g.maps.address(short!.symbol);
+  idInTable(g, table, buffer, id, g.readSites.slot(g.site ?? g.probe.probe.span, 'stack'), done);
   fn.place(done);
   return fn.load(id, 8);
 }
 
-/** Stores in `id` the id of the stack in `buffer` in one stack table, giving it a new one if it is new; then goes to `done`. */
-function idInTable(g: ProbeContext, symbol: string, buffer: IrValue, id: IrValue, site: number, done: Label): void {
+/** Stores in `id` the id of the stack in `buffer` in a stack table, giving it a new one if it is new; then goes to `done`. */
+function idInTable(g: ProbeContext, table: IrValue, buffer: IrValue, id: IrValue, site: number, done: Label): void {
   const { fn } = g;
-  const table = g.maps.address(symbol);
   const known = (entry: IrValue, otherwise: Label) => {
     const copy = fn.label('stackknown');
     fn.condBr(fn.icmp('eq', entry, { type: i8p, ref: 'null' }), otherwise, copy);
