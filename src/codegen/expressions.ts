@@ -368,6 +368,14 @@ export function arith(g: ProbeContext, op: string, a: Val, b: Val, type: Type = 
     '+': 'add', '-': 'sub', '*': 'mul', '/': 'udiv', '%': 'urem',
     '<<': 'shl', '>>': 'lshr', '&': 'and', '|': 'or', '^': 'xor',
   };
+  // pointer ± integer moves by whole elements (a void or unsized element counts as a byte, as GNU C).
+  const pointer = a.type.kind === 'pointer' ? a : b.type.kind === 'pointer' && op === '+' ? b : undefined;
+  const offset = pointer === a ? b : a;
+  if (pointer && pointer.type.kind === 'pointer' && offset.type.kind === 'int' && (op === '+' || op === '-')) {
+    const scale = elementSize(pointer.type.target);
+    const moved = scale === 1 ? toI64(g.fn, offset) : g.fn.binary('mul', toI64(g.fn, offset), constInt(i64, scale));
+    return { type, ir: g.fn.binary(ops[op]!, toI64(g.fn, pointer), moved) };
+  }
   return { type, ir: g.fn.binary(ops[op]!, toI64(g.fn, a), toI64(g.fn, b)) };
 }
 

@@ -360,12 +360,16 @@ export class Checker implements CheckContext {
     if (s.op !== '=') {
       // `@m op= v` is `@m = @m op v`, of the map's own type (a uint64 if not typed yet).
       const current = this.expr(s.target);
-      if (current.kind !== 'int' || t.kind !== 'int') {
+      // A pointer moves by whole elements (`$p += 2`), as in C and bpftrace.
+      const movesPointer = current.kind === 'pointer' && t.kind === 'int' && (s.op === '+' || s.op === '-');
+      if (movesPointer) {
+        t = current;
+      } else if (current.kind !== 'int' || t.kind !== 'int') {
         this.report(error('E_TYPE', s.span, `'${s.op}=' needs integers, got ${typeName(current)} and ${typeName(t)}`));
       } else {
         this.signWarnings(s.op, s.opSpan, s.target, current, value, t);
       }
-      t = current === UNTYPED_MAP_READ ? UINT64 : current.kind === 'int' ? current : t;
+      if (!movesPointer) t = current === UNTYPED_MAP_READ ? UINT64 : current.kind === 'int' ? current : t;
     }
     if (t.kind === 'none') {
       this.report(error('E_TYPE', value.span, 'this expression has no value to assign'));
@@ -1069,6 +1073,9 @@ export class Checker implements CheckContext {
       this.report(error('E_TYPE', e.opSpan, `'${e.op}' cannot be applied to ${typeName(a)} and ${typeName(b)}`));
       return INT64;
     }
+    // pointer ± integer (and integer + pointer) is a pointer of that type, moved by whole elements, as in C and bpftrace.
+    if (a.kind === 'pointer' && b.kind === 'int' && (e.op === '+' || e.op === '-')) return a;
+    if (a.kind === 'int' && b.kind === 'pointer' && e.op === '+') return b;
     this.signWarnings(e.op, e.opSpan, e.left, a, e.right, b);
     const signedA = a.kind === 'int' && a.signed;
     const signedB = b.kind === 'int' && b.signed;
