@@ -53,10 +53,9 @@ export function readMemory(g: ProbeContext, addr: IrValue, t: Type, user: boolea
   const { fn } = g;
   const space = user ? 'user' : 'kernel';
   if (isAggregate(t)) {
-    const size = Math.min(sizeOf(t), 256);
     const out = temp(fn, t);
     memset(fn, out, sizeOf(t));
-    probeRead(g, out, size, addr, space, { span });
+    probeRead(g, out, sizeOf(t), addr, space, { span });
     return { type: resultType, ir: out };
   }
   const width = t.kind === 'int' ? t.bits / 8 : 8;

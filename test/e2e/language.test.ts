@@ -1,8 +1,18 @@
 // Language features end to end on the real kernel.
+import { readFileSync } from 'node:fs';
+import { machine, release } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
 describe('language', () => {
+  it('reads a struct whole, past its first 256 bytes (struct new_utsname: .machine is at 260)', () => {
+    const r = runTracelet(['-e', 'BEGIN { print(curtask->nsproxy->uts_ns->name); exit(); }']);
+    expect(r.stderr).toBe('');
+    const domain = readFileSync('/proc/sys/kernel/domainname', 'utf8').trim();
+    expect(r.stdout).toContain(`, .release = ${release()}, `);
+    expect(r.stdout).toContain(`, .machine = ${machine()}, .domainname = ${domain} }\n`);
+  });
+
   it('iterates over a map with for, sharing variables with the probe; break and continue work', () => {
     const r = runTracelet(['-e', 'BEGIN { @m[1] = 10; @m[2] = 20; @m[3] = 30; @s["a"] = "x"; $sum = 0; '
       + 'for ($kv : @m) { $sum += $kv.1; if ($kv.0 == 2) { continue; } printf("%d=%d\\n", $kv.0, $kv.1); } '
