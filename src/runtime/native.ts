@@ -128,6 +128,8 @@ export interface NativeAddon {
   /** See releaseCleanPages() below. */
   releaseCleanPages(): number;
   possibleCpus(): number;
+  /** CLOCK_REALTIME - CLOCK_BOOTTIME in ns: the wall-clock time of boot (as bpftrace's strftime takes it). */
+  bootTimeNs(): bigint;
   onlineCpus(): number[];
 
   /**

@@ -286,6 +286,7 @@ export class Session {
       readBuildIdStack: (depth, id) => this.readBuildIdStack(depth, id),
       ...(demangle ? { demangle: (name: string) => this.addon.demangle(name) } : {}),
       ...(this.options.symbolCacheDir !== undefined ? { symbolCacheDir: this.options.symbolCacheDir } : {}),
+      bootTimeNs: () => this.addon.bootTimeNs(),
     });
   }
 

@@ -93,6 +93,8 @@ export interface ResolverOptions {
   readonly demangle?: (name: string) => string;
   /** tracelet's cache directory, where large ELF symbol tables are kept sorted (none: not kept). */
   readonly symbolCacheDir?: string;
+  /** CLOCK_REALTIME - CLOCK_BOOTTIME in ns, measured once (strftime's nsecs count from boot). */
+  readonly bootTimeNs?: () => bigint;
 }
 
 const hex = (v: bigint) => BigInt.asUintN(64, v).toString(16);
@@ -118,8 +120,12 @@ export class Resolver {
   private readonly userHits = new Map<number, Map<bigint, UserHit | null>>();
   private users?: Map<bigint, string>;
   private cgroups?: CgroupPaths;
-  /** CLOCK_REALTIME - CLOCK_MONOTONIC, in ns: bpftrace's nsecs are monotonic. */
-  private readonly realtimeOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  /**
+   * The wall-clock time of boot in ns: a timestamp is nsecs since boot, as bpftrace takes it
+   * (nsecs is CLOCK_MONOTONIC, the same unless the machine was suspended since). Exact from the
+   * addon; else from Date.now(), to the millisecond.
+   */
+  private bootTime?: bigint;
 
   constructor(private readonly options: ResolverOptions = {}) {}
 
@@ -340,12 +346,11 @@ export class Resolver {
     return this.cgroups.text(id, filter);
   }
 
-  /** strftime(fmt, nsecs): nsecs is CLOCK_MONOTONIC (bpf_ktime_get_ns); `%f` is microseconds. */
+  /** strftime(fmt, nsecs): nsecs since boot; `%f` is microseconds. */
   timestamp(ns: bigint, format: string): string {
-    const real = ns + this.realtimeOffset;
-    const micros = (real / 1000n) % 1_000_000n;
-    const withMicros = format.replace(/%f/g, micros.toString().padStart(6, '0'));
-    return strftime(withMicros, new Date(Number(real / 1_000_000n)));
+    this.bootTime ??= this.options.bootTimeNs?.() ?? BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+    const real = ns + this.bootTime;
+    return strftime(format, new Date(Number(real / 1_000_000n)), Number((real / 1000n) % 1_000_000n));
   }
 }
 

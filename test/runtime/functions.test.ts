@@ -40,6 +40,12 @@ describe('functions and builtins', () => {
     expect(r.out).toBe('[ab\\x01\\xff] [\\x61\\x62\\x01\\xff] [61 62 01 ff]\nab\n\n\n');
   });
 
+  it('strftime %f: the boot time is measured to the microsecond, as bpftrace (not Date.now(), a millisecond)', () => {
+    const micros = () => Number(begin('printf("%s\\n", strftime("%f", 1234567890));').out.split('\n')[0]);
+    const [a, b, c] = [micros(), micros(), micros()];
+    expect(Math.max(a, b, c) - Math.min(a, b, c)).toBeLessThanOrEqual(2);
+  });
+
   it('strftime, ntop, pton, strncmp, strcontains, sizeof, cgroupid', () => {
     const ino = statSync('/sys/fs/cgroup/unified', { bigint: true }).ino;
     const r = begin('print(strftime("%Y", nsecs)); print(ntop(0x0100007f)); print(ntop(pton("fe80::1"))); print(pton("1.2.3.4")); '

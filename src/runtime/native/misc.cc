@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -183,7 +184,24 @@ Napi::Value ReleaseCleanPages(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), released);
 }
 
+// bootTimeNs(): CLOCK_REALTIME - CLOCK_BOOTTIME in ns, the wall-clock time of boot, as bpftrace
+// takes it for strftime(): BOOTTIME read between two REALTIME reads, the closest pair of 5.
+Napi::Value BootTimeNs(const Napi::CallbackInfo& info) {
+  long long best = 0, bestDelta = -1;
+  for (int i = 0; i < 5; ++i) {
+    struct timespec before, boot, after;
+    if (clock_gettime(CLOCK_REALTIME, &before) || clock_gettime(CLOCK_BOOTTIME, &boot) || clock_gettime(CLOCK_REALTIME, &after)) continue;
+    long long b = before.tv_sec * 1000000000LL + before.tv_nsec, a = after.tv_sec * 1000000000LL + after.tv_nsec;
+    long long delta = a - b;
+    if (delta < 0 || (bestDelta >= 0 && delta >= bestDelta)) continue;
+    bestDelta = delta;
+    best = b + delta / 2 - (boot.tv_sec * 1000000000LL + boot.tv_nsec);
+  }
+  return Napi::BigInt::New(info.Env(), static_cast<int64_t>(best));
+}
+
 void InitMisc(Napi::Env env, Napi::Object exports) {
+  exports.Set("bootTimeNs", Napi::Function::New(env, BootTimeNs, "bootTimeNs"));
   exports.Set("releaseCleanPages", Napi::Function::New(env, ReleaseCleanPages, "releaseCleanPages"));
   exports.Set("possibleCpus", Napi::Function::New(env, PossibleCpus, "possibleCpus"));
   exports.Set("onlineCpus", Napi::Function::New(env, OnlineCpus, "onlineCpus"));
