@@ -172,9 +172,12 @@ export function valueToText(type: Type, v: Value, ctx: ValueContext = 'value', d
     }
     case 'record': {
       const els = Array.isArray(v) ? (v as readonly Value[]) : [];
-      // A pointer field prints in hex, as bpftrace 0.26 prints pointers (0.17 has no records).
-      const text = (t: Type, e: Value) => (t.kind === 'pointer' ? '0x' + normalizeInt(t, e).toString(16) : valueToText(t, e, ctx, div));
-      return '{ ' + type.fields.map((f, i) => `.${f.name} = ${text(f.type, els[i] ?? 0n)}`).join(', ') + ' }';
+      const fields = type.fields.map((f, i) => [f.name, valueToText(f.type, els[i] ?? 0n, ctx, div)] as const);
+      // As bpftrace 0.17: `{ .a = 1, .p = -131387335722976 }` (a pointer as an int64), and as a map
+      // key compact, `{.a=1,.p=0xffff88810086b820}` (a pointer in hex, as pointer keys print).
+      return ctx === 'key'
+        ? '{' + fields.map(([name, text]) => `.${name}=${text}`).join(',') + '}'
+        : '{ ' + fields.map(([name, text]) => `.${name} = ${text}`).join(', ') + ' }';
     }
     case 'none':
       return '';
@@ -215,10 +218,8 @@ export function valueToJson(type: Type, v: Value, div = 1n): string {
     }
     case 'record': {
       const els = Array.isArray(v) ? (v as readonly Value[]) : [];
-      // As bpftrace 0.26 writes one: {"a": 1, "p": 140734}, a pointer as its unsigned number
-      // (a string when a double cannot hold it).
-      const json = (t: Type, e: Value) => (t.kind === 'pointer' ? exactNumber(normalizeInt(t, e)) : valueToJson(t, e, div));
-      return '{' + type.fields.map((f, i) => `"${f.name}": ${json(f.type, els[i] ?? 0n)}`).join(', ') + '}';
+      // As bpftrace 0.17 writes one: { "a": 1, "p": -131387335722976 }, a pointer as an int64.
+      return '{ ' + type.fields.map((f, i) => `"${f.name}": ${valueToJson(f.type, els[i] ?? 0n, div)}`).join(', ') + ' }';
     }
     default: {
       const s = valueToText(type, v, 'value', div);
