@@ -140,6 +140,8 @@ function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, o
       return d && d !== s.name && (re.test(d) || re.test(d.replace(/\(.*$/, ''))) ? [d] : [];
     });
   }
-  const unique = [...new Set(names.map((n) => `${provider}:${path}:${n}`))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { text: render(unique.map((name) => ({ name }))) };
+  const unique = [...new Set(names)].map((n) => ({ n, name: `${provider}:${path}:${n}` })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // -lv: a uprobe's parameters from DWARF, as bpftrace 0.17 (built with libdw) lists them.
+  const params = (n: string) => (kernel.userFunction?.(path, n)?.params ?? []).map((p) => `${p.typeName} ${p.name}`);
+  return { text: render(unique.map(({ n, name }) => (provider === 'usdt' ? { name } : { name, details: () => params(n) })), options.verbose) };
 }

@@ -118,8 +118,10 @@ export class DwarfInfo {
     for (const c of found.children) {
       const p = this.dies.get(c);
       if (p?.tag !== TAG.formalParameter) continue;
-      const type = this.typeOfDie(this.follow(p, AT.type));
-      params.push({ name: this.nameOf(p, true) ?? `arg${params.length}`, type: type ?? { kind: 'none' } });
+      const typeDie = this.follow(p, AT.type);
+      params.push({
+        name: this.nameOf(p, true) ?? `arg${params.length}`, type: this.typeOfDie(typeDie) ?? { kind: 'none' }, typeName: this.cTypeName(typeDie),
+      });
     }
     for (const r of this.full.values()) records.set(r.name, r);
     return { params, records };
@@ -163,6 +165,33 @@ export class DwarfInfo {
   private num(die: Die, at: number): number | undefined {
     const v = die.attrs.get(at);
     return typeof v === 'number' ? v : undefined;
+  }
+
+  /** A type's name as bpftrace 0.17 writes it in -lv (`long int`, `struct pt*`, `char const*`). */
+  private cTypeName(die: Die | undefined): string {
+    if (!die) return 'void';
+    const name = this.nameOf(die, false);
+    switch (die.tag) {
+      case TAG.baseType:
+      case TAG.typedef:
+        return name ?? '<unknown type>';
+      case TAG.pointer: {
+        const target = this.follow(die, AT.type);
+        return target ? `${this.cTypeName(target)}*` : 'void*';
+      }
+      case TAG.structure:
+      case TAG.union:
+      case TAG.enumeration: {
+        const prefix = die.tag === TAG.structure ? 'struct' : die.tag === TAG.union ? 'union' : 'enum';
+        return `${prefix} ${name ?? '<anonymous>'}`;
+      }
+      case TAG.const: {
+        const target = this.follow(die, AT.type);
+        return target?.tag === TAG.pointer ? `${this.cTypeName(target)} const` : `const ${this.cTypeName(target)}`;
+      }
+      default:
+        return '<unknown type>';
+    }
   }
 
   /** A type DIE as tracelet's type (records opaque: see recordOf); undefined for void. */

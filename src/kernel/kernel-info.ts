@@ -76,6 +76,8 @@ export interface KernelFunction {
 export interface DwarfParam {
   readonly name: string;
   readonly type: Type;
+  /** Its C type as bpftrace 0.17's -lv writes it (`long int`, `struct pt*`). */
+  readonly typeName: string;
 }
 
 /** A user-space function as DWARF describes it (userFunction, for uprobe `args`). */

@@ -105,6 +105,12 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
       '-c', `${withDwarf} 1`]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n').filter((l) => /^(add|greet|rec) /.test(l))).toEqual(['add 0 100', 'greet tracelet', 'rec T 16909060 -4 -5 beta 6 5']);
+    // -lv lists them as bpftrace 0.17 (built with libdw) does.
+    expect(runTracelet(['-lv', `uprobe:${withDwarf}:tl_*`]).stdout).toBe(
+      `uprobe:${withDwarf}:tl_add\n    int a\n    int b\nuprobe:${withDwarf}:tl_greet\n    const char* name\n`);
+    expect(runTracelet(['-lv', `uprobe:${withDwarf}:inspect_record`]).stdout).toBe(`uprobe:${withDwarf}:inspect_record\n    const struct tl_record* r\n`);
+    // Without DWARF: the names alone.
+    expect(runTracelet(['-lv', `uprobe:${target}:tl_add`]).stdout).toBe(`uprobe:${target}:tl_add\n`);
   });
 
   it('says when a uprobe\'s target has no DWARF for args, and points to arg0..', () => {
