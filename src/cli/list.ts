@@ -31,6 +31,18 @@ interface Listed {
 
 /** Returns the listing text (each line ends in '\n'), or an error message. */
 export function listProbes(pattern: string | undefined, kernel: KernelInfo, options: ListOptions = {}): { text: string; error?: string } {
+  // Several patterns, as a probe lists its attach points: `a:b:c,d:e:f`, each listing in turn (as 0.17).
+  const patterns = (pattern ?? '').split(',').filter((q) => q.length > 0);
+  if (patterns.length > 1) {
+    const lists = patterns.map((q) => listOne(q, kernel, options));
+    const text = lists.map((l) => l.text).join('');
+    const error = lists.find((l) => l.error)?.error;
+    return error ? { text, error } : { text };
+  }
+  return listOne(patterns[0], kernel, options);
+}
+
+function listOne(pattern: string | undefined, kernel: KernelInfo, options: ListOptions): { text: string; error?: string } {
   const p = pattern && pattern.length > 0 ? pattern : '*';
   const colon = p.indexOf(':');
   const word = colon < 0 ? undefined : p.slice(0, colon);
@@ -41,7 +53,10 @@ export function listProbes(pattern: string | undefined, kernel: KernelInfo, opti
     const rest = p.slice(colon + 1);
     if (providerRecord(provider).listing === 'binary') return listBinary(provider, rest, kernel, options);
     items = candidates(provider, kernel, true);
-    re = globToRegExp(`${provider}:${rest}`);
+    // A software/hardware event is listed as `software:NAME:`; a pattern may give its count or not.
+    re = provider === 'software' || provider === 'hardware'
+      ? globToRegExp(`${provider}:${rest.split(':')[0]}:`)
+      : globToRegExp(`${provider}:${rest}`);
   } else {
     items = PROVIDER_LIST.filter((pr) => providerRecord(pr).listedByDefault).flatMap((pr) => candidates(pr, kernel, false));
     re = globToRegExp(p);

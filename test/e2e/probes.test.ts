@@ -354,7 +354,11 @@ describe('probe types this machine lacks: one sentence, exit 3', () => {
 
 describe('-l listing, compared with bpftrace 0.17', () => {
   const bpftrace = (args: string[]) => spawnSync('bpftrace', args, { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;
-  for (const pattern of ['tracepoint:sched:*', 't:syscalls:sys_enter_open*', 'uprobe:/bin/bash:read*', 'uprobe:libc:*', 'usdt:/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0:*']) {
+  for (const pattern of [
+    'tracepoint:sched:*', 't:syscalls:sys_enter_open*', 'uprobe:/bin/bash:read*', 'uprobe:libc:*', 'usdt:/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0:*',
+    // Several patterns; an exact software or hardware event, with its count or without.
+    'tracepoint:sched:sched_switch,tracepoint:sched:sched_s*', 'software:cpu-clock', 'software:cpu-clock:1000', 'hardware:cache-misses',
+  ]) {
     it(`-l '${pattern}'`, () => {
       const r = runTracelet(['-l', pattern]);
       expect(r.code).toBe(0);
