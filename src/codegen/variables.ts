@@ -1,7 +1,7 @@
 // Scratch variables ($x): a stack slot per variable, made on first use with its declared type,
 // and assignments to a variable or a map entry.
 import { mapName, type MapRef, type Variable, variableKey } from '../model/ast.js';
-import { sizeOf, type Type } from '../model/types.js';
+import { sameType, sizeOf, type Type } from '../model/types.js';
 import { i64, type IrValue, ptr } from './ir/builder.js';
 import { irStorage, isAggregate, memset, normalize, storeInto, temp, toI64, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
@@ -33,7 +33,18 @@ export function assignTo(g: ProbeContext, target: MapRef | Variable, value: Val)
   }
   const spec = mapSpec(g, mapName(target));
   const key = mapKey(g, spec, target);
+  // A struct or array read whole is already the value's bytes: updated from where it was read
+  // (a second copy of a large struct would not fit the stack).
+  if (sameLayout(value.type, spec.valueType)) {
+    mapUpdate(g, spec, key, value.ir);
+    return;
+  }
   const slot = temp(g.fn, spec.valueType);
   storeInto(g.fn, slot, spec.valueType, value);
   mapUpdate(g, spec, key, slot);
+}
+
+/** Whether a value of `a` is stored as a value of `b` byte for byte: a record or array of one type. */
+function sameLayout(a: Type, b: Type): boolean {
+  return (a.kind === 'record' || a.kind === 'array') && sameType(a, b) && sizeOf(a) === sizeOf(b);
 }

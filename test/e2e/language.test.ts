@@ -11,6 +11,11 @@ describe('language', () => {
     const domain = readFileSync('/proc/sys/kernel/domainname', 'utf8').trim();
     expect(r.stdout).toContain(`, .release = ${release()}, `);
     expect(r.stdout).toContain(`, .machine = ${machine()}, .domainname = ${domain} }\n`);
+    // Into a map: updated from where it was read (two copies of its 390 bytes would not fit the stack).
+    const m = runTracelet(['-e', 'BEGIN { @u = curtask->nsproxy->uts_ns->name; @k[1] = curtask->nsproxy->uts_ns->name; exit(); }']);
+    expect(m.stderr).toBe('');
+    expect(m.stdout).toContain(`@u: { .sysname = Linux, `);
+    expect(m.stdout).toContain(`@k[1]: { .sysname = Linux, `);
   });
 
   it('iterates over a map with for, sharing variables with the probe; break and continue work', () => {
