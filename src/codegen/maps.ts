@@ -76,8 +76,8 @@ export class ModuleMaps {
   /**
    * Declares the maps every program of the module may use: the script's (each exists in the
    * kernel, used by code or not: it is printed at exit, as bpftrace does), the ring buffer, the
-   * globals (the counters, `counterSlots` of them, and the stopped flag) and the stack maps. The others are
-   * declared by their first use.
+   * globals (the counters, `counterSlots` of them, the stopped flag, the last stack id) and the
+   * stack tables. The others are declared by their first use, the stack buffer by finish().
    */
   constructor(private readonly module: ModuleBuilder, program: TypedProgram, counterSlots: number) {
     const stacks = stackMaps(program);

@@ -97,7 +97,7 @@ export function targetNamesMap(program: string): string {
 /** Each entry of targetNamesMap(): the target's `func`, then its `probe`, this many bytes each (NUL-padded). */
 export const TARGET_NAME_BYTES = 64;
 
-/** The size of a frame in a build_id stack map: struct bpf_stack_build_id (status, 20-byte id, offset or ip). */
+/** The size of a frame of a build_id stack: struct bpf_stack_build_id (status, 20-byte id, offset or ip). */
 export const BUILD_ID_FRAME_BYTES = 32;
 
 /**

@@ -166,7 +166,7 @@ export function typeName(t: Type): string {
     case 'array': return `${typeName(t.element)}[${t.length}]`;
     case 'record': return t.name;
     case 'aggregation': return t.agg;
-    // Stacks of another depth, and build_id stacks, are kept in a stack map of their own: their
+    // Stacks of another depth, and build_id stacks, are kept in a stack table of their own: their
     // ids are not interchangeable, so these are part of the type.
     case 'kstack':
     case 'ustack': {

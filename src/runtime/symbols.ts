@@ -67,7 +67,7 @@ export type BuildIdFrame =
 const BUILD_ID_EMPTY = 0;
 const BUILD_ID_VALID = 1;
 
-/** The frames of a BPF_F_STACK_BUILD_ID stack map value (struct bpf_stack_build_id[depth]), up to the first empty one. */
+/** The frames of a build_id stack (struct bpf_stack_build_id[depth], BPF_F_USER_BUILD_ID), up to the first empty one. */
 export function decodeBuildIdFrames(value: Buffer): BuildIdFrame[] {
   const out: BuildIdFrame[] = [];
   for (let at = 0; at + BUILD_ID_FRAME_BYTES <= value.length; at += BUILD_ID_FRAME_BYTES) {
@@ -86,7 +86,7 @@ export function buildIdFrameText(f: BuildIdFrame): string {
 
 export interface ResolverOptions {
   readonly kallsyms?: () => KernelSymbolLookup | undefined;
-  /** Reads the frames of a stack id from the stack map of that kind and depth. */
+  /** Reads the frames of a stack id from the stack tables of that kind and depth. */
   readonly readStack?: (kind: 'kstack' | 'ustack', depth: number, id: number) => readonly bigint[];
   /** Reads the frames of a ustack(build_id) stack id. */
   readonly readBuildIdStack?: (depth: number, id: number) => readonly BuildIdFrame[];
@@ -112,8 +112,8 @@ export class Resolver {
   /** kstack frames as printed (`name+offset`), by address: one frame is in many stacks. */
   private readonly kernelFrames = new Map<bigint, string>();
   /**
-   * kstack texts by id, depth and mode: a stack id's frames never change (stack maps are written
-   * without BPF_F_REUSE_STACKID), and one kernel stack is in many keys of a map printed at exit.
+   * kstack texts by id, depth and mode: a stack id's frames never change (an id is given to one
+   * stack, once), and one kernel stack is in many keys of a map printed at exit.
    */
   private readonly kernelStacks = new Map<string, readonly string[]>();
   /** Named frames by pid and address. */

@@ -674,7 +674,7 @@ export const FUNCTION_CHECKS = {
     const taken = (e.kind === 'Builtin' || e.kind === 'Call') && (e.name === 'ustack' || e.name === 'kstack');
     if ((t.kind === 'ustack' || t.kind === 'kstack') && !taken) {
       c.report(error('E_ARG_TYPE', e.span, 'len() counts the frames of a stack where it is taken: len(ustack), len(kstack(5))',
-        'a stack kept in a variable or map is an id in the kernel\'s stack map, which a program cannot read back'));
+        'a stack kept in a variable or map is an id in a stack table, which a program cannot look up by id'));
     } else if (t.kind === 'ustack' || t.kind === 'kstack') {
       // The stack is taken from the probe's context, which a loop's callback does not have.
       if (c.inForLoop) c.report(error('E_FOR_LOOP', call.span, 'len() of a stack is not available inside a for loop', 'take it into a variable before the loop: $n = len(kstack);'));

@@ -1,5 +1,5 @@
 // ustack(build_id) (bpftrace 0.26) on the real kernel: each frame is the GNU build id of its file
-// and the offset in that file (a stack map created with BPF_F_STACK_BUILD_ID), or the address in
+// and the offset in that file (bpf_get_stack with BPF_F_USER_BUILD_ID), or the address in
 // hex for a file without a build id; printed as 0.26 prints it, in text, JSON and through the API.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

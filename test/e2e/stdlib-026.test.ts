@@ -102,7 +102,7 @@ describe('len()', () => {
       + 'stdin:1:50: error: len() counts the frames of a stack where it is taken: len(ustack), len(kstack(5))\n'
       + 'BEGIN { @s = 1; $k = kstack; print((len(@s), len($k))); }\n'
       + '                                                 ^~\n'
-      + "hint: a stack kept in a variable or map is an id in the kernel's stack map, which a program cannot read back\n");
+      + "hint: a stack kept in a variable or map is an id in a stack table, which a program cannot look up by id\n");
   });
 });
 

@@ -45,7 +45,7 @@ describe('map types from the whole program', () => {
     expect(sign('END { @a = -1; } BEGIN { @a = (uint8)1; }')).toEqual({ kind: 'int', bits: 64, signed: true });
   });
 
-  it('stacks of different depths are different types (their ids come from different stack maps)', () => {
+  it('stacks of different depths are different types (their ids come from different stack tables)', () => {
     expect(mapTypes('BEGIN { @a = kstack(3); @b[ustack(build_id, 4)] = count(); @c = kstack(perf); @c = kstack; }'))
       .toEqual(['@a: kstack(3)', '@b[ustack(build_id, 4)]: count', '@c: kstack']);
     const text = 'profile:hz:99 { @x = kstack(3); @x = kstack(5); }';
