@@ -7,7 +7,7 @@ import { walk } from '../model/walk.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
 import { alignUp } from '../model/types.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, globalMapName, MAP_TYPE_IDS, type MapType, READ_FAILURES_MAP, RUN_VALUES_MAP, STACK_BUFFER_MAP,
+  COUNTERS_MAP, EVENTS_MAP, globalMapName, MAP_TYPE_IDS, type MapType, READ_FAILURES_MAP, RUN_VALUES_MAP, SCRATCH_MAP, STACK_BUFFER_MAP,
   STACK_IDS_MAP, stackMaps, STACKS_MAX, STOPPED_MAP,
 } from '../model/object-layout.js';
 import { arrayType, i64, i8p, ptr, type IrValue, type ModuleBuilder } from './ir/builder.js';
@@ -28,7 +28,9 @@ export interface MapDefinition {
 /** Processes whose mappings are captured as they first record a ustack (others are read at print time). */
 export const PROCESSES_SEEN_MAX = 32768;
 
-const FIXED = [EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, STACK_BUFFER_MAP, STACK_IDS_MAP, 'tl_sys_enter', 'tl_sys_exit'];
+const FIXED = [
+  EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, STACK_BUFFER_MAP, STACK_IDS_MAP, SCRATCH_MAP, 'tl_sys_enter', 'tl_sys_exit',
+];
 
 /**
  * The object's symbol of each script map: `tl_` and its name, which the kernel shows cut to 15
@@ -116,9 +118,34 @@ export class ModuleMaps {
     return { type: i8p, ref: `bitcast (${type}* @${STACK_BUFFER_MAP} to i8*)` };
   }
 
+  /** The bytes of SCRATCH_MAP each program has taken, by program (its entry: the order of first use). */
+  private readonly scratchTaken = new Map<string, number>();
+
+  private scratchDefinition(): MapDefinition {
+    return {
+      symbol: SCRATCH_MAP, type: 'percpu_array', keySize: 4, valueSize: Math.max(8, ...this.scratchTaken.values()),
+      maxEntries: Math.max(1, this.scratchTaken.size),
+    };
+  }
+
+  /** `bytes` of the program's entry of SCRATCH_MAP, its own (one entry each: a program may interrupt another). */
+  scratchRegion(program: string, bytes: number): { slot: number; offset: number } {
+    const offset = this.scratchTaken.get(program) ?? 0;
+    const slot = this.scratchTaken.has(program) ? [...this.scratchTaken.keys()].indexOf(program) : this.scratchTaken.size;
+    this.scratchTaken.set(program, offset + alignUp(bytes, 8));
+    return { slot, offset };
+  }
+
+  /** SCRATCH_MAP, declared by finish() (sized by what the programs took). */
+  scratch(): IrValue {
+    const type = arrayType(definitionFields(this.scratchDefinition()).length, i64);
+    return { type: i8p, ref: `bitcast (${type}* @${SCRATCH_MAP} to i8*)` };
+  }
+
   /** Declares what the programs' code referred to and could only be sized once they were all written. */
   finish(): void {
     if (this.stackBufferSlots.length > 0) this.ref(this.stackBufferDefinition());
+    if (this.scratchTaken.size > 0) this.ref(this.scratchDefinition());
   }
 
   /** Whether code has referred to the map (ref()). */

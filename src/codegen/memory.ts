@@ -4,7 +4,7 @@
 import type { Span } from '../model/span.js';
 import { sizeOf, type Type } from '../model/types.js';
 import { constInt, i32, i64, i8p, intType, type IrValue } from './ir/builder.js';
-import { Helper } from '../model/object-layout.js';
+import { Helper, LARGE_READ_BYTES } from '../model/object-layout.js';
 import { isAggregate, memset, temp, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { noteFailure, reportHelperError } from './failures.js';
@@ -53,9 +53,11 @@ export function readMemory(g: ProbeContext, addr: IrValue, t: Type, user: boolea
   const { fn } = g;
   const space = user ? 'user' : 'kernel';
   if (isAggregate(t)) {
-    const out = temp(fn, t);
-    memset(fn, out, sizeOf(t));
-    probeRead(g, out, sizeOf(t), addr, space, { span });
+    const size = sizeOf(t);
+    const out = size >= LARGE_READ_BYTES ? scratchBytes(g, size) : temp(fn, t);
+    if (size < LARGE_READ_BYTES) memset(fn, out, size);
+    // A failed read leaves zeros (the helper clears its destination).
+    probeRead(g, out, size, addr, space, { span });
     return { type: resultType, ir: out };
   }
   const width = t.kind === 'int' ? t.bits / 8 : 8;
@@ -84,4 +86,25 @@ export function readKernel(g: ProbeContext, address: IrValue, offset: number, by
   const value = fn.load(slot, 8);
   fn.endScope();
   return value;
+}
+
+/**
+ * `size` bytes of the program's own entry of SCRATCH_MAP, for a struct or array read whole that
+ * would crowd the 512-byte stack. The entry always exists: a lookup that found none returns from
+ * the program.
+ */
+function scratchBytes(g: ProbeContext, size: number): IrValue {
+  const { fn } = g;
+  const { slot, offset } = g.maps.scratchRegion(fn.name, size);
+  const key = fn.scratch(i32, 4);
+  fn.store(constInt(i32, slot), key, 4);
+  const entry = fn.callHelper(Helper.mapLookupElem, i8p, [g.maps.scratch(), fn.bitcast(key, i8p)]);
+  const missing = fn.label('noscratch');
+  const found = fn.label('scratch');
+  fn.condBr(fn.icmp('eq', entry, { type: i8p, ref: 'null' }), missing, found);
+  fn.place(missing);
+  fn.ret(constInt(i64, 0));
+  fn.place(found);
+  fn.assumeAligned(entry, 8); // map values are 8-byte aligned; regions are multiples of 8
+  return fn.byteOffset(entry, offset);
 }

@@ -163,6 +163,7 @@ const INTERNAL_MAPS: Readonly<Record<string, string>> = {
   tl_upids: 'BPF_MAP_TYPE_HASH: processes that have recorded a ustack (their mappings are read while they live)',
   tl_stack_buf: 'BPF_MAP_TYPE_PERCPU_ARRAY: where a program writes a stack (bpf_get_stack) before looking it up; an entry per program',
   tl_stack_ids: 'global u64 (.bss.tl_stack_ids, added to atomically): the last stack id given out',
+  tl_scratch: 'BPF_MAP_TYPE_PERCPU_ARRAY: where a program reads a large struct or array whole (not on its 512-byte stack); an entry per program',
 };
 
 /** What an internal map is for: by name, or by the pattern of those named per program or stack. */

@@ -111,6 +111,13 @@ export const STACKS_MAX = 131072;
  * written into before it is looked up: a stack is larger than the BPF stack holds.
  */
 export const STACK_BUFFER_MAP = 'tl_stack_buf';
+/**
+ * Scratch space for a large struct or array read whole (a per-CPU array, an entry per program
+ * that reads one, each read its own bytes of it): what would not fit the 512-byte BPF stack.
+ */
+export const SCRATCH_MAP = 'tl_scratch';
+/** Reads of at least this many bytes go to SCRATCH_MAP rather than the stack. */
+export const LARGE_READ_BYTES = 128;
 /** A global (see globalMapName): the last stack id given out (ids start at 1). */
 export const STACK_IDS_MAP = 'tl_stack_ids';
 

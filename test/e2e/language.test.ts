@@ -16,6 +16,14 @@ describe('language', () => {
     expect(m.stderr).toBe('');
     expect(m.stdout).toContain(`@u: { .sysname = Linux, `);
     expect(m.stdout).toContain(`@k[1]: { .sysname = Linux, `);
+    // Read whole into per-CPU scratch space, not the stack: a 488-byte struct printed, and a
+    // 390-byte one kept in a variable (its slot and the read's would not both fit).
+    const whole = runTracelet(['-e', 'BEGIN { print(*curtask->nsproxy->uts_ns); exit(); }']);
+    expect(whole.stderr).toBe('');
+    expect(whole.stdout).toMatch(/^Attaching 1 probe\.\.\.\n\{ \.name = \{ \.sysname = Linux, .*, \.domainname = \S+ \}, \.user_ns = /);
+    const kept = runTracelet(['-e', 'BEGIN { $n = curtask->nsproxy->uts_ns->name; print($n); exit(); }']);
+    expect(kept.stderr).toBe('');
+    expect(kept.stdout).toContain(`, .machine = ${machine()}, .domainname = ${domain} }\n`);
   });
 
   it('iterates over a map with for, sharing variables with the probe; break and continue work', () => {
