@@ -181,8 +181,9 @@ describe('print() of structs', () => {
         print(args); @a = args; $r = args; printf("%d\\n", $r.which_clock); }
       tracepoint:sched:sched_process_exit /pid == cpid/ { print(args); }`, '-c', naps]);
     expect(r.stderr).toBe('');
-    // clock_nanosleep(CLOCK_MONOTONIC, 0, &b, NULL); the common_* header is left out.
-    const record = /\{ \.__syscall_nr = 230, \.which_clock = 1, \.flags = 0, \.rqtp = 0x7f[0-9a-f]+, \.rmtp = 0x0 \}/.source;
+    // clock_nanosleep(CLOCK_MONOTONIC, 0, &b, NULL); the common_* header is left out. Pointers
+    // print as int64s, as bpftrace 0.17 prints a struct's (0.26 writes them in hex).
+    const record = /\{ \.__syscall_nr = 230, \.which_clock = 1, \.flags = 0, \.rqtp = [1-9]\d+, \.rmtp = 0 \}/.source;
     expect(r.stdout).toMatch(new RegExp(`^Attaching 2 probes...\\n${record}\\n1\\n`
       + `\\{ \\.comm = naps, \\.pid = \\d+, \\.prio = 120, \\.group_dead = 1 \\}\\n\\n\\n@a: ${record}\\n$`));
   });
@@ -191,7 +192,7 @@ describe('print() of structs', () => {
     const r = runTracelet(['-f', 'json', '-e', 'tracepoint:syscalls:sys_enter_clock_nanosleep /pid == cpid/ { print(args); }', '-c', naps]);
     expect(r.stderr).toBe('');
     const line = r.stdout.split('\n').find((l) => l.includes('"value"'))!;
-    expect(line).toMatch(/^\{"type": "value", "data": \{"__syscall_nr": 230, "which_clock": 1, "flags": 0, "rqtp": \d+, "rmtp": 0\}\}$/);
+    expect(line).toMatch(/^\{"type": "value", "data": \{ "__syscall_nr": 230, "which_clock": 1, "flags": 0, "rqtp": \d+, "rmtp": 0 \}\}$/);
     expect(JSON.parse(line).data.rqtp).toBeGreaterThan(0);
   });
 
@@ -200,7 +201,7 @@ describe('print() of structs', () => {
       + 'tracepoint:syscalls:sys_exit_clock_nanosleep /pid == cpid/ { print(args); }', '-c', naps],
       { env: { TRACELET_SYSCALL_DISPATCH: 'always' } });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Attaching 2 probes...\n\{ \.__syscall_nr = 230, \.which_clock = 1, \.flags = 0, \.rqtp = 0x7f[0-9a-f]+, \.rmtp = 0x0 \}\n\{ \.__syscall_nr = 230, \.ret = 0 \}\n/);
+    expect(r.stdout).toMatch(/^Attaching 2 probes...\n\{ \.__syscall_nr = 230, \.which_clock = 1, \.flags = 0, \.rqtp = [1-9]\d+, \.rmtp = 0 \}\n\{ \.__syscall_nr = 230, \.ret = 0 \}\n/);
   });
 
   it("refuses args as a whole across tracepoints of different layouts, with a hint", () => {
