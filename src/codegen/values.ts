@@ -6,7 +6,7 @@ import { sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { stringBytes } from '../model/strings.js';
 import { BUILTIN_VARIABLES } from '../model/builtins.js';
 import { Helper } from '../model/object-layout.js';
-import { arrayType, constInt, type FunctionBuilder, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { arrayType, constInt, type FunctionBuilder, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 
 /** A value in generated code: an integer in a register, or a pointer to bytes of `type`. */
 export interface Val {
@@ -123,8 +123,16 @@ export function memset(fn: FunctionBuilder, dest: IrValue, size: number): void {
   fn.memset(dest, size);
 }
 
+/** Bytes past which LLVM's BPF backend cannot copy inline (it would call memcpy, which BPF lacks). */
+const INLINE_COPY_MAX = 512;
+
 export function memcpy(fn: FunctionBuilder, dest: IrValue, src: IrValue, size: number): void {
-  if (size > 0) fn.memcpy(dest, src, size);
+  if (size > INLINE_COPY_MAX) {
+    // A large struct read whole (in scratch space, not on the stack): the kernel copies it.
+    fn.callHelper(Helper.probeReadKernel, i64, [fn.bitcast(dest, i8p), constInt(i32, size), fn.bitcast(src, i8p)]);
+  } else if (size > 0) {
+    fn.memcpy(dest, src, size);
+  }
 }
 
 /**

@@ -21,6 +21,10 @@ describe('language', () => {
     const whole = runTracelet(['-e', 'BEGIN { print(*curtask->nsproxy->uts_ns); exit(); }']);
     expect(whole.stderr).toBe('');
     expect(whole.stdout).toMatch(/^Attaching 1 probe\.\.\.\n\{ \.name = \{ \.sysname = Linux, .*, \.domainname = \S+ \}, \.user_ns = /);
+    // Larger than LLVM copies inline (3 KiB): the kernel copies it into the event.
+    const task = runTracelet(['-e', 'BEGIN { print(*curtask); exit(); }']);
+    expect(task.stderr).toBe('');
+    expect(task.stdout).toMatch(/^Attaching 1 probe\.\.\.\n\{ \.thread_info = \{ .*, \.comm = tracelet, /);
     const kept = runTracelet(['-e', 'BEGIN { $n = curtask->nsproxy->uts_ns->name; print($n); exit(); }']);
     expect(kept.stderr).toBe('');
     expect(kept.stdout).toContain(`, .machine = ${machine()}, .domainname = ${domain} }\n`);
