@@ -145,7 +145,8 @@ function stackLimitDiagnostic(message: string, generated: CodegenResult): Diagno
   if (!probe) return undefined;
   return error('E_BPF_STACK', probe.span, 'this probe needs more than the 512 bytes of stack a BPF program has',
     'each string value takes max_strlen bytes of it (64 unless BPFTRACE_STRLEN or config = { max_strlen = N } raise it; '
-    + 'bpftrace 0.17 allows at most 200): lower it, or keep fewer strings in this probe at once');
+    + 'bpftrace 0.17 allows at most 200), and a struct kept in a $variable its size: lower max_strlen, keep fewer strings '
+    + 'in this probe at once, or keep the struct in a map (@s = *p) or the fields you need');
 }
 
 /** Probes that --probe-filter leaves alone, as bpftrace does: BEGIN, END and self:signal. */
