@@ -242,9 +242,17 @@ export class DwarfInfo {
       case TAG.union:
         return this.recordOf(die, true);
       case TAG.array: {
-        let element = this.typeOfDie(this.follow(die, AT.type));
+        const elementDie = this.follow(die, AT.type);
+        let element = this.typeOfDie(elementDie);
         if (!element) return none;
         const dims = die.children.map((c) => this.dies.get(c)).filter((c): c is Die => c?.tag === TAG.subrange);
+        // A char array is a string, as bpftrace 0.17 reads DWARF (`char name[8]`, `unsigned char b[4]`).
+        const base = elementDie && this.unqualified(elementDie);
+        const enc = base?.tag === TAG.baseType ? this.num(base, AT.encoding) : undefined;
+        if (dims.length === 1 && (enc === ATE.signedChar || enc === ATE.unsignedChar) && this.num(base!, AT.byteSize) === 1) {
+          const count = this.num(dims[0]!, AT.count) ?? (this.num(dims[0]!, AT.upperBound) ?? -1) + 1;
+          if (count > 0) return { kind: 'string', size: count };
+        }
         for (const d of dims.reverse()) {
           const count = this.num(d, AT.count) ?? (this.num(d, AT.upperBound) ?? -1) + 1;
           element = { kind: 'array', element, length: Math.max(count, 0) };
