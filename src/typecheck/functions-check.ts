@@ -96,6 +96,9 @@ function lhistParams(c: CheckContext, call: Call): AggregationParams | undefined
     c.report(error('E_LHIST', call.span, 'lhist() min, max and step must be constants'));
   } else if (min < 0n || max <= min || step <= 0n) {
     c.report(error('E_LHIST', call.span, 'lhist() needs 0 <= min < max and step > 0'));
+  } else if (step > max - min) {
+    c.report(error('E_LHIST', call.span, `lhist() step is too large for the given range (step ${step} for range ${max - min})`,
+      'a step no larger than max - min, as bpftrace requires'));
   } else if ((max - min) / step > 1000n) {
     c.report(error('E_LHIST', call.span, 'lhist() has more than 1000 buckets; use a larger step'));
   } else {
@@ -436,6 +439,9 @@ export const FUNCTION_CHECKS = {
       c.expr(n);
     }
     const size = n ? c.constant(n) : undefined;
+    if (n && size !== undefined && size < 0n) {
+      c.report(error('E_ARG_TYPE', n.span, `str() cannot use a negative length (${size})`));
+    }
     if (t.kind === 'string') {
       // str() of a string (0.17 rejects it): the string itself, cut to n characters.
       if (n && size === undefined) c.report(error('E_ARG_TYPE', n.span, 'the length of str() of a string must be a constant'));

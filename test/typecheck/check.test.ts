@@ -103,6 +103,10 @@ describe('type checker', () => {
     expect(codes('BEGIN { @x = hist(); }')).toEqual(['E_ARITY@1:14-20']);
     expect(codes('BEGIN { @x = sum("s"); }')).toEqual(['E_ARG_TYPE@1:18-21']);
     expect(codes('BEGIN { @x = lhist(1, 10, 0, 1); }')).toEqual(['E_LHIST@1:14-32']);
+    // As bpftrace 0.17: a step larger than the range, and a negative str() length.
+    expect(codes('BEGIN { @x = lhist(5, 0, 10, 20); }')).toEqual(['E_LHIST@1:14-33']);
+    expect(codes('BEGIN { @x = lhist(5, 0, 10, 10); }')).toEqual([]);
+    expect(codes('BEGIN { @x = str(0, -1); }')).toEqual(['E_ARG_TYPE@1:21-23']);
   });
 
   it('checks printf arguments against the format', () => {
