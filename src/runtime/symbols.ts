@@ -180,7 +180,8 @@ export class Resolver {
       if (mode === 'raw') return hex(a);
       const hit = this.userSymbol(a, pid);
       const sym = hit?.name !== undefined ? (hit.text ??= `${this.demangle(hit.name)}+${hit.offset}`) : undefined;
-      if (mode === 'perf') return `${hex(a)} ${sym ?? '[unknown]'} (${hit?.path ?? '[unknown]'})`;
+      // As 0.17: a frame with no symbol is its address again, its module unknown (even if mapped).
+      if (mode === 'perf') return sym !== undefined ? `${hex(a)} ${sym} (${hit!.path})` : `${hex(a)} ${unnamed(a)} ([unknown])`;
       return sym ?? unnamed(a);
     });
   }

@@ -33,6 +33,11 @@ describe('Resolver.frames', () => {
       { address, symbol: expect.stringMatching(/getpid$/), offset: 1n, module: path, buildId: elf.buildId(), kind: 'user' },
     ]);
     expect(r.frames('ustack', -1n, 4, process.pid)).toEqual([]);
+    // ustack(perf) as bpftrace 0.17 prints it: a frame with no symbol is its address again, module unknown.
+    const unmapped = new Resolver({ readStack: () => [address, 0x10n, 0n] });
+    expect(unmapped.ustack(1n, process.pid, 4, 'perf')).toEqual([
+      expect.stringMatching(new RegExp(`^${address.toString(16)} \\S*getpid\\+1 \\(${path}\\)$`)), '10 0x10 ([unknown])',
+    ]);
   });
 });
 
