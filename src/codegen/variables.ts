@@ -40,7 +40,11 @@ export function assignTo(g: ProbeContext, target: MapRef | Variable, value: Val)
     return;
   }
   const slot = temp(g.fn, spec.valueType);
-  storeInto(g.fn, slot, spec.valueType, value);
+  // Converted to the map's integer width (then kept in 64 bits by the map's sign).
+  const stored = spec.intBits !== undefined && spec.valueType.kind === 'int'
+    ? normalize(g.fn, toI64(g.fn, value), { kind: 'int', bits: spec.intBits as 8, signed: spec.valueType.signed })
+    : value;
+  storeInto(g.fn, slot, spec.valueType, stored);
   mapUpdate(g, spec, key, slot);
 }
 

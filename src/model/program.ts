@@ -67,6 +67,8 @@ export interface MapSpec {
   readonly keyNames?: readonly (string | undefined)[];
   /** The stored value: the scalar type, or the aggregation's result type. */
   readonly valueType: Type;
+  /** A scalar integer map narrower than its 64-bit storage: values are converted to this width (see MapInfo). */
+  readonly intBits?: number;
   readonly bpfType: BpfMapType;
   /** Bytes of the kernel key (8 for maps with no key: a zero u64). */
   readonly keySize: number;

@@ -378,7 +378,7 @@ export class Checker implements CheckContext {
     if (s.target.kind === 'Variable') {
       this.defineVariable(s.target, t, value);
     } else {
-      this.mapAssign(s.target, 'scalar', storageType(t), value.span, undefined, t === UNTYPED_MAP_READ);
+      this.mapAssign(s.target, 'scalar', storageType(t), value.span, undefined, t === UNTYPED_MAP_READ, t.kind === 'int' ? t.bits : undefined);
     }
   }
 
@@ -402,7 +402,9 @@ export class Checker implements CheckContext {
       this.types.set(v, t);
       return;
     }
-    const u = unify(existing.type, t);
+    // An integer of the same width or narrower is converted to the variable's type, as in bpftrace
+    // 0.17 (`$x = (uint32)5; $x = (int32)-1` holds 4294967295); a wider one widens it.
+    const u = existing.type.kind === 'int' && t.kind === 'int' && t.bits <= existing.type.bits ? existing.type : unify(existing.type, t);
     if (!u) {
       const d = error('E_TYPE_MISMATCH', v.span,
         `type mismatch for $${v.name}: assigning ${typeName(t)} to a variable of type ${typeName(existing.type)}`);
@@ -448,14 +450,15 @@ export class Checker implements CheckContext {
     return keyTypes.length === 1 ? keyTypes[0] : { kind: 'tuple', elements: keyTypes };
   }
 
-  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, params?: AggregationParams, untyped = false): void {
+  mapAssign(m: MapRef, kind: MapKind, valueType: Type, span: Span, params?: AggregationParams, untyped = false, intBits?: number): void {
     valueType = this.pinnedSign(mapName(m), kind, valueType, untyped);
     const keyType = this.mapKey(m);
     const info = this.maps.get(mapName(m));
     const { lhist, tseries } = params ?? {};
     if (!info) {
       const names = m.keys?.length ? keyNames(m.keys) : undefined;
-      this.maps.set(mapName(m), { kind, keyType, keyNames: names, valueType, lhist, tseries, span: m.span, keyed: keyType !== undefined });
+      const bits = kind === 'scalar' && valueType.kind === 'int' ? { intBits: intBits ?? 64 } : {};
+      this.maps.set(mapName(m), { kind, keyType, keyNames: names, valueType, ...bits, lhist, tseries, span: m.span, keyed: keyType !== undefined });
       this.types.set(m, valueType);
       return;
     }
@@ -467,6 +470,8 @@ export class Checker implements CheckContext {
       return;
     }
     if (kind === 'scalar') info.valueType = unifyValue(info.valueType, valueType)!;
+    // A wider value widens an integer map (as in bpftrace 0.17); `++` and `+=` keep its width.
+    if (info.intBits !== undefined && intBits !== undefined) info.intBits = Math.max(info.intBits, intBits);
     if (lhist && info.lhist && (lhist.min !== info.lhist.min || lhist.max !== info.lhist.max || lhist.step !== info.lhist.step)) {
       this.report(error('E_TYPE_MISMATCH', span, `lhist() of ${mapName(m)} is used with different min, max or step`));
     }
@@ -693,6 +698,9 @@ export class Checker implements CheckContext {
         if (e.target.kind === 'Variable' && !this.scope.has(variableKey(e.target))) return INT64;
         if (e.target.kind === 'MapRef' && !held) {
           this.mapAssign(e.target, 'scalar', INT64, e.span);
+        } else if (held?.intBits !== undefined) {
+          // As bpftrace 0.17: `@x++` is a 64-bit update (`@x = (uint8)255; @x++` holds 256).
+          held.intBits = 64;
         } else if (t.kind !== 'int' && t.kind !== 'pointer') {
           this.report(error('E_TYPE', e.span, `the ${e.op} operator needs an integer, got ${typeName(t)}`));
           return INT64;

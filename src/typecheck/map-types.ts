@@ -12,6 +12,12 @@ export interface MapInfo {
   /** What each key part is named by its expression at the first assignment (see key-names.ts). */
   keyNames?: readonly (string | undefined)[];
   valueType: Type;
+  /**
+   * A scalar integer map's width: its first value's, widened by wider ones (values are kept in 64
+   * bits). A value is stored converted to it, as bpftrace 0.17 does (a uint32 map given an
+   * int32 -1 holds 4294967295).
+   */
+  intBits?: number;
   lhist?: LhistParams;
   tseries?: TseriesParams;
   span: Span;
@@ -88,6 +94,7 @@ export function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpe
     keyType: info.keyType,
     ...(info.keyNames ? { keyNames: info.keyNames } : {}),
     valueType: info.valueType,
+    ...(info.intBits !== undefined && info.intBits < 64 ? { intBits: info.intBits } : {}),
     bpfType: counter ? 'percpu_array' : info.kind === 'scalar' ? 'hash' : 'percpu_hash',
     keySize: counter ? 4 : keySize,
     valueSize,
