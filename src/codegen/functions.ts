@@ -3,8 +3,8 @@
 // buf, ntop, macaddr, strncmp, join, ...). Aggregations are map updates (aggregations.ts).
 import { type Call, type Identifier, mapName, type MapRef, type Variable, variableKey } from '../model/ast.js';
 import { type FunctionName, functionNamed } from '../model/functions.js';
-import { sizeOf, type Type, UINT64 } from '../model/types.js';
-import { JOIN_ARG_SIZE, JOIN_ARGS } from '../model/program.js';
+import { alignUp, sizeOf, type Type, UINT64 } from '../model/types.js';
+import { bucketCount, JOIN_ARG_SIZE, JOIN_ARGS, type MapSpec } from '../model/program.js';
 import { signalNumber } from '../kernel/signals.js';
 import { PT_REGS } from '../kernel/registers.js';
 import { constInt, FunctionBuilder, i1, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
@@ -100,6 +100,7 @@ const FUNCTION_CODE = {
     const spec = mapSpec(g, mapName(target));
     const key = mapKey(g, spec, target, c.args.length === 2 ? [c.args[1]!] : undefined);
     if (spec.bpfType === 'percpu_array') deleteKeyZero(g, spec, key);
+    else if (spec.keyType && bucketCount(spec) > 1) deleteBuckets(g, spec, key);
     else g.fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
     return nothing(type);
   },
@@ -515,4 +516,28 @@ function join(g: ProbeContext, c: Call): void {
 
 function callConstant(g: ProbeContext, c: Call): bigint | Uint8Array | undefined {
   return g.program.constants.get(c);
+}
+
+/**
+ * delete(@h[k]) of a keyed hist/lhist/tseries: every bucket of the key (each is an entry of its
+ * own, the bucket's number after the key), in a loop the verifier bounds by the bucket count.
+ */
+function deleteBuckets(g: ProbeContext, spec: MapSpec, key: IrValue): void {
+  const { fn } = g;
+  const bucketAt = fn.byteOffset(key, alignUp(sizeOf(spec.keyType!), 8), i64);
+  const index = fn.scratch(i64, 8);
+  fn.store(constInt(i64, 0), index, 8);
+  const head = fn.label('delbucket');
+  const body = fn.label('delbucketbody');
+  const done = fn.label('delbucketsdone');
+  fn.br(head);
+  fn.place(head);
+  const i = fn.load(index, 8);
+  fn.condBr(fn.icmp('ult', i, constInt(i64, bucketCount(spec))), body, done);
+  fn.place(body);
+  fn.store(i, bucketAt, 8);
+  fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
+  fn.store(fn.binary('add', i, constInt(i64, 1)), index, 8);
+  fn.br(head);
+  fn.place(done);
 }

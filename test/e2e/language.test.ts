@@ -5,6 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
 describe('language', () => {
+  it('delete() of a keyed hist or lhist removes every bucket of the key (0.17 removed one, or none)', () => {
+    const r = runTracelet(['-e', 'BEGIN { @h[1] = hist(100); @h[1] = hist(3); @h[2] = hist(5); delete(@h[1]); '
+      + '@l["a"] = lhist(5, 0, 1000, 1); @l["a"] = lhist(900, 0, 1000, 1); @l["b"] = lhist(7, 0, 1000, 1); delete(@l, "a"); exit(); }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).not.toContain('@h[1]');
+    expect(r.stdout).not.toContain('@l[a]');
+    expect(r.stdout).toContain('@h[2]: \n[4, 8)');
+    expect(r.stdout).toContain('@l[b]: \n[7, 8)');
+  });
+
   it('reads a struct whole, past its first 256 bytes (struct new_utsname: .machine is at 260)', () => {
     const r = runTracelet(['-e', 'BEGIN { print(curtask->nsproxy->uts_ns->name); exit(); }']);
     expect(r.stderr).toBe('');
