@@ -1,7 +1,7 @@
 // Scratch variables ($x): a stack slot per variable, made on first use with its declared type,
 // and assignments to a variable or a map entry.
 import { mapName, type MapRef, type Variable, variableKey } from '../model/ast.js';
-import { sameType, sizeOf, type Type } from '../model/types.js';
+import { int, type IntBits, sameType, sizeOf, type Type } from '../model/types.js';
 import { i64, type IrValue, ptr } from './ir/builder.js';
 import { irStorage, isAggregate, memset, normalize, storeInto, temp, toI64, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
@@ -42,7 +42,7 @@ export function assignTo(g: ProbeContext, target: MapRef | Variable, value: Val)
   const slot = temp(g.fn, spec.valueType);
   // Converted to the map's integer width (then kept in 64 bits by the map's sign).
   const stored = spec.intBits !== undefined && spec.valueType.kind === 'int'
-    ? normalize(g.fn, toI64(g.fn, value), { kind: 'int', bits: spec.intBits as 8, signed: spec.valueType.signed })
+    ? normalize(g.fn, toI64(g.fn, value), int(spec.intBits as IntBits, spec.valueType.signed))
     : value;
   storeInto(g.fn, slot, spec.valueType, stored);
   mapUpdate(g, spec, key, slot);

@@ -470,7 +470,7 @@ export class Checker implements CheckContext {
       return;
     }
     if (kind === 'scalar') info.valueType = unifyValue(info.valueType, valueType)!;
-    // A wider value widens an integer map (as in bpftrace 0.17); `++` and `+=` keep its width.
+    // A wider value widens an integer map, as in bpftrace 0.17 (`+=` too: its value is 64-bit; `++`: see IncDec).
     if (info.intBits !== undefined && intBits !== undefined) info.intBits = Math.max(info.intBits, intBits);
     if (lhist && info.lhist && (lhist.min !== info.lhist.min || lhist.max !== info.lhist.max || lhist.step !== info.lhist.step)) {
       this.report(error('E_TYPE_MISMATCH', span, `lhist() of ${mapName(m)} is used with different min, max or step`));
