@@ -5,10 +5,10 @@ export const ExitCode = {
   ok: 0,
   /** The program is wrong: syntax, type or verifier error, or no probes. Nothing was attached. Also: a --test test failed. */
   programError: 1,
-  /** Bad command-line usage. */
-  usage: 2,
-  /** The kernel or system refused: no permission, a probe that cannot attach, a runtime failure. */
-  runtimeError: 3,
+  /** Bad command-line usage (1, as bpftrace). */
+  usage: 1,
+  /** The system refused: a file or -c command that cannot be used, a probe that cannot attach, a runtime failure (255, as bpftrace). */
+  runtimeError: 255,
   /** A bug in tracelet itself (EX_SOFTWARE). */
   internal: 70,
 } as const;
@@ -19,9 +19,14 @@ export const EXIT_CODES: readonly { readonly code: number; readonly meaning: str
     code: ExitCode.ok,
     meaning: 'the program ended: exit() (exit(N): N, 0-255), the traced command ended, or a stop by SIGINT (Ctrl-C) or SIGTERM; the maps were printed',
   },
-  { code: ExitCode.programError, meaning: 'the program is wrong: syntax, type or verifier error, or no probes (nothing was attached); with --test: a test failed' },
-  { code: ExitCode.usage, meaning: 'bad command-line usage, or a -c command that cannot be run' },
-  { code: ExitCode.runtimeError, meaning: 'the system refused: no permission, a probe that cannot be attached, a runtime failure' },
+  {
+    code: ExitCode.programError,
+    meaning: 'the program is wrong (syntax, type or verifier error, or no probes: nothing was attached), or the command line is (an unknown option, a bad value); with --test: a test failed',
+  },
+  {
+    code: ExitCode.runtimeError,
+    meaning: 'the system refused: a program file that cannot be read, a -c command that cannot be run, a probe that cannot be attached, no permission, a runtime failure',
+  },
   { code: ExitCode.internal, meaning: 'an internal error in tracelet (a bug: please report it)' },
 ];
 

@@ -256,7 +256,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const resolved = resolveCommand(opts.c, (errno) => native().strerror(errno));
     if ('error' in resolved) {
       stderr(`tracelet: ${resolved.error}\n`);
-      return ExitCode.usage;
+      return ExitCode.runtimeError;
     }
     command = resolved;
   }
@@ -300,7 +300,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       source = { name: file === '-' ? 'stdin' : file, text: readFileSync(file === '-' ? 0 : file, 'utf8') };
     } catch (e) {
       stderr(`tracelet: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-      return ExitCode.usage;
+      return ExitCode.runtimeError;
     }
     params = rest;
   } else {
@@ -440,7 +440,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       child = spawnHeld(command, callerStackKib, signalNumbers(callerIgnored));
     } catch (e) {
       stderr(`tracelet: cannot run '${opts.c}': ${(e as Error).message}\n`);
-      return ExitCode.usage;
+      return ExitCode.runtimeError;
     }
   }
   const formatter = createFormatter(opts.format === 'pprof' ? 'text' : opts.format, stderr);
@@ -678,7 +678,7 @@ function needsRoot(): number {
 function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): number | undefined {
   // --emit-llvm, --emit-elf and --explain work without root.
   if (!opts.emitLlvm && !opts.emitElf && !opts.explain && !canLoadBpf()) return needsRoot();
-  // Probe types this kernel lacks are refused in one sentence before anything else (exit 3).
+  // Probe types this kernel lacks are refused in one sentence before anything else (exit 255, as bpftrace).
   const { refusal, notice } = checkParsed(script, kernel, opts.emitLlvm !== true && !opts.emitElf && !opts.explain && !opts.d);
   if (refusal) {
     stderr(`tracelet: ${refusal}\n`);

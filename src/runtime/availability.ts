@@ -1,5 +1,5 @@
 // Probe types this kernel cannot run, found before anything is loaded, each with one sentence
-// that names the missing feature (the CLI exits with 3, "the system refused"). The features and
+// that names the missing feature (the CLI exits with 255, "the system refused", as bpftrace). The features and
 // sentences are in the providers' records (src/model/providers.ts).
 import { PROVIDER_LIST, providerRecord, type ProbeProvider } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';

@@ -55,7 +55,7 @@ describe('-c with a command that cannot run fails before anything runs', () => {
   const program = 'BEGIN { printf("BEGIN ran\\n"); }';
   const refused = (command: string, env: NodeJS.ProcessEnv = {}) => {
     const r = runTracelet(['-c', command, '-e', program], { env });
-    expect(r.code).toBe(ExitCode.usage);
+    expect(r.code).toBe(ExitCode.runtimeError);
     expect(r.stdout).toBe('');
     return r.stderr;
   };
@@ -92,7 +92,7 @@ describe('-c with a command that cannot run fails before anything runs', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\nBEGIN ran\nhello from world\n\n\n');
   });
 
-  it('an executable file execve still refuses: the path and errno are reported, exit 3', () => {
+  it('an executable file execve still refuses: the path and errno are reported, exit 255', () => {
     const bad = file('garbage', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3, 4]), 0o755);
     const r = runTracelet(['-c', bad, '-e', `${program} END { printf("END ran\\n"); }`]);
     expect(r.code).toBe(ExitCode.runtimeError);

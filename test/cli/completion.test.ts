@@ -72,7 +72,7 @@ describe('--completion', () => {
   });
 
   it('refuses other shells', () => {
-    expect(runTracelet(['--completion', 'fish']).code).toBe(2);
+    expect(runTracelet(['--completion', 'fish']).code).toBe(1);
   });
 });
 

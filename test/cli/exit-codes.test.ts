@@ -83,15 +83,22 @@ describe('failures are not 0', () => {
     ['an unknown option', ['--no-such-option', '-e', 'BEGIN { exit(); }']],
     ['a bad -f value', ['-f', 'xml', '-e', 'BEGIN { exit(); }']],
     ['no program', []],
-    ['a program file that does not exist', ['/nonexistent/prog.bt']],
     ['-p of no process', ['-p', 'abc', '-e', 'BEGIN { exit(); }']],
-  ])('bad usage (%s): 2', (_, args) => {
+  ])('bad usage (%s): 1, as bpftrace', (_, args) => {
     const r = runTracelet(args);
     expect(r.code, r.stderr).toBe(ExitCode.usage);
+    expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
   });
 
-  it('a probe type this kernel cannot attach: 3', () => {
+  it('a program file that does not exist: 255, as bpftrace', () => {
+    const r = runTracelet(['/nonexistent/prog.bt']);
+    expect(r.code, r.stderr).toBe(ExitCode.runtimeError);
+    expect(r.code).toBe(255);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a probe type this kernel cannot attach: 255, as bpftrace', () => {
     const r = runTracelet(['-e', 'kprobe:do_nanosleep { exit(); }']);
     expect(r.code, r.stderr).toBe(ExitCode.runtimeError);
     expect(r.stderr).toBe('tracelet: kprobes are not available: this kernel was built without CONFIG_KPROBES\n');

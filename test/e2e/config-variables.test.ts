@@ -42,7 +42,7 @@ describe('config variables', () => {
 
   it('reports a bad value of an environment variable as a usage error', () => {
     const r = run('BEGIN { exit(); }', { BPFTRACE_STACK_MODE: 'fancy' });
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toBe('tracelet: Invalid value for BPFTRACE_STACK_MODE: fancy (needs one of: bpftrace, perf, raw, build_id)\n');
   });
 });

@@ -140,7 +140,7 @@ describe('--metrics', () => {
 
   it('refuses an address that is not [HOST:]PORT', () => {
     const r = runTracelet(['--metrics', 'localhost:http', '-e', 'BEGIN { exit(); }']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toBe('tracelet: --metrics localhost:http: expected [HOST:]PORT, e.g. 9100 or 127.0.0.1:9100\n');
   });
 });

@@ -80,7 +80,7 @@ describe('-f pprof', () => {
 
   it('needs -o FILE', () => {
     const r = runTracelet(['-f', 'pprof', '-e', 'BEGIN { exit(); }']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toBe('tracelet: -f pprof writes a binary profile: give its file with -o FILE\n');
   });
 });

@@ -265,7 +265,7 @@ describe('-p PID', () => {
 
   it('rejects a pid that does not exist', () => {
     const r = runTracelet(['-e', 'BEGIN { exit(); }', '-p', '999999999']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain('no such process');
   });
 });
@@ -333,7 +333,7 @@ describe('kernel types', () => {
   });
 });
 
-describe('probe types this machine lacks: one sentence, exit 3', () => {
+describe('probe types this machine lacks: one sentence, exit 255 (as bpftrace)', () => {
   const cases: [string, string][] = [
     ['kprobe:vfs_read { @ = count(); }', 'kprobes are not available: this kernel was built without CONFIG_KPROBES'],
     ['kretprobe:vfs_read { @ = count(); }', 'kprobes are not available: this kernel was built without CONFIG_KPROBES'],
@@ -345,7 +345,7 @@ describe('probe types this machine lacks: one sentence, exit 3', () => {
   for (const [program, message] of cases) {
     it(program.split(' ')[0]!, () => {
       const r = runTracelet(['-e', program]);
-      expect(r.code).toBe(3);
+      expect(r.code).toBe(255);
       expect(r.stderr).toBe(`tracelet: ${message}\n`);
       expectClean();
     });

@@ -128,7 +128,7 @@ describe('test: and bench: probes', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toBe('tracelet: --bench: the program has no bench: probes to run\n');
     const both = runTracelet(['--test', '--bench', '-e', 'test:x { }']);
-    expect(both.code).toBe(2);
+    expect(both.code).toBe(1);
     expect(both.stderr).toBe('tracelet: --test and --bench cannot be used together\n');
   });
 
