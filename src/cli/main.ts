@@ -270,6 +270,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (opts.l !== undefined) {
     if (!canLoadBpf()) return needsRoot();
     const pattern = typeof opts.l === 'string' ? opts.l : file;
+    // One pattern, as bpftrace takes it (several are one pattern, separated by commas).
+    const extra = typeof opts.l === 'string' ? program.args : rest;
+    if (extra.length > 0) {
+      stderr(`tracelet: -l takes one pattern, not '${extra.join(' ')}' too\nhint: list several at once separated by commas: -l 'a:b:c,d:e:f'\n`);
+      return ExitCode.usage;
+    }
     const kernel = new SystemKernel();
     if (!pattern || /^(\*|t|tracepoint)(:|$)/.test(pattern) || !pattern.includes(':')) {
       const { notice } = kernel.ensureTracefs();

@@ -366,6 +366,12 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     });
   }
 
+  it('-l takes one pattern: a second is a usage error (exit 1), as in bpftrace', () => {
+    const r = runTracelet(['-l', 'tracepoint:sched:sched_switch', 'tracepoint:irq:*']);
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toContain("-l takes one pattern, not 'tracepoint:irq:*' too");
+  });
+
   it("-lv 'tracepoint:syscalls:sys_enter_open*' shows arguments as bpftrace does", () => {
     const r = runTracelet(['-lv', 'tracepoint:syscalls:sys_enter_open*']);
     expect(r.stdout).toBe(bpftrace(['-lv', 'tracepoint:syscalls:sys_enter_open*']));
