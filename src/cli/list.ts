@@ -52,6 +52,10 @@ function listOne(pattern: string | undefined, kernel: KernelInfo, options: ListO
   if (provider) {
     const rest = p.slice(colon + 1);
     if (providerRecord(provider).listing === 'binary') return listBinary(provider, rest, kernel, options);
+    // A tracepoint is category:event; a wildcard may stand for both (`tracepoint:sched*`), as in 0.17.
+    if (provider === 'tracepoint' && !rest.includes(':') && !hasWildcard(rest)) {
+      return { text: '', error: `'${p}': a tracepoint is named by its category and event, e.g. tracepoint:${rest || 'sched'}:*` };
+    }
     items = candidates(provider, kernel, true);
     // A software/hardware event is listed as `software:NAME:`; a pattern may give its count or not.
     re = provider === 'software' || provider === 'hardware'

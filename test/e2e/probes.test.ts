@@ -370,6 +370,10 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     const r = runTracelet(['-l', 'tracepoint:sched:sched_switch', 'tracepoint:irq:*']);
     expect([r.code, r.stdout]).toEqual([1, '']);
     expect(r.stderr).toContain("-l takes one pattern, not 'tracepoint:irq:*' too");
+    // A tracepoint without its event is an error too (a wildcard may stand for both).
+    const half = runTracelet(['-l', 'tracepoint:sched']);
+    expect([half.code, half.stdout]).toEqual([1, '']);
+    expect(runTracelet(['-l', 'tracepoint:sched*']).stdout).toBe(bpftrace(['-l', 'tracepoint:sched*']));
   });
 
   it("-lv 'tracepoint:syscalls:sys_enter_open*' shows arguments as bpftrace does", () => {
