@@ -5,8 +5,8 @@ import { type BuiltinName, builtinNamed } from '../model/builtins.js';
 import { probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
-import { arrayType, constInt, i32, i64, i8, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
-import { BPF_F_USER_BUILD_ID, BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP, ENOENT } from './helpers.js';
+import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
+import { BPF_F_USER_BUILD_ID, BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP } from './helpers.js';
 import { noteFailure } from './failures.js';
 import {
   EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO,
@@ -15,7 +15,7 @@ import {
 import { PROCESSES_SEEN_MAX } from './maps.js';
 import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
 import type { ProbeContext } from './context.js';
-import { probeRead, readMemory } from './memory.js';
+import { probeRead, readMemory, scratchBytes } from './memory.js';
 import { freshTemp, nameFromArrayMap, runValue } from './map-ops.js';
 import { syscallField, syscallProbeName } from './syscalls.js';
 
@@ -195,14 +195,8 @@ function stackId(g: ProbeContext, kind: 'kstack' | 'ustack', depth: number, buil
   const spec = stackMapSpec(kind, depth, buildId);
   const flags = (kind === 'ustack' ? BPF_F_USER_STACK : 0) | (buildId ? BPF_F_USER_BUILD_ID : 0);
   const id = fn.scratch(i64, 8);
-  const slot = fn.scratch(i32, 4);
-  fn.store(constInt(i32, g.maps.stackBufferSlot(fn.name)), slot, 4);
-  const buffer = fn.callHelper(Helper.mapLookupElem, i8p, [g.maps.stackBuffer(), fn.bitcast(slot, i8p)]);
+  const buffer = scratchBytes(g, g.maps.stackBuffer, depth * spec.frameBytes);
   const done = fn.label('stackid');
-  const write = fn.label('stackwrite');
-  fn.store(constInt(i64, -ENOENT), id, 8);
-  fn.condBr(fn.icmp('eq', buffer, { type: i8p, ref: 'null' }), done, write);
-  fn.place(write);
   // The frames, and zeros after them to the depth: the key of the stack, whatever its length.
   const written = fn.callHelper(Helper.getStack, i64, [fn.param(0), buffer, constInt(i64, depth * spec.frameBytes), constInt(i64, flags)]);
   fn.store(written, id, 8);

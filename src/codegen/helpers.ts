@@ -11,9 +11,6 @@ export const CLOCK_HELPERS: Readonly<Record<string, number>> = {
 export const BPF_F_USER_STACK = 1 << 8;
 export const BPF_F_USER_BUILD_ID = 1 << 11;
 
-/** The errno of a stack id whose buffer could not be had (never: its slot exists). */
-export const ENOENT = 2;
-
 /** bpf_map_update_elem flags: only if the key is absent (returns 0 then). */
 export const BPF_NOEXIST = 1;
 

@@ -68,6 +68,45 @@ function definitionFields(map: MapDefinition): [string, number][] {
   return fields;
 }
 
+/**
+ * A per-CPU array with an entry per program that uses it, for bytes that would not fit the
+ * 512-byte BPF stack (a program may interrupt another, never itself: each has its own entry).
+ * Declared by ModuleMaps.finish(), sized by what the programs took: `shared`, every use of a
+ * program starts at its entry's start (the largest use sizes it); `regions`, each use has its own.
+ */
+export class ProgramScratch {
+  /** The bytes each program has taken, by program (its entry: the order of first use). */
+  private readonly taken = new Map<string, number>();
+
+  constructor(private readonly symbol: string, private readonly uses: 'shared' | 'regions') {}
+
+  get used(): boolean {
+    return this.taken.size > 0;
+  }
+
+  /** `bytes` of the program's entry: its slot (key) and the offset in it. */
+  take(program: string, bytes: number): { slot: number; offset: number } {
+    const had = this.taken.get(program);
+    const slot = had === undefined ? this.taken.size : [...this.taken.keys()].indexOf(program);
+    const offset = this.uses === 'shared' ? 0 : had ?? 0;
+    this.taken.set(program, this.uses === 'shared' ? Math.max(had ?? 0, bytes) : offset + alignUp(bytes, 8));
+    return { slot, offset };
+  }
+
+  definition(): MapDefinition {
+    return {
+      symbol: this.symbol, type: 'percpu_array', keySize: 4, valueSize: Math.max(8, ...this.taken.values()),
+      maxEntries: Math.max(1, this.taken.size),
+    };
+  }
+
+  /** The map's address as code uses it (its global is declared by finish(), after the code). */
+  address(): IrValue {
+    const type = arrayType(definitionFields(this.definition()).length, i64);
+    return { type: i8p, ref: `bitcast (${type}* @${this.symbol} to i8*)` };
+  }
+}
+
 /** The maps a module declares, each once, in the order first declared. */
 export class ModuleMaps {
   private readonly defined = new Map<string, { map: MapDefinition; type: string }>();
@@ -91,61 +130,17 @@ export class ModuleMaps {
     for (const { symbol, keyBytes } of stacks.flatMap((s) => s.tables)) {
       this.ref({ symbol, type: 'hash', keySize: keyBytes, valueSize: 8, maxEntries: STACKS_MAX, noPrealloc: true });
     }
-    this.stackBufferBytes = Math.max(0, ...stacks.map((s) => s.depth * s.frameBytes));
     if (stacks.length > 0) this.globalWords(STACK_IDS_MAP, 1);
   }
 
-  private readonly stackBufferBytes: number;
-  private readonly stackBufferSlots: string[] = [];
-
-  /** The stack buffer's definition, sized by the programs that use it. */
-  private stackBufferDefinition(): MapDefinition {
-    return {
-      symbol: STACK_BUFFER_MAP, type: 'percpu_array', keySize: 4, valueSize: this.stackBufferBytes,
-      maxEntries: Math.max(1, this.stackBufferSlots.length),
-    };
-  }
-
-  /** The slot of the stack buffer that a program's code writes its stacks into (one each: a program may interrupt another). */
-  stackBufferSlot(program: string): number {
-    const slot = this.stackBufferSlots.indexOf(program);
-    return slot >= 0 ? slot : this.stackBufferSlots.push(program) - 1;
-  }
-
-  /** The stack buffer map, declared by finish() once every program is written (it has an entry per program that uses it). */
-  stackBuffer(): IrValue {
-    const type = arrayType(definitionFields(this.stackBufferDefinition()).length, i64);
-    return { type: i8p, ref: `bitcast (${type}* @${STACK_BUFFER_MAP} to i8*)` };
-  }
-
-  /** The bytes of SCRATCH_MAP each program has taken, by program (its entry: the order of first use). */
-  private readonly scratchTaken = new Map<string, number>();
-
-  private scratchDefinition(): MapDefinition {
-    return {
-      symbol: SCRATCH_MAP, type: 'percpu_array', keySize: 4, valueSize: Math.max(8, ...this.scratchTaken.values()),
-      maxEntries: Math.max(1, this.scratchTaken.size),
-    };
-  }
-
-  /** `bytes` of the program's entry of SCRATCH_MAP, its own (one entry each: a program may interrupt another). */
-  scratchRegion(program: string, bytes: number): { slot: number; offset: number } {
-    const offset = this.scratchTaken.get(program) ?? 0;
-    const slot = this.scratchTaken.has(program) ? [...this.scratchTaken.keys()].indexOf(program) : this.scratchTaken.size;
-    this.scratchTaken.set(program, offset + alignUp(bytes, 8));
-    return { slot, offset };
-  }
-
-  /** SCRATCH_MAP, declared by finish() (sized by what the programs took). */
-  scratch(): IrValue {
-    const type = arrayType(definitionFields(this.scratchDefinition()).length, i64);
-    return { type: i8p, ref: `bitcast (${type}* @${SCRATCH_MAP} to i8*)` };
-  }
+  /** Where stacks are written before their lookup: every stack of a program at the start of its entry. */
+  readonly stackBuffer = new ProgramScratch(STACK_BUFFER_MAP, 'shared');
+  /** Where large structs and arrays are read whole: each read a region of its program's entry. */
+  readonly scratch = new ProgramScratch(SCRATCH_MAP, 'regions');
 
   /** Declares what the programs' code referred to and could only be sized once they were all written. */
   finish(): void {
-    if (this.stackBufferSlots.length > 0) this.ref(this.stackBufferDefinition());
-    if (this.scratchTaken.size > 0) this.ref(this.scratchDefinition());
+    for (const s of [this.stackBuffer, this.scratch]) if (s.used) this.ref(s.definition());
   }
 
   /** Whether code has referred to the map (ref()). */

@@ -7,6 +7,7 @@ import { constInt, i32, i64, i8p, intType, type IrValue } from './ir/builder.js'
 import { Helper, LARGE_READ_BYTES } from '../model/object-layout.js';
 import { isAggregate, memset, temp, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
+import type { ProgramScratch } from './maps.js';
 import { noteFailure, reportHelperError } from './failures.js';
 
 /** Where probed memory lives, which decides the read helper (as bpftrace's address spaces). */
@@ -54,9 +55,13 @@ export function readMemory(g: ProbeContext, addr: IrValue, t: Type, user: boolea
   const space = user ? 'user' : 'kernel';
   if (isAggregate(t)) {
     const size = sizeOf(t);
-    const out = size >= LARGE_READ_BYTES ? scratchBytes(g, size) : temp(fn, t);
-    if (size < LARGE_READ_BYTES) memset(fn, out, size);
-    // A failed read leaves zeros (the helper clears its destination).
+    let out: IrValue;
+    if (size >= LARGE_READ_BYTES) {
+      out = scratchBytes(g, g.maps.scratch, size); // a failed read leaves zeros: the helper clears its destination
+    } else {
+      out = temp(fn, t);
+      memset(fn, out, size);
+    }
     probeRead(g, out, size, addr, space, { span });
     return { type: resultType, ir: out };
   }
@@ -89,16 +94,16 @@ export function readKernel(g: ProbeContext, address: IrValue, offset: number, by
 }
 
 /**
- * `size` bytes of the program's own entry of SCRATCH_MAP, for a struct or array read whole that
- * would crowd the 512-byte stack. The entry always exists: a lookup that found none returns from
- * the program.
+ * `size` bytes of the program's own entry of a ProgramScratch map (SCRATCH_MAP: a struct or array
+ * read whole; STACK_BUFFER_MAP: a stack). The entry always exists: a lookup that found none
+ * returns from the program.
  */
-function scratchBytes(g: ProbeContext, size: number): IrValue {
+export function scratchBytes(g: ProbeContext, scratch: ProgramScratch, size: number): IrValue {
   const { fn } = g;
-  const { slot, offset } = g.maps.scratchRegion(fn.name, size);
+  const { slot, offset } = scratch.take(fn.name, size);
   const key = fn.scratch(i32, 4);
   fn.store(constInt(i32, slot), key, 4);
-  const entry = fn.callHelper(Helper.mapLookupElem, i8p, [g.maps.scratch(), fn.bitcast(key, i8p)]);
+  const entry = fn.callHelper(Helper.mapLookupElem, i8p, [scratch.address(), fn.bitcast(key, i8p)]);
   const missing = fn.label('noscratch');
   const found = fn.label('scratch');
   fn.condBr(fn.icmp('eq', entry, { type: i8p, ref: 'null' }), missing, found);
