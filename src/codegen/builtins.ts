@@ -5,11 +5,11 @@ import { type BuiltinName, builtinNamed } from '../model/builtins.js';
 import { probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
-import { arrayType, constInt, i64, i8, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
+import { constInt, i64, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
 import { BPF_F_USER_BUILD_ID, BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP } from './helpers.js';
 import { noteFailure } from './failures.js';
 import {
-  EVENTS_MAP, Helper, PROCESS_SEEN_EVENT, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO,
+  Helper, PROCESSES_RING_BYTES, PROCESSES_RING_MAP, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO,
   RUN_START_NS, STACK_IDS_MAP, stackMapSpec, TARGET_NAME_BYTES, targetNamesMap,
 } from '../model/object-layout.js';
 import { PROCESSES_SEEN_MAX } from './maps.js';
@@ -250,21 +250,19 @@ export function userAddress(g: ProbeContext, address: IrValue, type: Type): Val 
   return { type, ir: out };
 }
 
-/** Sends PROCESS_SEEN_EVENT the first time this process records a ustack. */
+/** Sends the pid to PROCESSES_RING_MAP the first time this process records a ustack. */
 function announceProcess(g: ProbeContext): void {
   const { fn } = g;
   const seen = g.maps.ref({ symbol: PROCESSES_SEEN_MAP, type: 'hash', keySize: 8, valueSize: 8, maxEntries: PROCESSES_SEEN_MAX, noPrealloc: true });
-  const record = fn.scratch(arrayType(16, i8));
-  const id = fn.bitcast(record, ptr(i64));
-  const pid = fn.byteOffset(record, 8, i64);
-  fn.store(constInt(i64, PROCESS_SEEN_EVENT), id, 8);
+  const ring = g.maps.ref({ symbol: PROCESSES_RING_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: PROCESSES_RING_BYTES });
+  const pid = fn.scratch(i64);
   fn.store(fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32)), pid, 8);
-  const rc = fn.callHelper(Helper.mapUpdateElem, i64, [seen, fn.bitcast(pid, i8p), fn.bitcast(id, i8p), constInt(i64, BPF_NOEXIST)]);
+  const rc = fn.callHelper(Helper.mapUpdateElem, i64, [seen, fn.bitcast(pid, i8p), fn.bitcast(pid, i8p), constInt(i64, BPF_NOEXIST)]);
   const announce = fn.label('newprocess');
   const done = fn.label('knownprocess');
   fn.condBr(fn.icmp('eq', rc, constInt(i64, 0)), announce, done);
   fn.place(announce);
-  fn.callHelper(Helper.ringbufOutput, i64, [g.maps.address(EVENTS_MAP), fn.bitcast(record, i8p), constInt(i64, 16), constInt(i64, BPF_RB_FORCE_WAKEUP)]);
+  fn.callHelper(Helper.ringbufOutput, i64, [ring, fn.bitcast(pid, i8p), constInt(i64, 8), constInt(i64, BPF_RB_FORCE_WAKEUP)]);
   fn.br(done);
   fn.place(done);
 }

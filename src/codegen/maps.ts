@@ -7,7 +7,7 @@ import { walk } from '../model/walk.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
 import { alignUp } from '../model/types.js';
 import {
-  COUNTERS_MAP, EVENTS_MAP, globalMapName, MAP_TYPE_IDS, type MapType, READ_FAILURES_MAP, RUN_VALUES_MAP, SCRATCH_MAP, STACK_BUFFER_MAP,
+  COUNTERS_MAP, EVENTS_MAP, globalMapName, MAP_TYPE_IDS, type MapType, PROCESSES_RING_MAP, PROCESSES_SEEN_MAP, READ_FAILURES_MAP, RUN_VALUES_MAP, SCRATCH_MAP, STACK_BUFFER_MAP,
   STACK_IDS_MAP, stackMaps, STACKS_MAX, STOPPED_MAP,
 } from '../model/object-layout.js';
 import { arrayType, i64, i8p, ptr, type IrValue, type ModuleBuilder } from './ir/builder.js';
@@ -29,7 +29,7 @@ export interface MapDefinition {
 export const PROCESSES_SEEN_MAX = 32768;
 
 const FIXED = [
-  EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, STACK_BUFFER_MAP, STACK_IDS_MAP, SCRATCH_MAP, 'tl_sys_enter', 'tl_sys_exit',
+  EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, STACK_BUFFER_MAP, STACK_IDS_MAP, SCRATCH_MAP, PROCESSES_SEEN_MAP, PROCESSES_RING_MAP, 'tl_sys_enter', 'tl_sys_exit',
 ];
 
 /**

@@ -74,10 +74,14 @@ export const RUN_PIDNS_DEV = 2;
 export const RUN_PIDNS_INO = 3;
 export const RUN_VALUE_SLOTS = 4;
 /**
- * A hash of the pids that have recorded a ustack: a process's first ustack sends
- * PROCESS_SEEN_EVENT, so the runtime reads its mappings while it lives. Only with ustack.
+ * A hash of the pids that have recorded a ustack: a process's first ustack sends its pid (a u64)
+ * to PROCESSES_RING_MAP, whose reader (native/process-maps.cc) reads its mappings while it
+ * lives, so that its stacks are named even after it has exited. Only with ustack.
  */
 export const PROCESSES_SEEN_MAP = 'tl_upids';
+export const PROCESSES_RING_MAP = 'tl_upids_ring';
+/** The ring's bytes: 2,730 announcements (8 bytes and a header of 8 each) unread at a time. */
+export const PROCESSES_RING_BYTES = 64 * 1024;
 
 /** The array map (syscall number → tracepoint name) a syscall dispatch program reads `probe` from. */
 export function syscallNamesMap(event: SyscallEvent): string {
@@ -197,12 +201,6 @@ export interface ReadSite {
   /** The helper that failed; 'process': no process of the pid asked for; 'stack': a full stack table. */
   readonly helper: number | 'process' | 'stack';
 }
-
-/**
- * Event id of the ring buffer record (id, pid: two u64) a process sends with its first ustack:
- * the runtime then reads its mappings, so its stacks are named even after it has exited.
- */
-export const PROCESS_SEEN_EVENT = 0xffff_ffff;
 
 /** BPF helper function ids (include/uapi/linux/bpf.h) that generated code calls. */
 export const Helper = {

@@ -84,6 +84,14 @@ export interface RingBufferConsumer {
   close(): void;
 }
 
+/** The mappings of announced processes, read by a thread as each is announced (watchProcessMaps). */
+export interface ProcessMapsWatcher {
+  /** What was read since the last take(), oldest first: /proc/PID/maps's executable file-backed lines ('' if the process had gone). */
+  take(): { pid: number; maps: string }[];
+  /** Stops the thread (not the map). */
+  close(): void;
+}
+
 /**
  * LLVM's pass pipeline for a compile: `tracelet` (the default: -O2's passes that change
  * tracelet's code, chosen by bench/opt-levels.ts) or LLVM's own -O0 to -O3.
@@ -220,6 +228,12 @@ export interface NativeAddon {
    * most every 10 ms, when its polls found records. The handle keeps the loop alive until close().
    */
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
+
+  /**
+   * Watches a ring buffer map of pids (u64 records): for each, a thread reads /proc/PID/maps at
+   * once, while the process lives (see process-maps.cc). Not Node's loop: it is never woken.
+   */
+  watchProcessMaps(mapFd: number): ProcessMapsWatcher;
 
   /**
    * Whether programs of `programType` may call the kernel function (kfunc) whose vmlinux BTF id

@@ -6,7 +6,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { Span } from '../model/span.js';
 import {
-  COUNTER_LOST_EVENTS, COUNTERS_MAP, counterSlots, EVENTS_MAP, globalMapName, Helper, mapFullCounter, PROCESS_SEEN_EVENT,
+  COUNTER_LOST_EVENTS, COUNTERS_MAP, counterSlots, EVENTS_MAP, globalMapName, Helper, mapFullCounter, PROCESSES_RING_MAP,
   READ_FAILURE_BYTES, READ_FAILURES_MAP, READ_SITES_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
   stackMapSpec, type StackMapSpec, stackMaps, STACKS_MAX, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap, TARGET_NAME_BYTES, targetNamesMap,
   type GeneratedProgram, type ReadSite, type SyscallEvent,
@@ -23,7 +23,7 @@ import {
   PERF_TYPE_HARDWARE, bucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
 } from '../model/program.js';
 import {
-  native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type RingBufferConsumer,
+  native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type ProcessMapsWatcher, type RingBufferConsumer,
 } from './native.js';
 import { decodeMap, decodeValue, spreadBuckets, valueBytes } from './decode.js';
 import type { Formatter, MapEntry, MapSnapshot, ScriptLocation, TestOutcome } from './output/model.js';
@@ -227,6 +227,8 @@ export class Session {
   /** The pid of the process finishing the teardown of perf events after close(), or 0. */
   reaperPid = 0;
   private ring?: RingBufferConsumer;
+  /** Reads the mappings of each process a ustack announces (programs with a ustack only). */
+  private processMaps?: ProcessMapsWatcher;
   private timer?: NodeJS.Timeout;
   private finished?: (reason: StopReason) => void;
   private stopping = false;
@@ -284,6 +286,7 @@ export class Session {
       kallsyms: () => this.kernelSymbols(),
       readStack: (kind, depth, id) => this.readStack(kind, depth, id),
       readBuildIdStack: (depth, id) => this.readBuildIdStack(depth, id),
+      takeProcessMaps: () => this.processMaps?.take() ?? [],
       ...(demangle ? { demangle: (name: string) => this.addon.demangle(name) } : {}),
       ...(this.options.symbolCacheDir !== undefined ? { symbolCacheDir: this.options.symbolCacheDir } : {}),
       bootTimeNs: () => this.addon.bootTimeNs(),
@@ -397,6 +400,7 @@ export class Session {
     return [
       ...this.compiled.mapSymbols.values(), EVENTS_MAP, globalMapName(COUNTERS_MAP), globalMapName(READ_FAILURES_MAP),
       globalMapName(STOPPED_MAP), ...stackMaps(this.program).flatMap((s) => s.tables.map((t) => t.symbol)),
+      ...(stackMaps(this.program).some((s) => s.kind === 'ustack') ? [PROCESSES_RING_MAP] : []),
     ];
   }
 
@@ -411,6 +415,8 @@ export class Session {
       const tables = s.tables.map((t) => ({ fd: obj.mapFd(t.symbol), keyBytes: t.keyBytes }));
       this.stackTables.set(s.tables[0]!.symbol, { tables, frameBytes: s.frameBytes, byId: new Map(), absent: new Set() });
     }
+    const announced = obj.mapFd(PROCESSES_RING_MAP);
+    if (announced >= 0) this.processMaps = this.addon.watchProcessMaps(announced);
   }
 
   /** Where kernel symbols come from (-v), once attach() has prepared them; undefined if nothing names kernel addresses. */
@@ -827,6 +833,7 @@ export class Session {
     if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);
     this.detachedPerfFds = [];
     this.ring?.close();
+    this.processMaps?.close();
     // The object owns its maps: closing it frees them.
     this.object?.close();
   }
@@ -1046,10 +1053,6 @@ export class Session {
       if (exit) continue;
       // Event ids are small: the high half of the 8-byte id is 0.
       const spec = records.readUInt32LE(base + 4) === 0 ? this.program.events[records.readUInt32LE(base)] : undefined;
-      if (spec === undefined && records.readUInt32LE(base) === PROCESS_SEEN_EVENT) {
-        this.resolver.capture(Number(records.readBigUInt64LE(base + 8)));
-        continue;
-      }
       if (!spec) continue;
       if (spec.kind === 'exit') {
         exit = true;

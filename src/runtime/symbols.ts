@@ -1,8 +1,8 @@
 // Turns what probes record (addresses, stack ids, uids, address families, boot-time nanoseconds)
 // into what bpftrace prints: symbols, stack frames, user names, IP addresses, dates. Names are
 // found when a value is printed, with bcc's rules (bpftrace 0.17 symbolizes with bcc); a
-// process's mappings are captured when the runtime first sees it in a ustack (`capture()`), so
-// that a process that has exited by then is still named (bpftrace prints hex for it).
+// process's mappings are read when it records its first ustack (`takeProcessMaps`), so that a
+// process that has exited by then is still named (bpftrace prints hex for it).
 import { readFileSync, statSync } from 'node:fs';
 import type { SymbolHit } from '../kernel/kallsyms.js';
 import type { KernelSymbolLookup } from '../kernel/kernel-symbols.js';
@@ -88,6 +88,8 @@ export interface ResolverOptions {
   readonly kallsyms?: () => KernelSymbolLookup | undefined;
   /** Reads the frames of a stack id from the stack tables of that kind and depth. */
   readonly readStack?: (kind: 'kstack' | 'ustack', depth: number, id: number) => readonly bigint[];
+  /** The mappings read of the processes announced since the last call (executable lines of /proc/PID/maps). */
+  readonly takeProcessMaps?: () => readonly { pid: number; maps: string }[];
   /** Reads the frames of a ustack(build_id) stack id. */
   readonly readBuildIdStack?: (depth: number, id: number) => readonly BuildIdFrame[];
   readonly demangle?: (name: string) => string;
@@ -221,23 +223,27 @@ export class Resolver {
     return out;
   }
 
-  /**
-   * Reads the process's mappings now, if not read yet: the runtime calls this when a process first
-   * records a ustack, so that its frames can be named after it has exited.
-   */
-  capture(pid: number): void {
-    if (!this.processes.has(pid)) this.readProcess(pid);
-  }
-
   /** Reads /proc/PID/maps; a process that has gone keeps what was read of it before. */
   private readProcess(pid: number): ProcessImage {
+    return this.keepProcess(pid, readRegions(pid));
+  }
+
+  private keepProcess(pid: number, regions: Region[] | undefined): ProcessImage {
     this.userHits.delete(pid);
-    const image = { regions: readRegions(pid) ?? this.processes.get(pid)?.regions ?? [], at: Date.now() };
+    const image = { regions: regions ?? this.processes.get(pid)?.regions ?? [], at: Date.now() };
     this.processes.set(pid, image);
     return image;
   }
 
+  /** Keeps the mappings read of the processes announced since the last time (not those already known). */
+  private takeProcessMaps(): void {
+    for (const { pid, maps } of this.options.takeProcessMaps?.() ?? []) {
+      if (maps && !this.processes.has(pid)) this.keepProcess(pid, parseRegions(maps));
+    }
+  }
+
   private regionOf(address: number, pid: number): Region | undefined {
+    if (!this.processes.has(pid)) this.takeProcessMaps();
     let image = this.processes.get(pid);
     let hit = image && findRegion(image.regions, address);
     // Not in what was read (a library loaded since, or never read): read again, at most every second.
@@ -357,12 +363,15 @@ export class Resolver {
 
 /** The executable, file-backed mappings of a process, sorted by address (as bcc lists modules). */
 function readRegions(pid: number): Region[] | undefined {
-  let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/maps`, 'latin1');
+    return parseRegions(readFileSync(`/proc/${pid}/maps`, 'latin1'));
   } catch {
     return undefined;
   }
+}
+
+/** The executable, file-backed mappings of /proc/PID/maps's text. */
+function parseRegions(text: string): Region[] {
   const out: Region[] = [];
   for (const line of text.split('\n')) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) ..x. ([0-9a-f]+) \S+ (\d+)\s+(\/.*)$/.exec(line);

@@ -117,6 +117,10 @@ describe('maps as relocations', () => {
     expect(Object.fromEntries(generated.mapSymbols)).toEqual({
       '@': 'tl_map', '@counters': 'tl_counters_1', '@events': 'tl_events_1', '@map': 'tl_map_1',
     });
+    // The maps of a ustack's announcement: `@upids[ustack]` counted the pids there before.
+    const announced = compiled('profile:hz:99 { @upids[ustack] = count(); @upids_ring = 1; }').generated;
+    expect(Object.fromEntries(announced.mapSymbols)).toEqual({ '@upids': 'tl_upids_1', '@upids_ring': 'tl_upids_ring_1' });
+    expect(announced.maps.map((m) => m.symbol)).toEqual(expect.arrayContaining(['tl_upids', 'tl_upids_ring']));
   });
 
   it('counts a refused map update where it happens, outside loops, and once a run through the exit inside them', () => {

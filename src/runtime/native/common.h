@@ -47,6 +47,7 @@ struct AddonData {
   Napi::FunctionReference objectClass;
   Napi::FunctionReference linkClass;
   Napi::FunctionReference ringClass;
+  Napi::FunctionReference processMapsClass;
 };
 AddonData& Data(Napi::Env env);
 
@@ -54,6 +55,7 @@ AddonData& Data(Napi::Env env);
 void InitMaps(Napi::Env env, Napi::Object exports);
 void InitObject(Napi::Env env, Napi::Object exports);
 void InitRingBuffer(Napi::Env env, Napi::Object exports);
+void InitProcessMaps(Napi::Env env, Napi::Object exports);
 void InitMisc(Napi::Env env, Napi::Object exports);
 void InitLifecycle(Napi::Env env, Napi::Object exports);
 void InitDump(Napi::Env env, Napi::Object exports);

@@ -1,0 +1,180 @@
+// The mappings of the processes that record a ustack, read while they live.
+//
+// A ustack's frames are named when the map is printed, often after the process has exited; so a
+// probe announces each process's first ustack (its pid, on a ring of its own, with a wake-up:
+// codegen/builtins.ts) and this thread reads /proc/PID/maps at once, keeping only the
+// executable file-backed lines, which are all a frame is named from. JavaScript takes what was
+// read when it names frames (take()). Done here and not on Node's loop, an announcement costs a
+// wake-up of this thread and one read (~30 µs); through the loop it cost ~300 µs of the tracer's
+// CPU (a shell loop forking `ls` announced ~45 processes a second).
+#include "common.h"
+
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace tracelet {
+
+namespace {
+
+// The lines of /proc/PID/maps that map a file executable ("r-xp ... /usr/bin/ls"); empty if the
+// process has gone.
+std::string ExecutableMappings(uint32_t pid) {
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%u/maps", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string();
+  std::string text;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  std::string kept;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    // "start-end perms offset dev inode   path": perms follow the first space.
+    size_t space = text.find(' ', at);
+    if (space != std::string::npos && space + 4 < end && text[space + 3] == 'x' &&
+        text.find(" /", space, 2) < end) {
+      kept.append(text, at, end - at).push_back('\n');
+    }
+    at = end + 1;
+  }
+  return kept;
+}
+
+class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
+ public:
+  static Napi::Function Class(Napi::Env env) {
+    return DefineClass(env, "ProcessMapsWatcher",
+                       {InstanceMethod<&ProcessMapsWatcher::Take>("take"),
+                        InstanceMethod<&ProcessMapsWatcher::Close>("close")});
+  }
+
+  explicit ProcessMapsWatcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessMapsWatcher>(info) {}
+  ~ProcessMapsWatcher() override { CloseNative(); }
+
+  void Open(Napi::Env env, int mapFd) {
+    ring_ = ring_buffer__new(mapFd, &ProcessMapsWatcher::OnRecord, this, nullptr);
+    if (!ring_) ThrowErrno(env, "cannot read ring buffer map fd " + std::to_string(mapFd), errno);
+    epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+    stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event ringEv;
+    memset(&ringEv, 0, sizeof ringEv);
+    ringEv.events = EPOLLIN;
+    epoll_event stopEv;
+    memset(&stopEv, 0, sizeof stopEv);
+    stopEv.events = EPOLLIN;
+    if (epollFd_ < 0 || stopFd_ < 0 || epoll_ctl(epollFd_, EPOLL_CTL_ADD, mapFd, &ringEv) != 0 ||
+        epoll_ctl(epollFd_, EPOLL_CTL_ADD, stopFd_, &stopEv) != 0) {
+      int err = errno;
+      CloseNative();
+      ThrowErrno(env, "cannot watch ring buffer map fd " + std::to_string(mapFd), err);
+    }
+    thread_ = std::thread([this] { Watch(); });
+  }
+
+ private:
+  void Watch() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
+    while (!stop_.load()) {
+      epoll_event events[2];
+      int n = epoll_wait(epollFd_, events, 2, -1);
+      if (stop_.load()) break;
+      if (n > 0) ring_buffer__consume(ring_);
+    }
+  }
+
+  static int OnRecord(void* ctx, void* data, size_t size) {
+    if (size < sizeof(uint64_t)) return 0;
+    uint64_t pid;
+    memcpy(&pid, data, sizeof pid);
+    std::string maps = ExecutableMappings(static_cast<uint32_t>(pid));
+    auto* self = static_cast<ProcessMapsWatcher*>(ctx);
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->read_.emplace_back(static_cast<uint32_t>(pid), std::move(maps));
+    return 0;
+  }
+
+  // [{ pid, maps }] read since the last take(), oldest first (maps empty: the process had gone).
+  Napi::Value Take(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<std::pair<uint32_t, std::string>> taken;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      taken.swap(read_);
+    }
+    Napi::Array out = Napi::Array::New(env, taken.size());
+    for (size_t i = 0; i < taken.size(); i++) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("pid", Napi::Number::New(env, taken[i].first));
+      o.Set("maps", Napi::String::New(env, taken[i].second));
+      out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    CloseNative();
+    return info.Env().Undefined();
+  }
+
+  void CloseNative() {
+    if (thread_.joinable()) {
+      stop_.store(true);
+      uint64_t one = 1;
+      if (write(stopFd_, &one, sizeof one) < 0) {}  // ends its wait at once
+      thread_.join();
+    }
+    if (ring_) ring_buffer__free(ring_);
+    ring_ = nullptr;
+    if (epollFd_ >= 0) close(epollFd_);
+    epollFd_ = -1;
+    if (stopFd_ >= 0) close(stopFd_);
+    stopFd_ = -1;
+  }
+
+  ring_buffer* ring_ = nullptr;
+  int epollFd_ = -1;
+  int stopFd_ = -1;  // written to end the thread's wait when closing
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mutex_;  // guards read_
+  std::vector<std::pair<uint32_t, std::string>> read_;
+};
+
+Napi::Value WatchProcessMaps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "mapFd");
+  Napi::Object wrapper = Data(env).processMapsClass.New({});
+  ProcessMapsWatcher::Unwrap(wrapper)->Open(env, fd);
+  return wrapper;
+}
+
+}  // namespace
+
+void InitProcessMaps(Napi::Env env, Napi::Object exports) {
+  Data(env).processMapsClass = Napi::Persistent(ProcessMapsWatcher::Class(env));
+  exports.Set("watchProcessMaps", Napi::Function::New(env, WatchProcessMaps, "watchProcessMaps"));
+}
+
+}  // namespace tracelet
