@@ -73,9 +73,16 @@ export class FileSymbols {
   }
 
   lookup(fileAddress: number): UserSymbolHit | undefined {
-    this.table ??= this.readTable();
-    return this.table.lookup(fileAddress);
+    let hit = this.hits.get(fileAddress);
+    if (hit === undefined) {
+      this.table ??= this.readTable();
+      this.hits.set(fileAddress, (hit = this.table.lookup(fileAddress) ?? null));
+    }
+    return hit ?? undefined;
   }
+
+  /** Lookups done (null: no symbol there): a library's frames recur in every process that maps it. */
+  private readonly hits = new Map<number, UserSymbolHit | null>();
 
   /**
    * The debug file's symbols and then the file's own (bcc adds them to one vector), from the cache
@@ -218,6 +225,8 @@ export class PerfMap {
   }
 
   static read(path: string): PerfMap | undefined {
+    // Most processes have none: asking is cheaper than a failed read's exception.
+    if (!existsSync(path)) return undefined;
     try {
       return PerfMap.parse(readFileSync(path, 'latin1'));
     } catch {
