@@ -48,6 +48,16 @@ export function describeLoadError(
   const program = failed ? session.programNamed(failed.replace(/_for\d+$/, '')) : undefined;
   if (!program) return `tracelet: could not load the program: ${e.message}\n`;
   const probe = program.probe.probe;
+  // The verifier gives up when a signal is pending (and libbpf retries 5 times): nothing was
+  // rejected, the process kept being interrupted (a profiler's or a timer's signals).
+  if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+    return renderDiagnostic(error(
+      'E_LOAD_INTERRUPTED',
+      probe.span,
+      `the kernel's BPF verifier was interrupted by signals while checking this probe (${program.targets[0]!.name}); nothing was rejected`,
+      'signals kept arriving while it ran (a profiler\'s or a timer\'s): run again without them',
+    ), source);
+  }
   const line = lastLine(log, source.name);
   const statement = line !== undefined && line !== probe.span.line ? statementAt(probe, line) : undefined;
   const d = error(

@@ -10,6 +10,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -242,7 +244,14 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
         throw Napi::Error::New(env, "the BPF object has no program '" + name +
                                         "' (programs must be in their own ELF section, not .text)");
     }
+    // The verifier gives up (EAGAIN) whenever a signal is pending, and libbpf's 5 attempts all
+    // fail under a stream of them (a profiler's SIGPROF every 50 µs in the embedding process):
+    // signals wait until the load is done, as a Ctrl-C during it waited for libbpf's retry.
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &before);
     int err = bpf_object__load(obj);
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
     if (err) {
       // libbpf prints only the logs of buffers it owns: add ours as it would have printed them.
       std::string text = capture.text();
