@@ -8,15 +8,12 @@
 // wake-up of this thread and one read (~30 µs); through the loop it cost ~300 µs of the tracer's
 // CPU (a shell loop forking `ls` announced ~45 processes a second).
 #include "common.h"
+#include "fd-wait.h"
 
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -74,17 +71,7 @@ class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
   void Open(Napi::Env env, int mapFd) {
     ring_ = ring_buffer__new(mapFd, &ProcessMapsWatcher::OnRecord, this, nullptr);
     if (!ring_) ThrowErrno(env, "cannot read ring buffer map fd " + std::to_string(mapFd), errno);
-    epollFd_ = epoll_create1(EPOLL_CLOEXEC);
-    stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    epoll_event ringEv;
-    memset(&ringEv, 0, sizeof ringEv);
-    ringEv.events = EPOLLIN;
-    epoll_event stopEv;
-    memset(&stopEv, 0, sizeof stopEv);
-    stopEv.events = EPOLLIN;
-    if (epollFd_ < 0 || stopFd_ < 0 || epoll_ctl(epollFd_, EPOLL_CTL_ADD, mapFd, &ringEv) != 0 ||
-        epoll_ctl(epollFd_, EPOLL_CTL_ADD, stopFd_, &stopEv) != 0) {
-      int err = errno;
+    if (int err = wait_.Open(mapFd, EPOLLIN)) {
       CloseNative();
       ThrowErrno(env, "cannot watch ring buffer map fd " + std::to_string(mapFd), err);
     }
@@ -93,14 +80,11 @@ class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
 
  private:
   void Watch() {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
-    while (!stop_.load()) {
-      epoll_event events[2];
-      int n = epoll_wait(epollFd_, events, 2, -1);
-      if (stop_.load()) break;
-      if (n > 0) ring_buffer__consume(ring_);
+    BlockSignalsInThisThread();
+    while (!wait_.stopped()) {
+      int woken = wait_.Wait(-1);
+      if (wait_.stopped()) break;
+      if (woken > 0) ring_buffer__consume(ring_);
     }
   }
 
@@ -140,23 +124,16 @@ class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
 
   void CloseNative() {
     if (thread_.joinable()) {
-      stop_.store(true);
-      uint64_t one = 1;
-      if (write(stopFd_, &one, sizeof one) < 0) {}  // ends its wait at once
+      wait_.Stop();
       thread_.join();
     }
     if (ring_) ring_buffer__free(ring_);
     ring_ = nullptr;
-    if (epollFd_ >= 0) close(epollFd_);
-    epollFd_ = -1;
-    if (stopFd_ >= 0) close(stopFd_);
-    stopFd_ = -1;
+    wait_.Close();
   }
 
   ring_buffer* ring_ = nullptr;
-  int epollFd_ = -1;
-  int stopFd_ = -1;  // written to end the thread's wait when closing
-  std::atomic<bool> stop_{false};
+  FdWait wait_;  // for the ring's wake-ups (or close())
   std::thread thread_;
   std::mutex mutex_;  // guards read_
   std::vector<std::pair<uint32_t, std::string>> read_;

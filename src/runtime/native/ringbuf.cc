@@ -32,6 +32,7 @@
 // tracer whose probes fire on its own syscalls would spin (reference/measured-facts.md). So the
 // fd is watched edge-triggered: readable again only when the kernel sends a new wake-up.
 #include "common.h"
+#include "fd-wait.h"
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
@@ -106,17 +107,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
       CloseNative();
       ThrowErrno(env, "cannot map ring buffer map fd " + std::to_string(mapFd), err);
     }
-    epollFd_ = epoll_create1(EPOLL_CLOEXEC);
-    stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    epoll_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.events = EPOLLIN | EPOLLET;
-    epoll_event stopEv;
-    memset(&stopEv, 0, sizeof(stopEv));
-    stopEv.events = EPOLLIN;
-    if (epollFd_ < 0 || stopFd_ < 0 || epoll_ctl(epollFd_, EPOLL_CTL_ADD, mapFd, &ev) != 0 ||
-        epoll_ctl(epollFd_, EPOLL_CTL_ADD, stopFd_, &stopEv) != 0) {
-      int err = errno;
+    if (int err = wait_.Open(mapFd, EPOLLIN | EPOLLET)) {
       CloseNative();
       ThrowErrno(env, "cannot watch ring buffer map fd " + std::to_string(mapFd), err);
     }
@@ -216,16 +207,13 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   // The collector thread: waits for a wake-up or its next turn, empties the ring into the chunks,
   // and tells the loop about wake-ups; until CloseNative() stops it.
   void Collect() {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's
+    BlockSignalsInThisThread();
     bool busy = false;
     uint64_t lastProduced = 0;
     auto told = std::chrono::steady_clock::now() - kTellEvery;
-    while (!stop_.load()) {
-      epoll_event events[4];
-      int woken = epoll_wait(epollFd_, events, 4, busy ? kCollectBusyMs : kCollectIdleMs);
-      if (stop_.load()) break;
+    while (!wait_.stopped()) {
+      int woken = wait_.Wait(busy ? kCollectBusyMs : kCollectIdleMs);
+      if (wait_.stopped()) break;
       bool waiting;
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -300,9 +288,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
 
   void CloseNative() {
     if (collector_.joinable()) {
-      stop_.store(true);
-      uint64_t one = 1;
-      if (write(stopFd_, &one, sizeof one) < 0) {}  // ends its wait at once
+      wait_.Stop();
       collector_.join();
     }
     if (wake_) {
@@ -312,10 +298,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
                [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
       wake_ = nullptr;
     }
-    if (epollFd_ >= 0) close(epollFd_);
-    epollFd_ = -1;
-    if (stopFd_ >= 0) close(stopFd_);
-    stopFd_ = -1;
+    wait_.Close();
     if (window_) munmap(window_, windowBytes_);
     window_ = nullptr;
     if (windowFd_ >= 0) close(windowFd_);
@@ -345,14 +328,12 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   int windowFd_ = -1;  // the map's, kept to move the window
   uint64_t mask_ = 0;         // the data area's size - 1 (a power of two)
   size_t page_ = 0;           // the consumer position's mapping; the producer's is page_ + mask_ + 1
-  int epollFd_ = -1;
-  int stopFd_ = -1;  // written to end the collector's wait when closing
+  FdWait wait_;  // the collector's, for the kernel's wake-ups (or close())
   uv_async_t* wake_ = nullptr;
   bool finalizing_ = false;
   bool referenced_ = false;
   // Guards the consumer position and the chunks (collector thread and JS thread).
   std::mutex mutex_;
-  std::atomic<bool> stop_{false};
   std::thread collector_;
   std::deque<std::vector<uint8_t>> chunks_;  // records not yet handed out, oldest first
   size_t pendingBytes_ = 0;                  // bytes in chunks_
