@@ -3,7 +3,7 @@
 // variables to builtins.ts.
 import { type Expr, mapName, type MapRef, variableKey } from '../model/ast.js';
 import { INT64, sizeOf, tupleLayout, type Type, UINT64 } from '../model/types.js';
-import { constInt, i1, i64, i8p, intType, type IrValue, ptr } from './ir/builder.js';
+import { constInt, type FunctionBuilder, i1, i64, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 import { copyFromContext, fitToType, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, truthy, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { readMemory } from './memory.js';
@@ -376,7 +376,22 @@ export function arith(g: ProbeContext, op: string, a: Val, b: Val, type: Type = 
     const moved = scale === 1 ? toI64(g.fn, offset) : g.fn.binary('mul', toI64(g.fn, offset), constInt(i64, scale));
     return { type, ir: g.fn.binary(ops[op]!, toI64(g.fn, pointer), moved) };
   }
-  return { type, ir: g.fn.binary(ops[op]!, toI64(g.fn, a), toI64(g.fn, b)) };
+  const x = toI64(g.fn, a);
+  const y = toI64(g.fn, b);
+  if (op === '/' || op === '%' || op === '<<' || op === '>>') return { type, ir: definedAtEdges(g.fn, ops[op]!, x, y) };
+  return { type, ir: g.fn.binary(ops[op]!, x, y) };
+}
+
+/**
+ * Division and remainder by 0, and shifts by 64 or more, give 0 as in bpftrace 0.17. LLVM's IR
+ * leaves them undefined, and LLVM made them whatever a register held (`@a /= 0` printed a
+ * different garbage number each run). A constant operand folds the guard away.
+ */
+function definedAtEdges(fn: FunctionBuilder, op: string, x: IrValue, y: IrValue): IrValue {
+  const division = op === 'udiv' || op === 'urem';
+  const outside = division ? fn.icmp('eq', y, constInt(i64, 0)) : fn.icmp('uge', y, constInt(i64, 64));
+  const safe = fn.select(outside, constInt(i64, division ? 1 : 0), y);
+  return fn.select(outside, constInt(i64, 0), fn.binary(op, x, safe));
 }
 
 function integerConstant(g: ProbeContext, e: Expr): bigint {

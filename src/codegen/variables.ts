@@ -1,9 +1,9 @@
-// Scratch variables ($x): a stack slot per variable, made on first use with its declared type,
-// and assignments to a variable or a map entry.
+// Scratch variables ($x): a stack slot per variable, made on first use with its declared type and
+// zeroed at the probe's start, and assignments to a variable or a map entry.
 import { mapName, type MapRef, type Variable, variableKey } from '../model/ast.js';
 import { int, type IntBits, sameType, sizeOf, type Type } from '../model/types.js';
 import { i64, type IrValue, ptr } from './ir/builder.js';
-import { irStorage, isAggregate, memset, normalize, storeInto, temp, toI64, type Val } from './values.js';
+import { irStorage, isAggregate, normalize, storeInto, temp, toI64, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import { mapKey, mapSpec, mapUpdate } from './map-ops.js';
 
@@ -12,8 +12,9 @@ export function variableSlot(g: ProbeContext, key: string, fallback: Type): { ty
   let v = g.vars.get(key);
   if (!v) {
     const declared = g.program.variables.get(g.probe.probe)?.get(key)?.type ?? fallback;
-    v = { type: declared, slot: g.fn.alloca(irStorage(declared)) }; // lives for the whole probe
-    if (isAggregate(declared)) memset(g.fn, v.slot, sizeOf(declared));
+    // Lives for the whole probe, zero until assigned, as in bpftrace: a variable first assigned in
+    // a branch that did not run reads 0 after it (not what LLVM makes of memory never written).
+    v = { type: declared, slot: g.fn.zeroedAlloca(irStorage(declared)) };
     g.vars.set(key, v);
   }
   return v;

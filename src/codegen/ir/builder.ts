@@ -298,7 +298,15 @@ export class FunctionBuilder {
   /** Stack memory for the whole function, zeroed in the entry block (so on every path). */
   zeroedAlloca(type: IrType): IrValue {
     const slot = this.alloca(type, 8);
-    this.entryAllocas.push(`  store ${type} 0, ${slot.type} ${slot.ref}, align 8`);
+    if (/^i\d+$/.test(type)) {
+      this.entryAllocas.push(`  store ${type} 0, ${slot.type} ${slot.ref}, align 8`);
+    } else {
+      const bytes = this.tmp();
+      this.entryAllocas.push(
+        `  ${bytes} = bitcast ${slot.type} ${slot.ref} to i8*`,
+        `  call void @llvm.memset.p0i8.i64(i8* align 8 ${bytes}, i8 0, i64 ${byteSize(type)}, i1 0)`,
+      );
+    }
     return slot;
   }
 
