@@ -50,6 +50,8 @@ export const HARDWARE_EVENTS: readonly PerfEventInfo[] = [
 export interface ExpandOptions {
   readonly pid?: number;
   readonly demangle?: (name: string) => string;
+  /** --unsafe: a uprobe inside a function is attached unchecked (with a warning). */
+  readonly unsafe?: boolean;
 }
 
 /** C++ names match with or without their parameter list (`ns::f` matches `ns::f(int)`). */
@@ -308,11 +310,22 @@ function expandUprobe({ ap, kernel, options, fail, target, diagnostics }: Expans
   if (/^(0[xX][0-9a-fA-F]+|\d+)$/.test(spec)) {
     const addr = BigInt(spec);
     const within = symbols.find((s) => s.type === 'func' && addr >= s.address && addr < s.address + (s.size || 1n));
-    const offset = within ? within.fileOffset + (addr - within.address) : addr;
-    return [uprobeTarget(ap, target, path, lang, spec, offset)];
+    if (!within) {
+      if (!options.unsafe) {
+        return fail('E_ATTACH_POINT', `no function of ${path} holds address ${spec}`,
+          'a uprobe in the middle of an instruction corrupts the traced process: --unsafe attaches it unchecked');
+      }
+      diagnostics.push(warning('W_UNCHECKED_UPROBE', ap.span, `${path}:${spec} is in no function: attached unchecked`,
+        'a uprobe in the middle of an instruction corrupts the traced process'));
+      return [uprobeTarget(ap, target, path, lang, spec, addr)];
+    }
+    const refused = insideFunction(ap, `${path}:${within.name}+${addr - within.address}`, addr - within.address, options, diagnostics, fail);
+    if (refused) return refused;
+    // `func` is the function, as in bpftrace (its `probe` keeps the address).
+    return [{ ...uprobeTarget(ap, target, path, lang, spec, within.fileOffset + (addr - within.address)), func: within.name }];
   }
   if (symbols.length === 0) return fail('E_UNKNOWN_BINARY', `'${path}' has no symbols (or is not an ELF file)`);
-  const own = uprobeFunctions(ap, target, path, symbols, options, fail);
+  const own = uprobeFunctions(ap, target, path, symbols, options, fail, diagnostics);
   if (own) return own;
 
   // Not defined here, but maybe in a library this file loads (glibc 2.34 moved libpthread's
@@ -320,7 +333,7 @@ function expandUprobe({ ap, kernel, options, fail, target, diagnostics }: Expans
   const wild = hasWildcard(spec);
   let hint: string | undefined;
   for (const dep of kernel.libraryDependencies?.(path) ?? []) {
-    const there = uprobeFunctions(ap, target, dep, kernel.elfSymbols(dep), options, fail);
+    const there = uprobeFunctions(ap, target, dep, kernel.elfSymbols(dep), options, fail, diagnostics);
     if (!there) continue;
     const where = `uprobe:${dep}:${spec}`;
     // An executable's own calls are not the library's: attaching there would trace every process.
@@ -341,6 +354,27 @@ function expandUprobe({ ap, kernel, options, fail, target, diagnostics }: Expans
   return fail('E_UNKNOWN_FUNCTION', `no function ${name} in ${path}`, hint ?? (suggestion ? `did you mean ${suggestion}?` : undefined));
 }
 
+/**
+ * A uprobe `offset` bytes into a function: tracelet cannot tell whether that is the start of an
+ * instruction (it has no disassembler; neither has Debian's bpftrace 0.17, which refuses such
+ * probes too), and a breakpoint in the middle of one corrupts the traced process (a SIGSEGV, or
+ * no event at all). Refused unless --unsafe, then attached with a warning; a uretprobe never.
+ * Undefined when the probe may be attached.
+ */
+function insideFunction(
+  ap: AttachPoint, where: string, offset: bigint, options: ExpandOptions, diagnostics: Diagnostic[], fail: Fail,
+): ProbeTarget[] | undefined {
+  if (offset === 0n) return undefined;
+  if (ap.provider === 'uretprobe') return fail('E_ATTACH_POINT', `a uretprobe cannot be attached inside a function (${where})`);
+  if (!options.unsafe) {
+    return fail('E_UNCHECKED_UPROBE', `cannot check that ${where} is at the start of an instruction`,
+      'a uprobe in the middle of an instruction corrupts the traced process: --unsafe attaches it unchecked');
+  }
+  diagnostics.push(warning('W_UNCHECKED_UPROBE', ap.span, `${where} is attached unchecked: it may be in the middle of an instruction`,
+    'a uprobe in the middle of an instruction corrupts the traced process'));
+  return undefined;
+}
+
 function uprobeTarget(ap: AttachPoint, target: MakeTarget, path: string, lang: string | undefined, shown: string, address: bigint): ProbeTarget {
   return { ...target(lang ? [path, lang, shown] : [path, shown], `${ap.provider}:${path}:${shown}`), path, address, func: shown };
 }
@@ -356,6 +390,7 @@ function isSharedLibrary(path: string): boolean {
  */
 function uprobeFunctions(
   ap: AttachPoint, target: MakeTarget, path: string, symbols: readonly ElfSymbol[], options: ExpandOptions, fail: Fail,
+  diagnostics: Diagnostic[],
 ): ProbeTarget[] | undefined {
   const lang = ap.parts.length === 3 ? ap.parts[1] : undefined;
   const spec = ap.parts.at(-1)!;
@@ -369,7 +404,7 @@ function uprobeFunctions(
     if (sym.size > 0n && off >= sym.size) {
       return fail('E_ATTACH_POINT', `offset ${off} is beyond the end of ${name} (${sym.size} bytes)`);
     }
-    return [make(spec, sym.fileOffset + off)];
+    return insideFunction(ap, `${path}:${spec}`, off, options, diagnostics, fail) ?? [make(spec, sym.fileOffset + off)];
   }
   const cpp = lang === 'cpp' || spec.includes('::');
   const matches: ProbeTarget[] = [];

@@ -152,15 +152,14 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expectClean();
   });
 
-  it('expands wildcards, offsets, raw addresses and C++ names', () => {
+  it('expands wildcards, raw addresses and C++ names', () => {
     const nm = execFileSync('nm', [target], { encoding: 'utf8' });
     const addAddr = /^([0-9a-f]+) T tl_add$/m.exec(nm)![1]!;
     const r = runTracelet(['-e',
       `uprobe:${target}:tl_* { @f[func] = count(); }
        uprobe:${target}:cpp:tl::hello::wave { @w[probe] = sum(arg0); }
        uprobe:${target}:"tl::hello::wave" { @w2 = count(); }
-       uprobe:${target}:tl_add+4 { @off = count(); }
-       uprobe:${target}:0x${addAddr} { @raw = count(); }`,
+       uprobe:${target}:0x${addAddr} { @raw[func] = count(); }`,
       '-c', `${target} 3`]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -168,8 +167,28 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expect(r.stdout).toContain('@f[tl_greet]: 3\n');
     expect(r.stdout).toContain(`@w[uprobe:${target}:tl::hello::wave(int)]: 3\n`);
     expect(r.stdout).toContain('@w2: 3\n');
-    expect(r.stdout).toContain('@off: 3\n');
-    expect(r.stdout).toContain('@raw: 3\n');
+    // An address's `func` is the function it starts, as in bpftrace.
+    expect(r.stdout).toContain('@raw[tl_add]: 3\n');
+    expectClean();
+  });
+
+  it('refuses a uprobe inside a function, which it cannot check is at an instruction, unless --unsafe', () => {
+    // A breakpoint in the middle of an instruction made the traced process die of SIGSEGV.
+    const nm = execFileSync('nm', [target], { encoding: 'utf8' });
+    const inside = (BigInt(`0x${/^([0-9a-f]+) T tl_add$/m.exec(nm)![1]!}`) + 4n).toString(16);
+    for (const spec of ['tl_add+4', `0x${inside}`]) {
+      const refused = runTracelet(['-e', `uprobe:${target}:${spec} { @off = count(); }`, '-c', `${target} 3`]);
+      expect(refused.stderr).toContain(`error: cannot check that ${target}:tl_add+4 is at the start of an instruction`);
+      expect(refused.stderr).toContain('--unsafe attaches it unchecked');
+      expect(refused.code).toBe(1);
+    }
+    const unsafe = runTracelet(['--unsafe', '-e', `uprobe:${target}:tl_add+4 { @off = count(); }`, '-c', `${target} 3`]);
+    expect(unsafe.stderr).toContain(`warning: ${target}:tl_add+4 is attached unchecked`);
+    expect(unsafe.code).toBe(0);
+    expect(unsafe.stdout).toContain('@off: 3\n');
+    const returning = runTracelet(['--unsafe', '-e', `uretprobe:${target}:tl_add+4 { @off = count(); }`, '-c', `${target} 3`]);
+    expect(returning.stderr).toContain('a uretprobe cannot be attached inside a function');
+    expect(returning.code).toBe(1);
     expectClean();
   });
 
