@@ -502,6 +502,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     catBytesMax: env.catBytesMax,
     ringPages: env.ringPages,
     cppDemangle: env.cppDemangle,
+    userSymbols: env.userSymbols,
     printMapsOnExit: env.printMapsOnExit,
     shellPrefix: shellStackPrefix(callerStackKib) + shellIgnorePrefix(callerIgnored),
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once

@@ -13,6 +13,8 @@ export interface Settings {
   readonly stackMode?: StackMode;
   readonly cppDemangle?: boolean;
   readonly printMapsOnExit?: boolean;
+  /** false (bpftrace 0.17's BPFTRACE_NO_USER_SYMBOLS=1): user addresses are printed, not named. */
+  readonly userSymbols?: boolean;
 }
 
 type Value = number | boolean | string;
@@ -104,5 +106,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
   }
   // bpftrace 0.17 turned demangling off with BPFTRACE_NO_CPP_DEMANGLE=1.
   if (settings.cppDemangle === undefined && env.BPFTRACE_NO_CPP_DEMANGLE === '1') settings.cppDemangle = false;
+  // ... and user symbols off with BPFTRACE_NO_USER_SYMBOLS=1 (no config variable: 0.26 has none).
+  if (env.BPFTRACE_NO_USER_SYMBOLS === '1') settings.userSymbols = false;
   return settings as Settings;
 }

@@ -103,6 +103,8 @@ export interface SessionOptions {
   readonly ringPages?: number;
   /** cpp_demangle (default true). */
   readonly cppDemangle?: boolean;
+  /** false: user addresses are printed in hex, never named (BPFTRACE_NO_USER_SYMBOLS=1). */
+  readonly userSymbols?: boolean;
   /** print_maps_on_exit (default true). */
   readonly printMapsOnExit?: boolean;
   /** Put before each system() command (e.g. to give it the caller's resource limits back). */
@@ -287,6 +289,7 @@ export class Session {
       readStack: (kind, depth, id) => this.readStack(kind, depth, id),
       readBuildIdStack: (depth, id) => this.readBuildIdStack(depth, id),
       takeProcessMaps: () => this.processMaps?.take() ?? [],
+      ...(this.options.userSymbols === false ? { userSymbols: false } : {}),
       ...(demangle ? { demangle: (name: string) => this.addon.demangle(name) } : {}),
       ...(this.options.symbolCacheDir !== undefined ? { symbolCacheDir: this.options.symbolCacheDir } : {}),
       bootTimeNs: () => this.addon.bootTimeNs(),

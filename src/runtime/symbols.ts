@@ -93,6 +93,8 @@ export interface ResolverOptions {
   /** Reads the frames of a ustack(build_id) stack id. */
   readonly readBuildIdStack?: (depth: number, id: number) => readonly BuildIdFrame[];
   readonly demangle?: (name: string) => string;
+  /** false: user addresses are never named (printed as addresses, as frames with no symbol). */
+  readonly userSymbols?: boolean;
   /** tracelet's cache directory, where large ELF symbol tables are kept sorted (none: not kept). */
   readonly symbolCacheDir?: string;
   /** CLOCK_REALTIME - CLOCK_BOOTTIME in ns, measured once (strftime's nsecs count from boot). */
@@ -255,6 +257,7 @@ export class Resolver {
   }
 
   private userSymbol(address: bigint, pid: number): UserHit | undefined {
+    if (this.options.userSymbols === false) return undefined;
     let hits = this.userHits.get(pid);
     if (!hits) this.userHits.set(pid, (hits = new Map()));
     let hit = hits.get(address);

@@ -26,6 +26,18 @@ describe('config variables', () => {
     expect(run(cat, { BPFTRACE_MAX_CAT_BYTES: '2' }).stdout.split('\n')[1]).toMatch(/^.{2}\|$/);
   });
 
+  it('BPFTRACE_NO_USER_SYMBOLS=1 (bpftrace 0.17): user addresses are printed, not named', () => {
+    const program = 'uprobe:libc:malloc /pid == cpid/ { printf("%s\\n", usym(reg("ip"))); @[ustack(perf, 1)] = count(); exit(); }';
+    const named = runTracelet(['-c', 'cat /etc/hostname', '-e', program]);
+    expect(named.stdout).toMatch(/^\w*malloc$/m);
+    expect(named.stdout).toMatch(/^\t[0-9a-f]+ \w*malloc\+0 \(\/.*libc\.so\.6\)$/m);
+    const unnamed = runTracelet(['-c', 'cat /etc/hostname', '-e', program], { env: { BPFTRACE_NO_USER_SYMBOLS: '1' } });
+    expect(unnamed.stderr).toBe('');
+    expect(unnamed.stdout).toMatch(/^0x[0-9a-f]+$/m);
+    expect(unnamed.stdout).not.toMatch(/malloc/);
+    expect(unnamed.stdout).toMatch(/^\t([0-9a-f]+) 0x\1 \(\[unknown\]\)$/m);
+  });
+
   it('print_maps_on_exit = false: the maps are not printed at the end', () => {
     const r = run('config = { print_maps_on_exit = false } BEGIN { @a = 1; @b[1] = count(); print(@a); exit(); }');
     expect(r.stderr).toBe('');
