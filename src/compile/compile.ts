@@ -51,6 +51,8 @@ export interface CompileOptions {
   readonly probeFilter?: string;
   /** Run LLVM to make the object (default); false stops at the IR (-d, --emit-llvm). */
   readonly object?: boolean;
+  /** Whether the run has a -c command (false: `cpid` is an error); unknown when absent. */
+  readonly childCommand?: boolean;
 }
 
 /** Points where a caller may look at a stage's output, and stop. */
@@ -100,7 +102,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   const ast = withIncludes(parsed.program, options.includes ?? []);
   if (hooks.afterParse && !hooks.afterParse(ast)) return { diagnostics, ast };
   const checked = typecheck(ast, kernel, {
-    params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors,
+    params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors, childCommand: options.childCommand,
     mapKeysMax: options.mapKeysMax, stringLength: options.stringLength, stackMode: options.stackMode,
   });
   hooks.phase?.('typecheck');

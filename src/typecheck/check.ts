@@ -1,7 +1,8 @@
 // The type checker: resolves probes, infers the type of every expression, checks map key/value
 // consistency across probes, and lays out the events and maps → TypedProgram. This is its driver:
 // the passes over the probes (checker.ts) that settle the maps' types, then the one that reports.
-import type { AttachPoint, Probe, Program } from '../model/ast.js';
+import { walk } from '../model/walk.js';
+import type { AttachPoint, Builtin, Probe, Program } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -35,6 +36,16 @@ function expandProbe(p: Probe, kernel: KernelInfo, diagnostics: Diagnostic[], op
       : d);
   }
   return targets;
+}
+
+function asksHasCpid(program: Program): boolean {
+  let asks = false;
+  for (const p of program.probes) {
+    walk(p.body, (node) => {
+      if (node.kind === 'Builtin' && (node as Builtin).name === 'has_cpid') asks = true;
+    });
+  }
+  return asks;
 }
 
 /** The event a failed helper call sends with -k: the helper's id, its return value, the call site. */
@@ -83,7 +94,9 @@ function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagn
 
 export function typecheck(program: Program, kernel: KernelInfo, cliOptions: CheckOptions = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
-  const { options, settings } = applyConfig(program, cliOptions, diagnostics);
+  const { options: configured, settings } = applyConfig(program, cliOptions, diagnostics);
+  // A program that asks has_cpid reads cpid only when there is a child: no error without -c.
+  const options = configured.childCommand === false && asksHasCpid(program) ? { ...configured, childCommand: undefined } : configured;
   const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
   checkTestNames(program.probes, diagnostics);
   const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);

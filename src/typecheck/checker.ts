@@ -857,7 +857,14 @@ export class Checker implements CheckContext {
     pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
     cpu: tableType, ncpus: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
     username: tableType, kstack: stackType, ustack: stackType, probe: tableType, func: tableType, ctx: tableType,
-    cpid: tableType, has_cpid: tableType, probetype: tableType, usermode: tableType, sargN: tableType,
+    cpid: (c, _name, span) => {
+      // As bpftrace: a run without -c has no child to give the pid of (has_cpid asks first).
+      if (c.options.childCommand === false) {
+        c.report(error('E_NO_CHILD', span, 'cpid cannot be used without a child command', 'run the command with -c CMD (has_cpid says whether there is one)'));
+      }
+      return undefined;
+    },
+    has_cpid: tableType, probetype: tableType, usermode: tableType, sargN: tableType,
     args: (c, _name, span) => c.argsType(span),
     curtask: (c) => {
       const task = c.kernel.kernelType('struct task_struct');

@@ -23,6 +23,8 @@ export interface CheckOptions {
   readonly unsafe?: boolean;
   /** -k: failed helper calls are reported (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
+  /** false: the run has no -c command, so `cpid` is an error (unless the program asks has_cpid). */
+  readonly childCommand?: boolean;
 }
 
 /** What an event's record holds besides its kind (see EventSpec). */

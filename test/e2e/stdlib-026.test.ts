@@ -189,6 +189,13 @@ describe('has_cpid', () => {
     const withChild = runTracelet(['-e', 'BEGIN { if (has_cpid) { printf("child %d\\n", cpid > 0); } exit(); }', '-c', '/bin/true']);
     expect(withChild.stderr).toBe('');
     expect(withChild.stdout).toBe('Attaching 1 probe...\nchild 1\n\n\n');
+    // A program that asks has_cpid may name cpid without -c; one that does not is refused, as in 0.17.
+    const guarded = runTracelet(['-e', 'BEGIN { if (has_cpid) { printf("child %d\\n", cpid); } exit(); }']);
+    expect(guarded.stderr).toBe('');
+    expect(guarded.code).toBe(0);
+    const bare = runTracelet(['-e', 'BEGIN { printf("%d\\n", cpid); exit(); }']);
+    expect(bare.stderr).toContain('stdin:1:24: error: cpid cannot be used without a child command');
+    expect(bare.code).toBe(1);
   });
 });
 
