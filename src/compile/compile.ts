@@ -51,6 +51,8 @@ export interface CompileOptions {
   readonly probeFilter?: string;
   /** Run LLVM to make the object (default); false stops at the IR (-d, --emit-llvm). */
   readonly object?: boolean;
+  /** max_probes from the environment (the script's config block may set it too). */
+  readonly maxProbes?: number;
   /** Whether the run has a -c command (false: `cpid` is an error); unknown when absent. */
   readonly childCommand?: boolean;
 }
@@ -103,6 +105,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   if (hooks.afterParse && !hooks.afterParse(ast)) return { diagnostics, ast };
   const checked = typecheck(ast, kernel, {
     params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors, childCommand: options.childCommand,
+    maxProbes: options.maxProbes,
     mapKeysMax: options.mapKeysMax, stringLength: options.stringLength, stackMode: options.stackMode,
   });
   hooks.phase?.('typecheck');

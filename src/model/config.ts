@@ -13,6 +13,7 @@ export interface Settings {
   readonly stackMode?: StackMode;
   readonly cppDemangle?: boolean;
   readonly printMapsOnExit?: boolean;
+  readonly maxProbes?: number;
   /** false (bpftrace 0.17's BPFTRACE_NO_USER_SYMBOLS=1): user addresses are printed, not named. */
   readonly userSymbols?: boolean;
 }
@@ -40,12 +41,12 @@ export const CONFIG_VARIABLES: Readonly<Record<string, ConfigVariable>> = {
   perf_rb_pages: { kind: 'count', sets: 'ringPages', doc: "bpftrace's pages per CPU of its perf buffers: tracelet's one event ring gets as many pages in all (default: from the probes that send events)." },
   stack_mode: { kind: ['bpftrace', 'perf', 'raw', 'build_id'], sets: 'stackMode', doc: 'The mode of kstack and ustack written without one (default bpftrace); build_id is a ustack mode, kstack keeps bpftrace then.' },
   cpp_demangle: { kind: 'boolean', sets: 'cppDemangle', doc: "C++ names in user stacks and usym() demangled (default true; bpftrace 0.17's BPFTRACE_NO_CPP_DEMANGLE=1 turns it off too)." },
+  max_probes: { kind: 'count', sets: 'maxProbes', doc: "A program attaching more probes than this is refused (no limit unless set: tracelet attaches thousands quickly; bpftrace 0.17's limit is 512, 0.26's 1024)." },
   print_maps_on_exit: { kind: 'boolean', sets: 'printMapsOnExit', doc: 'false: the maps are not printed at the end of the run (default true).' },
   // Every accepted license is GPL-compatible, as tracelet's programs are (GPL).
   license: { kind: ['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL'], unused: 'its programs are GPL' },
   log_size: { kind: 'count', unused: 'the verifier log grows as a failed load needs (-v shows it)' },
   max_bpf_progs: { kind: 'count', unused: 'a probe is one program whatever its targets' },
-  max_probes: { kind: 'count', unused: 'it attaches every target of a probe' },
   missing_probes: { kind: ['error', 'warn', 'ignore'], unused: 'a missing probe is always an error at its attach point' },
   on_stack_limit: { kind: 'count', unused: 'it places values itself' },
   lazy_symbolication: { kind: 'boolean', unused: 'it names user frames when a map is printed' },

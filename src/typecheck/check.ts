@@ -10,6 +10,7 @@ import { checkMapDeclarations, declaredSpec } from './map-declarations.js';
 import { checkTestNames, expandAttachPoint } from './probes.js';
 import { scriptTypes } from './ctypes.js';
 import type { EventSpec, MapSpec, ProbeTarget, TypedProbe, TypedProgram } from '../model/program.js';
+import { providerRecord } from '../model/providers.js';
 import { INT64, UINT64 } from '../model/types.js';
 import type { CheckOptions } from './context.js';
 import { Checker } from './checker.js';
@@ -36,6 +37,16 @@ function expandProbe(p: Probe, kernel: KernelInfo, diagnostics: Diagnostic[], op
       : d);
   }
   return targets;
+}
+
+/** max_probes (BPFTRACE_MAX_PROBES), when set: the probes `Attaching N probes...` would count. */
+function checkProbeLimit(program: Program, targets: readonly ProbeTarget[], limit: number | undefined, diagnostics: Diagnostic[]): void {
+  if (limit === undefined || program.probes.length === 0) return;
+  const attached = targets.filter((t) => providerRecord(t.provider).runBy !== 'option').length;
+  if (attached <= limit) return;
+  diagnostics.push(error('E_TOO_MANY_PROBES', program.probes[0]!.span,
+    `can't attach to ${attached} probes because it exceeds the current limit of ${limit} probes`,
+    'raise max_probes (BPFTRACE_MAX_PROBES), with care: a very large number of probes slows the whole system'));
 }
 
 function asksHasCpid(program: Program): boolean {
@@ -88,6 +99,7 @@ function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagn
       mapKeysMax: options.mapKeysMax ?? settings.mapKeysMax,
       stringLength: options.stringLength ?? settings.stringLength,
       stackMode: options.stackMode ?? settings.stackMode,
+      maxProbes: options.maxProbes ?? settings.maxProbes,
     },
   };
 }
@@ -98,6 +110,7 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   // A program that asks has_cpid reads cpid only when there is a child: no error without -c.
   const options = configured.childCommand === false && asksHasCpid(program) ? { ...configured, childCommand: undefined } : configured;
   const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
+  checkProbeLimit(program, expanded.flatMap((e) => e.targets), options.maxProbes, diagnostics);
   checkTestNames(program.probes, diagnostics);
   const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);
   const names = new NamedConstants(program, kernel, cTypes.enumerators);

@@ -23,6 +23,8 @@ export interface CheckOptions {
   readonly unsafe?: boolean;
   /** -k: failed helper calls are reported (1), -kk: also failed probe_read* (2). */
   readonly helperErrors?: number;
+  /** max_probes: a program attaching more probes than this is an error. */
+  readonly maxProbes?: number;
   /** false: the run has no -c command, so `cpid` is an error (unless the program asks has_cpid). */
   readonly childCommand?: boolean;
 }

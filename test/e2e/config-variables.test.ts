@@ -38,6 +38,17 @@ describe('config variables', () => {
     expect(unnamed.stdout).toMatch(/^\t([0-9a-f]+) 0x\1 \(\[unknown\]\)$/m);
   });
 
+  it('max_probes (BPFTRACE_MAX_PROBES): a program attaching more probes is refused; no limit unless set', () => {
+    const program = 'tracepoint:syscalls:sys_enter_open*,tracepoint:syscalls:sys_exit_open* { @ = count(); } BEGIN { exit(); }';
+    const limited = run(program, { BPFTRACE_MAX_PROBES: '2' });
+    expect(limited.stderr).toMatch(/error: can't attach to \d+ probes because it exceeds the current limit of 2 probes/);
+    expect(limited.code).toBe(1);
+    expect(run(`config = { max_probes = 3 } ${program}`).code).toBe(1);
+    const free = run(program);
+    expect(free.stderr).toBe('');
+    expect(free.stdout).toMatch(/^Attaching \d+ probes\.\.\./);
+  });
+
   it('print_maps_on_exit = false: the maps are not printed at the end', () => {
     const r = run('config = { print_maps_on_exit = false } BEGIN { @a = 1; @b[1] = count(); print(@a); exit(); }');
     expect(r.stderr).toBe('');
