@@ -1,7 +1,7 @@
 // Bad input, tried as a new user would: each is refused in one clear message with a non-zero exit
 // code, before anything is attached or run (bpftrace 0.17 refuses each of them too).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,19 @@ describe('-c with a command that cannot run fails before anything runs', () => {
     mkdirSync(bin);
     writeFileSync(join(bin, 'tlcmd'), 'echo hi\n');
     expect(refused('tlcmd', { PATH: `${bin}:${process.env.PATH}` })).toBe("tracelet: cannot run 'tlcmd': Permission denied\n");
+  });
+
+  it('a name not in PATH but an ELF program in the current directory runs it, as bpftrace 0.17 (not a script)', () => {
+    const here = join(dir, 'cwd-prog');
+    mkdirSync(here);
+    copyFileSync('/bin/true', join(here, 'tltrue'));
+    writeFileSync(join(here, 'tlscript'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+    const r = runTracelet(['-c', 'tltrue', '-e', program], { cwd: here });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('BEGIN ran\n');
+    const script = runTracelet(['-c', 'tlscript', '-e', program], { cwd: here });
+    expect(script.stderr).toBe("tracelet: cannot run 'tlscript': command not found in PATH\n");
   });
 
   it('an empty command', () => {
