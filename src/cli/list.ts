@@ -156,7 +156,8 @@ function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, o
     names = kernel.elfSymbols(path).filter((s) => s.type === 'func' && !s.name.includes('.part.')).flatMap((s) => {
       if (re.test(s.name)) return [s.name];
       const d = options.demangle && s.name.startsWith('_Z') ? options.demangle(s.name) : undefined;
-      return d && d !== s.name && (re.test(d) || re.test(d.replace(/\(.*$/, ''))) ? [d] : [];
+      // Matched by its demangled name, listed by its own, as bpftrace 0.17 (it is what attaches).
+      return d && d !== s.name && (re.test(d) || re.test(d.replace(/\(.*$/, ''))) ? [s.name] : [];
     });
   }
   const unique = [...new Set(names)].map((n) => ({ n, name: `${provider}:${path}:${n}` })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

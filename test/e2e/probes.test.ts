@@ -385,6 +385,13 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     });
   }
 
+  it('-l of a pattern that matches C++ functions by their demangled names lists their own names, as bpftrace', () => {
+    const pattern = `uprobe:${target}:tl*`;
+    const r = runTracelet(['-l', pattern]);
+    expect(r.stdout).toContain(`uprobe:${target}:_ZN2tl5hello4waveEi\n`);
+    expect(r.stdout).toBe(bpftrace(['-l', pattern]));
+  });
+
   it('-l takes one pattern: a second is a usage error (exit 1), as in bpftrace', () => {
     const r = runTracelet(['-l', 'tracepoint:sched:sched_switch', 'tracepoint:irq:*']);
     expect([r.code, r.stdout]).toEqual([1, '']);
