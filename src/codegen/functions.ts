@@ -1,7 +1,7 @@
 // Calls of built-in functions: the code of each, one entry per function of src/model/functions.ts
 // (FUNCTION_CODE): events (printf, print, exit, ...), delete, str, and the value functions (ksym,
 // buf, ntop, macaddr, strncmp, join, ...). Aggregations are map updates (aggregations.ts).
-import { type Call, type Identifier, mapName, type MapRef, type Variable, variableKey } from '../model/ast.js';
+import { type Call, type Identifier, mapName, type MapRef, type StringLiteral, type Variable, variableKey } from '../model/ast.js';
 import { type FunctionName, functionNamed } from '../model/functions.js';
 import { alignUp, sizeOf, type Type, UINT64 } from '../model/types.js';
 import { bucketCount, JOIN_ARG_SIZE, JOIN_ARGS, type MapSpec } from '../model/program.js';
@@ -75,6 +75,17 @@ const FUNCTION_CODE = {
   lhist: aggregation,
   tseries: aggregation,
   printf: eventFrom(1),
+  // bpf_trace_printk(fmt, size, a, b, c): the format on the stack, a string by its address.
+  debugf: (g, c, type) => {
+    const format = (c.args[0] as StringLiteral).value;
+    const size = Buffer.byteLength(format) + 1;
+    const values = c.args.slice(1).map((a) => {
+      const v = g.expr(a);
+      return v.type.kind === 'string' ? g.fn.ptrToInt(v.ir) : toI64(g.fn, v);
+    });
+    g.fn.callHelper(Helper.tracePrintk, i64, [g.fn.bitcast(stringConstant(g.fn, format, size), i8p), constInt(i32, size), ...values]);
+    return nothing(type);
+  },
   errorf: eventFrom(1),
   warnf: eventFrom(1),
   print: (g, c, type) => {

@@ -218,6 +218,7 @@ export const Helper = {
   getStack: 67,
   getCurrentTask: 35,
   getNumaNodeId: 42,
+  tracePrintk: 6,
   probeReadStr: 45,
   getCurrentCgroupId: 80,
   sendSignal: 109,

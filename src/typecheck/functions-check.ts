@@ -6,7 +6,7 @@ import { signalNumber } from '../kernel/signals.js';
 import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { mapName, type Call, type Expr, type MapRef } from '../model/ast.js';
-import { error, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { AggregationParams, CheckContext } from './context.js';
 import { parameterText } from './positional.js';
 import { checkBuiltinCall } from './builtin-calls.js';
@@ -189,6 +189,32 @@ function printfLike(c: CheckContext, call: Call): Type {
   return NONE;
 }
 
+/**
+ * debugf(fmt, ...), as bpftrace 0.17: bpf_trace_printk to the kernel's trace pipe, whose printf
+ * takes at most 3 conversions, of integers and strings.
+ */
+function debugf(c: CheckContext, call: Call): Type {
+  const fmt = call.args[0]!;
+  const argTypes = call.args.slice(1).map((a) => c.expr(a));
+  if (fmt.kind !== 'StringLiteral') {
+    c.report(error('E_ARG_TYPE', fmt.span, 'debugf() needs a string literal as its format'));
+    return NONE;
+  }
+  const conversions = parsePrintfFormat(fmt.value);
+  if (conversions.length > 3) {
+    c.report(error('E_PRINTF', call.span, 'debugf: cannot use more than 3 conversion specifiers', 'bpf_trace_printk takes at most 3 values'));
+    return NONE;
+  }
+  const problem = checkPrintfArgs(fmt.value, argTypes, conversions, 'debugf');
+  if (problem) c.report(error('E_PRINTF', problem.argument !== undefined ? call.args[problem.argument + 1]!.span : fmt.span, problem.message));
+  argTypes.forEach((t, i) => {
+    if (!isInt(t) && t.kind !== 'string') c.report(error('E_ARG_TYPE', call.args[i + 1]!.span, `debugf() prints integers and strings, not ${typeName(t)}`));
+  });
+  c.report(warning('W_DEBUGF', call.span, 'the debugf() builtin is not recommended for production use',
+    'it writes to the kernel\'s trace pipe (/sys/kernel/tracing/trace_pipe); see bpf_trace_printk in bpf-helpers(7)'));
+  return NONE;
+}
+
 /** kstack([mode,] [depth]), ustack(...). */
 function stack(c: CheckContext, call: Call): Type {
   // Without a mode: stack_mode's (build_id is for ustack only).
@@ -331,6 +357,7 @@ export const FUNCTION_CHECKS = {
   lhist: aggregation(lhistParams),
   tseries: aggregation(tseriesParams),
   printf: printfLike,
+  debugf,
   errorf: printfLike,
   warnf: printfLike,
   print: (c, call) => {

@@ -1,5 +1,6 @@
 // Programs bpftrace 0.17 accepts, run on the real kernel; expected outputs are what bpftrace
 // 0.17 printed for the same program (observed live), with tracelet's own name where comm shows.
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
@@ -12,6 +13,22 @@ describe('language compatibility with bpftrace 0.17', () => {
     const lines = (name: string) => r.stdout.split('\n').filter((l) => l.startsWith(`@${name}[`)).map((l) => l.slice(2)).sort();
     expect(lines('a').length).toBeGreaterThan(0);
     expect(lines('b')).toEqual(lines('a'));
+  });
+
+  it('debugf() writes to the kernel trace pipe with bpf_trace_printk, and warns that it is for debugging', async () => {
+    const pipe = spawn('timeout', ['3', 'cat', '/sys/kernel/tracing/trace_pipe']);
+    let text = '';
+    pipe.stdout.on('data', (d: Buffer) => { text += d.toString(); });
+    const ended = new Promise((resolve) => pipe.on('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const r = runTracelet(['-e', 'BEGIN { $s = "tl-debugf"; debugf("%s %d %lu\\n", $s, -42, 7); exit(); }']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Attaching 1 probe...\n\n\n');
+    expect(r.stderr).toContain('warning: the debugf() builtin is not recommended for production use');
+    await ended;
+    expect(text).toMatch(/bpf_trace_printk: tl-debugf -42 7$/m);
+    const many = runTracelet(['-e', 'BEGIN { debugf("%d %d %d %d\\n", 1, 2, 3, 4); }']);
+    expect(many.code).toBe(1);
   });
 
   it("a struct definition without ';' before the next probe", () => {
