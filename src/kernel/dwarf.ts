@@ -7,7 +7,7 @@
 import { inflateSync } from 'node:zlib';
 import type { RecordField, Type } from '../model/types.js';
 import type { ElfFile } from './elf.js';
-import type { DwarfFunction, DwarfParam } from './kernel-info.js';
+import type { DwarfFunction, DwarfParam, DwarfType } from './kernel-info.js';
 
 type RecordType = Extract<Type, { kind: 'record' }>;
 
@@ -125,6 +125,25 @@ export class DwarfInfo {
     }
     for (const r of this.full.values()) records.set(r.name, r);
     return { params, records };
+  }
+
+  /**
+   * The type defined by `name` (`struct point`, `union u`, `enum e` or a typedef's name), from a
+   * definition rather than a declaration, with the records it reaches; undefined when none.
+   */
+  typeNamed(name: string): DwarfType | undefined {
+    this.parse();
+    const tag = /^(struct|union|enum) /.exec(name)?.[1];
+    const bare = tag ? name.slice(tag.length + 1) : name;
+    const tags: readonly number[] = tag === 'struct' ? [TAG.structure, TAG.class] : tag === 'union' ? [TAG.union]
+      : tag === 'enum' ? [TAG.enumeration] : [TAG.typedef];
+    for (const die of this.dies.values()) {
+      if (!tags.includes(die.tag) || die.attrs.get(AT.declaration) !== undefined || this.nameOf(die, false) !== bare) continue;
+      const type = this.typeOfDie(die);
+      if (!type || type.kind === 'none') return undefined;
+      return { type, records: new Map([...this.full.values()].map((r) => [r.name, r])) };
+    }
+    return undefined;
   }
 
   // ------------------------------------------------------------------------------------------

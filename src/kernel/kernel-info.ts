@@ -80,6 +80,13 @@ export interface DwarfParam {
   readonly typeName: string;
 }
 
+/** A user-space type as DWARF describes it (userType, for casts in uprobes). */
+export interface DwarfType {
+  readonly type: Type;
+  /** The structs and unions it reaches, by name, in full (behind pointers they are opaque). */
+  readonly records: ReadonlyMap<string, Extract<Type, { kind: 'record' }>>;
+}
+
 /** A user-space function as DWARF describes it (userFunction, for uprobe `args`). */
 export interface DwarfFunction {
   /** The function's parameters in order, as declared. */
@@ -122,6 +129,11 @@ export interface KernelInfo {
    * info or without the function. Optional.
    */
   userFunction?(path: string, name: string, fileOffset?: bigint): DwarfFunction | undefined;
+  /**
+   * A type the file's DWARF defines by that name (`struct point`, a typedef), for casts in its
+   * uprobes, with the records its pointers reach; undefined without debug info or the type. Optional.
+   */
+  userType?(path: string, name: string): DwarfType | undefined;
   /** Resolves `libc` / `libc.so.6` / `/bin/bash` / `bash` the way bpftrace does. */
   resolveBinary(name: string, pid?: number): string | undefined;
   /** The libraries a binary loads, in the dynamic loader's search order (see resolve.ts). Optional. */

@@ -15,7 +15,7 @@ import { probeFeature } from './features.js';
 import type { Feature } from './features.js';
 import { Kallsyms } from './kallsyms.js';
 import type { SymbolHit } from './kallsyms.js';
-import type { DwarfFunction, ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
+import type { DwarfFunction, DwarfType, ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
 import { libraryDependencies, resolveBinary } from './resolve.js';
 import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat, tracepointExists } from './tracefs.js';
 
@@ -211,9 +211,25 @@ export class SystemKernel implements KernelInfo {
       return undefined;
     }
     const vaddr = fileOffset === undefined ? undefined : elf.offsetToVaddr(fileOffset);
+    try {
+      return this.dwarfOf(path, elf)?.functionNamed(name, vaddr === undefined ? undefined : Number(vaddr));
+    } catch {
+      return undefined; // DWARF this reader does not know (an unknown form): as without debug info
+    }
+  }
+
+  userType(path: string, name: string): DwarfType | undefined {
+    try {
+      return this.dwarfOf(path, ElfFile.open(path))?.typeNamed(name);
+    } catch {
+      return undefined; // not an ELF file, or DWARF this reader does not know
+    }
+  }
+
+  /** The file's own DWARF, else its separate debug file's, found as for its symbols (read once). */
+  private dwarfOf(path: string, elf: ElfFile): DwarfInfo | undefined {
     let dwarf = this.dwarfs.get(path);
     if (dwarf === undefined) {
-      // The file's own DWARF, else its separate debug file's, found as for its symbols.
       const debugFile = () => {
         const found = findDebugFile(elf, path);
         return found ? DwarfInfo.of(ElfFile.open(found)) : undefined;
@@ -225,11 +241,7 @@ export class SystemKernel implements KernelInfo {
       }
       this.dwarfs.set(path, dwarf);
     }
-    try {
-      return dwarf?.functionNamed(name, vaddr === undefined ? undefined : Number(vaddr));
-    } catch {
-      return undefined; // DWARF this reader does not know (an unknown form): as without debug info
-    }
+    return dwarf ?? undefined;
   }
 
   /** One symbol by exact name without decoding the whole table (a few ms on libc). */

@@ -87,9 +87,21 @@ export class Checker implements CheckContext {
 
   /** A type as written (casts, sizeof, offsetof): the script's types, C and bpftrace names, then BTF. */
   private typeOf(tn: TypeName): Type | undefined {
-    const t = resolveTypeName(tn, this.kernel, this.scriptTypes);
+    const t = resolveTypeName(tn, this.kernel, this.scriptTypes) ?? this.userTypeNamed(tn);
     if (!t) this.report(unknownType(tn.name, tn.span, this.scriptTypes));
     return t;
+  }
+
+  /** A type of the DWARF of this probe's uprobe files: bpftrace casts to them too (`(struct point *)arg0`). */
+  private userTypeNamed(tn: TypeName): Type | undefined {
+    if (!this.userContext) return undefined;
+    for (const path of new Set(this.targets.flatMap((t) => (t.path ? [t.path] : [])))) {
+      const found = this.kernel.userType?.(path, tn.name);
+      if (!found) continue;
+      for (const [name, record] of found.records) this.userRecords.set(name, record);
+      return resolveTypeName(tn, this.kernel, new Map([[tn.name, found.type]]));
+    }
+    return undefined;
   }
 
   /** Whether pointers made from integers in this probe point into user memory (uprobe, usdt). */

@@ -111,6 +111,15 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expect(runTracelet(['-lv', `uprobe:${withDwarf}:inspect_record`]).stdout).toBe(`uprobe:${withDwarf}:inspect_record\n    const struct tl_record* r\n`);
     // Without DWARF: the names alone.
     expect(runTracelet(['-lv', `uprobe:${target}:tl_add`]).stdout).toBe(`uprobe:${target}:tl_add\n`);
+    // A cast to a struct of the file's DWARF, as bpftrace 0.17 casts (`unknown type` before).
+    const cast = runTracelet(['-e', `uprobe:${withDwarf}:inspect_record { $r = (struct tl_record *)arg0;
+      printf("cast %c %d %d %s %d %d\\n", $r->tag, $r->points[1].y, ((struct tl_record *)arg0)->range.lo, str($r->names[1]),
+        $r->next->grid[1][2], sizeof(struct tl_record)); }`, '-c', `${withDwarf} 1`]);
+    expect(cast.code, cast.stderr).toBe(0);
+    expect(cast.stdout.split('\n').filter((l) => l.startsWith('cast '))).toEqual(['cast T -4 -5 beta 6 160']);
+    // Not in a kernel probe: a uprobe file's types are its own.
+    const kernelSide = runTracelet(['-e', 'BEGIN { $r = (struct tl_record *)0; }']);
+    expect(kernelSide.stderr).toContain("unknown type 'struct tl_record'");
   });
 
   it('says when a uprobe\'s target has no DWARF for args, and points to arg0..', () => {
