@@ -332,9 +332,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   let stopped: number | undefined;
   // The caches hash with the addon's SHA-256 (Node's own costs a run ~1.3 MiB): loaded first.
   if (opts.cache) native();
+  // cpid without -c is an error in a run, as in bpftrace; a program only shown (-d, --explain,
+  // --emit-llvm/--emit-elf) may name it.
+  const shownOnly = Boolean(opts.d || opts.explain || opts.emitLlvm || opts.emitElf);
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
-    syscallDispatch: syscallDispatchFromEnv(), pid, childCommand: opts.c !== undefined, maxProbes: env.maxProbes, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, probeFilter: opts.probeFilter,
+    syscallDispatch: syscallDispatchFromEnv(), pid, childCommand: opts.c !== undefined ? true : shownOnly ? undefined : false, maxProbes: env.maxProbes, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, probeFilter: opts.probeFilter,
     // -d and --emit-llvm alone show the IR only.
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
   }, kernel, {

@@ -66,7 +66,7 @@ const TABLE = {
   printf: fn(1, Infinity, 'printf(fmt, ...)', 'nothing',
     'Prints its arguments formatted as C\'s printf (fmt a string literal; %r prints a buf()).'),
   debugf: fn(1, 4, 'debugf(fmt, ...)', 'nothing',
-    'Prints to the kernel\'s trace pipe (/sys/kernel/tracing/trace_pipe, not tracelet\'s output) with bpf_trace_printk: at most 3 conversions of integers and strings (%d %u %x %s %c, with l or ll). For debugging a program; it warns so.'),
+    'Prints to the kernel\'s trace pipe (/sys/kernel/tracing/trace_pipe, not tracelet\'s output) with bpf_trace_printk: at most 3 conversions of integers and strings (%d %u %x %s %c, with l or ll). For debugging a program; it warns so. As with bpftrace, the kernel turns its bpf_trace_printk trace event on for such a program and leaves it on (off: write 0 to /sys/kernel/tracing/events/bpf_trace/bpf_trace_printk/enable).'),
   errorf: fn(1, Infinity, 'errorf(fmt, ...)', 'nothing',
     'Prints its arguments formatted as printf as an error at the call\'s place in the script (`stdin:1:9-24: ERROR: ...`, on stderr; `-f json`: an `errorf` record); the run goes on (a --test test fails).',
     { differs: 'Newer bpftrace\'s (0.24+).' }),

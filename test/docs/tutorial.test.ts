@@ -150,7 +150,12 @@ function histogramMaps(lines: readonly string[]): Set<string> {
   return names;
 }
 
-const foldedPath = (line: string) => line.slice(0, line.lastIndexOf(' '));
+/**
+ * A folded line's path, without the tracepoint's iterator frame (`__traceiter_sched_switch`),
+ * which the kernel's stack has only while a second probe is on the tracepoint (another tracer's,
+ * or ftrace's own while any trace event is on).
+ */
+const foldedPath = (line: string) => line.slice(0, line.lastIndexOf(' ')).replace(/;__traceiter_\w+_\[k\]/g, '');
 
 /**
  * Checks that `actual` (stdout and stderr) has the shape of `expected`: its text lines (numbers

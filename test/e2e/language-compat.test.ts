@@ -1,7 +1,8 @@
 // Programs bpftrace 0.17 accepts, run on the real kernel; expected outputs are what bpftrace
 // 0.17 printed for the same program (observed live), with tracelet's own name where comm shows.
 import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
 describe('language compatibility with bpftrace 0.17', () => {
@@ -16,6 +17,11 @@ describe('language compatibility with bpftrace 0.17', () => {
   });
 
   it('debugf() writes to the kernel trace pipe with bpf_trace_printk, and warns that it is for debugging', async () => {
+    // The kernel turns the bpf_trace_printk event on for such a program and leaves it on (and with
+    // it ftrace's own probe on sched_switch, which changes kernel stacks): put back as it was.
+    const event = '/sys/kernel/tracing/events/bpf_trace/bpf_trace_printk/enable';
+    const before = readFileSync(event, 'utf8');
+    onTestFinished(() => writeFileSync(event, before));
     const pipe = spawn('timeout', ['3', 'cat', '/sys/kernel/tracing/trace_pipe']);
     let text = '';
     pipe.stdout.on('data', (d: Buffer) => { text += d.toString(); });

@@ -29,9 +29,9 @@ describe('functions and builtins', () => {
     expect(r.stdout).toMatch(/@u\[\n( {4}\S.*\n){1,3}\]: 1/);
   });
 
-  it('username, uid, gid, pid, tid, cpu, numaid, cgroup, nsecs, elapsed, rand, curtask, cpid', () => {
+  it('username, uid, gid, pid, tid, cpu, numaid, cgroup, nsecs, elapsed, rand, curtask, has_cpid', () => {
     const r = begin('printf("%s %d %d %d %d\\n", username, uid, gid, pid == tid, cpu < 4096); '
-      + 'printf("%d %d %d %d %d\\n", numaid >= 0, cgroup > 0, nsecs > 0, elapsed < 10000000000, curtask != 0); @r = rand; print(cpid);');
+      + 'printf("%d %d %d %d %d\\n", numaid >= 0, cgroup > 0, nsecs > 0, elapsed < 10000000000, curtask != 0); @r = rand; print(has_cpid);');
     expect(r.out.split('\n').slice(0, 3)).toEqual(['root 0 0 1 1', '1 1 1 1 1', '0']);
   });
 
