@@ -30,7 +30,7 @@ import type { Formatter, MapEntry, MapSnapshot, ScriptLocation, TestOutcome } fr
 import { textFormatter } from './output/text.js';
 import { formatPrintf } from './output/printf.js';
 import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
-import { strftime } from './output/time.js';
+import { fitsTimeBuffer, strftime } from './output/time.js';
 import { AdoptedObject, type Handover, type PreparedStep } from './prepared.js';
 
 /** Why a run ended; the CLI maps these to exit codes. `stop`: the Node API's stop() or abort. */
@@ -293,6 +293,7 @@ export class Session {
       ...(demangle ? { demangle: (name: string) => this.addon.demangle(name) } : {}),
       ...(this.options.symbolCacheDir !== undefined ? { symbolCacheDir: this.options.symbolCacheDir } : {}),
       bootTimeNs: () => this.addon.bootTimeNs(),
+      error: (message) => this.options.error?.(message),
     });
   }
 
@@ -1144,8 +1145,13 @@ export class Session {
       }
       case 'print_value':
         return f.value(args()[0]!);
-      case 'time':
-        return f.time(strftime(spec.format!, new Date()));
+      case 'time': {
+        // As bpftrace 0.17: a time that its 64-byte buffer cannot hold (or an empty one) is an error.
+        const text = strftime(spec.format!, new Date());
+        if (fitsTimeBuffer(text)) return f.time(text);
+        this.options.error?.('strftime returned 0');
+        return '';
+      }
       case 'print_map': {
         const map = this.program.maps.get(spec.map!);
         return map ? f.map(this.snapshot(map), { top: spec.top, div: spec.div }) : '';

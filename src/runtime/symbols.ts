@@ -9,7 +9,7 @@ import type { KernelSymbolLookup } from '../kernel/kernel-symbols.js';
 import { FileSymbols, PerfMap } from '../kernel/user-symbols.js';
 import { BUILD_ID_FRAME_BYTES } from '../model/object-layout.js';
 import type { StackMode } from '../model/types.js';
-import { strftime } from './output/time.js';
+import { fitsTimeBuffer, strftime } from './output/time.js';
 import { CgroupPaths } from './cgroups.js';
 
 /** An executable, file-backed mapping of a process (user addresses are exact as doubles). */
@@ -97,6 +97,8 @@ export interface ResolverOptions {
   readonly userSymbols?: boolean;
   /** tracelet's cache directory, where large ELF symbol tables are kept sorted (none: not kept). */
   readonly symbolCacheDir?: string;
+  /** Reports an error of the run on stderr (`ERROR: ...`), as bpftrace logs one. */
+  readonly error?: (message: string) => void;
   /** CLOCK_REALTIME - CLOCK_BOOTTIME in ns, measured once (strftime's nsecs count from boot). */
   readonly bootTimeNs?: () => bigint;
 }
@@ -360,7 +362,10 @@ export class Resolver {
   timestamp(ns: bigint, format: string): string {
     this.bootTime ??= this.options.bootTimeNs?.() ?? BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
     const real = ns + this.bootTime;
-    return strftime(format, new Date(Number(real / 1_000_000n)), Number((real / 1000n) % 1_000_000n));
+    const text = strftime(format, new Date(Number(real / 1_000_000n)), Number((real / 1000n) % 1_000_000n));
+    if (fitsTimeBuffer(text)) return text;
+    this.options.error?.('strftime returned 0');
+    return '(?)';
   }
 }
 

@@ -2,7 +2,7 @@
 // consistency across probes, and lays out the events and maps → TypedProgram. This is its driver:
 // the passes over the probes (checker.ts) that settle the maps' types, then the one that reports.
 import { walk } from '../model/walk.js';
-import type { AttachPoint, Builtin, Probe, Program } from '../model/ast.js';
+import type { AttachPoint, Builtin, Call, Probe, Program } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -49,11 +49,12 @@ function checkProbeLimit(program: Program, targets: readonly ProbeTarget[], limi
     'raise max_probes (BPFTRACE_MAX_PROBES), with care: a very large number of probes slows the whole system'));
 }
 
+/** Whether the program reads has_cpid (bare or called): it may then name cpid in a run without -c. */
 function asksHasCpid(program: Program): boolean {
   let asks = false;
   for (const p of program.probes) {
     walk(p.body, (node) => {
-      if (node.kind === 'Builtin' && (node as Builtin).name === 'has_cpid') asks = true;
+      if ((node.kind === 'Builtin' || node.kind === 'Call') && (node as Builtin | Call).name === 'has_cpid') asks = true;
     });
   }
   return asks;

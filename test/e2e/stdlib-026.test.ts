@@ -193,6 +193,7 @@ describe('has_cpid', () => {
     const guarded = runTracelet(['-e', 'BEGIN { if (has_cpid) { printf("child %d\\n", cpid); } exit(); }']);
     expect(guarded.stderr).toBe('');
     expect(guarded.code).toBe(0);
+    expect(runTracelet(['-e', 'BEGIN { if (has_cpid()) { printf("child %d\\n", cpid); } exit(); }']).code).toBe(0);
     const bare = runTracelet(['-e', 'BEGIN { printf("%d\\n", cpid); exit(); }']);
     expect(bare.stderr).toContain('stdin:1:24: error: cpid cannot be used without a child command');
     expect(bare.code).toBe(1);

@@ -110,3 +110,11 @@ function zoneName(d: Date): string {
   const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
   return part?.value ?? '';
 }
+
+/**
+ * Whether a strftime result is one bpftrace 0.17 prints: its C strftime writes into 64 bytes and
+ * returns 0 for a text that does not fit them or is empty (bpftrace then logs an error).
+ */
+export function fitsTimeBuffer(text: string): boolean {
+  return text !== '' && Buffer.byteLength(text) < 64;
+}
