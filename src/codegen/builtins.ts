@@ -253,7 +253,7 @@ export function userAddress(g: ProbeContext, address: IrValue, type: Type): Val 
 /** Sends the pid to PROCESSES_RING_MAP the first time this process records a ustack. */
 function announceProcess(g: ProbeContext): void {
   const { fn } = g;
-  const seen = g.maps.ref({ symbol: PROCESSES_SEEN_MAP, type: 'hash', keySize: 8, valueSize: 8, maxEntries: PROCESSES_SEEN_MAX, noPrealloc: true });
+  const seen = g.maps.ref({ symbol: PROCESSES_SEEN_MAP, type: 'lru_hash', keySize: 8, valueSize: 8, maxEntries: PROCESSES_SEEN_MAX });
   const ring = g.maps.ref({ symbol: PROCESSES_RING_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: PROCESSES_RING_BYTES });
   const pid = fn.scratch(i64);
   fn.store(fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32)), pid, 8);

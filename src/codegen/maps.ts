@@ -25,8 +25,11 @@ export interface MapDefinition {
   readonly noPrealloc?: boolean;
 }
 
-/** Processes whose mappings are captured as they first record a ustack (others are read at print time). */
-export const PROCESSES_SEEN_MAX = 32768;
+/**
+ * The processes remembered as announced (their mappings read as they first record a ustack): an
+ * LRU map, so a long run keeps announcing new processes; one forgotten is announced again.
+ */
+export const PROCESSES_SEEN_MAX = 8192;
 
 const FIXED = [
   EVENTS_MAP, COUNTERS_MAP, READ_FAILURES_MAP, STOPPED_MAP, RUN_VALUES_MAP, STACK_BUFFER_MAP, STACK_IDS_MAP, SCRATCH_MAP, PROCESSES_SEEN_MAP, PROCESSES_RING_MAP, 'tl_sys_enter', 'tl_sys_exit',

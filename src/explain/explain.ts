@@ -160,7 +160,7 @@ const INTERNAL_MAPS: Readonly<Record<string, string>> = {
   tl_sys_enter: 'BPF_MAP_TYPE_ARRAY: syscall number -> tracepoint name, for `probe` in one program for many syscalls',
   tl_sys_exit: 'BPF_MAP_TYPE_ARRAY: syscall number -> tracepoint name, for `probe` in one program for many syscalls',
   tl_run: 'BPF_MAP_TYPE_ARRAY of u64: values only the run knows (start time for `elapsed`, the -c child for `cpid`)',
-  tl_upids: 'BPF_MAP_TYPE_HASH: processes that have recorded a ustack (their mappings are read while they live)',
+  tl_upids: 'BPF_MAP_TYPE_LRU_HASH: processes that have recorded a ustack (their mappings are read while they live)',
   tl_upids_ring: 'BPF_MAP_TYPE_RINGBUF: the pid of each process\'s first ustack, for the thread that reads its mappings at once',
   tl_stack_buf: 'BPF_MAP_TYPE_PERCPU_ARRAY: where a program writes a stack (bpf_get_stack) before looking it up; an entry per program',
   tl_stack_ids: 'global u64 (.bss.tl_stack_ids, added to atomically): the last stack id given out',

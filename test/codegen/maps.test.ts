@@ -121,6 +121,8 @@ describe('maps as relocations', () => {
     const announced = compiled('profile:hz:99 { @upids[ustack] = count(); @upids_ring = 1; }').generated;
     expect(Object.fromEntries(announced.mapSymbols)).toEqual({ '@upids': 'tl_upids_1', '@upids_ring': 'tl_upids_ring_1' });
     expect(announced.maps.map((m) => m.symbol)).toEqual(expect.arrayContaining(['tl_upids', 'tl_upids_ring']));
+    // An LRU map: a long run that has met thousands of processes still announces new ones.
+    expect(announced.maps.find((m) => m.symbol === 'tl_upids')?.type).toBe('lru_hash');
   });
 
   it('counts a refused map update where it happens, outside loops, and once a run through the exit inside them', () => {
