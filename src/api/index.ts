@@ -181,7 +181,7 @@ export async function trace(source: string, options: TraceOptions = {}): Promise
   let refusal: string | undefined;
   const { result, diagnostics } = compileWith(source, options, kernel, {
     // As the CLI: probe types this kernel lacks are refused before the type check.
-    afterParse: (ast) => (refusal = checkParsed(ast, kernel).refusal) === undefined,
+    afterParse: (ast) => (refusal = checkParsed(ast, kernel).refusal?.message) === undefined,
   });
   if (refusal) throw new TraceletError(refusal);
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -189,7 +189,7 @@ export async function trace(source: string, options: TraceOptions = {}): Promise
   const compiled = loadable(result);
   if (!compiled) throw new TraceletError('the program could not be compiled', diagnostics);
   const late = unavailableAfterCheck(compiled.program, kernel);
-  if (late) throw new TraceletError(late);
+  if (late) throw new TraceletError(late.message);
   let child: HeldChild | undefined;
   if (options.command !== undefined) {
     const command = resolveCommand(options.command, (errno) => native().strerror(errno));

@@ -438,8 +438,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const late = unavailableAfterCheck(result.program, kernel);
   if (late) {
-    stderr(`tracelet: ${late}\n`);
-    return ExitCode.runtimeError;
+    stderr(`tracelet: ${late.message}\n`);
+    return late.program ? ExitCode.programError : ExitCode.runtimeError;
   }
 
   // -c: the child is created now (the run writes its pid for cpid) but held until every probe is attached.
@@ -688,11 +688,11 @@ function needsRoot(): number {
 function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): number | undefined {
   // --emit-llvm, --emit-elf and --explain work without root.
   if (!opts.emitLlvm && !opts.emitElf && !opts.explain && !canLoadBpf()) return needsRoot();
-  // Probe types this kernel lacks are refused in one sentence before anything else (exit 255, as bpftrace).
+  // Probe types this kernel lacks are refused in one sentence before anything else (exit 1 or 255, as bpftrace).
   const { refusal, notice } = checkParsed(script, kernel, opts.emitLlvm !== true && !opts.emitElf && !opts.explain && !opts.d);
   if (refusal) {
-    stderr(`tracelet: ${refusal}\n`);
-    return ExitCode.runtimeError;
+    stderr(`tracelet: ${refusal.message}\n`);
+    return refusal.program ? ExitCode.programError : ExitCode.runtimeError;
   }
   if (notice) stderr(`${notice}\n`);
   return undefined;

@@ -39,7 +39,13 @@ export interface ProviderRecord {
    * A kernel feature it needs, the sentence saying it is missing, and when that is known: before
    * type checking (`parse`), after it (`check`), or only when attaching fails (`attach`).
    */
-  readonly requires?: { readonly feature: KernelFeature; readonly message: string; readonly when: 'parse' | 'check' | 'attach' };
+  readonly requires?: {
+    readonly feature: KernelFeature;
+    readonly message: string;
+    readonly when: 'parse' | 'check' | 'attach';
+    /** Refused as a wrong program (exit 1: bpftrace 0.17's type checker refuses kfunc and iter), not as the system refusing (255). */
+    readonly refusedAsProgram?: boolean;
+  };
   /**
    * Programs tracelet runs itself (BPF_PROG_TEST_RUN), one per probe, instead of attaching them:
    * at the start or end of the run (`BEGIN`, `END`), on a signal (`self`), or only under
@@ -54,7 +60,7 @@ export interface ProviderRecord {
 }
 
 const KPROBES = { feature: 'kprobes', message: 'kprobes are not available: this kernel was built without CONFIG_KPROBES', when: 'parse' } as const;
-const KFUNC = { feature: 'kfunc', message: 'kfunc/fentry probes are not available: this kernel cannot load BPF tracing programs', when: 'check' } as const;
+const KFUNC = { feature: 'kfunc', message: 'kfunc/fentry probes are not available: this kernel cannot load BPF tracing programs', when: 'check', refusedAsProgram: true } as const;
 const TRACING_PROGRAMS = 'kfunc/fentry and iter probes cannot be loaded by tracelet yet (BPF tracing programs need attach_btf_id)';
 const TIME_FORM = (p: string) => `${p}:UNIT:N (UNIT: hz, s, ms, us)`;
 
@@ -177,7 +183,7 @@ export const PROVIDERS = {
   iter: {
     aliases: ['it'], fields: [1, 2], syntax: 'iter:object[:pin]', form: 'iter:OBJECT',
     programType: 'kprobe', section: () => 'kprobe/iter', tag: 'it', listing: 'kernel', listedByDefault: true,
-    requires: { feature: 'iter', message: 'iter probes are not available: this kernel cannot load BPF iterator programs', when: 'parse' },
+    requires: { feature: 'iter', message: 'iter probes are not available: this kernel cannot load BPF iterator programs', when: 'parse', refusedAsProgram: true },
     unsupported: TRACING_PROGRAMS,
     doc: 'A BPF iterator over kernel objects (`iter:task`).',
   },

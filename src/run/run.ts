@@ -6,7 +6,7 @@ import type { Program } from '../model/ast.js';
 import type { TypedProgram } from '../model/program.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import type { SourceFile } from '../diagnostics/render.js';
-import { probeTypes, unavailableProbe } from '../runtime/availability.js';
+import { probeTypes, type Refusal, unavailableProbe } from '../runtime/availability.js';
 import type { HeldChild } from '../runtime/command.js';
 import { describeLoadError } from '../runtime/errors.js';
 import { Session, type LoadableProgram, type SessionOptions, type StopReason } from '../runtime/session.js';
@@ -16,7 +16,7 @@ import { Session, type LoadableProgram, type SessionOptions, type StopReason } f
  * refused in one sentence (when `refuse`), else tracefs is mounted for tracepoints (its notice, if
  * it had to be mounted).
  */
-export function checkParsed(ast: Program, kernel: KernelInfo, refuse = true): { refusal?: string; notice?: string } {
+export function checkParsed(ast: Program, kernel: KernelInfo, refuse = true): { refusal?: Refusal; notice?: string } {
   const types = probeTypes(ast);
   const refusal = refuse ? unavailableProbe(types, kernel, true) : undefined;
   if (refusal) return { refusal };
@@ -24,7 +24,7 @@ export function checkParsed(ast: Program, kernel: KernelInfo, refuse = true): { 
 }
 
 /** After the type check, before loading: a probe type this kernel lacks that is known only now (kfunc, checked against BTF first). */
-export function unavailableAfterCheck(program: TypedProgram, kernel: KernelInfo): string | undefined {
+export function unavailableAfterCheck(program: TypedProgram, kernel: KernelInfo): Refusal | undefined {
   return unavailableProbe(probeTypes(program), kernel);
 }
 

@@ -360,7 +360,7 @@ export class Session {
   /** Loads the object: libbpf creates its maps and loads its programs (nothing attached yet). */
   load(): void {
     const unavailable = unavailableProbe(this.program.probes.flatMap((p) => p.targets.map((t) => t.provider)), this.kernel);
-    if (unavailable) throw new RuntimeError(unavailable);
+    if (unavailable) throw new RuntimeError(unavailable.message);
     try {
       const types: Record<string, string> = {};
       for (const p of this.programs) types[p.name] = p.type;
