@@ -84,27 +84,33 @@ class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
     while (!wait_.stopped()) {
       int woken = wait_.Wait(-1);
       if (wait_.stopped()) break;
-      if (woken > 0) ring_buffer__consume(ring_);
+      if (woken > 0) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ring_buffer__consume(ring_);
+      }
     }
   }
 
+  // Called under mutex_, by whichever of the thread and take() consumes the ring.
   static int OnRecord(void* ctx, void* data, size_t size) {
     if (size < sizeof(uint64_t)) return 0;
     uint64_t pid;
     memcpy(&pid, data, sizeof pid);
-    std::string maps = ExecutableMappings(static_cast<uint32_t>(pid));
     auto* self = static_cast<ProcessMapsWatcher*>(ctx);
-    std::lock_guard<std::mutex> lock(self->mutex_);
-    self->read_.emplace_back(static_cast<uint32_t>(pid), std::move(maps));
+    self->read_.emplace_back(static_cast<uint32_t>(pid), ExecutableMappings(static_cast<uint32_t>(pid)));
     return 0;
   }
 
   // [{ pid, maps }] read since the last take(), oldest first (maps empty: the process had gone).
+  // Every announcement in the ring is read first, here if the thread has not got to it yet (or
+  // once it has finished the one it is reading): a process announced before the event JavaScript
+  // is naming frames for is always among them, however quickly it exits.
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::vector<std::pair<uint32_t, std::string>> taken;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (ring_) ring_buffer__consume(ring_);
       taken.swap(read_);
     }
     Napi::Array out = Napi::Array::New(env, taken.size());
@@ -135,7 +141,7 @@ class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
   ring_buffer* ring_ = nullptr;
   FdWait wait_;  // for the ring's wake-ups (or close())
   std::thread thread_;
-  std::mutex mutex_;  // guards read_
+  std::mutex mutex_;  // guards the ring's consumption and read_
   std::vector<std::pair<uint32_t, std::string>> read_;
 };
 
