@@ -9,6 +9,26 @@ import type { SymbolSizes, SymbolStarts } from './symtab.js';
 
 export class ElfError extends Error {}
 
+const ELF_MAGIC = 0x7f454c46;
+
+/** Whether a file starts with the ELF magic (false if it cannot be read). */
+export function isElfFile(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const b = Buffer.alloc(4);
+    return readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === ELF_MAGIC;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface ElfSection {
   readonly name: string;
   readonly type: number;
@@ -185,7 +205,7 @@ export class ElfFile {
   private constructor(path: string, fd: number) {
     this.path = path;
     const h = readAt(fd, 0, 64);
-    if (h.length < 64 || h.readUInt32BE(0) !== 0x7f454c46) throw new ElfError(`${path}: not an ELF file`);
+    if (h.length < 64 || h.readUInt32BE(0) !== ELF_MAGIC) throw new ElfError(`${path}: not an ELF file`);
     if (h[4] !== 2) throw new ElfError(`${path}: not a 64-bit ELF file`);
     if (h[5] !== 1) throw new ElfError(`${path}: not a little-endian ELF file`);
     this.type = h.readUInt16LE(16);

@@ -2,9 +2,9 @@
 // (`lib<name>` → an ld.so.cache entry `lib<name>.so*`, bcc's which_so); bare program names
 // through PATH; with a pid, the files mapped by that process first. Unlike bpftrace we also
 // accept an exact soname (`libc.so.6`), which libbpf resolves too.
-import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ElfFile } from './elf.js';
+import { ElfFile, isElfFile } from './elf.js';
 
 export const LD_SO_CACHE = '/etc/ld.so.cache';
 export const STANDARD_LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64', '/lib', '/usr/lib'];
@@ -79,21 +79,6 @@ function isExecutable(p: string): boolean {
   }
 }
 
-/** Whether a file starts with the ELF magic (PATH may hold shell-script shims, e.g. pyenv's). */
-function isElf(p: string): boolean {
-  try {
-    const fd = openSync(p, 'r');
-    try {
-      const b = Buffer.alloc(4);
-      return readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === 0x7f454c46;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
-}
-
 /** A library by `lib<name>` or exact soname: ld.so.cache, then the standard directories. */
 export function findLibrary(name: string): string | undefined {
   const entries = ldCacheEntries();
@@ -122,7 +107,7 @@ export function findInPath(name: string, pathEnv = process.env.PATH ?? '/usr/loc
   for (const dir of pathEnv.split(':')) {
     if (!dir) continue;
     const p = `${dir}/${name}`;
-    if (isExecutable(p) && isElf(p)) return p;
+    if (isExecutable(p) && isElfFile(p)) return p;
   }
   return undefined;
 }

@@ -47,6 +47,7 @@ export class SystemKernel implements KernelInfo {
   /** Each uprobe target's DWARF, read once (null: none). */
   private readonly dwarfs = new Map<string, DwarfInfo | null>();
   private readonly userFunctions = new Map<string, DwarfFunction | undefined>();
+  private readonly userTypes = new Map<string, DwarfType | undefined>();
   private btfState?: Btf | null;
   private kallsymsState?: Kallsyms | null;
   private readonly features = new Map<Feature, boolean>();
@@ -219,11 +220,18 @@ export class SystemKernel implements KernelInfo {
   }
 
   userType(path: string, name: string): DwarfType | undefined {
-    try {
-      return this.dwarfOf(path, ElfFile.open(path))?.typeNamed(name);
-    } catch {
-      return undefined; // not an ELF file, or DWARF this reader does not know
+    // Asked again by each pass of the type checker.
+    const key = `${path}\0${name}`;
+    if (!this.userTypes.has(key)) {
+      let found: DwarfType | undefined;
+      try {
+        found = this.dwarfOf(path, ElfFile.open(path))?.typeNamed(name);
+      } catch {
+        // not an ELF file, or DWARF this reader does not know
+      }
+      this.userTypes.set(key, found);
     }
+    return this.userTypes.get(key);
   }
 
   /** The file's own DWARF, else its separate debug file's, found as for its symbols (read once). */

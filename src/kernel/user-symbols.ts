@@ -2,10 +2,10 @@
 // separate debug file's symbols first (`/usr/lib/debug/.build-id/xx/yyyy.debug`, then
 // `.gnu_debuglink` next to the file, in its `.debug/` and under /usr/lib/debug), then the file's
 // own .symtab/.dynsym; and per JIT process its `/tmp/perf-PID.map`.
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { ElfFile, ET_EXEC, type SymbolEntries } from './elf.js';
+import { ElfFile, ET_EXEC, isElfFile, type SymbolEntries } from './elf.js';
 import { CACHED_SYMBOLS_MIN, loadSortedSymbols, sortedSymbols, storeSortedSymbols } from './elf-symbol-cache.js';
 import { SymbolTable } from './symtab.js';
 
@@ -158,7 +158,7 @@ export function findDebugFile(elf: ElfFile, path: string, debugRoot = '/usr/lib/
   const id = elf.buildId();
   if (id && id.length > 2) {
     const byId = `${debugRoot}/.build-id/${id.slice(0, 2)}/${id.slice(2)}.debug`;
-    if (isElf(byId)) return byId;
+    if (isElfFile(byId)) return byId;
   }
   const link = elf.debugLink();
   if (!link) return undefined;
@@ -168,27 +168,12 @@ export function findDebugFile(elf: ElfFile, path: string, debugRoot = '/usr/lib/
     if (c === candidates[0] && sameFile(c, path)) continue;
     if (!existsSync(c)) continue;
     try {
-      if (crc32(readFileSync(c)) >>> 0 === link.crc && isElf(c)) return c;
+      if (crc32(readFileSync(c)) >>> 0 === link.crc && isElfFile(c)) return c;
     } catch {
       // unreadable: next candidate
     }
   }
   return undefined;
-}
-
-function isElf(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const b = Buffer.alloc(4);
-    return readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === 0x7f454c46;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function sameFile(a: string, b: string): boolean {

@@ -1,7 +1,8 @@
 // The -c command, found as execvp(3) finds it, so that a command that cannot run is refused
 // before anything else happens (bpftrace also refuses it up front), and started held until the
 // probes are attached.
-import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { isElfFile } from '../kernel/elf.js';
 import { constants as os } from 'node:os';
 import { native } from './native.js';
 
@@ -30,23 +31,8 @@ export function resolveCommand(command: string, strerror: (errno: number) => str
     if (errno === os.errno.EACCES) denied = true;
   }
   // bpftrace 0.17 also runs a program of that name in the current directory (`-c prog` runs ./prog).
-  if (execError(name) === undefined && isElf(name)) return { path: `./${name}`, argv };
+  if (execError(name) === undefined && isElfFile(name)) return { path: `./${name}`, argv };
   return cannot(denied ? strerror(os.errno.EACCES) : 'command not found in PATH');
-}
-
-function isElf(path: string): boolean {
-  const magic = Buffer.alloc(4);
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      readSync(fd, magic, 0, 4, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
-  return magic.toString('latin1') === '\x7fELF';
 }
 
 /** The errno execve would fail with for lack of the file or permission (a directory: EACCES). */

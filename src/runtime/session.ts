@@ -30,7 +30,7 @@ import type { Formatter, MapEntry, MapSnapshot, ScriptLocation, TestOutcome } fr
 import { textFormatter } from './output/text.js';
 import { formatPrintf } from './output/printf.js';
 import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
-import { fitsTimeBuffer, strftime } from './output/time.js';
+import { strftimeIn64Bytes } from './output/time.js';
 import { AdoptedObject, type Handover, type PreparedStep } from './prepared.js';
 
 /** Why a run ended; the CLI maps these to exit codes. `stop`: the Node API's stop() or abort. */
@@ -401,10 +401,12 @@ export class Session {
 
   /** The maps the run reads once loaded, by their names in the object: the script's and the runtime's own. */
   private mapsUsed(): string[] {
+    const stacks = stackMaps(this.program);
     return [
       ...this.compiled.mapSymbols.values(), EVENTS_MAP, globalMapName(COUNTERS_MAP), globalMapName(READ_FAILURES_MAP),
-      globalMapName(STOPPED_MAP), ...stackMaps(this.program).flatMap((s) => s.tables.map((t) => t.symbol)),
-      ...(stackMaps(this.program).some((s) => s.kind === 'ustack') ? [PROCESSES_RING_MAP] : []),
+      globalMapName(STOPPED_MAP), ...stacks.flatMap((s) => s.tables.map((t) => t.symbol)),
+      // A ustack announces its process there (codegen/builtins.ts).
+      ...(stacks.some((s) => s.kind === 'ustack') ? [PROCESSES_RING_MAP] : []),
     ];
   }
 
@@ -1146,11 +1148,8 @@ export class Session {
       case 'print_value':
         return f.value(args()[0]!);
       case 'time': {
-        // As bpftrace 0.17: a time that its 64-byte buffer cannot hold (or an empty one) is an error.
-        const text = strftime(spec.format!, new Date());
-        if (fitsTimeBuffer(text)) return f.time(text);
-        this.options.error?.('strftime returned 0');
-        return '';
+        const text = strftimeIn64Bytes(spec.format!, new Date(), (message) => this.options.error?.(message));
+        return text === undefined ? '' : f.time(text);
       }
       case 'print_map': {
         const map = this.program.maps.get(spec.map!);

@@ -9,7 +9,7 @@ import type { KernelSymbolLookup } from '../kernel/kernel-symbols.js';
 import { FileSymbols, PerfMap } from '../kernel/user-symbols.js';
 import { BUILD_ID_FRAME_BYTES } from '../model/object-layout.js';
 import type { StackMode } from '../model/types.js';
-import { fitsTimeBuffer, strftime } from './output/time.js';
+import { strftimeIn64Bytes } from './output/time.js';
 import { CgroupPaths } from './cgroups.js';
 
 /** An executable, file-backed mapping of a process (user addresses are exact as doubles). */
@@ -362,10 +362,8 @@ export class Resolver {
   timestamp(ns: bigint, format: string): string {
     this.bootTime ??= this.options.bootTimeNs?.() ?? BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
     const real = ns + this.bootTime;
-    const text = strftime(format, new Date(Number(real / 1_000_000n)), Number((real / 1000n) % 1_000_000n));
-    if (fitsTimeBuffer(text)) return text;
-    this.options.error?.('strftime returned 0');
-    return '(?)';
+    const report = (message: string) => this.options.error?.(message);
+    return strftimeIn64Bytes(format, new Date(Number(real / 1_000_000n)), report, Number((real / 1000n) % 1_000_000n)) ?? '(?)';
   }
 }
 

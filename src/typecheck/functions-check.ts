@@ -5,7 +5,7 @@ import { PT_REGS } from '../kernel/registers.js';
 import { signalNumber } from '../kernel/signals.js';
 import { statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import { mapName, type Call, type Expr, type MapRef } from '../model/ast.js';
+import { mapName, type Call, type Expr, type MapRef, type StringLiteral } from '../model/ast.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { AggregationParams, CheckContext } from './context.js';
 import { parameterText } from './positional.js';
@@ -168,25 +168,39 @@ function formatted(c: CheckContext, call: Call): Type {
  * call): a literal format and its arguments, sent to user space.
  */
 function printfLike(c: CheckContext, call: Call): Type {
-  const fmt = call.args[0]!;
   const errorsBefore = c.errorCount();
-  let argTypes = call.args.slice(1).map((a) => c.expr(a));
-  if (fmt.kind !== 'StringLiteral') {
-    c.report(error('E_ARG_TYPE', fmt.span, `${call.name}() needs a string literal as its format`,
-      `the format is fixed when the program is compiled; the values go after it: ${call.name}("%s: %d\\n", comm, pid)`));
-    return NONE;
-  }
+  const argTypes = call.args.slice(1).map((a) => c.expr(a));
+  const fmt = literalFormat(c, call);
+  if (!fmt) return NONE;
   // %s of an enum value (0.22+): its enumerator's name, looked up when the record is printed.
   const conversions = parsePrintfFormat(fmt.value);
-  argTypes = argTypes.map((t, i) => (t.kind === 'int' && t.enumerators && conversions[i]?.conversion === 's'
+  const shown: Type[] = argTypes.map((t, i) => (t.kind === 'int' && t.enumerators && conversions[i]?.conversion === 's'
     ? { kind: 'enum_name', enumerators: t.enumerators } : t));
+  checkFormatArgs(c, call, fmt, shown, conversions, errorsBefore);
+  c.addEvent(call, call.name as 'printf' | 'errorf' | 'warnf', { format: fmt.value, fieldTypes: shown.map(storageType) });
+  return NONE;
+}
+
+/** The call's first argument, a string literal format; else an error, and undefined. */
+function literalFormat(c: CheckContext, call: Call): StringLiteral | undefined {
+  const fmt = call.args[0]!;
+  if (fmt.kind === 'StringLiteral') return fmt;
+  c.report(error('E_ARG_TYPE', fmt.span, `${call.name}() needs a string literal as its format`,
+    `the format is fixed when the program is compiled; the values go after it: ${call.name}("%s: %d\\n", comm, pid)`));
+  return undefined;
+}
+
+/**
+ * A format's conversions against its arguments' types: the first mismatch, at the argument (or
+ * the format). An argument already reported (an unknown field...) has a stand-in type: no second error.
+ */
+function checkFormatArgs(
+  c: CheckContext, call: Call, fmt: StringLiteral, argTypes: readonly Type[], conversions: ReturnType<typeof parsePrintfFormat>, errorsBefore: number,
+): void {
   const problem = checkPrintfArgs(fmt.value, argTypes, conversions, call.name);
-  // An argument already reported (an unknown field...) has a stand-in type: no second error.
   if (problem && !(problem.argument !== undefined && c.errorCount() > errorsBefore)) {
     c.report(error('E_PRINTF', problem.argument !== undefined ? call.args[problem.argument + 1]!.span : fmt.span, problem.message));
   }
-  c.addEvent(call, call.name as 'printf' | 'errorf' | 'warnf', { format: fmt.value, fieldTypes: argTypes.map(storageType) });
-  return NONE;
 }
 
 /**
@@ -194,19 +208,16 @@ function printfLike(c: CheckContext, call: Call): Type {
  * takes at most 3 conversions, of integers and strings.
  */
 function debugf(c: CheckContext, call: Call): Type {
-  const fmt = call.args[0]!;
+  const errorsBefore = c.errorCount();
   const argTypes = call.args.slice(1).map((a) => c.expr(a));
-  if (fmt.kind !== 'StringLiteral') {
-    c.report(error('E_ARG_TYPE', fmt.span, 'debugf() needs a string literal as its format'));
-    return NONE;
-  }
+  const fmt = literalFormat(c, call);
+  if (!fmt) return NONE;
   const conversions = parsePrintfFormat(fmt.value);
   if (conversions.length > 3) {
     c.report(error('E_PRINTF', call.span, 'debugf: cannot use more than 3 conversion specifiers', 'bpf_trace_printk takes at most 3 values'));
     return NONE;
   }
-  const problem = checkPrintfArgs(fmt.value, argTypes, conversions, 'debugf');
-  if (problem) c.report(error('E_PRINTF', problem.argument !== undefined ? call.args[problem.argument + 1]!.span : fmt.span, problem.message));
+  checkFormatArgs(c, call, fmt, argTypes, conversions, errorsBefore);
   argTypes.forEach((t, i) => {
     if (!isInt(t) && t.kind !== 'string') c.report(error('E_ARG_TYPE', call.args[i + 1]!.span, `debugf() prints integers and strings, not ${typeName(t)}`));
   });

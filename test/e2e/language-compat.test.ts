@@ -22,9 +22,14 @@ describe('language compatibility with bpftrace 0.17', () => {
     const event = '/sys/kernel/tracing/events/bpf_trace/bpf_trace_printk/enable';
     const before = readFileSync(event, 'utf8');
     onTestFinished(() => writeFileSync(event, before));
-    const pipe = spawn('timeout', ['3', 'cat', '/sys/kernel/tracing/trace_pipe']);
+    // Read until the line comes (or 10 s pass: a loaded machine runs tracelet slowly).
+    const pipe = spawn('timeout', ['10', 'cat', '/sys/kernel/tracing/trace_pipe']);
     let text = '';
-    pipe.stdout.on('data', (d: Buffer) => { text += d.toString(); });
+    const line = /bpf_trace_printk: tl-debugf -42 7$/m;
+    pipe.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (line.test(text)) pipe.kill();
+    });
     const ended = new Promise((resolve) => pipe.on('close', resolve));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const r = runTracelet(['-e', 'BEGIN { $s = "tl-debugf"; debugf("%s %d %lu\\n", $s, -42, 7); exit(); }']);
@@ -32,7 +37,7 @@ describe('language compatibility with bpftrace 0.17', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n\n\n');
     expect(r.stderr).toContain('warning: the debugf() builtin is not recommended for production use');
     await ended;
-    expect(text).toMatch(/bpf_trace_printk: tl-debugf -42 7$/m);
+    expect(text).toMatch(line);
     const many = runTracelet(['-e', 'BEGIN { debugf("%d %d %d %d\\n", 1, 2, 3, 4); }']);
     expect(many.code).toBe(1);
   });

@@ -190,6 +190,11 @@ export class Label {
 }
 
 /** Builds one function. Allocas go to the entry block so LLVM's mem2reg can promote them. */
+/** llvm.memset of `size` zero bytes at `dest` (an `i8*` argument, with its alignment if known). */
+function memsetCall(dest: string, size: number): string {
+  return `call void @llvm.memset.p0i8.i64(${dest}, i8 0, i64 ${size}, i1 0)`;
+}
+
 export class FunctionBuilder {
   private readonly entryAllocas: string[] = [];
   private readonly body: string[] = [];
@@ -302,10 +307,7 @@ export class FunctionBuilder {
       this.entryAllocas.push(`  store ${type} 0, ${slot.type} ${slot.ref}, align 8`);
     } else {
       const bytes = this.tmp();
-      this.entryAllocas.push(
-        `  ${bytes} = bitcast ${slot.type} ${slot.ref} to i8*`,
-        `  call void @llvm.memset.p0i8.i64(i8* align 8 ${bytes}, i8 0, i64 ${byteSize(type)}, i1 0)`,
-      );
+      this.entryAllocas.push(`  ${bytes} = bitcast ${slot.type} ${slot.ref} to i8*`, `  ${memsetCall(`i8* align 8 ${bytes}`, byteSize(type))}`);
     }
     return slot;
   }
@@ -359,7 +361,7 @@ export class FunctionBuilder {
 
   /** llvm.memset to zero (declared by the module), with the alignment known of `dest`. */
   memset(dest: IrValue, size: number): void {
-    this.emit(`call void @llvm.memset.p0i8.i64(${this.alignedArg(this.bitcast(dest, i8p))}, i8 0, i64 ${size}, i1 0)`);
+    this.emit(memsetCall(this.alignedArg(this.bitcast(dest, i8p)), size));
   }
 
   private alignedArg(pointer: IrValue): string {

@@ -112,9 +112,12 @@ function zoneName(d: Date): string {
 }
 
 /**
- * Whether a strftime result is one bpftrace 0.17 prints: its C strftime writes into 64 bytes and
- * returns 0 for a text that does not fit them or is empty (bpftrace then logs an error).
+ * strftime() as bpftrace 0.17 calls C's: into 64 bytes, so a text that does not fit them (or an
+ * empty one) is no text; it reports `strftime returned 0`, as bpftrace logs it, and gives undefined.
  */
-export function fitsTimeBuffer(text: string): boolean {
-  return text !== '' && Buffer.byteLength(text) < 64;
+export function strftimeIn64Bytes(format: string, d: Date, report: (message: string) => void, micros?: number): string | undefined {
+  const text = strftime(format, d, micros);
+  if (text !== '' && Buffer.byteLength(text) < 64) return text;
+  report('strftime returned 0');
+  return undefined;
 }
