@@ -357,7 +357,9 @@ function buf(g: ProbeContext, c: Call, type: Type): Val {
   if (isAggregate(src.type)) {
     const n = Math.min(size, sizeOf(src.type));
     memcpy(fn, fn.byteOffset(out, 1), src.ir, n);
-    fn.store(constInt(i8, n), out, 1);
+    // A string is NUL-padded past its end, as in bpftrace (buf("abc", 10) is abc and 7 NULs);
+    // an array has only its own bytes.
+    fn.store(constInt(i8, src.type.kind === 'string' ? size : n), out, 1);
     return { type, ir: out };
   }
   let length: IrValue = constInt(i64, size);

@@ -87,7 +87,7 @@ const TABLE = {
       differs: 'str() of a string (a literal, `str($1)`) cuts it to n characters and `str(p, $N)` works; 0.17 rejects both.',
     }),
   buf: fn(1, 2, 'buf(void *p [, int length])', 'buffer',
-    'Reads length bytes (the array\'s size when p is an array), printed as hex escapes with %r.'),
+    'Reads length bytes (the array\'s size when p is an array; a string is NUL-padded past its end), printed as hex escapes with %r.'),
   join: fn(1, 2, 'join(char **argv [, separator])', 'nothing',
     'Prints the strings of a NULL-terminated array (at most 16), separated by separator (" ").'),
   ksym: fn(1, 1, 'ksym(addr)', 'ksym (printed as the kernel symbol)', 'The kernel symbol at an address.'),
