@@ -164,7 +164,7 @@ function argument(g: ProbeContext, n: number, stack: boolean, type: Type): Val {
     else if (spec.kind === 'register') v = ctxU64(g, spec.register!);
     else {
       const addr = fn.binary('add', ctxU64(g, spec.register!), constInt(i64, spec.offset!));
-      return readMemory(g, addr, { kind: 'int', bits: (spec.size * 8) as 8, signed: spec.signed }, true, type);
+      return readMemory(g, addr, { kind: 'int', bits: (spec.size * 8) as 8, signed: spec.signed }, 'user', type);
     }
     if (spec.size >= 8) return { type, ir: v };
     return { type, ir: fn.intCast(fn.intCast(v, intType(spec.size * 8), false), i64, spec.signed) };
@@ -173,7 +173,7 @@ function argument(g: ProbeContext, n: number, stack: boolean, type: Type): Val {
   // Stack arguments: sargN at rsp + 8 * (N + 1); argN (N >= 6) are the stack's arguments after the return address.
   const slot = stack ? n + 1 : n - ARG_REGS.length + 1;
   const addr = fn.binary('add', ctxU64(g, PT_REGS_RSP), constInt(i64, slot * 8));
-  return readMemory(g, addr, UINT64, user, type);
+  return readMemory(g, addr, UINT64, user ? 'user' : 'kernel', type);
 }
 
 /** kstack / ustack: the stack's id (a ustack also keeps the pid, and announces a new process). */

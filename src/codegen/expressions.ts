@@ -4,9 +4,9 @@
 import { type Expr, mapName, type MapRef, variableKey } from '../model/ast.js';
 import { INT64, sizeOf, tupleLayout, type Type, UINT64 } from '../model/types.js';
 import { constInt, type FunctionBuilder, i1, i64, i8p, intType, type IrValue, ptr } from './ir/builder.js';
-import { copyFromContext, fitToType, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, truthy, type Val } from './values.js';
+import { type AddressSpace, copyFromContext, fitToType, isAggregate, loadInt, memcpy, memset, normalize, storeInto, stringConstant, temp, toI64, truthy, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
-import { readMemory } from './memory.js';
+import { pointerSpace, readMemory } from './memory.js';
 import { lookup, mapKey, mapSpec } from './map-ops.js';
 import { assignTo } from './variables.js';
 import { aggregationValue } from './aggregations.js';
@@ -217,35 +217,35 @@ function mapRead(g: ProbeContext, ref: MapRef): Val {
  * The address (i64) of a struct member, dereferenced pointer or indexed element in probed
  * memory, or undefined when the expression is not such a place (e.g. a tracepoint's args).
  */
-function addressOf(g: ProbeContext, e: Expr): { ir: IrValue; user: boolean; bits?: { offset: number; width: number } } | undefined {
+function addressOf(g: ProbeContext, e: Expr): { ir: IrValue; space: AddressSpace; bits?: { offset: number; width: number } } | undefined {
   const { fn } = g;
   const typeOf = (x: Expr) => g.program.types.get(x) ?? INT64;
   switch (e.kind) {
     case 'FieldAccess': {
       if (e.object.kind === 'Builtin' && e.object.name === 'args') return undefined;
       const ot = typeOf(e.object);
-      let base: { ir: IrValue; user: boolean } | undefined;
+      let base: { ir: IrValue; space: AddressSpace } | undefined;
       let record: Type | undefined;
       if (ot.kind === 'pointer') {
-        base = { ir: toI64(fn, g.expr(e.object)), user: !!ot.userSpace };
+        base = { ir: toI64(fn, g.expr(e.object)), space: pointerSpace(ot) };
         record = ot.target;
       } else if (ot.kind === 'record') {
         const obj = place(g, e.object);
         if (!obj.inMemory) return undefined;
-        base = { ir: obj.ir, user: obj.inMemory.user };
+        base = { ir: obj.ir, space: obj.inMemory.space };
         record = ot;
       }
       if (!base || record?.kind !== 'record') return undefined;
       const f = record.fields.find((x) => x.name === e.field);
       if (!f) return undefined;
       const ir = f.offset === 0 ? base.ir : fn.binary('add', base.ir, constInt(i64, f.offset));
-      return f.bitWidth ? { ir, user: base.user, bits: { offset: f.bitOffset ?? 0, width: f.bitWidth } } : { ir, user: base.user };
+      return f.bitWidth ? { ir, space: base.space, bits: { offset: f.bitOffset ?? 0, width: f.bitWidth } } : { ir, space: base.space };
     }
     case 'Unary': {
       if (e.op !== '*') return undefined;
       const pt = typeOf(e.operand);
       if (pt.kind !== 'pointer') return undefined;
-      return { ir: toI64(fn, g.expr(e.operand)), user: !!pt.userSpace };
+      return { ir: toI64(fn, g.expr(e.operand)), space: pointerSpace(pt) };
     }
     case 'Index': {
       const ot = typeOf(e.object);
@@ -253,13 +253,13 @@ function addressOf(g: ProbeContext, e: Expr): { ir: IrValue; user: boolean; bits
       if (ot.kind === 'pointer') {
         const size = elementSize(ot.target);
         const base = toI64(fn, g.expr(e.object));
-        return { ir: fn.binary('add', base, fn.binary('mul', index, constInt(i64, size))), user: !!ot.userSpace };
+        return { ir: fn.binary('add', base, fn.binary('mul', index, constInt(i64, size))), space: pointerSpace(ot) };
       }
       if (ot.kind === 'array' || ot.kind === 'string') {
         const obj = place(g, e.object);
         if (!obj.inMemory) return undefined;
         const size = ot.kind === 'array' ? elementSize(ot.element) : 1;
-        return { ir: fn.binary('add', obj.ir, fn.binary('mul', index, constInt(i64, size))), user: obj.inMemory.user };
+        return { ir: fn.binary('add', obj.ir, fn.binary('mul', index, constInt(i64, size))), space: obj.inMemory.space };
       }
       return undefined;
     }
@@ -273,7 +273,7 @@ function place(g: ProbeContext, e: Expr): Val {
   const type = g.program.types.get(e) ?? INT64;
   if (type.kind === 'record' || type.kind === 'array' || (type.kind === 'string' && e.kind === 'FieldAccess')) {
     const a = addressOf(g, e);
-    if (a) return { type, ir: a.ir, inMemory: { user: a.user } };
+    if (a) return { type, ir: a.ir, inMemory: { space: a.space } };
   }
   return g.expr(e);
 }
@@ -282,7 +282,7 @@ function place(g: ProbeContext, e: Expr): Val {
 function readPlace(g: ProbeContext, e: Expr, type: Type): Val | undefined {
   const a = addressOf(g, e);
   if (!a) return undefined;
-  return readMemory(g, a.ir, type, a.user, type, a.bits, e.span);
+  return readMemory(g, a.ir, type, a.space, type, a.bits, e.span);
 }
 
 /** `args->field` of a tracepoint: read straight from the context at this target's offset. */

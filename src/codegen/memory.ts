@@ -5,13 +5,11 @@ import type { Span } from '../model/span.js';
 import { sizeOf, type Type } from '../model/types.js';
 import { constInt, i32, i64, i8p, intType, type IrValue } from './ir/builder.js';
 import { Helper, LARGE_READ_BYTES } from '../model/object-layout.js';
-import { isAggregate, memset, temp, type Val } from './values.js';
+import { type AddressSpace, isAggregate, memset, temp, type Val } from './values.js';
 import type { ProbeContext } from './context.js';
 import type { ProgramScratch } from './maps.js';
 import { noteFailure, reportHelperError } from './failures.js';
 
-/** Where probed memory lives, which decides the read helper (as bpftrace's address spaces). */
-type AddressSpace = 'user' | 'kernel' | 'unknown';
 
 const READ_HELPERS: Record<AddressSpace, { bytes: number; string: number }> = {
   user: { bytes: Helper.probeReadUser, string: Helper.probeReadUserStr },
@@ -22,8 +20,14 @@ const READ_HELPERS: Record<AddressSpace, { bytes: number; string: number }> = {
 
 /** Where the memory a value points to lives: a pointer's own mark, else the probe's kind. */
 export function spaceOf(g: ProbeContext, v: Val): AddressSpace {
-  if (v.type.kind === 'pointer') return v.type.userSpace ? 'user' : 'kernel';
+  if (v.type.kind === 'pointer') return pointerSpace(v.type);
   return userProbe(g) ? 'user' : 'unknown';
+}
+
+/** Where a pointer (or a record reached through one) points, from its type's mark. */
+export function pointerSpace(t: Type): AddressSpace {
+  if (t.kind !== 'pointer' && t.kind !== 'record') return 'kernel';
+  return t.userSpace ? 'user' : t.anySpace ? 'unknown' : 'kernel';
 }
 
 /** Whether the probe runs in a traced process's context (its registers and memory are user space). */
@@ -49,10 +53,9 @@ export function probeRead(g: ProbeContext, dest: IrValue, size: number | IrValue
   return rc;
 }
 
-/** Reads a value of `t` at `addr` (i64) in kernel or user memory with bpf_probe_read_{kernel,user}. */
-export function readMemory(g: ProbeContext, addr: IrValue, t: Type, user: boolean, resultType: Type = t, bits?: { offset: number; width: number }, span = g.site): Val {
+/** Reads a value of `t` at `addr` (i64) in `space` with its bpf_probe_read helper. */
+export function readMemory(g: ProbeContext, addr: IrValue, t: Type, space: AddressSpace, resultType: Type = t, bits?: { offset: number; width: number }, span = g.site): Val {
   const { fn } = g;
-  const space = user ? 'user' : 'kernel';
   if (isAggregate(t)) {
     const size = sizeOf(t);
     let out: IrValue;

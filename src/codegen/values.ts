@@ -8,13 +8,16 @@ import { BUILTIN_VARIABLES } from '../model/builtins.js';
 import { Helper } from '../model/object-layout.js';
 import { arrayType, constInt, type FunctionBuilder, i32, i64, i8, i8p, intType, type IrValue, ptr } from './ir/builder.js';
 
+/** Where probed memory lives, which decides the read helper (as bpftrace's address spaces). */
+export type AddressSpace = 'user' | 'kernel' | 'unknown';
+
 /** A value in generated code: an integer in a register, or a pointer to bytes of `type`. */
 export interface Val {
   readonly type: Type;
   /** Integers: the register (i64 unless the type is narrower); aggregates: an i8* to the bytes. */
   readonly ir: IrValue;
   /** Set for a struct or array still in probed memory: `ir` is its address (i64), not read yet. */
-  readonly inMemory?: { readonly user: boolean };
+  readonly inMemory?: { readonly space: AddressSpace };
 }
 
 /** Types kept as bytes on the stack (the value is an i8* to them), not in a register. */

@@ -14,11 +14,17 @@ export type Type =
   | { readonly kind: 'buffer'; readonly size: number }
   /** A tuple; with `names`, a record literal `(a = 1, b = "x")` (bpftrace 0.25+), laid out as a tuple. */
   | { readonly kind: 'tuple'; readonly elements: readonly Type[]; readonly names?: readonly string[] }
-  | { readonly kind: 'pointer'; readonly target: Type; readonly userSpace?: boolean }
+  /**
+   * A pointer into kernel memory; `userSpace` into the traced process's; `anySpace` an address made
+   * from an integer outside uprobes, whose space is not known (bpf_probe_read decides by the
+   * address, as bpftrace 0.17 reads an address without an address space).
+   */
+  | { readonly kind: 'pointer'; readonly target: Type; readonly userSpace?: boolean; readonly anySpace?: boolean }
   | { readonly kind: 'array'; readonly element: Type; readonly length: number }
   | {
     readonly kind: 'record'; readonly name: string; readonly size: number; readonly fields: readonly RecordField[];
-    readonly userSpace?: boolean;
+    /** Where it is when reached through a pointer (see the pointer type). */
+    readonly userSpace?: boolean; readonly anySpace?: boolean;
     /** Set when not the largest of its fields' (a script struct with `packed` or `aligned(N)`). */
     readonly align?: number;
   }

@@ -104,7 +104,12 @@ export class Checker implements CheckContext {
     return undefined;
   }
 
-  /** Whether pointers made from integers in this probe point into user memory (uprobe, usdt). */
+  /**
+   * Whether pointers made from integers in this probe point into user memory (uprobe, usdt).
+   * Elsewhere where they point is not known ('any'): bpftrace 0.17 reads them with bpf_probe_read,
+   * which on x86 reads user memory below the kernel's addresses (`*(uint8 *)(uint64)args->buf`)
+   * and kernel memory above.
+   */
   private get userContext(): boolean {
     return this.targets.length > 0 && this.targets.every((t) => t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt');
   }
@@ -673,7 +678,7 @@ export class Checker implements CheckContext {
         if (e.op === '*') {
           if (t.kind === 'int') {
             // As bpftrace: an integer is an address, dereferenced as a 64-bit integer.
-            this.types.set(e.operand, { kind: 'pointer', target: INT64, userSpace: this.userContext });
+            this.types.set(e.operand, { kind: 'pointer', target: INT64, ...(this.userContext ? { userSpace: true } : { anySpace: true }) });
             return INT64;
           }
           if (t.kind !== 'pointer') {
@@ -686,7 +691,7 @@ export class Checker implements CheckContext {
             return INT64;
           }
           this.types.set(e.operand, { ...t, target });
-          return withUser(target, t.userSpace);
+          return withSpace(target, spaceOf(t));
         }
         if (e.op === '&') {
           this.report(error('E_UNSUPPORTED', e.span, `unary '&' is not supported`));
@@ -772,8 +777,7 @@ export class Checker implements CheckContext {
             this.report(error('E_TYPE', e.span, `cannot cast ${typeName(t)} to ${typeName(target)}`));
             return INT64;
           }
-          const user = t.kind === 'pointer' ? t.userSpace : this.userContext;
-          return user ? { ...target, userSpace: true } : target;
+          return withSpace(target, t.kind === 'pointer' ? spaceOf(t) : this.userContext ? 'user' : 'any');
         }
         if (target.kind === 'int' && (t.kind === 'int' || t.kind === 'pointer')) return target;
         this.report(error('E_TYPE', e.span, `cannot cast ${typeName(t)} to ${e.type.name}`, 'casts go to integers or pointers'));
@@ -796,7 +800,7 @@ export class Checker implements CheckContext {
         if (t.kind === 'pointer' && t.target.kind !== 'none') {
           const target = t.target.kind === 'record' ? this.fullRecord(t.target)! : t.target;
           this.types.set(e.object, { ...t, target });
-          return withUser(target, t.userSpace);
+          return withSpace(target, spaceOf(t));
         }
         if (t.kind === 'array') return t.element;
         // A byte of a string, with any index (bpftrace 0.25); 0 past its end.
@@ -1034,17 +1038,17 @@ export class Checker implements CheckContext {
       }
       return objectType.elements[index]!;
     }
-    let user: boolean | undefined;
+    let space: Space | undefined;
     if (objectType.kind === 'pointer' && objectType.target.kind === 'record') {
       // p->field, or p.field (0.2x dereferences a pointer for `.`): the record behind it, in full.
       const full = this.fullRecord(objectType.target)!;
       this.types.set(e.object, { ...objectType, target: full });
-      user = objectType.userSpace;
+      space = spaceOf(objectType);
       objectType = full;
     } else if (objectType.kind === 'record') {
       const isArgs = e.object.kind === 'Builtin' && e.object.name === 'args';
       // A syscall's pointer arguments point into the calling process (as bpftrace reads them).
-      user = isArgs ? this.syscallTracepoints : (objectType as { userSpace?: boolean }).userSpace;
+      space = isArgs ? (this.syscallTracepoints ? 'user' : undefined) : spaceOf(objectType);
     }
     if (objectType.kind !== 'record') {
       if (objectType.kind !== 'none') {
@@ -1082,7 +1086,7 @@ export class Checker implements CheckContext {
     // in the record (codegen computes it), so str(args->name) reads the string.
     const loc = e.object.kind === 'Builtin' && e.object.name === 'args' ? this.dataLocOf(e.field) : undefined;
     if (loc) return { kind: 'pointer', target: loc.element };
-    return withUser(f.type, user);
+    return withSpace(f.type, space);
   }
 
   private binary(e: Extract<Expr, { kind: 'Binary' }>): Type {
@@ -1191,13 +1195,25 @@ export class Checker implements CheckContext {
   }
 }
 
-/** Marks pointers (and records) reached through user memory, so codegen reads them with probe_read_user. */
-function withUser(t: Type, user: boolean | undefined): Type {
-  if (!user) return t;
-  if (t.kind === 'pointer') return { ...t, userSpace: true };
-  if (t.kind === 'record') return { ...t, userSpace: true } as Type;
+/** Where memory other than the kernel's is: the traced process's, or (`any`) not known. */
+type Space = 'user' | 'any';
+
+function spaceOf(t: Type): Space | undefined {
+  if (t.kind !== 'pointer' && t.kind !== 'record') return undefined;
+  return t.userSpace ? 'user' : t.anySpace ? 'any' : undefined;
+}
+
+/**
+ * Marks pointers (and records) reached through user memory, or memory of no known space, so that
+ * codegen reads them with probe_read_user, or bpf_probe_read.
+ */
+function withSpace(t: Type, space: Space | undefined): Type {
+  if (!space) return t;
+  const mark = space === 'user' ? { userSpace: true } : { anySpace: true };
+  if (t.kind === 'pointer') return { ...t, ...mark };
+  if (t.kind === 'record') return { ...t, ...mark } as Type;
   // The elements of an array in user memory are there too (e.g. `char *names[2]` of a user struct).
-  if (t.kind === 'array') return { ...t, element: withUser(t.element, true) };
+  if (t.kind === 'array') return { ...t, element: withSpace(t.element, space) };
   return t;
 }
 

@@ -42,7 +42,20 @@ describe('read helpers by address space', () => {
     expect(readHelpers(compile('uprobe:/bin/demo:main { printf("%s %d\\n", str(arg0), *(int32 *)arg1); }').ir))
       .toEqual([Helper.probeReadUserStr, Helper.probeReadUser]);
     expect(readHelpers(compile('tracepoint:demo:widget_made { printf("%d %s\\n", *(int32 *)args->size, str(args->size)); }').ir))
-      .toEqual([Helper.probeReadKernel, Helper.probeReadStr]);
+      .toEqual([Helper.probeRead, Helper.probeReadStr]);
+  });
+
+  it('reads through a pointer made from an integer outside uprobes with bpf_probe_read, which finds the space by the address', () => {
+    // bpftrace 0.17 keeps the space an integer came from: a user address in a kernel tracepoint's
+    // integer field (raw_syscalls' args->args[1]) is then read as kernel memory, and fails.
+    const text = `struct ts { long sec; long nsec; }
+      tracepoint:syscalls:sys_enter_openat { printf("%d %d\\n", *(uint8 *)(uint64)args->filename, *(uint8 *)args->filename); }
+      tracepoint:demo:widget_made { printf("%d %d\\n", *(uint8 *)args->size, ((struct ts *)args->size)->sec); }
+      interval:s:1 { $p = (int32 *)8; printf("%d %d\\n", *$p, *8); }`;
+    expect(readHelpers(compile(text).ir)).toEqual([Helper.probeRead, Helper.probeReadUser, Helper.probeRead, Helper.probeRead, Helper.probeRead, Helper.probeRead]);
+    // A pointer keeps its space through a cast to another pointer type.
+    expect(readHelpers(compile('tracepoint:syscalls:sys_enter_openat { printf("%d\\n", ((struct ts *)args->filename)->sec); } struct ts { long sec; }').ir))
+      .toEqual([Helper.probeReadUser]);
   });
 
   it('counts failed reads without a branch per read, and sends each failure as an event only with -kk', () => {

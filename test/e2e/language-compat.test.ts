@@ -44,6 +44,15 @@ describe('language compatibility with bpftrace 0.17', () => {
     expect(many.code).toBe(1);
   });
 
+  it('reads through a pointer made from an integer with bpf_probe_read: user addresses in integer fields are read (bpftrace 0.17 read them as kernel memory: 0)', () => {
+    // cat writes the file's text from its buffer (resident: it just read into it); 0x50 is 'P' of PRETTY_NAME.
+    const r = runTracelet(['-e', 'tracepoint:raw_syscalls:sys_enter /pid == cpid && args->id == 1/ { @raw = *(uint8 *)args->args[1]; } '
+      + 'tracepoint:syscalls:sys_enter_write /pid == cpid/ { @write = *(uint8 *)(uint64)args->buf; }', '-c', 'cat /etc/os-release']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^@raw: 80\n@write: 80$/m);
+  });
+
   it("a struct definition without ';' before the next probe", () => {
     const r = runTracelet(['-e', 'struct foo { int a; int b; } BEGIN { printf("%d\\n", sizeof(struct foo)); exit(); }']);
     expect(r.stderr).toBe('');
