@@ -102,7 +102,7 @@ const BUILTIN_CODE = {
   args: (g, _name, type) => (g.targets[0]!.provider === 'tracepoint' && sizeOf(type) > 0
     ? tracepointRecord(g, type) : { type, ir: g.fn.param(0) }),
   func: (g, _name, type) => ({
-    type, ir: namesByCookie(g) ? targetName(g, 'func', sizeOf(type)) : stringConstant(g.fn, g.targets[0]!.func ?? '', sizeOf(type)),
+    type, ir: namesByCookie(g) ? targetName(g, 'func', sizeOf(type)) : stringConstant(g.fn, g.targets[0]!.funcPrinted ?? g.targets[0]!.func ?? '', sizeOf(type)),
   }),
   cpid: (g, _name, type) => ({ type, ir: runValue(g, RUN_CPID) }),
   // The run writes cpid before attaching: 0 without a -c command.

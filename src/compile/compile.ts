@@ -44,6 +44,8 @@ export interface CompileOptions {
   readonly stringLength?: number;
   /** BPFTRACE_STACK_MODE: the mode of kstack/ustack without one. */
   readonly stackMode?: StackMode;
+  /** BPFTRACE_NO_CPP_DEMANGLE=1 (false): a C++ uprobe's `func` prints mangled. */
+  readonly cppDemangle?: boolean;
   /**
    * --probe-filter REGEX (bpftrace 0.26): only the probes whose full name it matches are compiled
    * (see selectProbes()). A valid regular expression: the edges check it with probeFilterProblem().
@@ -106,7 +108,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   const checked = typecheck(ast, kernel, {
     params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors, childCommand: options.childCommand,
     maxProbes: options.maxProbes,
-    mapKeysMax: options.mapKeysMax, stringLength: options.stringLength, stackMode: options.stackMode,
+    mapKeysMax: options.mapKeysMax, stringLength: options.stringLength, stackMode: options.stackMode, cppDemangle: options.cppDemangle,
   });
   hooks.phase?.('typecheck');
   diagnostics.push(...checked.diagnostics);

@@ -51,7 +51,7 @@ const TABLE = {
   retval: one('retval', UINT64, 'Return value of the traced function.', { providers: RETURN_PROBES, notInForLoop: true }),
   probe: one('probe', str(64), 'Full name of the probe that fired.'),
   probetype: one('probetype', str(16), 'The type of the probe\'s first attach point as bpftrace 0.26 names it: `tracepoint`, `uprobe`, `interval`..., `special` for BEGIN and END, `fentry` for kfunc (0.26).'),
-  func: one('func', str(64), 'Name of the traced function.',
+  func: one('func', str(64), 'Name of the traced function (a C++ function demangled, as bpftrace prints it, unless BPFTRACE_NO_CPP_DEMANGLE=1).',
     { providers: ['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'kfunc', 'kretfunc'] }),
   args: one('args', UINT64, 'The probe\'s arguments as a record: tracepoint fields, BTF arguments of kfunc/rawtracepoint, or a uprobe function\'s parameters from its DWARF (built with -g).',
     { providers: ['tracepoint', 'rawtracepoint', 'kfunc', 'kretfunc', 'uprobe'], notInForLoop: true }),

@@ -153,6 +153,8 @@ export interface ProbeTarget {
   readonly address?: bigint;
   /** uprobe/uretprobe/kprobe/kfunc: the function name (the `func` builtin). */
   readonly func?: string;
+  /** What `func` prints when it is not `func`: a C++ function's demangled name. */
+  readonly funcPrinted?: string;
   /** usdt: the note's argument specs (`-4@%eax 8@-16(%rbp)`) and its semaphore's file offset. */
   readonly usdt?: { readonly provider: string; readonly name: string; readonly args: string; readonly semaphoreOffset: bigint };
   /** profile/software/hardware: the perf event to open (frequency instead of period for hz). */

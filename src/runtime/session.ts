@@ -860,7 +860,7 @@ export class Session {
         key.writeUInt32LE(i);
         const value = Buffer.alloc(2 * TARGET_NAME_BYTES);
         // As a constant name would be (stringConstant): its bytes, cut to leave a NUL.
-        stringBytes(t.func ?? '').copy(value, 0, 0, TARGET_NAME_BYTES - 1);
+        stringBytes(t.funcPrinted ?? t.func ?? '').copy(value, 0, 0, TARGET_NAME_BYTES - 1);
         stringBytes(t.name).copy(value, TARGET_NAME_BYTES, 0, TARGET_NAME_BYTES - 1);
         writes.push({ map: targetNamesMap(p.name), key, value });
       });

@@ -101,6 +101,7 @@ function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagn
       stringLength: options.stringLength ?? settings.stringLength,
       stackMode: options.stackMode ?? settings.stackMode,
       maxProbes: options.maxProbes ?? settings.maxProbes,
+      cppDemangle: options.cppDemangle ?? settings.cppDemangle,
     },
   };
 }

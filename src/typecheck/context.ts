@@ -19,6 +19,8 @@ export interface CheckOptions {
   readonly pid?: number;
   /** C++ demangler (the native addon's), for uprobe names. */
   readonly demangle?: (name: string) => string;
+  /** false (BPFTRACE_NO_CPP_DEMANGLE=1): a C++ uprobe's `func` prints mangled (the script's cpp_demangle otherwise decides). */
+  readonly cppDemangle?: boolean;
   /** --unsafe: allow system(), signal() and override(). */
   readonly unsafe?: boolean;
   /** -k: failed helper calls are reported (1), -kk: also failed probe_read* (2). */

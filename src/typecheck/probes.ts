@@ -52,6 +52,8 @@ export interface ExpandOptions {
   readonly demangle?: (name: string) => string;
   /** --unsafe: a uprobe inside a function is attached unchecked (with a warning). */
   readonly unsafe?: boolean;
+  /** false (BPFTRACE_NO_CPP_DEMANGLE=1, cpp_demangle): a C++ uprobe's `func` prints mangled. */
+  readonly cppDemangle?: boolean;
 }
 
 /** C++ names match with or without their parameter list (`ns::f` matches `ns::f(int)`). */
@@ -134,8 +136,8 @@ const EXPANDERS = {
   rawtracepoint: expandRawTracepoint,
   kprobe: expandKprobe,
   kretprobe: expandKprobe,
-  uprobe: expandUprobe,
-  uretprobe: expandUprobe,
+  uprobe: (expansion) => expandUprobe(expansion).map((t) => withPrintedFunc(t, expansion.options)),
+  uretprobe: (expansion) => expandUprobe(expansion).map((t) => withPrintedFunc(t, expansion.options)),
   usdt: ({ ap, kernel, options, fail, target }) => expandUsdt(ap, kernel, options, fail, target),
   profile: expandTimer,
   interval: expandTimer,
@@ -373,6 +375,13 @@ function insideFunction(
   diagnostics.push(warning('W_UNCHECKED_UPROBE', ap.span, `${where} is attached unchecked: it may be in the middle of an instruction`,
     'a uprobe in the middle of an instruction corrupts the traced process'));
   return undefined;
+}
+
+/** A C++ function's `func` prints demangled, as bpftrace prints it (a symbol of the probe's address). */
+function withPrintedFunc(t: ProbeTarget, options: ExpandOptions): ProbeTarget {
+  if (!t.func?.startsWith('_Z') || !options.demangle || options.cppDemangle === false) return t;
+  const printed = options.demangle(t.func);
+  return printed && printed !== t.func ? { ...t, funcPrinted: printed } : t;
 }
 
 function uprobeTarget(ap: AttachPoint, target: MakeTarget, path: string, lang: string | undefined, shown: string, address: bigint): ProbeTarget {

@@ -181,6 +181,20 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expectClean();
   });
 
+  it("prints a C++ function's func demangled, as bpftrace (its probe keeps the name written); mangled with BPFTRACE_NO_CPP_DEMANGLE=1", () => {
+    const program = `uprobe:${target}:_ZN2tl5hello4waveEi { @one[func, probe] = count(); }
+       uprobe:${target}:_ZN2tl5hello4waveEi, uprobe:${target}:tl_add { @many[func] = count(); }`;
+    const r = runTracelet(['-e', program, '-c', `${target} 2`]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain(`@one[tl::hello::wave(int), uprobe:${target}:_ZN2tl5hello4waveEi]: 2\n`);
+    expect(r.stdout).toContain('@many[tl::hello::wave(int)]: 2\n');
+    expect(r.stdout).toContain('@many[tl_add]: 2\n');
+    const mangled = runTracelet(['-e', program, '-c', `${target} 2`], { env: { BPFTRACE_NO_CPP_DEMANGLE: '1' } });
+    expect(mangled.stdout).toContain(`@one[_ZN2tl5hello4waveEi, uprobe:${target}:_ZN2tl5hello4waveEi]: 2\n`);
+    expect(mangled.stdout).toContain('@many[_ZN2tl5hello4waveEi]: 2\n');
+    expectClean();
+  });
+
   it('refuses a uprobe inside a function, which it cannot check is at an instruction, unless --unsafe', () => {
     // A breakpoint in the middle of an instruction made the traced process die of SIGSEGV.
     const nm = execFileSync('nm', [target], { encoding: 'utf8' });
