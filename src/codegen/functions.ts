@@ -17,7 +17,7 @@ import { probeRead, spaceOf } from './memory.js';
 import { freshTemp, lookup, mapKey, mapPointer, mapSpec } from './map-ops.js';
 import { storeVariable } from './variables.js';
 import { deleteKeyZero } from './aggregations.js';
-import { returnFromProbe } from './failures.js';
+import { reportHelperError, returnFromProbe } from './failures.js';
 import { builtin, namespaceId, stack, userAddress } from './builtins.js';
 import { commOfPid } from './kfuncs.js';
 
@@ -112,7 +112,11 @@ const FUNCTION_CODE = {
     const key = mapKey(g, spec, target, c.args.length === 2 ? [c.args[1]!] : undefined);
     if (spec.bpfType === 'percpu_array') deleteKeyZero(g, spec, key);
     else if (spec.keyType && bucketCount(spec) > 1) deleteBuckets(g, spec, key);
-    else g.fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
+    else {
+      // -k reports a key that is not there (ENOENT), as bpftrace 0.17 does.
+      const rc = g.fn.callHelper(Helper.mapDeleteElem, i64, [mapPointer(g, spec.name), key]);
+      reportHelperError(g, Helper.mapDeleteElem, rc, false, c.span);
+    }
     return nothing(type);
   },
   has_key: (g, c, type) => {

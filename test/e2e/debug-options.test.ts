@@ -76,6 +76,20 @@ describe('debugging options', () => {
     expect(ids[1]).toBeGreaterThan(ids[0]!);
   });
 
+  it('-k reports delete() of a key that is not there, as bpftrace 0.17 (on stdout, as its other helper errors)', () => {
+    const program = 'BEGIN { @x[1] = 1; delete(@x[2]); delete(@x[1]); @y = 1; delete(@y); delete(@y); exit(); }';
+    const text = runTracelet(['-k', '-e', program]);
+    const warning = (from: number, to: number) => `stdin:1:${from}-${to}: WARNING: Failed to map_delete_elem: No such file or directory (-2)\n`
+      + `${program}\n${' '.repeat(from - 1)}${'~'.repeat(to - from)}\n`;
+    expect(text.stderr).toBe('');
+    expect(text.stdout).toBe(`Attaching 1 probe...\n${warning(20, 33)}${warning(70, 80)}\n\n\n\n`);
+    const json = runTracelet(['-k', '-f', 'json', '-e', program]);
+    expect(json.stdout).toBe('{"type": "attached_probes", "data": {"probes": 1}}\n'
+      + '{"type": "helper_error", "helper": "map_delete_elem", "retcode": -2, "line": 1, "col": 20}\n'
+      + '{"type": "helper_error", "helper": "map_delete_elem", "retcode": -2, "line": 1, "col": 70}\n\n\n');
+    expect(runTracelet(['-e', program]).stderr).toBe('');
+  });
+
   it('--emit-llvm prints the code the run would load (-k and -kk included)', () => {
     const program = 'BEGIN { printf("%s\\n", str(8)); exit(); }';
     const events = (args: string[]) => (runTracelet([...args, '--emit-llvm', '-e', program]).stdout.match(/inttoptr \(i64 131 to/g) ?? []).length;
