@@ -5,8 +5,9 @@
 // Differences from bpftrace 0.17, on purpose: software and hardware events are listed by name
 // (`software:cpu-clock:`; 0.17 echoes the pattern there), raw tracepoints are listed
 // (`rawtracepoint:NAME`; 0.17 has no such probe type), and types the kernel cannot attach
-// (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are left out of
-// searches that do not name them; named, they are listed as 0.17 lists them.
+// (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are not listed: a
+// pattern that names one lists nothing and says why on stderr (0.17 lists nothing for kprobes
+// here either, with a warning about available_filter_functions).
 import type { ProbeProvider } from '../model/ast.js';
 import { PROVIDER_LIST, providerNamed, providerRecord } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -29,20 +30,27 @@ interface Listed {
   readonly details?: () => readonly string[];
 }
 
-/** Returns the listing text (each line ends in '\n'), or an error message. */
-export function listProbes(pattern: string | undefined, kernel: KernelInfo, options: ListOptions = {}): { text: string; error?: string } {
+/** A listing: its text (each line ends in '\n'), or an error message; `notice`: why a named probe type lists nothing. */
+export interface Listing {
+  readonly text: string;
+  readonly error?: string;
+  readonly notice?: string;
+}
+
+export function listProbes(pattern: string | undefined, kernel: KernelInfo, options: ListOptions = {}): Listing {
   // Several patterns, as a probe lists its attach points: `a:b:c,d:e:f`, each listing in turn (as 0.17).
   const patterns = (pattern ?? '').split(',').filter((q) => q.length > 0);
   if (patterns.length > 1) {
     const lists = patterns.map((q) => listOne(q, kernel, options));
     const text = lists.map((l) => l.text).join('');
     const error = lists.find((l) => l.error)?.error;
-    return error ? { text, error } : { text };
+    const notice = [...new Set(lists.flatMap((l) => (l.notice ? [l.notice] : [])))].join('\n');
+    return { text, ...(error ? { error } : {}), ...(notice ? { notice } : {}) };
   }
   return listOne(patterns[0], kernel, options);
 }
 
-function listOne(pattern: string | undefined, kernel: KernelInfo, options: ListOptions): { text: string; error?: string } {
+function listOne(pattern: string | undefined, kernel: KernelInfo, options: ListOptions): Listing {
   const p = pattern && pattern.length > 0 ? pattern : '*';
   const colon = p.indexOf(':');
   const word = colon < 0 ? undefined : p.slice(0, colon);
@@ -56,13 +64,15 @@ function listOne(pattern: string | undefined, kernel: KernelInfo, options: ListO
     if (provider === 'tracepoint' && !rest.includes(':') && !hasWildcard(rest)) {
       return { text: '', error: `'${p}': a tracepoint is named by its category and event, e.g. tracepoint:${rest || 'sched'}:*` };
     }
-    items = candidates(provider, kernel, true);
+    const needs = providerRecord(provider).requires;
+    if (needs && needs.when !== 'attach' && !kernel.hasFeature(needs.feature)) return { text: '', notice: needs.message };
+    items = candidates(provider, kernel);
     // A software/hardware event is listed as `software:NAME:`; a pattern may give its count or not.
     re = provider === 'software' || provider === 'hardware'
       ? globToRegExp(`${provider}:${rest.split(':')[0]}:`)
       : globToRegExp(`${provider}:${rest}`);
   } else {
-    items = PROVIDER_LIST.filter((pr) => providerRecord(pr).listedByDefault).flatMap((pr) => candidates(pr, kernel, false));
+    items = PROVIDER_LIST.filter((pr) => providerRecord(pr).listedByDefault).flatMap((pr) => candidates(pr, kernel));
     re = globToRegExp(p);
   }
   const out = items.filter((i) => re.test(i.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -78,11 +88,10 @@ function render(items: readonly Listed[], verbose?: boolean): string {
   return text;
 }
 
-/** Every probe of one type; `asked`: the pattern names the type (list it even if it cannot attach here). */
-function candidates(provider: ProbeProvider, kernel: KernelInfo, asked: boolean): Listed[] {
+/** Every probe of one type (none of a type this kernel cannot attach; hardware counters fail only when attached). */
+function candidates(provider: ProbeProvider, kernel: KernelInfo): Listed[] {
   const needs = providerRecord(provider).requires;
-  // A type this kernel cannot attach is listed only when asked for (hardware counters fail only when attached).
-  if (!asked && needs && needs.when !== 'attach' && !kernel.hasFeature(needs.feature)) return [];
+  if (needs && needs.when !== 'attach' && !kernel.hasFeature(needs.feature)) return [];
   return LISTERS[provider](provider, kernel);
 }
 

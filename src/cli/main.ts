@@ -286,6 +286,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(`tracelet: ${listed.error}\n`);
       return ExitCode.usage;
     }
+    for (const line of listed.notice?.split('\n') ?? []) stderr(`tracelet: ${line}; none listed\n`);
     writeAll(1, listed.text);
     return ExitCode.ok;
   }

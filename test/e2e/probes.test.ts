@@ -438,7 +438,20 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     expect(runTracelet(['-l', 'software:*']).stdout).toContain('software:cpu-clock:\nsoftware:cpu-migrations:\n');
     expect(runTracelet(['-lv', 'rawtracepoint:sched_switch']).stdout)
       .toBe('rawtracepoint:sched_switch\n    bool preempt\n    struct task_struct * prev\n    struct task_struct * next\n    unsigned int prev_state\n');
-    expect(runTracelet(['-lv', 'kfunc:vfs_read']).stdout)
-      .toBe('kfunc:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    loff_t * pos\n    ssize_t retval\n');
+  });
+
+  it('lists no probe of a type this kernel cannot attach, and says why on stderr (exit 0)', () => {
+    const kernel = new SystemKernel();
+    for (const [pattern, feature, why] of [['kprobe:*', 'kprobes', 'kprobes are not available'], ['kretprobe:vfs_read', 'kprobes', 'kprobes are not available'],
+      ['kfunc:vfs_read', 'kfunc', 'kfunc/fentry probes are not available']] as const) {
+      const r = runTracelet(['-lv', pattern]);
+      expect(r.code).toBe(0);
+      if (kernel.hasFeature(feature)) {
+        expect(r.stdout).toContain(pattern.replace('*', ''));
+        continue;
+      }
+      expect(r.stdout).toBe('');
+      expect(r.stderr.startsWith(`tracelet: ${why}`) && r.stderr.endsWith('; none listed\n'), r.stderr).toBe(true);
+    }
   });
 });
