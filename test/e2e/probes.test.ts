@@ -440,6 +440,22 @@ describe('-l listing, compared with bpftrace 0.17', () => {
       .toBe('rawtracepoint:sched_switch\n    bool preempt\n    struct task_struct * prev\n    struct task_struct * next\n    unsigned int prev_state\n');
   });
 
+  it('-p PID -l lists the probes of the process\'s program as bpftrace 0.17 names them (through /proc/PID/root)', () => {
+    const victim = spawn(target, ['40', '100'], { stdio: 'ignore' });
+    try {
+      const root = `/proc/${victim.pid}/root${target}`;
+      for (const pattern of ['usdt:*', 'usdt:*:tracelet:tick', `usdt:${target}:*`, `uprobe:${target}:tl_*`]) {
+        const r = runTracelet(['-p', String(victim.pid), '-l', pattern]);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+        expect(r.stdout).toBe(bpftrace(['-p', String(victim.pid), '-l', pattern]));
+        // USDT files are named through the process's root; a uprobe's file as written.
+        expect(r.stdout.includes(root)).toBe(pattern.startsWith('usdt'));
+      }
+    } finally {
+      victim.kill();
+    }
+  });
+
   it('lists no probe of a type this kernel cannot attach, and says why on stderr (exit 0)', () => {
     const kernel = new SystemKernel();
     for (const [pattern, feature, why] of [['kprobe:*', 'kprobes', 'kprobes are not available'], ['kretprobe:vfs_read', 'kprobes', 'kprobes are not available'],
