@@ -3,6 +3,8 @@
 // is the one that runs: maps are declared in it (BTF `.maps`), not created beforehand, so it
 // needs no kernel objects, and the same options give the same object. It asks the machine only
 // through KernelInfo (attach points, types) and uses the native addon only for LLVM.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Include, Program } from '../model/ast.js';
 import type { ProbeTarget, TypedProgram } from '../model/program.js';
 import type { StackMode } from '../model/types.js';
@@ -219,11 +221,14 @@ export function loadable(result: CompileResult): LoadableProgram | undefined {
   };
 }
 
-/** --include FILE: an #include line before the program (for the header macros it brings). */
+/**
+ * --include FILE: an #include line before the program (for the header macros it brings); a FILE
+ * in the current directory first, as clang's -include.
+ */
 function withIncludes(program: Program, includes: readonly string[]): Program {
   if (includes.length === 0) return program;
   const start = program.span;
-  const implicit = includes.map((path): Include => ({ kind: 'Include', span: { ...start, end: start.start }, path }));
+  const implicit = includes.map((path): Include => ({ kind: 'Include', span: { ...start, end: start.start }, path: existsSync(path) ? resolve(path) : path }));
   return { ...program, includes: [...implicit, ...program.includes] };
 }
 

@@ -2,9 +2,10 @@
 // them; tools rely on it for constants such as AF_INET (<sys/socket.h>). We read object-like
 // `#define NAME value` lines from the system headers, following their own #includes.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 
-const INCLUDE_DIRS = ['/usr/include/x86_64-linux-gnu', '/usr/include'];
+/** Where `#include <file>` looks after the -I directories. */
+export const INCLUDE_DIRS = ['/usr/include/x86_64-linux-gnu', '/usr/include'];
 const MAX_FILES = 200;
 
 /**
@@ -23,7 +24,9 @@ const KERNEL_MACROS: ReadonlyMap<string, bigint> = new Map([
   ['TASK_DEAD', 128n],
 ]);
 
-function findHeader(name: string, dirs: readonly string[]): string | undefined {
+/** Where `#include` finds `name`: itself when absolute, else in the first of `dirs` that has it. */
+export function findHeader(name: string, dirs: readonly string[] = INCLUDE_DIRS): string | undefined {
+  if (isAbsolute(name)) return existsSync(name) ? name : undefined;
   for (const dir of dirs) {
     const p = join(dir, name);
     if (existsSync(p)) return p;
@@ -58,9 +61,10 @@ export function headerMacros(includes: readonly string[], extraDirs: readonly st
       continue;
     }
     for (const line of text.replace(/\\\n/g, ' ').split('\n')) {
-      const include = /^\s*#\s*include\s*<([^>]+)>/.exec(line);
+      const include = /^\s*#\s*include\s*(?:<([^>]+)>|"([^"]+)")/.exec(line);
       if (include) {
-        const p = findHeader(include[1]!, dirs);
+        // A "file" beside the header that includes it first.
+        const p = include[2] !== undefined ? findHeader(include[2], [dirname(path), ...dirs]) : findHeader(include[1]!, dirs);
         if (p) queue.push(p);
         continue;
       }

@@ -118,6 +118,8 @@ export interface KernelInfo {
   enumValue?(name: string): bigint | undefined;
   /** Integer macros of the headers a script #includes (e.g. AF_INET), and well-known kernel ones. Optional. */
   headerMacros?(includes: readonly string[]): ReadonlyMap<string, bigint>;
+  /** The file `#include` finds for `name` (-I directories, then the system's), if any. */
+  headerPath?(name: string): string | undefined;
   /** Kernel functions (from /proc/kallsyms), for kprobe listing and ksym. */
   kernelSymbols(): readonly { address: bigint; name: string }[];
   /** Symbols of an ELF binary or library; `path` is already resolved. */

@@ -1,6 +1,6 @@
 // The real KernelInfo: tracefs, BTF, kallsyms and ELF files of this machine, each read on first
 // use and kept.
-import { headerMacros } from './headers.js';
+import { findHeader, headerMacros, INCLUDE_DIRS } from './headers.js';
 import { kernelIdentity } from './identity.js';
 import { possibleCpus } from './cpus.js';
 import { existsSync } from 'node:fs';
@@ -142,6 +142,10 @@ export class SystemKernel implements KernelInfo {
 
   headerMacros(includes: readonly string[]): ReadonlyMap<string, bigint> {
     return headerMacros(includes, this.opts.includeDirs);
+  }
+
+  headerPath(name: string): string | undefined {
+    return findHeader(name, [...(this.opts.includeDirs ?? []), ...INCLUDE_DIRS]);
   }
 
   // ---- kallsyms ----

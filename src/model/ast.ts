@@ -59,7 +59,10 @@ export interface MacroDefinition {
 export interface Include {
   readonly kind: 'Include';
   readonly span: Span;
+  /** As written, or (`#include "file"` found beside the including script) that file's path. */
   readonly path: string;
+  /** Written `"file"`: the script's own header, which must be found (a `<file>` may be the kernel's, whose types BTF has). */
+  readonly quoted?: true;
 }
 
 /** `config = { key = value; ... }` */

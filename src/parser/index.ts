@@ -6,6 +6,8 @@
 // `parse` never throws: whatever the input, it returns the program it could build and the
 // diagnostics, sorted by position.
 
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Program } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -46,8 +48,11 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
       const lexed = lex(pre.text, fileLines, pre.defines);
       diagnostics.push(...pre.diagnostics, ...lexed.diagnostics);
       declares ||= lexed.tokens.some((t) => t.tokenType === Let || t.tokenType === For);
+      // `#include "file"` is looked for beside the including script first (the current directory for -e), as cpp does.
+      const dir = fileLines.file ? dirname(fileLines.file.name) : options.path ? dirname(options.path) : process.cwd();
+      const includes = pre.includes.map((i) => (i.quoted && !isAbsolute(i.path) && existsSync(join(dir, i.path)) ? { ...i, path: join(dir, i.path) } : i));
       return parseTokens(lexed.tokens, {
-        lines: fileLines, params: options.params ?? [], diagnostics, includes: pre.includes, textLength: fileLines.text.length,
+        lines: fileLines, params: options.params ?? [], diagnostics, includes, textLength: fileLines.text.length,
       });
     };
     const root = parseFile(lines);

@@ -15,7 +15,7 @@ export class LineMap {
   private readonly lineStarts: number[] = [0];
 
   /** `file`: set for an imported script, so its spans say which file they are in. */
-  constructor(readonly text: string, private readonly file?: SourceText) {
+  constructor(readonly text: string, readonly file?: SourceText) {
     for (let i = 0; i < text.length; i++) {
       if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
     }
@@ -187,7 +187,8 @@ export function preprocess(text: string, lines: LineMap): PreprocessResult {
           diagnostics.push(error('E_PREPROCESSOR', span, `expected <file> or "file" after #include, found '${arg}'`));
           return;
         }
-        includes.push({ kind: 'Include', span, path: inc[1]!.slice(1, -1) });
+        const path = inc[1]!.slice(1, -1);
+        includes.push(inc[1]!.startsWith('"') ? { kind: 'Include', span, path, quoted: true } : { kind: 'Include', span, path });
         return;
       }
       case 'define': {

@@ -106,6 +106,20 @@ function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagn
   };
 }
 
+/**
+ * A script's own header (`#include "file"`) must be found, as bpftrace (clang) requires. A
+ * `<file>` that is not found is left alone: the kernel's types come from BTF, and its headers
+ * are often not installed (the Debian tools include <net/sock.h>).
+ */
+function checkIncludes(program: Program, kernel: KernelInfo, diagnostics: Diagnostic[]): void {
+  if (!kernel.headerPath) return;
+  for (const include of program.includes) {
+    if (!include.quoted || kernel.headerPath(include.path)) continue;
+    diagnostics.push(error('E_INCLUDE_NOT_FOUND', include.span, `cannot find the header "${include.path}"`,
+      'a "file" is looked for beside the script (the current directory for -e), then in the -I directories and /usr/include'));
+  }
+}
+
 export function typecheck(program: Program, kernel: KernelInfo, cliOptions: CheckOptions = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
   const { options: configured, settings } = applyConfig(program, cliOptions, diagnostics);
@@ -114,6 +128,7 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
   checkProbeLimit(program, expanded.flatMap((e) => e.targets), options.maxProbes, diagnostics);
   checkTestNames(program.probes, diagnostics);
+  checkIncludes(program, kernel, diagnostics);
   const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);
   const names = new NamedConstants(program, kernel, cTypes.enumerators);
   // Map types come from the whole program, not from source order: a probe may read a map that a

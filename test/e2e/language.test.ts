@@ -1,6 +1,7 @@
 // Language features end to end on the real kernel.
-import { readFileSync } from 'node:fs';
-import { machine, release } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { machine, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 
@@ -87,6 +88,28 @@ describe('language', () => {
       + 'BEGIN { printf("%d %d %d %d %d\\n", AF_INET, AF_INET6, BLUE, TASK_RUNNING, TCP_ESTABLISHED); exit(); }']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('Attaching 1 probe...\n2 10 6 0 1\n\n\n');
+  });
+
+  it('#include "file": beside the script (or the current directory for -e) first, then -I; a header of its own that is missing is an error, as in bpftrace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-include-'));
+    try {
+      mkdirSync(join(dir, 'inc'));
+      writeFileSync(join(dir, 'inc', 'mine.h'), '#define MINE 42\n#include "other.h"\n');
+      writeFileSync(join(dir, 'inc', 'other.h'), '#define OTHER (7)\n');
+      const script = join(dir, 'uses.bt');
+      writeFileSync(script, `#include "inc/mine.h"\n#include "${join(dir, 'inc', 'other.h')}"\n#include <no/such/kernel.h>\nBEGIN { printf("%d %d\\n", MINE, OTHER); exit(); }\n`);
+      const r = runTracelet([script]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toBe('Attaching 1 probe...\n42 7\n\n\n');
+      const fromCwd = runTracelet(['--include', 'inc/mine.h', '-e', 'BEGIN { printf("%d\\n", MINE); exit(); }'], { cwd: dir });
+      expect(fromCwd.stdout).toBe('Attaching 1 probe...\n42\n\n\n');
+      const missing = runTracelet(['-e', '#include "inc/none.h"\nBEGIN { exit(); }'], { cwd: dir });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toBe('stdin:1:1: error: cannot find the header "inc/none.h"\n#include "inc/none.h"\n^~~~~~~~~~~~~~~~~~~~~\n'
+        + 'hint: a "file" is looked for beside the script (the current directory for -e), then in the -I directories and /usr/include\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('typedefs, nested enums and kernel types in script definitions, in casts and sizeof', () => {
