@@ -8,7 +8,7 @@
 // (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are not listed: a
 // pattern that names one lists nothing and says why on stderr (0.17 lists nothing for kprobes
 // here either, with a warning about available_filter_functions).
-import { readlinkSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import type { ProbeProvider } from '../model/ast.js';
 import { PROVIDER_LIST, providerNamed, providerRecord } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -149,24 +149,25 @@ function btfFunctions(provider: ProbeProvider, kernel: KernelInfo): Listed[] {
   }));
 }
 
-/** `uprobe:BINARY:FUNC_PATTERN` and `usdt:BINARY:[PROVIDER:]NAME_PATTERN`. */
 /**
- * A file of process `pid` through the process's root, by its real path
+ * A file of process `pid` through the process's root, by its real path there
  * (`/proc/PID/root/usr/bin/python3.11`); a wildcard or no file is the process's program.
  */
 function inProcess(written: string, kernel: KernelInfo, pid: number): string | undefined {
   const root = `/proc/${pid}/root`;
   try {
-    if (!written || hasWildcard(written)) return `${root}${readlinkSync(`/proc/${pid}/exe`)}`;
     const path = kernel.resolveBinary(written, pid);
     if (!path) return undefined;
-    if (path.startsWith(`${root}/`)) return `${root}${realpathSync(path).slice(realpathSync(root).length)}`;
-    return `${root}${realpathSync(path)}`;
+    const real = realpathSync(path);
+    const rootReal = realpathSync(root);
+    const inside = path.startsWith(`${root}/`) && rootReal !== '/' && real.startsWith(`${rootReal}/`) ? real.slice(rootReal.length) : real;
+    return `${root}${inside}`;
   } catch {
     return undefined;
   }
 }
 
+/** `uprobe:BINARY:FUNC_PATTERN` and `usdt:BINARY:[PROVIDER:]NAME_PATTERN`. */
 function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, options: ListOptions): { text: string; error?: string } {
   const colon = rest.indexOf(':');
   const written = colon < 0 ? rest : rest.slice(0, colon);

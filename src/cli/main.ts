@@ -338,7 +338,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const shownOnly = Boolean(opts.d || opts.explain || opts.emitLlvm || opts.emitElf);
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
-    syscallDispatch: syscallDispatchFromEnv(), pid, childCommand: opts.c !== undefined ? true : shownOnly ? undefined : false, maxProbes: env.maxProbes, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, cppDemangle: env.cppDemangle, probeFilter: opts.probeFilter,
+    syscallDispatch: syscallDispatchFromEnv(), pid, childCommand: opts.c !== undefined ? true : shownOnly ? undefined : false, childProgram: command?.path, maxProbes: env.maxProbes, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, cppDemangle: env.cppDemangle, probeFilter: opts.probeFilter,
     // -d and --emit-llvm alone show the IR only.
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
   }, kernel, {

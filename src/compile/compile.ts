@@ -59,6 +59,8 @@ export interface CompileOptions {
   readonly maxProbes?: number;
   /** Whether the run has a -c command (false: `cpid` is an error); unknown when absent. */
   readonly childCommand?: boolean;
+  /** The file the -c command runs: a uprobe/usdt without a file, or with a wildcard, is in it. */
+  readonly childProgram?: string;
 }
 
 /** Points where a caller may look at a stage's output, and stop. */
@@ -108,7 +110,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   const ast = withIncludes(parsed.program, options.includes ?? []);
   if (hooks.afterParse && !hooks.afterParse(ast)) return { diagnostics, ast };
   const checked = typecheck(ast, kernel, {
-    params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors, childCommand: options.childCommand,
+    params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors, childCommand: options.childCommand, childProgram: options.childProgram,
     maxProbes: options.maxProbes,
     mapKeysMax: options.mapKeysMax, stringLength: options.stringLength, stackMode: options.stackMode, cppDemangle: options.cppDemangle,
   });

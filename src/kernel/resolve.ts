@@ -2,7 +2,7 @@
 // (`lib<name>` → an ld.so.cache entry `lib<name>.so*`, bcc's which_so); bare program names
 // through PATH; with a pid, the files mapped by that process first. Unlike bpftrace we also
 // accept an exact soname (`libc.so.6`), which libbpf resolves too.
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ElfFile, isElfFile } from './elf.js';
 
@@ -144,6 +144,7 @@ function mapMatches(path: string, name: string): boolean {
  * undefined when nothing matches.
  */
 export function resolveBinary(name: string, pid?: number): string | undefined {
+  if (pid !== undefined && (!name || /[*?]/.test(name))) return programOf(pid);
   if (!name) return undefined;
   if (name.includes('/')) {
     if (isFile(name)) return name;
@@ -167,6 +168,20 @@ export function resolveBinary(name: string, pid?: number): string | undefined {
     if (lib) return lib;
   }
   return findInPath(name);
+}
+
+/**
+ * The program process `pid` runs, through its root as bpftrace names it
+ * (`/proc/PID/root/usr/bin/python3.11`), or `/proc/PID/exe` when its path cannot be read.
+ */
+export function programOf(pid: number): string | undefined {
+  try {
+    const path = `/proc/${pid}/root${readlinkSync(`/proc/${pid}/exe`)}`;
+    if (isFile(path)) return path;
+  } catch {
+    // a kernel thread, or a process gone
+  }
+  return isFile(`/proc/${pid}/exe`) ? `/proc/${pid}/exe` : undefined;
 }
 
 /**

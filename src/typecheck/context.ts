@@ -29,6 +29,8 @@ export interface CheckOptions {
   readonly maxProbes?: number;
   /** false: the run has no -c command, so `cpid` is an error (unless the program asks has_cpid). */
   readonly childCommand?: boolean;
+  /** The file the -c command runs (see ExpandOptions). */
+  readonly childProgram?: string;
 }
 
 /** What an event's record holds besides its kind (see EventSpec). */

@@ -54,6 +54,8 @@ export interface ExpandOptions {
   readonly unsafe?: boolean;
   /** false (BPFTRACE_NO_CPP_DEMANGLE=1, cpp_demangle): a C++ uprobe's `func` prints mangled. */
   readonly cppDemangle?: boolean;
+  /** The file the -c command runs: with no file, or a wildcard (`usdt:*:python:line`), a probe is in it. */
+  readonly childProgram?: string;
 }
 
 /** C++ names match with or without their parameter list (`ns::f` matches `ns::f(int)`). */
@@ -289,13 +291,15 @@ type MakeTarget = (parts: readonly string[], name?: string) => ProbeTarget;
 
 /** The binary of a uprobe/usdt: as written, resolved like bpftrace (PATH, ld.so.cache, the pid's maps). */
 function binaryOf(ap: AttachPoint, written: string | undefined, kernel: KernelInfo, options: ExpandOptions, fail: Fail): string | ProbeTarget[] {
-  if (written === undefined) {
-    if (options.pid === undefined) {
-      return fail('E_ATTACH_POINT', `${ap.provider} needs a binary or library, e.g. ${ap.provider}:/bin/bash:readline (or -p PID)`);
-    }
-    return `/proc/${options.pid}/exe`;
+  // With -c, no file or a wildcard (`usdt:*:python:line`) is the command's program, as in bpftrace.
+  if (options.childProgram !== undefined && options.pid === undefined && (written === undefined || hasWildcard(written))) {
+    return options.childProgram;
   }
-  const path = kernel.resolveBinary(written, options.pid);
+  if (written === undefined && options.pid === undefined) {
+    return fail('E_ATTACH_POINT', `${ap.provider} needs a binary or library, e.g. ${ap.provider}:/bin/bash:readline (or -p PID or -c)`);
+  }
+  // With -p, no file or a wildcard is the process's program, as in bpftrace.
+  const path = kernel.resolveBinary(written ?? '', options.pid);
   if (!path) return fail('E_UNKNOWN_BINARY', `cannot find binary or library '${written}'`, 'give a path, or a library name like libc');
   return path;
 }

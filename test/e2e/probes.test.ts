@@ -456,6 +456,22 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     }
   });
 
+  it('-p PID and -c: a uprobe or usdt probe whose file is a wildcard is in the traced program, as in bpftrace', () => {
+    const victim = spawn(target, ['40', '100'], { stdio: 'ignore' });
+    try {
+      const r = runTracelet(['-p', String(victim.pid), '-e', 'usdt:*:tracelet:tick { @u[probe] = count(); } uprobe:*:tl_add { @a = count(); } interval:ms:450 { exit(); }']);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(new RegExp(`^@u\\[usdt:/proc/${victim.pid}/root${target}:tracelet:tick\\]: [1-9]\\d*$`, 'm'));
+      expect(r.stdout).toMatch(/^@a: [1-9]\d*$/m);
+    } finally {
+      victim.kill();
+    }
+    const child = runTracelet(['-c', `${target} 3`, '-e', 'usdt:*:tracelet:tick { @u[probe] = count(); } uprobe:*:tl_add { @a = count(); }']);
+    expect([child.code, child.stderr]).toEqual([0, '']);
+    expect(child.stdout).toContain(`@u[usdt:${target}:tracelet:tick]: 3\n`);
+    expect(child.stdout).toContain('@a: 3\n');
+  });
+
   it('lists no probe of a type this kernel cannot attach, and says why on stderr (exit 0)', () => {
     const kernel = new SystemKernel();
     for (const [pattern, feature, why] of [['kprobe:*', 'kprobes', 'kprobes are not available'], ['kretprobe:vfs_read', 'kprobes', 'kprobes are not available'],
