@@ -2,7 +2,7 @@
 // symbol caches (kernel-symbols.ts, elf-symbol-cache.ts) share. A run is root and loads or believes what it
 // finds there, so only a directory and files of our own will do, and files are written whole or
 // not at all (a temporary file, then rename), safe against runs writing at the same time.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { symbolNatives } from './natives.js';
@@ -20,12 +20,26 @@ export function euid(): number {
 }
 
 /**
+ * mkdir -p, one directory at a time: Node's recursive mkdirSync loops forever where mkdir says
+ * ENOENT under a directory that exists (XDG_CACHE_HOME=/proc: /proc/tracelet).
+ */
+function makeDirectories(dir: string): void {
+  const parent = dirname(dir);
+  if (parent !== dir && !existsSync(parent)) makeDirectories(parent);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/**
  * Creates `dir` if needed and says why it cannot hold what is loaded into the kernel as root, if
  * it cannot: only a directory of ours that nobody else can write into will do.
  */
 export function ownDirectoryProblem(dir: string): string | undefined {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectories(dir);
     const st = lstatSync(dir);
     if (!st.isDirectory()) return `${dir} is not a directory`;
     if (st.uid !== euid()) return `${dir} belongs to another user`;

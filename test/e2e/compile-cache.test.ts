@@ -69,6 +69,16 @@ describe('the compile cache', () => {
     expect(runTracelet(['-v', '--no-cache', '-e', PROGRAM], { env }).stderr).not.toMatch(HIT);
   });
 
+  it('runs without a cache where none can be made (mkdir says ENOENT under /proc: Node\'s recursive mkdir looped forever there)', () => {
+    const r = runTracelet(['-v', '-e', PROGRAM], { env: { TRACELET_CACHE_DIR: '', XDG_CACHE_HOME: '/proc' }, timeoutMs: 20_000 });
+    expect(r.signal).toBe(null);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^INFO: object cache: not used \(\/proc\/tracelet: ENOENT\): compiled by LLVM$/m);
+    const nested = join(freshDir(), 'a', 'b');
+    expect(runTracelet(['-e', PROGRAM], { env: { TRACELET_CACHE_DIR: '', XDG_CACHE_HOME: nested } }).code).toBe(0);
+    expect(readdirSync(join(nested, 'tracelet')).some((f) => f.endsWith('.o'))).toBe(true);
+  });
+
   describe('with a uprobe target', () => {
     const SOURCE = fileURLToPath(new URL('../fixtures/probes/target.c', import.meta.url));
     let target: string;
