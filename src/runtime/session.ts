@@ -1135,6 +1135,7 @@ export class Session {
         const site = this.helperErrorSites[Number(record.readBigUInt64LE(spec.fields[2]!.offset))];
         if (!site) return '';
         if (this.capture) this.capture.errors++;
+        if (f.helperErrorIsWarning && this.options.warnings === false) return '';
         return f.helperError({
           helper: helperName(Number(record.readBigUInt64LE(spec.fields[0]!.offset))),
           retcode: Number(record.readBigInt64LE(spec.fields[1]!.offset)),

@@ -88,6 +88,9 @@ describe('debugging options', () => {
       + '{"type": "helper_error", "helper": "map_delete_elem", "retcode": -2, "line": 1, "col": 20}\n'
       + '{"type": "helper_error", "helper": "map_delete_elem", "retcode": -2, "line": 1, "col": 70}\n\n\n');
     expect(runTracelet(['-e', program]).stderr).toBe('');
+    // --no-warnings drops them in text (they are warnings), not in JSON (they are records), as bpftrace.
+    expect(runTracelet(['-k', '--no-warnings', '-e', program]).stdout).toBe('Attaching 1 probe...\n\n\n\n\n');
+    expect(runTracelet(['-k', '--no-warnings', '-f', 'json', '-e', program]).stdout).toBe(json.stdout);
   });
 
   it('--emit-llvm prints the code the run would load (-k and -kk included)', () => {

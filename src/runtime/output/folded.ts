@@ -162,6 +162,7 @@ export function createFoldedFormatter(side: (text: string) => void): Formatter &
     benchResult: textFormatter.benchResult,
     lostEvents: toSide(textFormatter.lostEvents),
     helperError: toSide(textFormatter.helperError),
+    helperErrorIsWarning: true,
     scriptMessage: toSide(textFormatter.scriptMessage),
   };
 }

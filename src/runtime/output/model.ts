@@ -206,6 +206,8 @@ export interface Formatter {
   exitSeparator(): string;
   lostEvents(count: number): string;
   helperError(error: HelperError): string;
+  /** The text of helperError() is a warning (text), which --no-warnings drops, as bpftrace; not a record (JSON). */
+  readonly helperErrorIsWarning?: boolean;
   /** errorf()/warnf(): the message at its place in the script (text: bpftrace's log lines, which the CLI's formatter writes to stderr). */
   scriptMessage(message: ScriptMessage): string;
   /**

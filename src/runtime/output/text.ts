@@ -179,6 +179,7 @@ export const textFormatter: Formatter = {
   helperError(e: HelperError): string {
     return helperErrorText(e);
   },
+  helperErrorIsWarning: true,
   scriptMessage: scriptMessageText,
 };
 
