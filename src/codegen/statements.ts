@@ -1,6 +1,7 @@
 // Statements: blocks, if, while, unroll, break/continue/return, let, assignments, and for loops
 // (over a map or a range) as callbacks of bpf_for_each_map_elem / bpf_loop.
 import { type AssignStmt, type Block, type Call, type ForRangeStmt, type ForStmt, type JumpStmt, type LetStmt, mapName, type Stmt, type Variable, variableKey } from '../model/ast.js';
+import type { Span } from '../model/span.js';
 import { walk } from '../model/walk.js';
 import { alignUp, INT64, sizeOf, tupleLayout } from '../model/types.js';
 import { arrayType, constInt, FunctionBuilder, i32, i64, i8, i8p, type IrType, type IrValue, ptr } from './ir/builder.js';
@@ -264,9 +265,20 @@ function loopCallback(g: ProbeContext,
   }
 }
 
+/**
+ * `span` widened back to the last blank before it on its line, as bpftrace 0.17's lexer places a
+ * token (it moves a token's start only past blanks): `@x[1]=2`'s `=` is at `@x[1]=`.
+ */
+function fromLastBlank(span: Span, text: string | undefined): Span {
+  if (text === undefined) return span;
+  let start = span.start;
+  while (start > 0 && !/\s/.test(text[start - 1]!)) start--;
+  return start === span.start ? span : { ...span, start, column: span.column - (span.start - start) };
+}
+
 function assign(g: ProbeContext, s: AssignStmt): void {
   // A failed map update is reported at the operator (an aggregation: at its call), as bpftrace does.
-  g.site = g.program.types.get(s.value)?.kind === 'aggregation' ? s.value.span : s.opSpan;
+  g.site = g.program.types.get(s.value)?.kind === 'aggregation' ? s.value.span : fromLastBlank(s.opSpan, s.opSpan.file?.text ?? g.options.sourceText);
   if (s.target.kind === 'MapRef' && s.value.kind === 'Call' && g.program.types.get(s.value)?.kind === 'aggregation') {
     aggregate(g, s.target, s.value);
     return;

@@ -93,6 +93,15 @@ describe('debugging options', () => {
     expect(runTracelet(['-k', '--no-warnings', '-f', 'json', '-e', program]).stdout).toBe(json.stdout);
   });
 
+  it('-k reports a refused map update at the place bpftrace 0.17 gives (its lexer starts the `=` at the last blank)', () => {
+    const program = 'BEGIN { @x[1]=1; @x[2]=2; @x[3] = 3; exit(); }';
+    const env = { BPFTRACE_MAP_KEYS_MAX: '1' };
+    const warning = (from: number, to: number) => `stdin:1:${from}-${to}: WARNING: Failed to map_update_elem: Argument list too long (-7)\n`
+      + `${program}\n${' '.repeat(from - 1)}${'~'.repeat(to - from)}\n`;
+    expect(runTracelet(['-k', '-e', program], { env }).stdout).toBe(`Attaching 1 probe...\n${warning(18, 24)}${warning(33, 34)}\n\n@x[1]: 1\n`);
+    expect(runTracelet(['-k', '-f', 'json', '-e', program], { env }).stdout.match(/"col": \d+/g)).toEqual(['"col": 18', '"col": 33']);
+  });
+
   it('--emit-llvm prints the code the run would load (-k and -kk included)', () => {
     const program = 'BEGIN { printf("%s\\n", str(8)); exit(); }';
     const events = (args: string[]) => (runTracelet([...args, '--emit-llvm', '-e', program]).stdout.match(/inttoptr \(i64 131 to/g) ?? []).length;
