@@ -25,7 +25,7 @@ export const EXIT_CODES: readonly { readonly code: number; readonly meaning: str
   },
   {
     code: ExitCode.runtimeError,
-    meaning: 'the system refused: a program file that cannot be read, a -c command that cannot be run, a probe that cannot be attached, no permission, a runtime failure',
+    meaning: 'the system refused: a program file that cannot be read, a -c command that cannot be run, a probe that cannot be attached, no permission, output that cannot be written (a full disk), a runtime failure',
   },
   { code: ExitCode.internal, meaning: 'an internal error in tracelet (a bug: please report it)' },
 ];

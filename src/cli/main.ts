@@ -115,6 +115,12 @@ function writeAll(fd: number, text: string): boolean {
 /** The characters that stand for raw bytes in binary strings (see stringBytes). */
 const RAW_BYTE = /[\udc80-\udcff]/;
 
+/**
+ * The first error writing the output other than its reader going away (ENOSPC of a full disk,
+ * EIO...): the run stops, says so and exits 255; bpftrace 0.17 goes on, printing nothing.
+ */
+let outputError: NodeJS.ErrnoException | undefined;
+
 /** writeAll of bytes. */
 function writeAllBytes(fd: number, bytes: Uint8Array): boolean {
   let buf = bytes;
@@ -124,8 +130,9 @@ function writeAllBytes(fd: number, bytes: Uint8Array): boolean {
       buf = buf.subarray(n);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') return false;
-      if (code !== 'EAGAIN') throw e;
+      if (code === 'EAGAIN') continue;
+      if (code !== 'EPIPE' && fd !== 2) outputError ??= e as NodeJS.ErrnoException;
+      return false;
     }
   }
   return true;
@@ -143,7 +150,13 @@ export function runCli(argv: readonly string[]): void {
   takeLauncherStart();
   launch = takeLaunch();
   main(argv).then(
-    (code) => process.exit(code),
+    (code) => {
+      if (outputError && code === ExitCode.ok) {
+        stderr(`tracelet: cannot write the output: ${outputError.message.replace(/^\w+: /, '').replace(/, write$/, '')}\n`);
+        process.exit(ExitCode.runtimeError);
+      }
+      process.exit(code);
+    },
     (e: unknown) => {
       // A bug in tracelet, not in the user's program: say so plainly; details on request.
       const err = e as Error | undefined;

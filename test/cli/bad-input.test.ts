@@ -1,7 +1,7 @@
 // Bad input, tried as a new user would: each is refused in one clear message with a non-zero exit
 // code, before anything is attached or run (bpftrace 0.17 refuses each of them too).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,5 +172,21 @@ describe('a NUL byte in a string literal', () => {
     const r = runTracelet(['-e', 'BEGIN { printf("a\\0b\\x00c\\n"); exit(); }']);
     expect(r.code, r.stderr).toBe(ExitCode.ok);
     expect(r.stdout).toBe('Attaching 1 probe...\na\0b\0c\n\n\n');
+  });
+});
+
+describe('output that cannot be written', () => {
+  it('stops the run, says why and exits 255 (a full disk: ENOSPC); a reader going away (EPIPE) is a clean end', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      for (const args of [['-e', 'BEGIN { printf("x\\n"); exit(); }'], ['-e', 'BEGIN { printf("x\\n"); }'], ['-l', 'tracepoint:sched:*']]) {
+        const r = spawnSync(BIN, args, { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 30_000 });
+        expect([r.status, r.stderr]).toEqual([ExitCode.runtimeError, 'tracelet: cannot write the output: no space left on device\n']);
+      }
+    } finally {
+      closeSync(full);
+    }
+    const piped = spawnSync('sh', ['-c', `${BIN} -e 'BEGIN { printf("x\\n"); }' | true; echo "$?"`], { encoding: 'utf8', timeout: 30_000 });
+    expect(piped.stdout).toBe('0\n');
   });
 });
