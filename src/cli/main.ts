@@ -351,7 +351,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const shownOnly = Boolean(opts.d || opts.explain || opts.emitLlvm || opts.emitElf);
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
-    syscallDispatch: syscallDispatchFromEnv(), pid, childCommand: opts.c !== undefined ? true : shownOnly ? undefined : false, childProgram: command?.path, maxProbes: env.maxProbes, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, cppDemangle: env.cppDemangle, probeFilter: opts.probeFilter,
+    syscallDispatch: syscallDispatchFromEnv(), pid, childCommand: opts.c !== undefined ? true : shownOnly ? undefined : false, childProgram: command?.path, maxProbes: env.maxProbes, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, cppDemangle: env.cppDemangle, missingProbes: env.missingProbes, probeFilter: opts.probeFilter,
     // -d and --emit-llvm alone show the IR only.
     object: !opts.d && (opts.emitLlvm !== true || opts.emitElf !== undefined),
   }, kernel, {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Include, Program } from '../model/ast.js';
 import type { ProbeTarget, TypedProgram } from '../model/program.js';
 import type { StackMode } from '../model/types.js';
+import type { MissingProbes } from '../model/config.js';
 import { providerRecord } from '../model/providers.js';
 import { error, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -48,6 +49,8 @@ export interface CompileOptions {
   readonly stackMode?: StackMode;
   /** BPFTRACE_NO_CPP_DEMANGLE=1 (false): a C++ uprobe's `func` prints mangled. */
   readonly cppDemangle?: boolean;
+  /** BPFTRACE_MISSING_PROBES: what a uprobe/usdt probe missing from its file does. */
+  readonly missingProbes?: MissingProbes;
   /**
    * --probe-filter REGEX (bpftrace 0.26): only the probes whose full name it matches are compiled
    * (see selectProbes()). A valid regular expression: the edges check it with probeFilterProblem().
@@ -112,7 +115,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   const checked = typecheck(ast, kernel, {
     params: options.params, pid: options.pid, demangle, unsafe: options.unsafe, helperErrors: options.helperErrors, childCommand: options.childCommand, childProgram: options.childProgram,
     maxProbes: options.maxProbes,
-    mapKeysMax: options.mapKeysMax, stringLength: options.stringLength, stackMode: options.stackMode, cppDemangle: options.cppDemangle,
+    mapKeysMax: options.mapKeysMax, stringLength: options.stringLength, stackMode: options.stackMode, cppDemangle: options.cppDemangle, missingProbes: options.missingProbes,
   });
   hooks.phase?.('typecheck');
   diagnostics.push(...checked.diagnostics);

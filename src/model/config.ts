@@ -16,7 +16,11 @@ export interface Settings {
   readonly maxProbes?: number;
   /** false (bpftrace 0.17's BPFTRACE_NO_USER_SYMBOLS=1): user addresses are printed, not named. */
   readonly userSymbols?: boolean;
+  /** A uprobe/usdt probe whose functions or USDT probes its file lacks, while others attach: refused, skipped with a warning (default), or skipped. */
+  readonly missingProbes?: MissingProbes;
 }
+
+export type MissingProbes = 'error' | 'warn' | 'ignore';
 
 type Value = number | boolean | string;
 
@@ -47,7 +51,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, ConfigVariable>> = {
   license: { kind: ['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL'], unused: 'its programs are GPL' },
   log_size: { kind: 'count', unused: 'the verifier log grows as a failed load needs (-v shows it)' },
   max_bpf_progs: { kind: 'count', unused: 'a probe is one program whatever its targets' },
-  missing_probes: { kind: ['error', 'warn', 'ignore'], unused: 'a missing probe is always an error at its attach point' },
+  missing_probes: { kind: ['error', 'warn', 'ignore'], sets: 'missingProbes', doc: 'A uprobe or usdt probe whose functions or USDT probes are not in its file, while other probes attach: `error` refuses the program, `warn` (default) skips it with a warning, `ignore` skips it (bpftrace 0.17 skips it silently). A program none of whose probes can attach is always refused.' },
   on_stack_limit: { kind: 'count', unused: 'it places values itself' },
   lazy_symbolication: { kind: 'boolean', unused: 'it names user frames when a map is printed' },
   cache_user_symbols: { kind: ['PER_PROGRAM', 'PER_PID', 'NONE'], unused: 'it keeps the symbols of each file once' },

@@ -16,11 +16,18 @@ import type { CheckOptions } from './context.js';
 import { Checker } from './checker.js';
 import { changedMaps, keylessBuckets, mapSpec, type MapInfo } from './map-types.js';
 import { hintFor, NamedConstants } from './names.js';
-import { CONFIG_VARIABLES, configName, configValue, settingOf, type Settings } from '../model/config.js';
+import { CONFIG_VARIABLES, configName, configValue, type MissingProbes, settingOf, type Settings } from '../model/config.js';
 
 export interface CheckResult {
   readonly program?: TypedProgram;
   readonly diagnostics: Diagnostic[];
+}
+
+/** A probe and the targets of its attach points; `missing`: none, for want of functions or USDT probes in their files only. */
+interface ExpandedProbe {
+  readonly probe: Probe;
+  readonly targets: readonly ProbeTarget[];
+  readonly missing?: readonly Diagnostic[];
 }
 
 /**
@@ -28,15 +35,43 @@ export interface CheckResult {
  * skips a function this binary or kernel lacks (tools list functions of several library
  * versions) — but says so in a warning; it is an error only when nothing is left to attach.
  */
-function expandProbe(p: Probe, kernel: KernelInfo, diagnostics: Diagnostic[], options: CheckOptions): ProbeTarget[] {
+function expandProbe(p: Probe, kernel: KernelInfo, diagnostics: Diagnostic[], options: CheckOptions): ExpandedProbe {
   const own: Diagnostic[] = [];
   const targets = p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, own, options));
+  const userProbes = p.attachPoints.every((ap) => ap.provider === 'uprobe' || ap.provider === 'uretprobe' || ap.provider === 'usdt');
+  if (targets.length === 0 && own.length > 0 && userProbes && own.every((d) => d.code === 'E_UNKNOWN_FUNCTION' || d.code === 'E_UNKNOWN_USDT')) {
+    return { probe: p, targets, missing: own };
+  }
   for (const d of own) {
     diagnostics.push(targets.length > 0 && d.code === 'E_UNKNOWN_FUNCTION'
       ? warning('W_UNKNOWN_FUNCTION', d.span, `${d.message}: this attach point is skipped`, d.hint)
       : d);
   }
-  return targets;
+  return { probe: p, targets };
+}
+
+/**
+ * Probes whose functions or USDT probes are missing from their files: skipped with a warning
+ * while others attach (bpftrace 0.17 skips them silently; scripts trace functions that only some
+ * versions of a library have), an error when nothing else would run. A skipped probe is still
+ * type-checked (the maps it writes keep their types) with a target per attach point, unresolved.
+ */
+function skipMissing(expanded: readonly ExpandedProbe[], mode: MissingProbes, diagnostics: Diagnostic[]): { probe: Probe; targets: readonly ProbeTarget[]; skipped?: true }[] {
+  const others = expanded.some((e) => e.targets.length > 0);
+  return expanded.map((e) => {
+    if (!e.missing) return e;
+    if (!others || mode === 'error') {
+      diagnostics.push(...e.missing);
+      return e;
+    }
+    if (mode === 'warn') {
+      for (const d of e.missing) {
+        diagnostics.push(warning('W_UNKNOWN_FUNCTION', d.span, `${d.message}: this probe is skipped`, d.hint ?? 'missing_probes = error refuses such a program'));
+      }
+    }
+    const targets = e.probe.attachPoints.map((ap): ProbeTarget => ({ provider: ap.provider, name: ap.raw, parts: ap.parts, attachPoint: ap }));
+    return { probe: e.probe, targets, skipped: true };
+  });
 }
 
 /** max_probes (BPFTRACE_MAX_PROBES), when set: the probes `Attaching N probes...` would count. */
@@ -102,6 +137,7 @@ function applyConfig(program: Program, options: CheckOptions, diagnostics: Diagn
       stackMode: options.stackMode ?? settings.stackMode,
       maxProbes: options.maxProbes ?? settings.maxProbes,
       cppDemangle: options.cppDemangle ?? settings.cppDemangle,
+      missingProbes: options.missingProbes ?? settings.missingProbes,
     },
   };
 }
@@ -125,8 +161,8 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const { options: configured, settings } = applyConfig(program, cliOptions, diagnostics);
   // A program that asks has_cpid reads cpid only when there is a child: no error without -c.
   const options = configured.childCommand === false && asksHasCpid(program) ? { ...configured, childCommand: undefined } : configured;
-  const expanded = program.probes.map((p) => ({ probe: p, targets: expandProbe(p, kernel, diagnostics, options) }));
-  checkProbeLimit(program, expanded.flatMap((e) => e.targets), options.maxProbes, diagnostics);
+  const expanded = skipMissing(program.probes.map((p) => expandProbe(p, kernel, diagnostics, options)), options.missingProbes ?? 'warn', diagnostics);
+  checkProbeLimit(program, expanded.flatMap((e) => (e.skipped ? [] : e.targets)), options.maxProbes, diagnostics);
   checkTestNames(program.probes, diagnostics);
   checkIncludes(program, kernel, diagnostics);
   const cTypes = scriptTypes(program.cDefinitions, kernel, diagnostics);
@@ -166,7 +202,7 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
     maps.set(name, declaration ? declaredSpec(spec, declaration, diagnostics) : keylessBuckets(spec));
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  const probes: TypedProbe[] = expanded.map(({ probe, targets }, index) => ({ probe, targets, index }));
+  const probes: TypedProbe[] = expanded.flatMap(({ probe, targets, skipped }, index) => (skipped ? [] : [{ probe, targets, index }]));
   return {
     diagnostics,
     program: {

@@ -6,6 +6,7 @@ import type { Call, Expr, MapRef, Variable } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import type { EventKind, LhistParams, MapKind, ProbeTarget, TseriesParams } from '../model/program.js';
 import type { StackMode, Type } from '../model/types.js';
+import type { MissingProbes } from '../model/config.js';
 
 export interface CheckOptions {
   /** BPFTRACE_STRLEN: the size of strings read with str(). */
@@ -31,6 +32,8 @@ export interface CheckOptions {
   readonly childCommand?: boolean;
   /** The file the -c command runs (see ExpandOptions). */
   readonly childProgram?: string;
+  /** BPFTRACE_MISSING_PROBES (the script's missing_probes otherwise decides). */
+  readonly missingProbes?: MissingProbes;
 }
 
 /** What an event's record holds besides its kind (see EventSpec). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from '../../src/parser/index.js';
 import { typecheck } from '../../src/typecheck/check.js';
 import { typeName } from '../../src/model/types.js';
-import { FakeKernel } from '../helpers/fake-kernel.js';
+import { FakeKernel, FakeKernelWithBinary } from '../helpers/fake-kernel.js';
 
 function check(text: string, params: string[] = []) {
   const parsed = parse(text, { params });
@@ -277,5 +277,26 @@ describe('errorf() and warnf() (bpftrace 0.2x)', () => {
     const [viaWorse, direct] = r.program!.events;
     expect([at(viaWorse!.span), ...viaWorse!.expandedFrom!.map(at)]).toEqual(['1:15-26', '2:17-22', '3:9-16']);
     expect([at(direct!.span), ...direct!.expandedFrom!.map(at)]).toEqual(['1:15-26', '3:18-23']);
+  });
+});
+
+describe('a uprobe/usdt probe whose function is not in its file (missing_probes)', () => {
+  const run = (text: string, options: { missingProbes?: 'error' | 'warn' | 'ignore' } = {}) => {
+    const r = typecheck(parse(text).program, new FakeKernelWithBinary(), options);
+    return { codes: r.diagnostics.map((d) => d.code), probes: r.program?.probes.map((p) => p.targets.map((t) => t.name).join(',')) };
+  };
+  const program = 'uprobe:/bin/demo:absent { @x[tid] = nsecs; } uprobe:/bin/demo:main { printf("%d\\n", @x[tid]); }';
+
+  it('is skipped with a warning while other probes attach, its maps still typed (bpftrace 0.17 skips it silently)', () => {
+    expect(run(program)).toEqual({ codes: ['W_UNKNOWN_FUNCTION'], probes: ['uprobe:/bin/demo:main'] });
+    expect(run(program, { missingProbes: 'ignore' })).toEqual({ codes: [], probes: ['uprobe:/bin/demo:main'] });
+    expect(run(`config = { missing_probes = "ignore" } ${program}`)).toEqual({ codes: [], probes: ['uprobe:/bin/demo:main'] });
+  });
+
+  it('is an error with missing_probes = error, and when nothing else would attach', () => {
+    expect(run(program, { missingProbes: 'error' }).codes).toEqual(['E_UNKNOWN_FUNCTION']);
+    expect(run('uprobe:/bin/demo:absent { @x = 1; }').codes).toEqual(['E_UNKNOWN_FUNCTION']);
+    // Not a uprobe: a tracepoint that does not exist is an error, as in bpftrace.
+    expect(run('tracepoint:demo:absent { } uprobe:/bin/demo:main { }').codes).toContain('E_UNKNOWN_TRACEPOINT');
   });
 });
