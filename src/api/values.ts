@@ -6,7 +6,7 @@ import { tupleLayout, typeName, type Type } from '../model/types.js';
 import { decodeValue } from '../runtime/decode.js';
 import { readMap, type AggregateValue, type Bucket, type KeyValue, type MapReader } from '../runtime/map-values.js';
 import type { Value } from '../runtime/output/model.js';
-import type { BuildIdFrame, Frame, Resolver } from '../runtime/symbols.js';
+import { type BuildIdFrame, type Frame, processKey, type Resolver } from '../runtime/symbols.js';
 
 export type { Bucket, BuildIdFrame, Frame };
 
@@ -66,7 +66,7 @@ export function eventValue(t: Type, buf: Buffer, offset: number, r: Resolver): T
       return r.frames('kstack', buf.readBigInt64LE(offset), t.depth, 0);
     case 'ustack':
       if (t.mode === 'build_id') return r.buildIdFrames(buf.readBigInt64LE(offset), t.depth);
-      return r.frames('ustack', buf.readBigInt64LE(offset), t.depth, Number(buf.readBigUInt64LE(offset + 8)));
+      return r.frames('ustack', buf.readBigInt64LE(offset), t.depth, processKey(buf.readBigUInt64LE(offset + 8)));
     case 'tuple': {
       const { offsets } = tupleLayout(t.elements);
       const parts = t.elements.map((e, i) => eventValue(e, buf, offset + offsets[i]!, r));

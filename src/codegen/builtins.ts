@@ -15,7 +15,7 @@ import {
 import { PROCESSES_SEEN_MAX } from './maps.js';
 import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
 import type { ProbeContext } from './context.js';
-import { probeRead, readMemory, scratchBytes } from './memory.js';
+import { probeRead, readKernel, readMemory, scratchBytes } from './memory.js';
 import { freshTemp, nameFromArrayMap, runValue } from './map-ops.js';
 import { syscallField, syscallProbeName } from './syscalls.js';
 
@@ -181,8 +181,25 @@ export function stack(g: ProbeContext, type: Type): Val {
   if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
   const id = stackId(g, type.kind, type.depth, type.mode === 'build_id');
   if (type.kind === 'kstack') return { type, ir: id };
-  announceProcess(g);
-  return userAddress(g, id, type);
+  const image = processImage(g);
+  announceProcess(g, image);
+  return userAddress(g, id, type, image);
+}
+
+/**
+ * The process and the program it runs: its pid, and in the upper 32 bits how many times it has
+ * exec'd (task_struct.self_exec_id, from BTF; 0 without it). A process's addresses are named
+ * with the mappings of the program that recorded them: a fork that records a ustack and then
+ * execs is announced again.
+ */
+function processImage(g: ProbeContext): IrValue {
+  const { fn } = g;
+  const pid = fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32));
+  const task = g.kernel.kernelType('struct task_struct');
+  const execId = task?.kind === 'record' ? task.fields.find((f) => f.name === 'self_exec_id') : undefined;
+  if (!execId) return pid;
+  const generation = readKernel(g, fn.callHelper(Helper.getCurrentTask, i64, []), execId.offset, 4);
+  return fn.binary('or', pid, fn.binary('shl', generation, constInt(i64, 32)));
 }
 
 /**
@@ -241,22 +258,21 @@ function idInTable(g: ProbeContext, table: IrValue, buffer: IrValue, id: IrValue
 }
 
 /** An address with the current process's pid, as usym values are kept. */
-export function userAddress(g: ProbeContext, address: IrValue, type: Type): Val {
+export function userAddress(g: ProbeContext, address: IrValue, type: Type, image = processImage(g)): Val {
   const { fn } = g;
   const out = temp(fn, type);
   fn.store(address, fn.bitcast(out, ptr(i64)), 8);
-  const pid = fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32));
-  fn.store(pid, fn.byteOffset(out, 8, i64), 8);
+  fn.store(image, fn.byteOffset(out, 8, i64), 8);
   return { type, ir: out };
 }
 
-/** Sends the pid to PROCESSES_RING_MAP the first time this process records a ustack. */
-function announceProcess(g: ProbeContext): void {
+/** Sends the process image (see processImage) to PROCESSES_RING_MAP the first time it records a ustack. */
+function announceProcess(g: ProbeContext, image: IrValue): void {
   const { fn } = g;
   const seen = g.maps.ref({ symbol: PROCESSES_SEEN_MAP, type: 'lru_hash', keySize: 8, valueSize: 8, maxEntries: PROCESSES_SEEN_MAX });
   const ring = g.maps.ref({ symbol: PROCESSES_RING_MAP, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: PROCESSES_RING_BYTES });
   const pid = fn.scratch(i64);
-  fn.store(fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32)), pid, 8);
+  fn.store(image, pid, 8);
   const rc = fn.callHelper(Helper.mapUpdateElem, i64, [seen, fn.bitcast(pid, i8p), fn.bitcast(pid, i8p), constInt(i64, BPF_NOEXIST)]);
   const announce = fn.label('newprocess');
   const done = fn.label('knownprocess');

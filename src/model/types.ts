@@ -116,7 +116,7 @@ export function sizeOf(t: Type): number {
     case 'pointer': return 8;
     case 'array': return sizeOf(t.element) * t.length;
     case 'record': return t.size;
-    // ksym: the address; usym: the address and the pid (symbols are resolved per process).
+    // ksym: the address; usym: the address and the process image (pid, and its exec count above bit 32: symbols are resolved per program a process runs).
     case 'ksym': return 8;
     case 'usym': return 16;
     // kstack: the stack id (negative: no stack, or a full stack table); ustack: the id and the pid.

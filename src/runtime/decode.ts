@@ -4,7 +4,7 @@ import { HIST_BUCKETS, isPerCpu, lhistBucketCount, type MapSpec, TSERIES_VALUE_S
 import { alignUp, sizeOf, tupleLayout, type Type } from '../model/types.js';
 import { bytesToString } from '../model/strings.js';
 import type { MapEntry, MapValue, TseriesPoint, Value } from './output/model.js';
-import { formatInet, type Frame, type Resolver } from './symbols.js';
+import { formatInet, processKey, type Frame, type Resolver } from './symbols.js';
 import { syscallName } from '../kernel/syscalls.js';
 
 /**
@@ -19,15 +19,15 @@ export function decodeValue(t: Type, buf: Buffer, offset: number, r?: Resolver, 
     }
     case 'usym': {
       const a = buf.readBigUInt64LE(offset);
-      return r ? r.usym(a, Number(buf.readBigUInt64LE(offset + 8))) : a;
+      return r ? r.usym(a, processKey(buf.readBigUInt64LE(offset + 8))) : a;
     }
     case 'kstack':
       if (r && frameName) return r.frames('kstack', buf.readBigInt64LE(offset), t.depth, 0).map(frameName);
       return r ? r.kstack(buf.readBigInt64LE(offset), t.depth, t.mode) : [];
     case 'ustack':
       // build_id frames are files and offsets: nothing to name, their text is their name.
-      if (r && frameName && t.mode !== 'build_id') return r.frames('ustack', buf.readBigInt64LE(offset), t.depth, Number(buf.readBigUInt64LE(offset + 8))).map(frameName);
-      return r ? r.ustack(buf.readBigInt64LE(offset), Number(buf.readBigUInt64LE(offset + 8)), t.depth, t.mode) : [];
+      if (r && frameName && t.mode !== 'build_id') return r.frames('ustack', buf.readBigInt64LE(offset), t.depth, processKey(buf.readBigUInt64LE(offset + 8))).map(frameName);
+      return r ? r.ustack(buf.readBigInt64LE(offset), processKey(buf.readBigUInt64LE(offset + 8)), t.depth, t.mode) : [];
     case 'username': {
       const uid = buf.readBigUInt64LE(offset);
       return r ? r.username(uid) : uid;

@@ -6,7 +6,7 @@ import { HIST_BUCKETS } from '../model/program.js';
 import { tupleLayout, type Type } from '../model/types.js';
 import type { MapEntry, Value } from './output/model.js';
 import { aggregateValue, average } from './output/values.js';
-import type { BuildIdFrame, Frame, Resolver } from './symbols.js';
+import { type BuildIdFrame, type Frame, processKey, type Resolver } from './symbols.js';
 
 /** A key part: a decoded value, or the frames of a kstack/ustack (leaf first). */
 export type KeyValue = Value | readonly Frame[] | readonly BuildIdFrame[];
@@ -85,8 +85,8 @@ export function readMap(reader: MapReader, spec: MapSpec): TypedMap {
         const at = offsets[i]!;
         const id = e.rawKey.readBigInt64LE(at);
         if (t.mode === 'build_id') return reader.resolver.buildIdFrames(id, t.depth);
-        const pid = t.kind === 'ustack' ? Number(e.rawKey.readBigUInt64LE(at + 8)) : 0;
-        return reader.resolver.frames(t.kind, id, t.depth, pid);
+        const process = t.kind === 'ustack' ? processKey(e.rawKey.readBigUInt64LE(at + 8)) : 0;
+        return reader.resolver.frames(t.kind, id, t.depth, process);
       }),
       value: typedValue(spec, e),
     })),

@@ -86,8 +86,11 @@ export interface RingBufferConsumer {
 
 /** The mappings of announced processes, read by a thread as each is announced (watchProcessMaps). */
 export interface ProcessMapsWatcher {
-  /** What was read since the last take(), oldest first: /proc/PID/maps's executable file-backed lines ('' if the process had gone). */
-  take(): { pid: number; maps: string }[];
+  /**
+   * What was read since the last take(), oldest first: /proc/PID/maps's executable file-backed
+   * lines ('' if the process had gone), by pid and exec generation (see Resolver's processKey).
+   */
+  take(): { pid: number; generation: number; maps: string }[];
   /** Stops the thread (not the map). */
   close(): void;
 }

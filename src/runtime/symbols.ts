@@ -88,8 +88,8 @@ export interface ResolverOptions {
   readonly kallsyms?: () => KernelSymbolLookup | undefined;
   /** Reads the frames of a stack id from the stack tables of that kind and depth. */
   readonly readStack?: (kind: 'kstack' | 'ustack', depth: number, id: number) => readonly bigint[];
-  /** The mappings read of the processes announced since the last call (executable lines of /proc/PID/maps). */
-  readonly takeProcessMaps?: () => readonly { pid: number; maps: string }[];
+  /** The mappings read of the process images announced since the last call (executable lines of /proc/PID/maps). */
+  readonly takeProcessMaps?: () => readonly { pid: number; generation: number; maps: string }[];
   /** Reads the frames of a ustack(build_id) stack id. */
   readonly readBuildIdStack?: (depth: number, id: number) => readonly BuildIdFrame[];
   readonly demangle?: (name: string) => string;
@@ -102,6 +102,20 @@ export interface ResolverOptions {
   /** CLOCK_REALTIME - CLOCK_BOOTTIME in ns, measured once (strftime's nsecs count from boot). */
   readonly bootTimeNs?: () => bigint;
 }
+
+/** Linux pids are below PID_MAX_LIMIT, 2^22. */
+const PID_LIMIT = 4194304;
+
+/**
+ * A process image as a number: the pid, plus how many times it has exec'd times PID_LIMIT. A
+ * ustack or usym value holds the pid and the exec count in one word (codegen's processImage);
+ * its addresses are named with that program's mappings, not those of a later exec.
+ */
+export function processKey(word: bigint): number {
+  return Number(word & 0xffffffffn) % PID_LIMIT + Number((word >> 32n) & 0x7fffffn) * PID_LIMIT;
+}
+
+const pidOf = (process: number) => process % PID_LIMIT;
 
 const hex = (v: bigint) => BigInt.asUintN(64, v).toString(16);
 /** An address bpftrace cannot name, as C++'s `std::showbase << std::hex` prints it: 0 has no `0x`. */
@@ -122,7 +136,7 @@ export class Resolver {
    * stack, once), and one kernel stack is in many keys of a map printed at exit.
    */
   private readonly kernelStacks = new Map<string, readonly string[]>();
-  /** Named frames by pid and address. */
+  /** Named frames by process image (processKey) and address. */
   private readonly userHits = new Map<number, Map<bigint, UserHit | null>>();
   private users?: Map<bigint, string>;
   private cgroups?: CgroupPaths;
@@ -174,17 +188,17 @@ export class Resolver {
 
   // ---- user space ----
 
-  /** usym(): the function containing the address (no offset), or the address in hex. */
-  usym(address: bigint, pid: number): string {
-    const hit = this.userSymbol(address, pid);
+  /** usym(): the function containing the address (no offset), or the address in hex. `process`: see processKey (a pid, if it never exec'd). */
+  usym(address: bigint, process: number): string {
+    const hit = this.userSymbol(address, process);
     return hit?.name !== undefined ? this.demangle(hit.name) : unnamed(address);
   }
 
-  ustack(id: bigint, pid: number, depth: number, mode: StackMode): string[] {
+  ustack(id: bigint, process: number, depth: number, mode: StackMode): string[] {
     if (mode === 'build_id') return this.buildIdFrames(id, depth).map(buildIdFrameText);
     return this.addresses('ustack', id, depth).map((a) => {
       if (mode === 'raw') return hex(a);
-      const hit = this.userSymbol(a, pid);
+      const hit = this.userSymbol(a, process);
       const sym = hit?.name !== undefined ? (hit.text ??= `${this.demangle(hit.name)}+${hit.offset}`) : undefined;
       // As 0.17: a frame with no symbol is its address again, its module unknown (even if mapped).
       if (mode === 'perf') return sym !== undefined ? `${hex(a)} ${sym} (${hit!.path})` : `${hex(a)} ${unnamed(a)} ([unknown])`;
@@ -194,17 +208,17 @@ export class Resolver {
 
   /**
    * The frames of a stack id, leaf first (as the kernel stores them), symbolized: the one API the
-   * text printers, folded stacks, flame graphs and pprof share. `pid` is the process of a ustack
+   * text printers, folded stacks, flame graphs and pprof share. `process` is the process image of a ustack (processKey)
    * (ignored for kstack).
    */
-  frames(kind: 'kstack' | 'ustack', id: bigint, depth: number, pid: number): Frame[] {
+  frames(kind: 'kstack' | 'ustack', id: bigint, depth: number, process: number): Frame[] {
     return this.addresses(kind, id, depth).map((address): Frame => {
       if (kind === 'kstack') {
         const hit = this.kernelSymbol(address);
         if (!hit) return { address, offset: 0n, kind: 'kernel' };
         return { address, symbol: hit.name, offset: hit.offset, module: hit.module ?? '[kernel.kallsyms]', kind: 'kernel' };
       }
-      const hit = this.userSymbol(address, pid);
+      const hit = this.userSymbol(address, process);
       if (!hit) return { address, offset: 0n, kind: 'user' };
       const frame: Frame = { address, offset: BigInt(hit.offset), module: hit.path, kind: hit.jit ? 'jit' : 'user', ...(hit.buildId ? { buildId: hit.buildId } : {}) };
       return hit.name === undefined ? frame : { ...frame, symbol: this.demangle(hit.name) };
@@ -228,59 +242,61 @@ export class Resolver {
   }
 
   /** Reads /proc/PID/maps; a process that has gone keeps what was read of it before. */
-  private readProcess(pid: number): ProcessImage {
-    return this.keepProcess(pid, readRegions(pid));
+  private readProcess(process: number): ProcessImage {
+    return this.keepProcess(process, readRegions(pidOf(process)));
   }
 
-  private keepProcess(pid: number, regions: Region[] | undefined): ProcessImage {
-    this.userHits.delete(pid);
-    const image = { regions: regions ?? this.processes.get(pid)?.regions ?? [], at: Date.now() };
-    this.processes.set(pid, image);
+  private keepProcess(process: number, regions: Region[] | undefined): ProcessImage {
+    this.userHits.delete(process);
+    const image = { regions: regions ?? this.processes.get(process)?.regions ?? [], at: Date.now() };
+    this.processes.set(process, image);
     return image;
   }
 
-  /** Keeps the mappings read of the processes announced since the last time (not those already known). */
+  /** Keeps the mappings read of the process images announced since the last time (not those already known). */
   private takeProcessMaps(): void {
-    for (const { pid, maps } of this.options.takeProcessMaps?.() ?? []) {
-      if (maps && !this.processes.has(pid)) this.keepProcess(pid, parseRegions(maps));
+    for (const { pid, generation, maps } of this.options.takeProcessMaps?.() ?? []) {
+      const process = pid % PID_LIMIT + (generation & 0x7fffff) * PID_LIMIT;
+      if (maps && !this.processes.has(process)) this.keepProcess(process, parseRegions(maps));
     }
   }
 
-  private regionOf(address: number, pid: number): Region | undefined {
-    if (!this.processes.has(pid)) this.takeProcessMaps();
-    let image = this.processes.get(pid);
+  private regionOf(address: number, process: number): Region | undefined {
+    if (!this.processes.has(process)) this.takeProcessMaps();
+    let image = this.processes.get(process);
     let hit = image && findRegion(image.regions, address);
     // Not in what was read (a library loaded since, or never read): read again, at most every second.
     if (!hit && (!image || Date.now() - image.at >= 1000)) {
-      image = this.readProcess(pid);
+      image = this.readProcess(process);
       hit = findRegion(image.regions, address);
     }
     return hit;
   }
 
-  private userSymbol(address: bigint, pid: number): UserHit | undefined {
+  private userSymbol(address: bigint, process: number): UserHit | undefined {
     if (this.options.userSymbols === false) return undefined;
-    let hits = this.userHits.get(pid);
-    if (!hits) this.userHits.set(pid, (hits = new Map()));
+    let hits = this.userHits.get(process);
+    if (!hits) this.userHits.set(process, (hits = new Map()));
     let hit = hits.get(address);
     if (hit === undefined) {
-      hit = this.findUserSymbol(address, pid) ?? null;
+      hit = this.findUserSymbol(address, process) ?? null;
       // Forgotten when the process's mappings or perf map are read again (see forget()).
-      this.userHits.get(pid)?.set(address, hit);
+      this.userHits.get(process)?.set(address, hit);
     }
     return hit ?? undefined;
   }
 
-  private findUserSymbol(address: bigint, pid: number): UserHit | undefined {
+  private findUserSymbol(address: bigint, process: number): UserHit | undefined {
     const a = Number(address);
-    const region = this.regionOf(a, pid);
+    const pid = pidOf(process);
+    const region = this.regionOf(a, process);
     if (region) {
       const file = this.fileOf(region, pid);
       const hit = file?.lookup(file.fileAddress(a, region.start, region.offset));
       if (hit) return { name: hit.name, offset: hit.offset, path: region.path, ...(file!.buildId ? { buildId: file!.buildId } : {}) };
     }
     // JIT code (or a file without a symbol there): the process's perf map, as bcc tries last.
-    const jit = this.perfMapOf(pid);
+    const jit = this.perfMapOf(pid, process);
     const hit = jit?.map.lookup(a);
     if (hit) return { name: hit.name, offset: hit.offset, path: region?.path ?? jit!.path, jit: !region };
     return region ? { offset: 0, path: region.path } : undefined;
@@ -305,10 +321,10 @@ export class Resolver {
     return file ?? undefined;
   }
 
-  private perfMapOf(pid: number): { map: PerfMap; path: string } | undefined {
+  private perfMapOf(pid: number, process: number): { map: PerfMap; path: string } | undefined {
     const cached = this.perfMaps.get(pid);
     if (cached !== undefined && Date.now() - cached.at < 1000) return cached.map ?? undefined;
-    this.userHits.delete(pid);
+    this.userHits.delete(process);
     let map: { map: PerfMap; path: string } | null = null;
     for (const path of [`/proc/${pid}/root/tmp/perf-${pid}.map`, `/tmp/perf-${pid}.map`]) {
       const m = PerfMap.read(path);

@@ -87,7 +87,7 @@ describe(`the SVG in ${CHROMIUM}`, () => {
       // Chrome delivers mouse moves with an animation frame: wait for frames until the details
       // change (a loaded machine may take more than one), moving again now and then (a move
       // Chrome dropped under load is not delivered later).
-      for (let i = 0; i < 100 && !/\S/.test(await text('details')); i++) {
+      for (let i = 0; i < 400 && !/\S/.test(await text('details')); i++) {
         if (i % 10 === 0) await page.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: block!.x + (i / 10) % 2, y: block!.y });
         await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 10)))');
       }

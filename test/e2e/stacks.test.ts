@@ -61,6 +61,24 @@ describe('stacks', () => {
     expect(r.stdout).toMatch(/^ {4}tl_known_leaf\+0\n {4}main\+\d+\n/m);
   });
 
+  it("names a process's frames with the mappings of the program that recorded them, when it recorded a stack before an exec", async () => {
+    // The shell records a stack (at its execve), then becomes tl_exits and records another. The
+    // second is named after the process has gone: it was looked up in what was read when the
+    // shell announced itself. (The shell's own stack is not asserted: its mappings are read just
+    // as it execs.)
+    const script = join(dir, 'exec-exits.sh');
+    writeFileSync(script, `#!/bin/sh\nexec ${exits} 20\n`, { mode: 0o755 });
+    const run = startTracelet(['-e', `tracepoint:syscalls:sys_enter_execve /comm == "exec-exits.sh"/ { @pre[ustack(1)] = count(); }
+      uprobe:${exits}:tl_known_leaf { @post[ustack] = count(); }`]);
+    await run.attached;
+    expect(await runToEnd(script, [])).toBe(0);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^@pre\[\n {4}\S+\n\]: 1$/m);
+    expect(r.stdout).toMatch(/^@post\[\n {4}tl_known_leaf\+0\n {4}main\+\d+\n/m);
+  });
+
   it('names JIT frames through /tmp/perf-PID.map (node --perf-basic-prof), also after the process exited', async () => {
     const script = join(dir, 'jit.js');
     writeFileSync(script, 'function tlHotLoop(n) { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i) | 0; return s; }\n'

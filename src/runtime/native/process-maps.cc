@@ -92,22 +92,23 @@ class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
   }
 
   // Called under mutex_, by whichever of the thread and take() consumes the ring.
+  // A record is the process image: the pid, and above it the process's exec generation.
   static int OnRecord(void* ctx, void* data, size_t size) {
     if (size < sizeof(uint64_t)) return 0;
-    uint64_t pid;
-    memcpy(&pid, data, sizeof pid);
+    uint64_t image;
+    memcpy(&image, data, sizeof image);
     auto* self = static_cast<ProcessMapsWatcher*>(ctx);
-    self->read_.emplace_back(static_cast<uint32_t>(pid), ExecutableMappings(static_cast<uint32_t>(pid)));
+    self->read_.push_back({image, ExecutableMappings(static_cast<uint32_t>(image))});
     return 0;
   }
 
-  // [{ pid, maps }] read since the last take(), oldest first (maps empty: the process had gone).
+  // [{ pid, generation, maps }] read since the last take(), oldest first (maps empty: the process had gone).
   // Every announcement in the ring is read first, here if the thread has not got to it yet (or
   // once it has finished the one it is reading): a process announced before the event JavaScript
   // is naming frames for is always among them, however quickly it exits.
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::vector<std::pair<uint32_t, std::string>> taken;
+    std::vector<std::pair<uint64_t, std::string>> taken;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (ring_) ring_buffer__consume(ring_);
@@ -116,7 +117,8 @@ class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
     Napi::Array out = Napi::Array::New(env, taken.size());
     for (size_t i = 0; i < taken.size(); i++) {
       Napi::Object o = Napi::Object::New(env);
-      o.Set("pid", Napi::Number::New(env, taken[i].first));
+      o.Set("pid", Napi::Number::New(env, static_cast<uint32_t>(taken[i].first)));
+      o.Set("generation", Napi::Number::New(env, static_cast<uint32_t>(taken[i].first >> 32)));
       o.Set("maps", Napi::String::New(env, taken[i].second));
       out.Set(static_cast<uint32_t>(i), o);
     }
@@ -142,7 +144,7 @@ class ProcessMapsWatcher : public Napi::ObjectWrap<ProcessMapsWatcher> {
   FdWait wait_;  // for the ring's wake-ups (or close())
   std::thread thread_;
   std::mutex mutex_;  // guards the ring's consumption and read_
-  std::vector<std::pair<uint32_t, std::string>> read_;
+  std::vector<std::pair<uint64_t, std::string>> read_;  // (image, its executable mappings)
 };
 
 Napi::Value WatchProcessMaps(const Napi::CallbackInfo& info) {
