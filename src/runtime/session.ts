@@ -8,7 +8,7 @@ import type { Span } from '../model/span.js';
 import {
   COUNTER_LOST_EVENTS, COUNTERS_MAP, counterSlots, EVENTS_MAP, globalMapName, Helper, mapFullCounter, PROCESSES_RING_MAP,
   READ_FAILURE_BYTES, READ_FAILURES_MAP, READ_SITES_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
-  stackMapSpec, type StackMapSpec, stackMaps, STACKS_MAX, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap, TARGET_NAME_BYTES, targetNamesMap,
+  STACK_IDS_MAP, stackMapSpec, type StackMapSpec, stackMaps, STACKS_MAX, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap, TARGET_NAME_BYTES, targetNamesMap,
   type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../model/object-layout.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -208,6 +208,8 @@ export class Session {
   private countersFd = -1;
   private readFailuresFd = -1;
   private stoppedFd = -1;
+  /** The last stack id given out (-1: no stacks), to tell a full stack table from a busy one. */
+  private stackIdsFd = -1;
   private object?: NativeObject;
   private readonly program: TypedProgram;
   private readonly programs: readonly GeneratedProgram[];
@@ -405,6 +407,7 @@ export class Session {
     return [
       ...this.compiled.mapSymbols.values(), EVENTS_MAP, globalMapName(COUNTERS_MAP), globalMapName(READ_FAILURES_MAP),
       globalMapName(STOPPED_MAP), ...stacks.flatMap((s) => s.tables.map((t) => t.symbol)),
+      ...(stacks.length > 0 ? [globalMapName(STACK_IDS_MAP)] : []),
       // A ustack announces its process there (codegen/builtins.ts).
       ...(stacks.some((s) => s.kind === 'ustack') ? [PROCESSES_RING_MAP] : []),
     ];
@@ -417,6 +420,7 @@ export class Session {
     this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
     this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
     this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
+    if (stackMaps(this.program).length > 0) this.stackIdsFd = obj.mapFd(globalMapName(STACK_IDS_MAP));
     for (const s of stackMaps(this.program)) {
       const tables = s.tables.map((t) => ({ fd: obj.mapFd(t.symbol), keyBytes: t.keyBytes }));
       this.stackTables.set(s.tables[0]!.symbol, { tables, frameBytes: s.frameBytes, byId: new Map(), absent: new Set() });
@@ -916,6 +920,11 @@ export class Session {
     this.perfLinks = [];
   }
 
+  /** Stack ids given out so far: at least the stacks stored (a refused insert also took one). */
+  private stacksGiven(): bigint {
+    return this.stackIdsFd < 0 ? 0n : this.addon.mapLookup(this.stackIdsFd, Buffer.alloc(4), 8)?.readBigUInt64LE() ?? 0n;
+  }
+
   private stoppedValue(): bigint {
     return this.stoppedFd < 0 ? 0n : this.addon.mapLookup(this.stoppedFd, Buffer.alloc(4), 8)?.readBigUInt64LE() ?? 0n;
   }
@@ -1301,7 +1310,9 @@ export class Session {
       this.options.diagnostic(site.helper === 'process'
         ? warning('W_READ_FAILED', site.span, `no process had the pid asked for here in ${runs} of the probe${shared}; comm() gave "N/A"`)
         : site.helper === 'stack'
-        ? warning('W_READ_FAILED', site.span, `the stack table was full (${STACKS_MAX} distinct stacks) in ${runs} of the probe${shared}; those stacks print empty`)
+        ? warning('W_READ_FAILED', site.span, this.stacksGiven() >= BigInt(STACKS_MAX)
+          ? `the stack table was full (${STACKS_MAX} distinct stacks) in ${runs} of the probe${shared}; those stacks print empty`
+          : `a stack could not be stored in its stack table in ${runs} of the probe${shared} (another BPF program held the table on the same CPU); those stacks print empty`)
         : warning('W_READ_FAILED', site.span,
           `${helperName(site.helper)} failed here in ${runs} of the probe${shared}; the values read were 0`,
           first ? '-kk reports each failed read as it happens, with its error' : undefined));
