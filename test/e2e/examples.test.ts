@@ -1,4 +1,5 @@
 // Every program in examples/ runs on the real kernel and reports what the test provoked.
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,17 @@ describe('examples', () => {
       .join('\n');
     const untested = readdirSync(EXAMPLES).filter((f) => f.endsWith('.bt') && !tests.includes(`'${f}'`));
     expect(untested).toEqual([]);
+  });
+
+  it('type-checks in bpftrace 0.17 too (-d), so a workshop can run each with either tracer', (ctx) => {
+    if (spawnSync('bpftrace', ['--version']).status !== 0) ctx.skip();
+    // usdt.bt names its binary as an argument.
+    const refused = readdirSync(EXAMPLES).filter((f) => f.endsWith('.bt') && f !== 'usdt.bt').flatMap((f) => {
+      const r = spawnSync('bpftrace', ['-d', `${EXAMPLES}${f}`], { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 });
+      const errors = r.stderr.split('\n').filter((l) => /ERROR/.test(l) && !/RLIMIT_MEMLOCK/.test(l));
+      return errors.length > 0 ? [`${f}: ${errors[0]}`] : [];
+    });
+    expect(refused).toEqual([]);
   });
 
   it('lists every example in examples/README.md', () => {
