@@ -18,7 +18,7 @@ import { explain, explainStatement, type ExplainInput } from '../explain/explain
 import { explainIr } from '../explain/ir.js';
 import { ExitCode, exitCodesHelp } from './exit-codes.js';
 import { resolveCommand, spawnHeld, type HeldChild, type ResolvedCommand } from '../runtime/command.js';
-import { VERSION } from './version.js';
+import { VERSION, versionLine } from './version.js';
 import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 import { keepIgnoredSignals, shellIgnorePrefix, signalNumbers } from './inherited-signals.js';
@@ -176,6 +176,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const mainNs = process.hrtime.bigint();
   // Node opens its debugger on SIGUSR1 unless the signal has a listener: ignored until the run handles it.
   process.on('SIGUSR1', () => {});
+  const version = versionLine();
+  // Not passed on to -c commands and system().
+  delete process.env.TRACELET_AS_BPFTRACE;
   const program = new Command('tracelet')
     .description('A bpftrace-compatible tracer: compiles a tracing program to BPF and runs it')
     .argument('[file]', 'program file (.bt); "-" reads standard input')
@@ -213,7 +216,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--completion <shell>', 'print a completion script for SHELL and exit').choices(['bash', 'zsh']))
     .option('--info', 'print the system, the build and what this kernel\'s BPF accepts (as bpftrace --info, to stderr), and exit')
     .option('--timings', 'print how long each phase of the run took on stderr (also TRACELET_TIMINGS=1)')
-    .version(`tracelet v${VERSION}`, '-V, --version', 'print the version (as bpftrace --version does)')
+    .version(version, '-V, --version', 'print the version (as bpftrace --version does)')
     .addHelpText('after', `\n${exitCodesHelp()}`)
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeAll(1, s), writeErr: stderr })

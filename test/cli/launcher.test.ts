@@ -25,6 +25,14 @@ describe('the launcher', () => {
     }
   });
 
+  it('installed as bpftrace (a drop-in link), --version answers as the bpftrace it follows, for scripts that check it', () => {
+    symlinkSync(BIN, join(dir, 'bpftrace'));
+    const r = spawnSync(join(dir, 'bpftrace'), ['--version'], { encoding: 'utf8', cwd: '/' });
+    expect(r.stdout).toBe(`bpftrace v0.17.0 (tracelet v${VERSION})\n`);
+    // The marker does not reach the commands it starts.
+    expect(spawnSync(join(dir, 'bpftrace'), ['-q', '-e', 'BEGIN { }', '-c', '/usr/bin/env'], { encoding: 'utf8' }).stdout).not.toContain('TRACELET_AS_BPFTRACE');
+  });
+
   it('bin/tracelet starts no command of its own before the launcher', () => {
     // strace would see every execve; with the launcher in place there are exactly three:
     // the script (sh), the launcher, node.
