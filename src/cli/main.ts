@@ -622,7 +622,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(`tracelet: ${attachFailure.message}\n`);
       return ExitCode.runtimeError;
     }
-    if (preparedEntry) storePreparedRun(launch!.entry, preparedEntry);
     const symbols = opts.v ? session.kernelSymbolSource() : undefined;
     if (symbols) stderr(`INFO: ${symbols}\n`);
   }
@@ -655,6 +654,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     flush();
   }
   const { reason, execErrno } = end;
+  // Stored for the next run once this one is over: written while it ran, its files' opens and
+  // writes were events of the user's own syscall probes.
+  if (!adopted && preparedEntry && reason !== 'error') storePreparedRun(launch!.entry, preparedEntry);
   // Found and executable when checked, yet execve refused it (e.g. ENOEXEC): the run failed.
   if (execErrno !== undefined && command) {
     stderr(`tracelet: cannot run '${command.path}': ${native().strerror(execErrno)}\n`);

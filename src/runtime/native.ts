@@ -142,6 +142,8 @@ export interface NativeAddon {
   /** CLOCK_REALTIME - CLOCK_BOOTTIME in ns: the wall-clock time of boot (as bpftrace's strftime takes it). */
   bootTimeNs(): bigint;
   onlineCpus(): number[];
+  /** A loaded program's kernel id and how often the kernel skipped it (another BPF program was running on its CPU). */
+  programInfo(fd: number): { id: number; recursionMisses: bigint };
 
   /**
    * Opens and loads a BPF ELF object from memory. `programTypes` maps each program (function)

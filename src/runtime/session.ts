@@ -566,7 +566,7 @@ export class Session {
     return this.programs.map((program) => {
       return {
         program,
-        id: Number(/^prog_id:\s*(\d+)/m.exec(programFdinfo(obj, program.name))?.[1] ?? 0),
+        id: this.addon.programInfo(obj.programFd(program.name)).id,
         instructions: obj.programInstructions(program.name),
         verifierLog: obj.verifierLogs?.[program.name] ?? '',
       };
@@ -1274,7 +1274,7 @@ export class Session {
     const obj = this.object;
     if (!obj || !this.options.diagnostic) return;
     for (const program of this.programs) {
-      const misses = BigInt(/^recursion_misses:\s*(\d+)/m.exec(programFdinfo(obj, program.name))?.[1] ?? 0);
+      const misses = this.addon.programInfo(obj.programFd(program.name)).recursionMisses;
       const reported = this.reportedSkips.get(program.name);
       if (misses === 0n || misses === reported || (!final && reported !== undefined)) continue;
       this.reportedSkips.set(program.name, misses);
@@ -1331,11 +1331,6 @@ function fullMap(spec: MapSpec): string {
   // hist/lhist maps hold (key, bucket) entries: so many keys of every bucket.
   const limit = buckets > 1 ? `${keys} × ${buckets} buckets` : keys;
   return `map ${spec.name} is full (${spec.maxEntries} entries, ${limit})`;
-}
-
-/** What the kernel says of a loaded program (its id, `recursion_misses`, ...): /proc/self/fdinfo. */
-function programFdinfo(obj: NativeObject, name: string): string {
-  return readFileSync(`/proc/self/fdinfo/${obj.programFd(name)}`, 'latin1');
 }
 
 /** How often a run checks the counters when no event comes, and whether -p's process lives. */

@@ -459,12 +459,28 @@ Napi::Value KfuncAllowed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, !refused);
 }
 
+// programInfo(fd): { id, recursionMisses } of a loaded program, by BPF_OBJ_GET_INFO_BY_FD (reading
+// /proc/self/fdinfo instead is an openat the user's own syscall probes would see, every second).
+Napi::Value ProgramInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgI32(info, 0, "fd");
+  bpf_prog_info prog;
+  memset(&prog, 0, sizeof(prog));
+  uint32_t len = sizeof(prog);
+  if (bpf_obj_get_info_by_fd(fd, &prog, &len) != 0) ThrowErrno(env, "fd " + std::to_string(fd) + " is not a BPF program", errno);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("id", Napi::Number::New(env, prog.id));
+  out.Set("recursionMisses", Napi::BigInt::New(env, static_cast<uint64_t>(prog.recursion_misses)));
+  return out;
+}
+
 }  // namespace
 
 void InitObject(Napi::Env env, Napi::Object exports) {
   Data(env).objectClass = Napi::Persistent(BpfObject::Class(env));
   Data(env).linkClass = Napi::Persistent(BpfLink::Class(env));
   exports.Set("loadObject", Napi::Function::New(env, LoadObject, "loadObject"));
+  exports.Set("programInfo", Napi::Function::New(env, ProgramInfo, "programInfo"));
   exports.Set("attachTracepoint", Napi::Function::New(env, AttachTracepoint, "attachTracepoint"));
   exports.Set("attachRawTracepoint", Napi::Function::New(env, AttachRawTracepoint, "attachRawTracepoint"));
   exports.Set("attachKprobe", Napi::Function::New(env, AttachKprobe, "attachKprobe"));
