@@ -4,7 +4,7 @@
 // bpftrace's resident memory). Nothing is lost or reordered by the pieces.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { startTracelet } from '../helpers/run.js';
+import { runTracelet, startTracelet } from '../helpers/run.js';
 import { compile } from '../../src/compile/compile.js';
 import { SystemKernel } from '../../src/kernel/index.js';
 import { Session } from '../../src/runtime/session.js';
@@ -98,5 +98,14 @@ END { printf("end\\n"); }`, n);
       run.child.kill('SIGINT');
       expect((await run.done).code).toBe(0);
     }
+  });
+
+  it("makes no syscalls of its own that a user's probes see while it waits: no open every second to read its programs' counters", () => {
+    // Its own opens while it runs (after the first second: attaching opens tracefs files). It is
+    // this process's child (bin/tracelet execs the launcher, which execs Node).
+    const r = runTracelet(['-e', `tracepoint:syscalls:sys_enter_openat /curtask->real_parent->tgid == ${process.pid} && elapsed > 1000000000/ `
+      + '{ @[str(args->filename)] = count(); } interval:ms:3500 { exit(); }']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).not.toContain('@[');
   });
 });
