@@ -30,6 +30,7 @@
         "src/runtime/native/object.cc",
         "src/runtime/native/ringbuf.cc",
         "src/runtime/native/process-maps.cc",
+        "src/runtime/native/process-exit.cc",
         "src/runtime/native/misc.cc",
         "src/runtime/native/lifecycle.cc",
         "src/runtime/native/dump.cc",

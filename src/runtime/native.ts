@@ -233,6 +233,11 @@ export interface NativeAddon {
    * most every 10 ms, when its polls found records. The handle keeps the loop alive until close().
    */
   ringBuffer(mapFd: number, onReadable: () => void): RingBufferConsumer;
+  /**
+   * Calls `onExit` on Node's loop once process `pid` has exited (a pidfd: at once, no polling);
+   * null where the kernel has no pidfd_open (before 5.3). Throws (ESRCH) if there is no such process.
+   */
+  watchProcessExit(pid: number, onExit: () => void): { close(): void } | null;
 
   /**
    * Watches a ring buffer map of pids (u64 records): for each, a thread reads /proc/PID/maps at

@@ -124,7 +124,7 @@ export interface SessionOptions {
   readonly pid?: number;
   /** The -c child's pid, for `cpid`. */
   readonly cpid?: number;
-  /** Stop with 'child-exit' when this process ends (-p PID, the -c child); checked every 10 ms. */
+  /** Stop with 'child-exit' when this process ends (-p PID, the -c child): at once, through a pidfd. */
   readonly watchPid?: number;
   /** -v: keep each program's verifier log (see loadedPrograms). */
   readonly verifierLogs?: boolean;
@@ -208,6 +208,8 @@ export class Session {
   private countersFd = -1;
   private readFailuresFd = -1;
   private stoppedFd = -1;
+  /** The end of the process run() watches (-p, the -c child). */
+  private exitWatch?: { close(): void };
   /** The last stack id given out (-1: no stacks), to tell a full stack table from a busy one. */
   private stackIdsFd = -1;
   private object?: NativeObject;
@@ -696,13 +698,24 @@ export class Session {
     return new Promise<StopReason>((resolve) => {
       this.finished = resolve;
       this.ring = this.addon.ringBuffer(this.ringbufFd, () => this.drainSome());
+      // The watched process's end comes as an event of Node's loop (a pidfd), or is looked for
+      // every 10 ms where the kernel cannot say.
       const watched = this.options.watchPid;
+      let polled = false;
+      if (watched !== undefined) {
+        try {
+          this.exitWatch = this.addon.watchProcessExit(watched, () => this.stop('child-exit')) ?? undefined;
+          polled = !this.exitWatch;
+        } catch {
+          polled = true; // gone already: the first check stops the run
+        }
+      }
       // The collector thread wakes us when it has records; this timer only checks the counters
-      // (in drain()) when no event comes, and whether the watched process is still there.
+      // (in drain()) when no event comes.
       this.timer = setInterval(() => {
         this.drainSome();
-        if (watched !== undefined && !processAlive(watched)) this.stop('child-exit');
-      }, watched !== undefined ? WATCH_CHECK_MS : COUNTERS_CHECK_MS);
+        if (polled && !processAlive(watched!)) this.stop('child-exit');
+      }, polled ? WATCH_CHECK_MS : COUNTERS_CHECK_MS);
       this.options.onRunning?.();
       this.drainSome();
       this.options.phase?.('first-drain');
@@ -804,6 +817,8 @@ export class Session {
     const finished = this.finished;
     try {
       if (this.timer) clearInterval(this.timer);
+      this.exitWatch?.close();
+      this.exitWatch = undefined;
       this.options.phase?.('run');
       this.detach();
       this.drainAll();
@@ -838,6 +853,8 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.exitWatch?.close();
+    this.exitWatch = undefined;
     this.detach();
     // Tearing down tracepoint perf events takes ~72 ms each: a reaper process does it.
     if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);

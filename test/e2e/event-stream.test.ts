@@ -4,6 +4,7 @@
 // bpftrace's resident memory). Nothing is lost or reordered by the pieces.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { runTracelet, startTracelet } from '../helpers/run.js';
 import { compile } from '../../src/compile/compile.js';
 import { SystemKernel } from '../../src/kernel/index.js';
@@ -107,5 +108,11 @@ END { printf("end\\n"); }`, n);
       + '{ @[str(args->filename)] = count(); } interval:ms:3500 { exit(); }']);
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).not.toContain('@[');
+    // Nor while it watches a process for -p (it read /proc/PID/stat every 10 ms): the run ends with it.
+    const sleeper = spawn('sleep', ['3.5'], { stdio: 'ignore' });
+    const watching = runTracelet(['-p', String(sleeper.pid), '-e', `tracepoint:syscalls:sys_enter_openat /curtask->real_parent->tgid == ${process.pid} && elapsed > 1000000000/ `
+      + '{ @[str(args->filename)] = count(); } interval:s:20 { exit(); }']);
+    expect([watching.code, watching.stderr]).toEqual([0, '']);
+    expect(watching.stdout).not.toContain('@[');
   });
 });

@@ -69,6 +69,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tracelet::InitObject(env, exports);
   tracelet::InitRingBuffer(env, exports);
   tracelet::InitProcessMaps(env, exports);
+  tracelet::InitProcessExit(env, exports);
   tracelet::InitMisc(env, exports);
   tracelet::InitLifecycle(env, exports);
   tracelet::InitDump(env, exports);

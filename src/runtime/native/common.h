@@ -48,6 +48,7 @@ struct AddonData {
   Napi::FunctionReference linkClass;
   Napi::FunctionReference ringClass;
   Napi::FunctionReference processMapsClass;
+  Napi::FunctionReference processExitClass;
 };
 AddonData& Data(Napi::Env env);
 
@@ -56,6 +57,7 @@ void InitMaps(Napi::Env env, Napi::Object exports);
 void InitObject(Napi::Env env, Napi::Object exports);
 void InitRingBuffer(Napi::Env env, Napi::Object exports);
 void InitProcessMaps(Napi::Env env, Napi::Object exports);
+void InitProcessExit(Napi::Env env, Napi::Object exports);
 void InitMisc(Napi::Env env, Napi::Object exports);
 void InitLifecycle(Napi::Env env, Napi::Object exports);
 void InitDump(Napi::Env env, Napi::Object exports);
