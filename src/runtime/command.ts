@@ -35,6 +35,22 @@ export function resolveCommand(command: string, strerror: (errno: number) => str
   return cannot(denied ? strerror(os.errno.EACCES) : 'command not found in PATH');
 }
 
+function signalChild(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch { /* already gone */ }
+}
+
+/** Waits up to `ms` for the child to end, reaping it; whether it did. */
+function reaped(pid: number, ms: number): boolean {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited <= ms; waited++) {
+    if (native().childStatus(pid) !== undefined) return true;
+    Atomics.wait(pause, 0, 0, 1);
+  }
+  return false;
+}
+
 /** The errno execve would fail with for lack of the file or permission (a directory: EACCES). */
 function execError(path: string): number | undefined {
   try {
@@ -111,12 +127,14 @@ export function spawnHeld(command: ResolvedCommand, stackKib?: number, ignored: 
     },
     kill: () => {
       closeGate(); // a child still held sees EOF and exits
-      // It is this process's own child, not one Node spawned: reap it here (a zombie until then).
+      // It is this process's own child, not one Node spawned: reaped here, not left a zombie
+      // (init does not reap everywhere). SIGTERM, half a second to end, then SIGKILL.
       if (native().childStatus(pid) === undefined) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch { /* already gone */ }
-        native().childStatus(pid);
+        signalChild(pid, 'SIGTERM');
+        if (!reaped(pid, 500)) {
+          signalChild(pid, 'SIGKILL');
+          reaped(pid, 5000);
+        }
       }
       return execErrno();
     },

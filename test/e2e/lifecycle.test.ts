@@ -3,7 +3,7 @@
 // `args`, and every exit path (exit(), SIGINT, SIGTERM, SIGKILL) leaves nothing of ours behind.
 // Timings are not asserted here: bench/lifecycle.ts measures them.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -228,5 +228,17 @@ describe('every exit path leaves nothing behind', () => {
     // The kernel releases everything as the process exits (perf events before it is reaped;
     // maps and programs a moment later, after an RCU grace period).
     expect(await waitForNoLeftovers(tag, t.child.pid!, 5000)).toEqual([]);
+  });
+
+  it('SIGINT with a -c command: the command is ended and reaped, not left a zombie', async () => {
+    const t = startTracelet(['-e', 'BEGIN { printf("child %d\\n", cpid); }', '-c', 'sleep 30']);
+    await t.attached;
+    await new Promise((r) => setTimeout(r, 300));
+    t.child.kill('SIGINT');
+    const r = await t.done;
+    expect(r.code, r.stderr).toBe(0);
+    const child = Number(/^child (\d+)$/m.exec(r.stdout)![1]);
+    // Gone, not a zombie handed to init (which does not reap on every machine).
+    expect(existsSync(`/proc/${child}`)).toBe(false);
   });
 });
