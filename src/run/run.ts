@@ -68,7 +68,9 @@ export class Run {
       ...options,
       sourceName: source.name,
       sourceText: source.text,
-      pid: pid ?? child?.pid,
+      // -c's command is not a filter, as in bpftrace: its children run the uprobed code too
+      // (`-c 'make'`); a program that wants the command alone says `/pid == cpid/`.
+      pid,
       cpid: child?.pid,
       watchPid: pid ?? child?.pid,
     });

@@ -120,7 +120,7 @@ export interface SessionOptions {
   readonly helperErrors?: number;
   /** Called once BEGIN has run and every probe records (e.g. to say the probes are attached). */
   readonly onRunning?: () => void;
-  /** -p PID (or the -c child): uprobes, usdt probes and watchpoints attach to this process only. */
+  /** -p PID: uprobes, usdt probes and watchpoints attach to this process only. */
   readonly pid?: number;
   /** The -c child's pid, for `cpid`. */
   readonly cpid?: number;
@@ -673,8 +673,10 @@ export class Session {
   private attachWatchpoint(obj: NativeObject, p: GeneratedProgram, t: ProbeTarget): void {
     const address = BigInt.asIntN(64, t.address!);
     const type = BREAKPOINT_TYPES[t.watch!.mode]!;
-    const links = this.options.pid !== undefined
-      ? [this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, this.options.pid)]
+    // A watchpoint watches the memory of one process: -p's, or the -c command's.
+    const watched = this.options.pid ?? this.options.cpid;
+    const links = watched !== undefined
+      ? [this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, -1, watched)]
       : this.addon.onlineCpus().map((cpu) => this.addon.attachBreakpoint(obj, p.name, address, t.watch!.length, type, cpu, -1));
     this.links.push(...links);
     const key = BigInt.asUintN(64, address);

@@ -2,9 +2,9 @@
 // built here, -p and -c, profile/software/rawtracepoint, kernel types through BTF, probe listing
 // against the installed bpftrace 0.17, and one clear sentence for each type this machine lacks.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTracelet, startTracelet } from '../helpers/run.js';
@@ -470,6 +470,15 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     expect([child.code, child.stderr]).toEqual([0, '']);
     expect(child.stdout).toContain(`@u[usdt:${target}:tracelet:tick]: 3\n`);
     expect(child.stdout).toContain('@a: 3\n');
+  });
+
+  it("-c: uprobes fire in the command's children too, as in bpftrace (the command is no filter: /pid == cpid/ is)", () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'tl-wrap-')), 'wrap.sh');
+    writeFileSync(script, `#!/bin/sh\n${target} 2\n${target} 1\n`, { mode: 0o755 });
+    const r = runTracelet(['-c', script, '-e', `uprobe:${target}:tl_add { @all = count(); } uprobe:${target}:tl_add /pid == cpid/ { @own = count(); }`]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain('@all: 3\n@own: 0\n');
+    rmSync(dirname(script), { recursive: true, force: true });
   });
 
   it('lists no probe of a type this kernel cannot attach, and says why on stderr (exit 0)', () => {
