@@ -4,6 +4,7 @@
 import { execSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { KernelInfo } from '../kernel/kernel-info.js';
+import type { Probe } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import {
   COUNTER_LOST_EVENTS, COUNTERS_MAP, counterSlots, EVENTS_MAP, globalMapName, Helper, mapFullCounter, PROCESSES_RING_MAP,
@@ -242,7 +243,7 @@ export class Session {
   private closed = false;
   private reported = { lost: 0n, full: new Map<string, bigint>() };
   /** Runs of each program the kernel skipped (its `recursion_misses`) reported so far, by program. */
-  private readonly reportedSkips = new Map<string, bigint>();
+  private readonly reportedSkips = new Map<Probe, bigint>();
   private countersCheckedAt = 0;
   /** A drain is queued for the event loop's next turn (drainSome). */
   private drainQueued = false;
@@ -1292,12 +1293,16 @@ export class Session {
   private reportSkippedRuns(final: boolean): void {
     const obj = this.object;
     if (!obj || !this.options.diagnostic) return;
+    // A probe may be several programs (a wildcard's tracepoints): its misses are their sum, said once.
+    const byProbe = new Map<Probe, bigint>();
     for (const program of this.programs) {
-      const misses = this.addon.programInfo(obj.programFd(program.name)).recursionMisses;
-      const reported = this.reportedSkips.get(program.name);
-      if (misses === 0n || misses === reported || (!final && reported !== undefined)) continue;
-      this.reportedSkips.set(program.name, misses);
       const probe = program.probe.probe;
+      byProbe.set(probe, (byProbe.get(probe) ?? 0n) + this.addon.programInfo(obj.programFd(program.name)).recursionMisses);
+    }
+    for (const [probe, misses] of byProbe) {
+      const reported = this.reportedSkips.get(probe);
+      if (misses === 0n || misses === reported || (!final && reported !== undefined)) continue;
+      this.reportedSkips.set(probe, misses);
       const times = misses === 1n ? 'once' : `${misses} times`;
       this.options.diagnostic(warning('W_PROBE_SKIPPED', probe.attachPoints[0]?.span ?? probe.span,
         `the kernel skipped this probe ${times}: it fired while another BPF program was running on the same CPU`,
