@@ -6,8 +6,9 @@
 // (`software:cpu-clock:`; 0.17 echoes the pattern there), raw tracepoints are listed
 // (`rawtracepoint:NAME`; 0.17 has no such probe type), and types the kernel cannot attach
 // (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are not listed: a
-// pattern that names one lists nothing and says why on stderr (0.17 lists nothing for kprobes
-// here either, with a warning about available_filter_functions).
+// pattern that names kprobes or kfuncs lists nothing and says why on stderr (0.17 lists nothing
+// for kprobes here either, with a warning about available_filter_functions); `iter:*` lists the
+// iterators, as 0.17 does.
 import { realpathSync } from 'node:fs';
 import type { ProbeProvider } from '../model/ast.js';
 import { PROVIDER_LIST, providerNamed, providerRecord } from '../model/providers.js';
@@ -66,8 +67,9 @@ function listOne(pattern: string | undefined, kernel: KernelInfo, options: ListO
       return { text: '', error: `'${p}': a tracepoint is named by its category and event, e.g. tracepoint:${rest || 'sched'}:*` };
     }
     const needs = providerRecord(provider).requires;
-    if (needs && needs.when !== 'attach' && !kernel.hasFeature(needs.feature)) return { text: '', notice: needs.message };
-    items = candidates(provider, kernel);
+    // iter's names are bpftrace's own short list, which 0.17 prints whatever the kernel can do.
+    if (needs && needs.when !== 'attach' && !kernel.hasFeature(needs.feature) && provider !== 'iter') return { text: '', notice: needs.message };
+    items = provider === 'iter' ? LISTERS.iter() : candidates(provider, kernel);
     // A software/hardware event is listed as `software:NAME:`; a pattern may give its count or not.
     re = provider === 'software' || provider === 'hardware'
       ? globToRegExp(`${provider}:${rest.split(':')[0]}:`)

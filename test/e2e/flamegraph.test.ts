@@ -66,6 +66,9 @@ describe(`the SVG in ${CHROMIUM}`, () => {
           .sort((a, b) => b.getAttribute('data-v') - a.getAttribute('data-v'))[0];
         if (!g) return null;
         const r = g.querySelector('rect');
+        // A graph of deep stacks is taller than the window: its root rows are below it, where no
+        // mouse event goes, until scrolled into view.
+        r.scrollIntoView({ block: 'center', inline: 'center' });
         const box = r.getBoundingClientRect();
         return { x: box.x + box.width / 2, y: box.y + box.height / 2, width: +r.getAttribute('width'),
           hidden: g.classList.contains('hidden'), fill: r.getAttribute('fill'), faded: g.classList.contains('parent') };

@@ -50,7 +50,7 @@ describe('--test', () => {
   it('fails a test that meets a runtime error (-kk: a failed read; a cat() of a missing file)', () => {
     const read = runTracelet(['-kk', '--test', '-e', 'test:bad_read { $p = (uint64 *)8; printf("%d\\n", *$p); } test:fine { }']);
     expect(read.code).toBe(1);
-    expect(withoutTimes(read.stdout)).toContain('[ RUN      ] bad_read\nstdin:1:50-53: WARNING: Failed to probe_read_kernel: ');
+    expect(withoutTimes(read.stdout)).toContain('[ RUN      ] bad_read\nstdin:1:50-53: WARNING: Failed to probe_read: Bad address (-14)\n');
     expect(withoutTimes(read.stdout)).toContain('\n0\n[  FAILED  ] bad_read (T)\n[ RUN      ] fine\n[       OK ] fine (T)\n');
     const cat = runTracelet(['--test', '-e', 'test:missing_file { cat("/nonexistent/tracelet"); }']);
     expect(cat.code).toBe(1);
