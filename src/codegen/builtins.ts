@@ -195,10 +195,9 @@ export function stack(g: ProbeContext, type: Type): Val {
 function processImage(g: ProbeContext): IrValue {
   const { fn } = g;
   const pid = fn.binary('lshr', fn.callHelper(Helper.getCurrentPidTgid, i64, []), constInt(i64, 32));
-  const task = g.kernel.kernelType('struct task_struct');
-  const execId = task?.kind === 'record' ? task.fields.find((f) => f.name === 'self_exec_id') : undefined;
-  if (!execId) return pid;
-  const generation = readKernel(g, fn.callHelper(Helper.getCurrentTask, i64, []), execId.offset, 4);
+  const execId = g.kernel.structMemberOffset?.('struct task_struct', 'self_exec_id');
+  if (execId === undefined) return pid;
+  const generation = readKernel(g, fn.callHelper(Helper.getCurrentTask, i64, []), execId, 4);
   return fn.binary('or', pid, fn.binary('shl', generation, constInt(i64, 32)));
 }
 
