@@ -9,7 +9,7 @@ import { possibleCpus } from './cpus.js';
 import { existsSync } from 'node:fs';
 import type { Type } from '../model/types.js';
 import type { ProgramType } from '../model/providers.js';
-import { Btf, VMLINUX_BTF } from './btf.js';
+import { Btf, btfMemberOffset, VMLINUX_BTF } from './btf.js';
 import { ElfFile } from './elf.js';
 import { DwarfInfo } from './dwarf.js';
 import { findDebugFile } from './user-symbols.js';
@@ -144,8 +144,7 @@ export class SystemKernel implements KernelInfo {
       } catch { /* rewritten below */ }
     }
     if (key in facts) return facts[key] ?? undefined;
-    const t = this.kernelType(struct);
-    const offset = t?.kind === 'record' ? t.fields.find((f) => f.name === member)?.offset : undefined;
+    const offset = btfMemberOffset(this.opts.btfPath ?? VMLINUX_BTF, struct.replace(/^struct /, ''), member);
     if (file) storeCacheFile(file, Buffer.from(JSON.stringify({ ...facts, [key]: offset ?? null })));
     return offset;
   }
