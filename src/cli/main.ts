@@ -345,7 +345,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
   // Read lazily: nothing asks the machine before the parsed program has passed the checks below.
-  const kernel = new SystemKernel({ includeDirs: opts.I, kfuncProbe, ...(opts.cache ? { cacheDirectory: cacheDir() } : {}) });
+  const kernel = new SystemKernel({ includeDirs: opts.I, kfuncProbe });
   let stopped: number | undefined;
   // The caches hash with the addon's SHA-256 (Node's own costs a run ~1.3 MiB): loaded first.
   if (opts.cache) native();

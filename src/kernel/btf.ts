@@ -636,11 +636,14 @@ export function btfMemberOffset(path: string, struct: string, member: string): n
     const stringOffset = (name: string): number => {
       const pattern = Buffer.from(`\0${name}\0`, 'latin1');
       const overlap = pattern.length - 1;
-      for (let at = strStart; at < strEnd; at += piece.length - overlap) {
+      // sysfs gives a page a read: each read's end overlaps the next one's start.
+      for (let at = strStart; at < strEnd;) {
         const n = readSync(fd, piece, 0, Math.min(piece.length, strEnd - at), at);
+        if (n <= 0) break;
         const hit = piece.subarray(0, n).indexOf(pattern);
         if (hit >= 0) return at - strStart + hit + 1;
         if (at + n >= strEnd) break;
+        at += Math.max(1, n - overlap);
       }
       return -1;
     };

@@ -122,8 +122,7 @@ export interface KernelInfo {
   headerPath?(name: string): string | undefined;
   /**
    * The byte offset of a member of a kernel struct (BTF), e.g. task_struct's self_exec_id, for
-   * code that reads one field without the struct's type: kept in tracelet's cache, so that a run
-   * need not read BTF (~30 ms, ~7 MiB) for it. Optional.
+   * code that reads one field: found without converting (or indexing) BTF's types. Optional.
    */
   structMemberOffset?(struct: string, member: string): number | undefined;
   /** Kernel functions (from /proc/kallsyms), for kprobe listing and ksym. */

@@ -1,10 +1,7 @@
 // The real KernelInfo: tracefs, BTF, kallsyms and ELF files of this machine, each read on first
 // use and kept.
 import { findHeader, headerMacros, INCLUDE_DIRS } from './headers.js';
-import { join } from 'node:path';
 import { kernelIdentity } from './identity.js';
-import { readCacheFile, storeCacheFile } from './cache-files.js';
-import { sha256 } from './digest.js';
 import { possibleCpus } from './cpus.js';
 import { existsSync } from 'node:fs';
 import type { Type } from '../model/types.js';
@@ -37,8 +34,6 @@ export interface SystemKernelOptions {
    * the runtime's native addon, which this module must not import); null: it would not say.
    */
   readonly kfuncProbe?: (btfId: number, programType: ProgramType) => boolean | null;
-  /** tracelet's cache directory, for facts of this kernel's BTF (none: BTF is read for them). */
-  readonly cacheDirectory?: string;
 }
 
 export class SystemKernel implements KernelInfo {
@@ -133,20 +128,7 @@ export class SystemKernel implements KernelInfo {
   }
 
   structMemberOffset(struct: string, member: string): number | undefined {
-    const key = `${struct}.${member}`;
-    const file = this.opts.cacheDirectory === undefined ? undefined
-      : join(this.opts.cacheDirectory, `kernel-facts-${sha256(this.identity()).toString('hex').slice(0, 32)}.json`);
-    let facts: Record<string, number | null> = {};
-    const cached = file ? readCacheFile(file) : undefined;
-    if (cached) {
-      try {
-        facts = JSON.parse(Buffer.from(cached).toString('utf8')) as Record<string, number | null>;
-      } catch { /* rewritten below */ }
-    }
-    if (key in facts) return facts[key] ?? undefined;
-    const offset = btfMemberOffset(this.opts.btfPath ?? VMLINUX_BTF, struct.replace(/^struct /, ''), member);
-    if (file) storeCacheFile(file, Buffer.from(JSON.stringify({ ...facts, [key]: offset ?? null })));
-    return offset;
+    return btfMemberOffset(this.opts.btfPath ?? VMLINUX_BTF, struct.replace(/^struct /, ''), member);
   }
 
   kernelFunction(name: string): KernelFunction | undefined {
