@@ -5,10 +5,10 @@
 // Differences from bpftrace 0.17, on purpose: software and hardware events are listed by name
 // (`software:cpu-clock:`; 0.17 echoes the pattern there), raw tracepoints are listed
 // (`rawtracepoint:NAME`; 0.17 has no such probe type), and types the kernel cannot attach
-// (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are not listed: a
-// pattern that names kprobes or kfuncs lists nothing and says why on stderr (0.17 lists nothing
-// for kprobes here either, with a warning about available_filter_functions); `iter:*` lists the
-// iterators, as 0.17 does.
+// (kprobes without CONFIG_KPROBES, kfunc without BPF tracing programs, iter) are left out of
+// searches that do not name them; a pattern that names kprobes or kfuncs lists nothing and says
+// why on stderr (0.17 lists nothing for kprobes here either, with a warning about
+// available_filter_functions); `iter:*` lists the iterators, as 0.17 does.
 import { realpathSync } from 'node:fs';
 import type { ProbeProvider } from '../model/ast.js';
 import { PROVIDER_LIST, providerNamed, providerRecord } from '../model/providers.js';

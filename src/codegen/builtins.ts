@@ -176,7 +176,7 @@ function argument(g: ProbeContext, n: number, stack: boolean, type: Type): Val {
   return readMemory(g, addr, UINT64, user ? 'user' : 'kernel', type);
 }
 
-/** kstack / ustack: the stack's id (a ustack also keeps the pid, and announces a new process). */
+/** kstack / ustack: the stack's id (a ustack also keeps the process image, and announces a new one). */
 export function stack(g: ProbeContext, type: Type): Val {
   if (type.kind !== 'kstack' && type.kind !== 'ustack') return { type, ir: constInt(i64, 0) };
   const id = stackId(g, type.kind, type.depth, type.mode === 'build_id');
@@ -256,7 +256,7 @@ function idInTable(g: ProbeContext, table: IrValue, buffer: IrValue, id: IrValue
   fn.br(done);
 }
 
-/** An address with the current process's pid, as usym values are kept. */
+/** An address with the current process image (processImage), as usym values are kept. */
 export function userAddress(g: ProbeContext, address: IrValue, type: Type, image = processImage(g)): Val {
   const { fn } = g;
   const out = temp(fn, type);

@@ -188,7 +188,7 @@ export class Resolver {
 
   // ---- user space ----
 
-  /** usym(): the function containing the address (no offset), or the address in hex. `process`: see processKey (a pid, if it never exec'd). */
+  /** usym(): the function containing the address (no offset), or the address in hex. `process`: see processKey (a plain pid: as the process is mapped now). */
   usym(address: bigint, process: number): string {
     const hit = this.userSymbol(address, process);
     return hit?.name !== undefined ? this.demangle(hit.name) : unnamed(address);
@@ -256,7 +256,7 @@ export class Resolver {
   /** Keeps the mappings read of the process images announced since the last time (not those already known). */
   private takeProcessMaps(): void {
     for (const { pid, generation, maps } of this.options.takeProcessMaps?.() ?? []) {
-      const process = pid % PID_LIMIT + (generation & 0x7fffff) * PID_LIMIT;
+      const process = processKey(BigInt(pid) | (BigInt(generation) << 32n));
       if (maps && !this.processes.has(process)) this.keepProcess(process, parseRegions(maps));
     }
   }
