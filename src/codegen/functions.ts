@@ -83,7 +83,8 @@ const FUNCTION_CODE = {
       const v = g.expr(a);
       return v.type.kind === 'string' ? g.fn.ptrToInt(v.ir) : toI64(g.fn, v);
     });
-    g.fn.callHelper(Helper.tracePrintk, i64, [g.fn.bitcast(stringConstant(g.fn, format, size), i8p), constInt(i32, size), ...values]);
+    const rc = g.fn.callHelper(Helper.tracePrintk, i64, [g.fn.bitcast(stringConstant(g.fn, format, size), i8p), constInt(i32, size), ...values]);
+    reportHelperError(g, Helper.tracePrintk, rc, false, c.span);
     return nothing(type);
   },
   errorf: eventFrom(1),
