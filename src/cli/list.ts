@@ -32,11 +32,11 @@ interface Listed {
   readonly details?: () => readonly string[];
 }
 
-/** A listing: its text (each line ends in '\n'), or an error message; `notice`: why a named probe type lists nothing. */
+/** A listing: its text (each line ends in '\n'), or an error message; `notices`: why named probe types list nothing. */
 export interface Listing {
   readonly text: string;
   readonly error?: string;
-  readonly notice?: string;
+  readonly notices?: readonly string[];
 }
 
 export function listProbes(pattern: string | undefined, kernel: KernelInfo, options: ListOptions = {}): Listing {
@@ -46,8 +46,8 @@ export function listProbes(pattern: string | undefined, kernel: KernelInfo, opti
     const lists = patterns.map((q) => listOne(q, kernel, options));
     const text = lists.map((l) => l.text).join('');
     const error = lists.find((l) => l.error)?.error;
-    const notice = [...new Set(lists.flatMap((l) => (l.notice ? [l.notice] : [])))].join('\n');
-    return { text, ...(error ? { error } : {}), ...(notice ? { notice } : {}) };
+    const notices = [...new Set(lists.flatMap((l) => l.notices ?? []))];
+    return { text, ...(error ? { error } : {}), ...(notices.length > 0 ? { notices } : {}) };
   }
   return listOne(patterns[0], kernel, options);
 }
@@ -68,7 +68,7 @@ function listOne(pattern: string | undefined, kernel: KernelInfo, options: ListO
     }
     const needs = providerRecord(provider).requires;
     // iter's names are bpftrace's own short list, which 0.17 prints whatever the kernel can do.
-    if (needs && needs.when !== 'attach' && !kernel.hasFeature(needs.feature) && provider !== 'iter') return { text: '', notice: needs.message };
+    if (needs && needs.when !== 'attach' && !kernel.hasFeature(needs.feature) && provider !== 'iter') return { text: '', notices: [needs.message] };
     items = provider === 'iter' ? LISTERS.iter() : candidates(provider, kernel);
     // A software/hardware event is listed as `software:NAME:`; a pattern may give its count or not.
     re = provider === 'software' || provider === 'hardware'

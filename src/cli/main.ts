@@ -27,7 +27,7 @@ import { listProbes } from './list.js';
 import { systemInfo } from './info.js';
 import { optimizingCompilerOff, optimizingCompilerOn } from './optimizing-compiler.js';
 import { flamegraphSink } from './flamegraph.js';
-import { probeTypes } from '../runtime/availability.js';
+import { probeTypes, type Refusal } from '../runtime/availability.js';
 import { kfuncProbe, native, releaseCleanPages } from '../runtime/native.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
@@ -302,7 +302,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(`tracelet: ${listed.error}\n`);
       return ExitCode.usage;
     }
-    for (const line of listed.notice?.split('\n') ?? []) stderr(`tracelet: ${line}; none listed\n`);
+    for (const notice of listed.notices ?? []) stderr(`tracelet: ${notice}; none listed\n`);
     writeAll(1, listed.text);
     return ExitCode.ok;
   }
@@ -455,8 +455,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const late = unavailableAfterCheck(result.program, kernel);
   if (late) {
-    stderr(`tracelet: ${late.message}\n`);
-    return late.program ? ExitCode.programError : ExitCode.runtimeError;
+    return refused(late);
   }
 
   // -c: the child is created now (the run writes its pid for cpid) but held until every probe is attached.
@@ -704,15 +703,18 @@ function needsRoot(): number {
  * probe types this kernel lacks, tracefs mounted. Before them nothing asks the kernel anything:
  * else a missing permission shows up as an unknown tracepoint.
  */
+/** A probe type this kernel cannot run, said in one sentence: exit 1 as a wrong program, else 255 (as bpftrace). */
+function refused(refusal: Refusal): number {
+  stderr(`tracelet: ${refusal.message}\n`);
+  return refusal.program ? ExitCode.programError : ExitCode.runtimeError;
+}
+
 function beforeCheck(script: Program, kernel: SystemKernel, opts: Options): number | undefined {
   // --emit-llvm, --emit-elf and --explain work without root.
   if (!opts.emitLlvm && !opts.emitElf && !opts.explain && !canLoadBpf()) return needsRoot();
   // Probe types this kernel lacks are refused in one sentence before anything else (exit 1 or 255, as bpftrace).
   const { refusal, notice } = checkParsed(script, kernel, opts.emitLlvm !== true && !opts.emitElf && !opts.explain && !opts.d);
-  if (refusal) {
-    stderr(`tracelet: ${refusal.message}\n`);
-    return refusal.program ? ExitCode.programError : ExitCode.runtimeError;
-  }
+  if (refusal) return refused(refusal);
   if (notice) stderr(`${notice}\n`);
   return undefined;
 }

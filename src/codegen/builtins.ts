@@ -2,7 +2,7 @@
 // entry per builtin of src/model/builtins.ts; probe arguments from registers, the stack, the
 // context or a USDT argument spec.
 import { type BuiltinName, builtinNamed } from '../model/builtins.js';
-import { probeTypeName } from '../model/providers.js';
+import { inTracedProcess, probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
 import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
 import { constInt, i64, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
@@ -152,7 +152,7 @@ export function ctxU64(g: ProbeContext, offset: number): IrValue {
 function argument(g: ProbeContext, n: number, stack: boolean, type: Type): Val {
   const { fn } = g;
   const t = g.targets[0]!;
-  const user = t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt';
+  const user = inTracedProcess(t.provider);
   if (t.provider === 'rawtracepoint' || t.provider === 'kfunc' || t.provider === 'kretfunc') {
     return normalize(fn, ctxU64(g, n * 8), type);
   }

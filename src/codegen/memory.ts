@@ -2,6 +2,7 @@
 // memory in uprobes and through user pointers, kernel memory elsewhere; a read's failure is
 // counted at its site (failures.ts).
 import type { Span } from '../model/span.js';
+import { inTracedProcess } from '../model/providers.js';
 import { sizeOf, type Type } from '../model/types.js';
 import { constInt, i32, i64, i8p, intType, type IrValue } from './ir/builder.js';
 import { Helper, LARGE_READ_BYTES } from '../model/object-layout.js';
@@ -21,7 +22,7 @@ const READ_HELPERS: Record<AddressSpace, { bytes: number; string: number }> = {
 /** Where the memory a value points to lives: a pointer's own mark, else the probe's kind. */
 export function spaceOf(g: ProbeContext, v: Val): AddressSpace {
   if (v.type.kind === 'pointer') return pointerSpace(v.type);
-  return userProbe(g) ? 'user' : 'unknown';
+  return inTracedProcess(g.targets[0]!.provider) ? 'user' : 'unknown';
 }
 
 /** Where a pointer (or a record reached through one) points, from its type's mark. */
@@ -30,11 +31,6 @@ export function pointerSpace(t: Type): AddressSpace {
   return t.userSpace ? 'user' : t.anySpace ? 'unknown' : 'kernel';
 }
 
-/** Whether the probe runs in a traced process's context (its registers and memory are user space). */
-function userProbe(g: ProbeContext): boolean {
-  const provider = g.targets[0]!.provider;
-  return provider === 'uprobe' || provider === 'uretprobe' || provider === 'usdt';
-}
 
 /**
  * Reads `size` bytes (a string up to `size` bytes with `string`) at `address` (i64) into `dest`

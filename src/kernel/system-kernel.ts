@@ -48,6 +48,7 @@ export class SystemKernel implements KernelInfo {
   private readonly dwarfs = new Map<string, DwarfInfo | null>();
   private readonly userFunctions = new Map<string, DwarfFunction | undefined>();
   private readonly userTypes = new Map<string, DwarfType | undefined>();
+  private readonly memberOffsets = new Map<string, number | undefined>();
   private btfState?: Btf | null;
   private kallsymsState?: Kallsyms | null;
   private readonly features = new Map<Feature, boolean>();
@@ -128,7 +129,12 @@ export class SystemKernel implements KernelInfo {
   }
 
   structMemberOffset(struct: string, member: string): number | undefined {
-    return btfMemberOffset(this.opts.btfPath ?? VMLINUX_BTF, struct.replace(/^struct /, ''), member);
+    // Asked by every ustack and usym of a program.
+    const key = `${struct}.${member}`;
+    if (!this.memberOffsets.has(key)) {
+      this.memberOffsets.set(key, btfMemberOffset(this.opts.btfPath ?? VMLINUX_BTF, struct.replace(/^struct /, ''), member));
+    }
+    return this.memberOffsets.get(key);
   }
 
   kernelFunction(name: string): KernelFunction | undefined {

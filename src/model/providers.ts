@@ -197,6 +197,11 @@ export function providerRecord(p: ProbeProvider): ProviderRecord {
   return PROVIDERS[p];
 }
 
+/** Whether a probe runs in a traced process's code (its registers and memory are user space): the providers of a binary's probes. */
+export function inTracedProcess(p: ProbeProvider): boolean {
+  return PROVIDERS[p].listing === 'binary';
+}
+
 /** Every way a provider is written (`t`, `tracepoint`, `fentry`...) → the provider. */
 const BY_NAME: ReadonlyMap<string, ProbeProvider> = new Map(
   PROVIDER_LIST.flatMap((p) => [[p, p] as const, ...providerRecord(p).aliases.map((a) => [a, p] as const)]),

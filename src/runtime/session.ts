@@ -242,7 +242,7 @@ export class Session {
   private requestedStop?: StopReason;
   private closed = false;
   private reported = { lost: 0n, full: new Map<string, bigint>() };
-  /** Runs of each program the kernel skipped (its `recursion_misses`) reported so far, by program. */
+  /** Runs of each probe the kernel skipped (its programs' `recursion_misses`) reported so far. */
   private readonly reportedSkips = new Map<Probe, bigint>();
   private countersCheckedAt = 0;
   /** A drain is queued for the event loop's next turn (drainSome). */
@@ -423,8 +423,9 @@ export class Session {
     this.countersFd = obj.mapFd(globalMapName(COUNTERS_MAP));
     this.readFailuresFd = obj.mapFd(globalMapName(READ_FAILURES_MAP));
     this.stoppedFd = obj.mapFd(globalMapName(STOPPED_MAP));
-    if (stackMaps(this.program).length > 0) this.stackIdsFd = obj.mapFd(globalMapName(STACK_IDS_MAP));
-    for (const s of stackMaps(this.program)) {
+    const stacks = stackMaps(this.program);
+    if (stacks.length > 0) this.stackIdsFd = obj.mapFd(globalMapName(STACK_IDS_MAP));
+    for (const s of stacks) {
       const tables = s.tables.map((t) => ({ fd: obj.mapFd(t.symbol), keyBytes: t.keyBytes }));
       this.stackTables.set(s.tables[0]!.symbol, { tables, frameBytes: s.frameBytes, byId: new Map(), absent: new Set() });
     }
@@ -819,9 +820,7 @@ export class Session {
     this.stopping = true;
     const finished = this.finished;
     try {
-      if (this.timer) clearInterval(this.timer);
-      this.exitWatch?.close();
-      this.exitWatch = undefined;
+      this.stopWatching();
       this.options.phase?.('run');
       this.detach();
       this.drainAll();
@@ -851,13 +850,18 @@ export class Session {
     }
   }
 
+  /** No more checks of the counters, nor of the watched process's end. */
+  private stopWatching(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.exitWatch?.close();
+    this.exitWatch = undefined;
+  }
+
   /** Frees every kernel object this session created. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.exitWatch?.close();
-    this.exitWatch = undefined;
+    this.stopWatching();
     this.detach();
     // Tearing down tracepoint perf events takes ~72 ms each: a reaper process does it.
     if (this.detachedPerfFds.length > 0) this.reaperPid = this.addon.releaseInBackground(this.detachedPerfFds);
@@ -942,11 +946,16 @@ export class Session {
 
   /** Stack ids given out so far: at least the stacks stored (a refused insert also took one). */
   private stacksGiven(): bigint {
-    return this.stackIdsFd < 0 ? 0n : this.addon.mapLookup(this.stackIdsFd, Buffer.alloc(4), 8)?.readBigUInt64LE() ?? 0n;
+    return this.globalWord(this.stackIdsFd);
   }
 
   private stoppedValue(): bigint {
-    return this.stoppedFd < 0 ? 0n : this.addon.mapLookup(this.stoppedFd, Buffer.alloc(4), 8)?.readBigUInt64LE() ?? 0n;
+    return this.globalWord(this.stoppedFd);
+  }
+
+  /** A one-word global of the object (-1: not in it, 0). */
+  private globalWord(fd: number): bigint {
+    return fd < 0 ? 0n : this.addon.mapLookup(fd, Buffer.alloc(4), 8)?.readBigUInt64LE() ?? 0n;
   }
 
   /** Sets the flag every probe but BEGIN and END checks first: while set, they return at once. */

@@ -10,7 +10,7 @@ import { checkMapDeclarations, declaredSpec } from './map-declarations.js';
 import { checkTestNames, expandAttachPoint } from './probes.js';
 import { scriptTypes } from './ctypes.js';
 import type { EventSpec, MapSpec, ProbeTarget, TypedProbe, TypedProgram } from '../model/program.js';
-import { providerRecord } from '../model/providers.js';
+import { inTracedProcess, providerRecord } from '../model/providers.js';
 import { INT64, UINT64 } from '../model/types.js';
 import type { CheckOptions } from './context.js';
 import { Checker } from './checker.js';
@@ -38,7 +38,7 @@ interface ExpandedProbe {
 function expandProbe(p: Probe, kernel: KernelInfo, diagnostics: Diagnostic[], options: CheckOptions): ExpandedProbe {
   const own: Diagnostic[] = [];
   const targets = p.attachPoints.flatMap((ap: AttachPoint) => expandAttachPoint(ap, kernel, own, options));
-  const userProbes = p.attachPoints.every((ap) => ap.provider === 'uprobe' || ap.provider === 'uretprobe' || ap.provider === 'usdt');
+  const userProbes = p.attachPoints.every((ap) => inTracedProcess(ap.provider));
   if (targets.length === 0 && own.length > 0 && userProbes && own.every((d) => d.code === 'E_UNKNOWN_FUNCTION' || d.code === 'E_UNKNOWN_USDT')) {
     return { probe: p, targets, missing: own };
   }

@@ -5,6 +5,7 @@ import {
   type BinaryOp,
 } from '../model/ast.js';
 import type { Span } from '../model/span.js';
+import { inTracedProcess } from '../model/providers.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DwarfFunction, KernelInfo, TracepointFormat } from '../kernel/kernel-info.js';
 import { ARG_REGS } from '../kernel/registers.js';
@@ -111,7 +112,7 @@ export class Checker implements CheckContext {
    * and kernel memory above.
    */
   private get userContext(): boolean {
-    return this.targets.length > 0 && this.targets.every((t) => t.provider === 'uprobe' || t.provider === 'uretprobe' || t.provider === 'usdt');
+    return this.targets.length > 0 && this.targets.every((t) => inTracedProcess(t.provider));
   }
 
   /** The structs and unions of uprobe targets' DWARF that `args` has reached, by name (see fullRecord). */

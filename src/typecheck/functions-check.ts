@@ -168,17 +168,27 @@ function formatted(c: CheckContext, call: Call): Type {
  * call): a literal format and its arguments, sent to user space.
  */
 function printfLike(c: CheckContext, call: Call): Type {
-  const errorsBefore = c.errorCount();
-  const argTypes = call.args.slice(1).map((a) => c.expr(a));
-  const fmt = literalFormat(c, call);
-  if (!fmt) return NONE;
+  const format = formatCall(c, call);
+  if (!format) return NONE;
+  const { errorsBefore, argTypes, fmt, conversions } = format;
   // %s of an enum value (0.22+): its enumerator's name, looked up when the record is printed.
-  const conversions = parsePrintfFormat(fmt.value);
   const shown: Type[] = argTypes.map((t, i) => (t.kind === 'int' && t.enumerators && conversions[i]?.conversion === 's'
     ? { kind: 'enum_name', enumerators: t.enumerators } : t));
   checkFormatArgs(c, call, fmt, shown, conversions, errorsBefore);
   c.addEvent(call, call.name as 'printf' | 'errorf' | 'warnf', { format: fmt.value, fieldTypes: shown.map(storageType) });
   return NONE;
+}
+
+/**
+ * A call with a format (printf, debugf...): its arguments' types, then its literal format and
+ * that format's conversions (undefined, reported, when the format is not a literal). `errorsBefore`:
+ * the error count before the arguments were checked (see checkFormatArgs).
+ */
+function formatCall(c: CheckContext, call: Call) {
+  const errorsBefore = c.errorCount();
+  const argTypes = call.args.slice(1).map((a) => c.expr(a));
+  const fmt = literalFormat(c, call);
+  return fmt && { errorsBefore, argTypes, fmt, conversions: parsePrintfFormat(fmt.value) };
 }
 
 /** The call's first argument, a string literal format; else an error, and undefined. */
@@ -208,11 +218,9 @@ function checkFormatArgs(
  * takes at most 3 conversions, of integers and strings.
  */
 function debugf(c: CheckContext, call: Call): Type {
-  const errorsBefore = c.errorCount();
-  const argTypes = call.args.slice(1).map((a) => c.expr(a));
-  const fmt = literalFormat(c, call);
-  if (!fmt) return NONE;
-  const conversions = parsePrintfFormat(fmt.value);
+  const format = formatCall(c, call);
+  if (!format) return NONE;
+  const { errorsBefore, argTypes, fmt, conversions } = format;
   if (conversions.length > 3) {
     c.report(error('E_PRINTF', call.span, 'debugf: cannot use more than 3 conversion specifiers', 'bpf_trace_printk takes at most 3 values'));
     return NONE;

@@ -43,6 +43,19 @@ std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name
 Napi::Buffer<uint8_t> ArgBuffer(const Napi::CallbackInfo& info, size_t i, const char* name);
 
 // Per-environment data: constructors of the wrapped classes, for instanceof checks.
+// Calls `callback` with `wrap`'s object as `this` from a libuv callback on Node's loop, as Node
+// calls an I/O callback: MakeCallback runs the microtasks after it and tells async hooks; an
+// exception in it becomes an uncaught exception.
+template <typename Wrap>
+void CallFromLoop(Napi::Env env, Wrap* wrap, const Napi::FunctionReference& callback, const Napi::AsyncContext& context) {
+  Napi::HandleScope scope(env);  // before any handle, the receiver's included
+  try {
+    callback.MakeCallback(wrap->Value(), {}, context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
 struct AddonData {
   Napi::FunctionReference objectClass;
   Napi::FunctionReference linkClass;

@@ -51,13 +51,7 @@ class ProcessExitWatch : public Napi::ObjectWrap<ProcessExitWatch> {
     auto* self = static_cast<ProcessExitWatch*>(handle->data);
     if (!self) return;
     uv_poll_stop(handle);
-    Napi::Env env = self->Env();
-    Napi::HandleScope scope(env);
-    try {
-      self->callback_.MakeCallback(self->Value(), {}, *self->asyncContext_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
+    CallFromLoop(self->Env(), self, self->callback_, *self->asyncContext_);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

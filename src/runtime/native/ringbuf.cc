@@ -248,15 +248,7 @@ class RingConsumer : public Napi::ObjectWrap<RingConsumer> {
   static void OnWake(uv_async_t* handle) {
     auto* self = static_cast<RingConsumer*>(handle->data);
     if (!self || !self->producerPos_) return;
-    Napi::Env env = self->env_;
-    Napi::HandleScope scope(env);
-    try {
-      // MakeCallback: runs microtasks afterwards and reports to async hooks, as for any I/O.
-      self->callback_.MakeCallback(self->Value(), {}, *self->asyncContext_);
-    } catch (const Napi::Error& e) {
-      // An exception in onReadable becomes an uncaught exception, as in any I/O callback.
-      napi_fatal_exception(env, e.Value());
-    }
+    CallFromLoop(self->env_, self, self->callback_, *self->asyncContext_);
   }
 
   // The oldest chunk of records (an empty Buffer when there are none), its memory the Buffer's.
