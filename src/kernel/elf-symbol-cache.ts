@@ -75,25 +75,25 @@ export function loadSortedSymbols(dir: string, key: string): SortedSymbols | und
  * sorted order for storing.
  */
 export function sortedSymbols(table: SymbolTable, parts: readonly SymbolEntries[]): SortedSymbols {
+  const starts = table.sortedStarts();
+  if (parts.length === 1) {
+    const [p] = parts;
+    return { starts, sizes: table.inSortedOrder(p!.sizes), nameOff: table.inSortedOrder(p!.nameOff), tag: table.inSortedOrder(p!.tableOf) };
+  }
+  // The parts' columns joined in order, as the table's entries were (joinEntries); a name's tag
+  // also says which part it is in.
   const n = table.length;
-  const starts = parts.some((p) => p.starts instanceof Float64Array) ? new Float64Array(n) : new Uint32Array(n);
   const sizes = parts.some((p) => p.sizes instanceof Float64Array) ? new Float64Array(n) : new Uint32Array(n);
   const nameOff = new Uint32Array(n);
   const tag = new Uint8Array(n);
-  const bases = [0];
-  for (const p of parts) bases.push(bases.at(-1)! + p.starts.length);
-  for (let at = 0; at < n; at++) {
-    const i = table.indexAt(at);
-    let k = parts.length - 1;
-    while (bases[k]! > i) k--;
-    const part = parts[k]!;
-    const j = i - bases[k]!;
-    starts[at] = table.sortedStart(at);
-    sizes[at] = part.sizes[j]!;
-    nameOff[at] = part.nameOff[j]!;
-    tag[at] = (k << 4) | part.tableOf[j]!;
-  }
-  return { starts, sizes, nameOff, tag };
+  let at = 0;
+  parts.forEach((p, k) => {
+    sizes.set(p.sizes, at);
+    nameOff.set(p.nameOff, at);
+    for (let j = 0; j < p.tableOf.length; j++) tag[at + j] = (k << 4) | p.tableOf[j]!;
+    at += p.starts.length;
+  });
+  return { starts, sizes: table.inSortedOrder(sizes), nameOff: table.inSortedOrder(nameOff), tag: table.inSortedOrder(tag) };
 }
 
 /** Stores a table under `key` (whole or not at all) and keeps the directory to ENTRIES_MAX. */

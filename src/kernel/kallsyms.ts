@@ -55,7 +55,7 @@ const PFX = Buffer.from(PFX_NAME, 'latin1');
  * nameAt, text, padding to 8 bytes and the name pages.
  */
 const CACHE_MAGIC = Buffer.from('TLKSYMS\0', 'latin1');
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 const CACHE_HEADER = 80;
 /**
  * The core kernel's text, as symbols that start and end it: fixed for a boot. Init text is freed
@@ -236,39 +236,23 @@ export class Kallsyms {
   }
 
   /**
-   * The core kernel's symbols (those of no module), sorted, for `fromCache` in a later run of the
-   * same boot: the core kernel's text does not move or change until a reboot, where modules, BPF
+   * The symbols, sorted, for `fromCache` in a later run of the same boot, which names only the core
+   * kernel's text with them: it does not move or change until a reboot, where modules, BPF
    * programs and trampolines come and go. Kept in the order this table sorted them, so that later
-   * runs name aliases as this one did without sorting again. The names are the pages as they are
-   * (a few module names included). Undefined without the symbols that bound CORE_TEXT.
+   * runs name aliases as this one did without sorting again. The names are the pages as they are.
+   * Undefined without the symbols that bound CORE_TEXT.
    */
   toCache(key: string): Buffer | undefined {
     const table = this.sorted();
     const ranges = CORE_TEXT.map(([from, to]) => [this.addressOf(from), this.addressOf(to)] as const);
     if (ranges.some(([lo, hi]) => lo === undefined || hi === undefined || hi <= lo)) return undefined;
-    // /proc/kallsyms lists the core kernel's symbols first, then those of modules, BPF programs
-    // and the like: the core ones are those before the first with a module.
-    let core = 0;
-    for (let hi = this.count; core < hi;) {
-      const mid = (core + hi) >>> 1;
-      if (this.module(mid) === undefined) core = mid + 1;
-      else hi = mid;
-    }
-    const kept: number[] = [];
-    for (let at = 0; at < table.length; at++) {
-      if (table.indexAt(at) < core) kept.push(at);
-    }
-    const n = kept.length;
+    // Every symbol, modules' too: the core kernel's keep the order this table gave them only
+    // among all of them, and later runs name only addresses in CORE_TEXT with the table.
+    const n = table.length;
     const wide = this.starts instanceof Float64Array;
-    const starts = wide ? new Float64Array(n) : new Uint32Array(n);
-    const nameAt = new Uint32Array(n);
-    const text = new Uint8Array(n);
-    kept.forEach((at, k) => {
-      const i = table.indexAt(at);
-      starts[k] = table.sortedStart(at);
-      nameAt[k] = this.nameAt[i]!;
-      text[k] = this.text[i]!;
-    });
+    const starts = table.sortedStarts();
+    const nameAt = table.inSortedOrder(this.nameAt.subarray(0, n));
+    const text = table.inSortedOrder(this.text.subarray(0, n));
     const header = Buffer.alloc(CACHE_HEADER);
     CACHE_MAGIC.copy(header, 0);
     header.writeUInt32LE(CACHE_FORMAT, 8);

@@ -23,6 +23,8 @@ export interface NativeKallsyms {
 export interface SymbolNatives {
   /** std::sort of `keys` in place; the permutation it made (what stdSort in symtab.ts makes of 0..n-1). */
   sortSymbols(keys: Float64Array | Uint32Array): Int32Array;
+  /** A new array of `source`'s type whose element k is source[order[k]]. */
+  gather<T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(source: T, order: Int32Array): T;
   /** The named, defined entries of the symbol tables given as [symOffset, symSize, strOffset, strSize]... */
   symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
   /** Kallsyms.read's parse of the file at `path`. */

@@ -34,6 +34,17 @@ function sortedOrder(starts: SymbolStarts): Int32Array {
   return order;
 }
 
+type Column = Uint8Array | Int32Array | Uint32Array | Float64Array;
+
+/** A new array of `source`'s type whose element k is source[order[k]]: natively when provided. */
+export function gather<T extends Column>(source: T, order: Int32Array): T {
+  const native = symbolNatives();
+  if (native) return native.gather(source, order);
+  const out = new (source.constructor as new (n: number) => T)(order.length);
+  for (let k = 0; k < order.length; k++) out[k] = source[order[k]!]!;
+  return out;
+}
+
 function swap(k: SymbolStarts, o: Int32Array, i: number, j: number): void {
   const tk = k[i]!;
   k[i] = k[j]!;
@@ -195,6 +206,16 @@ export class SymbolTable {
   /** The start (from `base`) of the symbol at sorted position `at`. */
   sortedStart(at: number): number {
     return this.starts[at]!;
+  }
+
+  /** The start addresses (from `base`) in sorted order: the table's own array, not a copy. */
+  sortedStarts(): SymbolStarts {
+    return this.starts;
+  }
+
+  /** A column of the symbols in the order they were added (by index), put in sorted order (a new array). */
+  inSortedOrder<T extends Column>(byIndex: T): T {
+    return this.order ? gather(byIndex, this.order) : (byIndex.slice() as T);
   }
 
   /** The start address of the symbol added `index`th (a search: for the odd symbol, not for every one). */

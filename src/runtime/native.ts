@@ -268,6 +268,8 @@ export interface NativeAddon {
   probeKernel(what: 'large' | 'loop' | 'batch'): boolean;
   /** libstdc++'s std::sort of `keys` in place; the permutation it made (as stdSort in src/kernel/symtab.ts makes of 0..n-1). */
   sortSymbols(keys: Float64Array | Uint32Array): Int32Array;
+  /** A new array of `source`'s type: element k is source[order[k]] (see gather in symbols.cc). */
+  gather<T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(source: T, order: Int32Array): T;
   /** An ELF file's symbol table entries (as ElfFile.symbolEntries in src/kernel/elf.ts). */
   symbolEntries(fd: number, tables: Float64Array): NativeSymbolEntries;
   /** /proc/kallsyms parsed (as Kallsyms.read in src/kernel/kallsyms.ts). */

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ElfFile, FileSymbols, findDebugFile, Kallsyms, PerfMap, stdSort, SymbolTable } from '../../src/kernel/index.js';
+import { useSymbolNatives } from '../../src/kernel/natives.js';
+import { gather } from '../../src/kernel/symtab.js';
+import { native } from '../../src/runtime/native.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tracelet-symtab-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,6 +43,29 @@ int main() { std::vector<S> v; double k; int c = 0;
       stdSort(order, sorted);
       expect(Array.from(order)).toEqual(want);
       expect(Array.from(sorted)).toEqual(Array.from(keys).sort((a, b) => a - b));
+    }
+  });
+});
+
+describe('gather', () => {
+  it('puts a column in sorted order natively as in JavaScript, for each column type', () => {
+    const order = Int32Array.from([3, 0, 2, 1, 3]);
+    const columns = [Uint8Array.from([1, 2, 3, 250]), Int32Array.from([-1, 5, -7, 9]), Uint32Array.from([4e9, 1, 2, 3]), Float64Array.from([0.5, 2 ** 60, -3, 7])];
+    const inJs = columns.map((c) => gather(c, order));
+    useSymbolNatives(native());
+    try {
+      columns.forEach((c, i) => {
+        const inC = gather(c, order);
+        expect(inC.constructor).toBe(c.constructor);
+        expect([...inC]).toEqual([...inJs[i]!]);
+        expect([...inC]).toEqual([...order].map((k) => c[k]));
+      });
+      // A view's own elements (from its offset), and no index outside it.
+      expect([...gather(Uint32Array.from([9, 8, 7, 6]).subarray(2), Int32Array.from([1, 0]))]).toEqual([6, 7]);
+      expect(() => gather(Uint8Array.from([1, 2]), Int32Array.from([2]))).toThrow(RangeError);
+      expect(() => gather(Uint8Array.from([1, 2]), Int32Array.from([-1]))).toThrow(RangeError);
+    } finally {
+      useSymbolNatives(undefined);
     }
   });
 });

@@ -326,28 +326,22 @@ Napi::Value ReadKallsyms(const Napi::CallbackInfo& info) {
 // SortSymbols).
 template <typename K>
 Napi::Int32Array SortKeys(Napi::Env env, K* keys, size_t n) {
-  // Positions sorted by their keys: std::sort decides by comparisons alone, so this is the
-  // permutation sorting (key, index) pairs by key would make, in a quarter of the memory.
+  // (key, index) pairs sorted by key: std::sort decides by comparisons alone, so this is the
+  // permutation sorting bcc's symbols makes. The pairs side by side, not indices into the keys,
+  // keep each comparison's key in the cache line being moved (~3x faster over 180k symbols).
+  struct Entry {
+    K key;
+    int32_t index;
+    bool operator<(const Entry& o) const { return key < o.key; }
+  };
+  std::vector<Entry> entries(n);
+  for (size_t i = 0; i < n; ++i) entries[i] = {keys[i], static_cast<int32_t>(i)};
+  std::sort(entries.begin(), entries.end());
   Napi::Int32Array order = Napi::Int32Array::New(env, n);
   int32_t* by = order.Data();
-  for (size_t i = 0; i < n; ++i) by[i] = static_cast<int32_t>(i);
-  std::sort(by, by + n, [keys](int32_t a, int32_t b) { return keys[a] < keys[b]; });
-  // The keys put in that order in place, a cycle at a time: position j takes what was at by[j].
-  std::vector<bool> done(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (done[i]) continue;
-    K first = keys[i];
-    size_t j = i;
-    for (;;) {
-      size_t from = static_cast<size_t>(by[j]);
-      done[j] = true;
-      if (from == i) {
-        keys[j] = first;
-        break;
-      }
-      keys[j] = keys[from];
-      j = from;
-    }
+  for (size_t j = 0; j < n; ++j) {
+    keys[j] = entries[j].key;
+    by[j] = entries[j].index;
   }
   return order;
 }
@@ -369,6 +363,42 @@ Napi::Value SortSymbols(const Napi::CallbackInfo& info) {
   if (n >= (1u << 31)) throw Napi::RangeError::New(env, "sortSymbols: too many symbols");
   if (type == napi_float64_array) return SortKeys(env, info[0].As<Napi::Float64Array>().Data(), n);
   return SortKeys(env, info[0].As<Napi::Uint32Array>().Data(), n);
+}
+
+// gather(source, order): a new array of source's type whose element k is source[order[k]]: a
+// table's by-index columns (sizes, name offsets) put in its sorted order for the symbol caches.
+// Made here for the reason SortSymbols is: a one-off JavaScript loop over 100k+ symbols runs
+// interpreted (~20 ms a column).
+template <typename T>
+Napi::Value GatherAs(Napi::Env env, Napi::TypedArray source, const int32_t* order, size_t n) {
+  const T* from = reinterpret_cast<const T*>(static_cast<uint8_t*>(source.ArrayBuffer().Data()) + source.ByteOffset());
+  size_t length = source.ElementLength();
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, n * sizeof(T));
+  T* to = static_cast<T*>(buffer.Data());
+  for (size_t k = 0; k < n; ++k) {
+    size_t i = static_cast<size_t>(order[k]);
+    if (order[k] < 0 || i >= length) throw Napi::RangeError::New(env, "gather: an index is outside the source");
+    to[k] = from[i];
+  }
+  return Napi::TypedArrayOf<T>::New(env, n, buffer, 0, source.TypedArrayType());
+}
+
+Napi::Value Gather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(env, "gather(source: TypedArray, order: Int32Array)");
+  }
+  Napi::TypedArray source = info[0].As<Napi::TypedArray>();
+  Napi::Int32Array order = info[1].As<Napi::Int32Array>();
+  const int32_t* at = order.Data();
+  size_t n = order.ElementLength();
+  switch (source.TypedArrayType()) {
+    case napi_uint8_array: return GatherAs<uint8_t>(env, source, at, n);
+    case napi_int32_array: return GatherAs<int32_t>(env, source, at, n);
+    case napi_uint32_array: return GatherAs<uint32_t>(env, source, at, n);
+    case napi_float64_array: return GatherAs<double>(env, source, at, n);
+    default: throw Napi::TypeError::New(env, "gather: source must be a Uint8Array, Int32Array, Uint32Array or Float64Array");
+  }
 }
 
 // mapFile(fd, length): the first `length` bytes of the open file `fd`, mapped copy-on-write
@@ -496,6 +526,7 @@ Napi::Value Sha256Of(const Napi::CallbackInfo& info) {
 void InitSymbols(Napi::Env env, Napi::Object exports) {
   exports.Set("symbolEntries", Napi::Function::New(env, SymbolEntries, "symbolEntries"));
   exports.Set("sortSymbols", Napi::Function::New(env, SortSymbols, "sortSymbols"));
+  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
   exports.Set("readKallsyms", Napi::Function::New(env, ReadKallsyms, "readKallsyms"));
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("sha256", Napi::Function::New(env, Sha256Of, "sha256"));
