@@ -22,6 +22,7 @@ import { VERSION, versionLine } from './version.js';
 import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
 import { keepIgnoredSignals, shellIgnorePrefix, signalNumbers } from './inherited-signals.js';
+import { handOverStopSignals, holdStopSignals, letStopSignalsKill } from './stop-signals.js';
 import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
 import { listProbes } from './list.js';
 import { systemInfo } from './info.js';
@@ -145,6 +146,7 @@ export function runCli(argv: readonly string[]): void {
   // Seen as `tracelet` (not `node`) in comm, ps and top: scripts can tell the tracer's own
   // events apart as they do with bpftrace's (`/comm != "tracelet"/`).
   process.title = 'tracelet';
+  holdStopSignals();
   callerStackKib = takeCallerStackLimit();
   callerIgnored = keepIgnoredSignals();
   takeLauncherStart();
@@ -235,6 +237,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const timings = opts.timings || process.env.TRACELET_TIMINGS === '1' ? new PhaseTimings(stderr, mainNs) : undefined;
   const phase = timings && ((name: string) => timings.end(name));
   phase?.('options');
+  // What attaches nothing (a listing, a compile to look at, tests and benches of the program) is
+  // no run to stop cleanly: Ctrl-C ends it at once.
+  const attachesProbes = opts.l === undefined && !opts.completion && !opts.info && !opts.d && opts.emitLlvm === undefined
+    && !opts.emitElf && !opts.explain && !opts.dryRun && !opts.test && !opts.bench;
+  if (!attachesProbes) letStopSignalsKill();
   if (phase) {
     // Loaded here when timed, so its cost is a phase of its own rather than part of the type check.
     native();
@@ -607,6 +614,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGUSR1', onUsr1);
+  handOverStopSignals((signal) => (signal === 'SIGINT' ? onInt() : onTerm()));
   if (!signalReady(handover)) {
     session.close();
     stderr('tracelet: the launcher has gone: the run ends\n');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, ExitCode, exitCodesHelp } from '../../src/cli/exit-codes.js';
-import { runTracelet, startTracelet, waitForNoPrograms } from '../helpers/run.js';
+import { runTracelet, startTracelet, waitForNoPrograms, type Running } from '../helpers/run.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 
@@ -65,6 +65,42 @@ describe('a stop by a signal is a clean end (exit 0, as bpftrace)', () => {
       expect(await waitForNoPrograms()).toEqual([]);
     });
   }
+});
+
+describe('a stop signal before the run listens (during the compile and the load)', () => {
+  /** Starts a run that compiles afresh; `atStart` runs once tracelet's own code runs (its first timing line). */
+  function startCompiling(atStart: (child: Running['child']) => void) {
+    const t = startTracelet(['--no-cache', '--timings', '-e', 'BEGIN { @b = 1; } END { printf("end\\n"); } interval:s:30 { exit(); }']);
+    let sent = false;
+    t.child.stderr!.on('data', (d: Buffer) => {
+      if (!sent && d.toString().includes('timing: options')) {
+        sent = true;
+        atStart(t.child);
+      }
+    });
+    return t;
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} is held: the run attaches, runs BEGIN and END, prints the maps and ends with 0`, async () => {
+      const r = await startCompiling((child) => child.kill(signal)).done;
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('Attaching 3 probes...\nend\n\n\n@b: 1\n');
+      expect(await waitForNoPrograms()).toEqual([]);
+    });
+  }
+
+  it('a second one changes nothing: one clean stop', async () => {
+    const r = await startCompiling((child) => {
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGTERM'), 20);
+    }).done;
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('Attaching 3 probes...\nend\n\n\n@b: 1\n');
+    expect(await waitForNoPrograms()).toEqual([]);
+  });
 });
 
 describe('failures are not 0', () => {
