@@ -4,14 +4,15 @@
 //            shell starts short-lived processes (`ls`), besides whatever else the machine runs;
 //   off-CPU: blocked time summed by (kstack, ustack, comm) from `tracepoint:sched:sched_switch`
 //            while two threads of bench/c/stacks.c hand a byte back and forth over pipes.
-// tracelet runs two ways: cold (`--no-cache`: LLVM is loaded and compiles the program, symbols are
-// read afresh) and warm (the compiled object and symbol tables cached by one untimed run first:
-// LLVM is never loaded), beside bpftrace
-// 0.17; the three alternate, rotated each repetition.
+// tracelet runs three ways: cold (`--no-cache`: LLVM is loaded and compiles the program, symbols
+// are read afresh), new program (the symbol tables cached by an earlier run, as after a boot's
+// first run of any program; the program compiled by LLVM) and warm (the compiled object and symbol
+// tables cached by one untimed run first: LLVM is never loaded), beside bpftrace 0.17; the four
+// alternate, rotated each repetition.
 // Measured per run: wall time, CPU (user + system, wait4), peak RSS, and exit-to-printed: from the
 // line the exit probe prints just before exit() reaching stdout to the last byte of stdout.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmtSummary, loadAverage, ratio, rotate, runTracer, summarize, type Helpers, type Summary, type TracerName } from './lib.js';
 
@@ -35,10 +36,23 @@ export const STACK_PROGRAMS = [
   },
 ] as const;
 
-/** tracelet without its compile cache, tracelet with the object cached, bpftrace. */
-export const STACK_MODES = ['cold', 'warm', 'bpftrace'] as const;
+/** tracelet without its caches, with only the symbol tables cached, with everything cached; bpftrace. */
+export const STACK_MODES = ['cold', 'new', 'warm', 'bpftrace'] as const;
 export type StacksMode = (typeof STACK_MODES)[number];
-const MODE_TITLES: Record<StacksMode, string> = { cold: 'tracelet cold', warm: 'tracelet warm', bpftrace: 'bpftrace' };
+const TRACELET_MODES = ['cold', 'new', 'warm'] as const;
+type TraceletMode = (typeof TRACELET_MODES)[number];
+const MODE_TITLES: Record<StacksMode, string> = { cold: 'tracelet cold', new: 'tracelet new program', warm: 'tracelet warm', bpftrace: 'bpftrace' };
+const SHORT: Record<TraceletMode, string> = { cold: 'cold', new: 'new program', warm: 'warm' };
+
+/** A cache directory holding only `from`'s symbol tables (kallsyms-BOOT.bin, symbols/): no compiled object. */
+function symbolCachesOnly(helpers: Helpers, from: string): string {
+  const dir = mkdtempSync(join(helpers.dir, 'stacks-new-'));
+  for (const name of readdirSync(from)) {
+    if (name.startsWith('kallsyms-')) copyFileSync(join(from, name), join(dir, name));
+  }
+  if (existsSync(join(from, 'symbols'))) cpSync(join(from, 'symbols'), join(dir, 'symbols'), { recursive: true });
+  return dir;
+}
 
 type Metric = 'wallMs' | 'cpuMs' | 'rssMb' | 'exitToPrintedMs' | 'keys' | 'frames';
 const METRICS: readonly Metric[] = ['wallMs', 'cpuMs', 'rssMb', 'exitToPrintedMs', 'keys', 'frames'];
@@ -98,8 +112,8 @@ export async function benchStacks(helpers: Helpers, reps: number, log: (s: strin
   for (const p of STACK_PROGRAMS) {
     const empty = () => Object.fromEntries(METRICS.map((m) => [m, [] as number[]])) as unknown as Record<Metric, number[]>;
     const row: StacksRow = {
-      name: p.name, program: p.program, values: { cold: empty(), warm: empty(), bpftrace: empty() },
-      nodeFrames: { cold: [], warm: [], bpftrace: [] }, failures: [],
+      name: p.name, program: p.program, values: { cold: empty(), new: empty(), warm: empty(), bpftrace: empty() },
+      nodeFrames: { cold: [], new: [], warm: [], bpftrace: [] }, failures: [],
     };
     // The warm runs' cache: filled by one run first (not measured).
     const warmDir = mkdtempSync(join(helpers.dir, 'stacks-cache-'));
@@ -112,14 +126,17 @@ export async function benchStacks(helpers: Helpers, reps: number, log: (s: strin
       for (const mode of rotate(STACK_MODES, rep)) {
         const tracer: TracerName = mode === 'bpftrace' ? 'bpftrace' : 'tracelet';
         const args = mode === 'cold' ? ['--no-cache', '-e', p.program] : ['-e', p.program];
+        const newDir = mode === 'new' ? symbolCachesOnly(helpers, warmDir) : undefined;
+        const env = mode === 'warm' ? warmEnv : newDir ? { TRACELET_CACHE_DIR: newDir } : undefined;
         const work = startWorkloads(helpers, p.workload);
         await new Promise((r) => setTimeout(r, 300));
         let r;
         try {
           // quiet: the harness (a Node process) must not run while the probes sample every CPU.
-          r = await runTracer(helpers, tracer, args, { keepStdout: true, marker: MARKER, quiet: true, timeoutMs: 900_000, ...(mode === 'warm' ? { env: warmEnv } : {}) });
+          r = await runTracer(helpers, tracer, args, { keepStdout: true, marker: MARKER, quiet: true, timeoutMs: 900_000, ...(env ? { env } : {}) });
         } finally {
           stopWorkloads(work);
+          if (newDir) rmSync(newDir, { recursive: true, force: true });
         }
         const keys = r.stdout.split('\n').filter((l) => l.startsWith('@[')).length;
         const frames = r.stdout.split('\n').filter((l) => /^ +\S/.test(l)).length;
@@ -142,10 +159,10 @@ export async function benchStacks(helpers: Helpers, reps: number, log: (s: strin
     }
     rmSync(warmDir, { recursive: true, force: true });
     const s = (t: StacksMode, m: Metric) => summarize(row.values[t][m]);
-    const both = (m: Metric) => `cold ${ratio(s('cold', m), s('bpftrace', m))}, warm ${ratio(s('warm', m), s('bpftrace', m))}`
-      + ` (without Node frames: cold ${ratio(s('cold', m), withoutNode(row, m))}, warm ${ratio(s('warm', m), withoutNode(row, m))})`;
-    log(`  ${p.name}: exit→printed ms cold ${fmtSummary(s('cold', 'exitToPrintedMs'))} warm ${fmtSummary(s('warm', 'exitToPrintedMs'))} `
-      + `bpftrace ${fmtSummary(s('bpftrace', 'exitToPrintedMs'))} (${both('exitToPrintedMs')}); CPU ${both('cpuMs')}; RSS ${both('rssMb')}`
+    const each = (m: Metric) => TRACELET_MODES.map((t) => `${SHORT[t]} ${ratio(s(t, m), s('bpftrace', m))}`).join(', ')
+      + ` (without Node frames: ${TRACELET_MODES.map((t) => `${SHORT[t]} ${ratio(s(t, m), withoutNode(row, m))}`).join(', ')})`;
+    log(`  ${p.name}: exit→printed ms ${TRACELET_MODES.map((t) => `${SHORT[t]} ${fmtSummary(s(t, 'exitToPrintedMs'))}`).join(' ')} `
+      + `bpftrace ${fmtSummary(s('bpftrace', 'exitToPrintedMs'))} (${each('exitToPrintedMs')}); CPU ${each('cpuMs')}; RSS ${each('rssMb')}`
       + (row.failures.length ? `  (${row.failures.length} failed: ${row.failures[0]})` : ''));
     rows.push(row);
   }
@@ -178,13 +195,13 @@ function nodeRuns(row: StacksRow): string {
 interface TargetVerdict {
   readonly label: string;
   /** tracelet ÷ bpftrace of the medians, over all of bpftrace's runs and over those without Node frames. */
-  readonly all: { readonly cold: number; readonly warm: number };
-  readonly withoutNode: { readonly cold: number; readonly warm: number };
+  readonly all: Record<TraceletMode, number>;
+  readonly withoutNode: Record<TraceletMode, number>;
   readonly verdict: string;
 }
 
 /**
- * Each target of the profile program judged on tracelet cold and warm, against bpftrace's runs
+ * Each target of the profile program judged on each way tracelet runs, against bpftrace's runs
  * without Node frames (the workload has no Node process: one elsewhere on the machine changes
  * bpftrace's figures, not tracelet's), or all of them if every run had some.
  */
@@ -193,15 +210,15 @@ function profileTargets(rows: readonly StacksRow[]): { readonly nodeRuns: string
   if (!row) return undefined;
   const med = (mode: StacksMode, m: Metric) => summarize(row.values[mode][m]).median;
   const targets = TARGETS.map(({ metric, label, at }) => {
-    const all = { cold: med('cold', metric) / med('bpftrace', metric), warm: med('warm', metric) / med('bpftrace', metric) };
+    const per = (over: number) => Object.fromEntries(TRACELET_MODES.map((t) => [t, med(t, metric) / over])) as Record<TraceletMode, number>;
+    const all = per(med('bpftrace', metric));
     const clean = withoutNode(row, metric);
-    const withoutNodeRatios = { cold: med('cold', metric) / clean.median, warm: med('warm', metric) / clean.median };
+    const withoutNodeRatios = per(clean.median);
     const judged = clean.n > 0 ? withoutNodeRatios : all;
-    const met = (x: number) => Number.isFinite(x) && x <= at;
-    const verdict = !Number.isFinite(judged.cold) && !Number.isFinite(judged.warm) ? 'n/a'
-      : met(judged.cold) && met(judged.warm) ? 'met (cold and warm)'
-        : met(judged.warm) ? 'met warm; not met cold'
-          : met(judged.cold) ? 'met cold; not met warm' : 'not met';
+    const met = TRACELET_MODES.filter((t) => Number.isFinite(judged[t]) && judged[t] <= at).map((t) => SHORT[t]);
+    const missed = TRACELET_MODES.filter((t) => !(Number.isFinite(judged[t]) && judged[t] <= at)).map((t) => SHORT[t]);
+    const verdict = TRACELET_MODES.every((t) => !Number.isFinite(judged[t])) ? 'n/a'
+      : missed.length === 0 ? 'met (every way)' : met.length === 0 ? 'not met' : `met ${met.join(', ')}; not met ${missed.join(', ')}`;
     return { label, all, withoutNode: withoutNodeRatios, verdict };
   });
   return { nodeRuns: nodeRuns(row), targets };
@@ -212,9 +229,9 @@ const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
 /** The lines of the file's "Targets" table for the stacks section (issue 16). */
 export function stacksTargets(result: StacksResult): string[] {
   const p = profileTargets(result.rows);
+  const list = (r: Record<TraceletMode, number>) => TRACELET_MODES.map((m) => `${SHORT[m]} ${times(r[m])}`).join(', ');
   return (p?.targets ?? []).map((t) => `| stacks, profile program: ${t.label} (issue 16) | against bpftrace's runs without Node frames: `
-    + `cold ${times(t.withoutNode.cold)}, warm ${times(t.withoutNode.warm)}; all runs (${p!.nodeRuns} with Node frames): `
-    + `cold ${times(t.all.cold)}, warm ${times(t.all.warm)} | ${t.verdict} |`);
+    + `${list(t.withoutNode)}; all runs (${p!.nodeRuns} with Node frames): ${list(t.all)} | ${t.verdict} |`);
 }
 
 /** The "Stacks" section of RESULTS.md, with its targets. */
@@ -225,7 +242,9 @@ export function stacksSection(result: StacksResult, command: string): string[] {
   L.push(`Measured ${result.started} (${code(command)}, as root); load average ${result.loadBefore} before, `
     + `${result.loadAfter} after (1/5/15 min; other engineers' tests shared the 2 CPUs).`, '');
   L.push(`${reps} runs per mode and program (bench/stacks.ts), rotating the order. *tracelet cold*: \`--no-cache\` (LLVM `
-    + 'is loaded and compiles the program; the symbol caches are neither read nor written); *tracelet warm*: the compiled '
+    + 'is loaded and compiles the program; the symbol caches are neither read nor written: what a boot\'s first run costs); '
+    + '*tracelet new program*: the symbol tables cached by an earlier run (of any program), the program compiled by LLVM (a '
+    + 'program run for the first time); *tracelet warm*: the compiled '
     + 'object and the symbol tables cached by one untimed run first (LLVM is never loaded); bpftrace 0.17 has no cache. Each program runs 3 s and ends with `exit()`; the workload starts '
     + 'before the tracer. *exit() → last line*: from the line printed just before `exit()` reaching stdout to the last '
     + 'byte of stdout (naming and printing the stacks). CPU and peak RSS from wait4. The runs see different samples, '
@@ -239,15 +258,15 @@ export function stacksSection(result: StacksResult, command: string): string[] {
   for (const row of rows) {
     L.push(`### ${row.name}`, '', code(row.program), '');
     L.push(`bpftrace named a Node process's frames in ${nodeRuns(row)} runs; *without Node*: its other runs.`, '');
-    L.push('| | tracelet cold | tracelet warm | bpftrace | bpftrace without Node | cold ÷ bpftrace | warm ÷ bpftrace | cold ÷ without Node | warm ÷ without Node |',
-      '|---|---|---|---|---|---|---|---|---|');
+    L.push(`| | ${STACK_MODES.map((m) => MODE_TITLES[m]).join(' | ')} | bpftrace without Node | `
+      + `${TRACELET_MODES.map((t) => `${SHORT[t]} ÷ bpftrace`).join(' | ')} | ${TRACELET_MODES.map((t) => `${SHORT[t]} ÷ without Node`).join(' | ')} |`,
+    `|${'---|'.repeat(2 + STACK_MODES.length + 2 * TRACELET_MODES.length)}`);
     const s = (t: StacksMode, m: Metric): Summary => summarize(row.values[t][m]);
     for (const m of METRICS) {
       const digits = m === 'rssMb' ? 1 : 0;
       const clean = withoutNode(row, m);
       L.push(`| ${LABELS[m]} | ${STACK_MODES.map((mode) => fmtSummary(s(mode, m), digits)).join(' | ')} | ${fmtSummary(clean, digits)} | `
-        + `${ratio(s('cold', m), s('bpftrace', m))} | ${ratio(s('warm', m), s('bpftrace', m))} | `
-        + `${ratio(s('cold', m), clean)} | ${ratio(s('warm', m), clean)} |`);
+        + `${TRACELET_MODES.map((t) => ratio(s(t, m), s('bpftrace', m))).join(' | ')} | ${TRACELET_MODES.map((t) => ratio(s(t, m), clean)).join(' | ')} |`);
     }
     if (row.failures.length) L.push('', 'Failed runs:', '', ...row.failures.map((f) => `- ${f}`));
     L.push('');
@@ -256,10 +275,9 @@ export function stacksSection(result: StacksResult, command: string): string[] {
   if (p) {
     L.push('Targets of the profile program (issue 16; ratios of the medians), judged against bpftrace\'s runs without '
       + 'Node frames (the workload has no Node process; a foreign one changes bpftrace\'s figures, not tracelet\'s):', '',
-      '| target | cold ÷ bpftrace without Node | warm ÷ bpftrace without Node | cold ÷ bpftrace (all runs) | warm ÷ bpftrace (all runs) | |',
-      '|---|---|---|---|---|---|',
-      ...p.targets.map((t) => `| ${t.label} | ${times(t.withoutNode.cold)} | ${times(t.withoutNode.warm)} | ${times(t.all.cold)} | `
-        + `${times(t.all.warm)} | ${t.verdict} |`), '');
+      `| target | ${TRACELET_MODES.map((t) => `${SHORT[t]} ÷ bpftrace without Node`).join(' | ')} | ${TRACELET_MODES.map((t) => `${SHORT[t]} ÷ bpftrace (all runs)`).join(' | ')} | |`,
+      `|${'---|'.repeat(2 + 2 * TRACELET_MODES.length)}`,
+      ...p.targets.map((t) => `| ${t.label} | ${TRACELET_MODES.map((m) => times(t.withoutNode[m])).join(' | ')} | ${TRACELET_MODES.map((m) => times(t.all[m])).join(' | ')} | ${t.verdict} |`), '');
   }
   return L;
 }
