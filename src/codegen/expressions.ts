@@ -55,7 +55,12 @@ export function expr(g: ProbeContext, e: Expr): Val {
       if (e.op === '*') return readPlace(g, e, type) ?? { type, ir: constInt(i64, 0) };
       const v = g.expr(e.operand);
       switch (e.op) {
-        case '-': return { type, ir: fn.binary('sub', constInt(i64, 0), toI64(fn, v)) };
+        // An unsigned operand is negated at its own width, as bpftrace 0.17 does: -(uint16)1 is
+        // 65535. A signed one in 64 bits, as C (0.17 printed -(int8)5 as 251; see README).
+        case '-': {
+          const negated = fn.binary('sub', constInt(i64, 0), toI64(fn, v));
+          return { type, ir: v.type.kind === 'int' && !v.type.signed ? fitToType(fn, negated, v.type) : negated };
+        }
         // ~ keeps its operand's type: ~(uint8)0 is 255, not a 64-bit -1.
         case '~': return { type, ir: fitToType(fn, fn.binary('xor', toI64(fn, v), constInt(i64, -1)), type) };
         case '!': return { type, ir: fn.intCast(fn.icmp('eq', toI64(fn, v), constInt(i64, 0)), i64, false) };
@@ -127,6 +132,8 @@ export function expr(g: ProbeContext, e: Expr): Val {
       const operand = g.expr(e.operand);
       // Integer <-> integer array: the same bytes (the checker made both sides one size).
       if (operand.type.kind === 'array') return { type, ir: loadInt(fn, operand.ir, type) };
+      // A wider type keeps the value (extended by the operand's sign, as C and bpftrace since 0.18:
+      // 0.17 extended by the target's, so (int32)(uint8)200 was -56 there; see README).
       if (type.kind !== 'array') return { type, ir: fitToType(fn, toI64(fn, operand), type) };
       const out = temp(fn, type);
       const bits = sizeOf(type) * 8;

@@ -675,7 +675,8 @@ export class Checker implements CheckContext {
         return this.call(e);
       case 'Unary': {
         const t = this.expr(e.operand);
-        if (e.op === '!') return INT64;
+        // As bpftrace 0.17: !x is unsigned, as wide as x.
+        if (e.op === '!') return t.kind === 'int' ? { kind: 'int', bits: t.bits, signed: false } : UINT64;
         if (e.op === '*') {
           if (t.kind === 'int') {
             // As bpftrace: an integer is an address, dereferenced as a 64-bit integer.
@@ -702,7 +703,8 @@ export class Checker implements CheckContext {
           this.report(error('E_TYPE', e.span, `'${e.op}' needs an integer, got ${typeName(t)}`));
           return INT64;
         }
-        return e.op === '-' ? INT64 : t;
+        // As bpftrace 0.17: -x is 64 bits, signed as x is (-(uint16)1 is 65535: see codegen).
+        return e.op === '-' ? (t.signed ? INT64 : UINT64) : t;
       }
       case 'IncDec': {
         const held = e.target.kind === 'MapRef' ? this.maps.get(mapName(e.target)) : undefined;
@@ -1093,9 +1095,13 @@ export class Checker implements CheckContext {
   private binary(e: Extract<Expr, { kind: 'Binary' }>): Type {
     const a = this.expr(e.left);
     const b = this.expr(e.right);
-    if (e.op === '&&' || e.op === '||') return INT64;
+    // As bpftrace 0.17, every result is 64 bits, signed only if both operands are (a comparison's,
+    // && and || too: `!0 < -1` compares unsigned); a shift's if its left one is.
+    const signedA = a.kind === 'int' && a.signed;
+    const signedB = b.kind === 'int' && b.signed;
+    if (e.op === '&&' || e.op === '||') return signedA && signedB ? INT64 : UINT64;
     if (a.kind === 'string' || b.kind === 'string') {
-      if ((e.op === '==' || e.op === '!=') && a.kind === 'string' && b.kind === 'string') return INT64;
+      if ((e.op === '==' || e.op === '!=') && a.kind === 'string' && b.kind === 'string') return UINT64;
       this.report(error('E_TYPE', e.opSpan, `'${e.op}' cannot be applied to ${typeName(a)} and ${typeName(b)}`,
         a.kind === 'string' && b.kind === 'string' ? 'strings can only be compared with == and !=' : undefined));
       return INT64;
@@ -1109,10 +1115,6 @@ export class Checker implements CheckContext {
     if (a.kind === 'pointer' && b.kind === 'int' && (e.op === '+' || e.op === '-')) return a;
     if (a.kind === 'int' && b.kind === 'pointer' && e.op === '+') return b;
     this.signWarnings(e.op, e.opSpan, e.left, a, e.right, b);
-    const signedA = a.kind === 'int' && a.signed;
-    const signedB = b.kind === 'int' && b.signed;
-    if (['<', '<=', '>', '>=', '==', '!='].includes(e.op)) return INT64;
-    // As bpftrace: the result is signed only if both operands are; a shift's if its left one is.
     if (e.op === '<<' || e.op === '>>') return signedA ? INT64 : UINT64;
     return signedA && signedB ? INT64 : UINT64;
   }

@@ -56,6 +56,10 @@ const BEGIN_PROGRAMS: Record<string, string> = {
   'right shifts (logical in 0.17, also of signed values)': '$a = -8; $c = (int32)-8; $d = -8; $d >>= 1; '
     + 'printf("%ld %ld %ld %d %d %ld\\n", $a >> 1, -8 >> 1, $c >> 1, (1 << 63) >> 63, $a >> 33, $d); @s = $a >> 62;',
   'bytes that are not UTF-8': 'printf("[%s] [%.1s] [%3s] [%s]\\n", "\\xe9A", "\\xe9A", "\\xff", "é"); @m["\\xfe"] = 1; @u["ü"] = 2;',
+  'integer types as 0.17 gives them (!, comparisons, && and || unsigned unless both sides are signed; -x of an unsigned x)':
+    'print(!0 < -1); print(("a" == "a") < -1); $x = ~!0; print($x); print((1 || (uint8)0) < -1); print((1 && (uint8)1) < -1); '
+    + 'print((1 == 1) < -1); print(((int8)1 || 0) < -1); print(-(uint16)1); print(-(uint64)1); print(-(int8)-128); print((0, -(uint8)1)); '
+    + '@not = !(uint16)3; @s = sum((uint8)0 || 1); @s = sum(-128);',
   '~ keeps the width of its operand': 'printf("%d %d %d\\n", ~(uint8)0, ~(uint16)1, ~(uint32)0); $a = ~(uint8)3; print($a); '
     + '@m = ~(uint8)0; @k = ~(uint64)0; @j = ~5; @i = ~(int32)7;',
   '?: has the signedness of its first branch': '@c = 0 ? (uint64)5 : -1; @d = 0 ? -1 : (uint64)5; @f = 1 ? (uint8)3 : -1; '

@@ -124,4 +124,19 @@ describe('language compatibility with bpftrace 0.17', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('Attaching 2 probes...\n\n\n@a: 18446744073709551615\n@b: 1000\n');
   });
+
+  it('integers as 0.17 types them: ! and comparisons of an unsigned side are unsigned, -x of an unsigned x wraps at its width', () => {
+    const r = runTracelet(['-q', '-e', 'BEGIN { print(!0 < -1); print(((uint64)1 || 0) < -1); print(("a" == "a") < -1); '
+      + 'print(-(uint16)1); exit(); }']);
+    expect([r.code, r.stderr.includes('error')]).toEqual([0, false]);
+    expect(r.stdout).toBe('1\n1\n1\n65535\n\n\n');
+  });
+
+  it('where 0.17 computed a wrong number, the value is kept (README): widening casts, -x of a signed x, literals above INT64_MAX', () => {
+    // bpftrace 0.17: -56, 255, -1 (extended by the target's sign) and 251, 129 (negated at 8 bits, then zero-extended).
+    const r = runTracelet(['-q', '-e', 'BEGIN { print((int32)(uint8)200); print((uint32)(int8)-1); print((int64)(uint32)4294967295); '
+      + 'print(-(int8)5); $x = (int8)127; print(-$x); print(-(int8)-128); print(18446744073709551615); exit(); }']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('200\n4294967295\n4294967295\n-5\n-127\n128\n18446744073709551615\n\n\n');
+  });
 });
