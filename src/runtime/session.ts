@@ -18,7 +18,7 @@ import { Kallsyms } from '../kernel/kallsyms.js';
 import { KernelSymbols, type KernelSymbolLookup } from '../kernel/kernel-symbols.js';
 import { decodeBuildIdFrames, Resolver, type BuildIdFrame, type Frame } from './symbols.js';
 import { unavailableProbe } from './availability.js';
-import { PROVIDERS, providerRecord, type ProbeProvider } from '../model/providers.js';
+import { inTracedProcess, PROVIDERS, providerRecord, type ProbeProvider } from '../model/providers.js';
 import { bytesToString, stringBytes } from '../model/strings.js';
 import {
   PERF_TYPE_HARDWARE, bucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
@@ -200,6 +200,16 @@ const MAX_BENCH_ITERATIONS = 100_000_000;
 
 /** HW_BREAKPOINT_* bp_type bits by watchpoint mode. */
 const BREAKPOINT_TYPES: Record<string, number> = { r: 1, w: 2, rw: 3, wr: 3, x: 4 };
+
+/**
+ * User-space attachments in the order that makes the kernel run them in program order: it calls
+ * the probes of one uprobe site newest first, so two blocks on one function (`uprobe:f { @x = 1 }
+ * uprobe:f { print(@x) }`) ran backwards, the second reading what the first had not stored yet.
+ * bpftrace runs them in program order.
+ */
+function inKernelRunOrder<T>(inProgramOrder: readonly T[]): T[] {
+  return [...inProgramOrder].reverse();
+}
 
 export class Session {
   private readonly addon: NativeAddon;
@@ -468,6 +478,7 @@ export class Session {
     for (const p of this.programs) {
       if (p.targets[0]!.provider === 'BEGIN') steps.push({ kind: 'begin', program: p.name });
     }
+    const userSite: PreparedStep[] = [];
     for (const p of this.programs) {
       if (p.rawTracepoint) {
         steps.push({ kind: 'raw-tracepoint', program: p.name, event: p.rawTracepoint });
@@ -480,7 +491,7 @@ export class Session {
           case 'rawtracepoint': steps.push({ kind: 'raw-tracepoint', program: p.name, event: t.parts.at(-1)! }); break;
           case 'uprobe': case 'uretprobe': case 'usdt':
             if (p.type === 'uprobe_multi') return undefined;
-            steps.push({
+            userSite.push({
               kind: 'uprobe', program: p.name, path: t.path!, offset: t.address!, retprobe: t.provider === 'uretprobe',
               semaphoreOffset: t.usdt?.semaphoreOffset ?? 0n,
             });
@@ -490,7 +501,7 @@ export class Session {
         }
       }
     }
-    return steps;
+    return [...steps, ...inKernelRunOrder(userSite)];
   }
 
   /**
@@ -590,18 +601,21 @@ export class Session {
       this.runSpecial('BEGIN');
       // An exit() in BEGIN has raised the flag itself: then no other probe runs.
       if (this.stoppedValue() !== STOPPED_BY_EXIT) this.setStopped(false);
+      const attachments: (() => void)[] = [];
+      const userSite: (() => void)[] = [];
       for (const p of this.programs) {
         if (p.rawTracepoint) {
           // Syscall dispatch: one attachment stands for every target of the program.
-          this.links.push(this.addon.attachRawTracepoint(obj, p.name, p.rawTracepoint));
+          attachments.push(() => this.links.push(this.addon.attachRawTracepoint(obj, p.name, p.rawTracepoint!)));
           continue;
         }
         if (p.type === 'uprobe_multi') {
-          this.attachUprobeMulti(obj, p);
+          userSite.push(() => this.attachUprobeMulti(obj, p));
           continue;
         }
-        for (const t of p.targets) Session.ATTACH[t.provider](this, obj, p, t);
+        for (const t of p.targets) (inTracedProcess(t.provider) ? userSite : attachments).push(() => Session.ATTACH[t.provider](this, obj, p, t));
       }
+      for (const attach of [...attachments, ...inKernelRunOrder(userSite)]) attach();
       this.options.phase?.('attach');
     } catch (e) {
       this.close();

@@ -93,6 +93,25 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expectClean();
   });
 
+  it('runs blocks on one site in program order, as bpftrace: a later block reads what an earlier one stored', () => {
+    const r = runTracelet(['-e',
+      `uprobe:${target}:tl_add { @x[tid] = arg0 + 100; printf("first\\n"); }
+       uprobe:${target}:tl_add { printf("second %d\\n", @x[tid]); }
+       uprobe:${target}:tl_a* { printf("third (a wildcard)\\n"); }
+       uretprobe:${target}:tl_add { printf("ret1\\n"); }
+       uretprobe:${target}:tl_add { printf("ret2\\n"); }
+       usdt:${target}:tracelet:tick { printf("tick A %d\\n", arg0); }
+       usdt:${target}:tracelet:tick { printf("tick B %d\\n", arg0); }`,
+      '-c', `${target} 2`]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const events = r.stdout.split('\n').filter((l) => /^(first|second|third|ret|tick)/.test(l));
+    expect(events).toEqual([
+      'first', 'second 100', 'third (a wildcard)', 'ret1', 'ret2', 'tick A 0', 'tick B 0',
+      'first', 'second 101', 'third (a wildcard)', 'ret1', 'ret2', 'tick A 1', 'tick B 1',
+    ]);
+    expectClean();
+  });
+
   it('names a uprobe\'s arguments from DWARF: args->name, and fields of structs behind pointers', () => {
     // The target again, with -g (bpftrace 0.17 with libdw aborts on this struct's anonymous members).
     const withDwarf = join(dir, 'target-g');
