@@ -4,7 +4,8 @@
 import { type BuiltinName, builtinNamed } from '../model/builtins.js';
 import { inTracedProcess, probeTypeName } from '../model/providers.js';
 import { sizeOf, type Type, UINT32, UINT64 } from '../model/types.js';
-import { ARG_REGS, assemblerRegister, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
+import { ARG_REGS, PT_REGS_CS, PT_REGS_RAX, PT_REGS_RSP } from '../kernel/registers.js';
+import { usdtArgs } from '../kernel/usdt-args.js';
 import { constInt, i64, i8p, intType, type IrValue, type Label, ptr } from './ir/builder.js';
 import { BPF_F_USER_BUILD_ID, BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP } from './helpers.js';
 import { noteFailure } from './failures.js';
@@ -18,37 +19,6 @@ import type { ProbeContext } from './context.js';
 import { probeRead, readKernel, readMemory, scratchBytes } from './memory.js';
 import { freshTemp, nameFromArrayMap, runValue } from './map-ops.js';
 import { syscallField, syscallProbeName } from './syscalls.js';
-
-/** One USDT argument spec: `-4@%eax`, `8@-16(%rbp)`, `4@$5`, `8@%rdi`. */
-interface UsdtArg {
-  readonly size: number;
-  readonly signed: boolean;
-  readonly kind: 'register' | 'memory' | 'constant';
-  readonly register?: number;
-  readonly offset?: bigint;
-  readonly value?: bigint;
-}
-
-function parseUsdtArgs(spec: string): (UsdtArg | undefined)[] {
-  return spec.trim() === '' ? [] : spec.trim().split(/\s+/).map(parseUsdtArg);
-}
-
-function parseUsdtArg(text: string): UsdtArg | undefined {
-  const m = /^(-?)(\d+)@(.*)$/.exec(text);
-  if (!m) return undefined;
-  const size = Number(m[2]);
-  const signed = m[1] === '-';
-  const op = m[3]!;
-  let x: RegExpExecArray | null;
-  if ((x = /^\$(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(op))) return { size, signed, kind: 'constant', value: BigInt(x[1]!) };
-  if ((x = /^%(\w+)$/.exec(op)) && assemblerRegister(x[1]!) !== undefined) {
-    return { size, signed, kind: 'register', register: assemblerRegister(x[1]!)! };
-  }
-  if ((x = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)\)$/.exec(op)) && assemblerRegister(x[2]!) !== undefined) {
-    return { size, signed, kind: 'memory', register: assemblerRegister(x[2]!)!, offset: x[1] ? BigInt(x[1]) : 0n };
-  }
-  return undefined;
-}
 
 /** The value of a builtin variable (`pid`, `comm`, `arg0`, ...). */
 export function builtin(g: ProbeContext, name: string, type: Type): Val {
@@ -157,13 +127,17 @@ function argument(g: ProbeContext, n: number, stack: boolean, type: Type): Val {
     return normalize(fn, ctxU64(g, n * 8), type);
   }
   if (t.provider === 'usdt') {
-    const spec = parseUsdtArgs(t.usdt?.args ?? '')[n];
-    if (!spec) return { type, ir: constInt(i64, 0) };
+    const spec = usdtArgs(t.usdt?.args ?? '')[n];
+    // The checker refused an argument that is missing or cannot be read.
+    if (!spec || spec.kind === 'unsupported') return { type, ir: constInt(i64, 0) };
     let v: IrValue;
-    if (spec.kind === 'constant') v = constInt(i64, spec.value!);
-    else if (spec.kind === 'register') v = ctxU64(g, spec.register!);
+    if (spec.kind === 'constant') v = constInt(i64, spec.value);
+    else if (spec.kind === 'register') v = ctxU64(g, spec.register);
     else {
-      const addr = fn.binary('add', ctxU64(g, spec.register!), constInt(i64, spec.offset!));
+      // base + index * scale + offset (gcc -O2 gives an array element as `-8@(%rdi,%rsi,8)`).
+      let addr: IrValue = constInt(i64, spec.offset);
+      if (spec.base !== undefined) addr = fn.binary('add', addr, ctxU64(g, spec.base));
+      if (spec.index !== undefined) addr = fn.binary('add', addr, fn.binary('mul', ctxU64(g, spec.index), constInt(i64, spec.scale)));
       return readMemory(g, addr, { kind: 'int', bits: (spec.size * 8) as 8, signed: spec.signed }, 'user', type);
     }
     if (spec.size >= 8) return { type, ir: v };

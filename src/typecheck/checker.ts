@@ -1,5 +1,6 @@
 // The checker of one probe at a time: scopes and variables, the type of every expression,
 // map uses, events. typecheck() (check.ts) runs it over the program's probes.
+import { usdtArgs } from '../kernel/usdt-args.js';
 import {
   mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type MapRef, type Probe, type Stmt, type TypeName, type Variable,
   type BinaryOp,
@@ -909,13 +910,20 @@ export class Checker implements CheckContext {
       return a?.type.kind === 'int' || a?.type.kind === 'pointer' ? a.type : UINT64;
     }
     if (this.targets.length > 0 && this.targets.every((t) => t.provider === 'usdt')) {
-      const counts = this.targets.map((t) => (t.usdt?.args.trim() ? t.usdt.args.trim().split(/\s+/) : []));
-      const missing = this.targets.find((_, i) => counts[i]!.length <= n);
+      const specs = this.targets.map((t) => usdtArgs(t.usdt?.args ?? ''));
+      const missing = this.targets.find((_, i) => specs[i]!.length <= n);
       if (missing) {
-        const have = counts[this.targets.indexOf(missing)]!.length;
+        const have = specs[this.targets.indexOf(missing)]!.length;
         this.report(error('E_BUILTIN_CONTEXT', span, `${name} is out of range: ${missing.name} has ${have} argument${have === 1 ? '' : 's'}`));
       }
-      return counts.every((c) => c[n]?.startsWith('-') ?? false) ? INT64 : UINT64;
+      // Never a silent 0 for an argument the probe cannot read.
+      const unreadable = specs.map((s, i) => ({ spec: s[n], target: this.targets[i]! })).find((a) => a.spec?.kind === 'unsupported');
+      if (unreadable?.spec?.kind === 'unsupported') {
+        this.report(error('E_BUILTIN_CONTEXT', span,
+          `${name} of ${unreadable.target.name} cannot be read: its spec \`${unreadable.spec.text}\` is ${unreadable.spec.why}`,
+          'the program\'s note says where the argument is; tracelet reads constants, registers and memory at registers'));
+      }
+      return specs.every((s) => s[n] !== undefined && s[n]!.kind !== 'unsupported' && s[n]!.signed) ? INT64 : UINT64;
     }
     return undefined;
   }

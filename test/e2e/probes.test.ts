@@ -148,6 +148,21 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expect(r.stderr).toContain('hint: build it with -g (or install its debug symbols), or use arg0, arg1, ...');
   });
 
+  it('reads USDT arguments at base + index * scale + offset (gcc -O2\'s array elements); refuses what it cannot read, never a silent 0', () => {
+    const r = runTracelet(['-e', `usdt:${target}:tracelet:indexed { printf("elements %d %d\\n", arg0, arg1); }`, '-c', `${target} 3`]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('elements'))).toEqual(['elements 11 22', 'elements 22 33', 'elements 33 44']);
+    const unreadable = join(dir, 'unreadable');
+    execFileSync('gcc', ['-O0', '-no-pie', '-DTL_UNREADABLE_USDT', '-o', unreadable, SOURCE]);
+    const float = runTracelet(['-e', `usdt:${unreadable}:tracelet:unreadable { print(arg0); }`, '-c', `${unreadable} 1`]);
+    expect(float.code).toBe(1);
+    expect(float.stderr).toMatch(/error: arg0 of usdt:.*:tracelet:unreadable cannot be read: its spec `4f@%\w+` is a floating-point value/);
+    const rip = runTracelet(['-e', `usdt:${unreadable}:tracelet:unreadable { print(arg1); }`, '-c', `${unreadable} 1`]);
+    expect(rip.code).toBe(1);
+    expect(rip.stderr).toMatch(/cannot be read: its spec `-8@tl_watched\(%rip\)` is an address relative to %rip/);
+    expectClean();
+  });
+
   it('a USDT probe behind a semaphore fires once attached (ref_ctr_offset)', () => {
     const r = runTracelet(['-e', `usdt:${target}:gated { @g[arg0] = count(); }`, '-c', `${target} 3`]);
     expect(r.code).toBe(0);
@@ -452,7 +467,7 @@ describe('-l listing, compared with bpftrace 0.17', () => {
 
   it('lists the target program, raw tracepoints, software events and kfuncs', () => {
     expect(runTracelet(['-l', `uprobe:${target}:*`]).stdout).toBe(bpftrace(['-l', `uprobe:${target}:*`]));
-    expect(runTracelet(['-l', `usdt:${target}:*`]).stdout).toBe(`usdt:${target}:tracelet:gated\nusdt:${target}:tracelet:tick\n`);
+    expect(runTracelet(['-l', `usdt:${target}:*`]).stdout).toBe(`usdt:${target}:tracelet:gated\nusdt:${target}:tracelet:indexed\nusdt:${target}:tracelet:tick\n`);
     expect(runTracelet(['-l', '*sched_switch*']).stdout).toBe('rawtracepoint:sched_switch\ntracepoint:sched:sched_switch\n');
     expect(runTracelet(['-l', 'software:*']).stdout).toContain('software:cpu-clock:\nsoftware:cpu-migrations:\n');
     expect(runTracelet(['-lv', 'rawtracepoint:sched_switch']).stdout)
@@ -460,7 +475,8 @@ describe('-l listing, compared with bpftrace 0.17', () => {
   });
 
   it('-p PID -l lists the probes of the process\'s program as bpftrace 0.17 names them (through /proc/PID/root)', () => {
-    const victim = spawn(target, ['40', '100'], { stdio: 'ignore' });
+    // Alive for the whole test (it is killed at the end), however slowly eight listings run.
+    const victim = spawn(target, ['600', '100'], { stdio: 'ignore' });
     try {
       const root = `/proc/${victim.pid}/root${target}`;
       for (const pattern of ['usdt:*', 'usdt:*:tracelet:tick', `usdt:${target}:*`, `uprobe:${target}:tl_*`]) {
