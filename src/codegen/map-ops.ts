@@ -61,7 +61,12 @@ export function mapKey(g: ProbeContext, spec: MapSpec, ref: MapRef | undefined, 
     const layout = exprs.length === 1 ? { offsets: [0] } : tupleLayout(elements);
     exprs.forEach((e, i) => {
       const dest = g.fn.byteOffset(bytes, layout.offsets[i]!);
-      storeInto(g.fn, dest, elements[i]!, only ?? g.expr(e));
+      if (only) return storeInto(g.fn, dest, elements[i]!, only);
+      // Each part's temporaries end once it is in the key: the next part's may reuse their stack
+      // (`@[probe, func, comm]` needs the key's bytes and the largest part's, not all of them).
+      g.fn.beginScope();
+      storeInto(g.fn, dest, elements[i]!, g.expr(e));
+      g.fn.endScope();
     });
   }
   return bytes;
@@ -107,6 +112,9 @@ export function nameFromArrayMap(g: ProbeContext, map: MapDefinition, index: IrV
   const key = fn.scratch(i32, 4);
   fn.store(fn.intCast(index, i32, false), key, 4);
   const entry = fn.callHelper(Helper.mapLookupElem, i8p, [names, fn.bitcast(key, i8p)]);
+  // Map values are 8-byte aligned: the copy moves 8 bytes at a time. Byte by byte, LLVM loaded
+  // every byte before storing any, and a 128-byte name spilled past the 512-byte stack.
+  fn.assumeAligned(entry, 8);
   fn.endScope();
   const found = fn.label('name');
   const done = fn.label('named');

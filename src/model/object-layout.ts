@@ -1,6 +1,7 @@
 // The contract between a compiled object and the runtime that loads it: the object's programs,
 // the names of its maps and globals, the slots in them, the ids of events and BPF helpers. Codegen
 // writes the object by it; the runtime (and --explain) read the object by it, never codegen itself.
+import { stringBytes } from './strings.js';
 import type { ProgramType } from './providers.js';
 import type { BpfMapType, MapSpec, ProbeTarget, TypedProbe, TypedProgram } from './program.js';
 import type { Span } from './span.js';
@@ -98,8 +99,25 @@ export const SYSCALL_NAME_BYTES = 64;
 export function targetNamesMap(program: string): string {
   return `${program}_names`;
 }
-/** Each entry of targetNamesMap(): the target's `func`, then its `probe`, this many bytes each (NUL-padded). */
-export const TARGET_NAME_BYTES = 64;
+/**
+ * The size of `probe` or `func` (a string type) in a probe of these targets, and of that name in
+ * an entry of targetNamesMap() (the target's `func`, then its `probe`, each NUL-padded to its
+ * size): room for the longest, at least 64 bytes (max_strlen's default) and at most 256 (names
+ * are on the 512-byte BPF stack). uprobe paths and C++ names are often longer than 63 bytes: cut
+ * there, two overloads were one map key.
+ */
+export function targetNameBytes(targets: readonly TargetNames[], which: 'probe' | 'func'): number {
+  const longest = Math.max(0, ...targets.map((t) => stringBytes(which === 'probe' ? t.name : t.funcPrinted ?? t.func ?? '').length));
+  return Math.min(TARGET_NAME_MAX, Math.max(64, Math.ceil((longest + 1) / 8) * 8));
+}
+
+/** What a target is called: `probe` and `func`. */
+export interface TargetNames {
+  readonly name: string;
+  readonly func?: string;
+  readonly funcPrinted?: string;
+}
+const TARGET_NAME_MAX = 256;
 
 /** The size of a frame of a build_id stack: struct bpf_stack_build_id (status, 20-byte id, offset or ip). */
 export const BUILD_ID_FRAME_BYTES = 32;

@@ -1,5 +1,6 @@
 // The checker of one probe at a time: scopes and variables, the type of every expression,
 // map uses, events. typecheck() (check.ts) runs it over the program's probes.
+import { targetNameBytes } from '../model/object-layout.js';
 import { usdtArgs } from '../kernel/usdt-args.js';
 import {
   mapName, variableKey, type AssignStmt, type Block, type Call, type Expr, type MapRef, type Probe, type Stmt, type TypeName, type Variable,
@@ -876,7 +877,7 @@ export class Checker implements CheckContext {
   private static readonly BUILTIN_TYPES = {
     pid: tableType, tid: tableType, uid: tableType, gid: tableType, nsecs: tableType, elapsed: tableType,
     cpu: tableType, ncpus: tableType, numaid: tableType, cgroup: tableType, rand: tableType, jiffies: tableType, comm: tableType,
-    username: tableType, kstack: stackType, ustack: stackType, probe: tableType, func: tableType, ctx: tableType,
+    username: tableType, kstack: stackType, ustack: stackType, probe: targetNameType, func: targetNameType, ctx: tableType,
     cpid: (c, _name, span) => {
       // As bpftrace: a run without -c has no child to give the pid of (has_cpid asks first).
       if (c.options.childCommand === false) {
@@ -1231,6 +1232,11 @@ function withSpace(t: Type, space: Space | undefined): Type {
 /** The type rule of builtin variables whose type is the one in their record. */
 function tableType(): undefined {
   return undefined;
+}
+
+/** probe and func: room for the longest such name of the probe's targets (targetNameBytes). */
+function targetNameType(c: Checker, name: string): Type {
+  return str(targetNameBytes(c.targets, name === 'func' ? 'func' : 'probe'));
 }
 
 /** kstack and ustack: their record's, in the stack_mode of the run (build_id is for ustack only). */

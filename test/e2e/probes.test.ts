@@ -2,7 +2,7 @@
 // built here, -p and -c, profile/software/rawtracepoint, kernel types through BTF, probe listing
 // against the installed bpftrace 0.17, and one clear sentence for each type this machine lacks.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,22 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
       'first', 'second 100', 'third (a wildcard)', 'ret1', 'ret2', 'tick A 0', 'tick B 0',
       'first', 'second 101', 'third (a wildcard)', 'ret1', 'ret2', 'tick A 1', 'tick B 1',
     ]);
+    expectClean();
+  });
+
+  it('keeps probe and func whole past 63 bytes (long paths, C++ names), in one program and in a wildcard\'s', () => {
+    const deep = join(dir, 'a_directory_name_long_enough_to_push_every_probe_name_past_sixty_four_bytes');
+    mkdirSync(deep, { recursive: true });
+    const copy = join(deep, 'target');
+    copyFileSync(target, copy);
+    const r = runTracelet(['-e',
+      `uprobe:${copy}:tl_add { printf("%s\\n", probe); @one[probe] = count(); }
+       uprobe:${copy}:tl_* { @many[probe, func] = count(); }`, '-c', `${copy} 2`]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain(`\nuprobe:${copy}:tl_add\n`);
+    expect(r.stdout).toContain(`@one[uprobe:${copy}:tl_add]: 2\n`);
+    expect(r.stdout).toContain(`@many[uprobe:${copy}:tl_add, tl_add]: 2\n`);
+    expect(r.stdout).toContain(`@many[uprobe:${copy}:tl_greet, tl_greet]: 2\n`);
     expectClean();
   });
 
