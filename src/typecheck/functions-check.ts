@@ -560,7 +560,11 @@ export const FUNCTION_CHECKS = {
       return UINT64;
     }
     c.constants.set(call, sym.address);
-    return { kind: 'pointer', target: UINT8, userSpace: true };
+    // As bpftrace 0.17: a pointer to a signed integer of the symbol's size (1, 2 or 4 bytes; else
+    // 8), so *uaddr("counter") reads the whole int and uaddr("arr") + 1 moves by an element.
+    const size = Number(sym.size);
+    const bits = size === 1 || size === 2 || size === 4 ? size * 8 : 64;
+    return { kind: 'pointer', target: { kind: 'int', bits: bits as 8, signed: true }, userSpace: true };
   },
   reg: (c, call) => {
     const name = literal(c, call, call.args[0], 'naming a register');

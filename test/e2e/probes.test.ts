@@ -128,6 +128,15 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expectClean();
   });
 
+  it('uaddr() points to a signed integer of the symbol\'s size, as bpftrace 0.17: a whole int read, + moves by elements', () => {
+    // table is long[4] (an 8-byte element is read), tl_watched a long set to i + 1 after the tick.
+    const r = runTracelet(['-e', `uprobe:${target}:tl_add { printf("%d %d %d %d\\n", *uaddr("table"), *(uaddr("table") + 2), `
+      + `*uaddr("tl_watched"), (uint64)(uaddr("table") + 1) - (uint64)uaddr("table")); }`, '-c', `${target} 2`]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n').filter((l) => /^\d/.test(l) && !l.startsWith('target'))).toEqual(['11 33 0 8', '11 33 1 8']);
+    expectClean();
+  });
+
   it('names a uprobe\'s arguments from DWARF: args->name, and fields of structs behind pointers', () => {
     // The target again, with -g (bpftrace 0.17 with libdw aborts on this struct's anonymous members).
     const withDwarf = join(dir, 'target-g');
