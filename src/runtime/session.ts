@@ -664,9 +664,11 @@ export class Session {
     if (t.provider !== 'usdt' && isEvex(firstByteAt(t.path!, [t.address!])[0]!)) {
       throw new RuntimeError(`cannot attach ${t.name}: ${EVEX_REASON}`);
     }
+    // -p: uprobes and USDT probes fire in that process only. -c: USDT probes in the command's
+    // process only, uprobes in every process (its children run the uprobed code too), as in bpftrace 0.17.
+    const pid = this.options.pid ?? (t.provider === 'usdt' ? this.options.cpid : undefined) ?? -1;
     this.links.push(this.addon.attachUprobe(
-      obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', this.options.pid ?? -1,
-      Number(t.usdt?.semaphoreOffset ?? 0n),
+      obj, p.name, t.path!, Number(t.address!), t.provider === 'uretprobe', pid, Number(t.usdt?.semaphoreOffset ?? 0n),
     ));
   }
 

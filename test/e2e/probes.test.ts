@@ -325,6 +325,22 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expectClean();
   });
 
+  it('-c: a usdt probe fires in the command\'s process only, a uprobe in every process, as bpftrace 0.17', async () => {
+    const other = spawn(target, ['600', '20'], { stdio: 'ignore' });
+    try {
+      const r = runTracelet(['-e', `usdt:${target}:tracelet:tick { @usdt[pid == cpid] = count(); } uprobe:${target}:tl_add { @uprobe[pid == cpid] = count(); }`,
+        '-c', `${target} 3 200`]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toContain('@usdt[1]: 3\n');
+      expect(r.stdout).not.toContain('@usdt[0]');
+      expect(r.stdout).toContain('@uprobe[1]: 3\n');
+      expect(r.stdout).toMatch(/^@uprobe\[0\]: [1-9]\d*$/m);
+    } finally {
+      other.kill();
+    }
+    expectClean();
+  });
+
   it('-c holds the child until attached; cpid is its pid; uprobes target only it', async () => {
     const r = runTracelet(['-e', `BEGIN { printf("cpid %d\\n", cpid > 0); } uprobe:${target}:tl_add /pid == cpid/ { @mine = count(); } uprobe:${target}:tl_add /pid != cpid/ { @other = count(); }`,
       '-c', `${target} 4`]);
