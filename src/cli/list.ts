@@ -178,22 +178,24 @@ function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, o
   const path = options.pid !== undefined && (provider === 'usdt' || !written || hasWildcard(written)) ? inProcess(written, kernel, options.pid)
     : hasWildcard(written) ? undefined : kernel.resolveBinary(written, options.pid);
   if (!path) return { text: '', error: `cannot find binary or library '${written}'` };
-  let names: string[];
   if (provider === 'usdt') {
     const re = globToRegExp(pattern.includes(':') ? pattern : `*:${pattern}`);
-    names = kernel.usdtProbes(path).map((u) => `${u.provider}:${u.name}`).filter((n) => re.test(n));
-  } else {
-    const re = globToRegExp(pattern);
-    // GCC's outlined pieces (`f.part.0`) are not functions of their own; bpftrace skips them too.
-    names = kernel.elfSymbols(path).filter((s) => s.type === 'func' && !s.name.includes('.part.')).flatMap((s) => {
-      if (re.test(s.name)) return [s.name];
-      const d = options.demangle && s.name.startsWith('_Z') ? options.demangle(s.name) : undefined;
-      // Matched by its demangled name, listed by its own, as bpftrace 0.17 (it is what attaches).
-      return d && d !== s.name && (re.test(d) || re.test(d.replace(/\(.*$/, ''))) ? [s.name] : [];
-    });
+    // With -p, no file or a wildcard is every file the process runs: its program and libraries.
+    const files = options.pid !== undefined && (!written || hasWildcard(written)) ? kernel.processFiles?.(options.pid) ?? [path] : [path];
+    const found = files.flatMap((file) => kernel.usdtProbes(file).map((u) => ({ n: `${u.provider}:${u.name}`, name: `usdt:${file}:${u.provider}:${u.name}` })));
+    const listed = found.filter(({ n }) => re.test(n)).map(({ name }) => name);
+    return { text: render([...new Set(listed)].sort().map((name) => ({ name })), options.verbose) };
   }
+  const re = globToRegExp(pattern);
+  // GCC's outlined pieces (`f.part.0`) are not functions of their own; bpftrace skips them too.
+  const names = kernel.elfSymbols(path).filter((s) => s.type === 'func' && !s.name.includes('.part.')).flatMap((s) => {
+    if (re.test(s.name)) return [s.name];
+    const d = options.demangle && s.name.startsWith('_Z') ? options.demangle(s.name) : undefined;
+    // Matched by its demangled name, listed by its own, as bpftrace 0.17 (it is what attaches).
+    return d && d !== s.name && (re.test(d) || re.test(d.replace(/\(.*$/, ''))) ? [s.name] : [];
+  });
   const unique = [...new Set(names)].map((n) => ({ n, name: `${provider}:${path}:${n}` })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // -lv: a uprobe's parameters from DWARF, as bpftrace 0.17 (built with libdw) lists them.
   const params = (n: string) => (kernel.userFunction?.(path, n)?.params ?? []).map((p) => `${p.typeName} ${p.name}`);
-  return { text: render(unique.map(({ n, name }) => (provider === 'usdt' ? { name } : { name, details: () => params(n) })), options.verbose) };
+  return { text: render(unique.map(({ n, name }) => ({ name, details: () => params(n) })), options.verbose) };
 }

@@ -143,6 +143,12 @@ export interface KernelInfo {
   userType?(path: string, name: string): DwarfType | undefined;
   /** Resolves `libc` / `libc.so.6` / `/bin/bash` / `bash` the way bpftrace does. */
   resolveBinary(name: string, pid?: number): string | undefined;
+  /**
+   * The ELF files process `pid` runs: its program, then every file it maps (its libraries), each
+   * through the process's root (`/proc/PID/root/usr/lib/libc.so.6`), as bpftrace 0.17 names the
+   * files of USDT probes under -p. Optional.
+   */
+  processFiles?(pid: number): readonly string[];
   /** The libraries a binary loads, in the dynamic loader's search order (see resolve.ts). Optional. */
   libraryDependencies?(path: string): readonly string[];
   /** Kernel feature probes, e.g. 'kprobes' (kprobe PMU / kprobe_events), 'kfunc', 'hardware'. */

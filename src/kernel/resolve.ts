@@ -170,6 +170,14 @@ export function resolveBinary(name: string, pid?: number): string | undefined {
   return findInPath(name);
 }
 
+/** The program of process `pid` and every file it maps, through its root (see KernelInfo.processFiles). */
+export function processFiles(pid: number): string[] {
+  const program = programOf(pid);
+  const root = `/proc/${pid}/root`;
+  const mapped = mappedFiles(pid).map((p) => `${root}${p}`).filter((p) => p !== program && isFile(p));
+  return [...(program ? [program] : []), ...mapped];
+}
+
 /**
  * The program process `pid` runs, through its root as bpftrace names it
  * (`/proc/PID/root/usr/bin/python3.11`), or `/proc/PID/exe` when its path cannot be read.

@@ -16,7 +16,7 @@ import type { Feature } from './features.js';
 import { Kallsyms } from './kallsyms.js';
 import type { SymbolHit } from './kallsyms.js';
 import type { DwarfFunction, DwarfType, ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
-import { libraryDependencies, resolveBinary } from './resolve.js';
+import { libraryDependencies, processFiles, resolveBinary } from './resolve.js';
 import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat, tracepointExists } from './tracefs.js';
 
 export interface SystemKernelOptions {
@@ -285,6 +285,10 @@ export class SystemKernel implements KernelInfo {
 
   resolveBinary(name: string, pid?: number): string | undefined {
     return resolveBinary(name, pid);
+  }
+
+  processFiles(pid: number): readonly string[] {
+    return processFiles(pid);
   }
 
   libraryDependencies(path: string): readonly string[] {

@@ -449,18 +449,25 @@ function expandUsdt(ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions,
   const namePattern = parts.at(-1)!;
   const path = binaryOf(ap, written, kernel, options, fail);
   if (typeof path !== 'string') return path;
-  const probes = kernel.usdtProbes(path);
-  if (probes.length === 0) return fail('E_UNKNOWN_USDT', `${path} has no USDT probes`);
+  // With -p, as bpftrace 0.17: no file or a wildcard is every file the process runs (its program
+  // and its libraries, where libjvm's or libstdc++'s probes are), and a file is named through the
+  // process's root (`usdt:/proc/PID/root/usr/bin/app:...`).
+  const pid = options.pid;
+  const files = pid === undefined ? [path]
+    : written === undefined || hasWildcard(written) ? kernel.processFiles?.(pid) ?? [path]
+      : [path.startsWith(`/proc/${pid}/`) || !path.startsWith('/') ? path : `/proc/${pid}/root${path}`];
+  const probes = files.flatMap((file) => kernel.usdtProbes(file).map((p) => ({ file, p })));
+  if (probes.length === 0) return fail('E_UNKNOWN_USDT', `${files.length === 1 ? files[0] : `process ${pid}`} has no USDT probes`);
   const pre = globToRegExp(providerPattern);
   const nre = globToRegExp(namePattern);
-  const matches = probes.filter((p) => pre.test(p.provider) && nre.test(p.name));
+  const matches = probes.filter(({ p }) => pre.test(p.provider) && nre.test(p.name));
   if (matches.length === 0) {
-    return fail('E_UNKNOWN_USDT', `no USDT probe ${parts.length === 3 ? `${providerPattern}:` : ''}${namePattern} in ${path}`,
-      `probes: ${[...new Set(probes.map((p) => `${p.provider}:${p.name}`))].slice(0, 8).join(', ')}`);
+    return fail('E_UNKNOWN_USDT', `no USDT probe ${parts.length === 3 ? `${providerPattern}:` : ''}${namePattern} in ${files.length === 1 ? files[0] : `process ${pid}`}`,
+      `probes: ${[...new Set(probes.map(({ p }) => `${p.provider}:${p.name}`))].slice(0, 8).join(', ')}`);
   }
-  return matches.map((p) => ({
-    ...target([path, p.provider, p.name], `usdt:${path}:${p.provider}:${p.name}`),
-    path,
+  return matches.map(({ file, p }) => ({
+    ...target([file, p.provider, p.name], `usdt:${file}:${p.provider}:${p.name}`),
+    path: file,
     address: p.fileOffset,
     usdt: { provider: p.provider, name: p.name, args: p.args, semaphoreOffset: p.semaphoreOffset },
   }));

@@ -532,6 +532,31 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     }
   });
 
+  it('-p PID: usdt:* is every file the process runs, its libraries too; a file is named through the process\'s root, as bpftrace 0.17', () => {
+    // The target's code in a library (its main renamed) that a small program calls.
+    const lib = join(dir, 'libtltarget.so');
+    execFileSync('gcc', ['-O0', '-shared', '-fPIC', '-Dmain=tl_lib_main', '-o', lib, SOURCE]);
+    const hostSource = join(dir, 'host.c');
+    writeFileSync(hostSource, 'int tl_lib_main(int, char **);\nint main(int c, char **v) { return tl_lib_main(c, v); }\n');
+    const host = join(dir, 'host');
+    execFileSync('gcc', ['-o', host, hostSource, `-L${dir}`, '-ltltarget', `-Wl,-rpath,${dir}`]);
+    const victim = spawn(host, ['600', '50'], { stdio: 'ignore' });
+    try {
+      const inRoot = `/proc/${victim.pid}/root${lib}`;
+      const listed = runTracelet(['-p', String(victim.pid), '-l', 'usdt:*']);
+      expect([listed.code, listed.stderr]).toEqual([0, '']);
+      expect(listed.stdout).toBe(`usdt:${inRoot}:tracelet:gated\nusdt:${inRoot}:tracelet:indexed\nusdt:${inRoot}:tracelet:tick\n`);
+      expect(listed.stdout).toBe(bpftrace(['-p', String(victim.pid), '-l', 'usdt:*']));
+      const r = runTracelet(['-p', String(victim.pid), '-e',
+        `usdt:*:tracelet:tick { @any[probe] = count(); } usdt:${lib}:tracelet:tick { @named[probe] = count(); } interval:ms:400 { exit(); }`]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(new RegExp(`^@any\\[usdt:${inRoot}:tracelet:tick\\]: [1-9]\\d*$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^@named\\[usdt:${inRoot}:tracelet:tick\\]: [1-9]\\d*$`, 'm'));
+    } finally {
+      victim.kill();
+    }
+  });
+
   it('-p PID and -c: a uprobe or usdt probe whose file is a wildcard is in the traced program, as in bpftrace', () => {
     const victim = spawn(target, ['40', '100'], { stdio: 'ignore' });
     try {
