@@ -60,7 +60,8 @@ function listOne(pattern: string | undefined, kernel: KernelInfo, options: ListO
   let items: Listed[];
   let re: RegExp;
   if (provider) {
-    const rest = p.slice(colon + 1);
+    // A field may be quoted, as in a program (`uprobe:bin:"ns::f(int)"`, `usdt:bin:"prov":"name"`).
+    const rest = p.slice(colon + 1).replace(/"/g, '');
     if (providerRecord(provider).listing === 'binary') return listBinary(provider, rest, kernel, options);
     // A tracepoint is category:event; a wildcard may stand for both (`tracepoint:sched*`), as in 0.17.
     if (provider === 'tracepoint' && !rest.includes(':') && !hasWildcard(rest)) {

@@ -491,6 +491,16 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     expect(r.stdout).toBe(bpftrace(['-l', pattern]));
   });
 
+  it('-l takes quoted fields, as a program does', () => {
+    for (const pattern of [`uprobe:${target}:"tl_add"`, `uprobe:"${target}":tl_add`, `usdt:${target}:"tracelet":"tick"`,
+      `uprobe:${target}:"tl::hello::wave*"`, 'tracepoint:syscalls:"sys_enter_openat"']) {
+      const r = runTracelet(['-l', pattern]);
+      expect([r.code, r.stderr], pattern).toEqual([0, '']);
+      expect(r.stdout, pattern).not.toBe('');
+      expect(r.stdout, pattern).toBe(bpftrace(['-l', pattern]));
+    }
+  });
+
   it('-l takes one pattern: a second is a usage error (exit 1), as in bpftrace', () => {
     const r = runTracelet(['-l', 'tracepoint:sched:sched_switch', 'tracepoint:irq:*']);
     expect([r.code, r.stdout]).toEqual([1, '']);
