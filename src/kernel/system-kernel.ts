@@ -190,12 +190,12 @@ export class SystemKernel implements KernelInfo {
       return [];
     }
     const own = elf.symbols();
-    // Separate debug symbols (/usr/lib/debug/.build-id/xx/yyyy.debug, e.g. libc6-dbg), as bcc and
-    // bpftrace read them. Their virtual addresses are the binary's, but the debug file's program
-    // headers are not: file offsets come from the binary's own segments.
-    const id = elf.buildId();
-    const debugPath = id && id.length > 2 ? `/usr/lib/debug/.build-id/${id.slice(0, 2)}/${id.slice(2)}.debug` : undefined;
-    if (!debugPath || !existsSync(debugPath)) return own;
+    // Separate debug symbols (by build-id under /usr/lib/debug, e.g. libc6-dbg, or by
+    // .gnu_debuglink next to the file: findDebugFile, as stacks find them), as bcc and bpftrace
+    // read them. Their virtual addresses are the binary's, but the debug file's program headers
+    // are not: file offsets come from the binary's own segments.
+    const debugPath = findDebugFile(elf, path);
+    if (!debugPath) return own;
     let extra: readonly ElfSymbol[];
     try {
       extra = ElfFile.open(debugPath).symbols();

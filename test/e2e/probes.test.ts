@@ -491,6 +491,25 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     expect(r.stdout).toBe(bpftrace(['-l', pattern]));
   });
 
+  it('finds a stripped file\'s functions in its debug file through .gnu_debuglink (beside it or in .debug/), as bpftrace', () => {
+    for (const where of ['beside', '.debug']) {
+      const sub = join(dir, `linked-${where}`);
+      mkdirSync(join(sub, '.debug'), { recursive: true });
+      const bin = join(sub, 'target');
+      execFileSync('gcc', ['-O0', '-g', '-no-pie', '-o', bin, SOURCE]);
+      const debug = join(where === 'beside' ? sub : join(sub, '.debug'), 'target.debug');
+      execFileSync('objcopy', ['--only-keep-debug', bin, debug]);
+      execFileSync('strip', ['--strip-all', bin]);
+      execFileSync('objcopy', [`--add-gnu-debuglink=${debug}`, bin]);
+      const listed = runTracelet(['-l', `uprobe:${bin}:tl_*`]);
+      expect(listed.stdout, where).toBe(`uprobe:${bin}:tl_add\nuprobe:${bin}:tl_greet\n`);
+      expect(listed.stdout, where).toBe(bpftrace(['-l', `uprobe:${bin}:tl_*`]));
+      const r = runTracelet(['-e', `uprobe:${bin}:tl_add { @calls = count(); }`, '-c', `${bin} 3`]);
+      expect([r.code, r.stderr], where).toEqual([0, '']);
+      expect(r.stdout, where).toContain('@calls: 3\n');
+    }
+  });
+
   it('-l takes quoted fields, as a program does', () => {
     for (const pattern of [`uprobe:${target}:"tl_add"`, `uprobe:"${target}":tl_add`, `usdt:${target}:"tracelet":"tick"`,
       `uprobe:${target}:"tl::hello::wave*"`, 'tracepoint:syscalls:"sys_enter_openat"']) {
