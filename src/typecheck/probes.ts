@@ -327,8 +327,9 @@ function expandUprobe({ ap, kernel, options, fail, target, diagnostics }: Expans
     }
     const refused = insideFunction(ap, `${path}:${within.name}+${addr - within.address}`, addr - within.address, options, diagnostics, fail);
     if (refused) return refused;
-    // `func` is the function, as in bpftrace (its `probe` keeps the address).
-    return [{ ...uprobeTarget(ap, target, path, lang, spec, within.fileOffset + (addr - within.address)), func: within.name }];
+    // `func` is the function, as in bpftrace; its `probe` keeps the address, in decimal as 0.17
+    // writes it (`uprobe:/bin/app:4198758` for 0x401166).
+    return [{ ...uprobeTarget(ap, target, path, lang, addr.toString(), within.fileOffset + (addr - within.address)), func: within.name }];
   }
   if (symbols.length === 0) return fail('E_UNKNOWN_BINARY', `'${path}' has no symbols (or is not an ELF file)`);
   const own = uprobeFunctions(ap, target, path, symbols, options, fail, diagnostics);
@@ -431,7 +432,9 @@ function uprobeFunctions(
     if (!cpp && test(s.name)) shown = s.name;
     else {
       const forms = demangledForms(s.name, options.demangle);
-      if (forms.some(test)) shown = forms[0];
+      // Matched by its demangled name: bpftrace 0.17 names the probe by the symbol
+      // (`uprobe:/bin/app:_ZN2ns4waveEi`); the newer `cpp:` form by the name written.
+      if (forms.some(test)) shown = lang === 'cpp' ? forms[0] : s.name;
       else if (cpp && test(s.name)) shown = s.name;
     }
     if (shown === undefined || seen.has(s.name)) continue;
