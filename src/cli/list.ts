@@ -13,6 +13,7 @@ import { realpathSync } from 'node:fs';
 import type { ProbeProvider } from '../model/ast.js';
 import { PROVIDER_LIST, providerNamed, providerRecord } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
+import { isElfFile } from '../kernel/elf.js';
 import { HARDWARE_EVENTS, SOFTWARE_EVENTS, globToRegExp, hasWildcard } from '../typecheck/probes.js';
 
 export interface ListOptions {
@@ -179,6 +180,8 @@ function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, o
   const path = options.pid !== undefined && (provider === 'usdt' || !written || hasWildcard(written)) ? inProcess(written, kernel, options.pid)
     : hasWildcard(written) ? undefined : kernel.resolveBinary(written, options.pid);
   if (!path) return { text: '', error: `cannot find binary or library '${written}'` };
+  // As bpftrace 0.17 (and a run): a file that is not an ELF file is an error, not "no probes".
+  if (!isElfFile(path)) return { text: '', error: `${path} is not an ELF file (a program or library)` };
   if (provider === 'usdt') {
     const re = globToRegExp(pattern.includes(':') ? pattern : `*:${pattern}`);
     // With -p, no file or a wildcard is every file the process runs: its program and libraries.

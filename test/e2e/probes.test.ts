@@ -511,6 +511,16 @@ describe('-l listing, compared with bpftrace 0.17', () => {
     }
   });
 
+  it('-l of a file that is not an ELF file is an error (exit 1), as in bpftrace and as a run', () => {
+    const script = join(dir, 'not-elf.sh');
+    writeFileSync(script, '#!/bin/sh\necho hi\n', { mode: 0o755 });
+    for (const provider of ['uprobe', 'usdt']) {
+      const r = runTracelet(['-l', `${provider}:${script}:*`]);
+      expect([r.code, r.stdout], provider).toEqual([1, '']);
+      expect(r.stderr, provider).toBe(`tracelet: ${script} is not an ELF file (a program or library)\n`);
+    }
+  });
+
   it('-l takes quoted fields, as a program does', () => {
     for (const pattern of [`uprobe:${target}:"tl_add"`, `uprobe:"${target}":tl_add`, `usdt:${target}:"tracelet":"tick"`,
       `uprobe:${target}:"tl::hello::wave*"`, 'tracepoint:syscalls:"sys_enter_openat"']) {
