@@ -100,6 +100,8 @@ export function parseAttachPoint(raw: string, start: number, ctx: AttachPointCon
     problem(lines.span(extra.start - 1, start + raw.length), `too many fields in ${provider} attach point (at most ${max})`);
   } else {
     for (const f of grouped) {
+      // `usdt::[provider:]name`: no file, as bpftrace 0.17 takes it with -p (the process's files).
+      if (provider === 'usdt' && f === grouped[0] && grouped.length > 1) continue;
       if (f.text === '' && !f.quoted) problem(lines.span(f.start - 1, f.end), `empty field in ${provider} attach point`);
     }
     validate(provider, grouped, problem, lines);

@@ -92,7 +92,9 @@ export function expandAttachPoint(
   };
 
   const { fields: [minParts, maxParts], form } = providerRecord(ap.provider);
-  if (ap.parts.length < minParts || ap.parts.length > maxParts || ap.parts.some((p) => p === '')) {
+  // `usdt::[provider:]name` has no file: the process's (-p) or the command's (-c), as in bpftrace 0.17.
+  const empty = ap.parts.some((p, i) => p === '' && !(ap.provider === 'usdt' && i === 0 && ap.parts.length > 1));
+  if (ap.parts.length < minParts || ap.parts.length > maxParts || empty) {
     return fail('E_ATTACH_POINT', `${ap.provider} must be written ${form}, got '${ap.raw}'`);
   }
   return EXPANDERS[ap.provider]({ ap, kernel, options, diagnostics, fail, target });
@@ -292,10 +294,10 @@ type MakeTarget = (parts: readonly string[], name?: string) => ProbeTarget;
 /** The binary of a uprobe/usdt: as written, resolved like bpftrace (PATH, ld.so.cache, the pid's maps). */
 function binaryOf(ap: AttachPoint, written: string | undefined, kernel: KernelInfo, options: ExpandOptions, fail: Fail): string | ProbeTarget[] {
   // With -c, no file or a wildcard (`usdt:*:python:line`) is the command's program, as in bpftrace.
-  if (options.childProgram !== undefined && options.pid === undefined && (written === undefined || hasWildcard(written))) {
+  if (options.childProgram !== undefined && options.pid === undefined && (!written || hasWildcard(written))) {
     return options.childProgram;
   }
-  if (written === undefined && options.pid === undefined) {
+  if (!written && options.pid === undefined) {
     return fail('E_ATTACH_POINT', `${ap.provider} needs a binary or library, e.g. ${ap.provider}:/bin/bash:readline (or -p PID or -c)`);
   }
   // With -p, no file or a wildcard is the process's program, as in bpftrace.
@@ -457,7 +459,7 @@ function expandUsdt(ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions,
   // process's root (`usdt:/proc/PID/root/usr/bin/app:...`).
   const pid = options.pid;
   const files = pid === undefined ? [path]
-    : written === undefined || hasWildcard(written) ? kernel.processFiles?.(pid) ?? [path]
+    : !written || hasWildcard(written) ? kernel.processFiles?.(pid) ?? [path]
       : [path.startsWith(`/proc/${pid}/`) || !path.startsWith('/') ? path : `/proc/${pid}/root${path}`];
   const probes = files.flatMap((file) => kernel.usdtProbes(file).map((p) => ({ file, p })));
   if (probes.length === 0) return fail('E_UNKNOWN_USDT', `${files.length === 1 ? files[0] : `process ${pid}`} has no USDT probes`);

@@ -588,8 +588,11 @@ describe('-l listing, compared with bpftrace 0.17', () => {
       expect(listed.stdout).toBe(`usdt:${inRoot}:tracelet:gated\nusdt:${inRoot}:tracelet:indexed\nusdt:${inRoot}:tracelet:tick\n`);
       expect(listed.stdout).toBe(bpftrace(['-p', String(victim.pid), '-l', 'usdt:*']));
       const r = runTracelet(['-p', String(victim.pid), '-e',
-        `usdt:*:tracelet:tick { @any[probe] = count(); } usdt:${lib}:tracelet:tick { @named[probe] = count(); } interval:ms:400 { exit(); }`]);
+        `usdt:*:tracelet:tick { @any[probe] = count(); } usdt:${lib}:tracelet:tick { @named[probe] = count(); } `
+        + 'usdt::tracelet:tick { @none[probe] = count(); } interval:ms:400 { exit(); }']);
       expect([r.code, r.stderr]).toEqual([0, '']);
+      // `usdt::` (no file, as 0.17 takes it with -p) is the process's files, as `usdt:*:` is.
+      expect(r.stdout).toMatch(new RegExp(`^@none\\[usdt:${inRoot}:tracelet:tick\\]: [1-9]\\d*$`, 'm'));
       expect(r.stdout).toMatch(new RegExp(`^@any\\[usdt:${inRoot}:tracelet:tick\\]: [1-9]\\d*$`, 'm'));
       expect(r.stdout).toMatch(new RegExp(`^@named\\[usdt:${inRoot}:tracelet:tick\\]: [1-9]\\d*$`, 'm'));
     } finally {
