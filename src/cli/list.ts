@@ -192,14 +192,18 @@ function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, o
   }
   const re = globToRegExp(pattern);
   // GCC's outlined pieces (`f.part.0`) are not functions of their own; bpftrace skips them too.
-  const names = kernel.elfSymbols(path).filter((s) => s.type === 'func' && !s.name.includes('.part.')).flatMap((s) => {
+  const symbols = kernel.elfSymbols(path).filter((s) => s.type === 'func' && !s.name.includes('.part.'));
+  const names = symbols.flatMap((s) => {
     if (re.test(s.name)) return [s.name];
     const d = options.demangle && s.name.startsWith('_Z') ? options.demangle(s.name) : undefined;
     // Matched by its demangled name, listed by its own, as bpftrace 0.17 (it is what attaches).
     return d && d !== s.name && (re.test(d) || re.test(d.replace(/\(.*$/, ''))) ? [s.name] : [];
   });
   const unique = [...new Set(names)].map((n) => ({ n, name: `${provider}:${path}:${n}` })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  // -lv: a uprobe's parameters from DWARF, as bpftrace 0.17 (built with libdw) lists them.
-  const params = (n: string) => (kernel.userFunction?.(path, n)?.params ?? []).map((p) => `${p.typeName} ${p.name}`);
+  // -lv: a uprobe's parameters from DWARF, as bpftrace 0.17 (built with libdw) lists them: the
+  // function at the symbol's address, as `args` finds it (an alias such as libc's malloc shows
+  // __libc_malloc's `bytes`, which args->bytes reads).
+  const offsets = new Map(symbols.map((s) => [s.name, s.fileOffset]));
+  const params = (n: string) => (kernel.userFunction?.(path, n, offsets.get(n))?.params ?? []).map((p) => `${p.typeName} ${p.name}`);
   return { text: render(unique.map(({ n, name }) => ({ name, details: () => params(n) })), options.verbose) };
 }

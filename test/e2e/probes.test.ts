@@ -153,6 +153,8 @@ describe('uprobe, uretprobe and usdt on a C target (-c)', () => {
     expect(runTracelet(['-lv', `uprobe:${withDwarf}:tl_*`]).stdout).toBe(
       `uprobe:${withDwarf}:tl_add\n    int a\n    int b\nuprobe:${withDwarf}:tl_greet\n    const char* name\n`);
     expect(runTracelet(['-lv', `uprobe:${withDwarf}:inspect_record`]).stdout).toBe(`uprobe:${withDwarf}:inspect_record\n    const struct tl_record* r\n`);
+    // An alias lists the parameters of the function at its address, the ones args-> reads.
+    expect(runTracelet(['-lv', `uprobe:${withDwarf}:aliased_sum`]).stdout).toBe(`uprobe:${withDwarf}:aliased_sum\n    int left\n    int right\n`);
     // Without DWARF: the names alone.
     expect(runTracelet(['-lv', `uprobe:${target}:tl_add`]).stdout).toBe(`uprobe:${target}:tl_add\n`);
     // A cast to a struct of the file's DWARF, as bpftrace 0.17 casts (`unknown type` before).
