@@ -32,7 +32,7 @@ export function holdStopSignals(): void {
   for (const s of STOP_SIGNALS) process.on(s, hold);
 }
 
-/** For what is not a run (a listing): stop signals kill again (Node's default), one held already now. */
+/** For what attaches nothing (a listing, a compile to look at): stop signals kill again (Node's default), one held already now. */
 export function letStopSignalsKill(): void {
   const signal = stopHolding();
   if (signal) process.kill(process.pid, signal);
