@@ -14,7 +14,7 @@ import type { ProbeProvider } from '../model/ast.js';
 import { PROVIDER_LIST, providerNamed, providerRecord } from '../model/providers.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
 import { isElfFile } from '../kernel/elf.js';
-import { HARDWARE_EVENTS, SOFTWARE_EVENTS, globToRegExp, hasWildcard } from '../typecheck/probes.js';
+import { HARDWARE_EVENTS, SOFTWARE_EVENTS, globToRegExp, hasWildcard, usdtFiles } from '../typecheck/probes.js';
 
 export interface ListOptions {
   readonly verbose?: boolean;
@@ -184,10 +184,8 @@ function listBinary(provider: ProbeProvider, rest: string, kernel: KernelInfo, o
   if (!isElfFile(path)) return { text: '', error: `${path} is not an ELF file (a program or library)` };
   if (provider === 'usdt') {
     const re = globToRegExp(pattern.includes(':') ? pattern : `*:${pattern}`);
-    // With -p, no file or a wildcard is every file the process runs: its program and libraries.
-    const files = options.pid !== undefined && (!written || hasWildcard(written)) ? kernel.processFiles?.(options.pid) ?? [path] : [path];
-    const found = files.flatMap((file) => kernel.usdtProbes(file).map((u) => ({ n: `${u.provider}:${u.name}`, name: `usdt:${file}:${u.provider}:${u.name}` })));
-    const listed = found.filter(({ n }) => re.test(n)).map(({ name }) => name);
+    const listed = usdtFiles(kernel, written, path, options.pid).flatMap((file) => kernel.usdtProbes(file)
+      .filter((u) => re.test(`${u.provider}:${u.name}`)).map((u) => `usdt:${file}:${u.provider}:${u.name}`));
     return { text: render([...new Set(listed)].sort().map((name) => ({ name })), options.verbose) };
   }
   const re = globToRegExp(pattern);

@@ -192,6 +192,14 @@ export const PROVIDERS = {
 /** Every provider, in table order. */
 export const PROVIDER_LIST = Object.keys(PROVIDERS) as ProbeProvider[];
 
+/**
+ * Whether field `index` of `count` may be empty: only a usdt probe's file (`usdt::[provider:]name`),
+ * which bpftrace 0.17 takes from -p's process or -c's command.
+ */
+export function mayBeEmpty(provider: ProbeProvider, index: number, count: number): boolean {
+  return provider === 'usdt' && index === 0 && count > 1;
+}
+
 /** The record of a provider. */
 export function providerRecord(p: ProbeProvider): ProviderRecord {
   return PROVIDERS[p];

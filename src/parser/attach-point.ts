@@ -23,7 +23,7 @@
 // Wildcards (`*`, `?`) are kept as written; resolving them is the type checker's job.
 
 import type { AttachPoint, ProbeProvider } from '../model/ast.js';
-import { PROVIDER_HINT_NAMES, providerRecord, providerNamed } from '../model/providers.js';
+import { mayBeEmpty, PROVIDER_HINT_NAMES, providerRecord, providerNamed } from '../model/providers.js';
 import type { Span } from '../model/span.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
@@ -99,11 +99,11 @@ export function parseAttachPoint(raw: string, start: number, ctx: AttachPointCon
     const extra = grouped[max]!;
     problem(lines.span(extra.start - 1, start + raw.length), `too many fields in ${provider} attach point (at most ${max})`);
   } else {
-    for (const f of grouped) {
-      // `usdt::[provider:]name`: no file, as bpftrace 0.17 takes it with -p (the process's files).
-      if (provider === 'usdt' && f === grouped[0] && grouped.length > 1) continue;
-      if (f.text === '' && !f.quoted) problem(lines.span(f.start - 1, f.end), `empty field in ${provider} attach point`);
-    }
+    grouped.forEach((f, i) => {
+      if (f.text === '' && !f.quoted && !mayBeEmpty(provider, i, grouped.length)) {
+        problem(lines.span(f.start - 1, f.end), `empty field in ${provider} attach point`);
+      }
+    });
     validate(provider, grouped, problem, lines);
   }
   return { kind: 'AttachPoint', span, raw, provider, parts: grouped.map((f) => f.text) };

@@ -2,7 +2,7 @@
 // diagnostics for ones that do not exist.
 import { wildcardRegExp } from '../model/wildcards.js';
 import type { AttachPoint, Probe, ProbeProvider } from '../model/ast.js';
-import { providerRecord } from '../model/providers.js';
+import { mayBeEmpty, providerRecord } from '../model/providers.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 import type { ElfSymbol, KernelInfo } from '../kernel/kernel-info.js';
@@ -92,8 +92,7 @@ export function expandAttachPoint(
   };
 
   const { fields: [minParts, maxParts], form } = providerRecord(ap.provider);
-  // `usdt::[provider:]name` has no file: the process's (-p) or the command's (-c), as in bpftrace 0.17.
-  const empty = ap.parts.some((p, i) => p === '' && !(ap.provider === 'usdt' && i === 0 && ap.parts.length > 1));
+  const empty = ap.parts.some((p, i) => p === '' && !mayBeEmpty(ap.provider, i, ap.parts.length));
   if (ap.parts.length < minParts || ap.parts.length > maxParts || empty) {
     return fail('E_ATTACH_POINT', `${ap.provider} must be written ${form}, got '${ap.raw}'`);
   }
@@ -447,6 +446,18 @@ function uprobeFunctions(
   return matches.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * The files a usdt probe's file field stands for, as bpftrace 0.17 names them (a run and -l
+ * alike): `path` itself, except with -p, where no file or a wildcard is every file the process
+ * runs (its program and its libraries, where libjvm's or libstdc++'s probes are), and a file is
+ * named through the process's root (`usdt:/proc/PID/root/usr/bin/app:...`).
+ */
+export function usdtFiles(kernel: KernelInfo, written: string | undefined, path: string, pid: number | undefined): readonly string[] {
+  if (pid === undefined) return [path];
+  if (!written || hasWildcard(written)) return kernel.processFiles?.(pid) ?? [path];
+  return [path.startsWith(`/proc/${pid}/`) || !path.startsWith('/') ? path : `/proc/${pid}/root${path}`];
+}
+
 function expandUsdt(ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions, fail: Fail, target: MakeTarget): ProbeTarget[] {
   const parts = ap.parts;
   const written = parts.length >= 2 ? parts[0] : undefined;
@@ -454,13 +465,8 @@ function expandUsdt(ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions,
   const namePattern = parts.at(-1)!;
   const path = binaryOf(ap, written, kernel, options, fail);
   if (typeof path !== 'string') return path;
-  // With -p, as bpftrace 0.17: no file or a wildcard is every file the process runs (its program
-  // and its libraries, where libjvm's or libstdc++'s probes are), and a file is named through the
-  // process's root (`usdt:/proc/PID/root/usr/bin/app:...`).
   const pid = options.pid;
-  const files = pid === undefined ? [path]
-    : !written || hasWildcard(written) ? kernel.processFiles?.(pid) ?? [path]
-      : [path.startsWith(`/proc/${pid}/`) || !path.startsWith('/') ? path : `/proc/${pid}/root${path}`];
+  const files = usdtFiles(kernel, written, path, pid);
   const probes = files.flatMap((file) => kernel.usdtProbes(file).map((p) => ({ file, p })));
   if (probes.length === 0) return fail('E_UNKNOWN_USDT', `${files.length === 1 ? files[0] : `process ${pid}`} has no USDT probes`);
   const pre = globToRegExp(providerPattern);
