@@ -125,6 +125,12 @@ export interface NativeAddon {
    */
   mapDump(fd: number, keySize: number, valueBytes: number): { count: number; keys: Buffer; values: Buffer };
   /**
+   * A stack table's dump (mapDump with 8-byte values, the ids) with each stack cut after its last
+   * frame (one whose first 8 bytes are 0 ends it), packed back to back: stack i is
+   * frames[ends[i - 1] ?? 0, ends[i]), its id ids[i].
+   */
+  packStacks(keys: Buffer, values: Buffer, count: number, keyBytes: number, frameBytes: number): { ids: Float64Array; ends: Uint32Array; frames: Buffer };
+  /**
    * Each of the first `count` entries of a dump as a row of text (see DumpRows), `rows.separator`
    * between rows, in the order libstdc++'s std::sort by value leaves the entries (bpftrace's
    * order, ties included), to `write` in pieces: views of one buffer, valid only during the call,

@@ -335,12 +335,10 @@ export class Session {
     if (!v && !stacks.absent.has(id)) {
       for (const table of stacks.tables) {
         const { count, keys, values } = this.addon.mapDump(table.fd, table.keyBytes, 8);
+        // Kept trimmed (most stacks fill a fraction of the depth), in one 8-byte aligned buffer.
+        const { ids, ends, frames } = this.addon.packStacks(keys, values, count, table.keyBytes, stacks.frameBytes);
         for (let i = 0; i < count; i++) {
-          const read = Number(values.readBigUInt64LE(i * 8));
-          if (stacks.byId.has(read)) continue;
-          // Kept trimmed: most stacks fill a fraction of the depth. Its own buffer: 8-byte aligned.
-          const frames = keys.subarray(i * table.keyBytes, (i + 1) * table.keyBytes);
-          stacks.byId.set(read, Buffer.from(frames.subarray(0, usedBytes(frames, stacks.frameBytes))));
+          if (!stacks.byId.has(ids[i]!)) stacks.byId.set(ids[i]!, frames.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!));
         }
       }
       v = stacks.byId.get(id);
@@ -1442,11 +1440,4 @@ function errnoText(e: unknown): string {
 function helperName(id: number): string {
   const name = Object.entries(Helper).find(([, v]) => v === id)?.[0] ?? `helper_${id}`;
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/** The bytes of a stack's frames before the first empty one (an address of 0, or a build id frame of status 0). */
-function usedBytes(frames: Buffer, frameBytes: number): number {
-  let end = 0;
-  while (end + frameBytes <= frames.length && frames.readBigUInt64LE(end) !== 0n) end += frameBytes;
-  return end;
 }

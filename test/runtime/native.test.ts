@@ -297,6 +297,47 @@ describe('maps', () => {
     });
   }
 
+  // A big hash map is walked key by key up to maxEntries / 256 entries, then batched (SparseWalkEntries).
+  it('dumps a big sparse hash map whole, below and above the entries it walks first', () => {
+    const fd = map('hash', 'tl_nt_sparse', 16, 8, 65536, { preallocate: false });
+    const k = Buffer.alloc(16), v = Buffer.alloc(8);
+    for (const n of [0, 10, 256, 257, 600]) {
+      addon.mapClear(fd, 16, 8, false);
+      for (let i = 0; i < n; i++) {
+        k.writeUInt32LE(i * 7919, 0);
+        v.writeBigUInt64LE(BigInt(i));
+        addon.mapUpdate(fd, k, v);
+      }
+      const d = addon.mapDump(fd, 16, 8);
+      expect(d.count).toBe(n);
+      const ids = new Set<number>();
+      for (let i = 0; i < d.count; i++) {
+        const id = Number(d.values.readBigUInt64LE(i * 8));
+        expect(d.keys.readUInt32LE(i * 16)).toBe(id * 7919);
+        ids.add(id);
+      }
+      expect(ids.size).toBe(n);
+    }
+  });
+
+  it('packs a stack table dump: each stack cut after its last frame', () => {
+    // Three stacks of depth 4: two frames, none, a full one; then a build id table (32-byte frames).
+    const keys = Buffer.alloc(3 * 32);
+    [[0x10n, 0x20n], [], [1n, 2n, 3n, 4n]].forEach((frames, s) => frames.forEach((a, f) => keys.writeBigUInt64LE(a, s * 32 + f * 8)));
+    const ids = Buffer.alloc(3 * 8);
+    [5n, 9n, 2n ** 40n].forEach((id, s) => ids.writeBigUInt64LE(id, s * 8));
+    const p = addon.packStacks(keys, ids, 3, 32, 8);
+    expect([...p.ids]).toEqual([5, 9, 2 ** 40]);
+    expect([...p.ends]).toEqual([16, 16, 48]);
+    expect([...new BigUint64Array(p.frames.buffer, p.frames.byteOffset, 6)]).toEqual([0x10n, 0x20n, 1n, 2n, 3n, 4n]);
+    const buildId = Buffer.alloc(2 * 64);
+    buildId.writeInt32LE(1, 0); // one valid frame, then an empty one
+    buildId.fill(0xab, 4, 24);
+    expect([...addon.packStacks(buildId, Buffer.alloc(16), 2, 64, 32).ends]).toEqual([32, 32]);
+    expect(() => addon.packStacks(keys, ids, 4, 32, 8)).toThrow(/fewer bytes/);
+    expect(() => addon.packStacks(keys, ids, 3, 32, 12)).toThrow(/multiple/);
+  });
+
   // Its speed is measured in bench/ (map-dump), not asserted here.
   it('dumps 100k keys', () => {
     const n = 100_000;

@@ -21,8 +21,8 @@ namespace {
 
 constexpr size_t kSymbolBytes = 24;            // sizeof(Elf64_Sym)
 constexpr size_t kSymbolsPerRead = 4096;       // entries read at a time (96 KiB)
-// The string table is checked 256 KiB at a time: each piece is a pass over the entries, but the
-// piece is resident beside the full arrays at the peak.
+// The string table is checked 256 KiB at a time (a piece is resident beside the full arrays at
+// the peak), each piece against the entries whose names are in it.
 constexpr unsigned kNamePieceBits = 18;
 
 // Reads up to `length` bytes at `offset`; returns how many (short only at the end of the file).
@@ -106,11 +106,22 @@ struct Entries {
 // checking the string table a piece at a time; returns the new n. An empty name's offset is set
 // to 0 (which no entry kept has) to mark it, rather than kept in a list.
 size_t DropEmptyNames(Napi::Env env, int fd, uint64_t strOffset, uint64_t strSize, Entries& e, size_t first, size_t n) {
+  // The entries by piece (a counting sort of their indices; every offset is below strSize): one
+  // pass over them in all, not one per piece (the node binary's tables are 50 pieces).
+  size_t pieces = static_cast<size_t>((strSize >> kNamePieceBits) + 1);
+  std::vector<uint32_t> from(pieces + 1, 0), byPiece(n - first);
+  for (size_t i = first; i < n; ++i) ++from[(e.nameOff[i] >> kNamePieceBits) + 1];
+  for (size_t p = 0; p < pieces; ++p) from[p + 1] += from[p];
+  std::vector<uint32_t> at(from.begin(), from.end() - 1);
+  for (size_t i = first; i < n; ++i) byPiece[at[e.nameOff[i] >> kNamePieceBits]++] = static_cast<uint32_t>(i);
   std::vector<uint8_t> piece(std::min<uint64_t>(strSize, 1u << kNamePieceBits));
-  for (uint64_t base = 0; base < strSize; base += piece.size()) {
+  for (size_t p = 0; p < pieces; ++p) {
+    if (from[p] == from[p + 1]) continue;
+    uint64_t base = static_cast<uint64_t>(p) << kNamePieceBits;
     size_t got = ReadAt(env, fd, piece.data(), std::min<uint64_t>(piece.size(), strSize - base), strOffset + base);
-    for (size_t i = first; i < n; ++i) {
-      if (e.nameOff[i] >= base && e.nameOff[i] - base < got && piece[e.nameOff[i] - base] == 0) e.nameOff[i] = 0;
+    for (uint32_t k = from[p]; k < from[p + 1]; ++k) {
+      size_t i = byPiece[k];
+      if (e.nameOff[i] - base < got && piece[e.nameOff[i] - base] == 0) e.nameOff[i] = 0;
     }
   }
   size_t kept = first;
