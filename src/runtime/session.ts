@@ -348,11 +348,11 @@ export class Session {
   }
 
   /** The addresses of a stack id, up to the first 0. */
-  private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): bigint[] {
+  private readStack(kind: 'kstack' | 'ustack', depth: number, id: number): BigUint64Array {
     const v = this.stackValue(stackMapSpec(kind, depth, false), id);
-    if (!v) return [];
-    // Its own buffer from the addon: 8-byte aligned.
-    return Array.from(new BigUint64Array(v.buffer, v.byteOffset, Math.min(depth, v.length >> 3)));
+    if (!v) return new BigUint64Array(0);
+    // A view of packStacks' buffer (the addon's own, 8-byte aligned; each stack a multiple of 8 bytes).
+    return new BigUint64Array(v.buffer, v.byteOffset, Math.min(depth, v.length >> 3));
   }
 
   /** The frames of a ustack(build_id) id. */

@@ -87,7 +87,7 @@ export function buildIdFrameText(f: BuildIdFrame): string {
 export interface ResolverOptions {
   readonly kallsyms?: () => KernelSymbolLookup | undefined;
   /** Reads the frames of a stack id from the stack tables of that kind and depth. */
-  readonly readStack?: (kind: 'kstack' | 'ustack', depth: number, id: number) => readonly bigint[];
+  readonly readStack?: (kind: 'kstack' | 'ustack', depth: number, id: number) => ArrayLike<bigint>;
   /** The mappings read of the process images announced since the last call (executable lines of /proc/PID/maps). */
   readonly takeProcessMaps?: () => readonly { pid: number; generation: number; maps: string }[];
   /** Reads the frames of a ustack(build_id) stack id. */
@@ -233,11 +233,9 @@ export class Resolver {
 
   private addresses(kind: 'kstack' | 'ustack', id: bigint, depth: number): bigint[] {
     if (id < 0n || !this.options.readStack) return [];
+    const frames = this.options.readStack(kind, depth, Number(id));
     const out: bigint[] = [];
-    for (const a of this.options.readStack(kind, depth, Number(id))) {
-      if (a === 0n) break;
-      out.push(a);
-    }
+    for (let i = 0; i < frames.length && frames[i] !== 0n; i++) out.push(frames[i]!);
     return out;
   }
 
