@@ -21,6 +21,7 @@ import { resolveCommand, spawnHeld, type HeldChild, type ResolvedCommand } from 
 import { VERSION, versionLine } from './version.js';
 import { completionScript, describeOptions } from './completion.js';
 import { shellStackPrefix, takeCallerStackLimit } from './stack-limit.js';
+import { restoreStartEnvironment } from './start-environment.js';
 import { keepIgnoredSignals, shellIgnorePrefix, signalNumbers } from './inherited-signals.js';
 import { handOverStopSignals, holdStopSignals, letStopSignalsKill } from './stop-signals.js';
 import { canLoadBpf, NEEDS_ROOT } from '../runtime/privileges.js';
@@ -147,6 +148,7 @@ export function runCli(argv: readonly string[]): void {
   // events apart as they do with bpftrace's (`/comm != "tracelet"/`).
   process.title = 'tracelet';
   holdStopSignals();
+  restoreStartEnvironment();
   callerStackKib = takeCallerStackLimit();
   callerIgnored = keepIgnoredSignals();
   takeLauncherStart();

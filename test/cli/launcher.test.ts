@@ -2,7 +2,7 @@
 // build/Release/tracelet): bin/tracelet execs it without running any other command, and both
 // work through symlinks from anywhere (as npm links bin/tracelet). What the launcher hands to
 // Node for --timings does not reach the commands tracelet starts.
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,36 @@ describe('the launcher', () => {
     const trace = spawnSync('cat', [join(dir, 'trace')], { encoding: 'utf8' }).stdout;
     const execs = trace.split('\n').filter((l) => /execve\(".*", .*\) = 0/.test(l)).map((l) => /execve\("([^"]*)"/.exec(l)![1]!);
     expect(execs).toEqual([BIN, expect.stringMatching(/\/build\/Release\/tracelet$/), expect.stringMatching(/\/node$/)]);
+  });
+
+  // Node would parse every certificate it names as it starts (~80 ms of CPU with Debian's bundle,
+  // for TLS tracelet never uses). Both ways to start are tried: the launcher, and bin/tracelet's
+  // own shell code where the launcher is not built (a copy of the package without build/).
+  it.each([
+    ['the launcher', () => BIN],
+    ['bin/tracelet without the launcher', () => {
+      const pkg = join(dir, 'no-launcher');
+      mkdirSync(join(pkg, 'bin'), { recursive: true });
+      copyFileSync(BIN, join(pkg, 'bin', 'tracelet'));
+      symlinkSync(fileURLToPath(new URL('../../bin/tracelet.js', import.meta.url)), join(pkg, 'bin', 'tracelet.js'));
+      symlinkSync(fileURLToPath(new URL('../../dist', import.meta.url)), join(pkg, 'dist'));
+      mkdirSync(join(pkg, 'build', 'Release'), { recursive: true });
+      for (const addon of ['tracelet_native.node', 'tracelet_llvm.node']) symlinkSync(join(LAUNCHER, '..', addon), join(pkg, 'build', 'Release', addon));
+      return join(pkg, 'bin', 'tracelet');
+    }],
+  ])('starts Node without NODE_EXTRA_CA_CERTS and gives it back to the commands it runs: %s', (_how, command) => {
+    const report = join(dir, 'report.sh');
+    // -c's command is Node's child: /proc/$PPID/environ is the environment Node started with.
+    writeFileSync(report, `echo "child: \${NODE_EXTRA_CA_CERTS-unset} \${TRACELET_NODE_EXTRA_CA_CERTS-unset}"
+tr '\\0' '\\n' < /proc/$PPID/environ | grep -E '^(TRACELET_)?NODE_EXTRA_CA_CERTS=' | sed 's/^/node: /'
+`);
+    const certs = join(dir, 'no-such-bundle.crt');
+    const r = spawnSync(command(), ['-q', '--unsafe', '-e', 'BEGIN { system("echo system: $NODE_EXTRA_CA_CERTS"); }', '-c', `/bin/sh ${report}`], {
+      encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: certs },
+    });
+    expect(r.stdout.split('\n').filter((l) => l).sort(), r.stderr).toEqual([`child: ${certs} unset`, `node: TRACELET_NODE_EXTRA_CA_CERTS=${certs}`, `system: ${certs}`]);
+    // Node started with it would have warned that it could not load the file.
+    expect(r.stderr).not.toMatch(/extra certs/i);
   });
 
   it('leaves TRACELET_START_NS out of the environment of the commands tracelet starts', () => {
