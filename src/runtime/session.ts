@@ -333,12 +333,18 @@ export class Session {
     if (!stacks || id <= 0) return undefined;
     let v = stacks.byId.get(id);
     if (!v && !stacks.absent.has(id)) {
+      // A later read (a print during the run, an id stored since) keeps copies of its new stacks:
+      // views would keep its whole dump, most of whose stacks are kept already, alive.
+      const first = stacks.byId.size === 0;
       for (const table of stacks.tables) {
         const { count, keys, values } = this.addon.mapDump(table.fd, table.keyBytes, 8);
         // Kept trimmed (most stacks fill a fraction of the depth), in one 8-byte aligned buffer.
         const { ids, ends, frames } = this.addon.packStacks(keys, values, count, table.keyBytes, stacks.frameBytes);
         for (let i = 0; i < count; i++) {
-          if (!stacks.byId.has(ids[i]!)) stacks.byId.set(ids[i]!, frames.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!));
+          if (stacks.byId.has(ids[i]!)) continue;
+          const stack = frames.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
+          // Buffer.from's copy is 8-byte aligned (Node's pool aligns its slices so).
+          stacks.byId.set(ids[i]!, first ? stack : Buffer.from(stack));
         }
       }
       v = stacks.byId.get(id);

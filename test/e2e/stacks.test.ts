@@ -61,6 +61,22 @@ describe('stacks', () => {
     expect(r.stdout).toMatch(/^ {4}tl_known_leaf\+0\n {4}main\+\d+\n/m);
   });
 
+  it('names the stacks stored after a print read the stack table, at the next print', async () => {
+    // Two runs of a PIE binary: the second one's stack has other addresses, a new id that only a
+    // second read of the table finds (one that keeps only that stack's copy).
+    const run = startTracelet(['-e', `uprobe:${exits}:tl_known_leaf { @[ustack, pid] = count(); } interval:ms:100 { print(@); }`]);
+    await run.attached;
+    expect(await runToEnd(exits, ['1'])).toBe(0);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await runToEnd(exits, ['1'])).toBe(0);
+    await new Promise((r) => setTimeout(r, 400));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    const atExit = r.stdout.slice(r.stdout.lastIndexOf('\n\n\n'));
+    expect(atExit.match(/^ {4}tl_known_leaf\+0\n {4}main\+\d+\n/gm), r.stdout.slice(-2000)).toHaveLength(2);
+  });
+
   it("names a process's frames with the mappings of the program that recorded them, when it recorded a stack before an exec", async () => {
     // The shell records a stack (at its execve), then becomes tl_exits and records another. The
     // second is named after the process has gone: it was looked up in what was read when the
