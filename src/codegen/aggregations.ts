@@ -270,21 +270,29 @@ function minMaxTakes(g: ProbeContext, kind: 'min' | 'max', arg: IrValue, current
 
 /**
  * bpftrace 0.17's log2 bucket: 0 for negatives, 1 for zero, else 2 + floor(log2(n)) computed
- * with shifts of 16, 8, 4, 2, 1 — so every value >= 2^31 lands in bucket 33.
+ * with shifts of 16, 8, 4, 2, 1 — so every value >= 2^31 lands in bucket 33. Without a branch:
+ * each comparison is the sign bit of a subtraction. With branches the verifier walks a path per
+ * outcome (32 for one hist, each a different constant offset into the buckets, none pruned), which
+ * inside a loop outgrows its budget of a million instructions where bpftrace's program loads
+ * (its buckets are map keys, not offsets).
  */
 function log2Bucket(g: ProbeContext, n: IrValue): IrValue {
   const { fn } = g;
-  const negative = fn.icmp('slt', n, constInt(i64, 0));
-  const zero = fn.icmp('eq', n, constInt(i64, 0));
+  const c = (v: number | bigint) => constInt(i64, v);
+  const signBit = (v: IrValue) => fn.binary('lshr', v, c(63));
   let value = n;
-  let result: IrValue = constInt(i64, 2);
+  let result: IrValue = c(2);
   for (const bits of [16, 8, 4, 2, 1]) {
-    const big = fn.icmp('sge', value, constInt(i64, 1n << BigInt(bits)));
-    const shift = fn.binary('shl', fn.intCast(big, i64, false), constInt(i64, Math.log2(bits)));
+    // 1 when value >= 2^bits, for any value >= 0 (a negative n's steps are masked off below).
+    const big = signBit(fn.binary('sub', c((1n << BigInt(bits)) - 1n), value));
+    const shift = fn.binary('shl', big, c(Math.log2(bits)));
     value = fn.binary('lshr', value, shift);
     result = fn.binary('add', result, shift);
   }
-  return fn.select(negative, constInt(i64, 0), fn.select(zero, constInt(i64, 1), result));
+  // Zero: 1, one less than the steps leave it. Negative: 0, by a mask of zeros (ones otherwise).
+  const zero = fn.binary('xor', signBit(fn.binary('or', n, fn.binary('sub', c(0), n))), c(1));
+  const keep = fn.binary('sub', signBit(n), c(1));
+  return fn.binary('and', fn.binary('sub', result, zero), keep);
 }
 
 /** lhist bucket as bpftrace 0.17 computes it: 0 below min, 1 + (n - min) / step up to max, last above. */
