@@ -374,8 +374,16 @@ export function startReadyProcess(path: string, args: readonly string[]): Promis
 
 // ---- BPF programs and statistics ----
 
-/** Ids of the BPF programs whose fds a process holds (from /proc/PID/fdinfo). */
+/**
+ * Ids of the BPF programs whose fds a tracer holds (from /proc/PID/fdinfo): the process and its
+ * child, the Node a prepared run's launcher starts and hands the loaded programs to.
+ */
 export function programIdsOf(pid: number): number[] {
+  const child = tracerPid(pid);
+  return [...new Set([...programIdsOfProcess(pid), ...(child === pid ? [] : programIdsOfProcess(child))])];
+}
+
+function programIdsOfProcess(pid: number): number[] {
   const ids: number[] = [];
   let fds: string[] = [];
   try {
