@@ -49,8 +49,6 @@ describe('limits', () => {
     expect(r.stdout).toBe('Attaching 1 probe...\n20000\n\n\n@m[0]: 19996\n@m[1]: 19997\n@m[2]: 19998\n@m[3]: 19999\n');
   });
 
-  // bpftrace 0.17 takes these 2,000 deep (and crashes at ~6,000 nested calls or ifs); tracelet's
-  // limit is MAX_NESTING = 10,000 levels, on the stack bin/tracelet gives Node.
   it('loads a hist() of a value the verifier cannot know, inside a while loop inside unroll(), as bpftrace 0.17 does', () => {
     // Its bucket is computed without a branch: a path per comparison outgrew the verifier's budget.
     const r = runTracelet(['-e', 'BEGIN { $x = nsecs; unroll(3) { $i = (uint64)0; while ($i < 20) { @h = hist($x + $i); $i++; } } exit(); }']);
@@ -59,6 +57,8 @@ describe('limits', () => {
     expect(r.stdout).toMatch(/^Attaching 1 probe\.\.\.\n\n\n@h: \n\[\S+, \S+\) +60 \|@{52}\|\n\n$/);
   });
 
+  // bpftrace 0.17 takes these 2,000 deep (and crashes at ~6,000 nested calls or ifs); tracelet's
+  // limit is MAX_NESTING = 10,000 levels, on the stack bin/tracelet gives Node.
   it('runs programs nested 2,000 levels deep: parentheses, ifs, blocks, calls, unroll, casts, ternaries', () => {
     expect(runBegin(`printf("%d\\n", ${nest(2000, '(', '7', ')')});`)).toBe('7\n\n\n');
     expect(runBegin(nest(2000, 'if (1) { ', 'printf("deep\\n");', ' }'))).toBe('deep\n\n\n');
