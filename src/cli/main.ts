@@ -178,6 +178,7 @@ export function runCli(argv: readonly string[]): void {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const mainNs = process.hrtime.bigint();
+  const mainCpu = process.cpuUsage();
   // Node opens its debugger on SIGUSR1 unless the signal has a listener: ignored until the run handles it.
   process.on('SIGUSR1', () => {});
   const version = versionLine();
@@ -236,7 +237,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const opts = program.opts<Options>();
   const [file, ...rest] = program.args;
-  const timings = opts.timings || process.env.TRACELET_TIMINGS === '1' ? new PhaseTimings(stderr, mainNs) : undefined;
+  const timings = opts.timings || process.env.TRACELET_TIMINGS === '1' ? new PhaseTimings(stderr, mainNs, mainCpu) : undefined;
   const phase = timings && ((name: string) => timings.end(name));
   phase?.('options');
   // What attaches nothing (a listing, a compile to look at, tests and benches of the program) is

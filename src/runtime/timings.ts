@@ -75,8 +75,8 @@ export class PhaseTimings {
   private last: bigint;
   private lastCpu: NodeJS.CpuUsage;
 
-  /** `mainNs`: when the command's main function began (the end of module loading). */
-  constructor(private readonly write: (line: string) => void, mainNs: bigint) {
+  /** `mainNs` and `mainCpu`: when the command's main function began (the end of module loading), and the CPU time used by then. */
+  constructor(private readonly write: (line: string) => void, mainNs: bigint, mainCpu: NodeJS.CpuUsage) {
     const g = globalThis as Entry;
     const entry = g.__traceletEntryNs ?? mainNs;
     const created = processStartNs();
@@ -84,7 +84,7 @@ export class PhaseTimings {
     this.last = this.start;
     this.lastCpu = { user: 0, system: 0 };
     this.end('process', entry, g.__traceletEntryCpu);
-    this.end('modules', mainNs);
+    this.end('modules', mainNs, mainCpu);
   }
 
   /**
