@@ -64,6 +64,10 @@ const BEGIN_PROGRAMS: Record<string, string> = {
     + '@m = ~(uint8)0; @k = ~(uint64)0; @j = ~5; @i = ~(int32)7;',
   '?: has the signedness of its first branch': '@c = 0 ? (uint64)5 : -1; @d = 0 ? -1 : (uint64)5; @f = 1 ? (uint8)3 : -1; '
     + '$a = 1 ? (uint64)9 : 0; @a = $a / 2; printf("%d %u\\n", 0 ? (uint32)1 : -1, 0 ? (uint32)1 : -1);',
+  // Read back from a map: values the code generator and the verifier cannot know (hist's bucket
+  // is computed without a branch; a constant would be folded at compile time).
+  'hist of values known only at run time': [-(2n ** 63n), -1n, 0n, 1n, 2n, 3n, 4n, 7n, 8n, 65535n, 65536n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n, 2n ** 40n, 2n ** 63n - 1n]
+    .map((v, i) => `@in[${i}] = ${v};`).join(' ') + ' $i = 0; while ($i < 16) { $v = @in[$i]; @h = hist($v); @k[(uint64)$i % 2] = hist($v); $i++; } clear(@in);',
   'cleared and untouched maps': '@c = count(); @s = sum(5); @k[1] = count(); clear(@c); clear(@s); clear(@k); print(@c); print(@s); '
     + 'print(@k); @z = count(); zero(@z); print(@z); @n = count(); @n = count();',
 };
