@@ -1,12 +1,16 @@
-// The launcher starts Node without NODE_EXTRA_CA_CERTS (src/launcher/launcher.c: Node parses every
-// certificate it names as it starts, for TLS that tracelet never uses) and leaves its value in
-// TRACELET_NODE_EXTRA_CA_CERTS. Put back as the CLI starts: the commands tracelet runs (-c,
-// system()) see the caller's environment.
-const KEPT_CERTIFICATES = 'TRACELET_NODE_EXTRA_CA_CERTS';
+// The launcher starts Node without the variables meant for the user's Node programs that would
+// change tracelet's own Node (src/launcher/launcher.c: NODE_OPTIONS, whose V8 flags make Node
+// refuse the start-up snapshot; NODE_EXTRA_CA_CERTS, whose certificates Node parses as it starts,
+// for TLS tracelet never uses; NODE_DEBUG, Node's debug lines on tracelet's stderr) and leaves
+// each in TRACELET_<NAME>. Put back as the CLI starts: the commands tracelet runs (-c, system())
+// see the caller's environment.
+const KEPT_FROM_NODE = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_DEBUG'] as const;
 
 export function restoreStartEnvironment(): void {
-  const certificates = process.env[KEPT_CERTIFICATES];
-  if (certificates === undefined) return;
-  delete process.env[KEPT_CERTIFICATES];
-  process.env.NODE_EXTRA_CA_CERTS = certificates;
+  for (const name of KEPT_FROM_NODE) {
+    const value = process.env[`TRACELET_${name}`];
+    if (value === undefined) continue;
+    delete process.env[`TRACELET_${name}`];
+    process.env[name] = value;
+  }
 }

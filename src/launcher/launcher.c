@@ -57,15 +57,24 @@ static void name_ignored_signals(void) {
   else unsetenv("TRACELET_IGNORED_SIGNALS");
 }
 
-// NODE_EXTRA_CA_CERTS has Node parse every certificate of the file it names as it starts, for TLS
-// that tracelet never uses: with Debian's bundle, ~80 ms of CPU, more than the rest of Node's
-// start. Node starts without it; the CLI puts it back at once for the commands it runs
+// Variables meant for the user's Node programs that would change tracelet's own Node: NODE_OPTIONS
+// (a V8 flag there, e.g. --max-old-space-size, makes Node refuse tracelet's start-up snapshot and
+// exit 14), NODE_EXTRA_CA_CERTS (Node parses every certificate of the file it names as it starts:
+// with Debian's bundle ~80 ms of CPU, more than the rest of Node's start, for TLS tracelet never
+// uses) and NODE_DEBUG (Node's own debug lines on tracelet's stderr). Node starts without them,
+// each kept as TRACELET_<NAME>; the CLI puts them back at once for the commands it runs
 // (src/cli/start-environment.ts).
-static void keep_certificates_from_node(void) {
-  const char *certs = getenv("NODE_EXTRA_CA_CERTS");
-  if (!certs) return;
-  setenv("TRACELET_NODE_EXTRA_CA_CERTS", certs, 1);
-  unsetenv("NODE_EXTRA_CA_CERTS");
+static const char *const kKeptFromNode[] = {"NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_DEBUG"};
+
+static void keep_from_node(void) {
+  for (size_t i = 0; i < sizeof kKeptFromNode / sizeof kKeptFromNode[0]; i++) {
+    const char *value = getenv(kKeptFromNode[i]);
+    if (!value) continue;
+    char kept[64];
+    snprintf(kept, sizeof kept, "TRACELET_%s", kKeptFromNode[i]);
+    setenv(kept, value, 1);
+    unsetenv(kKeptFromNode[i]);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -112,7 +121,7 @@ int main(int argc, char **argv) {
   snprintf(start_ns, sizeof start_ns, "%lld", (long long)started.tv_sec * 1000000000LL + started.tv_nsec);
   setenv("TRACELET_START_NS", start_ns, 1);
   name_ignored_signals();
-  keep_certificates_from_node();
+  keep_from_node();
 
   char blob[PATH_MAX + 32], main_js[PATH_MAX + 32], stamp_path[PATH_MAX + 40], script[PATH_MAX + 32];
   snprintf(blob, sizeof blob, "%s/dist/bundle/tracelet.blob", root);

@@ -112,10 +112,11 @@ static void put_identity(struct bytes *b, const char *path) {
 
 static int compare_strings(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-// Variables that configure a run (BPFTRACE_*, TRACELET_*), not those the launcher itself passes on.
+// Variables that configure a run (BPFTRACE_*, TRACELET_*), not those the launcher itself passes on
+// (TRACELET_NODE_*: the variables it keeps from Node, see launcher.c).
 static int configures_run(const char *entry) {
   static const char *const kPassedOn[] = {"TRACELET_START_NS=", "TRACELET_CALLER_STACK_KIB=", "TRACELET_IGNORED_SIGNALS=",
-                                          "TRACELET_NODE_EXTRA_CA_CERTS=", "TRACELET_LAUNCH_KEY=", "TRACELET_LAUNCH_ENTRY=",
+                                          "TRACELET_NODE_", "TRACELET_LAUNCH_KEY=", "TRACELET_LAUNCH_ENTRY=",
                                           "TRACELET_PREPARED="};
   if (strncmp(entry, "BPFTRACE_", 9) != 0 && strncmp(entry, "TRACELET_", 9) != 0) return 0;
   for (size_t i = 0; i < sizeof kPassedOn / sizeof kPassedOn[0]; i++) {
