@@ -11,7 +11,7 @@ import { BPF_F_USER_BUILD_ID, BPF_F_USER_STACK, BPF_NOEXIST, BPF_RB_FORCE_WAKEUP
 import { noteFailure } from './failures.js';
 import {
   Helper, PROCESSES_RING_BYTES, PROCESSES_RING_MAP, PROCESSES_SEEN_MAP, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO,
-  RUN_START_NS, STACK_IDS_MAP, stackMapSpec, targetNameBytes, targetNamesMap,
+  RUN_START_NS, STACK_IDS_MAP, stackMapSpec, targetNamesEntry, targetNamesMap,
 } from '../model/object-layout.js';
 import { PROCESSES_SEEN_MAX } from './maps.js';
 import { loadInt, memset, normalize, storeInto, stringConstant, temp, type Val, writeComm } from './values.js';
@@ -267,10 +267,9 @@ function namesByCookie(g: ProbeContext): boolean {
  * target's index; the runtime fills the map and sets the cookies): empty if it is not there.
  */
 function targetName(g: ProbeContext, which: 'func' | 'probe', size: number): IrValue {
-  const funcBytes = targetNameBytes(g.targets, 'func');
-  const probeBytes = targetNameBytes(g.targets, 'probe');
+  const { funcBytes, probeBytes, bytes } = targetNamesEntry(g.targets);
   const names = {
-    symbol: targetNamesMap(g.fn.name), type: 'array', keySize: 4, valueSize: funcBytes + probeBytes, maxEntries: g.targets.length,
+    symbol: targetNamesMap(g.fn.name), type: 'array', keySize: 4, valueSize: bytes, maxEntries: g.targets.length,
   } as const;
   const cookie = g.fn.callHelper(Helper.getAttachCookie, i64, [g.fn.param(0)]);
   return nameFromArrayMap(g, names, cookie, which === 'func' ? 0 : funcBytes, which === 'func' ? funcBytes : probeBytes, size);

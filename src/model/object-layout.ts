@@ -111,6 +111,13 @@ export function targetNameBytes(targets: readonly TargetNames[], which: 'probe' 
   return Math.min(TARGET_NAME_MAX, Math.max(64, Math.ceil((longest + 1) / 8) * 8));
 }
 
+/** An entry of targetNamesMap(): the target's `func` at 0, then its `probe` at `funcBytes`, each NUL-padded to its size. */
+export function targetNamesEntry(targets: readonly TargetNames[]): { funcBytes: number; probeBytes: number; bytes: number } {
+  const funcBytes = targetNameBytes(targets, 'func');
+  const probeBytes = targetNameBytes(targets, 'probe');
+  return { funcBytes, probeBytes, bytes: funcBytes + probeBytes };
+}
+
 /** What a target is called: `probe` and `func`. */
 export interface TargetNames {
   readonly name: string;

@@ -9,7 +9,7 @@ import type { Span } from '../model/span.js';
 import {
   COUNTER_LOST_EVENTS, COUNTERS_MAP, counterSlots, EVENTS_MAP, globalMapName, Helper, mapFullCounter, PROCESSES_RING_MAP,
   READ_FAILURE_BYTES, READ_FAILURES_MAP, READ_SITES_MAX, RUN_CPID, RUN_PIDNS_DEV, RUN_PIDNS_INO, RUN_START_NS, RUN_VALUES_MAP,
-  STACK_IDS_MAP, stackMapSpec, type StackMapSpec, stackMaps, STACKS_MAX, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap, targetNameBytes, targetNamesMap,
+  STACK_IDS_MAP, stackMapSpec, type StackMapSpec, stackMaps, STACKS_MAX, STOPPED_BY_EXIT, STOPPED_MAP, SYSCALL_NAME_BYTES, syscallNamesMap, targetNamesEntry, targetNamesMap,
   type GeneratedProgram, type ReadSite, type SyscallEvent,
 } from '../model/object-layout.js';
 import { warning, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -903,12 +903,11 @@ export class Session {
     const writes: { map: string; key: Buffer; value: Buffer }[] = (this.names = []);
     for (const p of this.programs) {
       if (!p.namesByCookie) continue;
-      const funcBytes = targetNameBytes(p.targets, 'func');
-      const probeBytes = targetNameBytes(p.targets, 'probe');
+      const { funcBytes, probeBytes, bytes } = targetNamesEntry(p.targets);
       p.targets.forEach((t, i) => {
         const key = Buffer.alloc(4);
         key.writeUInt32LE(i);
-        const value = Buffer.alloc(funcBytes + probeBytes);
+        const value = Buffer.alloc(bytes);
         // As a constant name would be (stringConstant): its bytes, cut to leave a NUL.
         stringBytes(t.funcPrinted ?? t.func ?? '').copy(value, 0, 0, funcBytes - 1);
         stringBytes(t.name).copy(value, funcBytes, 0, probeBytes - 1);

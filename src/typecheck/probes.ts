@@ -468,12 +468,13 @@ function expandUsdt(ap: AttachPoint, kernel: KernelInfo, options: ExpandOptions,
   const pid = options.pid;
   const files = usdtFiles(kernel, written, path, pid);
   const probes = files.flatMap((file) => kernel.usdtProbes(file).map((p) => ({ file, p })));
-  if (probes.length === 0) return fail('E_UNKNOWN_USDT', `${files.length === 1 ? files[0] : `process ${pid}`} has no USDT probes`);
+  const where = files.length === 1 ? files[0] : `process ${pid}`;
+  if (probes.length === 0) return fail('E_UNKNOWN_USDT', `${where} has no USDT probes`);
   const pre = globToRegExp(providerPattern);
   const nre = globToRegExp(namePattern);
   const matches = probes.filter(({ p }) => pre.test(p.provider) && nre.test(p.name));
   if (matches.length === 0) {
-    return fail('E_UNKNOWN_USDT', `no USDT probe ${parts.length === 3 ? `${providerPattern}:` : ''}${namePattern} in ${files.length === 1 ? files[0] : `process ${pid}`}`,
+    return fail('E_UNKNOWN_USDT', `no USDT probe ${parts.length === 3 ? `${providerPattern}:` : ''}${namePattern} in ${where}`,
       `probes: ${[...new Set(probes.map(({ p }) => `${p.provider}:${p.name}`))].slice(0, 8).join(', ')}`);
   }
   return matches.map(({ file, p }) => ({
