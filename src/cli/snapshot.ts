@@ -5,29 +5,23 @@
 import { startupSnapshot } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { parse } from '../parser/index.js';
-import { compile } from '../compile/compile.js';
-import type { KernelInfo } from '../kernel/kernel-info.js';
+import { warmCompileAndPrint, warmNodeInternals } from './warm-up.js';
 import { runCli } from './main.js';
+import { buildCommandLineAhead, commandLine, parseCommandLine } from './command-line.js';
 import { markEntry } from '../runtime/timings.js';
 
 // Run every lexer mode and the main parser rules once while building.
 parse('typedef int t; struct s { int a : 3; }; config = { max_map_keys = 1 }\nBEGIN /1/ { @[(t)1, "a"] = count(); }');
 
-// And the type checker and code generator on the common statements, against a kernel that has
-// nothing (no tracepoint, type or symbol): their functions are then compiled in the snapshot,
-// not on a run's first use (~5 ms of a one-liner's 10 ms of parse, check and codegen).
-const nothing: KernelInfo = {
-  ensureTracefs: () => ({ mounted: true }), listTracepoints: () => [], hasTracepoint: () => false,
-  tracepointFormat: () => undefined, listRawTracepoints: () => [], kernelType: () => undefined,
-  kernelSymbols: () => [], elfSymbols: () => [], usdtProbes: () => [], resolveBinary: () => undefined,
-  hasFeature: () => false, possibleCpus: () => 2,
-};
-compile({
-  source: 'BEGIN { printf("%d %s %s\\n", pid, comm, str("x")); @c[comm, tid] = count(); @h = hist(2); @l = lhist(3, 0, 10, 1); }'
-    + ' profile:hz:99 /pid != 1/ { @k[kstack, ustack] = count(); @s = sum(nsecs); $x = @s; if ($x > 1) { delete(@s); } }'
-    + ' interval:s:1 { time(); print(@c); clear(@h); exit(); } END { @a = avg(1); @m = max(2); }',
-  object: false,
-}, nothing);
+// Then the common path of a run, and Node's functions it calls on files (warm-up.ts; this bundle's
+// own file, which Node was given to build the snapshot from).
+warmCompileAndPrint();
+warmNodeInternals(process.argv[1]!);
+
+// And the command line: parsing one compiles commander's code (~50 functions); the run's own is
+// built ahead, kept in the snapshot.
+parseCommandLine(commandLine().version('v'), ['-v', '--timings', '-f', 'json', '-B', 'line', '-k', '-I', '.', '-e', 'BEGIN {}', 'file', 'arg']);
+buildCommandLineAhead();
 
 startupSnapshot.setDeserializeMainFunction(() => {
   markEntry();
