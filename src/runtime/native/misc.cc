@@ -146,41 +146,55 @@ Napi::Value ProbeKernel(const Napi::CallbackInfo& info) {
 // breakpoint was written into it): the code and read-only data Node's start-up, the snapshot and
 // a compile ran through. They stay in the page cache, and fault back in from it if used again.
 // Also gives the C heap's free pages back (malloc_trim). Returns the resident bytes unmapped.
+// The mappings come from /proc/self/maps and their pages' state from /proc/self/pagemap, read
+// for those mappings only: /proc/self/smaps has the same counts, but the kernel formats them for
+// every mapping of the process, ~2.3 ms of a one-liner's run.
 Napi::Value ReleaseCleanPages(const Napi::CallbackInfo& info) {
   malloc_trim(0);
-  std::ifstream smaps("/proc/self/smaps");
-  std::string line;
   struct Mapping {
-    uintptr_t start = 0, end = 0;
-    bool candidate = false;
-    long rssKb = 0, anonymousKb = -1;
+    uintptr_t start, end;
   };
-  std::vector<Mapping> mappings;
-  while (std::getline(smaps, line)) {
-    if (line.empty()) continue;
-    // A mapping's header: `start-end perms offset dev inode [path]`; then its fields (`Rss: 4 kB`).
-    unsigned long start = 0, end = 0;
-    char perms[5] = {};
-    int consumed = 0;
-    if (sscanf(line.c_str(), "%lx-%lx %4s %*s %*s %*s%n", &start, &end, perms, &consumed) == 3 && consumed > 0) {
+  std::vector<Mapping> candidates;
+  {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+      // `start-end perms offset dev inode [path]`
+      unsigned long start = 0, end = 0;
+      char perms[5] = {};
+      int consumed = 0;
+      if (sscanf(line.c_str(), "%lx-%lx %4s %*s %*s %*s%n", &start, &end, perms, &consumed) != 3 || consumed <= 0) continue;
       size_t path = line.find_first_not_of(' ', consumed);
-      Mapping m;
-      m.start = start;
-      m.end = end;
       // Private, not writable, backed by a file (not [vdso], [heap], a BPF map...).
-      m.candidate = perms[1] != 'w' && perms[3] == 'p' && path != std::string::npos && line[path] == '/';
-      mappings.push_back(m);
-    } else if (!mappings.empty()) {
-      long kb = 0;
-      if (sscanf(line.c_str(), "Rss: %ld kB", &kb) == 1) mappings.back().rssKb = kb;
-      else if (sscanf(line.c_str(), "Anonymous: %ld kB", &kb) == 1) mappings.back().anonymousKb = kb;
+      if (perms[1] != 'w' && perms[3] == 'p' && path != std::string::npos && line[path] == '/') candidates.push_back({start, end});
     }
   }
+  int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap < 0) return Napi::Number::New(info.Env(), 0);
+  const uint64_t kPresent = 1ULL << 63, kSwapped = 1ULL << 62, kFileOrShared = 1ULL << 61;
+  const long page = sysconf(_SC_PAGESIZE);
+  std::vector<uint64_t> entries;
   double released = 0;
-  for (const Mapping& m : mappings) {
-    if (!m.candidate || m.anonymousKb != 0 || m.rssKb == 0) continue;
-    if (madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) == 0) released += m.rssKb * 1024.0;
+  for (const Mapping& m : candidates) {
+    size_t pages = (m.end - m.start) / page;
+    entries.resize(pages);
+    ssize_t want = static_cast<ssize_t>(pages * sizeof(uint64_t));
+    if (pread(pagemap, entries.data(), want, static_cast<off_t>(m.start / page * sizeof(uint64_t))) != want) continue;
+    size_t resident = 0;
+    bool anonymous = false;
+    for (uint64_t e : entries) {
+      // A page of the mapping's own (copied on write: relocated, or a uprobe's breakpoint), in
+      // memory or swapped out: unmapping it would lose what was written.
+      if (((e & kPresent) && !(e & kFileOrShared)) || (e & kSwapped)) {
+        anonymous = true;
+        break;
+      }
+      if (e & kPresent) resident++;
+    }
+    if (anonymous || resident == 0) continue;
+    if (madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) == 0) released += static_cast<double>(resident) * page;
   }
+  close(pagemap);
   return Napi::Number::New(info.Env(), released);
 }
 
