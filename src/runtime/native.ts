@@ -3,7 +3,6 @@
 // in, ~10 MiB and tens of ms to load). This file is the one place that loads them, as one
 // NativeAddon whose LLVM functions load the second file on first call, so a run whose object
 // comes from the compile cache never loads LLVM.
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -328,7 +327,11 @@ function llvmFunctions(): LlvmFunctions {
 function load(name: AddonName): unknown {
   const path = addonPath(name);
   if (!path) throw new Error(`the native addon is not built (run \`npm run build:native\`): no ${name}.node`);
-  return createRequire(import.meta.url)(path);
+  // process.dlopen, not require(): the path is known, and require's resolution of it (package.json
+  // lookups up the tree) cost more than the dlopen itself. Each addon is loaded once (above).
+  const module = { exports: {} };
+  process.dlopen(module, path);
+  return module.exports;
 }
 
 export type AddonName = 'tracelet_native' | 'tracelet_llvm';
