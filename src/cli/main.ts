@@ -241,8 +241,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
 
-  // From here on a program is compiled and run: TurboFan only once the run is busy (see there).
-  optimizingCompilerOff();
   let source: SourceFile;
   let params: string[];
   /** The program's file and its identity as read (for a prepared run). */
@@ -264,6 +262,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     stderr('tracelet: no program given: use -e \'PROGRAM\' or a file (see tracelet --help)\n');
     return ExitCode.usage;
   }
+
+  // From here on a program is compiled and run: TurboFan only once the run is busy (see there).
+  optimizingCompilerOff(Buffer.byteLength(source.text));
 
   // Named parameters (`-- --name=value`) exist for a program that reads them with getopt();
   // otherwise such words stay positional, as in bpftrace 0.17.
