@@ -20,7 +20,7 @@ warmNodeInternals(process.argv[1]!);
 
 // And the command line: parsing one compiles commander's code (~50 functions); the run's own is
 // built ahead, kept in the snapshot.
-parseCommandLine(commandLine().version('v'), ['-v', '--timings', '-f', 'json', '-B', 'line', '-k', '-I', '.', '-e', 'BEGIN {}', 'file', 'arg']);
+parseCommandLine(commandLine().version('v').configureOutput({ writeOut: () => {}, writeErr: () => {} }), ['-v', '--timings', '-f', 'json', '-B', 'line', '-k', '-I', '.', '-e', 'BEGIN {}', 'file', 'arg']);
 buildCommandLineAhead();
 
 startupSnapshot.setDeserializeMainFunction(() => {
