@@ -147,9 +147,35 @@ export interface RunOptions {
 const NOTIFY = '__BPFTRACE_NOTIFY_PROBES_ATTACHED';
 const LOST = /Lost (\d+) events/g;
 
-/** Runs one tracer under the rusage wrapper and measures it. */
-export function runTracer(helpers: Helpers, tracer: TracerName, args: readonly string[], opts: RunOptions = {}): Promise<TracerRun> {
-  if (opts.quiet) return runTracerQuietly(helpers, tracer, args, opts);
+/**
+ * Runs one tracer under the rusage wrapper and measures it, once the kernel has finished tearing
+ * down the run before (see settled()).
+ */
+export async function runTracer(helpers: Helpers, tracer: TracerName, args: readonly string[], opts: RunOptions = {}): Promise<TracerRun> {
+  await settled();
+  return opts.quiet ? runTracerQuietly(helpers, tracer, args, opts) : runTracerNow(helpers, tracer, args, opts);
+}
+
+/**
+ * Until no tracelet-reaper process is left (up to 5 s). tracelet exits at once and leaves the
+ * slow part of detaching to that process (src/runtime/native/kernel-ops.c): while it unregisters
+ * tracepoints it holds the kernel's event_mutex, which the next run's first read of a tracepoint's
+ * format then waits for (up to ~20 ms, tracelet's type check or bpftrace's attach). bpftrace
+ * detaches before it exits, so a run after it starts on a settled kernel anyway.
+ */
+async function settled(): Promise<void> {
+  const reaping = () => readdirSync('/proc').some((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'latin1') === 'tracelet-reaper\n';
+    } catch {
+      return false;
+    }
+  });
+  for (let i = 0; i < 1000 && reaping(); i++) await sleep(5);
+}
+
+function runTracerNow(helpers: Helpers, tracer: TracerName, args: readonly string[], opts: RunOptions): Promise<TracerRun> {
   const rssFile = join(helpers.dir, `rss-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   const cmd = tracerCommand(tracer, args, opts.traceletBin);
   return new Promise((resolve, reject) => {
