@@ -9,7 +9,7 @@
 // prepared runs (storePreparedRun) are kept in its launch/ directory the same way.
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { addonPath } from '../runtime/native.js';
+import { addonPath, native } from '../runtime/native.js';
 import { euid, ownDirectoryProblem, writeWhole } from '../kernel/cache-files.js';
 import { sha256 } from '../kernel/digest.js';
 
@@ -24,6 +24,13 @@ const HEADER_BYTES = MAGIC.length + 4 + 4 + 32 + 32;
 export const CACHE_MAX_BYTES = 64 * 1024 * 1024;
 /** Temporary files of runs that died between write and rename are removed after this long. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
+/**
+ * The directory is scanned for eviction at most this often (the modification time of its
+ * `evicted` file says when a run last did): at the bound, ~8,000 entries, a scan costs ~10 ms,
+ * more than the rest of a compile's cache work. Between scans, what a minute of runs stores may
+ * go past the bound.
+ */
+export const EVICT_INTERVAL_MS = 60 * 1000;
 
 /** What the key is made of, beside tracelet's build. */
 export interface CacheKeyInputs {
@@ -58,7 +65,8 @@ export class ObjectCache {
   private problem?: string;
   private checked = false;
 
-  constructor(readonly dir: string, private readonly build: string, private readonly maxBytes = CACHE_MAX_BYTES) {}
+  constructor(readonly dir: string, private readonly build: string, private readonly maxBytes = CACHE_MAX_BYTES,
+    private readonly evictIntervalMs = EVICT_INTERVAL_MS) {}
 
   /** The key of an object: sha256 over everything it depends on (see the file's comment). */
   key(inputs: CacheKeyInputs): string {
@@ -130,28 +138,31 @@ export class ObjectCache {
     return undefined;
   }
 
-  /** Least recently used entries beyond the size bound, and stale temporary files, go (never `keep`). */
+  /**
+   * Least recently used entries beyond the size bound, and stale temporary files, go (never
+   * `keep`); at most once every evictIntervalMs.
+   */
   private evict(keep: string): void {
     try {
-      const entries: { file: string; size: number; used: number }[] = [];
-      let total = 0;
+      const marker = join(this.dir, 'evicted');
       const now = Date.now();
-      for (const name of readdirSync(this.dir)) {
-        const file = join(this.dir, name);
-        let st;
-        try { st = statSync(file); } catch { continue; }
-        if (name.startsWith('.tmp-')) {
-          if (now - st.mtimeMs > STALE_TEMP_MS) tryUnlink(file);
-        } else if (name.endsWith('.o')) {
-          entries.push({ file, size: st.size, used: st.mtimeMs });
-          total += st.size;
-        }
+      if (this.evictIntervalMs > 0) {
+        try {
+          if (now - statSync(marker).mtimeMs < this.evictIntervalMs) return;
+        } catch { /* never scanned */ }
+        closeSync(openSync(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
+        utimesSync(marker, new Date(now), new Date(now));
       }
-      entries.sort((a, b) => a.used - b.used);
-      for (const e of entries) {
-        if (total <= this.maxBytes) break;
-        if (e.file === keep) continue;
-        if (tryUnlink(e.file)) total -= e.size;
+      // Oldest first: the least recently used entries (a hit touches its entry) lead.
+      const { names, sizes, mtimes } = native().directoryFiles(this.dir);
+      let total = 0;
+      for (let i = 0; i < names.length; i++) {
+        if (names[i]!.endsWith('.o')) total += sizes[i]!;
+        else if (names[i]!.startsWith('.tmp-') && now - mtimes[i]! > STALE_TEMP_MS) tryUnlink(join(this.dir, names[i]!));
+      }
+      for (let i = 0; i < names.length && total > this.maxBytes; i++) {
+        const file = join(this.dir, names[i]!);
+        if (names[i]!.endsWith('.o') && file !== keep && tryUnlink(file)) total -= sizes[i]!;
       }
     } catch { /* another run may be evicting too: the next write tries again */ }
   }

@@ -161,7 +161,7 @@ describe('compile() with a cache', () => {
   it('keeps the directory under its size bound, least recently used first, and removes stale temporary files', () => {
     const dir = freshDir();
     const kernel = new IdentifiedKernel('k1');
-    const entry = (n: number) => compile({ source: `BEGIN { @x = ${n}; exit(); }` }, kernel, { cache: new ObjectCache(dir, 'build', 12_000) });
+    const entry = (n: number) => compile({ source: `BEGIN { @x = ${n}; exit(); }` }, kernel, { cache: new ObjectCache(dir, 'build', 12_000, 0) });
     const first = entry(1).cache!.file!;
     const second = entry(2).cache!.file!;
     const size = statSync(first).size;
@@ -175,6 +175,30 @@ describe('compile() with a cache', () => {
     const third = entry(3).cache!.file!;
     expect(size * 3).toBeGreaterThan(12_000);
     expect(readdirSync(dir).sort()).toEqual([first, third].map((f) => f.slice(dir.length + 1)).sort());
+  });
+});
+
+describe('eviction, at most once a minute', () => {
+  it('scans the directory on a store only if no run did in the last interval (the `evicted` file\'s time)', () => {
+    const dir = freshDir();
+    const kernel = new IdentifiedKernel('k1');
+    const entry = (n: number) => compile({ source: `BEGIN { @x = ${n}; exit(); }` }, kernel, { cache: new ObjectCache(dir, 'build', 12_000, 60_000) });
+    const objects = () => readdirSync(dir).filter((n) => n.endsWith('.o'));
+    entry(1);
+    const marker = join(dir, 'evicted');
+    const scanned = statSync(marker).mtimeMs;
+    entry(2);
+    entry(3);
+    // Past the bound (three entries), but the last scan was just now: none removed yet.
+    expect(objects()).toHaveLength(3);
+    expect(statSync(marker).mtimeMs).toBe(scanned);
+    // A minute later, the next store scans: back under the bound, the least recently used gone.
+    const aMinuteAgo = new Date(Date.now() - 61_000);
+    utimesSync(marker, aMinuteAgo, aMinuteAgo);
+    const fourth = entry(4).cache!.file!;
+    expect(objects()).toHaveLength(2);
+    expect(objects()).toContain(fourth.slice(dir.length + 1));
+    expect(statSync(marker).mtimeMs).toBeGreaterThan(aMinuteAgo.getTime());
   });
 });
 

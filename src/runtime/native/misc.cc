@@ -7,12 +7,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cxxabi.h>
+#include <dirent.h>
 #include <linux/bpf.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -198,6 +201,44 @@ Napi::Value ReleaseCleanPages(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), released);
 }
 
+// directoryFiles(dir): the regular files directly in `dir`, least recently modified first: their
+// names, sizes and modification times (ms since the epoch), from one readdir and an fstatat each.
+// For the compile cache's eviction: at its bound (~8,000 entries), Node's statSync per file and
+// a sort in JavaScript took ~180 ms of a run.
+Napi::Value DirectoryFiles(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  DIR* dir = opendir(path.c_str());
+  if (!dir) throw Napi::Error::New(env, "cannot read " + path + ": " + std::strerror(errno));
+  std::vector<std::string> names;
+  std::vector<double> sizes, times;
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_type != DT_REG && entry->d_type != DT_UNKNOWN) continue;
+    struct stat st;
+    if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+    names.emplace_back(entry->d_name);
+    sizes.push_back(static_cast<double>(st.st_size));
+    times.push_back(static_cast<double>(st.st_mtim.tv_sec) * 1e3 + static_cast<double>(st.st_mtim.tv_nsec) / 1e6);
+  }
+  closedir(dir);
+  std::vector<size_t> order(names.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return times[a] < times[b]; });
+  Napi::Array nameArray = Napi::Array::New(env, names.size());
+  Napi::Float64Array sizeArray = Napi::Float64Array::New(env, sizes.size());
+  Napi::Float64Array timeArray = Napi::Float64Array::New(env, times.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    nameArray.Set(static_cast<uint32_t>(i), Napi::String::New(env, names[order[i]]));
+    sizeArray[i] = sizes[order[i]];
+    timeArray[i] = times[order[i]];
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("names", nameArray);
+  result.Set("sizes", sizeArray);
+  result.Set("mtimes", timeArray);
+  return result;
+}
+
 // bootTimeNs(): CLOCK_REALTIME - CLOCK_BOOTTIME in ns, the wall-clock time of boot, as bpftrace
 // takes it for strftime(): BOOTTIME read between two REALTIME reads, the closest pair of 5.
 Napi::Value BootTimeNs(const Napi::CallbackInfo& info) {
@@ -217,6 +258,7 @@ Napi::Value BootTimeNs(const Napi::CallbackInfo& info) {
 void InitMisc(Napi::Env env, Napi::Object exports) {
   exports.Set("bootTimeNs", Napi::Function::New(env, BootTimeNs, "bootTimeNs"));
   exports.Set("releaseCleanPages", Napi::Function::New(env, ReleaseCleanPages, "releaseCleanPages"));
+  exports.Set("directoryFiles", Napi::Function::New(env, DirectoryFiles, "directoryFiles"));
   exports.Set("possibleCpus", Napi::Function::New(env, PossibleCpus, "possibleCpus"));
   exports.Set("onlineCpus", Napi::Function::New(env, OnlineCpus, "onlineCpus"));
   exports.Set("demangle", Napi::Function::New(env, Demangle, "demangle"));
