@@ -20,8 +20,11 @@ const MISS = /^INFO: object cache: miss, compiled by LLVM: /m;
 const PROGRAM = 'BEGIN { @a[1, "x"] = 2; @h = hist(10); @s = sum(7); printf("begin %d %s\\n", 5, "y"); exit(); } END { printf("end\\n"); }';
 const PRINTED = 'begin 5 y\nend\n\n\n@a[1, x]: 2\n@h: \n[8, 16)                1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n@s: 7\n';
 
-/** Entries in a cache directory, and anything else left there but the prepared runs (test/e2e/prepared-runs.test.ts). */
-const entries = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((name) => name !== 'launch') : []);
+/**
+ * Entries in a cache directory, and anything else left there but the prepared runs
+ * (test/e2e/prepared-runs.test.ts) and `evicted` (when eviction last looked, src/compile/cache.ts).
+ */
+const entries = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((name) => name !== 'launch' && name !== 'evicted') : []);
 
 describe('the compile cache', () => {
   it('skips LLVM on the second run, which prints what a fresh compile prints', () => {

@@ -152,10 +152,16 @@ describe('comm(pid) (bpftrace 0.26)', () => {
 
   it('keeps syscall tracepoints that call it out of the shared sys_enter program (a raw tracepoint may not call kfuncs)', () => {
     withSleeper((pid) => {
-      const syscalls = ['getppid', 'getpid', 'gettid', 'getuid', 'getgid'].map((s) => `tracepoint:syscalls:sys_enter_${s}`).join(',');
-      const r = runTracelet(['-e', `${syscalls} { printf("%s\\n", comm(${pid})); exit(); }`], { env: { TRACELET_SYSCALL_DISPATCH: 'always' } });
-      expect(r.stderr).toBe('');
-      expect(r.stdout).toMatch(/^Attaching 5 probes\.\.\.\nsleep\n/);
+      // Someone must make one of these calls while the run waits: `id -ru` calls getuid.
+      const caller = spawn('sh', ['-c', 'while :; do id -ru; done'], { stdio: 'ignore' });
+      try {
+        const syscalls = ['getppid', 'getpid', 'gettid', 'getuid', 'getgid'].map((s) => `tracepoint:syscalls:sys_enter_${s}`).join(',');
+        const r = runTracelet(['-e', `${syscalls} { printf("%s\\n", comm(${pid})); exit(); }`], { env: { TRACELET_SYSCALL_DISPATCH: 'always' } });
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toMatch(/^Attaching 5 probes\.\.\.\nsleep\n/);
+      } finally {
+        caller.kill('SIGKILL');
+      }
     });
   });
 
