@@ -1,6 +1,6 @@
 // tracelet's command line: its options (commander), and how an argv is parsed into them. Apart
 // from main() so that the start-up snapshot holds the command already built, and commander's code
-// compiled by one parse (src/cli/snapshot.ts): ~3 ms of a run's start.
+// compiled by one parse (src/cli/snapshot.ts): ~5 ms of a run's start.
 import { Command, Option } from 'commander';
 import { exitCodesHelp } from './exit-codes.js';
 
