@@ -90,3 +90,18 @@ describe('man page', () => {
     expect(pkg.man).toEqual(['./man/tracelet.1']);
   });
 });
+
+describe('the command line built ahead in the start-up snapshot (src/cli/command-line.ts)', () => {
+  it('answers --help, --version and a usage error as the one bin/tracelet.js builds at run time', () => {
+    const plain = (args: string[]) => spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/tracelet.js', import.meta.url)), ...args], { encoding: 'utf8' });
+    for (const args of [['--help'], ['--version'], ['--no-such-option']]) {
+      const fromSnapshot = runTracelet(args);
+      const built = plain(args);
+      expect(fromSnapshot.stdout, args[0]).toBe(built.stdout);
+      expect(fromSnapshot.stderr, args[0]).toBe(built.stderr);
+      expect(fromSnapshot.code, args[0]).toBe(built.status);
+    }
+    // The version line is the last option, as --help always listed it.
+    expect(runTracelet(['--help']).stdout).toMatch(/--timings[^\n]*\n(?: {4,}[^\n]*\n)* {2}-V, --version/);
+  });
+});
