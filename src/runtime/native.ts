@@ -143,8 +143,12 @@ export interface NativeAddon {
   closeOnExec(fds: readonly number[]): void;
   /** See releaseCleanPages() below. */
   releaseCleanPages(): number;
-  /** The regular files directly in a directory, least recently modified first: names, sizes and modification times (ms). */
-  directoryFiles(dir: string): { names: string[]; sizes: Float64Array; mtimes: Float64Array };
+  /**
+   * Keeps a directory's files named `*SUFFIX` to maxBytes in all, the least recently modified
+   * unlinked first (never the file named `keep`), and unlinks `.tmp-*` files older than staleMs;
+   * returns the files unlinked.
+   */
+  evictOldest(dir: string, suffix: string, maxBytes: number, keep: string, staleMs: number): number;
   possibleCpus(): number;
   /** CLOCK_REALTIME - CLOCK_BOOTTIME in ns: the wall-clock time of boot (as bpftrace's strftime takes it). */
   bootTimeNs(): bigint;
