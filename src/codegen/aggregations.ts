@@ -269,8 +269,9 @@ function minMaxTakes(g: ProbeContext, kind: 'min' | 'max', arg: IrValue, current
 }
 
 /**
- * bpftrace 0.17's log2 bucket: 0 for negatives, 1 for zero, else 2 + floor(log2(n)) computed
- * with shifts of 16, 8, 4, 2, 1 — so every value >= 2^31 lands in bucket 33. Without a branch:
+ * The log2 bucket: 0 for negatives, 1 for zero, else 2 + floor(log2(n)), computed with shifts of
+ * 32, 16, 8, 4, 2, 1, as bpftrace since 0.20. bpftrace 0.17 had no step of 32: every value from
+ * 2^31 up landed in bucket 33, [2G, 4G) (a 1 TiB value too), silently. Without a branch:
  * each comparison is the sign bit of a subtraction. With branches the verifier walks a path per
  * outcome (32 for one hist, each a different constant offset into the buckets, none pruned), which
  * inside a loop outgrows its budget of a million instructions where bpftrace's program loads
@@ -282,7 +283,7 @@ function log2Bucket(g: ProbeContext, n: IrValue): IrValue {
   const signBit = (v: IrValue) => fn.binary('lshr', v, c(63));
   let value = n;
   let result: IrValue = c(2);
-  for (const bits of [16, 8, 4, 2, 1]) {
+  for (const bits of [32, 16, 8, 4, 2, 1]) {
     // 1 when value >= 2^bits, for any value >= 0 (a negative n's steps are masked off below).
     const big = signBit(fn.binary('sub', c((1n << BigInt(bits)) - 1n), value));
     const shift = fn.binary('shl', big, c(Math.log2(bits)));

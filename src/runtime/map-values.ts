@@ -113,7 +113,7 @@ function typedValue(spec: MapSpec, e: MapEntry): AggregateValue {
 
 /**
  * The bounds of bucket i (see MapValue in output/model.ts): hist 0 is < 0, 1 is 0, k is
- * [2^(k-2), 2^(k-1)), and the last bucket bpftrace 0.17 computes (33) takes every value from 2^31;
+ * [2^(k-2), 2^(k-1)), and the last bucket log2 reaches (64) takes every value from 2^62;
  * lhist 0 is < min, k is [min + (k-1)·step, min + k·step), n + 1 is max and above.
  */
 export function bucketBounds(spec: MapSpec, i: number): { min?: bigint; max?: bigint } {
@@ -129,5 +129,5 @@ export function bucketBounds(spec: MapSpec, i: number): { min?: bigint; max?: bi
   return i >= HIST_LAST ? { min: 1n << BigInt(i - 2) } : { min: 1n << BigInt(i - 2), max: 1n << BigInt(i - 1) };
 }
 
-/** The highest hist bucket bpftrace 0.17's log2 reaches (shifts of 16+8+4+2+1 bits): 2 + 31. */
-const HIST_LAST = Math.min(33, HIST_BUCKETS - 1);
+/** The highest hist bucket log2 reaches (shifts of 32+16+8+4+2+1 bits, on values below 2^63): 2 + 62. */
+const HIST_LAST = Math.min(64, HIST_BUCKETS - 1);

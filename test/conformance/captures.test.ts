@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runTracelet } from '../helpers/run.js';
 import { normalizeJson, normalizeText } from './normalize.js';
+import { withHistBeyond4G } from '../helpers/hist-beyond-4g.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/bpftrace-0.17/', import.meta.url));
 const read = (name: string) => readFileSync(DIR + name, 'utf8');
@@ -36,7 +37,7 @@ describe('bpftrace 0.17 captures', () => {
     for (const format of ['text', 'json'] as const) {
       it(`${name} (${format})`, () => {
         const r = runTracelet(['-f', format, '-e', program]);
-        const expected = adjust(name, read(`${name}.${format}.stdout`), ourComm);
+        const expected = withHistBeyond4G(name, format, adjust(name, read(`${name}.${format}.stdout`), ourComm));
         if (name.startsWith('17_')) {
           // The error's wording and layout are tracelet's own; the outcome is bpftrace's.
           expect(r.code).toBe(Number(read(`${name}.${format}.rc`).trim()));

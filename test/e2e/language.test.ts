@@ -143,3 +143,34 @@ describe('language', () => {
     expect(r.stderr).toContain("stdin:1:14: error: unknown identifier 'NO_SUCH_CONSTANT'");
   });
 });
+
+describe('hist() beyond 4G (bpftrace 0.17 put every value from 2^31 up in [2G, 4G); since 0.20 bpftrace buckets up to 2^63)', () => {
+  // Values read back from a map at run time, so that nothing is folded at compile time.
+  const program = 'BEGIN { @in[0] = 2147483648; @in[1] = 4294967295; @in[2] = 4294967296; @in[3] = 5000000000; @in[4] = 1099511627776; '
+    + '@in[5] = 0x7fffffffffffffff; $i = 0; while ($i < 6) { @h = hist(@in[$i]); @k[$i % 2] = hist(@in[$i]); $i++; } clear(@in); exit(); }';
+
+  it('puts each value in its power-of-2 bucket, up to [4E, 8E), in text', () => {
+    const r = runTracelet(['-e', program]);
+    expect(r.code, r.stderr).toBe(0);
+    const h = r.stdout.slice(r.stdout.indexOf('@h: \n'), r.stdout.indexOf('\n\n', r.stdout.indexOf('@h: \n'))).split('\n');
+    const counted = h.filter((l) => /\s[1-9]\d* \|/.test(l)).map((l) => l.replace(/ +\d+ \|.*/, '') + ' ' + /(\d+) \|/.exec(l)![1]);
+    expect(counted).toEqual(['[2G, 4G) 2', '[4G, 8G) 2', '[1T, 2T) 1', '[4E, 8E) 1']);
+    expect(h).toHaveLength(1 + 32 - 1 + 1); // @h: and the rows [2G, 4G) to [4E, 8E)
+    // A keyed hist too: 2^31, 2^32 and 2^40 under key 0; 2^32 - 1, 5e9 and 2^63 - 1 under key 1.
+    expect(r.stdout).toMatch(/@k\[0\]: \n\[2G, 4G\) +1 \|.*\n\[4G, 8G\) +1 \|/);
+    expect(r.stdout).toMatch(/@k\[1\]: \n\[2G, 4G\) +1 \|.*\n\[4G, 8G\) +1 \|/);
+  });
+
+  it('gives each bucket 64-bit bounds in JSON', () => {
+    const r = runTracelet(['-f', 'json', '-e', program]);
+    expect(r.code, r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.includes('"@h"'))!;
+    // Bounds past 2^53 are compared as text: JSON.parse would round them.
+    const buckets = [...line.matchAll(/\{"min": (\d+), "max": (\d+), "count": (\d+)\}/g)].map((m) => [m[1], m[2], m[3]]);
+    expect(buckets[0]).toEqual(['2147483648', '4294967295', '2']);
+    expect(buckets[1]).toEqual(['4294967296', '8589934591', '2']);
+    expect(buckets.find((b) => b[0] === '1099511627776')).toEqual(['1099511627776', '2199023255551', '1']);
+    expect(buckets.at(-1)).toEqual(['4611686018427387904', '9223372036854775807', '1']);
+    expect(buckets).toHaveLength(32);
+  });
+});

@@ -5,14 +5,14 @@ import type { LhistParams } from '../../model/program.js';
 // ---------------------------------------------------------------------------------------------
 // bucket indexes (what the BPF program computes; see model.ts)
 
-/** bpftrace 0.17's hist() bucket: 0 for < 0, 1 for 0, else 2 + log2 with shifts of 16, 8, 4, 2, 1. */
+/** The hist() bucket: 0 for < 0, 1 for 0, else 2 + log2 with shifts of 32, 16, 8, 4, 2, 1 (as bpftrace since 0.20; 0.17 had no 32). */
 export function histBucketIndex(value: bigint): number {
   const v = BigInt.asIntN(64, value);
   if (v < 0n) return 0;
   if (v === 0n) return 1;
   let n = v;
   let l = 0;
-  for (const s of [16, 8, 4, 2, 1]) {
+  for (const s of [32, 16, 8, 4, 2, 1]) {
     if (n >= 1n << BigInt(s)) {
       n >>= BigInt(s);
       l += s;
@@ -122,9 +122,8 @@ export function histToText(values: readonly bigint[], div = 1n): string {
 }
 
 /**
- * JsonOutput::hist_to_str. Bucket bounds are computed with C `int` shifts, so bucket 33
- * ([2G, 4G)) prints as `"min": -2147483648, "max": 0`, as bpftrace 0.17 does. JS shifts have the
- * same 32-bit semantics (`1 << 31` is negative, `1 << 32` is 1).
+ * JsonOutput::hist_to_str, with each bucket's bounds as 64-bit numbers, as bpftrace since 0.20:
+ * 0.17 computed them with C `int` shifts, and printed [2G, 4G) as `"min": -2147483648, "max": 0`.
  */
 export function histToJson(values: readonly bigint[], div = 1n): string {
   const r = histPrepare(values);
@@ -136,9 +135,8 @@ export function histToJson(values: readonly bigint[], div = 1n): string {
     else if (i === 1) bounds = '"min": 0, "max": 0, ';
     else if (i === 2) bounds = '"min": 1, "max": 1, ';
     else {
-      const low = 1 << (i - 2);
-      const high = ((1 << (i - 1)) - 1) | 0;
-      bounds = `"min": ${low}, "max": ${high}, `;
+      const low = 1n << BigInt(i - 2);
+      bounds = `"min": ${low}, "max": ${2n * low - 1n}, `;
     }
     parts.push(`{${bounds}"count": ${BigInt.asUintN(64, values[i]!) / div}}`);
   }
