@@ -273,7 +273,7 @@ function minMaxTakes(g: ProbeContext, kind: 'min' | 'max', arg: IrValue, current
  * 32, 16, 8, 4, 2, 1, as bpftrace since 0.20. bpftrace 0.17 had no step of 32: every value from
  * 2^31 up landed in bucket 33, [2G, 4G) (a 1 TiB value too), silently. Without a branch:
  * each comparison is the sign bit of a subtraction. With branches the verifier walks a path per
- * outcome (32 for one hist, each a different constant offset into the buckets, none pruned), which
+ * outcome (64 for one hist, each a different constant offset into the buckets, none pruned), which
  * inside a loop outgrows its budget of a million instructions where bpftrace's program loads
  * (its buckets are map keys, not offsets).
  */

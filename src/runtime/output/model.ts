@@ -41,14 +41,15 @@ export interface TypedValue {
  * internal `0xffffffff - v` encoding). Signedness: count is unsigned; sum/min/max follow the
  * `signed` flag of the map's aggregation value type (signed when unknown).
  *
- * hist: `buckets[i]` is the count of bucket i, indexed exactly as bpftrace 0.17 computes it
+ * hist: `buckets[i]` is the count of bucket i, indexed as bpftrace computes it since 0.20
  * (`createLog2Function` in codegen_llvm.cpp):
  *     value < 0                 -> 0        printed `(..., 0)`
  *     value == 0                -> 1        printed `[0]`
  *     value >= 1                -> 2 + log2(value), where log2 is computed by testing shifts of
- *                                  16, 8, 4, 2, 1 bits in turn (`if (v >= 1 << s) { v >>= s; l += s; }`),
- *                                  so it is at most 31: index 2 = `[1]`, 3 = `[2, 4)`, 4 = `[4, 8)`,
- *                                  ..., 33 = `[2G, 4G)`, and every value >= 2^31 lands in 33.
+ *                                  32, 16, 8, 4, 2, 1 bits in turn (`if (v >= 1 << s) { v >>= s; l += s; }`),
+ *                                  so it is at most 62: index 2 = `[1]`, 3 = `[2, 4)`, 4 = `[4, 8)`,
+ *                                  ..., 33 = `[2G, 4G)`, ..., 64 = `[4E, 8E)`. (0.17 had no step of
+ *                                  32: every value >= 2^31 landed in 33.)
  * The array may be longer (e.g. 66 counters); trailing zero buckets are never printed, and a
  * bucket index k >= 3 always means [2^(k-2), 2^(k-1)). See `histBucketIndex` in hist.ts.
  *
