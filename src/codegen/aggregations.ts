@@ -3,7 +3,7 @@
 // possible CPU's share combined).
 import { type Call, mapName, type MapRef } from '../model/ast.js';
 import { alignUp, sizeOf } from '../model/types.js';
-import { bucketCount, lhistBucketCount, type MapSpec, TSERIES_VALUE_SIZE } from '../model/program.js';
+import { bucketCount, HIST_LOG2_SHIFTS, lhistBucketCount, type MapSpec, TSERIES_VALUE_SIZE } from '../model/program.js';
 import { arrayType, constInt, i1, i64, i8, i8p, type IrValue, ptr } from './ir/builder.js';
 import { Helper } from '../model/object-layout.js';
 import { memcpy, memset, toI64 } from './values.js';
@@ -283,7 +283,7 @@ function log2Bucket(g: ProbeContext, n: IrValue): IrValue {
   const signBit = (v: IrValue) => fn.binary('lshr', v, c(63));
   let value = n;
   let result: IrValue = c(2);
-  for (const bits of [32, 16, 8, 4, 2, 1]) {
+  for (const bits of HIST_LOG2_SHIFTS) {
     // 1 when value >= 2^bits, for any value >= 0 (a negative n's steps are masked off below).
     const big = signBit(fn.binary('sub', c((1n << BigInt(bits)) - 1n), value));
     const shift = fn.binary('shl', big, c(Math.log2(bits)));

@@ -7,10 +7,10 @@
 // LLVM addon (tracelet_llvm.node). Entries are written whole or not at all (temporary file, then rename), checked on read
 // (header, key, length, checksum), and the directory is kept under a size bound. The launcher's
 // prepared runs (storePreparedRun) are kept in its launch/ directory the same way.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, utimesSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { addonPath, native } from '../runtime/native.js';
-import { euid, ownDirectoryProblem, writeWhole } from '../kernel/cache-files.js';
+import { euid, keepNewest, ownDirectoryProblem, storeCacheFile, writeWhole } from '../kernel/cache-files.js';
 import { sha256 } from '../kernel/digest.js';
 
 export { cacheDir } from '../kernel/cache-files.js';
@@ -150,8 +150,7 @@ export class ObjectCache {
         try {
           if (now - statSync(marker).mtimeMs < this.evictIntervalMs) return;
         } catch { /* never scanned */ }
-        closeSync(openSync(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
-        utimesSync(marker, new Date(now), new Date(now));
+        writeWhole(marker, Buffer.alloc(0));
       }
       // A hit touches its entry: the least recently modified are the least recently used.
       native().evictOldest(this.dir, '.o', this.maxBytes, basename(keep), STALE_TEMP_MS);
@@ -169,14 +168,7 @@ const PREPARED_RUNS_MAX = 64;
  * are silent: a prepared run is only ever a shortcut.
  */
 export function storePreparedRun(entry: string, bytes: Buffer): void {
-  const dir = dirname(entry);
-  if (ownDirectoryProblem(dir) || writeWhole(entry, bytes)) return;
-  try {
-    const entries = readdirSync(dir).filter((n) => n.endsWith('.run') && n !== basename(entry))
-      .map((n) => ({ file: join(dir, n), at: statSync(join(dir, n)).mtimeMs }))
-      .sort((a, b) => b.at - a.at);
-    for (const old of entries.slice(PREPARED_RUNS_MAX - 1)) unlinkSync(old.file);
-  } catch { /* another run is pruning too */ }
+  if (storeCacheFile(entry, bytes)) keepNewest(dirname(entry), /\.run$/, PREPARED_RUNS_MAX);
 }
 
 function encodeEntry(key: string, object: Buffer): Buffer {

@@ -19,6 +19,16 @@ export function isPerCpu(type: BpfMapType): boolean {
 /** Counters of a hist(): bucket 0 is negative values, 1 is zero, k >= 2 is [2^(k-2), 2^(k-1)). */
 export const HIST_BUCKETS = 66;
 
+/**
+ * The shifts a hist()'s log2 tries in turn (`if (v >= 2^s) { v >>= s; log += s; }`), as bpftrace
+ * since 0.20; 0.17 had no 32, and put every value from 2^31 up in [2G, 4G). The BPF program
+ * (codegen/aggregations.ts) and the reference bucket function (runtime/output/hist.ts) both use it.
+ */
+export const HIST_LOG2_SHIFTS = [32, 16, 8, 4, 2, 1] as const;
+
+/** The highest hist bucket the log2 reaches: 2 + 62, for the largest value below 2^63. */
+export const HIST_LAST_BUCKET = 64;
+
 /** Counters of an lhist(): below min, (max - min) / step steps, then max and above. */
 export function lhistBucketCount(p: LhistParams): number {
   return Number((p.max - p.min) / p.step) + 2;

@@ -2,7 +2,7 @@
 // will hand out (`session.maps()`). Keys become named parts (see MapSpec.keyNames), stacks become
 // symbolized frames, histograms bucket arrays with their bounds, stats `{ count, sum, avg }`.
 import type { MapKind, MapSpec } from '../model/program.js';
-import { HIST_BUCKETS } from '../model/program.js';
+import { HIST_LAST_BUCKET } from '../model/program.js';
 import { tupleLayout, type Type } from '../model/types.js';
 import type { MapEntry, Value } from './output/model.js';
 import { aggregateValue, average } from './output/values.js';
@@ -126,8 +126,5 @@ export function bucketBounds(spec: MapSpec, i: number): { min?: bigint; max?: bi
   }
   if (i === 0) return { max: 0n };
   if (i === 1) return { min: 0n, max: 1n };
-  return i >= HIST_LAST ? { min: 1n << BigInt(i - 2) } : { min: 1n << BigInt(i - 2), max: 1n << BigInt(i - 1) };
+  return i >= HIST_LAST_BUCKET ? { min: 1n << BigInt(i - 2) } : { min: 1n << BigInt(i - 2), max: 1n << BigInt(i - 1) };
 }
-
-/** The highest hist bucket log2 reaches (shifts of 32+16+8+4+2+1 bits, on values below 2^63): 2 + 62. */
-const HIST_LAST = Math.min(64, HIST_BUCKETS - 1);

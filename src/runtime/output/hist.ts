@@ -1,18 +1,18 @@
 // Histogram rendering (hist and lhist), text and JSON, exactly as bpftrace 0.17 prints them,
 // plus the reference bucket functions codegen must reproduce.
-import type { LhistParams } from '../../model/program.js';
+import { HIST_LOG2_SHIFTS, type LhistParams } from '../../model/program.js';
 
 // ---------------------------------------------------------------------------------------------
 // bucket indexes (what the BPF program computes; see model.ts)
 
-/** The hist() bucket: 0 for < 0, 1 for 0, else 2 + log2 with shifts of 32, 16, 8, 4, 2, 1 (as bpftrace since 0.20; 0.17 had no 32). */
+/** The hist() bucket: 0 for < 0, 1 for 0, else 2 + log2 by HIST_LOG2_SHIFTS. */
 export function histBucketIndex(value: bigint): number {
   const v = BigInt.asIntN(64, value);
   if (v < 0n) return 0;
   if (v === 0n) return 1;
   let n = v;
   let l = 0;
-  for (const s of [32, 16, 8, 4, 2, 1]) {
+  for (const s of HIST_LOG2_SHIFTS) {
     if (n >= 1n << BigInt(s)) {
       n >>= BigInt(s);
       l += s;
