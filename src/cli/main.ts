@@ -47,6 +47,9 @@ let callerStackKib: number | undefined;
 let callerIgnored: NodeJS.Signals[] = [];
 /** What the launcher set up for a prepared run (src/runtime/prepared.ts). */
 let launch: Launch | undefined;
+/** The compile cache of this run, whose new object is written when the run is over; -v says if it could not be. */
+let objectCache: ObjectCache | undefined;
+let verboseCache = false;
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
 function syscallDispatchFromEnv(): SyscallDispatchMode {
@@ -122,6 +125,7 @@ export function runCli(argv: readonly string[]): void {
   launch = takeLaunch();
   main(argv).then(
     (code) => {
+      storeCompiled();
       if (outputError && code === ExitCode.ok) {
         stderr(`tracelet: cannot write the output: ${outputError.message.replace(/^\w+: /, '').replace(/, write$/, '')}\n`);
         process.exit(ExitCode.runtimeError);
@@ -141,6 +145,12 @@ export function runCli(argv: readonly string[]): void {
       process.exit(ExitCode.internal);
     },
   );
+}
+
+/** Writes the run's newly compiled object to the compile cache (a failure is said with -v only). */
+function storeCompiled(): void {
+  const failed = objectCache?.storePending();
+  if (failed && verboseCache) stderr(`INFO: object cache: ${failed}\n`);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -287,6 +297,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   // cpid without -c is an error in a run, as in bpftrace; a program only shown (-d, --explain,
   // --emit-llvm/--emit-elf) may name it.
   const shownOnly = Boolean(opts.d || opts.explain || opts.emitLlvm || opts.emitElf);
+  // A compiled object is stored once the run is over (storeCompiled()), not before it attaches.
+  objectCache = opts.cache ? new ObjectCache(cacheDir(), traceletBuild(VERSION), undefined, undefined, true) : undefined;
+  verboseCache = Boolean(opts.v);
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
     syscallDispatch: syscallDispatchFromEnv(), pid, childCommand: opts.c !== undefined ? true : shownOnly ? undefined : false, childProgram: command?.path, maxProbes: env.maxProbes, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, cppDemangle: env.cppDemangle, missingProbes: env.missingProbes, probeFilter: opts.probeFilter,
@@ -296,7 +309,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     phase,
     // LLVM's code and heap then come on top of what parsing and codegen use, not of Node's start.
     beforeLlvm: releaseCleanPages,
-    cache: opts.cache ? new ObjectCache(cacheDir(), traceletBuild(VERSION)) : undefined,
+    cache: objectCache,
     afterParse: (script) => {
       if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
       stopped = beforeCheck(script, kernel, opts);
@@ -485,7 +498,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     explainStatement(explainInput(compiled.object, generated, typed, source), name, line, column);
   // A prepared run: what this run would leave for the launcher, and whether it already did.
   const attachedText = opts.q ? '' : formatter.attachedProbes(session.probeCount);
-  const preparedEntry = launch && preparable(opts, source, sourceFile, diagnostics.length > 0) ? preparedBytes(launch, session, compiled.object, sourceFile, attachedText) : undefined;
+  const canPrepare = launch !== undefined && preparable(opts, source, sourceFile, diagnostics.length > 0);
+  // Encoded (~1.7 ms) when it is needed: now only to compare with what a launcher attached, else
+  // once the run is over, to store.
+  let prepared: { entry?: Buffer } | undefined;
+  const preparedEntry = (): Buffer | undefined =>
+    (prepared ??= { entry: canPrepare ? preparedBytes(launch!, session, compiled.object, sourceFile, attachedText) : undefined }).entry;
   const handover = launch?.handover;
   /** What the launcher printed once it had attached, if it did. */
   let announced: string | undefined;
@@ -504,7 +522,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       announced = announcedText(handed);
       timings?.launcher(handover.loadedNs, attachedNs);
     }
-    adopted = attachedNs !== undefined && !!preparedEntry && handed.equals(preparedEntry);
+    const entry = attachedNs !== undefined ? preparedEntry() : undefined;
+    adopted = entry !== undefined && handed.equals(entry);
     if (adopted) {
       session.adopt(handover);
       phase?.('adopt');
@@ -591,7 +610,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { reason, execErrno } = end;
   // Stored for the next run once this one is over: written while it ran, its files' opens and
   // writes were events of the user's own syscall probes.
-  if (!adopted && preparedEntry && reason !== 'error') storePreparedRun(launch!.entry, preparedEntry);
+  const entry = !adopted && reason !== 'error' ? preparedEntry() : undefined;
+  if (entry) storePreparedRun(launch!.entry, entry);
   // Found and executable when checked, yet execve refused it (e.g. ENOEXEC): the run failed.
   if (execErrno !== undefined && command) {
     stderr(`tracelet: cannot run '${command.path}': ${native().strerror(execErrno)}\n`);

@@ -65,8 +65,17 @@ export class ObjectCache {
   private problem?: string;
   private checked = false;
 
+  /** Objects compiled but not yet written (storeLater): written by storePending(). */
+  private pending: { file: string; key: string; object: Buffer }[] = [];
+
+  /**
+   * `storeLater`: a miss's object is written when storePending() is called rather than as soon as
+   * LLVM has made it. The CLI stores it once the run is over: ~1.3 ms (encode, checksum, write,
+   * rename) that need not come between start and attached, and whose file syscalls must not come
+   * after it either, where the user's own syscall probes would see them.
+   */
   constructor(readonly dir: string, private readonly build: string, private readonly maxBytes = CACHE_MAX_BYTES,
-    private readonly evictIntervalMs = EVICT_INTERVAL_MS) {}
+    private readonly evictIntervalMs = EVICT_INTERVAL_MS, private readonly storeLater = false) {}
 
   /** The key of an object: sha256 over everything it depends on (see the file's comment). */
   key(inputs: CacheKeyInputs): string {
@@ -77,7 +86,7 @@ export class ObjectCache {
     return sha256(JSON.stringify({ format: FORMAT, build: this.build, kernel: inputs.kernel, options, targets }), '\0', inputs.ir).toString('hex');
   }
 
-  /** The cached object of `inputs`, or the one `compile` makes (then stored). */
+  /** The cached object of `inputs`, or the one `compile` makes (then stored, now or by storePending()). */
   object(inputs: CacheKeyInputs, compile: () => Buffer): { object: Buffer; use: CacheUse } {
     if (!this.usable()) return { object: compile(), use: { hit: false, note: this.problem } };
     const key = this.key(inputs);
@@ -85,8 +94,19 @@ export class ObjectCache {
     const found = this.read(file, key);
     if (found.object) return { object: found.object, use: { hit: true, file } };
     const object = compile();
+    if (this.storeLater) {
+      this.pending.push({ file, key, object });
+      return { object, use: { hit: false, file, note: found.note } };
+    }
     const stored = this.write(file, key, object);
     return { object, use: { hit: false, file, note: found.note ?? stored } };
+  }
+
+  /** Writes the objects kept for later (storeLater); why one could not be, if one could not. */
+  storePending(): string | undefined {
+    let failed: string | undefined;
+    for (const { file, key, object } of this.pending.splice(0)) failed = this.write(file, key, object) ?? failed;
+    return failed;
   }
 
   /** Creates the directory if needed; refuses one that another user could write into. */

@@ -1,7 +1,7 @@
 // The compile cache (src/compile/cache.ts): the key changes with each input that can change the
 // object, a cached compile gives what a fresh one gives, and damaged, foreign or excess entries
 // are never loaded. On FakeKernel: LLVM runs in-process, nothing is loaded into the kernel.
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,21 @@ describe('compile() with a cache', () => {
     const { program: _p, object: _o, ...meta } = loadable(second)!;
     const { program: _q, object: _r, ...freshMeta } = loadable(fresh)!;
     expect(meta).toEqual(freshMeta);
+  });
+
+  it('with storeLater, writes a new object only when told to', () => {
+    const cache = new ObjectCache(freshDir(), 'build', undefined, 0, true);
+    const kernel = new IdentifiedKernel('k1');
+    const first = compile(OPTIONS, kernel, { cache });
+    expect(first.cache).toMatchObject({ hit: false });
+    expect(existsSync(first.cache!.file!)).toBe(false);
+    expect(compile(OPTIONS, kernel, { cache }).cache!.hit).toBe(false);
+    expect(cache.storePending()).toBeUndefined();
+    expect(readdirSync(cache.dir).filter((n) => n.endsWith('.o'))).toHaveLength(1);
+    const again = compile(OPTIONS, kernel, { cache });
+    expect(again.cache).toEqual({ hit: true, file: first.cache!.file });
+    expect(again.object!.equals(first.object!)).toBe(true);
+    expect(cache.storePending()).toBeUndefined();
   });
 
   it('compiles again for another kernel, other options or other code', () => {

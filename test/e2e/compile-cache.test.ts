@@ -62,6 +62,25 @@ describe('the compile cache', () => {
     expect(await addonsWhileAttached()).toEqual(['tracelet_native.node']);
   });
 
+  it('stores a new object once the run is over, not while its probes run', async () => {
+    const env = { TRACELET_CACHE_DIR: freshDir() };
+    // The store's opens and writes would be events of the user's own syscall probes.
+    const runUntilAttached = async () => {
+      const run = startTracelet(['-v', '-e', 'tracepoint:syscalls:sys_enter_openat { @ = count(); }'], env);
+      await run.attached;
+      const whileAttached = entries(env.TRACELET_CACHE_DIR);
+      run.child.kill('SIGINT');
+      const { code, stderr } = await run.done;
+      expect(code).toBe(0);
+      return { whileAttached, stderr };
+    };
+    const first = await runUntilAttached();
+    expect(first.stderr).toMatch(MISS);
+    expect(first.whileAttached).toEqual([]);
+    expect(entries(env.TRACELET_CACHE_DIR)).toHaveLength(1);
+    expect((await runUntilAttached()).stderr).toMatch(HIT);
+  });
+
   it('--no-cache neither reads nor writes the cache', () => {
     const env = { TRACELET_CACHE_DIR: freshDir() };
     const r = runTracelet(['-v', '--no-cache', '-e', PROGRAM], { env });
