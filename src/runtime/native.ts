@@ -316,9 +316,9 @@ export function native(): NativeAddon {
  * Unmaps from this process the pages of files it maps read-only that are clean copies of the file
  * (code and read-only data of Node, its start-up snapshot, the addons, LLVM after a compile), and
  * gives the C heap's free pages back. They stay in the page cache and fault back in if they run
- * again, so a process past a phase does not carry that phase's pages to its peak: the CLI calls
- * it before LLVM runs and once its one compile is done (~30 MiB of Node's start, ~16 MiB of
- * LLVM's code). Not for a process embedding tracelet: its pages are its own. Returns the
+ * again, so a process past a phase does not carry that phase's pages to its peak or through its
+ * run: the CLI calls it before LLVM runs, after it, and once the probes run (~30 MiB of Node's start, ~16 MiB
+ * of LLVM's code). Not for a process embedding tracelet: its pages are its own. Returns the
  * resident bytes unmapped.
  */
 export function releaseCleanPages(): number {
