@@ -2,7 +2,7 @@
 // It does what bin/tracelet's shell code does, without a shell and its forks (readlink, dirname,
 // stat, cat: ~25 ms a run): raise the stack limit for deeply nested programs, then exec Node from
 // tracelet's start-up snapshot when the snapshot is fresh (newer than tsc's output, made by this
-// node binary with the same stack and heap flags: the stamp next to it), else Node on bin/tracelet.js.
+// node binary with the same V8 flags: the stamp next to it), else Node on bin/tracelet.js.
 // It finds the package from its own path (/proc/self/exe), so a symlink to it works anywhere.
 // When the cache holds a prepared run of the command line, it first loads and attaches the
 // program itself, then runs Node as its child (prepared.c).
@@ -24,6 +24,8 @@
 #define STACK_KIB 262144L
 // Small young-generation semi-spaces keep the heap from filling with garbage (scripts/snapshot.mjs).
 #define HEAP_FLAG "--max-semi-space-size=1"
+// The snapshot's hash tables keep the seed they were built with (scripts/snapshot.mjs).
+#define REHASH_FLAG "--no-rehash-snapshot"
 
 static int older(const struct stat *a, const struct stat *b) {
   return a->st_mtim.tv_sec < b->st_mtim.tv_sec ||
@@ -134,8 +136,8 @@ int main(int argc, char **argv) {
   if (stat(blob, &blob_st) == 0 && stat(node, &node_st) == 0 &&
       (stat(main_js, &main_st) != 0 || !older(&blob_st, &main_st))) {
     char expected[128], stamp[128] = "";
-    snprintf(expected, sizeof expected, "%lld:%lld %s %s\n", (long long)node_st.st_size,
-             (long long)node_st.st_mtim.tv_sec, stack_flag, HEAP_FLAG);
+    snprintf(expected, sizeof expected, "%lld:%lld %s %s %s\n", (long long)node_st.st_size,
+             (long long)node_st.st_mtim.tv_sec, stack_flag, HEAP_FLAG, REHASH_FLAG);
     FILE *f = fopen(stamp_path, "r");
     if (f) {
       size_t n = fread(stamp, 1, sizeof stamp - 1, f);
@@ -145,11 +147,12 @@ int main(int argc, char **argv) {
     }
   }
 
-  char **args = calloc((size_t)argc + 6, sizeof *args);
+  char **args = calloc((size_t)argc + 7, sizeof *args);
   int n = 0;
   args[n++] = node;
   args[n++] = stack_flag;
   args[n++] = HEAP_FLAG;
+  args[n++] = REHASH_FLAG;
   if (fresh) {
     args[n++] = "--snapshot-blob";
     args[n++] = blob;
