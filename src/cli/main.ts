@@ -31,7 +31,8 @@ import { systemInfo } from './info.js';
 import { optimizingCompilerOff, optimizingCompilerOn } from './optimizing-compiler.js';
 import { flamegraphSink } from './flamegraph.js';
 import { probeTypes, type Refusal } from '../runtime/availability.js';
-import { kfuncProbe, native, releaseCleanPages } from '../runtime/native.js';
+import { kfuncProbe, native, releaseCleanPages, type PendingRing } from '../runtime/native.js';
+import { EVENTS_MAP } from '../model/object-layout.js';
 import { stringBytes } from '../model/strings.js';
 import { typeName } from '../model/types.js';
 import type { MapSpec, TypedProgram } from '../model/program.js';
@@ -111,6 +112,9 @@ function writeAllBytes(fd: number, bytes: Uint8Array): boolean {
 }
 
 const stderr = (text: string) => writeAll(2, text);
+
+/** An events ring this big or bigger is made while the program compiles (a 16 MiB one costs ~3 ms). */
+const PREMADE_RING_MIN_BYTES = 4 << 20;
 
 /** Runs the command and exits with its code (bin/tracelet.js and the start-up snapshot call this). */
 export function runCli(argv: readonly string[]): void {
@@ -292,6 +296,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Read lazily: nothing asks the machine before the parsed program has passed the checks below.
   const kernel = new SystemKernel({ includeDirs: opts.I, kfuncProbe });
   let stopped: number | undefined;
+  let premadeRing: PendingRing | undefined;
   // The caches hash with the addon's SHA-256 (Node's own costs a run ~1.3 MiB): loaded first.
   if (opts.cache) native();
   // cpid without -c is an error in a run, as in bpftrace; a program only shown (-d, --explain,
@@ -309,6 +314,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     phase,
     // LLVM's code and heap then come on top of what parsing and codegen use, not of Node's start.
     beforeLlvm: releaseCleanPages,
+    afterCodegen: (generated, program) => {
+      // A big events ring (a printf on a tracepoint: 16 MiB) is made on a thread of its own while
+      // LLVM runs or the cache is read, unless the launcher attached already or a perf_rb_pages
+      // setting resizes it at load.
+      if (!attachesProbes || launch?.handover || env.ringPages !== undefined || program.settings.ringPages !== undefined) return;
+      const ring = generated.maps.find((m) => m.symbol === EVENTS_MAP);
+      if (ring && ring.maxEntries >= PREMADE_RING_MIN_BYTES) premadeRing = native().ringBufferInBackground(EVENTS_MAP, ring.maxEntries);
+    },
     cache: objectCache,
     afterParse: (script) => {
       if (opts.d) writeAll(1, debugSection('AST after: parser', printAst(script)));
@@ -475,6 +488,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     shellPrefix: shellStackPrefix(callerStackKib) + shellIgnorePrefix(callerIgnored),
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
+    ...(premadeRing ? { premadeRing } : {}),
     onRunning: () => {
       if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED && announced === undefined) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
       // What Node's start, the compile, the load and the attach left resident (~33 MiB after a

@@ -76,6 +76,8 @@ export interface CompileHooks {
   readonly cache?: ObjectCache;
   /** Called just before LLVM runs (not when the object comes from the cache). */
   readonly beforeLlvm?: () => void;
+  /** Called once the IR is made, before LLVM runs or the cache is read: what may be started meanwhile. */
+  readonly afterCodegen?: (generated: CodegenResult, program: TypedProgram) => void;
 }
 
 /**
@@ -127,6 +129,7 @@ export function compile(options: CompileOptions, kernel: KernelInfo, hooks: Comp
   });
   hooks.phase?.('codegen');
   if (options.object === false) return { diagnostics, ast, program, generated };
+  hooks.afterCodegen?.(generated, program);
   const llvm = () => {
     hooks.beforeLlvm?.();
     return native().compileIR(generated.ir);

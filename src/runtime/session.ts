@@ -24,7 +24,7 @@ import {
   PERF_TYPE_HARDWARE, bucketCount, type EventSpec, type MapSpec, type ProbeTarget, type TypedProgram,
 } from '../model/program.js';
 import {
-  native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type ProcessMapsWatcher, type RingBufferConsumer,
+  native, type NativeAddon, type NativeError, type NativeLink, type NativeObject, type PendingRing, type ProcessMapsWatcher, type RingBufferConsumer,
 } from './native.js';
 import { decodeMap, decodeValue, spreadBuckets, valueBytes } from './decode.js';
 import type { Formatter, MapEntry, MapSnapshot, ScriptLocation, TestOutcome } from './output/model.js';
@@ -121,6 +121,8 @@ export interface SessionOptions {
   readonly helperErrors?: number;
   /** Called once BEGIN has run and every probe records (e.g. to say the probes are attached). */
   readonly onRunning?: () => void;
+  /** The events ring, made while the program compiled (ringBufferInBackground), for load() to use. */
+  readonly premadeRing?: PendingRing;
   /** -p PID: uprobes, usdt probes and watchpoints attach to this process only. */
   readonly pid?: number;
   /** The -c child's pid, for `cpid`. */
@@ -387,6 +389,7 @@ export class Session {
       this.object = this.addon.loadObject(this.compiled.object, types, {
         verifierLogs: this.options.verifierLogs,
         ...(ringBytes ? { maxEntries: { [EVENTS_MAP]: ringBytes } } : {}),
+        ...(this.options.premadeRing ? { premade: { [EVENTS_MAP]: this.options.premadeRing } } : {}),
       });
       const obj = this.object;
       this.useObject(obj);

@@ -1,7 +1,7 @@
 // The maps of a compiled object are libbpf's to create: loadObject() resizes those only a run
 // can size (the ring buffer) before creating them, and mapFd() hands out each one by its symbol,
 // as the kernel names it. (Root: loads into the real kernel.)
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile/compile.js';
 import { native } from '../../src/runtime/native.js';
@@ -44,5 +44,49 @@ describe('maps of a loaded object', () => {
       obj.close();
     }
     expect(() => native().loadObject(result.object!, types, { maxEntries: { tl_nothing: 1 } })).toThrow(/no map 'tl_nothing'/);
+  });
+
+  /** This process's fdinfo entries (the directory's own fd is gone once listed). */
+  const fdinfos = () => readdirSync('/proc/self/fdinfo').flatMap((fd) => {
+    try {
+      return [readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1')];
+    } catch {
+      return [];
+    }
+  });
+
+  /** The map id of this process's ring buffer of `bytes` (fdinfo), once a thread has made it. */
+  async function ringMadeElsewhere(bytes: number): Promise<string> {
+    for (;;) {
+      for (const info of fdinfos()) {
+        if (/^map_type:\s*27$/m.test(info) && new RegExp(`^max_entries:\\s*${bytes}$`, 'm').test(info)) return /^map_id:\s*(\d+)/m.exec(info)![1]!;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  it('uses a ring made on another thread while compiling (ringBufferInBackground) when its size is the map\'s', async () => {
+    const bytes = 1 << 21;
+    const pending = native().ringBufferInBackground('tl_events', bytes);
+    const id = await ringMadeElsewhere(bytes);
+    const obj = native().loadObject(result.object!, types, { maxEntries: { tl_events: bytes }, premade: { tl_events: pending } });
+    try {
+      expect(fdinfo(obj.mapFd('tl_events'), 'map_id')).toBe(id);
+      expect(fdinfo(obj.mapFd('tl_events'), 'max_entries')).toBe(String(bytes));
+    } finally {
+      obj.close();
+    }
+    // Of another size: libbpf makes the object's own.
+    const other = native().ringBufferInBackground('tl_events', 1 << 22);
+    const otherId = await ringMadeElsewhere(1 << 22);
+    const own = native().loadObject(result.object!, types, { premade: { tl_events: other } });
+    try {
+      expect(fdinfo(own.mapFd('tl_events'), 'map_id')).not.toBe(otherId);
+      expect(fdinfo(own.mapFd('tl_events'), 'max_entries')).toBe(String(256 << 10));
+    } finally {
+      own.close();
+    }
+    // Neither ring is left open by this process.
+    expect(fdinfos().filter((info) => /^map_type:\s*27$/m.test(info))).toEqual([]);
   });
 });
