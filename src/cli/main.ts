@@ -113,6 +113,9 @@ function writeAllBytes(fd: number, bytes: Uint8Array): boolean {
 
 const stderr = (text: string) => writeAll(2, text);
 
+/** How long after attaching a run gives back the clean pages it holds (see onRunning). */
+const RELEASE_WHEN_RUNNING_MS = 50;
+
 /** An events ring this big or bigger is made while the program compiles (a 16 MiB one costs ~3 ms). */
 const PREMADE_RING_MIN_BYTES = 4 << 20;
 
@@ -493,9 +496,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED && announced === undefined) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
       // What Node's start, the compile, the load and the attach left resident (~33 MiB after a
       // cached compile, ~13 after LLVM's pages went) would stay for the whole run: given back
-      // once the probes run and the first events are out (~2 ms), not on the way to attached. A
-      // run that ends at once (exit() in BEGIN) never gets here.
-      setImmediate(releaseCleanPages);
+      // (~2 ms) once the run has gone on for a moment, not on the way to attached, and not by a
+      // run that ends at once (exit() in BEGIN).
+      setTimeout(releaseCleanPages, RELEASE_WHEN_RUNNING_MS).unref();
     },
     helperErrors: opts.k,
     verifierLogs: opts.v,
