@@ -5,7 +5,9 @@
 import { startupSnapshot } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { parse } from '../parser/index.js';
-import { warmCompileAndPrint, warmNodeInternals } from './warm-up.js';
+import { compileMethods, warmCompileAndPrint, warmNodeInternals } from './warm-up.js';
+import { Session } from '../runtime/session.js';
+import { Run } from '../run/run.js';
 import { main, runCli } from './main.js';
 import { buildCommandLineAhead, commandLine, parseCommandLine } from './command-line.js';
 import { markEntry } from '../runtime/timings.js';
@@ -17,6 +19,8 @@ parse('typedef int t; struct s { int a : 3; }; config = { max_map_keys = 1 }\nBE
 // own file, which Node was given to build the snapshot from).
 warmCompileAndPrint();
 warmNodeInternals(process.argv[1]!);
+// The run's own classes, which only work against the kernel: compiled, not run.
+compileMethods([Session, Run]);
 
 // And the command line: parsing one compiles commander's code (~50 functions); the run's own is
 // built ahead, kept in the snapshot.

@@ -65,6 +65,50 @@ export function warmCompileAndPrint(): void {
   }
 }
 
+/**
+ * Compiles the methods (and constructor) of classes whose code runs only against the kernel,
+ * which making the snapshot must not touch (the Session's load, attach, run, stop and print): V8
+ * compiles a whole function on its first call, however little of it runs, so each is called once
+ * with a `this` and arguments that throw as soon as they are touched, and stops there.
+ */
+export function compileMethods(classes: readonly (abstract new (...args: never[]) => unknown)[]): void {
+  const touched = new Error('compile only');
+  const stop = (): never => {
+    throw touched;
+  };
+  const poison: unknown = new Proxy(() => {}, {
+    get: stop, set: stop, has: stop, apply: stop, construct: stop, deleteProperty: stop, defineProperty: stop,
+    getPrototypeOf: stop, ownKeys: stop, getOwnPropertyDescriptor: stop,
+  });
+  const args = [poison, poison, poison, poison, poison];
+  // One that returns (or throws) without touching them did run: loudly, the snapshot would hold
+  // whatever it did.
+  const call = (what: string, run: () => unknown) => {
+    let result: unknown;
+    try {
+      result = run();
+    } catch (e) {
+      if (e === touched) return;
+      throw e;
+    }
+    // An async method rejects instead.
+    if (!(result instanceof Promise)) throw new Error(`compileMethods: ${what} ran without touching its this or arguments`);
+    result.catch(() => {});
+  };
+  for (const cls of classes) {
+    call(`new ${cls.name}()`, () => Reflect.construct(cls, args));
+    for (const target of [cls.prototype as object, cls]) {
+      for (const name of Object.getOwnPropertyNames(target)) {
+        if (name === 'constructor' || name === 'prototype' || name === 'length' || name === 'name') continue;
+        const d = Object.getOwnPropertyDescriptor(target, name)!;
+        for (const fn of [d.value, d.get, d.set]) {
+          if (typeof fn === 'function') call(`${cls.name}.${name}`, () => Reflect.apply(fn as (...a: unknown[]) => unknown, poison, args));
+        }
+      }
+    }
+  }
+}
+
 /** Node's file, path, URL, buffer and timer functions that a run calls, on the package's own files. */
 export function warmNodeInternals(file: string): void {
   const path = realpathSync(file);
