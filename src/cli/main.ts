@@ -495,9 +495,9 @@ export async function main(argv: readonly string[], compileOnly = false): Promis
     userSymbols: env.userSymbols,
     printMapsOnExit: env.printMapsOnExit,
     shellPrefix: shellStackPrefix(callerStackKib) + shellIgnorePrefix(callerIgnored),
+    ...(premadeRing ? { premadeRing } : {}),
     // The signal benchmarks and tests wait for (the same variable bpftrace honours), given once
     // BEGIN has run and the probes record, so whatever a test does next is seen.
-    ...(premadeRing ? { premadeRing } : {}),
     onRunning: () => {
       if (process.env.__BPFTRACE_NOTIFY_PROBES_ATTACHED && announced === undefined) stderr('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n');
       // What Node's start, the compile, the load and the attach left resident (~33 MiB after a

@@ -328,9 +328,9 @@ export function native(): NativeAddon {
  * (code and read-only data of Node, its start-up snapshot, the addons, LLVM after a compile), and
  * gives the C heap's free pages back. They stay in the page cache and fault back in if they run
  * again, so a process past a phase does not carry that phase's pages to its peak or through its
- * run: the CLI calls it before LLVM runs, after it, and once the probes have run for 50 ms (~30 MiB of Node's start, ~16 MiB
- * of LLVM's code). Not for a process embedding tracelet: its pages are its own. Returns the
- * resident bytes unmapped.
+ * run: the CLI calls it before LLVM runs, after it, and once the probes have run for 50 ms
+ * (~30 MiB of Node's start, ~16 MiB of LLVM's code). Not for a process embedding tracelet: its
+ * pages are its own. Returns the resident bytes unmapped.
  */
 export function releaseCleanPages(): number {
   return native().releaseCleanPages();

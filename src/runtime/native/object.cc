@@ -228,7 +228,7 @@ void UsePremadeRings(Napi::Env env, bpf_object* obj, Napi::Value premade) {
     if (fd < 0) continue;
     bpf_map* map = bpf_object__find_map_by_name(obj, name.c_str());
     if (map && bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF && bpf_map__max_entries(map) == ring->bytes)
-      bpf_map__reuse_fd(map, fd);  // which keeps a duplicate of fd
+      bpf_map__reuse_fd(map, fd);  // keeps a duplicate of fd; if it cannot, libbpf creates the map
     close(fd);
   }
 }
