@@ -12,6 +12,8 @@ import { parseTracepointFormat } from '../kernel/tracefs.js';
 import { decodeMap, spreadBuckets, valueBytes } from '../runtime/decode.js';
 import { createFormatter } from '../runtime/output/index.js';
 import { keyElementTypes } from '../runtime/output/values.js';
+import { compileRecordPrintf } from '../runtime/printf-record.js';
+import { Resolver } from '../runtime/symbols.js';
 import type { MapSpec } from '../model/program.js';
 
 /** A kernel with one tracepoint (its format in tracefs's words: a string, an int, a long) and nothing else. */
@@ -51,6 +53,14 @@ export function warmCompileAndPrint(): void {
   // Each map printed, text and JSON, with one entry whose every 8-byte word is 1 (a hist with a
   // count in each bucket); not maps of stacks, which need symbols.
   const stacked = (spec: MapSpec) => [...keyElementTypes(spec), spec.valueType].some((t) => t.kind === 'kstack' || t.kind === 'ustack');
+  const formatters = [createFormatter('text'), createFormatter('json')];
+  // Each printf's record (zeroed) read and formatted, as the Session does with the ring's records.
+  const resolver = new Resolver();
+  for (const spec of result.program?.events ?? []) {
+    if (spec.kind !== 'printf') continue;
+    const text = compileRecordPrintf(spec, resolver)({ buf: Buffer.alloc(spec.size), base: 0 });
+    for (const formatter of formatters) formatter.printf(text);
+  }
   for (const stored of result.program?.maps.values() ?? []) {
     if (stacked(stored)) continue;
     const values = Buffer.alloc(valueBytes(stored, cpus));
@@ -58,7 +68,7 @@ export function warmCompileAndPrint(): void {
     const read = { count: 1, keys: Buffer.alloc(Math.max(stored.keySize, 1)), values };
     const { spec, dump } = stored.bucketsInValue ? spreadBuckets(stored, read, cpus) : { spec: stored, dump: read };
     const entries = decodeMap(spec, dump.count, dump.keys, dump.values, cpus);
-    for (const formatter of [createFormatter('text'), createFormatter('json')]) {
+    for (const formatter of formatters) {
       if (formatter.mapPieces) formatter.mapPieces({ spec, entries }, () => {});
       else formatter.map({ spec, entries });
     }
