@@ -50,9 +50,6 @@ export function warmCompileAndPrint(): void {
   }, kernelWithOneTracepoint());
   // Loudly: a warm-up that stopped at an error would leave most of the path cold, silently.
   if (!result.generated) throw new Error(`the start-up snapshot's warm-up program does not compile: ${result.diagnostics.map((d) => d.message).join('; ')}`);
-  // Each map printed, text and JSON, with one entry whose every 8-byte word is 1 (a hist with a
-  // count in each bucket); not maps of stacks, which need symbols.
-  const stacked = (spec: MapSpec) => [...keyElementTypes(spec), spec.valueType].some((t) => t.kind === 'kstack' || t.kind === 'ustack');
   const formatters = [createFormatter('text'), createFormatter('json')];
   // Each printf's record (zeroed) read and formatted, as the Session does with the ring's records.
   const resolver = new Resolver();
@@ -61,6 +58,9 @@ export function warmCompileAndPrint(): void {
     const text = compileRecordPrintf(spec, resolver)({ buf: Buffer.alloc(spec.size), base: 0 });
     for (const formatter of formatters) formatter.printf(text);
   }
+  // Each map printed, text and JSON, with one entry whose every 8-byte word is 1 (a hist with a
+  // count in each bucket); not maps of stacks, which need symbols.
+  const stacked = (spec: MapSpec) => [...keyElementTypes(spec), spec.valueType].some((t) => t.kind === 'kstack' || t.kind === 'ustack');
   for (const stored of result.program?.maps.values() ?? []) {
     if (stacked(stored)) continue;
     const values = Buffer.alloc(valueBytes(stored, cpus));
