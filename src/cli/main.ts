@@ -48,9 +48,11 @@ let callerStackKib: number | undefined;
 let callerIgnored: NodeJS.Signals[] = [];
 /** What the launcher set up for a prepared run (src/runtime/prepared.ts). */
 let launch: Launch | undefined;
-/** The compile cache of this run, whose new object is written when the run is over; -v says if it could not be. */
-let objectCache: ObjectCache | undefined;
-let verboseCache = false;
+/**
+ * Writes the run's newly compiled object to the compile cache, once the run is over (main() sets
+ * it when it makes the cache; -v says if the object could not be stored).
+ */
+let storeCompiled = (): void => {};
 
 /** TRACELET_SYSCALL_DISPATCH=always|never forces how syscall tracepoints attach (README). */
 function syscallDispatchFromEnv(): SyscallDispatchMode {
@@ -152,12 +154,6 @@ export function runCli(argv: readonly string[]): void {
       process.exit(ExitCode.internal);
     },
   );
-}
-
-/** Writes the run's newly compiled object to the compile cache (a failure is said with -v only). */
-function storeCompiled(): void {
-  const failed = objectCache?.storePending();
-  if (failed && verboseCache) stderr(`INFO: object cache: ${failed}\n`);
 }
 
 /**
@@ -312,8 +308,11 @@ export async function main(argv: readonly string[], compileOnly = false): Promis
   // --emit-llvm/--emit-elf) may name it.
   const shownOnly = Boolean(opts.d || opts.explain || opts.emitLlvm || opts.emitElf);
   // A compiled object is stored once the run is over (storeCompiled()), not before it attaches.
-  objectCache = opts.cache ? new ObjectCache(cacheDir(), traceletBuild(VERSION), undefined, undefined, true) : undefined;
-  verboseCache = Boolean(opts.v);
+  const objectCache = opts.cache ? new ObjectCache(cacheDir(), traceletBuild(VERSION), undefined, undefined, true) : undefined;
+  storeCompiled = () => {
+    const failed = objectCache?.storePending();
+    if (failed && opts.v) stderr(`INFO: object cache: ${failed}\n`);
+  };
   const result = compile({
     source: source.text, sourceName: source.name, params, namedParams: named && [...named.named], includes: opts.include, unsafe: opts.unsafe, helperErrors: opts.k,
     syscallDispatch: syscallDispatchFromEnv(), pid, childCommand: opts.c !== undefined ? true : shownOnly ? undefined : false, childProgram: command?.path, maxProbes: env.maxProbes, mapKeysMax: env.mapKeysMax, stringLength: env.stringLength, stackMode: env.stackMode, cppDemangle: env.cppDemangle, missingProbes: env.missingProbes, probeFilter: opts.probeFilter,

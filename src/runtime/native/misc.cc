@@ -208,11 +208,11 @@ Napi::Value ReleaseCleanPages(const Napi::CallbackInfo& info) {
 // took ~180 ms of a run; this takes a readdir, an fstatat each and the unlinks.
 Napi::Value EvictOldest(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  std::string suffix = info[1].As<Napi::String>().Utf8Value();
-  double maxBytes = info[2].As<Napi::Number>().DoubleValue();
-  std::string keep = info[3].As<Napi::String>().Utf8Value();
-  double staleMs = info[4].As<Napi::Number>().DoubleValue();
+  std::string path = ArgString(info, 0, "dir");
+  std::string suffix = ArgString(info, 1, "suffix");
+  double maxBytes = static_cast<double>(ArgI64(info, 2, "maxBytes"));
+  std::string keep = ArgString(info, 3, "keep");
+  double staleMs = static_cast<double>(ArgI64(info, 4, "staleMs"));
   DIR* dir = opendir(path.c_str());
   if (!dir) return Napi::Number::New(env, 0);
   struct Entry {
