@@ -58,7 +58,9 @@
         "-Wl,--gc-sections",
         "-fuse-ld=gold",
         "-Wl,--icf=safe",
-        "<!@(llvm-config-14 --link-static --system-libs)"
+        "<!@(llvm-config-14 --link-static --system-libs)",
+        # libbpf's linker joins the parts of a module compiled on several threads.
+        "-lbpf"
       ]
     },
     {

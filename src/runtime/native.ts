@@ -106,8 +106,13 @@ export interface ProcessMapsWatcher {
 export type LlvmPipeline = 'tracelet' | 'O0' | 'O1' | 'O2' | 'O3';
 
 export interface NativeAddon {
-  /** Compiles LLVM IR text to a BPF ELF object (BPF target, cpu v3). Throws with LLVM's message. */
-  compileIR(ir: string, options?: { pipeline?: LlvmPipeline }): Buffer;
+  /**
+   * Compiles LLVM IR text to a BPF ELF object (BPF target, cpu v3). Throws with LLVM's message.
+   * A module of several programs and ~400 instructions or more is compiled in parts, one thread
+   * each (one per CPU, up to 4), that libbpf's linker joins; `threads` sets the number of parts
+   * (1: whole).
+   */
+  compileIR(ir: string, options?: { pipeline?: LlvmPipeline; threads?: number }): Buffer;
   /** Same, but returns BPF assembly text (for --emit-asm / debugging). */
   compileIRToAsm(ir: string): string;
   /** The IR after LLVM's optimisation passes (what compileIR turns into BPF), as text. */

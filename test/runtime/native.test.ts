@@ -3,7 +3,7 @@
 // cannot be confused by other tracelet processes using the same kernel.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -17,6 +17,11 @@ import { useSymbolNatives } from '../../src/kernel/natives.js';
 import { findDebugFile } from '../../src/kernel/user-symbols.js';
 import { stdSort } from '../../src/kernel/symtab.js';
 import { LICENSE, PSEUDO, bumpIR, lookupSlot0 } from '../helpers/bpf-ir.js';
+import { FakeKernel } from '../helpers/fake-kernel.js';
+import { COUNTERS_MAP, EVENTS_MAP, STOPPED_MAP, globalMapName } from '../../src/model/object-layout.js';
+import { parse } from '../../src/parser/index.js';
+import { typecheck } from '../../src/typecheck/check.js';
+import { generate } from '../../src/codegen/codegen.js';
 
 const MARKER = 0x1122334455667788n;
 
@@ -191,6 +196,44 @@ describe('compileIR', () => {
 }
 `;
     expect(errorOf(() => addon.compileIR(ir)).message).toMatch(/BPF stack limit of 512 bytes/);
+  });
+
+  it('compiles a big module in parts on threads, linked into one object that loads the same programs and maps', () => {
+    // Probes of all kinds the parts split: helpers a for loop calls (local functions, copied into
+    // each part that calls them), maps shared across parts, printf's ring, the counters' globals.
+    const probe = (i: number) => `tracepoint:syscalls:sys_enter_openat { @s${i}[comm] = count(); @h${i} = hist(nsecs & 1023); `
+      + `printf("%s %d\\n", comm, pid); @n${i}[pid] = nsecs; @l${i}[cpu] = lhist(tid & 127, 0, 128, 16); @all[${i}] = sum(1); }\n`;
+    const text = 'BEGIN { @start = nsecs; }\n' + [0, 1, 2, 3, 4].map(probe).join('')
+      + 'interval:s:1 { for ($kv : @n0) { @t = sum($kv.1); } }\nEND { clear(@s0); }\n';
+    const kernel = new FakeKernel();
+    const checked = typecheck(parse(text).program, kernel);
+    expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const generated = generate(checked.program!, kernel, {});
+    // Named tl_nt_* for the "nothing left" check at the end: the functions and their debug info,
+    // whose names the linker matches (BTF).
+    const source = generated.ir.replace(/(?<=[@"])(tl_[a-z]+_\d+)(?=[("])/g, 'tl_nt_$1');
+    const types = Object.fromEntries(generated.programs.map((p) => [`tl_nt_${p.name}`, p.type]));
+    const whole = addon.compileIR(source, { threads: 1 });
+    const parts = [2, 3].map((threads) => addon.compileIR(source, { threads }));
+    for (const linked of parts) expect(linked.equals(whole)).toBe(false);
+    // On a machine of two CPUs or more a module this big is compiled in parts unasked.
+    if (availableParallelism() >= 2) expect(addon.compileIR(source).equals(parts[0]!)).toBe(true);
+    const [one, ...linked] = [whole, ...parts].map((elf) => {
+      const obj = addon.loadObject(elf, types);
+      objects.push(obj);
+      return obj;
+    });
+    expect(one!.programs).toEqual(Object.keys(types));
+    for (const obj of linked) {
+      expect(obj.programs).toEqual(one!.programs);
+      for (const name of one!.programs) expect(obj.programInstructions(name), name).toBe(one!.programInstructions(name));
+      for (const symbol of [...generated.mapSymbols.values(), EVENTS_MAP, globalMapName(COUNTERS_MAP), globalMapName(STOPPED_MAP)]) {
+        expect(obj.mapFd(symbol), symbol).toBeGreaterThanOrEqual(0);
+      }
+    }
+    // A global is defined once in the linked object, not once per part: the counters' map holds one value.
+    const counters = (obj: NativeObject) => /value_size:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${obj.mapFd(globalMapName(COUNTERS_MAP))}`, 'utf8'))![1];
+    for (const obj of linked) expect(counters(obj)).toBe(counters(one!));
   });
 
   it('turns LLVM stopping the process into one line and exit 70 (the internal-error code), not an abort', () => {

@@ -6,8 +6,13 @@
 //
 // Per call: a fresh LLVMContext (cheap, and it keeps no types or constants from earlier
 // programs alive), parse, verify, the pass pipeline (TraceletPasses, or LLVM's -O<n>), then
-// codegen. The BPF target machine is built once per codegen level and reused. The machines are
-// process-wide, so a mutex serializes compiles from worker threads.
+// codegen. The BPF target machine is built once per codegen level (and thread) and reused. The
+// machines are process-wide, so a mutex serializes compiles from worker threads.
+//
+// A big module's object is compiled in parts, one thread each (LLVM's time is the bulk of a long
+// script's compile, and one thread uses one CPU): each thread parses the whole text in a context
+// of its own, keeps its share of the programs, compiles it, and libbpf's linker joins the parts
+// (SplitCompile).
 #include "common.h"
 
 #include <llvm/Config/llvm-config.h>
@@ -43,12 +48,20 @@
 #include <llvm/Transforms/Scalar/SROA.h>
 #include <llvm/Transforms/Scalar/SimpleLoopUnswitch.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
+#include <llvm/Transforms/Utils/ModuleUtils.h>
 
+#include <bpf/libbpf.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 namespace tracelet {
 
@@ -125,7 +138,14 @@ llvm::ModulePassManager TraceletPasses() {
   return passes;
 }
 
-LLVMTargetMachineRef g_machines[4];
+// A compile uses at most this many threads (parts); more would parse the text more often than
+// they save.
+constexpr size_t kMaxParts = 4;
+// Modules with fewer instructions than this compile in one piece: below it, starting threads,
+// parsing the text again and linking cost about what a second thread saves.
+constexpr size_t kSplitMinInstructions = 400;
+
+LLVMTargetMachineRef g_machines[4][kMaxParts];
 std::mutex g_mutex;
 
 // Owns an LLVM-allocated C string (LLVMDisposeMessage).
@@ -145,8 +165,9 @@ void OnLlvmFatalError(const char* reason) {
   _exit(70);
 }
 
-LLVMTargetMachineRef Machine(Napi::Env env, LLVMCodeGenOptLevel level) {
-  LLVMTargetMachineRef& machine = g_machines[level];
+// The target machine of a codegen level for thread `slot` (a machine is not shared by threads).
+LLVMTargetMachineRef Machine(Napi::Env env, LLVMCodeGenOptLevel level, size_t slot = 0) {
+  LLVMTargetMachineRef& machine = g_machines[level][slot];
   if (machine) return machine;
   static bool initialized = false;
   if (!initialized) {
@@ -238,10 +259,73 @@ void Optimize(LLVMModuleRef module, LLVMTargetMachineRef machine, Passes which) 
 // What Compile returns: the BPF object, its assembly, or the optimised IR (for -dd / --emit-llvm FILE).
 enum class Output { Object, Assembly, OptimizedIR };
 
-// Compiles `ir` and returns the emitted file's bytes.
-std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeline, Output kind) {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  LLVMTargetMachineRef tm = Machine(env, pipeline.codegen);
+// What a compile of one module (or part) gives: the emitted bytes, or the error that stopped it.
+struct Emitted {
+  std::string bytes;
+  std::string error;
+};
+
+// Which part of a split module a compile keeps (SplitCompile); {0, 1} is the whole module.
+struct Part {
+  size_t index;
+  size_t count;
+};
+
+// Leaves in `module` only part `part.index` of its programs (functions with a section): runs of
+// consecutive programs, cut where the instructions reach index/count of the total, so that the
+// linked parts hold the programs in the module's order. Helpers no kept program calls go too.
+// Maps and other globals are defined in part 0 and declared (extern, with their debug info, from
+// which LLVM emits the BTF the linker matches them by) in the others. Globals without debug info
+// (the license) are made local, as the linker wants BTF for every global symbol: part 0 keeps
+// them, the others drop them unless used.
+void KeepPart(llvm::Module& module, Part part) {
+  using namespace llvm;
+  std::vector<Function*> programs;
+  size_t total = 0;
+  for (Function& f : module) {
+    if (f.isDeclaration() || !f.hasSection()) continue;
+    programs.push_back(&f);
+    total += f.getInstructionCount();
+  }
+  size_t before = 0;
+  for (Function* f : programs) {
+    size_t size = f->getInstructionCount();
+    size_t owner = std::min(part.count - 1, (before + size / 2) * part.count / std::max<size_t>(total, 1));
+    before += size;
+    if (owner != part.index) f->eraseFromParent();
+  }
+  for (bool erased = true; erased;) {
+    erased = false;
+    for (auto it = module.begin(); it != module.end();) {
+      Function& f = *it++;
+      if (f.hasLocalLinkage() && f.use_empty()) {
+        f.eraseFromParent();
+        erased = true;
+      }
+    }
+  }
+  std::vector<GlobalVariable*> unused;
+  std::vector<GlobalValue*> kept;
+  for (GlobalVariable& g : module.globals()) {
+    if (g.isDeclaration() || g.hasLocalLinkage()) continue;
+    if (!g.hasMetadata(LLVMContext::MD_dbg)) {
+      if (part.index != 0 && g.use_empty()) {
+        unused.push_back(&g);
+      } else {
+        g.setLinkage(GlobalValue::InternalLinkage);
+        kept.push_back(&g);
+      }
+    } else if (part.index != 0) {
+      g.setInitializer(nullptr);
+      g.setLinkage(GlobalValue::ExternalLinkage);
+    }
+  }
+  for (GlobalVariable* g : unused) g->eraseFromParent();
+  appendToCompilerUsed(module, kept);  // else, local and unused, the passes would drop the license
+}
+
+// Parses, checks, optimizes and emits `ir` (or its part `part`). Runs on any thread: no N-API.
+Emitted CompileModule(const std::string& ir, const Pipeline& pipeline, LLVMTargetMachineRef tm, Output kind, Part part) {
   ContextOwner owner;
   Diagnostics diagnostics;
   LLVMContextSetDiagnosticHandler(owner.ctx, &Diagnostics::Handle, &diagnostics);
@@ -252,11 +336,12 @@ std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeli
   Message err;
   if (LLVMParseIRInContext(owner.ctx, input, &owner.module, &err.text)) {
     owner.module = nullptr;
-    Fail(env, "LLVM IR parse error: " + err.str());
+    return {"", "LLVM IR parse error: " + err.str()};
   }
   Message verify;
   if (LLVMVerifyModule(owner.module, LLVMReturnStatusAction, &verify.text))
-    Fail(env, "LLVM IR is invalid: " + verify.str());
+    return {"", "LLVM IR is invalid: " + verify.str()};
+  if (part.count > 1) KeepPart(*llvm::unwrap(owner.module), part);
 
   MarkNoUnwind(owner.ctx, owner.module);
   LLVMSetTarget(owner.module, kTriple);
@@ -265,24 +350,105 @@ std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeli
   LLVMDisposeTargetData(layout);
 
   if (pipeline.passes != Passes::None) Optimize(owner.module, tm, pipeline.passes);
-  if (!diagnostics.errors.empty())
-    Fail(env, "LLVM: " + diagnostics.errors);
+  if (!diagnostics.errors.empty()) return {"", "LLVM: " + diagnostics.errors};
 
   if (kind == Output::OptimizedIR) {
     Message text;
     text.text = LLVMPrintModuleToString(owner.module);
-    return text.str();
+    return {text.str(), ""};
   }
   LLVMMemoryBufferRef output = nullptr;
   Message emitErr;
   if (LLVMTargetMachineEmitToMemoryBuffer(tm, owner.module, kind == Output::Object ? LLVMObjectFile : LLVMAssemblyFile,
                                           &emitErr.text, &output))
-    Fail(env, "LLVM BPF codegen failed: " + emitErr.str() + diagnostics.errors);
+    return {"", "LLVM BPF codegen failed: " + emitErr.str() + diagnostics.errors};
   std::string bytes(LLVMGetBufferStart(output), LLVMGetBufferSize(output));
   LLVMDisposeMemoryBuffer(output);
-  if (!diagnostics.errors.empty())
-    Fail(env, "LLVM BPF codegen failed: " + diagnostics.errors);
-  return bytes;
+  if (!diagnostics.errors.empty()) return {"", "LLVM BPF codegen failed: " + diagnostics.errors};
+  return {bytes, ""};
+}
+
+// A file descriptor closed when it goes out of scope.
+struct Fd {
+  int fd;
+  ~Fd() { if (fd >= 0) close(fd); }
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd); }
+};
+
+// Joins BPF objects into one with libbpf's linker (as `bpftool gen object` does: sections
+// appended in order, extern maps and variables resolved to their definitions, BTF deduplicated).
+// libbpf 1.1's linker reads and writes files by name: memory files stand in for them.
+Emitted Link(const std::vector<std::string>& objects) {
+  Fd out{memfd_create("tracelet-linked.o", MFD_CLOEXEC)};
+  if (out.fd < 0) return {"", std::string("linking the compiled parts: memfd_create: ") + strerror(errno)};
+  bpf_linker* linker = bpf_linker__new(out.path().c_str(), nullptr);
+  if (!linker) return {"", std::string("linking the compiled parts: ") + strerror(errno)};
+  std::string error;
+  for (size_t i = 0; i < objects.size() && error.empty(); i++) {
+    Fd in{memfd_create("tracelet-part.o", MFD_CLOEXEC)};
+    if (in.fd < 0 || write(in.fd, objects[i].data(), objects[i].size()) != static_cast<ssize_t>(objects[i].size()) ||
+        bpf_linker__add_file(linker, in.path().c_str(), nullptr) != 0)
+      error = "linking the compiled parts: part " + std::to_string(i) + ": " + strerror(errno);
+  }
+  if (error.empty() && bpf_linker__finalize(linker) != 0)
+    error = std::string("linking the compiled parts: ") + strerror(errno);
+  bpf_linker__free(linker);
+  if (!error.empty()) return {"", error};
+  struct stat st;
+  if (fstat(out.fd, &st) != 0) return {"", std::string("linking the compiled parts: ") + strerror(errno)};
+  std::string bytes(st.st_size, '\0');
+  if (pread(out.fd, bytes.data(), bytes.size(), 0) != st.st_size)
+    return {"", std::string("reading the linked object: ") + strerror(errno)};
+  return {bytes, ""};
+}
+
+// How many parts `ir` is compiled in: `requested` when given (0: choose), else one per CPU (up to
+// kMaxParts) for a module of at least kSplitMinInstructions instructions and two programs, a
+// count read from the text (each instruction line is indented, begins with `%` or a call or
+// store; labels and metadata are not) so that choosing costs no parse.
+size_t PartsFor(const std::string& ir, size_t requested) {
+  if (requested > 0) return std::min(requested, kMaxParts);
+  size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+  if (cpus < 2) return 1;
+  size_t programs = 0, instructions = 0;
+  for (size_t at = 0; at < ir.size();) {
+    size_t end = ir.find('\n', at);
+    if (end == std::string::npos) end = ir.size();
+    if (ir.compare(at, 7, "define ") == 0 && ir.find(" section \"", at) < end) programs++;
+    else if (ir.compare(at, 2, "  ") == 0 && at + 2 < end && ir[at + 2] != ';') instructions++;
+    at = end + 1;
+  }
+  if (programs < 2 || instructions < kSplitMinInstructions) return 1;
+  return std::min({cpus, kMaxParts, programs});
+}
+
+// Compiles `ir` and returns the emitted file's bytes: objects in `parts` parts (PartsFor), one
+// thread each, linked; assembly and optimized IR always whole.
+std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeline, Output kind, size_t parts = 1) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (kind != Output::Object) parts = 1;
+  std::vector<LLVMTargetMachineRef> machines;
+  for (size_t i = 0; i < parts; i++) machines.push_back(Machine(env, pipeline.codegen, i));
+  std::vector<Emitted> emitted(parts);
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < parts; i++) {
+    auto compilePart = [&, i] { emitted[i] = CompileModule(ir, pipeline, machines[i], kind, {i, parts}); };
+    try {
+      threads.emplace_back(compilePart);
+    } catch (const std::system_error&) {  // no thread to be had: this one compiles the part
+      compilePart();
+    }
+  }
+  emitted[0] = CompileModule(ir, pipeline, machines[0], kind, {0, parts});
+  for (std::thread& t : threads) t.join();
+  for (const Emitted& e : emitted)
+    if (!e.error.empty()) Fail(env, e.error);
+  if (parts == 1) return emitted[0].bytes;
+  std::vector<std::string> objects;
+  for (Emitted& e : emitted) objects.push_back(std::move(e.bytes));
+  Emitted linked = Link(objects);
+  if (!linked.error.empty()) Fail(env, linked.error);
+  return linked.bytes;
 }
 
 // The pipeline of a call's options ({ pipeline: "tracelet" | "O0" ... "O3" }; default tracelet).
@@ -295,9 +461,21 @@ Pipeline PipelineOf(const Napi::CallbackInfo& info) {
   return PipelineNamed(info.Env(), name.As<Napi::String>().Utf8Value());
 }
 
+// The parts of a call's options ({ threads: N }: compile in N parts, 1 = whole; default: PartsFor
+// chooses).
+size_t ThreadsOf(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[1].IsObject()) return 0;
+  Napi::Value threads = info[1].As<Napi::Object>().Get("threads");
+  if (threads.IsUndefined()) return 0;
+  if (!threads.IsNumber() || threads.As<Napi::Number>().Int64Value() < 1)
+    throw Napi::TypeError::New(info.Env(), "threads must be a number from 1 up");
+  return static_cast<size_t>(threads.As<Napi::Number>().Int64Value());
+}
+
 Napi::Value CompileIR(const Napi::CallbackInfo& info) {
   std::string ir = ArgString(info, 0, "ir");
-  std::string object = Compile(info.Env(), ir, PipelineOf(info), Output::Object);
+  Pipeline pipeline = PipelineOf(info);
+  std::string object = Compile(info.Env(), ir, pipeline, Output::Object, PartsFor(ir, ThreadsOf(info)));
   return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<const uint8_t*>(object.data()),
                                      object.size());
 }
