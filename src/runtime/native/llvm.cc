@@ -138,12 +138,12 @@ llvm::ModulePassManager TraceletPasses() {
   return passes;
 }
 
-// A compile uses at most this many threads (parts); more would parse the text more often than
-// they save.
+// A compile uses at most this many threads (parts): each part parses the module's globals and
+// debug information again.
 constexpr size_t kMaxParts = 4;
-// Modules with fewer instructions than this compile in one piece: below it, starting threads,
-// parsing the text again and linking cost about what a second thread saves.
-constexpr size_t kSplitMinInstructions = 400;
+// Modules whose definitions have fewer lines (about one per instruction) compile in one piece:
+// below it, starting threads and linking cost about what a second thread saves.
+constexpr size_t kSplitMinLines = 400;
 
 LLVMTargetMachineRef g_machines[4][kMaxParts];
 std::mutex g_mutex;
@@ -271,29 +271,64 @@ struct Part {
   size_t count;
 };
 
-// Leaves in `module` only part `part.index` of its programs (functions with a section): runs of
-// consecutive programs, cut where the instructions reach index/count of the total, so that the
-// linked parts hold the programs in the module's order. Helpers no kept program calls go too.
-// Maps and other globals are defined in part 0 and declared (extern, with their debug info, from
-// which LLVM emits the BTF the linker matches them by) in the others. Globals without debug info
-// (the license) are made local, as the linker wants BTF for every global symbol: part 0 keeps
-// them, the others drop them unless used.
+// A function's definition in the IR text: bytes [begin, end), its lines, and whether it is a
+// program (a function with a section; the others are local helpers, e.g. a for loop's body).
+struct Definition {
+  size_t begin;
+  size_t end;
+  size_t lines;
+  bool program;
+};
+
+// The definitions of the IR text, in order: each begins with a line `define ...` and ends with a
+// line `}` (basic blocks end with terminators, so no other line is a lone brace).
+std::vector<Definition> Definitions(const std::string& ir) {
+  std::vector<Definition> definitions;
+  for (size_t at = 0; at < ir.size();) {
+    size_t eol = std::min(ir.find('\n', at), ir.size());
+    if (ir.compare(at, 7, "define ") != 0) {
+      at = eol + 1;
+      continue;
+    }
+    size_t close = ir.find("\n}", eol);
+    if (close == std::string::npos) break;  // not well formed: the parser will say where
+    size_t end = std::min(close + 3, ir.size());
+    bool program = ir.find(" section \"", at) < eol;
+    definitions.push_back({at, end, static_cast<size_t>(std::count(ir.begin() + at, ir.begin() + end, '\n')), program});
+    at = end;
+  }
+  return definitions;
+}
+
+// The text of part `part.index` of the module: all of it but the programs of the other parts.
+// Each part has a run of consecutive programs, cut where their lines reach index/count of the
+// total, so that the linked parts hold the programs in the module's order. Helpers are in every
+// part; those its programs do not call are dropped after the parse (KeepPart).
+std::string PartText(const std::string& ir, const std::vector<Definition>& definitions, Part part) {
+  size_t total = 0;
+  for (const Definition& d : definitions) total += d.program ? d.lines : 0;
+  std::string text;
+  text.reserve(ir.size() / part.count + ir.size() / 4);
+  size_t copied = 0, before = 0;
+  for (const Definition& d : definitions) {
+    if (!d.program) continue;
+    size_t owner = std::min(part.count - 1, (before + d.lines / 2) * part.count / std::max<size_t>(total, 1));
+    before += d.lines;
+    if (owner == part.index) continue;
+    text.append(ir, copied, d.begin - copied);
+    copied = d.end;
+  }
+  text.append(ir, copied, std::string::npos);
+  return text;
+}
+
+// Makes a part's module (PartText) one of several that libbpf's linker joins: helpers no kept
+// program calls go; maps and other globals are defined in part 0 and declared (extern, with their
+// debug info, from which LLVM emits the BTF the linker matches them by) in the others. Globals
+// without debug info (the license) are made local, as the linker wants BTF for every global
+// symbol: part 0 keeps them, the others drop them unless used.
 void KeepPart(llvm::Module& module, Part part) {
   using namespace llvm;
-  std::vector<Function*> programs;
-  size_t total = 0;
-  for (Function& f : module) {
-    if (f.isDeclaration() || !f.hasSection()) continue;
-    programs.push_back(&f);
-    total += f.getInstructionCount();
-  }
-  size_t before = 0;
-  for (Function* f : programs) {
-    size_t size = f->getInstructionCount();
-    size_t owner = std::min(part.count - 1, (before + size / 2) * part.count / std::max<size_t>(total, 1));
-    before += size;
-    if (owner != part.index) f->eraseFromParent();
-  }
   for (bool erased = true; erased;) {
     erased = false;
     for (auto it = module.begin(); it != module.end();) {
@@ -324,7 +359,8 @@ void KeepPart(llvm::Module& module, Part part) {
   appendToCompilerUsed(module, kept);  // else, local and unused, the passes would drop the license
 }
 
-// Parses, checks, optimizes and emits `ir` (or its part `part`). Runs on any thread: no N-API.
+// Parses, checks, optimizes and emits `ir` (the whole module, or its part `part`: PartText).
+// Runs on any thread: no N-API.
 Emitted CompileModule(const std::string& ir, const Pipeline& pipeline, LLVMTargetMachineRef tm, Output kind, Part part) {
   ContextOwner owner;
   Diagnostics diagnostics;
@@ -402,44 +438,42 @@ Emitted Link(const std::vector<std::string>& objects) {
   return {bytes, ""};
 }
 
-// How many parts `ir` is compiled in: `requested` when given (0: choose), else one per CPU (up to
-// kMaxParts) for a module of at least kSplitMinInstructions instructions and two programs, a
-// count read from the text (each instruction line is indented, begins with `%` or a call or
-// store; labels and metadata are not) so that choosing costs no parse.
-size_t PartsFor(const std::string& ir, size_t requested) {
+// How many parts a module is compiled in: `requested` when given (0: choose), else one per CPU
+// (up to kMaxParts) for a module of two programs or more and kSplitMinLines lines of
+// definitions (about its instructions), counted in the text so that choosing costs no parse.
+size_t PartsFor(const std::vector<Definition>& definitions, size_t requested) {
   if (requested > 0) return std::min(requested, kMaxParts);
   size_t cpus = std::max(1u, std::thread::hardware_concurrency());
-  if (cpus < 2) return 1;
-  size_t programs = 0, instructions = 0;
-  for (size_t at = 0; at < ir.size();) {
-    size_t end = ir.find('\n', at);
-    if (end == std::string::npos) end = ir.size();
-    if (ir.compare(at, 7, "define ") == 0 && ir.find(" section \"", at) < end) programs++;
-    else if (ir.compare(at, 2, "  ") == 0 && at + 2 < end && ir[at + 2] != ';') instructions++;
-    at = end + 1;
+  size_t programs = 0, lines = 0;
+  for (const Definition& d : definitions) {
+    programs += d.program;
+    lines += d.lines;
   }
-  if (programs < 2 || instructions < kSplitMinInstructions) return 1;
+  if (cpus < 2 || programs < 2 || lines < kSplitMinLines) return 1;
   return std::min({cpus, kMaxParts, programs});
 }
 
-// Compiles `ir` and returns the emitted file's bytes: objects in `parts` parts (PartsFor), one
-// thread each, linked; assembly and optimized IR always whole.
-std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeline, Output kind, size_t parts = 1) {
+// Compiles `ir` and returns the emitted file's bytes: an object in parts (PartsFor; `requestedParts`
+// 0 lets it choose), one thread each, linked; assembly and optimized IR always whole.
+std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeline, Output kind, size_t requestedParts = 1) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  if (kind != Output::Object) parts = 1;
+  std::vector<Definition> definitions = kind == Output::Object ? Definitions(ir) : std::vector<Definition>();
+  size_t parts = kind == Output::Object ? PartsFor(definitions, requestedParts) : 1;
   std::vector<LLVMTargetMachineRef> machines;
   for (size_t i = 0; i < parts; i++) machines.push_back(Machine(env, pipeline.codegen, i));
   std::vector<Emitted> emitted(parts);
   std::vector<std::thread> threads;
   for (size_t i = 1; i < parts; i++) {
-    auto compilePart = [&, i] { emitted[i] = CompileModule(ir, pipeline, machines[i], kind, {i, parts}); };
+    auto compilePart = [&, i] {
+      emitted[i] = CompileModule(PartText(ir, definitions, {i, parts}), pipeline, machines[i], kind, {i, parts});
+    };
     try {
       threads.emplace_back(compilePart);
     } catch (const std::system_error&) {  // no thread to be had: this one compiles the part
       compilePart();
     }
   }
-  emitted[0] = CompileModule(ir, pipeline, machines[0], kind, {0, parts});
+  emitted[0] = CompileModule(parts == 1 ? ir : PartText(ir, definitions, {0, parts}), pipeline, machines[0], kind, {0, parts});
   for (std::thread& t : threads) t.join();
   for (const Emitted& e : emitted)
     if (!e.error.empty()) Fail(env, e.error);
@@ -475,7 +509,7 @@ size_t ThreadsOf(const Napi::CallbackInfo& info) {
 Napi::Value CompileIR(const Napi::CallbackInfo& info) {
   std::string ir = ArgString(info, 0, "ir");
   Pipeline pipeline = PipelineOf(info);
-  std::string object = Compile(info.Env(), ir, pipeline, Output::Object, PartsFor(ir, ThreadsOf(info)));
+  std::string object = Compile(info.Env(), ir, pipeline, Output::Object, ThreadsOf(info));
   return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<const uint8_t*>(object.data()),
                                      object.size());
 }
