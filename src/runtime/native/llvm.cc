@@ -10,9 +10,9 @@
 // machines are process-wide, so a mutex serializes compiles from worker threads.
 //
 // A big module's object is compiled in parts, one thread each (LLVM's time is the bulk of a long
-// script's compile, and one thread uses one CPU): each thread parses the whole text in a context
-// of its own, keeps its share of the programs, compiles it, and libbpf's linker joins the parts
-// (SplitCompile).
+// script's compile, and one thread uses one CPU): each thread parses, in a context of its own,
+// the text without the other parts' programs (PartText), compiles it, and libbpf's linker joins
+// the parts' objects (Link).
 #include "common.h"
 
 #include <llvm/Config/llvm-config.h>
