@@ -438,10 +438,18 @@ Emitted Link(const std::vector<std::string>& objects) {
   return {bytes, ""};
 }
 
+// Whether the module declares kernel functions (externs in `.ksyms`): libbpf 1.1's linker fails
+// on such an extern in two objects ("failed to resolve size of underlying type").
+bool CallsKfuncs(const std::string& ir) {
+  return ir.find(" section \".ksyms\"") != std::string::npos;
+}
+
 // How many parts a module is compiled in: `requested` when given (0: choose), else one per CPU
 // (up to kMaxParts) for a module of two programs or more and kSplitMinLines lines of
-// definitions (about its instructions), counted in the text so that choosing costs no parse.
-size_t PartsFor(const std::vector<Definition>& definitions, size_t requested) {
+// definitions (about its instructions), counted in the text so that choosing costs no parse. A
+// module that calls kfuncs is always compiled whole.
+size_t PartsFor(const std::string& ir, const std::vector<Definition>& definitions, size_t requested) {
+  if (CallsKfuncs(ir)) return 1;
   if (requested > 0) return std::min(requested, kMaxParts);
   size_t cpus = std::max(1u, std::thread::hardware_concurrency());
   size_t programs = 0, lines = 0;
@@ -458,7 +466,7 @@ size_t PartsFor(const std::vector<Definition>& definitions, size_t requested) {
 std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeline, Output kind, size_t requestedParts = 1) {
   std::lock_guard<std::mutex> lock(g_mutex);
   std::vector<Definition> definitions = kind == Output::Object ? Definitions(ir) : std::vector<Definition>();
-  size_t parts = kind == Output::Object ? PartsFor(definitions, requestedParts) : 1;
+  size_t parts = kind == Output::Object ? PartsFor(ir, definitions, requestedParts) : 1;
   std::vector<LLVMTargetMachineRef> machines;
   for (size_t i = 0; i < parts; i++) machines.push_back(Machine(env, pipeline.codegen, i));
   std::vector<Emitted> emitted(parts);
