@@ -265,7 +265,7 @@ struct Emitted {
   std::string error;
 };
 
-// Which part of a split module a compile keeps (SplitCompile); {0, 1} is the whole module.
+// Which part of a module split across threads a compile keeps (Compile); {0, 1} is the whole module.
 struct Part {
   size_t index;
   size_t count;
@@ -411,10 +411,18 @@ struct Fd {
   std::string path() const { return "/proc/self/fd/" + std::to_string(fd); }
 };
 
+// While alive, libbpf prints nothing: a link it refuses is compiled whole instead, and its
+// complaint would only confuse (libbpf's print function is process-wide; compiles hold g_mutex).
+struct QuietLibbpf {
+  libbpf_print_fn_t previous = libbpf_set_print(nullptr);
+  ~QuietLibbpf() { libbpf_set_print(previous); }
+};
+
 // Joins BPF objects into one with libbpf's linker (as `bpftool gen object` does: sections
 // appended in order, extern maps and variables resolved to their definitions, BTF deduplicated).
 // libbpf 1.1's linker reads and writes files by name: memory files stand in for them.
 Emitted Link(const std::vector<std::string>& objects) {
+  QuietLibbpf quiet;
   Fd out{memfd_create("tracelet-linked.o", MFD_CLOEXEC)};
   if (out.fd < 0) return {"", std::string("linking the compiled parts: memfd_create: ") + strerror(errno)};
   bpf_linker* linker = bpf_linker__new(out.path().c_str(), nullptr);
@@ -446,10 +454,9 @@ bool CallsKfuncs(const std::string& ir) {
 
 // How many parts a module is compiled in: `requested` when given (0: choose), else one per CPU
 // (up to kMaxParts) for a module of two programs or more and kSplitMinLines lines of
-// definitions (about its instructions), counted in the text so that choosing costs no parse. A
-// module that calls kfuncs is always compiled whole.
+// definitions (about its instructions), counted in the text so that choosing costs no parse; not
+// a module that calls kfuncs (the parts would compile, the link fail, and the whole compile after).
 size_t PartsFor(const std::string& ir, const std::vector<Definition>& definitions, size_t requested) {
-  if (CallsKfuncs(ir)) return 1;
   if (requested > 0) return std::min(requested, kMaxParts);
   size_t cpus = std::max(1u, std::thread::hardware_concurrency());
   size_t programs = 0, lines = 0;
@@ -457,13 +464,13 @@ size_t PartsFor(const std::string& ir, const std::vector<Definition>& definition
     programs += d.program;
     lines += d.lines;
   }
-  if (cpus < 2 || programs < 2 || lines < kSplitMinLines) return 1;
+  if (cpus < 2 || programs < 2 || lines < kSplitMinLines || CallsKfuncs(ir)) return 1;
   return std::min({cpus, kMaxParts, programs});
 }
 
 // Compiles `ir` and returns the emitted file's bytes: an object in parts (PartsFor; `requestedParts`
 // 0 lets it choose), one thread each, linked; assembly and optimized IR always whole.
-std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeline, Output kind, size_t requestedParts = 1) {
+std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeline, Output kind, size_t requestedParts = 0) {
   std::lock_guard<std::mutex> lock(g_mutex);
   std::vector<Definition> definitions = kind == Output::Object ? Definitions(ir) : std::vector<Definition>();
   size_t parts = kind == Output::Object ? PartsFor(ir, definitions, requestedParts) : 1;
@@ -489,8 +496,12 @@ std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeli
   std::vector<std::string> objects;
   for (Emitted& e : emitted) objects.push_back(std::move(e.bytes));
   Emitted linked = Link(objects);
-  if (!linked.error.empty()) Fail(env, linked.error);
-  return linked.bytes;
+  if (linked.error.empty()) return linked.bytes;
+  // The parts compiled but libbpf's linker refused them (a construct it cannot join, such as a
+  // kfunc): the whole module, on this thread, is the object the parts would have made.
+  Emitted whole = CompileModule(ir, pipeline, machines[0], kind, {0, 1});
+  if (!whole.error.empty()) Fail(env, whole.error);
+  return whole.bytes;
 }
 
 // The pipeline of a call's options ({ pipeline: "tracelet" | "O0" ... "O3" }; default tracelet).
@@ -516,8 +527,7 @@ size_t ThreadsOf(const Napi::CallbackInfo& info) {
 
 Napi::Value CompileIR(const Napi::CallbackInfo& info) {
   std::string ir = ArgString(info, 0, "ir");
-  Pipeline pipeline = PipelineOf(info);
-  std::string object = Compile(info.Env(), ir, pipeline, Output::Object, ThreadsOf(info));
+  std::string object = Compile(info.Env(), ir, PipelineOf(info), Output::Object, ThreadsOf(info));
   return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<const uint8_t*>(object.data()),
                                      object.size());
 }
