@@ -32,7 +32,8 @@ format:
   const known = (category: string, event: string) => category === 'syscalls' && event === 'sys_enter_openat';
   return {
     ensureTracefs: () => ({ mounted: true }), listTracepoints: () => ['syscalls:sys_enter_openat'], hasTracepoint: known,
-    tracepointFormat: (category, event) => (known(category, event) ? format : undefined), listRawTracepoints: () => [],
+    tracepointFormat: (category, event) => (known(category, event) ? format : undefined),
+    tracepointId: (category, event) => (known(category, event) ? format.id : undefined), listRawTracepoints: () => [],
     kernelType: () => undefined, kernelSymbols: () => [], elfSymbols: () => [], usdtProbes: () => [], resolveBinary: () => undefined,
     hasFeature: () => false, possibleCpus: () => 2,
   };

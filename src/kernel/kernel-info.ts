@@ -104,6 +104,11 @@ export interface KernelInfo {
   hasTracepoint(category: string, event: string): boolean;
   /** The format of one tracepoint, or undefined if it does not exist. */
   tracepointFormat(category: string, event: string): TracepointFormat | undefined;
+  /**
+   * The id of one tracepoint (what perf_event_open attaches), or undefined if it does not exist:
+   * without the format's field types, which may need BTF (tens of ms to load).
+   */
+  tracepointId(category: string, event: string): number | undefined;
   /** Raw tracepoint names (from BTF `btf_trace_*` typedefs). */
   listRawTracepoints(): readonly string[];
   /** A kernel type by name (`struct task_struct`, `u64`, `enum foo`), from BTF, read lazily. */

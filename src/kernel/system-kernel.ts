@@ -17,7 +17,7 @@ import { Kallsyms } from './kallsyms.js';
 import type { SymbolHit } from './kallsyms.js';
 import type { DwarfFunction, DwarfType, ElfSymbol, KernelFunction, KernelInfo, KernelParam, TracepointFormat } from './kernel-info.js';
 import { libraryDependencies, processFiles, resolveBinary } from './resolve.js';
-import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat, tracepointExists } from './tracefs.js';
+import { ensureTracefs, findTracefs, listTracepoints, readTracepointFormat, readTracepointId, tracepointExists } from './tracefs.js';
 
 export interface SystemKernelOptions {
   readonly btfPath?: string;
@@ -99,6 +99,13 @@ export class SystemKernel implements KernelInfo {
     const f = readTracepointFormat(root, category, event, (n) => this.btf()?.typeByName(n, true));
     this.formats.set(key, f);
     return f;
+  }
+
+  tracepointId(category: string, event: string): number | undefined {
+    const known = this.formats.get(`${category}:${event}`);
+    if (known) return known.id;
+    const root = this.tracefs();
+    return root === undefined ? undefined : readTracepointId(root, category, event);
   }
 
   // ---- BTF ----

@@ -100,6 +100,17 @@ export function readTracepointFormat(root: string, category: string, event: stri
   return parseTracepointFormat(text, category, event, resolve);
 }
 
+/** Reads `events/<category>/<event>/id`; undefined if there is no such tracepoint. */
+export function readTracepointId(root: string, category: string, event: string): number | undefined {
+  if (!/^[\w.-]+$/.test(category) || !/^[\w.-]+$/.test(event)) return undefined;
+  try {
+    const id = Number(readFileSync(`${root}/events/${category}/${event}/id`, 'latin1'));
+    return Number.isInteger(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 type ParsedField = TracepointField & { readonly dataLoc?: DataLocInfo };
 
 export function parseTracepointFormat(text: string, category: string, event: string, resolve?: TypeResolver): TracepointFormat {

@@ -638,7 +638,7 @@ export class Session {
     test: () => {},
     bench: () => {},
     tracepoint: (s, obj, p, t) => {
-      const id = s.kernel.tracepointFormat(t.parts[0]!, t.parts[1]!)?.id ?? -1;
+      const id = s.kernel.tracepointId(t.parts[0]!, t.parts[1]!) ?? -1;
       if (id < 0) s.links.push(s.addon.attachTracepoint(obj, p.name, t.parts[0]!, t.parts[1]!));
       else s.perfLinks.push(s.addon.attachTracepointPerf(obj.programFd(p.name), id));
     },

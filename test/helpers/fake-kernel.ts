@@ -36,6 +36,10 @@ export class FakeKernel implements KernelInfo {
   hasTracepoint(category: string, event: string) {
     return this.tracepointFormat(category, event) !== undefined;
   }
+  tracepointId(category: string, event: string) {
+    return this.tracepointFormat(category, event)?.id;
+  }
+
   tracepointFormat(category: string, event: string) {
     return FORMATS.find((f) => f.category === category && f.event === event);
   }

@@ -66,6 +66,17 @@ describe('tracefs', () => {
     expect(fn.dataLoc).toEqual({ element: { kind: 'int', bits: 8, signed: true }, relative: false });
   });
 
+  it('gives a tracepoint\'s id without its format\'s types, so without loading BTF (as attaching one does)', () => {
+    // sys_enter_newfstat's format has `struct stat * statbuf`: its type would come from BTF.
+    const fresh = new SystemKernel({ btfPath: '/nonexistent/btf' });
+    const id = fresh.tracepointId('syscalls', 'sys_enter_newfstat');
+    expect(id).toBe(Number(readFileSync('/sys/kernel/tracing/events/syscalls/sys_enter_newfstat/id', 'latin1')));
+    expect((fresh as unknown as { btfState?: unknown }).btfState).toBeUndefined();
+    expect(fresh.tracepointId('sched', 'sched_switch')).toBe(kernel.tracepointFormat('sched', 'sched_switch')!.id);
+    expect(fresh.tracepointId('sched', 'no_such_event')).toBeUndefined();
+    expect(fresh.tracepointId('../..', 'x')).toBeUndefined();
+  });
+
   it('returns undefined for a tracepoint that does not exist', () => {
     expect(kernel.tracepointFormat('sched', 'no_such_event')).toBeUndefined();
     expect(kernel.tracepointFormat('../..', 'x')).toBeUndefined();
