@@ -1,5 +1,6 @@
 // Turns a failure to load into a diagnostic that points at what the kernel rejected: the
 // statement, when the verifier log carries line info (codegen emits it), else the probe.
+import { basename } from 'node:path';
 import type { Probe, Stmt } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { walk } from '../model/walk.js';
@@ -12,11 +13,15 @@ function logTail(log: string, lines = 12): string {
   return log.trimEnd().split('\n').slice(-lines).map((l) => `  ${l}`).join('\n');
 }
 
-/** The script line of the last instruction the verifier annotated (`; ... @ stdin:12`). */
+/**
+ * The script line of the last instruction the verifier annotated (`; ... @ stdin:12`). The line
+ * info (BTF) names the file without its directory: `@ opensnoop.bt:12` for /usr/sbin/opensnoop.bt.
+ */
 function lastLine(log: string, sourceName: string): number | undefined {
+  const file = basename(sourceName);
   let line: number | undefined;
   for (const m of log.matchAll(/^;.* @ (.+):(\d+)$/gm)) {
-    if (m[1] === sourceName) line = Number(m[2]);
+    if (m[1] === file) line = Number(m[2]);
   }
   return line;
 }

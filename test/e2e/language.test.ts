@@ -83,6 +83,22 @@ describe('language', () => {
     expect(r.stderr).toContain('\nthe verifier said:\n');
   });
 
+  it('finds the refused statement of a script named by its path, in a program LLVM compiled in parts', () => {
+    // The verifier's line info names the file without its directory (`@ refused.bt:9`).
+    const dir = mkdtempSync(join(tmpdir(), 'tl-refused-'));
+    try {
+      const script = join(dir, 'refused.bt');
+      const probe = (i: number) => `tracepoint:syscalls:sys_enter_openat /pid > 1/ { @c${i}[comm] = count(); @h${i} = hist(nsecs & 1023); `
+        + `@l${i}[cpu] = lhist(tid & 127, 0, 128, 16); printf("%s %d\\n", comm, pid); }\n`;
+      writeFileSync(script, [0, 1, 2, 3, 4, 5, 6, 7].map(probe).join('') + 'END { $i = 0;\n  while ($i >= 0) { $i = $i + 1; @x[$i] = 1; }\n}\n');
+      const r = runTracelet(['--no-cache', script]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^${script}:10:\\d+: error: the kernel's BPF verifier rejected the code of this statement \\(END\\)\\n  while`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('resolves constants from script enums, #included headers and kernel BTF', () => {
     const r = runTracelet(['-e', '#include <sys/socket.h>\nenum color { RED, GREEN = 5, BLUE };\n'
       + 'BEGIN { printf("%d %d %d %d %d\\n", AF_INET, AF_INET6, BLUE, TASK_RUNNING, TCP_ESTABLISHED); exit(); }']);
