@@ -20,6 +20,12 @@ export interface NativeKallsyms {
   readonly pageUsed: number;
 }
 
+/** A BTF blob's types: the byte offset and name offset of each, indexed by type id (0: void). */
+export interface NativeBtfOffsets {
+  readonly offsets: Uint32Array;
+  readonly nameOffs: Uint32Array;
+}
+
 export interface SymbolNatives {
   /** std::sort of `keys` in place; the permutation it made (what stdSort in symtab.ts makes of 0..n-1). */
   sortSymbols(keys: Float64Array | Uint32Array): Int32Array;
@@ -33,6 +39,8 @@ export interface SymbolNatives {
   mapFile(fd: number, length: number): ArrayBuffer;
   /** The SHA-256 of the parts one after another (strings as UTF-8). */
   sha256(parts: readonly (string | Uint8Array)[]): Buffer;
+  /** The Btf constructor's scan of a blob's type section (`words`: the blob; starts in bytes). */
+  btfTypeOffsets(words: Uint32Array, typeStart: number, typeEnd: number): NativeBtfOffsets;
 }
 
 let natives: SymbolNatives | undefined;

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { useSymbolNatives, type NativeKallsyms, type NativeSymbolEntries } from '../kernel/natives.js';
+import { useSymbolNatives, type NativeBtfOffsets, type NativeKallsyms, type NativeSymbolEntries } from '../kernel/natives.js';
 
 /**
  * What the addon throws. Kernel and libbpf failures carry the errno (`code` e.g. 'ENOENT',
@@ -305,6 +305,8 @@ export interface NativeAddon {
   mapFile(fd: number, length: number): ArrayBuffer;
   /** SHA-256 of the parts (see sha256 in symbols.cc). */
   sha256(parts: readonly (string | Uint8Array)[]): Buffer;
+  /** Where each type of a BTF blob starts, and its name (as the Btf constructor in src/kernel/btf.ts finds them). */
+  btfTypeOffsets(words: Uint32Array, typeStart: number, typeEnd: number): NativeBtfOffsets;
 }
 
 /** The functions of tracelet_llvm.node. */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { Btf, SystemKernel } from '../../src/kernel/index.js';
+import { scanTypes } from '../../src/kernel/btf.js';
+import { useSymbolNatives } from '../../src/kernel/natives.js';
+import { native as addon } from '../../src/runtime/native.js';
 import type { Type } from '../../src/model/types.js';
 
 const kernel = new SystemKernel();
@@ -18,6 +22,31 @@ describe('BTF', () => {
     const t2 = performance.now();
     console.log(`BTF: ${btf.typeCount} types; read+offsets ${(t1 - t0).toFixed(1)} ms, first lookup ${(t2 - t1).toFixed(1)} ms`);
     expect(btf.typeCount).toBeGreaterThan(100_000);
+  });
+
+  it('finds its types natively as in JavaScript', () => {
+    const blob = readFileSync('/sys/kernel/btf/vmlinux');
+    const words = new Uint32Array(blob.buffer, blob.byteOffset, blob.byteLength >>> 2);
+    const typeStart = words[1]! + words[2]!; // header length + type section offset
+    const typeEnd = typeStart + words[3]!;
+    const native = addon().btfTypeOffsets(words, typeStart, typeEnd);
+    const js = scanTypes(words, typeStart, typeEnd);
+    expect(native.offsets.length).toBeGreaterThan(100_000);
+    expect(Buffer.from(native.offsets.buffer).equals(Buffer.from(js.offsets.buffer, js.offsets.byteOffset, js.offsets.byteLength))).toBe(true);
+    expect(Buffer.from(native.nameOffs.buffer).equals(Buffer.from(js.nameOffs.buffer, js.nameOffs.byteOffset, js.nameOffs.byteLength))).toBe(true);
+    // And a Btf made either way answers alike.
+    useSymbolNatives(addon());
+    try {
+      const withNatives = Btf.fromFile();
+      useSymbolNatives(undefined);
+      const without = Btf.fromFile();
+      for (const name of ['struct task_struct', 'struct stat', 'pid_t', 'enum bpf_map_type', 'func do_sys_openat2']) {
+        expect(withNatives.lookup(name), name).toBe(without.lookup(name));
+      }
+      expect(withNatives.typeCount).toBe(without.typeCount);
+    } finally {
+      useSymbolNatives(undefined);
+    }
   });
 
   it('has task_struct.pid at 1264 and comm (char[16]) at 1752', () => {
