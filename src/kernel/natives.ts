@@ -36,7 +36,7 @@ export interface SymbolNatives {
   /** Kallsyms.read's parse of the file at `path`. */
   readKallsyms(path: string): NativeKallsyms;
   /** The first `length` bytes of the open file `fd`, mapped copy-on-write (unmapped when collected). */
-  mapFile(fd: number, length: number): ArrayBuffer;
+  mapFile(fd: number, length: number, readOnly?: boolean): ArrayBuffer;
   /** The SHA-256 of the parts one after another (strings as UTF-8). */
   sha256(parts: readonly (string | Uint8Array)[]): Buffer;
   /** The Btf constructor's scan of a blob's type section (`words`: the blob; starts in bytes). */

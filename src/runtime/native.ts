@@ -302,7 +302,7 @@ export interface NativeAddon {
   /** /proc/kallsyms parsed (as Kallsyms.read in src/kernel/kallsyms.ts). */
   readKallsyms(path: string): NativeKallsyms;
   /** A file mapped copy-on-write (see mapFile in symbols.cc). */
-  mapFile(fd: number, length: number): ArrayBuffer;
+  mapFile(fd: number, length: number, readOnly?: boolean): ArrayBuffer;
   /** SHA-256 of the parts (see sha256 in symbols.cc). */
   sha256(parts: readonly (string | Uint8Array)[]): Buffer;
   /** Where each type of a BTF blob starts, and its name (as the Btf constructor in src/kernel/btf.ts finds them). */

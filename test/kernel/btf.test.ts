@@ -24,7 +24,7 @@ describe('BTF', () => {
     expect(btf.typeCount).toBeGreaterThan(100_000);
   });
 
-  it('finds its types natively as in JavaScript', () => {
+  it('finds its types natively as in JavaScript, from the file mapped', () => {
     const blob = readFileSync('/sys/kernel/btf/vmlinux');
     const words = new Uint32Array(blob.buffer, blob.byteOffset, blob.byteLength >>> 2);
     const typeStart = words[1]! + words[2]!; // header length + type section offset
@@ -38,6 +38,8 @@ describe('BTF', () => {
     useSymbolNatives(addon());
     try {
       const withNatives = Btf.fromFile();
+      // Mapped read-only, not copied onto the heap.
+      expect(readFileSync('/proc/self/maps', 'latin1')).toMatch(/ r--p .* \/sys\/kernel\/btf\/vmlinux\n/);
       useSymbolNatives(undefined);
       const without = Btf.fromFile();
       for (const name of ['struct task_struct', 'struct stat', 'pid_t', 'enum bpf_map_type', 'func do_sys_openat2']) {

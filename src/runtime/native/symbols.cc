@@ -412,16 +412,18 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   }
 }
 
-// mapFile(fd, length): the first `length` bytes of the open file `fd`, mapped copy-on-write
-// (writes stay in this process), as an ArrayBuffer that unmaps them when collected. For a cached
-// symbol table: only the pages its lookups touch become resident.
+// mapFile(fd, length, readOnly): the first `length` bytes of the open file `fd`, mapped
+// copy-on-write (writes stay in this process), or read-only (what the kernel's BTF file allows),
+// as an ArrayBuffer that unmaps them when collected. For a cached symbol table: only the pages its
+// lookups touch become resident.
 Napi::Value MapFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgI32(info, 0, "fd");
   double length = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
   if (!(length > 0)) throw Napi::TypeError::New(env, "mapFile(fd, length > 0)");
+  bool readOnly = info.Length() > 2 && info[2].ToBoolean().Value();
   size_t bytes = static_cast<size_t>(length);
-  void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  void* data = mmap(nullptr, bytes, readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (data == MAP_FAILED) ThrowErrno(env, "cannot map the file", errno);
   return Napi::ArrayBuffer::New(env, data, bytes, [bytes](Napi::Env, void* p) { munmap(p, bytes); });
 }
