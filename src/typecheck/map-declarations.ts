@@ -2,7 +2,7 @@
 // max entries. As in bpftrace, the type must fit the values: aggregations (count(), hist()...)
 // are kept per CPU (percpuhash, percpulruhash), other values are not (hash, lruhash).
 import type { MapDeclaration } from '../model/ast.js';
-import { bucketCount, isPerCpu, type BpfMapType, type MapKind, type MapSpec } from '../model/program.js';
+import { bucketCount, isPerCpu, type BpfMapType, type MapSpec } from '../model/program.js';
 import { error, warning, withNote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/render.js';
 
@@ -52,8 +52,6 @@ export function checkMapDeclarations(
   return out;
 }
 
-const BUCKETED: readonly MapKind[] = ['hist', 'lhist', 'tseries'];
-
 /** A map's spec with its declaration applied; a type that does not fit its values is reported. */
 export function declaredSpec(spec: MapSpec, declared: DeclaredMap | undefined, diagnostics: Diagnostic[]): MapSpec {
   if (!declared) return spec;
@@ -74,10 +72,8 @@ export function declaredSpec(spec: MapSpec, declared: DeclaredMap | undefined, d
     bpfType: type,
     keySize: Math.max(8, spec.keySize),
     maxEntries: buckets > 1 && !spec.keyType ? buckets : Math.min(MAX_ENTRIES, declared.maxEntries * buckets),
-    // The kernel allocates every entry of an LRU map up front (it refuses BPF_F_NO_PREALLOC there);
-    // a declared map of values is made as bpftrace makes it, preallocated (a hist's keys × buckets
-    // are allocated on use).
-    preallocate: spec.preallocate || type.startsWith('lru') || !BUCKETED.includes(spec.kind),
+    // The kernel allocates every entry of an LRU map up front (it refuses BPF_F_NO_PREALLOC there).
+    preallocate: spec.preallocate || type.startsWith('lru'),
     declaredAs: `${d.type}(${declared.maxEntries})`,
   };
 }
