@@ -2,7 +2,7 @@
 // consistency across probes, and lays out the events and maps → TypedProgram. This is its driver:
 // the passes over the probes (checker.ts) that settle the maps' types, then the one that reports.
 import { walk } from '../model/walk.js';
-import { mapName, type AttachPoint, type Builtin, type Call, type Probe, type Program } from '../model/ast.js';
+import type { AttachPoint, Builtin, Call, Probe, Program } from '../model/ast.js';
 import type { Span } from '../model/span.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { KernelInfo } from '../kernel/kernel-info.js';
@@ -93,18 +93,6 @@ function asksHasCpid(program: Program): boolean {
     });
   }
   return asks;
-}
-
-/** The maps whose elements the program deletes (delete(@m[key]) or delete(@m, key)). */
-function deletedMaps(program: Program): Set<string> {
-  const names = new Set<string>();
-  for (const p of program.probes) {
-    walk(p.body, (node) => {
-      const target = node.kind === 'Call' && (node as Call).name === 'delete' ? (node as Call).args[0] : undefined;
-      if (target?.kind === 'MapRef') names.add(mapName(target));
-    });
-  }
-  return names;
 }
 
 /** The event a failed helper call sends with -k: the helper's id, its return value, the call site. */
@@ -208,9 +196,8 @@ export function typecheck(program: Program, kernel: KernelInfo, cliOptions: Chec
   const maxEntries = options.mapKeysMax ?? 4096;
   const declared = checkMapDeclarations(program.mapDeclarations ?? [], new Set(mapInfos.keys()), diagnostics);
   const maps = new Map<string, MapSpec>();
-  const deleted = deletedMaps(program);
   for (const [name, info] of [...mapInfos].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const spec = mapSpec(name, info, maxEntries, deleted.has(name));
+    const spec = mapSpec(name, info, maxEntries);
     const declaration = declared.get(name);
     maps.set(name, declaration ? declaredSpec(spec, declaration, diagnostics) : keylessBuckets(spec));
   }

@@ -70,11 +70,8 @@ export function changedMaps(now: ReadonlyMap<string, MapInfo>, before: ReadonlyM
   }).map(([name]) => name);
 }
 
-/**
- * Kernel value bytes for each map kind; see MapSpec. `deleted`: the program deletes the map's
- * elements (delete()), so that it inserts them again and again.
- */
-export function mapSpec(name: string, info: MapInfo, maxEntries: number, deleted = false): MapSpec {
+/** Kernel value bytes for each map kind; see MapSpec. */
+export function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpec {
   const userKeySize = info.keyType ? sizeOf(info.keyType) : 0;
   const bucketed = info.kind === 'hist' || info.kind === 'lhist' || info.kind === 'tseries';
   // hist/lhist keep one counter per (key, bucket), tseries one value per (key, interval slot): the
@@ -105,11 +102,7 @@ export function mapSpec(name: string, info: MapInfo, maxEntries: number, deleted
     // BPFTRACE_MAP_KEYS_MAX keys made the kernel preallocate 4,096 per-CPU values for nothing
     // (~6 ms a map to create, and the memory).
     maxEntries: counter ? 1 : !info.keyType ? (bucketed ? buckets : 1) : maxEntries * buckets,
-    // Entries allocated on use cost nothing to create (the kernel preallocates BPFTRACE_MAP_KEYS_MAX
-    // entries, with per-CPU values, in ~4 ms a map), the same to update in place, and ~10 ns more
-    // to insert or delete: only maps whose elements the program deletes (a start time by tid, as
-    // runqlat's) keep their entries preallocated; a keyed hist/lhist never (keys × buckets).
-    preallocate: !info.keyType || (deleted && !bucketed),
+    preallocate: !(bucketed && info.keyType),
     lhist: info.lhist,
     ...(info.tseries ? { tseries: info.tseries } : {}),
     span: info.span,

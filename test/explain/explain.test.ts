@@ -48,7 +48,7 @@ describe('--explain', () => {
     expect(r.stdout).toMatch(/\n {2}helpers called: .*bpf_get_current_pid_tgid \(1x\), bpf_get_current_comm \(1x\)/);
     expect(r.stdout).toContain([
       'maps:',
-      '  @calls: count(), BPF_MAP_TYPE_PERCPU_HASH, 4096 entries, allocated on use',
+      '  @calls: count(), BPF_MAP_TYPE_PERCPU_HASH, 4096 entries',
       '      key:   string[16] (16 bytes)',
       '      value: count (8 bytes) per CPU',
       '  @flags: hist(), BPF_MAP_TYPE_PERCPU_ARRAY, 1 entry',

@@ -190,15 +190,7 @@ describe('config block', () => {
     const maps = check('tracepoint:syscalls:sys_enter_openat { @h = hist(args->flags); @l = lhist(args->flags, 0, 100, 10); '
       + '@hk[comm] = hist(args->flags); @c[comm] = count(); }').program!.maps;
     expect([...maps.values()].map((m) => [m.name, m.maxEntries, m.preallocate])).toEqual([
-      ['@c', 4096, false], ['@h', 1, true], ['@hk', 4096 * 66, false], ['@l', 1, true],
-    ]);
-  });
-
-  it('preallocates the entries of keyed maps the program deletes from (inserted again and again), else allocates them on use', () => {
-    const maps = check('tracepoint:syscalls:sys_enter_openat { @start[tid] = nsecs; @n[comm] = count(); @fd[tid] = args->flags; @hk[tid] = hist(1); } '
-      + 'tracepoint:syscalls:sys_exit_openat { delete(@start[tid]); delete(@fd, tid); delete(@hk[tid]); @once = 1; }').program!.maps;
-    expect([...maps.values()].map((m) => [m.name, m.preallocate])).toEqual([
-      ['@fd', true], ['@hk', false], ['@n', false], ['@once', true], ['@start', true],
+      ['@c', 4096, true], ['@h', 1, true], ['@hk', 4096 * 66, false], ['@l', 1, true],
     ]);
   });
 
