@@ -102,6 +102,10 @@ export function mapSpec(name: string, info: MapInfo, maxEntries: number): MapSpe
     // BPFTRACE_MAP_KEYS_MAX keys made the kernel preallocate 4,096 per-CPU values for nothing
     // (~6 ms a map to create, and the memory).
     maxEntries: counter ? 1 : !info.keyType ? (bucketed ? buckets : 1) : maxEntries * buckets,
+    // Keyed maps keep their entries preallocated (~1-4 ms a map to create), as bpftrace's: entries
+    // allocated on use come from per-CPU caches refilled later, so a burst of new keys where the
+    // probe cannot wait (tracepoint:sched:*, funccount's) had an update refused with the map far
+    // from full. A keyed hist's keys × buckets stay allocated on use.
     preallocate: !(bucketed && info.keyType),
     lhist: info.lhist,
     ...(info.tseries ? { tseries: info.tseries } : {}),

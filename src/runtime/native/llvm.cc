@@ -58,6 +58,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -419,31 +420,29 @@ struct QuietLibbpf {
 };
 
 // Joins BPF objects into one with libbpf's linker (as `bpftool gen object` does: sections
-// appended in order, extern maps and variables resolved to their definitions, BTF deduplicated).
-// libbpf 1.1's linker reads and writes files by name: memory files stand in for them.
-Emitted Link(const std::vector<std::string>& objects) {
+// appended in order, extern maps and variables resolved to their definitions, BTF deduplicated);
+// nothing when it cannot (the caller compiles the whole module instead). libbpf 1.1's linker
+// reads and writes files by name: memory files stand in for them.
+std::optional<std::string> Link(const std::vector<std::string>& objects) {
   QuietLibbpf quiet;
   Fd out{memfd_create("tracelet-linked.o", MFD_CLOEXEC)};
-  if (out.fd < 0) return {"", std::string("linking the compiled parts: memfd_create: ") + strerror(errno)};
+  if (out.fd < 0) return std::nullopt;
   bpf_linker* linker = bpf_linker__new(out.path().c_str(), nullptr);
-  if (!linker) return {"", std::string("linking the compiled parts: ") + strerror(errno)};
-  std::string error;
-  for (size_t i = 0; i < objects.size() && error.empty(); i++) {
+  if (!linker) return std::nullopt;
+  bool joined = true;
+  for (const std::string& object : objects) {
     Fd in{memfd_create("tracelet-part.o", MFD_CLOEXEC)};
-    if (in.fd < 0 || write(in.fd, objects[i].data(), objects[i].size()) != static_cast<ssize_t>(objects[i].size()) ||
-        bpf_linker__add_file(linker, in.path().c_str(), nullptr) != 0)
-      error = "linking the compiled parts: part " + std::to_string(i) + ": " + strerror(errno);
+    joined = in.fd >= 0 && write(in.fd, object.data(), object.size()) == static_cast<ssize_t>(object.size()) &&
+             bpf_linker__add_file(linker, in.path().c_str(), nullptr) == 0;
+    if (!joined) break;
   }
-  if (error.empty() && bpf_linker__finalize(linker) != 0)
-    error = std::string("linking the compiled parts: ") + strerror(errno);
+  joined = joined && bpf_linker__finalize(linker) == 0;
   bpf_linker__free(linker);
-  if (!error.empty()) return {"", error};
   struct stat st;
-  if (fstat(out.fd, &st) != 0) return {"", std::string("linking the compiled parts: ") + strerror(errno)};
+  if (!joined || fstat(out.fd, &st) != 0) return std::nullopt;
   std::string bytes(st.st_size, '\0');
-  if (pread(out.fd, bytes.data(), bytes.size(), 0) != st.st_size)
-    return {"", std::string("reading the linked object: ") + strerror(errno)};
-  return {bytes, ""};
+  if (pread(out.fd, bytes.data(), bytes.size(), 0) != st.st_size) return std::nullopt;
+  return bytes;
 }
 
 // Whether the module declares kernel functions (externs in `.ksyms`): libbpf 1.1's linker fails
@@ -495,8 +494,8 @@ std::string Compile(Napi::Env env, const std::string& ir, const Pipeline& pipeli
   if (parts == 1) return emitted[0].bytes;
   std::vector<std::string> objects;
   for (Emitted& e : emitted) objects.push_back(std::move(e.bytes));
-  Emitted linked = Link(objects);
-  if (linked.error.empty()) return linked.bytes;
+  std::optional<std::string> linked = Link(objects);
+  if (linked) return *linked;
   // The parts compiled but libbpf's linker refused them (a construct it cannot join, such as a
   // kfunc): the whole module, on this thread, is the object the parts would have made.
   Emitted whole = CompileModule(ir, pipeline, machines[0], kind, {0, 1});
