@@ -107,16 +107,18 @@ export class Page {
     await this.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x, y, button: 'left', clickCount: 1 });
   }
 
-  /** Answers the next prompt() with `text` (register before the action that opens it). */
-  answerPrompt(text: string): Promise<string> {
-    return new Promise((resolve) => {
-      const off = this.browser.on((m) => {
-        if (m.sessionId !== this.sessionId || m.method !== 'Page.javascriptDialogOpening') return;
-        off();
-        void this.send('Page.handleJavaScriptDialog', { accept: true, promptText: text });
-        resolve(String(m.params?.message ?? ''));
-      });
+  /**
+   * Answers every prompt() with `text` until `stop()` (register before the action that opens
+   * them): `asked` holds each prompt's message, in order.
+   */
+  answerPrompts(text: string): { asked: string[]; stop: () => void } {
+    const asked: string[] = [];
+    const stop = this.browser.on((m) => {
+      if (m.sessionId !== this.sessionId || m.method !== 'Page.javascriptDialogOpening') return;
+      asked.push(String(m.params?.message ?? ''));
+      void this.send('Page.handleJavaScriptDialog', { accept: true, promptText: text });
     });
+    return { asked, stop };
   }
 
   async screenshot(path: string): Promise<void> {
