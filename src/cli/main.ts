@@ -13,7 +13,7 @@ import { compile, loadable, probeFilterProblem, type CodegenResult, type Syscall
 import { cacheDir, describeCacheUse, ObjectCache, storePreparedRun, traceletBuild, type CacheUse } from '../compile/cache.js';
 import { SystemKernel } from '../kernel/index.js';
 import { createFormatter } from '../runtime/output/index.js';
-import type { Session } from '../runtime/session.js';
+import { eventsRingBytes, type Session } from '../runtime/session.js';
 import { checkParsed, Run, unavailableAfterCheck, type RunEnd } from '../run/run.js';
 import { explain, explainStatement, type ExplainInput } from '../explain/explain.js';
 import { explainIr } from '../explain/ir.js';
@@ -323,12 +323,13 @@ export async function main(argv: readonly string[], compileOnly = false): Promis
     // LLVM's code and heap then come on top of what parsing and codegen use, not of Node's start.
     beforeLlvm: releaseCleanPages,
     afterCodegen: (generated, program) => {
-      // A big events ring (a printf on a tracepoint: 16 MiB) is made on a thread of its own while
-      // LLVM runs or the cache is read, unless the launcher attached already or a perf_rb_pages
-      // setting resizes it at load.
-      if (!attachesProbes || launch?.handover || env.ringPages !== undefined || program.settings.ringPages !== undefined) return;
+      // A big events ring (a printf on a tracepoint: 16 MiB) is made on a thread of its own, of the
+      // size the Session loads, while LLVM runs or the cache is read (not when the launcher
+      // attached already).
       const ring = generated.maps.find((m) => m.symbol === EVENTS_MAP);
-      if (ring && ring.maxEntries >= PREMADE_RING_MIN_BYTES) premadeRing = native().ringBufferInBackground(EVENTS_MAP, ring.maxEntries);
+      if (!attachesProbes || launch?.handover || !ring) return;
+      const bytes = eventsRingBytes(env.ringPages ?? program.settings.ringPages, native().possibleCpus()) ?? ring.maxEntries;
+      if (bytes >= PREMADE_RING_MIN_BYTES) premadeRing = native().ringBufferInBackground(EVENTS_MAP, bytes);
     },
     cache: objectCache,
     afterParse: (script) => {

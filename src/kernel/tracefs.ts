@@ -88,27 +88,26 @@ export function tracepointExists(root: string, category: string, event: string):
 /** Resolves a C type name (a typedef such as `loff_t`, or `struct file`) — BTF in practice. */
 export type TypeResolver = (name: string) => Type | undefined;
 
-/** Reads and parses `events/<category>/<event>/format`; undefined if there is no such tracepoint. */
-export function readTracepointFormat(root: string, category: string, event: string, resolve?: TypeResolver): TracepointFormat | undefined {
+/** The text of `events/<category>/<event>/<file>`, or undefined if there is no such tracepoint. */
+function readEventFile(root: string, category: string, event: string, file: string): string | undefined {
   if (!/^[\w.-]+$/.test(category) || !/^[\w.-]+$/.test(event)) return undefined;
-  let text: string;
   try {
-    text = readFileSync(`${root}/events/${category}/${event}/format`, 'latin1');
+    return readFileSync(`${root}/events/${category}/${event}/${file}`, 'latin1');
   } catch {
     return undefined;
   }
-  return parseTracepointFormat(text, category, event, resolve);
+}
+
+/** Reads and parses `events/<category>/<event>/format`; undefined if there is no such tracepoint. */
+export function readTracepointFormat(root: string, category: string, event: string, resolve?: TypeResolver): TracepointFormat | undefined {
+  const text = readEventFile(root, category, event, 'format');
+  return text === undefined ? undefined : parseTracepointFormat(text, category, event, resolve);
 }
 
 /** Reads `events/<category>/<event>/id`; undefined if there is no such tracepoint. */
 export function readTracepointId(root: string, category: string, event: string): number | undefined {
-  if (!/^[\w.-]+$/.test(category) || !/^[\w.-]+$/.test(event)) return undefined;
-  try {
-    const id = Number(readFileSync(`${root}/events/${category}/${event}/id`, 'latin1'));
-    return Number.isInteger(id) ? id : undefined;
-  } catch {
-    return undefined;
-  }
+  const id = Number(readEventFile(root, category, event, 'id'));
+  return Number.isInteger(id) ? id : undefined;
 }
 
 type ParsedField = TracepointField & { readonly dataLoc?: DataLocInfo };

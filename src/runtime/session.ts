@@ -34,6 +34,14 @@ import { compileRecordPrintf, type RecordCursor } from './printf-record.js';
 import { strftimeIn64Bytes } from './output/time.js';
 import { AdoptedObject, type Handover, type PreparedStep } from './prepared.js';
 
+/**
+ * The events ring's size when perf_rb_pages (the environment's, else the program's config) sets
+ * it: that many pages for each CPU, rounded up to a power of two; undefined: the object's own.
+ */
+export function eventsRingBytes(ringPages: number | undefined, cpus: number): number | undefined {
+  return ringPages ? 2 ** Math.ceil(Math.log2(ringPages * 4096 * cpus)) : undefined;
+}
+
 /** Why a run ended; the CLI maps these to exit codes. `stop`: the Node API's stop() or abort. */
 export type StopReason = 'exit' | 'SIGINT' | 'SIGTERM' | 'error' | 'child-exit' | 'stop';
 
@@ -417,8 +425,7 @@ export class Session {
 
   /** The size of the events ring the settings ask for (perf_rb_pages), if they do; rounded up to a power of two, as the kernel requires. */
   private ringBytes(): number | undefined {
-    const ringPages = this.options.ringPages ?? this.program.settings.ringPages;
-    return ringPages ? 2 ** Math.ceil(Math.log2(ringPages * 4096 * this.cpus)) : undefined;
+    return eventsRingBytes(this.options.ringPages ?? this.program.settings.ringPages, this.cpus);
   }
 
   /** The maps the run reads once loaded, by their names in the object: the script's and the runtime's own. */
