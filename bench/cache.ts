@@ -11,7 +11,7 @@
 // (/proc/PID/task/*/schedstat). With TRACELET_BENCH_BEFORE=ANOTHER/bin/tracelet (e.g. a build of
 // main), that build runs cold and warm in the same rotation, for before/after figures.
 //
-//   node --import tsx bench/cache.ts [REPS]     (root; prints Markdown tables for RESULTS.md)
+//   node --import tsx bench/cache.ts [REPS]     (root; prints its RESULTS.md section; also `npm run bench -- --only cache`)
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -26,7 +26,11 @@ const MODES: readonly Mode[] = ['cold', 'warm', 'prepared', 'bpftrace', ...(BEFO
 const MEASURES = ['attach', 'cpu', 'rss'] as const;
 type Measure = (typeof MEASURES)[number];
 
+/** The cases, as the issue's table (bench/glance.ts) finds them. */
+export type CacheCase = 'exit' | 'printf' | 'hist' | 'script300';
+
 interface Case {
+  readonly key: CacheCase;
   readonly name: string;
   /** Arguments after the tracer's name. */
   readonly args: readonly string[];
@@ -35,6 +39,7 @@ interface Case {
 }
 
 export interface CacheRow {
+  readonly key: CacheCase;
   readonly name: string;
   /** ms to attached, CPU ms, peak RSS MiB: each by mode. */
   readonly values: Record<Measure, Record<Mode, number[]>>;
@@ -60,14 +65,14 @@ export async function benchCache(helpers: Helpers, reps: number, log: (s: string
   const big = join(helpers.dir, 'script300.bt');
   writeFileSync(big, script300());
   const cases: Case[] = [
-    { name: '`BEGIN { exit(); }`', args: ['-e', 'BEGIN { exit(); }'], exits: true },
-    { name: '`tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }`', args: ['-e', 'tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }'], exits: false },
-    { name: '`tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }`', args: ['-e', 'tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }'], exits: false },
-    { name: 'bench/script300 (300 lines, 25 probes)', args: ['-q', big], exits: false },
+    { key: 'exit', name: '`BEGIN { exit(); }`', args: ['-e', 'BEGIN { exit(); }'], exits: true },
+    { key: 'printf', name: '`tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }`', args: ['-e', 'tracepoint:syscalls:sys_enter_kill { printf("%d %s %d\\n", pid, comm, args->sig); }'], exits: false },
+    { key: 'hist', name: '`tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }`', args: ['-e', 'tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }'], exits: false },
+    { key: 'script300', name: 'bench/script300 (300 lines, 25 probes)', args: ['-q', big], exits: false },
   ];
   const rows: CacheRow[] = [];
   for (const c of cases) {
-    const row: CacheRow = { name: c.name, values: { attach: byMode(), cpu: byMode(), rss: byMode() }, failures: [] };
+    const row: CacheRow = { key: c.key, name: c.name, values: { attach: byMode(), cpu: byMode(), rss: byMode() }, failures: [] };
     // One warm cache per build, filled once (not measured); the prepared one with the command line's own run.
     const warmDirs = new Map<string | undefined, string>();
     for (const bin of BEFORE ? [undefined, BEFORE] : [undefined]) {
@@ -108,10 +113,27 @@ export async function benchCache(helpers: Helpers, reps: number, log: (s: string
   return rows;
 }
 
+/** The RESULTS.md section: how the runs were made, then cacheTable and the failed runs. */
+export function cacheSection(rows: readonly CacheRow[], reps: number): string[] {
+  const fails = rows.flatMap((row) => row.failures.map((f) => `${row.name}: ${f}`));
+  return [
+    '## Compile cache (issue 17)', '',
+    `${reps} runs per mode and program, the modes rotated each repetition: time from process start to "probes `
+      + 'attached", CPU time and peak RSS with an empty cache (cold: LLVM runs and stores the object), with the '
+      + 'object cached (warm: LLVM skipped; the prepared run removed before each run), with the command line\'s '
+      + 'prepared run there too (prepared: the launcher loads and attaches before Node starts) and for bpftrace 0.17 '
+      + '(which has no cache); min / median / max. CPU is the whole run for `BEGIN { exit(); }` and the CPU used by '
+      + '"attached" for the others (/proc/PID/task/*/schedstat): for a prepared run that is the launcher\'s alone, '
+      + 'Node is still starting then. Alone: `node --import tsx bench/cache.ts [REPS]`.', '',
+    cacheTable(rows), '',
+    ...(fails.length ? ['Failed runs (left out of the tables):', '', ...fails.map((f) => `- ${f}`), ''] : []),
+  ];
+}
+
 const TITLES: Record<Measure, string> = { attach: 'ms to attached', cpu: 'CPU ms', rss: 'peak RSS MiB' };
 
 /** One Markdown table per measure (ms to attached, CPU ms, peak RSS MiB). */
-export function cacheTable(rows: readonly CacheRow[]): string {
+function cacheTable(rows: readonly CacheRow[]): string {
   return MEASURES.map((measure) => {
     const digits = measure === 'rss' ? 1 : 0;
     const builds = BEFORE ? ['before cold', 'before warm', 'cold', 'warm', 'prepared'] as const : ['cold', 'warm', 'prepared'] as const;
@@ -140,7 +162,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     console.log(`load average before: ${loadAverage()}`);
     const rows = await benchCache(helpers, reps, console.log);
-    console.log(`load average after: ${loadAverage()}\n\n${cacheTable(rows)}`);
+    console.log(`load average after: ${loadAverage()}\n\n${cacheSection(rows, reps).join('\n')}`);
   } finally {
     helpers.cleanup();
   }

@@ -1,6 +1,6 @@
 // tracelet against bpftrace 0.17, side by side, as ratios (tracelet ÷ bpftrace of the medians).
 //
-//   npm run bench [-- --quick] [-- --only insns,startup,per-event,throughput,printf-overhead,map-dump,compile,stacks] [-- --reps N]
+//   npm run bench [-- --quick] [-- --only insns,startup,cache,per-event,throughput,printf-overhead,map-dump,compile,stacks] [-- --reps N]
 //                 [-- --merge]
 //
 // Both tracers run in the same invocation, alternating (tracelet first in even repetitions,
@@ -26,8 +26,10 @@ import { benchPrintfOverhead, printfOverheadSection, type OverheadResult } from 
 import { benchCompile, type CompileResult } from './compile.js';
 import { benchStacks, stacksSection, stacksTargets, type StacksResult } from './stacks.js';
 import { benchInsns, insnsRatios, insnsSection, type InsnsRow } from './insns.js';
+import { benchCache, cacheSection, type CacheRow } from './cache.js';
+import { GLANCE_TITLE, glanceSection } from './glance.js';
 
-const CASES = ['insns', 'startup', 'per-event', 'throughput', 'printf-overhead', 'map-dump', 'compile', 'stacks'] as const;
+const CASES = ['insns', 'startup', 'cache', 'per-event', 'throughput', 'printf-overhead', 'map-dump', 'compile', 'stacks'] as const;
 type Case = (typeof CASES)[number];
 
 interface Args {
@@ -83,6 +85,10 @@ async function main(): Promise<void> {
       log(`start-up (${reps} runs each):`);
       results.startup = await benchStartup(helpers, reps, log);
     }
+    if (args.only.has('cache')) {
+      log(`compile cache: cold, warm, prepared (${reps} runs each):`);
+      results.cache = await benchCache(helpers, reps, log);
+    }
     if (args.only.has('per-event')) {
       log(`per-event kernel cost (${args.quick ? 2 : 3} runs each):`);
       results.perEvent = await benchPerEvent(helpers, args.quick ? 2 : 3, args.quick, log);
@@ -132,6 +138,7 @@ async function main(): Promise<void> {
 
 interface Results {
   insns?: InsnsRow[];
+  cache?: CacheRow[];
   startup?: StartupRow[];
   perEvent?: PerEventRow[];
   throughput?: ThroughputResult;
@@ -143,16 +150,23 @@ interface Results {
 
 /**
  * `old` with each `## ` section of `fresh` (but its header) replaced or added before the targets,
- * and the targets' rows updated (see mergeTargets).
+ * the targets' and the issue's table's rows updated (see mergeRows), the issue's table kept first.
  */
 function mergeSections(old: string, fresh: string): string {
   const split = (text: string) => text.split(/^(?=## )/m);
   const title = (sec: string) => sec.split('\n', 1)[0]!;
   const parts = split(old);
   for (const sec of split(fresh).slice(1)) {
+    if (title(sec) === GLANCE_TITLE) {
+      // Its rows come from several sections: those this run did not measure keep their old row.
+      const at = parts.findIndex((p) => title(p) === GLANCE_TITLE);
+      if (at >= 0) parts[at] = mergeRows(sec, parts[at]!, false);
+      else parts.splice(1, 0, sec);
+      continue;
+    }
     if (title(sec).startsWith('## Targets')) {
       const at = parts.findIndex((p) => title(p).startsWith('## Targets'));
-      if (at >= 0) parts[at] = mergeTargets(parts[at]!, sec);
+      if (at >= 0) parts[at] = mergeRows(parts[at]!, sec);
       else parts.push(sec);
       continue;
     }
@@ -167,24 +181,28 @@ function mergeSections(old: string, fresh: string): string {
 }
 
 /**
- * The targets table `old` with the rows measured afresh in `fresh`: a row of the same target (first
- * cell) is replaced; a new target is added after the last row, unless the table has a row of it
- * annotated by hand (the same target followed by ` (`), which is kept as it is.
+ * The table of `into` with the rows of `from` added: a row whose first cell `into` has replaces it
+ * (unless `replace` is false: then `into`'s stays); a new one goes after the last row, unless
+ * `into` has a row of it annotated by hand (the same first cell followed by ` (`), kept as it is.
+ * The targets: `into` is the file's section, `from` the fresh one. The issue's table: `into` is
+ * the fresh section (its text is the new run's), `from` the file's, whose other rows stay.
  */
-function mergeTargets(old: string, fresh: string): string {
-  const rows = (text: string) => text.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| target |'));
-  const target = (row: string) => row.split(' | ', 1)[0]!.slice(2);
-  const lines = old.replace(/\n+$/, '').split('\n');
-  for (const row of rows(fresh)) {
-    const name = target(row);
-    const at = lines.findIndex((l) => l.startsWith('| ') && target(l) === name);
-    if (at >= 0) lines[at] = row;
-    else if (!lines.some((l) => l.startsWith('| ') && target(l).startsWith(`${name} (`))) {
+function mergeRows(into: string, from: string, replace = true): string {
+  const header = (l: string) => l.startsWith('| target |') || l.startsWith('| measure |');
+  const rows = (text: string) => text.split('\n').filter((l) => l.startsWith('| ') && !header(l));
+  const first = (row: string) => row.split(' | ', 1)[0]!.slice(2);
+  const lines = into.replace(/\n+$/, '').split('\n');
+  for (const row of rows(from)) {
+    const name = first(row);
+    const at = lines.findIndex((l) => l.startsWith('| ') && first(l) === name);
+    if (at >= 0) {
+      if (replace) lines[at] = row;
+    } else if (!lines.some((l) => l.startsWith('| ') && first(l).startsWith(`${name} (`))) {
       const last = lines.map((l) => l.startsWith('|')).lastIndexOf(true);
       lines.splice(last + 1, 0, row);
     }
   }
-  return `${lines.join('\n')}\n${old.endsWith('\n\n') ? '\n' : ''}`;
+  return `${lines.join('\n')}\n${into.endsWith('\n\n') ? '\n' : ''}`;
 }
 
 interface Machine {
@@ -220,6 +238,7 @@ function report(r: Results, m: Machine): string {
   L.push(`- Command: ${code(m.command)} (as root), ${m.seconds.toFixed(0)} s in all`);
   L.push('- Cells are min / median / max; ratio = tracelet ÷ bpftrace of the medians (< 1 means tracelet is lower).', '');
 
+  L.push(...glanceSection(r, m));
   const targets: string[] = [];
 
   if (r.insns) {
@@ -261,6 +280,8 @@ function report(r: Results, m: Machine): string {
     targets.push(`| peak RSS ≤ bpftrace | ${gr.median.toFixed(2)}× (${gr.min.toFixed(2)}–${gr.max.toFixed(2)}×) | ${verdict(gr.max, 1)} |`);
     L.push('');
   }
+
+  if (r.cache) L.push(...cacheSection(r.cache, m.reps));
 
   if (r.perEvent) {
     L.push('## Per-event kernel cost', '');
