@@ -131,7 +131,8 @@ export function glanceSection(s: GlanceSources, run: GlanceRun): string[] {
       + '(its section says when). Ratio = tracelet ÷ bpftrace of the medians.'
       + ' *Cold*: an empty compile cache, LLVM runs. *Warm*: the object cached, LLVM never loaded. '
       + '*Prepared*: a command line\'s second run, whose program the launcher loads and attaches before Node starts '
-      + '(README, "Compile cache"). Rows with one figure do not depend on the cache (it is in the cold column). '
+      + '(README, "Compile cache"). A row of one figure is in its runs\' column: the start-up one-liners\' '
+      + 'second runs under prepared, the rows that do not depend on the cache under cold. '
       + '*met?* names the builds within the target.', '',
     '| measure | tracelet cold | tracelet warm | tracelet prepared | target | met? |',
     '|---|---|---|---|---|---|',
