@@ -1,11 +1,11 @@
 // The first section of RESULTS.md: issue 17's table (tracelet ÷ bpftrace against each target, cold,
 // warm and prepared shown apart), computed from the sections the same bench run measured. A row
 // whose sections this run did not measure is left out; `--merge` then keeps that row as it was.
-import { summarize, type Summary } from './lib.js';
+import { medianRatio, summarize, times } from './lib.js';
 import type { CacheRow, CacheCase } from './cache.js';
 import type { CompileResult } from './compile.js';
-import { insnsRatios, type InsnsRow } from './insns.js';
-import type { MapDumpRow } from './map-dump.js';
+import { measuredInsnsRatios, type InsnsRow } from './insns.js';
+import { dumpAloneMs, type MapDumpRow } from './map-dump.js';
 import type { PerEventRow } from './per-event.js';
 import type { StartupRow } from './startup.js';
 
@@ -32,20 +32,18 @@ interface Row {
   readonly target?: { readonly bound: number; readonly atLeast?: boolean };
 }
 
-const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a');
 const range = (rs: readonly number[]) => {
   const s = summarize(rs);
-  return s.min.toFixed(2) === s.max.toFixed(2) ? x(s.min) : `${s.min.toFixed(2)}–${s.max.toFixed(2)}×`;
+  return s.min.toFixed(2) === s.max.toFixed(2) ? times(s.min) : `${s.min.toFixed(2)}–${s.max.toFixed(2)}×`;
 };
-const over = (t: Summary, b: Summary) => t.median / b.median;
 
 /** The cache bench's ratio for one case, measure and build, with the two medians. */
 function cacheRatio(row: CacheRow, measure: 'attach' | 'cpu' | 'rss', build: Build): { ratio: number; cell: string } {
   const t = summarize(row.values[measure][build]), b = summarize(row.values[measure].bpftrace);
-  const ratio = over(t, b);
+  const ratio = medianRatio(t, b);
   const digits = measure === 'rss' ? 1 : 0;
   const unit = measure === 'rss' ? ' MiB' : ' ms';
-  return { ratio, cell: build === 'cold' ? `${x(ratio)} (${t.median.toFixed(digits)} / ${b.median.toFixed(digits)}${unit})` : x(ratio) };
+  return { ratio, cell: build === 'cold' ? `${times(ratio)} (${t.median.toFixed(digits)} / ${b.median.toFixed(digits)}${unit})` : times(ratio) };
 }
 
 function cacheRows(cache: readonly CacheRow[]): Row[] {
@@ -55,7 +53,7 @@ function cacheRows(cache: readonly CacheRow[]): Row[] {
     const cells: Partial<Record<Build, string>> = {}, worst: Partial<Record<Build, number>> = {};
     for (const build of BUILDS) {
       const each = cases.map((c) => cacheRatio(c, what, build));
-      cells[build] = each.length === 1 ? each[0]!.cell : each.map((e) => x(e.ratio)).join(' / ');
+      cells[build] = each.length === 1 ? each[0]!.cell : each.map((e) => times(e.ratio)).join(' / ');
       worst[build] = Math.max(...each.map((e) => e.ratio));
     }
     return { measure, cells, worst, ...(bound !== undefined ? { target: { bound } } : {}) };
@@ -84,7 +82,7 @@ export function glanceSection(s: GlanceSources, run: GlanceRun): string[] {
   const rows: Row[] = s.cache ? cacheRows(s.cache) : [];
   if (s.startup?.length) {
     // The start-up bench repeats a command line that ran before: prepared runs where the program allows.
-    const ratios = s.startup.map((r) => over(summarize(r.attach.tracelet), summarize(r.attach.bpftrace)));
+    const ratios = s.startup.map((r) => medianRatio(summarize(r.attach.tracelet), summarize(r.attach.bpftrace)));
     rows.push({
       measure: 'start → attached: the start-up one-liners (`## Start-up`, second runs)',
       cells: { prepared: `${range(ratios)} (${ratios.length} one-liners)` }, worst: { prepared: Math.max(...ratios) }, target: { bound: 0.6 },
@@ -92,15 +90,15 @@ export function glanceSection(s: GlanceSources, run: GlanceRun): string[] {
   }
   if (s.compile) {
     const net = s.compile.bpftraceNet;
-    const cold = over(summarize(s.compile.traceletCold), net), warm = over(summarize(s.compile.traceletWarm), net);
+    const cold = medianRatio(summarize(s.compile.traceletCold), net), warm = medianRatio(summarize(s.compile.traceletWarm), net);
     rows.push({
       measure: '300-line script to BPF object (`## Compile`; warm: compiled again in the same process)',
-      cells: { cold: `${x(cold)} (${summarize(s.compile.traceletCold).median.toFixed(0)} / ${net.median.toFixed(0)} ms)`, warm: x(warm) },
+      cells: { cold: `${times(cold)} (${summarize(s.compile.traceletCold).median.toFixed(0)} / ${net.median.toFixed(0)} ms)`, warm: times(warm) },
       worst: { cold, warm }, target: { bound: 0.5 },
     });
   }
   if (s.insns?.length) {
-    const ratios = insnsRatios(s.insns).filter((r) => Number.isFinite(r) && r > 0);
+    const ratios = measuredInsnsRatios(s.insns);
     const met = ratios.filter((r) => r <= 1).length;
     rows.push({
       measure: 'BPF instructions per case (`## BPF instructions`)',
@@ -108,16 +106,16 @@ export function glanceSection(s: GlanceSources, run: GlanceRun): string[] {
     });
   }
   if (s.perEvent?.length) {
-    const ratios = s.perEvent.map((r) => over(summarize(r.nsPerEvent.tracelet), summarize(r.nsPerEvent.bpftrace)));
+    const ratios = s.perEvent.map((r) => medianRatio(summarize(r.nsPerEvent.tracelet), summarize(r.nsPerEvent.bpftrace)));
     rows.push({
       measure: 'ns/event (`## Per-event kernel cost`)',
       cells: { cold: `${range(ratios)} (${ratios.length} programs)` }, worst: { cold: Math.max(...ratios) }, target: { bound: 0.8 },
     });
   }
-  const [one, big] = s.mapDump ?? [];
-  if (one && big && s.mapDump?.length === 2) {
-    const dump = (k: 'tracelet' | 'bpftrace') => summarize(big.stopMs[k]).median - summarize(one.stopMs[k]).median;
-    const faster = dump('bpftrace') / dump('tracelet');
+  const alone = s.mapDump && dumpAloneMs(s.mapDump);
+  if (s.mapDump && alone) {
+    const big = s.mapDump[1]!;
+    const faster = alone.bpftrace / alone.tracelet;
     rows.push({
       measure: 'print a big map at exit (`## Map dump at exit`)',
       cells: { cold: `${faster.toFixed(1)}× faster (${big.keys.toLocaleString('en-US')} keys)` }, worst: { cold: faster }, target: { bound: 3, atLeast: true },

@@ -97,6 +97,11 @@ export function insnsRatios(rows: readonly InsnsRow[]): number[] {
   return rows.map((row) => total(row.programs.tracelet) / total(row.programs.bpftrace));
 }
 
+/** insnsRatios of the cases both tracers loaded. */
+export function measuredInsnsRatios(rows: readonly InsnsRow[]): number[] {
+  return insnsRatios(rows).filter((r) => Number.isFinite(r) && r > 0);
+}
+
 /** The RESULTS.md section: each tracer's programs and their totals, the ratio against the target. */
 export function insnsSection(rows: readonly InsnsRow[]): string[] {
   const L = ['## BPF instructions (issue 17)', ''];

@@ -37,10 +37,19 @@ export function fmtSummary(s: Summary, digits = 0): string {
   return `${fmt(s.min, digits)} / ${fmt(s.median, digits)} / ${fmt(s.max, digits)}`;
 }
 
-/** tracelet ÷ bpftrace of the medians. */
+/** tracelet ÷ bpftrace of the medians; NaN when either was not measured. */
+export function medianRatio(t: Summary, b: Summary): number {
+  return t.n === 0 || b.n === 0 || b.median === 0 ? NaN : t.median / b.median;
+}
+
+/** A ratio as the tables show it: `0.57×`. */
+export function times(r: number): string {
+  return Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a';
+}
+
+/** tracelet ÷ bpftrace of the medians, as text. */
 export function ratio(t: Summary, b: Summary): string {
-  if (t.n === 0 || b.n === 0 || b.median === 0) return 'n/a';
-  return `${(t.median / b.median).toFixed(2)}×`;
+  return times(medianRatio(t, b));
 }
 
 // ---- helpers compiled once per run ----

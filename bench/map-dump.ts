@@ -46,3 +46,14 @@ export async function benchMapDump(helpers: Helpers, reps: number, quick: boolea
   }
   return rows;
 }
+
+/**
+ * The dump's own time (ms) for each tracer: the median SIGINT→exit of the big map minus that of
+ * the 1-key one (the fixed cost of stopping); undefined unless both rows were measured.
+ */
+export function dumpAloneMs(rows: readonly MapDumpRow[]): Record<TracerName, number> | undefined {
+  const [one, big] = rows;
+  if (!one || !big || rows.length !== 2) return undefined;
+  const alone = (k: TracerName) => summarize(big.stopMs[k]).median - summarize(one.stopMs[k]).median;
+  return { tracelet: alone('tracelet'), bpftrace: alone('bpftrace') };
+}

@@ -21,11 +21,11 @@ import {
 import { benchStartup, type StartupRow } from './startup.js';
 import { benchPerEvent, type PerEventRow } from './per-event.js';
 import { benchThroughput, lossStarts, maxLossless, type ThroughputResult } from './throughput.js';
-import { benchMapDump, type MapDumpRow } from './map-dump.js';
+import { benchMapDump, dumpAloneMs, type MapDumpRow } from './map-dump.js';
 import { benchPrintfOverhead, printfOverheadSection, type OverheadResult } from './printf-overhead.js';
 import { benchCompile, type CompileResult } from './compile.js';
 import { benchStacks, stacksSection, stacksTargets, type StacksResult } from './stacks.js';
-import { benchInsns, insnsRatios, insnsSection, type InsnsRow } from './insns.js';
+import { benchInsns, insnsSection, measuredInsnsRatios, type InsnsRow } from './insns.js';
 import { benchCache, cacheSection, type CacheRow } from './cache.js';
 import { GLANCE_TITLE, glanceSection } from './glance.js';
 
@@ -243,7 +243,7 @@ function report(r: Results, m: Machine): string {
 
   if (r.insns) {
     L.push(...insnsSection(r.insns));
-    const ratios = insnsRatios(r.insns).filter((x) => Number.isFinite(x) && x > 0);
+    const ratios = measuredInsnsRatios(r.insns);
     const met = ratios.filter((x) => x <= 1).length;
     const g = summarize(ratios);
     targets.push(`| BPF instructions ≤ 1.0× bpftrace | ${g.min.toFixed(2)}–${g.max.toFixed(2)}× (met for ${met} of ${ratios.length} cases) | ${verdict(g.max, 1)} |`);
@@ -349,10 +349,10 @@ function report(r: Results, m: Machine): string {
       L.push(`| ${fmt(row.keys)} | ${fmtSummary(t)} | ${fmtSummary(b)} | ${ratio(t, b)} | `
         + `${fmt(med(summarize(row.printed.tracelet)))} | ${fmt(med(summarize(row.printed.bpftrace)))} |`);
     }
-    if (r.mapDump.length === 2) {
-      const [one, big] = r.mapDump as [MapDumpRow, MapDumpRow];
-      const net = (k: 'tracelet' | 'bpftrace') => med(summarize(big.stopMs[k])) - med(summarize(one.stopMs[k]));
-      const nt = net('tracelet'), nb = net('bpftrace');
+    const alone = dumpAloneMs(r.mapDump);
+    if (alone) {
+      const big = r.mapDump[1]!;
+      const nt = alone.tracelet, nb = alone.bpftrace;
       L.push('', `Dump alone (median difference of the rows): tracelet ${fmt(nt)} ms, bpftrace ${fmt(nb)} ms: `
         + `tracelet is ${(nb / nt).toFixed(1)}× faster.`);
       targets.push(`| map dump ≥ 2× faster | ${(nb / nt).toFixed(1)}× faster (dump alone); ${(med(summarize(big.stopMs.bpftrace)) / med(summarize(big.stopMs.tracelet))).toFixed(1)}× SIGINT→exit | ${verdict(nb / nt, 2, false)} |`);
